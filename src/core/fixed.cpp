@@ -1,0 +1,68 @@
+#include "core/fixed.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+namespace nacre {
+
+Result<std::int64_t> ParseFixedRaw(std::string_view text, int* decimals) {
+  const std::string_view original = text;
+  auto fail = [&](std::string_view why) {
+    return MakeError(fmt::format("invalid decimal '{}': {}", original, why));
+  };
+  if (text.empty()) return fail("empty");
+  bool negative = false;
+  if (text[0] == '-' || text[0] == '+') {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  if (text.empty()) return fail("no digits");
+  Int128 value = 0;
+  int frac_digits = 0;
+  bool seen_point = false;
+  bool seen_digit = false;
+  for (char c : text) {
+    if (c == '.') {
+      if (seen_point) return fail("more than one decimal point");
+      seen_point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return fail(fmt::format("unexpected character '{}'", c));
+    seen_digit = true;
+    if (seen_point) {
+      if (++frac_digits > kFixedPrecision) return fail("more than 9 decimal places");
+    }
+    value = value * 10 + (c - '0');
+    if (value > static_cast<Int128>(std::numeric_limits<std::int64_t>::max()) * 10)
+      return fail("out of range");
+  }
+  if (!seen_digit) return fail("no digits");
+  value *= Pow10(kFixedPrecision - frac_digits);
+  if (value > std::numeric_limits<std::int64_t>::max()) return fail("out of range");
+  if (decimals != nullptr) *decimals = frac_digits;
+  return static_cast<std::int64_t>(negative ? -value : value);
+}
+
+std::string FormatFixedRaw(std::int64_t raw, int precision) {
+  const std::int64_t rounded = RoundRaw(raw, precision);
+  const bool negative = rounded < 0;
+  const UInt128 mag =
+      negative ? static_cast<UInt128>(-static_cast<Int128>(rounded))
+               : static_cast<UInt128>(rounded);
+  const auto whole = static_cast<std::uint64_t>(mag / kFixedScale);
+  const auto frac = static_cast<std::uint64_t>(mag % kFixedScale);
+  if (precision <= 0) return fmt::format("{}{}", negative ? "-" : "", whole);
+  const std::uint64_t shown = frac / static_cast<std::uint64_t>(Pow10(kFixedPrecision - precision));
+  return fmt::format("{}{}.{:0{}}", negative ? "-" : "", whole, shown, precision);
+}
+
+bool MulRaw(std::int64_t a, std::int64_t b, std::int64_t* out) {
+  const Int128 r = DivRound(static_cast<Int128>(a) * b, kFixedScale);
+  if (r > std::numeric_limits<std::int64_t>::max() || r < std::numeric_limits<std::int64_t>::min())
+    return false;
+  *out = static_cast<std::int64_t>(r);
+  return true;
+}
+
+}  // namespace nacre

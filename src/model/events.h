@@ -1,0 +1,160 @@
+// Order events: immutable facts about an order, applied in sequence by Order::Apply and
+// published on the bus as the OrderEvent variant. Every event carries the order's identity
+// and two timestamps: ts_event (when it happened at the source) and ts_init (when the kernel
+// created the message).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/time.h"
+#include "core/uuid.h"
+#include "model/data.h"
+#include "model/enums.h"
+#include "model/identifiers.h"
+#include "model/money.h"
+
+namespace nacre {
+
+struct OrderEventHeader {
+  TraderId trader_id;
+  StrategyId strategy_id;
+  InstrumentId instrument_id;
+  ClientOrderId client_order_id;
+  Uuid4 event_id;
+  UnixNanos ts_event;
+  UnixNanos ts_init;
+};
+
+struct OrderInitialized : OrderEventHeader {
+  OrderSide side = OrderSide::kBuy;
+  OrderType order_type = OrderType::kMarket;
+  Quantity quantity;
+  std::optional<Price> price;
+  std::optional<Price> trigger_price;
+  TimeInForce time_in_force = TimeInForce::kDay;
+  UnixNanos expire_time;  // GTD only
+  bool reduce_only = false;
+  // Kite market_protection percentage for MARKET / STOP_MARKET (0 = none).
+  std::int64_t market_protection_pct_raw = 0;
+  OrderListId order_list_id;
+  ContingencyType contingency = ContingencyType::kNone;
+  std::vector<ClientOrderId> linked_order_ids;
+  ClientOrderId parent_order_id;
+  std::string tags;
+};
+
+struct OrderDenied : OrderEventHeader {
+  std::string reason_code;  // e.g. "QUANTITY_EXCEEDS_FREEZE"
+  std::string message;      // e.g. "quantity=1950 freeze=1800"
+};
+struct OrderSubmitted : OrderEventHeader {
+  AccountId account_id;
+};
+struct OrderAccepted : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+};
+struct OrderRejected : OrderEventHeader {
+  AccountId account_id;
+  std::string reason;
+};
+struct OrderCanceled : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+};
+struct OrderExpired : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+};
+struct OrderTriggered : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+};
+struct OrderPendingUpdate : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+};
+struct OrderPendingCancel : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+};
+struct OrderModifyRejected : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+  std::string reason;
+};
+struct OrderCancelRejected : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+  std::string reason;
+};
+struct OrderUpdated : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+  Quantity quantity;
+  std::optional<Price> price;
+  std::optional<Price> trigger_price;
+};
+
+// Itemised charges of one fill (the NSE schedule fills these in; zero by default).
+struct ChargeBreakdown {
+  Money brokerage;
+  Money stt;
+  Money exchange;
+  Money sebi;
+  Money ipft;
+  Money stamp;
+  Money gst;
+  Money Total() const { return brokerage + stt + exchange + sebi + ipft + stamp + gst; }
+};
+
+struct OrderFilled : OrderEventHeader {
+  VenueOrderId venue_order_id;
+  AccountId account_id;
+  TradeId trade_id;
+  PositionId position_id;
+  OrderSide order_side = OrderSide::kBuy;
+  OrderType order_type = OrderType::kMarket;
+  Quantity last_qty;
+  Price last_px;
+  Currency currency = Currency::INR();
+  Money commission;  // total charges of this fill (= charges.Total() when itemised)
+  ChargeBreakdown charges;
+  LiquiditySide liquidity_side = LiquiditySide::kTaker;
+};
+
+using OrderEvent =
+    std::variant<OrderInitialized, OrderDenied, OrderSubmitted, OrderAccepted, OrderRejected,
+                 OrderCanceled, OrderExpired, OrderTriggered, OrderPendingUpdate,
+                 OrderPendingCancel, OrderModifyRejected, OrderCancelRejected, OrderUpdated,
+                 OrderFilled>;
+
+// The kind of an event, for the state-transition table.
+enum class OrderEventKind : std::uint8_t {
+  kInitialized,
+  kDenied,
+  kSubmitted,
+  kAccepted,
+  kRejected,
+  kCanceled,
+  kExpired,
+  kTriggered,
+  kPendingUpdate,
+  kPendingCancel,
+  kModifyRejected,
+  kCancelRejected,
+  kUpdated,
+  kFilled,
+};
+inline constexpr int kOrderEventKindCount = 14;
+
+inline OrderEventKind KindOf(const OrderEvent& e) { return static_cast<OrderEventKind>(e.index()); }
+std::string_view EventName(OrderEventKind k);
+inline const OrderEventHeader& HeaderOf(const OrderEvent& e) {
+  return std::visit([](const auto& ev) -> const OrderEventHeader& { return ev; }, e);
+}
+
+}  // namespace nacre

@@ -1,0 +1,56 @@
+#include "model/identifiers.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_set>
+
+namespace nacre {
+
+namespace {
+
+struct InternTable {
+  std::mutex mu;
+  std::unordered_set<std::string> strings;
+};
+
+InternTable& Table() {
+  static InternTable* table = new InternTable();  // never destroyed: pointers outlive statics
+  return *table;
+}
+
+}  // namespace
+
+const std::string* InternString(std::string_view s) {
+  InternTable& t = Table();
+  std::lock_guard<std::mutex> lock(t.mu);
+  auto it = t.strings.find(std::string(s));
+  if (it == t.strings.end()) it = t.strings.emplace(s).first;
+  return &*it;
+}
+
+InstrumentId::InstrumentId(const Symbol& symbol, const Venue& venue)
+    : id_(symbol.value() + "." + venue.value()), symbol_(symbol), venue_(venue) {}
+
+Result<InstrumentId> InstrumentId::Parse(std::string_view text) {
+  const auto dot = text.rfind('.');
+  if (dot == std::string_view::npos)
+    return MakeError(fmt::format("invalid instrument id '{}': expected SYMBOL.VENUE", text));
+  if (dot == 0) return MakeError(fmt::format("invalid instrument id '{}': empty symbol", text));
+  if (dot + 1 == text.size())
+    return MakeError(fmt::format("invalid instrument id '{}': empty venue", text));
+  return InstrumentId(Symbol(text.substr(0, dot)), Venue(text.substr(dot + 1)));
+}
+
+InstrumentId MustInstrumentId(std::string_view text) {
+  auto r = InstrumentId::Parse(text);
+  if (!r) {
+    std::fprintf(stderr, "%s\n", r.error().c_str());
+    std::abort();
+  }
+  return *r;
+}
+
+}  // namespace nacre

@@ -1,0 +1,151 @@
+#include "model/money.h"
+
+#include <fmt/format.h>
+
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+namespace nacre {
+
+namespace {
+
+Status CheckPrecision(std::int64_t raw, int precision, std::string_view what) {
+  if (precision < 0 || precision > kMaxPrecision)
+    return MakeError(fmt::format("{} precision {} outside [0, {}]", what, precision, kMaxPrecision));
+  if (!FitsPrecision(raw, precision))
+    return MakeError(fmt::format("{} {} has more than {} decimals", what,
+                                 FormatFixedRaw(raw, kMaxPrecision), precision));
+  return Status::Ok();
+}
+
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "fatal: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+Result<Price> Price::FromRaw(std::int64_t raw, int precision) {
+  if (Status s = CheckPrecision(raw, precision, "price"); !s) return MakeError(s.error());
+  return Price(raw, precision);
+}
+
+Result<Price> Price::Parse(std::string_view text) {
+  int decimals = 0;
+  auto raw = ParseFixedRaw(text, &decimals);
+  if (!raw) return MakeError(fmt::format("invalid price: {}", raw.error()));
+  return Price(*raw, decimals);
+}
+
+Result<Price> Price::Parse(std::string_view text, int precision) {
+  auto p = Parse(text);
+  if (!p) return p;
+  if (p->precision() > precision)
+    return MakeError(
+        fmt::format("invalid price '{}': more than {} decimal places", text, precision));
+  return FromRaw(p->raw(), precision);
+}
+
+Price Price::FromDouble(double v, int precision) {
+  const double scaled = std::round(v * static_cast<double>(Pow10(precision)));
+  return Price(static_cast<std::int64_t>(scaled) * Pow10(kMaxPrecision - precision), precision);
+}
+
+Result<Quantity> Quantity::FromRaw(std::int64_t raw, int precision) {
+  if (raw < 0)
+    return MakeError(fmt::format("quantity {} is negative", FormatFixedRaw(raw, kMaxPrecision)));
+  if (Status s = CheckPrecision(raw, precision, "quantity"); !s) return MakeError(s.error());
+  return Quantity(raw, precision);
+}
+
+Result<Quantity> Quantity::Parse(std::string_view text) {
+  int decimals = 0;
+  auto raw = ParseFixedRaw(text, &decimals);
+  if (!raw) return MakeError(fmt::format("invalid quantity: {}", raw.error()));
+  return FromRaw(*raw, decimals);
+}
+
+Result<Currency> Currency::FromCode(std::string_view code) {
+  if (code == "INR") return INR();
+  if (code == "USD") return USD();
+  return MakeError(fmt::format("unsupported currency '{}' (supported: INR, USD)", code));
+}
+
+Money Money::FromRaw(std::int64_t raw, Currency c) { return Money(RoundRaw(raw, c.precision), c); }
+
+Result<Money> Money::Parse(std::string_view text, Currency c) {
+  int decimals = 0;
+  auto raw = ParseFixedRaw(text, &decimals);
+  if (!raw) return MakeError(fmt::format("invalid amount: {}", raw.error()));
+  if (decimals > c.precision)
+    return MakeError(fmt::format("invalid amount '{}': {} has {} decimals", text, c.Code(),
+                                 c.precision));
+  return Money(*raw, c);
+}
+
+Money Money::Notional(Price px, Quantity qty, std::int64_t multiplier, Currency c) {
+  const Int128 v = static_cast<Int128>(px.raw()) * qty.raw() * multiplier;
+  const Int128 unit = static_cast<Int128>(kFixedScale) * Pow10(kFixedPrecision - c.precision);
+  const Int128 r = DivRound(v, unit) * Pow10(kFixedPrecision - c.precision);
+  if (r > std::numeric_limits<std::int64_t>::max() || r < std::numeric_limits<std::int64_t>::min())
+    Die("Money::Notional overflow");
+  return Money(static_cast<std::int64_t>(r), c);
+}
+
+Money Money::operator+(const Money& o) const {
+  if (!(currency_ == o.currency_)) Die("Money: adding different currencies");
+  std::int64_t out = 0;
+  if (__builtin_add_overflow(raw_, o.raw_, &out)) Die("Money: overflow");
+  return Money(out, currency_);
+}
+
+Money Money::operator-(const Money& o) const {
+  if (!(currency_ == o.currency_)) Die("Money: subtracting different currencies");
+  std::int64_t out = 0;
+  if (__builtin_sub_overflow(raw_, o.raw_, &out)) Die("Money: overflow");
+  return Money(out, currency_);
+}
+
+Money Money::MulRatio(std::int64_t num, std::int64_t den) const {
+  assert(den > 0);
+  const Int128 v = DivRound(static_cast<Int128>(raw_) * num, den);
+  return FromRaw(static_cast<std::int64_t>(v), currency_);
+}
+
+std::string GroupIndian(std::string_view decimal) {
+  std::string_view sign;
+  if (!decimal.empty() && decimal[0] == '-') {
+    sign = "-";
+    decimal.remove_prefix(1);
+  }
+  const auto dot = decimal.find('.');
+  std::string_view whole = decimal.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? "" : decimal.substr(dot);
+  std::string out;
+  if (whole.size() <= 3) {
+    out = std::string(whole);
+  } else {
+    const std::string_view last3 = whole.substr(whole.size() - 3);
+    std::string_view head = whole.substr(0, whole.size() - 3);
+    std::string grouped;
+    while (head.size() > 2) {
+      grouped = "," + std::string(head.substr(head.size() - 2)) + grouped;
+      head.remove_suffix(2);
+    }
+    out = std::string(head) + grouped + "," + std::string(last3);
+  }
+  return std::string(sign) + out + std::string(frac);
+}
+
+std::string Money::ToDisplay() const {
+  const std::string s = ToString();
+  const bool neg = !s.empty() && s[0] == '-';
+  const std::string grouped = GroupIndian(neg ? std::string_view(s).substr(1) : std::string_view(s));
+  const std::string_view symbol = currency_.Code() == "INR" ? "₹" : currency_.Code();
+  return fmt::format("{}{}{}", neg ? "-" : "", symbol, grouped);
+}
+
+}  // namespace nacre

@@ -1,0 +1,210 @@
+#include "model/order.h"
+
+#include <fmt/format.h>
+
+namespace nacre {
+
+std::string_view EventName(OrderEventKind k) {
+  static constexpr std::string_view kNames[] = {
+      "OrderInitialized", "OrderDenied",        "OrderSubmitted",      "OrderAccepted",
+      "OrderRejected",    "OrderCanceled",      "OrderExpired",        "OrderTriggered",
+      "OrderPendingUpdate", "OrderPendingCancel", "OrderModifyRejected", "OrderCancelRejected",
+      "OrderUpdated",     "OrderFilled"};
+  return kNames[static_cast<int>(k)];
+}
+
+std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
+                                           OrderStatus previous, bool fill_completes) {
+  using S = OrderStatus;
+  using E = OrderEventKind;
+  const S filled = fill_completes ? S::kFilled : S::kPartiallyFilled;
+  switch (from) {
+    case S::kInitialized:
+      switch (ev) {
+        case E::kDenied: return S::kDenied;
+        case E::kSubmitted: return S::kSubmitted;
+        // External orders (seen first at the venue, e.g. placed on Kite web).
+        case E::kRejected: return S::kRejected;
+        case E::kAccepted: return S::kAccepted;
+        case E::kCanceled: return S::kCanceled;
+        case E::kExpired: return S::kExpired;
+        case E::kTriggered: return S::kTriggered;
+        default: return std::nullopt;
+      }
+    case S::kSubmitted:
+      switch (ev) {
+        case E::kPendingUpdate: return S::kPendingUpdate;
+        case E::kPendingCancel: return S::kPendingCancel;
+        case E::kRejected: return S::kRejected;
+        case E::kCanceled: return S::kCanceled;  // IOC canceled before acceptance
+        case E::kAccepted: return S::kAccepted;
+        case E::kFilled: return filled;
+        default: return std::nullopt;
+      }
+    case S::kAccepted:
+      switch (ev) {
+        case E::kRejected: return S::kRejected;
+        case E::kPendingUpdate: return S::kPendingUpdate;
+        case E::kPendingCancel: return S::kPendingCancel;
+        case E::kCanceled: return S::kCanceled;
+        case E::kTriggered: return S::kTriggered;
+        case E::kExpired: return S::kExpired;
+        case E::kFilled: return filled;
+        case E::kUpdated: return S::kAccepted;  // venue-side modify without a pending state
+        default: return std::nullopt;
+      }
+    case S::kCanceled:
+      if (ev == E::kFilled) return filled;  // a fill can race a cancel
+      return std::nullopt;
+    case S::kPendingUpdate:
+      switch (ev) {
+        case E::kRejected: return S::kRejected;
+        case E::kAccepted: return S::kAccepted;
+        case E::kCanceled: return S::kCanceled;
+        case E::kExpired: return S::kExpired;
+        case E::kTriggered: return S::kTriggered;
+        case E::kPendingUpdate: return S::kPendingUpdate;
+        case E::kPendingCancel: return S::kPendingCancel;
+        case E::kFilled: return filled;
+        case E::kModifyRejected:
+        case E::kUpdated: return previous;
+        default: return std::nullopt;
+      }
+    case S::kPendingCancel:
+      switch (ev) {
+        case E::kRejected: return S::kRejected;
+        case E::kPendingCancel: return S::kPendingCancel;
+        case E::kCanceled: return S::kCanceled;
+        case E::kExpired: return S::kExpired;
+        case E::kAccepted: return S::kAccepted;  // cancel failed
+        case E::kFilled: return filled;
+        case E::kCancelRejected: return previous;
+        default: return std::nullopt;
+      }
+    case S::kTriggered:
+      switch (ev) {
+        case E::kRejected: return S::kRejected;
+        case E::kPendingUpdate: return S::kPendingUpdate;
+        case E::kPendingCancel: return S::kPendingCancel;
+        case E::kCanceled: return S::kCanceled;
+        case E::kExpired: return S::kExpired;
+        case E::kFilled: return filled;
+        case E::kUpdated: return S::kTriggered;
+        default: return std::nullopt;
+      }
+    case S::kPartiallyFilled:
+      switch (ev) {
+        case E::kPendingUpdate: return S::kPendingUpdate;
+        case E::kPendingCancel: return S::kPendingCancel;
+        case E::kCanceled: return S::kCanceled;
+        case E::kExpired: return S::kExpired;
+        case E::kFilled: return filled;
+        case E::kAccepted: return S::kAccepted;
+        case E::kUpdated: return S::kPartiallyFilled;
+        default: return std::nullopt;
+      }
+    case S::kDenied:
+    case S::kRejected:
+    case S::kExpired:
+    case S::kFilled:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Order::Order(const OrderInitialized& init)
+    : init_(init),
+      quantity_(init.quantity),
+      filled_qty_(Quantity::Zero(init.quantity.precision())),
+      price_(init.price),
+      trigger_price_(init.trigger_price),
+      ts_last_(init.ts_init) {}
+
+bool Order::is_open() const {
+  switch (status_) {
+    case OrderStatus::kAccepted:
+    case OrderStatus::kTriggered:
+    case OrderStatus::kPendingUpdate:
+    case OrderStatus::kPendingCancel:
+    case OrderStatus::kPartiallyFilled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status Order::Apply(const OrderEvent& event) {
+  const OrderEventHeader& h = HeaderOf(event);
+  const OrderEventKind kind = KindOf(event);
+  if (h.client_order_id != init_.client_order_id) {
+    return MakeError(fmt::format("{} for {} applied to order {}", EventName(kind),
+                                 h.client_order_id.value(), init_.client_order_id.value()));
+  }
+  if (kind == OrderEventKind::kInitialized) {
+    return MakeError(fmt::format("order {} already initialized", init_.client_order_id.value()));
+  }
+  bool completes = false;
+  if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+    if (fill->last_qty.is_zero()) {
+      return MakeError(fmt::format("fill {} for {} has zero quantity", fill->trade_id.value(),
+                                   init_.client_order_id.value()));
+    }
+    for (const TradeId& t : trade_ids_) {
+      if (t == fill->trade_id) {
+        return MakeError(fmt::format("duplicate fill trade_id={} for {}", t.value(),
+                                     init_.client_order_id.value()));
+      }
+    }
+    completes = (filled_qty_ + fill->last_qty) >= quantity_;
+  }
+  const auto next = NextOrderStatus(status_, kind, previous_status_, completes);
+  if (!next) {
+    return MakeError(fmt::format("invalid order state transition: {} in state {} for {}",
+                                 EventName(kind), ToString(status_),
+                                 init_.client_order_id.value()));
+  }
+  // Remember where a pending state came from so a rejected modify/cancel can restore it.
+  if ((*next == OrderStatus::kPendingUpdate || *next == OrderStatus::kPendingCancel) &&
+      status_ != OrderStatus::kPendingUpdate && status_ != OrderStatus::kPendingCancel) {
+    previous_status_ = status_;
+  }
+  std::visit(
+      [this](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (requires { ev.account_id; }) {
+          if (!ev.account_id.empty()) account_id_ = ev.account_id;
+        }
+        if constexpr (requires { ev.venue_order_id; }) {
+          if (!ev.venue_order_id.empty()) venue_order_id_ = ev.venue_order_id;
+        }
+        if constexpr (std::is_same_v<T, OrderUpdated>) {
+          quantity_ = ev.quantity;
+          if (ev.price) price_ = ev.price;
+          if (ev.trigger_price) trigger_price_ = ev.trigger_price;
+        } else if constexpr (std::is_same_v<T, OrderTriggered>) {
+          triggered_ = true;
+        } else if constexpr (std::is_same_v<T, OrderFilled>) {
+          ApplyFill(ev);
+        }
+      },
+      event);
+  status_ = *next;
+  ts_last_ = h.ts_event;
+  ++event_count_;
+  return Status::Ok();
+}
+
+void Order::ApplyFill(const OrderFilled& fill) {
+  const Quantity before = filled_qty_;
+  filled_qty_ = filled_qty_ + fill.last_qty;
+  if (!fill.position_id.empty()) position_id_ = fill.position_id;
+  // avg = (avg*before + px*qty) / (before + qty), kept at 9 decimals.
+  const Int128 prev = avg_px_ ? static_cast<Int128>(avg_px_->raw()) * before.raw() : 0;
+  const Int128 add = static_cast<Int128>(fill.last_px.raw()) * fill.last_qty.raw();
+  const auto avg = static_cast<std::int64_t>(DivRound(prev + add, filled_qty_.raw()));
+  avg_px_ = Price::Raw(avg, kMaxPrecision);
+  commission_ = commission_ + fill.commission;
+  trade_ids_.push_back(fill.trade_id);
+}
+
+}  // namespace nacre

@@ -1,0 +1,100 @@
+// Order: the state of one order, changed only by applying OrderEvents in sequence. The state
+// machine is TRADING_SEMANTICS.md's table; an event not allowed in the current state is
+// refused with an error and leaves the order untouched (the caller logs it). Owned by the
+// Cache; single-threaded (kernel thread).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "model/events.h"
+
+namespace nacre {
+
+// The state an event moves an order to, or nullopt when the event is not allowed in `from`.
+// `previous` is the state before the current pending state (restored by ModifyRejected,
+// Updated and CancelRejected); `fill_completes` says whether a fill brings filled_qty to the
+// order quantity.
+std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind event,
+                                           OrderStatus previous, bool fill_completes);
+
+class Order {
+ public:
+  explicit Order(const OrderInitialized& init);
+
+  // Applies the event; on an illegal transition or mismatched identity returns an error and
+  // changes nothing.
+  Status Apply(const OrderEvent& event);
+
+  const TraderId& trader_id() const { return init_.trader_id; }
+  const StrategyId& strategy_id() const { return init_.strategy_id; }
+  const InstrumentId& instrument_id() const { return init_.instrument_id; }
+  const ClientOrderId& client_order_id() const { return init_.client_order_id; }
+  const VenueOrderId& venue_order_id() const { return venue_order_id_; }
+  const AccountId& account_id() const { return account_id_; }
+  const PositionId& position_id() const { return position_id_; }
+  void set_position_id(const PositionId& id) { position_id_ = id; }
+  OrderSide side() const { return init_.side; }
+  OrderType order_type() const { return init_.order_type; }
+  TimeInForce time_in_force() const { return init_.time_in_force; }
+  UnixNanos expire_time() const { return init_.expire_time; }
+  bool reduce_only() const { return init_.reduce_only; }
+  std::int64_t market_protection_pct_raw() const { return init_.market_protection_pct_raw; }
+  const OrderListId& order_list_id() const { return init_.order_list_id; }
+  ContingencyType contingency() const { return init_.contingency; }
+  const std::vector<ClientOrderId>& linked_order_ids() const { return init_.linked_order_ids; }
+  const ClientOrderId& parent_order_id() const { return init_.parent_order_id; }
+  const std::string& tags() const { return init_.tags; }
+  const OrderInitialized& init() const { return init_; }
+
+  OrderStatus status() const { return status_; }
+  Quantity quantity() const { return quantity_; }
+  Quantity filled_qty() const { return filled_qty_; }
+  Quantity leaves_qty() const { return quantity_ - filled_qty_; }
+  // Quantity filled beyond the order quantity (recorded, never dropped).
+  Quantity overfill_qty() const { return filled_qty_ - quantity_; }
+  const std::optional<Price>& price() const { return price_; }
+  const std::optional<Price>& trigger_price() const { return trigger_price_; }
+  // Quantity-weighted average fill price at full (9 decimal) precision.
+  std::optional<Price> avg_px() const { return avg_px_; }
+  Money commission() const { return commission_; }
+  bool is_triggered() const { return triggered_; }
+  const std::vector<TradeId>& trade_ids() const { return trade_ids_; }
+  std::size_t event_count() const { return event_count_; }
+  UnixNanos ts_init() const { return init_.ts_init; }
+  UnixNanos ts_last() const { return ts_last_; }
+
+  bool is_open() const;
+  bool is_closed() const { return IsTerminal(status_); }
+  bool is_inflight() const {
+    return status_ == OrderStatus::kSubmitted || status_ == OrderStatus::kPendingUpdate ||
+           status_ == OrderStatus::kPendingCancel;
+  }
+  bool is_buy() const { return init_.side == OrderSide::kBuy; }
+  // Signed quantity (+ buy, - sell) as raw fixed-point.
+  std::int64_t SignedRaw(Quantity q) const { return is_buy() ? q.raw() : -q.raw(); }
+
+ private:
+  void ApplyFill(const OrderFilled& fill);
+
+  OrderInitialized init_;
+  OrderStatus status_ = OrderStatus::kInitialized;
+  OrderStatus previous_status_ = OrderStatus::kInitialized;
+  VenueOrderId venue_order_id_;
+  AccountId account_id_;
+  PositionId position_id_;
+  Quantity quantity_;
+  Quantity filled_qty_;
+  std::optional<Price> price_;
+  std::optional<Price> trigger_price_;
+  std::optional<Price> avg_px_;
+  Money commission_;
+  bool triggered_ = false;
+  std::vector<TradeId> trade_ids_;
+  std::size_t event_count_ = 1;
+  UnixNanos ts_last_;
+};
+
+}  // namespace nacre

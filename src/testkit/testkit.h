@@ -1,0 +1,33 @@
+// Shared test fixtures: instruments and event builders used by unit and integration tests.
+#pragma once
+
+#include <string>
+
+#include "model/events.h"
+#include "model/instrument.h"
+
+namespace nacre::testkit {
+
+inline Price Px(const char* s) { return *Price::Parse(s); }
+inline Quantity Qty(std::int64_t units) { return Quantity::FromInt(units); }
+inline Money Inr(const char* s) { return *Money::Parse(s); }
+
+// NIFTY 50.NSE index (not tradable).
+Instrument NiftyIndex();
+// A NIFTY future "NIFTY24JANFUT.NFO", lot 1 unless given, multiplier 1, tick 0.05,
+// expiring 2024-01-25 15:30 IST.
+Instrument NiftyFuture(std::int64_t lot = 1);
+// A weekly NIFTY option, lot 65, freeze 1800, tick 0.05, expiring 2026-01-06 15:30 IST.
+Instrument NiftyOption(OptionKind kind = OptionKind::kCall, const char* strike = "24000");
+
+// An OrderInitialized for a MARKET (or LIMIT when price given) order.
+OrderInitialized MakeInit(const Instrument& inst, const char* client_order_id, OrderSide side,
+                          std::int64_t qty, const char* price = nullptr,
+                          TimeInForce tif = TimeInForce::kDay);
+
+// An OrderFilled with trade id, px, qty and commission.
+OrderFilled MakeFill(const Instrument& inst, const char* client_order_id, const char* trade_id,
+                     OrderSide side, std::int64_t qty, const char* px,
+                     const char* commission = "0", std::int64_t ts = 1);
+
+}  // namespace nacre::testkit
