@@ -161,7 +161,7 @@ Result<UnixNanos> ParseDateTime(std::string_view s, DurationNs default_offset) {
       } else if (rest.size() == 4) {
         okay = ParseFixedDigits(rest, 0, 2, oh) && ParseFixedDigits(rest, 2, 2, om);
       }
-      if (!okay) return fail("bad UTC offset");
+      if (!okay || oh > 23 || om > 59) return fail("bad UTC offset");
       offset = (c == '+' ? 1 : -1) * (oh * kNanosPerHour + om * kNanosPerMinute);
     } else {
       return fail("unexpected trailing characters");

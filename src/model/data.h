@@ -43,10 +43,14 @@ struct QuoteTick {
   UnixNanos ts_event;
   UnixNanos ts_init;
 
+  // (bid + ask) / 2 at one more decimal than the finer of the two (at most 9), so the mid of
+  // two prices is exact below 9 decimals; at 9 decimals it rounds half away from zero.
   Price Mid() const {
-    const int p = bid_price.precision() + 1 > kMaxPrecision ? kMaxPrecision
-                                                            : bid_price.precision() + 1;
-    return Price::Raw(RoundRaw((bid_price.raw() + ask_price.raw()) / 2, p), p);
+    const int finer = bid_price.precision() > ask_price.precision() ? bid_price.precision()
+                                                                    : ask_price.precision();
+    const int p = finer + 1 > kMaxPrecision ? kMaxPrecision : finer + 1;
+    const Int128 sum = static_cast<Int128>(bid_price.raw()) + ask_price.raw();
+    return Price::Raw(RoundRaw(static_cast<std::int64_t>(DivRound(sum, 2)), p), p);
   }
   Price Extract(PriceType t) const {
     return t == PriceType::kBid ? bid_price : (t == PriceType::kAsk ? ask_price : Mid());

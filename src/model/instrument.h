@@ -41,7 +41,9 @@ struct Instrument {
   bool has_expiry() const { return instrument_class != InstrumentClass::kIndex; }
   bool IsExpired(UnixNanos now) const { return has_expiry() && now >= expiration; }
   // Price is positive-or-zero and on the tick grid.
-  bool OnTickGrid(Price px) const { return tick_size.raw() > 0 && px.raw() % tick_size.raw() == 0; }
+  bool OnTickGrid(Price px) const {
+    return tick_size.raw() > 0 && px.raw() >= 0 && px.raw() % tick_size.raw() == 0;
+  }
   bool IsLotMultiple(Quantity q) const {
     return lot_size.raw() > 0 && q.raw() % lot_size.raw() == 0;
   }

@@ -111,8 +111,11 @@ Money Money::operator-(const Money& o) const {
 
 Money Money::MulRatio(std::int64_t num, std::int64_t den) const {
   assert(den > 0);
-  const Int128 v = DivRound(static_cast<Int128>(raw_) * num, den);
-  return FromRaw(static_cast<std::int64_t>(v), currency_);
+  // One rounding, straight to the currency precision (rounding to 10^-9 first and then to
+  // paise could cross a half-paise boundary).
+  const Int128 unit = Pow10(kFixedPrecision - currency_.precision);
+  const Int128 v = DivRound(static_cast<Int128>(raw_) * num, static_cast<Int128>(den) * unit) * unit;
+  return Money(static_cast<std::int64_t>(v), currency_);
 }
 
 std::string GroupIndian(std::string_view decimal) {

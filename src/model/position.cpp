@@ -125,3 +125,38 @@ std::pair<OrderFilled, OrderFilled> SplitFlipFill(const OrderFilled& fill, Quant
 }
 
 }  // namespace nacre
+
+#include "model/position_events.h"
+
+namespace nacre {
+
+PositionEventBase MakePositionEventBase(const Position& p, const OrderFilled& fill,
+                                        const Uuid4& event_id, UnixNanos ts_init) {
+  PositionEventBase e;
+  e.trader_id = p.trader_id();
+  e.strategy_id = p.strategy_id();
+  e.instrument_id = p.instrument_id();
+  e.position_id = p.id();
+  e.account_id = p.account_id();
+  e.opening_order_id = p.opening_order_id();
+  e.closing_order_id = p.closing_order_id();
+  e.side = p.side();
+  e.signed_qty_raw = p.signed_qty_raw();
+  e.quantity = p.quantity();
+  e.peak_qty = p.peak_qty();
+  e.last_qty = fill.last_qty;
+  e.last_px = fill.last_px;
+  e.avg_px_open = p.avg_px_open();
+  e.avg_px_close = p.avg_px_close();
+  e.realized_pnl = p.realized_pnl();
+  e.unrealized_pnl = p.Unrealized(fill.last_px);
+  e.commissions = p.commissions();
+  e.ts_opened = p.ts_opened();
+  e.ts_closed = p.ts_closed();
+  e.event_id = event_id;
+  e.ts_event = fill.ts_event;
+  e.ts_init = ts_init;
+  return e;
+}
+
+}  // namespace nacre

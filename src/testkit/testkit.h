@@ -25,6 +25,25 @@ OrderInitialized MakeInit(const Instrument& inst, const char* client_order_id, O
                           std::int64_t qty, const char* price = nullptr,
                           TimeInForce tif = TimeInForce::kDay);
 
+// A bare order event of type E (OrderSubmitted, OrderAccepted, ...) for the order, with the
+// testkit trader/strategy, venue order id "V-{client_order_id}" and account "SIM-001" where E
+// carries them. Type-specific fields (OrderUpdated::quantity, reasons) are left to the caller.
+template <typename E>
+E MakeEvent(const Instrument& inst, const char* client_order_id, std::int64_t ts = 1) {
+  E e;
+  e.trader_id = TraderId("TRADER-001");
+  e.strategy_id = StrategyId("S-001");
+  e.instrument_id = inst.id;
+  e.client_order_id = ClientOrderId(client_order_id);
+  if constexpr (requires { e.venue_order_id; }) {
+    e.venue_order_id = VenueOrderId(std::string("V-") + client_order_id);
+  }
+  if constexpr (requires { e.account_id; }) e.account_id = AccountId("SIM-001");
+  e.ts_event = UnixNanos(ts);
+  e.ts_init = UnixNanos(ts);
+  return e;
+}
+
 // An OrderFilled with trade id, px, qty and commission.
 OrderFilled MakeFill(const Instrument& inst, const char* client_order_id, const char* trade_id,
                      OrderSide side, std::int64_t qty, const char* px,

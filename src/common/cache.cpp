@@ -1,0 +1,296 @@
+#include "common/cache.h"
+
+#include <fmt/format.h>
+
+namespace nacre {
+
+void Cache::AddInstrument(const Instrument& instrument) {
+  instruments_.insert_or_assign(instrument.id, instrument);
+}
+
+const Instrument* Cache::instrument(const InstrumentId& id) const {
+  auto it = instruments_.find(id);
+  return it == instruments_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Instrument*> Cache::Instruments(const std::optional<Venue>& venue) const {
+  std::vector<const Instrument*> out;
+  for (const auto& [id, inst] : instruments_) {
+    if (!venue || id.venue() == *venue) out.push_back(&inst);
+  }
+  return out;
+}
+
+void Cache::AddQuote(const QuoteTick& q) {
+  auto it = quotes_.find(q.instrument_id);
+  if (it == quotes_.end()) {
+    it = quotes_.emplace(q.instrument_id, RecentBuffer<QuoteTick>(config_.quote_capacity)).first;
+  }
+  it->second.Push(q);
+}
+
+void Cache::AddTrade(const TradeTick& t) {
+  auto it = trades_.find(t.instrument_id);
+  if (it == trades_.end()) {
+    it = trades_.emplace(t.instrument_id, RecentBuffer<TradeTick>(config_.trade_capacity)).first;
+  }
+  it->second.Push(t);
+}
+
+void Cache::AddBar(const Bar& b) {
+  auto it = bars_.find(b.bar_type);
+  if (it == bars_.end()) {
+    it = bars_.emplace(b.bar_type, RecentBuffer<Bar>(config_.bar_capacity)).first;
+  }
+  it->second.Push(b);
+  last_bar_close_.insert_or_assign(b.bar_type.instrument_id(), b.close);
+}
+
+const QuoteTick* Cache::quote(const InstrumentId& id, std::size_t index) const {
+  auto it = quotes_.find(id);
+  if (it == quotes_.end() || index >= it->second.size()) return nullptr;
+  return &it->second.At(index);
+}
+
+const TradeTick* Cache::trade(const InstrumentId& id, std::size_t index) const {
+  auto it = trades_.find(id);
+  if (it == trades_.end() || index >= it->second.size()) return nullptr;
+  return &it->second.At(index);
+}
+
+const Bar* Cache::bar(const BarType& type, std::size_t index) const {
+  auto it = bars_.find(type);
+  if (it == bars_.end() || index >= it->second.size()) return nullptr;
+  return &it->second.At(index);
+}
+
+std::size_t Cache::quote_count(const InstrumentId& id) const {
+  auto it = quotes_.find(id);
+  return it == quotes_.end() ? 0 : it->second.size();
+}
+
+std::size_t Cache::bar_count(const BarType& type) const {
+  auto it = bars_.find(type);
+  return it == bars_.end() ? 0 : it->second.size();
+}
+
+std::optional<Price> Cache::MarkPrice(const InstrumentId& id, PositionSide side) const {
+  if (const QuoteTick* q = quote(id)) {
+    return side == PositionSide::kShort ? q->ask_price : q->bid_price;
+  }
+  if (const TradeTick* t = trade(id)) return t->price;
+  auto it = last_bar_close_.find(id);
+  if (it != last_bar_close_.end()) return it->second;
+  return std::nullopt;
+}
+
+Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_id) {
+  const ClientOrderId id = order->client_order_id();
+  if (orders_.count(id)) {
+    return MakeError(fmt::format("order {} already in cache", id.value()));
+  }
+  if (!position_id.empty()) order->set_position_id(position_id);
+  Order* raw = order.get();
+  const std::uint64_t seq = next_order_seq_++;
+  orders_.emplace(id, OrderEntry{std::move(order), seq});
+  all_orders_.emplace(seq, raw);
+  if (!raw->order_list_id().empty()) order_lists_[raw->order_list_id()].push_back(id);
+  UpdateOrder(*raw);
+  return Status::Ok();
+}
+
+Order* Cache::mutable_order(const ClientOrderId& id) {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : it->second.order.get();
+}
+
+const Order* Cache::order(const ClientOrderId& id) const {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : it->second.order.get();
+}
+
+void Cache::UpdateOrder(const Order& order) {
+  auto it = orders_.find(order.client_order_id());
+  if (it == orders_.end()) return;
+  const std::uint64_t seq = it->second.seq;
+  Order* o = it->second.order.get();
+  open_orders_.erase(seq);
+  closed_orders_.erase(seq);
+  inflight_orders_.erase(seq);
+  if (o->is_open()) open_orders_.emplace(seq, o);
+  if (o->is_closed()) closed_orders_.emplace(seq, o);
+  if (o->is_inflight()) inflight_orders_.emplace(seq, o);
+  if (!o->venue_order_id().empty()) IndexVenueOrderId(*o);
+}
+
+void Cache::IndexVenueOrderId(const Order& order) {
+  venue_order_ids_.insert_or_assign(order.venue_order_id(), order.client_order_id());
+}
+
+const Order* Cache::OrderByVenueId(const VenueOrderId& id) const {
+  auto it = venue_order_ids_.find(id);
+  return it == venue_order_ids_.end() ? nullptr : order(it->second);
+}
+
+bool Cache::Matches(const Order& o, const OrderQuery& q) const {
+  return (!q.strategy_id || o.strategy_id() == *q.strategy_id) &&
+         (!q.instrument_id || o.instrument_id() == *q.instrument_id) &&
+         (!q.venue || o.instrument_id().venue() == *q.venue) && (!q.side || o.side() == *q.side);
+}
+
+std::vector<const Order*> Cache::Collect(const std::map<std::uint64_t, Order*>& index,
+                                         const OrderQuery& q) const {
+  std::vector<const Order*> out;
+  for (const auto& [seq, o] : index) {
+    if (Matches(*o, q)) out.push_back(o);
+  }
+  return out;
+}
+
+std::vector<const Order*> Cache::Orders(const OrderQuery& q) const { return Collect(all_orders_, q); }
+std::vector<const Order*> Cache::OrdersOpen(const OrderQuery& q) const {
+  return Collect(open_orders_, q);
+}
+std::vector<const Order*> Cache::OrdersClosed(const OrderQuery& q) const {
+  return Collect(closed_orders_, q);
+}
+std::vector<const Order*> Cache::OrdersInflight(const OrderQuery& q) const {
+  return Collect(inflight_orders_, q);
+}
+
+std::vector<const Order*> Cache::OrdersForList(const OrderListId& id) const {
+  std::vector<const Order*> out;
+  auto it = order_lists_.find(id);
+  if (it == order_lists_.end()) return out;
+  for (const ClientOrderId& c : it->second) out.push_back(order(c));
+  return out;
+}
+
+Position* Cache::AddPosition(std::unique_ptr<Position> position) {
+  if (Position* existing = mutable_position(position->id())) {
+    *existing = std::move(*position);  // keep the address others hold
+    return existing;
+  }
+  Position* raw = position.get();
+  const std::uint64_t seq = next_position_seq_++;
+  positions_.insert_or_assign(raw->id(), PositionEntry{std::move(position), seq});
+  positions_by_seq_.emplace(seq, raw);
+  return raw;
+}
+
+Position* Cache::mutable_position(const PositionId& id) {
+  auto it = positions_.find(id);
+  return it == positions_.end() ? nullptr : it->second.position.get();
+}
+
+const Position* Cache::position(const PositionId& id) const {
+  auto it = positions_.find(id);
+  return it == positions_.end() ? nullptr : it->second.position.get();
+}
+
+bool Cache::Matches(const Position& p, const OrderQuery& q) const {
+  return (!q.strategy_id || p.strategy_id() == *q.strategy_id) &&
+         (!q.instrument_id || p.instrument_id() == *q.instrument_id) &&
+         (!q.venue || p.instrument_id().venue() == *q.venue);
+}
+
+std::vector<const Position*> Cache::Positions(const OrderQuery& q) const {
+  std::vector<const Position*> out;
+  for (const auto& [seq, p] : positions_by_seq_) {
+    if (Matches(*p, q)) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<const Position*> Cache::PositionsOpen(const OrderQuery& q) const {
+  std::vector<const Position*> out;
+  for (const Position* p : Positions(q)) {
+    if (p->is_open()) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<const Position*> Cache::PositionsClosed(const OrderQuery& q) const {
+  std::vector<const Position*> out;
+  for (const Position* p : Positions(q)) {
+    if (p->is_closed()) out.push_back(p);
+  }
+  return out;
+}
+
+void Cache::SnapshotPosition(const Position& closed) { snapshots_[closed.id()].push_back(closed); }
+
+const std::vector<Position>& Cache::PositionSnapshots(const PositionId& id) const {
+  static const std::vector<Position> kEmpty;
+  auto it = snapshots_.find(id);
+  return it == snapshots_.end() ? kEmpty : it->second;
+}
+
+std::vector<const Position*> Cache::AllPositionSnapshots() const {
+  std::vector<const Position*> out;
+  for (const auto& [id, list] : snapshots_) {
+    for (const Position& p : list) out.push_back(&p);
+  }
+  return out;
+}
+
+void Cache::UpdatePosition(const Position& /*position*/) {
+  // Open/closed state is derived from the position itself; nothing to re-index yet.
+}
+
+Account* Cache::AddAccount(std::unique_ptr<Account> account, const Venue& venue) {
+  Account* raw = account.get();
+  venue_accounts_.insert_or_assign(venue, raw->id());
+  accounts_.insert_or_assign(raw->id(), std::move(account));
+  return raw;
+}
+
+Account* Cache::mutable_account(const AccountId& id) {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : it->second.get();
+}
+
+const Account* Cache::account(const AccountId& id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : it->second.get();
+}
+
+const Account* Cache::AccountForVenue(const Venue& venue) const {
+  auto it = venue_accounts_.find(venue);
+  return it == venue_accounts_.end() ? nullptr : account(it->second);
+}
+
+Account* Cache::MutableAccountForVenue(const Venue& venue) {
+  auto it = venue_accounts_.find(venue);
+  return it == venue_accounts_.end() ? nullptr : mutable_account(it->second);
+}
+
+std::vector<const Account*> Cache::Accounts() const {
+  std::vector<const Account*> out;
+  for (const auto& [id, a] : accounts_) out.push_back(a.get());
+  return out;
+}
+
+void Cache::Reset() {
+  quotes_.clear();
+  trades_.clear();
+  bars_.clear();
+  last_bar_close_.clear();
+  orders_.clear();
+  venue_order_ids_.clear();
+  all_orders_.clear();
+  open_orders_.clear();
+  closed_orders_.clear();
+  inflight_orders_.clear();
+  order_lists_.clear();
+  positions_.clear();
+  positions_by_seq_.clear();
+  snapshots_.clear();
+  accounts_.clear();
+  venue_accounts_.clear();
+  orphan_fills_.clear();
+  next_order_seq_ = 0;
+  next_position_seq_ = 0;
+}
+
+}  // namespace nacre

@@ -1,0 +1,178 @@
+// Cache: the kernel's in-memory store of instruments, market data (bounded per instrument),
+// orders, positions (open, closed, and snapshots of closed positions that reopened) and
+// accounts, with indexed order/position queries. Owns the orders, positions and accounts;
+// everyone else holds references the cache outlives. Query results come back in creation
+// order (orders, positions) or id order (instruments), never hash order, so output built on
+// them is deterministic. Not thread-safe: kernel thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "model/account.h"
+#include "model/data.h"
+#include "model/instrument.h"
+#include "model/order.h"
+#include "model/position.h"
+
+namespace nacre {
+
+struct CacheConfig {
+  std::size_t quote_capacity = 100;  // per instrument
+  std::size_t trade_capacity = 100;  // per instrument
+  std::size_t bar_capacity = 1000;   // per bar type
+};
+
+// Filters for order/position queries; unset fields match everything.
+struct OrderQuery {
+  std::optional<StrategyId> strategy_id;
+  std::optional<InstrumentId> instrument_id;
+  std::optional<Venue> venue;
+  std::optional<OrderSide> side;
+};
+
+// A fixed-capacity ring of the most recent values (newest at index 0).
+template <typename T>
+class RecentBuffer {
+ public:
+  explicit RecentBuffer(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  void Push(const T& v) {
+    if (items_.size() < capacity_) {
+      items_.push_back(v);
+      head_ = items_.size() - 1;
+    } else {
+      head_ = (head_ + 1) % capacity_;
+      items_[head_] = v;
+    }
+  }
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  // index 0 = newest.
+  const T& At(std::size_t i) const {
+    return items_[(head_ + items_.size() - i) % items_.size()];
+  }
+  const T& Latest() const { return items_[head_]; }
+
+ private:
+  std::size_t capacity_;
+  std::vector<T> items_;
+  std::size_t head_ = 0;
+};
+
+class Cache {
+ public:
+  explicit Cache(CacheConfig config = {}) : config_(config) {}
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // Instruments.
+  void AddInstrument(const Instrument& instrument);
+  const Instrument* instrument(const InstrumentId& id) const;
+  std::vector<const Instrument*> Instruments(const std::optional<Venue>& venue = {}) const;
+
+  // Market data.
+  void AddQuote(const QuoteTick& q);
+  void AddTrade(const TradeTick& t);
+  void AddBar(const Bar& b);
+  const QuoteTick* quote(const InstrumentId& id, std::size_t index = 0) const;
+  const TradeTick* trade(const InstrumentId& id, std::size_t index = 0) const;
+  const Bar* bar(const BarType& type, std::size_t index = 0) const;
+  std::size_t quote_count(const InstrumentId& id) const;
+  std::size_t bar_count(const BarType& type) const;
+  // Best available mark for valuing a position: bid (long) / ask (short) from the latest
+  // quote, else the last trade, else the latest bar close of any bar type.
+  std::optional<Price> MarkPrice(const InstrumentId& id, PositionSide side) const;
+
+  // Orders.
+  Status AddOrder(std::unique_ptr<Order> order, const PositionId& position_id = {});
+  Order* mutable_order(const ClientOrderId& id);
+  const Order* order(const ClientOrderId& id) const;
+  bool order_exists(const ClientOrderId& id) const { return orders_.count(id) != 0; }
+  // Re-indexes an order after an event changed its status.
+  void UpdateOrder(const Order& order);
+  const Order* OrderByVenueId(const VenueOrderId& id) const;
+  void IndexVenueOrderId(const Order& order);
+  std::vector<const Order*> Orders(const OrderQuery& q = {}) const;
+  std::vector<const Order*> OrdersOpen(const OrderQuery& q = {}) const;
+  std::vector<const Order*> OrdersClosed(const OrderQuery& q = {}) const;
+  std::vector<const Order*> OrdersInflight(const OrderQuery& q = {}) const;
+  std::size_t orders_total() const { return orders_.size(); }
+  std::size_t orders_open_count(const OrderQuery& q = {}) const { return OrdersOpen(q).size(); }
+  // Orders of an order list, in submission order.
+  std::vector<const Order*> OrdersForList(const OrderListId& id) const;
+
+  // Positions.
+  Position* AddPosition(std::unique_ptr<Position> position);
+  Position* mutable_position(const PositionId& id);
+  const Position* position(const PositionId& id) const;
+  std::vector<const Position*> Positions(const OrderQuery& q = {}) const;
+  std::vector<const Position*> PositionsOpen(const OrderQuery& q = {}) const;
+  std::vector<const Position*> PositionsClosed(const OrderQuery& q = {}) const;
+  // Stores a copy of a closed position before it is reused for a new cycle.
+  void SnapshotPosition(const Position& closed);
+  const std::vector<Position>& PositionSnapshots(const PositionId& id) const;
+  std::vector<const Position*> AllPositionSnapshots() const;
+  void UpdatePosition(const Position& position);
+
+  // Accounts.
+  Account* AddAccount(std::unique_ptr<Account> account, const Venue& venue);
+  Account* mutable_account(const AccountId& id);
+  const Account* account(const AccountId& id) const;
+  const Account* AccountForVenue(const Venue& venue) const;
+  Account* MutableAccountForVenue(const Venue& venue);
+  std::vector<const Account*> Accounts() const;
+
+  // Fills that matched no known order are kept, never dropped (live reconciliation).
+  void AddOrphanFill(const OrderFilled& fill) { orphan_fills_.push_back(fill); }
+  const std::vector<OrderFilled>& orphan_fills() const { return orphan_fills_; }
+
+  // Clears everything (engine reset).
+  void Reset();
+
+ private:
+  struct OrderEntry {
+    std::unique_ptr<Order> order;
+    std::uint64_t seq = 0;
+  };
+  struct PositionEntry {
+    std::unique_ptr<Position> position;
+    std::uint64_t seq = 0;
+  };
+  bool Matches(const Order& o, const OrderQuery& q) const;
+  bool Matches(const Position& p, const OrderQuery& q) const;
+  std::vector<const Order*> Collect(const std::map<std::uint64_t, Order*>& index,
+                                    const OrderQuery& q) const;
+
+  CacheConfig config_;
+  std::map<InstrumentId, Instrument> instruments_;
+  std::unordered_map<InstrumentId, RecentBuffer<QuoteTick>, IdHash> quotes_;
+  std::unordered_map<InstrumentId, RecentBuffer<TradeTick>, IdHash> trades_;
+  std::map<BarType, RecentBuffer<Bar>> bars_;
+  std::unordered_map<InstrumentId, Price, IdHash> last_bar_close_;
+
+  std::unordered_map<ClientOrderId, OrderEntry, IdHash> orders_;
+  std::unordered_map<VenueOrderId, ClientOrderId, IdHash> venue_order_ids_;
+  std::uint64_t next_order_seq_ = 0;
+  std::map<std::uint64_t, Order*> all_orders_;
+  std::map<std::uint64_t, Order*> open_orders_;
+  std::map<std::uint64_t, Order*> closed_orders_;
+  std::map<std::uint64_t, Order*> inflight_orders_;
+  std::unordered_map<OrderListId, std::vector<ClientOrderId>, IdHash> order_lists_;
+
+  std::unordered_map<PositionId, PositionEntry, IdHash> positions_;
+  std::map<std::uint64_t, Position*> positions_by_seq_;
+  std::uint64_t next_position_seq_ = 0;
+  std::map<PositionId, std::vector<Position>> snapshots_;
+
+  std::map<AccountId, std::unique_ptr<Account>> accounts_;
+  std::map<Venue, AccountId> venue_accounts_;
+  std::vector<OrderFilled> orphan_fills_;
+};
+
+}  // namespace nacre

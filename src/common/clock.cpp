@@ -1,0 +1,100 @@
+#include "common/clock.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace nacre {
+
+Status Clock::SetTimeAlert(const std::string& name, UnixNanos at, TimeEventHandler handler) {
+  if (name.empty()) return MakeError("time alert name is empty");
+  if (timers_.count(name)) return MakeError(fmt::format("timer '{}' already exists", name));
+  if (at < Now()) {
+    return MakeError(fmt::format("time alert '{}' at {} is in the past (now {})", name,
+                                 FormatIsoUtc(at), FormatIsoUtc(Now())));
+  }
+  timers_[name] = Timer{name, 0, at, UnixNanos(0), next_seq_++, std::move(handler)};
+  RecomputeNextDue();
+  return Status::Ok();
+}
+
+Status Clock::SetTimer(const std::string& name, DurationNs interval, UnixNanos start,
+                       UnixNanos stop, TimeEventHandler handler, bool fire_immediately) {
+  if (name.empty()) return MakeError("timer name is empty");
+  if (interval <= 0) return MakeError(fmt::format("timer '{}' interval must be positive", name));
+  if (timers_.count(name)) return MakeError(fmt::format("timer '{}' already exists", name));
+  if (start.is_zero()) start = Now();
+  const UnixNanos first = fire_immediately ? start : start + interval;
+  if (!stop.is_zero() && stop < first) {
+    return MakeError(fmt::format("timer '{}' stop time is before its first fire", name));
+  }
+  timers_[name] = Timer{name, interval, first, stop, next_seq_++, std::move(handler)};
+  RecomputeNextDue();
+  return Status::Ok();
+}
+
+void Clock::CancelTimer(const std::string& name) {
+  timers_.erase(name);
+  RecomputeNextDue();
+}
+
+void Clock::CancelTimers() {
+  timers_.clear();
+  RecomputeNextDue();
+}
+
+std::vector<std::string> Clock::TimerNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, t] : timers_) names.push_back(name);
+  return names;
+}
+
+void Clock::RecomputeNextDue() {
+  next_due_ = UnixNanos(INT64_MAX);
+  for (const auto& [name, t] : timers_) {
+    if (t.next_time < next_due_) next_due_ = t.next_time;
+  }
+}
+
+std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time) {
+  std::size_t fired = 0;
+  while (next_due_ <= until) {
+    // Earliest (time, seq) timer; timer counts are small, so a scan is cheapest.
+    Timer* due = nullptr;
+    for (auto& [name, t] : timers_) {
+      if (due == nullptr || t.next_time < due->next_time ||
+          (t.next_time == due->next_time && t.seq < due->seq)) {
+        due = &t;
+      }
+    }
+    if (due == nullptr || due->next_time > until) break;
+    const TimeEvent event{due->name, due->next_time, due->next_time};
+    TimeEventHandler handler = due->handler;  // survives cancellation inside the handler
+    if (due->interval == 0 ||
+        (!due->stop_time.is_zero() && due->next_time + due->interval > due->stop_time)) {
+      timers_.erase(due->name);
+    } else {
+      due->next_time += due->interval;
+      due->seq = next_seq_++;
+    }
+    RecomputeNextDue();
+    if (move_time) SetTimeForEvent(event.ts_event);
+    ++fired;
+    handler(event);
+  }
+  return fired;
+}
+
+std::size_t TestClock::AdvanceTime(UnixNanos to) {
+  if (to < now_) return 0;
+  const std::size_t fired = FireDueUntil(to, true);
+  now_ = to;
+  return fired;
+}
+
+UnixNanos LiveClock::Now() const {
+  const auto d = std::chrono::system_clock::now().time_since_epoch();
+  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+}  // namespace nacre

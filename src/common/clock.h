@@ -1,0 +1,88 @@
+// Clock: the kernel's only source of time, with named timers and one-shot time alerts.
+// TestClock is driven by the backtest (AdvanceTime fires every due timer in (time, creation)
+// order, moving the clock to each event's time first). LiveClock reads the system clock and
+// fires due timers when the live loop calls FireDue. Not thread-safe: kernel thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+
+namespace nacre {
+
+struct TimeEvent {
+  std::string name;
+  UnixNanos ts_event;  // the scheduled time
+  UnixNanos ts_init;
+};
+
+using TimeEventHandler = std::function<void(const TimeEvent&)>;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual UnixNanos Now() const = 0;
+
+  // One-shot alert at `at`. Names are unique across timers and alerts.
+  Status SetTimeAlert(const std::string& name, UnixNanos at, TimeEventHandler handler);
+  // Repeating timer: first fire at start + interval (or at start when fire_immediately),
+  // then every interval; stops after `stop` when stop is non-zero.
+  Status SetTimer(const std::string& name, DurationNs interval, UnixNanos start, UnixNanos stop,
+                  TimeEventHandler handler, bool fire_immediately = false);
+  void CancelTimer(const std::string& name);
+  void CancelTimers();
+  bool HasTimer(const std::string& name) const { return timers_.count(name) != 0; }
+  std::vector<std::string> TimerNames() const;
+  std::size_t TimerCount() const { return timers_.size(); }
+  // Next scheduled time of any timer (UnixNanos max when none).
+  UnixNanos NextDue() const { return next_due_; }
+
+ protected:
+  // Fires every timer due at or before `until` in (time, sequence) order. When `move_time`,
+  // the clock is set to each event's time before its handler runs. Returns events fired.
+  std::size_t FireDueUntil(UnixNanos until, bool move_time);
+  virtual void SetTimeForEvent(UnixNanos /*t*/) {}
+
+ private:
+  struct Timer {
+    std::string name;
+    DurationNs interval = 0;  // 0 = one-shot alert
+    UnixNanos next_time;
+    UnixNanos stop_time;
+    std::uint64_t seq = 0;
+    TimeEventHandler handler;
+  };
+  void RecomputeNextDue();
+
+  std::map<std::string, Timer> timers_;
+  std::uint64_t next_seq_ = 0;
+  UnixNanos next_due_{INT64_MAX};
+};
+
+class TestClock final : public Clock {
+ public:
+  explicit TestClock(UnixNanos start = UnixNanos(0)) : now_(start) {}
+  UnixNanos Now() const override { return now_; }
+  // Sets the time without firing timers (used at engine start/reset).
+  void SetTime(UnixNanos t) { now_ = t; }
+  // Fires due timers in order then sets the time to `to` (never moves backwards).
+  std::size_t AdvanceTime(UnixNanos to);
+
+ private:
+  void SetTimeForEvent(UnixNanos t) override { now_ = t; }
+  UnixNanos now_;
+};
+
+class LiveClock final : public Clock {
+ public:
+  UnixNanos Now() const override;
+  // Fires timers due by the current system time; called by the live event loop.
+  std::size_t FireDue() { return FireDueUntil(Now(), false); }
+};
+
+}  // namespace nacre

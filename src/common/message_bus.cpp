@@ -1,0 +1,172 @@
+#include "common/message_bus.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nacre {
+
+bool TopicMatches(std::string_view pattern, std::string_view topic) {
+  // Iterative glob with single-star backtracking: O(|pattern| * |topic|) worst case.
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t star_t = 0;
+  while (t < topic.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == topic[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_t = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+MessageBus::TopicHandle MessageBus::Topic(std::string_view name) {
+  auto it = topics_.find(std::string(name));
+  if (it != topics_.end()) return TopicHandle(it->second);
+  TopicEntry& entry = topic_storage_.emplace_back();
+  entry.name = std::string(name);
+  topics_.emplace(entry.name, &entry);
+  for (auto& [id, sub] : subs_) {
+    if (sub->active && TopicMatches(sub->pattern, entry.name)) Attach(&entry, sub.get());
+  }
+  return TopicHandle(&entry);
+}
+
+void MessageBus::Attach(TopicEntry* topic, Subscription* sub) {
+  auto pos = std::find_if(topic->subs.begin(), topic->subs.end(), [sub](const Subscription* s) {
+    return s->priority < sub->priority || (s->priority == sub->priority && s->id > sub->id);
+  });
+  topic->subs.insert(pos, sub);
+}
+
+SubscriptionId MessageBus::AddSubscription(std::string_view pattern, const void* type_key,
+                                           int priority, std::function<void(const void*)> fn) {
+  auto sub = std::make_unique<Subscription>();
+  sub->id = next_sub_id_++;
+  sub->pattern = std::string(pattern);
+  sub->type_key = type_key;
+  sub->priority = priority;
+  sub->fn = std::move(fn);
+  Subscription* raw = sub.get();
+  subs_.emplace(raw->id, std::move(sub));
+  if (dispatch_depth_ > 0) {
+    deferred_attach_.push_back(raw);
+  } else {
+    for (TopicEntry& t : topic_storage_) {
+      if (TopicMatches(raw->pattern, t.name)) Attach(&t, raw);
+    }
+  }
+  return raw->id;
+}
+
+void MessageBus::Unsubscribe(SubscriptionId id) {
+  auto it = subs_.find(id);
+  if (it == subs_.end()) return;
+  it->second->active = false;
+  needs_compaction_ = true;
+  if (dispatch_depth_ == 0) ApplyDeferred();
+}
+
+void MessageBus::Dispatch(TopicEntry* topic, const void* type_key, const void* msg) {
+  if (topic == nullptr) return;
+  ++topic->publish_count;
+  ++dispatch_depth_;
+  const std::size_t n = topic->subs.size();  // attachments are deferred while dispatching
+  for (std::size_t i = 0; i < n; ++i) {
+    Subscription* s = topic->subs[i];
+    if (s->active && s->type_key == type_key) s->fn(msg);
+  }
+  if (--dispatch_depth_ == 0 && (needs_compaction_ || !deferred_attach_.empty())) ApplyDeferred();
+}
+
+void MessageBus::ApplyDeferred() {
+  if (needs_compaction_) {
+    for (TopicEntry& t : topic_storage_) {
+      std::erase_if(t.subs, [](const Subscription* s) { return !s->active; });
+    }
+    std::erase_if(subs_, [](const auto& kv) { return !kv.second->active; });
+    needs_compaction_ = false;
+  }
+  std::vector<Subscription*> pending;
+  pending.swap(deferred_attach_);
+  for (Subscription* sub : pending) {
+    if (subs_.count(sub->id) == 0) continue;
+    for (TopicEntry& t : topic_storage_) {
+      if (TopicMatches(sub->pattern, t.name)) Attach(&t, sub);
+    }
+  }
+}
+
+std::size_t MessageBus::subscription_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, s] : subs_) n += s->active ? 1 : 0;
+  return n;
+}
+
+std::uint64_t MessageBus::publish_count(std::string_view topic) const {
+  auto it = topics_.find(std::string(topic));
+  return it == topics_.end() ? 0 : it->second->publish_count;
+}
+
+std::vector<std::string> MessageBus::Topics() const {
+  std::vector<std::string> names;
+  for (const auto& [name, t] : topics_) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Status MessageBus::AddEndpoint(std::string_view name, const void* type_key,
+                               std::function<void(const void*)> fn) {
+  const std::string key(name);
+  if (endpoints_.count(key)) return MakeError(fmt::format("endpoint '{}' already registered", name));
+  endpoints_.emplace(key, Endpoint{type_key, std::move(fn)});
+  return Status::Ok();
+}
+
+void MessageBus::DeregisterEndpoint(std::string_view name) {
+  endpoints_.erase(std::string(name));
+  responders_.erase(std::string(name));
+}
+
+Status MessageBus::SendErased(std::string_view name, const void* type_key, const void* msg) {
+  auto it = endpoints_.find(std::string(name));
+  if (it == endpoints_.end()) return MakeError(fmt::format("no endpoint '{}'", name));
+  if (it->second.type_key != type_key) {
+    return MakeError(fmt::format("endpoint '{}' does not accept this message type", name));
+  }
+  it->second.fn(msg);
+  return Status::Ok();
+}
+
+Status MessageBus::AddResponder(std::string_view name, const void* req_key, const void* resp_key,
+                                std::function<void(const void*, void*)> fn) {
+  const std::string key(name);
+  if (responders_.count(key)) {
+    return MakeError(fmt::format("request handler '{}' already registered", name));
+  }
+  responders_.emplace(key, Responder{req_key, resp_key, std::move(fn)});
+  return Status::Ok();
+}
+
+Status MessageBus::RequestErased(std::string_view name, const void* req_key,
+                                 const void* resp_key, const void* req, void* resp) {
+  auto it = responders_.find(std::string(name));
+  if (it == responders_.end()) return MakeError(fmt::format("no request handler '{}'", name));
+  if (it->second.req_key != req_key || it->second.resp_key != resp_key) {
+    return MakeError(fmt::format("request handler '{}' has different request/response types", name));
+  }
+  it->second.fn(req, resp);
+  return Status::Ok();
+}
+
+}  // namespace nacre

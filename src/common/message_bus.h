@@ -1,0 +1,165 @@
+// MessageBus: publish/subscribe on named topics (with '*' and '?' wildcards in subscription
+// patterns), point-to-point endpoints and request/response.
+//
+// Subscriptions are resolved when they are made: each concrete topic keeps its ordered
+// handler list, and a pattern subscription is attached to every matching topic, existing or
+// created later. Publishers resolve a topic name once (Topic()) and then Publish through the
+// handle: no string work, no lookup and no allocation per message. Handlers run in
+// (priority descending, subscription order) order, so delivery is deterministic. Messages are
+// typed: a handler receives only messages of the type it subscribed with.
+//
+// Re-entrancy: a handler may publish, subscribe or unsubscribe. Unsubscribing takes effect at
+// once; a subscription made during a publish takes effect after it completes.
+// Not thread-safe: kernel thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+
+namespace nacre {
+
+// A unique key per message type (the address of a per-type static).
+template <typename T>
+const void* TypeKey() {
+  static const char key = 0;
+  return &key;
+}
+
+// Glob match: '*' matches any run of characters (including none), '?' exactly one.
+bool TopicMatches(std::string_view pattern, std::string_view topic);
+
+using SubscriptionId = std::uint64_t;
+
+class MessageBus {
+  struct Subscription {
+    SubscriptionId id = 0;
+    std::string pattern;
+    const void* type_key = nullptr;
+    int priority = 0;
+    std::function<void(const void*)> fn;
+    bool active = true;
+  };
+  struct TopicEntry {
+    std::string name;
+    std::vector<Subscription*> subs;  // sorted: priority desc, id asc
+    std::uint64_t publish_count = 0;
+  };
+
+ public:
+  class TopicHandle {
+   public:
+    TopicHandle() = default;
+    const std::string& name() const { return entry_->name; }
+    bool valid() const { return entry_ != nullptr; }
+    std::size_t subscriber_count() const { return entry_ ? entry_->subs.size() : 0; }
+
+   private:
+    friend class MessageBus;
+    explicit TopicHandle(TopicEntry* e) : entry_(e) {}
+    TopicEntry* entry_ = nullptr;
+  };
+
+  MessageBus() = default;
+  MessageBus(const MessageBus&) = delete;
+  MessageBus& operator=(const MessageBus&) = delete;
+
+  // Resolves (creating if needed) a concrete topic; cache the handle for hot paths.
+  TopicHandle Topic(std::string_view name);
+
+  template <typename T>
+  SubscriptionId Subscribe(std::string_view pattern, std::function<void(const T&)> handler,
+                           int priority = 0) {
+    auto fn = [h = std::move(handler)](const void* msg) { h(*static_cast<const T*>(msg)); };
+    return AddSubscription(pattern, TypeKey<T>(), priority, std::move(fn));
+  }
+  void Unsubscribe(SubscriptionId id);
+
+  template <typename T>
+  void Publish(TopicHandle topic, const T& msg) {
+    Dispatch(topic.entry_, TypeKey<T>(), &msg);
+  }
+  // Convenience for cold paths: resolves the topic by name first.
+  template <typename T>
+  void Publish(std::string_view topic, const T& msg) {
+    Publish(Topic(topic), msg);
+  }
+
+  // Point-to-point: one handler per endpoint name.
+  template <typename T>
+  Status RegisterEndpoint(std::string_view name, std::function<void(const T&)> handler) {
+    auto fn = [h = std::move(handler)](const void* msg) { h(*static_cast<const T*>(msg)); };
+    return AddEndpoint(name, TypeKey<T>(), std::move(fn));
+  }
+  void DeregisterEndpoint(std::string_view name);
+  template <typename T>
+  Status Send(std::string_view endpoint, const T& msg) {
+    return SendErased(endpoint, TypeKey<T>(), &msg);
+  }
+
+  // Request/response: the handler computes the response synchronously on the kernel thread.
+  template <typename Req, typename Resp>
+  Status RegisterRequestHandler(std::string_view name, std::function<Resp(const Req&)> handler) {
+    auto fn = [h = std::move(handler)](const void* req, void* resp) {
+      *static_cast<Resp*>(resp) = h(*static_cast<const Req*>(req));
+    };
+    return AddResponder(name, TypeKey<Req>(), TypeKey<Resp>(), std::move(fn));
+  }
+  template <typename Req, typename Resp>
+  Result<Resp> Request(std::string_view name, const Req& req) {
+    Resp resp{};
+    if (Status s = RequestErased(name, TypeKey<Req>(), TypeKey<Resp>(), &req, &resp); !s)
+      return MakeError(s.error());
+    return resp;
+  }
+
+  std::size_t topic_count() const { return topics_.size(); }
+  std::size_t subscription_count() const;
+  std::uint64_t publish_count(std::string_view topic) const;
+  std::vector<std::string> Topics() const;  // sorted
+  bool HasEndpoint(std::string_view name) const { return endpoints_.count(std::string(name)) != 0; }
+
+ private:
+  struct Endpoint {
+    const void* type_key = nullptr;
+    std::function<void(const void*)> fn;
+  };
+  struct Responder {
+    const void* req_key = nullptr;
+    const void* resp_key = nullptr;
+    std::function<void(const void*, void*)> fn;
+  };
+
+  SubscriptionId AddSubscription(std::string_view pattern, const void* type_key, int priority,
+                                 std::function<void(const void*)> fn);
+  void Attach(TopicEntry* topic, Subscription* sub);
+  void Dispatch(TopicEntry* topic, const void* type_key, const void* msg);
+  void ApplyDeferred();
+  Status AddEndpoint(std::string_view name, const void* type_key,
+                     std::function<void(const void*)> fn);
+  Status SendErased(std::string_view name, const void* type_key, const void* msg);
+  Status AddResponder(std::string_view name, const void* req_key, const void* resp_key,
+                      std::function<void(const void*, void*)> fn);
+  Status RequestErased(std::string_view name, const void* req_key, const void* resp_key,
+                       const void* req, void* resp);
+
+  std::deque<TopicEntry> topic_storage_;  // stable addresses
+  std::unordered_map<std::string, TopicEntry*> topics_;
+  std::map<SubscriptionId, std::unique_ptr<Subscription>> subs_;
+  SubscriptionId next_sub_id_ = 1;
+  int dispatch_depth_ = 0;
+  std::vector<Subscription*> deferred_attach_;
+  bool needs_compaction_ = false;
+  std::unordered_map<std::string, Endpoint> endpoints_;
+  std::unordered_map<std::string, Responder> responders_;
+};
+
+}  // namespace nacre
