@@ -1,0 +1,193 @@
+#include "data/data_engine.h"
+
+#include <algorithm>
+
+namespace nacre {
+
+namespace {
+
+std::string SubKey(const DataSubscription& cmd) {
+  switch (cmd.kind) {
+    case DataKind::kQuotes: return "Q|" + cmd.instrument_id.value();
+    case DataKind::kTrades: return "T|" + cmd.instrument_id.value();
+    case DataKind::kBars: return "B|" + cmd.bar_type.ToString();
+    case DataKind::kInstrument: return "I|" + cmd.instrument_id.value();
+  }
+  return {};
+}
+
+std::string AggTimerName(const BarType& t) { return "DataEngine:bars:" + t.ToString(); }
+
+}  // namespace
+
+DataEngine::DataEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
+                       DataEngineConfig config)
+    : Component("DataEngine"), bus_(bus), cache_(cache), clock_(clock), config_(config) {
+  set_logger(&logger);
+  Status s = bus_.RegisterEndpoint<DataSubscription>(
+      topics::kDataEngineExecute, [this](const DataSubscription& cmd) { Execute(cmd); });
+  if (!s) log().Error("{}", s.error());
+  Initialize();
+}
+
+DataEngine::~DataEngine() {
+  bus_.DeregisterEndpoint(topics::kDataEngineExecute);
+  for (const auto& [type, agg] : aggregators_) clock_.CancelTimer(AggTimerName(type));
+}
+
+void DataEngine::RegisterClient(std::unique_ptr<DataClient> client) {
+  const ClientId id = client->id();
+  venue_clients_.insert_or_assign(client->venue(), id);
+  if (default_client_.empty()) default_client_ = id;
+  clients_.insert_or_assign(id, std::move(client));
+}
+
+DataClient* DataEngine::client(const ClientId& id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+DataClient* DataEngine::Route(const InstrumentId& id, const ClientId& explicit_client) {
+  if (!explicit_client.empty()) return client(explicit_client);
+  auto it = venue_clients_.find(id.venue());
+  if (it != venue_clients_.end()) return client(it->second);
+  return default_client_.empty() ? nullptr : client(default_client_);
+}
+
+void DataEngine::Execute(const DataSubscription& cmd) {
+  const std::string key = SubKey(cmd);
+  int& count = sub_counts_[key];
+  const bool internal_bars =
+      cmd.kind == DataKind::kBars && cmd.bar_type.source() == AggregationSource::kInternal;
+  if (cmd.subscribe) {
+    if (++count > 1) return;  // already routed
+    if (internal_bars) {
+      AddAggregator(cmd.bar_type);
+      // The aggregator needs the underlying quotes or trades.
+      DataSubscription src = cmd;
+      src.kind = cmd.bar_type.spec().price_type == PriceType::kLast ? DataKind::kTrades
+                                                                    : DataKind::kQuotes;
+      Execute(src);
+      return;
+    }
+  } else {
+    if (count == 0) {
+      sub_counts_.erase(key);
+      log().Warning("unsubscribe without subscription: {}", key);
+      return;
+    }
+    if (--count > 0) return;
+    sub_counts_.erase(key);
+    if (internal_bars) {
+      RemoveAggregator(cmd.bar_type);
+      DataSubscription src = cmd;
+      src.kind = cmd.bar_type.spec().price_type == PriceType::kLast ? DataKind::kTrades
+                                                                    : DataKind::kQuotes;
+      Execute(src);
+      return;
+    }
+  }
+  DataClient* c = Route(cmd.instrument_id, cmd.client_id);
+  if (c == nullptr) {
+    log().Error("no data client for {} (venue {})", key, cmd.instrument_id.venue().value());
+    return;
+  }
+  if (cmd.subscribe) {
+    c->Subscribe(cmd);
+  } else {
+    c->Unsubscribe(cmd);
+  }
+}
+
+void DataEngine::AddAggregator(const BarType& type) {
+  if (Status s = BarType::ValidateSpec(type.spec()); !s) {
+    log().Error("cannot aggregate {}: {}", type.ToString(), s.error());
+    return;
+  }
+  auto agg = std::make_unique<TimeBarAggregator>(type, config_.time_bars_origin,
+                                                 [this](const Bar& b) { Process(b); });
+  TimeBarAggregator* raw = agg.get();
+  const UnixNanos first = raw->NextBoundary(clock_.Now());
+  Status s = clock_.SetTimer(AggTimerName(type), raw->interval(), first - raw->interval(), {},
+                             [raw](const TimeEvent& e) { raw->Close(e.ts_event); });
+  if (!s) log().Error("bar timer: {}", s.error());
+  if (type.spec().price_type == PriceType::kLast) {
+    trade_aggs_[type.instrument_id()].push_back(raw);
+  } else {
+    quote_aggs_[type.instrument_id()].push_back(raw);
+  }
+  aggregators_.emplace(type, std::move(agg));
+}
+
+void DataEngine::RemoveAggregator(const BarType& type) {
+  auto it = aggregators_.find(type);
+  if (it == aggregators_.end()) return;
+  clock_.CancelTimer(AggTimerName(type));
+  TimeBarAggregator* raw = it->second.get();
+  std::erase(quote_aggs_[type.instrument_id()], raw);
+  std::erase(trade_aggs_[type.instrument_id()], raw);
+  aggregators_.erase(it);
+}
+
+MessageBus::TopicHandle DataEngine::QuoteTopic(const InstrumentId& id) {
+  auto it = quote_topics_.find(id);
+  if (it == quote_topics_.end()) it = quote_topics_.emplace(id, bus_.Topic(topics::Quotes(id))).first;
+  return it->second;
+}
+
+void DataEngine::Process(const QuoteTick& q) {
+  if (config_.validate_data_sequence) {
+    if (const QuoteTick* last = cache_.quote(q.instrument_id); last && q.ts_init < last->ts_init) {
+      ++rejected_;
+      log().Warning("quote for {} at {} older than last {}; dropped", q.instrument_id.value(),
+                    FormatIsoUtc(q.ts_init), FormatIsoUtc(last->ts_init));
+      return;
+    }
+  }
+  ++processed_;
+  cache_.AddQuote(q);
+  auto aggs = quote_aggs_.find(q.instrument_id);
+  if (aggs != quote_aggs_.end()) {
+    for (TimeBarAggregator* a : aggs->second) a->HandleQuote(q);
+  }
+  bus_.Publish(QuoteTopic(q.instrument_id), q);
+}
+
+void DataEngine::Process(const TradeTick& t) {
+  ++processed_;
+  cache_.AddTrade(t);
+  auto aggs = trade_aggs_.find(t.instrument_id);
+  if (aggs != trade_aggs_.end()) {
+    for (TimeBarAggregator* a : aggs->second) a->HandleTrade(t);
+  }
+  auto it = trade_topics_.find(t.instrument_id);
+  if (it == trade_topics_.end()) {
+    it = trade_topics_.emplace(t.instrument_id, bus_.Topic(topics::Trades(t.instrument_id))).first;
+  }
+  bus_.Publish(it->second, t);
+}
+
+void DataEngine::Process(const Bar& b) {
+  if (config_.validate_data_sequence) {
+    auto last = last_bar_ts_.find(b.bar_type);
+    if (last != last_bar_ts_.end() && b.ts_init < last->second) {
+      ++rejected_;
+      log().Warning("bar {} at {} older than last {}; dropped", b.bar_type.ToString(),
+                    FormatIsoUtc(b.ts_init), FormatIsoUtc(last->second));
+      return;
+    }
+    last_bar_ts_.insert_or_assign(b.bar_type, b.ts_init);
+  }
+  ++processed_;
+  cache_.AddBar(b);
+  auto it = bar_topics_.find(b.bar_type);
+  if (it == bar_topics_.end()) it = bar_topics_.emplace(b.bar_type, bus_.Topic(topics::Bars(b.bar_type))).first;
+  bus_.Publish(it->second, b);
+}
+
+void DataEngine::Process(const Instrument& i) {
+  cache_.AddInstrument(i);
+  bus_.Publish(topics::InstrumentTopic(i.id), i);
+}
+
+}  // namespace nacre

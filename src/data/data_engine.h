@@ -1,0 +1,73 @@
+// DataEngine: routes data subscriptions to data clients (by explicit client id, else by the
+// instrument's venue, else the default client), processes incoming data into the Cache and
+// publishes it on the bus, and aggregates INTERNAL time bars from quotes and trades.
+// Publishing uses topic handles resolved once per instrument/bar type. Kernel thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "common/actor.h"
+#include "data/bar_aggregator.h"
+#include "data/data_client.h"
+
+namespace nacre {
+
+struct DataEngineConfig {
+  // Offset of time-bar boundaries from 00:00 UTC (e.g. 09:15 IST = 03:45 UTC).
+  DurationNs time_bars_origin = 0;
+  // Reject data older than the latest seen for the same instrument/bar type.
+  bool validate_data_sequence = true;
+};
+
+class DataEngine : public Component {
+ public:
+  DataEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
+             DataEngineConfig config = {});
+  ~DataEngine() override;
+
+  void RegisterClient(std::unique_ptr<DataClient> client);
+  void SetDefaultClient(const ClientId& id) { default_client_ = id; }
+  DataClient* client(const ClientId& id);
+
+  void Execute(const DataSubscription& cmd);
+  void Process(const QuoteTick& q);
+  void Process(const TradeTick& t);
+  void Process(const Bar& b);
+  void Process(const Instrument& i);
+
+  std::uint64_t processed_count() const { return processed_; }
+  std::uint64_t rejected_count() const { return rejected_; }
+  // Active subscription counts (per key) for inspection and tests.
+  std::size_t subscription_count() const { return sub_counts_.size(); }
+
+ private:
+  DataClient* Route(const InstrumentId& id, const ClientId& explicit_client);
+  MessageBus::TopicHandle QuoteTopic(const InstrumentId& id);
+  void AddAggregator(const BarType& type);
+  void RemoveAggregator(const BarType& type);
+  void PublishBar(const Bar& b);
+
+  MessageBus& bus_;
+  Cache& cache_;
+  Clock& clock_;
+  DataEngineConfig config_;
+  std::map<ClientId, std::unique_ptr<DataClient>> clients_;
+  std::map<Venue, ClientId> venue_clients_;
+  ClientId default_client_;
+  std::map<std::string, int> sub_counts_;
+  std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> quote_topics_;
+  std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> trade_topics_;
+  std::map<BarType, MessageBus::TopicHandle> bar_topics_;
+  std::map<BarType, UnixNanos> last_bar_ts_;
+  // Aggregators fed by quotes / trades of an instrument.
+  std::map<BarType, std::unique_ptr<TimeBarAggregator>> aggregators_;
+  std::unordered_map<InstrumentId, std::vector<TimeBarAggregator*>, IdHash> quote_aggs_;
+  std::unordered_map<InstrumentId, std::vector<TimeBarAggregator*>, IdHash> trade_aggs_;
+  std::uint64_t processed_ = 0;
+  std::uint64_t rejected_ = 0;
+};
+
+}  // namespace nacre

@@ -1,0 +1,137 @@
+#include "execution/execution_client.h"
+
+namespace nacre {
+
+ExecutionClient::ExecutionClient(ClientId id, Venue venue, AccountId account_id)
+    : id_(std::move(id)), venue_(std::move(venue)), account_id_(std::move(account_id)) {}
+
+void ExecutionClient::Bind(ExecutionEventSink* sink, const Clock* clock, UuidGenerator* uuids) {
+  sink_ = sink;
+  clock_ = clock;
+  uuids_ = uuids;
+}
+
+void ExecutionClient::SubmitOrderList(const nacre::SubmitOrderList& cmd,
+                                      const std::vector<const Order*>& orders) {
+  for (const Order* o : orders) {
+    nacre::SubmitOrder sub;
+    static_cast<CommandHeader&>(sub) = cmd;
+    sub.instrument_id = o->instrument_id();
+    sub.client_order_id = o->client_order_id();
+    sub.position_id = o->position_id();
+    SubmitOrder(sub, *o);
+  }
+}
+
+void ExecutionClient::CancelAllOrders(const nacre::CancelAllOrders& cmd,
+                                      const std::vector<const Order*>& open) {
+  for (const Order* o : open) {
+    nacre::CancelOrder c;
+    static_cast<CommandHeader&>(c) = cmd;
+    c.instrument_id = o->instrument_id();
+    c.client_order_id = o->client_order_id();
+    c.venue_order_id = o->venue_order_id();
+    CancelOrder(c, *o);
+  }
+}
+
+OrderEventHeader ExecutionClient::Header(const Order& order, UnixNanos ts_event) {
+  OrderEventHeader h;
+  h.trader_id = order.trader_id();
+  h.strategy_id = order.strategy_id();
+  h.instrument_id = order.instrument_id();
+  h.client_order_id = order.client_order_id();
+  h.event_id = uuids_->Next();
+  h.ts_event = ts_event;
+  h.ts_init = clock_->Now();
+  return h;
+}
+
+void ExecutionClient::GenerateOrderSubmitted(const Order& order, UnixNanos ts) {
+  OrderSubmitted e;
+  static_cast<OrderEventHeader&>(e) = Header(order, ts);
+  e.account_id = account_id_;
+  Emit(e);
+}
+
+void ExecutionClient::GenerateOrderAccepted(const Order& order, const VenueOrderId& venue_id,
+                                            UnixNanos ts) {
+  OrderAccepted e;
+  static_cast<OrderEventHeader&>(e) = Header(order, ts);
+  e.venue_order_id = venue_id;
+  e.account_id = account_id_;
+  Emit(e);
+}
+
+void ExecutionClient::GenerateOrderRejected(const Order& order, const std::string& reason,
+                                            UnixNanos ts) {
+  OrderRejected e;
+  static_cast<OrderEventHeader&>(e) = Header(order, ts);
+  e.account_id = account_id_;
+  e.reason = reason;
+  Emit(e);
+}
+
+template <typename E>
+static E VenueEvent(const OrderEventHeader& h, const Order& order, const AccountId& account) {
+  E e;
+  static_cast<OrderEventHeader&>(e) = h;
+  e.venue_order_id = order.venue_order_id();
+  e.account_id = account;
+  return e;
+}
+
+void ExecutionClient::GenerateOrderCanceled(const Order& order, UnixNanos ts) {
+  Emit(VenueEvent<OrderCanceled>(Header(order, ts), order, account_id_));
+}
+void ExecutionClient::GenerateOrderExpired(const Order& order, UnixNanos ts) {
+  Emit(VenueEvent<OrderExpired>(Header(order, ts), order, account_id_));
+}
+void ExecutionClient::GenerateOrderTriggered(const Order& order, UnixNanos ts) {
+  Emit(VenueEvent<OrderTriggered>(Header(order, ts), order, account_id_));
+}
+void ExecutionClient::GenerateOrderPendingUpdate(const Order& order, UnixNanos ts) {
+  Emit(VenueEvent<OrderPendingUpdate>(Header(order, ts), order, account_id_));
+}
+void ExecutionClient::GenerateOrderPendingCancel(const Order& order, UnixNanos ts) {
+  Emit(VenueEvent<OrderPendingCancel>(Header(order, ts), order, account_id_));
+}
+void ExecutionClient::GenerateOrderModifyRejected(const Order& order, const std::string& reason,
+                                                  UnixNanos ts) {
+  auto e = VenueEvent<OrderModifyRejected>(Header(order, ts), order, account_id_);
+  e.reason = reason;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderCancelRejected(const Order& order, const std::string& reason,
+                                                  UnixNanos ts) {
+  auto e = VenueEvent<OrderCancelRejected>(Header(order, ts), order, account_id_);
+  e.reason = reason;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderUpdated(const Order& order, Quantity qty,
+                                           std::optional<Price> price,
+                                           std::optional<Price> trigger, UnixNanos ts) {
+  auto e = VenueEvent<OrderUpdated>(Header(order, ts), order, account_id_);
+  e.quantity = qty;
+  e.price = price;
+  e.trigger_price = trigger;
+  Emit(e);
+}
+
+void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& trade_id,
+                                          Quantity qty, Price px, const ChargeBreakdown& charges,
+                                          LiquiditySide liquidity, UnixNanos ts) {
+  auto e = VenueEvent<OrderFilled>(Header(order, ts), order, account_id_);
+  e.trade_id = trade_id;
+  e.position_id = order.position_id();
+  e.order_side = order.side();
+  e.order_type = order.order_type();
+  e.last_qty = qty;
+  e.last_px = px;
+  e.charges = charges;
+  e.commission = charges.Total();
+  e.liquidity_side = liquidity;
+  Emit(e);
+}
+
+}  // namespace nacre

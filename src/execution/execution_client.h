@@ -1,0 +1,94 @@
+// ExecutionClient: the interface the ExecutionEngine routes trading commands to. A
+// simulated venue, the sandbox and the Zerodha adapter all implement it. Commands are
+// asynchronous: the client acknowledges later by emitting events (submitted, accepted,
+// transient pending states, fills...) into its ExecutionEventSink on the kernel thread.
+// Status, fill and position reports support reconciliation with the venue's own records.
+#pragma once
+
+#include <vector>
+
+#include "common/clock.h"
+#include "core/uuid.h"
+#include "execution/reports.h"
+#include "model/account.h"
+#include "model/commands.h"
+#include "model/order.h"
+
+namespace nacre {
+
+class ExecutionEventSink {
+ public:
+  virtual ~ExecutionEventSink() = default;
+  virtual void OnOrderEvent(const OrderEvent& event) = 0;
+  virtual void OnAccountState(const AccountState& state) = 0;
+};
+
+class ExecutionClient {
+ public:
+  ExecutionClient(ClientId id, Venue venue, AccountId account_id);
+  virtual ~ExecutionClient() = default;
+  ExecutionClient(const ExecutionClient&) = delete;
+  ExecutionClient& operator=(const ExecutionClient&) = delete;
+
+  // Called by the ExecutionEngine when the client is registered.
+  void Bind(ExecutionEventSink* sink, const Clock* clock, UuidGenerator* uuids);
+
+  const ClientId& id() const { return id_; }
+  const Venue& venue() const { return venue_; }
+  const AccountId& account_id() const { return account_id_; }
+
+  virtual void Connect() {}
+  virtual void Disconnect() {}
+  virtual bool is_connected() const { return true; }
+
+  virtual void SubmitOrder(const SubmitOrder& cmd, const Order& order) = 0;
+  // Default: submits each order of the list in order.
+  virtual void SubmitOrderList(const SubmitOrderList& cmd, const std::vector<const Order*>& orders);
+  virtual void ModifyOrder(const ModifyOrder& cmd, const Order& order) = 0;
+  virtual void CancelOrder(const CancelOrder& cmd, const Order& order) = 0;
+  // Default: cancels each open order given.
+  virtual void CancelAllOrders(const CancelAllOrders& cmd, const std::vector<const Order*>& open);
+  virtual void QueryOrder(const QueryOrder& /*cmd*/, const Order& /*order*/) {}
+
+  virtual std::vector<OrderStatusReport> GenerateOrderStatusReports(const ReportQuery& /*q*/) {
+    return {};
+  }
+  virtual std::vector<FillReport> GenerateFillReports(const ReportQuery& /*q*/) { return {}; }
+  virtual std::vector<PositionStatusReport> GeneratePositionStatusReports(
+      const ReportQuery& /*q*/) {
+    return {};
+  }
+
+ protected:
+  OrderEventHeader Header(const Order& order, UnixNanos ts_event);
+  UnixNanos Now() const { return clock_->Now(); }
+  void Emit(const OrderEvent& e) { sink_->OnOrderEvent(e); }
+  void EmitAccountState(const AccountState& s) { sink_->OnAccountState(s); }
+
+  void GenerateOrderSubmitted(const Order& order, UnixNanos ts);
+  void GenerateOrderAccepted(const Order& order, const VenueOrderId& venue_id, UnixNanos ts);
+  void GenerateOrderRejected(const Order& order, const std::string& reason, UnixNanos ts);
+  void GenerateOrderCanceled(const Order& order, UnixNanos ts);
+  void GenerateOrderExpired(const Order& order, UnixNanos ts);
+  void GenerateOrderTriggered(const Order& order, UnixNanos ts);
+  void GenerateOrderPendingUpdate(const Order& order, UnixNanos ts);
+  void GenerateOrderPendingCancel(const Order& order, UnixNanos ts);
+  void GenerateOrderModifyRejected(const Order& order, const std::string& reason, UnixNanos ts);
+  void GenerateOrderCancelRejected(const Order& order, const std::string& reason, UnixNanos ts);
+  void GenerateOrderUpdated(const Order& order, Quantity qty, std::optional<Price> price,
+                            std::optional<Price> trigger, UnixNanos ts);
+  void GenerateOrderFilled(const Order& order, const TradeId& trade_id, Quantity qty, Price px,
+                           const ChargeBreakdown& charges, LiquiditySide liquidity, UnixNanos ts);
+
+  UuidGenerator& uuids() { return *uuids_; }
+
+ private:
+  ClientId id_;
+  Venue venue_;
+  AccountId account_id_;
+  ExecutionEventSink* sink_ = nullptr;
+  const Clock* clock_ = nullptr;
+  UuidGenerator* uuids_ = nullptr;
+};
+
+}  // namespace nacre

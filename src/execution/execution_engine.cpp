@@ -1,0 +1,329 @@
+#include "execution/execution_engine.h"
+
+namespace nacre {
+
+ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
+                                 UuidGenerator& uuids)
+    : Component("ExecEngine"), bus_(bus), cache_(cache), clock_(clock), uuids_(uuids) {
+  set_logger(&logger);
+  Status a = bus_.RegisterEndpoint<TradingCommand>(
+      topics::kExecEngineExecute, [this](const TradingCommand& c) { Execute(c); });
+  Status b = bus_.RegisterEndpoint<OrderEvent>(topics::kExecEngineProcess,
+                                               [this](const OrderEvent& e) { Process(e); });
+  if (!a) log().Error("{}", a.error());
+  if (!b) log().Error("{}", b.error());
+  Initialize();
+}
+
+ExecutionEngine::~ExecutionEngine() {
+  bus_.DeregisterEndpoint(topics::kExecEngineExecute);
+  bus_.DeregisterEndpoint(topics::kExecEngineProcess);
+}
+
+void ExecutionEngine::RegisterClient(std::unique_ptr<ExecutionClient> client) {
+  client->Bind(this, &clock_, &uuids_);
+  venue_clients_.insert_or_assign(client->venue(), client->id());
+  clients_.insert_or_assign(client->id(), std::move(client));
+}
+
+ExecutionClient* ExecutionEngine::client(const ClientId& id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+ExecutionClient* ExecutionEngine::ClientForVenue(const Venue& venue) {
+  auto it = venue_clients_.find(venue);
+  return it == venue_clients_.end() ? nullptr : client(it->second);
+}
+
+std::vector<ExecutionClient*> ExecutionEngine::clients() {
+  std::vector<ExecutionClient*> out;
+  for (auto& [id, c] : clients_) out.push_back(c.get());
+  return out;
+}
+
+ExecutionClient* ExecutionEngine::Route(const InstrumentId& id, const ClientId& explicit_client) {
+  if (!explicit_client.empty()) return client(explicit_client);
+  return ClientForVenue(id.venue());
+}
+
+MessageBus::TopicHandle ExecutionEngine::OrderTopic(const StrategyId& id) {
+  auto it = order_topics_.find(id);
+  if (it == order_topics_.end()) it = order_topics_.emplace(id, bus_.Topic(topics::OrderEvents(id))).first;
+  return it->second;
+}
+
+MessageBus::TopicHandle ExecutionEngine::PositionTopic(const StrategyId& id) {
+  auto it = position_topics_.find(id);
+  if (it == position_topics_.end()) {
+    it = position_topics_.emplace(id, bus_.Topic(topics::PositionEvents(id))).first;
+  }
+  return it->second;
+}
+
+void ExecutionEngine::Deny(const Order& order, const std::string& code,
+                           const std::string& message) {
+  OrderDenied d;
+  d.trader_id = order.trader_id();
+  d.strategy_id = order.strategy_id();
+  d.instrument_id = order.instrument_id();
+  d.client_order_id = order.client_order_id();
+  d.event_id = uuids_.Next();
+  d.ts_event = clock_.Now();
+  d.ts_init = d.ts_event;
+  d.reason_code = code;
+  d.message = message;
+  Process(d);
+}
+
+void ExecutionEngine::Execute(const TradingCommand& command) {
+  ++commands_;
+  std::visit(
+      [this](const auto& cmd) {
+        using T = std::decay_t<decltype(cmd)>;
+        ExecutionClient* c = Route(cmd.instrument_id, cmd.client_id);
+        if constexpr (std::is_same_v<T, SubmitOrder>) {
+          const Order* order = cache_.order(cmd.client_order_id);
+          if (order == nullptr) {
+            log().Error("submit for unknown order {}", cmd.client_order_id.value());
+            return;
+          }
+          if (c == nullptr) {
+            Deny(*order, "NO_EXECUTION_CLIENT",
+                 "no execution client for venue " + cmd.instrument_id.venue().value());
+            return;
+          }
+          c->SubmitOrder(cmd, *order);
+        } else if constexpr (std::is_same_v<T, SubmitOrderList>) {
+          std::vector<const Order*> orders;
+          for (const ClientOrderId& id : cmd.client_order_ids) {
+            if (const Order* o = cache_.order(id)) orders.push_back(o);
+          }
+          if (c == nullptr) {
+            for (const Order* o : orders) {
+              Deny(*o, "NO_EXECUTION_CLIENT",
+                   "no execution client for venue " + cmd.instrument_id.venue().value());
+            }
+            return;
+          }
+          // OTO children wait for their parent's fill; submit the rest now.
+          std::vector<const Order*> now;
+          for (const Order* o : orders) {
+            if (o->parent_order_id().empty()) now.push_back(o);
+          }
+          c->SubmitOrderList(cmd, now);
+        } else if constexpr (std::is_same_v<T, CancelAllOrders>) {
+          if (c == nullptr) {
+            log().Error("no execution client for venue {}", cmd.instrument_id.venue().value());
+            return;
+          }
+          OrderQuery q;
+          q.strategy_id = cmd.strategy_id;
+          q.instrument_id = cmd.instrument_id;
+          if (cmd.side != OrderSide::kNoSide) q.side = cmd.side;
+          c->CancelAllOrders(cmd, cache_.OrdersOpen(q));
+        } else {
+          const Order* order = cache_.order(cmd.client_order_id);
+          if (order == nullptr) {
+            log().Error("command for unknown order {}", cmd.client_order_id.value());
+            return;
+          }
+          if (c == nullptr) {
+            log().Error("no execution client for venue {}", cmd.instrument_id.venue().value());
+            return;
+          }
+          if constexpr (std::is_same_v<T, ModifyOrder>) c->ModifyOrder(cmd, *order);
+          if constexpr (std::is_same_v<T, CancelOrder>) c->CancelOrder(cmd, *order);
+          if constexpr (std::is_same_v<T, QueryOrder>) c->QueryOrder(cmd, *order);
+        }
+      },
+      command);
+}
+
+void ExecutionEngine::Process(const OrderEvent& event) {
+  ++events_;
+  const OrderEventHeader& h = HeaderOf(event);
+  Order* order = cache_.mutable_order(h.client_order_id);
+  if (order == nullptr) {
+    if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+      cache_.AddOrphanFill(*fill);
+      log().Error("fill {} for unknown order {} kept as orphan", fill->trade_id.value(),
+                  h.client_order_id.value());
+    } else {
+      log().Error("{} for unknown order {}", EventName(KindOf(event)), h.client_order_id.value());
+    }
+    ++refused_;
+    return;
+  }
+  if (Status s = order->Apply(event); !s) {
+    ++refused_;
+    log().Warning("{}", s.error());
+    return;
+  }
+  cache_.UpdateOrder(*order);
+  bus_.Publish(OrderTopic(order->strategy_id()), event);
+  if (const auto* fill = std::get_if<OrderFilled>(&event)) HandleFill(*order, *fill);
+  if (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty()) {
+    HandleContingencies(*order, event);
+  }
+}
+
+void ExecutionEngine::HandleFill(Order& order, const OrderFilled& fill) {
+  const Instrument* inst = cache_.instrument(fill.instrument_id);
+  if (inst == nullptr) {
+    log().Error("fill {} for unknown instrument {}", fill.trade_id.value(),
+                fill.instrument_id.value());
+    return;
+  }
+  OrderFilled f = fill;
+  if (f.position_id.empty()) f.position_id = NettingPositionId(f.instrument_id, f.strategy_id);
+  if (order.position_id().empty()) order.set_position_id(f.position_id);
+  ApplyToPosition(*inst, f);
+}
+
+void ExecutionEngine::ApplyToPosition(const Instrument& inst, const OrderFilled& fill) {
+  Position* pos = cache_.mutable_position(fill.position_id);
+  if (pos != nullptr && pos->is_open() && pos->WouldFlip(fill.order_side, fill.last_qty)) {
+    auto [close_part, open_part] = SplitFlipFill(fill, pos->quantity());
+    ApplyToPosition(inst, close_part);
+    ApplyToPosition(inst, open_part);
+    return;
+  }
+  const UnixNanos now = clock_.Now();
+  if (pos == nullptr || pos->is_closed()) {
+    if (pos != nullptr) cache_.SnapshotPosition(*pos);
+    pos = cache_.AddPosition(std::make_unique<Position>(inst, fill));
+    PositionOpened e;
+    static_cast<PositionEventBase&>(e) = MakePositionEventBase(*pos, fill, uuids_.Next(), now);
+    PublishPositionEvent(e, fill.strategy_id);
+    return;
+  }
+  if (Status s = pos->Apply(fill); !s) {
+    log().Error("{}", s.error());
+    return;
+  }
+  cache_.UpdatePosition(*pos);
+  if (pos->is_closed()) {
+    PositionClosed e;
+    static_cast<PositionEventBase&>(e) = MakePositionEventBase(*pos, fill, uuids_.Next(), now);
+    e.duration = pos->ts_closed() - pos->ts_opened();
+    PublishPositionEvent(e, fill.strategy_id);
+  } else {
+    PositionChanged e;
+    static_cast<PositionEventBase&>(e) = MakePositionEventBase(*pos, fill, uuids_.Next(), now);
+    PublishPositionEvent(e, fill.strategy_id);
+  }
+}
+
+void ExecutionEngine::PublishPositionEvent(const PositionEvent& e, const StrategyId& strategy) {
+  bus_.Publish(PositionTopic(strategy), e);
+}
+
+void ExecutionEngine::OnAccountState(const AccountState& state) {
+  Account* account = cache_.mutable_account(state.account_id);
+  if (account == nullptr) {
+    log().Error("account state for unknown account {}", state.account_id.value());
+    return;
+  }
+  if (Status s = account->ApplyState(state); !s) {
+    log().Error("{}", s.error());
+    return;
+  }
+  bus_.Publish(topics::AccountEvents(state.account_id), state);
+}
+
+void ExecutionEngine::SubmitReleased(const Order& child) {
+  nacre::SubmitOrder cmd;
+  cmd.trader_id = child.trader_id();
+  cmd.strategy_id = child.strategy_id();
+  cmd.command_id = uuids_.Next();
+  cmd.ts_init = clock_.Now();
+  cmd.instrument_id = child.instrument_id();
+  cmd.client_order_id = child.client_order_id();
+  cmd.position_id = child.position_id();
+  log().Info("OTO: releasing {} after parent fill", child.client_order_id().value());
+  // Released children pass through the risk engine like any other submission.
+  if (bus_.HasEndpoint(topics::kRiskEngineExecute)) {
+    (void)bus_.Send<TradingCommand>(topics::kRiskEngineExecute, TradingCommand(cmd));
+  } else {
+    Execute(cmd);
+  }
+}
+
+void ExecutionEngine::CancelPeer(const Order& peer) {
+  if (peer.is_closed()) return;
+  if (peer.status() == OrderStatus::kInitialized) {
+    // Never sent: cancel locally.
+    OrderCanceled c;
+    c.trader_id = peer.trader_id();
+    c.strategy_id = peer.strategy_id();
+    c.instrument_id = peer.instrument_id();
+    c.client_order_id = peer.client_order_id();
+    c.event_id = uuids_.Next();
+    c.ts_event = clock_.Now();
+    c.ts_init = c.ts_event;
+    Process(c);
+    return;
+  }
+  nacre::CancelOrder cmd;
+  cmd.trader_id = peer.trader_id();
+  cmd.strategy_id = peer.strategy_id();
+  cmd.command_id = uuids_.Next();
+  cmd.ts_init = clock_.Now();
+  cmd.instrument_id = peer.instrument_id();
+  cmd.client_order_id = peer.client_order_id();
+  cmd.venue_order_id = peer.venue_order_id();
+  Execute(cmd);
+}
+
+void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
+  const bool filled = std::holds_alternative<OrderFilled>(event);
+  const bool done = order.is_closed();
+  for (const ClientOrderId& id : order.linked_order_ids()) {
+    const Order* peer = cache_.order(id);
+    if (peer == nullptr) continue;
+    switch (order.contingency()) {
+      case ContingencyType::kOto:
+        // Children are released once the parent is completely filled, and canceled if the
+        // parent dies without filling.
+        if (peer->parent_order_id() == order.client_order_id() &&
+            peer->status() == OrderStatus::kInitialized) {
+          if (order.status() == OrderStatus::kFilled) {
+            SubmitReleased(*peer);
+          } else if (done && order.filled_qty().is_zero()) {
+            CancelPeer(*peer);
+          }
+        }
+        break;
+      case ContingencyType::kOco:
+        if (filled || done) CancelPeer(*peer);
+        break;
+      case ContingencyType::kOuo:
+        if (done && !filled) {
+          CancelPeer(*peer);
+        } else if (filled && peer->is_open()) {
+          // Reduce the peer by what this order filled.
+          const Quantity target = peer->quantity() - order.filled_qty();
+          if (target.is_zero()) {
+            CancelPeer(*peer);
+          } else if (target < peer->quantity()) {
+            nacre::ModifyOrder m;
+            m.trader_id = peer->trader_id();
+            m.strategy_id = peer->strategy_id();
+            m.command_id = uuids_.Next();
+            m.ts_init = clock_.Now();
+            m.instrument_id = peer->instrument_id();
+            m.client_order_id = peer->client_order_id();
+            m.venue_order_id = peer->venue_order_id();
+            m.quantity = target;
+            Execute(m);
+          }
+        }
+        break;
+      case ContingencyType::kNone:
+        break;
+    }
+  }
+}
+
+}  // namespace nacre

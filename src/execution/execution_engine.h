@@ -1,0 +1,65 @@
+// ExecutionEngine: routes trading commands (already checked by the RiskEngine) to execution
+// clients by explicit client id or by the instrument's venue; applies every order event to
+// its order in the Cache (refusing and logging illegal transitions, keeping fills for unknown
+// orders as orphans); owns NETTING positions (one per instrument and strategy, a flipping fill
+// split in two, a closed position snapshotted before it reopens); handles contingent order
+// lists (OTO, OCO, OUO); and publishes order and position events per strategy.
+// Kernel thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "common/actor.h"
+#include "execution/execution_client.h"
+#include "model/position_events.h"
+
+namespace nacre {
+
+class ExecutionEngine : public Component, public ExecutionEventSink {
+ public:
+  ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
+                  UuidGenerator& uuids);
+  ~ExecutionEngine() override;
+
+  void RegisterClient(std::unique_ptr<ExecutionClient> client);
+  ExecutionClient* client(const ClientId& id);
+  ExecutionClient* ClientForVenue(const Venue& venue);
+  std::vector<ExecutionClient*> clients();
+
+  void Execute(const TradingCommand& cmd);
+  void Process(const OrderEvent& event);
+  void OnOrderEvent(const OrderEvent& event) override { Process(event); }
+  void OnAccountState(const AccountState& state) override;
+
+  std::uint64_t command_count() const { return commands_; }
+  std::uint64_t event_count() const { return events_; }
+  std::uint64_t refused_event_count() const { return refused_; }
+
+ private:
+  ExecutionClient* Route(const InstrumentId& id, const ClientId& explicit_client);
+  void HandleFill(Order& order, const OrderFilled& fill);
+  void ApplyToPosition(const Instrument& instrument, const OrderFilled& fill);
+  void PublishPositionEvent(const PositionEvent& e, const StrategyId& strategy);
+  void HandleContingencies(const Order& order, const OrderEvent& event);
+  void SubmitReleased(const Order& child);
+  void CancelPeer(const Order& peer);
+  void Deny(const Order& order, const std::string& code, const std::string& message);
+  MessageBus::TopicHandle OrderTopic(const StrategyId& id);
+  MessageBus::TopicHandle PositionTopic(const StrategyId& id);
+
+  MessageBus& bus_;
+  Cache& cache_;
+  Clock& clock_;
+  UuidGenerator& uuids_;
+  std::map<ClientId, std::unique_ptr<ExecutionClient>> clients_;
+  std::map<Venue, ClientId> venue_clients_;
+  std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
+  std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
+  std::uint64_t commands_ = 0;
+  std::uint64_t events_ = 0;
+  std::uint64_t refused_ = 0;
+};
+
+}  // namespace nacre

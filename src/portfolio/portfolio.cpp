@@ -1,0 +1,138 @@
+#include "portfolio/portfolio.h"
+
+namespace nacre {
+
+namespace {
+constexpr int kPortfolioPriority = 100;  // ahead of strategies (priority 0)
+}
+
+Portfolio::Portfolio(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
+                     UuidGenerator& uuids)
+    : Component("Portfolio"), bus_(bus), cache_(cache), clock_(clock), uuids_(uuids) {
+  set_logger(&logger);
+  sub_ = bus_.Subscribe<PositionEvent>(
+      topics::kAllPositionEvents, [this](const PositionEvent& e) { OnPositionEvent(e); },
+      kPortfolioPriority);
+  Initialize();
+}
+
+Portfolio::~Portfolio() { bus_.Unsubscribe(sub_); }
+
+void Portfolio::OnPositionEvent(const PositionEvent& e) {
+  const PositionEventBase& b = BaseOf(e);
+  Account* account = cache_.mutable_account(b.account_id);
+  if (account == nullptr) account = cache_.MutableAccountForVenue(b.instrument_id.venue());
+  if (account == nullptr || !managed_.count(account->id())) return;
+  Money& last = last_realized_[b.position_id];
+  if (std::holds_alternative<PositionOpened>(e)) last = Money::Zero(b.realized_pnl.currency());
+  const Money delta = b.realized_pnl - last;
+  last = b.realized_pnl;
+  account->AdjustBalance(delta);
+  // Maintenance margin for all open positions in this instrument.
+  const Instrument* inst = cache_.instrument(b.instrument_id);
+  if (inst != nullptr) {
+    OrderQuery q;
+    q.instrument_id = b.instrument_id;
+    Money maint = Money::Zero(inst->currency);
+    for (const Position* p : cache_.PositionsOpen(q)) {
+      const Money notional = p->Notional(b.last_px);
+      maint += Money::FromRaw(static_cast<std::int64_t>(
+          DivRound(static_cast<Int128>(notional.raw()) * inst->margin_maint_raw, kFixedScale)));
+    }
+    account->SetMargin(b.instrument_id, Money::Zero(inst->currency), maint);
+  }
+  const AccountState state = account->Snapshot(uuids_.Next(), clock_.Now(), false);
+  account->Record(state);
+  bus_.Publish(topics::AccountEvents(account->id()), state);
+}
+
+Money Portfolio::Unrealized(const Position& p) const {
+  if (p.is_closed()) return Money::Zero();
+  const auto mark = cache_.MarkPrice(p.instrument_id(), p.side());
+  return mark ? p.Unrealized(*mark) : Money::Zero();
+}
+
+Money Portfolio::RealizedPnl(const InstrumentId& id) const {
+  Money total;
+  OrderQuery q;
+  q.instrument_id = id;
+  for (const Position* p : cache_.Positions(q)) {
+    total += p->realized_pnl();
+    for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.realized_pnl();
+  }
+  return total;
+}
+
+Money Portfolio::RealizedPnl(const Venue& venue) const {
+  Money total;
+  OrderQuery q;
+  q.venue = venue;
+  for (const Position* p : cache_.Positions(q)) {
+    total += p->realized_pnl();
+    for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.realized_pnl();
+  }
+  return total;
+}
+
+Money Portfolio::UnrealizedPnl(const InstrumentId& id) const {
+  Money total;
+  OrderQuery q;
+  q.instrument_id = id;
+  for (const Position* p : cache_.PositionsOpen(q)) total += Unrealized(*p);
+  return total;
+}
+
+Money Portfolio::UnrealizedPnl(const Venue& venue) const {
+  Money total;
+  OrderQuery q;
+  q.venue = venue;
+  for (const Position* p : cache_.PositionsOpen(q)) total += Unrealized(*p);
+  return total;
+}
+
+Money Portfolio::NetExposure(const InstrumentId& id) const {
+  Money total;
+  OrderQuery q;
+  q.instrument_id = id;
+  for (const Position* p : cache_.PositionsOpen(q)) {
+    if (auto mark = cache_.MarkPrice(p->instrument_id(), p->side())) total += p->Notional(*mark);
+  }
+  return total;
+}
+
+Money Portfolio::NetExposure(const Venue& venue) const {
+  Money total;
+  OrderQuery q;
+  q.venue = venue;
+  for (const Position* p : cache_.PositionsOpen(q)) {
+    if (auto mark = cache_.MarkPrice(p->instrument_id(), p->side())) total += p->Notional(*mark);
+  }
+  return total;
+}
+
+std::int64_t Portfolio::NetPositionRaw(const InstrumentId& id) const {
+  std::int64_t net = 0;
+  OrderQuery q;
+  q.instrument_id = id;
+  for (const Position* p : cache_.PositionsOpen(q)) net += p->signed_qty_raw();
+  return net;
+}
+
+Money Portfolio::Equity(const Venue& venue) const {
+  const Account* a = cache_.AccountForVenue(venue);
+  const Money balance = a ? a->balance_total() : Money::Zero();
+  return balance + UnrealizedPnl(venue);
+}
+
+Money Portfolio::TotalCommissions(const Venue& venue) const {
+  Money total;
+  OrderQuery q;
+  q.venue = venue;
+  for (const Position* p : cache_.Positions(q)) {
+    total += p->commissions();
+    for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.commissions();
+  }
+  return total;
+}
+
+}  // namespace nacre

@@ -1,0 +1,57 @@
+// Portfolio: realized and unrealized P&L, exposure and equity per instrument and per venue,
+// computed from the Cache's positions (including snapshots of closed cycles) and marks.
+// It also keeps the venue accounts up to date when the venue does not report account state
+// itself (the simulated venue): each position event moves the balance by the change in
+// realized P&L (net of commissions) and re-blocks maintenance margin for open positions.
+// It subscribes ahead of strategies, so a strategy's position handler already sees the new
+// balance. Kernel thread only.
+#pragma once
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "common/actor.h"
+#include "model/position_events.h"
+
+namespace nacre {
+
+class Portfolio : public Component {
+ public:
+  Portfolio(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger, UuidGenerator& uuids);
+  ~Portfolio() override;
+
+  // Accounts whose state this portfolio computes from fills (venue does not report it).
+  void ManageAccount(const AccountId& id) { managed_.insert(id); }
+
+  Money RealizedPnl(const InstrumentId& id) const;
+  Money RealizedPnl(const Venue& venue) const;
+  Money UnrealizedPnl(const InstrumentId& id) const;
+  Money UnrealizedPnl(const Venue& venue) const;
+  Money TotalPnl(const Venue& venue) const { return RealizedPnl(venue) + UnrealizedPnl(venue); }
+  // Sum of |qty| x multiplier x mark over open positions.
+  Money NetExposure(const InstrumentId& id) const;
+  Money NetExposure(const Venue& venue) const;
+  // Signed net quantity across strategies (raw fixed point).
+  std::int64_t NetPositionRaw(const InstrumentId& id) const;
+  bool IsFlat(const InstrumentId& id) const { return NetPositionRaw(id) == 0; }
+  // Account balance + unrealized P&L for the venue's account.
+  Money Equity(const Venue& venue) const;
+  Money TotalCommissions(const Venue& venue) const;
+
+  void Reset() { last_realized_.clear(); }
+
+ private:
+  void OnPositionEvent(const PositionEvent& e);
+  Money Unrealized(const Position& p) const;
+
+  MessageBus& bus_;
+  Cache& cache_;
+  Clock& clock_;
+  UuidGenerator& uuids_;
+  SubscriptionId sub_ = 0;
+  std::set<AccountId> managed_;
+  std::unordered_map<PositionId, Money, IdHash> last_realized_;
+};
+
+}  // namespace nacre

@@ -1,0 +1,318 @@
+#include "risk/risk_engine.h"
+
+#include <cstdlib>
+
+namespace nacre {
+
+RiskEngine::RiskEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
+                       UuidGenerator& uuids, RiskEngineConfig config)
+    : Component("RiskEngine"),
+      bus_(bus),
+      cache_(cache),
+      clock_(clock),
+      uuids_(uuids),
+      config_(config),
+      submit_sec_(config.max_submit_per_second, kNanosPerSecond),
+      submit_min_(config.max_submit_per_minute, kNanosPerMinute),
+      modify_sec_(config.max_modify_per_second, kNanosPerSecond),
+      modify_min_(config.max_modify_per_minute, kNanosPerMinute) {
+  set_logger(&logger);
+  Status s = bus_.RegisterEndpoint<TradingCommand>(
+      topics::kRiskEngineExecute, [this](const TradingCommand& c) { Execute(c); });
+  if (!s) log().Error("{}", s.error());
+  Initialize();
+}
+
+RiskEngine::~RiskEngine() { bus_.DeregisterEndpoint(topics::kRiskEngineExecute); }
+
+void RiskEngine::SetTradingState(TradingState state) {
+  if (state == state_) return;
+  state_ = state;
+  log().Warning("trading state changed to {}", ToString(state));
+  bus_.Publish(topics::kRiskEvents, RiskStateChanged{state, clock_.Now()});
+}
+
+void RiskEngine::Forward(const TradingCommand& cmd) {
+  if (Status s = bus_.Send(topics::kExecEngineExecute, cmd); !s) log().Error("{}", s.error());
+}
+
+void RiskEngine::Execute(const TradingCommand& command) {
+  if (config_.bypass) {
+    Forward(command);
+    return;
+  }
+  std::visit(
+      [this, &command](const auto& cmd) {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (std::is_same_v<T, SubmitOrder>) {
+          HandleSubmit(cmd);
+        } else if constexpr (std::is_same_v<T, SubmitOrderList>) {
+          HandleSubmitList(cmd);
+        } else if constexpr (std::is_same_v<T, ModifyOrder>) {
+          HandleModify(cmd);
+        } else {
+          Forward(command);  // cancels and queries are never blocked
+        }
+      },
+      command);
+}
+
+void RiskEngine::Deny(const Order& order, const Denial& d) {
+  ++denied_;
+  log().Warning("order {} denied: {}: {}", order.client_order_id().value(), d.code, d.message);
+  OrderDenied e;
+  e.trader_id = order.trader_id();
+  e.strategy_id = order.strategy_id();
+  e.instrument_id = order.instrument_id();
+  e.client_order_id = order.client_order_id();
+  e.event_id = uuids_.Next();
+  e.ts_event = clock_.Now();
+  e.ts_init = e.ts_event;
+  e.reason_code = d.code;
+  e.message = d.message;
+  if (Status s = bus_.Send(topics::kExecEngineProcess, OrderEvent(e)); !s) {
+    log().Error("{}", s.error());
+  }
+}
+
+bool RiskEngine::IsReducing(const Order& order) const {
+  const Position* pos =
+      cache_.position(order.position_id().empty()
+                          ? NettingPositionId(order.instrument_id(), order.strategy_id())
+                          : order.position_id());
+  if (pos == nullptr || pos->is_closed()) return false;
+  return order.side() == pos->ClosingSide() && order.quantity() <= pos->quantity();
+}
+
+std::optional<RiskEngine::Denial> RiskEngine::CheckPriceAndQuantity(
+    const Instrument& inst, Quantity qty, const std::optional<Price>& price,
+    const std::optional<Price>& trigger) {
+  auto check_px = [&](const std::optional<Price>& px, const char* what,
+                      const char* code_bad, const char* code_tick) -> std::optional<Denial> {
+    if (!px) return std::nullopt;
+    if (!px->is_positive()) {
+      return Denial{code_bad, fmt::format("{} must be positive: {}={}", what, what,
+                                          px->ToString())};
+    }
+    if (!inst.OnTickGrid(*px)) {
+      return Denial{code_tick, fmt::format("{}={} not on tick grid {}", what,
+                                           FormatFixedRaw(px->raw(), inst.price_precision + 2),
+                                           inst.tick_size.ToString())};
+    }
+    return std::nullopt;
+  };
+  if (auto d = check_px(price, "price", "INVALID_PRICE", "PRICE_NOT_ON_TICK")) return d;
+  if (auto d = check_px(trigger, "trigger_price", "INVALID_TRIGGER_PRICE",
+                        "TRIGGER_PRICE_NOT_ON_TICK")) {
+    return d;
+  }
+  if (qty.is_zero()) return Denial{"INVALID_QUANTITY", "quantity must be positive"};
+  if (!inst.IsLotMultiple(qty)) {
+    return Denial{"QUANTITY_NOT_LOT_MULTIPLE", fmt::format("quantity={} lot={}", qty.ToString(),
+                                                           inst.lot_size.ToString())};
+  }
+  if (inst.freeze_quantity && qty > *inst.freeze_quantity) {
+    return Denial{"QUANTITY_EXCEEDS_FREEZE", fmt::format("quantity={} freeze={}", qty.ToString(),
+                                                         inst.freeze_quantity->ToString())};
+  }
+  return std::nullopt;
+}
+
+std::optional<RiskEngine::Denial> RiskEngine::CheckSubmit(const Order& order) {
+  const UnixNanos now = clock_.Now();
+  if (order.status() != OrderStatus::kInitialized) {
+    return Denial{"INVALID_ORDER_STATE",
+                  fmt::format("order is {}, not INITIALIZED", ToString(order.status()))};
+  }
+  if (state_ == TradingState::kHalted) return Denial{"TRADING_HALTED", "trading state is HALTED"};
+  const bool reducing = IsReducing(order);
+  if (state_ == TradingState::kReducing && !reducing) {
+    return Denial{"TRADING_REDUCING",
+                  "trading state is REDUCING and the order would not reduce a position"};
+  }
+  const Instrument* inst = cache_.instrument(order.instrument_id());
+  if (inst == nullptr) {
+    return Denial{"INSTRUMENT_NOT_FOUND",
+                  fmt::format("no instrument {}", order.instrument_id().value())};
+  }
+  if (!inst->is_tradable()) {
+    return Denial{"INSTRUMENT_NOT_TRADABLE", fmt::format("{} is an index", inst->id.value())};
+  }
+  if (inst->IsExpired(now)) {
+    return Denial{"INSTRUMENT_EXPIRED",
+                  fmt::format("{} expired at {}", inst->id.value(), FormatIst(inst->expiration))};
+  }
+  if (market_hours_ != nullptr) {
+    const std::string closed = market_hours_->ClosedReason(*inst, now);
+    if (!closed.empty()) return Denial{"MARKET_CLOSED", closed};
+  }
+  if (order.time_in_force() == TimeInForce::kGtd && order.expire_time() <= now) {
+    return Denial{"GTD_EXPIRED", fmt::format("expire_time={} is not after now={}",
+                                             FormatIsoUtc(order.expire_time()), FormatIsoUtc(now))};
+  }
+  if ((order.order_type() == OrderType::kLimit || order.order_type() == OrderType::kStopLimit) &&
+      !order.price()) {
+    return Denial{"INVALID_PRICE", "limit order without a price"};
+  }
+  if ((order.order_type() == OrderType::kStopMarket ||
+       order.order_type() == OrderType::kStopLimit) &&
+      !order.trigger_price()) {
+    return Denial{"INVALID_TRIGGER_PRICE", "stop order without a trigger price"};
+  }
+  if (auto d = CheckPriceAndQuantity(*inst, order.quantity(), order.price(),
+                                     order.trigger_price())) {
+    return d;
+  }
+  if (order.reduce_only() && !reducing) {
+    const Position* pos =
+        cache_.position(NettingPositionId(order.instrument_id(), order.strategy_id()));
+    return Denial{"REDUCE_ONLY_WOULD_INCREASE",
+                  fmt::format("reduce_only {} {} against position {}", ToString(order.side()),
+                              order.quantity().ToString(),
+                              pos && pos->is_open()
+                                  ? fmt::format("{} {}", ToString(pos->side()),
+                                                pos->quantity().ToString())
+                                  : std::string("FLAT"))};
+  }
+  // Value the order at its limit (or trigger), else at the current mark.
+  std::optional<Price> px = order.price() ? order.price() : order.trigger_price();
+  if (!px) px = cache_.MarkPrice(order.instrument_id(), order.is_buy() ? PositionSide::kShort
+                                                                       : PositionSide::kLong);
+  if (px) {
+    const Money notional = Money::Notional(*px, order.quantity(), inst->multiplier, inst->currency);
+    if (config_.max_notional_per_order && notional > *config_.max_notional_per_order) {
+      return Denial{"NOTIONAL_EXCEEDS_MAX",
+                    fmt::format("notional={} max={}", notional.ToDisplay(),
+                                config_.max_notional_per_order->ToDisplay())};
+    }
+    if (config_.check_margin && !reducing && inst->margin_init_raw > 0) {
+      const Account* account = cache_.AccountForVenue(order.instrument_id().venue());
+      if (account != nullptr) {
+        const Money required = Money::FromRaw(static_cast<std::int64_t>(
+            DivRound(static_cast<Int128>(notional.raw()) * inst->margin_init_raw, kFixedScale)));
+        if (required > account->balance_free()) {
+          return Denial{"INSUFFICIENT_MARGIN",
+                        fmt::format("insufficient margin: required {}, free {}",
+                                    required.ToDisplay(), account->balance_free().ToDisplay())};
+        }
+      }
+    }
+  }
+  // Throttles last, so a denied order never uses up rate.
+  if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
+    return Denial{"RATE_LIMIT_EXCEEDED",
+                  fmt::format("more than {} order submissions per second", submit_sec_.limit())};
+  }
+  if (submit_min_.used(now) >= submit_min_.limit() && submit_min_.limit() > 0) {
+    return Denial{"RATE_LIMIT_EXCEEDED",
+                  fmt::format("more than {} order submissions per minute", submit_min_.limit())};
+  }
+  return std::nullopt;
+}
+
+void RiskEngine::HandleSubmit(const SubmitOrder& cmd) {
+  const Order* order = cache_.order(cmd.client_order_id);
+  if (order == nullptr) {
+    log().Error("submit for unknown order {}", cmd.client_order_id.value());
+    return;
+  }
+  if (auto d = CheckSubmit(*order)) {
+    Deny(*order, *d);
+    return;
+  }
+  const UnixNanos now = clock_.Now();
+  submit_sec_.TryAcquire(now);
+  submit_min_.TryAcquire(now);
+  Forward(cmd);
+}
+
+void RiskEngine::HandleSubmitList(const SubmitOrderList& cmd) {
+  std::vector<const Order*> orders;
+  for (const ClientOrderId& id : cmd.client_order_ids) {
+    const Order* o = cache_.order(id);
+    if (o == nullptr) {
+      log().Error("order list {} names unknown order {}", cmd.order_list_id.value(), id.value());
+      return;
+    }
+    orders.push_back(o);
+  }
+  for (const Order* o : orders) {
+    if (auto d = CheckSubmit(*o)) {
+      // One bad order denies the whole list: a partial spread is worse than none.
+      for (const Order* other : orders) {
+        Deny(*other, other == o ? *d
+                                : Denial{"ORDER_LIST_DENIED",
+                                         fmt::format("{} in list {} denied: {}",
+                                                     o->client_order_id().value(),
+                                                     cmd.order_list_id.value(), d->code)});
+      }
+      return;
+    }
+  }
+  const UnixNanos now = clock_.Now();
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    submit_sec_.TryAcquire(now);
+    submit_min_.TryAcquire(now);
+  }
+  Forward(cmd);
+}
+
+std::optional<RiskEngine::Denial> RiskEngine::CheckModify(const Order& order,
+                                                          const ModifyOrder& cmd) {
+  const UnixNanos now = clock_.Now();
+  if (state_ == TradingState::kHalted) return Denial{"TRADING_HALTED", "trading state is HALTED"};
+  if (order.is_closed()) {
+    return Denial{"ORDER_CLOSED", fmt::format("order is {}", ToString(order.status()))};
+  }
+  const Instrument* inst = cache_.instrument(order.instrument_id());
+  if (inst == nullptr) {
+    return Denial{"INSTRUMENT_NOT_FOUND",
+                  fmt::format("no instrument {}", order.instrument_id().value())};
+  }
+  if (auto d = CheckPriceAndQuantity(*inst, cmd.quantity.value_or(order.quantity()), cmd.price,
+                                     cmd.trigger_price)) {
+    return d;
+  }
+  if (state_ == TradingState::kReducing && cmd.quantity && *cmd.quantity > order.quantity()) {
+    return Denial{"TRADING_REDUCING", "trading state is REDUCING: quantity may not increase"};
+  }
+  if (!modify_sec_.TryAcquire(now)) {
+    return Denial{"RATE_LIMIT_EXCEEDED",
+                  fmt::format("more than {} order modifications per second", modify_sec_.limit())};
+  }
+  if (!modify_min_.TryAcquire(now)) {
+    return Denial{"RATE_LIMIT_EXCEEDED",
+                  fmt::format("more than {} order modifications per minute", modify_min_.limit())};
+  }
+  return std::nullopt;
+}
+
+void RiskEngine::HandleModify(const ModifyOrder& cmd) {
+  const Order* order = cache_.order(cmd.client_order_id);
+  if (order == nullptr) {
+    log().Error("modify for unknown order {}", cmd.client_order_id.value());
+    return;
+  }
+  if (auto d = CheckModify(*order, cmd)) {
+    ++denied_;
+    log().Warning("modify of {} rejected: {}: {}", order->client_order_id().value(), d->code,
+                  d->message);
+    OrderModifyRejected e;
+    e.trader_id = order->trader_id();
+    e.strategy_id = order->strategy_id();
+    e.instrument_id = order->instrument_id();
+    e.client_order_id = order->client_order_id();
+    e.venue_order_id = order->venue_order_id();
+    e.account_id = order->account_id();
+    e.event_id = uuids_.Next();
+    e.ts_event = clock_.Now();
+    e.ts_init = e.ts_event;
+    e.reason = d->code + ": " + d->message;
+    // The order never left its state, so the event goes to the strategy, not to the order.
+    bus_.Publish(topics::OrderEvents(order->strategy_id()), OrderEvent(e));
+    return;
+  }
+  Forward(cmd);
+}
+
+}  // namespace nacre

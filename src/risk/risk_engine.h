@@ -1,0 +1,88 @@
+// RiskEngine: pre-trade checks on every submit and modify (cancels bypass it), order rate
+// throttles and the trading state (ACTIVE, HALTED, REDUCING). A failed submit becomes an
+// OrderDenied with a reason code and a readable message, e.g.
+// "QUANTITY_EXCEEDS_FREEZE: quantity=1950 freeze=1800"; a failed modify becomes an
+// OrderModifyRejected sent to the strategy (the order itself is unchanged). Passing commands
+// go on to the ExecutionEngine. Kernel thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/actor.h"
+#include "risk/throttler.h"
+
+namespace nacre {
+
+// Whether an instrument's market is open at a time (the NSE calendar implements it).
+class MarketHours {
+ public:
+  virtual ~MarketHours() = default;
+  // Empty when open; otherwise the reason it is closed ("holiday: Holi", "outside 09:15-15:30").
+  virtual std::string ClosedReason(const Instrument& instrument, UnixNanos t) const = 0;
+};
+
+struct RiskEngineConfig {
+  bool bypass = false;
+  int max_submit_per_second = 10;
+  int max_submit_per_minute = 400;
+  int max_modify_per_second = 10;
+  int max_modify_per_minute = 400;
+  std::optional<Money> max_notional_per_order;
+  bool check_margin = true;
+};
+
+struct RiskStateChanged {
+  TradingState state = TradingState::kActive;
+  UnixNanos ts;
+};
+
+class RiskEngine : public Component {
+ public:
+  RiskEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger, UuidGenerator& uuids,
+             RiskEngineConfig config = {});
+  ~RiskEngine() override;
+
+  void SetMarketHours(const MarketHours* hours) { market_hours_ = hours; }
+  void SetTradingState(TradingState state);
+  TradingState trading_state() const { return state_; }
+  const RiskEngineConfig& config() const { return config_; }
+
+  void Execute(const TradingCommand& cmd);
+
+  // The first failing check for a new order, as "CODE: message"; empty when it passes.
+  struct Denial {
+    std::string code;
+    std::string message;
+  };
+  std::optional<Denial> CheckSubmit(const Order& order);
+  std::optional<Denial> CheckModify(const Order& order, const ModifyOrder& cmd);
+
+  std::uint64_t denied_count() const { return denied_; }
+
+ private:
+  void HandleSubmit(const SubmitOrder& cmd);
+  void HandleSubmitList(const SubmitOrderList& cmd);
+  void HandleModify(const ModifyOrder& cmd);
+  void Forward(const TradingCommand& cmd);
+  void Deny(const Order& order, const Denial& d);
+  std::optional<Denial> CheckPriceAndQuantity(const Instrument& inst, Quantity qty,
+                                              const std::optional<Price>& price,
+                                              const std::optional<Price>& trigger);
+  bool IsReducing(const Order& order) const;
+
+  MessageBus& bus_;
+  Cache& cache_;
+  Clock& clock_;
+  UuidGenerator& uuids_;
+  RiskEngineConfig config_;
+  const MarketHours* market_hours_ = nullptr;
+  TradingState state_ = TradingState::kActive;
+  Throttler submit_sec_;
+  Throttler submit_min_;
+  Throttler modify_sec_;
+  Throttler modify_min_;
+  std::uint64_t denied_ = 0;
+};
+
+}  // namespace nacre
