@@ -120,6 +120,16 @@ Order::Order(const OrderInitialized& init)
       trigger_price_(init.trigger_price),
       ts_last_(init.ts_init) {}
 
+bool Order::AssignToList(const OrderListId& list, ContingencyType contingency,
+                         std::vector<ClientOrderId> linked, const ClientOrderId& parent) {
+  if (status_ != OrderStatus::kInitialized) return false;
+  init_.order_list_id = list;
+  init_.contingency = contingency;
+  init_.linked_order_ids = std::move(linked);
+  init_.parent_order_id = parent;
+  return true;
+}
+
 bool Order::is_open() const {
   switch (status_) {
     case OrderStatus::kAccepted:

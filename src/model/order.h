@@ -48,6 +48,9 @@ class Order {
   const ClientOrderId& parent_order_id() const { return init_.parent_order_id; }
   const std::string& tags() const { return init_.tags; }
   const OrderInitialized& init() const { return init_; }
+  // Joins an order list before submission (INITIALIZED only; returns false otherwise).
+  bool AssignToList(const OrderListId& list, ContingencyType contingency,
+                    std::vector<ClientOrderId> linked, const ClientOrderId& parent);
 
   OrderStatus status() const { return status_; }
   Quantity quantity() const { return quantity_; }

@@ -1,0 +1,71 @@
+// Kernel: assembles one trading system: clock, logger, UUID source, message bus, cache,
+// data/risk/execution engines, portfolio and trader. BacktestEngine builds it with a
+// TestClock and simulated venues; the live TradingNode builds the same kernel with a
+// LiveClock and real or sandbox clients. Members are declared in dependency order so they
+// are destroyed in reverse (the trader's actors unsubscribe before the bus goes away).
+// Kernel thread only.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+
+#include "common/cache.h"
+#include "common/clock.h"
+#include "common/logger.h"
+#include "common/message_bus.h"
+#include "data/data_engine.h"
+#include "execution/execution_engine.h"
+#include "portfolio/portfolio.h"
+#include "risk/risk_engine.h"
+#include "trading/trader.h"
+
+namespace nacre {
+
+struct KernelConfig {
+  TraderId trader_id{"TRADER-001"};
+  std::uint64_t seed = 42;  // UUIDs and any seeded model
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  std::FILE* log_sink = stderr;
+  CacheConfig cache;
+  DataEngineConfig data_engine;
+  RiskEngineConfig risk_engine;
+};
+
+class Kernel {
+ public:
+  Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock);
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const KernelConfig& config() const { return config_; }
+  Clock& clock() { return *clock_; }
+  Logger& logger() { return logger_; }
+  UuidGenerator& uuids() { return uuids_; }
+  MessageBus& bus() { return bus_; }
+  Cache& cache() { return cache_; }
+  DataEngine& data_engine() { return data_engine_; }
+  ExecutionEngine& exec_engine() { return exec_engine_; }
+  RiskEngine& risk_engine() { return risk_engine_; }
+  Portfolio& portfolio() { return portfolio_; }
+  Trader& trader() { return trader_; }
+  ActorContext actor_context();
+
+  void Start();
+  void Stop();
+
+ private:
+  KernelConfig config_;
+  std::unique_ptr<Clock> clock_;
+  Logger logger_;
+  UuidGenerator uuids_;
+  MessageBus bus_;
+  Cache cache_;
+  DataEngine data_engine_;
+  ExecutionEngine exec_engine_;
+  RiskEngine risk_engine_;
+  Portfolio portfolio_;
+  Trader trader_;
+};
+
+}  // namespace nacre

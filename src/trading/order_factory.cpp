@@ -1,0 +1,87 @@
+#include "trading/order_factory.h"
+
+#include <fmt/format.h>
+
+namespace nacre {
+
+namespace {
+std::string Tag(const std::string& id) {
+  const auto dash = id.rfind('-');
+  return dash == std::string::npos ? id : id.substr(dash + 1);
+}
+}  // namespace
+
+OrderFactory::OrderFactory(TraderId trader_id, StrategyId strategy_id, const Clock& clock,
+                           UuidGenerator& uuids)
+    : trader_id_(std::move(trader_id)),
+      strategy_id_(std::move(strategy_id)),
+      trader_tag_(Tag(trader_id_.value())),
+      strategy_tag_(Tag(strategy_id_.value())),
+      clock_(clock),
+      uuids_(uuids) {}
+
+ClientOrderId OrderFactory::NextClientOrderId() {
+  const CivilDateTime t = ToUtc(clock_.Now());
+  return ClientOrderId(fmt::format("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}", t.date.year,
+                                   t.date.month, t.date.day, t.hour, t.minute, t.second,
+                                   trader_tag_, strategy_tag_, ++count_));
+}
+
+OrderListId OrderFactory::NextOrderListId() {
+  const CivilDateTime t = ToUtc(clock_.Now());
+  return OrderListId(fmt::format("OL-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}", t.date.year,
+                                 t.date.month, t.date.day, t.hour, t.minute, t.second,
+                                 trader_tag_, strategy_tag_, ++list_count_));
+}
+
+OrderInitialized OrderFactory::Base(const InstrumentId& id, OrderSide side, Quantity qty,
+                                    OrderType type, const OrderOptions& opt) {
+  OrderInitialized e;
+  e.trader_id = trader_id_;
+  e.strategy_id = strategy_id_;
+  e.instrument_id = id;
+  e.client_order_id = NextClientOrderId();
+  e.event_id = uuids_.Next();
+  e.ts_event = clock_.Now();
+  e.ts_init = e.ts_event;
+  e.side = side;
+  e.order_type = type;
+  e.quantity = qty;
+  e.time_in_force = opt.time_in_force;
+  e.expire_time = opt.expire_time;
+  e.reduce_only = opt.reduce_only;
+  e.tags = opt.tags;
+  e.market_protection_pct_raw = opt.market_protection_pct_raw;
+  return e;
+}
+
+std::unique_ptr<Order> OrderFactory::Market(const InstrumentId& id, OrderSide side, Quantity qty,
+                                            const OrderOptions& opt) {
+  return std::make_unique<Order>(Base(id, side, qty, OrderType::kMarket, opt));
+}
+
+std::unique_ptr<Order> OrderFactory::Limit(const InstrumentId& id, OrderSide side, Quantity qty,
+                                           Price price, const OrderOptions& opt) {
+  OrderInitialized e = Base(id, side, qty, OrderType::kLimit, opt);
+  e.price = price;
+  return std::make_unique<Order>(e);
+}
+
+std::unique_ptr<Order> OrderFactory::StopMarket(const InstrumentId& id, OrderSide side,
+                                                Quantity qty, Price trigger,
+                                                const OrderOptions& opt) {
+  OrderInitialized e = Base(id, side, qty, OrderType::kStopMarket, opt);
+  e.trigger_price = trigger;
+  return std::make_unique<Order>(e);
+}
+
+std::unique_ptr<Order> OrderFactory::StopLimit(const InstrumentId& id, OrderSide side,
+                                               Quantity qty, Price price, Price trigger,
+                                               const OrderOptions& opt) {
+  OrderInitialized e = Base(id, side, qty, OrderType::kStopLimit, opt);
+  e.price = price;
+  e.trigger_price = trigger;
+  return std::make_unique<Order>(e);
+}
+
+}  // namespace nacre

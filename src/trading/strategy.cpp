@@ -1,0 +1,176 @@
+#include "trading/strategy.h"
+
+namespace nacre {
+
+void Strategy::RegisterStrategy(const ActorContext& ctx, const Portfolio& portfolio) {
+  portfolio_ = &portfolio;
+  factory_ = std::make_unique<OrderFactory>(ctx.trader_id, strategy_id_, *ctx.clock, *ctx.uuids);
+  Register(ctx);
+  AddSubscription<OrderEvent>(
+      topics::OrderEvents(strategy_id_), [this](const OrderEvent& e) { DispatchOrderEvent(e); },
+      0, true);
+  AddSubscription<PositionEvent>(
+      topics::PositionEvents(strategy_id_),
+      [this](const PositionEvent& e) { DispatchPositionEvent(e); }, 0, true);
+}
+
+void Strategy::DispatchOrderEvent(const OrderEvent& e) {
+  std::visit(
+      [this](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, OrderInitialized>) OnOrderInitialized(ev);
+        if constexpr (std::is_same_v<T, OrderDenied>) OnOrderDenied(ev);
+        if constexpr (std::is_same_v<T, OrderSubmitted>) OnOrderSubmitted(ev);
+        if constexpr (std::is_same_v<T, OrderAccepted>) OnOrderAccepted(ev);
+        if constexpr (std::is_same_v<T, OrderRejected>) OnOrderRejected(ev);
+        if constexpr (std::is_same_v<T, OrderCanceled>) OnOrderCanceled(ev);
+        if constexpr (std::is_same_v<T, OrderExpired>) OnOrderExpired(ev);
+        if constexpr (std::is_same_v<T, OrderTriggered>) OnOrderTriggered(ev);
+        if constexpr (std::is_same_v<T, OrderPendingUpdate>) OnOrderPendingUpdate(ev);
+        if constexpr (std::is_same_v<T, OrderPendingCancel>) OnOrderPendingCancel(ev);
+        if constexpr (std::is_same_v<T, OrderModifyRejected>) OnOrderModifyRejected(ev);
+        if constexpr (std::is_same_v<T, OrderCancelRejected>) OnOrderCancelRejected(ev);
+        if constexpr (std::is_same_v<T, OrderUpdated>) OnOrderUpdated(ev);
+        if constexpr (std::is_same_v<T, OrderFilled>) OnOrderFilled(ev);
+      },
+      e);
+  OnOrderEvent(e);
+}
+
+void Strategy::DispatchPositionEvent(const PositionEvent& e) {
+  std::visit(
+      [this](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, PositionOpened>) OnPositionOpened(ev);
+        if constexpr (std::is_same_v<T, PositionChanged>) OnPositionChanged(ev);
+        if constexpr (std::is_same_v<T, PositionClosed>) OnPositionClosed(ev);
+      },
+      e);
+  OnPositionEvent(e);
+}
+
+CommandHeader Strategy::MakeHeader(const ClientId& client_id) {
+  CommandHeader h;
+  h.trader_id = trader_id();
+  h.strategy_id = strategy_id_;
+  h.client_id = client_id;
+  h.command_id = uuids().Next();
+  h.ts_init = clock().Now();
+  return h;
+}
+
+void Strategy::SendCommand(const TradingCommand& cmd, bool via_risk) {
+  const char* endpoint = via_risk ? topics::kRiskEngineExecute : topics::kExecEngineExecute;
+  if (Status s = msgbus().Send(endpoint, cmd); !s) log().Error("command not sent: {}", s.error());
+}
+
+const Order* Strategy::SubmitOrder(std::unique_ptr<Order> order, const PositionId& position_id,
+                                   const ClientId& client_id) {
+  Order* raw = order.get();
+  if (Status s = cache().AddOrder(std::move(order), position_id); !s) {
+    log().Error("submit refused: {}", s.error());
+    return nullptr;
+  }
+  msgbus().Publish(topics::OrderEvents(strategy_id_), OrderEvent(raw->init()));
+  nacre::SubmitOrder cmd;
+  static_cast<CommandHeader&>(cmd) = MakeHeader(client_id);
+  cmd.instrument_id = raw->instrument_id();
+  cmd.client_order_id = raw->client_order_id();
+  cmd.position_id = raw->position_id();
+  SendCommand(cmd, true);
+  return raw;
+}
+
+std::vector<const Order*> Strategy::SubmitOrderList(std::vector<std::unique_ptr<Order>> orders,
+                                                    ContingencyType contingency,
+                                                    const ClientId& client_id) {
+  std::vector<const Order*> out;
+  if (orders.empty()) return out;
+  const OrderListId list_id = order_factory().NextOrderListId();
+  std::vector<ClientOrderId> ids;
+  for (const auto& o : orders) ids.push_back(o->client_order_id());
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    std::vector<ClientOrderId> linked;
+    ClientOrderId parent;
+    if (contingency == ContingencyType::kOto) {
+      if (i == 0) {
+        linked.assign(ids.begin() + 1, ids.end());
+      } else {
+        parent = ids[0];
+      }
+    } else if (contingency != ContingencyType::kNone) {
+      for (std::size_t j = 0; j < ids.size(); ++j) {
+        if (j != i) linked.push_back(ids[j]);
+      }
+    }
+    orders[i]->AssignToList(list_id, i == 0 || contingency != ContingencyType::kOto
+                                         ? contingency
+                                         : ContingencyType::kNone,
+                            linked, parent);
+  }
+  for (auto& o : orders) {
+    Order* raw = o.get();
+    if (Status s = cache().AddOrder(std::move(o)); !s) {
+      log().Error("order list refused: {}", s.error());
+      return {};
+    }
+    out.push_back(raw);
+    msgbus().Publish(topics::OrderEvents(strategy_id_), OrderEvent(raw->init()));
+  }
+  nacre::SubmitOrderList cmd;
+  static_cast<CommandHeader&>(cmd) = MakeHeader(client_id);
+  cmd.instrument_id = out.front()->instrument_id();
+  cmd.order_list_id = list_id;
+  cmd.client_order_ids = ids;
+  SendCommand(cmd, true);
+  return out;
+}
+
+void Strategy::ModifyOrder(const Order& order, std::optional<Quantity> quantity,
+                           std::optional<Price> price, std::optional<Price> trigger_price) {
+  nacre::ModifyOrder cmd;
+  static_cast<CommandHeader&>(cmd) = MakeHeader({});
+  cmd.instrument_id = order.instrument_id();
+  cmd.client_order_id = order.client_order_id();
+  cmd.venue_order_id = order.venue_order_id();
+  cmd.quantity = quantity;
+  cmd.price = price;
+  cmd.trigger_price = trigger_price;
+  SendCommand(cmd, true);
+}
+
+void Strategy::CancelOrder(const Order& order) {
+  nacre::CancelOrder cmd;
+  static_cast<CommandHeader&>(cmd) = MakeHeader({});
+  cmd.instrument_id = order.instrument_id();
+  cmd.client_order_id = order.client_order_id();
+  cmd.venue_order_id = order.venue_order_id();
+  SendCommand(cmd, true);
+}
+
+void Strategy::CancelAllOrders(const InstrumentId& instrument, OrderSide side) {
+  nacre::CancelAllOrders cmd;
+  static_cast<CommandHeader&>(cmd) = MakeHeader({});
+  cmd.instrument_id = instrument;
+  cmd.side = side;
+  SendCommand(cmd, true);
+}
+
+const Order* Strategy::ClosePosition(const Position& position, const std::string& tags) {
+  if (position.is_closed()) return nullptr;
+  OrderOptions opt;
+  opt.reduce_only = true;
+  opt.tags = tags;
+  return SubmitOrder(order_factory().Market(position.instrument_id(), position.ClosingSide(),
+                                            position.quantity(), opt),
+                     position.id());
+}
+
+void Strategy::CloseAllPositions(const std::optional<InstrumentId>& instrument) {
+  OrderQuery q;
+  q.strategy_id = strategy_id_;
+  q.instrument_id = instrument;
+  for (const Position* p : cache().PositionsOpen(q)) ClosePosition(*p);
+}
+
+}  // namespace nacre

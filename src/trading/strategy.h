@@ -1,0 +1,78 @@
+// Strategy: an Actor that trades. It creates orders through its OrderFactory, submits them
+// (through the RiskEngine), modifies, cancels and closes positions, and receives its own
+// order and position events. It reads the Cache and the Portfolio but never learns which
+// environment it runs in. Kernel thread only.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/actor.h"
+#include "model/position_events.h"
+#include "portfolio/portfolio.h"
+#include "trading/order_factory.h"
+
+namespace nacre {
+
+class Strategy : public Actor {
+ public:
+  explicit Strategy(const StrategyId& id) : Actor(id.value()), strategy_id_(id) {}
+
+  const StrategyId& strategy_id() const { return strategy_id_; }
+  // Called by the Trader: wires the actor context and the portfolio.
+  void RegisterStrategy(const ActorContext& ctx, const Portfolio& portfolio);
+
+ protected:
+  OrderFactory& order_factory() { return *factory_; }
+  const Portfolio& portfolio() const { return *portfolio_; }
+
+  // Adds the order to the cache and sends it to the RiskEngine. Returns the cached order.
+  const Order* SubmitOrder(std::unique_ptr<Order> order, const PositionId& position_id = {},
+                           const ClientId& client_id = {});
+  // Submits orders as one list. OTO: the first order is the parent and the rest are released
+  // when it fills. OCO: a fill cancels the others. OUO: fills reduce the others.
+  std::vector<const Order*> SubmitOrderList(std::vector<std::unique_ptr<Order>> orders,
+                                            ContingencyType contingency = ContingencyType::kNone,
+                                            const ClientId& client_id = {});
+  void ModifyOrder(const Order& order, std::optional<Quantity> quantity,
+                   std::optional<Price> price, std::optional<Price> trigger_price = {});
+  void CancelOrder(const Order& order);
+  void CancelAllOrders(const InstrumentId& instrument, OrderSide side = OrderSide::kNoSide);
+  // Market order, reduce-only, for the whole open quantity.
+  const Order* ClosePosition(const Position& position, const std::string& tags = "");
+  void CloseAllPositions(const std::optional<InstrumentId>& instrument = {});
+
+  // Event handlers (the specific one first, then OnOrderEvent / OnPositionEvent).
+  virtual void OnOrderInitialized(const OrderInitialized&) {}
+  virtual void OnOrderDenied(const OrderDenied&) {}
+  virtual void OnOrderSubmitted(const OrderSubmitted&) {}
+  virtual void OnOrderAccepted(const OrderAccepted&) {}
+  virtual void OnOrderRejected(const OrderRejected&) {}
+  virtual void OnOrderCanceled(const OrderCanceled&) {}
+  virtual void OnOrderExpired(const OrderExpired&) {}
+  virtual void OnOrderTriggered(const OrderTriggered&) {}
+  virtual void OnOrderPendingUpdate(const OrderPendingUpdate&) {}
+  virtual void OnOrderPendingCancel(const OrderPendingCancel&) {}
+  virtual void OnOrderModifyRejected(const OrderModifyRejected&) {}
+  virtual void OnOrderCancelRejected(const OrderCancelRejected&) {}
+  virtual void OnOrderUpdated(const OrderUpdated&) {}
+  virtual void OnOrderFilled(const OrderFilled&) {}
+  virtual void OnOrderEvent(const OrderEvent&) {}
+  virtual void OnPositionOpened(const PositionOpened&) {}
+  virtual void OnPositionChanged(const PositionChanged&) {}
+  virtual void OnPositionClosed(const PositionClosed&) {}
+  virtual void OnPositionEvent(const PositionEvent&) {}
+
+ private:
+  void DispatchOrderEvent(const OrderEvent& e);
+  void DispatchPositionEvent(const PositionEvent& e);
+  CommandHeader MakeHeader(const ClientId& client_id);
+  void SendCommand(const TradingCommand& cmd, bool via_risk);
+
+  StrategyId strategy_id_;
+  std::unique_ptr<OrderFactory> factory_;
+  const Portfolio* portfolio_ = nullptr;
+};
+
+}  // namespace nacre

@@ -1,0 +1,100 @@
+#include "trading/trader.h"
+
+#include <fmt/format.h>
+
+namespace nacre {
+
+bool Trader::IdTaken(const std::string& id) const {
+  for (const auto& a : actors_) {
+    if (a->component_id() == id) return true;
+  }
+  for (const auto& s : strategies_) {
+    if (s->component_id() == id) return true;
+  }
+  return false;
+}
+
+Status Trader::AddActor(std::unique_ptr<Actor> actor) {
+  if (IdTaken(actor->component_id())) {
+    return MakeError(fmt::format("duplicate component id '{}'", actor->component_id()));
+  }
+  actor->Register(context_);
+  actors_.push_back(std::move(actor));
+  return Status::Ok();
+}
+
+Status Trader::AddStrategy(std::unique_ptr<Strategy> strategy) {
+  if (IdTaken(strategy->component_id())) {
+    return MakeError(fmt::format("duplicate component id '{}'", strategy->component_id()));
+  }
+  strategy->RegisterStrategy(context_, portfolio_);
+  strategies_.push_back(std::move(strategy));
+  return Status::Ok();
+}
+
+void Trader::StartAll() {
+  // Actors first: strategies may depend on them (e.g. a capital manager).
+  for (auto& a : actors_) {
+    if (a->state() == ComponentState::kReady) a->Start();
+    else if (a->state() == ComponentState::kStopped) a->Resume();
+  }
+  for (auto& s : strategies_) {
+    if (s->state() == ComponentState::kReady) s->Start();
+    else if (s->state() == ComponentState::kStopped) s->Resume();
+  }
+}
+
+void Trader::StopAll() {
+  for (auto& s : strategies_) {
+    if (s->is_running()) s->Stop();
+    s->CancelAllTimers();
+  }
+  for (auto& a : actors_) {
+    if (a->is_running()) a->Stop();
+    a->CancelAllTimers();
+  }
+}
+
+void Trader::ResetAll() {
+  for (auto& s : strategies_) s->Reset();
+  for (auto& a : actors_) a->Reset();
+}
+
+void Trader::DisposeAll() {
+  for (auto& s : strategies_) s->Dispose();
+  for (auto& a : actors_) a->Dispose();
+}
+
+std::map<std::string, SavedState> Trader::SaveAll() {
+  std::map<std::string, SavedState> out;
+  for (auto& a : actors_) out[a->component_id()] = a->Save();
+  for (auto& s : strategies_) out[s->component_id()] = s->Save();
+  return out;
+}
+
+void Trader::LoadAll(const std::map<std::string, SavedState>& states) {
+  for (auto& a : actors_) {
+    auto it = states.find(a->component_id());
+    if (it != states.end()) a->Load(it->second);
+  }
+  for (auto& s : strategies_) {
+    auto it = states.find(s->component_id());
+    if (it != states.end()) s->Load(it->second);
+  }
+}
+
+Strategy* Trader::strategy(const StrategyId& id) {
+  for (auto& s : strategies_) {
+    if (s->strategy_id() == id) return s.get();
+  }
+  return nullptr;
+}
+
+Actor* Trader::actor(const std::string& id) {
+  for (auto& a : actors_) {
+    if (a->component_id() == id) return a.get();
+  }
+  return nullptr;
+}
+
+}  // namespace nacre
