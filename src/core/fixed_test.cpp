@@ -107,8 +107,16 @@ TEST(FormatFixedRaw, RoundsExtraDigitsHalfAwayFromZero) {
 }
 
 TEST(FormatFixedRaw, RoundTripsParse) {
-  const char* texts[] = {"0",         "1",           "-1",           "0.05",     "-0.05",
-                         "24000.05",  "100.500",     "0.000000001",  "-3.14159", "1234567.89",
+  const char* texts[] = {"0",
+                         "1",
+                         "-1",
+                         "0.05",
+                         "-0.05",
+                         "24000.05",
+                         "100.500",
+                         "0.000000001",
+                         "-3.14159",
+                         "1234567.89",
                          "-9223372036.854775807"};
   for (const char* t : texts) {
     int decimals = 0;

@@ -139,8 +139,8 @@ TEST(IstUtc, FromUtcInvertsToUtcAndFromIstInvertsToIst) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    const auto v = static_cast<std::int64_t>(x % 18'000'000'000'000'000'000ULL) -
-                   9'000'000'000'000'000'000LL;
+    const auto v =
+        static_cast<std::int64_t>(x % 18'000'000'000'000'000'000ULL) - 9'000'000'000'000'000'000LL;
     const UnixNanos t(v);
     ASSERT_EQ(FromUtc(ToUtc(t)), t) << v;
     ASSERT_EQ(FromIst(ToIst(t)), t) << v;
@@ -175,10 +175,10 @@ TEST(ParseDate, RejectsWithReason) {
     const char* reason;
   };
   const Case cases[] = {
-      {"2023-02-29", "no such day"},        {"2024-04-31", "no such day"},
-      {"2024-13-01", "no such day"},        {"2024-00-10", "no such day"},
-      {"2024-1-01", "expected YYYY-MM-DD"}, {"2024/01/01", "expected YYYY-MM-DD"},
-      {"", "expected YYYY-MM-DD"},          {"2024-01-01x", "expected YYYY-MM-DD"},
+      {"2023-02-29", "no such day"},         {"2024-04-31", "no such day"},
+      {"2024-13-01", "no such day"},         {"2024-00-10", "no such day"},
+      {"2024-1-01", "expected YYYY-MM-DD"},  {"2024/01/01", "expected YYYY-MM-DD"},
+      {"", "expected YYYY-MM-DD"},           {"2024-01-01x", "expected YYYY-MM-DD"},
       {"20a4-01-01", "expected YYYY-MM-DD"}, {"2024-01-1 ", "expected YYYY-MM-DD"},
   };
   for (const Case& c : cases) {
@@ -267,8 +267,7 @@ TEST(ParseDateTime, RejectsBadInputWithReason) {
   for (const Case& c : cases) {
     auto r = ParseDateTime(c.text, kIstOffset);
     ASSERT_FALSE(r.ok()) << c.text << " parsed as " << FormatIsoUtc(*r);
-    EXPECT_NE(r.error().find(std::string("invalid timestamp '") + c.text + "'"),
-              std::string::npos)
+    EXPECT_NE(r.error().find(std::string("invalid timestamp '") + c.text + "'"), std::string::npos)
         << r.error();
     EXPECT_NE(r.error().find(c.reason), std::string::npos) << c.text << ": " << r.error();
   }

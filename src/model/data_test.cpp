@@ -30,8 +30,8 @@ TEST(BarType, ParsesTheDocumentedExample) {
   EXPECT_EQ(bt->spec().price_type, PriceType::kLast);
   EXPECT_EQ(bt->source(), AggregationSource::kExternal);
   EXPECT_EQ(bt->ToString(), "NIFTY 50.NSE-1-HOUR-LAST-EXTERNAL");
-  const BarType built(MustInstrumentId("NIFTY 50.NSE"), {1, BarAggregation::kHour, PriceType::kLast},
-                      AggregationSource::kExternal);
+  const BarType built(MustInstrumentId("NIFTY 50.NSE"),
+                      {1, BarAggregation::kHour, PriceType::kLast}, AggregationSource::kExternal);
   EXPECT_EQ(*bt, built);
   EXPECT_EQ(built.ToString(), "NIFTY 50.NSE-1-HOUR-LAST-EXTERNAL");
 }
@@ -49,12 +49,18 @@ TEST(BarType, InstrumentIdsMayContainDashes) {
 
 TEST(BarType, RoundTripsEveryValidForm) {
   const char* texts[] = {
-      "NIFTY2610624000CE.NFO-1-MINUTE-LAST-EXTERNAL", "NIFTY2610624000CE.NFO-3-MINUTE-BID-INTERNAL",
-      "X.NSE-15-MINUTE-ASK-EXTERNAL",                 "X.NSE-60-MINUTE-MID-INTERNAL",
-      "X.NSE-1-SECOND-LAST-INTERNAL",                 "X.NSE-30-SECOND-LAST-EXTERNAL",
-      "X.NSE-2-HOUR-LAST-EXTERNAL",                   "X.NSE-8-HOUR-LAST-EXTERNAL",
-      "X.NSE-24-HOUR-LAST-EXTERNAL",                  "X.NSE-1-DAY-LAST-EXTERNAL",
-      "M-M.NSE-1-DAY-LAST-INTERNAL",                  "A-B-C.NFO-12-MINUTE-LAST-EXTERNAL",
+      "NIFTY2610624000CE.NFO-1-MINUTE-LAST-EXTERNAL",
+      "NIFTY2610624000CE.NFO-3-MINUTE-BID-INTERNAL",
+      "X.NSE-15-MINUTE-ASK-EXTERNAL",
+      "X.NSE-60-MINUTE-MID-INTERNAL",
+      "X.NSE-1-SECOND-LAST-INTERNAL",
+      "X.NSE-30-SECOND-LAST-EXTERNAL",
+      "X.NSE-2-HOUR-LAST-EXTERNAL",
+      "X.NSE-8-HOUR-LAST-EXTERNAL",
+      "X.NSE-24-HOUR-LAST-EXTERNAL",
+      "X.NSE-1-DAY-LAST-EXTERNAL",
+      "M-M.NSE-1-DAY-LAST-INTERNAL",
+      "A-B-C.NFO-12-MINUTE-LAST-EXTERNAL",
   };
   for (const char* t : texts) {
     auto bt = BarType::Parse(t);
@@ -85,7 +91,8 @@ TEST(BarType, RejectsWithReason) {
       {"X.NSE-1-minute-LAST-EXTERNAL", "aggregation 'minute' not supported"},
       {"X.NSE-1-MINUTE-CLOSE-EXTERNAL", "price type 'CLOSE' unknown"},
       {"X.NSE-1-MINUTE-LAST-VENUE", "source 'VENUE' unknown"},
-      {"X.NSE-1-MINUTE-LAST", "expected {instrument_id}-{step}-{aggregation}-{price_type}-{source}"},
+      {"X.NSE-1-MINUTE-LAST",
+       "expected {instrument_id}-{step}-{aggregation}-{price_type}-{source}"},
       {"", "expected {instrument_id}"},
       {"NOVENUE-1-MINUTE-LAST-EXTERNAL", "expected SYMBOL.VENUE"},
       {"-1-MINUTE-LAST-EXTERNAL", "expected SYMBOL.VENUE"},
@@ -94,8 +101,7 @@ TEST(BarType, RejectsWithReason) {
   for (const Case& c : cases) {
     auto r = BarType::Parse(c.text);
     ASSERT_FALSE(r.ok()) << c.text << " parsed as " << r->ToString();
-    EXPECT_TRUE(Contains(r.error(), std::string("invalid bar type '") + c.text + "'"))
-        << r.error();
+    EXPECT_TRUE(Contains(r.error(), std::string("invalid bar type '") + c.text + "'")) << r.error();
     EXPECT_TRUE(Contains(r.error(), c.reason)) << c.text << ": " << r.error();
   }
 }
@@ -113,8 +119,7 @@ TEST(BarType, ValidateSpecAcceptsOnlyDivisorsOfTheParentUnit) {
     EXPECT_EQ(BarType::ValidateSpec({step, BarAggregation::kHour, PriceType::kLast}).ok(),
               divides(24, step))
         << step << "-HOUR";
-    EXPECT_EQ(BarType::ValidateSpec({step, BarAggregation::kDay, PriceType::kLast}).ok(),
-              step == 1)
+    EXPECT_EQ(BarType::ValidateSpec({step, BarAggregation::kDay, PriceType::kLast}).ok(), step == 1)
         << step << "-DAY";
   }
   auto neg = BarType::ValidateSpec({-5, BarAggregation::kMinute, PriceType::kLast});
@@ -228,11 +233,11 @@ TEST(ValidateBar, RejectsInconsistentBars) {
     const char* reason;
   };
   const Case cases[] = {
-      {"106", "105", "95", "102", "high 105 below"},      // high below open
-      {"100", "105", "95", "105.05", "high 105 below"},   // high below close
-      {"100", "100", "100.5", "100", "high 100 below"},   // high below low
-      {"94.95", "105", "95", "102", "low 95 above"},      // low above open
-      {"100", "105", "95", "94", "low 95 above"},         // low above close
+      {"106", "105", "95", "102", "high 105 below"},     // high below open
+      {"100", "105", "95", "105.05", "high 105 below"},  // high below close
+      {"100", "100", "100.5", "100", "high 100 below"},  // high below low
+      {"94.95", "105", "95", "102", "low 95 above"},     // low above open
+      {"100", "105", "95", "94", "low 95 above"},        // low above close
   };
   for (const Case& c : cases) {
     const Status s = ValidateBar(MakeBar(c.o, c.h, c.l, c.c));

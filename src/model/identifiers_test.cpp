@@ -133,11 +133,8 @@ TEST(InstrumentId, ParseErrors) {
     const char* reason;
   };
   const Case cases[] = {
-      {"NIFTY", "expected SYMBOL.VENUE"},
-      {"", "expected SYMBOL.VENUE"},
-      {".NSE", "empty symbol"},
-      {"NIFTY.", "empty venue"},
-      {".", "empty symbol"},
+      {"NIFTY", "expected SYMBOL.VENUE"}, {"", "expected SYMBOL.VENUE"}, {".NSE", "empty symbol"},
+      {"NIFTY.", "empty venue"},          {".", "empty symbol"},
   };
   for (const Case& c : cases) {
     auto r = InstrumentId::Parse(c.text);

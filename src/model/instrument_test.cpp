@@ -29,8 +29,8 @@ InstrumentSpec OptionSpec() {
 }
 
 Result<Instrument> Option(const InstrumentSpec& s, const char* strike = "24000") {
-  return MakeOption(s, MustInstrumentId("NIFTY 50.NSE"), OptionKind::kCall, Px(strike),
-                    kActivation, kExpiry);
+  return MakeOption(s, MustInstrumentId("NIFTY 50.NSE"), OptionKind::kCall, Px(strike), kActivation,
+                    kExpiry);
 }
 
 Result<Instrument> Future(const InstrumentSpec& s) {
@@ -132,7 +132,7 @@ TEST(Instrument, OnTickGrid) {
   EXPECT_TRUE(opt.OnTickGrid(Px("24000.10")));
   EXPECT_TRUE(opt.OnTickGrid(Px("0.05")));
   EXPECT_TRUE(opt.OnTickGrid(Px("0")));
-  EXPECT_TRUE(opt.OnTickGrid(Px("100.1")));    // precision does not matter, value does
+  EXPECT_TRUE(opt.OnTickGrid(Px("100.1")));  // precision does not matter, value does
   EXPECT_TRUE(opt.OnTickGrid(Px("100.150")));
   EXPECT_FALSE(opt.OnTickGrid(Px("24000.07")));
   EXPECT_FALSE(opt.OnTickGrid(Px("0.01")));
@@ -173,8 +173,7 @@ TEST(InstrumentFactories, RejectInconsistentSpecs) {
        "price_precision 10 outside [0, 9]"},
       {"precision -1", [](InstrumentSpec& s) { s.price_precision = -1; },
        "price_precision -1 outside [0, 9]"},
-      {"zero tick", [](InstrumentSpec& s) { s.tick_size = Px("0"); },
-       "tick_size must be positive"},
+      {"zero tick", [](InstrumentSpec& s) { s.tick_size = Px("0"); }, "tick_size must be positive"},
       {"negative tick", [](InstrumentSpec& s) { s.tick_size = Px("-0.05"); },
        "tick_size must be positive"},
       {"tick finer than precision", [](InstrumentSpec& s) { s.tick_size = Px("0.005"); },

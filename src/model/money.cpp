@@ -114,7 +114,8 @@ Money Money::MulRatio(std::int64_t num, std::int64_t den) const {
   // One rounding, straight to the currency precision (rounding to 10^-9 first and then to
   // paise could cross a half-paise boundary).
   const Int128 unit = Pow10(kFixedPrecision - currency_.precision);
-  const Int128 v = DivRound(static_cast<Int128>(raw_) * num, static_cast<Int128>(den) * unit) * unit;
+  const Int128 v =
+      DivRound(static_cast<Int128>(raw_) * num, static_cast<Int128>(den) * unit) * unit;
   return Money(static_cast<std::int64_t>(v), currency_);
 }
 

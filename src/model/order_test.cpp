@@ -102,18 +102,30 @@ struct Step {
 // A legal event path from INITIALIZED to each status (pending states entered from ACCEPTED).
 std::vector<Step> PathTo(S s) {
   switch (s) {
-    case S::kInitialized: return {};
-    case S::kDenied: return {{E::kDenied}};
-    case S::kSubmitted: return {{E::kSubmitted}};
-    case S::kAccepted: return {{E::kSubmitted}, {E::kAccepted}};
-    case S::kRejected: return {{E::kSubmitted}, {E::kRejected}};
-    case S::kCanceled: return {{E::kSubmitted}, {E::kAccepted}, {E::kCanceled}};
-    case S::kExpired: return {{E::kSubmitted}, {E::kAccepted}, {E::kExpired}};
-    case S::kTriggered: return {{E::kSubmitted}, {E::kAccepted}, {E::kTriggered}};
-    case S::kPendingUpdate: return {{E::kSubmitted}, {E::kAccepted}, {E::kPendingUpdate}};
-    case S::kPendingCancel: return {{E::kSubmitted}, {E::kAccepted}, {E::kPendingCancel}};
-    case S::kPartiallyFilled: return {{E::kSubmitted}, {E::kAccepted}, {E::kFilled, 4}};
-    case S::kFilled: return {{E::kSubmitted}, {E::kAccepted}, {E::kFilled, kOrderQty}};
+    case S::kInitialized:
+      return {};
+    case S::kDenied:
+      return {{E::kDenied}};
+    case S::kSubmitted:
+      return {{E::kSubmitted}};
+    case S::kAccepted:
+      return {{E::kSubmitted}, {E::kAccepted}};
+    case S::kRejected:
+      return {{E::kSubmitted}, {E::kRejected}};
+    case S::kCanceled:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kCanceled}};
+    case S::kExpired:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kExpired}};
+    case S::kTriggered:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kTriggered}};
+    case S::kPendingUpdate:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kPendingUpdate}};
+    case S::kPendingCancel:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kPendingCancel}};
+    case S::kPartiallyFilled:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kFilled, 4}};
+    case S::kFilled:
+      return {{E::kSubmitted}, {E::kAccepted}, {E::kFilled, kOrderQty}};
   }
   return {};
 }
@@ -144,34 +156,46 @@ constexpr Expect kFill{Expect::kFill, S::kInitialized};
 // Back to the state the order was in before the pending state.
 constexpr Expect kBack{Expect::kRestore, S::kInitialized};
 constexpr Expect To(S s) { return {Expect::kTo, s}; }
+constexpr Expect kDen = To(S::kDenied);
+constexpr Expect kSub = To(S::kSubmitted);
+constexpr Expect kAcc = To(S::kAccepted);
+constexpr Expect kRej = To(S::kRejected);
+constexpr Expect kCan = To(S::kCanceled);
+constexpr Expect kExp = To(S::kExpired);
+constexpr Expect kTrg = To(S::kTriggered);
+constexpr Expect kPdU = To(S::kPendingUpdate);
+constexpr Expect kPdC = To(S::kPendingCancel);
+constexpr Expect kPaF = To(S::kPartiallyFilled);
 
+// Rows: the from-status. Columns, in OrderEventKind order:
+//       Initialized Denied Submitted Accepted Rejected Canceled Expired
+//       Triggered PendingUpdate PendingCancel ModifyRejected CancelRejected Updated Filled
 // clang-format off
 constexpr Expect kTable[kOrderStatusCount][kOrderEventKindCount] = {
-  // Initialized Denied         Submitted          Accepted             Rejected            Canceled            Expired            Triggered             PendingUpdate           PendingCancel           ModifyRejected CancelRejected Updated                      Filled
-  /* INITIALIZED */
-  {kNo,          To(S::kDenied), To(S::kSubmitted), To(S::kAccepted),   To(S::kRejected),   To(S::kCanceled),   To(S::kExpired),   To(S::kTriggered),    kNo,                    kNo,                    kNo,           kNo,           kNo,                         kNo},
-  /* DENIED */
-  {kNo,          kNo,            kNo,               kNo,                kNo,                kNo,                kNo,               kNo,                  kNo,                    kNo,                    kNo,           kNo,           kNo,                         kNo},
-  /* SUBMITTED */
-  {kNo,          kNo,            kNo,               To(S::kAccepted),   To(S::kRejected),   To(S::kCanceled),   kNo,               kNo,                  To(S::kPendingUpdate),  To(S::kPendingCancel),  kNo,           kNo,           kNo,                         kFill},
-  /* ACCEPTED */
-  {kNo,          kNo,            kNo,               kNo,                To(S::kRejected),   To(S::kCanceled),   To(S::kExpired),   To(S::kTriggered),    To(S::kPendingUpdate),  To(S::kPendingCancel),  kNo,           kNo,           To(S::kAccepted),            kFill},
-  /* REJECTED */
-  {kNo,          kNo,            kNo,               kNo,                kNo,                kNo,                kNo,               kNo,                  kNo,                    kNo,                    kNo,           kNo,           kNo,                         kNo},
-  /* CANCELED */
-  {kNo,          kNo,            kNo,               kNo,                kNo,                kNo,                kNo,               kNo,                  kNo,                    kNo,                    kNo,           kNo,           kNo,                         kFill},
-  /* EXPIRED */
-  {kNo,          kNo,            kNo,               kNo,                kNo,                kNo,                kNo,               kNo,                  kNo,                    kNo,                    kNo,           kNo,           kNo,                         kNo},
-  /* TRIGGERED */
-  {kNo,          kNo,            kNo,               kNo,                To(S::kRejected),   To(S::kCanceled),   To(S::kExpired),   kNo,                  To(S::kPendingUpdate),  To(S::kPendingCancel),  kNo,           kNo,           To(S::kTriggered),           kFill},
-  /* PENDING_UPDATE */
-  {kNo,          kNo,            kNo,               To(S::kAccepted),   To(S::kRejected),   To(S::kCanceled),   To(S::kExpired),   To(S::kTriggered),    To(S::kPendingUpdate),  To(S::kPendingCancel),  kBack,         kNo,           kBack,                       kFill},
-  /* PENDING_CANCEL */
-  {kNo,          kNo,            kNo,               To(S::kAccepted),   To(S::kRejected),   To(S::kCanceled),   To(S::kExpired),   kNo,                  kNo,                    To(S::kPendingCancel),  kNo,           kBack,         kNo,                         kFill},
-  /* PARTIALLY_FILLED */
-  {kNo,          kNo,            kNo,               To(S::kAccepted),   kNo,                To(S::kCanceled),   To(S::kExpired),   kNo,                  To(S::kPendingUpdate),  To(S::kPendingCancel),  kNo,           kNo,           To(S::kPartiallyFilled),     kFill},
-  /* FILLED */
-  {kNo,          kNo,            kNo,               kNo,                kNo,                kNo,                kNo,               kNo,                  kNo,                    kNo,                    kNo,           kNo,           kNo,                         kNo},
+    /* INITIALIZED      */ {kNo,   kDen,  kSub,  kAcc,  kRej,  kCan,  kExp,
+                            kTrg,  kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
+    /* DENIED           */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
+                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
+    /* SUBMITTED        */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kNo,
+                            kNo,   kPdU,  kPdC,  kNo,   kNo,   kNo,   kFill},
+    /* ACCEPTED         */ {kNo,   kNo,   kNo,   kNo,   kRej,  kCan,  kExp,
+                            kTrg,  kPdU,  kPdC,  kNo,   kNo,   kAcc,  kFill},
+    /* REJECTED         */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
+                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
+    /* CANCELED         */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
+                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kFill},
+    /* EXPIRED          */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
+                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
+    /* TRIGGERED        */ {kNo,   kNo,   kNo,   kNo,   kRej,  kCan,  kExp,
+                            kNo,   kPdU,  kPdC,  kNo,   kNo,   kTrg,  kFill},
+    /* PENDING_UPDATE   */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kExp,
+                            kTrg,  kPdU,  kPdC,  kBack, kNo,   kBack, kFill},
+    /* PENDING_CANCEL   */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kExp,
+                            kNo,   kNo,   kPdC,  kNo,   kBack, kNo,   kFill},
+    /* PARTIALLY_FILLED */ {kNo,   kNo,   kNo,   kAcc,  kNo,   kCan,  kExp,
+                            kNo,   kPdU,  kPdC,  kNo,   kNo,   kPaF,  kFill},
+    /* FILLED           */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
+                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
 };
 // clang-format on
 
@@ -191,9 +215,9 @@ struct Snapshot {
   UnixNanos ts_last;
 
   static Snapshot Of(const Order& o) {
-    return {o.status(),         o.filled_qty(),     o.quantity(),          o.event_count(),
-            o.avg_px(),         o.price(),          o.venue_order_id(),    o.account_id(),
-            o.trade_ids().size(), o.commission(),   o.is_triggered(),      o.ts_last()};
+    return {o.status(),           o.filled_qty(), o.quantity(),       o.event_count(),
+            o.avg_px(),           o.price(),      o.venue_order_id(), o.account_id(),
+            o.trade_ids().size(), o.commission(), o.is_triggered(),   o.ts_last()};
   }
 };
 
@@ -499,8 +523,8 @@ TEST(OrderFills, FillCompletionUsesTheUpdatedQuantity) {
 // Identity and captured fields
 
 TEST(Order, InitialState) {
-  OrderInitialized init = testkit::MakeInit(Inst(), kCoid, OrderSide::kSell, 130, "24000.05",
-                                            TimeInForce::kIoc);
+  OrderInitialized init =
+      testkit::MakeInit(Inst(), kCoid, OrderSide::kSell, 130, "24000.05", TimeInForce::kIoc);
   init.ts_init = UnixNanos(77);
   init.reduce_only = true;
   const Order order(init);
@@ -619,7 +643,8 @@ TEST(Order, RefusalNamesTheEventAndTheState) {
   Drive(order, ev, {{E::kSubmitted}});
   const Status st = order.Apply(ev.Of(E::kTriggered, order));
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(), "invalid order state transition: OrderTriggered in state SUBMITTED for O-1");
+  EXPECT_EQ(st.error(),
+            "invalid order state transition: OrderTriggered in state SUBMITTED for O-1");
 }
 
 TEST(Order, SecondInitializedIsRefused) {
@@ -629,6 +654,24 @@ TEST(Order, SecondInitializedIsRefused) {
   EXPECT_TRUE(Contains(st.error(), "already initialized")) << st.error();
   EXPECT_EQ(order.event_count(), 1u);
   EXPECT_EQ(order.status(), S::kInitialized);
+}
+
+TEST(Order, AssignToListOnlyBeforeSubmission) {
+  Events ev;
+  Order order = NewOrder();
+  const std::vector<ClientOrderId> linked = {ClientOrderId("O-2"), ClientOrderId("O-3")};
+  ASSERT_TRUE(
+      order.AssignToList(OrderListId("OL-1"), ContingencyType::kOco, linked, ClientOrderId("O-0")));
+  EXPECT_EQ(order.order_list_id().value(), "OL-1");
+  EXPECT_EQ(order.contingency(), ContingencyType::kOco);
+  EXPECT_EQ(order.linked_order_ids(), linked);
+  EXPECT_EQ(order.parent_order_id().value(), "O-0");
+  EXPECT_EQ(order.event_count(), 1u);  // not an event
+  Drive(order, ev, {{E::kSubmitted}});
+  EXPECT_FALSE(order.AssignToList(OrderListId("OL-2"), ContingencyType::kOto, {}, ClientOrderId()));
+  EXPECT_EQ(order.order_list_id().value(), "OL-1");
+  EXPECT_EQ(order.contingency(), ContingencyType::kOco);
+  EXPECT_EQ(order.linked_order_ids(), linked);
 }
 
 TEST(EventName, NamesEveryKind) {

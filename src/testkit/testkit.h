@@ -1,10 +1,35 @@
 // Shared test fixtures: instruments and event builders used by unit and integration tests.
 #pragma once
 
+#include <ostream>
 #include <string>
 
 #include "model/events.h"
 #include "model/instrument.h"
+
+namespace nacre {
+
+// GoogleTest printers (found by ADL) so failed expectations show values, not bytes.
+inline void PrintTo(const Price& v, std::ostream* os) { *os << v.ToString(); }
+inline void PrintTo(const Quantity& v, std::ostream* os) { *os << v.ToString(); }
+inline void PrintTo(const Money& v, std::ostream* os) {
+  *os << v.ToString() << " " << v.currency().Code();
+}
+inline void PrintTo(const Currency& v, std::ostream* os) { *os << v.Code(); }
+inline void PrintTo(const InstrumentId& v, std::ostream* os) { *os << v.value(); }
+template <typename Tag>
+void PrintTo(const Identifier<Tag>& v, std::ostream* os) {
+  *os << '"' << v.value() << '"';
+}
+inline void PrintTo(const UnixNanos& v, std::ostream* os) { *os << v.value << "ns"; }
+inline void PrintTo(const CivilDate& v, std::ostream* os) { *os << FormatDate(v); }
+inline void PrintTo(const TradeId& v, std::ostream* os) { *os << v.value(); }
+inline void PrintTo(const Uuid4& v, std::ostream* os) { *os << v.ToString(); }
+inline void PrintTo(OrderStatus v, std::ostream* os) { *os << ToString(v); }
+inline void PrintTo(PositionSide v, std::ostream* os) { *os << ToString(v); }
+inline void PrintTo(OrderSide v, std::ostream* os) { *os << ToString(v); }
+
+}  // namespace nacre
 
 namespace nacre::testkit {
 

@@ -26,10 +26,18 @@ ActorContext Kernel::actor_context() {
 }
 
 void Kernel::Start() {
-  data_engine_.Start();
-  risk_engine_.Start();
-  exec_engine_.Start();
-  portfolio_.Start();
+  // Engines restart (Resume) after a backtest Reset; first start goes READY -> RUNNING.
+  auto start = [](Component& c) {
+    if (c.state() == ComponentState::kStopped) {
+      c.Resume();
+    } else if (c.state() == ComponentState::kReady) {
+      c.Start();
+    }
+  };
+  start(data_engine_);
+  start(risk_engine_);
+  start(exec_engine_);
+  start(portfolio_);
   trader_.StartAll();
 }
 

@@ -1,0 +1,82 @@
+#include "apps/examples/sma_cross.h"
+
+#include <fmt/format.h>
+
+namespace nacre {
+
+SmaCross::SmaCross(const StrategyId& id, const SmaCrossConfig& config)
+    : Strategy(id), config_(config) {}
+
+std::unique_ptr<Strategy> SmaCross::FromConfig(const StrategyId& id, const ConfigTable& p) {
+  SmaCrossConfig c;
+  auto bt = BarType::Parse(p.GetString("bar_type"));
+  if (!bt) p.Fail("bar_type", bt.error());
+  c.bar_type = *bt;
+  c.fast_period = static_cast<int>(p.GetInt("fast_period", 10));
+  c.slow_period = static_cast<int>(p.GetInt("slow_period", 50));
+  if (c.fast_period <= 0) p.Fail("fast_period", "must be positive");
+  if (c.slow_period <= c.fast_period) {
+    p.Fail("slow_period", fmt::format("must be greater than fast_period ({})", c.fast_period));
+  }
+  const std::int64_t size = p.GetInt("trade_size", 1);
+  if (size <= 0) p.Fail("trade_size", "must be positive");
+  c.trade_size = Quantity::FromInt(size);
+  return std::make_unique<SmaCross>(id, c);
+}
+
+void SmaCross::OnStart() { SubscribeBars(config_.bar_type); }
+
+void SmaCross::OnReset() {
+  closes_.clear();
+  fast_sum_ = 0;
+  slow_sum_ = 0;
+  bars_seen_ = 0;
+}
+
+int SmaCross::Signal() const {
+  if (static_cast<int>(closes_.size()) < config_.slow_period) return 0;
+  // fast_sum/fast_n vs slow_sum/slow_n, compared exactly.
+  const Int128 lhs = fast_sum_ * config_.slow_period;
+  const Int128 rhs = slow_sum_ * config_.fast_period;
+  return lhs > rhs ? 1 : (lhs < rhs ? -1 : 0);
+}
+
+void SmaCross::OnBar(const Bar& bar) {
+  ++bars_seen_;
+  const std::int64_t px = bar.close.raw();
+  closes_.push_back(px);
+  fast_sum_ += px;
+  slow_sum_ += px;
+  const auto n = static_cast<int>(closes_.size());
+  if (n > config_.fast_period) fast_sum_ -= closes_[static_cast<std::size_t>(n - 1 - config_.fast_period)];
+  if (n > config_.slow_period) {
+    slow_sum_ -= closes_.front();
+    closes_.pop_front();
+  }
+  const InstrumentId& id = config_.bar_type.instrument_id();
+  OrderQuery q;
+  q.strategy_id = strategy_id();
+  q.instrument_id = id;
+  if (!cache().OrdersOpen(q).empty() || !cache().OrdersInflight(q).empty()) return;
+  const int signal = Signal();
+  const Position* pos = cache().position(NettingPositionId(id, strategy_id()));
+  const bool flat = pos == nullptr || pos->is_closed();
+  if (signal > 0 && flat) {
+    SubmitOrder(order_factory().Market(id, OrderSide::kBuy, config_.trade_size));
+  } else if (signal < 0 && !flat) {
+    CloseAllPositions(id);
+  }
+}
+
+SavedState SmaCross::OnSave() { return {{"bars_seen", std::to_string(bars_seen_)}}; }
+
+void SmaCross::OnLoad(const SavedState& state) {
+  auto it = state.find("bars_seen");
+  if (it != state.end()) bars_seen_ = std::stoull(it->second);
+}
+
+void RegisterExampleComponents(ComponentRegistry& registry) {
+  registry.RegisterStrategy("SmaCross", &SmaCross::FromConfig);
+}
+
+}  // namespace nacre

@@ -1,0 +1,48 @@
+// SmaCross: the first example strategy. Long when the fast simple moving average of closes
+// is above the slow one, flat otherwise; one order in flight at a time. Averages are kept as
+// exact integer sums of raw prices, so the crossing decision has no rounding ambiguity.
+#pragma once
+
+#include <deque>
+
+#include "trading/registry.h"
+#include "trading/strategy.h"
+
+namespace nacre {
+
+struct SmaCrossConfig {
+  BarType bar_type;
+  int fast_period = 10;
+  int slow_period = 50;
+  Quantity trade_size = Quantity::FromInt(1);
+};
+
+class SmaCross final : public Strategy {
+ public:
+  SmaCross(const StrategyId& id, const SmaCrossConfig& config);
+  static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& params);
+
+  std::uint64_t bars_seen() const { return bars_seen_; }
+
+ protected:
+  void OnStart() override;
+  void OnBar(const Bar& bar) override;
+  void OnReset() override;
+  SavedState OnSave() override;
+  void OnLoad(const SavedState& state) override;
+
+ private:
+  // Sign of (fast - slow) for the window, or 0 while warming up.
+  int Signal() const;
+
+  SmaCrossConfig config_;
+  std::deque<std::int64_t> closes_;  // raw prices, newest at back, up to slow_period
+  Int128 fast_sum_ = 0;
+  Int128 slow_sum_ = 0;
+  std::uint64_t bars_seen_ = 0;
+};
+
+// Registers the example strategies and actors by type name.
+void RegisterExampleComponents(ComponentRegistry& registry);
+
+}  // namespace nacre

@@ -1,0 +1,245 @@
+#include "backtest/backtest_config.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/config.h"
+#include "persistence/bar_csv.h"
+#include "persistence/random_walk.h"
+
+namespace nacre {
+
+namespace {
+
+std::int64_t RatioRaw(const ConfigTable& t, const std::string& key) {
+  if (!t.Has(key)) return 0;
+  const Price p = t.GetPrice(key);  // exact decimal
+  if (p.raw() < 0) t.Fail(key, "must not be negative");
+  return p.raw();
+}
+
+Instrument ParseInstrument(const ConfigTable& t) {
+  auto id = InstrumentId::Parse(t.GetString("id"));
+  if (!id) t.Fail("id", id.error());
+  const std::string kind = t.GetString("kind");
+  const Price tick = t.Has("tick_size") ? t.GetPrice("tick_size") : *Price::Parse("0.05");
+  const int precision = static_cast<int>(t.GetInt("price_precision", tick.precision()));
+  if (kind == "index") {
+    auto inst = MakeIndex(*id, precision, tick);
+    if (!inst) t.Fail("id", inst.error());
+    t.Finish();
+    return *inst;
+  }
+  InstrumentSpec spec;
+  spec.id = *id;
+  spec.raw_symbol = Symbol(t.GetString("raw_symbol", id->symbol().value()));
+  spec.price_precision = precision;
+  spec.tick_size = tick;
+  const std::int64_t lot = t.GetInt("lot_size", 1);
+  if (lot <= 0) t.Fail("lot_size", "must be positive");
+  spec.lot_size = Quantity::FromInt(lot);
+  spec.multiplier = t.GetInt("multiplier", 1);
+  if (t.Has("freeze_quantity")) spec.freeze_quantity = Quantity::FromInt(t.GetInt("freeze_quantity"));
+  spec.margin_init_raw = RatioRaw(t, "margin_init");
+  spec.margin_maint_raw = RatioRaw(t, "margin_maint");
+  auto underlying = InstrumentId::Parse(t.GetString("underlying"));
+  if (!underlying) t.Fail("underlying", underlying.error());
+  const UnixNanos expiry = t.GetTime("expiry", kIstOffset);
+  const UnixNanos activation =
+      t.Has("activation") ? t.GetTime("activation", kIstOffset) : UnixNanos(0);
+  Result<Instrument> inst = MakeIndex(*id, precision, tick);
+  if (kind == "future") {
+    inst = MakeFuture(spec, *underlying, activation, expiry);
+  } else if (kind == "option") {
+    const std::string ok = t.GetString("option_kind");
+    if (ok != "CALL" && ok != "PUT") t.Fail("option_kind", "expected CALL or PUT");
+    inst = MakeOption(spec, *underlying, ok == "CALL" ? OptionKind::kCall : OptionKind::kPut,
+                      t.GetPrice("strike"), activation, expiry);
+  } else {
+    t.Fail("kind", fmt::format("unknown instrument kind '{}' (index, future, option)", kind));
+  }
+  if (!inst) t.Fail("id", inst.error());
+  t.Finish();
+  return *inst;
+}
+
+std::string ResolvePath(const std::string& base_dir, const std::string& p) {
+  std::filesystem::path path(p);
+  if (path.is_absolute() || base_dir.empty()) return path.lexically_normal().string();
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir,
+                          const BacktestEngine& /*engine*/, const Cache& cache) {
+  const std::string format = t.GetString("format");
+  auto bt = BarType::Parse(t.GetString("bar_type"));
+  if (!bt) t.Fail("bar_type", bt.error());
+  const Instrument* inst = cache.instrument(bt->instrument_id());
+  if (inst == nullptr) {
+    t.Fail("bar_type", fmt::format("instrument {} is not defined in [[instruments]]",
+                                   bt->instrument_id().value()));
+  }
+  if (format == "random_walk") {
+    RandomWalkConfig c;
+    c.bar_type = *bt;
+    c.tick_size = inst->tick_size;
+    if (t.Has("start_date")) {
+      auto d = ParseDate(t.GetString("start_date"));
+      if (!d) t.Fail("start_date", d.error());
+      c.start_date = *d;
+    }
+    c.days = static_cast<int>(t.GetInt("days", 250));
+    if (c.days <= 0) t.Fail("days", "must be positive");
+    c.start_price = t.Has("start_price") ? t.GetPrice("start_price") : c.start_price;
+    c.ticks_per_step = static_cast<int>(t.GetInt("ticks_per_step", c.ticks_per_step));
+    c.seed = static_cast<std::uint64_t>(t.GetInt("seed", 7));
+    if (bt->spec().aggregation != BarAggregation::kMinute) {
+      t.Fail("bar_type", "random_walk generates MINUTE bars");
+    }
+    t.Finish();
+    return GenerateRandomWalkBars(c);
+  }
+  BarCsvOptions opt;
+  opt.bar_type = *bt;
+  opt.price_precision = inst->price_precision;
+  if (format == "nse_index_1min") {
+    opt.format = BarCsvFormat::kNseIndex1Min;
+    if (bt->spec().Interval() != kNanosPerMinute) {
+      t.Fail("bar_type", "nse_index_1min files hold 1-MINUTE bars");
+    }
+  } else if (format == "ohlcv_csv") {
+    opt.format = BarCsvFormat::kGenericOhlcv;
+    const std::string tz = t.GetString("utc_offset", "+05:30");
+    auto parsed = ParseDateTime("2000-01-01T00:00" + tz, 0);
+    if (!parsed || (tz.size() != 6 && tz != "Z")) {
+      t.Fail("utc_offset", fmt::format("invalid UTC offset '{}' (e.g. +05:30, Z)", tz));
+    }
+    opt.utc_offset = -(parsed->value - FromUtc(2000, 1, 1, 0, 0).value);
+    const std::string stamp = t.GetString("timestamp", "open");
+    if (stamp != "open" && stamp != "close") t.Fail("timestamp", "expected 'open' or 'close'");
+    opt.timestamp = stamp == "open" ? BarTimestamp::kOpen : BarTimestamp::kClose;
+  } else {
+    t.Fail("format", fmt::format("unknown data format '{}' (nse_index_1min, ohlcv_csv, "
+                                 "random_walk)",
+                                 format));
+  }
+  const std::string path = ResolvePath(base_dir, t.GetString("path"));
+  t.Finish();
+  auto bars = LoadBarsCsv(path, opt);
+  if (!bars) throw ConfigError(fmt::format("{}: {}", t.Where("path"), bars.error()));
+  return std::move(bars).value();
+}
+
+LoadedBacktest Build(const toml::table& root, const std::string& name,
+                     const std::string& base_dir, const ComponentRegistry& registry,
+                     std::FILE* log_sink) {
+  ConfigTable cfg(root, name, "");
+  KernelConfig kc;
+  kc.log_sink = log_sink;
+  LoadedBacktest out;
+  out.config_path = name;
+  if (auto e = cfg.GetOptionalTable("engine")) {
+    kc.trader_id = TraderId(e->GetString("trader_id", "TRADER-001"));
+    kc.seed = static_cast<std::uint64_t>(e->GetInt("seed", 42));
+    auto lvl = ParseLogLevel(e->GetString("log_level", "WARN"));
+    if (!lvl) e->Fail("log_level", lvl.error());
+    kc.log_level = *lvl;
+    const std::string fmt_name = e->GetString("log_format", "text");
+    if (fmt_name != "text" && fmt_name != "json") e->Fail("log_format", "expected text or json");
+    kc.log_format = fmt_name == "json" ? LogFormat::kJson : LogFormat::kText;
+    if (e->Has("start")) out.start = e->GetTime("start", kIstOffset);
+    if (e->Has("end")) out.end = e->GetTime("end", kIstOffset);
+    if (e->Has("bar_origin")) {
+      // "HH:MM" IST boundary origin for internally aggregated time bars.
+      const std::string o = e->GetString("bar_origin");
+      auto t = ParseDateTime("2000-01-01T" + o, kIstOffset);
+      if (!t) e->Fail("bar_origin", "expected HH:MM (IST)");
+      kc.data_engine.time_bars_origin = (t->value - FromUtc(2000, 1, 1, 0, 0).value) % kNanosPerDay;
+      if (kc.data_engine.time_bars_origin < 0) kc.data_engine.time_bars_origin += kNanosPerDay;
+    }
+    e->Finish();
+  } else {
+    kc.log_level = LogLevel::kWarning;
+  }
+  if (auto r = cfg.GetOptionalTable("risk")) {
+    kc.risk_engine.bypass = r->GetBool("bypass", false);
+    kc.risk_engine.max_submit_per_second = static_cast<int>(r->GetInt("max_submit_per_second", 10));
+    kc.risk_engine.max_submit_per_minute = static_cast<int>(r->GetInt("max_submit_per_minute", 400));
+    kc.risk_engine.max_modify_per_second = static_cast<int>(r->GetInt("max_modify_per_second", 10));
+    kc.risk_engine.max_modify_per_minute = static_cast<int>(r->GetInt("max_modify_per_minute", 400));
+    kc.risk_engine.max_notional_per_order = r->GetOptionalMoney("max_notional_per_order");
+    kc.risk_engine.check_margin = r->GetBool("check_margin", true);
+    r->Finish();
+  }
+  out.engine = std::make_unique<BacktestEngine>(kc);
+  BacktestEngine& engine = *out.engine;
+  const auto venues = cfg.GetTableArray("venues");
+  if (venues.empty()) cfg.Fail("venues", "at least one [[venues]] table is required");
+  for (const ConfigTable& v : venues) {
+    BacktestVenueConfig vc;
+    vc.venue.venue = Venue(v.GetString("name"));
+    vc.venue.account_id = AccountId(v.GetString("account_id", vc.venue.venue.value() + "-001"));
+    const std::string type = v.GetString("account_type", "MARGIN");
+    auto at = ParseEnum<AccountType>(type);
+    if (!at) v.Fail("account_type", "expected CASH or MARGIN");
+    vc.account_type = *at;
+    vc.starting_balance = v.GetMoney("starting_balance");
+    const std::string fill = v.GetString("bar_fill", "next_open");
+    if (fill != "next_open" && fill != "current_close") {
+      v.Fail("bar_fill", "expected next_open or current_close");
+    }
+    vc.venue.bar_fill = fill == "next_open" ? BarFillMode::kNextOpen : BarFillMode::kCurrentClose;
+    v.Finish();
+    if (Status s = engine.AddVenue(vc); !s) v.Fail("name", s.error());
+  }
+  for (const ConfigTable& t : cfg.GetTableArray("instruments")) {
+    engine.AddInstrument(ParseInstrument(t));
+  }
+  for (const ConfigTable& t : cfg.GetTableArray("data")) {
+    engine.AddBars(LoadData(t, base_dir, engine, engine.kernel().cache()));
+  }
+  for (const ConfigTable& t : cfg.GetTableArray("actors")) {
+    const std::string type = t.GetString("type");
+    const std::string id = t.GetString("id", type);
+    auto params = t.GetOptionalTable("params");
+    static const toml::table kEmpty;
+    auto actor = registry.CreateActor(type, id, params ? *params : ConfigTable(kEmpty, name, t.KeyPath("params")));
+    t.Finish();
+    if (Status s = engine.AddActor(std::move(actor)); !s) t.Fail("id", s.error());
+  }
+  const auto strategies = cfg.GetTableArray("strategies");
+  for (const ConfigTable& t : strategies) {
+    const std::string type = t.GetString("type");
+    const StrategyId id(t.GetString("id", type + "-001"));
+    auto params = t.GetOptionalTable("params");
+    static const toml::table kEmpty;
+    auto strategy = registry.CreateStrategy(
+        type, id, params ? *params : ConfigTable(kEmpty, name, t.KeyPath("params")));
+    t.Finish();
+    if (Status s = engine.AddStrategy(std::move(strategy)); !s) t.Fail("id", s.error());
+  }
+  cfg.Finish();
+  return out;
+}
+
+}  // namespace
+
+LoadedBacktest LoadBacktestConfig(const std::string& path, const ComponentRegistry& registry,
+                                  std::FILE* log_sink) {
+  if (!std::filesystem::exists(path)) {
+    throw ConfigError(fmt::format("{}: config file not found", path));
+  }
+  auto root = ConfigTable::ParseFile(path);
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return Build(*root, path, base, registry, log_sink);
+}
+
+LoadedBacktest LoadBacktestConfigString(std::string_view text, const std::string& name,
+                                        const std::string& base_dir,
+                                        const ComponentRegistry& registry, std::FILE* log_sink) {
+  auto root = ConfigTable::ParseString(text, name);
+  return Build(*root, name, base_dir, registry, log_sink);
+}
+
+}  // namespace nacre

@@ -1,0 +1,33 @@
+// Backtest configuration from TOML: engine settings, risk limits, venues, instruments, data
+// sources and the strategies/actors to create by type name. Every table rejects unknown keys
+// and every bad value is a ConfigError naming the file, line and key. Relative data paths
+// are resolved against the config file's folder.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backtest/backtest_engine.h"
+#include "trading/registry.h"
+
+namespace nacre {
+
+struct LoadedBacktest {
+  std::unique_ptr<BacktestEngine> engine;
+  std::optional<UnixNanos> start;
+  std::optional<UnixNanos> end;
+  std::string config_path;
+};
+
+// Throws ConfigError on any problem; nothing is run.
+LoadedBacktest LoadBacktestConfig(const std::string& path, const ComponentRegistry& registry,
+                                  std::FILE* log_sink);
+// Same from TOML text (`name` appears in error messages; relative paths resolve against
+// `base_dir`).
+LoadedBacktest LoadBacktestConfigString(std::string_view text, const std::string& name,
+                                        const std::string& base_dir,
+                                        const ComponentRegistry& registry, std::FILE* log_sink);
+
+}  // namespace nacre

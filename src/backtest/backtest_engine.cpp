@@ -1,0 +1,263 @@
+#include "backtest/backtest_engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nacre {
+
+namespace {
+
+// Backtest data arrives from the engine's own streams, so subscriptions are bookkeeping only.
+class BacktestDataClient final : public DataClient {
+ public:
+  explicit BacktestDataClient(const Venue& venue) : id_(venue.value()), venue_(venue) {}
+  const ClientId& id() const override { return id_; }
+  const Venue& venue() const override { return venue_; }
+  void Subscribe(const DataSubscription& /*cmd*/) override {}
+  void Unsubscribe(const DataSubscription& /*cmd*/) override {}
+
+ private:
+  ClientId id_;
+  Venue venue_;
+};
+
+std::string Row(std::string_view label, const std::string& value) {
+  return fmt::format("  {:<22} {:>26}\n", label, value);
+}
+
+}  // namespace
+
+BacktestEngine::BacktestEngine(KernelConfig config) : config_(config) {
+  auto clock = std::make_unique<TestClock>();
+  clock_ = clock.get();
+  kernel_ = std::make_unique<Kernel>(config_, std::move(clock));
+}
+
+BacktestEngine::~BacktestEngine() = default;
+
+Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
+  for (const auto& v : venue_configs_) {
+    if (v.venue.venue == config.venue.venue) {
+      return MakeError(fmt::format("venue {} added twice", config.venue.venue.value()));
+    }
+  }
+  venue_configs_.push_back(config);
+  auto venue = std::make_unique<SimulatedVenue>(config.venue);
+  venues_.push_back(venue.get());
+  kernel_->exec_engine().RegisterClient(std::move(venue));
+  kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
+  kernel_->cache().AddAccount(std::make_unique<Account>(config.venue.account_id,
+                                                        config.account_type,
+                                                        config.starting_balance, UnixNanos()),
+                              config.venue.venue);
+  kernel_->portfolio().ManageAccount(config.venue.account_id);
+  return Status::Ok();
+}
+
+SimulatedVenue* BacktestEngine::venue(const Venue& v) {
+  for (SimulatedVenue* s : venues_) {
+    if (s->venue() == v) return s;
+  }
+  return nullptr;
+}
+
+void BacktestEngine::AddInstrument(const Instrument& instrument) {
+  kernel_->cache().AddInstrument(instrument);
+}
+
+void BacktestEngine::AddBars(const std::vector<Bar>& bars) {
+  data_.reserve(data_.size() + bars.size());
+  for (const Bar& b : bars) data_.emplace_back(b);
+  sorted_ = false;
+}
+
+void BacktestEngine::AddQuotes(const std::vector<QuoteTick>& quotes) {
+  data_.reserve(data_.size() + quotes.size());
+  for (const QuoteTick& q : quotes) data_.emplace_back(q);
+  sorted_ = false;
+}
+
+void BacktestEngine::AddTrades(const std::vector<TradeTick>& trades) {
+  data_.reserve(data_.size() + trades.size());
+  for (const TradeTick& t : trades) data_.emplace_back(t);
+  sorted_ = false;
+}
+
+Status BacktestEngine::AddStrategy(std::unique_ptr<Strategy> strategy) {
+  return kernel_->trader().AddStrategy(std::move(strategy));
+}
+
+Status BacktestEngine::AddActor(std::unique_ptr<Actor> actor) {
+  return kernel_->trader().AddActor(std::move(actor));
+}
+
+UnixNanos BacktestEngine::TsInit(const DataPoint& d) {
+  return std::visit([](const auto& x) { return x.ts_init; }, d);
+}
+
+void BacktestEngine::SortData() {
+  if (sorted_) return;
+  // Stable: equal ts_init keeps insertion order (the sequence tie-break).
+  std::stable_sort(data_.begin(), data_.end(),
+                   [](const DataPoint& a, const DataPoint& b) { return TsInit(a) < TsInit(b); });
+  sorted_ = true;
+}
+
+void BacktestEngine::Drain() {
+  bool again = true;
+  while (again) {
+    again = false;
+    for (SimulatedVenue* v : venues_) {
+      if (v->ProcessCommands() > 0) again = true;
+    }
+  }
+}
+
+BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional<UnixNanos> end) {
+  if (has_run_) Reset();
+  has_run_ = true;
+  SortData();
+  auto first = data_.begin();
+  auto last = data_.end();
+  if (start) {
+    first = std::lower_bound(data_.begin(), data_.end(), *start,
+                             [](const DataPoint& d, UnixNanos t) { return TsInit(d) < t; });
+  }
+  if (end) {
+    last = std::upper_bound(first, data_.end(), *end,
+                            [](UnixNanos t, const DataPoint& d) { return t < TsInit(d); });
+  }
+  const UnixNanos t0 = first != last ? TsInit(*first) : start.value_or(UnixNanos());
+  clock_->SetTime(t0);
+  kernel_->Start();
+  Drain();
+  DataEngine& data_engine = kernel_->data_engine();
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::uint64_t n = 0;
+  for (auto it = first; it != last; ++it) {
+    const UnixNanos ts = TsInit(*it);
+    clock_->AdvanceTime(ts);
+    std::visit(
+        [&](const auto& d) {
+          using T = std::decay_t<decltype(d)>;
+          if constexpr (std::is_same_v<T, Bar>) {
+            for (SimulatedVenue* v : venues_) {
+              if (v->venue() == d.bar_type.instrument_id().venue()) v->OnBar(d);
+            }
+          } else if constexpr (std::is_same_v<T, QuoteTick>) {
+            for (SimulatedVenue* v : venues_) {
+              if (v->venue() == d.instrument_id.venue()) v->OnQuote(d);
+            }
+          }
+          Drain();
+          data_engine.Process(d);
+        },
+        *it);
+    Drain();
+    ++n;
+  }
+  const UnixNanos t1 = first != last ? TsInit(*(last - 1)) : t0;
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  kernel_->Stop();
+  Drain();
+  BacktestResult r = Collect(t0, t1, n, secs);
+  for (auto it = first; it != last; ++it) {
+    if (std::holds_alternative<Bar>(*it)) ++r.bars;
+    else if (std::holds_alternative<QuoteTick>(*it)) ++r.quotes;
+    else ++r.trades;
+  }
+  return r;
+}
+
+BacktestResult BacktestEngine::Collect(UnixNanos start, UnixNanos end, std::uint64_t n,
+                                       double secs) {
+  BacktestResult r;
+  r.start = start;
+  r.end = end;
+  r.data_points = n;
+  r.wall_seconds = secs;
+  r.events_per_second = secs > 0 ? static_cast<double>(n) / secs : 0;
+  const Cache& cache = kernel_->cache();
+  for (const Order* o : cache.Orders()) {
+    ++r.orders;
+    switch (o->status()) {
+      case OrderStatus::kFilled: ++r.orders_filled; break;
+      case OrderStatus::kDenied: ++r.orders_denied; break;
+      case OrderStatus::kRejected: ++r.orders_rejected; break;
+      case OrderStatus::kCanceled:
+      case OrderStatus::kExpired: ++r.orders_canceled; break;
+      default:
+        if (!o->is_closed()) ++r.orders_open;
+    }
+    r.fills += o->trade_ids().size();
+  }
+  auto count_cycle = [&r](const Position& p) {
+    if (!p.is_closed()) return;
+    ++r.round_trips;
+    if (p.realized_pnl().raw() > 0) ++r.winners;
+    else ++r.losers;
+  };
+  for (const Position* p : cache.Positions()) count_cycle(*p);
+  for (const Position* p : cache.AllPositionSnapshots()) count_cycle(*p);
+  Money start_bal;
+  Money balance;
+  for (const Account* a : cache.Accounts()) {
+    start_bal += a->starting_balance();
+    balance += a->balance_total();
+  }
+  r.starting_balance = start_bal;
+  r.final_balance = balance;
+  for (const auto& v : venue_configs_) {
+    r.realized_pnl += kernel_->portfolio().RealizedPnl(v.venue.venue);
+    r.unrealized_pnl += kernel_->portfolio().UnrealizedPnl(v.venue.venue);
+    r.commissions += kernel_->portfolio().TotalCommissions(v.venue.venue);
+  }
+  r.final_equity = r.final_balance + r.unrealized_pnl;
+  return r;
+}
+
+void BacktestEngine::Reset() {
+  Kernel& k = *kernel_;
+  k.trader().ResetAll();
+  k.cache().Reset();
+  k.portfolio().Reset();
+  k.clock().CancelTimers();
+  for (SimulatedVenue* v : venues_) v->Reset();
+  for (const auto& cfg : venue_configs_) {
+    k.cache().AddAccount(std::make_unique<Account>(cfg.venue.account_id, cfg.account_type,
+                                                   cfg.starting_balance, UnixNanos()),
+                         cfg.venue.venue);
+  }
+  has_run_ = false;
+}
+
+std::string BacktestResult::Summary() const {
+  std::string s;
+  s += fmt::format("Backtest {} -> {}\n", FormatIst(start), FormatIst(end));
+  s += Row("data points", fmt::format("{}", data_points));
+  s += Row("bars / quotes / trades", fmt::format("{} / {} / {}", bars, quotes, trades));
+  s += Row("orders", fmt::format("{}", orders));
+  s += Row("  filled", fmt::format("{}", orders_filled));
+  s += Row("  denied / rejected", fmt::format("{} / {}", orders_denied, orders_rejected));
+  s += Row("  canceled / open", fmt::format("{} / {}", orders_canceled, orders_open));
+  s += Row("fills", fmt::format("{}", fills));
+  s += Row("round trips", fmt::format("{} (won {}, lost {})", round_trips, winners, losers));
+  s += Row("starting balance", starting_balance.ToDisplay());
+  s += Row("realized P&L", realized_pnl.ToDisplay());
+  s += Row("unrealized P&L", unrealized_pnl.ToDisplay());
+  s += Row("commissions", commissions.ToDisplay());
+  s += Row("final balance", final_balance.ToDisplay());
+  s += Row("final equity", final_equity.ToDisplay());
+  return s;
+}
+
+std::string BacktestResult::Throughput() const {
+  return fmt::format("Run phase: {} events in {:.3f} s = {:.0f} events/s ({} bars/s)",
+                     data_points, wall_seconds, events_per_second,
+                     wall_seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(bars) / wall_seconds)
+                                      : 0);
+}
+
+}  // namespace nacre

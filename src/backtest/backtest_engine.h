@@ -1,0 +1,97 @@
+// BacktestEngine: runs strategies over historical data on a Kernel with a TestClock and
+// simulated venues. Data streams are merged by (ts_init, insertion sequence) with a stable
+// sort, so equal timestamps keep their load order and every run is identical. For each
+// data point: the clock advances (firing timers), the venue matches resting orders against
+// it, the data engine publishes it to strategies, and the venue then processes the commands
+// those strategies sent. Kernel thread only.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "trading/kernel.h"
+#include "venue/simulated_venue.h"
+
+namespace nacre {
+
+struct BacktestVenueConfig {
+  SimulatedVenueConfig venue;
+  AccountType account_type = AccountType::kMargin;
+  Money starting_balance = Money::FromInt(1'000'000);
+};
+
+struct BacktestResult {
+  UnixNanos start;
+  UnixNanos end;
+  std::uint64_t data_points = 0;
+  std::uint64_t bars = 0;
+  std::uint64_t quotes = 0;
+  std::uint64_t trades = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t orders_filled = 0;
+  std::uint64_t orders_denied = 0;
+  std::uint64_t orders_rejected = 0;
+  std::uint64_t orders_canceled = 0;
+  std::uint64_t orders_open = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t round_trips = 0;  // position cycles closed
+  std::uint64_t winners = 0;
+  std::uint64_t losers = 0;
+  Money starting_balance;
+  Money realized_pnl;
+  Money unrealized_pnl;
+  Money commissions;
+  Money final_balance;
+  Money final_equity;
+  double wall_seconds = 0;  // run phase only
+  double events_per_second = 0;
+
+  // Deterministic summary table (no wall-clock figures).
+  std::string Summary() const;
+  // Throughput line (wall-clock; differs run to run).
+  std::string Throughput() const;
+};
+
+class BacktestEngine {
+ public:
+  explicit BacktestEngine(KernelConfig config = {});
+  ~BacktestEngine();
+
+  Kernel& kernel() { return *kernel_; }
+  Status AddVenue(const BacktestVenueConfig& config);
+  SimulatedVenue* venue(const Venue& v);
+  void AddInstrument(const Instrument& instrument);
+  void AddBars(const std::vector<Bar>& bars);
+  void AddQuotes(const std::vector<QuoteTick>& quotes);
+  void AddTrades(const std::vector<TradeTick>& trades);
+  Status AddStrategy(std::unique_ptr<Strategy> strategy);
+  Status AddActor(std::unique_ptr<Actor> actor);
+
+  // Runs over [start, end] (whole data when unset). Can be called once per Reset().
+  BacktestResult Run(std::optional<UnixNanos> start = {}, std::optional<UnixNanos> end = {});
+  // Clears orders, positions, account state and venue state; keeps data, instruments,
+  // strategies, actors and venues, so the same run can be repeated.
+  void Reset();
+
+ private:
+  using DataPoint = std::variant<Bar, QuoteTick, TradeTick>;
+  static UnixNanos TsInit(const DataPoint& d);
+  void SortData();
+  void Drain();
+  BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
+
+  KernelConfig config_;
+  std::unique_ptr<Kernel> kernel_;
+  TestClock* clock_ = nullptr;
+  std::vector<BacktestVenueConfig> venue_configs_;
+  std::vector<SimulatedVenue*> venues_;
+  std::vector<DataPoint> data_;
+  bool sorted_ = true;
+  bool has_run_ = false;
+};
+
+}  // namespace nacre
