@@ -223,7 +223,10 @@ void BacktestEngine::Reset() {
   k.trader().ResetAll();
   k.cache().Reset();
   k.portfolio().Reset();
+  k.data_engine().ResetState();
+  k.risk_engine().ResetState();
   k.clock().CancelTimers();
+  k.uuids() = UuidGenerator(config_.seed);  // same event ids on every rerun
   for (SimulatedVenue* v : venues_) v->Reset();
   for (const auto& cfg : venue_configs_) {
     k.cache().AddAccount(std::make_unique<Account>(cfg.venue.account_id, cfg.account_type,

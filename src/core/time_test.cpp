@@ -139,8 +139,11 @@ TEST(IstUtc, FromUtcInvertsToUtcAndFromIstInvertsToIst) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    const auto v =
-        static_cast<std::int64_t>(x % 18'000'000'000'000'000'000ULL) - 9'000'000'000'000'000'000LL;
+    // Uniform in [-9e18, 9e18), computed without signed overflow.
+    constexpr std::uint64_t kHalf = 9'000'000'000'000'000'000ULL;
+    const std::uint64_t r = x % (2 * kHalf);
+    const std::int64_t v =
+        r >= kHalf ? static_cast<std::int64_t>(r - kHalf) : -static_cast<std::int64_t>(kHalf - r);
     const UnixNanos t(v);
     ASSERT_EQ(FromUtc(ToUtc(t)), t) << v;
     ASSERT_EQ(FromIst(ToIst(t)), t) << v;

@@ -54,6 +54,12 @@ DataClient* DataEngine::Route(const InstrumentId& id, const ClientId& explicit_c
   return default_client_.empty() ? nullptr : client(default_client_);
 }
 
+void DataEngine::ResetState() {
+  last_bar_ts_.clear();
+  processed_ = 0;
+  rejected_ = 0;
+}
+
 void DataEngine::Execute(const DataSubscription& cmd) {
   const std::string key = SubKey(cmd);
   int& count = sub_counts_[key];

@@ -38,6 +38,9 @@ class DataEngine : public Component {
   void Process(const Bar& b);
   void Process(const Instrument& i);
 
+  // Forgets per-stream sequence state and counters (backtest reset); keeps subscriptions.
+  void ResetState();
+
   std::uint64_t processed_count() const { return processed_; }
   std::uint64_t rejected_count() const { return rejected_; }
   // Active subscription counts (per key) for inspection and tests.

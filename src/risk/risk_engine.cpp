@@ -25,6 +25,15 @@ RiskEngine::RiskEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logg
 
 RiskEngine::~RiskEngine() { bus_.DeregisterEndpoint(topics::kRiskEngineExecute); }
 
+void RiskEngine::ResetState() {
+  submit_sec_ = Throttler(config_.max_submit_per_second, kNanosPerSecond);
+  submit_min_ = Throttler(config_.max_submit_per_minute, kNanosPerMinute);
+  modify_sec_ = Throttler(config_.max_modify_per_second, kNanosPerSecond);
+  modify_min_ = Throttler(config_.max_modify_per_minute, kNanosPerMinute);
+  state_ = TradingState::kActive;
+  denied_ = 0;
+}
+
 void RiskEngine::SetTradingState(TradingState state) {
   if (state == state_) return;
   state_ = state;

@@ -59,6 +59,8 @@ class RiskEngine : public Component {
   std::optional<Denial> CheckModify(const Order& order, const ModifyOrder& cmd);
 
   std::uint64_t denied_count() const { return denied_; }
+  // Clears throttle windows, counters and the trading state (backtest reset).
+  void ResetState();
 
  private:
   void HandleSubmit(const SubmitOrder& cmd);

@@ -32,6 +32,10 @@ class OrderFactory {
   OrderListId NextOrderListId();
   std::uint64_t count() const { return count_; }
   void set_count(std::uint64_t n) { count_ = n; }
+  void Reset() {
+    count_ = 0;
+    list_count_ = 0;
+  }
 
   std::unique_ptr<Order> Market(const InstrumentId& id, OrderSide side, Quantity qty,
                                 const OrderOptions& opt = {});

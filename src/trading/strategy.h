@@ -22,6 +22,10 @@ class Strategy : public Actor {
   const StrategyId& strategy_id() const { return strategy_id_; }
   // Called by the Trader: wires the actor context and the portfolio.
   void RegisterStrategy(const ActorContext& ctx, const Portfolio& portfolio);
+  // Restarts client order id numbering (backtest reset, so a rerun issues the same ids).
+  void ResetOrderIds() {
+    if (factory_) factory_->Reset();
+  }
 
  protected:
   OrderFactory& order_factory() { return *factory_; }

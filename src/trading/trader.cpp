@@ -56,7 +56,10 @@ void Trader::StopAll() {
 }
 
 void Trader::ResetAll() {
-  for (auto& s : strategies_) s->Reset();
+  for (auto& s : strategies_) {
+    s->Reset();
+    s->ResetOrderIds();
+  }
   for (auto& a : actors_) a->Reset();
 }
 

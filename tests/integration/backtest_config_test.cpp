@@ -1,0 +1,154 @@
+// Backtest TOML config: a valid file builds a runnable engine; every kind of mistake is a
+// ConfigError naming the file, line and key, and nothing runs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "apps/examples/sma_cross.h"
+#include "backtest/backtest_config.h"
+
+namespace nacre {
+namespace {
+
+const char* kValid = R"(
+[engine]
+seed = 1
+
+[[venues]]
+name = "NFO"
+starting_balance = "100000"
+
+[[instruments]]
+id = "NIFTY-I.NFO"
+kind = "future"
+underlying = "NIFTY 50.NSE"
+tick_size = "0.05"
+expiry = "2099-12-31"
+
+[[data]]
+format = "random_walk"
+bar_type = "NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL"
+days = 2
+
+[[strategies]]
+type = "SmaCross"
+[strategies.params]
+bar_type = "NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL"
+fast_period = 5
+slow_period = 20
+)";
+
+ComponentRegistry Registry() {
+  ComponentRegistry r;
+  RegisterExampleComponents(r);
+  return r;
+}
+
+std::string ErrorOf(const std::string& text) {
+  try {
+    LoadBacktestConfigString(text, "test.toml", "", Registry(), nullptr);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return s.replace(pos, from.size(), to);
+}
+
+TEST(BacktestConfig, ValidConfigRuns) {
+  auto bt = LoadBacktestConfigString(kValid, "test.toml", "", Registry(), nullptr);
+  const BacktestResult r = bt.engine->Run(bt.start, bt.end);
+  EXPECT_EQ(r.bars, 2u * 375u);
+  EXPECT_EQ(r.starting_balance, Money::FromInt(100000));
+  EXPECT_GT(r.orders, 0u);
+}
+
+TEST(BacktestConfig, UnknownKeyNamesLineAndKey) {
+  const std::string err = ErrorOf(Replace(kValid, "fast_period = 5", "fast_perod = 5"));
+  EXPECT_NE(err.find("test.toml:"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown key 'strategies[0].params.fast_perod'"), std::string::npos) << err;
+  // Line of the misspelt key (counting the leading newline of kValid).
+  EXPECT_NE(err.find("test.toml:25"), std::string::npos) << err;
+}
+
+TEST(BacktestConfig, UnknownTopLevelSection) {
+  const std::string err = ErrorOf(std::string(kValid) + "\n[enigne]\nseed = 2\n");
+  EXPECT_NE(err.find("unknown key 'enigne'"), std::string::npos) << err;
+}
+
+TEST(BacktestConfig, WrongTypeNamesKey) {
+  const std::string err = ErrorOf(Replace(kValid, "days = 2", "days = \"two\""));
+  EXPECT_NE(err.find("'data[0].days'"), std::string::npos) << err;
+  EXPECT_NE(err.find("expected an integer, got string"), std::string::npos) << err;
+}
+
+TEST(BacktestConfig, BadValues) {
+  EXPECT_NE(ErrorOf(Replace(kValid, "slow_period = 20", "slow_period = 3"))
+                .find("must be greater than fast_period"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(kValid, "starting_balance = \"100000\"",
+                            "starting_balance = \"1.005\""))
+                .find("'venues[0].starting_balance'"),
+            std::string::npos);
+  const std::string bt = ErrorOf(Replace(kValid, "bar_type = \"NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\n"
+                                                 "days", "bar_type = \"NIFTY-I.NFO-7-MINUTE-LAST-EXTERNAL\"\ndays"));
+  EXPECT_NE(bt.find("does not divide"), std::string::npos) << bt;
+  const std::string kind = ErrorOf(Replace(kValid, "kind = \"future\"", "kind = \"swap\""));
+  EXPECT_NE(kind.find("unknown instrument kind 'swap'"), std::string::npos) << kind;
+  const std::string type = ErrorOf(Replace(kValid, "type = \"SmaCross\"", "type = \"SmaCros\""));
+  EXPECT_NE(type.find("unknown strategy type 'SmaCros' (known: SmaCross)"), std::string::npos)
+      << type;
+}
+
+TEST(BacktestConfig, MissingRequiredKey) {
+  const std::string err = ErrorOf(Replace(kValid, "starting_balance = \"100000\"", ""));
+  EXPECT_NE(err.find("missing required key 'venues[0].starting_balance'"), std::string::npos)
+      << err;
+}
+
+TEST(BacktestConfig, SyntaxErrorReportsLine) {
+  const std::string err = ErrorOf("[engine]\nseed = = 3\n");
+  EXPECT_NE(err.find("test.toml:2:"), std::string::npos) << err;
+}
+
+TEST(BacktestConfig, DataForUndefinedInstrument) {
+  const std::string err = ErrorOf(Replace(kValid, "bar_type = \"NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\ndays",
+                                          "bar_type = \"BANKNIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\ndays"));
+  EXPECT_NE(err.find("instrument BANKNIFTY-I.NFO is not defined"), std::string::npos) << err;
+}
+
+TEST(BacktestConfig, BadCsvRowNamesFileLineAndColumn) {
+  const auto dir = std::filesystem::temp_directory_path() / "nacre_cfg_test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir / "bars.csv");
+    f << "Instrument,Date,Time,Open,High,Low,Close\n"
+      << "NIFTY,20240101,09:15,21727.75,21737.35,21701.80,21712.00\n"
+      << "NIFTY,20240101,09:16,21711.50,abc,21695.35,21695.65\n";
+  }
+  std::string text = Replace(kValid, "format = \"random_walk\"", "format = \"nse_index_1min\"");
+  text = Replace(text, "days = 2", "path = \"bars.csv\"");
+  try {
+    LoadBacktestConfigString(text, "cfg.toml", dir.string(), Registry(), nullptr);
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    const std::string err = e.what();
+    EXPECT_NE(err.find("bars.csv:3: column 5: high"), std::string::npos) << err;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BacktestConfig, MissingDataFile) {
+  std::string text = Replace(kValid, "format = \"random_walk\"", "format = \"nse_index_1min\"");
+  text = Replace(text, "days = 2", "path = \"/nonexistent/bars.csv\"");
+  const std::string err = ErrorOf(text);
+  EXPECT_NE(err.find("cannot open '/nonexistent/bars.csv'"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace nacre
