@@ -87,20 +87,24 @@ void OrderStateTransition(benchmark::State& state) {
 BENCHMARK(OrderStateTransition);
 
 void PositionFill(benchmark::State& state) {
+  // A realistic position life: open, then 15 more fills alternately adding and reducing.
   const Instrument inst = Option();
   OrderFilled f = Ev<OrderFilled>(inst, "O-1");
   f.last_qty = Quantity::FromInt(65);
   f.last_px = *Price::Parse("100.05");
   f.order_side = OrderSide::kBuy;
   f.commission = *Money::Parse("20.00");
-  Position pos(inst, f);
-  std::int64_t i = 0;
+  constexpr int kFills = 16;
   for (auto _ : state) {
-    // Alternate adding and reducing so the position stays open.
-    f.order_side = (i++ & 1) ? OrderSide::kSell : OrderSide::kBuy;
-    benchmark::DoNotOptimize(pos.Apply(f).ok());
+    f.order_side = OrderSide::kBuy;
+    Position pos(inst, f);
+    for (int i = 1; i < kFills; ++i) {
+      f.order_side = (i & 1) ? OrderSide::kSell : OrderSide::kBuy;
+      benchmark::DoNotOptimize(pos.Apply(f).ok());
+    }
+    benchmark::DoNotOptimize(pos.realized_pnl());
   }
-  state.SetItemsProcessed(state.iterations());
+  state.SetItemsProcessed(state.iterations() * kFills);
 }
 BENCHMARK(PositionFill);
 

@@ -155,8 +155,11 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
         },
         *it);
     Drain();
-    ++n;
+    if (++n % progress_every_ == 0 && progress_) {
+      progress_(n, static_cast<std::uint64_t>(last - first));
+    }
   }
+  if (progress_) progress_(n, static_cast<std::uint64_t>(last - first));
   const UnixNanos t1 = first != last ? TsInit(*(last - 1)) : t0;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

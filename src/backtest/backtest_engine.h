@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,13 @@ class BacktestEngine {
   Status AddStrategy(std::unique_ptr<Strategy> strategy);
   Status AddActor(std::unique_ptr<Actor> actor);
 
+  // Called every `every` data points during Run with (done, total); used for a progress bar.
+  void SetProgressCallback(std::function<void(std::uint64_t, std::uint64_t)> cb,
+                           std::uint64_t every = 65536) {
+    progress_ = std::move(cb);
+    progress_every_ = every == 0 ? 1 : every;
+  }
+
   // Runs over [start, end] (whole data when unset). Can be called once per Reset().
   BacktestResult Run(std::optional<UnixNanos> start = {}, std::optional<UnixNanos> end = {});
   // Clears orders, positions, account state and venue state; keeps data, instruments,
@@ -92,6 +100,8 @@ class BacktestEngine {
   std::vector<DataPoint> data_;
   bool sorted_ = true;
   bool has_run_ = false;
+  std::function<void(std::uint64_t, std::uint64_t)> progress_;
+  std::uint64_t progress_every_ = 65536;
 };
 
 }  // namespace nacre

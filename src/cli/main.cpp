@@ -4,6 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <exception>
 
@@ -13,11 +16,38 @@
 
 namespace {
 
+// A one-line progress bar with rate and ETA on a terminal; silent when stderr is piped.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(isatty(STDERR_FILENO) == 1), t0_(std::chrono::steady_clock::now()) {}
+  void Update(std::uint64_t done, std::uint64_t total) {
+    if (!enabled_ || total == 0) return;
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    const int width = 30;
+    const auto filled = static_cast<int>(width * done / total);
+    fmt::print(stderr, "\r[{}{}] {:5.1f}% {:.0f} events/s ETA {:.0f}s ",
+               std::string(static_cast<std::size_t>(filled), '#'),
+               std::string(static_cast<std::size_t>(width - filled), ' '),
+               100.0 * static_cast<double>(done) / static_cast<double>(total), rate, eta);
+    if (done == total) fmt::print(stderr, "\n");
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
 int RunBacktest(const std::string& config_path, bool quiet_log) {
   nacre::ComponentRegistry registry;
   nacre::RegisterExampleComponents(registry);
   nacre::LoadedBacktest bt =
       nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr);
+  ProgressBar bar;
+  bt.engine->SetProgressCallback(
+      [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
   const nacre::BacktestResult r = bt.engine->Run(bt.start, bt.end);
   fmt::print("{}", r.Summary());
   std::fflush(stdout);

@@ -99,6 +99,9 @@ TimeEventHandler Actor::TimerHandler(const std::string& name) {
     } catch (const std::exception& ex) {
       ++handler_errors_;
       log().Error("timer handler error: {}", ex.what());
+    } catch (...) {
+      ++handler_errors_;
+      log().Error("timer handler error: unknown exception");
     }
   };
 }

@@ -107,6 +107,9 @@ class Actor : public Component {
       } catch (const std::exception& e) {
         ++handler_errors_;
         log().Error("handler error: {}", e.what());
+      } catch (...) {
+        ++handler_errors_;
+        log().Error("handler error: unknown exception");
       }
     };
     const SubscriptionId id = ctx_.bus->Subscribe<T>(topic, std::move(guarded), priority);

@@ -132,7 +132,8 @@ class Cache {
   void AddOrphanFill(const OrderFilled& fill) { orphan_fills_.push_back(fill); }
   const std::vector<OrderFilled>& orphan_fills() const { return orphan_fills_; }
 
-  // Clears everything (engine reset).
+  // Clears all state for an engine reset: market data, orders, positions, snapshots,
+  // accounts and orphan fills. Instruments (reference data) are kept for the next run.
   void Reset();
 
  private:

@@ -94,13 +94,21 @@ bool Component::RunTransition(ComponentTrigger begin, ComponentTrigger done,
   try {
     (this->*handler)();
   } catch (const std::exception& e) {
-    log_.Error("{} handler failed: {}", ToString(begin), e.what());
-    if (begin != ComponentTrigger::kFault) {
-      Fault();
-      return false;
-    }
+    return HandlerFailed(begin, e.what());
+  } catch (...) {
+    return HandlerFailed(begin, "unknown exception");
   }
   return Trigger(done);
+}
+
+bool Component::HandlerFailed(ComponentTrigger begin, std::string_view what) {
+  log_.Error("{} handler failed: {}", ToString(begin), what);
+  if (begin != ComponentTrigger::kFault) {
+    Fault();
+    return false;
+  }
+  // A failing OnFault still completes the fault.
+  return Trigger(ComponentTrigger::kFaultCompleted);
 }
 
 bool Component::Initialize() { return Trigger(ComponentTrigger::kInitialize); }

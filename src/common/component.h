@@ -89,6 +89,7 @@ class Component {
  private:
   bool Trigger(ComponentTrigger t);
   bool RunTransition(ComponentTrigger begin, ComponentTrigger done, void (Component::*handler)());
+  bool HandlerFailed(ComponentTrigger begin, std::string_view what);
 
   std::string id_;
   ComponentState state_ = ComponentState::kPreInitialized;

@@ -37,7 +37,11 @@ MessageBus::TopicHandle MessageBus::Topic(std::string_view name) {
   entry.name = std::string(name);
   topics_.emplace(entry.name, &entry);
   for (auto& [id, sub] : subs_) {
-    if (sub->active && TopicMatches(sub->pattern, entry.name)) Attach(&entry, sub.get());
+    // Pending subscriptions are attached to every matching topic, this one included, by
+    // ApplyDeferred; attaching them here too would deliver twice.
+    if (sub->active && !sub->pending && TopicMatches(sub->pattern, entry.name)) {
+      Attach(&entry, sub.get());
+    }
   }
   return TopicHandle(&entry);
 }
@@ -60,6 +64,7 @@ SubscriptionId MessageBus::AddSubscription(std::string_view pattern, const void*
   Subscription* raw = sub.get();
   subs_.emplace(raw->id, std::move(sub));
   if (dispatch_depth_ > 0) {
+    raw->pending = true;
     deferred_attach_.push_back(raw);
   } else {
     for (TopicEntry& t : topic_storage_) {
@@ -90,20 +95,23 @@ void MessageBus::Dispatch(TopicEntry* topic, const void* type_key, const void* m
 }
 
 void MessageBus::ApplyDeferred() {
+  // Attach first: a pending subscription that was also unsubscribed is freed by the
+  // compaction below, so it must not be looked at after it.
+  std::vector<Subscription*> pending;
+  pending.swap(deferred_attach_);
+  for (Subscription* sub : pending) {
+    sub->pending = false;
+    if (!sub->active) continue;
+    for (TopicEntry& t : topic_storage_) {
+      if (TopicMatches(sub->pattern, t.name)) Attach(&t, sub);
+    }
+  }
   if (needs_compaction_) {
     for (TopicEntry& t : topic_storage_) {
       std::erase_if(t.subs, [](const Subscription* s) { return !s->active; });
     }
     std::erase_if(subs_, [](const auto& kv) { return !kv.second->active; });
     needs_compaction_ = false;
-  }
-  std::vector<Subscription*> pending;
-  pending.swap(deferred_attach_);
-  for (Subscription* sub : pending) {
-    if (subs_.count(sub->id) == 0) continue;
-    for (TopicEntry& t : topic_storage_) {
-      if (TopicMatches(sub->pattern, t.name)) Attach(&t, sub);
-    }
   }
 }
 

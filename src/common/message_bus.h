@@ -47,6 +47,7 @@ class MessageBus {
     int priority = 0;
     std::function<void(const void*)> fn;
     bool active = true;
+    bool pending = false;  // made during a publish; attached when the outermost one completes
   };
   struct TopicEntry {
     std::string name;

@@ -1,5 +1,6 @@
 #include "risk/risk_engine.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace nacre {
@@ -127,15 +128,16 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckPriceAndQuantity(
   return std::nullopt;
 }
 
-std::optional<RiskEngine::Denial> RiskEngine::CheckSubmit(const Order& order) {
+std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, CheckScope scope) {
   const UnixNanos now = clock_.Now();
+  const bool deferred = scope == CheckScope::kDeferredChild;
   if (order.status() != OrderStatus::kInitialized) {
     return Denial{"INVALID_ORDER_STATE",
                   fmt::format("order is {}, not INITIALIZED", ToString(order.status()))};
   }
   if (state_ == TradingState::kHalted) return Denial{"TRADING_HALTED", "trading state is HALTED"};
   const bool reducing = IsReducing(order);
-  if (state_ == TradingState::kReducing && !reducing) {
+  if (state_ == TradingState::kReducing && !reducing && !deferred) {
     return Denial{"TRADING_REDUCING",
                   "trading state is REDUCING and the order would not reduce a position"};
   }
@@ -172,7 +174,7 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckSubmit(const Order& order) {
                                      order.trigger_price())) {
     return d;
   }
-  if (order.reduce_only() && !reducing) {
+  if (order.reduce_only() && !reducing && !deferred) {
     const Position* pos =
         cache_.position(NettingPositionId(order.instrument_id(), order.strategy_id()));
     return Denial{"REDUCE_ONLY_WOULD_INCREASE",
@@ -194,7 +196,7 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckSubmit(const Order& order) {
                     fmt::format("notional={} max={}", notional.ToDisplay(),
                                 config_.max_notional_per_order->ToDisplay())};
     }
-    if (config_.check_margin && !reducing && inst->margin_init_raw > 0) {
+    if (config_.check_margin && !reducing && !deferred && inst->margin_init_raw > 0) {
       const Account* account = cache_.AccountForVenue(order.instrument_id().venue());
       if (account != nullptr) {
         const Money required = Money::FromRaw(static_cast<std::int64_t>(
@@ -207,7 +209,8 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckSubmit(const Order& order) {
       }
     }
   }
-  // Throttles last, so a denied order never uses up rate.
+  // Throttles last, so a denied order never uses up rate (lists are throttled as a whole).
+  if (scope != CheckScope::kSingle) return std::nullopt;
   if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
     return Denial{"RATE_LIMIT_EXCEEDED",
                   fmt::format("more than {} order submissions per second", submit_sec_.limit())};
@@ -245,8 +248,12 @@ void RiskEngine::HandleSubmitList(const SubmitOrderList& cmd) {
     }
     orders.push_back(o);
   }
+  // OTO children go out only when their parent fills (and are re-checked then).
+  auto is_deferred = [](const Order& o) { return !o.parent_order_id().empty(); };
   for (const Order* o : orders) {
-    if (auto d = CheckSubmit(*o)) {
+    const CheckScope scope = is_deferred(*o) ? CheckScope::kDeferredChild
+                                             : CheckScope::kListMember;
+    if (auto d = CheckOrder(*o, scope)) {
       // One bad order denies the whole list: a partial spread is worse than none.
       for (const Order* other : orders) {
         Deny(*other, other == o ? *d
@@ -258,8 +265,27 @@ void RiskEngine::HandleSubmitList(const SubmitOrderList& cmd) {
       return;
     }
   }
+  // The list needs one submission per order sent now; it passes only if all of them fit.
   const UnixNanos now = clock_.Now();
-  for (std::size_t i = 0; i < orders.size(); ++i) {
+  const auto sent_now = static_cast<int>(std::count_if(
+      orders.begin(), orders.end(), [&](const Order* o) { return !is_deferred(*o); }));
+  std::optional<Denial> throttled;
+  for (Throttler* t : {&submit_sec_, &submit_min_}) {
+    if (t->limit() > 0 && t->used(now) + sent_now > t->limit()) {
+      throttled = Denial{"RATE_LIMIT_EXCEEDED",
+                         fmt::format("order list {} needs {} submissions but only {} of {} per "
+                                     "{} remain",
+                                     cmd.order_list_id.value(), sent_now,
+                                     t->limit() - t->used(now), t->limit(),
+                                     t == &submit_sec_ ? "second" : "minute")};
+      break;
+    }
+  }
+  if (throttled) {
+    for (const Order* o : orders) Deny(*o, *throttled);
+    return;
+  }
+  for (int i = 0; i < sent_now; ++i) {
     submit_sec_.TryAcquire(now);
     submit_min_.TryAcquire(now);
   }
@@ -285,14 +311,17 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckModify(const Order& order,
   if (state_ == TradingState::kReducing && cmd.quantity && *cmd.quantity > order.quantity()) {
     return Denial{"TRADING_REDUCING", "trading state is REDUCING: quantity may not increase"};
   }
-  if (!modify_sec_.TryAcquire(now)) {
+  // Check both windows before taking a slot in either, so a refused modify uses no rate.
+  if (modify_sec_.limit() > 0 && modify_sec_.used(now) >= modify_sec_.limit()) {
     return Denial{"RATE_LIMIT_EXCEEDED",
                   fmt::format("more than {} order modifications per second", modify_sec_.limit())};
   }
-  if (!modify_min_.TryAcquire(now)) {
+  if (modify_min_.limit() > 0 && modify_min_.used(now) >= modify_min_.limit()) {
     return Denial{"RATE_LIMIT_EXCEEDED",
                   fmt::format("more than {} order modifications per minute", modify_min_.limit())};
   }
+  modify_sec_.TryAcquire(now);
+  modify_min_.TryAcquire(now);
   return std::nullopt;
 }
 

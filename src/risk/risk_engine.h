@@ -55,7 +55,9 @@ class RiskEngine : public Component {
     std::string code;
     std::string message;
   };
-  std::optional<Denial> CheckSubmit(const Order& order);
+  std::optional<Denial> CheckSubmit(const Order& order) {
+    return CheckOrder(order, CheckScope::kSingle);
+  }
   std::optional<Denial> CheckModify(const Order& order, const ModifyOrder& cmd);
 
   std::uint64_t denied_count() const { return denied_; }
@@ -63,6 +65,12 @@ class RiskEngine : public Component {
   void ResetState();
 
  private:
+  // kSingle: a lone submission (throttles checked here). kListMember: an order of a list
+  // submitted now (throttles checked for the list as a whole). kDeferredChild: an OTO child
+  // held until its parent fills; checks that depend on the position or account at release
+  // time (REDUCING, reduce_only, margin) are left to the re-check when it is released.
+  enum class CheckScope : std::uint8_t { kSingle, kListMember, kDeferredChild };
+  std::optional<Denial> CheckOrder(const Order& order, CheckScope scope);
   void HandleSubmit(const SubmitOrder& cmd);
   void HandleSubmitList(const SubmitOrderList& cmd);
   void HandleModify(const ModifyOrder& cmd);

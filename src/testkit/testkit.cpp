@@ -59,4 +59,49 @@ OrderFilled MakeFill(const Instrument& inst, const char* client_order_id, const 
   return f;
 }
 
+QuoteTick MakeQuote(const InstrumentId& id, const char* bid, const char* ask, UnixNanos ts,
+                    std::int64_t bid_size, std::int64_t ask_size) {
+  QuoteTick q;
+  q.instrument_id = id;
+  q.bid_price = Px(bid);
+  q.ask_price = Px(ask);
+  q.bid_size = Qty(bid_size);
+  q.ask_size = Qty(ask_size);
+  q.ts_event = ts;
+  q.ts_init = ts;
+  return q;
+}
+
+TradeTick MakeTrade(const InstrumentId& id, const char* px, std::int64_t size, UnixNanos ts,
+                    const char* trade_id, OrderSide aggressor) {
+  TradeTick t;
+  t.instrument_id = id;
+  t.price = Px(px);
+  t.size = Qty(size);
+  t.aggressor_side = aggressor;
+  t.trade_id = TradeId(trade_id);
+  t.ts_event = ts;
+  t.ts_init = ts;
+  return t;
+}
+
+Bar MakeBar(const BarType& type, const char* open, const char* high, const char* low,
+            const char* close, std::int64_t volume, UnixNanos close_time) {
+  Bar b;
+  b.bar_type = type;
+  b.open = Px(open);
+  b.high = Px(high);
+  b.low = Px(low);
+  b.close = Px(close);
+  b.volume = Qty(volume);
+  b.ts_event = close_time - type.spec().Interval();
+  b.ts_init = close_time;
+  return b;
+}
+
+BarType MakeBarType(const InstrumentId& id, int step, BarAggregation aggregation,
+                    PriceType price_type, AggregationSource source) {
+  return BarType(id, BarSpecification{step, aggregation, price_type}, source);
+}
+
 }  // namespace nacre::testkit

@@ -74,4 +74,19 @@ OrderFilled MakeFill(const Instrument& inst, const char* client_order_id, const 
                      OrderSide side, std::int64_t qty, const char* px,
                      const char* commission = "0", std::int64_t ts = 1);
 
+// A quote (sizes default to 100 each) with ts_event = ts_init = ts.
+QuoteTick MakeQuote(const InstrumentId& id, const char* bid, const char* ask, UnixNanos ts,
+                    std::int64_t bid_size = 100, std::int64_t ask_size = 100);
+// A trade with ts_event = ts_init = ts.
+TradeTick MakeTrade(const InstrumentId& id, const char* px, std::int64_t size, UnixNanos ts,
+                    const char* trade_id = "T-1", OrderSide aggressor = OrderSide::kBuy);
+// A bar closing at `close_time` (ts_init) and opening one interval earlier (ts_event).
+Bar MakeBar(const BarType& type, const char* open, const char* high, const char* low,
+            const char* close, std::int64_t volume, UnixNanos close_time);
+// An EXTERNAL (or given source) LAST bar type for an instrument, e.g. 1-MINUTE.
+BarType MakeBarType(const InstrumentId& id, int step = 1,
+                    BarAggregation aggregation = BarAggregation::kMinute,
+                    PriceType price_type = PriceType::kLast,
+                    AggregationSource source = AggregationSource::kExternal);
+
 }  // namespace nacre::testkit
