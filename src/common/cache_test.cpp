@@ -97,9 +97,8 @@ TEST(CacheInstrumentTest, InstrumentsAreSortedByIdAndFilteredByVenue) {
   cache.AddInstrument(Opt());
   cache.AddInstrument(Index());
   cache.AddInstrument(Fut());
-  EXPECT_EQ(Ids(cache.Instruments()),
-            (std::vector<std::string>{"NIFTY 50.NSE", "NIFTY24JANFUT.NFO",
-                                      "NIFTY2610624000CE.NFO"}));
+  EXPECT_EQ(Ids(cache.Instruments()), (std::vector<std::string>{"NIFTY 50.NSE", "NIFTY24JANFUT.NFO",
+                                                                "NIFTY2610624000CE.NFO"}));
   EXPECT_EQ(Ids(cache.Instruments(Venue("NFO"))),
             (std::vector<std::string>{"NIFTY24JANFUT.NFO", "NIFTY2610624000CE.NFO"}));
   EXPECT_EQ(Ids(cache.Instruments(Venue("NSE"))), (std::vector<std::string>{"NIFTY 50.NSE"}));
@@ -270,7 +269,9 @@ TEST(CacheOrderTest, IndexesFollowTheOrderLifecycle) {
   Cache cache;
   const ClientOrderId id("O-1");
   ASSERT_TRUE(cache.AddOrder(NewOrder(Fut(), "O-1")));
-  auto in = [&](const std::vector<const Order*>& v) { return !v.empty() && v[0]->client_order_id() == id; };
+  auto in = [&](const std::vector<const Order*>& v) {
+    return !v.empty() && v[0]->client_order_id() == id;
+  };
   // INITIALIZED: neither open, closed nor in flight.
   EXPECT_FALSE(in(cache.OrdersOpen()));
   EXPECT_FALSE(in(cache.OrdersClosed()));
@@ -337,8 +338,7 @@ TEST(CacheOrderTest, QueriesFilterAndKeepCreationOrder) {
   EXPECT_EQ(Ids(cache.Orders()), (std::vector<std::string>{"O-3", "O-1", "O-9", "O-2", "O-0"}));
   OrderQuery by_strategy;
   by_strategy.strategy_id = StrategyId("S-A");
-  EXPECT_EQ(Ids(cache.Orders(by_strategy)),
-            (std::vector<std::string>{"O-3", "O-9", "O-2", "O-0"}));
+  EXPECT_EQ(Ids(cache.Orders(by_strategy)), (std::vector<std::string>{"O-3", "O-9", "O-2", "O-0"}));
   OrderQuery by_instrument;
   by_instrument.instrument_id = Opt().id;
   EXPECT_EQ(Ids(cache.Orders(by_instrument)), (std::vector<std::string>{"O-1", "O-0"}));
@@ -400,6 +400,7 @@ TEST(CacheOrderTest, OrderListsKeepSubmissionOrder) {
   EXPECT_EQ(Ids(cache.OrdersForList(OrderListId("L-1"))), (std::vector<std::string>{"O-B", "O-A"}));
   EXPECT_EQ(Ids(cache.OrdersForList(OrderListId("L-2"))), (std::vector<std::string>{"O-X"}));
   EXPECT_TRUE(cache.OrdersForList(OrderListId("L-none")).empty());
+  EXPECT_TRUE(cache.OrdersForList(OrderListId()).empty());  // unlisted orders form no list
   // A refused duplicate does not join the list twice.
   EXPECT_FALSE(cache.AddOrder(listed("O-A", "L-1")));
   EXPECT_EQ(cache.OrdersForList(OrderListId("L-1")).size(), 2u);
@@ -407,11 +408,11 @@ TEST(CacheOrderTest, OrderListsKeepSubmissionOrder) {
 
 // --- Positions ---------------------------------------------------------------------------------
 
-std::unique_ptr<Position> NewPosition(const Instrument& inst, const char* order_id,
-                                      OrderSide side, std::int64_t qty, const char* px,
+std::unique_ptr<Position> NewPosition(const Instrument& inst, const char* order_id, OrderSide side,
+                                      std::int64_t qty, const char* px,
                                       const char* strategy = "S-001") {
-  OrderFilled fill = MakeFill(inst, order_id, (std::string("T-") + order_id).c_str(), side, qty,
-                              px);
+  OrderFilled fill =
+      MakeFill(inst, order_id, (std::string("T-") + order_id).c_str(), side, qty, px);
   fill.strategy_id = StrategyId(strategy);
   return std::make_unique<Position>(inst, fill);
 }
@@ -419,7 +420,8 @@ std::unique_ptr<Position> NewPosition(const Instrument& inst, const char* order_
 TEST(CachePositionTest, AddQueryAndOpenClosedSplit) {
   Cache cache;
   Position* fut = cache.AddPosition(NewPosition(Fut(), "O-1", OrderSide::kBuy, 2, "100.00", "S-B"));
-  Position* opt = cache.AddPosition(NewPosition(Opt(), "O-2", OrderSide::kSell, 65, "50.00", "S-A"));
+  Position* opt =
+      cache.AddPosition(NewPosition(Opt(), "O-2", OrderSide::kSell, 65, "50.00", "S-A"));
   ASSERT_NE(fut, nullptr);
   ASSERT_NE(opt, nullptr);
   const PositionId fut_id = NettingPositionId(Fut().id, StrategyId("S-B"));
@@ -501,10 +503,10 @@ TEST(CachePositionTest, SnapshotsAreCopiesKeptPerId) {
 
 TEST(CacheAccountTest, AccountsByIdAndVenue) {
   Cache cache;
-  Account* nfo = cache.AddAccount(
-      std::make_unique<Account>(AccountId("SIM-002"), AccountType::kMargin, Inr("100000"),
-                                UnixNanos()),
-      Venue("NFO"));
+  Account* nfo =
+      cache.AddAccount(std::make_unique<Account>(AccountId("SIM-002"), AccountType::kMargin,
+                                                 Inr("100000"), UnixNanos()),
+                       Venue("NFO"));
   Account* nse = cache.AddAccount(
       std::make_unique<Account>(AccountId("SIM-001"), AccountType::kCash, Inr("5000"), UnixNanos()),
       Venue("NSE"));

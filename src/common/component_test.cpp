@@ -19,14 +19,14 @@ namespace {
 using S = ComponentState;
 using T = ComponentTrigger;
 
-constexpr S kAllStates[] = {S::kPreInitialized, S::kReady,     S::kStarting,  S::kRunning,
-                            S::kStopping,       S::kStopped,   S::kResuming,  S::kResetting,
-                            S::kDisposing,      S::kDisposed,  S::kDegrading, S::kDegraded,
+constexpr S kAllStates[] = {S::kPreInitialized, S::kReady,    S::kStarting,  S::kRunning,
+                            S::kStopping,       S::kStopped,  S::kResuming,  S::kResetting,
+                            S::kDisposing,      S::kDisposed, S::kDegrading, S::kDegraded,
                             S::kFaulting,       S::kFaulted};
-constexpr T kAllTriggers[] = {
-    T::kInitialize,     T::kStart,   T::kStartCompleted,   T::kStop,    T::kStopCompleted,
-    T::kResume,         T::kResumeCompleted, T::kReset,    T::kResetCompleted, T::kDispose,
-    T::kDisposeCompleted, T::kDegrade, T::kDegradeCompleted, T::kFault, T::kFaultCompleted};
+constexpr T kAllTriggers[] = {T::kInitialize,       T::kStart,   T::kStartCompleted,   T::kStop,
+                              T::kStopCompleted,    T::kResume,  T::kResumeCompleted,  T::kReset,
+                              T::kResetCompleted,   T::kDispose, T::kDisposeCompleted, T::kDegrade,
+                              T::kDegradeCompleted, T::kFault,   T::kFaultCompleted};
 
 // TRADING_SEMANTICS.md "Component lifecycle", written out edge by edge:
 //   PRE_INITIALIZED -> READY -> STARTING -> RUNNING -> STOPPING -> STOPPED;
@@ -127,7 +127,7 @@ class Probe : public Component {
   }
 
   std::vector<std::string> calls;
-  std::string throw_in;  // handler name that throws std::runtime_error
+  std::string throw_in;      // handler name that throws std::runtime_error
   std::string throw_int_in;  // handler name that throws a non-std exception
 
  protected:
@@ -168,8 +168,8 @@ TEST(ComponentTest, FullLifecycleRunsHandlersInTransientStates) {
   ASSERT_TRUE(p.Dispose());
   EXPECT_EQ(p.state(), S::kDisposed);
   const std::vector<std::string> expected = {
-      "start@STARTING", "degrade@DEGRADING", "resume@RESUMING", "stop@STOPPING",
-      "resume@RESUMING", "stop@STOPPING",    "reset@RESETTING", "dispose@DISPOSING"};
+      "start@STARTING",  "degrade@DEGRADING", "resume@RESUMING", "stop@STOPPING",
+      "resume@RESUMING", "stop@STOPPING",     "reset@RESETTING", "dispose@DISPOSING"};
   EXPECT_EQ(p.calls, expected);
 }
 
@@ -182,8 +182,7 @@ TEST(ComponentTest, IllegalTransitionReturnsFalseKeepsStateAndLogs) {
   EXPECT_EQ(logger.error_count(), 1u);
   EXPECT_NE(logger.last_error().find("Probe-1"), std::string::npos) << logger.last_error();
   EXPECT_NE(logger.last_error().find("START"), std::string::npos) << logger.last_error();
-  EXPECT_NE(logger.last_error().find("PRE_INITIALIZED"), std::string::npos)
-      << logger.last_error();
+  EXPECT_NE(logger.last_error().find("PRE_INITIALIZED"), std::string::npos) << logger.last_error();
 
   ASSERT_TRUE(p.Initialize());
   EXPECT_FALSE(p.Initialize());
@@ -232,7 +231,9 @@ TEST(ComponentTest, HandlerExceptionFaultsTheComponent) {
     ASSERT_TRUE(p.Initialize());
     const std::string h = handler;
     // Drive to the state from which this handler's transition starts.
-    if (h == "stop" || h == "degrade") ASSERT_TRUE(p.Start());
+    if (h == "stop" || h == "degrade") {
+      ASSERT_TRUE(p.Start());
+    }
     if (h == "resume") {
       ASSERT_TRUE(p.Start());
       ASSERT_TRUE(p.Stop());
@@ -253,8 +254,7 @@ TEST(ComponentTest, HandlerExceptionFaultsTheComponent) {
     EXPECT_EQ(p.calls.back(), "fault@FAULTING");
     EXPECT_GE(logger.error_count(), 1u);
     EXPECT_EQ(logger.error_count(), 1u) << logger.last_error();  // only the handler failure
-    EXPECT_NE(logger.last_error().find(h + " exploded"), std::string::npos)
-        << logger.last_error();
+    EXPECT_NE(logger.last_error().find(h + " exploded"), std::string::npos) << logger.last_error();
   }
 }
 

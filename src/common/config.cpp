@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 
 namespace nacre {
 
@@ -121,9 +122,12 @@ std::string DecimalText(const ConfigTable& t, const std::string& key, const toml
   if (n.is_string()) return std::string(*n.value<std::string_view>());
   if (n.is_integer()) return std::to_string(*n.value<std::int64_t>());
   if (n.is_floating_point()) {
-    // Shortest round-trip representation of the written number.
+    // Shortest round-trip representation of the written number, in plain decimal notation:
+    // the default shortest form would turn 10000000.0 into "1e+07", which no decimal parser
+    // here accepts.
     char buf[64];
-    auto r = std::to_chars(buf, buf + sizeof(buf), *n.value<double>());
+    auto r = std::to_chars(buf, buf + sizeof(buf), *n.value<double>(), std::chars_format::fixed);
+    if (r.ec != std::errc()) t.Fail(key, "decimal number out of range");
     return std::string(buf, r.ptr);
   }
   t.Fail(key, fmt::format("expected a decimal number or string, got {}", TypeName(n)));
@@ -238,14 +242,32 @@ Result<DurationNs> ParseDuration(std::string_view text) {
     return MakeError(fmt::format("invalid duration '{}': expected e.g. 500ms, 2s, 1m, 1h", text));
   }
   const std::string_view unit(ptr, static_cast<std::size_t>(text.data() + text.size() - ptr));
-  if (unit.empty() || unit == "ns") return n;
-  if (unit == "us") return n * kNanosPerMicro;
-  if (unit == "ms") return n * kNanosPerMilli;
-  if (unit == "s") return n * kNanosPerSecond;
-  if (unit == "m" || unit == "min") return n * kNanosPerMinute;
-  if (unit == "h") return n * kNanosPerHour;
-  if (unit == "d") return n * kNanosPerDay;
-  return MakeError(fmt::format("invalid duration '{}': unknown unit '{}'", text, unit));
+  struct Unit {
+    std::string_view name;
+    DurationNs scale;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 1},
+      {"ns", 1},
+      {"us", kNanosPerMicro},
+      {"ms", kNanosPerMilli},
+      {"s", kNanosPerSecond},
+      {"m", kNanosPerMinute},
+      {"min", kNanosPerMinute},
+      {"h", kNanosPerHour},
+      {"d", kNanosPerDay},
+  };
+  DurationNs scale = 0;
+  for (const Unit& u : kUnits) {
+    if (u.name == unit) scale = u.scale;
+  }
+  if (scale == 0) {
+    return MakeError(fmt::format("invalid duration '{}': unknown unit '{}'", text, unit));
+  }
+  if (n > std::numeric_limits<DurationNs>::max() / scale) {
+    return MakeError(fmt::format("invalid duration '{}': out of range", text));
+  }
+  return n * scale;
 }
 
 }  // namespace nacre

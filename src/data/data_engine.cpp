@@ -60,7 +60,12 @@ void DataEngine::ResetState() {
   rejected_ = 0;
 }
 
-void DataEngine::Execute(const DataSubscription& cmd) {
+void DataEngine::Execute(const DataSubscription& command) {
+  DataSubscription cmd = command;
+  // A bar subscription names its instrument through the bar type.
+  if (cmd.kind == DataKind::kBars && cmd.instrument_id.empty()) {
+    cmd.instrument_id = cmd.bar_type.instrument_id();
+  }
   const std::string key = SubKey(cmd);
   int& count = sub_counts_[key];
   const bool internal_bars =
@@ -93,12 +98,22 @@ void DataEngine::Execute(const DataSubscription& cmd) {
       return;
     }
   }
-  DataClient* c = Route(cmd.instrument_id, cmd.client_id);
+  DataClient* c = nullptr;
+  if (cmd.subscribe) {
+    c = Route(cmd.instrument_id, cmd.client_id);
+  } else {
+    // Unsubscribe where the subscription went, even if the unsubscriber named no client.
+    auto routed = sub_clients_.find(key);
+    c = routed != sub_clients_.end() ? client(routed->second)
+                                     : Route(cmd.instrument_id, cmd.client_id);
+    sub_clients_.erase(key);
+  }
   if (c == nullptr) {
     log().Error("no data client for {} (venue {})", key, cmd.instrument_id.venue().value());
     return;
   }
   if (cmd.subscribe) {
+    sub_clients_.insert_or_assign(key, c->id());
     c->Subscribe(cmd);
   } else {
     c->Unsubscribe(cmd);
@@ -160,6 +175,14 @@ void DataEngine::Process(const QuoteTick& q) {
 }
 
 void DataEngine::Process(const TradeTick& t) {
+  if (config_.validate_data_sequence) {
+    if (const TradeTick* last = cache_.trade(t.instrument_id); last && t.ts_init < last->ts_init) {
+      ++rejected_;
+      log().Warning("trade for {} at {} older than last {}; dropped", t.instrument_id.value(),
+                    FormatIsoUtc(t.ts_init), FormatIsoUtc(last->ts_init));
+      return;
+    }
+  }
   ++processed_;
   cache_.AddTrade(t);
   auto aggs = trade_aggs_.find(t.instrument_id);

@@ -61,6 +61,8 @@ class DataEngine : public Component {
   std::map<Venue, ClientId> venue_clients_;
   ClientId default_client_;
   std::map<std::string, int> sub_counts_;
+  // The client each active subscription was routed to (its unsubscribe goes there too).
+  std::map<std::string, ClientId> sub_clients_;
   std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> quote_topics_;
   std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> trade_topics_;
   std::map<BarType, MessageBus::TopicHandle> bar_topics_;

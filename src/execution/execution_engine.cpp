@@ -156,6 +156,17 @@ void ExecutionEngine::Process(const OrderEvent& event) {
     return;
   }
   if (Status s = order->Apply(event); !s) {
+    const OrderEventKind kind = KindOf(event);
+    if (kind == OrderEventKind::kModifyRejected || kind == OrderEventKind::kCancelRejected) {
+      // A venue refused a modify/cancel of an order that was not in a pending state (a venue
+      // need not report PENDING_UPDATE/PENDING_CANCEL first, and the order may have filled
+      // meanwhile): the order keeps its state, but the strategy must still learn that its
+      // request failed, as with a modify the risk engine refuses.
+      log().Warning("{} for {} in state {}: order unchanged", EventName(kind),
+                    h.client_order_id.value(), ToString(order->status()));
+      bus_.Publish(OrderTopic(order->strategy_id()), event);
+      return;
+    }
     ++refused_;
     log().Warning("{}", s.error());
     return;
@@ -163,7 +174,12 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   cache_.UpdateOrder(*order);
   bus_.Publish(OrderTopic(order->strategy_id()), event);
   if (const auto* fill = std::get_if<OrderFilled>(&event)) HandleFill(*order, *fill);
-  if (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty()) {
+  // A denial is never for one member alone: the risk engine (or a missing client) denies
+  // the whole list, so each peer gets its own OrderDenied with its reason rather than a
+  // local cancel triggered by the first denial.
+  const bool denied = std::holds_alternative<OrderDenied>(event);
+  if (!denied &&
+      (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty())) {
     HandleContingencies(*order, event);
   }
 }
@@ -284,13 +300,20 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
     if (peer == nullptr) continue;
     switch (order.contingency()) {
       case ContingencyType::kOto:
-        // Children are released once the parent is completely filled, and canceled if the
-        // parent dies without filling.
+        // Children are released once the parent is completely filled. If the parent ends
+        // any other way (even partly filled) the children, never sent, are canceled locally:
+        // their quantities were sized for the full parent, so releasing them could
+        // over-close; the strategy sees the cancels and the partial position.
         if (peer->parent_order_id() == order.client_order_id() &&
             peer->status() == OrderStatus::kInitialized) {
           if (order.status() == OrderStatus::kFilled) {
             SubmitReleased(*peer);
-          } else if (done && order.filled_qty().is_zero()) {
+          } else if (done) {
+            if (!order.filled_qty().is_zero()) {
+              log().Warning("OTO parent {} ended partly filled ({}); canceling child {}",
+                            order.client_order_id().value(), order.filled_qty().ToString(),
+                            peer->client_order_id().value());
+            }
             CancelPeer(*peer);
           }
         }
@@ -302,9 +325,13 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
         if (done && !filled) {
           CancelPeer(*peer);
         } else if (filled && peer->is_open()) {
-          // Reduce the peer by what this order filled.
-          const Quantity target = peer->quantity() - order.filled_qty();
-          if (target.is_zero()) {
+          // Reduce the peer by what this order has filled in total. The target is taken
+          // from the peer's original quantity, not its current one: an earlier reduction
+          // may already be applied (or still in flight), and subtracting the cumulative
+          // fill from it again would reduce twice.
+          Quantity target = peer->init().quantity - order.filled_qty();
+          if (peer->quantity() < target) target = peer->quantity();
+          if (target <= peer->filled_qty()) {
             CancelPeer(*peer);
           } else if (target < peer->quantity()) {
             nacre::ModifyOrder m;

@@ -30,8 +30,7 @@ inline KernelConfig QuietKernelConfig() {
 // A Kernel built on a TestClock the test can drive.
 class TestKernel {
  public:
-  explicit TestKernel(KernelConfig config = QuietKernelConfig(),
-                      UnixNanos start = DefaultStart()) {
+  explicit TestKernel(KernelConfig config = QuietKernelConfig(), UnixNanos start = DefaultStart()) {
     auto clock = std::make_unique<TestClock>(start);
     clock_ = clock.get();
     kernel_ = std::make_unique<Kernel>(config, std::move(clock));
@@ -55,7 +54,8 @@ template <typename T>
 class BusRecorder {
  public:
   BusRecorder(MessageBus& bus, std::string_view pattern, int priority = 0) : bus_(bus) {
-    id_ = bus_.Subscribe<T>(pattern, [this](const T& m) { items_.push_back(m); }, priority);
+    id_ = bus_.Subscribe<T>(
+        pattern, [this](const T& m) { items_.push_back(m); }, priority);
   }
   ~BusRecorder() { bus_.Unsubscribe(id_); }
   BusRecorder(const BusRecorder&) = delete;
@@ -95,8 +95,7 @@ inline std::vector<std::string> EventNames(const std::vector<OrderEvent>& events
 // venue's events through the engine's sink (the same path a real adapter uses).
 class RecordingExecClient final : public ExecutionClient {
  public:
-  RecordingExecClient(const char* client_id, const char* venue,
-                      const char* account_id = "SIM-001")
+  RecordingExecClient(const char* client_id, const char* venue, const char* account_id = "SIM-001")
       : ExecutionClient(ClientId(client_id), Venue(venue), AccountId(account_id)) {}
 
   void SubmitOrder(const nacre::SubmitOrder& cmd, const Order& /*order*/) override {
@@ -127,8 +126,8 @@ class RecordingExecClient final : public ExecutionClient {
   }
 
   std::size_t command_count() const {
-    return submits.size() + lists.size() + modifies.size() + cancels.size() +
-           cancel_alls.size() + queries.size();
+    return submits.size() + lists.size() + modifies.size() + cancels.size() + cancel_alls.size() +
+           queries.size();
   }
 
   // Venue events, emitted synchronously into the ExecutionEngine.
@@ -153,8 +152,8 @@ class RecordingExecClient final : public ExecutionClient {
   void Filled(const Order& o, std::int64_t qty, const char* px, const char* commission = "0") {
     ChargeBreakdown charges;
     charges.brokerage = Inr(commission);
-    GenerateOrderFilled(o, TradeId(fmt::format("T-{}", ++trade_seq_)), Qty(qty), Px(px),
-                        charges, LiquiditySide::kTaker, Now());
+    GenerateOrderFilled(o, TradeId(fmt::format("T-{}", ++trade_seq_)), Qty(qty), Px(px), charges,
+                        LiquiditySide::kTaker, Now());
   }
 
   std::vector<nacre::SubmitOrder> submits;
@@ -173,8 +172,7 @@ class RecordingExecClient final : public ExecutionClient {
 // A data client that records the subscriptions routed to it.
 class RecordingDataClient final : public DataClient {
  public:
-  RecordingDataClient(const char* client_id, const char* venue)
-      : id_(client_id), venue_(venue) {}
+  RecordingDataClient(const char* client_id, const char* venue) : id_(client_id), venue_(venue) {}
   const ClientId& id() const override { return id_; }
   const Venue& venue() const override { return venue_; }
   void Subscribe(const DataSubscription& cmd) override { subscribed.push_back(cmd); }
@@ -244,8 +242,7 @@ inline const Order* FillThroughEngine(Kernel& k, const Instrument& inst, const c
   k.exec_engine().Process(MakeEvent<OrderSubmitted>(inst, coid, ts));
   k.exec_engine().Process(MakeEvent<OrderAccepted>(inst, coid, ts));
   const std::string trade_id = std::string("T-") + coid;
-  k.exec_engine().Process(
-      MakeFill(inst, coid, trade_id.c_str(), side, qty, px, commission, ts));
+  k.exec_engine().Process(MakeFill(inst, coid, trade_id.c_str(), side, qty, px, commission, ts));
   return order;
 }
 

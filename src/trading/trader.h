@@ -19,7 +19,8 @@ class Trader {
   Status AddStrategy(std::unique_ptr<Strategy> strategy);
 
   void StartAll();
-  // Stops strategies (optionally canceling their open orders first), then actors.
+  // Stops strategies, then actors, and cancels their timers. Open orders stay working (a
+  // strategy that wants them canceled does so in its OnStop).
   void StopAll();
   void ResetAll();
   void DisposeAll();

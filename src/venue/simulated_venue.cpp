@@ -155,25 +155,30 @@ bool SimulatedVenue::MatchQuote(const Order& order, const QuoteTick& q) {
 
 bool SimulatedVenue::MatchBar(const Order& order, const Bar& b) {
   const bool buy = order.is_buy();
+  // A resting limit: at the open when the bar opens through it, else at the limit when the
+  // bar trades through it.
+  auto match_limit = [&](Price limit) {
+    if ((buy && b.open <= limit) || (!buy && b.open >= limit)) {
+      Fill(order, b.open, LiquiditySide::kTaker);
+      return true;
+    }
+    if ((buy && b.low <= limit) || (!buy && b.high >= limit)) {
+      Fill(order, limit, LiquiditySide::kMaker);
+      return true;
+    }
+    return false;
+  };
   switch (order.order_type()) {
     case OrderType::kMarket:
       Fill(order, b.open, LiquiditySide::kTaker);
       return true;
-    case OrderType::kLimit: {
-      const Price limit = *order.price();
-      if ((buy && b.open <= limit) || (!buy && b.open >= limit)) {
-        Fill(order, b.open, LiquiditySide::kTaker);
-        return true;
-      }
-      if ((buy && b.low <= limit) || (!buy && b.high >= limit)) {
-        Fill(order, limit, LiquiditySide::kMaker);
-        return true;
-      }
-      return false;
-    }
+    case OrderType::kLimit:
+      return match_limit(*order.price());
     case OrderType::kStopMarket:
     case OrderType::kStopLimit: {
       bool& trig = triggered_[order.client_order_id()];
+      // A stop-limit triggered on an earlier bar now rests as a plain limit order.
+      if (trig && order.order_type() == OrderType::kStopLimit) return match_limit(*order.price());
       Price at = b.open;
       if (!trig) {
         const Price trigger = *order.trigger_price();

@@ -1,0 +1,294 @@
+#include "common/logger.h"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace nacre {
+namespace {
+
+// An in-memory FILE* sink (open_memstream) whose text can be read back at any time.
+class MemorySink {
+ public:
+  MemorySink() : file_(open_memstream(&buf_, &size_)) {}
+  ~MemorySink() {
+    std::fclose(file_);
+    std::free(buf_);
+  }
+  MemorySink(const MemorySink&) = delete;
+  MemorySink& operator=(const MemorySink&) = delete;
+
+  std::FILE* file() { return file_; }
+  std::string Text() {
+    std::fflush(file_);
+    return std::string(buf_, size_);
+  }
+  std::vector<std::string> Lines() {
+    std::vector<std::string> lines;
+    const std::string text = Text();
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const std::size_t nl = text.find('\n', start);
+      if (nl == std::string::npos) {
+        lines.push_back(text.substr(start) + "<no newline>");
+        break;
+      }
+      lines.push_back(text.substr(start, nl - start));
+      start = nl + 1;
+    }
+    return lines;
+  }
+
+ private:
+  char* buf_ = nullptr;
+  std::size_t size_ = 0;
+  std::FILE* file_;
+};
+
+// A minimal strict JSON-object parser for flat objects of string values: returns the
+// key/value pairs, or fails the test on any syntax the logger must never produce.
+bool ParseFlatJson(const std::string& s, std::vector<std::pair<std::string, std::string>>* out) {
+  std::size_t i = 0;
+  auto parse_string = [&](std::string* dst) {
+    if (i >= s.size() || s[i] != '"') return false;
+    ++i;
+    while (i < s.size() && s[i] != '"') {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20) return false;  // raw control characters are invalid in JSON strings
+      if (c == '\\') {
+        if (++i >= s.size()) return false;
+        switch (s[i]) {
+          case '"':
+            dst->push_back('"');
+            break;
+          case '\\':
+            dst->push_back('\\');
+            break;
+          case '/':
+            dst->push_back('/');
+            break;
+          case 'n':
+            dst->push_back('\n');
+            break;
+          case 'r':
+            dst->push_back('\r');
+            break;
+          case 't':
+            dst->push_back('\t');
+            break;
+          case 'b':
+            dst->push_back('\b');
+            break;
+          case 'f':
+            dst->push_back('\f');
+            break;
+          case 'u': {
+            if (i + 4 >= s.size()) return false;
+            const std::string hex = s.substr(i + 1, 4);
+            for (char h : hex) {
+              if (!std::isxdigit(static_cast<unsigned char>(h))) return false;
+            }
+            dst->push_back(static_cast<char>(std::stoi(hex, nullptr, 16)));
+            i += 4;
+            break;
+          }
+          default:
+            return false;
+        }
+        ++i;
+      } else {
+        dst->push_back(s[i++]);
+      }
+    }
+    if (i >= s.size()) return false;
+    ++i;  // closing quote
+    return true;
+  };
+  if (s.empty() || s[i++] != '{') return false;
+  while (true) {
+    std::string key;
+    std::string value;
+    if (!parse_string(&key)) return false;
+    if (i >= s.size() || s[i++] != ':') return false;
+    if (!parse_string(&value)) return false;
+    out->emplace_back(key, value);
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  return i + 1 == s.size() && s[i] == '}';
+}
+
+UnixNanos Noon() { return FromUtc(2024, 1, 2, 3, 45, 6) + 789; }
+
+TEST(LoggerTest, TextLineHasClockTimeLevelComponentAndMessage) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, sink.file());
+  logger.Log(LogLevel::kInfo, "DataEngine", "subscribed NIFTY");
+  clock.SetTime(Noon() + kNanosPerSecond);
+  logger.Log(LogLevel::kWarning, "RiskEngine", "throttled");
+  const std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 2u) << sink.Text();
+  EXPECT_EQ(lines[0], "2024-01-02T03:45:06.000000789Z [INFO] DataEngine: subscribed NIFTY");
+  EXPECT_EQ(lines[1], "2024-01-02T03:45:07.000000789Z [WARN] RiskEngine: throttled");
+}
+
+TEST(LoggerTest, JsonLinesAreValidAndEscaped) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, sink.file(), LogLevel::kDebug, LogFormat::kJson);
+  const std::string nasty = "say \"hi\"\nnext\tline\\path\r\x01 end";
+  logger.Log(LogLevel::kError, "Strat\"1\"", nasty);
+  logger.Log(LogLevel::kDebug, "A", "plain");
+  const std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 2u) << sink.Text();  // the newline in the message did not split it
+
+  std::vector<std::pair<std::string, std::string>> fields;
+  ASSERT_TRUE(ParseFlatJson(lines[0], &fields)) << lines[0];
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"ts", "2024-01-02T03:45:06.000000789Z"},
+      {"level", "ERROR"},
+      {"component", "Strat\"1\""},
+      {"message", nasty},
+  };
+  EXPECT_EQ(fields, expected);
+  EXPECT_NE(lines[0].find("\\u0001"), std::string::npos) << lines[0];
+
+  fields.clear();
+  ASSERT_TRUE(ParseFlatJson(lines[1], &fields)) << lines[1];
+  ASSERT_EQ(fields.size(), 4u);
+  EXPECT_EQ(fields[1].second, "DEBUG");
+  EXPECT_EQ(fields[3].second, "plain");
+}
+
+TEST(LoggerTest, TextFormatCanBeSwitchedToJson) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, sink.file());
+  logger.set_format(LogFormat::kJson);
+  logger.Log(LogLevel::kInfo, "C", "m");
+  std::vector<std::pair<std::string, std::string>> fields;
+  ASSERT_TRUE(ParseFlatJson(sink.Lines().at(0), &fields)) << sink.Text();
+}
+
+TEST(LoggerTest, LevelFilteringDropsLowerLevels) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, sink.file(), LogLevel::kWarning);
+  EXPECT_FALSE(logger.Enabled(LogLevel::kDebug));
+  EXPECT_FALSE(logger.Enabled(LogLevel::kInfo));
+  EXPECT_TRUE(logger.Enabled(LogLevel::kWarning));
+  EXPECT_TRUE(logger.Enabled(LogLevel::kError));
+  logger.Log(LogLevel::kDebug, "C", "debug");
+  logger.Log(LogLevel::kInfo, "C", "info");
+  logger.Log(LogLevel::kWarning, "C", "warn");
+  logger.Log(LogLevel::kError, "C", "error");
+  std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 2u) << sink.Text();
+  EXPECT_NE(lines[0].find("[WARN] C: warn"), std::string::npos);
+  EXPECT_NE(lines[1].find("[ERROR] C: error"), std::string::npos);
+
+  logger.set_level(LogLevel::kOff);
+  logger.Log(LogLevel::kError, "C", "silenced");
+  EXPECT_EQ(sink.Lines().size(), 2u);
+  EXPECT_EQ(logger.error_count(), 2u);  // still counted
+  EXPECT_EQ(logger.last_error(), "C: silenced");
+
+  logger.set_level(LogLevel::kDebug);
+  logger.Log(LogLevel::kDebug, "C", "now visible");
+  lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[2].find("[DEBUG] C: now visible"), std::string::npos);
+}
+
+TEST(LoggerTest, CountsWarningsAndErrorsAndKeepsLastError) {
+  TestClock clock;
+  Logger logger(clock, nullptr);  // discard output, keep counts
+  EXPECT_FALSE(logger.Enabled(LogLevel::kError));
+  EXPECT_EQ(logger.warning_count(), 0u);
+  EXPECT_EQ(logger.error_count(), 0u);
+  EXPECT_EQ(logger.last_error(), "");
+  logger.Log(LogLevel::kInfo, "A", "info");
+  logger.Log(LogLevel::kWarning, "A", "w1");
+  logger.Log(LogLevel::kError, "B", "first failure");
+  logger.Log(LogLevel::kWarning, "A", "w2");
+  logger.Log(LogLevel::kError, "C", "second failure");
+  EXPECT_EQ(logger.warning_count(), 2u);
+  EXPECT_EQ(logger.error_count(), 2u);
+  EXPECT_EQ(logger.last_error(), "C: second failure");
+}
+
+TEST(LoggerTest, SinkCanBeSetLater) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, nullptr);
+  logger.Log(LogLevel::kInfo, "A", "lost");
+  logger.set_sink(sink.file());
+  logger.Log(LogLevel::kInfo, "A", "kept");
+  const std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("kept"), std::string::npos);
+}
+
+TEST(LogAdapterTest, FormatsWithComponentNameAndRespectsLevel) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, sink.file(), LogLevel::kInfo);
+  LogAdapter log(&logger, "Trader");
+  EXPECT_EQ(log.component(), "Trader");
+  log.Debug("hidden {}", 1);
+  log.Info("orders={} px={}", 3, "100.05");
+  log.Warning("careful");
+  log.Error("bad {}", "thing");
+  const std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 3u) << sink.Text();
+  EXPECT_EQ(lines[0], "2024-01-02T03:45:06.000000789Z [INFO] Trader: orders=3 px=100.05");
+  EXPECT_EQ(lines[1], "2024-01-02T03:45:06.000000789Z [WARN] Trader: careful");
+  EXPECT_EQ(lines[2], "2024-01-02T03:45:06.000000789Z [ERROR] Trader: bad thing");
+  EXPECT_EQ(logger.warning_count(), 1u);
+  EXPECT_EQ(logger.error_count(), 1u);
+  EXPECT_EQ(logger.last_error(), "Trader: bad thing");
+}
+
+TEST(LogAdapterTest, WarningsAndErrorsAreCountedEvenWhenFiltered) {
+  TestClock clock;
+  Logger logger(clock, nullptr, LogLevel::kOff);
+  LogAdapter log(&logger, "X");
+  log.Warning("w");
+  log.Error("e {}", 7);
+  log.Info("i");
+  EXPECT_EQ(logger.warning_count(), 1u);
+  EXPECT_EQ(logger.error_count(), 1u);
+  EXPECT_EQ(logger.last_error(), "X: e 7");
+}
+
+TEST(LogAdapterTest, DefaultAdapterIsANoop) {
+  LogAdapter log;
+  log.Error("nobody listens {}", 1);  // must not crash
+  EXPECT_EQ(log.component(), "");
+}
+
+TEST(ParseLogLevelTest, AcceptsKnownNamesAndRejectsOthers) {
+  EXPECT_EQ(*ParseLogLevel("DEBUG"), LogLevel::kDebug);
+  EXPECT_EQ(*ParseLogLevel("info"), LogLevel::kInfo);
+  EXPECT_EQ(*ParseLogLevel("WARN"), LogLevel::kWarning);
+  EXPECT_EQ(*ParseLogLevel("warning"), LogLevel::kWarning);
+  EXPECT_EQ(*ParseLogLevel("ERROR"), LogLevel::kError);
+  EXPECT_EQ(*ParseLogLevel("off"), LogLevel::kOff);
+  const Result<LogLevel> bad = ParseLogLevel("verbose");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("verbose"), std::string::npos) << bad.error();
+}
+
+}  // namespace
+}  // namespace nacre

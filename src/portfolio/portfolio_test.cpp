@@ -1,0 +1,238 @@
+#include "portfolio/portfolio.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "testkit/kernel_harness.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+using testkit::BusRecorder;
+using testkit::Inr;
+using testkit::MakeBar;
+using testkit::MakeBarType;
+using testkit::MakeQuote;
+using testkit::Px;
+using testkit::Qty;
+
+class PortfolioTest : public ::testing::Test {
+ protected:
+  PortfolioTest() : account_events_(k().bus(), "events.account.*") {
+    fut_ = testkit::NiftyFuture(50);
+    fut_.margin_maint_raw = 100'000'000;  // 10%
+    k().cache().AddInstrument(fut_);
+    account_ =
+        k().cache().AddAccount(std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin,
+                                                         Inr("1000000.00"), tk_.now()),
+                               Venue("NFO"));
+    k().portfolio().ManageAccount(AccountId("SIM-001"));
+    k().Start();
+  }
+
+  Kernel& k() { return tk_.kernel(); }
+  Portfolio& portfolio() { return k().portfolio(); }
+
+  // A complete fill of a new order for `strategy` through the ExecutionEngine.
+  void Fill(const char* coid, OrderSide side, std::int64_t qty, const char* px,
+            const char* commission = "0", const char* strategy = "S-001") {
+    OrderInitialized init = testkit::MakeInit(fut_, coid, side, qty);
+    init.strategy_id = StrategyId(strategy);
+    testkit::AddOrder(k(), init);
+    auto& exec = k().exec_engine();
+    auto submitted = testkit::MakeEvent<OrderSubmitted>(fut_, coid, tk_.now().value);
+    auto accepted = testkit::MakeEvent<OrderAccepted>(fut_, coid, tk_.now().value);
+    OrderFilled fill = testkit::MakeFill(fut_, coid, (std::string("T-") + coid).c_str(), side, qty,
+                                         px, commission, tk_.now().value);
+    submitted.strategy_id = accepted.strategy_id = fill.strategy_id = StrategyId(strategy);
+    exec.Process(submitted);
+    exec.Process(accepted);
+    exec.Process(fill);
+  }
+
+  Money Maintenance() const {
+    auto it = account_->margins().find(fut_.id);
+    return it == account_->margins().end() ? Money::Zero() : it->second.maintenance;
+  }
+
+  testkit::TestKernel tk_;
+  Instrument fut_;
+  Account* account_ = nullptr;
+  BusRecorder<AccountState> account_events_;
+};
+
+TEST_F(PortfolioTest, BalanceMovesByRealizedPnlNetOfCommission) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "20.00");
+  EXPECT_EQ(account_->balance_total(), Inr("999980.00"));  // the opening commission
+  Fill("O-2", OrderSide::kSell, 20, "110.00", "10.00");
+  EXPECT_EQ(account_->balance_total(), Inr("1000170.00"));  // + 20 x 10 - 10
+  Fill("O-3", OrderSide::kSell, 30, "90.00", "10.00");
+  EXPECT_EQ(account_->balance_total(), Inr("999860.00"));  // + 30 x -10 - 10
+  // The balance moved by exactly the realized P&L.
+  EXPECT_EQ(portfolio().RealizedPnl(fut_.id), Inr("-140.00"));
+  EXPECT_EQ(account_->balance_total() - account_->starting_balance(), Inr("-140.00"));
+  EXPECT_EQ(portfolio().TotalCommissions(Venue("NFO")), Inr("40.00"));
+
+  // One account state per position event, published and recorded.
+  ASSERT_EQ(account_events_.size(), 3u);
+  EXPECT_EQ(account_events_[0].account_id, AccountId("SIM-001"));
+  EXPECT_FALSE(account_events_[0].reported);
+  EXPECT_EQ(account_events_[0].balance.total, Inr("999980.00"));
+  EXPECT_EQ(account_events_[2].balance.total, Inr("999860.00"));
+  EXPECT_EQ(account_->states().size(), 3u);
+}
+
+TEST_F(PortfolioTest, MaintenanceMarginIsBlockedWhileOpenAndReleasedOnClose) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00");
+  EXPECT_EQ(Maintenance(), Inr("500.00"));  // 50 x 100 x 10%
+  EXPECT_EQ(account_->balance_locked(), Inr("500.00"));
+  EXPECT_EQ(account_->balance_free(), Inr("999500.00"));
+  ASSERT_EQ(account_events_.size(), 1u);
+  ASSERT_EQ(account_events_[0].margins.size(), 1u);
+  EXPECT_EQ(account_events_[0].margins[0].instrument_id, fut_.id);
+  EXPECT_EQ(account_events_[0].balance.locked, Inr("500.00"));
+
+  Fill("O-2", OrderSide::kSell, 20, "110.00");
+  EXPECT_EQ(Maintenance(), Inr("330.00"));  // 30 x 110 x 10%
+
+  Fill("O-3", OrderSide::kSell, 30, "110.00");
+  EXPECT_TRUE(account_->margins().empty());
+  EXPECT_EQ(account_->balance_locked(), Inr("0.00"));
+  EXPECT_EQ(account_->balance_free(), account_->balance_total());
+  EXPECT_TRUE(account_events_.back().margins.empty());
+}
+
+TEST_F(PortfolioTest, MarginCoversEveryStrategysOpenPositionInTheInstrument) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "0", "S-001");
+  Fill("O-2", OrderSide::kSell, 20, "110.00", "0", "S-002");
+  EXPECT_EQ(Maintenance(), Inr("770.00"));  // (50 + 20) x 110 x 10%
+  EXPECT_EQ(portfolio().NetPositionRaw(fut_.id), Qty(30).raw());
+  EXPECT_FALSE(portfolio().IsFlat(fut_.id));
+
+  Fill("O-3", OrderSide::kSell, 50, "100.00", "0", "S-001");
+  EXPECT_EQ(portfolio().NetPositionRaw(fut_.id), -Qty(20).raw());
+  EXPECT_EQ(Maintenance(), Inr("200.00"));  // 20 x 100 x 10%
+  Fill("O-4", OrderSide::kBuy, 20, "100.00", "0", "S-002");
+  EXPECT_TRUE(portfolio().IsFlat(fut_.id));
+  EXPECT_TRUE(account_->margins().empty());
+}
+
+TEST_F(PortfolioTest, FlipMovesTheBalanceByBothParts) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "5.00");
+  // Sell 80: close 50 (commission 5.00 of 8.00), open short 30 (3.00).
+  Fill("O-2", OrderSide::kSell, 80, "110.00", "8.00");
+  // -5 (open) + (500 - 5) (close) - 3 (reopen).
+  EXPECT_EQ(account_->balance_total(), Inr("1000487.00"));
+  EXPECT_EQ(Maintenance(), Inr("330.00"));  // short 30 x 110 x 10%
+  EXPECT_EQ(portfolio().RealizedPnl(fut_.id), Inr("487.00"));
+}
+
+TEST_F(PortfolioTest, ReopenedPositionStartsItsRealizedFromZero) {
+  Fill("O-1", OrderSide::kBuy, 10, "100.00");
+  Fill("O-2", OrderSide::kSell, 10, "110.00");
+  EXPECT_EQ(account_->balance_total(), Inr("1000100.00"));
+  Fill("O-3", OrderSide::kBuy, 10, "120.00", "1.00");
+  // Only the new commission; the earlier cycle's +100 is not counted again.
+  EXPECT_EQ(account_->balance_total(), Inr("1000099.00"));
+}
+
+TEST_F(PortfolioTest, RealizedAndCommissionsIncludeSnapshotsOfEarlierCycles) {
+  Fill("O-1", OrderSide::kBuy, 10, "100.00", "1.00");
+  Fill("O-2", OrderSide::kSell, 10, "110.00", "1.00");
+  Fill("O-3", OrderSide::kBuy, 10, "100.00", "2.00");
+  ASSERT_EQ(k().cache().AllPositionSnapshots().size(), 1u);
+  EXPECT_EQ(portfolio().RealizedPnl(fut_.id), Inr("96.00"));  // 98 closed, -2 open
+  EXPECT_EQ(portfolio().RealizedPnl(Venue("NFO")), Inr("96.00"));
+  EXPECT_EQ(portfolio().TotalCommissions(Venue("NFO")), Inr("4.00"));
+  EXPECT_EQ(portfolio().RealizedPnl(Venue("NSE")), Inr("0.00"));
+}
+
+TEST_F(PortfolioTest, LongIsMarkedAtTheBid) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00");
+  k().data_engine().Process(MakeQuote(fut_.id, "104.00", "105.00", tk_.now()));
+  EXPECT_EQ(portfolio().UnrealizedPnl(fut_.id), Inr("200.00"));  // 50 x (104 - 100)
+  EXPECT_EQ(portfolio().UnrealizedPnl(Venue("NFO")), Inr("200.00"));
+  EXPECT_EQ(portfolio().NetExposure(fut_.id), Inr("5200.00"));  // 50 x 104
+  EXPECT_EQ(portfolio().NetExposure(Venue("NFO")), Inr("5200.00"));
+  EXPECT_EQ(portfolio().TotalPnl(Venue("NFO")), Inr("200.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000200.00"));
+}
+
+TEST_F(PortfolioTest, ShortIsMarkedAtTheAsk) {
+  Fill("O-1", OrderSide::kSell, 50, "100.00", "10.00");
+  k().data_engine().Process(MakeQuote(fut_.id, "96.00", "97.00", tk_.now()));
+  EXPECT_EQ(portfolio().UnrealizedPnl(fut_.id), Inr("150.00"));  // -50 x (97 - 100)
+  EXPECT_EQ(portfolio().NetExposure(fut_.id), Inr("4850.00"));   // 50 x 97
+  EXPECT_EQ(portfolio().TotalPnl(Venue("NFO")), Inr("140.00"));  // -10 realized + 150
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000140.00"));
+}
+
+TEST_F(PortfolioTest, BarCloseIsTheMarkWithoutQuotes) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00");
+  const BarType type = MakeBarType(fut_.id, 1, BarAggregation::kMinute);
+  k().data_engine().Process(MakeBar(type, "101", "104", "100", "103", 1000, tk_.now()));
+  EXPECT_EQ(portfolio().UnrealizedPnl(fut_.id), Inr("150.00"));
+  EXPECT_EQ(portfolio().NetExposure(fut_.id), Inr("5150.00"));
+  // A later bar moves the mark.
+  k().data_engine().Process(
+      MakeBar(type, "103", "103", "95", "96", 1000, tk_.now() + kNanosPerMinute));
+  EXPECT_EQ(portfolio().UnrealizedPnl(fut_.id), Inr("-200.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("999800.00"));
+}
+
+TEST_F(PortfolioTest, NoMarkOrFlatMeansNoUnrealizedOrExposure) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00");
+  EXPECT_EQ(portfolio().UnrealizedPnl(fut_.id), Inr("0.00"));
+  EXPECT_EQ(portfolio().NetExposure(fut_.id), Inr("0.00"));
+  Fill("O-2", OrderSide::kSell, 50, "100.00");
+  k().data_engine().Process(MakeQuote(fut_.id, "150.00", "151.00", tk_.now()));
+  EXPECT_EQ(portfolio().UnrealizedPnl(fut_.id), Inr("0.00"));
+  EXPECT_EQ(portfolio().NetExposure(fut_.id), Inr("0.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000000.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NSE")), Inr("0.00"));  // no account there
+}
+
+TEST_F(PortfolioTest, UnmanagedAccountIsLeftToTheVenue) {
+  k().cache().AddAccount(
+      std::make_unique<Account>(AccountId("ZERODHA-AB1234"), AccountType::kMargin, Inr("500000.00"),
+                                tk_.now()),
+      Venue("NFO"));
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "20.00");
+  // The fill names SIM-001 (managed)...
+  EXPECT_EQ(account_->balance_total(), Inr("999980.00"));
+  // ...while the unmanaged account is never touched.
+  const Account* live = k().cache().account(AccountId("ZERODHA-AB1234"));
+  EXPECT_EQ(live->balance_total(), Inr("500000.00"));
+  EXPECT_TRUE(live->margins().empty());
+}
+
+TEST_F(PortfolioTest, UnmanagedFillsProduceNoAccountEvents) {
+  testkit::TestKernel other;
+  other->cache().AddInstrument(fut_);
+  Account* a = other->cache().AddAccount(
+      std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin, Inr("1000.00"),
+                                other.now()),
+      Venue("NFO"));
+  BusRecorder<AccountState> events(other->bus(), "events.account.*");
+  testkit::FillThroughEngine(other.kernel(), fut_, "O-1", OrderSide::kBuy, 50, "100", "5.00");
+  EXPECT_EQ(a->balance_total(), Inr("1000.00"));
+  EXPECT_TRUE(a->margins().empty());
+  EXPECT_TRUE(events.empty());
+}
+
+TEST_F(PortfolioTest, StrategiesSeeTheNewBalanceInTheirPositionHandlers) {
+  std::vector<Money> seen;
+  k().bus().Subscribe<PositionEvent>("events.position.S-001", [&](const PositionEvent&) {
+    seen.push_back(account_->balance_total());
+  });
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "20.00");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], Inr("999980.00"));
+}
+
+}  // namespace
+}  // namespace nacre
