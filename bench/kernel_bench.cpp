@@ -36,16 +36,21 @@ Instrument Option() {
   InstrumentSpec s;
   s.id = MustInstrumentId("NIFTY2610624000CE.NFO");
   s.lot_size = Quantity::FromInt(65);
-  return *MakeOption(s, MustInstrumentId("NIFTY 50.NSE"), OptionKind::kCall,
-                     *Price::Parse("24000"), UnixNanos(0), FromIst(2026, 1, 6, 15, 30));
+  return *MakeOption(s, MustInstrumentId("NIFTY 50.NSE"), OptionKind::kCall, *Price::Parse("24000"),
+                     UnixNanos(0), FromIst(2026, 1, 6, 15, 30));
 }
 
 void CacheQuoteUpdate(benchmark::State& state) {
   Cache cache;
   const Instrument inst = Option();
   cache.AddInstrument(inst);
-  QuoteTick q{inst.id, *Price::Parse("101.05"), *Price::Parse("101.10"), Quantity::FromInt(650),
-              Quantity::FromInt(1300), UnixNanos(1), UnixNanos(1)};
+  QuoteTick q{inst.id,
+              *Price::Parse("101.05"),
+              *Price::Parse("101.10"),
+              Quantity::FromInt(650),
+              Quantity::FromInt(1300),
+              UnixNanos(1),
+              UnixNanos(1)};
   for (auto _ : state) {
     q.ts_init.value += 1;
     cache.AddQuote(q);

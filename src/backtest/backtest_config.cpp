@@ -40,7 +40,8 @@ Instrument ParseInstrument(const ConfigTable& t) {
   if (lot <= 0) t.Fail("lot_size", "must be positive");
   spec.lot_size = Quantity::FromInt(lot);
   spec.multiplier = t.GetInt("multiplier", 1);
-  if (t.Has("freeze_quantity")) spec.freeze_quantity = Quantity::FromInt(t.GetInt("freeze_quantity"));
+  if (t.Has("freeze_quantity"))
+    spec.freeze_quantity = Quantity::FromInt(t.GetInt("freeze_quantity"));
   spec.margin_init_raw = RatioRaw(t, "margin_init");
   spec.margin_maint_raw = RatioRaw(t, "margin_maint");
   auto underlying = InstrumentId::Parse(t.GetString("underlying"));
@@ -131,9 +132,8 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir,
   return std::move(bars).value();
 }
 
-LoadedBacktest Build(const toml::table& root, const std::string& name,
-                     const std::string& base_dir, const ComponentRegistry& registry,
-                     std::FILE* log_sink) {
+LoadedBacktest Build(const toml::table& root, const std::string& name, const std::string& base_dir,
+                     const ComponentRegistry& registry, std::FILE* log_sink) {
   ConfigTable cfg(root, name, "");
   KernelConfig kc;
   kc.log_sink = log_sink;
@@ -165,9 +165,11 @@ LoadedBacktest Build(const toml::table& root, const std::string& name,
   if (auto r = cfg.GetOptionalTable("risk")) {
     kc.risk_engine.bypass = r->GetBool("bypass", false);
     kc.risk_engine.max_submit_per_second = static_cast<int>(r->GetInt("max_submit_per_second", 10));
-    kc.risk_engine.max_submit_per_minute = static_cast<int>(r->GetInt("max_submit_per_minute", 400));
+    kc.risk_engine.max_submit_per_minute =
+        static_cast<int>(r->GetInt("max_submit_per_minute", 400));
     kc.risk_engine.max_modify_per_second = static_cast<int>(r->GetInt("max_modify_per_second", 10));
-    kc.risk_engine.max_modify_per_minute = static_cast<int>(r->GetInt("max_modify_per_minute", 400));
+    kc.risk_engine.max_modify_per_minute =
+        static_cast<int>(r->GetInt("max_modify_per_minute", 400));
     kc.risk_engine.max_notional_per_order = r->GetOptionalMoney("max_notional_per_order");
     kc.risk_engine.check_margin = r->GetBool("check_margin", true);
     r->Finish();
@@ -204,7 +206,8 @@ LoadedBacktest Build(const toml::table& root, const std::string& name,
     const std::string id = t.GetString("id", type);
     auto params = t.GetOptionalTable("params");
     static const toml::table kEmpty;
-    auto actor = registry.CreateActor(type, id, params ? *params : ConfigTable(kEmpty, name, t.KeyPath("params")));
+    auto actor = registry.CreateActor(
+        type, id, params ? *params : ConfigTable(kEmpty, name, t.KeyPath("params")));
     t.Finish();
     if (Status s = engine.AddActor(std::move(actor)); !s) t.Fail("id", s.error());
   }

@@ -47,10 +47,10 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
   venues_.push_back(venue.get());
   kernel_->exec_engine().RegisterClient(std::move(venue));
   kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
-  kernel_->cache().AddAccount(std::make_unique<Account>(config.venue.account_id,
-                                                        config.account_type,
-                                                        config.starting_balance, UnixNanos()),
-                              config.venue.venue);
+  kernel_->cache().AddAccount(
+      std::make_unique<Account>(config.venue.account_id, config.account_type,
+                                config.starting_balance, UnixNanos()),
+      config.venue.venue);
   kernel_->portfolio().ManageAccount(config.venue.account_id);
   return Status::Ok();
 }
@@ -167,9 +167,12 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
   Drain();
   BacktestResult r = Collect(t0, t1, n, secs);
   for (auto it = first; it != last; ++it) {
-    if (std::holds_alternative<Bar>(*it)) ++r.bars;
-    else if (std::holds_alternative<QuoteTick>(*it)) ++r.quotes;
-    else ++r.trades;
+    if (std::holds_alternative<Bar>(*it))
+      ++r.bars;
+    else if (std::holds_alternative<QuoteTick>(*it))
+      ++r.quotes;
+    else
+      ++r.trades;
   }
   return r;
 }
@@ -186,11 +189,19 @@ BacktestResult BacktestEngine::Collect(UnixNanos start, UnixNanos end, std::uint
   for (const Order* o : cache.Orders()) {
     ++r.orders;
     switch (o->status()) {
-      case OrderStatus::kFilled: ++r.orders_filled; break;
-      case OrderStatus::kDenied: ++r.orders_denied; break;
-      case OrderStatus::kRejected: ++r.orders_rejected; break;
+      case OrderStatus::kFilled:
+        ++r.orders_filled;
+        break;
+      case OrderStatus::kDenied:
+        ++r.orders_denied;
+        break;
+      case OrderStatus::kRejected:
+        ++r.orders_rejected;
+        break;
       case OrderStatus::kCanceled:
-      case OrderStatus::kExpired: ++r.orders_canceled; break;
+      case OrderStatus::kExpired:
+        ++r.orders_canceled;
+        break;
       default:
         if (!o->is_closed()) ++r.orders_open;
     }
@@ -199,8 +210,10 @@ BacktestResult BacktestEngine::Collect(UnixNanos start, UnixNanos end, std::uint
   auto count_cycle = [&r](const Position& p) {
     if (!p.is_closed()) return;
     ++r.round_trips;
-    if (p.realized_pnl().raw() > 0) ++r.winners;
-    else ++r.losers;
+    if (p.realized_pnl().raw() > 0)
+      ++r.winners;
+    else
+      ++r.losers;
   };
   for (const Position* p : cache.Positions()) count_cycle(*p);
   for (const Position* p : cache.AllPositionSnapshots()) count_cycle(*p);
@@ -260,10 +273,10 @@ std::string BacktestResult::Summary() const {
 }
 
 std::string BacktestResult::Throughput() const {
-  return fmt::format("Run phase: {} events in {:.3f} s = {:.0f} events/s ({} bars/s)",
-                     data_points, wall_seconds, events_per_second,
-                     wall_seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(bars) / wall_seconds)
-                                      : 0);
+  return fmt::format(
+      "Run phase: {} events in {:.3f} s = {:.0f} events/s ({} bars/s)", data_points, wall_seconds,
+      events_per_second,
+      wall_seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(bars) / wall_seconds) : 0);
 }
 
 }  // namespace nacre

@@ -1,11 +1,10 @@
 // nacre: command-line entry point. `nacre backtest CONFIG.toml` loads a TOML backtest, runs
 // it, prints a deterministic summary table on stdout and the run-phase throughput on stderr.
 // Exit codes: 0 success, 2 bad configuration or input data, 1 other failure.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <exception>

@@ -66,8 +66,8 @@ void Actor::UnsubscribeTradeTicks(const InstrumentId& id) {
 void Actor::SubscribeBars(const BarType& type, const ClientId& client) {
   const std::string key = "B|" + type.ToString();
   if (data_subs_.count(key)) return;
-  data_subs_[key] =
-      AddSubscription<Bar>(topics::Bars(type), [this](const Bar& b) { OnBar(b); }, 0, true);
+  data_subs_[key] = AddSubscription<Bar>(
+      topics::Bars(type), [this](const Bar& b) { OnBar(b); }, 0, true);
   SendDataCommand(DataKind::kBars, type.instrument_id(), type, true, client);
 }
 

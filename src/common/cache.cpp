@@ -147,7 +147,9 @@ std::vector<const Order*> Cache::Collect(const std::map<std::uint64_t, Order*>& 
   return out;
 }
 
-std::vector<const Order*> Cache::Orders(const OrderQuery& q) const { return Collect(all_orders_, q); }
+std::vector<const Order*> Cache::Orders(const OrderQuery& q) const {
+  return Collect(all_orders_, q);
+}
 std::vector<const Order*> Cache::OrdersOpen(const OrderQuery& q) const {
   return Collect(open_orders_, q);
 }

@@ -54,9 +54,7 @@ class RecentBuffer {
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   // index 0 = newest.
-  const T& At(std::size_t i) const {
-    return items_[(head_ + items_.size() - i) % items_.size()];
-  }
+  const T& At(std::size_t i) const { return items_[(head_ + items_.size() - i) % items_.size()]; }
   const T& Latest() const { return items_[head_]; }
 
  private:

@@ -6,17 +6,16 @@ namespace nacre {
 
 std::string_view ToString(ComponentState s) {
   static constexpr std::string_view kNames[] = {
-      "PRE_INITIALIZED", "READY",    "STARTING",  "RUNNING",  "STOPPING",
-      "STOPPED",         "RESUMING", "RESETTING", "DISPOSING", "DISPOSED",
-      "DEGRADING",       "DEGRADED", "FAULTING",  "FAULTED"};
+      "PRE_INITIALIZED", "READY",     "STARTING", "RUNNING",   "STOPPING", "STOPPED",  "RESUMING",
+      "RESETTING",       "DISPOSING", "DISPOSED", "DEGRADING", "DEGRADED", "FAULTING", "FAULTED"};
   return kNames[static_cast<int>(s)];
 }
 
 std::string_view ToString(ComponentTrigger t) {
   static constexpr std::string_view kNames[] = {
-      "INITIALIZE", "START",   "START_COMPLETED",   "STOP",    "STOP_COMPLETED",
-      "RESUME",     "RESUME_COMPLETED", "RESET",    "RESET_COMPLETED", "DISPOSE",
-      "DISPOSE_COMPLETED", "DEGRADE", "DEGRADE_COMPLETED", "FAULT", "FAULT_COMPLETED"};
+      "INITIALIZE",        "START", "START_COMPLETED", "STOP",    "STOP_COMPLETED",    "RESUME",
+      "RESUME_COMPLETED",  "RESET", "RESET_COMPLETED", "DISPOSE", "DISPOSE_COMPLETED", "DEGRADE",
+      "DEGRADE_COMPLETED", "FAULT", "FAULT_COMPLETED"};
   return kNames[static_cast<int>(t)];
 }
 

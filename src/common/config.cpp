@@ -11,16 +11,26 @@ namespace {
 
 std::string TypeName(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    default: return "value";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    default:
+      return "value";
   }
 }
 
@@ -213,8 +223,8 @@ std::vector<ConfigTable> ConfigTable::GetTableArray(const std::string& key) cons
   if (!Has(key)) return out;
   const toml::node& n = Node(key);
   const toml::array* arr = n.as_array();
-  if (arr == nullptr) Fail(key, fmt::format("expected an array of tables ([[{}]]), got {}", key,
-                                            TypeName(n)));
+  if (arr == nullptr)
+    Fail(key, fmt::format("expected an array of tables ([[{}]]), got {}", key, TypeName(n)));
   std::size_t i = 0;
   for (const toml::node& item : *arr) {
     const toml::table* t = item.as_table();
@@ -229,8 +239,8 @@ void ConfigTable::Finish() const {
   for (const auto& [k, v] : table_) {
     const std::string key(k.str());
     if (!used_.count(key)) {
-      throw ConfigError(fmt::format("{}:{}: unknown key '{}'", file_, k.source().begin.line,
-                                    KeyPath(key)));
+      throw ConfigError(
+          fmt::format("{}:{}: unknown key '{}'", file_, k.source().begin.line, KeyPath(key)));
     }
   }
 }

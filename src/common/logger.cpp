@@ -11,11 +11,21 @@ std::string JsonEscape(std::string_view s) {
   out.reserve(s.size() + 8);
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -48,8 +58,9 @@ void Logger::Log(LogLevel level, std::string_view component, std::string_view me
   const std::string ts = FormatIsoUtc(clock_.Now());
   const std::string_view lvl = kLevelNames[static_cast<int>(level)];
   if (format_ == LogFormat::kJson) {
-    fmt::print(sink_, "{{\"ts\":\"{}\",\"level\":\"{}\",\"component\":\"{}\",\"message\":\"{}\"}}\n",
-               ts, lvl, JsonEscape(component), JsonEscape(message));
+    fmt::print(sink_,
+               "{{\"ts\":\"{}\",\"level\":\"{}\",\"component\":\"{}\",\"message\":\"{}\"}}\n", ts,
+               lvl, JsonEscape(component), JsonEscape(message));
   } else {
     fmt::print(sink_, "{} [{}] {}: {}\n", ts, lvl, component, message);
   }

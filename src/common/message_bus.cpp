@@ -136,7 +136,8 @@ std::vector<std::string> MessageBus::Topics() const {
 Status MessageBus::AddEndpoint(std::string_view name, const void* type_key,
                                std::function<void(const void*)> fn) {
   const std::string key(name);
-  if (endpoints_.count(key)) return MakeError(fmt::format("endpoint '{}' already registered", name));
+  if (endpoints_.count(key))
+    return MakeError(fmt::format("endpoint '{}' already registered", name));
   endpoints_.emplace(key, Endpoint{type_key, std::move(fn)});
   return Status::Ok();
 }
@@ -166,12 +167,13 @@ Status MessageBus::AddResponder(std::string_view name, const void* req_key, cons
   return Status::Ok();
 }
 
-Status MessageBus::RequestErased(std::string_view name, const void* req_key,
-                                 const void* resp_key, const void* req, void* resp) {
+Status MessageBus::RequestErased(std::string_view name, const void* req_key, const void* resp_key,
+                                 const void* req, void* resp) {
   auto it = responders_.find(std::string(name));
   if (it == responders_.end()) return MakeError(fmt::format("no request handler '{}'", name));
   if (it->second.req_key != req_key || it->second.resp_key != resp_key) {
-    return MakeError(fmt::format("request handler '{}' has different request/response types", name));
+    return MakeError(
+        fmt::format("request handler '{}' has different request/response types", name));
   }
   it->second.fn(req, resp);
   return Status::Ok();

@@ -12,7 +12,9 @@ namespace nacre::topics {
 inline std::string Quotes(const InstrumentId& id) { return "data.quotes." + id.value(); }
 inline std::string Trades(const InstrumentId& id) { return "data.trades." + id.value(); }
 inline std::string Bars(const BarType& t) { return "data.bars." + t.ToString(); }
-inline std::string InstrumentTopic(const InstrumentId& id) { return "data.instrument." + id.value(); }
+inline std::string InstrumentTopic(const InstrumentId& id) {
+  return "data.instrument." + id.value();
+}
 inline std::string OrderEvents(const StrategyId& id) { return "events.order." + id.value(); }
 inline std::string PositionEvents(const StrategyId& id) { return "events.position." + id.value(); }
 inline std::string AccountEvents(const AccountId& id) { return "events.account." + id.value(); }

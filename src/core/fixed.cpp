@@ -47,9 +47,8 @@ Result<std::int64_t> ParseFixedRaw(std::string_view text, int* decimals) {
 std::string FormatFixedRaw(std::int64_t raw, int precision) {
   const std::int64_t rounded = RoundRaw(raw, precision);
   const bool negative = rounded < 0;
-  const UInt128 mag =
-      negative ? static_cast<UInt128>(-static_cast<Int128>(rounded))
-               : static_cast<UInt128>(rounded);
+  const UInt128 mag = negative ? static_cast<UInt128>(-static_cast<Int128>(rounded))
+                               : static_cast<UInt128>(rounded);
   const auto whole = static_cast<std::uint64_t>(mag / kFixedScale);
   const auto frac = static_cast<std::uint64_t>(mag % kFixedScale);
   if (precision <= 0) return fmt::format("{}{}", negative ? "-" : "", whole);

@@ -12,7 +12,7 @@
 
 namespace nacre {
 
-__extension__ typedef __int128 Int128;           // NOLINT
+__extension__ typedef __int128 Int128;            // NOLINT
 __extension__ typedef unsigned __int128 UInt128;  // NOLINT
 
 inline constexpr int kFixedPrecision = 9;

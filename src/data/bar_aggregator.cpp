@@ -2,8 +2,7 @@
 
 namespace nacre {
 
-TimeBarAggregator::TimeBarAggregator(BarType bar_type, DurationNs origin_offset,
-                                     BarHandler handler)
+TimeBarAggregator::TimeBarAggregator(BarType bar_type, DurationNs origin_offset, BarHandler handler)
     : bar_type_(bar_type),
       interval_(bar_type.spec().Interval()),
       origin_(origin_offset),
@@ -32,9 +31,10 @@ void TimeBarAggregator::Update(Price px, Quantity size, UnixNanos /*ts*/) {
 
 void TimeBarAggregator::HandleQuote(const QuoteTick& q) {
   const PriceType pt = bar_type_.spec().price_type;
-  Quantity size = pt == PriceType::kBid ? q.bid_size
-                                        : (pt == PriceType::kAsk ? q.ask_size
-                                                                 : Quantity::Zero(q.bid_size.precision()));
+  Quantity size =
+      pt == PriceType::kBid
+          ? q.bid_size
+          : (pt == PriceType::kAsk ? q.ask_size : Quantity::Zero(q.bid_size.precision()));
   Update(q.Extract(pt), size, q.ts_init);
 }
 

@@ -8,10 +8,14 @@ namespace {
 
 std::string SubKey(const DataSubscription& cmd) {
   switch (cmd.kind) {
-    case DataKind::kQuotes: return "Q|" + cmd.instrument_id.value();
-    case DataKind::kTrades: return "T|" + cmd.instrument_id.value();
-    case DataKind::kBars: return "B|" + cmd.bar_type.ToString();
-    case DataKind::kInstrument: return "I|" + cmd.instrument_id.value();
+    case DataKind::kQuotes:
+      return "Q|" + cmd.instrument_id.value();
+    case DataKind::kTrades:
+      return "T|" + cmd.instrument_id.value();
+    case DataKind::kBars:
+      return "B|" + cmd.bar_type.ToString();
+    case DataKind::kInstrument:
+      return "I|" + cmd.instrument_id.value();
   }
   return {};
 }
@@ -152,7 +156,8 @@ void DataEngine::RemoveAggregator(const BarType& type) {
 
 MessageBus::TopicHandle DataEngine::QuoteTopic(const InstrumentId& id) {
   auto it = quote_topics_.find(id);
-  if (it == quote_topics_.end()) it = quote_topics_.emplace(id, bus_.Topic(topics::Quotes(id))).first;
+  if (it == quote_topics_.end())
+    it = quote_topics_.emplace(id, bus_.Topic(topics::Quotes(id))).first;
   return it->second;
 }
 
@@ -210,7 +215,8 @@ void DataEngine::Process(const Bar& b) {
   ++processed_;
   cache_.AddBar(b);
   auto it = bar_topics_.find(b.bar_type);
-  if (it == bar_topics_.end()) it = bar_topics_.emplace(b.bar_type, bus_.Topic(topics::Bars(b.bar_type))).first;
+  if (it == bar_topics_.end())
+    it = bar_topics_.emplace(b.bar_type, bus_.Topic(topics::Bars(b.bar_type))).first;
   bus_.Publish(it->second, b);
 }
 

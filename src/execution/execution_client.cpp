@@ -109,8 +109,8 @@ void ExecutionClient::GenerateOrderCancelRejected(const Order& order, const std:
   Emit(e);
 }
 void ExecutionClient::GenerateOrderUpdated(const Order& order, Quantity qty,
-                                           std::optional<Price> price,
-                                           std::optional<Price> trigger, UnixNanos ts) {
+                                           std::optional<Price> price, std::optional<Price> trigger,
+                                           UnixNanos ts) {
   auto e = VenueEvent<OrderUpdated>(Header(order, ts), order, account_id_);
   e.quantity = qty;
   e.price = price;
@@ -118,8 +118,8 @@ void ExecutionClient::GenerateOrderUpdated(const Order& order, Quantity qty,
   Emit(e);
 }
 
-void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& trade_id,
-                                          Quantity qty, Price px, const ChargeBreakdown& charges,
+void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& trade_id, Quantity qty,
+                                          Price px, const ChargeBreakdown& charges,
                                           LiquiditySide liquidity, UnixNanos ts) {
   auto e = VenueEvent<OrderFilled>(Header(order, ts), order, account_id_);
   e.trade_id = trade_id;

@@ -6,8 +6,8 @@ ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Lo
                                  UuidGenerator& uuids)
     : Component("ExecEngine"), bus_(bus), cache_(cache), clock_(clock), uuids_(uuids) {
   set_logger(&logger);
-  Status a = bus_.RegisterEndpoint<TradingCommand>(
-      topics::kExecEngineExecute, [this](const TradingCommand& c) { Execute(c); });
+  Status a = bus_.RegisterEndpoint<TradingCommand>(topics::kExecEngineExecute,
+                                                   [this](const TradingCommand& c) { Execute(c); });
   Status b = bus_.RegisterEndpoint<OrderEvent>(topics::kExecEngineProcess,
                                                [this](const OrderEvent& e) { Process(e); });
   if (!a) log().Error("{}", a.error());
@@ -49,7 +49,8 @@ ExecutionClient* ExecutionEngine::Route(const InstrumentId& id, const ClientId& 
 
 MessageBus::TopicHandle ExecutionEngine::OrderTopic(const StrategyId& id) {
   auto it = order_topics_.find(id);
-  if (it == order_topics_.end()) it = order_topics_.emplace(id, bus_.Topic(topics::OrderEvents(id))).first;
+  if (it == order_topics_.end())
+    it = order_topics_.emplace(id, bus_.Topic(topics::OrderEvents(id))).first;
   return it->second;
 }
 

@@ -32,8 +32,8 @@ void Account::RecomputeLocked() {
 
 Status Account::ApplyState(const AccountState& s) {
   if (s.account_id != id_) {
-    return MakeError(fmt::format("account state for {} applied to {}", s.account_id.value(),
-                                 id_.value()));
+    return MakeError(
+        fmt::format("account state for {} applied to {}", s.account_id.value(), id_.value()));
   }
   if (!(s.base_currency == currency_)) {
     return MakeError(fmt::format("account state currency {} differs from {}",

@@ -66,7 +66,8 @@ Result<BarType> BarType::Parse(std::string_view text) {
     return fail(fmt::format("step '{}' is not an integer", step_s));
   auto agg = ParseEnum<BarAggregation>(parts[2]);
   if (!agg)
-    return fail(fmt::format("aggregation '{}' not supported (SECOND, MINUTE, HOUR, DAY)", parts[2]));
+    return fail(
+        fmt::format("aggregation '{}' not supported (SECOND, MINUTE, HOUR, DAY)", parts[2]));
   auto pt = ParseEnum<PriceType>(parts[1]);
   if (!pt) return fail(fmt::format("price type '{}' unknown (BID, ASK, MID, LAST)", parts[1]));
   auto src = ParseEnum<AggregationSource>(parts[0]);

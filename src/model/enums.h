@@ -1,8 +1,8 @@
 // Domain enumerations and their canonical upper-case names (used in logs, CSV and config).
 #pragma once
 
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
@@ -41,18 +41,18 @@ enum class OmsType : std::uint8_t { kNetting };
 template <typename E>
 struct EnumNames;  // specialised below: static constexpr std::array<std::string_view, N> names
 
-#define NACRE_ENUM_NAMES(E, ...)                                 \
-  template <>                                                    \
-  struct EnumNames<E> {                                          \
-    static constexpr std::string_view names[] = {__VA_ARGS__};           \
+#define NACRE_ENUM_NAMES(E, ...)                               \
+  template <>                                                  \
+  struct EnumNames<E> {                                        \
+    static constexpr std::string_view names[] = {__VA_ARGS__}; \
   };
 
 NACRE_ENUM_NAMES(OrderSide, std::string_view("NO_SIDE"), "BUY", "SELL")
 NACRE_ENUM_NAMES(OrderType, std::string_view("MARKET"), "LIMIT", "STOP_MARKET", "STOP_LIMIT")
 NACRE_ENUM_NAMES(TimeInForce, std::string_view("DAY"), "IOC", "GTC", "GTD")
 NACRE_ENUM_NAMES(OrderStatus, std::string_view("INITIALIZED"), "DENIED", "SUBMITTED", "ACCEPTED",
-                 "REJECTED", "CANCELED", "EXPIRED", "TRIGGERED", "PENDING_UPDATE",
-                 "PENDING_CANCEL", "PARTIALLY_FILLED", "FILLED")
+                 "REJECTED", "CANCELED", "EXPIRED", "TRIGGERED", "PENDING_UPDATE", "PENDING_CANCEL",
+                 "PARTIALLY_FILLED", "FILLED")
 NACRE_ENUM_NAMES(ContingencyType, std::string_view("NO_CONTINGENCY"), "OTO", "OCO", "OUO")
 NACRE_ENUM_NAMES(PositionSide, std::string_view("FLAT"), "LONG", "SHORT")
 NACRE_ENUM_NAMES(LiquiditySide, std::string_view("NO_LIQUIDITY_SIDE"), "MAKER", "TAKER")
@@ -86,8 +86,8 @@ constexpr OrderSide Opposite(OrderSide s) {
 }
 
 constexpr bool IsTerminal(OrderStatus s) {
-  return s == OrderStatus::kDenied || s == OrderStatus::kRejected ||
-         s == OrderStatus::kCanceled || s == OrderStatus::kExpired || s == OrderStatus::kFilled;
+  return s == OrderStatus::kDenied || s == OrderStatus::kRejected || s == OrderStatus::kCanceled ||
+         s == OrderStatus::kExpired || s == OrderStatus::kFilled;
 }
 
 }  // namespace nacre

@@ -126,11 +126,10 @@ struct OrderFilled : OrderEventHeader {
   LiquiditySide liquidity_side = LiquiditySide::kTaker;
 };
 
-using OrderEvent =
-    std::variant<OrderInitialized, OrderDenied, OrderSubmitted, OrderAccepted, OrderRejected,
-                 OrderCanceled, OrderExpired, OrderTriggered, OrderPendingUpdate,
-                 OrderPendingCancel, OrderModifyRejected, OrderCancelRejected, OrderUpdated,
-                 OrderFilled>;
+using OrderEvent = std::variant<OrderInitialized, OrderDenied, OrderSubmitted, OrderAccepted,
+                                OrderRejected, OrderCanceled, OrderExpired, OrderTriggered,
+                                OrderPendingUpdate, OrderPendingCancel, OrderModifyRejected,
+                                OrderCancelRejected, OrderUpdated, OrderFilled>;
 
 // The kind of an event, for the state-transition table.
 enum class OrderEventKind : std::uint8_t {

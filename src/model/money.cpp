@@ -14,7 +14,8 @@ namespace {
 
 Status CheckPrecision(std::int64_t raw, int precision, std::string_view what) {
   if (precision < 0 || precision > kMaxPrecision)
-    return MakeError(fmt::format("{} precision {} outside [0, {}]", what, precision, kMaxPrecision));
+    return MakeError(
+        fmt::format("{} precision {} outside [0, {}]", what, precision, kMaxPrecision));
   if (!FitsPrecision(raw, precision))
     return MakeError(fmt::format("{} {} has more than {} decimals", what,
                                  FormatFixedRaw(raw, kMaxPrecision), precision));
@@ -81,8 +82,8 @@ Result<Money> Money::Parse(std::string_view text, Currency c) {
   auto raw = ParseFixedRaw(text, &decimals);
   if (!raw) return MakeError(fmt::format("invalid amount: {}", raw.error()));
   if (decimals > c.precision)
-    return MakeError(fmt::format("invalid amount '{}': {} has {} decimals", text, c.Code(),
-                                 c.precision));
+    return MakeError(
+        fmt::format("invalid amount '{}': {} has {} decimals", text, c.Code(), c.precision));
   return Money(*raw, c);
 }
 
@@ -147,7 +148,8 @@ std::string GroupIndian(std::string_view decimal) {
 std::string Money::ToDisplay() const {
   const std::string s = ToString();
   const bool neg = !s.empty() && s[0] == '-';
-  const std::string grouped = GroupIndian(neg ? std::string_view(s).substr(1) : std::string_view(s));
+  const std::string grouped =
+      GroupIndian(neg ? std::string_view(s).substr(1) : std::string_view(s));
   const std::string_view symbol = currency_.Code() == "INR" ? "₹" : currency_.Code();
   return fmt::format("{}{}{}", neg ? "-" : "", symbol, grouped);
 }

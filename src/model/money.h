@@ -47,7 +47,9 @@ class Price {
  private:
   constexpr Price(std::int64_t raw, int precision)
       : raw_(raw), precision_(static_cast<std::uint8_t>(precision)) {}
-  constexpr int MaxP(Price o) const { return precision_ > o.precision_ ? precision_ : o.precision_; }
+  constexpr int MaxP(Price o) const {
+    return precision_ > o.precision_ ? precision_ : o.precision_;
+  }
   std::int64_t raw_ = 0;
   std::uint8_t precision_ = 0;
 };
@@ -58,7 +60,9 @@ class Quantity {
   // Checked: non-negative, precision in [0, 9], raw fits precision.
   static Result<Quantity> FromRaw(std::int64_t raw, int precision);
   static Result<Quantity> Parse(std::string_view text);
-  static constexpr Quantity Raw(std::int64_t raw, int precision) { return Quantity(raw, precision); }
+  static constexpr Quantity Raw(std::int64_t raw, int precision) {
+    return Quantity(raw, precision);
+  }
   static constexpr Quantity FromInt(std::int64_t units) { return Quantity(units * kFixedScale, 0); }
   static constexpr Quantity Zero(int precision = 0) { return Quantity(0, precision); }
 

@@ -6,10 +6,10 @@ namespace nacre {
 
 std::string_view EventName(OrderEventKind k) {
   static constexpr std::string_view kNames[] = {
-      "OrderInitialized", "OrderDenied",        "OrderSubmitted",      "OrderAccepted",
-      "OrderRejected",    "OrderCanceled",      "OrderExpired",        "OrderTriggered",
+      "OrderInitialized",   "OrderDenied",        "OrderSubmitted",      "OrderAccepted",
+      "OrderRejected",      "OrderCanceled",      "OrderExpired",        "OrderTriggered",
       "OrderPendingUpdate", "OrderPendingCancel", "OrderModifyRejected", "OrderCancelRejected",
-      "OrderUpdated",     "OrderFilled"};
+      "OrderUpdated",       "OrderFilled"};
   return kNames[static_cast<int>(k)];
 }
 
@@ -21,87 +21,145 @@ std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
   switch (from) {
     case S::kInitialized:
       switch (ev) {
-        case E::kDenied: return S::kDenied;
-        case E::kSubmitted: return S::kSubmitted;
+        case E::kDenied:
+          return S::kDenied;
+        case E::kSubmitted:
+          return S::kSubmitted;
         // External orders (seen first at the venue, e.g. placed on Kite web).
-        case E::kRejected: return S::kRejected;
-        case E::kAccepted: return S::kAccepted;
-        case E::kCanceled: return S::kCanceled;
-        case E::kExpired: return S::kExpired;
-        case E::kTriggered: return S::kTriggered;
-        default: return std::nullopt;
+        case E::kRejected:
+          return S::kRejected;
+        case E::kAccepted:
+          return S::kAccepted;
+        case E::kCanceled:
+          return S::kCanceled;
+        case E::kExpired:
+          return S::kExpired;
+        case E::kTriggered:
+          return S::kTriggered;
+        default:
+          return std::nullopt;
       }
     case S::kSubmitted:
       switch (ev) {
-        case E::kPendingUpdate: return S::kPendingUpdate;
-        case E::kPendingCancel: return S::kPendingCancel;
-        case E::kRejected: return S::kRejected;
-        case E::kCanceled: return S::kCanceled;  // IOC canceled before acceptance
-        case E::kAccepted: return S::kAccepted;
-        case E::kFilled: return filled;
-        default: return std::nullopt;
+        case E::kPendingUpdate:
+          return S::kPendingUpdate;
+        case E::kPendingCancel:
+          return S::kPendingCancel;
+        case E::kRejected:
+          return S::kRejected;
+        case E::kCanceled:
+          return S::kCanceled;  // IOC canceled before acceptance
+        case E::kAccepted:
+          return S::kAccepted;
+        case E::kFilled:
+          return filled;
+        default:
+          return std::nullopt;
       }
     case S::kAccepted:
       switch (ev) {
-        case E::kRejected: return S::kRejected;
-        case E::kPendingUpdate: return S::kPendingUpdate;
-        case E::kPendingCancel: return S::kPendingCancel;
-        case E::kCanceled: return S::kCanceled;
-        case E::kTriggered: return S::kTriggered;
-        case E::kExpired: return S::kExpired;
-        case E::kFilled: return filled;
-        case E::kUpdated: return S::kAccepted;  // venue-side modify without a pending state
-        default: return std::nullopt;
+        case E::kRejected:
+          return S::kRejected;
+        case E::kPendingUpdate:
+          return S::kPendingUpdate;
+        case E::kPendingCancel:
+          return S::kPendingCancel;
+        case E::kCanceled:
+          return S::kCanceled;
+        case E::kTriggered:
+          return S::kTriggered;
+        case E::kExpired:
+          return S::kExpired;
+        case E::kFilled:
+          return filled;
+        case E::kUpdated:
+          return S::kAccepted;  // venue-side modify without a pending state
+        default:
+          return std::nullopt;
       }
     case S::kCanceled:
       if (ev == E::kFilled) return filled;  // a fill can race a cancel
       return std::nullopt;
     case S::kPendingUpdate:
       switch (ev) {
-        case E::kRejected: return S::kRejected;
-        case E::kAccepted: return S::kAccepted;
-        case E::kCanceled: return S::kCanceled;
-        case E::kExpired: return S::kExpired;
-        case E::kTriggered: return S::kTriggered;
-        case E::kPendingUpdate: return S::kPendingUpdate;
-        case E::kPendingCancel: return S::kPendingCancel;
-        case E::kFilled: return filled;
+        case E::kRejected:
+          return S::kRejected;
+        case E::kAccepted:
+          return S::kAccepted;
+        case E::kCanceled:
+          return S::kCanceled;
+        case E::kExpired:
+          return S::kExpired;
+        case E::kTriggered:
+          return S::kTriggered;
+        case E::kPendingUpdate:
+          return S::kPendingUpdate;
+        case E::kPendingCancel:
+          return S::kPendingCancel;
+        case E::kFilled:
+          return filled;
         case E::kModifyRejected:
-        case E::kUpdated: return previous;
-        default: return std::nullopt;
+        case E::kUpdated:
+          return previous;
+        default:
+          return std::nullopt;
       }
     case S::kPendingCancel:
       switch (ev) {
-        case E::kRejected: return S::kRejected;
-        case E::kPendingCancel: return S::kPendingCancel;
-        case E::kCanceled: return S::kCanceled;
-        case E::kExpired: return S::kExpired;
-        case E::kAccepted: return S::kAccepted;  // cancel failed
-        case E::kFilled: return filled;
-        case E::kCancelRejected: return previous;
-        default: return std::nullopt;
+        case E::kRejected:
+          return S::kRejected;
+        case E::kPendingCancel:
+          return S::kPendingCancel;
+        case E::kCanceled:
+          return S::kCanceled;
+        case E::kExpired:
+          return S::kExpired;
+        case E::kAccepted:
+          return S::kAccepted;  // cancel failed
+        case E::kFilled:
+          return filled;
+        case E::kCancelRejected:
+          return previous;
+        default:
+          return std::nullopt;
       }
     case S::kTriggered:
       switch (ev) {
-        case E::kRejected: return S::kRejected;
-        case E::kPendingUpdate: return S::kPendingUpdate;
-        case E::kPendingCancel: return S::kPendingCancel;
-        case E::kCanceled: return S::kCanceled;
-        case E::kExpired: return S::kExpired;
-        case E::kFilled: return filled;
-        case E::kUpdated: return S::kTriggered;
-        default: return std::nullopt;
+        case E::kRejected:
+          return S::kRejected;
+        case E::kPendingUpdate:
+          return S::kPendingUpdate;
+        case E::kPendingCancel:
+          return S::kPendingCancel;
+        case E::kCanceled:
+          return S::kCanceled;
+        case E::kExpired:
+          return S::kExpired;
+        case E::kFilled:
+          return filled;
+        case E::kUpdated:
+          return S::kTriggered;
+        default:
+          return std::nullopt;
       }
     case S::kPartiallyFilled:
       switch (ev) {
-        case E::kPendingUpdate: return S::kPendingUpdate;
-        case E::kPendingCancel: return S::kPendingCancel;
-        case E::kCanceled: return S::kCanceled;
-        case E::kExpired: return S::kExpired;
-        case E::kFilled: return filled;
-        case E::kAccepted: return S::kAccepted;
-        case E::kUpdated: return S::kPartiallyFilled;
-        default: return std::nullopt;
+        case E::kPendingUpdate:
+          return S::kPendingUpdate;
+        case E::kPendingCancel:
+          return S::kPendingCancel;
+        case E::kCanceled:
+          return S::kCanceled;
+        case E::kExpired:
+          return S::kExpired;
+        case E::kFilled:
+          return filled;
+        case E::kAccepted:
+          return S::kAccepted;
+        case E::kUpdated:
+          return S::kPartiallyFilled;
+        default:
+          return std::nullopt;
       }
     case S::kDenied:
     case S::kRejected:

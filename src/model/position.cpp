@@ -36,8 +36,8 @@ bool Position::WouldFlip(OrderSide side, Quantity qty) const {
 
 Status Position::Apply(const OrderFilled& fill) {
   if (fill.instrument_id != instrument_id_) {
-    return MakeError(fmt::format("fill for {} applied to position {}",
-                                 fill.instrument_id.value(), id_.value()));
+    return MakeError(
+        fmt::format("fill for {} applied to position {}", fill.instrument_id.value(), id_.value()));
   }
   if (WouldFlip(fill.order_side, fill.last_qty)) {
     return MakeError(fmt::format("fill {} would flip position {}; split it first",
@@ -60,7 +60,7 @@ void Position::ApplyUnchecked(const OrderFilled& fill) {
     // Adding: avg_px_open = (avg*|q| + px*fill_qty) / (|q| + fill_qty).
     const std::int64_t abs_q = std::abs(signed_qty_raw_);
     const Int128 num = static_cast<Int128>(avg_px_open_.raw()) * abs_q +
-                         static_cast<Int128>(fill.last_px.raw()) * qty;
+                       static_cast<Int128>(fill.last_px.raw()) * qty;
     avg_px_open_ = Price::Raw(static_cast<std::int64_t>(DivRound(num, abs_q + qty)), kMaxPrecision);
     signed_qty_raw_ += delta;
   } else {
@@ -75,8 +75,8 @@ void Position::ApplyUnchecked(const OrderFilled& fill) {
         (avg_px_close_ ? static_cast<Int128>(avg_px_close_->raw()) * closed_qty_raw_ : 0) +
         static_cast<Int128>(fill.last_px.raw()) * closed;
     closed_qty_raw_ += closed;
-    avg_px_close_ = Price::Raw(static_cast<std::int64_t>(DivRound(close_num, closed_qty_raw_)),
-                               kMaxPrecision);
+    avg_px_close_ =
+        Price::Raw(static_cast<std::int64_t>(DivRound(close_num, closed_qty_raw_)), kMaxPrecision);
     signed_qty_raw_ += delta;
     closing_order_id_ = fill.client_order_id;
   }
@@ -94,8 +94,8 @@ void Position::ApplyUnchecked(const OrderFilled& fill) {
 
 Money Position::Unrealized(Price mark) const {
   if (signed_qty_raw_ == 0) return Money::Zero(currency_);
-  const Int128 v = static_cast<Int128>(mark.raw() - avg_px_open_.raw()) * signed_qty_raw_ *
-                     multiplier_;
+  const Int128 v =
+      static_cast<Int128>(mark.raw() - avg_px_open_.raw()) * signed_qty_raw_ * multiplier_;
   return Money::FromRaw(static_cast<std::int64_t>(DivRound(v, kFixedScale)), currency_);
 }
 

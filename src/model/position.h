@@ -54,9 +54,9 @@ class Position {
   std::size_t event_count() const { return fills_.size(); }
   // The side a fill on this position would reduce it with.
   OrderSide ClosingSide() const {
-    return side_ == PositionSide::kLong ? OrderSide::kSell
-                                        : (side_ == PositionSide::kShort ? OrderSide::kBuy
-                                                                         : OrderSide::kNoSide);
+    return side_ == PositionSide::kLong
+               ? OrderSide::kSell
+               : (side_ == PositionSide::kShort ? OrderSide::kBuy : OrderSide::kNoSide);
   }
   // Would the fill (side, qty) flip this position through flat?
   bool WouldFlip(OrderSide side, Quantity qty) const;

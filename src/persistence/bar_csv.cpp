@@ -66,8 +66,8 @@ Result<std::vector<Bar>> ParseBarsCsv(std::string_view text, const std::string& 
     if (!header_seen) {
       header_seen = true;
       const std::string_view first = fields.empty() ? "" : fields[0];
-      const bool is_header = nse ? (first == "Instrument") : (first == "datetime" || first == "date" ||
-                                                             first == "timestamp");
+      const bool is_header = nse ? (first == "Instrument")
+                                 : (first == "datetime" || first == "date" || first == "timestamp");
       if (!is_header) return fail(0, fmt::format("expected header '{}'", expected_header));
       continue;
     }
@@ -101,7 +101,8 @@ Result<std::vector<Bar>> ParseBarsCsv(std::string_view text, const std::string& 
     for (int k = 0; k < 4; ++k) {
       auto p = Price::Parse(fields[price_col + k], opt.price_precision);
       if (!p) return fail(price_col + k, fmt::format("{}: {}", kNames[k], p.error()));
-      if (!p->is_positive()) return fail(price_col + k, fmt::format("{} must be positive", kNames[k]));
+      if (!p->is_positive())
+        return fail(price_col + k, fmt::format("{} must be positive", kNames[k]));
       px[k] = *p;
     }
     Quantity volume = Quantity::Zero(opt.size_precision);

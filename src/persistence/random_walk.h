@@ -12,11 +12,11 @@ namespace nacre {
 struct RandomWalkConfig {
   BarType bar_type;
   CivilDate start_date{2024, 1, 1};
-  int days = 20;                // trading days (weekdays) to generate
+  int days = 20;  // trading days (weekdays) to generate
   Price start_price = Price::Raw(21700 * kFixedScale, 2);
   Price tick_size = Price::Raw(5 * Pow10(kFixedPrecision - 2), 2);
-  int ticks_per_step = 40;      // scale of one sub-step move, in ticks (~volatility)
-  int steps_per_bar = 4;        // sub-steps per bar (shape of high/low)
+  int ticks_per_step = 40;  // scale of one sub-step move, in ticks (~volatility)
+  int steps_per_bar = 4;    // sub-steps per bar (shape of high/low)
   std::uint64_t seed = 7;
 };
 

@@ -18,8 +18,8 @@ RiskEngine::RiskEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logg
       modify_sec_(config.max_modify_per_second, kNanosPerSecond),
       modify_min_(config.max_modify_per_minute, kNanosPerMinute) {
   set_logger(&logger);
-  Status s = bus_.RegisterEndpoint<TradingCommand>(
-      topics::kRiskEngineExecute, [this](const TradingCommand& c) { Execute(c); });
+  Status s = bus_.RegisterEndpoint<TradingCommand>(topics::kRiskEngineExecute,
+                                                   [this](const TradingCommand& c) { Execute(c); });
   if (!s) log().Error("{}", s.error());
   Initialize();
 }
@@ -86,10 +86,9 @@ void RiskEngine::Deny(const Order& order, const Denial& d) {
 }
 
 bool RiskEngine::IsReducing(const Order& order) const {
-  const Position* pos =
-      cache_.position(order.position_id().empty()
-                          ? NettingPositionId(order.instrument_id(), order.strategy_id())
-                          : order.position_id());
+  const Position* pos = cache_.position(
+      order.position_id().empty() ? NettingPositionId(order.instrument_id(), order.strategy_id())
+                                  : order.position_id());
   if (pos == nullptr || pos->is_closed()) return false;
   return order.side() == pos->ClosingSide() && order.quantity() <= pos->quantity();
 }
@@ -97,12 +96,12 @@ bool RiskEngine::IsReducing(const Order& order) const {
 std::optional<RiskEngine::Denial> RiskEngine::CheckPriceAndQuantity(
     const Instrument& inst, Quantity qty, const std::optional<Price>& price,
     const std::optional<Price>& trigger) {
-  auto check_px = [&](const std::optional<Price>& px, const char* what,
-                      const char* code_bad, const char* code_tick) -> std::optional<Denial> {
+  auto check_px = [&](const std::optional<Price>& px, const char* what, const char* code_bad,
+                      const char* code_tick) -> std::optional<Denial> {
     if (!px) return std::nullopt;
     if (!px->is_positive()) {
-      return Denial{code_bad, fmt::format("{} must be positive: {}={}", what, what,
-                                          px->ToString())};
+      return Denial{code_bad,
+                    fmt::format("{} must be positive: {}={}", what, what, px->ToString())};
     }
     if (!inst.OnTickGrid(*px)) {
       return Denial{code_tick, fmt::format("{}={} not on tick grid {}", what,
@@ -118,8 +117,8 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckPriceAndQuantity(
   }
   if (qty.is_zero()) return Denial{"INVALID_QUANTITY", "quantity must be positive"};
   if (!inst.IsLotMultiple(qty)) {
-    return Denial{"QUANTITY_NOT_LOT_MULTIPLE", fmt::format("quantity={} lot={}", qty.ToString(),
-                                                           inst.lot_size.ToString())};
+    return Denial{"QUANTITY_NOT_LOT_MULTIPLE",
+                  fmt::format("quantity={} lot={}", qty.ToString(), inst.lot_size.ToString())};
   }
   if (inst.freeze_quantity && qty > *inst.freeze_quantity) {
     return Denial{"QUANTITY_EXCEEDS_FREEZE", fmt::format("quantity={} freeze={}", qty.ToString(),
@@ -170,8 +169,8 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
       !order.trigger_price()) {
     return Denial{"INVALID_TRIGGER_PRICE", "stop order without a trigger price"};
   }
-  if (auto d = CheckPriceAndQuantity(*inst, order.quantity(), order.price(),
-                                     order.trigger_price())) {
+  if (auto d =
+          CheckPriceAndQuantity(*inst, order.quantity(), order.price(), order.trigger_price())) {
     return d;
   }
   if (order.reduce_only() && !reducing && !deferred) {
@@ -180,15 +179,15 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
     return Denial{"REDUCE_ONLY_WOULD_INCREASE",
                   fmt::format("reduce_only {} {} against position {}", ToString(order.side()),
                               order.quantity().ToString(),
-                              pos && pos->is_open()
-                                  ? fmt::format("{} {}", ToString(pos->side()),
-                                                pos->quantity().ToString())
-                                  : std::string("FLAT"))};
+                              pos && pos->is_open() ? fmt::format("{} {}", ToString(pos->side()),
+                                                                  pos->quantity().ToString())
+                                                    : std::string("FLAT"))};
   }
   // Value the order at its limit (or trigger), else at the current mark.
   std::optional<Price> px = order.price() ? order.price() : order.trigger_price();
-  if (!px) px = cache_.MarkPrice(order.instrument_id(), order.is_buy() ? PositionSide::kShort
-                                                                       : PositionSide::kLong);
+  if (!px)
+    px = cache_.MarkPrice(order.instrument_id(),
+                          order.is_buy() ? PositionSide::kShort : PositionSide::kLong);
   if (px) {
     const Money notional = Money::Notional(*px, order.quantity(), inst->multiplier, inst->currency);
     if (config_.max_notional_per_order && notional > *config_.max_notional_per_order) {
@@ -251,8 +250,7 @@ void RiskEngine::HandleSubmitList(const SubmitOrderList& cmd) {
   // OTO children go out only when their parent fills (and are re-checked then).
   auto is_deferred = [](const Order& o) { return !o.parent_order_id().empty(); };
   for (const Order* o : orders) {
-    const CheckScope scope = is_deferred(*o) ? CheckScope::kDeferredChild
-                                             : CheckScope::kListMember;
+    const CheckScope scope = is_deferred(*o) ? CheckScope::kDeferredChild : CheckScope::kListMember;
     if (auto d = CheckOrder(*o, scope)) {
       // One bad order denies the whole list: a partial spread is worse than none.
       for (const Order* other : orders) {
@@ -275,9 +273,8 @@ void RiskEngine::HandleSubmitList(const SubmitOrderList& cmd) {
       throttled = Denial{"RATE_LIMIT_EXCEEDED",
                          fmt::format("order list {} needs {} submissions but only {} of {} per "
                                      "{} remain",
-                                     cmd.order_list_id.value(), sent_now,
-                                     t->limit() - t->used(now), t->limit(),
-                                     t == &submit_sec_ ? "second" : "minute")};
+                                     cmd.order_list_id.value(), sent_now, t->limit() - t->used(now),
+                                     t->limit(), t == &submit_sec_ ? "second" : "minute")};
       break;
     }
   }

@@ -71,8 +71,8 @@ E MakeEvent(const Instrument& inst, const char* client_order_id, std::int64_t ts
 
 // An OrderFilled with trade id, px, qty and commission.
 OrderFilled MakeFill(const Instrument& inst, const char* client_order_id, const char* trade_id,
-                     OrderSide side, std::int64_t qty, const char* px,
-                     const char* commission = "0", std::int64_t ts = 1);
+                     OrderSide side, std::int64_t qty, const char* px, const char* commission = "0",
+                     std::int64_t ts = 1);
 
 // A quote (sizes default to 100 each) with ts_event = ts_init = ts.
 QuoteTick MakeQuote(const InstrumentId& id, const char* bid, const char* ask, UnixNanos ts,

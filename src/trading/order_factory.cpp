@@ -30,8 +30,8 @@ ClientOrderId OrderFactory::NextClientOrderId() {
 OrderListId OrderFactory::NextOrderListId() {
   const CivilDateTime t = ToUtc(clock_.Now());
   return OrderListId(fmt::format("OL-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}", t.date.year,
-                                 t.date.month, t.date.day, t.hour, t.minute, t.second,
-                                 trader_tag_, strategy_tag_, ++list_count_));
+                                 t.date.month, t.date.day, t.hour, t.minute, t.second, trader_tag_,
+                                 strategy_tag_, ++list_count_));
 }
 
 OrderInitialized OrderFactory::Base(const InstrumentId& id, OrderSide side, Quantity qty,
@@ -75,8 +75,8 @@ std::unique_ptr<Order> OrderFactory::StopMarket(const InstrumentId& id, OrderSid
   return std::make_unique<Order>(e);
 }
 
-std::unique_ptr<Order> OrderFactory::StopLimit(const InstrumentId& id, OrderSide side,
-                                               Quantity qty, Price price, Price trigger,
+std::unique_ptr<Order> OrderFactory::StopLimit(const InstrumentId& id, OrderSide side, Quantity qty,
+                                               Price price, Price trigger,
                                                const OrderOptions& opt) {
   OrderInitialized e = Base(id, side, qty, OrderType::kStopLimit, opt);
   e.price = price;

@@ -7,8 +7,8 @@ void Strategy::RegisterStrategy(const ActorContext& ctx, const Portfolio& portfo
   factory_ = std::make_unique<OrderFactory>(ctx.trader_id, strategy_id_, *ctx.clock, *ctx.uuids);
   Register(ctx);
   AddSubscription<OrderEvent>(
-      topics::OrderEvents(strategy_id_), [this](const OrderEvent& e) { DispatchOrderEvent(e); },
-      0, true);
+      topics::OrderEvents(strategy_id_), [this](const OrderEvent& e) { DispatchOrderEvent(e); }, 0,
+      true);
   AddSubscription<PositionEvent>(
       topics::PositionEvents(strategy_id_),
       [this](const PositionEvent& e) { DispatchPositionEvent(e); }, 0, true);
@@ -103,10 +103,10 @@ std::vector<const Order*> Strategy::SubmitOrderList(std::vector<std::unique_ptr<
         if (j != i) linked.push_back(ids[j]);
       }
     }
-    orders[i]->AssignToList(list_id, i == 0 || contingency != ContingencyType::kOto
-                                         ? contingency
-                                         : ContingencyType::kNone,
-                            linked, parent);
+    orders[i]->AssignToList(
+        list_id,
+        i == 0 || contingency != ContingencyType::kOto ? contingency : ContingencyType::kNone,
+        linked, parent);
   }
   for (auto& o : orders) {
     Order* raw = o.get();

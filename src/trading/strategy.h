@@ -39,8 +39,8 @@ class Strategy : public Actor {
   std::vector<const Order*> SubmitOrderList(std::vector<std::unique_ptr<Order>> orders,
                                             ContingencyType contingency = ContingencyType::kNone,
                                             const ClientId& client_id = {});
-  void ModifyOrder(const Order& order, std::optional<Quantity> quantity,
-                   std::optional<Price> price, std::optional<Price> trigger_price = {});
+  void ModifyOrder(const Order& order, std::optional<Quantity> quantity, std::optional<Price> price,
+                   std::optional<Price> trigger_price = {});
   void CancelOrder(const Order& order);
   void CancelAllOrders(const InstrumentId& instrument, OrderSide side = OrderSide::kNoSide);
   // Market order, reduce-only, for the whole open quantity.

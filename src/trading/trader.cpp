@@ -35,12 +35,16 @@ Status Trader::AddStrategy(std::unique_ptr<Strategy> strategy) {
 void Trader::StartAll() {
   // Actors first: strategies may depend on them (e.g. a capital manager).
   for (auto& a : actors_) {
-    if (a->state() == ComponentState::kReady) a->Start();
-    else if (a->state() == ComponentState::kStopped) a->Resume();
+    if (a->state() == ComponentState::kReady)
+      a->Start();
+    else if (a->state() == ComponentState::kStopped)
+      a->Resume();
   }
   for (auto& s : strategies_) {
-    if (s->state() == ComponentState::kReady) s->Start();
-    else if (s->state() == ComponentState::kStopped) s->Resume();
+    if (s->state() == ComponentState::kReady)
+      s->Start();
+    else if (s->state() == ComponentState::kStopped)
+      s->Resume();
   }
 }
 

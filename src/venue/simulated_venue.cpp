@@ -14,8 +14,8 @@ void SimulatedVenue::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order&
 }
 
 void SimulatedVenue::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) {
-  inbox_.push_back(Pending{Pending::Kind::kModify, &order, cmd.quantity, cmd.price,
-                           cmd.trigger_price});
+  inbox_.push_back(
+      Pending{Pending::Kind::kModify, &order, cmd.quantity, cmd.price, cmd.trigger_price});
 }
 
 void SimulatedVenue::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order& order) {
@@ -41,10 +41,10 @@ std::size_t SimulatedVenue::ProcessCommands() {
         }
         const Quantity qty = p.quantity.value_or(order.quantity());
         if (qty <= order.filled_qty()) {
-          GenerateOrderModifyRejected(
-              order, fmt::format("quantity {} not above filled {}", qty.ToString(),
-                                 order.filled_qty().ToString()),
-              Now());
+          GenerateOrderModifyRejected(order,
+                                      fmt::format("quantity {} not above filled {}", qty.ToString(),
+                                                  order.filled_qty().ToString()),
+                                      Now());
           break;
         }
         GenerateOrderUpdated(order, qty, p.price ? p.price : order.price(),
@@ -66,9 +66,8 @@ std::size_t SimulatedVenue::ProcessCommands() {
 }
 
 void SimulatedVenue::Accept(const Order& order) {
-  GenerateOrderAccepted(order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(),
-                                                        ++next_order_id_)),
-                        Now());
+  GenerateOrderAccepted(
+      order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), Now());
   if (TryFillNow(order)) return;
   if (order.time_in_force() == TimeInForce::kIoc && order.order_type() != OrderType::kMarket) {
     GenerateOrderCanceled(order, Now());
@@ -104,7 +103,8 @@ bool SimulatedVenue::TryFillNow(const Order& order) {
       return false;  // waits for the next bar's open
     case OrderType::kLimit:
       // Marketable against the last price: fill at the last price (never worse than limit).
-      if ((order.is_buy() && last <= *order.price()) || (!order.is_buy() && last >= *order.price())) {
+      if ((order.is_buy() && last <= *order.price()) ||
+          (!order.is_buy() && last >= *order.price())) {
         Fill(order, last, LiquiditySide::kTaker);
         return true;
       }
@@ -208,8 +208,8 @@ void SimulatedVenue::Fill(const Order& order, Price px, LiquiditySide liquidity)
   ++fills_;
   const Quantity qty = order.leaves_qty();
   GenerateOrderFilled(order,
-                      TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)),
-                      qty, px, ChargeBreakdown{}, liquidity, Now());
+                      TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)), qty,
+                      px, ChargeBreakdown{}, liquidity, Now());
 }
 
 void SimulatedVenue::OnBar(const Bar& bar) {

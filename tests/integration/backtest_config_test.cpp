@@ -1,12 +1,13 @@
 // Backtest TOML config: a valid file builds a runnable engine; every kind of mistake is a
 // ConfigError naming the file, line and key, and nothing runs.
+#include "backtest/backtest_config.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "apps/examples/sma_cross.h"
-#include "backtest/backtest_config.h"
 
 namespace nacre {
 namespace {
@@ -91,12 +92,15 @@ TEST(BacktestConfig, BadValues) {
   EXPECT_NE(ErrorOf(Replace(kValid, "slow_period = 20", "slow_period = 3"))
                 .find("must be greater than fast_period"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Replace(kValid, "starting_balance = \"100000\"",
-                            "starting_balance = \"1.005\""))
-                .find("'venues[0].starting_balance'"),
-            std::string::npos);
-  const std::string bt = ErrorOf(Replace(kValid, "bar_type = \"NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\n"
-                                                 "days", "bar_type = \"NIFTY-I.NFO-7-MINUTE-LAST-EXTERNAL\"\ndays"));
+  EXPECT_NE(
+      ErrorOf(Replace(kValid, "starting_balance = \"100000\"", "starting_balance = \"1.005\""))
+          .find("'venues[0].starting_balance'"),
+      std::string::npos);
+  const std::string bt =
+      ErrorOf(Replace(kValid,
+                      "bar_type = \"NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\n"
+                      "days",
+                      "bar_type = \"NIFTY-I.NFO-7-MINUTE-LAST-EXTERNAL\"\ndays"));
   EXPECT_NE(bt.find("does not divide"), std::string::npos) << bt;
   const std::string kind = ErrorOf(Replace(kValid, "kind = \"future\"", "kind = \"swap\""));
   EXPECT_NE(kind.find("unknown instrument kind 'swap'"), std::string::npos) << kind;
@@ -117,8 +121,9 @@ TEST(BacktestConfig, SyntaxErrorReportsLine) {
 }
 
 TEST(BacktestConfig, DataForUndefinedInstrument) {
-  const std::string err = ErrorOf(Replace(kValid, "bar_type = \"NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\ndays",
-                                          "bar_type = \"BANKNIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\ndays"));
+  const std::string err =
+      ErrorOf(Replace(kValid, "bar_type = \"NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\ndays",
+                      "bar_type = \"BANKNIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL\"\ndays"));
   EXPECT_NE(err.find("instrument BANKNIFTY-I.NFO is not defined"), std::string::npos) << err;
 }
 

@@ -2,12 +2,12 @@
 // NIFTY example runs over all 58,127 bars (when ../shared is present), and bad configs exit 2
 // with a clear message.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 

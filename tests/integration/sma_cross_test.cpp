@@ -2,9 +2,10 @@
 // open, over a seeded generated 1-minute random walk. The engine's round trips, fills and
 // final equity must equal an independent hand calculation done here, and two runs must
 // produce identical output.
+#include "apps/examples/sma_cross.h"
+
 #include <gtest/gtest.h>
 
-#include "apps/examples/sma_cross.h"
 #include "backtest/backtest_engine.h"
 #include "persistence/random_walk.h"
 #include "testkit/testkit.h"
@@ -136,8 +137,8 @@ TEST(SmaCrossIntegration, MatchesHandCalculation) {
   EXPECT_EQ(r.realized_pnl.raw(), hand.realized_raw);
   EXPECT_EQ(r.unrealized_pnl.raw(), hand.unrealized_raw);
   EXPECT_EQ(r.commissions, Money::Zero());
-  const Money expected_equity =
-      Money::FromInt(1'000'000) + Money::FromRaw(hand.realized_raw) + Money::FromRaw(hand.unrealized_raw);
+  const Money expected_equity = Money::FromInt(1'000'000) + Money::FromRaw(hand.realized_raw) +
+                                Money::FromRaw(hand.unrealized_raw);
   EXPECT_EQ(r.final_equity, expected_equity);
   // The account balance moved by exactly the realized P&L (no fees in this venue).
   EXPECT_EQ(r.final_balance, Money::FromInt(1'000'000) + Money::FromRaw(hand.realized_raw));

@@ -48,7 +48,8 @@ void SmaCross::OnBar(const Bar& bar) {
   fast_sum_ += px;
   slow_sum_ += px;
   const auto n = static_cast<int>(closes_.size());
-  if (n > config_.fast_period) fast_sum_ -= closes_[static_cast<std::size_t>(n - 1 - config_.fast_period)];
+  if (n > config_.fast_period)
+    fast_sum_ -= closes_[static_cast<std::size_t>(n - 1 - config_.fast_period)];
   if (n > config_.slow_period) {
     slow_sum_ -= closes_.front();
     closes_.pop_front();
