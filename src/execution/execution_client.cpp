@@ -36,15 +36,7 @@ void ExecutionClient::CancelAllOrders(const nacre::CancelAllOrders& cmd,
 }
 
 OrderEventHeader ExecutionClient::Header(const Order& order, UnixNanos ts_event) {
-  OrderEventHeader h;
-  h.trader_id = order.trader_id();
-  h.strategy_id = order.strategy_id();
-  h.instrument_id = order.instrument_id();
-  h.client_order_id = order.client_order_id();
-  h.event_id = uuids_->Next();
-  h.ts_event = ts_event;
-  h.ts_init = clock_->Now();
-  return h;
+  return MakeOrderEventHeader(order, uuids_->Next(), ts_event, clock_->Now());
 }
 
 void ExecutionClient::GenerateOrderSubmitted(const Order& order, UnixNanos ts) {

@@ -65,13 +65,8 @@ MessageBus::TopicHandle ExecutionEngine::PositionTopic(const StrategyId& id) {
 void ExecutionEngine::Deny(const Order& order, const std::string& code,
                            const std::string& message) {
   OrderDenied d;
-  d.trader_id = order.trader_id();
-  d.strategy_id = order.strategy_id();
-  d.instrument_id = order.instrument_id();
-  d.client_order_id = order.client_order_id();
-  d.event_id = uuids_.Next();
-  d.ts_event = clock_.Now();
-  d.ts_init = d.ts_event;
+  static_cast<OrderEventHeader&>(d) =
+      MakeOrderEventHeader(order, uuids_.Next(), clock_.Now(), clock_.Now());
   d.reason_code = code;
   d.message = message;
   Process(d);
@@ -272,13 +267,8 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
   if (peer.status() == OrderStatus::kInitialized) {
     // Never sent: cancel locally.
     OrderCanceled c;
-    c.trader_id = peer.trader_id();
-    c.strategy_id = peer.strategy_id();
-    c.instrument_id = peer.instrument_id();
-    c.client_order_id = peer.client_order_id();
-    c.event_id = uuids_.Next();
-    c.ts_event = clock_.Now();
-    c.ts_init = c.ts_event;
+    static_cast<OrderEventHeader&>(c) =
+        MakeOrderEventHeader(peer, uuids_.Next(), clock_.Now(), clock_.Now());
     Process(c);
     return;
   }

@@ -170,6 +170,19 @@ std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
   return std::nullopt;
 }
 
+OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id, UnixNanos ts_event,
+                                      UnixNanos ts_init) {
+  OrderEventHeader h;
+  h.trader_id = order.trader_id();
+  h.strategy_id = order.strategy_id();
+  h.instrument_id = order.instrument_id();
+  h.client_order_id = order.client_order_id();
+  h.event_id = event_id;
+  h.ts_event = ts_event;
+  h.ts_init = ts_init;
+  return h;
+}
+
 Order::Order(const OrderInitialized& init)
     : init_(init),
       quantity_(init.quantity),

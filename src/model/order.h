@@ -20,6 +20,12 @@ namespace nacre {
 std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind event,
                                            OrderStatus previous, bool fill_completes);
 
+class Order;
+
+// The identity part of an event about `order` (ids, a fresh event id, timestamps).
+OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id, UnixNanos ts_event,
+                                      UnixNanos ts_init);
+
 class Order {
  public:
   explicit Order(const OrderInitialized& init);

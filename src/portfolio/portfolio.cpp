@@ -52,63 +52,54 @@ Money Portfolio::Unrealized(const Position& p) const {
   return mark ? p.Unrealized(*mark) : Money::Zero();
 }
 
+namespace {
+OrderQuery ForInstrument(const InstrumentId& id) {
+  OrderQuery q;
+  q.instrument_id = id;
+  return q;
+}
+OrderQuery ForVenue(const Venue& venue) {
+  OrderQuery q;
+  q.venue = venue;
+  return q;
+}
+}  // namespace
+
+Money Portfolio::SumRealized(const OrderQuery& q) const {
+  Money total;
+  for (const Position* p : cache_.Positions(q)) {
+    total += p->realized_pnl();
+    for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.realized_pnl();
+  }
+  return total;
+}
+
+Money Portfolio::SumUnrealized(const OrderQuery& q) const {
+  Money total;
+  for (const Position* p : cache_.PositionsOpen(q)) total += Unrealized(*p);
+  return total;
+}
+
+Money Portfolio::SumExposure(const OrderQuery& q) const {
+  Money total;
+  for (const Position* p : cache_.PositionsOpen(q)) {
+    if (auto mark = cache_.MarkPrice(p->instrument_id(), p->side())) total += p->Notional(*mark);
+  }
+  return total;
+}
+
 Money Portfolio::RealizedPnl(const InstrumentId& id) const {
-  Money total;
-  OrderQuery q;
-  q.instrument_id = id;
-  for (const Position* p : cache_.Positions(q)) {
-    total += p->realized_pnl();
-    for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.realized_pnl();
-  }
-  return total;
+  return SumRealized(ForInstrument(id));
 }
-
-Money Portfolio::RealizedPnl(const Venue& venue) const {
-  Money total;
-  OrderQuery q;
-  q.venue = venue;
-  for (const Position* p : cache_.Positions(q)) {
-    total += p->realized_pnl();
-    for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.realized_pnl();
-  }
-  return total;
-}
-
+Money Portfolio::RealizedPnl(const Venue& venue) const { return SumRealized(ForVenue(venue)); }
 Money Portfolio::UnrealizedPnl(const InstrumentId& id) const {
-  Money total;
-  OrderQuery q;
-  q.instrument_id = id;
-  for (const Position* p : cache_.PositionsOpen(q)) total += Unrealized(*p);
-  return total;
+  return SumUnrealized(ForInstrument(id));
 }
-
-Money Portfolio::UnrealizedPnl(const Venue& venue) const {
-  Money total;
-  OrderQuery q;
-  q.venue = venue;
-  for (const Position* p : cache_.PositionsOpen(q)) total += Unrealized(*p);
-  return total;
-}
-
+Money Portfolio::UnrealizedPnl(const Venue& venue) const { return SumUnrealized(ForVenue(venue)); }
 Money Portfolio::NetExposure(const InstrumentId& id) const {
-  Money total;
-  OrderQuery q;
-  q.instrument_id = id;
-  for (const Position* p : cache_.PositionsOpen(q)) {
-    if (auto mark = cache_.MarkPrice(p->instrument_id(), p->side())) total += p->Notional(*mark);
-  }
-  return total;
+  return SumExposure(ForInstrument(id));
 }
-
-Money Portfolio::NetExposure(const Venue& venue) const {
-  Money total;
-  OrderQuery q;
-  q.venue = venue;
-  for (const Position* p : cache_.PositionsOpen(q)) {
-    if (auto mark = cache_.MarkPrice(p->instrument_id(), p->side())) total += p->Notional(*mark);
-  }
-  return total;
-}
+Money Portfolio::NetExposure(const Venue& venue) const { return SumExposure(ForVenue(venue)); }
 
 std::int64_t Portfolio::NetPositionRaw(const InstrumentId& id) const {
   std::int64_t net = 0;
@@ -126,9 +117,7 @@ Money Portfolio::Equity(const Venue& venue) const {
 
 Money Portfolio::TotalCommissions(const Venue& venue) const {
   Money total;
-  OrderQuery q;
-  q.venue = venue;
-  for (const Position* p : cache_.Positions(q)) {
+  for (const Position* p : cache_.Positions(ForVenue(venue))) {
     total += p->commissions();
     for (const Position& s : cache_.PositionSnapshots(p->id())) total += s.commissions();
   }

@@ -44,6 +44,9 @@ class Portfolio : public Component {
  private:
   void OnPositionEvent(const PositionEvent& e);
   Money Unrealized(const Position& p) const;
+  Money SumRealized(const OrderQuery& q) const;
+  Money SumUnrealized(const OrderQuery& q) const;
+  Money SumExposure(const OrderQuery& q) const;
 
   MessageBus& bus_;
   Cache& cache_;

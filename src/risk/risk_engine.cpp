@@ -71,13 +71,8 @@ void RiskEngine::Deny(const Order& order, const Denial& d) {
   ++denied_;
   log().Warning("order {} denied: {}: {}", order.client_order_id().value(), d.code, d.message);
   OrderDenied e;
-  e.trader_id = order.trader_id();
-  e.strategy_id = order.strategy_id();
-  e.instrument_id = order.instrument_id();
-  e.client_order_id = order.client_order_id();
-  e.event_id = uuids_.Next();
-  e.ts_event = clock_.Now();
-  e.ts_init = e.ts_event;
+  static_cast<OrderEventHeader&>(e) =
+      MakeOrderEventHeader(order, uuids_.Next(), clock_.Now(), clock_.Now());
   e.reason_code = d.code;
   e.message = d.message;
   if (Status s = bus_.Send(topics::kExecEngineProcess, OrderEvent(e)); !s) {
@@ -333,15 +328,10 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
     log().Warning("modify of {} rejected: {}: {}", order->client_order_id().value(), d->code,
                   d->message);
     OrderModifyRejected e;
-    e.trader_id = order->trader_id();
-    e.strategy_id = order->strategy_id();
-    e.instrument_id = order->instrument_id();
-    e.client_order_id = order->client_order_id();
+    static_cast<OrderEventHeader&>(e) =
+        MakeOrderEventHeader(*order, uuids_.Next(), clock_.Now(), clock_.Now());
     e.venue_order_id = order->venue_order_id();
     e.account_id = order->account_id();
-    e.event_id = uuids_.Next();
-    e.ts_event = clock_.Now();
-    e.ts_init = e.ts_event;
     e.reason = d->code + ": " + d->message;
     // The order never left its state, so the event goes to the strategy, not to the order.
     bus_.Publish(topics::OrderEvents(order->strategy_id()), OrderEvent(e));
