@@ -10,17 +10,10 @@
 #include <string>
 
 #include "common/actor.h"
+#include "common/market_hours.h"
 #include "risk/throttler.h"
 
 namespace nacre {
-
-// Whether an instrument's market is open at a time (the NSE calendar implements it).
-class MarketHours {
- public:
-  virtual ~MarketHours() = default;
-  // Empty when open; otherwise the reason it is closed ("holiday: Holi", "outside 09:15-15:30").
-  virtual std::string ClosedReason(const Instrument& instrument, UnixNanos t) const = 0;
-};
 
 struct RiskEngineConfig {
   bool bypass = false;

@@ -1,0 +1,19 @@
+// MarketHours: whether an instrument's market is open at an instant. The risk engine asks
+// it before every submission; the NSE calendar (src/nse) implements it for NSE/NFO.
+#pragma once
+
+#include <string>
+
+#include "core/time.h"
+#include "model/instrument.h"
+
+namespace nacre {
+
+class MarketHours {
+ public:
+  virtual ~MarketHours() = default;
+  // Empty when open; otherwise why it is closed ("holiday", "outside 09:15-15:30 IST").
+  virtual std::string ClosedReason(const Instrument& instrument, UnixNanos t) const = 0;
+};
+
+}  // namespace nacre
