@@ -8,6 +8,11 @@ packages=(
   libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# npm fetches DuckDB's official C library (scripts/fetch_duckdb.sh); install Debian's npm
+# only when no npm is on the PATH (many machines already have Node.js and npm).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

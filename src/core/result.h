@@ -29,6 +29,8 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<0>(std::move(v_)); }
   const T& operator*() const& { return value(); }
   const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  T* operator->() { return &value(); }
 
   const std::string& error() const { return std::get<1>(v_).message; }
   Error take_error() && { return std::get<1>(std::move(v_)); }

@@ -122,6 +122,7 @@ Result<std::vector<Bar>> ParseBarsCsv(std::string_view text, const std::string& 
     bars.push_back(bar);
   }
   if (!header_seen) return MakeError(fmt::format("{}: empty file", name));
+  if (bars.empty()) return MakeError(fmt::format("{}: no data rows after the header", name));
   return bars;
 }
 
