@@ -92,7 +92,17 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir,
     }
     c.days = static_cast<int>(t.GetInt("days", 250));
     if (c.days <= 0) t.Fail("days", "must be positive");
-    c.start_price = t.Has("start_price") ? t.GetPrice("start_price") : c.start_price;
+    if (t.Has("start_price")) {
+      const Price p = t.GetPrice("start_price");
+      auto fitted = Price::FromRaw(p.raw(), inst->price_precision);
+      if (!fitted || !p.is_positive() || !inst->OnTickGrid(*fitted)) {
+        t.Fail("start_price", fmt::format("must be positive and on the {} tick grid of {}",
+                                          inst->tick_size.ToString(), inst->id.value()));
+      }
+      c.start_price = *fitted;
+    } else {
+      c.start_price = Price::Raw(c.start_price.raw(), inst->price_precision);
+    }
     c.ticks_per_step = static_cast<int>(t.GetInt("ticks_per_step", c.ticks_per_step));
     c.seed = static_cast<std::uint64_t>(t.GetInt("seed", 7));
     if (bt->spec().aggregation != BarAggregation::kMinute) {
@@ -164,12 +174,16 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   }
   if (auto r = cfg.GetOptionalTable("risk")) {
     kc.risk_engine.bypass = r->GetBool("bypass", false);
-    kc.risk_engine.max_submit_per_second = static_cast<int>(r->GetInt("max_submit_per_second", 10));
-    kc.risk_engine.max_submit_per_minute =
-        static_cast<int>(r->GetInt("max_submit_per_minute", 400));
-    kc.risk_engine.max_modify_per_second = static_cast<int>(r->GetInt("max_modify_per_second", 10));
-    kc.risk_engine.max_modify_per_minute =
-        static_cast<int>(r->GetInt("max_modify_per_minute", 400));
+    // 0 = unlimited; negative or absurd values are mistakes, not "unlimited".
+    auto rate = [&](const char* key, int def) {
+      const std::int64_t v = r->GetInt(key, def);
+      if (v < 0 || v > 1'000'000) r->Fail(key, "must be between 0 (unlimited) and 1000000");
+      return static_cast<int>(v);
+    };
+    kc.risk_engine.max_submit_per_second = rate("max_submit_per_second", 10);
+    kc.risk_engine.max_submit_per_minute = rate("max_submit_per_minute", 400);
+    kc.risk_engine.max_modify_per_second = rate("max_modify_per_second", 10);
+    kc.risk_engine.max_modify_per_minute = rate("max_modify_per_minute", 400);
     kc.risk_engine.max_notional_per_order = r->GetOptionalMoney("max_notional_per_order");
     kc.risk_engine.check_margin = r->GetBool("check_margin", true);
     r->Finish();
@@ -196,7 +210,15 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     if (Status s = engine.AddVenue(vc); !s) v.Fail("name", s.error());
   }
   for (const ConfigTable& t : cfg.GetTableArray("instruments")) {
-    engine.AddInstrument(ParseInstrument(t));
+    const Instrument inst = ParseInstrument(t);
+    bool venue_known = false;
+    for (const ConfigTable& v : venues)
+      venue_known |= v.GetString("name") == inst.id.venue().value();
+    if (!venue_known && inst.is_tradable()) {
+      t.Fail("id", fmt::format("venue '{}' of {} has no [[venues]] entry", inst.id.venue().value(),
+                               inst.id.value()));
+    }
+    engine.AddInstrument(inst);
   }
   for (const ConfigTable& t : cfg.GetTableArray("data")) {
     engine.AddBars(LoadData(t, base_dir, engine, engine.kernel().cache()));

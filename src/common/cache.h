@@ -41,7 +41,9 @@ struct OrderQuery {
 template <typename T>
 class RecentBuffer {
  public:
-  explicit RecentBuffer(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  explicit RecentBuffer(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
+    items_.reserve(capacity_);
+  }
   void Push(const T& v) {
     if (items_.size() < capacity_) {
       items_.push_back(v);

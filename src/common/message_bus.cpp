@@ -85,13 +85,23 @@ void MessageBus::Unsubscribe(SubscriptionId id) {
 void MessageBus::Dispatch(TopicEntry* topic, const void* type_key, const void* msg) {
   if (topic == nullptr) return;
   ++topic->publish_count;
+  // Restores the depth even if a handler throws, so later subscriptions are not stuck pending.
+  struct DepthGuard {
+    MessageBus* bus;
+    ~DepthGuard() {
+      if (--bus->dispatch_depth_ == 0 &&
+          (bus->needs_compaction_ || !bus->deferred_attach_.empty())) {
+        bus->ApplyDeferred();
+      }
+    }
+  };
   ++dispatch_depth_;
+  DepthGuard guard{this};
   const std::size_t n = topic->subs.size();  // attachments are deferred while dispatching
   for (std::size_t i = 0; i < n; ++i) {
     Subscription* s = topic->subs[i];
     if (s->active && s->type_key == type_key) s->fn(msg);
   }
-  if (--dispatch_depth_ == 0 && (needs_compaction_ || !deferred_attach_.empty())) ApplyDeferred();
 }
 
 void MessageBus::ApplyDeferred() {

@@ -24,6 +24,8 @@ class TimeBarAggregator {
   void HandleTrade(const TradeTick& t);
   // Closes the bar whose interval ends at `boundary` (called by the timer).
   void Close(UnixNanos boundary);
+  // Drops the bar being built (engine reset).
+  void Reset() { open_.reset(); }
   // First boundary strictly after `now`.
   UnixNanos NextBoundary(UnixNanos now) const;
   DurationNs interval() const { return interval_; }

@@ -59,6 +59,12 @@ DataClient* DataEngine::Route(const InstrumentId& id, const ClientId& explicit_c
 }
 
 void DataEngine::ResetState() {
+  // Partial bars of the previous run are dropped; timers are re-armed on the next start.
+  for (auto& [type, agg] : aggregators_) {
+    clock_.CancelTimer(AggTimerName(type));
+    agg->Reset();
+  }
+  retired_aggregators_.clear();
   last_bar_ts_.clear();
   processed_ = 0;
   rejected_ = 0;
@@ -124,6 +130,20 @@ void DataEngine::Execute(const DataSubscription& command) {
   }
 }
 
+void DataEngine::OnStart() { ArmAggregatorTimers(); }
+void DataEngine::OnResume() { ArmAggregatorTimers(); }
+
+void DataEngine::ArmAggregatorTimers() {
+  for (auto& [type, agg] : aggregators_) {
+    if (clock_.HasTimer(AggTimerName(type))) continue;
+    TimeBarAggregator* raw = agg.get();
+    const UnixNanos first = raw->NextBoundary(clock_.Now());
+    Status s = clock_.SetTimer(AggTimerName(type), raw->interval(), first - raw->interval(), {},
+                               [raw](const TimeEvent& e) { raw->Close(e.ts_event); });
+    if (!s) log().Error("bar timer: {}", s.error());
+  }
+}
+
 void DataEngine::AddAggregator(const BarType& type) {
   if (Status s = BarType::ValidateSpec(type.spec()); !s) {
     log().Error("cannot aggregate {}: {}", type.ToString(), s.error());
@@ -151,6 +171,9 @@ void DataEngine::RemoveAggregator(const BarType& type) {
   TimeBarAggregator* raw = it->second.get();
   std::erase(quote_aggs_[type.instrument_id()], raw);
   std::erase(trade_aggs_[type.instrument_id()], raw);
+  // Kept alive until the next reset: this may run inside the aggregator's own Close() (a bar
+  // handler that unsubscribes), which must not have its object destroyed under it.
+  retired_aggregators_.push_back(std::move(it->second));
   aggregators_.erase(it);
 }
 

@@ -47,6 +47,9 @@ class DataEngine : public Component {
   std::size_t subscription_count() const { return sub_counts_.size(); }
 
  private:
+  void OnStart() override;
+  void OnResume() override;
+  void ArmAggregatorTimers();
   DataClient* Route(const InstrumentId& id, const ClientId& explicit_client);
   MessageBus::TopicHandle QuoteTopic(const InstrumentId& id);
   void AddAggregator(const BarType& type);
@@ -69,6 +72,7 @@ class DataEngine : public Component {
   std::map<BarType, UnixNanos> last_bar_ts_;
   // Aggregators fed by quotes / trades of an instrument.
   std::map<BarType, std::unique_ptr<TimeBarAggregator>> aggregators_;
+  std::vector<std::unique_ptr<TimeBarAggregator>> retired_aggregators_;
   std::unordered_map<InstrumentId, std::vector<TimeBarAggregator*>, IdHash> quote_aggs_;
   std::unordered_map<InstrumentId, std::vector<TimeBarAggregator*>, IdHash> trade_aggs_;
   std::uint64_t processed_ = 0;

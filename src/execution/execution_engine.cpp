@@ -117,7 +117,13 @@ void ExecutionEngine::Execute(const TradingCommand& command) {
           q.strategy_id = cmd.strategy_id;
           q.instrument_id = cmd.instrument_id;
           if (cmd.side != OrderSide::kNoSide) q.side = cmd.side;
-          c->CancelAllOrders(cmd, cache_.OrdersOpen(q));
+          // Open orders plus submitted-but-unacknowledged ones (a venue processes commands in
+          // order, so the cancel arrives after their acceptance).
+          std::vector<const Order*> working = cache_.OrdersOpen(q);
+          for (const Order* o : cache_.OrdersInflight(q)) {
+            if (o->status() == OrderStatus::kSubmitted) working.push_back(o);
+          }
+          c->CancelAllOrders(cmd, working);
         } else {
           const Order* order = cache_.order(cmd.client_order_id);
           if (order == nullptr) {

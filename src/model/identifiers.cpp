@@ -11,9 +11,15 @@ namespace nacre {
 
 namespace {
 
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct InternTable {
   std::mutex mu;
-  std::unordered_set<std::string> strings;
+  // Transparent hash/equality: lookups by string_view never allocate.
+  std::unordered_set<std::string, StringHash, std::equal_to<>> strings;
 };
 
 InternTable& Table() {
@@ -26,9 +32,14 @@ InternTable& Table() {
 const std::string* InternString(std::string_view s) {
   InternTable& t = Table();
   std::lock_guard<std::mutex> lock(t.mu);
-  auto it = t.strings.find(std::string(s));
+  auto it = t.strings.find(s);
   if (it == t.strings.end()) it = t.strings.emplace(s).first;
   return &*it;
+}
+
+const std::string* EmptyInternedString() {
+  static const std::string* empty = InternString({});  // initialised once, thread-safe
+  return empty;
 }
 
 InstrumentId::InstrumentId(const Symbol& symbol, const Venue& venue)

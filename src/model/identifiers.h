@@ -16,11 +16,13 @@ namespace nacre {
 
 // Returns the canonical stored copy of `s`; the pointer stays valid for the process lifetime.
 const std::string* InternString(std::string_view s);
+// The interned empty string (no lock after first use): the value of default-constructed ids.
+const std::string* EmptyInternedString();
 
 template <typename Tag>
 class Identifier {
  public:
-  Identifier() : value_(InternString({})) {}
+  Identifier() : value_(EmptyInternedString()) {}
   explicit Identifier(std::string_view v) : value_(InternString(v)) {}
 
   const std::string& value() const { return *value_; }

@@ -87,6 +87,19 @@ Result<Money> Money::Parse(std::string_view text, Currency c) {
   return Money(*raw, c);
 }
 
+std::optional<Money> Money::CheckedNotional(Price px, Quantity qty, std::int64_t multiplier,
+                                            Currency c) {
+  const Int128 v = static_cast<Int128>(px.raw()) * qty.raw();
+  // |px.raw * qty.raw| < 2^126 always; guard the multiplier step and the final range.
+  const Int128 limit = (static_cast<Int128>(1) << 125) / (multiplier > 0 ? multiplier : 1);
+  if (v > limit || v < -limit) return std::nullopt;
+  const Int128 unit = static_cast<Int128>(kFixedScale) * Pow10(kFixedPrecision - c.precision);
+  const Int128 r = DivRound(v * multiplier, unit) * Pow10(kFixedPrecision - c.precision);
+  if (r > std::numeric_limits<std::int64_t>::max() || r < std::numeric_limits<std::int64_t>::min())
+    return std::nullopt;
+  return Money::FromRaw(static_cast<std::int64_t>(r), c);
+}
+
 Money Money::Notional(Price px, Quantity qty, std::int64_t multiplier, Currency c) {
   const Int128 v = static_cast<Int128>(px.raw()) * qty.raw() * multiplier;
   const Int128 unit = static_cast<Int128>(kFixedScale) * Pow10(kFixedPrecision - c.precision);

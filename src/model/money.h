@@ -7,6 +7,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -117,9 +118,13 @@ class Money {
   static Money FromInt(std::int64_t units, Currency c = Currency::INR()) {
     return Money(units * kFixedScale, c);
   }
-  // value = price x quantity x multiplier, rounded once to the currency precision.
+  // value = price x quantity x multiplier, rounded once to the currency precision. Aborts on
+  // overflow (Money holds +/- 9.2 billion rupees): use CheckedNotional on untrusted sizes.
   static Money Notional(Price px, Quantity qty, std::int64_t multiplier,
                         Currency c = Currency::INR());
+  // As Notional, but nullopt when the value does not fit.
+  static std::optional<Money> CheckedNotional(Price px, Quantity qty, std::int64_t multiplier,
+                                              Currency c = Currency::INR());
 
   std::int64_t raw() const { return raw_; }
   const Currency& currency() const { return currency_; }

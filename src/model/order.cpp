@@ -161,10 +161,14 @@ std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
         default:
           return std::nullopt;
       }
+    case S::kFilled:
+      // A fill beyond the order quantity is an overfill: recorded (overfill_qty) and applied
+      // to the position, never dropped, since the venue says it happened.
+      if (ev == E::kFilled) return S::kFilled;
+      return std::nullopt;
     case S::kDenied:
     case S::kRejected:
     case S::kExpired:
-    case S::kFilled:
       return std::nullopt;
   }
   return std::nullopt;

@@ -166,6 +166,8 @@ constexpr Expect kTrg = To(S::kTriggered);
 constexpr Expect kPdU = To(S::kPendingUpdate);
 constexpr Expect kPdC = To(S::kPendingCancel);
 constexpr Expect kPaF = To(S::kPartiallyFilled);
+// A fill on a FILLED order is an overfill: recorded, the order stays FILLED.
+constexpr Expect kOvr = To(S::kFilled);
 
 // Rows: the from-status. Columns, in OrderEventKind order:
 //       Initialized Denied Submitted Accepted Rejected Canceled Expired
@@ -195,7 +197,7 @@ constexpr Expect kTable[kOrderStatusCount][kOrderEventKindCount] = {
     /* PARTIALLY_FILLED */ {kNo,   kNo,   kNo,   kAcc,  kNo,   kCan,  kExp,
                             kNo,   kPdU,  kPdC,  kNo,   kNo,   kPaF,  kFill},
     /* FILLED           */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
-                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
+                            kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kOvr},
 };
 // clang-format on
 
@@ -310,7 +312,7 @@ TEST(OrderStateMachine, EveryStatusTimesEveryEvent) {
       }
     }
   }
-  EXPECT_EQ(allowed, 7 + 6 + 8 + 1 + 7 + 10 + 7 + 7);  // row by row, as in the table
+  EXPECT_EQ(allowed, 7 + 6 + 8 + 1 + 7 + 10 + 7 + 7 + 1);  // row by row, as in the table
 }
 
 TEST(OrderStateMachine, TerminalStatesAreExactlyTheDocumentedOnes) {
@@ -433,11 +435,11 @@ TEST(OrderFills, OverfillIsRecordedNotDropped) {
   EXPECT_EQ(order.filled_qty(), Qty(12));
   EXPECT_EQ(order.overfill_qty(), Qty(2));
   EXPECT_TRUE(order.leaves_qty().is_zero());
-  // A FILLED order is terminal: a later fill is refused and changes nothing.
-  const Snapshot before = Snapshot::Of(order);
-  const Status st = order.Apply(ev.Fill(order, 1));
-  ASSERT_FALSE(st.ok());
-  ExpectUnchanged(order, before);
+  // A fill arriving after FILLED is a further overfill: recorded, not dropped.
+  ASSERT_TRUE(order.Apply(ev.Fill(order, 1)).ok());
+  EXPECT_EQ(order.status(), S::kFilled);
+  EXPECT_EQ(order.filled_qty(), Qty(13));
+  EXPECT_EQ(order.overfill_qty(), Qty(3));
 }
 
 TEST(OrderFills, DuplicateTradeIdIsRefused) {

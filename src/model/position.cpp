@@ -120,7 +120,13 @@ std::pair<OrderFilled, OrderFilled> SplitFlipFill(const OrderFilled& fill, Quant
   split(fill.charges.ipft, &close.charges.ipft, &open.charges.ipft);
   split(fill.charges.stamp, &close.charges.stamp, &open.charges.stamp);
   split(fill.charges.gst, &close.charges.gst, &open.charges.gst);
-  split(fill.commission, &close.commission, &open.commission);
+  if (fill.commission == fill.charges.Total()) {
+    // Itemised: each part's commission is exactly the sum of its own charge lines.
+    close.commission = close.charges.Total();
+    open.commission = fill.commission - close.commission;
+  } else {
+    split(fill.commission, &close.commission, &open.commission);
+  }
   return {close, open};
 }
 

@@ -298,9 +298,12 @@ TEST(SplitFlipFill, OneToTwoSplitsCommissionProRataAndExactly) {
   EXPECT_EQ(close.last_qty, Qty(1));
   EXPECT_EQ(open.last_qty, Qty(2));
   EXPECT_EQ(close.last_qty.precision(), f.last_qty.precision());
-  // 0.05 x 1/3 = 0.0167 -> 0.02 for the closing part; the opening part gets the rest, 0.03.
-  EXPECT_EQ(close.commission, Inr("0.02"));
-  EXPECT_EQ(open.commission, Inr("0.03"));
+  // Itemised fill: each part's commission is the sum of its own split charge lines
+  // (close: brokerage 0.01 only; open: the other 0.04), so commission == charges.Total().
+  EXPECT_EQ(close.commission, close.charges.Total());
+  EXPECT_EQ(open.commission, open.charges.Total());
+  EXPECT_EQ(close.commission, Inr("0.01"));
+  EXPECT_EQ(open.commission, Inr("0.04"));
   // 0.02 x 1/3 = 0.0067 -> 0.01; 0.01 x 1/3 = 0.0033 -> 0.00
   EXPECT_EQ(close.charges.brokerage, Inr("0.01"));
   EXPECT_EQ(close.charges.stt, Inr("0"));
@@ -321,8 +324,9 @@ TEST(SplitFlipFill, TwoToOne) {
   const auto [close, open] = SplitFlipFill(f, Qty(2));
   EXPECT_EQ(close.last_qty, Qty(2));
   EXPECT_EQ(open.last_qty, Qty(1));
-  EXPECT_EQ(close.commission, Inr("0.03"));  // 0.0333 -> 0.03
-  EXPECT_EQ(open.commission, Inr("0.02"));
+  EXPECT_EQ(close.commission, close.charges.Total());
+  EXPECT_EQ(open.commission, open.charges.Total());
+  EXPECT_EQ(close.commission + open.commission, f.commission);
   ExpectPartsSumToOriginal(f, close, open);
 }
 
@@ -333,13 +337,13 @@ TEST(SplitFlipFill, PartsCloseThenOpenTheOppositePosition) {
   const auto [close, open] = SplitFlipFill(f, lng.quantity());
   ASSERT_TRUE(lng.Apply(close).ok());
   EXPECT_EQ(lng.side(), PositionSide::kFlat);
-  // 1 x 65 x (110 - 100) = 650, minus the closing share of the commission 0.02
-  EXPECT_EQ(lng.realized_pnl(), Inr("649.98"));
+  // 1 x 65 x (110 - 100) = 650, minus the closing part's own charges (brokerage 0.01)
+  EXPECT_EQ(lng.realized_pnl(), Inr("649.99"));
   const Position sht(Fut65(), open);
   EXPECT_EQ(sht.side(), PositionSide::kShort);
   EXPECT_EQ(sht.quantity(), Qty(2));
   EXPECT_EQ(sht.avg_px_open(), Px("110"));
-  EXPECT_EQ(sht.commissions(), Inr("0.03"));
+  EXPECT_EQ(sht.commissions(), Inr("0.04"));
   EXPECT_EQ(lng.commissions() + sht.commissions(), f.commission);
 }
 

@@ -28,17 +28,15 @@ void Portfolio::OnPositionEvent(const PositionEvent& e) {
   const Money delta = b.realized_pnl - last;
   last = b.realized_pnl;
   account->AdjustBalance(delta);
-  // Maintenance margin for all open positions in this instrument.
+  // Maintenance margin on the account's net position in this instrument (the broker margins
+  // the net, not each strategy's gross), valued at this fill's price.
   const Instrument* inst = cache_.instrument(b.instrument_id);
   if (inst != nullptr) {
-    OrderQuery q;
-    q.instrument_id = b.instrument_id;
-    Money maint = Money::Zero(inst->currency);
-    for (const Position* p : cache_.PositionsOpen(q)) {
-      const Money notional = p->Notional(b.last_px);
-      maint += Money::FromRaw(static_cast<std::int64_t>(
-          DivRound(static_cast<Int128>(notional.raw()) * inst->margin_maint_raw, kFixedScale)));
-    }
+    const std::int64_t net = NetPositionRaw(b.instrument_id);
+    const Money notional = Money::Notional(b.last_px, Quantity::Raw(net < 0 ? -net : net, 0),
+                                           inst->multiplier, inst->currency);
+    const Money maint = Money::FromRaw(static_cast<std::int64_t>(
+        DivRound(static_cast<Int128>(notional.raw()) * inst->margin_maint_raw, kFixedScale)));
     account->SetMargin(b.instrument_id, Money::Zero(inst->currency), maint);
   }
   const AccountState state = account->Snapshot(uuids_.Next(), clock_.Now(), false);

@@ -106,10 +106,10 @@ TEST_F(PortfolioTest, MaintenanceMarginIsBlockedWhileOpenAndReleasedOnClose) {
   EXPECT_TRUE(account_events_.back().margins.empty());
 }
 
-TEST_F(PortfolioTest, MarginCoversEveryStrategysOpenPositionInTheInstrument) {
+TEST_F(PortfolioTest, MarginIsOnTheAccountsNetPositionAcrossStrategies) {
   Fill("O-1", OrderSide::kBuy, 50, "100.00", "0", "S-001");
   Fill("O-2", OrderSide::kSell, 20, "110.00", "0", "S-002");
-  EXPECT_EQ(Maintenance(), Inr("770.00"));  // (50 + 20) x 110 x 10%
+  EXPECT_EQ(Maintenance(), Inr("330.00"));  // net (50 - 20) x 110 x 10%
   EXPECT_EQ(portfolio().NetPositionRaw(fut_.id), Qty(30).raw());
   EXPECT_FALSE(portfolio().IsFlat(fut_.id));
 

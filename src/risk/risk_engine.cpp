@@ -85,7 +85,27 @@ bool RiskEngine::IsReducing(const Order& order) const {
       order.position_id().empty() ? NettingPositionId(order.instrument_id(), order.strategy_id())
                                   : order.position_id());
   if (pos == nullptr || pos->is_closed()) return false;
-  return order.side() == pos->ClosingSide() && order.quantity() <= pos->quantity();
+  if (order.side() != pos->ClosingSide()) return false;
+  // Other working orders that already close this position count against it (two
+  // ClosePosition calls must not flip it); OCO/OUO peers of this order are alternatives to
+  // it, not additions, so they are left out.
+  Quantity pending = Quantity::Zero(pos->quantity().precision());
+  OrderQuery q;
+  q.strategy_id = order.strategy_id();
+  q.instrument_id = order.instrument_id();
+  q.side = order.side();
+  auto add = [&](const Order* o) {
+    if (o->client_order_id() == order.client_order_id()) return;
+    for (const ClientOrderId& linked : order.linked_order_ids()) {
+      if (linked == o->client_order_id()) return;
+    }
+    pending += o->leaves_qty();
+  };
+  for (const Order* o : cache_.OrdersOpen(q)) add(o);
+  for (const Order* o : cache_.OrdersInflight(q)) {
+    if (!o->is_open()) add(o);  // SUBMITTED: not yet in the open index
+  }
+  return order.quantity() + pending <= pos->quantity();
 }
 
 std::optional<RiskEngine::Denial> RiskEngine::CheckPriceAndQuantity(
@@ -183,18 +203,31 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
   if (!px)
     px = cache_.MarkPrice(order.instrument_id(),
                           order.is_buy() ? PositionSide::kShort : PositionSide::kLong);
+  const bool needs_value = config_.max_notional_per_order ||
+                           (config_.check_margin && !reducing && inst->margin_init_raw > 0);
+  if (!px && needs_value) {
+    return Denial{"NO_MARK_PRICE", fmt::format("no price to value a {} order in {} (no quote, "
+                                               "trade or bar yet)",
+                                               ToString(order.order_type()), inst->id.value())};
+  }
   if (px) {
-    const Money notional = Money::Notional(*px, order.quantity(), inst->multiplier, inst->currency);
-    if (config_.max_notional_per_order && notional > *config_.max_notional_per_order) {
+    const auto notional =
+        Money::CheckedNotional(*px, order.quantity(), inst->multiplier, inst->currency);
+    if (!notional) {
+      return Denial{"NOTIONAL_OVERFLOW",
+                    fmt::format("quantity={} x price={} is beyond the representable amount",
+                                order.quantity().ToString(), px->ToString())};
+    }
+    if (config_.max_notional_per_order && *notional > *config_.max_notional_per_order) {
       return Denial{"NOTIONAL_EXCEEDS_MAX",
-                    fmt::format("notional={} max={}", notional.ToDisplay(),
+                    fmt::format("notional={} max={}", notional->ToDisplay(),
                                 config_.max_notional_per_order->ToDisplay())};
     }
-    if (config_.check_margin && !reducing && !deferred && inst->margin_init_raw > 0) {
+    if (config_.check_margin && !reducing && inst->margin_init_raw > 0) {
       const Account* account = cache_.AccountForVenue(order.instrument_id().venue());
       if (account != nullptr) {
         const Money required = Money::FromRaw(static_cast<std::int64_t>(
-            DivRound(static_cast<Int128>(notional.raw()) * inst->margin_init_raw, kFixedScale)));
+            DivRound(static_cast<Int128>(notional->raw()) * inst->margin_init_raw, kFixedScale)));
         if (required > account->balance_free()) {
           return Denial{"INSUFFICIENT_MARGIN",
                         fmt::format("insufficient margin: required {}, free {}",

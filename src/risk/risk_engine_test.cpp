@@ -364,8 +364,11 @@ TEST_F(RiskEngineTest, MarketOrderNotionalUsesTheQuoteSideItWouldTake) {
   RiskEngineConfig cfg;
   cfg.max_notional_per_order = Inr("1000000.00");
   Build(cfg);
-  // Without any mark a market order cannot be valued and passes the notional check.
-  ExpectPassed(Submit(MakeInit(fut_, "O-NOMARK", OrderSide::kBuy, 50)));
+  // Without any mark a market order cannot be valued: with a notional limit set it is denied
+  // rather than let through unchecked.
+  const std::string nomark =
+      ExpectDenied(Submit(MakeInit(fut_, "O-NOMARK", OrderSide::kBuy, 50)), "NO_MARK_PRICE");
+  EXPECT_TRUE(Contains(nomark, "NIFTY24JANFUT.NFO")) << nomark;
 
   k().data_engine().Process(testkit::MakeQuote(fut_.id, "19000", "21000", tk_->now()));
   // A buy takes the ask (50 x 21000 > max); a sell hits the bid (50 x 19000 < max).
@@ -773,6 +776,28 @@ TEST_F(RiskEngineTest, ModifyOfUnknownOrderIsIgnored) {
   risk().Execute(cmd);
   EXPECT_TRUE(events_->empty());
   EXPECT_TRUE(client_->modifies.empty());
+}
+
+TEST_F(RiskEngineTest, SecondCloseOfTheSamePositionIsNotReducing) {
+  testkit::FillThroughEngine(k(), fut_, "OPEN", OrderSide::kBuy, 100, "21000");
+  OrderInitialized first = MakeInit(fut_, "O-CLOSE-1", OrderSide::kSell, 100);
+  first.reduce_only = true;
+  const Order* o1 = Submit(first);
+  ExpectPassed(o1);
+  client_->Submitted(*o1);  // working at the venue, not yet filled
+  OrderInitialized second = MakeInit(fut_, "O-CLOSE-2", OrderSide::kSell, 100);
+  second.reduce_only = true;
+  // Together the two would flip LONG 100 into SHORT 100.
+  ExpectDenied(Submit(second), "REDUCE_ONLY_WOULD_INCREASE");
+}
+
+TEST_F(RiskEngineTest, AbsurdQuantityIsDeniedNotAborted) {
+  RiskEngineConfig cfg;
+  cfg.max_notional_per_order = Inr("1000000.00");
+  Build(cfg);
+  const std::string msg = ExpectDenied(
+      Submit(MakeInit(fut_, "O-FAT", OrderSide::kBuy, 1'000'000'000, "24000")), "NOTIONAL_OVERFLOW");
+  EXPECT_TRUE(Contains(msg, "quantity=1000000000")) << msg;
 }
 
 }  // namespace

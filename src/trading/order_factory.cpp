@@ -4,19 +4,17 @@
 
 namespace nacre {
 
-namespace {
-std::string Tag(const std::string& id) {
+std::string OrderFactory::TagOf(const std::string& id) {
   const auto dash = id.rfind('-');
   return dash == std::string::npos ? id : id.substr(dash + 1);
 }
-}  // namespace
 
 OrderFactory::OrderFactory(TraderId trader_id, StrategyId strategy_id, const Clock& clock,
                            UuidGenerator& uuids)
     : trader_id_(std::move(trader_id)),
       strategy_id_(std::move(strategy_id)),
-      trader_tag_(Tag(trader_id_.value())),
-      strategy_tag_(Tag(strategy_id_.value())),
+      trader_tag_(TagOf(trader_id_.value())),
+      strategy_tag_(TagOf(strategy_id_.value())),
       clock_(clock),
       uuids_(uuids) {}
 

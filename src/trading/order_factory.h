@@ -28,6 +28,9 @@ class OrderFactory {
   OrderFactory(TraderId trader_id, StrategyId strategy_id, const Clock& clock,
                UuidGenerator& uuids);
 
+  // The tag an id contributes to client order ids: the text after its last '-'.
+  static std::string TagOf(const std::string& id);
+
   ClientOrderId NextClientOrderId();
   OrderListId NextOrderListId();
   std::uint64_t count() const { return count_; }

@@ -27,6 +27,15 @@ Status Trader::AddStrategy(std::unique_ptr<Strategy> strategy) {
   if (IdTaken(strategy->component_id())) {
     return MakeError(fmt::format("duplicate component id '{}'", strategy->component_id()));
   }
+  // Client order ids carry the strategy tag (text after the last '-'): two strategies with one
+  // tag would issue the same ids.
+  const std::string tag = OrderFactory::TagOf(strategy->strategy_id().value());
+  for (const auto& s : strategies_) {
+    if (OrderFactory::TagOf(s->strategy_id().value()) == tag) {
+      return MakeError(fmt::format("strategy {} has the order id tag '{}' already used by {}",
+                                   strategy->strategy_id().value(), tag, s->strategy_id().value()));
+    }
+  }
   strategy->RegisterStrategy(context_, portfolio_);
   strategies_.push_back(std::move(strategy));
   return Status::Ok();

@@ -202,5 +202,13 @@ TEST_F(TraderTest, KernelStartAndStopDriveEnginesAndTrader) {
   EXPECT_EQ(journal_, (Names{"S-1:start", "S-1:stop", "S-1:resume"}));
 }
 
+TEST_F(TraderTest, StrategiesMayNotShareAnOrderIdTag) {
+  ASSERT_TRUE(trader().AddStrategy(std::make_unique<JournalStrategy>("Alpha-001", &journal_)).ok());
+  Status s = trader().AddStrategy(std::make_unique<JournalStrategy>("Beta-001", &journal_));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error(), "strategy Beta-001 has the order id tag '001' already used by Alpha-001");
+  EXPECT_TRUE(trader().AddStrategy(std::make_unique<JournalStrategy>("Beta-002", &journal_)).ok());
+}
+
 }  // namespace
 }  // namespace nacre

@@ -19,7 +19,18 @@ void SimulatedVenue::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& ord
 }
 
 void SimulatedVenue::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order& order) {
+  // From now on the order is no longer matched, even within the market update that is being
+  // processed (an OCO peer's fill must not let both legs fill on one bar).
+  cancel_requested_.insert(order.client_order_id());
   inbox_.push_back(Pending{Pending::Kind::kCancel, &order, {}, {}, {}});
+}
+
+bool SimulatedVenue::Matchable(const Order& order, UnixNanos data_start) const {
+  if (order.is_closed() || cancel_requested_.count(order.client_order_id())) return false;
+  // Orders see the market as it is when they arrive: data that began before the order was
+  // accepted (e.g. a 5-minute bar covering the minute the order was placed) cannot fill it.
+  auto it = resting_seq_.find(order.client_order_id());
+  return it != resting_seq_.end() && data_start >= resting_.at(it->second).since;
 }
 
 std::size_t SimulatedVenue::ProcessCommands() {
@@ -53,6 +64,7 @@ std::size_t SimulatedVenue::ProcessCommands() {
         break;
       }
       case Pending::Kind::kCancel:
+        cancel_requested_.erase(order.client_order_id());
         if (!resting_seq_.count(order.client_order_id())) {
           GenerateOrderCancelRejected(order, "order not open at venue", Now());
           break;
@@ -74,7 +86,7 @@ void SimulatedVenue::Accept(const Order& order) {
     return;
   }
   const std::uint64_t seq = next_seq_++;
-  resting_.emplace(seq, &order);
+  resting_.emplace(seq, Resting{&order, Now()});
   resting_seq_[order.client_order_id()] = seq;
 }
 
@@ -217,10 +229,11 @@ void SimulatedVenue::OnBar(const Bar& bar) {
   m.bar = bar;
   m.quote.reset();  // a bar is newer market information than an old quote
   std::vector<const Order*> done;
-  for (const auto& [seq, order] : resting_) {
-    if (order->instrument_id() != bar.bar_type.instrument_id()) continue;
-    // Snapshot-style iteration: fills never add resting orders.
-    if (MatchBar(*order, bar)) done.push_back(order);
+  for (const auto& [seq, r] : resting_) {
+    if (r.order->instrument_id() != bar.bar_type.instrument_id()) continue;
+    // Fills never add resting orders (released children arrive through the inbox).
+    if (!Matchable(*r.order, bar.ts_event)) continue;
+    if (MatchBar(*r.order, bar)) done.push_back(r.order);
   }
   for (const Order* o : done) Remove(o->client_order_id());
 }
@@ -228,16 +241,18 @@ void SimulatedVenue::OnBar(const Bar& bar) {
 void SimulatedVenue::OnQuote(const QuoteTick& quote) {
   markets_[quote.instrument_id].quote = quote;
   std::vector<const Order*> done;
-  for (const auto& [seq, order] : resting_) {
-    if (order->instrument_id() != quote.instrument_id) continue;
-    if (MatchQuote(*order, quote)) done.push_back(order);
+  for (const auto& [seq, r] : resting_) {
+    if (r.order->instrument_id() != quote.instrument_id) continue;
+    if (!Matchable(*r.order, quote.ts_event)) continue;
+    if (MatchQuote(*r.order, quote)) done.push_back(r.order);
   }
   for (const Order* o : done) Remove(o->client_order_id());
 }
 
 std::vector<OrderStatusReport> SimulatedVenue::GenerateOrderStatusReports(const ReportQuery& q) {
   std::vector<OrderStatusReport> out;
-  for (const auto& [seq, o] : resting_) {
+  for (const auto& [seq, resting] : resting_) {
+    const Order* o = resting.order;
     if (q.instrument_id && o->instrument_id() != *q.instrument_id) continue;
     OrderStatusReport r;
     r.account_id = account_id();
@@ -262,6 +277,7 @@ std::vector<OrderStatusReport> SimulatedVenue::GenerateOrderStatusReports(const 
 void SimulatedVenue::Reset() {
   inbox_.clear();
   resting_.clear();
+  cancel_requested_.clear();
   resting_seq_.clear();
   triggered_.clear();
   markets_.clear();

@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "execution/execution_client.h"
 #include "model/data.h"
@@ -79,7 +80,13 @@ class SimulatedVenue final : public ExecutionClient {
   SimulatedVenueConfig config_;
   std::deque<Pending> inbox_;
   // Resting orders in arrival order; the map keeps them deterministic.
-  std::map<std::uint64_t, const Order*> resting_;
+  struct Resting {
+    const Order* order;
+    UnixNanos since;  // acceptance time: older market data cannot fill it
+  };
+  bool Matchable(const Order& order, UnixNanos data_start) const;
+  std::map<std::uint64_t, Resting> resting_;
+  std::unordered_set<ClientOrderId, IdHash> cancel_requested_;
   std::unordered_map<ClientOrderId, std::uint64_t, IdHash> resting_seq_;
   std::unordered_map<ClientOrderId, bool, IdHash> triggered_;
   std::unordered_map<InstrumentId, Market, IdHash> markets_;

@@ -433,5 +433,37 @@ TEST_F(SimulatedVenueTest, ResetForgetsOrdersAndMarkets) {
   EXPECT_TRUE(venue_->GenerateOrderStatusReports({}).empty());
 }
 
+TEST_F(SimulatedVenueTest, OcoLegsNeverBothFillOnOneBar) {
+  NextBar("100", "101", "99", "100");
+  OrderInitialized tp = MakeInit(fut_, "O-TP", OrderSide::kSell, 1, "110");
+  tp.contingency = ContingencyType::kOco;
+  tp.linked_order_ids = {ClientOrderId("O-SL")};
+  OrderInitialized sl = Stop("O-SL", OrderSide::kSell, "90");
+  sl.contingency = ContingencyType::kOco;
+  sl.linked_order_ids = {ClientOrderId("O-TP")};
+  const Order* a = Working(tp);
+  const Order* b = Working(sl);
+  NextBar("100", "115", "85", "100");  // reaches both the target and the stop
+  ASSERT_EQ(Fills().size(), 1u);
+  EXPECT_EQ(a->status(), OrderStatus::kFilled);  // first in arrival order
+  venue_->ProcessCommands();
+  EXPECT_EQ(b->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(venue_->resting_count(), 0u);
+}
+
+TEST_F(SimulatedVenueTest, OlderCoarserBarCannotFillANewerOrder) {
+  NextBar("100", "101", "99", "100");
+  NextBar("100", "101", "99", "100");
+  const Order* o = Working(MakeInit(fut_, "O-1", OrderSide::kBuy, 1));
+  // A 5-minute bar closing now began before the order existed: its open is stale.
+  const BarType five = testkit::MakeBarType(fut_.id, 5, BarAggregation::kMinute);
+  venue_->OnBar(testkit::MakeBar(five, "90", "105", "89", "104", 100, tk_->now()));
+  EXPECT_TRUE(Fills().empty());
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  NextBar("104", "106", "103", "105");
+  ASSERT_EQ(Fills().size(), 1u);
+  EXPECT_EQ(Fills()[0].last_px, Px("104"));
+}
+
 }  // namespace
 }  // namespace nacre

@@ -176,5 +176,53 @@ TEST(SmaCrossIntegration, DifferentPeriodsChangeTheResult) {
   EXPECT_EQ(static_cast<int>(r2.round_trips), HandCalc(bars, 5, 20).round_trips);
 }
 
+// Counts the INTERNAL bars the data engine aggregates from quotes.
+class BarCounter final : public Actor {
+ public:
+  BarCounter(BarType type) : Actor("BarCounter"), type_(type) {}
+  std::vector<Bar> bars;
+
+ protected:
+  void OnStart() override { SubscribeBars(type_); }
+  void OnReset() override { bars.clear(); }
+  void OnBar(const Bar& b) override { bars.push_back(b); }
+
+ private:
+  BarType type_;
+};
+
+TEST(BacktestRerun, InternalBarsAreRebuiltAfterReset) {
+  KernelConfig kc;
+  kc.log_sink = nullptr;
+  BacktestEngine engine(kc);
+  BacktestVenueConfig vc;
+  vc.venue.venue = Venue("NFO");
+  ASSERT_TRUE(engine.AddVenue(vc).ok());
+  engine.AddInstrument(Proxy());
+  std::vector<QuoteTick> quotes;
+  const UnixNanos t0 = FromIst(2024, 1, 1, 9, 15);
+  for (int i = 0; i < 600; ++i) {  // one quote every 10 s for 100 minutes
+    const auto bid = Price::Raw((21700 * 100 + i % 37) * Pow10(7), 2);
+    quotes.push_back(QuoteTick{kBarType.instrument_id(), bid, bid + testkit::Px("0.10"),
+                               Quantity::FromInt(1), Quantity::FromInt(1),
+                               t0 + i * 10 * kNanosPerSecond, t0 + i * 10 * kNanosPerSecond});
+  }
+  engine.AddQuotes(quotes);
+  const BarType mid = *BarType::Parse("NIFTY-I.NFO-1-MINUTE-MID-INTERNAL");
+  auto counter = std::make_unique<BarCounter>(mid);
+  BarCounter* c = counter.get();
+  ASSERT_TRUE(engine.AddActor(std::move(counter)).ok());
+  engine.Run();
+  const std::vector<Bar> first = c->bars;
+  ASSERT_EQ(first.size(), 99u);  // boundaries 09:16 .. 10:54 with quotes before each
+  EXPECT_EQ(FormatIst(first.front().ts_init), "2024-01-01 09:16:00 IST");
+  engine.Run();
+  ASSERT_EQ(c->bars.size(), first.size());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(c->bars[i].ts_init, first[i].ts_init);
+    EXPECT_EQ(c->bars[i].close, first[i].close);
+  }
+}
+
 }  // namespace
 }  // namespace nacre
