@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/config.h"
+#include "nse/calendar_config.h"
 #include "persistence/bar_csv.h"
 #include "persistence/random_walk.h"
 
@@ -190,6 +191,10 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   }
   out.engine = std::make_unique<BacktestEngine>(kc);
   BacktestEngine& engine = *out.engine;
+  if (auto cal = cfg.GetOptionalTable("calendar")) {
+    // NSE trading days and session hours: orders outside them are denied (MARKET_CLOSED).
+    engine.SetMarketHours(std::make_unique<NseCalendar>(LoadNseCalendar(*cal, base_dir)));
+  }
   const auto venues = cfg.GetTableArray("venues");
   if (venues.empty()) cfg.Fail("venues", "at least one [[venues]] table is required");
   for (const ConfigTable& v : venues) {

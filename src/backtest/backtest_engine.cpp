@@ -88,6 +88,11 @@ Status BacktestEngine::AddStrategy(std::unique_ptr<Strategy> strategy) {
   return kernel_->trader().AddStrategy(std::move(strategy));
 }
 
+void BacktestEngine::SetMarketHours(std::unique_ptr<MarketHours> hours) {
+  market_hours_ = std::move(hours);
+  kernel_->risk_engine().SetMarketHours(market_hours_.get());
+}
+
 Status BacktestEngine::AddActor(std::unique_ptr<Actor> actor) {
   return kernel_->trader().AddActor(std::move(actor));
 }

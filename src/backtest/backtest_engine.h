@@ -71,6 +71,9 @@ class BacktestEngine {
   void AddTrades(const std::vector<TradeTick>& trades);
   Status AddStrategy(std::unique_ptr<Strategy> strategy);
   Status AddActor(std::unique_ptr<Actor> actor);
+  // Trading hours and holidays the risk engine enforces (orders outside are denied with
+  // MARKET_CLOSED). The engine owns it; without one every time is open.
+  void SetMarketHours(std::unique_ptr<MarketHours> hours);
 
   // Called every `every` data points during Run with (done, total); used for a progress bar.
   void SetProgressCallback(std::function<void(std::uint64_t, std::uint64_t)> cb,
@@ -93,6 +96,7 @@ class BacktestEngine {
   BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
 
   KernelConfig config_;
+  std::unique_ptr<MarketHours> market_hours_;  // outlives the kernel that points to it
   std::unique_ptr<Kernel> kernel_;
   TestClock* clock_ = nullptr;
   std::vector<BacktestVenueConfig> venue_configs_;

@@ -155,5 +155,29 @@ TEST(BacktestConfig, MissingDataFile) {
   EXPECT_NE(err.find("cannot open '/nonexistent/bars.csv'"), std::string::npos) << err;
 }
 
+TEST(BacktestConfig, CalendarDeniesOrdersOnHolidaysAndAfterTheClose) {
+  const std::string text = std::string(kValid) + R"(
+[calendar]
+holidays = ["2024-01-01"]
+)";
+  auto bt = LoadBacktestConfigString(text, "test.toml", "", Registry(), nullptr);
+  const BacktestResult r = bt.engine->Run(bt.start, bt.end);
+  ASSERT_GT(r.orders, 0u);
+  EXPECT_GT(r.orders_denied, 0u);
+  std::size_t on_holiday = 0;
+  for (const Order* o : bt.engine->kernel().cache().Orders()) {
+    const CivilDateTime ist = ToIst(o->ts_init());
+    const bool closed = ist.date == CivilDate{2024, 1, 1} || ist.hour * 60 + ist.minute >= 930;
+    EXPECT_EQ(o->status() == OrderStatus::kDenied, closed) << FormatIst(o->ts_init());
+    on_holiday += ist.date == CivilDate{2024, 1, 1} ? 1 : 0;
+  }
+  EXPECT_GT(on_holiday, 0u);
+}
+
+TEST(BacktestConfig, CalendarErrorsNameTheKey) {
+  const std::string err = ErrorOf(std::string(kValid) + "\n[calendar]\nholidays = [\"2024-13-01\"]\n");
+  EXPECT_NE(err.find("holidays"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace nacre
