@@ -7,6 +7,9 @@ packages=(
   g++ cmake ninja-build pkg-config
   libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libsimdjson-dev libsqlite3-dev
+  # tests only: QuantLib cross-checks the pricing module; Chromium opens report.html
+  libquantlib0-dev chromium
 )
 # npm fetches DuckDB's official C library (scripts/fetch_duckdb.sh); install Debian's npm
 # only when no npm is on the PATH (many machines already have Node.js and npm).
