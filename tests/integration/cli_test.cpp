@@ -2,33 +2,18 @@
 // NIFTY example runs over all 58,127 bars (when ../shared is present), and bad configs exit 2
 // with a clear message.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "cli_exec.h"
+
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliRun Exec(const std::string& args, bool merge_stderr = false) {
-  const std::string cmd = std::string("cd '") + NACRE_SOURCE_DIR + "' && '" + NACRE_CLI_PATH +
-                          "' " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using nacre::testing::CliRun;
+using nacre::testing::Exec;
 
 TEST(Cli, DemoIsDeterministic) {
   const CliRun a = Exec("backtest examples/sma_cross_demo.toml");

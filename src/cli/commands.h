@@ -1,0 +1,18 @@
+// Command families of the `nacre` tool. Each Add*Commands registers its subcommands on the
+// app and appends a runner per subcommand; main() runs the runner of the one that was given.
+// Runners return the process exit code: 0 success, 2 bad configuration or input, 1 other.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace nacre::cli {
+
+using Runner = std::function<int()>;
+using Commands = std::vector<std::pair<CLI::App*, Runner>>;
+
+void AddOptionsCommands(CLI::App& app, Commands& out);
+
+}  // namespace nacre::cli
