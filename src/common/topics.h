@@ -18,6 +18,8 @@ inline std::string InstrumentTopic(const InstrumentId& id) {
 inline std::string OrderEvents(const StrategyId& id) { return "events.order." + id.value(); }
 inline std::string PositionEvents(const StrategyId& id) { return "events.position." + id.value(); }
 inline std::string AccountEvents(const AccountId& id) { return "events.account." + id.value(); }
+inline std::string SpreadEvents(const StrategyId& id) { return "events.spread." + id.value(); }
+inline constexpr const char* kAllSpreadEvents = "events.spread.*";
 inline constexpr const char* kAllOrderEvents = "events.order.*";
 inline constexpr const char* kAllPositionEvents = "events.position.*";
 inline constexpr const char* kAllAccountEvents = "events.account.*";

@@ -31,6 +31,7 @@ class OrderFactory {
   // The tag an id contributes to client order ids: the text after its last '-'.
   static std::string TagOf(const std::string& id);
 
+  const StrategyId& strategy_id() const { return strategy_id_; }
   ClientOrderId NextClientOrderId();
   OrderListId NextOrderListId();
   std::uint64_t count() const { return count_; }

@@ -15,6 +15,7 @@ void Strategy::RegisterStrategy(const ActorContext& ctx, const Portfolio& portfo
 }
 
 void Strategy::DispatchOrderEvent(const OrderEvent& e) {
+  if (spreads_) spreads_->OnOrderEvent(e);
   std::visit(
       [this](const auto& ev) {
         using T = std::decay_t<decltype(ev)>;
@@ -171,6 +172,62 @@ void Strategy::CloseAllPositions(const std::optional<InstrumentId>& instrument) 
   q.strategy_id = strategy_id_;
   q.instrument_id = instrument;
   for (const Position* p : cache().PositionsOpen(q)) ClosePosition(*p);
+}
+
+}  // namespace nacre
+
+namespace nacre {
+
+class Strategy::SpreadPort final : public SpreadOrderPort {
+ public:
+  explicit SpreadPort(Strategy& s) : s_(s) {}
+  OrderFactory& Factory() override { return s_.order_factory(); }
+  const Order* Submit(std::unique_ptr<Order> order) override {
+    return s_.SubmitOrder(std::move(order));
+  }
+  void Modify(const Order& order, Price price) override { s_.ModifyOrder(order, {}, price); }
+  void Cancel(const Order& order) override { s_.CancelOrder(order); }
+  const Cache& CacheRef() const override { return s_.cache(); }
+  Clock& ClockRef() override { return s_.clock(); }
+  void Emit(const SpreadEvent& event) override {
+    s_.msgbus().Publish(topics::SpreadEvents(s_.strategy_id()), event);
+    if (s_.is_running()) s_.OnSpreadEvent(event);
+  }
+
+ private:
+  Strategy& s_;
+};
+
+Strategy::Strategy(const StrategyId& id) : Actor(id.value()), strategy_id_(id) {}
+Strategy::~Strategy() = default;
+
+SpreadExecutor& Strategy::Spreads() {
+  if (!spreads_) {
+    spread_port_ = std::make_unique<SpreadPort>(*this);
+    spreads_ = std::make_unique<SpreadExecutor>(*spread_port_, strategy_id_.value());
+  }
+  return *spreads_;
+}
+
+Result<SpreadId> Strategy::SubmitSpread(const SpreadOrderSpec& spec) {
+  return Spreads().Open(spec);
+}
+
+Status Strategy::CloseSpread(const SpreadId& id, std::optional<Price> net_limit,
+                             const SpreadExecPolicy& policy) {
+  return Spreads().Close(id, net_limit, policy);
+}
+
+const SpreadPosition* Strategy::spread(const SpreadId& id) const {
+  return spreads_ ? spreads_->Find(id) : nullptr;
+}
+
+std::vector<const SpreadPosition*> Strategy::spreads() const {
+  return spreads_ ? spreads_->All() : std::vector<const SpreadPosition*>{};
+}
+
+std::vector<const SpreadPosition*> Strategy::active_spreads() const {
+  return spreads_ ? spreads_->Active() : std::vector<const SpreadPosition*>{};
 }
 
 }  // namespace nacre

@@ -12,20 +12,24 @@
 #include "model/position_events.h"
 #include "portfolio/portfolio.h"
 #include "trading/order_factory.h"
+#include "trading/spread_executor.h"
 
 namespace nacre {
 
 class Strategy : public Actor {
  public:
-  explicit Strategy(const StrategyId& id) : Actor(id.value()), strategy_id_(id) {}
+  explicit Strategy(const StrategyId& id);
 
   const StrategyId& strategy_id() const { return strategy_id_; }
   // Called by the Trader: wires the actor context and the portfolio.
   void RegisterStrategy(const ActorContext& ctx, const Portfolio& portfolio);
   // Restarts client order id numbering (backtest reset, so a rerun issues the same ids).
+  // Also forgets spreads (their orders are gone with the reset).
   void ResetOrderIds() {
     if (factory_) factory_->Reset();
+    if (spreads_) spreads_->Reset();
   }
+  ~Strategy() override;
 
  protected:
   OrderFactory& order_factory() { return *factory_; }
@@ -46,6 +50,16 @@ class Strategy : public Actor {
   // Market order, reduce-only, for the whole open quantity.
   const Order* ClosePosition(const Position& position, const std::string& tags = "");
   void CloseAllPositions(const std::optional<InstrumentId>& instrument = {});
+
+  // Multi-leg spreads (trading/spread_executor.h for the execution policy). Spread events are
+  // published on topics::SpreadEvents(strategy_id()) and then passed to OnSpreadEvent.
+  Result<SpreadId> SubmitSpread(const SpreadOrderSpec& spec);
+  Status CloseSpread(const SpreadId& id, std::optional<Price> net_limit = {},
+                     const SpreadExecPolicy& policy = {});
+  const SpreadPosition* spread(const SpreadId& id) const;
+  std::vector<const SpreadPosition*> spreads() const;         // creation order
+  std::vector<const SpreadPosition*> active_spreads() const;  // not closed or failed
+  virtual void OnSpreadEvent(const SpreadEvent&) {}
 
   // Event handlers (the specific one first, then OnOrderEvent / OnPositionEvent).
   virtual void OnOrderInitialized(const OrderInitialized&) {}
@@ -74,8 +88,13 @@ class Strategy : public Actor {
   CommandHeader MakeHeader(const ClientId& client_id);
   void SendCommand(const TradingCommand& cmd, bool via_risk);
 
+  class SpreadPort;
+  SpreadExecutor& Spreads();
+
   StrategyId strategy_id_;
   std::unique_ptr<OrderFactory> factory_;
+  std::unique_ptr<SpreadPort> spread_port_;
+  std::unique_ptr<SpreadExecutor> spreads_;
   const Portfolio* portfolio_ = nullptr;
 };
 

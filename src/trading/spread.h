@@ -1,0 +1,137 @@
+// Multi-leg option spreads as first-class orders and positions.
+//
+// A SpreadOrderSpec describes legs (instrument, side, ratio), a size in lots and either a net
+// limit per spread unit or market execution, plus an execution policy. A SpreadPosition is the
+// spread's own book: one leg position per leg, built only from the fills of this spread's
+// orders (so two spreads sharing a strike keep separate P&L even though the venue nets them),
+// with the net credit or debit, charges, realized and unrealized P&L and the maximum loss at
+// expiry. Money is fixed point throughout. Kernel thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "model/events.h"
+#include "model/identifiers.h"
+#include "model/instrument.h"
+#include "model/money.h"
+#include "model/position.h"
+
+namespace nacre {
+
+using SpreadId = Identifier<SpreadIdTag>;
+
+struct SpreadLeg {
+  InstrumentId instrument;
+  OrderSide side = OrderSide::kBuy;
+  std::uint32_t ratio = 1;  // lots of this leg per spread unit
+};
+
+struct SpreadExecPolicy {
+  // Buy legs are sent and filled before any sell leg, so the venue sees the hedge in the
+  // position when the short leg's margin is computed (NSE hedge benefit).
+  bool hedge_first = true;
+  // A working leg limit unfilled this long is re-priced one step toward the market.
+  DurationNs leg_timeout = 30 * kNanosPerSecond;
+  int max_reprices = 3;
+  std::int64_t reprice_ticks = 2;  // ticks conceded per re-price
+  // On a rejected or abandoned opening leg, close what already filled (market orders).
+  bool unwind_on_failure = true;
+};
+
+struct SpreadOrderSpec {
+  std::vector<SpreadLeg> legs;
+  std::uint32_t lots = 1;  // spread units; a leg trades lots * ratio * its lot size
+  // Net price per spread unit (Σ buy prices × ratio − Σ sell prices × ratio): positive is a
+  // debit paid, negative a credit received. Empty: every leg is a market order.
+  std::optional<Price> net_limit;
+  SpreadExecPolicy policy;
+  std::string tags;
+};
+
+enum class SpreadState : std::uint8_t {
+  kOpening,    // legs working
+  kOpen,       // every leg filled
+  kClosing,    // closing orders working
+  kClosed,     // every leg flat after a normal close or settlement
+  kUnwinding,  // an opening leg failed; filled legs being closed
+  kFailed,     // never fully opened; whatever filled has been unwound
+};
+std::string_view ToString(SpreadState s);
+
+enum class SpreadEventKind : std::uint8_t { kOpened, kChanged, kClosed, kLegRisk, kFailed };
+std::string_view ToString(SpreadEventKind k);
+
+// Published on topics::SpreadEvents(strategy) by the owning strategy.
+struct SpreadEvent {
+  SpreadEventKind kind = SpreadEventKind::kChanged;
+  SpreadId spread_id;
+  StrategyId strategy_id;
+  UnixNanos ts;
+  SpreadState state = SpreadState::kOpening;
+  std::uint32_t lots = 0;
+  Money net_premium;   // + credit received, − debit paid (opening fills)
+  Money realized_pnl;  // net of charges
+  Money charges;
+  std::optional<Money> max_loss;  // empty: unbounded
+  std::string message;            // why (leg risk, failure), empty otherwise
+};
+
+class SpreadPosition {
+ public:
+  SpreadPosition(SpreadId id, StrategyId strategy, std::vector<SpreadLeg> legs,
+                 std::vector<Instrument> instruments, std::uint32_t lots, UnixNanos ts);
+
+  const SpreadId& id() const { return id_; }
+  const StrategyId& strategy_id() const { return strategy_id_; }
+  const std::vector<SpreadLeg>& legs() const { return legs_; }
+  const Instrument& instrument(std::size_t leg) const { return instruments_[leg]; }
+  std::uint32_t lots() const { return lots_; }
+  SpreadState state() const { return state_; }
+  void set_state(SpreadState s) { state_ = s; }
+  UnixNanos ts_opened() const { return ts_opened_; }
+  UnixNanos ts_closed() const { return ts_closed_; }
+  void set_ts_opened(UnixNanos t) { ts_opened_ = t; }
+  void set_ts_closed(UnixNanos t) { ts_closed_ = t; }
+
+  // Quantity a leg trades to open the whole spread (lots × ratio × lot size).
+  Quantity TargetQty(std::size_t leg) const;
+  // Applies a fill of one of this spread's orders to leg `leg`; `opening` marks fills that
+  // build the spread (they count toward the net premium).
+  void ApplyFill(std::size_t leg, const OrderFilled& fill, bool opening);
+  // Signed open quantity of a leg (+ long, − short), raw at the fixed scale.
+  std::int64_t LegSignedQtyRaw(std::size_t leg) const;
+  bool AnyLegOpen() const;
+  bool AllLegsAtTarget() const;
+  const Position* leg_position(std::size_t leg) const {
+    return legs_pos_[leg] ? &*legs_pos_[leg] : nullptr;
+  }
+
+  Money net_premium() const { return net_premium_; }
+  Money charges() const;
+  Money realized_pnl() const;  // net of charges
+  // Unrealized P&L at the given marks (one per leg; a leg without a mark counts zero).
+  Money Unrealized(const std::vector<std::optional<Price>>& marks) const;
+  // Worst loss at expiry over all underlying prices for the full spread, premium included,
+  // before charges; empty when unbounded (a net short call beyond the highest strike).
+  std::optional<Money> MaxLoss() const;
+  SpreadEvent MakeEvent(SpreadEventKind kind, UnixNanos ts, std::string message = {}) const;
+
+ private:
+  SpreadId id_;
+  StrategyId strategy_id_;
+  std::vector<SpreadLeg> legs_;
+  std::vector<Instrument> instruments_;
+  std::vector<std::optional<Position>> legs_pos_;
+  std::uint32_t lots_;
+  SpreadState state_ = SpreadState::kOpening;
+  UnixNanos ts_created_;
+  UnixNanos ts_opened_;
+  UnixNanos ts_closed_;
+  Money net_premium_;
+  std::string anomaly_;
+};
+
+}  // namespace nacre

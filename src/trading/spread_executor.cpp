@@ -1,0 +1,484 @@
+#include "trading/spread_executor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nacre {
+namespace {
+
+// Rounds a raw price to the tick: down for buys (pay no more), up for sells (take no less).
+std::int64_t ToTick(std::int64_t raw, std::int64_t tick, OrderSide side) {
+  std::int64_t q = raw / tick;
+  if (side == OrderSide::kSell && q * tick < raw) ++q;
+  if (side == OrderSide::kBuy && q * tick > raw) --q;
+  return q * tick;
+}
+
+const char* PurposeTag(int purpose) {
+  return purpose == 0 ? "open" : purpose == 1 ? "close" : "unwind";
+}
+
+}  // namespace
+
+SpreadExecutor::SpreadExecutor(SpreadOrderPort& port, std::string id_prefix)
+    : port_(port), prefix_(std::move(id_prefix)) {}
+
+SpreadExecutor::~SpreadExecutor() {
+  for (const std::string& t : timers_) port_.ClockRef().CancelTimer(t);
+}
+
+void SpreadExecutor::Reset() {
+  for (const std::string& t : timers_) port_.ClockRef().CancelTimer(t);
+  timers_.clear();
+  spreads_.clear();
+  creation_order_.clear();
+  runs_.clear();
+  orders_.clear();
+  next_id_ = 0;
+  next_timer_ = 0;
+}
+
+const SpreadPosition* SpreadExecutor::Find(const SpreadId& id) const {
+  auto it = spreads_.find(id);
+  return it == spreads_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const SpreadPosition*> SpreadExecutor::All() const {
+  std::vector<const SpreadPosition*> out;
+  out.reserve(creation_order_.size());
+  for (const SpreadId& id : creation_order_) out.push_back(spreads_.at(id).get());
+  return out;
+}
+
+std::vector<const SpreadPosition*> SpreadExecutor::Active() const {
+  std::vector<const SpreadPosition*> out;
+  for (const SpreadPosition* s : All()) {
+    if (s->state() != SpreadState::kClosed && s->state() != SpreadState::kFailed) out.push_back(s);
+  }
+  return out;
+}
+
+Result<SpreadId> SpreadExecutor::Open(const SpreadOrderSpec& spec) {
+  if (spec.legs.empty()) return MakeError("spread order: no legs");
+  if (spec.lots == 0) return MakeError("spread order: lots must be at least 1");
+  if (spec.policy.leg_timeout <= 0 || spec.policy.max_reprices < 0 ||
+      spec.policy.reprice_ticks < 0) {
+    return MakeError(
+        "spread order: leg_timeout must be positive, max_reprices and "
+        "reprice_ticks not negative");
+  }
+  std::vector<Instrument> instruments;
+  const UnixNanos now = port_.ClockRef().Now();
+  for (std::size_t i = 0; i < spec.legs.size(); ++i) {
+    const SpreadLeg& leg = spec.legs[i];
+    if (leg.ratio == 0) return MakeError(fmt::format("spread order: leg {} has ratio 0", i + 1));
+    for (std::size_t j = 0; j < i; ++j) {
+      if (spec.legs[j].instrument == leg.instrument) {
+        return MakeError(fmt::format("spread order: {} appears in legs {} and {}",
+                                     leg.instrument.value(), j + 1, i + 1));
+      }
+    }
+    const Instrument* ins = port_.CacheRef().instrument(leg.instrument);
+    if (ins == nullptr) {
+      return MakeError(fmt::format("spread order: unknown instrument {}", leg.instrument.value()));
+    }
+    if (!ins->is_tradable() || ins->IsExpired(now)) {
+      return MakeError(fmt::format("spread order: {} is not tradable (index or expired)",
+                                   leg.instrument.value()));
+    }
+    instruments.push_back(*ins);
+  }
+  const SpreadId id(fmt::format("{}-SP{:04}", prefix_, ++next_id_));
+  auto spread = std::make_unique<SpreadPosition>(id, port_.Factory().strategy_id(), spec.legs,
+                                                 std::move(instruments), spec.lots, now);
+  Run run;
+  run.purpose = Purpose::kOpen;
+  run.net_limit = spec.net_limit;
+  run.policy = spec.policy;
+  for (std::size_t i = 0; i < spec.legs.size(); ++i) {
+    LegWork w;
+    w.leg = i;
+    w.side = spec.legs[i].side;
+    w.target = spread->TargetQty(i);
+    run.legs.push_back(w);
+  }
+  BuildGroups(run);
+  spreads_.emplace(id, std::move(spread));
+  creation_order_.push_back(id);
+  runs_.emplace(id, std::move(run));
+  StartGroup(id);
+  return id;
+}
+
+Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
+                             const SpreadExecPolicy& policy) {
+  auto it = spreads_.find(id);
+  if (it == spreads_.end())
+    return MakeError(fmt::format("close spread: unknown spread {}", id.value()));
+  SpreadPosition& sp = *it->second;
+  if (sp.state() != SpreadState::kOpen) {
+    return MakeError(
+        fmt::format("close spread {}: state is {}, not OPEN", id.value(), ToString(sp.state())));
+  }
+  Run run;
+  run.purpose = Purpose::kClose;
+  run.net_limit = net_limit;
+  run.policy = policy;
+  for (std::size_t i = 0; i < sp.legs().size(); ++i) {
+    const std::int64_t q = sp.LegSignedQtyRaw(i);
+    if (q == 0) continue;
+    LegWork w;
+    w.leg = i;
+    w.side = q > 0 ? OrderSide::kSell : OrderSide::kBuy;
+    w.target = Quantity::Raw(std::abs(q), sp.instrument(i).size_precision);
+    run.legs.push_back(w);
+  }
+  BuildGroups(run);
+  sp.set_state(SpreadState::kClosing);
+  runs_[id] = std::move(run);
+  StartGroup(id);
+  return Status::Ok();
+}
+
+void SpreadExecutor::BuildGroups(Run& run) const {
+  run.groups.clear();
+  std::vector<std::size_t> buys, sells, all;
+  for (std::size_t i = 0; i < run.legs.size(); ++i) {
+    (run.legs[i].side == OrderSide::kBuy ? buys : sells).push_back(i);
+    all.push_back(i);
+  }
+  if (run.policy.hedge_first) {
+    if (!buys.empty()) run.groups.push_back(buys);
+    if (!sells.empty()) run.groups.push_back(sells);
+  } else {
+    run.groups.push_back(all);
+  }
+  run.group = 0;
+}
+
+std::optional<Price> SpreadExecutor::Touch(const InstrumentId& instrument, OrderSide side) const {
+  const QuoteTick* q = port_.CacheRef().quote(instrument);
+  if (q == nullptr) return std::nullopt;
+  const Price px = side == OrderSide::kBuy ? q->ask_price : q->bid_price;
+  if (px.raw() <= 0) return std::nullopt;
+  return px;
+}
+
+std::optional<Price> SpreadExecutor::Mid(const InstrumentId& instrument) const {
+  const QuoteTick* q = port_.CacheRef().quote(instrument);
+  if (q == nullptr || q->bid_price.raw() <= 0 || q->ask_price.raw() <= 0) return std::nullopt;
+  return Price::Raw((q->bid_price.raw() + q->ask_price.raw()) / 2,
+                    std::max(q->bid_price.precision(), q->ask_price.precision()) + 1);
+}
+
+bool SpreadExecutor::PriceLastGroup(const SpreadId& id, Run& run,
+                                    std::vector<std::optional<Price>>& px, std::string& why) const {
+  const SpreadPosition& sp = *spreads_.at(id);
+  const auto& group = run.groups[run.group];
+  // Required net of this group per spread unit = limit − what earlier groups filled at.
+  Int128 remaining = run.net_limit->raw();
+  for (std::size_t g = 0; g < run.group; ++g) {
+    for (std::size_t i : run.groups[g]) {
+      const LegWork& w = run.legs[i];
+      if (w.filled_raw == 0) continue;
+      const Int128 avg = w.px_qty / w.filled_raw;
+      const Int128 contrib = avg * sp.legs()[w.leg].ratio;
+      remaining -= w.side == OrderSide::kBuy ? contrib : -contrib;
+    }
+  }
+  Int128 mid_net = 0;
+  Int128 ratio_sum = 0;
+  std::vector<std::int64_t> mids;
+  for (std::size_t i : group) {
+    const LegWork& w = run.legs[i];
+    const InstrumentId& ins = sp.instrument(w.leg).id;
+    auto m = Mid(ins);
+    if (!m) {
+      why = fmt::format("no two-sided quote for {} to price the leg", ins.value());
+      return false;
+    }
+    mids.push_back(m->raw());
+    const Int128 r = sp.legs()[w.leg].ratio;
+    mid_net += w.side == OrderSide::kBuy ? r * m->raw() : -r * m->raw();
+    ratio_sum += r;
+  }
+  // Spread the gap to the required net evenly per ratio unit: each leg moves by the same
+  // amount in its own favourable direction, so the group's net lands on the requirement.
+  const Int128 delta = (remaining - mid_net) / ratio_sum;
+  px.assign(run.legs.size(), std::nullopt);
+  for (std::size_t k = 0; k < group.size(); ++k) {
+    const LegWork& w = run.legs[group[k]];
+    const Instrument& ins = sp.instrument(w.leg);
+    const Int128 raw = w.side == OrderSide::kBuy ? mids[k] + delta : mids[k] - delta;
+    std::int64_t ticked = ToTick(static_cast<std::int64_t>(raw), ins.tick_size.raw(), w.side);
+    if (ticked < ins.tick_size.raw()) {
+      if (w.side == OrderSide::kBuy) {
+        why = fmt::format("net limit {} leaves no positive price for the {} leg",
+                          run.net_limit->ToString(), ins.id.value());
+        return false;
+      }
+      ticked = ins.tick_size.raw();
+    }
+    px[group[k]] = Price::Raw(ticked, ins.price_precision);
+  }
+  return true;
+}
+
+void SpreadExecutor::StartGroup(const SpreadId& id) {
+  Run& run = runs_.at(id);
+  SpreadPosition& sp = Spread(id);
+  const auto& group = run.groups[run.group];
+  const bool last = run.group + 1 == run.groups.size();
+  std::vector<std::optional<Price>> limits(run.legs.size());
+  if (run.net_limit && run.purpose != Purpose::kUnwind) {
+    if (last) {
+      std::string why;
+      if (!PriceLastGroup(id, run, limits, why)) {
+        if (run.purpose == Purpose::kOpen) {
+          Fail(id, why);
+          return;
+        }
+        limits.assign(run.legs.size(), std::nullopt);  // closing: fall back to market
+        port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, port_.ClockRef().Now(),
+                                why + "; closing at market"));
+      }
+    } else {
+      for (std::size_t i : group) {
+        limits[i] = Touch(sp.instrument(run.legs[i].leg).id, run.legs[i].side);
+      }
+    }
+  }
+  for (std::size_t i : group) SubmitLeg(id, run, i, limits[i]);
+}
+
+void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
+                               std::optional<Price> limit) {
+  SpreadPosition& sp = Spread(id);
+  LegWork& w = run.legs[i];
+  const Instrument& ins = sp.instrument(w.leg);
+  const Quantity qty = Quantity::Raw(w.target.raw() - w.filled_raw, ins.size_precision);
+  OrderOptions opt;
+  opt.tags = fmt::format("spread={} leg={} {}", id.value(), w.leg + 1,
+                         PurposeTag(static_cast<int>(run.purpose)));
+  // Not reduce-only: the engine applies a fill to the netting position after the strategy
+  // sees it, so a leg sent from a fill handler would be checked against the old position.
+  // The spread's own book decides the quantities.
+  std::unique_ptr<Order> order = limit ? port_.Factory().Limit(ins.id, w.side, qty, *limit, opt)
+                                       : port_.Factory().Market(ins.id, w.side, qty, opt);
+  w.market = !limit.has_value();
+  w.abandoning = false;
+  const ClientOrderId oid = order->client_order_id();
+  orders_[oid] = OrderRef{id, i};
+  w.order_id = oid;
+  w.order = nullptr;
+  // A denial can arrive inside Submit (before it returns), so events match on order_id.
+  const Order* sent = port_.Submit(std::move(order));
+  if (w.order_id == oid) w.order = sent;
+  if (!w.market && w.order != nullptr && !w.order->is_closed()) ArmTimeout(id, i);
+}
+
+void SpreadExecutor::ArmTimeout(const SpreadId& id, std::size_t i) {
+  const Run& run = runs_.at(id);
+  const ClientOrderId oid = run.legs[i].order->client_order_id();
+  std::string name = fmt::format("{}:spread-timeout:{}", prefix_, ++next_timer_);
+  Clock& clock = port_.ClockRef();
+  const Status st =
+      clock.SetTimeAlert(name, clock.Now() + run.policy.leg_timeout,
+                         [this, id, i, oid](const TimeEvent&) { OnTimeout(id, i, oid); });
+  if (st) timers_.push_back(std::move(name));
+}
+
+void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOrderId& order_id) {
+  auto it = runs_.find(id);
+  if (it == runs_.end()) return;
+  Run& run = it->second;
+  LegWork& w = run.legs[i];
+  if (w.order == nullptr || w.order->client_order_id() != order_id || w.order->is_closed() ||
+      w.done() || w.abandoning) {
+    return;
+  }
+  const Instrument& ins = Spread(id).instrument(w.leg);
+  if (w.reprices < run.policy.max_reprices && w.order->price()) {
+    const std::int64_t step = run.policy.reprice_ticks * ins.tick_size.raw();
+    std::int64_t raw = w.order->price()->raw() + (w.side == OrderSide::kBuy ? step : -step);
+    raw = std::max(raw, ins.tick_size.raw());
+    ++w.reprices;
+    port_.Modify(*w.order, Price::Raw(raw, ins.price_precision));
+    ArmTimeout(id, i);
+    return;
+  }
+  if (run.purpose == Purpose::kClose) {
+    // A close must complete: cancel the limit, the cancel confirmation sends a market order.
+    w.abandoning = true;
+    port_.Cancel(*w.order);
+    return;
+  }
+  w.abandoning = true;
+  port_.Cancel(*w.order);
+  Fail(id, fmt::format("leg {} ({}) unfilled after {} re-prices", w.leg + 1, ins.id.value(),
+                       w.reprices));
+}
+
+void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
+  const ClientOrderId& oid =
+      std::visit([](const auto& e) -> const ClientOrderId& { return e.client_order_id; }, event);
+  auto ref = orders_.find(oid);
+  if (ref == orders_.end()) return;
+  const SpreadId id = ref->second.spread;
+  const std::size_t i = ref->second.leg_work;
+  auto run_it = runs_.find(id);
+  if (run_it == runs_.end()) return;
+  Run& run = run_it->second;
+  LegWork& w = run.legs[i];
+  if (w.order_id != oid) return;  // an older order of this leg
+  if (w.order == nullptr) w.order = port_.CacheRef().order(oid);
+
+  if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+    SpreadPosition& sp = Spread(id);
+    sp.ApplyFill(w.leg, *fill, run.purpose == Purpose::kOpen);
+    w.filled_raw += fill->last_qty.raw();
+    w.px_qty += static_cast<Int128>(fill->last_px.raw()) * fill->last_qty.raw();
+    if (run.failing) {
+      MaybeFinishFailure(id);
+      return;
+    }
+    if (w.done()) {
+      Advance(id);
+    } else {
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kChanged, fill->ts_event));
+    }
+    return;
+  }
+  std::string reason;
+  if (const auto* e = std::get_if<OrderRejected>(&event)) reason = "rejected: " + e->reason;
+  if (const auto* e = std::get_if<OrderDenied>(&event)) {
+    reason = "denied: " + e->reason_code + " " + e->message;
+  }
+  if (std::get_if<OrderCanceled>(&event) != nullptr) reason = "canceled";
+  if (std::get_if<OrderExpired>(&event) != nullptr) reason = "expired";
+  if (!reason.empty()) OnLegTerminal(id, i, reason);
+}
+
+void SpreadExecutor::OnLegTerminal(const SpreadId& id, std::size_t i, const std::string& reason) {
+  Run& run = runs_.at(id);
+  LegWork& w = run.legs[i];
+  SpreadPosition& sp = Spread(id);
+  const Instrument& ins = sp.instrument(w.leg);
+  if (w.done()) return;
+  if (run.failing) {
+    MaybeFinishFailure(id);
+    return;
+  }
+  switch (run.purpose) {
+    case Purpose::kOpen:
+      Fail(id, fmt::format("leg {} ({}) {}", w.leg + 1, ins.id.value(), reason));
+      return;
+    case Purpose::kClose:
+    case Purpose::kUnwind:
+      if (!w.market) {
+        // Escalate the remainder to a market order: a close must not be left half done.
+        SubmitLeg(id, run, i, std::nullopt);
+        return;
+      }
+      port_.Emit(sp.MakeEvent(
+          SpreadEventKind::kLegRisk, port_.ClockRef().Now(),
+          fmt::format("leg {} ({}) could not be closed: {}", w.leg + 1, ins.id.value(), reason)));
+      return;
+  }
+}
+
+void SpreadExecutor::Fail(const SpreadId& id, const std::string& reason) {
+  Run& run = runs_.at(id);
+  SpreadPosition& sp = Spread(id);
+  run.failing = true;
+  run.failure = reason;
+  sp.set_state(SpreadState::kUnwinding);
+  port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, port_.ClockRef().Now(), reason));
+  for (LegWork& w : run.legs) {
+    if (w.order != nullptr && !w.order->is_closed() && !w.abandoning) {
+      w.abandoning = true;
+      port_.Cancel(*w.order);
+    }
+  }
+  MaybeFinishFailure(id);
+}
+
+void SpreadExecutor::MaybeFinishFailure(const SpreadId& id) {
+  Run& run = runs_.at(id);
+  for (const LegWork& w : run.legs) {
+    if (w.order != nullptr && !w.order->is_closed()) return;  // wait for cancels
+  }
+  SpreadPosition& sp = Spread(id);
+  if (run.policy.unwind_on_failure && sp.AnyLegOpen()) {
+    StartUnwind(id);
+    return;
+  }
+  sp.set_state(SpreadState::kFailed);
+  sp.set_ts_closed(port_.ClockRef().Now());
+  const std::string why = run.failure;
+  runs_.erase(id);
+  port_.Emit(
+      sp.MakeEvent(SpreadEventKind::kFailed, port_.ClockRef().Now(),
+                   sp.AnyLegOpen() ? why + "; filled legs left open (unwind disabled)" : why));
+}
+
+void SpreadExecutor::StartUnwind(const SpreadId& id) {
+  SpreadPosition& sp = Spread(id);
+  Run run;
+  run.purpose = Purpose::kUnwind;
+  run.policy = runs_.at(id).policy;
+  run.failure = runs_.at(id).failure;
+  for (std::size_t i = 0; i < sp.legs().size(); ++i) {
+    const std::int64_t q = sp.LegSignedQtyRaw(i);
+    if (q == 0) continue;
+    LegWork w;
+    w.leg = i;
+    w.side = q > 0 ? OrderSide::kSell : OrderSide::kBuy;
+    w.target = Quantity::Raw(std::abs(q), sp.instrument(i).size_precision);
+    run.legs.push_back(w);
+  }
+  BuildGroups(run);
+  runs_[id] = std::move(run);
+  StartGroup(id);
+}
+
+void SpreadExecutor::Advance(const SpreadId& id) {
+  Run& run = runs_.at(id);
+  SpreadPosition& sp = Spread(id);
+  const UnixNanos now = port_.ClockRef().Now();
+  for (std::size_t i : run.groups[run.group]) {
+    if (!run.legs[i].done()) {
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kChanged, now));
+      return;
+    }
+  }
+  if (run.group + 1 < run.groups.size()) {
+    ++run.group;
+    port_.Emit(sp.MakeEvent(SpreadEventKind::kChanged, now));
+    StartGroup(id);
+    return;
+  }
+  const Purpose purpose = run.purpose;
+  const std::string failure = run.failure;
+  runs_.erase(id);
+  switch (purpose) {
+    case Purpose::kOpen:
+      sp.set_state(SpreadState::kOpen);
+      sp.set_ts_opened(now);
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kOpened, now));
+      return;
+    case Purpose::kClose:
+      sp.set_state(SpreadState::kClosed);
+      sp.set_ts_closed(now);
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kClosed, now));
+      return;
+    case Purpose::kUnwind:
+      sp.set_state(SpreadState::kFailed);
+      sp.set_ts_closed(now);
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kFailed, now, failure + "; filled legs unwound"));
+      return;
+  }
+}
+
+}  // namespace nacre

@@ -1,0 +1,121 @@
+// SpreadExecutor: works multi-leg spread orders for one strategy.
+//
+// Execution policy (SpreadExecPolicy):
+// - Legs go in groups: with hedge_first, every buy leg is sent and filled before any sell leg
+//   (opening a credit spread buys the wing first; closing buys back the short first), so the
+//   venue's margin sees the hedge in place.
+// - With a net limit, earlier groups are sent at the touch (ask for buys, bid for sells); the
+//   last group is priced so the spread's net, given what earlier legs actually filled at, is
+//   no worse than the limit (buys rounded down, sells up to the tick). Without one, market.
+// - A limit leg unfilled after leg_timeout is re-priced reprice_ticks toward the market, up to
+//   max_reprices times. Then: an opening is abandoned (working legs canceled, filled legs
+//   unwound at market when unwind_on_failure); a closing escalates the leg to a market order.
+// - A rejected or denied opening leg fails the spread the same way.
+// Every spread keeps its own SpreadPosition; events go out through the port. Kernel thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "common/cache.h"
+#include "common/clock.h"
+#include "core/fixed.h"
+#include "trading/order_factory.h"
+#include "trading/spread.h"
+
+namespace nacre {
+
+// What the executor needs from its strategy (implemented privately by Strategy).
+class SpreadOrderPort {
+ public:
+  virtual ~SpreadOrderPort() = default;
+  virtual OrderFactory& Factory() = 0;
+  virtual const Order* Submit(std::unique_ptr<Order> order) = 0;
+  virtual void Modify(const Order& order, Price price) = 0;
+  virtual void Cancel(const Order& order) = 0;
+  virtual const Cache& CacheRef() const = 0;
+  virtual Clock& ClockRef() = 0;
+  virtual void Emit(const SpreadEvent& event) = 0;
+};
+
+class SpreadExecutor {
+ public:
+  // `id_prefix` makes spread ids unique per strategy: "{prefix}-SP{n:04}".
+  SpreadExecutor(SpreadOrderPort& port, std::string id_prefix);
+  ~SpreadExecutor();
+
+  Result<SpreadId> Open(const SpreadOrderSpec& spec);
+  // Closes an open spread: legs reversed, same grouping rule. `net_limit` is the closing net
+  // per spread unit (Σ buys − Σ sells; closing a credit spread is a positive debit).
+  Status Close(const SpreadId& id, std::optional<Price> net_limit = {},
+               const SpreadExecPolicy& policy = {});
+  // Every order event of the owning strategy; events of other orders are ignored.
+  void OnOrderEvent(const OrderEvent& event);
+
+  const SpreadPosition* Find(const SpreadId& id) const;
+  // All spreads in creation order.
+  std::vector<const SpreadPosition*> All() const;
+  std::vector<const SpreadPosition*> Active() const;  // opening, open, closing, unwinding
+  bool IsWorking(const SpreadId& id) const { return runs_.count(id) > 0; }
+  // Clears every spread and run (backtest reset).
+  void Reset();
+
+ private:
+  enum class Purpose : std::uint8_t { kOpen, kClose, kUnwind };
+  struct LegWork {
+    std::size_t leg = 0;
+    OrderSide side = OrderSide::kBuy;
+    Quantity target;
+    std::int64_t filled_raw = 0;
+    Int128 px_qty = 0;  // Σ price raw × qty raw (for the average fill price)
+    ClientOrderId order_id;
+    const Order* order = nullptr;
+    int reprices = 0;
+    bool market = false;
+    bool abandoning = false;
+    bool done() const { return filled_raw >= target.raw(); }
+  };
+  struct Run {
+    Purpose purpose = Purpose::kOpen;
+    std::optional<Price> net_limit;
+    SpreadExecPolicy policy;
+    std::vector<LegWork> legs;
+    std::vector<std::vector<std::size_t>> groups;  // indexes into legs
+    std::size_t group = 0;
+    bool failing = false;
+    std::string failure;
+  };
+
+  SpreadPosition& Spread(const SpreadId& id) { return *spreads_.at(id); }
+  void BuildGroups(Run& run) const;
+  void StartGroup(const SpreadId& id);
+  bool PriceLastGroup(const SpreadId& id, Run& run, std::vector<std::optional<Price>>& px,
+                      std::string& why) const;
+  void SubmitLeg(const SpreadId& id, Run& run, std::size_t i, std::optional<Price> limit);
+  void ArmTimeout(const SpreadId& id, std::size_t i);
+  void OnTimeout(const SpreadId& id, std::size_t i, const ClientOrderId& order_id);
+  void OnLegTerminal(const SpreadId& id, std::size_t i, const std::string& reason);
+  void Fail(const SpreadId& id, const std::string& reason);
+  void MaybeFinishFailure(const SpreadId& id);
+  void StartUnwind(const SpreadId& id);
+  void Advance(const SpreadId& id);
+  std::optional<Price> Touch(const InstrumentId& instrument, OrderSide side) const;
+  std::optional<Price> Mid(const InstrumentId& instrument) const;
+
+  SpreadOrderPort& port_;
+  std::string prefix_;
+  std::uint64_t next_id_ = 0;
+  std::uint64_t next_timer_ = 0;
+  std::map<SpreadId, std::unique_ptr<SpreadPosition>> spreads_;
+  std::vector<SpreadId> creation_order_;
+  std::map<SpreadId, Run> runs_;
+  struct OrderRef {
+    SpreadId spread;
+    std::size_t leg_work;
+  };
+  std::unordered_map<ClientOrderId, OrderRef, IdHash> orders_;
+  std::vector<std::string> timers_;
+};
+
+}  // namespace nacre

@@ -1,0 +1,325 @@
+// Spread orders through the real kernel (risk engine, execution engine, cache) against a
+// scripted venue: the test plays the exchange, acknowledging, filling and rejecting legs.
+#include "trading/spread_executor.h"
+
+#include <gtest/gtest.h>
+
+#include "testkit/kernel_harness.h"
+#include "testkit/testkit.h"
+#include "trading/strategy.h"
+
+namespace nacre {
+namespace {
+
+using testkit::Inr;
+using testkit::MakeQuote;
+using testkit::Px;
+using testkit::Qty;
+
+class SpreadStrategy final : public Strategy {
+ public:
+  SpreadStrategy() : Strategy(StrategyId("S-001")) {}
+  using Strategy::active_spreads;
+  using Strategy::CloseSpread;
+  using Strategy::spread;
+  using Strategy::spreads;
+  using Strategy::SubmitSpread;
+  std::vector<SpreadEvent> events;
+
+ protected:
+  void OnSpreadEvent(const SpreadEvent& e) override { events.push_back(e); }
+};
+
+class SpreadTest : public ::testing::Test {
+ protected:
+  SpreadTest() {
+    auto venue = std::make_unique<testkit::RecordingExecClient>("NFO", "NFO");
+    venue_ = venue.get();
+    k().exec_engine().RegisterClient(std::move(venue));
+    for (const Instrument& i : {p23900_, p24000_, c24200_, c24300_}) k().cache().AddInstrument(i);
+    k().cache().AddAccount(std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin,
+                                                     Inr("1000000.00"), tk_.now()),
+                           Venue("NFO"));
+    k().portfolio().ManageAccount(AccountId("SIM-001"));
+    auto s = std::make_unique<SpreadStrategy>();
+    s_ = s.get();
+    EXPECT_TRUE(k().trader().AddStrategy(std::move(s)).ok());
+    k().Start();
+    Quote(p24000_, "100.00", "102.00");
+    Quote(p23900_, "70.00", "71.00");
+    Quote(c24200_, "60.00", "61.00");
+    Quote(c24300_, "35.00", "35.50");
+  }
+
+  Kernel& k() { return tk_.kernel(); }
+  void Quote(const Instrument& i, const char* bid, const char* ask) {
+    k().cache().AddQuote(MakeQuote(i.id, bid, ask, tk_.now()));
+  }
+  const Order* LastSubmitted() { return k().cache().order(venue_->submits.back().client_order_id); }
+  const Order* Submitted(std::size_t n) {
+    return k().cache().order(venue_->submits.at(n).client_order_id);
+  }
+  void Accept(const Order* o) {
+    venue_->Submitted(*o);
+    venue_->Accepted(*o);
+  }
+  void AcceptAndFill(const Order* o, std::int64_t qty, const char* px, const char* fee = "0") {
+    if (o->status() == OrderStatus::kSubmitted || o->status() == OrderStatus::kInitialized) {
+      Accept(o);
+    }
+    venue_->Filled(*o, qty, px, fee);
+  }
+  SpreadOrderSpec BullPut(std::uint32_t lots, std::optional<Price> net) {
+    SpreadOrderSpec spec;
+    spec.legs = {{p24000_.id, OrderSide::kSell, 1}, {p23900_.id, OrderSide::kBuy, 1}};
+    spec.lots = lots;
+    spec.net_limit = net;
+    return spec;
+  }
+  std::vector<SpreadEventKind> Kinds() const {
+    std::vector<SpreadEventKind> out;
+    for (const auto& e : s_->events) out.push_back(e.kind);
+    return out;
+  }
+
+  testkit::TestKernel tk_;
+  testkit::RecordingExecClient* venue_ = nullptr;
+  SpreadStrategy* s_ = nullptr;
+  const Instrument p23900_ = testkit::NiftyOption(OptionKind::kPut, "23900");  // lot 65
+  const Instrument p24000_ = testkit::NiftyOption(OptionKind::kPut, "24000");
+  const Instrument c24200_ = testkit::NiftyOption(OptionKind::kCall, "24200");
+  const Instrument c24300_ = testkit::NiftyOption(OptionKind::kCall, "24300");
+};
+
+TEST_F(SpreadTest, HedgeLegFillsBeforeShortLegIsSentAndNetLimitHolds) {
+  // Credit of at least 28.00 per unit: buy the 23900 wing at the ask (71.00) first.
+  auto id = s_->SubmitSpread(BullPut(2, Px("-28.00")));
+  ASSERT_TRUE(id.ok()) << id.error();
+  ASSERT_EQ(venue_->submits.size(), 1u);
+  const Order* wing = LastSubmitted();
+  EXPECT_EQ(wing->instrument_id(), p23900_.id);
+  EXPECT_EQ(wing->side(), OrderSide::kBuy);
+  EXPECT_EQ(*wing->price(), Px("71.00"));
+  EXPECT_EQ(wing->quantity(), Qty(130));
+  // The wing fills lower than asked: the short leg only needs 70.50 + 28 = 98.50.
+  AcceptAndFill(wing, 130, "70.50", "20");
+  ASSERT_EQ(venue_->submits.size(), 2u);
+  const Order* shrt = LastSubmitted();
+  EXPECT_EQ(shrt->instrument_id(), p24000_.id);
+  EXPECT_EQ(shrt->side(), OrderSide::kSell);
+  EXPECT_EQ(*shrt->price(), Px("98.50"));
+  EXPECT_FALSE(s_->spread(*id)->state() == SpreadState::kOpen);
+  AcceptAndFill(shrt, 65, "98.50", "10");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpening);
+  AcceptAndFill(shrt, 65, "98.60", "10");  // partial fills complete the leg
+  const SpreadPosition& sp = *s_->spread(*id);
+  EXPECT_EQ(sp.state(), SpreadState::kOpen);
+  // Credit: 65×98.50 + 65×98.60 − 130×70.50 = 6402.50 + 6409.00 − 9165.00 = 3646.50.
+  EXPECT_EQ(sp.net_premium(), Inr("3646.50"));
+  EXPECT_EQ(sp.charges(), Inr("40.00"));
+  // Max loss: width 100 × 130 − credit = 13000 − 3646.50.
+  ASSERT_TRUE(sp.MaxLoss().has_value());
+  EXPECT_EQ(*sp.MaxLoss(), Inr("9353.50"));
+  ASSERT_FALSE(Kinds().empty());
+  EXPECT_EQ(Kinds().back(), SpreadEventKind::kOpened);
+  EXPECT_EQ(s_->events.back().net_premium, Inr("3646.50"));
+}
+
+TEST_F(SpreadTest, RejectedShortLegUnwindsTheFilledHedge) {
+  testkit::BusRecorder<SpreadEvent> bus(k().bus(), topics::kAllSpreadEvents);
+  auto id = s_->SubmitSpread(BullPut(1, Px("-28.00")));
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00", "15");
+  const Order* shrt = LastSubmitted();
+  venue_->Submitted(*shrt);
+  venue_->Rejected(*shrt, "insufficient margin: required ₹84,210.00, free ₹61,000.00");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  ASSERT_EQ(venue_->submits.size(), 3u);
+  const Order* unwind = LastSubmitted();
+  EXPECT_EQ(unwind->instrument_id(), p23900_.id);
+  EXPECT_EQ(unwind->side(), OrderSide::kSell);
+  EXPECT_EQ(unwind->order_type(), OrderType::kMarket);
+  EXPECT_NE(unwind->tags().find("unwind"), std::string::npos);
+  AcceptAndFill(unwind, 65, "70.00", "15");
+  const SpreadPosition& sp = *s_->spread(*id);
+  EXPECT_EQ(sp.state(), SpreadState::kFailed);
+  EXPECT_FALSE(sp.AnyLegOpen());
+  // Lost the spread on the wing (65 × −1.00) and both charges.
+  EXPECT_EQ(sp.realized_pnl(), Inr("-95.00"));
+  const auto kinds = Kinds();
+  ASSERT_GE(kinds.size(), 2u);
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), SpreadEventKind::kLegRisk), kinds.end());
+  EXPECT_EQ(kinds.back(), SpreadEventKind::kFailed);
+  EXPECT_NE(s_->events.back().message.find("insufficient margin"), std::string::npos)
+      << s_->events.back().message;
+  EXPECT_EQ(bus.size(), s_->events.size());  // every event also went out on the bus
+  EXPECT_TRUE(s_->active_spreads().empty());
+}
+
+TEST_F(SpreadTest, IronCondorWaitsForAllHedgesThroughPartialFills) {
+  SpreadOrderSpec spec;
+  spec.legs = {{p24000_.id, OrderSide::kSell, 1},
+               {p23900_.id, OrderSide::kBuy, 1},
+               {c24200_.id, OrderSide::kSell, 1},
+               {c24300_.id, OrderSide::kBuy, 1}};
+  spec.lots = 2;
+  auto id = s_->SubmitSpread(spec);  // market
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(venue_->submits.size(), 2u);  // both wings, no short yet
+  const Order* w1 = Submitted(0);
+  const Order* w2 = Submitted(1);
+  EXPECT_EQ(w1->order_type(), OrderType::kMarket);
+  EXPECT_EQ(w1->side(), OrderSide::kBuy);
+  EXPECT_EQ(w2->side(), OrderSide::kBuy);
+  AcceptAndFill(w1, 130, "71.00");
+  AcceptAndFill(w2, 65, "35.50");
+  EXPECT_EQ(venue_->submits.size(), 2u);  // second wing only half filled
+  AcceptAndFill(w2, 65, "35.50");
+  ASSERT_EQ(venue_->submits.size(), 4u);
+  AcceptAndFill(Submitted(2), 130, "100.00");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpening);
+  AcceptAndFill(Submitted(3), 130, "60.00");
+  const SpreadPosition& sp = *s_->spread(*id);
+  EXPECT_EQ(sp.state(), SpreadState::kOpen);
+  // Credit per unit 100 + 60 − 71 − 35.50 = 53.50, × 130.
+  EXPECT_EQ(sp.net_premium(), Inr("6955.00"));
+  // Max loss: the wider side is 100 wide: 100 × 130 − 6955.
+  EXPECT_EQ(*sp.MaxLoss(), Inr("6045.00"));
+}
+
+TEST_F(SpreadTest, UnfilledLegIsRepricedThenAbandonedAndUnwound) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 2;
+  spec.policy.reprice_ticks = 2;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const Order* shrt = LastSubmitted();
+  Accept(shrt);
+  EXPECT_EQ(*shrt->price(), Px("101.00"));  // 71 + 30
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 1u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));  // 2 ticks conceded
+  venue_->Updated(*shrt, shrt->quantity(), Px("100.90"));
+  tk_.Advance(5 * kNanosPerSecond);
+  EXPECT_EQ(venue_->modifies.size(), 1u);  // not before the timeout
+  tk_.Advance(5 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 2u);
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
+  venue_->Updated(*shrt, shrt->quantity(), Px("100.80"));
+  EXPECT_TRUE(venue_->cancels.empty());
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->cancels.size(), 1u);
+  EXPECT_EQ(venue_->cancels[0].client_order_id, shrt->client_order_id());
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  EXPECT_EQ(venue_->submits.size(), 2u);  // the unwind waits for the cancel
+  venue_->Canceled(*shrt);
+  ASSERT_EQ(venue_->submits.size(), 3u);
+  AcceptAndFill(LastSubmitted(), 65, "70.50");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kFailed);
+  EXPECT_NE(s_->events.back().message.find("unfilled after 2 re-prices"), std::string::npos)
+      << s_->events.back().message;
+}
+
+TEST_F(SpreadTest, CloseBuysBackTheShortFirstAndBooksThePnl) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00", "10");
+  AcceptAndFill(LastSubmitted(), 65, "101.00", "10");
+  ASSERT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+  EXPECT_FALSE(s_->CloseSpread(SpreadId("nope")).ok());
+  ASSERT_TRUE(s_->CloseSpread(*id).ok());
+  EXPECT_FALSE(s_->CloseSpread(*id).ok());  // already closing
+  const Order* buyback = LastSubmitted();
+  EXPECT_EQ(buyback->instrument_id(), p24000_.id);
+  EXPECT_EQ(buyback->side(), OrderSide::kBuy);
+  EXPECT_NE(buyback->tags().find("close"), std::string::npos);
+  const std::size_t before = venue_->submits.size();
+  AcceptAndFill(buyback, 65, "60.00", "10");
+  ASSERT_EQ(venue_->submits.size(), before + 1);
+  const Order* sell_wing = LastSubmitted();
+  EXPECT_EQ(sell_wing->instrument_id(), p23900_.id);
+  AcceptAndFill(sell_wing, 65, "40.00", "10");
+  const SpreadPosition& sp = *s_->spread(*id);
+  EXPECT_EQ(sp.state(), SpreadState::kClosed);
+  // Short: +41 × 65 = 2665; long: −31 × 65 = −2015; charges 40.
+  EXPECT_EQ(sp.realized_pnl(), Inr("610.00"));
+  EXPECT_EQ(sp.net_premium(), Inr("1950.00"));  // opening credit only
+  EXPECT_EQ(Kinds().back(), SpreadEventKind::kClosed);
+  EXPECT_EQ(s_->events.back().realized_pnl, Inr("610.00"));
+}
+
+TEST_F(SpreadTest, RejectedCloseLegEscalatesToMarket) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  AcceptAndFill(LastSubmitted(), 65, "101.00");
+  ASSERT_TRUE(s_->CloseSpread(*id, Px("25.00")).ok());
+  const Order* limit = LastSubmitted();  // buy back at the touch (102.00)
+  EXPECT_EQ(*limit->price(), Px("102.00"));
+  venue_->Submitted(*limit);
+  venue_->Rejected(*limit, "price band");
+  const Order* market = LastSubmitted();
+  EXPECT_NE(market, limit);
+  EXPECT_EQ(market->order_type(), OrderType::kMarket);
+  EXPECT_EQ(market->instrument_id(), p24000_.id);
+}
+
+TEST_F(SpreadTest, InvalidSpecsAreRefusedWithReasons) {
+  SpreadOrderSpec empty;
+  EXPECT_FALSE(s_->SubmitSpread(empty).ok());
+  SpreadOrderSpec dup = BullPut(1, {});
+  dup.legs[1].instrument = dup.legs[0].instrument;
+  auto d = s_->SubmitSpread(dup);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().find("legs 1 and 2"), std::string::npos) << d.error();
+  SpreadOrderSpec unknown = BullPut(1, {});
+  unknown.legs[0].instrument = InstrumentId(Symbol("NIFTY2610699999PE"), Venue("NFO"));
+  auto u = s_->SubmitSpread(unknown);
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.error().find("unknown instrument"), std::string::npos);
+  EXPECT_FALSE(s_->SubmitSpread(BullPut(0, {})).ok());
+  EXPECT_TRUE(venue_->submits.empty());
+  EXPECT_TRUE(s_->spreads().empty());
+}
+
+TEST_F(SpreadTest, LastGroupWithoutQuotesFailsBeforeSendingIt) {
+  k().cache().AddQuote(MakeQuote(p24000_.id, "0", "0", tk_.now()));
+  auto id = s_->SubmitSpread(BullPut(1, Px("-28.00")));
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  // No two-sided quote for the short: fail and unwind rather than guess a price.
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  EXPECT_EQ(LastSubmitted()->side(), OrderSide::kSell);
+  EXPECT_EQ(LastSubmitted()->instrument_id(), p23900_.id);
+}
+
+TEST_F(SpreadTest, DeniedFirstLegFailsTheSpreadAtOnce) {
+  // 30 lots × 65 = 1950 exceeds the 1800 freeze quantity: the risk engine denies the wing
+  // inside SubmitOrder, before the executor gets the order back.
+  auto id = s_->SubmitSpread(BullPut(30, Px("-28.00")));
+  ASSERT_TRUE(id.ok());
+  EXPECT_TRUE(venue_->submits.empty());
+  const SpreadPosition& sp = *s_->spread(*id);
+  EXPECT_EQ(sp.state(), SpreadState::kFailed);
+  EXPECT_FALSE(sp.AnyLegOpen());
+  ASSERT_FALSE(s_->events.empty());
+  EXPECT_EQ(s_->events.back().kind, SpreadEventKind::kFailed);
+  EXPECT_NE(s_->events.back().message.find("denied"), std::string::npos)
+      << s_->events.back().message;
+}
+
+TEST(SpreadPositionMaxLoss, NakedShortCallIsUnbounded) {
+  const Instrument c = testkit::NiftyOption(OptionKind::kCall, "24200");
+  SpreadPosition sp(SpreadId("X"), StrategyId("S-001"), {{c.id, OrderSide::kSell, 1}}, {c}, 1,
+                    UnixNanos(1));
+  EXPECT_FALSE(sp.MaxLoss().has_value());
+  const Instrument p = testkit::NiftyOption(OptionKind::kPut, "24000");
+  SpreadPosition put(SpreadId("Y"), StrategyId("S-001"), {{p.id, OrderSide::kSell, 1}}, {p}, 1,
+                     UnixNanos(1));
+  ASSERT_TRUE(put.MaxLoss().has_value());
+  EXPECT_EQ(*put.MaxLoss(), Inr("1560000.00"));  // strike × 65 with no premium yet
+}
+
+}  // namespace
+}  // namespace nacre
