@@ -1,0 +1,265 @@
+#include "apps/spreads/capital_manager.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "core/fixed.h"
+#include "model/position_events.h"
+
+namespace nacre {
+namespace {
+
+// floor(amount × pct / 100) to the paisa: budgets round down, never up.
+Money PercentOf(Money amount, Price pct) {
+  const Int128 raw = static_cast<Int128>(amount.raw()) * pct.raw() / (100 * kFixedScale);
+  const std::int64_t paisa = kFixedScale / 100;
+  std::int64_t v = static_cast<std::int64_t>(raw);
+  v = (v >= 0 ? v / paisa : (v - paisa + 1) / paisa) * paisa;
+  return Money::FromRaw(v);
+}
+
+std::int64_t LotsWithin(Money budget, Money per_lot) {
+  if (budget.raw() <= 0) return 0;
+  return budget.raw() / per_lot.raw();
+}
+
+}  // namespace
+
+CapitalManager::CapitalManager(std::string id, CapitalManagerConfig config)
+    : Actor(std::move(id)), config_(std::move(config)), capital_(config_.initial_capital) {}
+
+std::unique_ptr<Actor> CapitalManager::FromConfig(const std::string& id, const ConfigTable& p) {
+  CapitalManagerConfig c;
+  c.initial_capital = p.GetMoney("initial_capital");
+  if (c.initial_capital.raw() <= 0) p.Fail("initial_capital", "must be positive");
+  if (p.Has("risk_per_trade_pct")) c.risk_per_trade_pct = p.GetPrice("risk_per_trade_pct");
+  if (p.Has("max_deployment_pct")) c.max_deployment_pct = p.GetPrice("max_deployment_pct");
+  const Price hundred = Price::Raw(100 * kFixedScale, 0);
+  if (c.risk_per_trade_pct.raw() <= 0 || c.risk_per_trade_pct > hundred) {
+    p.Fail("risk_per_trade_pct", "must be in (0, 100]");
+  }
+  if (c.max_deployment_pct.raw() <= 0 || c.max_deployment_pct > hundred) {
+    p.Fail("max_deployment_pct", "must be in (0, 100]");
+  }
+  c.compounding_enabled = p.GetBool("compounding_enabled", true);
+  c.source = p.GetString("source", "spreads");
+  if (c.source != "spreads" && c.source != "positions") {
+    p.Fail("source", "must be \"spreads\" or \"positions\"");
+  }
+  return std::make_unique<CapitalManager>(id, c);
+}
+
+void CapitalManager::OnRegistered() {
+  MessageBus& bus = msgbus();
+  (void)bus.RegisterRequestHandler<MaxLotsRequest, MaxLotsResponse>(
+      kMaxLotsEndpoint,
+      [this](const MaxLotsRequest& r) { return CalculateMaxLots(r.capital_per_lot, r.max_lots); });
+  (void)bus.RegisterRequestHandler<int, CapitalState>(
+      kStateEndpoint, [this](const int&) { return capital_state(); });
+  (void)bus.RegisterRequestHandler<DeployRequest, CapitalState>(
+      kDeployEndpoint, [this](const DeployRequest& r) {
+        if (Status st = Deploy(r.trade_id, r.amount); !st) log().Error("{}", st.error());
+        return capital_state();
+      });
+  // Higher priority than strategies, so a strategy reacting to the same close sizes its next
+  // trade on the updated capital.
+  SubscribeData<SpreadEvent>(
+      topics::kAllSpreadEvents,
+      [this](const SpreadEvent& e) {
+        if (e.kind != SpreadEventKind::kClosed && e.kind != SpreadEventKind::kFailed) return;
+        Release(e.spread_id.value());
+        if (config_.source == "spreads") {
+          RecordTrade(e.ts, e.spread_id.value(), e.strategy_id, e.realized_pnl);
+        }
+      },
+      100);
+  SubscribeData<PositionEvent>(
+      topics::kAllPositionEvents,
+      [this](const PositionEvent& pe) {
+        const auto* e = std::get_if<PositionClosed>(&pe);
+        if (e == nullptr) return;
+        Release(e->position_id.value());
+        if (config_.source == "positions") {
+          RecordTrade(e->ts_event, e->position_id.value(), e->strategy_id, e->realized_pnl);
+        }
+      },
+      100);
+}
+
+void CapitalManager::OnStart() {
+  log().Info("capital {} (initial {}), risk {}%, deployment {}%, compounding {}",
+             capital_.ToString(), config_.initial_capital.ToString(),
+             config_.risk_per_trade_pct.ToString(), config_.max_deployment_pct.ToString(),
+             config_.compounding_enabled ? "on" : "off");
+}
+
+void CapitalManager::OnReset() {
+  capital_ = config_.initial_capital;
+  deployed_.clear();
+  history_.clear();
+}
+
+Money CapitalManager::Deployed() const {
+  Money total = Money::Zero();
+  for (const auto& [id, m] : deployed_) total += m;
+  return total;
+}
+
+MaxLotsResponse CapitalManager::CalculateMaxLots(Money capital_per_lot,
+                                                 std::uint32_t max_lots) const {
+  MaxLotsResponse r;
+  if (capital_per_lot.raw() <= 0) {
+    r.reason = "capital per lot must be positive";
+    return r;
+  }
+  const Money base = Base();
+  const Money risk_budget = PercentOf(base, config_.risk_per_trade_pct);
+  const Money deploy_budget = PercentOf(base, config_.max_deployment_pct) - Deployed();
+  r.lots_by_risk = LotsWithin(risk_budget, capital_per_lot);
+  r.lots_by_deployment = LotsWithin(deploy_budget, capital_per_lot);
+  std::int64_t lots = std::min<std::int64_t>({r.lots_by_risk, r.lots_by_deployment, max_lots});
+  // The floor of one lot: a trade whose one lot exceeds the risk budget is still taken, but
+  // only when that lot fits inside the deployment limit (never trade money that is not there).
+  if (lots == 0 && max_lots > 0 && r.lots_by_deployment >= 1) lots = 1;
+  r.lots = static_cast<std::uint32_t>(std::max<std::int64_t>(lots, 0));
+  if (r.lots == 0) {
+    r.reason = max_lots == 0 ? "max_lots is 0"
+                             : fmt::format(
+                                   "one lot needs {} but only {} of the deployment limit "
+                                   "is free",
+                                   capital_per_lot.ToString(),
+                                   std::max(deploy_budget, Money::Zero()).ToString());
+  }
+  return r;
+}
+
+CapitalState CapitalManager::capital_state() const {
+  CapitalState s;
+  s.current = capital_;
+  s.initial = config_.initial_capital;
+  s.total_return = capital_ - config_.initial_capital;
+  const Int128 pct =
+      static_cast<Int128>(s.total_return.raw()) * 100 * kFixedScale / config_.initial_capital.raw();
+  const std::int64_t unit = kFixedScale / 10'000;  // 4 decimals
+  s.total_return_pct = Price::Raw(static_cast<std::int64_t>(pct) / unit * unit, 4);
+  s.deployed = Deployed();
+  const Money limit = PercentOf(Base(), config_.max_deployment_pct);
+  s.available = std::max(limit - s.deployed, Money::Zero());
+  return s;
+}
+
+Status CapitalManager::Deploy(const std::string& trade_id, Money amount) {
+  if (trade_id.empty()) return MakeError("deploy: empty trade id");
+  if (amount.raw() < 0) return MakeError(fmt::format("deploy {}: negative amount", trade_id));
+  deployed_[trade_id] = amount;
+  return Status::Ok();
+}
+
+void CapitalManager::Release(const std::string& trade_id) { deployed_.erase(trade_id); }
+
+void CapitalManager::RecordTrade(UnixNanos ts, const std::string& trade_id,
+                                 const StrategyId& strategy, Money pnl) {
+  CapitalUpdated u;
+  u.ts = ts;
+  u.trade_id = trade_id;
+  u.strategy_id = strategy;
+  u.previous_capital = capital_;
+  u.trade_pnl = pnl;
+  capital_ += pnl;
+  u.new_capital = capital_;
+  history_.push_back(u);
+  log().Info("capital {} -> {} ({} on {})", u.previous_capital.ToString(), u.new_capital.ToString(),
+             pnl.ToString(), trade_id);
+  PublishData(kCapitalTopic, u);
+}
+
+std::string CapitalManager::HistoryCsv() const {
+  std::string out =
+      "time_ist,time_ns,trade_id,strategy_id,previous_capital,trade_pnl,new_capital\n";
+  for (const CapitalUpdated& u : history_) {
+    out += fmt::format("{},{},{},{},{},{},{}\n", FormatIst(u.ts), u.ts.value, u.trade_id,
+                       u.strategy_id.value(), u.previous_capital.ToString(), u.trade_pnl.ToString(),
+                       u.new_capital.ToString());
+  }
+  return out;
+}
+
+Status CapitalManager::WriteHistoryCsv(const std::string& path) const {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return MakeError(fmt::format("{}: cannot open for writing", path));
+  f << HistoryCsv();
+  if (!f) return MakeError(fmt::format("{}: write failed", path));
+  return Status::Ok();
+}
+
+SavedState CapitalManager::OnSave() {
+  SavedState s;
+  s["capital"] = capital_.ToString();
+  std::string deployed;
+  for (const auto& [id, m] : deployed_) deployed += id + "=" + m.ToString() + "\n";
+  s["deployed"] = deployed;
+  s["history"] = HistoryCsv();
+  return s;
+}
+
+void CapitalManager::OnLoad(const SavedState& state) {
+  auto fail = [this](const std::string& what) {
+    log().Error("capital manager state not loaded: {}", what);
+  };
+  auto cap_it = state.find("capital");
+  if (cap_it == state.end()) return fail("no 'capital' entry");
+  auto cap = Money::Parse(cap_it->second);
+  if (!cap.ok()) return fail("capital: " + cap.error());
+  std::map<std::string, Money> deployed;
+  if (auto it = state.find("deployed"); it != state.end()) {
+    std::istringstream in(it->second);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto eq = line.rfind('=');
+      if (eq == std::string::npos) return fail("deployed: bad line '" + line + "'");
+      auto m = Money::Parse(line.substr(eq + 1));
+      if (!m.ok()) return fail("deployed: " + m.error());
+      deployed[line.substr(0, eq)] = *m;
+    }
+  }
+  std::vector<CapitalUpdated> history;
+  if (auto it = state.find("history"); it != state.end()) {
+    std::istringstream in(it->second);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      std::string cell;
+      while (std::getline(ss, cell, ',')) f.push_back(cell);
+      if (f.size() != 7) return fail("history: bad row '" + line + "'");
+      CapitalUpdated u;
+      std::int64_t ns = 0;
+      const auto [end, ec] = std::from_chars(f[1].data(), f[1].data() + f[1].size(), ns);
+      if (ec != std::errc() || end != f[1].data() + f[1].size()) {
+        return fail("history: bad time '" + f[1] + "'");
+      }
+      u.ts = UnixNanos(ns);
+      u.trade_id = f[2];
+      u.strategy_id = StrategyId(f[3]);
+      auto prev = Money::Parse(f[4]);
+      auto pnl = Money::Parse(f[5]);
+      auto next = Money::Parse(f[6]);
+      if (!prev.ok() || !pnl.ok() || !next.ok())
+        return fail("history: bad amount in '" + line + "'");
+      u.previous_capital = *prev;
+      u.trade_pnl = *pnl;
+      u.new_capital = *next;
+      history.push_back(u);
+    }
+  }
+  capital_ = *cap;
+  deployed_ = std::move(deployed);
+  history_ = std::move(history);
+}
+
+}  // namespace nacre

@@ -1,0 +1,109 @@
+// CapitalManager: the actor that owns the trading capital of a spread book.
+//
+// It sizes trades (MaxLots: lots by risk, lots by deployment, a hard cap; at least one lot
+// only when one lot fits inside the deployment limit), tracks capital deployed in open trades,
+// and moves capital by each closed trade's realized P&L net of charges (a spread's
+// SpreadEvent CLOSED or FAILED, or a plain position's PositionClosed when configured),
+// publishing CapitalUpdated on topics "events.capital" and keeping the history that becomes
+// capital_history.csv. With compounding off, sizing uses the initial capital. Strategies reach
+// it through bus requests (kMaxLotsEndpoint, kStateEndpoint, kDeployEndpoint), never directly.
+// All amounts are fixed-point Money; percentages are fixed point (5.5 => 5.5%). Kernel thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/actor.h"
+#include "common/config.h"
+#include "trading/spread.h"
+
+namespace nacre {
+
+struct CapitalManagerConfig {
+  Money initial_capital = Money::FromInt(400'000);
+  Price risk_per_trade_pct = Price::Raw(5 * kFixedScale, 0);   // 5%
+  Price max_deployment_pct = Price::Raw(80 * kFixedScale, 0);  // 80%
+  bool compounding_enabled = true;
+  // Which closes move capital: "spreads" (SpreadEvent CLOSED/FAILED) or "positions"
+  // (PositionClosed of any strategy, for strategies that trade single instruments).
+  std::string source = "spreads";
+};
+
+// Published on kCapitalTopic after every capital change.
+struct CapitalUpdated {
+  UnixNanos ts;
+  std::string trade_id;  // spread id or position id
+  StrategyId strategy_id;
+  Money previous_capital;
+  Money trade_pnl;  // realized, net of charges
+  Money new_capital;
+};
+
+struct CapitalState {
+  Money current;
+  Money initial;
+  Money total_return;
+  Price total_return_pct;  // of initial, 4 decimals
+  Money deployed;
+  Money available;  // deployment limit − deployed, never negative
+};
+
+struct MaxLotsRequest {
+  Money capital_per_lot;  // e.g. the margin model's margin for one lot of the spread
+  std::uint32_t max_lots = 0;
+};
+struct MaxLotsResponse {
+  std::uint32_t lots = 0;
+  std::int64_t lots_by_risk = 0;
+  std::int64_t lots_by_deployment = 0;
+  std::string reason;  // why zero, for the strategy's log
+};
+// Records capital deployed in a trade (released when it closes or fails).
+struct DeployRequest {
+  std::string trade_id;
+  Money amount;
+};
+
+class CapitalManager final : public Actor {
+ public:
+  static constexpr const char* kCapitalTopic = "events.capital";
+  static constexpr const char* kMaxLotsEndpoint = "CapitalManager.max_lots";
+  static constexpr const char* kStateEndpoint = "CapitalManager.state";
+  static constexpr const char* kDeployEndpoint = "CapitalManager.deploy";
+
+  CapitalManager(std::string id, CapitalManagerConfig config);
+  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& params);
+
+  const CapitalManagerConfig& config() const { return config_; }
+  MaxLotsResponse CalculateMaxLots(Money capital_per_lot, std::uint32_t max_lots) const;
+  CapitalState capital_state() const;
+  Money current_capital() const { return capital_; }
+  Status Deploy(const std::string& trade_id, Money amount);
+  // Applies a closed trade's net P&L (also called by the event handlers).
+  void RecordTrade(UnixNanos ts, const std::string& trade_id, const StrategyId& strategy,
+                   Money pnl);
+  const std::vector<CapitalUpdated>& history() const { return history_; }
+  // time_ist,time_ns,trade_id,strategy_id,previous_capital,trade_pnl,new_capital
+  std::string HistoryCsv() const;
+  Status WriteHistoryCsv(const std::string& path) const;
+
+ protected:
+  void OnRegistered() override;
+  void OnStart() override;
+  void OnReset() override;
+  SavedState OnSave() override;
+  void OnLoad(const SavedState& state) override;
+
+ private:
+  Money Base() const { return config_.compounding_enabled ? capital_ : config_.initial_capital; }
+  Money Deployed() const;
+  void Release(const std::string& trade_id);
+
+  CapitalManagerConfig config_;
+  Money capital_;
+  std::map<std::string, Money> deployed_;  // by trade id (ordered: deterministic)
+  std::vector<CapitalUpdated> history_;
+};
+
+}  // namespace nacre

@@ -1,0 +1,185 @@
+#include "apps/spreads/capital_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "common/config.h"
+#include "testkit/kernel_harness.h"
+#include "testkit/testkit.h"
+#include "trading/kernel.h"
+
+namespace nacre {
+namespace {
+
+using testkit::Inr;
+
+// The user's numbers: ₹4,00,000, 5% risk per trade, 80% maximum deployment.
+CapitalManagerConfig UserConfig(bool compounding = true) {
+  CapitalManagerConfig c;
+  c.initial_capital = Inr("400000");
+  c.risk_per_trade_pct = testkit::Px("5");
+  c.max_deployment_pct = testkit::Px("80");
+  c.compounding_enabled = compounding;
+  return c;
+}
+
+class CapitalTest : public ::testing::Test {
+ protected:
+  void Build(CapitalManagerConfig c) {
+    auto cm = std::make_unique<CapitalManager>("CapitalManager", c);
+    cm_ = cm.get();
+    ASSERT_TRUE(tk_.kernel().trader().AddActor(std::move(cm)).ok());
+    tk_.kernel().Start();
+  }
+  void CloseSpread(const char* id, const char* pnl) {
+    SpreadEvent e;
+    e.kind = SpreadEventKind::kClosed;
+    e.spread_id = SpreadId(id);
+    e.strategy_id = StrategyId("S-001");
+    e.ts = tk_.now();
+    e.realized_pnl = Inr(pnl);
+    tk_.kernel().bus().Publish(topics::SpreadEvents(e.strategy_id), e);
+  }
+  testkit::TestKernel tk_;
+  CapitalManager* cm_ = nullptr;
+};
+
+TEST_F(CapitalTest, MaxLotsWithTheUsersNumbers) {
+  Build(UserConfig());
+  // Risk budget ₹20,000; deployment limit ₹3,20,000.
+  auto r = cm_->CalculateMaxLots(Inr("5000"), 10);
+  EXPECT_EQ(r.lots_by_risk, 4);
+  EXPECT_EQ(r.lots_by_deployment, 64);
+  EXPECT_EQ(r.lots, 4u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("5000"), 3).lots, 3u);  // the hard cap
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("15000"), 10).lots, 1u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("20000"), 10).lots, 1u);  // exactly the risk budget
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("19999.99"), 10).lots, 1u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("9999.99"), 10).lots, 2u);
+  // One lot above the risk budget: the floor of one lot applies, it fits the deployment.
+  auto floor = cm_->CalculateMaxLots(Inr("84210"), 10);
+  EXPECT_EQ(floor.lots_by_risk, 0);
+  EXPECT_EQ(floor.lots, 1u);
+  // One lot above the deployment limit: never.
+  auto none = cm_->CalculateMaxLots(Inr("320000.01"), 10);
+  EXPECT_EQ(none.lots, 0u);
+  EXPECT_NE(none.reason.find("320000.01"), std::string::npos) << none.reason;
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("0"), 10).lots, 0u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("5000"), 0).lots, 0u);
+}
+
+TEST_F(CapitalTest, DeployedCapitalLimitsTheFloorAndIsReleasedOnClose) {
+  Build(UserConfig());
+  ASSERT_TRUE(cm_->Deploy("SP-1", Inr("300000")).ok());
+  EXPECT_EQ(cm_->capital_state().deployed, Inr("300000"));
+  EXPECT_EQ(cm_->capital_state().available, Inr("20000"));
+  // ₹20,000 left under the limit: a ₹25,000 lot does not fit even with the floor.
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("25000"), 10).lots, 0u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("15000"), 10).lots, 1u);
+  CloseSpread("SP-1", "0");
+  EXPECT_EQ(cm_->capital_state().deployed, Inr("0"));
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("25000"), 10).lots, 1u);
+  EXPECT_FALSE(cm_->Deploy("SP-2", Inr("-1")).ok());
+}
+
+TEST_F(CapitalTest, SpreadCloseMovesCapitalByNetPnlAndPublishes) {
+  Build(UserConfig());
+  testkit::BusRecorder<CapitalUpdated> updates(tk_.kernel().bus(), CapitalManager::kCapitalTopic);
+  CloseSpread("S-001-SP0001", "3406.35");  // credit kept minus charges
+  tk_.Advance(kNanosPerMinute);
+  CloseSpread("S-001-SP0002", "-1234.56");
+  EXPECT_EQ(cm_->current_capital(), Inr("402171.79"));
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[1].previous_capital, Inr("403406.35"));
+  EXPECT_EQ(updates[1].trade_pnl, Inr("-1234.56"));
+  EXPECT_EQ(updates[1].new_capital, Inr("402171.79"));
+  EXPECT_EQ(updates[1].trade_id, "S-001-SP0002");
+  const CapitalState s = cm_->capital_state();
+  EXPECT_EQ(s.total_return, Inr("2171.79"));
+  EXPECT_EQ(s.total_return_pct, testkit::Px("0.5429"));  // 2171.79 / 400000, truncated
+  const std::string csv = cm_->HistoryCsv();
+  EXPECT_NE(csv.find("S-001-SP0001,S-001,400000.00,3406.35,403406.35"), std::string::npos) << csv;
+  // An opened or changed spread does not move capital.
+  SpreadEvent opened;
+  opened.kind = SpreadEventKind::kOpened;
+  opened.spread_id = SpreadId("S-001-SP0003");
+  opened.realized_pnl = Inr("-50");
+  tk_.kernel().bus().Publish(topics::SpreadEvents(StrategyId("S-001")), opened);
+  EXPECT_EQ(cm_->current_capital(), Inr("402171.79"));
+}
+
+TEST_F(CapitalTest, CompoundingOnSizesOnCurrentCapitalOffOnInitial) {
+  Build(UserConfig(true));
+  CloseSpread("SP-1", "40000");  // capital 4,40,000: risk budget 22,000
+  EXPECT_EQ(cm_->CalculateMaxLots(Inr("5500"), 10).lots, 4u);
+  testkit::TestKernel other;
+  auto off = std::make_unique<CapitalManager>("CapitalManager", UserConfig(false));
+  CapitalManager* cm_off = off.get();
+  ASSERT_TRUE(other.kernel().trader().AddActor(std::move(off)).ok());
+  other.kernel().Start();
+  cm_off->RecordTrade(other.now(), "SP-1", StrategyId("S-001"), Inr("40000"));
+  EXPECT_EQ(cm_off->current_capital(), Inr("440000"));            // capital still tracked
+  EXPECT_EQ(cm_off->CalculateMaxLots(Inr("5500"), 10).lots, 3u);  // but sized on 4,00,000
+}
+
+TEST_F(CapitalTest, BusRequestsReachTheManager) {
+  Build(UserConfig());
+  MessageBus& bus = tk_.kernel().bus();
+  auto lots = bus.Request<MaxLotsRequest, MaxLotsResponse>(CapitalManager::kMaxLotsEndpoint,
+                                                           {Inr("5000"), 10});
+  ASSERT_TRUE(lots.ok()) << lots.error();
+  EXPECT_EQ(lots->lots, 4u);
+  auto deployed = bus.Request<DeployRequest, CapitalState>(CapitalManager::kDeployEndpoint,
+                                                           {"SP-9", Inr("20000")});
+  ASSERT_TRUE(deployed.ok());
+  EXPECT_EQ(deployed->deployed, Inr("20000"));
+  auto state = bus.Request<int, CapitalState>(CapitalManager::kStateEndpoint, 0);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->available, Inr("300000"));
+}
+
+TEST_F(CapitalTest, SaveAndLoadRoundTrip) {
+  Build(UserConfig());
+  CloseSpread("SP-1", "1500.25");
+  ASSERT_TRUE(cm_->Deploy("SP-2", Inr("42000")).ok());
+  const SavedState saved = cm_->Save();
+  testkit::TestKernel other;
+  auto fresh = std::make_unique<CapitalManager>("CapitalManager", UserConfig());
+  CapitalManager* restored = fresh.get();
+  ASSERT_TRUE(other.kernel().trader().AddActor(std::move(fresh)).ok());
+  restored->Load(saved);
+  EXPECT_EQ(restored->current_capital(), Inr("401500.25"));
+  EXPECT_EQ(restored->capital_state().deployed, Inr("42000"));
+  EXPECT_EQ(restored->HistoryCsv(), cm_->HistoryCsv());
+  // A damaged state is refused whole: nothing half-loaded.
+  SavedState bad = saved;
+  bad["history"] += "garbage\n";
+  testkit::TestKernel third;
+  auto cm3 = std::make_unique<CapitalManager>("CapitalManager", UserConfig());
+  CapitalManager* c3 = cm3.get();
+  ASSERT_TRUE(third.kernel().trader().AddActor(std::move(cm3)).ok());
+  c3->Load(bad);
+  EXPECT_EQ(c3->current_capital(), Inr("400000"));
+  EXPECT_TRUE(c3->history().empty());
+}
+
+TEST(CapitalConfig, BadValuesNameTheKey) {
+  auto table = ConfigTable::ParseString("initial_capital = 400000\nrisk_per_trade_pct = 0\n",
+                                        "capital.toml");
+  ConfigTable p(*table, "capital.toml", "actors.capital");
+  try {
+    (void)CapitalManager::FromConfig("CapitalManager", p);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("risk_per_trade_pct"), std::string::npos) << e.what();
+  }
+  auto ok = ConfigTable::ParseString(
+      "initial_capital = 400000\nrisk_per_trade_pct = 5\nmax_deployment_pct = 80.5\n", "c.toml");
+  ConfigTable q(*ok, "c.toml", "actors.capital");
+  auto actor = CapitalManager::FromConfig("CapitalManager", q);
+  auto* cm = dynamic_cast<CapitalManager*>(actor.get());
+  ASSERT_NE(cm, nullptr);
+  EXPECT_EQ(cm->config().max_deployment_pct, testkit::Px("80.5"));
+}
+
+}  // namespace
+}  // namespace nacre
