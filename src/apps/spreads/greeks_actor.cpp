@@ -1,0 +1,116 @@
+#include "apps/spreads/greeks_actor.h"
+
+#include <cmath>
+
+namespace nacre {
+
+const ContractGreeks* ChainGreeks::Find(const InstrumentId& id) const {
+  for (const ContractGreeks& c : contracts) {
+    if (c.instrument == id) return &c;
+  }
+  return nullptr;
+}
+
+GreeksActor::GreeksActor(std::string id, GreeksActorConfig config)
+    : Actor(std::move(id)), config_(std::move(config)), topic_(Topic(config_.underlying)) {}
+
+std::unique_ptr<Actor> GreeksActor::FromConfig(const std::string& id, const ConfigTable& p) {
+  GreeksActorConfig c;
+  auto underlying = InstrumentId::Parse(p.GetString("underlying"));
+  if (!underlying.ok()) p.Fail("underlying", underlying.error());
+  c.underlying = *underlying;
+  const std::int64_t expiries = p.GetInt("expiries", 2);
+  if (expiries < 1 || expiries > 52) p.Fail("expiries", "must be 1 to 52");
+  c.expiries = static_cast<std::uint32_t>(expiries);
+  const std::int64_t secs = p.GetInt("interval_secs", 60);
+  if (secs < 1) p.Fail("interval_secs", "must be at least 1");
+  c.interval = secs * kNanosPerSecond;
+  c.rate = p.GetDouble("rate_pct", 6.5) / 100.0;
+  if (!std::isfinite(c.rate) || c.rate < 0 || c.rate > 0.5) p.Fail("rate_pct", "must be 0 to 50");
+  const std::int64_t age = p.GetInt("max_quote_age_secs", 300);
+  if (age < 1) p.Fail("max_quote_age_secs", "must be at least 1");
+  c.max_quote_age = age * kNanosPerSecond;
+  return std::make_unique<GreeksActor>(id, c);
+}
+
+void GreeksActor::OnStart() {
+  if (Status st = SetTimer("greeks", config_.interval); !st) {
+    log().Error("greeks timer: {}", st.error());
+  }
+}
+
+void GreeksActor::OnTimer(const TimeEvent& /*event*/) { ComputeNow(); }
+
+const ContractGreeks* GreeksActor::Find(const InstrumentId& id) const {
+  for (const ChainGreeks& chain : latest_) {
+    if (const ContractGreeks* c = chain.Find(id)) return c;
+  }
+  return nullptr;
+}
+
+std::size_t GreeksActor::ComputeNow() {
+  const UnixNanos now = clock().Now();
+  // Listed, unexpired contracts of the underlying by expiry, then strike (ordered maps keep
+  // the output deterministic).
+  std::map<UnixNanos, std::map<std::int64_t, std::pair<const Instrument*, const Instrument*>>>
+      by_expiry;
+  for (const Instrument* ins : cache().Instruments()) {
+    if (ins->instrument_class != InstrumentClass::kOption ||
+        ins->underlying != config_.underlying || ins->IsExpired(now) || ins->activation > now) {
+      continue;
+    }
+    auto& slot = by_expiry[ins->expiration][ins->strike.raw()];
+    (ins->option_kind == OptionKind::kCall ? slot.first : slot.second) = ins;
+  }
+  std::vector<ChainGreeks> out;
+  for (const auto& [expiry, strikes] : by_expiry) {
+    if (out.size() >= config_.expiries) break;
+    std::vector<pricing::ChainQuote> quotes;
+    for (const auto& [strike_raw, pair] : strikes) {
+      pricing::ChainQuote q;
+      q.strike = static_cast<double>(strike_raw) / kFixedScale;
+      auto fill = [&](const Instrument* ins, double& bid, double& ask) {
+        if (ins == nullptr) return;
+        const QuoteTick* t = cache().quote(ins->id);
+        if (t == nullptr || now - t->ts_init > config_.max_quote_age) return;
+        bid = t->bid_price.AsDouble();
+        ask = t->ask_price.AsDouble();
+      };
+      fill(pair.first, q.call_bid, q.call_ask);
+      fill(pair.second, q.put_bid, q.put_ask);
+      quotes.push_back(q);
+    }
+    const double t_years =
+        static_cast<double>(expiry - now) / static_cast<double>(365 * kNanosPerDay);
+    auto analysis = pricing::AnalyzeChain(quotes, t_years, config_.rate);
+    if (!analysis.ok()) {
+      log().Debug("chain {} expiring {}: {}", config_.underlying.value(), FormatIst(expiry),
+                  analysis.error());
+      continue;
+    }
+    ChainGreeks chain;
+    chain.ts = now;
+    chain.underlying = config_.underlying;
+    chain.expiry = expiry;
+    chain.t_years = t_years;
+    chain.forward = analysis->forward;
+    chain.atm_iv = analysis->atm_iv;
+    std::size_t k = 0;
+    for (const auto& [strike_raw, pair] : strikes) {
+      const pricing::ChainPoint& p = analysis->points[k++];
+      const Instrument* any = pair.first ? pair.first : pair.second;
+      const Price strike = any->strike;
+      if (p.strike == analysis->atm_strike) chain.atm_strike = strike;
+      if (pair.first)
+        chain.contracts.push_back({pair.first->id, OptionKind::kCall, strike, p.iv, p.call});
+      if (pair.second)
+        chain.contracts.push_back({pair.second->id, OptionKind::kPut, strike, p.iv, p.put});
+    }
+    out.push_back(std::move(chain));
+  }
+  latest_ = std::move(out);
+  for (const ChainGreeks& chain : latest_) PublishData(topic_, chain);
+  return latest_.size();
+}
+
+}  // namespace nacre
