@@ -200,12 +200,18 @@ std::string ResultsRecorder::FillsCsv() const {
       "ts_event_ns,ts_event_ist,trade_id,client_order_id,venue_order_id,position_id,strategy_id,"
       "instrument_id,side,order_type,last_qty,last_px,commission,brokerage,stt,exchange,ipft,"
       "sebi,stamp,gst,liquidity_side\n";
+  const Cache& cache = kernel_.cache();
   for (const OrderFilled& f : fills_) {
     const ChargeBreakdown& c = f.charges;
+    // The engine assigns the position id of an opening fill after publishing it.
+    PositionId position_id = f.position_id;
+    if (position_id.value().empty()) {
+      if (const Order* ord = cache.order(f.client_order_id)) position_id = ord->position_id();
+    }
     o += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", f.ts_event.value,
         IsoIst(f.ts_event), Csv(f.trade_id.value()), Csv(f.client_order_id.value()),
-        Csv(f.venue_order_id.value()), Csv(f.position_id.value()), Csv(f.strategy_id.value()),
+        Csv(f.venue_order_id.value()), Csv(position_id.value()), Csv(f.strategy_id.value()),
         Csv(f.instrument_id.value()), ToString(f.order_side), ToString(f.order_type),
         f.last_qty.ToString(), f.last_px.ToString(), f.commission.ToString(),
         c.brokerage.ToString(), c.stt.ToString(), c.exchange.ToString(), c.ipft.ToString(),
