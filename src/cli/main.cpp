@@ -11,6 +11,7 @@
 #include <exception>
 
 #include "apps/examples/sma_cross.h"
+#include "apps/spreads/register.h"
 #include "backtest/backtest_config.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -21,6 +22,7 @@ namespace {
 int RunBacktest(const std::string& config_path, bool quiet_log) {
   nacre::ComponentRegistry registry;
   nacre::RegisterExampleComponents(registry);
+  nacre::RegisterSpreadComponents(registry);
   nacre::LoadedBacktest bt =
       nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr);
   nacre::cli::ProgressBar bar;
