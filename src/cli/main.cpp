@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "apps/examples/sma_cross.h"
+#include "apps/spreads/register.h"
 #include "backtest/backtest_config.h"
 #include "backtest/results_recorder.h"
 #include "cli/commands.h"
@@ -31,6 +32,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, const std::strin
   const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
   nacre::RegisterExampleComponents(registry);
+  nacre::RegisterSpreadComponents(registry);
   nacre::LoadedBacktest bt =
       nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr);
   nacre::cli::ProgressBar bar;

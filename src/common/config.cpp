@@ -206,6 +206,19 @@ std::vector<std::string> ConfigTable::GetStringArray(const std::string& key) con
   return out;
 }
 
+std::vector<std::int64_t> ConfigTable::GetIntArray(const std::string& key) const {
+  std::vector<std::int64_t> out;
+  if (!Has(key)) return out;
+  const toml::node& n = Node(key);
+  const toml::array* arr = n.as_array();
+  if (arr == nullptr) Fail(key, fmt::format("expected an array of integers, got {}", TypeName(n)));
+  for (const toml::node& item : *arr) {
+    if (!item.is_integer()) Fail(key, fmt::format("expected integers, got {}", TypeName(item)));
+    out.push_back(*item.value<std::int64_t>());
+  }
+  return out;
+}
+
 ConfigTable ConfigTable::GetTable(const std::string& key) const {
   const toml::node& n = Node(key);
   const toml::table* t = n.as_table();

@@ -46,6 +46,7 @@ class ConfigTable {
   // "2024-01-01T09:15:00+05:30", TOML date-times, or TOML dates.
   UnixNanos GetTime(const std::string& key, DurationNs default_offset) const;
   std::vector<std::string> GetStringArray(const std::string& key) const;
+  std::vector<std::int64_t> GetIntArray(const std::string& key) const;
 
   ConfigTable GetTable(const std::string& key) const;
   std::optional<ConfigTable> GetOptionalTable(const std::string& key) const;

@@ -165,6 +165,21 @@ SpreadEvent SpreadPosition::MakeEvent(SpreadEventKind kind, UnixNanos ts,
   e.realized_pnl = realized_pnl();
   e.charges = charges();
   e.max_loss = MaxLoss();
+  e.ts_opened = ts_opened_;
+  e.ts_closed = ts_closed_;
+  e.legs.reserve(legs_.size());
+  for (std::size_t i = 0; i < legs_.size(); ++i) {
+    SpreadLegState leg;
+    leg.instrument = legs_[i].instrument;
+    leg.side = legs_[i].side;
+    leg.ratio = legs_[i].ratio;
+    if (legs_pos_[i]) {
+      leg.signed_qty_raw = legs_pos_[i]->signed_qty_raw();
+      leg.avg_px_open = legs_pos_[i]->avg_px_open();
+      leg.avg_px_close = legs_pos_[i]->avg_px_close();
+    }
+    e.legs.push_back(leg);
+  }
   e.message = anomaly_.empty() ? std::move(message) : message + " [" + anomaly_ + "]";
   return e;
 }

@@ -64,6 +64,16 @@ std::string_view ToString(SpreadState s);
 enum class SpreadEventKind : std::uint8_t { kOpened, kChanged, kClosed, kLegRisk, kFailed };
 std::string_view ToString(SpreadEventKind k);
 
+// A leg as seen in a spread event: enough for an observer to value the spread on its own.
+struct SpreadLegState {
+  InstrumentId instrument;
+  OrderSide side = OrderSide::kBuy;  // the leg's opening side
+  std::uint32_t ratio = 1;
+  std::int64_t signed_qty_raw = 0;  // open quantity now (+ long, − short)
+  Price avg_px_open;
+  std::optional<Price> avg_px_close;
+};
+
 // Published on topics::SpreadEvents(strategy) by the owning strategy.
 struct SpreadEvent {
   SpreadEventKind kind = SpreadEventKind::kChanged;
@@ -77,6 +87,9 @@ struct SpreadEvent {
   Money charges;
   std::optional<Money> max_loss;  // empty: unbounded
   std::string message;            // why (leg risk, failure), empty otherwise
+  UnixNanos ts_opened;
+  UnixNanos ts_closed;
+  std::vector<SpreadLegState> legs;
 };
 
 class SpreadPosition {

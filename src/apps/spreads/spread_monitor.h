@@ -1,0 +1,83 @@
+// SpreadMonitor: watches every spread of every strategy through its SpreadEvents. On a timer
+// it values each open spread at conservative marks (bid for long legs, ask for short), tracks
+// its worst and best P&L, its net greeks (from GreeksActor chains when one runs), and raises a
+// SpreadAlert on "events.spread_alert" the first time a loss passes each configured threshold
+// (percent of the spread's max loss). It writes spreads.csv (the trade log, one row per
+// spread, with the capital after each close from CapitalUpdated) and spread_monitor.csv (the
+// time series). Money is fixed point; greeks are doubles. Kernel thread only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/spreads/capital_manager.h"
+#include "apps/spreads/greeks_actor.h"
+#include "common/actor.h"
+#include "trading/spread.h"
+
+namespace nacre {
+
+struct SpreadMonitorConfig {
+  DurationNs interval = kNanosPerMinute;
+  std::vector<std::int64_t> alert_loss_pct = {50, 75};  // of max loss
+  std::optional<InstrumentId> greeks_underlying;        // subscribe to its ChainGreeks
+  std::string output_dir;                               // write the CSVs on stop when set
+};
+
+struct SpreadAlert {
+  UnixNanos ts;
+  SpreadId spread_id;
+  StrategyId strategy_id;
+  std::int64_t threshold_pct = 0;
+  Money total_pnl;
+  Money max_loss;
+  std::string message;
+};
+
+class SpreadMonitor final : public Actor {
+ public:
+  static constexpr const char* kAlertTopic = "events.spread_alert";
+
+  SpreadMonitor(std::string id, SpreadMonitorConfig config);
+  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& params);
+
+  struct Record {
+    SpreadEvent last;  // the latest event (state, legs, premium, realized)
+    Money unrealized;
+    Money worst_pnl;
+    Money best_pnl;
+    bool valued = false;
+    double delta = 0, gamma = 0, vega = 0, theta = 0;  // net, in units of the underlying / ₹
+    std::vector<std::int64_t> alerts;                  // thresholds already raised
+    std::optional<Money> capital_after;
+  };
+
+  // Values every open spread now and appends monitor rows (the timer calls it).
+  void Sample();
+  const std::map<SpreadId, Record>& records() const { return records_; }
+  std::string SpreadsCsv() const;
+  std::string MonitorCsv() const { return monitor_csv_; }
+  Status WriteFiles(const std::string& dir) const;
+
+ protected:
+  void OnRegistered() override;
+  void OnStart() override;
+  void OnStop() override;
+  void OnTimer(const TimeEvent& event) override;
+  void OnReset() override;
+
+ private:
+  void OnSpreadEvent(const SpreadEvent& e);
+  void Value(Record& r);
+
+  SpreadMonitorConfig config_;
+  std::map<SpreadId, Record> records_;
+  std::vector<SpreadId> order_;                 // first-seen order for the trade log
+  std::map<std::string, Money> capital_after_;  // by trade id
+  std::map<InstrumentId, ContractGreeks> greeks_;
+  std::string monitor_csv_;
+};
+
+}  // namespace nacre

@@ -1,0 +1,127 @@
+#include "apps/spreads/spread_monitor.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "testkit/kernel_harness.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+using testkit::Inr;
+using testkit::Px;
+
+class SpreadMonitorTest : public ::testing::Test {
+ protected:
+  SpreadMonitorTest() {
+    SpreadMonitorConfig c;
+    c.alert_loss_pct = {50, 75};
+    auto m = std::make_unique<SpreadMonitor>("SpreadMonitor", c);
+    mon_ = m.get();
+    EXPECT_TRUE(tk_.kernel().trader().AddActor(std::move(m)).ok());
+    tk_.kernel().cache().AddInstrument(short_);
+    tk_.kernel().cache().AddInstrument(long_);
+    tk_.kernel().Start();
+  }
+  void Quote(const Instrument& i, const char* bid, const char* ask) {
+    tk_.kernel().cache().AddQuote(testkit::MakeQuote(i.id, bid, ask, tk_.now()));
+  }
+  SpreadEvent Event(SpreadEventKind kind, SpreadState state, bool open) {
+    SpreadEvent e;
+    e.kind = kind;
+    e.state = state;
+    e.spread_id = SpreadId("S-001-SP0001");
+    e.strategy_id = StrategyId("S-001");
+    e.ts = tk_.now();
+    e.lots = 1;
+    e.net_premium = Inr("1950");
+    e.max_loss = Inr("4550");
+    e.realized_pnl = Inr("0");
+    e.ts_opened = FromIst(2026, 1, 2, 10, 0);
+    SpreadLegState s{short_.id, OrderSide::kSell, 1, open ? -65 * kFixedScale : 0, Px("101"), {}};
+    SpreadLegState l{long_.id, OrderSide::kBuy, 1, open ? 65 * kFixedScale : 0, Px("71"), {}};
+    e.legs = {s, l};
+    return e;
+  }
+  void Publish(const SpreadEvent& e) {
+    tk_.kernel().bus().Publish(topics::SpreadEvents(e.strategy_id), e);
+  }
+  testkit::TestKernel tk_;
+  SpreadMonitor* mon_ = nullptr;
+  const Instrument short_ = testkit::NiftyOption(OptionKind::kPut, "24000");
+  const Instrument long_ = testkit::NiftyOption(OptionKind::kPut, "23900");
+};
+
+TEST_F(SpreadMonitorTest, ValuesAtConservativeMarksAndAlertsOncePerThreshold) {
+  testkit::BusRecorder<SpreadAlert> alerts(tk_.kernel().bus(), SpreadMonitor::kAlertTopic);
+  Publish(Event(SpreadEventKind::kOpened, SpreadState::kOpen, true));
+  Quote(short_, "130", "132");  // short marked at the ask: (132 − 101) × 65 = −2015
+  Quote(long_, "80", "81");     // long at the bid: (80 − 71) × 65 = +585
+  tk_.Advance(kNanosPerMinute);
+  const auto& r = mon_->records().at(SpreadId("S-001-SP0001"));
+  EXPECT_EQ(r.unrealized, Inr("-1430"));
+  EXPECT_TRUE(alerts.empty());  // 31% of max loss
+  Quote(short_, "158", "160");  // −3835
+  Quote(long_, "90", "91");     // +1235
+  tk_.Advance(kNanosPerMinute);
+  ASSERT_EQ(alerts.size(), 1u);  // −2600 is 57%
+  EXPECT_EQ(alerts[0].threshold_pct, 50);
+  EXPECT_EQ(alerts[0].total_pnl, Inr("-2600"));
+  tk_.Advance(kNanosPerMinute);
+  EXPECT_EQ(alerts.size(), 1u);  // not raised twice
+  Quote(short_, "178", "180");   // −5135
+  Quote(long_, "95", "96");      // +1560: −3575 is 78.6%
+  tk_.Advance(kNanosPerMinute);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[1].threshold_pct, 75);
+  EXPECT_EQ(r.worst_pnl, Inr("-3575"));
+  EXPECT_EQ(r.best_pnl, Inr("-1430"));
+  // Four samples in the time series, one row each.
+  std::istringstream csv(mon_->MonitorCsv());
+  std::string line;
+  int rows = -1;
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_EQ(rows, 4);
+}
+
+TEST_F(SpreadMonitorTest, TradeLogHasOneRowPerSpreadWithCapitalAfter) {
+  Publish(Event(SpreadEventKind::kOpened, SpreadState::kOpen, true));
+  Quote(short_, "50", "51");
+  Quote(long_, "30", "31");
+  tk_.Advance(kNanosPerMinute);
+  SpreadEvent closed = Event(SpreadEventKind::kClosed, SpreadState::kClosed, false);
+  closed.realized_pnl = Inr("610");
+  closed.charges = Inr("40");
+  closed.ts_closed = tk_.now();
+  closed.legs[0].avg_px_close = Px("60");
+  closed.legs[1].avg_px_close = Px("40");
+  Publish(closed);
+  CapitalUpdated u;
+  u.trade_id = "S-001-SP0001";
+  u.new_capital = Inr("400610");
+  tk_.kernel().bus().Publish(CapitalManager::kCapitalTopic, u);
+  tk_.Advance(kNanosPerMinute);  // closed spreads are not sampled any more
+  const std::string log = mon_->SpreadsCsv();
+  EXPECT_NE(log.find("S-001-SP0001,S-001,CLOSED,1,\"SELL 1x NIFTY2610624000PE.NFO @ 101.00 -> "
+                     "60.00 | BUY 1x NIFTY2610623900PE.NFO @ 71.00 -> 40.00\""),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(",1950.00,40.00,610.00,4550.00,"), std::string::npos) << log;
+  EXPECT_NE(log.find(",400610.00,"), std::string::npos) << log;
+  const auto dir = std::filesystem::temp_directory_path() / "nacre_spread_monitor_test";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(mon_->WriteFiles(dir.string()).ok());
+  std::ifstream f(dir / "spreads.csv");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_EQ(ss.str(), log);
+  EXPECT_TRUE(std::filesystem::exists(dir / "spread_monitor.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace nacre
