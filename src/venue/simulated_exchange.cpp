@@ -41,7 +41,7 @@ std::optional<double> MarkOf(const std::optional<QuoteTick>& q, const std::optio
 }  // namespace
 
 SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config, Cache& cache)
-    : ExecutionClient(ClientId(config.venue.value()), config.venue, config.account_id),
+    : MatchingVenue(ClientId(config.venue.value()), config.venue, config.account_id),
       config_(config),
       cache_(cache),
       schedule_(config.schedule ? config.schedule

@@ -51,11 +51,11 @@
 
 #include "common/cache.h"
 #include "common/market_hours.h"
-#include "execution/execution_client.h"
 #include "model/data.h"
 #include "model/instrument.h"
 #include "nse/charges.h"
 #include "nse/margin.h"
+#include "venue/matching_venue.h"
 #include "venue/simulated_venue.h"
 
 namespace nacre {
@@ -97,7 +97,7 @@ struct SimulatedExchangeConfig {
   int close_minute_ist = 30;
 };
 
-class SimulatedExchange final : public ExecutionClient {
+class SimulatedExchange final : public MatchingVenue {
  public:
   SimulatedExchange(const SimulatedExchangeConfig& config, Cache& cache);
 
@@ -111,12 +111,12 @@ class SimulatedExchange final : public ExecutionClient {
 
   // Market updates (any instrument: the underlying's prices feed margin and settlement).
   // Commands that arrived before the update are processed first, then resting orders match.
-  void OnQuote(const QuoteTick& quote);
-  void OnTrade(const TradeTick& trade);
-  void OnBar(const Bar& bar);
+  void OnQuote(const QuoteTick& quote) override;
+  void OnTrade(const TradeTick& trade) override;
+  void OnBar(const Bar& bar) override;
   // Processes commands whose arrival time has come, expires DAY/GTD orders and settles expired
   // options. Returns the number of commands processed.
-  std::size_t ProcessCommands();
+  std::size_t ProcessCommands() override;
   bool has_pending_commands() const { return !inbox_.empty(); }
   std::size_t resting_count() const { return resting_.size(); }
   std::uint64_t fill_count() const { return fills_; }
@@ -125,7 +125,8 @@ class SimulatedExchange final : public ExecutionClient {
   // The NSE margin of the account's net positions on `underlying` (+ `extra` order), or an
   // error when a price is missing.
   Result<MarginResult> MarginFor(const InstrumentId& underlying, const Order* extra = nullptr);
-  void Reset();
+  void Reset() override;
+  bool WantsAllData() const override { return true; }
 
  private:
   struct Pending {
