@@ -119,7 +119,7 @@ OptionsSpreadStrategy::OptionsSpreadStrategy(const StrategyId& id, OptionsSpread
     : Strategy(id),
       config_(std::move(config)),
       planner_(config_.entry),
-      margin_(margin ? std::move(margin) : std::make_unique<MaxLossMarginModel>()),
+      margin_(margin ? std::move(margin) : std::make_unique<NseSpanMarginModel>()),
       exits_(config_) {}
 
 std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id,
@@ -207,9 +207,16 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
   const std::int64_t check = p.GetInt("check_interval_secs", 60);
   if (check < 1) p.Fail("check_interval_secs", "must be at least 1");
   c.check_interval = check * kNanosPerSecond;
-  const std::string model = p.GetString("margin_model", "max_loss");
-  if (model != "max_loss") p.Fail("margin_model", "unknown model '" + model + "' (max_loss)");
-  return std::make_unique<OptionsSpreadStrategy>(id, c);
+  const std::string model = p.GetString("margin_model", "nse");
+  std::unique_ptr<SpreadMarginModel> margin;
+  if (model == "nse") {
+    margin = std::make_unique<NseSpanMarginModel>();
+  } else if (model == "max_loss") {
+    margin = std::make_unique<MaxLossMarginModel>();
+  } else {
+    p.Fail("margin_model", "unknown model '" + model + "' (nse, max_loss)");
+  }
+  return std::make_unique<OptionsSpreadStrategy>(id, c, std::move(margin));
 }
 
 int OptionsSpreadStrategy::Trend() const {

@@ -91,6 +91,7 @@ class PositionTracker {
 
 class OptionsSpreadStrategy final : public Strategy {
  public:
+  // `margin` sizes trades; NseSpanMarginModel when null.
   OptionsSpreadStrategy(const StrategyId& id, OptionsSpreadConfig config,
                         std::unique_ptr<SpreadMarginModel> margin = nullptr);
   static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& params);

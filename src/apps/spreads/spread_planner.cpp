@@ -100,6 +100,7 @@ Result<EntryPlan> SpreadPlanner::Plan(const Cache& cache, UnixNanos now, SpreadK
   plan.kind = kind;
   plan.expiry = *expiry;
   plan.forward = analysis->forward;
+  plan.t_years = t_years;
   // Short strike on one side: by |delta| closest to the target among OTM strikes, or the
   // listed strike nearest forward ∓ points.
   auto pick_short = [&](bool puts) -> const Instrument* {
@@ -147,8 +148,20 @@ Result<EntryPlan> SpreadPlanner::Plan(const Cache& cache, UnixNanos now, SpreadK
       return MakeError(
           fmt::format("no two-sided quote for {} or {}", shrt->id.value(), wing->id.value()));
     }
+    auto iv_at = [&](const Instrument* ins) {
+      std::size_t k = 0;
+      for (const auto& [raw, pair] : chain) {
+        if (raw == ins->strike.raw()) return analysis->points[k].iv;
+        ++k;
+      }
+      return pricing::kNoQuote;
+    };
     plan.legs.push_back({shrt->id, OrderSide::kSell, 1});
     plan.legs.push_back({wing->id, OrderSide::kBuy, 1});
+    plan.leg_iv.push_back(iv_at(shrt));
+    plan.leg_iv.push_back(iv_at(wing));
+    plan.leg_mid.push_back(short_mid);
+    plan.leg_mid.push_back(wing_mid);
     plan.instruments.push_back(*shrt);
     plan.instruments.push_back(*wing);
     plan.short_strikes.push_back(shrt->strike);
@@ -199,6 +212,31 @@ Result<Money> MaxLossMarginModel::MarginPerLot(const EntryPlan& plan, const Cach
   const Money margin = *loss - credit;
   if (margin.raw() <= 0) return MakeError("spread has no risk at the planned credit");
   return margin;
+}
+
+Result<Money> NseSpanMarginModel::MarginPerLot(const EntryPlan& plan, const Cache& /*cache*/,
+                                               UnixNanos now) const {
+  MarginInput in;
+  in.underlying = plan.forward;
+  for (std::size_t i = 0; i < plan.legs.size(); ++i) {
+    const Instrument& ins = plan.instruments[i];
+    MarginLeg leg;
+    leg.kind = MarginLegKind::kOption;
+    leg.option_kind = ins.option_kind;
+    leg.strike = ins.strike.AsDouble();
+    leg.t_years = plan.t_years;
+    const double iv = i < plan.leg_iv.size() ? plan.leg_iv[i] : pricing::kNoQuote;
+    leg.vol = std::isnan(iv) ? 0.15 : iv;
+    leg.price = i < plan.leg_mid.size() ? plan.leg_mid[i] : 0.0;
+    const std::int64_t units = ins.lot_size.raw() / kFixedScale * plan.legs[i].ratio;
+    leg.quantity = plan.legs[i].side == OrderSide::kBuy ? units : -units;
+    leg.expires_today = IstDate(ins.expiration) == IstDate(now);
+    in.legs.push_back(leg);
+  }
+  auto r = ComputeMargin(in, params_);
+  if (!r.ok()) return MakeError("NSE margin: " + r.error());
+  if (r->total.raw() <= 0) return MakeError("NSE margin is zero for this spread");
+  return r->total;
 }
 
 }  // namespace nacre

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/cache.h"
+#include "nse/margin.h"
 #include "pricing/chain.h"
 #include "trading/spread.h"
 
@@ -40,6 +41,9 @@ struct EntryPlan {
   Price credit_mid;    // per unit
   Price limit_credit;  // per unit, after the edge
   std::vector<Price> short_strikes;
+  std::vector<double> leg_iv;   // implied vol per leg (the chain's smile at its strike)
+  std::vector<double> leg_mid;  // mid price per leg
+  double t_years = 0;
   std::string description;
 };
 
@@ -71,6 +75,18 @@ class MaxLossMarginModel final : public SpreadMarginModel {
  public:
   Result<Money> MarginPerLot(const EntryPlan& plan, const Cache& cache,
                              UnixNanos now) const override;
+};
+
+// NSE scenario SPAN + exposure margin (nse/margin.h) for one lot of the planned legs together,
+// so the long wing's hedge benefit counts; plus the premium paid for long legs.
+class NseSpanMarginModel final : public SpreadMarginModel {
+ public:
+  explicit NseSpanMarginModel(MarginParams params = {}) : params_(params) {}
+  Result<Money> MarginPerLot(const EntryPlan& plan, const Cache& cache,
+                             UnixNanos now) const override;
+
+ private:
+  MarginParams params_;
 };
 
 }  // namespace nacre
