@@ -267,6 +267,7 @@ void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
   std::unique_ptr<Order> order = limit ? port_.Factory().Limit(ins.id, w.side, qty, *limit, opt)
                                        : port_.Factory().Market(ins.id, w.side, qty, opt);
   w.market = !limit.has_value();
+  w.limit = limit;
   w.abandoning = false;
   const ClientOrderId oid = order->client_order_id();
   orders_[oid] = OrderRef{id, i};
@@ -299,12 +300,15 @@ void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOr
     return;
   }
   const Instrument& ins = Spread(id).instrument(w.leg);
-  if (w.reprices < run.policy.max_reprices && w.order->price()) {
+  if (w.reprices < run.policy.max_reprices && w.limit) {
+    // Step from the price last asked for, not the order's: an earlier modify may not be
+    // acknowledged yet.
     const std::int64_t step = run.policy.reprice_ticks * ins.tick_size.raw();
-    std::int64_t raw = w.order->price()->raw() + (w.side == OrderSide::kBuy ? step : -step);
+    std::int64_t raw = w.limit->raw() + (w.side == OrderSide::kBuy ? step : -step);
     raw = std::max(raw, ins.tick_size.raw());
     ++w.reprices;
-    port_.Modify(*w.order, Price::Raw(raw, ins.price_precision));
+    w.limit = Price::Raw(raw, ins.price_precision);
+    port_.Modify(*w.order, *w.limit);
     ArmTimeout(id, i);
     return;
   }

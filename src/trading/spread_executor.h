@@ -70,6 +70,7 @@ class SpreadExecutor {
     std::int64_t filled_raw = 0;
     Int128 px_qty = 0;  // Σ price raw × qty raw (for the average fill price)
     ClientOrderId order_id;
+    std::optional<Price> limit;  // the price last asked for (a modify may still be pending)
     const Order* order = nullptr;
     int reprices = 0;
     bool market = false;

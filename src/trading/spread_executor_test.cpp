@@ -222,6 +222,24 @@ TEST_F(SpreadTest, UnfilledLegIsRepricedThenAbandonedAndUnwound) {
       << s_->events.back().message;
 }
 
+TEST_F(SpreadTest, RepricesStepFromTheLastAskedPriceWhileModifiesArePending) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 3;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  Accept(LastSubmitted());
+  // The venue never acknowledges the modifies: each step still moves two more ticks.
+  tk_.Advance(10 * kNanosPerSecond);
+  tk_.Advance(10 * kNanosPerSecond);
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 3u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
+  EXPECT_EQ(*venue_->modifies[2].price, Px("100.70"));
+}
+
 TEST_F(SpreadTest, CloseBuysBackTheShortFirstAndBooksThePnl) {
   auto id = s_->SubmitSpread(BullPut(1, {}));
   ASSERT_TRUE(id.ok());
