@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "backtest/sweep.h"
 #include "common/config.h"
 #include "nse/calendar_config.h"
 #include "persistence/bar_csv.h"
@@ -374,6 +375,20 @@ LoadedBacktest LoadBacktestConfig(const std::string& path, const ComponentRegist
     throw ConfigError(fmt::format("{}: config file not found", path));
   }
   auto root = ConfigTable::ParseFile(path);
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return Build(*root, path, base, registry, log_sink);
+}
+
+LoadedBacktest LoadBacktestConfig(
+    const std::string& path, const ComponentRegistry& registry, std::FILE* log_sink,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  if (!std::filesystem::exists(path)) {
+    throw ConfigError(fmt::format("{}: config file not found", path));
+  }
+  auto root = ConfigTable::ParseFile(path);
+  for (const auto& o : overrides) {
+    ApplyConfigOverride(*root, o, fmt::format("--set {}={}", o.first, o.second));
+  }
   const std::string base = std::filesystem::path(path).parent_path().string();
   return Build(*root, path, base, registry, log_sink);
 }

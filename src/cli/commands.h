@@ -14,5 +14,7 @@ using Runner = std::function<int()>;
 using Commands = std::vector<std::pair<CLI::App*, Runner>>;
 
 void AddOptionsCommands(CLI::App& app, Commands& out);
+// `nacre sweep CONFIG --grid GRID --workers N [--out DIR]`.
+void AddSweepCommands(CLI::App& app, Commands& out);
 
 }  // namespace nacre::cli

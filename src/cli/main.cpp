@@ -16,6 +16,7 @@
 #include "apps/spreads/register.h"
 #include "backtest/backtest_config.h"
 #include "backtest/results_recorder.h"
+#include "backtest/sweep.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/config.h"
@@ -28,13 +29,16 @@ long PeakRssKib() {
   return ru.ru_maxrss;  // KiB on Linux
 }
 
-int RunBacktest(const std::string& config_path, bool quiet_log, const std::string& out_dir) {
+int RunBacktest(const std::string& config_path, bool quiet_log, const std::string& out_dir,
+                const std::vector<std::string>& sets) {
   const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
   nacre::RegisterExampleComponents(registry);
   nacre::RegisterSpreadComponents(registry);
+  std::vector<nacre::ConfigOverride> overrides;
+  for (const std::string& s : sets) overrides.push_back(nacre::ParseOverrideOption(s));
   nacre::LoadedBacktest bt =
-      nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr);
+      nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr, overrides);
   nacre::cli::ProgressBar bar;
   bt.engine->SetProgressCallback(
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
@@ -84,11 +88,14 @@ int main(int argc, char** argv) {
   std::string out_dir;
   backtest->add_option("--out", out_dir,
                        "Write the results folder (CSV files, stats.json, report.html) here");
+  std::vector<std::string> sets;
+  backtest->add_option("--set", sets, "Replace a config setting: KEY=VALUE (TOML value)");
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
+  nacre::cli::AddSweepCommands(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*backtest) return RunBacktest(config_path, quiet, out_dir);
+    if (*backtest) return RunBacktest(config_path, quiet, out_dir, sets);
     for (auto& [sub, run] : commands) {
       if (sub->parsed()) return run();
     }
