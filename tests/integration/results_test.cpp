@@ -2,6 +2,7 @@
 // the accounting identity holds, two CLI runs write byte-identical folders, and report.html
 // renders in headless Chromium without a script error (a corrupted page is caught).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,8 +31,10 @@ std::size_t DataRows(const std::string& csv) {
   return static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')) - 1;
 }
 
+// Unique per process: several checkouts may run these tests at once on one machine.
 fs::path TempDir(const char* name) {
-  const fs::path p = fs::path(::testing::TempDir()) / name;
+  const fs::path p =
+      fs::path(::testing::TempDir()) / (std::string(name) + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p;
 }
