@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   backtest->add_flag("-q,--quiet", quiet, "Do not print the kernel log");
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
+  nacre::cli::AddSynthCommands(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*backtest) return RunBacktest(config_path, quiet);
