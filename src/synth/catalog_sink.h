@@ -60,6 +60,7 @@ class CatalogSink : public ChainSink {
   Buffer& QuoteBuffer(const InstrumentId& id);
   Status Append(Buffer& buffer, const Row& row);
   Status Flush(Buffer& buffer);
+  Status AppendRows(const std::string& table, const std::vector<Row>& rows, int value_columns);
   Status WriteInstruments();
 
   std::filesystem::path root_;
