@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "backtest/sweep.h"
 #include "common/config.h"
 #include "nse/calendar_config.h"
 #include "persistence/bar_csv.h"
@@ -64,6 +65,68 @@ Instrument ParseInstrument(const ConfigTable& t) {
   if (!inst) t.Fail("id", inst.error());
   t.Finish();
   return *inst;
+}
+
+std::string ResolvePath(const std::string& base_dir, const std::string& p);
+
+// The NSE exchange keys of a [[venues]] table with model = "nse" (see docs/architecture.md).
+SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& base_dir,
+                                      BarFillMode bar_fill) {
+  SimulatedExchangeConfig c;
+  c.fill.bar_fill = bar_fill;
+  const std::int64_t walk = v.GetInt("walk_ticks", c.fill.walk_ticks);
+  if (walk < 0 || walk > 1000) v.Fail("walk_ticks", "must be between 0 and 1000");
+  c.fill.walk_ticks = static_cast<int>(walk);
+  if (v.Has("size_step")) {
+    const std::int64_t step = v.GetInt("size_step");
+    if (step <= 0) v.Fail("size_step", "must be positive");
+    c.fill.size_step = Quantity::FromInt(step);
+  }
+  c.fill.limit_touch_probability = v.GetDouble("limit_touch_probability", 1.0);
+  if (!(c.fill.limit_touch_probability >= 0 && c.fill.limit_touch_probability <= 1)) {
+    v.Fail("limit_touch_probability", "must be between 0 and 1");
+  }
+  const std::string trig = v.GetString("stop_trigger", "bid_ask");
+  if (trig != "bid_ask" && trig != "last") v.Fail("stop_trigger", "expected bid_ask or last");
+  c.fill.stop_trigger = trig == "last" ? StopTriggerSource::kLast : StopTriggerSource::kBidAsk;
+  const std::int64_t seed = v.GetInt("seed", 1);
+  if (seed < 0) v.Fail("seed", "must not be negative");
+  c.fill.seed = static_cast<std::uint64_t>(seed);
+  auto ms = [&](const char* key) {
+    const std::int64_t x = v.GetInt(key, 0);
+    if (x < 0 || x > 3'600'000) v.Fail(key, "must be between 0 and 3600000 ms");
+    return x * kNanosPerMilli;
+  };
+  c.latency.submit = ms("latency_submit_ms");
+  c.latency.modify = ms("latency_modify_ms");
+  c.latency.cancel = ms("latency_cancel_ms");
+  c.charges = v.GetBool("charges", true);
+  if (v.Has("charges_file")) {
+    if (!c.charges) v.Fail("charges_file", "given while charges = false");
+    const std::string path = ResolvePath(base_dir, v.GetString("charges_file"));
+    if (!std::filesystem::exists(path)) {
+      v.Fail("charges_file", fmt::format("file not found: {}", path));
+    }
+    c.schedule = std::make_shared<const ChargeSchedule>(ChargeSchedule::LoadFile(path));
+  }
+  if (v.Has("market_protection")) {
+    // Percent, exact decimal: "2" or "2.5" (Kite market_protection).
+    const Price pct = v.GetPrice("market_protection");
+    if (pct.raw() < 0 || pct.raw() > 100 * kFixedScale) {
+      v.Fail("market_protection", "must be a percentage between 0 and 100");
+    }
+    c.market_protection_pct_raw = pct.raw();
+  }
+  c.margin_check = v.GetBool("margin", true);
+  c.margin_default_vol = v.GetDouble("margin_default_vol", c.margin_default_vol);
+  if (!(c.margin_default_vol > 0 && c.margin_default_vol < 5)) {
+    v.Fail("margin_default_vol", "must be an annual vol between 0 and 5 (0.15 = 15%)");
+  }
+  c.underlying_vol = v.GetDouble("underlying_vol", 0.0);
+  if (!(c.underlying_vol >= 0 && c.underlying_vol < 5)) {
+    v.Fail("underlying_vol", "must be an annual vol between 0 and 5");
+  }
+  return c;
 }
 
 std::string ResolvePath(const std::string& base_dir, const std::string& p) {
@@ -211,6 +274,12 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
       v.Fail("bar_fill", "expected next_open or current_close");
     }
     vc.venue.bar_fill = fill == "next_open" ? BarFillMode::kNextOpen : BarFillMode::kCurrentClose;
+    const std::string model = v.GetString("model", "simple");
+    if (model == "nse") {
+      vc.exchange = ParseExchange(v, base_dir, vc.venue.bar_fill);
+    } else if (model != "simple") {
+      v.Fail("model", fmt::format("unknown venue model '{}' (simple, nse)", model));
+    }
     v.Finish();
     if (Status s = engine.AddVenue(vc); !s) v.Fail("name", s.error());
   }
@@ -261,6 +330,20 @@ LoadedBacktest LoadBacktestConfig(const std::string& path, const ComponentRegist
     throw ConfigError(fmt::format("{}: config file not found", path));
   }
   auto root = ConfigTable::ParseFile(path);
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return Build(*root, path, base, registry, log_sink);
+}
+
+LoadedBacktest LoadBacktestConfig(
+    const std::string& path, const ComponentRegistry& registry, std::FILE* log_sink,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  if (!std::filesystem::exists(path)) {
+    throw ConfigError(fmt::format("{}: config file not found", path));
+  }
+  auto root = ConfigTable::ParseFile(path);
+  for (const auto& o : overrides) {
+    ApplyConfigOverride(*root, o, fmt::format("--set {}={}", o.first, o.second));
+  }
   const std::string base = std::filesystem::path(path).parent_path().string();
   return Build(*root, path, base, registry, log_sink);
 }

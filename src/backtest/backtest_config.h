@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backtest/backtest_engine.h"
 #include "trading/registry.h"
@@ -24,6 +26,11 @@ struct LoadedBacktest {
 // Throws ConfigError on any problem; nothing is run.
 LoadedBacktest LoadBacktestConfig(const std::string& path, const ComponentRegistry& registry,
                                   std::FILE* log_sink);
+// Same with settings replaced first (`nacre backtest --set key=value`, sweeps); see
+// backtest/sweep.h for the key syntax.
+LoadedBacktest LoadBacktestConfig(
+    const std::string& path, const ComponentRegistry& registry, std::FILE* log_sink,
+    const std::vector<std::pair<std::string, std::string>>& overrides);
 // Same from TOML text (`name` appears in error messages; relative paths resolve against
 // `base_dir`).
 LoadedBacktest LoadBacktestConfigString(std::string_view text, const std::string& name,

@@ -43,7 +43,16 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
     }
   }
   venue_configs_.push_back(config);
-  auto venue = std::make_unique<SimulatedVenue>(config.venue);
+  std::unique_ptr<MatchingVenue> venue;
+  if (config.exchange) {
+    SimulatedExchangeConfig ec = *config.exchange;
+    ec.venue = config.venue.venue;
+    ec.account_id = config.venue.account_id;
+    if (market_hours_) ec.hours = market_hours_.get();
+    venue = std::make_unique<SimulatedExchange>(ec, kernel_->cache());
+  } else {
+    venue = std::make_unique<SimulatedVenue>(config.venue);
+  }
   venues_.push_back(venue.get());
   kernel_->exec_engine().RegisterClient(std::move(venue));
   kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
@@ -56,8 +65,15 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
 }
 
 SimulatedVenue* BacktestEngine::venue(const Venue& v) {
-  for (SimulatedVenue* s : venues_) {
-    if (s->venue() == v) return s;
+  for (MatchingVenue* s : venues_) {
+    if (s->venue() == v) return dynamic_cast<SimulatedVenue*>(s);
+  }
+  return nullptr;
+}
+
+SimulatedExchange* BacktestEngine::exchange(const Venue& v) {
+  for (MatchingVenue* s : venues_) {
+    if (s->venue() == v) return dynamic_cast<SimulatedExchange*>(s);
   }
   return nullptr;
 }
@@ -91,6 +107,9 @@ Status BacktestEngine::AddStrategy(std::unique_ptr<Strategy> strategy) {
 void BacktestEngine::SetMarketHours(std::unique_ptr<MarketHours> hours) {
   market_hours_ = std::move(hours);
   kernel_->risk_engine().SetMarketHours(market_hours_.get());
+  for (MatchingVenue* v : venues_) {
+    if (auto* ex = dynamic_cast<SimulatedExchange*>(v)) ex->set_market_hours(market_hours_.get());
+  }
 }
 
 Status BacktestEngine::AddActor(std::unique_ptr<Actor> actor) {
@@ -113,7 +132,7 @@ void BacktestEngine::Drain() {
   bool again = true;
   while (again) {
     again = false;
-    for (SimulatedVenue* v : venues_) {
+    for (MatchingVenue* v : venues_) {
       if (v->ProcessCommands() > 0) again = true;
     }
   }
@@ -147,12 +166,18 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
         [&](const auto& d) {
           using T = std::decay_t<decltype(d)>;
           if constexpr (std::is_same_v<T, Bar>) {
-            for (SimulatedVenue* v : venues_) {
-              if (v->venue() == d.bar_type.instrument_id().venue()) v->OnBar(d);
+            for (MatchingVenue* v : venues_) {
+              if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) {
+                v->OnBar(d);
+              }
             }
           } else if constexpr (std::is_same_v<T, QuoteTick>) {
-            for (SimulatedVenue* v : venues_) {
-              if (v->venue() == d.instrument_id.venue()) v->OnQuote(d);
+            for (MatchingVenue* v : venues_) {
+              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
+            }
+          } else {
+            for (MatchingVenue* v : venues_) {
+              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
             }
           }
           Drain();
@@ -248,7 +273,7 @@ void BacktestEngine::Reset() {
   k.risk_engine().ResetState();
   k.clock().CancelTimers();
   k.uuids() = UuidGenerator(config_.seed);  // same event ids on every rerun
-  for (SimulatedVenue* v : venues_) v->Reset();
+  for (MatchingVenue* v : venues_) v->Reset();
   for (const auto& cfg : venue_configs_) {
     k.cache().AddAccount(std::make_unique<Account>(cfg.venue.account_id, cfg.account_type,
                                                    cfg.starting_balance, UnixNanos()),

@@ -15,12 +15,16 @@
 #include <vector>
 
 #include "trading/kernel.h"
+#include "venue/simulated_exchange.h"
 #include "venue/simulated_venue.h"
 
 namespace nacre {
 
 struct BacktestVenueConfig {
-  SimulatedVenueConfig venue;
+  SimulatedVenueConfig venue;  // venue, account and (simple model) bar fill mode
+  // Set: the venue is the realistic NSE SimulatedExchange (its venue and account_id are taken
+  // from `venue`); unset: the simple SimulatedVenue.
+  std::optional<SimulatedExchangeConfig> exchange;
   AccountType account_type = AccountType::kMargin;
   Money starting_balance = Money::FromInt(1'000'000);
 };
@@ -64,7 +68,9 @@ class BacktestEngine {
 
   Kernel& kernel() { return *kernel_; }
   Status AddVenue(const BacktestVenueConfig& config);
+  // The simple venue or the NSE exchange registered for `v` (null when it is the other kind).
   SimulatedVenue* venue(const Venue& v);
+  SimulatedExchange* exchange(const Venue& v);
   void AddInstrument(const Instrument& instrument);
   void AddBars(const std::vector<Bar>& bars);
   void AddQuotes(const std::vector<QuoteTick>& quotes);
@@ -100,7 +106,7 @@ class BacktestEngine {
   std::unique_ptr<Kernel> kernel_;
   TestClock* clock_ = nullptr;
   std::vector<BacktestVenueConfig> venue_configs_;
-  std::vector<SimulatedVenue*> venues_;
+  std::vector<MatchingVenue*> venues_;
   std::vector<DataPoint> data_;
   bool sorted_ = true;
   bool has_run_ = false;

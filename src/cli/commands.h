@@ -18,5 +18,7 @@ void AddOptionsCommands(CLI::App& app, Commands& out);
 void AddSynthCommands(CLI::App& app, Commands& out);
 // The `catalog` command family, created on first use so several files can add to it.
 CLI::App* CatalogCommand(CLI::App& app);
+// `nacre sweep CONFIG --grid GRID --workers N [--out DIR]`.
+void AddSweepCommands(CLI::App& app, Commands& out);
 
 }  // namespace nacre::cli

@@ -3,35 +3,65 @@
 // it, prints a deterministic summary table on stdout and the run-phase throughput on stderr.
 // Exit codes: 0 success, 2 bad configuration or input data, 1 other failure.
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include "apps/examples/sma_cross.h"
 #include "apps/spreads/register.h"
 #include "backtest/backtest_config.h"
+#include "backtest/results_recorder.h"
+#include "backtest/sweep.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/config.h"
 
 namespace {
 
-int RunBacktest(const std::string& config_path, bool quiet_log) {
+long PeakRssKib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;  // KiB on Linux
+}
+
+int RunBacktest(const std::string& config_path, bool quiet_log, const std::string& out_dir,
+                const std::vector<std::string>& sets) {
+  const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
   nacre::RegisterExampleComponents(registry);
   nacre::RegisterSpreadComponents(registry);
+  std::vector<nacre::ConfigOverride> overrides;
+  for (const std::string& s : sets) overrides.push_back(nacre::ParseOverrideOption(s));
   nacre::LoadedBacktest bt =
-      nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr);
+      nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr, overrides);
   nacre::cli::ProgressBar bar;
   bt.engine->SetProgressCallback(
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
+  std::optional<nacre::ResultsRecorder> recorder;
+  if (!out_dir.empty()) recorder.emplace(bt.engine->kernel());
   const nacre::BacktestResult r = bt.engine->Run(bt.start, bt.end);
   fmt::print("{}", r.Summary());
+  if (recorder) {
+    recorder->Finish();
+    fmt::print("{}", nacre::StatisticsTable(recorder->statistics()));
+    const nacre::Status written = recorder->WriteFolder(out_dir);
+    if (!written.ok()) {
+      fmt::print(stderr, "error: {}\n", written.error());
+      return 1;
+    }
+  }
   std::fflush(stdout);
   fmt::print(stderr, "{}\n", r.Throughput());
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  fmt::print(stderr, "Total: {} events, {:.0f} events/s, wall {:.3f} s, peak RSS {:.1f} MiB{}\n",
+             r.data_points, r.events_per_second, wall, static_cast<double>(PeakRssKib()) / 1024.0,
+             out_dir.empty() ? std::string() : ", results in " + out_dir);
   const auto errors = bt.engine->kernel().logger().error_count();
   if (errors > 0) {
     fmt::print(stderr, "warning: {} errors were logged during the run (last: {})\n", errors,
@@ -50,12 +80,18 @@ int main(int argc, char** argv) {
   CLI::App* backtest = app.add_subcommand("backtest", "Run a backtest from a TOML config");
   backtest->add_option("config", config_path, "Backtest config (TOML)")->required();
   backtest->add_flag("-q,--quiet", quiet, "Do not print the kernel log");
+  std::string out_dir;
+  backtest->add_option("--out", out_dir,
+                       "Write the results folder (CSV files, stats.json, report.html) here");
+  std::vector<std::string> sets;
+  backtest->add_option("--set", sets, "Replace a config setting: KEY=VALUE (TOML value)");
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
   nacre::cli::AddSynthCommands(app, commands);
+  nacre::cli::AddSweepCommands(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*backtest) return RunBacktest(config_path, quiet);
+    if (*backtest) return RunBacktest(config_path, quiet, out_dir, sets);
     for (auto& [sub, run] : commands) {
       if (sub->parsed()) return run();
     }

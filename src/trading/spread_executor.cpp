@@ -267,6 +267,7 @@ void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
   std::unique_ptr<Order> order = limit ? port_.Factory().Limit(ins.id, w.side, qty, *limit, opt)
                                        : port_.Factory().Market(ins.id, w.side, qty, opt);
   w.market = !limit.has_value();
+  w.limit = limit;
   w.abandoning = false;
   const ClientOrderId oid = order->client_order_id();
   orders_[oid] = OrderRef{id, i};
@@ -299,12 +300,15 @@ void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOr
     return;
   }
   const Instrument& ins = Spread(id).instrument(w.leg);
-  if (w.reprices < run.policy.max_reprices && w.order->price()) {
+  if (w.reprices < run.policy.max_reprices && w.limit) {
+    // Step from the price last asked for, not the order's: an earlier modify may not be
+    // acknowledged yet.
     const std::int64_t step = run.policy.reprice_ticks * ins.tick_size.raw();
-    std::int64_t raw = w.order->price()->raw() + (w.side == OrderSide::kBuy ? step : -step);
+    std::int64_t raw = w.limit->raw() + (w.side == OrderSide::kBuy ? step : -step);
     raw = std::max(raw, ins.tick_size.raw());
     ++w.reprices;
-    port_.Modify(*w.order, Price::Raw(raw, ins.price_precision));
+    w.limit = Price::Raw(raw, ins.price_precision);
+    port_.Modify(*w.order, *w.limit);
     ArmTimeout(id, i);
     return;
   }
@@ -324,7 +328,10 @@ void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
   const ClientOrderId& oid =
       std::visit([](const auto& e) -> const ClientOrderId& { return e.client_order_id; }, event);
   auto ref = orders_.find(oid);
-  if (ref == orders_.end()) return;
+  if (ref == orders_.end()) {
+    if (const auto* fill = std::get_if<OrderFilled>(&event)) AllocateSettlement(*fill);
+    return;
+  }
   const SpreadId id = ref->second.spread;
   const std::size_t i = ref->second.leg_work;
   auto run_it = runs_.find(id);
@@ -478,6 +485,51 @@ void SpreadExecutor::Advance(const SpreadId& id) {
       sp.set_ts_closed(now);
       port_.Emit(sp.MakeEvent(SpreadEventKind::kFailed, now, failure + "; filled legs unwound"));
       return;
+  }
+}
+
+void SpreadExecutor::AllocateSettlement(const OrderFilled& fill) {
+  const Instrument* ins = port_.CacheRef().instrument(fill.instrument_id);
+  if (ins == nullptr || !ins->IsExpired(port_.ClockRef().Now())) return;
+  std::int64_t remaining = fill.last_qty.raw();
+  const std::int64_t total = remaining;
+  Money commission_left = fill.commission;
+  std::vector<SpreadId> touched;
+  for (const SpreadId& id : creation_order_) {
+    if (remaining == 0) break;
+    SpreadPosition& sp = *spreads_.at(id);
+    for (std::size_t i = 0; i < sp.legs().size() && remaining > 0; ++i) {
+      if (sp.instrument(i).id != fill.instrument_id) continue;
+      const std::int64_t q = sp.LegSignedQtyRaw(i);
+      // A sell settles long legs, a buy short ones.
+      if (q == 0 || (q > 0) != (fill.order_side == OrderSide::kSell)) continue;
+      const std::int64_t take = std::min(remaining, std::abs(q));
+      remaining -= take;
+      OrderFilled part = fill;
+      part.last_qty = Quantity::Raw(take, fill.last_qty.precision());
+      // Charges (STT on exercise) follow the quantity; the last share takes the remainder.
+      part.commission = remaining == 0
+                            ? commission_left
+                            : Money::FromRaw(static_cast<std::int64_t>(
+                                  static_cast<Int128>(fill.commission.raw()) * take / total));
+      part.charges = ChargeBreakdown{};
+      commission_left -= part.commission;
+      if (remaining == 0 && take == total) part.charges = fill.charges;
+      sp.ApplyFill(i, part, /*opening=*/false);
+      if (std::find(touched.begin(), touched.end(), id) == touched.end()) touched.push_back(id);
+    }
+  }
+  const UnixNanos now = port_.ClockRef().Now();
+  for (const SpreadId& id : touched) {
+    SpreadPosition& sp = *spreads_.at(id);
+    if (sp.AnyLegOpen()) {
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kChanged, now, "leg settled at expiry"));
+      continue;
+    }
+    runs_.erase(id);  // a close or unwind still working is moot now
+    sp.set_state(SpreadState::kClosed);
+    sp.set_ts_closed(now);
+    port_.Emit(sp.MakeEvent(SpreadEventKind::kClosed, now, "settled at expiry"));
   }
 }
 

@@ -50,7 +50,10 @@ class SpreadExecutor {
   // per spread unit (Σ buys − Σ sells; closing a credit spread is a positive debit).
   Status Close(const SpreadId& id, std::optional<Price> net_limit = {},
                const SpreadExecPolicy& policy = {});
-  // Every order event of the owning strategy; events of other orders are ignored.
+  // Every order event of the owning strategy. Fills of orders the executor did not send, in
+  // an expired instrument (the venue's cash settlement at expiry), are allocated to the
+  // spreads holding it in creation order; a spread left flat is CLOSED ("settled at expiry").
+  // Other events of other orders are ignored.
   void OnOrderEvent(const OrderEvent& event);
 
   const SpreadPosition* Find(const SpreadId& id) const;
@@ -70,6 +73,7 @@ class SpreadExecutor {
     std::int64_t filled_raw = 0;
     Int128 px_qty = 0;  // Σ price raw × qty raw (for the average fill price)
     ClientOrderId order_id;
+    std::optional<Price> limit;  // the price last asked for (a modify may still be pending)
     const Order* order = nullptr;
     int reprices = 0;
     bool market = false;
@@ -100,6 +104,7 @@ class SpreadExecutor {
   void MaybeFinishFailure(const SpreadId& id);
   void StartUnwind(const SpreadId& id);
   void Advance(const SpreadId& id);
+  void AllocateSettlement(const OrderFilled& fill);
   std::optional<Price> Touch(const InstrumentId& instrument, OrderSide side) const;
   std::optional<Price> Mid(const InstrumentId& instrument) const;
 

@@ -222,6 +222,24 @@ TEST_F(SpreadTest, UnfilledLegIsRepricedThenAbandonedAndUnwound) {
       << s_->events.back().message;
 }
 
+TEST_F(SpreadTest, RepricesStepFromTheLastAskedPriceWhileModifiesArePending) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 3;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  Accept(LastSubmitted());
+  // The venue never acknowledges the modifies: each step still moves two more ticks.
+  tk_.Advance(10 * kNanosPerSecond);
+  tk_.Advance(10 * kNanosPerSecond);
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 3u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
+  EXPECT_EQ(*venue_->modifies[2].price, Px("100.70"));
+}
+
 TEST_F(SpreadTest, CloseBuysBackTheShortFirstAndBooksThePnl) {
   auto id = s_->SubmitSpread(BullPut(1, {}));
   ASSERT_TRUE(id.ok());
@@ -307,6 +325,48 @@ TEST_F(SpreadTest, DeniedFirstLegFailsTheSpreadAtOnce) {
   EXPECT_EQ(s_->events.back().kind, SpreadEventKind::kFailed);
   EXPECT_NE(s_->events.back().message.find("denied"), std::string::npos)
       << s_->events.back().message;
+}
+
+TEST_F(SpreadTest, VenueSettlementAtExpiryClosesTheSpread) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00", "10");
+  AcceptAndFill(LastSubmitted(), 65, "101.00", "10");
+  ASSERT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+  // 15:30 IST on expiry day, the index closes at 23950: the venue settles both legs with its
+  // own closing orders (the short put at its intrinsic 50, the long worthless).
+  tk_.AdvanceTo(FromIst(2026, 1, 6, 15, 30));
+  const Order* buy_back =
+      testkit::AddOrder(k(), testkit::MakeInit(p24000_, "SETTLE-1", OrderSide::kBuy, 65));
+  venue_->Submitted(*buy_back);
+  venue_->Accepted(*buy_back);
+  venue_->Filled(*buy_back, 65, "50.00", "0");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);  // one leg still open
+  EXPECT_EQ(Kinds().back(), SpreadEventKind::kChanged);
+  const Order* sell_wing =
+      testkit::AddOrder(k(), testkit::MakeInit(p23900_, "SETTLE-2", OrderSide::kSell, 65));
+  venue_->Submitted(*sell_wing);
+  venue_->Accepted(*sell_wing);
+  venue_->Filled(*sell_wing, 65, "0.00", "0");
+  const SpreadPosition& sp = *s_->spread(*id);
+  EXPECT_EQ(sp.state(), SpreadState::kClosed);
+  // Short: (101 − 50) × 65 = 3315; long: (0 − 71) × 65 = −4615; charges 20.
+  EXPECT_EQ(sp.realized_pnl(), Inr("-1320.00"));
+  EXPECT_EQ(Kinds().back(), SpreadEventKind::kClosed);
+  EXPECT_EQ(s_->events.back().message, "settled at expiry");
+}
+
+TEST_F(SpreadTest, FillsOfOtherOrdersBeforeExpiryAreNotSettlements) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  AcceptAndFill(LastSubmitted(), 65, "101.00");
+  const Order* manual =
+      testkit::AddOrder(k(), testkit::MakeInit(p24000_, "MANUAL-1", OrderSide::kBuy, 65));
+  venue_->Submitted(*manual);
+  venue_->Accepted(*manual);
+  venue_->Filled(*manual, 65, "90.00");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+  EXPECT_EQ(s_->spread(*id)->LegSignedQtyRaw(0), -65 * kFixedScale);
 }
 
 TEST(SpreadPositionMaxLoss, NakedShortCallIsUnbounded) {

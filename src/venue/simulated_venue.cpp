@@ -5,7 +5,7 @@
 namespace nacre {
 
 SimulatedVenue::SimulatedVenue(const SimulatedVenueConfig& config)
-    : ExecutionClient(ClientId(config.venue.value()), config.venue, config.account_id),
+    : MatchingVenue(ClientId(config.venue.value()), config.venue, config.account_id),
       config_(config) {}
 
 void SimulatedVenue::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {

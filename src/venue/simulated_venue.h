@@ -21,9 +21,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "execution/execution_client.h"
 #include "model/data.h"
 #include "model/instrument.h"
+#include "venue/matching_venue.h"
 
 namespace nacre {
 
@@ -35,7 +35,7 @@ struct SimulatedVenueConfig {
   BarFillMode bar_fill = BarFillMode::kNextOpen;
 };
 
-class SimulatedVenue final : public ExecutionClient {
+class SimulatedVenue final : public MatchingVenue {
  public:
   explicit SimulatedVenue(const SimulatedVenueConfig& config);
 
@@ -48,14 +48,14 @@ class SimulatedVenue final : public ExecutionClient {
 
   // Market updates: match resting orders against the new data. Call before the data is
   // published to strategies.
-  void OnBar(const Bar& bar);
-  void OnQuote(const QuoteTick& quote);
+  void OnBar(const Bar& bar) override;
+  void OnQuote(const QuoteTick& quote) override;
   // Processes queued commands (accept, cancel, modify, immediate fills). Returns the count.
-  std::size_t ProcessCommands();
+  std::size_t ProcessCommands() override;
   bool has_pending_commands() const { return !inbox_.empty(); }
   std::size_t resting_count() const { return resting_.size(); }
   std::uint64_t fill_count() const { return fills_; }
-  void Reset();
+  void Reset() override;
 
  private:
   struct Pending {

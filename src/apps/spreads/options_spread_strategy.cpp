@@ -1,0 +1,387 @@
+#include "apps/spreads/options_spread_strategy.h"
+
+#include <fmt/format.h>
+
+#include "apps/spreads/capital_manager.h"
+
+namespace nacre {
+namespace {
+
+int MinuteOfDayIst(UnixNanos t) {
+  const CivilDateTime c = ToIst(t);
+  return c.hour * 60 + c.minute;
+}
+
+int ParseHhMm(const ConfigTable& p, const std::string& key, const std::string& text) {
+  int h = -1, m = -1;
+  char colon = 0;
+  if (text.size() != 5 || std::sscanf(text.c_str(), "%2d%c%2d", &h, &colon, &m) != 3 ||
+      colon != ':' || h < 0 || h > 23 || m < 0 || m > 59) {
+    p.Fail(key, fmt::format("'{}' is not a time HH:MM (IST)", text));
+  }
+  return h * 60 + m;
+}
+
+}  // namespace
+
+// ---- ExitManager ----
+
+std::optional<Money> ExitManager::CostToClose(const SpreadPosition& sp, const Cache& cache) {
+  Money cost = Money::Zero();
+  for (std::size_t i = 0; i < sp.legs().size(); ++i) {
+    const std::int64_t q = sp.LegSignedQtyRaw(i);
+    if (q == 0) continue;
+    const QuoteTick* quote = cache.quote(sp.instrument(i).id);
+    if (quote == nullptr) return std::nullopt;
+    const Price px = q < 0 ? quote->ask_price : quote->bid_price;
+    if (px.raw() <= 0) return std::nullopt;
+    const Money value =
+        Money::Notional(px, Quantity::Raw(std::abs(q), sp.instrument(i).size_precision),
+                        sp.instrument(i).multiplier);
+    cost = q < 0 ? cost + value : cost - value;
+  }
+  return cost;
+}
+
+std::optional<std::string> ExitManager::Check(const SpreadPosition& sp, const SpreadMeta& meta,
+                                              const Cache& cache, UnixNanos now,
+                                              std::optional<Price> underlying) const {
+  if (sp.state() != SpreadState::kOpen) return std::nullopt;
+  if (IstDate(now) == IstDate(meta.expiry) && MinuteOfDayIst(now) >= c_.exit_time_min) {
+    return fmt::format("time exit at {} on expiry day", FormatIst(now));
+  }
+  if (c_.stop_on_short_strike_cross && underlying) {
+    for (std::size_t i = 0; i < sp.legs().size(); ++i) {
+      if (sp.legs()[i].side != OrderSide::kSell) continue;
+      const Instrument& ins = sp.instrument(i);
+      const bool crossed =
+          ins.option_kind == OptionKind::kPut ? *underlying < ins.strike : *underlying > ins.strike;
+      if (crossed) {
+        return fmt::format("stop: underlying {} crossed short strike {}", underlying->ToString(),
+                           ins.strike.ToString());
+      }
+    }
+  }
+  const Money credit = sp.net_premium();
+  auto cost = CostToClose(sp, cache);
+  if (!cost || credit.raw() <= 0) return std::nullopt;
+  const Int128 profit = static_cast<Int128>(credit.raw()) - cost->raw();
+  if (profit * 100 >= static_cast<Int128>(credit.raw()) * c_.profit_target_pct) {
+    return fmt::format("profit target: kept {} of credit {} (≥ {}%)", (credit - *cost).ToString(),
+                       credit.ToString(), c_.profit_target_pct);
+  }
+  const Int128 loss = -profit;
+  if (loss * kFixedScale >= static_cast<Int128>(credit.raw()) * c_.stop_loss_multiple.raw()) {
+    return fmt::format("stop loss: losing {} on credit {} (≥ {}× credit)",
+                       (*cost - credit).ToString(), credit.ToString(),
+                       c_.stop_loss_multiple.ToString());
+  }
+  return std::nullopt;
+}
+
+// ---- PositionTracker ----
+
+SpreadMeta* PositionTracker::Find(const SpreadId& id) {
+  auto it = meta_.find(id);
+  return it == meta_.end() ? nullptr : &it->second;
+}
+
+int PositionTracker::EntriesOn(const CivilDate& day) const {
+  auto it = entries_.find(day);
+  return it == entries_.end() ? 0 : it->second;
+}
+
+std::vector<std::string> PositionTracker::Reconcile(
+    const std::vector<const SpreadPosition*>& spreads, const Cache& cache,
+    const StrategyId& strategy) {
+  std::map<InstrumentId, std::int64_t> expected;
+  for (const SpreadPosition* sp : spreads) {
+    for (std::size_t i = 0; i < sp->legs().size(); ++i) {
+      expected[sp->instrument(i).id] += sp->LegSignedQtyRaw(i);
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [id, qty] : expected) {
+    const Position* pos = cache.position(NettingPositionId(id, strategy));
+    const std::int64_t actual = pos ? pos->signed_qty_raw() : 0;
+    if (actual != qty) {
+      out.push_back(fmt::format("{}: spreads hold {} but the position is {}", id.value(),
+                                FormatFixedRaw(qty, 0), FormatFixedRaw(actual, 0)));
+    }
+  }
+  return out;
+}
+
+// ---- OptionsSpreadStrategy ----
+
+OptionsSpreadStrategy::OptionsSpreadStrategy(const StrategyId& id, OptionsSpreadConfig config,
+                                             std::unique_ptr<SpreadMarginModel> margin)
+    : Strategy(id),
+      config_(std::move(config)),
+      planner_(config_.entry),
+      margin_(margin ? std::move(margin) : std::make_unique<NseSpanMarginModel>()),
+      exits_(config_) {}
+
+std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id,
+                                                            const ConfigTable& p) {
+  OptionsSpreadConfig c;
+  auto underlying = InstrumentId::Parse(p.GetString("underlying", "NIFTY 50.NSE"));
+  if (!underlying.ok()) p.Fail("underlying", underlying.error());
+  c.entry.underlying = *underlying;
+  auto bt =
+      BarType::Parse(p.GetString("signal_bar_type", underlying->value() + "-1-HOUR-LAST-EXTERNAL"));
+  if (!bt.ok()) p.Fail("signal_bar_type", bt.error());
+  c.signal_bar_type = *bt;
+  c.fast_period = static_cast<int>(p.GetInt("fast_period", 5));
+  c.slow_period = static_cast<int>(p.GetInt("slow_period", 20));
+  if (c.fast_period < 1) p.Fail("fast_period", "must be at least 1");
+  if (c.slow_period <= c.fast_period) p.Fail("slow_period", "must be greater than fast_period");
+  if (p.Has("trend_band_pct")) c.trend_band_pct = p.GetPrice("trend_band_pct");
+  if (p.Has("spread_kinds")) {
+    c.kinds.clear();
+    for (const std::string& k : p.GetStringArray("spread_kinds")) {
+      auto kind = ParseSpreadKind(k);
+      if (!kind)
+        p.Fail("spread_kinds",
+               fmt::format("unknown kind '{}' (bull_put, bear_call, iron_condor)", k));
+      c.kinds.push_back(*kind);
+    }
+    if (c.kinds.empty()) p.Fail("spread_kinds", "name at least one kind");
+  }
+  c.entry.short_delta = p.GetDouble("short_delta", 0.20);
+  if (p.Has("short_otm_points")) {
+    c.entry.short_otm_points = p.GetPrice("short_otm_points");
+    if (!p.Has("short_delta")) c.entry.short_delta = 0;
+  }
+  if (c.entry.short_delta < 0 || c.entry.short_delta >= 0.5) {
+    p.Fail("short_delta", "must be in [0, 0.5)");
+  }
+  if (c.entry.short_delta == 0 && !c.entry.short_otm_points) {
+    p.Fail("short_delta", "give short_delta > 0 or short_otm_points");
+  }
+  if (c.entry.short_delta > 0 && c.entry.short_otm_points) {
+    p.Fail("short_otm_points", "give either short_delta or short_otm_points, not both");
+  }
+  if (p.Has("wing_width")) c.entry.wing_width = p.GetPrice("wing_width");
+  if (c.entry.wing_width.raw() <= 0) p.Fail("wing_width", "must be positive");
+  c.entry.min_dte = static_cast<int>(p.GetInt("min_dte", 0));
+  c.entry.max_dte = static_cast<int>(p.GetInt("max_dte", 7));
+  if (c.entry.min_dte < 0 || c.entry.max_dte < c.entry.min_dte) {
+    p.Fail("max_dte", "need 0 <= min_dte <= max_dte");
+  }
+  c.entry.entry_edge_ticks = p.GetInt("entry_edge_ticks", 2);
+  if (c.entry.entry_edge_ticks < 0) p.Fail("entry_edge_ticks", "must not be negative");
+  if (p.Has("min_credit")) c.entry.min_credit = p.GetPrice("min_credit");
+  c.entry.rate = p.GetDouble("rate_pct", 6.5) / 100.0;
+  if (p.Has("entry_window")) {
+    const auto w = p.GetStringArray("entry_window");
+    if (w.size() != 2) p.Fail("entry_window", "expected [\"HH:MM\", \"HH:MM\"] (IST)");
+    c.entry_start_min = ParseHhMm(p, "entry_window", w[0]);
+    c.entry_end_min = ParseHhMm(p, "entry_window", w[1]);
+    if (c.entry_end_min < c.entry_start_min) p.Fail("entry_window", "end is before start");
+  }
+  c.max_concurrent = static_cast<int>(p.GetInt("max_concurrent_spreads", 1));
+  if (c.max_concurrent < 1) p.Fail("max_concurrent_spreads", "must be at least 1");
+  c.max_entries_per_day = static_cast<int>(p.GetInt("max_entries_per_day", 1));
+  if (c.max_entries_per_day < 1) p.Fail("max_entries_per_day", "must be at least 1");
+  const std::int64_t max_lots = p.GetInt("max_lots", 10);
+  if (max_lots < 1 || max_lots > 10'000) p.Fail("max_lots", "must be 1 to 10000");
+  c.max_lots = static_cast<std::uint32_t>(max_lots);
+  c.exec.hedge_first = p.GetBool("hedge_first", true);
+  c.exec.unwind_on_failure = p.GetBool("unwind_on_failure", true);
+  const std::int64_t leg_timeout = p.GetInt("leg_timeout_secs", 30);
+  if (leg_timeout < 1) p.Fail("leg_timeout_secs", "must be at least 1");
+  c.exec.leg_timeout = leg_timeout * kNanosPerSecond;
+  c.exec.max_reprices = static_cast<int>(p.GetInt("max_reprices", 3));
+  if (c.exec.max_reprices < 0) p.Fail("max_reprices", "must not be negative");
+  c.exec.reprice_ticks = p.GetInt("reprice_ticks", 2);
+  if (c.exec.reprice_ticks < 0) p.Fail("reprice_ticks", "must not be negative");
+  c.profit_target_pct = p.GetInt("profit_target_pct", 50);
+  if (c.profit_target_pct < 1 || c.profit_target_pct > 100) {
+    p.Fail("profit_target_pct", "must be 1 to 100");
+  }
+  if (p.Has("stop_loss_multiple")) c.stop_loss_multiple = p.GetPrice("stop_loss_multiple");
+  if (c.stop_loss_multiple.raw() <= 0) p.Fail("stop_loss_multiple", "must be positive");
+  c.stop_on_short_strike_cross = p.GetBool("stop_on_short_strike_cross", true);
+  c.exit_time_min = ParseHhMm(p, "exit_time", p.GetString("exit_time", "15:15"));
+  const std::int64_t check = p.GetInt("check_interval_secs", 60);
+  if (check < 1) p.Fail("check_interval_secs", "must be at least 1");
+  c.check_interval = check * kNanosPerSecond;
+  const std::string model = p.GetString("margin_model", "nse");
+  std::unique_ptr<SpreadMarginModel> margin;
+  if (model == "nse") {
+    margin = std::make_unique<NseSpanMarginModel>();
+  } else if (model == "max_loss") {
+    margin = std::make_unique<MaxLossMarginModel>();
+  } else {
+    p.Fail("margin_model", "unknown model '" + model + "' (nse, max_loss)");
+  }
+  return std::make_unique<OptionsSpreadStrategy>(id, c, std::move(margin));
+}
+
+int OptionsSpreadStrategy::Trend() const {
+  if (static_cast<int>(closes_.size()) < config_.slow_period) return 0;
+  // fast = fast_sum/fast_n, slow = slow_sum/slow_n; compare (fast − slow)/slow with the band
+  // exactly: (fast_sum·slow_n − slow_sum·fast_n) · 100 vs band% · slow_sum · fast_n.
+  const Int128 diff = fast_sum_ * config_.slow_period - slow_sum_ * config_.fast_period;
+  const Int128 band =
+      slow_sum_ * config_.fast_period / kFixedScale * config_.trend_band_pct.raw() / 100;
+  if (diff > band) return 1;
+  if (diff < -band) return -1;
+  return 0;
+}
+
+void OptionsSpreadStrategy::OnStart() {
+  SubscribeBars(config_.signal_bar_type);
+  if (Status st = SetTimer("check", config_.check_interval); !st) log().Error("{}", st.error());
+}
+
+void OptionsSpreadStrategy::OnReset() {
+  closes_.clear();
+  fast_sum_ = 0;
+  slow_sum_ = 0;
+  tracker_.Clear();
+  decisions_.clear();
+  reconcile_errors_ = 0;
+}
+
+void OptionsSpreadStrategy::OnBar(const Bar& bar) {
+  if (bar.bar_type != config_.signal_bar_type) return;
+  const std::int64_t c = bar.close.raw();
+  closes_.push_back(c);
+  fast_sum_ += c;
+  slow_sum_ += c;
+  const auto n = static_cast<int>(closes_.size());
+  if (n > config_.fast_period)
+    fast_sum_ -= closes_[static_cast<std::size_t>(n - config_.fast_period - 1)];
+  if (n > config_.slow_period) {
+    slow_sum_ -= closes_.front();
+    closes_.pop_front();
+  }
+}
+
+void OptionsSpreadStrategy::Note(std::string text) {
+  if (!decisions_.empty() && decisions_.back() == text) return;
+  log().Info("{}", text);
+  decisions_.push_back(std::move(text));
+  if (decisions_.size() > 256) decisions_.pop_front();
+}
+
+std::optional<Price> OptionsSpreadStrategy::UnderlyingPrice() const {
+  return cache().MarkPrice(config_.entry.underlying, PositionSide::kLong);
+}
+
+void OptionsSpreadStrategy::OnTimer(const TimeEvent& /*event*/) { Check(); }
+
+void OptionsSpreadStrategy::Check() {
+  const UnixNanos now = clock().Now();
+  const std::optional<Price> underlying = UnderlyingPrice();
+  std::vector<const SpreadPosition*> live;
+  for (const SpreadPosition* sp : active_spreads()) {
+    SpreadMeta* meta = tracker_.Find(sp->id());
+    if (meta == nullptr) continue;
+    if (now < meta->expiry) live.push_back(sp);
+    if (meta->exit_requested) continue;
+    if (auto reason = exits_.Check(*sp, *meta, cache(), now, underlying)) {
+      meta->exit_requested = true;
+      meta->exit_reason = *reason;
+      if (Status st = CloseSpread(sp->id()); !st) {
+        Note(fmt::format("close {} failed: {}", sp->id().value(), st.error()));
+      } else {
+        Note(fmt::format("exit {}: {}", sp->id().value(), *reason));
+      }
+    }
+  }
+  for (const std::string& m : PositionTracker::Reconcile(live, cache(), strategy_id())) {
+    ++reconcile_errors_;
+    log().Error("reconcile: {}", m);
+  }
+  TryEnter(now);
+}
+
+void OptionsSpreadStrategy::TryEnter(UnixNanos now) {
+  const int minute = MinuteOfDayIst(now);
+  if (minute < config_.entry_start_min || minute > config_.entry_end_min) return;
+  if (static_cast<int>(active_spreads().size()) >= config_.max_concurrent) return;
+  const CivilDate today = IstDate(now);
+  if (tracker_.EntriesOn(today) >= config_.max_entries_per_day) return;
+  if (static_cast<int>(closes_.size()) < config_.slow_period) return;  // signal warming up
+  const int trend = Trend();
+  const SpreadKind kind = trend > 0   ? SpreadKind::kBullPut
+                          : trend < 0 ? SpreadKind::kBearCall
+                                      : SpreadKind::kIronCondor;
+  if (std::find(config_.kinds.begin(), config_.kinds.end(), kind) == config_.kinds.end()) {
+    Note(fmt::format("no entry: {} signal but {} is disabled", trend, ToString(kind)));
+    return;
+  }
+  auto plan = planner_.Plan(cache(), now, kind);
+  if (!plan.ok()) {
+    Note("no entry: " + plan.error());
+    return;
+  }
+  auto margin = margin_->MarginPerLot(*plan, cache(), now);
+  if (!margin.ok()) {
+    Note("no entry: margin: " + margin.error());
+    return;
+  }
+  auto lots = msgbus().Request<MaxLotsRequest, MaxLotsResponse>(
+      CapitalManager::kMaxLotsEndpoint, MaxLotsRequest{*margin, config_.max_lots});
+  if (!lots.ok()) {
+    Note("no entry: no CapitalManager to size the trade (" + lots.error() + ")");
+    return;
+  }
+  if (lots->lots == 0) {
+    Note("no entry: sizing: " + lots->reason);
+    return;
+  }
+  SpreadOrderSpec spec;
+  spec.legs = plan->legs;
+  spec.lots = lots->lots;
+  spec.net_limit = -plan->limit_credit;
+  spec.policy = config_.exec;
+  spec.tags = std::string(ToString(kind));
+  auto id = SubmitSpread(spec);
+  if (!id.ok()) {
+    Note("no entry: " + id.error());
+    return;
+  }
+  SpreadMeta meta;
+  meta.kind = kind;
+  meta.expiry = plan->expiry;
+  meta.short_strikes = plan->short_strikes;
+  meta.margin = Money::FromRaw(margin->raw() * lots->lots);
+  tracker_.Track(*id, meta);
+  tracker_.CountEntry(today);
+  (void)msgbus().Request<DeployRequest, CapitalState>(CapitalManager::kDeployEndpoint,
+                                                      DeployRequest{id->value(), meta.margin});
+  Note(fmt::format("enter {} x{} lots, margin {}: {}", id->value(), lots->lots,
+                   meta.margin.ToString(), plan->description));
+}
+
+void OptionsSpreadStrategy::OnSpreadEvent(const SpreadEvent& e) {
+  switch (e.kind) {
+    case SpreadEventKind::kOpened:
+      Note(fmt::format("opened {} credit {}", e.spread_id.value(), e.net_premium.ToString()));
+      break;
+    case SpreadEventKind::kClosed:
+    case SpreadEventKind::kFailed: {
+      const SpreadMeta* meta = tracker_.Find(e.spread_id);
+      Note(fmt::format("{} {} P&L {} charges {}{}", ToString(e.kind), e.spread_id.value(),
+                       e.realized_pnl.ToString(), e.charges.ToString(),
+                       meta && !meta->exit_reason.empty() ? " (" + meta->exit_reason + ")" : ""));
+      tracker_.Forget(e.spread_id);
+      break;
+    }
+    case SpreadEventKind::kLegRisk:
+      log().Warning("leg risk {}: {}", e.spread_id.value(), e.message);
+      break;
+    case SpreadEventKind::kChanged:
+      break;
+  }
+}
+
+void RegisterOptionsSpreadStrategy(ComponentRegistry& registry) {
+  registry.RegisterStrategy("OptionsSpreadStrategy", &OptionsSpreadStrategy::FromConfig);
+}
+
+}  // namespace nacre

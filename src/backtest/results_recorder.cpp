@@ -1,0 +1,311 @@
+#include "backtest/results_recorder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/topics.h"
+
+namespace nacre {
+
+namespace {
+
+// Lowest priority: data handlers run after every strategy and actor saw the point.
+constexpr int kAfterEveryone = -1'000'000;
+
+std::string IsoIst(UnixNanos t) {
+  const CivilDateTime c = ToIst(t);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}+05:30", c.date.year, c.date.month,
+                     c.date.day, c.hour, c.minute, c.second, c.nanos);
+}
+
+// CSV field: quoted only when it holds a separator, quote or line break.
+std::string Csv(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"') o += '"';
+    o += c;
+  }
+  o += '"';
+  return o;
+}
+
+std::string OptPx(const std::optional<Price>& p) { return p ? p->ToString() : ""; }
+
+bool IsLongCycle(const Position& p) {
+  return !p.fills().empty() && p.fills().front().order_side == OrderSide::kBuy;
+}
+
+}  // namespace
+
+ResultsRecorder::ResultsRecorder(Kernel& kernel) : kernel_(kernel) {
+  MessageBus& bus = kernel_.bus();
+  subs_.push_back(bus.Subscribe<Bar>(
+      "data.bars.*", [this](const Bar& b) { OnData(b.ts_init); }, kAfterEveryone));
+  subs_.push_back(bus.Subscribe<QuoteTick>(
+      "data.quotes.*", [this](const QuoteTick& q) { OnData(q.ts_init); }, kAfterEveryone));
+  subs_.push_back(bus.Subscribe<TradeTick>(
+      "data.trades.*", [this](const TradeTick& t) { OnData(t.ts_init); }, kAfterEveryone));
+  subs_.push_back(bus.Subscribe<OrderEvent>(topics::kAllOrderEvents, [this](const OrderEvent& e) {
+    if (const auto* f = std::get_if<OrderFilled>(&e)) OnFill(*f);
+  }));
+  subs_.push_back(bus.Subscribe<PositionEvent>(topics::kAllPositionEvents,
+                                               [this](const PositionEvent& e) { OnPosition(e); }));
+  for (const Account* a : kernel_.cache().Accounts()) starting_balance_ += a->starting_balance();
+}
+
+ResultsRecorder::~ResultsRecorder() {
+  for (SubscriptionId id : subs_) kernel_.bus().Unsubscribe(id);
+}
+
+void ResultsRecorder::OnData(UnixNanos ts) {
+  if (!started_) {
+    started_ = true;
+    run_start_ = ts;
+  }
+  Sample(ts);
+}
+
+void ResultsRecorder::Sample(UnixNanos ts) {
+  RollTo(IstDate(ts));
+  const Cache& cache = kernel_.cache();
+  EquitySample s{ts, Money(), Money()};
+  for (const Account* a : cache.Accounts()) s.balance += a->balance_total();
+  for (const Position* p : cache.PositionsOpen()) {
+    const auto mark = cache.MarkPrice(p->instrument_id(), p->side());
+    if (mark) s.unrealized += p->Unrealized(*mark);
+  }
+  if (!equity_.empty() && equity_.back().ts == ts) {
+    equity_.back() = s;
+  } else {
+    equity_.push_back(s);
+  }
+}
+
+void ResultsRecorder::RollTo(const CivilDate& date) {
+  if (!day_) {
+    day_ = date;
+    return;
+  }
+  if (date == *day_) return;
+  CloseDay();
+  day_ = date;
+}
+
+void ResultsRecorder::CloseDay() {
+  const EquitySample last =
+      equity_.empty() ? EquitySample{UnixNanos(), starting_balance_, Money()} : equity_.back();
+  DailyPnl d;
+  d.date = *day_;
+  d.realized = day_realized_;
+  d.charges = day_charges_;
+  d.unrealized_change = last.unrealized - prev_unrealized_;
+  d.net = d.realized - d.charges + d.unrealized_change;
+  d.equity = last.equity();
+  days_.push_back(d);
+  prev_unrealized_ = last.unrealized;
+  day_realized_ = Money();
+  day_charges_ = Money();
+}
+
+void ResultsRecorder::OnFill(const OrderFilled& fill) {
+  RollTo(IstDate(fill.ts_event));
+  fills_.push_back(fill);
+  day_charges_ += fill.commission;
+  total_charges_ += fill.commission;
+}
+
+void ResultsRecorder::OnPosition(const PositionEvent& e) {
+  const PositionEventBase& b = BaseOf(e);
+  RollTo(IstDate(b.ts_event));
+  const Money gross = b.realized_pnl + b.commissions;
+  Money& last = gross_by_position_[b.position_id];
+  if (std::holds_alternative<PositionOpened>(e)) last = Money();  // a new cycle
+  const Money delta = gross - last;
+  last = gross;
+  day_realized_ += delta;
+  total_realized_ += delta;
+}
+
+void ResultsRecorder::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  const UnixNanos now = kernel_.clock().Now();
+  if (!started_) {
+    started_ = true;
+    run_start_ = now;
+  }
+  run_end_ = std::max(now, run_start_);
+  Sample(run_end_);
+  if (day_) CloseDay();
+  starting_balance_ = Money();
+  for (const Account* a : kernel_.cache().Accounts()) starting_balance_ += a->starting_balance();
+  FillDrawdowns(starting_balance_, days_);
+}
+
+Statistics ResultsRecorder::statistics() const {
+  StatisticsInput in;
+  in.starting_balance = starting_balance_;
+  in.start = run_start_;
+  in.end = run_end_;
+  in.days = days_;
+  in.total_charges = total_charges_;
+  const Cache& cache = kernel_.cache();
+  std::vector<const Position*> closed;
+  for (const Position* p : cache.AllPositionSnapshots()) closed.push_back(p);
+  for (const Position* p : cache.Positions()) {
+    if (p->is_closed()) closed.push_back(p);
+  }
+  for (const Position* p : closed) {
+    in.trade_pnls.push_back(p->realized_pnl());
+    if (IsLongCycle(*p)) ++in.long_trades;
+  }
+  for (const Account* a : cache.Accounts()) {
+    for (const AccountState& st : a->states()) {
+      if (st.balance.total.raw() > 0) {
+        in.margin_utilisation_peak_pct =
+            std::max(in.margin_utilisation_peak_pct,
+                     static_cast<double>(st.balance.locked.raw()) /
+                         static_cast<double>(st.balance.total.raw()) * 100.0);
+      }
+    }
+  }
+  return ComputeStatistics(in);
+}
+
+std::string ResultsRecorder::OrdersCsv() const {
+  std::string o =
+      "client_order_id,venue_order_id,strategy_id,instrument_id,side,type,quantity,price,"
+      "trigger_price,time_in_force,status,filled_qty,avg_px,commission,ts_init_ns,ts_init_ist,"
+      "ts_last_ns,ts_last_ist,tags\n";
+  for (const Order* ord : kernel_.cache().Orders()) {
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                     Csv(ord->client_order_id().value()), Csv(ord->venue_order_id().value()),
+                     Csv(ord->strategy_id().value()), Csv(ord->instrument_id().value()),
+                     ToString(ord->side()), ToString(ord->order_type()), ord->quantity().ToString(),
+                     OptPx(ord->price()), OptPx(ord->trigger_price()),
+                     ToString(ord->time_in_force()), ToString(ord->status()),
+                     ord->filled_qty().ToString(), OptPx(ord->avg_px()),
+                     ord->commission().ToString(), ord->ts_init().value, IsoIst(ord->ts_init()),
+                     ord->ts_last().value, IsoIst(ord->ts_last()), Csv(ord->tags()));
+  }
+  return o;
+}
+
+std::string ResultsRecorder::FillsCsv() const {
+  std::string o =
+      "ts_event_ns,ts_event_ist,trade_id,client_order_id,venue_order_id,position_id,strategy_id,"
+      "instrument_id,side,order_type,last_qty,last_px,commission,brokerage,stt,exchange,ipft,"
+      "sebi,stamp,gst,liquidity_side\n";
+  const Cache& cache = kernel_.cache();
+  for (const OrderFilled& f : fills_) {
+    const ChargeBreakdown& c = f.charges;
+    // The engine assigns the position id of an opening fill after publishing it.
+    PositionId position_id = f.position_id;
+    if (position_id.value().empty()) {
+      if (const Order* ord = cache.order(f.client_order_id)) position_id = ord->position_id();
+    }
+    o += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", f.ts_event.value,
+        IsoIst(f.ts_event), Csv(f.trade_id.value()), Csv(f.client_order_id.value()),
+        Csv(f.venue_order_id.value()), Csv(position_id.value()), Csv(f.strategy_id.value()),
+        Csv(f.instrument_id.value()), ToString(f.order_side), ToString(f.order_type),
+        f.last_qty.ToString(), f.last_px.ToString(), f.commission.ToString(),
+        c.brokerage.ToString(), c.stt.ToString(), c.exchange.ToString(), c.ipft.ToString(),
+        c.sebi.ToString(), c.stamp.ToString(), c.gst.ToString(), ToString(f.liquidity_side));
+  }
+  return o;
+}
+
+std::string ResultsRecorder::PositionsCsv() const {
+  std::string o =
+      "position_id,cycle,status,instrument_id,strategy_id,direction,quantity,peak_qty,"
+      "avg_px_open,avg_px_close,realized_pnl,commissions,unrealized_pnl,ts_opened_ns,"
+      "ts_opened_ist,ts_closed_ns,ts_closed_ist\n";
+  const Cache& cache = kernel_.cache();
+  auto row = [&o, &cache](const Position& p, std::size_t cycle) {
+    Money unrealized;
+    if (p.is_open()) {
+      const auto mark = cache.MarkPrice(p.instrument_id(), p.side());
+      if (mark) unrealized = p.Unrealized(*mark);
+    }
+    const bool closed = p.is_closed();
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", Csv(p.id().value()),
+                     cycle, closed ? "CLOSED" : "OPEN", Csv(p.instrument_id().value()),
+                     Csv(p.strategy_id().value()), IsLongCycle(p) ? "LONG" : "SHORT",
+                     p.quantity().ToString(), p.peak_qty().ToString(), p.avg_px_open().ToString(),
+                     OptPx(p.avg_px_close()), p.realized_pnl().ToString(),
+                     p.commissions().ToString(), unrealized.ToString(), p.ts_opened().value,
+                     IsoIst(p.ts_opened()), closed ? fmt::format("{}", p.ts_closed().value) : "",
+                     closed ? IsoIst(p.ts_closed()) : "");
+  };
+  for (const Position* p : cache.Positions()) {
+    const auto& snaps = cache.PositionSnapshots(p->id());
+    std::size_t cycle = 0;
+    for (const Position& s : snaps) row(s, ++cycle);
+    row(*p, ++cycle);
+  }
+  return o;
+}
+
+std::string ResultsRecorder::AccountCsv() const {
+  std::string o = "account_id,ts_ns,ts_ist,balance,margin_used,free,reported\n";
+  for (const Account* a : kernel_.cache().Accounts()) {
+    for (const AccountState& st : a->states()) {
+      o += fmt::format("{},{},{},{},{},{},{}\n", Csv(a->id().value()), st.ts_event.value,
+                       IsoIst(st.ts_event), st.balance.total.ToString(),
+                       st.balance.locked.ToString(), st.balance.free.ToString(),
+                       st.reported ? "true" : "false");
+    }
+  }
+  return o;
+}
+
+std::string ResultsRecorder::EquityCsv() const {
+  std::string o = "ts_ns,ts_ist,balance,unrealized_pnl,equity\n";
+  for (const EquitySample& s : equity_) {
+    o += fmt::format("{},{},{},{},{}\n", s.ts.value, IsoIst(s.ts), s.balance.ToString(),
+                     s.unrealized.ToString(), s.equity().ToString());
+  }
+  return o;
+}
+
+std::string ResultsRecorder::DailyPnlCsv() const {
+  std::string o = "date,realized,unrealized_change,charges,net,equity,drawdown,drawdown_pct\n";
+  for (const DailyPnl& d : days_) {
+    o += fmt::format("{},{},{},{},{},{},{},{:.4f}\n", FormatDate(d.date), d.realized.ToString(),
+                     d.unrealized_change.ToString(), d.charges.ToString(), d.net.ToString(),
+                     d.equity.ToString(), d.drawdown.ToString(), d.drawdown_pct);
+  }
+  return o;
+}
+
+Status ResultsRecorder::WriteFolder(const std::string& dir) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return MakeError(fmt::format("{}: cannot create results folder: {}", dir, ec.message()));
+  const std::pair<const char*, std::string> files[] = {
+      {"orders.csv", OrdersCsv()},
+      {"fills.csv", FillsCsv()},
+      {"positions.csv", PositionsCsv()},
+      {"account.csv", AccountCsv()},
+      {"equity.csv", EquityCsv()},
+      {"daily_pnl.csv", DailyPnlCsv()},
+      {"stats.json", StatisticsJson(statistics())},
+      {"report.html", ReportHtml()},
+  };
+  for (const auto& [name, text] : files) {
+    const fs::path path = fs::path(dir) / name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return MakeError(fmt::format("{}: cannot write", path.string()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace nacre

@@ -1,0 +1,90 @@
+// ResultsRecorder: a kernel-level subscriber that records a backtest while it runs (fills,
+// position P&L by IST trading day, equity after every data timestamp) and, after the run,
+// writes the results folder: orders.csv, fills.csv (with the charge breakdown), positions.csv
+// (current positions and closed-cycle snapshots), account.csv, equity.csv, daily_pnl.csv,
+// stats.json and report.html. Money is printed exactly (fixed point to the paisa);
+// timestamps as ns and ISO-8601 IST. Same run, byte-identical folder.
+//
+// Usage: create it on the engine's kernel before Run(), call Finish() after Run() returns
+// (fills sent while strategies stop are included), then WriteFolder(). Kernel thread only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backtest/statistics.h"
+#include "model/events.h"
+#include "model/position_events.h"
+#include "trading/kernel.h"
+
+namespace nacre {
+
+struct EquitySample {
+  UnixNanos ts;
+  Money balance;     // sum of account balances (realized P&L net of charges moved it)
+  Money unrealized;  // open positions at their marks
+  Money equity() const { return balance + unrealized; }
+};
+
+class ResultsRecorder {
+ public:
+  explicit ResultsRecorder(Kernel& kernel);
+  ~ResultsRecorder();
+  ResultsRecorder(const ResultsRecorder&) = delete;
+  ResultsRecorder& operator=(const ResultsRecorder&) = delete;
+
+  // Takes the last equity sample and closes the last day. Call once after Run().
+  void Finish();
+
+  const std::vector<OrderFilled>& fills() const { return fills_; }
+  const std::vector<EquitySample>& equity() const { return equity_; }
+  const std::vector<DailyPnl>& days() const { return days_; }
+  Money starting_balance() const { return starting_balance_; }
+  Money total_charges() const { return total_charges_; }
+  Money total_realized() const { return total_realized_; }  // gross of charges
+  Statistics statistics() const;
+
+  // Writes every file into `dir` (created if missing). Errors name the file.
+  Status WriteFolder(const std::string& dir) const;
+
+  // Individual files (also used by tests).
+  std::string OrdersCsv() const;
+  std::string FillsCsv() const;
+  std::string PositionsCsv() const;
+  std::string AccountCsv() const;
+  std::string EquityCsv() const;
+  std::string DailyPnlCsv() const;
+  std::string ReportHtml() const;
+
+ private:
+  void OnData(UnixNanos ts);
+  void OnFill(const OrderFilled& fill);
+  void OnPosition(const PositionEvent& e);
+  void Sample(UnixNanos ts);
+  void RollTo(const CivilDate& date);
+  void CloseDay();
+
+  Kernel& kernel_;
+  std::vector<SubscriptionId> subs_;
+  Money starting_balance_;
+  bool started_ = false;
+  std::vector<OrderFilled> fills_;
+  std::vector<EquitySample> equity_;
+  std::vector<DailyPnl> days_;
+  // The day being accumulated.
+  std::optional<CivilDate> day_;
+  Money day_realized_;
+  Money day_charges_;
+  Money prev_unrealized_;  // at the previous day's close
+  Money total_charges_;
+  Money total_realized_;
+  // Per position id: realized + commissions as of its last event (this cycle).
+  std::map<PositionId, Money> gross_by_position_;
+  UnixNanos run_start_;
+  UnixNanos run_end_;
+  bool finished_ = false;
+};
+
+}  // namespace nacre

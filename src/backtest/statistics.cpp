@@ -1,0 +1,232 @@
+#include "backtest/statistics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace nacre {
+
+namespace {
+
+constexpr double kTradingDays = 252.0;
+
+// Share of a in b as a double (both fixed point; only the ratio leaves fixed point).
+double Ratio(const Money& a, const Money& b) {
+  return static_cast<double>(a.raw()) / static_cast<double>(b.raw());
+}
+
+std::int64_t Days(const CivilDate& a, const CivilDate& b) {
+  return DaysFromCivil(b) - DaysFromCivil(a);
+}
+
+}  // namespace
+
+void FillDrawdowns(Money starting_balance, std::vector<DailyPnl>& days) {
+  Money peak = starting_balance;
+  for (DailyPnl& d : days) {
+    if (d.equity > peak) peak = d.equity;
+    d.drawdown = peak - d.equity;
+    d.drawdown_pct = peak.raw() > 0 ? Ratio(d.drawdown, peak) * 100.0 : 0.0;
+  }
+}
+
+Statistics ComputeStatistics(const StatisticsInput& in) {
+  Statistics s;
+  s.starting_balance = in.starting_balance;
+  s.total_charges = in.total_charges;
+  s.margin_utilisation_peak_pct = in.margin_utilisation_peak_pct;
+
+  // Per trade.
+  s.trades = in.trade_pnls.size();
+  Money gains;
+  Money losses;
+  bool first_win = true;
+  bool first_loss = true;
+  for (const Money& p : in.trade_pnls) {
+    s.pnl_total += p;
+    if (p.raw() > 0) {
+      ++s.winners;
+      gains += p;
+      if (first_win || p > s.max_winner) s.max_winner = p;
+      if (first_win || p < s.min_winner) s.min_winner = p;
+      first_win = false;
+    } else {
+      ++s.losers;
+      losses += p;
+      if (first_loss || p < s.max_loser) s.max_loser = p;
+      if (first_loss || p > s.min_loser) s.min_loser = p;
+      first_loss = false;
+    }
+  }
+  if (s.winners > 0) s.avg_winner = gains.MulRatio(1, static_cast<std::int64_t>(s.winners));
+  if (s.losers > 0) s.avg_loser = losses.MulRatio(1, static_cast<std::int64_t>(s.losers));
+  if (in.starting_balance.raw() != 0) s.pnl_pct = Ratio(s.pnl_total, in.starting_balance) * 100.0;
+  if (s.trades > 0) {
+    const double n = static_cast<double>(s.trades);
+    const double win_rate = static_cast<double>(s.winners) / n;
+    const double loss_rate = static_cast<double>(s.losers) / n;
+    s.win_rate = win_rate;
+    s.expectancy = s.avg_winner.AsDouble() * win_rate + s.avg_loser.AsDouble() * loss_rate;
+    s.long_ratio = static_cast<double>(in.long_trades) / n;
+  }
+  if (losses.raw() != 0) s.profit_factor = Ratio(gains, -losses);
+
+  // Daily returns: r_i = E_i / E_{i-1} - 1 with E_0 the starting balance.
+  s.days = in.days.size();
+  std::vector<double> r;
+  r.reserve(in.days.size());
+  Money prev = in.starting_balance;
+  for (const DailyPnl& d : in.days) {
+    if (prev.raw() != 0) r.push_back(Ratio(d.equity - prev, prev));
+    prev = d.equity;
+  }
+  if (!r.empty()) {
+    double sum = 0;
+    for (double x : r) sum += x;
+    const double mean = sum / static_cast<double>(r.size());
+    s.returns_avg = mean;
+    double down = 0;
+    for (double x : r) down += x < 0 ? x * x : 0;
+    down = std::sqrt(down / static_cast<double>(r.size())) * std::sqrt(kTradingDays);
+    if (down > 0) s.sortino = mean * kTradingDays / down;
+    if (r.size() > 1) {
+      double ss = 0;
+      for (double x : r) ss += (x - mean) * (x - mean);
+      const double sd = std::sqrt(ss / static_cast<double>(r.size() - 1));
+      s.returns_volatility = sd * std::sqrt(kTradingDays);
+      if (sd > 0) {
+        s.sharpe = mean / sd * std::sqrt(kTradingDays);
+        s.risk_return_ratio = mean / sd;
+      }
+    }
+  }
+
+  // Drawdown: the starting balance is a peak on the day before the first day.
+  s.final_equity = in.days.empty() ? in.starting_balance : in.days.back().equity;
+  if (!in.days.empty()) {
+    Money peak = in.starting_balance;
+    CivilDate peak_date = CivilFromDays(DaysFromCivil(in.days.front().date) - 1);
+    bool underwater = false;
+    for (const DailyPnl& d : in.days) {
+      if (d.equity >= peak) {
+        if (underwater) {
+          s.max_drawdown_duration_days =
+              std::max(s.max_drawdown_duration_days, Days(peak_date, d.date));
+        }
+        underwater = false;
+        peak = d.equity;
+        peak_date = d.date;
+        continue;
+      }
+      underwater = true;
+      const Money dd = peak - d.equity;
+      if (dd > s.max_drawdown) s.max_drawdown = dd;
+      if (peak.raw() > 0) s.max_drawdown_pct = std::max(s.max_drawdown_pct, Ratio(dd, peak) * 100);
+    }
+    if (underwater) {
+      s.max_drawdown_duration_days =
+          std::max(s.max_drawdown_duration_days, Days(peak_date, in.days.back().date));
+    }
+  }
+
+  // CAGR over the run's calendar span; Calmar = CAGR / max drawdown.
+  const double years =
+      static_cast<double>(in.end - in.start) / (365.25 * static_cast<double>(kNanosPerDay));
+  if (years > 0 && in.starting_balance.raw() > 0 && s.final_equity.raw() > 0) {
+    s.cagr = std::pow(Ratio(s.final_equity, in.starting_balance), 1.0 / years) - 1.0;
+    if (s.max_drawdown_pct > 0) s.calmar = *s.cagr / (s.max_drawdown_pct / 100.0);
+  }
+
+  Money gross;
+  for (const DailyPnl& d : in.days) gross += d.realized;
+  if (gross.raw() != 0) {
+    s.charges_pct_of_gross = std::abs(Ratio(in.total_charges, gross)) * 100.0;
+  }
+  return s;
+}
+
+namespace {
+
+std::string Num(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{:.10g}", v);
+}
+std::string Opt(const std::optional<double>& v) { return v ? Num(*v) : "null"; }
+
+}  // namespace
+
+std::string StatisticsTable(const Statistics& s) {
+  auto pct = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.2f} %", *v * 100.0) : std::string("-");
+  };
+  auto num = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.3f}", *v) : std::string("-");
+  };
+  auto row = [](std::string_view label, const std::string& value) {
+    return fmt::format("  {:<22} {:>26}\n", label, value);
+  };
+  std::string o = "Statistics\n";
+  o += row("trades", fmt::format("{} (won {}, lost {})", s.trades, s.winners, s.losers));
+  o += row("win rate", pct(s.win_rate));
+  o += row("profit factor", num(s.profit_factor));
+  o += row("expectancy", s.expectancy ? fmt::format("{:.2f}", *s.expectancy) : "-");
+  o += row("P&L (net of charges)", s.pnl_total.ToDisplay());
+  o += row("total charges", s.total_charges.ToDisplay());
+  o += row("max drawdown",
+           fmt::format("{} ({:.2f} %)", s.max_drawdown.ToDisplay(), s.max_drawdown_pct));
+  o += row("max drawdown duration", fmt::format("{} days", s.max_drawdown_duration_days));
+  o += row("CAGR", pct(s.cagr));
+  o += row("Calmar", num(s.calmar));
+  o += row("Sharpe (daily, 252)", num(s.sharpe));
+  o += row("Sortino (daily, 252)", num(s.sortino));
+  o += row("volatility (annual)", fmt::format("{:.2f} %", s.returns_volatility * 100.0));
+  o += row("margin use peak", fmt::format("{:.2f} %", s.margin_utilisation_peak_pct));
+  return o;
+}
+
+std::string StatisticsJson(const Statistics& s) {
+  std::string o = "{\n";
+  bool first = true;
+  auto add = [&](std::string_view key, const std::string& value) {
+    if (!first) o += ",\n";
+    first = false;
+    o += fmt::format("  \"{}\": {}", key, value);
+  };
+  auto money = [](const Money& m) { return m.ToString(); };
+  add("starting_balance", money(s.starting_balance));
+  add("final_equity", money(s.final_equity));
+  add("pnl_total", money(s.pnl_total));
+  add("pnl_pct", Num(s.pnl_pct));
+  add("trades", fmt::format("{}", s.trades));
+  add("winners", fmt::format("{}", s.winners));
+  add("losers", fmt::format("{}", s.losers));
+  add("win_rate", Opt(s.win_rate));
+  add("profit_factor", Opt(s.profit_factor));
+  add("expectancy", Opt(s.expectancy));
+  add("max_winner", money(s.max_winner));
+  add("avg_winner", money(s.avg_winner));
+  add("min_winner", money(s.min_winner));
+  add("max_loser", money(s.max_loser));
+  add("avg_loser", money(s.avg_loser));
+  add("min_loser", money(s.min_loser));
+  add("long_ratio", Opt(s.long_ratio));
+  add("days", fmt::format("{}", s.days));
+  add("returns_avg_daily", Num(s.returns_avg));
+  add("returns_volatility", Num(s.returns_volatility));
+  add("sharpe", Opt(s.sharpe));
+  add("sortino", Opt(s.sortino));
+  add("risk_return_ratio", Opt(s.risk_return_ratio));
+  add("max_drawdown", money(s.max_drawdown));
+  add("max_drawdown_pct", Num(s.max_drawdown_pct));
+  add("max_drawdown_duration_days", fmt::format("{}", s.max_drawdown_duration_days));
+  add("cagr", Opt(s.cagr));
+  add("calmar", Opt(s.calmar));
+  add("total_charges", money(s.total_charges));
+  add("charges_pct_of_gross", Opt(s.charges_pct_of_gross));
+  add("margin_utilisation_peak_pct", Num(s.margin_utilisation_peak_pct));
+  o += "\n}\n";
+  return o;
+}
+
+}  // namespace nacre

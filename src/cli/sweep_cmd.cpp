@@ -1,0 +1,197 @@
+// `nacre sweep CONFIG --grid GRID --workers N [--out DIR]`: expands the grid (backtest/sweep.h),
+// checks every key against the config before anything runs, then runs each point as its own
+// `nacre backtest CONFIG -q --out DIR/run-NNNN --set ...` process (posix_spawn of this binary),
+// at most N at a time. Each run keeps its stdout/stderr in its folder. A failing run is a row
+// with status "failed", its exit code and last error line; the others carry on. sweep.csv and
+// sweep.parquet list the runs in grid order whatever order they finished in.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "backtest/sweep.h"
+#include "cli/commands.h"
+#include "common/config.h"
+
+extern char** environ;
+
+namespace nacre::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SweepArgs {
+  std::string config;
+  std::string grid;
+  int workers = 1;
+  std::string out = "sweep";
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string LastLine(const std::string& text) {
+  std::istringstream in(text);
+  std::string last;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+std::string SelfPath() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("nacre") : p.string();
+}
+
+// Starts one run; returns its pid (or -1 with `error` set).
+pid_t Spawn(const std::string& self, const SweepArgs& a, const SweepRun& run, std::string* error) {
+  std::vector<std::string> args = {self, "backtest", a.config, "-q", "--out", run.folder};
+  for (const auto& [k, v] : run.params) {
+    args.push_back("--set");
+    args.push_back(k + "=" + v);
+  }
+  std::vector<char*> argv;
+  for (std::string& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const std::string out = (fs::path(run.folder) / "stdout.txt").string();
+  const std::string err = (fs::path(run.folder) / "stderr.txt").string();
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, self.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    *error = fmt::format("cannot start {}: {}", self, std::strerror(rc));
+    return -1;
+  }
+  return pid;
+}
+
+std::string Params(const std::vector<ConfigOverride>& params) {
+  std::string s;
+  for (const auto& [k, v] : params) s += (s.empty() ? "" : " ") + k + "=" + v;
+  return s;
+}
+
+int RunSweep(const SweepArgs& a) {
+  if (a.workers < 1) throw ConfigError("--workers must be at least 1");
+  const SweepGrid grid = LoadSweepGrid(a.grid, a.config);
+  const auto points = ExpandGrid(grid);
+  std::error_code ec;
+  fs::create_directories(a.out, ec);
+  if (ec) {
+    fmt::print(stderr, "error: {}: cannot create sweep folder: {}\n", a.out, ec.message());
+    return 1;
+  }
+  std::vector<SweepRun> runs(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    runs[i].params = points[i];
+    runs[i].folder = (fs::path(a.out) / fmt::format("run-{:04}", i + 1)).string();
+    fs::create_directories(runs[i].folder, ec);
+  }
+  const std::string self = SelfPath();
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0;
+  std::size_t done = 0;
+  while (next < runs.size() || !running.empty()) {
+    while (next < runs.size() && running.size() < static_cast<std::size_t>(a.workers)) {
+      SweepRun& r = runs[next];
+      const pid_t pid = Spawn(self, a, r, &r.error);
+      if (pid < 0) {
+        r.exit_code = -1;
+        ++done;
+      } else {
+        running.emplace(pid, next);
+      }
+      ++next;
+    }
+    if (running.empty()) continue;
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    SweepRun& r = runs[it->second];
+    running.erase(it);
+    ++done;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const fs::path stats = fs::path(r.folder) / "stats.json";
+    r.ok = r.exit_code == 0 && fs::exists(stats);
+    if (r.ok) {
+      r.stats = ParseStatsJson(Slurp(stats));
+    } else {
+      r.error = LastLine(Slurp(fs::path(r.folder) / "stderr.txt"));
+      if (r.error.empty()) r.error = fmt::format("exit code {}", r.exit_code);
+    }
+    fmt::print(stderr, "[{}/{}] {} {} ({})\n", done, runs.size(),
+               fs::path(r.folder).filename().string(), r.ok ? "ok" : "FAILED", Params(r.params));
+  }
+  const fs::path csv = fs::path(a.out) / "sweep.csv";
+  {
+    std::ofstream out(csv, std::ios::binary | std::ios::trunc);
+    out << SweepCsv(grid, runs);
+    if (!out) {
+      fmt::print(stderr, "error: {}: cannot write\n", csv.string());
+      return 1;
+    }
+  }
+  const Status pq = WriteSweepParquet(csv.string(), (fs::path(a.out) / "sweep.parquet").string());
+  if (!pq.ok()) {
+    fmt::print(stderr, "error: {}\n", pq.error());
+    return 1;
+  }
+  // Deterministic summary on stdout, in grid order.
+  std::size_t failed = 0;
+  fmt::print("Sweep: {} runs over {} keys -> {}\n", runs.size(), grid.keys.size(), a.out);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const SweepRun& r = runs[i];
+    std::string equity;
+    std::string dd;
+    std::string sharpe;
+    for (const auto& [k, v] : r.stats) {
+      if (k == "final_equity") equity = v;
+      if (k == "max_drawdown") dd = v;
+      if (k == "sharpe") sharpe = v.empty() ? "-" : v;
+    }
+    if (!r.ok) ++failed;
+    fmt::print("  {:>4}  {:<40} {}\n", i + 1, Params(r.params),
+               r.ok ? fmt::format("equity {} max dd {} sharpe {}", equity, dd, sharpe)
+                    : "FAILED: " + r.error);
+  }
+  if (failed > 0) fmt::print(stderr, "{} of {} runs failed\n", failed, runs.size());
+  return failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void AddSweepCommands(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<SweepArgs>();
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run a backtest over a grid of parameter values in parallel processes");
+  sweep->add_option("config", args->config, "Backtest config (TOML)")->required();
+  sweep->add_option("--grid", args->grid, "Grid file: KEY = [values] per setting")->required();
+  sweep->add_option("--workers,-j", args->workers, "Runs at a time (default 1)");
+  sweep->add_option("--out", args->out, "Sweep folder (default ./sweep)");
+  out.emplace_back(sweep, [args] { return RunSweep(*args); });
+}
+
+}  // namespace nacre::cli

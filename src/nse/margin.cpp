@@ -1,0 +1,151 @@
+#include "nse/margin.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/fixed.h"
+#include "pricing/black.h"
+
+namespace nacre {
+
+namespace {
+
+struct Scenario {
+  double move;    // multiple of the price scan range
+  int vol_sign;   // +1 up, -1 down, 0 unchanged
+  double weight;  // share of the loss that counts
+};
+
+// SPAN's 16 risk-array scenarios.
+std::vector<Scenario> Scenarios(const MarginParams& p) {
+  std::vector<Scenario> s;
+  for (double m : {0.0, 1.0 / 3, -1.0 / 3, 2.0 / 3, -2.0 / 3, 1.0, -1.0}) {
+    s.push_back({m, +1, 1.0});
+    s.push_back({m, -1, 1.0});
+  }
+  s.push_back({p.extreme_multiple, 0, p.extreme_weight});
+  s.push_back({-p.extreme_multiple, 0, p.extreme_weight});
+  return s;
+}
+
+double LegValue(const MarginLeg& leg, double underlying, double vol) {
+  if (leg.kind == MarginLegKind::kFuture) return underlying;
+  return pricing::Black76Price(leg.option_kind, underlying, leg.strike, leg.t_years, vol, 0.0);
+}
+
+struct Scan {
+  double price = 0;
+  double vol = 0;
+};
+
+Scan ScanRanges(const MarginInput& in, const MarginParams& p) {
+  const double daily = in.annual_vol > 0 ? in.annual_vol / std::sqrt(365.0) : 0.0;
+  Scan s;
+  s.price = in.underlying * std::max(p.scan_sigma_multiple * daily, p.min_scan_fraction);
+  s.vol = std::max(p.vol_scan_fraction * in.annual_vol, p.min_vol_scan);
+  return s;
+}
+
+// Weighted loss of `legs` in every scenario (positive = loss).
+std::vector<double> Losses(const std::vector<MarginLeg>& legs, double underlying, const Scan& scan,
+                           const MarginParams& p) {
+  std::vector<double> out;
+  for (const Scenario& sc : Scenarios(p)) {
+    const double s = underlying + sc.move * scan.price;
+    double pnl = 0;
+    for (const MarginLeg& leg : legs) {
+      const double vol = std::max(leg.vol + sc.vol_sign * scan.vol, p.min_vol);
+      const double base = LegValue(leg, underlying, leg.vol);
+      const double moved = LegValue(leg, std::max(s, 0.0), vol);
+      pnl += static_cast<double>(leg.quantity) * (moved - base);
+    }
+    out.push_back(-pnl * sc.weight);
+  }
+  return out;
+}
+
+double WorstLoss(const std::vector<double>& losses, int* worst) {
+  double w = 0;
+  if (worst != nullptr) *worst = -1;
+  for (std::size_t i = 0; i < losses.size(); ++i) {
+    if (losses[i] > w) {
+      w = losses[i];
+      if (worst != nullptr) *worst = static_cast<int>(i);
+    }
+  }
+  return w;
+}
+
+bool Finite(double v) { return std::isfinite(v); }
+
+}  // namespace
+
+Money CeilToPaisa(double rupees) {
+  if (!(rupees > 0)) return Money::Zero();
+  // A hair of tolerance so that exact paise computed in floating point are not bumped up.
+  const double paise = std::ceil(rupees * 100.0 - 1e-6);
+  return Money::FromRaw(static_cast<std::int64_t>(paise) * (kFixedScale / 100));
+}
+
+std::vector<double> ScenarioLosses(const MarginInput& input, const MarginParams& params) {
+  return Losses(input.legs, input.underlying, ScanRanges(input, params), params);
+}
+
+Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams& p) {
+  if (!Finite(input.underlying) || input.underlying <= 0) {
+    return MakeError(fmt::format("margin: underlying must be positive, got {}", input.underlying));
+  }
+  if (!Finite(input.annual_vol) || input.annual_vol < 0) {
+    return MakeError(fmt::format("margin: annual vol must be >= 0, got {}", input.annual_vol));
+  }
+  for (std::size_t i = 0; i < input.legs.size(); ++i) {
+    const MarginLeg& l = input.legs[i];
+    if (l.kind == MarginLegKind::kOption &&
+        (!Finite(l.strike) || l.strike <= 0 || !Finite(l.t_years) || l.t_years < 0 ||
+         !Finite(l.vol) || l.vol < 0 || !Finite(l.price) || l.price < 0)) {
+      return MakeError(fmt::format(
+          "margin: leg {} needs strike > 0, t_years >= 0, vol >= 0 and price >= 0 (got strike "
+          "{}, t {}, vol {}, price {})",
+          i, l.strike, l.t_years, l.vol, l.price));
+    }
+    if (l.kind == MarginLegKind::kFuture && (!Finite(l.price) || l.price <= 0)) {
+      return MakeError(fmt::format("margin: future leg {} needs a positive price", i));
+    }
+  }
+  const Scan scan = ScanRanges(input, p);
+  MarginResult r;
+  r.price_scan = scan.price;
+  r.vol_scan = scan.vol;
+  const double span = WorstLoss(Losses(input.legs, input.underlying, scan, p), &r.worst_scenario);
+  double naked = 0;
+  double elm = 0;
+  double expiry_elm = 0;
+  double premium = 0;
+  for (const MarginLeg& leg : input.legs) {
+    if (leg.quantity == 0) continue;
+    naked += WorstLoss(Losses({leg}, input.underlying, scan, p), nullptr);
+    const double units = std::fabs(static_cast<double>(leg.quantity));
+    if (leg.kind == MarginLegKind::kFuture) {
+      elm += p.future_elm_fraction * leg.price * units;
+      continue;
+    }
+    if (leg.quantity < 0) {
+      elm += p.short_elm_fraction * input.underlying * units;
+      if (leg.expires_today) expiry_elm += p.expiry_day_elm_fraction * input.underlying * units;
+    } else {
+      premium += leg.price * units;
+    }
+  }
+  r.span = CeilToPaisa(span);
+  r.naked_span = CeilToPaisa(naked);
+  r.hedge_benefit = r.naked_span > r.span ? r.naked_span - r.span : Money::Zero();
+  r.expiry_elm = CeilToPaisa(expiry_elm);
+  r.exposure = CeilToPaisa(elm) + r.expiry_elm;
+  r.premium = CeilToPaisa(premium);
+  r.total = r.span + r.exposure + r.premium;
+  return r;
+}
+
+}  // namespace nacre

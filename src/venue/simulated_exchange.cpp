@@ -1,0 +1,774 @@
+#include "venue/simulated_exchange.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/fixed.h"
+#include "pricing/black.h"
+
+namespace nacre {
+
+namespace {
+
+constexpr int kMaxWalkLevels = 100'000;
+constexpr double kNanosPerYear = 365.0 * static_cast<double>(kNanosPerDay);
+
+bool IsStop(OrderType t) { return t == OrderType::kStopMarket || t == OrderType::kStopLimit; }
+bool IsMarketLike(OrderType t) { return t == OrderType::kMarket || t == OrderType::kStopMarket; }
+
+// Floors (buy) or ceils (sell) a raw price to the tick grid.
+Price ToTick(std::int64_t raw, const Price& tick, bool down, int precision) {
+  const std::int64_t t = tick.raw();
+  if (t <= 0) return Price::Raw(raw, precision);
+  std::int64_t q = raw / t;
+  if (!down && q * t < raw) ++q;
+  if (q < 0) q = 0;
+  return Price::Raw(q * t, precision);
+}
+
+std::optional<double> MarkOf(const std::optional<QuoteTick>& q, const std::optional<Price>& last,
+                             const std::optional<Bar>& bar) {
+  if (q && q->bid_price.raw() > 0 && q->ask_price.raw() > 0) {
+    return (q->bid_price.AsDouble() + q->ask_price.AsDouble()) / 2;
+  }
+  if (last) return last->AsDouble();
+  if (bar) return bar->close.AsDouble();
+  return std::nullopt;
+}
+
+}  // namespace
+
+SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config, Cache& cache)
+    : MatchingVenue(ClientId(config.venue.value()), config.venue, config.account_id),
+      config_(config),
+      cache_(cache),
+      schedule_(config.schedule ? config.schedule
+                                : std::make_shared<const ChargeSchedule>(
+                                      ChargeSchedule::ZerodhaIndexOptions())),
+      rng_(config.fill.seed) {
+  charges_.emplace(*schedule_);
+}
+
+// ---- commands and the latency inbox ----
+
+void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
+  GenerateOrderSubmitted(order, Now());
+  inbox_.push_back(Pending{
+      Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, &order, {}, {}, {}});
+  std::stable_sort(inbox_.begin(), inbox_.end(),
+                   [](const Pending& a, const Pending& b) { return a.due < b.due; });
+}
+
+void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) {
+  inbox_.push_back(Pending{Pending::Kind::kModify, Now() + config_.latency.modify, next_cmd_++,
+                           &order, cmd.quantity, cmd.price, cmd.trigger_price});
+  std::stable_sort(inbox_.begin(), inbox_.end(),
+                   [](const Pending& a, const Pending& b) { return a.due < b.due; });
+}
+
+void SimulatedExchange::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order& order) {
+  // With no latency the cancel stops matching at once (an OCO peer's fill must not let both
+  // legs fill on one update); with latency the order stays live until the cancel arrives.
+  if (config_.latency.cancel == 0) cancel_requested_.insert(order.client_order_id());
+  inbox_.push_back(Pending{
+      Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++, &order, {}, {}, {}});
+  std::stable_sort(inbox_.begin(), inbox_.end(),
+                   [](const Pending& a, const Pending& b) { return a.due < b.due; });
+}
+
+std::size_t SimulatedExchange::ProcessCommands() {
+  const std::size_t before = next_cmd_ - inbox_.size();
+  ProcessDue(Now());
+  ExpireOrders();
+  SettleExpired();
+  return (next_cmd_ - inbox_.size()) - before;
+}
+
+void SimulatedExchange::ProcessDue(UnixNanos until) {
+  while (!inbox_.empty() && inbox_.front().due <= until) {
+    const Pending p = inbox_.front();
+    inbox_.pop_front();
+    Handle(p);
+  }
+}
+
+void SimulatedExchange::Handle(const Pending& p) {
+  const Order& order = *p.order;
+  switch (p.kind) {
+    case Pending::Kind::kSubmit:
+      if (order.status() != OrderStatus::kSubmitted) return;  // e.g. canceled meanwhile
+      Arrive(order, p.due);
+      return;
+    case Pending::Kind::kModify: {
+      auto it = resting_seq_.find(order.client_order_id());
+      if (it == resting_seq_.end()) {
+        GenerateOrderModifyRejected(order, "order not open at venue", p.due);
+        return;
+      }
+      const Quantity qty = p.quantity.value_or(order.quantity());
+      if (qty <= order.filled_qty()) {
+        GenerateOrderModifyRejected(order,
+                                    fmt::format("quantity {} not above filled {}", qty.ToString(),
+                                                order.filled_qty().ToString()),
+                                    p.due);
+        return;
+      }
+      const Instrument* inst = InstrumentOf(order);
+      if (inst != nullptr) {
+        if (!inst->IsLotMultiple(qty)) {
+          GenerateOrderModifyRejected(
+              order,
+              fmt::format("quantity {} is not a multiple of the lot size {}", qty.ToString(),
+                          inst->lot_size.ToString()),
+              p.due);
+          return;
+        }
+        if (p.price && !inst->OnTickGrid(*p.price)) {
+          GenerateOrderModifyRejected(order,
+                                      fmt::format("price {} is not on the tick grid {}",
+                                                  p.price->ToString(), inst->tick_size.ToString()),
+                                      p.due);
+          return;
+        }
+      }
+      GenerateOrderUpdated(order, qty, p.price ? p.price : order.price(),
+                           p.trigger ? p.trigger : order.trigger_price(), p.due);
+      Resting& r = resting_.at(it->second);
+      if (Execute(r, false)) Remove(order.client_order_id());
+      return;
+    }
+    case Pending::Kind::kCancel:
+      cancel_requested_.erase(order.client_order_id());
+      if (!resting_seq_.count(order.client_order_id())) {
+        GenerateOrderCancelRejected(order, "order not open at venue", p.due);
+        return;
+      }
+      Remove(order.client_order_id());
+      GenerateOrderCanceled(order, p.due);
+      return;
+  }
+}
+
+const Instrument* SimulatedExchange::InstrumentOf(const Order& order) const {
+  return cache_.instrument(order.instrument_id());
+}
+
+std::string SimulatedExchange::CheckRules(const Order& order, const Instrument* inst,
+                                          UnixNanos at) {
+  if (inst == nullptr) return fmt::format("unknown instrument {}", order.instrument_id().value());
+  if (!inst->is_tradable()) return fmt::format("{} is not tradable", inst->id.value());
+  if (inst->IsExpired(at)) {
+    return fmt::format("instrument {} expired at {}", inst->id.value(),
+                       FormatIst(inst->expiration));
+  }
+  if (config_.hours != nullptr) {
+    const std::string why = config_.hours->ClosedReason(*inst, at);
+    if (!why.empty()) return fmt::format("market closed: {}", why);
+  }
+  if (config_.charges && inst->instrument_class == InstrumentClass::kFuture) {
+    return "no charge schedule for futures (NSE_FNO.md gives index options only); turn charges "
+           "off to trade futures";
+  }
+  if (!inst->IsLotMultiple(order.quantity())) {
+    return fmt::format("quantity {} is not a multiple of the lot size {}",
+                       order.quantity().ToString(), inst->lot_size.ToString());
+  }
+  if (inst->freeze_quantity && order.quantity() > *inst->freeze_quantity) {
+    return fmt::format("quantity {} exceeds the freeze quantity {}", order.quantity().ToString(),
+                       inst->freeze_quantity->ToString());
+  }
+  for (const std::optional<Price>& px : {order.price(), order.trigger_price()}) {
+    if (px && !inst->OnTickGrid(*px)) {
+      return fmt::format("price {} is not on the tick grid {}", px->ToString(),
+                         inst->tick_size.ToString());
+    }
+  }
+  if (order.time_in_force() == TimeInForce::kGtd && order.expire_time() <= at) {
+    return fmt::format("GTD expire time {} already passed", FormatIst(order.expire_time()));
+  }
+  return {};
+}
+
+void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
+  const Instrument* inst = InstrumentOf(order);
+  std::string why = CheckRules(order, inst, at);
+  if (why.empty()) why = CheckMargin(order);
+  if (!why.empty()) {
+    GenerateOrderRejected(order, why, at);
+    return;
+  }
+  GenerateOrderAccepted(
+      order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), at);
+  Rest(order, at, std::nullopt, false);
+  const std::uint64_t seq = resting_seq_.at(order.client_order_id());
+  Resting& r = resting_.at(seq);
+  if (IsStop(order.order_type())) {
+    auto mit = markets_.find(order.instrument_id());
+    if (mit == markets_.end() || !CheckTrigger(r, mit->second, std::nullopt)) {
+      if (order.time_in_force() == TimeInForce::kIoc) {
+        Remove(order.client_order_id());
+        GenerateOrderCanceled(order, at);
+      }
+      return;
+    }
+  }
+  if (Execute(r, true)) {
+    Remove(order.client_order_id());
+    return;
+  }
+  if (order.time_in_force() == TimeInForce::kIoc && !order.is_closed()) {
+    Remove(order.client_order_id());
+    GenerateOrderCanceled(order, at);
+  }
+}
+
+void SimulatedExchange::Rest(const Order& order, UnixNanos since, std::optional<Price> limit,
+                             bool triggered) {
+  const std::uint64_t seq = next_seq_++;
+  resting_.emplace(seq, Resting{&order, since, limit, triggered});
+  resting_seq_[order.client_order_id()] = seq;
+}
+
+void SimulatedExchange::Remove(const ClientOrderId& id) {
+  auto it = resting_seq_.find(id);
+  if (it == resting_seq_.end()) return;
+  resting_.erase(it->second);
+  resting_seq_.erase(it);
+}
+
+// ---- matching ----
+
+bool SimulatedExchange::Touch() {
+  const double p = config_.fill.limit_touch_probability;
+  if (p >= 1.0) return true;
+  if (p <= 0.0) return false;
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < p;
+}
+
+std::optional<Price> SimulatedExchange::EffectiveLimit(const Resting& r) const {
+  const Order& o = *r.order;
+  if (o.order_type() == OrderType::kLimit || o.order_type() == OrderType::kStopLimit) {
+    return o.price();
+  }
+  return r.limit;
+}
+
+bool SimulatedExchange::CheckTrigger(Resting& r, const Market& m, std::optional<Price> last) {
+  if (r.triggered) return true;
+  const Order& o = *r.order;
+  const Price trigger = *o.trigger_price();
+  const bool buy = o.is_buy();
+  bool hit = false;
+  if (config_.fill.stop_trigger == StopTriggerSource::kBidAsk && m.quote) {
+    const Price px = buy ? m.quote->ask_price : m.quote->bid_price;
+    hit = buy ? px >= trigger : px <= trigger;
+  } else if (last) {
+    hit = buy ? *last >= trigger : *last <= trigger;
+  }
+  if (!hit) return false;
+  r.triggered = true;
+  GenerateOrderTriggered(o, Now());
+  return true;
+}
+
+bool SimulatedExchange::Execute(Resting& r, bool arriving) {
+  const Order& o = *r.order;
+  if (IsStop(o.order_type()) && !r.triggered) return false;
+  const Instrument* inst = InstrumentOf(o);
+  auto mit = markets_.find(o.instrument_id());
+  if (inst == nullptr || mit == markets_.end()) return false;
+  Market& m = mit->second;
+  const bool buy = o.is_buy();
+  const bool ioc = o.time_in_force() == TimeInForce::kIoc;
+  // Kite market protection: a limit at the reference price ± p%, fixed when first priced.
+  if (IsMarketLike(o.order_type()) && !r.limit) {
+    const std::int64_t pct = o.market_protection_pct_raw() != 0 ? o.market_protection_pct_raw()
+                                                                : config_.market_protection_pct_raw;
+    std::optional<Price> ref;
+    if (m.quote) {
+      ref = buy ? m.quote->ask_price : m.quote->bid_price;
+    } else if (m.last) {
+      ref = m.last;
+    } else if (m.bar) {
+      ref = m.bar->close;
+    }
+    if (pct > 0 && ref) {
+      const Int128 hundred = static_cast<Int128>(100) * kFixedScale;
+      const Int128 raw = DivRound(
+          static_cast<Int128>(ref->raw()) * (buy ? hundred + pct : hundred - pct), hundred);
+      r.limit = ToTick(static_cast<std::int64_t>(raw), inst->tick_size, buy, ref->precision());
+    }
+  }
+  const std::optional<Price> limit = EffectiveLimit(r);
+  auto within = [&](Price px) { return !limit || (buy ? px <= *limit : px >= *limit); };
+
+  if (m.quote) {
+    const Price best = buy ? m.quote->ask_price : m.quote->bid_price;
+    if (best.raw() <= 0 || !within(best)) return false;
+    std::int64_t& left = buy ? m.ask_left : m.bid_left;
+    std::int64_t rem = o.leaves_qty().raw();
+    const int qp = o.quantity().precision();
+    const std::int64_t take0 = std::min(rem, left);
+    if (take0 > 0) {
+      Fill(o, best, Quantity::Raw(take0, qp), LiquiditySide::kTaker);
+      left -= take0;
+      rem -= take0;
+    }
+    if (rem > 0 && !ioc) {
+      const std::int64_t displayed = (buy ? m.quote->ask_size : m.quote->bid_size).raw();
+      const std::int64_t step = config_.fill.size_step ? config_.fill.size_step->raw() : displayed;
+      for (int k = 1; rem > 0 && k <= kMaxWalkLevels; ++k) {
+        const std::int64_t offset =
+            static_cast<std::int64_t>(k) * config_.fill.walk_ticks * inst->tick_size.raw();
+        const Price px =
+            Price::Raw(buy ? best.raw() + offset : best.raw() - offset, best.precision());
+        if (px.raw() <= 0 || !within(px)) break;
+        const std::int64_t take = step > 0 ? std::min(rem, step) : rem;
+        Fill(o, px, Quantity::Raw(take, qp), LiquiditySide::kTaker);
+        rem -= take;
+      }
+    }
+    if (rem == 0) return true;
+    if (ioc) {
+      GenerateOrderCanceled(o, Now());
+      return true;
+    }
+    return false;
+  }
+  if (m.bar && arriving) return TryBarNow(r);
+  if (m.last && !m.bar) {
+    if (!within(*m.last)) return false;
+    Fill(o, *m.last, o.leaves_qty(), LiquiditySide::kTaker);
+    return true;
+  }
+  return false;
+}
+
+// An order arriving when only bars exist: a market order fills at the current close in
+// kCurrentClose mode (else waits for the next open); a limit marketable against the last close
+// fills there.
+bool SimulatedExchange::TryBarNow(Resting& r) {
+  const Order& o = *r.order;
+  const Bar& b = *markets_.at(o.instrument_id()).bar;
+  const Price last = b.close;
+  const std::optional<Price> limit = EffectiveLimit(r);
+  const bool buy = o.is_buy();
+  if (IsMarketLike(o.order_type()) && !limit) {
+    if (config_.fill.bar_fill == BarFillMode::kCurrentClose) {
+      Fill(o, last, o.leaves_qty(), LiquiditySide::kTaker);
+      return true;
+    }
+    return false;
+  }
+  if (limit && (buy ? last <= *limit : last >= *limit)) {
+    if (IsMarketLike(o.order_type()) && config_.fill.bar_fill == BarFillMode::kNextOpen) {
+      return false;  // a protected market order still waits for the next open
+    }
+    Fill(o, last, o.leaves_qty(), LiquiditySide::kTaker);
+    return true;
+  }
+  return false;
+}
+
+bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
+  const Order& o = *r.order;
+  const bool buy = o.is_buy();
+  auto match_limit = [&](Price limit) {
+    if (buy ? b.open <= limit : b.open >= limit) {
+      Fill(o, b.open, o.leaves_qty(), LiquiditySide::kTaker);
+      return true;
+    }
+    const bool through = buy ? b.low < limit : b.high > limit;
+    const bool touched = buy ? b.low == limit : b.high == limit;
+    if (through || (touched && Touch())) {
+      Fill(o, limit, o.leaves_qty(), LiquiditySide::kMaker);
+      return true;
+    }
+    return false;
+  };
+  Price at = b.open;
+  if (IsStop(o.order_type()) && !r.triggered) {
+    const Price trigger = *o.trigger_price();
+    const bool gapped = buy ? b.open >= trigger : b.open <= trigger;
+    const bool touched = buy ? b.high >= trigger : b.low <= trigger;
+    if (!gapped && !touched) return false;
+    at = gapped ? b.open : trigger;
+    r.triggered = true;
+    GenerateOrderTriggered(o, Now());
+    if (o.order_type() == OrderType::kStopMarket) {
+      Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
+      return true;
+    }
+    const Price limit = *o.price();
+    if (buy ? limit >= at : limit <= at) {
+      Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
+      return true;
+    }
+    return false;  // rests as a limit from the next bar on
+  }
+  if (IsMarketLike(o.order_type())) {
+    if (!r.limit || (buy ? b.open <= *r.limit : b.open >= *r.limit)) {
+      Fill(o, b.open, o.leaves_qty(), LiquiditySide::kTaker);
+      return true;
+    }
+    return match_limit(*r.limit);
+  }
+  return match_limit(*o.price());
+}
+
+bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
+  const Order& o = *r.order;
+  const bool buy = o.is_buy();
+  const std::optional<Price> limit = EffectiveLimit(r);
+  if (!limit) return false;
+  const bool through = buy ? t.price < *limit : t.price > *limit;
+  const bool touched = t.price == *limit;
+  if (!through && !(touched && Touch())) return false;
+  const std::int64_t take = std::min(o.leaves_qty().raw(), t.size.raw());
+  if (take <= 0) return false;
+  Fill(o, *limit, Quantity::Raw(take, o.quantity().precision()), LiquiditySide::kMaker);
+  return o.leaves_qty().raw() == 0;
+}
+
+// ---- market data ----
+
+void SimulatedExchange::OnQuote(const QuoteTick& quote) {
+  ProcessDue(quote.ts_event);
+  Market& m = markets_[quote.instrument_id];
+  m.quote = quote;
+  m.bid_left = quote.bid_size.raw();
+  m.ask_left = quote.ask_size.raw();
+  std::vector<ClientOrderId> done;
+  for (auto& [seq, r] : resting_) {
+    const Order& o = *r.order;
+    if (o.instrument_id() != quote.instrument_id || o.is_closed() ||
+        cancel_requested_.count(o.client_order_id()) || quote.ts_event < r.since) {
+      continue;
+    }
+    if (IsStop(o.order_type()) && !CheckTrigger(r, m, std::nullopt)) continue;
+    if (Execute(r, false)) done.push_back(o.client_order_id());
+  }
+  for (const ClientOrderId& id : done) Remove(id);
+  ExpireOrders();
+  SettleExpired();
+}
+
+void SimulatedExchange::OnTrade(const TradeTick& trade) {
+  ProcessDue(trade.ts_event);
+  Market& m = markets_[trade.instrument_id];
+  m.last = trade.price;
+  std::vector<ClientOrderId> done;
+  for (auto& [seq, r] : resting_) {
+    const Order& o = *r.order;
+    if (o.instrument_id() != trade.instrument_id || o.is_closed() ||
+        cancel_requested_.count(o.client_order_id()) || trade.ts_event < r.since) {
+      continue;
+    }
+    if (IsStop(o.order_type()) && !r.triggered) {
+      if (config_.fill.stop_trigger != StopTriggerSource::kLast ||
+          !CheckTrigger(r, m, trade.price)) {
+        continue;
+      }
+      if (o.order_type() == OrderType::kStopMarket && !m.quote) {
+        Fill(o, trade.price, o.leaves_qty(), LiquiditySide::kTaker);
+        done.push_back(o.client_order_id());
+        continue;
+      }
+      if (Execute(r, false)) {
+        done.push_back(o.client_order_id());
+        continue;
+      }
+    }
+    if (MatchTrade(r, trade)) done.push_back(o.client_order_id());
+  }
+  for (const ClientOrderId& id : done) Remove(id);
+  ExpireOrders();
+  SettleExpired();
+}
+
+void SimulatedExchange::OnBar(const Bar& bar) {
+  ProcessDue(bar.ts_event);
+  const InstrumentId& id = bar.bar_type.instrument_id();
+  Market& m = markets_[id];
+  m.bar = bar;
+  m.last = bar.close;
+  m.quote.reset();  // a bar is newer market information than an old quote
+  std::vector<ClientOrderId> done;
+  for (auto& [seq, r] : resting_) {
+    const Order& o = *r.order;
+    // Data that began before the order arrived cannot fill it.
+    if (o.instrument_id() != id || o.is_closed() || cancel_requested_.count(o.client_order_id()) ||
+        bar.ts_event < r.since) {
+      continue;
+    }
+    if (MatchBar(r, bar)) done.push_back(o.client_order_id());
+  }
+  for (const ClientOrderId& id_done : done) Remove(id_done);
+  ExpireOrders();
+  SettleExpired();
+}
+
+// ---- fills, charges, margin ----
+
+ChargeBreakdown SimulatedExchange::ChargesFor(const Order& order, Price px, Quantity qty) {
+  if (!config_.charges) return {};
+  const Instrument* inst = InstrumentOf(order);
+  const Money premium = Money::Notional(px, qty, inst ? inst->multiplier : 1);
+  const bool first = charged_orders_.insert(order.client_order_id()).second;
+  ChargeBreakdown b = charges_->OnFill(IstDate(Now()), order.side(), premium, first);
+  Accumulate(total_charges_, b);
+  return b;
+}
+
+void SimulatedExchange::Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity) {
+  ++fills_;
+  const ChargeBreakdown charges = ChargesFor(order, px, qty);
+  GenerateOrderFilled(order,
+                      TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)), qty,
+                      px, charges, liquidity, Now());
+  if (config_.margin_check) {
+    if (const Instrument* inst = InstrumentOf(order); inst && !inst->underlying.empty()) {
+      ReportMargin(inst->underlying);
+    }
+  }
+}
+
+Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying,
+                                                  const Order* extra) {
+  std::map<InstrumentId, std::int64_t> net;  // units
+  OrderQuery q;
+  q.venue = config_.venue;
+  for (const Position* p : cache_.PositionsOpen(q)) {
+    const Instrument* inst = cache_.instrument(p->instrument_id());
+    if (inst == nullptr || inst->underlying != underlying) continue;
+    net[p->instrument_id()] += p->signed_qty_raw() / kFixedScale * inst->multiplier;
+  }
+  if (extra != nullptr) {
+    const Instrument* inst = InstrumentOf(*extra);
+    const std::int64_t units = extra->leaves_qty().raw() / kFixedScale * inst->multiplier;
+    net[extra->instrument_id()] += extra->is_buy() ? units : -units;
+  }
+  MarginInput in;
+  in.annual_vol = config_.underlying_vol;
+  auto uit = markets_.find(underlying);
+  std::optional<double> s;
+  if (uit != markets_.end()) s = MarkOf(uit->second.quote, uit->second.last, uit->second.bar);
+  bool any = false;
+  for (const auto& [id, units] : net) any = any || units != 0;
+  if (!any) return MarginResult{};
+  if (!s) return MakeError(fmt::format("no price for underlying {}", underlying.value()));
+  in.underlying = *s;
+  const UnixNanos now = Now();
+  for (const auto& [id, units] : net) {
+    if (units == 0) continue;
+    const Instrument* inst = cache_.instrument(id);
+    MarginLeg leg;
+    leg.quantity = units;
+    auto mit = markets_.find(id);
+    std::optional<double> mark;
+    if (mit != markets_.end()) mark = MarkOf(mit->second.quote, mit->second.last, mit->second.bar);
+    if (!mark && extra != nullptr && extra->instrument_id() == id && extra->price()) {
+      mark = extra->price()->AsDouble();
+    }
+    if (inst->instrument_class == InstrumentClass::kFuture) {
+      leg.kind = MarginLegKind::kFuture;
+      leg.price = mark.value_or(*s);
+    } else {
+      leg.kind = MarginLegKind::kOption;
+      leg.option_kind = inst->option_kind;
+      leg.strike = inst->strike.AsDouble();
+      leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now) / kNanosPerYear);
+      leg.expires_today = IstDate(now) == IstDate(inst->expiration);
+      leg.vol = config_.margin_default_vol;
+      if (mark && leg.t_years > 0) {
+        auto iv = pricing::ImpliedVolBlack76(leg.option_kind, *mark, *s, leg.strike, leg.t_years,
+                                             config_.margin.rate);
+        if (iv.ok()) leg.vol = *iv;
+      }
+      leg.price = mark ? *mark
+                       : pricing::Black76Price(leg.option_kind, *s, leg.strike, leg.t_years,
+                                               leg.vol, config_.margin.rate);
+    }
+    in.legs.push_back(leg);
+  }
+  return ComputeMargin(in, config_.margin);
+}
+
+std::string SimulatedExchange::CheckMargin(const Order& order) {
+  if (!config_.margin_check) return {};
+  const Instrument* inst = InstrumentOf(order);
+  if (inst == nullptr || inst->underlying.empty()) return {};
+  auto before = MarginFor(inst->underlying, nullptr);
+  auto after = MarginFor(inst->underlying, &order);
+  if (!before.ok()) return "margin: " + before.error();
+  if (!after.ok()) return "margin: " + after.error();
+  const Money required = after->total - before->total;
+  if (required <= Money::Zero()) return {};  // the order reduces the margin
+  const Account* account = cache_.account(account_id());
+  const Money free = account ? account->balance_free() : Money::Zero();
+  if (required > free) {
+    return fmt::format("insufficient margin: required {}, free {}", required.ToDisplay(),
+                       free.ToDisplay());
+  }
+  return {};
+}
+
+void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
+  const Account* account = cache_.account(account_id());
+  if (account == nullptr) return;
+  auto m = MarginFor(underlying, nullptr);
+  if (!m.ok()) return;  // no price yet: keep the last figure
+  const auto& margins = account->margins();
+  auto cur = margins.find(underlying);
+  const Money now_blocked = cur == margins.end() ? Money::Zero() : cur->second.maintenance;
+  if (now_blocked == m->total) return;
+  AccountState s = account->Snapshot(uuids().Next(), Now(), true);
+  s.margins.clear();
+  Money locked;
+  for (const auto& [id, mb] : margins) {
+    if (id == underlying) continue;
+    s.margins.push_back(mb);
+    locked += mb.initial + mb.maintenance;
+  }
+  if (!m->total.is_zero()) {
+    s.margins.push_back(MarginBalance{underlying, Money::Zero(), m->total});
+    locked += m->total;
+  }
+  std::sort(s.margins.begin(), s.margins.end(), [](const MarginBalance& a, const MarginBalance& b) {
+    return a.instrument_id < b.instrument_id;
+  });
+  s.balance.locked = locked;
+  s.balance.free = s.balance.total - locked;
+  EmitAccountState(s);
+}
+
+// ---- time: DAY/GTD expiry, option settlement ----
+
+void SimulatedExchange::ExpireOrders() {
+  const UnixNanos now = Now();
+  std::vector<const Order*> expired;
+  for (const auto& [seq, r] : resting_) {
+    const Order& o = *r.order;
+    bool due = false;
+    if (o.time_in_force() == TimeInForce::kDay) {
+      const CivilDate d = IstDate(r.since);
+      due =
+          now >= FromIst(d.year, d.month, d.day, config_.close_hour_ist, config_.close_minute_ist);
+    } else if (o.time_in_force() == TimeInForce::kGtd) {
+      due = now >= o.expire_time();
+    }
+    const Instrument* inst = InstrumentOf(o);
+    if (inst != nullptr && inst->IsExpired(now)) due = true;
+    if (due) expired.push_back(&o);
+  }
+  for (const Order* o : expired) {
+    Remove(o->client_order_id());
+    GenerateOrderExpired(*o, now);
+  }
+}
+
+void SimulatedExchange::SettleExpired() {
+  const UnixNanos now = Now();
+  OrderQuery q;
+  q.venue = config_.venue;
+  std::vector<const Position*> due;
+  for (const Position* p : cache_.PositionsOpen(q)) {
+    const Instrument* inst = cache_.instrument(p->instrument_id());
+    if (inst == nullptr || inst->instrument_class != InstrumentClass::kOption ||
+        !inst->IsExpired(now)) {
+      continue;
+    }
+    due.push_back(p);
+  }
+  std::set<InstrumentId> underlyings;
+  for (const Position* p : due) {
+    const Instrument& inst = *cache_.instrument(p->instrument_id());
+    auto uit = markets_.find(inst.underlying);
+    if (uit == markets_.end()) continue;
+    const Market& um = uit->second;
+    std::optional<Price> s = um.last;
+    if (!s && um.quote) s = um.quote->Mid();
+    if (!s) continue;  // no settlement price yet: retried on the next update
+    // Intrinsic value on the tick of the option's prices.
+    const std::int64_t diff = inst.option_kind == OptionKind::kCall ? s->raw() - inst.strike.raw()
+                                                                    : inst.strike.raw() - s->raw();
+    const Price intrinsic = Price::Raw(std::max<std::int64_t>(diff, 0), inst.price_precision);
+    const bool long_pos = p->signed_qty_raw() > 0;
+    OrderInitialized init;
+    init.trader_id = p->trader_id();
+    init.strategy_id = p->strategy_id();
+    init.instrument_id = inst.id;
+    init.client_order_id =
+        ClientOrderId(fmt::format("{}-SETTLE-{}", config_.venue.value(), ++next_settle_id_));
+    init.event_id = uuids().Next();
+    init.ts_event = now;
+    init.ts_init = now;
+    init.side = long_pos ? OrderSide::kSell : OrderSide::kBuy;
+    init.order_type = OrderType::kMarket;
+    init.quantity = p->quantity();
+    init.tags = "expiry-settlement";
+    if (!cache_.AddOrder(std::make_unique<Order>(init), p->id())) continue;
+    const Order* order = cache_.order(init.client_order_id);
+    GenerateOrderSubmitted(*order, now);
+    GenerateOrderAccepted(
+        *order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), now);
+    ChargeBreakdown charges;
+    if (config_.charges) {
+      const Money value = Money::Notional(intrinsic, p->quantity(), inst.multiplier);
+      charges = charges_->OnExpiry(IstDate(now), p->side(), value);
+      Accumulate(total_charges_, charges);
+    }
+    ++fills_;
+    GenerateOrderFilled(*order,
+                        TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)),
+                        p->quantity(), intrinsic, charges, LiquiditySide::kNone, now);
+    underlyings.insert(inst.underlying);
+  }
+  if (config_.margin_check) {
+    for (const InstrumentId& u : underlyings) ReportMargin(u);
+  }
+}
+
+std::vector<OrderStatusReport> SimulatedExchange::GenerateOrderStatusReports(const ReportQuery& q) {
+  std::vector<OrderStatusReport> out;
+  for (const auto& [seq, resting] : resting_) {
+    const Order* o = resting.order;
+    if (q.instrument_id && o->instrument_id() != *q.instrument_id) continue;
+    OrderStatusReport r;
+    r.account_id = account_id();
+    r.instrument_id = o->instrument_id();
+    r.client_order_id = o->client_order_id();
+    r.venue_order_id = o->venue_order_id();
+    r.side = o->side();
+    r.order_type = o->order_type();
+    r.time_in_force = o->time_in_force();
+    r.status = o->status();
+    r.quantity = o->quantity();
+    r.filled_qty = o->filled_qty();
+    r.price = o->price();
+    r.trigger_price = o->trigger_price();
+    r.avg_px = o->avg_px();
+    r.ts_last = o->ts_last();
+    out.push_back(r);
+  }
+  return out;
+}
+
+void SimulatedExchange::Reset() {
+  inbox_.clear();
+  resting_.clear();
+  resting_seq_.clear();
+  cancel_requested_.clear();
+  charged_orders_.clear();
+  markets_.clear();
+  settled_.clear();
+  next_seq_ = next_cmd_ = next_order_id_ = next_trade_id_ = next_settle_id_ = 0;
+  fills_ = 0;
+  total_charges_ = {};
+  charges_.emplace(*schedule_);
+  rng_.seed(config_.fill.seed);
+}
+
+}  // namespace nacre

@@ -1,0 +1,200 @@
+// SimulatedExchange: a realistic simulated NSE F&O venue acting as that venue's
+// ExecutionClient. It sees the market only through OnQuote/OnTrade/OnBar and reads time from
+// the kernel clock, so the backtest loop and a live sandbox can both drive it.
+//
+// Matching core (per instrument): the best bid/ask and their displayed sizes from quotes, the
+// last trade, and the last bar when only bars exist. Rules:
+// - MARKET takes the opposite best price up to its displayed size; the rest walks away from
+//   it by `walk_ticks` ticks per further `size_step` (default: the displayed size), one
+//   OrderFilled per level. IOC orders take only what is displayed; the rest is canceled.
+// - Kite market_protection p% turns MARKET (and triggered STOP_MARKET) into a limit at the
+//   reference ± p% (ask for buys, bid for sells, else the last price); walking stops at that
+//   limit and the rest rests as a limit order (it may stay unfilled).
+// - LIMIT: marketable on arrival or when a later quote crosses it (takes the displayed size,
+//   walks while within the limit, rests the rest); a trade through the limit fills it at the
+//   limit (up to the trade's size); a trade or bar that only touches it fills with probability
+//   `limit_touch_probability` (seeded RNG).
+// - STOP_MARKET / STOP_LIMIT trigger on the bid/ask or on the last trade/bar (configurable),
+//   then act as MARKET (with protection) or LIMIT.
+// - Bars only: MARKET at the next bar's open or the current close; limits and stops walk the
+//   bar O->H->L->C (the rules of SimulatedVenue), full size.
+// Latency: submit, modify and cancel commands join a time-ordered inbox and take effect at
+// now + latency, processed when the clock reaches them (before the market data of that time is
+// applied), so an order sees the market as it is when it arrives. Acknowledgements carry the
+// arrival time as ts_event.
+// NSE rules on arrival (rejections name the rule): market hours and holidays (MarketHours),
+// expired instruments, tick grid, lot multiples, freeze quantity, and with charges on, futures
+// (no futures charge schedule in NSE_FNO.md). DAY orders expire at the session close
+// (`close_time_ist`), GTD orders at their time.
+// Charges: each fill's commission is Zerodha's index-option charges of its IST trade date
+// (ChargeCalculator, contract-note rounding; brokerage on an order's first fill), itemised in
+// OrderFilled::charges.
+// Margin: with `margin_check`, an order whose fill would raise the NSE margin (nse/margin.h) of
+// its underlying's net position above the account's free balance is rejected with
+// "insufficient margin: required ₹84,210.00, free ₹61,000.00". After every fill the exchange
+// reports the account with the underlying's margin blocked (released as positions close).
+// Expiry: when the clock passes an option's expiration, open positions in it are cash settled
+// at intrinsic value against the underlying's last price (a venue-generated closing order and
+// fill, with STT on exercised long ITM options), resting orders in it expire, and new orders
+// are rejected.
+// Kernel thread only. Deterministic for a given config (seeded RNG, ordered containers).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/cache.h"
+#include "common/market_hours.h"
+#include "model/data.h"
+#include "model/instrument.h"
+#include "nse/charges.h"
+#include "nse/margin.h"
+#include "venue/matching_venue.h"
+#include "venue/simulated_venue.h"
+
+namespace nacre {
+
+enum class StopTriggerSource : std::uint8_t { kBidAsk, kLast };
+
+struct ExchangeFillConfig {
+  BarFillMode bar_fill = BarFillMode::kNextOpen;
+  int walk_ticks = 1;                 // ticks per further size step beyond the best price
+  std::optional<Quantity> size_step;  // default: the displayed size at the best price
+  double limit_touch_probability = 1.0;
+  StopTriggerSource stop_trigger = StopTriggerSource::kBidAsk;
+  std::uint64_t seed = 1;
+};
+
+struct ExchangeLatencyConfig {
+  DurationNs submit = 0;
+  DurationNs modify = 0;
+  DurationNs cancel = 0;
+};
+
+struct SimulatedExchangeConfig {
+  Venue venue{"NFO"};
+  AccountId account_id{"SIM-001"};
+  ExchangeFillConfig fill;
+  ExchangeLatencyConfig latency;
+  bool charges = true;
+  // Charges from this schedule (default: ChargeSchedule::ZerodhaIndexOptions()).
+  std::shared_ptr<const ChargeSchedule> schedule;
+  // Default Kite market_protection for MARKET/STOP_MARKET orders that carry none (raw percent at
+  // scale 10^9: 2% = 2e9; 0 = unprotected).
+  std::int64_t market_protection_pct_raw = 0;
+  bool margin_check = true;
+  MarginParams margin;
+  double margin_default_vol = 0.15;    // option vol when no implied vol can be taken
+  double underlying_vol = 0.0;         // annual EWMA vol of the underlying for the price scan
+  const MarketHours* hours = nullptr;  // trading hours/holidays (null: always open)
+  int close_hour_ist = 15;
+  int close_minute_ist = 30;
+};
+
+class SimulatedExchange final : public MatchingVenue {
+ public:
+  SimulatedExchange(const SimulatedExchangeConfig& config, Cache& cache);
+
+  const SimulatedExchangeConfig& config() const { return config_; }
+  void set_market_hours(const MarketHours* hours) { config_.hours = hours; }
+
+  void SubmitOrder(const nacre::SubmitOrder& cmd, const Order& order) override;
+  void ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) override;
+  void CancelOrder(const nacre::CancelOrder& cmd, const Order& order) override;
+  std::vector<OrderStatusReport> GenerateOrderStatusReports(const ReportQuery& q) override;
+
+  // Market updates (any instrument: the underlying's prices feed margin and settlement).
+  // Commands that arrived before the update are processed first, then resting orders match.
+  void OnQuote(const QuoteTick& quote) override;
+  void OnTrade(const TradeTick& trade) override;
+  void OnBar(const Bar& bar) override;
+  // Processes commands whose arrival time has come, expires DAY/GTD orders and settles expired
+  // options. Returns the number of commands processed.
+  std::size_t ProcessCommands() override;
+  bool has_pending_commands() const { return !inbox_.empty(); }
+  std::size_t resting_count() const { return resting_.size(); }
+  std::uint64_t fill_count() const { return fills_; }
+  // Sum of every fill's and settlement's charges.
+  const ChargeBreakdown& total_charges() const { return total_charges_; }
+  // The NSE margin of the account's net positions on `underlying` (+ `extra` order), or an
+  // error when a price is missing.
+  Result<MarginResult> MarginFor(const InstrumentId& underlying, const Order* extra = nullptr);
+  void Reset() override;
+  bool WantsAllData() const override { return true; }
+
+ private:
+  struct Pending {
+    enum class Kind : std::uint8_t { kSubmit, kModify, kCancel } kind;
+    UnixNanos due;
+    std::uint64_t seq;
+    const Order* order;
+    std::optional<Quantity> quantity;
+    std::optional<Price> price;
+    std::optional<Price> trigger;
+  };
+  struct Market {
+    std::optional<QuoteTick> quote;
+    std::optional<Price> last;
+    std::optional<Bar> bar;
+    // Displayed size still available on this quote (consumed by fills).
+    std::int64_t bid_left = 0;
+    std::int64_t ask_left = 0;
+  };
+  struct Resting {
+    const Order* order;
+    UnixNanos since;
+    std::optional<Price> limit;  // protection limit of a market order that rested
+    bool triggered = false;
+  };
+
+  void ProcessDue(UnixNanos until);
+  void Handle(const Pending& p);
+  void Arrive(const Order& order, UnixNanos at);
+  std::string CheckRules(const Order& order, const Instrument* inst, UnixNanos at);
+  std::string CheckMargin(const Order& order);
+  // Aggressive execution against the book; returns true when the order is done (filled or
+  // canceled).
+  bool Execute(Resting& r, bool arriving);
+  bool MatchTrade(Resting& r, const TradeTick& t);
+  bool MatchBar(Resting& r, const Bar& b);
+  bool TryBarNow(Resting& r);
+  bool CheckTrigger(Resting& r, const Market& m, std::optional<Price> last);
+  std::optional<Price> EffectiveLimit(const Resting& r) const;
+  void Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity);
+  void Rest(const Order& order, UnixNanos since, std::optional<Price> limit, bool triggered);
+  void Remove(const ClientOrderId& id);
+  void ExpireOrders();
+  void SettleExpired();
+  void ReportMargin(const InstrumentId& underlying);
+  bool Touch();
+  const Instrument* InstrumentOf(const Order& order) const;
+  ChargeBreakdown ChargesFor(const Order& order, Price px, Quantity qty);
+
+  SimulatedExchangeConfig config_;
+  Cache& cache_;
+  std::shared_ptr<const ChargeSchedule> schedule_;
+  std::optional<ChargeCalculator> charges_;
+  std::mt19937_64 rng_;
+  std::deque<Pending> inbox_;  // sorted by (due, seq)
+  std::map<std::uint64_t, Resting> resting_;
+  std::unordered_map<ClientOrderId, std::uint64_t, IdHash> resting_seq_;
+  std::unordered_set<ClientOrderId, IdHash> cancel_requested_;
+  std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
+  std::map<InstrumentId, Market> markets_;
+  std::set<InstrumentId> settled_;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t next_cmd_ = 0;
+  std::uint64_t next_order_id_ = 0;
+  std::uint64_t next_trade_id_ = 0;
+  std::uint64_t next_settle_id_ = 0;
+  std::uint64_t fills_ = 0;
+  ChargeBreakdown total_charges_;
+};
+
+}  // namespace nacre

@@ -1,0 +1,612 @@
+#include "venue/simulated_exchange.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nse/calendar.h"
+#include "testkit/kernel_harness.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+using testkit::BusRecorder;
+using testkit::EventNames;
+using testkit::Inr;
+using testkit::MakeInit;
+using testkit::MakeQuote;
+using testkit::MakeTrade;
+using testkit::Px;
+using testkit::Qty;
+
+using Names = std::vector<std::string>;
+
+const InstrumentId kNifty = MustInstrumentId("NIFTY 50.NSE");
+
+// A NIFTY option listed 2023-01-02 and expiring `expiry` 15:30 IST (lot 65, freeze 1800).
+Instrument LongDatedOption(OptionKind kind, const char* strike, int y, int m, int d) {
+  InstrumentSpec s;
+  s.id = MustInstrumentId(
+      fmt::format("NIFTYX{}{}{}{}.NFO", y, m, strike, kind == OptionKind::kCall ? "CE" : "PE"));
+  s.lot_size = Qty(65);
+  s.freeze_quantity = Qty(1800);
+  s.tick_size = Px("0.05");
+  return *MakeOption(s, kNifty, kind, Px(strike), FromIst(2023, 1, 2, 9, 15),
+                     FromIst(y, m, d, 15, 30));
+}
+
+class SimulatedExchangeTest : public ::testing::Test {
+ protected:
+  // Tuesday 2025-12-30 10:00 IST: the 2026-01-06 weekly (testkit::NiftyOption) is live.
+  void Build(SimulatedExchangeConfig config = Base(),
+             UnixNanos start = FromIst(2025, 12, 30, 10, 0),
+             Money balance = Money::FromInt(10'000'000)) {
+    events_.reset();
+    accounts_.reset();
+    tk_ = std::make_unique<testkit::TestKernel>(testkit::QuietKernelConfig(), start);
+    config.hours = hours_.get();
+    auto ex = std::make_unique<SimulatedExchange>(config, k().cache());
+    ex_ = ex.get();
+    k().exec_engine().RegisterClient(std::move(ex));
+    for (const Instrument& i : {call_, put_, put_low_, put_high_}) k().cache().AddInstrument(i);
+    k().cache().AddAccount(
+        std::make_unique<Account>(config.account_id, AccountType::kMargin, balance, start),
+        config.venue);
+    k().portfolio().ManageAccount(config.account_id);
+    events_ = std::make_unique<BusRecorder<OrderEvent>>(k().bus(), "events.order.*");
+    accounts_ = std::make_unique<BusRecorder<AccountState>>(k().bus(), "events.account.*");
+    k().Start();
+  }
+  static SimulatedExchangeConfig Base() {
+    SimulatedExchangeConfig c;
+    c.margin_check = false;
+    return c;
+  }
+
+  Kernel& k() { return tk_->kernel(); }
+  UnixNanos now() const { return tk_->now(); }
+
+  const Order* Submit(const OrderInitialized& init) {
+    const Order* o = testkit::AddOrder(k(), init);
+    k().exec_engine().Execute(testkit::SubmitCommand(*o));
+    return o;
+  }
+  const Order* Working(const OrderInitialized& init) {
+    const Order* o = Submit(init);
+    ex_->ProcessCommands();
+    return o;
+  }
+  void Quote(const Instrument& i, const char* bid, const char* ask, std::int64_t bid_size = 65,
+             std::int64_t ask_size = 65) {
+    ex_->OnQuote(MakeQuote(i.id, bid, ask, now(), bid_size, ask_size));
+    ex_->ProcessCommands();
+  }
+  void Index(const char* px) {
+    ex_->OnTrade(MakeTrade(kNifty, px, 1, now()));
+    ex_->ProcessCommands();
+  }
+  void Trade(const Instrument& i, const char* px, std::int64_t size) {
+    ex_->OnTrade(MakeTrade(i.id, px, size, now()));
+    ex_->ProcessCommands();
+  }
+  std::vector<OrderFilled> Fills() const { return events_->Of<OrderFilled>(); }
+  std::vector<OrderFilled> FillsOf(const Order* o) const {
+    std::vector<OrderFilled> out;
+    for (const OrderFilled& f : Fills()) {
+      if (f.client_order_id == o->client_order_id()) out.push_back(f);
+    }
+    return out;
+  }
+  Names EventsOf(const Order* o) const {
+    std::vector<OrderEvent> mine;
+    for (const OrderEvent& e : events_->items()) {
+      if (HeaderOf(e).client_order_id == o->client_order_id()) mine.push_back(e);
+    }
+    return EventNames(mine);
+  }
+  std::string RejectReason(const Order* o) const {
+    for (const OrderRejected& r : events_->Of<OrderRejected>()) {
+      if (r.client_order_id == o->client_order_id()) return r.reason;
+    }
+    return "(not rejected)";
+  }
+  const Account& account() { return *k().cache().account(AccountId("SIM-001")); }
+
+  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const Instrument put_ = testkit::NiftyOption(OptionKind::kPut, "24000");
+  const Instrument put_low_ = testkit::NiftyOption(OptionKind::kPut, "23900");
+  const Instrument put_high_ = testkit::NiftyOption(OptionKind::kPut, "24100");
+  std::unique_ptr<NseCalendar> hours_ = std::make_unique<NseCalendar>();
+  std::unique_ptr<testkit::TestKernel> tk_;
+  SimulatedExchange* ex_ = nullptr;
+  std::unique_ptr<BusRecorder<OrderEvent>> events_;
+  std::unique_ptr<BusRecorder<AccountState>> accounts_;
+};
+
+// ---- fills ----
+
+TEST_F(SimulatedExchangeTest, MarketBuyTakesTheAskUpToItsSizeThenWalksByTicks) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 195));
+  const auto f = FillsOf(o);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].last_px, Px("101"));
+  EXPECT_EQ(f[1].last_px, Px("101.05"));
+  EXPECT_EQ(f[2].last_px, Px("101.10"));
+  for (const OrderFilled& x : f) EXPECT_EQ(x.last_qty, Qty(65));
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+}
+
+TEST_F(SimulatedExchangeTest, MarketSellHitsTheBidAndWalksDownWithAConfiguredStep) {
+  SimulatedExchangeConfig c = Base();
+  c.fill.walk_ticks = 2;
+  c.fill.size_step = Qty(130);
+  Build(c);
+  Quote(call_, "100", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kSell, 260));
+  const auto f = FillsOf(o);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].last_px, Px("100"));
+  EXPECT_EQ(f[0].last_qty, Qty(65));
+  EXPECT_EQ(f[1].last_px, Px("99.90"));
+  EXPECT_EQ(f[1].last_qty, Qty(130));
+  EXPECT_EQ(f[2].last_px, Px("99.80"));
+  EXPECT_EQ(f[2].last_qty, Qty(65));
+}
+
+TEST_F(SimulatedExchangeTest, IocTakesOnlyTheDisplayedSizeAndCancelsTheRest) {
+  Build();
+  Quote(call_, "100", "101", 65, 130);
+  const Order* o =
+      Working(MakeInit(call_, "O-1", OrderSide::kBuy, 195, nullptr, TimeInForce::kIoc));
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_qty, Qty(130));
+  EXPECT_EQ(o->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(o->filled_qty(), Qty(130));
+  EXPECT_EQ(ex_->resting_count(), 0u);
+}
+
+TEST_F(SimulatedExchangeTest, LimitFillsPartiallyByDisplayedSizeAndRestsTheRest) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 195, "101"));
+  ASSERT_EQ(FillsOf(o).size(), 1u);  // 101.05 is beyond the limit: no walk
+  EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(ex_->resting_count(), 1u);
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "100", "100.50", 65, 65);
+  ASSERT_EQ(FillsOf(o).size(), 3u);  // 65 @ 100.50, 65 @ 100.55
+  EXPECT_EQ(FillsOf(o)[1].last_px, Px("100.50"));
+  EXPECT_EQ(FillsOf(o)[2].last_px, Px("100.55"));
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+}
+
+TEST_F(SimulatedExchangeTest, TwoRestingOrdersShareOneQuotesDisplayedSize) {
+  Build();
+  Quote(call_, "99", "101", 65, 65);
+  const Order* a = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  const Order* b = Working(MakeInit(call_, "O-2", OrderSide::kBuy, 65, "100"));
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "99", "100", 65, 65);
+  EXPECT_EQ(a->status(), OrderStatus::kFilled);
+  EXPECT_EQ(b->status(), OrderStatus::kAccepted);  // the 65 shown went to the first order
+}
+
+TEST_F(SimulatedExchangeTest, LimitTouchFillsOnlyWithItsProbabilityButTradeThroughAlways) {
+  SimulatedExchangeConfig c = Base();
+  c.fill.limit_touch_probability = 0.0;
+  Build(c);
+  Quote(call_, "99", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 130, "100"));
+  tk_->Advance(kNanosPerSecond);
+  Trade(call_, "100", 500);  // touches the limit
+  EXPECT_TRUE(FillsOf(o).empty());
+  Trade(call_, "99.95", 65);  // trades through it: fills at the limit, up to the trade size
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("100"));
+  EXPECT_EQ(FillsOf(o)[0].last_qty, Qty(65));
+  EXPECT_EQ(FillsOf(o)[0].liquidity_side, LiquiditySide::kMaker);
+
+  c.fill.limit_touch_probability = 1.0;
+  Build(c);
+  Quote(call_, "99", "101", 65, 65);
+  const Order* p = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  tk_->Advance(kNanosPerSecond);
+  Trade(call_, "100", 500);
+  EXPECT_EQ(p->status(), OrderStatus::kFilled);
+}
+
+TEST_F(SimulatedExchangeTest, TouchProbabilityIsSeededAndDeterministic) {
+  auto run = [&](std::uint64_t seed) {
+    SimulatedExchangeConfig c = Base();
+    c.fill.limit_touch_probability = 0.5;
+    c.fill.seed = seed;
+    Build(c);
+    Quote(call_, "99", "101", 65, 65);
+    std::string pattern;
+    for (int i = 0; i < 20; ++i) {
+      const Order* o =
+          Working(MakeInit(call_, fmt::format("O-{}", i).c_str(), OrderSide::kBuy, 65, "100"));
+      tk_->Advance(kNanosPerSecond);
+      Trade(call_, "100", 65);
+      pattern += o->status() == OrderStatus::kFilled ? '1' : '0';
+      if (o->is_open()) k().exec_engine().Execute(testkit::CancelCommand(*o));
+      ex_->ProcessCommands();
+    }
+    return pattern;
+  };
+  const std::string a = run(7);
+  EXPECT_EQ(a, run(7));
+  EXPECT_NE(a.find('1'), std::string::npos);
+  EXPECT_NE(a.find('0'), std::string::npos);
+}
+
+OrderInitialized StopInit(const Instrument& i, const char* coid, OrderSide side, const char* trig,
+                          const char* limit = nullptr) {
+  OrderInitialized e = MakeInit(i, coid, side, 65, limit);
+  e.order_type = limit ? OrderType::kStopLimit : OrderType::kStopMarket;
+  e.trigger_price = Px(trig);
+  return e;
+}
+
+TEST_F(SimulatedExchangeTest, StopTriggersOnTheAskByDefault) {
+  Build();
+  Quote(call_, "99", "100", 65, 65);
+  const Order* o = Working(StopInit(call_, "O-1", OrderSide::kBuy, "105"));
+  tk_->Advance(kNanosPerSecond);
+  Trade(call_, "106", 10);  // a trade alone does not trigger a bid/ask stop
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  Quote(call_, "104.5", "105", 65, 65);
+  EXPECT_EQ(EventsOf(o),
+            (Names{"OrderSubmitted", "OrderAccepted", "OrderTriggered", "OrderFilled"}));
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("105"));
+}
+
+TEST_F(SimulatedExchangeTest, StopOnLastTriggersOnTradesNotQuotes) {
+  SimulatedExchangeConfig c = Base();
+  c.fill.stop_trigger = StopTriggerSource::kLast;
+  Build(c);
+  Quote(call_, "99", "100", 65, 65);
+  const Order* o = Working(StopInit(call_, "O-1", OrderSide::kSell, "95", "94"));
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "94", "94.5", 65, 65);  // the bid is through the trigger: ignored
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  Trade(call_, "95", 10);  // last reaches the trigger: stop-limit sells at the bid >= 94
+  EXPECT_TRUE(o->is_triggered());
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("94"));
+}
+
+TEST_F(SimulatedExchangeTest, MarketProtectionCapsTheWalkAndRestsTheRest) {
+  SimulatedExchangeConfig c = Base();
+  c.fill.walk_ticks = 20;                         // ₹1 per level
+  c.market_protection_pct_raw = 2 * kFixedScale;  // ±2%: limit 102.00 for an ask of 100
+  Build(c);
+  Quote(call_, "99", "100", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 260));
+  const auto f = FillsOf(o);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[2].last_px, Px("102"));
+  EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);  // 65 rest at 102 unfilled
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "104", "105", 65, 65);
+  EXPECT_EQ(FillsOf(o).size(), 3u);  // never above the protection limit
+  Quote(call_, "101", "102", 65, 65);
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+}
+
+TEST_F(SimulatedExchangeTest, PerOrderMarketProtectionWinsOverTheDefault) {
+  Build();
+  Quote(call_, "99", "100", 65, 65);
+  OrderInitialized init = MakeInit(call_, "O-1", OrderSide::kBuy, 130);
+  init.market_protection_pct_raw = kFixedScale / 100;  // 0.01%: limit 100.01 -> 100.00
+  const Order* o = Working(init);
+  ASSERT_EQ(FillsOf(o).size(), 1u);  // 100.05 is beyond the protection
+  EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
+}
+
+// ---- latency ----
+
+TEST_F(SimulatedExchangeTest, OrdersSeeTheMarketWhenTheyArriveAndAcksCarryArrivalTime) {
+  SimulatedExchangeConfig c = Base();
+  c.latency.submit = 100 * kNanosPerMilli;
+  Build(c);
+  Quote(call_, "99", "101", 65, 65);
+  const UnixNanos sent = now();
+  const Order* o = Submit(MakeInit(call_, "O-1", OrderSide::kBuy, 65));
+  ex_->ProcessCommands();
+  EXPECT_EQ(o->status(), OrderStatus::kSubmitted);  // still on its way
+  tk_->Advance(50 * kNanosPerMilli);
+  Quote(call_, "101", "102", 65, 65);  // before arrival: this is the market it meets
+  tk_->Advance(100 * kNanosPerMilli);
+  Quote(call_, "102", "103", 65, 65);  // after arrival
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("102"));
+  const auto acc = events_->Of<OrderAccepted>();
+  ASSERT_EQ(acc.size(), 1u);
+  EXPECT_EQ(acc[0].ts_event, sent + 100 * kNanosPerMilli);
+}
+
+TEST_F(SimulatedExchangeTest, ACancelInFlightLosesToAFillThatComesFirst) {
+  SimulatedExchangeConfig c = Base();
+  c.latency.cancel = 200 * kNanosPerMilli;
+  Build(c);
+  Quote(call_, "99", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  k().exec_engine().Execute(testkit::CancelCommand(*o));
+  tk_->Advance(100 * kNanosPerMilli);
+  Quote(call_, "99", "100", 65, 65);  // crosses before the cancel arrives
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+  tk_->Advance(200 * kNanosPerMilli);
+  ex_->ProcessCommands();
+  EXPECT_EQ(events_->Of<OrderCancelRejected>().size(), 1u);
+}
+
+// ---- NSE rules ----
+
+TEST_F(SimulatedExchangeTest, OrdersOutsideHoursAndOnHolidaysAreRejectedWithTheReason) {
+  Build(Base(), FromIst(2025, 12, 30, 16, 0));
+  const Order* late = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  EXPECT_EQ(late->status(), OrderStatus::kRejected);
+  EXPECT_NE(RejectReason(late).find("market closed"), std::string::npos) << RejectReason(late);
+
+  hours_ = std::make_unique<NseCalendar>();
+  hours_->AddHoliday(CivilDate{2025, 12, 25});
+  Build(Base(), FromIst(2025, 12, 25, 10, 0));
+  const Order* hol = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  EXPECT_EQ(hol->status(), OrderStatus::kRejected);
+  EXPECT_NE(RejectReason(hol).find("holiday"), std::string::npos) << RejectReason(hol);
+}
+
+TEST_F(SimulatedExchangeTest, LotFreezeAndTickRulesRejectWithTheNumbers) {
+  Build();
+  const Order* lot = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 100, "100"));
+  EXPECT_EQ(RejectReason(lot), "quantity 100 is not a multiple of the lot size 65");
+  const Order* frz = Working(MakeInit(call_, "O-2", OrderSide::kBuy, 1820, "100"));
+  EXPECT_EQ(RejectReason(frz), "quantity 1820 exceeds the freeze quantity 1800");
+  const Order* tick = Working(MakeInit(call_, "O-3", OrderSide::kBuy, 65, "100.03"));
+  EXPECT_EQ(RejectReason(tick), "price 100.03 is not on the tick grid 0.05");
+  const Order* ok = Working(MakeInit(call_, "O-4", OrderSide::kBuy, 1755, "100"));
+  EXPECT_EQ(ok->status(), OrderStatus::kAccepted);
+}
+
+TEST_F(SimulatedExchangeTest, FuturesAreRefusedWhileChargesAreOn) {
+  InstrumentSpec spec;
+  spec.id = MustInstrumentId("NIFTY26JANFUT.NFO");
+  spec.lot_size = Qty(65);
+  const Instrument fut =
+      *MakeFuture(spec, kNifty, FromIst(2025, 10, 28, 9, 15), FromIst(2026, 1, 27, 15, 30));
+  Build();
+  k().cache().AddInstrument(fut);
+  const Order* o = Working(MakeInit(fut, "O-1", OrderSide::kBuy, 65, "24100"));
+  EXPECT_EQ(RejectReason(o).rfind("no charge schedule for futures", 0), 0u) << RejectReason(o);
+
+  SimulatedExchangeConfig c = Base();
+  c.charges = false;
+  Build(c);
+  k().cache().AddInstrument(fut);
+  const Order* ok = Working(MakeInit(fut, "O-1", OrderSide::kBuy, 65, "24100"));
+  EXPECT_EQ(ok->status(), OrderStatus::kAccepted);
+}
+
+TEST_F(SimulatedExchangeTest, DayOrdersExpireAtTheClose) {
+  Build();
+  Quote(call_, "99", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  tk_->AdvanceTo(FromIst(2025, 12, 30, 15, 29));
+  Quote(call_, "99", "101", 65, 65);
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  tk_->AdvanceTo(FromIst(2025, 12, 30, 15, 30));
+  ex_->ProcessCommands();
+  EXPECT_EQ(o->status(), OrderStatus::kExpired);
+}
+
+// ---- expiry settlement ----
+
+TEST_F(SimulatedExchangeTest, ExpirySettlesItmAtIntrinsicWithSttOnTheLongAndOtmAtZero) {
+  Build(Base(), FromIst(2026, 1, 6, 15, 0));
+  Quote(call_, "99", "100", 130, 130);
+  Quote(put_, "19", "20", 130, 130);
+  const Order* c = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65));
+  const Order* p = Working(MakeInit(put_, "O-2", OrderSide::kSell, 65));
+  ASSERT_EQ(c->status(), OrderStatus::kFilled);
+  ASSERT_EQ(p->status(), OrderStatus::kFilled);
+  tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 29));
+  Index("24120.35");
+  const Order* late = Working(MakeInit(call_, "O-3", OrderSide::kBuy, 65, "99"));
+  EXPECT_EQ(late->status(), OrderStatus::kAccepted);
+  tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 30));
+  ex_->ProcessCommands();
+  EXPECT_EQ(late->status(), OrderStatus::kExpired);
+  const Position* cp = k().cache().position(NettingPositionId(call_.id, StrategyId("S-001")));
+  const Position* pp = k().cache().position(NettingPositionId(put_.id, StrategyId("S-001")));
+  ASSERT_TRUE(cp && pp);
+  EXPECT_TRUE(cp->is_closed());
+  EXPECT_TRUE(pp->is_closed());
+  std::vector<OrderFilled> settle;
+  for (const OrderFilled& f : Fills()) {
+    if (f.client_order_id.value().find("SETTLE") != std::string::npos) settle.push_back(f);
+  }
+  ASSERT_EQ(settle.size(), 2u);
+  // The long call: intrinsic 120.35; STT 0.125% of 120.35 × 65 = 7,822.75 is 9.778. The day's
+  // contract note rounds STT once: 0.1% of the put sold (19 × 65 = 1,235 -> 1.235) + 9.778 =
+  // 11.01, of which the sale already carried 1.24: the exercise carries 9.77.
+  const OrderFilled& cs = settle[0].instrument_id == call_.id ? settle[0] : settle[1];
+  const OrderFilled& ps = settle[0].instrument_id == call_.id ? settle[1] : settle[0];
+  EXPECT_EQ(cs.last_px, Px("120.35"));
+  EXPECT_EQ(cs.order_side, OrderSide::kSell);
+  EXPECT_EQ(cs.charges.stt, Inr("9.77"));
+  EXPECT_EQ(cs.commission, Inr("9.77"));
+  EXPECT_EQ(cs.charges.brokerage, Inr("0"));
+  EXPECT_EQ(ps.last_px, Px("0"));  // the short put expires worthless: no exit charges
+  EXPECT_EQ(ps.commission, Inr("0"));
+  // Expired instruments refuse new orders.
+  const Order* after = Working(MakeInit(call_, "O-4", OrderSide::kBuy, 65, "1"));
+  EXPECT_NE(RejectReason(after).find("expired"), std::string::npos) << RejectReason(after);
+}
+
+TEST_F(SimulatedExchangeTest, ShortItmIsBoughtBackAtIntrinsicWithoutStt) {
+  Build(Base(), FromIst(2026, 1, 6, 15, 0));
+  Quote(call_, "99", "100", 130, 130);
+  const Order* c = Working(MakeInit(call_, "O-1", OrderSide::kSell, 65));
+  ASSERT_EQ(c->status(), OrderStatus::kFilled);
+  tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 30));
+  Index("24050");
+  const Position* cp = k().cache().position(NettingPositionId(call_.id, StrategyId("S-001")));
+  ASSERT_TRUE(cp && cp->is_closed());
+  const OrderFilled s = Fills().back();
+  EXPECT_EQ(s.last_px, Px("50"));
+  EXPECT_EQ(s.order_side, OrderSide::kBuy);
+  EXPECT_EQ(s.commission, Inr("0"));
+  // realized = (99 - 50) × 65 - charges of the opening sell
+  EXPECT_EQ(cp->realized_pnl(), Inr("3185") - Fills()[0].commission);
+}
+
+// ---- margin ----
+
+TEST_F(SimulatedExchangeTest, NakedShortBeyondFreeMarginIsRejectedWithTheNumbers) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(61'000));
+  Index("24000");
+  Quote(put_, "99.95", "100", 650, 650);
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
+  ASSERT_EQ(o->status(), OrderStatus::kRejected);
+  const std::string why = RejectReason(o);
+  EXPECT_EQ(why.rfind("insufficient margin: required ₹", 0), 0u) << why;
+  EXPECT_NE(why.find(", free ₹61,000.00"), std::string::npos) << why;
+  auto m = ex_->MarginFor(kNifty, o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NE(why.find(m->total.ToDisplay()), std::string::npos) << why;
+  EXPECT_GT(m->total, Money::FromInt(61'000));
+}
+
+TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(61'000));
+  Index("24000");
+  Quote(put_, "99.95", "100", 650, 650);
+  Quote(put_low_, "69.95", "70", 650, 650);
+  // Alone the short is refused (previous test); with the 23900 put held first it fits.
+  const Order* hedge = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65));
+  ASSERT_EQ(hedge->status(), OrderStatus::kFilled);
+  const Money blocked_hedge = account().balance_locked();
+  EXPECT_GT(blocked_hedge, Money::Zero());  // the premium of the long
+  const Order* shrt = Working(MakeInit(put_, "O-2", OrderSide::kSell, 65));
+  ASSERT_EQ(shrt->status(), OrderStatus::kFilled) << RejectReason(shrt);
+  auto m = ex_->MarginFor(kNifty);
+  ASSERT_TRUE(m.ok());
+  EXPECT_GT(m->hedge_benefit, Money::Zero());
+  EXPECT_EQ(account().balance_locked(), m->total);
+  ASSERT_FALSE(accounts_->empty());
+  EXPECT_TRUE(accounts_->back().reported);
+  // Close both legs: the margin is released.
+  tk_->Advance(kNanosPerSecond);
+  Working(MakeInit(put_, "O-3", OrderSide::kBuy, 65));
+  Working(MakeInit(put_low_, "O-4", OrderSide::kSell, 65));
+  EXPECT_EQ(account().balance_locked(), Money::Zero());
+  EXPECT_TRUE(account().margins().empty());
+}
+
+// ---- charges ----
+
+class ExchangeChargesTest : public SimulatedExchangeTest {
+ protected:
+  // Sell 1 lot (65) at 100, buy back at 80 on the date (IST 10:00), on a long-dated option.
+  ChargeBreakdown RoundTrip(int y, int m, int d) {
+    const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
+    Build(Base(), FromIst(y, m, d, 10, 0));
+    k().cache().AddInstrument(opt);
+    Quote(opt, "100", "100.05", 65, 65);
+    const Order* s = Working(MakeInit(opt, "O-1", OrderSide::kSell, 65));
+    tk_->Advance(kNanosPerMinute);
+    Quote(opt, "79.95", "80", 65, 65);
+    const Order* b = Working(MakeInit(opt, "O-2", OrderSide::kBuy, 65));
+    EXPECT_EQ(s->status(), OrderStatus::kFilled);
+    EXPECT_EQ(b->status(), OrderStatus::kFilled);
+    ChargeBreakdown sum;
+    Money commissions;
+    for (const OrderFilled& f : Fills()) {
+      Accumulate(sum, f.charges);
+      EXPECT_EQ(f.commission, f.charges.Total());
+      commissions += f.commission;
+    }
+    EXPECT_EQ(commissions, ex_->total_charges().Total());
+    EXPECT_EQ(k().portfolio().TotalCommissions(Venue("NFO")), commissions);
+    return sum;
+  }
+};
+
+TEST_F(ExchangeChargesTest, WorkedRoundTripOfNseFnoToThePaisa) {
+  const ChargeBreakdown b = RoundTrip(2026, 4, 7);
+  EXPECT_EQ(b.brokerage, Inr("40.00"));
+  EXPECT_EQ(b.stt, Inr("9.75"));
+  EXPECT_EQ(b.exchange, Inr("4.10"));
+  EXPECT_EQ(b.ipft, Inr("0.06"));
+  EXPECT_EQ(b.sebi, Inr("0.01"));
+  EXPECT_EQ(b.stamp, Inr("0.16"));
+  EXPECT_EQ(b.gst, Inr("7.95"));
+  EXPECT_EQ(b.Total(), Inr("62.03"));
+}
+
+TEST_F(ExchangeChargesTest, SameTradeUnder2023Rates) {
+  const ChargeBreakdown b = RoundTrip(2023, 6, 15);
+  EXPECT_EQ(b.stt, Inr("4.06"));       // 0.0625% of 6,500
+  EXPECT_EQ(b.exchange, Inr("5.79"));  // 0.0495% of 11,700
+  EXPECT_EQ(b.gst, Inr("8.26"));       // 18% of 45.8617
+  EXPECT_EQ(b.Total(), Inr("58.34"));
+}
+
+TEST_F(ExchangeChargesTest, SameTradeUnderMid2025Rates) {
+  const ChargeBreakdown b = RoundTrip(2025, 7, 15);
+  EXPECT_EQ(b.stt, Inr("6.50"));       // 0.1% of 6,500
+  EXPECT_EQ(b.exchange, Inr("4.10"));  // 0.03503% of 11,700
+  EXPECT_EQ(b.gst, Inr("7.95"));
+  EXPECT_EQ(b.Total(), Inr("58.78"));
+}
+
+TEST_F(ExchangeChargesTest, BrokerageOncePerOrderAcrossPartialFills) {
+  const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
+  Build(Base(), FromIst(2026, 4, 7, 10, 0));
+  k().cache().AddInstrument(opt);
+  Quote(opt, "100", "100.05", 65, 65);
+  const Order* o = Working(MakeInit(opt, "O-1", OrderSide::kSell, 195));
+  const auto f = FillsOf(o);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].charges.brokerage, Inr("20"));
+  EXPECT_EQ(f[1].charges.brokerage, Inr("0"));
+  EXPECT_EQ(f[2].charges.brokerage, Inr("0"));
+}
+
+TEST_F(ExchangeChargesTest, AccountInvariantHoldsAfterTradesAndSettlement) {
+  Build(Base(), FromIst(2026, 1, 6, 14, 0));
+  Quote(call_, "99", "100", 130, 130);
+  Quote(put_, "19", "20", 130, 130);
+  Working(MakeInit(call_, "O-1", OrderSide::kBuy, 130));
+  Working(MakeInit(put_, "O-2", OrderSide::kSell, 65));
+  tk_->Advance(kNanosPerMinute);
+  Quote(call_, "109", "110", 65, 65);
+  Working(MakeInit(call_, "O-3", OrderSide::kSell, 65));
+  tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 30));
+  Index("23990");  // both remaining legs expire: call OTM, put ITM short
+  const Venue nfo("NFO");
+  const Money realized = k().portfolio().RealizedPnl(nfo);
+  const Money unrealized = k().portfolio().UnrealizedPnl(nfo);
+  EXPECT_EQ(unrealized, Money::Zero());
+  EXPECT_EQ(account().balance_total(), account().starting_balance() + realized);
+  EXPECT_EQ(k().portfolio().Equity(nfo), account().starting_balance() + realized + unrealized);
+  Money fill_charges;
+  for (const OrderFilled& f : Fills()) fill_charges += f.commission;
+  EXPECT_EQ(fill_charges, ex_->total_charges().Total());
+  EXPECT_EQ(fill_charges, k().portfolio().TotalCommissions(nfo));
+  EXPECT_GT(fill_charges, Money::Zero());
+}
+
+}  // namespace
+}  // namespace nacre

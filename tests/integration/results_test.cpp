@@ -1,0 +1,211 @@
+// The results folder of a real SMA backtest: row counts match the engine's orders and fills,
+// the accounting identity holds, two CLI runs write byte-identical folders, and report.html
+// renders in headless Chromium without a script error (a corrupted page is caught).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "apps/examples/sma_cross.h"
+#include "backtest/backtest_config.h"
+#include "backtest/results_recorder.h"
+#include "cli_exec.h"
+
+namespace nacre {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::size_t DataRows(const std::string& csv) {
+  return static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')) - 1;
+}
+
+fs::path TempDir(const char* name) {
+  const fs::path p = fs::path(::testing::TempDir()) / name;
+  fs::remove_all(p);
+  return p;
+}
+
+struct Run {
+  LoadedBacktest bt;
+  std::unique_ptr<ResultsRecorder> recorder;
+  BacktestResult result;
+};
+
+std::unique_ptr<Run> RunDemo() {
+  static ComponentRegistry registry = [] {
+    ComponentRegistry r;
+    RegisterExampleComponents(r);
+    return r;
+  }();
+  auto run = std::make_unique<Run>();
+  run->bt = LoadBacktestConfig(std::string(NACRE_SOURCE_DIR) + "/examples/sma_cross_demo.toml",
+                               registry, nullptr);
+  run->recorder = std::make_unique<ResultsRecorder>(run->bt.engine->kernel());
+  run->result = run->bt.engine->Run(run->bt.start, run->bt.end);
+  run->recorder->Finish();
+  return run;
+}
+
+TEST(Results, FolderMatchesTheEngine) {
+  const auto run = RunDemo();
+  const BacktestResult& r = run->result;
+  const ResultsRecorder& rec = *run->recorder;
+  const fs::path dir = TempDir("nacre_results_sma");
+  ASSERT_TRUE(rec.WriteFolder(dir.string()).ok());
+  ASSERT_GT(r.fills, 100u);
+  EXPECT_EQ(DataRows(Slurp(dir / "orders.csv")), r.orders);
+  EXPECT_EQ(DataRows(Slurp(dir / "fills.csv")), r.fills);
+  EXPECT_EQ(rec.fills().size(), r.fills);
+  // One row per position cycle: every round trip plus the one still open, if any.
+  const std::string positions = Slurp(dir / "positions.csv");
+  const std::size_t open =
+      r.unrealized_pnl.is_zero() && positions.find(",OPEN,") == std::string::npos ? 0 : 1;
+  EXPECT_EQ(DataRows(positions), r.round_trips + open);
+  // 250 generated trading days.
+  EXPECT_EQ(DataRows(Slurp(dir / "daily_pnl.csv")), 250u);
+  EXPECT_EQ(rec.days().size(), 250u);
+
+  // Accounting: final equity = start + sum realized - sum charges + unrealized.
+  Money fill_charges;
+  for (const OrderFilled& f : rec.fills()) fill_charges += f.commission;
+  EXPECT_EQ(fill_charges, r.commissions);
+  EXPECT_EQ(rec.total_charges(), r.commissions);
+  const Money final_equity = rec.days().back().equity;
+  EXPECT_EQ(final_equity, r.final_equity);
+  EXPECT_EQ(final_equity,
+            r.starting_balance + rec.total_realized() - rec.total_charges() + r.unrealized_pnl);
+  Money net;
+  Money realized;
+  for (const DailyPnl& d : rec.days()) {
+    net += d.net;
+    realized += d.realized;
+  }
+  EXPECT_EQ(net, final_equity - r.starting_balance);
+  EXPECT_EQ(realized - rec.total_charges(), r.realized_pnl);
+
+  const Statistics s = rec.statistics();
+  EXPECT_EQ(s.trades, r.round_trips);
+  EXPECT_EQ(s.winners, r.winners);
+  EXPECT_EQ(s.final_equity, r.final_equity);
+  const std::string stats = Slurp(dir / "stats.json");
+  EXPECT_NE(stats.find("\"final_equity\": " + r.final_equity.ToString()), std::string::npos)
+      << stats;
+}
+
+TEST(Results, CliWritesByteIdenticalFolders) {
+  const fs::path a = TempDir("nacre_results_cli_a");
+  const fs::path b = TempDir("nacre_results_cli_b");
+  const testing::CliRun ra =
+      testing::Exec("backtest examples/sma_cross_demo.toml -q --out '" + a.string() + "'", true);
+  const testing::CliRun rb =
+      testing::Exec("backtest examples/sma_cross_demo.toml -q --out '" + b.string() + "'");
+  ASSERT_EQ(ra.exit_code, 0) << ra.out;
+  ASSERT_EQ(rb.exit_code, 0) << rb.out;
+  EXPECT_NE(ra.out.find("max drawdown"), std::string::npos) << ra.out;
+  EXPECT_NE(ra.out.find("peak RSS"), std::string::npos) << ra.out;
+  EXPECT_NE(ra.out.find("events/s"), std::string::npos) << ra.out;
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(a)) {
+    ++files;
+    const fs::path other = b / entry.path().filename();
+    ASSERT_TRUE(fs::exists(other)) << other;
+    EXPECT_TRUE(Slurp(entry.path()) == Slurp(other)) << entry.path().filename() << " differs";
+  }
+  EXPECT_EQ(files, 8u);
+}
+
+TEST(Results, CliOutIntoAFileFails) {
+  const fs::path blocker = TempDir("nacre_results_blocker");
+  std::ofstream(blocker) << "x";
+  const testing::CliRun r = testing::Exec(
+      "backtest examples/sma_cross_demo.toml -q --out '" + (blocker / "x").string() + "'", true);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot create results folder"), std::string::npos) << r.out;
+}
+
+// Loads a page in headless Chromium; returns the DOM after scripts ran and the browser log.
+struct Browser {
+  int exit_code = -1;
+  std::string dom;
+  std::string log;
+};
+
+Browser Load(const fs::path& page) {
+  const fs::path log = page.string() + ".log";
+  const std::string cmd =
+      "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run "
+      "--user-data-dir='" +
+      (page.parent_path() / "chromium-profile").string() +
+      "' --enable-logging=stderr --v=0 --dump-dom 'file://" + page.string() + "' 2>'" +
+      log.string() + "'";
+  Browser b;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return b;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) b.dom.append(buf, n);
+  b.exit_code = pclose(p);
+  b.log = Slurp(log);
+  return b;
+}
+
+// Console messages from the page (Chromium logs them as "CONSOLE(line)").
+std::string ConsoleLines(const std::string& log) {
+  std::string out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("CONSOLE") != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+TEST(Results, ReportRendersInHeadlessChromium) {
+  if (!fs::exists("/usr/bin/chromium")) {
+    GTEST_SKIP() << "/usr/bin/chromium not installed (scripts/setup.sh installs it)";
+  }
+  const auto run = RunDemo();
+  const fs::path dir = TempDir("nacre_results_report");
+  ASSERT_TRUE(run->recorder->WriteFolder(dir.string()).ok());
+  const std::string html = Slurp(dir / "report.html");
+  EXPECT_EQ(html.find("http://"), std::string::npos) << "the report must work offline";
+  EXPECT_EQ(html.find("https://"), std::string::npos) << "the report must work offline";
+  const Browser b = Load(dir / "report.html");
+  ASSERT_EQ(b.exit_code, 0) << b.log;
+  EXPECT_NE(b.dom.find("<div id=\"render-status\">ok 3 charts</div>"), std::string::npos)
+      << b.dom.substr(0, 2000);
+  EXPECT_EQ(ConsoleLines(b.log), "");
+  for (const char* chart : {"equity-chart", "drawdown-chart", "daily-chart"}) {
+    const auto at = b.dom.find(std::string("id=\"") + chart + "\"");
+    ASSERT_NE(at, std::string::npos) << chart;
+    const auto tag_end = b.dom.find('>', at);
+    const std::string tag = b.dom.substr(at, tag_end - at);
+    EXPECT_NE(tag.find("data-drawn=\""), std::string::npos) << chart << " not drawn: " << tag;
+    EXPECT_EQ(tag.find("data-drawn=\"0\""), std::string::npos) << chart << " empty: " << tag;
+  }
+  EXPECT_NE(b.dom.find("id=\"monthly-table\"><tbody><tr><th>Year</th>"), std::string::npos);
+  EXPECT_NE(b.dom.find("O-20240101-"), std::string::npos) << "orders table not filled";
+
+  // The check catches a broken page: corrupt the embedded data.
+  std::string broken = html;
+  const auto data = broken.find("id=\"report-data\">");
+  ASSERT_NE(data, std::string::npos);
+  broken.insert(data + 17, "{oops");
+  std::ofstream(dir / "broken.html", std::ios::binary) << broken;
+  const Browser bad = Load(dir / "broken.html");
+  EXPECT_EQ(bad.dom.find("ok 3 charts"), std::string::npos);
+  EXPECT_NE(ConsoleLines(bad.log), "") << bad.log;
+}
+
+}  // namespace
+}  // namespace nacre
