@@ -52,7 +52,7 @@ void Generate(benchmark::State& state, const ChainConfig& config, bool to_parque
       return;
     }
     quotes += stats->quotes;
-    if (sink) bytes += sink->bytes_written();
+    if (sink) bytes += sink->BytesOnDisk();
   }
   std::filesystem::remove_all(dir);
   state.counters["quotes"] = static_cast<double>(quotes) / static_cast<double>(state.iterations());

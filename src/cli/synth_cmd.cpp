@@ -71,7 +71,7 @@ int RunSynth(const SynthArgs& a) {
   fmt::print("{} to {}: {} steps, {} option quotes, {} instruments, {} files, {:.1f} MiB in {}\n",
              FormatDate(cfg.chain.start), FormatDate(cfg.chain.end), stats->steps, stats->quotes,
              stats->instruments, (*sink)->files_written(),
-             static_cast<double>((*sink)->bytes_written()) / (1024.0 * 1024.0), a.out);
+             static_cast<double>((*sink)->BytesOnDisk()) / (1024.0 * 1024.0), a.out);
   fmt::print(stderr, "{:.1f} s, {:.0f} quotes/s\n", secs,
              secs > 0 ? static_cast<double>(stats->quotes) / secs : 0.0);
   return 0;

@@ -111,85 +111,70 @@ TEST_F(CatalogSinkTest, FilesFollowTheLayoutAndHoldExactValues) {
   ASSERT_TRUE(stats.ok()) << stats.error();
   ASSERT_FALSE(tee.quotes.empty()) << "ATM strike of the default start price not quoted";
 
-  const fs::path folder = dir_ / "cat" / "data" / "quote_tick" / "NIFTY2410421700CE.NFO";
-  ASSERT_TRUE(fs::is_directory(folder));
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(folder)) files.push_back(e.path());
-  ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0].filename().string(), std::to_string(tee.quotes.front().ts_init.value) + "_" +
-                                              std::to_string(tee.quotes.back().ts_init.value) +
-                                              ".parquet");
+  EXPECT_TRUE(fs::is_directory(dir_ / "cat" / "data" / "quote_tick" / "NIFTY2410421700CE.NFO"));
   EXPECT_TRUE(fs::is_directory(dir_ / "cat" / "data" / "quote_tick" / "NIFTY 50.NSE"));
   EXPECT_TRUE(
       fs::is_directory(dir_ / "cat" / "data" / "bar" / "NIFTY 50.NSE-15-MINUTE-LAST-EXTERNAL"));
 
-  auto db = duck::Database::Open();
-  ASSERT_TRUE(db.ok());
-  auto con = duck::Connection::Connect(**db);
-  ASSERT_TRUE(con.ok());
-  auto r = (*con)->Query(
-      "SELECT bid_price, ask_price, bid_size, ask_size, ts_event, ts_init FROM "
-      "read_parquet(" +
-      duck::Quote(files[0].string()) + ")");
-  ASSERT_TRUE(r.ok()) << r.error();
-  std::size_t row = 0;
+  // Read back through the catalog: one file spanning the contract's quotes, exact values.
+  auto catalog = Catalog::Open((dir_ / "cat").string());
+  ASSERT_TRUE(catalog.ok()) << catalog.error();
+  auto files = (*catalog)->Files(CatalogDataType::kQuote, {"NIFTY2410421700CE.NFO"});
+  ASSERT_TRUE(files.ok()) << files.error();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].start, tee.quotes.front().ts_init);
+  EXPECT_EQ((*files)[0].end, tee.quotes.back().ts_init);
+  CatalogQuery query;
+  query.instruments = {"NIFTY2410421700CE.NFO"};
+  auto stream = (*catalog)->Read(query);
+  ASSERT_TRUE(stream.ok()) << stream.error();
+  std::vector<QuoteTick> read;
+  std::vector<MarketData> chunk;
   while (true) {
-    auto chunk = r->Fetch();
-    ASSERT_TRUE(chunk.ok()) << chunk.error();
-    if (chunk->empty()) break;
-    for (std::size_t i = 0; i < chunk->size(); ++i, ++row) {
-      ASSERT_LT(row, tee.quotes.size());
-      const QuoteTick& q = tee.quotes[row];
-      EXPECT_EQ(chunk->Column<std::int64_t>(0)[i], q.bid_price.raw());
-      EXPECT_EQ(chunk->Column<std::int64_t>(1)[i], q.ask_price.raw());
-      EXPECT_EQ(chunk->Column<std::int64_t>(2)[i], q.bid_size.raw());
-      EXPECT_EQ(chunk->Column<std::int64_t>(3)[i], q.ask_size.raw());
-      EXPECT_EQ(chunk->Column<std::int64_t>(4)[i], q.ts_event.value);
-      EXPECT_EQ(chunk->Column<std::int64_t>(5)[i], q.ts_init.value);
+    ASSERT_TRUE((*stream)->Next(chunk, 1000).ok());
+    if (chunk.empty()) break;
+    for (const MarketData& d : chunk) read.push_back(std::get<QuoteTick>(d));
+  }
+  ASSERT_EQ(read.size(), tee.quotes.size());
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    const QuoteTick& a = read[i];
+    const QuoteTick& b = tee.quotes[i];
+    ASSERT_EQ(a.instrument_id, b.instrument_id);
+    ASSERT_EQ(a.bid_price.raw(), b.bid_price.raw());
+    ASSERT_EQ(a.bid_price.precision(), 2);
+    ASSERT_EQ(a.ask_price.raw(), b.ask_price.raw());
+    ASSERT_EQ(a.bid_size.raw(), b.bid_size.raw());
+    ASSERT_EQ(a.ask_size.raw(), b.ask_size.raw());
+    ASSERT_EQ(a.ts_event, b.ts_event);
+    ASSERT_EQ(a.ts_init, b.ts_init);
+  }
+
+  // Every instrument is defined once, with its lot; the index is there too.
+  auto instruments = (*catalog)->Instruments();
+  ASSERT_TRUE(instruments.ok()) << instruments.error();
+  EXPECT_EQ(instruments->size(), stats->instruments);
+  int indices = 0;
+  for (const Instrument& i : *instruments) {
+    if (i.instrument_class == InstrumentClass::kIndex) {
+      ++indices;
+      EXPECT_EQ(i.id.value(), "NIFTY 50.NSE");
+    } else {
+      EXPECT_EQ(i.lot_size, Quantity::FromInt(50)) << i.id.value();  // Jan-2024 NIFTY lot
+      EXPECT_EQ(Weekday(IstDate(i.expiration)), kThursday) << i.id.value();
     }
   }
-  EXPECT_EQ(row, tee.quotes.size());
-
-  auto meta = (*con)->Query("SELECT key::VARCHAR, value::VARCHAR FROM parquet_kv_metadata(" +
-                            duck::Quote(files[0].string()) + ") ORDER BY 1");
-  ASSERT_TRUE(meta.ok()) << meta.error();
-  std::map<std::string, std::string> kv;
-  auto chunk = meta->Fetch();
-  ASSERT_TRUE(chunk.ok());
-  for (std::size_t i = 0; i < chunk->size(); ++i) {
-    kv[std::string(chunk->String(0, i))] = std::string(chunk->String(1, i));
-  }
-  EXPECT_EQ(kv["instrument_id"], "NIFTY2410421700CE.NFO");
-  EXPECT_EQ(kv["price_precision"], "2");
-  EXPECT_EQ(kv["size_precision"], "0");
-
-  auto inst = (*con)->Query(
-      "SELECT count(*), count(DISTINCT id), min(lot_size), max(lot_size), "
-      "count(*) FILTER (WHERE instrument_class = 'INDEX') FROM read_parquet(" +
-      duck::Quote((dir_ / "cat" / "instruments.parquet").string()) + ")");
-  ASSERT_TRUE(inst.ok()) << inst.error();
-  auto ic = inst->Fetch();
-  ASSERT_TRUE(ic.ok());
-  EXPECT_EQ(static_cast<std::uint64_t>(ic->Column<std::int64_t>(0)[0]), stats->instruments);
-  EXPECT_EQ(ic->Column<std::int64_t>(0)[0], ic->Column<std::int64_t>(1)[0]);
-  EXPECT_EQ(ic->Column<std::int64_t>(2)[0], 1 * kFixedScale);   // the index
-  EXPECT_EQ(ic->Column<std::int64_t>(3)[0], 50 * kFixedScale);  // Jan-2024 NIFTY lot
-  EXPECT_EQ(ic->Column<std::int64_t>(4)[0], 1);
+  EXPECT_EQ(indices, 1);
 }
 
 TEST_F(CatalogSinkTest, LongBuffersSplitIntoFilesThatDoNotOverlap) {
   auto sink = Write("split", Config(), 40);
   // The index has 3 days x 25 steps = 75 quotes: two files of 40 and 35.
-  std::vector<std::string> names;
-  for (const auto& e :
-       fs::directory_iterator(dir_ / "split" / "data" / "quote_tick" / "NIFTY 50.NSE")) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  ASSERT_EQ(names.size(), 2u);
-  const auto end0 = std::stoll(names[0].substr(names[0].find('_') + 1));
-  const auto start1 = std::stoll(names[1].substr(0, names[1].find('_')));
-  EXPECT_LT(end0, start1);
+  auto catalog = Catalog::Open((dir_ / "split").string());
+  ASSERT_TRUE(catalog.ok()) << catalog.error();
+  auto files = (*catalog)->Files(CatalogDataType::kQuote, {"NIFTY 50.NSE"});
+  ASSERT_TRUE(files.ok()) << files.error();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_LT((*files)[0].end, (*files)[1].start);
 }
 
 TEST_F(CatalogSinkTest, RefusesAFolderThatAlreadyHoldsData) {
@@ -205,6 +190,7 @@ TEST_F(CatalogSinkTest, UnwritableRootIsAClearError) {
   auto sink = CatalogSink::Open((dir_ / "plain_file").string());
   ASSERT_FALSE(sink.ok());
   EXPECT_NE(sink.error().find("plain_file"), std::string::npos) << sink.error();
+  EXPECT_NE(sink.error().find("not a folder"), std::string::npos) << sink.error();
 }
 
 }  // namespace
