@@ -82,7 +82,7 @@ void BM_QuoteCountingEngine(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
-BENCHMARK(BM_QuoteCountingEngine)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_QuoteCountingEngine)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->MinTime(2);
 
 void BM_SmaCrossBarsEngine(benchmark::State& state) {
   const BarType bt = *BarType::Parse("NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL");
@@ -106,7 +106,7 @@ void BM_SmaCrossBarsEngine(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(bars.size()));
 }
-BENCHMARK(BM_SmaCrossBarsEngine)->Arg(375 * 2667)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SmaCrossBarsEngine)->Arg(375 * 2667)->Unit(benchmark::kMillisecond)->MinTime(3);
 
 }  // namespace
 }  // namespace nacre

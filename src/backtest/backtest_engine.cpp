@@ -83,23 +83,20 @@ void BacktestEngine::AddInstrument(const Instrument& instrument) {
   kernel_->cache().AddInstrument(instrument);
 }
 
-void BacktestEngine::AddBars(const std::vector<Bar>& bars) {
-  data_.reserve(data_.size() + bars.size());
-  for (const Bar& b : bars) data_.emplace_back(b);
-  sorted_ = false;
+template <typename T>
+void BacktestEngine::Append(const std::vector<T>& items) {
+  const std::size_t need = data_.size() + items.size();
+  if (data_.capacity() < need) data_.reserve(std::max(need, 2 * data_.capacity()));
+  // Stay sorted while data arrives in time order (the usual case): no sort before the run.
+  for (const T& x : items) {
+    if (sorted_ && !data_.empty() && x.ts_init < TsInit(data_.back())) sorted_ = false;
+    data_.emplace_back(x);
+  }
 }
 
-void BacktestEngine::AddQuotes(const std::vector<QuoteTick>& quotes) {
-  data_.reserve(data_.size() + quotes.size());
-  for (const QuoteTick& q : quotes) data_.emplace_back(q);
-  sorted_ = false;
-}
-
-void BacktestEngine::AddTrades(const std::vector<TradeTick>& trades) {
-  data_.reserve(data_.size() + trades.size());
-  for (const TradeTick& t : trades) data_.emplace_back(t);
-  sorted_ = false;
-}
+void BacktestEngine::AddBars(const std::vector<Bar>& bars) { Append(bars); }
+void BacktestEngine::AddQuotes(const std::vector<QuoteTick>& quotes) { Append(quotes); }
+void BacktestEngine::AddTrades(const std::vector<TradeTick>& trades) { Append(trades); }
 
 Status BacktestEngine::AddStrategy(std::unique_ptr<Strategy> strategy) {
   return kernel_->trader().AddStrategy(std::move(strategy));

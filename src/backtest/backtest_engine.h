@@ -111,6 +111,8 @@ class BacktestEngine {
  private:
   using DataPoint = MarketData;
   static UnixNanos TsInit(const DataPoint& d);
+  template <typename T>
+  void Append(const std::vector<T>& items);
   void SortData();
   void Drain();
   void Process(const DataPoint& d);

@@ -154,7 +154,7 @@ class Cache {
   std::map<InstrumentId, Instrument> instruments_;
   std::unordered_map<InstrumentId, RecentBuffer<QuoteTick>, IdHash> quotes_;
   std::unordered_map<InstrumentId, RecentBuffer<TradeTick>, IdHash> trades_;
-  std::map<BarType, RecentBuffer<Bar>> bars_;
+  std::unordered_map<BarType, RecentBuffer<Bar>, IdHash> bars_;  // never iterated
   std::unordered_map<InstrumentId, Price, IdHash> last_bar_close_;
 
   std::unordered_map<ClientOrderId, OrderEntry, IdHash> orders_;

@@ -6,7 +6,10 @@
 
 namespace nacre {
 
-Result<std::int64_t> ParseFixedRaw(std::string_view text, int* decimals) {
+namespace {
+
+// The general parser: any length, every error spelled out.
+Result<std::int64_t> ParseFixedRawSlow(std::string_view text, int* decimals) {
   const std::string_view original = text;
   auto fail = [&](std::string_view why) {
     return MakeError(fmt::format("invalid decimal '{}': {}", original, why));
@@ -42,6 +45,42 @@ Result<std::int64_t> ParseFixedRaw(std::string_view text, int* decimals) {
   if (value > std::numeric_limits<std::int64_t>::max()) return fail("out of range");
   if (decimals != nullptr) *decimals = frac_digits;
   return static_cast<std::int64_t>(negative ? -value : value);
+}
+
+}  // namespace
+
+Result<std::int64_t> ParseFixedRaw(std::string_view text, int* decimals) {
+  // Fast path for the common case (plain digits with at most one point, up to 18 digits):
+  // 64-bit accumulation, one range check. Anything else takes the general parser, which
+  // gives the same value or the same error.
+  std::size_t i = 0;
+  bool negative = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    negative = text[0] == '-';
+    i = 1;
+  }
+  std::uint64_t value = 0;
+  int digits = 0;
+  int frac_digits = 0;
+  bool seen_point = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      if (++digits > 18) return ParseFixedRawSlow(text, decimals);
+      value = value * 10 + static_cast<std::uint64_t>(c - '0');
+      if (seen_point) ++frac_digits;
+    } else if (c == '.' && !seen_point) {
+      seen_point = true;
+    } else {
+      return ParseFixedRawSlow(text, decimals);
+    }
+  }
+  if (digits == 0 || frac_digits > kFixedPrecision) return ParseFixedRawSlow(text, decimals);
+  const Int128 scaled = static_cast<Int128>(value) * Pow10(kFixedPrecision - frac_digits);
+  if (scaled > std::numeric_limits<std::int64_t>::max()) return ParseFixedRawSlow(text, decimals);
+  if (decimals != nullptr) *decimals = frac_digits;
+  const auto v = static_cast<std::int64_t>(scaled);
+  return negative ? -v : v;
 }
 
 std::string FormatFixedRaw(std::int64_t raw, int precision) {

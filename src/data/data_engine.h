@@ -68,8 +68,9 @@ class DataEngine : public Component {
   std::map<std::string, ClientId> sub_clients_;
   std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> quote_topics_;
   std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> trade_topics_;
-  std::map<BarType, MessageBus::TopicHandle> bar_topics_;
-  std::map<BarType, UnixNanos> last_bar_ts_;
+  // Hashed: looked up on every bar (never iterated, so order does not matter).
+  std::unordered_map<BarType, MessageBus::TopicHandle, IdHash> bar_topics_;
+  std::unordered_map<BarType, UnixNanos, IdHash> last_bar_ts_;
   // Aggregators fed by quotes / trades of an instrument.
   std::map<BarType, std::unique_ptr<TimeBarAggregator>> aggregators_;
   std::vector<std::unique_ptr<TimeBarAggregator>> retired_aggregators_;

@@ -93,6 +93,14 @@ class BarType {
   AggregationSource source() const { return source_; }
   std::string ToString() const;
 
+  // Hash for unordered containers (the instrument id hashes by its interned pointer).
+  std::size_t hash() const {
+    std::size_t h = instrument_id_.hash();
+    h = h * 31 + static_cast<std::size_t>(spec_.step);
+    h = h * 31 + static_cast<std::size_t>(spec_.aggregation);
+    h = h * 31 + static_cast<std::size_t>(spec_.price_type);
+    return h * 31 + static_cast<std::size_t>(source_);
+  }
   friend bool operator==(const BarType&, const BarType&) = default;
   friend auto operator<=>(const BarType&, const BarType&) = default;
 

@@ -60,7 +60,8 @@ void SmaCross::OnBar(const Bar& bar) {
   q.instrument_id = id;
   if (!cache().OrdersOpen(q).empty() || !cache().OrdersInflight(q).empty()) return;
   const int signal = Signal();
-  const Position* pos = cache().position(NettingPositionId(id, strategy_id()));
+  if (position_id_.empty()) position_id_ = NettingPositionId(id, strategy_id());
+  const Position* pos = cache().position(position_id_);
   const bool flat = pos == nullptr || pos->is_closed();
   if (signal > 0 && flat) {
     SubmitOrder(order_factory().Market(id, OrderSide::kBuy, config_.trade_size));

@@ -40,6 +40,7 @@ class SmaCross final : public Strategy {
   Int128 fast_sum_ = 0;
   Int128 slow_sum_ = 0;
   std::uint64_t bars_seen_ = 0;
+  PositionId position_id_;  // the netting position, interned once
 };
 
 // Registers the example strategies and actors by type name.
