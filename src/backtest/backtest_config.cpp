@@ -8,6 +8,7 @@
 #include "common/config.h"
 #include "nse/calendar_config.h"
 #include "persistence/bar_csv.h"
+#include "persistence/catalog.h"
 #include "persistence/random_walk.h"
 
 namespace nacre {
@@ -206,6 +207,46 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir,
   return std::move(bars).value();
 }
 
+// [[data]] catalog = "dir", type = "quote"|"trade"|"bar", instruments = "NIFTY*.NFO" (or an
+// array), optional start/end (IST unless an offset is given). Instrument definitions the
+// catalog holds for the matching ids are added to the engine (config [[instruments]] win).
+void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, BacktestEngine& engine) {
+  const std::string root = ResolvePath(base_dir, t.GetString("catalog"));
+  CatalogQuery q;
+  auto type = ParseCatalogDataType(t.GetString("type", "quote"));
+  if (!type) t.Fail("type", type.error());
+  q.type = *type;
+  if (t.Has("instruments")) {
+    std::string one;
+    try {
+      one = t.GetString("instruments");
+    } catch (const ConfigError&) {
+      q.instruments = t.GetStringArray("instruments");
+    }
+    if (!one.empty()) q.instruments.push_back(one);
+  }
+  if (t.Has("start")) q.start = t.GetTime("start", kIstOffset);
+  if (t.Has("end")) q.end = t.GetTime("end", kIstOffset);
+  t.Finish();
+  if (!std::filesystem::is_directory(root + "/data")) {
+    t.Fail("catalog", fmt::format("{} is not a catalog (no data/ folder)", root));
+  }
+  auto catalog = Catalog::Open(root);
+  if (!catalog) t.Fail("catalog", catalog.error());
+  auto files = (*catalog)->Files(q.type, q.instruments);
+  if (!files) t.Fail("catalog", files.error());
+  if (files->empty()) {
+    t.Fail("instruments", fmt::format("no {} data in {} matches", CatalogDirName(q.type), root));
+  }
+  auto defs = (*catalog)->Instruments(q.instruments);
+  if (!defs) t.Fail("catalog", defs.error());
+  for (const Instrument& i : *defs) {
+    if (engine.kernel().cache().instrument(i.id) == nullptr) engine.AddInstrument(i);
+  }
+  std::shared_ptr<Catalog> shared(std::move(*catalog));
+  engine.AddStream([shared, q]() { return shared->Read(q); });
+}
+
 LoadedBacktest Build(const toml::table& root, const std::string& name, const std::string& base_dir,
                      const ComponentRegistry& registry, std::FILE* log_sink) {
   ConfigTable cfg(root, name, "");
@@ -295,6 +336,10 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     engine.AddInstrument(inst);
   }
   for (const ConfigTable& t : cfg.GetTableArray("data")) {
+    if (t.Has("catalog")) {
+      AddCatalogStream(t, base_dir, engine);
+      continue;
+    }
     engine.AddBars(LoadData(t, base_dir, engine, engine.kernel().cache()));
   }
   for (const ConfigTable& t : cfg.GetTableArray("actors")) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace nacre {
 
@@ -138,9 +139,59 @@ void BacktestEngine::Drain() {
   }
 }
 
+void BacktestEngine::AddStream(DataStreamFactory open) { streams_.push_back(std::move(open)); }
+
+void BacktestEngine::AddStream(std::unique_ptr<DataStream> stream) {
+  auto holder = std::make_shared<std::unique_ptr<DataStream>>(std::move(stream));
+  streams_.push_back([holder]() -> Result<std::unique_ptr<DataStream>> {
+    if (!*holder) return MakeError("data stream already consumed by an earlier run");
+    return std::move(*holder);
+  });
+}
+
+void BacktestEngine::Process(const DataPoint& point) {
+  clock_->AdvanceTime(TsInit(point));
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Bar>) {
+          for (MatchingVenue* v : venues_) {
+            if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) {
+              v->OnBar(d);
+            }
+          }
+        } else if constexpr (std::is_same_v<T, QuoteTick>) {
+          for (MatchingVenue* v : venues_) {
+            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
+          }
+        } else {
+          for (MatchingVenue* v : venues_) {
+            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
+          }
+        }
+        Drain();
+        kernel_->data_engine().Process(d);
+      },
+      point);
+  Drain();
+}
+
+namespace {
+
+// One open stream during a run: its current chunk and position.
+struct StreamCursor {
+  std::unique_ptr<DataStream> stream;
+  std::vector<MarketData> buf;
+  std::size_t pos = 0;
+  bool done = false;
+};
+
+}  // namespace
+
 BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional<UnixNanos> end) {
   if (has_run_) Reset();
   has_run_ = true;
+  data_status_ = Status::Ok();
   SortData();
   auto first = data_.begin();
   auto last = data_.end();
@@ -152,58 +203,128 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
     last = std::upper_bound(first, data_.end(), *end,
                             [](UnixNanos t, const DataPoint& d) { return t < TsInit(d); });
   }
-  const UnixNanos t0 = first != last ? TsInit(*first) : start.value_or(UnixNanos());
+  // Open the streams and pull their first chunks (skipping data before `start`).
+  std::vector<StreamCursor> cursors(streams_.size());
+  auto refill = [&](StreamCursor& c) {
+    while (!c.done && c.pos >= c.buf.size()) {
+      c.pos = 0;
+      Status s = c.stream->Next(c.buf, stream_chunk_);
+      if (!s) {
+        if (data_status_.ok()) data_status_ = s;
+        c.buf.clear();
+      }
+      if (c.buf.empty()) {
+        c.done = true;
+        c.stream.reset();
+        break;
+      }
+      if (start) {
+        while (c.pos < c.buf.size() && TsInit(c.buf[c.pos]) < *start) ++c.pos;
+      }
+    }
+  };
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    auto s = streams_[i]();
+    if (!s) {
+      if (data_status_.ok()) data_status_ = Status(MakeError(s.error()));
+      cursors[i].done = true;
+      continue;
+    }
+    cursors[i].stream = std::move(*s);
+    refill(cursors[i]);
+  }
+  // The next source: 0 = in-memory, i + 1 = stream i; -1 = none (or past `end`).
+  auto next_source = [&]() -> int {
+    int best = -1;
+    UnixNanos best_ts;
+    if (first != last) {
+      best = 0;
+      best_ts = TsInit(*first);
+    }
+    for (std::size_t i = 0; i < cursors.size(); ++i) {
+      const StreamCursor& c = cursors[i];
+      if (c.done) continue;
+      const UnixNanos t = TsInit(c.buf[c.pos]);
+      if (best < 0 || t < best_ts) {
+        best = static_cast<int>(i) + 1;
+        best_ts = t;
+      }
+    }
+    if (best >= 0 && end && best_ts > *end) return -1;
+    return best;
+  };
+  int src = data_status_.ok() ? next_source() : -1;
+  UnixNanos t0 = start.value_or(UnixNanos());
+  if (src == 0) t0 = TsInit(*first);
+  if (src > 0) {
+    const StreamCursor& c = cursors[static_cast<std::size_t>(src - 1)];
+    t0 = TsInit(c.buf[c.pos]);
+  }
   clock_->SetTime(t0);
   kernel_->Start();
   Drain();
-  DataEngine& data_engine = kernel_->data_engine();
   const auto wall0 = std::chrono::steady_clock::now();
+  const std::uint64_t total = streams_.empty() ? static_cast<std::uint64_t>(last - first) : 0;
   std::uint64_t n = 0;
-  for (auto it = first; it != last; ++it) {
-    const UnixNanos ts = TsInit(*it);
-    clock_->AdvanceTime(ts);
-    std::visit(
-        [&](const auto& d) {
-          using T = std::decay_t<decltype(d)>;
-          if constexpr (std::is_same_v<T, Bar>) {
-            for (MatchingVenue* v : venues_) {
-              if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) {
-                v->OnBar(d);
-              }
-            }
-          } else if constexpr (std::is_same_v<T, QuoteTick>) {
-            for (MatchingVenue* v : venues_) {
-              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
-            }
-          } else {
-            for (MatchingVenue* v : venues_) {
-              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
-            }
-          }
-          Drain();
-          data_engine.Process(d);
-        },
-        *it);
-    Drain();
-    if (++n % progress_every_ == 0 && progress_) {
-      progress_(n, static_cast<std::uint64_t>(last - first));
+  std::uint64_t counts[3] = {0, 0, 0};
+  UnixNanos t1 = t0;
+  while (src >= 0) {
+    if (src == 0) {
+      // In-memory run until a stream has earlier data (streams lose ties to memory).
+      UnixNanos limit(std::numeric_limits<std::int64_t>::max());
+      for (const StreamCursor& c : cursors) {
+        if (!c.done && TsInit(c.buf[c.pos]) < limit) limit = TsInit(c.buf[c.pos]);
+      }
+      for (; first != last && TsInit(*first) <= limit; ++first) {
+        if (end && TsInit(*first) > *end) break;
+        t1 = TsInit(*first);
+        ++counts[first->index()];
+        Process(*first);
+        if (++n % progress_every_ == 0 && progress_) progress_(n, total);
+      }
+    } else {
+      StreamCursor& c = cursors[static_cast<std::size_t>(src - 1)];
+      // Continue while (ts, source) stays below every other source's next (ts, source).
+      UnixNanos limit(std::numeric_limits<std::int64_t>::max());
+      int limit_src = std::numeric_limits<int>::max();
+      if (first != last) {
+        limit = TsInit(*first);
+        limit_src = 0;
+      }
+      for (std::size_t i = 0; i < cursors.size(); ++i) {
+        const StreamCursor& o = cursors[i];
+        if (o.done || &o == &c) continue;
+        const UnixNanos t = TsInit(o.buf[o.pos]);
+        const int os = static_cast<int>(i) + 1;
+        if (t < limit || (t == limit && os < limit_src)) {
+          limit = t;
+          limit_src = os;
+        }
+      }
+      while (!c.done) {
+        const UnixNanos t = TsInit(c.buf[c.pos]);
+        if (t > limit || (t == limit && src > limit_src)) break;
+        if (end && t > *end) break;
+        t1 = t;
+        ++counts[c.buf[c.pos].index()];
+        Process(c.buf[c.pos]);
+        if (++n % progress_every_ == 0 && progress_) progress_(n, total);
+        ++c.pos;
+        refill(c);
+      }
     }
+    if (!data_status_.ok()) break;
+    src = next_source();
   }
-  if (progress_) progress_(n, static_cast<std::uint64_t>(last - first));
-  const UnixNanos t1 = first != last ? TsInit(*(last - 1)) : t0;
+  if (progress_) progress_(n, total == 0 ? n : total);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   kernel_->Stop();
   Drain();
   BacktestResult r = Collect(t0, t1, n, secs);
-  for (auto it = first; it != last; ++it) {
-    if (std::holds_alternative<Bar>(*it))
-      ++r.bars;
-    else if (std::holds_alternative<QuoteTick>(*it))
-      ++r.quotes;
-    else
-      ++r.trades;
-  }
+  r.bars = counts[0];
+  r.quotes = counts[1];
+  r.trades = counts[2];
   return r;
 }
 

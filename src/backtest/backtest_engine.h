@@ -1,6 +1,10 @@
 // BacktestEngine: runs strategies over historical data on a Kernel with a TestClock and
-// simulated venues. Data streams are merged by (ts_init, insertion sequence) with a stable
-// sort, so equal timestamps keep their load order and every run is identical. For each
+// simulated venues. In-memory data (AddBars/AddQuotes/AddTrades) is sorted by (ts_init,
+// insertion sequence) with a stable sort; streams (AddStream, e.g. a catalog reader) are
+// pulled chunk by chunk and merged with it by (ts_init, source, sequence): in-memory data
+// first at equal timestamps, then streams in the order added. So equal timestamps keep their
+// load order, every run is identical, and streamed data never sits in memory beyond one
+// chunk per stream. For each
 // data point: the clock advances (firing timers), the venue matches resting orders against
 // it, the data engine publishes it to strategies, and the venue then processes the commands
 // those strategies sent. Kernel thread only.
@@ -14,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "persistence/data_stream.h"
 #include "trading/kernel.h"
 #include "venue/simulated_exchange.h"
 #include "venue/simulated_venue.h"
@@ -75,6 +80,15 @@ class BacktestEngine {
   void AddBars(const std::vector<Bar>& bars);
   void AddQuotes(const std::vector<QuoteTick>& quotes);
   void AddTrades(const std::vector<TradeTick>& trades);
+  // A time-ordered source opened afresh at each Run (so Reset + Run repeats the run).
+  using DataStreamFactory = std::function<Result<std::unique_ptr<DataStream>>()>;
+  void AddStream(DataStreamFactory open);
+  // A stream usable for one Run only (a second Run reports an error in data_status()).
+  void AddStream(std::unique_ptr<DataStream> stream);
+  // Items pulled from each stream per chunk.
+  void SetStreamChunkSize(std::size_t n) { stream_chunk_ = n == 0 ? 1 : n; }
+  // The first stream error of the last Run (opening or reading); the run stops at it.
+  const Status& data_status() const { return data_status_; }
   Status AddStrategy(std::unique_ptr<Strategy> strategy);
   Status AddActor(std::unique_ptr<Actor> actor);
   // Trading hours and holidays the risk engine enforces (orders outside are denied with
@@ -95,10 +109,11 @@ class BacktestEngine {
   void Reset();
 
  private:
-  using DataPoint = std::variant<Bar, QuoteTick, TradeTick>;
+  using DataPoint = MarketData;
   static UnixNanos TsInit(const DataPoint& d);
   void SortData();
   void Drain();
+  void Process(const DataPoint& d);
   BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
 
   KernelConfig config_;
@@ -108,6 +123,9 @@ class BacktestEngine {
   std::vector<BacktestVenueConfig> venue_configs_;
   std::vector<MatchingVenue*> venues_;
   std::vector<DataPoint> data_;
+  std::vector<DataStreamFactory> streams_;
+  std::size_t stream_chunk_ = 4096;
+  Status data_status_;
   bool sorted_ = true;
   bool has_run_ = false;
   std::function<void(std::uint64_t, std::uint64_t)> progress_;

@@ -82,6 +82,8 @@ class ResultsRecorder {
   Money total_realized_;
   // Per position id: realized + commissions as of its last event (this cycle).
   std::map<PositionId, Money> gross_by_position_;
+  // Why an order was denied or rejected (last reason per order).
+  std::map<ClientOrderId, std::string> reasons_;
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/config.h"
+#include "common/result_files.h"
 
 namespace {
 
@@ -45,11 +46,30 @@ int RunBacktest(const std::string& config_path, bool quiet_log, const std::strin
   std::optional<nacre::ResultsRecorder> recorder;
   if (!out_dir.empty()) recorder.emplace(bt.engine->kernel());
   const nacre::BacktestResult r = bt.engine->Run(bt.start, bt.end);
+  if (!bt.engine->data_status().ok()) {
+    fmt::print(stderr, "error: data: {} (the run stopped there)\n",
+               bt.engine->data_status().error());
+    return 2;
+  }
   fmt::print("{}", r.Summary());
   if (recorder) {
     recorder->Finish();
     fmt::print("{}", nacre::StatisticsTable(recorder->statistics()));
-    const nacre::Status written = recorder->WriteFolder(out_dir);
+    nacre::Status written = recorder->WriteFolder(out_dir);
+    // Components' own files (capital history, spread trade log) go beside the engine's.
+    const nacre::Trader& trader = bt.engine->kernel().trader();
+    for (const auto& a : trader.actors()) {
+      if (!written.ok()) break;
+      if (const auto* f = dynamic_cast<const nacre::ResultFiles*>(a.get())) {
+        written = f->WriteResultFiles(out_dir);
+      }
+    }
+    for (const auto& s : trader.strategies()) {
+      if (!written.ok()) break;
+      if (const auto* f = dynamic_cast<const nacre::ResultFiles*>(s.get())) {
+        written = f->WriteResultFiles(out_dir);
+      }
+    }
     if (!written.ok()) {
       fmt::print(stderr, "error: {}\n", written.error());
       return 1;

@@ -94,6 +94,7 @@ class Appender {
   void Int64(std::int64_t v) { Check(duckdb_append_int64(app_, v)); }
   void UInt64(std::uint64_t v) { Check(duckdb_append_uint64(app_, v)); }
   void Int32(std::int32_t v) { Check(duckdb_append_int32(app_, v)); }
+  void UInt8(std::uint8_t v) { Check(duckdb_append_uint8(app_, v)); }
   void Double(double v) { Check(duckdb_append_double(app_, v)); }
   void Varchar(std::string_view v) {
     Check(duckdb_append_varchar_length(app_, v.data(), v.size()));

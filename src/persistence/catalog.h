@@ -1,0 +1,146 @@
+// The Parquet data catalog: a folder in the NautilusTrader layout
+//   {root}/data/{quote_tick|trade_tick|bar}/{identifier}/{start}_{end}.parquet
+// where {identifier} is the instrument id (the bar type for bars) with '/' removed, and
+// {start}/{end} are the first and last ts_init of the file as UTC "YYYY-MM-DDTHH-MM-SS-
+// NNNNNNNNNZ". Instrument definitions live in {root}/data/instrument/*.parquet.
+//
+// Files written here store prices and sizes as BIGINT fixed-point raws at scale 10^9 (exact),
+// ts_event/ts_init as UBIGINT nanoseconds, and the instrument id (or bar type) and the price
+// and size precisions as Parquet key-value metadata. Files written by NautilusTrader (prices
+// as 8- or 16-byte little-endian fixed-size binary raws at scale 10^9 or 10^16, metadata
+// inside the base64 Arrow schema) are read too.
+//
+// Writes append one file per call; a write whose time range overlaps an existing file of the
+// same instrument and type is refused, naming both ranges. Reads stream: each file is read
+// chunk by chunk through a DuckDB streaming result, opened only when the merge reaches its
+// start and closed when exhausted, and files are k-way merged by (ts_init, file order, row).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "model/data.h"
+#include "model/instrument.h"
+#include "persistence/data_stream.h"
+
+namespace nacre {
+
+namespace duck {
+class Database;
+class Connection;
+}  // namespace duck
+
+enum class CatalogDataType : std::uint8_t { kQuote, kTrade, kBar };
+// "quote_tick", "trade_tick", "bar" (the directory names).
+std::string_view CatalogDirName(CatalogDataType t);
+// Accepts "quote"/"quote_tick"/"quotes", "trade"/"trade_tick"/"trades", "bar"/"bars".
+Result<CatalogDataType> ParseCatalogDataType(std::string_view s);
+
+// Directory-safe identifier: '/' removed ("EUR/USD.SIM" -> "EURUSD.SIM").
+std::string CatalogIdentifier(std::string_view id);
+// File name of a [start, end] ts_init range and its parse.
+std::string CatalogFileName(UnixNanos start, UnixNanos end);
+Result<std::pair<UnixNanos, UnixNanos>> ParseCatalogFileName(std::string_view name);
+
+// Metadata of one data file: what it holds and how to read its raws.
+struct ParquetDataMeta {
+  std::string instrument_id;  // exact id (may contain '/')
+  std::string bar_type;       // bars only
+  int price_precision = -1;
+  int size_precision = -1;
+};
+
+// Reads the instrument id / bar type and precisions from a Parquet file's key-value metadata,
+// either plain keys (Nacre) or inside the base64 `ARROW:schema` (NautilusTrader). Fields not
+// found stay empty / -1.
+Result<ParquetDataMeta> ReadParquetDataMeta(duck::Connection& con, const std::string& path);
+
+struct CatalogFile {
+  CatalogDataType type = CatalogDataType::kQuote;
+  std::string identifier;  // directory name
+  std::string path;
+  UnixNanos start;
+  UnixNanos end;
+};
+
+struct CatalogQuery {
+  CatalogDataType type = CatalogDataType::kQuote;
+  // Instrument ids or globs ('*', '?', '[...]') matched against the identifier (and, for bars,
+  // the bar type's instrument id). Empty = all.
+  std::vector<std::string> instruments;
+  std::optional<UnixNanos> start;  // inclusive, on ts_init
+  std::optional<UnixNanos> end;    // inclusive
+  // Fallbacks for files that carry no metadata (given on the command line).
+  ParquetDataMeta defaults;
+  // DuckDB threads per file scan (0 = DuckDB's default).
+  int threads = 0;
+};
+
+class Catalog {
+ public:
+  // Opens (creating the folder if needed) a catalog at `root`.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& root);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  const std::string& root() const { return root_; }
+
+  // Appends one file. Data must be non-empty, of that instrument / bar type, with
+  // non-decreasing ts_init and one price and one size precision; an overlap with an existing
+  // file of the same identifier is refused naming both ranges.
+  Status WriteQuotes(const InstrumentId& id, std::span<const QuoteTick> quotes);
+  Status WriteTrades(const InstrumentId& id, std::span<const TradeTick> trades);
+  Status WriteBars(const BarType& bar_type, std::span<const Bar> bars);
+  // Adds definitions; an id already defined identically is skipped, differently is refused.
+  Status WriteInstruments(std::span<const Instrument> instruments);
+
+  // Definitions whose id matches one of the globs (all when empty), sorted by id.
+  Result<std::vector<Instrument>> Instruments(const std::vector<std::string>& globs = {});
+  // Data files of a type whose identifier matches (all when empty), sorted by (identifier,
+  // start).
+  Result<std::vector<CatalogFile>> Files(CatalogDataType type,
+                                         const std::vector<std::string>& globs = {}) const;
+  // A streaming, time-ordered reader over the matching files.
+  Result<std::unique_ptr<DataStream>> Read(const CatalogQuery& query) const;
+
+  duck::Connection& connection() { return *con_; }
+
+ private:
+  Catalog() = default;
+  Status WriteFile(CatalogDataType type, const std::string& identifier, const std::string& table,
+                   const ParquetDataMeta& meta, UnixNanos start, UnixNanos end);
+  Status CheckOverlap(CatalogDataType type, const std::string& identifier, UnixNanos start,
+                      UnixNanos end) const;
+
+  std::string root_;
+  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> con_;
+};
+
+// Opens a streaming reader over explicit Parquet files (e.g. a single NautilusTrader file);
+// files are merged by (ts_init, position in `files`).
+Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
+                                                     std::vector<CatalogFile> files,
+                                                     const CatalogQuery& query);
+
+// Counters of a reader, for tests and tools: chunks currently held and the most ever held.
+struct CatalogReaderStats {
+  std::size_t open_files = 0;
+  std::size_t max_open_files = 0;
+  std::uint64_t rows = 0;
+};
+// Stats of a stream returned by Catalog::Read / ReadParquetFiles (zeros for other streams).
+CatalogReaderStats ReaderStats(const DataStream& stream);
+
+// Glob match ('*', '?', '[...]'), as fnmatch without flags.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace nacre
