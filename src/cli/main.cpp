@@ -30,7 +30,7 @@ long PeakRssKib() {
   return ru.ru_maxrss;  // KiB on Linux
 }
 
-int RunBacktest(const std::string& config_path, bool quiet_log, const std::string& out_dir,
+int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_dir,
                 const std::vector<std::string>& sets) {
   const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
@@ -40,6 +40,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, const std::strin
   for (const std::string& s : sets) overrides.push_back(nacre::ParseOverrideOption(s));
   nacre::LoadedBacktest bt =
       nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr, overrides);
+  if (out_dir.empty()) out_dir = bt.output_dir;  // --out wins over [output] dir
   nacre::cli::ProgressBar bar;
   bt.engine->SetProgressCallback(
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
   backtest->add_option("--set", sets, "Replace a config setting: KEY=VALUE (TOML value)");
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
+  nacre::cli::AddSynthCommands(app, commands);
   nacre::cli::AddSweepCommands(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {

@@ -222,6 +222,26 @@ TEST(Results, CliWritesByteIdenticalFolders) {
   EXPECT_EQ(files, 8u);
 }
 
+TEST(Results, OutputDirFromConfigRelativeToIt) {
+  const fs::path dir = TempDir("nacre_results_cfgdir");
+  fs::create_directories(dir);
+  const std::string demo = Slurp(fs::path(NACRE_SOURCE_DIR) / "examples/sma_cross_demo.toml");
+  std::ofstream(dir / "cfg.toml") << demo << "\n[output]\ndir = \"results\"\n";
+  const testing::CliRun r = testing::Exec("backtest '" + (dir / "cfg.toml").string() + "' -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "results" / "stats.json"));
+  // --out wins over the config.
+  const testing::CliRun o = testing::Exec("backtest '" + (dir / "cfg.toml").string() +
+                                          "' -q --out '" + (dir / "cli").string() + "'");
+  ASSERT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_TRUE(fs::exists(dir / "cli" / "report.html"));
+  std::ofstream(dir / "bad.toml") << demo << "\n[output]\ndir = \"\"\n";
+  const testing::CliRun bad =
+      testing::Exec("backtest '" + (dir / "bad.toml").string() + "' -q", true);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("output.dir"), std::string::npos) << bad.out;
+}
+
 TEST(Results, CliOutIntoAFileFails) {
   const fs::path blocker = TempDir("nacre_results_blocker");
   std::ofstream(blocker) << "x";
