@@ -14,6 +14,8 @@ using Runner = std::function<int()>;
 using Commands = std::vector<std::pair<CLI::App*, Runner>>;
 
 void AddOptionsCommands(CLI::App& app, Commands& out);
+// `nacre catalog ls | info | query | import | export` (catalog_cmd.cpp).
+void AddCatalogCommands(CLI::App& app, Commands& out);
 // `nacre sweep CONFIG --grid GRID --workers N [--out DIR]`.
 void AddSweepCommands(CLI::App& app, Commands& out);
 
