@@ -277,6 +277,13 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   } else {
     kc.log_level = LogLevel::kWarning;
   }
+  if (auto o = cfg.GetOptionalTable("output")) {
+    // Results folder (the CLI's --out wins); relative to the config's folder like data paths.
+    const std::string dir = o->GetString("dir");
+    if (dir.empty()) o->Fail("dir", "must not be empty");
+    out.output_dir = ResolvePath(base_dir, dir);
+    o->Finish();
+  }
   if (auto r = cfg.GetOptionalTable("risk")) {
     kc.risk_engine.bypass = r->GetBool("bypass", false);
     // 0 = unlimited; negative or absurd values are mistakes, not "unlimited".

@@ -21,6 +21,7 @@ struct LoadedBacktest {
   std::optional<UnixNanos> start;
   std::optional<UnixNanos> end;
   std::string config_path;
+  std::string output_dir;  // [output] dir, resolved; empty when not set
 };
 
 // Throws ConfigError on any problem; nothing is run.

@@ -338,7 +338,9 @@ constexpr const char* kScript = R"JS(
     var html = '';
     Object.keys(st).forEach(function (k) {
       var v = st[k];
-      var txt = v === null ? '\u2014' : (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
+      var money = /^(starting_balance|final_equity|pnl_total|(max|avg|min)_(winner|loser)|max_drawdown|total_charges)$/.test(k);
+      var txt = v === null ? '\u2014' : money ? fmtMoney(v)
+              : (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
       html += '<div><span>' + k.replace(/_/g, ' ') + '</span><b>' + txt + '</b></div>';
     });
     el.innerHTML = html;

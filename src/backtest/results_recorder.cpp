@@ -50,7 +50,13 @@ ResultsRecorder::ResultsRecorder(Kernel& kernel) : kernel_(kernel) {
   subs_.push_back(bus.Subscribe<TradeTick>(
       "data.trades.*", [this](const TradeTick& t) { OnData(t.ts_init); }, kAfterEveryone));
   subs_.push_back(bus.Subscribe<OrderEvent>(topics::kAllOrderEvents, [this](const OrderEvent& e) {
-    if (const auto* f = std::get_if<OrderFilled>(&e)) OnFill(*f);
+    if (const auto* f = std::get_if<OrderFilled>(&e)) {
+      OnFill(*f);
+    } else if (const auto* d = std::get_if<OrderDenied>(&e)) {
+      reasons_[d->client_order_id] = d->reason_code + ": " + d->message;
+    } else if (const auto* r = std::get_if<OrderRejected>(&e)) {
+      reasons_[r->client_order_id] = r->reason;
+    }
   }));
   subs_.push_back(bus.Subscribe<PositionEvent>(topics::kAllPositionEvents,
                                                [this](const PositionEvent& e) { OnPosition(e); }));
@@ -180,17 +186,18 @@ std::string ResultsRecorder::OrdersCsv() const {
   std::string o =
       "client_order_id,venue_order_id,strategy_id,instrument_id,side,type,quantity,price,"
       "trigger_price,time_in_force,status,filled_qty,avg_px,commission,ts_init_ns,ts_init_ist,"
-      "ts_last_ns,ts_last_ist,tags\n";
+      "ts_last_ns,ts_last_ist,tags,reason\n";
   for (const Order* ord : kernel_.cache().Orders()) {
-    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                     Csv(ord->client_order_id().value()), Csv(ord->venue_order_id().value()),
-                     Csv(ord->strategy_id().value()), Csv(ord->instrument_id().value()),
-                     ToString(ord->side()), ToString(ord->order_type()), ord->quantity().ToString(),
-                     OptPx(ord->price()), OptPx(ord->trigger_price()),
-                     ToString(ord->time_in_force()), ToString(ord->status()),
-                     ord->filled_qty().ToString(), OptPx(ord->avg_px()),
-                     ord->commission().ToString(), ord->ts_init().value, IsoIst(ord->ts_init()),
-                     ord->ts_last().value, IsoIst(ord->ts_last()), Csv(ord->tags()));
+    const auto reason = reasons_.find(ord->client_order_id());
+    o += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        Csv(ord->client_order_id().value()), Csv(ord->venue_order_id().value()),
+        Csv(ord->strategy_id().value()), Csv(ord->instrument_id().value()), ToString(ord->side()),
+        ToString(ord->order_type()), ord->quantity().ToString(), OptPx(ord->price()),
+        OptPx(ord->trigger_price()), ToString(ord->time_in_force()), ToString(ord->status()),
+        ord->filled_qty().ToString(), OptPx(ord->avg_px()), ord->commission().ToString(),
+        ord->ts_init().value, IsoIst(ord->ts_init()), ord->ts_last().value, IsoIst(ord->ts_last()),
+        Csv(ord->tags()), Csv(reason == reasons_.end() ? std::string() : reason->second));
   }
   return o;
 }

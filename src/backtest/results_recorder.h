@@ -6,7 +6,9 @@
 // timestamps as ns and ISO-8601 IST. Same run, byte-identical folder.
 //
 // Usage: create it on the engine's kernel before Run(), call Finish() after Run() returns
-// (fills sent while strategies stop are included), then WriteFolder(). Kernel thread only.
+// (fills sent while strategies stop are included), then WriteFolder(). One recorder records
+// one run (it is not cleared by BacktestEngine::Reset) and must be destroyed before the
+// kernel it subscribed to. Kernel thread only.
 #pragma once
 
 #include <map>
@@ -82,6 +84,8 @@ class ResultsRecorder {
   Money total_realized_;
   // Per position id: realized + commissions as of its last event (this cycle).
   std::map<PositionId, Money> gross_by_position_;
+  // Why an order was denied or rejected (last reason per order).
+  std::map<ClientOrderId, std::string> reasons_;
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

@@ -25,15 +25,6 @@ int Fail(const std::string& msg, int code = 2) {
   return code;
 }
 
-CLI::App* CatalogGroup(CLI::App& app) {
-  for (CLI::App* sub : app.get_subcommands({})) {
-    if (sub->get_name() == "catalog") return sub;
-  }
-  CLI::App* catalog = app.add_subcommand("catalog", "Market-data catalog (Parquet)");
-  catalog->require_subcommand(1);
-  return catalog;
-}
-
 Result<std::unique_ptr<Catalog>> OpenExisting(const std::string& root) {
   if (!fs::is_directory(fs::path(root) / "data")) {
     return MakeError(fmt::format("{} is not a catalog (no data/ folder)", root));
@@ -49,11 +40,12 @@ Status MakeViews(duck::Connection& con, const std::string& root) {
     const std::string dir = root + "/data/" + std::string(CatalogDirName(t));
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
-    if (Status s = con.Execute(fmt::format(
-            "CREATE OR REPLACE VIEW {} AS SELECT *, regexp_extract(filename, '([^/]+)/[^/]+$', 1) AS "
-            "identifier "
-            "FROM read_parquet({}, filename = true, union_by_name = true)",
-            CatalogDirName(t), duck::Quote(dir + "/*/*.parquet")));
+    if (Status s =
+            con.Execute(fmt::format("CREATE OR REPLACE VIEW {} AS SELECT *, "
+                                    "regexp_extract(filename, '([^/]+)/[^/]+$', 1) AS "
+                                    "identifier "
+                                    "FROM read_parquet({}, filename = true, union_by_name = true)",
+                                    CatalogDirName(t), duck::Quote(dir + "/*/*.parquet")));
         !s) {
       return s;
     }
@@ -192,7 +184,7 @@ int RunExport(const ExportArgs& a) {
 }  // namespace
 
 void AddCatalogCommands(CLI::App& app, Commands& out) {
-  CLI::App* catalog = CatalogGroup(app);
+  CLI::App* catalog = CatalogCommand(app);
 
   auto ls_root = std::make_shared<std::string>();
   CLI::App* ls = catalog->add_subcommand("ls", "List data series: type, identifier, files, rows");

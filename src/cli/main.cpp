@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/config.h"
+#include "common/result_files.h"
 
 namespace {
 
@@ -29,7 +30,7 @@ long PeakRssKib() {
   return ru.ru_maxrss;  // KiB on Linux
 }
 
-int RunBacktest(const std::string& config_path, bool quiet_log, const std::string& out_dir,
+int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_dir,
                 const std::vector<std::string>& sets) {
   const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
@@ -39,6 +40,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, const std::strin
   for (const std::string& s : sets) overrides.push_back(nacre::ParseOverrideOption(s));
   nacre::LoadedBacktest bt =
       nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr, overrides);
+  if (out_dir.empty()) out_dir = bt.output_dir;  // --out wins over [output] dir
   nacre::cli::ProgressBar bar;
   bt.engine->SetProgressCallback(
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
@@ -54,7 +56,21 @@ int RunBacktest(const std::string& config_path, bool quiet_log, const std::strin
   if (recorder) {
     recorder->Finish();
     fmt::print("{}", nacre::StatisticsTable(recorder->statistics()));
-    const nacre::Status written = recorder->WriteFolder(out_dir);
+    nacre::Status written = recorder->WriteFolder(out_dir);
+    // Components' own files (capital history, spread trade log) go beside the engine's.
+    const nacre::Trader& trader = bt.engine->kernel().trader();
+    for (const auto& a : trader.actors()) {
+      if (!written.ok()) break;
+      if (const auto* f = dynamic_cast<const nacre::ResultFiles*>(a.get())) {
+        written = f->WriteResultFiles(out_dir);
+      }
+    }
+    for (const auto& s : trader.strategies()) {
+      if (!written.ok()) break;
+      if (const auto* f = dynamic_cast<const nacre::ResultFiles*>(s.get())) {
+        written = f->WriteResultFiles(out_dir);
+      }
+    }
     if (!written.ok()) {
       fmt::print(stderr, "error: {}\n", written.error());
       return 1;
@@ -93,6 +109,7 @@ int main(int argc, char** argv) {
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
   nacre::cli::AddCatalogCommands(app, commands);
+  nacre::cli::AddSynthCommands(app, commands);
   nacre::cli::AddSweepCommands(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {

@@ -1,6 +1,7 @@
 // The results folder of a real SMA backtest: row counts match the engine's orders and fills,
 // the accounting identity holds, two CLI runs write byte-identical folders, and report.html
 // renders in headless Chromium without a script error (a corrupted page is caught).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -103,6 +104,102 @@ TEST(Results, FolderMatchesTheEngine) {
       << stats;
 }
 
+// SMA on a generated NIFTY call at the NSE exchange model: every fill carries Zerodha's
+// itemised charges and blocks margin.
+constexpr const char* kOptionConfig = R"TOML([engine]
+trader_id = "TRADER-001"
+seed = 42
+log_level = "WARN"
+
+[[venues]]
+name = "NFO"
+account_type = "MARGIN"
+starting_balance = "1000000.00"
+bar_fill = "next_open"
+model = "nse"
+
+[[instruments]]
+id = "NIFTY 50.NSE"
+kind = "index"
+tick_size = "0.05"
+
+[[instruments]]
+id = "NIFTY-TEST-CE.NFO"
+kind = "option"
+underlying = "NIFTY 50.NSE"
+option_kind = "CALL"
+strike = "24000"
+tick_size = "0.05"
+lot_size = 75
+multiplier = 1
+expiry = "2099-12-31T15:30:00+05:30"
+
+[[data]]
+format = "random_walk"
+bar_type = "NIFTY-TEST-CE.NFO-1-MINUTE-LAST-EXTERNAL"
+start_date = "2024-01-01"
+days = 5
+start_price = "150.00"
+seed = 7
+
+[[data]]
+format = "random_walk"
+bar_type = "NIFTY 50.NSE-1-MINUTE-LAST-EXTERNAL"
+start_date = "2024-01-01"
+days = 5
+start_price = "24000.00"
+seed = 8
+
+[[strategies]]
+type = "SmaCross"
+id = "SmaCross-001"
+[strategies.params]
+bar_type = "NIFTY-TEST-CE.NFO-1-MINUTE-LAST-EXTERNAL"
+fast_period = 10
+slow_period = 50
+trade_size = 75
+)TOML";
+
+TEST(Results, ItemisedChargesAddUpToTheAccount) {
+  ComponentRegistry registry;
+  RegisterExampleComponents(registry);
+  LoadedBacktest bt = LoadBacktestConfigString(kOptionConfig, "option.toml", ::testing::TempDir(),
+                                               registry, nullptr);
+  ResultsRecorder rec(bt.engine->kernel());
+  const BacktestResult r = bt.engine->Run(bt.start, bt.end);
+  rec.Finish();
+  ASSERT_GT(r.fills, 10u);
+  ASSERT_GT(r.commissions, Money());
+  Money sum;
+  for (const OrderFilled& f : rec.fills()) {
+    EXPECT_EQ(f.commission, f.charges.Total()) << f.trade_id.value();
+    EXPECT_EQ(f.charges.brokerage, Money::FromInt(20)) << f.trade_id.value();
+    sum += f.commission;
+  }
+  EXPECT_EQ(sum, r.commissions);
+  EXPECT_EQ(rec.total_charges(), r.commissions);
+  Money daily_charges;
+  for (const DailyPnl& d : rec.days()) daily_charges += d.charges;
+  EXPECT_EQ(daily_charges, r.commissions);
+  EXPECT_EQ(rec.days().back().equity, r.final_equity);
+  EXPECT_EQ(r.final_equity,
+            r.starting_balance + rec.total_realized() - rec.total_charges() + r.unrealized_pnl);
+  const Statistics s = rec.statistics();
+  EXPECT_EQ(s.total_charges, r.commissions);
+  EXPECT_GT(s.margin_utilisation_peak_pct, 0.0);
+  const std::string fills = rec.FillsCsv();
+  const std::string first = fills.substr(
+      fills.find('\n') + 1, fills.find('\n', fills.find('\n') + 1) - fills.find('\n') - 1);
+  const OrderFilled& f0 = rec.fills().front();
+  EXPECT_NE(
+      first.find(fmt::format(
+          ",{},{},{},{},{},{},{},{},", f0.commission.ToString(), f0.charges.brokerage.ToString(),
+          f0.charges.stt.ToString(), f0.charges.exchange.ToString(), f0.charges.ipft.ToString(),
+          f0.charges.sebi.ToString(), f0.charges.stamp.ToString(), f0.charges.gst.ToString())),
+      std::string::npos)
+      << first;
+}
+
 TEST(Results, CliWritesByteIdenticalFolders) {
   const fs::path a = TempDir("nacre_results_cli_a");
   const fs::path b = TempDir("nacre_results_cli_b");
@@ -123,6 +220,26 @@ TEST(Results, CliWritesByteIdenticalFolders) {
     EXPECT_TRUE(Slurp(entry.path()) == Slurp(other)) << entry.path().filename() << " differs";
   }
   EXPECT_EQ(files, 8u);
+}
+
+TEST(Results, OutputDirFromConfigRelativeToIt) {
+  const fs::path dir = TempDir("nacre_results_cfgdir");
+  fs::create_directories(dir);
+  const std::string demo = Slurp(fs::path(NACRE_SOURCE_DIR) / "examples/sma_cross_demo.toml");
+  std::ofstream(dir / "cfg.toml") << demo << "\n[output]\ndir = \"results\"\n";
+  const testing::CliRun r = testing::Exec("backtest '" + (dir / "cfg.toml").string() + "' -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "results" / "stats.json"));
+  // --out wins over the config.
+  const testing::CliRun o = testing::Exec("backtest '" + (dir / "cfg.toml").string() +
+                                          "' -q --out '" + (dir / "cli").string() + "'");
+  ASSERT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_TRUE(fs::exists(dir / "cli" / "report.html"));
+  std::ofstream(dir / "bad.toml") << demo << "\n[output]\ndir = \"\"\n";
+  const testing::CliRun bad =
+      testing::Exec("backtest '" + (dir / "bad.toml").string() + "' -q", true);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("output.dir"), std::string::npos) << bad.out;
 }
 
 TEST(Results, CliOutIntoAFileFails) {
@@ -204,7 +321,10 @@ TEST(Results, ReportRendersInHeadlessChromium) {
   std::ofstream(dir / "broken.html", std::ios::binary) << broken;
   const Browser bad = Load(dir / "broken.html");
   EXPECT_EQ(bad.dom.find("ok 3 charts"), std::string::npos);
-  EXPECT_NE(ConsoleLines(bad.log), "") << bad.log;
+  // The page's error handler writes the error into the DOM (the browser log may not be
+  // flushed before --dump-dom exits, so the DOM is the reliable witness).
+  EXPECT_NE(bad.dom.find("<div id=\"render-status\">error: "), std::string::npos)
+      << bad.dom.substr(0, 2000) << bad.log;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -194,6 +195,10 @@ Status CapitalManager::WriteHistoryCsv(const std::string& path) const {
   f << HistoryCsv();
   if (!f) return MakeError(fmt::format("{}: write failed", path));
   return Status::Ok();
+}
+
+Status CapitalManager::WriteResultFiles(const std::string& dir) const {
+  return WriteHistoryCsv((std::filesystem::path(dir) / "capital_history.csv").string());
 }
 
 SavedState CapitalManager::OnSave() {

@@ -16,6 +16,7 @@
 
 #include "common/actor.h"
 #include "common/config.h"
+#include "common/result_files.h"
 #include "trading/spread.h"
 
 namespace nacre {
@@ -65,7 +66,7 @@ struct DeployRequest {
   Money amount;
 };
 
-class CapitalManager final : public Actor {
+class CapitalManager final : public Actor, public ResultFiles {
  public:
   static constexpr const char* kCapitalTopic = "events.capital";
   static constexpr const char* kMaxLotsEndpoint = "CapitalManager.max_lots";
@@ -87,6 +88,8 @@ class CapitalManager final : public Actor {
   // time_ist,time_ns,trade_id,strategy_id,previous_capital,trade_pnl,new_capital
   std::string HistoryCsv() const;
   Status WriteHistoryCsv(const std::string& path) const;
+  // capital_history.csv in the result folder.
+  Status WriteResultFiles(const std::string& dir) const override;
 
  protected:
   void OnRegistered() override;

@@ -15,6 +15,7 @@
 #include "apps/spreads/capital_manager.h"
 #include "apps/spreads/greeks_actor.h"
 #include "common/actor.h"
+#include "common/result_files.h"
 #include "trading/spread.h"
 
 namespace nacre {
@@ -36,7 +37,7 @@ struct SpreadAlert {
   std::string message;
 };
 
-class SpreadMonitor final : public Actor {
+class SpreadMonitor final : public Actor, public ResultFiles {
  public:
   static constexpr const char* kAlertTopic = "events.spread_alert";
 
@@ -60,6 +61,7 @@ class SpreadMonitor final : public Actor {
   std::string SpreadsCsv() const;
   std::string MonitorCsv() const { return monitor_csv_; }
   Status WriteFiles(const std::string& dir) const;
+  Status WriteResultFiles(const std::string& dir) const override { return WriteFiles(dir); }
 
  protected:
   void OnRegistered() override;
