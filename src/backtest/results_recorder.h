@@ -6,7 +6,9 @@
 // timestamps as ns and ISO-8601 IST. Same run, byte-identical folder.
 //
 // Usage: create it on the engine's kernel before Run(), call Finish() after Run() returns
-// (fills sent while strategies stop are included), then WriteFolder(). Kernel thread only.
+// (fills sent while strategies stop are included), then WriteFolder(). One recorder records
+// one run (it is not cleared by BacktestEngine::Reset) and must be destroyed before the
+// kernel it subscribed to. Kernel thread only.
 #pragma once
 
 #include <map>
