@@ -136,8 +136,8 @@ std::string ResolvePath(const std::string& base_dir, const std::string& p) {
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
-std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir,
-                          const BacktestEngine& /*engine*/, const Cache& cache) {
+std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, BacktestEngine& engine,
+                          const Cache& cache) {
   const std::string format = t.GetString("format");
   auto bt = BarType::Parse(t.GetString("bar_type"));
   if (!bt) t.Fail("bar_type", bt.error());
@@ -202,9 +202,12 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir,
   }
   const std::string path = ResolvePath(base_dir, t.GetString("path"));
   t.Finish();
-  auto bars = LoadBarsCsv(path, opt);
-  if (!bars) throw ConfigError(fmt::format("{}: {}", t.Where("path"), bars.error()));
-  return std::move(bars).value();
+  // Streamed in blocks during the run (memory stays flat). Opening checks the file and its
+  // header now; a bad row later stops the run with the file, line and column.
+  auto probe = OpenBarsCsvStream(path, opt);
+  if (!probe) throw ConfigError(fmt::format("{}: {}", t.Where("path"), probe.error()));
+  engine.AddStream([path, opt]() { return OpenBarsCsvStream(path, opt); });
+  return {};
 }
 
 // [[data]] catalog = "dir", type = "quote"|"trade"|"bar", instruments = "NIFTY*.NFO" (or an

@@ -5,6 +5,7 @@
 #include "backtest/results_recorder.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,14 @@
 
 namespace nacre {
 namespace {
+
+// A temp folder of this process: other worktrees run the same tests on this machine.
+std::filesystem::path PrivateTmp() {
+  const auto p =
+      std::filesystem::path(::testing::TempDir()) / ("nacre-" + std::to_string(getpid()));
+  std::filesystem::create_directories(p);
+  return p;
+}
 
 using testkit::Inr;
 
@@ -120,7 +129,7 @@ TEST_F(RecorderTest, EquitySamplesIncludeUnrealized) {
 
 TEST_F(RecorderTest, WritesTheFolder) {
   RunScenario();
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "nacre_recorder_folder";
+  const auto dir = PrivateTmp() / "nacre_recorder_folder";
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(recorder_->WriteFolder(dir.string()).ok());
   for (const char* f : {"orders.csv", "fills.csv", "positions.csv", "account.csv", "equity.csv",
@@ -152,7 +161,7 @@ TEST_F(RecorderTest, WritesTheFolder) {
 
 TEST_F(RecorderTest, UnwritableFolderIsAnErrorNamingThePath) {
   RunScenario();
-  const auto file = std::filesystem::path(::testing::TempDir()) / "nacre_recorder_blocker";
+  const auto file = PrivateTmp() / "nacre_recorder_blocker";
   std::ofstream(file) << "x";
   const Status s = recorder_->WriteFolder((file / "sub").string());
   ASSERT_FALSE(s.ok());

@@ -3,6 +3,7 @@
 #include "backtest/sweep.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,14 @@
 
 namespace nacre {
 namespace {
+
+// A temp folder of this process: other worktrees run the same tests on this machine.
+std::filesystem::path PrivateTmp() {
+  const auto p =
+      std::filesystem::path(::testing::TempDir()) / ("nacre-" + std::to_string(getpid()));
+  std::filesystem::create_directories(p);
+  return p;
+}
 
 namespace fs = std::filesystem;
 
@@ -32,7 +41,7 @@ ratio = 0.5
 toml::table Config() { return toml::parse(kConfig); }
 
 std::string Write(const char* name, const std::string& text) {
-  const fs::path p = fs::path(::testing::TempDir()) / name;
+  const fs::path p = PrivateTmp() / name;
   std::ofstream(p, std::ios::binary) << text;
   return p.string();
 }

@@ -7,11 +7,13 @@
 // Any bad row is an error naming the file, line and column; nothing partial is returned.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "model/data.h"
+#include "persistence/data_stream.h"
 
 namespace nacre {
 
@@ -31,5 +33,10 @@ Result<std::vector<Bar>> LoadBarsCsv(const std::string& path, const BarCsvOption
 // Same, from text already in memory (`name` is used in messages).
 Result<std::vector<Bar>> ParseBarsCsv(std::string_view text, const std::string& name,
                                       const BarCsvOptions& options);
+// The same rows as a stream read in blocks: memory stays flat however long the file. The
+// header is checked when opening; a bad row ends the stream with the same error LoadBarsCsv
+// gives (file, line, column).
+Result<std::unique_ptr<DataStream>> OpenBarsCsvStream(const std::string& path,
+                                                      const BarCsvOptions& options);
 
 }  // namespace nacre

@@ -138,12 +138,32 @@ TEST(BacktestConfig, BadCsvRowNamesFileLineAndColumn) {
   }
   std::string text = Replace(kValid, "format = \"random_walk\"", "format = \"nse_index_1min\"");
   text = Replace(text, "days = 2", "path = \"bars.csv\"");
+  // CSV bars stream during the run: the file and header are checked when the config loads,
+  // a bad row stops the run at that row with the file, line and column.
+  LoadedBacktest bt = LoadBacktestConfigString(text, "cfg.toml", dir.string(), Registry(), nullptr);
+  const BacktestResult r = bt.engine->Run();
+  ASSERT_FALSE(bt.engine->data_status().ok());
+  const std::string err = bt.engine->data_status().error();
+  EXPECT_NE(err.find("bars.csv:3: column 5: high"), std::string::npos) << err;
+  EXPECT_EQ(r.bars, 1u);  // the good row before it was processed, nothing after
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BacktestConfig, CsvWithBadHeaderFailsWhenLoading) {
+  const auto dir = std::filesystem::temp_directory_path() / "nacre_cfg_test_header";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir / "bars.csv");
+    f << "when,o,h,l,c\n";
+  }
+  std::string text = Replace(kValid, "format = \"random_walk\"", "format = \"nse_index_1min\"");
+  text = Replace(text, "days = 2", "path = \"bars.csv\"");
   try {
     LoadBacktestConfigString(text, "cfg.toml", dir.string(), Registry(), nullptr);
     FAIL() << "expected an error";
   } catch (const ConfigError& e) {
     const std::string err = e.what();
-    EXPECT_NE(err.find("bars.csv:3: column 5: high"), std::string::npos) << err;
+    EXPECT_NE(err.find("bars.csv:1: column 1: expected header"), std::string::npos) << err;
   }
   std::filesystem::remove_all(dir);
 }
@@ -175,7 +195,8 @@ holidays = ["2024-01-01"]
 }
 
 TEST(BacktestConfig, CalendarErrorsNameTheKey) {
-  const std::string err = ErrorOf(std::string(kValid) + "\n[calendar]\nholidays = [\"2024-13-01\"]\n");
+  const std::string err =
+      ErrorOf(std::string(kValid) + "\n[calendar]\nholidays = [\"2024-13-01\"]\n");
   EXPECT_NE(err.find("holidays"), std::string::npos) << err;
 }
 

@@ -3,6 +3,7 @@
 // renders in headless Chromium without a script error (a corrupted page is caught).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,6 +19,14 @@
 namespace nacre {
 namespace {
 
+// A temp folder of this process: other worktrees run the same tests on this machine.
+std::filesystem::path PrivateTmp() {
+  const auto p =
+      std::filesystem::path(::testing::TempDir()) / ("nacre-" + std::to_string(getpid()));
+  std::filesystem::create_directories(p);
+  return p;
+}
+
 namespace fs = std::filesystem;
 
 std::string Slurp(const fs::path& p) {
@@ -32,7 +41,7 @@ std::size_t DataRows(const std::string& csv) {
 }
 
 fs::path TempDir(const char* name) {
-  const fs::path p = fs::path(::testing::TempDir()) / name;
+  const fs::path p = PrivateTmp() / name;
   fs::remove_all(p);
   return p;
 }

@@ -3,6 +3,7 @@
 // DuckDB); a run that fails is reported with its parameters without stopping the others;
 // a bad grid key stops the sweep before anything runs.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,14 @@
 namespace nacre {
 namespace {
 
+// A temp folder of this process: other worktrees run the same tests on this machine.
+std::filesystem::path PrivateTmp() {
+  const auto p =
+      std::filesystem::path(::testing::TempDir()) / ("nacre-" + std::to_string(getpid()));
+  std::filesystem::create_directories(p);
+  return p;
+}
+
 namespace fs = std::filesystem;
 
 std::string Slurp(const fs::path& p) {
@@ -24,13 +33,13 @@ std::string Slurp(const fs::path& p) {
 }
 
 fs::path Fresh(const char* name) {
-  const fs::path p = fs::path(::testing::TempDir()) / name;
+  const fs::path p = PrivateTmp() / name;
   fs::remove_all(p);
   return p;
 }
 
 std::string WriteGrid(const char* name, const std::string& text) {
-  const fs::path p = fs::path(::testing::TempDir()) / name;
+  const fs::path p = PrivateTmp() / name;
   std::ofstream(p, std::ios::binary) << text;
   return p.string();
 }
