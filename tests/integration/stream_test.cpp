@@ -2,6 +2,7 @@
 // source, sequence); a streamed run equals the in-memory run; streams hold one chunk at a
 // time; errors stop the run and are reported.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -189,7 +190,8 @@ TEST(StreamMerge, CatalogStreamedRunEqualsInMemoryRun) {
   c.days = 8;
   c.seed = 5;
   const auto bars = GenerateRandomWalkBars(c);
-  const fs::path dir = fs::temp_directory_path() / "nacre_stream_catalog_test";
+  const fs::path dir =
+      fs::temp_directory_path() / fmt::format("nacre_stream_catalog_test_{}", ::getpid());
   fs::remove_all(dir);
   auto cat = Catalog::Open(dir.string());
   ASSERT_TRUE(cat.ok()) << cat.error();
@@ -228,7 +230,8 @@ namespace nacre {
 namespace {
 
 TEST(StreamConfig, CatalogDataSectionStreamsQuotesAndLoadsInstruments) {
-  const fs::path dir = fs::temp_directory_path() / "nacre_stream_config_test";
+  const fs::path dir =
+      fs::temp_directory_path() / fmt::format("nacre_stream_config_test_{}", ::getpid());
   fs::remove_all(dir);
   auto cat = Catalog::Open((dir / "cat").string());
   ASSERT_TRUE(cat.ok());
