@@ -53,36 +53,44 @@ SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config, Cach
 
 // ---- commands and the latency inbox ----
 
+void SimulatedExchange::Enqueue(const Pending& p) {
+  // After every command due at or before p.due: (due, arrival order).
+  auto it = std::upper_bound(inbox_.begin(), inbox_.end(), p.due,
+                             [](UnixNanos due, const Pending& q) { return due < q.due; });
+  inbox_.insert(it, p);
+}
+
+void SimulatedExchange::Housekeeping() {
+  const UnixNanos now = Now();
+  if (last_housekeeping_ && *last_housekeeping_ == now) return;
+  last_housekeeping_ = now;
+  ExpireOrders();
+  SettleExpired();
+}
+
 void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
   GenerateOrderSubmitted(order, Now());
-  inbox_.push_back(Pending{
+  Enqueue(Pending{
       Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, &order, {}, {}, {}});
-  std::stable_sort(inbox_.begin(), inbox_.end(),
-                   [](const Pending& a, const Pending& b) { return a.due < b.due; });
 }
 
 void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) {
-  inbox_.push_back(Pending{Pending::Kind::kModify, Now() + config_.latency.modify, next_cmd_++,
-                           &order, cmd.quantity, cmd.price, cmd.trigger_price});
-  std::stable_sort(inbox_.begin(), inbox_.end(),
-                   [](const Pending& a, const Pending& b) { return a.due < b.due; });
+  Enqueue(Pending{Pending::Kind::kModify, Now() + config_.latency.modify, next_cmd_++, &order,
+                  cmd.quantity, cmd.price, cmd.trigger_price});
 }
 
 void SimulatedExchange::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order& order) {
   // With no latency the cancel stops matching at once (an OCO peer's fill must not let both
   // legs fill on one update); with latency the order stays live until the cancel arrives.
   if (config_.latency.cancel == 0) cancel_requested_.insert(order.client_order_id());
-  inbox_.push_back(Pending{
+  Enqueue(Pending{
       Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++, &order, {}, {}, {}});
-  std::stable_sort(inbox_.begin(), inbox_.end(),
-                   [](const Pending& a, const Pending& b) { return a.due < b.due; });
 }
 
 std::size_t SimulatedExchange::ProcessCommands() {
   const std::size_t before = next_cmd_ - inbox_.size();
   ProcessDue(Now());
-  ExpireOrders();
-  SettleExpired();
+  Housekeeping();
   return (next_cmd_ - inbox_.size()) - before;
 }
 
@@ -201,6 +209,7 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
   }
   GenerateOrderAccepted(
       order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), at);
+  if (!inst->underlying.empty()) underlyings_.insert(inst->underlying);
   Rest(order, at, std::nullopt, false);
   const std::uint64_t seq = resting_seq_.at(order.client_order_id());
   Resting& r = resting_.at(seq);
@@ -437,6 +446,7 @@ bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
 void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   ProcessDue(quote.ts_event);
   Market& m = markets_[quote.instrument_id];
+  m.updated = Now();
   m.quote = quote;
   m.bid_left = quote.bid_size.raw();
   m.ask_left = quote.ask_size.raw();
@@ -451,13 +461,13 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
     if (Execute(r, false)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
-  ExpireOrders();
-  SettleExpired();
+  AfterUpdate(quote.instrument_id);
 }
 
 void SimulatedExchange::OnTrade(const TradeTick& trade) {
   ProcessDue(trade.ts_event);
   Market& m = markets_[trade.instrument_id];
+  m.updated = Now();
   m.last = trade.price;
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
@@ -484,14 +494,14 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
     if (MatchTrade(r, trade)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
-  ExpireOrders();
-  SettleExpired();
+  AfterUpdate(trade.instrument_id);
 }
 
 void SimulatedExchange::OnBar(const Bar& bar) {
   ProcessDue(bar.ts_event);
   const InstrumentId& id = bar.bar_type.instrument_id();
   Market& m = markets_[id];
+  m.updated = Now();
   m.bar = bar;
   m.last = bar.close;
   m.quote.reset();  // a bar is newer market information than an old quote
@@ -506,8 +516,12 @@ void SimulatedExchange::OnBar(const Bar& bar) {
     if (MatchBar(r, bar)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id_done : done) Remove(id_done);
-  ExpireOrders();
-  SettleExpired();
+  AfterUpdate(id);
+}
+
+void SimulatedExchange::AfterUpdate(const InstrumentId& id) {
+  Housekeeping();
+  if (underlyings_.count(id)) SettleExpired();
 }
 
 // ---- fills, charges, margin ----
@@ -688,6 +702,9 @@ void SimulatedExchange::SettleExpired() {
     auto uit = markets_.find(inst.underlying);
     if (uit == markets_.end()) continue;
     const Market& um = uit->second;
+    // The settlement price is the underlying's price at the expiry time: wait for an update
+    // of the underlying at or after it (the closing print), or for the clock to move past it.
+    if (!(now > inst.expiration || (um.updated && *um.updated >= inst.expiration))) continue;
     std::optional<Price> s = um.last;
     if (!s && um.quote) s = um.quote->Mid();
     if (!s) continue;  // no settlement price yet: retried on the next update
@@ -763,8 +780,9 @@ void SimulatedExchange::Reset() {
   cancel_requested_.clear();
   charged_orders_.clear();
   markets_.clear();
-  settled_.clear();
   next_seq_ = next_cmd_ = next_order_id_ = next_trade_id_ = next_settle_id_ = 0;
+  last_housekeeping_.reset();
+  underlyings_.clear();
   fills_ = 0;
   total_charges_ = {};
   charges_.emplace(*schedule_);

@@ -33,10 +33,12 @@
 // its underlying's net position above the account's free balance is rejected with
 // "insufficient margin: required ₹84,210.00, free ₹61,000.00". After every fill the exchange
 // reports the account with the underlying's margin blocked (released as positions close).
-// Expiry: when the clock passes an option's expiration, open positions in it are cash settled
-// at intrinsic value against the underlying's last price (a venue-generated closing order and
-// fill, with STT on exercised long ITM options), resting orders in it expire, and new orders
-// are rejected.
+// Expiry: at an option's expiration (15:30 IST) resting orders in it expire and new orders are
+// rejected; its open positions are cash settled at intrinsic value against the underlying's
+// last price (a venue-generated closing order `{venue}-SETTLE-n` and its fill, with STT on
+// exercised long ITM options) as soon as the underlying updates at or after the expiration
+// (its closing print) or the clock moves past it. Data that ends before 15:30 on expiry day
+// leaves the positions open.
 // Kernel thread only. Deterministic for a given config (seeded RNG, ordered containers).
 #pragma once
 
@@ -142,6 +144,7 @@ class SimulatedExchange final : public MatchingVenue {
     std::optional<QuoteTick> quote;
     std::optional<Price> last;
     std::optional<Bar> bar;
+    std::optional<UnixNanos> updated;  // clock time of the last update
     // Displayed size still available on this quote (consumed by fills).
     std::int64_t bid_left = 0;
     std::int64_t ask_left = 0;
@@ -153,6 +156,9 @@ class SimulatedExchange final : public MatchingVenue {
     bool triggered = false;
   };
 
+  void Enqueue(const Pending& p);
+  // DAY/GTD expiry and option settlement, once per clock time.
+  void Housekeeping();
   void ProcessDue(UnixNanos until);
   void Handle(const Pending& p);
   void Arrive(const Order& order, UnixNanos at);
@@ -171,6 +177,9 @@ class SimulatedExchange final : public MatchingVenue {
   void Remove(const ClientOrderId& id);
   void ExpireOrders();
   void SettleExpired();
+  // After any update: settles at once when `id` is the underlying of an order seen (its
+  // closing print).
+  void AfterUpdate(const InstrumentId& id);
   void ReportMargin(const InstrumentId& underlying);
   bool Touch();
   const Instrument* InstrumentOf(const Order& order) const;
@@ -187,7 +196,8 @@ class SimulatedExchange final : public MatchingVenue {
   std::unordered_set<ClientOrderId, IdHash> cancel_requested_;
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   std::map<InstrumentId, Market> markets_;
-  std::set<InstrumentId> settled_;
+  std::optional<UnixNanos> last_housekeeping_;
+  std::set<InstrumentId> underlyings_;  // of the instruments of accepted orders
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
   std::uint64_t next_order_id_ = 0;

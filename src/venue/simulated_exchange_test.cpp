@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -417,12 +420,15 @@ TEST_F(SimulatedExchangeTest, ExpirySettlesItmAtIntrinsicWithSttOnTheLongAndOtmA
   ASSERT_EQ(c->status(), OrderStatus::kFilled);
   ASSERT_EQ(p->status(), OrderStatus::kFilled);
   tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 29));
-  Index("24120.35");
+  Index("24090");
   const Order* late = Working(MakeInit(call_, "O-3", OrderSide::kBuy, 65, "99"));
   EXPECT_EQ(late->status(), OrderStatus::kAccepted);
   tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 30));
   ex_->ProcessCommands();
   EXPECT_EQ(late->status(), OrderStatus::kExpired);
+  // Settlement waits for the underlying's price at the expiry time (its closing print).
+  EXPECT_TRUE(k().cache().position(NettingPositionId(call_.id, StrategyId("S-001")))->is_open());
+  Index("24120.35");
   const Position* cp = k().cache().position(NettingPositionId(call_.id, StrategyId("S-001")));
   const Position* pp = k().cache().position(NettingPositionId(put_.id, StrategyId("S-001")));
   ASSERT_TRUE(cp && pp);
@@ -569,6 +575,36 @@ TEST_F(ExchangeChargesTest, SameTradeUnderMid2025Rates) {
   EXPECT_EQ(b.exchange, Inr("4.10"));  // 0.03503% of 11,700
   EXPECT_EQ(b.gst, Inr("7.95"));
   EXPECT_EQ(b.Total(), Inr("58.78"));
+}
+
+TEST_F(ExchangeChargesTest, ScheduleOverriddenFromATomlFile) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "nacre_exchange_charges_test.toml").string();
+  {
+    std::ofstream f(path);
+    f << "[[stt_sell]]\nfrom = \"2026-04-01\"\nrate = \"0.2%\"\n";
+  }
+  SimulatedExchangeConfig c = Base();
+  c.schedule = std::make_shared<const ChargeSchedule>(ChargeSchedule::LoadFile(path));
+  std::remove(path.c_str());
+  const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
+  Build(c, FromIst(2026, 4, 7, 10, 0));
+  k().cache().AddInstrument(opt);
+  Quote(opt, "100", "100.05", 65, 65);
+  const Order* o = Working(MakeInit(opt, "O-1", OrderSide::kSell, 65));
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].charges.stt, Inr("13.00"));  // 0.2% of 6,500 (built-in: 9.75)
+}
+
+TEST_F(ExchangeChargesTest, ChargesOffLeavesFillsFree) {
+  SimulatedExchangeConfig c = Base();
+  c.charges = false;
+  Build(c);
+  Quote(call_, "100", "100.05", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kSell, 65));
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].commission, Money::Zero());
+  EXPECT_EQ(ex_->total_charges().Total(), Money::Zero());
 }
 
 TEST_F(ExchangeChargesTest, BrokerageOncePerOrderAcrossPartialFills) {
