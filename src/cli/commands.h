@@ -14,6 +14,8 @@ using Runner = std::function<int()>;
 using Commands = std::vector<std::pair<CLI::App*, Runner>>;
 
 void AddOptionsCommands(CLI::App& app, Commands& out);
+// `nacre catalog ls | info | query | import | export` (catalog_cmd.cpp).
+void AddCatalogCommands(CLI::App& app, Commands& out);
 // `nacre catalog synth` (synth_cmd.cpp).
 void AddSynthCommands(CLI::App& app, Commands& out);
 // The `catalog` command family, created on first use so several files can add to it.

@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   backtest->add_option("--set", sets, "Replace a config setting: KEY=VALUE (TOML value)");
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
+  nacre::cli::AddCatalogCommands(app, commands);
   nacre::cli::AddSynthCommands(app, commands);
   nacre::cli::AddSweepCommands(app, commands);
   CLI11_PARSE(app, argc, argv);

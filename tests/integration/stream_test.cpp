@@ -2,6 +2,7 @@
 // source, sequence); a streamed run equals the in-memory run; streams hold one chunk at a
 // time; errors stop the run and are reported.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -189,7 +190,8 @@ TEST(StreamMerge, CatalogStreamedRunEqualsInMemoryRun) {
   c.days = 8;
   c.seed = 5;
   const auto bars = GenerateRandomWalkBars(c);
-  const fs::path dir = fs::temp_directory_path() / "nacre_stream_catalog_test";
+  const fs::path dir =
+      fs::temp_directory_path() / fmt::format("nacre_stream_catalog_test_{}", ::getpid());
   fs::remove_all(dir);
   auto cat = Catalog::Open(dir.string());
   ASSERT_TRUE(cat.ok()) << cat.error();
@@ -228,7 +230,8 @@ namespace nacre {
 namespace {
 
 TEST(StreamConfig, CatalogDataSectionStreamsQuotesAndLoadsInstruments) {
-  const fs::path dir = fs::temp_directory_path() / "nacre_stream_config_test";
+  const fs::path dir =
+      fs::temp_directory_path() / fmt::format("nacre_stream_config_test_{}", ::getpid());
   fs::remove_all(dir);
   auto cat = Catalog::Open((dir / "cat").string());
   ASSERT_TRUE(cat.ok());
@@ -265,6 +268,18 @@ end = "2026-01-05T09:29"
   ASSERT_TRUE(bt.engine->data_status().ok()) << bt.engine->data_status().error();
   EXPECT_EQ(r.quotes, 10u);
   EXPECT_EQ(r.start, FromIst(2026, 1, 5, 9, 20));
+  // An array of ids or globs works too.
+  auto arr = LoadBacktestConfigString(R"(
+[[venues]]
+name = "NFO"
+starting_balance = "100000"
+
+[[data]]
+catalog = "cat"
+instruments = ["NIFTY2610624000CE.NFO", "BANK*"]
+)",
+                                      "test.toml", dir.string(), ComponentRegistry(), nullptr);
+  EXPECT_EQ(arr.engine->Run().quotes, 50u);
   // Bad sections name the key.
   auto err = [&](const std::string& text) {
     try {

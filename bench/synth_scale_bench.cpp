@@ -1,0 +1,158 @@
+// Scale benchmark (issue 4): a synthetic catalog of about 22,000 NIFTY option instruments over
+// 24 months (2024-2025) at 15-minute quotes, then a backtest that subscribes to every one of
+// them and streams the whole catalog through BacktestEngine (Catalog::Read -> AddStream).
+// Reported: the catalog's size, the time to the first event the subscriber sees (from before
+// the catalog is opened), quotes/s of the run and the process's peak RSS.
+// The catalog is built once into $NACRE_SCALE_CATALOG (default /tmp/nacre_scale_catalog) and
+// reused while it exists; delete the folder to rebuild it.
+// Run: ./build/release/bench/nacre_synth_scale_bench
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "backtest/backtest_engine.h"
+#include "persistence/catalog.h"
+#include "synth/catalog_sink.h"
+
+namespace nacre::synth {
+namespace {
+
+double PeakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+std::string CatalogDir() {
+  const char* env = std::getenv("NACRE_SCALE_CATALOG");
+  return env && *env ? env : "/tmp/nacre_scale_catalog";
+}
+
+ChainConfig ScaleConfig() {
+  ChainConfig c;
+  c.start = {2024, 1, 1};
+  c.end = {2025, 12, 31};
+  c.interval_minutes = 15;
+  c.strikes_each_side = 40;
+  c.expiries = 4;
+  c.seed = 2024;
+  return c;
+}
+
+// Subscribes to every instrument it is given; counts quotes and notes the first one's time.
+class SubscribeAll final : public Actor {
+ public:
+  using WallClock = std::chrono::steady_clock;
+  explicit SubscribeAll(std::vector<InstrumentId> ids)
+      : Actor("SubscribeAll"), ids_(std::move(ids)) {}
+  std::uint64_t count = 0;
+  std::int64_t checksum = 0;
+  std::optional<WallClock::time_point> first;
+
+ protected:
+  void OnStart() override {
+    for (const InstrumentId& id : ids_) SubscribeQuoteTicks(id);
+  }
+  void OnQuoteTick(const QuoteTick& q) override {
+    if (!first) first = WallClock::now();
+    ++count;
+    checksum += q.bid_price.raw();
+  }
+
+ private:
+  std::vector<InstrumentId> ids_;
+};
+
+void SynthScaleCatalog(benchmark::State& state) {
+  const std::string dir = CatalogDir();
+  for (auto _ : state) {
+    if (std::filesystem::exists(std::filesystem::path(dir) / "data")) {
+      state.SkipWithError(("catalog exists (reused): " + dir).c_str());
+      return;
+    }
+    auto sink = CatalogSink::Open(dir);
+    if (!sink.ok()) {
+      state.SkipWithError(sink.error().c_str());
+      return;
+    }
+    auto stats = GenerateChains(ScaleConfig(), NseCalendar(), **sink);
+    if (!stats.ok()) {
+      state.SkipWithError(stats.error().c_str());
+      return;
+    }
+    state.counters["instruments"] = static_cast<double>(stats->instruments);
+    state.counters["quotes"] = static_cast<double>(stats->quotes);
+    state.counters["files"] = static_cast<double>((*sink)->files_written());
+    state.counters["MiB_on_disk"] = static_cast<double>((*sink)->BytesOnDisk()) / 1048576.0;
+    state.counters["quotes_per_s"] =
+        benchmark::Counter(static_cast<double>(stats->quotes), benchmark::Counter::kIsRate);
+  }
+  state.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+BENCHMARK(SynthScaleCatalog)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+void BacktestAllInstruments(benchmark::State& state) {
+  const std::string dir = CatalogDir();
+  for (auto _ : state) {
+    const auto t0 = SubscribeAll::WallClock::now();
+    auto catalog = Catalog::Open(dir);
+    if (!catalog.ok()) {
+      state.SkipWithError(catalog.error().c_str());
+      return;
+    }
+    auto instruments = (*catalog)->Instruments({"NIFTY*.NFO"});
+    if (!instruments.ok() || instruments->empty()) {
+      state.SkipWithError(instruments.ok() ? "no instruments: run SynthScaleCatalog first"
+                                           : instruments.error().c_str());
+      return;
+    }
+    KernelConfig kc;
+    kc.log_sink = nullptr;
+    BacktestEngine engine(kc);
+    BacktestVenueConfig vc;
+    vc.venue.venue = Venue("NFO");
+    vc.venue.account_id = AccountId("NFO-001");
+    (void)engine.AddVenue(vc);
+    std::vector<InstrumentId> ids;
+    ids.reserve(instruments->size());
+    for (const Instrument& i : *instruments) {
+      engine.AddInstrument(i);
+      ids.push_back(i.id);
+    }
+    auto actor = std::make_unique<SubscribeAll>(ids);
+    SubscribeAll* sub = actor.get();
+    if (Status s = engine.AddActor(std::move(actor)); !s.ok()) {
+      state.SkipWithError(s.error().c_str());
+      return;
+    }
+    CatalogQuery q;
+    q.type = CatalogDataType::kQuote;
+    q.instruments = {"NIFTY*.NFO"};
+    const Catalog* cat = catalog->get();
+    engine.AddStream([cat, q]() { return cat->Read(q); });
+    const auto run0 = SubscribeAll::WallClock::now();
+    const BacktestResult r = engine.Run();
+    const auto t1 = SubscribeAll::WallClock::now();
+    if (!engine.data_status().ok()) {
+      state.SkipWithError(engine.data_status().error().c_str());
+      return;
+    }
+    const double run_s = std::chrono::duration<double>(t1 - run0).count();
+    state.counters["instruments"] = static_cast<double>(ids.size());
+    state.counters["quotes"] = static_cast<double>(sub->count);
+    state.counters["engine_quotes"] = static_cast<double>(r.quotes);
+    state.counters["first_event_s"] =
+        sub->first ? std::chrono::duration<double>(*sub->first - t0).count() : -1.0;
+    state.counters["run_s"] = run_s;
+    state.counters["quotes_per_s_run"] = run_s > 0 ? static_cast<double>(sub->count) / run_s : 0;
+    benchmark::DoNotOptimize(sub->checksum);
+  }
+  state.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+BENCHMARK(BacktestAllInstruments)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+}  // namespace
+}  // namespace nacre::synth
