@@ -319,7 +319,7 @@ Status Catalog::WriteFile(CatalogDataType type, const std::string& identifier,
                   duck::Quote(meta.instrument_id), meta.price_precision, meta.size_precision);
   if (!meta.bar_type.empty()) kv += fmt::format(", bar_type: {}", duck::Quote(meta.bar_type));
   Status s = con_->Execute(
-      fmt::format("COPY {} TO {} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{}}})", table,
+      fmt::format("COPY {} TO {} (FORMAT parquet, COMPRESSION snappy, KV_METADATA {{{}}})", table,
                   duck::Quote(tmp), kv));
   (void)con_->Execute("DROP TABLE IF EXISTS " + table);
   if (!s) {
@@ -954,9 +954,15 @@ class FileCursor {
       size_ = chunk_.size();
       row_ = 0;
       ts_col_ = names_.size() - 1;
-      ts_init_ = chunk_.Column<std::uint64_t>(ts_col_);
+      data_.resize(names_.size());
+      validity_.resize(names_.size());
+      for (std::size_t k = 0; k < names_.size(); ++k) {
+        data_[k] = chunk_.Column<void>(k);
+        validity_[k] = chunk_.Validity(k);
+      }
+      ts_init_ = static_cast<const std::uint64_t*>(data_[ts_col_]);
       for (std::size_t r = 0; r < size_; ++r) {
-        if (!chunk_.IsValid(ts_col_, r)) {
+        if (!Valid(ts_col_, r)) {
           return MakeError(
               fmt::format("{}: row {}: column ts_init is NULL", file_.path, rows_before_ + r));
         }
@@ -966,17 +972,25 @@ class FileCursor {
     }
   }
 
+  bool Valid(std::size_t col, std::size_t row) const {
+    const std::uint64_t* v = validity_[col];
+    return v == nullptr || ((v[row / 64] >> (row % 64)) & 1) != 0;
+  }
+
   UnixNanos TsAt(std::size_t col) const {
-    return UnixNanos(static_cast<std::int64_t>(chunk_.Column<std::uint64_t>(col)[row_]));
+    return UnixNanos(
+        static_cast<std::int64_t>(static_cast<const std::uint64_t*>(data_[col])[row_]));
   }
 
   Status RawAt(std::size_t col, std::int64_t& out) const {
-    if (!chunk_.IsValid(col, row_)) return BadValue(col, "NULL");
+    if (!Valid(col, row_)) return BadValue(col, "NULL");
     if (kinds_[col] == RawKind::kInt64) {
-      out = chunk_.Column<std::int64_t>(col)[row_];
+      out = static_cast<const std::int64_t*>(data_[col])[row_];
       return Status::Ok();
     }
-    const std::string_view b = chunk_.String(col, row_);
+    const auto* str = static_cast<const duckdb_string_t*>(data_[col]) + row_;
+    const std::uint32_t len = str->value.inlined.length;
+    const std::string_view b(len <= 12 ? str->value.inlined.inlined : str->value.pointer.ptr, len);
     if (b.size() == 8) {
       std::memcpy(&out, b.data(), 8);  // little-endian raw at scale 10^9
       return Status::Ok();
@@ -1027,6 +1041,8 @@ class FileCursor {
   duck::Chunk chunk_;
   std::vector<RawKind> kinds_;
   std::vector<std::string> names_;
+  std::vector<const void*> data_;               // column data of the current chunk
+  std::vector<const std::uint64_t*> validity_;  // validity masks (nullptr = all valid)
   const std::uint64_t* ts_init_ = nullptr;
   std::size_t ts_col_ = 0;
   std::size_t row_ = 0;

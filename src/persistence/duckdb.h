@@ -51,6 +51,10 @@ class Chunk {
     return static_cast<const T*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, col)));
   }
   bool IsValid(std::size_t col, std::size_t row) const;
+  // The column's validity mask (bit per row), or nullptr when every row is valid.
+  const std::uint64_t* Validity(std::size_t col) const {
+    return duckdb_vector_get_validity(duckdb_data_chunk_get_vector(chunk_, col));
+  }
   // VARCHAR / BLOB value as bytes.
   std::string_view String(std::size_t col, std::size_t row) const;
 

@@ -268,6 +268,18 @@ end = "2026-01-05T09:29"
   ASSERT_TRUE(bt.engine->data_status().ok()) << bt.engine->data_status().error();
   EXPECT_EQ(r.quotes, 10u);
   EXPECT_EQ(r.start, FromIst(2026, 1, 5, 9, 20));
+  // An array of ids or globs works too.
+  auto arr = LoadBacktestConfigString(R"(
+[[venues]]
+name = "NFO"
+starting_balance = "100000"
+
+[[data]]
+catalog = "cat"
+instruments = ["NIFTY2610624000CE.NFO", "BANK*"]
+)",
+                                      "test.toml", dir.string(), ComponentRegistry(), nullptr);
+  EXPECT_EQ(arr.engine->Run().quotes, 50u);
   // Bad sections name the key.
   auto err = [&](const std::string& text) {
     try {
