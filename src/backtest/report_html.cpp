@@ -200,12 +200,16 @@ constexpr const char* kScript = R"JS(
       g.fillText(fmtDate(t, false), Math.min(Math.max(x, M.l + 30), w - M.r - 30), h - 8);
     }
   }
-  // Line charts sharing one x range (zoom).
-  var zoom = { x0: null, x1: null, charts: [] };
-  function LineChart(canvas, xs, ys, color, fill, yfmt, label) {
+  // Line charts of one group share an x range (zoom) and the hover position. `extra(i)`
+  // optionally adds lines to the hover read-out.
+  function ZoomGroup() { this.x0 = null; this.x1 = null; this.charts = []; }
+  var zoom = new ZoomGroup();
+  function LineChart(canvas, xs, ys, color, fill, yfmt, label, group, extra) {
     this.c = canvas; this.xs = xs; this.ys = ys; this.color = color; this.fill = fill;
-    this.yfmt = yfmt; this.label = label; this.sel = null; zoom.charts.push(this);
+    this.yfmt = yfmt; this.label = label; this.sel = null; this.extra = extra;
+    var zoom = this.z = group || window.nacreZoom; zoom.charts.push(this);
     var self = this;
+    function redrawLines() { zoom.charts.forEach(function (c) { c.draw(); }); }
     canvas.addEventListener('mousemove', function (ev) { self.move(ev); });
     canvas.addEventListener('mouseleave', function () { hideTip(); self.sel = null; self.draw(); });
     canvas.addEventListener('mousedown', function (ev) { self.sel = [self.px(ev), self.px(ev)]; });
@@ -219,6 +223,7 @@ constexpr const char* kScript = R"JS(
     canvas.addEventListener('dblclick', function () { zoom.x0 = zoom.x1 = null; redrawLines(); });
   }
   LineChart.prototype.range = function () {
+    var zoom = this.z;
     var x0 = zoom.x0 !== null ? zoom.x0 : this.xs[0];
     var x1 = zoom.x1 !== null ? zoom.x1 : this.xs[this.xs.length - 1];
     if (x1 <= x0) x1 = x0 + 1;
@@ -276,10 +281,12 @@ constexpr const char* kScript = R"JS(
     if (b < 0) return;
     while (b - a > 1) { var m = (a + b) >> 1; if (xs[m] < t) a = m; else b = m; }
     var i = Math.abs(xs[a] - t) <= Math.abs(xs[b] - t) ? a : b;
-    zoom.charts.forEach(function (c) { c.hover = i < c.xs.length ? i : null; c.draw(); });
-    showTip(ev, fmtDate(xs[i], true) + ' IST<br>' + this.label + ': ' + this.yfmt(this.ys[i]));
+    this.z.charts.forEach(function (c) { c.hover = i < c.xs.length ? i : null; c.draw(); });
+    showTip(ev, fmtDate(xs[i], true) + ' IST<br>' + this.label + ': ' + this.yfmt(this.ys[i]) +
+            (this.extra ? this.extra(i) : ''));
   };
   function redrawLines() { zoom.charts.forEach(function (c) { c.draw(); }); }
+  window.nacreZoom = zoom;
 
   function barChart(canvas, days) {
     var s = setupCanvas(canvas, 220), g = s.g, w = s.w, h = s.h, n = days.length;
@@ -338,12 +345,50 @@ constexpr const char* kScript = R"JS(
     var html = '';
     Object.keys(st).forEach(function (k) {
       var v = st[k];
-      var money = /^(starting_balance|final_equity|pnl_total|(max|avg|min)_(winner|loser)|max_drawdown|total_charges)$/.test(k);
+      if (v !== null && typeof v === 'object') return;  // a section of its own (spreads)
+      var money = /^(starting_balance|final_equity|pnl_(total|avg)|(max|avg|min)_(winner|loser)|max_drawdown|total_charges|credit_avg|charges_total|(initial|final)_capital)$/.test(k);
       var txt = v === null ? '\u2014' : money ? fmtMoney(v)
               : (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
       html += '<div><span>' + k.replace(/_/g, ' ') + '</span><b>' + txt + '</b></div>';
     });
     el.innerHTML = html;
+  }
+
+  // One bar per spread (realized P&L net of charges; open spreads grey), hover for details.
+  // Rows: [id, legs, opened ms|null, closed ms|null, state, lots, net premium, charges, pnl].
+  function spreadBars(canvas, sp) {
+    var s = setupCanvas(canvas, 220), g = s.g, w = s.w, h = s.h, n = sp.length;
+    var lo = 0, hi = 0;
+    sp.forEach(function (r) { lo = Math.min(lo, r[8]); hi = Math.max(hi, r[8]); });
+    if (hi - lo < 1e-9) { hi = lo + 1; }
+    var Y = function (v) { return M.t + (h - M.t - M.b) * (1 - (v - lo) / (hi - lo)); };
+    g.strokeStyle = '#e6e9ee'; g.fillStyle = '#667'; g.font = '11px sans-serif'; g.lineWidth = 1;
+    niceTicks(lo, hi, 5).forEach(function (v) {
+      g.beginPath(); g.moveTo(M.l, Y(v)); g.lineTo(w - M.r, Y(v)); g.stroke();
+      g.textAlign = 'right'; g.fillText(fmtMoney(v), M.l - 6, Y(v) + 4);
+    });
+    var slot = (w - M.l - M.r) / Math.max(n, 1), bw = Math.max(1, Math.min(40, slot - 2));
+    sp.forEach(function (r, i) {
+      var x = M.l + slot * i + (slot - bw) / 2, final = r[4] === 'CLOSED' || r[4] === 'FAILED';
+      g.fillStyle = !final ? '#9aa0a6' : r[8] > 0 ? '#2e7d32' : r[8] < 0 ? '#c62828' : '#5f6368';
+      g.fillRect(x, Math.min(Y(0), Y(r[8])), bw, Math.max(1, Math.abs(Y(r[8]) - Y(0))));
+    });
+    g.textAlign = 'center'; g.fillStyle = '#667';
+    g.fillText(n + ' spreads (green won, red lost, grey open)', M.l + (w - M.l - M.r) / 2, h - 8);
+    canvas.addEventListener('mousemove', function (ev) {
+      var rc = canvas.getBoundingClientRect();
+      var i = Math.floor((ev.clientX - rc.left - M.l) / slot);
+      if (i < 0 || i >= n) { hideTip(); return; }
+      var r = sp[i], esc = function (t) { return t.replace(/&/g, '&amp;').replace(/</g, '&lt;'); };
+      showTip(ev, '<b>' + esc(r[0]) + '</b> ' + r[4] + ' x' + r[5] + '<br>' +
+              esc(r[1]).split('; ').join('<br>') +
+              '<br>entry ' + (r[2] === null ? '\u2014' : fmtDate(r[2], true)) +
+              ' &middot; exit ' + (r[3] === null ? '\u2014' : fmtDate(r[3], true)) +
+              '<br>credit ' + fmtMoney(r[6]) + ' &middot; charges ' + fmtMoney(r[7]) +
+              '<br>P&amp;L ' + fmtMoney(r[8]));
+    });
+    canvas.addEventListener('mouseleave', hideTip);
+    canvas.setAttribute('data-drawn', String(n));
   }
 
   function sortableTable(el, rows, total) {
@@ -387,6 +432,21 @@ constexpr const char* kScript = R"JS(
   statsGrid(document.getElementById('stats'), D.stats);
   sortableTable(document.getElementById('orders-table'), D.orders, D.orders_total);
   sortableTable(document.getElementById('positions-table'), D.positions, D.positions_total);
+  if (D.spreads) {
+    var S = D.spreads;
+    spreadBars(document.getElementById('spread-pnl-chart'), S.rows); drawn += 1;
+    var capGroup = new ZoomGroup(), cx = S.capital.map(function (p) { return p[0]; });
+    var capChart = new LineChart(document.getElementById('capital-chart'), cx,
+        S.capital.map(function (p) { return p[1]; }), '#6a1b9a', null, fmtMoney, 'capital',
+        capGroup, function (i) {
+          var p = S.capital[i];
+          return p[2] === null ? '<br>initial capital' : '<br>after ' + p[2].replace(/</g, '&lt;') + ': ' + fmtMoney(p[3]);
+        });
+    capChart.draw(); drawn += 1;
+    window.addEventListener('resize', function () { capChart.draw(); });
+    statsGrid(document.getElementById('spread-stats'), D.stats.spreads);
+    sortableTable(document.getElementById('spreads-table'), S.table, S.table_total);
+  }
   window.addEventListener('resize', function () { redrawLines(); });
   if (status.textContent.indexOf('error') !== 0) status.textContent = 'ok ' + drawn + ' charts';
 })();
@@ -415,8 +475,34 @@ std::string ResultsRecorder::ReportHtml() const {
   std::size_t positions_total = 0;
   data += "],\"orders\":" + CsvToJson(OrdersCsv(), &orders_total);
   data += ",\"positions\":" + CsvToJson(PositionsCsv(), &positions_total);
-  data +=
-      fmt::format(",\"orders_total\":{},\"positions_total\":{}}}", orders_total, positions_total);
+  data += fmt::format(",\"orders_total\":{},\"positions_total\":{}", orders_total, positions_total);
+  std::size_t spreads_total = 0;
+  if (!spreads_.empty()) {
+    auto ms = [](UnixNanos t) {
+      return t.value == 0 ? std::string("null") : fmt::format("{}", IstMillis(t));
+    };
+    data += ",\"spreads\":{\"rows\":[";
+    for (std::size_t i = 0; i < spreads_.size(); ++i) {
+      const SpreadEvent& e = spreads_[i];
+      if (i > 0) data += ",";
+      data += fmt::format("[{},{},{},{},{},{},{},{},{}]", JsonStr(e.spread_id.value()),
+                          JsonStr(SpreadLegsText(e)), ms(e.ts_opened), ms(e.ts_closed),
+                          JsonStr(ToString(e.state)), e.lots, e.net_premium.ToString(),
+                          e.charges.ToString(), e.realized_pnl.ToString());
+    }
+    // The curve starts at the initial capital at the start of the run.
+    const std::vector<CapitalPoint> curve = CapitalCurve();
+    const Money initial = curve.empty() ? starting_balance_ : curve.front().previous;
+    data +=
+        fmt::format("],\"capital\":[[{},{},null,null]", IstMillis(run_start_), initial.ToString());
+    for (const CapitalPoint& p : curve) {
+      data += fmt::format(",[{},{},{},{}]", IstMillis(p.ts), p.capital.ToString(),
+                          JsonStr(p.trade_id), p.pnl.ToString());
+    }
+    data += "],\"table\":" + CsvToJson(SpreadsCsv(), &spreads_total);
+    data += fmt::format(",\"table_total\":{}}}", spreads_total);
+  }
+  data += "}";
 
   const std::string period =
       days_.empty() ? std::string("no trading days")
@@ -447,6 +533,19 @@ std::string ResultsRecorder::ReportHtml() const {
       orders_total > kMaxTableRows
           ? fmt::format(" First {} shown; all in orders.csv.", kMaxTableRows)
           : std::string());
+  if (!spreads_.empty()) {
+    html += fmt::format(
+        "<section id=\"spreads\"><h2>Spreads ({})</h2><div class=\"hint\">Realized P&amp;L "
+        "per spread, net of charges; hover a bar for its legs, entry, exit and credit.</div>"
+        "<canvas id=\"spread-pnl-chart\"></canvas><h2>Capital after each close</h2><canvas "
+        "id=\"capital-chart\"></canvas><div class=\"stats\" id=\"spread-stats\"></div><div "
+        "class=\"hint\">Click a header to sort.{}</div><div class=\"scroll\"><table "
+        "id=\"spreads-table\"></table></div></section>\n",
+        spreads_total,
+        spreads_total > kMaxTableRows
+            ? fmt::format(" First {} shown; all in spread_results.csv.", kMaxTableRows)
+            : std::string());
+  }
   html += fmt::format(
       "<section><h2>Positions ({})</h2><div class=\"scroll\"><table "
       "id=\"positions-table\"></table></div></section>\n",

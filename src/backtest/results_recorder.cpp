@@ -35,6 +35,37 @@ std::string Csv(std::string_view s) {
 
 std::string OptPx(const std::optional<Price>& p) { return p ? p->ToString() : ""; }
 
+}  // namespace
+
+namespace {
+
+// An average price without trailing zeros beyond the paisa (averages carry full precision).
+std::string AvgPx(const std::optional<Price>& p) {
+  if (!p) return "";
+  std::string s = p->ToString();
+  const auto dot = s.find('.');
+  if (dot == std::string::npos) return s;
+  std::size_t keep = s.size();
+  while (keep > dot + 3 && s[keep - 1] == '0') --keep;
+  s.resize(keep);
+  return s;
+}
+
+}  // namespace
+
+// "SELL 1x NIFTY...PE 18.95>8.05; BUY 1x ..." (opening side, ratio, average open>close price).
+std::string SpreadLegsText(const SpreadEvent& e) {
+  std::string o;
+  for (const SpreadLegState& l : e.legs) {
+    if (!o.empty()) o += "; ";
+    o += fmt::format("{} {}x {} {}>{}", ToString(l.side), l.ratio, l.instrument.value(),
+                     AvgPx(l.avg_px_open), AvgPx(l.avg_px_close));
+  }
+  return o;
+}
+
+namespace {
+
 bool IsLongCycle(const Position& p) {
   return !p.fills().empty() && p.fills().front().order_side == OrderSide::kBuy;
 }
@@ -60,6 +91,10 @@ ResultsRecorder::ResultsRecorder(Kernel& kernel) : kernel_(kernel) {
   }));
   subs_.push_back(bus.Subscribe<PositionEvent>(topics::kAllPositionEvents,
                                                [this](const PositionEvent& e) { OnPosition(e); }));
+  subs_.push_back(bus.Subscribe<SpreadEvent>(topics::kAllSpreadEvents,
+                                             [this](const SpreadEvent& e) { OnSpread(e); }));
+  subs_.push_back(bus.Subscribe<CapitalUpdated>(
+      topics::kCapital, [this](const CapitalUpdated& u) { capital_updates_.push_back(u); }));
   for (const Account* a : kernel_.cache().Accounts()) starting_balance_ += a->starting_balance();
 }
 
@@ -136,6 +171,71 @@ void ResultsRecorder::OnPosition(const PositionEvent& e) {
   total_realized_ += delta;
 }
 
+void ResultsRecorder::OnSpread(const SpreadEvent& e) {
+  const auto [it, inserted] = spread_index_.try_emplace(e.spread_id, spreads_.size());
+  if (inserted) {
+    spreads_.push_back(e);
+  } else {
+    const bool was_final = spreads_[it->second].state == SpreadState::kClosed ||
+                           spreads_[it->second].state == SpreadState::kFailed;
+    spreads_[it->second] = e;
+    if (was_final) return;
+  }
+  if (e.kind == SpreadEventKind::kClosed || e.kind == SpreadEventKind::kFailed) {
+    spread_closes_.push_back(
+        CapitalPoint{e.ts, e.spread_id.value(), Money(), e.realized_pnl, Money()});
+  }
+}
+
+std::vector<CapitalPoint> ResultsRecorder::CapitalCurve() const {
+  std::vector<CapitalPoint> out;
+  if (!capital_updates_.empty()) {
+    out.reserve(capital_updates_.size());
+    for (const CapitalUpdated& u : capital_updates_) {
+      out.push_back(CapitalPoint{u.ts, u.trade_id, u.previous_capital, u.trade_pnl, u.new_capital});
+    }
+    return out;
+  }
+  Money capital = starting_balance_;
+  for (CapitalPoint p : spread_closes_) {
+    p.previous = capital;
+    capital += p.pnl;
+    p.capital = capital;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::optional<SpreadStatistics> ResultsRecorder::spread_statistics() const {
+  if (spreads_.empty()) return std::nullopt;
+  SpreadStatistics s;
+  s.spreads = spreads_.size();
+  Money credit;
+  for (const SpreadEvent& e : spreads_) {
+    s.charges_total += e.charges;
+    if (e.state != SpreadState::kClosed && e.state != SpreadState::kFailed) continue;
+    ++s.closed;
+    if (e.realized_pnl > Money()) ++s.won;
+    if (e.realized_pnl < Money()) ++s.lost;
+    s.pnl_total += e.realized_pnl;
+    credit += e.net_premium;
+  }
+  if (s.closed > 0) {
+    const auto n = static_cast<std::int64_t>(s.closed);
+    s.win_rate = static_cast<double>(s.won) / static_cast<double>(s.closed);
+    s.pnl_avg = s.pnl_total.MulRatio(1, n);
+    s.credit_avg = credit.MulRatio(1, n);
+  }
+  const std::vector<CapitalPoint> curve = CapitalCurve();
+  s.initial_capital = curve.empty() ? starting_balance_ : curve.front().previous;
+  s.final_capital = curve.empty() ? starting_balance_ : curve.back().capital;
+  if (s.initial_capital.raw() != 0) {
+    s.capital_return_pct = static_cast<double>((s.final_capital - s.initial_capital).raw()) /
+                           static_cast<double>(s.initial_capital.raw()) * 100.0;
+  }
+  return s;
+}
+
 void ResultsRecorder::Finish() {
   if (finished_) return;
   finished_ = true;
@@ -179,7 +279,9 @@ Statistics ResultsRecorder::statistics() const {
       }
     }
   }
-  return ComputeStatistics(in);
+  Statistics s = ComputeStatistics(in);
+  s.spreads = spread_statistics();
+  return s;
 }
 
 std::string ResultsRecorder::OrdersCsv() const {
@@ -290,12 +392,32 @@ std::string ResultsRecorder::DailyPnlCsv() const {
   return o;
 }
 
+std::string ResultsRecorder::SpreadsCsv() const {
+  std::string o =
+      "spread_id,strategy_id,state,legs,lots,net_premium,charges,realized_pnl,max_loss,"
+      "ts_opened_ns,ts_opened_ist,ts_closed_ns,ts_closed_ist,capital_after,message\n";
+  std::map<std::string, Money> capital_after;
+  for (const CapitalPoint& p : CapitalCurve()) capital_after[p.trade_id] = p.capital;
+  auto ts = [](UnixNanos t) { return t.value == 0 ? std::string() : fmt::format("{}", t.value); };
+  auto ist = [](UnixNanos t) { return t.value == 0 ? std::string() : IsoIst(t); };
+  for (const SpreadEvent& e : spreads_) {
+    const auto cap = capital_after.find(e.spread_id.value());
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", Csv(e.spread_id.value()),
+                     Csv(e.strategy_id.value()), ToString(e.state), Csv(SpreadLegsText(e)), e.lots,
+                     e.net_premium.ToString(), e.charges.ToString(), e.realized_pnl.ToString(),
+                     e.max_loss ? e.max_loss->ToString() : "", ts(e.ts_opened), ist(e.ts_opened),
+                     ts(e.ts_closed), ist(e.ts_closed),
+                     cap == capital_after.end() ? "" : cap->second.ToString(), Csv(e.message));
+  }
+  return o;
+}
+
 Status ResultsRecorder::WriteFolder(const std::string& dir) const {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return MakeError(fmt::format("{}: cannot create results folder: {}", dir, ec.message()));
-  const std::pair<const char*, std::string> files[] = {
+  std::vector<std::pair<const char*, std::string>> files = {
       {"orders.csv", OrdersCsv()},
       {"fills.csv", FillsCsv()},
       {"positions.csv", PositionsCsv()},
@@ -305,6 +427,7 @@ Status ResultsRecorder::WriteFolder(const std::string& dir) const {
       {"stats.json", StatisticsJson(statistics())},
       {"report.html", ReportHtml()},
   };
+  if (!spreads_.empty()) files.emplace_back("spread_results.csv", SpreadsCsv());
   for (const auto& [name, text] : files) {
     const fs::path path = fs::path(dir) / name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -2,8 +2,12 @@
 // position P&L by IST trading day, equity after every data timestamp) and, after the run,
 // writes the results folder: orders.csv, fills.csv (with the charge breakdown), positions.csv
 // (current positions and closed-cycle snapshots), account.csv, equity.csv, daily_pnl.csv,
-// stats.json and report.html. Money is printed exactly (fixed point to the paisa);
-// timestamps as ns and ISO-8601 IST. Same run, byte-identical folder.
+// stats.json and report.html. When the run had option spreads (SpreadEvents on
+// topics::kAllSpreadEvents) it also records each spread's final state and the capital after
+// each close (CapitalUpdated on topics::kCapital when a capital owner runs, else the starting
+// balance moved by each closed spread's P&L), writes spread_results.csv, adds a "spreads"
+// object to stats.json and a Spreads section to report.html. Money is printed exactly (fixed point
+// to the paisa); timestamps as ns and ISO-8601 IST. Same run, byte-identical folder.
 //
 // Usage: create it on the engine's kernel before Run(), call Finish() after Run() returns
 // (fills sent while strategies stop are included), then WriteFolder(). One recorder records
@@ -19,7 +23,9 @@
 #include "backtest/statistics.h"
 #include "model/events.h"
 #include "model/position_events.h"
+#include "trading/capital_events.h"
 #include "trading/kernel.h"
+#include "trading/spread.h"
 
 namespace nacre {
 
@@ -29,6 +35,18 @@ struct EquitySample {
   Money unrealized;  // open positions at their marks
   Money equity() const { return balance + unrealized; }
 };
+
+// Capital after one closed trade.
+struct CapitalPoint {
+  UnixNanos ts;
+  std::string trade_id;
+  Money previous;
+  Money pnl;  // realized, net of charges
+  Money capital;
+};
+
+// A spread's legs as one line of text (for spread_results.csv and report.html).
+std::string SpreadLegsText(const SpreadEvent& e);
 
 class ResultsRecorder {
  public:
@@ -47,6 +65,13 @@ class ResultsRecorder {
   Money total_charges() const { return total_charges_; }
   Money total_realized() const { return total_realized_; }  // gross of charges
   Statistics statistics() const;
+  // Final state of every spread (its last SpreadEvent), in the order they first appeared.
+  const std::vector<SpreadEvent>& spreads() const { return spreads_; }
+  // Capital after each close: the CapitalUpdated events when any were published, else derived
+  // from the starting balance and each CLOSED/FAILED spread's realized P&L.
+  std::vector<CapitalPoint> CapitalCurve() const;
+  // Empty when the run had no spreads.
+  std::optional<SpreadStatistics> spread_statistics() const;
 
   // Writes every file into `dir` (created if missing). Errors name the file.
   Status WriteFolder(const std::string& dir) const;
@@ -58,12 +83,15 @@ class ResultsRecorder {
   std::string AccountCsv() const;
   std::string EquityCsv() const;
   std::string DailyPnlCsv() const;
+  // spread_results.csv: one row per spread (final state), with the capital after its close.
+  std::string SpreadsCsv() const;
   std::string ReportHtml() const;
 
  private:
   void OnData(UnixNanos ts);
   void OnFill(const OrderFilled& fill);
   void OnPosition(const PositionEvent& e);
+  void OnSpread(const SpreadEvent& e);
   void Sample(UnixNanos ts);
   void RollTo(const CivilDate& date);
   void CloseDay();
@@ -86,6 +114,12 @@ class ResultsRecorder {
   std::map<PositionId, Money> gross_by_position_;
   // Why an order was denied or rejected (last reason per order).
   std::map<ClientOrderId, std::string> reasons_;
+  // Spreads: final state by first appearance, and the closes in the order they happened.
+  std::vector<SpreadEvent> spreads_;
+  std::map<SpreadId, std::size_t> spread_index_;
+  // ts, spread id and P&L of each first CLOSED/FAILED event (capital filled in on output).
+  std::vector<CapitalPoint> spread_closes_;
+  std::vector<CapitalUpdated> capital_updates_;
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

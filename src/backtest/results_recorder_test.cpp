@@ -168,5 +168,135 @@ TEST_F(RecorderTest, UnwritableFolderIsAnErrorNamingThePath) {
   EXPECT_NE(s.error().find("nacre_recorder_blocker/sub"), std::string::npos) << s.error();
 }
 
+// Spread events as a strategy publishes them (no capital owner running).
+SpreadEvent Spread(const char* id, SpreadEventKind kind, SpreadState state, UnixNanos ts,
+                   const char* premium, const char* pnl, const char* charges) {
+  SpreadEvent e;
+  e.kind = kind;
+  e.spread_id = SpreadId(id);
+  e.strategy_id = StrategyId("Spreads-001");
+  e.ts = ts;
+  e.state = state;
+  e.lots = 2;
+  e.net_premium = Inr(premium);
+  e.realized_pnl = Inr(pnl);
+  e.charges = Inr(charges);
+  e.ts_opened = FromIst(2024, 1, 10, 9, 30);
+  if (state == SpreadState::kClosed || state == SpreadState::kFailed) e.ts_closed = ts;
+  SpreadLegState s{MustInstrumentId("NIFTY24011121500PE.NFO"),
+                   OrderSide::kSell,
+                   1,
+                   0,
+                   Price::FromDouble(120.5, 2),
+                   Price::FromDouble(60.25, 2)};
+  SpreadLegState b{MustInstrumentId("NIFTY24011121400PE.NFO"),
+                   OrderSide::kBuy,
+                   1,
+                   0,
+                   Price::FromDouble(80, 2),
+                   std::nullopt};
+  e.legs = {s, b};
+  return e;
+}
+
+TEST_F(RecorderTest, SpreadsWithCapitalDerivedFromTheirPnl) {
+  const std::string topic = topics::SpreadEvents(StrategyId("Spreads-001"));
+  auto pub = [&](const SpreadEvent& e) { k().bus().Publish(topic, e); };
+  const UnixNanos t0 = FromIst(2024, 1, 10, 10, 0);
+  pub(Spread("SP1", SpreadEventKind::kOpened, SpreadState::kOpen, t0, "800", "-10", "10"));
+  pub(Spread("SP2", SpreadEventKind::kOpened, SpreadState::kOpen, t0 + 1, "300", "-5", "5"));
+  pub(Spread("SP1", SpreadEventKind::kClosed, SpreadState::kClosed, t0 + 2, "800", "500", "20"));
+  // A repeated close must not move capital twice.
+  pub(Spread("SP1", SpreadEventKind::kChanged, SpreadState::kClosed, t0 + 3, "800", "500", "20"));
+  pub(Spread("SP2", SpreadEventKind::kFailed, SpreadState::kFailed, t0 + 4, "300", "-120", "15"));
+  pub(Spread("SP3", SpreadEventKind::kOpened, SpreadState::kOpen, t0 + 5, "450", "-8", "8"));
+  recorder_->Finish();
+
+  const auto& sp = recorder_->spreads();
+  ASSERT_EQ(sp.size(), 3u);
+  EXPECT_EQ(sp[0].spread_id.value(), "SP1");
+  EXPECT_EQ(sp[0].state, SpreadState::kClosed);
+  EXPECT_EQ(sp[1].state, SpreadState::kFailed);
+  EXPECT_EQ(sp[2].state, SpreadState::kOpen);
+
+  const std::vector<CapitalPoint> curve = recorder_->CapitalCurve();
+  ASSERT_EQ(curve.size(), 2u);
+  EXPECT_EQ(curve[0].trade_id, "SP1");
+  EXPECT_EQ(curve[0].ts, t0 + 2);
+  EXPECT_EQ(curve[0].previous, Inr("100000"));
+  EXPECT_EQ(curve[0].capital, Inr("100500"));
+  EXPECT_EQ(curve[1].trade_id, "SP2");
+  EXPECT_EQ(curve[1].pnl, Inr("-120"));
+  EXPECT_EQ(curve[1].capital, Inr("100380"));
+
+  const auto st = recorder_->spread_statistics();
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->spreads, 3u);
+  EXPECT_EQ(st->closed, 2u);
+  EXPECT_EQ(st->won, 1u);
+  EXPECT_EQ(st->lost, 1u);
+  EXPECT_DOUBLE_EQ(*st->win_rate, 0.5);
+  EXPECT_EQ(st->pnl_total, Inr("380"));
+  EXPECT_EQ(st->pnl_avg, Inr("190"));
+  EXPECT_EQ(st->credit_avg, Inr("550"));    // (800 + 300) / 2
+  EXPECT_EQ(st->charges_total, Inr("43"));  // 20 + 15 + 8, open spreads included
+  EXPECT_EQ(st->initial_capital, Inr("100000"));
+  EXPECT_EQ(st->final_capital, Inr("100380"));
+  EXPECT_DOUBLE_EQ(st->capital_return_pct, 0.38);
+
+  const std::string csv = recorder_->SpreadsCsv();
+  EXPECT_EQ(Lines(csv), 4u);
+  EXPECT_NE(csv.find("\nSP1,Spreads-001,CLOSED,SELL 1x NIFTY24011121500PE.NFO 120.50>60.25; BUY 1x "
+                     "NIFTY24011121400PE.NFO 80.00>,2,800.00,20.00,500.00,"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",100500.00,\nSP2,"), std::string::npos) << csv;  // capital after SP1
+  EXPECT_NE(csv.find(",100380.00,\nSP3,"), std::string::npos) << csv;
+  // SP3 is open: no close time, no capital after.
+  EXPECT_NE(csv.find("+05:30,,,,\n"), std::string::npos) << csv;
+
+  const std::filesystem::path dir = PrivateTmp() / "recorder_spreads";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(recorder_->WriteFolder(dir.string()).ok());
+  EXPECT_EQ(Slurp(dir / "spread_results.csv"), csv);
+  const std::string stats = Slurp(dir / "stats.json");
+  EXPECT_NE(stats.find("\"spreads\": {\n    \"spreads\": 3,\n    \"closed\": 2,\n    \"won\": 1,"
+                       "\n    \"lost\": 1,\n    \"win_rate\": 0.5,\n    \"pnl_total\": 380.00,"),
+            std::string::npos)
+      << stats;
+  EXPECT_NE(stats.find("\"final_capital\": 100380.00,\n    \"capital_return_pct\": 0.38\n  }"),
+            std::string::npos)
+      << stats;
+  const std::string html = Slurp(dir / "report.html");
+  EXPECT_NE(html.find("<section id=\"spreads\"><h2>Spreads (3)</h2>"), std::string::npos);
+}
+
+TEST_F(RecorderTest, CapitalComesFromTheCapitalOwnerWhenOneRuns) {
+  const UnixNanos t0 = FromIst(2024, 1, 10, 10, 0);
+  k().bus().Publish(
+      topics::SpreadEvents(StrategyId("Spreads-001")),
+      Spread("SP1", SpreadEventKind::kClosed, SpreadState::kClosed, t0, "800", "500", "20"));
+  // The capital owner sizes on its own capital, not the account balance.
+  k().bus().Publish(topics::kCapital, CapitalUpdated{t0, "SP1", StrategyId("Spreads-001"),
+                                                     Inr("400000"), Inr("500"), Inr("400500")});
+  recorder_->Finish();
+  const std::vector<CapitalPoint> curve = recorder_->CapitalCurve();
+  ASSERT_EQ(curve.size(), 1u);
+  EXPECT_EQ(curve[0].previous, Inr("400000"));
+  EXPECT_EQ(curve[0].capital, Inr("400500"));
+  const auto st = recorder_->spread_statistics();
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->initial_capital, Inr("400000"));
+  EXPECT_EQ(st->final_capital, Inr("400500"));
+  EXPECT_DOUBLE_EQ(st->capital_return_pct, 0.125);
+}
+
+TEST_F(RecorderTest, NoSpreadsNoSpreadOutput) {
+  RunScenario();
+  EXPECT_FALSE(recorder_->spread_statistics().has_value());
+  EXPECT_FALSE(recorder_->statistics().spreads.has_value());
+  EXPECT_EQ(recorder_->ReportHtml().find("<section id=\"spreads\">"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nacre

@@ -225,6 +225,29 @@ std::string StatisticsJson(const Statistics& s) {
   add("total_charges", money(s.total_charges));
   add("charges_pct_of_gross", Opt(s.charges_pct_of_gross));
   add("margin_utilisation_peak_pct", Num(s.margin_utilisation_peak_pct));
+  if (s.spreads) {
+    const SpreadStatistics& sp = *s.spreads;
+    std::string obj = "{\n";
+    bool first_field = true;
+    auto field = [&](std::string_view key, const std::string& value) {
+      if (!first_field) obj += ",\n";
+      first_field = false;
+      obj += fmt::format("    \"{}\": {}", key, value);
+    };
+    field("spreads", fmt::format("{}", sp.spreads));
+    field("closed", fmt::format("{}", sp.closed));
+    field("won", fmt::format("{}", sp.won));
+    field("lost", fmt::format("{}", sp.lost));
+    field("win_rate", Opt(sp.win_rate));
+    field("pnl_total", money(sp.pnl_total));
+    field("pnl_avg", money(sp.pnl_avg));
+    field("credit_avg", money(sp.credit_avg));
+    field("charges_total", money(sp.charges_total));
+    field("initial_capital", money(sp.initial_capital));
+    field("final_capital", money(sp.final_capital));
+    field("capital_return_pct", Num(sp.capital_return_pct));
+    add("spreads", obj + "\n  }");
+  }
   o += "\n}\n";
   return o;
 }

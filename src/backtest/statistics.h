@@ -37,6 +37,25 @@ struct StatisticsInput {
   double margin_utilisation_peak_pct = 0;
 };
 
+// Option-spread figures (present only when the run had spreads). A spread is final once
+// CLOSED or FAILED; won/lost/P&L/credit count final spreads, charges count every spread.
+// Capital is the capital owner's (CapitalUpdated) when one ran, else the starting balance
+// moved by each final spread's P&L.
+struct SpreadStatistics {
+  std::size_t spreads = 0;         // every spread seen, final or still open
+  std::size_t closed = 0;          // CLOSED or FAILED
+  std::size_t won = 0;             // final with realized P&L (net of charges) > 0
+  std::size_t lost = 0;            // final with realized P&L < 0
+  std::optional<double> win_rate;  // won / closed
+  Money pnl_total;                 // Σ realized P&L of final spreads, net of charges
+  Money pnl_avg;                   // pnl_total / closed
+  Money credit_avg;                // Σ net premium of final spreads / closed (+ credit)
+  Money charges_total;             // Σ charges of every spread
+  Money initial_capital;
+  Money final_capital;
+  double capital_return_pct = 0;  // (final - initial) / initial * 100
+};
+
 struct Statistics {
   // Per trade.
   std::size_t trades = 0;
@@ -69,6 +88,7 @@ struct Statistics {
   Money total_charges;
   std::optional<double> charges_pct_of_gross;  // charges / |gross realized P&L| * 100
   double margin_utilisation_peak_pct = 0;
+  std::optional<SpreadStatistics> spreads;  // written as the "spreads" object of stats.json
 };
 
 // Fills drawdown and drawdown_pct of `days` from the running peak (starting at `start`).

@@ -2,14 +2,18 @@
 // chain quoted around it every minute, through the BacktestEngine, the simulated venue, the
 // CapitalManager and the SpreadMonitor. Each scenario drives one exit rule.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 #include "apps/spreads/capital_manager.h"
 #include "apps/spreads/options_spread_strategy.h"
 #include "apps/spreads/spread_monitor.h"
 #include "backtest/backtest_engine.h"
+#include "backtest/results_recorder.h"
+#include "browser.h"
 #include "pricing/black.h"
 #include "testkit/testkit.h"
 
@@ -42,6 +46,7 @@ struct ScenarioRun {
   OptionsSpreadStrategy* strategy = nullptr;
   CapitalManager* capital = nullptr;
   SpreadMonitor* monitor = nullptr;
+  std::unique_ptr<ResultsRecorder> recorder;  // destroyed before the engine
   BacktestResult result;
 };
 
@@ -126,7 +131,9 @@ ScenarioRun RunScenario(const Scenario& sc) {
   auto s = std::make_unique<OptionsSpreadStrategy>(StrategyId("OptionsSpread-001"), c);
   run.strategy = s.get();
   EXPECT_TRUE(run.engine->AddStrategy(std::move(s)).ok());
+  run.recorder = std::make_unique<ResultsRecorder>(run.engine->kernel());
   run.result = run.engine->Run();
+  run.recorder->Finish();
   s_cache = &run.engine->kernel().cache();
   return run;
 }
@@ -225,6 +232,150 @@ TEST(OptionsSpreadStrategy, HeldSpreadExitsAtTheTimeExitOnExpiryDay) {
   EXPECT_EQ(FormatIst(e.ts_closed).substr(0, 10), "2026-01-06");
   ExpectCapitalInvariant(run);
   EXPECT_EQ(e.lots, 1u);  // sized by the CapitalManager on the NSE margin of one lot
+}
+
+// The results folder and report.html of a spread run: the recorder's spreads are the
+// monitor's final SpreadEvents, its capital curve is the CapitalManager's history, the
+// statistics follow from them, and the Spreads section renders in headless Chromium.
+TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
+  // Two days: a winner on the first (profit target), a stop-out through the short strike on
+  // the second.
+  Scenario sc;
+  sc.path = [](int m) {
+    if (m < 376) return m < 5 ? 24000.0 + 2.0 * m : 24010.0 + 0.2 * (m - 5);
+    const int d = m - 376;
+    if (d < 30) return 24085.0 + 0.2 * d;
+    return 24091.0 - 8.0 * (d - 30);
+  };
+  ScenarioRun run = RunScenario(sc);
+  const std::string log = Decisions(*run.strategy);
+  const ResultsRecorder& rec = *run.recorder;
+  const auto& records = run.monitor->records();
+  ASSERT_GE(records.size(), 2u) << log;
+  ASSERT_EQ(rec.spreads().size(), records.size());
+
+  SpreadStatistics want;
+  Money credit;
+  for (const SpreadEvent& e : rec.spreads()) {
+    const SpreadEvent& m = records.at(e.spread_id).last;
+    EXPECT_EQ(e.state, m.state) << e.spread_id.value();
+    EXPECT_EQ(e.realized_pnl, m.realized_pnl) << e.spread_id.value();
+    EXPECT_EQ(e.net_premium, m.net_premium) << e.spread_id.value();
+    EXPECT_EQ(e.charges, m.charges) << e.spread_id.value();
+    EXPECT_EQ(e.ts_closed, m.ts_closed) << e.spread_id.value();
+    EXPECT_EQ(e.legs.size(), 2u);
+    want.charges_total += e.charges;
+    if (e.state != SpreadState::kClosed && e.state != SpreadState::kFailed) continue;
+    ++want.closed;
+    want.won += e.realized_pnl > Money() ? 1 : 0;
+    want.lost += e.realized_pnl < Money() ? 1 : 0;
+    want.pnl_total += e.realized_pnl;
+    credit += e.net_premium;
+  }
+  ASSERT_GE(want.won, 1u) << log;
+  ASSERT_GE(want.lost, 1u) << log;
+
+  // Capital after each close is the CapitalManager's history.
+  const std::vector<CapitalPoint> curve = rec.CapitalCurve();
+  const auto& history = run.capital->history();
+  ASSERT_EQ(curve.size(), history.size());
+  ASSERT_EQ(curve.size(), want.closed);
+  for (std::size_t i = 0; i < curve.size(); ++i) {
+    EXPECT_EQ(curve[i].ts, history[i].ts);
+    EXPECT_EQ(curve[i].trade_id, history[i].trade_id);
+    EXPECT_EQ(curve[i].previous, history[i].previous_capital);
+    EXPECT_EQ(curve[i].pnl, history[i].trade_pnl);
+    EXPECT_EQ(curve[i].capital, history[i].new_capital);
+  }
+
+  const std::optional<SpreadStatistics> st = rec.spread_statistics();
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->spreads, records.size());
+  EXPECT_EQ(st->closed, want.closed);
+  EXPECT_EQ(st->won, want.won);
+  EXPECT_EQ(st->lost, want.lost);
+  ASSERT_TRUE(st->win_rate.has_value());
+  EXPECT_DOUBLE_EQ(*st->win_rate, static_cast<double>(want.won) / static_cast<double>(want.closed));
+  EXPECT_EQ(st->pnl_total, want.pnl_total);
+  const auto n = static_cast<std::int64_t>(want.closed);
+  EXPECT_EQ(st->pnl_avg, want.pnl_total.MulRatio(1, n));
+  EXPECT_EQ(st->credit_avg, credit.MulRatio(1, n));
+  EXPECT_EQ(st->charges_total, want.charges_total);
+  EXPECT_EQ(st->initial_capital, Inr("400000"));
+  EXPECT_EQ(st->final_capital, run.capital->current_capital());
+  EXPECT_EQ(st->final_capital, Inr("400000") + want.pnl_total);
+  EXPECT_DOUBLE_EQ(st->capital_return_pct, want.pnl_total.AsDouble() / 400000.0 * 100.0);
+
+  // The folder: one spread_results.csv row per spread, with its P&L and capital after close;
+  // stats.json carries the spread statistics.
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("nacre-spreads-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  ASSERT_TRUE(rec.WriteFolder(dir.string()).ok());
+  const std::string csv = testing::SlurpFile(dir / "spread_results.csv");
+  EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')),
+            rec.spreads().size() + 1);
+  for (const CapitalPoint& p : curve) {
+    const auto line_at = csv.find("\n" + p.trade_id + ",");
+    ASSERT_NE(line_at, std::string::npos) << p.trade_id << "\n" << csv;
+    const std::string line = csv.substr(line_at + 1, csv.find('\n', line_at + 1) - line_at - 1);
+    EXPECT_NE(line.find(",CLOSED,"), std::string::npos) << line;
+    EXPECT_NE(line.find("," + p.pnl.ToString() + ","), std::string::npos) << line;
+    EXPECT_NE(line.find("," + p.capital.ToString() + ","), std::string::npos) << line;
+  }
+  for (const SpreadEvent& e : rec.spreads()) {
+    const std::string legs = SpreadLegsText(e);
+    EXPECT_EQ(legs.rfind("SELL 1x " + e.legs[0].instrument.value() + " ", 0), 0u) << legs;
+    EXPECT_NE(legs.find("; BUY 1x " + e.legs[1].instrument.value() + " "), std::string::npos)
+        << legs;
+    EXPECT_EQ(legs.find("000000"), std::string::npos) << "prices trimmed to the paisa: " << legs;
+    EXPECT_NE(csv.find(legs), std::string::npos) << legs;
+  }
+  const std::string stats = testing::SlurpFile(dir / "stats.json");
+  const auto sp = stats.find("\"spreads\": {");
+  ASSERT_NE(sp, std::string::npos) << stats;
+  const std::string obj = stats.substr(sp);
+  EXPECT_NE(obj.find(fmt::format("\"closed\": {},", want.closed)), std::string::npos) << obj;
+  EXPECT_NE(obj.find(fmt::format("\"won\": {},", want.won)), std::string::npos) << obj;
+  EXPECT_NE(obj.find(fmt::format("\"lost\": {},", want.lost)), std::string::npos) << obj;
+  EXPECT_NE(obj.find("\"pnl_total\": " + want.pnl_total.ToString() + ","), std::string::npos)
+      << obj;
+  EXPECT_NE(obj.find("\"final_capital\": " + run.capital->current_capital().ToString() + ","),
+            std::string::npos)
+      << obj;
+
+  // report.html: the Spreads section renders (5 charts), one bar per spread, the capital
+  // curve from the initial capital through every close, the table with every spread.
+  if (!fs::exists("/usr/bin/chromium")) {
+    GTEST_SKIP() << "/usr/bin/chromium not installed (scripts/setup.sh installs it)";
+  }
+  const testing::Browser b = testing::Load(dir / "report.html");
+  ASSERT_EQ(b.exit_code, 0) << b.log;
+  EXPECT_NE(b.dom.find("<div id=\"render-status\">ok 5 charts</div>"), std::string::npos)
+      << b.dom.substr(0, 2000);
+  EXPECT_EQ(testing::ConsoleLines(b.log), "");
+  auto attr = [&b](const std::string& id, const std::string& name) {
+    const auto at = b.dom.find("id=\"" + id + "\"");
+    if (at == std::string::npos) return std::string("<no element>");
+    const std::string tag = b.dom.substr(at, b.dom.find('>', at) - at);
+    const auto v = tag.find(name + "=\"");
+    if (v == std::string::npos) return std::string("<no attribute>");
+    const auto from = v + name.size() + 2;
+    return tag.substr(from, tag.find('"', from) - from);
+  };
+  EXPECT_EQ(attr("spread-pnl-chart", "data-drawn"), std::to_string(rec.spreads().size()));
+  EXPECT_EQ(attr("capital-chart", "data-drawn"), std::to_string(curve.size() + 1));
+  EXPECT_EQ(attr("spreads-table", "data-rows"), std::to_string(rec.spreads().size()));
+  const auto table = b.dom.find("id=\"spreads-table\"");
+  ASSERT_NE(table, std::string::npos);
+  for (const SpreadEvent& e : rec.spreads()) {
+    EXPECT_NE(b.dom.find("<td>" + e.spread_id.value() + "</td>", table), std::string::npos)
+        << e.spread_id.value();
+  }
+  // The spread statistics are shown in the section.
+  EXPECT_NE(b.dom.find("<span>win rate</span>", b.dom.find("id=\"spread-stats\"")),
+            std::string::npos);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "apps/examples/sma_cross.h"
 #include "backtest/backtest_config.h"
 #include "backtest/results_recorder.h"
+#include "browser.h"
 #include "cli_exec.h"
 
 namespace nacre {
@@ -28,6 +29,9 @@ std::filesystem::path PrivateTmp() {
 }
 
 namespace fs = std::filesystem;
+using testing::Browser;
+using testing::ConsoleLines;
+using testing::Load;
 
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -77,6 +81,10 @@ TEST(Results, FolderMatchesTheEngine) {
   EXPECT_EQ(DataRows(Slurp(dir / "orders.csv")), r.orders);
   EXPECT_EQ(DataRows(Slurp(dir / "fills.csv")), r.fills);
   EXPECT_EQ(rec.fills().size(), r.fills);
+  // A run without spreads has no spread file and no spread statistics.
+  EXPECT_TRUE(rec.spreads().empty());
+  EXPECT_FALSE(fs::exists(dir / "spread_results.csv"));
+  EXPECT_EQ(Slurp(dir / "stats.json").find("\"spreads\""), std::string::npos);
   // One row per position cycle: every round trip plus the one still open, if any.
   const std::string positions = Slurp(dir / "positions.csv");
   const std::size_t open =
@@ -260,42 +268,6 @@ TEST(Results, CliOutIntoAFileFails) {
   EXPECT_NE(r.out.find("cannot create results folder"), std::string::npos) << r.out;
 }
 
-// Loads a page in headless Chromium; returns the DOM after scripts ran and the browser log.
-struct Browser {
-  int exit_code = -1;
-  std::string dom;
-  std::string log;
-};
-
-Browser Load(const fs::path& page) {
-  const fs::path log = page.string() + ".log";
-  const std::string cmd =
-      "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run "
-      "--user-data-dir='" +
-      (page.parent_path() / "chromium-profile").string() +
-      "' --enable-logging=stderr --v=0 --dump-dom 'file://" + page.string() + "' 2>'" +
-      log.string() + "'";
-  Browser b;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return b;
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) b.dom.append(buf, n);
-  b.exit_code = pclose(p);
-  b.log = Slurp(log);
-  return b;
-}
-
-// Console messages from the page (Chromium logs them as "CONSOLE(line)").
-std::string ConsoleLines(const std::string& log) {
-  std::string out;
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("CONSOLE") != std::string::npos) out += line + "\n";
-  }
-  return out;
-}
-
 TEST(Results, ReportRendersInHeadlessChromium) {
   if (!fs::exists("/usr/bin/chromium")) {
     GTEST_SKIP() << "/usr/bin/chromium not installed (scripts/setup.sh installs it)";
@@ -321,6 +293,10 @@ TEST(Results, ReportRendersInHeadlessChromium) {
   }
   EXPECT_NE(b.dom.find("id=\"monthly-table\"><tbody><tr><th>Year</th>"), std::string::npos);
   EXPECT_NE(b.dom.find("O-20240101-"), std::string::npos) << "orders table not filled";
+  // No spreads in this run: no Spreads section, no empty spread charts.
+  EXPECT_EQ(html.find("<section id=\"spreads\">"), std::string::npos);
+  EXPECT_EQ(b.dom.find("id=\"spread-pnl-chart\""), std::string::npos);
+  EXPECT_EQ(b.dom.find("id=\"capital-chart\""), std::string::npos);
 
   // The check catches a broken page: corrupt the embedded data.
   std::string broken = html;

@@ -17,6 +17,7 @@
 #include "common/actor.h"
 #include "common/config.h"
 #include "common/result_files.h"
+#include "trading/capital_events.h"
 #include "trading/spread.h"
 
 namespace nacre {
@@ -29,16 +30,6 @@ struct CapitalManagerConfig {
   // Which closes move capital: "spreads" (SpreadEvent CLOSED/FAILED) or "positions"
   // (PositionClosed of any strategy, for strategies that trade single instruments).
   std::string source = "spreads";
-};
-
-// Published on kCapitalTopic after every capital change.
-struct CapitalUpdated {
-  UnixNanos ts;
-  std::string trade_id;  // spread id or position id
-  StrategyId strategy_id;
-  Money previous_capital;
-  Money trade_pnl;  // realized, net of charges
-  Money new_capital;
 };
 
 struct CapitalState {
@@ -68,7 +59,7 @@ struct DeployRequest {
 
 class CapitalManager final : public Actor, public ResultFiles {
  public:
-  static constexpr const char* kCapitalTopic = "events.capital";
+  static constexpr const char* kCapitalTopic = topics::kCapital;
   static constexpr const char* kMaxLotsEndpoint = "CapitalManager.max_lots";
   static constexpr const char* kStateEndpoint = "CapitalManager.state";
   static constexpr const char* kDeployEndpoint = "CapitalManager.deploy";
