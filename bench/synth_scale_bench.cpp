@@ -94,7 +94,9 @@ void SynthScaleCatalog(benchmark::State& state) {
 }
 BENCHMARK(SynthScaleCatalog)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
-void BacktestAllInstruments(benchmark::State& state) {
+// `days` = 0: the whole catalog; otherwise only its first `days` days (for the start-up
+// breakdown without streaming two years).
+void RunAll(benchmark::State& state, int days) {
   const std::string dir = CatalogDir();
   for (auto _ : state) {
     const auto t0 = SubscribeAll::WallClock::now();
@@ -104,6 +106,7 @@ void BacktestAllInstruments(benchmark::State& state) {
       return;
     }
     auto instruments = (*catalog)->Instruments({"NIFTY*.NFO"});
+    const auto t_instruments = SubscribeAll::WallClock::now();
     if (!instruments.ok() || instruments->empty()) {
       state.SkipWithError(instruments.ok() ? "no instruments: run SynthScaleCatalog first"
                                            : instruments.error().c_str());
@@ -134,7 +137,9 @@ void BacktestAllInstruments(benchmark::State& state) {
     const Catalog* cat = catalog->get();
     engine.AddStream([cat, q]() { return cat->Read(q); });
     const auto run0 = SubscribeAll::WallClock::now();
-    const BacktestResult r = engine.Run();
+    std::optional<UnixNanos> end;
+    if (days > 0) end = FromIst(2024, 1, 1, 0, 0) + days * kNanosPerDay;
+    const BacktestResult r = engine.Run(std::nullopt, end);
     const auto t1 = SubscribeAll::WallClock::now();
     if (!engine.data_status().ok()) {
       state.SkipWithError(engine.data_status().error().c_str());
@@ -147,12 +152,19 @@ void BacktestAllInstruments(benchmark::State& state) {
     state.counters["first_event_s"] =
         sub->first ? std::chrono::duration<double>(*sub->first - t0).count() : -1.0;
     state.counters["run_s"] = run_s;
+    state.counters["open_and_instruments_s"] =
+        std::chrono::duration<double>(t_instruments - t0).count();
+    state.counters["setup_s"] = std::chrono::duration<double>(run0 - t0).count();
     state.counters["quotes_per_s_run"] = run_s > 0 ? static_cast<double>(sub->count) / run_s : 0;
     benchmark::DoNotOptimize(sub->checksum);
   }
   state.counters["peak_rss_MiB"] = PeakRssMiB();
 }
+void BacktestAllInstruments(benchmark::State& state) { RunAll(state, 0); }
 BENCHMARK(BacktestAllInstruments)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+void BacktestAllInstrumentsFirstDay(benchmark::State& state) { RunAll(state, 1); }
+BENCHMARK(BacktestAllInstrumentsFirstDay)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 }  // namespace
 }  // namespace nacre::synth

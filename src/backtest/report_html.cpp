@@ -201,7 +201,7 @@ constexpr const char* kScript = R"JS(
     }
   }
   // Line charts of one group share an x range (zoom) and the hover position. `extra(i)`
-  // optionally adds lines to the hover read-out.
+  // optionally adds lines to the hover read-out; `step` draws a value held until the next.
   function ZoomGroup() { this.x0 = null; this.x1 = null; this.charts = []; }
   var zoom = new ZoomGroup();
   function LineChart(canvas, xs, ys, color, fill, yfmt, label, group, extra) {
@@ -254,7 +254,9 @@ constexpr const char* kScript = R"JS(
     g.save(); g.beginPath(); g.rect(M.l, M.t, w - M.l - M.r, h - M.t - M.b); g.clip();
     g.beginPath();
     for (i = 0; i < this.xs.length; i++) {
-      if (i === 0) g.moveTo(X(this.xs[i]), Y(this.ys[i])); else g.lineTo(X(this.xs[i]), Y(this.ys[i]));
+      if (i === 0) { g.moveTo(X(this.xs[i]), Y(this.ys[i])); continue; }
+      if (this.step) g.lineTo(X(this.xs[i]), Y(this.ys[i - 1]));  // held until the next change
+      g.lineTo(X(this.xs[i]), Y(this.ys[i]));
     }
     g.strokeStyle = this.color; g.lineWidth = 1.5; g.stroke();
     if (this.fill && this.xs.length > 0) {
@@ -442,7 +444,7 @@ constexpr const char* kScript = R"JS(
           var p = S.capital[i];
           return p[2] === null ? '<br>initial capital' : '<br>after ' + p[2].replace(/</g, '&lt;') + ': ' + fmtMoney(p[3]);
         });
-    capChart.draw(); drawn += 1;
+    capChart.step = true; capChart.draw(); drawn += 1;
     window.addEventListener('resize', function () { capChart.draw(); });
     statsGrid(document.getElementById('spread-stats'), D.stats.spreads);
     sortableTable(document.getElementById('spreads-table'), S.table, S.table_total);
@@ -537,7 +539,8 @@ std::string ResultsRecorder::ReportHtml() const {
     html += fmt::format(
         "<section id=\"spreads\"><h2>Spreads ({})</h2><div class=\"hint\">Realized P&amp;L "
         "per spread, net of charges; hover a bar for its legs, entry, exit and credit.</div>"
-        "<canvas id=\"spread-pnl-chart\"></canvas><h2>Capital after each close</h2><canvas "
+        "<canvas id=\"spread-pnl-chart\"></canvas><h2>Capital after each close</h2><div "
+        "class=\"hint\">Capital moves only when a trade closes; hover for the trade.</div><canvas "
         "id=\"capital-chart\"></canvas><div class=\"stats\" id=\"spread-stats\"></div><div "
         "class=\"hint\">Click a header to sort.{}</div><div class=\"scroll\"><table "
         "id=\"spreads-table\"></table></div></section>\n",

@@ -133,6 +133,14 @@ void SimulatedExchange::Handle(const Pending& p) {
               p.due);
           return;
         }
+        if (inst->freeze_quantity && qty > *inst->freeze_quantity) {
+          GenerateOrderModifyRejected(
+              order,
+              fmt::format("quantity {} exceeds the freeze quantity {}", qty.ToString(),
+                          inst->freeze_quantity->ToString()),
+              p.due);
+          return;
+        }
         if (p.price && !inst->OnTickGrid(*p.price)) {
           GenerateOrderModifyRejected(order,
                                       fmt::format("price {} is not on the tick grid {}",
@@ -140,6 +148,11 @@ void SimulatedExchange::Handle(const Pending& p) {
                                       p.due);
           return;
         }
+      }
+      if (const std::string why = CheckMargin(order, qty - order.filled_qty(), p.price);
+          !why.empty()) {
+        GenerateOrderModifyRejected(order, why, p.due);
+        return;
       }
       GenerateOrderUpdated(order, qty, p.price ? p.price : order.price(),
                            p.trigger ? p.trigger : order.trigger_price(), p.due);
@@ -550,7 +563,9 @@ void SimulatedExchange::Fill(const Order& order, Price px, Quantity qty, Liquidi
 }
 
 Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying,
-                                                  const Order* extra) {
+                                                  const Order* extra,
+                                                  std::optional<Quantity> extra_leaves,
+                                                  std::optional<Price> extra_price) {
   std::map<InstrumentId, std::int64_t> net;  // units
   OrderQuery q;
   q.venue = config_.venue;
@@ -561,7 +576,8 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
   }
   if (extra != nullptr) {
     const Instrument* inst = InstrumentOf(*extra);
-    const std::int64_t units = extra->leaves_qty().raw() / kFixedScale * inst->multiplier;
+    const std::int64_t units =
+        extra_leaves.value_or(extra->leaves_qty()).raw() / kFixedScale * inst->multiplier;
     net[extra->instrument_id()] += extra->is_buy() ? units : -units;
   }
   MarginInput in;
@@ -583,8 +599,10 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
     auto mit = markets_.find(id);
     std::optional<double> mark;
     if (mit != markets_.end()) mark = MarkOf(mit->second.quote, mit->second.last, mit->second.bar);
-    if (!mark && extra != nullptr && extra->instrument_id() == id && extra->price()) {
-      mark = extra->price()->AsDouble();
+    const std::optional<Price> extra_px =
+        extra != nullptr ? (extra_price ? extra_price : extra->price()) : std::nullopt;
+    if (!mark && extra != nullptr && extra->instrument_id() == id && extra_px) {
+      mark = extra_px->AsDouble();
     }
     if (inst->instrument_class == InstrumentClass::kFuture) {
       leg.kind = MarginLegKind::kFuture;
@@ -610,12 +628,13 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
   return ComputeMargin(in, config_.margin);
 }
 
-std::string SimulatedExchange::CheckMargin(const Order& order) {
+std::string SimulatedExchange::CheckMargin(const Order& order, std::optional<Quantity> leaves,
+                                           std::optional<Price> price) {
   if (!config_.margin_check) return {};
   const Instrument* inst = InstrumentOf(order);
   if (inst == nullptr || inst->underlying.empty()) return {};
   auto before = MarginFor(inst->underlying, nullptr);
-  auto after = MarginFor(inst->underlying, &order);
+  auto after = MarginFor(inst->underlying, &order, leaves, price);
   if (!before.ok()) return "margin: " + before.error();
   if (!after.ok()) return "margin: " + after.error();
   const Money required = after->total - before->total;

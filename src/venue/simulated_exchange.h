@@ -126,7 +126,10 @@ class SimulatedExchange final : public MatchingVenue {
   const ChargeBreakdown& total_charges() const { return total_charges_; }
   // The NSE margin of the account's net positions on `underlying` (+ `extra` order), or an
   // error when a price is missing.
-  Result<MarginResult> MarginFor(const InstrumentId& underlying, const Order* extra = nullptr);
+  // `extra_leaves`/`extra_price` stand for the order's as a modify would change them.
+  Result<MarginResult> MarginFor(const InstrumentId& underlying, const Order* extra = nullptr,
+                                 std::optional<Quantity> extra_leaves = {},
+                                 std::optional<Price> extra_price = {});
   void Reset() override;
   bool WantsAllData() const override { return true; }
 
@@ -163,7 +166,8 @@ class SimulatedExchange final : public MatchingVenue {
   void Handle(const Pending& p);
   void Arrive(const Order& order, UnixNanos at);
   std::string CheckRules(const Order& order, const Instrument* inst, UnixNanos at);
-  std::string CheckMargin(const Order& order);
+  std::string CheckMargin(const Order& order, std::optional<Quantity> leaves = {},
+                          std::optional<Price> price = {});
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);

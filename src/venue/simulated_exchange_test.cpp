@@ -520,6 +520,25 @@ TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose
   EXPECT_TRUE(account().margins().empty());
 }
 
+TEST_F(SimulatedExchangeTest, ModifyIsCheckedForFreezeAndMargin) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(200'000));
+  Index("24000");
+  Quote(put_, "99.95", "100.05", 650, 650);
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
+  k().exec_engine().Execute(testkit::ModifyCommand(*o, Qty(1820)));
+  ex_->ProcessCommands();
+  k().exec_engine().Execute(testkit::ModifyCommand(*o, Qty(650)));
+  ex_->ProcessCommands();
+  const auto rej = events_->Of<OrderModifyRejected>();
+  ASSERT_EQ(rej.size(), 2u);
+  EXPECT_EQ(rej[0].reason, "quantity 1820 exceeds the freeze quantity 1800");
+  EXPECT_EQ(rej[1].reason.rfind("insufficient margin: required ₹", 0), 0u) << rej[1].reason;
+  EXPECT_EQ(o->quantity(), Qty(65));
+}
+
 // ---- charges ----
 
 class ExchangeChargesTest : public SimulatedExchangeTest {

@@ -345,6 +345,14 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
             std::string::npos)
       << obj;
 
+  // Determinism: the same scenario again writes the same spread file, statistics and page.
+  {
+    const ScenarioRun again = RunScenario(sc);
+    EXPECT_EQ(again.recorder->SpreadsCsv(), csv);
+    EXPECT_EQ(StatisticsJson(again.recorder->statistics()), stats);
+    EXPECT_EQ(again.recorder->ReportHtml(), testing::SlurpFile(dir / "report.html"));
+  }
+
   // report.html: the Spreads section renders (5 charts), one bar per spread, the capital
   // curve from the initial capital through every close, the table with every spread.
   if (!fs::exists("/usr/bin/chromium")) {
