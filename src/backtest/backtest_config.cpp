@@ -230,6 +230,9 @@ void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, Backtes
   }
   if (t.Has("start")) q.start = t.GetTime("start", kIstOffset);
   if (t.Has("end")) q.end = t.GetTime("end", kIstOffset);
+  const std::int64_t threads = t.GetInt("threads", 0);
+  if (threads < 0 || threads > 64) t.Fail("threads", "must be 0 (DuckDB's default) to 64");
+  q.threads = static_cast<int>(threads);
   t.Finish();
   if (!std::filesystem::is_directory(root + "/data")) {
     t.Fail("catalog", fmt::format("{} is not a catalog (no data/ folder)", root));

@@ -9,6 +9,7 @@
 #include <limits>
 #include <queue>
 #include <system_error>
+#include <unordered_map>
 
 #include "persistence/duckdb.h"
 
@@ -262,6 +263,42 @@ Result<ParquetDataMeta> ReadParquetDataMeta(duck::Connection& con, const std::st
     }
   }
   return m;
+}
+
+Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>& files) {
+  constexpr std::size_t kBatch = 512;  // paths per query (keeps the SQL text modest)
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < files.size(); ++i) index.emplace(files[i].path, i);
+  for (std::size_t from = 0; from < files.size(); from += kBatch) {
+    const std::size_t to = std::min(files.size(), from + kBatch);
+    std::string list;
+    for (std::size_t i = from; i < to; ++i) {
+      if (!list.empty()) list += ", ";
+      list += duck::Quote(files[i].path);
+      files[i].meta = ParquetDataMeta{};
+    }
+    auto r = con.Query(fmt::format(
+        "SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata([{}])", list));
+    if (!r) return MakeError(r.error());
+    for (;;) {
+      auto c = r->Fetch();
+      if (!c) return MakeError(c.error());
+      if (c->empty()) break;
+      for (std::size_t i = 0; i < c->size(); ++i) {
+        auto it = index.find(std::string(c->String(0, i)));
+        if (it == index.end()) continue;
+        ParquetDataMeta& m = *files[it->second].meta;
+        const std::string key(c->String(1, i));
+        const std::string value(c->String(2, i));
+        if (key == "ARROW:schema") {
+          for (const auto& [k, v] : ArrowSchemaMetadata(Base64Decode(value))) ApplyMeta(m, k, v);
+        } else {
+          ApplyMeta(m, key, value);
+        }
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------------------------------
@@ -735,7 +772,8 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
       if (e.path().extension() != ".parquet") continue;
       auto range = ParseCatalogFileName(name);
       if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
-      files.push_back(CatalogFile{type, ident, e.path().string(), range->first, range->second});
+      files.push_back(
+          CatalogFile{type, ident, e.path().string(), range->first, range->second, std::nullopt});
     }
     if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
     std::sort(files.begin(), files.end(),
@@ -769,9 +807,13 @@ class FileCursor {
     auto con = duck::Connection::Connect(db);
     if (!con) return MakeError(con.error());
     con_ = std::move(*con);
-    auto meta = ReadParquetDataMeta(*con_, file_.path);
-    if (!meta) return MakeError(meta.error());
-    meta_ = *meta;
+    if (file_.meta) {
+      meta_ = *file_.meta;
+    } else {
+      auto meta = ReadParquetDataMeta(*con_, file_.path);
+      if (!meta) return MakeError(meta.error());
+      meta_ = *meta;
+    }
     if (meta_.instrument_id.empty()) meta_.instrument_id = q.defaults.instrument_id;
     if (meta_.bar_type.empty()) meta_.bar_type = q.defaults.bar_type;
     if (meta_.price_precision < 0) meta_.price_precision = q.defaults.price_precision;
@@ -1154,6 +1196,11 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
   }
   auto db = duck::Database::Open("", query.threads);
   if (!db) return MakeError(db.error());
+  if (kept.size() > 1) {
+    auto con = duck::Connection::Connect(**db);
+    if (!con) return MakeError(con.error());
+    if (Status s = ReadParquetDataMetaBatch(**con, kept); !s) return MakeError(s.error());
+  }
   return std::unique_ptr<DataStream>(
       std::make_unique<MergeReader>(std::move(*db), std::move(kept), query));
 }

@@ -68,7 +68,13 @@ struct CatalogFile {
   std::string path;
   UnixNanos start;
   UnixNanos end;
+  // The file's metadata when already read (the reader reads every file's footer in a few
+  // batched queries before the run instead of one query per file as it opens them).
+  std::optional<ParquetDataMeta> meta;
 };
+
+// The same for many files with few queries; fills each file's `meta`.
+Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>& files);
 
 struct CatalogQuery {
   CatalogDataType type = CatalogDataType::kQuote;

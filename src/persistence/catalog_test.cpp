@@ -369,7 +369,7 @@ TEST_F(CatalogTest, FilesWithoutMetadataNeedDefaults) {
                             "AS ask_size, 7::UBIGINT AS ts_event, 7::UBIGINT AS ts_init) TO " +
                             duck::Quote(path) + " (FORMAT parquet)")
                   .ok());
-  CatalogFile f{CatalogDataType::kQuote, "", path, UnixNanos(0), UnixNanos(0)};
+  CatalogFile f{CatalogDataType::kQuote, "", path, UnixNanos(0), UnixNanos(0), std::nullopt};
   CatalogQuery q;
   auto s = ReadParquetFiles(CatalogDataType::kQuote, {f}, q);
   ASSERT_TRUE(s.ok());
@@ -400,7 +400,7 @@ TEST(CatalogNautilus, ReadsSixtyFourAndOneTwentyEightBitFiles) {
   const fs::path dir = kShared / "nautilus";
   if (!fs::exists(dir)) GTEST_SKIP() << "../shared/data/nautilus not present";
   auto read = [&](CatalogDataType type, const char* name) {
-    CatalogFile f{type, "", (dir / name).string(), UnixNanos(0), UnixNanos(0)};
+    CatalogFile f{type, "", (dir / name).string(), UnixNanos(0), UnixNanos(0), std::nullopt};
     auto s = ReadParquetFiles(type, {f}, CatalogQuery{});
     EXPECT_TRUE(s.ok()) << s.error();
     std::vector<MarketData> all;

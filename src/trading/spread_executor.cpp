@@ -33,6 +33,8 @@ void SpreadExecutor::Reset() {
   timers_.clear();
   spreads_.clear();
   creation_order_.clear();
+  by_creation_.clear();
+  first_active_ = 0;
   runs_.clear();
   orders_.clear();
   next_id_ = 0;
@@ -45,16 +47,20 @@ const SpreadPosition* SpreadExecutor::Find(const SpreadId& id) const {
 }
 
 std::vector<const SpreadPosition*> SpreadExecutor::All() const {
-  std::vector<const SpreadPosition*> out;
-  out.reserve(creation_order_.size());
-  for (const SpreadId& id : creation_order_) out.push_back(spreads_.at(id).get());
-  return out;
+  return {by_creation_.begin(), by_creation_.end()};
 }
 
 std::vector<const SpreadPosition*> SpreadExecutor::Active() const {
+  // Spreads finish roughly in creation order: start past the leading finished ones.
+  while (first_active_ < by_creation_.size()) {
+    const SpreadState st = by_creation_[first_active_]->state();
+    if (st != SpreadState::kClosed && st != SpreadState::kFailed) break;
+    ++first_active_;
+  }
   std::vector<const SpreadPosition*> out;
-  for (const SpreadPosition* s : All()) {
-    if (s->state() != SpreadState::kClosed && s->state() != SpreadState::kFailed) out.push_back(s);
+  for (std::size_t i = first_active_; i < by_creation_.size(); ++i) {
+    const SpreadState st = by_creation_[i]->state();
+    if (st != SpreadState::kClosed && st != SpreadState::kFailed) out.push_back(by_creation_[i]);
   }
   return out;
 }
@@ -104,6 +110,7 @@ Result<SpreadId> SpreadExecutor::Open(const SpreadOrderSpec& spec) {
     run.legs.push_back(w);
   }
   BuildGroups(run);
+  by_creation_.push_back(spread.get());
   spreads_.emplace(id, std::move(spread));
   creation_order_.push_back(id);
   runs_.emplace(id, std::move(run));

@@ -114,6 +114,8 @@ class SpreadExecutor {
   std::uint64_t next_timer_ = 0;
   std::map<SpreadId, std::unique_ptr<SpreadPosition>> spreads_;
   std::vector<SpreadId> creation_order_;
+  std::vector<const SpreadPosition*> by_creation_;  // owned by spreads_
+  mutable std::size_t first_active_ = 0;            // every spread before it is finished
   std::map<SpreadId, Run> runs_;
   struct OrderRef {
     SpreadId spread;

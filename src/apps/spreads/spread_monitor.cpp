@@ -105,6 +105,7 @@ void SpreadMonitor::OnTimer(const TimeEvent& /*event*/) { Sample(); }
 void SpreadMonitor::OnReset() {
   records_.clear();
   order_.clear();
+  open_.clear();
   capital_after_.clear();
   greeks_.clear();
   monitor_csv_ = kMonitorHeader;
@@ -112,7 +113,10 @@ void SpreadMonitor::OnReset() {
 
 void SpreadMonitor::OnSpreadEvent(const SpreadEvent& e) {
   auto [it, inserted] = records_.try_emplace(e.spread_id);
-  if (inserted) order_.push_back(e.spread_id);
+  if (inserted) {
+    order_.push_back(e.spread_id);
+    open_.push_back(e.spread_id);
+  }
   Record& r = it->second;
   r.last = e;
   if (e.state == SpreadState::kClosed || e.state == SpreadState::kFailed) {
@@ -161,10 +165,14 @@ void SpreadMonitor::Value(Record& r) {
 
 void SpreadMonitor::Sample() {
   const UnixNanos now = clock().Now();
-  for (const SpreadId& id : order_) {
+  // Only spreads still open are valued; finished ones leave the list for good.
+  std::erase_if(open_, [this](const SpreadId& id) {
+    const SpreadState st = records_.at(id).last.state;
+    return st == SpreadState::kClosed || st == SpreadState::kFailed;
+  });
+  for (const SpreadId& id : open_) {
     Record& r = records_.at(id);
     const SpreadState st = r.last.state;
-    if (st == SpreadState::kClosed || st == SpreadState::kFailed) continue;
     Value(r);
     const Money total = r.last.realized_pnl + r.unrealized;
     monitor_csv_ += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.4f},{:.6f},{:.2f},{:.2f}\n",

@@ -77,6 +77,7 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   SpreadMonitorConfig config_;
   std::map<SpreadId, Record> records_;
   std::vector<SpreadId> order_;                 // first-seen order for the trade log
+  std::vector<SpreadId> open_;                  // not yet closed or failed, first-seen order
   std::map<std::string, Money> capital_after_;  // by trade id
   std::map<InstrumentId, ContractGreeks> greeks_;
   std::string monitor_csv_;
