@@ -169,14 +169,18 @@ std::vector<const Order*> Cache::OrdersForList(const OrderListId& id) const {
 }
 
 Position* Cache::AddPosition(std::unique_ptr<Position> position) {
-  if (Position* existing = mutable_position(position->id())) {
+  auto found = positions_.find(position->id());
+  if (found != positions_.end()) {
+    Position* existing = found->second.position.get();
     *existing = std::move(*position);  // keep the address others hold
+    if (existing->is_open()) open_positions_.insert_or_assign(found->second.seq, existing);
     return existing;
   }
   Position* raw = position.get();
   const std::uint64_t seq = next_position_seq_++;
   positions_.insert_or_assign(raw->id(), PositionEntry{std::move(position), seq});
   positions_by_seq_.emplace(seq, raw);
+  if (raw->is_open()) open_positions_.emplace(seq, raw);
   return raw;
 }
 
@@ -205,9 +209,10 @@ std::vector<const Position*> Cache::Positions(const OrderQuery& q) const {
 }
 
 std::vector<const Position*> Cache::PositionsOpen(const OrderQuery& q) const {
+  // From the open index (creation order), not a scan of every position ever held.
   std::vector<const Position*> out;
-  for (const Position* p : Positions(q)) {
-    if (p->is_open()) out.push_back(p);
+  for (const auto& [seq, p] : open_positions_) {
+    if (p->is_open() && Matches(*p, q)) out.push_back(p);
   }
   return out;
 }
@@ -236,8 +241,14 @@ std::vector<const Position*> Cache::AllPositionSnapshots() const {
   return out;
 }
 
-void Cache::UpdatePosition(const Position& /*position*/) {
-  // Open/closed state is derived from the position itself; nothing to re-index yet.
+void Cache::UpdatePosition(const Position& position) {
+  auto it = positions_.find(position.id());
+  if (it == positions_.end()) return;
+  if (position.is_open()) {
+    open_positions_.insert_or_assign(it->second.seq, it->second.position.get());
+  } else {
+    open_positions_.erase(it->second.seq);
+  }
 }
 
 Account* Cache::AddAccount(std::unique_ptr<Account> account, const Venue& venue) {
@@ -287,6 +298,7 @@ void Cache::Reset() {
   order_lists_.clear();
   positions_.clear();
   positions_by_seq_.clear();
+  open_positions_.clear();
   snapshots_.clear();
   accounts_.clear();
   venue_accounts_.clear();

@@ -118,6 +118,7 @@ class Cache {
   void SnapshotPosition(const Position& closed);
   const std::vector<Position>& PositionSnapshots(const PositionId& id) const;
   std::vector<const Position*> AllPositionSnapshots() const;
+  // Call after changing a cached position (keeps the open-position index true).
   void UpdatePosition(const Position& position);
 
   // Accounts.
@@ -168,6 +169,7 @@ class Cache {
 
   std::unordered_map<PositionId, PositionEntry, IdHash> positions_;
   std::map<std::uint64_t, Position*> positions_by_seq_;
+  std::map<std::uint64_t, Position*> open_positions_;  // kept by AddPosition/UpdatePosition
   std::uint64_t next_position_seq_ = 0;
   std::map<PositionId, std::vector<Position>> snapshots_;
 

@@ -275,6 +275,14 @@ void OptionsSpreadStrategy::OnTimer(const TimeEvent& /*event*/) { Check(); }
 
 void OptionsSpreadStrategy::Check() {
   const UnixNanos now = clock().Now();
+  // No decisions on stale prices: when the underlying has not printed for two check
+  // intervals (night, weekend, holiday, a feed gap) the market is treated as closed.
+  UnixNanos last;
+  if (const QuoteTick* q = cache().quote(config_.entry.underlying)) last = q->ts_init;
+  if (const Bar* b = cache().bar(config_.signal_bar_type); b != nullptr && b->ts_init > last) {
+    last = b->ts_init;
+  }
+  if (last.is_zero() || now - last > 2 * config_.check_interval) return;
   const std::optional<Price> underlying = UnderlyingPrice();
   std::vector<const SpreadPosition*> live;
   for (const SpreadPosition* sp : active_spreads()) {
