@@ -16,6 +16,7 @@
 #include "browser.h"
 #include "pricing/black.h"
 #include "testkit/testkit.h"
+#include "venue/simulated_exchange.h"
 
 namespace nacre {
 namespace {
@@ -34,6 +35,7 @@ struct Scenario {
   std::int64_t profit_target_pct = 50;
   std::string exit_time = "15:15";
   const char* stop_multiple = "2";
+  bool nse_exchange = false;  // the realistic exchange (charges, margin, settlement)
 };
 
 Price Tick(double v) {
@@ -61,6 +63,12 @@ ScenarioRun RunScenario(const Scenario& sc) {
   vc.venue.venue = Venue("NFO");
   vc.venue.account_id = AccountId("NFO-001");
   vc.starting_balance = Inr("400000");
+  if (sc.nse_exchange) {
+    SimulatedExchangeConfig ex;
+    ex.venue = Venue("NFO");
+    ex.account_id = AccountId("NFO-001");
+    vc.exchange = ex;
+  }
   EXPECT_TRUE(run.engine->AddVenue(vc).ok());
   run.engine->AddInstrument(testkit::NiftyIndex());
   std::vector<Instrument> options;
@@ -124,7 +132,9 @@ ScenarioRun RunScenario(const Scenario& sc) {
   c.entry_start_min = 9 * 60 + 20;
   c.profit_target_pct = sc.profit_target_pct;
   c.stop_loss_multiple = Px(sc.stop_multiple);
-  c.exit_time_min = std::stoi(sc.exit_time.substr(0, 2)) * 60 + std::stoi(sc.exit_time.substr(3));
+  c.exit_time_min = sc.exit_time == "never" ? 24 * 60
+                                            : std::stoi(sc.exit_time.substr(0, 2)) * 60 +
+                                                  std::stoi(sc.exit_time.substr(3));
   c.max_lots = 10;
   // Patient enough to get the short leg filled while the market drifts a tick a minute.
   c.exec.max_reprices = 8;
@@ -384,6 +394,35 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
   // The spread statistics are shown in the section.
   EXPECT_NE(b.dom.find("<span>win rate</span>", b.dom.find("id=\"spread-stats\"")),
             std::string::npos);
+}
+
+TEST(OptionsSpreadStrategy, SpreadHeldToExpiryIsSettledByTheExchange) {
+  // No exit fires (profit target unreachable, no time exit): the NSE exchange cash-settles both
+  // legs at 15:30 on expiry day against the index's closing print, with its charges.
+  Scenario sc;
+  sc.path = [](int m) {
+    if (m < 5) return 24000.0 + 2.0 * m;
+    return m < 40 ? 24010.0 + 0.2 * (m - 5) : 24017.0;
+  };
+  sc.profit_target_pct = 100;
+  sc.exit_time = "never";
+  sc.nse_exchange = true;
+  ScenarioRun run = RunScenario(sc);
+  const std::string log = Decisions(*run.strategy);
+  ASSERT_GE(run.monitor->records().size(), 1u) << log;
+  bool settled = false;
+  for (const auto& [id, r] : run.monitor->records()) {
+    if (r.last.message == "settled at expiry") {
+      settled = true;
+      EXPECT_EQ(r.last.state, SpreadState::kClosed);
+      EXPECT_EQ(FormatIst(r.last.ts_closed).substr(0, 16), "2026-01-06 15:30") << log;
+      EXPECT_GT(r.last.charges, Money::Zero());  // the exchange charged the entry fills
+    }
+  }
+  EXPECT_TRUE(settled) << log;
+  EXPECT_TRUE(run.strategy->decisions().size() > 0);
+  ExpectCapitalInvariant(run);
+  EXPECT_EQ(run.result.commissions, run.engine->exchange(Venue("NFO"))->total_charges().Total());
 }
 
 }  // namespace
