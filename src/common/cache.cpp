@@ -38,12 +38,16 @@ void Cache::AddTrade(const TradeTick& t) {
 }
 
 void Cache::AddBar(const Bar& b) {
-  auto it = bars_.find(b.bar_type);
-  if (it == bars_.end()) {
-    it = bars_.emplace(b.bar_type, RecentBuffer<Bar>(config_.bar_capacity)).first;
+  if (!(bar_memo_.buffer != nullptr && bar_memo_.type == b.bar_type)) {
+    auto it = bars_.find(b.bar_type);
+    if (it == bars_.end()) {
+      it = bars_.emplace(b.bar_type, RecentBuffer<Bar>(config_.bar_capacity)).first;
+    }
+    auto close = last_bar_close_.try_emplace(b.bar_type.instrument_id(), b.close).first;
+    bar_memo_ = BarMemo{b.bar_type, &it->second, &close->second};
   }
-  it->second.Push(b);
-  last_bar_close_.insert_or_assign(b.bar_type.instrument_id(), b.close);
+  bar_memo_.buffer->Push(b);
+  *bar_memo_.close = b.close;
 }
 
 const QuoteTick* Cache::quote(const InstrumentId& id, std::size_t index) const {
@@ -289,6 +293,7 @@ void Cache::Reset() {
   trades_.clear();
   bars_.clear();
   last_bar_close_.clear();
+  bar_memo_ = BarMemo{};
   orders_.clear();
   venue_order_ids_.clear();
   all_orders_.clear();

@@ -157,6 +157,13 @@ class Cache {
   std::unordered_map<InstrumentId, RecentBuffer<TradeTick>, IdHash> trades_;
   std::unordered_map<BarType, RecentBuffer<Bar>, IdHash> bars_;  // never iterated
   std::unordered_map<InstrumentId, Price, IdHash> last_bar_close_;
+  // Slots of the last bar type added (node-based maps keep addresses until cleared).
+  struct BarMemo {
+    BarType type;
+    RecentBuffer<Bar>* buffer = nullptr;
+    Price* close = nullptr;
+  };
+  BarMemo bar_memo_;
 
   std::unordered_map<ClientOrderId, OrderEntry, IdHash> orders_;
   std::unordered_map<VenueOrderId, ClientOrderId, IdHash> venue_order_ids_;

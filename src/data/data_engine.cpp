@@ -1,6 +1,7 @@
 #include "data/data_engine.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace nacre {
 
@@ -66,6 +67,7 @@ void DataEngine::ResetState() {
   }
   retired_aggregators_.clear();
   last_bar_ts_.clear();
+  bar_memo_ = BarMemo{};
   processed_ = 0;
   rejected_ = 0;
 }
@@ -225,22 +227,30 @@ void DataEngine::Process(const TradeTick& t) {
 }
 
 void DataEngine::Process(const Bar& b) {
+  // Consecutive bars are usually of one type: remember its map slots (node-based maps keep
+  // element addresses, so the pointers stay valid until the maps are cleared).
+  if (!(bar_memo_.ts != nullptr && bar_memo_.type == b.bar_type)) {
+    auto ts =
+        last_bar_ts_.try_emplace(b.bar_type, UnixNanos(std::numeric_limits<std::int64_t>::min()))
+            .first;
+    auto topic = bar_topics_.find(b.bar_type);
+    if (topic == bar_topics_.end()) {
+      topic = bar_topics_.emplace(b.bar_type, bus_.Topic(topics::Bars(b.bar_type))).first;
+    }
+    bar_memo_ = BarMemo{b.bar_type, &ts->second, &topic->second};
+  }
   if (config_.validate_data_sequence) {
-    auto last = last_bar_ts_.find(b.bar_type);
-    if (last != last_bar_ts_.end() && b.ts_init < last->second) {
+    if (b.ts_init < *bar_memo_.ts) {
       ++rejected_;
       log().Warning("bar {} at {} older than last {}; dropped", b.bar_type.ToString(),
-                    FormatIsoUtc(b.ts_init), FormatIsoUtc(last->second));
+                    FormatIsoUtc(b.ts_init), FormatIsoUtc(*bar_memo_.ts));
       return;
     }
-    last_bar_ts_.insert_or_assign(b.bar_type, b.ts_init);
+    *bar_memo_.ts = b.ts_init;
   }
   ++processed_;
   cache_.AddBar(b);
-  auto it = bar_topics_.find(b.bar_type);
-  if (it == bar_topics_.end())
-    it = bar_topics_.emplace(b.bar_type, bus_.Topic(topics::Bars(b.bar_type))).first;
-  bus_.Publish(it->second, b);
+  bus_.Publish(*bar_memo_.topic, b);
 }
 
 void DataEngine::Process(const Instrument& i) {

@@ -71,6 +71,12 @@ class DataEngine : public Component {
   // Hashed: looked up on every bar (never iterated, so order does not matter).
   std::unordered_map<BarType, MessageBus::TopicHandle, IdHash> bar_topics_;
   std::unordered_map<BarType, UnixNanos, IdHash> last_bar_ts_;
+  struct BarMemo {
+    BarType type;
+    UnixNanos* ts = nullptr;
+    MessageBus::TopicHandle* topic = nullptr;
+  };
+  BarMemo bar_memo_;  // the slots of the last bar type processed
   // Aggregators fed by quotes / trades of an instrument.
   std::map<BarType, std::unique_ptr<TimeBarAggregator>> aggregators_;
   std::vector<std::unique_ptr<TimeBarAggregator>> retired_aggregators_;
