@@ -126,4 +126,23 @@ void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& tra
   Emit(e);
 }
 
+OrderStatusReport ExecutionClient::StatusReportOf(const Order& o) const {
+  OrderStatusReport r;
+  r.account_id = account_id();
+  r.instrument_id = o.instrument_id();
+  r.client_order_id = o.client_order_id();
+  r.venue_order_id = o.venue_order_id();
+  r.side = o.side();
+  r.order_type = o.order_type();
+  r.time_in_force = o.time_in_force();
+  r.status = o.status();
+  r.quantity = o.quantity();
+  r.filled_qty = o.filled_qty();
+  r.price = o.price();
+  r.trigger_price = o.trigger_price();
+  r.avg_px = o.avg_px();
+  r.ts_last = o.ts_last();
+  return r;
+}
+
 }  // namespace nacre

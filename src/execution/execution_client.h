@@ -60,6 +60,8 @@ class ExecutionClient {
   }
 
  protected:
+  // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).
+  OrderStatusReport StatusReportOf(const Order& order) const;
   OrderEventHeader Header(const Order& order, UnixNanos ts_event);
   UnixNanos Now() const { return clock_->Now(); }
   void Emit(const OrderEvent& e) { sink_->OnOrderEvent(e); }

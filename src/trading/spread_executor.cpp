@@ -132,6 +132,16 @@ Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
   run.purpose = Purpose::kClose;
   run.net_limit = net_limit;
   run.policy = policy;
+  run.legs = ClosingLegs(sp);
+  BuildGroups(run);
+  sp.set_state(SpreadState::kClosing);
+  runs_[id] = std::move(run);
+  StartGroup(id);
+  return Status::Ok();
+}
+
+std::vector<SpreadExecutor::LegWork> SpreadExecutor::ClosingLegs(const SpreadPosition& sp) {
+  std::vector<LegWork> out;
   for (std::size_t i = 0; i < sp.legs().size(); ++i) {
     const std::int64_t q = sp.LegSignedQtyRaw(i);
     if (q == 0) continue;
@@ -139,13 +149,9 @@ Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
     w.leg = i;
     w.side = q > 0 ? OrderSide::kSell : OrderSide::kBuy;
     w.target = Quantity::Raw(std::abs(q), sp.instrument(i).size_precision);
-    run.legs.push_back(w);
+    out.push_back(w);
   }
-  BuildGroups(run);
-  sp.set_state(SpreadState::kClosing);
-  runs_[id] = std::move(run);
-  StartGroup(id);
-  return Status::Ok();
+  return out;
 }
 
 void SpreadExecutor::BuildGroups(Run& run) const {
@@ -443,15 +449,7 @@ void SpreadExecutor::StartUnwind(const SpreadId& id) {
   run.purpose = Purpose::kUnwind;
   run.policy = runs_.at(id).policy;
   run.failure = runs_.at(id).failure;
-  for (std::size_t i = 0; i < sp.legs().size(); ++i) {
-    const std::int64_t q = sp.LegSignedQtyRaw(i);
-    if (q == 0) continue;
-    LegWork w;
-    w.leg = i;
-    w.side = q > 0 ? OrderSide::kSell : OrderSide::kBuy;
-    w.target = Quantity::Raw(std::abs(q), sp.instrument(i).size_precision);
-    run.legs.push_back(w);
-  }
+  run.legs = ClosingLegs(sp);
   BuildGroups(run);
   runs_[id] = std::move(run);
   StartGroup(id);

@@ -92,6 +92,8 @@ class SpreadExecutor {
   };
 
   SpreadPosition& Spread(const SpreadId& id) { return *spreads_.at(id); }
+  // One leg per open leg of the spread, on the side that closes it.
+  static std::vector<LegWork> ClosingLegs(const SpreadPosition& sp);
   void BuildGroups(Run& run) const;
   void StartGroup(const SpreadId& id);
   bool PriceLastGroup(const SpreadId& id, Run& run, std::vector<std::optional<Price>>& px,

@@ -254,22 +254,7 @@ std::vector<OrderStatusReport> SimulatedVenue::GenerateOrderStatusReports(const 
   for (const auto& [seq, resting] : resting_) {
     const Order* o = resting.order;
     if (q.instrument_id && o->instrument_id() != *q.instrument_id) continue;
-    OrderStatusReport r;
-    r.account_id = account_id();
-    r.instrument_id = o->instrument_id();
-    r.client_order_id = o->client_order_id();
-    r.venue_order_id = o->venue_order_id();
-    r.side = o->side();
-    r.order_type = o->order_type();
-    r.time_in_force = o->time_in_force();
-    r.status = o->status();
-    r.quantity = o->quantity();
-    r.filled_qty = o->filled_qty();
-    r.price = o->price();
-    r.trigger_price = o->trigger_price();
-    r.avg_px = o->avg_px();
-    r.ts_last = o->ts_last();
-    out.push_back(r);
+    out.push_back(StatusReportOf(*o));
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "apps/spreads/listed_chains.h"
+
 namespace nacre {
 
 const ContractGreeks* ChainGreeks::Find(const InstrumentId& id) const {
@@ -50,36 +52,11 @@ const ContractGreeks* GreeksActor::Find(const InstrumentId& id) const {
 
 std::size_t GreeksActor::ComputeNow() {
   const UnixNanos now = clock().Now();
-  // Listed, unexpired contracts of the underlying by expiry, then strike (ordered maps keep
-  // the output deterministic).
-  std::map<UnixNanos, std::map<std::int64_t, std::pair<const Instrument*, const Instrument*>>>
-      by_expiry;
-  for (const Instrument* ins : cache().Instruments()) {
-    if (ins->instrument_class != InstrumentClass::kOption ||
-        ins->underlying != config_.underlying || ins->IsExpired(now) || ins->activation > now) {
-      continue;
-    }
-    auto& slot = by_expiry[ins->expiration][ins->strike.raw()];
-    (ins->option_kind == OptionKind::kCall ? slot.first : slot.second) = ins;
-  }
   std::vector<ChainGreeks> out;
-  for (const auto& [expiry, strikes] : by_expiry) {
+  for (const auto& [expiry, strikes] : ListedChains(cache(), config_.underlying, now)) {
     if (out.size() >= config_.expiries) break;
-    std::vector<pricing::ChainQuote> quotes;
-    for (const auto& [strike_raw, pair] : strikes) {
-      pricing::ChainQuote q;
-      q.strike = static_cast<double>(strike_raw) / kFixedScale;
-      auto fill = [&](const Instrument* ins, double& bid, double& ask) {
-        if (ins == nullptr) return;
-        const QuoteTick* t = cache().quote(ins->id);
-        if (t == nullptr || now - t->ts_init > config_.max_quote_age) return;
-        bid = t->bid_price.AsDouble();
-        ask = t->ask_price.AsDouble();
-      };
-      fill(pair.first, q.call_bid, q.call_ask);
-      fill(pair.second, q.put_bid, q.put_ask);
-      quotes.push_back(q);
-    }
+    const std::vector<pricing::ChainQuote> quotes =
+        ChainQuotes(strikes, cache(), now, config_.max_quote_age);
     const double t_years =
         static_cast<double>(expiry - now) / static_cast<double>(365 * kNanosPerDay);
     auto analysis = pricing::AnalyzeChain(quotes, t_years, config_.rate);
@@ -98,13 +75,13 @@ std::size_t GreeksActor::ComputeNow() {
     std::size_t k = 0;
     for (const auto& [strike_raw, pair] : strikes) {
       const pricing::ChainPoint& p = analysis->points[k++];
-      const Instrument* any = pair.first ? pair.first : pair.second;
+      const Instrument* any = pair.call ? pair.call : pair.put;
       const Price strike = any->strike;
       if (p.strike == analysis->atm_strike) chain.atm_strike = strike;
-      if (pair.first)
-        chain.contracts.push_back({pair.first->id, OptionKind::kCall, strike, p.iv, p.call});
-      if (pair.second)
-        chain.contracts.push_back({pair.second->id, OptionKind::kPut, strike, p.iv, p.put});
+      if (pair.call)
+        chain.contracts.push_back({pair.call->id, OptionKind::kCall, strike, p.iv, p.call});
+      if (pair.put)
+        chain.contracts.push_back({pair.put->id, OptionKind::kPut, strike, p.iv, p.put});
     }
     out.push_back(std::move(chain));
   }

@@ -3,23 +3,16 @@
 #include <fmt/format.h>
 
 #include "apps/spreads/capital_manager.h"
+#include "nse/calendar.h"
+#include "nse/session.h"
 
 namespace nacre {
 namespace {
 
-int MinuteOfDayIst(UnixNanos t) {
-  const CivilDateTime c = ToIst(t);
-  return c.hour * 60 + c.minute;
-}
-
 int ParseHhMm(const ConfigTable& p, const std::string& key, const std::string& text) {
-  int h = -1, m = -1;
-  char colon = 0;
-  if (text.size() != 5 || std::sscanf(text.c_str(), "%2d%c%2d", &h, &colon, &m) != 3 ||
-      colon != ':' || h < 0 || h > 23 || m < 0 || m > 59) {
-    p.Fail(key, fmt::format("'{}' is not a time HH:MM (IST)", text));
-  }
-  return h * 60 + m;
+  auto m = ParseMinuteOfDay(text);
+  if (!m) p.Fail(key, m.error() + " (IST)");
+  return *m;
 }
 
 }  // namespace
@@ -47,7 +40,7 @@ std::optional<std::string> ExitManager::Check(const SpreadPosition& sp, const Sp
                                               const Cache& cache, UnixNanos now,
                                               std::optional<Price> underlying) const {
   if (sp.state() != SpreadState::kOpen) return std::nullopt;
-  if (IstDate(now) == IstDate(meta.expiry) && MinuteOfDayIst(now) >= c_.exit_time_min) {
+  if (IstDate(now) == IstDate(meta.expiry) && IstMinuteOfDay(now) >= c_.exit_time_min) {
     return fmt::format("time exit at {} on expiry day", FormatIst(now));
   }
   if (c_.stop_on_short_strike_cross && underlying) {
@@ -308,7 +301,7 @@ void OptionsSpreadStrategy::Check() {
 }
 
 void OptionsSpreadStrategy::TryEnter(UnixNanos now) {
-  const int minute = MinuteOfDayIst(now);
+  const int minute = IstMinuteOfDay(now);
   if (minute < config_.entry_start_min || minute > config_.entry_end_min) return;
   if (static_cast<int>(active_spreads().size()) >= config_.max_concurrent) return;
   const CivilDate today = IstDate(now);

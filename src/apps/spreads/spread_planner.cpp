@@ -5,14 +5,10 @@
 #include <cmath>
 #include <map>
 
+#include "apps/spreads/listed_chains.h"
+
 namespace nacre {
 namespace {
-
-struct StrikePair {
-  const Instrument* call = nullptr;
-  const Instrument* put = nullptr;
-};
-using Chain = std::map<std::int64_t, StrikePair>;  // by strike raw
 
 std::int64_t DaysBetween(UnixNanos from, UnixNanos to) {
   return DaysFromCivil(IstDate(to)) - DaysFromCivil(IstDate(from));
@@ -44,53 +40,33 @@ std::optional<SpreadKind> ParseSpreadKind(std::string_view s) {
   return std::nullopt;
 }
 
-std::optional<UnixNanos> SpreadPlanner::ChooseExpiry(const Cache& cache, UnixNanos now) const {
-  std::optional<UnixNanos> best;
-  for (const Instrument* ins : cache.Instruments()) {
-    if (ins->instrument_class != InstrumentClass::kOption || ins->underlying != rules_.underlying ||
-        ins->IsExpired(now) || ins->activation > now) {
-      continue;
-    }
-    const std::int64_t dte = DaysBetween(now, ins->expiration);
-    if (dte < rules_.min_dte || dte > rules_.max_dte) continue;
-    if (!best || ins->expiration < *best) best = ins->expiration;
+namespace {
+
+// The nearest expiry whose days to expiry are within the rules.
+std::optional<UnixNanos> NearestExpiry(const std::map<UnixNanos, ListedChain>& chains,
+                                       UnixNanos now, const EntryRules& rules) {
+  for (const auto& [expiry, chain] : chains) {
+    const std::int64_t dte = DaysBetween(now, expiry);
+    if (dte >= rules.min_dte && dte <= rules.max_dte) return expiry;
   }
-  return best;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<UnixNanos> SpreadPlanner::ChooseExpiry(const Cache& cache, UnixNanos now) const {
+  return NearestExpiry(ListedChains(cache, rules_.underlying, now), now, rules_);
 }
 
 Result<EntryPlan> SpreadPlanner::Plan(const Cache& cache, UnixNanos now, SpreadKind kind) const {
-  auto expiry = ChooseExpiry(cache, now);
+  const auto chains = ListedChains(cache, rules_.underlying, now);
+  const std::optional<UnixNanos> expiry = NearestExpiry(chains, now, rules_);
   if (!expiry) {
     return MakeError(fmt::format("no {} expiry with {} to {} days to expiry",
                                  rules_.underlying.value(), rules_.min_dte, rules_.max_dte));
   }
-  Chain chain;
-  for (const Instrument* ins : cache.Instruments()) {
-    if (ins->instrument_class != InstrumentClass::kOption || ins->underlying != rules_.underlying ||
-        ins->expiration != *expiry) {
-      continue;
-    }
-    auto& slot = chain[ins->strike.raw()];
-    (ins->option_kind == OptionKind::kCall ? slot.call : slot.put) = ins;
-  }
-  std::vector<pricing::ChainQuote> quotes;
-  for (const auto& [raw, pair] : chain) {
-    pricing::ChainQuote q;
-    q.strike = static_cast<double>(raw) / kFixedScale;
-    if (pair.call) {
-      if (const QuoteTick* t = cache.quote(pair.call->id)) {
-        q.call_bid = t->bid_price.AsDouble();
-        q.call_ask = t->ask_price.AsDouble();
-      }
-    }
-    if (pair.put) {
-      if (const QuoteTick* t = cache.quote(pair.put->id)) {
-        q.put_bid = t->bid_price.AsDouble();
-        q.put_ask = t->ask_price.AsDouble();
-      }
-    }
-    quotes.push_back(q);
-  }
+  const ListedChain& chain = chains.at(*expiry);
+  const std::vector<pricing::ChainQuote> quotes = ChainQuotes(chain, cache, now);
   const double t_years =
       static_cast<double>(*expiry - now) / static_cast<double>(365 * kNanosPerDay);
   auto analysis = pricing::AnalyzeChain(quotes, t_years, rules_.rate);
