@@ -94,6 +94,22 @@ void SynthScaleCatalog(benchmark::State& state) {
 }
 BENCHMARK(SynthScaleCatalog)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
+// Passes a catalog reader through, keeping a copy of its counters after every chunk.
+class StatsTap final : public DataStream {
+ public:
+  StatsTap(std::unique_ptr<DataStream> in, std::shared_ptr<CatalogReaderStats> out)
+      : in_(std::move(in)), out_(std::move(out)) {}
+  Status Next(std::vector<MarketData>& out, std::size_t max_items) override {
+    Status s = in_->Next(out, max_items);
+    *out_ = ReaderStats(*in_);
+    return s;
+  }
+
+ private:
+  std::unique_ptr<DataStream> in_;
+  std::shared_ptr<CatalogReaderStats> out_;
+};
+
 // `days` = 0: the whole catalog; otherwise only its first `days` days (for the start-up
 // breakdown without streaming two years).
 void RunAll(benchmark::State& state, int days) {
@@ -135,7 +151,13 @@ void RunAll(benchmark::State& state, int days) {
     q.type = CatalogDataType::kQuote;
     q.instruments = {"NIFTY*.NFO"};
     const Catalog* cat = catalog->get();
-    engine.AddStream([cat, q]() { return cat->Read(q); });
+    auto reader_stats = std::make_shared<CatalogReaderStats>();
+    engine.AddStream([cat, q, reader_stats]() -> Result<std::unique_ptr<DataStream>> {
+      auto s = cat->Read(q);
+      if (!s.ok()) return MakeError(s.error());
+      return std::unique_ptr<DataStream>(
+          std::make_unique<StatsTap>(std::move(*s), reader_stats));
+    });
     const auto run0 = SubscribeAll::WallClock::now();
     std::optional<UnixNanos> end;
     if (days > 0) end = FromIst(2024, 1, 1, 0, 0) + days * kNanosPerDay;
@@ -156,6 +178,12 @@ void RunAll(benchmark::State& state, int days) {
         std::chrono::duration<double>(t_instruments - t0).count();
     state.counters["setup_s"] = std::chrono::duration<double>(run0 - t0).count();
     state.counters["quotes_per_s_run"] = run_s > 0 ? static_cast<double>(sub->count) / run_s : 0;
+    {
+      const CatalogReaderStats& st = *reader_stats;
+      state.counters["scans_batched"] = static_cast<double>(st.batches);
+      state.counters["batches_split"] = static_cast<double>(st.batches_split);
+      state.counters["max_open_files"] = static_cast<double>(st.max_open_files);
+    }
     benchmark::DoNotOptimize(sub->checksum);
   }
   state.counters["peak_rss_MiB"] = PeakRssMiB();

@@ -233,6 +233,12 @@ void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, Backtes
   const std::int64_t threads = t.GetInt("threads", 0);
   if (threads < 0 || threads > 64) t.Fail("threads", "must be 0 (DuckDB's default) to 64");
   q.threads = static_cast<int>(threads);
+  const std::int64_t memory = t.GetInt("memory_limit_mb", 0);
+  if (memory < 0 || memory > (1 << 20)) {
+    t.Fail("memory_limit_mb", "must be 0 (DuckDB's default) to 1048576");
+  }
+  q.memory_limit_mb = static_cast<int>(memory);
+  q.prefetch = t.GetBool("prefetch", true);
   t.Finish();
   if (!std::filesystem::is_directory(root + "/data")) {
     t.Fail("catalog", fmt::format("{} is not a catalog (no data/ folder)", root));

@@ -36,12 +36,16 @@ MessageBus::TopicHandle MessageBus::Topic(std::string_view name) {
   TopicEntry& entry = topic_storage_.emplace_back();
   entry.name = std::string(name);
   topics_.emplace(entry.name, &entry);
-  for (auto& [id, sub] : subs_) {
-    // Pending subscriptions are attached to every matching topic, this one included, by
-    // ApplyDeferred; attaching them here too would deliver twice.
-    if (sub->active && !sub->pending && TopicMatches(sub->pattern, entry.name)) {
-      Attach(&entry, sub.get());
+  // Pending subscriptions are attached to every matching topic, this one included, by
+  // ApplyDeferred; attaching them here too would deliver twice.
+  auto eligible = [](const Subscription* s) { return s->active && !s->pending; };
+  if (auto e = exact_subs_.find(entry.name); e != exact_subs_.end()) {
+    for (Subscription* sub : e->second) {
+      if (eligible(sub)) Attach(&entry, sub);
     }
+  }
+  for (Subscription* sub : wildcard_subs_) {
+    if (eligible(sub) && TopicMatches(sub->pattern, entry.name)) Attach(&entry, sub);
   }
   return TopicHandle(&entry);
 }
@@ -51,6 +55,17 @@ void MessageBus::Attach(TopicEntry* topic, Subscription* sub) {
     return s->priority < sub->priority || (s->priority == sub->priority && s->id > sub->id);
   });
   topic->subs.insert(pos, sub);
+  sub->attached.push_back(topic);
+}
+
+void MessageBus::AttachToTopics(Subscription* sub) {
+  if (!sub->wildcard) {
+    if (auto it = topics_.find(sub->pattern); it != topics_.end()) Attach(it->second, sub);
+    return;
+  }
+  for (TopicEntry& t : topic_storage_) {
+    if (TopicMatches(sub->pattern, t.name)) Attach(&t, sub);
+  }
 }
 
 SubscriptionId MessageBus::AddSubscription(std::string_view pattern, const void* type_key,
@@ -61,15 +76,19 @@ SubscriptionId MessageBus::AddSubscription(std::string_view pattern, const void*
   sub->type_key = type_key;
   sub->priority = priority;
   sub->fn = std::move(fn);
+  sub->wildcard = sub->pattern.find_first_of("*?") != std::string::npos;
   Subscription* raw = sub.get();
   subs_.emplace(raw->id, std::move(sub));
+  if (raw->wildcard) {
+    wildcard_subs_.push_back(raw);
+  } else {
+    exact_subs_[raw->pattern].push_back(raw);
+  }
   if (dispatch_depth_ > 0) {
     raw->pending = true;
     deferred_attach_.push_back(raw);
   } else {
-    for (TopicEntry& t : topic_storage_) {
-      if (TopicMatches(raw->pattern, t.name)) Attach(&t, raw);
-    }
+    AttachToTopics(raw);
   }
   return raw->id;
 }
@@ -77,7 +96,9 @@ SubscriptionId MessageBus::AddSubscription(std::string_view pattern, const void*
 void MessageBus::Unsubscribe(SubscriptionId id) {
   auto it = subs_.find(id);
   if (it == subs_.end()) return;
+  if (!it->second->active) return;
   it->second->active = false;
+  unsubscribed_.push_back(id);
   needs_compaction_ = true;
   if (dispatch_depth_ == 0) ApplyDeferred();
 }
@@ -112,15 +133,28 @@ void MessageBus::ApplyDeferred() {
   for (Subscription* sub : pending) {
     sub->pending = false;
     if (!sub->active) continue;
-    for (TopicEntry& t : topic_storage_) {
-      if (TopicMatches(sub->pattern, t.name)) Attach(&t, sub);
-    }
+    AttachToTopics(sub);
   }
   if (needs_compaction_) {
-    for (TopicEntry& t : topic_storage_) {
-      std::erase_if(t.subs, [](const Subscription* s) { return !s->active; });
+    // Only the topics and pattern lists the inactive subscriptions are in are touched.
+    auto inactive = [](const Subscription* s) { return !s->active; };
+    bool wildcards = false;
+    for (SubscriptionId id : unsubscribed_) {
+      auto it = subs_.find(id);
+      if (it == subs_.end()) continue;
+      Subscription* sub = it->second.get();
+      for (TopicEntry* t : sub->attached) std::erase_if(t->subs, inactive);
+      sub->attached.clear();
+      if (sub->wildcard) {
+        wildcards = true;
+      } else if (auto e = exact_subs_.find(sub->pattern); e != exact_subs_.end()) {
+        std::erase_if(e->second, inactive);
+        if (e->second.empty()) exact_subs_.erase(e);
+      }
     }
-    std::erase_if(subs_, [](const auto& kv) { return !kv.second->active; });
+    if (wildcards) std::erase_if(wildcard_subs_, inactive);
+    for (SubscriptionId id : unsubscribed_) subs_.erase(id);
+    unsubscribed_.clear();
     needs_compaction_ = false;
   }
 }

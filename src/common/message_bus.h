@@ -40,6 +40,7 @@ bool TopicMatches(std::string_view pattern, std::string_view topic);
 using SubscriptionId = std::uint64_t;
 
 class MessageBus {
+  struct TopicEntry;
   struct Subscription {
     SubscriptionId id = 0;
     std::string pattern;
@@ -48,6 +49,8 @@ class MessageBus {
     std::function<void(const void*)> fn;
     bool active = true;
     bool pending = false;  // made during a publish; attached when the outermost one completes
+    bool wildcard = false;             // the pattern has '*' or '?'
+    std::vector<TopicEntry*> attached;  // topics it is attached to (for detaching)
   };
   struct TopicEntry {
     std::string name;
@@ -142,6 +145,8 @@ class MessageBus {
   SubscriptionId AddSubscription(std::string_view pattern, const void* type_key, int priority,
                                  std::function<void(const void*)> fn);
   void Attach(TopicEntry* topic, Subscription* sub);
+  // Attaches a subscription to every existing topic its pattern matches.
+  void AttachToTopics(Subscription* sub);
   void Dispatch(TopicEntry* topic, const void* type_key, const void* msg);
   void ApplyDeferred();
   Status AddEndpoint(std::string_view name, const void* type_key,
@@ -155,10 +160,15 @@ class MessageBus {
   std::deque<TopicEntry> topic_storage_;  // stable addresses
   std::unordered_map<std::string, TopicEntry*> topics_;
   std::map<SubscriptionId, std::unique_ptr<Subscription>> subs_;
+  // Subscriptions by kind, so resolving is a hash lookup plus the wildcard patterns only (not
+  // every subscription against every topic): exact patterns by name, wildcards in id order.
+  std::unordered_map<std::string, std::vector<Subscription*>> exact_subs_;
+  std::vector<Subscription*> wildcard_subs_;
   SubscriptionId next_sub_id_ = 1;
   int dispatch_depth_ = 0;
   std::vector<Subscription*> deferred_attach_;
   bool needs_compaction_ = false;
+  std::vector<SubscriptionId> unsubscribed_;  // to detach and free at the next compaction
   std::unordered_map<std::string, Endpoint> endpoints_;
   std::unordered_map<std::string, Responder> responders_;
 };

@@ -292,6 +292,48 @@ TEST(MessageBusTest, UnsubscribeStopsDelivery) {
   EXPECT_EQ(bus.subscription_count(), 0u);
 }
 
+// Exact patterns are resolved by name and wildcards by matching: with thousands of
+// instrument topics each topic must still get exactly its own subscribers, whichever of topic
+// or subscription comes first, and removed exact subscriptions must not reach topics created
+// afterwards.
+TEST(MessageBusTest, ManyExactSubscriptionsEachReachOnlyTheirTopic) {
+  MessageBus bus;
+  constexpr int kN = 3000;
+  std::vector<int> got(kN, 0);
+  int wildcard = 0;
+  bus.Subscribe<MsgA>("q.*", [&](const MsgA&) { ++wildcard; });
+  std::vector<SubscriptionId> ids;
+  for (int i = 0; i < kN; ++i) {
+    if (i % 2 == 0) (void)bus.Topic("q." + std::to_string(i));  // half exist before
+    ids.push_back(
+        bus.Subscribe<MsgA>("q." + std::to_string(i), [&got, i](const MsgA&) { ++got[i]; }));
+  }
+  for (int i = 0; i < kN; ++i) bus.Publish("q." + std::to_string(i), MsgA{});
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(got[i], 1) << i;
+  EXPECT_EQ(wildcard, kN);
+  EXPECT_EQ(bus.Topic("q.7").subscriber_count(), 2u);
+  // Two subscriptions on one not-yet-created topic; removing one leaves the other.
+  int first = 0;
+  int second = 0;
+  const SubscriptionId a = bus.Subscribe<MsgA>("later", [&](const MsgA&) { ++first; });
+  bus.Subscribe<MsgA>("later", [&](const MsgA&) { ++second; });
+  bus.Unsubscribe(a);
+  bus.Publish("later", MsgA{});
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(second, 1);
+  // Every exact subscription removed: existing topics keep only the wildcard, and a topic
+  // created later under a removed exact pattern's name has only the wildcard too.
+  for (int i = 0; i < kN; ++i) {
+    if (i != 5) bus.Unsubscribe(ids[static_cast<std::size_t>(i)]);
+  }
+  EXPECT_EQ(bus.Topic("q.6").subscriber_count(), 1u);
+  EXPECT_EQ(bus.Topic("q.5").subscriber_count(), 2u);
+  bus.Unsubscribe(ids[5]);
+  EXPECT_EQ(bus.Topic("q.5").subscriber_count(), 1u);
+  EXPECT_EQ(bus.Topic("q.999999").subscriber_count(), 1u);
+  EXPECT_EQ(bus.subscription_count(), 2u);  // the wildcard and the second "later"
+}
+
 TEST(MessageBusTest, TopicsAreListedSorted) {
   MessageBus bus;
   (void)bus.Topic("c");

@@ -4,11 +4,15 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 #include <queue>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "persistence/duckdb.h"
@@ -256,6 +260,7 @@ Result<ParquetDataMeta> ReadParquetDataMeta(duck::Connection& con, const std::st
       const std::string key(c->String(0, i));
       const std::string value(c->String(1, i));
       if (key == "ARROW:schema") {
+        m.arrow_schema = true;
         for (const auto& [k, v] : ArrowSchemaMetadata(Base64Decode(value))) ApplyMeta(m, k, v);
       } else {
         ApplyMeta(m, key, value);
@@ -291,6 +296,7 @@ Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>&
         const std::string key(c->String(1, i));
         const std::string value(c->String(2, i));
         if (key == "ARROW:schema") {
+          m.arrow_schema = true;
           for (const auto& [k, v] : ArrowSchemaMetadata(Base64Decode(value))) ApplyMeta(m, k, v);
         } else {
           ApplyMeta(m, key, value);
@@ -772,8 +778,10 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
       if (e.path().extension() != ".parquet") continue;
       auto range = ParseCatalogFileName(name);
       if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
-      files.push_back(
-          CatalogFile{type, ident, e.path().string(), range->first, range->second, std::nullopt});
+      std::error_code size_ec;
+      const auto bytes = e.file_size(size_ec);
+      files.push_back(CatalogFile{type, ident, e.path().string(), range->first, range->second,
+                                  std::nullopt, size_ec ? 0 : static_cast<std::uint64_t>(bytes)});
     }
     if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
     std::sort(files.begin(), files.end(),
@@ -785,94 +793,112 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
 
 // ------------------------------------------------------------------------------------------
 // Streaming reader
+//
+// The merge reads from scans. A big file is scanned alone and streamed chunk by chunk (its
+// rows are already in time order). Small files - an option catalog holds thousands of
+// per-contract files of a few hundred rows - are grouped into batches, each read by one
+// query that returns its files' rows already merged (ORDER BY ts_init, file_index,
+// file_row_number): one query per few hundred files instead of one per file. A batch holds
+// files of distinct identifiers, consecutive in start order, at most kBatchFiles files and
+// kBatchBytes on disk (DuckDB holds its sorted rows until the batch is exhausted). A batch
+// whose files cannot be scanned together (another layout, a damaged file) is split and its
+// files scanned one by one, so errors still name the file at fault.
 
 namespace {
 
 constexpr std::int64_t kPow7 = 10'000'000;
+constexpr std::uint64_t kBatchFileBytes = 4ULL << 20;  // bigger files are scanned alone
+constexpr std::uint64_t kBatchBytes = 32ULL << 20;
+constexpr std::size_t kBatchFiles = 512;
 
 // How a fixed-point column is stored.
 enum class RawKind : std::uint8_t { kInt64, kBin8, kBin16 };
 
-// One Parquet file read chunk by chunk through its own connection's streaming result.
-class FileCursor {
- public:
-  FileCursor(CatalogFile file, std::size_t index) : file_(std::move(file)), index_(index) {}
+// One file of a scan.
+struct ScanFile {
+  CatalogFile file;
+  std::size_t index = 0;  // position in the reader's file list: the merge's tie-break
+  ParquetDataMeta meta;   // resolved (defaults applied) when the scan opens
+  InstrumentId id;
+  BarType bar_type;
+  std::int64_t last_row = -1;  // batches: the file row emitted last and its ts_init
+  std::int64_t last_ts = 0;
+};
 
-  const CatalogFile& file() const { return file_; }
-  std::size_t index() const { return index_; }
+// A scan of one file, or of a batch of files merged by DuckDB, read chunk by chunk through
+// its own connection's streaming result.
+class ScanCursor {
+ public:
+  explicit ScanCursor(std::vector<ScanFile> files) : files_(std::move(files)) {
+    start_ = files_.front().file.start;
+    first_index_ = files_.front().index;
+    for (const ScanFile& f : files_) {
+      start_ = std::min(start_, f.file.start);
+      first_index_ = std::min(first_index_, f.index);
+    }
+  }
+
+  UnixNanos start() const { return start_; }
+  std::size_t first_index() const { return first_index_; }
+  std::size_t file_count() const { return files_.size(); }
+  bool batched() const { return files_.size() > 1; }
   UnixNanos ts() const { return UnixNanos(static_cast<std::int64_t>(ts_init_[row_])); }
+  // The merge position of the current row's file.
+  std::size_t index() const { return files_[Current()].index; }
   bool done() const { return done_; }
+  // Gives the files back (to scan them one by one after the batch could not be scanned).
+  std::vector<ScanFile> TakeFiles() {
+    Close();
+    return std::move(files_);
+  }
 
   Status Open(duck::Database& db, const CatalogQuery& q) {
     auto con = duck::Connection::Connect(db);
     if (!con) return MakeError(con.error());
     con_ = std::move(*con);
-    if (file_.meta) {
-      meta_ = *file_.meta;
-    } else {
-      auto meta = ReadParquetDataMeta(*con_, file_.path);
-      if (!meta) return MakeError(meta.error());
-      meta_ = *meta;
-    }
-    if (meta_.instrument_id.empty()) meta_.instrument_id = q.defaults.instrument_id;
-    if (meta_.bar_type.empty()) meta_.bar_type = q.defaults.bar_type;
-    if (meta_.price_precision < 0) meta_.price_precision = q.defaults.price_precision;
-    if (meta_.size_precision < 0) meta_.size_precision = q.defaults.size_precision;
-    if (meta_.price_precision < 0 || meta_.price_precision > kMaxPrecision) {
-      return MakeError(
-          fmt::format("{}: no valid price_precision in the file's metadata (give "
-                      "one, e.g. --price-precision)",
-                      file_.path));
-    }
-    if (meta_.size_precision < 0 || meta_.size_precision > kMaxPrecision) {
-      return MakeError(
-          fmt::format("{}: no valid size_precision in the file's metadata (give "
-                      "one, e.g. --size-precision)",
-                      file_.path));
-    }
+    if (Status s = ReadMeta(q); !s) return s;
     std::string cols;
-    switch (file_.type) {
+    switch (files_.front().file.type) {
       case CatalogDataType::kQuote:
         cols = "bid_price, ask_price, bid_size, ask_size, ts_event, ts_init";
-        if (meta_.instrument_id.empty()) return NoId();
         break;
       case CatalogDataType::kTrade:
         cols = "price, size, aggressor_side, trade_id, ts_event, ts_init";
-        if (meta_.instrument_id.empty()) return NoId();
         break;
       case CatalogDataType::kBar:
         cols = "open, high, low, close, volume, ts_event, ts_init";
-        if (meta_.bar_type.empty()) {
-          return MakeError(
-              fmt::format("{}: no bar_type in the file's metadata (give one)", file_.path));
-        }
         break;
-    }
-    if (file_.type == CatalogDataType::kBar) {
-      auto bt = BarType::Parse(meta_.bar_type);
-      if (!bt) return MakeError(fmt::format("{}: bar_type: {}", file_.path, bt.error()));
-      bar_type_ = *bt;
-    } else {
-      auto id = InstrumentId::Parse(meta_.instrument_id);
-      if (!id) return MakeError(fmt::format("{}: instrument_id: {}", file_.path, id.error()));
-      id_ = *id;
     }
     std::string where;
     if (q.start) where += " AND ts_init >= " + TsLiteral(*q.start);
     if (q.end) where += " AND ts_init <= " + TsLiteral(*q.end);
-    const std::string sql = fmt::format("SELECT {} FROM read_parquet({}) WHERE true{}", cols,
-                                        duck::Quote(file_.path), where);
+    std::string sql;
+    if (batched()) {
+      std::string list;
+      for (const ScanFile& f : files_) {
+        if (!list.empty()) list += ", ";
+        list += duck::Quote(f.file.path);
+      }
+      sql = fmt::format(
+          "SELECT {}, file_index, file_row_number FROM read_parquet([{}]) WHERE true{} "
+          "ORDER BY ts_init, file_index, file_row_number",
+          cols, list, where);
+    } else {
+      sql = fmt::format("SELECT {} FROM read_parquet({}) WHERE true{}", cols,
+                        duck::Quote(files_.front().file.path), where);
+    }
     auto r = con_->Stream(sql);
-    if (!r) return MakeError(fmt::format("{}: {}", file_.path, r.error()));
+    if (!r) return MakeError(fmt::format("{}: {}", What(), r.error()));
     result_.emplace(std::move(*r));
     const std::size_t ncols = result_->column_count();
     kinds_.assign(ncols, RawKind::kInt64);
     for (std::size_t c = 0; c < ncols; ++c) {
       const duckdb_type t = result_->column_type(c);
       const std::string name = result_->column_name(c);
-      const bool ts_col = name == "ts_event" || name == "ts_init";
+      const bool int_col = name == "ts_event" || name == "ts_init" || name == "file_index" ||
+                           name == "file_row_number";
       const bool small_col = name == "aggressor_side" || name == "trade_id";
-      if (ts_col) {
+      if (int_col) {
         if (t != DUCKDB_TYPE_UBIGINT && t != DUCKDB_TYPE_BIGINT) return BadType(name);
       } else if (!small_col) {
         if (t == DUCKDB_TYPE_BLOB) {
@@ -881,6 +907,7 @@ class FileCursor {
           return BadType(name);
         }
       }
+      if (name == "ts_init") ts_col_ = c;
       names_.push_back(name);
     }
     return Fetch();
@@ -890,27 +917,39 @@ class FileCursor {
   Status Advance() {
     const UnixNanos prev = ts();
     if (++row_ < size_) {
-      if (ts() < prev) return Decreasing(prev);
+      if (!batched() && ts() < prev) return Decreasing(prev);
       return Status::Ok();
     }
     if (Status s = Fetch(); !s) return s;
-    if (!done_ && ts() < prev) return Decreasing(prev);
+    if (!done_ && !batched() && ts() < prev) return Decreasing(prev);
     return Status::Ok();
   }
 
   Status Emit(std::vector<MarketData>& out) {
-    switch (file_.type) {
+    ScanFile& f = files_[Current()];
+    if (batched()) {
+      // Rows come sorted by time; a file's own rows must then come in row order, or the
+      // file is not in time order.
+      const std::int64_t rn = row_number_[row_];
+      if (rn < f.last_row) {
+        return MakeError(fmt::format("{}: row {}: ts_init {} is before row {}'s {}", f.file.path,
+                                     f.last_row, f.last_ts, rn, ts().value));
+      }
+      f.last_row = rn;
+      f.last_ts = ts().value;
+    }
+    switch (f.file.type) {
       case CatalogDataType::kQuote: {
         QuoteTick q;
-        q.instrument_id = id_;
+        q.instrument_id = f.id;
         std::int64_t r[4];
         for (std::size_t c = 0; c < 4; ++c) {
           if (Status s = RawAt(c, r[c]); !s) return s;
         }
-        auto bp = Price::FromRaw(r[0], meta_.price_precision);
-        auto ap = Price::FromRaw(r[1], meta_.price_precision);
-        auto bs = Quantity::FromRaw(r[2], meta_.size_precision);
-        auto as = Quantity::FromRaw(r[3], meta_.size_precision);
+        auto bp = Price::FromRaw(r[0], f.meta.price_precision);
+        auto ap = Price::FromRaw(r[1], f.meta.price_precision);
+        auto bs = Quantity::FromRaw(r[2], f.meta.size_precision);
+        auto as = Quantity::FromRaw(r[3], f.meta.size_precision);
         if (!bp) return BadValue(0, bp.error());
         if (!ap) return BadValue(1, ap.error());
         if (!bs) return BadValue(2, bs.error());
@@ -926,13 +965,13 @@ class FileCursor {
       }
       case CatalogDataType::kTrade: {
         TradeTick t;
-        t.instrument_id = id_;
+        t.instrument_id = f.id;
         std::int64_t r[2];
         for (std::size_t c = 0; c < 2; ++c) {
           if (Status s = RawAt(c, r[c]); !s) return s;
         }
-        auto px = Price::FromRaw(r[0], meta_.price_precision);
-        auto sz = Quantity::FromRaw(r[1], meta_.size_precision);
+        auto px = Price::FromRaw(r[0], f.meta.price_precision);
+        auto sz = Quantity::FromRaw(r[1], f.meta.size_precision);
         if (!px) return BadValue(0, px.error());
         if (!sz) return BadValue(1, sz.error());
         t.price = *px;
@@ -950,18 +989,18 @@ class FileCursor {
       }
       case CatalogDataType::kBar: {
         Bar b;
-        b.bar_type = bar_type_;
+        b.bar_type = f.bar_type;
         std::int64_t r[5];
         for (std::size_t c = 0; c < 5; ++c) {
           if (Status s = RawAt(c, r[c]); !s) return s;
         }
         Price* px[4] = {&b.open, &b.high, &b.low, &b.close};
         for (std::size_t c = 0; c < 4; ++c) {
-          auto p = Price::FromRaw(r[c], meta_.price_precision);
+          auto p = Price::FromRaw(r[c], f.meta.price_precision);
           if (!p) return BadValue(c, p.error());
           *px[c] = *p;
         }
-        auto v = Quantity::FromRaw(r[4], meta_.size_precision);
+        auto v = Quantity::FromRaw(r[4], f.meta.size_precision);
         if (!v) return BadValue(4, v.error());
         b.volume = *v;
         b.ts_event = TsAt(5);
@@ -981,37 +1020,108 @@ class FileCursor {
   }
 
  private:
+  std::size_t Current() const {
+    return batched() ? static_cast<std::size_t>(file_index_[row_]) : 0;
+  }
+
+  // The files' metadata (one footer query for a batch), defaults applied and checked. A batch
+  // scans only files written in Nacre's own layout (plain key-value metadata, BIGINT raws).
+  Status ReadMeta(const CatalogQuery& q) {
+    std::vector<CatalogFile> need;
+    for (const ScanFile& f : files_) {
+      if (!f.file.meta) need.push_back(f.file);
+    }
+    if (need.size() == 1 && !batched()) {
+      auto meta = ReadParquetDataMeta(*con_, need.front().path);
+      if (!meta) return MakeError(meta.error());
+      need.front().meta = *meta;
+    } else if (!need.empty()) {
+      if (Status s = ReadParquetDataMetaBatch(*con_, need); !s) return s;
+    }
+    std::size_t k = 0;
+    for (ScanFile& f : files_) {
+      if (!f.file.meta) f.file.meta = need[k++].meta;
+      if (batched() && (f.file.meta->arrow_schema || f.file.meta->instrument_id.empty() ||
+                        f.file.meta->price_precision < 0 || f.file.meta->size_precision < 0)) {
+        return MakeError(fmt::format("{}: not in Nacre's layout: scanned alone", f.file.path));
+      }
+      if (Status s = Resolve(f, q); !s) return s;
+    }
+    return Status::Ok();
+  }
+
+  static Status Resolve(ScanFile& f, const CatalogQuery& q) {
+    ParquetDataMeta& m = f.meta;
+    m = *f.file.meta;
+    const std::string& path = f.file.path;
+    if (m.instrument_id.empty()) m.instrument_id = q.defaults.instrument_id;
+    if (m.bar_type.empty()) m.bar_type = q.defaults.bar_type;
+    if (m.price_precision < 0) m.price_precision = q.defaults.price_precision;
+    if (m.size_precision < 0) m.size_precision = q.defaults.size_precision;
+    if (m.price_precision < 0 || m.price_precision > kMaxPrecision) {
+      return MakeError(
+          fmt::format("{}: no valid price_precision in the file's metadata (give "
+                      "one, e.g. --price-precision)",
+                      path));
+    }
+    if (m.size_precision < 0 || m.size_precision > kMaxPrecision) {
+      return MakeError(
+          fmt::format("{}: no valid size_precision in the file's metadata (give "
+                      "one, e.g. --size-precision)",
+                      path));
+    }
+    if (f.file.type == CatalogDataType::kBar) {
+      if (m.bar_type.empty()) {
+        return MakeError(fmt::format("{}: no bar_type in the file's metadata (give one)", path));
+      }
+      auto bt = BarType::Parse(m.bar_type);
+      if (!bt) return MakeError(fmt::format("{}: bar_type: {}", path, bt.error()));
+      f.bar_type = *bt;
+    } else {
+      if (m.instrument_id.empty()) {
+        return MakeError(fmt::format(
+            "{}: no instrument_id in the file's metadata (give one, e.g. --instrument)", path));
+      }
+      auto id = InstrumentId::Parse(m.instrument_id);
+      if (!id) return MakeError(fmt::format("{}: instrument_id: {}", path, id.error()));
+      f.id = *id;
+    }
+    return Status::Ok();
+  }
+
   Status Fetch() {
-    for (;;) {
-      auto c = result_->Fetch();
-      if (!c) {
-        Close();
-        return MakeError(fmt::format("{}: {}", file_.path, c.error()));
-      }
-      if (c->empty()) {
-        Close();
-        return Status::Ok();
-      }
-      chunk_ = std::move(*c);
-      size_ = chunk_.size();
-      row_ = 0;
-      ts_col_ = names_.size() - 1;
-      data_.resize(names_.size());
-      validity_.resize(names_.size());
-      for (std::size_t k = 0; k < names_.size(); ++k) {
-        data_[k] = chunk_.Column<void>(k);
-        validity_[k] = chunk_.Validity(k);
-      }
-      ts_init_ = static_cast<const std::uint64_t*>(data_[ts_col_]);
-      for (std::size_t r = 0; r < size_; ++r) {
-        if (!Valid(ts_col_, r)) {
-          return MakeError(
-              fmt::format("{}: row {}: column ts_init is NULL", file_.path, rows_before_ + r));
-        }
-      }
-      rows_before_ += size_;
+    auto c = result_->Fetch();
+    if (!c) {
+      Close();
+      return MakeError(fmt::format("{}: {}", What(), c.error()));
+    }
+    if (c->empty()) {
+      Close();
       return Status::Ok();
     }
+    chunk_ = std::move(*c);
+    size_ = chunk_.size();
+    row_ = 0;
+    data_.resize(names_.size());
+    validity_.resize(names_.size());
+    for (std::size_t k = 0; k < names_.size(); ++k) {
+      data_[k] = chunk_.Column<void>(k);
+      validity_[k] = chunk_.Validity(k);
+    }
+    ts_init_ = static_cast<const std::uint64_t*>(data_[ts_col_]);
+    if (batched()) {
+      file_index_ = static_cast<const std::uint64_t*>(data_[names_.size() - 2]);
+      row_number_ = static_cast<const std::int64_t*>(data_[names_.size() - 1]);
+    }
+    for (std::size_t r = 0; r < size_; ++r) {
+      if (!Valid(ts_col_, r)) {
+        row_ = r;
+        return MakeError(fmt::format("{}: row {}: column ts_init is NULL",
+                                     files_[Current()].file.path, RowNumber()));
+      }
+    }
+    rows_before_ += size_;
+    return Status::Ok();
   }
 
   bool Valid(std::size_t col, std::size_t row) const {
@@ -1022,6 +1132,12 @@ class FileCursor {
   UnixNanos TsAt(std::size_t col) const {
     return UnixNanos(
         static_cast<std::int64_t>(static_cast<const std::uint64_t*>(data_[col])[row_]));
+  }
+
+  // The current row's number in its file.
+  std::int64_t RowNumber() const {
+    if (batched()) return row_number_[row_];
+    return static_cast<std::int64_t>(rows_before_ + row_);
   }
 
   Status RawAt(std::size_t col, std::int64_t& out) const {
@@ -1057,27 +1173,30 @@ class FileCursor {
     return BadValue(col, fmt::format("fixed-size binary of {} bytes (expected 8 or 16)", b.size()));
   }
 
+  // What the scan reads, for errors: the file, or the batch's first file and count.
+  std::string What() const {
+    if (!batched()) return files_.front().file.path;
+    return fmt::format("{} and {} more files", files_.front().file.path, files_.size() - 1);
+  }
   Status BadValue(std::size_t col, std::string_view why) const {
-    return MakeError(fmt::format("{}: row {}: column {}: {}", file_.path,
-                                 rows_before_ - size_ + row_, names_[col], why));
+    // rows_before_ already counts the current chunk.
+    const std::int64_t row =
+        batched() ? row_number_[row_] : static_cast<std::int64_t>(rows_before_ - size_ + row_);
+    return MakeError(fmt::format("{}: row {}: column {}: {}", files_[Current()].file.path, row,
+                                 names_[col], why));
   }
   Status BadType(const std::string& name) const {
-    return MakeError(fmt::format("{}: column {} has an unsupported type", file_.path, name));
-  }
-  Status NoId() const {
-    return MakeError(fmt::format(
-        "{}: no instrument_id in the file's metadata (give one, e.g. --instrument)", file_.path));
+    return MakeError(fmt::format("{}: column {} has an unsupported type", What(), name));
   }
   Status Decreasing(UnixNanos prev) const {
     return MakeError(fmt::format("{}: row {}: ts_init {} is before the previous row's {}",
-                                 file_.path, rows_before_ - size_ + row_, ts().value, prev.value));
+                                 files_.front().file.path, rows_before_ - size_ + row_, ts().value,
+                                 prev.value));
   }
 
-  CatalogFile file_;
-  std::size_t index_;
-  ParquetDataMeta meta_;
-  InstrumentId id_;
-  BarType bar_type_;
+  std::vector<ScanFile> files_;
+  UnixNanos start_;
+  std::size_t first_index_ = 0;
   std::unique_ptr<duck::Connection> con_;
   std::optional<duck::QueryResult> result_;
   duck::Chunk chunk_;
@@ -1086,6 +1205,8 @@ class FileCursor {
   std::vector<const void*> data_;               // column data of the current chunk
   std::vector<const std::uint64_t*> validity_;  // validity masks (nullptr = all valid)
   const std::uint64_t* ts_init_ = nullptr;
+  const std::uint64_t* file_index_ = nullptr;  // batches: the row's file in files_
+  const std::int64_t* row_number_ = nullptr;   // batches: the row's number in its file
   std::size_t ts_col_ = 0;
   std::size_t row_ = 0;
   std::size_t size_ = 0;
@@ -1098,13 +1219,47 @@ class MergeReader final : public DataStream {
   MergeReader(std::unique_ptr<duck::Database> db, std::vector<CatalogFile> files,
               CatalogQuery query)
       : db_(std::move(db)), query_(std::move(query)) {
-    // Pending files in start order; ties keep file order.
-    for (std::size_t i = 0; i < files.size(); ++i) order_.push_back(i);
-    std::stable_sort(order_.begin(), order_.end(),
+    // Files in start order (ties: file order) form the scans: big files alone, runs of small
+    // files of distinct identifiers as batches.
+    std::vector<std::size_t> by_start(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) by_start[i] = i;
+    std::stable_sort(by_start.begin(), by_start.end(),
                      [&](std::size_t a, std::size_t b) { return files[a].start < files[b].start; });
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      cursors_.push_back(std::make_unique<FileCursor>(std::move(files[i]), i));
+    std::vector<ScanFile> batch;
+    std::uint64_t batch_bytes = 0;
+    std::unordered_map<std::string, bool> idents;
+    auto flush = [&] {
+      if (batch.empty()) return;
+      std::sort(batch.begin(), batch.end(),
+                [](const ScanFile& a, const ScanFile& b) { return a.index < b.index; });
+      sources_.push_back(std::make_unique<ScanCursor>(std::move(batch)));
+      batch.clear();
+      batch_bytes = 0;
+      idents.clear();
+    };
+    for (std::size_t i : by_start) {
+      ScanFile f;
+      f.file = std::move(files[i]);
+      f.index = i;
+      const bool small =
+          f.file.bytes > 0 && f.file.bytes <= kBatchFileBytes && !f.file.identifier.empty();
+      if (!small) {
+        std::vector<ScanFile> one;
+        one.push_back(std::move(f));
+        sources_.push_back(std::make_unique<ScanCursor>(std::move(one)));
+        continue;
+      }
+      if (batch.size() >= kBatchFiles || batch_bytes + f.file.bytes > kBatchBytes ||
+          idents.count(f.file.identifier) != 0) {
+        flush();
+      }
+      batch_bytes += f.file.bytes;
+      idents.emplace(f.file.identifier, true);
+      batch.push_back(std::move(f));
     }
+    flush();
+    for (std::size_t i = 0; i < sources_.size(); ++i) order_.push_back(i);
+    SortPending();
   }
 
   Status Next(std::vector<MarketData>& out, std::size_t max_items) override {
@@ -1112,38 +1267,32 @@ class MergeReader final : public DataStream {
     if (failed_) return MakeError(error_);
     if (max_items == 0) max_items = 1;
     while (out.size() < max_items) {
-      // Open every pending file that may hold data at or before the earliest open row.
+      // Open every pending scan that may hold data at or before the earliest open row.
       while (pending_ < order_.size() &&
-             (heap_.empty() || cursors_[order_[pending_]]->file().start <= heap_.top().ts)) {
-        FileCursor& c = *cursors_[order_[pending_++]];
-        if (Status s = c.Open(*db_, query_); !s) return Fail(s);
-        if (!c.done()) {
-          heap_.push(Entry{c.ts(), c.index()});
-          ++stats_.open_files;
-          stats_.max_open_files = std::max(stats_.max_open_files, stats_.open_files);
-        }
+             (heap_.empty() || sources_[order_[pending_]]->start() <= heap_.top().ts)) {
+        if (Status s = OpenSource(order_[pending_++]); !s) return Fail(s);
       }
       if (heap_.empty()) break;
       const Entry top = heap_.top();
       heap_.pop();
-      FileCursor& c = *cursors_[top.index];
+      ScanCursor& c = *sources_[top.source];
       const UnixNanos pend_start =
-          pending_ < order_.size() ? cursors_[order_[pending_]]->file().start : UnixNanos(kMaxTs);
+          pending_ < order_.size() ? sources_[order_[pending_]]->start() : UnixNanos(kMaxTs);
       const bool has_next = !heap_.empty();
-      const Entry next = has_next ? heap_.top() : Entry{UnixNanos(kMaxTs), 0};
+      const Entry next = has_next ? heap_.top() : Entry{UnixNanos(kMaxTs), 0, 0};
       for (;;) {
         if (Status s = c.Emit(out); !s) return Fail(s);
         ++stats_.rows;
         if (Status s = c.Advance(); !s) return Fail(s);
         if (c.done()) {
-          --stats_.open_files;
+          stats_.open_files -= c.file_count();
           break;
         }
         const UnixNanos t = c.ts();
-        const bool after_next =
-            has_next && (t > next.ts || (t == next.ts && c.index() > next.index));
+        const std::size_t index = c.index();
+        const bool after_next = has_next && (t > next.ts || (t == next.ts && index > next.index));
         if (t >= pend_start || after_next || out.size() >= max_items) {
-          heap_.push(Entry{t, c.index()});
+          heap_.push(Entry{t, index, top.source});
           break;
         }
       }
@@ -1156,14 +1305,51 @@ class MergeReader final : public DataStream {
  private:
   struct Entry {
     UnixNanos ts;
-    std::size_t index;
+    std::size_t index;   // the row's file position (tie-break)
+    std::size_t source;  // its scan
     bool operator>(const Entry& o) const { return ts > o.ts || (ts == o.ts && index > o.index); }
   };
+
+  // Pending scans in start order; ties by their first file's position.
+  void SortPending() {
+    std::stable_sort(order_.begin() + static_cast<std::ptrdiff_t>(pending_), order_.end(),
+                     [&](std::size_t a, std::size_t b) {
+                       const ScanCursor& x = *sources_[a];
+                       const ScanCursor& y = *sources_[b];
+                       return x.start() < y.start() ||
+                              (x.start() == y.start() && x.first_index() < y.first_index());
+                     });
+  }
+
+  Status OpenSource(std::size_t si) {
+    ScanCursor& c = *sources_[si];
+    if (Status s = c.Open(*db_, query_); !s) {
+      if (!c.batched()) return s;
+      // Scan the batch's files one by one instead (the one at fault is then named).
+      std::vector<ScanFile> files = c.TakeFiles();
+      for (ScanFile& f : files) {
+        std::vector<ScanFile> one;
+        one.push_back(std::move(f));
+        sources_.push_back(std::make_unique<ScanCursor>(std::move(one)));
+        order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(pending_), sources_.size() - 1);
+      }
+      SortPending();
+      ++stats_.batches_split;
+      return Status::Ok();
+    }
+    if (c.batched()) ++stats_.batches;
+    if (!c.done()) {
+      heap_.push(Entry{c.ts(), c.index(), si});
+      stats_.open_files += c.file_count();
+      stats_.max_open_files = std::max(stats_.max_open_files, stats_.open_files);
+    }
+    return Status::Ok();
+  }
 
   Status Fail(const Status& s) {
     failed_ = true;
     error_ = s.error();
-    for (auto& c : cursors_) {
+    for (auto& c : sources_) {
       if (!c->done()) c->Close();
     }
     return s;
@@ -1171,13 +1357,127 @@ class MergeReader final : public DataStream {
 
   std::unique_ptr<duck::Database> db_;
   CatalogQuery query_;
-  std::vector<std::unique_ptr<FileCursor>> cursors_;
+  std::vector<std::unique_ptr<ScanCursor>> sources_;
   std::vector<std::size_t> order_;
   std::size_t pending_ = 0;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
   CatalogReaderStats stats_;
   bool failed_ = false;
   std::string error_;
+};
+
+// Runs a MergeReader on its own thread a few chunks ahead of the consumer, so DuckDB's scans
+// and the decoding overlap with the backtest (both cores busy). The chunks, their order and
+// errors are exactly the inner reader's; the counters are those as of the chunk last handed
+// out. The thread starts at the first Next and is stopped and joined on destruction.
+class PrefetchReader final : public DataStream {
+ public:
+  static constexpr std::size_t kDepth = 4;  // chunks produced ahead
+
+  explicit PrefetchReader(std::unique_ptr<MergeReader> inner) : inner_(std::move(inner)) {}
+  ~PrefetchReader() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  PrefetchReader(const PrefetchReader&) = delete;
+  PrefetchReader& operator=(const PrefetchReader&) = delete;
+
+  Status Next(std::vector<MarketData>& out, std::size_t max_items) override {
+    out.clear();
+    if (max_items == 0) max_items = 1;
+    if (finished_) return status_;
+    if (!thread_.joinable()) {
+      chunk_ = max_items;
+      thread_ = std::thread([this] { Produce(); });
+    }
+    if (pos_ >= current_.size()) {
+      Item item;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (current_.capacity() != 0) free_.push_back(std::move(current_));
+        cv_.wait(lock, [&] { return !queue_.empty(); });
+        item = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      cv_.notify_all();
+      stats_ = item.stats;
+      if (item.end) {
+        finished_ = true;
+        status_ = item.status;
+        current_.clear();
+        return status_;
+      }
+      current_ = std::move(item.data);
+      pos_ = 0;
+    }
+    const std::size_t n = std::min(max_items, current_.size() - pos_);
+    if (pos_ == 0 && n == current_.size()) {
+      out.swap(current_);  // the whole chunk: no copy (out's old buffer is recycled)
+      current_.clear();
+      pos_ = 0;
+      return Status::Ok();
+    }
+    out.assign(current_.begin() + static_cast<std::ptrdiff_t>(pos_),
+               current_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+    pos_ += n;
+    return Status::Ok();
+  }
+
+  CatalogReaderStats stats() const { return stats_; }
+
+ private:
+  struct Item {
+    std::vector<MarketData> data;
+    Status status = Status::Ok();
+    CatalogReaderStats stats;
+    bool end = false;
+  };
+
+  void Produce() {
+    for (;;) {
+      std::vector<MarketData> buf;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || queue_.size() < kDepth; });
+        if (stop_) return;
+        if (!free_.empty()) {
+          buf = std::move(free_.back());
+          free_.pop_back();
+        }
+      }
+      Item item;
+      item.status = inner_->Next(buf, chunk_);
+      item.stats = inner_->stats();
+      const bool end = !item.status || buf.empty();
+      item.end = end;
+      item.data = std::move(buf);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_back(std::move(item));
+      }
+      cv_.notify_all();
+      if (end) return;
+    }
+  }
+
+  std::unique_ptr<MergeReader> inner_;
+  std::size_t chunk_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;                     // guarded by mu_
+  std::vector<std::vector<MarketData>> free_;  // recycled buffers, guarded by mu_
+  bool stop_ = false;                          // guarded by mu_
+  // Consumer side.
+  std::vector<MarketData> current_;
+  std::size_t pos_ = 0;
+  bool finished_ = false;
+  Status status_ = Status::Ok();
+  CatalogReaderStats stats_;
 };
 
 }  // namespace
@@ -1192,17 +1492,30 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
     if (query.end && f.start > *query.end) continue;
     std::error_code ec;
     if (!fs::exists(f.path, ec)) return MakeError(fmt::format("{}: no such file", f.path));
+    if (f.bytes == 0) {
+      const auto n = fs::file_size(f.path, ec);
+      f.bytes = ec ? 0 : static_cast<std::uint64_t>(n);
+    }
     kept.push_back(std::move(f));
   }
   auto db = duck::Database::Open("", query.threads);
   if (!db) return MakeError(db.error());
-  if (kept.size() > 1) {
+  {
+    // DuckDB's buffers may otherwise grow to 80% of the machine's memory (a cap costs speed:
+    // DuckDB then evicts more eagerly).
     auto con = duck::Connection::Connect(**db);
     if (!con) return MakeError(con.error());
-    if (Status s = ReadParquetDataMetaBatch(**con, kept); !s) return MakeError(s.error());
+    if (query.memory_limit_mb > 0) {
+      if (Status s =
+              (*con)->Execute(fmt::format("SET memory_limit = '{}MB'", query.memory_limit_mb));
+          !s) {
+        return MakeError(s.error());
+      }
+    }
   }
-  return std::unique_ptr<DataStream>(
-      std::make_unique<MergeReader>(std::move(*db), std::move(kept), query));
+  auto merge = std::make_unique<MergeReader>(std::move(*db), std::move(kept), query);
+  if (!query.prefetch) return std::unique_ptr<DataStream>(std::move(merge));
+  return std::unique_ptr<DataStream>(std::make_unique<PrefetchReader>(std::move(merge)));
 }
 
 Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query) const {
@@ -1213,6 +1526,7 @@ Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query) con
 
 CatalogReaderStats ReaderStats(const DataStream& stream) {
   if (const auto* m = dynamic_cast<const MergeReader*>(&stream)) return m->stats();
+  if (const auto* p = dynamic_cast<const PrefetchReader*>(&stream)) return p->stats();
   return {};
 }
 

@@ -11,9 +11,11 @@
 // inside the base64 Arrow schema) are read too.
 //
 // Writes append one file per call; a write whose time range overlaps an existing file of the
-// same instrument and type is refused, naming both ranges. Reads stream: each file is read
-// chunk by chunk through a DuckDB streaming result, opened only when the merge reaches its
-// start and closed when exhausted, and files are k-way merged by (ts_init, file order, row).
+// same instrument and type is refused, naming both ranges. Reads stream: files are k-way
+// merged by (ts_init, file order, row), each scan opened only when the merge reaches its
+// start and closed when exhausted. A big file is read chunk by chunk through its own DuckDB
+// streaming result; small files (per-contract option files) are read a few hundred at a time
+// by one query that returns them already merged.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +57,7 @@ struct ParquetDataMeta {
   std::string bar_type;       // bars only
   int price_precision = -1;
   int size_precision = -1;
+  bool arrow_schema = false;  // written through Arrow (e.g. NautilusTrader): raws may be binary
 };
 
 // Reads the instrument id / bar type and precisions from a Parquet file's key-value metadata,
@@ -71,6 +74,7 @@ struct CatalogFile {
   // The file's metadata when already read (the reader reads every file's footer in a few
   // batched queries before the run instead of one query per file as it opens them).
   std::optional<ParquetDataMeta> meta;
+  std::uint64_t bytes = 0;  // size on disk (0 = unknown): small files are scanned in batches
 };
 
 // The same for many files with few queries; fills each file's `meta`.
@@ -87,6 +91,10 @@ struct CatalogQuery {
   ParquetDataMeta defaults;
   // DuckDB threads per file scan (0 = DuckDB's default).
   int threads = 0;
+  // The reader's DuckDB memory limit in MiB (0 = DuckDB's default, 80% of the machine).
+  int memory_limit_mb = 0;
+  // Read on a background thread a few chunks ahead of the consumer.
+  bool prefetch = true;
 };
 
 class Catalog {
@@ -139,9 +147,11 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
 
 // Counters of a reader, for tests and tools: chunks currently held and the most ever held.
 struct CatalogReaderStats {
-  std::size_t open_files = 0;
+  std::size_t open_files = 0;  // files of the scans currently open
   std::size_t max_open_files = 0;
   std::uint64_t rows = 0;
+  std::size_t batches = 0;        // scans of several small files in one query
+  std::size_t batches_split = 0;  // batches that had to be scanned file by file
 };
 // Stats of a stream returned by Catalog::Read / ReadParquetFiles (zeros for other streams).
 CatalogReaderStats ReaderStats(const DataStream& stream);

@@ -1,5 +1,6 @@
 #include "persistence/catalog.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -278,6 +279,102 @@ TEST_F(CatalogTest, MergeOrdersByTsInitThenFileOrderAndHoldsFewFiles) {
   EXPECT_EQ(st.open_files, 0u);
   EXPECT_LE(st.max_open_files, 4u);
   EXPECT_GE(st.max_open_files, 3u);
+  // The three instruments' files of each 100-minute block were read as one batch.
+  EXPECT_EQ(st.batches, 10u);
+  EXPECT_EQ(st.batches_split, 0u);
+}
+
+// Small per-contract files are scanned in batches (one query for many files); what a batch
+// cannot scan is scanned file by file so errors still name the file at fault.
+TEST_F(CatalogTest, BatchedScansMergeExactlyAndNameTheFileAtFault) {
+  // 60 instruments with different starts and lengths, ties at every minute.
+  std::vector<std::pair<std::int64_t, std::string>> want;  // (ts_init, id) in merge order
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = fmt::format("OPT{:02}.NFO", i);
+    auto q = Quotes(id, kT0 + (i % 7) * kNanosPerMinute, 20 + i);
+    ASSERT_TRUE(catalog_->WriteQuotes(q[0].instrument_id, q).ok());
+    for (const QuoteTick& t : q) want.emplace_back(t.ts_init.value, id);
+  }
+  std::stable_sort(want.begin(), want.end());  // ids sort like the files (identifier order)
+  auto s = catalog_->Read(CatalogQuery{});
+  ASSERT_TRUE(s.ok());
+  auto all = ReadAll(**s, 97);
+  ASSERT_EQ(all.size(), want.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& q = std::get<QuoteTick>(all[i]);
+    ASSERT_EQ(q.ts_init.value, want[i].first) << i;
+    ASSERT_EQ(q.instrument_id.value(), want[i].second) << i;
+  }
+  // Values are exact through a batch: OPT05's 3rd row.
+  auto only = Quotes("OPT05.NFO", kT0 + 5 * kNanosPerMinute, 25);
+  std::size_t seen = 0;
+  for (const auto& d : all) {
+    const auto& q = std::get<QuoteTick>(d);
+    if (q.instrument_id.value() != "OPT05.NFO") continue;
+    EXPECT_EQ(q.bid_price, only[seen].bid_price);
+    EXPECT_EQ(q.ask_size, only[seen].ask_size);
+    EXPECT_EQ(q.ts_event, only[seen].ts_event);
+    ++seen;
+  }
+  EXPECT_EQ(seen, only.size());
+  CatalogReaderStats st = ReaderStats(**s);
+  EXPECT_EQ(st.batches, 1u);
+  EXPECT_EQ(st.rows, want.size());
+
+  // A file with no metadata among them: the batch is split and the file is named.
+  auto db = duck::Database::Open();
+  ASSERT_TRUE(db.ok());
+  auto con = duck::Connection::Connect(**db);
+  ASSERT_TRUE(con.ok());
+  const fs::path plain_dir = dir_ / "data" / "quote_tick" / "PLAIN.NFO";
+  fs::create_directories(plain_dir);
+  const std::string plain =
+      (plain_dir / CatalogFileName(UnixNanos(kT0), UnixNanos(kT0 + kNanosPerMinute))).string();
+  ASSERT_TRUE((*con)
+                  ->Execute(fmt::format(
+                      "COPY (SELECT 1000000000::BIGINT AS bid_price, 1100000000::BIGINT AS "
+                      "ask_price, 5000000000::BIGINT AS bid_size, 5000000000::BIGINT AS "
+                      "ask_size, {0}::UBIGINT AS ts_event, {0}::UBIGINT AS ts_init) TO {1} "
+                      "(FORMAT parquet)",
+                      kT0, duck::Quote(plain)))
+                  .ok());
+  auto s2 = catalog_->Read(CatalogQuery{});
+  ASSERT_TRUE(s2.ok());
+  std::vector<MarketData> buf;
+  Status err = (*s2)->Next(buf, 1000);
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.error().find(plain), std::string::npos) << err.error();
+  EXPECT_NE(err.error().find("price_precision"), std::string::npos) << err.error();
+  EXPECT_EQ(ReaderStats(**s2).batches_split, 1u);
+  fs::remove_all(plain_dir);
+
+  // A file whose rows go back in time, in Nacre's layout: named with the rows at fault.
+  const fs::path back_dir = dir_ / "data" / "quote_tick" / "BACK.NFO";
+  fs::create_directories(back_dir);
+  const std::string back =
+      (back_dir / CatalogFileName(UnixNanos(kT0), UnixNanos(kT0 + 2 * kNanosPerMinute))).string();
+  ASSERT_TRUE(
+      (*con)
+          ->Execute(fmt::format(
+              "COPY (SELECT * FROM (VALUES (1000000000::BIGINT, 1100000000::BIGINT, "
+              "5000000000::BIGINT, 5000000000::BIGINT, {0}::UBIGINT, {0}::UBIGINT), "
+              "(1000000000, 1100000000, 5000000000, 5000000000, {1}, {1}), "
+              "(1000000000, 1100000000, 5000000000, 5000000000, {2}, {2})) "
+              "t(bid_price, ask_price, bid_size, ask_size, ts_event, ts_init)) TO {3} "
+              "(FORMAT parquet, KV_METADATA {{instrument_id: 'BACK.NFO', price_precision: '2', "
+              "size_precision: '0'}})",
+              kT0, kT0 + 2 * kNanosPerMinute, kT0 + kNanosPerMinute, duck::Quote(back)))
+          .ok());
+  auto s3 = catalog_->Read(CatalogQuery{});
+  ASSERT_TRUE(s3.ok());
+  Status st3 = Status::Ok();
+  for (;;) {
+    st3 = (*s3)->Next(buf, 1000);
+    if (!st3.ok() || buf.empty()) break;
+  }
+  ASSERT_FALSE(st3.ok());
+  EXPECT_NE(st3.error().find(back + ": row 2: ts_init"), std::string::npos) << st3.error();
+  EXPECT_EQ(ReaderStats(**s3).batches, 1u);
 }
 
 TEST_F(CatalogTest, InstrumentsRoundTripAndConflicts) {
@@ -369,7 +466,7 @@ TEST_F(CatalogTest, FilesWithoutMetadataNeedDefaults) {
                             "AS ask_size, 7::UBIGINT AS ts_event, 7::UBIGINT AS ts_init) TO " +
                             duck::Quote(path) + " (FORMAT parquet)")
                   .ok());
-  CatalogFile f{CatalogDataType::kQuote, "", path, UnixNanos(0), UnixNanos(0), std::nullopt};
+  CatalogFile f{CatalogDataType::kQuote, "", path, UnixNanos(0), UnixNanos(0), std::nullopt, 0};
   CatalogQuery q;
   auto s = ReadParquetFiles(CatalogDataType::kQuote, {f}, q);
   ASSERT_TRUE(s.ok());
@@ -400,7 +497,7 @@ TEST(CatalogNautilus, ReadsSixtyFourAndOneTwentyEightBitFiles) {
   const fs::path dir = kShared / "nautilus";
   if (!fs::exists(dir)) GTEST_SKIP() << "../shared/data/nautilus not present";
   auto read = [&](CatalogDataType type, const char* name) {
-    CatalogFile f{type, "", (dir / name).string(), UnixNanos(0), UnixNanos(0), std::nullopt};
+    CatalogFile f{type, "", (dir / name).string(), UnixNanos(0), UnixNanos(0), std::nullopt, 0};
     auto s = ReadParquetFiles(type, {f}, CatalogQuery{});
     EXPECT_TRUE(s.ok()) << s.error();
     std::vector<MarketData> all;

@@ -289,7 +289,7 @@ Result<ImportBatch> ImportNautilus(const std::string& path, const ImportOptions&
   q.defaults.price_precision = o.price_precision;
   q.defaults.size_precision = o.size_precision;
   auto s = ReadParquetFiles(
-      type, {CatalogFile{type, "", path, UnixNanos(0), UnixNanos(0), std::nullopt}}, q);
+      type, {CatalogFile{type, "", path, UnixNanos(0), UnixNanos(0), std::nullopt, 0}}, q);
   if (!s) return MakeError(s.error());
   ImportBatch b;
   std::vector<MarketData> buf;

@@ -280,6 +280,21 @@ instruments = ["NIFTY2610624000CE.NFO", "BANK*"]
 )",
                                       "test.toml", dir.string(), ComponentRegistry(), nullptr);
   EXPECT_EQ(arr.engine->Run().quotes, 50u);
+  // Reader tuning: without the prefetch thread and with a DuckDB memory cap, the same data.
+  auto tuned = LoadBacktestConfigString(R"(
+[[venues]]
+name = "NFO"
+starting_balance = "100000"
+
+[[data]]
+catalog = "cat"
+instruments = "NIFTY*"
+prefetch = false
+memory_limit_mb = 64
+threads = 1
+)",
+                                        "test.toml", dir.string(), ComponentRegistry(), nullptr);
+  EXPECT_EQ(tuned.engine->Run().quotes, 50u);
   // Bad sections name the key.
   auto err = [&](const std::string& text) {
     try {
@@ -307,6 +322,15 @@ starting_balance = "100000"
 catalog = "nowhere"
 )");
   EXPECT_NE(e2.find("is not a catalog"), std::string::npos) << e2;
+  std::string e3 = err(R"(
+[[venues]]
+name = "NFO"
+starting_balance = "100000"
+[[data]]
+catalog = "cat"
+memory_limit_mb = -5
+)");
+  EXPECT_NE(e3.find("memory_limit_mb"), std::string::npos) << e3;
   fs::remove_all(dir);
 }
 
