@@ -59,7 +59,7 @@ struct BacktestResult {
   // What open positions add to the balance: mark value of options (premium style: their
   // premium already moved the balance), unrealized P&L of other instruments.
   Money open_value;
-  Money final_equity;  // final_balance + open_value
+  Money final_equity;       // final_balance + open_value
   double wall_seconds = 0;  // run phase only
   double events_per_second = 0;
 

@@ -139,9 +139,9 @@ void ResultsRecorder::RollTo(const CivilDate& date) {
 }
 
 void ResultsRecorder::CloseDay() {
-  const EquitySample last =
-      equity_.empty() ? EquitySample{UnixNanos(), starting_balance_, Money(), Money()}
-                      : equity_.back();
+  const EquitySample last = equity_.empty()
+                                ? EquitySample{UnixNanos(), starting_balance_, Money(), Money()}
+                                : equity_.back();
   DailyPnl d;
   d.date = *day_;
   d.realized = day_realized_;

@@ -54,8 +54,8 @@ class RecorderTest : public ::testing::Test {
   Kernel& k() { return tk_.kernel(); }
   void BarAt(UnixNanos t, const char* close) {
     tk_.AdvanceTo(t);
-    k().data_engine().Process(testkit::MakeBar(testkit::MakeBarType(traded_->id), close, close,
-                                               close, close, 1, t));
+    k().data_engine().Process(
+        testkit::MakeBar(testkit::MakeBarType(traded_->id), close, close, close, close, 1, t));
   }
   void FillAt(UnixNanos t, const char* coid, OrderSide side, std::int64_t qty, const char* px,
               const char* commission) {
@@ -137,11 +137,11 @@ TEST_F(RecorderTest, OptionPremiumMovesTheBalanceAndTheDailyFiguresStillAddUp) {
   RunScenario();
   const auto& eq = recorder_->equity();
   ASSERT_EQ(eq.size(), 4u);
-  EXPECT_EQ(eq[1].balance, Inr("98995"));  // - 10 x 100 - 5
+  EXPECT_EQ(eq[1].balance, Inr("98995"));    // - 10 x 100 - 5
   EXPECT_EQ(eq[1].open_value, Inr("1100"));  // 10 x 110
   EXPECT_EQ(eq[1].unrealized, Inr("100"));
   EXPECT_EQ(eq[1].equity(), Inr("100095"));
-  EXPECT_EQ(eq[2].balance, Inr("99472"));  // + 4 x 120 - 3
+  EXPECT_EQ(eq[2].balance, Inr("99472"));   // + 4 x 120 - 3
   EXPECT_EQ(eq[2].open_value, Inr("690"));  // 6 x 115
   EXPECT_EQ(eq[2].equity(), Inr("100162"));
   const auto& days = recorder_->days();

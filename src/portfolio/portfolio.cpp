@@ -27,15 +27,16 @@ void Portfolio::OnPositionEvent(const PositionEvent& e) {
   if (account == nullptr || !managed_.count(account->id())) return;
   const Currency ccy = b.realized_pnl.currency();
   Booked& last = booked_[b.position_id];
-  if (std::holds_alternative<PositionOpened>(e)) last = Booked{Money::Zero(ccy), Money::Zero(ccy), 0};
+  if (std::holds_alternative<PositionOpened>(e))
+    last = Booked{Money::Zero(ccy), Money::Zero(ccy), 0};
   const Instrument* inst = cache_.instrument(b.instrument_id);
   // The fill's cash: the premium for options, the realized P&L otherwise, net of its charges
   // (a flip arrives as two events, each with its own part of the quantity and commission).
-  const Money delta = inst != nullptr && IsPremiumStyle(*inst)
-                          ? PremiumCash(b.signed_qty_raw - last.signed_qty_raw, b.last_px,
-                                        inst->multiplier, ccy) -
-                                (b.commissions - last.commissions)
-                          : b.realized_pnl - last.realized;
+  const Money delta =
+      inst != nullptr && IsPremiumStyle(*inst)
+          ? PremiumCash(b.signed_qty_raw - last.signed_qty_raw, b.last_px, inst->multiplier, ccy) -
+                (b.commissions - last.commissions)
+          : b.realized_pnl - last.realized;
   last = Booked{b.realized_pnl, b.commissions, b.signed_qty_raw};
   account->AdjustBalance(delta);
   // Maintenance margin on the account's net position in this instrument (the broker margins

@@ -146,9 +146,19 @@ TEST_F(PortfolioTest, OptionPartialClosesAndAFlipMoveThePremiumOfEachPart) {
   EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000627.00"));
 }
 
+TEST_F(PortfolioTest, OptionOpenedAndClosedInPartsEndsAtStartPlusRealizedToThePaisa) {
+  // Average open 37.125: each closing part's P&L has half a paisa; the premiums do not.
+  FillOn(opt_, "O-1", OrderSide::kBuy, 65, "39.80");
+  FillOn(opt_, "O-2", OrderSide::kBuy, 65, "34.45");
+  FillOn(opt_, "O-3", OrderSide::kSell, 65, "16.95");
+  FillOn(opt_, "O-4", OrderSide::kSell, 65, "8.70");
+  EXPECT_EQ(account_->balance_total(), Inr("996841.00"));  // 65 x (-39.80 - 34.45 + 16.95 + 8.70)
+  EXPECT_EQ(account_->balance_total(), Inr("1000000.00") + portfolio().RealizedPnl(opt_.id));
+}
+
 TEST_F(PortfolioTest, FuturesAndOptionsKeepTheirOwnStylesInOneAccount) {
-  Fill("O-1", OrderSide::kBuy, 50, "100.00", "2.00");             // futures: charges only
-  FillOn(opt_, "O-2", OrderSide::kBuy, 65, "10.00", "1.00");      // option: - 650 - 1
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "2.00");         // futures: charges only
+  FillOn(opt_, "O-2", OrderSide::kBuy, 65, "10.00", "1.00");  // option: - 650 - 1
   EXPECT_EQ(account_->balance_total(), Inr("999347.00"));
   k().data_engine().Process(MakeQuote(fut_.id, "104.00", "105.00", tk_.now()));
   k().data_engine().Process(MakeQuote(opt_.id, "12.00", "13.00", tk_.now()));

@@ -477,10 +477,10 @@ TEST_F(SimulatedExchangeTest, ShortItmIsBoughtBackAtIntrinsicWithoutStt) {
 TEST_F(SimulatedExchangeTest, SettlementMovesTheBalanceByExactlyTheSettlementCash) {
   // Premium-style account: fills move the balance by the premium, settlement by intrinsic.
   Build(Base(), FromIst(2026, 1, 6, 15, 0));
-  Quote(call_, "99", "100", 130, 130);      // long, ends ITM (24000 C at 24050: 50)
-  Quote(put_high_, "79", "80", 130, 130);   // short, ends ITM (24100 P at 24050: 50)
-  Quote(put_, "29", "30", 130, 130);        // long, ends OTM
-  Quote(put_low_, "9", "10", 130, 130);     // short, ends OTM
+  Quote(call_, "99", "100", 130, 130);     // long, ends ITM (24000 C at 24050: 50)
+  Quote(put_high_, "79", "80", 130, 130);  // short, ends ITM (24100 P at 24050: 50)
+  Quote(put_, "29", "30", 130, 130);       // long, ends OTM
+  Quote(put_low_, "9", "10", 130, 130);    // short, ends OTM
   const Money start = account().balance_total();
   Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65));
   Working(MakeInit(put_high_, "O-2", OrderSide::kSell, 65));
@@ -550,10 +550,11 @@ TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose
   auto mh = ex_->MarginFor(kNifty);
   ASSERT_TRUE(mh.ok());
   EXPECT_GT(mh->premium, Money::Zero());
-  EXPECT_EQ(account().balance_total(), Money::FromInt(61'000) - Inr("4550") - Fills()[0].commission);
+  EXPECT_EQ(account().balance_total(),
+            Money::FromInt(61'000) - Inr("4550") - Fills()[0].commission);
   EXPECT_EQ(account().balance_locked(), mh->span + mh->exposure);
-  EXPECT_EQ(account().balance_free(), Money::FromInt(61'000) - Inr("4550") -
-                                          Fills()[0].commission - mh->span - mh->exposure);
+  EXPECT_EQ(account().balance_free(),
+            Money::FromInt(61'000) - Inr("4550") - Fills()[0].commission - mh->span - mh->exposure);
   const Order* shrt = Working(MakeInit(put_, "O-2", OrderSide::kSell, 65));
   ASSERT_EQ(shrt->status(), OrderStatus::kFilled) << RejectReason(shrt);
   auto m = ex_->MarginFor(kNifty);

@@ -121,8 +121,7 @@ TEST(SpreadDemo, TwoMonthsWriteEveryFileAndTheBooksAgree) {
   const auto& last = equity.back();
   EXPECT_EQ(M(last[Col(eh, "balance")]), balance);
   EXPECT_EQ(M(last[Col(eh, "equity")]), balance + M(last[Col(eh, "open_value")]));
-  EXPECT_EQ(M(last[Col(eh, "equity")]),
-            M("400000") + realized + M(last[Col(eh, "unrealized_pnl")]))
+  EXPECT_EQ(M(last[Col(eh, "equity")]), M("400000") + realized + M(last[Col(eh, "unrealized_pnl")]))
       << "account equity vs spread P&L";
   if (finished + 1 == spreads.size()) {
     EXPECT_EQ(balance, M("400000") + realized) << "flat: balance = start + realized";
