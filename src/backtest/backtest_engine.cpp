@@ -377,8 +377,9 @@ BacktestResult BacktestEngine::Collect(UnixNanos start, UnixNanos end, std::uint
     r.realized_pnl += kernel_->portfolio().RealizedPnl(v.venue.venue);
     r.unrealized_pnl += kernel_->portfolio().UnrealizedPnl(v.venue.venue);
     r.commissions += kernel_->portfolio().TotalCommissions(v.venue.venue);
+    r.open_value += kernel_->portfolio().OpenValue(v.venue.venue);
   }
-  r.final_equity = r.final_balance + r.unrealized_pnl;
+  r.final_equity = r.final_balance + r.open_value;
   return r;
 }
 
@@ -416,6 +417,7 @@ std::string BacktestResult::Summary() const {
   s += Row("unrealized P&L", unrealized_pnl.ToDisplay());
   s += Row("commissions", commissions.ToDisplay());
   s += Row("final balance", final_balance.ToDisplay());
+  s += Row("open positions value", open_value.ToDisplay());
   s += Row("final equity", final_equity.ToDisplay());
   return s;
 }

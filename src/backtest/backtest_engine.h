@@ -56,7 +56,10 @@ struct BacktestResult {
   Money unrealized_pnl;
   Money commissions;
   Money final_balance;
-  Money final_equity;
+  // What open positions add to the balance: mark value of options (premium style: their
+  // premium already moved the balance), unrealized P&L of other instruments.
+  Money open_value;
+  Money final_equity;       // final_balance + open_value
   double wall_seconds = 0;  // run phase only
   double events_per_second = 0;
 

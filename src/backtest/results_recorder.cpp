@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/topics.h"
+#include "portfolio/accounting.h"
 
 namespace nacre {
 
@@ -113,11 +114,12 @@ void ResultsRecorder::OnData(UnixNanos ts) {
 void ResultsRecorder::Sample(UnixNanos ts) {
   RollTo(IstDate(ts));
   const Cache& cache = kernel_.cache();
-  EquitySample s{ts, Money(), Money()};
+  EquitySample s{ts, Money(), Money(), Money()};
   for (const Account* a : cache.Accounts()) s.balance += a->balance_total();
   for (const Position* p : cache.PositionsOpen()) {
     const auto mark = cache.MarkPrice(p->instrument_id(), p->side());
     if (mark) s.unrealized += p->Unrealized(*mark);
+    s.open_value += EquityValue(cache.instrument(p->instrument_id()), *p, mark);
   }
   if (!equity_.empty() && equity_.back().ts == ts) {
     equity_.back() = s;
@@ -137,8 +139,9 @@ void ResultsRecorder::RollTo(const CivilDate& date) {
 }
 
 void ResultsRecorder::CloseDay() {
-  const EquitySample last =
-      equity_.empty() ? EquitySample{UnixNanos(), starting_balance_, Money()} : equity_.back();
+  const EquitySample last = equity_.empty()
+                                ? EquitySample{UnixNanos(), starting_balance_, Money(), Money()}
+                                : equity_.back();
   DailyPnl d;
   d.date = *day_;
   d.realized = day_realized_;
@@ -374,10 +377,10 @@ std::string ResultsRecorder::AccountCsv() const {
 }
 
 std::string ResultsRecorder::EquityCsv() const {
-  std::string o = "ts_ns,ts_ist,balance,unrealized_pnl,equity\n";
+  std::string o = "ts_ns,ts_ist,balance,unrealized_pnl,open_value,equity\n";
   for (const EquitySample& s : equity_) {
-    o += fmt::format("{},{},{},{},{}\n", s.ts.value, IsoIst(s.ts), s.balance.ToString(),
-                     s.unrealized.ToString(), s.equity().ToString());
+    o += fmt::format("{},{},{},{},{},{}\n", s.ts.value, IsoIst(s.ts), s.balance.ToString(),
+                     s.unrealized.ToString(), s.open_value.ToString(), s.equity().ToString());
   }
   return o;
 }

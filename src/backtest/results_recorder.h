@@ -31,9 +31,12 @@ namespace nacre {
 
 struct EquitySample {
   UnixNanos ts;
-  Money balance;     // sum of account balances (realized P&L net of charges moved it)
-  Money unrealized;  // open positions at their marks
-  Money equity() const { return balance + unrealized; }
+  Money balance;     // sum of account balances (premiums, charges, settlement, futures P&L)
+  Money unrealized;  // unrealized P&L of open positions at their marks
+  // What open positions add to the balance (portfolio/accounting.h): mark value of options
+  // (long +, short −), unrealized P&L of futures-style instruments.
+  Money open_value;
+  Money equity() const { return balance + open_value; }
 };
 
 // Capital after one closed trade.

@@ -42,6 +42,7 @@ class RecorderTest : public ::testing::Test {
  protected:
   RecorderTest() : tk_(testkit::QuietKernelConfig(), FromIst(2024, 1, 10, 9, 15)) {
     k().cache().AddInstrument(fut_);
+    k().cache().AddInstrument(opt_);
     k().cache().AddAccount(std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin,
                                                      Inr("100000"), UnixNanos()),
                            Venue("NFO"));
@@ -53,12 +54,13 @@ class RecorderTest : public ::testing::Test {
   Kernel& k() { return tk_.kernel(); }
   void BarAt(UnixNanos t, const char* close) {
     tk_.AdvanceTo(t);
-    k().data_engine().Process(testkit::MakeBar(bar_type_, close, close, close, close, 1, t));
+    k().data_engine().Process(
+        testkit::MakeBar(testkit::MakeBarType(traded_->id), close, close, close, close, 1, t));
   }
   void FillAt(UnixNanos t, const char* coid, OrderSide side, std::int64_t qty, const char* px,
               const char* commission) {
     tk_.AdvanceTo(t);
-    testkit::FillThroughEngine(k(), fut_, coid, side, qty, px, commission);
+    testkit::FillThroughEngine(k(), *traded_, coid, side, qty, px, commission);
   }
 
   // Day 1: buy 10 @ 100 (₹5), mark 110, sell 4 @ 120 (₹3), mark 115.
@@ -76,7 +78,8 @@ class RecorderTest : public ::testing::Test {
 
   testkit::TestKernel tk_;
   Instrument fut_ = testkit::NiftyFuture();
-  BarType bar_type_ = testkit::MakeBarType(testkit::NiftyFuture().id);
+  Instrument opt_ = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const Instrument* traded_ = &fut_;  // the scenario's instrument
   std::unique_ptr<ResultsRecorder> recorder_;
 };
 
@@ -125,6 +128,39 @@ TEST_F(RecorderTest, EquitySamplesIncludeUnrealized) {
   EXPECT_EQ(eq[1].unrealized, Inr("100"));  // 10 x (110 - 100)
   EXPECT_EQ(eq[1].balance, Inr("99995"));   // opening charges already paid
   EXPECT_EQ(eq[2].equity(), Inr("100162"));
+}
+
+// The same trades on an option: the account is premium style (the premium is cash), yet every
+// daily figure and the equity are those of DailyPnlByHand.
+TEST_F(RecorderTest, OptionPremiumMovesTheBalanceAndTheDailyFiguresStillAddUp) {
+  traded_ = &opt_;
+  RunScenario();
+  const auto& eq = recorder_->equity();
+  ASSERT_EQ(eq.size(), 4u);
+  EXPECT_EQ(eq[1].balance, Inr("98995"));    // - 10 x 100 - 5
+  EXPECT_EQ(eq[1].open_value, Inr("1100"));  // 10 x 110
+  EXPECT_EQ(eq[1].unrealized, Inr("100"));
+  EXPECT_EQ(eq[1].equity(), Inr("100095"));
+  EXPECT_EQ(eq[2].balance, Inr("99472"));   // + 4 x 120 - 3
+  EXPECT_EQ(eq[2].open_value, Inr("690"));  // 6 x 115
+  EXPECT_EQ(eq[2].equity(), Inr("100162"));
+  const auto& days = recorder_->days();
+  ASSERT_EQ(days.size(), 2u);
+  EXPECT_EQ(days[0].realized, Inr("80"));
+  EXPECT_EQ(days[0].charges, Inr("8"));
+  EXPECT_EQ(days[0].unrealized_change, Inr("90"));
+  EXPECT_EQ(days[0].net, Inr("162"));
+  EXPECT_EQ(days[0].equity, Inr("100162"));
+  EXPECT_EQ(days[1].net, Inr("-152"));
+  EXPECT_EQ(days[1].equity, Inr("100010"));
+  // account.csv shows the premium cash flows, equity.csv the open value.
+  const std::string account = recorder_->AccountCsv();
+  EXPECT_NE(account.find(",98995.00,0.00,98995.00,false\n"), std::string::npos) << account;
+  EXPECT_NE(account.find(",99472.00,0.00,99472.00,false\n"), std::string::npos) << account;
+  EXPECT_NE(account.find(",100010.00,0.00,100010.00,false\n"), std::string::npos) << account;
+  const std::string equity = recorder_->EquityCsv();
+  EXPECT_EQ(equity.rfind("ts_ns,ts_ist,balance,unrealized_pnl,open_value,equity\n", 0), 0u);
+  EXPECT_NE(equity.find(",98995.00,100.00,1100.00,100095.00\n"), std::string::npos) << equity;
 }
 
 TEST_F(RecorderTest, WritesTheFolder) {

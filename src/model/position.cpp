@@ -64,13 +64,13 @@ void Position::ApplyUnchecked(const OrderFilled& fill) {
     avg_px_open_ = Price::Raw(static_cast<std::int64_t>(DivRound(num, abs_q + qty)), kMaxPrecision);
     signed_qty_raw_ += delta;
   } else {
-    // Reducing: realized += closed x multiplier x (px - avg_open), sign flipped for shorts.
+    // Reducing: realized += closed x multiplier x (px - avg_open), sign flipped for shorts
+    // (rounded to the currency only as a running total, below).
     const std::int64_t closed = std::min(qty, std::abs(signed_qty_raw_));
     const std::int64_t diff = signed_qty_raw_ > 0 ? fill.last_px.raw() - avg_px_open_.raw()
                                                   : avg_px_open_.raw() - fill.last_px.raw();
     const Int128 pnl_scaled = static_cast<Int128>(diff) * closed * multiplier_;
-    const auto pnl_raw = static_cast<std::int64_t>(DivRound(pnl_scaled, kFixedScale));
-    realized_pnl_ += Money::FromRaw(pnl_raw, currency_);
+    realized_gross_raw_ += static_cast<std::int64_t>(DivRound(pnl_scaled, kFixedScale));
     const Int128 close_num =
         (avg_px_close_ ? static_cast<Int128>(avg_px_close_->raw()) * closed_qty_raw_ : 0) +
         static_cast<Int128>(fill.last_px.raw()) * closed;
@@ -80,8 +80,8 @@ void Position::ApplyUnchecked(const OrderFilled& fill) {
     signed_qty_raw_ += delta;
     closing_order_id_ = fill.client_order_id;
   }
-  realized_pnl_ -= fill.commission;
   commissions_ += fill.commission;
+  realized_pnl_ = Money::FromRaw(realized_gross_raw_, currency_) - commissions_;
   const std::int64_t abs_now = std::abs(signed_qty_raw_);
   if (abs_now > peak_qty_.raw()) peak_qty_ = Quantity::Raw(abs_now, size_precision_);
   side_ = signed_qty_raw_ > 0 ? PositionSide::kLong

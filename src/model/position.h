@@ -79,6 +79,10 @@ class Position {
   Price avg_px_open_;
   std::optional<Price> avg_px_close_;
   std::int64_t closed_qty_raw_ = 0;  // total quantity closed so far (for avg_px_close)
+  // Gross realized P&L at scale 10^9, summed before rounding to the currency: realized_pnl_
+  // is this rounded once, less commissions, so a cycle closed in parts realizes exactly the
+  // cash it moved (its fills' premiums), not the sum of per-fill roundings.
+  std::int64_t realized_gross_raw_ = 0;
   Money realized_pnl_;
   Money commissions_;
   ClientOrderId opening_order_id_;

@@ -175,6 +175,19 @@ TEST(Position, CloseOfAShortFlipsTheSign) {
   EXPECT_EQ(p.ts_closed(), UnixNanos(3));
 }
 
+TEST(Position, ACycleClosedInPartsRealizesExactlyItsCash) {
+  // Opened at two prices (average 37.125) and closed in two parts: each part's P&L has half a
+  // paisa (-1,311.375 and -1,847.625); rounding each would realize -3,159.01, one paisa more
+  // than the premiums moved: 65 x (16.95 + 8.70 - 39.80 - 34.45) = -3,159.00.
+  Position p(Fut65(), Buy(1, "39.80", "1.00", 1));
+  ASSERT_TRUE(p.Apply(Buy(1, "34.45", "1.00", 2)).ok());
+  ASSERT_TRUE(p.Apply(Sell(1, "16.95", "1.00", 3)).ok());
+  EXPECT_EQ(p.realized_pnl(), Inr("-1314.38"));  // -1,311.375 rounded away from zero, - 3.00
+  ASSERT_TRUE(p.Apply(Sell(1, "8.70", "1.00", 4)).ok());
+  EXPECT_TRUE(p.is_closed());
+  EXPECT_EQ(p.realized_pnl(), Inr("-3163.00"));  // -3,159.00 - 4.00 of commissions
+}
+
 TEST(Position, UnrealizedAndNotionalForLongAndShort) {
   const Position lng(Fut65(), Buy(3, "100.00"));
   EXPECT_EQ(lng.Unrealized(Px("102.5")), Inr("487.50"));  // 3 x 65 x 2.5

@@ -1,5 +1,7 @@
 #include "portfolio/portfolio.h"
 
+#include "portfolio/accounting.h"
+
 namespace nacre {
 
 namespace {
@@ -23,14 +25,22 @@ void Portfolio::OnPositionEvent(const PositionEvent& e) {
   Account* account = cache_.mutable_account(b.account_id);
   if (account == nullptr) account = cache_.MutableAccountForVenue(b.instrument_id.venue());
   if (account == nullptr || !managed_.count(account->id())) return;
-  Money& last = last_realized_[b.position_id];
-  if (std::holds_alternative<PositionOpened>(e)) last = Money::Zero(b.realized_pnl.currency());
-  const Money delta = b.realized_pnl - last;
-  last = b.realized_pnl;
+  const Currency ccy = b.realized_pnl.currency();
+  Booked& last = booked_[b.position_id];
+  if (std::holds_alternative<PositionOpened>(e))
+    last = Booked{Money::Zero(ccy), Money::Zero(ccy), 0};
+  const Instrument* inst = cache_.instrument(b.instrument_id);
+  // The fill's cash: the premium for options, the realized P&L otherwise, net of its charges
+  // (a flip arrives as two events, each with its own part of the quantity and commission).
+  const Money delta =
+      inst != nullptr && IsPremiumStyle(*inst)
+          ? PremiumCash(b.signed_qty_raw - last.signed_qty_raw, b.last_px, inst->multiplier, ccy) -
+                (b.commissions - last.commissions)
+          : b.realized_pnl - last.realized;
+  last = Booked{b.realized_pnl, b.commissions, b.signed_qty_raw};
   account->AdjustBalance(delta);
   // Maintenance margin on the account's net position in this instrument (the broker margins
   // the net, not each strategy's gross), valued at this fill's price.
-  const Instrument* inst = cache_.instrument(b.instrument_id);
   if (inst != nullptr) {
     const std::int64_t net = NetPositionRaw(b.instrument_id);
     const Money notional = Money::Notional(b.last_px, Quantity::Raw(net < 0 ? -net : net, 0),
@@ -107,10 +117,19 @@ std::int64_t Portfolio::NetPositionRaw(const InstrumentId& id) const {
   return net;
 }
 
+Money Portfolio::OpenValue(const Venue& venue) const {
+  Money total;
+  for (const Position* p : cache_.PositionsOpen(ForVenue(venue))) {
+    total += EquityValue(cache_.instrument(p->instrument_id()), *p,
+                         cache_.MarkPrice(p->instrument_id(), p->side()));
+  }
+  return total;
+}
+
 Money Portfolio::Equity(const Venue& venue) const {
   const Account* a = cache_.AccountForVenue(venue);
   const Money balance = a ? a->balance_total() : Money::Zero();
-  return balance + UnrealizedPnl(venue);
+  return balance + OpenValue(venue);
 }
 
 Money Portfolio::TotalCommissions(const Venue& venue) const {

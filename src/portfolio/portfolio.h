@@ -1,8 +1,11 @@
 // Portfolio: realized and unrealized P&L, exposure and equity per instrument and per venue,
 // computed from the Cache's positions (including snapshots of closed cycles) and marks.
-// It also keeps the venue accounts up to date when the venue does not report account state
-// itself (the simulated venue): each position event moves the balance by the change in
-// realized P&L (net of commissions) and re-blocks maintenance margin for open positions.
+// It also keeps the managed venue accounts' balances (the simulated venues report margin at
+// most, never cash): each position event moves the balance by the fill's cash in the
+// instrument's style (portfolio/accounting.h): options premium style (−premium for a buy,
+// +premium for a sell, settlement at intrinsic is a closing fill), other instruments futures
+// style (the change in realized P&L), both net of the fill's charges; it also re-blocks
+// maintenance margin for open positions (instrument margin_maint, zero by default).
 // It subscribes ahead of strategies, so a strategy's position handler already sees the new
 // balance. Kernel thread only.
 #pragma once
@@ -35,11 +38,14 @@ class Portfolio : public Component {
   // Signed net quantity across strategies (raw fixed point).
   std::int64_t NetPositionRaw(const InstrumentId& id) const;
   bool IsFlat(const InstrumentId& id) const { return NetPositionRaw(id) == 0; }
-  // Account balance + unrealized P&L for the venue's account.
+  // What the venue's open positions add to the balance in equity: Σ mark value of premium
+  // style positions (long +, short −) + Σ unrealized P&L of futures style ones.
+  Money OpenValue(const Venue& venue) const;
+  // Account balance + OpenValue.
   Money Equity(const Venue& venue) const;
   Money TotalCommissions(const Venue& venue) const;
 
-  void Reset() { last_realized_.clear(); }
+  void Reset() { booked_.clear(); }
 
  private:
   void OnPositionEvent(const PositionEvent& e);
@@ -48,13 +54,20 @@ class Portfolio : public Component {
   Money SumUnrealized(const OrderQuery& q) const;
   Money SumExposure(const OrderQuery& q) const;
 
+  // What the account was last moved for, per position (this cycle).
+  struct Booked {
+    Money realized;
+    Money commissions;
+    std::int64_t signed_qty_raw = 0;
+  };
+
   MessageBus& bus_;
   Cache& cache_;
   Clock& clock_;
   UuidGenerator& uuids_;
   SubscriptionId sub_ = 0;
   std::set<AccountId> managed_;
-  std::unordered_map<PositionId, Money, IdHash> last_realized_;
+  std::unordered_map<PositionId, Booked, IdHash> booked_;
 };
 
 }  // namespace nacre

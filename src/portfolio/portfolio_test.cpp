@@ -26,6 +26,7 @@ class PortfolioTest : public ::testing::Test {
     fut_ = testkit::NiftyFuture(50);
     fut_.margin_maint_raw = 100'000'000;  // 10%
     k().cache().AddInstrument(fut_);
+    k().cache().AddInstrument(opt_);
     account_ =
         k().cache().AddAccount(std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin,
                                                          Inr("1000000.00"), tk_.now()),
@@ -40,13 +41,17 @@ class PortfolioTest : public ::testing::Test {
   // A complete fill of a new order for `strategy` through the ExecutionEngine.
   void Fill(const char* coid, OrderSide side, std::int64_t qty, const char* px,
             const char* commission = "0", const char* strategy = "S-001") {
-    OrderInitialized init = testkit::MakeInit(fut_, coid, side, qty);
+    FillOn(fut_, coid, side, qty, px, commission, strategy);
+  }
+  void FillOn(const Instrument& inst, const char* coid, OrderSide side, std::int64_t qty,
+              const char* px, const char* commission = "0", const char* strategy = "S-001") {
+    OrderInitialized init = testkit::MakeInit(inst, coid, side, qty);
     init.strategy_id = StrategyId(strategy);
     testkit::AddOrder(k(), init);
     auto& exec = k().exec_engine();
-    auto submitted = testkit::MakeEvent<OrderSubmitted>(fut_, coid, tk_.now().value);
-    auto accepted = testkit::MakeEvent<OrderAccepted>(fut_, coid, tk_.now().value);
-    OrderFilled fill = testkit::MakeFill(fut_, coid, (std::string("T-") + coid).c_str(), side, qty,
+    auto submitted = testkit::MakeEvent<OrderSubmitted>(inst, coid, tk_.now().value);
+    auto accepted = testkit::MakeEvent<OrderAccepted>(inst, coid, tk_.now().value);
+    OrderFilled fill = testkit::MakeFill(inst, coid, (std::string("T-") + coid).c_str(), side, qty,
                                          px, commission, tk_.now().value);
     submitted.strategy_id = accepted.strategy_id = fill.strategy_id = StrategyId(strategy);
     exec.Process(submitted);
@@ -61,6 +66,7 @@ class PortfolioTest : public ::testing::Test {
 
   testkit::TestKernel tk_;
   Instrument fut_;
+  const Instrument opt_ = testkit::NiftyOption(OptionKind::kPut, "24000");  // premium style
   Account* account_ = nullptr;
   BusRecorder<AccountState> account_events_;
 };
@@ -84,6 +90,84 @@ TEST_F(PortfolioTest, BalanceMovesByRealizedPnlNetOfCommission) {
   EXPECT_EQ(account_events_[0].balance.total, Inr("999980.00"));
   EXPECT_EQ(account_events_[2].balance.total, Inr("999860.00"));
   EXPECT_EQ(account_->states().size(), 3u);
+}
+
+// ---- premium-style (options): the premium is cash ----
+
+TEST_F(PortfolioTest, OptionBuyPaysThePremiumAndTheSaleReceivesIt) {
+  const Money start = Inr("1000000.00");
+  FillOn(opt_, "O-1", OrderSide::kBuy, 65, "100.00", "30.00");
+  // start - premium (100 x 65) - charges
+  EXPECT_EQ(account_->balance_total(), Inr("993470.00"));
+  EXPECT_EQ(account_events_.back().balance.total, Inr("993470.00"));
+  // Without a mark the long is worth what was paid: equity = start - charges.
+  EXPECT_EQ(portfolio().OpenValue(Venue("NFO")), Inr("6500.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("999970.00"));
+  // Marked at the bid: equity = balance + 110 x 65 = start + realized + unrealized.
+  k().data_engine().Process(MakeQuote(opt_.id, "110.00", "111.00", tk_.now()));
+  EXPECT_EQ(portfolio().OpenValue(Venue("NFO")), Inr("7150.00"));
+  EXPECT_EQ(portfolio().UnrealizedPnl(Venue("NFO")), Inr("650.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000620.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), start + portfolio().RealizedPnl(Venue("NFO")) +
+                                                  portfolio().UnrealizedPnl(Venue("NFO")));
+  FillOn(opt_, "O-2", OrderSide::kSell, 65, "110.00", "35.00");
+  // + 110 x 65 - charges: flat, start + realized (650 - 30 - 35).
+  EXPECT_EQ(account_->balance_total(), Inr("1000585.00"));
+  EXPECT_EQ(portfolio().RealizedPnl(Venue("NFO")), Inr("585.00"));
+  EXPECT_EQ(account_->balance_total(), start + portfolio().RealizedPnl(Venue("NFO")));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), account_->balance_total());
+}
+
+TEST_F(PortfolioTest, OptionShortReceivesThePremiumAndTheBuyBackPaysIt) {
+  FillOn(opt_, "O-1", OrderSide::kSell, 65, "100.00", "40.00");
+  EXPECT_EQ(account_->balance_total(), Inr("1006460.00"));  // + 6,500 - 40
+  // The short is a liability at its mark (the ask): equity = start - 40 + (100 - 96) x 65.
+  k().data_engine().Process(MakeQuote(opt_.id, "95.00", "96.00", tk_.now()));
+  EXPECT_EQ(portfolio().OpenValue(Venue("NFO")), Inr("-6240.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000220.00"));
+  FillOn(opt_, "O-2", OrderSide::kBuy, 65, "96.00", "20.00");
+  EXPECT_EQ(account_->balance_total(), Inr("1000200.00"));  // - 6,240 - 20
+  EXPECT_EQ(portfolio().RealizedPnl(Venue("NFO")), Inr("200.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000200.00"));
+}
+
+TEST_F(PortfolioTest, OptionPartialClosesAndAFlipMoveThePremiumOfEachPart) {
+  FillOn(opt_, "O-1", OrderSide::kBuy, 130, "100.00", "10.00");
+  FillOn(opt_, "O-2", OrderSide::kSell, 65, "120.00", "5.00");
+  // - 13,000 - 10 + 7,800 - 5
+  EXPECT_EQ(account_->balance_total(), Inr("994785.00"));
+  // Sell 130 with the long 65 left: close 65 at 90 (commission 4 of 8), open short 65 (4).
+  FillOn(opt_, "O-3", OrderSide::kSell, 130, "90.00", "8.00");
+  EXPECT_EQ(account_->balance_total(), Inr("1006477.00"));  // + 11,700 - 8
+  ASSERT_EQ(k().cache().AllPositionSnapshots().size(), 1u);
+  // Realized: +1,300 - 15 on the first cycle, -650 - 4 on the flip's close, -4 open.
+  EXPECT_EQ(portfolio().RealizedPnl(Venue("NFO")), Inr("627.00"));
+  // Short 65 at 90 unmarked: equity = balance - 5,850 = start + realized.
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000627.00"));
+}
+
+TEST_F(PortfolioTest, OptionOpenedAndClosedInPartsEndsAtStartPlusRealizedToThePaisa) {
+  // Average open 37.125: each closing part's P&L has half a paisa; the premiums do not.
+  FillOn(opt_, "O-1", OrderSide::kBuy, 65, "39.80");
+  FillOn(opt_, "O-2", OrderSide::kBuy, 65, "34.45");
+  FillOn(opt_, "O-3", OrderSide::kSell, 65, "16.95");
+  FillOn(opt_, "O-4", OrderSide::kSell, 65, "8.70");
+  EXPECT_EQ(account_->balance_total(), Inr("996841.00"));  // 65 x (-39.80 - 34.45 + 16.95 + 8.70)
+  EXPECT_EQ(account_->balance_total(), Inr("1000000.00") + portfolio().RealizedPnl(opt_.id));
+}
+
+TEST_F(PortfolioTest, FuturesAndOptionsKeepTheirOwnStylesInOneAccount) {
+  Fill("O-1", OrderSide::kBuy, 50, "100.00", "2.00");         // futures: charges only
+  FillOn(opt_, "O-2", OrderSide::kBuy, 65, "10.00", "1.00");  // option: - 650 - 1
+  EXPECT_EQ(account_->balance_total(), Inr("999347.00"));
+  k().data_engine().Process(MakeQuote(fut_.id, "104.00", "105.00", tk_.now()));
+  k().data_engine().Process(MakeQuote(opt_.id, "12.00", "13.00", tk_.now()));
+  // futures unrealized 50 x 4 + option mark value 65 x 12
+  EXPECT_EQ(portfolio().OpenValue(Venue("NFO")), Inr("980.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000327.00"));
+  EXPECT_EQ(portfolio().Equity(Venue("NFO")), Inr("1000000.00") +
+                                                  portfolio().RealizedPnl(Venue("NFO")) +
+                                                  portfolio().UnrealizedPnl(Venue("NFO")));
 }
 
 TEST_F(PortfolioTest, MaintenanceMarginIsBlockedWhileOpenAndReleasedOnClose) {

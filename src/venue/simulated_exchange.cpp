@@ -653,10 +653,14 @@ void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
   if (account == nullptr) return;
   auto m = MarginFor(underlying, nullptr);
   if (!m.ok()) return;  // no price yet: keep the last figure
+  // The long options' premium is not blocked: the account paid it out of the balance on the
+  // fill (premium-style accounting, portfolio/accounting.h). A new buy's premium is still
+  // part of what CheckMargin asks the free balance to cover.
+  const Money blocked = m->total - m->premium;
   const auto& margins = account->margins();
   auto cur = margins.find(underlying);
   const Money now_blocked = cur == margins.end() ? Money::Zero() : cur->second.maintenance;
-  if (now_blocked == m->total) return;
+  if (now_blocked == blocked) return;
   AccountState s = account->Snapshot(uuids().Next(), Now(), true);
   s.margins.clear();
   Money locked;
@@ -665,9 +669,9 @@ void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
     s.margins.push_back(mb);
     locked += mb.initial + mb.maintenance;
   }
-  if (!m->total.is_zero()) {
-    s.margins.push_back(MarginBalance{underlying, Money::Zero(), m->total});
-    locked += m->total;
+  if (!blocked.is_zero()) {
+    s.margins.push_back(MarginBalance{underlying, Money::Zero(), blocked});
+    locked += blocked;
   }
   std::sort(s.margins.begin(), s.margins.end(), [](const MarginBalance& a, const MarginBalance& b) {
     return a.instrument_id < b.instrument_id;

@@ -31,8 +31,10 @@
 // OrderFilled::charges.
 // Margin: with `margin_check`, an order whose fill would raise the NSE margin (nse/margin.h) of
 // its underlying's net position above the account's free balance is rejected with
-// "insufficient margin: required ₹84,210.00, free ₹61,000.00". After every fill the exchange
-// reports the account with the underlying's margin blocked (released as positions close).
+// "insufficient margin: required ₹84,210.00, free ₹61,000.00" (a buy's premium counts in the
+// requirement). After every fill the exchange reports the account with the underlying's SPAN +
+// exposure margin blocked (released as positions close); long premium is not blocked, the
+// portfolio already paid it out of the balance (premium-style accounting).
 // Expiry: at an option's expiration (15:30 IST) resting orders in it expire and new orders are
 // rejected; its open positions are cash settled at intrinsic value against the underlying's
 // last price (a venue-generated closing order `{venue}-SETTLE-n` and its fill, with STT on

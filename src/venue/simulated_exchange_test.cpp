@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -473,6 +474,48 @@ TEST_F(SimulatedExchangeTest, ShortItmIsBoughtBackAtIntrinsicWithoutStt) {
   EXPECT_EQ(cp->realized_pnl(), Inr("3185") - Fills()[0].commission);
 }
 
+TEST_F(SimulatedExchangeTest, SettlementMovesTheBalanceByExactlyTheSettlementCash) {
+  // Premium-style account: fills move the balance by the premium, settlement by intrinsic.
+  Build(Base(), FromIst(2026, 1, 6, 15, 0));
+  Quote(call_, "99", "100", 130, 130);     // long, ends ITM (24000 C at 24050: 50)
+  Quote(put_high_, "79", "80", 130, 130);  // short, ends ITM (24100 P at 24050: 50)
+  Quote(put_, "29", "30", 130, 130);       // long, ends OTM
+  Quote(put_low_, "9", "10", 130, 130);    // short, ends OTM
+  const Money start = account().balance_total();
+  Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65));
+  Working(MakeInit(put_high_, "O-2", OrderSide::kSell, 65));
+  Working(MakeInit(put_, "O-3", OrderSide::kBuy, 65));
+  Working(MakeInit(put_low_, "O-4", OrderSide::kSell, 65));
+  ASSERT_EQ(Fills().size(), 4u);
+  Money entry_charges;
+  for (const OrderFilled& f : Fills()) entry_charges += f.commission;
+  EXPECT_GT(entry_charges, Money::Zero());
+  // − 100 × 65 + 79 × 65 − 30 × 65 + 9 × 65 = −2,730 premium, and the charges.
+  const Money before = account().balance_total();
+  EXPECT_EQ(before, start - Inr("2730") - entry_charges);
+  tk_->AdvanceTo(FromIst(2026, 1, 6, 15, 30));
+  Index("24050");
+  std::map<InstrumentId, OrderFilled> settle;
+  for (const OrderFilled& f : Fills()) {
+    if (f.client_order_id.value().find("SETTLE") != std::string::npos) {
+      settle.emplace(f.instrument_id, f);
+    }
+  }
+  ASSERT_EQ(settle.size(), 4u);
+  const OrderFilled& long_itm = settle.at(call_.id);
+  EXPECT_EQ(long_itm.last_px, Px("50"));
+  EXPECT_GT(long_itm.charges.stt, Money::Zero());  // STT on exercise
+  EXPECT_EQ(settle.at(put_high_.id).last_px, Px("50"));
+  EXPECT_EQ(settle.at(put_high_.id).commission, Money::Zero());
+  EXPECT_EQ(settle.at(put_.id).last_px, Px("0"));
+  EXPECT_EQ(settle.at(put_low_.id).last_px, Px("0"));
+  // The long receives 50 × 65 less its STT, the short pays 50 × 65, the OTM legs move nothing.
+  EXPECT_EQ(account().balance_total(), before + Inr("3250") - long_itm.commission - Inr("3250"));
+  // Flat: the balance is the start plus the realized P&L (net of every charge).
+  EXPECT_EQ(account().balance_total(), start + k().portfolio().RealizedPnl(Venue("NFO")));
+  EXPECT_EQ(k().portfolio().Equity(Venue("NFO")), account().balance_total());
+}
+
 // ---- margin ----
 
 TEST_F(SimulatedExchangeTest, NakedShortBeyondFreeMarginIsRejectedWithTheNumbers) {
@@ -502,14 +545,23 @@ TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose
   // Alone the short is refused (previous test); with the 23900 put held first it fits.
   const Order* hedge = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65));
   ASSERT_EQ(hedge->status(), OrderStatus::kFilled);
-  const Money blocked_hedge = account().balance_locked();
-  EXPECT_GT(blocked_hedge, Money::Zero());  // the premium of the long
+  // The premium (70 × 65) left the balance on the fill, so it is not blocked a second time:
+  // only the long's SPAN is, and free = start − premium − charges − SPAN.
+  auto mh = ex_->MarginFor(kNifty);
+  ASSERT_TRUE(mh.ok());
+  EXPECT_GT(mh->premium, Money::Zero());
+  EXPECT_EQ(account().balance_total(),
+            Money::FromInt(61'000) - Inr("4550") - Fills()[0].commission);
+  EXPECT_EQ(account().balance_locked(), mh->span + mh->exposure);
+  EXPECT_EQ(account().balance_free(),
+            Money::FromInt(61'000) - Inr("4550") - Fills()[0].commission - mh->span - mh->exposure);
   const Order* shrt = Working(MakeInit(put_, "O-2", OrderSide::kSell, 65));
   ASSERT_EQ(shrt->status(), OrderStatus::kFilled) << RejectReason(shrt);
   auto m = ex_->MarginFor(kNifty);
   ASSERT_TRUE(m.ok());
   EXPECT_GT(m->hedge_benefit, Money::Zero());
-  EXPECT_EQ(account().balance_locked(), m->total);
+  EXPECT_EQ(account().balance_locked(), m->total - m->premium);
+  EXPECT_EQ(account().balance_locked(), m->span + m->exposure);
   ASSERT_FALSE(accounts_->empty());
   EXPECT_TRUE(accounts_->back().reported);
   // Close both legs: the margin is released.
@@ -518,6 +570,23 @@ TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose
   Working(MakeInit(put_low_, "O-4", OrderSide::kSell, 65));
   EXPECT_EQ(account().balance_locked(), Money::Zero());
   EXPECT_TRUE(account().margins().empty());
+}
+
+TEST_F(SimulatedExchangeTest, BuyNeedsFreeBalanceForItsPremium) {
+  // A long option has little SPAN but its premium must be paid: ₹4,000 cannot buy 65 × ₹70.
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(4'000));
+  Index("24000");
+  Quote(put_low_, "69.95", "70", 650, 650);
+  const Order* o = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65));
+  ASSERT_EQ(o->status(), OrderStatus::kRejected);
+  const std::string why = RejectReason(o);
+  auto m = ex_->MarginFor(kNifty, o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->premium, Inr("4548.38"));  // 65 × the 69.975 mid, rounded up
+  EXPECT_EQ(why, "insufficient margin: required " + m->total.ToDisplay() + ", free ₹4,000.00");
+  EXPECT_EQ(account().balance_total(), Money::FromInt(4'000));
 }
 
 TEST_F(SimulatedExchangeTest, ModifyIsCheckedForFreezeAndMargin) {

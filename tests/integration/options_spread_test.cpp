@@ -162,12 +162,33 @@ std::string Decisions(const OptionsSpreadStrategy& s) {
   return out;
 }
 
-// Capital history ends at initial + Σ spread P&L, which is the account's equity change.
+// Capital history ends at initial + Σ spread P&L, which is the account's equity change. The
+// account is premium style: its balance is the start plus every fill's premium (sales +,
+// buys −, settlement at intrinsic) less the fill's charges, and when everything is flat it is
+// the start plus Σ spread P&L.
 void ExpectCapitalInvariant(const ScenarioRun& run) {
   Money sum = Money::Zero();
   for (const auto& [id, r] : run.monitor->records()) sum += r.last.realized_pnl;
   EXPECT_EQ(run.capital->current_capital(), Inr("400000") + sum);
   EXPECT_EQ(run.result.final_equity - run.result.starting_balance, sum);
+  const Cache& cache = run.engine->kernel().cache();
+  Money cash = run.result.starting_balance;
+  std::vector<const Position*> cycles = cache.AllPositionSnapshots();
+  bool flat = true;
+  for (const Position* p : cache.Positions()) {
+    cycles.push_back(p);
+    flat = flat && p->is_closed();
+  }
+  for (const Position* p : cycles) {
+    for (const OrderFilled& f : p->fills()) {
+      const Money premium = Money::Notional(f.last_px, f.last_qty, p->multiplier());
+      cash += (f.order_side == OrderSide::kSell ? premium : -premium) - f.commission;
+    }
+  }
+  EXPECT_EQ(run.result.final_balance, cash);
+  EXPECT_EQ(run.result.final_equity, run.result.final_balance + run.result.open_value);
+  EXPECT_TRUE(flat);  // every scenario ends flat (closed or settled)
+  EXPECT_EQ(run.result.final_balance, Inr("400000") + sum);
 }
 
 TEST(OptionsSpreadStrategy, UptrendSellsABullPutAndTakesProfit) {

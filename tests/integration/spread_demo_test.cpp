@@ -94,16 +94,43 @@ TEST(SpreadDemo, TwoMonthsWriteEveryFileAndTheBooksAgree) {
   EXPECT_EQ(M(history[1][Col(hh, "previous_capital")]), M("400000"));
   const nacre::Money final_capital = M(history.back()[Col(hh, "new_capital")]);
   EXPECT_EQ(final_capital, M("400000") + pnl);
-  // The account agrees: only spreads trade, so its balance moved by exactly the spreads'
-  // realized P&L net of charges (spreads still open at the end have paid their charges).
+  // The account is premium style: its balance is the start plus every fill's premium (sales
+  // +, buys −; these contracts have multiplier 1, quantities in units; settlement fills at
+  // intrinsic) less every fill's charges.
+  const auto fills = ReadCsv(out / "fills.csv");
+  const auto& fh = fills[0];
+  nacre::Money cash = M("400000");
+  nacre::Money fill_charges = nacre::Money::Zero();
+  for (std::size_t i = 1; i < fills.size(); ++i) {
+    const nacre::Money premium =
+        nacre::Money::Notional(*nacre::Price::Parse(fills[i][Col(fh, "last_px")]),
+                               *nacre::Quantity::Parse(fills[i][Col(fh, "last_qty")]), 1);
+    cash += fills[i][Col(fh, "side")] == "SELL" ? premium : -premium;
+    cash -= M(fills[i][Col(fh, "commission")]);
+    fill_charges += M(fills[i][Col(fh, "commission")]);
+  }
   const auto account = ReadCsv(out / "account.csv");
   const auto& ah = account[0];
   const nacre::Money balance = M(account.back()[Col(ah, "balance")]);
-  EXPECT_EQ(balance, M("400000") + realized) << "account balance vs spread P&L";
+  EXPECT_EQ(balance, cash) << "account balance vs the fills' premiums and charges";
+  // Equity = balance + open positions' mark value = start + Σ spreads' realized P&L (net of
+  // charges; spreads still open have paid their entry charges) + unrealized: the spreads'
+  // books and the account agree whether or not everything is flat at the end.
+  const auto equity = ReadCsv(out / "equity.csv");
+  const auto& eh = equity[0];
+  const auto& last = equity.back();
+  EXPECT_EQ(M(last[Col(eh, "balance")]), balance);
+  EXPECT_EQ(M(last[Col(eh, "equity")]), balance + M(last[Col(eh, "open_value")]));
+  EXPECT_EQ(M(last[Col(eh, "equity")]), M("400000") + realized + M(last[Col(eh, "unrealized_pnl")]))
+      << "account equity vs spread P&L";
+  if (finished + 1 == spreads.size()) {
+    EXPECT_EQ(balance, M("400000") + realized) << "flat: balance = start + realized";
+  }
   // Charges were applied by the venue and carried into the spreads.
   nacre::Money charges = nacre::Money::Zero();
   for (std::size_t i = 1; i < spreads.size(); ++i) charges += M(spreads[i][Col(sh, "charges")]);
   EXPECT_GT(charges, nacre::Money::Zero());
+  EXPECT_EQ(charges, fill_charges);
   fs::remove_all(root);
 }
 
