@@ -662,14 +662,6 @@ Result<MarginResult> SimulatedExchange::Compute(MarginBook& book,
       if (mit != markets_.end()) {
         mark = MarkOf(mit->second.quote, mit->second.last, mit->second.bar);
       }
-      if (!mark) {  // no market yet: a working order's price stands for it
-        for (const WorkingLeg& w : book.working) {
-          if (w.instrument == id && w.price) {
-            mark = w.price->AsDouble();
-            break;
-          }
-        }
-      }
       if (inst->instrument_class == InstrumentClass::kFuture) {
         leg.kind = MarginLegKind::kFuture;
         leg.price = mark.value_or(*s);

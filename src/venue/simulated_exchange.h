@@ -41,7 +41,8 @@
 //   MarginBalance.initial. Taking the worse of the buy side and the sell side means a working
 //   long never lends its hedge benefit to a working short (NSE_FNO.md: the benefit applies only
 //   when the long is in the position) and a working close never offsets a working open. Buys
-//   are charged premium at max(mark, their limit) (a stop: its trigger).
+//   are charged premium at max(mark, their limit) (a stop: its trigger). An option without a
+//   market yet is valued with Black-76 at `margin_default_vol`.
 // - A new order (or a modify) is rejected when it raises the blocked amount by more than the
 //   free balance: "insufficient margin: required ₹84,210.00, free ₹61,000.00" (required = the
 //   increase, free = total − everything blocked). The block is released when an order is
