@@ -715,10 +715,14 @@ Result<Money> SimulatedExchange::Evaluate(MarginBook& book, WorkingSide side) {
   return m->total;
 }
 
-Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book) {
-  auto positions = Evaluate(book, WorkingSide::kNone);
-  if (!positions.ok()) return MakeError(positions.error());
-  BlockedMargin b{*positions, Money::Zero()};
+Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book,
+                                                 std::optional<Money> positions_margin) {
+  if (!positions_margin) {
+    auto positions = Evaluate(book, WorkingSide::kNone);
+    if (!positions.ok()) return MakeError(positions.error());
+    positions_margin = *positions;
+  }
+  BlockedMargin b{*positions_margin, Money::Zero()};
   bool buys = false;
   bool sells = false;
   for (const WorkingLeg& w : book.working) (w.units > 0 ? buys : sells) |= w.units != 0;
@@ -770,7 +774,7 @@ std::string SimulatedExchange::CheckMargin(const Order& order, std::optional<Qua
   // The order as it would work: a modify replaces its own leg, a new order joins.
   std::erase_if(book.working, [&](const WorkingLeg& w) { return w.order == &order; });
   book.working.push_back(LegOf(order, leaves, price, trigger));
-  auto after = Blocked(book);
+  auto after = Blocked(book, before->positions);
   if (!after.ok()) return "margin: " + after.error();
   const Money required = after->working - before->working;
   if (required <= Money::Zero()) return {};  // the order does not raise what is blocked

@@ -226,7 +226,8 @@ class SimulatedExchange final : public MatchingVenue {
   Result<Money> Evaluate(MarginBook& book, WorkingSide side);
   Result<MarginResult> Compute(MarginBook& book, const std::map<InstrumentId, std::int64_t>& net,
                                const std::map<InstrumentId, double>& premium_px);
-  Result<BlockedMargin> Blocked(MarginBook& book);
+  // `positions_margin`: M(positions) when already known.
+  Result<BlockedMargin> Blocked(MarginBook& book, std::optional<Money> positions_margin = {});
   // Marks the underlying of `order` for a margin report; FlushMargins reports every marked one.
   void MarginChanged(const Order& order);
   void FlushMargins();
