@@ -118,6 +118,12 @@ SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& b
     }
     c.market_protection_pct_raw = pct.raw();
   }
+  const std::string stop_ref = v.GetString("stop_protection", "trigger");
+  if (stop_ref != "trigger" && stop_ref != "market") {
+    v.Fail("stop_protection", "expected trigger or market");
+  }
+  c.stop_protection =
+      stop_ref == "market" ? StopProtectionReference::kMarket : StopProtectionReference::kTrigger;
   c.margin_check = v.GetBool("margin", true);
   c.margin_default_vol = v.GetDouble("margin_default_vol", c.margin_default_vol);
   if (!(c.margin_default_vol > 0 && c.margin_default_vol < 5)) {

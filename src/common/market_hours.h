@@ -2,6 +2,7 @@
 // it before every submission; the NSE calendar (src/nse) implements it for NSE/NFO.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/time.h"
@@ -14,6 +15,13 @@ class MarketHours {
   virtual ~MarketHours() = default;
   // Empty when open; otherwise why it is closed ("holiday", "outside 09:15-15:30 IST").
   virtual std::string ClosedReason(const Instrument& instrument, UnixNanos t) const = 0;
+  // When trading ends on the trading day of `t` (the close of its last session segment; on a
+  // special or shortened day that session's close), or nullopt when that day does not trade or
+  // the hours do not say. DAY orders expire then.
+  virtual std::optional<UnixNanos> DayClose(const Instrument& /*instrument*/,
+                                            UnixNanos /*t*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace nacre

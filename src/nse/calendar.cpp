@@ -106,7 +106,8 @@ Status NseCalendar::LoadHolidays(std::string_view text, std::string_view name) {
 
 void NseCalendar::AddHoliday(const CivilDate& date) { holidays_.insert(DaysFromCivil(date)); }
 
-Status NseCalendar::AddSpecialSession(const CivilDate& date, const SessionHours& hours) {
+Status NseCalendar::AddSpecialSession(const CivilDate& date, const SessionHours& hours,
+                                      std::string_view name) {
   if (!IsValidDate(date))
     return MakeError(fmt::format("special session: invalid date {}", FormatDate(date)));
   if (hours.open_minute < 0 || hours.close_minute > 24 * 60 ||
@@ -117,13 +118,23 @@ Status NseCalendar::AddSpecialSession(const CivilDate& date, const SessionHours&
                     FormatDate(date), FormatMinuteOfDay(hours.open_minute),
                     FormatMinuteOfDay(hours.close_minute)));
   }
-  std::vector<SessionHours>& segments = special_[DaysFromCivil(date)];
-  for (const SessionHours& s : segments) {
-    if (hours.open_minute < s.close_minute && s.open_minute < hours.close_minute) {
-      return MakeError(fmt::format("special session {}: {} overlaps {}", FormatDate(date),
-                                   SessionText({&hours, 1}), SessionText({&s, 1})));
+  const std::int64_t day = DaysFromCivil(date);
+  name = Trim(name);
+  if (auto it = special_names_.find(day);
+      it != special_names_.end() && !name.empty() && it->second != name) {
+    return MakeError(
+        fmt::format("special session {}: named '{}' and '{}'", FormatDate(date), it->second, name));
+  }
+  if (auto it = special_.find(day); it != special_.end()) {
+    for (const SessionHours& s : it->second) {
+      if (hours.open_minute < s.close_minute && s.open_minute < hours.close_minute) {
+        return MakeError(fmt::format("special session {}: {} overlaps {}", FormatDate(date),
+                                     SessionText({&hours, 1}), SessionText({&s, 1})));
+      }
     }
   }
+  if (!name.empty()) special_names_[day] = std::string(name);
+  std::vector<SessionHours>& segments = special_[day];
   segments.push_back(hours);
   std::sort(segments.begin(), segments.end(), [](const SessionHours& a, const SessionHours& b) {
     return a.open_minute < b.open_minute;
@@ -139,6 +150,11 @@ bool NseCalendar::IsWeekend(const CivilDate& date) { return Weekday(date) >= 5; 
 
 bool NseCalendar::HasSpecialSession(const CivilDate& date) const {
   return special_.count(DaysFromCivil(date)) > 0;
+}
+
+std::string NseCalendar::SpecialSessionName(const CivilDate& date) const {
+  const auto it = special_names_.find(DaysFromCivil(date));
+  return it == special_names_.end() ? std::string() : it->second;
 }
 
 bool NseCalendar::HasHolidayListFor(int year) const {
@@ -220,8 +236,27 @@ std::string NseCalendar::ClosedReason(UnixNanos t) const {
     if (t >= SessionOpen(date, h) && t < SessionClose(date, h)) return {};
   }
   const CivilDateTime ist = ToIst(t);
+  const std::int64_t day = DaysFromCivil(date);
+  if (special_.count(day)) {
+    const auto name = special_names_.find(day);
+    return fmt::format("{:02}:{:02} IST is outside the {} session {} IST on {}", ist.hour,
+                       ist.minute, name == special_names_.end() ? "special" : name->second,
+                       SessionText(segments), FormatDate(date));
+  }
   return fmt::format("{:02}:{:02} IST is outside the {} IST session", ist.hour, ist.minute,
                      SessionText(segments));
+}
+
+std::optional<UnixNanos> NseCalendar::DayClose(const Instrument& /*instrument*/,
+                                               UnixNanos t) const {
+  return DayClose(t);
+}
+
+std::optional<UnixNanos> NseCalendar::DayClose(UnixNanos t) const {
+  const CivilDate date = IstDate(t);
+  const std::span<const SessionHours> segments = SegmentsOf(date);
+  if (segments.empty()) return std::nullopt;
+  return SessionClose(date, segments.back());
 }
 
 Status AddNse2024SaturdaySessions(NseCalendar& calendar) {

@@ -45,14 +45,19 @@ class NseCalendar : public MarketHours {
   // The same for text already in memory; `name` stands for the file in messages.
   Status LoadHolidays(std::string_view text, std::string_view name);
   void AddHoliday(const CivilDate& date);
-  // Adds a session segment on `date`, trading even if the date is a weekend or holiday. Call
-  // again for a second segment. Fails on an invalid date, hours outside 00:00-24:00 or
-  // open >= close, or a segment overlapping one already on that date.
-  Status AddSpecialSession(const CivilDate& date, const SessionHours& hours);
+  // Adds a session segment on `date`, trading even if the date is a weekend or holiday (or
+  // replacing the normal hours of a weekday, e.g. an early close). Call again for a second
+  // segment. `name` (e.g. "Muhurat trading") names the day's session in closed reasons; the
+  // segments of one date share it. Fails on an invalid date, hours outside 00:00-24:00 or
+  // open >= close, a segment overlapping one already on that date, or a second, different name.
+  Status AddSpecialSession(const CivilDate& date, const SessionHours& hours,
+                           std::string_view name = {});
 
   bool IsHoliday(const CivilDate& date) const;
   static bool IsWeekend(const CivilDate& date);
   bool HasSpecialSession(const CivilDate& date) const;
+  // The name given to the special session on `date` (empty when none or unnamed).
+  std::string SpecialSessionName(const CivilDate& date) const;
   // True when some holiday of `year` is loaded (a hint that the year's list is present).
   bool HasHolidayListFor(int year) const;
   const SessionHours& normal_hours() const { return normal_hours_; }
@@ -76,10 +81,15 @@ class NseCalendar : public MarketHours {
   // True when `t` falls inside a session segment [open, close) of its IST date.
   bool IsOpen(UnixNanos t) const;
   // MarketHours: empty when open; otherwise "2024-03-25 is an NSE holiday",
-  // "2024-03-23 is a weekend" or "09:10 IST is outside the 09:15-15:30 IST session". The same
-  // calendar serves every NSE/NFO instrument, so the instrument is not consulted.
+  // "2024-03-23 is a weekend", "09:10 IST is outside the 09:15-15:30 IST session" or, on a
+  // special day, "17:00 IST is outside the Muhurat trading session 18:00-19:00 IST on
+  // 2024-11-01" ("the special session ..." when unnamed). The same calendar serves every
+  // NSE/NFO instrument, so the instrument is not consulted.
   std::string ClosedReason(const Instrument& instrument, UnixNanos t) const override;
   std::string ClosedReason(UnixNanos t) const;
+  // MarketHours: the close of the last segment of the session on t's IST date.
+  std::optional<UnixNanos> DayClose(const Instrument& instrument, UnixNanos t) const override;
+  std::optional<UnixNanos> DayClose(UnixNanos t) const;
 
  private:
   // The segments of `date` without copying (IsOpen and ClosedReason run per order submission
@@ -89,6 +99,7 @@ class NseCalendar : public MarketHours {
   SessionHours normal_hours_ = kNseFnoHours;
   std::set<std::int64_t> holidays_;  // days since epoch
   std::map<std::int64_t, std::vector<SessionHours>> special_;
+  std::map<std::int64_t, std::string> special_names_;  // days since epoch -> session name
 };
 
 // "09:15" for minutes after midnight.

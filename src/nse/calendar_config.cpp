@@ -47,7 +47,9 @@ NseCalendar LoadNseCalendar(const ConfigTable& table, const std::string& base_di
     if (!d) s.Fail("date", d.error());
     const SessionHours hours{MinuteOf(s, "open", normal.open_minute),
                              MinuteOf(s, "close", normal.close_minute)};
-    if (Status st = calendar.AddSpecialSession(*d, hours); !st) s.Fail("date", st.error());
+    if (Status st = calendar.AddSpecialSession(*d, hours, s.GetString("name", "")); !st) {
+      s.Fail("date", st.error());
+    }
     s.Finish();
   }
   table.Finish();

@@ -9,6 +9,7 @@
 //   date = "2024-03-02"
 //   open = "09:15"
 //   close = "10:00"
+//   name = "DR drill"                        # optional: names the session in rejections
 //
 // Errors are ConfigError naming the file, line and key (see common/config.h); a bad holiday
 // file line is reported as "{holiday file}:{line}: ..." after the config location.

@@ -140,10 +140,50 @@ TEST(NseCalendarTest, SaturdaySessionsWithSegments) {
   EXPECT_TRUE(cal.IsOpen(FromIst(2024, 3, 2, 9, 30)));
   EXPECT_TRUE(cal.IsOpen(FromIst(2024, 3, 2, 11, 45)));
   EXPECT_EQ(cal.ClosedReason(FromIst(2024, 3, 2, 11, 0)),
-            "11:00 IST is outside the 09:15-10:00, 11:30-12:30 IST session");
+            "11:00 IST is outside the special session 09:15-10:00, 11:30-12:30 IST on "
+            "2024-03-02");
   EXPECT_EQ(cal.ClosedReason(FromIst(2024, 1, 20, 15, 0)), "");
   // The Saturday sessions count as trading days: 18-May-2024 sits between Fri 17 and Mon 20.
   EXPECT_EQ(cal.NextTradingDay(D(2024, 5, 17)), D(2024, 5, 18));
+}
+
+TEST(NseCalendarTest, DayCloseIsTheCloseOfTheDaysLastSession) {
+  NseCalendar cal = March2024();
+  ASSERT_TRUE(AddNse2024SaturdaySessions(cal).ok());
+  // An early close on a weekday replaces the normal hours.
+  ASSERT_TRUE(cal.AddSpecialSession(D(2024, 3, 27), SessionHours{9 * 60 + 15, 13 * 60}).ok());
+  const MarketHours& hours = cal;
+  const Instrument option = testkit::NiftyOption();
+  EXPECT_EQ(hours.DayClose(option, FromIst(2024, 3, 26, 10, 0)), FromIst(2024, 3, 26, 15, 30));
+  EXPECT_EQ(hours.DayClose(option, FromIst(2024, 3, 27, 10, 0)), FromIst(2024, 3, 27, 13, 0));
+  EXPECT_EQ(hours.DayClose(option, FromIst(2024, 3, 2, 9, 30)), FromIst(2024, 3, 2, 12, 30));
+  EXPECT_EQ(hours.DayClose(option, FromIst(2024, 3, 25, 10, 0)), std::nullopt);  // holiday
+  EXPECT_EQ(hours.DayClose(option, FromIst(2024, 3, 23, 10, 0)), std::nullopt);  // weekend
+  EXPECT_EQ(cal.ClosedReason(FromIst(2024, 3, 27, 13, 0)),
+            "13:00 IST is outside the special session 09:15-13:00 IST on 2024-03-27");
+}
+
+TEST(NseCalendarTest, NamedSpecialSessionOnAHolidayIsNamedInClosedReasons) {
+  NseCalendar cal;
+  cal.AddHoliday(D(2024, 11, 1));
+  ASSERT_TRUE(
+      cal.AddSpecialSession(D(2024, 11, 1), SessionHours{18 * 60, 19 * 60}, "Muhurat trading")
+          .ok());
+  EXPECT_EQ(cal.SpecialSessionName(D(2024, 11, 1)), "Muhurat trading");
+  EXPECT_EQ(cal.SpecialSessionName(D(2024, 11, 4)), "");
+  EXPECT_TRUE(cal.IsOpen(FromIst(2024, 11, 1, 18, 30)));
+  EXPECT_EQ(cal.ClosedReason(FromIst(2024, 11, 1, 10, 0)),
+            "10:00 IST is outside the Muhurat trading session 18:00-19:00 IST on 2024-11-01");
+  EXPECT_EQ(cal.DayClose(FromIst(2024, 11, 1, 18, 30)), FromIst(2024, 11, 1, 19, 0));
+  // A second segment may repeat the name but not change it.
+  EXPECT_TRUE(
+      cal.AddSpecialSession(D(2024, 11, 1), SessionHours{19 * 60, 19 * 60 + 15}, "Muhurat trading")
+          .ok());
+  const Status renamed =
+      cal.AddSpecialSession(D(2024, 11, 1), SessionHours{20 * 60, 21 * 60}, "Diwali");
+  ASSERT_FALSE(renamed.ok());
+  EXPECT_EQ(renamed.error(), "special session 2024-11-01: named 'Muhurat trading' and 'Diwali'");
+  EXPECT_EQ(cal.SessionsFor(D(2024, 11, 1)).size(), 2u);  // the refused segment is not added
 }
 
 TEST(NseCalendarTest, RejectsBadSpecialSessions) {
@@ -212,8 +252,15 @@ close = "10:00"
 date = "2024-03-02"
 open = "11:30"
 close = "12:30"
+[[special_sessions]]
+date = "2024-11-01"
+open = "18:00"
+close = "19:00"
+name = "Muhurat trading"
 )");
   const NseCalendar cal = cfg.Load();
+  EXPECT_EQ(cal.SpecialSessionName(D(2024, 11, 1)), "Muhurat trading");
+  EXPECT_EQ(cal.DayClose(FromIst(2024, 11, 1, 18, 0)), FromIst(2024, 11, 1, 19, 0));
   EXPECT_FALSE(cal.IsTradingDay(D(2024, 1, 22)));
   EXPECT_FALSE(cal.IsTradingDay(D(2024, 1, 26)));
   EXPECT_EQ(cal.SessionFor(D(2024, 1, 20)), kNseFnoHours);

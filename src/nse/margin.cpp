@@ -48,20 +48,39 @@ Scan ScanRanges(const MarginInput& in, const MarginParams& p) {
   return s;
 }
 
-// Weighted loss of `legs` in every scenario (positive = loss).
-std::vector<double> Losses(const std::vector<MarginLeg>& legs, double underlying, const Scan& scan,
-                           const MarginParams& p) {
-  std::vector<double> out;
-  for (const Scenario& sc : Scenarios(p)) {
-    const double s = underlying + sc.move * scan.price;
-    double pnl = 0;
-    for (const MarginLeg& leg : legs) {
+// Each leg's P&L in every scenario, unweighted: pnl[leg][scenario] = quantity × (revalued −
+// current). Every leg is revalued once per scenario (the portfolio and the naked legs share it).
+std::vector<std::vector<double>> LegPnls(const std::vector<MarginLeg>& legs, double underlying,
+                                         const Scan& scan, const MarginParams& p,
+                                         const std::vector<Scenario>& scenarios) {
+  std::vector<std::vector<double>> out(legs.size(), std::vector<double>(scenarios.size()));
+  for (std::size_t l = 0; l < legs.size(); ++l) {
+    const MarginLeg& leg = legs[l];
+    const double base = LegValue(leg, underlying, leg.vol);
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      const Scenario& sc = scenarios[i];
+      const double s = underlying + sc.move * scan.price;
       const double vol = std::max(leg.vol + sc.vol_sign * scan.vol, p.min_vol);
-      const double base = LegValue(leg, underlying, leg.vol);
       const double moved = LegValue(leg, std::max(s, 0.0), vol);
-      pnl += static_cast<double>(leg.quantity) * (moved - base);
+      out[l][i] = static_cast<double>(leg.quantity) * (moved - base);
     }
-    out.push_back(-pnl * sc.weight);
+  }
+  return out;
+}
+
+// Weighted loss of the legs in `pnls` (all when `only` is npos) in every scenario (positive =
+// loss).
+std::vector<double> Losses(const std::vector<std::vector<double>>& pnls,
+                           const std::vector<Scenario>& scenarios,
+                           std::size_t only = static_cast<std::size_t>(-1)) {
+  std::vector<double> out;
+  out.reserve(scenarios.size());
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    double pnl = 0;
+    for (std::size_t l = 0; l < pnls.size(); ++l) {
+      if (only == static_cast<std::size_t>(-1) || only == l) pnl += pnls[l][i];
+    }
+    out.push_back(-pnl * scenarios[i].weight);
   }
   return out;
 }
@@ -90,7 +109,9 @@ Money CeilToPaisa(double rupees) {
 }
 
 std::vector<double> ScenarioLosses(const MarginInput& input, const MarginParams& params) {
-  return Losses(input.legs, input.underlying, ScanRanges(input, params), params);
+  const std::vector<Scenario> scenarios = Scenarios(params);
+  return Losses(LegPnls(input.legs, input.underlying, ScanRanges(input, params), params, scenarios),
+                scenarios);
 }
 
 Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams& p) {
@@ -118,14 +139,18 @@ Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams&
   MarginResult r;
   r.price_scan = scan.price;
   r.vol_scan = scan.vol;
-  const double span = WorstLoss(Losses(input.legs, input.underlying, scan, p), &r.worst_scenario);
+  const std::vector<Scenario> scenarios = Scenarios(p);
+  const std::vector<std::vector<double>> pnls =
+      LegPnls(input.legs, input.underlying, scan, p, scenarios);
+  const double span = WorstLoss(Losses(pnls, scenarios), &r.worst_scenario);
   double naked = 0;
   double elm = 0;
   double expiry_elm = 0;
   double premium = 0;
-  for (const MarginLeg& leg : input.legs) {
+  for (std::size_t l = 0; l < input.legs.size(); ++l) {
+    const MarginLeg& leg = input.legs[l];
     if (leg.quantity == 0) continue;
-    naked += WorstLoss(Losses({leg}, input.underlying, scan, p), nullptr);
+    naked += WorstLoss(Losses(pnls, scenarios, l), nullptr);
     const double units = std::fabs(static_cast<double>(leg.quantity));
     if (leg.kind == MarginLegKind::kFuture) {
       elm += p.future_elm_fraction * leg.price * units;

@@ -91,6 +91,7 @@ std::size_t SimulatedExchange::ProcessCommands() {
   const std::size_t before = next_cmd_ - inbox_.size();
   ProcessDue(Now());
   Housekeeping();
+  FlushMargins();
   return (next_cmd_ - inbox_.size()) - before;
 }
 
@@ -149,13 +150,14 @@ void SimulatedExchange::Handle(const Pending& p) {
           return;
         }
       }
-      if (const std::string why = CheckMargin(order, qty - order.filled_qty(), p.price);
+      if (const std::string why = CheckMargin(order, qty - order.filled_qty(), p.price, p.trigger);
           !why.empty()) {
         GenerateOrderModifyRejected(order, why, p.due);
         return;
       }
       GenerateOrderUpdated(order, qty, p.price ? p.price : order.price(),
                            p.trigger ? p.trigger : order.trigger_price(), p.due);
+      MarginChanged(order);
       Resting& r = resting_.at(it->second);
       if (Execute(r, false)) Remove(order.client_order_id());
       return;
@@ -249,13 +251,28 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
 void SimulatedExchange::Rest(const Order& order, UnixNanos since, std::optional<Price> limit,
                              bool triggered) {
   const std::uint64_t seq = next_seq_++;
-  resting_.emplace(seq, Resting{&order, since, limit, triggered});
+  std::optional<UnixNanos> expires;
+  if (order.time_in_force() == TimeInForce::kDay) {
+    // The close of the session the order was accepted in (a special or shortened day's own).
+    const Instrument* inst = InstrumentOf(order);
+    if (config_.hours != nullptr && inst != nullptr)
+      expires = config_.hours->DayClose(*inst, since);
+    if (!expires) {
+      const CivilDate d = IstDate(since);
+      expires = FromIst(d.year, d.month, d.day, config_.close_hour_ist, config_.close_minute_ist);
+    }
+  } else if (order.time_in_force() == TimeInForce::kGtd) {
+    expires = order.expire_time();
+  }
+  resting_.emplace(seq, Resting{&order, since, limit, triggered, expires});
   resting_seq_[order.client_order_id()] = seq;
+  MarginChanged(order);
 }
 
 void SimulatedExchange::Remove(const ClientOrderId& id) {
   auto it = resting_seq_.find(id);
   if (it == resting_seq_.end()) return;
+  MarginChanged(*resting_.at(it->second).order);
   resting_.erase(it->second);
   resting_seq_.erase(it);
 }
@@ -282,17 +299,41 @@ bool SimulatedExchange::CheckTrigger(Resting& r, const Market& m, std::optional<
   const Order& o = *r.order;
   const Price trigger = *o.trigger_price();
   const bool buy = o.is_buy();
-  bool hit = false;
+  std::optional<Price> px;  // the price that may trigger it
   if (config_.fill.stop_trigger == StopTriggerSource::kBidAsk && m.quote) {
-    const Price px = buy ? m.quote->ask_price : m.quote->bid_price;
-    hit = buy ? px >= trigger : px <= trigger;
+    px = buy ? m.quote->ask_price : m.quote->bid_price;
   } else if (last) {
-    hit = buy ? *last >= trigger : *last <= trigger;
+    px = *last;
   }
-  if (!hit) return false;
-  r.triggered = true;
-  GenerateOrderTriggered(o, Now());
+  if (!px || (buy ? *px < trigger : *px > trigger)) return false;
+  Triggered(r, *px);
   return true;
+}
+
+void SimulatedExchange::Triggered(Resting& r, Price market) {
+  const Order& o = *r.order;
+  r.triggered = true;
+  if (o.order_type() == OrderType::kStopMarket && !r.limit) {
+    if (const Instrument* inst = InstrumentOf(o)) {
+      r.limit = ProtectionLimit(o, *inst,
+                                config_.stop_protection == StopProtectionReference::kTrigger
+                                    ? *o.trigger_price()
+                                    : market);
+    }
+  }
+  GenerateOrderTriggered(o, Now());
+}
+
+std::optional<Price> SimulatedExchange::ProtectionLimit(const Order& o, const Instrument& inst,
+                                                        Price ref) const {
+  const std::int64_t pct = o.market_protection_pct_raw() != 0 ? o.market_protection_pct_raw()
+                                                              : config_.market_protection_pct_raw;
+  if (pct <= 0) return std::nullopt;
+  const bool buy = o.is_buy();
+  const Int128 hundred = static_cast<Int128>(100) * kFixedScale;
+  const Int128 raw =
+      DivRound(static_cast<Int128>(ref.raw()) * (buy ? hundred + pct : hundred - pct), hundred);
+  return ToTick(static_cast<std::int64_t>(raw), inst.tick_size, buy, ref.precision());
 }
 
 bool SimulatedExchange::Execute(Resting& r, bool arriving) {
@@ -304,10 +345,9 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
   Market& m = mit->second;
   const bool buy = o.is_buy();
   const bool ioc = o.time_in_force() == TimeInForce::kIoc;
-  // Kite market protection: a limit at the reference price ± p%, fixed when first priced.
+  // Kite market protection: a limit at the reference price ± p%, fixed when first priced (a
+  // triggered stop's was fixed when it triggered).
   if (IsMarketLike(o.order_type()) && !r.limit) {
-    const std::int64_t pct = o.market_protection_pct_raw() != 0 ? o.market_protection_pct_raw()
-                                                                : config_.market_protection_pct_raw;
     std::optional<Price> ref;
     if (m.quote) {
       ref = buy ? m.quote->ask_price : m.quote->bid_price;
@@ -316,12 +356,7 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
     } else if (m.bar) {
       ref = m.bar->close;
     }
-    if (pct > 0 && ref) {
-      const Int128 hundred = static_cast<Int128>(100) * kFixedScale;
-      const Int128 raw = DivRound(
-          static_cast<Int128>(ref->raw()) * (buy ? hundred + pct : hundred - pct), hundred);
-      r.limit = ToTick(static_cast<std::int64_t>(raw), inst->tick_size, buy, ref->precision());
-    }
+    if (ref) r.limit = ProtectionLimit(o, *inst, *ref);
   }
   const std::optional<Price> limit = EffectiveLimit(r);
   auto within = [&](Price px) { return !limit || (buy ? px <= *limit : px >= *limit); };
@@ -417,11 +452,15 @@ bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
     const bool touched = buy ? b.high >= trigger : b.low <= trigger;
     if (!gapped && !touched) return false;
     at = gapped ? b.open : trigger;
-    r.triggered = true;
-    GenerateOrderTriggered(o, Now());
+    Triggered(r, at);
     if (o.order_type() == OrderType::kStopMarket) {
-      Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
-      return true;
+      // With market protection it is a limit at the band: a gap beyond it rests as that limit,
+      // which the rest of this bar (or a later one) may still reach.
+      if (!r.limit || (buy ? at <= *r.limit : at >= *r.limit)) {
+        Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
+        return true;
+      }
+      return match_limit(*r.limit);
     }
     const Price limit = *o.price();
     if (buy ? limit >= at : limit <= at) {
@@ -475,6 +514,7 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   }
   for (const ClientOrderId& id : done) Remove(id);
   AfterUpdate(quote.instrument_id);
+  FlushMargins();
 }
 
 void SimulatedExchange::OnTrade(const TradeTick& trade) {
@@ -495,6 +535,8 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
         continue;
       }
       if (o.order_type() == OrderType::kStopMarket && !m.quote) {
+        // Beyond a protection band it rests as that limit (filled by later trades through it).
+        if (r.limit && (o.is_buy() ? trade.price > *r.limit : trade.price < *r.limit)) continue;
         Fill(o, trade.price, o.leaves_qty(), LiquiditySide::kTaker);
         done.push_back(o.client_order_id());
         continue;
@@ -508,6 +550,7 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
   }
   for (const ClientOrderId& id : done) Remove(id);
   AfterUpdate(trade.instrument_id);
+  FlushMargins();
 }
 
 void SimulatedExchange::OnBar(const Bar& bar) {
@@ -530,6 +573,7 @@ void SimulatedExchange::OnBar(const Bar& bar) {
   }
   for (const ClientOrderId& id_done : done) Remove(id_done);
   AfterUpdate(id);
+  FlushMargins();
 }
 
 void SimulatedExchange::AfterUpdate(const InstrumentId& id) {
@@ -555,92 +599,200 @@ void SimulatedExchange::Fill(const Order& order, Price px, Quantity qty, Liquidi
   GenerateOrderFilled(order,
                       TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)), qty,
                       px, charges, liquidity, Now());
-  if (config_.margin_check) {
-    if (const Instrument* inst = InstrumentOf(order); inst && !inst->underlying.empty()) {
-      ReportMargin(inst->underlying);
-    }
-  }
+  MarginChanged(order);  // the filled part moves from working-order into position margin
 }
 
-Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying,
-                                                  const Order* extra,
-                                                  std::optional<Quantity> extra_leaves,
-                                                  std::optional<Price> extra_price) {
-  std::map<InstrumentId, std::int64_t> net;  // units
+SimulatedExchange::WorkingLeg SimulatedExchange::LegOf(const Order& order,
+                                                       std::optional<Quantity> leaves,
+                                                       std::optional<Price> price,
+                                                       std::optional<Price> trigger) const {
+  const Instrument* inst = InstrumentOf(order);
+  const std::int64_t units =
+      leaves.value_or(order.leaves_qty()).raw() / kFixedScale * (inst ? inst->multiplier : 1);
+  std::optional<Price> px = price ? price : order.price();
+  if (!px) px = trigger ? trigger : order.trigger_price();
+  return WorkingLeg{&order, order.instrument_id(), order.is_buy() ? units : -units, px};
+}
+
+SimulatedExchange::MarginBook SimulatedExchange::BookOf(const InstrumentId& underlying,
+                                                        bool with_working) {
+  MarginBook book;
+  book.underlying = underlying;
   OrderQuery q;
   q.venue = config_.venue;
   for (const Position* p : cache_.PositionsOpen(q)) {
     const Instrument* inst = cache_.instrument(p->instrument_id());
     if (inst == nullptr || inst->underlying != underlying) continue;
-    net[p->instrument_id()] += p->signed_qty_raw() / kFixedScale * inst->multiplier;
+    book.positions[p->instrument_id()] += p->signed_qty_raw() / kFixedScale * inst->multiplier;
   }
-  if (extra != nullptr) {
-    const Instrument* inst = InstrumentOf(*extra);
-    const std::int64_t units =
-        extra_leaves.value_or(extra->leaves_qty()).raw() / kFixedScale * inst->multiplier;
-    net[extra->instrument_id()] += extra->is_buy() ? units : -units;
+  if (!with_working) return book;
+  for (const auto& [seq, r] : resting_) {
+    const Order& o = *r.order;
+    if (o.is_closed() || o.leaves_qty().raw() <= 0) continue;
+    const Instrument* inst = InstrumentOf(o);
+    if (inst == nullptr || inst->underlying != underlying) continue;
+    // A market order that rested is priced at its protection limit.
+    book.working.push_back(LegOf(o, std::nullopt, o.price() ? o.price() : r.limit, std::nullopt));
   }
-  MarginInput in;
-  in.annual_vol = config_.underlying_vol;
-  auto uit = markets_.find(underlying);
-  std::optional<double> s;
-  if (uit != markets_.end()) s = MarkOf(uit->second.quote, uit->second.last, uit->second.bar);
+  return book;
+}
+
+Result<MarginResult> SimulatedExchange::Compute(MarginBook& book,
+                                                const std::map<InstrumentId, std::int64_t>& net,
+                                                const std::map<InstrumentId, double>& premium_px) {
   bool any = false;
   for (const auto& [id, units] : net) any = any || units != 0;
   if (!any) return MarginResult{};
-  if (!s) return MakeError(fmt::format("no price for underlying {}", underlying.value()));
+  auto uit = markets_.find(book.underlying);
+  std::optional<double> s;
+  if (uit != markets_.end()) s = MarkOf(uit->second.quote, uit->second.last, uit->second.bar);
+  if (!s) return MakeError(fmt::format("no price for underlying {}", book.underlying.value()));
+  MarginInput in;
+  in.annual_vol = config_.underlying_vol;
   in.underlying = *s;
   const UnixNanos now = Now();
   for (const auto& [id, units] : net) {
     if (units == 0) continue;
-    const Instrument* inst = cache_.instrument(id);
-    MarginLeg leg;
-    leg.quantity = units;
-    auto mit = markets_.find(id);
-    std::optional<double> mark;
-    if (mit != markets_.end()) mark = MarkOf(mit->second.quote, mit->second.last, mit->second.bar);
-    const std::optional<Price> extra_px =
-        extra != nullptr ? (extra_price ? extra_price : extra->price()) : std::nullopt;
-    if (!mark && extra != nullptr && extra->instrument_id() == id && extra_px) {
-      mark = extra_px->AsDouble();
-    }
-    if (inst->instrument_class == InstrumentClass::kFuture) {
-      leg.kind = MarginLegKind::kFuture;
-      leg.price = mark.value_or(*s);
-    } else {
-      leg.kind = MarginLegKind::kOption;
-      leg.option_kind = inst->option_kind;
-      leg.strike = inst->strike.AsDouble();
-      leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now) / kNanosPerYear);
-      leg.expires_today = IstDate(now) == IstDate(inst->expiration);
-      leg.vol = config_.margin_default_vol;
-      if (mark && leg.t_years > 0) {
-        auto iv = pricing::ImpliedVolBlack76(leg.option_kind, *mark, *s, leg.strike, leg.t_years,
-                                             config_.margin.rate);
-        if (iv.ok()) leg.vol = *iv;
+    auto lit = book.legs.find(id);
+    if (lit == book.legs.end()) {
+      const Instrument* inst = cache_.instrument(id);
+      MarginLeg leg;
+      auto mit = markets_.find(id);
+      std::optional<double> mark;
+      if (mit != markets_.end()) {
+        mark = MarkOf(mit->second.quote, mit->second.last, mit->second.bar);
       }
-      leg.price = mark ? *mark
-                       : pricing::Black76Price(leg.option_kind, *s, leg.strike, leg.t_years,
-                                               leg.vol, config_.margin.rate);
+      if (inst->instrument_class == InstrumentClass::kFuture) {
+        leg.kind = MarginLegKind::kFuture;
+        leg.price = mark.value_or(*s);
+      } else {
+        leg.kind = MarginLegKind::kOption;
+        leg.option_kind = inst->option_kind;
+        leg.strike = inst->strike.AsDouble();
+        leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now) / kNanosPerYear);
+        leg.expires_today = IstDate(now) == IstDate(inst->expiration);
+        leg.vol = config_.margin_default_vol;
+        if (mark && leg.t_years > 0) {
+          auto iv = pricing::ImpliedVolBlack76(leg.option_kind, *mark, *s, leg.strike, leg.t_years,
+                                               config_.margin.rate);
+          if (iv.ok()) leg.vol = *iv;
+        }
+        leg.price = mark ? *mark
+                         : pricing::Black76Price(leg.option_kind, *s, leg.strike, leg.t_years,
+                                                 leg.vol, config_.margin.rate);
+      }
+      lit = book.legs.emplace(id, leg).first;
+    }
+    MarginLeg leg = lit->second;
+    leg.quantity = units;
+    if (leg.kind == MarginLegKind::kOption && units > 0) {
+      if (auto pit = premium_px.find(id); pit != premium_px.end()) {
+        leg.price = std::max(leg.price, pit->second);
+      }
     }
     in.legs.push_back(leg);
   }
   return ComputeMargin(in, config_.margin);
 }
 
+Result<MarginResult> SimulatedExchange::Evaluate(MarginBook& book, WorkingSide side) {
+  std::map<InstrumentId, std::int64_t> net = book.positions;
+  std::map<InstrumentId, double> premium_px;  // the highest limit of the included buys
+  for (const WorkingLeg& w : book.working) {
+    const bool buy = w.units > 0;
+    if (side == WorkingSide::kNone || (side == WorkingSide::kBuys && !buy) ||
+        (side == WorkingSide::kSells && buy)) {
+      continue;
+    }
+    net[w.instrument] += w.units;
+    if (buy && w.price) {
+      auto [it, fresh] = premium_px.emplace(w.instrument, w.price->AsDouble());
+      if (!fresh) it->second = std::max(it->second, w.price->AsDouble());
+    }
+  }
+  return Compute(book, net, premium_px);
+}
+
+Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book,
+                                                 std::optional<MarginResult> positions_margin) {
+  if (!positions_margin) {
+    auto positions = Evaluate(book, WorkingSide::kNone);
+    if (!positions.ok()) return MakeError(positions.error());
+    positions_margin = *positions;
+  }
+  // The long options' premium is not blocked: the account paid it out of the balance on the
+  // fill (premium-style accounting, portfolio/accounting.h). Working buys' premium is, until
+  // they fill (it is part of M(P + working) − M(P)).
+  BlockedMargin b{positions_margin->total - positions_margin->premium, Money::Zero(),
+                  positions_margin->total};
+  bool buys = false;
+  bool sells = false;
+  for (const WorkingLeg& w : book.working) (w.units > 0 ? buys : sells) |= w.units != 0;
+  if (!buys && !sells) return b;
+  // The worse of all working orders filled, only the buys, only the sells (one side alone is
+  // the same as all).
+  Money worst = Money::Zero();
+  for (WorkingSide side : {WorkingSide::kAll, WorkingSide::kBuys, WorkingSide::kSells}) {
+    if (side != WorkingSide::kAll && !(buys && sells)) continue;
+    auto m = Evaluate(book, side);
+    if (!m.ok()) return MakeError(m.error());
+    worst = std::max(worst, m->total);
+  }
+  if (worst > b.positions_total) b.working = worst - b.positions_total;
+  return b;
+}
+
+Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying,
+                                                  const Order* extra,
+                                                  std::optional<Quantity> extra_leaves,
+                                                  std::optional<Price> extra_price) {
+  MarginBook book = BookOf(underlying, false);
+  std::map<InstrumentId, std::int64_t> net = book.positions;
+  std::map<InstrumentId, double> premium_px;
+  if (extra != nullptr) {
+    book.working.push_back(LegOf(*extra, extra_leaves, extra_price, std::nullopt));
+    const WorkingLeg& w = book.working.back();
+    net[w.instrument] += w.units;
+    if (w.units > 0 && w.price) premium_px[w.instrument] = w.price->AsDouble();
+  }
+  return Compute(book, net, premium_px);
+}
+
+Result<BlockedMargin> SimulatedExchange::BlockedMarginFor(const InstrumentId& underlying) {
+  MarginBook book = BookOf(underlying, true);
+  return Blocked(book);
+}
+
 std::string SimulatedExchange::CheckMargin(const Order& order, std::optional<Quantity> leaves,
-                                           std::optional<Price> price) {
+                                           std::optional<Price> price,
+                                           std::optional<Price> trigger) {
   if (!config_.margin_check) return {};
   const Instrument* inst = InstrumentOf(order);
   if (inst == nullptr || inst->underlying.empty()) return {};
-  auto before = MarginFor(inst->underlying, nullptr);
-  auto after = MarginFor(inst->underlying, &order, leaves, price);
+  FlushMargins();  // the account shows every other change first
+  MarginBook book = BookOf(inst->underlying, true);
+  auto before = Blocked(book);
   if (!before.ok()) return "margin: " + before.error();
+  // The order as it would work: a modify replaces its own leg, a new order joins.
+  std::erase_if(book.working, [&](const WorkingLeg& w) { return w.order == &order; });
+  book.working.push_back(LegOf(order, leaves, price, trigger));
+  MarginResult positions;
+  positions.premium = before->positions_total - before->positions;
+  positions.total = before->positions_total;
+  auto after = Blocked(book, positions);
   if (!after.ok()) return "margin: " + after.error();
-  const Money required = after->total - before->total;
-  if (required <= Money::Zero()) return {};  // the order reduces the margin
+  const Money required = after->working - before->working;
+  if (required <= Money::Zero()) return {};  // the order does not raise what is blocked
   const Account* account = cache_.account(account_id());
-  const Money free = account ? account->balance_free() : Money::Zero();
+  Money free = Money::Zero();
+  if (account != nullptr) {
+    // Free = total − everything blocked, with this underlying's block as of now.
+    Money reported = Money::Zero();
+    if (auto it = account->margins().find(inst->underlying); it != account->margins().end()) {
+      reported = it->second.initial + it->second.maintenance;
+    }
+    free = account->balance_free() + reported - before->positions - before->working;
+  }
   if (required > free) {
     return fmt::format("insufficient margin: required {}, free {}", required.ToDisplay(),
                        free.ToDisplay());
@@ -648,19 +800,32 @@ std::string SimulatedExchange::CheckMargin(const Order& order, std::optional<Qua
   return {};
 }
 
+void SimulatedExchange::MarginChanged(const Order& order) {
+  if (!config_.margin_check) return;
+  const Instrument* inst = InstrumentOf(order);
+  if (inst != nullptr && !inst->underlying.empty()) margin_dirty_.insert(inst->underlying);
+}
+
+void SimulatedExchange::FlushMargins() {
+  while (!margin_dirty_.empty()) {
+    const InstrumentId u = *margin_dirty_.begin();
+    margin_dirty_.erase(margin_dirty_.begin());
+    ReportMargin(u);
+  }
+}
+
 void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
   const Account* account = cache_.account(account_id());
   if (account == nullptr) return;
-  auto m = MarginFor(underlying, nullptr);
-  if (!m.ok()) return;  // no price yet: keep the last figure
-  // The long options' premium is not blocked: the account paid it out of the balance on the
-  // fill (premium-style accounting, portfolio/accounting.h). A new buy's premium is still
-  // part of what CheckMargin asks the free balance to cover.
-  const Money blocked = m->total - m->premium;
+  auto blocked = BlockedMarginFor(underlying);
+  if (!blocked.ok()) return;  // no price yet: keep the last figures
   const auto& margins = account->margins();
   auto cur = margins.find(underlying);
-  const Money now_blocked = cur == margins.end() ? Money::Zero() : cur->second.maintenance;
-  if (now_blocked == blocked) return;
+  if (cur == margins.end() ? blocked->positions.is_zero() && blocked->working.is_zero()
+                           : cur->second.initial == blocked->working &&
+                                 cur->second.maintenance == blocked->positions) {
+    return;
+  }
   AccountState s = account->Snapshot(uuids().Next(), Now(), true);
   s.margins.clear();
   Money locked;
@@ -669,9 +834,9 @@ void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
     s.margins.push_back(mb);
     locked += mb.initial + mb.maintenance;
   }
-  if (!blocked.is_zero()) {
-    s.margins.push_back(MarginBalance{underlying, Money::Zero(), blocked});
-    locked += blocked;
+  if (!blocked->positions.is_zero() || !blocked->working.is_zero()) {
+    s.margins.push_back(MarginBalance{underlying, blocked->working, blocked->positions});
+    locked += blocked->working + blocked->positions;
   }
   std::sort(s.margins.begin(), s.margins.end(), [](const MarginBalance& a, const MarginBalance& b) {
     return a.instrument_id < b.instrument_id;
@@ -688,14 +853,7 @@ void SimulatedExchange::ExpireOrders() {
   std::vector<const Order*> expired;
   for (const auto& [seq, r] : resting_) {
     const Order& o = *r.order;
-    bool due = false;
-    if (o.time_in_force() == TimeInForce::kDay) {
-      const CivilDate d = IstDate(r.since);
-      due =
-          now >= FromIst(d.year, d.month, d.day, config_.close_hour_ist, config_.close_minute_ist);
-    } else if (o.time_in_force() == TimeInForce::kGtd) {
-      due = now >= o.expire_time();
-    }
+    bool due = r.expires && now >= *r.expires;
     const Instrument* inst = InstrumentOf(o);
     if (inst != nullptr && inst->IsExpired(now)) due = true;
     if (due) expired.push_back(&o);
@@ -719,7 +877,6 @@ void SimulatedExchange::SettleExpired() {
     }
     due.push_back(p);
   }
-  std::set<InstrumentId> underlyings;
   for (const Position* p : due) {
     const Instrument& inst = *cache_.instrument(p->instrument_id());
     auto uit = markets_.find(inst.underlying);
@@ -764,10 +921,7 @@ void SimulatedExchange::SettleExpired() {
     GenerateOrderFilled(*order,
                         TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)),
                         p->quantity(), intrinsic, charges, LiquiditySide::kNone, now);
-    underlyings.insert(inst.underlying);
-  }
-  if (config_.margin_check) {
-    for (const InstrumentId& u : underlyings) ReportMargin(u);
+    MarginChanged(*order);
   }
 }
 
@@ -791,6 +945,7 @@ void SimulatedExchange::Reset() {
   next_seq_ = next_cmd_ = next_order_id_ = next_trade_id_ = next_settle_id_ = 0;
   last_housekeeping_.reset();
   underlyings_.clear();
+  margin_dirty_.clear();
   fills_ = 0;
   total_charges_ = {};
   charges_.emplace(*schedule_);

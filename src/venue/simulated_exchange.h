@@ -8,8 +8,11 @@
 //   it by `walk_ticks` ticks per further `size_step` (default: the displayed size), one
 //   OrderFilled per level. IOC orders take only what is displayed; the rest is canceled.
 // - Kite market_protection p% turns MARKET (and triggered STOP_MARKET) into a limit at the
-//   reference ± p% (ask for buys, bid for sells, else the last price); walking stops at that
-//   limit and the rest rests as a limit order (it may stay unfilled).
+//   reference ± p% (MARKET: ask for buys, bid for sells, else the last price; STOP_MARKET: its
+//   trigger price by default, `stop_protection` = kMarket for the market price when it
+//   triggers); walking stops at that limit and the rest rests as a limit order (it may stay
+//   unfilled). The same holds with trades or bars only: a stop that triggers on a gap beyond
+//   the band rests as that limit and fills only when the market comes back to it.
 // - LIMIT: marketable on arrival or when a later quote crosses it (takes the displayed size,
 //   walks while within the limit, rests the rest); a trade through the limit fills it at the
 //   limit (up to the trade's size); a trade or bar that only touches it fills with probability
@@ -24,17 +27,30 @@
 // arrival time as ts_event.
 // NSE rules on arrival (rejections name the rule): market hours and holidays (MarketHours),
 // expired instruments, tick grid, lot multiples, freeze quantity, and with charges on, futures
-// (no futures charge schedule in NSE_FNO.md). DAY orders expire at the session close
-// (`close_time_ist`), GTD orders at their time.
+// (no futures charge schedule in NSE_FNO.md). DAY orders expire at the close of the session
+// of the day they were accepted on (MarketHours::DayClose: 15:30 IST on a normal day, the
+// special session's close on a special day such as Muhurat trading or an early close; without
+// market hours `close_hour_ist:close_minute_ist`), GTD orders at their time.
 // Charges: each fill's commission is Zerodha's index-option charges of its IST trade date
 // (ChargeCalculator, contract-note rounding; brokerage on an order's first fill), itemised in
 // OrderFilled::charges.
-// Margin: with `margin_check`, an order whose fill would raise the NSE margin (nse/margin.h) of
-// its underlying's net position above the account's free balance is rejected with
-// "insufficient margin: required ₹84,210.00, free ₹61,000.00" (a buy's premium counts in the
-// requirement). After every fill the exchange reports the account with the underlying's SPAN +
-// exposure margin blocked (released as positions close); long premium is not blocked, the
-// portfolio already paid it out of the balance (premium-style accounting).
+// Margin (with `margin_check`), per underlying, from nse/margin.h:
+// - positions: M(net positions) less the long options' premium, blocked as
+//   MarginBalance.maintenance (the premium was paid out of the balance on the fill:
+//   premium-style accounting, portfolio/accounting.h);
+// - working orders: max(0, max(M(positions + every working order as if filled),
+//   M(positions + working buys), M(positions + working sells)) − M(positions)), blocked as
+//   MarginBalance.initial. Taking the worse of the buy side and the sell side means a working
+//   long never lends its hedge benefit to a working short (NSE_FNO.md: the benefit applies only
+//   when the long is in the position) and a working close never offsets a working open. Buys
+//   are charged premium at max(mark, their limit) (a stop: its trigger). An option without a
+//   market yet is valued with Black-76 at `margin_default_vol`.
+// - A new order (or a modify) is rejected when it raises the blocked amount by more than the
+//   free balance: "insufficient margin: required ₹84,210.00, free ₹61,000.00" (required = the
+//   increase, free = total − everything blocked). The block is released when an order is
+//   canceled, expires or is rejected, and moves into maintenance as it fills. The exchange
+//   reports the account (AccountState, reported) after each command and market update that
+//   changed either figure.
 // Expiry: at an option's expiration (15:30 IST) resting orders in it expire and new orders are
 // rejected; its open positions are cash settled at intrinsic value against the underlying's
 // last price (a venue-generated closing order `{venue}-SETTLE-n` and its fill, with STT on
@@ -65,6 +81,11 @@
 namespace nacre {
 
 enum class StopTriggerSource : std::uint8_t { kBidAsk, kLast };
+// The price a triggered STOP_MARKET's market protection band is measured from: its trigger
+// (default: a gap beyond the band leaves it resting, as brokers' market-price protection on
+// stop orders does) or the market when it triggers (ask/bid, else the last price or, on bars,
+// the price at the trigger).
+enum class StopProtectionReference : std::uint8_t { kTrigger, kMarket };
 
 struct ExchangeFillConfig {
   BarFillMode bar_fill = BarFillMode::kNextOpen;
@@ -81,6 +102,14 @@ struct ExchangeLatencyConfig {
   DurationNs cancel = 0;
 };
 
+// The margin the exchange blocks on one underlying.
+struct BlockedMargin {
+  Money positions;        // maintenance: M(net positions) − its long premium (already paid)
+  Money working;          // initial: the increase working orders would add (header comment)
+  Money positions_total;  // M(net positions) with premium: the base the increase is taken from
+  friend bool operator==(const BlockedMargin&, const BlockedMargin&) = default;
+};
+
 struct SimulatedExchangeConfig {
   Venue venue{"NFO"};
   AccountId account_id{"SIM-001"};
@@ -92,11 +121,13 @@ struct SimulatedExchangeConfig {
   // Default Kite market_protection for MARKET/STOP_MARKET orders that carry none (raw percent at
   // scale 10^9: 2% = 2e9; 0 = unprotected).
   std::int64_t market_protection_pct_raw = 0;
+  StopProtectionReference stop_protection = StopProtectionReference::kTrigger;
   bool margin_check = true;
   MarginParams margin;
   double margin_default_vol = 0.15;    // option vol when no implied vol can be taken
   double underlying_vol = 0.0;         // annual EWMA vol of the underlying for the price scan
   const MarketHours* hours = nullptr;  // trading hours/holidays (null: always open)
+  // DAY order expiry when `hours` gives no close for the day.
   int close_hour_ist = 15;
   int close_minute_ist = 30;
 };
@@ -132,6 +163,9 @@ class SimulatedExchange final : public MatchingVenue {
   Result<MarginResult> MarginFor(const InstrumentId& underlying, const Order* extra = nullptr,
                                  std::optional<Quantity> extra_leaves = {},
                                  std::optional<Price> extra_price = {});
+  // The margin blocked on `underlying` now for positions and working orders (what the account
+  // shows after the next report), or an error when a price is missing.
+  Result<BlockedMargin> BlockedMarginFor(const InstrumentId& underlying);
   void Reset() override;
   bool WantsAllData() const override { return true; }
 
@@ -159,7 +193,25 @@ class SimulatedExchange final : public MatchingVenue {
     UnixNanos since;
     std::optional<Price> limit;  // protection limit of a market order that rested
     bool triggered = false;
+    std::optional<UnixNanos> expires;  // DAY: the session close; GTD: its time
   };
+  // One working order's effect on the margin: signed units and the price its premium is
+  // charged at (buys).
+  struct WorkingLeg {
+    const Order* order;
+    InstrumentId instrument;
+    std::int64_t units;
+    std::optional<Price> price;
+  };
+  // Positions and working orders of one underlying, with each instrument's margin leg (vol,
+  // time, mark) computed once.
+  struct MarginBook {
+    InstrumentId underlying;
+    std::map<InstrumentId, std::int64_t> positions;  // net units
+    std::vector<WorkingLeg> working;
+    std::map<InstrumentId, MarginLeg> legs;  // quantity unset; filled lazily
+  };
+  enum class WorkingSide : std::uint8_t { kNone, kAll, kBuys, kSells };
 
   void Enqueue(const Pending& p);
   // DAY/GTD expiry and option settlement, once per clock time.
@@ -169,7 +221,22 @@ class SimulatedExchange final : public MatchingVenue {
   void Arrive(const Order& order, UnixNanos at);
   std::string CheckRules(const Order& order, const Instrument* inst, UnixNanos at);
   std::string CheckMargin(const Order& order, std::optional<Quantity> leaves = {},
-                          std::optional<Price> price = {});
+                          std::optional<Price> price = {}, std::optional<Price> trigger = {});
+  MarginBook BookOf(const InstrumentId& underlying, bool with_working);
+  WorkingLeg LegOf(const Order& order, std::optional<Quantity> leaves, std::optional<Price> price,
+                   std::optional<Price> trigger) const;
+  // M(positions + the working orders of `side`).
+  Result<MarginResult> Evaluate(MarginBook& book, WorkingSide side);
+  Result<MarginResult> Compute(MarginBook& book, const std::map<InstrumentId, std::int64_t>& net,
+                               const std::map<InstrumentId, double>& premium_px);
+  // `positions_margin`: M(positions) when already known.
+  Result<BlockedMargin> Blocked(MarginBook& book,
+                                std::optional<MarginResult> positions_margin = {});
+  // Marks the underlying of `order` for a margin report; FlushMargins reports every marked one.
+  void MarginChanged(const Order& order);
+  void FlushMargins();
+  // The protection limit of a market-like order from `ref`, or nullopt when unprotected.
+  std::optional<Price> ProtectionLimit(const Order& o, const Instrument& inst, Price ref) const;
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);
@@ -177,6 +244,8 @@ class SimulatedExchange final : public MatchingVenue {
   bool MatchBar(Resting& r, const Bar& b);
   bool TryBarNow(Resting& r);
   bool CheckTrigger(Resting& r, const Market& m, std::optional<Price> last);
+  // Marks a stop triggered at `market` (fixing a STOP_MARKET's protection limit).
+  void Triggered(Resting& r, Price market);
   std::optional<Price> EffectiveLimit(const Resting& r) const;
   void Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity);
   void Rest(const Order& order, UnixNanos since, std::optional<Price> limit, bool triggered);
@@ -203,7 +272,8 @@ class SimulatedExchange final : public MatchingVenue {
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   std::map<InstrumentId, Market> markets_;
   std::optional<UnixNanos> last_housekeeping_;
-  std::set<InstrumentId> underlyings_;  // of the instruments of accepted orders
+  std::set<InstrumentId> underlyings_;   // of the instruments of accepted orders
+  std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
   std::uint64_t next_order_id_ = 0;

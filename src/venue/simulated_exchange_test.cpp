@@ -97,6 +97,17 @@ class SimulatedExchangeTest : public ::testing::Test {
     ex_->OnTrade(MakeTrade(i.id, px, size, now()));
     ex_->ProcessCommands();
   }
+  // A 1-minute bar of `i` closing now.
+  void BarOf(const Instrument& i, const char* o, const char* h, const char* l, const char* c) {
+    ex_->OnBar(testkit::MakeBar(testkit::MakeBarType(i.id), o, h, l, c, 1000, now()));
+    ex_->ProcessCommands();
+  }
+  // The margin the account shows blocked on NIFTY (zero when none).
+  MarginBalance NiftyMargin() {
+    const auto& m = account().margins();
+    auto it = m.find(kNifty);
+    return it == m.end() ? MarginBalance{kNifty, Money::Zero(), Money::Zero()} : it->second;
+  }
   std::vector<OrderFilled> Fills() const { return events_->Of<OrderFilled>(); }
   std::vector<OrderFilled> FillsOf(const Order* o) const {
     std::vector<OrderFilled> out;
@@ -314,6 +325,91 @@ TEST_F(SimulatedExchangeTest, PerOrderMarketProtectionWinsOverTheDefault) {
   EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
 }
 
+TEST_F(SimulatedExchangeTest, ProtectedStopOnQuotesIsALimitAtTheTriggerBandAndMayRest) {
+  SimulatedExchangeConfig c = Base();
+  c.market_protection_pct_raw = 2 * kFixedScale;  // buy stop at 105: limit 107.10
+  Build(c);
+  Quote(call_, "99", "100", 65, 65);
+  const Order* o = Working(StopInit(call_, "O-1", OrderSide::kBuy, "105"));
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "109", "110", 65, 65);  // gaps through the trigger beyond the band
+  EXPECT_TRUE(o->is_triggered());
+  EXPECT_TRUE(FillsOf(o).empty());
+  EXPECT_EQ(ex_->resting_count(), 1u);
+  Quote(call_, "106.5", "107", 65, 65);
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("107"));
+
+  // Measured from the market when it triggers instead, the same gap fills at the ask.
+  c.stop_protection = StopProtectionReference::kMarket;
+  Build(c);
+  Quote(call_, "99", "100", 65, 65);
+  const Order* m = Working(StopInit(call_, "O-1", OrderSide::kBuy, "105"));
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "109", "110", 65, 65);
+  ASSERT_EQ(FillsOf(m).size(), 1u);
+  EXPECT_EQ(FillsOf(m)[0].last_px, Px("110"));
+}
+
+TEST_F(SimulatedExchangeTest, BarTriggeredProtectedStopRestsWhileBarsStayBeyondTheBand) {
+  SimulatedExchangeConfig c = Base();
+  c.market_protection_pct_raw = 2 * kFixedScale;  // sell stop at 95: limit 93.10
+  Build(c);
+  BarOf(call_, "100", "101", "99", "100");
+  const Order* o = Working(StopInit(call_, "O-1", OrderSide::kSell, "95"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted);
+  tk_->Advance(kNanosPerMinute);
+  BarOf(call_, "90", "92", "89", "91");  // opens below the band: triggered, not filled
+  EXPECT_TRUE(o->is_triggered());
+  EXPECT_TRUE(FillsOf(o).empty());
+  tk_->Advance(kNanosPerMinute);
+  BarOf(call_, "91", "93", "88", "89");  // the next bar stays below 93.10
+  EXPECT_TRUE(FillsOf(o).empty());
+  EXPECT_EQ(ex_->resting_count(), 1u);
+  tk_->Advance(kNanosPerMinute);
+  BarOf(call_, "90", "94", "89", "93.5");  // trades through the limit
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("93.10"));
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+
+  // A trigger touched inside the band fills at the trigger, as without protection.
+  Build(c);
+  BarOf(call_, "100", "101", "99", "100");
+  const Order* t = Working(StopInit(call_, "O-1", OrderSide::kSell, "95"));
+  tk_->Advance(kNanosPerMinute);
+  BarOf(call_, "97", "98", "94", "96");
+  ASSERT_EQ(FillsOf(t).size(), 1u);
+  EXPECT_EQ(FillsOf(t)[0].last_px, Px("95"));
+
+  // Unprotected, the gap fills at the open.
+  c.market_protection_pct_raw = 0;
+  Build(c);
+  BarOf(call_, "100", "101", "99", "100");
+  const Order* u = Working(StopInit(call_, "O-1", OrderSide::kSell, "95"));
+  tk_->Advance(kNanosPerMinute);
+  BarOf(call_, "90", "92", "89", "91");
+  ASSERT_EQ(FillsOf(u).size(), 1u);
+  EXPECT_EQ(FillsOf(u)[0].last_px, Px("90"));
+}
+
+TEST_F(SimulatedExchangeTest, ProtectedStopOnLastTradesRestsBeyondTheBand) {
+  SimulatedExchangeConfig c = Base();
+  c.fill.stop_trigger = StopTriggerSource::kLast;
+  c.market_protection_pct_raw = 2 * kFixedScale;  // buy stop at 105: limit 107.10
+  Build(c);
+  Trade(call_, "100", 65);
+  const Order* o = Working(StopInit(call_, "O-1", OrderSide::kBuy, "105"));
+  tk_->Advance(kNanosPerSecond);
+  Trade(call_, "110", 65);
+  EXPECT_TRUE(o->is_triggered());
+  EXPECT_TRUE(FillsOf(o).empty());
+  Trade(call_, "108", 65);  // still beyond
+  EXPECT_TRUE(FillsOf(o).empty());
+  Trade(call_, "107", 65);  // through the limit: filled there
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("107.10"));
+}
+
 // ---- latency ----
 
 TEST_F(SimulatedExchangeTest, OrdersSeeTheMarketWhenTheyArriveAndAcksCarryArrivalTime) {
@@ -398,16 +494,70 @@ TEST_F(SimulatedExchangeTest, FuturesAreRefusedWhileChargesAreOn) {
   EXPECT_EQ(ok->status(), OrderStatus::kAccepted);
 }
 
-TEST_F(SimulatedExchangeTest, DayOrdersExpireAtTheClose) {
-  Build();
-  Quote(call_, "99", "101", 65, 65);
-  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+TEST_F(SimulatedExchangeTest, DayOrdersExpireAtTheCloseAndReleaseTheirMargin) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  // A calendar with a special day elsewhere: a normal day still closes at 15:30.
+  ASSERT_TRUE(hours_->AddSpecialSession(CivilDate{2025, 12, 31}, SessionHours{555, 780}).ok());
+  Build(c);
+  Index("24000");
+  Quote(put_, "99", "101", 65, 65);
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "110"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
+  EXPECT_GT(NiftyMargin().initial, Money::Zero());
   tk_->AdvanceTo(FromIst(2025, 12, 30, 15, 29));
-  Quote(call_, "99", "101", 65, 65);
+  Quote(put_, "99", "101", 65, 65);
   EXPECT_EQ(o->status(), OrderStatus::kAccepted);
   tk_->AdvanceTo(FromIst(2025, 12, 30, 15, 30));
   ex_->ProcessCommands();
   EXPECT_EQ(o->status(), OrderStatus::kExpired);
+  EXPECT_EQ(account().balance_locked(), Money::Zero());
+  EXPECT_TRUE(account().margins().empty());
+
+  // The next day closes early at 13:00 (a special session on a weekday): DAY orders go then.
+  tk_->AdvanceTo(FromIst(2025, 12, 31, 10, 0));
+  const Order* e = Working(MakeInit(put_, "O-2", OrderSide::kSell, 65, "110"));
+  ASSERT_EQ(e->status(), OrderStatus::kAccepted) << RejectReason(e);
+  tk_->AdvanceTo(FromIst(2025, 12, 31, 12, 59));
+  ex_->ProcessCommands();
+  EXPECT_EQ(e->status(), OrderStatus::kAccepted);
+  tk_->AdvanceTo(FromIst(2025, 12, 31, 13, 0));
+  ex_->ProcessCommands();
+  EXPECT_EQ(e->status(), OrderStatus::kExpired);
+}
+
+TEST_F(SimulatedExchangeTest, DayOrdersOfASpecialSessionExpireAtItsCloseNotAt1530) {
+  // Muhurat trading on a holiday, given by configuration (times illustrative).
+  const CivilDate muhurat{2025, 10, 21};
+  hours_->AddHoliday(muhurat);
+  ASSERT_TRUE(
+      hours_
+          ->AddSpecialSession(muhurat, SessionHours{13 * 60 + 45, 14 * 60 + 45}, "Muhurat trading")
+          .ok());
+  const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
+  Build(Base(), FromIst(2025, 10, 21, 13, 30));
+  k().cache().AddInstrument(opt);
+  const Order* early = Working(MakeInit(opt, "O-1", OrderSide::kBuy, 65, "100"));
+  EXPECT_EQ(RejectReason(early),
+            "market closed: 13:30 IST is outside the Muhurat trading session 13:45-14:45 IST on "
+            "2025-10-21");
+  tk_->AdvanceTo(FromIst(2025, 10, 21, 14, 0));
+  Quote(opt, "99", "101", 65, 65);
+  const Order* o = Working(MakeInit(opt, "O-2", OrderSide::kBuy, 65, "100"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
+  tk_->AdvanceTo(FromIst(2025, 10, 21, 14, 44));
+  Quote(opt, "99", "101", 65, 65);
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  tk_->AdvanceTo(FromIst(2025, 10, 21, 14, 45));
+  ex_->ProcessCommands();
+  EXPECT_EQ(o->status(), OrderStatus::kExpired);
+  const auto expired = events_->Of<OrderExpired>();
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].ts_event, FromIst(2025, 10, 21, 14, 45));
+  const Order* late = Working(MakeInit(opt, "O-3", OrderSide::kBuy, 65, "100"));
+  EXPECT_EQ(RejectReason(late),
+            "market closed: 14:45 IST is outside the Muhurat trading session 13:45-14:45 IST on "
+            "2025-10-21");
 }
 
 // ---- expiry settlement ----
@@ -606,6 +756,198 @@ TEST_F(SimulatedExchangeTest, ModifyIsCheckedForFreezeAndMargin) {
   EXPECT_EQ(rej[0].reason, "quantity 1820 exceeds the freeze quantity 1800");
   EXPECT_EQ(rej[1].reason.rfind("insufficient margin: required ₹", 0), 0u) << rej[1].reason;
   EXPECT_EQ(o->quantity(), Qty(65));
+}
+
+// Rupees halfway between two amounts (a balance that fits the smaller, not the larger).
+Money Between(const Money& a, const Money& b) {
+  return Money::FromInt((a.raw() + b.raw()) / 2 / kFixedScale);
+}
+
+TEST_F(SimulatedExchangeTest, WorkingOrdersBlockMarginTogetherAndCancelReleasesIt) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  auto setup = [&](Money balance) {
+    Build(c, FromIst(2025, 12, 30, 10, 0), balance);
+    Index("24000");
+    Quote(put_, "99.95", "100.05", 650, 650);
+    Quote(put_high_, "149.95", "150.05", 650, 650);
+  };
+  // On a large balance both shorts work (neither is marketable): what each and both block.
+  setup(Money::FromInt(10'000'000));
+  const Order* a = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
+  const Order* b = Working(MakeInit(put_high_, "O-2", OrderSide::kSell, 65, "170"));
+  ASSERT_EQ(a->status(), OrderStatus::kAccepted);
+  ASSERT_EQ(b->status(), OrderStatus::kAccepted);
+  const Money m1 = ex_->MarginFor(kNifty, a)->total;
+  const Money m2 = ex_->MarginFor(kNifty, b)->total;
+  auto both = ex_->BlockedMarginFor(kNifty);
+  ASSERT_TRUE(both.ok()) << both.error();
+  EXPECT_EQ(both->positions, Money::Zero());
+  EXPECT_GT(both->working, std::max(m1, m2));
+  EXPECT_EQ(NiftyMargin().initial, both->working);  // shown as blocked for working orders
+  EXPECT_EQ(NiftyMargin().maintenance, Money::Zero());
+  EXPECT_EQ(account().balance_locked(), both->working);
+  ASSERT_FALSE(accounts_->empty());
+  EXPECT_TRUE(accounts_->back().reported);
+
+  // Each fits the balance alone; together they do not: the second is refused with the numbers.
+  const Money balance = Between(std::max(m1, m2), both->working);
+  setup(balance);
+  a = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
+  ASSERT_EQ(a->status(), OrderStatus::kAccepted) << RejectReason(a);
+  EXPECT_EQ(NiftyMargin().initial, m1);
+  EXPECT_EQ(account().balance_free(), balance - m1);
+  b = Working(MakeInit(put_high_, "O-2", OrderSide::kSell, 65, "170"));
+  ASSERT_EQ(b->status(), OrderStatus::kRejected);
+  EXPECT_EQ(RejectReason(b),
+            fmt::format("insufficient margin: required {}, free {}",
+                        (both->working - m1).ToDisplay(), (balance - m1).ToDisplay()));
+  EXPECT_EQ(account().balance_locked(), m1);  // a refused order blocks nothing
+
+  // Canceling the first releases its block; then the second fits.
+  k().exec_engine().Execute(testkit::CancelCommand(*a));
+  ex_->ProcessCommands();
+  EXPECT_EQ(a->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(account().balance_locked(), Money::Zero());
+  EXPECT_TRUE(account().margins().empty());
+  const Order* b2 = Working(MakeInit(put_high_, "O-3", OrderSide::kSell, 65, "170"));
+  ASSERT_EQ(b2->status(), OrderStatus::kAccepted) << RejectReason(b2);
+  EXPECT_EQ(NiftyMargin().initial, m2);
+}
+
+TEST_F(SimulatedExchangeTest, FillsMoveTheBlockFromWorkingOrdersIntoPositionMargin) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c);
+  Index("24000");
+  Quote(put_, "99.95", "100.05", 65, 65);
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 130, "120"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(NiftyMargin().initial, ex_->MarginFor(kNifty, o)->total);
+  EXPECT_EQ(NiftyMargin().maintenance, Money::Zero());
+  tk_->Advance(kNanosPerSecond);
+  Quote(put_, "120", "120.05", 65, 65);  // 65 of 130 fill at the displayed bid
+  ASSERT_EQ(o->status(), OrderStatus::kPartiallyFilled);
+  const Money position = ex_->MarginFor(kNifty)->total;
+  const MarginBalance half = NiftyMargin();
+  EXPECT_EQ(half.maintenance, position);
+  EXPECT_GT(half.maintenance, Money::Zero());
+  // The 65 still working block what they add to the position.
+  EXPECT_EQ(half.initial, ex_->MarginFor(kNifty, o)->total - position);
+  EXPECT_GT(half.initial, Money::Zero());
+  EXPECT_EQ(account().balance_locked(), half.initial + half.maintenance);
+  Quote(put_, "120", "120.05", 65, 65);
+  ASSERT_EQ(o->status(), OrderStatus::kFilled);
+  EXPECT_EQ(NiftyMargin().initial, Money::Zero());
+  EXPECT_EQ(NiftyMargin().maintenance, ex_->MarginFor(kNifty)->total);
+  EXPECT_EQ(account().balance_locked(), NiftyMargin().maintenance);
+}
+
+TEST_F(SimulatedExchangeTest, AWorkingBuyBlocksItsPremiumUntilTheFillPaysItFromTheBalance) {
+  // Premium-style cash: a resting buy blocks the premium at its limit; once it fills the
+  // balance pays the premium and the position's block no longer contains it.
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c);
+  Index("24000");
+  Quote(put_, "99.95", "100.05", 65, 65);
+  const Money start = account().balance_total();
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kBuy, 65, "90"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
+  const MarginResult working = *ex_->MarginFor(kNifty, o);
+  EXPECT_GE(working.premium, Inr("5850.00"));  // 65 × max(mark, the ₹90 limit)
+  EXPECT_EQ(NiftyMargin().initial, working.total);
+  EXPECT_EQ(NiftyMargin().maintenance, Money::Zero());
+  tk_->Advance(kNanosPerSecond);
+  Quote(put_, "89.95", "90", 65, 65);  // the ask reaches the limit: filled at ₹90
+  ASSERT_EQ(o->status(), OrderStatus::kFilled);
+  const MarginResult held = *ex_->MarginFor(kNifty);
+  EXPECT_GT(held.premium, Money::Zero());
+  EXPECT_EQ(NiftyMargin().initial, Money::Zero());
+  EXPECT_EQ(NiftyMargin().maintenance, held.total - held.premium);
+  EXPECT_EQ(account().balance_locked(), held.total - held.premium);
+  const Money charges = Fills().at(0).commission;
+  EXPECT_EQ(account().balance_total(), start - Inr("5850.00") - charges);
+}
+
+TEST_F(SimulatedExchangeTest, ModifyThatRaisesTheBlockBeyondFreeMarginIsRefused) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c);
+  Index("24000");
+  Quote(put_, "99.95", "100.05", 650, 650);
+  const Order* probe = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
+  const Money one = ex_->MarginFor(kNifty, probe)->total;
+  const Money two = ex_->MarginFor(kNifty, probe, Qty(130))->total;
+  const Money balance = Between(one, two);
+
+  Build(c, FromIst(2025, 12, 30, 10, 0), balance);
+  Index("24000");
+  Quote(put_, "99.95", "100.05", 650, 650);
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
+  k().exec_engine().Execute(testkit::ModifyCommand(*o, Qty(130)));
+  ex_->ProcessCommands();
+  const auto rej = events_->Of<OrderModifyRejected>();
+  ASSERT_EQ(rej.size(), 1u);
+  EXPECT_EQ(rej[0].reason, fmt::format("insufficient margin: required {}, free {}",
+                                       (two - one).ToDisplay(), (balance - one).ToDisplay()));
+  EXPECT_EQ(o->quantity(), Qty(65));
+  EXPECT_EQ(NiftyMargin().initial, one);
+  // A sell's price does not change its margin: re-pricing is accepted.
+  k().exec_engine().Execute(testkit::ModifyCommand(*o, std::nullopt, Px("125")));
+  ex_->ProcessCommands();
+  EXPECT_EQ(o->price(), Px("125"));
+  EXPECT_EQ(NiftyMargin().initial, one);
+}
+
+TEST_F(SimulatedExchangeTest, RaisingABuysLimitRaisesItsPremiumAndIsRechecked) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  // The 24000 call (far out of the money) has no market yet: its premium is charged at the
+  // buy's limit.
+  Build(c);
+  Index("22500");
+  const Order* probe = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "50"));
+  const Money at50 = ex_->MarginFor(kNifty, probe)->total;
+  const Money at150 = ex_->MarginFor(kNifty, probe, std::nullopt, Px("150"))->total;
+  EXPECT_EQ(at150 - at50, Inr("6500"));  // (150 − 50) × 65 of premium
+  const Money balance = Between(at50, at150);
+
+  Build(c, FromIst(2025, 12, 30, 10, 0), balance);
+  Index("22500");
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "50"));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
+  EXPECT_EQ(NiftyMargin().initial, at50);
+  k().exec_engine().Execute(testkit::ModifyCommand(*o, std::nullopt, Px("150")));
+  ex_->ProcessCommands();
+  const auto rej = events_->Of<OrderModifyRejected>();
+  ASSERT_EQ(rej.size(), 1u);
+  EXPECT_EQ(rej[0].reason, fmt::format("insufficient margin: required ₹6,500.00, free {}",
+                                       (balance - at50).ToDisplay()));
+  EXPECT_EQ(o->price(), Px("50"));
+}
+
+TEST_F(SimulatedExchangeTest, AWorkingHedgeLendsNoBenefitToAShortUntilItFills) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(61'000));
+  Index("24000");
+  Quote(put_, "99.95", "100", 650, 650);
+  Quote(put_low_, "69.95", "70", 650, 650);
+  // The long 23900 put works below the ask: the short is charged naked and refused.
+  const Order* hedge = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65, "69"));
+  ASSERT_EQ(hedge->status(), OrderStatus::kAccepted) << RejectReason(hedge);
+  const Order* early = Working(MakeInit(put_, "O-2", OrderSide::kSell, 65, "99.95"));
+  ASSERT_EQ(early->status(), OrderStatus::kRejected);
+  EXPECT_EQ(RejectReason(early).rfind("insufficient margin: required ₹", 0), 0u)
+      << RejectReason(early);
+  // Once the long is in the position the same short fits (HedgeFirstGetsTheBenefit...).
+  tk_->Advance(kNanosPerSecond);
+  Quote(put_low_, "68.95", "69", 650, 650);
+  ASSERT_EQ(hedge->status(), OrderStatus::kFilled);
+  const Order* shrt = Working(MakeInit(put_, "O-3", OrderSide::kSell, 65, "99.95"));
+  EXPECT_EQ(shrt->status(), OrderStatus::kFilled) << RejectReason(shrt);
 }
 
 // ---- charges ----

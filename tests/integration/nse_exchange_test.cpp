@@ -6,12 +6,17 @@
 // model = "nse" config keys and their errors.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "apps/examples/sma_cross.h"
 #include "backtest/backtest_config.h"
 #include "backtest/backtest_engine.h"
+#include "backtest/results_recorder.h"
 #include "nse/calendar.h"
 #include "testkit/testkit.h"
 
@@ -173,6 +178,67 @@ TEST(NseExchangeBacktest, RerunIsIdentical) {
   EXPECT_EQ(g.engine->Run().Summary(), a);
 }
 
+// Sells one put lot at a limit far above the market on the first put quote (it works, never
+// fills) and cancels it at 10:00 IST.
+class Rester final : public Strategy {
+ public:
+  explicit Rester(InstrumentId put) : Strategy(StrategyId("REST-002")), put_(std::move(put)) {}
+  void OnStart() override { SubscribeQuoteTicks(put_); }
+  void OnReset() override { order_ = nullptr; }
+  void OnQuoteTick(const QuoteTick& q) override {
+    if (order_ == nullptr) {
+      auto o = order_factory().Limit(put_, OrderSide::kSell, Quantity::FromInt(65),
+                                     q.ask_price + Px("500"));
+      order_ = o.get();
+      SubmitOrder(std::move(o));
+    } else if (q.ts_event >= FromIst(2026, 1, 5, 10, 0) && order_->is_open()) {
+      CancelOrder(*order_);
+    }
+  }
+
+ private:
+  InstrumentId put_;
+  const Order* order_ = nullptr;
+};
+
+TEST(NseExchangeBacktest, AccountCsvShowsMarginBlockedForAWorkingOrder) {
+  Fixture f = Build();
+  const Status added = f.engine->AddStrategy(std::make_unique<Rester>(f.put.id));
+  ASSERT_TRUE(added.ok()) << added.error();
+  ResultsRecorder rec(f.engine->kernel());
+  f.engine->Run({}, FromIst(2026, 1, 5, 10, 30));
+  rec.Finish();
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "nacre_nse_working_margin";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(rec.WriteFolder(dir.string()).ok());
+  std::ifstream in(dir / "account.csv");
+  std::string line;
+  std::getline(in, line);
+  ASSERT_EQ(line, "account_id,ts_ns,ts_ist,balance,margin_used,free,reported");
+  // The REST order is the only one until 10:30 (the churner first trades at 10:51):
+  // the rows reported until then block its margin, none before it and after the cancel.
+  bool blocked = false;
+  bool released = false;
+  while (std::getline(in, line)) {
+    std::vector<std::string> col;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) col.push_back(c);
+    ASSERT_EQ(col.size(), 7u) << line;
+    const Money used = *Money::Parse(col[4]);
+    EXPECT_EQ(*Money::Parse(col[3]) - used, *Money::Parse(col[5])) << line;
+    if (col[6] == "true" && used > Money::Zero() && !blocked) blocked = true;
+    if (blocked && used.is_zero()) released = true;
+  }
+  EXPECT_TRUE(blocked);
+  EXPECT_TRUE(released);
+  const Order* rest = nullptr;
+  for (const Order* o : f.engine->kernel().cache().Orders()) {
+    if (o->strategy_id() == StrategyId("REST-002")) rest = o;
+  }
+  ASSERT_NE(rest, nullptr);
+  EXPECT_EQ(rest->status(), OrderStatus::kCanceled);
+}
+
 // ---- config ----
 
 const char* kNseConfig = R"(
@@ -190,6 +256,7 @@ latency_modify_ms = 60
 latency_cancel_ms = 70
 charges = true
 market_protection = "2.5"
+stop_protection = "market"
 margin = true
 margin_default_vol = 0.2
 underlying_vol = 0.12
@@ -237,6 +304,7 @@ TEST(NseExchangeConfig, EveryKeyReachesTheExchange) {
   EXPECT_EQ(c.latency.modify, 60 * kNanosPerMilli);
   EXPECT_EQ(c.latency.cancel, 70 * kNanosPerMilli);
   EXPECT_EQ(c.market_protection_pct_raw, 2'500'000'000);
+  EXPECT_EQ(c.stop_protection, StopProtectionReference::kMarket);
   EXPECT_DOUBLE_EQ(c.margin_default_vol, 0.2);
   EXPECT_DOUBLE_EQ(c.underlying_vol, 0.12);
   EXPECT_EQ(c.account_id, AccountId("NFO-001"));
@@ -248,6 +316,9 @@ TEST(NseExchangeConfig, MistakesNameTheFileAndKey) {
   EXPECT_NE(typo.find("walk_tick"), std::string::npos) << typo;
   const std::string trig = ErrorOf(Replace(kNseConfig, "\"last\"", "\"mid\""));
   EXPECT_NE(trig.find("stop_trigger"), std::string::npos) << trig;
+  const std::string ref = ErrorOf(Replace(kNseConfig, "\"market\"", "\"open\""));
+  EXPECT_NE(ref.find("stop_protection"), std::string::npos) << ref;
+  EXPECT_NE(ref.find("expected trigger or market"), std::string::npos) << ref;
   const std::string prob = ErrorOf(Replace(kNseConfig, "0.25", "1.5"));
   EXPECT_NE(prob.find("limit_touch_probability"), std::string::npos) << prob;
   const std::string model = ErrorOf(Replace(kNseConfig, "\"nse\"", "\"bogus\""));
