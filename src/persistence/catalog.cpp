@@ -814,6 +814,46 @@ constexpr std::size_t kBatchFiles = 512;
 // How a fixed-point column is stored.
 enum class RawKind : std::uint8_t { kInt64, kBin8, kBin16 };
 
+// True when every raw in v[0, n) is a multiple of kUnit (no digits beyond the precision) and,
+// with `non_negative`, not negative. A constant divisor per precision turns the modulo into
+// multiplies: this checks a whole chunk column in a fraction of the per-value cost.
+template <std::int64_t kUnit>
+bool AllFit(const std::int64_t* v, std::size_t n, bool non_negative) {
+  bool ok = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    ok &= (v[i] % kUnit == 0) & (!non_negative | (v[i] >= 0));
+  }
+  return ok;
+}
+
+template <int... kDigits>
+bool ColumnFitsImpl(const std::int64_t* v, std::size_t n, int precision, bool non_negative,
+                    std::integer_sequence<int, kDigits...>) {
+  bool ok = false;
+  // Exactly one kDigits matches kFixedPrecision − precision (precision in [0, 9]).
+  ((kFixedPrecision - precision == kDigits ? (ok = AllFit<Pow10(kDigits)>(v, n, non_negative))
+                                           : false),
+   ...);
+  return ok;
+}
+
+bool ColumnFits(const std::int64_t* v, std::size_t n, int precision, bool non_negative) {
+  if (precision < 0 || precision > kFixedPrecision) return false;
+  return ColumnFitsImpl(v, n, precision, non_negative,
+                        std::make_integer_sequence<int, kFixedPrecision + 1>{});
+}
+
+// True when the validity mask marks all n rows valid.
+bool AllValid(const std::uint64_t* mask, std::size_t n) {
+  if (mask == nullptr) return true;
+  for (std::size_t w = 0; w < n / 64; ++w) {
+    if (mask[w] != ~std::uint64_t{0}) return false;
+  }
+  const std::size_t rest = n % 64;
+  return rest == 0 || (mask[n / 64] & ((std::uint64_t{1} << rest) - 1)) ==
+                          ((std::uint64_t{1} << rest) - 1);
+}
+
 // One file of a scan.
 struct ScanFile {
   CatalogFile file;
@@ -857,6 +897,13 @@ class ScanCursor {
     if (!con) return MakeError(con.error());
     con_ = std::move(*con);
     if (Status s = ReadMeta(q); !s) return s;
+    price_precision_ = files_.front().meta.price_precision;
+    size_precision_ = files_.front().meta.size_precision;
+    for (const ScanFile& f : files_) {
+      if (f.meta.price_precision != price_precision_ || f.meta.size_precision != size_precision_) {
+        price_precision_ = -1;  // mixed precisions: values are checked row by row
+      }
+    }
     std::string cols;
     switch (files_.front().file.type) {
       case CatalogDataType::kQuote:
@@ -942,6 +989,16 @@ class ScanCursor {
       case CatalogDataType::kQuote: {
         QuoteTick q;
         q.instrument_id = f.id;
+        if (fast_) {
+          q.bid_price = Price::Raw(Int64At(0), price_precision_);
+          q.ask_price = Price::Raw(Int64At(1), price_precision_);
+          q.bid_size = Quantity::Raw(Int64At(2), size_precision_);
+          q.ask_size = Quantity::Raw(Int64At(3), size_precision_);
+          q.ts_event = TsAt(4);
+          q.ts_init = TsAt(5);
+          out.emplace_back(q);
+          return Status::Ok();
+        }
         std::int64_t r[4];
         for (std::size_t c = 0; c < 4; ++c) {
           if (Status s = RawAt(c, r[c]); !s) return s;
@@ -966,16 +1023,21 @@ class ScanCursor {
       case CatalogDataType::kTrade: {
         TradeTick t;
         t.instrument_id = f.id;
-        std::int64_t r[2];
-        for (std::size_t c = 0; c < 2; ++c) {
-          if (Status s = RawAt(c, r[c]); !s) return s;
+        if (fast_) {
+          t.price = Price::Raw(Int64At(0), price_precision_);
+          t.size = Quantity::Raw(Int64At(1), size_precision_);
+        } else {
+          std::int64_t r[2];
+          for (std::size_t c = 0; c < 2; ++c) {
+            if (Status s = RawAt(c, r[c]); !s) return s;
+          }
+          auto px = Price::FromRaw(r[0], f.meta.price_precision);
+          auto sz = Quantity::FromRaw(r[1], f.meta.size_precision);
+          if (!px) return BadValue(0, px.error());
+          if (!sz) return BadValue(1, sz.error());
+          t.price = *px;
+          t.size = *sz;
         }
-        auto px = Price::FromRaw(r[0], f.meta.price_precision);
-        auto sz = Quantity::FromRaw(r[1], f.meta.size_precision);
-        if (!px) return BadValue(0, px.error());
-        if (!sz) return BadValue(1, sz.error());
-        t.price = *px;
-        t.size = *sz;
         if (!chunk_.IsValid(2, row_) || !chunk_.IsValid(3, row_)) return BadValue(2, "NULL");
         const std::uint8_t side = chunk_.Column<std::uint8_t>(2)[row_];
         if (side > 2) return BadValue(2, fmt::format("aggressor side {} not 0, 1 or 2", side));
@@ -990,6 +1052,17 @@ class ScanCursor {
       case CatalogDataType::kBar: {
         Bar b;
         b.bar_type = f.bar_type;
+        if (fast_) {
+          b.open = Price::Raw(Int64At(0), price_precision_);
+          b.high = Price::Raw(Int64At(1), price_precision_);
+          b.low = Price::Raw(Int64At(2), price_precision_);
+          b.close = Price::Raw(Int64At(3), price_precision_);
+          b.volume = Quantity::Raw(Int64At(4), size_precision_);
+          b.ts_event = TsAt(5);
+          b.ts_init = TsAt(6);
+          out.emplace_back(b);
+          return Status::Ok();
+        }
         std::int64_t r[5];
         for (std::size_t c = 0; c < 5; ++c) {
           if (Status s = RawAt(c, r[c]); !s) return s;
@@ -1121,7 +1194,45 @@ class ScanCursor {
       }
     }
     rows_before_ += size_;
+    fast_ = ChunkIsClean();
     return Status::Ok();
+  }
+
+  // True when the chunk's price and size columns are plain raws, none NULL, all within the
+  // scan's one price and size precision (sizes not negative): Emit then skips the per-value
+  // checks. Otherwise Emit checks each value and names the row at fault.
+  bool ChunkIsClean() const {
+    if (price_precision_ < 0) return false;
+    std::size_t prices = 0;
+    std::size_t sizes = 0;
+    switch (files_.front().file.type) {
+      case CatalogDataType::kQuote:
+        prices = 2;
+        sizes = 2;
+        break;
+      case CatalogDataType::kTrade:
+        prices = 1;
+        sizes = 1;
+        break;
+      case CatalogDataType::kBar:
+        prices = 4;
+        sizes = 1;
+        break;
+    }
+    for (std::size_t c = 0; c < prices + sizes; ++c) {
+      if (kinds_[c] != RawKind::kInt64 || !AllValid(validity_[c], size_)) return false;
+      const bool size = c >= prices;
+      if (!ColumnFits(static_cast<const std::int64_t*>(data_[c]), size_,
+                      size ? size_precision_ : price_precision_, size)) {
+        return false;
+      }
+    }
+    // ts_event is the column before ts_init.
+    return AllValid(validity_[ts_col_ - 1], size_);
+  }
+
+  std::int64_t Int64At(std::size_t col) const {
+    return static_cast<const std::int64_t*>(data_[col])[row_];
   }
 
   bool Valid(std::size_t col, std::size_t row) const {
@@ -1208,6 +1319,9 @@ class ScanCursor {
   const std::uint64_t* file_index_ = nullptr;  // batches: the row's file in files_
   const std::int64_t* row_number_ = nullptr;   // batches: the row's number in its file
   std::size_t ts_col_ = 0;
+  int price_precision_ = -1;  // the scan's files' one precision, or -1 when they differ
+  int size_precision_ = -1;
+  bool fast_ = false;  // the current chunk passed ChunkIsClean
   std::size_t row_ = 0;
   std::size_t size_ = 0;
   std::uint64_t rows_before_ = 0;
