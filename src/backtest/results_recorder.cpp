@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "common/topics.h"
 #include "portfolio/accounting.h"
@@ -376,13 +377,41 @@ std::string ResultsRecorder::AccountCsv() const {
   return o;
 }
 
+namespace {
+
+constexpr std::string_view kEquityHeader = "ts_ns,ts_ist,balance,unrealized_pnl,open_value,equity\n";
+
+void AppendEquityRow(std::string& o, const EquitySample& s) {
+  fmt::format_to(std::back_inserter(o), "{},{},{},{},{},{}\n", s.ts.value, IsoIst(s.ts),
+                 s.balance.ToString(), s.unrealized.ToString(), s.open_value.ToString(),
+                 s.equity().ToString());
+}
+
+}  // namespace
+
 std::string ResultsRecorder::EquityCsv() const {
-  std::string o = "ts_ns,ts_ist,balance,unrealized_pnl,open_value,equity\n";
-  for (const EquitySample& s : equity_) {
-    o += fmt::format("{},{},{},{},{},{}\n", s.ts.value, IsoIst(s.ts), s.balance.ToString(),
-                     s.unrealized.ToString(), s.open_value.ToString(), s.equity().ToString());
-  }
+  std::string o(kEquityHeader);
+  for (const EquitySample& s : equity_) AppendEquityRow(o, s);
   return o;
+}
+
+Status ResultsRecorder::WriteEquityCsv(const std::string& path) const {
+  // One row per data timestamp: a long run has millions, so the text goes out in 1 MiB blocks
+  // instead of being built whole.
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::string block(kEquityHeader);
+  block.reserve(std::size_t{1} << 20);
+  for (const EquitySample& s : equity_) {
+    AppendEquityRow(block, s);
+    if (block.size() >= (std::size_t{1} << 20) - 256) {
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+      block.clear();
+    }
+  }
+  out.write(block.data(), static_cast<std::streamsize>(block.size()));
+  out.close();
+  if (!out) return MakeError(fmt::format("{}: cannot write", path));
+  return Status::Ok();
 }
 
 std::string ResultsRecorder::DailyPnlCsv() const {
@@ -420,23 +449,30 @@ Status ResultsRecorder::WriteFolder(const std::string& dir) const {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return MakeError(fmt::format("{}: cannot create results folder: {}", dir, ec.message()));
-  std::vector<std::pair<const char*, std::string>> files = {
-      {"orders.csv", OrdersCsv()},
-      {"fills.csv", FillsCsv()},
-      {"positions.csv", PositionsCsv()},
-      {"account.csv", AccountCsv()},
-      {"equity.csv", EquityCsv()},
-      {"daily_pnl.csv", DailyPnlCsv()},
-      {"stats.json", StatisticsJson(statistics())},
-      {"report.html", ReportHtml()},
+  // One file at a time, so only one file's text is in memory at once (equity.csv streams).
+  using Maker = std::string (ResultsRecorder::*)() const;
+  std::vector<std::pair<const char*, Maker>> files = {
+      {"orders.csv", &ResultsRecorder::OrdersCsv},
+      {"fills.csv", &ResultsRecorder::FillsCsv},
+      {"positions.csv", &ResultsRecorder::PositionsCsv},
+      {"account.csv", &ResultsRecorder::AccountCsv},
+      {"equity.csv", nullptr},
+      {"daily_pnl.csv", &ResultsRecorder::DailyPnlCsv},
+      {"stats.json", &ResultsRecorder::StatisticsJsonText},
+      {"report.html", &ResultsRecorder::ReportHtml},
   };
-  if (!spreads_.empty()) files.emplace_back("spread_results.csv", SpreadsCsv());
-  for (const auto& [name, text] : files) {
-    const fs::path path = fs::path(dir) / name;
+  if (!spreads_.empty()) files.emplace_back("spread_results.csv", &ResultsRecorder::SpreadsCsv);
+  for (const auto& [name, make] : files) {
+    const std::string path = (fs::path(dir) / name).string();
+    if (make == nullptr) {
+      if (Status s = WriteEquityCsv(path); !s) return s;
+      continue;
+    }
+    const std::string text = (this->*make)();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
     out.close();
-    if (!out) return MakeError(fmt::format("{}: cannot write", path.string()));
+    if (!out) return MakeError(fmt::format("{}: cannot write", path));
   }
   return Status::Ok();
 }

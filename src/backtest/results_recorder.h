@@ -85,6 +85,8 @@ class ResultsRecorder {
   std::string PositionsCsv() const;
   std::string AccountCsv() const;
   std::string EquityCsv() const;
+  Status WriteEquityCsv(const std::string& path) const;  // the same text, streamed to a file
+  std::string StatisticsJsonText() const { return StatisticsJson(statistics()); }
   std::string DailyPnlCsv() const;
   // spread_results.csv: one row per spread (final state), with the capital after its close.
   std::string SpreadsCsv() const;

@@ -180,6 +180,9 @@ TEST_F(RecorderTest, WritesTheFolder) {
       << fills;
   EXPECT_NE(fills.find("2024-01-10T11:00:00.000000000+05:30"), std::string::npos) << fills;
   EXPECT_EQ(Lines(Slurp(dir / "orders.csv")), 4u);
+  // equity.csv is streamed to the file in blocks: the same text as EquityCsv().
+  EXPECT_EQ(Slurp(dir / "equity.csv"), recorder_->EquityCsv());
+  EXPECT_GT(Lines(Slurp(dir / "equity.csv")), 2u);
   const std::string daily = Slurp(dir / "daily_pnl.csv");
   EXPECT_NE(daily.find("2024-01-10,80.00,90.00,8.00,162.00,100162.00,0.00,0.0000\n"),
             std::string::npos)

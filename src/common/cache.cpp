@@ -96,7 +96,10 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
   if (!position_id.empty()) order->set_position_id(position_id);
   Order* raw = order.get();
   const std::uint64_t seq = next_order_seq_++;
-  orders_.emplace(id, OrderEntry{std::move(order), seq});
+  OrderEntry entry;
+  entry.order = std::move(order);
+  entry.seq = seq;
+  orders_.emplace(id, std::move(entry));
   all_orders_.emplace(seq, raw);
   if (!raw->order_list_id().empty()) order_lists_[raw->order_list_id()].push_back(id);
   UpdateOrder(*raw);
@@ -116,15 +119,29 @@ const Order* Cache::order(const ClientOrderId& id) const {
 void Cache::UpdateOrder(const Order& order) {
   auto it = orders_.find(order.client_order_id());
   if (it == orders_.end()) return;
-  const std::uint64_t seq = it->second.seq;
-  Order* o = it->second.order.get();
-  open_orders_.erase(seq);
-  closed_orders_.erase(seq);
-  inflight_orders_.erase(seq);
-  if (o->is_open()) open_orders_.emplace(seq, o);
-  if (o->is_closed()) closed_orders_.emplace(seq, o);
-  if (o->is_inflight()) inflight_orders_.emplace(seq, o);
-  if (!o->venue_order_id().empty()) IndexVenueOrderId(*o);
+  OrderEntry& e = it->second;
+  Order* o = e.order.get();
+  // Only the indexes whose membership changed are touched (most events leave them as they are).
+  constexpr std::uint8_t kInOpen = 1;
+  constexpr std::uint8_t kInClosed = 2;
+  constexpr std::uint8_t kInInflight = 4;
+  const std::uint8_t now = (o->is_open() ? kInOpen : 0) | (o->is_closed() ? kInClosed : 0) |
+                           (o->is_inflight() ? kInInflight : 0);
+  const std::pair<std::uint8_t, std::map<std::uint64_t, Order*>*> indexes[] = {
+      {kInOpen, &open_orders_}, {kInClosed, &closed_orders_}, {kInInflight, &inflight_orders_}};
+  for (const auto& [bit, index] : indexes) {
+    if ((e.indexed & bit) == (now & bit)) continue;
+    if ((now & bit) != 0) {
+      index->emplace(e.seq, o);
+    } else {
+      index->erase(e.seq);
+    }
+  }
+  e.indexed = now;
+  if (!o->venue_order_id().empty() && o->venue_order_id() != e.indexed_venue_id) {
+    IndexVenueOrderId(*o);
+    e.indexed_venue_id = o->venue_order_id();
+  }
 }
 
 void Cache::IndexVenueOrderId(const Order& order) {

@@ -2,24 +2,65 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
-#include <unordered_set>
+#include <vector>
 
 namespace nacre {
 
 namespace {
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
+// Open addressing (linear probing, load ≤ 1/2) over (hash, string) slots: a lookup touches one
+// slot and, on a hash match, the string; strings live in a deque so their addresses never move.
+class InternTable {
+ public:
+  const std::string* Intern(std::string_view s) {
+    const std::uint64_t h = std::hash<std::string_view>{}(s);
+    std::lock_guard<std::mutex> lock(mu_);
+    std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    for (;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.str == nullptr) break;
+      if (slot.hash == h && *slot.str == s) return slot.str;
+    }
+    if ((used_ + 1) * 2 > slots_.size()) {
+      Grow();
+      mask = slots_.size() - 1;
+      for (i = h & mask; slots_[i].str != nullptr; i = (i + 1) & mask) {
+      }
+    }
+    const std::string* stored = &storage_.emplace_back(s);
+    slots_[i] = Slot{h, stored};
+    ++used_;
+    return stored;
+  }
 
-struct InternTable {
-  std::mutex mu;
-  // Transparent hash/equality: lookups by string_view never allocate.
-  std::unordered_set<std::string, StringHash, std::equal_to<>> strings;
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    const std::string* str = nullptr;
+  };
+
+  void Grow() {
+    std::vector<Slot> bigger(slots_.size() * 2);
+    const std::size_t mask = bigger.size() - 1;
+    for (const Slot& slot : slots_) {
+      if (slot.str == nullptr) continue;
+      std::size_t i = slot.hash & mask;
+      while (bigger[i].str != nullptr) i = (i + 1) & mask;
+      bigger[i] = slot;
+    }
+    slots_ = std::move(bigger);
+  }
+
+  std::mutex mu_;
+  std::vector<Slot> slots_ = std::vector<Slot>(4096);
+  std::size_t used_ = 0;
+  std::deque<std::string> storage_;
 };
 
 InternTable& Table() {
@@ -29,13 +70,7 @@ InternTable& Table() {
 
 }  // namespace
 
-const std::string* InternString(std::string_view s) {
-  InternTable& t = Table();
-  std::lock_guard<std::mutex> lock(t.mu);
-  auto it = t.strings.find(s);
-  if (it == t.strings.end()) it = t.strings.emplace(s).first;
-  return &*it;
-}
+const std::string* InternString(std::string_view s) { return Table().Intern(s); }
 
 const std::string* EmptyInternedString() {
   static const std::string* empty = InternString({});  // initialised once, thread-safe

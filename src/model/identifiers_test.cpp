@@ -42,6 +42,20 @@ TEST(InternString, IsThreadSafeAndCanonical) {
   for (int i = 0; i < kNames; ++i) EXPECT_EQ(*seen[0][i], "thread-name-" + std::to_string(i));
 }
 
+TEST(InternString, StaysCanonicalAndStableAsTheTableGrows) {
+  // Far more names than the table's first size: every growth keeps earlier pointers valid and
+  // later lookups find them.
+  constexpr int kNames = 50'000;
+  std::vector<const std::string*> first;
+  first.reserve(kNames);
+  for (int i = 0; i < kNames; ++i) first.push_back(InternString("grow-" + std::to_string(i)));
+  for (int i = 0; i < kNames; ++i) {
+    ASSERT_EQ(InternString("grow-" + std::to_string(i)), first[i]) << i;
+    ASSERT_EQ(*first[i], "grow-" + std::to_string(i));
+  }
+  EXPECT_NE(InternString("grow-x"), first[0]);
+}
+
 TEST(Identifier, EqualIdsShareStorage) {
   const TraderId a("TRADER-001");
   const TraderId b(std::string("TRADER-") + "001");
