@@ -931,7 +931,10 @@ class ScanCursor {
           "ORDER BY ts_init, file_index, file_row_number",
           cols, list, where);
     } else {
-      sql = fmt::format("SELECT {} FROM read_parquet({}) WHERE true{}", cols,
+      // With a time filter the rows' own numbers in the file come along for error messages.
+      numbered_ = !where.empty();
+      sql = fmt::format("SELECT {}{} FROM read_parquet({}) WHERE true{}", cols,
+                        numbered_ ? ", file_row_number" : "",
                         duck::Quote(files_.front().file.path), where);
     }
     auto r = con_->Stream(sql);
@@ -985,6 +988,8 @@ class ScanCursor {
       f.last_row = rn;
       f.last_ts = ts().value;
     }
+    // ts_event is the column before ts_init (ts_init was checked when the chunk came in).
+    if (!fast_ && !Valid(ts_col_ - 1, row_)) return BadValue(ts_col_ - 1, "NULL");
     switch (f.file.type) {
       case CatalogDataType::kQuote: {
         QuoteTick q;
@@ -1038,7 +1043,8 @@ class ScanCursor {
           t.price = *px;
           t.size = *sz;
         }
-        if (!chunk_.IsValid(2, row_) || !chunk_.IsValid(3, row_)) return BadValue(2, "NULL");
+        if (!chunk_.IsValid(2, row_)) return BadValue(2, "NULL");
+        if (!chunk_.IsValid(3, row_)) return BadValue(3, "NULL");
         const std::uint8_t side = chunk_.Column<std::uint8_t>(2)[row_];
         if (side > 2) return BadValue(2, fmt::format("aggressor side {} not 0, 1 or 2", side));
         t.aggressor_side =
@@ -1182,10 +1188,11 @@ class ScanCursor {
       validity_[k] = chunk_.Validity(k);
     }
     ts_init_ = static_cast<const std::uint64_t*>(data_[ts_col_]);
-    if (batched()) {
-      file_index_ = static_cast<const std::uint64_t*>(data_[names_.size() - 2]);
+    if (batched()) file_index_ = static_cast<const std::uint64_t*>(data_[names_.size() - 2]);
+    if (batched() || numbered_) {
       row_number_ = static_cast<const std::int64_t*>(data_[names_.size() - 1]);
     }
+    rows_before_ += size_;
     for (std::size_t r = 0; r < size_; ++r) {
       if (!Valid(ts_col_, r)) {
         row_ = r;
@@ -1193,7 +1200,6 @@ class ScanCursor {
                                      files_[Current()].file.path, RowNumber()));
       }
     }
-    rows_before_ += size_;
     fast_ = ChunkIsClean();
     return Status::Ok();
   }
@@ -1245,10 +1251,10 @@ class ScanCursor {
         static_cast<std::int64_t>(static_cast<const std::uint64_t*>(data_[col])[row_]));
   }
 
-  // The current row's number in its file.
+  // The current row's number in its file (rows_before_ already counts the current chunk).
   std::int64_t RowNumber() const {
-    if (batched()) return row_number_[row_];
-    return static_cast<std::int64_t>(rows_before_ + row_);
+    if (row_number_ != nullptr) return row_number_[row_];
+    return static_cast<std::int64_t>(rows_before_ - size_ + row_);
   }
 
   Status RawAt(std::size_t col, std::int64_t& out) const {
@@ -1290,19 +1296,15 @@ class ScanCursor {
     return fmt::format("{} and {} more files", files_.front().file.path, files_.size() - 1);
   }
   Status BadValue(std::size_t col, std::string_view why) const {
-    // rows_before_ already counts the current chunk.
-    const std::int64_t row =
-        batched() ? row_number_[row_] : static_cast<std::int64_t>(rows_before_ - size_ + row_);
-    return MakeError(fmt::format("{}: row {}: column {}: {}", files_[Current()].file.path, row,
-                                 names_[col], why));
+    return MakeError(fmt::format("{}: row {}: column {}: {}", files_[Current()].file.path,
+                                 RowNumber(), names_[col], why));
   }
   Status BadType(const std::string& name) const {
     return MakeError(fmt::format("{}: column {} has an unsupported type", What(), name));
   }
   Status Decreasing(UnixNanos prev) const {
     return MakeError(fmt::format("{}: row {}: ts_init {} is before the previous row's {}",
-                                 files_.front().file.path, rows_before_ - size_ + row_, ts().value,
-                                 prev.value));
+                                 files_.front().file.path, RowNumber(), ts().value, prev.value));
   }
 
   std::vector<ScanFile> files_;
@@ -1317,7 +1319,8 @@ class ScanCursor {
   std::vector<const std::uint64_t*> validity_;  // validity masks (nullptr = all valid)
   const std::uint64_t* ts_init_ = nullptr;
   const std::uint64_t* file_index_ = nullptr;  // batches: the row's file in files_
-  const std::int64_t* row_number_ = nullptr;   // batches: the row's number in its file
+  const std::int64_t* row_number_ = nullptr;   // batches, filtered scans: the row's number
+  bool numbered_ = false;                       // a single file's scan selects file_row_number
   std::size_t ts_col_ = 0;
   int price_precision_ = -1;  // the scan's files' one precision, or -1 when they differ
   int size_precision_ = -1;

@@ -71,8 +71,8 @@ struct CatalogFile {
   std::string path;
   UnixNanos start;
   UnixNanos end;
-  // The file's metadata when already read (the reader reads every file's footer in a few
-  // batched queries before the run instead of one query per file as it opens them).
+  // The file's metadata when already read (otherwise the reader reads it when the file's scan
+  // opens: one key-value query for a whole batch of small files).
   std::optional<ParquetDataMeta> meta;
   std::uint64_t bytes = 0;  // size on disk (0 = unknown): small files are scanned in batches
 };

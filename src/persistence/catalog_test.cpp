@@ -466,6 +466,7 @@ TEST_F(CatalogTest, BadValuesDeepInAFileAreNamedAndCleanRowsBeforeThemAreDeliver
     int bad_row;
     std::string bid_price, bid_size, ask_price;  // SQL for the bad row's values
     std::string want;
+    bool null_ts_event = false;
   };
   const std::vector<Case> cases = {
       {"NEG.NFO", 3000, "1000000000", "-65000000000", "1100000000",
@@ -473,6 +474,8 @@ TEST_F(CatalogTest, BadValuesDeepInAFileAreNamedAndCleanRowsBeforeThemAreDeliver
       {"NUL.NFO", 4100, "1000000000", "65000000000", "NULL", "row 4100: column ask_price: NULL"},
       {"FINE.NFO", 2500, "1000000001", "65000000000", "1100000000",
        "row 2500: column bid_price: price 1.000000001 has more than 2 decimals"},
+      {"TSE.NFO", 1000, "1000000000", "65000000000", "1100000000",
+       "row 1000: column ts_event: NULL", true},
   };
   for (const Case& c : cases) {
     const fs::path d = dir_ / "data" / "quote_tick" / c.id;
@@ -485,11 +488,13 @@ TEST_F(CatalogTest, BadValuesDeepInAFileAreNamedAndCleanRowsBeforeThemAreDeliver
         "COPY (SELECT CASE WHEN i = {1} THEN {2} ELSE 1000000000 END::BIGINT AS bid_price, "
         "CASE WHEN i = {1} THEN {4} ELSE 1100000000 END::BIGINT AS ask_price, "
         "CASE WHEN i = {1} THEN {3} ELSE 65000000000 END::BIGINT AS bid_size, "
-        "65000000000::BIGINT AS ask_size, ({0} + i * 1000000000)::UBIGINT AS ts_event, "
+        "65000000000::BIGINT AS ask_size, CASE WHEN i = {1} AND {8} THEN NULL ELSE {0} + i * "
+        "1000000000 END::UBIGINT AS ts_event, "
         "({0} + i * 1000000000)::UBIGINT AS ts_init FROM range({5}) t(i)) TO {6} "
         "(FORMAT parquet, KV_METADATA {{instrument_id: '{7}', price_precision: '2', "
         "size_precision: '0'}})",
-        kT0, c.bad_row, c.bid_price, c.bid_size, c.ask_price, n, duck::Quote(path), c.id);
+        kT0, c.bad_row, c.bid_price, c.bid_size, c.ask_price, n, duck::Quote(path), c.id,
+        c.null_ts_event ? "true" : "false");
     ASSERT_TRUE((*con)->Execute(sql).ok()) << sql;
     CatalogQuery q;
     q.instruments = {c.id};
@@ -511,6 +516,16 @@ TEST_F(CatalogTest, BadValuesDeepInAFileAreNamedAndCleanRowsBeforeThemAreDeliver
     // Every row before the bad one's chunk came through, none after the bad row.
     EXPECT_GE(delivered, static_cast<std::size_t>(c.bad_row / 2048 * 2048)) << c.id;
     EXPECT_LE(delivered, static_cast<std::size_t>(c.bad_row)) << c.id;
+    // With a time filter the message still gives the row's number in the file.
+    q.start = UnixNanos(kT0 + 700 * kNanosPerSecond);
+    auto filtered = catalog_->Read(q);
+    ASSERT_TRUE(filtered.ok()) << filtered.error();
+    for (;;) {
+      st = (*filtered)->Next(buf, 256);
+      if (!st.ok() || buf.empty()) break;
+    }
+    ASSERT_FALSE(st.ok()) << c.id;
+    EXPECT_EQ(st.error(), path + ": " + c.want);
   }
 }
 

@@ -150,7 +150,13 @@ void SimulatedExchange::Handle(const Pending& p) {
           return;
         }
       }
-      if (const std::string why = CheckMargin(order, qty - order.filled_qty(), p.price, p.trigger);
+      // A triggered stop-market works at its protection limit: its margin is priced there.
+      std::optional<Price> margin_price = p.price;
+      if (const Resting& rr = resting_.at(it->second); !margin_price && rr.triggered && rr.limit) {
+        margin_price = rr.limit;
+      }
+      if (const std::string why =
+              CheckMargin(order, qty - order.filled_qty(), margin_price, p.trigger);
           !why.empty()) {
         GenerateOrderModifyRejected(order, why, p.due);
         return;
@@ -322,6 +328,7 @@ void SimulatedExchange::Triggered(Resting& r, Price market) {
     }
   }
   GenerateOrderTriggered(o, Now());
+  MarginChanged(o);  // a protected stop-market's margin is now priced at its limit
 }
 
 std::optional<Price> SimulatedExchange::ProtectionLimit(const Order& o, const Instrument& inst,
@@ -639,7 +646,7 @@ SimulatedExchange::MarginBook SimulatedExchange::BookOf(const InstrumentId& unde
 
 Result<MarginResult> SimulatedExchange::Compute(MarginBook& book,
                                                 const std::map<InstrumentId, std::int64_t>& net,
-                                                const std::map<InstrumentId, double>& premium_px) {
+                                                const BuyLimits& buy_limits) {
   bool any = false;
   for (const auto& [id, units] : net) any = any || units != 0;
   if (!any) return MarginResult{};
@@ -651,6 +658,9 @@ Result<MarginResult> SimulatedExchange::Compute(MarginBook& book,
   in.annual_vol = config_.underlying_vol;
   in.underlying = *s;
   const UnixNanos now = Now();
+  // Premium above the mark that working buys would pay at their limits: units counted up to
+  // the long the leg ends with, highest limits first. Units already held keep their mark.
+  double extra_premium = 0;
   for (const auto& [id, units] : net) {
     if (units == 0) continue;
     auto lit = book.legs.find(id);
@@ -686,31 +696,58 @@ Result<MarginResult> SimulatedExchange::Compute(MarginBook& book,
     MarginLeg leg = lit->second;
     leg.quantity = units;
     if (leg.kind == MarginLegKind::kOption && units > 0) {
-      if (auto pit = premium_px.find(id); pit != premium_px.end()) {
-        leg.price = std::max(leg.price, pit->second);
+      if (auto bit = buy_limits.find(id); bit != buy_limits.end()) {
+        std::vector<std::pair<double, std::int64_t>> limits = bit->second;  // (limit, units)
+        std::sort(limits.begin(), limits.end(), std::greater<>());
+        std::int64_t left = units;
+        for (const auto& [limit, n] : limits) {
+          if (left <= 0) break;
+          const std::int64_t counted = std::min(left, n);
+          extra_premium += static_cast<double>(counted) * std::max(0.0, limit - leg.price);
+          left -= counted;
+        }
       }
     }
     in.legs.push_back(leg);
   }
-  return ComputeMargin(in, config_.margin);
+  auto r = ComputeMargin(in, config_.margin);
+  if (!r.ok() || extra_premium <= 0) return r;
+  const Money extra = CeilToPaisa(extra_premium);
+  r->premium += extra;
+  r->total += extra;
+  return r;
 }
 
-Result<MarginResult> SimulatedExchange::Evaluate(MarginBook& book, WorkingSide side) {
+Result<MarginResult> SimulatedExchange::Evaluate(MarginBook& book, WorkingSide side,
+                                                 bool openings_only) {
   std::map<InstrumentId, std::int64_t> net = book.positions;
-  std::map<InstrumentId, double> premium_px;  // the highest limit of the included buys
+  BuyLimits buy_limits;
+  // Each side's working units per instrument. With `openings_only`, the part of a side that
+  // would only reduce the position (a buy against a short, a sell against a long) is left out.
+  std::map<InstrumentId, std::int64_t> buys;
+  std::map<InstrumentId, std::int64_t> sells;
   for (const WorkingLeg& w : book.working) {
     const bool buy = w.units > 0;
     if (side == WorkingSide::kNone || (side == WorkingSide::kBuys && !buy) ||
         (side == WorkingSide::kSells && buy)) {
       continue;
     }
-    net[w.instrument] += w.units;
-    if (buy && w.price) {
-      auto [it, fresh] = premium_px.emplace(w.instrument, w.price->AsDouble());
-      if (!fresh) it->second = std::max(it->second, w.price->AsDouble());
+    (buy ? buys : sells)[w.instrument] += w.units;
+    if (buy && w.price) buy_limits[w.instrument].emplace_back(w.price->AsDouble(), w.units);
+  }
+  for (const auto* side_units : {&buys, &sells}) {
+    for (const auto& [id, units] : *side_units) {
+      std::int64_t add = units;
+      if (openings_only) {
+        auto pit = book.positions.find(id);
+        const std::int64_t pos = pit == book.positions.end() ? 0 : pit->second;
+        if (units > 0 && pos < 0) add = std::max<std::int64_t>(0, units + pos);
+        if (units < 0 && pos > 0) add = std::min<std::int64_t>(0, units + pos);
+      }
+      net[id] += add;
     }
   }
-  return Compute(book, net, premium_px);
+  return Compute(book, net, buy_limits);
 }
 
 Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book,
@@ -727,16 +764,25 @@ Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book,
                   positions_margin->total};
   bool buys = false;
   bool sells = false;
-  for (const WorkingLeg& w : book.working) (w.units > 0 ? buys : sells) |= w.units != 0;
+  bool reducing = false;  // some working order would reduce a position
+  for (const WorkingLeg& w : book.working) {
+    (w.units > 0 ? buys : sells) |= w.units != 0;
+    auto pit = book.positions.find(w.instrument);
+    if (pit != book.positions.end() && (pit->second > 0) != (w.units > 0)) reducing = true;
+  }
   if (!buys && !sells) return b;
-  // The worse of all working orders filled, only the buys, only the sells (one side alone is
-  // the same as all).
+  // The worst of: all working orders filled, only the buys, only the sells (one side alone is
+  // the same as all) and, when some orders would reduce positions, the same three with only
+  // the opening parts (a working close may not fill: it never offsets a working open).
   Money worst = Money::Zero();
-  for (WorkingSide side : {WorkingSide::kAll, WorkingSide::kBuys, WorkingSide::kSells}) {
-    if (side != WorkingSide::kAll && !(buys && sells)) continue;
-    auto m = Evaluate(book, side);
-    if (!m.ok()) return MakeError(m.error());
-    worst = std::max(worst, m->total);
+  for (bool openings_only : {false, true}) {
+    if (openings_only && !reducing) continue;
+    for (WorkingSide side : {WorkingSide::kAll, WorkingSide::kBuys, WorkingSide::kSells}) {
+      if (side != WorkingSide::kAll && !(buys && sells)) continue;
+      auto m = Evaluate(book, side, openings_only);
+      if (!m.ok()) return MakeError(m.error());
+      worst = std::max(worst, m->total);
+    }
   }
   if (worst > b.positions_total) b.working = worst - b.positions_total;
   return b;
@@ -747,15 +793,8 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
                                                   std::optional<Quantity> extra_leaves,
                                                   std::optional<Price> extra_price) {
   MarginBook book = BookOf(underlying, false);
-  std::map<InstrumentId, std::int64_t> net = book.positions;
-  std::map<InstrumentId, double> premium_px;
-  if (extra != nullptr) {
-    book.working.push_back(LegOf(*extra, extra_leaves, extra_price, std::nullopt));
-    const WorkingLeg& w = book.working.back();
-    net[w.instrument] += w.units;
-    if (w.units > 0 && w.price) premium_px[w.instrument] = w.price->AsDouble();
-  }
-  return Compute(book, net, premium_px);
+  if (extra != nullptr) book.working.push_back(LegOf(*extra, extra_leaves, extra_price, std::nullopt));
+  return Evaluate(book, WorkingSide::kAll);
 }
 
 Result<BlockedMargin> SimulatedExchange::BlockedMarginFor(const InstrumentId& underlying) {

@@ -38,13 +38,16 @@
 // - positions: M(net positions) less the long options' premium, blocked as
 //   MarginBalance.maintenance (the premium was paid out of the balance on the fill:
 //   premium-style accounting, portfolio/accounting.h);
-// - working orders: max(0, max(M(positions + every working order as if filled),
-//   M(positions + working buys), M(positions + working sells)) − M(positions)), blocked as
-//   MarginBalance.initial. Taking the worse of the buy side and the sell side means a working
-//   long never lends its hedge benefit to a working short (NSE_FNO.md: the benefit applies only
-//   when the long is in the position) and a working close never offsets a working open. Buys
-//   are charged premium at max(mark, their limit) (a stop: its trigger). An option without a
-//   market yet is valued with Black-76 at `margin_default_vol`.
+// - working orders: max(0, W − M(positions)), blocked as MarginBalance.initial, where W is the
+//   worst of M(positions + every working order as if filled), M(positions + working buys),
+//   M(positions + working sells) and, when some working orders would reduce a position, the
+//   same three with only the orders' opening parts (a close may never fill). Taking the worse
+//   side means a working long never lends its hedge benefit to a working short (NSE_FNO.md:
+//   the benefit applies only when the long is in the position), and the opening-part cases
+//   mean a working close never pays for a working open. A working buy adds premium at the mark
+//   plus what its limit (a stop: its trigger) pays above the mark, for the units it adds to a
+//   long (units already held keep their mark). An option without a market yet is valued with
+//   Black-76 at `margin_default_vol`.
 // - A new order (or a modify) is rejected when it raises the blocked amount by more than the
 //   free balance: "insufficient margin: required ₹84,210.00, free ₹61,000.00" (required = the
 //   increase, free = total − everything blocked). The block is released when an order is
@@ -226,9 +229,13 @@ class SimulatedExchange final : public MatchingVenue {
   WorkingLeg LegOf(const Order& order, std::optional<Quantity> leaves, std::optional<Price> price,
                    std::optional<Price> trigger) const;
   // M(positions + the working orders of `side`).
-  Result<MarginResult> Evaluate(MarginBook& book, WorkingSide side);
+  // With `openings_only`, the parts of working orders that would only reduce a position are
+  // left out.
+  Result<MarginResult> Evaluate(MarginBook& book, WorkingSide side, bool openings_only = false);
+  // (limit, units) of the working buys per instrument.
+  using BuyLimits = std::map<InstrumentId, std::vector<std::pair<double, std::int64_t>>>;
   Result<MarginResult> Compute(MarginBook& book, const std::map<InstrumentId, std::int64_t>& net,
-                               const std::map<InstrumentId, double>& premium_px);
+                               const BuyLimits& buy_limits);
   // `positions_margin`: M(positions) when already known.
   Result<BlockedMargin> Blocked(MarginBook& book,
                                 std::optional<MarginResult> positions_margin = {});

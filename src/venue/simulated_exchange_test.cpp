@@ -950,6 +950,51 @@ TEST_F(SimulatedExchangeTest, AWorkingHedgeLendsNoBenefitToAShortUntilItFills) {
   EXPECT_EQ(shrt->status(), OrderStatus::kFilled) << RejectReason(shrt);
 }
 
+TEST_F(SimulatedExchangeTest, AWorkingCloseDoesNotPayForAWorkingOpenOnTheSameSide) {
+  // Short a put, work its buy-back, then work a call buy: the buy-back may never fill, so the
+  // call's premium must be covered by free margin on its own.
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(200'000));
+  Index("24000");
+  Quote(put_, "99.95", "100", 650, 650);
+  Quote(call_, "100", "101", 650, 650);
+  const Order* shrt = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65));
+  ASSERT_EQ(shrt->status(), OrderStatus::kFilled) << RejectReason(shrt);
+  const Order* back = Working(MakeInit(put_, "O-2", OrderSide::kBuy, 65, "90"));
+  ASSERT_EQ(back->status(), OrderStatus::kAccepted) << RejectReason(back);
+  EXPECT_EQ(NiftyMargin().initial, Money::Zero());  // a close alone raises nothing
+  const Order* call = Working(MakeInit(call_, "O-3", OrderSide::kBuy, 65, "99"));
+  ASSERT_EQ(call->status(), OrderStatus::kAccepted) << RejectReason(call);
+  // Blocked: at least the call's premium at its limit (the short stays if the close misses).
+  EXPECT_GE(NiftyMargin().initial, Inr("6435.00"));  // 65 × 99
+  // A call buy larger than the free balance is refused although the working close, if it
+  // filled, would release more than the call costs.
+  const Money free = account().balance_free();
+  const std::int64_t lots = free.raw() / (65 * 99 * kFixedScale) + 1;
+  ASSERT_LE(lots * 65, 1800) << "free balance too large for one order";
+  const Order* big = Working(MakeInit(call_, "O-4", OrderSide::kBuy, lots * 65, "99"));
+  ASSERT_EQ(big->status(), OrderStatus::kRejected);
+  EXPECT_EQ(RejectReason(big).rfind("insufficient margin: required ₹", 0), 0u) << RejectReason(big);
+}
+
+TEST_F(SimulatedExchangeTest, AddingToALongPaysTheLimitOnlyForTheNewUnits) {
+  SimulatedExchangeConfig c = Base();
+  c.margin_check = true;
+  Build(c);
+  Index("24000");
+  Quote(put_low_, "69", "71", 650, 650);  // mark (mid) 70
+  const Order* first = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 650));
+  ASSERT_EQ(first->status(), OrderStatus::kFilled) << RejectReason(first);
+  const Order* add = Working(MakeInit(put_low_, "O-2", OrderSide::kBuy, 65, "70.95"));
+  ASSERT_EQ(add->status(), OrderStatus::kAccepted) << RejectReason(add);
+  // 715 units at the ₹70 mark plus 65 × the ₹0.95 the limit pays above it; the 650 held are
+  // not repriced at the limit (that would be 715 × 70.95 = ₹50,729.25).
+  const MarginResult with_add = *ex_->MarginFor(kNifty, add);
+  EXPECT_EQ(with_add.premium, Inr("50111.75"));
+  EXPECT_EQ(NiftyMargin().initial, with_add.total - ex_->MarginFor(kNifty)->total);
+}
+
 // ---- charges ----
 
 class ExchangeChargesTest : public SimulatedExchangeTest {
