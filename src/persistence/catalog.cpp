@@ -800,15 +800,17 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
 // query that returns its files' rows already merged (ORDER BY ts_init, file_index,
 // file_row_number): one query per few hundred files instead of one per file. A batch holds
 // files of distinct identifiers, consecutive in start order, at most kBatchFiles files and
-// kBatchBytes on disk (DuckDB holds its sorted rows until the batch is exhausted). A batch
+// kBatchBytes on disk: DuckDB sorts and holds a batch's rows until it is exhausted, and
+// Parquet quotes compress to a few bytes a row, so these caps keep a batch to about a million
+// rows (tens of MiB) at worst. Bigger files stream alone through the k-way merge. A batch
 // whose files cannot be scanned together (another layout, a damaged file) is split and its
 // files scanned one by one, so errors still name the file at fault.
 
 namespace {
 
 constexpr std::int64_t kPow7 = 10'000'000;
-constexpr std::uint64_t kBatchFileBytes = 4ULL << 20;  // bigger files are scanned alone
-constexpr std::uint64_t kBatchBytes = 32ULL << 20;
+constexpr std::uint64_t kBatchFileBytes = 256ULL << 10;  // bigger files are scanned alone
+constexpr std::uint64_t kBatchBytes = 4ULL << 20;
 constexpr std::size_t kBatchFiles = 512;
 
 // How a fixed-point column is stored.
