@@ -91,10 +91,17 @@ void ReadAll(benchmark::State& state, BenchCatalog& c) {
 }
 
 void BM_CatalogReadQuotesOneInstrument(benchmark::State& state) { ReadAll(state, One()); }
-BENCHMARK(BM_CatalogReadQuotesOneInstrument)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CatalogReadQuotesOneInstrument)
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_CatalogReadQuotesFortyInstruments(benchmark::State& state) { ReadAll(state, Many()); }
-BENCHMARK(BM_CatalogReadQuotesFortyInstruments)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CatalogReadQuotesFortyInstruments)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Counts quotes of every instrument it subscribed to.
 class QuoteCounter final : public Strategy {

@@ -379,7 +379,8 @@ std::string ResultsRecorder::AccountCsv() const {
 
 namespace {
 
-constexpr std::string_view kEquityHeader = "ts_ns,ts_ist,balance,unrealized_pnl,open_value,equity\n";
+constexpr std::string_view kEquityHeader =
+    "ts_ns,ts_ist,balance,unrealized_pnl,open_value,equity\n";
 
 void AppendEquityRow(std::string& o, const EquitySample& s) {
   fmt::format_to(std::back_inserter(o), "{},{},{},{},{},{}\n", s.ts.value, IsoIst(s.ts),

@@ -141,7 +141,7 @@ class Cache {
   struct OrderEntry {
     std::unique_ptr<Order> order;
     std::uint64_t seq = 0;
-    std::uint8_t indexed = 0;  // kInOpen | kInClosed | kInInflight: the indexes it is in now
+    std::uint8_t indexed = 0;       // kInOpen | kInClosed | kInInflight: the indexes it is in now
     VenueOrderId indexed_venue_id;  // the venue id venue_order_ids_ maps to it
   };
   struct PositionEntry {

@@ -852,8 +852,8 @@ bool AllValid(const std::uint64_t* mask, std::size_t n) {
     if (mask[w] != ~std::uint64_t{0}) return false;
   }
   const std::size_t rest = n % 64;
-  return rest == 0 || (mask[n / 64] & ((std::uint64_t{1} << rest) - 1)) ==
-                          ((std::uint64_t{1} << rest) - 1);
+  return rest == 0 ||
+         (mask[n / 64] & ((std::uint64_t{1} << rest) - 1)) == ((std::uint64_t{1} << rest) - 1);
 }
 
 // One file of a scan.
@@ -936,8 +936,8 @@ class ScanCursor {
       // With a time filter the rows' own numbers in the file come along for error messages.
       numbered_ = !where.empty();
       sql = fmt::format("SELECT {}{} FROM read_parquet({}) WHERE true{}", cols,
-                        numbered_ ? ", file_row_number" : "",
-                        duck::Quote(files_.front().file.path), where);
+                        numbered_ ? ", file_row_number" : "", duck::Quote(files_.front().file.path),
+                        where);
     }
     auto r = con_->Stream(sql);
     if (!r) return MakeError(fmt::format("{}: {}", What(), r.error()));
@@ -1322,7 +1322,7 @@ class ScanCursor {
   const std::uint64_t* ts_init_ = nullptr;
   const std::uint64_t* file_index_ = nullptr;  // batches: the row's file in files_
   const std::int64_t* row_number_ = nullptr;   // batches, filtered scans: the row's number
-  bool numbered_ = false;                       // a single file's scan selects file_row_number
+  bool numbered_ = false;                      // a single file's scan selects file_row_number
   std::size_t ts_col_ = 0;
   int price_precision_ = -1;  // the scan's files' one precision, or -1 when they differ
   int size_precision_ = -1;

@@ -482,8 +482,7 @@ TEST_F(CatalogTest, BadValuesDeepInAFileAreNamedAndCleanRowsBeforeThemAreDeliver
     fs::create_directories(d);
     const std::int64_t n = 5000;
     const std::string path =
-        (d / CatalogFileName(UnixNanos(kT0), UnixNanos(kT0 + (n - 1) * kNanosPerSecond)))
-            .string();
+        (d / CatalogFileName(UnixNanos(kT0), UnixNanos(kT0 + (n - 1) * kNanosPerSecond))).string();
     const std::string sql = fmt::format(
         "COPY (SELECT CASE WHEN i = {1} THEN {2} ELSE 1000000000 END::BIGINT AS bid_price, "
         "CASE WHEN i = {1} THEN {4} ELSE 1100000000 END::BIGINT AS ask_price, "

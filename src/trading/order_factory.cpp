@@ -1,5 +1,6 @@
 #include "trading/order_factory.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace nacre {
@@ -20,9 +21,9 @@ OrderFactory::OrderFactory(TraderId trader_id, StrategyId strategy_id, const Clo
 
 ClientOrderId OrderFactory::NextClientOrderId() {
   const CivilDateTime t = ToUtc(clock_.Now());
-  return ClientOrderId(fmt::format("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}", t.date.year,
-                                   t.date.month, t.date.day, t.hour, t.minute, t.second,
-                                   trader_tag_, strategy_tag_, ++count_));
+  return ClientOrderId(fmt::format(FMT_COMPILE("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}"),
+                                   t.date.year, t.date.month, t.date.day, t.hour, t.minute,
+                                   t.second, trader_tag_, strategy_tag_, ++count_));
 }
 
 OrderListId OrderFactory::NextOrderListId() {

@@ -1,5 +1,6 @@
 #include "venue/simulated_exchange.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -229,7 +230,8 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
     return;
   }
   GenerateOrderAccepted(
-      order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), at);
+      order,
+      VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), config_.venue.value(), ++next_order_id_)), at);
   if (!inst->underlying.empty()) underlyings_.insert(inst->underlying);
   Rest(order, at, std::nullopt, false);
   const std::uint64_t seq = resting_seq_.at(order.client_order_id());
@@ -603,9 +605,9 @@ ChargeBreakdown SimulatedExchange::ChargesFor(const Order& order, Price px, Quan
 void SimulatedExchange::Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity) {
   ++fills_;
   const ChargeBreakdown charges = ChargesFor(order, px, qty);
-  GenerateOrderFilled(order,
-                      TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)), qty,
-                      px, charges, liquidity, Now());
+  GenerateOrderFilled(
+      order, TradeId(fmt::format(FMT_COMPILE("{}-T{}"), config_.venue.value(), ++next_trade_id_)),
+      qty, px, charges, liquidity, Now());
   MarginChanged(order);  // the filled part moves from working-order into position margin
 }
 
@@ -793,7 +795,8 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
                                                   std::optional<Quantity> extra_leaves,
                                                   std::optional<Price> extra_price) {
   MarginBook book = BookOf(underlying, false);
-  if (extra != nullptr) book.working.push_back(LegOf(*extra, extra_leaves, extra_price, std::nullopt));
+  if (extra != nullptr)
+    book.working.push_back(LegOf(*extra, extra_leaves, extra_price, std::nullopt));
   return Evaluate(book, WorkingSide::kAll);
 }
 
@@ -949,7 +952,9 @@ void SimulatedExchange::SettleExpired() {
     const Order* order = cache_.order(init.client_order_id);
     GenerateOrderSubmitted(*order, now);
     GenerateOrderAccepted(
-        *order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), now);
+        *order,
+        VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), config_.venue.value(), ++next_order_id_)),
+        now);
     ChargeBreakdown charges;
     if (config_.charges) {
       const Money value = Money::Notional(intrinsic, p->quantity(), inst.multiplier);
@@ -957,9 +962,10 @@ void SimulatedExchange::SettleExpired() {
       Accumulate(total_charges_, charges);
     }
     ++fills_;
-    GenerateOrderFilled(*order,
-                        TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)),
-                        p->quantity(), intrinsic, charges, LiquiditySide::kNone, now);
+    GenerateOrderFilled(
+        *order,
+        TradeId(fmt::format(FMT_COMPILE("{}-T{}"), config_.venue.value(), ++next_trade_id_)),
+        p->quantity(), intrinsic, charges, LiquiditySide::kNone, now);
     MarginChanged(*order);
   }
 }

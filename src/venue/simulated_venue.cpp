@@ -1,5 +1,6 @@
 #include "venue/simulated_venue.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace nacre {
@@ -79,7 +80,9 @@ std::size_t SimulatedVenue::ProcessCommands() {
 
 void SimulatedVenue::Accept(const Order& order) {
   GenerateOrderAccepted(
-      order, VenueOrderId(fmt::format("{}-{}", config_.venue.value(), ++next_order_id_)), Now());
+      order,
+      VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), config_.venue.value(), ++next_order_id_)),
+      Now());
   if (TryFillNow(order)) return;
   if (order.time_in_force() == TimeInForce::kIoc && order.order_type() != OrderType::kMarket) {
     GenerateOrderCanceled(order, Now());
@@ -219,9 +222,9 @@ bool SimulatedVenue::MatchBar(const Order& order, const Bar& b) {
 void SimulatedVenue::Fill(const Order& order, Price px, LiquiditySide liquidity) {
   ++fills_;
   const Quantity qty = order.leaves_qty();
-  GenerateOrderFilled(order,
-                      TradeId(fmt::format("{}-T{}", config_.venue.value(), ++next_trade_id_)), qty,
-                      px, ChargeBreakdown{}, liquidity, Now());
+  GenerateOrderFilled(
+      order, TradeId(fmt::format(FMT_COMPILE("{}-T{}"), config_.venue.value(), ++next_trade_id_)),
+      qty, px, ChargeBreakdown{}, liquidity, Now());
 }
 
 void SimulatedVenue::OnBar(const Bar& bar) {
