@@ -120,8 +120,7 @@ class QuoteCounter final : public Strategy {
   std::vector<InstrumentId> ids_;
 };
 
-void BM_CatalogQuotesIntoEngine(benchmark::State& state) {
-  BenchCatalog& c = One();
+void QuotesIntoEngine(benchmark::State& state, BenchCatalog& c) {
   for (auto _ : state) {
     KernelConfig kc;
     kc.log_sink = nullptr;
@@ -139,7 +138,15 @@ void BM_CatalogQuotesIntoEngine(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * c.quotes));
 }
+
+void BM_CatalogQuotesIntoEngine(benchmark::State& state) { QuotesIntoEngine(state, One()); }
 BENCHMARK(BM_CatalogQuotesIntoEngine)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// 40 instruments whose quotes interleave row by row: every row switches scans in the merge.
+void BM_CatalogFortyInstrumentsIntoEngine(benchmark::State& state) {
+  QuotesIntoEngine(state, Many());
+}
+BENCHMARK(BM_CatalogFortyInstrumentsIntoEngine)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace nacre

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
-#include <queue>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -1392,26 +1391,29 @@ class MergeReader final : public DataStream {
         if (Status s = OpenSource(order_[pending_++]); !s) return Fail(s);
       }
       if (heap_.empty()) break;
+      // The earliest scan emits until it passes the next one; it stays on top meanwhile and
+      // then moves down once (or leaves when done).
       const Entry top = heap_.top();
-      heap_.pop();
       ScanCursor& c = *sources_[top.source];
       const UnixNanos pend_start =
           pending_ < order_.size() ? sources_[order_[pending_]]->start() : UnixNanos(kMaxTs);
-      const bool has_next = !heap_.empty();
-      const Entry next = has_next ? heap_.top() : Entry{UnixNanos(kMaxTs), 0, 0};
+      const Entry* second = heap_.second();
+      const bool has_next = second != nullptr;
+      const Entry next = has_next ? *second : Entry{UnixNanos(kMaxTs), 0, 0};
       for (;;) {
         if (Status s = c.Emit(out); !s) return Fail(s);
         ++stats_.rows;
         if (Status s = c.Advance(); !s) return Fail(s);
         if (c.done()) {
           stats_.open_files -= c.file_count();
+          heap_.pop();
           break;
         }
         const UnixNanos t = c.ts();
         const std::size_t index = c.index();
         const bool after_next = has_next && (t > next.ts || (t == next.ts && index > next.index));
         if (t >= pend_start || after_next || out.size() >= max_items) {
-          heap_.push(Entry{t, index, top.source});
+          heap_.replace_top(Entry{t, index, top.source});
           break;
         }
       }
@@ -1427,6 +1429,43 @@ class MergeReader final : public DataStream {
     std::size_t index;   // the row's file position (tie-break)
     std::size_t source;  // its scan
     bool operator>(const Entry& o) const { return ts > o.ts || (ts == o.ts && index > o.index); }
+  };
+
+  // A binary min-heap of entries that can replace its top with one sift-down (the scan on top
+  // usually moves on after a run of rows) and name the entry after the top.
+  class EntryHeap {
+   public:
+    bool empty() const { return v_.empty(); }
+    const Entry& top() const { return v_.front(); }
+    // The smallest entry after the top (the top's smaller child), or nullptr.
+    const Entry* second() const {
+      if (v_.size() < 2) return nullptr;
+      return v_.size() == 2 || !(v_[1] > v_[2]) ? &v_[1] : &v_[2];
+    }
+    void push(const Entry& e) {
+      v_.push_back(e);
+      std::push_heap(v_.begin(), v_.end(), std::greater<>());
+    }
+    void pop() {
+      std::pop_heap(v_.begin(), v_.end(), std::greater<>());
+      v_.pop_back();
+    }
+    void replace_top(const Entry& e) {
+      const std::size_t n = v_.size();
+      std::size_t i = 0;
+      for (;;) {
+        std::size_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && v_[child] > v_[child + 1]) ++child;
+        if (!(e > v_[child])) break;
+        v_[i] = v_[child];
+        i = child;
+      }
+      v_[i] = e;
+    }
+
+   private:
+    std::vector<Entry> v_;
   };
 
   // Pending scans in start order; ties by their first file's position.
@@ -1479,7 +1518,7 @@ class MergeReader final : public DataStream {
   std::vector<std::unique_ptr<ScanCursor>> sources_;
   std::vector<std::size_t> order_;
   std::size_t pending_ = 0;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
+  EntryHeap heap_;
   CatalogReaderStats stats_;
   bool failed_ = false;
   std::string error_;

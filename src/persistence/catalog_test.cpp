@@ -284,6 +284,40 @@ TEST_F(CatalogTest, MergeOrdersByTsInitThenFileOrderAndHoldsFewFiles) {
   EXPECT_EQ(st.batches_split, 0u);
 }
 
+TEST_F(CatalogTest, FilesScannedOneByOneMergeExactlyThroughTheHeap) {
+  // Files given without an identifier are never batched: each is its own scan in the k-way
+  // merge. Seven
+  // instruments with ties, offsets and runs (one instrument alone for a while) exercise the
+  // heap's replace-top and pop paths.
+  std::vector<std::pair<std::int64_t, std::string>> want;
+  for (int i = 0; i < 7; ++i) {
+    const std::string id = fmt::format("H{}.NFO", i);
+    const std::int64_t start = kT0 + (i % 3) * 17 * kNanosPerMinute;
+    const std::int64_t step = (i % 2 == 0 ? 1 : 2) * kNanosPerMinute;
+    auto q = Quotes(id, start, 40 + 13 * i, step);
+    ASSERT_TRUE(catalog_->WriteQuotes(q[0].instrument_id, q).ok());
+    for (const QuoteTick& t : q) want.emplace_back(t.ts_init.value, id);
+  }
+  std::stable_sort(want.begin(), want.end());  // ties: identifier order = file order
+  auto files = catalog_->Files(CatalogDataType::kQuote);
+  ASSERT_TRUE(files.ok());
+  for (CatalogFile& f : *files) f.identifier.clear();  // not batched: scanned alone
+  auto s = ReadParquetFiles(CatalogDataType::kQuote, *files, CatalogQuery{});
+  ASSERT_TRUE(s.ok());
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{5}, std::size_t{1000}}) {
+    auto again = ReadParquetFiles(CatalogDataType::kQuote, *files, CatalogQuery{});
+    ASSERT_TRUE(again.ok());
+    auto all = ReadAll(**again, chunk);
+    ASSERT_EQ(all.size(), want.size()) << chunk;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& q = std::get<QuoteTick>(all[i]);
+      ASSERT_EQ(q.ts_init.value, want[i].first) << chunk << " " << i;
+      ASSERT_EQ(q.instrument_id.value(), want[i].second) << chunk << " " << i;
+    }
+    EXPECT_EQ(ReaderStats(**again).batches, 0u);
+  }
+}
+
 // Small per-contract files are scanned in batches (one query for many files); what a batch
 // cannot scan is scanned file by file so errors still name the file at fault.
 TEST_F(CatalogTest, BatchedScansMergeExactlyAndNameTheFileAtFault) {
