@@ -995,32 +995,10 @@ class ScanCursor {
       case CatalogDataType::kQuote: {
         QuoteTick q;
         q.instrument_id = f.id;
-        if (fast_) {
-          q.bid_price = Price::Raw(Int64At(0), price_precision_);
-          q.ask_price = Price::Raw(Int64At(1), price_precision_);
-          q.bid_size = Quantity::Raw(Int64At(2), size_precision_);
-          q.ask_size = Quantity::Raw(Int64At(3), size_precision_);
-          q.ts_event = TsAt(4);
-          q.ts_init = TsAt(5);
-          out.emplace_back(q);
-          return Status::Ok();
-        }
-        std::int64_t r[4];
-        for (std::size_t c = 0; c < 4; ++c) {
-          if (Status s = RawAt(c, r[c]); !s) return s;
-        }
-        auto bp = Price::FromRaw(r[0], f.meta.price_precision);
-        auto ap = Price::FromRaw(r[1], f.meta.price_precision);
-        auto bs = Quantity::FromRaw(r[2], f.meta.size_precision);
-        auto as = Quantity::FromRaw(r[3], f.meta.size_precision);
-        if (!bp) return BadValue(0, bp.error());
-        if (!ap) return BadValue(1, ap.error());
-        if (!bs) return BadValue(2, bs.error());
-        if (!as) return BadValue(3, as.error());
-        q.bid_price = *bp;
-        q.ask_price = *ap;
-        q.bid_size = *bs;
-        q.ask_size = *as;
+        if (Status s = PriceAt(f, 0, q.bid_price); !s) return s;
+        if (Status s = PriceAt(f, 1, q.ask_price); !s) return s;
+        if (Status s = SizeAt(f, 2, q.bid_size); !s) return s;
+        if (Status s = SizeAt(f, 3, q.ask_size); !s) return s;
         q.ts_event = TsAt(4);
         q.ts_init = TsAt(5);
         out.emplace_back(q);
@@ -1029,21 +1007,8 @@ class ScanCursor {
       case CatalogDataType::kTrade: {
         TradeTick t;
         t.instrument_id = f.id;
-        if (fast_) {
-          t.price = Price::Raw(Int64At(0), price_precision_);
-          t.size = Quantity::Raw(Int64At(1), size_precision_);
-        } else {
-          std::int64_t r[2];
-          for (std::size_t c = 0; c < 2; ++c) {
-            if (Status s = RawAt(c, r[c]); !s) return s;
-          }
-          auto px = Price::FromRaw(r[0], f.meta.price_precision);
-          auto sz = Quantity::FromRaw(r[1], f.meta.size_precision);
-          if (!px) return BadValue(0, px.error());
-          if (!sz) return BadValue(1, sz.error());
-          t.price = *px;
-          t.size = *sz;
-        }
+        if (Status s = PriceAt(f, 0, t.price); !s) return s;
+        if (Status s = SizeAt(f, 1, t.size); !s) return s;
         if (!chunk_.IsValid(2, row_)) return BadValue(2, "NULL");
         if (!chunk_.IsValid(3, row_)) return BadValue(3, "NULL");
         const std::uint8_t side = chunk_.Column<std::uint8_t>(2)[row_];
@@ -1059,30 +1024,11 @@ class ScanCursor {
       case CatalogDataType::kBar: {
         Bar b;
         b.bar_type = f.bar_type;
-        if (fast_) {
-          b.open = Price::Raw(Int64At(0), price_precision_);
-          b.high = Price::Raw(Int64At(1), price_precision_);
-          b.low = Price::Raw(Int64At(2), price_precision_);
-          b.close = Price::Raw(Int64At(3), price_precision_);
-          b.volume = Quantity::Raw(Int64At(4), size_precision_);
-          b.ts_event = TsAt(5);
-          b.ts_init = TsAt(6);
-          out.emplace_back(b);
-          return Status::Ok();
-        }
-        std::int64_t r[5];
-        for (std::size_t c = 0; c < 5; ++c) {
-          if (Status s = RawAt(c, r[c]); !s) return s;
-        }
-        Price* px[4] = {&b.open, &b.high, &b.low, &b.close};
-        for (std::size_t c = 0; c < 4; ++c) {
-          auto p = Price::FromRaw(r[c], f.meta.price_precision);
-          if (!p) return BadValue(c, p.error());
-          *px[c] = *p;
-        }
-        auto v = Quantity::FromRaw(r[4], f.meta.size_precision);
-        if (!v) return BadValue(4, v.error());
-        b.volume = *v;
+        if (Status s = PriceAt(f, 0, b.open); !s) return s;
+        if (Status s = PriceAt(f, 1, b.high); !s) return s;
+        if (Status s = PriceAt(f, 2, b.low); !s) return s;
+        if (Status s = PriceAt(f, 3, b.close); !s) return s;
+        if (Status s = SizeAt(f, 4, b.volume); !s) return s;
         b.ts_event = TsAt(5);
         b.ts_init = TsAt(6);
         out.emplace_back(b);
@@ -1240,6 +1186,33 @@ class ScanCursor {
 
   std::int64_t Int64At(std::size_t col) const {
     return static_cast<const std::int64_t*>(data_[col])[row_];
+  }
+
+  // The row's price or size in column `col`: taken as is from a clean chunk, else checked
+  // (NULL, raw form, precision, sign) with the row and column named on failure.
+  Status PriceAt(const ScanFile& f, std::size_t col, Price& out) const {
+    if (fast_) {
+      out = Price::Raw(Int64At(col), price_precision_);
+      return Status::Ok();
+    }
+    std::int64_t raw = 0;
+    if (Status s = RawAt(col, raw); !s) return s;
+    auto p = Price::FromRaw(raw, f.meta.price_precision);
+    if (!p) return BadValue(col, p.error());
+    out = *p;
+    return Status::Ok();
+  }
+  Status SizeAt(const ScanFile& f, std::size_t col, Quantity& out) const {
+    if (fast_) {
+      out = Quantity::Raw(Int64At(col), size_precision_);
+      return Status::Ok();
+    }
+    std::int64_t raw = 0;
+    if (Status s = RawAt(col, raw); !s) return s;
+    auto q = Quantity::FromRaw(raw, f.meta.size_precision);
+    if (!q) return BadValue(col, q.error());
+    out = *q;
+    return Status::Ok();
   }
 
   bool Valid(std::size_t col, std::size_t row) const {
