@@ -129,6 +129,13 @@ class SimulatedExchangeTest : public ::testing::Test {
     }
     return "(not rejected)";
   }
+  // An exchange with margin checks on, at 10:00 IST on 30-Dec-2025, the index at 24,000.
+  void BuildWithMargin(Money balance = Money::FromInt(10'000'000)) {
+    SimulatedExchangeConfig c = Base();
+    c.margin_check = true;
+    Build(c, FromIst(2025, 12, 30, 10, 0), balance);
+    Index("24000");
+  }
   const Account& account() { return *k().cache().account(AccountId("SIM-001")); }
 
   const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
@@ -669,10 +676,7 @@ TEST_F(SimulatedExchangeTest, SettlementMovesTheBalanceByExactlyTheSettlementCas
 // ---- margin ----
 
 TEST_F(SimulatedExchangeTest, NakedShortBeyondFreeMarginIsRejectedWithTheNumbers) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(61'000));
-  Index("24000");
+  BuildWithMargin(Money::FromInt(61'000));
   Quote(put_, "99.95", "100", 650, 650);
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
   ASSERT_EQ(o->status(), OrderStatus::kRejected);
@@ -686,10 +690,7 @@ TEST_F(SimulatedExchangeTest, NakedShortBeyondFreeMarginIsRejectedWithTheNumbers
 }
 
 TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(61'000));
-  Index("24000");
+  BuildWithMargin(Money::FromInt(61'000));
   Quote(put_, "99.95", "100", 650, 650);
   Quote(put_low_, "69.95", "70", 650, 650);
   // Alone the short is refused (previous test); with the 23900 put held first it fits.
@@ -724,10 +725,7 @@ TEST_F(SimulatedExchangeTest, HedgeFirstGetsTheBenefitAndMarginIsReleasedOnClose
 
 TEST_F(SimulatedExchangeTest, BuyNeedsFreeBalanceForItsPremium) {
   // A long option has little SPAN but its premium must be paid: ₹4,000 cannot buy 65 × ₹70.
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(4'000));
-  Index("24000");
+  BuildWithMargin(Money::FromInt(4'000));
   Quote(put_low_, "69.95", "70", 650, 650);
   const Order* o = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65));
   ASSERT_EQ(o->status(), OrderStatus::kRejected);
@@ -740,10 +738,7 @@ TEST_F(SimulatedExchangeTest, BuyNeedsFreeBalanceForItsPremium) {
 }
 
 TEST_F(SimulatedExchangeTest, ModifyIsCheckedForFreezeAndMargin) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(200'000));
-  Index("24000");
+  BuildWithMargin(Money::FromInt(200'000));
   Quote(put_, "99.95", "100.05", 650, 650);
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
   ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
@@ -816,10 +811,7 @@ TEST_F(SimulatedExchangeTest, WorkingOrdersBlockMarginTogetherAndCancelReleasesI
 }
 
 TEST_F(SimulatedExchangeTest, FillsMoveTheBlockFromWorkingOrdersIntoPositionMargin) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c);
-  Index("24000");
+  BuildWithMargin();
   Quote(put_, "99.95", "100.05", 65, 65);
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 130, "120"));
   ASSERT_EQ(o->status(), OrderStatus::kAccepted);
@@ -846,10 +838,7 @@ TEST_F(SimulatedExchangeTest, FillsMoveTheBlockFromWorkingOrdersIntoPositionMarg
 TEST_F(SimulatedExchangeTest, AWorkingBuyBlocksItsPremiumUntilTheFillPaysItFromTheBalance) {
   // Premium-style cash: a resting buy blocks the premium at its limit; once it fills the
   // balance pays the premium and the position's block no longer contains it.
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c);
-  Index("24000");
+  BuildWithMargin();
   Quote(put_, "99.95", "100.05", 65, 65);
   const Money start = account().balance_total();
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kBuy, 65, "90"));
@@ -871,18 +860,14 @@ TEST_F(SimulatedExchangeTest, AWorkingBuyBlocksItsPremiumUntilTheFillPaysItFromT
 }
 
 TEST_F(SimulatedExchangeTest, ModifyThatRaisesTheBlockBeyondFreeMarginIsRefused) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c);
-  Index("24000");
+  BuildWithMargin();
   Quote(put_, "99.95", "100.05", 650, 650);
   const Order* probe = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
   const Money one = ex_->MarginFor(kNifty, probe)->total;
   const Money two = ex_->MarginFor(kNifty, probe, Qty(130))->total;
   const Money balance = Between(one, two);
 
-  Build(c, FromIst(2025, 12, 30, 10, 0), balance);
-  Index("24000");
+  BuildWithMargin(balance);
   Quote(put_, "99.95", "100.05", 650, 650);
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
   ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
@@ -929,10 +914,7 @@ TEST_F(SimulatedExchangeTest, RaisingABuysLimitRaisesItsPremiumAndIsRechecked) {
 }
 
 TEST_F(SimulatedExchangeTest, AWorkingHedgeLendsNoBenefitToAShortUntilItFills) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(61'000));
-  Index("24000");
+  BuildWithMargin(Money::FromInt(61'000));
   Quote(put_, "99.95", "100", 650, 650);
   Quote(put_low_, "69.95", "70", 650, 650);
   // The long 23900 put works below the ask: the short is charged naked and refused.
@@ -953,10 +935,7 @@ TEST_F(SimulatedExchangeTest, AWorkingHedgeLendsNoBenefitToAShortUntilItFills) {
 TEST_F(SimulatedExchangeTest, AWorkingCloseDoesNotPayForAWorkingOpenOnTheSameSide) {
   // Short a put, work its buy-back, then work a call buy: the buy-back may never fill, so the
   // call's premium must be covered by free margin on its own.
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c, FromIst(2025, 12, 30, 10, 0), Money::FromInt(200'000));
-  Index("24000");
+  BuildWithMargin(Money::FromInt(200'000));
   Quote(put_, "99.95", "100", 650, 650);
   Quote(call_, "100", "101", 650, 650);
   const Order* shrt = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65));
@@ -979,10 +958,7 @@ TEST_F(SimulatedExchangeTest, AWorkingCloseDoesNotPayForAWorkingOpenOnTheSameSid
 }
 
 TEST_F(SimulatedExchangeTest, AddingToALongPaysTheLimitOnlyForTheNewUnits) {
-  SimulatedExchangeConfig c = Base();
-  c.margin_check = true;
-  Build(c);
-  Index("24000");
+  BuildWithMargin();
   Quote(put_low_, "69", "71", 650, 650);  // mark (mid) 70
   const Order* first = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 650));
   ASSERT_EQ(first->status(), OrderStatus::kFilled) << RejectReason(first);
