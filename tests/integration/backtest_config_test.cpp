@@ -69,6 +69,22 @@ TEST(BacktestConfig, ValidConfigRuns) {
   EXPECT_GT(r.orders, 0u);
 }
 
+TEST(BacktestConfig, CacheCapacitiesAreConfigurable) {
+  const BarType bt = *BarType::Parse("NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL");
+  auto def = LoadBacktestConfigString(kValid, "test.toml", "", Registry(), nullptr);
+  def.engine->Run(def.start, def.end);
+  EXPECT_EQ(def.engine->kernel().cache().bar_count(bt), 750u);  // default 1,000 per bar type
+  auto small = LoadBacktestConfigString(Replace(kValid, "seed = 1", "seed = 1\ncache_bars = 60"),
+                                        "test.toml", "", Registry(), nullptr);
+  const BacktestResult r = small.engine->Run(small.start, small.end);
+  EXPECT_EQ(small.engine->kernel().cache().bar_count(bt), 60u);
+  EXPECT_EQ(r.bars, 750u);  // the strategy (slow period 20) still saw every bar
+  const std::string err = ErrorOf(Replace(kValid, "seed = 1", "seed = 1\ncache_quotes = 0"));
+  EXPECT_NE(err.find("test.toml:4"), std::string::npos) << err;
+  EXPECT_NE(err.find("'engine.cache_quotes'"), std::string::npos) << err;
+  EXPECT_NE(err.find("must be between 1 and 1000000"), std::string::npos) << err;
+}
+
 TEST(BacktestConfig, UnknownKeyNamesLineAndKey) {
   const std::string err = ErrorOf(Replace(kValid, "fast_period = 5", "fast_perod = 5"));
   EXPECT_NE(err.find("test.toml:"), std::string::npos) << err;
