@@ -13,6 +13,7 @@
 #include <system_error>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "persistence/duckdb.h"
 
@@ -145,6 +146,17 @@ void ApplyMeta(ParquetDataMeta& m, const std::string& key, const std::string& va
   if (key == "size_precision") m.size_precision = to_int(value);
 }
 
+// One key-value pair of a Parquet footer: Nacre's own keys, or NautilusTrader's inside the
+// base64 Arrow schema.
+void ApplyKv(ParquetDataMeta& m, const std::string& key, const std::string& value) {
+  if (key == "ARROW:schema") {
+    m.arrow_schema = true;
+    for (const auto& [k, v] : ArrowSchemaMetadata(Base64Decode(value))) ApplyMeta(m, k, v);
+  } else {
+    ApplyMeta(m, key, value);
+  }
+}
+
 std::string TsLiteral(UnixNanos t) { return fmt::format("{}", t.value); }
 
 Result<std::vector<std::string>> ListDirs(const std::string& dir) {
@@ -256,14 +268,7 @@ Result<ParquetDataMeta> ReadParquetDataMeta(duck::Connection& con, const std::st
     if (!c) return MakeError(c.error());
     if (c->empty()) break;
     for (std::size_t i = 0; i < c->size(); ++i) {
-      const std::string key(c->String(0, i));
-      const std::string value(c->String(1, i));
-      if (key == "ARROW:schema") {
-        m.arrow_schema = true;
-        for (const auto& [k, v] : ArrowSchemaMetadata(Base64Decode(value))) ApplyMeta(m, k, v);
-      } else {
-        ApplyMeta(m, key, value);
-      }
+      ApplyKv(m, std::string(c->String(0, i)), std::string(c->String(1, i)));
     }
   }
   return m;
@@ -292,14 +297,7 @@ Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>&
         auto it = index.find(std::string(c->String(0, i)));
         if (it == index.end()) continue;
         ParquetDataMeta& m = *files[it->second].meta;
-        const std::string key(c->String(1, i));
-        const std::string value(c->String(2, i));
-        if (key == "ARROW:schema") {
-          m.arrow_schema = true;
-          for (const auto& [k, v] : ArrowSchemaMetadata(Base64Decode(value))) ApplyMeta(m, k, v);
-        } else {
-          ApplyMeta(m, key, value);
-        }
+        ApplyKv(m, std::string(c->String(1, i)), std::string(c->String(2, i)));
       }
     }
   }
@@ -1188,31 +1186,26 @@ class ScanCursor {
     return static_cast<const std::int64_t*>(data_[col])[row_];
   }
 
-  // The row's price or size in column `col`: taken as is from a clean chunk, else checked
-  // (NULL, raw form, precision, sign) with the row and column named on failure.
-  Status PriceAt(const ScanFile& f, std::size_t col, Price& out) const {
+  // The row's Price or Quantity in column `col` at `precision` (the file's): taken as is from a
+  // clean chunk, else checked (NULL, raw form, precision, sign) with the row and column named.
+  template <typename T>
+  Status ValueAt(std::size_t col, int precision, T& out) const {
     if (fast_) {
-      out = Price::Raw(Int64At(col), price_precision_);
+      out = T::Raw(Int64At(col), precision);
       return Status::Ok();
     }
     std::int64_t raw = 0;
     if (Status s = RawAt(col, raw); !s) return s;
-    auto p = Price::FromRaw(raw, f.meta.price_precision);
-    if (!p) return BadValue(col, p.error());
-    out = *p;
+    auto v = T::FromRaw(raw, precision);
+    if (!v) return BadValue(col, v.error());
+    out = *v;
     return Status::Ok();
   }
+  Status PriceAt(const ScanFile& f, std::size_t col, Price& out) const {
+    return ValueAt(col, f.meta.price_precision, out);
+  }
   Status SizeAt(const ScanFile& f, std::size_t col, Quantity& out) const {
-    if (fast_) {
-      out = Quantity::Raw(Int64At(col), size_precision_);
-      return Status::Ok();
-    }
-    std::int64_t raw = 0;
-    if (Status s = RawAt(col, raw); !s) return s;
-    auto q = Quantity::FromRaw(raw, f.meta.size_precision);
-    if (!q) return BadValue(col, q.error());
-    out = *q;
-    return Status::Ok();
+    return ValueAt(col, f.meta.size_precision, out);
   }
 
   bool Valid(std::size_t col, std::size_t row) const {
@@ -1318,7 +1311,7 @@ class MergeReader final : public DataStream {
                      [&](std::size_t a, std::size_t b) { return files[a].start < files[b].start; });
     std::vector<ScanFile> batch;
     std::uint64_t batch_bytes = 0;
-    std::unordered_map<std::string, bool> idents;
+    std::unordered_set<std::string> idents;  // a batch reads one file per identifier
     auto flush = [&] {
       if (batch.empty()) return;
       std::sort(batch.begin(), batch.end(),
@@ -1345,7 +1338,7 @@ class MergeReader final : public DataStream {
         flush();
       }
       batch_bytes += f.file.bytes;
-      idents.emplace(f.file.identifier, true);
+      idents.insert(f.file.identifier);
       batch.push_back(std::move(f));
     }
     flush();
@@ -1623,7 +1616,7 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
     if (query.end && f.start > *query.end) continue;
     std::error_code ec;
     if (!fs::exists(f.path, ec)) return MakeError(fmt::format("{}: no such file", f.path));
-    if (f.bytes == 0) {
+    if (f.bytes == 0 && !f.identifier.empty()) {  // without an identifier it is never batched
       const auto n = fs::file_size(f.path, ec);
       f.bytes = ec ? 0 : static_cast<std::uint64_t>(n);
     }

@@ -4,7 +4,11 @@
 // Kernel thread only.
 #pragma once
 
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
 #include <cstddef>
+#include <cstdint>
 
 #include "execution/execution_client.h"
 #include "model/data.h"
@@ -26,6 +30,21 @@ class MatchingVenue : public ExecutionClient {
   // True when the venue wants data of every venue's instruments (e.g. the index that its
   // options settle against); false: only its own venue's instruments.
   virtual bool WantsAllData() const { return false; }
+
+ protected:
+  // The venue's own ids, numbered from 1 per run: "{venue}-n" for orders, "{venue}-Tn" for
+  // trades (ResetIds at Reset).
+  VenueOrderId NextVenueOrderId() {
+    return VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), venue().value(), ++next_order_id_));
+  }
+  TradeId NextTradeId() {
+    return TradeId(fmt::format(FMT_COMPILE("{}-T{}"), venue().value(), ++next_trade_id_));
+  }
+  void ResetIds() { next_order_id_ = next_trade_id_ = 0; }
+
+ private:
+  std::uint64_t next_order_id_ = 0;
+  std::uint64_t next_trade_id_ = 0;
 };
 
 }  // namespace nacre

@@ -1,6 +1,5 @@
 #include "venue/simulated_exchange.h"
 
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -229,9 +228,7 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
     GenerateOrderRejected(order, why, at);
     return;
   }
-  GenerateOrderAccepted(
-      order,
-      VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), config_.venue.value(), ++next_order_id_)), at);
+  GenerateOrderAccepted(order, NextVenueOrderId(), at);
   if (!inst->underlying.empty()) underlyings_.insert(inst->underlying);
   Rest(order, at, std::nullopt, false);
   const std::uint64_t seq = resting_seq_.at(order.client_order_id());
@@ -605,9 +602,7 @@ ChargeBreakdown SimulatedExchange::ChargesFor(const Order& order, Price px, Quan
 void SimulatedExchange::Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity) {
   ++fills_;
   const ChargeBreakdown charges = ChargesFor(order, px, qty);
-  GenerateOrderFilled(
-      order, TradeId(fmt::format(FMT_COMPILE("{}-T{}"), config_.venue.value(), ++next_trade_id_)),
-      qty, px, charges, liquidity, Now());
+  GenerateOrderFilled(order, NextTradeId(), qty, px, charges, liquidity, Now());
   MarginChanged(order);  // the filled part moves from working-order into position margin
 }
 
@@ -753,17 +748,20 @@ Result<MarginResult> SimulatedExchange::Evaluate(MarginBook& book, WorkingSide s
 }
 
 Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book,
-                                                 std::optional<MarginResult> positions_margin) {
-  if (!positions_margin) {
+                                                 const BlockedMargin* same_positions) {
+  BlockedMargin b;
+  if (same_positions != nullptr) {
+    b.positions = same_positions->positions;
+    b.positions_total = same_positions->positions_total;
+  } else {
     auto positions = Evaluate(book, WorkingSide::kNone);
     if (!positions.ok()) return MakeError(positions.error());
-    positions_margin = *positions;
+    // The long options' premium is not blocked: the account paid it out of the balance on the
+    // fill (premium-style accounting, portfolio/accounting.h). Working buys' premium is, until
+    // they fill (it is part of M(P + working) − M(P)).
+    b.positions = positions->total - positions->premium;
+    b.positions_total = positions->total;
   }
-  // The long options' premium is not blocked: the account paid it out of the balance on the
-  // fill (premium-style accounting, portfolio/accounting.h). Working buys' premium is, until
-  // they fill (it is part of M(P + working) − M(P)).
-  BlockedMargin b{positions_margin->total - positions_margin->premium, Money::Zero(),
-                  positions_margin->total};
   bool buys = false;
   bool sells = false;
   bool reducing = false;  // some working order would reduce a position
@@ -818,10 +816,7 @@ std::string SimulatedExchange::CheckMargin(const Order& order, std::optional<Qua
   // The order as it would work: a modify replaces its own leg, a new order joins.
   std::erase_if(book.working, [&](const WorkingLeg& w) { return w.order == &order; });
   book.working.push_back(LegOf(order, leaves, price, trigger));
-  MarginResult positions;
-  positions.premium = before->positions_total - before->positions;
-  positions.total = before->positions_total;
-  auto after = Blocked(book, positions);
+  auto after = Blocked(book, &*before);
   if (!after.ok()) return "margin: " + after.error();
   const Money required = after->working - before->working;
   if (required <= Money::Zero()) return {};  // the order does not raise what is blocked
@@ -951,10 +946,7 @@ void SimulatedExchange::SettleExpired() {
     if (!cache_.AddOrder(std::make_unique<Order>(init), p->id())) continue;
     const Order* order = cache_.order(init.client_order_id);
     GenerateOrderSubmitted(*order, now);
-    GenerateOrderAccepted(
-        *order,
-        VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), config_.venue.value(), ++next_order_id_)),
-        now);
+    GenerateOrderAccepted(*order, NextVenueOrderId(), now);
     ChargeBreakdown charges;
     if (config_.charges) {
       const Money value = Money::Notional(intrinsic, p->quantity(), inst.multiplier);
@@ -962,10 +954,8 @@ void SimulatedExchange::SettleExpired() {
       Accumulate(total_charges_, charges);
     }
     ++fills_;
-    GenerateOrderFilled(
-        *order,
-        TradeId(fmt::format(FMT_COMPILE("{}-T{}"), config_.venue.value(), ++next_trade_id_)),
-        p->quantity(), intrinsic, charges, LiquiditySide::kNone, now);
+    GenerateOrderFilled(*order, NextTradeId(), p->quantity(), intrinsic, charges,
+                        LiquiditySide::kNone, now);
     MarginChanged(*order);
   }
 }
@@ -987,7 +977,8 @@ void SimulatedExchange::Reset() {
   cancel_requested_.clear();
   charged_orders_.clear();
   markets_.clear();
-  next_seq_ = next_cmd_ = next_order_id_ = next_trade_id_ = next_settle_id_ = 0;
+  next_seq_ = next_cmd_ = next_settle_id_ = 0;
+  ResetIds();
   last_housekeeping_.reset();
   underlyings_.clear();
   margin_dirty_.clear();

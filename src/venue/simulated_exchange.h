@@ -236,9 +236,8 @@ class SimulatedExchange final : public MatchingVenue {
   using BuyLimits = std::map<InstrumentId, std::vector<std::pair<double, std::int64_t>>>;
   Result<MarginResult> Compute(MarginBook& book, const std::map<InstrumentId, std::int64_t>& net,
                                const BuyLimits& buy_limits);
-  // `positions_margin`: M(positions) when already known.
-  Result<BlockedMargin> Blocked(MarginBook& book,
-                                std::optional<MarginResult> positions_margin = {});
+  // `same_positions`: a result for the same positions, whose position figures are reused.
+  Result<BlockedMargin> Blocked(MarginBook& book, const BlockedMargin* same_positions = nullptr);
   // Marks the underlying of `order` for a margin report; FlushMargins reports every marked one.
   void MarginChanged(const Order& order);
   void FlushMargins();
@@ -283,8 +282,6 @@ class SimulatedExchange final : public MatchingVenue {
   std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
-  std::uint64_t next_order_id_ = 0;
-  std::uint64_t next_trade_id_ = 0;
   std::uint64_t next_settle_id_ = 0;
   std::uint64_t fills_ = 0;
   ChargeBreakdown total_charges_;

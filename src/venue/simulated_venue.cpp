@@ -1,6 +1,5 @@
 #include "venue/simulated_venue.h"
 
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace nacre {
@@ -79,10 +78,7 @@ std::size_t SimulatedVenue::ProcessCommands() {
 }
 
 void SimulatedVenue::Accept(const Order& order) {
-  GenerateOrderAccepted(
-      order,
-      VenueOrderId(fmt::format(FMT_COMPILE("{}-{}"), config_.venue.value(), ++next_order_id_)),
-      Now());
+  GenerateOrderAccepted(order, NextVenueOrderId(), Now());
   if (TryFillNow(order)) return;
   if (order.time_in_force() == TimeInForce::kIoc && order.order_type() != OrderType::kMarket) {
     GenerateOrderCanceled(order, Now());
@@ -222,9 +218,7 @@ bool SimulatedVenue::MatchBar(const Order& order, const Bar& b) {
 void SimulatedVenue::Fill(const Order& order, Price px, LiquiditySide liquidity) {
   ++fills_;
   const Quantity qty = order.leaves_qty();
-  GenerateOrderFilled(
-      order, TradeId(fmt::format(FMT_COMPILE("{}-T{}"), config_.venue.value(), ++next_trade_id_)),
-      qty, px, ChargeBreakdown{}, liquidity, Now());
+  GenerateOrderFilled(order, NextTradeId(), qty, px, ChargeBreakdown{}, liquidity, Now());
 }
 
 void SimulatedVenue::OnBar(const Bar& bar) {
@@ -270,8 +264,7 @@ void SimulatedVenue::Reset() {
   triggered_.clear();
   markets_.clear();
   next_seq_ = 0;
-  next_order_id_ = 0;
-  next_trade_id_ = 0;
+  ResetIds();
   fills_ = 0;
 }
 

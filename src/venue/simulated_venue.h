@@ -91,8 +91,6 @@ class SimulatedVenue final : public MatchingVenue {
   std::unordered_map<ClientOrderId, bool, IdHash> triggered_;
   std::unordered_map<InstrumentId, Market, IdHash> markets_;
   std::uint64_t next_seq_ = 0;
-  std::uint64_t next_order_id_ = 0;
-  std::uint64_t next_trade_id_ = 0;
   std::uint64_t fills_ = 0;
 };
 
