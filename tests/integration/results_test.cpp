@@ -90,6 +90,12 @@ TEST(Results, FolderMatchesTheEngine) {
   const std::size_t open =
       r.unrealized_pnl.is_zero() && positions.find(",OPEN,") == std::string::npos ? 0 : 1;
   EXPECT_EQ(DataRows(positions), r.round_trips + open);
+  // equity.csv (one row per bar, several MiB) is streamed in 1 MiB blocks: the same text,
+  // every block included.
+  const std::string equity = Slurp(dir / "equity.csv");
+  EXPECT_GT(equity.size(), std::size_t{3} << 20);
+  EXPECT_EQ(equity, rec.EquityCsv());
+  EXPECT_EQ(DataRows(equity), rec.equity().size());
   // 250 generated trading days.
   EXPECT_EQ(DataRows(Slurp(dir / "daily_pnl.csv")), 250u);
   EXPECT_EQ(rec.days().size(), 250u);
