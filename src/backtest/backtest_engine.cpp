@@ -54,6 +54,7 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
   } else {
     venue = std::make_unique<SimulatedVenue>(config.venue);
   }
+  venue->AttachLoop(&kernel_->loop());
   venues_.push_back(venue.get());
   kernel_->exec_engine().RegisterClient(std::move(venue));
   kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
@@ -126,16 +127,6 @@ void BacktestEngine::SortData() {
   sorted_ = true;
 }
 
-void BacktestEngine::Drain() {
-  bool again = true;
-  while (again) {
-    again = false;
-    for (MatchingVenue* v : venues_) {
-      if (v->ProcessCommands() > 0) again = true;
-    }
-  }
-}
-
 void BacktestEngine::AddStream(DataStreamFactory open) { streams_.push_back(std::move(open)); }
 
 void BacktestEngine::AddStream(std::unique_ptr<DataStream> stream) {
@@ -147,30 +138,32 @@ void BacktestEngine::AddStream(std::unique_ptr<DataStream> stream) {
 }
 
 void BacktestEngine::Process(const DataPoint& point) {
-  clock_->AdvanceTime(TsInit(point));
-  std::visit(
-      [&](const auto& d) {
-        using T = std::decay_t<decltype(d)>;
-        if constexpr (std::is_same_v<T, Bar>) {
-          for (MatchingVenue* v : venues_) {
-            if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) {
-              v->OnBar(d);
+  // One data item through the loop: venue deliveries and timers due by its time run first
+  // (the loop's tie-break), then, as one handler, the venues match resting orders against it
+  // and the data engine publishes it. Commands strategies send meanwhile run after it.
+  kernel_->loop().RunData(TsInit(point), [&] {
+    std::visit(
+        [&](const auto& d) {
+          using T = std::decay_t<decltype(d)>;
+          if constexpr (std::is_same_v<T, Bar>) {
+            for (MatchingVenue* v : venues_) {
+              if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) {
+                v->OnBar(d);
+              }
+            }
+          } else if constexpr (std::is_same_v<T, QuoteTick>) {
+            for (MatchingVenue* v : venues_) {
+              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
+            }
+          } else {
+            for (MatchingVenue* v : venues_) {
+              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
             }
           }
-        } else if constexpr (std::is_same_v<T, QuoteTick>) {
-          for (MatchingVenue* v : venues_) {
-            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
-          }
-        } else {
-          for (MatchingVenue* v : venues_) {
-            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
-          }
-        }
-        Drain();
-        kernel_->data_engine().Process(d);
-      },
-      point);
-  Drain();
+          kernel_->data_engine().Process(d);
+        },
+        point);
+  });
 }
 
 namespace {
@@ -259,7 +252,6 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
   }
   clock_->SetTime(t0);
   kernel_->Start();
-  Drain();
   const auto wall0 = std::chrono::steady_clock::now();
   const std::uint64_t total = streams_.empty() ? static_cast<std::uint64_t>(last - first) : 0;
   std::uint64_t n = 0;
@@ -314,10 +306,13 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
     src = next_source();
   }
   if (progress_) progress_(n, total == 0 ? n : total);
+  // Venue deliveries and timers due by the last data time still run; later ones are past the
+  // run's end.
+  kernel_->loop().AdvanceTo(t1);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   kernel_->Stop();
-  Drain();
+  kernel_->loop().AdvanceTo(clock_->Now());
   BacktestResult r = Collect(t0, t1, n, secs);
   r.bars = counts[0];
   r.quotes = counts[1];
@@ -391,6 +386,7 @@ void BacktestEngine::Reset() {
   k.data_engine().ResetState();
   k.risk_engine().ResetState();
   k.clock().CancelTimers();
+  k.loop().Reset();
   k.uuids() = UuidGenerator(config_.seed);  // same event ids on every rerun
   for (MatchingVenue* v : venues_) v->Reset();
   for (const auto& cfg : venue_configs_) {

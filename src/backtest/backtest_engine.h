@@ -4,10 +4,10 @@
 // pulled chunk by chunk and merged with it by (ts_init, source, sequence): in-memory data
 // first at equal timestamps, then streams in the order added. So equal timestamps keep their
 // load order, every run is identical, and streamed data never sits in memory beyond one
-// chunk per stream. For each
-// data point: the clock advances (firing timers), the venue matches resting orders against
-// it, the data engine publishes it to strategies, and the venue then processes the commands
-// those strategies sent. Kernel thread only.
+// chunk per stream. Each data point goes through the kernel's EventLoop (RunData): venue
+// deliveries (commands arriving after their latency) and timers due by its time run first,
+// then the venues match resting orders against it and the data engine publishes it, as one
+// handler; commands strategies send meanwhile run right after it. Kernel thread only.
 #pragma once
 
 #include <chrono>
@@ -117,7 +117,6 @@ class BacktestEngine {
   template <typename T>
   void Append(const std::vector<T>& items);
   void SortData();
-  void Drain();
   void Process(const DataPoint& d);
   BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
 

@@ -56,9 +56,9 @@ void Clock::RecomputeNextDue() {
   }
 }
 
-std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time) {
+std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max_events) {
   std::size_t fired = 0;
-  while (next_due_ <= until) {
+  while (next_due_ <= until && fired < max_events) {
     // Earliest (time, seq) timer; timer counts are small, so a scan is cheapest.
     Timer* due = nullptr;
     for (auto& [name, t] : timers_) {

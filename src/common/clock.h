@@ -41,11 +41,19 @@ class Clock {
   std::size_t TimerCount() const { return timers_.size(); }
   // Next scheduled time of any timer (UnixNanos max when none).
   UnixNanos NextDue() const { return next_due_; }
+  // Fires the one earliest timer due at or before `until` (a simulated clock first moves to
+  // its time); returns false when none is due. The EventLoop calls it once per handler, so
+  // each timer's handler is a handler of its own.
+  bool FireNext(UnixNanos until) { return FireDueUntil(until, true, 1) == 1; }
+  // A simulated clock moves forward to `t` (never backwards) without firing timers; a live
+  // clock ignores it.
+  virtual void AdvanceSimTime(UnixNanos /*t*/) {}
 
  protected:
   // Fires every timer due at or before `until` in (time, sequence) order. When `move_time`,
   // the clock is set to each event's time before its handler runs. Returns events fired.
-  std::size_t FireDueUntil(UnixNanos until, bool move_time);
+  std::size_t FireDueUntil(UnixNanos until, bool move_time,
+                           std::size_t max_events = static_cast<std::size_t>(-1));
   virtual void SetTimeForEvent(UnixNanos /*t*/) {}
 
  private:
@@ -70,6 +78,9 @@ class TestClock final : public Clock {
   UnixNanos Now() const override { return now_; }
   // Sets the time without firing timers (used at engine start/reset).
   void SetTime(UnixNanos t) { now_ = t; }
+  void AdvanceSimTime(UnixNanos t) override {
+    if (t > now_) now_ = t;
+  }
   // Fires due timers in order then sets the time to `to` (never moves backwards).
   std::size_t AdvanceTime(UnixNanos to);
 

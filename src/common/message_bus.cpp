@@ -1,5 +1,7 @@
 #include "common/message_bus.h"
 
+#include "common/event_loop.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -190,6 +192,17 @@ void MessageBus::DeregisterEndpoint(std::string_view name) {
   endpoints_.erase(std::string(name));
   responders_.erase(std::string(name));
 }
+
+Status MessageBus::CheckEndpoint(std::string_view name, const void* type_key) const {
+  auto it = endpoints_.find(std::string(name));
+  if (it == endpoints_.end()) return MakeError(fmt::format("no endpoint '{}'", name));
+  if (it->second.type_key != type_key) {
+    return MakeError(fmt::format("endpoint '{}' does not accept this message type", name));
+  }
+  return Status::Ok();
+}
+
+void MessageBus::RunOnLoop(std::function<void()> task) { loop_->Run(std::move(task)); }
 
 Status MessageBus::SendErased(std::string_view name, const void* type_key, const void* msg) {
   auto it = endpoints_.find(std::string(name));

@@ -27,6 +27,8 @@
 
 namespace nacre {
 
+class EventLoop;
+
 // A unique key per message type (the address of a per-type static).
 template <typename T>
 const void* TypeKey() {
@@ -104,10 +106,21 @@ class MessageBus {
     return AddEndpoint(name, TypeKey<T>(), std::move(fn));
   }
   void DeregisterEndpoint(std::string_view name);
+  // With an event loop attached, a Send from inside a handler is queued and runs after that
+  // handler returns (EventLoop: handlers never nest); an unknown endpoint or a wrong type is
+  // still refused at once.
   template <typename T>
   Status Send(std::string_view endpoint, const T& msg) {
-    return SendErased(endpoint, TypeKey<T>(), &msg);
+    if (loop_ == nullptr) return SendErased(endpoint, TypeKey<T>(), &msg);
+    if (Status s = CheckEndpoint(endpoint, TypeKey<T>()); !s) return s;
+    RunOnLoop([this, name = std::string(endpoint), msg] {
+      if (Status s = SendErased(name, TypeKey<T>(), &msg); !s) send_errors_++;
+    });
+    return Status::Ok();
   }
+  // Commands sent through Send run as event-loop handlers (the Kernel attaches its loop).
+  void AttachLoop(EventLoop* loop) { loop_ = loop; }
+  std::uint64_t send_errors() const { return send_errors_; }
 
   // Request/response: the handler computes the response synchronously on the kernel thread.
   template <typename Req, typename Resp>
@@ -152,6 +165,8 @@ class MessageBus {
   Status AddEndpoint(std::string_view name, const void* type_key,
                      std::function<void(const void*)> fn);
   Status SendErased(std::string_view name, const void* type_key, const void* msg);
+  Status CheckEndpoint(std::string_view name, const void* type_key) const;
+  void RunOnLoop(std::function<void()> task);
   Status AddResponder(std::string_view name, const void* req_key, const void* resp_key,
                       std::function<void(const void*, void*)> fn);
   Status RequestErased(std::string_view name, const void* req_key, const void* resp_key,
@@ -171,6 +186,8 @@ class MessageBus {
   std::vector<SubscriptionId> unsubscribed_;  // to detach and free at the next compaction
   std::unordered_map<std::string, Endpoint> endpoints_;
   std::unordered_map<std::string, Responder> responders_;
+  EventLoop* loop_ = nullptr;
+  std::uint64_t send_errors_ = 0;
 };
 
 }  // namespace nacre

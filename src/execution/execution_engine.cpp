@@ -158,24 +158,21 @@ void ExecutionEngine::Process(const OrderEvent& event) {
     return;
   }
   if (Status s = order->Apply(event); !s) {
-    const OrderEventKind kind = KindOf(event);
-    if (kind == OrderEventKind::kModifyRejected || kind == OrderEventKind::kCancelRejected) {
-      // A venue refused a modify/cancel of an order that was not in a pending state (a venue
-      // need not report PENDING_UPDATE/PENDING_CANCEL first, and the order may have filled
-      // meanwhile): the order keeps its state, but the strategy must still learn that its
-      // request failed, as with a modify the risk engine refuses.
-      log().Warning("{} for {} in state {}: order unchanged", EventName(kind),
-                    h.client_order_id.value(), ToString(order->status()));
-      bus_.Publish(OrderTopic(order->strategy_id()), event);
-      return;
-    }
-    ++refused_;
-    log().Warning("{}", s.error());
+    Refused(*order, event, s);
     return;
   }
   cache_.UpdateOrder(*order);
-  bus_.Publish(OrderTopic(order->strategy_id()), event);
-  if (const auto* fill = std::get_if<OrderFilled>(&event)) HandleFill(*order, *fill);
+  if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+    // The position moves first, so a strategy's on_order_filled already sees it; the
+    // position's own events follow the fill.
+    HandleFill(*order, *fill);
+    std::vector<PositionEvent> position_events;
+    position_events.swap(position_events_);
+    bus_.Publish(OrderTopic(order->strategy_id()), event);
+    for (const PositionEvent& pe : position_events) PublishPositionEvent(pe, fill->strategy_id);
+  } else {
+    bus_.Publish(OrderTopic(order->strategy_id()), event);
+  }
   // A denial is never for one member alone: the risk engine (or a missing client) denies
   // the whole list, so each peer gets its own OrderDenied with its reason rather than a
   // local cancel triggered by the first denial.
@@ -184,6 +181,46 @@ void ExecutionEngine::Process(const OrderEvent& event) {
       (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty())) {
     HandleContingencies(*order, event);
   }
+}
+
+void ExecutionEngine::Refused(const Order& order, const OrderEvent& event, const Status& why) {
+  const OrderEventKind kind = KindOf(event);
+  const OrderEventHeader& h = HeaderOf(event);
+  if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+    for (const TradeId& t : order.trade_ids()) {
+      if (t == fill->trade_id) {
+        // The same trade reported again (a venue resend, a reconnect's replay): applied once.
+        ++duplicates_;
+        log().Debug("duplicate fill {} for {} ignored", fill->trade_id.value(),
+                    h.client_order_id.value());
+        return;
+      }
+    }
+  }
+  if (kind == OrderEventKind::kModifyRejected || kind == OrderEventKind::kCancelRejected) {
+    // The venue refused a modify/cancel of an order that is no longer pending: it filled or
+    // ended while the request travelled (an expected race), or the venue skipped the pending
+    // state. The order keeps its state; the strategy still learns its request failed.
+    ++stale_;
+    if (order.is_closed() || order.status() == OrderStatus::kPartiallyFilled) {
+      log().Info("{} for {} after it became {} (request crossed the venue's update)",
+                 EventName(kind), h.client_order_id.value(), ToString(order.status()));
+    } else {
+      log().Warning("{} for {} in state {}: order unchanged", EventName(kind),
+                    h.client_order_id.value(), ToString(order.status()));
+    }
+    bus_.Publish(OrderTopic(order.strategy_id()), event);
+    return;
+  }
+  if (order.is_closed() && kind != OrderEventKind::kFilled) {
+    // A late or reordered report about an order that already ended: nothing to change.
+    ++stale_;
+    log().Debug("stale {} for {} in state {} ignored", EventName(kind), h.client_order_id.value(),
+                ToString(order.status()));
+    return;
+  }
+  ++refused_;
+  log().Warning("{}", why.error());
 }
 
 void ExecutionEngine::HandleFill(Order& order, const OrderFilled& fill) {
@@ -213,7 +250,7 @@ void ExecutionEngine::ApplyToPosition(const Instrument& inst, const OrderFilled&
     pos = cache_.AddPosition(std::make_unique<Position>(inst, fill));
     PositionOpened e;
     static_cast<PositionEventBase&>(e) = MakePositionEventBase(*pos, fill, uuids_.Next(), now);
-    PublishPositionEvent(e, fill.strategy_id);
+    QueuePositionEvent(e);
     return;
   }
   if (Status s = pos->Apply(fill); !s) {
@@ -225,17 +262,19 @@ void ExecutionEngine::ApplyToPosition(const Instrument& inst, const OrderFilled&
     PositionClosed e;
     static_cast<PositionEventBase&>(e) = MakePositionEventBase(*pos, fill, uuids_.Next(), now);
     e.duration = pos->ts_closed() - pos->ts_opened();
-    PublishPositionEvent(e, fill.strategy_id);
+    QueuePositionEvent(e);
   } else {
     PositionChanged e;
     static_cast<PositionEventBase&>(e) = MakePositionEventBase(*pos, fill, uuids_.Next(), now);
-    PublishPositionEvent(e, fill.strategy_id);
+    QueuePositionEvent(e);
   }
 }
 
 void ExecutionEngine::PublishPositionEvent(const PositionEvent& e, const StrategyId& strategy) {
   bus_.Publish(PositionTopic(strategy), e);
 }
+
+void ExecutionEngine::QueuePositionEvent(const PositionEvent& e) { position_events_.push_back(e); }
 
 void ExecutionEngine::OnAccountState(const AccountState& state) {
   Account* account = cache_.mutable_account(state.account_id);

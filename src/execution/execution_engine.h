@@ -36,12 +36,20 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t command_count() const { return commands_; }
   std::uint64_t event_count() const { return events_; }
   std::uint64_t refused_event_count() const { return refused_; }
+  // Events that changed nothing, quietly: fills whose trade was already applied, and late
+  // reports about orders that had moved on (a modify or cancel refused after a fill).
+  std::uint64_t duplicate_fill_count() const { return duplicates_; }
+  std::uint64_t stale_event_count() const { return stale_; }
 
  private:
   ExecutionClient* Route(const InstrumentId& id, const ClientId& explicit_client);
   void HandleFill(Order& order, const OrderFilled& fill);
   void ApplyToPosition(const Instrument& instrument, const OrderFilled& fill);
   void PublishPositionEvent(const PositionEvent& e, const StrategyId& strategy);
+  // Position events of the fill being applied, published after the fill itself.
+  void QueuePositionEvent(const PositionEvent& e);
+  // An event the order refused: a duplicate, a stale report, an expected race or an error.
+  void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void SubmitReleased(const Order& child);
   void CancelPeer(const Order& peer);
@@ -60,6 +68,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t refused_ = 0;
+  std::uint64_t duplicates_ = 0;
+  std::uint64_t stale_ = 0;
+  std::vector<PositionEvent> position_events_;
 };
 
 }  // namespace nacre

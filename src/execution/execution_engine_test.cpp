@@ -255,8 +255,12 @@ TEST_F(ExecutionEngineTest, IllegalEventIsRefusedCountedAndLeavesTheOrderUnchang
 
   client_->Filled(*o, 2, "100");
   ASSERT_EQ(o->status(), OrderStatus::kFilled);
+  // A late report about an order that already ended is stale: a quiet, counted no-op.
+  const auto warnings_after_fill = k().logger().warning_count();
   exec().Process(MakeEvent<OrderCanceled>(fut_, "O-1", 6));  // FILLED is terminal
-  EXPECT_EQ(exec().refused_event_count(), 2u);
+  EXPECT_EQ(exec().refused_event_count(), 1u);
+  EXPECT_EQ(exec().stale_event_count(), 1u);
+  EXPECT_EQ(k().logger().warning_count(), warnings_after_fill);
   EXPECT_EQ(o->status(), OrderStatus::kFilled);
 }
 
@@ -286,11 +290,16 @@ TEST_F(ExecutionEngineTest, FillForUnknownOrderIsKeptAsOrphan) {
   EXPECT_EQ(exec().refused_event_count(), 2u);
 }
 
-TEST_F(ExecutionEngineTest, DuplicateTradeIdIsRefusedAndDoesNotMoveThePosition) {
+TEST_F(ExecutionEngineTest, DuplicateTradeIdIsAQuietNoOpAndDoesNotMoveThePosition) {
   const Order* o = Working(MakeInit(fut_, "O-1", OrderSide::kBuy, 10));
   exec().Process(MakeFill(fut_, "O-1", "T-1", OrderSide::kBuy, 4, "100"));
+  const auto warnings = k().logger().warning_count();
+  const std::size_t published = orders_.size();
   exec().Process(MakeFill(fut_, "O-1", "T-1", OrderSide::kBuy, 4, "100"));
-  EXPECT_EQ(exec().refused_event_count(), 1u);
+  EXPECT_EQ(exec().refused_event_count(), 0u);
+  EXPECT_EQ(exec().duplicate_fill_count(), 1u);
+  EXPECT_EQ(k().logger().warning_count(), warnings);
+  EXPECT_EQ(orders_.size(), published);
   EXPECT_EQ(o->filled_qty(), Qty(4));
   ASSERT_NE(position(), nullptr);
   EXPECT_EQ(position()->quantity(), Qty(4));

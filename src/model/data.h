@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "core/result.h"
 #include "core/time.h"
@@ -123,5 +124,12 @@ struct Bar {
 
 // Checks high >= max(open, close), low <= min(open, close), timestamps ordered.
 Status ValidateBar(const Bar& bar);
+
+// Any one market data item, as merged streams and the event loop's data lane carry it.
+using MarketData = std::variant<Bar, QuoteTick, TradeTick>;
+
+inline UnixNanos TsInitOf(const MarketData& d) {
+  return std::visit([](const auto& x) { return x.ts_init; }, d);
+}
 
 }  // namespace nacre

@@ -12,12 +12,6 @@
 
 namespace nacre {
 
-using MarketData = std::variant<Bar, QuoteTick, TradeTick>;
-
-inline UnixNanos TsInitOf(const MarketData& d) {
-  return std::visit([](const auto& x) { return x.ts_init; }, d);
-}
-
 class DataStream {
  public:
   virtual ~DataStream() = default;

@@ -366,8 +366,11 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
     e.venue_order_id = order->venue_order_id();
     e.account_id = order->account_id();
     e.reason = d->code + ": " + d->message;
-    // The order never left its state, so the event goes to the strategy, not to the order.
-    bus_.Publish(topics::OrderEvents(order->strategy_id()), OrderEvent(e));
+    // Through the execution engine: it restores the state the order had before its
+    // PENDING_UPDATE (or, with no pending state, leaves it and tells the strategy).
+    if (Status s = bus_.Send(topics::kExecEngineProcess, OrderEvent(e)); !s) {
+      log().Error("{}", s.error());
+    }
     return;
   }
   Forward(cmd);

@@ -494,9 +494,9 @@ TEST_F(RiskEngineTest, OrderMustStillBeInitialized) {
   events_->clear();
   risk().Execute(testkit::SubmitCommand(*o));  // resubmitting a denied order
   // Denied again (INVALID_ORDER_STATE), never forwarded; a DENIED order cannot be denied
-  // twice, so the engine refuses that event and the order stays as it was.
+  // twice, so the engine drops that stale event and the order stays as it was.
   EXPECT_EQ(risk().denied_count(), 2u);
-  EXPECT_EQ(k().exec_engine().refused_event_count(), 1u);
+  EXPECT_EQ(k().exec_engine().stale_event_count(), 1u);
   EXPECT_TRUE(events_->empty());
   EXPECT_TRUE(client_->submits.empty());
   EXPECT_EQ(o->status(), OrderStatus::kDenied);

@@ -40,9 +40,10 @@ class TestKernel {
   Kernel* operator->() { return kernel_.get(); }
   TestClock& clock() { return *clock_; }
   UnixNanos now() const { return clock_->Now(); }
-  // Fires due timers and moves the clock forward by `d`.
-  void Advance(DurationNs d) { clock_->AdvanceTime(clock_->Now() + d); }
-  void AdvanceTo(UnixNanos t) { clock_->AdvanceTime(t); }
+  // Runs venue deliveries and timers due through the kernel's event loop (in its tie-break
+  // order) and moves the clock forward by `d`.
+  void Advance(DurationNs d) { kernel_->loop().AdvanceTo(clock_->Now() + d); }
+  void AdvanceTo(UnixNanos t) { kernel_->loop().AdvanceTo(t); }
 
  private:
   TestClock* clock_ = nullptr;

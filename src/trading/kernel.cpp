@@ -1,10 +1,13 @@
 #include "trading/kernel.h"
 
+#include <fmt/format.h>
+
 namespace nacre {
 
 Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
     : config_(config),
       clock_(std::move(clock)),
+      loop_(*clock_),
       logger_(*clock_, config.log_sink, config.log_level, config.log_format),
       uuids_(config.seed),
       cache_(config.cache),
@@ -12,7 +15,15 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
       exec_engine_(bus_, cache_, *clock_, logger_, uuids_),
       risk_engine_(bus_, cache_, *clock_, logger_, uuids_, config.risk_engine),
       portfolio_(bus_, cache_, *clock_, logger_, uuids_),
-      trader_(actor_context(), portfolio_) {}
+      trader_(actor_context(), portfolio_) {
+  bus_.AttachLoop(&loop_);
+  // A handler that throws stops at the loop's boundary: the error is logged and trading
+  // halts until someone looks (never unwinds into another handler).
+  loop_.SetErrorHandler([this](const std::string& what) {
+    logger_.Log(LogLevel::kError, "Kernel", fmt::format("handler failed: {}; trading HALTED", what));
+    risk_engine_.SetTradingState(TradingState::kHalted);
+  });
+}
 
 ActorContext Kernel::actor_context() {
   ActorContext ctx;
@@ -38,11 +49,12 @@ void Kernel::Start() {
   start(risk_engine_);
   start(exec_engine_);
   start(portfolio_);
-  trader_.StartAll();
+  // Strategies start as one handler: what they send in on_start runs after every one started.
+  loop_.Run([this] { trader_.StartAll(); });
 }
 
 void Kernel::Stop() {
-  trader_.StopAll();
+  loop_.Run([this] { trader_.StopAll(); });
   portfolio_.Stop();
   exec_engine_.Stop();
   risk_engine_.Stop();

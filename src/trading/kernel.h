@@ -11,6 +11,7 @@
 
 #include "common/cache.h"
 #include "common/clock.h"
+#include "common/event_loop.h"
 #include "common/logger.h"
 #include "common/message_bus.h"
 #include "data/data_engine.h"
@@ -40,6 +41,7 @@ class Kernel {
 
   const KernelConfig& config() const { return config_; }
   Clock& clock() { return *clock_; }
+  EventLoop& loop() { return loop_; }
   Logger& logger() { return logger_; }
   UuidGenerator& uuids() { return uuids_; }
   MessageBus& bus() { return bus_; }
@@ -57,6 +59,7 @@ class Kernel {
  private:
   KernelConfig config_;
   std::unique_ptr<Clock> clock_;
+  EventLoop loop_;
   Logger logger_;
   UuidGenerator uuids_;
   MessageBus bus_;

@@ -127,8 +127,41 @@ std::vector<const Order*> Strategy::SubmitOrderList(std::vector<std::unique_ptr<
   return out;
 }
 
+void Strategy::EmitPending(const Order& order, bool cancel) {
+  const UnixNanos now = clock().Now();
+  OrderEvent e;
+  if (cancel) {
+    OrderPendingCancel p;
+    static_cast<OrderEventHeader&>(p) = MakeOrderEventHeader(order, uuids().Next(), now, now);
+    p.venue_order_id = order.venue_order_id();
+    p.account_id = order.account_id();
+    e = p;
+  } else {
+    OrderPendingUpdate p;
+    static_cast<OrderEventHeader&>(p) = MakeOrderEventHeader(order, uuids().Next(), now, now);
+    p.venue_order_id = order.venue_order_id();
+    p.account_id = order.account_id();
+    e = p;
+  }
+  if (Status s = msgbus().Send(topics::kExecEngineProcess, e); !s) {
+    log().Error("pending state not sent: {}", s.error());
+  }
+}
+
 void Strategy::ModifyOrder(const Order& order, std::optional<Quantity> quantity,
                            std::optional<Price> price, std::optional<Price> trigger_price) {
+  if (order.is_closed()) {
+    // The order ended before the strategy asked (e.g. a fill and a re-price timer at one
+    // time): nothing to modify, and nothing is sent.
+    log().Info("modify of {} not sent: order already {}", order.client_order_id().value(),
+               ToString(order.status()));
+    return;
+  }
+  // PENDING_UPDATE from the moment the request leaves; the venue's Updated or a
+  // ModifyRejected (venue or risk engine) restores the previous state.
+  if (order.status() != OrderStatus::kInitialized && order.status() != OrderStatus::kPendingCancel) {
+    EmitPending(order, false);
+  }
   nacre::ModifyOrder cmd;
   static_cast<CommandHeader&>(cmd) = MakeHeader({});
   cmd.instrument_id = order.instrument_id();
@@ -141,6 +174,12 @@ void Strategy::ModifyOrder(const Order& order, std::optional<Quantity> quantity,
 }
 
 void Strategy::CancelOrder(const Order& order) {
+  if (order.is_closed()) {
+    log().Info("cancel of {} not sent: order already {}", order.client_order_id().value(),
+               ToString(order.status()));
+    return;
+  }
+  if (order.status() != OrderStatus::kInitialized) EmitPending(order, true);
   nacre::CancelOrder cmd;
   static_cast<CommandHeader&>(cmd) = MakeHeader({});
   cmd.instrument_id = order.instrument_id();

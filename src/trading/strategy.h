@@ -86,6 +86,8 @@ class Strategy : public Actor {
   void DispatchOrderEvent(const OrderEvent& e);
   void DispatchPositionEvent(const PositionEvent& e);
   CommandHeader MakeHeader(const ClientId& client_id);
+  // OrderPendingUpdate / OrderPendingCancel for `order`, through the execution engine.
+  void EmitPending(const Order& order, bool cancel);
   void SendCommand(const TradingCommand& cmd, bool via_risk);
 
   class SpreadPort;

@@ -215,9 +215,12 @@ TEST_F(StrategyTest, ModifyIsAcknowledgedByTheVenue) {
   Ack();
   s_->calls.clear();
   s_->ModifyOrder(*o, Qty(2), Px("91"));
-  EXPECT_TRUE(s_->calls.empty());
+  // PENDING_UPDATE from the moment the request leaves, until the venue answers.
+  EXPECT_EQ(s_->calls, Names{"PendingUpdate"});
+  EXPECT_EQ(o->status(), OrderStatus::kPendingUpdate);
   Ack();
-  EXPECT_EQ(s_->calls, Names{"Updated"});
+  EXPECT_EQ(s_->calls, (Names{"PendingUpdate", "Updated"}));
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
   EXPECT_EQ(o->price(), Px("91"));
   EXPECT_EQ(o->quantity(), Qty(2));
 }
@@ -228,7 +231,8 @@ TEST_F(StrategyTest, ModifyRefusedByRiskComesBackAsModifyRejected) {
   Ack();
   s_->calls.clear();
   s_->ModifyOrder(*o, std::nullopt, Px("90.01"));
-  EXPECT_EQ(s_->calls, Names{"ModifyRejected"});  // at once, no venue round trip
+  // At once, no venue round trip; the refusal restores the state before the request.
+  EXPECT_EQ(s_->calls, (Names{"PendingUpdate", "ModifyRejected"}));
   ASSERT_EQ(s_->modify_rejects.size(), 1u);
   EXPECT_EQ(s_->modify_rejects[0].reason.rfind("PRICE_NOT_ON_TICK", 0), 0u);
   EXPECT_EQ(o->price(), Px("90"));
@@ -242,14 +246,16 @@ TEST_F(StrategyTest, CancelIsAcknowledgedByTheVenue) {
   Ack();
   k().risk_engine().SetTradingState(TradingState::kHalted);  // cancels still pass
   s_->CancelOrder(*o);
-  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
   Ack();
   EXPECT_EQ(o->status(), OrderStatus::kCanceled);
   EXPECT_EQ(s_->calls.back(), "Canceled");
-  // Canceling again: the venue no longer has it, and says so.
+  // Canceling again: the order already ended, so nothing is sent.
+  const std::size_t calls = s_->calls.size();
   s_->CancelOrder(*o);
+  EXPECT_FALSE(venue_->has_pending_commands());
   Ack();
-  EXPECT_EQ(s_->calls.back(), "CancelRejected");
+  EXPECT_EQ(s_->calls.size(), calls);
   EXPECT_EQ(o->status(), OrderStatus::kCanceled);
 }
 

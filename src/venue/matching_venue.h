@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/event_loop.h"
 #include "execution/execution_client.h"
 #include "model/data.h"
 
@@ -30,8 +31,16 @@ class MatchingVenue : public ExecutionClient {
   // True when the venue wants data of every venue's instruments (e.g. the index that its
   // options settle against); false: only its own venue's instruments.
   virtual bool WantsAllData() const { return false; }
+  // The loop that delivers the venue's due commands at their exact times (latency). Without
+  // one, commands wait for ProcessCommands (a test driving the venue by hand).
+  void AttachLoop(EventLoop* loop) { loop_ = loop; }
 
  protected:
+  // Asks the loop to run ProcessCommands at `ts` (a command's arrival after its latency).
+  void WakeAt(UnixNanos ts) {
+    if (loop_ != nullptr) loop_->Schedule(ts, [this] { ProcessCommands(); });
+  }
+
   // The venue's own ids, numbered from 1 per run: "{venue}-n" for orders, "{venue}-Tn" for
   // trades (ResetIds at Reset).
   VenueOrderId NextVenueOrderId() {
@@ -43,6 +52,7 @@ class MatchingVenue : public ExecutionClient {
   void ResetIds() { next_order_id_ = next_trade_id_ = 0; }
 
  private:
+  EventLoop* loop_ = nullptr;
   std::uint64_t next_order_id_ = 0;
   std::uint64_t next_trade_id_ = 0;
 };

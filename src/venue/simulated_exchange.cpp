@@ -58,6 +58,7 @@ void SimulatedExchange::Enqueue(const Pending& p) {
   auto it = std::upper_bound(inbox_.begin(), inbox_.end(), p.due,
                              [](UnixNanos due, const Pending& q) { return due < q.due; });
   inbox_.insert(it, p);
+  WakeAt(p.due);
 }
 
 void SimulatedExchange::Housekeeping() {
@@ -107,7 +108,7 @@ void SimulatedExchange::Handle(const Pending& p) {
   const Order& order = *p.order;
   switch (p.kind) {
     case Pending::Kind::kSubmit:
-      if (order.status() != OrderStatus::kSubmitted) return;  // e.g. canceled meanwhile
+      if (order.is_closed()) return;  // e.g. canceled locally meanwhile
       Arrive(order, p.due);
       return;
     case Pending::Kind::kModify: {
@@ -438,9 +439,11 @@ bool SimulatedExchange::TryBarNow(Resting& r) {
 bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
   const Order& o = *r.order;
   const bool buy = o.is_buy();
+  // A resting limit: the bar's prices came to it, so it fills at its limit as the maker, also
+  // when the bar opens through it.
   auto match_limit = [&](Price limit) {
     if (buy ? b.open <= limit : b.open >= limit) {
-      Fill(o, b.open, o.leaves_qty(), LiquiditySide::kTaker);
+      Fill(o, limit, o.leaves_qty(), LiquiditySide::kMaker);
       return true;
     }
     const bool through = buy ? b.low < limit : b.high > limit;
@@ -499,6 +502,25 @@ bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
   return o.leaves_qty().raw() == 0;
 }
 
+// A resting order crossed by a later quote: the other side came to it, so it trades at its
+// own limit as the maker, for at most the size displayed on that side (shared with the other
+// resting orders this quote crosses, in time priority); the rest keeps resting.
+bool SimulatedExchange::FillResting(Resting& r, Market& m) {
+  const Order& o = *r.order;
+  const std::optional<Price> limit = EffectiveLimit(r);
+  if (!limit || !m.quote) return false;
+  const bool buy = o.is_buy();
+  const Price best = buy ? m.quote->ask_price : m.quote->bid_price;
+  if (best.raw() <= 0 || (buy ? best > *limit : best < *limit)) return false;
+  std::int64_t& left = buy ? m.ask_left : m.bid_left;
+  const std::int64_t rem = o.leaves_qty().raw();
+  const std::int64_t take = std::min(rem, left);
+  if (take <= 0) return false;
+  left -= take;
+  Fill(o, *limit, Quantity::Raw(take, o.quantity().precision()), LiquiditySide::kMaker);
+  return take == rem;
+}
+
 // ---- market data ----
 
 void SimulatedExchange::OnQuote(const QuoteTick& quote) {
@@ -515,8 +537,18 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
         cancel_requested_.count(o.client_order_id()) || quote.ts_event < r.since) {
       continue;
     }
-    if (IsStop(o.order_type()) && !CheckTrigger(r, m, std::nullopt)) continue;
-    if (Execute(r, false)) done.push_back(o.client_order_id());
+    if (IsStop(o.order_type()) && !r.triggered) {
+      // Triggered by this quote: it enters the book now and takes it like an arriving order.
+      if (!CheckTrigger(r, m, std::nullopt)) continue;
+      if (Execute(r, false)) done.push_back(o.client_order_id());
+      continue;
+    }
+    if (!EffectiveLimit(r)) {
+      // A market order that arrived before any price: it meets its first quote as a taker.
+      if (Execute(r, false)) done.push_back(o.client_order_id());
+      continue;
+    }
+    if (FillResting(r, m)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
   AfterUpdate(quote.instrument_id);

@@ -13,18 +13,20 @@
 //   triggers); walking stops at that limit and the rest rests as a limit order (it may stay
 //   unfilled). The same holds with trades or bars only: a stop that triggers on a gap beyond
 //   the band rests as that limit and fills only when the market comes back to it.
-// - LIMIT: marketable on arrival or when a later quote crosses it (takes the displayed size,
-//   walks while within the limit, rests the rest); a trade through the limit fills it at the
-//   limit (up to the trade's size); a trade or bar that only touches it fills with probability
-//   `limit_touch_probability` (seeded RNG).
+// - LIMIT: marketable on arrival (or after a modify) it takes the displayed size and walks
+//   while within the limit, as TAKER, and rests the rest. A resting limit that a later quote
+//   crosses fills at its own limit, as MAKER, for at most the size displayed on that side
+//   (never at the quote's better price); a trade through the limit fills it at the limit (up
+//   to the trade's size); a bar that opens through or reaches it fills at the limit; a trade
+//   or bar that only touches it fills with probability `limit_touch_probability` (seeded RNG).
 // - STOP_MARKET / STOP_LIMIT trigger on the bid/ask or on the last trade/bar (configurable),
 //   then act as MARKET (with protection) or LIMIT.
 // - Bars only: MARKET at the next bar's open or the current close; limits and stops walk the
 //   bar O->H->L->C (the rules of SimulatedVenue), full size.
 // Latency: submit, modify and cancel commands join a time-ordered inbox and take effect at
-// now + latency, processed when the clock reaches them (before the market data of that time is
-// applied), so an order sees the market as it is when it arrives. Acknowledgements carry the
-// arrival time as ts_event.
+// now + latency: the exchange asks the kernel's EventLoop to wake it at that time (WakeAt),
+// which runs it before timers and market data of that time, so an order sees the market as it
+// is when it arrives and its ack and fills carry the arrival time, whatever the data interval.
 // NSE rules on arrival (rejections name the rule): market hours and holidays (MarketHours),
 // expired instruments, tick grid, lot multiples, freeze quantity, and with charges on, futures
 // (no futures charge schedule in NSE_FNO.md). DAY orders expire at the close of the session
@@ -247,6 +249,8 @@ class SimulatedExchange final : public MatchingVenue {
   // canceled).
   bool Execute(Resting& r, bool arriving);
   bool MatchTrade(Resting& r, const TradeTick& t);
+  // A resting limit crossed by the current quote (returns true when it is done).
+  bool FillResting(Resting& r, Market& m);
   bool MatchBar(Resting& r, const Bar& b);
   bool TryBarNow(Resting& r);
   bool CheckTrigger(Resting& r, const Market& m, std::optional<Price> last);

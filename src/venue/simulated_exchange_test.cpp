@@ -200,12 +200,37 @@ TEST_F(SimulatedExchangeTest, LimitFillsPartiallyByDisplayedSizeAndRestsTheRest)
   ASSERT_EQ(FillsOf(o).size(), 1u);  // 101.05 is beyond the limit: no walk
   EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
   EXPECT_EQ(ex_->resting_count(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].liquidity_side, LiquiditySide::kTaker);  // it arrived and took
   tk_->Advance(kNanosPerSecond);
+  // A later quote crosses the resting rest: the seller came to it, so it trades at its own
+  // limit (101, not the quote's 100.50) as the maker, and only the 65 displayed; no walk.
   Quote(call_, "100", "100.50", 65, 65);
-  ASSERT_EQ(FillsOf(o).size(), 3u);  // 65 @ 100.50, 65 @ 100.55
-  EXPECT_EQ(FillsOf(o)[1].last_px, Px("100.50"));
-  EXPECT_EQ(FillsOf(o)[2].last_px, Px("100.55"));
+  ASSERT_EQ(FillsOf(o).size(), 2u);
+  EXPECT_EQ(FillsOf(o)[1].last_px, Px("101"));
+  EXPECT_EQ(FillsOf(o)[1].last_qty, Qty(65));
+  EXPECT_EQ(FillsOf(o)[1].liquidity_side, LiquiditySide::kMaker);
+  EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(ex_->resting_count(), 1u);
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "100", "100.90", 65, 260);  // more displayed than it needs
+  ASSERT_EQ(FillsOf(o).size(), 3u);
+  EXPECT_EQ(FillsOf(o)[2].last_px, Px("101"));
+  EXPECT_EQ(FillsOf(o)[2].last_qty, Qty(65));
   EXPECT_EQ(o->status(), OrderStatus::kFilled);
+}
+
+TEST_F(SimulatedExchangeTest, RestingSellFillsAtItsLimitWhenABidCrossesIt) {
+  Build();
+  Quote(call_, "99", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kSell, 130, "100"));
+  ASSERT_TRUE(FillsOf(o).empty());
+  tk_->Advance(kNanosPerSecond);
+  Quote(call_, "102", "103", 65, 65);  // a bid far through the limit
+  ASSERT_EQ(FillsOf(o).size(), 1u);
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("100"));
+  EXPECT_EQ(FillsOf(o)[0].last_qty, Qty(65));
+  EXPECT_EQ(FillsOf(o)[0].liquidity_side, LiquiditySide::kMaker);
+  EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
 }
 
 TEST_F(SimulatedExchangeTest, TwoRestingOrdersShareOneQuotesDisplayedSize) {
@@ -345,7 +370,9 @@ TEST_F(SimulatedExchangeTest, ProtectedStopOnQuotesIsALimitAtTheTriggerBandAndMa
   EXPECT_EQ(ex_->resting_count(), 1u);
   Quote(call_, "106.5", "107", 65, 65);
   ASSERT_EQ(FillsOf(o).size(), 1u);
-  EXPECT_EQ(FillsOf(o)[0].last_px, Px("107"));
+  // It rested at its protection limit, so the later quote fills it there, as the maker.
+  EXPECT_EQ(FillsOf(o)[0].last_px, Px("107.10"));
+  EXPECT_EQ(FillsOf(o)[0].liquidity_side, LiquiditySide::kMaker);
 
   // Measured from the market when it triggers instead, the same gap fills at the ask.
   c.stop_protection = StopProtectionReference::kMarket;

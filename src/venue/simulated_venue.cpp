@@ -11,11 +11,13 @@ SimulatedVenue::SimulatedVenue(const SimulatedVenueConfig& config)
 void SimulatedVenue::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
   GenerateOrderSubmitted(order, Now());
   inbox_.push_back(Pending{Pending::Kind::kSubmit, &order, {}, {}, {}});
+  WakeAt(Now());
 }
 
 void SimulatedVenue::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) {
   inbox_.push_back(
       Pending{Pending::Kind::kModify, &order, cmd.quantity, cmd.price, cmd.trigger_price});
+  WakeAt(Now());
 }
 
 void SimulatedVenue::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order& order) {
@@ -23,6 +25,7 @@ void SimulatedVenue::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order&
   // processed (an OCO peer's fill must not let both legs fill on one bar).
   cancel_requested_.insert(order.client_order_id());
   inbox_.push_back(Pending{Pending::Kind::kCancel, &order, {}, {}, {}});
+  WakeAt(Now());
 }
 
 bool SimulatedVenue::Matchable(const Order& order, UnixNanos data_start) const {
@@ -42,7 +45,7 @@ std::size_t SimulatedVenue::ProcessCommands() {
     const Order& order = *p.order;
     switch (p.kind) {
       case Pending::Kind::kSubmit:
-        if (order.status() != OrderStatus::kSubmitted) break;  // e.g. canceled meanwhile
+        if (order.is_closed()) break;  // e.g. canceled locally meanwhile
         Accept(order);
         break;
       case Pending::Kind::kModify: {
@@ -101,7 +104,7 @@ bool SimulatedVenue::TryFillNow(const Order& order) {
   auto it = markets_.find(order.instrument_id());
   if (it == markets_.end()) return false;
   const Market& m = it->second;
-  if (m.quote) return MatchQuote(order, *m.quote);
+  if (m.quote) return MatchQuote(order, *m.quote, false);
   if (!m.bar) return false;
   const Bar& b = *m.bar;
   const Price last = b.close;
@@ -125,7 +128,7 @@ bool SimulatedVenue::TryFillNow(const Order& order) {
   }
 }
 
-bool SimulatedVenue::MatchQuote(const Order& order, const QuoteTick& q) {
+bool SimulatedVenue::MatchQuote(const Order& order, const QuoteTick& q, bool resting) {
   const bool buy = order.is_buy();
   const Price take = buy ? q.ask_price : q.bid_price;
   switch (order.order_type()) {
@@ -134,7 +137,13 @@ bool SimulatedVenue::MatchQuote(const Order& order, const QuoteTick& q) {
       return true;
     case OrderType::kLimit:
       if ((buy && take <= *order.price()) || (!buy && take >= *order.price())) {
-        Fill(order, take, LiquiditySide::kTaker);
+        // Arriving: it takes the touch. Resting: the quote came to it, so it trades at its
+        // own limit as the maker.
+        if (resting) {
+          Fill(order, *order.price(), LiquiditySide::kMaker);
+        } else {
+          Fill(order, take, LiquiditySide::kTaker);
+        }
         return true;
       }
       return false;
@@ -166,13 +175,9 @@ bool SimulatedVenue::MatchQuote(const Order& order, const QuoteTick& q) {
 
 bool SimulatedVenue::MatchBar(const Order& order, const Bar& b) {
   const bool buy = order.is_buy();
-  // A resting limit: at the open when the bar opens through it, else at the limit when the
-  // bar trades through it.
+  // A resting limit fills at its limit as the maker when the bar reaches it, also when the bar
+  // opens through it (the other side came to the resting order).
   auto match_limit = [&](Price limit) {
-    if ((buy && b.open <= limit) || (!buy && b.open >= limit)) {
-      Fill(order, b.open, LiquiditySide::kTaker);
-      return true;
-    }
     if ((buy && b.low <= limit) || (!buy && b.high >= limit)) {
       Fill(order, limit, LiquiditySide::kMaker);
       return true;
@@ -241,7 +246,7 @@ void SimulatedVenue::OnQuote(const QuoteTick& quote) {
   for (const auto& [seq, r] : resting_) {
     if (r.order->instrument_id() != quote.instrument_id) continue;
     if (!Matchable(*r.order, quote.ts_event)) continue;
-    if (MatchQuote(*r.order, quote)) done.push_back(r.order);
+    if (MatchQuote(*r.order, quote, true)) done.push_back(r.order);
   }
   for (const Order* o : done) Remove(o->client_order_id());
 }

@@ -73,7 +73,7 @@ class SimulatedVenue final : public MatchingVenue {
   // Tries to fill an order against the latest market immediately. Returns true if filled.
   bool TryFillNow(const Order& order);
   bool MatchBar(const Order& order, const Bar& bar);
-  bool MatchQuote(const Order& order, const QuoteTick& q);
+  bool MatchQuote(const Order& order, const QuoteTick& q, bool resting);
   void Fill(const Order& order, Price px, LiquiditySide liquidity);
   void Remove(const ClientOrderId& id);
 

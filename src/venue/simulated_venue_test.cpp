@@ -177,9 +177,13 @@ TEST_F(SimulatedVenueTest, LimitOrdersFillWhenTheOppositeQuoteCrosses) {
   EXPECT_EQ(sell->status(), OrderStatus::kAccepted);
   venue_->OnQuote(MakeQuote(fut_.id, "101.10", "101.20", tk_->now()));
   EXPECT_EQ(sell->status(), OrderStatus::kFilled);
+  // Resting orders trade at their own limits as the maker, never at the crossing quote's
+  // better price.
   ASSERT_EQ(Fills().size(), 2u);
-  EXPECT_EQ(Fills()[0].last_px, Px("99.95"));
-  EXPECT_EQ(Fills()[1].last_px, Px("101.1"));
+  EXPECT_EQ(Fills()[0].last_px, Px("100"));
+  EXPECT_EQ(Fills()[0].liquidity_side, LiquiditySide::kMaker);
+  EXPECT_EQ(Fills()[1].last_px, Px("101"));
+  EXPECT_EQ(Fills()[1].liquidity_side, LiquiditySide::kMaker);
 }
 
 TEST_F(SimulatedVenueTest, LimitFillsAtTheLimitWhenTheBarTradesThroughIt) {
@@ -196,15 +200,15 @@ TEST_F(SimulatedVenueTest, LimitFillsAtTheLimitWhenTheBarTradesThroughIt) {
   EXPECT_EQ(venue_->resting_count(), 0u);
 }
 
-TEST_F(SimulatedVenueTest, LimitFillsAtTheOpenWhenTheBarGapsThroughIt) {
+TEST_F(SimulatedVenueTest, RestingLimitFillsAtItsLimitWhenTheBarGapsThroughIt) {
   const Order* buy = Working(MakeInit(fut_, "O-BUY", OrderSide::kBuy, 1, "98"));
   NextBar("96", "99", "95", "97");
   ASSERT_EQ(Fills().size(), 1u);
-  EXPECT_EQ(buy->avg_px(), Px("96"));  // better than the limit
-  EXPECT_EQ(Fills()[0].liquidity_side, LiquiditySide::kTaker);
+  EXPECT_EQ(buy->avg_px(), Px("98"));  // its limit, not the better open
+  EXPECT_EQ(Fills()[0].liquidity_side, LiquiditySide::kMaker);
   const Order* sell = Working(MakeInit(fut_, "O-SELL", OrderSide::kSell, 1, "105"));
   NextBar("107", "108", "106", "107");
-  EXPECT_EQ(sell->avg_px(), Px("107"));
+  EXPECT_EQ(sell->avg_px(), Px("105"));
 }
 
 TEST_F(SimulatedVenueTest, MarketableLimitFillsOnAcceptanceAtTheLastPrice) {
@@ -270,12 +274,12 @@ TEST_F(SimulatedVenueTest, TriggeredStopLimitRestsAsALimit) {
   EXPECT_EQ(events_->Of<OrderTriggered>().size(), 1u);
 }
 
-TEST_F(SimulatedVenueTest, TriggeredStopLimitFillsAtTheOpenWhenItGapsThroughTheLimit) {
+TEST_F(SimulatedVenueTest, TriggeredStopLimitRestsAndFillsAtItsLimitWhenABarGapsThroughIt) {
   const Order* o = Working(Stop("O-1", OrderSide::kSell, "95", "96"));
   NextBar("100", "101", "94", "95");  // triggered at 95, below the 96 limit: rests
   EXPECT_EQ(o->status(), OrderStatus::kTriggered);
   NextBar("97", "98", "96.5", "97.5");
-  EXPECT_EQ(o->avg_px(), Px("97"));
+  EXPECT_EQ(o->avg_px(), Px("96"));
 }
 
 TEST_F(SimulatedVenueTest, IocLimitThatCannotFillIsCanceled) {

@@ -1,0 +1,126 @@
+#include "common/event_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+namespace nacre {
+
+namespace {
+constexpr UnixNanos kNever{std::numeric_limits<std::int64_t>::max()};
+}  // namespace
+
+void EventLoop::Defer(Task task) {
+  if (depth_ == 0) {
+    Guarded(task);
+    if (!deferred_.empty()) DrainDeferred();
+    return;
+  }
+  ++stats_.deferred;
+  deferred_.push_back(std::move(task));
+}
+
+void EventLoop::DrainDeferred() {
+  while (!deferred_.empty()) {
+    Task t = std::move(deferred_.front());
+    deferred_.pop_front();
+    Guarded(t);
+  }
+}
+
+void EventLoop::Failed(const char* what) {
+  ++stats_.errors;
+  if (error_handler_) error_handler_(what);
+}
+
+void EventLoop::Schedule(UnixNanos ts, Task task) {
+  if (ts < clock_.Now()) ts = clock_.Now();
+  scheduled_.push_back(Scheduled{ts, next_seq_++, std::move(task)});
+  std::push_heap(scheduled_.begin(), scheduled_.end(), Later{});
+}
+
+UnixNanos EventLoop::NextScheduled() const {
+  return scheduled_.empty() ? kNever : scheduled_.front().ts;
+}
+
+void EventLoop::AdvanceTo(UnixNanos t) {
+  for (;;) {
+    const UnixNanos venue = NextScheduled();
+    const UnixNanos timer = clock_.NextDue();
+    if (venue > t && timer > t) break;
+    if (venue <= timer) {  // venue deliveries first at equal times
+      std::pop_heap(scheduled_.begin(), scheduled_.end(), Later{});
+      Scheduled item = std::move(scheduled_.back());
+      scheduled_.pop_back();
+      clock_.AdvanceSimTime(item.ts);
+      ++stats_.venue_events;
+      Run(item.task);
+    } else {
+      ++stats_.timer_events;
+      Run([this, t] { clock_.FireNext(t); });
+    }
+  }
+  clock_.AdvanceSimTime(t);
+}
+
+bool EventLoop::DispatchBatch(Inbox& inbox, bool drive_clock, std::uint64_t& count) {
+  inbox.Take(exec_batch_, data_batch_, max_data_per_batch_);
+  bool go_on = true;
+  for (const ExecItem& item : exec_batch_) {
+    if (std::holds_alternative<StopRequested>(item.message)) go_on = false;
+    if (drive_clock) AdvanceTo(item.ts);
+    ++stats_.exec_events;
+    ++count;
+    if (exec_handler_) Run([this, &item] { exec_handler_(item); });
+  }
+  for (const MarketData& d : data_batch_) {
+    ++count;
+    if (drive_clock) {
+      RunData(TsInitOf(d), [this, &d] {
+        if (data_handler_) data_handler_(d);
+      });
+    } else {
+      AdvanceTo(clock_.Now());
+      ++stats_.data_events;
+      if (data_handler_) Run([this, &d] { data_handler_(d); });
+    }
+  }
+  return go_on;
+}
+
+std::uint64_t EventLoop::RunInbox(Inbox& inbox) {
+  std::uint64_t count = 0;
+  for (;;) {
+    if (!inbox.Wait() && inbox.closed()) break;
+    if (!DispatchBatch(inbox, true, count)) break;
+  }
+  return count;
+}
+
+std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
+  std::uint64_t count = 0;
+  for (;;) {
+    if (stop != nullptr && stop->load(std::memory_order_acquire)) break;
+    const UnixNanos due = std::min(NextScheduled(), clock_.NextDue());
+    const UnixNanos now = clock_.Now();
+    if (due > now) {
+      // Wait at most until the next due item (and at most 100 ms, so `stop` is seen).
+      const std::int64_t wait_ns =
+          std::min<std::int64_t>(due - now, 100'000'000);
+      inbox.WaitUntil(std::chrono::steady_clock::now() + std::chrono::nanoseconds(wait_ns));
+    }
+    if (!DispatchBatch(inbox, false, count)) break;
+    AdvanceTo(clock_.Now());
+    if (inbox.closed() && inbox.empty()) break;
+  }
+  return count;
+}
+
+void EventLoop::Reset() {
+  scheduled_.clear();
+  deferred_.clear();
+  next_seq_ = 0;
+  stats_ = EventLoopStats{};
+}
+
+}  // namespace nacre

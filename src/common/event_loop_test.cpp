@@ -1,0 +1,267 @@
+#include "common/event_loop.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/message_bus.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+using Log = std::vector<std::string>;
+
+constexpr DurationNs kMs = 1'000'000;
+
+QuoteTick Quote(const char* id, std::int64_t ts_ns, const char* bid = "100") {
+  return testkit::MakeQuote(MustInstrumentId(id), bid, "101", UnixNanos(ts_ns));
+}
+
+TEST(EventLoop, AtEqualTimesVenueDeliveriesRunBeforeTimersAndTimersBeforeData) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  Log log;
+  ASSERT_TRUE(clock.SetTimeAlert("t", UnixNanos(10), [&](const TimeEvent&) { log.push_back("timer"); }));
+  loop.Schedule(UnixNanos(10), [&] { log.push_back("venue"); });
+  loop.Schedule(UnixNanos(5), [&] { log.push_back("venue@5"); });
+  loop.RunData(UnixNanos(10), [&] { log.push_back("data"); });
+  EXPECT_EQ(log, (Log{"venue@5", "venue", "timer", "data"}));
+  EXPECT_EQ(clock.Now(), UnixNanos(10));
+}
+
+TEST(EventLoop, EachItemRunsAtItsOwnTime) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  std::vector<std::int64_t> seen;
+  loop.Schedule(UnixNanos(50 * kMs), [&] { seen.push_back(clock.Now().value); });
+  ASSERT_TRUE(clock.SetTimeAlert("t", UnixNanos(20 * kMs),
+                                 [&](const TimeEvent&) { seen.push_back(clock.Now().value); }));
+  loop.RunData(UnixNanos(300'000 * kMs), [&] { seen.push_back(clock.Now().value); });
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{20 * kMs, 50 * kMs, 300'000 * kMs}));
+}
+
+TEST(EventLoop, EqualTimesKeepSchedulingOrderAndTheClockNeverGoesBack) {
+  TestClock clock(UnixNanos(100));
+  EventLoop loop(clock);
+  Log log;
+  loop.Schedule(UnixNanos(200), [&] { log.push_back("a"); });
+  loop.Schedule(UnixNanos(200), [&] { log.push_back("b"); });
+  loop.Schedule(UnixNanos(50), [&] { log.push_back("past"); });  // runs now, not in the past
+  loop.AdvanceTo(UnixNanos(200));
+  EXPECT_EQ(log, (Log{"past", "a", "b"}));
+  loop.AdvanceTo(UnixNanos(150));
+  EXPECT_EQ(clock.Now(), UnixNanos(200));
+}
+
+TEST(EventLoop, HandlersNeverNestWorkDeferredInAHandlerRunsAfterItReturns) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  Log log;
+  loop.Run([&] {
+    log.push_back("handler start");
+    loop.Run([&] {
+      log.push_back("first deferred");
+      loop.Defer([&] { log.push_back("deferred by a deferred task"); });
+      log.push_back("first deferred end");
+    });
+    loop.Defer([&] { log.push_back("second deferred"); });
+    EXPECT_TRUE(loop.in_handler());
+    log.push_back("handler end");
+  });
+  EXPECT_FALSE(loop.in_handler());
+  EXPECT_EQ(log, (Log{"handler start", "handler end", "first deferred", "first deferred end",
+                      "second deferred", "deferred by a deferred task"}));
+  EXPECT_EQ(loop.stats().deferred, 3u);
+}
+
+TEST(EventLoop, ACommandSentFromASubscriberRunsAfterEverySubscriberSawTheMessage) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  MessageBus bus;
+  bus.AttachLoop(&loop);
+  Log log;
+  ASSERT_TRUE(bus.RegisterEndpoint<int>("Engine.execute",
+                                        [&](const int& c) { log.push_back("command " + std::to_string(c)); }));
+  bus.Subscribe<int>("data", [&](const int&) {
+    log.push_back("subscriber 1");
+    ASSERT_TRUE(bus.Send("Engine.execute", 7));
+    log.push_back("subscriber 1 returns");
+  });
+  bus.Subscribe<int>("data", [&](const int&) { log.push_back("subscriber 2"); });
+  loop.RunData(UnixNanos(1), [&] { bus.Publish("data", 1); });
+  EXPECT_EQ(log, (Log{"subscriber 1", "subscriber 1 returns", "subscriber 2", "command 7"}));
+  // An unknown endpoint is refused at once, even from inside a handler.
+  loop.Run([&] { EXPECT_FALSE(bus.Send("Nobody.execute", 1)); });
+  // Outside any handler a send runs before Send returns.
+  ASSERT_TRUE(bus.Send("Engine.execute", 8));
+  EXPECT_EQ(log.back(), "command 8");
+}
+
+TEST(EventLoop, TimersFireOneHandlerEachInTimeOrder) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  Log log;
+  ASSERT_TRUE(clock.SetTimer("every10", 10, UnixNanos(0), UnixNanos(0), [&](const TimeEvent& e) {
+    log.push_back("tick " + std::to_string(e.ts_event.value));
+    loop.Defer([&, t = e.ts_event.value] { log.push_back("after tick " + std::to_string(t)); });
+  }));
+  loop.AdvanceTo(UnixNanos(25));
+  EXPECT_EQ(log, (Log{"tick 10", "after tick 10", "tick 20", "after tick 20"}));
+  EXPECT_EQ(loop.stats().timer_events, 2u);
+}
+
+TEST(EventLoop, AThrowingHandlerIsStoppedAtTheBoundaryAndReported) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  std::vector<std::string> errors;
+  loop.SetErrorHandler([&](const std::string& e) { errors.push_back(e); });
+  Log log;
+  loop.Schedule(UnixNanos(1), [&] {
+    loop.Defer([&] { log.push_back("deferred still runs"); });
+    throw std::runtime_error("venue blew up");
+  });
+  loop.Schedule(UnixNanos(2), [&] { log.push_back("next item runs"); });
+  loop.AdvanceTo(UnixNanos(5));
+  EXPECT_EQ(errors, (std::vector<std::string>{"venue blew up"}));
+  EXPECT_EQ(log, (Log{"deferred still runs", "next item runs"}));
+  EXPECT_EQ(loop.stats().errors, 1u);
+  EXPECT_FALSE(loop.in_handler());
+}
+
+TEST(EventLoop, ResetDropsScheduledWork) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  int ran = 0;
+  loop.Schedule(UnixNanos(5), [&] { ++ran; });
+  loop.Reset();
+  loop.AdvanceTo(UnixNanos(10));
+  EXPECT_EQ(ran, 0);
+  EXPECT_EQ(loop.scheduled_count(), 0u);
+}
+
+TEST(Inbox, ExecLaneIsTakenWholeBeforeAnyData) {
+  Inbox inbox;
+  inbox.PushData(Quote("A.NFO", 1));
+  inbox.PushExec(UnixNanos(2), StopRequested{"x"});
+  inbox.PushData(Quote("B.NFO", 3));
+  std::vector<ExecItem> exec;
+  std::vector<MarketData> data;
+  inbox.Take(exec, data, 1);
+  ASSERT_EQ(exec.size(), 1u);
+  ASSERT_EQ(data.size(), 1u);  // at most max_data
+  EXPECT_EQ(std::get<QuoteTick>(data[0]).instrument_id, MustInstrumentId("A.NFO"));
+  inbox.Take(exec, data, 10);
+  EXPECT_TRUE(exec.empty());
+  ASSERT_EQ(data.size(), 1u);
+}
+
+TEST(Inbox, UnderBacklogAQuoteReplacesItsInstrumentsWaitingQuote) {
+  InboxConfig cfg;
+  cfg.conflate_above = 2;
+  cfg.capacity = 4;
+  Inbox inbox(cfg);
+  inbox.PushData(Quote("A.NFO", 1, "100"));
+  inbox.PushData(Quote("B.NFO", 2, "200"));
+  inbox.PushData(Quote("A.NFO", 3, "101"));  // backlog: replaces A's waiting quote
+  inbox.PushData(testkit::MakeTrade(MustInstrumentId("A.NFO"), "100", 1, UnixNanos(4)));
+  EXPECT_EQ(inbox.stats().conflated, 1u);
+  std::vector<ExecItem> exec;
+  std::vector<MarketData> data;
+  inbox.Take(exec, data, 100);
+  ASSERT_EQ(data.size(), 3u);
+  EXPECT_EQ(std::get<QuoteTick>(data[0]).bid_price, testkit::Px("101"));  // newest values
+  EXPECT_TRUE(std::holds_alternative<TradeTick>(data[2]));  // trades never conflated
+  // Once taken, A has no waiting quote: a new one queues instead of replacing.
+  inbox.PushData(Quote("A.NFO", 5, "102"));
+  inbox.PushData(Quote("C.NFO", 6));
+  inbox.PushData(Quote("A.NFO", 7, "103"));
+  EXPECT_EQ(inbox.stats().conflated, 2u);
+}
+
+TEST(Inbox, AtCapacityQuotesThatCannotBeConflatedAreDroppedTradesAreKept) {
+  InboxConfig cfg;
+  cfg.conflate_above = 100;
+  cfg.capacity = 2;
+  Inbox inbox(cfg);
+  inbox.PushData(Quote("A.NFO", 1));
+  inbox.PushData(Quote("B.NFO", 2));
+  inbox.PushData(Quote("C.NFO", 3));  // full
+  inbox.PushData(testkit::MakeTrade(MustInstrumentId("C.NFO"), "100", 1, UnixNanos(4)));
+  const InboxStats st = inbox.stats();
+  EXPECT_EQ(st.dropped, 1u);
+  EXPECT_EQ(st.over_capacity, 1u);
+  EXPECT_EQ(st.data_high_water, 3u);
+}
+
+TEST(EventLoop, RunInboxFedByAnotherThreadGivesTheSameOrderAsRunData) {
+  // The same quotes and venue deliveries, once pushed by the loop itself (backtest) and once
+  // by a producer thread through the inbox (replay): identical handler order and times.
+  auto run = [](bool through_inbox) {
+    TestClock clock(UnixNanos(0));
+    EventLoop loop(clock);
+    Log log;
+    auto on_data = [&](const MarketData& d) {
+      const auto& q = std::get<QuoteTick>(d);
+      log.push_back(fmt::format("data {} @{}", q.instrument_id.value(), clock.Now().value));
+      // Each quote makes the "venue" answer 3 ns later, like a latency.
+      loop.Schedule(clock.Now() + 3, [&log, &clock] {
+        log.push_back(fmt::format("venue @{}", clock.Now().value));
+      });
+    };
+    std::vector<QuoteTick> quotes;
+    for (int i = 0; i < 200; ++i) quotes.push_back(Quote(i % 2 ? "A.NFO" : "B.NFO", 2 * i + 1));
+    if (!through_inbox) {
+      for (const QuoteTick& q : quotes) loop.RunData(q.ts_init, [&] { on_data(q); });
+      loop.AdvanceTo(quotes.back().ts_init);
+    } else {
+      InboxConfig cfg;
+      cfg.conflate_above = 1'000'000;  // a replay never conflates
+      Inbox inbox(cfg);
+      loop.SetDataHandler(on_data);
+      std::thread producer([&] {
+        for (const QuoteTick& q : quotes) inbox.PushData(q);
+        inbox.Close();
+      });
+      loop.RunInbox(inbox);
+      producer.join();
+      loop.AdvanceTo(quotes.back().ts_init);
+    }
+    return log;
+  };
+  const Log direct = run(false);
+  // The answers to the last two quotes fall after the last data time.
+  EXPECT_EQ(direct.size(), 400u - 2u);
+  EXPECT_EQ(run(true), direct);
+}
+
+TEST(EventLoop, RunLiveDispatchesExecBeforeDataAndStopsOnRequest) {
+  LiveClock clock;
+  EventLoop loop(clock);
+  Inbox inbox;
+  Log log;
+  loop.SetDataHandler([&](const MarketData&) { log.push_back("data"); });
+  loop.SetExecHandler([&](const ExecItem& e) {
+    log.push_back(std::holds_alternative<StopRequested>(e.message) ? "stop" : "exec");
+  });
+  std::atomic<bool> ready{false};
+  std::thread producer([&] {
+    inbox.PushData(Quote("A.NFO", 1));
+    OrderAccepted acc;
+    inbox.PushExec(clock.Now(), OrderEvent(acc));
+    inbox.PushExec(clock.Now(), StopRequested{"test"});
+    ready = true;
+  });
+  producer.join();
+  ASSERT_TRUE(ready);
+  loop.RunLive(inbox);
+  EXPECT_EQ(log, (Log{"exec", "stop", "data"}));
+}
+
+}  // namespace
+}  // namespace nacre
