@@ -30,7 +30,22 @@ void EventLoop::DrainDeferred() {
 
 void EventLoop::Failed(const char* what) {
   ++stats_.errors;
-  if (error_handler_) error_handler_(what);
+  if (!error_handler_) return;
+  // The error handler runs as a handler of its own; if it throws too, that is counted and
+  // dropped (reporting a failure must never unwind the loop).
+  DepthGuard guard(depth_);
+  try {
+    error_handler_(what);
+  } catch (...) {
+    ++stats_.errors;
+  }
+}
+
+void EventLoop::CheckNotInHandler(const char* what) const {
+  if (depth_ > 0) {
+    throw std::logic_error(std::string("EventLoop::") + what +
+                           " called from inside a handler (only the loop's owner drives it)");
+  }
 }
 
 void EventLoop::Schedule(UnixNanos ts, Task task) {
@@ -44,6 +59,7 @@ UnixNanos EventLoop::NextScheduled() const {
 }
 
 void EventLoop::AdvanceTo(UnixNanos t) {
+  CheckNotInHandler("AdvanceTo");
   for (;;) {
     const UnixNanos venue = NextScheduled();
     const UnixNanos timer = clock_.NextDue();
@@ -89,6 +105,7 @@ bool EventLoop::DispatchBatch(Inbox& inbox, bool drive_clock, std::uint64_t& cou
 }
 
 std::uint64_t EventLoop::RunInbox(Inbox& inbox) {
+  CheckNotInHandler("RunInbox");
   std::uint64_t count = 0;
   for (;;) {
     if (!inbox.Wait() && inbox.closed()) break;
@@ -98,6 +115,7 @@ std::uint64_t EventLoop::RunInbox(Inbox& inbox) {
 }
 
 std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
+  CheckNotInHandler("RunLive");
   std::uint64_t count = 0;
   for (;;) {
     if (stop != nullptr && stop->load(std::memory_order_acquire)) break;

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,6 +101,7 @@ class EventLoop {
   // A data item at `ts`: AdvanceTo(ts), then `f` as a handler.
   template <typename F>
   void RunData(UnixNanos ts, F&& f) {
+    CheckNotInHandler("RunData");
     AdvanceTo(ts);
     ++stats_.data_events;
     Run(std::forward<F>(f));
@@ -135,18 +137,34 @@ class EventLoop {
     }
   };
 
+  // Marks "inside a handler" for its lifetime, whatever leaves the scope.
+  struct DepthGuard {
+    explicit DepthGuard(int& d) : depth(d) { ++depth; }
+    ~DepthGuard() { --depth; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+    int& depth;
+  };
   template <typename F>
   void Guarded(F& f) {
-    ++depth_;
-    try {
-      f();
-    } catch (const std::exception& e) {
-      Failed(e.what());
-    } catch (...) {
-      Failed("unknown exception");
+    const char* failed = nullptr;
+    std::string what;
+    {
+      DepthGuard guard(depth_);
+      try {
+        f();
+      } catch (const std::exception& e) {
+        what = e.what();
+        failed = what.c_str();
+      } catch (...) {
+        failed = "unknown exception";
+      }
     }
-    --depth_;
+    if (failed != nullptr) Failed(failed);  // outside the handler: it may publish or send
   }
+  // Throws std::logic_error when a driver (AdvanceTo, RunData, RunInbox, RunLive) is called
+  // from inside a handler: the loop would defer its own items and never reach them.
+  void CheckNotInHandler(const char* what) const;
   void DrainDeferred();
   void Failed(const char* what);
   // Dispatches one batch from the inbox; returns false after a StopRequested.

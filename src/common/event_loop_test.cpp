@@ -134,6 +134,36 @@ TEST(EventLoop, AThrowingHandlerIsStoppedAtTheBoundaryAndReported) {
   EXPECT_FALSE(loop.in_handler());
 }
 
+TEST(EventLoop, AnErrorHandlerThatThrowsLeavesTheLoopUsable) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  loop.SetErrorHandler([](const std::string&) { throw std::runtime_error("reporting failed"); });
+  Log log;
+  loop.Schedule(UnixNanos(1), [] { throw std::runtime_error("first"); });
+  loop.Schedule(UnixNanos(2), [&] {
+    log.push_back("second");
+    loop.Defer([&] { log.push_back("deferred after second"); });
+  });
+  loop.AdvanceTo(UnixNanos(3));
+  EXPECT_FALSE(loop.in_handler());
+  EXPECT_EQ(log, (Log{"second", "deferred after second"}));
+  EXPECT_EQ(loop.stats().errors, 2u);  // the handler and its failed report
+}
+
+TEST(EventLoop, DrivingTheLoopFromInsideAHandlerIsRefused) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  std::vector<std::string> errors;
+  loop.SetErrorHandler([&](const std::string& e) { errors.push_back(e); });
+  ASSERT_TRUE(clock.SetTimeAlert("t", UnixNanos(5), [](const TimeEvent&) {}));
+  loop.Run([&] { loop.AdvanceTo(UnixNanos(10)); });
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("AdvanceTo called from inside a handler"), std::string::npos);
+  EXPECT_EQ(clock.Now(), UnixNanos(0));  // nothing ran
+  loop.AdvanceTo(UnixNanos(10));         // from outside it works
+  EXPECT_EQ(loop.stats().timer_events, 1u);
+}
+
 TEST(EventLoop, ResetDropsScheduledWork) {
   TestClock clock(UnixNanos(0));
   EventLoop loop(clock);
@@ -177,11 +207,23 @@ TEST(Inbox, UnderBacklogAQuoteReplacesItsInstrumentsWaitingQuote) {
   ASSERT_EQ(data.size(), 3u);
   EXPECT_EQ(std::get<QuoteTick>(data[0]).bid_price, testkit::Px("101"));  // newest values
   EXPECT_TRUE(std::holds_alternative<TradeTick>(data[2]));  // trades never conflated
-  // Once taken, A has no waiting quote: a new one queues instead of replacing.
+  // Once taken, A has no waiting quote: a new one queues instead of replacing; then, with the
+  // lane past the backlog mark again, the next A quote replaces that new one in place.
   inbox.PushData(Quote("A.NFO", 5, "102"));
   inbox.PushData(Quote("C.NFO", 6));
   inbox.PushData(Quote("A.NFO", 7, "103"));
   EXPECT_EQ(inbox.stats().conflated, 2u);
+  inbox.Take(exec, data, 1);
+  ASSERT_EQ(data.size(), 1u);
+  EXPECT_EQ(std::get<QuoteTick>(data[0]).bid_price, testkit::Px("103"));
+  inbox.PushData(Quote("A.NFO", 8, "104"));  // A was taken: queued behind C
+  inbox.PushData(Quote("C.NFO", 9, "105"));  // C waits, backlog 2: replaced in place
+  inbox.Take(exec, data, 10);
+  ASSERT_EQ(data.size(), 2u);
+  EXPECT_EQ(std::get<QuoteTick>(data[0]).instrument_id, MustInstrumentId("C.NFO"));
+  EXPECT_EQ(std::get<QuoteTick>(data[0]).bid_price, testkit::Px("105"));
+  EXPECT_EQ(std::get<QuoteTick>(data[1]).bid_price, testkit::Px("104"));
+  EXPECT_TRUE(inbox.empty());
 }
 
 TEST(Inbox, AtCapacityQuotesThatCannotBeConflatedAreDroppedTradesAreKept) {
@@ -261,6 +303,29 @@ TEST(EventLoop, RunLiveDispatchesExecBeforeDataAndStopsOnRequest) {
   ASSERT_TRUE(ready);
   loop.RunLive(inbox);
   EXPECT_EQ(log, (Log{"exec", "stop", "data"}));
+}
+
+TEST(EventLoop, RunLiveTakesEverythingAProducerPushesWhileItRuns) {
+  LiveClock clock;
+  EventLoop loop(clock);
+  InboxConfig cfg;
+  cfg.conflate_above = 1'000'000;  // no backlog conflation: every quote must arrive, in order
+  Inbox inbox(cfg);
+  std::vector<std::int64_t> seen;
+  std::size_t stops = 0;
+  loop.SetDataHandler([&](const MarketData& d) { seen.push_back(TsInitOf(d).value); });
+  loop.SetExecHandler([&](const ExecItem&) { ++stops; });
+  // The producer runs while the loop waits and dispatches; the loop ends when the inbox is
+  // closed and drained.
+  std::thread producer([&] {
+    for (int i = 1; i <= 5000; ++i) inbox.PushData(Quote("A.NFO", i));
+    inbox.Close();
+  });
+  loop.RunLive(inbox);
+  producer.join();
+  ASSERT_EQ(seen.size(), 5000u);
+  for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], static_cast<std::int64_t>(i + 1));
+  EXPECT_EQ(stops, 0u);
 }
 
 }  // namespace

@@ -118,6 +118,13 @@ class MessageBus {
     });
     return Status::Ok();
   }
+  // Sends at once, even from inside a handler: for one engine handing a command or event to
+  // the next (risk -> execution -> client), which is part of handling the first command, not
+  // a new one. Actors and strategies use Send.
+  template <typename T>
+  Status SendNow(std::string_view endpoint, const T& msg) {
+    return SendErased(endpoint, TypeKey<T>(), &msg);
+  }
   // Commands sent through Send run as event-loop handlers (the Kernel attaches its loop).
   void AttachLoop(EventLoop* loop) { loop_ = loop; }
   std::uint64_t send_errors() const { return send_errors_; }

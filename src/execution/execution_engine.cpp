@@ -301,7 +301,7 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
   log().Info("OTO: releasing {} after parent fill", child.client_order_id().value());
   // Released children pass through the risk engine like any other submission.
   if (bus_.HasEndpoint(topics::kRiskEngineExecute)) {
-    (void)bus_.Send<TradingCommand>(topics::kRiskEngineExecute, TradingCommand(cmd));
+    (void)bus_.SendNow<TradingCommand>(topics::kRiskEngineExecute, TradingCommand(cmd));
   } else {
     Execute(cmd);
   }

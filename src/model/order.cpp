@@ -120,6 +120,12 @@ std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
           return filled;
         case E::kCancelRejected:
           return previous;
+        // A modify sent before the cancel is answered while the cancel travels: its fields
+        // apply (or it is refused), and the order stays pending cancel.
+        case E::kUpdated:
+        case E::kModifyRejected:
+        case E::kTriggered:
+          return S::kPendingCancel;
         default:
           return std::nullopt;
       }
@@ -273,6 +279,10 @@ Status Order::Apply(const OrderEvent& event) {
         }
       },
       event);
+  // Triggered while a cancel travels: a refused cancel must leave it TRIGGERED.
+  if (kind == OrderEventKind::kTriggered && status_ == OrderStatus::kPendingCancel) {
+    previous_status_ = OrderStatus::kTriggered;
+  }
   status_ = *next;
   ts_last_ = h.ts_event;
   ++event_count_;

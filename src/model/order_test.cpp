@@ -193,7 +193,7 @@ constexpr Expect kTable[kOrderStatusCount][kOrderEventKindCount] = {
     /* PENDING_UPDATE   */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kExp,
                             kTrg,  kPdU,  kPdC,  kBack, kNo,   kBack, kFill},
     /* PENDING_CANCEL   */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kExp,
-                            kNo,   kNo,   kPdC,  kNo,   kBack, kNo,   kFill},
+                            kPdC,  kNo,   kPdC,  kPdC,  kBack, kPdC,  kFill},
     /* PARTIALLY_FILLED */ {kNo,   kNo,   kNo,   kAcc,  kNo,   kCan,  kExp,
                             kNo,   kPdU,  kPdC,  kNo,   kNo,   kPaF,  kFill},
     /* FILLED           */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
@@ -312,7 +312,7 @@ TEST(OrderStateMachine, EveryStatusTimesEveryEvent) {
       }
     }
   }
-  EXPECT_EQ(allowed, 7 + 6 + 8 + 1 + 7 + 10 + 7 + 7 + 1);  // row by row, as in the table
+  EXPECT_EQ(allowed, 7 + 6 + 8 + 1 + 7 + 10 + 10 + 7 + 1);  // row by row, as in the table
 }
 
 TEST(OrderStateMachine, TerminalStatesAreExactlyTheDocumentedOnes) {
@@ -372,6 +372,30 @@ TEST(OrderStateMachine, PendingStateEnteredFromSubmittedRestoresSubmitted) {
   Drive(order, ev, {{E::kSubmitted}, {E::kPendingCancel}});
   ASSERT_TRUE(order.Apply(ev.Of(E::kCancelRejected, order)).ok());
   EXPECT_EQ(order.status(), S::kSubmitted);
+}
+
+// A modify, then a cancel before the modify is answered: the modify's answer (Updated or
+// ModifyRejected) and a trigger arrive while the cancel travels. The fields apply, the order
+// stays PENDING_CANCEL, and a refused cancel restores the state before both requests (or
+// TRIGGERED when it triggered meanwhile).
+TEST(OrderStateMachine, ModifyAnsweredWhileACancelTravelsKeepsPendingCancel) {
+  Events ev;
+  Order order = NewOrder();
+  Drive(order, ev, {{E::kSubmitted}, {E::kAccepted}, {E::kPendingUpdate}, {E::kPendingCancel}});
+  ASSERT_EQ(order.status(), S::kPendingCancel);
+  OrderUpdated up = std::get<OrderUpdated>(ev.Of(E::kUpdated, order));
+  up.quantity = Qty(20);
+  ASSERT_TRUE(order.Apply(up).ok());
+  EXPECT_EQ(order.status(), S::kPendingCancel);
+  EXPECT_EQ(order.quantity(), Qty(20));
+  ASSERT_TRUE(order.Apply(ev.Of(E::kCancelRejected, order)).ok());
+  EXPECT_EQ(order.status(), S::kAccepted);
+
+  Order stop = NewOrder();
+  Drive(stop, ev, {{E::kSubmitted}, {E::kAccepted}, {E::kPendingCancel}, {E::kTriggered}});
+  EXPECT_EQ(stop.status(), S::kPendingCancel);
+  ASSERT_TRUE(stop.Apply(ev.Of(E::kCancelRejected, stop)).ok());
+  EXPECT_EQ(stop.status(), S::kTriggered);
 }
 
 // ---------------------------------------------------------------------------------------------

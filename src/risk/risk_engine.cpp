@@ -43,7 +43,7 @@ void RiskEngine::SetTradingState(TradingState state) {
 }
 
 void RiskEngine::Forward(const TradingCommand& cmd) {
-  if (Status s = bus_.Send(topics::kExecEngineExecute, cmd); !s) log().Error("{}", s.error());
+  if (Status s = bus_.SendNow(topics::kExecEngineExecute, cmd); !s) log().Error("{}", s.error());
 }
 
 void RiskEngine::Execute(const TradingCommand& command) {
@@ -75,7 +75,7 @@ void RiskEngine::Deny(const Order& order, const Denial& d) {
       MakeOrderEventHeader(order, uuids_.Next(), clock_.Now(), clock_.Now());
   e.reason_code = d.code;
   e.message = d.message;
-  if (Status s = bus_.Send(topics::kExecEngineProcess, OrderEvent(e)); !s) {
+  if (Status s = bus_.SendNow(topics::kExecEngineProcess, OrderEvent(e)); !s) {
     log().Error("{}", s.error());
   }
 }
@@ -368,7 +368,7 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
     e.reason = d->code + ": " + d->message;
     // Through the execution engine: it restores the state the order had before its
     // PENDING_UPDATE (or, with no pending state, leaves it and tells the strategy).
-    if (Status s = bus_.Send(topics::kExecEngineProcess, OrderEvent(e)); !s) {
+    if (Status s = bus_.SendNow(topics::kExecEngineProcess, OrderEvent(e)); !s) {
       log().Error("{}", s.error());
     }
     return;

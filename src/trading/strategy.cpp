@@ -143,7 +143,9 @@ void Strategy::EmitPending(const Order& order, bool cancel) {
     p.account_id = order.account_id();
     e = p;
   }
-  if (Status s = msgbus().Send(topics::kExecEngineProcess, e); !s) {
+  // Applied at once (local bookkeeping, not a command), so a cancel that follows a modify in
+  // the same handler already sees PENDING_UPDATE.
+  if (Status s = msgbus().SendNow(topics::kExecEngineProcess, e); !s) {
     log().Error("pending state not sent: {}", s.error());
   }
 }

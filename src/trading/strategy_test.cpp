@@ -278,6 +278,27 @@ TEST_F(StrategyTest, CancelAllOrdersBySide) {
   EXPECT_EQ(venue_->resting_count(), 1u);
 }
 
+// Two closes sent from one handler (as an exit rule firing twice in on_quote would): the
+// first reaches the risk engine and the venue before the second is checked, so the second is
+// denied instead of flipping the position.
+TEST_F(StrategyTest, TwoClosesFromOneHandlerCannotFlipThePosition) {
+  Fill(fut_, OrderSide::kBuy, 3, "100");
+  const Position* p = PositionOf(fut_);
+  ASSERT_TRUE(p->is_open());
+  const Order* first = nullptr;
+  const Order* second = nullptr;
+  k().loop().Run([&] {
+    first = s_->ClosePosition(*p);
+    second = s_->ClosePosition(*p);
+    // Inside the handler nothing has been sent yet.
+    EXPECT_EQ(first->status(), OrderStatus::kInitialized);
+  });
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->status(), OrderStatus::kSubmitted);
+  EXPECT_EQ(second->status(), OrderStatus::kDenied);
+}
+
 TEST_F(StrategyTest, ClosePositionSendsAReduceOnlyMarketOrderForTheWholeQuantity) {
   Fill(fut_, OrderSide::kBuy, 3, "100");
   const Position* p = PositionOf(fut_);

@@ -36,6 +36,14 @@ class MatchingVenue : public ExecutionClient {
   void AttachLoop(EventLoop* loop) { loop_ = loop; }
 
  protected:
+  // A submit still waiting to reach the venue: SUBMITTED, or pending a modify or cancel sent
+  // before the ack. Anything else (canceled locally meanwhile, already accepted: a duplicate
+  // submit) is not accepted again.
+  static bool AwaitsArrival(const Order& order) {
+    const OrderStatus s = order.status();
+    return s == OrderStatus::kSubmitted || s == OrderStatus::kPendingUpdate ||
+           s == OrderStatus::kPendingCancel;
+  }
   // Asks the loop to run ProcessCommands at `ts` (a command's arrival after its latency).
   void WakeAt(UnixNanos ts) {
     if (loop_ != nullptr) loop_->Schedule(ts, [this] { ProcessCommands(); });

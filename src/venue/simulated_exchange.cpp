@@ -108,7 +108,7 @@ void SimulatedExchange::Handle(const Pending& p) {
   const Order& order = *p.order;
   switch (p.kind) {
     case Pending::Kind::kSubmit:
-      if (order.is_closed()) return;  // e.g. canceled locally meanwhile
+      if (!AwaitsArrival(order) || resting_seq_.count(order.client_order_id())) return;
       Arrive(order, p.due);
       return;
     case Pending::Kind::kModify: {

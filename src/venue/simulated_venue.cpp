@@ -45,7 +45,7 @@ std::size_t SimulatedVenue::ProcessCommands() {
     const Order& order = *p.order;
     switch (p.kind) {
       case Pending::Kind::kSubmit:
-        if (order.is_closed()) break;  // e.g. canceled locally meanwhile
+        if (!AwaitsArrival(order) || resting_seq_.count(order.client_order_id())) break;
         Accept(order);
         break;
       case Pending::Kind::kModify: {
