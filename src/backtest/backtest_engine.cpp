@@ -251,7 +251,11 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
     t0 = TsInit(c.buf[c.pos]);
   }
   clock_->SetTime(t0);
-  kernel_->Start();
+  if (Status s = kernel_->Start(); !s) {
+    // Trading is HALTED with the reason; nothing runs (the CLI reports data_status()).
+    if (data_status_.ok()) data_status_ = s;
+    src = -1;
+  }
   const auto wall0 = std::chrono::steady_clock::now();
   const std::uint64_t total = streams_.empty() ? static_cast<std::uint64_t>(last - first) : 0;
   std::uint64_t n = 0;

@@ -48,7 +48,7 @@ class RecorderTest : public ::testing::Test {
                            Venue("NFO"));
     k().portfolio().ManageAccount(AccountId("SIM-001"));
     recorder_ = std::make_unique<ResultsRecorder>(k());
-    k().Start();
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_.kernel(); }

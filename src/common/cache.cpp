@@ -94,6 +94,19 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
     return MakeError(fmt::format("order {} already in cache", id.value()));
   }
   if (!position_id.empty()) order->set_position_id(position_id);
+  if (order->venue_tag().empty()) {
+    std::string digits;
+    for (std::uint64_t n = ++tag_count_; n > 0; n /= 36) {
+      digits.insert(digits.begin(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36]);
+    }
+    order->AssignVenueTag(tag_prefix_ + digits);
+  }
+  if (!order->venue_tag().empty()) {
+    if (auto [it, fresh] = tags_.emplace(order->venue_tag(), id); !fresh) {
+      return MakeError(fmt::format("order {}: venue tag {} already used by {}", id.value(),
+                                   order->venue_tag(), it->second.value()));
+    }
+  }
   Order* raw = order.get();
   const std::uint64_t seq = next_order_seq_++;
   OrderEntry entry;
@@ -104,6 +117,11 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
   if (!raw->order_list_id().empty()) order_lists_[raw->order_list_id()].push_back(id);
   UpdateOrder(*raw);
   return Status::Ok();
+}
+
+const Order* Cache::OrderByTag(const std::string& tag) const {
+  auto it = tags_.find(tag);
+  return it == tags_.end() ? nullptr : order(it->second);
 }
 
 Order* Cache::mutable_order(const ClientOrderId& id) {
@@ -326,6 +344,8 @@ void Cache::Reset() {
   venue_accounts_.clear();
   orphan_fills_.clear();
   next_order_seq_ = 0;
+  tag_count_ = 0;
+  tags_.clear();
   next_position_seq_ = 0;
 }
 

@@ -97,6 +97,14 @@ class Cache {
   // Re-indexes an order after an event changed its status.
   void UpdateOrder(const Order& order);
   const Order* OrderByVenueId(const VenueOrderId& id) const;
+  // Venue tags: AddOrder gives an order without one `{prefix}{n in base 36, upper case}`
+  // (prefix "N" + a 2-character node id; at most 20 alphanumerics, Kite's limit) from a
+  // counter that never repeats within a trader (restore it with set_tag_count on restart).
+  void SetTagPrefix(std::string prefix) { tag_prefix_ = std::move(prefix); }
+  const std::string& tag_prefix() const { return tag_prefix_; }
+  const Order* OrderByTag(const std::string& tag) const;
+  std::uint64_t tag_count() const { return tag_count_; }
+  void set_tag_count(std::uint64_t n) { tag_count_ = n; }
   void IndexVenueOrderId(const Order& order);
   std::vector<const Order*> Orders(const OrderQuery& q = {}) const;
   std::vector<const Order*> OrdersOpen(const OrderQuery& q = {}) const;
@@ -170,6 +178,9 @@ class Cache {
   std::unordered_map<ClientOrderId, OrderEntry, IdHash> orders_;
   std::unordered_map<VenueOrderId, ClientOrderId, IdHash> venue_order_ids_;
   std::uint64_t next_order_seq_ = 0;
+  std::string tag_prefix_ = "N00";
+  std::uint64_t tag_count_ = 0;
+  std::unordered_map<std::string, ClientOrderId> tags_;
   std::map<std::uint64_t, Order*> all_orders_;
   std::map<std::uint64_t, Order*> open_orders_;
   std::map<std::uint64_t, Order*> closed_orders_;

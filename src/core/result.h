@@ -3,17 +3,61 @@
 // (config, files, network) and checked construction. Never throws.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace nacre {
 
+// What kind of failure an error is, so callers can branch on it (retry a rate limit, halt on
+// an ambiguous send, re-login on a token error) without parsing messages (leveldb style).
+enum class ErrorCode : std::uint8_t {
+  kUnknown = 0,       // not classified (the default for MakeError(message))
+  kInvalidInput,      // bad config, file content, argument or network message
+  kNotFound,          // a named thing does not exist (file, order, instrument, endpoint)
+  kIo,                // reading or writing failed (disk, socket)
+  kCorruption,        // stored data is damaged (journal, catalog)
+  kTimeout,           // a deadline passed with no answer
+  kRateLimited,       // refused for rate; retry later
+  kToken,             // authentication expired or refused (Kite TokenException)
+  kAmbiguous,         // the outcome is unknown (a send whose answer was lost)
+  kMargin,            // refused for margin
+  kRejected,          // refused by the venue or broker for another stated reason
+  kUnavailable,       // the peer or service is down or not connected
+  kFailedPrecondition,  // refused in the current state (e.g. not started, halted)
+  kInternal,          // a bug: an invariant broke
+};
+
+constexpr const char* ErrorCodeName(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kUnknown: return "unknown";
+    case ErrorCode::kInvalidInput: return "invalid input";
+    case ErrorCode::kNotFound: return "not found";
+    case ErrorCode::kIo: return "I/O error";
+    case ErrorCode::kCorruption: return "corruption";
+    case ErrorCode::kTimeout: return "timeout";
+    case ErrorCode::kRateLimited: return "rate limited";
+    case ErrorCode::kToken: return "token";
+    case ErrorCode::kAmbiguous: return "ambiguous";
+    case ErrorCode::kMargin: return "margin";
+    case ErrorCode::kRejected: return "rejected";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kFailedPrecondition: return "failed precondition";
+    case ErrorCode::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kUnknown;
 };
 
 inline Error MakeError(std::string message) { return Error{std::move(message)}; }
+inline Error MakeError(ErrorCode code, std::string message) {
+  return Error{std::move(message), code};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -33,25 +77,36 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
 
   const std::string& error() const { return std::get<1>(v_).message; }
+  ErrorCode code() const { return ok() ? ErrorCode::kUnknown : std::get<1>(v_).code; }
   Error take_error() && { return std::get<1>(std::move(v_)); }
 
  private:
   std::variant<T, Error> v_;
 };
 
-// Status: success or an error message.
+// Status: success, or an error message with its code.
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error.message)), failed_(true) {}  // NOLINT
+  Status(Error error)  // NOLINT(google-explicit-constructor)
+      : error_(std::move(error.message)), code_(error.code), failed_(true) {}
   static Status Ok() { return Status(); }
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
   const std::string& error() const { return error_; }
+  // kUnknown when ok() or unclassified.
+  ErrorCode code() const { return code_; }
+  bool Is(ErrorCode c) const { return failed_ && code_ == c; }
+  // The same error with more context in front ("loading config.toml: " + message).
+  Status WithContext(const std::string& context) const {
+    if (ok()) return *this;
+    return Status(Error{context + error_, code_});
+  }
 
  private:
   std::string error_;
+  ErrorCode code_ = ErrorCode::kUnknown;
   bool failed_ = false;
 };
 

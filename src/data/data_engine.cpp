@@ -47,6 +47,12 @@ void DataEngine::RegisterClient(std::unique_ptr<DataClient> client) {
   clients_.insert_or_assign(id, std::move(client));
 }
 
+std::vector<DataClient*> DataEngine::clients() {
+  std::vector<DataClient*> out;
+  for (auto& [id, c] : clients_) out.push_back(c.get());
+  return out;
+}
+
 DataClient* DataEngine::client(const ClientId& id) {
   auto it = clients_.find(id);
   return it == clients_.end() ? nullptr : it->second.get();

@@ -31,6 +31,7 @@ class DataEngine : public Component {
   void RegisterClient(std::unique_ptr<DataClient> client);
   void SetDefaultClient(const ClientId& id) { default_client_ = id; }
   DataClient* client(const ClientId& id);
+  std::vector<DataClient*> clients();  // in client id order
 
   void Execute(const DataSubscription& cmd);
   void Process(const QuoteTick& q);

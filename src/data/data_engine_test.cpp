@@ -45,7 +45,7 @@ class DataEngineTest : public ::testing::Test {
       engine().RegisterClient(std::move(nfo));  // first registered: the default client
       engine().RegisterClient(std::move(nse));
     }
-    k().Start();
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_->kernel(); }

@@ -126,18 +126,37 @@ void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& tra
   Emit(e);
 }
 
+Result<ExecutionMassStatus> ExecutionClient::GenerateMassStatus() {
+  ExecutionMassStatus ms;
+  ms.client_id = id_;
+  ms.venue = venue_;
+  ms.account_id = account_id_;
+  ms.ts = Now();
+  const ReportQuery q;
+  ms.orders = GenerateOrderStatusReports(q);
+  ms.fills = GenerateFillReports(q);
+  ms.positions = GeneratePositionStatusReports(q);
+  return ms;
+}
+
 OrderStatusReport ExecutionClient::StatusReportOf(const Order& o) const {
   OrderStatusReport r;
   r.account_id = account_id();
   r.instrument_id = o.instrument_id();
   r.client_order_id = o.client_order_id();
   r.venue_order_id = o.venue_order_id();
+  r.tag = o.venue_tag();
   r.side = o.side();
   r.order_type = o.order_type();
   r.time_in_force = o.time_in_force();
   r.status = o.status();
   r.quantity = o.quantity();
   r.filled_qty = o.filled_qty();
+  r.leaves_qty = o.is_closed() ? Quantity::Zero(o.quantity().precision()) : o.leaves_qty();
+  r.cancelled_qty = (o.status() == OrderStatus::kCanceled || o.status() == OrderStatus::kExpired)
+                        ? o.leaves_qty()
+                        : Quantity::Zero(o.quantity().precision());
+  r.triggered = o.is_triggered();
   r.price = o.price();
   r.trigger_price = o.trigger_price();
   r.avg_px = o.avg_px();

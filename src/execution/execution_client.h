@@ -58,6 +58,9 @@ class ExecutionClient {
       const ReportQuery& /*q*/) {
     return {};
   }
+  // Everything the venue reports now, for start-up reconciliation (default: the three
+  // Generate*Reports above with an empty query).
+  virtual Result<ExecutionMassStatus> GenerateMassStatus();
 
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).

@@ -4,7 +4,12 @@ namespace nacre {
 
 ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
                                  UuidGenerator& uuids)
-    : Component("ExecEngine"), bus_(bus), cache_(cache), clock_(clock), uuids_(uuids) {
+    : Component("ExecEngine"),
+      bus_(bus),
+      cache_(cache),
+      clock_(clock),
+      uuids_(uuids),
+      logger_(logger) {
   set_logger(&logger);
   Status a = bus_.RegisterEndpoint<TradingCommand>(topics::kExecEngineExecute,
                                                    [this](const TradingCommand& c) { Execute(c); });
@@ -18,6 +23,30 @@ ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Lo
 ExecutionEngine::~ExecutionEngine() {
   bus_.DeregisterEndpoint(topics::kExecEngineExecute);
   bus_.DeregisterEndpoint(topics::kExecEngineProcess);
+}
+
+ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bool complete) {
+  Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
+  return r.Reconcile(status, complete);
+}
+
+Status ExecutionEngine::ReconcileAtStart() {
+  for (auto& [id, client] : clients_) {
+    Result<ExecutionMassStatus> ms = client->GenerateMassStatus();
+    if (!ms) {
+      return Status(MakeError(ms.code(), fmt::format("mass status of {}: {}", id.value(),
+                                                     ms.error())));
+    }
+    const ReconcileResult res = Reconcile(*ms);
+    if (res.events_generated > 0 || !res.ok()) {
+      log().Info("reconciled {}: {} orders reported, {} events generated, {} adopted, {} external, "
+                 "{} fills inferred, {} mismatches",
+                 id.value(), res.orders_reported, res.events_generated, res.orders_adopted,
+                 res.orders_external, res.fills_inferred, res.mismatches.size());
+    }
+    if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
+  }
+  return Status::Ok();
 }
 
 void ExecutionEngine::RegisterClient(std::unique_ptr<ExecutionClient> client) {

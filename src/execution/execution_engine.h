@@ -13,6 +13,7 @@
 
 #include "common/actor.h"
 #include "execution/execution_client.h"
+#include "execution/reconciler.h"
 #include "model/position_events.h"
 
 namespace nacre {
@@ -32,6 +33,13 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Process(const OrderEvent& event);
   void OnOrderEvent(const OrderEvent& event) override { Process(event); }
   void OnAccountState(const AccountState& state) override;
+
+  // Reconciles the kernel's orders and positions with one client's reports (reconciler.h).
+  ReconcileResult Reconcile(const ExecutionMassStatus& status, bool complete = true);
+  // Start-up reconciliation: every client's mass status; the first failure's Status (ok when
+  // every client reconciles clean).
+  Status ReconcileAtStart();
+  void set_trader_id(const TraderId& id) { trader_id_ = id; }
 
   std::uint64_t command_count() const { return commands_; }
   std::uint64_t event_count() const { return events_; }
@@ -61,6 +69,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   Cache& cache_;
   Clock& clock_;
   UuidGenerator& uuids_;
+  Logger& logger_;
+  TraderId trader_id_{"TRADER-001"};
   std::map<ClientId, std::unique_ptr<ExecutionClient>> clients_;
   std::map<Venue, ClientId> venue_clients_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;

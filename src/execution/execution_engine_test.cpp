@@ -43,7 +43,8 @@ class ExecutionEngineTest : public ::testing::Test {
     exec().RegisterClient(std::move(alt));
     k().cache().AddInstrument(fut_);
     k().cache().AddInstrument(opt_);
-    k().Start();
+    testkit::AddMissingAccounts(k(), k().clock().Now());
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_.kernel(); }

@@ -4,7 +4,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "model/enums.h"
 #include "model/events.h"
 
 namespace nacre {
@@ -12,17 +14,22 @@ namespace nacre {
 struct OrderStatusReport {
   AccountId account_id;
   InstrumentId instrument_id;
-  ClientOrderId client_order_id;  // empty for orders placed outside this node
+  ClientOrderId client_order_id;  // empty when the venue does not know ours
   VenueOrderId venue_order_id;
+  std::string tag;      // the venue tag (Kite `tag`): maps to our client order id
+  std::string product;  // Kite product (NRML, MIS), empty when not applicable
   OrderSide side = OrderSide::kBuy;
   OrderType order_type = OrderType::kMarket;
   TimeInForce time_in_force = TimeInForce::kDay;
   OrderStatus status = OrderStatus::kAccepted;
   Quantity quantity;
-  Quantity filled_qty;
+  Quantity filled_qty;     // cumulative
+  Quantity leaves_qty;     // still working (zero once terminal)
+  Quantity cancelled_qty;  // canceled or expired part
   std::optional<Price> price;
   std::optional<Price> trigger_price;
   std::optional<Price> avg_px;
+  bool triggered = false;
   std::string reason;  // rejection / status message
   UnixNanos ts_accepted;
   UnixNanos ts_last;
@@ -31,21 +38,43 @@ struct OrderStatusReport {
 struct FillReport {
   AccountId account_id;
   InstrumentId instrument_id;
+  ClientOrderId client_order_id;  // empty when the venue does not know ours
   VenueOrderId venue_order_id;
   TradeId trade_id;
   OrderSide side = OrderSide::kBuy;
   Quantity last_qty;
   Price last_px;
   Money commission;
+  ChargeBreakdown charges;
+  LiquiditySide liquidity_side = LiquiditySide::kTaker;
   UnixNanos ts_event;
 };
 
+// A net position as the venue holds it (Kite: /portfolio/positions "net").
 struct PositionStatusReport {
   AccountId account_id;
   InstrumentId instrument_id;
-  std::int64_t signed_qty_raw = 0;
+  std::string product;
+  PositionSide side = PositionSide::kFlat;
+  Quantity quantity;            // net, unsigned (side says which way)
+  Quantity overnight_quantity;  // carried from the previous day (Kite overnight_quantity)
   std::optional<Price> avg_px_open;
   UnixNanos ts_last;
+  std::int64_t signed_qty_raw() const {
+    return side == PositionSide::kShort ? -quantity.raw() : quantity.raw();
+  }
+};
+
+// Everything one execution client reports about its account at a moment: what start-up
+// reconciliation (ExecutionEngine::Reconcile) compares with the kernel's own records.
+struct ExecutionMassStatus {
+  ClientId client_id;
+  Venue venue;
+  AccountId account_id;
+  UnixNanos ts;
+  std::vector<OrderStatusReport> orders;
+  std::vector<FillReport> fills;
+  std::vector<PositionStatusReport> positions;
 };
 
 struct ReportQuery {

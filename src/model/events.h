@@ -44,6 +44,9 @@ struct OrderInitialized : OrderEventHeader {
   std::vector<ClientOrderId> linked_order_ids;
   ClientOrderId parent_order_id;
   std::string tags;
+  // The order's tag at the venue (Kite's `tag`: at most 20 alphanumerics), unique per trader
+  // and mapped to the client order id; assigned by the Cache when the order is added.
+  std::string venue_tag;
 };
 
 struct OrderDenied : OrderEventHeader {

@@ -53,7 +53,14 @@ class Order {
   const std::vector<ClientOrderId>& linked_order_ids() const { return init_.linked_order_ids; }
   const ClientOrderId& parent_order_id() const { return init_.parent_order_id; }
   const std::string& tags() const { return init_.tags; }
+  const std::string& venue_tag() const { return init_.venue_tag; }
   const OrderInitialized& init() const { return init_; }
+  // Sets the venue tag before submission (INITIALIZED and no tag yet; false otherwise).
+  bool AssignVenueTag(std::string tag) {
+    if (status_ != OrderStatus::kInitialized || !init_.venue_tag.empty()) return false;
+    init_.venue_tag = std::move(tag);
+    return true;
+  }
   // Joins an order list before submission (INITIALIZED only; returns false otherwise).
   bool AssignToList(const OrderListId& list, ContingencyType contingency,
                     std::vector<ClientOrderId> linked, const ClientOrderId& parent);

@@ -32,7 +32,7 @@ class PortfolioTest : public ::testing::Test {
                                                          Inr("1000000.00"), tk_.now()),
                                Venue("NFO"));
     k().portfolio().ManageAccount(AccountId("SIM-001"));
-    k().Start();
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_.kernel(); }

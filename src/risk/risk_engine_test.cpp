@@ -57,7 +57,8 @@ class RiskEngineTest : public ::testing::Test {
     k().cache().AddInstrument(idx_);
     events_ = std::make_unique<BusRecorder<OrderEvent>>(k().bus(), "events.order.S-001");
     risk_events_ = std::make_unique<BusRecorder<RiskStateChanged>>(k().bus(), topics::kRiskEvents);
-    k().Start();
+    testkit::AddMissingAccounts(k(), k().clock().Now());
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_->kernel(); }

@@ -50,6 +50,18 @@ class TestKernel {
   std::unique_ptr<Kernel> kernel_;
 };
 
+// Gives every execution client whose account the cache lacks a margin account (₹1 crore), as
+// a node loads each venue's account before the kernel's portfolio phase (Kernel::Start fails
+// without one).
+inline void AddMissingAccounts(Kernel& k, UnixNanos ts = DefaultStart()) {
+  for (ExecutionClient* c : k.exec_engine().clients()) {
+    if (k.cache().account(c->account_id()) != nullptr) continue;
+    k.cache().AddAccount(std::make_unique<Account>(c->account_id(), AccountType::kMargin,
+                                                   Money::FromInt(10'000'000), ts),
+                         c->venue());
+  }
+}
+
 // Records every message of type T published on topics matching `pattern`.
 template <typename T>
 class BusRecorder {
@@ -130,6 +142,20 @@ class RecordingExecClient final : public ExecutionClient {
     return submits.size() + lists.size() + modifies.size() + cancels.size() + cancel_alls.size() +
            queries.size();
   }
+
+  // What the "venue" reports at reconciliation (empty by default) and whether it connects.
+  bool is_connected() const override { return connected; }
+  Result<ExecutionMassStatus> GenerateMassStatus() override {
+    if (!mass_status_error.empty()) return MakeError(ErrorCode::kTimeout, mass_status_error);
+    ExecutionMassStatus ms = mass_status;
+    ms.client_id = id();
+    ms.venue = venue();
+    ms.account_id = account_id();
+    return ms;
+  }
+  bool connected = true;
+  ExecutionMassStatus mass_status;
+  std::string mass_status_error;
 
   // Venue events, emitted synchronously into the ExecutionEngine.
   void Submitted(const Order& o) { GenerateOrderSubmitted(o, Now()); }

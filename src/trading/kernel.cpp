@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <string>
+
 namespace nacre {
 
 Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
@@ -17,6 +20,14 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
       portfolio_(bus_, cache_, *clock_, logger_, uuids_),
       trader_(actor_context(), portfolio_) {
   bus_.AttachLoop(&loop_);
+  exec_engine_.set_trader_id(config.trader_id);
+  // Venue tags "N" + the trader's 2-character node id (its last two alphanumerics).
+  std::string node;
+  for (char c : config.trader_id.value()) {
+    if (std::isalnum(static_cast<unsigned char>(c))) node += static_cast<char>(std::toupper(c));
+  }
+  while (node.size() < 2) node.insert(node.begin(), '0');
+  cache_.SetTagPrefix("N" + node.substr(node.size() - 2));
   // A handler that throws stops at the loop's boundary: the error is logged and trading
   // halts until someone looks (never unwinds into another handler).
   loop_.SetErrorHandler([this](const std::string& what) {
@@ -36,8 +47,30 @@ ActorContext Kernel::actor_context() {
   return ctx;
 }
 
-void Kernel::Start() {
+const char* StartPhaseName(Kernel::StartPhase p) {
+  switch (p) {
+    case Kernel::StartPhase::kNotStarted: return "not started";
+    case Kernel::StartPhase::kEngines: return "engines";
+    case Kernel::StartPhase::kConnect: return "connect";
+    case Kernel::StartPhase::kReconcile: return "reconcile";
+    case Kernel::StartPhase::kPortfolio: return "portfolio";
+    case Kernel::StartPhase::kTrader: return "trader";
+    case Kernel::StartPhase::kRunning: return "running";
+  }
+  return "?";
+}
+
+Status Kernel::Start() {
+  halt_reason_.clear();
+  auto fail = [this](const Status& why) {
+    const Status s = why.WithContext(fmt::format("kernel start, {} phase: ", StartPhaseName(phase_)));
+    halt_reason_ = s.error();
+    logger_.Log(LogLevel::kError, "Kernel", fmt::format("{}; trading HALTED", s.error()));
+    risk_engine_.SetTradingState(TradingState::kHalted);
+    return s;
+  };
   // Engines restart (Resume) after a backtest Reset; first start goes READY -> RUNNING.
+  phase_ = StartPhase::kEngines;
   auto start = [](Component& c) {
     if (c.state() == ComponentState::kStopped) {
       c.Resume();
@@ -49,8 +82,45 @@ void Kernel::Start() {
   start(risk_engine_);
   start(exec_engine_);
   start(portfolio_);
+
+  // Clients connect here. Simulated ones are connected at once; a live node pumps the loop
+  // with its timeouts before calling Start, so a client still down now is a failure.
+  phase_ = StartPhase::kConnect;
+  for (DataClient* c : data_engine_.clients()) {
+    c->Connect();
+    if (!c->is_connected()) {
+      return fail(MakeError(ErrorCode::kUnavailable,
+                            fmt::format("data client {} did not connect", c->id().value())));
+    }
+  }
+  for (ExecutionClient* c : exec_engine_.clients()) {
+    c->Connect();
+    if (!c->is_connected()) {
+      return fail(MakeError(ErrorCode::kUnavailable,
+                            fmt::format("execution client {} (venue {}) did not connect",
+                                        c->id().value(), c->venue().value())));
+    }
+  }
+
+  phase_ = StartPhase::kReconcile;
+  if (Status s = exec_engine_.ReconcileAtStart(); !s) return fail(s);
+
+  // Every execution client trades for an account the kernel knows (calculated by the
+  // portfolio, or reported by the venue).
+  phase_ = StartPhase::kPortfolio;
+  for (ExecutionClient* c : exec_engine_.clients()) {
+    if (cache_.account(c->account_id()) == nullptr) {
+      return fail(MakeError(ErrorCode::kFailedPrecondition,
+                            fmt::format("no account {} for execution client {}",
+                                        c->account_id().value(), c->id().value())));
+    }
+  }
+
   // Strategies start as one handler: what they send in on_start runs after every one started.
+  phase_ = StartPhase::kTrader;
   loop_.Run([this] { trader_.StartAll(); });
+  phase_ = StartPhase::kRunning;
+  return Status::Ok();
 }
 
 void Kernel::Stop() {

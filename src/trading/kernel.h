@@ -53,8 +53,18 @@ class Kernel {
   Trader& trader() { return trader_; }
   ActorContext actor_context();
 
-  void Start();
+  // Phased start (docs/architecture.md "Kernel start"): engines, connect the data and
+  // execution clients, reconcile, check every execution client has its account, then start
+  // the trader. A failed phase leaves trading HALTED with the reason (halt_reason()), the
+  // engines running (data keeps flowing) and the trader not started; the Status names the
+  // phase and carries the failure's ErrorCode. A kernel that was stopped resumes.
+  Status Start();
   void Stop();
+  enum class StartPhase : std::uint8_t {
+    kNotStarted, kEngines, kConnect, kReconcile, kPortfolio, kTrader, kRunning
+  };
+  StartPhase start_phase() const { return phase_; }
+  const std::string& halt_reason() const { return halt_reason_; }
 
  private:
   KernelConfig config_;
@@ -69,6 +79,10 @@ class Kernel {
   RiskEngine risk_engine_;
   Portfolio portfolio_;
   Trader trader_;
+  StartPhase phase_ = StartPhase::kNotStarted;
+  std::string halt_reason_;
 };
+
+const char* StartPhaseName(Kernel::StartPhase p);
 
 }  // namespace nacre

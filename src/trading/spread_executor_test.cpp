@@ -44,7 +44,7 @@ class SpreadTest : public ::testing::Test {
     auto s = std::make_unique<SpreadStrategy>();
     s_ = s.get();
     EXPECT_TRUE(k().trader().AddStrategy(std::move(s)).ok());
-    k().Start();
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
     Quote(p24000_, "100.00", "102.00");
     Quote(p23900_, "70.00", "71.00");
     Quote(c24200_, "60.00", "61.00");

@@ -111,7 +111,7 @@ class StrategyTest : public ::testing::Test {
     auto s = std::make_unique<RecordingStrategy>();
     s_ = s.get();
     EXPECT_TRUE(k().trader().AddStrategy(std::move(s)).ok());
-    k().Start();
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_.kernel(); }

@@ -186,7 +186,7 @@ TEST_F(TraderTest, SaveAllAndLoadAllRoundTripByComponentId) {
 
 TEST_F(TraderTest, KernelStartAndStopDriveEnginesAndTrader) {
   ASSERT_TRUE(trader().AddStrategy(std::make_unique<JournalStrategy>("S-1", &journal_)).ok());
-  k().Start();
+  EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   EXPECT_TRUE(k().data_engine().is_running());
   EXPECT_TRUE(k().risk_engine().is_running());
   EXPECT_TRUE(k().exec_engine().is_running());
@@ -196,7 +196,7 @@ TEST_F(TraderTest, KernelStartAndStopDriveEnginesAndTrader) {
   EXPECT_EQ(k().exec_engine().state(), ComponentState::kStopped);
   EXPECT_EQ(k().data_engine().state(), ComponentState::kStopped);
   EXPECT_EQ(trader().strategies()[0]->state(), ComponentState::kStopped);
-  k().Start();  // a stopped kernel resumes
+  EXPECT_TRUE(k().Start().ok()) << k().halt_reason();  // a stopped kernel resumes
   EXPECT_TRUE(k().risk_engine().is_running());
   EXPECT_TRUE(trader().strategies()[0]->is_running());
   EXPECT_EQ(journal_, (Names{"S-1:start", "S-1:stop", "S-1:resume"}));

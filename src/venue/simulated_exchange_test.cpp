@@ -63,7 +63,7 @@ class SimulatedExchangeTest : public ::testing::Test {
     k().portfolio().ManageAccount(config.account_id);
     events_ = std::make_unique<BusRecorder<OrderEvent>>(k().bus(), "events.order.*");
     accounts_ = std::make_unique<BusRecorder<AccountState>>(k().bus(), "events.account.*");
-    k().Start();
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
   static SimulatedExchangeConfig Base() {
     SimulatedExchangeConfig c;

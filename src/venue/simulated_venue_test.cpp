@@ -38,7 +38,8 @@ class SimulatedVenueTest : public ::testing::Test {
     k().cache().AddInstrument(fut_);
     k().cache().AddInstrument(opt_);
     events_ = std::make_unique<BusRecorder<OrderEvent>>(k().bus(), "events.order.S-001");
-    k().Start();
+    testkit::AddMissingAccounts(k(), k().clock().Now());
+    EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
   }
 
   Kernel& k() { return tk_->kernel(); }

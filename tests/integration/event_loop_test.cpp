@@ -244,7 +244,7 @@ TEST(EventLoopBacktest, QuotesFedThroughTheInboxByAnotherThreadGiveTheBacktestsE
     venue->OnQuote(q);
     k.data_engine().Process(q);
   });
-  k.Start();
+  ASSERT_TRUE(k.Start().ok()) << k.halt_reason();
   InboxConfig ic;
   ic.conflate_above = 1'000'000;
   Inbox inbox(ic);

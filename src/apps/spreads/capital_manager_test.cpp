@@ -28,7 +28,7 @@ class CapitalTest : public ::testing::Test {
     auto cm = std::make_unique<CapitalManager>("CapitalManager", c);
     cm_ = cm.get();
     ASSERT_TRUE(tk_.kernel().trader().AddActor(std::move(cm)).ok());
-    tk_.kernel().Start();
+    EXPECT_TRUE(tk_.kernel().Start().ok());
   }
   void CloseSpread(const char* id, const char* pnl) {
     SpreadEvent e;
@@ -115,7 +115,7 @@ TEST_F(CapitalTest, CompoundingOnSizesOnCurrentCapitalOffOnInitial) {
   auto off = std::make_unique<CapitalManager>("CapitalManager", UserConfig(false));
   CapitalManager* cm_off = off.get();
   ASSERT_TRUE(other.kernel().trader().AddActor(std::move(off)).ok());
-  other.kernel().Start();
+  EXPECT_TRUE(other.kernel().Start().ok());
   cm_off->RecordTrade(other.now(), "SP-1", StrategyId("S-001"), Inr("40000"));
   EXPECT_EQ(cm_off->current_capital(), Inr("440000"));            // capital still tracked
   EXPECT_EQ(cm_off->CalculateMaxLots(Inr("5500"), 10).lots, 3u);  // but sized on 4,00,000

@@ -41,7 +41,7 @@ class GreeksActorTest : public ::testing::Test {
         tk_.kernel().cache().AddQuote(q);
       }
     }
-    tk_.kernel().Start();
+    EXPECT_TRUE(tk_.kernel().Start().ok());
   }
   testkit::TestKernel tk_;
   GreeksActor* actor_ = nullptr;

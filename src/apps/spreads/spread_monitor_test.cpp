@@ -25,7 +25,7 @@ class SpreadMonitorTest : public ::testing::Test {
     EXPECT_TRUE(tk_.kernel().trader().AddActor(std::move(m)).ok());
     tk_.kernel().cache().AddInstrument(short_);
     tk_.kernel().cache().AddInstrument(long_);
-    tk_.kernel().Start();
+    EXPECT_TRUE(tk_.kernel().Start().ok());
   }
   void Quote(const Instrument& i, const char* bid, const char* ask) {
     tk_.kernel().cache().AddQuote(testkit::MakeQuote(i.id, bid, ask, tk_.now()));

@@ -1,0 +1,262 @@
+#include "execution/reconciler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/fixed.h"
+#include "execution/execution_engine.h"
+
+namespace nacre {
+
+namespace {
+
+const StrategyId& ReconciledStrategy() {
+  static const StrategyId id("RECONCILED");
+  return id;
+}
+const StrategyId& ExternalStrategy() {
+  static const StrategyId id("EXTERNAL");
+  return id;
+}
+
+template <typename E>
+E VenueEvent(const Order& o, const OrderStatusReport& r, const Uuid4& id, UnixNanos ts,
+             UnixNanos now) {
+  E e;
+  static_cast<OrderEventHeader&>(e) = MakeOrderEventHeader(o, id, ts, now);
+  if constexpr (requires { e.venue_order_id; }) e.venue_order_id = r.venue_order_id;
+  e.account_id = r.account_id;
+  return e;
+}
+
+}  // namespace
+
+Status ReconcileResult::ToStatus() const {
+  if (ok()) return Status::Ok();
+  std::string msg = fmt::format("reconciliation failed ({} mismatch{}): ", mismatches.size(),
+                                mismatches.size() == 1 ? "" : "es");
+  for (std::size_t i = 0; i < mismatches.size(); ++i) {
+    if (i > 0) msg += "; ";
+    msg += mismatches[i];
+  }
+  return MakeError(ErrorCode::kFailedPrecondition, msg);
+}
+
+Order* Reconciler::Match(const OrderStatusReport& r) {
+  if (!r.client_order_id.empty()) {
+    if (Order* o = cache_.mutable_order(r.client_order_id)) return o;
+  }
+  if (!r.tag.empty()) {
+    if (const Order* o = cache_.OrderByTag(r.tag)) return cache_.mutable_order(o->client_order_id());
+  }
+  if (!r.venue_order_id.empty()) {
+    if (const Order* o = cache_.OrderByVenueId(r.venue_order_id)) {
+      return cache_.mutable_order(o->client_order_id());
+    }
+  }
+  return nullptr;
+}
+
+Order* Reconciler::Adopt(const OrderStatusReport& r, ReconcileResult& result) {
+  const std::string& prefix = cache_.tag_prefix();
+  const bool ours = !r.tag.empty() && r.tag.rfind(prefix, 0) == 0;
+  OrderInitialized init;
+  init.trader_id = trader_id_;
+  init.strategy_id = ours ? ReconciledStrategy() : ExternalStrategy();
+  init.instrument_id = r.instrument_id;
+  init.client_order_id = !r.client_order_id.empty()
+                             ? r.client_order_id
+                             : ClientOrderId(fmt::format("{}-{}", ours ? "ADOPTED" : "EXTERNAL",
+                                                         r.venue_order_id.value()));
+  init.event_id = uuids_.Next();
+  init.ts_event = r.ts_accepted;
+  init.ts_init = clock_.Now();
+  init.side = r.side;
+  init.order_type = r.order_type;
+  init.quantity = r.quantity;
+  init.price = r.price;
+  init.trigger_price = r.trigger_price;
+  init.time_in_force = r.time_in_force;
+  init.tags = ours ? "reconciled" : "external";
+  init.venue_tag = r.tag;
+  auto order = std::make_unique<Order>(init);
+  Order* raw = order.get();
+  if (Status s = cache_.AddOrder(std::move(order)); !s) {
+    result.mismatches.push_back(fmt::format("venue order {}: {}", r.venue_order_id.value(), s.error()));
+    return nullptr;
+  }
+  if (ours) {
+    ++result.orders_adopted;
+    log_.Warning("adopted our order {} (tag {}, venue {}) that the cache lacked",
+                 raw->client_order_id().value(), r.tag, r.venue_order_id.value());
+  } else {
+    ++result.orders_external;
+    log_.Warning("external order {} (tag '{}') on {} recorded; no strategy owns it",
+                 r.venue_order_id.value(), r.tag, r.instrument_id.value());
+  }
+  return raw;
+}
+
+void Reconciler::Apply(const OrderEvent& e, ReconcileResult& result) {
+  ++result.events_generated;
+  engine_.Process(e);
+}
+
+void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<FillReport>& fills,
+                                ReconcileResult& result) {
+  ++result.orders_reported;
+  Order* o = Match(r);
+  if (o == nullptr) o = Adopt(r, result);
+  if (o == nullptr) return;
+  const UnixNanos now = clock_.Now();
+  const UnixNanos ts = r.ts_last.is_zero() ? now : r.ts_last;
+  const OrderStatus st = o->status();
+  // 1. Accepted (or Rejected) for an order the venue has and we never heard about.
+  if (r.status == OrderStatus::kRejected) {
+    if (!o->is_closed()) {
+      auto e = VenueEvent<OrderRejected>(*o, r, uuids_.Next(), ts, now);
+      e.reason = r.reason.empty() ? "rejected at venue (reconciliation)" : r.reason;
+      Apply(e, result);
+    }
+    return;
+  }
+  if (st == OrderStatus::kInitialized || st == OrderStatus::kSubmitted ||
+      (o->venue_order_id().empty() &&
+       (st == OrderStatus::kPendingUpdate || st == OrderStatus::kPendingCancel))) {
+    Apply(VenueEvent<OrderAccepted>(*o, r, uuids_.Next(),
+                                    r.ts_accepted.is_zero() ? ts : r.ts_accepted, now),
+          result);
+  }
+  // 2. Changed at the venue while we were away.
+  if (!o->is_closed() &&
+      (r.quantity != o->quantity() || r.price != o->price() ||
+       r.trigger_price != o->trigger_price())) {
+    auto e = VenueEvent<OrderUpdated>(*o, r, uuids_.Next(), ts, now);
+    e.quantity = r.quantity;
+    e.price = r.price;
+    e.trigger_price = r.trigger_price;
+    Apply(e, result);
+  }
+  // 3. Triggered.
+  if (r.triggered && !o->is_triggered() && !o->is_closed() &&
+      (o->order_type() == OrderType::kStopMarket || o->order_type() == OrderType::kStopLimit)) {
+    Apply(VenueEvent<OrderTriggered>(*o, r, uuids_.Next(), ts, now), result);
+  }
+  // 4. Fills the venue listed that we have not applied, in time order.
+  std::vector<const FillReport*> mine;
+  for (const FillReport& f : fills) mine.push_back(&f);
+  std::sort(mine.begin(), mine.end(), [](const FillReport* a, const FillReport* b) {
+    return a->ts_event != b->ts_event ? a->ts_event < b->ts_event : a->trade_id < b->trade_id;
+  });
+  for (const FillReport* f : mine) {
+    const auto& applied = o->trade_ids();
+    if (std::find(applied.begin(), applied.end(), f->trade_id) != applied.end()) continue;
+    auto e = VenueEvent<OrderFilled>(*o, r, uuids_.Next(), f->ts_event, now);
+    e.trade_id = f->trade_id;
+    e.position_id = o->position_id();
+    e.order_side = o->side();
+    e.order_type = o->order_type();
+    e.last_qty = f->last_qty;
+    e.last_px = f->last_px;
+    e.charges = f->charges;
+    e.commission = f->commission.raw() != 0 ? f->commission : f->charges.Total();
+    e.liquidity_side = f->liquidity_side;
+    Apply(e, result);
+  }
+  // 5. Cumulative quantity: the venue is ahead of its listed fills (trades lag) → one inferred
+  //    fill; behind what we applied → a mismatch, never "unfilled" by us.
+  if (r.filled_qty > o->filled_qty()) {
+    const Quantity delta = r.filled_qty - o->filled_qty();
+    Price px = r.avg_px.value_or(r.price.value_or(Price()));
+    if (r.avg_px && o->avg_px() && !o->filled_qty().is_zero()) {
+      // The price that makes our average equal the venue's.
+      const Int128 total = static_cast<Int128>(r.avg_px->raw()) * r.filled_qty.raw();
+      const Int128 ours = static_cast<Int128>(o->avg_px()->raw()) * o->filled_qty().raw();
+      px = Price::Raw(static_cast<std::int64_t>(DivRound(total - ours, delta.raw())),
+                      r.avg_px->precision());
+    }
+    auto e = VenueEvent<OrderFilled>(*o, r, uuids_.Next(), ts, now);
+    e.trade_id = TradeId(fmt::format("INFERRED-{}-{}", r.venue_order_id.value(),
+                                     o->trade_ids().size() + 1));
+    e.position_id = o->position_id();
+    e.order_side = o->side();
+    e.order_type = o->order_type();
+    e.last_qty = delta;
+    e.last_px = px;
+    ++result.fills_inferred;
+    log_.Warning("order {}: venue filled {} but listed fills explain {}; inferred fill {} @ {}",
+                 o->client_order_id().value(), r.filled_qty.ToString(),
+                 o->filled_qty().ToString(), delta.ToString(), px.ToString());
+    Apply(e, result);
+  } else if (r.filled_qty < o->filled_qty()) {
+    result.mismatches.push_back(fmt::format(
+        "order {} (venue {}): venue reports {} filled, we applied {}",
+        o->client_order_id().value(), r.venue_order_id.value(), r.filled_qty.ToString(),
+        o->filled_qty().ToString()));
+    return;
+  }
+  // 6. The terminal event, after the fills.
+  if (!o->is_closed()) {
+    if (r.status == OrderStatus::kCanceled) {
+      Apply(VenueEvent<OrderCanceled>(*o, r, uuids_.Next(), ts, now), result);
+    } else if (r.status == OrderStatus::kExpired) {
+      Apply(VenueEvent<OrderExpired>(*o, r, uuids_.Next(), ts, now), result);
+    }
+  }
+}
+
+ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool complete) {
+  ReconcileResult result;
+  std::map<VenueOrderId, std::vector<FillReport>> fills_by_order;
+  for (const FillReport& f : ms.fills) fills_by_order[f.venue_order_id].push_back(f);
+  std::set<ClientOrderId> reported;
+  for (const OrderStatusReport& r : ms.orders) {
+    auto it = fills_by_order.find(r.venue_order_id);
+    static const std::vector<FillReport> kNone;
+    ReconcileOrder(r, it == fills_by_order.end() ? kNone : it->second, result);
+    if (const Order* o = Match(r)) reported.insert(o->client_order_id());
+  }
+  if (complete) {
+    OrderQuery q;
+    q.venue = ms.venue;
+    std::vector<const Order*> live = cache_.OrdersOpen(q);
+    for (const Order* o : cache_.OrdersInflight(q)) live.push_back(o);
+    for (const Order* o : live) {
+      if (reported.count(o->client_order_id())) continue;
+      result.mismatches.push_back(fmt::format("order {} is {} here but absent at venue {}",
+                                              o->client_order_id().value(),
+                                              ToString(o->status()), ms.venue.value()));
+    }
+  }
+  CheckPositions(ms, result);
+  for (const std::string& m : result.mismatches) log_.Error("{}", m);
+  return result;
+}
+
+void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& result) {
+  std::map<InstrumentId, std::int64_t> venue;
+  std::map<InstrumentId, std::int64_t> ours;
+  for (const PositionStatusReport& p : ms.positions) venue[p.instrument_id] += p.signed_qty_raw();
+  OrderQuery q;
+  q.venue = ms.venue;
+  for (const Position* p : cache_.PositionsOpen(q)) ours[p->instrument_id()] += p->signed_qty_raw();
+  std::set<InstrumentId> all;
+  for (const auto& [id, n] : venue) all.insert(id);
+  for (const auto& [id, n] : ours) all.insert(id);
+  for (const InstrumentId& id : all) {
+    const std::int64_t v = venue.count(id) ? venue[id] : 0;
+    const std::int64_t k = ours.count(id) ? ours[id] : 0;
+    if (v == k) continue;
+    auto signed_qty = [](std::int64_t raw) {
+      return fmt::format("{}{}", raw < 0 ? "-" : (raw > 0 ? "+" : ""),
+                         Quantity::Raw(raw < 0 ? -raw : raw, 0).ToString());
+    };
+    result.mismatches.push_back(fmt::format("position {}: venue {}, ours {}", id.value(),
+                                            signed_qty(v), signed_qty(k)));
+  }
+}
+
+}  // namespace nacre

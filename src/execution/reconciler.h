@@ -1,0 +1,80 @@
+// Reconciler: brings the kernel's orders and positions in line with what a venue reports
+// (ExecutionMassStatus at start-up, one OrderStatusReport for an in-flight check), the way a
+// live node must after a restart or a lost connection. Rules (LIVE.md §8):
+// - An order report is matched to ours by client order id, then venue tag, then venue order id.
+// - Missing events are generated in state-machine order and applied through the execution
+//   engine (so positions, portfolio and strategies see them like live events): Accepted →
+//   Updated (quantity/price changed at the venue) → Triggered → fills → Canceled / Expired /
+//   Rejected, fills always before the terminal event. A fill whose trade id is already applied
+//   is skipped; when the venue's cumulative filled quantity is still ahead of the fills it
+//   listed, the difference becomes one inferred fill at the venue's average price (a
+//   deterministic trade id "INFERRED-{venue order id}-{n}", logged as a warning).
+// - An order with our tag prefix that the cache lacks (placed before a restart) is adopted
+//   under strategy "RECONCILED"; any other unknown order is recorded as EXTERNAL. Both are
+//   built from the report, never invented.
+// - Failures, which leave the kernel HALTED (Kernel::Start) instead of guessing: the venue
+//   reports less filled than we applied; an order we hold open is absent from the venue's
+//   reports; a net position per instrument differs from the sum of ours after the orders are
+//   reconciled. Nothing is ever sent to a venue from here.
+// Kernel thread only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/cache.h"
+#include "common/clock.h"
+#include "common/logger.h"
+#include "core/result.h"
+#include "core/uuid.h"
+#include "execution/reports.h"
+
+namespace nacre {
+
+class ExecutionEngine;
+
+struct ReconcileResult {
+  std::size_t orders_reported = 0;
+  std::size_t events_generated = 0;
+  std::size_t orders_adopted = 0;   // ours, missing from the cache
+  std::size_t orders_external = 0;  // placed outside this trader
+  std::size_t fills_inferred = 0;
+  std::vector<std::string> mismatches;  // each one a reason to stay HALTED
+  bool ok() const { return mismatches.empty(); }
+  // Ok, or kFailedPrecondition naming every mismatch.
+  Status ToStatus() const;
+};
+
+class Reconciler {
+ public:
+  Reconciler(TraderId trader_id, Cache& cache, ExecutionEngine& engine, const Clock& clock,
+             UuidGenerator& uuids, Logger& logger)
+      : trader_id_(std::move(trader_id)),
+        cache_(cache),
+        engine_(engine),
+        clock_(clock),
+        uuids_(uuids),
+        log_(&logger, "Reconciler") {}
+
+  // Every order, fill and position the venue reports. `complete`: the reports hold every
+  // order of the day, so an order we hold open that is absent is a mismatch.
+  ReconcileResult Reconcile(const ExecutionMassStatus& status, bool complete = true);
+  // One order as the venue reports it now (with its fills, if the venue listed them).
+  void ReconcileOrder(const OrderStatusReport& report, const std::vector<FillReport>& fills,
+                      ReconcileResult& result);
+
+ private:
+  Order* Match(const OrderStatusReport& r);
+  Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
+  void Apply(const OrderEvent& e, ReconcileResult& result);
+  void CheckPositions(const ExecutionMassStatus& status, ReconcileResult& result);
+
+  TraderId trader_id_;
+  Cache& cache_;
+  ExecutionEngine& engine_;
+  const Clock& clock_;
+  UuidGenerator& uuids_;
+  LogAdapter log_;
+};
+
+}  // namespace nacre
