@@ -21,6 +21,10 @@ class ExecutionEventSink {
   virtual ~ExecutionEventSink() = default;
   virtual void OnOrderEvent(const OrderEvent& event) = 0;
   virtual void OnAccountState(const AccountState& state) = 0;
+  // A venue's answer about one order (a QueryOrder, a post-reconnect pass): reconciled into
+  // the order like start-up reconciliation does.
+  virtual void OnOrderStatusReport(const OrderStatusReport& /*report*/,
+                                   const std::vector<FillReport>& /*fills*/) {}
 };
 
 class ExecutionClient {
@@ -68,6 +72,9 @@ class ExecutionClient {
   OrderEventHeader Header(const Order& order, UnixNanos ts_event);
   UnixNanos Now() const { return clock_->Now(); }
   void Emit(const OrderEvent& e) { sink_->OnOrderEvent(e); }
+  void EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills = {}) {
+    sink_->OnOrderStatusReport(r, fills);
+  }
   void EmitAccountState(const AccountState& s) { sink_->OnAccountState(s); }
 
   void GenerateOrderSubmitted(const Order& order, UnixNanos ts);

@@ -49,6 +49,49 @@ Status ExecutionEngine::ReconcileAtStart() {
   return Status::Ok();
 }
 
+void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,
+                                          const std::vector<FillReport>& fills) {
+  Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
+  ReconcileResult res;
+  r.ReconcileOrder(report, fills, res);
+  for (const std::string& m : res.mismatches) log().Error("order report: {}", m);
+}
+
+Status ExecutionEngine::EnableInflightCheck(DurationNs interval, DurationNs threshold) {
+  clock_.CancelTimer("ExecEngine.inflight");
+  inflight_threshold_ = threshold;
+  if (interval <= 0) return Status::Ok();
+  return clock_.SetTimer("ExecEngine.inflight", interval, clock_.Now(), UnixNanos(0),
+                         [this](const TimeEvent&) { CheckInflight(); });
+}
+
+std::size_t ExecutionEngine::CheckInflight() {
+  const UnixNanos now = clock_.Now();
+  std::size_t sent = 0;
+  for (const Order* o : cache_.OrdersInflight()) {
+    if (now - o->ts_last() < inflight_threshold_) continue;
+    auto last = last_query_.find(o->client_order_id());
+    if (last != last_query_.end() && now - last->second < inflight_threshold_) continue;
+    ExecutionClient* c = Route(o->instrument_id(), {});
+    if (c == nullptr) continue;
+    nacre::QueryOrder q;
+    q.trader_id = o->trader_id();
+    q.strategy_id = o->strategy_id();
+    q.command_id = uuids_.Next();
+    q.ts_init = now;
+    q.instrument_id = o->instrument_id();
+    q.client_order_id = o->client_order_id();
+    q.venue_order_id = o->venue_order_id();
+    log().Info("{} silent in {} for {} ms: querying the venue", o->client_order_id().value(),
+               ToString(o->status()), (now - o->ts_last()) / kNanosPerMilli);
+    last_query_[o->client_order_id()] = now;
+    ++inflight_queries_;
+    ++sent;
+    c->QueryOrder(q, *o);
+  }
+  return sent;
+}
+
 void ExecutionEngine::RegisterClient(std::unique_ptr<ExecutionClient> client) {
   client->Bind(this, &clock_, &uuids_);
   venue_clients_.insert_or_assign(client->venue(), client->id());

@@ -33,6 +33,17 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Process(const OrderEvent& event);
   void OnOrderEvent(const OrderEvent& event) override { Process(event); }
   void OnAccountState(const AccountState& state) override;
+  void OnOrderStatusReport(const OrderStatusReport& report,
+                           const std::vector<FillReport>& fills) override;
+
+  // In-flight check (LIVE.md §8): every `interval`, an order SUBMITTED or PENDING_* whose last
+  // event is older than `threshold` is queried at its client (QueryOrder), at most once per
+  // threshold. The answer arrives as an OrderStatusReport and is reconciled; a timeout alone
+  // never changes an order. interval 0 turns it off (the default; backtests need none).
+  Status EnableInflightCheck(DurationNs interval, DurationNs threshold);
+  // Runs one check now (the timer's body); returns the queries sent.
+  std::size_t CheckInflight();
+  std::uint64_t inflight_query_count() const { return inflight_queries_; }
 
   // Reconciles the kernel's orders and positions with one client's reports (reconciler.h).
   ReconcileResult Reconcile(const ExecutionMassStatus& status, bool complete = true);
@@ -79,6 +90,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t events_ = 0;
   std::uint64_t refused_ = 0;
   std::uint64_t duplicates_ = 0;
+  std::uint64_t inflight_queries_ = 0;
+  DurationNs inflight_threshold_ = 0;
+  std::unordered_map<ClientOrderId, UnixNanos, IdHash> last_query_;
   std::uint64_t stale_ = 0;
   std::vector<PositionEvent> position_events_;
 };

@@ -241,6 +241,34 @@ TEST_F(ReconcileTest, AClientThatDoesNotConnectOrReportFailsItsPhaseWithItsCode)
   EXPECT_NE(s.error().find("mass status of NFO-CLIENT: no answer in 30 s"), std::string::npos);
 }
 
+TEST_F(ReconcileTest, AnOrderSilentInFlightIsQueriedNeverDecidedByATimeout) {
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  ASSERT_TRUE(k().exec_engine().EnableInflightCheck(2 * kNanosPerSecond, 5 * kNanosPerSecond).ok());
+  const Order* o = Ours("O-1", 2, /*accepted=*/false);
+  const Order* p = Ours("O-2", 2, /*accepted=*/false);
+  tk_.Advance(4 * kNanosPerSecond);
+  EXPECT_TRUE(client_->queries.empty());
+  tk_.Advance(2 * kNanosPerSecond);  // 6 s: both silent past 5 s
+  ASSERT_EQ(client_->queries.size(), 2u);
+  EXPECT_EQ(client_->queries[0].client_order_id, o->client_order_id());
+  EXPECT_EQ(o->status(), OrderStatus::kSubmitted);  // still: a timeout decides nothing
+  tk_.Advance(2 * kNanosPerSecond);                 // 8 s: asked 2 s ago, not again yet
+  EXPECT_EQ(client_->queries.size(), 2u);
+  // The venue answers: O-1 is working, O-2 was rejected.
+  OrderStatusReport ra = Report(*o, OrderStatus::kAccepted, 0);
+  client_->Report(ra);
+  OrderStatusReport rb = Report(*p, OrderStatus::kRejected, 0);
+  rb.reason = "RMS: margin exceeds";
+  client_->Report(rb);
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(o->venue_order_id(), ra.venue_order_id);
+  EXPECT_EQ(p->status(), OrderStatus::kRejected);
+  EXPECT_EQ(events_.Of<OrderRejected>().back().reason, "RMS: margin exceeds");
+  tk_.Advance(10 * kNanosPerSecond);
+  EXPECT_EQ(client_->queries.size(), 2u);  // nothing in flight any more
+  EXPECT_EQ(k().exec_engine().inflight_query_count(), 2u);
+}
+
 TEST(KernelStart, AnExecutionClientWithoutItsAccountFailsThePortfolioPhase) {
   testkit::TestKernel tk;
   tk->exec_engine().RegisterClient(std::make_unique<RecordingExecClient>("NFO-CLIENT", "NFO"));

@@ -176,6 +176,10 @@ class RecordingExecClient final : public ExecutionClient {
   void CancelRejected(const Order& o, const std::string& reason) {
     GenerateOrderCancelRejected(o, reason, Now());
   }
+  // The venue's answer about one order (to a QueryOrder).
+  void Report(const OrderStatusReport& r, const std::vector<FillReport>& fills = {}) {
+    EmitReport(r, fills);
+  }
   void Filled(const Order& o, std::int64_t qty, const char* px, const char* commission = "0") {
     ChargeBreakdown charges;
     charges.brokerage = Inr(commission);

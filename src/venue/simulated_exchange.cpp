@@ -88,6 +88,10 @@ void SimulatedExchange::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Ord
       Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++, &order, {}, {}, {}});
 }
 
+void SimulatedExchange::QueryOrder(const nacre::QueryOrder& /*cmd*/, const Order& order) {
+  EmitReport(StatusReportOf(order));
+}
+
 std::size_t SimulatedExchange::ProcessCommands() {
   const std::size_t before = next_cmd_ - inbox_.size();
   ProcessDue(Now());

@@ -148,6 +148,8 @@ class SimulatedExchange final : public MatchingVenue {
   void ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) override;
   void CancelOrder(const nacre::CancelOrder& cmd, const Order& order) override;
   std::vector<OrderStatusReport> GenerateOrderStatusReports(const ReportQuery& q) override;
+  // Answers with the order's status report (resting here, or as last known) at once.
+  void QueryOrder(const nacre::QueryOrder& cmd, const Order& order) override;
 
   // Market updates (any instrument: the underlying's prices feed margin and settlement).
   // Commands that arrived before the update are processed first, then resting orders match.
