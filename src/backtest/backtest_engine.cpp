@@ -105,7 +105,7 @@ Status BacktestEngine::AddStrategy(std::unique_ptr<Strategy> strategy) {
 
 void BacktestEngine::SetMarketHours(std::unique_ptr<MarketHours> hours) {
   market_hours_ = std::move(hours);
-  kernel_->risk_engine().SetMarketHours(market_hours_.get());
+  kernel_->SetMarketHours(market_hours_.get());
   for (MatchingVenue* v : venues_) {
     if (auto* ex = dynamic_cast<SimulatedExchange*>(v)) ex->set_market_hours(market_hours_.get());
   }

@@ -91,11 +91,18 @@ void Actor::UnsubscribeData(SubscriptionId id) {
   std::erase(owned_subs_, id);
 }
 
-TimeEventHandler Actor::TimerHandler(const std::string& name) {
-  return [this, name](const TimeEvent& e) {
+TimeEventHandler Actor::TimerHandler(const std::string& name, bool one_shot,
+                                     std::function<void(const TimeEvent&)> callback) {
+  return [this, name, one_shot, cb = std::move(callback)](const TimeEvent& e) {
+    if (one_shot) std::erase(timers_, name);  // fired: the name is free again
     if (!is_running()) return;
     try {
-      OnTimer(TimeEvent{name, e.ts_event, e.ts_init});
+      const TimeEvent local{name, e.ts_event, e.ts_init};
+      if (cb) {
+        cb(local);
+      } else {
+        OnTimer(local);
+      }
     } catch (const std::exception& ex) {
       ++handler_errors_;
       log().Error("timer handler error: {}", ex.what());
@@ -114,9 +121,23 @@ Status Actor::SetTimer(const std::string& name, DurationNs interval, UnixNanos s
 }
 
 Status Actor::SetTimeAlert(const std::string& name, UnixNanos at) {
-  Status s = clock().SetTimeAlert(TimerName(name), at, TimerHandler(name));
+  Status s = clock().SetTimeAlert(TimerName(name), at, TimerHandler(name, true));
   if (s) timers_.push_back(name);
   return s;
+}
+
+Status Actor::SetTimeAlert(const std::string& name, UnixNanos at,
+                           std::function<void(const TimeEvent&)> callback) {
+  Status s = clock().SetTimeAlert(TimerName(name), at, TimerHandler(name, true, std::move(callback)));
+  if (s) timers_.push_back(name);
+  return s;
+}
+
+std::string Actor::MarketClosedReason(const InstrumentId& id) const {
+  if (ctx_.market_hours == nullptr || ctx_.market_hours->hours == nullptr) return {};
+  const Instrument* inst = ctx_.cache->instrument(id);
+  if (inst == nullptr) return {};
+  return ctx_.market_hours->hours->ClosedReason(*inst, ctx_.clock->Now());
 }
 
 void Actor::CancelTimer(const std::string& name) {

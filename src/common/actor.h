@@ -5,6 +5,7 @@
 // bus). Not thread-safe: kernel thread only.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "common/cache.h"
 #include "common/clock.h"
+#include "common/market_hours.h"
 #include "common/component.h"
 #include "common/message_bus.h"
 #include "common/topics.h"
@@ -27,6 +29,7 @@ struct ActorContext {
   Cache* cache = nullptr;
   Logger* logger = nullptr;
   UuidGenerator* uuids = nullptr;
+  const MarketHoursSlot* market_hours = nullptr;  // the kernel's trading hours (may hold none)
 };
 
 using SavedState = std::map<std::string, std::string>;
@@ -75,7 +78,18 @@ class Actor : public Component {
   Status SetTimer(const std::string& name, DurationNs interval, UnixNanos start = {},
                   UnixNanos stop = {});
   Status SetTimeAlert(const std::string& name, UnixNanos at);
+  // A one-shot alert with its own callback, under the actor's lifecycle like every timer of
+  // its: not fired unless RUNNING, exceptions caught, cancelled on stop, and its name freed
+  // once it fires.
+  Status SetTimeAlert(const std::string& name, UnixNanos at,
+                      std::function<void(const TimeEvent&)> callback);
   void CancelTimer(const std::string& name);
+  bool HasTimer(const std::string& name) const {
+    return std::find(timers_.begin(), timers_.end(), name) != timers_.end();
+  }
+  std::size_t timer_count() const { return timers_.size(); }
+  // Why `id`'s market is closed now (empty: open, or no trading hours known).
+  std::string MarketClosedReason(const InstrumentId& id) const;
 
   // Handlers.
   virtual void OnQuoteTick(const QuoteTick& /*quote*/) {}
@@ -120,7 +134,8 @@ class Actor : public Component {
  private:
   void SendDataCommand(DataKind kind, const InstrumentId& id, const BarType& bar, bool subscribe,
                        const ClientId& client);
-  TimeEventHandler TimerHandler(const std::string& name);
+  TimeEventHandler TimerHandler(const std::string& name, bool one_shot = false,
+                                std::function<void(const TimeEvent&)> callback = {});
   std::string TimerName(const std::string& local) const { return component_id() + ":" + local; }
 
   ActorContext ctx_;

@@ -24,4 +24,10 @@ class MarketHours {
   }
 };
 
+// Where the kernel keeps its MarketHours (set after construction, e.g. by a backtest config),
+// so actors and strategies read the current one through their context.
+struct MarketHoursSlot {
+  const MarketHours* hours = nullptr;
+};
+
 }  // namespace nacre

@@ -44,7 +44,13 @@ ActorContext Kernel::actor_context() {
   ctx.cache = &cache_;
   ctx.logger = &logger_;
   ctx.uuids = &uuids_;
+  ctx.market_hours = &market_hours_;
   return ctx;
+}
+
+void Kernel::SetMarketHours(const MarketHours* hours) {
+  market_hours_.hours = hours;
+  risk_engine_.SetMarketHours(hours);
 }
 
 const char* StartPhaseName(Kernel::StartPhase p) {

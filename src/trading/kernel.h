@@ -51,6 +51,8 @@ class Kernel {
   RiskEngine& risk_engine() { return risk_engine_; }
   Portfolio& portfolio() { return portfolio_; }
   Trader& trader() { return trader_; }
+  // Trading hours for the risk engine and for actors (MarketClosedReason); not owned.
+  void SetMarketHours(const MarketHours* hours);
   ActorContext actor_context();
 
   // Phased start (docs/architecture.md "Kernel start"): engines, connect the data and
@@ -69,6 +71,7 @@ class Kernel {
  private:
   KernelConfig config_;
   std::unique_ptr<Clock> clock_;
+  MarketHoursSlot market_hours_;
   EventLoop loop_;
   Logger logger_;
   UuidGenerator uuids_;

@@ -39,6 +39,16 @@ struct SpreadExecPolicy {
   std::int64_t reprice_ticks = 2;  // ticks conceded per re-price
   // On a rejected or abandoned opening leg, close what already filled (market orders).
   bool unwind_on_failure = true;
+  // Kite market_protection for the market orders legs fall back to (raw percent, scale 10^9;
+  // 2% by default: SEBI rules refuse unprotected market orders from Apr-2026). A protected
+  // market leg can rest unfilled, so it times out like a limit (leg_timeout) and is sent
+  // again from the market then.
+  std::int64_t market_protection_pct_raw = 2'000'000'000;
+  // A closing or unwinding leg the venue or the risk engine refuses (market closed, margin,
+  // a rejection) is retried, first after this, doubling up to close_retry_max, while the
+  // spread stays CLOSING and a leg-risk alert goes out on each failure until it is flat.
+  DurationNs close_retry = 60 * kNanosPerSecond;
+  DurationNs close_retry_max = 30 * 60 * kNanosPerSecond;
 };
 
 struct SpreadOrderSpec {

@@ -25,11 +25,11 @@ SpreadExecutor::SpreadExecutor(SpreadOrderPort& port, std::string id_prefix)
     : port_(port), prefix_(std::move(id_prefix)) {}
 
 SpreadExecutor::~SpreadExecutor() {
-  for (const std::string& t : timers_) port_.ClockRef().CancelTimer(t);
+  for (const std::string& t : timers_) port_.CancelAlert(t);
 }
 
 void SpreadExecutor::Reset() {
-  for (const std::string& t : timers_) port_.ClockRef().CancelTimer(t);
+  for (const std::string& t : timers_) port_.CancelAlert(t);
   timers_.clear();
   spreads_.clear();
   creation_order_.clear();
@@ -274,9 +274,9 @@ void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
   OrderOptions opt;
   opt.tags = fmt::format("spread={} leg={} {}", id.value(), w.leg + 1,
                          PurposeTag(static_cast<int>(run.purpose)));
-  // Not reduce-only: the engine applies a fill to the netting position after the strategy
-  // sees it, so a leg sent from a fill handler would be checked against the old position.
-  // The spread's own book decides the quantities.
+  // Not reduce-only: the spread's own book decides the quantities (other spreads of the
+  // strategy may hold the same contract).
+  if (!limit) opt.market_protection_pct_raw = run.policy.market_protection_pct_raw;
   std::unique_ptr<Order> order = limit ? port_.Factory().Limit(ins.id, w.side, qty, *limit, opt)
                                        : port_.Factory().Market(ins.id, w.side, qty, opt);
   w.market = !limit.has_value();
@@ -289,17 +289,23 @@ void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
   // A denial can arrive inside Submit (before it returns), so events match on order_id.
   const Order* sent = port_.Submit(std::move(order));
   if (w.order_id == oid) w.order = sent;
-  if (!w.market && w.order != nullptr && !w.order->is_closed()) ArmTimeout(id, i);
+  // Limits and protected market orders alike can rest unfilled: both time out.
+  if (w.order != nullptr && !w.order->is_closed()) ArmTimeout(id, i);
+}
+
+std::string SpreadExecutor::NewTimerName(const char* kind) {
+  return fmt::format("{}:spread-{}:{}", prefix_, kind, ++next_timer_);
 }
 
 void SpreadExecutor::ArmTimeout(const SpreadId& id, std::size_t i) {
   const Run& run = runs_.at(id);
-  const ClientOrderId oid = run.legs[i].order->client_order_id();
-  std::string name = fmt::format("{}:spread-timeout:{}", prefix_, ++next_timer_);
-  Clock& clock = port_.ClockRef();
-  const Status st =
-      clock.SetTimeAlert(name, clock.Now() + run.policy.leg_timeout,
-                         [this, id, i, oid](const TimeEvent&) { OnTimeout(id, i, oid); });
+  const ClientOrderId oid = run.legs[i].order_id;
+  std::string name = NewTimerName("timeout");
+  const Status st = port_.SetAlert(name, port_.ClockRef().Now() + run.policy.leg_timeout,
+                                   [this, id, i, oid, name] {
+                                     std::erase(timers_, name);
+                                     OnTimeout(id, i, oid);
+                                   });
   if (st) timers_.push_back(std::move(name));
 }
 
@@ -313,7 +319,7 @@ void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOr
     return;
   }
   const Instrument& ins = Spread(id).instrument(w.leg);
-  if (w.reprices < run.policy.max_reprices && w.limit) {
+  if (!w.market && w.reprices < run.policy.max_reprices && w.limit) {
     // Step from the price last asked for, not the order's: an earlier modify may not be
     // acknowledged yet.
     const std::int64_t step = run.policy.reprice_ticks * ins.tick_size.raw();
@@ -325,16 +331,69 @@ void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOr
     ArmTimeout(id, i);
     return;
   }
-  if (run.purpose == Purpose::kClose) {
-    // A close must complete: cancel the limit, the cancel confirmation sends a market order.
+  if (run.purpose != Purpose::kOpen) {
+    // A close must complete: cancel the resting order; its cancel sends a (new) protected
+    // market order from the market as it is then.
     w.abandoning = true;
     port_.Cancel(*w.order);
     return;
   }
   w.abandoning = true;
   port_.Cancel(*w.order);
-  Fail(id, fmt::format("leg {} ({}) unfilled after {} re-prices", w.leg + 1, ins.id.value(),
-                       w.reprices));
+  Fail(id, w.market ? fmt::format("leg {} ({}) market order unfilled within its protection after {} s",
+                                  w.leg + 1, ins.id.value(), run.policy.leg_timeout / kNanosPerSecond)
+                    : fmt::format("leg {} ({}) unfilled after {} re-prices", w.leg + 1,
+                                  ins.id.value(), w.reprices));
+}
+
+bool SpreadExecutor::AllLegsDone(const Run& run) const {
+  for (const LegWork& w : run.legs) {
+    if (!w.done()) return false;
+  }
+  return true;
+}
+
+void SpreadExecutor::RetryClosingLeg(const SpreadId& id, std::size_t i, const std::string& reason) {
+  Run& run = runs_.at(id);
+  LegWork& w = run.legs[i];
+  SpreadPosition& sp = Spread(id);
+  const Instrument& ins = sp.instrument(w.leg);
+  DurationNs wait = run.policy.close_retry;
+  for (int k = 0; k < w.retries && wait < run.policy.close_retry_max; ++k) wait *= 2;
+  wait = std::min(wait, run.policy.close_retry_max);
+  ++w.retries;
+  port_.Emit(sp.MakeEvent(
+      SpreadEventKind::kLegRisk, port_.ClockRef().Now(),
+      fmt::format("leg {} ({}) not closed: {}; retry {} in {} s", w.leg + 1, ins.id.value(),
+                  reason, w.retries, wait / kNanosPerSecond)));
+  const ClientOrderId refused = w.order_id;
+  std::string name = NewTimerName("retry");
+  const Status st = port_.SetAlert(name, port_.ClockRef().Now() + wait, [this, id, i, refused, name] {
+    std::erase(timers_, name);
+    OnRetry(id, i, refused);
+  });
+  if (st) timers_.push_back(std::move(name));
+}
+
+void SpreadExecutor::OnRetry(const SpreadId& id, std::size_t i, const ClientOrderId& refused) {
+  auto it = runs_.find(id);
+  if (it == runs_.end()) return;
+  Run& run = it->second;
+  LegWork& w = run.legs[i];
+  if (w.order_id != refused || w.done()) return;  // a newer order works, or nothing is left
+  const Instrument& ins = Spread(id).instrument(w.leg);
+  if (const std::string closed = port_.ClosedReason(ins.id); !closed.empty()) {
+    // Not sent into a closed market (it would only be denied): look again later, quietly.
+    std::string name = NewTimerName("retry");
+    const Status st = port_.SetAlert(name, port_.ClockRef().Now() + run.policy.close_retry,
+                                     [this, id, i, refused, name] {
+                                       std::erase(timers_, name);
+                                       OnRetry(id, i, refused);
+                                     });
+    if (st) timers_.push_back(std::move(name));
+    return;
+  }
+  SubmitLeg(id, run, i, std::nullopt);
 }
 
 void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
@@ -360,6 +419,15 @@ void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
     w.filled_raw += fill->last_qty.raw();
     w.px_qty += static_cast<Int128>(fill->last_px.raw()) * fill->last_qty.raw();
     if (run.failing) {
+      if (run.purpose == Purpose::kOpen && AllLegsDone(run)) {
+        // The abandon timer met the last fill: every leg is in, so the spread is complete
+        // and nothing is unwound.
+        run.failing = false;
+        run.failure.clear();
+        run.group = run.groups.size() - 1;
+        Advance(id);
+        return;
+      }
       MaybeFinishFailure(id);
       return;
     }
@@ -368,6 +436,11 @@ void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
     } else {
       port_.Emit(sp.MakeEvent(SpreadEventKind::kChanged, fill->ts_event));
     }
+    return;
+  }
+  if (std::get_if<OrderModifyRejected>(&event) != nullptr) {
+    // The re-price was refused: the order keeps its price, and so does the leg's next step.
+    if (w.order != nullptr && w.order->price()) w.limit = w.order->price();
     return;
   }
   std::string reason;
@@ -396,14 +469,16 @@ void SpreadExecutor::OnLegTerminal(const SpreadId& id, std::size_t i, const std:
       return;
     case Purpose::kClose:
     case Purpose::kUnwind:
-      if (!w.market) {
-        // Escalate the remainder to a market order: a close must not be left half done.
+      if (!w.market || w.abandoning) {
+        // A limit that ended unfilled (refused, or past its re-prices), or our own cancel of
+        // a protected market order that rested: send the remainder as a protected market
+        // order from the market as it is now. A close must not be left half done.
         SubmitLeg(id, run, i, std::nullopt);
         return;
       }
-      port_.Emit(sp.MakeEvent(
-          SpreadEventKind::kLegRisk, port_.ClockRef().Now(),
-          fmt::format("leg {} ({}) could not be closed: {}", w.leg + 1, ins.id.value(), reason)));
+      // A market order refused, denied or canceled by the venue: the spread stays CLOSING
+      // and the leg is tried again later (not at once: the same refusal would repeat).
+      RetryClosingLeg(id, i, reason);
       return;
   }
 }

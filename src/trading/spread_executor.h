@@ -10,12 +10,21 @@
 // - A limit leg unfilled after leg_timeout is re-priced reprice_ticks toward the market, up to
 //   max_reprices times. Then: an opening is abandoned (working legs canceled, filled legs
 //   unwound at market when unwind_on_failure); a closing escalates the leg to a market order.
-// - A rejected or denied opening leg fails the spread the same way.
+// - A rejected or denied opening leg fails the spread the same way; a refused or denied
+//   closing (or unwinding) leg is retried with a backoff (policy.close_retry, doubling), not
+//   sent while its market is closed, the spread staying CLOSING and alerting until flat.
+// - An opening whose every leg filled is OPEN even if the abandon timer fired on the way
+//   (the cancel crossed the last fill): a complete spread is never unwound.
+// - A modify the venue or risk engine refuses puts the leg's price back to the order's.
+// - Market legs carry market protection (policy) and time out like limits.
+// Timers go through the strategy's lifecycle (SpreadOrderPort::SetAlert).
 // Every spread keeps its own SpreadPosition; events go out through the port. Kernel thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "common/cache.h"
@@ -37,6 +46,12 @@ class SpreadOrderPort {
   virtual const Cache& CacheRef() const = 0;
   virtual Clock& ClockRef() = 0;
   virtual void Emit(const SpreadEvent& event) = 0;
+  // One-shot alerts under the strategy's lifecycle (not fired unless it runs, cancelled when
+  // it stops, names freed when they fire).
+  virtual Status SetAlert(const std::string& name, UnixNanos at, std::function<void()> fn) = 0;
+  virtual void CancelAlert(const std::string& name) = 0;
+  // Why `id`'s market is closed now (empty: open or unknown).
+  virtual std::string ClosedReason(const InstrumentId& /*id*/) const { return {}; }
 };
 
 class SpreadExecutor {
@@ -78,6 +93,7 @@ class SpreadExecutor {
     int reprices = 0;
     bool market = false;
     bool abandoning = false;
+    int retries = 0;  // closing leg refusals retried so far
     bool done() const { return filled_raw >= target.raw(); }
   };
   struct Run {
@@ -100,6 +116,11 @@ class SpreadExecutor {
                       std::string& why) const;
   void SubmitLeg(const SpreadId& id, Run& run, std::size_t i, std::optional<Price> limit);
   void ArmTimeout(const SpreadId& id, std::size_t i);
+  // Schedules another try of a refused closing leg (backoff), alerting.
+  void RetryClosingLeg(const SpreadId& id, std::size_t i, const std::string& reason);
+  void OnRetry(const SpreadId& id, std::size_t i, const ClientOrderId& refused);
+  std::string NewTimerName(const char* kind);
+  bool AllLegsDone(const Run& run) const;
   void OnTimeout(const SpreadId& id, std::size_t i, const ClientOrderId& order_id);
   void OnLegTerminal(const SpreadId& id, std::size_t i, const std::string& reason);
   void Fail(const SpreadId& id, const std::string& reason);

@@ -24,6 +24,7 @@ class SpreadStrategy final : public Strategy {
   using Strategy::spread;
   using Strategy::spreads;
   using Strategy::SubmitSpread;
+  using Strategy::timer_count;
   std::vector<SpreadEvent> events;
 
  protected:
@@ -56,6 +57,8 @@ class SpreadTest : public ::testing::Test {
     k().cache().AddQuote(MakeQuote(i.id, bid, ask, tk_.now()));
   }
   const Order* LastSubmitted() { return k().cache().order(venue_->submits.back().client_order_id); }
+  // The newest order in the cache (a denied one never reaches the venue).
+  const Order* LastOrder() { return k().cache().Orders().back(); }
   const Order* Submitted(std::size_t n) {
     return k().cache().order(venue_->submits.at(n).client_order_id);
   }
@@ -367,6 +370,141 @@ TEST_F(SpreadTest, FillsOfOtherOrdersBeforeExpiryAreNotSettlements) {
   venue_->Filled(*manual, 65, "90.00");
   EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
   EXPECT_EQ(s_->spread(*id)->LegSignedQtyRaw(0), -65 * kFixedScale);
+}
+
+// The regressions of the event-loop issue, each named after the failure it fixes.
+
+TEST_F(SpreadTest, CompleteSpreadIsNotUnwoundWhenTheAbandonTimerMeetsTheLastFill) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 0;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const Order* shrt = LastSubmitted();
+  Accept(shrt);
+  tk_.Advance(10 * kNanosPerSecond);  // abandon: cancel sent, spread failing
+  ASSERT_EQ(venue_->cancels.size(), 1u);
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  // The fill crosses the cancel: the venue filled the short before the cancel reached it.
+  venue_->Filled(*shrt, 65, "101.00");
+  venue_->CancelRejected(*shrt, "order not open at venue");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+  EXPECT_EQ(venue_->submits.size(), 2u);  // nothing sent to unwind it
+  EXPECT_EQ(s_->events.back().kind, SpreadEventKind::kOpened);
+}
+
+TEST_F(SpreadTest, DeniedClosingMarketLegIsRetriedWithBackoffWhileTheSpreadStaysClosing) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  AcceptAndFill(LastSubmitted(), 65, "101.00");
+  k().risk_engine().SetTradingState(TradingState::kHalted);  // every submit denied
+  SpreadExecPolicy policy;
+  policy.close_retry = 60 * kNanosPerSecond;
+  ASSERT_TRUE(s_->CloseSpread(*id, {}, policy).ok());
+  const std::size_t sent = venue_->submits.size();
+  EXPECT_EQ(LastOrder()->status(), OrderStatus::kDenied);  // never reached the venue
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kClosing);
+  ASSERT_EQ(s_->events.back().kind, SpreadEventKind::kLegRisk);
+  EXPECT_NE(s_->events.back().message.find("retry 1 in 60 s"), std::string::npos)
+      << s_->events.back().message;
+  tk_.Advance(60 * kNanosPerSecond);  // still halted: denied again, the wait doubles
+  EXPECT_NE(s_->events.back().message.find("retry 2 in 120 s"), std::string::npos)
+      << s_->events.back().message;
+  k().risk_engine().SetTradingState(TradingState::kActive);
+  tk_.Advance(119 * kNanosPerSecond);
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kClosing);
+  tk_.Advance(1 * kNanosPerSecond);  // the retry: now it passes
+  ASSERT_EQ(venue_->submits.size(), sent + 1);
+  const Order* buyback = LastSubmitted();
+  EXPECT_EQ(buyback->order_type(), OrderType::kMarket);
+  EXPECT_EQ(buyback->side(), OrderSide::kBuy);
+  AcceptAndFill(buyback, 65, "60.00");
+  AcceptAndFill(LastSubmitted(), 65, "50.00");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kClosed);
+}
+
+// Closed until 09:15 of the next day, open after.
+class ClosedUntil final : public MarketHours {
+ public:
+  explicit ClosedUntil(UnixNanos open) : open_(open) {}
+  std::string ClosedReason(const Instrument&, UnixNanos t) const override {
+    return t < open_ ? "after the close" : "";
+  }
+
+ private:
+  UnixNanos open_;
+};
+
+TEST_F(SpreadTest, ClosingLegIsNotRetriedIntoAClosedMarket) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  AcceptAndFill(LastSubmitted(), 65, "101.00");
+  ClosedUntil hours(tk_.now() + 3600 * kNanosPerSecond);
+  k().SetMarketHours(&hours);  // the risk engine denies MARKET_CLOSED for an hour
+  ASSERT_TRUE(s_->CloseSpread(*id).ok());
+  const std::size_t sent = venue_->submits.size();
+  EXPECT_EQ(LastOrder()->status(), OrderStatus::kDenied);
+  const std::size_t denied = k().risk_engine().denied_count();
+  tk_.Advance(3599 * kNanosPerSecond);
+  EXPECT_EQ(venue_->submits.size(), sent);  // looked, saw it closed, sent nothing
+  EXPECT_EQ(k().risk_engine().denied_count(), denied);
+  tk_.Advance(61 * kNanosPerSecond);
+  ASSERT_EQ(venue_->submits.size(), sent + 1);  // open now: sent, and it reached the venue
+  EXPECT_EQ(k().risk_engine().denied_count(), denied);
+  k().SetMarketHours(nullptr);
+}
+
+TEST_F(SpreadTest, RefusedModifyRestoresTheExecutorsPrice) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 3;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const Order* shrt = LastSubmitted();
+  Accept(shrt);
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 1u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
+  venue_->ModifyRejected(*shrt, "price band");  // the order stays at 101.00
+  EXPECT_EQ(*shrt->price(), Px("101.00"));
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 2u);
+  // Steps from the order's real price again, not from the refused 100.90.
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.90"));
+}
+
+TEST_F(SpreadTest, ExecutorTimersStopWithTheStrategyAndFreeTheirNames) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  Accept(LastSubmitted());
+  EXPECT_EQ(s_->timer_count(), 2u);   // the wing's (filled) and the short's timeouts
+  tk_.Advance(10 * kNanosPerSecond);  // both fire and free their names; one re-armed
+  EXPECT_EQ(s_->timer_count(), 1u);
+  EXPECT_EQ(venue_->modifies.size(), 1u);
+  k().trader().StopAll();
+  EXPECT_EQ(s_->timer_count(), 0u);
+  tk_.Advance(60 * kNanosPerSecond);
+  EXPECT_EQ(venue_->modifies.size(), 1u);  // nothing fired after the stop
+}
+
+TEST_F(SpreadTest, MarketLegsCarryMarketProtectionAndTimeOut) {
+  SpreadOrderSpec spec = BullPut(1, {});
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  const Order* wing = LastSubmitted();
+  EXPECT_EQ(wing->order_type(), OrderType::kMarket);
+  EXPECT_EQ(wing->market_protection_pct_raw(), 2 * kFixedScale);  // 2% by default
+  Accept(wing);  // rests: nothing inside its protection band
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->cancels.size(), 1u);  // an opening market leg times out: abandoned
+  venue_->Canceled(*wing);
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kFailed);
 }
 
 TEST(SpreadPositionMaxLoss, NakedShortCallIsUnbounded) {

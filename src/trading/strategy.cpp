@@ -234,6 +234,13 @@ class Strategy::SpreadPort final : public SpreadOrderPort {
     s_.msgbus().Publish(topics::SpreadEvents(s_.strategy_id()), event);
     if (s_.is_running()) s_.OnSpreadEvent(event);
   }
+  Status SetAlert(const std::string& name, UnixNanos at, std::function<void()> fn) override {
+    return s_.SetTimeAlert(name, at, [f = std::move(fn)](const TimeEvent&) { f(); });
+  }
+  void CancelAlert(const std::string& name) override { s_.CancelTimer(name); }
+  std::string ClosedReason(const InstrumentId& id) const override {
+    return s_.MarketClosedReason(id);
+  }
 
  private:
   Strategy& s_;

@@ -15,6 +15,7 @@
 #include "backtest/results_recorder.h"
 #include "browser.h"
 #include "pricing/black.h"
+#include "nse/calendar.h"
 #include "testkit/testkit.h"
 #include "venue/simulated_exchange.h"
 
@@ -36,6 +37,7 @@ struct Scenario {
   std::string exit_time = "15:15";
   const char* stop_multiple = "2";
   bool nse_exchange = false;  // the realistic exchange (charges, margin, settlement)
+  bool calendar = false;      // NSE trading hours for the risk engine and the strategy
 };
 
 Price Tick(double v) {
@@ -70,6 +72,7 @@ ScenarioRun RunScenario(const Scenario& sc) {
     vc.exchange = ex;
   }
   EXPECT_TRUE(run.engine->AddVenue(vc).ok());
+  if (sc.calendar) run.engine->SetMarketHours(std::make_unique<NseCalendar>());
   run.engine->AddInstrument(testkit::NiftyIndex());
   std::vector<Instrument> options;
   for (int k = 23500; k <= 24500; k += 50) {
@@ -444,6 +447,31 @@ TEST(OptionsSpreadStrategy, SpreadHeldToExpiryIsSettledByTheExchange) {
   EXPECT_TRUE(run.strategy->decisions().size() > 0);
   ExpectCapitalInvariant(run);
   EXPECT_EQ(run.result.commissions, run.engine->exchange(Venue("NFO"))->total_charges().Total());
+}
+
+// The regression of a time exit at the 15:30 closing print: the strategy asked to close into a
+// closed market, every leg was denied MARKET_CLOSED and the spread stayed CLOSING overnight.
+// Now it asks MarketHours first: the exit waits, and the exchange settles the spread at expiry.
+TEST(OptionsSpreadStrategy, ExitAtTheCloseWaitsForAnOpenMarketInsteadOfBeingDenied) {
+  Scenario sc;
+  sc.path = [](int m) {
+    if (m < 5) return 24000.0 + 2.0 * m;
+    return m < 40 ? 24010.0 + 0.2 * (m - 5) : 24017.0;
+  };
+  sc.profit_target_pct = 100;
+  sc.exit_time = "15:30";
+  sc.nse_exchange = true;
+  sc.calendar = true;
+  ScenarioRun run = RunScenario(sc);
+  const std::string log = Decisions(*run.strategy);
+  EXPECT_EQ(run.result.orders_denied, 0u) << log;
+  EXPECT_EQ(log.find("time exit"), std::string::npos) << log;
+  bool settled = false;
+  for (const auto& [id, r] : run.monitor->records()) {
+    if (r.last.message == "settled at expiry") settled = true;
+  }
+  EXPECT_TRUE(settled) << log;
+  ExpectCapitalInvariant(run);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "apps/spreads/options_spread_strategy.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "apps/spreads/capital_manager.h"
@@ -189,6 +190,17 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
   if (c.exec.max_reprices < 0) p.Fail("max_reprices", "must not be negative");
   c.exec.reprice_ticks = p.GetInt("reprice_ticks", 2);
   if (c.exec.reprice_ticks < 0) p.Fail("reprice_ticks", "must not be negative");
+  if (p.Has("market_protection_pct")) {
+    const Price pct = p.GetPrice("market_protection_pct");
+    if (pct.raw() <= 0 || pct.raw() > 100 * kFixedScale) {
+      p.Fail("market_protection_pct", "must be above 0 and at most 100 (market legs are always protected)");
+    }
+    c.exec.market_protection_pct_raw = pct.raw();
+  }
+  const std::int64_t retry = p.GetInt("close_retry_secs", 60);
+  if (retry < 1 || retry > 86'400) p.Fail("close_retry_secs", "must be 1 to 86400");
+  c.exec.close_retry = retry * kNanosPerSecond;
+  c.exec.close_retry_max = std::max(c.exec.close_retry, c.exec.close_retry_max);
   c.profit_target_pct = p.GetInt("profit_target_pct", 50);
   if (c.profit_target_pct < 1 || c.profit_target_pct > 100) {
     p.Fail("profit_target_pct", "must be 1 to 100");
@@ -284,6 +296,12 @@ void OptionsSpreadStrategy::Check() {
     if (now < meta->expiry) live.push_back(sp);
     if (meta->exit_requested) continue;
     if (auto reason = exits_.Check(*sp, *meta, cache(), now, underlying)) {
+      // At or after the close (the 15:30 closing print, a holiday's stale data) an exit would
+      // only be denied: keep the spread OPEN and decide again when the market trades.
+      if (const std::string closed = MarketClosedReason(sp->instrument(0).id); !closed.empty()) {
+        log().Info("exit of {} deferred: {} ({})", sp->id().value(), *reason, closed);
+        continue;
+      }
       meta->exit_requested = true;
       meta->exit_reason = *reason;
       if (Status st = CloseSpread(sp->id()); !st) {
