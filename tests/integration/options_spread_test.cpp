@@ -15,6 +15,7 @@
 #include "backtest/results_recorder.h"
 #include "browser.h"
 #include "pricing/black.h"
+#include "common/config.h"
 #include "nse/calendar.h"
 #include "testkit/testkit.h"
 #include "venue/simulated_exchange.h"
@@ -472,6 +473,31 @@ TEST(OptionsSpreadStrategy, ExitAtTheCloseWaitsForAnOpenMarketInsteadOfBeingDeni
   }
   EXPECT_TRUE(settled) << log;
   ExpectCapitalInvariant(run);
+}
+
+// The executor's new keys are read and checked, with the file, line and key at fault.
+TEST(OptionsSpreadStrategy, MarketProtectionAndCloseRetryKeysAreChecked) {
+  auto build = [](const std::string& extra) -> std::string {
+    const std::string text = "underlying = \"NIFTY 50.NSE\"\n"
+                             "signal_bar_type = \"NIFTY 50.NSE-5-MINUTE-LAST-EXTERNAL\"\n" +
+                             extra;
+    auto table = ConfigTable::ParseString(text, "spread.toml");
+    try {
+      (void)OptionsSpreadStrategy::FromConfig(StrategyId("OptionsSpread-001"),
+                                              ConfigTable(*table, "spread.toml", "params"));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(build("market_protection_pct = 3\nclose_retry_secs = 30\n"), "");
+  const std::string zero = build("market_protection_pct = 0\n");
+  EXPECT_NE(zero.find("spread.toml:3"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("market_protection_pct"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("must be above 0"), std::string::npos) << zero;
+  const std::string retry = build("close_retry_secs = 0\n");
+  EXPECT_NE(retry.find("close_retry_secs"), std::string::npos) << retry;
+  EXPECT_NE(retry.find("must be 1 to 86400"), std::string::npos) << retry;
 }
 
 }  // namespace
