@@ -124,6 +124,8 @@ SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& b
   }
   c.stop_protection =
       stop_ref == "market" ? StopProtectionReference::kMarket : StopProtectionReference::kTrigger;
+  c.require_market_protection = v.GetBool("require_market_protection", true);
+  c.lpp = v.GetBool("lpp", true);
   c.margin_check = v.GetBool("margin", true);
   c.margin_default_vol = v.GetDouble("margin_default_vol", c.margin_default_vol);
   if (!(c.margin_default_vol > 0 && c.margin_default_vol < 5)) {

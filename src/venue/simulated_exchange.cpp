@@ -154,6 +154,12 @@ void SimulatedExchange::Handle(const Pending& p) {
                                       p.due);
           return;
         }
+        if (order.order_type() == OrderType::kLimit) {
+          if (const std::string why = CheckLpp(order, *inst, p.price); !why.empty()) {
+            GenerateOrderModifyRejected(order, why, p.due);
+            return;
+          }
+        }
       }
       // A triggered stop-market works at its protection limit: its margin is priced there.
       std::optional<Price> margin_price = p.price;
@@ -222,7 +228,45 @@ std::string SimulatedExchange::CheckRules(const Order& order, const Instrument* 
   if (order.time_in_force() == TimeInForce::kGtd && order.expire_time() <= at) {
     return fmt::format("GTD expire time {} already passed", FormatIst(order.expire_time()));
   }
+  if (config_.require_market_protection && IsMarketLike(order.order_type()) &&
+      order.market_protection_pct_raw() == 0 && config_.market_protection_pct_raw == 0 &&
+      at >= FromIst(2026, 4, 1, 0, 0)) {
+    return "market orders without market protection are not allowed (SEBI rules from "
+           "2026-04-01): set market_protection";
+  }
+  if (order.order_type() == OrderType::kLimit) return CheckLpp(order, *inst, order.price());
   return {};
+}
+
+std::string SimulatedExchange::CheckLpp(const Order& order, const Instrument& inst,
+                                        std::optional<Price> price) const {
+  if (!config_.lpp || !price) return {};
+  auto mit = markets_.find(order.instrument_id());
+  if (mit == markets_.end()) return {};
+  const Market& m = mit->second;
+  std::optional<Price> ref = m.last;
+  if (!ref && m.quote && m.quote->bid_price.raw() > 0 && m.quote->ask_price.raw() > 0) {
+    ref = m.quote->Mid();
+  }
+  if (!ref && m.bar) ref = m.bar->close;
+  if (!ref) return {};
+  const std::int64_t r = ref->raw();
+  std::int64_t band = 0;
+  if (inst.instrument_class == InstrumentClass::kOption) {
+    band = r <= 50 * kFixedScale ? 20 * kFixedScale
+                                 : static_cast<std::int64_t>(static_cast<Int128>(r) * 40 / 100);
+  } else if (inst.instrument_class == InstrumentClass::kFuture) {
+    band = r <= 10'000 * kFixedScale ? 200 * kFixedScale
+                                     : static_cast<std::int64_t>(static_cast<Int128>(r) * 2 / 100);
+  } else {
+    return {};
+  }
+  const bool buy = order.is_buy();
+  const std::int64_t limit = buy ? r + band : std::max<std::int64_t>(r - band, 0);
+  if (buy ? price->raw() <= limit : price->raw() >= limit) return {};
+  return fmt::format("order price {} is beyond the LPP limit {} ({} band around the reference {})",
+                     price->ToString(), Price::Raw(limit, ref->precision()).ToString(),
+                     buy ? "high" : "low", ref->ToString());
 }
 
 void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {

@@ -127,6 +127,14 @@ struct SimulatedExchangeConfig {
   // scale 10^9: 2% = 2e9; 0 = unprotected).
   std::int64_t market_protection_pct_raw = 0;
   StopProtectionReference stop_protection = StopProtectionReference::kTrigger;
+  // SEBI retail-algo rules (Kite, from 2026-04-01 IST): MARKET and SL-M orders with no market
+  // protection (neither the order's nor the venue default above) are rejected.
+  bool require_market_protection = true;
+  // NSE limit price protection: a buy limit above the high band or a sell limit below the low
+  // band around the reference price (the last trade, else the quote mid, else the last bar
+  // close) is rejected, on arrival and on modify. Options: ±₹20 up to a ₹50 reference, ±40%
+  // above; futures: ±₹200 up to ₹10,000, ±2% above.
+  bool lpp = true;
   bool margin_check = true;
   MarginParams margin;
   double margin_default_vol = 0.15;    // option vol when no implied vol can be taken
@@ -227,6 +235,8 @@ class SimulatedExchange final : public MatchingVenue {
   void Handle(const Pending& p);
   void Arrive(const Order& order, UnixNanos at);
   std::string CheckRules(const Order& order, const Instrument* inst, UnixNanos at);
+  // Empty, or why `price` (a limit) is beyond the LPP band of `inst` now.
+  std::string CheckLpp(const Order& order, const Instrument& inst, std::optional<Price> price) const;
   std::string CheckMargin(const Order& order, std::optional<Quantity> leaves = {},
                           std::optional<Price> price = {}, std::optional<Price> trigger = {});
   MarginBook BookOf(const InstrumentId& underlying, bool with_working);

@@ -233,6 +233,62 @@ TEST_F(SimulatedExchangeTest, RestingSellFillsAtItsLimitWhenABidCrossesIt) {
   EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
 }
 
+TEST_F(SimulatedExchangeTest, LimitPriceProtectionRejectsLimitsBeyondTheBand) {
+  Build();
+  // Reference 100.50 (the quote mid; no trade yet): above ₹50 the band is ±40% = ±40.20.
+  Quote(call_, "100", "101", 65, 65);
+  const Order* high = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "140.75"));
+  EXPECT_EQ(high->status(), OrderStatus::kRejected);
+  EXPECT_EQ(RejectReason(high),
+            "order price 140.75 is beyond the LPP limit 140.7 (high band around the "
+            "reference 100.5)");
+  const Order* edge = Working(MakeInit(call_, "O-2", OrderSide::kBuy, 65, "140.70"));
+  EXPECT_NE(edge->status(), OrderStatus::kRejected);  // at the limit: in
+  // A trade sets the reference; at or below ₹50 the band is ±₹20.
+  Trade(call_, "30", 65);
+  const Order* low = Working(MakeInit(call_, "O-3", OrderSide::kSell, 65, "9.95"));
+  EXPECT_EQ(low->status(), OrderStatus::kRejected);
+  EXPECT_NE(RejectReason(low).find("low band around the reference 30"), std::string::npos)
+      << RejectReason(low);
+  const Order* ok = Working(MakeInit(call_, "O-4", OrderSide::kSell, 65, "200"));
+  EXPECT_EQ(ok->status(), OrderStatus::kAccepted);  // a sell far above is fine
+  // A modify beyond the band is refused; the order keeps its price.
+  k().exec_engine().Execute(testkit::ModifyCommand(*ok, std::nullopt, Px("5")));
+  ex_->ProcessCommands();
+  ASSERT_EQ(events_->Of<OrderModifyRejected>().size(), 1u);
+  EXPECT_NE(events_->Of<OrderModifyRejected>()[0].reason.find("LPP"), std::string::npos);
+  EXPECT_EQ(*ok->price(), Px("200"));
+  // Off: no band.
+  SimulatedExchangeConfig c = Base();
+  c.lpp = false;
+  Build(c);
+  Quote(call_, "100", "101", 65, 65);
+  EXPECT_NE(Working(MakeInit(call_, "O-5", OrderSide::kBuy, 65, "150"))->status(),
+            OrderStatus::kRejected);
+}
+
+TEST_F(SimulatedExchangeTest, UnprotectedMarketOrdersAreRejectedFromApril2026) {
+  const Instrument june = LongDatedOption(OptionKind::kCall, "24000", 2026, 6, 30);
+  auto run = [&](UnixNanos start, SimulatedExchangeConfig c) {
+    Build(c, start);
+    k().cache().AddInstrument(june);
+    Quote(june, "100", "101", 65, 65);
+    return Working(MakeInit(june, "O-1", OrderSide::kBuy, 65));
+  };
+  const Order* april = run(FromIst(2026, 4, 1, 10, 0), Base());
+  EXPECT_EQ(april->status(), OrderStatus::kRejected);
+  EXPECT_NE(RejectReason(april).find("market orders without market protection are not allowed"),
+            std::string::npos)
+      << RejectReason(april);
+  EXPECT_EQ(run(FromIst(2026, 3, 31, 10, 0), Base())->status(), OrderStatus::kFilled);
+  SimulatedExchangeConfig protect = Base();
+  protect.market_protection_pct_raw = 2 * kFixedScale;  // the venue default protects it
+  EXPECT_EQ(run(FromIst(2026, 4, 1, 10, 0), protect)->status(), OrderStatus::kFilled);
+  SimulatedExchangeConfig off = Base();
+  off.require_market_protection = false;
+  EXPECT_EQ(run(FromIst(2026, 4, 1, 10, 0), off)->status(), OrderStatus::kFilled);
+}
+
 TEST_F(SimulatedExchangeTest, TwoRestingOrdersShareOneQuotesDisplayedSize) {
   Build();
   Quote(call_, "99", "101", 65, 65);
@@ -1005,7 +1061,9 @@ class ExchangeChargesTest : public SimulatedExchangeTest {
   // Sell 1 lot (65) at 100, buy back at 80 on the date (IST 10:00), on a long-dated option.
   ChargeBreakdown RoundTrip(int y, int m, int d) {
     const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
-    Build(Base(), FromIst(y, m, d, 10, 0));
+    SimulatedExchangeConfig c = Base();
+    c.require_market_protection = false;  // plain market orders, as in NSE_FNO.md's example
+    Build(c, FromIst(y, m, d, 10, 0));
     k().cache().AddInstrument(opt);
     Quote(opt, "100", "100.05", 65, 65);
     const Order* s = Working(MakeInit(opt, "O-1", OrderSide::kSell, 65));
@@ -1066,6 +1124,7 @@ TEST_F(ExchangeChargesTest, ScheduleOverriddenFromATomlFile) {
   c.schedule = std::make_shared<const ChargeSchedule>(ChargeSchedule::LoadFile(path));
   std::remove(path.c_str());
   const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
+  c.require_market_protection = false;
   Build(c, FromIst(2026, 4, 7, 10, 0));
   k().cache().AddInstrument(opt);
   Quote(opt, "100", "100.05", 65, 65);
@@ -1087,7 +1146,9 @@ TEST_F(ExchangeChargesTest, ChargesOffLeavesFillsFree) {
 
 TEST_F(ExchangeChargesTest, BrokerageOncePerOrderAcrossPartialFills) {
   const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
-  Build(Base(), FromIst(2026, 4, 7, 10, 0));
+  SimulatedExchangeConfig plain = Base();
+  plain.require_market_protection = false;
+  Build(plain, FromIst(2026, 4, 7, 10, 0));
   k().cache().AddInstrument(opt);
   Quote(opt, "100", "100.05", 65, 65);
   const Order* o = Working(MakeInit(opt, "O-1", OrderSide::kSell, 195));
