@@ -88,19 +88,25 @@ std::optional<Price> Cache::MarkPrice(const InstrumentId& id, PositionSide side)
   return std::nullopt;
 }
 
-Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_id) {
+Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_id,
+                       bool assign_tag) {
   const ClientOrderId id = order->client_order_id();
   if (orders_.count(id)) {
     return MakeError(fmt::format("order {} already in cache", id.value()));
   }
   if (!position_id.empty()) order->set_position_id(position_id);
-  if (order->venue_tag().empty()) {
-    std::string digits;
-    for (std::uint64_t n = ++tag_count_; n > 0; n /= 36) {
-      digits.insert(digits.begin(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36]);
-    }
-    order->AssignVenueTag(tag_prefix_ + digits);
+  if (assign_tag && order->venue_tag().empty()) {
+    std::string tag;
+    do {  // skip any tag already in use (one adopted before the counter caught up)
+      std::string digits;
+      for (std::uint64_t n = ++tag_count_; n > 0; n /= 36) {
+        digits.insert(digits.begin(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36]);
+      }
+      tag = tag_prefix_ + digits;
+    } while (tags_.count(tag) != 0);
+    order->AssignVenueTag(tag);
   }
+  NoteTagUsed(order->venue_tag());
   if (!order->venue_tag().empty()) {
     if (auto [it, fresh] = tags_.emplace(order->venue_tag(), id); !fresh) {
       return MakeError(fmt::format("order {}: venue tag {} already used by {}", id.value(),
@@ -117,6 +123,22 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
   if (!raw->order_list_id().empty()) order_lists_[raw->order_list_id()].push_back(id);
   UpdateOrder(*raw);
   return Status::Ok();
+}
+
+void Cache::NoteTagUsed(const std::string& tag) {
+  if (tag.size() <= tag_prefix_.size() || tag.compare(0, tag_prefix_.size(), tag_prefix_) != 0) {
+    return;
+  }
+  std::uint64_t n = 0;
+  for (std::size_t i = tag_prefix_.size(); i < tag.size(); ++i) {
+    const char c = tag[i];
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    if (c >= 'A' && c <= 'Z') d = c - 'A' + 10;
+    if (d < 0 || n > (UINT64_MAX - 35) / 36) return;  // not one of our counters
+    n = n * 36 + static_cast<std::uint64_t>(d);
+  }
+  if (n > tag_count_) tag_count_ = n;
 }
 
 const Order* Cache::OrderByTag(const std::string& tag) const {

@@ -90,7 +90,10 @@ class Cache {
   std::optional<Price> MarkPrice(const InstrumentId& id, PositionSide side) const;
 
   // Orders.
-  Status AddOrder(std::unique_ptr<Order> order, const PositionId& position_id = {});
+  // `assign_tag`: give an untagged order our next venue tag (false for an order placed
+  // outside this trader, which keeps whatever tag the venue reported, possibly none).
+  Status AddOrder(std::unique_ptr<Order> order, const PositionId& position_id = {},
+                  bool assign_tag = true);
   Order* mutable_order(const ClientOrderId& id);
   const Order* order(const ClientOrderId& id) const;
   bool order_exists(const ClientOrderId& id) const { return orders_.count(id) != 0; }
@@ -103,6 +106,9 @@ class Cache {
   void SetTagPrefix(std::string prefix) { tag_prefix_ = std::move(prefix); }
   const std::string& tag_prefix() const { return tag_prefix_; }
   const Order* OrderByTag(const std::string& tag) const;
+  // Keeps the counter past a tag of ours seen elsewhere (an order adopted after a restart),
+  // so new tags never repeat it.
+  void NoteTagUsed(const std::string& tag);
   std::uint64_t tag_count() const { return tag_count_; }
   void set_tag_count(std::uint64_t n) { tag_count_ = n; }
   void IndexVenueOrderId(const Order& order);

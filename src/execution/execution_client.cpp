@@ -132,6 +132,8 @@ Result<ExecutionMassStatus> ExecutionClient::GenerateMassStatus() {
   ms.venue = venue_;
   ms.account_id = account_id_;
   ms.ts = Now();
+  ms.orders_complete = ReportsAllOrders();
+  ms.positions_reported = ReportsPositions();
   const ReportQuery q;
   ms.orders = GenerateOrderStatusReports(q);
   ms.fills = GenerateFillReports(q);

@@ -65,6 +65,10 @@ class ExecutionClient {
   // Everything the venue reports now, for start-up reconciliation (default: the three
   // Generate*Reports above with an empty query).
   virtual Result<ExecutionMassStatus> GenerateMassStatus();
+  // Whether GenerateOrderStatusReports lists every order of the day and whether the client
+  // reports net positions (ExecutionMassStatus::orders_complete / positions_reported).
+  virtual bool ReportsAllOrders() const { return false; }
+  virtual bool ReportsPositions() const { return false; }
 
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).

@@ -68,12 +68,17 @@ Status ExecutionEngine::EnableInflightCheck(DurationNs interval, DurationNs thre
 std::size_t ExecutionEngine::CheckInflight() {
   const UnixNanos now = clock_.Now();
   std::size_t sent = 0;
+  // Orders that left flight no longer need their query bookkeeping.
+  std::erase_if(last_query_, [this](const auto& kv) {
+    const Order* o = cache_.order(kv.first);
+    return o == nullptr || !o->is_inflight();
+  });
   for (const Order* o : cache_.OrdersInflight()) {
     if (now - o->ts_last() < inflight_threshold_) continue;
     auto last = last_query_.find(o->client_order_id());
-    if (last != last_query_.end() && now - last->second < inflight_threshold_) continue;
+    if (last != last_query_.end() && now - last->second.at < inflight_threshold_) continue;
     ExecutionClient* c = Route(o->instrument_id(), {});
-    if (c == nullptr) continue;
+    if (c == nullptr || !c->is_connected()) continue;  // asked again once it is back
     nacre::QueryOrder q;
     q.trader_id = o->trader_id();
     q.strategy_id = o->strategy_id();
@@ -84,7 +89,14 @@ std::size_t ExecutionEngine::CheckInflight() {
     q.venue_order_id = o->venue_order_id();
     log().Info("{} silent in {} for {} ms: querying the venue", o->client_order_id().value(),
                ToString(o->status()), (now - o->ts_last()) / kNanosPerMilli);
-    last_query_[o->client_order_id()] = now;
+    InflightQuery& iq = last_query_[o->client_order_id()];
+    iq.at = now;
+    if (++iq.count == 5) {
+      // Still unresolved: it stays as it is (never decided by a timeout), but someone must look.
+      log().Error("{} still {} after {} queries to {}: unresolved, check it at the venue",
+                  o->client_order_id().value(), ToString(o->status()), iq.count,
+                  c->id().value());
+    }
     ++inflight_queries_;
     ++sent;
     c->QueryOrder(q, *o);

@@ -92,7 +92,11 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t duplicates_ = 0;
   std::uint64_t inflight_queries_ = 0;
   DurationNs inflight_threshold_ = 0;
-  std::unordered_map<ClientOrderId, UnixNanos, IdHash> last_query_;
+  struct InflightQuery {
+    UnixNanos at;
+    int count = 0;
+  };
+  std::unordered_map<ClientOrderId, InflightQuery, IdHash> last_query_;
   std::uint64_t stale_ = 0;
   std::vector<PositionEvent> position_events_;
 };

@@ -84,7 +84,8 @@ Order* Reconciler::Adopt(const OrderStatusReport& r, ReconcileResult& result) {
   init.venue_tag = r.tag;
   auto order = std::make_unique<Order>(init);
   Order* raw = order.get();
-  if (Status s = cache_.AddOrder(std::move(order)); !s) {
+  // Ours keep (and advance the counter past) their tag; an external order gets none of ours.
+  if (Status s = cache_.AddOrder(std::move(order), {}, /*assign_tag=*/false); !s) {
     result.mismatches.push_back(fmt::format("venue order {}: {}", r.venue_order_id.value(), s.error()));
     return nullptr;
   }
@@ -123,9 +124,14 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
     }
     return;
   }
-  if (st == OrderStatus::kInitialized || st == OrderStatus::kSubmitted ||
-      (o->venue_order_id().empty() &&
-       (st == OrderStatus::kPendingUpdate || st == OrderStatus::kPendingCancel))) {
+  // Only what the venue says: an order it still has as received (SUBMITTED) stays so.
+  const bool venue_accepted = r.status != OrderStatus::kSubmitted &&
+                              r.status != OrderStatus::kInitialized &&
+                              r.status != OrderStatus::kDenied;
+  if (venue_accepted &&
+      (st == OrderStatus::kInitialized || st == OrderStatus::kSubmitted ||
+       (o->venue_order_id().empty() &&
+        (st == OrderStatus::kPendingUpdate || st == OrderStatus::kPendingCancel)))) {
     Apply(VenueEvent<OrderAccepted>(*o, r, uuids_.Next(),
                                     r.ts_accepted.is_zero() ? ts : r.ts_accepted, now),
           result);
@@ -141,7 +147,10 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
     Apply(e, result);
   }
   // 3. Triggered.
-  if (r.triggered && !o->is_triggered() && !o->is_closed() &&
+  const OrderStatus now_st = o->status();
+  if (r.triggered && !o->is_triggered() &&
+      (now_st == OrderStatus::kAccepted || now_st == OrderStatus::kPendingUpdate ||
+       now_st == OrderStatus::kPendingCancel) &&
       (o->order_type() == OrderType::kStopMarket || o->order_type() == OrderType::kStopLimit)) {
     Apply(VenueEvent<OrderTriggered>(*o, r, uuids_.Next(), ts, now), result);
   }
@@ -154,6 +163,16 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
   for (const FillReport* f : mine) {
     const auto& applied = o->trade_ids();
     if (std::find(applied.begin(), applied.end(), f->trade_id) != applied.end()) continue;
+    if (o->filled_qty() + f->last_qty > r.filled_qty) {
+      // More listed than the venue says filled (or a fill we inferred earlier now listed):
+      // never applied twice; someone must look.
+      result.mismatches.push_back(fmt::format(
+          "order {} (venue {}): fill {} of {} would pass the venue's filled quantity {} (we "
+          "hold {})",
+          o->client_order_id().value(), r.venue_order_id.value(), f->trade_id.value(),
+          f->last_qty.ToString(), r.filled_qty.ToString(), o->filled_qty().ToString()));
+      continue;
+    }
     auto e = VenueEvent<OrderFilled>(*o, r, uuids_.Next(), f->ts_event, now);
     e.trade_id = f->trade_id;
     e.position_id = o->position_id();
@@ -170,13 +189,24 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
   //    fill; behind what we applied → a mismatch, never "unfilled" by us.
   if (r.filled_qty > o->filled_qty()) {
     const Quantity delta = r.filled_qty - o->filled_qty();
-    Price px = r.avg_px.value_or(r.price.value_or(Price()));
-    if (r.avg_px && o->avg_px() && !o->filled_qty().is_zero()) {
-      // The price that makes our average equal the venue's.
+    if (!r.avg_px || r.avg_px->raw() <= 0) {
+      result.mismatches.push_back(fmt::format(
+          "order {} (venue {}): venue filled {} but lists only {} and gives no average price",
+          o->client_order_id().value(), r.venue_order_id.value(), r.filled_qty.ToString(),
+          o->filled_qty().ToString()));
+      return;
+    }
+    Price px = *r.avg_px;
+    if (o->avg_px() && !o->filled_qty().is_zero()) {
+      // The price that makes our average equal the venue's, on the instrument's precision;
+      // the venue's rounded average can make it implausible: then its average as it is.
       const Int128 total = static_cast<Int128>(r.avg_px->raw()) * r.filled_qty.raw();
       const Int128 ours = static_cast<Int128>(o->avg_px()->raw()) * o->filled_qty().raw();
-      px = Price::Raw(static_cast<std::int64_t>(DivRound(total - ours, delta.raw())),
-                      r.avg_px->precision());
+      const Instrument* inst = cache_.instrument(o->instrument_id());
+      const int prec = inst != nullptr ? inst->price_precision : r.avg_px->precision();
+      const std::int64_t raw =
+          RoundRaw(static_cast<std::int64_t>(DivRound(total - ours, delta.raw())), prec);
+      if (raw > 0) px = Price::Raw(raw, prec);
     }
     auto e = VenueEvent<OrderFilled>(*o, r, uuids_.Next(), ts, now);
     e.trade_id = TradeId(fmt::format("INFERRED-{}-{}", r.venue_order_id.value(),
@@ -206,6 +236,13 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
       Apply(VenueEvent<OrderExpired>(*o, r, uuids_.Next(), ts, now), result);
     }
   }
+  // 7. Whatever the order refused on the way (a fill after it ended here), it must now agree.
+  if (o->filled_qty() != r.filled_qty) {
+    result.mismatches.push_back(fmt::format(
+        "order {} (venue {}): {} filled here after reconciliation, {} at the venue",
+        o->client_order_id().value(), r.venue_order_id.value(), o->filled_qty().ToString(),
+        r.filled_qty.ToString()));
+  }
 }
 
 ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool complete) {
@@ -219,11 +256,13 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
     ReconcileOrder(r, it == fills_by_order.end() ? kNone : it->second, result);
     if (const Order* o = Match(r)) reported.insert(o->client_order_id());
   }
-  if (complete) {
+  if (complete && ms.orders_complete) {
     OrderQuery q;
     q.venue = ms.venue;
     std::vector<const Order*> live = cache_.OrdersOpen(q);
-    for (const Order* o : cache_.OrdersInflight(q)) live.push_back(o);
+    for (const Order* o : cache_.OrdersInflight(q)) {
+      if (std::find(live.begin(), live.end(), o) == live.end()) live.push_back(o);
+    }
     for (const Order* o : live) {
       if (reported.count(o->client_order_id())) continue;
       result.mismatches.push_back(fmt::format("order {} is {} here but absent at venue {}",
@@ -231,7 +270,7 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
                                               ToString(o->status()), ms.venue.value()));
     }
   }
-  CheckPositions(ms, result);
+  if (ms.positions_reported) CheckPositions(ms, result);
   for (const std::string& m : result.mismatches) log_.Error("{}", m);
   return result;
 }
@@ -239,7 +278,10 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
 void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& result) {
   std::map<InstrumentId, std::int64_t> venue;
   std::map<InstrumentId, std::int64_t> ours;
-  for (const PositionStatusReport& p : ms.positions) venue[p.instrument_id] += p.signed_qty_raw();
+  for (const PositionStatusReport& p : ms.positions) {
+    if (p.instrument_id.venue() != ms.venue) continue;  // another venue's client compares it
+    venue[p.instrument_id] += p.signed_qty_raw();
+  }
   OrderQuery q;
   q.venue = ms.venue;
   for (const Position* p : cache_.PositionsOpen(q)) ours[p->instrument_id()] += p->signed_qty_raw();

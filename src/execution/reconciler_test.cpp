@@ -269,6 +269,106 @@ TEST_F(ReconcileTest, AnOrderSilentInFlightIsQueriedNeverDecidedByATimeout) {
   EXPECT_EQ(k().exec_engine().inflight_query_count(), 2u);
 }
 
+TEST_F(ReconcileTest, AdoptedTagsMoveTheCounterSoNewTagsNeverRepeatThem) {
+  OrderStatusReport ours;
+  ours.account_id = AccountId("SIM-001");
+  ours.instrument_id = fut_.id;
+  ours.venue_order_id = VenueOrderId("V-1");
+  ours.tag = k().cache().tag_prefix() + "Z";  // our 35th tag, placed before a restart
+  ours.side = OrderSide::kBuy;
+  ours.order_type = OrderType::kLimit;
+  ours.status = OrderStatus::kAccepted;
+  ours.quantity = Qty(1);
+  ours.filled_qty = Qty(0);
+  ours.price = Px("99");
+  OrderStatusReport manual = ours;
+  manual.venue_order_id = VenueOrderId("V-2");
+  manual.tag = "";
+  client_->mass_status.orders = {ours, manual};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  // The external order got none of our tags.
+  EXPECT_TRUE(k().cache().OrderByVenueId(VenueOrderId("V-2"))->venue_tag().empty());
+  const Order* next = testkit::AddOrder(k(), MakeInit(fut_, "O-NEW", OrderSide::kBuy, 1, "99"));
+  EXPECT_EQ(next->venue_tag(), k().cache().tag_prefix() + "10");  // 36, past the adopted 35
+}
+
+TEST_F(ReconcileTest, AVenueThatStillHasTheOrderAsReceivedGetsNoInventedAck) {
+  const Order* o = Ours("O-1", 2, /*accepted=*/false);
+  events_.clear();
+  client_->mass_status.orders = {Report(*o, OrderStatus::kSubmitted, 0)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(o->status(), OrderStatus::kSubmitted);
+  EXPECT_TRUE(EventsOf(o).empty());
+}
+
+TEST_F(ReconcileTest, AnInferredFillIsNeverAppliedTwiceWhenTheRealTradeIsListedLater) {
+  const Order* o = Ours("O-1", 4, true);
+  OrderStatusReport r = Report(*o, OrderStatus::kFilled, 4, "100");
+  client_->mass_status.orders = {r};  // no fills listed: 4 inferred at the average
+  client_->mass_status.positions = {Pos(4)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  ASSERT_EQ(o->filled_qty(), Qty(4));
+  // The real trade shows up in a later report: never on top of the inferred one.
+  ReconcileResult res;
+  Reconciler rec(k().config().trader_id, k().cache(), k().exec_engine(), k().clock(), k().uuids(),
+                 k().logger());
+  rec.ReconcileOrder(r, {Fill(r, "T-REAL", 4, "100", 1)}, res);
+  EXPECT_EQ(o->filled_qty(), Qty(4));
+  ASSERT_EQ(res.mismatches.size(), 1u);
+  EXPECT_NE(res.mismatches[0].find("would pass the venue's filled quantity"), std::string::npos)
+      << res.mismatches[0];
+  EXPECT_EQ(NetPosition(), 4);
+}
+
+TEST_F(ReconcileTest, FilledWithoutFillsOrAnAveragePriceIsAMismatchNotAZeroPricedFill) {
+  const Order* o = Ours("O-1", 4, true);
+  client_->mass_status.orders = {Report(*o, OrderStatus::kFilled, 4)};  // no avg_px
+  client_->mass_status.positions = {Pos(4)};
+  const Status s = k().Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("gives no average price"), std::string::npos) << s.error();
+  EXPECT_TRUE(o->filled_qty().is_zero());
+}
+
+TEST_F(ReconcileTest, ChecksAClientCannotBackAreSkippedNotGuessed) {
+  const Order* o = Ours("O-1", 2, true);
+  client_->Filled(*o, 2, "100");
+  Ours("O-2", 2, true);  // open here
+  // A client that lists only some orders and reports no positions: no mismatch from those.
+  client_->mass_status.orders = {Report(*o, OrderStatus::kFilled, 2, "100")};
+  ExecutionMassStatus ms = *client_->GenerateMassStatus();
+  ms.orders_complete = false;
+  ms.positions_reported = false;
+  EXPECT_TRUE(k().exec_engine().Reconcile(ms).ok());
+  ms.orders_complete = ms.positions_reported = true;
+  const ReconcileResult strict = k().exec_engine().Reconcile(ms);
+  EXPECT_EQ(strict.mismatches.size(), 2u);  // O-2 absent, and the position of 2 unreported
+}
+
+TEST_F(ReconcileTest, AStartThatSucceedsAfterAFailedOneLiftsItsHalt) {
+  client_->connected = false;
+  ASSERT_FALSE(k().Start().ok());
+  EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
+  client_->connected = true;
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kActive);
+  EXPECT_TRUE(k().halt_reason().empty());
+}
+
+TEST_F(ReconcileTest, InflightQueriesSkipADisconnectedClientAndFlagAnUnresolvedOrder) {
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  ASSERT_TRUE(k().exec_engine().EnableInflightCheck(kNanosPerSecond, kNanosPerSecond).ok());
+  Ours("O-1", 2, false);
+  client_->connected = false;
+  tk_.Advance(10 * kNanosPerSecond);
+  EXPECT_TRUE(client_->queries.empty());
+  client_->connected = true;
+  const auto errors = k().logger().error_count();
+  tk_.Advance(10 * kNanosPerSecond);
+  EXPECT_GE(client_->queries.size(), 5u);
+  EXPECT_GT(k().logger().error_count(), errors);  // unresolved after 5 queries: flagged
+}
+
 TEST(KernelStart, AnExecutionClientWithoutItsAccountFailsThePortfolioPhase) {
   testkit::TestKernel tk;
   tk->exec_engine().RegisterClient(std::make_unique<RecordingExecClient>("NFO-CLIENT", "NFO"));

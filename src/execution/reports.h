@@ -72,6 +72,12 @@ struct ExecutionMassStatus {
   Venue venue;
   AccountId account_id;
   UnixNanos ts;
+  // What the lists can be trusted for: `orders_complete`, every order of the day is listed
+  // (so an order open here and absent there is a mismatch); `positions_reported`, the venue
+  // reports its net positions (so they are compared). A client that cannot say either leaves
+  // them false and those checks are skipped, never guessed.
+  bool orders_complete = false;
+  bool positions_reported = false;
   std::vector<OrderStatusReport> orders;
   std::vector<FillReport> fills;
   std::vector<PositionStatusReport> positions;

@@ -148,6 +148,7 @@ class RecordingExecClient final : public ExecutionClient {
   Result<ExecutionMassStatus> GenerateMassStatus() override {
     if (!mass_status_error.empty()) return MakeError(ErrorCode::kTimeout, mass_status_error);
     ExecutionMassStatus ms = mass_status;
+    ms.orders_complete = ms.positions_reported = true;  // the script is the whole truth
     ms.client_id = id();
     ms.venue = venue();
     ms.account_id = account_id();

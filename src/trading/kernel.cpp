@@ -67,6 +67,9 @@ const char* StartPhaseName(Kernel::StartPhase p) {
 }
 
 Status Kernel::Start() {
+  // A start that failed before left trading HALTED; a clean start now lifts that halt (and
+  // only that one: a halt someone else set stays).
+  const bool halted_by_start = !halt_reason_.empty();
   halt_reason_.clear();
   auto fail = [this](const Status& why) {
     const Status s = why.WithContext(fmt::format("kernel start, {} phase: ", StartPhaseName(phase_)));
@@ -126,6 +129,9 @@ Status Kernel::Start() {
   phase_ = StartPhase::kTrader;
   loop_.Run([this] { trader_.StartAll(); });
   phase_ = StartPhase::kRunning;
+  if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {
+    risk_engine_.SetTradingState(TradingState::kActive);
+  }
   return Status::Ok();
 }
 

@@ -65,15 +65,43 @@ std::vector<const SpreadPosition*> SpreadExecutor::Active() const {
   return out;
 }
 
+Status SpreadExecutor::ValidatePolicy(const SpreadExecPolicy& p) {
+  if (p.leg_timeout <= 0 || p.max_reprices < 0 || p.reprice_ticks < 0) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "leg_timeout must be positive, max_reprices and reprice_ticks not negative");
+  }
+  if (p.close_retry <= 0 || p.close_retry_max < p.close_retry) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "close_retry must be positive and close_retry_max at least close_retry");
+  }
+  if (p.market_protection_pct_raw <= 0 || p.market_protection_pct_raw > 100 * kFixedScale) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "market_protection must be above 0 and at most 100 percent");
+  }
+  return Status::Ok();
+}
+
+void SpreadExecutor::OnStrategyResumed() {
+  // The strategy's stop cancelled every alert of ours: forget the names and arm again what
+  // is still working (a leg's timeout, a refused closing leg's retry).
+  timers_.clear();
+  for (auto& [id, run] : runs_) {
+    for (std::size_t i = 0; i < run.legs.size(); ++i) {
+      LegWork& w = run.legs[i];
+      if (w.done()) continue;
+      if (w.order != nullptr && !w.order->is_closed()) {
+        ArmTimeout(id, i);
+      } else if (run.purpose != Purpose::kOpen && w.order != nullptr && w.order->is_closed()) {
+        RetryClosingLeg(id, i, "strategy resumed");
+      }
+    }
+  }
+}
+
 Result<SpreadId> SpreadExecutor::Open(const SpreadOrderSpec& spec) {
   if (spec.legs.empty()) return MakeError("spread order: no legs");
   if (spec.lots == 0) return MakeError("spread order: lots must be at least 1");
-  if (spec.policy.leg_timeout <= 0 || spec.policy.max_reprices < 0 ||
-      spec.policy.reprice_ticks < 0) {
-    return MakeError(
-        "spread order: leg_timeout must be positive, max_reprices and "
-        "reprice_ticks not negative");
-  }
+  if (Status v = ValidatePolicy(spec.policy); !v) return MakeError("spread order: " + v.error());
   std::vector<Instrument> instruments;
   const UnixNanos now = port_.ClockRef().Now();
   for (std::size_t i = 0; i < spec.legs.size(); ++i) {
@@ -128,6 +156,7 @@ Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
     return MakeError(
         fmt::format("close spread {}: state is {}, not OPEN", id.value(), ToString(sp.state())));
   }
+  if (Status v = ValidatePolicy(policy); !v) return v.WithContext("close spread: ");
   Run run;
   run.purpose = Purpose::kClose;
   run.net_limit = net_limit;
@@ -311,7 +340,7 @@ void SpreadExecutor::ArmTimeout(const SpreadId& id, std::size_t i) {
 
 void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOrderId& order_id) {
   auto it = runs_.find(id);
-  if (it == runs_.end()) return;
+  if (it == runs_.end() || i >= it->second.legs.size()) return;  // a later run replaced it
   Run& run = it->second;
   LegWork& w = run.legs[i];
   if (w.order == nullptr || w.order->client_order_id() != order_id || w.order->is_closed() ||
@@ -377,7 +406,7 @@ void SpreadExecutor::RetryClosingLeg(const SpreadId& id, std::size_t i, const st
 
 void SpreadExecutor::OnRetry(const SpreadId& id, std::size_t i, const ClientOrderId& refused) {
   auto it = runs_.find(id);
-  if (it == runs_.end()) return;
+  if (it == runs_.end() || i >= it->second.legs.size()) return;
   Run& run = it->second;
   LegWork& w = run.legs[i];
   if (w.order_id != refused || w.done()) return;  // a newer order works, or nothing is left
@@ -407,7 +436,7 @@ void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
   const SpreadId id = ref->second.spread;
   const std::size_t i = ref->second.leg_work;
   auto run_it = runs_.find(id);
-  if (run_it == runs_.end()) return;
+  if (run_it == runs_.end() || i >= run_it->second.legs.size()) return;
   Run& run = run_it->second;
   LegWork& w = run.legs[i];
   if (w.order_id != oid) return;  // an older order of this leg

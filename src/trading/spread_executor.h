@@ -78,6 +78,10 @@ class SpreadExecutor {
   bool IsWorking(const SpreadId& id) const { return runs_.count(id) > 0; }
   // Clears every spread and run (backtest reset).
   void Reset();
+  // After the strategy resumed from a stop (which cancelled the executor's alerts): re-arms
+  // the timeouts of working legs and the retries of refused closing legs.
+  void OnStrategyResumed();
+  static Status ValidatePolicy(const SpreadExecPolicy& policy);
 
  private:
   enum class Purpose : std::uint8_t { kOpen, kClose, kUnwind };

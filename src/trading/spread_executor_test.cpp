@@ -507,6 +507,34 @@ TEST_F(SpreadTest, MarketLegsCarryMarketProtectionAndTimeOut) {
   EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kFailed);
 }
 
+TEST_F(SpreadTest, AStrategyResumedAfterAStopArmsItsSpreadTimersAgain) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  Accept(LastSubmitted());
+  k().trader().StopAll();
+  tk_.Advance(30 * kNanosPerSecond);
+  EXPECT_TRUE(venue_->modifies.empty());  // stopped: nothing fires
+  k().trader().StartAll();                // resumed: the working short leg's timeout again
+  EXPECT_EQ(s_->timer_count(), 1u);
+  tk_.Advance(10 * kNanosPerSecond);
+  EXPECT_EQ(venue_->modifies.size(), 1u);
+}
+
+TEST_F(SpreadTest, ACloseWithAnInvalidPolicyIsRefused) {
+  auto id = s_->SubmitSpread(BullPut(1, {}));
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  AcceptAndFill(LastSubmitted(), 65, "101.00");
+  SpreadExecPolicy bad;
+  bad.close_retry = 0;
+  const Status st = s_->CloseSpread(*id, {}, bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("close_retry must be positive"), std::string::npos) << st.error();
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+}
+
 TEST(SpreadPositionMaxLoss, NakedShortCallIsUnbounded) {
   const Instrument c = testkit::NiftyOption(OptionKind::kCall, "24200");
   SpreadPosition sp(SpreadId("X"), StrategyId("S-001"), {{c.id, OrderSide::kSell, 1}}, {c}, 1,

@@ -31,6 +31,11 @@ class Strategy : public Actor {
   }
   ~Strategy() override;
 
+  // After a resume: the spread executor arms again what the stop cancelled (Trader calls it).
+  void RearmSpreads() {
+    if (spreads_) spreads_->OnStrategyResumed();
+  }
+
  protected:
   OrderFactory& order_factory() { return *factory_; }
   const Portfolio& portfolio() const { return *portfolio_; }

@@ -50,10 +50,11 @@ void Trader::StartAll() {
       a->Resume();
   }
   for (auto& s : strategies_) {
-    if (s->state() == ComponentState::kReady)
+    if (s->state() == ComponentState::kReady) {
       s->Start();
-    else if (s->state() == ComponentState::kStopped)
-      s->Resume();
+    } else if (s->state() == ComponentState::kStopped) {
+      if (s->Resume()) s->RearmSpreads();
+    }
   }
 }
 
