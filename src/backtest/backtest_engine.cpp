@@ -391,6 +391,7 @@ void BacktestEngine::Reset() {
   k.risk_engine().ResetState();
   k.clock().CancelTimers();
   k.loop().Reset();
+  k.settlement().Reset();
   k.uuids() = UuidGenerator(config_.seed);  // same event ids on every rerun
   for (MatchingVenue* v : venues_) v->Reset();
   for (const auto& cfg : venue_configs_) {

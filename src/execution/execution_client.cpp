@@ -1,5 +1,7 @@
 #include "execution/execution_client.h"
 
+#include "nse/charges.h"
+
 namespace nacre {
 
 ExecutionClient::ExecutionClient(ClientId id, Venue venue, AccountId account_id)
@@ -124,6 +126,15 @@ void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& tra
   e.commission = charges.Total();
   e.liquidity_side = liquidity;
   Emit(e);
+}
+
+ExecutionClient::~ExecutionClient() = default;
+
+ChargeBreakdown ExecutionClient::ExpiryCharges(const CivilDate& trade_date, PositionSide side,
+                                               Money intrinsic_value) {
+  static const ChargeSchedule kZerodha = ChargeSchedule::ZerodhaIndexOptions();
+  if (!expiry_charges_) expiry_charges_ = std::make_unique<ChargeCalculator>(kZerodha);
+  return expiry_charges_->OnExpiry(trade_date, side, intrinsic_value);
 }
 
 Result<ExecutionMassStatus> ExecutionClient::GenerateMassStatus() {

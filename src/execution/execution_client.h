@@ -5,6 +5,7 @@
 // Status, fill and position reports support reconciliation with the venue's own records.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "common/clock.h"
@@ -27,10 +28,12 @@ class ExecutionEventSink {
                                    const std::vector<FillReport>& /*fills*/) {}
 };
 
+class ChargeCalculator;
+
 class ExecutionClient {
  public:
   ExecutionClient(ClientId id, Venue venue, AccountId account_id);
-  virtual ~ExecutionClient() = default;
+  virtual ~ExecutionClient();
   ExecutionClient(const ExecutionClient&) = delete;
   ExecutionClient& operator=(const ExecutionClient&) = delete;
 
@@ -70,6 +73,16 @@ class ExecutionClient {
   virtual bool ReportsAllOrders() const { return false; }
   virtual bool ReportsPositions() const { return false; }
 
+  // Expiry settlement (execution/expiry_settlement.h) books an expired option's cash
+  // settlement through the kernel; the charges on it are the venue's: by default Zerodha's
+  // index-option schedule (STT on an exercised long ITM option, nothing else) on the client's
+  // own contract notes. A simulated venue charges on its own notes, so a day adds up to the
+  // paisa.
+  virtual ChargeBreakdown ExpiryCharges(const CivilDate& trade_date, PositionSide side,
+                                        Money intrinsic_value);
+  // A position in `instrument` was settled at expiry (a simulated venue releases its margin).
+  virtual void OnPositionSettled(const InstrumentId& /*instrument*/) {}
+
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).
   OrderStatusReport StatusReportOf(const Order& order) const;
@@ -103,6 +116,7 @@ class ExecutionClient {
   Venue venue_;
   AccountId account_id_;
   ExecutionEventSink* sink_ = nullptr;
+  std::unique_ptr<ChargeCalculator> expiry_charges_;  // default ExpiryCharges, made on use
   const Clock* clock_ = nullptr;
   UuidGenerator* uuids_ = nullptr;
 };

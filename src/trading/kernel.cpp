@@ -18,6 +18,7 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
       exec_engine_(bus_, cache_, *clock_, logger_, uuids_),
       risk_engine_(bus_, cache_, *clock_, logger_, uuids_, config.risk_engine),
       portfolio_(bus_, cache_, *clock_, logger_, uuids_),
+      settlement_(bus_, cache_, exec_engine_, *clock_, uuids_, logger_),
       trader_(actor_context(), portfolio_) {
   bus_.AttachLoop(&loop_);
   exec_engine_.set_trader_id(config.trader_id);

@@ -16,6 +16,7 @@
 #include "common/message_bus.h"
 #include "data/data_engine.h"
 #include "execution/execution_engine.h"
+#include "execution/expiry_settlement.h"
 #include "portfolio/portfolio.h"
 #include "risk/risk_engine.h"
 #include "trading/trader.h"
@@ -50,6 +51,7 @@ class Kernel {
   ExecutionEngine& exec_engine() { return exec_engine_; }
   RiskEngine& risk_engine() { return risk_engine_; }
   Portfolio& portfolio() { return portfolio_; }
+  ExpirySettlement& settlement() { return settlement_; }
   Trader& trader() { return trader_; }
   // Trading hours for the risk engine and for actors (MarketClosedReason); not owned.
   void SetMarketHours(const MarketHours* hours);
@@ -81,6 +83,7 @@ class Kernel {
   ExecutionEngine exec_engine_;
   RiskEngine risk_engine_;
   Portfolio portfolio_;
+  ExpirySettlement settlement_;
   Trader trader_;
   StartPhase phase_ = StartPhase::kNotStarted;
   std::string halt_reason_;

@@ -66,7 +66,6 @@ void SimulatedExchange::Housekeeping() {
   if (last_housekeeping_ && *last_housekeeping_ == now) return;
   last_housekeeping_ = now;
   ExpireOrders();
-  SettleExpired();
 }
 
 void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
@@ -278,7 +277,6 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
     return;
   }
   GenerateOrderAccepted(order, NextVenueOrderId(), at);
-  if (!inst->underlying.empty()) underlyings_.insert(inst->underlying);
   Rest(order, at, std::nullopt, false);
   const std::uint64_t seq = resting_seq_.at(order.client_order_id());
   Resting& r = resting_.at(seq);
@@ -662,10 +660,7 @@ void SimulatedExchange::OnBar(const Bar& bar) {
   FlushMargins();
 }
 
-void SimulatedExchange::AfterUpdate(const InstrumentId& id) {
-  Housekeeping();
-  if (underlyings_.count(id)) SettleExpired();
-}
+void SimulatedExchange::AfterUpdate(const InstrumentId& /*id*/) { Housekeeping(); }
 
 // ---- fills, charges, margin ----
 
@@ -981,63 +976,21 @@ void SimulatedExchange::ExpireOrders() {
   }
 }
 
-void SimulatedExchange::SettleExpired() {
-  const UnixNanos now = Now();
-  OrderQuery q;
-  q.venue = config_.venue;
-  std::vector<const Position*> due;
-  for (const Position* p : cache_.PositionsOpen(q)) {
-    const Instrument* inst = cache_.instrument(p->instrument_id());
-    if (inst == nullptr || inst->instrument_class != InstrumentClass::kOption ||
-        !inst->IsExpired(now)) {
-      continue;
-    }
-    due.push_back(p);
+// Expiry settlement is the kernel's (execution/expiry_settlement.h): the exchange charges it
+// on its own contract note and releases the margin the settled position held.
+ChargeBreakdown SimulatedExchange::ExpiryCharges(const CivilDate& trade_date, PositionSide side,
+                                                 Money intrinsic_value) {
+  if (!config_.charges) return {};
+  ChargeBreakdown b = charges_->OnExpiry(trade_date, side, intrinsic_value);
+  Accumulate(total_charges_, b);
+  return b;
+}
+
+void SimulatedExchange::OnPositionSettled(const InstrumentId& instrument) {
+  if (const Instrument* inst = cache_.instrument(instrument); inst != nullptr) {
+    if (!inst->underlying.empty()) margin_dirty_.insert(inst->underlying);
   }
-  for (const Position* p : due) {
-    const Instrument& inst = *cache_.instrument(p->instrument_id());
-    auto uit = markets_.find(inst.underlying);
-    if (uit == markets_.end()) continue;
-    const Market& um = uit->second;
-    // The settlement price is the underlying's price at the expiry time: wait for an update
-    // of the underlying at or after it (the closing print), or for the clock to move past it.
-    if (!(now > inst.expiration || (um.updated && *um.updated >= inst.expiration))) continue;
-    std::optional<Price> s = um.last;
-    if (!s && um.quote) s = um.quote->Mid();
-    if (!s) continue;  // no settlement price yet: retried on the next update
-    // Intrinsic value on the tick of the option's prices.
-    const std::int64_t diff = inst.option_kind == OptionKind::kCall ? s->raw() - inst.strike.raw()
-                                                                    : inst.strike.raw() - s->raw();
-    const Price intrinsic = Price::Raw(std::max<std::int64_t>(diff, 0), inst.price_precision);
-    const bool long_pos = p->signed_qty_raw() > 0;
-    OrderInitialized init;
-    init.trader_id = p->trader_id();
-    init.strategy_id = p->strategy_id();
-    init.instrument_id = inst.id;
-    init.client_order_id =
-        ClientOrderId(fmt::format("{}-SETTLE-{}", config_.venue.value(), ++next_settle_id_));
-    init.event_id = uuids().Next();
-    init.ts_event = now;
-    init.ts_init = now;
-    init.side = long_pos ? OrderSide::kSell : OrderSide::kBuy;
-    init.order_type = OrderType::kMarket;
-    init.quantity = p->quantity();
-    init.tags = "expiry-settlement";
-    if (!cache_.AddOrder(std::make_unique<Order>(init), p->id())) continue;
-    const Order* order = cache_.order(init.client_order_id);
-    GenerateOrderSubmitted(*order, now);
-    GenerateOrderAccepted(*order, NextVenueOrderId(), now);
-    ChargeBreakdown charges;
-    if (config_.charges) {
-      const Money value = Money::Notional(intrinsic, p->quantity(), inst.multiplier);
-      charges = charges_->OnExpiry(IstDate(now), p->side(), value);
-      Accumulate(total_charges_, charges);
-    }
-    ++fills_;
-    GenerateOrderFilled(*order, NextTradeId(), p->quantity(), intrinsic, charges,
-                        LiquiditySide::kNone, now);
-    MarginChanged(*order);
-  }
+  FlushMargins();
 }
 
 std::vector<OrderStatusReport> SimulatedExchange::GenerateOrderStatusReports(const ReportQuery& q) {
@@ -1057,10 +1010,9 @@ void SimulatedExchange::Reset() {
   cancel_requested_.clear();
   charged_orders_.clear();
   markets_.clear();
-  next_seq_ = next_cmd_ = next_settle_id_ = 0;
+  next_seq_ = next_cmd_ = 0;
   ResetIds();
   last_housekeeping_.reset();
-  underlyings_.clear();
   margin_dirty_.clear();
   fills_ = 0;
   total_charges_ = {};

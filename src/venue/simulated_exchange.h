@@ -57,11 +57,9 @@
 //   reports the account (AccountState, reported) after each command and market update that
 //   changed either figure.
 // Expiry: at an option's expiration (15:30 IST) resting orders in it expire and new orders are
-// rejected; its open positions are cash settled at intrinsic value against the underlying's
-// last price (a venue-generated closing order `{venue}-SETTLE-n` and its fill, with STT on
-// exercised long ITM options) as soon as the underlying updates at or after the expiration
-// (its closing print) or the clock moves past it. Data that ends before 15:30 on expiry day
-// leaves the positions open.
+// rejected. Open positions are cash settled by the kernel (execution/expiry_settlement.h), for
+// any execution client; the exchange charges the settlement on its contract note
+// (ExpiryCharges: STT on exercised long ITM options) and releases the margin it held.
 // Kernel thread only. Deterministic for a given config (seeded RNG, ordered containers).
 #pragma once
 
@@ -183,6 +181,9 @@ class SimulatedExchange final : public MatchingVenue {
   Result<BlockedMargin> BlockedMarginFor(const InstrumentId& underlying);
   void Reset() override;
   bool WantsAllData() const override { return true; }
+  ChargeBreakdown ExpiryCharges(const CivilDate& trade_date, PositionSide side,
+                                Money intrinsic_value) override;
+  void OnPositionSettled(const InstrumentId& instrument) override;
 
  private:
   struct Pending {
@@ -273,7 +274,6 @@ class SimulatedExchange final : public MatchingVenue {
   void Rest(const Order& order, UnixNanos since, std::optional<Price> limit, bool triggered);
   void Remove(const ClientOrderId& id);
   void ExpireOrders();
-  void SettleExpired();
   // After any update: settles at once when `id` is the underlying of an order seen (its
   // closing print).
   void AfterUpdate(const InstrumentId& id);
@@ -294,11 +294,9 @@ class SimulatedExchange final : public MatchingVenue {
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   std::map<InstrumentId, Market> markets_;
   std::optional<UnixNanos> last_housekeeping_;
-  std::set<InstrumentId> underlyings_;   // of the instruments of accepted orders
   std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
-  std::uint64_t next_settle_id_ = 0;
   std::uint64_t fills_ = 0;
   ChargeBreakdown total_charges_;
 };

@@ -89,8 +89,12 @@ class SimulatedExchangeTest : public ::testing::Test {
     ex_->OnQuote(MakeQuote(i.id, bid, ask, now(), bid_size, ask_size));
     ex_->ProcessCommands();
   }
+  // An index print: to the venue first, then through the data engine, as the backtest loop
+  // delivers data (the kernel's expiry settlement watches the underlying on the bus).
   void Index(const char* px) {
-    ex_->OnTrade(MakeTrade(kNifty, px, 1, now()));
+    const TradeTick t = MakeTrade(kNifty, px, 1, now());
+    ex_->OnTrade(t);
+    k().data_engine().Process(t);
     ex_->ProcessCommands();
   }
   void Trade(const Instrument& i, const char* px, std::int64_t size) {

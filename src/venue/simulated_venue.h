@@ -74,6 +74,12 @@ class SimulatedVenue final : public MatchingVenue {
   bool TryFillNow(const Order& order);
   bool MatchBar(const Order& order, const Bar& bar);
   bool MatchQuote(const Order& order, const QuoteTick& q, bool resting);
+
+ public:
+  // The simple venue charges nothing, settlement included.
+  ChargeBreakdown ExpiryCharges(const CivilDate&, PositionSide, Money) override { return {}; }
+
+ private:
   void Fill(const Order& order, Price px, LiquiditySide liquidity);
   void Remove(const ClientOrderId& id);
 
