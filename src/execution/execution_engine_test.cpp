@@ -690,10 +690,10 @@ TEST_F(ContingencyTest, OuoCancelOfOneCancelsTheOther) {
 // Account state.
 
 TEST_F(ExecutionEngineTest, VenueAccountStateIsAppliedAndPublished) {
-  Account* account =
-      k().cache().AddAccount(std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin,
-                                                       Inr("1000.00"), tk_.now()),
-                             Venue("NFO"));
+  Account* account = k().cache().AddAccount(
+      std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin, Inr("1000.00"),
+                                tk_.now(), AccountingMode::kReported),
+      Venue("NFO"));
   BusRecorder<AccountState> states(k().bus(), "events.account.*");
   AccountState s = account->Snapshot(Uuid4{}, tk_.now(), true);
   s.balance.total = Inr("1500.00");

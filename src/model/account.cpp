@@ -4,9 +4,11 @@
 
 namespace nacre {
 
-Account::Account(AccountId id, AccountType type, Money starting_balance, UnixNanos /*ts*/)
+Account::Account(AccountId id, AccountType type, Money starting_balance, UnixNanos /*ts*/,
+                 AccountingMode mode)
     : id_(std::move(id)),
       type_(type),
+      mode_(mode),
       currency_(starting_balance.currency()),
       starting_(starting_balance),
       total_(starting_balance),
@@ -39,7 +41,7 @@ Status Account::ApplyState(const AccountState& s) {
     return MakeError(fmt::format("account state currency {} differs from {}",
                                  s.base_currency.Code(), currency_.Code()));
   }
-  total_ = s.balance.total;
+  if (mode_ == AccountingMode::kReported) total_ = s.balance.total;
   margins_.clear();
   for (const MarginBalance& m : s.margins) margins_[m.instrument_id] = m;
   RecomputeLocked();

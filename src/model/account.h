@@ -35,9 +35,17 @@ struct AccountState {
   UnixNanos ts_init;
 };
 
+// How an account's balance is known, never both: kCalculated, the portfolio books every fill
+// (premium, charges, settlement) and a venue's AccountState may only bring its margin figures;
+// kReported, the venue (Kite's /user/margins) reports the whole state and the portfolio books
+// nothing.
+enum class AccountingMode : std::uint8_t { kCalculated, kReported };
+
 class Account {
  public:
-  Account(AccountId id, AccountType type, Money starting_balance, UnixNanos ts);
+  Account(AccountId id, AccountType type, Money starting_balance, UnixNanos ts,
+          AccountingMode mode = AccountingMode::kCalculated);
+  AccountingMode mode() const { return mode_; }
 
   const AccountId& id() const { return id_; }
   AccountType type() const { return type_; }
@@ -53,7 +61,8 @@ class Account {
   void AdjustBalance(const Money& delta);
   // Sets the margin blocked for an instrument; zero margins remove the entry.
   void SetMargin(const InstrumentId& instrument, const Money& initial, const Money& maintenance);
-  // Replaces the whole state with a venue-reported one.
+  // A venue-reported state: a reported account takes all of it; a calculated one takes only
+  // the margins (and the locked total they make), keeping the balance it booked.
   Status ApplyState(const AccountState& state);
   // The current state as an event (appended to states() by the caller via Record).
   AccountState Snapshot(const Uuid4& event_id, UnixNanos ts, bool reported) const;
@@ -64,6 +73,7 @@ class Account {
 
   AccountId id_;
   AccountType type_;
+  AccountingMode mode_ = AccountingMode::kCalculated;
   Currency currency_;
   Money starting_;
   Money total_;

@@ -19,8 +19,9 @@ const InstrumentId kCall = MustInstrumentId("NIFTY2610624000CE.NFO");
 const InstrumentId kPut = MustInstrumentId("NIFTY2610623500PE.NFO");
 const InstrumentId kFut = MustInstrumentId("NIFTY24JANFUT.NFO");
 
-Account MakeAccount() {
-  return Account(AccountId("SIM-001"), AccountType::kMargin, Inr("1000000.00"), UnixNanos(1));
+Account MakeAccount(AccountingMode mode = AccountingMode::kCalculated) {
+  return Account(AccountId("SIM-001"), AccountType::kMargin, Inr("1000000.00"), UnixNanos(1),
+                 mode);
 }
 
 TEST(Account, StartingBalance) {
@@ -116,8 +117,8 @@ AccountState VenueState() {
   return s;
 }
 
-TEST(Account, ApplyStateReplacesBalanceAndMargins) {
-  Account a = MakeAccount();
+TEST(Account, ApplyStateReplacesBalanceAndMarginsOfAReportedAccount) {
+  Account a = MakeAccount(AccountingMode::kReported);
   a.SetMargin(kCall, Inr("5000"), Inr("0"));  // replaced by the venue's view
   const Status st = a.ApplyState(VenueState());
   ASSERT_TRUE(st.ok()) << st.error();
@@ -134,12 +135,23 @@ TEST(Account, ApplyStateReplacesBalanceAndMargins) {
 }
 
 TEST(Account, ApplyStateTakesTheVenuesLockedFigure) {
-  Account a = MakeAccount();
+  Account a = MakeAccount(AccountingMode::kReported);
   AccountState s = VenueState();
   s.balance.locked = Inr("15000");  // the venue blocks more than the per-instrument sum
   ASSERT_TRUE(a.ApplyState(s).ok());
   EXPECT_EQ(a.balance_locked(), Inr("15000"));
   EXPECT_EQ(a.balance_free(), Inr("485000"));
+}
+
+// A calculated account keeps the balance its portfolio booked: a venue's state brings only
+// its margins (calculated or reported, never both).
+TEST(Account, ACalculatedAccountTakesOnlyTheVenuesMargins) {
+  Account a = MakeAccount();
+  a.AdjustBalance(Inr("-2500"));
+  ASSERT_TRUE(a.ApplyState(VenueState()).ok());  // the venue says 500,000
+  EXPECT_EQ(a.balance_total(), Inr("997500"));  // ours
+  EXPECT_EQ(a.balance_locked(), Inr("12000"));  // the venue's margins
+  EXPECT_EQ(a.margins().at(kFut).initial, Inr("10000"));
 }
 
 TEST(Account, ApplyStateRefusesAnotherAccount) {
@@ -212,7 +224,7 @@ TEST(Account, SnapshotRoundTripsThroughApplyState) {
   a.AdjustBalance(Inr("1234.56"));
   a.SetMargin(kCall, Inr("2000"), Inr("200"));
   const AccountState s = a.Snapshot(Uuid4{}, UnixNanos(9), true);
-  Account b = MakeAccount();
+  Account b = MakeAccount(AccountingMode::kReported);
   ASSERT_TRUE(b.ApplyState(s).ok());
   EXPECT_EQ(b.balance_total(), a.balance_total());
   EXPECT_EQ(b.balance_locked(), a.balance_locked());

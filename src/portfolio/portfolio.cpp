@@ -20,6 +20,16 @@ Portfolio::Portfolio(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger
 
 Portfolio::~Portfolio() { bus_.Unsubscribe(sub_); }
 
+void Portfolio::ManageAccount(const AccountId& id) {
+  if (const Account* a = cache_.account(id);
+      a != nullptr && a->mode() == AccountingMode::kReported) {
+    log().Error("account {} is reported by its venue: the portfolio does not also calculate it",
+                id.value());
+    return;
+  }
+  managed_.insert(id);
+}
+
 void Portfolio::OnPositionEvent(const PositionEvent& e) {
   const PositionEventBase& b = BaseOf(e);
   Account* account = cache_.mutable_account(b.account_id);

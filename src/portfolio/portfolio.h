@@ -24,8 +24,11 @@ class Portfolio : public Component {
   Portfolio(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger, UuidGenerator& uuids);
   ~Portfolio() override;
 
-  // Accounts whose state this portfolio computes from fills (venue does not report it).
-  void ManageAccount(const AccountId& id) { managed_.insert(id); }
+  // Accounts whose balance this portfolio computes from fills. A reported account (the venue
+  // reports its balance) is refused with an error: an account is calculated or reported,
+  // never both.
+  void ManageAccount(const AccountId& id);
+  bool manages(const AccountId& id) const { return managed_.count(id) != 0; }
 
   Money RealizedPnl(const InstrumentId& id) const;
   Money RealizedPnl(const Venue& venue) const;

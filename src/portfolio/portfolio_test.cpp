@@ -318,5 +318,18 @@ TEST_F(PortfolioTest, StrategiesSeeTheNewBalanceInTheirPositionHandlers) {
   EXPECT_EQ(seen[0], Inr("999980.00"));
 }
 
+TEST(PortfolioAccounts, AReportedAccountIsNeverAlsoCalculated) {
+  testkit::TestKernel tk;
+  Kernel& k = tk.kernel();
+  k.cache().AddAccount(std::make_unique<Account>(AccountId("KITE-1"), AccountType::kMargin,
+                                                 testkit::Inr("1000"), tk.now(),
+                                                 AccountingMode::kReported),
+                       Venue("NFO"));
+  const auto errors = k.logger().error_count();
+  k.portfolio().ManageAccount(AccountId("KITE-1"));
+  EXPECT_FALSE(k.portfolio().manages(AccountId("KITE-1")));
+  EXPECT_GT(k.logger().error_count(), errors);
+}
+
 }  // namespace
 }  // namespace nacre
