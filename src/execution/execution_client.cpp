@@ -37,89 +37,99 @@ void ExecutionClient::CancelAllOrders(const nacre::CancelAllOrders& cmd,
   }
 }
 
-OrderEventHeader ExecutionClient::Header(const Order& order, UnixNanos ts_event) {
-  return MakeOrderEventHeader(order, uuids_->Next(), ts_event, clock_->Now());
+OrderRef RefOf(const Order& o) {
+  OrderRef r;
+  r.trader_id = o.trader_id();
+  r.strategy_id = o.strategy_id();
+  r.instrument_id = o.instrument_id();
+  r.client_order_id = o.client_order_id();
+  r.venue_order_id = o.venue_order_id();
+  r.position_id = o.position_id();
+  r.side = o.side();
+  r.order_type = o.order_type();
+  return r;
 }
 
-void ExecutionClient::GenerateOrderSubmitted(const Order& order, UnixNanos ts) {
-  OrderSubmitted e;
-  static_cast<OrderEventHeader&>(e) = Header(order, ts);
-  e.account_id = account_id_;
-  Emit(e);
-}
-
-void ExecutionClient::GenerateOrderAccepted(const Order& order, const VenueOrderId& venue_id,
-                                            UnixNanos ts) {
-  OrderAccepted e;
-  static_cast<OrderEventHeader&>(e) = Header(order, ts);
-  e.venue_order_id = venue_id;
-  e.account_id = account_id_;
-  Emit(e);
-}
-
-void ExecutionClient::GenerateOrderRejected(const Order& order, const std::string& reason,
-                                            UnixNanos ts) {
-  OrderRejected e;
-  static_cast<OrderEventHeader&>(e) = Header(order, ts);
-  e.account_id = account_id_;
-  e.reason = reason;
-  Emit(e);
+OrderEventHeader ExecutionClient::Header(const OrderRef& o, UnixNanos ts_event) {
+  OrderEventHeader h;
+  h.trader_id = o.trader_id;
+  h.strategy_id = o.strategy_id;
+  h.instrument_id = o.instrument_id;
+  h.client_order_id = o.client_order_id;
+  h.event_id = uuids_->Next();
+  h.ts_event = ts_event;
+  h.ts_init = clock_->Now();
+  return h;
 }
 
 template <typename E>
-static E VenueEvent(const OrderEventHeader& h, const Order& order, const AccountId& account) {
+static E VenueEvent(const OrderEventHeader& h, const OrderRef& o, const AccountId& account) {
   E e;
   static_cast<OrderEventHeader&>(e) = h;
-  e.venue_order_id = order.venue_order_id();
+  if constexpr (requires { e.venue_order_id; }) e.venue_order_id = o.venue_order_id;
   e.account_id = account;
   return e;
 }
 
-void ExecutionClient::GenerateOrderCanceled(const Order& order, UnixNanos ts) {
-  Emit(VenueEvent<OrderCanceled>(Header(order, ts), order, account_id_));
+void ExecutionClient::GenerateOrderSubmitted(const OrderRef& o, UnixNanos ts) {
+  Emit(VenueEvent<OrderSubmitted>(Header(o, ts), o, account_id_));
 }
-void ExecutionClient::GenerateOrderExpired(const Order& order, UnixNanos ts) {
-  Emit(VenueEvent<OrderExpired>(Header(order, ts), order, account_id_));
+void ExecutionClient::GenerateOrderAccepted(const OrderRef& o, const VenueOrderId& venue_id,
+                                            UnixNanos ts) {
+  auto e = VenueEvent<OrderAccepted>(Header(o, ts), o, account_id_);
+  e.venue_order_id = venue_id;
+  Emit(e);
 }
-void ExecutionClient::GenerateOrderTriggered(const Order& order, UnixNanos ts) {
-  Emit(VenueEvent<OrderTriggered>(Header(order, ts), order, account_id_));
-}
-void ExecutionClient::GenerateOrderPendingUpdate(const Order& order, UnixNanos ts) {
-  Emit(VenueEvent<OrderPendingUpdate>(Header(order, ts), order, account_id_));
-}
-void ExecutionClient::GenerateOrderPendingCancel(const Order& order, UnixNanos ts) {
-  Emit(VenueEvent<OrderPendingCancel>(Header(order, ts), order, account_id_));
-}
-void ExecutionClient::GenerateOrderModifyRejected(const Order& order, const std::string& reason,
-                                                  UnixNanos ts) {
-  auto e = VenueEvent<OrderModifyRejected>(Header(order, ts), order, account_id_);
+void ExecutionClient::GenerateOrderRejected(const OrderRef& o, const std::string& reason,
+                                            UnixNanos ts) {
+  auto e = VenueEvent<OrderRejected>(Header(o, ts), o, account_id_);
   e.reason = reason;
   Emit(e);
 }
-void ExecutionClient::GenerateOrderCancelRejected(const Order& order, const std::string& reason,
+void ExecutionClient::GenerateOrderCanceled(const OrderRef& o, UnixNanos ts) {
+  Emit(VenueEvent<OrderCanceled>(Header(o, ts), o, account_id_));
+}
+void ExecutionClient::GenerateOrderExpired(const OrderRef& o, UnixNanos ts) {
+  Emit(VenueEvent<OrderExpired>(Header(o, ts), o, account_id_));
+}
+void ExecutionClient::GenerateOrderTriggered(const OrderRef& o, UnixNanos ts) {
+  Emit(VenueEvent<OrderTriggered>(Header(o, ts), o, account_id_));
+}
+void ExecutionClient::GenerateOrderPendingUpdate(const OrderRef& o, UnixNanos ts) {
+  Emit(VenueEvent<OrderPendingUpdate>(Header(o, ts), o, account_id_));
+}
+void ExecutionClient::GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts) {
+  Emit(VenueEvent<OrderPendingCancel>(Header(o, ts), o, account_id_));
+}
+void ExecutionClient::GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason,
                                                   UnixNanos ts) {
-  auto e = VenueEvent<OrderCancelRejected>(Header(order, ts), order, account_id_);
+  auto e = VenueEvent<OrderModifyRejected>(Header(o, ts), o, account_id_);
   e.reason = reason;
   Emit(e);
 }
-void ExecutionClient::GenerateOrderUpdated(const Order& order, Quantity qty,
+void ExecutionClient::GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason,
+                                                  UnixNanos ts) {
+  auto e = VenueEvent<OrderCancelRejected>(Header(o, ts), o, account_id_);
+  e.reason = reason;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderUpdated(const OrderRef& o, Quantity qty,
                                            std::optional<Price> price, std::optional<Price> trigger,
                                            UnixNanos ts) {
-  auto e = VenueEvent<OrderUpdated>(Header(order, ts), order, account_id_);
+  auto e = VenueEvent<OrderUpdated>(Header(o, ts), o, account_id_);
   e.quantity = qty;
   e.price = price;
   e.trigger_price = trigger;
   Emit(e);
 }
-
-void ExecutionClient::GenerateOrderFilled(const Order& order, const TradeId& trade_id, Quantity qty,
-                                          Price px, const ChargeBreakdown& charges,
+void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trade_id,
+                                          Quantity qty, Price px, const ChargeBreakdown& charges,
                                           LiquiditySide liquidity, UnixNanos ts) {
-  auto e = VenueEvent<OrderFilled>(Header(order, ts), order, account_id_);
+  auto e = VenueEvent<OrderFilled>(Header(o, ts), o, account_id_);
   e.trade_id = trade_id;
-  e.position_id = order.position_id();
-  e.order_side = order.side();
-  e.order_type = order.order_type();
+  e.position_id = o.position_id;
+  e.order_side = o.side;
+  e.order_type = o.order_type;
   e.last_qty = qty;
   e.last_px = px;
   e.charges = charges;

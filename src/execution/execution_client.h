@@ -30,6 +30,22 @@ class ExecutionEventSink {
 
 class ChargeCalculator;
 
+// What a client needs to speak about an order: its ids and what a fill carries. Built from a
+// cached Order (RefOf) or from the venue's own payload, for an order the cache lacks (placed
+// before a restart, or outside Nacre): events built from it reach the ExecutionEngine, whose
+// reconciliation adopts or records such orders.
+struct OrderRef {
+  TraderId trader_id;
+  StrategyId strategy_id;
+  InstrumentId instrument_id;
+  ClientOrderId client_order_id;
+  VenueOrderId venue_order_id;
+  PositionId position_id;
+  OrderSide side = OrderSide::kBuy;
+  OrderType order_type = OrderType::kMarket;
+};
+OrderRef RefOf(const Order& order);
+
 class ExecutionClient {
  public:
   ExecutionClient(ClientId id, Venue venue, AccountId account_id);
@@ -86,7 +102,7 @@ class ExecutionClient {
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).
   OrderStatusReport StatusReportOf(const Order& order) const;
-  OrderEventHeader Header(const Order& order, UnixNanos ts_event);
+  OrderEventHeader Header(const OrderRef& order, UnixNanos ts_event);
   UnixNanos Now() const { return clock_->Now(); }
   void Emit(const OrderEvent& e) { sink_->OnOrderEvent(e); }
   void EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills = {}) {
@@ -94,20 +110,60 @@ class ExecutionClient {
   }
   void EmitAccountState(const AccountState& s) { sink_->OnAccountState(s); }
 
-  void GenerateOrderSubmitted(const Order& order, UnixNanos ts);
-  void GenerateOrderAccepted(const Order& order, const VenueOrderId& venue_id, UnixNanos ts);
-  void GenerateOrderRejected(const Order& order, const std::string& reason, UnixNanos ts);
-  void GenerateOrderCanceled(const Order& order, UnixNanos ts);
-  void GenerateOrderExpired(const Order& order, UnixNanos ts);
-  void GenerateOrderTriggered(const Order& order, UnixNanos ts);
-  void GenerateOrderPendingUpdate(const Order& order, UnixNanos ts);
-  void GenerateOrderPendingCancel(const Order& order, UnixNanos ts);
-  void GenerateOrderModifyRejected(const Order& order, const std::string& reason, UnixNanos ts);
-  void GenerateOrderCancelRejected(const Order& order, const std::string& reason, UnixNanos ts);
-  void GenerateOrderUpdated(const Order& order, Quantity qty, std::optional<Price> price,
+  // Event builders keyed by ids (OrderRef); the Order overloads take the ids from the cache.
+  void GenerateOrderSubmitted(const OrderRef& o, UnixNanos ts);
+  void GenerateOrderAccepted(const OrderRef& o, const VenueOrderId& venue_id, UnixNanos ts);
+  void GenerateOrderRejected(const OrderRef& o, const std::string& reason, UnixNanos ts);
+  void GenerateOrderCanceled(const OrderRef& o, UnixNanos ts);
+  void GenerateOrderExpired(const OrderRef& o, UnixNanos ts);
+  void GenerateOrderTriggered(const OrderRef& o, UnixNanos ts);
+  void GenerateOrderPendingUpdate(const OrderRef& o, UnixNanos ts);
+  void GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts);
+  void GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason, UnixNanos ts);
+  void GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason, UnixNanos ts);
+  void GenerateOrderUpdated(const OrderRef& o, Quantity qty, std::optional<Price> price,
                             std::optional<Price> trigger, UnixNanos ts);
-  void GenerateOrderFilled(const Order& order, const TradeId& trade_id, Quantity qty, Price px,
+  void GenerateOrderFilled(const OrderRef& o, const TradeId& trade_id, Quantity qty, Price px,
                            const ChargeBreakdown& charges, LiquiditySide liquidity, UnixNanos ts);
+
+  void GenerateOrderSubmitted(const Order& order, UnixNanos ts) {
+    GenerateOrderSubmitted(RefOf(order), ts);
+  }
+  void GenerateOrderAccepted(const Order& order, const VenueOrderId& venue_id, UnixNanos ts) {
+    GenerateOrderAccepted(RefOf(order), venue_id, ts);
+  }
+  void GenerateOrderRejected(const Order& order, const std::string& reason, UnixNanos ts) {
+    GenerateOrderRejected(RefOf(order), reason, ts);
+  }
+  void GenerateOrderCanceled(const Order& order, UnixNanos ts) {
+    GenerateOrderCanceled(RefOf(order), ts);
+  }
+  void GenerateOrderExpired(const Order& order, UnixNanos ts) {
+    GenerateOrderExpired(RefOf(order), ts);
+  }
+  void GenerateOrderTriggered(const Order& order, UnixNanos ts) {
+    GenerateOrderTriggered(RefOf(order), ts);
+  }
+  void GenerateOrderPendingUpdate(const Order& order, UnixNanos ts) {
+    GenerateOrderPendingUpdate(RefOf(order), ts);
+  }
+  void GenerateOrderPendingCancel(const Order& order, UnixNanos ts) {
+    GenerateOrderPendingCancel(RefOf(order), ts);
+  }
+  void GenerateOrderModifyRejected(const Order& order, const std::string& reason, UnixNanos ts) {
+    GenerateOrderModifyRejected(RefOf(order), reason, ts);
+  }
+  void GenerateOrderCancelRejected(const Order& order, const std::string& reason, UnixNanos ts) {
+    GenerateOrderCancelRejected(RefOf(order), reason, ts);
+  }
+  void GenerateOrderUpdated(const Order& order, Quantity qty, std::optional<Price> price,
+                            std::optional<Price> trigger, UnixNanos ts) {
+    GenerateOrderUpdated(RefOf(order), qty, price, trigger, ts);
+  }
+  void GenerateOrderFilled(const Order& order, const TradeId& trade_id, Quantity qty, Price px,
+                           const ChargeBreakdown& charges, LiquiditySide liquidity, UnixNanos ts) {
+    GenerateOrderFilled(RefOf(order), trade_id, qty, px, charges, liquidity, ts);
+  }
 
   UuidGenerator& uuids() { return *uuids_; }
 

@@ -369,6 +369,51 @@ TEST_F(ReconcileTest, InflightQueriesSkipADisconnectedClientAndFlagAnUnresolvedO
   EXPECT_GT(k().logger().error_count(), errors);  // unresolved after 5 queries: flagged
 }
 
+TEST_F(ReconcileTest, AClientSpeaksAboutOrdersByIdsIncludingOnesTheCacheLacks) {
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  const Order* o = Ours("O-1", 2, /*accepted=*/false);
+  OrderRef ref;  // from the venue's payload, not from the cached order
+  ref.trader_id = o->trader_id();
+  ref.strategy_id = o->strategy_id();
+  ref.instrument_id = fut_.id;
+  ref.client_order_id = ClientOrderId("O-1");
+  ref.side = OrderSide::kBuy;
+  ref.order_type = OrderType::kLimit;
+  client_->AcceptedById(ref, "V-77");
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(o->venue_order_id(), VenueOrderId("V-77"));
+  // An order placed outside Nacre: its fill is kept as an orphan, never dropped; the venue's
+  // report then records the order, and its fill lands once.
+  OrderRef outside = ref;
+  outside.client_order_id = ClientOrderId("EXTERNAL-V-88");
+  outside.strategy_id = StrategyId("EXTERNAL");
+  client_->FilledById(outside, "T-88", 1, "100");
+  EXPECT_EQ(k().cache().orphan_fills().size(), 1u);
+  OrderStatusReport r;
+  r.account_id = AccountId("SIM-001");
+  r.instrument_id = fut_.id;
+  r.venue_order_id = VenueOrderId("V-88");
+  r.side = OrderSide::kBuy;
+  r.order_type = OrderType::kLimit;
+  r.status = OrderStatus::kFilled;
+  r.quantity = Qty(1);
+  r.filled_qty = Qty(1);
+  r.price = Px("100");
+  r.avg_px = Px("100");
+  FillReport f;
+  f.account_id = r.account_id;
+  f.instrument_id = fut_.id;
+  f.venue_order_id = r.venue_order_id;
+  f.trade_id = TradeId("T-88");
+  f.last_qty = Qty(1);
+  f.last_px = Px("100");
+  client_->Report(r, {f});
+  const Order* ext = k().cache().OrderByVenueId(VenueOrderId("V-88"));
+  ASSERT_NE(ext, nullptr);
+  EXPECT_EQ(ext->status(), OrderStatus::kFilled);
+  EXPECT_EQ(ext->trade_ids().size(), 1u);
+}
+
 TEST(KernelStart, AnExecutionClientWithoutItsAccountFailsThePortfolioPhase) {
   testkit::TestKernel tk;
   tk->exec_engine().RegisterClient(std::make_unique<RecordingExecClient>("NFO-CLIENT", "NFO"));

@@ -177,6 +177,14 @@ class RecordingExecClient final : public ExecutionClient {
   void CancelRejected(const Order& o, const std::string& reason) {
     GenerateOrderCancelRejected(o, reason, Now());
   }
+  // Events built from ids alone (the venue's payload), as for an order the cache lacks.
+  void AcceptedById(const OrderRef& r, const char* venue_id) {
+    GenerateOrderAccepted(r, VenueOrderId(venue_id), Now());
+  }
+  void FilledById(const OrderRef& r, const char* trade, std::int64_t qty, const char* px) {
+    GenerateOrderFilled(r, TradeId(trade), Qty(qty), Px(px), ChargeBreakdown{},
+                        LiquiditySide::kTaker, Now());
+  }
   // The venue's answer about one order (to a QueryOrder).
   void Report(const OrderStatusReport& r, const std::vector<FillReport>& fills = {}) {
     EmitReport(r, fills);
