@@ -11,10 +11,12 @@ ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Lo
       uuids_(uuids),
       logger_(logger) {
   set_logger(&logger);
-  Status a = bus_.RegisterEndpoint<TradingCommand>(topics::kExecEngineExecute,
-                                                   [this](const TradingCommand& c) { Execute(c); });
-  Status b = bus_.RegisterEndpoint<OrderEvent>(topics::kExecEngineProcess,
-                                               [this](const OrderEvent& e) { Process(e); });
+  Status a = bus_.RegisterEndpoint<TradingCommand>(
+      topics::kExecEngineExecute,
+      [this](const TradingCommand& c) { Guard("command", [&] { Execute(c); }); });
+  Status b = bus_.RegisterEndpoint<OrderEvent>(
+      topics::kExecEngineProcess,
+      [this](const OrderEvent& e) { Guard("event", [&] { Process(e); }); });
   if (!a) log().Error("{}", a.error());
   if (!b) log().Error("{}", b.error());
   Initialize();
@@ -23,6 +25,14 @@ ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Lo
 ExecutionEngine::~ExecutionEngine() {
   bus_.DeregisterEndpoint(topics::kExecEngineExecute);
   bus_.DeregisterEndpoint(topics::kExecEngineProcess);
+}
+
+void ExecutionEngine::Failed(const char* where, const std::string& what) {
+  ++faults_;
+  const std::string why = fmt::format("execution engine {} handler failed: {}", where, what);
+  log().Error("{}; engine FAULTED, trading HALTED", why);
+  if (state() != ComponentState::kFaulted && state() != ComponentState::kFaulting) Fault();
+  if (fault_handler_) fault_handler_(why);
 }
 
 ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bool complete) {

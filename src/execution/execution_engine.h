@@ -7,6 +7,7 @@
 // Kernel thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -31,7 +32,13 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
 
   void Execute(const TradingCommand& cmd);
   void Process(const OrderEvent& event);
-  void OnOrderEvent(const OrderEvent& event) override { Process(event); }
+  void OnOrderEvent(const OrderEvent& event) override {
+    Guard("event", [&] { Process(event); });
+  }
+  // Called when a command or event handler throws (the engine is FAULTED by then): the
+  // kernel halts trading with the reason. Cancels still route, so positions can be flattened.
+  void SetFaultHandler(std::function<void(const std::string&)> h) { fault_handler_ = std::move(h); }
+  std::uint64_t fault_count() const { return faults_; }
   void OnAccountState(const AccountState& state) override;
   void OnOrderStatusReport(const OrderStatusReport& report,
                            const std::vector<FillReport>& fills) override;
@@ -61,6 +68,18 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t stale_event_count() const { return stale_; }
 
  private:
+  // Runs an endpoint's work; an exception stops here (never unwinding into a strategy).
+  template <typename F>
+  void Guard(const char* where, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      Failed(where, e.what());
+    } catch (...) {
+      Failed(where, "unknown exception");
+    }
+  }
+  void Failed(const char* where, const std::string& what);
   ExecutionClient* Route(const InstrumentId& id, const ClientId& explicit_client);
   void HandleFill(Order& order, const OrderFilled& fill);
   void ApplyToPosition(const Instrument& instrument, const OrderFilled& fill);
@@ -91,6 +110,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t refused_ = 0;
   std::uint64_t duplicates_ = 0;
   std::uint64_t inflight_queries_ = 0;
+  std::uint64_t faults_ = 0;
+  std::function<void(const std::string&)> fault_handler_;
   DurationNs inflight_threshold_ = 0;
   struct InflightQuery {
     UnixNanos at;

@@ -9,9 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/topics.h"
 #include "testkit/kernel_harness.h"
 #include "testkit/testkit.h"
 
@@ -412,6 +414,46 @@ TEST_F(ReconcileTest, AClientSpeaksAboutOrdersByIdsIncludingOnesTheCacheLacks) {
   ASSERT_NE(ext, nullptr);
   EXPECT_EQ(ext->status(), OrderStatus::kFilled);
   EXPECT_EQ(ext->trade_ids().size(), 1u);
+}
+
+// A client that throws on a submit (a bug, a parser blowing up): the engine faults, trading
+// halts with the reason, nothing unwinds into the strategy, and cancels still go out.
+class ThrowingClient final : public ExecutionClient {
+ public:
+  ThrowingClient() : ExecutionClient(ClientId("BAD"), Venue("BAD"), AccountId("SIM-001")) {}
+  void SubmitOrder(const nacre::SubmitOrder&, const Order&) override {
+    throw std::runtime_error("malformed response");
+  }
+  void ModifyOrder(const nacre::ModifyOrder&, const Order&) override {}
+  void CancelOrder(const nacre::CancelOrder&, const Order&) override { ++cancels; }
+  int cancels = 0;
+};
+
+TEST(EngineFault, AThrowingClientFaultsTheEngineAndHaltsTradingWithoutUnwinding) {
+  testkit::TestKernel tk;
+  auto c = std::make_unique<ThrowingClient>();
+  ThrowingClient* client = c.get();
+  tk->exec_engine().RegisterClient(std::move(c));
+  InstrumentSpec spec;
+  spec.id = MustInstrumentId("X.BAD");
+  spec.lot_size = Qty(1);
+  spec.tick_size = Px("0.05");
+  const Instrument inst = *MakeFuture(spec, MustInstrumentId("NIFTY 50.NSE"),
+                                      FromIst(2023, 1, 2, 9, 15), FromIst(2030, 1, 2, 15, 30));
+  tk->cache().AddInstrument(inst);
+  testkit::AddMissingAccounts(tk.kernel(), tk.now());
+  ASSERT_TRUE(tk->Start().ok());
+  const Order* o = testkit::AddOrder(tk.kernel(), MakeInit(inst, "O-1", OrderSide::kBuy, 1, "10"));
+  EXPECT_NO_THROW(tk->loop().Run([&] {
+    ASSERT_TRUE(tk->bus().Send(topics::kRiskEngineExecute,
+                               TradingCommand(testkit::SubmitCommand(*o))));
+  }));
+  EXPECT_EQ(tk->exec_engine().state(), ComponentState::kFaulted);
+  EXPECT_EQ(tk->exec_engine().fault_count(), 1u);
+  EXPECT_EQ(tk->risk_engine().trading_state(), TradingState::kHalted);
+  EXPECT_NE(tk->halt_reason().find("malformed response"), std::string::npos) << tk->halt_reason();
+  tk->exec_engine().Execute(testkit::CancelCommand(*o));
+  EXPECT_EQ(client->cancels, 1);
 }
 
 TEST(KernelStart, AnExecutionClientWithoutItsAccountFailsThePortfolioPhase) {

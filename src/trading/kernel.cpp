@@ -31,6 +31,10 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
   cache_.SetTagPrefix("N" + node.substr(node.size() - 2));
   // A handler that throws stops at the loop's boundary: the error is logged and trading
   // halts until someone looks (never unwinds into another handler).
+  exec_engine_.SetFaultHandler([this](const std::string& why) {
+    halt_reason_ = why;
+    risk_engine_.SetTradingState(TradingState::kHalted);
+  });
   loop_.SetErrorHandler([this](const std::string& what) {
     logger_.Log(LogLevel::kError, "Kernel", fmt::format("handler failed: {}; trading HALTED", what));
     risk_engine_.SetTradingState(TradingState::kHalted);
