@@ -95,23 +95,36 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
     return MakeError(fmt::format("order {} already in cache", id.value()));
   }
   if (!position_id.empty()) order->set_position_id(position_id);
+  // Venue tags: ours are "{prefix}{counter in base 36}", indexed by counter (no string map on
+  // the hot path); any other tag (placed outside, or a far-off number) goes to a map.
+  std::uint64_t n = 0;
+  std::string fresh_tag;
   if (assign_tag && order->venue_tag().empty()) {
-    std::string tag;
-    do {  // skip any tag already in use (one adopted before the counter caught up)
-      std::string digits;
-      for (std::uint64_t n = ++tag_count_; n > 0; n /= 36) {
-        digits.insert(digits.begin(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36]);
-      }
-      tag = tag_prefix_ + digits;
-    } while (tags_.count(tag) != 0);
-    order->AssignVenueTag(tag);
-  }
-  NoteTagUsed(order->venue_tag());
-  if (!order->venue_tag().empty()) {
-    if (auto [it, fresh] = tags_.emplace(order->venue_tag(), id); !fresh) {
-      return MakeError(fmt::format("order {}: venue tag {} already used by {}", id.value(),
-                                   order->venue_tag(), it->second.value()));
+    n = tag_count_ + 1;
+    fresh_tag = tag_prefix_ + Base36(n);
+    while (!foreign_tags_.empty() && foreign_tags_.count(fresh_tag) != 0) {
+      fresh_tag = tag_prefix_ + Base36(++n);
     }
+  } else if (!order->venue_tag().empty()) {
+    n = OurTagNumber(order->venue_tag());
+  }
+  const std::string& tag = fresh_tag.empty() ? order->venue_tag() : fresh_tag;
+  if (n > 0) {
+    if (n <= our_tags_.size() && !our_tags_[n - 1].empty()) {
+      return MakeError(fmt::format("order {}: venue tag {} already used by {}", id.value(), tag,
+                                   our_tags_[n - 1].value()));
+    }
+  } else if (!tag.empty() && foreign_tags_.count(tag) != 0) {
+    return MakeError(fmt::format("order {}: venue tag {} already used by {}", id.value(), tag,
+                                 foreign_tags_.at(tag).value()));
+  }
+  if (!fresh_tag.empty()) order->AssignVenueTag(fresh_tag);
+  if (n > 0) {
+    if (our_tags_.size() < n) our_tags_.resize(n);
+    our_tags_[n - 1] = id;
+    if (n > tag_count_) tag_count_ = n;
+  } else if (!tag.empty()) {
+    foreign_tags_.emplace(tag, id);
   }
   Order* raw = order.get();
   const std::uint64_t seq = next_order_seq_++;
@@ -125,9 +138,19 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
   return Status::Ok();
 }
 
-void Cache::NoteTagUsed(const std::string& tag) {
-  if (tag.size() <= tag_prefix_.size() || tag.compare(0, tag_prefix_.size(), tag_prefix_) != 0) {
-    return;
+std::string Cache::Base36(std::uint64_t n) {
+  char buf[16];
+  int len = 0;
+  for (; n > 0 && len < 16; n /= 36) buf[len++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36];
+  std::string out(static_cast<std::size_t>(len), '0');
+  for (int k = 0; k < len; ++k) out[static_cast<std::size_t>(k)] = buf[len - 1 - k];
+  return out;
+}
+
+std::uint64_t Cache::OurTagNumber(const std::string& tag) const {
+  if (tag.size() <= tag_prefix_.size() || tag.compare(0, tag_prefix_.size(), tag_prefix_) != 0 ||
+      tag[tag_prefix_.size()] == '0') {  // canonical numbers only: no leading zero
+    return 0;
   }
   std::uint64_t n = 0;
   for (std::size_t i = tag_prefix_.size(); i < tag.size(); ++i) {
@@ -135,15 +158,19 @@ void Cache::NoteTagUsed(const std::string& tag) {
     int d = -1;
     if (c >= '0' && c <= '9') d = c - '0';
     if (c >= 'A' && c <= 'Z') d = c - 'A' + 10;
-    if (d < 0 || n > (UINT64_MAX - 35) / 36) return;  // not one of our counters
+    if (d < 0) return 0;  // not one of our counters
     n = n * 36 + static_cast<std::uint64_t>(d);
+    if (n > tag_count_ + kMaxTagGap) return 0;  // far off: kept in the map, not the index
   }
-  if (n > tag_count_) tag_count_ = n;
+  return n;
 }
 
 const Order* Cache::OrderByTag(const std::string& tag) const {
-  auto it = tags_.find(tag);
-  return it == tags_.end() ? nullptr : order(it->second);
+  if (const std::uint64_t n = OurTagNumber(tag); n > 0) {
+    return n <= our_tags_.size() && !our_tags_[n - 1].empty() ? order(our_tags_[n - 1]) : nullptr;
+  }
+  auto it = foreign_tags_.find(tag);
+  return it == foreign_tags_.end() ? nullptr : order(it->second);
 }
 
 Order* Cache::mutable_order(const ClientOrderId& id) {
@@ -367,7 +394,8 @@ void Cache::Reset() {
   orphan_fills_.clear();
   next_order_seq_ = 0;
   tag_count_ = 0;
-  tags_.clear();
+  our_tags_.clear();
+  foreign_tags_.clear();
   next_position_seq_ = 0;
 }
 

@@ -106,9 +106,6 @@ class Cache {
   void SetTagPrefix(std::string prefix) { tag_prefix_ = std::move(prefix); }
   const std::string& tag_prefix() const { return tag_prefix_; }
   const Order* OrderByTag(const std::string& tag) const;
-  // Keeps the counter past a tag of ours seen elsewhere (an order adopted after a restart),
-  // so new tags never repeat it.
-  void NoteTagUsed(const std::string& tag);
   std::uint64_t tag_count() const { return tag_count_; }
   void set_tag_count(std::uint64_t n) { tag_count_ = n; }
   void IndexVenueOrderId(const Order& order);
@@ -186,7 +183,13 @@ class Cache {
   std::uint64_t next_order_seq_ = 0;
   std::string tag_prefix_ = "N00";
   std::uint64_t tag_count_ = 0;
-  std::unordered_map<std::string, ClientOrderId> tags_;
+  // Our tags by counter (index n − 1; an adopted tag of ours moves the counter past it, so new
+  // tags never repeat it) and every other tag by text.
+  static constexpr std::uint64_t kMaxTagGap = 1'000'000;
+  static std::string Base36(std::uint64_t n);
+  std::uint64_t OurTagNumber(const std::string& tag) const;
+  std::vector<ClientOrderId> our_tags_;
+  std::unordered_map<std::string, ClientOrderId> foreign_tags_;
   std::map<std::uint64_t, Order*> all_orders_;
   std::map<std::uint64_t, Order*> open_orders_;
   std::map<std::uint64_t, Order*> closed_orders_;

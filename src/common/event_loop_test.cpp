@@ -103,6 +103,21 @@ TEST(EventLoop, ACommandSentFromASubscriberRunsAfterEverySubscriberSawTheMessage
   EXPECT_EQ(log.back(), "command 8");
 }
 
+TEST(EventLoop, ADeferredSendToAnEndpointDeregisteredMeanwhileIsDroppedAndCounted) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  MessageBus bus;
+  bus.AttachLoop(&loop);
+  int ran = 0;
+  ASSERT_TRUE(bus.RegisterEndpoint<int>("Engine.execute", [&](const int&) { ++ran; }));
+  loop.Run([&] {
+    ASSERT_TRUE(bus.Send("Engine.execute", 1));
+    bus.DeregisterEndpoint("Engine.execute");  // gone before the queued send runs
+  });
+  EXPECT_EQ(ran, 0);
+  EXPECT_EQ(bus.send_errors(), 1u);
+}
+
 TEST(EventLoop, TimersFireOneHandlerEachInTimeOrder) {
   TestClock clock(UnixNanos(0));
   EventLoop loop(clock);

@@ -189,17 +189,19 @@ Status MessageBus::AddEndpoint(std::string_view name, const void* type_key,
 }
 
 void MessageBus::DeregisterEndpoint(std::string_view name) {
+  ++endpoint_generation_;
   endpoints_.erase(std::string(name));
   responders_.erase(std::string(name));
 }
 
-Status MessageBus::CheckEndpoint(std::string_view name, const void* type_key) const {
+Result<const MessageBus::Endpoint*> MessageBus::FindEndpoint(std::string_view name,
+                                                              const void* type_key) const {
   auto it = endpoints_.find(std::string(name));
   if (it == endpoints_.end()) return MakeError(fmt::format("no endpoint '{}'", name));
   if (it->second.type_key != type_key) {
     return MakeError(fmt::format("endpoint '{}' does not accept this message type", name));
   }
-  return Status::Ok();
+  return &it->second;
 }
 
 void MessageBus::RunOnLoop(std::function<void()> task) { loop_->Run(std::move(task)); }

@@ -112,9 +112,16 @@ class MessageBus {
   template <typename T>
   Status Send(std::string_view endpoint, const T& msg) {
     if (loop_ == nullptr) return SendErased(endpoint, TypeKey<T>(), &msg);
-    if (Status s = CheckEndpoint(endpoint, TypeKey<T>()); !s) return s;
-    RunOnLoop([this, name = std::string(endpoint), msg] {
-      if (Status s = SendErased(name, TypeKey<T>(), &msg); !s) send_errors_++;
+    auto ep = FindEndpoint(endpoint, TypeKey<T>());
+    if (!ep) return Status(std::move(ep).take_error());
+    // The endpoint is resolved now (no name copy, no lookup later); one registered after a
+    // deregistration is a different generation and the deferred send is dropped, counted.
+    RunOnLoop([this, e = *ep, gen = endpoint_generation_, msg] {
+      if (gen != endpoint_generation_) {
+        ++send_errors_;
+        return;
+      }
+      e->fn(&msg);
     });
     return Status::Ok();
   }
@@ -172,7 +179,8 @@ class MessageBus {
   Status AddEndpoint(std::string_view name, const void* type_key,
                      std::function<void(const void*)> fn);
   Status SendErased(std::string_view name, const void* type_key, const void* msg);
-  Status CheckEndpoint(std::string_view name, const void* type_key) const;
+  struct Endpoint;
+  Result<const Endpoint*> FindEndpoint(std::string_view name, const void* type_key) const;
   void RunOnLoop(std::function<void()> task);
   Status AddResponder(std::string_view name, const void* req_key, const void* resp_key,
                       std::function<void(const void*, void*)> fn);
@@ -195,6 +203,7 @@ class MessageBus {
   std::unordered_map<std::string, Responder> responders_;
   EventLoop* loop_ = nullptr;
   std::uint64_t send_errors_ = 0;
+  std::uint64_t endpoint_generation_ = 0;  // bumped by every deregistration
 };
 
 }  // namespace nacre

@@ -259,11 +259,17 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   if (const auto* fill = std::get_if<OrderFilled>(&event)) {
     // The position moves first, so a strategy's on_order_filled already sees it; the
     // position's own events follow the fill.
+    // This fill's position events are [first, end) of a reused buffer; a nested fill (from a
+    // handler) appends and publishes its own range after ours and trims back to its start.
+    const std::size_t first = position_events_.size();
     HandleFill(*order, *fill);
-    std::vector<PositionEvent> position_events;
-    position_events.swap(position_events_);
+    const std::size_t last = position_events_.size();
     bus_.Publish(OrderTopic(order->strategy_id()), event);
-    for (const PositionEvent& pe : position_events) PublishPositionEvent(pe, fill->strategy_id);
+    for (std::size_t k = first; k < last; ++k) {
+      const PositionEvent pe = position_events_[k];  // a copy: the buffer may grow meanwhile
+      PublishPositionEvent(pe, fill->strategy_id);
+    }
+    position_events_.resize(first);
   } else {
     bus_.Publish(OrderTopic(order->strategy_id()), event);
   }

@@ -326,16 +326,20 @@ std::string SpreadExecutor::NewTimerName(const char* kind) {
   return fmt::format("{}:spread-{}:{}", prefix_, kind, ++next_timer_);
 }
 
+void SpreadExecutor::Arm(const char* kind, DurationNs after, std::function<void()> fn) {
+  std::string name = NewTimerName(kind);
+  const Status st =
+      port_.SetAlert(name, port_.ClockRef().Now() + after, [this, name, f = std::move(fn)] {
+        std::erase(timers_, name);  // fired: the name is free
+        f();
+      });
+  if (st) timers_.push_back(std::move(name));
+}
+
 void SpreadExecutor::ArmTimeout(const SpreadId& id, std::size_t i) {
   const Run& run = runs_.at(id);
   const ClientOrderId oid = run.legs[i].order_id;
-  std::string name = NewTimerName("timeout");
-  const Status st = port_.SetAlert(name, port_.ClockRef().Now() + run.policy.leg_timeout,
-                                   [this, id, i, oid, name] {
-                                     std::erase(timers_, name);
-                                     OnTimeout(id, i, oid);
-                                   });
-  if (st) timers_.push_back(std::move(name));
+  Arm("timeout", run.policy.leg_timeout, [this, id, i, oid] { OnTimeout(id, i, oid); });
 }
 
 void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOrderId& order_id) {
@@ -396,12 +400,7 @@ void SpreadExecutor::RetryClosingLeg(const SpreadId& id, std::size_t i, const st
       fmt::format("leg {} ({}) not closed: {}; retry {} in {} s", w.leg + 1, ins.id.value(),
                   reason, w.retries, wait / kNanosPerSecond)));
   const ClientOrderId refused = w.order_id;
-  std::string name = NewTimerName("retry");
-  const Status st = port_.SetAlert(name, port_.ClockRef().Now() + wait, [this, id, i, refused, name] {
-    std::erase(timers_, name);
-    OnRetry(id, i, refused);
-  });
-  if (st) timers_.push_back(std::move(name));
+  Arm("retry", wait, [this, id, i, refused] { OnRetry(id, i, refused); });
 }
 
 void SpreadExecutor::OnRetry(const SpreadId& id, std::size_t i, const ClientOrderId& refused) {
@@ -413,13 +412,7 @@ void SpreadExecutor::OnRetry(const SpreadId& id, std::size_t i, const ClientOrde
   const Instrument& ins = Spread(id).instrument(w.leg);
   if (const std::string closed = port_.ClosedReason(ins.id); !closed.empty()) {
     // Not sent into a closed market (it would only be denied): look again later, quietly.
-    std::string name = NewTimerName("retry");
-    const Status st = port_.SetAlert(name, port_.ClockRef().Now() + run.policy.close_retry,
-                                     [this, id, i, refused, name] {
-                                       std::erase(timers_, name);
-                                       OnRetry(id, i, refused);
-                                     });
-    if (st) timers_.push_back(std::move(name));
+    Arm("retry", run.policy.close_retry, [this, id, i, refused] { OnRetry(id, i, refused); });
     return;
   }
   SubmitLeg(id, run, i, std::nullopt);

@@ -124,6 +124,8 @@ class SpreadExecutor {
   void RetryClosingLeg(const SpreadId& id, std::size_t i, const std::string& reason);
   void OnRetry(const SpreadId& id, std::size_t i, const ClientOrderId& refused);
   std::string NewTimerName(const char* kind);
+  // One alert through the port, its name tracked until it fires or is cancelled.
+  void Arm(const char* kind, DurationNs after, std::function<void()> fn);
   bool AllLegsDone(const Run& run) const;
   void OnTimeout(const SpreadId& id, std::size_t i, const ClientOrderId& order_id);
   void OnLegTerminal(const SpreadId& id, std::size_t i, const std::string& reason);
