@@ -75,6 +75,18 @@ Status ExecutionEngine::EnableInflightCheck(DurationNs interval, DurationNs thre
                          [this](const TimeEvent&) { CheckInflight(); });
 }
 
+std::string ExecutionEngine::UnresolvedOn(const InstrumentId& id) const {
+  for (const auto& [coid, q] : last_query_) {
+    if (q.count < kUnresolvedAfter) continue;
+    const Order* o = cache_.order(coid);
+    if (o == nullptr || !o->is_inflight() || o->instrument_id() != id) continue;
+    return fmt::format("{} is still {} after {} queries to its venue; new orders on {} wait until "
+                       "it is resolved",
+                       coid.value(), ToString(o->status()), q.count, id.value());
+  }
+  return {};
+}
+
 std::size_t ExecutionEngine::CheckInflight() {
   const UnixNanos now = clock_.Now();
   std::size_t sent = 0;
@@ -101,7 +113,7 @@ std::size_t ExecutionEngine::CheckInflight() {
                ToString(o->status()), (now - o->ts_last()) / kNanosPerMilli);
     InflightQuery& iq = last_query_[o->client_order_id()];
     iq.at = now;
-    if (++iq.count == 5) {
+    if (++iq.count == kUnresolvedAfter) {
       // Still unresolved: it stays as it is (never decided by a timeout), but someone must look.
       log().Error("{} still {} after {} queries to {}: unresolved, check it at the venue",
                   o->client_order_id().value(), ToString(o->status()), iq.count,

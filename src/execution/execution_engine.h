@@ -51,6 +51,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // Runs one check now (the timer's body); returns the queries sent.
   std::size_t CheckInflight();
   std::uint64_t inflight_query_count() const { return inflight_queries_; }
+  // Empty, or why new orders on `id` are blocked: an order of it still unresolved after the
+  // in-flight check's queries (its fate unknown, so nothing more goes out on it).
+  std::string UnresolvedOn(const InstrumentId& id) const;
 
   // Reconciles the kernel's orders and positions with one client's reports (reconciler.h).
   ReconcileResult Reconcile(const ExecutionMassStatus& status, bool complete = true);
@@ -113,6 +116,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t faults_ = 0;
   std::function<void(const std::string&)> fault_handler_;
   DurationNs inflight_threshold_ = 0;
+  static constexpr int kUnresolvedAfter = 5;  // queries before an order counts as unresolved
   struct InflightQuery {
     UnixNanos at;
     int count = 0;

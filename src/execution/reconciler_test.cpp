@@ -369,6 +369,19 @@ TEST_F(ReconcileTest, InflightQueriesSkipADisconnectedClientAndFlagAnUnresolvedO
   tk_.Advance(10 * kNanosPerSecond);
   EXPECT_GE(client_->queries.size(), 5u);
   EXPECT_GT(k().logger().error_count(), errors);  // unresolved after 5 queries: flagged
+  // And it blocks new orders on its instrument until it is resolved (other instruments pass).
+  const Order* next = testkit::AddOrder(k(), MakeInit(fut_, "O-2", OrderSide::kBuy, 1, "99"));
+  k().risk_engine().Execute(testkit::SubmitCommand(*next));
+  EXPECT_EQ(next->status(), OrderStatus::kDenied);
+  ASSERT_FALSE(events_.Of<OrderDenied>().empty());
+  EXPECT_EQ(events_.Of<OrderDenied>().back().reason_code, "INSTRUMENT_BLOCKED");
+  EXPECT_NE(events_.Of<OrderDenied>().back().message.find("O-1 is still SUBMITTED"),
+            std::string::npos);
+  OrderStatusReport r = Report(*k().cache().order(ClientOrderId("O-1")), OrderStatus::kAccepted, 0);
+  client_->Report(r);  // resolved
+  const Order* after = testkit::AddOrder(k(), MakeInit(fut_, "O-3", OrderSide::kBuy, 1, "99"));
+  k().risk_engine().Execute(testkit::SubmitCommand(*after));
+  EXPECT_NE(after->status(), OrderStatus::kDenied);
 }
 
 TEST_F(ReconcileTest, AClientSpeaksAboutOrdersByIdsIncludingOnesTheCacheLacks) {

@@ -171,6 +171,11 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
     const std::string closed = market_hours_->ClosedReason(*inst, now);
     if (!closed.empty()) return Denial{"MARKET_CLOSED", closed};
   }
+  if (gate_) {
+    if (const std::string blocked = gate_(inst->id); !blocked.empty()) {
+      return Denial{"INSTRUMENT_BLOCKED", blocked};
+    }
+  }
   if (order.time_in_force() == TimeInForce::kGtd && order.expire_time() <= now) {
     return Denial{"GTD_EXPIRED", fmt::format("expire_time={} is not after now={}",
                                              FormatIsoUtc(order.expire_time()), FormatIsoUtc(now))};

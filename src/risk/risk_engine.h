@@ -6,6 +6,7 @@
 // go on to the ExecutionEngine. Kernel thread only.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,11 @@ class RiskEngine : public Component {
   ~RiskEngine() override;
 
   void SetMarketHours(const MarketHours* hours) { market_hours_ = hours; }
+  // Why new orders on an instrument are blocked now (empty: not blocked); the kernel wires the
+  // execution engine's unresolved in-flight orders here (LIVE.md §8, rule 6).
+  void SetInstrumentGate(std::function<std::string(const InstrumentId&)> gate) {
+    gate_ = std::move(gate);
+  }
   void SetTradingState(TradingState state);
   TradingState trading_state() const { return state_; }
   const RiskEngineConfig& config() const { return config_; }
@@ -58,6 +64,7 @@ class RiskEngine : public Component {
   void ResetState();
 
  private:
+  std::function<std::string(const InstrumentId&)> gate_;
   // kSingle: a lone submission (throttles checked here). kListMember: an order of a list
   // submitted now (throttles checked for the list as a whole). kDeferredChild: an OTO child
   // held until its parent fills; checks that depend on the position or account at release

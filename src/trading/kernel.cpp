@@ -31,6 +31,8 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
   cache_.SetTagPrefix("N" + node.substr(node.size() - 2));
   // A handler that throws stops at the loop's boundary: the error is logged and trading
   // halts until someone looks (never unwinds into another handler).
+  risk_engine_.SetInstrumentGate(
+      [this](const InstrumentId& id) { return exec_engine_.UnresolvedOn(id); });
   exec_engine_.SetFaultHandler([this](const std::string& why) {
     halt_reason_ = why;
     risk_engine_.SetTradingState(TradingState::kHalted);
