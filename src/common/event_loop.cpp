@@ -6,14 +6,10 @@
 
 namespace nacre {
 
-namespace {
-constexpr UnixNanos kNever{std::numeric_limits<std::int64_t>::max()};
-}  // namespace
-
-void EventLoop::Defer(Task task) {
+void EventLoop::Defer(LoopTask task) {
   if (depth_ == 0) {
     Guarded(task);
-    if (!deferred_.empty()) DrainDeferred();
+    if (deferred_head_ < deferred_.size()) DrainDeferred();
     return;
   }
   ++stats_.deferred;
@@ -21,11 +17,13 @@ void EventLoop::Defer(Task task) {
 }
 
 void EventLoop::DrainDeferred() {
-  while (!deferred_.empty()) {
-    Task t = std::move(deferred_.front());
-    deferred_.pop_front();
+  while (deferred_head_ < deferred_.size()) {
+    // Moved out first: the task may defer more (push_back can reallocate the vector).
+    LoopTask t = std::move(deferred_[deferred_head_++]);
     Guarded(t);
   }
+  deferred_.clear();
+  deferred_head_ = 0;
 }
 
 void EventLoop::Failed(const char* what) {
@@ -41,21 +39,15 @@ void EventLoop::Failed(const char* what) {
   }
 }
 
-void EventLoop::CheckNotInHandler(const char* what) const {
-  if (depth_ > 0) {
-    throw std::logic_error(std::string("EventLoop::") + what +
-                           " called from inside a handler (only the loop's owner drives it)");
-  }
+void EventLoop::ThrowInHandler(const char* what) {
+  throw std::logic_error(std::string("EventLoop::") + what +
+                         " called from inside a handler (only the loop's owner drives it)");
 }
 
 void EventLoop::Schedule(UnixNanos ts, Task task) {
   if (ts < clock_.Now()) ts = clock_.Now();
   scheduled_.push_back(Scheduled{ts, next_seq_++, std::move(task)});
   std::push_heap(scheduled_.begin(), scheduled_.end(), Later{});
-}
-
-UnixNanos EventLoop::NextScheduled() const {
-  return scheduled_.empty() ? kNever : scheduled_.front().ts;
 }
 
 void EventLoop::AdvanceTo(UnixNanos t) {
@@ -137,6 +129,7 @@ std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
 void EventLoop::Reset() {
   scheduled_.clear();
   deferred_.clear();
+  deferred_head_ = 0;
   next_seq_ = 0;
   stats_ = EventLoopStats{};
 }

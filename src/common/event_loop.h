@@ -34,6 +34,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <new>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -41,6 +43,7 @@
 
 #include "common/clock.h"
 #include "common/inbox.h"
+#include "common/loop_task.h"
 
 namespace nacre {
 
@@ -73,15 +76,16 @@ class EventLoop {
   template <typename F>
   void Run(F&& f) {
     if (depth_ > 0) {
-      Defer(Task(std::forward<F>(f)));
+      ++stats_.deferred;
+      deferred_.emplace_back(std::forward<F>(f));
       return;
     }
     Guarded(f);
-    if (!deferred_.empty()) DrainDeferred();
+    if (deferred_head_ < deferred_.size()) DrainDeferred();
   }
   // Queues `task` to run after the current handler returns (at once when called outside any
   // handler).
-  void Defer(Task task);
+  void Defer(LoopTask task);
   bool in_handler() const { return depth_ > 0; }
 
   // ---- venue deliveries ----
@@ -90,7 +94,9 @@ class EventLoop {
   void Schedule(UnixNanos ts, Task task);
   std::size_t scheduled_count() const { return scheduled_.size(); }
   // Time of the earliest venue delivery (UnixNanos max when none).
-  UnixNanos NextScheduled() const;
+  UnixNanos NextScheduled() const {
+    return scheduled_.empty() ? UnixNanos(INT64_MAX) : scheduled_.front().ts;
+  }
 
   // ---- driving ----
 
@@ -102,7 +108,12 @@ class EventLoop {
   template <typename F>
   void RunData(UnixNanos ts, F&& f) {
     CheckNotInHandler("RunData");
-    AdvanceTo(ts);
+    // Fast path (most data points): nothing scheduled or due by `ts`.
+    if (NextScheduled() <= ts || clock_.NextDue() <= ts) {
+      AdvanceTo(ts);
+    } else {
+      clock_.AdvanceSimTime(ts);
+    }
     ++stats_.data_events;
     Run(std::forward<F>(f));
   }
@@ -164,7 +175,10 @@ class EventLoop {
   }
   // Throws std::logic_error when a driver (AdvanceTo, RunData, RunInbox, RunLive) is called
   // from inside a handler: the loop would defer its own items and never reach them.
-  void CheckNotInHandler(const char* what) const;
+  void CheckNotInHandler(const char* what) const {
+    if (depth_ > 0) [[unlikely]] ThrowInHandler(what);
+  }
+  [[noreturn]] static void ThrowInHandler(const char* what);
   void DrainDeferred();
   void Failed(const char* what);
   // Dispatches one batch from the inbox; returns false after a StopRequested.
@@ -172,7 +186,10 @@ class EventLoop {
 
   Clock& clock_;
   int depth_ = 0;
-  std::deque<Task> deferred_;
+  // FIFO of deferred handlers: a vector consumed from deferred_head_, cleared (capacity kept)
+  // when drained, so the steady state allocates nothing.
+  std::vector<LoopTask> deferred_;
+  std::size_t deferred_head_ = 0;
   std::vector<Scheduled> scheduled_;  // min-heap by (ts, seq)
   std::uint64_t next_seq_ = 0;
   std::size_t max_data_per_batch_ = 256;

@@ -204,7 +204,7 @@ Result<const MessageBus::Endpoint*> MessageBus::FindEndpoint(std::string_view na
   return &it->second;
 }
 
-void MessageBus::RunOnLoop(std::function<void()> task) { loop_->Run(std::move(task)); }
+void MessageBus::RunOnLoop(LoopTask task) { loop_->Run(std::move(task)); }
 
 Status MessageBus::SendErased(std::string_view name, const void* type_key, const void* msg) {
   auto it = endpoints_.find(std::string(name));

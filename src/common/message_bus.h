@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/loop_task.h"
 #include "core/result.h"
 
 namespace nacre {
@@ -181,7 +182,7 @@ class MessageBus {
   Status SendErased(std::string_view name, const void* type_key, const void* msg);
   struct Endpoint;
   Result<const Endpoint*> FindEndpoint(std::string_view name, const void* type_key) const;
-  void RunOnLoop(std::function<void()> task);
+  void RunOnLoop(LoopTask task);
   Status AddResponder(std::string_view name, const void* req_key, const void* resp_key,
                       std::function<void(const void*, void*)> fn);
   Status RequestErased(std::string_view name, const void* req_key, const void* resp_key,
