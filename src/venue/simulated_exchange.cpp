@@ -289,6 +289,10 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
       }
       return;
     }
+    if (order.is_closed()) {  // rejected at trigger (LPP)
+      Remove(order.client_order_id());
+      return;
+    }
   }
   if (Execute(r, true)) {
     Remove(order.client_order_id());
@@ -375,6 +379,15 @@ void SimulatedExchange::Triggered(Resting& r, Price market) {
   }
   GenerateOrderTriggered(o, Now());
   MarginChanged(o);  // a protected stop-market's margin is now priced at its limit
+  // NSE applies limit price protection to a stop-limit when it is released into the book:
+  // a limit beyond the band then is rejected (the callers drop the closed order).
+  if (o.order_type() == OrderType::kStopLimit) {
+    if (const Instrument* inst = InstrumentOf(o)) {
+      if (const std::string why = CheckLpp(o, *inst, o.price()); !why.empty()) {
+        GenerateOrderRejected(o, why + " (at trigger)", Now());
+      }
+    }
+  }
 }
 
 std::optional<Price> SimulatedExchange::ProtectionLimit(const Order& o, const Instrument& inst,
@@ -508,6 +521,7 @@ bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
     if (!gapped && !touched) return false;
     at = gapped ? b.open : trigger;
     Triggered(r, at);
+    if (o.is_closed()) return true;  // rejected at trigger (LPP)
     if (o.order_type() == OrderType::kStopMarket) {
       // With market protection it is a limit at the band: a gap beyond it rests as that limit,
       // which the rest of this bar (or a later one) may still reach.
@@ -586,7 +600,7 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
     if (IsStop(o.order_type()) && !r.triggered) {
       // Triggered by this quote: it enters the book now and takes it like an arriving order.
       if (!CheckTrigger(r, m, std::nullopt)) continue;
-      if (Execute(r, false)) done.push_back(o.client_order_id());
+      if (o.is_closed() || Execute(r, false)) done.push_back(o.client_order_id());
       continue;
     }
     if (!EffectiveLimit(r)) {
@@ -616,6 +630,10 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
     if (IsStop(o.order_type()) && !r.triggered) {
       if (config_.fill.stop_trigger != StopTriggerSource::kLast ||
           !CheckTrigger(r, m, trade.price)) {
+        continue;
+      }
+      if (o.is_closed()) {  // rejected at trigger (LPP)
+        done.push_back(o.client_order_id());
         continue;
       }
       if (o.order_type() == OrderType::kStopMarket && !m.quote) {

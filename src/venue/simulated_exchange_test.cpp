@@ -271,6 +271,25 @@ TEST_F(SimulatedExchangeTest, LimitPriceProtectionRejectsLimitsBeyondTheBand) {
             OrderStatus::kRejected);
 }
 
+TEST_F(SimulatedExchangeTest, AStopLimitBeyondTheLppBandAtItsTriggerIsRejectedThen) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  // A sell stop at 95 with its limit at 50: fine when placed (LPP applies at release).
+  OrderInitialized init = MakeInit(call_, "O-1", OrderSide::kSell, 65, "50");
+  init.order_type = OrderType::kStopLimit;
+  init.trigger_price = Px("95");
+  const Order* o = Working(init);
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  tk_->Advance(kNanosPerSecond);
+  // Triggered at a 94.50 bid (reference 94.75): the low band is 56.85, the limit 50 is below.
+  Quote(call_, "94.50", "95", 65, 65);
+  EXPECT_EQ(o->status(), OrderStatus::kRejected);
+  EXPECT_NE(RejectReason(o).find("beyond the LPP limit"), std::string::npos) << RejectReason(o);
+  EXPECT_NE(RejectReason(o).find("(at trigger)"), std::string::npos) << RejectReason(o);
+  EXPECT_TRUE(FillsOf(o).empty());
+  EXPECT_EQ(ex_->resting_count(), 0u);
+}
+
 TEST_F(SimulatedExchangeTest, UnprotectedMarketOrdersAreRejectedFromApril2026) {
   const Instrument june = LongDatedOption(OptionKind::kCall, "24000", 2026, 6, 30);
   auto run = [&](UnixNanos start, SimulatedExchangeConfig c) {
