@@ -50,82 +50,10 @@ OrderRef RefOf(const Order& o) {
   return r;
 }
 
-OrderEventHeader ExecutionClient::Header(const OrderRef& o, UnixNanos ts_event) {
-  OrderEventHeader h;
-  h.trader_id = o.trader_id;
-  h.strategy_id = o.strategy_id;
-  h.instrument_id = o.instrument_id;
-  h.client_order_id = o.client_order_id;
-  h.event_id = uuids_->Next();
-  h.ts_event = ts_event;
-  h.ts_init = clock_->Now();
-  return h;
-}
-
-template <typename E>
-static E VenueEvent(const OrderEventHeader& h, const OrderRef& o, const AccountId& account) {
-  E e;
-  static_cast<OrderEventHeader&>(e) = h;
-  if constexpr (requires { e.venue_order_id; }) e.venue_order_id = o.venue_order_id;
-  e.account_id = account;
-  return e;
-}
-
-void ExecutionClient::GenerateOrderSubmitted(const OrderRef& o, UnixNanos ts) {
-  Emit(VenueEvent<OrderSubmitted>(Header(o, ts), o, account_id_));
-}
-void ExecutionClient::GenerateOrderAccepted(const OrderRef& o, const VenueOrderId& venue_id,
-                                            UnixNanos ts) {
-  auto e = VenueEvent<OrderAccepted>(Header(o, ts), o, account_id_);
-  e.venue_order_id = venue_id;
-  Emit(e);
-}
-void ExecutionClient::GenerateOrderRejected(const OrderRef& o, const std::string& reason,
-                                            UnixNanos ts) {
-  auto e = VenueEvent<OrderRejected>(Header(o, ts), o, account_id_);
-  e.reason = reason;
-  Emit(e);
-}
-void ExecutionClient::GenerateOrderCanceled(const OrderRef& o, UnixNanos ts) {
-  Emit(VenueEvent<OrderCanceled>(Header(o, ts), o, account_id_));
-}
-void ExecutionClient::GenerateOrderExpired(const OrderRef& o, UnixNanos ts) {
-  Emit(VenueEvent<OrderExpired>(Header(o, ts), o, account_id_));
-}
-void ExecutionClient::GenerateOrderTriggered(const OrderRef& o, UnixNanos ts) {
-  Emit(VenueEvent<OrderTriggered>(Header(o, ts), o, account_id_));
-}
-void ExecutionClient::GenerateOrderPendingUpdate(const OrderRef& o, UnixNanos ts) {
-  Emit(VenueEvent<OrderPendingUpdate>(Header(o, ts), o, account_id_));
-}
-void ExecutionClient::GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts) {
-  Emit(VenueEvent<OrderPendingCancel>(Header(o, ts), o, account_id_));
-}
-void ExecutionClient::GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason,
-                                                  UnixNanos ts) {
-  auto e = VenueEvent<OrderModifyRejected>(Header(o, ts), o, account_id_);
-  e.reason = reason;
-  Emit(e);
-}
-void ExecutionClient::GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason,
-                                                  UnixNanos ts) {
-  auto e = VenueEvent<OrderCancelRejected>(Header(o, ts), o, account_id_);
-  e.reason = reason;
-  Emit(e);
-}
-void ExecutionClient::GenerateOrderUpdated(const OrderRef& o, Quantity qty,
-                                           std::optional<Price> price, std::optional<Price> trigger,
-                                           UnixNanos ts) {
-  auto e = VenueEvent<OrderUpdated>(Header(o, ts), o, account_id_);
-  e.quantity = qty;
-  e.price = price;
-  e.trigger_price = trigger;
-  Emit(e);
-}
-void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trade_id,
-                                          Quantity qty, Price px, const ChargeBreakdown& charges,
-                                          LiquiditySide liquidity, UnixNanos ts) {
-  auto e = VenueEvent<OrderFilled>(Header(o, ts), o, account_id_);
+OrderFilled MakeFill(const OrderRef& o, const AccountId& account, const Uuid4& event_id,
+                     UnixNanos ts_event, UnixNanos ts_init, const TradeId& trade_id, Quantity qty,
+                     Price px, const ChargeBreakdown& charges, LiquiditySide liquidity) {
+  auto e = MakeVenueEvent<OrderFilled>(o, account, event_id, ts_event, ts_init);
   e.trade_id = trade_id;
   e.position_id = o.position_id;
   e.order_side = o.side;
@@ -135,7 +63,64 @@ void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trad
   e.charges = charges;
   e.commission = charges.Total();
   e.liquidity_side = liquidity;
+  return e;
+}
+
+void ExecutionClient::GenerateOrderSubmitted(const OrderRef& o, UnixNanos ts) {
+  Emit(Event<OrderSubmitted>(o, ts));
+}
+void ExecutionClient::GenerateOrderAccepted(const OrderRef& o, const VenueOrderId& venue_id,
+                                            UnixNanos ts) {
+  auto e = Event<OrderAccepted>(o, ts);
+  e.venue_order_id = venue_id;
   Emit(e);
+}
+void ExecutionClient::GenerateOrderRejected(const OrderRef& o, const std::string& reason,
+                                            UnixNanos ts) {
+  auto e = Event<OrderRejected>(o, ts);
+  e.reason = reason;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderCanceled(const OrderRef& o, UnixNanos ts) {
+  Emit(Event<OrderCanceled>(o, ts));
+}
+void ExecutionClient::GenerateOrderExpired(const OrderRef& o, UnixNanos ts) {
+  Emit(Event<OrderExpired>(o, ts));
+}
+void ExecutionClient::GenerateOrderTriggered(const OrderRef& o, UnixNanos ts) {
+  Emit(Event<OrderTriggered>(o, ts));
+}
+void ExecutionClient::GenerateOrderPendingUpdate(const OrderRef& o, UnixNanos ts) {
+  Emit(Event<OrderPendingUpdate>(o, ts));
+}
+void ExecutionClient::GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts) {
+  Emit(Event<OrderPendingCancel>(o, ts));
+}
+void ExecutionClient::GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason,
+                                                  UnixNanos ts) {
+  auto e = Event<OrderModifyRejected>(o, ts);
+  e.reason = reason;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason,
+                                                  UnixNanos ts) {
+  auto e = Event<OrderCancelRejected>(o, ts);
+  e.reason = reason;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderUpdated(const OrderRef& o, Quantity qty,
+                                           std::optional<Price> price, std::optional<Price> trigger,
+                                           UnixNanos ts) {
+  auto e = Event<OrderUpdated>(o, ts);
+  e.quantity = qty;
+  e.price = price;
+  e.trigger_price = trigger;
+  Emit(e);
+}
+void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trade_id,
+                                          Quantity qty, Price px, const ChargeBreakdown& charges,
+                                          LiquiditySide liquidity, UnixNanos ts) {
+  Emit(MakeFill(o, account_id_, uuids_->Next(), ts, Now(), trade_id, qty, px, charges, liquidity));
 }
 
 ExecutionClient::~ExecutionClient() = default;

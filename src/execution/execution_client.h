@@ -46,6 +46,28 @@ struct OrderRef {
 };
 OrderRef RefOf(const Order& order);
 
+// The one builder of venue events from ids, shared by clients, reconciliation and settlement:
+// header, venue order id (when the event has one) and account.
+template <typename E>
+E MakeVenueEvent(const OrderRef& o, const AccountId& account, const Uuid4& event_id,
+                 UnixNanos ts_event, UnixNanos ts_init) {
+  E e;
+  e.trader_id = o.trader_id;
+  e.strategy_id = o.strategy_id;
+  e.instrument_id = o.instrument_id;
+  e.client_order_id = o.client_order_id;
+  e.event_id = event_id;
+  e.ts_event = ts_event;
+  e.ts_init = ts_init;
+  if constexpr (requires { e.venue_order_id; }) e.venue_order_id = o.venue_order_id;
+  e.account_id = account;
+  return e;
+}
+// A fill of `o`: its side, type and position from the ref; commission = the charges' total.
+OrderFilled MakeFill(const OrderRef& o, const AccountId& account, const Uuid4& event_id,
+                     UnixNanos ts_event, UnixNanos ts_init, const TradeId& trade_id, Quantity qty,
+                     Price px, const ChargeBreakdown& charges, LiquiditySide liquidity);
+
 class ExecutionClient {
  public:
   ExecutionClient(ClientId id, Venue venue, AccountId account_id);
@@ -102,8 +124,12 @@ class ExecutionClient {
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).
   OrderStatusReport StatusReportOf(const Order& order) const;
-  OrderEventHeader Header(const OrderRef& order, UnixNanos ts_event);
   UnixNanos Now() const { return clock_->Now(); }
+  // An event about `o` as this client's account reports it, stamped now.
+  template <typename E>
+  E Event(const OrderRef& o, UnixNanos ts_event) {
+    return MakeVenueEvent<E>(o, account_id_, uuids_->Next(), ts_event, Now());
+  }
   void Emit(const OrderEvent& e) { sink_->OnOrderEvent(e); }
   void EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills = {}) {
     sink_->OnOrderStatusReport(r, fills);

@@ -161,37 +161,19 @@ void ExpirySettlement::Settle(const Position& p, const Instrument& inst, Price s
     log_.Error("settlement of {} not booked: {}", inst.id.value(), st.error());
     return;
   }
-  const Order& order = *cache_.order(init.client_order_id);
   const AccountId account_id = account != nullptr ? account->id() : AccountId();
-  auto header = [&](auto& e) {
-    static_cast<OrderEventHeader&>(e) = MakeOrderEventHeader(order, uuids_.Next(), now, now);
-    e.account_id = account_id;
-  };
-  const VenueOrderId venue_id(init.client_order_id.value());
-  OrderSubmitted sub;
-  header(sub);
-  engine_.Process(sub);
-  OrderAccepted acc;
-  header(acc);
-  acc.venue_order_id = venue_id;
-  engine_.Process(acc);
+  OrderRef ref = RefOf(*cache_.order(init.client_order_id));
+  ref.venue_order_id = VenueOrderId(init.client_order_id.value());
+  engine_.Process(MakeVenueEvent<OrderSubmitted>(ref, account_id, uuids_.Next(), now, now));
+  engine_.Process(MakeVenueEvent<OrderAccepted>(ref, account_id, uuids_.Next(), now, now));
   ChargeBreakdown charges;
   if (client != nullptr) {
     charges = client->ExpiryCharges(IstDate(now), side,
                                     Money::Notional(intrinsic, qty, inst.multiplier));
   }
-  OrderFilled fill;
-  header(fill);
-  fill.venue_order_id = venue_id;
-  fill.trade_id = TradeId(init.client_order_id.value());
-  fill.position_id = p.id();
-  fill.order_side = init.side;
-  fill.order_type = init.order_type;
-  fill.last_qty = qty;
-  fill.last_px = intrinsic;
-  fill.charges = charges;
-  fill.commission = charges.Total();
-  fill.liquidity_side = LiquiditySide::kNone;
+  const OrderFilled fill =
+      MakeFill(ref, account_id, uuids_.Next(), now, now, TradeId(init.client_order_id.value()),
+               qty, intrinsic, charges, LiquiditySide::kNone);
   engine_.Process(fill);
   ++settled_;
   log_.Info("{} settled at expiry: {} {} at intrinsic {} (underlying {})", inst.id.value(),

@@ -22,14 +22,17 @@ const StrategyId& ExternalStrategy() {
   return id;
 }
 
+// The order's ids with the venue's order id, as the report gives it.
+OrderRef RefFor(const Order& o, const OrderStatusReport& r) {
+  OrderRef ref = RefOf(o);
+  ref.venue_order_id = r.venue_order_id;
+  return ref;
+}
+
 template <typename E>
 E VenueEvent(const Order& o, const OrderStatusReport& r, const Uuid4& id, UnixNanos ts,
              UnixNanos now) {
-  E e;
-  static_cast<OrderEventHeader&>(e) = MakeOrderEventHeader(o, id, ts, now);
-  if constexpr (requires { e.venue_order_id; }) e.venue_order_id = r.venue_order_id;
-  e.account_id = r.account_id;
-  return e;
+  return MakeVenueEvent<E>(RefFor(o, r), r.account_id, id, ts, now);
 }
 
 }  // namespace
@@ -173,16 +176,9 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
           f->last_qty.ToString(), r.filled_qty.ToString(), o->filled_qty().ToString()));
       continue;
     }
-    auto e = VenueEvent<OrderFilled>(*o, r, uuids_.Next(), f->ts_event, now);
-    e.trade_id = f->trade_id;
-    e.position_id = o->position_id();
-    e.order_side = o->side();
-    e.order_type = o->order_type();
-    e.last_qty = f->last_qty;
-    e.last_px = f->last_px;
-    e.charges = f->charges;
-    e.commission = f->commission.raw() != 0 ? f->commission : f->charges.Total();
-    e.liquidity_side = f->liquidity_side;
+    OrderFilled e = MakeFill(RefFor(*o, r), r.account_id, uuids_.Next(), f->ts_event, now,
+                             f->trade_id, f->last_qty, f->last_px, f->charges, f->liquidity_side);
+    if (f->commission.raw() != 0) e.commission = f->commission;  // the venue's total wins
     Apply(e, result);
   }
   // 5. Cumulative quantity: the venue is ahead of its listed fills (trades lag) → one inferred
@@ -208,14 +204,10 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
           RoundRaw(static_cast<std::int64_t>(DivRound(total - ours, delta.raw())), prec);
       if (raw > 0) px = Price::Raw(raw, prec);
     }
-    auto e = VenueEvent<OrderFilled>(*o, r, uuids_.Next(), ts, now);
-    e.trade_id = TradeId(fmt::format("INFERRED-{}-{}", r.venue_order_id.value(),
-                                     o->trade_ids().size() + 1));
-    e.position_id = o->position_id();
-    e.order_side = o->side();
-    e.order_type = o->order_type();
-    e.last_qty = delta;
-    e.last_px = px;
+    const OrderFilled e = MakeFill(
+        RefFor(*o, r), r.account_id, uuids_.Next(), ts, now,
+        TradeId(fmt::format("INFERRED-{}-{}", r.venue_order_id.value(), o->trade_ids().size() + 1)),
+        delta, px, ChargeBreakdown{}, LiquiditySide::kTaker);
     ++result.fills_inferred;
     log_.Warning("order {}: venue filled {} but listed fills explain {}; inferred fill {} @ {}",
                  o->client_order_id().value(), r.filled_qty.ToString(),
