@@ -101,6 +101,7 @@ SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& b
   c.latency.submit = ms("latency_submit_ms");
   c.latency.modify = ms("latency_modify_ms");
   c.latency.cancel = ms("latency_cancel_ms");
+  c.latency.response = ms("latency_response_ms");
   c.charges = v.GetBool("charges", true);
   if (v.Has("charges_file")) {
     if (!c.charges) v.Fail("charges_file", "given while charges = false");

@@ -49,12 +49,20 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
     SimulatedExchangeConfig ec = *config.exchange;
     ec.venue = config.venue.venue;
     ec.account_id = config.venue.account_id;
+    ec.starting_balance = config.starting_balance;
+    // The risk engine checks NSE margin before the order leaves, on the same book.
+    if (ec.margin_check) {
+      kernel_->risk_engine().SetNseMargin(
+          ec.venue, MarginBookConfig{ec.margin, ec.margin_default_vol, ec.underlying_vol});
+    }
     if (market_hours_) ec.hours = market_hours_.get();
-    venue = std::make_unique<SimulatedExchange>(ec, kernel_->cache());
+    venue = std::make_unique<SimulatedExchange>(ec);
   } else {
     venue = std::make_unique<SimulatedVenue>(config.venue);
   }
   venue->AttachLoop(&kernel_->loop());
+  // The venue keeps its own instrument definitions: those known so far, then each one added.
+  for (const Instrument* i : kernel_->cache().Instruments()) venue->AddInstrument(*i);
   venues_.push_back(venue.get());
   kernel_->exec_engine().RegisterClient(std::move(venue));
   kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
@@ -82,6 +90,7 @@ SimulatedExchange* BacktestEngine::exchange(const Venue& v) {
 
 void BacktestEngine::AddInstrument(const Instrument& instrument) {
   kernel_->cache().AddInstrument(instrument);
+  for (MatchingVenue* v : venues_) v->AddInstrument(instrument);
 }
 
 template <typename T>

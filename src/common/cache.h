@@ -88,6 +88,11 @@ class Cache {
   // Best available mark for valuing a position: bid (long) / ask (short) from the latest
   // quote, else the last trade, else the latest bar close of any bar type.
   std::optional<Price> MarkPrice(const InstrumentId& id, PositionSide side) const;
+  // The close of the latest bar of any bar type of `id`.
+  std::optional<Price> LastBarClose(const InstrumentId& id) const {
+    auto it = last_bar_close_.find(id);
+    return it == last_bar_close_.end() ? std::nullopt : std::optional<Price>(it->second);
+  }
 
   // Orders.
   // `assign_tag`: give an untagged order our next venue tag (false for an order placed

@@ -1,5 +1,6 @@
 #include "execution/execution_client.h"
 
+#include "common/event_loop.h"
 #include "nse/charges.h"
 
 namespace nacre {
@@ -66,8 +67,10 @@ OrderFilled MakeFill(const OrderRef& o, const AccountId& account, const Uuid4& e
   return e;
 }
 
+// Submitted and the pending states are the client's own (the command left, kernel side): never
+// delayed by a venue's response latency.
 void ExecutionClient::GenerateOrderSubmitted(const OrderRef& o, UnixNanos ts) {
-  Emit(Event<OrderSubmitted>(o, ts));
+  sink_->OnOrderEvent(Event<OrderSubmitted>(o, ts));
 }
 void ExecutionClient::GenerateOrderAccepted(const OrderRef& o, const VenueOrderId& venue_id,
                                             UnixNanos ts) {
@@ -91,10 +94,10 @@ void ExecutionClient::GenerateOrderTriggered(const OrderRef& o, UnixNanos ts) {
   Emit(Event<OrderTriggered>(o, ts));
 }
 void ExecutionClient::GenerateOrderPendingUpdate(const OrderRef& o, UnixNanos ts) {
-  Emit(Event<OrderPendingUpdate>(o, ts));
+  sink_->OnOrderEvent(Event<OrderPendingUpdate>(o, ts));
 }
 void ExecutionClient::GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts) {
-  Emit(Event<OrderPendingCancel>(o, ts));
+  sink_->OnOrderEvent(Event<OrderPendingCancel>(o, ts));
 }
 void ExecutionClient::GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason,
                                                   UnixNanos ts) {
@@ -124,6 +127,33 @@ void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trad
 }
 
 ExecutionClient::~ExecutionClient() = default;
+
+void ExecutionClient::Delay(const OrderEvent& e) {
+  delay_loop_->Schedule(Now() + response_delay_, [this, ev = OrderEvent(e)]() mutable {
+    std::visit([&](auto& x) { x.ts_init = Now(); }, ev);
+    sink_->OnOrderEvent(ev);
+  });
+}
+
+void ExecutionClient::EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills) {
+  if (response_delay_ <= 0) {
+    sink_->OnOrderStatusReport(r, fills);
+    return;
+  }
+  delay_loop_->Schedule(Now() + response_delay_,
+                        [this, r, fills] { sink_->OnOrderStatusReport(r, fills); });
+}
+
+void ExecutionClient::EmitAccountState(const AccountState& s) {
+  if (response_delay_ <= 0) {
+    sink_->OnAccountState(s);
+    return;
+  }
+  delay_loop_->Schedule(Now() + response_delay_, [this, st = AccountState(s)]() mutable {
+    st.ts_init = Now();
+    sink_->OnAccountState(st);
+  });
+}
 
 ChargeBreakdown ExecutionClient::ExpiryCharges(const CivilDate& trade_date, PositionSide side,
                                                Money intrinsic_value) {

@@ -29,6 +29,7 @@ class ExecutionEventSink {
 };
 
 class ChargeCalculator;
+class EventLoop;
 
 // What a client needs to speak about an order: its ids and what a fill carries. Built from a
 // cached Order (RefOf) or from the venue's own payload, for an order the cache lacks (placed
@@ -118,8 +119,9 @@ class ExecutionClient {
   // paisa.
   virtual ChargeBreakdown ExpiryCharges(const CivilDate& trade_date, PositionSide side,
                                         Money intrinsic_value);
-  // A position in `instrument` was settled at expiry (a simulated venue releases its margin).
-  virtual void OnPositionSettled(const InstrumentId& /*instrument*/) {}
+  // A position in `instrument` was settled at expiry at `intrinsic` (a simulated venue settles
+  // its own ledger there and releases its margin).
+  virtual void OnPositionSettled(const InstrumentId& /*instrument*/, Price /*intrinsic*/) {}
 
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).
@@ -130,11 +132,19 @@ class ExecutionClient {
   E Event(const OrderRef& o, UnixNanos ts_event) {
     return MakeVenueEvent<E>(o, account_id_, uuids_->Next(), ts_event, Now());
   }
-  void Emit(const OrderEvent& e) { sink_->OnOrderEvent(e); }
-  void EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills = {}) {
-    sink_->OnOrderStatusReport(r, fills);
+  void Emit(const OrderEvent& e) {
+    if (response_delay_ > 0) return Delay(e);
+    sink_->OnOrderEvent(e);
   }
-  void EmitAccountState(const AccountState& s) { sink_->OnAccountState(s); }
+  void EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills = {});
+  void EmitAccountState(const AccountState& s);
+  // A simulated venue's response latency: from now on its events, account states and reports
+  // reach the sink `delay` after they were made, through `loop` (ts_init: the delivery time);
+  // 0 or no loop: at once.
+  void SetResponseDelay(EventLoop* loop, DurationNs delay) {
+    delay_loop_ = loop;
+    response_delay_ = loop != nullptr ? delay : 0;
+  }
 
   // Event builders keyed by ids (OrderRef); the Order overloads take the ids from the cache.
   void GenerateOrderSubmitted(const OrderRef& o, UnixNanos ts);
@@ -201,6 +211,9 @@ class ExecutionClient {
   std::unique_ptr<ChargeCalculator> expiry_charges_;  // default ExpiryCharges, made on use
   const Clock* clock_ = nullptr;
   UuidGenerator* uuids_ = nullptr;
+  void Delay(const OrderEvent& e);
+  EventLoop* delay_loop_ = nullptr;
+  DurationNs response_delay_ = 0;
 };
 
 }  // namespace nacre

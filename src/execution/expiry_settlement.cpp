@@ -178,7 +178,7 @@ void ExpirySettlement::Settle(const Position& p, const Instrument& inst, Price s
   ++settled_;
   log_.Info("{} settled at expiry: {} {} at intrinsic {} (underlying {})", inst.id.value(),
             ToString(init.side), qty.ToString(), intrinsic.ToString(), s.ToString());
-  if (client != nullptr) client->OnPositionSettled(inst.id);
+  if (client != nullptr) client->OnPositionSettled(inst.id, intrinsic);
 }
 
 }  // namespace nacre

@@ -43,7 +43,7 @@ struct Scan {
 Scan ScanRanges(const MarginInput& in, const MarginParams& p) {
   const double daily = in.annual_vol > 0 ? in.annual_vol / std::sqrt(365.0) : 0.0;
   Scan s;
-  s.price = in.underlying * std::max(p.scan_sigma_multiple * daily, p.min_scan_fraction);
+  s.price = in.underlying.AsDouble() * std::max(p.scan_sigma_multiple * daily, p.min_scan_fraction);
   s.vol = std::max(p.vol_scan_fraction * in.annual_vol, p.min_vol_scan);
   return s;
 }
@@ -99,6 +99,10 @@ double WorstLoss(const std::vector<double>& losses, int* worst) {
 
 bool Finite(double v) { return std::isfinite(v); }
 
+// A fraction (e.g. 0.02) at kFixedScale: 9 decimals, exact for the configured values.
+Int128 FractionRaw(double f) { return static_cast<Int128>(std::llround(f * kFixedScale)); }
+
+
 }  // namespace
 
 Money CeilToPaisa(double rupees) {
@@ -108,15 +112,25 @@ Money CeilToPaisa(double rupees) {
   return Money::FromRaw(static_cast<std::int64_t>(paise) * (kFixedScale / 100));
 }
 
+Money CeilRawToPaisa(Int128 raw, Int128 divisor) {
+  // raw / divisor is rupees at kFixedScale; one paisa is kFixedScale / 100 of it.
+  const Int128 paisa = divisor * (kFixedScale / 100);
+  if (raw <= 0) return Money::Zero();
+  const Int128 paise = (raw + paisa - 1) / paisa;
+  return Money::FromRaw(static_cast<std::int64_t>(paise * (kFixedScale / 100)));
+}
+
 std::vector<double> ScenarioLosses(const MarginInput& input, const MarginParams& params) {
   const std::vector<Scenario> scenarios = Scenarios(params);
-  return Losses(LegPnls(input.legs, input.underlying, ScanRanges(input, params), params, scenarios),
+  return Losses(LegPnls(input.legs, input.underlying.AsDouble(), ScanRanges(input, params), params,
+                        scenarios),
                 scenarios);
 }
 
 Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams& p) {
-  if (!Finite(input.underlying) || input.underlying <= 0) {
-    return MakeError(fmt::format("margin: underlying must be positive, got {}", input.underlying));
+  if (input.underlying.raw() <= 0) {
+    return MakeError(
+        fmt::format("margin: underlying must be positive, got {}", input.underlying.ToString()));
   }
   if (!Finite(input.annual_vol) || input.annual_vol < 0) {
     return MakeError(fmt::format("margin: annual vol must be >= 0, got {}", input.annual_vol));
@@ -125,50 +139,58 @@ Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams&
     const MarginLeg& l = input.legs[i];
     if (l.kind == MarginLegKind::kOption &&
         (!Finite(l.strike) || l.strike <= 0 || !Finite(l.t_years) || l.t_years < 0 ||
-         !Finite(l.vol) || l.vol < 0 || !Finite(l.price) || l.price < 0)) {
+         !Finite(l.vol) || l.vol < 0 || l.price.raw() < 0)) {
       return MakeError(fmt::format(
           "margin: leg {} needs strike > 0, t_years >= 0, vol >= 0 and price >= 0 (got strike "
           "{}, t {}, vol {}, price {})",
-          i, l.strike, l.t_years, l.vol, l.price));
+          i, l.strike, l.t_years, l.vol, l.price.ToString()));
     }
-    if (l.kind == MarginLegKind::kFuture && (!Finite(l.price) || l.price <= 0)) {
+    if (l.kind == MarginLegKind::kFuture && l.price.raw() <= 0) {
       return MakeError(fmt::format("margin: future leg {} needs a positive price", i));
     }
   }
+  const double underlying = input.underlying.AsDouble();
   const Scan scan = ScanRanges(input, p);
   MarginResult r;
   r.price_scan = scan.price;
   r.vol_scan = scan.vol;
   const std::vector<Scenario> scenarios = Scenarios(p);
   const std::vector<std::vector<double>> pnls =
-      LegPnls(input.legs, input.underlying, scan, p, scenarios);
+      LegPnls(input.legs, underlying, scan, p, scenarios);
+  // The scenario losses are the only doubles: converted to Money here, once, rounded up.
   const double span = WorstLoss(Losses(pnls, scenarios), &r.worst_scenario);
   double naked = 0;
-  double elm = 0;
-  double expiry_elm = 0;
-  double premium = 0;
+  // Money parts in fixed point: raw rupees at kFixedScale (Price raw × units), fractions at
+  // kFixedScale (9 decimals).
+  Int128 elm = 0;
+  Int128 expiry_elm = 0;
+  Int128 premium = 0;
+  const Int128 short_elm = FractionRaw(p.short_elm_fraction);
+  const Int128 expiry_elm_f = FractionRaw(p.expiry_day_elm_fraction);
+  const Int128 future_elm = FractionRaw(p.future_elm_fraction);
+  const Int128 u = input.underlying.raw();
   for (std::size_t l = 0; l < input.legs.size(); ++l) {
     const MarginLeg& leg = input.legs[l];
     if (leg.quantity == 0) continue;
     naked += WorstLoss(Losses(pnls, scenarios, l), nullptr);
-    const double units = std::fabs(static_cast<double>(leg.quantity));
+    const Int128 units = leg.quantity < 0 ? -static_cast<Int128>(leg.quantity) : leg.quantity;
     if (leg.kind == MarginLegKind::kFuture) {
-      elm += p.future_elm_fraction * leg.price * units;
+      elm += static_cast<Int128>(leg.price.raw()) * units * future_elm;
       continue;
     }
     if (leg.quantity < 0) {
-      elm += p.short_elm_fraction * input.underlying * units;
-      if (leg.expires_today) expiry_elm += p.expiry_day_elm_fraction * input.underlying * units;
+      elm += u * units * short_elm;
+      if (leg.expires_today) expiry_elm += u * units * expiry_elm_f;
     } else {
-      premium += leg.price * units;
+      premium += static_cast<Int128>(leg.price.raw()) * units;
     }
   }
   r.span = CeilToPaisa(span);
   r.naked_span = CeilToPaisa(naked);
   r.hedge_benefit = r.naked_span > r.span ? r.naked_span - r.span : Money::Zero();
-  r.expiry_elm = CeilToPaisa(expiry_elm);
-  r.exposure = CeilToPaisa(elm) + r.expiry_elm;
-  r.premium = CeilToPaisa(premium);
+  r.expiry_elm = CeilRawToPaisa(expiry_elm, kFixedScale);
+  r.exposure = CeilRawToPaisa(elm, kFixedScale) + r.expiry_elm;
+  r.premium = CeilRawToPaisa(premium, 1);
   r.total = r.span + r.exposure + r.premium;
   return r;
 }

@@ -20,12 +20,18 @@
 // today, hedged or not; futures pay future_elm_fraction on both sides. Premium: the value of
 // long options (buyers pay it upfront). Results are Money rounded up to the paisa.
 //
+// Fixed point and floating point: the money parts (premium, exposure, the expiry-day ELM) are
+// computed in fixed point from the leg's Price × units (and the underlying's Price × units ×
+// the fraction, the fraction taken to 9 decimals); only the Black-76 scenario revaluation is
+// in doubles, and its worst loss becomes Money once, rounded up to the paisa (CeilToPaisa).
+//
 // Pure and deterministic; thread-safe (no state).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "core/fixed.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "model/enums.h"
@@ -56,13 +62,13 @@ struct MarginLeg {
   double strike = 0;
   double t_years = 0;  // time to expiry (0 at expiry: intrinsic value)
   double vol = 0.15;   // implied vol (annual)
-  double price = 0;    // current premium (options) or price (futures) per unit
+  Price price = Price::Raw(0, 2);  // current premium (options) or price (futures) per unit
   std::int64_t quantity = 0;
   bool expires_today = false;
 };
 
 struct MarginInput {
-  double underlying = 0;  // the index level
+  Price underlying = Price::Raw(0, 2);  // the index level
   double annual_vol = 0;  // EWMA vol of the underlying for the price scan (0: floor only)
   std::vector<MarginLeg> legs;
 };
@@ -82,6 +88,9 @@ struct MarginResult {
 
 // Money from a non-negative double, rounded up to the paisa.
 Money CeilToPaisa(double rupees);
+// Money from raw / divisor rupees at kFixedScale (e.g. Price raw × units, divisor 1), rounded
+// up to the paisa; zero when not positive.
+Money CeilRawToPaisa(Int128 raw, Int128 divisor);
 
 // Checks the inputs (finite, positive underlying and strikes, non-negative time and vol).
 Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams& params = {});

@@ -21,13 +21,13 @@ MarginLeg Option(OptionKind kind, double strike, std::int64_t qty, double t_year
   l.quantity = qty;
   l.t_years = t_years;
   l.vol = vol;
-  l.price = price;
+  l.price = Price::FromDouble(price, 2);
   return l;
 }
 
 MarginInput At(double underlying, std::vector<MarginLeg> legs, double annual_vol = 0) {
   MarginInput in;
-  in.underlying = underlying;
+  in.underlying = Price::FromDouble(underlying, 2);
   in.annual_vol = annual_vol;
   in.legs = std::move(legs);
   return in;
@@ -43,7 +43,7 @@ TEST(NseMargin, CeilToPaisaRoundsUpOnly) {
 TEST(NseMargin, ShortFutureLosesTheFullPriceScanOnTheWorstSide) {
   MarginLeg f;
   f.kind = MarginLegKind::kFuture;
-  f.price = 20000;
+  f.price = Price::FromDouble(20000, 2);
   f.quantity = -75;
   auto r = ComputeMargin(At(20000, {f}));
   ASSERT_TRUE(r.ok()) << r.error();
@@ -60,7 +60,7 @@ TEST(NseMargin, ShortFutureLosesTheFullPriceScanOnTheWorstSide) {
 TEST(NseMargin, PriceScanUsesSigmaWhenAboveTheFloor) {
   MarginLeg f;
   f.kind = MarginLegKind::kFuture;
-  f.price = 20000;
+  f.price = Price::FromDouble(20000, 2);
   f.quantity = 75;
   auto r = ComputeMargin(At(20000, {f}, 0.30));
   ASSERT_TRUE(r.ok());
@@ -114,6 +114,27 @@ TEST(NseMargin, ExpiryDayAddsExtraElmOnShortsEvenWhenHedged) {
   EXPECT_EQ(normal->expiry_elm, Inr("0"));
   EXPECT_EQ(expiry->expiry_elm, Inr("30000.00"));
   EXPECT_EQ(expiry->total - normal->total, Inr("30000.00"));
+}
+
+// Premium and exposure are exact Price × units sums: a premium of ₹0.05 × 1,800 units is
+// ₹90.00 exactly, and 2% ELM of 24,321.35 × 1,800 is ₹8,75,568.60 exactly (no float residue
+// pushing either up a paisa).
+TEST(NseMargin, MoneyPartsAreExactFixedPoint) {
+  MarginLeg lng = Option(OptionKind::kCall, 26000, 1800, 1.0 / 365, 0.12, 0.05);
+  MarginLeg shrt = Option(OptionKind::kCall, 25000, -1800, 1.0 / 365, 0.12, 0);
+  shrt.price = Price::Raw(0, 2);
+  MarginInput in = At(0, {lng, shrt});
+  in.underlying = *Price::Parse("24321.35");
+  auto r = ComputeMargin(in);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->premium, Inr("90.00"));
+  EXPECT_EQ(r->exposure, Inr("875568.60"));
+  // A thousandth of a paisa above rounds up to the next paisa.
+  lng.price = Price::Raw(50'000'001, 9);  // 0.050000001
+  in.legs[0] = lng;
+  auto up = ComputeMargin(in);
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ(up->premium, Inr("90.01"));
 }
 
 TEST(NseMargin, BadInputsAreRefusedWithTheField) {

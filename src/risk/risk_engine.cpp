@@ -5,6 +5,35 @@
 
 namespace nacre {
 
+namespace {
+
+// The margin book's view of the market from the cache.
+class CacheMarginMarket final : public MarginMarket {
+ public:
+  explicit CacheMarginMarket(const Cache& cache) : cache_(cache) {}
+  const Instrument* FindInstrument(const InstrumentId& id) const override {
+    return cache_.instrument(id);
+  }
+  std::optional<Price> Mark(const InstrumentId& id) const override {
+    if (const QuoteTick* q = cache_.quote(id);
+        q != nullptr && q->bid_price.raw() > 0 && q->ask_price.raw() > 0) {
+      return q->Mid();
+    }
+    if (const TradeTick* t = cache_.trade(id)) return t->price;
+    return cache_.LastBarClose(id);
+  }
+
+ private:
+  const Cache& cache_;
+};
+
+bool IsDerivative(const Instrument& inst) {
+  return !inst.underlying.empty() && (inst.instrument_class == InstrumentClass::kOption ||
+                                      inst.instrument_class == InstrumentClass::kFuture);
+}
+
+}  // namespace
+
 RiskEngine::RiskEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
                        UuidGenerator& uuids, RiskEngineConfig config)
     : Component("RiskEngine"),
@@ -241,6 +270,11 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
       }
     }
   }
+  if (!deferred) {
+    if (auto why = CheckNseMargin(order, std::nullopt, std::nullopt, std::nullopt)) {
+      return Denial{"INSUFFICIENT_MARGIN", *why};
+    }
+  }
   // Throttles last, so a denied order never uses up rate (lists are throttled as a whole).
   if (scope != CheckScope::kSingle) return std::nullopt;
   if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
@@ -284,7 +318,10 @@ void RiskEngine::HandleSubmitList(const SubmitOrderList& cmd) {
   auto is_deferred = [](const Order& o) { return !o.parent_order_id().empty(); };
   for (const Order* o : orders) {
     const CheckScope scope = is_deferred(*o) ? CheckScope::kDeferredChild : CheckScope::kListMember;
-    if (auto d = CheckOrder(*o, scope)) {
+    checking_list_ = &orders;
+    std::optional<Denial> d = CheckOrder(*o, scope);
+    checking_list_ = nullptr;
+    if (d) {
       // One bad order denies the whole list: a partial spread is worse than none.
       for (const Order* other : orders) {
         Deny(*other, other == o ? *d
@@ -341,6 +378,19 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckModify(const Order& order,
   if (state_ == TradingState::kReducing && cmd.quantity && *cmd.quantity > order.quantity()) {
     return Denial{"TRADING_REDUCING", "trading state is REDUCING: quantity may not increase"};
   }
+  if (cmd.quantity || cmd.price || cmd.trigger_price) {
+    const Quantity qty = cmd.quantity.value_or(order.quantity());
+    const std::optional<Quantity> leaves =
+        qty > order.filled_qty()
+            ? std::optional<Quantity>(Quantity::Raw(qty.raw() - order.filled_qty().raw(),
+                                                    qty.precision()))
+            : std::nullopt;
+    if (leaves) {
+      if (auto why = CheckNseMargin(order, leaves, cmd.price, cmd.trigger_price)) {
+        return Denial{"INSUFFICIENT_MARGIN", *why};
+      }
+    }
+  }
   // Check both windows before taking a slot in either, so a refused modify uses no rate.
   if (modify_sec_.limit() > 0 && modify_sec_.used(now) >= modify_sec_.limit()) {
     return Denial{"RATE_LIMIT_EXCEEDED",
@@ -379,6 +429,83 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
     return;
   }
   Forward(cmd);
+}
+
+MarginBook RiskEngine::NseBookOf(const Venue& venue, const InstrumentId& underlying,
+                                 const MarginBookConfig& config, const MarginMarket& market,
+                                 const Order* except) {
+  MarginBook book(underlying, market, config, clock_.Now());
+  OrderQuery q;
+  q.venue = venue;
+  // The account's net positions: every strategy's position in an instrument adds up.
+  for (const Position* p : cache_.PositionsOpen(q)) {
+    const Instrument* inst = cache_.instrument(p->instrument_id());
+    if (inst == nullptr || inst->underlying != underlying) continue;
+    book.AddPosition(p->instrument_id(), p->signed_qty_raw() / kFixedScale * inst->multiplier);
+  }
+  std::vector<const Order*> working = cache_.OrdersOpen(q);
+  if (checking_list_ != nullptr) {
+    for (const Order* o : *checking_list_) {
+      if (!o->is_open()) working.push_back(o);  // not sent yet: it goes out with this one
+    }
+  }
+  for (const Order* o : working) {
+    if (o == except || o->leaves_qty().raw() <= 0 || !o->parent_order_id().empty()) continue;
+    const Instrument* inst = cache_.instrument(o->instrument_id());
+    if (inst == nullptr || inst->underlying != underlying) continue;
+    book.AddWorking(MakeWorkingLeg(o->client_order_id(), *inst, o->side(), o->leaves_qty(),
+                                   o->price() ? o->price() : o->trigger_price()));
+  }
+  return book;
+}
+
+Result<BlockedMargin> RiskEngine::NseBlockedMargin(const Venue& venue,
+                                                   const InstrumentId& underlying) {
+  auto it = nse_margin_.find(venue);
+  if (it == nse_margin_.end()) return MakeError("no NSE margin for venue " + venue.value());
+  const CacheMarginMarket market(cache_);
+  MarginBook book = NseBookOf(venue, underlying, it->second, market, nullptr);
+  return book.Blocked();
+}
+
+std::optional<std::string> RiskEngine::CheckNseMargin(const Order& order,
+                                                      std::optional<Quantity> leaves,
+                                                      std::optional<Price> price,
+                                                      std::optional<Price> trigger) {
+  if (!config_.check_margin) return std::nullopt;
+  const Venue venue = order.instrument_id().venue();
+  auto cit = nse_margin_.find(venue);
+  if (cit == nse_margin_.end()) return std::nullopt;
+  const Instrument* inst = cache_.instrument(order.instrument_id());
+  if (inst == nullptr || !IsDerivative(*inst)) return std::nullopt;
+  const Account* account = cache_.AccountForVenue(venue);
+  if (account == nullptr) return std::nullopt;
+  const CacheMarginMarket market(cache_);
+  MarginBook book = NseBookOf(venue, inst->underlying, cit->second, market, &order);
+  std::optional<Price> px = price ? price : order.price();
+  if (!px) px = trigger ? trigger : order.trigger_price();
+  auto check = book.Check(MakeWorkingLeg(order.client_order_id(), *inst, order.side(),
+                                         leaves.value_or(order.leaves_qty()), px));
+  // Without a price for the underlying the book has nothing to compute on: the venue's own
+  // check decides when the order arrives (the simulated exchange rejects it then if it still
+  // has no price); counted, never guessed.
+  if (!check.ok()) {
+    ++margin_unchecked_;
+    return std::nullopt;
+  }
+  if (check->required <= Money::Zero()) return std::nullopt;
+  // Free = total − everything blocked, with this underlying's block as the book has it now.
+  Money reported = Money::Zero();
+  if (auto it = account->margins().find(inst->underlying); it != account->margins().end()) {
+    reported = it->second.initial + it->second.maintenance;
+  }
+  const Money free =
+      account->balance_free() + reported - check->before.positions - check->before.working;
+  if (check->required > free) {
+    return fmt::format("insufficient margin: required {}, free {}", check->required.ToDisplay(),
+                       free.ToDisplay());
+  }
+  return std::nullopt;
 }
 
 }  // namespace nacre

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "common/actor.h"
 #include "common/market_hours.h"
+#include "nse/margin_book.h"
 #include "risk/throttler.h"
 
 namespace nacre {
@@ -43,6 +45,23 @@ class RiskEngine : public Component {
   void SetInstrumentGate(std::function<std::string(const InstrumentId&)> gate) {
     gate_ = std::move(gate);
   }
+  // Pre-trade NSE margin for `venue`'s derivatives: the same margin book (nse/margin_book.h)
+  // the simulated exchange blocks with, on the cache's net positions and open orders of the
+  // venue and the cache's marks (quote mid, else last trade, else last bar close). A new order
+  // or a modify is denied INSUFFICIENT_MARGIN when it raises the blocked amount by more than
+  // the account's free balance (with the underlying's reported block added back, as the
+  // book's figure replaces it). With `check_margin` off nothing is checked.
+  void SetNseMargin(const Venue& venue, const MarginBookConfig& config) {
+    nse_margin_.insert_or_assign(venue, config);
+  }
+  // The check itself (empty: passes); `leaves`/`price`/`trigger`: the order as a modify would
+  // change it.
+  std::optional<std::string> CheckNseMargin(const Order& order, std::optional<Quantity> leaves,
+                                            std::optional<Price> price,
+                                            std::optional<Price> trigger);
+  // What the book says is blocked on `underlying` for `venue`'s account now (for reports and
+  // the cross-check with the exchange).
+  Result<BlockedMargin> NseBlockedMargin(const Venue& venue, const InstrumentId& underlying);
   void SetTradingState(TradingState state);
   TradingState trading_state() const { return state_; }
   const RiskEngineConfig& config() const { return config_; }
@@ -60,6 +79,8 @@ class RiskEngine : public Component {
   std::optional<Denial> CheckModify(const Order& order, const ModifyOrder& cmd);
 
   std::uint64_t denied_count() const { return denied_; }
+  // Orders whose NSE margin could not be computed (no price yet) and went to the venue's check.
+  std::uint64_t margin_unchecked_count() const { return margin_unchecked_; }
   // Clears throttle windows, counters and the trading state (backtest reset).
   void ResetState();
 
@@ -80,6 +101,12 @@ class RiskEngine : public Component {
                                               const std::optional<Price>& price,
                                               const std::optional<Price>& trigger);
   bool IsReducing(const Order& order) const;
+  MarginBook NseBookOf(const Venue& venue, const InstrumentId& underlying,
+                       const MarginBookConfig& config, const MarginMarket& market,
+                       const Order* except);
+  std::map<Venue, MarginBookConfig> nse_margin_;
+  // The orders of a list being checked: working beside each other in the margin check.
+  const std::vector<const Order*>* checking_list_ = nullptr;
 
   MessageBus& bus_;
   Cache& cache_;
@@ -93,6 +120,7 @@ class RiskEngine : public Component {
   Throttler modify_sec_;
   Throttler modify_min_;
   std::uint64_t denied_ = 0;
+  std::uint64_t margin_unchecked_ = 0;
 };
 
 }  // namespace nacre

@@ -13,6 +13,7 @@
 #include "common/event_loop.h"
 #include "execution/execution_client.h"
 #include "model/data.h"
+#include "model/instrument.h"
 
 namespace nacre {
 
@@ -28,12 +29,21 @@ class MatchingVenue : public ExecutionClient {
   // Processes queued commands that are due. Returns the count processed.
   virtual std::size_t ProcessCommands() = 0;
   virtual void Reset() = 0;
+  // An instrument the venue lists (a venue keeps its own definitions; it never reads the
+  // kernel's cache). Default: not needed.
+  virtual void AddInstrument(const Instrument& /*instrument*/) {}
   // True when the venue wants data of every venue's instruments (e.g. the index that its
   // options settle against); false: only its own venue's instruments.
   virtual bool WantsAllData() const { return false; }
   // The loop that delivers the venue's due commands at their exact times (latency). Without
   // one, commands wait for ProcessCommands (a test driving the venue by hand).
-  void AttachLoop(EventLoop* loop) { loop_ = loop; }
+  // The venue's events then reach the kernel after its response latency (through the loop).
+  void AttachLoop(EventLoop* loop) {
+    loop_ = loop;
+    SetResponseDelay(loop, response_latency());
+  }
+  // How long the venue's events take to reach the kernel.
+  virtual DurationNs response_latency() const { return 0; }
 
  protected:
   // A submit still waiting to reach the venue: SUBMITTED, or pending a modify or cancel sent
@@ -58,6 +68,14 @@ class MatchingVenue : public ExecutionClient {
     return TradeId(fmt::format(FMT_COMPILE("{}-T{}"), venue().value(), ++next_trade_id_));
   }
   void ResetIds() { next_order_id_ = next_trade_id_ = 0; }
+  // The id counters, for a venue that saves and restores its state.
+  std::pair<std::uint64_t, std::uint64_t> id_counters() const {
+    return {next_order_id_, next_trade_id_};
+  }
+  void set_id_counters(std::uint64_t orders, std::uint64_t trades) {
+    next_order_id_ = orders;
+    next_trade_id_ = trades;
+  }
 
  private:
   EventLoop* loop_ = nullptr;

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 #include "core/fixed.h"
 #include "pricing/black.h"
@@ -28,67 +32,136 @@ Price ToTick(std::int64_t raw, const Price& tick, bool down, int precision) {
   return Price::Raw(q * t, precision);
 }
 
-std::optional<double> MarkOf(const std::optional<QuoteTick>& q, const std::optional<Price>& last,
-                             const std::optional<Bar>& bar) {
-  if (q && q->bid_price.raw() > 0 && q->ask_price.raw() > 0) {
-    return (q->bid_price.AsDouble() + q->ask_price.AsDouble()) / 2;
-  }
-  if (last) return last->AsDouble();
-  if (bar) return bar->close.AsDouble();
-  return std::nullopt;
+// The ids a modify or cancel carries (answers to an order this exchange never received).
+template <typename C>
+OrderRef RefOfCommand(const C& cmd) {
+  OrderRef r;
+  r.trader_id = cmd.trader_id;
+  r.strategy_id = cmd.strategy_id;
+  r.instrument_id = cmd.instrument_id;
+  r.client_order_id = cmd.client_order_id;
+  r.venue_order_id = cmd.venue_order_id;
+  return r;
 }
 
 }  // namespace
 
-SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config, Cache& cache)
+std::optional<Price> VenueOrder::avg_px(int precision) const {
+  if (filled.raw() <= 0) return std::nullopt;
+  return Price::Raw(static_cast<std::int64_t>(DivRound(filled_value, filled.raw())), precision);
+}
+
+SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config)
     : MatchingVenue(ClientId(config.venue.value()), config.venue, config.account_id),
       config_(config),
-      cache_(cache),
       schedule_(config.schedule ? config.schedule
                                 : std::make_shared<const ChargeSchedule>(
                                       ChargeSchedule::ZerodhaIndexOptions())),
-      rng_(config.fill.seed) {
+      rng_(config.fill.seed),
+      cash_(config.starting_balance) {
   charges_.emplace(*schedule_);
+  margin_config_ = MarginBookConfig{config_.margin, config_.margin_default_vol,
+                                    config_.underlying_vol};
+}
+
+void SimulatedExchange::AddInstrument(const Instrument& instrument) {
+  instruments_.insert_or_assign(instrument.id, instrument);
+}
+
+const Instrument* SimulatedExchange::FindInstrument(const InstrumentId& id) const {
+  auto it = instruments_.find(id);
+  return it == instruments_.end() ? nullptr : &it->second;
+}
+
+std::optional<Price> SimulatedExchange::Mark(const InstrumentId& id) const {
+  auto it = markets_.find(id);
+  if (it == markets_.end()) return std::nullopt;
+  const Market& m = it->second;
+  if (m.quote && m.quote->bid_price.raw() > 0 && m.quote->ask_price.raw() > 0) {
+    return m.quote->Mid();
+  }
+  if (m.last) return m.last;
+  if (m.bar) return m.bar->close;
+  return std::nullopt;
+}
+
+const VenueOrder* SimulatedExchange::order(const ClientOrderId& id) const {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : &it->second;
 }
 
 // ---- commands and the latency inbox ----
 
-void SimulatedExchange::Enqueue(const Pending& p) {
+void SimulatedExchange::Enqueue(Pending p) {
   // After every command due at or before p.due: (due, arrival order).
   auto it = std::upper_bound(inbox_.begin(), inbox_.end(), p.due,
                              [](UnixNanos due, const Pending& q) { return due < q.due; });
-  inbox_.insert(it, p);
-  WakeAt(p.due);
+  const UnixNanos due = p.due;
+  inbox_.insert(it, std::move(p));
+  WakeAt(due);
 }
 
 void SimulatedExchange::Housekeeping() {
   const UnixNanos now = Now();
   if (last_housekeeping_ && *last_housekeeping_ == now) return;
   last_housekeeping_ = now;
+  RollDay(now);
   ExpireOrders();
 }
 
+// A new IST day: the previous day's closed orders and fills leave the ledger (the day's
+// orderbook and tradebook, as Kite's), positions carry over as overnight quantity.
+void SimulatedExchange::RollDay(UnixNanos now) {
+  const CivilDate today = IstDate(now);
+  if (day_ && *day_ == today) return;
+  const bool first = !day_;
+  day_ = today;
+  if (first) return;
+  std::erase_if(orders_, [](const auto& kv) { return kv.second.is_closed(); });
+  day_fills_.clear();
+  day_charges_.clear();
+  for (auto& [id, p] : positions_) p.overnight_raw = p.net_raw;
+  std::erase_if(positions_, [](const auto& kv) { return kv.second.net_raw == 0; });
+}
+
 void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
-  GenerateOrderSubmitted(order, Now());
-  Enqueue(Pending{
-      Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, &order, {}, {}, {}});
+  // What goes on the wire: the order as sent; the exchange never looks at the kernel's again.
+  auto sent = std::make_shared<VenueOrder>();
+  sent->ref = RefOf(order);
+  sent->ref.venue_order_id = VenueOrderId();
+  sent->tif = order.time_in_force();
+  sent->quantity = order.quantity();
+  sent->filled = Quantity::Zero(order.quantity().precision());
+  sent->price = order.price();
+  sent->trigger = order.trigger_price();
+  sent->expire_time = order.expire_time();
+  sent->protection_raw = order.market_protection_pct_raw();
+  sent->tag = order.venue_tag();
+  GenerateOrderSubmitted(sent->ref, Now());
+  OrderRef ref = sent->ref;
+  Enqueue(Pending{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++,
+                  std::move(ref), std::move(sent), {}, {}, {}});
 }
 
-void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) {
-  Enqueue(Pending{Pending::Kind::kModify, Now() + config_.latency.modify, next_cmd_++, &order,
-                  cmd.quantity, cmd.price, cmd.trigger_price});
+void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& /*order*/) {
+  Enqueue(Pending{Pending::Kind::kModify, Now() + config_.latency.modify, next_cmd_++,
+                  RefOfCommand(cmd), nullptr, cmd.quantity, cmd.price, cmd.trigger_price});
 }
 
-void SimulatedExchange::CancelOrder(const nacre::CancelOrder& /*cmd*/, const Order& order) {
+void SimulatedExchange::CancelOrder(const nacre::CancelOrder& cmd, const Order& /*order*/) {
   // With no latency the cancel stops matching at once (an OCO peer's fill must not let both
   // legs fill on one update); with latency the order stays live until the cancel arrives.
-  if (config_.latency.cancel == 0) cancel_requested_.insert(order.client_order_id());
-  Enqueue(Pending{
-      Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++, &order, {}, {}, {}});
+  if (config_.latency.cancel == 0) cancel_requested_.insert(cmd.client_order_id);
+  Enqueue(Pending{Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++,
+                  RefOfCommand(cmd), nullptr, {}, {}, {}});
 }
 
-void SimulatedExchange::QueryOrder(const nacre::QueryOrder& /*cmd*/, const Order& order) {
-  EmitReport(StatusReportOf(order));
+// An order the exchange never received gets no answer (as Kite's 404 says nothing about an
+// order still in flight): the kernel's in-flight check keeps it unresolved, never guessed.
+void SimulatedExchange::QueryOrder(const nacre::QueryOrder& cmd, const Order& /*order*/) {
+  auto it = orders_.find(cmd.client_order_id);
+  if (it == orders_.end()) return;
+  EmitReport(ReportOf(it->second), FillsOf(cmd.client_order_id));
 }
 
 std::size_t SimulatedExchange::ProcessCommands() {
@@ -101,100 +174,114 @@ std::size_t SimulatedExchange::ProcessCommands() {
 
 void SimulatedExchange::ProcessDue(UnixNanos until) {
   while (!inbox_.empty() && inbox_.front().due <= until) {
-    const Pending p = inbox_.front();
+    const Pending p = std::move(inbox_.front());
     inbox_.pop_front();
     Handle(p);
   }
 }
 
 void SimulatedExchange::Handle(const Pending& p) {
-  const Order& order = *p.order;
   switch (p.kind) {
     case Pending::Kind::kSubmit:
-      if (!AwaitsArrival(order) || resting_seq_.count(order.client_order_id())) return;
-      Arrive(order, p.due);
+      // A client order id the exchange already holds is the same order sent twice: ignored
+      // (answering it would speak about the live order as if it were new).
+      if (orders_.count(p.ref.client_order_id)) return;
+      Arrive(*p.submit, p.due);
       return;
-    case Pending::Kind::kModify: {
-      auto it = resting_seq_.find(order.client_order_id());
-      if (it == resting_seq_.end()) {
-        GenerateOrderModifyRejected(order, "order not open at venue", p.due);
+    case Pending::Kind::kModify:
+      HandleModify(p);
+      return;
+    case Pending::Kind::kCancel: {
+      const ClientOrderId& id = p.ref.client_order_id;
+      cancel_requested_.erase(id);
+      auto it = orders_.find(id);
+      if (it == orders_.end() || !resting_seq_.count(id)) {
+        GenerateOrderCancelRejected(it != orders_.end() ? it->second.ref : p.ref,
+                                    "order not open at venue", p.due);
         return;
       }
-      const Quantity qty = p.quantity.value_or(order.quantity());
-      if (qty <= order.filled_qty()) {
-        GenerateOrderModifyRejected(order,
-                                    fmt::format("quantity {} not above filled {}", qty.ToString(),
-                                                order.filled_qty().ToString()),
-                                    p.due);
-        return;
-      }
-      const Instrument* inst = InstrumentOf(order);
-      if (inst != nullptr) {
-        if (!inst->IsLotMultiple(qty)) {
-          GenerateOrderModifyRejected(
-              order,
-              fmt::format("quantity {} is not a multiple of the lot size {}", qty.ToString(),
-                          inst->lot_size.ToString()),
-              p.due);
-          return;
-        }
-        if (inst->freeze_quantity && qty > *inst->freeze_quantity) {
-          GenerateOrderModifyRejected(
-              order,
-              fmt::format("quantity {} exceeds the freeze quantity {}", qty.ToString(),
-                          inst->freeze_quantity->ToString()),
-              p.due);
-          return;
-        }
-        if (p.price && !inst->OnTickGrid(*p.price)) {
-          GenerateOrderModifyRejected(order,
-                                      fmt::format("price {} is not on the tick grid {}",
-                                                  p.price->ToString(), inst->tick_size.ToString()),
-                                      p.due);
-          return;
-        }
-        if (order.order_type() == OrderType::kLimit) {
-          if (const std::string why = CheckLpp(order, *inst, p.price); !why.empty()) {
-            GenerateOrderModifyRejected(order, why, p.due);
-            return;
-          }
-        }
-      }
-      // A triggered stop-market works at its protection limit: its margin is priced there.
-      std::optional<Price> margin_price = p.price;
-      if (const Resting& rr = resting_.at(it->second); !margin_price && rr.triggered && rr.limit) {
-        margin_price = rr.limit;
-      }
-      if (const std::string why =
-              CheckMargin(order, qty - order.filled_qty(), margin_price, p.trigger);
-          !why.empty()) {
-        GenerateOrderModifyRejected(order, why, p.due);
-        return;
-      }
-      GenerateOrderUpdated(order, qty, p.price ? p.price : order.price(),
-                           p.trigger ? p.trigger : order.trigger_price(), p.due);
-      MarginChanged(order);
-      Resting& r = resting_.at(it->second);
-      if (Execute(r, false)) Remove(order.client_order_id());
+      Remove(id);
+      Cancel(it->second, p.due);
       return;
     }
-    case Pending::Kind::kCancel:
-      cancel_requested_.erase(order.client_order_id());
-      if (!resting_seq_.count(order.client_order_id())) {
-        GenerateOrderCancelRejected(order, "order not open at venue", p.due);
-        return;
-      }
-      Remove(order.client_order_id());
-      GenerateOrderCanceled(order, p.due);
-      return;
   }
 }
 
-const Instrument* SimulatedExchange::InstrumentOf(const Order& order) const {
-  return cache_.instrument(order.instrument_id());
+void SimulatedExchange::HandleModify(const Pending& p) {
+  auto oit = orders_.find(p.ref.client_order_id);
+  auto it = resting_seq_.find(p.ref.client_order_id);
+  if (oit == orders_.end() || it == resting_seq_.end()) {
+    GenerateOrderModifyRejected(oit != orders_.end() ? oit->second.ref : p.ref,
+                                "order not open at venue", p.due);
+    return;
+  }
+  VenueOrder& order = oit->second;
+  const Quantity qty = p.quantity.value_or(order.quantity);
+  if (qty <= order.filled) {
+    GenerateOrderModifyRejected(order.ref,
+                                fmt::format("quantity {} not above filled {}", qty.ToString(),
+                                            order.filled.ToString()),
+                                p.due);
+    return;
+  }
+  const Instrument* inst = InstrumentOf(order);
+  if (inst != nullptr) {
+    if (!inst->IsLotMultiple(qty)) {
+      GenerateOrderModifyRejected(order.ref,
+                                  fmt::format("quantity {} is not a multiple of the lot size {}",
+                                              qty.ToString(), inst->lot_size.ToString()),
+                                  p.due);
+      return;
+    }
+    if (inst->freeze_quantity && qty > *inst->freeze_quantity) {
+      GenerateOrderModifyRejected(order.ref,
+                                  fmt::format("quantity {} exceeds the freeze quantity {}",
+                                              qty.ToString(), inst->freeze_quantity->ToString()),
+                                  p.due);
+      return;
+    }
+    if (p.price && !inst->OnTickGrid(*p.price)) {
+      GenerateOrderModifyRejected(order.ref,
+                                  fmt::format("price {} is not on the tick grid {}",
+                                              p.price->ToString(), inst->tick_size.ToString()),
+                                  p.due);
+      return;
+    }
+    if (order.order_type() == OrderType::kLimit) {
+      if (const std::string why = CheckLpp(order, *inst, p.price); !why.empty()) {
+        GenerateOrderModifyRejected(order.ref, why, p.due);
+        return;
+      }
+    }
+  }
+  // A triggered stop-market works at its protection limit: its margin is priced there.
+  std::optional<Price> margin_price = p.price;
+  if (const Resting& rr = resting_.at(it->second);
+      !margin_price && order.triggered && rr.limit) {
+    margin_price = rr.limit;
+  }
+  if (const std::string why = CheckMargin(
+          order, Quantity::Raw(qty.raw() - order.filled.raw(), qty.precision()), margin_price,
+          p.trigger);
+      !why.empty()) {
+    GenerateOrderModifyRejected(order.ref, why, p.due);
+    return;
+  }
+  order.quantity = qty;
+  if (p.price) order.price = p.price;
+  if (p.trigger) order.trigger = p.trigger;
+  order.ts_last = p.due;
+  GenerateOrderUpdated(order.ref, qty, order.price, order.trigger, p.due);
+  MarginChanged(order);
+  Resting& r = resting_.at(it->second);
+  if (Execute(r, false)) Remove(order.client_order_id());
 }
 
-std::string SimulatedExchange::CheckRules(const Order& order, const Instrument* inst,
+const Instrument* SimulatedExchange::InstrumentOf(const VenueOrder& order) const {
+  return FindInstrument(order.instrument_id());
+}
+
+std::string SimulatedExchange::CheckRules(const VenueOrder& order, const Instrument* inst,
                                           UnixNanos at) {
   if (inst == nullptr) return fmt::format("unknown instrument {}", order.instrument_id().value());
   if (!inst->is_tradable()) return fmt::format("{} is not tradable", inst->id.value());
@@ -210,34 +297,34 @@ std::string SimulatedExchange::CheckRules(const Order& order, const Instrument* 
     return "no charge schedule for futures (NSE_FNO.md gives index options only); turn charges "
            "off to trade futures";
   }
-  if (!inst->IsLotMultiple(order.quantity())) {
+  if (!inst->IsLotMultiple(order.quantity)) {
     return fmt::format("quantity {} is not a multiple of the lot size {}",
-                       order.quantity().ToString(), inst->lot_size.ToString());
+                       order.quantity.ToString(), inst->lot_size.ToString());
   }
-  if (inst->freeze_quantity && order.quantity() > *inst->freeze_quantity) {
-    return fmt::format("quantity {} exceeds the freeze quantity {}", order.quantity().ToString(),
+  if (inst->freeze_quantity && order.quantity > *inst->freeze_quantity) {
+    return fmt::format("quantity {} exceeds the freeze quantity {}", order.quantity.ToString(),
                        inst->freeze_quantity->ToString());
   }
-  for (const std::optional<Price>& px : {order.price(), order.trigger_price()}) {
+  for (const std::optional<Price>& px : {order.price, order.trigger_price()}) {
     if (px && !inst->OnTickGrid(*px)) {
       return fmt::format("price {} is not on the tick grid {}", px->ToString(),
                          inst->tick_size.ToString());
     }
   }
-  if (order.time_in_force() == TimeInForce::kGtd && order.expire_time() <= at) {
-    return fmt::format("GTD expire time {} already passed", FormatIst(order.expire_time()));
+  if (order.time_in_force() == TimeInForce::kGtd && order.expire_time <= at) {
+    return fmt::format("GTD expire time {} already passed", FormatIst(order.expire_time));
   }
   if (config_.require_market_protection && IsMarketLike(order.order_type()) &&
-      order.market_protection_pct_raw() == 0 && config_.market_protection_pct_raw == 0 &&
+      order.protection_raw == 0 && config_.market_protection_pct_raw == 0 &&
       at >= FromIst(2026, 4, 1, 0, 0)) {
     return "market orders without market protection are not allowed (SEBI rules from "
            "2026-04-01): set market_protection";
   }
-  if (order.order_type() == OrderType::kLimit) return CheckLpp(order, *inst, order.price());
+  if (order.order_type() == OrderType::kLimit) return CheckLpp(order, *inst, order.price);
   return {};
 }
 
-std::string SimulatedExchange::CheckLpp(const Order& order, const Instrument& inst,
+std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrument& inst,
                                         std::optional<Price> price) const {
   if (!config_.lpp || !price) return {};
   auto mit = markets_.find(order.instrument_id());
@@ -268,16 +355,21 @@ std::string SimulatedExchange::CheckLpp(const Order& order, const Instrument& in
                      buy ? "high" : "low", ref->ToString());
 }
 
-void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
+void SimulatedExchange::Arrive(const VenueOrder& sent, UnixNanos at) {
+  VenueOrder& order = orders_.emplace(sent.client_order_id(), sent).first->second;
+  order.ts_last = at;
   const Instrument* inst = InstrumentOf(order);
   std::string why = CheckRules(order, inst, at);
   if (why.empty()) why = CheckMargin(order);
   if (!why.empty()) {
-    GenerateOrderRejected(order, why, at);
+    Reject(order, why, at);
     return;
   }
-  GenerateOrderAccepted(order, NextVenueOrderId(), at);
-  Rest(order, at, std::nullopt, false);
+  order.status = OrderStatus::kAccepted;
+  order.ref.venue_order_id = NextVenueOrderId();
+  order.ts_accepted = at;
+  GenerateOrderAccepted(order.ref, order.ref.venue_order_id, at);
+  Rest(order, at, std::nullopt);
   const std::uint64_t seq = resting_seq_.at(order.client_order_id());
   Resting& r = resting_.at(seq);
   if (IsStop(order.order_type())) {
@@ -285,7 +377,7 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
     if (mit == markets_.end() || !CheckTrigger(r, mit->second, std::nullopt)) {
       if (order.time_in_force() == TimeInForce::kIoc) {
         Remove(order.client_order_id());
-        GenerateOrderCanceled(order, at);
+        Cancel(order, at);
       }
       return;
     }
@@ -300,12 +392,11 @@ void SimulatedExchange::Arrive(const Order& order, UnixNanos at) {
   }
   if (order.time_in_force() == TimeInForce::kIoc && !order.is_closed()) {
     Remove(order.client_order_id());
-    GenerateOrderCanceled(order, at);
+    Cancel(order, at);
   }
 }
 
-void SimulatedExchange::Rest(const Order& order, UnixNanos since, std::optional<Price> limit,
-                             bool triggered) {
+void SimulatedExchange::Rest(VenueOrder& order, UnixNanos since, std::optional<Price> limit) {
   const std::uint64_t seq = next_seq_++;
   std::optional<UnixNanos> expires;
   if (order.time_in_force() == TimeInForce::kDay) {
@@ -318,9 +409,9 @@ void SimulatedExchange::Rest(const Order& order, UnixNanos since, std::optional<
       expires = FromIst(d.year, d.month, d.day, config_.close_hour_ist, config_.close_minute_ist);
     }
   } else if (order.time_in_force() == TimeInForce::kGtd) {
-    expires = order.expire_time();
+    expires = order.expire_time;
   }
-  resting_.emplace(seq, Resting{&order, since, limit, triggered, expires});
+  resting_.emplace(seq, Resting{&order, since, limit, expires});
   resting_seq_[order.client_order_id()] = seq;
   MarginChanged(order);
 }
@@ -343,16 +434,16 @@ bool SimulatedExchange::Touch() {
 }
 
 std::optional<Price> SimulatedExchange::EffectiveLimit(const Resting& r) const {
-  const Order& o = *r.order;
+  const VenueOrder& o = *r.order;
   if (o.order_type() == OrderType::kLimit || o.order_type() == OrderType::kStopLimit) {
-    return o.price();
+    return o.price;
   }
   return r.limit;
 }
 
 bool SimulatedExchange::CheckTrigger(Resting& r, const Market& m, std::optional<Price> last) {
-  if (r.triggered) return true;
-  const Order& o = *r.order;
+  if (r.order->triggered) return true;
+  const VenueOrder& o = *r.order;
   const Price trigger = *o.trigger_price();
   const bool buy = o.is_buy();
   std::optional<Price> px;  // the price that may trigger it
@@ -367,8 +458,10 @@ bool SimulatedExchange::CheckTrigger(Resting& r, const Market& m, std::optional<
 }
 
 void SimulatedExchange::Triggered(Resting& r, Price market) {
-  const Order& o = *r.order;
-  r.triggered = true;
+  VenueOrder& o = *r.order;
+  o.triggered = true;
+  if (o.status == OrderStatus::kAccepted) o.status = OrderStatus::kTriggered;
+  o.ts_last = Now();
   if (o.order_type() == OrderType::kStopMarket && !r.limit) {
     if (const Instrument* inst = InstrumentOf(o)) {
       r.limit = ProtectionLimit(o, *inst,
@@ -377,34 +470,35 @@ void SimulatedExchange::Triggered(Resting& r, Price market) {
                                     : market);
     }
   }
-  GenerateOrderTriggered(o, Now());
+  GenerateOrderTriggered(o.ref, Now());
   MarginChanged(o);  // a protected stop-market's margin is now priced at its limit
   // NSE applies limit price protection to a stop-limit when it is released into the book:
   // a limit beyond the band then is rejected (the callers drop the closed order).
   if (o.order_type() == OrderType::kStopLimit) {
     if (const Instrument* inst = InstrumentOf(o)) {
-      if (const std::string why = CheckLpp(o, *inst, o.price()); !why.empty()) {
-        GenerateOrderRejected(o, why + " (at trigger)", Now());
+      if (const std::string why = CheckLpp(o, *inst, o.price); !why.empty()) {
+        Reject(o, why + " (at trigger)", Now());
       }
     }
   }
 }
 
-std::optional<Price> SimulatedExchange::ProtectionLimit(const Order& o, const Instrument& inst,
+std::optional<Price> SimulatedExchange::ProtectionLimit(const VenueOrder& o, const Instrument& inst,
                                                         Price ref) const {
-  const std::int64_t pct = o.market_protection_pct_raw() != 0 ? o.market_protection_pct_raw()
+  const std::int64_t pct = o.protection_raw != 0 ? o.protection_raw
                                                               : config_.market_protection_pct_raw;
   if (pct <= 0) return std::nullopt;
   const bool buy = o.is_buy();
   const Int128 hundred = static_cast<Int128>(100) * kFixedScale;
   const Int128 raw =
       DivRound(static_cast<Int128>(ref.raw()) * (buy ? hundred + pct : hundred - pct), hundred);
-  return ToTick(static_cast<std::int64_t>(raw), inst.tick_size, buy, ref.precision());
+  return ToTick(static_cast<std::int64_t>(raw), inst.tick_size, buy,
+                std::max<int>(ref.precision(), inst.price_precision));
 }
 
 bool SimulatedExchange::Execute(Resting& r, bool arriving) {
-  const Order& o = *r.order;
-  if (IsStop(o.order_type()) && !r.triggered) return false;
+  VenueOrder& o = *r.order;
+  if (IsStop(o.order_type()) && !r.order->triggered) return false;
   const Instrument* inst = InstrumentOf(o);
   auto mit = markets_.find(o.instrument_id());
   if (inst == nullptr || mit == markets_.end()) return false;
@@ -432,7 +526,7 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
     if (best.raw() <= 0 || !within(best)) return false;
     std::int64_t& left = buy ? m.ask_left : m.bid_left;
     std::int64_t rem = o.leaves_qty().raw();
-    const int qp = o.quantity().precision();
+    const int qp = o.quantity.precision();
     const std::int64_t take0 = std::min(rem, left);
     if (take0 > 0) {
       Fill(o, best, Quantity::Raw(take0, qp), LiquiditySide::kTaker);
@@ -445,8 +539,10 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
       for (int k = 1; rem > 0 && k <= kMaxWalkLevels; ++k) {
         const std::int64_t offset =
             static_cast<std::int64_t>(k) * config_.fill.walk_ticks * inst->tick_size.raw();
-        const Price px =
-            Price::Raw(buy ? best.raw() + offset : best.raw() - offset, best.precision());
+        // On the instrument's precision: a level a tick away may need more decimals than the
+        // quote was written with.
+        const Price px = Price::Raw(buy ? best.raw() + offset : best.raw() - offset,
+                                    std::max<int>(best.precision(), inst->price_precision));
         if (px.raw() <= 0 || !within(px)) break;
         const std::int64_t take = step > 0 ? std::min(rem, step) : rem;
         Fill(o, px, Quantity::Raw(take, qp), LiquiditySide::kTaker);
@@ -455,7 +551,7 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
     }
     if (rem == 0) return true;
     if (ioc) {
-      GenerateOrderCanceled(o, Now());
+      Cancel(o, Now());
       return true;
     }
     return false;
@@ -473,7 +569,7 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
 // kCurrentClose mode (else waits for the next open); a limit marketable against the last close
 // fills there.
 bool SimulatedExchange::TryBarNow(Resting& r) {
-  const Order& o = *r.order;
+  VenueOrder& o = *r.order;
   const Bar& b = *markets_.at(o.instrument_id()).bar;
   const Price last = b.close;
   const std::optional<Price> limit = EffectiveLimit(r);
@@ -496,7 +592,7 @@ bool SimulatedExchange::TryBarNow(Resting& r) {
 }
 
 bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
-  const Order& o = *r.order;
+  VenueOrder& o = *r.order;
   const bool buy = o.is_buy();
   // A resting limit: the bar's prices came to it, so it fills at its limit as the maker, also
   // when the bar opens through it.
@@ -514,7 +610,7 @@ bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
     return false;
   };
   Price at = b.open;
-  if (IsStop(o.order_type()) && !r.triggered) {
+  if (IsStop(o.order_type()) && !r.order->triggered) {
     const Price trigger = *o.trigger_price();
     const bool gapped = buy ? b.open >= trigger : b.open <= trigger;
     const bool touched = buy ? b.high >= trigger : b.low <= trigger;
@@ -531,7 +627,7 @@ bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
       }
       return match_limit(*r.limit);
     }
-    const Price limit = *o.price();
+    const Price limit = *o.price;
     if (buy ? limit >= at : limit <= at) {
       Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
       return true;
@@ -545,11 +641,11 @@ bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
     }
     return match_limit(*r.limit);
   }
-  return match_limit(*o.price());
+  return match_limit(*o.price);
 }
 
 bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
-  const Order& o = *r.order;
+  VenueOrder& o = *r.order;
   const bool buy = o.is_buy();
   const std::optional<Price> limit = EffectiveLimit(r);
   if (!limit) return false;
@@ -558,7 +654,7 @@ bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
   if (!through && !(touched && Touch())) return false;
   const std::int64_t take = std::min(o.leaves_qty().raw(), t.size.raw());
   if (take <= 0) return false;
-  Fill(o, *limit, Quantity::Raw(take, o.quantity().precision()), LiquiditySide::kMaker);
+  Fill(o, *limit, Quantity::Raw(take, o.quantity.precision()), LiquiditySide::kMaker);
   return o.leaves_qty().raw() == 0;
 }
 
@@ -566,7 +662,7 @@ bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
 // own limit as the maker, for at most the size displayed on that side (shared with the other
 // resting orders this quote crosses, in time priority); the rest keeps resting.
 bool SimulatedExchange::FillResting(Resting& r, Market& m) {
-  const Order& o = *r.order;
+  VenueOrder& o = *r.order;
   const std::optional<Price> limit = EffectiveLimit(r);
   if (!limit || !m.quote) return false;
   const bool buy = o.is_buy();
@@ -577,7 +673,7 @@ bool SimulatedExchange::FillResting(Resting& r, Market& m) {
   const std::int64_t take = std::min(rem, left);
   if (take <= 0) return false;
   left -= take;
-  Fill(o, *limit, Quantity::Raw(take, o.quantity().precision()), LiquiditySide::kMaker);
+  Fill(o, *limit, Quantity::Raw(take, o.quantity.precision()), LiquiditySide::kMaker);
   return take == rem;
 }
 
@@ -592,12 +688,12 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   m.ask_left = quote.ask_size.raw();
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
-    const Order& o = *r.order;
+    VenueOrder& o = *r.order;
     if (o.instrument_id() != quote.instrument_id || o.is_closed() ||
         cancel_requested_.count(o.client_order_id()) || quote.ts_event < r.since) {
       continue;
     }
-    if (IsStop(o.order_type()) && !r.triggered) {
+    if (IsStop(o.order_type()) && !r.order->triggered) {
       // Triggered by this quote: it enters the book now and takes it like an arriving order.
       if (!CheckTrigger(r, m, std::nullopt)) continue;
       if (o.is_closed() || Execute(r, false)) done.push_back(o.client_order_id());
@@ -611,7 +707,7 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
     if (FillResting(r, m)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
-  AfterUpdate(quote.instrument_id);
+  Housekeeping();
   FlushMargins();
 }
 
@@ -622,12 +718,12 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
   m.last = trade.price;
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
-    const Order& o = *r.order;
+    VenueOrder& o = *r.order;
     if (o.instrument_id() != trade.instrument_id || o.is_closed() ||
         cancel_requested_.count(o.client_order_id()) || trade.ts_event < r.since) {
       continue;
     }
-    if (IsStop(o.order_type()) && !r.triggered) {
+    if (IsStop(o.order_type()) && !r.order->triggered) {
       if (config_.fill.stop_trigger != StopTriggerSource::kLast ||
           !CheckTrigger(r, m, trade.price)) {
         continue;
@@ -651,7 +747,7 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
     if (MatchTrade(r, trade)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
-  AfterUpdate(trade.instrument_id);
+  Housekeeping();
   FlushMargins();
 }
 
@@ -665,7 +761,7 @@ void SimulatedExchange::OnBar(const Bar& bar) {
   m.quote.reset();  // a bar is newer market information than an old quote
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
-    const Order& o = *r.order;
+    VenueOrder& o = *r.order;
     // Data that began before the order arrived cannot fill it.
     if (o.instrument_id() != id || o.is_closed() || cancel_requested_.count(o.client_order_id()) ||
         bar.ts_event < r.since) {
@@ -674,305 +770,238 @@ void SimulatedExchange::OnBar(const Bar& bar) {
     if (MatchBar(r, bar)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id_done : done) Remove(id_done);
-  AfterUpdate(id);
+  Housekeeping();
   FlushMargins();
 }
 
-void SimulatedExchange::AfterUpdate(const InstrumentId& /*id*/) { Housekeeping(); }
 
 // ---- fills, charges, margin ----
 
-ChargeBreakdown SimulatedExchange::ChargesFor(const Order& order, Price px, Quantity qty) {
+ChargeBreakdown SimulatedExchange::ChargesFor(const VenueOrder& order, Price px, Quantity qty) {
   if (!config_.charges) return {};
   const Instrument* inst = InstrumentOf(order);
   const Money premium = Money::Notional(px, qty, inst ? inst->multiplier : 1);
   const bool first = charged_orders_.insert(order.client_order_id()).second;
-  ChargeBreakdown b = charges_->OnFill(IstDate(Now()), order.side(), premium, first);
+  const CivilDate date = IstDate(Now());
+  ChargeBreakdown b = charges_->OnFill(date, order.side(), premium, first);
+  day_charges_.push_back(
+      ChargeableTrade{date, ChargeableTrade::Kind::kFill, order.side(), premium, first});
   Accumulate(total_charges_, b);
   return b;
 }
 
-void SimulatedExchange::Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity) {
+// ---- the ledger ----
+
+void SimulatedExchange::Fill(VenueOrder& order, Price px, Quantity qty, LiquiditySide liquidity) {
   ++fills_;
+  const UnixNanos now = Now();
   const ChargeBreakdown charges = ChargesFor(order, px, qty);
-  GenerateOrderFilled(order, NextTradeId(), qty, px, charges, liquidity, Now());
+  order.filled = Quantity::Raw(order.filled.raw() + qty.raw(), order.quantity.precision());
+  order.filled_value += static_cast<Int128>(px.raw()) * qty.raw();
+  order.status = order.filled >= order.quantity ? OrderStatus::kFilled
+                                                : OrderStatus::kPartiallyFilled;
+  order.ts_last = now;
+  const TradeId trade_id = NextTradeId();
+  BookPosition(order, InstrumentOf(order), px, qty);
+  cash_ -= charges.Total();
+  FillReport f;
+  f.account_id = account_id();
+  f.instrument_id = order.instrument_id();
+  f.client_order_id = order.client_order_id();
+  f.venue_order_id = order.ref.venue_order_id;
+  f.trade_id = trade_id;
+  f.side = order.side();
+  f.last_qty = qty;
+  f.last_px = px;
+  f.commission = charges.Total();
+  f.charges = charges;
+  f.liquidity_side = liquidity;
+  f.ts_event = now;
+  day_fills_.push_back(f);
+  GenerateOrderFilled(order.ref, trade_id, qty, px, charges, liquidity, now);
   MarginChanged(order);  // the filled part moves from working-order into position margin
 }
 
-SimulatedExchange::WorkingLeg SimulatedExchange::LegOf(const Order& order,
-                                                       std::optional<Quantity> leaves,
-                                                       std::optional<Price> price,
-                                                       std::optional<Price> trigger) const {
-  const Instrument* inst = InstrumentOf(order);
-  const std::int64_t units =
-      leaves.value_or(order.leaves_qty()).raw() / kFixedScale * (inst ? inst->multiplier : 1);
-  std::optional<Price> px = price ? price : order.price();
-  if (!px) px = trigger ? trigger : order.trigger_price();
-  return WorkingLeg{&order, order.instrument_id(), order.is_buy() ? units : -units, px};
+// Options move cash by their premium (premium style); anything else by its realized P&L.
+void SimulatedExchange::BookPosition(const VenueOrder& order, const Instrument* inst, Price px,
+                                     Quantity qty) {
+  const std::int64_t mult = inst != nullptr ? inst->multiplier : 1;
+  const bool premium_style =
+      inst != nullptr && inst->instrument_class == InstrumentClass::kOption;
+  VenuePosition& p = positions_[order.instrument_id()];
+  p.precision = qty.precision();
+  p.ts_last = Now();
+  const std::int64_t delta = order.is_buy() ? qty.raw() : -qty.raw();
+  if (premium_style) {
+    const Money notional = Money::Notional(px, qty, mult);
+    cash_ += order.is_buy() ? -notional : notional;
+  }
+  const std::int64_t net = p.net_raw;
+  if (net == 0 || (net > 0) == (delta > 0)) {
+    p.open_value += static_cast<Int128>(px.raw()) * (delta > 0 ? delta : -delta);
+    p.net_raw = net + delta;
+    return;
+  }
+  const std::int64_t held = net > 0 ? net : -net;
+  const std::int64_t moved = delta > 0 ? delta : -delta;
+  const std::int64_t closing = std::min(held, moved);
+  const std::int64_t avg = static_cast<std::int64_t>(DivRound(p.open_value, held));
+  if (!premium_style) {
+    const std::int64_t diff = net > 0 ? px.raw() - avg : avg - px.raw();
+    const Money pnl = Money::Notional(Price::Raw(diff < 0 ? -diff : diff, px.precision()),
+                                      Quantity::Raw(closing, qty.precision()), mult);
+    p.realized += diff < 0 ? -pnl : pnl;
+    cash_ += diff < 0 ? -pnl : pnl;
+  }
+  p.open_value = closing == held ? 0 : DivRound(p.open_value * (held - closing), held);
+  if (moved > held) p.open_value = static_cast<Int128>(px.raw()) * (moved - held);
+  p.net_raw = net + delta;
 }
 
-SimulatedExchange::MarginBook SimulatedExchange::BookOf(const InstrumentId& underlying,
-                                                        bool with_working) {
-  MarginBook book;
-  book.underlying = underlying;
-  OrderQuery q;
-  q.venue = config_.venue;
-  for (const Position* p : cache_.PositionsOpen(q)) {
-    const Instrument* inst = cache_.instrument(p->instrument_id());
+void SimulatedExchange::Reject(VenueOrder& order, const std::string& why, UnixNanos at) {
+  order.status = OrderStatus::kRejected;
+  order.reason = why;
+  order.ts_last = at;
+  GenerateOrderRejected(order.ref, why, at);
+}
+
+void SimulatedExchange::Cancel(VenueOrder& order, UnixNanos at) {
+  order.status = OrderStatus::kCanceled;
+  order.ts_last = at;
+  GenerateOrderCanceled(order.ref, at);
+}
+
+void SimulatedExchange::Expire(VenueOrder& order, UnixNanos at) {
+  order.status = OrderStatus::kExpired;
+  order.ts_last = at;
+  GenerateOrderExpired(order.ref, at);
+}
+
+// ---- margin: the shared NSE margin book on the ledger ----
+
+WorkingLeg SimulatedExchange::LegOf(const VenueOrder& order, std::optional<Quantity> leaves,
+                                    std::optional<Price> price,
+                                    std::optional<Price> trigger) const {
+  const Instrument* inst = InstrumentOf(order);
+  std::optional<Price> px = price ? price : order.price;
+  if (!px) px = trigger ? trigger : order.trigger;
+  const Quantity q = leaves.value_or(order.leaves_qty());
+  if (inst == nullptr) return WorkingLeg{order.client_order_id(), order.instrument_id(), 0, px};
+  return MakeWorkingLeg(order.client_order_id(), *inst, order.side(), q, px);
+}
+
+MarginBook SimulatedExchange::BookOf(const InstrumentId& underlying, bool with_working) {
+  MarginBook book(underlying, *this, margin_config_, Now());
+  for (const auto& [id, p] : positions_) {
+    if (p.net_raw == 0) continue;
+    const Instrument* inst = FindInstrument(id);
     if (inst == nullptr || inst->underlying != underlying) continue;
-    book.positions[p->instrument_id()] += p->signed_qty_raw() / kFixedScale * inst->multiplier;
+    book.AddPosition(id, p.net_raw / kFixedScale * inst->multiplier);
   }
   if (!with_working) return book;
   for (const auto& [seq, r] : resting_) {
-    const Order& o = *r.order;
+    const VenueOrder& o = *r.order;
     if (o.is_closed() || o.leaves_qty().raw() <= 0) continue;
     const Instrument* inst = InstrumentOf(o);
     if (inst == nullptr || inst->underlying != underlying) continue;
     // A market order that rested is priced at its protection limit.
-    book.working.push_back(LegOf(o, std::nullopt, o.price() ? o.price() : r.limit, std::nullopt));
+    book.AddWorking(LegOf(o, std::nullopt, o.price ? o.price : r.limit, std::nullopt));
   }
   return book;
 }
 
-Result<MarginResult> SimulatedExchange::Compute(MarginBook& book,
-                                                const std::map<InstrumentId, std::int64_t>& net,
-                                                const BuyLimits& buy_limits) {
-  bool any = false;
-  for (const auto& [id, units] : net) any = any || units != 0;
-  if (!any) return MarginResult{};
-  auto uit = markets_.find(book.underlying);
-  std::optional<double> s;
-  if (uit != markets_.end()) s = MarkOf(uit->second.quote, uit->second.last, uit->second.bar);
-  if (!s) return MakeError(fmt::format("no price for underlying {}", book.underlying.value()));
-  MarginInput in;
-  in.annual_vol = config_.underlying_vol;
-  in.underlying = *s;
-  const UnixNanos now = Now();
-  // Premium above the mark that working buys would pay at their limits: units counted up to
-  // the long the leg ends with, highest limits first. Units already held keep their mark.
-  double extra_premium = 0;
-  for (const auto& [id, units] : net) {
-    if (units == 0) continue;
-    auto lit = book.legs.find(id);
-    if (lit == book.legs.end()) {
-      const Instrument* inst = cache_.instrument(id);
-      MarginLeg leg;
-      auto mit = markets_.find(id);
-      std::optional<double> mark;
-      if (mit != markets_.end()) {
-        mark = MarkOf(mit->second.quote, mit->second.last, mit->second.bar);
-      }
-      if (inst->instrument_class == InstrumentClass::kFuture) {
-        leg.kind = MarginLegKind::kFuture;
-        leg.price = mark.value_or(*s);
-      } else {
-        leg.kind = MarginLegKind::kOption;
-        leg.option_kind = inst->option_kind;
-        leg.strike = inst->strike.AsDouble();
-        leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now) / kNanosPerYear);
-        leg.expires_today = IstDate(now) == IstDate(inst->expiration);
-        leg.vol = config_.margin_default_vol;
-        if (mark && leg.t_years > 0) {
-          auto iv = pricing::ImpliedVolBlack76(leg.option_kind, *mark, *s, leg.strike, leg.t_years,
-                                               config_.margin.rate);
-          if (iv.ok()) leg.vol = *iv;
-        }
-        leg.price = mark ? *mark
-                         : pricing::Black76Price(leg.option_kind, *s, leg.strike, leg.t_years,
-                                                 leg.vol, config_.margin.rate);
-      }
-      lit = book.legs.emplace(id, leg).first;
-    }
-    MarginLeg leg = lit->second;
-    leg.quantity = units;
-    if (leg.kind == MarginLegKind::kOption && units > 0) {
-      if (auto bit = buy_limits.find(id); bit != buy_limits.end()) {
-        std::vector<std::pair<double, std::int64_t>> limits = bit->second;  // (limit, units)
-        std::sort(limits.begin(), limits.end(), std::greater<>());
-        std::int64_t left = units;
-        for (const auto& [limit, n] : limits) {
-          if (left <= 0) break;
-          const std::int64_t counted = std::min(left, n);
-          extra_premium += static_cast<double>(counted) * std::max(0.0, limit - leg.price);
-          left -= counted;
-        }
-      }
-    }
-    in.legs.push_back(leg);
-  }
-  auto r = ComputeMargin(in, config_.margin);
-  if (!r.ok() || extra_premium <= 0) return r;
-  const Money extra = CeilToPaisa(extra_premium);
-  r->premium += extra;
-  r->total += extra;
-  return r;
-}
-
-Result<MarginResult> SimulatedExchange::Evaluate(MarginBook& book, WorkingSide side,
-                                                 bool openings_only) {
-  std::map<InstrumentId, std::int64_t> net = book.positions;
-  BuyLimits buy_limits;
-  // Each side's working units per instrument. With `openings_only`, the part of a side that
-  // would only reduce the position (a buy against a short, a sell against a long) is left out.
-  std::map<InstrumentId, std::int64_t> buys;
-  std::map<InstrumentId, std::int64_t> sells;
-  for (const WorkingLeg& w : book.working) {
-    const bool buy = w.units > 0;
-    if (side == WorkingSide::kNone || (side == WorkingSide::kBuys && !buy) ||
-        (side == WorkingSide::kSells && buy)) {
-      continue;
-    }
-    (buy ? buys : sells)[w.instrument] += w.units;
-    if (buy && w.price) buy_limits[w.instrument].emplace_back(w.price->AsDouble(), w.units);
-  }
-  for (const auto* side_units : {&buys, &sells}) {
-    for (const auto& [id, units] : *side_units) {
-      std::int64_t add = units;
-      if (openings_only) {
-        auto pit = book.positions.find(id);
-        const std::int64_t pos = pit == book.positions.end() ? 0 : pit->second;
-        if (units > 0 && pos < 0) add = std::max<std::int64_t>(0, units + pos);
-        if (units < 0 && pos > 0) add = std::min<std::int64_t>(0, units + pos);
-      }
-      net[id] += add;
-    }
-  }
-  return Compute(book, net, buy_limits);
-}
-
-Result<BlockedMargin> SimulatedExchange::Blocked(MarginBook& book,
-                                                 const BlockedMargin* same_positions) {
-  BlockedMargin b;
-  if (same_positions != nullptr) {
-    b.positions = same_positions->positions;
-    b.positions_total = same_positions->positions_total;
-  } else {
-    auto positions = Evaluate(book, WorkingSide::kNone);
-    if (!positions.ok()) return MakeError(positions.error());
-    // The long options' premium is not blocked: the account paid it out of the balance on the
-    // fill (premium-style accounting, portfolio/accounting.h). Working buys' premium is, until
-    // they fill (it is part of M(P + working) − M(P)).
-    b.positions = positions->total - positions->premium;
-    b.positions_total = positions->total;
-  }
-  bool buys = false;
-  bool sells = false;
-  bool reducing = false;  // some working order would reduce a position
-  for (const WorkingLeg& w : book.working) {
-    (w.units > 0 ? buys : sells) |= w.units != 0;
-    auto pit = book.positions.find(w.instrument);
-    if (pit != book.positions.end() && (pit->second > 0) != (w.units > 0)) reducing = true;
-  }
-  if (!buys && !sells) return b;
-  // The worst of: all working orders filled, only the buys, only the sells (one side alone is
-  // the same as all) and, when some orders would reduce positions, the same three with only
-  // the opening parts (a working close may not fill: it never offsets a working open).
-  Money worst = Money::Zero();
-  for (bool openings_only : {false, true}) {
-    if (openings_only && !reducing) continue;
-    for (WorkingSide side : {WorkingSide::kAll, WorkingSide::kBuys, WorkingSide::kSells}) {
-      if (side != WorkingSide::kAll && !(buys && sells)) continue;
-      auto m = Evaluate(book, side, openings_only);
-      if (!m.ok()) return MakeError(m.error());
-      worst = std::max(worst, m->total);
-    }
-  }
-  if (worst > b.positions_total) b.working = worst - b.positions_total;
-  return b;
-}
-
 Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying,
-                                                  const Order* extra,
+                                                  const std::optional<ClientOrderId>& extra,
                                                   std::optional<Quantity> extra_leaves,
                                                   std::optional<Price> extra_price) {
   MarginBook book = BookOf(underlying, false);
-  if (extra != nullptr)
-    book.working.push_back(LegOf(*extra, extra_leaves, extra_price, std::nullopt));
-  return Evaluate(book, WorkingSide::kAll);
+  if (extra) {
+    const VenueOrder* o = order(*extra);
+    if (o == nullptr) return MakeError(ErrorCode::kNotFound, "no order " + extra->value());
+    const Quantity unfilled =
+        Quantity::Raw(o->quantity.raw() - o->filled.raw(), o->quantity.precision());
+    book.AddWorking(LegOf(*o, extra_leaves.value_or(unfilled), extra_price, std::nullopt));
+  }
+  return book.Margin();
 }
 
 Result<BlockedMargin> SimulatedExchange::BlockedMarginFor(const InstrumentId& underlying) {
   MarginBook book = BookOf(underlying, true);
-  return Blocked(book);
+  return book.Blocked();
 }
 
-std::string SimulatedExchange::CheckMargin(const Order& order, std::optional<Quantity> leaves,
+std::string SimulatedExchange::CheckMargin(const VenueOrder& order, std::optional<Quantity> leaves,
                                            std::optional<Price> price,
                                            std::optional<Price> trigger) {
   if (!config_.margin_check) return {};
   const Instrument* inst = InstrumentOf(order);
   if (inst == nullptr || inst->underlying.empty()) return {};
-  FlushMargins();  // the account shows every other change first
+  FlushMargins();  // the ledger's blocks are current first
   MarginBook book = BookOf(inst->underlying, true);
-  auto before = Blocked(book);
-  if (!before.ok()) return "margin: " + before.error();
   // The order as it would work: a modify replaces its own leg, a new order joins.
-  std::erase_if(book.working, [&](const WorkingLeg& w) { return w.order == &order; });
-  book.working.push_back(LegOf(order, leaves, price, trigger));
-  auto after = Blocked(book, &*before);
-  if (!after.ok()) return "margin: " + after.error();
-  const Money required = after->working - before->working;
-  if (required <= Money::Zero()) return {};  // the order does not raise what is blocked
-  const Account* account = cache_.account(account_id());
-  Money free = Money::Zero();
-  if (account != nullptr) {
-    // Free = total − everything blocked, with this underlying's block as of now.
-    Money reported = Money::Zero();
-    if (auto it = account->margins().find(inst->underlying); it != account->margins().end()) {
-      reported = it->second.initial + it->second.maintenance;
-    }
-    free = account->balance_free() + reported - before->positions - before->working;
+  auto check = book.Check(LegOf(order, leaves, price, trigger));
+  if (!check.ok()) return "margin: " + check.error();
+  if (check->required <= Money::Zero()) return {};  // the order does not raise what is blocked
+  // Free = cash − everything blocked, with this underlying's block as of now.
+  Money free = cash_ - check->before.positions - check->before.working;
+  for (const auto& [u, b] : blocked_) {
+    if (u != inst->underlying) free -= b.positions + b.working;
   }
-  if (required > free) {
-    return fmt::format("insufficient margin: required {}, free {}", required.ToDisplay(),
+  if (check->required > free) {
+    return fmt::format("insufficient margin: required {}, free {}", check->required.ToDisplay(),
                        free.ToDisplay());
   }
   return {};
 }
 
-void SimulatedExchange::MarginChanged(const Order& order) {
+void SimulatedExchange::MarginChanged(const VenueOrder& order) {
+  MarginChanged(order.instrument_id());
+}
+
+void SimulatedExchange::MarginChanged(const InstrumentId& instrument) {
   if (!config_.margin_check) return;
-  const Instrument* inst = InstrumentOf(order);
+  const Instrument* inst = FindInstrument(instrument);
   if (inst != nullptr && !inst->underlying.empty()) margin_dirty_.insert(inst->underlying);
 }
 
 void SimulatedExchange::FlushMargins() {
+  bool changed = false;
   while (!margin_dirty_.empty()) {
     const InstrumentId u = *margin_dirty_.begin();
     margin_dirty_.erase(margin_dirty_.begin());
-    ReportMargin(u);
+    auto blocked = BlockedMarginFor(u);
+    if (!blocked.ok()) continue;  // no price yet: keep the last figures
+    auto it = blocked_.find(u);
+    const BlockedMargin zero{};
+    if (*blocked == (it == blocked_.end() ? zero : it->second)) continue;
+    if (blocked->positions.is_zero() && blocked->working.is_zero()) {
+      blocked_.erase(u);
+    } else {
+      blocked_[u] = *blocked;
+    }
+    changed = true;
   }
+  if (changed) ReportAccount();
 }
 
-void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
-  const Account* account = cache_.account(account_id());
-  if (account == nullptr) return;
-  auto blocked = BlockedMarginFor(underlying);
-  if (!blocked.ok()) return;  // no price yet: keep the last figures
-  const auto& margins = account->margins();
-  auto cur = margins.find(underlying);
-  if (cur == margins.end() ? blocked->positions.is_zero() && blocked->working.is_zero()
-                           : cur->second.initial == blocked->working &&
-                                 cur->second.maintenance == blocked->positions) {
-    return;
+// The account as the ledger has it: cash, and per underlying the working-order block
+// (initial) and the positions' block (maintenance).
+void SimulatedExchange::ReportAccount() {
+  AccountState s;
+  s.account_id = account_id();
+  s.account_type = AccountType::kMargin;
+  s.base_currency = cash_.currency();
+  Money locked = Money::Zero(cash_.currency());
+  for (const auto& [u, b] : blocked_) {
+    if (b.positions.is_zero() && b.working.is_zero()) continue;
+    s.margins.push_back(MarginBalance{u, b.working, b.positions});
+    locked += b.working + b.positions;
   }
-  AccountState s = account->Snapshot(uuids().Next(), Now(), true);
-  s.margins.clear();
-  Money locked;
-  for (const auto& [id, mb] : margins) {
-    if (id == underlying) continue;
-    s.margins.push_back(mb);
-    locked += mb.initial + mb.maintenance;
-  }
-  if (!blocked->positions.is_zero() || !blocked->working.is_zero()) {
-    s.margins.push_back(MarginBalance{underlying, blocked->working, blocked->positions});
-    locked += blocked->working + blocked->positions;
-  }
-  std::sort(s.margins.begin(), s.margins.end(), [](const MarginBalance& a, const MarginBalance& b) {
-    return a.instrument_id < b.instrument_id;
-  });
-  s.balance.locked = locked;
-  s.balance.free = s.balance.total - locked;
+  s.balance = AccountBalance{cash_, locked, cash_ - locked};
+  s.reported = true;
+  s.event_id = uuids().Next();
+  s.ts_event = Now();
+  s.ts_init = Now();
   EmitAccountState(s);
 }
 
@@ -980,43 +1009,135 @@ void SimulatedExchange::ReportMargin(const InstrumentId& underlying) {
 
 void SimulatedExchange::ExpireOrders() {
   const UnixNanos now = Now();
-  std::vector<const Order*> expired;
+  std::vector<VenueOrder*> expired;
   for (const auto& [seq, r] : resting_) {
-    const Order& o = *r.order;
+    VenueOrder& o = *r.order;
     bool due = r.expires && now >= *r.expires;
     const Instrument* inst = InstrumentOf(o);
     if (inst != nullptr && inst->IsExpired(now)) due = true;
     if (due) expired.push_back(&o);
   }
-  for (const Order* o : expired) {
+  for (VenueOrder* o : expired) {
     Remove(o->client_order_id());
-    GenerateOrderExpired(*o, now);
+    Expire(*o, now);
   }
 }
 
 // Expiry settlement is the kernel's (execution/expiry_settlement.h): the exchange charges it
-// on its own contract note and releases the margin the settled position held.
+// on its own contract note, settles its ledger and releases the margin the position held.
 ChargeBreakdown SimulatedExchange::ExpiryCharges(const CivilDate& trade_date, PositionSide side,
                                                  Money intrinsic_value) {
   if (!config_.charges) return {};
   ChargeBreakdown b = charges_->OnExpiry(trade_date, side, intrinsic_value);
+  if (side == PositionSide::kLong && intrinsic_value > Money::Zero()) {
+    day_charges_.push_back(ChargeableTrade{trade_date, ChargeableTrade::Kind::kExercise,
+                                           OrderSide::kSell, intrinsic_value, false});
+  }
   Accumulate(total_charges_, b);
+  cash_ -= b.Total();
   return b;
 }
 
-void SimulatedExchange::OnPositionSettled(const InstrumentId& instrument) {
-  if (const Instrument* inst = cache_.instrument(instrument); inst != nullptr) {
-    if (!inst->underlying.empty()) margin_dirty_.insert(inst->underlying);
+void SimulatedExchange::OnPositionSettled(const InstrumentId& instrument, Price intrinsic) {
+  auto it = positions_.find(instrument);
+  if (it != positions_.end() && it->second.net_raw != 0) {
+    VenuePosition& p = it->second;
+    const Instrument* inst = FindInstrument(instrument);
+    const std::int64_t held = p.net_raw > 0 ? p.net_raw : -p.net_raw;
+    const Money value =
+        Money::Notional(intrinsic, Quantity::Raw(held, p.precision), inst ? inst->multiplier : 1);
+    cash_ += p.net_raw > 0 ? value : -value;  // a long receives the intrinsic, a short pays it
+    p.net_raw = 0;
+    p.open_value = 0;
+    p.ts_last = Now();
   }
+  MarginChanged(instrument);
   FlushMargins();
+}
+
+// ---- reports from the ledger ----
+
+OrderStatusReport SimulatedExchange::ReportOf(const VenueOrder& o) const {
+  OrderStatusReport r;
+  r.account_id = account_id();
+  r.instrument_id = o.instrument_id();
+  r.client_order_id = o.client_order_id();
+  r.venue_order_id = o.ref.venue_order_id;
+  r.tag = o.tag;
+  r.side = o.side();
+  r.order_type = o.order_type();
+  r.time_in_force = o.tif;
+  r.status = o.status;
+  r.quantity = o.quantity;
+  r.filled_qty = o.filled;
+  r.leaves_qty = o.leaves_qty();
+  r.cancelled_qty =
+      (o.status == OrderStatus::kCanceled || o.status == OrderStatus::kExpired)
+          ? Quantity::Raw(o.quantity.raw() - o.filled.raw(), o.quantity.precision())
+          : Quantity::Zero(o.quantity.precision());
+  r.price = o.price;
+  r.trigger_price = o.trigger;
+  const Instrument* inst = InstrumentOf(o);
+  r.avg_px = o.avg_px(inst != nullptr ? inst->price_precision : 2);
+  r.triggered = o.triggered;
+  r.reason = o.reason;
+  r.ts_accepted = o.ts_accepted;
+  r.ts_last = o.ts_last;
+  return r;
+}
+
+std::vector<FillReport> SimulatedExchange::FillsOf(const ClientOrderId& id) const {
+  std::vector<FillReport> out;
+  for (const FillReport& f : day_fills_) {
+    if (f.client_order_id == id) out.push_back(f);
+  }
+  return out;
 }
 
 std::vector<OrderStatusReport> SimulatedExchange::GenerateOrderStatusReports(const ReportQuery& q) {
   std::vector<OrderStatusReport> out;
-  for (const auto& [seq, resting] : resting_) {
-    const Order* o = resting.order;
-    if (q.instrument_id && o->instrument_id() != *q.instrument_id) continue;
-    out.push_back(StatusReportOf(*o));
+  for (const auto& [id, o] : orders_) {
+    if (q.instrument_id && o.instrument_id() != *q.instrument_id) continue;
+    if (q.open_only && o.is_closed()) continue;
+    if (o.ts_last < q.since) continue;
+    out.push_back(ReportOf(o));
+  }
+  return out;
+}
+
+std::vector<FillReport> SimulatedExchange::GenerateFillReports(const ReportQuery& q) {
+  std::vector<FillReport> out;
+  for (const FillReport& f : day_fills_) {
+    if (q.instrument_id && f.instrument_id != *q.instrument_id) continue;
+    if (f.ts_event < q.since) continue;
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<PositionStatusReport> SimulatedExchange::GeneratePositionStatusReports(
+    const ReportQuery& q) {
+  std::vector<PositionStatusReport> out;
+  for (const auto& [id, p] : positions_) {
+    if (q.instrument_id && id != *q.instrument_id) continue;
+    if (p.net_raw == 0 && p.overnight_raw == 0) continue;
+    PositionStatusReport r;
+    r.account_id = account_id();
+    r.instrument_id = id;
+    r.product = "NRML";
+    r.side = p.net_raw > 0 ? PositionSide::kLong
+                           : (p.net_raw < 0 ? PositionSide::kShort : PositionSide::kFlat);
+    r.quantity = Quantity::Raw(p.net_raw < 0 ? -p.net_raw : p.net_raw, p.precision);
+    r.overnight_quantity =
+        Quantity::Raw(p.overnight_raw < 0 ? -p.overnight_raw : p.overnight_raw, p.precision);
+    if (p.net_raw != 0) {
+      const Instrument* inst = FindInstrument(id);
+      const std::int64_t held = p.net_raw < 0 ? -p.net_raw : p.net_raw;
+      r.avg_px_open = Price::Raw(static_cast<std::int64_t>(DivRound(p.open_value, held)),
+                                 inst != nullptr ? inst->price_precision : 2);
+    }
+    r.ts_last = p.ts_last;
+    out.push_back(r);
   }
   return out;
 }
@@ -1036,6 +1157,377 @@ void SimulatedExchange::Reset() {
   total_charges_ = {};
   charges_.emplace(*schedule_);
   rng_.seed(config_.fill.seed);
+  orders_.clear();
+  positions_.clear();
+  day_fills_.clear();
+  day_charges_.clear();
+  blocked_.clear();
+  cash_ = config_.starting_balance;
+  day_.reset();
+}
+
+// ---- save and restore ----
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kStateFormat = "nacre.simulated-exchange.v1";
+
+std::string Int128ToString(Int128 v) {
+  if (v == 0) return "0";
+  const bool neg = v < 0;
+  std::string out;
+  while (v != 0) {
+    const int digit = static_cast<int>(v % 10);
+    out.push_back(static_cast<char>('0' + (digit < 0 ? -digit : digit)));
+    v /= 10;
+  }
+  if (neg) out.push_back('-');
+  return {out.rbegin(), out.rend()};
+}
+
+Int128 Int128FromString(const std::string& s) {
+  if (s.empty()) throw std::invalid_argument("empty integer");
+  std::size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size()) throw std::invalid_argument("bad integer '" + s + "'");
+  Int128 v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') throw std::invalid_argument("bad integer '" + s + "'");
+    v = v * 10 + (s[i] - '0');
+  }
+  return s[0] == '-' ? -v : v;
+}
+
+Json PriceJson(const std::optional<Price>& p) {
+  if (!p) return nullptr;
+  return Json::array({p->raw(), p->precision()});
+}
+std::optional<Price> PriceFrom(const Json& j) {
+  if (j.is_null()) return std::nullopt;
+  auto p = Price::FromRaw(j.at(0).get<std::int64_t>(), j.at(1).get<int>());
+  if (!p.ok()) throw std::invalid_argument(p.error());
+  return *p;
+}
+Json QtyJson(Quantity q) { return Json::array({q.raw(), q.precision()}); }
+Quantity QtyFrom(const Json& j) {
+  auto q = Quantity::FromRaw(j.at(0).get<std::int64_t>(), j.at(1).get<int>());
+  if (!q.ok()) throw std::invalid_argument(q.error());
+  return *q;
+}
+template <typename E>
+E EnumFrom(const Json& j, const char* what) {
+  const std::string s = j.get<std::string>();
+  auto e = ParseEnum<E>(s);
+  if (!e) throw std::invalid_argument(fmt::format("unknown {} '{}'", what, s));
+  return *e;
+}
+Json ChargesJson(const ChargeBreakdown& c) {
+  return Json::array({c.brokerage.raw(), c.stt.raw(), c.exchange.raw(), c.sebi.raw(), c.ipft.raw(),
+                      c.stamp.raw(), c.gst.raw()});
+}
+ChargeBreakdown ChargesFrom(const Json& j) {
+  ChargeBreakdown c;
+  Money* parts[] = {&c.brokerage, &c.stt, &c.exchange, &c.sebi, &c.ipft, &c.stamp, &c.gst};
+  if (!j.is_array() || j.size() != std::size(parts)) {
+    throw std::invalid_argument("charges must be 7 amounts");
+  }
+  for (std::size_t i = 0; i < std::size(parts); ++i) {
+    *parts[i] = Money::FromRaw(j.at(i).get<std::int64_t>());
+  }
+  return c;
+}
+Json DateJson(const CivilDate& d) { return Json::array({d.year, d.month, d.day}); }
+CivilDate DateFrom(const Json& j) {
+  return CivilDate{j.at(0).get<int>(), j.at(1).get<int>(), j.at(2).get<int>()};
+}
+
+}  // namespace
+
+std::string SimulatedExchange::SaveState() const {
+  Json j;
+  j["format"] = kStateFormat;
+  j["venue"] = venue().value();
+  j["account"] = account_id().value();
+  j["cash"] = cash_.raw();
+  const auto [order_ids, trade_ids] = id_counters();
+  j["next_order_id"] = order_ids;
+  j["next_trade_id"] = trade_ids;
+  j["next_seq"] = next_seq_;
+  j["fills"] = fills_;
+  std::ostringstream rng;
+  rng << rng_;
+  j["rng"] = rng.str();
+  j["day"] = day_ ? DateJson(*day_) : Json(nullptr);
+  j["total_charges"] = ChargesJson(total_charges_);
+  std::vector<std::string> charged;
+  for (const ClientOrderId& id : charged_orders_) charged.push_back(id.value());
+  std::sort(charged.begin(), charged.end());
+  j["charged_orders"] = charged;
+  Json orders = Json::array();
+  for (const auto& [id, o] : orders_) {
+    orders.push_back({{"client_order_id", id.value()},
+                      {"trader_id", o.ref.trader_id.value()},
+                      {"strategy_id", o.ref.strategy_id.value()},
+                      {"instrument_id", o.ref.instrument_id.value()},
+                      {"venue_order_id", o.ref.venue_order_id.value()},
+                      {"position_id", o.ref.position_id.value()},
+                      {"side", ToString(o.ref.side)},
+                      {"type", ToString(o.ref.order_type)},
+                      {"tif", ToString(o.tif)},
+                      {"quantity", QtyJson(o.quantity)},
+                      {"filled", QtyJson(o.filled)},
+                      {"price", PriceJson(o.price)},
+                      {"trigger", PriceJson(o.trigger)},
+                      {"expire_time", o.expire_time.value},
+                      {"protection", o.protection_raw},
+                      {"tag", o.tag},
+                      {"status", ToString(o.status)},
+                      {"triggered", o.triggered},
+                      {"filled_value", Int128ToString(o.filled_value)},
+                      {"reason", o.reason},
+                      {"ts_accepted", o.ts_accepted.value},
+                      {"ts_last", o.ts_last.value}});
+  }
+  j["orders"] = orders;
+  Json resting = Json::array();
+  for (const auto& [seq, r] : resting_) {
+    resting.push_back({{"seq", seq},
+                       {"client_order_id", r.order->client_order_id().value()},
+                       {"since", r.since.value},
+                       {"limit", PriceJson(r.limit)},
+                       {"expires", r.expires ? Json(r.expires->value) : Json(nullptr)}});
+  }
+  j["resting"] = resting;
+  Json positions = Json::array();
+  for (const auto& [id, p] : positions_) {
+    positions.push_back({{"instrument_id", id.value()},
+                         {"net", p.net_raw},
+                         {"overnight", p.overnight_raw},
+                         {"precision", p.precision},
+                         {"open_value", Int128ToString(p.open_value)},
+                         {"realized", p.realized.raw()},
+                         {"ts_last", p.ts_last.value}});
+  }
+  j["positions"] = positions;
+  Json fills = Json::array();
+  for (const FillReport& f : day_fills_) {
+    fills.push_back({{"instrument_id", f.instrument_id.value()},
+                     {"client_order_id", f.client_order_id.value()},
+                     {"venue_order_id", f.venue_order_id.value()},
+                     {"trade_id", f.trade_id.value()},
+                     {"side", ToString(f.side)},
+                     {"qty", QtyJson(f.last_qty)},
+                     {"px", PriceJson(f.last_px)},
+                     {"charges", ChargesJson(f.charges)},
+                     {"liquidity", ToString(f.liquidity_side)},
+                     {"ts", f.ts_event.value}});
+  }
+  j["day_fills"] = fills;
+  Json charges = Json::array();
+  for (const ChargeableTrade& c : day_charges_) {
+    charges.push_back({{"date", DateJson(c.trade_date)},
+                       {"exercise", c.kind == ChargeableTrade::Kind::kExercise},
+                       {"side", ToString(c.side)},
+                       {"amount", c.amount.raw()},
+                       {"first", c.first_fill_of_order}});
+  }
+  j["day_charges"] = charges;
+  Json blocked = Json::array();
+  for (const auto& [u, b] : blocked_) {
+    blocked.push_back({{"underlying", u.value()},
+                       {"positions", b.positions.raw()},
+                       {"working", b.working.raw()},
+                       {"positions_total", b.positions_total.raw()}});
+  }
+  j["blocked"] = blocked;
+  return j.dump(1);
+}
+
+Status SimulatedExchange::RestoreState(const std::string& text) {
+  if (!inbox_.empty() || !orders_.empty() || fills_ != 0) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "exchange state: restore only into a fresh exchange (before any command)");
+  }
+  // Everything is parsed into locals first; the exchange changes only when all of it is good.
+  const char* field = "(document)";
+  try {
+    const Json j = Json::parse(text);
+    field = "format";
+    if (j.at("format").get<std::string>() != kStateFormat) {
+      throw std::invalid_argument(fmt::format("expected '{}'", kStateFormat));
+    }
+    field = "venue";
+    if (j.at("venue").get<std::string>() != venue().value()) {
+      throw std::invalid_argument(fmt::format("state of venue '{}', this exchange is '{}'",
+                                              j.at("venue").get<std::string>(), venue().value()));
+    }
+    field = "account";
+    if (j.at("account").get<std::string>() != account_id().value()) {
+      throw std::invalid_argument("state of another account");
+    }
+    std::map<ClientOrderId, VenueOrder> orders;
+    field = "orders";
+    for (const Json& o : j.at("orders")) {
+      VenueOrder v;
+      auto id = [&](const char* k) { return o.at(k).get<std::string>(); };
+      auto ins = InstrumentId::Parse(id("instrument_id"));
+      if (!ins.ok()) throw std::invalid_argument(ins.error());
+      v.ref.client_order_id = ClientOrderId(id("client_order_id"));
+      v.ref.trader_id = TraderId(id("trader_id"));
+      v.ref.strategy_id = StrategyId(id("strategy_id"));
+      v.ref.instrument_id = *ins;
+      v.ref.venue_order_id = VenueOrderId(id("venue_order_id"));
+      v.ref.position_id = PositionId(id("position_id"));
+      v.ref.side = EnumFrom<OrderSide>(o.at("side"), "side");
+      v.ref.order_type = EnumFrom<OrderType>(o.at("type"), "order type");
+      v.tif = EnumFrom<TimeInForce>(o.at("tif"), "time in force");
+      v.quantity = QtyFrom(o.at("quantity"));
+      v.filled = QtyFrom(o.at("filled"));
+      v.price = PriceFrom(o.at("price"));
+      v.trigger = PriceFrom(o.at("trigger"));
+      v.expire_time = UnixNanos(o.at("expire_time").get<std::int64_t>());
+      v.protection_raw = o.at("protection").get<std::int64_t>();
+      v.tag = o.at("tag").get<std::string>();
+      v.status = EnumFrom<OrderStatus>(o.at("status"), "status");
+      v.triggered = o.at("triggered").get<bool>();
+      v.filled_value = Int128FromString(o.at("filled_value").get<std::string>());
+      v.reason = o.at("reason").get<std::string>();
+      v.ts_accepted = UnixNanos(o.at("ts_accepted").get<std::int64_t>());
+      v.ts_last = UnixNanos(o.at("ts_last").get<std::int64_t>());
+      if (v.filled > v.quantity) throw std::invalid_argument("filled above quantity");
+      if (!orders.emplace(v.ref.client_order_id, v).second) {
+        throw std::invalid_argument("duplicate order " + v.ref.client_order_id.value());
+      }
+    }
+    struct RestingIn {
+      std::uint64_t seq;
+      ClientOrderId id;
+      Resting r;
+    };
+    std::vector<RestingIn> resting;
+    field = "resting";
+    for (const Json& r : j.at("resting")) {
+      RestingIn in{r.at("seq").get<std::uint64_t>(),
+                   ClientOrderId(r.at("client_order_id").get<std::string>()),
+                   Resting{nullptr, UnixNanos(r.at("since").get<std::int64_t>()),
+                           PriceFrom(r.at("limit")), std::nullopt}};
+      if (!r.at("expires").is_null()) in.r.expires = UnixNanos(r.at("expires").get<std::int64_t>());
+      auto oit = orders.find(in.id);
+      if (oit == orders.end() || oit->second.is_closed()) {
+        throw std::invalid_argument("resting order " + in.id.value() + " is not an open order");
+      }
+      resting.push_back(in);
+    }
+    std::map<InstrumentId, VenuePosition> positions;
+    field = "positions";
+    for (const Json& p : j.at("positions")) {
+      auto ins = InstrumentId::Parse(p.at("instrument_id").get<std::string>());
+      if (!ins.ok()) throw std::invalid_argument(ins.error());
+      VenuePosition v;
+      v.net_raw = p.at("net").get<std::int64_t>();
+      v.overnight_raw = p.at("overnight").get<std::int64_t>();
+      v.precision = p.at("precision").get<int>();
+      v.open_value = Int128FromString(p.at("open_value").get<std::string>());
+      v.realized = Money::FromRaw(p.at("realized").get<std::int64_t>());
+      v.ts_last = UnixNanos(p.at("ts_last").get<std::int64_t>());
+      positions[*ins] = v;
+    }
+    std::vector<FillReport> fills;
+    field = "day_fills";
+    for (const Json& f : j.at("day_fills")) {
+      FillReport r;
+      auto ins = InstrumentId::Parse(f.at("instrument_id").get<std::string>());
+      if (!ins.ok()) throw std::invalid_argument(ins.error());
+      r.account_id = account_id();
+      r.instrument_id = *ins;
+      r.client_order_id = ClientOrderId(f.at("client_order_id").get<std::string>());
+      r.venue_order_id = VenueOrderId(f.at("venue_order_id").get<std::string>());
+      r.trade_id = TradeId(f.at("trade_id").get<std::string>());
+      r.side = EnumFrom<OrderSide>(f.at("side"), "side");
+      r.last_qty = QtyFrom(f.at("qty"));
+      r.last_px = *PriceFrom(f.at("px"));
+      r.charges = ChargesFrom(f.at("charges"));
+      r.commission = r.charges.Total();
+      r.liquidity_side = EnumFrom<LiquiditySide>(f.at("liquidity"), "liquidity side");
+      r.ts_event = UnixNanos(f.at("ts").get<std::int64_t>());
+      fills.push_back(r);
+    }
+    std::vector<ChargeableTrade> day_charges;
+    field = "day_charges";
+    for (const Json& c : j.at("day_charges")) {
+      day_charges.push_back(ChargeableTrade{
+          DateFrom(c.at("date")),
+          c.at("exercise").get<bool>() ? ChargeableTrade::Kind::kExercise
+                                       : ChargeableTrade::Kind::kFill,
+          EnumFrom<OrderSide>(c.at("side"), "side"), Money::FromRaw(c.at("amount").get<std::int64_t>()),
+          c.at("first").get<bool>()});
+    }
+    std::map<InstrumentId, BlockedMargin> blocked;
+    field = "blocked";
+    for (const Json& b : j.at("blocked")) {
+      auto u = InstrumentId::Parse(b.at("underlying").get<std::string>());
+      if (!u.ok()) throw std::invalid_argument(u.error());
+      blocked[*u] = BlockedMargin{Money::FromRaw(b.at("positions").get<std::int64_t>()),
+                                  Money::FromRaw(b.at("working").get<std::int64_t>()),
+                                  Money::FromRaw(b.at("positions_total").get<std::int64_t>())};
+    }
+    field = "cash";
+    const Money cash = Money::FromRaw(j.at("cash").get<std::int64_t>(), cash_.currency());
+    field = "rng";
+    std::mt19937_64 rng;
+    std::istringstream rng_in(j.at("rng").get<std::string>());
+    rng_in >> rng;
+    if (rng_in.fail()) throw std::invalid_argument("bad generator state");
+    field = "total_charges";
+    const ChargeBreakdown total = ChargesFrom(j.at("total_charges"));
+    field = "day";
+    std::optional<CivilDate> day;
+    if (!j.at("day").is_null()) day = DateFrom(j.at("day"));
+    field = "counters";
+    const auto next_order_id = j.at("next_order_id").get<std::uint64_t>();
+    const auto next_trade_id = j.at("next_trade_id").get<std::uint64_t>();
+    const auto next_seq = j.at("next_seq").get<std::uint64_t>();
+    const auto fill_count = j.at("fills").get<std::uint64_t>();
+    std::vector<std::string> charged = j.at("charged_orders").get<std::vector<std::string>>();
+
+    // All good: take it.
+    field = "(apply)";
+    orders_ = std::move(orders);
+    for (const RestingIn& in : resting) {
+      Resting r = in.r;
+      r.order = &orders_.at(in.id);
+      resting_.emplace(in.seq, r);
+      resting_seq_[in.id] = in.seq;
+    }
+    positions_ = std::move(positions);
+    day_fills_ = std::move(fills);
+    blocked_ = std::move(blocked);
+    cash_ = cash;
+    rng_ = rng;
+    total_charges_ = total;
+    day_ = day;
+    set_id_counters(next_order_id, next_trade_id);
+    next_seq_ = next_seq;
+    fills_ = fill_count;
+    charged_orders_.clear();
+    for (const std::string& id : charged) charged_orders_.insert(ClientOrderId(id));
+    // The open contract note continues exactly: the day's events replayed into a fresh
+    // calculator (their breakdowns were booked before the save).
+    charges_.emplace(*schedule_);
+    for (const ChargeableTrade& c : day_charges) {
+      if (c.kind == ChargeableTrade::Kind::kFill) {
+        charges_->OnFill(c.trade_date, c.side, c.amount, c.first_fill_of_order);
+      } else {
+        charges_->OnExercise(c.trade_date, c.amount);
+      }
+    }
+    day_charges_ = std::move(day_charges);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("exchange state: field '{}': {}", field, e.what()));
+  }
 }
 
 }  // namespace nacre

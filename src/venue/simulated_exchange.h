@@ -36,26 +36,26 @@
 // Charges: each fill's commission is Zerodha's index-option charges of its IST trade date
 // (ChargeCalculator, contract-note rounding; brokerage on an order's first fill), itemised in
 // OrderFilled::charges.
-// Margin (with `margin_check`), per underlying, from nse/margin.h:
-// - positions: M(net positions) less the long options' premium, blocked as
-//   MarginBalance.maintenance (the premium was paid out of the balance on the fill:
-//   premium-style accounting, portfolio/accounting.h);
-// - working orders: max(0, W − M(positions)), blocked as MarginBalance.initial, where W is the
-//   worst of M(positions + every working order as if filled), M(positions + working buys),
-//   M(positions + working sells) and, when some working orders would reduce a position, the
-//   same three with only the orders' opening parts (a close may never fill). Taking the worse
-//   side means a working long never lends its hedge benefit to a working short (NSE_FNO.md:
-//   the benefit applies only when the long is in the position), and the opening-part cases
-//   mean a working close never pays for a working open. A working buy adds premium at the mark
-//   plus what its limit (a stop: its trigger) pays above the mark, for the units it adds to a
-//   long (units already held keep their mark). An option without a market yet is valued with
-//   Black-76 at `margin_default_vol`.
-// - A new order (or a modify) is rejected when it raises the blocked amount by more than the
-//   free balance: "insufficient margin: required ₹84,210.00, free ₹61,000.00" (required = the
-//   increase, free = total − everything blocked). The block is released when an order is
-//   canceled, expires or is rejected, and moves into maintenance as it fills. The exchange
-//   reports the account (AccountState, reported) after each command and market update that
-//   changed either figure.
+// Margin (with `margin_check`): the NSE margin book of nse/margin_book.h (the same one the
+// risk engine's pre-trade check uses) on the exchange's own positions and resting orders, per
+// underlying: positions blocked as MarginBalance.maintenance, working orders' increase as
+// MarginBalance.initial. A new order (or a modify) is rejected when it raises the blocked
+// amount by more than the free balance: "insufficient margin: required ₹84,210.00, free
+// ₹61,000.00" (required = the increase, free = the ledger's cash − everything blocked). The
+// block is released when an order is canceled, expires or is rejected, and moves into
+// maintenance as it fills. The exchange reports the account (AccountState from its ledger)
+// after each command and market update that changed either figure.
+// The ledger: the exchange keeps its own copy of every order it received (VenueOrder: the
+// submit as sent, then what the exchange did to it), its net positions (options premium-style,
+// futures by realized P&L), its cash (the starting balance, premiums, charges, settlements)
+// and the day's fills. Status, fill and position reports come from this ledger, never from the
+// kernel's cache, which the exchange never reads or writes; instruments come from AddInstrument.
+// SaveState/RestoreState write and read the ledger (and the open orders' matching state) as
+// JSON, so a sandbox restarts where it stopped. Commands still in flight (inside their latency)
+// are not saved: like messages on a dropped connection they are lost, and the node's in-flight
+// check resolves their orders.
+// Response latency: the exchange's events reach the kernel `latency.response` after they
+// happen (ts_event: when the exchange did it; ts_init: when the kernel received it).
 // Expiry: at an option's expiration (15:30 IST) resting orders in it expire and new orders are
 // rejected. Open positions are cash settled by the kernel (execution/expiry_settlement.h), for
 // any execution client; the exchange charges the settlement on its contract note
@@ -72,12 +72,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/cache.h"
 #include "common/market_hours.h"
 #include "model/data.h"
 #include "model/instrument.h"
 #include "nse/charges.h"
-#include "nse/margin.h"
+#include "nse/margin_book.h"
 #include "venue/matching_venue.h"
 #include "venue/simulated_venue.h"
 
@@ -103,19 +102,13 @@ struct ExchangeLatencyConfig {
   DurationNs submit = 0;
   DurationNs modify = 0;
   DurationNs cancel = 0;
-};
-
-// The margin the exchange blocks on one underlying.
-struct BlockedMargin {
-  Money positions;        // maintenance: M(net positions) − its long premium (already paid)
-  Money working;          // initial: the increase working orders would add (header comment)
-  Money positions_total;  // M(net positions) with premium: the base the increase is taken from
-  friend bool operator==(const BlockedMargin&, const BlockedMargin&) = default;
+  DurationNs response = 0;  // from the exchange back to the kernel (every event and report)
 };
 
 struct SimulatedExchangeConfig {
   Venue venue{"NFO"};
   AccountId account_id{"SIM-001"};
+  Money starting_balance = Money::Zero();  // the ledger's opening cash
   ExchangeFillConfig fill;
   ExchangeLatencyConfig latency;
   bool charges = true;
@@ -143,18 +136,73 @@ struct SimulatedExchangeConfig {
   int close_minute_ist = 30;
 };
 
-class SimulatedExchange final : public MatchingVenue {
+// The exchange's own record of an order: the submit as it arrived, then what the exchange did.
+struct VenueOrder {
+  OrderRef ref;  // ids, side, type; venue_order_id once accepted
+  TimeInForce tif = TimeInForce::kDay;
+  Quantity quantity;
+  Quantity filled;
+  std::optional<Price> price;
+  std::optional<Price> trigger;
+  UnixNanos expire_time;
+  std::int64_t protection_raw = 0;  // the order's Kite market_protection (0: venue default)
+  std::string tag;
+  OrderStatus status = OrderStatus::kSubmitted;
+  bool triggered = false;
+  Int128 filled_value = 0;  // Σ price raw × quantity raw (avg price = value / filled)
+  std::string reason;       // rejection reason
+  UnixNanos ts_accepted;
+  UnixNanos ts_last;
+
+  const ClientOrderId& client_order_id() const { return ref.client_order_id; }
+  const InstrumentId& instrument_id() const { return ref.instrument_id; }
+  OrderSide side() const { return ref.side; }
+  bool is_buy() const { return ref.side == OrderSide::kBuy; }
+  OrderType order_type() const { return ref.order_type; }
+  TimeInForce time_in_force() const { return tif; }
+  std::optional<Price> trigger_price() const { return trigger; }
+  bool is_closed() const {
+    return status == OrderStatus::kFilled || status == OrderStatus::kCanceled ||
+           status == OrderStatus::kExpired || status == OrderStatus::kRejected;
+  }
+  Quantity leaves_qty() const {
+    return is_closed() ? Quantity::Zero(quantity.precision())
+                       : Quantity::Raw(quantity.raw() - filled.raw(), quantity.precision());
+  }
+  std::optional<Price> avg_px(int precision) const;
+};
+
+// The exchange's net position in one instrument.
+struct VenuePosition {
+  std::int64_t net_raw = 0;        // signed quantity, raw fixed point
+  std::int64_t overnight_raw = 0;  // net at the start of the IST day
+  int precision = 0;
+  Int128 open_value = 0;  // Σ price raw × |quantity raw| of the open part (avg = value / |net|)
+  Money realized;         // futures style: realized P&L booked to cash
+  UnixNanos ts_last;
+};
+
+class SimulatedExchange final : public MatchingVenue, private MarginMarket {
  public:
-  SimulatedExchange(const SimulatedExchangeConfig& config, Cache& cache);
+  explicit SimulatedExchange(const SimulatedExchangeConfig& config);
 
   const SimulatedExchangeConfig& config() const { return config_; }
   void set_market_hours(const MarketHours* hours) { config_.hours = hours; }
+  DurationNs response_latency() const override { return config_.latency.response; }
+  // The contracts the exchange lists (and the underlyings its margin reads).
+  void AddInstrument(const Instrument& instrument) override;
 
   void SubmitOrder(const nacre::SubmitOrder& cmd, const Order& order) override;
   void ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) override;
   void CancelOrder(const nacre::CancelOrder& cmd, const Order& order) override;
+  // From the ledger: every order of the IST day (and older ones still open).
   std::vector<OrderStatusReport> GenerateOrderStatusReports(const ReportQuery& q) override;
-  // Answers with the order's status report (resting here, or as last known) at once.
+  std::vector<FillReport> GenerateFillReports(const ReportQuery& q) override;
+  std::vector<PositionStatusReport> GeneratePositionStatusReports(const ReportQuery& q) override;
+  bool ReportsAllOrders() const override { return true; }
+  bool ReportsPositions() const override { return true; }
+  // Answers with the order's status report and fills from the ledger (after the response
+  // latency); an order the exchange never received gets a REJECTED report saying so.
   void QueryOrder(const nacre::QueryOrder& cmd, const Order& order) override;
 
   // Market updates (any instrument: the underlying's prices feed margin and settlement).
@@ -162,18 +210,23 @@ class SimulatedExchange final : public MatchingVenue {
   void OnQuote(const QuoteTick& quote) override;
   void OnTrade(const TradeTick& trade) override;
   void OnBar(const Bar& bar) override;
-  // Processes commands whose arrival time has come, expires DAY/GTD orders and settles expired
-  // options. Returns the number of commands processed.
+  // Processes commands whose arrival time has come and expires DAY/GTD orders. Returns the
+  // number of commands processed.
   std::size_t ProcessCommands() override;
   bool has_pending_commands() const { return !inbox_.empty(); }
   std::size_t resting_count() const { return resting_.size(); }
   std::uint64_t fill_count() const { return fills_; }
   // Sum of every fill's and settlement's charges.
   const ChargeBreakdown& total_charges() const { return total_charges_; }
-  // The NSE margin of the account's net positions on `underlying` (+ `extra` order), or an
-  // error when a price is missing.
-  // `extra_leaves`/`extra_price` stand for the order's as a modify would change them.
-  Result<MarginResult> MarginFor(const InstrumentId& underlying, const Order* extra = nullptr,
+  // The ledger.
+  Money cash() const { return cash_; }
+  const VenueOrder* order(const ClientOrderId& id) const;
+  const std::map<InstrumentId, VenuePosition>& positions() const { return positions_; }
+  // The NSE margin of the ledger's net positions on `underlying` (with `extra`, an order in the
+  // ledger, as if working: its unfilled quantity, or `extra_leaves`/`extra_price` as a modify
+  // would change them), or an error when a price is missing.
+  Result<MarginResult> MarginFor(const InstrumentId& underlying,
+                                 const std::optional<ClientOrderId>& extra = {},
                                  std::optional<Quantity> extra_leaves = {},
                                  std::optional<Price> extra_price = {});
   // The margin blocked on `underlying` now for positions and working orders (what the account
@@ -183,14 +236,21 @@ class SimulatedExchange final : public MatchingVenue {
   bool WantsAllData() const override { return true; }
   ChargeBreakdown ExpiryCharges(const CivilDate& trade_date, PositionSide side,
                                 Money intrinsic_value) override;
-  void OnPositionSettled(const InstrumentId& instrument) override;
+  void OnPositionSettled(const InstrumentId& instrument, Price intrinsic) override;
+
+  // The ledger and open orders' matching state as JSON (SaveState), and back (RestoreState,
+  // into an exchange with the same config and instruments, before any command); a bad or
+  // foreign state is refused with the field at fault and leaves the exchange unchanged.
+  std::string SaveState() const;
+  Status RestoreState(const std::string& json);
 
  private:
   struct Pending {
     enum class Kind : std::uint8_t { kSubmit, kModify, kCancel } kind;
     UnixNanos due;
     std::uint64_t seq;
-    const Order* order;
+    OrderRef ref;  // the ids the command carries
+    std::shared_ptr<const VenueOrder> submit;  // the order as sent (kSubmit)
     std::optional<Quantity> quantity;
     std::optional<Price> price;
     std::optional<Price> trigger;
@@ -205,59 +265,41 @@ class SimulatedExchange final : public MatchingVenue {
     std::int64_t ask_left = 0;
   };
   struct Resting {
-    const Order* order;
+    VenueOrder* order;
     UnixNanos since;
     std::optional<Price> limit;  // protection limit of a market order that rested
-    bool triggered = false;
     std::optional<UnixNanos> expires;  // DAY: the session close; GTD: its time
   };
-  // One working order's effect on the margin: signed units and the price its premium is
-  // charged at (buys).
-  struct WorkingLeg {
-    const Order* order;
-    InstrumentId instrument;
-    std::int64_t units;
-    std::optional<Price> price;
-  };
-  // Positions and working orders of one underlying, with each instrument's margin leg (vol,
-  // time, mark) computed once.
-  struct MarginBook {
-    InstrumentId underlying;
-    std::map<InstrumentId, std::int64_t> positions;  // net units
-    std::vector<WorkingLeg> working;
-    std::map<InstrumentId, MarginLeg> legs;  // quantity unset; filled lazily
-  };
-  enum class WorkingSide : std::uint8_t { kNone, kAll, kBuys, kSells };
 
-  void Enqueue(const Pending& p);
-  // DAY/GTD expiry and option settlement, once per clock time.
+  // MarginMarket (for the margin book).
+  const Instrument* FindInstrument(const InstrumentId& id) const override;
+  std::optional<Price> Mark(const InstrumentId& id) const override;
+  MarginBookConfig margin_config_;
+
+  void Enqueue(Pending p);
+  // DAY/GTD expiry and the IST day roll, once per clock time.
   void Housekeeping();
+  void RollDay(UnixNanos now);
   void ProcessDue(UnixNanos until);
   void Handle(const Pending& p);
-  void Arrive(const Order& order, UnixNanos at);
-  std::string CheckRules(const Order& order, const Instrument* inst, UnixNanos at);
+  void HandleModify(const Pending& p);
+  void Arrive(const VenueOrder& sent, UnixNanos at);
+  std::string CheckRules(const VenueOrder& order, const Instrument* inst, UnixNanos at);
   // Empty, or why `price` (a limit) is beyond the LPP band of `inst` now.
-  std::string CheckLpp(const Order& order, const Instrument& inst, std::optional<Price> price) const;
-  std::string CheckMargin(const Order& order, std::optional<Quantity> leaves = {},
+  std::string CheckLpp(const VenueOrder& order, const Instrument& inst,
+                       std::optional<Price> price) const;
+  std::string CheckMargin(const VenueOrder& order, std::optional<Quantity> leaves = {},
                           std::optional<Price> price = {}, std::optional<Price> trigger = {});
   MarginBook BookOf(const InstrumentId& underlying, bool with_working);
-  WorkingLeg LegOf(const Order& order, std::optional<Quantity> leaves, std::optional<Price> price,
-                   std::optional<Price> trigger) const;
-  // M(positions + the working orders of `side`).
-  // With `openings_only`, the parts of working orders that would only reduce a position are
-  // left out.
-  Result<MarginResult> Evaluate(MarginBook& book, WorkingSide side, bool openings_only = false);
-  // (limit, units) of the working buys per instrument.
-  using BuyLimits = std::map<InstrumentId, std::vector<std::pair<double, std::int64_t>>>;
-  Result<MarginResult> Compute(MarginBook& book, const std::map<InstrumentId, std::int64_t>& net,
-                               const BuyLimits& buy_limits);
-  // `same_positions`: a result for the same positions, whose position figures are reused.
-  Result<BlockedMargin> Blocked(MarginBook& book, const BlockedMargin* same_positions = nullptr);
+  WorkingLeg LegOf(const VenueOrder& order, std::optional<Quantity> leaves,
+                   std::optional<Price> price, std::optional<Price> trigger) const;
   // Marks the underlying of `order` for a margin report; FlushMargins reports every marked one.
-  void MarginChanged(const Order& order);
+  void MarginChanged(const VenueOrder& order);
+  void MarginChanged(const InstrumentId& instrument);
   void FlushMargins();
   // The protection limit of a market-like order from `ref`, or nullopt when unprotected.
-  std::optional<Price> ProtectionLimit(const Order& o, const Instrument& inst, Price ref) const;
+  std::optional<Price> ProtectionLimit(const VenueOrder& o, const Instrument& inst,
+                                       Price ref) const;
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);
@@ -270,20 +312,24 @@ class SimulatedExchange final : public MatchingVenue {
   // Marks a stop triggered at `market` (fixing a STOP_MARKET's protection limit).
   void Triggered(Resting& r, Price market);
   std::optional<Price> EffectiveLimit(const Resting& r) const;
-  void Fill(const Order& order, Price px, Quantity qty, LiquiditySide liquidity);
-  void Rest(const Order& order, UnixNanos since, std::optional<Price> limit, bool triggered);
+  // Ledger transitions, each with its event.
+  void Fill(VenueOrder& order, Price px, Quantity qty, LiquiditySide liquidity);
+  void Reject(VenueOrder& order, const std::string& why, UnixNanos at);
+  void Cancel(VenueOrder& order, UnixNanos at);
+  void Expire(VenueOrder& order, UnixNanos at);
+  void BookPosition(const VenueOrder& order, const Instrument* inst, Price px, Quantity qty);
+  void Rest(VenueOrder& order, UnixNanos since, std::optional<Price> limit);
   void Remove(const ClientOrderId& id);
   void ExpireOrders();
-  // After any update: settles at once when `id` is the underlying of an order seen (its
-  // closing print).
-  void AfterUpdate(const InstrumentId& id);
-  void ReportMargin(const InstrumentId& underlying);
+  void ReportAccount();
   bool Touch();
-  const Instrument* InstrumentOf(const Order& order) const;
-  ChargeBreakdown ChargesFor(const Order& order, Price px, Quantity qty);
+  const Instrument* InstrumentOf(const VenueOrder& order) const;
+  ChargeBreakdown ChargesFor(const VenueOrder& order, Price px, Quantity qty);
+  OrderStatusReport ReportOf(const VenueOrder& o) const;
+  std::vector<FillReport> FillsOf(const ClientOrderId& id) const;
 
   SimulatedExchangeConfig config_;
-  Cache& cache_;
+  std::unordered_map<InstrumentId, Instrument, IdHash> instruments_;
   std::shared_ptr<const ChargeSchedule> schedule_;
   std::optional<ChargeCalculator> charges_;
   std::mt19937_64 rng_;
@@ -292,13 +338,23 @@ class SimulatedExchange final : public MatchingVenue {
   std::unordered_map<ClientOrderId, std::uint64_t, IdHash> resting_seq_;
   std::unordered_set<ClientOrderId, IdHash> cancel_requested_;
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
-  std::map<InstrumentId, Market> markets_;
+  std::unordered_map<InstrumentId, Market, IdHash> markets_;
   std::optional<UnixNanos> last_housekeeping_;
   std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
   std::uint64_t fills_ = 0;
   ChargeBreakdown total_charges_;
+  // The ledger.
+  std::map<ClientOrderId, VenueOrder> orders_;  // the day's orders and every open one
+  std::map<InstrumentId, VenuePosition> positions_;
+  std::vector<FillReport> day_fills_;
+  std::map<InstrumentId, BlockedMargin> blocked_;  // as last reported, per underlying
+  Money cash_;
+  std::optional<CivilDate> day_;  // the IST date the day's records belong to
+  // The day's chargeable events, replayed into a fresh calculator on restore (the open
+  // contract note's rounding continues exactly).
+  std::vector<ChargeableTrade> day_charges_;
 };
 
 }  // namespace nacre

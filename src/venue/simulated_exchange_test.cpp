@@ -53,10 +53,14 @@ class SimulatedExchangeTest : public ::testing::Test {
     accounts_.reset();
     tk_ = std::make_unique<testkit::TestKernel>(testkit::QuietKernelConfig(), start);
     config.hours = hours_.get();
-    auto ex = std::make_unique<SimulatedExchange>(config, k().cache());
+    config.starting_balance = balance;
+    auto ex = std::make_unique<SimulatedExchange>(config);
     ex_ = ex.get();
     k().exec_engine().RegisterClient(std::move(ex));
-    for (const Instrument& i : {call_, put_, put_low_, put_high_}) k().cache().AddInstrument(i);
+    for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
+      k().cache().AddInstrument(i);
+      ex_->AddInstrument(i);
+    }
     k().cache().AddAccount(
         std::make_unique<Account>(config.account_id, AccountType::kMargin, balance, start),
         config.venue);
@@ -141,6 +145,20 @@ class SimulatedExchangeTest : public ::testing::Test {
     Index("24000");
   }
   const Account& account() { return *k().cache().account(AccountId("SIM-001")); }
+  // A quote to the exchange and through the data engine (the kernel's cache), as the backtest
+  // loop delivers data.
+  void QuoteBoth(const Instrument& i, const char* bid, const char* ask, std::int64_t size = 650) {
+    const QuoteTick q = MakeQuote(i.id, bid, ask, now(), size, size);
+    ex_->OnQuote(q);
+    k().data_engine().Process(q);
+    ex_->ProcessCommands();
+  }
+  // The risk engine checks NSE margin on the same book as the exchange.
+  void RiskChecksMargin() {
+    const SimulatedExchangeConfig& c = ex_->config();
+    k().risk_engine().SetNseMargin(
+        c.venue, MarginBookConfig{c.margin, c.margin_default_vol, c.underlying_vol});
+  }
 
   const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
   const Instrument put_ = testkit::NiftyOption(OptionKind::kPut, "24000");
@@ -295,6 +313,7 @@ TEST_F(SimulatedExchangeTest, UnprotectedMarketOrdersAreRejectedFromApril2026) {
   auto run = [&](UnixNanos start, SimulatedExchangeConfig c) {
     Build(c, start);
     k().cache().AddInstrument(june);
+    ex_->AddInstrument(june);
     Quote(june, "100", "101", 65, 65);
     return Working(MakeInit(june, "O-1", OrderSide::kBuy, 65));
   };
@@ -596,6 +615,7 @@ TEST_F(SimulatedExchangeTest, FuturesAreRefusedWhileChargesAreOn) {
       *MakeFuture(spec, kNifty, FromIst(2025, 10, 28, 9, 15), FromIst(2026, 1, 27, 15, 30));
   Build();
   k().cache().AddInstrument(fut);
+  ex_->AddInstrument(fut);
   const Order* o = Working(MakeInit(fut, "O-1", OrderSide::kBuy, 65, "24100"));
   EXPECT_EQ(RejectReason(o).rfind("no charge schedule for futures", 0), 0u) << RejectReason(o);
 
@@ -603,6 +623,7 @@ TEST_F(SimulatedExchangeTest, FuturesAreRefusedWhileChargesAreOn) {
   c.charges = false;
   Build(c);
   k().cache().AddInstrument(fut);
+  ex_->AddInstrument(fut);
   const Order* ok = Working(MakeInit(fut, "O-1", OrderSide::kBuy, 65, "24100"));
   EXPECT_EQ(ok->status(), OrderStatus::kAccepted);
 }
@@ -650,6 +671,7 @@ TEST_F(SimulatedExchangeTest, DayOrdersOfASpecialSessionExpireAtItsCloseNotAt153
   const Instrument opt = LongDatedOption(OptionKind::kCall, "24000", 2027, 1, 5);
   Build(Base(), FromIst(2025, 10, 21, 13, 30));
   k().cache().AddInstrument(opt);
+  ex_->AddInstrument(opt);
   const Order* early = Working(MakeInit(opt, "O-1", OrderSide::kBuy, 65, "100"));
   EXPECT_EQ(RejectReason(early),
             "market closed: 13:30 IST is outside the Muhurat trading session 13:45-14:45 IST on "
@@ -789,7 +811,7 @@ TEST_F(SimulatedExchangeTest, NakedShortBeyondFreeMarginIsRejectedWithTheNumbers
   const std::string why = RejectReason(o);
   EXPECT_EQ(why.rfind("insufficient margin: required ₹", 0), 0u) << why;
   EXPECT_NE(why.find(", free ₹61,000.00"), std::string::npos) << why;
-  auto m = ex_->MarginFor(kNifty, o);
+  auto m = ex_->MarginFor(kNifty, o->client_order_id());
   ASSERT_TRUE(m.ok());
   EXPECT_NE(why.find(m->total.ToDisplay()), std::string::npos) << why;
   EXPECT_GT(m->total, Money::FromInt(61'000));
@@ -836,7 +858,7 @@ TEST_F(SimulatedExchangeTest, BuyNeedsFreeBalanceForItsPremium) {
   const Order* o = Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65));
   ASSERT_EQ(o->status(), OrderStatus::kRejected);
   const std::string why = RejectReason(o);
-  auto m = ex_->MarginFor(kNifty, o);
+  auto m = ex_->MarginFor(kNifty, o->client_order_id());
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->premium, Inr("4548.38"));  // 65 × the 69.975 mid, rounded up
   EXPECT_EQ(why, "insufficient margin: required " + m->total.ToDisplay() + ", free ₹4,000.00");
@@ -879,8 +901,8 @@ TEST_F(SimulatedExchangeTest, WorkingOrdersBlockMarginTogetherAndCancelReleasesI
   const Order* b = Working(MakeInit(put_high_, "O-2", OrderSide::kSell, 65, "170"));
   ASSERT_EQ(a->status(), OrderStatus::kAccepted);
   ASSERT_EQ(b->status(), OrderStatus::kAccepted);
-  const Money m1 = ex_->MarginFor(kNifty, a)->total;
-  const Money m2 = ex_->MarginFor(kNifty, b)->total;
+  const Money m1 = ex_->MarginFor(kNifty, a->client_order_id())->total;
+  const Money m2 = ex_->MarginFor(kNifty, b->client_order_id())->total;
   auto both = ex_->BlockedMarginFor(kNifty);
   ASSERT_TRUE(both.ok()) << both.error();
   EXPECT_EQ(both->positions, Money::Zero());
@@ -921,7 +943,7 @@ TEST_F(SimulatedExchangeTest, FillsMoveTheBlockFromWorkingOrdersIntoPositionMarg
   Quote(put_, "99.95", "100.05", 65, 65);
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 130, "120"));
   ASSERT_EQ(o->status(), OrderStatus::kAccepted);
-  EXPECT_EQ(NiftyMargin().initial, ex_->MarginFor(kNifty, o)->total);
+  EXPECT_EQ(NiftyMargin().initial, ex_->MarginFor(kNifty, o->client_order_id())->total);
   EXPECT_EQ(NiftyMargin().maintenance, Money::Zero());
   tk_->Advance(kNanosPerSecond);
   Quote(put_, "120", "120.05", 65, 65);  // 65 of 130 fill at the displayed bid
@@ -931,7 +953,7 @@ TEST_F(SimulatedExchangeTest, FillsMoveTheBlockFromWorkingOrdersIntoPositionMarg
   EXPECT_EQ(half.maintenance, position);
   EXPECT_GT(half.maintenance, Money::Zero());
   // The 65 still working block what they add to the position.
-  EXPECT_EQ(half.initial, ex_->MarginFor(kNifty, o)->total - position);
+  EXPECT_EQ(half.initial, ex_->MarginFor(kNifty, o->client_order_id())->total - position);
   EXPECT_GT(half.initial, Money::Zero());
   EXPECT_EQ(account().balance_locked(), half.initial + half.maintenance);
   Quote(put_, "120", "120.05", 65, 65);
@@ -949,7 +971,7 @@ TEST_F(SimulatedExchangeTest, AWorkingBuyBlocksItsPremiumUntilTheFillPaysItFromT
   const Money start = account().balance_total();
   const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kBuy, 65, "90"));
   ASSERT_EQ(o->status(), OrderStatus::kAccepted) << RejectReason(o);
-  const MarginResult working = *ex_->MarginFor(kNifty, o);
+  const MarginResult working = *ex_->MarginFor(kNifty, o->client_order_id());
   EXPECT_GE(working.premium, Inr("5850.00"));  // 65 × max(mark, the ₹90 limit)
   EXPECT_EQ(NiftyMargin().initial, working.total);
   EXPECT_EQ(NiftyMargin().maintenance, Money::Zero());
@@ -969,8 +991,8 @@ TEST_F(SimulatedExchangeTest, ModifyThatRaisesTheBlockBeyondFreeMarginIsRefused)
   BuildWithMargin();
   Quote(put_, "99.95", "100.05", 650, 650);
   const Order* probe = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "120"));
-  const Money one = ex_->MarginFor(kNifty, probe)->total;
-  const Money two = ex_->MarginFor(kNifty, probe, Qty(130))->total;
+  const Money one = ex_->MarginFor(kNifty, probe->client_order_id())->total;
+  const Money two = ex_->MarginFor(kNifty, probe->client_order_id(), Qty(130))->total;
   const Money balance = Between(one, two);
 
   BuildWithMargin(balance);
@@ -1000,8 +1022,8 @@ TEST_F(SimulatedExchangeTest, RaisingABuysLimitRaisesItsPremiumAndIsRechecked) {
   Build(c);
   Index("22500");
   const Order* probe = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "50"));
-  const Money at50 = ex_->MarginFor(kNifty, probe)->total;
-  const Money at150 = ex_->MarginFor(kNifty, probe, std::nullopt, Px("150"))->total;
+  const Money at50 = ex_->MarginFor(kNifty, probe->client_order_id())->total;
+  const Money at150 = ex_->MarginFor(kNifty, probe->client_order_id(), std::nullopt, Px("150"))->total;
   EXPECT_EQ(at150 - at50, Inr("6500"));  // (150 − 50) × 65 of premium
   const Money balance = Between(at50, at150);
 
@@ -1072,7 +1094,7 @@ TEST_F(SimulatedExchangeTest, AddingToALongPaysTheLimitOnlyForTheNewUnits) {
   ASSERT_EQ(add->status(), OrderStatus::kAccepted) << RejectReason(add);
   // 715 units at the ₹70 mark plus 65 × the ₹0.95 the limit pays above it; the 650 held are
   // not repriced at the limit (that would be 715 × 70.95 = ₹50,729.25).
-  const MarginResult with_add = *ex_->MarginFor(kNifty, add);
+  const MarginResult with_add = *ex_->MarginFor(kNifty, add->client_order_id());
   EXPECT_EQ(with_add.premium, Inr("50111.75"));
   EXPECT_EQ(NiftyMargin().initial, with_add.total - ex_->MarginFor(kNifty)->total);
 }
@@ -1088,6 +1110,7 @@ class ExchangeChargesTest : public SimulatedExchangeTest {
     c.require_market_protection = false;  // plain market orders, as in NSE_FNO.md's example
     Build(c, FromIst(y, m, d, 10, 0));
     k().cache().AddInstrument(opt);
+    ex_->AddInstrument(opt);
     Quote(opt, "100", "100.05", 65, 65);
     const Order* s = Working(MakeInit(opt, "O-1", OrderSide::kSell, 65));
     tk_->Advance(kNanosPerMinute);
@@ -1150,6 +1173,7 @@ TEST_F(ExchangeChargesTest, ScheduleOverriddenFromATomlFile) {
   c.require_market_protection = false;
   Build(c, FromIst(2026, 4, 7, 10, 0));
   k().cache().AddInstrument(opt);
+  ex_->AddInstrument(opt);
   Quote(opt, "100", "100.05", 65, 65);
   const Order* o = Working(MakeInit(opt, "O-1", OrderSide::kSell, 65));
   ASSERT_EQ(FillsOf(o).size(), 1u);
@@ -1173,6 +1197,7 @@ TEST_F(ExchangeChargesTest, BrokerageOncePerOrderAcrossPartialFills) {
   plain.require_market_protection = false;
   Build(plain, FromIst(2026, 4, 7, 10, 0));
   k().cache().AddInstrument(opt);
+  ex_->AddInstrument(opt);
   Quote(opt, "100", "100.05", 65, 65);
   const Order* o = Working(MakeInit(opt, "O-1", OrderSide::kSell, 195));
   const auto f = FillsOf(o);
@@ -1206,5 +1231,245 @@ TEST_F(ExchangeChargesTest, AccountInvariantHoldsAfterTradesAndSettlement) {
   EXPECT_GT(fill_charges, Money::Zero());
 }
 
+// ---- one margin book for the risk engine and the exchange ----
+
+TEST_F(SimulatedExchangeTest, RiskEngineAndExchangeBlockIdenticalMarginFromOneBook) {
+  BuildWithMargin();
+  RiskChecksMargin();
+  QuoteBoth(put_, "99.95", "100.05");
+  QuoteBoth(put_low_, "60", "60.10");
+  QuoteBoth(call_, "110", "110.10");
+  QuoteBoth(put_high_, "150", "150.10");
+  // Positions: a put credit spread (short 24000, long 23900); working: a call far above the
+  // market and a put bid far below it.
+  ASSERT_EQ(Working(MakeInit(put_low_, "O-1", OrderSide::kBuy, 65, "60.10"))->status(),
+            OrderStatus::kFilled);
+  ASSERT_EQ(Working(MakeInit(put_, "O-2", OrderSide::kSell, 65, "99.95"))->status(),
+            OrderStatus::kFilled);
+  ASSERT_EQ(Working(MakeInit(call_, "O-3", OrderSide::kSell, 130, "200"))->status(),
+            OrderStatus::kAccepted);
+  ASSERT_EQ(Working(MakeInit(put_high_, "O-4", OrderSide::kBuy, 65, "120"))->status(),
+            OrderStatus::kAccepted);
+  auto venue = ex_->BlockedMarginFor(kNifty);
+  auto risk = k().risk_engine().NseBlockedMargin(Venue("NFO"), kNifty);
+  ASSERT_TRUE(venue.ok()) << venue.error();
+  ASSERT_TRUE(risk.ok()) << risk.error();
+  EXPECT_EQ(*venue, *risk);
+  EXPECT_GT(venue->positions, Money::Zero());
+  EXPECT_GT(venue->working, Money::Zero());
+  // And what the account shows is that block.
+  EXPECT_EQ(NiftyMargin().maintenance, venue->positions);
+  EXPECT_EQ(NiftyMargin().initial, venue->working);
+}
+
+TEST_F(SimulatedExchangeTest, RiskEngineDeniesWithTheFiguresTheExchangeWouldRejectWith) {
+  // Without the risk engine's check the exchange rejects the naked short on arrival.
+  BuildWithMargin(Money::FromInt(61'000));
+  QuoteBoth(put_, "99.95", "100");
+  const Order* at_venue = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
+  ASSERT_EQ(at_venue->status(), OrderStatus::kRejected);
+  const std::string venue_reason = RejectReason(at_venue);
+  ASSERT_EQ(venue_reason.rfind("insufficient margin: required ₹", 0), 0u) << venue_reason;
+
+  // With it, the order never leaves: denied before the send, with the same figures.
+  BuildWithMargin(Money::FromInt(61'000));
+  RiskChecksMargin();
+  QuoteBoth(put_, "99.95", "100");
+  // Through the risk engine, as a strategy's submit goes.
+  const Order* denied = testkit::AddOrder(k(), MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
+  k().risk_engine().Execute(testkit::SubmitCommand(*denied));
+  ASSERT_EQ(denied->status(), OrderStatus::kDenied);
+  const auto d = events_->Of<OrderDenied>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, "INSUFFICIENT_MARGIN");
+  EXPECT_EQ(d[0].message, venue_reason);
+  EXPECT_EQ(ex_->order(denied->client_order_id()), nullptr);  // the exchange never saw it
+
+  // A hedge first: the short then fits, as it does at the exchange.
+  const Order* hedge = testkit::AddOrder(k(), MakeInit(put_low_, "O-2", OrderSide::kBuy, 65, "5"));
+  k().risk_engine().Execute(testkit::SubmitCommand(*hedge));
+  EXPECT_NE(hedge->status(), OrderStatus::kDenied);
+}
+
+TEST_F(SimulatedExchangeTest, RiskEngineLeavesTheCheckToTheVenueWithoutAnUnderlyingPrice) {
+  Build(Base());  // no index price anywhere
+  RiskChecksMargin();
+  QuoteBoth(put_, "99.95", "100");
+  const Order* o = testkit::AddOrder(k(), MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
+  k().risk_engine().Execute(testkit::SubmitCommand(*o));
+  EXPECT_NE(o->status(), OrderStatus::kDenied);
+  EXPECT_EQ(k().risk_engine().margin_unchecked_count(), 1u);
+}
+
+// ---- the ledger: reports from the exchange's own records ----
+
+TEST_F(SimulatedExchangeTest, ReportsComeFromTheLedgerWithEveryOrderOfTheDay) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  const Order* filled = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 130));  // walks
+  const Order* resting = Working(MakeInit(call_, "O-2", OrderSide::kBuy, 65, "90"));
+  const Order* rejected = Working(MakeInit(call_, "O-3", OrderSide::kBuy, 10, "90"));  // lot
+  const Order* canceled = Working(MakeInit(call_, "O-4", OrderSide::kSell, 65, "150"));
+  k().exec_engine().Execute(testkit::CancelCommand(*canceled));
+  ex_->ProcessCommands();
+  ASSERT_EQ(filled->status(), OrderStatus::kFilled);
+  ASSERT_EQ(resting->status(), OrderStatus::kAccepted);
+  ASSERT_EQ(rejected->status(), OrderStatus::kRejected);
+  ASSERT_EQ(canceled->status(), OrderStatus::kCanceled);
+
+  auto ms = ex_->GenerateMassStatus();
+  ASSERT_TRUE(ms.ok());
+  EXPECT_TRUE(ms->orders_complete);
+  EXPECT_TRUE(ms->positions_reported);
+  std::map<std::string, OrderStatusReport> by_id;
+  for (const OrderStatusReport& r : ms->orders) by_id[r.client_order_id.value()] = r;
+  ASSERT_EQ(by_id.size(), 4u);
+  for (const Order* o : {filled, resting, rejected, canceled}) {
+    const OrderStatusReport& r = by_id.at(o->client_order_id().value());
+    EXPECT_EQ(r.status, o->status()) << o->client_order_id().value();
+    EXPECT_EQ(r.filled_qty, o->filled_qty());
+    EXPECT_EQ(r.venue_order_id, o->venue_order_id());
+    EXPECT_EQ(r.tag, o->venue_tag());
+  }
+  EXPECT_EQ(by_id.at("O-1").avg_px, filled->avg_px());
+  EXPECT_EQ(by_id.at("O-2").leaves_qty, Qty(65));
+  EXPECT_EQ(by_id.at("O-4").cancelled_qty, Qty(65));
+  EXPECT_EQ(by_id.at("O-3").reason, RejectReason(rejected));
+  // Fills: one report per kernel fill, same trade ids and prices.
+  const auto fills = Fills();
+  ASSERT_EQ(ms->fills.size(), fills.size());
+  for (std::size_t i = 0; i < fills.size(); ++i) {
+    EXPECT_EQ(ms->fills[i].trade_id, fills[i].trade_id);
+    EXPECT_EQ(ms->fills[i].last_px, fills[i].last_px);
+    EXPECT_EQ(ms->fills[i].client_order_id, fills[i].client_order_id);
+  }
+  // Positions: the ledger's net equals the kernel's.
+  ASSERT_EQ(ms->positions.size(), 1u);
+  const Position* p = k().cache().PositionsOpen().front();
+  EXPECT_EQ(ms->positions[0].signed_qty_raw(), p->signed_qty_raw());
+  EXPECT_EQ(ms->positions[0].avg_px_open, Price::Raw(p->avg_px_open().raw(), 2));
+  // Cash: the premium paid, as the portfolio booked it (charges are off in Base()... on here).
+  EXPECT_EQ(ex_->cash(), account().balance_total());
+}
+
+// A venue alone, bound to a recording sink: what it says and when.
+struct RecordingSink final : ExecutionEventSink {
+  std::vector<OrderEvent> events;
+  std::vector<OrderStatusReport> reports;
+  void OnOrderEvent(const OrderEvent& e) override { events.push_back(e); }
+  void OnAccountState(const AccountState&) override {}
+  void OnOrderStatusReport(const OrderStatusReport& r, const std::vector<FillReport>&) override {
+    reports.push_back(r);
+  }
+};
+
+TEST(SimulatedExchangeLedger, QueryAnswersFromTheLedgerAndIsSilentForAnOrderNeverReceived) {
+  const Instrument call = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const UnixNanos t0 = FromIst(2025, 12, 30, 10, 0);
+  TestClock clock(t0);
+  UuidGenerator uuids(7);
+  RecordingSink sink;
+  SimulatedExchangeConfig c;
+  c.margin_check = false;
+  c.charges = false;
+  c.latency.submit = kNanosPerSecond;
+  SimulatedExchange ex(c);
+  ex.Bind(&sink, &clock, &uuids);
+  ex.AddInstrument(call);
+  ex.OnQuote(MakeQuote(call.id, "100", "101", t0, 65, 65));
+  const Order order(MakeInit(call, "O-1", OrderSide::kBuy, 65, "90"));
+  nacre::SubmitOrder submit;
+  submit.instrument_id = call.id;
+  submit.client_order_id = order.client_order_id();
+  ex.SubmitOrder(submit, order);
+  nacre::QueryOrder q;
+  q.instrument_id = call.id;
+  q.client_order_id = order.client_order_id();
+  // In flight: the exchange has no record of it and says nothing (never "rejected").
+  ex.QueryOrder(q, order);
+  EXPECT_TRUE(sink.reports.empty());
+  EXPECT_EQ(ex.order(order.client_order_id()), nullptr);
+  clock.SetTime(t0 + kNanosPerSecond);
+  ex.ProcessCommands();
+  ex.QueryOrder(q, order);
+  ASSERT_EQ(sink.reports.size(), 1u);
+  EXPECT_EQ(sink.reports[0].status, OrderStatus::kAccepted);
+  EXPECT_EQ(sink.reports[0].venue_order_id, VenueOrderId("NFO-1"));
+  EXPECT_EQ(sink.reports[0].ts_accepted, t0 + kNanosPerSecond);
+  EXPECT_EQ(sink.reports[0].leaves_qty, Qty(65));
+}
+
+// ---- save and restore ----
+
+TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesExactly) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  Working(MakeInit(call_, "O-1", OrderSide::kBuy, 130));                // filled, walked
+  Working(MakeInit(call_, "O-2", OrderSide::kBuy, 130, "99"));          // rests
+  Working(MakeInit(put_, "O-3", OrderSide::kSell, 65, "250"));          // rests (no market)
+  const std::string saved = ex_->SaveState();
+
+  SimulatedExchangeConfig c = Base();
+  c.hours = hours_.get();
+  c.starting_balance = Money::FromInt(10'000'000);
+  SimulatedExchange restored(c);
+  for (const Instrument& i : {call_, put_, put_low_, put_high_}) restored.AddInstrument(i);
+  const Status st = restored.RestoreState(saved);
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_EQ(restored.SaveState(), saved);
+  EXPECT_EQ(restored.cash(), ex_->cash());
+  EXPECT_EQ(restored.resting_count(), 2u);
+  EXPECT_EQ(restored.GenerateOrderStatusReports({}).size(), 3u);
+  EXPECT_EQ(restored.GeneratePositionStatusReports({}).size(), 1u);
+
+  // The original goes on: the next quote crosses the resting buy at 99 (65 displayed).
+  Quote(call_, "98", "98.50", 65, 65);
+  const std::string after_original = ex_->SaveState();
+  // The restored one, bound to another kernel at the same time, meets the same quote.
+  testkit::TestKernel other(testkit::QuietKernelConfig(), now());
+  auto owned = std::make_unique<SimulatedExchange>(c);
+  SimulatedExchange* twin = owned.get();
+  for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
+    twin->AddInstrument(i);
+    other.kernel().cache().AddInstrument(i);
+  }
+  ASSERT_TRUE(twin->RestoreState(saved).ok());
+  other.kernel().exec_engine().RegisterClient(std::move(owned));
+  twin->OnQuote(MakeQuote(call_.id, "98", "98.50", now(), 65, 65));
+  twin->ProcessCommands();
+  EXPECT_EQ(twin->SaveState(), after_original);
+  EXPECT_EQ(twin->GenerateFillReports({}).size(), ex_->GenerateFillReports({}).size());
+}
+
+TEST_F(SimulatedExchangeTest, RestoreRefusesABadStateNamingTheFieldAndChangesNothing) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "99"));
+  std::string saved = ex_->SaveState();
+
+  SimulatedExchangeConfig c = Base();
+  SimulatedExchange fresh(c);
+  const std::string empty = fresh.SaveState();
+  auto refused = [&](const std::string& text, const std::string& field) {
+    const Status st = fresh.RestoreState(text);
+    ASSERT_FALSE(st.ok()) << field;
+    EXPECT_TRUE(st.Is(ErrorCode::kInvalidInput)) << st.error();
+    EXPECT_NE(st.error().find("'" + field + "'"), std::string::npos) << st.error();
+    EXPECT_EQ(fresh.SaveState(), empty);
+  };
+  refused("{ not json", "(document)");
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = saved;
+    const auto pos = t.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return t.replace(pos, from.size(), to);
+  };
+  refused(with("nacre.simulated-exchange.v1", "nacre.simulated-exchange.v0"), "format");
+  refused(with("\"venue\": \"NFO\"", "\"venue\": \"BSE\""), "venue");
+  refused(with("\"status\": \"ACCEPTED\"", "\"status\": \"SLEEPING\""), "orders");
+  refused(with("\"filled_value\": \"0\"", "\"filled_value\": \"1x\""), "orders");
+  // A state for another exchange that already trades is refused too.
+  EXPECT_TRUE(ex_->RestoreState(saved).Is(ErrorCode::kFailedPrecondition));
+}
 }  // namespace
 }  // namespace nacre

@@ -60,6 +60,7 @@ class Scripted final : public Strategy {
   std::function<void(Scripted&, const QuoteTick&)> on_quote;
   std::function<void(Scripted&)> on_start;
   std::vector<std::string> log;
+  std::vector<OrderEvent> events;
 
   void OnStart() override {
     SubscribeQuoteTicks(id_);
@@ -70,6 +71,7 @@ class Scripted final : public Strategy {
     if (on_quote) on_quote(*this, q);
   }
   void OnOrderEvent(const OrderEvent& e) override {
+    events.push_back(e);
     std::string extra;
     if (const auto* f = std::get_if<OrderFilled>(&e)) {
       extra = fmt::format(" {}x{} {}", f->last_qty.ToString(), f->last_px.ToString(),
@@ -86,7 +88,7 @@ class Scripted final : public Strategy {
   InstrumentId id_;
 };
 
-std::unique_ptr<BacktestEngine> Engine(const Instrument& inst) {
+std::unique_ptr<BacktestEngine> Engine(const Instrument& inst, DurationNs response = 0) {
   KernelConfig kc;
   kc.log_sink = nullptr;
   auto engine = std::make_unique<BacktestEngine>(kc);
@@ -99,6 +101,7 @@ std::unique_ptr<BacktestEngine> Engine(const Instrument& inst) {
   vc.exchange->latency.submit = kLatency;
   vc.exchange->latency.modify = kLatency;
   vc.exchange->latency.cancel = kLatency;
+  vc.exchange->latency.response = response;
   EXPECT_TRUE(engine->AddVenue(vc).ok());
   engine->AddInstrument(*MakeIndex(kNifty, 2, Px("0.05")));
   engine->AddInstrument(inst);
@@ -189,6 +192,53 @@ TEST(EventLoopBacktest, TimerAtAQuotesTimeRunsFirstAndAModifyCrossingTheFillIsAn
   EXPECT_EQ(engine->kernel().exec_engine().refused_event_count(), 0u);
 }
 
+// The venue acts 50 ms after the submit; the kernel hears of it 20 ms later. Meanwhile the
+// kernel still has the order SUBMITTED while the venue's ledger has it filled.
+TEST(EventLoopBacktest, ResponseLatencyDelaysWhatTheKernelHearsNotWhatTheVenueDid) {
+  const Instrument call = Call();
+  constexpr DurationNs kResponse = 20 * kNanosPerMilli;
+  auto engine = Engine(call, kResponse);
+  SimulatedExchange* venue = engine->exchange(Venue("NFO"));
+  ASSERT_NE(venue, nullptr);
+  auto s = std::make_unique<Scripted>(call.id);
+  Scripted* st = s.get();
+  int n = 0;
+  st->on_quote = [&](Scripted& self, const QuoteTick&) {
+    if (n++ != 0) return;
+    const Order* o =
+        self.SubmitOrder(self.order_factory().Limit(self.id(), OrderSide::kBuy, Qty(65), Px("100.10")));
+    ASSERT_TRUE(self.clock().SetTimeAlert("peek", T0() + 60 * kNanosPerMilli,
+                                          [&self, o, venue](const TimeEvent&) {
+      const VenueOrder* v = venue->order(o->client_order_id());
+      self.log.push_back(fmt::format("peek @{}: kernel {}, venue {}", self.Since(),
+                                     ToString(o->status()),
+                                     v != nullptr ? ToString(v->status) : "none"));
+    }));
+  };
+  ASSERT_TRUE(engine->AddStrategy(std::move(s)).ok());
+  engine->AddQuotes(Quotes(call.id, {{"100", "100.10", 65}, {"98", "98.50", 65}}));
+  engine->Run();
+  const std::string O1 = "O-20260105-043000-001-001-1";
+  const std::vector<std::string> expect = {
+      "quote 100 @0",
+      "OrderInitialized " + O1 + " @0",
+      "OrderSubmitted " + O1 + " @0",
+      "peek @60: kernel SUBMITTED, venue FILLED",
+      "OrderAccepted " + O1 + " @70",
+      "OrderFilled " + O1 + " 65x100.10 TAKER @70",
+      "quote 98 @300000",
+  };
+  EXPECT_EQ(st->log, expect);
+  // The fill says when the venue filled it and when the kernel received it.
+  const OrderFilled* fill = nullptr;
+  for (const OrderEvent& e : st->events) {
+    if (const auto* f = std::get_if<OrderFilled>(&e)) fill = f;
+  }
+  ASSERT_NE(fill, nullptr);
+  EXPECT_EQ(fill->ts_event, T0() + kLatency);
+  EXPECT_EQ(fill->ts_init, T0() + kLatency + kResponse);
+}
+
 TEST(EventLoopBacktest, QuotesFedThroughTheInboxByAnotherThreadGiveTheBacktestsEvents) {
   const Instrument call = Call();
   std::vector<QuoteTick> quotes;
@@ -225,12 +275,15 @@ TEST(EventLoopBacktest, QuotesFedThroughTheInboxByAnotherThreadGiveTheBacktestsE
   ec.charges = false;
   ec.margin_check = false;
   ec.latency.submit = ec.latency.modify = ec.latency.cancel = kLatency;
-  auto ex = std::make_unique<SimulatedExchange>(ec, k.cache());
+  ec.starting_balance = Money::FromInt(1'000'000);
+  auto ex = std::make_unique<SimulatedExchange>(ec);
   SimulatedExchange* venue = ex.get();
   venue->AttachLoop(&k.loop());
   k.exec_engine().RegisterClient(std::move(ex));
-  k.cache().AddInstrument(*MakeIndex(kNifty, 2, Px("0.05")));
-  k.cache().AddInstrument(call);
+  for (const Instrument& i : {*MakeIndex(kNifty, 2, Px("0.05")), call}) {
+    k.cache().AddInstrument(i);
+    venue->AddInstrument(i);
+  }
   k.cache().AddAccount(std::make_unique<Account>(AccountId("NFO-001"), AccountType::kMargin,
                                                  Money::FromInt(1'000'000), T0()),
                        Venue("NFO"));

@@ -193,7 +193,8 @@ Result<Money> MaxLossMarginModel::MarginPerLot(const EntryPlan& plan, const Cach
 Result<Money> NseSpanMarginModel::MarginPerLot(const EntryPlan& plan, const Cache& /*cache*/,
                                                UnixNanos now) const {
   MarginInput in;
-  in.underlying = plan.forward;
+  // The planner's doubles become the margin's fixed-point prices here (to the paisa).
+  in.underlying = Price::FromDouble(plan.forward, 2);
   for (std::size_t i = 0; i < plan.legs.size(); ++i) {
     const Instrument& ins = plan.instruments[i];
     MarginLeg leg;
@@ -203,7 +204,8 @@ Result<Money> NseSpanMarginModel::MarginPerLot(const EntryPlan& plan, const Cach
     leg.t_years = plan.t_years;
     const double iv = i < plan.leg_iv.size() ? plan.leg_iv[i] : pricing::kNoQuote;
     leg.vol = std::isnan(iv) ? 0.15 : iv;
-    leg.price = i < plan.leg_mid.size() ? plan.leg_mid[i] : 0.0;
+    const double mid = i < plan.leg_mid.size() ? plan.leg_mid[i] : 0.0;
+    leg.price = Price::FromDouble(std::isfinite(mid) && mid > 0 ? mid : 0.0, 2);
     const std::int64_t units = ins.lot_size.raw() / kFixedScale * plan.legs[i].ratio;
     leg.quantity = plan.legs[i].side == OrderSide::kBuy ? units : -units;
     leg.expires_today = IstDate(ins.expiration) == IstDate(now);

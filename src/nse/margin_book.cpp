@@ -1,0 +1,195 @@
+#include "nse/margin_book.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "pricing/black.h"
+
+namespace nacre {
+
+namespace {
+constexpr double kNanosPerYear = 365.0 * static_cast<double>(kNanosPerDay);
+}  // namespace
+
+WorkingLeg MakeWorkingLeg(const ClientOrderId& order, const Instrument& inst, OrderSide side,
+                          Quantity leaves, std::optional<Price> price) {
+  const std::int64_t units = leaves.raw() / kFixedScale * inst.multiplier;
+  return WorkingLeg{order, inst.id, side == OrderSide::kBuy ? units : -units, price};
+}
+
+MarginBook::MarginBook(InstrumentId underlying, const MarginMarket& market,
+                       const MarginBookConfig& config, UnixNanos now)
+    : underlying_(std::move(underlying)), market_(market), config_(config), now_(now) {}
+
+void MarginBook::AddPosition(const InstrumentId& instrument, std::int64_t units) {
+  positions_[instrument] += units;
+}
+
+void MarginBook::AddWorking(const WorkingLeg& leg) {
+  std::erase_if(working_, [&](const WorkingLeg& w) { return w.order == leg.order; });
+  working_.push_back(leg);
+}
+
+Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64_t>& net,
+                                         const BuyLimits& buy_limits) {
+  bool any = false;
+  for (const auto& [id, units] : net) any = any || units != 0;
+  if (!any) return MarginResult{};
+  const std::optional<Price> s = market_.Mark(underlying_);
+  if (!s || s->raw() <= 0) {
+    return MakeError(fmt::format("no price for underlying {}", underlying_.value()));
+  }
+  const double spot = s->AsDouble();
+  MarginInput in;
+  in.annual_vol = config_.underlying_vol;
+  in.underlying = *s;
+  // Premium above the mark that working buys would pay at their limits: units counted up to
+  // the long the leg ends with, highest limits first. Units already held keep their mark.
+  Int128 extra_premium = 0;
+  for (const auto& [id, units] : net) {
+    if (units == 0) continue;
+    auto lit = legs_.find(id);
+    if (lit == legs_.end()) {
+      const Instrument* inst = market_.FindInstrument(id);
+      if (inst == nullptr) return MakeError(fmt::format("margin: unknown instrument {}", id.value()));
+      MarginLeg leg;
+      const std::optional<Price> mark = market_.Mark(id);
+      if (inst->instrument_class == InstrumentClass::kFuture) {
+        leg.kind = MarginLegKind::kFuture;
+        leg.price = mark.value_or(*s);
+      } else {
+        leg.kind = MarginLegKind::kOption;
+        leg.option_kind = inst->option_kind;
+        leg.strike = inst->strike.AsDouble();
+        leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now_) / kNanosPerYear);
+        leg.expires_today = IstDate(now_) == IstDate(inst->expiration);
+        leg.vol = config_.default_vol;
+        if (mark && leg.t_years > 0) {
+          auto iv = pricing::ImpliedVolBlack76(leg.option_kind, mark->AsDouble(), spot, leg.strike,
+                                               leg.t_years, config_.params.rate);
+          if (iv.ok()) leg.vol = *iv;
+        }
+        // Without a market the theoretical value, to the paisa (a documented double → Price).
+        leg.price = mark ? *mark
+                         : Price::FromDouble(pricing::Black76Price(leg.option_kind, spot,
+                                                                   leg.strike, leg.t_years,
+                                                                   leg.vol, config_.params.rate),
+                                             2);
+      }
+      lit = legs_.emplace(id, leg).first;
+    }
+    MarginLeg leg = lit->second;
+    leg.quantity = units;
+    if (leg.kind == MarginLegKind::kOption && units > 0) {
+      if (auto bit = buy_limits.find(id); bit != buy_limits.end()) {
+        std::vector<std::pair<Price, std::int64_t>> limits = bit->second;  // (limit, units)
+        std::sort(limits.begin(), limits.end(),
+                  [](const auto& a, const auto& b) { return a.first.raw() > b.first.raw(); });
+        std::int64_t left = units;
+        for (const auto& [limit, n] : limits) {
+          if (left <= 0) break;
+          const std::int64_t counted = std::min(left, n);
+          const std::int64_t above = limit.raw() - leg.price.raw();
+          if (above > 0) extra_premium += static_cast<Int128>(above) * counted;
+          left -= counted;
+        }
+      }
+    }
+    in.legs.push_back(leg);
+  }
+  auto r = ComputeMargin(in, config_.params);
+  if (!r.ok() || extra_premium <= 0) return r;
+  const Money extra = CeilRawToPaisa(extra_premium, 1);
+  r->premium += extra;
+  r->total += extra;
+  return r;
+}
+
+Result<MarginResult> MarginBook::Margin(Side side, bool openings_only) {
+  std::map<InstrumentId, std::int64_t> net = positions_;
+  BuyLimits buy_limits;
+  // Each side's working units per instrument. With `openings_only`, the part of a side that
+  // would only reduce the position (a buy against a short, a sell against a long) is left out.
+  std::map<InstrumentId, std::int64_t> buys;
+  std::map<InstrumentId, std::int64_t> sells;
+  for (const WorkingLeg& w : working_) {
+    const bool buy = w.units > 0;
+    if (side == Side::kNone || (side == Side::kBuys && !buy) || (side == Side::kSells && buy)) {
+      continue;
+    }
+    (buy ? buys : sells)[w.instrument] += w.units;
+    if (buy && w.price) buy_limits[w.instrument].emplace_back(*w.price, w.units);
+  }
+  for (const auto* side_units : {&buys, &sells}) {
+    for (const auto& [id, units] : *side_units) {
+      std::int64_t add = units;
+      if (openings_only) {
+        auto pit = positions_.find(id);
+        const std::int64_t pos = pit == positions_.end() ? 0 : pit->second;
+        if (units > 0 && pos < 0) add = std::max<std::int64_t>(0, units + pos);
+        if (units < 0 && pos > 0) add = std::min<std::int64_t>(0, units + pos);
+      }
+      net[id] += add;
+    }
+  }
+  return Compute(net, buy_limits);
+}
+
+Result<BlockedMargin> MarginBook::Blocked(const BlockedMargin* same_positions) {
+  BlockedMargin b;
+  if (same_positions != nullptr) {
+    b.positions = same_positions->positions;
+    b.positions_total = same_positions->positions_total;
+  } else {
+    auto positions = Margin(Side::kNone);
+    if (!positions.ok()) return MakeError(positions.error());
+    // The long options' premium is not blocked: the account paid it out of the balance on the
+    // fill. Working buys' premium is, until they fill (it is part of M(P + W) − M(P)).
+    b.positions = positions->total - positions->premium;
+    b.positions_total = positions->total;
+  }
+  bool buys = false;
+  bool sells = false;
+  bool reducing = false;  // some working order would reduce a position
+  for (const WorkingLeg& w : working_) {
+    (w.units > 0 ? buys : sells) |= w.units != 0;
+    auto pit = positions_.find(w.instrument);
+    if (pit != positions_.end() && pit->second != 0 && (pit->second > 0) != (w.units > 0)) {
+      reducing = true;
+    }
+  }
+  if (!buys && !sells) return b;
+  // The worst of: all working orders filled, only the buys, only the sells (one side alone is
+  // the same as all) and, when some orders would reduce positions, the same three with only the
+  // opening parts.
+  Money worst = Money::Zero();
+  for (bool openings_only : {false, true}) {
+    if (openings_only && !reducing) continue;
+    for (Side side : {Side::kAll, Side::kBuys, Side::kSells}) {
+      if (side != Side::kAll && !(buys && sells)) continue;
+      auto m = Margin(side, openings_only);
+      if (!m.ok()) return MakeError(m.error());
+      worst = std::max(worst, m->total);
+    }
+  }
+  if (worst > b.positions_total) b.working = worst - b.positions_total;
+  return b;
+}
+
+Result<MarginCheck> MarginBook::Check(const WorkingLeg& leg) {
+  MarginCheck c;
+  auto before = Blocked();
+  if (!before.ok()) return MakeError(before.error());
+  c.before = *before;
+  AddWorking(leg);
+  auto after = Blocked(&c.before);
+  if (!after.ok()) return MakeError(after.error());
+  c.after = *after;
+  c.required = c.after.working > c.before.working ? c.after.working - c.before.working
+                                                    : Money::Zero();
+  return c;
+}
+
+}  // namespace nacre

@@ -1,0 +1,116 @@
+// MarginBook: the NSE margin one account blocks on one underlying, from its net positions and
+// working orders. The one implementation shared by the risk engine's pre-trade check (on the
+// kernel's cache) and the simulated exchange (on its own ledger), so both give the same
+// figures for the same positions, orders and marks.
+//
+// - Positions: M(net positions) less the long options' premium, blocked as maintenance (the
+//   premium was paid out of the balance on the fill: premium-style accounting).
+// - Working orders: max(0, W − M(positions)), blocked as initial, where W is the worst of
+//   M(positions + every working order as if filled), M(positions + working buys),
+//   M(positions + working sells) and, when some working orders would reduce a position, the
+//   same three with only the orders' opening parts (a close may never fill). Taking the worse
+//   side means a working long never lends its hedge benefit to a working short (NSE_FNO.md: the
+//   benefit applies only when the long is in the position), and the opening-part cases mean a
+//   working close never pays for a working open.
+// - A working buy adds premium at the mark plus what its limit (a stop: its trigger) pays above
+//   the mark, for the units it adds to a long (units already held keep their mark), highest
+//   limits first; in fixed point (Price − mark) × units.
+// - The mark of an instrument is the quote's mid, else the last trade, else the last bar's
+//   close (MarginMarket). An option's vol is implied from its mark (Black-76); an option
+//   without a market yet is valued with Black-76 at `default_vol`.
+// A check for a new order (or a modify: the order's leg replaced) gives the increase in what is
+// blocked; the caller compares it with its free balance.
+// Kernel thread only (the book reads the market it is given).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "core/result.h"
+#include "model/identifiers.h"
+#include "model/instrument.h"
+#include "nse/margin.h"
+
+namespace nacre {
+
+// What the book reads of the market: instrument definitions and marks.
+class MarginMarket {
+ public:
+  virtual ~MarginMarket() = default;
+  virtual const Instrument* FindInstrument(const InstrumentId& id) const = 0;
+  // Quote mid (both sides > 0), else the last trade, else the last bar close.
+  virtual std::optional<Price> Mark(const InstrumentId& id) const = 0;
+};
+
+struct MarginBookConfig {
+  MarginParams params;
+  double default_vol = 0.15;    // option vol when none can be implied
+  double underlying_vol = 0.0;  // annual EWMA vol of the underlying for the price scan
+};
+
+// One working order's effect: signed units (lots × lot size × multiplier; + buy) and the price
+// its premium is charged at (buys: the limit, else the trigger; none for a market order).
+struct WorkingLeg {
+  ClientOrderId order;
+  InstrumentId instrument;
+  std::int64_t units = 0;
+  std::optional<Price> price;
+};
+// The leg of an order's `leaves` quantity.
+WorkingLeg MakeWorkingLeg(const ClientOrderId& order, const Instrument& inst, OrderSide side,
+                          Quantity leaves, std::optional<Price> price);
+
+// The margin blocked on one underlying.
+struct BlockedMargin {
+  Money positions;        // maintenance: M(net positions) − its long premium (already paid)
+  Money working;          // initial: the increase working orders would add
+  Money positions_total;  // M(net positions) with premium: the base the increase is taken from
+  friend bool operator==(const BlockedMargin&, const BlockedMargin&) = default;
+};
+
+// What a new order (or a modify) would change: `required` = after.working − before.working,
+// zero when the order does not raise what is blocked.
+struct MarginCheck {
+  BlockedMargin before;
+  BlockedMargin after;
+  Money required;
+};
+
+class MarginBook {
+ public:
+  MarginBook(InstrumentId underlying, const MarginMarket& market, const MarginBookConfig& config,
+             UnixNanos now);
+
+  const InstrumentId& underlying() const { return underlying_; }
+  // Adds `units` (signed) to the net position in `instrument`.
+  void AddPosition(const InstrumentId& instrument, std::int64_t units);
+  // Adds a working leg, replacing one of the same order.
+  void AddWorking(const WorkingLeg& leg);
+  const std::map<InstrumentId, std::int64_t>& positions() const { return positions_; }
+  const std::vector<WorkingLeg>& working() const { return working_; }
+
+  enum class Side : std::uint8_t { kNone, kAll, kBuys, kSells };
+  // M(positions + the working orders of `side`); with `openings_only`, the parts of working
+  // orders that would only reduce a position are left out. An error when a price is missing.
+  Result<MarginResult> Margin(Side side = Side::kAll, bool openings_only = false);
+  // What is blocked now. `same_positions`: a result for the same positions, reused.
+  Result<BlockedMargin> Blocked(const BlockedMargin* same_positions = nullptr);
+  // The change `leg` brings (joining, or replacing its order's leg). The book is left with it.
+  Result<MarginCheck> Check(const WorkingLeg& leg);
+
+ private:
+  using BuyLimits = std::map<InstrumentId, std::vector<std::pair<Price, std::int64_t>>>;
+  Result<MarginResult> Compute(const std::map<InstrumentId, std::int64_t>& net,
+                               const BuyLimits& buy_limits);
+
+  InstrumentId underlying_;
+  const MarginMarket& market_;
+  const MarginBookConfig& config_;
+  UnixNanos now_;
+  std::map<InstrumentId, std::int64_t> positions_;
+  std::vector<WorkingLeg> working_;
+  std::map<InstrumentId, MarginLeg> legs_;  // quantity unset; computed once per instrument
+};
+
+}  // namespace nacre
