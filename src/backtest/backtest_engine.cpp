@@ -58,7 +58,9 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
     if (market_hours_) ec.hours = market_hours_.get();
     venue = std::make_unique<SimulatedExchange>(ec);
   } else {
-    venue = std::make_unique<SimulatedVenue>(config.venue);
+    SimulatedExchangeConfig ec = SimulatedExchangeConfig::Simple(config.venue);
+    ec.starting_balance = config.starting_balance;
+    venue = std::make_unique<SimulatedExchange>(ec);
   }
   venue->AttachLoop(&kernel_->loop());
   // The venue keeps its own instrument definitions: those known so far, then each one added.
@@ -72,13 +74,6 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
       config.venue.venue);
   kernel_->portfolio().ManageAccount(config.venue.account_id);
   return Status::Ok();
-}
-
-SimulatedVenue* BacktestEngine::venue(const Venue& v) {
-  for (MatchingVenue* s : venues_) {
-    if (s->venue() == v) return dynamic_cast<SimulatedVenue*>(s);
-  }
-  return nullptr;
 }
 
 SimulatedExchange* BacktestEngine::exchange(const Venue& v) {

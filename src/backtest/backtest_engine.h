@@ -21,14 +21,14 @@
 #include "persistence/data_stream.h"
 #include "trading/kernel.h"
 #include "venue/simulated_exchange.h"
-#include "venue/simulated_venue.h"
 
 namespace nacre {
 
 struct BacktestVenueConfig {
   SimulatedVenueConfig venue;  // venue, account and (simple model) bar fill mode
   // Set: the venue is the realistic NSE SimulatedExchange (its venue and account_id are taken
-  // from `venue`); unset: the simple SimulatedVenue.
+  // from `venue`); unset: the same exchange in its simple configuration
+  // (SimulatedExchangeConfig::Simple).
   std::optional<SimulatedExchangeConfig> exchange;
   AccountType account_type = AccountType::kMargin;
   Money starting_balance = Money::FromInt(1'000'000);
@@ -76,8 +76,6 @@ class BacktestEngine {
 
   Kernel& kernel() { return *kernel_; }
   Status AddVenue(const BacktestVenueConfig& config);
-  // The simple venue or the NSE exchange registered for `v` (null when it is the other kind).
-  SimulatedVenue* venue(const Venue& v);
   SimulatedExchange* exchange(const Venue& v);
   void AddInstrument(const Instrument& instrument);
   void AddBars(const std::vector<Bar>& bars);

@@ -35,6 +35,15 @@ class TradeId {
   std::uint8_t len_ = 0;
 };
 
+// The mid of two prices, one decimal finer than the finer of them (at most kMaxPrecision),
+// rounded half away from zero.
+inline Price MidPrice(Price bid, Price ask) {
+  const int finer = bid.precision() > ask.precision() ? bid.precision() : ask.precision();
+  const int p = finer + 1 > kMaxPrecision ? kMaxPrecision : finer + 1;
+  const Int128 sum = static_cast<Int128>(bid.raw()) + ask.raw();
+  return Price::Raw(RoundRaw(static_cast<std::int64_t>(DivRound(sum, 2)), p), p);
+}
+
 struct QuoteTick {
   InstrumentId instrument_id;
   Price bid_price;
@@ -46,13 +55,7 @@ struct QuoteTick {
 
   // (bid + ask) / 2 at one more decimal than the finer of the two (at most 9), so the mid of
   // two prices is exact below 9 decimals; at 9 decimals it rounds half away from zero.
-  Price Mid() const {
-    const int finer = bid_price.precision() > ask_price.precision() ? bid_price.precision()
-                                                                    : ask_price.precision();
-    const int p = finer + 1 > kMaxPrecision ? kMaxPrecision : finer + 1;
-    const Int128 sum = static_cast<Int128>(bid_price.raw()) + ask_price.raw();
-    return Price::Raw(RoundRaw(static_cast<std::int64_t>(DivRound(sum, 2)), p), p);
-  }
+  Price Mid() const { return MidPrice(bid_price, ask_price); }
   Price Extract(PriceType t) const {
     return t == PriceType::kBid ? bid_price : (t == PriceType::kAsk ? ask_price : Mid());
   }

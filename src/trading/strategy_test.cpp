@@ -8,7 +8,7 @@
 
 #include "testkit/kernel_harness.h"
 #include "testkit/testkit.h"
-#include "venue/simulated_venue.h"
+#include "venue/simulated_exchange.h"
 
 namespace nacre {
 namespace {
@@ -96,14 +96,16 @@ class StrategyTest : public ::testing::Test {
     SimulatedVenueConfig config;
     config.venue = Venue("NFO");
     config.account_id = AccountId("SIM-001");
-    auto venue = std::make_unique<SimulatedVenue>(config);
+    auto venue = std::make_unique<SimulatedExchange>(SimulatedExchangeConfig::Simple(config));
     venue_ = venue.get();
     k().exec_engine().RegisterClient(std::move(venue));
     auto data = std::make_unique<testkit::RecordingDataClient>("NFO-DATA", "NFO");
     data_ = data.get();
     k().data_engine().RegisterClient(std::move(data));
-    k().cache().AddInstrument(fut_);
-    k().cache().AddInstrument(opt_);
+    for (const Instrument& i : {fut_, opt_}) {
+      k().cache().AddInstrument(i);
+      venue_->AddInstrument(i);
+    }
     k().cache().AddAccount(std::make_unique<Account>(AccountId("SIM-001"), AccountType::kMargin,
                                                      Inr("100000.00"), tk_.now()),
                            Venue("NFO"));
@@ -138,7 +140,7 @@ class StrategyTest : public ::testing::Test {
   testkit::TestKernel tk_;
   const Instrument fut_ = testkit::NiftyFuture();  // lot 1
   const Instrument opt_ = testkit::NiftyOption();  // lot 65
-  SimulatedVenue* venue_ = nullptr;
+  SimulatedExchange* venue_ = nullptr;
   testkit::RecordingDataClient* data_ = nullptr;
   RecordingStrategy* s_ = nullptr;
 };

@@ -1,6 +1,6 @@
 // MatchingVenue: what the backtest loop (and a sandbox) needs from a simulated venue besides
-// the ExecutionClient interface: market updates, command processing and reset. SimulatedVenue
-// (simple bar/quote matching) and SimulatedExchange (the realistic NSE F&O venue) implement it.
+// the ExecutionClient interface: market updates, command processing and reset.
+// SimulatedExchange implements it (the realistic NSE F&O venue, or its simple configuration).
 // Kernel thread only.
 #pragma once
 
@@ -16,6 +16,17 @@
 #include "model/instrument.h"
 
 namespace nacre {
+
+// Market orders on bars: at the next bar's open (as backtrader/backtesting.py) or at the
+// current bar's close.
+enum class BarFillMode : std::uint8_t { kNextOpen, kCurrentClose };
+
+// A simulated venue's identity, and the simple model's bar fill mode.
+struct SimulatedVenueConfig {
+  Venue venue{"SIM"};
+  AccountId account_id{"SIM-001"};
+  BarFillMode bar_fill = BarFillMode::kNextOpen;
+};
 
 class MatchingVenue : public ExecutionClient {
  public:

@@ -46,6 +46,20 @@ OrderRef RefOfCommand(const C& cmd) {
 
 }  // namespace
 
+SimulatedExchangeConfig SimulatedExchangeConfig::Simple(const SimulatedVenueConfig& venue) {
+  SimulatedExchangeConfig c;
+  c.venue = venue.venue;
+  c.account_id = venue.account_id;
+  c.fill.bar_fill = venue.bar_fill;
+  c.fill.use_displayed_size = false;
+  c.charges = false;
+  c.require_market_protection = false;
+  c.lpp = false;
+  c.margin_check = false;
+  c.expire_day_orders = false;
+  return c;
+}
+
 std::optional<Price> VenueOrder::avg_px(int precision) const {
   if (filled.raw() <= 0) return std::nullopt;
   return Price::Raw(static_cast<std::int64_t>(DivRound(filled_value, filled.raw())), precision);
@@ -81,8 +95,17 @@ std::optional<Price> SimulatedExchange::Mark(const InstrumentId& id) const {
     return m.quote->Mid();
   }
   if (m.last) return m.last;
-  if (m.bar) return m.bar->close;
+  if (m.bar_close) return m.bar_close;
   return std::nullopt;
+}
+
+SimulatedExchange::Market& SimulatedExchange::MarketOf(const InstrumentId& id) {
+  // Data mostly comes in runs of one instrument: the last one found is checked first.
+  if (last_market_ != nullptr && *last_market_key_ == id) return *last_market_;
+  auto it = markets_.try_emplace(id).first;
+  last_market_key_ = &it->first;
+  last_market_ = &it->second;
+  return it->second;
 }
 
 const VenueOrder* SimulatedExchange::order(const ClientOrderId& id) const {
@@ -94,17 +117,21 @@ const VenueOrder* SimulatedExchange::order(const ClientOrderId& id) const {
 
 void SimulatedExchange::Enqueue(Pending p) {
   // After every command due at or before p.due: (due, arrival order).
-  auto it = std::upper_bound(inbox_.begin(), inbox_.end(), p.due,
-                             [](UnixNanos due, const Pending& q) { return due < q.due; });
+  // Commands mostly arrive in due order: the common case appends.
+  auto first = inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_head_);
+  auto it = inbox_.empty() || inbox_.back().due <= p.due
+                ? inbox_.end()
+                : std::upper_bound(first, inbox_.end(), p.due,
+                                   [](UnixNanos due, const Pending& q) { return due < q.due; });
   const UnixNanos due = p.due;
   inbox_.insert(it, std::move(p));
   WakeAt(due);
 }
 
+// Nothing to do before the next IST midnight or the next resting order's expiry: one compare.
 void SimulatedExchange::Housekeeping() {
   const UnixNanos now = Now();
-  if (last_housekeeping_ && *last_housekeeping_ == now) return;
-  last_housekeeping_ = now;
+  if (day_ && now < next_day_start_ && now < next_expiry_) return;
   RollDay(now);
   ExpireOrders();
 }
@@ -112,7 +139,13 @@ void SimulatedExchange::Housekeeping() {
 // A new IST day: the previous day's closed orders and fills leave the ledger (the day's
 // orderbook and tradebook, as Kite's), positions carry over as overnight quantity.
 void SimulatedExchange::RollDay(UnixNanos now) {
+  if (day_ && now < next_day_start_) return;  // the same IST day: no calendar arithmetic
   const CivilDate today = IstDate(now);
+  // The next IST midnight (IST is UTC+05:30 all year).
+  constexpr std::int64_t kIstOffset = (5 * 60 + 30) * kNanosPerMinute;
+  const std::int64_t local = now.value + kIstOffset;
+  const std::int64_t day_floor = local >= 0 ? local / kNanosPerDay : (local - kNanosPerDay + 1) / kNanosPerDay;
+  next_day_start_ = UnixNanos((day_floor + 1) * kNanosPerDay - kIstOffset);
   if (day_ && *day_ == today) return;
   const bool first = !day_;
   day_ = today;
@@ -126,34 +159,43 @@ void SimulatedExchange::RollDay(UnixNanos now) {
 
 void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
   // What goes on the wire: the order as sent; the exchange never looks at the kernel's again.
-  auto sent = std::make_shared<VenueOrder>();
-  sent->ref = RefOf(order);
-  sent->ref.venue_order_id = VenueOrderId();
-  sent->tif = order.time_in_force();
-  sent->quantity = order.quantity();
-  sent->filled = Quantity::Zero(order.quantity().precision());
-  sent->price = order.price();
-  sent->trigger = order.trigger_price();
-  sent->expire_time = order.expire_time();
-  sent->protection_raw = order.market_protection_pct_raw();
-  sent->tag = order.venue_tag();
-  GenerateOrderSubmitted(sent->ref, Now());
-  OrderRef ref = sent->ref;
-  Enqueue(Pending{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++,
-                  std::move(ref), std::move(sent), {}, {}, {}});
+  // A second submit of an id already sent is the same order twice: not sent again.
+  auto [it, fresh] = in_flight_.try_emplace(order.client_order_id());
+  if (!fresh || orders_.count(order.client_order_id()) != 0) return;
+  VenueOrder& sent = it->second;
+  sent.ref = RefOf(order);
+  sent.ref.venue_order_id = VenueOrderId();
+  sent.tif = order.time_in_force();
+  sent.quantity = order.quantity();
+  sent.filled = Quantity::Zero(order.quantity().precision());
+  sent.price = order.price();
+  sent.trigger = order.trigger_price();
+  sent.expire_time = order.expire_time();
+  sent.protection_raw = order.market_protection_pct_raw();
+  sent.tag = order.venue_tag();
+  GenerateOrderSubmitted(sent.ref, Now());
+  Pending p{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, {}, {}, {}, {}};
+  p.ref.client_order_id = order.client_order_id();
+  Enqueue(std::move(p));
 }
 
 void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& /*order*/) {
   Enqueue(Pending{Pending::Kind::kModify, Now() + config_.latency.modify, next_cmd_++,
-                  RefOfCommand(cmd), nullptr, cmd.quantity, cmd.price, cmd.trigger_price});
+                  RefOfCommand(cmd), cmd.quantity, cmd.price, cmd.trigger_price});
 }
 
 void SimulatedExchange::CancelOrder(const nacre::CancelOrder& cmd, const Order& /*order*/) {
   // With no latency the cancel stops matching at once (an OCO peer's fill must not let both
   // legs fill on one update); with latency the order stays live until the cancel arrives.
-  if (config_.latency.cancel == 0) cancel_requested_.insert(cmd.client_order_id);
+  if (config_.latency.cancel == 0) {
+    if (auto it = orders_.find(cmd.client_order_id); it != orders_.end()) {
+      it->second.cancel_requested = true;
+    } else if (auto f = in_flight_.find(cmd.client_order_id); f != in_flight_.end()) {
+      f->second.cancel_requested = true;
+    }
+  }
   Enqueue(Pending{Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++,
-                  RefOfCommand(cmd), nullptr, {}, {}, {}});
+                  RefOfCommand(cmd), {}, {}, {}});
 }
 
 // An order the exchange never received gets no answer (as Kite's 404 says nothing about an
@@ -165,17 +207,21 @@ void SimulatedExchange::QueryOrder(const nacre::QueryOrder& cmd, const Order& /*
 }
 
 std::size_t SimulatedExchange::ProcessCommands() {
-  const std::size_t before = next_cmd_ - inbox_.size();
+  const std::size_t before = next_cmd_ - pending_count();
   ProcessDue(Now());
   Housekeeping();
   FlushMargins();
-  return (next_cmd_ - inbox_.size()) - before;
+  return (next_cmd_ - pending_count()) - before;
 }
 
 void SimulatedExchange::ProcessDue(UnixNanos until) {
-  while (!inbox_.empty() && inbox_.front().due <= until) {
-    const Pending p = std::move(inbox_.front());
-    inbox_.pop_front();
+  while (inbox_head_ < inbox_.size() && inbox_[inbox_head_].due <= until) {
+    const Pending p = std::move(inbox_[inbox_head_]);
+    ++inbox_head_;
+    if (inbox_head_ == inbox_.size()) {  // drained: reuse the storage from the start
+      inbox_.clear();
+      inbox_head_ = 0;
+    }
     Handle(p);
   }
 }
@@ -185,17 +231,18 @@ void SimulatedExchange::Handle(const Pending& p) {
     case Pending::Kind::kSubmit:
       // A client order id the exchange already holds is the same order sent twice: ignored
       // (answering it would speak about the live order as if it were new).
-      if (orders_.count(p.ref.client_order_id)) return;
-      Arrive(*p.submit, p.due);
+      if (auto node = in_flight_.extract(p.ref.client_order_id); !node.empty()) {
+        Arrive(std::move(node), p.due);
+      }
       return;
     case Pending::Kind::kModify:
       HandleModify(p);
       return;
     case Pending::Kind::kCancel: {
       const ClientOrderId& id = p.ref.client_order_id;
-      cancel_requested_.erase(id);
       auto it = orders_.find(id);
-      if (it == orders_.end() || !resting_seq_.count(id)) {
+      if (it != orders_.end()) it->second.cancel_requested = false;
+      if (it == orders_.end() || !it->second.resting_seq) {
         GenerateOrderCancelRejected(it != orders_.end() ? it->second.ref : p.ref,
                                     "order not open at venue", p.due);
         return;
@@ -209,8 +256,7 @@ void SimulatedExchange::Handle(const Pending& p) {
 
 void SimulatedExchange::HandleModify(const Pending& p) {
   auto oit = orders_.find(p.ref.client_order_id);
-  auto it = resting_seq_.find(p.ref.client_order_id);
-  if (oit == orders_.end() || it == resting_seq_.end()) {
+  if (oit == orders_.end() || !oit->second.resting_seq) {
     GenerateOrderModifyRejected(oit != orders_.end() ? oit->second.ref : p.ref,
                                 "order not open at venue", p.due);
     return;
@@ -256,7 +302,7 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   }
   // A triggered stop-market works at its protection limit: its margin is priced there.
   std::optional<Price> margin_price = p.price;
-  if (const Resting& rr = resting_.at(it->second);
+  if (const Resting& rr = resting_.at(*order.resting_seq);
       !margin_price && order.triggered && rr.limit) {
     margin_price = rr.limit;
   }
@@ -273,12 +319,14 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   order.ts_last = p.due;
   GenerateOrderUpdated(order.ref, qty, order.price, order.trigger, p.due);
   MarginChanged(order);
-  Resting& r = resting_.at(it->second);
-  if (Execute(r, false)) Remove(order.client_order_id());
+  // A modify that makes the order marketable takes the book as an arriving order does.
+  Resting& r = resting_.at(*order.resting_seq);
+  if (Execute(r, /*arriving=*/true)) Remove(order.client_order_id());
 }
 
 const Instrument* SimulatedExchange::InstrumentOf(const VenueOrder& order) const {
-  return FindInstrument(order.instrument_id());
+  if (order.instrument == nullptr) order.instrument = FindInstrument(order.instrument_id());
+  return order.instrument;
 }
 
 std::string SimulatedExchange::CheckRules(const VenueOrder& order, const Instrument* inst,
@@ -334,7 +382,7 @@ std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrumen
   if (!ref && m.quote && m.quote->bid_price.raw() > 0 && m.quote->ask_price.raw() > 0) {
     ref = m.quote->Mid();
   }
-  if (!ref && m.bar) ref = m.bar->close;
+  if (!ref && m.bar_close) ref = m.bar_close;
   if (!ref) return {};
   const std::int64_t r = ref->raw();
   std::int64_t band = 0;
@@ -355,8 +403,8 @@ std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrumen
                      buy ? "high" : "low", ref->ToString());
 }
 
-void SimulatedExchange::Arrive(const VenueOrder& sent, UnixNanos at) {
-  VenueOrder& order = orders_.emplace(sent.client_order_id(), sent).first->second;
+void SimulatedExchange::Arrive(OrderMap::node_type sent, UnixNanos at) {
+  VenueOrder& order = orders_.insert(std::move(sent)).position->second;
   order.ts_last = at;
   const Instrument* inst = InstrumentOf(order);
   std::string why = CheckRules(order, inst, at);
@@ -370,8 +418,7 @@ void SimulatedExchange::Arrive(const VenueOrder& sent, UnixNanos at) {
   order.ts_accepted = at;
   GenerateOrderAccepted(order.ref, order.ref.venue_order_id, at);
   Rest(order, at, std::nullopt);
-  const std::uint64_t seq = resting_seq_.at(order.client_order_id());
-  Resting& r = resting_.at(seq);
+  Resting& r = resting_.at(*order.resting_seq);
   if (IsStop(order.order_type())) {
     auto mit = markets_.find(order.instrument_id());
     if (mit == markets_.end() || !CheckTrigger(r, mit->second, std::nullopt)) {
@@ -399,7 +446,7 @@ void SimulatedExchange::Arrive(const VenueOrder& sent, UnixNanos at) {
 void SimulatedExchange::Rest(VenueOrder& order, UnixNanos since, std::optional<Price> limit) {
   const std::uint64_t seq = next_seq_++;
   std::optional<UnixNanos> expires;
-  if (order.time_in_force() == TimeInForce::kDay) {
+  if (order.time_in_force() == TimeInForce::kDay && config_.expire_day_orders) {
     // The close of the session the order was accepted in (a special or shortened day's own).
     const Instrument* inst = InstrumentOf(order);
     if (config_.hours != nullptr && inst != nullptr)
@@ -411,17 +458,22 @@ void SimulatedExchange::Rest(VenueOrder& order, UnixNanos since, std::optional<P
   } else if (order.time_in_force() == TimeInForce::kGtd) {
     expires = order.expire_time;
   }
+  // An order in an expiring contract goes with it at the latest.
+  if (const Instrument* inst = InstrumentOf(order); inst != nullptr && inst->has_expiry()) {
+    if (!expires || inst->expiration < *expires) expires = inst->expiration;
+  }
+  if (expires && *expires < next_expiry_) next_expiry_ = *expires;
   resting_.emplace(seq, Resting{&order, since, limit, expires});
-  resting_seq_[order.client_order_id()] = seq;
+  order.resting_seq = seq;
   MarginChanged(order);
 }
 
 void SimulatedExchange::Remove(const ClientOrderId& id) {
-  auto it = resting_seq_.find(id);
-  if (it == resting_seq_.end()) return;
-  MarginChanged(*resting_.at(it->second).order);
-  resting_.erase(it->second);
-  resting_seq_.erase(it);
+  auto it = orders_.find(id);
+  if (it == orders_.end() || !it->second.resting_seq) return;
+  MarginChanged(it->second);
+  resting_.erase(*it->second.resting_seq);
+  it->second.resting_seq.reset();
 }
 
 // ---- matching ----
@@ -513,8 +565,8 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
       ref = buy ? m.quote->ask_price : m.quote->bid_price;
     } else if (m.last) {
       ref = m.last;
-    } else if (m.bar) {
-      ref = m.bar->close;
+    } else if (m.bar_close) {
+      ref = m.bar_close;
     }
     if (ref) r.limit = ProtectionLimit(o, *inst, *ref);
   }
@@ -527,6 +579,10 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
     std::int64_t& left = buy ? m.ask_left : m.bid_left;
     std::int64_t rem = o.leaves_qty().raw();
     const int qp = o.quantity.precision();
+    if (!config_.fill.use_displayed_size) {
+      Fill(o, best, o.leaves_qty(), LiquiditySide::kTaker);
+      return true;
+    }
     const std::int64_t take0 = std::min(rem, left);
     if (take0 > 0) {
       Fill(o, best, Quantity::Raw(take0, qp), LiquiditySide::kTaker);
@@ -556,8 +612,8 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
     }
     return false;
   }
-  if (m.bar && arriving) return TryBarNow(r);
-  if (m.last && !m.bar) {
+  if (m.bar_close && arriving) return TryBarNow(r);
+  if (m.last && !m.bar_close) {
     if (!within(*m.last)) return false;
     Fill(o, *m.last, o.leaves_qty(), LiquiditySide::kTaker);
     return true;
@@ -570,8 +626,7 @@ bool SimulatedExchange::Execute(Resting& r, bool arriving) {
 // fills there.
 bool SimulatedExchange::TryBarNow(Resting& r) {
   VenueOrder& o = *r.order;
-  const Bar& b = *markets_.at(o.instrument_id()).bar;
-  const Price last = b.close;
+  const Price last = *markets_.at(o.instrument_id()).bar_close;
   const std::optional<Price> limit = EffectiveLimit(r);
   const bool buy = o.is_buy();
   if (IsMarketLike(o.order_type()) && !limit) {
@@ -670,6 +725,10 @@ bool SimulatedExchange::FillResting(Resting& r, Market& m) {
   if (best.raw() <= 0 || (buy ? best > *limit : best < *limit)) return false;
   std::int64_t& left = buy ? m.ask_left : m.bid_left;
   const std::int64_t rem = o.leaves_qty().raw();
+  if (!config_.fill.use_displayed_size) {
+    Fill(o, *limit, o.leaves_qty(), LiquiditySide::kMaker);
+    return true;
+  }
   const std::int64_t take = std::min(rem, left);
   if (take <= 0) return false;
   left -= take;
@@ -681,16 +740,15 @@ bool SimulatedExchange::FillResting(Resting& r, Market& m) {
 
 void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   ProcessDue(quote.ts_event);
-  Market& m = markets_[quote.instrument_id];
-  m.updated = Now();
-  m.quote = quote;
+  Market& m = MarketOf(quote.instrument_id);
+  m.quote = Top{quote.bid_price, quote.ask_price, quote.bid_size, quote.ask_size};
   m.bid_left = quote.bid_size.raw();
   m.ask_left = quote.ask_size.raw();
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     if (o.instrument_id() != quote.instrument_id || o.is_closed() ||
-        cancel_requested_.count(o.client_order_id()) || quote.ts_event < r.since) {
+        o.cancel_requested || quote.ts_event < r.since) {
       continue;
     }
     if (IsStop(o.order_type()) && !r.order->triggered) {
@@ -713,14 +771,13 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
 
 void SimulatedExchange::OnTrade(const TradeTick& trade) {
   ProcessDue(trade.ts_event);
-  Market& m = markets_[trade.instrument_id];
-  m.updated = Now();
+  Market& m = MarketOf(trade.instrument_id);
   m.last = trade.price;
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     if (o.instrument_id() != trade.instrument_id || o.is_closed() ||
-        cancel_requested_.count(o.client_order_id()) || trade.ts_event < r.since) {
+        o.cancel_requested || trade.ts_event < r.since) {
       continue;
     }
     if (IsStop(o.order_type()) && !r.order->triggered) {
@@ -754,16 +811,15 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
 void SimulatedExchange::OnBar(const Bar& bar) {
   ProcessDue(bar.ts_event);
   const InstrumentId& id = bar.bar_type.instrument_id();
-  Market& m = markets_[id];
-  m.updated = Now();
-  m.bar = bar;
+  Market& m = MarketOf(id);
+  m.bar_close = bar.close;
   m.last = bar.close;
   m.quote.reset();  // a bar is newer market information than an old quote
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     // Data that began before the order arrived cannot fill it.
-    if (o.instrument_id() != id || o.is_closed() || cancel_requested_.count(o.client_order_id()) ||
+    if (o.instrument_id() != id || o.is_closed() || o.cancel_requested ||
         bar.ts_event < r.since) {
       continue;
     }
@@ -1007,16 +1063,23 @@ void SimulatedExchange::ReportAccount() {
 
 // ---- time: DAY/GTD expiry, option settlement ----
 
+// Resting orders whose time (DAY close, GTD time, or the instrument's expiry: Rest() takes
+// the earliest) has come expire. `next_expiry_` is a lower bound of every resting order's
+// time, so most calls return at once.
 void SimulatedExchange::ExpireOrders() {
   const UnixNanos now = Now();
+  if (now < next_expiry_) return;
   std::vector<VenueOrder*> expired;
+  UnixNanos next(INT64_MAX);
   for (const auto& [seq, r] : resting_) {
-    VenueOrder& o = *r.order;
-    bool due = r.expires && now >= *r.expires;
-    const Instrument* inst = InstrumentOf(o);
-    if (inst != nullptr && inst->IsExpired(now)) due = true;
-    if (due) expired.push_back(&o);
+    if (!r.expires) continue;
+    if (now >= *r.expires) {
+      expired.push_back(r.order);
+    } else if (*r.expires < next) {
+      next = *r.expires;
+    }
   }
+  next_expiry_ = next;
   for (VenueOrder* o : expired) {
     Remove(o->client_order_id());
     Expire(*o, now);
@@ -1094,9 +1157,20 @@ std::vector<FillReport> SimulatedExchange::FillsOf(const ClientOrderId& id) cons
   return out;
 }
 
+std::vector<const VenueOrder*> SimulatedExchange::SortedOrders() const {
+  std::vector<const VenueOrder*> out;
+  out.reserve(orders_.size());
+  for (const auto& [id, o] : orders_) out.push_back(&o);
+  std::sort(out.begin(), out.end(), [](const VenueOrder* a, const VenueOrder* b) {
+    return a->client_order_id() < b->client_order_id();
+  });
+  return out;
+}
+
 std::vector<OrderStatusReport> SimulatedExchange::GenerateOrderStatusReports(const ReportQuery& q) {
   std::vector<OrderStatusReport> out;
-  for (const auto& [id, o] : orders_) {
+  for (const VenueOrder* po : SortedOrders()) {
+    const VenueOrder& o = *po;
     if (q.instrument_id && o.instrument_id() != *q.instrument_id) continue;
     if (q.open_only && o.is_closed()) continue;
     if (o.ts_last < q.since) continue;
@@ -1144,14 +1218,15 @@ std::vector<PositionStatusReport> SimulatedExchange::GeneratePositionStatusRepor
 
 void SimulatedExchange::Reset() {
   inbox_.clear();
+  inbox_head_ = 0;
+  in_flight_.clear();
   resting_.clear();
-  resting_seq_.clear();
-  cancel_requested_.clear();
   charged_orders_.clear();
   markets_.clear();
+  last_market_key_ = nullptr;
+  last_market_ = nullptr;
   next_seq_ = next_cmd_ = 0;
   ResetIds();
-  last_housekeeping_.reset();
   margin_dirty_.clear();
   fills_ = 0;
   total_charges_ = {};
@@ -1164,6 +1239,8 @@ void SimulatedExchange::Reset() {
   blocked_.clear();
   cash_ = config_.starting_balance;
   day_.reset();
+  next_day_start_ = UnixNanos();
+  next_expiry_ = UnixNanos();
 }
 
 // ---- save and restore ----
@@ -1265,8 +1342,9 @@ std::string SimulatedExchange::SaveState() const {
   std::sort(charged.begin(), charged.end());
   j["charged_orders"] = charged;
   Json orders = Json::array();
-  for (const auto& [id, o] : orders_) {
-    orders.push_back({{"client_order_id", id.value()},
+  for (const VenueOrder* po : SortedOrders()) {
+    const VenueOrder& o = *po;
+    orders.push_back({{"client_order_id", o.client_order_id().value()},
                       {"trader_id", o.ref.trader_id.value()},
                       {"strategy_id", o.ref.strategy_id.value()},
                       {"instrument_id", o.ref.instrument_id.value()},
@@ -1345,7 +1423,7 @@ std::string SimulatedExchange::SaveState() const {
 }
 
 Status SimulatedExchange::RestoreState(const std::string& text) {
-  if (!inbox_.empty() || !orders_.empty() || fills_ != 0) {
+  if (pending_count() != 0 || !orders_.empty() || fills_ != 0) {
     return MakeError(ErrorCode::kFailedPrecondition,
                      "exchange state: restore only into a fresh exchange (before any command)");
   }
@@ -1366,7 +1444,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
     if (j.at("account").get<std::string>() != account_id().value()) {
       throw std::invalid_argument("state of another account");
     }
-    std::map<ClientOrderId, VenueOrder> orders;
+    OrderMap orders;
     field = "orders";
     for (const Json& o : j.at("orders")) {
       VenueOrder v;
@@ -1498,7 +1576,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       Resting r = in.r;
       r.order = &orders_.at(in.id);
       resting_.emplace(in.seq, r);
-      resting_seq_[in.id] = in.seq;
+      r.order->resting_seq = in.seq;
     }
     positions_ = std::move(positions);
     day_fills_ = std::move(fills);

@@ -63,7 +63,8 @@
 // Kernel thread only. Deterministic for a given config (seeded RNG, ordered containers).
 #pragma once
 
-#include <deque>
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,7 +79,6 @@
 #include "nse/charges.h"
 #include "nse/margin_book.h"
 #include "venue/matching_venue.h"
-#include "venue/simulated_venue.h"
 
 namespace nacre {
 
@@ -95,6 +95,9 @@ struct ExchangeFillConfig {
   std::optional<Quantity> size_step;  // default: the displayed size at the best price
   double limit_touch_probability = 1.0;
   StopTriggerSource stop_trigger = StopTriggerSource::kBidAsk;
+  // False: quotes carry no usable size (the simple model): an order takes its whole quantity
+  // at the touch and a crossed resting limit fills in full at its limit.
+  bool use_displayed_size = true;
   std::uint64_t seed = 1;
 };
 
@@ -131,9 +134,15 @@ struct SimulatedExchangeConfig {
   double margin_default_vol = 0.15;    // option vol when no implied vol can be taken
   double underlying_vol = 0.0;         // annual EWMA vol of the underlying for the price scan
   const MarketHours* hours = nullptr;  // trading hours/holidays (null: always open)
+  // DAY orders expire at the session close (false: they work until canceled, the simple model).
+  bool expire_day_orders = true;
   // DAY order expiry when `hours` gives no close for the day.
   int close_hour_ist = 15;
   int close_minute_ist = 30;
+
+  // The simple model (what SimulatedVenue was): bars or quotes, no latency, no charges, no
+  // margin, no Kite or NSE band rules, no DAY expiry, full size at the touch.
+  static SimulatedExchangeConfig Simple(const SimulatedVenueConfig& venue);
 };
 
 // The exchange's own record of an order: the submit as it arrived, then what the exchange did.
@@ -153,6 +162,12 @@ struct VenueOrder {
   std::string reason;       // rejection reason
   UnixNanos ts_accepted;
   UnixNanos ts_last;
+  // Matching state: its place among the resting orders, and a cancel that stops it matching
+  // before the cancel is handled (zero cancel latency).
+  std::optional<std::uint64_t> resting_seq;
+  bool cancel_requested = false;
+  // The exchange's definition of its instrument, found once (definitions are stable).
+  mutable const Instrument* instrument = nullptr;
 
   const ClientOrderId& client_order_id() const { return ref.client_order_id; }
   const InstrumentId& instrument_id() const { return ref.instrument_id; }
@@ -213,7 +228,7 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // Processes commands whose arrival time has come and expires DAY/GTD orders. Returns the
   // number of commands processed.
   std::size_t ProcessCommands() override;
-  bool has_pending_commands() const { return !inbox_.empty(); }
+  bool has_pending_commands() const { return pending_count() != 0; }
   std::size_t resting_count() const { return resting_.size(); }
   std::uint64_t fill_count() const { return fills_; }
   // Sum of every fill's and settlement's charges.
@@ -245,21 +260,28 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   Status RestoreState(const std::string& json);
 
  private:
+  using OrderMap = std::unordered_map<ClientOrderId, VenueOrder, IdHash>;
   struct Pending {
     enum class Kind : std::uint8_t { kSubmit, kModify, kCancel } kind;
     UnixNanos due;
     std::uint64_t seq;
-    OrderRef ref;  // the ids the command carries
-    std::shared_ptr<const VenueOrder> submit;  // the order as sent (kSubmit)
+    OrderRef ref;  // the ids the command carries (the submit's order waits in in_flight_)
     std::optional<Quantity> quantity;
     std::optional<Price> price;
     std::optional<Price> trigger;
   };
+  // The top of the book from the last quote (no instrument id: the map's key says it).
+  struct Top {
+    Price bid_price;
+    Price ask_price;
+    Quantity bid_size;
+    Quantity ask_size;
+    Price Mid() const { return MidPrice(bid_price, ask_price); }
+  };
   struct Market {
-    std::optional<QuoteTick> quote;
-    std::optional<Price> last;
-    std::optional<Bar> bar;
-    std::optional<UnixNanos> updated;  // clock time of the last update
+    std::optional<Top> quote;
+    std::optional<Price> last;       // the last trade, or the last bar's close
+    std::optional<Price> bar_close;  // set while bars are the latest data
     // Displayed size still available on this quote (consumed by fills).
     std::int64_t bid_left = 0;
     std::int64_t ask_left = 0;
@@ -268,7 +290,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
     VenueOrder* order;
     UnixNanos since;
     std::optional<Price> limit;  // protection limit of a market order that rested
-    std::optional<UnixNanos> expires;  // DAY: the session close; GTD: its time
+    // The earliest of: DAY, the session close; GTD, its time; the instrument's expiry.
+    std::optional<UnixNanos> expires;
   };
 
   // MarginMarket (for the margin book).
@@ -283,7 +306,7 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void ProcessDue(UnixNanos until);
   void Handle(const Pending& p);
   void HandleModify(const Pending& p);
-  void Arrive(const VenueOrder& sent, UnixNanos at);
+  void Arrive(OrderMap::node_type sent, UnixNanos at);
   std::string CheckRules(const VenueOrder& order, const Instrument* inst, UnixNanos at);
   // Empty, or why `price` (a limit) is beyond the LPP band of `inst` now.
   std::string CheckLpp(const VenueOrder& order, const Instrument& inst,
@@ -333,25 +356,71 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   std::shared_ptr<const ChargeSchedule> schedule_;
   std::optional<ChargeCalculator> charges_;
   std::mt19937_64 rng_;
-  std::deque<Pending> inbox_;  // sorted by (due, seq)
-  std::map<std::uint64_t, Resting> resting_;
-  std::unordered_map<ClientOrderId, std::uint64_t, IdHash> resting_seq_;
-  std::unordered_set<ClientOrderId, IdHash> cancel_requested_;
+  // Commands in flight, sorted by (due, seq) from inbox_head_ on (a vector reused without
+  // allocating once drained).
+  std::vector<Pending> inbox_;
+  std::size_t inbox_head_ = 0;
+  std::size_t pending_count() const { return inbox_.size() - inbox_head_; }
+  // Resting orders by arrival sequence: a vector kept sorted (sequences only grow, so adding
+  // appends), no allocation per order once warm. References are stable until the next
+  // emplace or erase, which the matching loops never do while they hold one.
+  class RestingBook {
+   public:
+    using value_type = std::pair<std::uint64_t, Resting>;
+    Resting& at(std::uint64_t seq) {
+      auto it = Find(seq);
+      if (it == items_.end() || it->first != seq) std::abort();  // a bug: not resting
+      return it->second;
+    }
+    void emplace(std::uint64_t seq, const Resting& r) {
+      if (items_.empty() || items_.back().first < seq) {
+        items_.emplace_back(seq, r);
+      } else {
+        items_.emplace(Find(seq), seq, r);
+      }
+    }
+    void erase(std::uint64_t seq) {
+      auto it = Find(seq);
+      if (it != items_.end() && it->first == seq) items_.erase(it);
+    }
+    void clear() { items_.clear(); }
+    std::size_t size() const { return items_.size(); }
+    bool empty() const { return items_.empty(); }
+    auto begin() { return items_.begin(); }
+    auto end() { return items_.end(); }
+    auto begin() const { return items_.begin(); }
+    auto end() const { return items_.end(); }
+
+   private:
+    std::vector<value_type>::iterator Find(std::uint64_t seq) {
+      return std::lower_bound(items_.begin(), items_.end(), seq,
+                              [](const value_type& v, std::uint64_t k) { return v.first < k; });
+    }
+    std::vector<value_type> items_;
+  };
+  RestingBook resting_;
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   std::unordered_map<InstrumentId, Market, IdHash> markets_;
-  std::optional<UnixNanos> last_housekeeping_;
+  Market& MarketOf(const InstrumentId& id);  // find or add, the last one cached
+  const InstrumentId* last_market_key_ = nullptr;
+  Market* last_market_ = nullptr;
   std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
   std::uint64_t fills_ = 0;
   ChargeBreakdown total_charges_;
   // The ledger.
-  std::map<ClientOrderId, VenueOrder> orders_;  // the day's orders and every open one
+  OrderMap orders_;     // the day's orders and every open one (reports sort by id)
+  OrderMap in_flight_;  // submits still inside their latency (moved into orders_ on arrival)
+  // The ledger's orders in client order id order (reports, saves: deterministic).
+  std::vector<const VenueOrder*> SortedOrders() const;
   std::map<InstrumentId, VenuePosition> positions_;
   std::vector<FillReport> day_fills_;
   std::map<InstrumentId, BlockedMargin> blocked_;  // as last reported, per underlying
   Money cash_;
   std::optional<CivilDate> day_;  // the IST date the day's records belong to
+  UnixNanos next_day_start_;      // the IST midnight that ends `day_`
+  UnixNanos next_expiry_;         // no resting order expires before this
   // The day's chargeable events, replayed into a fresh calculator on restore (the open
   // contract note's rounding continues exactly).
   std::vector<ChargeableTrade> day_charges_;

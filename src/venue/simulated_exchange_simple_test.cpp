@@ -1,4 +1,7 @@
-#include "venue/simulated_venue.h"
+// The simple configuration of SimulatedExchange (SimulatedExchangeConfig::Simple): what the
+// separate SimulatedVenue was, now the same exchange with bars or size-less quotes, no
+// latency, no charges, no margin, no DAY expiry.
+#include "venue/simulated_exchange.h"
 
 #include <gtest/gtest.h>
 
@@ -32,11 +35,13 @@ class SimulatedVenueTest : public ::testing::Test {
     config.venue = Venue("NFO");
     config.account_id = AccountId("SIM-001");
     config.bar_fill = mode;
-    auto venue = std::make_unique<SimulatedVenue>(config);
+    auto venue = std::make_unique<SimulatedExchange>(SimulatedExchangeConfig::Simple(config));
     venue_ = venue.get();
     k().exec_engine().RegisterClient(std::move(venue));
-    k().cache().AddInstrument(fut_);
-    k().cache().AddInstrument(opt_);
+    for (const Instrument& i : {fut_, opt_}) {
+      k().cache().AddInstrument(i);
+      venue_->AddInstrument(i);
+    }
     events_ = std::make_unique<BusRecorder<OrderEvent>>(k().bus(), "events.order.S-001");
     testkit::AddMissingAccounts(k(), k().clock().Now());
     EXPECT_TRUE(k().Start().ok()) << k().halt_reason();
@@ -82,7 +87,7 @@ class SimulatedVenueTest : public ::testing::Test {
   const Instrument opt_ = testkit::NiftyOption();
   const BarType bar_type_ = testkit::MakeBarType(fut_.id, 1, BarAggregation::kMinute);
   std::unique_ptr<testkit::TestKernel> tk_;
-  SimulatedVenue* venue_ = nullptr;
+  SimulatedExchange* venue_ = nullptr;
   std::unique_ptr<BusRecorder<OrderEvent>> events_;
 };
 
@@ -398,7 +403,7 @@ TEST_F(SimulatedVenueTest, BarsMatchOnlyTheirOwnInstrument) {
   EXPECT_EQ(o->avg_px(), Px("50"));
 }
 
-TEST_F(SimulatedVenueTest, StatusReportsListRestingOrders) {
+TEST_F(SimulatedVenueTest, StatusReportsListEveryOrderOfTheDayFromTheLedger) {
   const Order* a = Working(MakeInit(fut_, "O-A", OrderSide::kBuy, 1, "90"));
   OrderInitialized stop = Stop("O-B", OrderSide::kSell, "80");
   Working(stop);
@@ -407,7 +412,13 @@ TEST_F(SimulatedVenueTest, StatusReportsListRestingOrders) {
   NextBar("100", "101", "99", "100");  // fills the market order only
 
   auto all = venue_->GenerateOrderStatusReports({});
-  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(all.size(), 4u);  // by client order id; the filled one too
+  EXPECT_EQ(all[3].client_order_id, ClientOrderId("O-FILLED"));
+  EXPECT_EQ(all[3].status, OrderStatus::kFilled);
+  EXPECT_EQ(all[3].avg_px, Px("100"));
+  ReportQuery open;
+  open.open_only = true;
+  EXPECT_EQ(venue_->GenerateOrderStatusReports(open).size(), 3u);
   EXPECT_EQ(all[0].client_order_id, ClientOrderId("O-A"));
   EXPECT_EQ(all[0].venue_order_id, a->venue_order_id());
   EXPECT_EQ(all[0].account_id, AccountId("SIM-001"));
