@@ -84,6 +84,7 @@ SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& b
     c.fill.size_step = Quantity::FromInt(step);
   }
   c.fill.limit_touch_probability = v.GetDouble("limit_touch_probability", 1.0);
+  c.fill.queue_position = v.GetBool("queue_position", false);
   if (!(c.fill.limit_touch_probability >= 0 && c.fill.limit_touch_probability <= 1)) {
     v.Fail("limit_touch_probability", "must be between 0 and 1");
   }

@@ -100,9 +100,12 @@ void ExecutionClient::GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts
   sink_->OnOrderEvent(Event<OrderPendingCancel>(o, ts));
 }
 void ExecutionClient::GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason,
-                                                  UnixNanos ts) {
+                                                  UnixNanos ts, const ModifyRequest& refused) {
   auto e = Event<OrderModifyRejected>(o, ts);
   e.reason = reason;
+  e.quantity = refused.quantity;
+  e.price = refused.price;
+  e.trigger_price = refused.trigger_price;
   Emit(e);
 }
 void ExecutionClient::GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason,

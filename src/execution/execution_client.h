@@ -155,7 +155,14 @@ class ExecutionClient {
   void GenerateOrderTriggered(const OrderRef& o, UnixNanos ts);
   void GenerateOrderPendingUpdate(const OrderRef& o, UnixNanos ts);
   void GenerateOrderPendingCancel(const OrderRef& o, UnixNanos ts);
-  void GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason, UnixNanos ts);
+  // `refused`: the change the modify asked for (quantity, price, trigger), carried on the event.
+  struct ModifyRequest {
+    std::optional<Quantity> quantity;
+    std::optional<Price> price;
+    std::optional<Price> trigger_price;
+  };
+  void GenerateOrderModifyRejected(const OrderRef& o, const std::string& reason, UnixNanos ts,
+                                   const ModifyRequest& refused = {});
   void GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason, UnixNanos ts);
   void GenerateOrderUpdated(const OrderRef& o, Quantity qty, std::optional<Price> price,
                             std::optional<Price> trigger, UnixNanos ts);
@@ -186,8 +193,9 @@ class ExecutionClient {
   void GenerateOrderPendingCancel(const Order& order, UnixNanos ts) {
     GenerateOrderPendingCancel(RefOf(order), ts);
   }
-  void GenerateOrderModifyRejected(const Order& order, const std::string& reason, UnixNanos ts) {
-    GenerateOrderModifyRejected(RefOf(order), reason, ts);
+  void GenerateOrderModifyRejected(const Order& order, const std::string& reason, UnixNanos ts,
+                                   const ModifyRequest& refused = {}) {
+    GenerateOrderModifyRejected(RefOf(order), reason, ts, refused);
   }
   void GenerateOrderCancelRejected(const Order& order, const std::string& reason, UnixNanos ts) {
     GenerateOrderCancelRejected(RefOf(order), reason, ts);

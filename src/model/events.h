@@ -88,6 +88,11 @@ struct OrderModifyRejected : OrderEventHeader {
   VenueOrderId venue_order_id;
   AccountId account_id;
   std::string reason;
+  // The change that was refused, as requested (unset: not changed, or not known), so a sender
+  // with several modifies in flight can tell which one this answers.
+  std::optional<Quantity> quantity;
+  std::optional<Price> price;
+  std::optional<Price> trigger_price;
 };
 struct OrderCancelRejected : OrderEventHeader {
   VenueOrderId venue_order_id;

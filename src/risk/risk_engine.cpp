@@ -421,6 +421,9 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
     e.venue_order_id = order->venue_order_id();
     e.account_id = order->account_id();
     e.reason = d->code + ": " + d->message;
+    e.quantity = cmd.quantity;
+    e.price = cmd.price;
+    e.trigger_price = cmd.trigger_price;
     // Through the execution engine: it restores the state the order had before its
     // PENDING_UPDATE (or, with no pending state, leaves it and tells the strategy).
     if (Status s = bus_.SendNow(topics::kExecEngineProcess, OrderEvent(e)); !s) {

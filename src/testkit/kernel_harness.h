@@ -171,8 +171,10 @@ class RecordingExecClient final : public ExecutionClient {
   void Updated(const Order& o, Quantity qty, std::optional<Price> px = {}) {
     GenerateOrderUpdated(o, qty, px ? px : o.price(), o.trigger_price(), Now());
   }
-  void ModifyRejected(const Order& o, const std::string& reason) {
-    GenerateOrderModifyRejected(o, reason, Now());
+  // `refused_price`: the price the refused modify asked for (carried on the event).
+  void ModifyRejected(const Order& o, const std::string& reason,
+                      std::optional<Price> refused_price = {}) {
+    GenerateOrderModifyRejected(o, reason, Now(), ModifyRequest{{}, refused_price, {}});
   }
   void CancelRejected(const Order& o, const std::string& reason) {
     GenerateOrderCancelRejected(o, reason, Now());

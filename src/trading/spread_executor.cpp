@@ -460,8 +460,11 @@ void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
     }
     return;
   }
-  if (std::get_if<OrderModifyRejected>(&event) != nullptr) {
-    // The re-price was refused: the order keeps its price, and so does the leg's next step.
+  if (const auto* e = std::get_if<OrderModifyRejected>(&event)) {
+    // The re-price was refused: the order keeps its price, and so does the leg's next step —
+    // unless the refusal answers an earlier re-price while a later one is still in flight
+    // (the event names the refused price), which then stays the leg's price.
+    if (e->price && w.limit && *e->price != *w.limit) return;
     if (w.order != nullptr && w.order->price()) w.limit = w.order->price();
     return;
   }

@@ -475,6 +475,29 @@ TEST_F(SpreadTest, RefusedModifyRestoresTheExecutorsPrice) {
   EXPECT_EQ(*venue_->modifies[1].price, Px("100.90"));
 }
 
+// Two re-prices in flight, the first refused after the second was sent: the leg keeps the
+// second's price (the refusal names the price it refused), and steps on from it once accepted.
+TEST_F(SpreadTest, RefusedModifyWithALaterOneInFlightKeepsTheLaterPrice) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 5;
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const Order* shrt = LastSubmitted();
+  Accept(shrt);
+  tk_.Advance(10 * kNanosPerSecond);
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 2u) << "the executor re-prices while a modify is pending";
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
+  venue_->ModifyRejected(*shrt, "price band", Px("100.90"));  // the first one
+  venue_->Updated(*shrt, Qty(65), Px("100.80"));              // the second one
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 3u);
+  EXPECT_EQ(*venue_->modifies[2].price, Px("100.70"));
+}
+
 TEST_F(SpreadTest, ExecutorTimersStopWithTheStrategyAndFreeTheirNames) {
   SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
   spec.policy.leg_timeout = 10 * kNanosPerSecond;

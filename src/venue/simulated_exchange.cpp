@@ -255,10 +255,11 @@ void SimulatedExchange::Handle(const Pending& p) {
 }
 
 void SimulatedExchange::HandleModify(const Pending& p) {
+  const ModifyRequest asked{p.quantity, p.price, p.trigger};
   auto oit = orders_.find(p.ref.client_order_id);
   if (oit == orders_.end() || !oit->second.resting_seq) {
     GenerateOrderModifyRejected(oit != orders_.end() ? oit->second.ref : p.ref,
-                                "order not open at venue", p.due);
+                                "order not open at venue", p.due, asked);
     return;
   }
   VenueOrder& order = oit->second;
@@ -267,7 +268,7 @@ void SimulatedExchange::HandleModify(const Pending& p) {
     GenerateOrderModifyRejected(order.ref,
                                 fmt::format("quantity {} not above filled {}", qty.ToString(),
                                             order.filled.ToString()),
-                                p.due);
+                                p.due, asked);
     return;
   }
   const Instrument* inst = InstrumentOf(order);
@@ -276,26 +277,26 @@ void SimulatedExchange::HandleModify(const Pending& p) {
       GenerateOrderModifyRejected(order.ref,
                                   fmt::format("quantity {} is not a multiple of the lot size {}",
                                               qty.ToString(), inst->lot_size.ToString()),
-                                  p.due);
+                                  p.due, asked);
       return;
     }
     if (inst->freeze_quantity && qty > *inst->freeze_quantity) {
       GenerateOrderModifyRejected(order.ref,
                                   fmt::format("quantity {} exceeds the freeze quantity {}",
                                               qty.ToString(), inst->freeze_quantity->ToString()),
-                                  p.due);
+                                  p.due, asked);
       return;
     }
     if (p.price && !inst->OnTickGrid(*p.price)) {
       GenerateOrderModifyRejected(order.ref,
                                   fmt::format("price {} is not on the tick grid {}",
                                               p.price->ToString(), inst->tick_size.ToString()),
-                                  p.due);
+                                  p.due, asked);
       return;
     }
     if (order.order_type() == OrderType::kLimit) {
       if (const std::string why = CheckLpp(order, *inst, p.price); !why.empty()) {
-        GenerateOrderModifyRejected(order.ref, why, p.due);
+        GenerateOrderModifyRejected(order.ref, why, p.due, asked);
         return;
       }
     }
@@ -310,7 +311,7 @@ void SimulatedExchange::HandleModify(const Pending& p) {
           order, Quantity::Raw(qty.raw() - order.filled.raw(), qty.precision()), margin_price,
           p.trigger);
       !why.empty()) {
-    GenerateOrderModifyRejected(order.ref, why, p.due);
+    GenerateOrderModifyRejected(order.ref, why, p.due, asked);
     return;
   }
   order.quantity = qty;
@@ -321,7 +322,17 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   MarginChanged(order);
   // A modify that makes the order marketable takes the book as an arriving order does.
   Resting& r = resting_.at(*order.resting_seq);
-  if (Execute(r, /*arriving=*/true)) Remove(order.client_order_id());
+  if (Execute(r, /*arriving=*/true)) {
+    Remove(order.client_order_id());
+    return;
+  }
+  if (config_.fill.queue_position && p.price) {
+    // A new price goes to the back of the queue there.
+    r.queue_ahead.reset();
+    if (auto mit = markets_.find(order.instrument_id()); mit != markets_.end()) {
+      UpdateQueue(r, mit->second);
+    }
+  }
 }
 
 const Instrument* SimulatedExchange::InstrumentOf(const VenueOrder& order) const {
@@ -440,6 +451,12 @@ void SimulatedExchange::Arrive(OrderMap::node_type sent, UnixNanos at) {
   if (order.time_in_force() == TimeInForce::kIoc && !order.is_closed()) {
     Remove(order.client_order_id());
     Cancel(order, at);
+    return;
+  }
+  if (config_.fill.queue_position) {
+    if (auto mit = markets_.find(order.instrument_id()); mit != markets_.end()) {
+      UpdateQueue(r, mit->second);
+    }
   }
 }
 
@@ -706,8 +723,19 @@ bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
   if (!limit) return false;
   const bool through = buy ? t.price < *limit : t.price > *limit;
   const bool touched = t.price == *limit;
-  if (!through && !(touched && Touch())) return false;
-  const std::int64_t take = std::min(o.leaves_qty().raw(), t.size.raw());
+  std::int64_t size = t.size.raw();
+  if (!through) {
+    if (!touched) return false;
+    if (config_.fill.queue_position && r.queue_ahead) {
+      // The trade first takes what is ahead of the order at its price.
+      const std::int64_t used = std::min(*r.queue_ahead, size);
+      *r.queue_ahead -= used;
+      size -= used;
+    } else if (!Touch()) {
+      return false;
+    }
+  }
+  const std::int64_t take = std::min(o.leaves_qty().raw(), size);
   if (take <= 0) return false;
   Fill(o, *limit, Quantity::Raw(take, o.quantity.precision()), LiquiditySide::kMaker);
   return o.leaves_qty().raw() == 0;
@@ -738,6 +766,20 @@ bool SimulatedExchange::FillResting(Resting& r, Market& m) {
 
 // ---- market data ----
 
+void SimulatedExchange::UpdateQueue(Resting& r, const Market& m) const {
+  const std::optional<Price> limit = EffectiveLimit(r);
+  if (!limit || !m.quote) return;
+  const bool buy = r.order->is_buy();
+  const Price own = buy ? m.quote->bid_price : m.quote->ask_price;
+  const std::int64_t shown = (buy ? m.quote->bid_size : m.quote->ask_size).raw();
+  if (own.raw() <= 0 || (buy ? own < *limit : own > *limit)) {
+    r.queue_ahead = 0;  // the order is the best on its side: nobody is ahead of it
+  } else if (own == *limit) {
+    r.queue_ahead = r.queue_ahead ? std::min(*r.queue_ahead, shown) : shown;
+  }
+  // Behind the best: what waits at its price is not displayed; the queue stays as it was.
+}
+
 void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   ProcessDue(quote.ts_event);
   Market& m = MarketOf(quote.instrument_id);
@@ -762,7 +804,11 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
       if (Execute(r, false)) done.push_back(o.client_order_id());
       continue;
     }
-    if (FillResting(r, m)) done.push_back(o.client_order_id());
+    if (FillResting(r, m)) {
+      done.push_back(o.client_order_id());
+    } else if (config_.fill.queue_position) {
+      UpdateQueue(r, m);
+    }
   }
   for (const ClientOrderId& id : done) Remove(id);
   Housekeeping();
@@ -1374,6 +1420,7 @@ std::string SimulatedExchange::SaveState() const {
                        {"client_order_id", r.order->client_order_id().value()},
                        {"since", r.since.value},
                        {"limit", PriceJson(r.limit)},
+                       {"queue_ahead", r.queue_ahead ? Json(*r.queue_ahead) : Json(nullptr)},
                        {"expires", r.expires ? Json(r.expires->value) : Json(nullptr)}});
   }
   j["resting"] = resting;
@@ -1491,6 +1538,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
                    Resting{nullptr, UnixNanos(r.at("since").get<std::int64_t>()),
                            PriceFrom(r.at("limit")), std::nullopt}};
       if (!r.at("expires").is_null()) in.r.expires = UnixNanos(r.at("expires").get<std::int64_t>());
+      if (!r.at("queue_ahead").is_null()) in.r.queue_ahead = r.at("queue_ahead").get<std::int64_t>();
       auto oit = orders.find(in.id);
       if (oit == orders.end() || oit->second.is_closed()) {
         throw std::invalid_argument("resting order " + in.id.value() + " is not an open order");

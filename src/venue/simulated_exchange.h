@@ -89,7 +89,8 @@ enum class StopTriggerSource : std::uint8_t { kBidAsk, kLast };
 // the price at the trigger).
 enum class StopProtectionReference : std::uint8_t { kTrigger, kMarket };
 
-struct ExchangeFillConfig {
+// How the exchange fills (the matching rules of the header comment, with these choices).
+struct FillModel {
   BarFillMode bar_fill = BarFillMode::kNextOpen;
   int walk_ticks = 1;                 // ticks per further size step beyond the best price
   std::optional<Quantity> size_step;  // default: the displayed size at the best price
@@ -98,10 +99,19 @@ struct ExchangeFillConfig {
   // False: quotes carry no usable size (the simple model): an order takes its whole quantity
   // at the touch and a crossed resting limit fills in full at its limit.
   bool use_displayed_size = true;
+  // Queue position for resting limits met by trades at their price: a limit that rests where
+  // the quote shows size already waiting joins the back of that queue (ahead = the displayed
+  // size at its price, shrinking with the level: the queue never exceeds what is displayed,
+  // and nothing is ahead once the price is no longer the best); a trade at its price first
+  // uses up the queue ahead and only the rest fills the order. Without a known queue (no quote
+  // at its price yet) a touching trade falls back to `limit_touch_probability`. Trades through
+  // the price, and quotes that cross it, fill as without the model.
+  bool queue_position = false;
   std::uint64_t seed = 1;
 };
 
-struct ExchangeLatencyConfig {
+// When commands reach the exchange and its answers reach the kernel.
+struct LatencyModel {
   DurationNs submit = 0;
   DurationNs modify = 0;
   DurationNs cancel = 0;
@@ -112,8 +122,8 @@ struct SimulatedExchangeConfig {
   Venue venue{"NFO"};
   AccountId account_id{"SIM-001"};
   Money starting_balance = Money::Zero();  // the ledger's opening cash
-  ExchangeFillConfig fill;
-  ExchangeLatencyConfig latency;
+  FillModel fill;
+  LatencyModel latency;
   bool charges = true;
   // Charges from this schedule (default: ChargeSchedule::ZerodhaIndexOptions()).
   std::shared_ptr<const ChargeSchedule> schedule;
@@ -292,6 +302,9 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
     std::optional<Price> limit;  // protection limit of a market order that rested
     // The earliest of: DAY, the session close; GTD, its time; the instrument's expiry.
     std::optional<UnixNanos> expires;
+    // Queue position (FillModel::queue_position): displayed size ahead of it at its price,
+    // unknown until a quote shows its price as the best on its side.
+    std::optional<std::int64_t> queue_ahead;
   };
 
   // MarginMarket (for the margin book).
@@ -327,6 +340,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // canceled).
   bool Execute(Resting& r, bool arriving);
   bool MatchTrade(Resting& r, const TradeTick& t);
+  // Queue position: follows the order's own side of the book on a quote.
+  void UpdateQueue(Resting& r, const Market& m) const;
   // A resting limit crossed by the current quote (returns true when it is done).
   bool FillResting(Resting& r, Market& m);
   bool MatchBar(Resting& r, const Bar& b);

@@ -1231,6 +1231,51 @@ TEST_F(ExchangeChargesTest, AccountInvariantHoldsAfterTradesAndSettlement) {
   EXPECT_GT(fill_charges, Money::Zero());
 }
 
+// ---- queue position ----
+
+TEST_F(SimulatedExchangeTest, QueuePositionTradesAtTheLimitFirstUseUpTheSizeAheadOfIt) {
+  for (const bool queue : {false, true}) {
+    SimulatedExchangeConfig c = Base();
+    c.fill.queue_position = queue;
+    Build(c);
+    Quote(call_, "100", "101", 130, 65);  // 130 already bid at 100
+    const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+    ASSERT_EQ(o->status(), OrderStatus::kAccepted);
+    Trade(call_, "100", 100);
+    if (!queue) {
+      // Without the model a trade at the limit fills it at once.
+      EXPECT_EQ(o->status(), OrderStatus::kFilled);
+      continue;
+    }
+    EXPECT_TRUE(FillsOf(o).empty());  // 100 of the 130 ahead traded; 30 still ahead
+    Quote(call_, "100", "101", 65, 65);  // the level shrank: 30 ahead (never more than shown)
+    Trade(call_, "100", 50);             // 30 ahead, then 20 to the order
+    ASSERT_EQ(FillsOf(o).size(), 1u);
+    EXPECT_EQ(FillsOf(o)[0].last_qty, Qty(20));
+    EXPECT_EQ(FillsOf(o)[0].last_px, Px("100"));
+    EXPECT_EQ(FillsOf(o)[0].liquidity_side, LiquiditySide::kMaker);
+    Trade(call_, "100", 100);
+    EXPECT_EQ(o->status(), OrderStatus::kFilled);
+    EXPECT_EQ(o->filled_qty(), Qty(65));
+  }
+}
+
+TEST_F(SimulatedExchangeTest, QueuePositionAnOrderThatImprovesTheBidHasNobodyAhead) {
+  SimulatedExchangeConfig c = Base();
+  c.fill.queue_position = true;
+  Build(c);
+  Quote(call_, "100", "101", 130, 65);
+  const Order* better = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100.50"));
+  Trade(call_, "100.50", 40);
+  ASSERT_EQ(FillsOf(better).size(), 1u);
+  EXPECT_EQ(FillsOf(better)[0].last_qty, Qty(40));
+  // A modify to the crowded price joins the back of its queue.
+  k().exec_engine().Execute(testkit::ModifyCommand(*better, std::nullopt, Px("100")));
+  ex_->ProcessCommands();
+  Trade(call_, "100", 100);
+  EXPECT_EQ(better->filled_qty(), Qty(40));  // 130 were ahead at 100
+}
+
 // ---- one margin book for the risk engine and the exchange ----
 
 TEST_F(SimulatedExchangeTest, RiskEngineAndExchangeBlockIdenticalMarginFromOneBook) {
