@@ -478,4 +478,52 @@ Status ResultsRecorder::WriteFolder(const std::string& dir) const {
   return Status::Ok();
 }
 
+Status PrepareResultsFolder(const std::string& dir, bool force) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(dir);
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("--out {}: exists and is not a directory", dir));
+  }
+  if (fs::is_directory(path, ec) && !fs::is_empty(path, ec)) {
+    if (!force) {
+      return MakeError(ErrorCode::kInvalidInput,
+                       fmt::format("--out {}: the folder already holds files (a previous run's "
+                                   "results would be mixed with this run's); choose an empty "
+                                   "folder or pass --force to replace a previous run's results",
+                                   dir));
+    }
+    if (!fs::exists(path / "stats.json", ec)) {
+      return MakeError(ErrorCode::kInvalidInput,
+                       fmt::format("--out {}: the folder holds files that are not a Nacre results "
+                                   "folder (no stats.json); refusing to clear it even with --force",
+                                   dir));
+    }
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      fs::remove_all(entry.path(), ec);
+      if (ec) {
+        return MakeError(ErrorCode::kIo, fmt::format("--out {}: cannot remove {}: {}", dir,
+                                                     entry.path().string(), ec.message()));
+      }
+    }
+  }
+  fs::create_directories(path, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("--out {}: cannot create results folder: {}", dir, ec.message()));
+  }
+  // Writable: a probe file made and removed.
+  const fs::path probe = path / ".nacre-write-check";
+  {
+    std::ofstream f(probe);
+    if (!f) {
+      return MakeError(ErrorCode::kInvalidInput,
+                       fmt::format("--out {}: the folder is not writable", dir));
+    }
+  }
+  fs::remove(probe, ec);
+  return Status::Ok();
+}
+
 }  // namespace nacre

@@ -130,4 +130,12 @@ class ResultsRecorder {
   bool finished_ = false;
 };
 
+// Makes `dir` ready for a run's results before the run starts (kInvalidInput naming the path
+// when it cannot be): it is created if missing and must be a writable directory. A folder
+// that already holds files is refused (they may be a previous run's results, which the new run
+// would mix with) unless `force`; with `force` a previous results folder (one holding
+// stats.json) is emptied first, and a folder holding anything else is still refused, never
+// cleared.
+Status PrepareResultsFolder(const std::string& dir, bool force);
+
 }  // namespace nacre

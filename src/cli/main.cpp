@@ -1,7 +1,8 @@
 // nacre: command-line entry point. Command families other than backtest live in *_cmd.cpp
 // (cli/commands.h). `nacre backtest CONFIG.toml` loads a TOML backtest, runs
 // it, prints a deterministic summary table on stdout and the run-phase throughput on stderr.
-// Exit codes: 0 success, 2 bad configuration or input data, 1 other failure.
+// Exit codes: 0 success, 2 bad usage, configuration, input data or results folder (all checked
+// before the run), 1 other failure.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@ long PeakRssKib() {
 }
 
 int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_dir,
-                const std::vector<std::string>& sets) {
+                const std::vector<std::string>& sets, bool force) {
   const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
   nacre::RegisterExampleComponents(registry);
@@ -41,6 +42,13 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
   nacre::LoadedBacktest bt =
       nacre::LoadBacktestConfig(config_path, registry, quiet_log ? nullptr : stderr, overrides);
   if (out_dir.empty()) out_dir = bt.output_dir;  // --out wins over [output] dir
+  // The results folder is checked before any work, not found unwritable after the run.
+  if (!out_dir.empty()) {
+    if (const nacre::Status ready = nacre::PrepareResultsFolder(out_dir, force); !ready.ok()) {
+      fmt::print(stderr, "error: {}\n", ready.error());
+      return 2;
+    }
+  }
   nacre::cli::ProgressBar bar;
   bt.engine->SetProgressCallback(
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
@@ -106,14 +114,22 @@ int main(int argc, char** argv) {
                        "Write the results folder (CSV files, stats.json, report.html) here");
   std::vector<std::string> sets;
   backtest->add_option("--set", sets, "Replace a config setting: KEY=VALUE (TOML value)");
+  bool force = false;
+  backtest->add_flag("--force", force,
+                     "Replace a previous run's results in the --out folder (refused otherwise)");
   nacre::cli::Commands commands;
   nacre::cli::AddOptionsCommands(app, commands);
   nacre::cli::AddCatalogCommands(app, commands);
   nacre::cli::AddSynthCommands(app, commands);
   nacre::cli::AddSweepCommands(app, commands);
-  CLI11_PARSE(app, argc, argv);
+  // Usage errors exit 2 like any other bad input (help and version exit 0).
   try {
-    if (*backtest) return RunBacktest(config_path, quiet, out_dir, sets);
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*backtest) return RunBacktest(config_path, quiet, out_dir, sets, force);
     for (auto& [sub, run] : commands) {
       if (sub->parsed()) return run();
     }

@@ -70,8 +70,10 @@ pid_t Spawn(const std::string& self, const SweepArgs& a, const SweepRun& run, st
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  const std::string out = (fs::path(run.folder) / "stdout.txt").string();
-  const std::string err = (fs::path(run.folder) / "stderr.txt").string();
+  // The run's console output goes beside its folder (the folder itself is the backtest's
+  // results folder, which must be empty when the run starts).
+  const std::string out = run.folder + ".stdout.txt";
+  const std::string err = run.folder + ".stderr.txt";
   posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -97,16 +99,24 @@ int RunSweep(const SweepArgs& a) {
   const SweepGrid grid = LoadSweepGrid(a.grid, a.config);
   const auto points = ExpandGrid(grid);
   std::error_code ec;
+  // Checked before any run: a sweep never mixes its runs with an earlier sweep's.
+  if (fs::exists(a.out, ec) && (!fs::is_directory(a.out, ec) || !fs::is_empty(a.out, ec))) {
+    throw ConfigError(fmt::format("--out {}: {}", a.out,
+                                  fs::is_directory(a.out, ec)
+                                      ? "the folder already holds files (an earlier sweep's "
+                                        "runs would be mixed with this one's); choose an empty "
+                                        "folder"
+                                      : "exists and is not a directory"));
+  }
   fs::create_directories(a.out, ec);
   if (ec) {
     fmt::print(stderr, "error: {}: cannot create sweep folder: {}\n", a.out, ec.message());
-    return 1;
+    return 2;
   }
   std::vector<SweepRun> runs(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
     runs[i].params = points[i];
     runs[i].folder = (fs::path(a.out) / fmt::format("run-{:04}", i + 1)).string();
-    fs::create_directories(runs[i].folder, ec);
   }
   const std::string self = SelfPath();
   std::map<pid_t, std::size_t> running;
@@ -139,7 +149,7 @@ int RunSweep(const SweepArgs& a) {
     if (r.ok) {
       r.stats = ParseStatsJson(Slurp(stats));
     } else {
-      r.error = LastLine(Slurp(fs::path(r.folder) / "stderr.txt"));
+      r.error = LastLine(Slurp(r.folder + ".stderr.txt"));
       if (r.error.empty()) r.error = fmt::format("exit code {}", r.exit_code);
     }
     fmt::print(stderr, "[{}/{}] {} {} ({})\n", done, runs.size(),

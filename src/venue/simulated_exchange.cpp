@@ -142,7 +142,6 @@ void SimulatedExchange::RollDay(UnixNanos now) {
   if (day_ && now < next_day_start_) return;  // the same IST day: no calendar arithmetic
   const CivilDate today = IstDate(now);
   // The next IST midnight (IST is UTC+05:30 all year).
-  constexpr std::int64_t kIstOffset = (5 * 60 + 30) * kNanosPerMinute;
   const std::int64_t local = now.value + kIstOffset;
   const std::int64_t day_floor = local >= 0 ? local / kNanosPerDay : (local - kNanosPerDay + 1) / kNanosPerDay;
   next_day_start_ = UnixNanos((day_floor + 1) * kNanosPerDay - kIstOffset);
@@ -480,7 +479,7 @@ void SimulatedExchange::Rest(VenueOrder& order, UnixNanos since, std::optional<P
     if (!expires || inst->expiration < *expires) expires = inst->expiration;
   }
   if (expires && *expires < next_expiry_) next_expiry_ = *expires;
-  resting_.emplace(seq, Resting{&order, since, limit, expires});
+  resting_.emplace(seq, Resting{&order, since, limit, expires, std::nullopt});
   order.resting_seq = seq;
   MarginChanged(order);
 }
@@ -1536,7 +1535,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       RestingIn in{r.at("seq").get<std::uint64_t>(),
                    ClientOrderId(r.at("client_order_id").get<std::string>()),
                    Resting{nullptr, UnixNanos(r.at("since").get<std::int64_t>()),
-                           PriceFrom(r.at("limit")), std::nullopt}};
+                           PriceFrom(r.at("limit")), std::nullopt, std::nullopt}};
       if (!r.at("expires").is_null()) in.r.expires = UnixNanos(r.at("expires").get<std::int64_t>());
       if (!r.at("queue_ahead").is_null()) in.r.queue_ahead = r.at("queue_ahead").get<std::int64_t>();
       auto oit = orders.find(in.id);

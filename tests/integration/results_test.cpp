@@ -265,13 +265,57 @@ TEST(Results, OutputDirFromConfigRelativeToIt) {
   EXPECT_NE(bad.out.find("output.dir"), std::string::npos) << bad.out;
 }
 
-TEST(Results, CliOutIntoAFileFails) {
+// The results folder is checked before any work: nothing runs (no summary) when it is bad.
+TEST(Results, CliOutIntoAFileIsRefusedBeforeTheRun) {
   const fs::path blocker = TempDir("nacre_results_blocker");
   std::ofstream(blocker) << "x";
   const testing::CliRun r = testing::Exec(
       "backtest examples/sma_cross_demo.toml -q --out '" + (blocker / "x").string() + "'", true);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("cannot create results folder"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("round trips"), std::string::npos) << "ran before refusing: " << r.out;
+  const testing::CliRun file = testing::Exec(
+      "backtest examples/sma_cross_demo.toml -q --out '" + blocker.string() + "'", true);
+  EXPECT_EQ(file.exit_code, 2) << file.out;
+  EXPECT_NE(file.out.find(blocker.string() + ": exists and is not a directory"), std::string::npos)
+      << file.out;
+}
+
+TEST(Results, CliRefusesAPreviousRunsFolderUnlessForcedAndNeverClearsOtherFolders) {
+  const fs::path dir = TempDir("nacre_results_reuse");
+  const std::string cmd = "backtest examples/sma_cross_demo.toml -q --out '" + dir.string() + "'";
+  ASSERT_EQ(testing::Exec(cmd).exit_code, 0);
+  std::ofstream(dir / "stale-from-an-older-version.csv") << "x";
+  const std::string stats_before = Slurp(dir / "stats.json");
+  const testing::CliRun again = testing::Exec(cmd, true);
+  EXPECT_EQ(again.exit_code, 2) << again.out;
+  EXPECT_NE(again.out.find("already holds files"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("--force"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("round trips"), std::string::npos) << again.out;
+  EXPECT_TRUE(fs::exists(dir / "stale-from-an-older-version.csv"));  // untouched
+  // --force replaces the previous results: the stale file is gone, the new run's are there.
+  const testing::CliRun forced = testing::Exec(cmd + " --force", true);
+  ASSERT_EQ(forced.exit_code, 0) << forced.out;
+  EXPECT_FALSE(fs::exists(dir / "stale-from-an-older-version.csv"));
+  EXPECT_EQ(Slurp(dir / "stats.json"), stats_before);
+  // A folder that is not a results folder is never cleared, even with --force.
+  const fs::path other = TempDir("nacre_results_not_results");
+  fs::create_directories(other);
+  std::ofstream(other / "thesis.tex") << "precious";
+  const testing::CliRun refused = testing::Exec(
+      "backtest examples/sma_cross_demo.toml -q --force --out '" + other.string() + "'", true);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out;
+  EXPECT_NE(refused.out.find("not a Nacre results folder"), std::string::npos) << refused.out;
+  EXPECT_EQ(Slurp(other / "thesis.tex"), "precious");
+}
+
+TEST(Results, CliUsageErrorsExitTwo) {
+  const testing::CliRun missing = testing::Exec("backtest", true);
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  const testing::CliRun unknown = testing::Exec("backtest examples/sma_cross_demo.toml --bogus", true);
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out;
+  const testing::CliRun help = testing::Exec("backtest --help", true);
+  EXPECT_EQ(help.exit_code, 0) << help.out;
 }
 
 TEST(Results, ReportRendersInHeadlessChromium) {
