@@ -27,7 +27,7 @@ Instrument ParseInstrument(const ConfigTable& t) {
   if (!id) t.Fail("id", id.error());
   const std::string kind = t.GetString("kind");
   const Price tick = t.Has("tick_size") ? t.GetPrice("tick_size") : *Price::Parse("0.05");
-  const int precision = static_cast<int>(t.GetInt("price_precision", tick.precision()));
+  const int precision = t.GetInt32("price_precision", tick.precision());
   if (kind == "index") {
     auto inst = MakeIndex(*id, precision, tick);
     if (!inst) t.Fail("id", inst.error());
@@ -165,7 +165,7 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, Bac
       if (!d) t.Fail("start_date", d.error());
       c.start_date = *d;
     }
-    c.days = static_cast<int>(t.GetInt("days", 250));
+    c.days = t.GetInt32("days", 250);
     if (c.days <= 0) t.Fail("days", "must be positive");
     if (t.Has("start_price")) {
       const Price p = t.GetPrice("start_price");
@@ -178,7 +178,7 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, Bac
     } else {
       c.start_price = Price::Raw(c.start_price.raw(), inst->price_precision);
     }
-    c.ticks_per_step = static_cast<int>(t.GetInt("ticks_per_step", c.ticks_per_step));
+    c.ticks_per_step = t.GetInt32("ticks_per_step", c.ticks_per_step);
     c.seed = static_cast<std::uint64_t>(t.GetInt("seed", 7));
     if (bt->spec().aggregation != BarAggregation::kMinute) {
       t.Fail("bar_type", "random_walk generates MINUTE bars");
@@ -240,6 +240,9 @@ void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, Backtes
   }
   if (t.Has("start")) q.start = t.GetTime("start", kIstOffset);
   if (t.Has("end")) q.end = t.GetTime("end", kIstOffset);
+  if (q.start && q.end && *q.start >= *q.end) {
+    t.Fail("end", fmt::format("must be after start ({})", FormatIst(*q.start)));
+  }
   const std::int64_t threads = t.GetInt("threads", 0);
   if (threads < 0 || threads > 64) t.Fail("threads", "must be 0 (DuckDB's default) to 64");
   q.threads = static_cast<int>(threads);
@@ -287,6 +290,9 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     kc.log_format = fmt_name == "json" ? LogFormat::kJson : LogFormat::kText;
     if (e->Has("start")) out.start = e->GetTime("start", kIstOffset);
     if (e->Has("end")) out.end = e->GetTime("end", kIstOffset);
+    if (out.start && out.end && *out.start >= *out.end) {
+      e->Fail("end", fmt::format("must be after start ({})", FormatIst(*out.start)));
+    }
     if (e->Has("bar_origin")) {
       // "HH:MM" IST boundary origin for internally aggregated time bars.
       const std::string o = e->GetString("bar_origin");
@@ -350,6 +356,9 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     if (!at) v.Fail("account_type", "expected CASH or MARGIN");
     vc.account_type = *at;
     vc.starting_balance = v.GetMoney("starting_balance");
+    if (vc.starting_balance <= Money::Zero(vc.starting_balance.currency())) {
+      v.Fail("starting_balance", "must be positive");
+    }
     const std::string fill = v.GetString("bar_fill", "next_open");
     if (fill != "next_open" && fill != "current_close") {
       v.Fail("bar_fill", "expected next_open or current_close");

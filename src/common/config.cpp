@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <filesystem>
 #include <limits>
 
 namespace nacre {
@@ -40,6 +42,11 @@ ConfigTable::ConfigTable(const toml::table& table, std::string file, std::string
     : table_(table), file_(std::move(file)), path_(std::move(path)) {}
 
 std::shared_ptr<toml::table> ConfigTable::ParseFile(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    throw ConfigError(fmt::format("{}: is a directory, not a config file", file));
+  }
+  if (!std::filesystem::exists(file, ec)) throw ConfigError(fmt::format("{}: file not found", file));
   try {
     return std::make_shared<toml::table>(toml::parse_file(file));
   } catch (const toml::parse_error& e) {
@@ -116,7 +123,18 @@ double ConfigTable::GetDouble(const std::string& key, double def) const {
   if (!Has(key)) return def;
   const toml::node& n = Node(key);
   if (!n.is_number()) Fail(key, fmt::format("expected a number, got {}", TypeName(n)));
-  return *n.value<double>();
+  const double v = *n.value<double>();
+  if (!std::isfinite(v)) Fail(key, fmt::format("must be a finite number, got {}", v));
+  return v;
+}
+
+std::int64_t ConfigTable::GetIntIn(const std::string& key, std::int64_t def, std::int64_t min,
+                                   std::int64_t max) const {
+  const std::int64_t v = GetInt(key, def);
+  if (v < min || v > max) {
+    Fail(key, fmt::format("must be between {} and {}, got {}", min, max, v));
+  }
+  return v;
 }
 
 bool ConfigTable::GetBool(const std::string& key, bool def) const {

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <memory>
+#include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -37,7 +38,17 @@ class ConfigTable {
   std::string GetString(const std::string& key, const std::string& def) const;
   std::int64_t GetInt(const std::string& key) const;
   std::int64_t GetInt(const std::string& key, std::int64_t def) const;
+  // A number; NaN and infinities are refused with the key (no setting means them).
   double GetDouble(const std::string& key, double def) const;
+  // An integer that must lie in [min, max]: a value outside is refused with the key and the
+  // range, never wrapped or clamped.
+  std::int64_t GetIntIn(const std::string& key, std::int64_t def, std::int64_t min,
+                        std::int64_t max) const;
+  // An integer stored as `int`: refused when it does not fit (4294967297 never becomes 1).
+  int GetInt32(const std::string& key, int def) const {
+    return static_cast<int>(
+        GetIntIn(key, def, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  }
   bool GetBool(const std::string& key, bool def) const;
   // Decimal values may be written as TOML strings ("0.05") or numbers; strings are exact.
   Price GetPrice(const std::string& key) const;

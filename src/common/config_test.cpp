@@ -110,6 +110,29 @@ tags = "a"
             "test.toml:6: 'engine.flag': expected a string, got integer");
 }
 
+TEST(ConfigTableTest, NonFiniteNumbersAndIntegersOutOfRangeAreRefusedNeverWrapped) {
+  const Doc doc("a = nan\nb = inf\nc = -inf\nd = 4294967297\ne = 7\nf = 2.5\n");
+  const ConfigTable t = doc.Root();
+  EXPECT_NE(ErrorOf([&] { (void)t.GetDouble("a", 0); }).find("'a'"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { (void)t.GetDouble("b", 0); }).find("finite"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { (void)t.GetDouble("c", 0); }).find("finite"), std::string::npos);
+  EXPECT_DOUBLE_EQ(t.GetDouble("f", 0), 2.5);
+  const std::string wrap = ErrorOf([&] { (void)t.GetInt32("d", 0); });
+  EXPECT_NE(wrap.find("'d'"), std::string::npos) << wrap;
+  EXPECT_NE(wrap.find("4294967297"), std::string::npos) << wrap;
+  EXPECT_EQ(t.GetInt32("e", 0), 7);
+  EXPECT_EQ(t.GetIntIn("e", 0, 1, 10), 7);
+  const std::string range = ErrorOf([&] { (void)t.GetIntIn("e", 0, 8, 10); });
+  EXPECT_NE(range.find("must be between 8 and 10, got 7"), std::string::npos) << range;
+  EXPECT_EQ(t.GetIntIn("missing", 9, 8, 10), 9);
+}
+
+TEST(ConfigTableTest, ADirectoryGivenAsAConfigIsRefused) {
+  const std::string dir = ::testing::TempDir();
+  const std::string why = ErrorOf([&] { (void)ConfigTable::ParseFile(dir); });
+  EXPECT_NE(why.find("is a directory, not a config file"), std::string::npos) << why;
+}
+
 TEST(ConfigTableTest, MixedArrayIsRejected) {
   const Doc doc("symbols = [\"NIFTY\", 5]\n");
   const std::string err = ErrorOf([&] { doc.Root().GetStringArray("symbols"); });

@@ -6,7 +6,11 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli_exec.h"
 
@@ -50,6 +54,46 @@ TEST(Cli, BadConfigExitsTwoWithMessage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("error: /nonexistent.toml: config file not found"), std::string::npos)
       << r.out;
+}
+
+// Bad inputs of the demo config, each refused before any work with exit 2 and the file and
+// key at fault (no summary printed).
+TEST(Cli, BadValuesAreRefusedBeforeTheRunNamingFileAndKey) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "nacre_cli_bad_values";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string demo;
+  {
+    std::ifstream in(fs::path(NACRE_SOURCE_DIR) / "examples/sma_cross_demo.toml");
+    demo.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = demo;
+    const auto pos = t.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return t.replace(pos, from.size(), to);
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {with("seed = 42\n", "seed = 42\nstart = \"2024-06-01\"\nend = \"2024-05-01\"\n"),
+       "engine.end"},
+      {with("starting_balance = \"1000000.00\"", "starting_balance = \"-5.00\""),
+       "starting_balance"},
+      {with("fast_period = 10", "fast_period = 4294967297"), "fast_period"},
+  };
+  int n = 0;
+  for (const auto& [text, key] : cases) {
+    const fs::path cfg = dir / ("bad" + std::to_string(++n) + ".toml");
+    std::ofstream(cfg) << text;
+    const CliRun r = Exec("backtest '" + cfg.string() + "'", true);
+    EXPECT_EQ(r.exit_code, 2) << key << ": " << r.out;
+    EXPECT_NE(r.out.find(cfg.string()), std::string::npos) << key << ": " << r.out;
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << ": " << r.out;
+    EXPECT_EQ(r.out.find("round trips"), std::string::npos) << key << ": " << r.out;
+  }
+  const CliRun d = Exec("backtest '" + dir.string() + "'", true);
+  EXPECT_EQ(d.exit_code, 2) << d.out;
+  EXPECT_NE(d.out.find("is a directory, not a config file"), std::string::npos) << d.out;
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ std::unique_ptr<Strategy> SmaCross::FromConfig(const StrategyId& id, const Confi
   auto bt = BarType::Parse(p.GetString("bar_type"));
   if (!bt) p.Fail("bar_type", bt.error());
   c.bar_type = *bt;
-  c.fast_period = static_cast<int>(p.GetInt("fast_period", 10));
-  c.slow_period = static_cast<int>(p.GetInt("slow_period", 50));
+  c.fast_period = p.GetInt32("fast_period", 10);
+  c.slow_period = p.GetInt32("slow_period", 50);
   if (c.fast_period <= 0) p.Fail("fast_period", "must be positive");
   if (c.slow_period <= c.fast_period) {
     p.Fail("slow_period", fmt::format("must be greater than fast_period ({})", c.fast_period));

@@ -24,13 +24,11 @@ std::unique_ptr<Actor> GreeksActor::FromConfig(const std::string& id, const Conf
   const std::int64_t expiries = p.GetInt("expiries", 2);
   if (expiries < 1 || expiries > 52) p.Fail("expiries", "must be 1 to 52");
   c.expiries = static_cast<std::uint32_t>(expiries);
-  const std::int64_t secs = p.GetInt("interval_secs", 60);
-  if (secs < 1) p.Fail("interval_secs", "must be at least 1");
+  const std::int64_t secs = p.GetIntIn("interval_secs", 60, 1, 86'400);
   c.interval = secs * kNanosPerSecond;
   c.rate = p.GetDouble("rate_pct", 6.5) / 100.0;
   if (!std::isfinite(c.rate) || c.rate < 0 || c.rate > 0.5) p.Fail("rate_pct", "must be 0 to 50");
-  const std::int64_t age = p.GetInt("max_quote_age_secs", 300);
-  if (age < 1) p.Fail("max_quote_age_secs", "must be at least 1");
+  const std::int64_t age = p.GetIntIn("max_quote_age_secs", 300, 1, 30 * 86'400);
   c.max_quote_age = age * kNanosPerSecond;
   return std::make_unique<GreeksActor>(id, c);
 }

@@ -126,8 +126,8 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
       BarType::Parse(p.GetString("signal_bar_type", underlying->value() + "-1-HOUR-LAST-EXTERNAL"));
   if (!bt.ok()) p.Fail("signal_bar_type", bt.error());
   c.signal_bar_type = *bt;
-  c.fast_period = static_cast<int>(p.GetInt("fast_period", 5));
-  c.slow_period = static_cast<int>(p.GetInt("slow_period", 20));
+  c.fast_period = p.GetInt32("fast_period", 5);
+  c.slow_period = p.GetInt32("slow_period", 20);
   if (c.fast_period < 1) p.Fail("fast_period", "must be at least 1");
   if (c.slow_period <= c.fast_period) p.Fail("slow_period", "must be greater than fast_period");
   if (p.Has("trend_band_pct")) c.trend_band_pct = p.GetPrice("trend_band_pct");
@@ -158,15 +158,15 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
   }
   if (p.Has("wing_width")) c.entry.wing_width = p.GetPrice("wing_width");
   if (c.entry.wing_width.raw() <= 0) p.Fail("wing_width", "must be positive");
-  c.entry.min_dte = static_cast<int>(p.GetInt("min_dte", 0));
-  c.entry.max_dte = static_cast<int>(p.GetInt("max_dte", 7));
+  c.entry.min_dte = p.GetInt32("min_dte", 0);
+  c.entry.max_dte = p.GetInt32("max_dte", 7);
   if (c.entry.min_dte < 0 || c.entry.max_dte < c.entry.min_dte) {
     p.Fail("max_dte", "need 0 <= min_dte <= max_dte");
   }
-  c.entry.entry_edge_ticks = p.GetInt("entry_edge_ticks", 2);
-  if (c.entry.entry_edge_ticks < 0) p.Fail("entry_edge_ticks", "must not be negative");
+  c.entry.entry_edge_ticks = p.GetIntIn("entry_edge_ticks", 2, 0, 10'000);
   if (p.Has("min_credit")) c.entry.min_credit = p.GetPrice("min_credit");
   c.entry.rate = p.GetDouble("rate_pct", 6.5) / 100.0;
+  if (c.entry.rate < 0 || c.entry.rate > 0.5) p.Fail("rate_pct", "must be 0 to 50");
   if (p.Has("entry_window")) {
     const auto w = p.GetStringArray("entry_window");
     if (w.size() != 2) p.Fail("entry_window", "expected [\"HH:MM\", \"HH:MM\"] (IST)");
@@ -174,22 +174,20 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
     c.entry_end_min = ParseHhMm(p, "entry_window", w[1]);
     if (c.entry_end_min < c.entry_start_min) p.Fail("entry_window", "end is before start");
   }
-  c.max_concurrent = static_cast<int>(p.GetInt("max_concurrent_spreads", 1));
+  c.max_concurrent = p.GetInt32("max_concurrent_spreads", 1);
   if (c.max_concurrent < 1) p.Fail("max_concurrent_spreads", "must be at least 1");
-  c.max_entries_per_day = static_cast<int>(p.GetInt("max_entries_per_day", 1));
+  c.max_entries_per_day = p.GetInt32("max_entries_per_day", 1);
   if (c.max_entries_per_day < 1) p.Fail("max_entries_per_day", "must be at least 1");
   const std::int64_t max_lots = p.GetInt("max_lots", 10);
   if (max_lots < 1 || max_lots > 10'000) p.Fail("max_lots", "must be 1 to 10000");
   c.max_lots = static_cast<std::uint32_t>(max_lots);
   c.exec.hedge_first = p.GetBool("hedge_first", true);
   c.exec.unwind_on_failure = p.GetBool("unwind_on_failure", true);
-  const std::int64_t leg_timeout = p.GetInt("leg_timeout_secs", 30);
-  if (leg_timeout < 1) p.Fail("leg_timeout_secs", "must be at least 1");
+  const std::int64_t leg_timeout = p.GetIntIn("leg_timeout_secs", 30, 1, 86'400);
   c.exec.leg_timeout = leg_timeout * kNanosPerSecond;
-  c.exec.max_reprices = static_cast<int>(p.GetInt("max_reprices", 3));
+  c.exec.max_reprices = p.GetInt32("max_reprices", 3);
   if (c.exec.max_reprices < 0) p.Fail("max_reprices", "must not be negative");
-  c.exec.reprice_ticks = p.GetInt("reprice_ticks", 2);
-  if (c.exec.reprice_ticks < 0) p.Fail("reprice_ticks", "must not be negative");
+  c.exec.reprice_ticks = p.GetIntIn("reprice_ticks", 2, 0, 10'000);
   if (p.Has("market_protection_pct")) {
     const Price pct = p.GetPrice("market_protection_pct");
     if (pct.raw() <= 0 || pct.raw() > 100 * kFixedScale) {
@@ -209,8 +207,7 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
   if (c.stop_loss_multiple.raw() <= 0) p.Fail("stop_loss_multiple", "must be positive");
   c.stop_on_short_strike_cross = p.GetBool("stop_on_short_strike_cross", true);
   c.exit_time_min = ParseHhMm(p, "exit_time", p.GetString("exit_time", "15:15"));
-  const std::int64_t check = p.GetInt("check_interval_secs", 60);
-  if (check < 1) p.Fail("check_interval_secs", "must be at least 1");
+  const std::int64_t check = p.GetIntIn("check_interval_secs", 60, 1, 86'400);
   c.check_interval = check * kNanosPerSecond;
   const std::string model = p.GetString("margin_model", "nse");
   std::unique_ptr<SpreadMarginModel> margin;

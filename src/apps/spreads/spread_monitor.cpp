@@ -53,8 +53,7 @@ SpreadMonitor::SpreadMonitor(std::string id, SpreadMonitorConfig config)
 
 std::unique_ptr<Actor> SpreadMonitor::FromConfig(const std::string& id, const ConfigTable& p) {
   SpreadMonitorConfig c;
-  const std::int64_t secs = p.GetInt("interval_secs", 60);
-  if (secs < 1) p.Fail("interval_secs", "must be at least 1");
+  const std::int64_t secs = p.GetIntIn("interval_secs", 60, 1, 86'400);
   c.interval = secs * kNanosPerSecond;
   if (p.Has("alert_loss_pct")) {
     c.alert_loss_pct.clear();
