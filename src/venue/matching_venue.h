@@ -14,12 +14,9 @@
 #include "execution/execution_client.h"
 #include "model/data.h"
 #include "model/instrument.h"
+#include "venue/matching_core.h"
 
 namespace nacre {
-
-// Market orders on bars: at the next bar's open (as backtrader/backtesting.py) or at the
-// current bar's close.
-enum class BarFillMode : std::uint8_t { kNextOpen, kCurrentClose };
 
 // A simulated venue's identity, and the simple model's bar fill mode.
 struct SimulatedVenueConfig {

@@ -16,21 +16,8 @@ namespace nacre {
 
 namespace {
 
-constexpr int kMaxWalkLevels = 100'000;
-constexpr double kNanosPerYear = 365.0 * static_cast<double>(kNanosPerDay);
-
 bool IsStop(OrderType t) { return t == OrderType::kStopMarket || t == OrderType::kStopLimit; }
 bool IsMarketLike(OrderType t) { return t == OrderType::kMarket || t == OrderType::kStopMarket; }
-
-// Floors (buy) or ceils (sell) a raw price to the tick grid.
-Price ToTick(std::int64_t raw, const Price& tick, bool down, int precision) {
-  const std::int64_t t = tick.raw();
-  if (t <= 0) return Price::Raw(raw, precision);
-  std::int64_t q = raw / t;
-  if (!down && q * t < raw) ++q;
-  if (q < 0) q = 0;
-  return Price::Raw(q * t, precision);
-}
 
 // The ids a modify or cancel carries (answers to an order this exchange never received).
 template <typename C>
@@ -80,6 +67,9 @@ SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config)
 
 void SimulatedExchange::AddInstrument(const Instrument& instrument) {
   instruments_.insert_or_assign(instrument.id, instrument);
+  if (auto it = markets_.find(instrument.id); it != markets_.end()) {
+    it->second.SetInstrument(instrument.tick_size, instrument.price_precision);
+  }
 }
 
 const Instrument* SimulatedExchange::FindInstrument(const InstrumentId& id) const {
@@ -89,20 +79,26 @@ const Instrument* SimulatedExchange::FindInstrument(const InstrumentId& id) cons
 
 std::optional<Price> SimulatedExchange::Mark(const InstrumentId& id) const {
   auto it = markets_.find(id);
-  if (it == markets_.end()) return std::nullopt;
-  const Market& m = it->second;
-  if (m.quote && m.quote->bid_price.raw() > 0 && m.quote->ask_price.raw() > 0) {
-    return m.quote->Mid();
-  }
-  if (m.last) return m.last;
-  if (m.bar_close) return m.bar_close;
-  return std::nullopt;
+  return it == markets_.end() ? std::nullopt : it->second.Mark();
 }
 
-SimulatedExchange::Market& SimulatedExchange::MarketOf(const InstrumentId& id) {
+MatchingCore* SimulatedExchange::CoreOf(const InstrumentId& id) {
+  auto it = markets_.find(id);
+  return it == markets_.end() ? nullptr : &it->second;
+}
+
+MatchingCore& SimulatedExchange::MarketOf(const InstrumentId& id) {
   // Data mostly comes in runs of one instrument: the last one found is checked first.
   if (last_market_ != nullptr && *last_market_key_ == id) return *last_market_;
-  auto it = markets_.try_emplace(id).first;
+  auto it = markets_.find(id);
+  if (it == markets_.end()) {
+    // The instrument's tick and price precision (an index without a definition: marks only).
+    const Instrument* inst = FindInstrument(id);
+    it = markets_
+             .try_emplace(id, config_.fill, inst != nullptr ? inst->tick_size : Price::Raw(0, 2),
+                          inst != nullptr ? inst->price_precision : 2)
+             .first;
+  }
   last_market_key_ = &it->first;
   last_market_ = &it->second;
   return it->second;
@@ -303,8 +299,8 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   // A triggered stop-market works at its protection limit: its margin is priced there.
   std::optional<Price> margin_price = p.price;
   if (const Resting& rr = resting_.at(*order.resting_seq);
-      !margin_price && order.triggered && rr.limit) {
-    margin_price = rr.limit;
+      !margin_price && order.triggered && rr.match.protection_limit) {
+    margin_price = rr.match.protection_limit;
   }
   if (const std::string why = CheckMargin(
           order, Quantity::Raw(qty.raw() - order.filled.raw(), qty.precision()), margin_price,
@@ -327,10 +323,8 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   }
   if (config_.fill.queue_position && p.price) {
     // A new price goes to the back of the queue there.
-    r.queue_ahead.reset();
-    if (auto mit = markets_.find(order.instrument_id()); mit != markets_.end()) {
-      UpdateQueue(r, mit->second);
-    }
+    r.match.queue_ahead.reset();
+    if (MatchingCore* core = CoreOf(order.instrument_id())) core->UpdateQueue(ViewOf(order), r.match);
   }
 }
 
@@ -387,12 +381,7 @@ std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrumen
   if (!config_.lpp || !price) return {};
   auto mit = markets_.find(order.instrument_id());
   if (mit == markets_.end()) return {};
-  const Market& m = mit->second;
-  std::optional<Price> ref = m.last;
-  if (!ref && m.quote && m.quote->bid_price.raw() > 0 && m.quote->ask_price.raw() > 0) {
-    ref = m.quote->Mid();
-  }
-  if (!ref && m.bar_close) ref = m.bar_close;
+  const std::optional<Price> ref = mit->second.LppReference();
   if (!ref) return {};
   const std::int64_t r = ref->raw();
   std::int64_t band = 0;
@@ -430,8 +419,7 @@ void SimulatedExchange::Arrive(OrderMap::node_type sent, UnixNanos at) {
   Rest(order, at, std::nullopt);
   Resting& r = resting_.at(*order.resting_seq);
   if (IsStop(order.order_type())) {
-    auto mit = markets_.find(order.instrument_id());
-    if (mit == markets_.end() || !CheckTrigger(r, mit->second, std::nullopt)) {
+    if (!CheckTrigger(r, std::nullopt)) {
       if (order.time_in_force() == TimeInForce::kIoc) {
         Remove(order.client_order_id());
         Cancel(order, at);
@@ -453,9 +441,7 @@ void SimulatedExchange::Arrive(OrderMap::node_type sent, UnixNanos at) {
     return;
   }
   if (config_.fill.queue_position) {
-    if (auto mit = markets_.find(order.instrument_id()); mit != markets_.end()) {
-      UpdateQueue(r, mit->second);
-    }
+    if (MatchingCore* core = CoreOf(order.instrument_id())) core->UpdateQueue(ViewOf(order), r.match);
   }
 }
 
@@ -479,7 +465,7 @@ void SimulatedExchange::Rest(VenueOrder& order, UnixNanos since, std::optional<P
     if (!expires || inst->expiration < *expires) expires = inst->expiration;
   }
   if (expires && *expires < next_expiry_) next_expiry_ = *expires;
-  resting_.emplace(seq, Resting{&order, since, limit, expires, std::nullopt});
+  resting_.emplace(seq, Resting{&order, since, expires, MatchState{limit, std::nullopt}});
   order.resting_seq = seq;
   MarginChanged(order);
 }
@@ -501,26 +487,38 @@ bool SimulatedExchange::Touch() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < p;
 }
 
+MatchOrder SimulatedExchange::ViewOf(const VenueOrder& o) const {
+  MatchOrder m;
+  m.side = o.side();
+  m.type = o.order_type();
+  m.tif = o.tif;
+  m.leaves_raw = o.leaves_qty().raw();
+  m.price = o.price;
+  m.trigger = o.trigger;
+  m.triggered = o.triggered;
+  m.protection_raw = o.protection_raw != 0 ? o.protection_raw : config_.market_protection_pct_raw;
+  return m;
+}
+
 std::optional<Price> SimulatedExchange::EffectiveLimit(const Resting& r) const {
   const VenueOrder& o = *r.order;
   if (o.order_type() == OrderType::kLimit || o.order_type() == OrderType::kStopLimit) {
     return o.price;
   }
-  return r.limit;
+  return r.match.protection_limit;
 }
 
-bool SimulatedExchange::CheckTrigger(Resting& r, const Market& m, std::optional<Price> last) {
+bool SimulatedExchange::Apply(VenueOrder& o, const Execution& e) {
+  Fill(o, e.px, Quantity::Raw(e.qty_raw, o.quantity.precision()), e.liquidity);
+  return o.leaves_qty().raw() == 0;
+}
+
+bool SimulatedExchange::CheckTrigger(Resting& r, std::optional<Price> last) {
   if (r.order->triggered) return true;
-  const VenueOrder& o = *r.order;
-  const Price trigger = *o.trigger_price();
-  const bool buy = o.is_buy();
-  std::optional<Price> px;  // the price that may trigger it
-  if (config_.fill.stop_trigger == StopTriggerSource::kBidAsk && m.quote) {
-    px = buy ? m.quote->ask_price : m.quote->bid_price;
-  } else if (last) {
-    px = *last;
-  }
-  if (!px || (buy ? *px < trigger : *px > trigger)) return false;
+  MatchingCore* core = CoreOf(r.order->instrument_id());
+  if (core == nullptr) return false;
+  const std::optional<Price> px = core->TriggerPrice(ViewOf(*r.order), last);
+  if (!px) return false;
   Triggered(r, *px);
   return true;
 }
@@ -530,13 +528,15 @@ void SimulatedExchange::Triggered(Resting& r, Price market) {
   o.triggered = true;
   if (o.status == OrderStatus::kAccepted) o.status = OrderStatus::kTriggered;
   o.ts_last = Now();
-  if (o.order_type() == OrderType::kStopMarket && !r.limit) {
-    if (const Instrument* inst = InstrumentOf(o)) {
-      r.limit = ProtectionLimit(o, *inst,
-                                config_.stop_protection == StopProtectionReference::kTrigger
-                                    ? *o.trigger_price()
-                                    : market);
-    }
+  if (o.order_type() == OrderType::kStopMarket && !r.match.protection_limit) {
+    const MatchOrder view = ViewOf(o);
+    r.match.protection_limit = MarketOf(o.instrument_id())
+                                   .ProtectionLimit(view.buy(),
+                                                    config_.stop_protection ==
+                                                            StopProtectionReference::kTrigger
+                                                        ? *o.trigger
+                                                        : market,
+                                                    view.protection_raw);
   }
   GenerateOrderTriggered(o.ref, Now());
   MarginChanged(o);  // a protected stop-market's margin is now priced at its limit
@@ -551,240 +551,49 @@ void SimulatedExchange::Triggered(Resting& r, Price market) {
   }
 }
 
-std::optional<Price> SimulatedExchange::ProtectionLimit(const VenueOrder& o, const Instrument& inst,
-                                                        Price ref) const {
-  const std::int64_t pct = o.protection_raw != 0 ? o.protection_raw
-                                                              : config_.market_protection_pct_raw;
-  if (pct <= 0) return std::nullopt;
-  const bool buy = o.is_buy();
-  const Int128 hundred = static_cast<Int128>(100) * kFixedScale;
-  const Int128 raw =
-      DivRound(static_cast<Int128>(ref.raw()) * (buy ? hundred + pct : hundred - pct), hundred);
-  return ToTick(static_cast<std::int64_t>(raw), inst.tick_size, buy,
-                std::max<int>(ref.precision(), inst.price_precision));
-}
-
+// The order takes the book (the core decides; the ledger books each execution).
 bool SimulatedExchange::Execute(Resting& r, bool arriving) {
   VenueOrder& o = *r.order;
-  if (IsStop(o.order_type()) && !r.order->triggered) return false;
-  const Instrument* inst = InstrumentOf(o);
-  auto mit = markets_.find(o.instrument_id());
-  if (inst == nullptr || mit == markets_.end()) return false;
-  Market& m = mit->second;
-  const bool buy = o.is_buy();
-  const bool ioc = o.time_in_force() == TimeInForce::kIoc;
-  // Kite market protection: a limit at the reference price ± p%, fixed when first priced (a
-  // triggered stop's was fixed when it triggered).
-  if (IsMarketLike(o.order_type()) && !r.limit) {
-    std::optional<Price> ref;
-    if (m.quote) {
-      ref = buy ? m.quote->ask_price : m.quote->bid_price;
-    } else if (m.last) {
-      ref = m.last;
-    } else if (m.bar_close) {
-      ref = m.bar_close;
-    }
-    if (ref) r.limit = ProtectionLimit(o, *inst, *ref);
-  }
-  const std::optional<Price> limit = EffectiveLimit(r);
-  auto within = [&](Price px) { return !limit || (buy ? px <= *limit : px >= *limit); };
-
-  if (m.quote) {
-    const Price best = buy ? m.quote->ask_price : m.quote->bid_price;
-    if (best.raw() <= 0 || !within(best)) return false;
-    std::int64_t& left = buy ? m.ask_left : m.bid_left;
-    std::int64_t rem = o.leaves_qty().raw();
-    const int qp = o.quantity.precision();
-    if (!config_.fill.use_displayed_size) {
-      Fill(o, best, o.leaves_qty(), LiquiditySide::kTaker);
-      return true;
-    }
-    const std::int64_t take0 = std::min(rem, left);
-    if (take0 > 0) {
-      Fill(o, best, Quantity::Raw(take0, qp), LiquiditySide::kTaker);
-      left -= take0;
-      rem -= take0;
-    }
-    if (rem > 0 && !ioc) {
-      const std::int64_t displayed = (buy ? m.quote->ask_size : m.quote->bid_size).raw();
-      const std::int64_t step = config_.fill.size_step ? config_.fill.size_step->raw() : displayed;
-      for (int k = 1; rem > 0 && k <= kMaxWalkLevels; ++k) {
-        const std::int64_t offset =
-            static_cast<std::int64_t>(k) * config_.fill.walk_ticks * inst->tick_size.raw();
-        // On the instrument's precision: a level a tick away may need more decimals than the
-        // quote was written with.
-        const Price px = Price::Raw(buy ? best.raw() + offset : best.raw() - offset,
-                                    std::max<int>(best.precision(), inst->price_precision));
-        if (px.raw() <= 0 || !within(px)) break;
-        const std::int64_t take = step > 0 ? std::min(rem, step) : rem;
-        Fill(o, px, Quantity::Raw(take, qp), LiquiditySide::kTaker);
-        rem -= take;
-      }
-    }
-    if (rem == 0) return true;
-    if (ioc) {
-      Cancel(o, Now());
-      return true;
-    }
-    return false;
-  }
-  if (m.bar_close && arriving) return TryBarNow(r);
-  if (m.last && !m.bar_close) {
-    if (!within(*m.last)) return false;
-    Fill(o, *m.last, o.leaves_qty(), LiquiditySide::kTaker);
-    return true;
-  }
-  return false;
-}
-
-// An order arriving when only bars exist: a market order fills at the current close in
-// kCurrentClose mode (else waits for the next open); a limit marketable against the last close
-// fills there.
-bool SimulatedExchange::TryBarNow(Resting& r) {
-  VenueOrder& o = *r.order;
-  const Price last = *markets_.at(o.instrument_id()).bar_close;
-  const std::optional<Price> limit = EffectiveLimit(r);
-  const bool buy = o.is_buy();
-  if (IsMarketLike(o.order_type()) && !limit) {
-    if (config_.fill.bar_fill == BarFillMode::kCurrentClose) {
-      Fill(o, last, o.leaves_qty(), LiquiditySide::kTaker);
-      return true;
-    }
-    return false;
-  }
-  if (limit && (buy ? last <= *limit : last >= *limit)) {
-    if (IsMarketLike(o.order_type()) && config_.fill.bar_fill == BarFillMode::kNextOpen) {
-      return false;  // a protected market order still waits for the next open
-    }
-    Fill(o, last, o.leaves_qty(), LiquiditySide::kTaker);
-    return true;
-  }
-  return false;
+  if (IsStop(o.order_type()) && !o.triggered) return false;
+  MatchingCore* core = CoreOf(o.instrument_id());
+  if (InstrumentOf(o) == nullptr || core == nullptr) return false;
+  const MatchingCore::Take take = core->TakeBook(ViewOf(o), r.match, arriving);
+  for (const Execution& e : take.fills) Apply(o, e);
+  if (take.cancel_rest) Cancel(o, Now());
+  return take.done;
 }
 
 bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
   VenueOrder& o = *r.order;
-  const bool buy = o.is_buy();
-  // A resting limit: the bar's prices came to it, so it fills at its limit as the maker, also
-  // when the bar opens through it.
-  auto match_limit = [&](Price limit) {
-    if (buy ? b.open <= limit : b.open >= limit) {
-      Fill(o, limit, o.leaves_qty(), LiquiditySide::kMaker);
-      return true;
-    }
-    const bool through = buy ? b.low < limit : b.high > limit;
-    const bool touched = buy ? b.low == limit : b.high == limit;
-    if (through || (touched && Touch())) {
-      Fill(o, limit, o.leaves_qty(), LiquiditySide::kMaker);
-      return true;
-    }
-    return false;
-  };
-  Price at = b.open;
-  if (IsStop(o.order_type()) && !r.order->triggered) {
-    const Price trigger = *o.trigger_price();
-    const bool gapped = buy ? b.open >= trigger : b.open <= trigger;
-    const bool touched = buy ? b.high >= trigger : b.low <= trigger;
-    if (!gapped && !touched) return false;
-    at = gapped ? b.open : trigger;
-    Triggered(r, at);
+  MatchingCore& core = MarketOf(o.instrument_id());
+  const MatchingCore::Touch touch = [this] { return Touch(); };
+  std::optional<Execution> e;
+  if (IsStop(o.order_type()) && !o.triggered) {
+    const std::optional<Price> at = core.BarTrigger(ViewOf(o), b);
+    if (!at) return false;
+    Triggered(r, *at);
     if (o.is_closed()) return true;  // rejected at trigger (LPP)
-    if (o.order_type() == OrderType::kStopMarket) {
-      // With market protection it is a limit at the band: a gap beyond it rests as that limit,
-      // which the rest of this bar (or a later one) may still reach.
-      if (!r.limit || (buy ? at <= *r.limit : at >= *r.limit)) {
-        Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
-        return true;
-      }
-      return match_limit(*r.limit);
-    }
-    const Price limit = *o.price;
-    if (buy ? limit >= at : limit <= at) {
-      Fill(o, at, o.leaves_qty(), LiquiditySide::kTaker);
-      return true;
-    }
-    return false;  // rests as a limit from the next bar on
+    e = core.AfterBarTrigger(ViewOf(o), r.match, b, *at, touch);
+  } else {
+    e = core.OnBarResting(ViewOf(o), r.match, b, touch);
   }
-  if (IsMarketLike(o.order_type())) {
-    if (!r.limit || (buy ? b.open <= *r.limit : b.open >= *r.limit)) {
-      Fill(o, b.open, o.leaves_qty(), LiquiditySide::kTaker);
-      return true;
-    }
-    return match_limit(*r.limit);
-  }
-  return match_limit(*o.price);
+  return e && Apply(o, *e);
 }
 
 bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
   VenueOrder& o = *r.order;
-  const bool buy = o.is_buy();
-  const std::optional<Price> limit = EffectiveLimit(r);
-  if (!limit) return false;
-  const bool through = buy ? t.price < *limit : t.price > *limit;
-  const bool touched = t.price == *limit;
-  std::int64_t size = t.size.raw();
-  if (!through) {
-    if (!touched) return false;
-    if (config_.fill.queue_position && r.queue_ahead) {
-      // The trade first takes what is ahead of the order at its price.
-      const std::int64_t used = std::min(*r.queue_ahead, size);
-      *r.queue_ahead -= used;
-      size -= used;
-    } else if (!Touch()) {
-      return false;
-    }
-  }
-  const std::int64_t take = std::min(o.leaves_qty().raw(), size);
-  if (take <= 0) return false;
-  Fill(o, *limit, Quantity::Raw(take, o.quantity.precision()), LiquiditySide::kMaker);
-  return o.leaves_qty().raw() == 0;
-}
-
-// A resting order crossed by a later quote: the other side came to it, so it trades at its
-// own limit as the maker, for at most the size displayed on that side (shared with the other
-// resting orders this quote crosses, in time priority); the rest keeps resting.
-bool SimulatedExchange::FillResting(Resting& r, Market& m) {
-  VenueOrder& o = *r.order;
-  const std::optional<Price> limit = EffectiveLimit(r);
-  if (!limit || !m.quote) return false;
-  const bool buy = o.is_buy();
-  const Price best = buy ? m.quote->ask_price : m.quote->bid_price;
-  if (best.raw() <= 0 || (buy ? best > *limit : best < *limit)) return false;
-  std::int64_t& left = buy ? m.ask_left : m.bid_left;
-  const std::int64_t rem = o.leaves_qty().raw();
-  if (!config_.fill.use_displayed_size) {
-    Fill(o, *limit, o.leaves_qty(), LiquiditySide::kMaker);
-    return true;
-  }
-  const std::int64_t take = std::min(rem, left);
-  if (take <= 0) return false;
-  left -= take;
-  Fill(o, *limit, Quantity::Raw(take, o.quantity.precision()), LiquiditySide::kMaker);
-  return take == rem;
+  const std::optional<Execution> e = MarketOf(o.instrument_id())
+                                         .AtTrade(ViewOf(o), r.match, t.price, t.size.raw(),
+                                                  [this] { return Touch(); });
+  return e && Apply(o, *e);
 }
 
 // ---- market data ----
 
-void SimulatedExchange::UpdateQueue(Resting& r, const Market& m) const {
-  const std::optional<Price> limit = EffectiveLimit(r);
-  if (!limit || !m.quote) return;
-  const bool buy = r.order->is_buy();
-  const Price own = buy ? m.quote->bid_price : m.quote->ask_price;
-  const std::int64_t shown = (buy ? m.quote->bid_size : m.quote->ask_size).raw();
-  if (own.raw() <= 0 || (buy ? own < *limit : own > *limit)) {
-    r.queue_ahead = 0;  // the order is the best on its side: nobody is ahead of it
-  } else if (own == *limit) {
-    r.queue_ahead = r.queue_ahead ? std::min(*r.queue_ahead, shown) : shown;
-  }
-  // Behind the best: what waits at its price is not displayed; the queue stays as it was.
-}
-
 void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   ProcessDue(quote.ts_event);
-  Market& m = MarketOf(quote.instrument_id);
-  m.quote = Top{quote.bid_price, quote.ask_price, quote.bid_size, quote.ask_size};
-  m.bid_left = quote.bid_size.raw();
-  m.ask_left = quote.ask_size.raw();
+  MatchingCore& core = MarketOf(quote.instrument_id);
+  core.OnQuote(quote.bid_price, quote.ask_price, quote.bid_size, quote.ask_size);
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
@@ -792,9 +601,9 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
         o.cancel_requested || quote.ts_event < r.since) {
       continue;
     }
-    if (IsStop(o.order_type()) && !r.order->triggered) {
+    if (IsStop(o.order_type()) && !o.triggered) {
       // Triggered by this quote: it enters the book now and takes it like an arriving order.
-      if (!CheckTrigger(r, m, std::nullopt)) continue;
+      if (!CheckTrigger(r, std::nullopt)) continue;
       if (o.is_closed() || Execute(r, false)) done.push_back(o.client_order_id());
       continue;
     }
@@ -803,10 +612,11 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
       if (Execute(r, false)) done.push_back(o.client_order_id());
       continue;
     }
-    if (FillResting(r, m)) {
-      done.push_back(o.client_order_id());
+    const MatchOrder view = ViewOf(o);
+    if (const std::optional<Execution> e = core.CrossedByQuote(view, r.match)) {
+      if (Apply(o, *e)) done.push_back(o.client_order_id());
     } else if (config_.fill.queue_position) {
-      UpdateQueue(r, m);
+      core.UpdateQueue(view, r.match);
     }
   }
   for (const ClientOrderId& id : done) Remove(id);
@@ -816,8 +626,8 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
 
 void SimulatedExchange::OnTrade(const TradeTick& trade) {
   ProcessDue(trade.ts_event);
-  Market& m = MarketOf(trade.instrument_id);
-  m.last = trade.price;
+  MatchingCore& core = MarketOf(trade.instrument_id);
+  core.OnTrade(trade.price);
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
@@ -825,18 +635,19 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
         o.cancel_requested || trade.ts_event < r.since) {
       continue;
     }
-    if (IsStop(o.order_type()) && !r.order->triggered) {
+    if (IsStop(o.order_type()) && !o.triggered) {
       if (config_.fill.stop_trigger != StopTriggerSource::kLast ||
-          !CheckTrigger(r, m, trade.price)) {
+          !CheckTrigger(r, trade.price)) {
         continue;
       }
       if (o.is_closed()) {  // rejected at trigger (LPP)
         done.push_back(o.client_order_id());
         continue;
       }
-      if (o.order_type() == OrderType::kStopMarket && !m.quote) {
+      if (o.order_type() == OrderType::kStopMarket && !core.quote()) {
         // Beyond a protection band it rests as that limit (filled by later trades through it).
-        if (r.limit && (o.is_buy() ? trade.price > *r.limit : trade.price < *r.limit)) continue;
+        const std::optional<Price>& band = r.match.protection_limit;
+        if (band && (o.is_buy() ? trade.price > *band : trade.price < *band)) continue;
         Fill(o, trade.price, o.leaves_qty(), LiquiditySide::kTaker);
         done.push_back(o.client_order_id());
         continue;
@@ -856,16 +667,12 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
 void SimulatedExchange::OnBar(const Bar& bar) {
   ProcessDue(bar.ts_event);
   const InstrumentId& id = bar.bar_type.instrument_id();
-  Market& m = MarketOf(id);
-  m.bar_close = bar.close;
-  m.last = bar.close;
-  m.quote.reset();  // a bar is newer market information than an old quote
+  MarketOf(id).OnBar(bar.close);
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     // Data that began before the order arrived cannot fill it.
-    if (o.instrument_id() != id || o.is_closed() || o.cancel_requested ||
-        bar.ts_event < r.since) {
+    if (o.instrument_id() != id || o.is_closed() || o.cancel_requested || bar.ts_event < r.since) {
       continue;
     }
     if (MatchBar(r, bar)) done.push_back(o.client_order_id());
@@ -874,7 +681,6 @@ void SimulatedExchange::OnBar(const Bar& bar) {
   Housekeeping();
   FlushMargins();
 }
-
 
 // ---- fills, charges, margin ----
 
@@ -1006,7 +812,8 @@ MarginBook SimulatedExchange::BookOf(const InstrumentId& underlying, bool with_w
     const Instrument* inst = InstrumentOf(o);
     if (inst == nullptr || inst->underlying != underlying) continue;
     // A market order that rested is priced at its protection limit.
-    book.AddWorking(LegOf(o, std::nullopt, o.price ? o.price : r.limit, std::nullopt));
+    book.AddWorking(
+        LegOf(o, std::nullopt, o.price ? o.price : r.match.protection_limit, std::nullopt));
   }
   return book;
 }
@@ -1418,8 +1225,9 @@ std::string SimulatedExchange::SaveState() const {
     resting.push_back({{"seq", seq},
                        {"client_order_id", r.order->client_order_id().value()},
                        {"since", r.since.value},
-                       {"limit", PriceJson(r.limit)},
-                       {"queue_ahead", r.queue_ahead ? Json(*r.queue_ahead) : Json(nullptr)},
+                       {"limit", PriceJson(r.match.protection_limit)},
+                       {"queue_ahead",
+                        r.match.queue_ahead ? Json(*r.match.queue_ahead) : Json(nullptr)},
                        {"expires", r.expires ? Json(r.expires->value) : Json(nullptr)}});
   }
   j["resting"] = resting;
@@ -1535,9 +1343,11 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       RestingIn in{r.at("seq").get<std::uint64_t>(),
                    ClientOrderId(r.at("client_order_id").get<std::string>()),
                    Resting{nullptr, UnixNanos(r.at("since").get<std::int64_t>()),
-                           PriceFrom(r.at("limit")), std::nullopt, std::nullopt}};
+                           std::nullopt, MatchState{PriceFrom(r.at("limit")), std::nullopt}}};
       if (!r.at("expires").is_null()) in.r.expires = UnixNanos(r.at("expires").get<std::int64_t>());
-      if (!r.at("queue_ahead").is_null()) in.r.queue_ahead = r.at("queue_ahead").get<std::int64_t>();
+      if (!r.at("queue_ahead").is_null()) {
+        in.r.match.queue_ahead = r.at("queue_ahead").get<std::int64_t>();
+      }
       auto oit = orders.find(in.id);
       if (oit == orders.end() || oit->second.is_closed()) {
         throw std::invalid_argument("resting order " + in.id.value() + " is not an open order");

@@ -2,8 +2,10 @@
 // ExecutionClient. It sees the market only through OnQuote/OnTrade/OnBar and reads time from
 // the kernel clock, so the backtest loop and a live sandbox can both drive it.
 //
-// Matching core (per instrument): the best bid/ask and their displayed sizes from quotes, the
-// last trade, and the last bar when only bars exist. Rules:
+// Matching: one MatchingCore per instrument (venue/matching_core.h: pure, no clock or cache)
+// holds the best bid/ask and their displayed sizes from quotes, the last trade, and the last
+// bar's close, and decides the executions; the exchange applies its venue rules around it and
+// books each execution on its ledger. Rules:
 // - MARKET takes the opposite best price up to its displayed size; the rest walks away from
 //   it by `walk_ticks` ticks per further `size_step` (default: the displayed size), one
 //   OrderFilled per level. IOC orders take only what is displayed; the rest is canceled.
@@ -78,37 +80,16 @@
 #include "model/instrument.h"
 #include "nse/charges.h"
 #include "nse/margin_book.h"
+#include "venue/matching_core.h"
 #include "venue/matching_venue.h"
 
 namespace nacre {
 
-enum class StopTriggerSource : std::uint8_t { kBidAsk, kLast };
 // The price a triggered STOP_MARKET's market protection band is measured from: its trigger
 // (default: a gap beyond the band leaves it resting, as brokers' market-price protection on
 // stop orders does) or the market when it triggers (ask/bid, else the last price or, on bars,
 // the price at the trigger).
 enum class StopProtectionReference : std::uint8_t { kTrigger, kMarket };
-
-// How the exchange fills (the matching rules of the header comment, with these choices).
-struct FillModel {
-  BarFillMode bar_fill = BarFillMode::kNextOpen;
-  int walk_ticks = 1;                 // ticks per further size step beyond the best price
-  std::optional<Quantity> size_step;  // default: the displayed size at the best price
-  double limit_touch_probability = 1.0;
-  StopTriggerSource stop_trigger = StopTriggerSource::kBidAsk;
-  // False: quotes carry no usable size (the simple model): an order takes its whole quantity
-  // at the touch and a crossed resting limit fills in full at its limit.
-  bool use_displayed_size = true;
-  // Queue position for resting limits met by trades at their price: a limit that rests where
-  // the quote shows size already waiting joins the back of that queue (ahead = the displayed
-  // size at its price, shrinking with the level: the queue never exceeds what is displayed,
-  // and nothing is ahead once the price is no longer the best); a trade at its price first
-  // uses up the queue ahead and only the rest fills the order. Without a known queue (no quote
-  // at its price yet) a touching trade falls back to `limit_touch_probability`. Trades through
-  // the price, and quotes that cross it, fill as without the model.
-  bool queue_position = false;
-  std::uint64_t seed = 1;
-};
 
 // When commands reach the exchange and its answers reach the kernel.
 struct LatencyModel {
@@ -280,31 +261,12 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
     std::optional<Price> price;
     std::optional<Price> trigger;
   };
-  // The top of the book from the last quote (no instrument id: the map's key says it).
-  struct Top {
-    Price bid_price;
-    Price ask_price;
-    Quantity bid_size;
-    Quantity ask_size;
-    Price Mid() const { return MidPrice(bid_price, ask_price); }
-  };
-  struct Market {
-    std::optional<Top> quote;
-    std::optional<Price> last;       // the last trade, or the last bar's close
-    std::optional<Price> bar_close;  // set while bars are the latest data
-    // Displayed size still available on this quote (consumed by fills).
-    std::int64_t bid_left = 0;
-    std::int64_t ask_left = 0;
-  };
   struct Resting {
     VenueOrder* order;
     UnixNanos since;
-    std::optional<Price> limit;  // protection limit of a market order that rested
     // The earliest of: DAY, the session close; GTD, its time; the instrument's expiry.
     std::optional<UnixNanos> expires;
-    // Queue position (FillModel::queue_position): displayed size ahead of it at its price,
-    // unknown until a quote shows its price as the best on its side.
-    std::optional<std::int64_t> queue_ahead;
+    MatchState match;  // protection band, queue position (the core's state for this order)
   };
 
   // MarginMarket (for the margin book).
@@ -333,20 +295,16 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void MarginChanged(const VenueOrder& order);
   void MarginChanged(const InstrumentId& instrument);
   void FlushMargins();
-  // The protection limit of a market-like order from `ref`, or nullopt when unprotected.
-  std::optional<Price> ProtectionLimit(const VenueOrder& o, const Instrument& inst,
-                                       Price ref) const;
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);
   bool MatchTrade(Resting& r, const TradeTick& t);
-  // Queue position: follows the order's own side of the book on a quote.
-  void UpdateQueue(Resting& r, const Market& m) const;
-  // A resting limit crossed by the current quote (returns true when it is done).
-  bool FillResting(Resting& r, Market& m);
   bool MatchBar(Resting& r, const Bar& b);
-  bool TryBarNow(Resting& r);
-  bool CheckTrigger(Resting& r, const Market& m, std::optional<Price> last);
+  bool CheckTrigger(Resting& r, std::optional<Price> last);
+  // The core's view of a ledger order.
+  MatchOrder ViewOf(const VenueOrder& o) const;
+  // Books one execution on the ledger (a fill); true when the order is then filled in full.
+  bool Apply(VenueOrder& o, const Execution& e);
   // Marks a stop triggered at `market` (fixing a STOP_MARKET's protection limit).
   void Triggered(Resting& r, Price market);
   std::optional<Price> EffectiveLimit(const Resting& r) const;
@@ -415,10 +373,12 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   };
   RestingBook resting_;
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
-  std::unordered_map<InstrumentId, Market, IdHash> markets_;
-  Market& MarketOf(const InstrumentId& id);  // find or add, the last one cached
+  // One matching core per instrument seen (its book and rules).
+  std::unordered_map<InstrumentId, MatchingCore, IdHash> markets_;
+  MatchingCore& MarketOf(const InstrumentId& id);  // find or add, the last one cached
+  MatchingCore* CoreOf(const InstrumentId& id);    // find (null: no data yet)
   const InstrumentId* last_market_key_ = nullptr;
-  Market* last_market_ = nullptr;
+  MatchingCore* last_market_ = nullptr;
   std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_cmd_ = 0;
