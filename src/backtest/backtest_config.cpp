@@ -337,6 +337,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     kc.risk_engine.max_modify_per_minute = rate("max_modify_per_minute", 400);
     kc.risk_engine.max_notional_per_order = r->GetOptionalMoney("max_notional_per_order");
     kc.risk_engine.check_margin = r->GetBool("check_margin", true);
+    kc.risk_engine.pre_trade_nse_margin = r->GetBool("pre_trade_margin", false);
     r->Finish();
   }
   out.engine = std::make_unique<BacktestEngine>(kc);

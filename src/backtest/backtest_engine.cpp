@@ -50,8 +50,9 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
     ec.venue = config.venue.venue;
     ec.account_id = config.venue.account_id;
     ec.starting_balance = config.starting_balance;
-    // The risk engine checks NSE margin before the order leaves, on the same book.
-    if (ec.margin_check) {
+    // The risk engine checks NSE margin before the order leaves, on the same book, when asked
+    // (`[risk] pre_trade_margin`).
+    if (ec.margin_check && config_.risk_engine.pre_trade_nse_margin) {
       kernel_->risk_engine().SetNseMargin(
           ec.venue, MarginBookConfig{ec.margin, ec.margin_default_vol, ec.underlying_vol});
     }

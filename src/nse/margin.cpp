@@ -56,13 +56,18 @@ std::vector<std::vector<double>> LegPnls(const std::vector<MarginLeg>& legs, dou
   std::vector<std::vector<double>> out(legs.size(), std::vector<double>(scenarios.size()));
   for (std::size_t l = 0; l < legs.size(); ++l) {
     const MarginLeg& leg = legs[l];
+    const double qty = static_cast<double>(leg.quantity);
+    if (leg.unit_pnl != nullptr && leg.unit_pnl->size() == scenarios.size()) {
+      for (std::size_t i = 0; i < scenarios.size(); ++i) out[l][i] = qty * (*leg.unit_pnl)[i];
+      continue;
+    }
     const double base = LegValue(leg, underlying, leg.vol);
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
       const Scenario& sc = scenarios[i];
       const double s = underlying + sc.move * scan.price;
       const double vol = std::max(leg.vol + sc.vol_sign * scan.vol, p.min_vol);
       const double moved = LegValue(leg, std::max(s, 0.0), vol);
-      out[l][i] = static_cast<double>(leg.quantity) * (moved - base);
+      out[l][i] = qty * (moved - base);
     }
   }
   return out;
@@ -118,6 +123,16 @@ Money CeilRawToPaisa(Int128 raw, Int128 divisor) {
   if (raw <= 0) return Money::Zero();
   const Int128 paise = (raw + paisa - 1) / paisa;
   return Money::FromRaw(static_cast<std::int64_t>(paise * (kFixedScale / 100)));
+}
+
+std::vector<double> UnitScenarioPnl(const MarginLeg& leg, const MarginInput& input,
+                                    const MarginParams& params) {
+  MarginLeg unit = leg;
+  unit.quantity = 1;
+  unit.unit_pnl = nullptr;
+  const std::vector<Scenario> scenarios = Scenarios(params);
+  return LegPnls({unit}, input.underlying.AsDouble(), ScanRanges(input, params), params,
+                 scenarios)[0];
 }
 
 std::vector<double> ScenarioLosses(const MarginInput& input, const MarginParams& params) {

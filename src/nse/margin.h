@@ -65,6 +65,10 @@ struct MarginLeg {
   Price price = Price::Raw(0, 2);  // current premium (options) or price (futures) per unit
   std::int64_t quantity = 0;
   bool expires_today = false;
+  // The leg's per-unit scenario P&L (UnitScenarioPnl for the same underlying, vol and params),
+  // when the caller has it: ComputeMargin then scales it instead of revaluing the leg (a book
+  // evaluating many combinations of the same legs revalues each instrument once).
+  const std::vector<double>* unit_pnl = nullptr;
 };
 
 struct MarginInput {
@@ -94,6 +98,11 @@ Money CeilRawToPaisa(Int128 raw, Int128 divisor);
 
 // Checks the inputs (finite, positive underlying and strikes, non-negative time and vol).
 Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams& params = {});
+
+// One unit's P&L in each of the 16 scenarios (unweighted), for `leg` on `input`'s underlying and
+// vol (the legs of `input` are not read).
+std::vector<double> UnitScenarioPnl(const MarginLeg& leg, const MarginInput& input,
+                                    const MarginParams& params = {});
 
 // The SPAN loss of every scenario (16 entries; the extremes already weighted), for reports and
 // tests.

@@ -79,6 +79,10 @@ Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64
                                              2);
       }
       lit = legs_.emplace(id, leg).first;
+      // Each instrument is revalued in the scenarios once per book; every combination the
+      // book evaluates scales these.
+      lit->second.unit_pnl = &unit_pnl_.emplace(id, UnitScenarioPnl(leg, in, config_.params))
+                                  .first->second;
     }
     MarginLeg leg = lit->second;
     leg.quantity = units;

@@ -111,6 +111,7 @@ class MarginBook {
   std::map<InstrumentId, std::int64_t> positions_;
   std::vector<WorkingLeg> working_;
   std::map<InstrumentId, MarginLeg> legs_;  // quantity unset; computed once per instrument
+  std::map<InstrumentId, std::vector<double>> unit_pnl_;  // per-unit scenario P&L, once each
 };
 
 }  // namespace nacre

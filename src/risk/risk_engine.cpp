@@ -270,20 +270,22 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
       }
     }
   }
+  // Throttles are only looked at here (a denied order never uses up rate; lists are throttled
+  // as a whole by the caller), before the NSE margin book: the cheap checks first.
+  if (scope == CheckScope::kSingle) {
+    if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
+      return Denial{"RATE_LIMIT_EXCEEDED",
+                    fmt::format("more than {} order submissions per second", submit_sec_.limit())};
+    }
+    if (submit_min_.used(now) >= submit_min_.limit() && submit_min_.limit() > 0) {
+      return Denial{"RATE_LIMIT_EXCEEDED",
+                    fmt::format("more than {} order submissions per minute", submit_min_.limit())};
+    }
+  }
   if (!deferred) {
     if (auto why = CheckNseMargin(order, std::nullopt, std::nullopt, std::nullopt)) {
       return Denial{"INSUFFICIENT_MARGIN", *why};
     }
-  }
-  // Throttles last, so a denied order never uses up rate (lists are throttled as a whole).
-  if (scope != CheckScope::kSingle) return std::nullopt;
-  if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
-    return Denial{"RATE_LIMIT_EXCEEDED",
-                  fmt::format("more than {} order submissions per second", submit_sec_.limit())};
-  }
-  if (submit_min_.used(now) >= submit_min_.limit() && submit_min_.limit() > 0) {
-    return Denial{"RATE_LIMIT_EXCEEDED",
-                  fmt::format("more than {} order submissions per minute", submit_min_.limit())};
   }
   return std::nullopt;
 }

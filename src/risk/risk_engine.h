@@ -26,6 +26,11 @@ struct RiskEngineConfig {
   int max_modify_per_minute = 400;
   std::optional<Money> max_notional_per_order;
   bool check_margin = true;
+  // The NSE SPAN pre-trade check (SetNseMargin) in a backtest: off by default there, because
+  // the simulated exchange runs the same margin book on every order's arrival (a second
+  // computation before the send adds cost and nothing else); a live node turns it on, as the
+  // broker's check is remote.
+  bool pre_trade_nse_margin = false;
 };
 
 struct RiskStateChanged {

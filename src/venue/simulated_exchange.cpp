@@ -87,9 +87,7 @@ MatchingCore* SimulatedExchange::CoreOf(const InstrumentId& id) {
   return it == markets_.end() ? nullptr : &it->second;
 }
 
-MatchingCore& SimulatedExchange::MarketOf(const InstrumentId& id) {
-  // Data mostly comes in runs of one instrument: the last one found is checked first.
-  if (last_market_ != nullptr && *last_market_key_ == id) return *last_market_;
+MatchingCore& SimulatedExchange::MarketOfSlow(const InstrumentId& id) {
   auto it = markets_.find(id);
   if (it == markets_.end()) {
     // The instrument's tick and price precision (an index without a definition: marks only).
@@ -124,10 +122,7 @@ void SimulatedExchange::Enqueue(Pending p) {
   WakeAt(due);
 }
 
-// Nothing to do before the next IST midnight or the next resting order's expiry: one compare.
-void SimulatedExchange::Housekeeping() {
-  const UnixNanos now = Now();
-  if (day_ && now < next_day_start_ && now < next_expiry_) return;
+void SimulatedExchange::HousekeepingSlow(UnixNanos now) {
   RollDay(now);
   ExpireOrders();
 }
@@ -209,7 +204,7 @@ std::size_t SimulatedExchange::ProcessCommands() {
   return (next_cmd_ - pending_count()) - before;
 }
 
-void SimulatedExchange::ProcessDue(UnixNanos until) {
+void SimulatedExchange::ProcessDueSlow(UnixNanos until) {
   while (inbox_head_ < inbox_.size() && inbox_[inbox_head_].due <= until) {
     const Pending p = std::move(inbox_[inbox_head_]);
     ++inbox_head_;
@@ -710,7 +705,8 @@ void SimulatedExchange::Fill(VenueOrder& order, Price px, Quantity qty, Liquidit
   order.ts_last = now;
   const TradeId trade_id = NextTradeId();
   BookPosition(order, InstrumentOf(order), px, qty);
-  cash_ -= charges.Total();
+  const Money commission = config_.charges ? charges.Total() : Money::Zero();
+  cash_ -= commission;
   FillReport f;
   f.account_id = account_id();
   f.instrument_id = order.instrument_id();
@@ -720,7 +716,7 @@ void SimulatedExchange::Fill(VenueOrder& order, Price px, Quantity qty, Liquidit
   f.side = order.side();
   f.last_qty = qty;
   f.last_px = px;
-  f.commission = charges.Total();
+  f.commission = commission;
   f.charges = charges;
   f.liquidity_side = liquidity;
   f.ts_event = now;
@@ -872,7 +868,7 @@ void SimulatedExchange::MarginChanged(const InstrumentId& instrument) {
   if (inst != nullptr && !inst->underlying.empty()) margin_dirty_.insert(inst->underlying);
 }
 
-void SimulatedExchange::FlushMargins() {
+void SimulatedExchange::FlushMarginsSlow() {
   bool changed = false;
   while (!margin_dirty_.empty()) {
     const InstrumentId u = *margin_dirty_.begin();

@@ -276,9 +276,19 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
 
   void Enqueue(Pending p);
   // DAY/GTD expiry and the IST day roll, once per clock time.
-  void Housekeeping();
+  // Nothing to do before the next IST midnight or the next resting order's expiry: one
+  // compare on the hot path.
+  void Housekeeping() {
+    const UnixNanos now = Now();
+    if (day_ && now < next_day_start_ && now < next_expiry_) return;
+    HousekeepingSlow(now);
+  }
+  void HousekeepingSlow(UnixNanos now);
   void RollDay(UnixNanos now);
-  void ProcessDue(UnixNanos until);
+  void ProcessDue(UnixNanos until) {
+    if (inbox_head_ < inbox_.size() && inbox_[inbox_head_].due <= until) ProcessDueSlow(until);
+  }
+  void ProcessDueSlow(UnixNanos until);
   void Handle(const Pending& p);
   void HandleModify(const Pending& p);
   void Arrive(OrderMap::node_type sent, UnixNanos at);
@@ -294,7 +304,10 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // Marks the underlying of `order` for a margin report; FlushMargins reports every marked one.
   void MarginChanged(const VenueOrder& order);
   void MarginChanged(const InstrumentId& instrument);
-  void FlushMargins();
+  void FlushMargins() {
+    if (!margin_dirty_.empty()) FlushMarginsSlow();
+  }
+  void FlushMarginsSlow();
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);
@@ -375,7 +388,12 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   // One matching core per instrument seen (its book and rules).
   std::unordered_map<InstrumentId, MatchingCore, IdHash> markets_;
-  MatchingCore& MarketOf(const InstrumentId& id);  // find or add, the last one cached
+  // Find or add; data mostly comes in runs of one instrument, so the last one is checked first.
+  MatchingCore& MarketOf(const InstrumentId& id) {
+    if (last_market_ != nullptr && *last_market_key_ == id) return *last_market_;
+    return MarketOfSlow(id);
+  }
+  MatchingCore& MarketOfSlow(const InstrumentId& id);
   MatchingCore* CoreOf(const InstrumentId& id);    // find (null: no data yet)
   const InstrumentId* last_market_key_ = nullptr;
   MatchingCore* last_market_ = nullptr;

@@ -254,6 +254,8 @@ seed = 9
 latency_submit_ms = 50
 latency_modify_ms = 60
 latency_cancel_ms = 70
+latency_response_ms = 5
+queue_position = true
 charges = true
 market_protection = "2.5"
 stop_protection = "market"
@@ -303,6 +305,14 @@ TEST(NseExchangeConfig, EveryKeyReachesTheExchange) {
   EXPECT_EQ(c.latency.submit, 50 * kNanosPerMilli);
   EXPECT_EQ(c.latency.modify, 60 * kNanosPerMilli);
   EXPECT_EQ(c.latency.cancel, 70 * kNanosPerMilli);
+  EXPECT_EQ(c.latency.response, 5 * kNanosPerMilli);
+  EXPECT_TRUE(c.fill.queue_position);
+  EXPECT_EQ(c.starting_balance, b.engine->kernel().cache().account(c.account_id)->starting_balance());
+  // The risk engine's pre-trade SPAN check is off in a backtest unless asked for.
+  EXPECT_FALSE(b.engine->kernel().risk_engine().config().pre_trade_nse_margin);
+  const std::string with_risk = std::string(kNseConfig) + "\n[risk]\npre_trade_margin = true\n";
+  LoadedBacktest r = LoadBacktestConfigString(with_risk, "nse.toml", "", Registry(), nullptr);
+  EXPECT_TRUE(r.engine->kernel().risk_engine().config().pre_trade_nse_margin);
   EXPECT_EQ(c.market_protection_pct_raw, 2'500'000'000);
   EXPECT_EQ(c.stop_protection, StopProtectionReference::kMarket);
   EXPECT_DOUBLE_EQ(c.margin_default_vol, 0.2);
