@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -39,6 +41,14 @@ std::string Keys(const toml::table& t) {
 }
 
 std::string ValueText(const toml::node& value) {
+  if (value.is_floating_point()) {
+    // Shortest round-trip form (0.15, not 0.14999999999999999), always with a decimal point or
+    // exponent so it stays a TOML float.
+    const double v = *value.value<double>();
+    std::string text = fmt::format("{}", v);
+    if (std::isfinite(v) && text.find_first_of(".eE") == std::string::npos) text += ".0";
+    return text;
+  }
   toml::table t;
   t.insert("v", value);
   std::ostringstream os;

@@ -121,6 +121,24 @@ TEST(Sweep, GridExpandsInFileOrderLastKeyFastest) {
             (std::vector<ConfigOverride>{{"strategies.fast_period", "10"}, {"engine.seed", "1"}}));
 }
 
+TEST(Sweep, FloatValuesAreWrittenInShortestRoundTripForm) {
+  const std::string config = Write("sweep_cfg_float.toml", kConfig);
+  const std::string grid =
+      Write("sweep_grid_float.toml", "strategies.ratio = [0.15, 0.1, 2.0, 1e-7, 0.30000000000000004]\n");
+  const auto runs = ExpandGrid(LoadSweepGrid(grid, config));
+  ASSERT_EQ(runs.size(), 5u);
+  EXPECT_EQ(runs[0][0].second, "0.15");
+  EXPECT_EQ(runs[1][0].second, "0.1");
+  EXPECT_EQ(runs[2][0].second, "2.0");
+  EXPECT_EQ(runs[3][0].second, "1e-07");
+  EXPECT_EQ(runs[4][0].second, "0.30000000000000004");  // a different double: kept exact
+  // Each text reads back as the same double.
+  for (const auto& run : runs) {
+    const toml::table t = toml::parse("v = " + run[0].second);
+    EXPECT_TRUE(t["v"].is_floating_point()) << run[0].second;
+  }
+}
+
 TEST(Sweep, BadGridsFailWithFileAndLine) {
   const std::string config = Write("sweep_cfg2.toml", kConfig);
   auto err = [&](const char* text) {

@@ -34,6 +34,7 @@ struct SweepArgs {
   std::string grid;
   int workers = 1;
   std::string out = "sweep";
+  std::size_t max_runs = 1000;  // a bigger grid must be confirmed with --max-runs
 };
 
 std::string Slurp(const fs::path& p) {
@@ -98,6 +99,13 @@ int RunSweep(const SweepArgs& a) {
   if (a.workers < 1) throw ConfigError("--workers must be at least 1");
   const SweepGrid grid = LoadSweepGrid(a.grid, a.config);
   const auto points = ExpandGrid(grid);
+  // Refused before anything runs: a typo in a grid (one value list too long) must not start
+  // thousands of backtests.
+  if (points.size() > a.max_runs) {
+    throw ConfigError(fmt::format("{}: the grid expands to {} runs, more than --max-runs {}; "
+                                  "pass --max-runs {} to run them all",
+                                  a.grid, points.size(), a.max_runs, points.size()));
+  }
   std::error_code ec;
   // Checked before any run: a sweep never mixes its runs with an earlier sweep's.
   if (fs::exists(a.out, ec) && (!fs::is_directory(a.out, ec) || !fs::is_empty(a.out, ec))) {
@@ -201,6 +209,8 @@ void AddSweepCommands(CLI::App& app, Commands& out) {
   sweep->add_option("--grid", args->grid, "Grid file: KEY = [values] per setting")->required();
   sweep->add_option("--workers,-j", args->workers, "Runs at a time (default 1)");
   sweep->add_option("--out", args->out, "Sweep folder (default ./sweep)");
+  sweep->add_option("--max-runs", args->max_runs,
+                    "Refuse a grid of more runs than this (default 1000); raise it to confirm");
   out.emplace_back(sweep, [args] { return RunSweep(*args); });
 }
 

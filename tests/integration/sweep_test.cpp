@@ -116,6 +116,21 @@ TEST(SweepCli, ThreePointGridInParallel) {
   EXPECT_EQ(r2.out.substr(r2.out.find('\n')), r.out.substr(r.out.find('\n')));
 }
 
+TEST(SweepCli, AGridBeyondMaxRunsIsRefusedBeforeAnyRun) {
+  const fs::path out = Fresh("nacre_sweep_big");
+  std::string values;
+  for (int i = 1; i <= 45; ++i) values += (i > 1 ? ", " : "") + std::to_string(i);
+  const std::string grid = WriteGrid("nacre_sweep_big.toml", "strategies.fast_period = [" + values +
+                                                                 "]\nengine.seed = [" + values + "]\n");
+  const testing::CliRun r = testing::Exec("sweep examples/sma_cross_demo.toml --grid '" + grid +
+                                              "' --out '" + out.string() + "'",
+                                          true);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("expands to 2025 runs, more than --max-runs 1000"), std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(out));  // nothing started
+}
+
 TEST(SweepCli, FailingRunIsReportedAndOthersFinish) {
   const fs::path out = Fresh("nacre_sweep_fail");
   const std::string grid = WriteGrid("nacre_sweep_fail.toml", "strategies.slow_period = [5, 50]\n");
