@@ -362,10 +362,13 @@ BacktestResult BacktestEngine::Collect(UnixNanos start, UnixNanos end, std::uint
   auto count_cycle = [&r](const Position& p) {
     if (!p.is_closed()) return;
     ++r.round_trips;
-    if (p.realized_pnl().raw() > 0)
+    if (p.realized_pnl().raw() > 0) {
       ++r.winners;
-    else
+    } else if (p.realized_pnl().raw() < 0) {
       ++r.losers;
+    } else {
+      ++r.breakeven;  // exactly zero: neither a win nor a loss
+    }
   };
   for (const Position* p : cache.Positions()) count_cycle(*p);
   for (const Position* p : cache.AllPositionSnapshots()) count_cycle(*p);
@@ -417,7 +420,11 @@ std::string BacktestResult::Summary() const {
   s += Row("  denied / rejected", fmt::format("{} / {}", orders_denied, orders_rejected));
   s += Row("  canceled / open", fmt::format("{} / {}", orders_canceled, orders_open));
   s += Row("fills", fmt::format("{}", fills));
-  s += Row("round trips", fmt::format("{} (won {}, lost {})", round_trips, winners, losers));
+  s += Row("round trips",
+           breakeven > 0
+               ? fmt::format("{} (won {}, lost {}, even {})", round_trips, winners, losers,
+                             breakeven)
+               : fmt::format("{} (won {}, lost {})", round_trips, winners, losers));
   s += Row("starting balance", starting_balance.ToDisplay());
   s += Row("realized P&L", realized_pnl.ToDisplay());
   s += Row("unrealized P&L", unrealized_pnl.ToDisplay());

@@ -51,6 +51,7 @@ struct BacktestResult {
   std::uint64_t round_trips = 0;  // position cycles closed
   std::uint64_t winners = 0;
   std::uint64_t losers = 0;
+  std::uint64_t breakeven = 0;  // closed at exactly zero P&L
   Money starting_balance;
   Money realized_pnl;
   Money unrealized_pnl;

@@ -51,6 +51,8 @@ Statistics ComputeStatistics(const StatisticsInput& in) {
       if (first_win || p > s.max_winner) s.max_winner = p;
       if (first_win || p < s.min_winner) s.min_winner = p;
       first_win = false;
+    } else if (p.raw() == 0) {
+      ++s.breakeven;  // neither a win nor a loss
     } else {
       ++s.losers;
       losses += p;
@@ -130,10 +132,13 @@ Statistics ComputeStatistics(const StatisticsInput& in) {
     }
   }
 
-  // CAGR over the run's calendar span; Calmar = CAGR / max drawdown.
+  // CAGR over the run's calendar span; Calmar = CAGR / max drawdown. Not for runs shorter than
+  // a month: annualising a few days of P&L gives meaningless figures (a 5-minute run's CAGR of
+  // ~1e86).
   const double years =
       static_cast<double>(in.end - in.start) / (365.25 * static_cast<double>(kNanosPerDay));
-  if (years > 0 && in.starting_balance.raw() > 0 && s.final_equity.raw() > 0) {
+  const bool a_month = in.end - in.start >= 30 * kNanosPerDay;
+  if (a_month && years > 0 && in.starting_balance.raw() > 0 && s.final_equity.raw() > 0) {
     s.cagr = std::pow(Ratio(s.final_equity, in.starting_balance), 1.0 / years) - 1.0;
     if (s.max_drawdown_pct > 0) s.calmar = *s.cagr / (s.max_drawdown_pct / 100.0);
   }
@@ -167,7 +172,10 @@ std::string StatisticsTable(const Statistics& s) {
     return fmt::format("  {:<22} {:>26}\n", label, value);
   };
   std::string o = "Statistics\n";
-  o += row("trades", fmt::format("{} (won {}, lost {})", s.trades, s.winners, s.losers));
+  o += row("trades", s.breakeven > 0 ? fmt::format("{} (won {}, lost {}, even {})", s.trades,
+                                                   s.winners, s.losers, s.breakeven)
+                                     : fmt::format("{} (won {}, lost {})", s.trades, s.winners,
+                                                   s.losers));
   o += row("win rate", pct(s.win_rate));
   o += row("profit factor", num(s.profit_factor));
   o += row("expectancy", s.expectancy ? fmt::format("{:.2f}", *s.expectancy) : "-");
@@ -200,6 +208,7 @@ std::string StatisticsJson(const Statistics& s) {
   add("pnl_pct", Num(s.pnl_pct));
   add("trades", fmt::format("{}", s.trades));
   add("winners", fmt::format("{}", s.winners));
+  add("breakeven", fmt::format("{}", s.breakeven));
   add("losers", fmt::format("{}", s.losers));
   add("win_rate", Opt(s.win_rate));
   add("profit_factor", Opt(s.profit_factor));

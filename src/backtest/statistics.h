@@ -61,6 +61,7 @@ struct Statistics {
   std::size_t trades = 0;
   std::size_t winners = 0;
   std::size_t losers = 0;
+  std::size_t breakeven = 0;  // trades of exactly zero P&L: neither won nor lost
   Money pnl_total;                      // sum of trade P&L (net of charges)
   double pnl_pct = 0;                   // pnl_total / starting balance * 100
   std::optional<double> win_rate;       // winners / trades
@@ -83,7 +84,7 @@ struct Statistics {
   double max_drawdown_pct = 0;                  // largest (peak - equity) / peak * 100
   std::int64_t max_drawdown_duration_days = 0;  // calendar days from a peak to its recovery
                                                 // (or to the last day if never recovered)
-  std::optional<double> cagr;                   // (final/start)^(365.25/calendar days) - 1
+  std::optional<double> cagr;  // (final/start)^(365.25/calendar days) - 1; unset under 30 days
   std::optional<double> calmar;                 // cagr / max_drawdown_pct(as fraction)
   Money total_charges;
   std::optional<double> charges_pct_of_gross;  // charges / |gross realized P&L| * 100

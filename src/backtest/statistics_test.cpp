@@ -84,23 +84,36 @@ TEST(Statistics, PerTradeFigures) {
   const Statistics s = ComputeStatistics(in);
   EXPECT_EQ(s.trades, 5u);
   EXPECT_EQ(s.winners, 2u);
-  EXPECT_EQ(s.losers, 3u);  // break-even is not a win
+  EXPECT_EQ(s.losers, 2u);     // a zero P&L is neither a win nor a loss
+  EXPECT_EQ(s.breakeven, 1u);
   EXPECT_EQ(s.pnl_total, Inr("350"));
   EXPECT_DOUBLE_EQ(s.pnl_pct, 0.35);
   ASSERT_TRUE(s.win_rate && s.profit_factor && s.expectancy && s.long_ratio);
   EXPECT_DOUBLE_EQ(*s.win_rate, 0.4);
   EXPECT_DOUBLE_EQ(*s.profit_factor, 500.0 / 150.0);
-  EXPECT_DOUBLE_EQ(*s.expectancy, 250 * 0.4 + -50 * 0.6);
+  EXPECT_DOUBLE_EQ(*s.expectancy, 250 * 0.4 + -75 * 0.4);  // = 350 / 5 per trade
   EXPECT_DOUBLE_EQ(*s.long_ratio, 0.6);
   EXPECT_EQ(s.max_winner, Inr("300"));
   EXPECT_EQ(s.min_winner, Inr("200"));
   EXPECT_EQ(s.avg_winner, Inr("250"));
   EXPECT_EQ(s.max_loser, Inr("-100"));
-  EXPECT_EQ(s.min_loser, Inr("0"));
-  EXPECT_EQ(s.avg_loser, Inr("-50"));
+  EXPECT_EQ(s.min_loser, Inr("-50"));
+  EXPECT_EQ(s.avg_loser, Inr("-75"));
   EXPECT_EQ(s.total_charges, Inr("10"));
   ASSERT_TRUE(s.charges_pct_of_gross.has_value());
   EXPECT_DOUBLE_EQ(*s.charges_pct_of_gross, 10.0 / 10010.0 * 100.0);
+}
+
+// Annualised figures need at least a month: a 5-minute run with a 1% gain has no CAGR.
+TEST(Statistics, NoCagrForRunsShorterThanAMonth) {
+  StatisticsInput in = Series();
+  in.end = in.start + 5 * kNanosPerMinute;
+  EXPECT_FALSE(ComputeStatistics(in).cagr.has_value());
+  EXPECT_FALSE(ComputeStatistics(in).calmar.has_value());
+  in.end = in.start + 29 * kNanosPerDay;
+  EXPECT_FALSE(ComputeStatistics(in).cagr.has_value());
+  in.end = in.start + 30 * kNanosPerDay;
+  EXPECT_TRUE(ComputeStatistics(in).cagr.has_value());
 }
 
 TEST(Statistics, NoLosersMeansNoProfitFactor) {
