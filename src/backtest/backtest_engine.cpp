@@ -256,9 +256,9 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
     t0 = TsInit(c.buf[c.pos]);
   }
   clock_->SetTime(t0);
-  if (Status s = kernel_->Start(); !s) {
-    // Trading is HALTED with the reason; nothing runs (the CLI reports data_status()).
-    if (data_status_.ok()) data_status_ = s;
+  start_status_ = kernel_->Start();
+  if (!start_status_) {
+    // Trading is HALTED with the reason; nothing runs (the CLI reports start_status()).
     src = -1;
   }
   const auto wall0 = std::chrono::steady_clock::now();

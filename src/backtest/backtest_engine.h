@@ -76,6 +76,8 @@ class BacktestEngine {
   ~BacktestEngine();
 
   Kernel& kernel() { return *kernel_; }
+  // Why the last run's kernel did not start (ok when it did).
+  const Status& start_status() const { return start_status_; }
   Status AddVenue(const BacktestVenueConfig& config);
   SimulatedExchange* exchange(const Venue& v);
   void AddInstrument(const Instrument& instrument);
@@ -120,6 +122,7 @@ class BacktestEngine {
   BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
 
   KernelConfig config_;
+  Status start_status_ = Status::Ok();
   std::unique_ptr<MarketHours> market_hours_;  // outlives the kernel that points to it
   std::unique_ptr<Kernel> kernel_;
   TestClock* clock_ = nullptr;

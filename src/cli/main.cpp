@@ -55,6 +55,11 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
   std::optional<nacre::ResultsRecorder> recorder;
   if (!out_dir.empty()) recorder.emplace(bt.engine->kernel());
   const nacre::BacktestResult r = bt.engine->Run(bt.start, bt.end);
+  if (!bt.engine->start_status().ok()) {
+    fmt::print(stderr, "error: {}: cannot start: {}\n", config_path,
+               bt.engine->start_status().error());
+    return 2;
+  }
   if (!bt.engine->data_status().ok()) {
     fmt::print(stderr, "error: data: {} (the run stopped there)\n",
                bt.engine->data_status().error());

@@ -101,6 +101,13 @@ class Actor : public Component {
   virtual void OnLoad(const SavedState& /*state*/) {}
   // Called once at registration, before READY (subclasses wire extra subscriptions here).
   virtual void OnRegistered() {}
+ public:
+  // What the component needs from the others before it can start (checked by Kernel::Start,
+  // after every component is registered, before any starts): an error names what is missing
+  // and how to add it. Default: nothing.
+  virtual Status CheckRequirements() const { return Status::Ok(); }
+
+ protected:
 
   Clock& clock() { return *ctx_.clock; }
   const Clock& clock() const { return *ctx_.clock; }

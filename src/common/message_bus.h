@@ -158,6 +158,9 @@ class MessageBus {
   std::uint64_t publish_count(std::string_view topic) const;
   std::vector<std::string> Topics() const;  // sorted
   bool HasEndpoint(std::string_view name) const { return endpoints_.count(std::string(name)) != 0; }
+  bool HasRequestHandler(std::string_view name) const {
+    return responders_.count(std::string(name)) != 0;
+  }
 
  private:
   struct Endpoint {

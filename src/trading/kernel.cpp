@@ -134,6 +134,9 @@ Status Kernel::Start() {
 
   // Strategies start as one handler: what they send in on_start runs after every one started.
   phase_ = StartPhase::kTrader;
+  if (Status s = trader_.CheckRequirements(); !s) {
+    return fail(MakeError(ErrorCode::kFailedPrecondition, s.error()));
+  }
   loop_.Run([this] { trader_.StartAll(); });
   phase_ = StartPhase::kRunning;
   if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {

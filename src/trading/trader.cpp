@@ -41,6 +41,16 @@ Status Trader::AddStrategy(std::unique_ptr<Strategy> strategy) {
   return Status::Ok();
 }
 
+Status Trader::CheckRequirements() const {
+  for (const auto& a : actors_) {
+    if (Status st = a->CheckRequirements(); !st) return st;
+  }
+  for (const auto& s : strategies_) {
+    if (Status st = s->CheckRequirements(); !st) return st;
+  }
+  return Status::Ok();
+}
+
 void Trader::StartAll() {
   // Actors first: strategies may depend on them (e.g. a capital manager).
   for (auto& a : actors_) {

@@ -19,6 +19,8 @@ class Trader {
   Status AddStrategy(std::unique_ptr<Strategy> strategy);
 
   void StartAll();
+  // Every actor's and strategy's CheckRequirements, in order; the first failure.
+  Status CheckRequirements() const;
   // Stops strategies, then actors, and cancels their timers. Open orders stay working (a
   // strategy that wants them canceled does so in its OnStop).
   void StopAll();

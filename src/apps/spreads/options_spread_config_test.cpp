@@ -7,8 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "apps/spreads/capital_manager.h"
 #include "apps/spreads/options_spread_strategy.h"
 #include "common/config.h"
+#include "testkit/kernel_harness.h"
 
 namespace nacre {
 namespace {
@@ -48,6 +50,37 @@ TEST(OptionsSpreadConfig, EveryBadValueIsRefusedNamingItsKey) {
     EXPECT_NE(why.find(key), std::string::npos) << line << " -> " << why;
     EXPECT_NE(why.find("spread.toml"), std::string::npos) << line << " -> " << why;
   }
+}
+
+// Without the CapitalManager it sizes with, the strategy would run and never trade: the kernel
+// refuses to start, naming what to add.
+TEST(OptionsSpreadConfig, AMissingCapitalManagerStopsTheStartWithTheFix) {
+  auto table = ConfigTable::ParseString("", "spread.toml");
+  ConfigTable p(*table, "spread.toml", "strategies.params");
+  {
+    testkit::TestKernel tk;
+    ASSERT_TRUE(tk.kernel()
+                    .trader()
+                    .AddStrategy(OptionsSpreadStrategy::FromConfig(StrategyId("OptionsSpread-001"), p))
+                    .ok());
+    const Status st = tk.kernel().Start();
+    ASSERT_FALSE(st.ok());
+    EXPECT_TRUE(st.Is(ErrorCode::kFailedPrecondition)) << st.error();
+    EXPECT_NE(st.error().find("OptionsSpread-001: no CapitalManager actor"), std::string::npos)
+        << st.error();
+    EXPECT_NE(st.error().find("type = \"CapitalManager\""), std::string::npos) << st.error();
+    EXPECT_EQ(tk.kernel().risk_engine().trading_state(), TradingState::kHalted);
+  }
+  testkit::TestKernel tk;
+  auto capital = ConfigTable::ParseString("initial_capital = 400000\n", "capital.toml");
+  ConfigTable c(*capital, "capital.toml", "actors.params");
+  ASSERT_TRUE(tk.kernel().trader().AddActor(CapitalManager::FromConfig("CapitalManager", c)).ok());
+  ASSERT_TRUE(tk.kernel()
+                  .trader()
+                  .AddStrategy(OptionsSpreadStrategy::FromConfig(StrategyId("OptionsSpread-001"), p))
+                  .ok());
+  const Status st = tk.kernel().Start();
+  EXPECT_TRUE(st.ok()) << st.error();
 }
 
 }  // namespace

@@ -116,6 +116,14 @@ OptionsSpreadStrategy::OptionsSpreadStrategy(const StrategyId& id, OptionsSpread
       margin_(margin ? std::move(margin) : std::make_unique<NseSpanMarginModel>()),
       exits_(config_) {}
 
+Status OptionsSpreadStrategy::CheckRequirements() const {
+  if (context().bus->HasRequestHandler(CapitalManager::kMaxLotsEndpoint)) return Status::Ok();
+  return MakeError(fmt::format(
+      "{}: no CapitalManager actor to size its trades (it would never trade): add [[actors]] "
+      "type = \"CapitalManager\" to the config",
+      strategy_id().value()));
+}
+
 std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id,
                                                             const ConfigTable& p) {
   OptionsSpreadConfig c;

@@ -95,6 +95,8 @@ class OptionsSpreadStrategy final : public Strategy {
   OptionsSpreadStrategy(const StrategyId& id, OptionsSpreadConfig config,
                         std::unique_ptr<SpreadMarginModel> margin = nullptr);
   static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& params);
+  // Sizing needs the CapitalManager actor: without it the strategy would never trade.
+  Status CheckRequirements() const override;
 
   const OptionsSpreadConfig& config() const { return config_; }
   // -1 down, 0 neutral or warming up, +1 up.
