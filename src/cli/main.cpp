@@ -96,6 +96,10 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
   fmt::print(stderr, "Total: {} events, {:.0f} events/s, wall {:.3f} s, peak RSS {:.1f} MiB{}\n",
              r.data_points, r.events_per_second, wall, static_cast<double>(PeakRssKib()) / 1024.0,
              out_dir.empty() ? std::string() : ", results in " + out_dir);
+  // One line per repeated warning kind instead of hundreds of lines.
+  if (const std::string summary = bt.engine->kernel().logger().Summary(); !summary.empty()) {
+    fmt::print(stderr, "Warnings and errors by kind:\n{}", summary);
+  }
   const auto errors = bt.engine->kernel().logger().error_count();
   if (errors > 0) {
     fmt::print(stderr, "warning: {} errors were logged during the run (last: {})\n", errors,

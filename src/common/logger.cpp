@@ -48,13 +48,31 @@ Result<LogLevel> ParseLogLevel(std::string_view s) {
   return MakeError(fmt::format("unknown log level '{}' (DEBUG, INFO, WARN, ERROR, OFF)", s));
 }
 
-void Logger::Log(LogLevel level, std::string_view component, std::string_view message) {
+void Logger::Log(LogLevel level, std::string_view component, std::string_view message,
+                 std::string_view kind) {
   if (level == LogLevel::kWarning) ++warnings_;
   if (level == LogLevel::kError) {
     ++errors_;
     last_error_ = fmt::format("{}: {}", component, message);
   }
+  bool held_back = false;
+  bool first_held = false;
+  if (level >= LogLevel::kWarning && level != LogLevel::kOff && !kind.empty()) {
+    std::string key;
+    key.reserve(component.size() + kind.size() + 1);
+    key.append(component).push_back('\x1f');
+    key.append(kind);
+    auto [it, fresh] = kind_index_.try_emplace(std::move(key), kinds_.size());
+    if (fresh) kinds_.push_back(Kind{level, std::string(component), std::string(message), 0});
+    const std::uint64_t n = ++kinds_[it->second].count;
+    held_back = repeat_limit_ > 0 && n > repeat_limit_;
+    first_held = held_back && n == repeat_limit_ + 1;
+  }
   if (!Enabled(level)) return;
+  if (held_back) {
+    if (!first_held) return;
+    message = "further warnings of this kind are counted, not printed (summary at the end)";
+  }
   const std::string ts = FormatIsoUtc(clock_.Now());
   const std::string_view lvl = kLevelNames[static_cast<int>(level)];
   if (format_ == LogFormat::kJson) {
@@ -64,6 +82,16 @@ void Logger::Log(LogLevel level, std::string_view component, std::string_view me
   } else {
     fmt::print(sink_, "{} [{}] {}: {}\n", ts, lvl, component, message);
   }
+}
+
+std::string Logger::Summary() const {
+  std::string out;
+  for (const Kind& k : kinds_) {
+    if (k.count < 2) continue;
+    out += fmt::format("{:>6} x {} {}: {} (the first)\n", k.count,
+                       kLevelNames[static_cast<int>(k.level)], k.component, k.first);
+  }
+  return out;
 }
 
 }  // namespace nacre

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 
@@ -26,7 +28,11 @@ class Logger {
          LogFormat format = LogFormat::kText)
       : clock_(clock), sink_(sink), level_(level), format_(format) {}
 
-  void Log(LogLevel level, std::string_view component, std::string_view message);
+  // `kind`: what makes two warnings the same kind (the message's format string; empty: each
+  // line is its own). Past `repeat_limit` lines of one WARN/ERROR kind, further ones are counted
+  // and not printed (one line says so), and Summary() gives one line per kind with its count.
+  void Log(LogLevel level, std::string_view component, std::string_view message,
+           std::string_view kind = {});
   bool Enabled(LogLevel level) const { return level >= level_ && sink_ != nullptr; }
   void set_level(LogLevel l) { level_ = l; }
   void set_sink(std::FILE* sink) { sink_ = sink; }
@@ -34,8 +40,22 @@ class Logger {
   std::uint64_t warning_count() const { return warnings_; }
   std::uint64_t error_count() const { return errors_; }
   const std::string& last_error() const { return last_error_; }
+  // Lines of one warning or error kind printed before the rest are only counted (0: all).
+  void set_repeat_limit(std::uint64_t n) { repeat_limit_ = n; }
+  // One line per warning/error kind that occurred more than once or was held back: the count,
+  // the level, the component and the first such message. Empty when there is nothing to sum up.
+  std::string Summary() const;
 
  private:
+  struct Kind {
+    LogLevel level;
+    std::string component;
+    std::string first;
+    std::uint64_t count = 0;
+  };
+  std::vector<Kind> kinds_;  // in order of first occurrence
+  std::unordered_map<std::string, std::size_t> kind_index_;
+  std::uint64_t repeat_limit_ = 5;
   const Clock& clock_;
   std::FILE* sink_;
   LogLevel level_;
@@ -75,7 +95,9 @@ class LogAdapter {
   void Write(LogLevel level, fmt::format_string<Args...> f, Args&&... args) {
     if (logger_ == nullptr) return;
     if (!logger_->Enabled(level) && level < LogLevel::kWarning) return;
-    logger_->Log(level, component_, fmt::format(f, std::forward<Args>(args)...));
+    const fmt::string_view kind = f;  // the format string: what makes two lines one kind
+    logger_->Log(level, component_, fmt::format(f, std::forward<Args>(args)...),
+                 std::string_view(kind.data(), kind.size()));
   }
   Logger* logger_ = nullptr;
   std::string component_;

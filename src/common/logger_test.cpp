@@ -272,6 +272,38 @@ TEST(LogAdapterTest, WarningsAndErrorsAreCountedEvenWhenFiltered) {
   EXPECT_EQ(logger.last_error(), "X: e 7");
 }
 
+// Hundreds of the same warning: the first few are printed, then one line says the rest are
+// counted, and the summary gives the count with the first message. Other kinds print as usual.
+TEST(LogAdapterTest, RepeatedWarningsOfOneKindAreCountedAndSummedUp) {
+  TestClock clock(Noon());
+  MemorySink sink;
+  Logger logger(clock, sink.file());
+  logger.set_repeat_limit(3);
+  LogAdapter spread(&logger, "OptionsSpread-001");
+  for (int i = 1; i <= 8; ++i) spread.Warning("leg risk SP{:04}: leg {} unfilled", i, i % 2 + 1);
+  spread.Warning("loss passed {}% of max loss", 80);
+  const std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 5u);  // 3 printed, 1 notice, the other kind
+  EXPECT_NE(lines[0].find("leg risk SP0001"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[2].find("leg risk SP0003"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find("further warnings of this kind are counted"), std::string::npos)
+      << lines[3];
+  EXPECT_NE(lines[4].find("loss passed 80%"), std::string::npos) << lines[4];
+  EXPECT_EQ(logger.warning_count(), 9u);  // all counted
+  const std::string summary = logger.Summary();
+  EXPECT_NE(summary.find("8 x WARN OptionsSpread-001: leg risk SP0001: leg 2 unfilled (the first)"),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("loss passed"), std::string::npos) << summary;  // once: no summary line
+  // 0: every line printed.
+  MemorySink all;
+  Logger unlimited(clock, all.file());
+  unlimited.set_repeat_limit(0);
+  LogAdapter a(&unlimited, "X");
+  for (int i = 0; i < 8; ++i) a.Warning("same {}", i);
+  EXPECT_EQ(all.Lines().size(), 8u);
+}
+
 TEST(LogAdapterTest, DefaultAdapterIsANoop) {
   LogAdapter log;
   log.Error("nobody listens {}", 1);  // must not crash
