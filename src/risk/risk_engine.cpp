@@ -451,11 +451,12 @@ MarginBook RiskEngine::NseBookOf(const Venue& venue, const InstrumentId& underly
   std::vector<const Order*> working = cache_.OrdersOpen(q);
   if (checking_list_ != nullptr) {
     for (const Order* o : *checking_list_) {
-      if (!o->is_open()) working.push_back(o);  // not sent yet: it goes out with this one
+      // Not sent yet: it goes out with this one (an OTO child only when its parent fills).
+      if (!o->is_open() && o->parent_order_id().empty()) working.push_back(o);
     }
   }
   for (const Order* o : working) {
-    if (o == except || o->leaves_qty().raw() <= 0 || !o->parent_order_id().empty()) continue;
+    if (o == except || o->leaves_qty().raw() <= 0) continue;
     const Instrument* inst = cache_.instrument(o->instrument_id());
     if (inst == nullptr || inst->underlying != underlying) continue;
     book.AddWorking(MakeWorkingLeg(o->client_order_id(), *inst, o->side(), o->leaves_qty(),

@@ -150,8 +150,9 @@ void SimulatedExchange::RollDay(UnixNanos now) {
 void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
   // What goes on the wire: the order as sent; the exchange never looks at the kernel's again.
   // A second submit of an id already sent is the same order twice: not sent again.
+  if (orders_.count(order.client_order_id()) != 0) return;
   auto [it, fresh] = in_flight_.try_emplace(order.client_order_id());
-  if (!fresh || orders_.count(order.client_order_id()) != 0) return;
+  if (!fresh) return;
   VenueOrder& sent = it->second;
   sent.ref = RefOf(order);
   sent.ref.venue_order_id = VenueOrderId();
@@ -177,11 +178,11 @@ void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& 
 void SimulatedExchange::CancelOrder(const nacre::CancelOrder& cmd, const Order& /*order*/) {
   // With no latency the cancel stops matching at once (an OCO peer's fill must not let both
   // legs fill on one update); with latency the order stays live until the cancel arrives.
+  // (An order still in flight is not at the venue: the cancel will find nothing there, and
+  // the order, arriving after it, rests normally.)
   if (config_.latency.cancel == 0) {
     if (auto it = orders_.find(cmd.client_order_id); it != orders_.end()) {
       it->second.cancel_requested = true;
-    } else if (auto f = in_flight_.find(cmd.client_order_id); f != in_flight_.end()) {
-      f->second.cancel_requested = true;
     }
   }
   Enqueue(Pending{Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++,
@@ -198,6 +199,7 @@ void SimulatedExchange::QueryOrder(const nacre::QueryOrder& cmd, const Order& /*
 
 std::size_t SimulatedExchange::ProcessCommands() {
   const std::size_t before = next_cmd_ - pending_count();
+  Housekeeping();  // a new day and expiries first: nothing of the new day is wiped by the roll
   ProcessDue(Now());
   Housekeeping();
   FlushMargins();
@@ -586,6 +588,7 @@ bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
 // ---- market data ----
 
 void SimulatedExchange::OnQuote(const QuoteTick& quote) {
+  Housekeeping();  // the day roll and expiries before anything of this time is matched
   ProcessDue(quote.ts_event);
   MatchingCore& core = MarketOf(quote.instrument_id);
   core.OnQuote(quote.bid_price, quote.ask_price, quote.bid_size, quote.ask_size);
@@ -620,6 +623,7 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
 }
 
 void SimulatedExchange::OnTrade(const TradeTick& trade) {
+  Housekeeping();
   ProcessDue(trade.ts_event);
   MatchingCore& core = MarketOf(trade.instrument_id);
   core.OnTrade(trade.price);
@@ -660,6 +664,7 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
 }
 
 void SimulatedExchange::OnBar(const Bar& bar) {
+  Housekeeping();
   ProcessDue(bar.ts_event);
   const InstrumentId& id = bar.bar_type.instrument_id();
   MarketOf(id).OnBar(bar.close);
@@ -756,7 +761,8 @@ void SimulatedExchange::BookPosition(const VenueOrder& order, const Instrument* 
     p.realized += diff < 0 ? -pnl : pnl;
     cash_ += diff < 0 ? -pnl : pnl;
   }
-  p.open_value = closing == held ? 0 : DivRound(p.open_value * (held - closing), held);
+  // What stays open keeps the average price (avg × remaining: no 128-bit overflow).
+  p.open_value = closing == held ? 0 : static_cast<Int128>(avg) * (held - closing);
   if (moved > held) p.open_value = static_cast<Int128>(px.raw()) * (moved - held);
   p.net_raw = net + delta;
 }
@@ -1348,7 +1354,20 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       if (oit == orders.end() || oit->second.is_closed()) {
         throw std::invalid_argument("resting order " + in.id.value() + " is not an open order");
       }
+      if (!resting.empty() && in.seq <= resting.back().seq) {
+        throw std::invalid_argument("resting sequences must be unique and increasing");
+      }
+      for (const RestingIn& other : resting) {
+        if (other.id == in.id) throw std::invalid_argument("order " + in.id.value() + " rests twice");
+      }
       resting.push_back(in);
+    }
+    for (const auto& [id, o] : orders) {
+      const bool rests = std::any_of(resting.begin(), resting.end(),
+                                     [&](const RestingIn& r) { return r.id == id; });
+      if (!o.is_closed() && !rests) {
+        throw std::invalid_argument("open order " + id.value() + " has no resting entry");
+      }
     }
     std::map<InstrumentId, VenuePosition> positions;
     field = "positions";
@@ -1419,6 +1438,9 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
     const auto next_order_id = j.at("next_order_id").get<std::uint64_t>();
     const auto next_trade_id = j.at("next_trade_id").get<std::uint64_t>();
     const auto next_seq = j.at("next_seq").get<std::uint64_t>();
+    if (!resting.empty() && resting.back().seq >= next_seq) {
+      throw std::invalid_argument("next_seq is not above every resting sequence");
+    }
     const auto fill_count = j.at("fills").get<std::uint64_t>();
     std::vector<std::string> charged = j.at("charged_orders").get<std::vector<std::string>>();
 

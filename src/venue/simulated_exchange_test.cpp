@@ -1444,6 +1444,70 @@ TEST(SimulatedExchangeLedger, QueryAnswersFromTheLedgerAndIsSilentForAnOrderNeve
   EXPECT_EQ(sink.reports[0].leaves_qty, Qty(65));
 }
 
+// A fill on the first tick of a new IST day belongs to that day's records: the day roll runs
+// before anything of that time is matched (it used to run after, wiping the fill).
+TEST_F(SimulatedExchangeTest, AFillOnTheFirstTickOfADayIsInThatDaysReports) {
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  const Order* o = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "95", TimeInForce::kGtc));
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted);
+  tk_->AdvanceTo(FromIst(2025, 12, 31, 9, 15));  // the next trading day's open
+  Quote(call_, "94", "94.50", 65, 65);
+  ASSERT_EQ(o->status(), OrderStatus::kFilled);
+  const auto fills = ex_->GenerateFillReports({});
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].client_order_id, o->client_order_id());
+  ASSERT_NE(ex_->order(o->client_order_id()), nullptr);
+  const auto positions = ex_->GeneratePositionStatusReports({});
+  ASSERT_EQ(positions.size(), 1u);
+  EXPECT_EQ(positions[0].overnight_quantity, Qty(0));  // bought today, not carried
+}
+
+// A cancel with no latency for an order still inside its submit latency finds nothing at the
+// venue (rejected); the order then arrives and works normally.
+TEST_F(SimulatedExchangeTest, AnInstantCancelOfAnOrderStillInFlightDoesNotFreezeIt) {
+  SimulatedExchangeConfig c = Base();
+  c.latency.submit = kNanosPerSecond;
+  Build(c);
+  Quote(call_, "100", "101", 65, 65);
+  const Order* o = Submit(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "99"));
+  k().exec_engine().Execute(testkit::CancelCommand(*o));
+  ex_->ProcessCommands();
+  EXPECT_EQ(events_->Of<OrderCancelRejected>().size(), 1u);
+  tk_->Advance(kNanosPerSecond);
+  ex_->ProcessCommands();
+  ASSERT_EQ(o->status(), OrderStatus::kAccepted);
+  Quote(call_, "98", "98.50", 65, 65);  // crosses it: it must still match
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+}
+
+// Futures book realized P&L into cash; a partial close of a large position keeps the average
+// price exact (the open value is average × remaining units, never a 128-bit overflow).
+TEST_F(SimulatedExchangeTest, LedgerFuturesPartialCloseOfALargePositionIsExact) {
+  SimulatedExchangeConfig c = Base();
+  c.charges = false;
+  Build(c);
+  InstrumentSpec spec;
+  spec.id = MustInstrumentId("NIFTY26JANFUT.NFO");
+  spec.lot_size = Qty(75);
+  spec.tick_size = Px("0.05");
+  const Instrument fut =
+      *MakeFuture(spec, kNifty, FromIst(2025, 10, 28, 9, 15), FromIst(2026, 1, 27, 15, 30));
+  k().cache().AddInstrument(fut);
+  ex_->AddInstrument(fut);
+  const Money cash0 = ex_->cash();
+  Quote(fut, "23999.95", "24000", 3000, 3000);
+  ASSERT_EQ(Working(MakeInit(fut, "O-1", OrderSide::kBuy, 3000))->status(), OrderStatus::kFilled);
+  Quote(fut, "24100", "24100.05", 3000, 3000);
+  ASSERT_EQ(Working(MakeInit(fut, "O-2", OrderSide::kSell, 75))->status(), OrderStatus::kFilled);
+  EXPECT_EQ(ex_->positions().at(fut.id).realized, Inr("7500"));  // 100 points × 75
+  EXPECT_EQ(ex_->cash() - cash0, Inr("7500"));
+  const auto pos = ex_->GeneratePositionStatusReports({});
+  ASSERT_EQ(pos.size(), 1u);
+  EXPECT_EQ(pos[0].quantity, Qty(2925));
+  EXPECT_EQ(pos[0].avg_px_open, Px("24000"));
+}
+
 // ---- save and restore ----
 
 TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesExactly) {
