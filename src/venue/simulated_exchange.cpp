@@ -293,10 +293,11 @@ void SimulatedExchange::HandleModify(const Pending& p) {
       }
     }
   }
-  // A triggered stop-market works at its protection limit: its margin is priced there.
+  // A market-like order that rests works at its protection limit (a triggered stop-market's,
+  // or a protected market order's): its margin is priced there, as in the resting book.
   std::optional<Price> margin_price = p.price;
   if (const Resting& rr = resting_.at(*order.resting_seq);
-      !margin_price && order.triggered && rr.match.protection_limit) {
+      !margin_price && rr.match.protection_limit) {
     margin_price = rr.match.protection_limit;
   }
   if (const std::string why = CheckMargin(
