@@ -288,6 +288,9 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     const std::string fmt_name = e->GetString("log_format", "text");
     if (fmt_name != "text" && fmt_name != "json") e->Fail("log_format", "expected text or json");
     kc.log_format = fmt_name == "json" ? LogFormat::kJson : LogFormat::kText;
+    const std::string zone = e->GetString("log_time_zone", "IST");
+    if (zone != "IST" && zone != "UTC") e->Fail("log_time_zone", "expected IST or UTC");
+    kc.log_time_zone = zone == "UTC" ? LogTimeZone::kUtc : LogTimeZone::kIst;
     if (e->Has("start")) out.start = e->GetTime("start", kIstOffset);
     if (e->Has("end")) out.end = e->GetTime("end", kIstOffset);
     if (out.start && out.end && *out.start >= *out.end) {

@@ -73,7 +73,8 @@ void Logger::Log(LogLevel level, std::string_view component, std::string_view me
     if (!first_held) return;
     message = "further warnings of this kind are counted, not printed (summary at the end)";
   }
-  const std::string ts = FormatIsoUtc(clock_.Now());
+  const std::string ts =
+      zone_ == LogTimeZone::kIst ? FormatIsoIst(clock_.Now()) : FormatIsoUtc(clock_.Now());
   const std::string_view lvl = kLevelNames[static_cast<int>(level)];
   if (format_ == LogFormat::kJson) {
     fmt::print(sink_,

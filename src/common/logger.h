@@ -18,6 +18,8 @@ namespace nacre {
 
 enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarning, kError, kOff };
 enum class LogFormat : std::uint8_t { kText, kJson };
+// The zone log timestamps are written in (always with the offset): IST by default.
+enum class LogTimeZone : std::uint8_t { kIst, kUtc };
 
 Result<LogLevel> ParseLogLevel(std::string_view s);
 
@@ -37,6 +39,7 @@ class Logger {
   void set_level(LogLevel l) { level_ = l; }
   void set_sink(std::FILE* sink) { sink_ = sink; }
   void set_format(LogFormat f) { format_ = f; }
+  void set_time_zone(LogTimeZone z) { zone_ = z; }
   std::uint64_t warning_count() const { return warnings_; }
   std::uint64_t error_count() const { return errors_; }
   const std::string& last_error() const { return last_error_; }
@@ -60,6 +63,7 @@ class Logger {
   std::FILE* sink_;
   LogLevel level_;
   LogFormat format_;
+  LogTimeZone zone_ = LogTimeZone::kIst;
   std::uint64_t warnings_ = 0;
   std::uint64_t errors_ = 0;
   std::string last_error_;

@@ -139,8 +139,14 @@ TEST(LoggerTest, TextLineHasClockTimeLevelComponentAndMessage) {
   logger.Log(LogLevel::kWarning, "RiskEngine", "throttled");
   const std::vector<std::string> lines = sink.Lines();
   ASSERT_EQ(lines.size(), 2u) << sink.Text();
-  EXPECT_EQ(lines[0], "2024-01-02T03:45:06.000000789Z [INFO] DataEngine: subscribed NIFTY");
-  EXPECT_EQ(lines[1], "2024-01-02T03:45:07.000000789Z [WARN] RiskEngine: throttled");
+  // IST with its offset by default.
+  EXPECT_EQ(lines[0], "2024-01-02T09:15:06.000000789+05:30 [INFO] DataEngine: subscribed NIFTY");
+  EXPECT_EQ(lines[1], "2024-01-02T09:15:07.000000789+05:30 [WARN] RiskEngine: throttled");
+  MemorySink utc;
+  Logger u(clock, utc.file());
+  u.set_time_zone(LogTimeZone::kUtc);
+  u.Log(LogLevel::kInfo, "DataEngine", "subscribed NIFTY");
+  EXPECT_EQ(utc.Lines()[0], "2024-01-02T03:45:07.000000789Z [INFO] DataEngine: subscribed NIFTY");
 }
 
 TEST(LoggerTest, JsonLinesAreValidAndEscaped) {
@@ -156,7 +162,7 @@ TEST(LoggerTest, JsonLinesAreValidAndEscaped) {
   std::vector<std::pair<std::string, std::string>> fields;
   ASSERT_TRUE(ParseFlatJson(lines[0], &fields)) << lines[0];
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"ts", "2024-01-02T03:45:06.000000789Z"},
+      {"ts", "2024-01-02T09:15:06.000000789+05:30"},
       {"level", "ERROR"},
       {"component", "Strat\"1\""},
       {"message", nasty},
@@ -252,9 +258,9 @@ TEST(LogAdapterTest, FormatsWithComponentNameAndRespectsLevel) {
   log.Error("bad {}", "thing");
   const std::vector<std::string> lines = sink.Lines();
   ASSERT_EQ(lines.size(), 3u) << sink.Text();
-  EXPECT_EQ(lines[0], "2024-01-02T03:45:06.000000789Z [INFO] Trader: orders=3 px=100.05");
-  EXPECT_EQ(lines[1], "2024-01-02T03:45:06.000000789Z [WARN] Trader: careful");
-  EXPECT_EQ(lines[2], "2024-01-02T03:45:06.000000789Z [ERROR] Trader: bad thing");
+  EXPECT_EQ(lines[0], "2024-01-02T09:15:06.000000789+05:30 [INFO] Trader: orders=3 px=100.05");
+  EXPECT_EQ(lines[1], "2024-01-02T09:15:06.000000789+05:30 [WARN] Trader: careful");
+  EXPECT_EQ(lines[2], "2024-01-02T09:15:06.000000789+05:30 [ERROR] Trader: bad thing");
   EXPECT_EQ(logger.warning_count(), 1u);
   EXPECT_EQ(logger.error_count(), 1u);
   EXPECT_EQ(logger.last_error(), "Trader: bad thing");

@@ -78,6 +78,12 @@ std::string FormatIsoUtc(UnixNanos t) {
                      c.date.day, c.hour, c.minute, c.second, c.nanos);
 }
 
+std::string FormatIsoIst(UnixNanos t) {
+  const CivilDateTime c = ToIst(t);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}+05:30", c.date.year, c.date.month,
+                     c.date.day, c.hour, c.minute, c.second, c.nanos);
+}
+
 std::string FormatIst(UnixNanos t) {
   const CivilDateTime c = ToIst(t);
   return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02} IST", c.date.year, c.date.month,

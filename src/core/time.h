@@ -77,6 +77,8 @@ CivilDate IstDate(UnixNanos t);
 
 // "2024-01-01T03:45:00.000000000Z"
 std::string FormatIsoUtc(UnixNanos t);
+// "2024-01-01T09:15:00.000000000+05:30": ISO 8601 in IST with its offset
+std::string FormatIsoIst(UnixNanos t);
 // "2024-01-01 09:15:00 IST" (seconds resolution)
 std::string FormatIst(UnixNanos t);
 // "2024-01-01"

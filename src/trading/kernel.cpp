@@ -20,6 +20,7 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
       portfolio_(bus_, cache_, *clock_, logger_, uuids_),
       settlement_(bus_, cache_, exec_engine_, *clock_, uuids_, logger_),
       trader_(actor_context(), portfolio_) {
+  logger_.set_time_zone(config.log_time_zone);
   bus_.AttachLoop(&loop_);
   exec_engine_.set_trader_id(config.trader_id);
   // Venue tags "N" + the trader's 2-character node id (its last two alphanumerics).

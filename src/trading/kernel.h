@@ -28,6 +28,7 @@ struct KernelConfig {
   std::uint64_t seed = 42;  // UUIDs and any seeded model
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
+  LogTimeZone log_time_zone = LogTimeZone::kIst;
   std::FILE* log_sink = stderr;
   CacheConfig cache;
   DataEngineConfig data_engine;
