@@ -201,7 +201,6 @@ std::size_t SimulatedExchange::ProcessCommands() {
   const std::size_t before = next_cmd_ - pending_count();
   Housekeeping();  // a new day and expiries first: nothing of the new day is wiped by the roll
   ProcessDue(Now());
-  Housekeeping();
   FlushMargins();
   return (next_cmd_ - pending_count()) - before;
 }
@@ -498,14 +497,6 @@ MatchOrder SimulatedExchange::ViewOf(const VenueOrder& o) const {
   return m;
 }
 
-std::optional<Price> SimulatedExchange::EffectiveLimit(const Resting& r) const {
-  const VenueOrder& o = *r.order;
-  if (o.order_type() == OrderType::kLimit || o.order_type() == OrderType::kStopLimit) {
-    return o.price;
-  }
-  return r.match.protection_limit;
-}
-
 bool SimulatedExchange::Apply(VenueOrder& o, const Execution& e) {
   Fill(o, e.px, Quantity::Raw(e.qty_raw, o.quantity.precision()), e.liquidity);
   return o.leaves_qty().raw() == 0;
@@ -606,12 +597,12 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
       if (o.is_closed() || Execute(r, false)) done.push_back(o.client_order_id());
       continue;
     }
-    if (!EffectiveLimit(r)) {
+    const MatchOrder view = ViewOf(o);
+    if (!core.EffectiveLimit(view, r.match)) {
       // A market order that arrived before any price: it meets its first quote as a taker.
       if (Execute(r, false)) done.push_back(o.client_order_id());
       continue;
     }
-    const MatchOrder view = ViewOf(o);
     if (const std::optional<Execution> e = core.CrossedByQuote(view, r.match)) {
       if (Apply(o, *e)) done.push_back(o.client_order_id());
     } else if (config_.fill.queue_position) {
@@ -619,7 +610,6 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
     }
   }
   for (const ClientOrderId& id : done) Remove(id);
-  Housekeeping();
   FlushMargins();
 }
 
@@ -660,7 +650,6 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
     if (MatchTrade(r, trade)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
-  Housekeeping();
   FlushMargins();
 }
 
@@ -679,7 +668,6 @@ void SimulatedExchange::OnBar(const Bar& bar) {
     if (MatchBar(r, bar)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id_done : done) Remove(id_done);
-  Housekeeping();
   FlushMargins();
 }
 

@@ -320,7 +320,6 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   bool Apply(VenueOrder& o, const Execution& e);
   // Marks a stop triggered at `market` (fixing a STOP_MARKET's protection limit).
   void Triggered(Resting& r, Price market);
-  std::optional<Price> EffectiveLimit(const Resting& r) const;
   // Ledger transitions, each with its event.
   void Fill(VenueOrder& order, Price px, Quantity qty, LiquiditySide liquidity);
   void Reject(VenueOrder& order, const std::string& why, UnixNanos at);
