@@ -235,6 +235,12 @@ std::vector<const Order*> Cache::Collect(const std::map<std::uint64_t, Order*>& 
   return out;
 }
 
+std::size_t Cache::Count(const std::map<std::uint64_t, Order*>& index, const OrderQuery& q) const {
+  std::size_t n = 0;
+  for (const auto& [seq, o] : index) n += Matches(*o, q) ? 1 : 0;
+  return n;
+}
+
 std::vector<const Order*> Cache::Orders(const OrderQuery& q) const {
   return Collect(all_orders_, q);
 }
@@ -315,8 +321,8 @@ std::vector<const Position*> Cache::PositionsClosed(const OrderQuery& q) const {
 
 void Cache::SnapshotPosition(const Position& closed) { snapshots_[closed.id()].push_back(closed); }
 
-const std::vector<Position>& Cache::PositionSnapshots(const PositionId& id) const {
-  static const std::vector<Position> kEmpty;
+const std::deque<Position>& Cache::PositionSnapshots(const PositionId& id) const {
+  static const std::deque<Position> kEmpty;
   auto it = snapshots_.find(id);
   return it == snapshots_.end() ? kEmpty : it->second;
 }

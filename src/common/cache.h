@@ -119,7 +119,11 @@ class Cache {
   std::vector<const Order*> OrdersClosed(const OrderQuery& q = {}) const;
   std::vector<const Order*> OrdersInflight(const OrderQuery& q = {}) const;
   std::size_t orders_total() const { return orders_.size(); }
-  std::size_t orders_open_count(const OrderQuery& q = {}) const { return OrdersOpen(q).size(); }
+  // Counts without building a list (a strategy asks these on every bar).
+  std::size_t orders_open_count(const OrderQuery& q = {}) const { return Count(open_orders_, q); }
+  std::size_t orders_inflight_count(const OrderQuery& q = {}) const {
+    return Count(inflight_orders_, q);
+  }
   // Orders of an order list, in submission order.
   std::vector<const Order*> OrdersForList(const OrderListId& id) const;
 
@@ -132,7 +136,7 @@ class Cache {
   std::vector<const Position*> PositionsClosed(const OrderQuery& q = {}) const;
   // Stores a copy of a closed position before it is reused for a new cycle.
   void SnapshotPosition(const Position& closed);
-  const std::vector<Position>& PositionSnapshots(const PositionId& id) const;
+  const std::deque<Position>& PositionSnapshots(const PositionId& id) const;
   std::vector<const Position*> AllPositionSnapshots() const;
   // Call after changing a cached position (keeps the open-position index true).
   void UpdatePosition(const Position& position);
@@ -166,6 +170,7 @@ class Cache {
   };
   bool Matches(const Order& o, const OrderQuery& q) const;
   bool Matches(const Position& p, const OrderQuery& q) const;
+  std::size_t Count(const std::map<std::uint64_t, Order*>& index, const OrderQuery& q) const;
   std::vector<const Order*> Collect(const std::map<std::uint64_t, Order*>& index,
                                     const OrderQuery& q) const;
 
@@ -205,7 +210,7 @@ class Cache {
   std::map<std::uint64_t, Position*> positions_by_seq_;
   std::map<std::uint64_t, Position*> open_positions_;  // kept by AddPosition/UpdatePosition
   std::uint64_t next_position_seq_ = 0;
-  std::map<PositionId, std::vector<Position>> snapshots_;
+  std::map<PositionId, std::deque<Position>> snapshots_;  // deque: no copies as it grows
 
   std::map<AccountId, std::unique_ptr<Account>> accounts_;
   std::map<Venue, AccountId> venue_accounts_;

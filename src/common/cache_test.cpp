@@ -280,6 +280,8 @@ TEST(CacheOrderTest, IndexesFollowTheOrderLifecycle) {
   ApplyAndUpdate<OrderSubmitted>(cache, Fut(), "O-1");
   EXPECT_FALSE(in(cache.OrdersOpen()));
   EXPECT_TRUE(in(cache.OrdersInflight()));
+  EXPECT_EQ(cache.orders_inflight_count(), 1u);
+  EXPECT_EQ(cache.orders_open_count(), 0u);
   EXPECT_EQ(cache.OrderByVenueId(VenueOrderId("V-O-1")), nullptr);
 
   ApplyAndUpdate<OrderAccepted>(cache, Fut(), "O-1");
@@ -296,6 +298,7 @@ TEST(CacheOrderTest, IndexesFollowTheOrderLifecycle) {
   ApplyAndUpdate<OrderCanceled>(cache, Fut(), "O-1");
   EXPECT_FALSE(in(cache.OrdersOpen()));
   EXPECT_FALSE(in(cache.OrdersInflight()));
+  EXPECT_EQ(cache.orders_inflight_count(), 0u);
   EXPECT_TRUE(in(cache.OrdersClosed()));
   EXPECT_EQ(cache.orders_open_count(), 0u);
   EXPECT_EQ(cache.Orders().size(), 1u);
@@ -482,7 +485,7 @@ TEST(CachePositionTest, SnapshotsAreCopiesKeptPerId) {
   ASSERT_TRUE(p->Apply(MakeFill(Fut(), "O-3", "T-3", OrderSide::kBuy, 5, "90.00")));
   ASSERT_TRUE(p->Apply(MakeFill(Fut(), "O-4", "T-4", OrderSide::kSell, 5, "91.00")));
   cache.SnapshotPosition(*p);
-  const std::vector<Position>& snaps = cache.PositionSnapshots(p->id());
+  const auto& snaps = cache.PositionSnapshots(p->id());
   ASSERT_EQ(snaps.size(), 2u);
   EXPECT_EQ(snaps[0].realized_pnl(), Inr("20.00"));
   EXPECT_EQ(snaps[0].event_count(), 2u);

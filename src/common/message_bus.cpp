@@ -33,7 +33,7 @@ bool TopicMatches(std::string_view pattern, std::string_view topic) {
 }
 
 MessageBus::TopicHandle MessageBus::Topic(std::string_view name) {
-  auto it = topics_.find(std::string(name));
+  auto it = topics_.find(name);
   if (it != topics_.end()) return TopicHandle(it->second);
   TopicEntry& entry = topic_storage_.emplace_back();
   entry.name = std::string(name);
@@ -168,7 +168,7 @@ std::size_t MessageBus::subscription_count() const {
 }
 
 std::uint64_t MessageBus::publish_count(std::string_view topic) const {
-  auto it = topics_.find(std::string(topic));
+  auto it = topics_.find(topic);
   return it == topics_.end() ? 0 : it->second->publish_count;
 }
 

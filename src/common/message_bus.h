@@ -192,7 +192,12 @@ class MessageBus {
                        const void* req, void* resp);
 
   std::deque<TopicEntry> topic_storage_;  // stable addresses
-  std::unordered_map<std::string, TopicEntry*> topics_;
+  // Looked up by string_view without building a string (publishers pass names they built).
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, TopicEntry*, NameHash, std::equal_to<>> topics_;
   std::map<SubscriptionId, std::unique_ptr<Subscription>> subs_;
   // Subscriptions by kind, so resolving is a hash lookup plus the wildcard patterns only (not
   // every subscription against every topic): exact patterns by name, wildcards in id order.

@@ -61,7 +61,15 @@ void Portfolio::OnPositionEvent(const PositionEvent& e) {
   }
   const AccountState state = account->Snapshot(uuids_.Next(), clock_.Now(), false);
   account->Record(state);
-  bus_.Publish(topics::AccountEvents(account->id()), state);
+  bus_.Publish(AccountTopic(account->id()), state);
+}
+
+MessageBus::TopicHandle Portfolio::AccountTopic(const AccountId& id) {
+  auto it = account_topics_.find(id);
+  if (it == account_topics_.end()) {
+    it = account_topics_.emplace(id, bus_.Topic(topics::AccountEvents(id))).first;
+  }
+  return it->second;
 }
 
 Money Portfolio::Unrealized(const Position& p) const {

@@ -52,11 +52,13 @@ class Portfolio : public Component {
 
  private:
   void OnPositionEvent(const PositionEvent& e);
+  MessageBus::TopicHandle AccountTopic(const AccountId& id);
   Money Unrealized(const Position& p) const;
   Money SumRealized(const OrderQuery& q) const;
   Money SumUnrealized(const OrderQuery& q) const;
   Money SumExposure(const OrderQuery& q) const;
 
+  std::unordered_map<AccountId, MessageBus::TopicHandle, IdHash> account_topics_;
   // What the account was last moved for, per position (this cycle).
   struct Booked {
     Money realized;

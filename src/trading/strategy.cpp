@@ -65,6 +65,14 @@ void Strategy::SendCommand(const TradingCommand& cmd, bool via_risk) {
   if (Status s = msgbus().Send(endpoint, cmd); !s) log().Error("command not sent: {}", s.error());
 }
 
+MessageBus::TopicHandle Strategy::OrderEventsTopic() {
+  if (order_topic_bus_ != &msgbus()) {
+    order_topic_ = msgbus().Topic(topics::OrderEvents(strategy_id_));
+    order_topic_bus_ = &msgbus();
+  }
+  return order_topic_;
+}
+
 const Order* Strategy::SubmitOrder(std::unique_ptr<Order> order, const PositionId& position_id,
                                    const ClientId& client_id) {
   Order* raw = order.get();
@@ -72,7 +80,7 @@ const Order* Strategy::SubmitOrder(std::unique_ptr<Order> order, const PositionI
     log().Error("submit refused: {}", s.error());
     return nullptr;
   }
-  msgbus().Publish(topics::OrderEvents(strategy_id_), OrderEvent(raw->init()));
+  msgbus().Publish(OrderEventsTopic(), OrderEvent(raw->init()));
   nacre::SubmitOrder cmd;
   static_cast<CommandHeader&>(cmd) = MakeHeader(client_id);
   cmd.instrument_id = raw->instrument_id();
@@ -116,7 +124,7 @@ std::vector<const Order*> Strategy::SubmitOrderList(std::vector<std::unique_ptr<
       return {};
     }
     out.push_back(raw);
-    msgbus().Publish(topics::OrderEvents(strategy_id_), OrderEvent(raw->init()));
+    msgbus().Publish(OrderEventsTopic(), OrderEvent(raw->init()));
   }
   nacre::SubmitOrderList cmd;
   static_cast<CommandHeader&>(cmd) = MakeHeader(client_id);

@@ -94,6 +94,8 @@ class Strategy : public Actor {
   // OrderPendingUpdate / OrderPendingCancel for `order`, through the execution engine.
   void EmitPending(const Order& order, bool cancel);
   void SendCommand(const TradingCommand& cmd, bool via_risk);
+  // This strategy's order-events topic, resolved once per bus (topic handles live as long as it).
+  MessageBus::TopicHandle OrderEventsTopic();
 
   class SpreadPort;
   SpreadExecutor& Spreads();
@@ -103,6 +105,8 @@ class Strategy : public Actor {
   std::unique_ptr<SpreadPort> spread_port_;
   std::unique_ptr<SpreadExecutor> spreads_;
   const Portfolio* portfolio_ = nullptr;
+  const MessageBus* order_topic_bus_ = nullptr;
+  MessageBus::TopicHandle order_topic_;
 };
 
 }  // namespace nacre

@@ -58,7 +58,7 @@ void SmaCross::OnBar(const Bar& bar) {
   OrderQuery q;
   q.strategy_id = strategy_id();
   q.instrument_id = id;
-  if (!cache().OrdersOpen(q).empty() || !cache().OrdersInflight(q).empty()) return;
+  if (cache().orders_open_count(q) > 0 || cache().orders_inflight_count(q) > 0) return;
   const int signal = Signal();
   if (position_id_.empty()) position_id_ = NettingPositionId(id, strategy_id());
   const Position* pos = cache().position(position_id_);
