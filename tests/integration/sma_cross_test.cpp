@@ -1,5 +1,5 @@
-// End-to-end: SMA(10)/SMA(50) long/flat, size 1, market orders filled at the next bar's
-// open, over a seeded generated 1-minute random walk. The engine's round trips, fills and
+// End-to-end: SMA(10)/SMA(50) crossovers, long/flat, size 1: buy when fast crosses above slow,
+// sell when it crosses below; market orders filled at the next bar's open, over a seeded generated 1-minute random walk. The engine's round trips, fills and
 // final equity must equal an independent hand calculation done here, and two runs must
 // produce identical output.
 #include "apps/examples/sma_cross.h"
@@ -41,13 +41,16 @@ struct HandResult {
   std::int64_t unrealized_raw = 0;
 };
 
-// Independent model of the rules: decide on each bar's close, fill at the next bar's open.
+// Independent model of the rules: decide on each bar's close, fill at the next bar's open. A
+// crossover is a change of the sign of (fast - slow) from the last non-zero sign; the first sign
+// after warm-up is not one.
 HandResult HandCalc(const std::vector<Bar>& bars, int fast, int slow) {
   HandResult r;
   std::vector<std::int64_t> closes;
   int pos = 0;
   std::int64_t entry = 0;
   int pending = 0;  // +1 buy, -1 sell
+  int regime = 0;
   for (const Bar& b : bars) {
     if (pending != 0) {
       ++r.fills;
@@ -70,10 +73,15 @@ HandResult HandCalc(const std::vector<Bar>& bars, int fast, int slow) {
     for (int k = n - slow; k < n; ++k) ssum += closes[static_cast<std::size_t>(k)];
     const Int128 lhs = fsum * slow;
     const Int128 rhs = ssum * fast;
-    if (lhs > rhs && pos == 0) {
+    const int sign = lhs > rhs ? 1 : (lhs < rhs ? -1 : 0);
+    if (sign == 0) continue;
+    const bool up = regime < 0 && sign > 0;
+    const bool down = regime > 0 && sign < 0;
+    regime = sign;
+    if (up && pos == 0) {
       pending = 1;
       ++r.orders;
-    } else if (lhs < rhs && pos == 1) {
+    } else if (down && pos == 1) {
       pending = -1;
       ++r.orders;
     }
@@ -142,6 +150,42 @@ TEST(SmaCrossIntegration, MatchesHandCalculation) {
   EXPECT_EQ(r.final_equity, expected_equity);
   // The account balance moved by exactly the realized P&L (no fees in this venue).
   EXPECT_EQ(r.final_balance, Money::FromInt(1'000'000) + Money::FromRaw(hand.realized_raw));
+}
+
+// Bars of a minute each with the given closes (open = close, high/low around them).
+std::vector<Bar> CraftedBars(const std::vector<int>& closes) {
+  std::vector<Bar> bars = Bars(11, 1);
+  bars.resize(closes.size());
+  for (std::size_t i = 0; i < closes.size(); ++i) {
+    const Price px = Price::Raw(closes[i] * kFixedScale, 2);
+    bars[i].open = bars[i].close = px;
+    bars[i].high = Price::Raw((closes[i] + 1) * kFixedScale, 2);
+    bars[i].low = Price::Raw((closes[i] - 1) * kFixedScale, 2);
+  }
+  return bars;
+}
+
+TEST(SmaCrossIntegration, FastAboveSlowAtWarmUpIsNotAnEntry) {
+  // SMA(2)/SMA(4). Rising from the start: fast > slow on the first bar where both exist (bar 4)
+  // and for the 6 bars after it; a level-based strategy would buy at once. Then a fall crosses
+  // below (flat already: nothing to do) and a rise crosses above again: the one entry, filled
+  // at the next bar's open.
+  const std::vector<int> closes = {100, 101, 102, 103, 104, 105, 106, 107, 108, 109,
+                                   100, 95,  90,  91,  99,  110, 111, 112};
+  const std::vector<Bar> bars = CraftedBars(closes);
+  auto engine = MakeEngine(bars, 2, 4);
+  const BacktestResult r = engine->Run();
+  EXPECT_EQ(r.orders, 1u);
+  EXPECT_EQ(r.fills, 1u);
+  const std::vector<const Order*> orders = engine->kernel().cache().Orders();
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0]->side(), OrderSide::kBuy);
+  // Closes ..90, 91, 99: SMA2(91,99)=95 > SMA4(95,90,91,99)=93.75 at bar 14 (index 14), the
+  // cross up; the fill is at bar 15's open.
+  ASSERT_TRUE(orders[0]->avg_px().has_value());
+  EXPECT_EQ(*orders[0]->avg_px(), Price::Raw(110 * kFixedScale, 2));
+  EXPECT_EQ(orders[0]->ts_init(), bars[14].ts_init);
+  EXPECT_EQ(HandCalc(bars, 2, 4).orders, 1);
 }
 
 TEST(SmaCrossIntegration, TwoRunsAreIdentical) {

@@ -31,6 +31,8 @@ void SmaCross::OnReset() {
   fast_sum_ = 0;
   slow_sum_ = 0;
   bars_seen_ = 0;
+  regime_ = 0;
+  pending_ = Pending::kNone;
 }
 
 int SmaCross::Signal() const {
@@ -54,20 +56,29 @@ void SmaCross::OnBar(const Bar& bar) {
     slow_sum_ -= closes_.front();
     closes_.pop_front();
   }
+  // A crossover is a change of regime: the first regime known after warm-up is not one (fast
+  // may already be above slow on the first bar where both exist), and a bar where the two are
+  // equal keeps the regime it had.
+  const int signal = Signal();
+  if (signal != 0) {
+    if (regime_ != 0 && signal != regime_) pending_ = signal > 0 ? Pending::kEnter : Pending::kExit;
+    regime_ = signal;
+  }
+  if (pending_ == Pending::kNone) return;
   const InstrumentId& id = config_.bar_type.instrument_id();
   OrderQuery q;
   q.strategy_id = strategy_id();
   q.instrument_id = id;
   if (cache().orders_open_count(q) > 0 || cache().orders_inflight_count(q) > 0) return;
-  const int signal = Signal();
   if (position_id_.empty()) position_id_ = NettingPositionId(id, strategy_id());
   const Position* pos = cache().position(position_id_);
   const bool flat = pos == nullptr || pos->is_closed();
-  if (signal > 0 && flat) {
+  if (pending_ == Pending::kEnter && flat) {
     SubmitOrder(order_factory().Market(id, OrderSide::kBuy, config_.trade_size));
-  } else if (signal < 0 && !flat) {
+  } else if (pending_ == Pending::kExit && !flat) {
     CloseAllPositions(id);
   }
+  pending_ = Pending::kNone;
 }
 
 SavedState SmaCross::OnSave() { return {{"bars_seen", std::to_string(bars_seen_)}}; }

@@ -32,14 +32,20 @@ class SmaCross final : public Strategy {
   void OnLoad(const SavedState& state) override;
 
  private:
-  // Sign of (fast - slow) for the window, or 0 while warming up.
+  // Sign of (fast - slow) for the window, or 0 while warming up or when they are equal.
   int Signal() const;
+
+  // What the last crossover asks for, until it is done (or found already done): a crossover
+  // seen while an order is still working is acted on once that order has finished.
+  enum class Pending { kNone, kEnter, kExit };
 
   SmaCrossConfig config_;
   std::deque<std::int64_t> closes_;  // raw prices, newest at back, up to slow_period
   Int128 fast_sum_ = 0;
   Int128 slow_sum_ = 0;
   std::uint64_t bars_seen_ = 0;
+  int regime_ = 0;  // the last non-zero Signal(): +1 fast above slow, -1 below, 0 not yet known
+  Pending pending_ = Pending::kNone;
   PositionId position_id_;  // the netting position, interned once
 };
 
