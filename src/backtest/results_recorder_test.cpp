@@ -317,7 +317,7 @@ TEST_F(RecorderTest, CapitalComesFromTheCapitalOwnerWhenOneRuns) {
       Spread("SP1", SpreadEventKind::kClosed, SpreadState::kClosed, t0, "800", "500", "20"));
   // The capital owner sizes on its own capital, not the account balance.
   k().bus().Publish(topics::kCapital, CapitalUpdated{t0, "SP1", StrategyId("Spreads-001"),
-                                                     Inr("400000"), Inr("500"), Inr("400500")});
+                                                     Inr("400000"), Inr("500"), Inr("400500"), std::nullopt});
   recorder_->Finish();
   const std::vector<CapitalPoint> curve = recorder_->CapitalCurve();
   ASSERT_EQ(curve.size(), 1u);

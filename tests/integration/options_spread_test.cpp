@@ -170,6 +170,27 @@ std::string Decisions(const OptionsSpreadStrategy& s) {
 // account is premium style: its balance is the start plus every fill's premium (sales +,
 // buys −, settlement at intrinsic) less the fill's charges, and when everything is flat it is
 // the start plus Σ spread P&L.
+// The spread's lots are what the CapitalManager's rules give for the figures it recorded:
+// min(risk budget / max loss per lot, free deployment / margin per lot, max_lots), where the
+// budgets are 5% and 80% of the capital at entry.
+void ExpectSizedByTheRules(const ScenarioRun& run, const SpreadEvent& e) {
+  const CapitalUpdated* row = nullptr;
+  for (const CapitalUpdated& u : run.capital->history()) {
+    if (u.trade_id == e.spread_id.value()) row = &u;
+  }
+  ASSERT_NE(row, nullptr);
+  ASSERT_TRUE(row->sizing.has_value());
+  const TradeSizing& z = *row->sizing;
+  EXPECT_EQ(z.lots, e.lots);
+  EXPECT_EQ(z.risk_budget, Money::FromRaw(row->previous_capital.raw() / 20));
+  EXPECT_EQ(z.lots_by_risk, z.risk_budget.raw() / z.risk_per_lot.raw());
+  EXPECT_EQ(z.lots_by_deployment, z.deployment_free.raw() / z.margin_per_lot.raw());
+  EXPECT_EQ(static_cast<std::int64_t>(z.lots),
+            std::min<std::int64_t>({z.lots_by_risk, z.lots_by_deployment, z.max_lots}));
+  EXPECT_LT(z.risk_per_lot, z.margin_per_lot);  // a hedged spread: loss below NSE margin
+  EXPECT_GT(e.lots, 1u);
+}
+
 void ExpectCapitalInvariant(const ScenarioRun& run) {
   Money sum = Money::Zero();
   for (const auto& [id, r] : run.monitor->records()) sum += r.last.realized_pnl;
@@ -217,9 +238,14 @@ TEST(OptionsSpreadStrategy, UptrendSellsABullPutAndTakesProfit) {
   // minutes (hedge first, then the short at the net limit, re-priced a few times).
   EXPECT_GE(e.ts_opened, FromIst(2026, 1, 5, 9, 20)) << log;
   EXPECT_LE(e.ts_opened, FromIst(2026, 1, 5, 9, 30)) << log;
-  // NSE SPAN + ELM for one lot (~₹37k) is above the 5% risk budget (₹20,000) but fits the
-  // 80% deployment limit: the one-lot floor applies.
-  EXPECT_NE(log.find("enter OptionsSpread-001-SP0001 x1 lots"), std::string::npos) << log;
+  // Sized on what one lot can lose, not on its margin: the plan's credit is 13.00, so one lot of
+  // the 100-point spread (65 units) can lose (100 - 13) x 65 = ₹5,655 and the 5% risk budget
+  // (₹20,000) takes 3 lots; NSE SPAN + ELM (~₹37k a lot) allows 8 of the ₹3,20,000 limit.
+  EXPECT_NE(log.find("enter OptionsSpread-001-SP0001 x3 lots (max loss/lot 5655.00"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("credit 13.00"), std::string::npos) << log;
+  ExpectSizedByTheRules(run, e);
   EXPECT_NE(log.find("exit OptionsSpread-001-SP0001: profit target"), std::string::npos) << log;
   EXPECT_NE(log.find("exit OptionsSpread-001-SP0002: profit target"), std::string::npos) << log;
   // Kept at least half the credit.
@@ -266,7 +292,7 @@ TEST(OptionsSpreadStrategy, HeldSpreadExitsAtTheTimeExitOnExpiryDay) {
   EXPECT_NE(log.find("time exit at 2026-01-06 15:15"), std::string::npos) << log;
   EXPECT_EQ(FormatIst(e.ts_closed).substr(0, 10), "2026-01-06");
   ExpectCapitalInvariant(run);
-  EXPECT_EQ(e.lots, 1u);  // sized by the CapitalManager on the NSE margin of one lot
+  ExpectSizedByTheRules(run, e);
 }
 
 // The results folder and report.html of a spread run: the recorder's spreads are the

@@ -131,6 +131,44 @@ TEST(SpreadDemo, TwoMonthsWriteEveryFileAndTheBooksAgree) {
   for (std::size_t i = 1; i < spreads.size(); ++i) charges += M(spreads[i][Col(sh, "charges")]);
   EXPECT_GT(charges, nacre::Money::Zero());
   EXPECT_EQ(charges, fill_charges);
+
+  // A sweep over the risk budget changes the trades: the same two months at 5% and 10% risk
+  // per trade, the same catalog. Sizing divides the risk budget by what one lot can lose, so
+  // doubling the budget must give more lots to the first spread, and a different result.
+  const fs::path grid = root / "grid.toml";
+  std::ofstream(grid) << "actors.0.risk_per_trade_pct = [5, 10]\n"
+                      << "data.0.catalog = [\"" << catalog.string() << "\"]\n"
+                      << "data.1.catalog = [\"" << catalog.string() << "\"]\n";
+  const fs::path sweep = root / "sweep";
+  const auto sw = Exec("sweep examples/nifty_spreads_backtest.toml --grid '" + grid.string() +
+                           "' --out '" + sweep.string() + "'",
+                       true);
+  ASSERT_EQ(sw.exit_code, 0) << sw.out;
+  const auto table = ReadCsv(sweep / "sweep.csv");
+  ASSERT_EQ(table.size(), 3u);
+  const std::size_t eq = Col(table[0], "final_equity");
+  EXPECT_NE(table[1][eq], table[2][eq]) << "risk_per_trade_pct changed nothing";
+  const auto at5 = ReadCsv(sweep / "run-0001" / "spread_results.csv");
+  const auto at10 = ReadCsv(sweep / "run-0002" / "spread_results.csv");
+  ASSERT_GT(at5.size(), 1u);
+  ASSERT_GT(at10.size(), 1u);
+  const std::size_t lots = Col(at5[0], "lots");
+  EXPECT_LT(std::stoi(at5[1][lots]), std::stoi(at10[1][lots]));
+  // The 5% run is the plain backtest above, spread for spread.
+  EXPECT_EQ(at5.size(), spreads.size());
+  const auto hist5 = ReadCsv(sweep / "run-0001" / "capital_history.csv");
+  EXPECT_EQ(hist5.back()[Col(hh, "new_capital")], history.back()[Col(hh, "new_capital")]);
+  // Each trade's sizing is in its capital history row: lots = min(by risk, by deployment, cap).
+  for (std::size_t i = 1; i < history.size(); ++i) {
+    const auto& row = history[i];
+    const long by_risk = std::stol(row[Col(hh, "lots_by_risk")]);
+    const long by_deploy = std::stol(row[Col(hh, "lots_by_deployment")]);
+    const long cap = std::stol(row[Col(hh, "max_lots")]);
+    const long expect = std::min({by_risk, by_deploy, cap});
+    const bool floor = row[Col(hh, "one_lot_floor")] == "yes";
+    EXPECT_EQ(std::stol(row[Col(hh, "lots")]), floor ? 1L : expect) << i;
+    EXPECT_EQ(floor, expect == 0) << i;
+  }
   fs::remove_all(root);
 }
 

@@ -1,7 +1,10 @@
 // CapitalManager: the actor that owns the trading capital of a spread book.
 //
-// It sizes trades (MaxLots: lots by risk, lots by deployment, a hard cap; at least one lot
-// only when one lot fits inside the deployment limit), tracks capital deployed in open trades,
+// It sizes trades from two per-lot figures the strategy supplies (MaxLots): the most one lot
+// can lose, divided into the risk budget (capital x risk_per_trade_pct), and the margin one lot
+// blocks, divided into what is free of the deployment limit (capital x max_deployment_pct less
+// what open trades block); lots = min(by risk, by deployment, max_lots), and one lot when the
+// risk budget allows none but one lot fits the deployment limit. It tracks capital deployed in open trades,
 // and moves capital by each closed trade's realized P&L net of charges (a spread's
 // SpreadEvent CLOSED or FAILED, or a plain position's PositionClosed when configured),
 // publishing CapitalUpdated on topics "events.capital" and keeping the history that becomes
@@ -42,19 +45,21 @@ struct CapitalState {
 };
 
 struct MaxLotsRequest {
-  Money capital_per_lot;  // e.g. the margin model's margin for one lot of the spread
+  Money risk_per_lot;    // the most one lot can lose, net of credit (undefined risk: its margin)
+  Money margin_per_lot;  // margin one lot blocks
   std::uint32_t max_lots = 0;
 };
 struct MaxLotsResponse {
   std::uint32_t lots = 0;
-  std::int64_t lots_by_risk = 0;
-  std::int64_t lots_by_deployment = 0;
+  TradeSizing sizing;  // the figures behind `lots`
   std::string reason;  // why zero, for the strategy's log
 };
-// Records capital deployed in a trade (released when it closes or fails).
+// Records capital deployed in a trade (released when it closes or fails) and, when given, how
+// the trade was sized (shown beside its close in capital_history.csv).
 struct DeployRequest {
   std::string trade_id;
   Money amount;
+  std::optional<TradeSizing> sizing;
 };
 
 class CapitalManager final : public Actor, public ResultFiles {
@@ -68,15 +73,19 @@ class CapitalManager final : public Actor, public ResultFiles {
   static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& params);
 
   const CapitalManagerConfig& config() const { return config_; }
-  MaxLotsResponse CalculateMaxLots(Money capital_per_lot, std::uint32_t max_lots) const;
+  MaxLotsResponse CalculateMaxLots(const MaxLotsRequest& request) const;
   CapitalState capital_state() const;
   Money current_capital() const { return capital_; }
-  Status Deploy(const std::string& trade_id, Money amount);
+  Status Deploy(const std::string& trade_id, Money amount,
+                std::optional<TradeSizing> sizing = std::nullopt);
   // Applies a closed trade's net P&L (also called by the event handlers).
   void RecordTrade(UnixNanos ts, const std::string& trade_id, const StrategyId& strategy,
-                   Money pnl);
+                   Money pnl, std::optional<TradeSizing> sizing = std::nullopt);
   const std::vector<CapitalUpdated>& history() const { return history_; }
-  // time_ist,time_ns,trade_id,strategy_id,previous_capital,trade_pnl,new_capital
+  // time_ist,time_ns,trade_id,strategy_id,previous_capital,trade_pnl,new_capital, then how the
+  // trade was sized (empty for trades the manager did not size): lots,risk_per_lot,
+  // margin_per_lot,risk_budget,deployment_free,lots_by_risk,lots_by_deployment,max_lots,
+  // one_lot_floor
   std::string HistoryCsv() const;
   Status WriteHistoryCsv(const std::string& path) const;
   // capital_history.csv in the result folder.
@@ -92,11 +101,13 @@ class CapitalManager final : public Actor, public ResultFiles {
  private:
   Money Base() const { return config_.compounding_enabled ? capital_ : config_.initial_capital; }
   Money Deployed() const;
-  void Release(const std::string& trade_id);
+  // Frees what a trade blocked and returns how it was sized (if it was).
+  std::optional<TradeSizing> Release(const std::string& trade_id);
 
   CapitalManagerConfig config_;
   Money capital_;
   std::map<std::string, Money> deployed_;  // by trade id (ordered: deterministic)
+  std::map<std::string, TradeSizing> sizing_;  // open trades' sizing, by trade id
   std::vector<CapitalUpdated> history_;
 };
 

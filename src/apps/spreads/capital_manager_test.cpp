@@ -22,6 +22,9 @@ CapitalManagerConfig UserConfig(bool compounding = true) {
   return c;
 }
 
+// A request whose maximum loss per lot and margin per lot are the same figure.
+MaxLotsRequest Same(Money per_lot, std::uint32_t max_lots) { return {per_lot, per_lot, max_lots}; }
+
 class CapitalTest : public ::testing::Test {
  protected:
   void Build(CapitalManagerConfig c) {
@@ -46,25 +49,111 @@ class CapitalTest : public ::testing::Test {
 TEST_F(CapitalTest, MaxLotsWithTheUsersNumbers) {
   Build(UserConfig());
   // Risk budget ₹20,000; deployment limit ₹3,20,000.
-  auto r = cm_->CalculateMaxLots(Inr("5000"), 10);
-  EXPECT_EQ(r.lots_by_risk, 4);
-  EXPECT_EQ(r.lots_by_deployment, 64);
+  auto r = cm_->CalculateMaxLots(Same(Inr("5000"), 10));
+  EXPECT_EQ(r.sizing.lots_by_risk, 4);
+  EXPECT_EQ(r.sizing.lots_by_deployment, 64);
   EXPECT_EQ(r.lots, 4u);
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("5000"), 3).lots, 3u);  // the hard cap
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("15000"), 10).lots, 1u);
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("20000"), 10).lots, 1u);  // exactly the risk budget
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("19999.99"), 10).lots, 1u);
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("9999.99"), 10).lots, 2u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("5000"), 3)).lots, 3u);  // the hard cap
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("15000"), 10)).lots, 1u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("20000"), 10)).lots, 1u);  // exactly the risk budget
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("19999.99"), 10)).lots, 1u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("9999.99"), 10)).lots, 2u);
   // One lot above the risk budget: the floor of one lot applies, it fits the deployment.
-  auto floor = cm_->CalculateMaxLots(Inr("84210"), 10);
-  EXPECT_EQ(floor.lots_by_risk, 0);
+  auto floor = cm_->CalculateMaxLots(Same(Inr("84210"), 10));
+  EXPECT_EQ(floor.sizing.lots_by_risk, 0);
+  EXPECT_TRUE(floor.sizing.one_lot_floor);
   EXPECT_EQ(floor.lots, 1u);
   // One lot above the deployment limit: never.
-  auto none = cm_->CalculateMaxLots(Inr("320000.01"), 10);
+  auto none = cm_->CalculateMaxLots(Same(Inr("320000.01"), 10));
   EXPECT_EQ(none.lots, 0u);
   EXPECT_NE(none.reason.find("320000.01"), std::string::npos) << none.reason;
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("0"), 10).lots, 0u);
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("5000"), 0).lots, 0u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("0"), 10)).lots, 0u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("5000"), 0)).lots, 0u);
+}
+
+TEST_F(CapitalTest, RiskSizesOnMaxLossAndDeploymentOnMargin) {
+  Build(UserConfig());
+  // A 100-point NIFTY bull put spread at today's lot size (65) for a ₹30 credit: one lot can
+  // lose (100 - 30) x 65 = ₹4,550; say NSE blocks ₹30,000 of margin for it.
+  const Money max_loss = Inr("4550");
+  const Money margin = Inr("30000");
+  MaxLotsResponse r = cm_->CalculateMaxLots({max_loss, margin, 10});
+  EXPECT_EQ(r.sizing.risk_budget, Inr("20000"));      // 5% of 4,00,000
+  EXPECT_EQ(r.sizing.deployment_free, Inr("320000"));  // 80%, nothing deployed
+  EXPECT_EQ(r.sizing.lots_by_risk, 4);                 // 20,000 / 4,550
+  EXPECT_EQ(r.sizing.lots_by_deployment, 10);          // 3,20,000 / 30,000
+  EXPECT_EQ(r.lots, 4u);
+  EXPECT_FALSE(r.sizing.one_lot_floor);
+  EXPECT_EQ(r.sizing.risk_per_lot, max_loss);
+  EXPECT_EQ(r.sizing.margin_per_lot, margin);
+  // Sized on margin (the old rule) the same trade would be 0 lots by risk, 1 by the floor.
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(margin, 10)).lots, 1u);
+  // The deployment side binds once margin is scarce: ₹3,00,000 already deployed.
+  ASSERT_TRUE(cm_->Deploy("SP-1", Inr("300000")).ok());
+  r = cm_->CalculateMaxLots({max_loss, Inr("15000"), 10});
+  EXPECT_EQ(r.sizing.lots_by_deployment, 1);
+  EXPECT_EQ(r.lots, 1u);
+  // A position that blocks no margin is bounded by risk and max_lots only.
+  EXPECT_EQ(cm_->CalculateMaxLots({max_loss, Inr("0"), 10}).lots, 4u);
+  EXPECT_EQ(cm_->CalculateMaxLots({Inr("0"), margin, 10}).lots, 0u);
+  EXPECT_EQ(cm_->CalculateMaxLots({max_loss, Inr("-1"), 10}).lots, 0u);
+}
+
+TEST(CapitalSizing, RiskPerTradeChangesTheLots) {
+  // The same spread at 5%, 10% and 20% risk: 4, 8 and 10 (the max_lots cap) lots.
+  const std::pair<const char*, std::uint32_t> cases[] = {{"5", 4}, {"10", 8}, {"20", 10}};
+  for (const auto& [pct, lots] : cases) {
+    CapitalManagerConfig c = UserConfig();
+    c.risk_per_trade_pct = testkit::Px(pct);
+    CapitalManager cm("CapitalManager", c);
+    EXPECT_EQ(cm.CalculateMaxLots({Inr("4550"), Inr("30000"), 10}).lots, lots) << pct << "%";
+  }
+}
+
+TEST_F(CapitalTest, HistoryShowsHowEachTradeWasSized) {
+  Build(UserConfig());
+  MessageBus& bus = tk_.kernel().bus();
+  auto lots = bus.Request<MaxLotsRequest, MaxLotsResponse>(
+      CapitalManager::kMaxLotsEndpoint, MaxLotsRequest{Inr("4550"), Inr("30000"), 10});
+  ASSERT_TRUE(lots.ok());
+  const DeployRequest deploy{"S-001-SP0001", Inr("120000"), lots->sizing};
+  ASSERT_TRUE((bus.Request<DeployRequest, CapitalState>(CapitalManager::kDeployEndpoint, deploy)
+                   .ok()));
+  CloseSpread("S-001-SP0001", "1000");
+  CloseSpread("S-001-SP0002", "-10");  // never sized by the manager: empty cells
+  const std::string csv = cm_->HistoryCsv();
+  EXPECT_NE(csv.find(",new_capital,lots,risk_per_lot,margin_per_lot,risk_budget,deployment_free,"
+                     "lots_by_risk,lots_by_deployment,max_lots,one_lot_floor\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("S-001-SP0001,S-001,400000.00,1000.00,401000.00,4,4550.00,30000.00,"
+                     "20000.00,320000.00,4,10,10,no\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("S-001-SP0002,S-001,401000.00,-10.00,400990.00,,,,,,,,,\n"),
+            std::string::npos)
+      << csv;
+  // Saved and loaded, the rows and an open trade's sizing come back as they were.
+  ASSERT_TRUE(cm_->Deploy("S-001-SP0003", Inr("30000"), lots->sizing).ok());
+  const SavedState saved = cm_->Save();
+  testkit::TestKernel other;
+  auto fresh = std::make_unique<CapitalManager>("CapitalManager", UserConfig());
+  CapitalManager* restored = fresh.get();
+  ASSERT_TRUE(other.kernel().trader().AddActor(std::move(fresh)).ok());
+  ASSERT_TRUE(other.kernel().Start().ok());
+  restored->Load(saved);
+  EXPECT_EQ(restored->HistoryCsv(), csv);
+  SpreadEvent closed;
+  closed.kind = SpreadEventKind::kClosed;
+  closed.spread_id = SpreadId("S-001-SP0003");
+  closed.strategy_id = StrategyId("S-001");
+  closed.ts = other.now();
+  closed.realized_pnl = Inr("5");
+  other.kernel().bus().Publish(topics::SpreadEvents(closed.strategy_id), closed);
+  ASSERT_EQ(restored->history().size(), 3u);
+  ASSERT_TRUE(restored->history().back().sizing.has_value());
+  EXPECT_EQ(restored->history().back().sizing->lots, 4u);
+  EXPECT_EQ(restored->history().back().sizing->margin_per_lot, Inr("30000"));
 }
 
 TEST_F(CapitalTest, DeployedCapitalLimitsTheFloorAndIsReleasedOnClose) {
@@ -73,11 +162,11 @@ TEST_F(CapitalTest, DeployedCapitalLimitsTheFloorAndIsReleasedOnClose) {
   EXPECT_EQ(cm_->capital_state().deployed, Inr("300000"));
   EXPECT_EQ(cm_->capital_state().available, Inr("20000"));
   // ₹20,000 left under the limit: a ₹25,000 lot does not fit even with the floor.
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("25000"), 10).lots, 0u);
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("15000"), 10).lots, 1u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("25000"), 10)).lots, 0u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("15000"), 10)).lots, 1u);
   CloseSpread("SP-1", "0");
   EXPECT_EQ(cm_->capital_state().deployed, Inr("0"));
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("25000"), 10).lots, 1u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("25000"), 10)).lots, 1u);
   EXPECT_FALSE(cm_->Deploy("SP-2", Inr("-1")).ok());
 }
 
@@ -110,7 +199,7 @@ TEST_F(CapitalTest, SpreadCloseMovesCapitalByNetPnlAndPublishes) {
 TEST_F(CapitalTest, CompoundingOnSizesOnCurrentCapitalOffOnInitial) {
   Build(UserConfig(true));
   CloseSpread("SP-1", "40000");  // capital 4,40,000: risk budget 22,000
-  EXPECT_EQ(cm_->CalculateMaxLots(Inr("5500"), 10).lots, 4u);
+  EXPECT_EQ(cm_->CalculateMaxLots(Same(Inr("5500"), 10)).lots, 4u);
   testkit::TestKernel other;
   auto off = std::make_unique<CapitalManager>("CapitalManager", UserConfig(false));
   CapitalManager* cm_off = off.get();
@@ -118,18 +207,18 @@ TEST_F(CapitalTest, CompoundingOnSizesOnCurrentCapitalOffOnInitial) {
   EXPECT_TRUE(other.kernel().Start().ok());
   cm_off->RecordTrade(other.now(), "SP-1", StrategyId("S-001"), Inr("40000"));
   EXPECT_EQ(cm_off->current_capital(), Inr("440000"));            // capital still tracked
-  EXPECT_EQ(cm_off->CalculateMaxLots(Inr("5500"), 10).lots, 3u);  // but sized on 4,00,000
+  EXPECT_EQ(cm_off->CalculateMaxLots(Same(Inr("5500"), 10)).lots, 3u);  // but sized on 4,00,000
 }
 
 TEST_F(CapitalTest, BusRequestsReachTheManager) {
   Build(UserConfig());
   MessageBus& bus = tk_.kernel().bus();
   auto lots = bus.Request<MaxLotsRequest, MaxLotsResponse>(CapitalManager::kMaxLotsEndpoint,
-                                                           {Inr("5000"), 10});
+                                                           {Inr("5000"), Inr("5000"), 10});
   ASSERT_TRUE(lots.ok()) << lots.error();
   EXPECT_EQ(lots->lots, 4u);
   auto deployed = bus.Request<DeployRequest, CapitalState>(CapitalManager::kDeployEndpoint,
-                                                           {"SP-9", Inr("20000")});
+                                                           {"SP-9", Inr("20000"), std::nullopt});
   ASSERT_TRUE(deployed.ok());
   EXPECT_EQ(deployed->deployed, Inr("20000"));
   auto state = bus.Request<int, CapitalState>(CapitalManager::kStateEndpoint, 0);

@@ -348,8 +348,19 @@ void OptionsSpreadStrategy::TryEnter(UnixNanos now) {
     Note("no entry: margin: " + margin.error());
     return;
   }
-  auto lots = msgbus().Request<MaxLotsRequest, MaxLotsResponse>(
-      CapitalManager::kMaxLotsEndpoint, MaxLotsRequest{*margin, config_.max_lots});
+  // Sizing: the risk budget is spent on what one lot can lose (net of the planned credit; an
+  // undefined-risk spread's margin stands in for it), the deployment budget on its margin.
+  auto max_loss = MaxLossPerLot(*plan, now);
+  if (!max_loss.ok()) {
+    Note("no entry: " + max_loss.error());
+    return;
+  }
+  MaxLotsRequest sizing_request;
+  sizing_request.risk_per_lot = max_loss->value_or(*margin);
+  sizing_request.margin_per_lot = *margin;
+  sizing_request.max_lots = config_.max_lots;
+  auto lots = msgbus().Request<MaxLotsRequest, MaxLotsResponse>(CapitalManager::kMaxLotsEndpoint,
+                                                                sizing_request);
   if (!lots.ok()) {
     Note("no entry: no CapitalManager to size the trade (" + lots.error() + ")");
     return;
@@ -376,10 +387,17 @@ void OptionsSpreadStrategy::TryEnter(UnixNanos now) {
   meta.margin = Money::FromRaw(margin->raw() * lots->lots);
   tracker_.Track(*id, meta);
   tracker_.CountEntry(today);
-  (void)msgbus().Request<DeployRequest, CapitalState>(CapitalManager::kDeployEndpoint,
-                                                      DeployRequest{id->value(), meta.margin});
-  Note(fmt::format("enter {} x{} lots, margin {}: {}", id->value(), lots->lots,
-                   meta.margin.ToString(), plan->description));
+  (void)msgbus().Request<DeployRequest, CapitalState>(
+      CapitalManager::kDeployEndpoint, DeployRequest{id->value(), meta.margin, lots->sizing});
+  const TradeSizing& z = lots->sizing;
+  Note(fmt::format("enter {} x{} lots (max loss/lot {}{}, margin/lot {}; by risk {} of {}, by "
+                   "deployment {} of {} free, cap {}{}), margin {}: {}",
+                   id->value(), lots->lots, z.risk_per_lot.ToString(),
+                   max_loss->has_value() ? "" : " = margin, undefined risk",
+                   z.margin_per_lot.ToString(), z.lots_by_risk, z.risk_budget.ToString(),
+                   z.lots_by_deployment, z.deployment_free.ToString(), z.max_lots,
+                   z.one_lot_floor ? ", one-lot floor" : "", meta.margin.ToString(),
+                   plan->description));
 }
 
 void OptionsSpreadStrategy::OnSpreadEvent(const SpreadEvent& e) {

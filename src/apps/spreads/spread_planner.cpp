@@ -176,18 +176,28 @@ Result<EntryPlan> SpreadPlanner::Plan(const Cache& cache, UnixNanos now, SpreadK
   return plan;
 }
 
-Result<Money> MaxLossMarginModel::MarginPerLot(const EntryPlan& plan, const Cache& /*cache*/,
-                                               UnixNanos now) const {
-  SpreadPosition one(SpreadId("margin-estimate"), StrategyId("margin"), plan.legs, plan.instruments,
-                     1, now);
+Result<std::optional<Money>> MaxLossPerLot(const EntryPlan& plan, UnixNanos now) {
+  if (plan.legs.empty() || plan.instruments.size() != plan.legs.size()) {
+    return MakeError("plan has no legs");
+  }
+  SpreadPosition one(SpreadId("max-loss-estimate"), StrategyId("sizing"), plan.legs,
+                     plan.instruments, 1, now);
   auto loss = one.MaxLoss();
-  if (!loss) return MakeError("spread has unbounded loss: no defined-risk margin");
+  if (!loss) return std::optional<Money>();
   // MaxLoss of an empty book is the loss before premium; take the credit off.
   const Money credit = Money::Notional(plan.limit_credit, plan.instruments.front().lot_size,
                                        plan.instruments.front().multiplier);
-  const Money margin = *loss - credit;
-  if (margin.raw() <= 0) return MakeError("spread has no risk at the planned credit");
-  return margin;
+  const Money net = *loss - credit;
+  if (net.raw() <= 0) return MakeError("spread has no risk at the planned credit");
+  return std::optional<Money>(net);
+}
+
+Result<Money> MaxLossMarginModel::MarginPerLot(const EntryPlan& plan, const Cache& /*cache*/,
+                                               UnixNanos now) const {
+  auto loss = MaxLossPerLot(plan, now);
+  if (!loss.ok()) return MakeError(loss.error());
+  if (!loss->has_value()) return MakeError("spread has unbounded loss: no defined-risk margin");
+  return **loss;
 }
 
 Result<Money> NseSpanMarginModel::MarginPerLot(const EntryPlan& plan, const Cache& /*cache*/,

@@ -61,7 +61,12 @@ class SpreadPlanner {
   EntryRules rules_;
 };
 
-// Margin to block for one lot of a spread: the model's figure is what sizes positions.
+// The most one lot of the planned spread can lose at expiry, net of the planned (limit) credit:
+// empty when the loss is unbounded (a naked short leg); an error when the plan has no risk at
+// all (a credit at or above the widest wing: crossed or stale quotes, never a real trade).
+Result<std::optional<Money>> MaxLossPerLot(const EntryPlan& plan, UnixNanos now);
+
+// Margin to block for one lot of a spread: the deployment side of sizing.
 class SpreadMarginModel {
  public:
   virtual ~SpreadMarginModel() = default;
