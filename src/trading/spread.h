@@ -33,10 +33,17 @@ struct SpreadExecPolicy {
   // Buy legs are sent and filled before any sell leg, so the venue sees the hedge in the
   // position when the short leg's margin is computed (NSE hedge benefit).
   bool hedge_first = true;
-  // A working leg limit unfilled this long is re-priced one step toward the market.
+  // A working limit leg unfilled this long is re-priced from the current quotes: the legs
+  // priced to meet the net limit move from their first price to the touch in max_reprices
+  // equal steps (then stay pegged to the touch for as many more), legs sent at the touch
+  // follow the touch.
   DurationNs leg_timeout = 30 * kNanosPerSecond;
   int max_reprices = 3;
-  std::int64_t reprice_ticks = 2;  // ticks conceded per re-price
+  // An opening gives up at most this much of its net limit per spread unit (a credit spread
+  // accepts a credit this much smaller): a leg's price never passes its share of it, and the
+  // opening is abandoned when the touch has moved past it. Empty: no bound (converge to the
+  // touch whatever it is).
+  std::optional<Price> max_slippage;
   // On a rejected or abandoned opening leg, close what already filled (market orders).
   bool unwind_on_failure = true;
   // Kite market_protection for the market orders legs fall back to (raw percent, scale 10^9;

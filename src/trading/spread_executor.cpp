@@ -66,9 +66,12 @@ std::vector<const SpreadPosition*> SpreadExecutor::Active() const {
 }
 
 Status SpreadExecutor::ValidatePolicy(const SpreadExecPolicy& p) {
-  if (p.leg_timeout <= 0 || p.max_reprices < 0 || p.reprice_ticks < 0) {
+  if (p.leg_timeout <= 0 || p.max_reprices < 0) {
     return MakeError(ErrorCode::kInvalidInput,
-                     "leg_timeout must be positive, max_reprices and reprice_ticks not negative");
+                     "leg_timeout must be positive and max_reprices not negative");
+  }
+  if (p.max_slippage && p.max_slippage->raw() < 0) {
+    return MakeError(ErrorCode::kInvalidInput, "max_slippage must not be negative");
   }
   if (p.close_retry <= 0 || p.close_retry_max < p.close_retry) {
     return MakeError(ErrorCode::kInvalidInput,
@@ -215,7 +218,9 @@ std::optional<Price> SpreadExecutor::Mid(const InstrumentId& instrument) const {
 }
 
 bool SpreadExecutor::PriceLastGroup(const SpreadId& id, Run& run,
-                                    std::vector<std::optional<Price>>& px, std::string& why) const {
+                                    std::vector<std::optional<Price>>& px,
+                                    std::vector<std::optional<Price>>& bounds,
+                                    std::string& why) const {
   const SpreadPosition& sp = *spreads_.at(id);
   const auto& group = run.groups[run.group];
   // Required net of this group per spread unit = limit − what earlier groups filled at.
@@ -248,7 +253,11 @@ bool SpreadExecutor::PriceLastGroup(const SpreadId& id, Run& run,
   // Spread the gap to the required net evenly per ratio unit: each leg moves by the same
   // amount in its own favourable direction, so the group's net lands on the requirement.
   const Int128 delta = (remaining - mid_net) / ratio_sum;
+  // An opening's slippage is shared the same way: each leg may concede its ratio's part.
+  const bool bounded = run.purpose == Purpose::kOpen && run.policy.max_slippage.has_value();
+  const Int128 slip = bounded ? run.policy.max_slippage->raw() / ratio_sum : 0;
   px.assign(run.legs.size(), std::nullopt);
+  bounds.assign(run.legs.size(), std::nullopt);
   for (std::size_t k = 0; k < group.size(); ++k) {
     const LegWork& w = run.legs[group[k]];
     const Instrument& ins = sp.instrument(w.leg);
@@ -263,6 +272,13 @@ bool SpreadExecutor::PriceLastGroup(const SpreadId& id, Run& run,
       ticked = ins.tick_size.raw();
     }
     px[group[k]] = Price::Raw(ticked, ins.price_precision);
+    if (bounded) {
+      // Rounded toward conceding less (sells up, buys down), never below one tick.
+      const Int128 worst = w.side == OrderSide::kBuy ? ticked + slip : ticked - slip;
+      std::int64_t b = ToTick(static_cast<std::int64_t>(worst), ins.tick_size.raw(), w.side);
+      b = std::max(b, ins.tick_size.raw());
+      bounds[group[k]] = Price::Raw(b, ins.price_precision);
+    }
   }
   return true;
 }
@@ -273,10 +289,12 @@ void SpreadExecutor::StartGroup(const SpreadId& id) {
   const auto& group = run.groups[run.group];
   const bool last = run.group + 1 == run.groups.size();
   std::vector<std::optional<Price>> limits(run.legs.size());
+  std::vector<std::optional<Price>> bounds(run.legs.size());
+  bool at_touch = false;
   if (run.net_limit && run.purpose != Purpose::kUnwind) {
     if (last) {
       std::string why;
-      if (!PriceLastGroup(id, run, limits, why)) {
+      if (!PriceLastGroup(id, run, limits, bounds, why)) {
         if (run.purpose == Purpose::kOpen) {
           Fail(id, why);
           return;
@@ -286,12 +304,66 @@ void SpreadExecutor::StartGroup(const SpreadId& id) {
                                 why + "; closing at market"));
       }
     } else {
+      at_touch = true;
       for (std::size_t i : group) {
         limits[i] = Touch(sp.instrument(run.legs[i].leg).id, run.legs[i].side);
       }
     }
   }
-  for (std::size_t i : group) SubmitLeg(id, run, i, limits[i]);
+  for (std::size_t i : group) {
+    LegWork& w = run.legs[i];
+    w.start = limits[i];
+    w.bound = bounds[i];
+    w.pegged = at_touch;
+    w.reprices = 0;
+    SubmitLeg(id, run, i, limits[i]);
+  }
+}
+
+std::optional<Price> SpreadExecutor::Reprice(const SpreadId& id, const Run& run,
+                                             const LegWork& w, bool& past_bound) const {
+  past_bound = false;
+  const Instrument& ins = spreads_.at(id)->instrument(w.leg);
+  const std::optional<Price> touch = Touch(ins.id, w.side);
+  if (!touch) return std::nullopt;
+  const bool buy = w.side == OrderSide::kBuy;
+  // Worse for us: a higher buy, a lower sell.
+  auto worse = [buy](std::int64_t a, std::int64_t b) { return buy ? a > b : a < b; };
+  std::int64_t target = touch->raw();
+  const int n = run.policy.max_reprices;
+  if (!w.pegged && w.start && w.reprices < n && worse(touch->raw(), w.start->raw())) {
+    // Converging: the k-th of n equal steps from the first price to the touch (rounded toward
+    // conceding less), so the n-th lands on the touch.
+    const Int128 from = w.start->raw();
+    const Int128 gap = static_cast<Int128>(touch->raw()) - from;
+    const Int128 raw = from + gap * w.reprices / n;
+    target = ToTick(static_cast<std::int64_t>(raw), ins.tick_size.raw(), w.side);
+  } else if (!w.pegged && w.start && !worse(touch->raw(), w.start->raw())) {
+    target = w.start->raw();  // the market came to us: the first price is marketable
+  }
+  if (w.bound && worse(touch->raw(), w.bound->raw())) past_bound = true;
+  if (w.bound && worse(target, w.bound->raw())) target = w.bound->raw();
+  target = std::max(target, ins.tick_size.raw());
+  return Price::Raw(target, ins.price_precision);
+}
+
+std::optional<Int128> SpreadExecutor::NetAtTouch(const SpreadId& id, const Run& run) const {
+  const SpreadPosition& sp = *spreads_.at(id);
+  Int128 net = 0;
+  for (const LegWork& w : run.legs) {
+    const Int128 ratio = sp.legs()[w.leg].ratio;
+    const Int128 target = w.target.raw();
+    Int128 leg = 0;  // price raw of the leg per unit, weighted by what is done and left
+    if (w.filled_raw >= target) {
+      leg = w.px_qty / w.filled_raw;
+    } else {
+      const std::optional<Price> touch = Touch(sp.instrument(w.leg).id, w.side);
+      if (!touch) return std::nullopt;
+      leg = (w.px_qty + static_cast<Int128>(touch->raw()) * (target - w.filled_raw)) / target;
+    }
+    net += w.side == OrderSide::kBuy ? ratio * leg : -ratio * leg;
+  }
+  return net;
 }
 
 void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
@@ -352,15 +424,46 @@ void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOr
     return;
   }
   const Instrument& ins = Spread(id).instrument(w.leg);
-  if (!w.market && w.reprices < run.policy.max_reprices && w.limit) {
-    // Step from the price last asked for, not the order's: an earlier modify may not be
-    // acknowledged yet.
-    const std::int64_t step = run.policy.reprice_ticks * ins.tick_size.raw();
-    std::int64_t raw = w.limit->raw() + (w.side == OrderSide::kBuy ? step : -step);
-    raw = std::max(raw, ins.tick_size.raw());
+  const bool opening = run.purpose == Purpose::kOpen;
+  // An opening converges to the touch and then stays pegged to it; a close converges and then
+  // goes to market (it must complete).
+  const int max_steps = opening ? 2 * run.policy.max_reprices : run.policy.max_reprices;
+  if (!w.market && w.limit && w.reprices < max_steps) {
+    if (opening && w.pegged && run.policy.max_slippage && run.net_limit) {
+      // Still buying the hedges: stop if the whole spread at the touch is already worse than
+      // the limit by more than the slippage allowed (a careful trader does not buy a wing
+      // for a spread that is no longer there).
+      const std::optional<Int128> net = NetAtTouch(id, run);
+      const Int128 worst =
+          static_cast<Int128>(run.net_limit->raw()) + run.policy.max_slippage->raw();
+      if (net && *net > worst) {
+        w.abandoning = true;
+        port_.Cancel(*w.order);
+        Fail(id, fmt::format("the spread at the touch is {} per unit, past the limit {} by more "
+                             "than the max slippage {}",
+                             FormatFixedRaw(static_cast<std::int64_t>(*net), 2),
+                             run.net_limit->ToString(), run.policy.max_slippage->ToString()));
+        return;
+      }
+    }
     ++w.reprices;
-    w.limit = Price::Raw(raw, ins.price_precision);
-    port_.Modify(*w.order, *w.limit);
+    bool past_bound = false;
+    const std::optional<Price> next = Reprice(id, run, w, past_bound);
+    const bool converged = w.reprices > run.policy.max_reprices;
+    if (opening && past_bound && converged) {
+      w.abandoning = true;
+      port_.Cancel(*w.order);
+      Fail(id, fmt::format("leg {} ({}): the touch {} is past the max slippage bound {}", w.leg + 1,
+                           ins.id.value(),
+                           Touch(ins.id, w.side) ? Touch(ins.id, w.side)->ToString() : "-",
+                           w.bound->ToString()));
+      return;
+    }
+    // Without a quote to go by, the leg keeps its price until the next timeout.
+    if (next && *next != *w.limit) {
+      w.limit = next;
+      port_.Modify(*w.order, *w.limit);
+    }
     ArmTimeout(id, i);
     return;
   }

@@ -7,9 +7,16 @@
 // - With a net limit, earlier groups are sent at the touch (ask for buys, bid for sells); the
 //   last group is priced so the spread's net, given what earlier legs actually filled at, is
 //   no worse than the limit (buys rounded down, sells up to the tick). Without one, market.
-// - A limit leg unfilled after leg_timeout is re-priced reprice_ticks toward the market, up to
-//   max_reprices times. Then: an opening is abandoned (working legs canceled, filled legs
-//   unwound at market when unwind_on_failure); a closing escalates the leg to a market order.
+// - A limit leg unfilled after leg_timeout is re-priced from the current quotes (a careful
+//   trader's chase, not a fixed step): a leg priced to meet the net limit moves from that
+//   first price toward the touch, reaching it at the max_reprices-th re-price, and then stays
+//   pegged to the touch for up to max_reprices more; a leg sent at the touch follows the touch.
+//   An opening never concedes past max_slippage of its net limit (per spread unit, shared by
+//   the legs of the group): it is abandoned when the touch lies beyond that bound after the
+//   convergence, or when the spread at the touch is already worse than limit + slippage while
+//   its hedges are still being bought. Past its re-prices an opening is abandoned (working
+//   legs canceled, filled legs unwound at market when unwind_on_failure); a closing, after
+//   converging to the touch, escalates the leg to a market order.
 // - A rejected or denied opening leg fails the spread the same way; a refused or denied
 //   closing (or unwinding) leg is retried with a backoff (policy.close_retry, doubling), not
 //   sent while its market is closed, the spread staying CLOSING and alerting until flat.
@@ -93,6 +100,9 @@ class SpreadExecutor {
     Int128 px_qty = 0;  // Σ price raw × qty raw (for the average fill price)
     ClientOrderId order_id;
     std::optional<Price> limit;  // the price last asked for (a modify may still be pending)
+    std::optional<Price> start;  // the first price (a net-limit leg converges from it)
+    std::optional<Price> bound;  // the worst price an opening allows (max_slippage)
+    bool pegged = false;         // sent at the touch: re-priced to the touch
     const Order* order = nullptr;
     int reprices = 0;
     bool market = false;
@@ -117,7 +127,14 @@ class SpreadExecutor {
   void BuildGroups(Run& run) const;
   void StartGroup(const SpreadId& id);
   bool PriceLastGroup(const SpreadId& id, Run& run, std::vector<std::optional<Price>>& px,
-                      std::string& why) const;
+                      std::vector<std::optional<Price>>& bounds, std::string& why) const;
+  // The next price of a working limit leg at its k-th re-price, from the quotes now; empty when
+  // the leg has no quote to go by. `past_bound`: the touch lies beyond the leg's bound.
+  std::optional<Price> Reprice(const SpreadId& id, const Run& run, const LegWork& w,
+                               bool& past_bound) const;
+  // An opening's net per spread unit if every unfilled leg traded at the touch now (filled
+  // legs at their average): empty without quotes.
+  std::optional<Int128> NetAtTouch(const SpreadId& id, const Run& run) const;
   void SubmitLeg(const SpreadId& id, Run& run, std::size_t i, std::optional<Price> limit);
   void ArmTimeout(const SpreadId& id, std::size_t i);
   // Schedules another try of a refused closing leg (backoff), alerting.

@@ -190,11 +190,12 @@ TEST_F(SpreadTest, IronCondorWaitsForAllHedgesThroughPartialFills) {
   EXPECT_EQ(*sp.MaxLoss(), Inr("6045.00"));
 }
 
-TEST_F(SpreadTest, UnfilledLegIsRepricedThenAbandonedAndUnwound) {
+// The short put is priced to meet the net limit: hedge at 71.00 + 30.00 = 101.00, above the
+// bid (100.00). Each timeout moves it toward the touch as quoted then, in max_reprices steps.
+TEST_F(SpreadTest, UnfilledLegConvergesToTheCurrentTouchThenIsAbandonedAndUnwound) {
   SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
   spec.policy.leg_timeout = 10 * kNanosPerSecond;
   spec.policy.max_reprices = 2;
-  spec.policy.reprice_ticks = 2;
   auto id = s_->SubmitSpread(spec);
   ASSERT_TRUE(id.ok());
   AcceptAndFill(LastSubmitted(), 65, "71.00");
@@ -203,14 +204,22 @@ TEST_F(SpreadTest, UnfilledLegIsRepricedThenAbandonedAndUnwound) {
   EXPECT_EQ(*shrt->price(), Px("101.00"));  // 71 + 30
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 1u);
-  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));  // 2 ticks conceded
-  venue_->Updated(*shrt, shrt->quantity(), Px("100.90"));
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.50"));  // half way from 101.00 to the bid
+  venue_->Updated(*shrt, shrt->quantity(), Px("100.50"));
   tk_.Advance(5 * kNanosPerSecond);
   EXPECT_EQ(venue_->modifies.size(), 1u);  // not before the timeout
+  Quote(p24000_, "99.00", "101.00");        // the bid falls a rupee
   tk_.Advance(5 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 2u);
-  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
-  venue_->Updated(*shrt, shrt->quantity(), Px("100.80"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("99.00"));  // the second of two steps: the touch now
+  venue_->Updated(*shrt, shrt->quantity(), Px("99.00"));
+  // Pegged to the touch for two more timeouts (nothing to change while it stays), then given up.
+  tk_.Advance(10 * kNanosPerSecond);
+  Quote(p24000_, "98.50", "100.50");
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 3u);
+  EXPECT_EQ(*venue_->modifies[2].price, Px("98.50"));
+  venue_->Updated(*shrt, shrt->quantity(), Px("98.50"));
   EXPECT_TRUE(venue_->cancels.empty());
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->cancels.size(), 1u);
@@ -221,11 +230,88 @@ TEST_F(SpreadTest, UnfilledLegIsRepricedThenAbandonedAndUnwound) {
   ASSERT_EQ(venue_->submits.size(), 3u);
   AcceptAndFill(LastSubmitted(), 65, "70.50");
   EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kFailed);
-  EXPECT_NE(s_->events.back().message.find("unfilled after 2 re-prices"), std::string::npos)
+  EXPECT_NE(s_->events.back().message.find("unfilled after 4 re-prices"), std::string::npos)
       << s_->events.back().message;
 }
 
-TEST_F(SpreadTest, RepricesStepFromTheLastAskedPriceWhileModifiesArePending) {
+TEST_F(SpreadTest, AnOpeningNeverConcedesPastItsMaxSlippageAndIsAbandonedWhenTheTouchIsBeyond) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 2;
+  spec.policy.max_slippage = Px("0.40");  // a credit of 29.60 at worst: the short at 100.60
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const Order* shrt = LastSubmitted();
+  Accept(shrt);
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 1u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.60"));  // 100.50 is past the bound
+  venue_->Updated(*shrt, shrt->quantity(), Px("100.60"));
+  tk_.Advance(10 * kNanosPerSecond);  // the touch (100.00) is still beyond: rest at the bound
+  EXPECT_EQ(venue_->modifies.size(), 1u);
+  EXPECT_TRUE(venue_->cancels.empty());
+  tk_.Advance(10 * kNanosPerSecond);  // converged and still beyond: abandoned
+  ASSERT_EQ(venue_->cancels.size(), 1u);
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  EXPECT_NE(s_->events.back().message.find("the touch 100.00 is past the max slippage bound "
+                                           "100.60"),
+            std::string::npos)
+      << s_->events.back().message;
+}
+
+TEST_F(SpreadTest, AnOpeningWithinItsSlippageConvergesAndFillsAtTheTouch) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 2;
+  spec.policy.max_slippage = Px("1.50");
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const Order* shrt = LastSubmitted();
+  Accept(shrt);
+  Quote(p24000_, "101.50", "103.00");  // the market comes to the order: nothing to concede
+  tk_.Advance(10 * kNanosPerSecond);
+  EXPECT_TRUE(venue_->modifies.empty());
+  Quote(p24000_, "100.00", "102.00");
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 1u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.00"));  // the second step: the touch
+  venue_->Updated(*shrt, shrt->quantity(), Px("100.00"));
+  venue_->Filled(*shrt, 65, "100.00", "0");
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+  EXPECT_EQ(s_->spread(*id)->net_premium(), Inr("1885.00"));  // (100 - 71) x 65
+}
+
+TEST_F(SpreadTest, AHedgeIsNotChasedForASpreadThatIsGone) {
+  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+  spec.policy.leg_timeout = 10 * kNanosPerSecond;
+  spec.policy.max_reprices = 3;
+  spec.policy.max_slippage = Px("3.00");  // a credit of 27.00 at worst
+  auto id = s_->SubmitSpread(spec);
+  ASSERT_TRUE(id.ok());
+  const Order* hedge = LastSubmitted();
+  Accept(hedge);
+  EXPECT_EQ(*hedge->price(), Px("71.00"));  // the ask
+  Quote(p23900_, "71.50", "72.00");  // the wing rises (credit at the touch 28.00): follow it
+  tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->modifies.size(), 1u);
+  EXPECT_EQ(*venue_->modifies[0].price, Px("72.00"));
+  venue_->Updated(*hedge, hedge->quantity(), Px("72.00"));
+  // At the touch the spread is now 100.00 - 73.50 = 26.50 of credit: past 30 - 3.
+  Quote(p23900_, "73.00", "73.50");
+  tk_.Advance(10 * kNanosPerSecond);
+  EXPECT_EQ(venue_->modifies.size(), 1u);
+  ASSERT_EQ(venue_->cancels.size(), 1u);
+  venue_->Canceled(*hedge);
+  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kFailed);
+  EXPECT_EQ(venue_->submits.size(), 1u);  // the short leg was never sent, nothing to unwind
+  EXPECT_NE(s_->events.back().message.find("the spread at the touch is -26.50 per unit"),
+            std::string::npos)
+      << s_->events.back().message;
+}
+
+TEST_F(SpreadTest, RepricesFollowTheStepsWhileModifiesArePending) {
   SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
   spec.policy.leg_timeout = 10 * kNanosPerSecond;
   spec.policy.max_reprices = 3;
@@ -233,14 +319,15 @@ TEST_F(SpreadTest, RepricesStepFromTheLastAskedPriceWhileModifiesArePending) {
   ASSERT_TRUE(id.ok());
   AcceptAndFill(LastSubmitted(), 65, "71.00");
   Accept(LastSubmitted());
-  // The venue never acknowledges the modifies: each step still moves two more ticks.
+  // The venue never acknowledges the modifies: each step is still a third of the way from
+  // 101.00 to the bid (rounded up: a sell concedes less).
   tk_.Advance(10 * kNanosPerSecond);
   tk_.Advance(10 * kNanosPerSecond);
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 3u);
-  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
-  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
-  EXPECT_EQ(*venue_->modifies[2].price, Px("100.70"));
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.70"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.35"));
+  EXPECT_EQ(*venue_->modifies[2].price, Px("100.00"));
 }
 
 TEST_F(SpreadTest, CloseBuysBackTheShortFirstAndBooksThePnl) {
@@ -466,17 +553,19 @@ TEST_F(SpreadTest, RefusedModifyRestoresTheExecutorsPrice) {
   Accept(shrt);
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 1u);
-  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.70"));
   venue_->ModifyRejected(*shrt, "price band");  // the order stays at 101.00
   EXPECT_EQ(*shrt->price(), Px("101.00"));
+  Quote(p24000_, "100.70", "102.00");  // the bid rises to the refused price
   tk_.Advance(10 * kNanosPerSecond);
+  // The second step toward the touch now (100.70) from 101.00 is 100.80: sent, as it differs
+  // from the order's real price (the refused 100.70 was never the leg's price).
   ASSERT_EQ(venue_->modifies.size(), 2u);
-  // Steps from the order's real price again, not from the refused 100.90.
-  EXPECT_EQ(*venue_->modifies[1].price, Px("100.90"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
 }
 
 // Two re-prices in flight, the first refused after the second was sent: the leg keeps the
-// second's price (the refusal names the price it refused), and steps on from it once accepted.
+// second's price (the refusal names the price it refused).
 TEST_F(SpreadTest, RefusedModifyWithALaterOneInFlightKeepsTheLaterPrice) {
   SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
   spec.policy.leg_timeout = 10 * kNanosPerSecond;
@@ -489,13 +578,14 @@ TEST_F(SpreadTest, RefusedModifyWithALaterOneInFlightKeepsTheLaterPrice) {
   tk_.Advance(10 * kNanosPerSecond);
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 2u) << "the executor re-prices while a modify is pending";
-  EXPECT_EQ(*venue_->modifies[0].price, Px("100.90"));
-  EXPECT_EQ(*venue_->modifies[1].price, Px("100.80"));
-  venue_->ModifyRejected(*shrt, "price band", Px("100.90"));  // the first one
-  venue_->Updated(*shrt, Qty(65), Px("100.80"));              // the second one
+  EXPECT_EQ(*venue_->modifies[0].price, Px("100.80"));
+  EXPECT_EQ(*venue_->modifies[1].price, Px("100.60"));
+  venue_->ModifyRejected(*shrt, "price band", Px("100.80"));  // the first one
+  venue_->Updated(*shrt, Qty(65), Px("100.60"));              // the second one
+  Quote(p24000_, "100.00", "100.60");
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 3u);
-  EXPECT_EQ(*venue_->modifies[2].price, Px("100.70"));
+  EXPECT_EQ(*venue_->modifies[2].price, Px("100.40"));
 }
 
 TEST_F(SpreadTest, ExecutorTimersStopWithTheStrategyAndFreeTheirNames) {

@@ -40,7 +40,9 @@ TEST(OptionsSpreadConfig, EveryBadValueIsRefusedNamingItsKey) {
       {"max_reprices = 4294967296", "max_reprices"},
       {"leg_timeout_secs = 9000000000000000000", "leg_timeout_secs"},  // ns would overflow
       {"check_interval_secs = 0", "check_interval_secs"},
-      {"reprice_ticks = -1", "reprice_ticks"},
+      {"reprice_ticks = 2", "reprice_ticks"},  // removed: re-prices follow the quotes
+      {"max_entry_slippage = -0.5", "max_entry_slippage"},
+      {"max_entry_slippage = nan", "max_entry_slippage"},
       {"entry_edge_ticks = 99999999999", "entry_edge_ticks"},
       {"min_dte = 4294967296", "min_dte"},
   };

@@ -195,7 +195,16 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id
   c.exec.leg_timeout = leg_timeout * kNanosPerSecond;
   c.exec.max_reprices = p.GetInt32("max_reprices", 3);
   if (c.exec.max_reprices < 0) p.Fail("max_reprices", "must not be negative");
-  c.exec.reprice_ticks = p.GetIntIn("reprice_ticks", 2, 0, 10'000);
+  if (p.Has("reprice_ticks")) {
+    p.Fail("reprice_ticks",
+           "no longer used: legs are re-priced from the current quotes, converging to the touch "
+           "in max_reprices steps; bound the concession with max_entry_slippage");
+  }
+  // Points of net credit per spread unit an entry may give up from its planned limit.
+  const Price slippage = p.Has("max_entry_slippage") ? p.GetPrice("max_entry_slippage")
+                                                     : Price::Raw(2 * kFixedScale, 0);
+  if (slippage.raw() < 0) p.Fail("max_entry_slippage", "must not be negative");
+  c.exec.max_slippage = slippage;
   if (p.Has("market_protection_pct")) {
     const Price pct = p.GetPrice("market_protection_pct");
     if (pct.raw() <= 0 || pct.raw() > 100 * kFixedScale) {
