@@ -24,8 +24,9 @@ th,td{border-bottom:1px solid #e6e9ee;padding:3px 6px;text-align:left;vertical-a
 th{background:#eef1f5;position:sticky;top:0}
 table.sortable th{cursor:pointer;user-select:none}
 .num{text-align:right;font-variant-numeric:tabular-nums}
-.wrap{white-space:normal;min-width:12em}
-td.legs{min-width:18em}
+.wrap{white-space:normal;min-width:8em}
+td.legs{min-width:17em}
+#spreads-table td{padding:3px 4px}
 .leg{white-space:nowrap}
 .leg b{font-weight:600}.leg b.sell{color:#b3261e}.leg b.buy{color:#137333}
 .unfilled{color:#b3261e;font-style:italic}

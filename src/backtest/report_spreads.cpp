@@ -184,6 +184,12 @@ std::string LegsHtml(const SpreadReportRow& r) {
   return o;
 }
 
+// "2025-01-02<br>10:30 IST": a narrow time column.
+std::string TwoLineTime(UnixNanos t) {
+  const std::string s = FormatIstMinute(t);
+  return s.substr(0, 10) + "<br>" + s.substr(11);
+}
+
 std::string StateBadge(SpreadState s) {
   switch (s) {
     case SpreadState::kFailed:
@@ -213,8 +219,8 @@ std::string SpreadsTable(const std::vector<SpreadReportRow>& rows, std::size_t m
     const SpreadEvent& e = *r.event;
     const bool failed = e.state == SpreadState::kFailed;
     const UnixNanos entry = e.ts_opened.is_zero() ? r.first_seen : e.ts_opened;
-    std::string entry_html = FormatIstMinute(entry);
-    if (e.ts_opened.is_zero()) entry_html = "attempted " + entry_html;
+    std::string entry_html = TwoLineTime(entry);
+    if (e.ts_opened.is_zero()) entry_html = "attempted<br>" + entry_html;
     std::string reason = HtmlEscape(SpreadExitReason(e, r.expiry));
     if (!e.message.empty() && (failed || e.message.find(':') != std::string::npos)) {
       reason += "<div class=\"hint\">" + HtmlEscape(e.message) + "</div>";
@@ -228,7 +234,7 @@ std::string SpreadsTable(const std::vector<SpreadReportRow>& rows, std::size_t m
              ""},
          TableCell{HtmlEscape(r.kind), "", ""}, TableCell{StateBadge(e.state), "", ""}, Num(e.lots),
          TableCell{LegsHtml(r), "", ""}, TableCell{entry_html, fmt::format("{}", entry.value), ""},
-         TableCell{e.ts_closed.is_zero() ? std::string(kDash) : FormatIstMinute(e.ts_closed),
+         TableCell{e.ts_closed.is_zero() ? std::string(kDash) : TwoLineTime(e.ts_closed),
                    fmt::format("{}", e.ts_closed.value), ""},
          Rupees(e.net_premium), Rupees(e.charges, false), Rupees(e.realized_pnl),
          TableCell{reason, "", ""}});

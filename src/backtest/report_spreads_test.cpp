@@ -182,7 +182,7 @@ TEST(ReportSpreads, SectionShowsFailuresPlainly) {
       << row;
   EXPECT_NE(row.find("BUY</b> 1\u00d7 NIFTY2510923900CE 32.18 \u2192 23.40"), std::string::npos)
       << row;
-  EXPECT_NE(row.find("attempted 2025-01-06 09:55 IST"), std::string::npos) << row;
+  EXPECT_NE(row.find("attempted<br>2025-01-06<br>09:55 IST"), std::string::npos) << row;
   EXPECT_EQ(row.find("@ -"), std::string::npos);
   EXPECT_NE(h.find("id=\"spreads-by-kind\""), std::string::npos);
   EXPECT_NE(h.find("id=\"spreads-by-exit\""), std::string::npos);
