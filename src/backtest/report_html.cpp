@@ -1,562 +1,619 @@
-// report.html: one self-contained page (inline CSS, data and a small canvas chart library of
-// our own), usable offline. The page writes a marker into the DOM once every chart has drawn
-// (`#render-status` = "ok N charts") or the first script error, which the headless-Chromium
-// test checks.
+// report.html: one self-contained page (inline CSS, data and the page's own canvas charts, see
+// report_assets.cpp), usable offline. Figures are formatted here, in C++, so the page shows
+// exactly what the unit-tested formatters produce: ₹ with lakh grouping, signed percents,
+// prices at the instrument's precision, labels for every key. Drawdowns (chart, worst-
+// drawdowns table, headline) come from the same marked equity series the equity chart draws;
+// the daily-close figure is labelled as such. The Spreads section is report_spreads.cpp.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "backtest/report_analytics.h"
+#include "backtest/report_format.h"
+#include "backtest/report_html_parts.h"
+#include "backtest/report_spreads.h"
 #include "backtest/results_recorder.h"
 
 namespace nacre {
 
 namespace {
 
-std::string JsonStr(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '<':
-        o += "\\u003c";
-        break;
-      case '>':
-        o += "\\u003e";
-        break;
-      case '&':
-        o += "\\u0026";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          o += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
-
-// Epoch milliseconds shifted to IST, so the page's UTC getters print IST wall time.
-std::int64_t IstMillis(UnixNanos t) { return (t.value + kIstOffset) / kNanosPerMilli; }
-
 constexpr std::size_t kMaxChartPoints = 4000;
 constexpr std::size_t kMaxTableRows = 5000;
+constexpr std::size_t kSharpeWindow = 63;  // about a quarter of trading days
+constexpr std::size_t kWorstDrawdowns = 5;
 
-// Equity samples thinned for the chart: per bucket the lowest and the last point (in time
-// order), so drawdown troughs survive.
-std::vector<EquitySample> Thin(const std::vector<EquitySample>& all) {
-  if (all.size() <= kMaxChartPoints) return all;
-  const std::size_t buckets = kMaxChartPoints / 2;
-  std::vector<EquitySample> out;
-  out.reserve(kMaxChartPoints + 2);
-  out.push_back(all.front());
+// Samples kept for the equity and drawdown charts: everything up to kMaxChartPoints, else per
+// bucket the lowest and highest equity, the deepest drawdown and the last sample (in time
+// order), so peaks, troughs and the deepest drawdown the report quotes are all drawn.
+std::vector<std::size_t> ThinIndices(const std::vector<EquitySample>& all,
+                                     const std::vector<double>& dd) {
+  std::vector<std::size_t> out;
+  if (all.size() <= kMaxChartPoints) {
+    out.resize(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) out[i] = i;
+    return out;
+  }
+  const std::size_t buckets = kMaxChartPoints / 4;
+  out.push_back(0);
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t lo = b * all.size() / buckets;
     const std::size_t hi = (b + 1) * all.size() / buckets;
     if (lo >= hi) continue;
-    std::size_t min_i = lo;
+    std::size_t mn = lo, mx = lo, deep = lo;
     for (std::size_t i = lo; i < hi; ++i) {
-      if (all[i].equity() < all[min_i].equity()) min_i = i;
+      if (all[i].equity() < all[mn].equity()) mn = i;
+      if (all[i].equity() > all[mx].equity()) mx = i;
+      if (dd[i] < dd[deep]) deep = i;
     }
-    if (min_i != hi - 1) out.push_back(all[min_i]);
-    out.push_back(all[hi - 1]);
+    for (std::size_t i : {mn, mx, deep, hi - 1}) out.push_back(i);
   }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-// Parses a CSV produced by this recorder into a JSON array of arrays of strings (header
-// first), at most kMaxTableRows data rows.
-std::string CsvToJson(const std::string& csv, std::size_t* total_rows) {
-  std::string o = "[";
-  std::size_t row = 0;
-  std::size_t pos = 0;
-  *total_rows = 0;
-  while (pos < csv.size()) {
-    std::vector<std::string> fields;
-    std::string f;
-    bool quoted = false;
-    while (pos < csv.size()) {
-      const char c = csv[pos++];
-      if (quoted) {
-        if (c == '"' && pos < csv.size() && csv[pos] == '"') {
-          f += '"';
-          ++pos;
-        } else if (c == '"') {
-          quoted = false;
-        } else {
-          f += c;
-        }
-      } else if (c == '"') {
-        quoted = true;
-      } else if (c == ',') {
-        fields.push_back(std::move(f));
-        f.clear();
-      } else if (c == '\n') {
-        break;
-      } else {
-        f += c;
-      }
+// Margin blocked (Σ over accounts of the latest locked amount) after each account state.
+std::vector<std::pair<UnixNanos, Money>> MarginSeries(const Cache& cache) {
+  struct Row {
+    UnixNanos ts;
+    std::size_t account;
+    Money locked;
+  };
+  std::vector<Row> rows;
+  const std::vector<const Account*> accounts = cache.Accounts();
+  for (std::size_t a = 0; a < accounts.size(); ++a) {
+    for (const AccountState& st : accounts[a]->states()) {
+      rows.push_back(Row{st.ts_event, a, st.balance.locked});
     }
-    fields.push_back(std::move(f));
-    if (row > 0) ++*total_rows;
-    if (row <= kMaxTableRows) {
-      if (row > 0) o += ",";
-      o += "[";
-      for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (i > 0) o += ",";
-        o += JsonStr(fields[i]);
-      }
-      o += "]";
-    }
-    ++row;
   }
-  return o + "]";
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& x, const Row& y) { return x.ts < y.ts; });
+  std::vector<Money> last(accounts.size());
+  std::vector<std::pair<UnixNanos, Money>> out;
+  for (const Row& r : rows) {
+    last[r.account] = r.locked;
+    Money sum;
+    for (const Money& m : last) sum += m;
+    if (!out.empty() && out.back().first == r.ts) {
+      out.back().second = sum;
+    } else {
+      out.emplace_back(r.ts, sum);
+    }
+  }
+  if (out.size() <= kMaxChartPoints) return out;
+  // Per bucket the highest and the last, so the peak is drawn.
+  std::vector<std::pair<UnixNanos, Money>> thin;
+  const std::size_t buckets = kMaxChartPoints / 2;
+  thin.push_back(out.front());
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::size_t lo = b * out.size() / buckets;
+    const std::size_t hi = (b + 1) * out.size() / buckets;
+    if (lo >= hi) continue;
+    std::size_t mx = lo;
+    for (std::size_t i = lo; i < hi; ++i) {
+      if (out[i].second > out[mx].second) mx = i;
+    }
+    if (mx != hi - 1) thin.push_back(out[mx]);
+    thin.push_back(out[hi - 1]);
+  }
+  return thin;
 }
 
-constexpr const char* kStyle = R"CSS(
-body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-header{background:#1d2330;color:#fff;padding:12px 20px}header h1{margin:0;font-size:20px}
-main{padding:12px 20px;max-width:1200px}
-section{background:#fff;border:1px solid #dde1e7;border-radius:6px;margin:12px 0;padding:10px 14px}
-h2{font-size:16px;margin:4px 0 8px}
-canvas{width:100%;display:block;cursor:crosshair}
-.hint{color:#667;font-size:12px}
-table{border-collapse:collapse;font-size:12px;width:100%}
-th,td{border-bottom:1px solid #e6e9ee;padding:3px 6px;text-align:right;white-space:nowrap}
-th{background:#eef1f5;position:sticky;top:0;cursor:pointer;user-select:none}
-td:first-child,th:first-child{text-align:left}
-.scroll{max-height:420px;overflow:auto}
-.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:0 24px}
-.stats div{display:flex;justify-content:space-between;border-bottom:1px dotted #dde1e7;padding:2px 0}
-.pos{color:#137333}.neg{color:#b3261e}
-#tip{position:fixed;pointer-events:none;background:#1d2330;color:#fff;padding:4px 8px;border-radius:4px;font-size:12px;display:none;z-index:9}
-)CSS";
+std::string Num(double v, int decimals) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : std::string("null");
+}
 
-// The page script. Charts: a line chart with hover read-out and drag-to-zoom (double click
-// resets; equity and drawdown share the zoom), a bar chart of daily P&L, the monthly returns
-// table, statistics and sortable tables.
-constexpr const char* kScript = R"JS(
-(function () {
-  'use strict';
-  var status = document.getElementById('render-status');
-  window.addEventListener('error', function (e) {
-    status.textContent = 'error: ' + e.message;
-  });
-  var D = JSON.parse(document.getElementById('report-data').textContent);
-  var tip = document.getElementById('tip');
-  var drawn = 0;
-  function pad(n) { return (n < 10 ? '0' : '') + n; }
-  function fmtDate(ms, withTime) {
-    var d = new Date(ms);
-    var s = d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate());
-    return withTime ? s + ' ' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) : s;
+TableCell Text(std::string s) { return TableCell{HtmlEscape(s), "", ""}; }
+TableCell Money_(const Money& m, bool sign) {
+  return TableCell{sign ? FormatInrSigned(m) : FormatInr(m), m.ToString(),
+                   sign ? SignClass(m.raw()) : std::string()};
+}
+TableCell Time(UnixNanos t) {
+  return t.is_zero() ? TableCell{std::string(kDash), "0", ""}
+                     : TableCell{FormatIstMinute(t), fmt::format("{}", t.value), ""};
+}
+TableCell Px(const std::optional<Price>& p, int precision) {
+  if (!p) return TableCell{"", "", ""};
+  return TableCell{FormatPrice(*p, precision), p->ToString(), ""};
+}
+TableCell Qty(const Quantity& q) { return TableCell{q.ToString(), q.ToString(), ""}; }
+
+int PrecisionOf(const Cache& cache, const InstrumentId& id) {
+  const Instrument* ins = cache.instrument(id);
+  return ins != nullptr ? ins->price_precision : 2;
+}
+
+std::string Stat(std::string_view label, const std::string& value, std::string_view cls = "") {
+  return fmt::format("<div><span>{}</span><b{}>{}</b></div>", label,
+                     cls.empty() ? std::string() : fmt::format(" class=\"{}\"", cls), value);
+}
+
+std::string StatisticsHtml(const Statistics& st, const MarkedDrawdown& mdd) {
+  auto opt_pct = [](const std::optional<double>& f) {
+    return f ? FormatPct(*f * 100.0) : std::string(kDash);
+  };
+  auto opt_ratio = [](const std::optional<double>& v) {
+    return v ? FormatRatio(*v) : std::string(kDash);
+  };
+  const Money change = st.final_equity - st.starting_balance;
+  const double change_pct = st.starting_balance.raw() != 0
+                                ? static_cast<double>(change.raw()) /
+                                      static_cast<double>(st.starting_balance.raw()) * 100.0
+                                : 0.0;
+  std::string h = "<div class=\"stats\" id=\"stats\">";
+  h += "<h3>Returns</h3>";
+  h += Stat("Starting balance", FormatInr(st.starting_balance));
+  h += Stat("Final equity", FormatInr(st.final_equity));
+  h += Stat("Equity change", FormatInrSigned(change) + " (" + FormatSignedPct(change_pct) + ")",
+            SignClass(change.raw()));
+  h += Stat("Closed-trade P&amp;L (net of charges)",
+            FormatInrSigned(st.pnl_total) + " (" + FormatSignedPct(st.pnl_pct) + ")",
+            SignClass(st.pnl_total.raw()));
+  h += Stat("CAGR", st.cagr ? FormatSignedPct(*st.cagr * 100.0)
+                            : std::string(kDash) + " (run shorter than a month)");
+  h += Stat("Calmar ratio", opt_ratio(st.calmar));
+  h += Stat("Average daily return", FormatSignedPct(st.returns_avg * 100.0, 3));
+  h += "<h3>Risk</h3>";
+  h += Stat("Max drawdown, marked equity (intraday)", FormatInr(-mdd.amount));
+  h += Stat("Max drawdown %, marked equity (intraday)", FormatSignedPct(-mdd.pct));
+  h += Stat("Max drawdown, daily closes",
+            FormatInr(-st.max_drawdown) + " (" + FormatSignedPct(-st.max_drawdown_pct) + ")");
+  h += Stat("Longest drawdown, daily closes",
+            fmt::format("{} calendar days", st.max_drawdown_duration_days));
+  h += Stat("Volatility (annualised)", FormatPct(st.returns_volatility * 100.0));
+  h += Stat("Sharpe ratio (daily returns, \u221a252)", opt_ratio(st.sharpe));
+  h += Stat("Sortino ratio (daily returns, \u221a252)", opt_ratio(st.sortino));
+  h += Stat("Peak margin use (of balance)", FormatPct(st.margin_utilisation_peak_pct));
+  h += "<h3>Trades (closed position cycles)</h3>";
+  h += Stat("Trades", st.breakeven > 0
+                          ? fmt::format("{} (won {}, lost {}, even {})", st.trades, st.winners,
+                                        st.losers, st.breakeven)
+                          : fmt::format("{} (won {}, lost {})", st.trades, st.winners, st.losers));
+  h += Stat("Win rate", opt_pct(st.win_rate));
+  h += Stat("Profit factor", opt_ratio(st.profit_factor));
+  h += Stat("Expectancy per trade",
+            st.expectancy ? FormatInrApprox(*st.expectancy) : std::string(kDash));
+  h += Stat("Average winner", FormatInrSigned(st.avg_winner));
+  h += Stat("Average loser", FormatInrSigned(st.avg_loser));
+  h += Stat("Largest winner", FormatInrSigned(st.max_winner));
+  h += Stat("Largest loser", FormatInrSigned(st.max_loser));
+  h += Stat("Long trades", opt_pct(st.long_ratio));
+  h += "<h3>Costs</h3>";
+  h += Stat("Total charges", FormatInr(st.total_charges));
+  h += Stat("Charges as a share of gross realized P&amp;L",
+            st.charges_pct_of_gross ? FormatPct(*st.charges_pct_of_gross) : std::string(kDash));
+  return h + "</div>";
+}
+
+std::string WorstDrawdownsHtml(const std::vector<DrawdownEpisode>& worst) {
+  if (worst.empty())
+    return "<p class=\"note\" id=\"drawdowns-table\">No drawdown: the equity never fell below its "
+           "peak.</p>";
+  const std::vector<TableColumn> cols = {
+      {"#", "num"},           {"Start (peak)", "time"}, {"Trough", "time"}, {"Recovery", "time"},
+      {"Peak equity", "num"}, {"Depth", "num"},         {"Depth %", "num"}, {"Length", "num"}};
+  std::vector<std::vector<TableCell>> rows;
+  for (std::size_t i = 0; i < worst.size(); ++i) {
+    const DrawdownEpisode& d = worst[i];
+    std::string length =
+        d.length_days == 0 ? std::string("same day")
+                           : fmt::format("{} day{}", d.length_days, d.length_days == 1 ? "" : "s");
+    if (!d.recovery) length += " (not recovered)";
+    rows.push_back({TableCell{fmt::format("{}", i + 1), "", ""}, Time(d.start), Time(d.trough),
+                    d.recovery ? Time(*d.recovery) : TableCell{"not recovered", "", "neg"},
+                    Money_(d.peak, false), Money_(-d.depth, true),
+                    TableCell{FormatSignedPct(-d.depth_pct), "", "neg"},
+                    TableCell{length, fmt::format("{}", d.length_days), ""}});
   }
-  function fmtMoney(v) {
-    var neg = v < 0, s = Math.abs(v).toFixed(2), i = s.indexOf('.');
-    var w = s.slice(0, i), f = s.slice(i), out = '';
-    if (w.length > 3) {
-      out = ',' + w.slice(-3); w = w.slice(0, -3);
-      while (w.length > 2) { out = ',' + w.slice(-2) + out; w = w.slice(0, -2); }
-    }
-    return (neg ? '-' : '') + '\u20b9' + w + out + f;
-  }
-  function showTip(ev, html) {
-    tip.innerHTML = html; tip.style.display = 'block';
-    tip.style.left = (ev.clientX + 12) + 'px'; tip.style.top = (ev.clientY + 12) + 'px';
-  }
-  function hideTip() { tip.style.display = 'none'; }
-  function setupCanvas(c, h) {
-    var w = c.clientWidth || 800, r = window.devicePixelRatio || 1;
-    c.width = Math.round(w * r); c.height = Math.round(h * r); c.style.height = h + 'px';
-    var g = c.getContext('2d'); g.setTransform(r, 0, 0, r, 0, 0);
-    return { g: g, w: w, h: h };
-  }
-  var M = { l: 90, r: 12, t: 10, b: 26 };
-  function niceTicks(lo, hi, n) {
-    if (hi <= lo) { hi = lo + 1; }
-    var step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n)));
-    var err = (hi - lo) / n / step;
-    if (err >= 7.5) step *= 10; else if (err >= 3.5) step *= 5; else if (err >= 1.5) step *= 2;
-    var out = [];
-    for (var v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(v);
-    return out;
-  }
-  function axes(g, w, h, x0, x1, y0, y1, yfmt) {
-    g.strokeStyle = '#e6e9ee'; g.fillStyle = '#667'; g.font = '11px sans-serif'; g.lineWidth = 1;
-    niceTicks(y0, y1, 5).forEach(function (v) {
-      var y = M.t + (h - M.t - M.b) * (1 - (v - y0) / (y1 - y0));
-      g.beginPath(); g.moveTo(M.l, y); g.lineTo(w - M.r, y); g.stroke();
-      g.textAlign = 'right'; g.fillText(yfmt(v), M.l - 6, y + 4);
-    });
-    g.textAlign = 'center';
-    for (var i = 0; i <= 4; i++) {
-      var t = x0 + (x1 - x0) * i / 4, x = M.l + (w - M.l - M.r) * i / 4;
-      g.fillText(fmtDate(t, false), Math.min(Math.max(x, M.l + 30), w - M.r - 30), h - 8);
-    }
-  }
-  // Line charts of one group share an x range (zoom) and the hover position. `extra(i)`
-  // optionally adds lines to the hover read-out; `step` draws a value held until the next.
-  function ZoomGroup() { this.x0 = null; this.x1 = null; this.charts = []; }
-  var zoom = new ZoomGroup();
-  function LineChart(canvas, xs, ys, color, fill, yfmt, label, group, extra) {
-    this.c = canvas; this.xs = xs; this.ys = ys; this.color = color; this.fill = fill;
-    this.yfmt = yfmt; this.label = label; this.sel = null; this.extra = extra;
-    var zoom = this.z = group || window.nacreZoom; zoom.charts.push(this);
-    var self = this;
-    function redrawLines() { zoom.charts.forEach(function (c) { c.draw(); }); }
-    canvas.addEventListener('mousemove', function (ev) { self.move(ev); });
-    canvas.addEventListener('mouseleave', function () { hideTip(); self.sel = null; self.draw(); });
-    canvas.addEventListener('mousedown', function (ev) { self.sel = [self.px(ev), self.px(ev)]; });
-    canvas.addEventListener('mouseup', function () {
-      if (self.sel && Math.abs(self.sel[1] - self.sel[0]) > 4) {
-        var a = self.xAt(Math.min(self.sel[0], self.sel[1])), b = self.xAt(Math.max(self.sel[0], self.sel[1]));
-        zoom.x0 = a; zoom.x1 = b;
+  return TableHtml("drawdowns-table", cols, rows, false);
+}
+
+// Years × months, each cell coloured by its return (green gains, red losses, stronger with
+// size relative to the largest month).
+std::string MonthlyHtml(const MonthlyReturns& m) {
+  if (m.months.empty()) return "<p class=\"note\" id=\"monthly-table\">No trading days.</p>";
+  double scale = 0.25;  // a month of a few basis points stays pale
+  for (const MonthReturn& r : m.months) scale = std::max(scale, std::abs(r.pct));
+  auto cell = [scale](double pct) {
+    const double k = std::min(1.0, std::abs(pct) / scale);
+    const int r = static_cast<int>(std::lround(255 - k * (255 - (pct >= 0 ? 46 : 198))));
+    const int g = static_cast<int>(std::lround(255 - k * (255 - (pct >= 0 ? 125 : 40))));
+    const int b = static_cast<int>(std::lround(255 - k * (255 - (pct >= 0 ? 50 : 40))));
+    return fmt::format("<td style=\"background:rgb({},{},{});color:{}\">{}</td>", r, g, b,
+                       k > 0.55 ? "#fff" : "#1d2330", FormatSignedPct(pct));
+  };
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::string h = "<table class=\"heat\" id=\"monthly-table\"><thead><tr><th>Year</th>";
+  for (const char* name : kMonths) h += fmt::format("<th class=\"num\">{}</th>", name);
+  h += "<th class=\"num\">Year</th></tr></thead><tbody>\n";
+  std::size_t mi = 0;
+  for (const YearReturn& y : m.years) {
+    h += fmt::format("<tr><th>{}</th>", y.year);
+    for (int month = 1; month <= 12; ++month) {
+      if (mi < m.months.size() && m.months[mi].year == y.year && m.months[mi].month == month) {
+        h += cell(m.months[mi++].pct);
+      } else {
+        h += "<td></td>";
       }
-      self.sel = null; redrawLines();
-    });
-    canvas.addEventListener('dblclick', function () { zoom.x0 = zoom.x1 = null; redrawLines(); });
+    }
+    h += fmt::format("<td class=\"{}\"><b>{}</b></td></tr>\n", y.pct >= 0 ? "pos" : "neg",
+                     FormatSignedPct(y.pct));
   }
-  LineChart.prototype.range = function () {
-    var zoom = this.z;
-    var x0 = zoom.x0 !== null ? zoom.x0 : this.xs[0];
-    var x1 = zoom.x1 !== null ? zoom.x1 : this.xs[this.xs.length - 1];
-    if (x1 <= x0) x1 = x0 + 1;
-    return [x0, x1];
+  return h + "</tbody></table>";
+}
+
+std::string ChargesHtml(const std::vector<OrderFilled>& fills, const Statistics& st) {
+  ChargeBreakdown sum;
+  Money total;
+  for (const OrderFilled& f : fills) {
+    sum.brokerage += f.charges.brokerage;
+    sum.stt += f.charges.stt;
+    sum.exchange += f.charges.exchange;
+    sum.sebi += f.charges.sebi;
+    sum.ipft += f.charges.ipft;
+    sum.stamp += f.charges.stamp;
+    sum.gst += f.charges.gst;
+    total += f.commission;
+  }
+  std::vector<std::pair<const char*, Money>> items = {
+      {"Brokerage", sum.brokerage},
+      {"STT (securities transaction tax)", sum.stt},
+      {"Exchange transaction charges", sum.exchange},
+      {"SEBI turnover fee", sum.sebi},
+      {"IPFT (investor protection fund)", sum.ipft},
+      {"Stamp duty", sum.stamp},
+      {"GST (18% on brokerage and fees)", sum.gst}};
+  const Money other = total - sum.Total();
+  if (!other.is_zero()) items.emplace_back("Not itemised", other);
+  const std::vector<TableColumn> cols = {
+      {"Charge", ""}, {"Amount", "num"}, {"Share", "num"}, {"", "wrap"}};
+  std::vector<std::vector<TableCell>> rows;
+  for (const auto& [label, m] : items) {
+    const double share =
+        total.raw() > 0 ? static_cast<double>(m.raw()) / static_cast<double>(total.raw()) * 100.0
+                        : 0.0;
+    rows.push_back({TableCell{label, "", ""}, Money_(m, false),
+                    TableCell{FormatPct(share, 1), Num(share, 6), ""},
+                    TableCell{fmt::format("<div class=\"bar\" style=\"width:{:.1f}%\"></div>",
+                                          std::clamp(share, 0.0, 100.0)),
+                              "", ""}});
+  }
+  rows.push_back({TableCell{"<b>Total</b>", "", ""},
+                  TableCell{"<b>" + FormatInr(total) + "</b>", total.ToString(), ""},
+                  TableCell{total.raw() > 0 ? "100.0%" : std::string(kDash), "", ""},
+                  TableCell{"", "", ""}});
+  std::string h = TableHtml("charges-table", cols, rows, false);
+  if (st.charges_pct_of_gross) {
+    h += fmt::format(
+        "<div class=\"hint\">Charges were {} of the gross realized P&amp;L (before charges).</div>",
+        FormatPct(*st.charges_pct_of_gross));
+  }
+  return h;
+}
+
+std::string OrdersHtml(const Cache& cache, const std::map<ClientOrderId, std::string>& reasons,
+                       std::size_t* total) {
+  const std::vector<TableColumn> cols = {
+      {"Created", "time"}, {"Order", ""},       {"Instrument", ""}, {"Side", ""},
+      {"Type", ""},        {"Quantity", "num"}, {"Price", "num"},   {"Trigger", "num"},
+      {"Validity", ""},    {"Status", ""},      {"Filled", "num"},  {"Average price", "num"},
+      {"Charges", "num"},  {"Tags", "wrap"},    {"Reason", "wrap"}};
+  std::vector<std::vector<TableCell>> rows;
+  *total = 0;
+  for (const Order* o : cache.Orders()) {
+    if (++*total > kMaxTableRows) continue;
+    const int prec = PrecisionOf(cache, o->instrument_id());
+    const auto reason = reasons.find(o->client_order_id());
+    rows.push_back(
+        {Time(o->ts_init()), Text(o->client_order_id().value()), Text(o->instrument_id().value()),
+         Text(std::string(ToString(o->side()))), Text(std::string(ToString(o->order_type()))),
+         Qty(o->quantity()), Px(o->price(), prec), Px(o->trigger_price(), prec),
+         Text(std::string(ToString(o->time_in_force()))), Text(std::string(ToString(o->status()))),
+         Qty(o->filled_qty()), Px(o->avg_px(), prec), Money_(o->commission(), false),
+         Text(o->tags()), Text(reason == reasons.end() ? std::string() : reason->second)});
+  }
+  return TableHtml("orders-table", cols, rows, true);
+}
+
+std::string PositionsHtml(const Cache& cache, std::size_t* total) {
+  const std::vector<TableColumn> cols = {{"Instrument", ""},       {"Cycle", "num"},
+                                         {"Direction", ""},        {"Status", ""},
+                                         {"Peak quantity", "num"}, {"Average open", "num"},
+                                         {"Average close", "num"}, {"Realized P&amp;L", "num"},
+                                         {"Charges", "num"},       {"Unrealized P&amp;L", "num"},
+                                         {"Opened", "time"},       {"Closed", "time"}};
+  std::vector<std::vector<TableCell>> rows;
+  *total = 0;
+  auto row = [&](const Position& p, std::size_t cycle) {
+    if (++*total > kMaxTableRows) return;
+    Money unrealized;
+    if (p.is_open()) {
+      if (const auto mark = cache.MarkPrice(p.instrument_id(), p.side()))
+        unrealized = p.Unrealized(*mark);
+    }
+    const bool long_cycle = !p.fills().empty() && p.fills().front().order_side == OrderSide::kBuy;
+    const int prec = PrecisionOf(cache, p.instrument_id());
+    rows.push_back({Text(p.instrument_id().value()),
+                    TableCell{fmt::format("{}", cycle), fmt::format("{}", cycle), ""},
+                    Text(long_cycle ? "Long" : "Short"), Text(p.is_closed() ? "Closed" : "Open"),
+                    Qty(p.peak_qty()), Px(p.avg_px_open(), prec), Px(p.avg_px_close(), prec),
+                    Money_(p.realized_pnl(), true), Money_(p.commissions(), false),
+                    Money_(unrealized, true), Time(p.ts_opened()),
+                    p.is_closed() ? Time(p.ts_closed()) : TableCell{"open", "", ""}});
   };
-  LineChart.prototype.px = function (ev) {
-    var r = this.c.getBoundingClientRect(); return ev.clientX - r.left;
-  };
-  LineChart.prototype.xAt = function (px) {
-    var r = this.range();
-    return r[0] + (r[1] - r[0]) * (px - M.l) / (this.w - M.l - M.r);
-  };
-  LineChart.prototype.draw = function () {
-    var s = setupCanvas(this.c, 260), g = s.g, w = s.w, h = s.h; this.w = w;
-    g.clearRect(0, 0, w, h);
-    var r = this.range(), lo = Infinity, hi = -Infinity, i;
-    for (i = 0; i < this.xs.length; i++) {
-      if (this.xs[i] < r[0] || this.xs[i] > r[1]) continue;
-      lo = Math.min(lo, this.ys[i]); hi = Math.max(hi, this.ys[i]);
-    }
-    if (lo === Infinity) { lo = 0; hi = 1; }
-    if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
-    var padY = (hi - lo) * 0.05; lo -= padY; hi += padY;
-    this.y0 = lo; this.y1 = hi;
-    axes(g, w, h, r[0], r[1], lo, hi, this.yfmt);
-    var X = function (t) { return M.l + (w - M.l - M.r) * (t - r[0]) / (r[1] - r[0]); };
-    var Y = function (v) { return M.t + (h - M.t - M.b) * (1 - (v - lo) / (hi - lo)); };
-    g.save(); g.beginPath(); g.rect(M.l, M.t, w - M.l - M.r, h - M.t - M.b); g.clip();
-    g.beginPath();
-    for (i = 0; i < this.xs.length; i++) {
-      if (i === 0) { g.moveTo(X(this.xs[i]), Y(this.ys[i])); continue; }
-      if (this.step) g.lineTo(X(this.xs[i]), Y(this.ys[i - 1]));  // held until the next change
-      g.lineTo(X(this.xs[i]), Y(this.ys[i]));
-    }
-    g.strokeStyle = this.color; g.lineWidth = 1.5; g.stroke();
-    if (this.fill && this.xs.length > 0) {
-      g.lineTo(X(this.xs[this.xs.length - 1]), Y(Math.min(Math.max(0, lo), hi)));
-      g.lineTo(X(this.xs[0]), Y(Math.min(Math.max(0, lo), hi)));
-      g.closePath(); g.fillStyle = this.fill; g.fill();
-    }
-    if (this.sel) {
-      g.fillStyle = 'rgba(66,133,244,0.15)';
-      g.fillRect(Math.min(this.sel[0], this.sel[1]), M.t, Math.abs(this.sel[1] - this.sel[0]), h - M.t - M.b);
-    }
-    if (this.hover !== undefined && this.hover !== null) {
-      var hx = X(this.xs[this.hover]), hy = Y(this.ys[this.hover]);
-      g.strokeStyle = '#99a'; g.beginPath(); g.moveTo(hx, M.t); g.lineTo(hx, h - M.b); g.stroke();
-      g.fillStyle = this.color; g.beginPath(); g.arc(hx, hy, 3.5, 0, 2 * Math.PI); g.fill();
-    }
-    g.restore();
-    this.c.setAttribute('data-drawn', String(this.xs.length));
-  };
-  LineChart.prototype.move = function (ev) {
-    var px = this.px(ev);
-    if (this.sel) { this.sel[1] = px; this.draw(); return; }
-    var t = this.xAt(px), xs = this.xs, a = 0, b = xs.length - 1;
-    if (b < 0) return;
-    while (b - a > 1) { var m = (a + b) >> 1; if (xs[m] < t) a = m; else b = m; }
-    var i = Math.abs(xs[a] - t) <= Math.abs(xs[b] - t) ? a : b;
-    this.z.charts.forEach(function (c) { c.hover = i < c.xs.length ? i : null; c.draw(); });
-    showTip(ev, fmtDate(xs[i], true) + ' IST<br>' + this.label + ': ' + this.yfmt(this.ys[i]) +
-            (this.extra ? this.extra(i) : ''));
-  };
-  function redrawLines() { zoom.charts.forEach(function (c) { c.draw(); }); }
-  window.nacreZoom = zoom;
-
-  function barChart(canvas, days) {
-    var s = setupCanvas(canvas, 220), g = s.g, w = s.w, h = s.h, n = days.length;
-    var lo = 0, hi = 0;
-    days.forEach(function (d) { lo = Math.min(lo, d[1]); hi = Math.max(hi, d[1]); });
-    if (hi - lo < 1e-9) { hi = lo + 1; }
-    var x0 = n ? days[0][0] : 0, x1 = n ? days[n - 1][0] : 1;
-    axes(g, w, h, x0, x1 > x0 ? x1 : x0 + 1, lo, hi, fmtMoney);
-    var bw = Math.max(1, (w - M.l - M.r) / Math.max(n, 1) - 1);
-    var Y = function (v) { return M.t + (h - M.t - M.b) * (1 - (v - lo) / (hi - lo)); };
-    days.forEach(function (d, i) {
-      var x = M.l + (w - M.l - M.r) * i / Math.max(n, 1);
-      g.fillStyle = d[1] >= 0 ? '#2e7d32' : '#c62828';
-      g.fillRect(x, Math.min(Y(0), Y(d[1])), bw, Math.max(1, Math.abs(Y(d[1]) - Y(0))));
-    });
-    canvas.addEventListener('mousemove', function (ev) {
-      var r = canvas.getBoundingClientRect();
-      var i = Math.floor((ev.clientX - r.left - M.l) / ((w - M.l - M.r) / Math.max(n, 1)));
-      if (i < 0 || i >= n) { hideTip(); return; }
-      showTip(ev, fmtDate(days[i][0], false) + '<br>net ' + fmtMoney(days[i][1]) +
-              '<br>equity ' + fmtMoney(days[i][2]));
-    });
-    canvas.addEventListener('mouseleave', hideTip);
-    canvas.setAttribute('data-drawn', String(n));
+  for (const Position* p : cache.Positions()) {
+    std::size_t cycle = 0;
+    for (const Position& s : cache.PositionSnapshots(p->id())) row(s, ++cycle);
+    row(*p, ++cycle);
   }
+  return TableHtml("positions-table", cols, rows, true);
+}
 
-  function monthly(el, days, start) {
-    var months = {}, order = [], prevEq = start;
-    days.forEach(function (d) {
-      var dt = new Date(d[0]), y = dt.getUTCFullYear(), m = dt.getUTCMonth();
-      var k = y * 12 + m;
-      if (!(k in months)) { months[k] = { y: y, m: m, open: prevEq, close: d[2] }; order.push(k); }
-      months[k].close = d[2]; prevEq = d[2];
-    });
-    var years = {};
-    order.forEach(function (k) {
-      var o = months[k];
-      if (!(o.y in years)) years[o.y] = { open: o.open, close: o.close, m: {} };
-      years[o.y].close = o.close; years[o.y].m[o.m] = o.close / o.open - 1;
-    });
-    var names = ['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'];
-    var html = '<tr><th>Year</th>' + names.map(function (n) { return '<th>' + n + '</th>'; }).join('') + '<th>Year</th></tr>';
-    Object.keys(years).sort().forEach(function (y) {
-      var Y = years[y], row = '<tr><td>' + y + '</td>';
-      for (var m = 0; m < 12; m++) {
-        var v = Y.m[m];
-        row += v === undefined ? '<td></td>' : '<td class="' + (v >= 0 ? 'pos' : 'neg') + '">' + (v * 100).toFixed(2) + '%</td>';
-      }
-      var yr = Y.close / Y.open - 1;
-      html += row + '<td class="' + (yr >= 0 ? 'pos' : 'neg') + '">' + (yr * 100).toFixed(2) + '%</td></tr>';
-    });
-    el.innerHTML = html;
-  }
+std::string Card(std::string_view label, const std::string& value, std::string_view cls = "",
+                 const std::string& small = "") {
+  return fmt::format("<div class=\"card\"><span>{}</span><b{}>{}</b>{}</div>", label,
+                     cls.empty() ? std::string() : fmt::format(" class=\"{}\"", cls), value,
+                     small.empty() ? std::string() : "<small>" + small + "</small>");
+}
 
-  function statsGrid(el, st) {
-    var html = '';
-    Object.keys(st).forEach(function (k) {
-      var v = st[k];
-      if (v !== null && typeof v === 'object') return;  // a section of its own (spreads)
-      var money = /^(starting_balance|final_equity|pnl_(total|avg)|(max|avg|min)_(winner|loser)|max_drawdown|total_charges|credit_avg|charges_total|(initial|final)_capital)$/.test(k);
-      var txt = v === null ? '\u2014' : money ? fmtMoney(v)
-              : (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
-      html += '<div><span>' + k.replace(/_/g, ' ') + '</span><b>' + txt + '</b></div>';
-    });
-    el.innerHTML = html;
-  }
-
-  // One bar per spread (realized P&L net of charges; open spreads grey), hover for details.
-  // Rows: [id, legs, opened ms|null, closed ms|null, state, lots, net premium, charges, pnl].
-  function spreadBars(canvas, sp) {
-    var s = setupCanvas(canvas, 220), g = s.g, w = s.w, h = s.h, n = sp.length;
-    var lo = 0, hi = 0;
-    sp.forEach(function (r) { lo = Math.min(lo, r[8]); hi = Math.max(hi, r[8]); });
-    if (hi - lo < 1e-9) { hi = lo + 1; }
-    var Y = function (v) { return M.t + (h - M.t - M.b) * (1 - (v - lo) / (hi - lo)); };
-    g.strokeStyle = '#e6e9ee'; g.fillStyle = '#667'; g.font = '11px sans-serif'; g.lineWidth = 1;
-    niceTicks(lo, hi, 5).forEach(function (v) {
-      g.beginPath(); g.moveTo(M.l, Y(v)); g.lineTo(w - M.r, Y(v)); g.stroke();
-      g.textAlign = 'right'; g.fillText(fmtMoney(v), M.l - 6, Y(v) + 4);
-    });
-    var slot = (w - M.l - M.r) / Math.max(n, 1), bw = Math.max(1, Math.min(40, slot - 2));
-    sp.forEach(function (r, i) {
-      var x = M.l + slot * i + (slot - bw) / 2, final = r[4] === 'CLOSED' || r[4] === 'FAILED';
-      g.fillStyle = !final ? '#9aa0a6' : r[8] > 0 ? '#2e7d32' : r[8] < 0 ? '#c62828' : '#5f6368';
-      g.fillRect(x, Math.min(Y(0), Y(r[8])), bw, Math.max(1, Math.abs(Y(r[8]) - Y(0))));
-    });
-    g.textAlign = 'center'; g.fillStyle = '#667';
-    g.fillText(n + ' spreads (green won, red lost, grey open)', M.l + (w - M.l - M.r) / 2, h - 8);
-    canvas.addEventListener('mousemove', function (ev) {
-      var rc = canvas.getBoundingClientRect();
-      var i = Math.floor((ev.clientX - rc.left - M.l) / slot);
-      if (i < 0 || i >= n) { hideTip(); return; }
-      var r = sp[i], esc = function (t) { return t.replace(/&/g, '&amp;').replace(/</g, '&lt;'); };
-      showTip(ev, '<b>' + esc(r[0]) + '</b> ' + r[4] + ' x' + r[5] + '<br>' +
-              esc(r[1]).split('; ').join('<br>') +
-              '<br>entry ' + (r[2] === null ? '\u2014' : fmtDate(r[2], true)) +
-              ' &middot; exit ' + (r[3] === null ? '\u2014' : fmtDate(r[3], true)) +
-              '<br>credit ' + fmtMoney(r[6]) + ' &middot; charges ' + fmtMoney(r[7]) +
-              '<br>P&amp;L ' + fmtMoney(r[8]));
-    });
-    canvas.addEventListener('mouseleave', hideTip);
-    canvas.setAttribute('data-drawn', String(n));
-  }
-
-  function sortableTable(el, rows, total) {
-    var head = rows[0], body = rows.slice(1), sortCol = -1, asc = true;
-    var numeric = /^-?\d+(\.\d+)?$/;
-    function cmp(a, b) {
-      var x = a[sortCol], y = b[sortCol];
-      var r = numeric.test(x) && numeric.test(y) ? parseFloat(x) - parseFloat(y)
-                                                 : (x < y ? -1 : x > y ? 1 : 0);
-      return asc ? r : -r;
-    }
-    function render() {
-      var h = '<thead><tr>' + head.map(function (c, i) {
-        return '<th data-col="' + i + '">' + c + (i === sortCol ? (asc ? ' \u25b2' : ' \u25bc') : '') + '</th>';
-      }).join('') + '</tr></thead><tbody>';
-      body.forEach(function (r) {
-        h += '<tr>' + r.map(function (c) {
-          return '<td>' + c.replace(/&/g, '&amp;').replace(/</g, '&lt;') + '</td>';
-        }).join('') + '</tr>';
-      });
-      el.innerHTML = h + '</tbody>';
-    }
-    el.addEventListener('click', function (ev) {
-      var th = ev.target.closest('th'); if (!th) return;
-      var c = +th.getAttribute('data-col');
-      if (c === sortCol) asc = !asc; else { sortCol = c; asc = true; }
-      body.sort(cmp); render();
-    });
-    render();
-    el.setAttribute('data-rows', String(total));
-  }
-
-  var eq = D.equity, ts = eq.map(function (p) { return p[0]; });
-  var eqv = eq.map(function (p) { return p[1]; });
-  var peak = -Infinity, dd = eqv.map(function (v) { peak = Math.max(peak, v, D.starting_balance); return v - peak; });
-  new LineChart(document.getElementById('equity-chart'), ts, eqv, '#1a73e8', null, fmtMoney, 'equity');
-  new LineChart(document.getElementById('drawdown-chart'), ts, dd, '#c62828', 'rgba(198,40,40,0.18)', fmtMoney, 'drawdown');
-  redrawLines(); drawn += 2;
-  barChart(document.getElementById('daily-chart'), D.daily); drawn += 1;
-  monthly(document.getElementById('monthly-table'), D.daily, D.starting_balance);
-  statsGrid(document.getElementById('stats'), D.stats);
-  sortableTable(document.getElementById('orders-table'), D.orders, D.orders_total);
-  sortableTable(document.getElementById('positions-table'), D.positions, D.positions_total);
-  if (D.spreads) {
-    var S = D.spreads;
-    spreadBars(document.getElementById('spread-pnl-chart'), S.rows); drawn += 1;
-    var capGroup = new ZoomGroup(), cx = S.capital.map(function (p) { return p[0]; });
-    var capChart = new LineChart(document.getElementById('capital-chart'), cx,
-        S.capital.map(function (p) { return p[1]; }), '#6a1b9a', null, fmtMoney, 'capital',
-        capGroup, function (i) {
-          var p = S.capital[i];
-          return p[2] === null ? '<br>initial capital' : '<br>after ' + p[2].replace(/</g, '&lt;') + ': ' + fmtMoney(p[3]);
-        });
-    capChart.step = true; capChart.draw(); drawn += 1;
-    window.addEventListener('resize', function () { capChart.draw(); });
-    statsGrid(document.getElementById('spread-stats'), D.stats.spreads);
-    sortableTable(document.getElementById('spreads-table'), S.table, S.table_total);
-  }
-  window.addEventListener('resize', function () { redrawLines(); });
-  if (status.textContent.indexOf('error') !== 0) status.textContent = 'ok ' + drawn + ' charts';
-})();
-)JS";
+std::string Section(std::string_view id, std::string_view title, const std::string& body) {
+  return fmt::format("<section id=\"{}\"><h2>{}</h2>{}</section>\n", id, title, body);
+}
 
 }  // namespace
 
 std::string ResultsRecorder::ReportHtml() const {
   const Statistics st = statistics();
-  std::string data = "{\"starting_balance\":" + starting_balance_.ToString();
-  data += ",\"stats\":" + StatisticsJson(st);
-  data += ",\"equity\":[";
-  const std::vector<EquitySample> thin = Thin(equity_);
-  for (std::size_t i = 0; i < thin.size(); ++i) {
-    if (i > 0) data += ",";
-    data += fmt::format("[{},{}]", IstMillis(thin[i].ts), thin[i].equity().ToString());
+  const Cache& cache = kernel_.cache();
+  const MarkedDrawdown mdd = MaxMarkedDrawdown(starting_balance_, equity_);
+  const std::vector<double> dd = DrawdownPctSeries(starting_balance_, equity_);
+  const std::vector<std::size_t> keep = ThinIndices(equity_, dd);
+  const std::optional<BenchmarkSeries> bench = Benchmark();
+  const std::vector<double> returns = DailyReturns(starting_balance_, days_);
+  const std::vector<std::optional<double>> sharpe = RollingSharpe(returns, kSharpeWindow);
+  const std::vector<std::pair<UnixNanos, Money>> margin = MarginSeries(cache);
+
+  // Chart data.
+  std::string data =
+      fmt::format("{{\"start\":{},\"equity\":{{\"x\":[", starting_balance_.ToString());
+  for (std::size_t k = 0; k < keep.size(); ++k) {
+    data += fmt::format("{}{}", k > 0 ? "," : "", IstMillis(equity_[keep[k]].ts));
   }
-  data += "],\"daily\":[";
+  data += "],\"y\":[";
+  for (std::size_t k = 0; k < keep.size(); ++k) {
+    data += fmt::format("{}{}", k > 0 ? "," : "", equity_[keep[k]].equity().ToString());
+  }
+  data += "],\"dd\":[";
+  for (std::size_t k = 0; k < keep.size(); ++k) data += (k > 0 ? "," : "") + Num(dd[keep[k]], 4);
+  data += "]},\"bench\":";
+  if (bench) {
+    data += fmt::format("{{\"label\":{},\"x\":[",
+                        JsonString(InstrumentLabel(bench->instrument) + " buy & hold"));
+    for (std::size_t i = 0; i < bench->points.size(); ++i) {
+      data += fmt::format("{}{}", i > 0 ? "," : "", IstMillis(bench->points[i].first));
+    }
+    data += "],\"y\":[";
+    for (std::size_t i = 0; i < bench->points.size(); ++i) {
+      data += fmt::format("{}{}", i > 0 ? "," : "", bench->points[i].second.ToString());
+    }
+    data += "]}";
+  } else {
+    data += "null";
+  }
+  data += ",\"daily\":[";
   for (std::size_t i = 0; i < days_.size(); ++i) {
     const DailyPnl& d = days_[i];
-    if (i > 0) data += ",";
-    data += fmt::format("[{},{},{}]", DaysFromCivil(d.date) * 86'400'000, d.net.ToString(),
-                        d.equity.ToString());
+    data += fmt::format("{}[{},{},{}]", i > 0 ? "," : "", DaysFromCivil(d.date) * 86'400'000,
+                        d.net.ToString(), d.equity.ToString());
   }
-  std::size_t orders_total = 0;
-  std::size_t positions_total = 0;
-  data += "],\"orders\":" + CsvToJson(OrdersCsv(), &orders_total);
-  data += ",\"positions\":" + CsvToJson(PositionsCsv(), &positions_total);
-  data += fmt::format(",\"orders_total\":{},\"positions_total\":{}", orders_total, positions_total);
-  std::size_t spreads_total = 0;
+  data += "],\"hist\":";
+  std::vector<double> returns_pct;
+  returns_pct.reserve(returns.size());
+  for (double r : returns) returns_pct.push_back(r * 100.0);
+  const Histogram hist = MakeHistogram(returns_pct, 40);
+  if (hist.counts.empty()) {
+    data += "null";
+  } else {
+    data += fmt::format("{{\"lo\":{},\"w\":{},\"n\":[", Num(hist.lo, 6), Num(hist.width, 6));
+    for (std::size_t i = 0; i < hist.counts.size(); ++i) {
+      data += fmt::format("{}{}", i > 0 ? "," : "", hist.counts[i]);
+    }
+    data += "]}";
+  }
+  std::size_t sharpe_points = 0;
+  std::string sx;
+  std::string sy;
+  for (std::size_t i = 0; i < sharpe.size(); ++i) {
+    if (!sharpe[i]) continue;
+    sx += fmt::format("{}{}", sharpe_points > 0 ? "," : "",
+                      DaysFromCivil(days_[i].date) * 86'400'000);
+    sy += (sharpe_points > 0 ? "," : "") + Num(*sharpe[i], 4);
+    ++sharpe_points;
+  }
+  data += sharpe_points > 0 ? fmt::format(",\"sharpe\":{{\"window\":{},\"x\":[{}],\"y\":[{}]}}",
+                                          kSharpeWindow, sx, sy)
+                            : std::string(",\"sharpe\":null");
+  if (margin.empty()) {
+    data += ",\"margin\":null";
+  } else {
+    data += ",\"margin\":{\"x\":[";
+    for (std::size_t i = 0; i < margin.size(); ++i) {
+      data += fmt::format("{}{}", i > 0 ? "," : "", IstMillis(margin[i].first));
+    }
+    data += "],\"y\":[";
+    for (std::size_t i = 0; i < margin.size(); ++i) {
+      data += fmt::format("{}{}", i > 0 ? "," : "", margin[i].second.ToString());
+    }
+    data += "]}";
+  }
+  std::string spread_html;
   if (!spreads_.empty()) {
-    auto ms = [](UnixNanos t) {
-      return t.value == 0 ? std::string("null") : fmt::format("{}", IstMillis(t));
-    };
-    data += ",\"spreads\":{\"rows\":[";
+    std::vector<SpreadReportRow> rows;
+    rows.reserve(spreads_.size());
     for (std::size_t i = 0; i < spreads_.size(); ++i) {
       const SpreadEvent& e = spreads_[i];
-      if (i > 0) data += ",";
-      data += fmt::format("[{},{},{},{},{},{},{},{},{}]", JsonStr(e.spread_id.value()),
-                          JsonStr(SpreadLegsText(e)), ms(e.ts_opened), ms(e.ts_closed),
-                          JsonStr(ToString(e.state)), e.lots, e.net_premium.ToString(),
-                          e.charges.ToString(), e.realized_pnl.ToString());
+      SpreadReportRow r;
+      r.event = &e;
+      r.first_seen = spread_first_seen_[i];
+      std::vector<SpreadLegShape> shapes;
+      std::optional<UnixNanos> expiry;
+      for (const SpreadLegState& l : e.legs) {
+        const Instrument* ins = cache.instrument(l.instrument);
+        SpreadLegShape shape;
+        shape.side = l.side;
+        if (ins != nullptr) {
+          shape.is_option = ins->instrument_class == InstrumentClass::kOption;
+          shape.kind = ins->option_kind;
+          shape.strike = ins->strike;
+          if (ins->has_expiry() && (!expiry || ins->expiration < *expiry)) expiry = ins->expiration;
+        }
+        r.leg_precision.push_back(ins != nullptr ? ins->price_precision : 2);
+        shapes.push_back(shape);
+      }
+      r.kind = SpreadKindName(shapes);
+      if (expiry) {
+        r.expiry = IstDate(*expiry);
+        const UnixNanos entry = e.ts_opened.is_zero() ? r.first_seen : e.ts_opened;
+        r.dte = static_cast<int>(DaysFromCivil(*r.expiry) - DaysFromCivil(IstDate(entry)));
+      }
+      rows.push_back(std::move(r));
     }
-    // The curve starts at the initial capital at the start of the run.
     const std::vector<CapitalPoint> curve = CapitalCurve();
-    const Money initial = curve.empty() ? starting_balance_ : curve.front().previous;
-    data +=
-        fmt::format("],\"capital\":[[{},{},null,null]", IstMillis(run_start_), initial.ToString());
-    for (const CapitalPoint& p : curve) {
-      data += fmt::format(",[{},{},{},{}]", IstMillis(p.ts), p.capital.ToString(),
-                          JsonStr(p.trade_id), p.pnl.ToString());
-    }
-    data += "],\"table\":" + CsvToJson(SpreadsCsv(), &spreads_total);
-    data += fmt::format(",\"table_total\":{}}}", spreads_total);
+    const SpreadSection section =
+        BuildSpreadSection(rows, curve, curve.empty() ? starting_balance_ : curve.front().previous,
+                           run_start_, kMaxTableRows);
+    spread_html = section.html;
+    data += ",\"spreads\":" + section.json;
+  } else {
+    data += ",\"spreads\":null";
   }
   data += "}";
 
+  // The page.
   const std::string period =
       days_.empty() ? std::string("no trading days")
-                    : FormatDate(days_.front().date) + " to " + FormatDate(days_.back().date);
+                    : fmt::format("{} to {} ({} trading days)", FormatDate(days_.front().date),
+                                  FormatDate(days_.back().date), days_.size());
+  const Money change = st.final_equity - st.starting_balance;
+  const double change_pct =
+      starting_balance_.raw() != 0
+          ? static_cast<double>(change.raw()) / static_cast<double>(starting_balance_.raw()) * 100.0
+          : 0.0;
   std::string html;
   html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<title>Nacre backtest report</title>\n<style>";
-  html += kStyle;
+  html += kReportStyle;
   html += "</style>\n</head>\n<body>\n";
   html += fmt::format(
-      "<header><h1>Nacre backtest report</h1><div>{} &middot; final equity {} &middot; "
-      "{} fills</div></header>\n<main>\n",
-      period, st.final_equity.ToString(), fills_.size());
-  html += "<div id=\"render-status\">script did not run</div>\n";
-  html +=
-      "<section><h2>Equity</h2><div class=\"hint\">Hover for values; drag to zoom (both "
-      "curves); double-click to reset.</div><canvas id=\"equity-chart\"></canvas></section>\n";
-  html += "<section><h2>Drawdown</h2><canvas id=\"drawdown-chart\"></canvas></section>\n";
-  html += "<section><h2>Daily P&amp;L</h2><canvas id=\"daily-chart\"></canvas></section>\n";
-  html +=
-      "<section><h2>Monthly returns</h2><div class=\"scroll\"><table "
-      "id=\"monthly-table\"></table></div></section>\n";
-  html += "<section><h2>Statistics</h2><div class=\"stats\" id=\"stats\"></div></section>\n";
-  html += fmt::format(
-      "<section><h2>Orders ({})</h2><div class=\"hint\">Click a header to sort.{}</div><div "
-      "class=\"scroll\"><table id=\"orders-table\"></table></div></section>\n",
-      orders_total,
-      orders_total > kMaxTableRows
-          ? fmt::format(" First {} shown; all in orders.csv.", kMaxTableRows)
-          : std::string());
-  if (!spreads_.empty()) {
-    html += fmt::format(
-        "<section id=\"spreads\"><h2>Spreads ({})</h2><div class=\"hint\">Realized P&amp;L "
-        "per spread, net of charges; hover a bar for its legs, entry, exit and credit.</div>"
-        "<canvas id=\"spread-pnl-chart\"></canvas><h2>Capital after each close</h2><div "
-        "class=\"hint\">Capital moves only when a trade closes; hover for the trade.</div><canvas "
-        "id=\"capital-chart\"></canvas><div class=\"stats\" id=\"spread-stats\"></div><div "
-        "class=\"hint\">Click a header to sort.{}</div><div class=\"scroll\"><table "
-        "id=\"spreads-table\"></table></div></section>\n",
-        spreads_total,
-        spreads_total > kMaxTableRows
-            ? fmt::format(" First {} shown; all in spread_results.csv.", kMaxTableRows)
-            : std::string());
+      "<header><h1>Nacre backtest report</h1><div>{} &middot; {} fills &middot; times in "
+      "IST</div></header>\n",
+      period, fills_.size());
+  html += "<div id=\"render-status\" hidden>script did not run</div>\n<main>\n";
+
+  std::string cards = "<div class=\"cards\" id=\"summary\">";
+  cards += Card("Equity change", FormatInrSigned(change), SignClass(change.raw()),
+                FormatSignedPct(change_pct));
+  cards +=
+      Card("Final equity", FormatInr(st.final_equity), "", "from " + FormatInr(starting_balance_));
+  cards += Card("Max drawdown (marked equity)", FormatSignedPct(-mdd.pct), mdd.pct > 0 ? "neg" : "",
+                FormatInr(-mdd.amount) + " largest in \u20b9");
+  cards += Card("CAGR", st.cagr ? FormatSignedPct(*st.cagr * 100.0) : std::string(kDash), "",
+                st.cagr ? std::string() : "run shorter than a month");
+  cards += Card("Sharpe ratio", st.sharpe ? FormatRatio(*st.sharpe) : std::string(kDash), "",
+                "daily returns, \u221a252");
+  cards += Card("Charges", FormatInr(st.total_charges), "",
+                st.charges_pct_of_gross ? FormatPct(*st.charges_pct_of_gross) + " of gross P&amp;L"
+                                        : std::string());
+  cards += "</div>\n";
+  html += cards;
+
+  std::string legend =
+      "<div class=\"legend\"><span><i style=\"background:#1a73e8\"></i>Equity "
+      "(positions at their marks, every data point)</span>";
+  if (bench) {
+    legend += fmt::format(
+        "<span><i style=\"background:#f29900\"></i>{} buy &amp; hold, scaled to {} (daily "
+        "closes)</span>",
+        HtmlEscape(InstrumentLabel(bench->instrument)), FormatInr(starting_balance_));
   }
-  html += fmt::format(
-      "<section><h2>Positions ({})</h2><div class=\"scroll\"><table "
-      "id=\"positions-table\"></table></div></section>\n",
-      positions_total);
+  legend += "</div>";
+  html += Section("equity", "Equity",
+                  legend +
+                      "<div class=\"hint\">Hover for values; drag to zoom (equity and "
+                      "drawdown together); double-click to reset.</div><canvas "
+                      "id=\"equity-chart\"></canvas>");
+  html += Section(
+      "drawdown", "Drawdown",
+      fmt::format("<div class=\"hint\">Below the running peak of the same marked equity, in "
+                  "percent. Deepest: <b>{}</b>{}; largest in rupees: <b>{}</b>. On daily closes "
+                  "only: {} ({}).</div><canvas id=\"drawdown-chart\"></canvas><h3>Worst "
+                  "drawdowns</h3>{}",
+                  FormatSignedPct(-mdd.pct),
+                  mdd.pct > 0 ? " at " + FormatIstMinute(mdd.pct_at) : std::string(),
+                  FormatInr(-mdd.amount), FormatInr(-st.max_drawdown),
+                  FormatSignedPct(-st.max_drawdown_pct),
+                  WorstDrawdownsHtml(WorstDrawdowns(starting_balance_, equity_, kWorstDrawdowns))));
+  html += Section("monthly", "Monthly returns",
+                  "<div class=\"hint\">Change of end-of-day equity over each month and year, in "
+                  "percent.</div><div class=\"scroll\">" +
+                      MonthlyHtml(ComputeMonthlyReturns(starting_balance_, days_)) + "</div>");
+  html += Section("daily", "Daily P&amp;L",
+                  "<div class=\"hint\">Net of charges, with the change in open positions' "
+                  "value.</div><canvas id=\"daily-chart\"></canvas>");
+  html += Section("returns", "Distribution of daily returns",
+                  hist.counts.empty()
+                      ? std::string("<p class=\"note\">No trading days.</p>")
+                      : fmt::format("<div class=\"hint\">{} days in {} bins of {}; the dashed "
+                                    "line is 0%.</div><canvas id=\"returns-hist\"></canvas>",
+                                    returns.size(), hist.counts.size(), FormatPct(hist.width, 3)));
+  html += Section(
+      "rolling-sharpe", fmt::format("Rolling Sharpe ratio ({} trading days)", kSharpeWindow),
+      sharpe_points > 0
+          ? fmt::format(
+                "<div class=\"hint\">Mean over standard deviation of the last {} daily "
+                "returns, \u00d7\u221a252.</div><canvas id=\"rolling-sharpe-chart\"></canvas>",
+                kSharpeWindow)
+          : fmt::format("<p class=\"note\" id=\"rolling-sharpe-note\">Needs {} trading days "
+                        "with varying returns; this run has {}.</p>",
+                        kSharpeWindow, days_.size()));
+  html += Section("margin", "Margin used",
+                  margin.empty()
+                      ? std::string("<p class=\"note\">No account states were recorded.</p>")
+                      : fmt::format("<div class=\"hint\">Margin blocked by the venue after each "
+                                    "account update (account.csv). Peak use: {} of the "
+                                    "balance.</div><canvas id=\"margin-chart\"></canvas>",
+                                    FormatPct(st.margin_utilisation_peak_pct)));
+  html += Section("charges", "Charges", ChargesHtml(fills_, st));
+  html += Section("statistics", "Statistics", StatisticsHtml(st, mdd));
+  html += spread_html;
+  std::size_t orders_total = 0;
+  const std::string orders = OrdersHtml(cache, reasons_, &orders_total);
+  html +=
+      Section("orders", fmt::format("Orders ({})", orders_total),
+              fmt::format("<div class=\"hint\">Click a header to sort.{}</div><div "
+                          "class=\"scroll\">{}</div>",
+                          orders_total > kMaxTableRows
+                              ? fmt::format(" First {} shown; all in orders.csv.", kMaxTableRows)
+                              : std::string(),
+                          orders));
+  std::size_t positions_total = 0;
+  const std::string positions = PositionsHtml(cache, &positions_total);
+  html +=
+      Section("positions", fmt::format("Positions ({})", positions_total),
+              fmt::format("<div class=\"hint\">Click a header to sort.{}</div><div "
+                          "class=\"scroll\">{}</div>",
+                          positions_total > kMaxTableRows
+                              ? fmt::format(" First {} shown; all in positions.csv.", kMaxTableRows)
+                              : std::string(),
+                          positions));
   html += "</main>\n<div id=\"tip\"></div>\n";
   html += "<script type=\"application/json\" id=\"report-data\">" + data + "</script>\n";
   html += "<script>";
-  html += kScript;
+  html += kReportScript;
   html += "</script>\n</body>\n</html>\n";
   return html;
 }

@@ -77,11 +77,17 @@ bool IsLongCycle(const Position& p) {
 ResultsRecorder::ResultsRecorder(Kernel& kernel) : kernel_(kernel) {
   MessageBus& bus = kernel_.bus();
   subs_.push_back(bus.Subscribe<Bar>(
-      "data.bars.*", [this](const Bar& b) { OnData(b.ts_init); }, kAfterEveryone));
+      "data.bars.*",
+      [this](const Bar& b) { OnData(b.ts_init, b.bar_type.instrument_id(), b.close.raw()); },
+      kAfterEveryone));
   subs_.push_back(bus.Subscribe<QuoteTick>(
-      "data.quotes.*", [this](const QuoteTick& q) { OnData(q.ts_init); }, kAfterEveryone));
+      "data.quotes.*",
+      [this](const QuoteTick& q) { OnData(q.ts_init, q.instrument_id, q.Mid().raw()); },
+      kAfterEveryone));
   subs_.push_back(bus.Subscribe<TradeTick>(
-      "data.trades.*", [this](const TradeTick& t) { OnData(t.ts_init); }, kAfterEveryone));
+      "data.trades.*",
+      [this](const TradeTick& t) { OnData(t.ts_init, t.instrument_id, t.price.raw()); },
+      kAfterEveryone));
   subs_.push_back(bus.Subscribe<OrderEvent>(topics::kAllOrderEvents, [this](const OrderEvent& e) {
     if (const auto* f = std::get_if<OrderFilled>(&e)) {
       OnFill(*f);
@@ -104,12 +110,24 @@ ResultsRecorder::~ResultsRecorder() {
   for (SubscriptionId id : subs_) kernel_.bus().Unsubscribe(id);
 }
 
-void ResultsRecorder::OnData(UnixNanos ts) {
+void ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id, std::int64_t price_raw) {
   if (!started_) {
     started_ = true;
     run_start_ = ts;
   }
-  Sample(ts);
+  Sample(ts);  // may close the previous day with the index prices it ended on
+  auto [slot, inserted] = index_slot_.try_emplace(id, -1);
+  if (inserted) {
+    const Instrument* ins = kernel_.cache().instrument(id);
+    if (ins != nullptr && ins->instrument_class == InstrumentClass::kIndex) {
+      slot->second = static_cast<int>(indexes_.size());
+      indexes_.push_back(IndexTrack{id, ts, price_raw, ts, price_raw, {}});
+    }
+  }
+  if (slot->second < 0) return;
+  IndexTrack& track = indexes_[static_cast<std::size_t>(slot->second)];
+  track.last_ts = ts;
+  track.last_raw = price_raw;
 }
 
 void ResultsRecorder::Sample(UnixNanos ts) {
@@ -152,6 +170,11 @@ void ResultsRecorder::CloseDay() {
   d.equity = last.equity();
   days_.push_back(d);
   prev_unrealized_ = last.unrealized;
+  for (IndexTrack& t : indexes_) {
+    if (t.closes.empty() || t.closes.back().first != t.last_ts) {
+      t.closes.emplace_back(t.last_ts, t.last_raw);
+    }
+  }
   day_realized_ = Money();
   day_charges_ = Money();
 }
@@ -179,6 +202,7 @@ void ResultsRecorder::OnSpread(const SpreadEvent& e) {
   const auto [it, inserted] = spread_index_.try_emplace(e.spread_id, spreads_.size());
   if (inserted) {
     spreads_.push_back(e);
+    spread_first_seen_.push_back(e.ts);
   } else {
     const bool was_final = spreads_[it->second].state == SpreadState::kClosed ||
                            spreads_[it->second].state == SpreadState::kFailed;
@@ -206,6 +230,33 @@ std::vector<CapitalPoint> ResultsRecorder::CapitalCurve() const {
     capital += p.pnl;
     p.capital = capital;
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::optional<BenchmarkSeries> ResultsRecorder::Benchmark() const {
+  if (indexes_.empty()) return std::nullopt;
+  const IndexTrack* track = nullptr;
+  const Cache& cache = kernel_.cache();
+  if (!fills_.empty()) {
+    if (const Instrument* ins = cache.instrument(fills_.front().instrument_id)) {
+      const InstrumentId want =
+          ins->instrument_class == InstrumentClass::kIndex ? ins->id : ins->underlying;
+      for (const IndexTrack& t : indexes_) {
+        if (t.id == want) track = &t;
+      }
+    }
+  }
+  if (track == nullptr && indexes_.size() == 1) track = &indexes_.front();
+  if (track == nullptr || track->first_raw <= 0) return std::nullopt;
+  BenchmarkSeries out{track->id, {}};
+  out.points.reserve(track->closes.size() + 1);
+  out.points.emplace_back(track->first_ts, starting_balance_);
+  for (const auto& [ts, raw] : track->closes) {
+    // balance × close / first in 128 bits, rounded once to the paisa.
+    const Int128 scaled = DivRound(static_cast<Int128>(starting_balance_.raw()) * raw,
+                                   static_cast<Int128>(track->first_raw));
+    out.points.emplace_back(ts, Money::FromRaw(static_cast<std::int64_t>(scaled)));
   }
   return out;
 }

@@ -2,7 +2,9 @@
 // position P&L by IST trading day, equity after every data timestamp) and, after the run,
 // writes the results folder: orders.csv, fills.csv (with the charge breakdown), positions.csv
 // (current positions and closed-cycle snapshots), account.csv, equity.csv, daily_pnl.csv,
-// stats.json and report.html. When the run had option spreads (SpreadEvents on
+// stats.json and report.html (see backtest/report_html.cpp). It also keeps each index's price at
+// the run's first data point and at every IST day's close (for the report's buy-and-hold
+// benchmark). When the run had option spreads (SpreadEvents on
 // topics::kAllSpreadEvents) it also records each spread's final state and the capital after
 // each close (CapitalUpdated on topics::kCapital when a capital owner runs, else the starting
 // balance moved by each closed spread's P&L), writes spread_results.csv, adds a "spreads"
@@ -18,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backtest/statistics.h"
@@ -48,6 +51,13 @@ struct CapitalPoint {
   Money capital;
 };
 
+// Buy-and-hold of an index over the run, scaled to the starting balance: the starting balance
+// at the index's first price, then balance × close / first at each IST day's close.
+struct BenchmarkSeries {
+  InstrumentId instrument;
+  std::vector<std::pair<UnixNanos, Money>> points;
+};
+
 // A spread's legs as one line of text (for spread_results.csv and report.html).
 std::string SpreadLegsText(const SpreadEvent& e);
 
@@ -75,6 +85,12 @@ class ResultsRecorder {
   std::vector<CapitalPoint> CapitalCurve() const;
   // Empty when the run had no spreads.
   std::optional<SpreadStatistics> spread_statistics() const;
+  // When each spread (same order as spreads()) was first seen: its entry attempt.
+  const std::vector<UnixNanos>& spread_first_seen() const { return spread_first_seen_; }
+  // The benchmark: the index the run traded (the underlying of its first fill's instrument,
+  // or that instrument when it is an index) when the run had that index's data, else the only
+  // index with data; empty when neither.
+  std::optional<BenchmarkSeries> Benchmark() const;
 
   // Writes every file into `dir` (created if missing). Errors name the file.
   Status WriteFolder(const std::string& dir) const;
@@ -93,7 +109,7 @@ class ResultsRecorder {
   std::string ReportHtml() const;
 
  private:
-  void OnData(UnixNanos ts);
+  void OnData(UnixNanos ts, const InstrumentId& id, std::int64_t price_raw);
   void OnFill(const OrderFilled& fill);
   void OnPosition(const PositionEvent& e);
   void OnSpread(const SpreadEvent& e);
@@ -125,6 +141,18 @@ class ResultsRecorder {
   // ts, spread id and P&L of each first CLOSED/FAILED event (capital filled in on output).
   std::vector<CapitalPoint> spread_closes_;
   std::vector<CapitalUpdated> capital_updates_;
+  std::vector<UnixNanos> spread_first_seen_;
+  // Index prices (raw, scale 10^9): first seen, latest, and each IST day's close.
+  struct IndexTrack {
+    InstrumentId id;
+    UnixNanos first_ts;
+    std::int64_t first_raw = 0;
+    UnixNanos last_ts;
+    std::int64_t last_raw = 0;
+    std::vector<std::pair<UnixNanos, std::int64_t>> closes;
+  };
+  std::vector<IndexTrack> indexes_;
+  std::unordered_map<InstrumentId, int, IdHash> index_slot_;  // −1: not an index
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

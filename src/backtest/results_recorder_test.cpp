@@ -307,7 +307,11 @@ TEST_F(RecorderTest, SpreadsWithCapitalDerivedFromTheirPnl) {
             std::string::npos)
       << stats;
   const std::string html = Slurp(dir / "report.html");
-  EXPECT_NE(html.find("<section id=\"spreads\"><h2>Spreads (3)</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<section id=\"spreads\"><h2>Spreads (3 attempted)</h2>"), std::string::npos);
+  // SP2 failed: its cost (P&L net of charges, and the charges) is shown apart.
+  EXPECT_NE(html.find("<span>Failed-entry cost</span><b class=\"neg\">\u2212₹120.00</b><small>of "
+                      "which charges ₹15.00</small>"),
+            std::string::npos);
 }
 
 TEST_F(RecorderTest, CapitalComesFromTheCapitalOwnerWhenOneRuns) {
@@ -328,6 +332,43 @@ TEST_F(RecorderTest, CapitalComesFromTheCapitalOwnerWhenOneRuns) {
   EXPECT_EQ(st->initial_capital, Inr("400000"));
   EXPECT_EQ(st->final_capital, Inr("400500"));
   EXPECT_DOUBLE_EQ(st->capital_return_pct, 0.125);
+}
+
+// The benchmark is the traded future's underlying index, from its first price through each
+// IST day's close, scaled to the starting balance: 20,000 -> 21,000 (day 1) -> 19,000 (day 2)
+// is ₹1,00,000 -> ₹1,05,000 -> ₹95,000.
+TEST_F(RecorderTest, BenchmarkIsTheUnderlyingIndexScaledToTheStartingBalance) {
+  const Instrument index = testkit::NiftyIndex();
+  k().cache().AddInstrument(index);
+  auto index_bar = [&](UnixNanos t, const char* close) {
+    tk_.AdvanceTo(t);
+    k().data_engine().Process(
+        testkit::MakeBar(testkit::MakeBarType(index.id), close, close, close, close, 1, t));
+  };
+  index_bar(FromIst(2024, 1, 10, 9, 59), "20000");
+  BarAt(FromIst(2024, 1, 10, 10, 0), "100");
+  FillAt(FromIst(2024, 1, 10, 10, 1), "O-1", OrderSide::kBuy, 1, "100", "5");
+  index_bar(FromIst(2024, 1, 10, 15, 0), "20500");
+  index_bar(FromIst(2024, 1, 10, 15, 29), "21000");
+  index_bar(FromIst(2024, 1, 11, 15, 29), "19000");
+  recorder_->Finish();
+  const std::optional<BenchmarkSeries> b = recorder_->Benchmark();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->instrument, index.id);
+  ASSERT_EQ(b->points.size(), 3u);
+  EXPECT_EQ(b->points[0].first, FromIst(2024, 1, 10, 9, 59));
+  EXPECT_EQ(b->points[0].second, Inr("100000"));
+  EXPECT_EQ(b->points[1].first, FromIst(2024, 1, 10, 15, 29));
+  EXPECT_EQ(b->points[1].second, Inr("105000"));
+  EXPECT_EQ(b->points[2].first, FromIst(2024, 1, 11, 15, 29));
+  EXPECT_EQ(b->points[2].second, Inr("95000"));
+  EXPECT_NE(recorder_->ReportHtml().find("NIFTY 50 buy &amp; hold"), std::string::npos);
+}
+
+TEST_F(RecorderTest, NoIndexDataNoBenchmark) {
+  RunScenario();
+  EXPECT_FALSE(recorder_->Benchmark().has_value());
+  EXPECT_NE(recorder_->ReportHtml().find("\"bench\":null"), std::string::npos);
 }
 
 TEST_F(RecorderTest, NoSpreadsNoSpreadOutput) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace nacre::testing {
 
@@ -49,6 +50,30 @@ inline std::string ConsoleLines(const std::string& log) {
   std::istringstream in(log);
   for (std::string line; std::getline(in, line);) {
     if (line.find("CONSOLE") != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+// The value of attribute `name` on the element with id `id` in a dumped DOM; "<no element>" or
+// "<no attribute>" when missing.
+inline std::string Attr(const std::string& dom, const std::string& id, const std::string& name) {
+  const auto at = dom.find("id=\"" + id + "\"");
+  if (at == std::string::npos) return "<no element>";
+  const auto open = dom.rfind('<', at);
+  const std::string tag = dom.substr(open, dom.find('>', at) - open);
+  const auto v = tag.find(" " + name + "=\"");
+  if (v == std::string::npos) return "<no attribute>";
+  const auto from = v + name.size() + 3;
+  return tag.substr(from, tag.find('"', from) - from);
+}
+
+// Every chart of `charts` drew at least one point (its canvas has data-drawn > 0); the
+// failures, one a line, else "".
+inline std::string UndrawnCharts(const std::string& dom, const std::vector<std::string>& charts) {
+  std::string out;
+  for (const std::string& id : charts) {
+    const std::string drawn = Attr(dom, id, "data-drawn");
+    if (drawn.empty() || drawn[0] < '1' || drawn[0] > '9') out += id + ": " + drawn + "\n";
   }
   return out;
 }

@@ -414,36 +414,51 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
     EXPECT_EQ(again.recorder->ReportHtml(), testing::SlurpFile(dir / "report.html"));
   }
 
-  // report.html: the Spreads section renders (5 charts), one bar per spread, the capital
-  // curve from the initial capital through every close, the table with every spread.
+  // report.html: every chart renders (the equity with the NIFTY buy-and-hold line: this run
+  // has the index's bars), one bar per spread, the capital curve from the initial capital
+  // through every close, the spread tables. Two days are too few for a rolling Sharpe: a
+  // note says so instead of an empty chart.
   if (!fs::exists("/usr/bin/chromium")) {
     GTEST_SKIP() << "/usr/bin/chromium not installed (scripts/setup.sh installs it)";
   }
   const testing::Browser b = testing::Load(dir / "report.html");
   ASSERT_EQ(b.exit_code, 0) << b.log;
-  EXPECT_NE(b.dom.find("<div id=\"render-status\">ok 5 charts</div>"), std::string::npos)
+  const std::vector<std::string> charts = {"equity-chart", "drawdown-chart", "daily-chart",
+                                           "returns-hist", "margin-chart",   "spread-pnl-chart",
+                                           "capital-chart"};
+  EXPECT_NE(b.dom.find(fmt::format("<div id=\"render-status\" hidden=\"\">ok {} charts</div>",
+                                   charts.size())),
+            std::string::npos)
       << b.dom.substr(0, 2000);
+  EXPECT_EQ(testing::UndrawnCharts(b.dom, charts), "");
   EXPECT_EQ(testing::ConsoleLines(b.log), "");
-  auto attr = [&b](const std::string& id, const std::string& name) {
-    const auto at = b.dom.find("id=\"" + id + "\"");
-    if (at == std::string::npos) return std::string("<no element>");
-    const std::string tag = b.dom.substr(at, b.dom.find('>', at) - at);
-    const auto v = tag.find(name + "=\"");
-    if (v == std::string::npos) return std::string("<no attribute>");
-    const auto from = v + name.size() + 2;
-    return tag.substr(from, tag.find('"', from) - from);
-  };
-  EXPECT_EQ(attr("spread-pnl-chart", "data-drawn"), std::to_string(rec.spreads().size()));
-  EXPECT_EQ(attr("capital-chart", "data-drawn"), std::to_string(curve.size() + 1));
-  EXPECT_EQ(attr("spreads-table", "data-rows"), std::to_string(rec.spreads().size()));
+  EXPECT_EQ(testing::Attr(b.dom, "equity-chart", "data-series"), "2");
+  EXPECT_NE(b.dom.find("NIFTY 50 buy &amp; hold"), std::string::npos);
+  EXPECT_NE(b.dom.find("id=\"rolling-sharpe-note\""), std::string::npos);
+  EXPECT_EQ(b.dom.find("id=\"rolling-sharpe-chart\""), std::string::npos);
+  EXPECT_EQ(testing::Attr(b.dom, "spread-pnl-chart", "data-drawn"),
+            std::to_string(rec.spreads().size()));
+  EXPECT_EQ(testing::Attr(b.dom, "capital-chart", "data-drawn"), std::to_string(curve.size() + 1));
+  EXPECT_EQ(testing::Attr(b.dom, "spreads-table", "data-rows"),
+            std::to_string(rec.spreads().size()));
   const auto table = b.dom.find("id=\"spreads-table\"");
   ASSERT_NE(table, std::string::npos);
   for (const SpreadEvent& e : rec.spreads()) {
-    EXPECT_NE(b.dom.find("<td>" + e.spread_id.value() + "</td>", table), std::string::npos)
+    EXPECT_NE(b.dom.find("<span title=\"" + e.spread_id.value() + "\">", table), std::string::npos)
         << e.spread_id.value();
   }
-  // The spread statistics are shown in the section.
-  EXPECT_NE(b.dom.find("<span>win rate</span>", b.dom.find("id=\"spread-stats\"")),
+  // What entering cost and the P&L tables by kind, exit reason and days to expiry.
+  for (const char* id :
+       {"failed-entry-cost", "spreads-by-kind", "spreads-by-exit", "spreads-by-dte"}) {
+    EXPECT_NE(b.dom.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
+  }
+  // This scenario trades bull puts (two put legs, the short strike above the long one).
+  EXPECT_NE(b.dom.find("<td>Bull put</td>", b.dom.find("id=\"spreads-by-kind\"")),
+            std::string::npos);
+  const auto completed =
+      std::count_if(rec.spreads().begin(), rec.spreads().end(),
+                    [](const SpreadEvent& e) { return e.state == SpreadState::kClosed; });
+  EXPECT_NE(b.dom.find(fmt::format("<span>Completed</span><b>{}</b>", completed)),
             std::string::npos);
 }
 

@@ -330,19 +330,37 @@ TEST(Results, ReportRendersInHeadlessChromium) {
   EXPECT_EQ(html.find("https://"), std::string::npos) << "the report must work offline";
   const Browser b = Load(dir / "report.html");
   ASSERT_EQ(b.exit_code, 0) << b.log;
-  EXPECT_NE(b.dom.find("<div id=\"render-status\">ok 3 charts</div>"), std::string::npos)
+  // Every chart this run has data for drew, and nothing went to the console. (No index data
+  // in this run: no benchmark line; a simple venue: margin stays at zero but is drawn.)
+  const std::vector<std::string> charts = {"equity-chart", "drawdown-chart",       "daily-chart",
+                                           "returns-hist", "rolling-sharpe-chart", "margin-chart"};
+  EXPECT_NE(b.dom.find(fmt::format("<div id=\"render-status\" hidden=\"\">ok {} charts</div>",
+                                   charts.size())),
+            std::string::npos)
       << b.dom.substr(0, 2000);
+  EXPECT_EQ(testing::UndrawnCharts(b.dom, charts), "");
   EXPECT_EQ(ConsoleLines(b.log), "");
-  for (const char* chart : {"equity-chart", "drawdown-chart", "daily-chart"}) {
-    const auto at = b.dom.find(std::string("id=\"") + chart + "\"");
-    ASSERT_NE(at, std::string::npos) << chart;
-    const auto tag_end = b.dom.find('>', at);
-    const std::string tag = b.dom.substr(at, tag_end - at);
-    EXPECT_NE(tag.find("data-drawn=\""), std::string::npos) << chart << " not drawn: " << tag;
-    EXPECT_EQ(tag.find("data-drawn=\"0\""), std::string::npos) << chart << " empty: " << tag;
-  }
-  EXPECT_NE(b.dom.find("id=\"monthly-table\"><tbody><tr><th>Year</th>"), std::string::npos);
+  EXPECT_EQ(testing::Attr(b.dom, "equity-chart", "data-series"), "1");
+  EXPECT_EQ(testing::Attr(b.dom, "rolling-sharpe-chart", "data-drawn"),
+            std::to_string(run->recorder->days().size() - 62));
+  EXPECT_EQ(testing::Attr(b.dom, "returns-hist", "data-drawn"),
+            std::to_string(run->recorder->days().size()));
+  // The tables and sections beside the charts.
+  EXPECT_NE(b.dom.find("<table class=\"heat\" id=\"monthly-table\"><thead><tr><th>Year</th>"),
+            std::string::npos);
+  EXPECT_NE(b.dom.find("<th>2024</th><td style=\"background:rgb("), std::string::npos);
+  EXPECT_NE(b.dom.find("<table id=\"drawdowns-table\">"), std::string::npos);
+  EXPECT_NE(b.dom.find("<table id=\"charges-table\">"), std::string::npos);
+  EXPECT_NE(b.dom.find("<div class=\"stats\" id=\"stats\">"), std::string::npos);
+  EXPECT_NE(b.dom.find("<div class=\"cards\" id=\"summary\">"), std::string::npos);
   EXPECT_NE(b.dom.find("O-20240101-"), std::string::npos) << "orders table not filled";
+  EXPECT_EQ(testing::Attr(b.dom, "orders-table", "data-rows"),
+            std::to_string(
+                std::min<std::size_t>(run->bt.engine->kernel().cache().Orders().size(), 5000)));
+  // Readable: no debug text shown, no snake_case keys, figures formatted.
+  EXPECT_EQ(html.find("max_drawdown"), std::string::npos);
+  EXPECT_EQ(html.find("client_order_id"), std::string::npos);
+  EXPECT_NE(html.find("<span>Starting balance</span><b>₹10,00,000.00</b>"), std::string::npos);
   // No spreads in this run: no Spreads section, no empty spread charts.
   EXPECT_EQ(html.find("<section id=\"spreads\">"), std::string::npos);
   EXPECT_EQ(b.dom.find("id=\"spread-pnl-chart\""), std::string::npos);
@@ -355,11 +373,23 @@ TEST(Results, ReportRendersInHeadlessChromium) {
   broken.insert(data + 17, "{oops");
   std::ofstream(dir / "broken.html", std::ios::binary) << broken;
   const Browser bad = Load(dir / "broken.html");
-  EXPECT_EQ(bad.dom.find("ok 3 charts"), std::string::npos);
-  // The page's error handler writes the error into the DOM (the browser log may not be
-  // flushed before --dump-dom exits, so the DOM is the reliable witness).
-  EXPECT_NE(bad.dom.find("<div id=\"render-status\">error: "), std::string::npos)
+  EXPECT_EQ(bad.dom.find("charts</div>"), std::string::npos);
+  // The page's error handler writes the error into the DOM and shows it (the browser log may
+  // not be flushed before --dump-dom exits, so the DOM is the reliable witness).
+  EXPECT_NE(bad.dom.find("<div id=\"render-status\" class=\"error\">error: "), std::string::npos)
       << bad.dom.substr(0, 2000) << bad.log;
+
+  // And a missing chart: the page reports it instead of rendering the rest quietly.
+  std::string missing = html;
+  const std::string canvas = "<canvas id=\"returns-hist\"></canvas>";
+  const auto at = missing.find(canvas);
+  ASSERT_NE(at, std::string::npos);
+  missing.erase(at, canvas.size());
+  std::ofstream(dir / "missing.html", std::ios::binary) << missing;
+  const Browser gone = Load(dir / "missing.html");
+  EXPECT_NE(gone.dom.find("<div id=\"render-status\" class=\"error\">error: "), std::string::npos)
+      << gone.dom.substr(0, 2000);
+  EXPECT_NE(gone.dom.find("missing element #returns-hist"), std::string::npos);
 }
 
 }  // namespace
