@@ -451,36 +451,8 @@ std::string ResultsRecorder::ReportHtml() const {
   }
   std::string spread_html;
   if (!spreads_.empty()) {
-    std::vector<SpreadReportRow> rows;
-    rows.reserve(spreads_.size());
-    for (std::size_t i = 0; i < spreads_.size(); ++i) {
-      const SpreadEvent& e = spreads_[i];
-      SpreadReportRow r;
-      r.event = &e;
-      r.first_seen = spread_first_seen_[i];
-      std::vector<SpreadLegShape> shapes;
-      std::optional<UnixNanos> expiry;
-      for (const SpreadLegState& l : e.legs) {
-        const Instrument* ins = cache.instrument(l.instrument);
-        SpreadLegShape shape;
-        shape.side = l.side;
-        if (ins != nullptr) {
-          shape.is_option = ins->instrument_class == InstrumentClass::kOption;
-          shape.kind = ins->option_kind;
-          shape.strike = ins->strike;
-          if (ins->has_expiry() && (!expiry || ins->expiration < *expiry)) expiry = ins->expiration;
-        }
-        r.leg_precision.push_back(ins != nullptr ? ins->price_precision : 2);
-        shapes.push_back(shape);
-      }
-      r.kind = SpreadKindName(shapes);
-      if (expiry) {
-        r.expiry = IstDate(*expiry);
-        const UnixNanos entry = e.ts_opened.is_zero() ? r.first_seen : e.ts_opened;
-        r.dte = static_cast<int>(DaysFromCivil(*r.expiry) - DaysFromCivil(IstDate(entry)));
-      }
-      rows.push_back(std::move(r));
-    }
+    const std::vector<SpreadReportRow> rows =
+        BuildSpreadRows(spreads_, spread_first_seen_, cache);
     const std::vector<CapitalPoint> curve = CapitalCurve();
     const SpreadSection section =
         BuildSpreadSection(rows, curve, curve.empty() ? starting_balance_ : curve.front().previous,

@@ -57,10 +57,14 @@ std::string SpreadKindName(const std::vector<SpreadLegShape>& legs) {
 std::string SpreadExitReason(const SpreadEvent& e, std::optional<CivilDate> expiry) {
   if (e.state == SpreadState::kFailed) return "Failed entry";
   if (e.state != SpreadState::kClosed) return "Open at end";
-  if (e.message.find("settled at expiry") != std::string::npos) return "Settled at expiry";
-  if (!e.message.empty()) {
+  if (e.exit_reason == "settled at expiry" ||
+      e.message.find("settled at expiry") != std::string::npos) {
+    return "Settled at expiry";
+  }
+  const std::string& given = e.exit_reason.empty() ? e.message : e.exit_reason;
+  if (!given.empty()) {
     // A strategy's own reason ("profit target: kept ..."): its words before the figures.
-    std::string r = e.message.substr(0, e.message.find(':'));
+    std::string r = given.substr(0, given.find(':'));
     if (!r.empty() && r[0] >= 'a' && r[0] <= 'z') r[0] = static_cast<char>(r[0] - 'a' + 'A');
     return r;
   }
@@ -91,6 +95,49 @@ std::vector<SpreadGroup> Groups(const std::map<Key, SpreadGroup>& m) {
 
 }  // namespace
 
+std::vector<SpreadReportRow> BuildSpreadRows(const std::vector<SpreadEvent>& finals,
+                                             const std::vector<UnixNanos>& first_seen,
+                                             const Cache& cache) {
+  std::vector<SpreadReportRow> rows;
+  rows.reserve(finals.size());
+  for (std::size_t i = 0; i < finals.size(); ++i) {
+    const SpreadEvent& e = finals[i];
+    SpreadReportRow r;
+    r.event = &e;
+    r.first_seen = i < first_seen.size() ? first_seen[i] : e.ts;
+    std::vector<SpreadLegShape> shapes;
+    std::optional<UnixNanos> expiry;
+    const Instrument* first = nullptr;
+    for (const SpreadLegState& l : e.legs) {
+      const Instrument* ins = cache.instrument(l.instrument);
+      if (first == nullptr) first = ins;
+      SpreadLegShape shape;
+      shape.side = l.side;
+      if (ins != nullptr) {
+        shape.is_option = ins->instrument_class == InstrumentClass::kOption;
+        shape.kind = ins->option_kind;
+        shape.strike = ins->strike;
+        if (ins->has_expiry() && (!expiry || ins->expiration < *expiry)) expiry = ins->expiration;
+      }
+      r.leg_precision.push_back(ins != nullptr ? ins->price_precision : 2);
+      shapes.push_back(shape);
+    }
+    r.kind = SpreadKindName(shapes);
+    if (expiry) {
+      r.expiry = IstDate(*expiry);
+      const UnixNanos entry = e.ts_opened.is_zero() ? r.first_seen : e.ts_opened;
+      r.dte = static_cast<int>(DaysFromCivil(*r.expiry) - DaysFromCivil(IstDate(entry)));
+    }
+    if (e.planned_net && first != nullptr) {
+      // Net per unit × lots × lot size (a spread unit trades one lot of each ratio-1 leg).
+      const Quantity units = Quantity::Raw(first->lot_size.raw() * e.lots, first->size_precision);
+      r.planned_premium = -Money::Notional(*e.planned_net, units, first->multiplier);
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
 SpreadSummary SummariseSpreads(const std::vector<SpreadReportRow>& rows) {
   SpreadSummary s;
   std::map<std::string, SpreadGroup> kind;
@@ -102,6 +149,10 @@ SpreadSummary SummariseSpreads(const std::vector<SpreadReportRow>& rows) {
     if (e.state == SpreadState::kClosed) {
       ++s.completed;
       s.completed_pnl += e.realized_pnl;
+      if (r.planned_premium) {
+        s.entry_slippage += *r.planned_premium - e.net_premium;
+        ++s.entry_slippage_spreads;
+      }
     } else if (e.state == SpreadState::kFailed) {
       ++s.failed;
       s.failed_pnl += e.realized_pnl;
@@ -269,6 +320,16 @@ SpreadSection BuildSpreadSection(const std::vector<SpreadReportRow>& rows,
       "class=\"{}\">{}</b>"
       "<small>of which charges {}</small></div>",
       SignClass(s.failed_pnl.raw()), FormatInrSigned(s.failed_pnl), FormatInr(s.failed_charges));
+  if (s.entry_slippage_spreads > 0) {
+    // Given up from the planned credit by the completed spreads (a negative figure: they did
+    // better than planned).
+    h += fmt::format(
+        "<div class=\"card\" id=\"entry-slippage\"><span>Entry slippage</span><b "
+        "class=\"{}\">{}</b><small>planned premium less premium received, {} completed "
+        "spreads</small></div>",
+        SignClass(-s.entry_slippage.raw()), FormatInrSigned(s.entry_slippage),
+        s.entry_slippage_spreads);
+  }
   h += "</div>\n<div class=\"hint\">P&amp;L is realized and net of charges. A failed entry is a "
        "spread that never fully opened: its filled legs were sold back, and what that lost is "
        "its cost.</div>\n";

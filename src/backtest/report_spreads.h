@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backtest/results_recorder.h"
+#include "backtest/statistics.h"
 #include "model/enums.h"
 
 namespace nacre {
@@ -42,17 +43,16 @@ struct SpreadReportRow {
   std::optional<CivilDate> expiry;  // nearest leg expiry (IST date)
   std::optional<int> dte;           // calendar days from the entry date to `expiry`
   std::vector<int> leg_precision;   // price precision per leg
+  // The planned premium for all lots (+ credit), from the event's planned net; empty for a
+  // market spread.
+  std::optional<Money> planned_premium;
 };
 
-struct SpreadGroup {
-  std::string label;
-  std::size_t spreads = 0;  // final spreads in the group
-  std::size_t won = 0;
-  std::size_t lost = 0;
-  std::size_t even = 0;  // a P&L of exactly zero: neither won nor lost
-  Money pnl;             // Σ realized P&L, net of charges
-  Money charges;
-};
+// The rows of every spread the recorder kept (final events, first-seen times), named and
+// dated from the instruments in the cache.
+std::vector<SpreadReportRow> BuildSpreadRows(const std::vector<SpreadEvent>& finals,
+                                             const std::vector<UnixNanos>& first_seen,
+                                             const Cache& cache);
 
 struct SpreadSummary {
   std::size_t attempted = 0;  // every spread
@@ -62,6 +62,8 @@ struct SpreadSummary {
   Money completed_pnl;        // net of charges
   Money failed_pnl;           // net of charges: the cost of failed entries
   Money failed_charges;
+  Money entry_slippage;  // completed: Σ planned premium − premium received (+ is a cost)
+  std::size_t entry_slippage_spreads = 0;
   std::vector<SpreadGroup> by_kind;         // final spreads, by label
   std::vector<SpreadGroup> by_exit_reason;  // final spreads, by label
   std::vector<SpreadGroup> by_dte;          // completed spreads, by days to expiry at entry

@@ -84,6 +84,10 @@ TEST(ReportSpreads, ExitReasons) {
       "Profit target");
   EXPECT_EQ(SpreadExitReason(Event("F", SpreadState::kOpen, "0", "10", UnixNanos()), expiry),
             "Open at end");
+  // The reason the strategy gave when it closed the spread wins over the message.
+  SpreadEvent g = Event("G", SpreadState::kClosed, "100", "50", FromIst(2025, 1, 9, 15, 15));
+  g.exit_reason = "stop loss: lost 2x the credit";
+  EXPECT_EQ(SpreadExitReason(g, expiry), "Stop loss");
 }
 
 // Two bull puts (won ₹1,000, lost ₹400, 3 and 0 days to expiry), a bear call closed at exactly
@@ -154,6 +158,21 @@ TEST(ReportSpreads, SummaryCountsFailedEntriesApart) {
   EXPECT_EQ(s.by_dte[1].spreads, 1u);  // the failed one is not a completed spread
   EXPECT_EQ(s.by_dte[2].label, "3 days");
   EXPECT_EQ(s.by_dte[2].pnl, Inr("1000"));
+  EXPECT_EQ(s.entry_slippage_spreads, 0u);  // no planned net given
+}
+
+TEST(ReportSpreads, EntrySlippageIsPlannedPremiumLessPremiumReceivedOfCompletedSpreads) {
+  std::vector<SpreadEvent> events = Events();
+  events[0].net_premium = Inr("1170");  // planned 1,235 (19.00 x 65): 65 given up
+  events[1].net_premium = Inr("1300");  // planned 1,235: 65 better than planned
+  events[2].net_premium = Inr("845");   // planned 975 (15.00 x 65): 130 given up
+  events[3].net_premium = Inr("0");     // failed: an entry cost of its own, not slippage
+  std::vector<SpreadReportRow> rows = Rows(events);
+  const char* planned[] = {"1235", "1235", "975", "1235", "1235"};
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].planned_premium = Inr(planned[i]);
+  const SpreadSummary s = SummariseSpreads(rows);
+  EXPECT_EQ(s.entry_slippage_spreads, 3u);
+  EXPECT_EQ(s.entry_slippage, Inr("130"));  // 65 - 65 + 130
 }
 
 TEST(ReportSpreads, SectionShowsFailuresPlainly) {

@@ -270,15 +270,28 @@ TEST_F(RecorderTest, SpreadsWithCapitalDerivedFromTheirPnl) {
 
   const auto st = recorder_->spread_statistics();
   ASSERT_TRUE(st.has_value());
-  EXPECT_EQ(st->spreads, 3u);
-  EXPECT_EQ(st->closed, 2u);
+  // The unit is the spread: SP1 completed (won), SP2 failed (an entry cost, neither won nor
+  // lost), SP3 still open.
+  EXPECT_EQ(st->attempted, 3u);
+  EXPECT_EQ(st->completed, 1u);
+  EXPECT_EQ(st->failed, 1u);
+  EXPECT_EQ(st->open, 1u);
   EXPECT_EQ(st->won, 1u);
-  EXPECT_EQ(st->lost, 1u);
-  EXPECT_DOUBLE_EQ(*st->win_rate, 0.5);
+  EXPECT_EQ(st->lost, 0u);
+  EXPECT_EQ(st->even, 0u);
+  EXPECT_DOUBLE_EQ(*st->win_rate, 1.0);
+  EXPECT_EQ(st->completed_pnl, Inr("500"));
+  EXPECT_EQ(st->completed_pnl_avg, Inr("500"));
+  EXPECT_EQ(st->completed_credit_avg, Inr("800"));
+  EXPECT_EQ(st->failed_pnl, Inr("-120"));
+  EXPECT_EQ(st->failed_charges, Inr("15"));
   EXPECT_EQ(st->pnl_total, Inr("380"));
-  EXPECT_EQ(st->pnl_avg, Inr("190"));
-  EXPECT_EQ(st->credit_avg, Inr("550"));    // (800 + 300) / 2
+  EXPECT_EQ(st->gross_pnl, Inr("415"));  // 380 + the final spreads' charges (20 + 15)
+  ASSERT_TRUE(st->charges_pct_of_gross.has_value());
+  EXPECT_NEAR(*st->charges_pct_of_gross, 35.0 / 415.0 * 100.0, 1e-9);
   EXPECT_EQ(st->charges_total, Inr("43"));  // 20 + 15 + 8, open spreads included
+  ASSERT_EQ(st->by_exit_reason.size(), 2u);  // "Closed before expiry", "Failed entry"
+  EXPECT_EQ(st->by_dte.size(), 1u);          // completed spreads only
   EXPECT_EQ(st->initial_capital, Inr("100000"));
   EXPECT_EQ(st->final_capital, Inr("100380"));
   EXPECT_DOUBLE_EQ(st->capital_return_pct, 0.38);
@@ -299,8 +312,12 @@ TEST_F(RecorderTest, SpreadsWithCapitalDerivedFromTheirPnl) {
   ASSERT_TRUE(recorder_->WriteFolder(dir.string()).ok());
   EXPECT_EQ(Slurp(dir / "spread_results.csv"), csv);
   const std::string stats = Slurp(dir / "stats.json");
-  EXPECT_NE(stats.find("\"spreads\": {\n    \"spreads\": 3,\n    \"closed\": 2,\n    \"won\": 1,"
-                       "\n    \"lost\": 1,\n    \"win_rate\": 0.5,\n    \"pnl_total\": 380.00,"),
+  EXPECT_NE(stats.find("\"spreads\": {\n    \"attempted\": 3,\n    \"completed\": 1,\n    "
+                       "\"failed\": 1,\n    \"open\": 1,\n    \"won\": 1,\n    \"lost\": 0,"),
+            std::string::npos)
+      << stats;
+  EXPECT_NE(stats.find("\"failed_pnl\": -120.00,\n    \"failed_charges\": 15.00,\n    "
+                       "\"pnl_total\": 380.00,"),
             std::string::npos)
       << stats;
   EXPECT_NE(stats.find("\"final_capital\": 100380.00,\n    \"capital_return_pct\": 0.38\n  }"),

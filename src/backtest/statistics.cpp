@@ -159,6 +159,22 @@ std::string Num(double v) {
 }
 std::string Opt(const std::optional<double>& v) { return v ? Num(*v) : "null"; }
 
+// A JSON string literal (labels are plain text; quotes, backslashes and controls escaped).
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 std::string StatisticsTable(const Statistics& s) {
@@ -190,6 +206,29 @@ std::string StatisticsTable(const Statistics& s) {
   o += row("Sortino (daily, 252)", num(s.sortino));
   o += row("volatility (annual)", fmt::format("{:.2f} %", s.returns_volatility * 100.0));
   o += row("margin use peak", fmt::format("{:.2f} %", s.margin_utilisation_peak_pct));
+  if (s.spreads) {
+    // For a spread book the unit is the spread: completed ones are the trades; failed entries
+    // are what entering cost.
+    const SpreadStatistics& sp = *s.spreads;
+    o += "Spreads\n";
+    o += row("attempted", fmt::format("{} (completed {}, failed {}{})", sp.attempted, sp.completed,
+                                      sp.failed, sp.open > 0 ? fmt::format(", open {}", sp.open)
+                                                             : std::string()));
+    o += row("completed", sp.even > 0 ? fmt::format("won {}, lost {}, even {}", sp.won, sp.lost,
+                                                    sp.even)
+                                      : fmt::format("won {}, lost {}", sp.won, sp.lost));
+    o += row("win rate (completed)", pct(sp.win_rate));
+    o += row("completed P&L", sp.completed_pnl.ToDisplay());
+    o += row("failed entries P&L", sp.failed_pnl.ToDisplay());
+    o += row("  of which charges", sp.failed_charges.ToDisplay());
+    o += row("entry slippage", sp.entry_slippage.ToDisplay());
+    o += row("charges / gross P&L", sp.charges_pct_of_gross
+                                        ? fmt::format("{:.2f} %", *sp.charges_pct_of_gross)
+                                        : fmt::format("- (gross {})", sp.gross_pnl.ToDisplay()));
+    for (const SpreadGroup& g : sp.by_kind) {
+      o += row("  " + g.label, fmt::format("{} x, {}", g.spreads, g.pnl.ToDisplay()));
+    }
+  }
   return o;
 }
 
@@ -243,15 +282,41 @@ std::string StatisticsJson(const Statistics& s) {
       first_field = false;
       obj += fmt::format("    \"{}\": {}", key, value);
     };
-    field("spreads", fmt::format("{}", sp.spreads));
-    field("closed", fmt::format("{}", sp.closed));
-    field("won", fmt::format("{}", sp.won));
-    field("lost", fmt::format("{}", sp.lost));
+    auto count = [](std::size_t n) { return fmt::format("{}", n); };
+    auto groups = [&](const std::vector<SpreadGroup>& gs) {
+      std::string arr = "[";
+      for (std::size_t i = 0; i < gs.size(); ++i) {
+        const SpreadGroup& g = gs[i];
+        arr += fmt::format(
+            "{}\n      {{\"label\": {}, \"spreads\": {}, \"won\": {}, \"lost\": {}, "
+            "\"even\": {}, \"pnl\": {}, \"charges\": {}}}",
+            i > 0 ? "," : "", JsonString(g.label), g.spreads, g.won, g.lost, g.even,
+            money(g.pnl), money(g.charges));
+      }
+      return arr + (gs.empty() ? "]" : "\n    ]");
+    };
+    field("attempted", count(sp.attempted));
+    field("completed", count(sp.completed));
+    field("failed", count(sp.failed));
+    field("open", count(sp.open));
+    field("won", count(sp.won));
+    field("lost", count(sp.lost));
+    field("even", count(sp.even));
     field("win_rate", Opt(sp.win_rate));
+    field("completed_pnl", money(sp.completed_pnl));
+    field("completed_pnl_avg", money(sp.completed_pnl_avg));
+    field("completed_credit_avg", money(sp.completed_credit_avg));
+    field("entry_slippage", money(sp.entry_slippage));
+    field("entry_slippage_spreads", count(sp.entry_slippage_spreads));
+    field("failed_pnl", money(sp.failed_pnl));
+    field("failed_charges", money(sp.failed_charges));
     field("pnl_total", money(sp.pnl_total));
-    field("pnl_avg", money(sp.pnl_avg));
-    field("credit_avg", money(sp.credit_avg));
+    field("gross_pnl", money(sp.gross_pnl));
     field("charges_total", money(sp.charges_total));
+    field("charges_pct_of_gross", Opt(sp.charges_pct_of_gross));
+    field("by_kind", groups(sp.by_kind));
+    field("by_exit_reason", groups(sp.by_exit_reason));
+    field("by_dte", groups(sp.by_dte));
     field("initial_capital", money(sp.initial_capital));
     field("final_capital", money(sp.final_capital));
     field("capital_return_pct", Num(sp.capital_return_pct));

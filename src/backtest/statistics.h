@@ -37,20 +37,48 @@ struct StatisticsInput {
   double margin_utilisation_peak_pct = 0;
 };
 
-// Option-spread figures (present only when the run had spreads). A spread is final once
-// CLOSED or FAILED; won/lost/P&L/credit count final spreads, charges count every spread.
-// Capital is the capital owner's (CapitalUpdated) when one ran, else the starting balance
-// moved by each final spread's P&L.
+// Final spreads of one kind, exit reason or days to expiry.
+struct SpreadGroup {
+  std::string label;
+  std::size_t spreads = 0;  // final spreads in the group
+  std::size_t won = 0;
+  std::size_t lost = 0;
+  std::size_t even = 0;  // a P&L of exactly zero: neither won nor lost
+  Money pnl;             // Σ realized P&L, net of charges
+  Money charges;
+};
+
+// Option-spread figures (present only when the run had spreads): the unit is the spread. An
+// attempt is COMPLETED (CLOSED: opened in full, then closed or settled), FAILED (never fully
+// opened; what filled was unwound) or still open at the end. Won/lost/even count completed
+// spreads only; failed attempts are the entry cost, reported apart. Capital is the capital
+// owner's (CapitalUpdated) when one ran, else the starting balance moved by each final
+// spread's P&L.
 struct SpreadStatistics {
-  std::size_t spreads = 0;         // every spread seen, final or still open
-  std::size_t closed = 0;          // CLOSED or FAILED
-  std::size_t won = 0;             // final with realized P&L (net of charges) > 0
-  std::size_t lost = 0;            // final with realized P&L < 0
-  std::optional<double> win_rate;  // won / closed
-  Money pnl_total;                 // Σ realized P&L of final spreads, net of charges
-  Money pnl_avg;                   // pnl_total / closed
-  Money credit_avg;                // Σ net premium of final spreads / closed (+ credit)
-  Money charges_total;             // Σ charges of every spread
+  std::size_t attempted = 0;
+  std::size_t completed = 0;
+  std::size_t failed = 0;
+  std::size_t open = 0;
+  std::size_t won = 0;             // completed, realized P&L (net of charges) > 0
+  std::size_t lost = 0;            // completed, < 0
+  std::size_t even = 0;            // completed, exactly 0
+  std::optional<double> win_rate;  // won / completed
+  Money completed_pnl;             // Σ realized P&L of completed spreads, net of charges
+  Money completed_pnl_avg;
+  Money completed_credit_avg;  // Σ net premium of completed spreads / completed (+ credit)
+  // Entry cost: what completed spreads gave up from their planned net (planned premium −
+  // premium received; positive is a cost), and what failed attempts lost (net of charges).
+  Money entry_slippage;
+  std::size_t entry_slippage_spreads = 0;  // completed spreads with a planned net
+  Money failed_pnl;
+  Money failed_charges;
+  Money pnl_total;      // completed + failed
+  Money charges_total;  // Σ charges of every spread, open ones included
+  Money gross_pnl;      // pnl_total + the final spreads' charges (before charges)
+  std::optional<double> charges_pct_of_gross;  // only when gross P&L is positive
+  std::vector<SpreadGroup> by_kind;            // final spreads
+  std::vector<SpreadGroup> by_exit_reason;     // final spreads
+  std::vector<SpreadGroup> by_dte;             // completed spreads, days to expiry at entry
   Money initial_capital;
   Money final_capital;
   double capital_return_pct = 0;  // (final - initial) / initial * 100

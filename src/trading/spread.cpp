@@ -165,6 +165,9 @@ SpreadEvent SpreadPosition::MakeEvent(SpreadEventKind kind, UnixNanos ts,
   e.realized_pnl = realized_pnl();
   e.charges = charges();
   e.max_loss = MaxLoss();
+  e.tags = tags_;
+  e.planned_net = planned_net_;
+  e.exit_reason = exit_reason_;
   e.ts_opened = ts_opened_;
   e.ts_closed = ts_closed_;
   e.legs.reserve(legs_.size());

@@ -104,6 +104,11 @@ struct SpreadEvent {
   Money charges;
   std::optional<Money> max_loss;  // empty: unbounded
   std::string message;            // why (leg risk, failure), empty otherwise
+  std::string tags;               // the spec's tags (the spreads app: its kind, e.g. bull_put)
+  // The planned net per spread unit (the spec's net limit: − credit, + debit); empty: market.
+  std::optional<Price> planned_net;
+  // Why it was closed: the strategy's reason, "settled at expiry", or empty (open, failed).
+  std::string exit_reason;
   UnixNanos ts_opened;
   UnixNanos ts_closed;
   std::vector<SpreadLegState> legs;
@@ -124,6 +129,10 @@ class SpreadPosition {
   UnixNanos ts_opened() const { return ts_opened_; }
   UnixNanos ts_closed() const { return ts_closed_; }
   void set_ts_opened(UnixNanos t) { ts_opened_ = t; }
+  void set_tags(std::string tags) { tags_ = std::move(tags); }
+  void set_planned_net(std::optional<Price> net) { planned_net_ = net; }
+  void set_exit_reason(std::string reason) { exit_reason_ = std::move(reason); }
+  const std::string& exit_reason() const { return exit_reason_; }
   void set_ts_closed(UnixNanos t) { ts_closed_ = t; }
 
   // Quantity a leg trades to open the whole spread (lots × ratio × lot size).
@@ -162,6 +171,9 @@ class SpreadPosition {
   UnixNanos ts_closed_;
   Money net_premium_;
   std::string anomaly_;
+  std::string tags_;
+  std::optional<Price> planned_net_;
+  std::string exit_reason_;
 };
 
 }  // namespace nacre

@@ -129,6 +129,8 @@ Result<SpreadId> SpreadExecutor::Open(const SpreadOrderSpec& spec) {
   const SpreadId id(fmt::format("{}-SP{:04}", prefix_, ++next_id_));
   auto spread = std::make_unique<SpreadPosition>(id, port_.Factory().strategy_id(), spec.legs,
                                                  std::move(instruments), spec.lots, now);
+  spread->set_tags(spec.tags);
+  spread->set_planned_net(spec.net_limit);
   Run run;
   run.purpose = Purpose::kOpen;
   run.net_limit = spec.net_limit;
@@ -150,7 +152,7 @@ Result<SpreadId> SpreadExecutor::Open(const SpreadOrderSpec& spec) {
 }
 
 Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
-                             const SpreadExecPolicy& policy) {
+                             const SpreadExecPolicy& policy, std::string reason) {
   auto it = spreads_.find(id);
   if (it == spreads_.end())
     return MakeError(fmt::format("close spread: unknown spread {}", id.value()));
@@ -167,6 +169,7 @@ Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
   run.legs = ClosingLegs(sp);
   BuildGroups(run);
   sp.set_state(SpreadState::kClosing);
+  sp.set_exit_reason(std::move(reason));
   runs_[id] = std::move(run);
   StartGroup(id);
   return Status::Ok();
@@ -737,6 +740,7 @@ void SpreadExecutor::AllocateSettlement(const OrderFilled& fill) {
     runs_.erase(id);  // a close or unwind still working is moot now
     sp.set_state(SpreadState::kClosed);
     sp.set_ts_closed(now);
+    sp.set_exit_reason("settled at expiry");
     port_.Emit(sp.MakeEvent(SpreadEventKind::kClosed, now, "settled at expiry"));
   }
 }

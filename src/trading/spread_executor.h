@@ -70,8 +70,9 @@ class SpreadExecutor {
   Result<SpreadId> Open(const SpreadOrderSpec& spec);
   // Closes an open spread: legs reversed, same grouping rule. `net_limit` is the closing net
   // per spread unit (Σ buys − Σ sells; closing a credit spread is a positive debit).
+  // `reason` (e.g. "profit target: ...") is carried by the spread's events from now on.
   Status Close(const SpreadId& id, std::optional<Price> net_limit = {},
-               const SpreadExecPolicy& policy = {});
+               const SpreadExecPolicy& policy = {}, std::string reason = {});
   // Every order event of the owning strategy. Fills of orders the executor did not send, in
   // an expired instrument (the venue's cash settlement at expiry), are allocated to the
   // spreads holding it in creation order; a spread left flat is CLOSED ("settled at expiry").

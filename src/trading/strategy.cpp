@@ -270,8 +270,8 @@ Result<SpreadId> Strategy::SubmitSpread(const SpreadOrderSpec& spec) {
 }
 
 Status Strategy::CloseSpread(const SpreadId& id, std::optional<Price> net_limit,
-                             const SpreadExecPolicy& policy) {
-  return Spreads().Close(id, net_limit, policy);
+                             const SpreadExecPolicy& policy, std::string reason) {
+  return Spreads().Close(id, net_limit, policy, std::move(reason));
 }
 
 const SpreadPosition* Strategy::spread(const SpreadId& id) const {

@@ -59,8 +59,9 @@ class Strategy : public Actor {
   // Multi-leg spreads (trading/spread_executor.h for the execution policy). Spread events are
   // published on topics::SpreadEvents(strategy_id()) and then passed to OnSpreadEvent.
   Result<SpreadId> SubmitSpread(const SpreadOrderSpec& spec);
+  // `reason` says why (reports group spreads by it).
   Status CloseSpread(const SpreadId& id, std::optional<Price> net_limit = {},
-                     const SpreadExecPolicy& policy = {});
+                     const SpreadExecPolicy& policy = {}, std::string reason = {});
   const SpreadPosition* spread(const SpreadId& id) const;
   std::vector<const SpreadPosition*> spreads() const;         // creation order
   std::vector<const SpreadPosition*> active_spreads() const;  // not closed or failed

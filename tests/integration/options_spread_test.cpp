@@ -327,10 +327,15 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
     EXPECT_EQ(e.legs.size(), 2u);
     want.charges_total += e.charges;
     if (e.state != SpreadState::kClosed && e.state != SpreadState::kFailed) continue;
-    ++want.closed;
+    want.pnl_total += e.realized_pnl;
+    if (e.state == SpreadState::kFailed) {
+      ++want.failed;
+      continue;
+    }
+    ++want.completed;  // completed spreads are the trades: won, lost or even
     want.won += e.realized_pnl > Money() ? 1 : 0;
     want.lost += e.realized_pnl < Money() ? 1 : 0;
-    want.pnl_total += e.realized_pnl;
+    want.completed_pnl += e.realized_pnl;
     credit += e.net_premium;
   }
   ASSERT_GE(want.won, 1u) << log;
@@ -340,7 +345,7 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
   const std::vector<CapitalPoint> curve = rec.CapitalCurve();
   const auto& history = run.capital->history();
   ASSERT_EQ(curve.size(), history.size());
-  ASSERT_EQ(curve.size(), want.closed);
+  ASSERT_EQ(curve.size(), want.completed + want.failed);
   for (std::size_t i = 0; i < curve.size(); ++i) {
     EXPECT_EQ(curve[i].ts, history[i].ts);
     EXPECT_EQ(curve[i].trade_id, history[i].trade_id);
@@ -351,16 +356,26 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
 
   const std::optional<SpreadStatistics> st = rec.spread_statistics();
   ASSERT_TRUE(st.has_value());
-  EXPECT_EQ(st->spreads, records.size());
-  EXPECT_EQ(st->closed, want.closed);
+  EXPECT_EQ(st->attempted, records.size());
+  EXPECT_EQ(st->completed, want.completed);
+  EXPECT_EQ(st->failed, want.failed);
   EXPECT_EQ(st->won, want.won);
   EXPECT_EQ(st->lost, want.lost);
   ASSERT_TRUE(st->win_rate.has_value());
-  EXPECT_DOUBLE_EQ(*st->win_rate, static_cast<double>(want.won) / static_cast<double>(want.closed));
+  EXPECT_DOUBLE_EQ(*st->win_rate,
+                   static_cast<double>(want.won) / static_cast<double>(want.completed));
   EXPECT_EQ(st->pnl_total, want.pnl_total);
-  const auto n = static_cast<std::int64_t>(want.closed);
-  EXPECT_EQ(st->pnl_avg, want.pnl_total.MulRatio(1, n));
-  EXPECT_EQ(st->credit_avg, credit.MulRatio(1, n));
+  EXPECT_EQ(st->completed_pnl, want.completed_pnl);
+  const auto n = static_cast<std::int64_t>(want.completed);
+  EXPECT_EQ(st->completed_pnl_avg, want.completed_pnl.MulRatio(1, n));
+  EXPECT_EQ(st->completed_credit_avg, credit.MulRatio(1, n));
+  // The strategy's exit reasons reach the statistics (not only generic ones).
+  bool strategy_reason = false;
+  for (const SpreadGroup& g : st->by_exit_reason) {
+    strategy_reason = strategy_reason || g.label == "Profit target" || g.label == "Stop loss" ||
+                      g.label.rfind("Short strike", 0) == 0 || g.label.rfind("Time exit", 0) == 0;
+  }
+  EXPECT_TRUE(strategy_reason) << log;
   EXPECT_EQ(st->charges_total, want.charges_total);
   EXPECT_EQ(st->initial_capital, Inr("400000"));
   EXPECT_EQ(st->final_capital, run.capital->current_capital());
@@ -397,7 +412,8 @@ TEST(OptionsSpreadStrategy, ResultsFolderAndReportShowTheSpreads) {
   const auto sp = stats.find("\"spreads\": {");
   ASSERT_NE(sp, std::string::npos) << stats;
   const std::string obj = stats.substr(sp);
-  EXPECT_NE(obj.find(fmt::format("\"closed\": {},", want.closed)), std::string::npos) << obj;
+  EXPECT_NE(obj.find(fmt::format("\"completed\": {},", want.completed)), std::string::npos) << obj;
+  EXPECT_NE(obj.find(fmt::format("\"failed\": {},", want.failed)), std::string::npos) << obj;
   EXPECT_NE(obj.find(fmt::format("\"won\": {},", want.won)), std::string::npos) << obj;
   EXPECT_NE(obj.find(fmt::format("\"lost\": {},", want.lost)), std::string::npos) << obj;
   EXPECT_NE(obj.find("\"pnl_total\": " + want.pnl_total.ToString() + ","), std::string::npos)

@@ -318,7 +318,7 @@ void OptionsSpreadStrategy::Check() {
       }
       meta->exit_requested = true;
       meta->exit_reason = *reason;
-      if (Status st = CloseSpread(sp->id()); !st) {
+      if (Status st = CloseSpread(sp->id(), std::nullopt, config_.exec, *reason); !st) {
         Note(fmt::format("close {} failed: {}", sp->id().value(), st.error()));
       } else {
         Note(fmt::format("exit {}: {}", sp->id().value(), *reason));
