@@ -2,7 +2,7 @@
 // command line (persistence/catalog.h, persistence/import.h).
 //   ls DIR                      data series: type, identifier, files, rows, first and last time
 //   info DIR                    instruments and totals per type
-//   query DIR "SQL"             DuckDB SQL with views quote_tick, trade_tick, bar, instrument
+//   query DIR "SQL"             DuckDB SQL over decimal views (persistence/catalog_views.h)
 //   import DIR FILE...          files of any supported format (auto-detected)
 //   export DIR --type T --out F [--instruments GLOB] [--start] [--end]   merged CSV
 #include <fmt/format.h>
@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "persistence/catalog.h"
+#include "persistence/catalog_views.h"
 #include "persistence/duckdb.h"
 #include "persistence/import.h"
 
@@ -32,49 +33,14 @@ Result<std::unique_ptr<Catalog>> OpenExisting(const std::string& root) {
   return Catalog::Open(root);
 }
 
-std::string Time(std::int64_t ns) { return FormatIsoUtc(UnixNanos(ns)); }
-
-// Creates views over the catalog's files so SQL can name them.
-Status MakeViews(duck::Connection& con, const std::string& root) {
-  for (auto t : {CatalogDataType::kQuote, CatalogDataType::kTrade, CatalogDataType::kBar}) {
-    const std::string dir = root + "/data/" + std::string(CatalogDirName(t));
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    if (Status s =
-            con.Execute(fmt::format("CREATE OR REPLACE VIEW {} AS SELECT *, "
-                                    "regexp_extract(filename, '([^/]+)/[^/]+$', 1) AS "
-                                    "identifier "
-                                    "FROM read_parquet({}, filename = true, union_by_name = true)",
-                                    CatalogDirName(t), duck::Quote(dir + "/*/*.parquet")));
-        !s) {
-      return s;
-    }
-  }
-  if (fs::is_directory(root + "/data/instrument")) {
-    if (Status s = con.Execute(
-            fmt::format("CREATE OR REPLACE VIEW instrument AS SELECT * FROM read_parquet({})",
-                        duck::Quote(root + "/data/instrument/*.parquet")));
-        !s) {
-      return s;
-    }
-  }
-  if (fs::is_directory(root + "/data/option_chain")) {
-    if (Status s = con.Execute(
-            fmt::format("CREATE OR REPLACE VIEW option_chain AS SELECT * FROM read_parquet({})",
-                        duck::Quote(root + "/data/option_chain/*/*.parquet")));
-        !s) {
-      return s;
-    }
-  }
-  return Status::Ok();
-}
+std::string Time(std::int64_t ns) { return FormatIstExact(UnixNanos(ns)); }
 
 int RunQuery(const std::string& root, const std::string& sql) {
   auto db = duck::Database::Open();
   if (!db) return Fail(db.error(), 1);
   auto con = duck::Connection::Connect(**db);
   if (!con) return Fail(con.error(), 1);
-  if (Status s = MakeViews(**con, root); !s) return Fail(s.error());
+  if (Status s = CreateCatalogViews(**con, root, sql); !s) return Fail(s.error());
   duckdb_result res;
   if (duckdb_query((*con)->raw(), sql.c_str(), &res) != DuckDBSuccess) {
     std::string msg = duckdb_result_error(&res);
@@ -107,6 +73,7 @@ struct ImportArgs {
   std::string time_format;
   std::string time_column;
   std::string utc_offset;
+  std::vector<std::string> columns;
 };
 
 struct ExportArgs {
@@ -127,14 +94,18 @@ int RunExport(const ExportArgs& a) {
   q.type = *t;
   q.instruments = a.instruments;
   if (!a.start.empty()) {
-    auto s = ParseDateTime(a.start, kIstOffset);
+    auto s = ParseIstBound(a.start, RangeBound::kStart);
     if (!s) return Fail("--start: " + s.error());
     q.start = *s;
   }
   if (!a.end.empty()) {
-    auto e = ParseDateTime(a.end, kIstOffset);
+    auto e = ParseIstBound(a.end, RangeBound::kEnd);
     if (!e) return Fail("--end: " + e.error());
     q.end = *e;
+  }
+  if (q.start && q.end && *q.end < *q.start) {
+    return Fail(fmt::format("--end {} is before --start {}", Time(q.end->value),
+                            Time(q.start->value)));
   }
   auto stream = (*cat)->Read(q);
   if (!stream) return Fail(stream.error());
@@ -142,42 +113,52 @@ int RunExport(const ExportArgs& a) {
   if (!out) return Fail(fmt::format("{}: cannot write", a.out), 1);
   switch (q.type) {
     case CatalogDataType::kQuote:
-      out << "instrument_id,bid_price,ask_price,bid_size,ask_size,ts_event,ts_init\n";
+      out << "instrument_id,bid_price,ask_price,bid_size,ask_size,ts_event,ts_init,ts_event_ist\n";
       break;
     case CatalogDataType::kTrade:
-      out << "instrument_id,price,size,aggressor_side,trade_id,ts_event,ts_init\n";
+      out << "instrument_id,price,size,aggressor_side,trade_id,ts_event,ts_init,ts_event_ist\n";
       break;
     case CatalogDataType::kBar:
-      out << "bar_type,open,high,low,close,volume,ts_event,ts_init\n";
+      out << "bar_type,open,high,low,close,volume,ts_event,ts_init,ts_event_ist\n";
       break;
   }
   std::vector<MarketData> buf;
   std::uint64_t n = 0;
+  std::int64_t first = 0;
+  std::int64_t last = 0;
   for (;;) {
     if (Status s = (*stream)->Next(buf, 8192); !s) return Fail(s.error());
     if (buf.empty()) break;
     for (const auto& d : buf) {
-      ++n;
+      const std::int64_t ts = std::visit([](const auto& x) { return x.ts_init.value; }, d);
+      if (n++ == 0) first = ts;
+      last = ts;
       if (const auto* x = std::get_if<QuoteTick>(&d)) {
-        out << fmt::format("{},{},{},{},{},{},{}\n", x->instrument_id.value(),
+        out << fmt::format("{},{},{},{},{},{},{},{}\n", x->instrument_id.value(),
                            x->bid_price.ToString(), x->ask_price.ToString(), x->bid_size.ToString(),
-                           x->ask_size.ToString(), x->ts_event.value, x->ts_init.value);
+                           x->ask_size.ToString(), x->ts_event.value, x->ts_init.value,
+                           Time(x->ts_event.value));
       } else if (const auto* y = std::get_if<TradeTick>(&d)) {
-        out << fmt::format("{},{},{},{},{},{},{}\n", y->instrument_id.value(), y->price.ToString(),
-                           y->size.ToString(), ToString(y->aggressor_side), y->trade_id.value(),
-                           y->ts_event.value, y->ts_init.value);
+        out << fmt::format("{},{},{},{},{},{},{},{}\n", y->instrument_id.value(),
+                           y->price.ToString(), y->size.ToString(), ToString(y->aggressor_side),
+                           y->trade_id.value(), y->ts_event.value, y->ts_init.value,
+                           Time(y->ts_event.value));
       } else {
         const Bar& b = std::get<Bar>(d);
-        out << fmt::format("\"{}\",{},{},{},{},{},{},{}\n", b.bar_type.ToString(),
+        out << fmt::format("\"{}\",{},{},{},{},{},{},{},{}\n", b.bar_type.ToString(),
                            b.open.ToString(), b.high.ToString(), b.low.ToString(),
                            b.close.ToString(), b.volume.ToString(), b.ts_event.value,
-                           b.ts_init.value);
+                           b.ts_init.value, Time(b.ts_event.value));
       }
     }
   }
   out.close();
   if (!out) return Fail(fmt::format("{}: write failed", a.out), 1);
-  fmt::print("{} rows -> {}\n", n, a.out);
+  if (n == 0) {
+    fmt::print("0 rows -> {}\n", a.out);
+  } else {
+    fmt::print("{} rows -> {} (ts_init {} to {})\n", n, a.out, Time(first), Time(last));
+  }
   return 0;
 }
 
@@ -193,7 +174,7 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
     auto cat = OpenExisting(*ls_root);
     if (!cat) return Fail(cat.error());
     fmt::print("{:<10} {:<45} {:>6} {:>10}  {:<30}  {}\n", "type", "identifier", "files", "rows",
-               "first ts_init (UTC)", "last ts_init (UTC)");
+               "first ts_init", "last ts_init");
     for (auto t : {CatalogDataType::kQuote, CatalogDataType::kTrade, CatalogDataType::kBar}) {
       auto files = (*cat)->Files(t);
       if (!files) return Fail(files.error());
@@ -231,7 +212,7 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
                  i.tick_size.ToString(), i.lot_size.ToString(),
                  i.instrument_class == InstrumentClass::kOption
                      ? fmt::format(" {} {} expires {}", ToString(i.option_kind),
-                                   i.strike.ToString(), FormatIsoUtc(i.expiration))
+                                   i.strike.ToString(), Time(i.expiration.value))
                      : std::string());
     }
     for (auto t : {CatalogDataType::kQuote, CatalogDataType::kTrade, CatalogDataType::kBar}) {
@@ -241,7 +222,18 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
       for (std::size_t i = 0; i < files->size(); ++i) {
         if (i == 0 || (*files)[i].identifier != (*files)[i - 1].identifier) ++series;
       }
-      fmt::print("{}: {} series, {} files\n", CatalogDirName(t), series, files->size());
+      if (files->empty()) {
+        fmt::print("{}: 0 series, 0 files\n", CatalogDirName(t));
+        continue;
+      }
+      UnixNanos first = files->front().start;
+      UnixNanos last = files->front().end;
+      for (const CatalogFile& f : *files) {
+        first = std::min(first, f.start);
+        last = std::max(last, f.end);
+      }
+      fmt::print("{}: {} series, {} files, ts_init {} to {}\n", CatalogDirName(t), series,
+                 files->size(), Time(first.value), Time(last.value));
     }
     return 0;
   });
@@ -249,7 +241,10 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
   auto q_root = std::make_shared<std::string>();
   auto q_sql = std::make_shared<std::string>();
   CLI::App* query = catalog->add_subcommand(
-      "query", "DuckDB SQL over views quote_tick, trade_tick, bar, instrument, option_chain");
+      "query",
+      "DuckDB SQL over views quote_tick, trade_tick, bar, instrument, option_quote, "
+      "option_bar, chain_quote, option_chain (decimal prices, IST times) and *_raw");
+  query->footer(CatalogViewsHelp());
   query->add_option("catalog", *q_root, "Catalog folder")->required();
   query->add_option("sql", *q_sql, "SQL")->required();
   out.emplace_back(query, [q_root, q_sql] {
@@ -276,9 +271,17 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
   imp->add_option("--holidays", im->opt.holidays_dir, "Folder with nse_fo_holidays_*.csv");
   imp->add_option("--bad-bars", im->opt.bad_bars,
                   "Bars whose high/low do not contain open/close: error (default), skip, widen");
-  imp->add_option("--time-column", im->time_column, "csv: time column (default Time)");
+  imp->add_option("--type", im->opt.data_type,
+                  "csv: bar, quote or trade (default auto: quotes when the header has bid and "
+                  "ask, trades when it has price, else bars)");
+  imp->add_option("--column", im->columns,
+                  "csv: FIELD=NAME maps a field to a header name (repeatable or comma-separated); "
+                  "fields: time, open, high, low, close, volume, bid, ask, bid_size, ask_size, "
+                  "price, size, aggressor, trade_id");
+  imp->add_option("--time-column", im->time_column,
+                  "csv: time column (default the first of Time, datetime, timestamp, ts_event)");
   imp->add_option("--time-format", im->time_format,
-                  "csv: epoch_s (default), epoch_ms, epoch_ns or datetime");
+                  "csv: auto (default), epoch_s, epoch_ms, epoch_us, epoch_ns or datetime");
   imp->add_option("--utc-offset", im->utc_offset, "csv: offset of naive datetimes (+05:30)");
   out.emplace_back(imp, [im] {
     ImportOptions opt = im->opt;
@@ -293,14 +296,29 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
       opt.expiry = *d;
     }
     if (!im->time_column.empty()) opt.csv.time_column = im->time_column;
+    for (const std::string& list : im->columns) {
+      std::size_t pos = 0;
+      while (pos <= list.size()) {
+        std::size_t end = list.find(',', pos);
+        if (end == std::string::npos) end = list.size();
+        const std::string item = list.substr(pos, end - pos);
+        const std::size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+          return Fail(fmt::format("--column '{}': expected FIELD=NAME", item));
+        }
+        opt.columns[item.substr(0, eq)] = item.substr(eq + 1);
+        pos = end + 1;
+      }
+    }
     if (!im->time_format.empty()) opt.csv.time_format = im->time_format;
     if (!im->utc_offset.empty()) {
       auto p = ParseDateTime("2000-01-01T00:00" + im->utc_offset, 0);
       if (!p) return Fail("--utc-offset: " + p.error());
       opt.csv.utc_offset = -(p->value - FromUtc(2000, 1, 1, 0, 0).value);
     }
-    auto cat = Catalog::Open(im->root);
-    if (!cat) return Fail(cat.error());
+    // Every file is read and checked before anything is written: one bad row anywhere
+    // leaves the catalog untouched.
+    std::vector<ImportBatch> batches;
     int failures = 0;
     for (const std::string& f : im->files) {
       auto batch = ImportFile(f, opt);
@@ -309,12 +327,23 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
         ++failures;
         continue;
       }
-      if (Status s = WriteImport(**cat, *batch); !s) {
-        fmt::print(stderr, "error: {}: {}\n", f, s.error());
+      batches.push_back(std::move(*batch));
+    }
+    if (failures > 0) {
+      fmt::print(stderr, "error: nothing imported ({} of {} files failed)\n", failures,
+                 im->files.size());
+      return 2;
+    }
+    auto cat = Catalog::Open(im->root);
+    if (!cat) return Fail(cat.error());
+    for (ImportBatch& batch : batches) {
+      if (Status s = WriteImport(**cat, batch); !s) {
+        fmt::print(stderr, "error: {}: {}\n", batch.path, s.error());
         ++failures;
         continue;
       }
-      fmt::print("{}\n", batch->Describe());
+      fmt::print("{}\n", batch.Describe());
+      for (const std::string& w : batch.warnings) fmt::print("  warning: {}\n", w);
     }
     return failures == 0 ? 0 : 2;
   });
@@ -324,8 +353,11 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
   exp->add_option("catalog", ex->root, "Catalog folder")->required();
   exp->add_option("--type", ex->type, "quote, trade or bar (default quote)");
   exp->add_option("--instruments", ex->instruments, "Instrument ids or globs");
-  exp->add_option("--start", ex->start, "From (IST unless an offset is given)");
-  exp->add_option("--end", ex->end, "To (inclusive)");
+  exp->add_option("--start", ex->start,
+                  "From ts_init: YYYY-MM-DD (00:00 IST that day) or YYYY-MM-DD HH:MM[:SS] "
+                  "(IST unless an offset is given)");
+  exp->add_option("--end", ex->end,
+                  "Through ts_init, inclusive: YYYY-MM-DD (the whole IST day) or a time");
   exp->add_option("--out", ex->out, "Output CSV")->required();
   out.emplace_back(exp, [ex] { return RunExport(*ex); });
 }

@@ -90,6 +90,27 @@ std::string FormatIst(UnixNanos t) {
                      c.date.day, c.hour, c.minute, c.second);
 }
 
+std::string FormatIstExact(UnixNanos t) {
+  const CivilDateTime c = ToIst(t);
+  std::string frac;
+  if (c.nanos != 0) {
+    frac = fmt::format(".{:09}", c.nanos);
+    while (frac.back() == '0') frac.pop_back();
+  }
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}{} IST", c.date.year, c.date.month,
+                     c.date.day, c.hour, c.minute, c.second, frac);
+}
+
+Result<UnixNanos> ParseIstBound(std::string_view s, RangeBound bound) {
+  if (s.size() == 10) {
+    auto d = ParseDate(s);
+    if (!d) return MakeError(d.error());
+    if (bound == RangeBound::kStart) return FromIst(CivilDateTime{*d, 0, 0, 0, 0});
+    return FromIst(CivilDateTime{*d, 0, 0, 0, 0}) + (kNanosPerDay - 1);
+  }
+  return ParseDateTime(s, kIstOffset);
+}
+
 std::string FormatDate(const CivilDate& d) {
   return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day);
 }

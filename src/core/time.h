@@ -81,6 +81,8 @@ std::string FormatIsoUtc(UnixNanos t);
 std::string FormatIsoIst(UnixNanos t);
 // "2024-01-01 09:15:00 IST" (seconds resolution)
 std::string FormatIst(UnixNanos t);
+// "2024-01-01 09:15:00 IST", with the fraction when there is one: "2024-01-01 09:15:00.25 IST"
+std::string FormatIstExact(UnixNanos t);
 // "2024-01-01"
 std::string FormatDate(const CivilDate& d);
 // Parses "YYYY-MM-DD".
@@ -88,5 +90,11 @@ Result<CivilDate> ParseDate(std::string_view s);
 // Parses "YYYY-MM-DD[T| ]HH:MM[:SS[.fffffffff]]" with optional "Z" or "+05:30"/"+0530" offset.
 // A string without an offset is read in the zone whose offset from UTC is default_offset.
 Result<UnixNanos> ParseDateTime(std::string_view s, DurationNs default_offset);
+
+enum class RangeBound : std::uint8_t { kStart, kEnd };
+// A command-line range bound: a date alone ("2025-01-02") is the IST day, so a start is its
+// first instant (00:00 IST) and an (inclusive) end its last (23:59:59.999999999 IST); anything
+// else is ParseDateTime with naive times in IST.
+Result<UnixNanos> ParseIstBound(std::string_view s, RangeBound bound);
 
 }  // namespace nacre

@@ -163,6 +163,29 @@ TEST(Format, IsoUtcShowsNanosecondsAndIstTruncatesToSeconds) {
   EXPECT_EQ(FormatDate({987, 1, 2}), "0987-01-02");
 }
 
+TEST(Format, IstExactShowsTheZoneAndAnyFraction) {
+  EXPECT_EQ(FormatIstExact(FromUtc(2025, 1, 1, 3, 45)), "2025-01-01 09:15:00 IST");
+  EXPECT_EQ(FormatIstExact(FromUtc(2025, 1, 1, 3, 45) + DurationNs(250'000'000)),
+            "2025-01-01 09:15:00.25 IST");
+  EXPECT_EQ(FormatIstExact(FromUtc(2025, 1, 1, 3, 45) + DurationNs(1)),
+            "2025-01-01 09:15:00.000000001 IST");
+}
+
+TEST(ParseIstBound, ADateAloneIsTheWholeIstDay) {
+  auto s = ParseIstBound("2025-01-02", RangeBound::kStart);
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(*s, FromIst(2025, 1, 2, 0, 0));
+  EXPECT_EQ(*s, FromUtc(2025, 1, 1, 18, 30));
+  auto e = ParseIstBound("2025-01-02", RangeBound::kEnd);
+  ASSERT_TRUE(e.ok()) << e.error();
+  EXPECT_EQ(*e, FromIst(2025, 1, 3, 0, 0) - DurationNs(1));
+  // Times are IST unless they carry an offset; the bound kind does not move them.
+  EXPECT_EQ(*ParseIstBound("2025-01-02 15:30", RangeBound::kEnd), FromIst(2025, 1, 2, 15, 30));
+  EXPECT_EQ(*ParseIstBound("2025-01-02T10:00Z", RangeBound::kStart), FromUtc(2025, 1, 2, 10, 0));
+  EXPECT_FALSE(ParseIstBound("2025-02-30", RangeBound::kStart).ok());
+  EXPECT_FALSE(ParseIstBound("02-01-2025", RangeBound::kStart).ok());
+}
+
 TEST(ParseDate, ValidDates) {
   auto d = ParseDate("2024-02-29");
   ASSERT_TRUE(d.ok()) << d.error();

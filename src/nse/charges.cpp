@@ -199,11 +199,14 @@ std::string ChargeRate::PerCrore() const {
 
 ChargeSchedule ChargeSchedule::ZerodhaIndexOptions() {
   // Rates as fractions at scale 10^9 (0.0015 = 1'500'000). Sources: design/NSE_FNO.md and
-  // Zerodha's published charge list unless noted.
+  // Zerodha's published charge list (zerodha.com/charges) unless noted; the 2023-24 figures
+  // are also checked against Zerodha's Kite Connect fixtures (nse/charges_kite_test.cpp).
   return ChargeSchedule(Parts{
-      // ₹20 per executed order (flat for options).
+      // ₹20 per executed order (flat for options; Zerodha charge list; brokerage 20 in every
+      // option order of the Kite fixtures).
       .brokerage = Schedule<Money>(Money::FromInt(20)),
       // STT on sale of an option, of premium: Finance Acts 2016, 2023, (No. 2) 2024, 2026.
+      // 0.0625% matches the Kite fixture basket_margins.json (1.67109375 on 2,673.75 sold).
       .stt_sell = MustSchedule<ChargeRate>({{kScheduleStart, R(170'000)},     // 0.017%
                                             {D(2016, 6, 1), R(500'000)},      // 0.05%
                                             {D(2023, 4, 1), R(625'000)},      // 0.0625%
@@ -212,25 +215,42 @@ ChargeSchedule ChargeSchedule::ZerodhaIndexOptions() {
       // STT on a long ITM option exercised at expiry, of intrinsic value.
       .stt_exercise = MustSchedule<ChargeRate>({{kScheduleStart, R(1'250'000)},   // 0.125%
                                                 {D(2026, 4, 1), R(1'500'000)}}),  // 0.15%
-      // NSE transaction charge, of premium. 0.053% (the rate Zerodha listed until March 2023)
-      // also stands for every earlier date; older history is not modelled. 1-Apr-2023: NSE
-      // rolled back its 6% increase of Jan-2021 and moved ₹50/crore into IPFT (NSE press
-      // release of 24-Mar-2023, reported by The Hindu and BusinessLine). That date is
-      // documented; the 0.0495% figure is NSE_FNO.md's and appears in third-party 2023-24 charge
-      // models, but no primary source for it was found (UNVERIFIED). 1-Oct-2024: flat ₹35.03
-      // per lakh of premium under SEBI's uniform-fee circular of 1-Jul-2024.
+      // NSE transaction charge, of premium (IPFT, below, is a separate component).
+      // - 0.053% (₹5,300 per crore): the rate Zerodha listed for NSE options until March 2023;
+      //   it also stands for every earlier date (NSE raised ₹5,000 by 6% on 1-Jan-2021; older
+      //   history is not modelled).
+      // - 0.05% (₹5,000 per crore) from 1-Apr-2023 to 30-Sep-2024: NSE rolled back the 6%
+      //   increase of Jan-2021 (NSE press release of 24-Mar-2023, reported by The Hindu and
+      //   BusinessLine: 0.053% / 1.06 = 0.05%); Zerodha's charge list showed "NSE 0.05% (on
+      //   premium)" for options. Verified against Zerodha's own Kite fixtures (July-2023 NIFTY
+      //   options): basket_margins.json charges 1.336875 on 2,673.75 and 0.260625 on 521.25
+      //   of premium (0.05% exactly), virtual_contract_note.json 0.07575 on 150 (0.05% plus
+      //   the 0.0005% IPFT the contract note includes); test charges_kite_test.cpp. (This step
+      //   was 0.0495% until the fixtures showed it wrong: that figure, from NSE_FNO.md and
+      //   some third-party calculators, is 0.05% less the IPFT and appears in no primary source.)
+      // - 0.03503% (₹3,503 per crore) from 1-Oct-2024: NSE's flat rate under SEBI's uniform-fee
+      //   circular of 1-Jul-2024 (Zerodha charge list: "NSE 0.03503% (on premium)").
       .exchange = MustSchedule<ChargeRate>({{kScheduleStart, R(530'000)},    // 0.053%
-                                            {D(2023, 4, 1), R(495'000)},     // 0.0495%
+                                            {D(2023, 4, 1), R(500'000)},     // 0.05%
                                             {D(2024, 10, 1), R(350'300)}}),  // 0.03503%
       // NSE IPFT contribution: ₹0.01 per crore until NSE recalibrated it to ₹50 per crore of
-      // equity-options premium from 1-Apr-2023 (same press release).
+      // equity-options premium from 1-Apr-2023 (same NSE press release of 24-Mar-2023; NSE
+      // circular NSE/FA/56129; Zerodha support "What are IPFT charges?": ₹50 per crore of
+      // premium + 18% GST, shown within exchange transaction charges on the contract note).
+      // GST: Nacre taxes IPFT as Zerodha's support page says; the virtual contract note
+      // fixture leaves it out of the GST base, a difference of ₹9 per crore of premium that
+      // rounds away on its figures (checked to the paisa in charges_kite_test.cpp).
       .ipft = MustSchedule<ChargeRate>({{kScheduleStart, R(1)},       // 0.0000001%
                                         {D(2023, 4, 1), R(5'000)}}),  // 0.0005%
-      // SEBI turnover fee ₹10 per crore (earlier ₹15/₹20 per crore not modelled).
+      // SEBI turnover fee ₹10 per crore (Zerodha charge list; earlier ₹15/₹20 per crore not
+      // modelled); matches every Kite fixture (e.g. 0.00015 on 150).
       .sebi = Schedule<ChargeRate>(R(1'000)),  // 0.0001%
-      // Stamp duty 0.003% on buys (uniform since 1-Jul-2020; state-wise before, not modelled).
+      // Stamp duty 0.003% on buys (Indian Stamp Act as amended by the Finance Act 2019, uniform
+      // since 1-Jul-2020; state-wise before, not modelled). The Kite margin/contract-note
+      // fixtures show 0 stamp duty for options (their calculators leave it out).
       .stamp = Schedule<ChargeRate>(R(30'000)),
-      // GST 18% (since 1-Jul-2017; service tax before, not modelled).
+      // GST 18% (since 1-Jul-2017; service tax before, not modelled) of brokerage + exchange +
+      // IPFT + SEBI fee; matches the Kite fixtures to the paisa.
       .gst = Schedule<ChargeRate>(R(180'000'000)),
   });
 }

@@ -110,8 +110,8 @@ TEST(ChargeScheduleTest, ZerodhaRatesChangeOnTheirDates) {
   const auto exch = [&](CivilDate d) { return s.At(d).exchange.ToPercent(); };
   EXPECT_EQ(exch(D(2021, 6, 1)), "0.053%");
   EXPECT_EQ(exch(D(2023, 3, 31)), "0.053%");
-  EXPECT_EQ(exch(D(2023, 4, 1)), "0.0495%");
-  EXPECT_EQ(exch(D(2024, 9, 30)), "0.0495%");
+  EXPECT_EQ(exch(D(2023, 4, 1)), "0.05%");
+  EXPECT_EQ(exch(D(2024, 9, 30)), "0.05%");
   EXPECT_EQ(exch(D(2024, 10, 1)), "0.03503%");
 
   EXPECT_EQ(s.At(D(2023, 3, 31)).ipft.PerCrore(), "0.01");
@@ -140,7 +140,7 @@ TEST(ChargeScheduleTest, DescribeListsTheRatesInForce) {
   const std::string old = s.Describe(D(2023, 6, 15));
   EXPECT_NE(old.find("0.0625% of premium, sell side"), std::string::npos) << old;
   EXPECT_NE(old.find("0.125% of intrinsic value"), std::string::npos) << old;
-  EXPECT_NE(old.find("0.0495% of premium"), std::string::npos) << old;
+  EXPECT_NE(old.find("0.05% of premium"), std::string::npos) << old;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,18 +186,19 @@ TEST(ChargeContractNoteTest, WorkedRoundTripAfterApril2026) {
 }
 
 TEST(ChargeContractNoteTest, SameRoundTripMid2023) {
-  // 15-Jun-2023: STT 0.0625%, exchange 0.0495%, IPFT 0.0005%.
+  // 15-Jun-2023: STT 0.0625%, exchange 0.05%, IPFT 0.0005%.
   //   STT 6500 x 0.000625 = 4.0625 -> 4.06
-  //   exchange 11700 x 0.000495 = 5.7915 -> 5.79
+  //   exchange 11700 x 0.0005 = 5.85
   //   IPFT 0.0585 -> 0.06; SEBI 0.0117 -> 0.01; stamp 0.156 -> 0.16
-  //   GST 0.18 x (40 + 5.7915 + 0.0585 + 0.0117) = 0.18 x 45.8617 = 8.255106 -> 8.26
-  //   total 40 + 4.06 + 5.79 + 0.06 + 0.01 + 0.16 + 8.26 = 58.34
-  // Sell alone: exchange 6500 x 0.000495 = 3.2175 -> 3.22;
-  //   GST 0.18 x (20 + 3.2175 + 0.0325 + 0.0065) = 0.18 x 23.2565 = 4.18617 -> 4.19.
+  //   GST 0.18 x (40 + 5.85 + 0.0585 + 0.0117) = 0.18 x 45.9202 = 8.265636 -> 8.27
+  //   total 40 + 4.06 + 5.85 + 0.06 + 0.01 + 0.16 + 8.27 = 58.41
+  // Sell alone: exchange 6500 x 0.0005 = 3.25; IPFT 0.0325 -> 0.03; SEBI 0.0065 -> 0.01;
+  //   GST 0.18 x (20 + 3.25 + 0.0325 + 0.0065) = 0.18 x 23.289 = 4.19202 -> 4.19.
+  // The buy gets the rest: exchange 5.85 - 3.25, IPFT 0.06 - 0.03, GST 8.27 - 4.19.
   const RoundTrip rt = SellThenBuyBack(D(2023, 6, 15));
-  ExpectBreakdown(rt.totals, "40.00", "4.06", "5.79", "0.06", "0.01", "0.16", "8.26", "58.34");
-  ExpectBreakdown(rt.sell, "20.00", "4.06", "3.22", "0.03", "0.01", "0.00", "4.19", "31.51");
-  ExpectBreakdown(rt.buy, "20.00", "0.00", "2.57", "0.03", "0.00", "0.16", "4.07", "26.83");
+  ExpectBreakdown(rt.totals, "40.00", "4.06", "5.85", "0.06", "0.01", "0.16", "8.27", "58.41");
+  ExpectBreakdown(rt.sell, "20.00", "4.06", "3.25", "0.03", "0.01", "0.00", "4.19", "31.54");
+  ExpectBreakdown(rt.buy, "20.00", "0.00", "2.60", "0.03", "0.00", "0.16", "4.08", "26.87");
 }
 
 TEST(ChargeContractNoteTest, SameRoundTripMid2025) {

@@ -40,16 +40,24 @@ CivilDate ListingDate(const Expiry& expiry, const OptionUniverse& universe,
     AddMonths(&year, &month, -universe.listing.monthly_count);
     return calendar.NextTradingDay(rules.MonthlyExpiry(year, month, calendar));
   }
-  // The weekly listed `weekly_count` weeklies earlier; its expiry frees the slot.
+  // The weekly listed `weekly_count` weeklies earlier; its expiry frees the slot. Never before
+  // weeklies existed: the first ones were all listed on the launch day.
+  const std::optional<CivilDate> launch = rules.WeekliesSince(expiry.date);
+  const CivilDate first_day = launch ? (calendar.IsTradingDay(*launch)
+                                            ? *launch
+                                            : calendar.NextTradingDay(*launch))
+                                     : CivilDate{};
   // Scanning starts with the expiry's own week: an expiry moved back from the next week leaves
   // this week's own expiry before it.
   int found = 0;
   CivilDate week = MondayOf(expiry.date);
   for (int i = 0; i < kMaxWeeksScanned; ++i, week = AddDays(week, -7)) {
+    if (launch && week < MondayOf(*launch)) return first_day;
     auto e = rules.ExpiryOfWeek(week, calendar);
     if (e && e->kind == ExpiryKind::kWeekly && e->date < expiry.date &&
         ++found == universe.listing.weekly_count) {
-      return calendar.NextTradingDay(e->date);
+      const CivilDate listed = calendar.NextTradingDay(e->date);
+      return launch && listed < first_day ? first_day : listed;
     }
   }
   return calendar.NextTradingDay(week);  // weeklies began less than weekly_count weeks before
@@ -91,6 +99,9 @@ Result<std::vector<ListedSeries>> SeriesOn(const CivilDate& date, const OptionUn
   std::vector<ListedSeries> out;
   for (const Expiry& e : expiries) {
     const CivilDate listed = ListingDate(e, universe, calendar);
+    // A weekly whose listing is still ahead (before NIFTY weeklies began in Feb-2019, none is
+    // listed at all) is not on the board yet.
+    if (e.kind == ExpiryKind::kWeekly && date < listed) continue;
     auto lot = universe.lot_sizes.LotSize(universe.underlying, e.date, e.kind, listed);
     if (!lot) return std::move(lot).take_error();
     out.push_back({e, listed, *lot});

@@ -49,6 +49,41 @@ void ExpectSeries(const std::vector<ListedSeries>& got, const std::vector<Row>& 
   }
 }
 
+TEST(ContractsTest, NoWeekliesBeforeNiftyWeekliesBegan) {
+  // 2018 and early 2019: the three serial monthlies only (last Thursday), lot 75.
+  const NseCalendar cal;
+  for (CivilDate d : {D(2018, 1, 1), D(2018, 6, 15), D(2018, 12, 31), D(2019, 2, 8)}) {
+    SCOPED_TRACE(FormatDate(d));
+    const std::vector<ListedSeries> got = Series(d, cal);
+    ASSERT_EQ(got.size(), 3u);
+    for (const ListedSeries& s : got) {
+      EXPECT_EQ(s.expiry.kind, kM) << FormatDate(s.expiry.date);
+      EXPECT_EQ(Weekday(s.expiry.date), kThursday);
+      EXPECT_NE(AddDays(s.expiry.date, 7).month, s.expiry.date.month)
+          << FormatDate(s.expiry.date) << " is not the month's last Thursday";
+    }
+  }
+  // Weeklies began on Monday 11-Feb-2019 (first expiry Thursday 14-Feb-2019): every weekly
+  // on the board that day was listed that day, never earlier.
+  const std::vector<ListedSeries> launch = Series(D(2019, 2, 11), cal);
+  std::vector<CivilDate> weeklies;
+  for (const ListedSeries& s : launch) {
+    if (s.expiry.kind == kW) {
+      weeklies.push_back(s.expiry.date);
+      EXPECT_EQ(s.listing, D(2019, 2, 11)) << FormatDate(s.expiry.date);
+    }
+  }
+  ASSERT_EQ(weeklies.size(), 4u);
+  EXPECT_EQ(weeklies[0], D(2019, 2, 14));
+  EXPECT_EQ(weeklies[1], D(2019, 2, 21));  // 28-Feb is the monthly
+  // A contract made for an early weekly says when it was listed.
+  const OptionUniverse u = OptionUniverse::Nifty();
+  EXPECT_EQ(ListingDate({D(2019, 2, 14), kW}, u, cal), D(2019, 2, 11));
+  EXPECT_EQ(ListingDate({D(2019, 3, 14), kW}, u, cal), D(2019, 2, 11));
+  // Later weeklies follow the normal rolling model again.
+  EXPECT_LT(D(2019, 2, 11), ListingDate({D(2019, 4, 4), kW}, u, cal));
+}
+
 TEST(ContractsTest, SeriesOnJanuary2024) {
   // Four weeklies (the monthly week excluded) and three monthlies. Listing: the trading day
   // after the expiry four weeklies (three months) earlier; Nov/Dec-2023 monthly weeks

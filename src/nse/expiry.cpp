@@ -53,6 +53,18 @@ const ExpiryRule& ExpiryRules::RuleFor(const CivilDate& date) const {
   return *rule;
 }
 
+std::optional<CivilDate> ExpiryRules::WeekliesSince(const CivilDate& date) const {
+  const CivilDate monday = MondayOf(date);
+  std::size_t i = rules_.size();
+  while (i > 0 && monday < MondayOf(rules_[i - 1].effective)) --i;
+  // rules_[i - 1] is in force (or, before every rule, the first rule extends backwards).
+  std::size_t in_force = i == 0 ? 0 : i - 1;
+  if (!rules_[in_force].weekly_weekday) return std::nullopt;
+  while (in_force > 0 && rules_[in_force - 1].weekly_weekday) --in_force;
+  if (in_force == 0) return std::nullopt;  // weeklies as far back as the rules go
+  return MondayOf(rules_[in_force].effective);
+}
+
 CivilDate ExpiryRules::NominalMonthlyExpiry(int year, int month) const {
   // Within the last 7 days of the month each weekday occurs once; the rule is looked up per
   // day because a weekday change can fall in the month's last week.

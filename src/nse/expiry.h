@@ -47,14 +47,19 @@ class ExpiryRules {
  public:
   static Result<ExpiryRules> Make(std::string underlying, std::vector<ExpiryRule> rules);
   // NIFTY: monthly only (last Thursday) before weekly options; weekly and monthly on Thursday
-  // from the week of 11-Feb-2019 (launch of NIFTY weeklies, unverified) up to the 28-Aug-2025
-  // expiry; Tuesday from 2-Sep-2025 (the week of 1-Sep-2025).
+  // from the week of 11-Feb-2019 (NIFTY weekly options began trading on 11-Feb-2019, the
+  // first weekly expiring on Thursday 14-Feb-2019) up to the 28-Aug-2025 expiry; Tuesday from
+  // 2-Sep-2025 (the week of 1-Sep-2025).
   static ExpiryRules Nifty();
 
   const std::string& underlying() const { return underlying_; }
   const std::vector<ExpiryRule>& rules() const { return rules_; }
   // The rule in force for the week containing `date`.
   const ExpiryRule& RuleFor(const CivilDate& date) const;
+  // When weekly contracts of the run of weekly rules holding `date`'s week began: the Monday
+  // of the first such rule's week (NIFTY: 11-Feb-2019). nullopt when that week has no weeklies
+  // or they run back to the first rule (no known start). No weekly is listed before it.
+  std::optional<CivilDate> WeekliesSince(const CivilDate& date) const;
 
   // The last monthly weekday of the month, before any holiday shift.
   CivilDate NominalMonthlyExpiry(int year, int month) const;

@@ -153,3 +153,27 @@ TEST(ExpiryTest, RejectsBadRules) {
 
 }  // namespace
 }  // namespace nacre
+
+namespace nacre {
+namespace {
+
+TEST(ExpiryRulesWeekliesSince, NiftyWeekliesBeganOnTheEleventhOfFebruary2019) {
+  const ExpiryRules nifty = ExpiryRules::Nifty();
+  EXPECT_EQ(nifty.WeekliesSince({2018, 6, 14}), std::nullopt);  // monthly-only era
+  EXPECT_EQ(nifty.WeekliesSince({2019, 2, 8}), std::nullopt);
+  EXPECT_EQ(nifty.WeekliesSince({2019, 2, 14}), (CivilDate{2019, 2, 11}));
+  // The Tuesday switch of Sep-2025 continues the same weeklies: still since Feb-2019.
+  EXPECT_EQ(nifty.WeekliesSince({2025, 9, 2}), (CivilDate{2019, 2, 11}));
+  EXPECT_EQ(nifty.WeekliesSince({2026, 1, 6}), (CivilDate{2019, 2, 11}));
+  // Weeklies that end and come back start afresh.
+  auto r = ExpiryRules::Make("X", {{{2000, 1, 1}, kThursday, kThursday},
+                                   {{2020, 1, 6}, std::nullopt, kThursday},
+                                   {{2021, 1, 4}, kWednesday, kWednesday}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->WeekliesSince({2019, 5, 2}), std::nullopt);  // back to the first rule
+  EXPECT_EQ(r->WeekliesSince({2020, 5, 7}), std::nullopt);  // none that week
+  EXPECT_EQ(r->WeekliesSince({2021, 3, 3}), (CivilDate{2021, 1, 4}));
+}
+
+}  // namespace
+}  // namespace nacre

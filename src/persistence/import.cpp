@@ -12,6 +12,7 @@
 #include "nse/contracts.h"
 #include "persistence/bar_csv.h"
 #include "persistence/duckdb.h"
+#include "persistence/tick_csv.h"
 
 namespace nacre {
 
@@ -180,15 +181,29 @@ Result<ImportBatch> ImportMappedCsv(const std::string& path, const ImportOptions
     return MakeError(fmt::format("{}:1: no column '{}' in the header", path, want));
   };
   const CsvBarMapping& m = o.csv;
-  auto ct = col(m.time_column, true);
-  auto co = col(m.open, true);
-  auto ch = col(m.high, true);
-  auto cl = col(m.low, true);
-  auto cc = col(m.close, true);
-  auto cv = col(m.volume.empty() ? "\x01none" : m.volume, !m.volume.empty());
+  auto mapped = [&](const char* field, const std::string& def) {
+    auto it = o.columns.find(field);
+    return it == o.columns.end() ? def : it->second;
+  };
+  const std::string time_name =
+      !m.time_column.empty() ? m.time_column : mapped("time", std::string());
+  const std::size_t time_col = FindTimeColumn(header, time_name);
+  if (time_col == kNoColumn) {
+    return MakeError(fmt::format("{}:1: no time column{} in the header; give --time-column", path,
+                                 time_name.empty() ? "" : " '" + time_name + "'"));
+  }
+  Result<std::size_t> ct = time_col;
+  auto co = col(mapped("open", m.open), true);
+  auto ch = col(mapped("high", m.high), true);
+  auto cl = col(mapped("low", m.low), true);
+  auto cc = col(mapped("close", m.close), true);
+  const std::string vol = mapped("volume", m.volume);
+  auto cv = col(vol.empty() ? "\x01none" : vol, !vol.empty());
   for (auto* r : {&ct, &co, &ch, &cl, &cc, &cv}) {
     if (!*r) return MakeError(r->error());
   }
+  auto time_parser = CsvTimeParser::Make(m.time_format, m.utc_offset);
+  if (!time_parser) return MakeError(fmt::format("{}: {}", path, time_parser.error()));
   std::vector<Bar> bars;
   std::uint64_t fixed = 0;
   for (std::size_t ln = 1; ln < lines.size(); ++ln) {
@@ -200,21 +215,9 @@ Result<ImportBatch> ImportMappedCsv(const std::string& path, const ImportOptions
     };
     const std::size_t need = std::max({*ct, *co, *ch, *cl, *cc}) + 1;
     if (f.size() < need) return bad(f.size(), fmt::format("expected at least {} fields", need));
-    UnixNanos t;
-    if (m.time_format == "datetime") {
-      auto p = ParseDateTime(f[*ct], m.utc_offset);
-      if (!p) return bad(*ct, p.error());
-      t = *p;
-    } else {
-      auto v = ParseInt(f[*ct]);
-      if (!v) return bad(*ct, v.error());
-      const std::int64_t mult = m.time_format == "epoch_s"    ? kNanosPerSecond
-                                : m.time_format == "epoch_ms" ? kNanosPerMilli
-                                : m.time_format == "epoch_ns" ? 1
-                                                              : 0;
-      if (mult == 0) return bad(*ct, fmt::format("unknown time format '{}'", m.time_format));
-      t = UnixNanos(*v * mult);
-    }
+    auto tp = time_parser->Parse(f[*ct]);
+    if (!tp) return bad(*ct, tp.error());
+    const UnixNanos t = *tp;
     Bar b;
     b.bar_type = *bt;
     Price* px[4] = {&b.open, &b.high, &b.low, &b.close};
@@ -493,6 +496,8 @@ Result<ImportBatch> ImportOcCsv(const std::string& path, const ImportOptions& o)
     }
   }
   ImportBatch b;
+  constexpr std::size_t kNamedOneSided = 20;
+  std::vector<std::string> one_sided_names;
   for (std::size_t ln = 2; ln < lines.size(); ++ln) {
     if (lines[ln].empty()) continue;
     const auto f = SplitQuoted(lines[ln]);
@@ -507,37 +512,143 @@ Result<ImportBatch> ImportOcCsv(const std::string& path, const ImportOptions& o)
     }
     for (int side = 0; side < 2; ++side) {
       const auto& c = cols[side];
-      if (f[c[0]] == "-" || f[c[1]] == "-" || f[c[2]] == "-" || f[c[3]] == "-") {
+      // Each of BID QTY, BID, ASK, ASK QTY is '-' (absent) or a non-negative number; a side
+      // of the book is there when its price and quantity are both positive.
+      std::int64_t qty[2] = {0, 0};
+      Price px[2];
+      for (int k = 0; k < 2; ++k) {  // 0 = bid, 1 = ask
+        const std::size_t qc = k == 0 ? c[0] : c[3];
+        const std::size_t pc = k == 0 ? c[1] : c[2];
+        if (f[qc] != "-") {
+          auto q = ParseInt(Ungroup(f[qc]));
+          if (!q || *q < 0) return bad(qc, q ? "negative" : q.error());
+          qty[k] = *q;
+        }
+        if (f[pc] != "-") {
+          auto p = ParsePx(Ungroup(f[pc]), 2);
+          if (!p) return bad(pc, p.error());
+          if (p->raw() < 0) return bad(pc, "negative");
+          px[k] = *p;
+        }
+      }
+      const bool has_bid = px[0].is_positive() && qty[0] > 0;
+      const bool has_ask = px[1].is_positive() && qty[1] > 0;
+      if (!has_bid && !has_ask) {
         ++b.skipped;
         continue;
       }
-      auto bq = ParseInt(Ungroup(f[c[0]]));
-      if (!bq || *bq < 0) return bad(c[0], bq ? "negative" : bq.error());
-      auto bid = ParsePx(Ungroup(f[c[1]]), 2);
-      if (!bid) return bad(c[1], bid.error());
-      auto ask = ParsePx(Ungroup(f[c[2]]), 2);
-      if (!ask) return bad(c[2], ask.error());
-      auto aq = ParseInt(Ungroup(f[c[3]]));
-      if (!aq || *aq < 0) return bad(c[3], aq ? "negative" : aq.error());
-      if (*ask < *bid) return bad(c[2], "ask below bid");
+      if (!has_bid || !has_ask) {
+        ++b.one_sided;
+        if (one_sided_names.size() < kNamedOneSided) {
+          one_sided_names.push_back(fmt::format(
+              "line {} strike {} {} ({}; {} {})", ln + 1, strike->ToString(),
+              side == 0 ? "CE" : "PE", has_bid ? "no ask" : "no bid", has_bid ? "bid" : "ask",
+              has_bid ? px[0].ToString() : px[1].ToString()));
+        }
+        continue;
+      }
+      if (px[1] < px[0]) return bad(c[2], "ask below bid");
       const OptionKind kind = side == 0 ? OptionKind::kCall : OptionKind::kPut;
       auto ins = NiftyOption(*expiry, *strike, kind, *cal);
       if (!ins) return bad(strike_col, ins.error());
       QuoteTick q;
       q.instrument_id = ins->id;
-      q.bid_price = *bid;
-      q.ask_price = *ask;
-      q.bid_size = Quantity::FromInt(*bq);
-      q.ask_size = Quantity::FromInt(*aq);
+      q.bid_price = px[0];
+      q.ask_price = px[1];
+      q.bid_size = Quantity::FromInt(qty[0]);
+      q.ask_size = Quantity::FromInt(qty[1]);
       q.ts_event = *o.at;
       q.ts_init = *o.at;
       b.instruments.push_back(*ins);
       b.quotes[ins->id.value()].push_back(q);
     }
   }
+  if (b.one_sided > 0) {
+    // A QuoteTick has no empty side (a zero price would read as a real price of 0), so a
+    // one-sided book is skipped, counted and named rather than invented.
+    b.warnings.push_back(fmt::format(
+        "{} one-sided quote{} skipped (bid or ask missing; a quote needs both): {}{}",
+        b.one_sided, b.one_sided == 1 ? "" : "s", fmt::join(one_sided_names, ", "),
+        b.one_sided > one_sided_names.size()
+            ? fmt::format(" and {} more", b.one_sided - one_sided_names.size())
+            : ""));
+  }
+  if (b.quotes.empty()) {
+    b.warnings.push_back(fmt::format(
+        "no two-sided quote in the file: {} strike sides without bid or ask, {} one-sided",
+        b.skipped, b.one_sided));
+  }
   std::sort(b.instruments.begin(), b.instruments.end(),
             [](const Instrument& x, const Instrument& y) { return x.id < y.id; });
   return b;
+}
+
+// Quotes or trades from a mapped CSV (tick_csv.h), with the instrument definition.
+Result<ImportBatch> ImportMappedTicks(const std::string& path, const ImportOptions& o,
+                                      CsvTickKind kind) {
+  const std::string id = o.instrument.empty() ? IndexIdFromFileName(path) : o.instrument;
+  if (id.empty()) {
+    return MakeError(fmt::format("{}: give --instrument for the {} in this file", path,
+                                 kind == CsvTickKind::kQuote ? "quotes" : "trades"));
+  }
+  auto iid = InstrumentId::Parse(id);
+  if (!iid) return MakeError(fmt::format("{}: --instrument: {}", path, iid.error()));
+  CsvTickOptions t;
+  t.kind = kind;
+  t.instrument_id = *iid;
+  t.time_column = o.csv.time_column;
+  t.time_format = o.csv.time_format;
+  t.utc_offset = o.csv.utc_offset;
+  t.columns = o.columns;
+  t.price_precision = o.price_precision < 0 ? 2 : o.price_precision;
+  t.size_precision = o.size_precision < 0 ? 0 : o.size_precision;
+  auto ticks = LoadTicksCsv(path, t);
+  if (!ticks) return MakeError(ticks.error());
+  ImportBatch b;
+  // A NIFTY option symbol on NFO is defined as its contract; anything else as an index.
+  Result<Instrument> ins = MakeError("not an option");
+  if (iid->venue().value() == "NFO") {
+    const OptionUniverse u = OptionUniverse::Nifty();
+    auto cal = LoadCalendar(path, o);
+    if (!cal) return MakeError(cal.error());
+    auto sym = ParseOptionSymbol(iid->symbol().value(), u.expiry_rules, *cal);
+    if (sym) ins = NiftyOption(sym->expiry, sym->strike, sym->option_kind, *cal);
+  }
+  if (!ins) ins = IndexInstrument(id, t.price_precision);
+  if (!ins) return MakeError(fmt::format("{}: {}", path, ins.error()));
+  b.instruments.push_back(*ins);
+  b.instruments_if_absent = true;
+  if (kind == CsvTickKind::kQuote) {
+    b.quotes[id] = std::move(ticks->quotes);
+  } else {
+    b.trades[id] = std::move(ticks->trades);
+  }
+  return b;
+}
+
+Result<ImportBatch> ImportCsv(const std::string& path, const ImportOptions& o) {
+  static const char* kFields[] = {"time", "open",     "high",     "low",   "close",
+                                  "volume", "bid",    "ask",      "bid_size", "ask_size",
+                                  "price", "size",   "aggressor", "trade_id"};
+  for (const auto& [field, name] : o.columns) {
+    if (std::find_if(std::begin(kFields), std::end(kFields),
+                     [&](const char* k) { return field == k; }) == std::end(kFields)) {
+      return MakeError(fmt::format(
+          "{}: unknown column field '{}' (time, open, high, low, close, volume, bid, ask, "
+          "bid_size, ask_size, price, size, aggressor, trade_id)",
+          path, field));
+    }
+  }
+  if (o.data_type == "bar") return ImportMappedCsv(path, o);
+  if (o.data_type == "quote") return ImportMappedTicks(path, o, CsvTickKind::kQuote);
+  if (o.data_type == "trade") return ImportMappedTicks(path, o, CsvTickKind::kTrade);
+  if (o.data_type != "auto") {
+    return MakeError(
+        fmt::format("unknown data type '{}' (auto, bar, quote, trade)", o.data_type));
+  }
+  auto kind = DetectCsvTickKind(path, o.columns);
+  if (!kind) return ImportMappedCsv(path, o);
+  return ImportMappedTicks(path, o, *kind);
 }
 
 // Kite candles via a SAX handler that keeps numbers as written (exact prices).
@@ -706,6 +817,7 @@ Result<std::string> Detect(const std::string& path) {
       return std::string("ohlcv_csv");
     }
     if (first.rfind("Time,Open,High,Low,Close", 0) == 0) return std::string("csv");
+    if (LooksLikeTickCsv(first)) return std::string("csv");
     if (ParseDdMonYyyy(first).ok()) return std::string("nse_holidays");
   }
   return MakeError(fmt::format("{}: cannot tell the format; give --format", path));
@@ -728,10 +840,11 @@ std::string ImportBatch::Describe() const {
   for (const auto& [k, v] : bars) b += v.size();
   if (format == "nse_holidays") return fmt::format("{} [{}]: holiday list", path, format);
   return fmt::format(
-      "{} [{}]: {} instruments, {} quotes, {} trades, {} bars{}{}{}{}", path, format,
+      "{} [{}]: {} instruments, {} quotes, {} trades, {} bars{}{}{}{}{}", path, format,
       instruments.size(), q, t, b,
       chain_stats.empty() ? "" : fmt::format(", {} chain stats", chain_stats.size()),
-      skipped ? fmt::format(", {} empty sides skipped", skipped) : "",
+      skipped ? fmt::format(", {} strike sides without a quote skipped", skipped) : "",
+      one_sided ? fmt::format(", {} one-sided quotes skipped", one_sided) : "",
       fixed ? fmt::format(", {} bad bars fixed or skipped", fixed) : "",
       identical ? fmt::format(", {} series already present (identical)", identical) : "");
 }
@@ -740,6 +853,9 @@ Result<ImportBatch> ImportFile(const std::string& path, const ImportOptions& o) 
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return MakeError(fmt::format("{}: no such file", path));
   std::string format = o.format;
+  if (format == "auto" && (o.data_type != "auto" || !o.columns.empty())) {
+    format = "csv";  // a data type or a column mapping only means something for csv
+  }
   if (format == "auto") {
     auto d = Detect(path);
     if (!d) return MakeError(d.error());
@@ -753,7 +869,7 @@ Result<ImportBatch> ImportFile(const std::string& path, const ImportOptions& o) 
   } else if (format == "ohlcv_csv") {
     r = ImportNseIndex(path, o, BarCsvFormat::kGenericOhlcv, "-1-MINUTE-LAST-EXTERNAL");
   } else if (format == "csv") {
-    r = ImportMappedCsv(path, o);
+    r = ImportCsv(path, o);
   } else if (format == "nse_oc_parquet") {
     r = ImportOcParquet(path, o);
   } else if (format == "nse_oc_csv") {
@@ -835,6 +951,17 @@ Status WriteImport(Catalog& catalog, ImportBatch& b) {
     f << b.holidays_text;
     if (!f) return MakeError(fmt::format("{}: cannot write", out.string()));
     return Status::Ok();
+  }
+  if (b.instruments_if_absent && !b.instruments.empty()) {
+    auto known = catalog.Instruments();
+    if (!known) return MakeError(known.error());
+    std::vector<Instrument> fresh;
+    for (const Instrument& i : b.instruments) {
+      const bool defined = std::any_of(known->begin(), known->end(),
+                                       [&](const Instrument& k) { return k.id == i.id; });
+      if (!defined) fresh.push_back(i);
+    }
+    b.instruments = std::move(fresh);
   }
   if (Status s = catalog.WriteInstruments(b.instruments); !s) return s;
   for (const auto& [id, v] : b.quotes) {

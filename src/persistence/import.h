@@ -6,9 +6,17 @@
 //                   index id comes from the file name (NIFTY_* -> "NIFTY 50.NSE",
 //                   BANKNIFTY_* -> "NIFTY BANK.NSE") unless --instrument is given
 //   ohlcv_csv       "datetime,open,high,low,close[,volume]" (bar_csv.h)
-//   csv             any CSV with a column mapping (CsvBarMapping): time column and format
-//                   (epoch_s, epoch_ms, epoch_ns or datetime with a UTC offset), OHLC[V]
-//                   columns; e.g. BANKNIFTY_15min_2018_2023.csv ("Time" epoch seconds)
+//   csv             any CSV with a column mapping: bars (CsvBarMapping: time, OHLC[V]; e.g.
+//                   BANKNIFTY_15min_2018_2023.csv, "Time" epoch seconds), quotes
+//                   ("datetime,bid,ask,bid_size,ask_size") or trades
+//                   ("datetime,price,size[,aggressor][,trade_id]") (tick_csv.h). The kind is
+//                   `data_type` or, for "auto", quotes when the header has bid and ask, trades
+//                   when it has price, else bars. Column names map with `columns` (field ->
+//                   header name). Times: epoch_s/ms/us/ns or datetime (naive ones at
+//                   `utc_offset`, IST by default), auto-detected unless given. Tick files need
+//                   --instrument (or a NIFTY/BANKNIFTY file name); the instrument definition is
+//                   added only when the catalog has none (a NIFTY option symbol on NFO becomes
+//                   its option contract from src/nse, anything else an index)
 //   nse_oc_parquet  NIFTY option-chain snapshots (oc_*.parquet): option instruments (Zerodha
 //                   symbols, lot sizes and expiries from src/nse) and per-minute last-price bars
 //                   ("{id}-1-MINUTE-LAST-EXTERNAL", stamped at the snapshot minute + 1 min);
@@ -35,8 +43,8 @@
 namespace nacre {
 
 struct CsvBarMapping {
-  std::string time_column = "Time";
-  std::string time_format = "epoch_s";  // epoch_s | epoch_ms | epoch_ns | datetime
+  std::string time_column;              // empty: Time, datetime, timestamp, ... (tick_csv.h)
+  std::string time_format = "auto";     // auto | epoch_s | epoch_ms | epoch_us | epoch_ns | datetime
   DurationNs utc_offset = kIstOffset;   // for naive datetimes
   std::string open = "Open";
   std::string high = "High";
@@ -56,6 +64,10 @@ struct ImportOptions {
   std::optional<CivilDate> expiry;  // nse_oc_csv when the file name has none
   std::string holidays_dir;         // NSE holiday files (default: beside the input file)
   CsvBarMapping csv;
+  std::string data_type = "auto";               // csv: auto | bar | quote | trade
+  std::map<std::string, std::string> columns;   // csv: field -> header name (time, open, ...,
+                                                // bid, ask, bid_size, ask_size, price, size,
+                                                // aggressor, trade_id)
   // Bars whose high/low do not contain open and close (real files have some): "error"
   // (default), "skip" them, or "widen" high/low to contain them. csv and kite_json formats.
   std::string bad_bars = "error";
@@ -81,6 +93,10 @@ struct ImportBatch {
   std::vector<ChainStat> chain_stats;
   std::string holidays_text;
   std::uint64_t skipped = 0;    // rows with nothing to import (e.g. '-' bid/ask)
+  // nse_oc_csv: sides with one price missing (QuoteTick needs both), skipped and named.
+  std::uint64_t one_sided = 0;
+  std::vector<std::string> warnings;  // one line per kind, printed after the summary
+  bool instruments_if_absent = false;  // define only instruments the catalog lacks
   std::uint64_t fixed = 0;      // bad bars skipped or widened (bad_bars)
   std::uint64_t identical = 0;  // series already in the catalog with identical data
 

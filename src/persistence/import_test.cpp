@@ -155,7 +155,17 @@ TEST_F(ImportTest, NseOptionChainCsv) {
   o.at = FromIst(2026, 6, 29, 15, 30);
   auto b = ImportFile(path, o);
   ASSERT_TRUE(b.ok()) << b.error();
-  EXPECT_EQ(b->quotes.size() + b->skipped, 2u * 149u);
+  EXPECT_EQ(b->quotes.size() + b->skipped + b->one_sided, 2u * 149u);
+  // The 34,500 put has an ask (10,890.60 x 1,690) but no bid: a one-sided book, skipped and
+  // named (line 151 of the file), never turned into a quote with an invented side.
+  EXPECT_EQ(b->one_sided, 1u);
+  EXPECT_EQ(b->quotes.count("NIFTY26JUN34500PE.NFO"), 0u);
+  ASSERT_EQ(b->warnings.size(), 1u);
+  EXPECT_NE(b->warnings[0].find("1 one-sided quote skipped"), std::string::npos) << b->warnings[0];
+  EXPECT_NE(b->warnings[0].find("line 151 strike 34500.00 PE (no bid; ask 10890.60)"),
+            std::string::npos)
+      << b->warnings[0];
+  EXPECT_NE(b->Describe().find("1 one-sided quotes skipped"), std::string::npos);
   // Strike 12,000: call bid 11,143.70 x 65, ask 12,364.25 x 130 (Indian grouping removed).
   const auto& q = b->quotes.at("NIFTY26JUN12000CE.NFO").at(0);
   EXPECT_EQ(q.bid_price.ToString(), "11143.70");
@@ -177,6 +187,49 @@ TEST_F(ImportTest, NseOptionChainCsv) {
   auto e = ImportFile(bad, o);
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().find(":3: column 9 (BID)"), std::string::npos) << e.error();
+}
+
+TEST_F(ImportTest, NseOptionChainOneSidedAndEmptyBooks) {
+  const std::string header =
+      "CALLS,,PUTS\n"
+      ",OI,CHNG IN OI,VOLUME,IV,LTP,CHNG,BID QTY,BID,ASK,ASK QTY,STRIKE,"
+      "BID QTY,BID,ASK,ASK QTY,CHNG,LTP,IV,VOLUME,CHNG IN OI,OI,\n";
+  ImportOptions o;
+  o.at = FromIst(2026, 6, 29, 15, 30);
+  o.expiry = CivilDate{2026, 6, 30};
+  o.format = "nse_oc_csv";
+  // Line 3: call with a bid only (ask '-'), put two-sided. Line 4: call with a zero bid (an
+  // empty side written as 0), put all '-'.
+  const std::string p = Write("oc.csv", header +
+                                            ",1,-,-,-,-,-,65,\"1,143.70\",-,-,\"24,000.00\","
+                                            "65,10.05,10.10,130,-,-,-,-,-,-,\n"
+                                            ",1,-,-,-,-,-,0,0.00,12.30,65,\"24,050.00\","
+                                            "-,-,-,-,-,-,-,-,-,-,\n");
+  auto b = ImportFile(p, o);
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ(b->rows(), 1u);
+  EXPECT_EQ(b->one_sided, 2u);
+  EXPECT_EQ(b->skipped, 1u);
+  ASSERT_EQ(b->warnings.size(), 1u);
+  EXPECT_NE(b->warnings[0].find("2 one-sided quotes skipped"), std::string::npos);
+  EXPECT_NE(b->warnings[0].find("line 3 strike 24000.00 CE (no ask; bid 1143.70)"),
+            std::string::npos)
+      << b->warnings[0];
+  EXPECT_NE(b->warnings[0].find("line 4 strike 24050.00 CE (no bid; ask 12.30)"),
+            std::string::npos)
+      << b->warnings[0];
+  // Nothing two-sided at all: still a counted, named result, never a silent empty file.
+  const std::string q = Write("oc2.csv", header +
+                                             ",1,-,-,-,-,-,65,\"1,143.70\",-,-,\"24,000.00\","
+                                             "-,-,-,-,-,-,-,-,-,-,\n");
+  auto e = ImportFile(q, o);
+  ASSERT_TRUE(e.ok()) << e.error();
+  EXPECT_EQ(e->rows(), 0u);
+  ASSERT_EQ(e->warnings.size(), 2u);
+  EXPECT_NE(e->warnings[1].find("no two-sided quote in the file: 1 strike sides without bid or "
+                                "ask, 1 one-sided"),
+            std::string::npos)
+      << e->warnings[1];
 }
 
 TEST_F(ImportTest, KiteCandles) {

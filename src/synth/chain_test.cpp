@@ -143,6 +143,41 @@ TEST(SynthChain, ExpiriesFallOnTheRightWeekdayWithTheRightLot) {
   }
 }
 
+TEST(SynthChain, A2018ChainHoldsOnlyMonthlies) {
+  // NIFTY weeklies began in Feb-2019: a 2018 chain lists the monthly contracts only.
+  ChainConfig c = SmallConfig({2018, 12, 3}, {2018, 12, 31});
+  c.expiries = 3;
+  RecordingSink sink = Generate(c);
+  ASSERT_FALSE(sink.quotes.empty());
+  const ExpiryRules rules = ExpiryRules::Nifty();
+  const NseCalendar cal;
+  std::set<std::string> expiries;
+  for (const auto& [id, ins] : sink.instruments) {
+    if (ins.instrument_class != InstrumentClass::kOption) continue;
+    const CivilDate expiry = IstDate(ins.expiration);
+    expiries.insert(FormatDate(expiry));
+    EXPECT_TRUE(rules.IsMonthlyExpiry(expiry, cal)) << id << " expires " << FormatDate(expiry);
+    // Monthly symbols carry the month, not the day: NIFTY18DEC..., NIFTY19JAN...
+    EXPECT_TRUE(id.rfind("NIFTY18DEC", 0) == 0 || id.rfind("NIFTY19JAN", 0) == 0 ||
+                id.rfind("NIFTY19FEB", 0) == 0 || id.rfind("NIFTY19MAR", 0) == 0)
+        << id;
+  }
+  EXPECT_GE(expiries.size(), 3u);
+  // Across the launch the first weekly (14-Feb-2019) is quoted from 11-Feb-2019 on, not before.
+  RecordingSink launch = Generate(SmallConfig({2019, 2, 4}, {2019, 2, 12}));
+  UnixNanos first_weekly(0);
+  for (const QuoteTick& q : launch.quotes) {
+    const Instrument& ins = launch.instruments.at(q.instrument_id.value());
+    if (ins.instrument_class == InstrumentClass::kOption &&
+        !rules.IsMonthlyExpiry(IstDate(ins.expiration), cal)) {
+      first_weekly = q.ts_event;
+      break;
+    }
+  }
+  ASSERT_NE(first_weekly.value, 0);
+  EXPECT_EQ(IstDate(first_weekly), (CivilDate{2019, 2, 11}));
+}
+
 TEST(SynthChain, PutCallParityHoldsWithinATick) {
   RecordingSink sink = Generate(SmallConfig({2024, 3, 4}, {2024, 3, 8}));
   // Quotes come in pairs: call then put of one strike and series at one time.

@@ -1146,9 +1146,9 @@ TEST_F(ExchangeChargesTest, WorkedRoundTripOfNseFnoToThePaisa) {
 TEST_F(ExchangeChargesTest, SameTradeUnder2023Rates) {
   const ChargeBreakdown b = RoundTrip(2023, 6, 15);
   EXPECT_EQ(b.stt, Inr("4.06"));       // 0.0625% of 6,500
-  EXPECT_EQ(b.exchange, Inr("5.79"));  // 0.0495% of 11,700
-  EXPECT_EQ(b.gst, Inr("8.26"));       // 18% of 45.8617
-  EXPECT_EQ(b.Total(), Inr("58.34"));
+  EXPECT_EQ(b.exchange, Inr("5.85"));  // 0.05% of 11,700
+  EXPECT_EQ(b.gst, Inr("8.27"));       // 18% of 40 + 5.85 + 0.0585 + 0.0117 = 45.9202
+  EXPECT_EQ(b.Total(), Inr("58.41"));
 }
 
 TEST_F(ExchangeChargesTest, SameTradeUnderMid2025Rates) {
