@@ -159,7 +159,8 @@ std::string StatisticsHtml(const Statistics& st, const MarkedDrawdown& mdd) {
   h += Stat("Max drawdown, marked equity (intraday)", FormatInr(-mdd.amount));
   h += Stat("Max drawdown %, marked equity (intraday)", FormatSignedPct(-mdd.pct));
   h += Stat("Max drawdown, daily closes",
-            FormatInr(-st.max_drawdown) + " (" + FormatSignedPct(-st.max_drawdown_pct) + ")");
+            FormatInr(-st.max_drawdown_daily_close) + " (" +
+                FormatSignedPct(-st.max_drawdown_daily_close_pct) + ")");
   h += Stat("Longest drawdown, daily closes",
             fmt::format("{} calendar days", st.max_drawdown_duration_days));
   h += Stat("Volatility (annualised)", FormatPct(st.returns_volatility * 100.0));
@@ -526,8 +527,8 @@ std::string ResultsRecorder::ReportHtml() const {
                   "drawdowns</h3>{}",
                   FormatSignedPct(-mdd.pct),
                   mdd.pct > 0 ? " at " + FormatIstMinute(mdd.pct_at) : std::string(),
-                  FormatInr(-mdd.amount), FormatInr(-st.max_drawdown),
-                  FormatSignedPct(-st.max_drawdown_pct),
+                  FormatInr(-mdd.amount), FormatInr(-st.max_drawdown_daily_close),
+                  FormatSignedPct(-st.max_drawdown_daily_close_pct),
                   WorstDrawdownsHtml(WorstDrawdowns(starting_balance_, equity_, kWorstDrawdowns))));
   html += Section("monthly", "Monthly returns",
                   "<div class=\"hint\">Change of end-of-day equity over each month and year, in "

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "backtest/report_analytics.h"
 #include "backtest/report_spreads.h"
 #include "common/topics.h"
 #include "portfolio/accounting.h"
@@ -357,6 +358,10 @@ Statistics ResultsRecorder::statistics() const {
                          static_cast<double>(st.balance.total.raw()) * 100.0);
       }
     }
+  }
+  if (!equity_.empty()) {
+    const MarkedDrawdown m = MaxMarkedDrawdown(starting_balance_, equity_);
+    in.marked_max_drawdown = std::make_pair(m.amount, m.pct);
   }
   Statistics s = ComputeStatistics(in);
   s.spreads = spread_statistics();

@@ -132,6 +132,14 @@ Statistics ComputeStatistics(const StatisticsInput& in) {
     }
   }
 
+  s.max_drawdown_daily_close = s.max_drawdown;
+  s.max_drawdown_daily_close_pct = s.max_drawdown_pct;
+  if (in.marked_max_drawdown) {
+    // Daily closes are samples of the marked series: its drawdown is never smaller.
+    s.max_drawdown = std::max(in.marked_max_drawdown->first, s.max_drawdown);
+    s.max_drawdown_pct = std::max(in.marked_max_drawdown->second, s.max_drawdown_pct);
+  }
+
   // CAGR over the run's calendar span; Calmar = CAGR / max drawdown. Not for runs shorter than
   // a month: annualising a few days of P&L gives meaningless figures (a 5-minute run's CAGR of
   // ~1e86).
@@ -197,8 +205,10 @@ std::string StatisticsTable(const Statistics& s) {
   o += row("expectancy", s.expectancy ? fmt::format("{:.2f}", *s.expectancy) : "-");
   o += row("P&L (net of charges)", s.pnl_total.ToDisplay());
   o += row("total charges", s.total_charges.ToDisplay());
-  o += row("max drawdown",
+  o += row("max drawdown (marked)",
            fmt::format("{} ({:.2f} %)", s.max_drawdown.ToDisplay(), s.max_drawdown_pct));
+  o += row("  on daily closes", fmt::format("{} ({:.2f} %)", s.max_drawdown_daily_close.ToDisplay(),
+                                            s.max_drawdown_daily_close_pct));
   o += row("max drawdown duration", fmt::format("{} days", s.max_drawdown_duration_days));
   o += row("CAGR", pct(s.cagr));
   o += row("Calmar", num(s.calmar));
@@ -267,6 +277,8 @@ std::string StatisticsJson(const Statistics& s) {
   add("risk_return_ratio", Opt(s.risk_return_ratio));
   add("max_drawdown", money(s.max_drawdown));
   add("max_drawdown_pct", Num(s.max_drawdown_pct));
+  add("max_drawdown_daily_close", money(s.max_drawdown_daily_close));
+  add("max_drawdown_daily_close_pct", Num(s.max_drawdown_daily_close_pct));
   add("max_drawdown_duration_days", fmt::format("{}", s.max_drawdown_duration_days));
   add("cagr", Opt(s.cagr));
   add("calmar", Opt(s.calmar));

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/time.h"
@@ -35,6 +36,8 @@ struct StatisticsInput {
   std::size_t long_trades = 0;    // closed cycles that were long
   Money total_charges;
   double margin_utilisation_peak_pct = 0;
+  // Largest drawdown of the marked (intraday) equity series, ₹ and %, when the caller has one.
+  std::optional<std::pair<Money, double>> marked_max_drawdown;
 };
 
 // Final spreads of one kind, exit reason or days to expiry.
@@ -108,8 +111,12 @@ struct Statistics {
   // Equity.
   Money starting_balance;
   Money final_equity;
+  // Max drawdown of the marked equity (every sample the equity chart draws, intraday) when
+  // the input has it, else of the daily closes. ₹ and % are separate maxima.
   Money max_drawdown;                           // ₹, peak to trough
   double max_drawdown_pct = 0;                  // largest (peak - equity) / peak * 100
+  Money max_drawdown_daily_close;               // the same on end-of-day equity only
+  double max_drawdown_daily_close_pct = 0;
   std::int64_t max_drawdown_duration_days = 0;  // calendar days from a peak to its recovery
                                                 // (or to the last day if never recovered)
   std::optional<double> cagr;  // (final/start)^(365.25/calendar days) - 1; unset under 30 days

@@ -41,6 +41,23 @@ TEST(Statistics, DrawdownRupeesPercentAndDuration) {
   EXPECT_EQ(s.final_equity, Inr("105000"));
 }
 
+TEST(Statistics, MaxDrawdownComesFromTheMarkedSeriesAndTheDailyCloseFigureIsKeptApart) {
+  StatisticsInput in = Series();
+  // Intraday on 01-02 the marks went 12,500 (12.5 %) below the 1,10,000 peak before closing at
+  // 99,000: the headline is the marked figure, the daily-close one stays as computed.
+  in.marked_max_drawdown = std::make_pair(Inr("12500"), 12.5);
+  const Statistics s = ComputeStatistics(in);
+  EXPECT_EQ(s.max_drawdown, Inr("12500"));
+  EXPECT_DOUBLE_EQ(s.max_drawdown_pct, 12.5);
+  EXPECT_EQ(s.max_drawdown_daily_close, Inr("11000"));
+  EXPECT_DOUBLE_EQ(s.max_drawdown_daily_close_pct, 10.0);
+  ASSERT_TRUE(s.calmar.has_value());
+  EXPECT_NEAR(*s.calmar, 0.02469507659595993 / 0.125, 1e-11);  // CAGR / the marked 12.5 %
+  const std::string json = StatisticsJson(s);
+  EXPECT_NE(json.find("\"max_drawdown\": 12500.00,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"max_drawdown_daily_close\": 11000.00,"), std::string::npos) << json;
+}
+
 TEST(Statistics, UnrecoveredDrawdownRunsToTheLastDay) {
   StatisticsInput in = Series();
   in.days = {Day(2024, 1, 1, "100000"), Day(2024, 1, 2, "95000"), Day(2024, 1, 31, "97000")};
