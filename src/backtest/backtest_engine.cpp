@@ -183,6 +183,15 @@ struct StreamCursor {
 
 }  // namespace
 
+double BacktestEngine::RunProgress::Fraction() const {
+  if (total > 0) return static_cast<double>(done) / static_cast<double>(total);
+  if (to > from) {
+    const double f = static_cast<double>(now - from) / static_cast<double>(to - from);
+    return std::clamp(f, 0.0, 1.0);
+  }
+  return -1;
+}
+
 BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional<UnixNanos> end) {
   if (has_run_) Reset();
   has_run_ = true;
@@ -266,6 +275,16 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
   std::uint64_t n = 0;
   std::uint64_t counts[3] = {0, 0, 0};
   UnixNanos t1 = t0;
+  auto report = [&](UnixNanos now, bool finished) {
+    RunProgress p;
+    p.done = n;
+    p.total = finished && total == 0 ? n : total;
+    p.now = now;
+    p.from = t0;
+    p.to = end.value_or(UnixNanos());
+    p.finished = finished;
+    progress_(p);
+  };
   while (src >= 0) {
     if (src == 0) {
       // In-memory run until a stream has earlier data (streams lose ties to memory).
@@ -278,7 +297,7 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
         t1 = TsInit(*first);
         ++counts[first->index()];
         Process(*first);
-        if (++n % progress_every_ == 0 && progress_) progress_(n, total);
+        if (++n % progress_every_ == 0 && progress_) report(t1, false);
       }
     } else {
       StreamCursor& c = cursors[static_cast<std::size_t>(src - 1)];
@@ -306,7 +325,7 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
         t1 = t;
         ++counts[c.buf[c.pos].index()];
         Process(c.buf[c.pos]);
-        if (++n % progress_every_ == 0 && progress_) progress_(n, total);
+        if (++n % progress_every_ == 0 && progress_) report(t1, false);
         ++c.pos;
         refill(c);
       }
@@ -314,7 +333,7 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
     if (!data_status_.ok()) break;
     src = next_source();
   }
-  if (progress_) progress_(n, total == 0 ? n : total);
+  if (progress_) report(t1, true);
   // Venue deliveries and timers due by the last data time still run; later ones are past the
   // run's end.
   kernel_->loop().AdvanceTo(t1);

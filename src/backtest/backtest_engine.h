@@ -99,8 +99,22 @@ class BacktestEngine {
   // MARKET_CLOSED). The engine owns it; without one every time is open.
   void SetMarketHours(std::unique_ptr<MarketHours> hours);
 
-  // Called every `every` data points during Run with (done, total); used for a progress bar.
-  void SetProgressCallback(std::function<void(std::uint64_t, std::uint64_t)> cb,
+  // Where a run is, for a progress bar: data points done and, when known, the total (in-memory
+  // data); otherwise the simulated time reached within [from, to] (catalog streams with a run
+  // end; `to` is zero when the run has none).
+  struct RunProgress {
+    std::uint64_t done = 0;
+    std::uint64_t total = 0;  // 0: unknown
+    UnixNanos now;
+    UnixNanos from;
+    UnixNanos to;
+    bool finished = false;
+    // The fraction done, from the count when the total is known, else from the time; < 0 when
+    // neither is known.
+    double Fraction() const;
+  };
+  // Called every `every` data points during Run, and once at the end.
+  void SetProgressCallback(std::function<void(const RunProgress&)> cb,
                            std::uint64_t every = 65536) {
     progress_ = std::move(cb);
     progress_every_ = every == 0 ? 1 : every;
@@ -134,7 +148,7 @@ class BacktestEngine {
   Status data_status_;
   bool sorted_ = true;
   bool has_run_ = false;
-  std::function<void(std::uint64_t, std::uint64_t)> progress_;
+  std::function<void(const RunProgress&)> progress_;
   std::uint64_t progress_every_ = 65536;
 };
 

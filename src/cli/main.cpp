@@ -50,8 +50,9 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
     }
   }
   nacre::cli::ProgressBar bar;
-  bt.engine->SetProgressCallback(
-      [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
+  bt.engine->SetProgressCallback([&bar](const nacre::BacktestEngine::RunProgress& p) {
+    bar.Update(p.done, p.Fraction(), p.finished);
+  });
   std::optional<nacre::ResultsRecorder> recorder;
   if (!out_dir.empty()) recorder.emplace(bt.engine->kernel());
   const nacre::BacktestResult r = bt.engine->Run(bt.start, bt.end);

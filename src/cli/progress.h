@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -18,18 +19,29 @@ class ProgressBar {
       : unit_(unit), enabled_(isatty(STDERR_FILENO) == 1), t0_(std::chrono::steady_clock::now()) {}
   bool enabled() const { return enabled_; }
   void Update(std::uint64_t done, std::uint64_t total) {
-    if (!enabled_ || total == 0) return;
+    if (total == 0) return;
+    Update(done, static_cast<double>(done) / static_cast<double>(total), done == total);
+  }
+  // `fraction` of the work done (from a count or from simulated time); < 0 when unknown: then
+  // the count and rate only, without a bar or ETA.
+  void Update(std::uint64_t done, double fraction, bool finished) {
+    if (!enabled_) return;
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-    const int width = 30;
-    const auto filled = static_cast<int>(width * done / total);
-    fmt::print(stderr, "\r[{}{}] {:5.1f}% {:.0f} {}/s ETA {:.0f}s ",
-               std::string(static_cast<std::size_t>(filled), '#'),
-               std::string(static_cast<std::size_t>(width - filled), ' '),
-               100.0 * static_cast<double>(done) / static_cast<double>(total), rate, unit_, eta);
-    if (done == total) fmt::print(stderr, "\n");
+    if (fraction < 0) {
+      fmt::print(stderr, "\r{} {} {:.0f} {}/s ", done, unit_, rate, unit_);
+    } else {
+      const double f = std::min(fraction, 1.0);
+      const double eta = f > 0 ? secs * (1.0 - f) / f : 0;
+      const int width = 30;
+      const auto filled = static_cast<int>(width * f);
+      fmt::print(stderr, "\r[{}{}] {:5.1f}% {:.0f} {}/s ETA {:.0f}s ",
+                 std::string(static_cast<std::size_t>(filled), '#'),
+                 std::string(static_cast<std::size_t>(width - filled), ' '), 100.0 * f, rate,
+                 unit_, eta);
+    }
+    if (finished) fmt::print(stderr, "\n");
   }
 
  private:

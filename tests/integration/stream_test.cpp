@@ -145,6 +145,46 @@ TEST(StreamMerge, StartAndEndApplyToStreams) {
   EXPECT_EQ(r.quotes, 3u);
 }
 
+// A streamed run has no total count: its progress is the simulated time reached within the
+// run's range, reported as the loop goes and once at the end.
+TEST(StreamMerge, ProgressOfAStreamedRunFollowsSimulatedTime) {
+  std::vector<std::string> seen;
+  auto e = QuoteEngine(&seen);
+  int pulls = 0;
+  std::vector<MarketData> data;
+  for (std::int64_t ts = 100; ts <= 1000; ts += 100) data.emplace_back(Q("B.NFO", ts));
+  e->AddStream(std::make_unique<VectorStream>(std::move(data), &pulls));
+  std::vector<BacktestEngine::RunProgress> reports;
+  e->SetProgressCallback(
+      [&reports](const BacktestEngine::RunProgress& p) { reports.push_back(p); }, 2);
+  e->Run(UnixNanos(100), UnixNanos(1100));
+  ASSERT_EQ(reports.size(), 6u);  // every 2 of 10 points, and the end
+  for (std::size_t i = 0; i + 1 < reports.size(); ++i) {
+    const auto& p = reports[i];
+    EXPECT_EQ(p.total, 0u) << "a stream's size is not known in advance";
+    EXPECT_FALSE(p.finished);
+    EXPECT_EQ(p.done, 2 * (i + 1));
+    // After 2k points the loop is at ts 200k: (200k - 100) / (1100 - 100).
+    EXPECT_DOUBLE_EQ(p.Fraction(), static_cast<double>(200 * (i + 1) - 100) / 1000.0);
+  }
+  EXPECT_TRUE(reports.back().finished);
+  EXPECT_EQ(reports.back().done, 10u);
+  EXPECT_DOUBLE_EQ(reports.back().Fraction(), 1.0);  // finished: the count is the total
+  // Without a run end the fraction is unknown until the end.
+  reports.clear();
+  std::vector<std::string> seen2;
+  auto e2 = QuoteEngine(&seen2);
+  int pulls2 = 0;
+  e2->AddStream(std::make_unique<VectorStream>(
+      std::vector<MarketData>{Q("B.NFO", 10), Q("B.NFO", 20), Q("B.NFO", 30)}, &pulls2));
+  e2->SetProgressCallback(
+      [&reports](const BacktestEngine::RunProgress& p) { reports.push_back(p); }, 1);
+  e2->Run();
+  ASSERT_EQ(reports.size(), 4u);
+  EXPECT_LT(reports[0].Fraction(), 0.0);
+  EXPECT_DOUBLE_EQ(reports.back().Fraction(), 1.0);
+}
+
 TEST(StreamMerge, StreamErrorStopsTheRunAndIsReported) {
   std::vector<std::string> seen;
   auto e = QuoteEngine(&seen);
