@@ -275,13 +275,31 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
   std::uint64_t n = 0;
   std::uint64_t counts[3] = {0, 0, 0};
   UnixNanos t1 = t0;
+  // The run's last data time, for a streamed run's progress: the end asked for, else the latest
+  // of the streams' known last times and the in-memory data's (unknown if any stream cannot
+  // say).
+  UnixNanos progress_to = end.value_or(UnixNanos());
+  if (!end && !cursors.empty()) {
+    bool known = true;
+    for (const StreamCursor& c : cursors) {
+      if (c.done) continue;
+      const std::optional<UnixNanos> last_ts = c.stream->LastTs();
+      if (!last_ts) {
+        known = false;
+        break;
+      }
+      progress_to = std::max(progress_to, *last_ts);
+    }
+    if (first != last) progress_to = std::max(progress_to, TsInit(*(last - 1)));
+    if (!known) progress_to = UnixNanos();
+  }
   auto report = [&](UnixNanos now, bool finished) {
     RunProgress p;
     p.done = n;
     p.total = finished && total == 0 ? n : total;
     p.now = now;
     p.from = t0;
-    p.to = end.value_or(UnixNanos());
+    p.to = progress_to;
     p.finished = finished;
     progress_(p);
   };

@@ -1303,6 +1303,10 @@ class MergeReader final : public DataStream {
   MergeReader(std::unique_ptr<duck::Database> db, std::vector<CatalogFile> files,
               CatalogQuery query)
       : db_(std::move(db)), query_(std::move(query)) {
+    for (const CatalogFile& f : files) {
+      if (!last_ts_ || f.end > *last_ts_) last_ts_ = f.end;
+    }
+    if (last_ts_ && query_.end && *query_.end < *last_ts_) last_ts_ = query_.end;
     // Files in start order (ties: file order) form the scans: big files alone, runs of small
     // files of distinct identifiers as batches.
     std::vector<std::size_t> by_start(files.size());
@@ -1388,6 +1392,7 @@ class MergeReader final : public DataStream {
   }
 
   CatalogReaderStats stats() const { return stats_; }
+  std::optional<UnixNanos> LastTs() const override { return last_ts_; }
 
  private:
   struct Entry {
@@ -1480,6 +1485,7 @@ class MergeReader final : public DataStream {
   }
 
   std::unique_ptr<duck::Database> db_;
+  std::optional<UnixNanos> last_ts_;  // the files' latest end, within the query
   CatalogQuery query_;
   std::vector<std::unique_ptr<ScanCursor>> sources_;
   std::vector<std::size_t> order_;
@@ -1551,6 +1557,7 @@ class PrefetchReader final : public DataStream {
     return Status::Ok();
   }
 
+  std::optional<UnixNanos> LastTs() const override { return inner_->LastTs(); }
   CatalogReaderStats stats() const { return stats_; }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <variant>
+#include <optional>
 #include <vector>
 
 #include "core/result.h"
@@ -19,6 +20,9 @@ class DataStream {
   // is exhausted). An empty chunk means the end. Errors (corrupt file, bad value) name the
   // file and field at fault; after an error the stream is finished.
   virtual Status Next(std::vector<MarketData>& out, std::size_t max_items) = 0;
+  // The time of the last item it will emit, when known without reading (a catalog knows its
+  // files' time ranges): for progress reports only, never for results. Empty: unknown.
+  virtual std::optional<UnixNanos> LastTs() const { return std::nullopt; }
 };
 
 }  // namespace nacre

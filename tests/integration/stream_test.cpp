@@ -251,7 +251,29 @@ TEST(StreamMerge, CatalogStreamedRunEqualsInMemoryRun) {
   const Catalog* catalog = cat->get();
   streamed->AddStream([catalog, q]() { return catalog->Read(q); });
   streamed->SetStreamChunkSize(100);
+  // The catalog knows its files' time ranges: a run without an end still reports how far it
+  // is, by simulated time up to the last file's end.
+  std::vector<double> fractions;
+  streamed->SetProgressCallback(
+      [&fractions, &bars](const BacktestEngine::RunProgress& p) {
+        if (!p.finished) {
+          EXPECT_EQ(p.total, 0u);  // a stream's size is not known in advance
+        }
+        EXPECT_EQ(p.to, bars.back().ts_init);  // the last file's end
+        fractions.push_back(p.Fraction());
+      },
+      375);
   const BacktestResult rs = streamed->Run();
+  ASSERT_EQ(fractions.size(), 9u);  // a day's bars each, and the end
+  for (std::size_t i = 0; i + 2 < fractions.size(); ++i) {
+    EXPECT_GT(fractions[i], 0.0) << i;
+    EXPECT_LT(fractions[i], 1.0) << i;
+    if (i > 0) {
+      EXPECT_GT(fractions[i], fractions[i - 1]) << i;
+    }
+  }
+  EXPECT_DOUBLE_EQ(fractions[7], 1.0);  // the last bar: at the last file's end
+  EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
   ASSERT_TRUE(streamed->data_status().ok()) << streamed->data_status().error();
   EXPECT_EQ(rs.bars, bars.size());
   EXPECT_GT(rs.round_trips, 3u);
