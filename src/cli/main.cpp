@@ -108,7 +108,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"nacre: NSE index-option trading platform (backtest, sandbox, live)"};
+  CLI::App app{"nacre: NSE index-option trading platform (backtests; sandbox and live not built yet)"};
   app.require_subcommand(1);
   std::string config_path;
   bool quiet = false;
