@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "backtest/config_schema.h"
 #include "backtest/sweep.h"
 #include "common/config.h"
 #include "nse/calendar_config.h"
@@ -15,34 +16,32 @@ namespace nacre {
 
 namespace {
 
-std::int64_t RatioRaw(const ConfigTable& t, const std::string& key) {
-  if (!t.Has(key)) return 0;
-  const Price p = t.GetPrice(key);  // exact decimal
-  if (p.raw() < 0) t.Fail(key, "must not be negative");
-  return p.raw();
+std::int64_t RatioRaw(const Params& t, const std::string& key) {
+  return t.Has(key) ? t.GetDecimal(key).raw() : 0;  // exact decimal, never negative
 }
 
-Instrument ParseInstrument(const ConfigTable& t) {
+Instrument ParseInstrument(const ConfigTable& table) {
+  const Params t(table, InstrumentSchema());
   auto id = InstrumentId::Parse(t.GetString("id"));
   if (!id) t.Fail("id", id.error());
   const std::string kind = t.GetString("kind");
-  const Price tick = t.Has("tick_size") ? t.GetPrice("tick_size") : *Price::Parse("0.05");
-  const int precision = t.GetInt32("price_precision", tick.precision());
+  const Price tick = t.GetDecimal("tick_size");
+  const int precision =
+      t.Has("price_precision") ? t.GetInt32("price_precision") : tick.precision();
   if (kind == "index") {
     auto inst = MakeIndex(*id, precision, tick);
     if (!inst) t.Fail("id", inst.error());
-    t.Finish();
+    table.Finish();
     return *inst;
   }
   InstrumentSpec spec;
   spec.id = *id;
-  spec.raw_symbol = Symbol(t.GetString("raw_symbol", id->symbol().value()));
   spec.price_precision = precision;
   spec.tick_size = tick;
-  const std::int64_t lot = t.GetInt("lot_size", 1);
-  if (lot <= 0) t.Fail("lot_size", "must be positive");
-  spec.lot_size = Quantity::FromInt(lot);
-  spec.multiplier = t.GetInt("multiplier", 1);
+  spec.raw_symbol =
+      Symbol(t.Has("raw_symbol") ? t.GetString("raw_symbol") : id->symbol().value());
+  spec.lot_size = Quantity::FromInt(t.GetInt("lot_size"));
+  spec.multiplier = t.GetInt("multiplier");
   if (t.Has("freeze_quantity"))
     spec.freeze_quantity = Quantity::FromInt(t.GetInt("freeze_quantity"));
   spec.margin_init_raw = RatioRaw(t, "margin_init");
@@ -57,53 +56,33 @@ Instrument ParseInstrument(const ConfigTable& t) {
     inst = MakeFuture(spec, *underlying, activation, expiry);
   } else if (kind == "option") {
     const std::string ok = t.GetString("option_kind");
-    if (ok != "CALL" && ok != "PUT") t.Fail("option_kind", "expected CALL or PUT");
     inst = MakeOption(spec, *underlying, ok == "CALL" ? OptionKind::kCall : OptionKind::kPut,
-                      t.GetPrice("strike"), activation, expiry);
-  } else {
-    t.Fail("kind", fmt::format("unknown instrument kind '{}' (index, future, option)", kind));
+                      t.GetDecimal("strike"), activation, expiry);
   }
   if (!inst) t.Fail("id", inst.error());
-  t.Finish();
+  table.Finish();
   return *inst;
 }
 
 std::string ResolvePath(const std::string& base_dir, const std::string& p);
 
-// The NSE exchange keys of a [[venues]] table with model = "nse" (see docs/architecture.md).
-SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& base_dir,
+// The NSE exchange keys of a [[venues]] table with model = "nse" (see docs/config.md).
+SimulatedExchangeConfig ParseExchange(const Params& v, const std::string& base_dir,
                                       BarFillMode bar_fill) {
   SimulatedExchangeConfig c;
   c.fill.bar_fill = bar_fill;
-  const std::int64_t walk = v.GetInt("walk_ticks", c.fill.walk_ticks);
-  if (walk < 0 || walk > 1000) v.Fail("walk_ticks", "must be between 0 and 1000");
-  c.fill.walk_ticks = static_cast<int>(walk);
-  if (v.Has("size_step")) {
-    const std::int64_t step = v.GetInt("size_step");
-    if (step <= 0) v.Fail("size_step", "must be positive");
-    c.fill.size_step = Quantity::FromInt(step);
-  }
-  c.fill.limit_touch_probability = v.GetDouble("limit_touch_probability", 1.0);
-  c.fill.queue_position = v.GetBool("queue_position", false);
-  if (!(c.fill.limit_touch_probability >= 0 && c.fill.limit_touch_probability <= 1)) {
-    v.Fail("limit_touch_probability", "must be between 0 and 1");
-  }
-  const std::string trig = v.GetString("stop_trigger", "bid_ask");
-  if (trig != "bid_ask" && trig != "last") v.Fail("stop_trigger", "expected bid_ask or last");
-  c.fill.stop_trigger = trig == "last" ? StopTriggerSource::kLast : StopTriggerSource::kBidAsk;
-  const std::int64_t seed = v.GetInt("seed", 1);
-  if (seed < 0) v.Fail("seed", "must not be negative");
-  c.fill.seed = static_cast<std::uint64_t>(seed);
-  auto ms = [&](const char* key) {
-    const std::int64_t x = v.GetInt(key, 0);
-    if (x < 0 || x > 3'600'000) v.Fail(key, "must be between 0 and 3600000 ms");
-    return x * kNanosPerMilli;
-  };
-  c.latency.submit = ms("latency_submit_ms");
-  c.latency.modify = ms("latency_modify_ms");
-  c.latency.cancel = ms("latency_cancel_ms");
-  c.latency.response = ms("latency_response_ms");
-  c.charges = v.GetBool("charges", true);
+  c.fill.walk_ticks = v.GetInt32("walk_ticks");
+  if (v.Has("size_step")) c.fill.size_step = Quantity::FromInt(v.GetInt("size_step"));
+  c.fill.limit_touch_probability = v.GetNumber("limit_touch_probability");
+  c.fill.queue_position = v.GetBool("queue_position");
+  c.fill.stop_trigger = v.GetString("stop_trigger") == "last" ? StopTriggerSource::kLast
+                                                              : StopTriggerSource::kBidAsk;
+  c.fill.seed = static_cast<std::uint64_t>(v.GetInt("seed"));
+  c.latency.submit = v.GetInt("latency_submit_ms") * kNanosPerMilli;
+  c.latency.modify = v.GetInt("latency_modify_ms") * kNanosPerMilli;
+  c.latency.cancel = v.GetInt("latency_cancel_ms") * kNanosPerMilli;
+  c.latency.response = v.GetInt("latency_response_ms") * kNanosPerMilli;
+  c.charges = v.GetBool("charges");
   if (v.Has("charges_file")) {
     if (!c.charges) v.Fail("charges_file", "given while charges = false");
     const std::string path = ResolvePath(base_dir, v.GetString("charges_file"));
@@ -112,31 +91,16 @@ SimulatedExchangeConfig ParseExchange(const ConfigTable& v, const std::string& b
     }
     c.schedule = std::make_shared<const ChargeSchedule>(ChargeSchedule::LoadFile(path));
   }
-  if (v.Has("market_protection")) {
-    // Percent, exact decimal: "2" or "2.5" (Kite market_protection).
-    const Price pct = v.GetPrice("market_protection");
-    if (pct.raw() < 0 || pct.raw() > 100 * kFixedScale) {
-      v.Fail("market_protection", "must be a percentage between 0 and 100");
-    }
-    c.market_protection_pct_raw = pct.raw();
-  }
-  const std::string stop_ref = v.GetString("stop_protection", "trigger");
-  if (stop_ref != "trigger" && stop_ref != "market") {
-    v.Fail("stop_protection", "expected trigger or market");
-  }
-  c.stop_protection =
-      stop_ref == "market" ? StopProtectionReference::kMarket : StopProtectionReference::kTrigger;
-  c.require_market_protection = v.GetBool("require_market_protection", true);
-  c.lpp = v.GetBool("lpp", true);
-  c.margin_check = v.GetBool("margin", true);
-  c.margin_default_vol = v.GetDouble("margin_default_vol", c.margin_default_vol);
-  if (!(c.margin_default_vol > 0 && c.margin_default_vol < 5)) {
-    v.Fail("margin_default_vol", "must be an annual vol between 0 and 5 (0.15 = 15%)");
-  }
-  c.underlying_vol = v.GetDouble("underlying_vol", 0.0);
-  if (!(c.underlying_vol >= 0 && c.underlying_vol < 5)) {
-    v.Fail("underlying_vol", "must be an annual vol between 0 and 5");
-  }
+  // Percent, exact decimal: "2" or "2.5" (Kite market_protection).
+  if (v.Has("market_protection")) c.market_protection_pct_raw = v.GetDecimal("market_protection").raw();
+  c.stop_protection = v.GetString("stop_protection") == "market"
+                          ? StopProtectionReference::kMarket
+                          : StopProtectionReference::kTrigger;
+  c.require_market_protection = v.GetBool("require_market_protection");
+  c.lpp = v.GetBool("lpp");
+  c.margin_check = v.GetBool("margin");
+  c.margin_default_vol = v.GetNumber("margin_default_vol");
+  c.underlying_vol = v.GetNumber("underlying_vol");
   return c;
 }
 
@@ -146,8 +110,9 @@ std::string ResolvePath(const std::string& base_dir, const std::string& p) {
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
-std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, BacktestEngine& engine,
-                          const Cache& cache) {
+std::vector<Bar> LoadData(const ConfigTable& table, const std::string& base_dir,
+                          BacktestEngine& engine, const Cache& cache) {
+  const Params t(table, DataSchema());
   const std::string format = t.GetString("format");
   auto bt = BarType::Parse(t.GetString("bar_type"));
   if (!bt) t.Fail("bar_type", bt.error());
@@ -160,30 +125,23 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, Bac
     RandomWalkConfig c;
     c.bar_type = *bt;
     c.tick_size = inst->tick_size;
-    if (t.Has("start_date")) {
-      auto d = ParseDate(t.GetString("start_date"));
-      if (!d) t.Fail("start_date", d.error());
-      c.start_date = *d;
+    auto d = ParseDate(t.GetString("start_date"));
+    if (!d) t.Fail("start_date", d.error());
+    c.start_date = *d;
+    c.days = t.GetInt32("days");
+    const Price p = t.GetDecimal("start_price");
+    auto fitted = Price::FromRaw(p.raw(), inst->price_precision);
+    if (!fitted || !inst->OnTickGrid(*fitted)) {
+      t.Fail("start_price", fmt::format("must be on the {} tick grid of {}",
+                                        inst->tick_size.ToString(), inst->id.value()));
     }
-    c.days = t.GetInt32("days", 250);
-    if (c.days <= 0) t.Fail("days", "must be positive");
-    if (t.Has("start_price")) {
-      const Price p = t.GetPrice("start_price");
-      auto fitted = Price::FromRaw(p.raw(), inst->price_precision);
-      if (!fitted || !p.is_positive() || !inst->OnTickGrid(*fitted)) {
-        t.Fail("start_price", fmt::format("must be positive and on the {} tick grid of {}",
-                                          inst->tick_size.ToString(), inst->id.value()));
-      }
-      c.start_price = *fitted;
-    } else {
-      c.start_price = Price::Raw(c.start_price.raw(), inst->price_precision);
-    }
-    c.ticks_per_step = t.GetInt32("ticks_per_step", c.ticks_per_step);
-    c.seed = static_cast<std::uint64_t>(t.GetInt("seed", 7));
+    c.start_price = *fitted;
+    c.ticks_per_step = t.GetInt32("ticks_per_step");
+    c.seed = static_cast<std::uint64_t>(t.GetInt("seed"));
     if (bt->spec().aggregation != BarAggregation::kMinute) {
       t.Fail("bar_type", "random_walk generates MINUTE bars");
     }
-    t.Finish();
+    table.Finish();
     return GenerateRandomWalkBars(c);
   }
   BarCsvOptions opt;
@@ -196,26 +154,21 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, Bac
     }
   } else if (format == "ohlcv_csv") {
     opt.format = BarCsvFormat::kGenericOhlcv;
-    const std::string tz = t.GetString("utc_offset", "+05:30");
+    const std::string tz = t.GetString("utc_offset");
     auto parsed = ParseDateTime("2000-01-01T00:00" + tz, 0);
     if (!parsed || (tz.size() != 6 && tz != "Z")) {
       t.Fail("utc_offset", fmt::format("invalid UTC offset '{}' (e.g. +05:30, Z)", tz));
     }
     opt.utc_offset = -(parsed->value - FromUtc(2000, 1, 1, 0, 0).value);
-    const std::string stamp = t.GetString("timestamp", "open");
-    if (stamp != "open" && stamp != "close") t.Fail("timestamp", "expected 'open' or 'close'");
+    const std::string stamp = t.GetString("timestamp");
     opt.timestamp = stamp == "open" ? BarTimestamp::kOpen : BarTimestamp::kClose;
-  } else {
-    t.Fail("format", fmt::format("unknown data format '{}' (nse_index_1min, ohlcv_csv, "
-                                 "random_walk)",
-                                 format));
   }
   const std::string path = ResolvePath(base_dir, t.GetString("path"));
-  t.Finish();
+  table.Finish();
   // Streamed in blocks during the run (memory stays flat). Opening checks the file and its
   // header now; a bad row later stops the run with the file, line and column.
   auto probe = OpenBarsCsvStream(path, opt);
-  if (!probe) throw ConfigError(fmt::format("{}: {}", t.Where("path"), probe.error()));
+  if (!probe) throw ConfigError(fmt::format("{}: {}", table.Where("path"), probe.error()));
   engine.AddStream([path, opt]() { return OpenBarsCsvStream(path, opt); });
   return {};
 }
@@ -223,36 +176,26 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, Bac
 // [[data]] catalog = "dir", type = "quote"|"trade"|"bar", instruments = "NIFTY*.NFO" (or an
 // array), optional start/end (IST unless an offset is given). Instrument definitions the
 // catalog holds for the matching ids are added to the engine (config [[instruments]] win).
-void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, BacktestEngine& engine) {
+void AddCatalogStream(const ConfigTable& table, const std::string& base_dir,
+                      BacktestEngine& engine) {
+  const Params t(table, CatalogDataSchema());
   const std::string root = ResolvePath(base_dir, t.GetString("catalog"));
   CatalogQuery q;
-  auto type = ParseCatalogDataType(t.GetString("type", "quote"));
+  auto type = ParseCatalogDataType(t.GetString("type"));
   if (!type) t.Fail("type", type.error());
   q.type = *type;
-  if (t.Has("instruments")) {
-    std::string one;
-    try {
-      one = t.GetString("instruments");
-    } catch (const ConfigError&) {
-      q.instruments = t.GetStringArray("instruments");
-    }
-    if (!one.empty()) q.instruments.push_back(one);
+  for (std::string& one : t.GetStrings("instruments")) {
+    if (!one.empty()) q.instruments.push_back(std::move(one));
   }
   if (t.Has("start")) q.start = t.GetTime("start", kIstOffset);
   if (t.Has("end")) q.end = t.GetTime("end", kIstOffset);
   if (q.start && q.end && *q.start >= *q.end) {
     t.Fail("end", fmt::format("must be after start ({})", FormatIst(*q.start)));
   }
-  const std::int64_t threads = t.GetInt("threads", 0);
-  if (threads < 0 || threads > 64) t.Fail("threads", "must be 0 (DuckDB's default) to 64");
-  q.threads = static_cast<int>(threads);
-  const std::int64_t memory = t.GetInt("memory_limit_mb", 0);
-  if (memory < 0 || memory > (1 << 20)) {
-    t.Fail("memory_limit_mb", "must be 0 (DuckDB's default) to 1048576");
-  }
-  q.memory_limit_mb = static_cast<int>(memory);
-  q.prefetch = t.GetBool("prefetch", true);
-  t.Finish();
+  q.threads = t.GetInt32("threads");
+  q.memory_limit_mb = t.GetInt32("memory_limit_mb");
+  q.prefetch = t.GetBool("prefetch");
+  table.Finish();
   if (!std::filesystem::is_directory(root + "/data")) {
     t.Fail("catalog", fmt::format("{} is not a catalog (no data/ folder)", root));
   }
@@ -274,22 +217,23 @@ void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, Backtes
 
 LoadedBacktest Build(const toml::table& root, const std::string& name, const std::string& base_dir,
                      const ComponentRegistry& registry, std::FILE* log_sink) {
-  ConfigTable cfg(root, name, "");
+  const ConfigTable root_table(root, name, "");
+  const Params cfg(root_table, BacktestRootSchema());
   KernelConfig kc;
   kc.log_sink = log_sink;
   LoadedBacktest out;
   out.config_path = name;
-  if (auto e = cfg.GetOptionalTable("engine")) {
-    kc.trader_id = TraderId(e->GetString("trader_id", "TRADER-001"));
-    kc.seed = static_cast<std::uint64_t>(e->GetInt("seed", 42));
-    auto lvl = ParseLogLevel(e->GetString("log_level", "WARN"));
+  if (cfg.Has("engine")) {
+    const ConfigTable engine_table = cfg.GetTable("engine");
+    const Params engine_params(engine_table, EngineSchema());
+    const Params* e = &engine_params;
+    kc.trader_id = TraderId(e->GetString("trader_id"));
+    kc.seed = static_cast<std::uint64_t>(e->GetInt("seed"));
+    auto lvl = ParseLogLevel(e->GetString("log_level"));
     if (!lvl) e->Fail("log_level", lvl.error());
     kc.log_level = *lvl;
-    const std::string fmt_name = e->GetString("log_format", "text");
-    if (fmt_name != "text" && fmt_name != "json") e->Fail("log_format", "expected text or json");
-    kc.log_format = fmt_name == "json" ? LogFormat::kJson : LogFormat::kText;
-    const std::string zone = e->GetString("log_time_zone", "IST");
-    if (zone != "IST" && zone != "UTC") e->Fail("log_time_zone", "expected IST or UTC");
+    kc.log_format = e->GetString("log_format") == "json" ? LogFormat::kJson : LogFormat::kText;
+    const std::string zone = e->GetString("log_time_zone");
     kc.log_time_zone = zone == "UTC" ? LogTimeZone::kUtc : LogTimeZone::kIst;
     if (e->Has("start")) out.start = e->GetTime("start", kIstOffset);
     if (e->Has("end")) out.end = e->GetTime("end", kIstOffset);
@@ -306,78 +250,66 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     }
     // How many recent quotes / trades per instrument and bars per bar type the cache keeps
     // (memory on large option chains: 22,906 instruments × 100 quotes ≈ 240 MB).
-    auto capacity = [&](const char* key, std::size_t& field) {
-      if (!e->Has(key)) return;
-      const std::int64_t n = e->GetInt(key);
-      if (n < 1 || n > 1'000'000) e->Fail(key, "must be between 1 and 1000000");
-      field = static_cast<std::size_t>(n);
-    };
-    capacity("cache_quotes", kc.cache.quote_capacity);
-    capacity("cache_trades", kc.cache.trade_capacity);
-    capacity("cache_bars", kc.cache.bar_capacity);
-    e->Finish();
+    kc.cache.quote_capacity = static_cast<std::size_t>(e->GetInt("cache_quotes"));
+    kc.cache.trade_capacity = static_cast<std::size_t>(e->GetInt("cache_trades"));
+    kc.cache.bar_capacity = static_cast<std::size_t>(e->GetInt("cache_bars"));
+    engine_table.Finish();
   } else {
     kc.log_level = LogLevel::kWarning;
   }
-  if (auto o = cfg.GetOptionalTable("output")) {
+  if (cfg.Has("output")) {
+    const ConfigTable output_table = cfg.GetTable("output");
+    const Params o(output_table, OutputSchema());
     // Results folder (the CLI's --out wins); relative to the config's folder like data paths.
-    const std::string dir = o->GetString("dir");
-    if (dir.empty()) o->Fail("dir", "must not be empty");
+    const std::string dir = o.GetString("dir");
+    if (dir.empty()) o.Fail("dir", "must not be empty");
     out.output_dir = ResolvePath(base_dir, dir);
-    o->Finish();
+    output_table.Finish();
   }
-  if (auto r = cfg.GetOptionalTable("risk")) {
-    kc.risk_engine.bypass = r->GetBool("bypass", false);
-    // 0 = unlimited; negative or absurd values are mistakes, not "unlimited".
-    auto rate = [&](const char* key, int def) {
-      const std::int64_t v = r->GetInt(key, def);
-      if (v < 0 || v > 1'000'000) r->Fail(key, "must be between 0 (unlimited) and 1000000");
-      return static_cast<int>(v);
-    };
-    kc.risk_engine.max_submit_per_second = rate("max_submit_per_second", 10);
-    kc.risk_engine.max_submit_per_minute = rate("max_submit_per_minute", 400);
-    kc.risk_engine.max_modify_per_second = rate("max_modify_per_second", 10);
-    kc.risk_engine.max_modify_per_minute = rate("max_modify_per_minute", 400);
-    kc.risk_engine.max_notional_per_order = r->GetOptionalMoney("max_notional_per_order");
-    kc.risk_engine.check_margin = r->GetBool("check_margin", true);
-    kc.risk_engine.pre_trade_nse_margin = r->GetBool("pre_trade_margin", false);
-    r->Finish();
+  if (cfg.Has("risk")) {
+    const ConfigTable risk_table = cfg.GetTable("risk");
+    const Params r(risk_table, RiskSchema());
+    kc.risk_engine.bypass = r.GetBool("bypass");
+    // 0 = unlimited; negative or absurd values are refused by the schema.
+    kc.risk_engine.max_submit_per_second = r.GetInt32("max_submit_per_second");
+    kc.risk_engine.max_submit_per_minute = r.GetInt32("max_submit_per_minute");
+    kc.risk_engine.max_modify_per_second = r.GetInt32("max_modify_per_second");
+    kc.risk_engine.max_modify_per_minute = r.GetInt32("max_modify_per_minute");
+    if (r.Has("max_notional_per_order")) {
+      kc.risk_engine.max_notional_per_order = r.GetMoney("max_notional_per_order");
+    }
+    kc.risk_engine.check_margin = r.GetBool("check_margin");
+    kc.risk_engine.pre_trade_nse_margin = r.GetBool("pre_trade_margin");
+    risk_table.Finish();
   }
   out.engine = std::make_unique<BacktestEngine>(kc);
   BacktestEngine& engine = *out.engine;
-  if (auto cal = cfg.GetOptionalTable("calendar")) {
+  if (cfg.Has("calendar")) {
     // NSE trading days and session hours: orders outside them are denied (MARKET_CLOSED).
-    engine.SetMarketHours(std::make_unique<NseCalendar>(LoadNseCalendar(*cal, base_dir)));
+    engine.SetMarketHours(
+        std::make_unique<NseCalendar>(LoadNseCalendar(cfg.GetTable("calendar"), base_dir)));
   }
-  const auto venues = cfg.GetTableArray("venues");
+  const auto venues = cfg.GetTableList("venues");
   if (venues.empty()) cfg.Fail("venues", "at least one [[venues]] table is required");
-  for (const ConfigTable& v : venues) {
+  for (const ConfigTable& venue_table : venues) {
+    const Params v(venue_table, VenueSchema());
     BacktestVenueConfig vc;
     vc.venue.venue = Venue(v.GetString("name"));
-    vc.venue.account_id = AccountId(v.GetString("account_id", vc.venue.venue.value() + "-001"));
-    const std::string type = v.GetString("account_type", "MARGIN");
-    auto at = ParseEnum<AccountType>(type);
+    vc.venue.account_id = AccountId(v.Has("account_id") ? v.GetString("account_id")
+                                                        : vc.venue.venue.value() + "-001");
+    auto at = ParseEnum<AccountType>(v.GetString("account_type"));
     if (!at) v.Fail("account_type", "expected CASH or MARGIN");
     vc.account_type = *at;
     vc.starting_balance = v.GetMoney("starting_balance");
-    if (vc.starting_balance <= Money::Zero(vc.starting_balance.currency())) {
-      v.Fail("starting_balance", "must be positive");
-    }
-    const std::string fill = v.GetString("bar_fill", "next_open");
-    if (fill != "next_open" && fill != "current_close") {
-      v.Fail("bar_fill", "expected next_open or current_close");
-    }
-    vc.venue.bar_fill = fill == "next_open" ? BarFillMode::kNextOpen : BarFillMode::kCurrentClose;
-    const std::string model = v.GetString("model", "simple");
-    if (model == "nse") {
+    vc.venue.bar_fill = v.GetString("bar_fill") == "next_open" ? BarFillMode::kNextOpen
+                                                               : BarFillMode::kCurrentClose;
+    if (v.GetString("model") == "nse") {
       vc.exchange = ParseExchange(v, base_dir, vc.venue.bar_fill);
-    } else if (model != "simple") {
-      v.Fail("model", fmt::format("unknown venue model '{}' (simple, nse)", model));
     }
-    v.Finish();
+    venue_table.Finish();
     if (Status s = engine.AddVenue(vc); !s) v.Fail("name", s.error());
   }
-  for (const ConfigTable& t : cfg.GetTableArray("instruments")) {
+  for (const ConfigTable& t : cfg.GetTableList("instruments")) {
     const Instrument inst = ParseInstrument(t);
     bool venue_known = false;
     for (const ConfigTable& v : venues)
@@ -388,35 +320,35 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     }
     engine.AddInstrument(inst);
   }
-  for (const ConfigTable& t : cfg.GetTableArray("data")) {
-    if (t.Has("catalog")) {
+  for (const ConfigTable& t : cfg.GetTableList("data")) {
+    if (t.raw().contains("catalog")) {
       AddCatalogStream(t, base_dir, engine);
       continue;
     }
     engine.AddBars(LoadData(t, base_dir, engine, engine.kernel().cache()));
   }
-  for (const ConfigTable& t : cfg.GetTableArray("actors")) {
+  static const toml::table kEmpty;
+  for (const ConfigTable& entry : cfg.GetTableList("actors")) {
+    const Params t(entry, ComponentEntrySchema("actors"));
     const std::string type = t.GetString("type");
-    const std::string id = t.GetString("id", type);
-    auto params = t.GetOptionalTable("params");
-    static const toml::table kEmpty;
+    const std::string id = t.Has("id") ? t.GetString("id") : type;
     auto actor = registry.CreateActor(
-        type, id, params ? *params : ConfigTable(kEmpty, name, t.KeyPath("params")));
-    t.Finish();
+        type, id,
+        t.Has("params") ? t.GetTable("params") : ConfigTable(kEmpty, name, entry.KeyPath("params")));
+    entry.Finish();
     if (Status s = engine.AddActor(std::move(actor)); !s) t.Fail("id", s.error());
   }
-  const auto strategies = cfg.GetTableArray("strategies");
-  for (const ConfigTable& t : strategies) {
+  for (const ConfigTable& entry : cfg.GetTableList("strategies")) {
+    const Params t(entry, ComponentEntrySchema("strategies"));
     const std::string type = t.GetString("type");
-    const StrategyId id(t.GetString("id", type + "-001"));
-    auto params = t.GetOptionalTable("params");
-    static const toml::table kEmpty;
+    const StrategyId id(t.Has("id") ? t.GetString("id") : type + "-001");
     auto strategy = registry.CreateStrategy(
-        type, id, params ? *params : ConfigTable(kEmpty, name, t.KeyPath("params")));
-    t.Finish();
+        type, id,
+        t.Has("params") ? t.GetTable("params") : ConfigTable(kEmpty, name, entry.KeyPath("params")));
+    entry.Finish();
     if (Status s = engine.AddStrategy(std::move(strategy)); !s) t.Fail("id", s.error());
   }
-  cfg.Finish();
+  root_table.Finish();
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "trading/registry.h"
+
 namespace nacre::cli {
 
 using Runner = std::function<int()>;
@@ -22,5 +24,9 @@ void AddSynthCommands(CLI::App& app, Commands& out);
 CLI::App* CatalogCommand(CLI::App& app);
 // `nacre sweep CONFIG --grid GRID --workers N [--out DIR]`.
 void AddSweepCommands(CLI::App& app, Commands& out);
+// `nacre components [--format text|markdown]` (components_cmd.cpp).
+void AddComponentsCommands(CLI::App& app, Commands& out);
+// Every strategy and actor the `nacre` tool knows (examples and the spreads app).
+void RegisterAllComponents(ComponentRegistry& registry);
 
 }  // namespace nacre::cli

@@ -13,8 +13,6 @@
 #include <exception>
 #include <optional>
 
-#include "apps/examples/sma_cross.h"
-#include "apps/spreads/register.h"
 #include "backtest/backtest_config.h"
 #include "backtest/results_recorder.h"
 #include "backtest/sweep.h"
@@ -35,8 +33,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
                 const std::vector<std::string>& sets, bool force) {
   const auto wall0 = std::chrono::steady_clock::now();
   nacre::ComponentRegistry registry;
-  nacre::RegisterExampleComponents(registry);
-  nacre::RegisterSpreadComponents(registry);
+  nacre::cli::RegisterAllComponents(registry);
   std::vector<nacre::ConfigOverride> overrides;
   for (const std::string& s : sets) overrides.push_back(nacre::ParseOverrideOption(s));
   nacre::LoadedBacktest bt =
@@ -112,7 +109,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"nacre: NSE index-option trading platform (backtest, sandbox, live)"};
+  CLI::App app{"nacre: NSE index-option trading platform (backtests; sandbox and live not built yet)"};
   app.require_subcommand(1);
   std::string config_path;
   bool quiet = false;
@@ -132,6 +129,7 @@ int main(int argc, char** argv) {
   nacre::cli::AddCatalogCommands(app, commands);
   nacre::cli::AddSynthCommands(app, commands);
   nacre::cli::AddSweepCommands(app, commands);
+  nacre::cli::AddComponentsCommands(app, commands);
   // Usage errors exit 2 like any other bad input (help and version exit 0).
   try {
     app.parse(argc, argv);

@@ -18,9 +18,16 @@
 #include <string>
 
 #include "common/config.h"
+#include "common/params.h"
 #include "nse/calendar.h"
 
 namespace nacre {
+
+// The keys of the calendar table and of each [[special_sessions]] table: LoadNseCalendar
+// checks against them, docs/config.md prints them. `section` names the table in the docs
+// ("[calendar]").
+ParamSchema NseCalendarSchema(const std::string& section);
+ParamSchema SpecialSessionSchema(const std::string& section);
 
 NseCalendar LoadNseCalendar(const ConfigTable& table, const std::string& base_dir);
 

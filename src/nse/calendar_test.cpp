@@ -276,7 +276,8 @@ TEST(NseCalendarConfigTest, ErrorsNameFileLineAndKey) {
             "test.toml:1: 'calendar.holidays': invalid date '2024/01/22' (expected YYYY-MM-DD "
             "or DD-Mon-YYYY)");
   EXPECT_EQ(ConfigErrorOf(CalendarConfig("holiday = [\"2024-01-22\"]\n")),
-            "test.toml:1: unknown key 'calendar.holiday'");
+            "test.toml:1: unknown key 'calendar.holiday' (known: holiday_files, holidays, "
+            "normal_open, normal_close, special_sessions)");
   EXPECT_EQ(ConfigErrorOf(CalendarConfig("[[special_sessions]]\ndate = \"2024-03-02\"\n"
                                          "close = \"09:00\"\n")),
             "test.toml:2: 'calendar.special_sessions[0].date': special session 2024-03-02: "

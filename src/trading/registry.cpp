@@ -5,12 +5,26 @@
 
 namespace nacre {
 
-void ComponentRegistry::RegisterStrategy(const std::string& type, StrategyFactory factory) {
-  strategies_[type] = std::move(factory);
+void ComponentRegistry::RegisterStrategy(const std::string& type, ParamSchema schema,
+                                         StrategyFactory factory) {
+  schema.name = type;
+  strategies_[type] = Entry<StrategyFactory>{std::move(schema), std::move(factory)};
 }
 
-void ComponentRegistry::RegisterActor(const std::string& type, ActorFactory factory) {
-  actors_[type] = std::move(factory);
+void ComponentRegistry::RegisterActor(const std::string& type, ParamSchema schema,
+                                      ActorFactory factory) {
+  schema.name = type;
+  actors_[type] = Entry<ActorFactory>{std::move(schema), std::move(factory)};
+}
+
+const ParamSchema* ComponentRegistry::StrategySchema(const std::string& type) const {
+  auto it = strategies_.find(type);
+  return it == strategies_.end() ? nullptr : &it->second.schema;
+}
+
+const ParamSchema* ComponentRegistry::ActorSchema(const std::string& type) const {
+  auto it = actors_.find(type);
+  return it == actors_.end() ? nullptr : &it->second.schema;
 }
 
 std::unique_ptr<Strategy> ComponentRegistry::CreateStrategy(const std::string& type,
@@ -21,7 +35,8 @@ std::unique_ptr<Strategy> ComponentRegistry::CreateStrategy(const std::string& t
     throw ConfigError(fmt::format("{}: unknown strategy type '{}' (known: {})", params.Where(),
                                   type, fmt::join(StrategyTypes(), ", ")));
   }
-  auto s = it->second(id, params);
+  const Params checked(params, it->second.schema);
+  auto s = it->second.factory(id, checked);
   params.Finish();
   return s;
 }
@@ -34,7 +49,8 @@ std::unique_ptr<Actor> ComponentRegistry::CreateActor(const std::string& type,
     throw ConfigError(fmt::format("{}: unknown actor type '{}' (known: {})", params.Where(), type,
                                   fmt::join(ActorTypes(), ", ")));
   }
-  auto a = it->second(id, params);
+  const Params checked(params, it->second.schema);
+  auto a = it->second.factory(id, checked);
   params.Finish();
   return a;
 }

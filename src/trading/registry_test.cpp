@@ -28,15 +28,19 @@ bool Contains(const std::string& haystack, std::string_view needle) {
 class RegistryTest : public ::testing::Test {
  protected:
   RegistryTest() {
-    registry_.RegisterStrategy("SmaCross", [](const StrategyId& id, const ConfigTable& p) {
-      return std::make_unique<ParamStrategy>(id, p.GetInt("fast"));
-    });
-    registry_.RegisterStrategy("Breakout", [](const StrategyId& id, const ConfigTable&) {
+    registry_.RegisterStrategy(
+        "SmaCross",
+        {"", "test strategy", {ParamSpec::Int("fast").Required().Range(1, 100).Doc("fast")}},
+        [](const StrategyId& id, const nacre::Params& p) {
+          return std::make_unique<ParamStrategy>(id, p.GetInt("fast"));
+        });
+    registry_.RegisterStrategy("Breakout", {}, [](const StrategyId& id, const nacre::Params&) {
       return std::make_unique<ParamStrategy>(id, 0);
     });
-    registry_.RegisterActor("Recorder", [](const std::string& id, const ConfigTable& p) {
-      return std::make_unique<ParamActor>(id, p.GetString("label", "none"));
-    });
+    registry_.RegisterActor("Recorder", {"", "test actor", {ParamSpec::String("label", "none")}},
+                            [](const std::string& id, const nacre::Params& p) {
+                              return std::make_unique<ParamActor>(id, p.GetString("label"));
+                            });
   }
 
   // Parses `toml` into a table named like a config section.
@@ -101,9 +105,30 @@ TEST_F(RegistryTest, UnreadParameterIsAnError) {
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
-    EXPECT_TRUE(Contains(msg, "unknown key 'strategies[0].slwo'")) << msg;
+    EXPECT_TRUE(Contains(msg, "unknown key 'strategies[0].slwo' (known: fast)")) << msg;
     EXPECT_TRUE(Contains(msg, "run.toml:2")) << msg;
   }
+}
+
+TEST_F(RegistryTest, TheSchemaChecksRangesBeforeTheFactoryRuns) {
+  try {
+    registry_.CreateStrategy("SmaCross", StrategyId("SMA-1"), Params("fast = 500\n"));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(Contains(e.what(), "'strategies[0].fast': must be between 1 and 100, got 500"))
+        << e.what();
+  }
+}
+
+TEST_F(RegistryTest, SchemasAreKeptByTypeAndNamedByIt) {
+  ASSERT_NE(registry_.StrategySchema("SmaCross"), nullptr);
+  EXPECT_EQ(registry_.StrategySchema("SmaCross")->name, "SmaCross");
+  EXPECT_EQ(registry_.StrategySchema("SmaCross")->Keys(), std::vector<std::string>{"fast"});
+  ASSERT_NE(registry_.ActorSchema("Recorder"), nullptr);
+  EXPECT_EQ(registry_.ActorSchema("Recorder")->summary, "test actor");
+  EXPECT_EQ(registry_.StrategySchema("Recorder"), nullptr);
+  auto a = registry_.CreateActor("Recorder", "REC-1", Params("", "actors[0]"));
+  EXPECT_EQ(dynamic_cast<ParamActor&>(*a).label, "none");  // the schema's default
 }
 
 TEST_F(RegistryTest, MissingRequiredParameterIsAnError) {
@@ -113,7 +138,7 @@ TEST_F(RegistryTest, MissingRequiredParameterIsAnError) {
 TEST_F(RegistryTest, TypesAreListedSortedAndReRegisteringReplaces) {
   EXPECT_EQ(registry_.StrategyTypes(), (std::vector<std::string>{"Breakout", "SmaCross"}));
   EXPECT_EQ(registry_.ActorTypes(), std::vector<std::string>{"Recorder"});
-  registry_.RegisterStrategy("Breakout", [](const StrategyId& id, const ConfigTable&) {
+  registry_.RegisterStrategy("Breakout", {}, [](const StrategyId& id, const nacre::Params&) {
     return std::make_unique<ParamStrategy>(id, 99);
   });
   EXPECT_EQ(registry_.StrategyTypes().size(), 2u);

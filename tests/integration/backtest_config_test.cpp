@@ -119,7 +119,10 @@ TEST(BacktestConfig, BadValues) {
                       "bar_type = \"NIFTY-I.NFO-7-MINUTE-LAST-EXTERNAL\"\ndays"));
   EXPECT_NE(bt.find("does not divide"), std::string::npos) << bt;
   const std::string kind = ErrorOf(Replace(kValid, "kind = \"future\"", "kind = \"swap\""));
-  EXPECT_NE(kind.find("unknown instrument kind 'swap'"), std::string::npos) << kind;
+  EXPECT_NE(kind.find("'instruments[0].kind': unknown value \"swap\" (expected index, future, "
+                      "option)"),
+            std::string::npos)
+      << kind;
   const std::string type = ErrorOf(Replace(kValid, "type = \"SmaCross\"", "type = \"SmaCros\""));
   EXPECT_NE(type.find("unknown strategy type 'SmaCros' (known: SmaCross)"), std::string::npos)
       << type;

@@ -328,19 +328,24 @@ TEST(NseExchangeConfig, MistakesNameTheFileAndKey) {
   EXPECT_NE(trig.find("stop_trigger"), std::string::npos) << trig;
   const std::string ref = ErrorOf(Replace(kNseConfig, "\"market\"", "\"open\""));
   EXPECT_NE(ref.find("stop_protection"), std::string::npos) << ref;
-  EXPECT_NE(ref.find("expected trigger or market"), std::string::npos) << ref;
+  EXPECT_NE(ref.find("unknown value \"open\" (expected trigger, market)"), std::string::npos)
+      << ref;
   const std::string prob = ErrorOf(Replace(kNseConfig, "0.25", "1.5"));
   EXPECT_NE(prob.find("limit_touch_probability"), std::string::npos) << prob;
   const std::string model = ErrorOf(Replace(kNseConfig, "\"nse\"", "\"bogus\""));
-  EXPECT_NE(model.find("unknown venue model 'bogus'"), std::string::npos) << model;
+  EXPECT_NE(model.find("'venues[0].model': unknown value \"bogus\" (expected simple, nse)"),
+            std::string::npos)
+      << model;
   const std::string lat = ErrorOf(Replace(kNseConfig, "= 50", "= -5"));
   EXPECT_NE(lat.find("latency_submit_ms"), std::string::npos) << lat;
   const std::string file =
       ErrorOf(Replace(kNseConfig, "charges = true", "charges_file = \"missing.toml\""));
   EXPECT_NE(file.find("charges_file"), std::string::npos) << file;
-  // The NSE keys are unknown to the simple model.
+  // The NSE keys are refused by the simple model, naming the model they need.
   const std::string simple = ErrorOf(Replace(kNseConfig, "model = \"nse\"", "model = \"simple\""));
-  EXPECT_NE(simple.find("unknown key"), std::string::npos) << simple;
+  EXPECT_NE(simple.find("applies only with model = nse (this table has \"simple\")"),
+            std::string::npos)
+      << simple;
 }
 
 }  // namespace

@@ -554,7 +554,7 @@ TEST(OptionsSpreadStrategy, MarketProtectionAndCloseRetryKeysAreChecked) {
   EXPECT_NE(zero.find("must be above 0"), std::string::npos) << zero;
   const std::string retry = build("close_retry_secs = 0\n");
   EXPECT_NE(retry.find("close_retry_secs"), std::string::npos) << retry;
-  EXPECT_NE(retry.find("must be 1 to 86400"), std::string::npos) << retry;
+  EXPECT_NE(retry.find("must be between 1 and 86400, got 0"), std::string::npos) << retry;
 }
 
 }  // namespace

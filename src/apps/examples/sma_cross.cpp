@@ -7,21 +7,41 @@ namespace nacre {
 SmaCross::SmaCross(const StrategyId& id, const SmaCrossConfig& config)
     : Strategy(id), config_(config) {}
 
-std::unique_ptr<Strategy> SmaCross::FromConfig(const StrategyId& id, const ConfigTable& p) {
+ParamSchema SmaCross::Schema() {
+  return {"SmaCross",
+          "example: long one trade_size when the fast SMA of closes crosses above the slow one, "
+          "flat when it crosses below",
+          {
+              ParamSpec::String("bar_type")
+                  .Required()
+                  .Doc("bars whose closes are averaged and traded, e.g. "
+                       "\"NIFTY 50.NSE-1-MINUTE-LAST-EXTERNAL\""),
+              ParamSpec::Int("fast_period", 10).Range(1, 1'000'000).Doc("bars in the fast average"),
+              ParamSpec::Int("slow_period", 50)
+                  .Range(2, 1'000'000)
+                  .Doc("bars in the slow average; must be greater than fast_period"),
+              ParamSpec::Int("trade_size", 1)
+                  .Range(1, 1'000'000'000)
+                  .Doc("units bought on an upward crossover"),
+          }};
+}
+
+std::unique_ptr<Strategy> SmaCross::FromParams(const StrategyId& id, const Params& p) {
   SmaCrossConfig c;
   auto bt = BarType::Parse(p.GetString("bar_type"));
   if (!bt) p.Fail("bar_type", bt.error());
   c.bar_type = *bt;
-  c.fast_period = p.GetInt32("fast_period", 10);
-  c.slow_period = p.GetInt32("slow_period", 50);
-  if (c.fast_period <= 0) p.Fail("fast_period", "must be positive");
+  c.fast_period = p.GetInt32("fast_period");
+  c.slow_period = p.GetInt32("slow_period");
   if (c.slow_period <= c.fast_period) {
     p.Fail("slow_period", fmt::format("must be greater than fast_period ({})", c.fast_period));
   }
-  const std::int64_t size = p.GetInt("trade_size", 1);
-  if (size <= 0) p.Fail("trade_size", "must be positive");
-  c.trade_size = Quantity::FromInt(size);
+  c.trade_size = Quantity::FromInt(p.GetInt("trade_size"));
   return std::make_unique<SmaCross>(id, c);
+}
+
+std::unique_ptr<Strategy> SmaCross::FromConfig(const StrategyId& id, const ConfigTable& table) {
+  return FromParams(id, Params(table, Schema()));
 }
 
 void SmaCross::OnStart() { SubscribeBars(config_.bar_type); }
@@ -89,7 +109,7 @@ void SmaCross::OnLoad(const SavedState& state) {
 }
 
 void RegisterExampleComponents(ComponentRegistry& registry) {
-  registry.RegisterStrategy("SmaCross", &SmaCross::FromConfig);
+  registry.RegisterStrategy("SmaCross", SmaCross::Schema(), &SmaCross::FromParams);
 }
 
 }  // namespace nacre

@@ -1,5 +1,5 @@
-// SmaCross: the first example strategy. Long when the fast simple moving average of closes
-// is above the slow one, flat otherwise; one order in flight at a time. Averages are kept as
+// SmaCross: the first example strategy. Enters long when the fast simple moving average of
+// closes crosses above the slow one, exits when it crosses below; one order in flight at a time. Averages are kept as
 // exact integer sums of raw prices, so the crossing decision has no rounding ambiguity.
 #pragma once
 
@@ -20,7 +20,11 @@ struct SmaCrossConfig {
 class SmaCross final : public Strategy {
  public:
   SmaCross(const StrategyId& id, const SmaCrossConfig& config);
-  static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& params);
+  // Its parameters (checked by the registry before FromParams runs, and documented).
+  static ParamSchema Schema();
+  static std::unique_ptr<Strategy> FromParams(const StrategyId& id, const Params& params);
+  // FromParams on `table` checked against Schema().
+  static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& table);
 
   std::uint64_t bars_seen() const { return bars_seen_; }
 

@@ -34,25 +34,43 @@ std::int64_t LotsWithin(Money budget, Money per_lot) {
 CapitalManager::CapitalManager(std::string id, CapitalManagerConfig config)
     : Actor(std::move(id)), config_(std::move(config)), capital_(config_.initial_capital) {}
 
-std::unique_ptr<Actor> CapitalManager::FromConfig(const std::string& id, const ConfigTable& p) {
+ParamSchema CapitalManager::Schema() {
+  return {"CapitalManager",
+          "sizes trades from capital (lots = min(risk budget / max loss per lot, free deployment "
+          "/ margin per lot, max_lots)) and tracks capital as closed trades move it",
+          {
+              ParamSpec::Money("initial_capital")
+                  .Required()
+                  .Above(0)
+                  .Doc("starting capital in rupees, e.g. \"400000\""),
+              ParamSpec::Decimal("risk_per_trade_pct", "5")
+                  .Above(0)
+                  .AtMost(100)
+                  .Doc("percent of capital one trade may lose at its maximum loss"),
+              ParamSpec::Decimal("max_deployment_pct", "80")
+                  .Above(0)
+                  .AtMost(100)
+                  .Doc("percent of capital that open trades' margin may block"),
+              ParamSpec::Bool("compounding_enabled", true)
+                  .Doc("size from current capital (true) or initial capital (false)"),
+              ParamSpec::Choice("source", "spreads", {"spreads", "positions"})
+                  .Doc("which closes move capital: spread events, or any strategy's closed "
+                       "positions"),
+          }};
+}
+
+std::unique_ptr<Actor> CapitalManager::FromParams(const std::string& id, const Params& p) {
   CapitalManagerConfig c;
   c.initial_capital = p.GetMoney("initial_capital");
-  if (c.initial_capital.raw() <= 0) p.Fail("initial_capital", "must be positive");
-  if (p.Has("risk_per_trade_pct")) c.risk_per_trade_pct = p.GetPrice("risk_per_trade_pct");
-  if (p.Has("max_deployment_pct")) c.max_deployment_pct = p.GetPrice("max_deployment_pct");
-  const Price hundred = Price::Raw(100 * kFixedScale, 0);
-  if (c.risk_per_trade_pct.raw() <= 0 || c.risk_per_trade_pct > hundred) {
-    p.Fail("risk_per_trade_pct", "must be in (0, 100]");
-  }
-  if (c.max_deployment_pct.raw() <= 0 || c.max_deployment_pct > hundred) {
-    p.Fail("max_deployment_pct", "must be in (0, 100]");
-  }
-  c.compounding_enabled = p.GetBool("compounding_enabled", true);
-  c.source = p.GetString("source", "spreads");
-  if (c.source != "spreads" && c.source != "positions") {
-    p.Fail("source", "must be \"spreads\" or \"positions\"");
-  }
+  c.risk_per_trade_pct = p.GetDecimal("risk_per_trade_pct");
+  c.max_deployment_pct = p.GetDecimal("max_deployment_pct");
+  c.compounding_enabled = p.GetBool("compounding_enabled");
+  c.source = p.GetString("source");
   return std::make_unique<CapitalManager>(id, c);
+}
+
+std::unique_ptr<Actor> CapitalManager::FromConfig(const std::string& id, const ConfigTable& table) {
+  return FromParams(id, Params(table, Schema()));
 }
 
 void CapitalManager::OnRegistered() {

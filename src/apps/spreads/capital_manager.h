@@ -19,6 +19,7 @@
 
 #include "common/actor.h"
 #include "common/config.h"
+#include "common/params.h"
 #include "common/result_files.h"
 #include "trading/capital_events.h"
 #include "trading/spread.h"
@@ -70,7 +71,11 @@ class CapitalManager final : public Actor, public ResultFiles {
   static constexpr const char* kDeployEndpoint = "CapitalManager.deploy";
 
   CapitalManager(std::string id, CapitalManagerConfig config);
-  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& params);
+  // Its parameters (checked by the registry before FromParams runs, and documented).
+  static ParamSchema Schema();
+  static std::unique_ptr<Actor> FromParams(const std::string& id, const Params& params);
+  // FromParams on `table` checked against Schema().
+  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& table);
 
   const CapitalManagerConfig& config() const { return config_; }
   MaxLotsResponse CalculateMaxLots(const MaxLotsRequest& request) const;

@@ -16,21 +16,39 @@ const ContractGreeks* ChainGreeks::Find(const InstrumentId& id) const {
 GreeksActor::GreeksActor(std::string id, GreeksActorConfig config)
     : Actor(std::move(id)), config_(std::move(config)), topic_(Topic(config_.underlying)) {}
 
-std::unique_ptr<Actor> GreeksActor::FromConfig(const std::string& id, const ConfigTable& p) {
+ParamSchema GreeksActor::Schema() {
+  return {"GreeksActor",
+          "per-contract implied vol and greeks, forward, ATM and smile of an underlying's "
+          "nearest expiries from quotes, published on data.greeks.{underlying}",
+          {
+              ParamSpec::String("underlying")
+                  .Required()
+                  .Doc("the index whose options are valued, e.g. \"NIFTY 50.NSE\""),
+              ParamSpec::Int("expiries", 2).Range(1, 52).Doc("nearest expiries valued"),
+              ParamSpec::Int("interval_secs", 60).Range(1, 86'400).Doc("seconds between valuations"),
+              ParamSpec::Number("rate_pct", 6.5)
+                  .Range(0, 50)
+                  .Doc("risk-free rate, percent a year (Black-76 discounting)"),
+              ParamSpec::Int("max_quote_age_secs", 300)
+                  .Range(1, 30 * 86'400)
+                  .Doc("quotes older than this are ignored"),
+          }};
+}
+
+std::unique_ptr<Actor> GreeksActor::FromParams(const std::string& id, const Params& p) {
   GreeksActorConfig c;
   auto underlying = InstrumentId::Parse(p.GetString("underlying"));
   if (!underlying.ok()) p.Fail("underlying", underlying.error());
   c.underlying = *underlying;
-  const std::int64_t expiries = p.GetInt("expiries", 2);
-  if (expiries < 1 || expiries > 52) p.Fail("expiries", "must be 1 to 52");
-  c.expiries = static_cast<std::uint32_t>(expiries);
-  const std::int64_t secs = p.GetIntIn("interval_secs", 60, 1, 86'400);
-  c.interval = secs * kNanosPerSecond;
-  c.rate = p.GetDouble("rate_pct", 6.5) / 100.0;
-  if (!std::isfinite(c.rate) || c.rate < 0 || c.rate > 0.5) p.Fail("rate_pct", "must be 0 to 50");
-  const std::int64_t age = p.GetIntIn("max_quote_age_secs", 300, 1, 30 * 86'400);
-  c.max_quote_age = age * kNanosPerSecond;
+  c.expiries = static_cast<std::uint32_t>(p.GetInt("expiries"));
+  c.interval = p.GetInt("interval_secs") * kNanosPerSecond;
+  c.rate = p.GetNumber("rate_pct") / 100.0;
+  c.max_quote_age = p.GetInt("max_quote_age_secs") * kNanosPerSecond;
   return std::make_unique<GreeksActor>(id, c);
+}
+
+std::unique_ptr<Actor> GreeksActor::FromConfig(const std::string& id, const ConfigTable& table) {
+  return FromParams(id, Params(table, Schema()));
 }
 
 void GreeksActor::OnStart() {

@@ -13,6 +13,7 @@
 
 #include "common/actor.h"
 #include "common/config.h"
+#include "common/params.h"
 #include "pricing/chain.h"
 
 namespace nacre {
@@ -49,7 +50,11 @@ struct ChainGreeks {
 class GreeksActor final : public Actor {
  public:
   GreeksActor(std::string id, GreeksActorConfig config);
-  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& params);
+  // Its parameters (checked by the registry before FromParams runs, and documented).
+  static ParamSchema Schema();
+  static std::unique_ptr<Actor> FromParams(const std::string& id, const Params& params);
+  // FromParams on `table` checked against Schema().
+  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& table);
   static std::string Topic(const InstrumentId& underlying) {
     return "data.greeks." + underlying.value();
   }

@@ -124,118 +124,169 @@ Status OptionsSpreadStrategy::CheckRequirements() const {
       strategy_id().value()));
 }
 
-std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id,
-                                                            const ConfigTable& p) {
+ParamSchema OptionsSpreadStrategy::Schema() {
+  using P = ParamSpec;
+  return {
+      "OptionsSpreadStrategy",
+      "sells bull put / bear call / iron condor spreads chosen by the index trend, sized by the "
+      "CapitalManager (required), with profit target, stop and expiry-day time exit",
+      {
+          P::String("underlying", "NIFTY 50.NSE").Doc("the index whose options are traded"),
+          P::String("signal_bar_type")
+              .DefaultNote("{underlying}-1-HOUR-LAST-EXTERNAL")
+              .Doc("bars whose closes give the trend"),
+          P::Int("fast_period", 5).Range(1, 1'000'000).Doc("bars in the fast trend average"),
+          P::Int("slow_period", 20)
+              .Range(2, 1'000'000)
+              .Doc("bars in the slow trend average; must be greater than fast_period"),
+          P::Decimal("trend_band_pct", "0.1")
+              .Range(0, 100)
+              .Doc("|fast − slow| / slow below this percent is neutral (iron condor)"),
+          P::StringList("spread_kinds", {"bull_put", "bear_call", "iron_condor"})
+              .Choices({"bull_put", "bear_call", "iron_condor"})
+              .Doc("kinds the trend may choose (up: bull_put, down: bear_call, neutral: "
+                   "iron_condor)"),
+          P::Number("short_delta", 0.2)
+              .AtLeast(0)
+              .Below(0.5)
+              .DefaultNote("0.2 (0 when short_otm_points is given)")
+              .Doc("|delta| of the short strike; give this or short_otm_points"),
+          P::Decimal("short_otm_points")
+              .Above(0)
+              .Doc("distance of the short strike from the forward, in points (instead of "
+                   "short_delta)"),
+          P::Decimal("wing_width", "100").Above(0).Doc("points between short and long strikes"),
+          P::Int("min_dte", 0).Range(0, 3650).Doc("fewest calendar days to the expiry traded"),
+          P::Int("max_dte", 7)
+              .Range(0, 3650)
+              .Doc("most calendar days to the expiry traded; at least min_dte"),
+          P::Int("entry_edge_ticks", 2)
+              .Range(0, 10'000)
+              .Doc("ticks below the mid net credit the entry limit asks"),
+          P::Decimal("min_credit", "5")
+              .AtLeast(0)
+              .Doc("smallest mid net credit per unit worth entering, in points"),
+          P::Number("rate_pct", 6.5).Range(0, 50).Doc("risk-free rate, percent a year"),
+          P::StringList("entry_window", {"09:30", "14:30"})
+              .Doc("[\"HH:MM\", \"HH:MM\"] IST: entries only between these times"),
+          P::Int("max_concurrent_spreads", 1).Range(1, 1'000).Doc("open spreads at once"),
+          P::Int("max_entries_per_day", 1).Range(1, 1'000).Doc("new spreads per IST day"),
+          P::Int("max_lots", 10).Range(1, 10'000).Doc("most lots per spread"),
+          P::Bool("hedge_first", true).Doc("send the long (hedge) legs before the short ones"),
+          P::Bool("unwind_on_failure", true)
+              .Doc("close the filled legs of an entry that fails"),
+          P::Int("leg_timeout_secs", 30)
+              .Range(1, 86'400)
+              .Doc("seconds an unfilled leg rests before it is re-priced"),
+          P::Int("max_reprices", 3)
+              .Range(0, 1'000)
+              .Doc("re-prices that bring a leg from its first price to the touch"),
+          P::Removed("reprice_ticks",
+                     "no longer used: legs are re-priced from the current quotes, converging to "
+                     "the touch in max_reprices steps; bound the concession with "
+                     "max_entry_slippage"),
+          P::Decimal("max_entry_slippage", "2")
+              .AtLeast(0)
+              .Doc("points of net credit per unit an entry may give up from its planned limit "
+                   "before it is abandoned"),
+          P::Decimal("market_protection_pct", "2")
+              .Above(0)
+              .AtMost(100)
+              .Doc("Kite market protection of market legs, percent"),
+          P::Int("close_retry_secs", 60)
+              .Range(1, 86'400)
+              .Doc("first retry of a refused closing leg (doubling after)"),
+          P::Int("profit_target_pct", 50)
+              .Range(1, 100)
+              .Doc("exit when this percent of the entry credit is earned"),
+          P::Decimal("stop_loss_multiple", "2")
+              .Above(0)
+              .Doc("exit when the loss reaches this multiple of the credit"),
+          P::Bool("stop_on_short_strike_cross", true)
+              .Doc("exit when the underlying crosses a short strike"),
+          P::String("exit_time", "15:15").Doc("HH:MM IST: time exit on expiry day"),
+          P::Int("check_interval_secs", 60)
+              .Range(1, 86'400)
+              .Doc("seconds between exit checks"),
+          P::Choice("margin_model", "nse", {"nse", "max_loss"})
+              .Doc("margin per lot for sizing: NSE SPAN + exposure, or the maximum loss"),
+      }};
+}
+
+std::unique_ptr<Strategy> OptionsSpreadStrategy::FromParams(const StrategyId& id,
+                                                            const Params& p) {
   OptionsSpreadConfig c;
-  auto underlying = InstrumentId::Parse(p.GetString("underlying", "NIFTY 50.NSE"));
+  auto underlying = InstrumentId::Parse(p.GetString("underlying"));
   if (!underlying.ok()) p.Fail("underlying", underlying.error());
   c.entry.underlying = *underlying;
-  auto bt =
-      BarType::Parse(p.GetString("signal_bar_type", underlying->value() + "-1-HOUR-LAST-EXTERNAL"));
+  auto bt = BarType::Parse(p.Has("signal_bar_type")
+                               ? p.GetString("signal_bar_type")
+                               : underlying->value() + "-1-HOUR-LAST-EXTERNAL");
   if (!bt.ok()) p.Fail("signal_bar_type", bt.error());
   c.signal_bar_type = *bt;
-  c.fast_period = p.GetInt32("fast_period", 5);
-  c.slow_period = p.GetInt32("slow_period", 20);
-  if (c.fast_period < 1) p.Fail("fast_period", "must be at least 1");
+  c.fast_period = p.GetInt32("fast_period");
+  c.slow_period = p.GetInt32("slow_period");
   if (c.slow_period <= c.fast_period) p.Fail("slow_period", "must be greater than fast_period");
-  if (p.Has("trend_band_pct")) c.trend_band_pct = p.GetPrice("trend_band_pct");
-  if (p.Has("spread_kinds")) {
-    c.kinds.clear();
-    for (const std::string& k : p.GetStringArray("spread_kinds")) {
-      auto kind = ParseSpreadKind(k);
-      if (!kind)
-        p.Fail("spread_kinds",
-               fmt::format("unknown kind '{}' (bull_put, bear_call, iron_condor)", k));
-      c.kinds.push_back(*kind);
+  c.trend_band_pct = p.GetDecimal("trend_band_pct");
+  c.kinds.clear();
+  for (const std::string& k : p.GetStrings("spread_kinds")) {
+    auto kind = ParseSpreadKind(k);
+    if (!kind) {
+      p.Fail("spread_kinds", fmt::format("unknown kind '{}' (bull_put, bear_call, iron_condor)", k));
     }
-    if (c.kinds.empty()) p.Fail("spread_kinds", "name at least one kind");
+    c.kinds.push_back(*kind);
   }
-  c.entry.short_delta = p.GetDouble("short_delta", 0.20);
-  if (p.Has("short_otm_points")) {
-    c.entry.short_otm_points = p.GetPrice("short_otm_points");
-    if (!p.Has("short_delta")) c.entry.short_delta = 0;
-  }
-  if (c.entry.short_delta < 0 || c.entry.short_delta >= 0.5) {
-    p.Fail("short_delta", "must be in [0, 0.5)");
-  }
+  if (c.kinds.empty()) p.Fail("spread_kinds", "name at least one kind");
+  if (p.Has("short_otm_points")) c.entry.short_otm_points = p.GetDecimal("short_otm_points");
+  c.entry.short_delta =
+      p.Has("short_delta") || !c.entry.short_otm_points ? p.GetNumber("short_delta") : 0;
   if (c.entry.short_delta == 0 && !c.entry.short_otm_points) {
     p.Fail("short_delta", "give short_delta > 0 or short_otm_points");
   }
   if (c.entry.short_delta > 0 && c.entry.short_otm_points) {
     p.Fail("short_otm_points", "give either short_delta or short_otm_points, not both");
   }
-  if (p.Has("wing_width")) c.entry.wing_width = p.GetPrice("wing_width");
-  if (c.entry.wing_width.raw() <= 0) p.Fail("wing_width", "must be positive");
-  c.entry.min_dte = p.GetInt32("min_dte", 0);
-  c.entry.max_dte = p.GetInt32("max_dte", 7);
-  if (c.entry.min_dte < 0 || c.entry.max_dte < c.entry.min_dte) {
-    p.Fail("max_dte", "need 0 <= min_dte <= max_dte");
-  }
-  c.entry.entry_edge_ticks = p.GetIntIn("entry_edge_ticks", 2, 0, 10'000);
-  if (p.Has("min_credit")) c.entry.min_credit = p.GetPrice("min_credit");
-  c.entry.rate = p.GetDouble("rate_pct", 6.5) / 100.0;
-  if (c.entry.rate < 0 || c.entry.rate > 0.5) p.Fail("rate_pct", "must be 0 to 50");
-  if (p.Has("entry_window")) {
-    const auto w = p.GetStringArray("entry_window");
-    if (w.size() != 2) p.Fail("entry_window", "expected [\"HH:MM\", \"HH:MM\"] (IST)");
-    c.entry_start_min = ParseHhMm(p, "entry_window", w[0]);
-    c.entry_end_min = ParseHhMm(p, "entry_window", w[1]);
-    if (c.entry_end_min < c.entry_start_min) p.Fail("entry_window", "end is before start");
-  }
-  c.max_concurrent = p.GetInt32("max_concurrent_spreads", 1);
-  if (c.max_concurrent < 1) p.Fail("max_concurrent_spreads", "must be at least 1");
-  c.max_entries_per_day = p.GetInt32("max_entries_per_day", 1);
-  if (c.max_entries_per_day < 1) p.Fail("max_entries_per_day", "must be at least 1");
-  const std::int64_t max_lots = p.GetInt("max_lots", 10);
-  if (max_lots < 1 || max_lots > 10'000) p.Fail("max_lots", "must be 1 to 10000");
-  c.max_lots = static_cast<std::uint32_t>(max_lots);
-  c.exec.hedge_first = p.GetBool("hedge_first", true);
-  c.exec.unwind_on_failure = p.GetBool("unwind_on_failure", true);
-  const std::int64_t leg_timeout = p.GetIntIn("leg_timeout_secs", 30, 1, 86'400);
-  c.exec.leg_timeout = leg_timeout * kNanosPerSecond;
-  c.exec.max_reprices = p.GetInt32("max_reprices", 3);
-  if (c.exec.max_reprices < 0) p.Fail("max_reprices", "must not be negative");
-  if (p.Has("reprice_ticks")) {
-    p.Fail("reprice_ticks",
-           "no longer used: legs are re-priced from the current quotes, converging to the touch "
-           "in max_reprices steps; bound the concession with max_entry_slippage");
-  }
+  c.entry.wing_width = p.GetDecimal("wing_width");
+  c.entry.min_dte = p.GetInt32("min_dte");
+  c.entry.max_dte = p.GetInt32("max_dte");
+  if (c.entry.max_dte < c.entry.min_dte) p.Fail("max_dte", "need 0 <= min_dte <= max_dte");
+  c.entry.entry_edge_ticks = p.GetInt("entry_edge_ticks");
+  c.entry.min_credit = p.GetDecimal("min_credit");
+  c.entry.rate = p.GetNumber("rate_pct") / 100.0;
+  const auto window = p.GetStrings("entry_window");
+  if (window.size() != 2) p.Fail("entry_window", "expected [\"HH:MM\", \"HH:MM\"] (IST)");
+  c.entry_start_min = ParseHhMm(p.table(), "entry_window", window[0]);
+  c.entry_end_min = ParseHhMm(p.table(), "entry_window", window[1]);
+  if (c.entry_end_min < c.entry_start_min) p.Fail("entry_window", "end is before start");
+  c.max_concurrent = p.GetInt32("max_concurrent_spreads");
+  c.max_entries_per_day = p.GetInt32("max_entries_per_day");
+  c.max_lots = static_cast<std::uint32_t>(p.GetInt("max_lots"));
+  c.exec.hedge_first = p.GetBool("hedge_first");
+  c.exec.unwind_on_failure = p.GetBool("unwind_on_failure");
+  c.exec.leg_timeout = p.GetInt("leg_timeout_secs") * kNanosPerSecond;
+  c.exec.max_reprices = p.GetInt32("max_reprices");
   // Points of net credit per spread unit an entry may give up from its planned limit.
-  const Price slippage = p.Has("max_entry_slippage") ? p.GetPrice("max_entry_slippage")
-                                                     : Price::Raw(2 * kFixedScale, 0);
-  if (slippage.raw() < 0) p.Fail("max_entry_slippage", "must not be negative");
-  c.exec.max_slippage = slippage;
-  if (p.Has("market_protection_pct")) {
-    const Price pct = p.GetPrice("market_protection_pct");
-    if (pct.raw() <= 0 || pct.raw() > 100 * kFixedScale) {
-      p.Fail("market_protection_pct", "must be above 0 and at most 100 (market legs are always protected)");
-    }
-    c.exec.market_protection_pct_raw = pct.raw();
-  }
-  const std::int64_t retry = p.GetInt("close_retry_secs", 60);
-  if (retry < 1 || retry > 86'400) p.Fail("close_retry_secs", "must be 1 to 86400");
-  c.exec.close_retry = retry * kNanosPerSecond;
+  c.exec.max_slippage = p.GetDecimal("max_entry_slippage");
+  c.exec.market_protection_pct_raw = p.GetDecimal("market_protection_pct").raw();
+  c.exec.close_retry = p.GetInt("close_retry_secs") * kNanosPerSecond;
   c.exec.close_retry_max = std::max(c.exec.close_retry, c.exec.close_retry_max);
-  c.profit_target_pct = p.GetInt("profit_target_pct", 50);
-  if (c.profit_target_pct < 1 || c.profit_target_pct > 100) {
-    p.Fail("profit_target_pct", "must be 1 to 100");
-  }
-  if (p.Has("stop_loss_multiple")) c.stop_loss_multiple = p.GetPrice("stop_loss_multiple");
-  if (c.stop_loss_multiple.raw() <= 0) p.Fail("stop_loss_multiple", "must be positive");
-  c.stop_on_short_strike_cross = p.GetBool("stop_on_short_strike_cross", true);
-  c.exit_time_min = ParseHhMm(p, "exit_time", p.GetString("exit_time", "15:15"));
-  const std::int64_t check = p.GetIntIn("check_interval_secs", 60, 1, 86'400);
-  c.check_interval = check * kNanosPerSecond;
-  const std::string model = p.GetString("margin_model", "nse");
+  c.profit_target_pct = p.GetInt("profit_target_pct");
+  c.stop_loss_multiple = p.GetDecimal("stop_loss_multiple");
+  c.stop_on_short_strike_cross = p.GetBool("stop_on_short_strike_cross");
+  c.exit_time_min = ParseHhMm(p.table(), "exit_time", p.GetString("exit_time"));
+  c.check_interval = p.GetInt("check_interval_secs") * kNanosPerSecond;
   std::unique_ptr<SpreadMarginModel> margin;
-  if (model == "nse") {
-    margin = std::make_unique<NseSpanMarginModel>();
-  } else if (model == "max_loss") {
+  if (p.GetString("margin_model") == "max_loss") {
     margin = std::make_unique<MaxLossMarginModel>();
   } else {
-    p.Fail("margin_model", "unknown model '" + model + "' (nse, max_loss)");
+    margin = std::make_unique<NseSpanMarginModel>();
   }
   return std::make_unique<OptionsSpreadStrategy>(id, c, std::move(margin));
+}
+
+std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id,
+                                                            const ConfigTable& table) {
+  return FromParams(id, Params(table, Schema()));
 }
 
 int OptionsSpreadStrategy::Trend() const {
@@ -432,7 +483,8 @@ void OptionsSpreadStrategy::OnSpreadEvent(const SpreadEvent& e) {
 }
 
 void RegisterOptionsSpreadStrategy(ComponentRegistry& registry) {
-  registry.RegisterStrategy("OptionsSpreadStrategy", &OptionsSpreadStrategy::FromConfig);
+  registry.RegisterStrategy("OptionsSpreadStrategy", OptionsSpreadStrategy::Schema(),
+                            &OptionsSpreadStrategy::FromParams);
 }
 
 }  // namespace nacre

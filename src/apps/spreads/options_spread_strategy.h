@@ -94,7 +94,11 @@ class OptionsSpreadStrategy final : public Strategy {
   // `margin` sizes trades; NseSpanMarginModel when null.
   OptionsSpreadStrategy(const StrategyId& id, OptionsSpreadConfig config,
                         std::unique_ptr<SpreadMarginModel> margin = nullptr);
-  static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& params);
+  // Its parameters (checked by the registry before FromParams runs, and documented).
+  static ParamSchema Schema();
+  static std::unique_ptr<Strategy> FromParams(const StrategyId& id, const Params& params);
+  // FromParams on `table` checked against Schema().
+  static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& table);
   // Sizing needs the CapitalManager actor: without it the strategy would never trade.
   Status CheckRequirements() const override;
 

@@ -8,9 +8,9 @@
 namespace nacre {
 
 void RegisterSpreadComponents(ComponentRegistry& registry) {
-  registry.RegisterActor("CapitalManager", &CapitalManager::FromConfig);
-  registry.RegisterActor("GreeksActor", &GreeksActor::FromConfig);
-  registry.RegisterActor("SpreadMonitor", &SpreadMonitor::FromConfig);
+  registry.RegisterActor("CapitalManager", CapitalManager::Schema(), &CapitalManager::FromParams);
+  registry.RegisterActor("GreeksActor", GreeksActor::Schema(), &GreeksActor::FromParams);
+  registry.RegisterActor("SpreadMonitor", SpreadMonitor::Schema(), &SpreadMonitor::FromParams);
   RegisterOptionsSpreadStrategy(registry);
 }
 

@@ -51,24 +51,39 @@ std::string TimeOrEmpty(UnixNanos t) { return t.is_zero() ? "" : FormatIst(t); }
 SpreadMonitor::SpreadMonitor(std::string id, SpreadMonitorConfig config)
     : Actor(std::move(id)), config_(std::move(config)), monitor_csv_(kMonitorHeader) {}
 
-std::unique_ptr<Actor> SpreadMonitor::FromConfig(const std::string& id, const ConfigTable& p) {
+ParamSchema SpreadMonitor::Schema() {
+  return {"SpreadMonitor",
+          "values open spreads at conservative marks (worst/best P&L, net greeks), alerts past "
+          "loss thresholds, writes spreads.csv and spread_monitor.csv",
+          {
+              ParamSpec::Int("interval_secs", 60).Range(1, 86'400).Doc("seconds between valuations"),
+              ParamSpec::IntList("alert_loss_pct", {50, 75})
+                  .Range(1, 100)
+                  .Doc("alert when a spread's loss passes these percents of its maximum loss"),
+              ParamSpec::String("greeks_underlying")
+                  .Doc("subscribe to this underlying's GreeksActor output for net greeks "
+                       "(unset: no greeks)"),
+              ParamSpec::String("output_dir", "")
+                  .Doc("also write its CSV files here when it stops (the results folder gets "
+                       "them anyway)"),
+          }};
+}
+
+std::unique_ptr<Actor> SpreadMonitor::FromParams(const std::string& id, const Params& p) {
   SpreadMonitorConfig c;
-  const std::int64_t secs = p.GetIntIn("interval_secs", 60, 1, 86'400);
-  c.interval = secs * kNanosPerSecond;
-  if (p.Has("alert_loss_pct")) {
-    c.alert_loss_pct.clear();
-    for (const std::int64_t n : p.GetIntArray("alert_loss_pct")) {
-      if (n <= 0 || n > 100) p.Fail("alert_loss_pct", "thresholds must be 1 to 100");
-      c.alert_loss_pct.push_back(n);
-    }
-  }
+  c.interval = p.GetInt("interval_secs") * kNanosPerSecond;
+  c.alert_loss_pct = p.GetInts("alert_loss_pct");
   if (p.Has("greeks_underlying")) {
     auto u = InstrumentId::Parse(p.GetString("greeks_underlying"));
     if (!u.ok()) p.Fail("greeks_underlying", u.error());
     c.greeks_underlying = *u;
   }
-  c.output_dir = p.GetString("output_dir", "");
+  c.output_dir = p.GetString("output_dir");
   return std::make_unique<SpreadMonitor>(id, c);
+}
+
+std::unique_ptr<Actor> SpreadMonitor::FromConfig(const std::string& id, const ConfigTable& table) {
+  return FromParams(id, Params(table, Schema()));
 }
 
 void SpreadMonitor::OnRegistered() {

@@ -42,7 +42,11 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   static constexpr const char* kAlertTopic = "events.spread_alert";
 
   SpreadMonitor(std::string id, SpreadMonitorConfig config);
-  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& params);
+  // Its parameters (checked by the registry before FromParams runs, and documented).
+  static ParamSchema Schema();
+  static std::unique_ptr<Actor> FromParams(const std::string& id, const Params& params);
+  // FromParams on `table` checked against Schema().
+  static std::unique_ptr<Actor> FromConfig(const std::string& id, const ConfigTable& table);
 
   struct Record {
     SpreadEvent last;  // the latest event (state, legs, premium, realized)
