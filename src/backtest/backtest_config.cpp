@@ -188,7 +188,7 @@ void AddCatalogStream(const ConfigTable& table, const std::string& base_dir,
     if (!one.empty()) q.instruments.push_back(std::move(one));
   }
   if (t.Has("start")) q.start = t.GetTime("start", kIstOffset);
-  if (t.Has("end")) q.end = t.GetTime("end", kIstOffset);
+  if (t.Has("end")) q.end = t.GetEndTime("end", kIstOffset);
   if (q.start && q.end && *q.start >= *q.end) {
     t.Fail("end", fmt::format("must be after start ({})", FormatIst(*q.start)));
   }
@@ -236,7 +236,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     const std::string zone = e->GetString("log_time_zone");
     kc.log_time_zone = zone == "UTC" ? LogTimeZone::kUtc : LogTimeZone::kIst;
     if (e->Has("start")) out.start = e->GetTime("start", kIstOffset);
-    if (e->Has("end")) out.end = e->GetTime("end", kIstOffset);
+    if (e->Has("end")) out.end = e->GetEndTime("end", kIstOffset);
     if (out.start && out.end && *out.start >= *out.end) {
       e->Fail("end", fmt::format("must be after start ({})", FormatIst(*out.start)));
     }

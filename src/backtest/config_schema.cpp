@@ -45,7 +45,7 @@ ParamSchema EngineSchema() {
           P::Choice("log_time_zone", "IST", {"IST", "UTC"})
               .Doc("zone of log timestamps (they always carry their offset)"),
           P::Time("start").Doc("first data time run (unset: the data's first)"),
-          P::Time("end").Doc("data time the run stops at; after start (unset: the data's last)"),
+          P::Time("end").Doc("data time the run stops at, inclusive; a date alone means through that IST day; after start (unset: the data's last)"),
           P::String("bar_origin")
               .Doc("HH:MM IST origin of internally aggregated time bars (unset: midnight)"),
           P::Int("cache_quotes", 100)
@@ -256,7 +256,7 @@ ParamSchema CatalogDataSchema() {
           P::StringOrList("instruments")
               .Doc("instrument ids or globs, e.g. \"NIFTY*.NFO\" (unset: all)"),
           P::Time("start").Doc("first time read (IST unless an offset is given)"),
-          P::Time("end").Doc("last time read; after start"),
+          P::Time("end").Doc("last time read, inclusive; a date alone means through that IST day; after start"),
           P::Int("threads", 0).Range(0, 64).Doc("DuckDB threads (0: DuckDB's default)"),
           P::Int("memory_limit_mb", 0)
               .Range(0, 1 << 20)

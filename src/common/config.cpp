@@ -182,6 +182,15 @@ std::optional<Money> ConfigTable::GetOptionalMoney(const std::string& key) const
   return GetMoney(key);
 }
 
+UnixNanos ConfigTable::GetEndTime(const std::string& key, DurationNs default_offset) const {
+  const toml::node& n = Node(key);
+  const bool date_only =
+      n.is_date() || (n.is_string() && !ParseDateTime(*n.value<std::string_view>(), default_offset) &&
+                      ParseDate(*n.value<std::string_view>()));
+  const UnixNanos t = GetTime(key, default_offset);
+  return date_only ? t + kNanosPerDay - 1 : t;
+}
+
 UnixNanos ConfigTable::GetTime(const std::string& key, DurationNs default_offset) const {
   const toml::node& n = Node(key);
   if (n.is_string()) {

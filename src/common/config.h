@@ -56,6 +56,9 @@ class ConfigTable {
   std::optional<Money> GetOptionalMoney(const std::string& key) const;
   // "2024-01-01T09:15:00+05:30", TOML date-times, or TOML dates.
   UnixNanos GetTime(const std::string& key, DurationNs default_offset) const;
+  // As GetTime, for the inclusive end of a range: a date alone means through that whole day
+  // (its last nanosecond in the default zone), as a trader writing end = 2025-03-31 means.
+  UnixNanos GetEndTime(const std::string& key, DurationNs default_offset) const;
   std::vector<std::string> GetStringArray(const std::string& key) const;
   std::vector<std::int64_t> GetIntArray(const std::string& key) const;
 

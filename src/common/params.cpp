@@ -495,6 +495,11 @@ UnixNanos Params::GetTime(const std::string& key, DurationNs default_offset) con
   return table_.GetTime(key, default_offset);
 }
 
+UnixNanos Params::GetEndTime(const std::string& key, DurationNs default_offset) const {
+  (void)Spec(key, ParamType::kTime);
+  return table_.GetEndTime(key, default_offset);
+}
+
 ConfigTable Params::GetTable(const std::string& key) const {
   (void)Spec(key, ParamType::kTable);
   return table_.GetTable(key);

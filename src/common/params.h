@@ -149,6 +149,7 @@ class Params {
   std::vector<std::string> GetStrings(const std::string& key) const;
   std::vector<std::int64_t> GetInts(const std::string& key) const;
   UnixNanos GetTime(const std::string& key, DurationNs default_offset) const;
+  UnixNanos GetEndTime(const std::string& key, DurationNs default_offset) const;
   ConfigTable GetTable(const std::string& key) const;
   std::vector<ConfigTable> GetTableList(const std::string& key) const;
 

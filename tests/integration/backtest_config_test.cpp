@@ -69,6 +69,21 @@ TEST(BacktestConfig, ValidConfigRuns) {
   EXPECT_GT(r.orders, 0u);
 }
 
+// An end written as a date means through that day, as a trader means it; a time is exact.
+TEST(BacktestConfig, AnEndDateAloneRunsThroughThatIstDay) {
+  for (const char* end : {"end = \"2024-01-01\"", "end = 2024-01-01"}) {
+    auto bt = LoadBacktestConfigString(Replace(kValid, "seed = 1", std::string("seed = 1\n") + end),
+                                       "test.toml", "", Registry(), nullptr);
+    ASSERT_TRUE(bt.end.has_value());
+    EXPECT_EQ(FormatIst(*bt.end + 1), "2024-01-02 00:00:00 IST") << end;
+    EXPECT_EQ(bt.engine->Run(bt.start, bt.end).bars, 375u) << end;  // the whole first session
+  }
+  auto noon = LoadBacktestConfigString(
+      Replace(kValid, "seed = 1", "seed = 1\nend = \"2024-01-01 12:00\""), "test.toml", "",
+      Registry(), nullptr);
+  EXPECT_EQ(noon.engine->Run(noon.start, noon.end).bars, 165u);  // 09:16 .. 12:00
+}
+
 TEST(BacktestConfig, CacheCapacitiesAreConfigurable) {
   const BarType bt = *BarType::Parse("NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL");
   auto def = LoadBacktestConfigString(kValid, "test.toml", "", Registry(), nullptr);
