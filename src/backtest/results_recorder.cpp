@@ -62,8 +62,12 @@ std::string SpreadLegsText(const SpreadEvent& e) {
   std::string o;
   for (const SpreadLegState& l : e.legs) {
     if (!o.empty()) o += "; ";
-    o += fmt::format("{} {}x {} {}>{}", ToString(l.side), l.ratio, l.instrument.value(),
-                     AvgPx(l.avg_px_open), AvgPx(l.avg_px_close));
+    // "open>close" prices; a leg that never filled says so (not "0>").
+    const bool filled = l.avg_px_open.raw() != 0;
+    o += filled ? fmt::format("{} {}x {} {}>{}", ToString(l.side), l.ratio, l.instrument.value(),
+                              AvgPx(l.avg_px_open), AvgPx(l.avg_px_close))
+                : fmt::format("{} {}x {} unfilled", ToString(l.side), l.ratio,
+                              l.instrument.value());
   }
   return o;
 }
@@ -508,19 +512,23 @@ std::string ResultsRecorder::DailyPnlCsv() const {
 std::string ResultsRecorder::SpreadsCsv() const {
   std::string o =
       "spread_id,strategy_id,state,legs,lots,net_premium,charges,realized_pnl,max_loss,"
-      "ts_opened_ns,ts_opened_ist,ts_closed_ns,ts_closed_ist,capital_after,message\n";
+      "ts_opened_ns,ts_opened_ist,ts_closed_ns,ts_closed_ist,capital_after,message,tags,"
+      "planned_net,exit_reason\n";
   std::map<std::string, Money> capital_after;
   for (const CapitalPoint& p : CapitalCurve()) capital_after[p.trade_id] = p.capital;
   auto ts = [](UnixNanos t) { return t.value == 0 ? std::string() : fmt::format("{}", t.value); };
   auto ist = [](UnixNanos t) { return t.value == 0 ? std::string() : IsoIst(t); };
   for (const SpreadEvent& e : spreads_) {
     const auto cap = capital_after.find(e.spread_id.value());
-    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", Csv(e.spread_id.value()),
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                     Csv(e.spread_id.value()),
                      Csv(e.strategy_id.value()), ToString(e.state), Csv(SpreadLegsText(e)), e.lots,
                      e.net_premium.ToString(), e.charges.ToString(), e.realized_pnl.ToString(),
                      e.max_loss ? e.max_loss->ToString() : "", ts(e.ts_opened), ist(e.ts_opened),
                      ts(e.ts_closed), ist(e.ts_closed),
-                     cap == capital_after.end() ? "" : cap->second.ToString(), Csv(e.message));
+                     cap == capital_after.end() ? "" : cap->second.ToString(), Csv(e.message),
+                     Csv(e.tags), e.planned_net ? e.planned_net->ToString() : "",
+                     Csv(e.exit_reason));
   }
   return o;
 }

@@ -302,10 +302,16 @@ TEST_F(RecorderTest, SpreadsWithCapitalDerivedFromTheirPnl) {
                      "NIFTY24011121400PE.NFO 80.00>,2,800.00,20.00,500.00,"),
             std::string::npos)
       << csv;
-  EXPECT_NE(csv.find(",100500.00,\nSP2,"), std::string::npos) << csv;  // capital after SP1
-  EXPECT_NE(csv.find(",100380.00,\nSP3,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",100500.00,,,,\nSP2,"), std::string::npos) << csv;  // capital after SP1
+  EXPECT_NE(csv.find(",100380.00,,,,\nSP3,"), std::string::npos) << csv;
   // SP3 is open: no close time, no capital after.
-  EXPECT_NE(csv.find("+05:30,,,,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("+05:30,,,,,,,\n"), std::string::npos) << csv;
+  // A leg that never filled says so.
+  SpreadEvent failed = sp[1];
+  failed.legs[0].avg_px_open = Price();
+  failed.legs[0].avg_px_close.reset();
+  EXPECT_EQ(SpreadLegsText(failed).rfind("SELL 1x NIFTY24011121500PE.NFO unfilled; BUY 1x ", 0), 0u)
+      << SpreadLegsText(failed);
 
   const std::filesystem::path dir = PrivateTmp() / "recorder_spreads";
   std::filesystem::remove_all(dir);
