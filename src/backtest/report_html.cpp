@@ -392,7 +392,7 @@ std::string ResultsRecorder::ReportHtml() const {
   data += "]},\"bench\":";
   if (bench) {
     data += fmt::format("{{\"label\":{},\"x\":[",
-                        JsonString(InstrumentLabel(bench->instrument) + " buy & hold"));
+                        JsonString(InstrumentLabel(bench->instrument) + " buy & hold", true));
     for (std::size_t i = 0; i < bench->points.size(); ++i) {
       data += fmt::format("{}{}", i > 0 ? "," : "", IstMillis(bench->points[i].first));
     }

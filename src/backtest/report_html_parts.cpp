@@ -4,36 +4,6 @@
 
 namespace nacre {
 
-std::string JsonString(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '<':
-        o += "\\u003c";
-        break;
-      case '>':
-        o += "\\u003e";
-        break;
-      case '&':
-        o += "\\u0026";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          o += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
-
 std::int64_t IstMillis(UnixNanos t) { return (t.value + kIstOffset) / kNanosPerMilli; }
 
 std::string TableHtml(std::string_view id, const std::vector<TableColumn>& columns,

@@ -7,12 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_text.h"  // JsonString(s, true): safe inside a <script> element
 #include "core/time.h"
 
 namespace nacre {
-
-// A JSON string literal; '<', '>' and '&' escaped so the text cannot close a script element.
-std::string JsonString(std::string_view s);
 
 // Epoch milliseconds shifted to IST, so the page's UTC getters print IST wall time.
 std::int64_t IstMillis(UnixNanos t);

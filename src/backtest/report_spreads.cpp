@@ -138,17 +138,28 @@ std::vector<SpreadReportRow> BuildSpreadRows(const std::vector<SpreadEvent>& fin
   return rows;
 }
 
-SpreadSummary SummariseSpreads(const std::vector<SpreadReportRow>& rows) {
-  SpreadSummary s;
+SpreadStatistics SummariseSpreads(const std::vector<SpreadReportRow>& rows) {
+  SpreadStatistics s;
+  Money credit;
+  Money final_charges;
   std::map<std::string, SpreadGroup> kind;
   std::map<std::string, SpreadGroup> exit;
   std::map<int, SpreadGroup> dte;  // −1: unknown
   for (const SpreadReportRow& r : rows) {
     const SpreadEvent& e = *r.event;
     ++s.attempted;
+    s.charges_total += e.charges;
+    if (IsFinal(e.state)) {
+      s.pnl_total += e.realized_pnl;
+      final_charges += e.charges;
+    }
     if (e.state == SpreadState::kClosed) {
       ++s.completed;
       s.completed_pnl += e.realized_pnl;
+      credit += e.net_premium;
+      if (e.realized_pnl.raw() > 0) ++s.won;
+      if (e.realized_pnl.raw() < 0) ++s.lost;
+      if (e.realized_pnl.raw() == 0) ++s.even;
       if (r.planned_premium) {
         s.entry_slippage += *r.planned_premium - e.net_premium;
         ++s.entry_slippage_spreads;
@@ -180,6 +191,17 @@ SpreadSummary SummariseSpreads(const std::vector<SpreadReportRow>& rows) {
   s.by_kind = Groups(kind);
   s.by_exit_reason = Groups(exit);
   s.by_dte = Groups(dte);
+  s.gross_pnl = s.pnl_total + final_charges;
+  if (s.gross_pnl.raw() > 0) {
+    s.charges_pct_of_gross = static_cast<double>(final_charges.raw()) /
+                             static_cast<double>(s.gross_pnl.raw()) * 100.0;
+  }
+  if (s.completed > 0) {
+    const auto n = static_cast<std::int64_t>(s.completed);
+    s.win_rate = static_cast<double>(s.won) / static_cast<double>(s.completed);
+    s.completed_pnl_avg = s.completed_pnl.MulRatio(1, n);
+    s.completed_credit_avg = credit.MulRatio(1, n);
+  }
   return s;
 }
 
@@ -298,7 +320,7 @@ std::string SpreadsTable(const std::vector<SpreadReportRow>& rows, std::size_t m
 SpreadSection BuildSpreadSection(const std::vector<SpreadReportRow>& rows,
                                  const std::vector<CapitalPoint>& capital, Money initial_capital,
                                  UnixNanos run_start, std::size_t max_rows) {
-  const SpreadSummary s = SummariseSpreads(rows);
+  const SpreadStatistics s = SummariseSpreads(rows);
   SpreadSection out;
   std::string& h = out.html;
   h += fmt::format("<section id=\"spreads\"><h2>Spreads ({} attempted)</h2>\n", s.attempted);
@@ -364,16 +386,16 @@ SpreadSection BuildSpreadSection(const std::vector<SpreadReportRow>& rows,
       if (!legs.empty()) legs += "; ";
       legs += fmt::format("{} {}x {}", SideName(l.side), l.ratio, InstrumentLabel(l.instrument));
     }
-    j += fmt::format("[{},{},{},{},{},{},{},{},{}]", JsonString(e.spread_id.value()),
-                     JsonString(rows[i].kind + ": " + legs), ms(e.ts_opened), ms(e.ts_closed),
-                     JsonString(ToString(e.state)), e.lots, e.net_premium.ToString(),
+    j += fmt::format("[{},{},{},{},{},{},{},{},{}]", JsonString(e.spread_id.value(), true),
+                     JsonString(rows[i].kind + ": " + legs, true), ms(e.ts_opened), ms(e.ts_closed),
+                     JsonString(ToString(e.state), true), e.lots, e.net_premium.ToString(),
                      e.charges.ToString(), e.realized_pnl.ToString());
   }
   j += fmt::format("],\"capital\":[[{},{},null,null]", IstMillis(run_start),
                    initial_capital.ToString());
   for (const CapitalPoint& p : capital) {
     j += fmt::format(",[{},{},{},{}]", IstMillis(p.ts), p.capital.ToString(),
-                     JsonString(p.trade_id), p.pnl.ToString());
+                     JsonString(p.trade_id, true), p.pnl.ToString());
   }
   j += "]}";
   return out;

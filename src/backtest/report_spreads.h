@@ -54,21 +54,10 @@ std::vector<SpreadReportRow> BuildSpreadRows(const std::vector<SpreadEvent>& fin
                                              const std::vector<UnixNanos>& first_seen,
                                              const Cache& cache);
 
-struct SpreadSummary {
-  std::size_t attempted = 0;  // every spread
-  std::size_t completed = 0;  // CLOSED
-  std::size_t failed = 0;     // FAILED (never fully opened; filled legs unwound)
-  std::size_t open = 0;       // neither at the end of the run
-  Money completed_pnl;        // net of charges
-  Money failed_pnl;           // net of charges: the cost of failed entries
-  Money failed_charges;
-  Money entry_slippage;  // completed: Σ planned premium − premium received (+ is a cost)
-  std::size_t entry_slippage_spreads = 0;
-  std::vector<SpreadGroup> by_kind;         // final spreads, by label
-  std::vector<SpreadGroup> by_exit_reason;  // final spreads, by label
-  std::vector<SpreadGroup> by_dte;          // completed spreads, by days to expiry at entry
-};
-SpreadSummary SummariseSpreads(const std::vector<SpreadReportRow>& rows);
+// The spread statistics of the rows (backtest/statistics.h): counts, completed P&L and win
+// rate, failed-entry cost, entry slippage, charges against gross P&L and the groups by kind,
+// exit reason and days to expiry. Capital figures are the caller's (the recorder's curve).
+SpreadStatistics SummariseSpreads(const std::vector<SpreadReportRow>& rows);
 
 // The section's HTML and its chart data (a JSON object for the page script).
 struct SpreadSection {

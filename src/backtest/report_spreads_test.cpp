@@ -120,7 +120,7 @@ std::vector<SpreadReportRow> Rows(const std::vector<SpreadEvent>& events) {
 
 TEST(ReportSpreads, SummaryCountsFailedEntriesApart) {
   const std::vector<SpreadEvent> events = Events();
-  const SpreadSummary s = SummariseSpreads(Rows(events));
+  const SpreadStatistics s = SummariseSpreads(Rows(events));
   EXPECT_EQ(s.attempted, 5u);
   EXPECT_EQ(s.completed, 3u);
   EXPECT_EQ(s.failed, 1u);
@@ -170,7 +170,7 @@ TEST(ReportSpreads, EntrySlippageIsPlannedPremiumLessPremiumReceivedOfCompletedS
   std::vector<SpreadReportRow> rows = Rows(events);
   const char* planned[] = {"1235", "1235", "975", "1235", "1235"};
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].planned_premium = Inr(planned[i]);
-  const SpreadSummary s = SummariseSpreads(rows);
+  const SpreadStatistics s = SummariseSpreads(rows);
   EXPECT_EQ(s.entry_slippage_spreads, 3u);
   EXPECT_EQ(s.entry_slippage, Inr("130"));  // 65 - 65 + 130
 }

@@ -271,45 +271,7 @@ std::optional<SpreadStatistics> ResultsRecorder::spread_statistics() const {
   if (spreads_.empty()) return std::nullopt;
   const std::vector<SpreadReportRow> rows =
       BuildSpreadRows(spreads_, spread_first_seen_, kernel_.cache());
-  const SpreadSummary sum = SummariseSpreads(rows);
-  SpreadStatistics s;
-  s.attempted = sum.attempted;
-  s.completed = sum.completed;
-  s.failed = sum.failed;
-  s.open = sum.open;
-  s.completed_pnl = sum.completed_pnl;
-  s.failed_pnl = sum.failed_pnl;
-  s.failed_charges = sum.failed_charges;
-  s.entry_slippage = sum.entry_slippage;
-  s.entry_slippage_spreads = sum.entry_slippage_spreads;
-  s.by_kind = sum.by_kind;
-  s.by_exit_reason = sum.by_exit_reason;
-  s.by_dte = sum.by_dte;
-  Money credit;
-  Money final_charges;
-  for (const SpreadEvent& e : spreads_) {
-    s.charges_total += e.charges;
-    if (e.state == SpreadState::kClosed || e.state == SpreadState::kFailed) {
-      final_charges += e.charges;
-    }
-    if (e.state != SpreadState::kClosed) continue;
-    if (e.realized_pnl > Money()) ++s.won;
-    if (e.realized_pnl < Money()) ++s.lost;
-    if (e.realized_pnl == Money()) ++s.even;
-    credit += e.net_premium;
-  }
-  s.pnl_total = s.completed_pnl + s.failed_pnl;
-  s.gross_pnl = s.pnl_total + final_charges;
-  if (s.gross_pnl.raw() > 0) {
-    s.charges_pct_of_gross = static_cast<double>(final_charges.raw()) /
-                             static_cast<double>(s.gross_pnl.raw()) * 100.0;
-  }
-  if (s.completed > 0) {
-    const auto n = static_cast<std::int64_t>(s.completed);
-    s.win_rate = static_cast<double>(s.won) / static_cast<double>(s.completed);
-    s.completed_pnl_avg = s.completed_pnl.MulRatio(1, n);
-    s.completed_credit_avg = credit.MulRatio(1, n);
-  }
+  SpreadStatistics s = SummariseSpreads(rows);
   const std::vector<CapitalPoint> curve = CapitalCurve();
   s.initial_capital = curve.empty() ? starting_balance_ : curve.front().previous;
   s.final_capital = curve.empty() ? starting_balance_ : curve.back().capital;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/json_text.h"
+
 namespace nacre {
 
 namespace {
@@ -167,21 +169,6 @@ std::string Num(double v) {
 }
 std::string Opt(const std::optional<double>& v) { return v ? Num(*v) : "null"; }
 
-// A JSON string literal (labels are plain text; quotes, backslashes and controls escaped).
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 }  // namespace
 

@@ -20,14 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Result<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(fmt::format("{}: cannot open", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // CSV fields with "quoted, fields" and surrounding blanks trimmed.
 std::vector<std::string> SplitQuoted(std::string_view line) {
   std::vector<std::string> out;
@@ -152,7 +144,7 @@ Result<ImportBatch> ImportNseIndex(const std::string& path, const ImportOptions&
 }
 
 Result<ImportBatch> ImportMappedCsv(const std::string& path, const ImportOptions& o) {
-  auto text = Slurp(path);
+  auto text = ReadWholeFile(path);
   if (!text) return MakeError(text.error());
   const std::string id = o.instrument.empty() ? IndexIdFromFileName(path) : o.instrument;
   if (o.bar_type.empty() && id.empty()) {
@@ -442,7 +434,7 @@ Result<ImportBatch> ImportOcParquet(const std::string& path, const ImportOptions
 }
 
 Result<ImportBatch> ImportOcCsv(const std::string& path, const ImportOptions& o) {
-  auto text = Slurp(path);
+  auto text = ReadWholeFile(path);
   if (!text) return MakeError(text.error());
   if (!o.at) {
     return MakeError(
@@ -719,7 +711,7 @@ class CandleSax : public nlohmann::json_sax<nlohmann::json> {
 };
 
 Result<ImportBatch> ImportKiteJson(const std::string& path, const ImportOptions& o) {
-  auto text = Slurp(path);
+  auto text = ReadWholeFile(path);
   if (!text) return MakeError(text.error());
   if (o.instrument.empty() && o.bar_type.empty()) {
     return MakeError(
@@ -789,7 +781,7 @@ Result<ImportBatch> ImportKiteJson(const std::string& path, const ImportOptions&
 }
 
 Result<ImportBatch> ImportHolidays(const std::string& path) {
-  auto text = Slurp(path);
+  auto text = ReadWholeFile(path);
   if (!text) return MakeError(text.error());
   NseCalendar cal;
   if (Status s = cal.LoadHolidays(*text, path); !s) return MakeError(s.error());

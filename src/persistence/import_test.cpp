@@ -1,4 +1,5 @@
 #include "persistence/import.h"
+#include "testkit/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,23 +15,7 @@ namespace fs = std::filesystem;
 const fs::path kReal = fs::path(NACRE_SOURCE_DIR) / "../shared/data/real";
 const fs::path kKite = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks";
 
-class ImportTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nacre_import_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  fs::path dir_;
-};
+class ImportTest : public testkit::ScratchDirTest {};
 
 #define NEED(path) \
   if (!fs::exists(path)) GTEST_SKIP() << (path).string() << " not present (../shared)"

@@ -16,14 +16,6 @@ namespace {
 
 constexpr std::size_t kNone = std::size_t(-1);
 
-Result<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(fmt::format("{}: cannot open", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -166,6 +158,14 @@ Result<Header> ReadHeader(const std::string& path) {
 
 }  // namespace
 
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(fmt::format("{}: cannot open", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 Result<CsvTimeParser> CsvTimeParser::Make(std::string_view format, DurationNs utc_offset) {
   auto f = ParseTimeFormat(format);
   if (!f) return MakeError(f.error());
@@ -219,7 +219,7 @@ Result<CsvTicks> LoadTicksCsv(const std::string& path, const CsvTickOptions& o) 
   }
   auto time_parser = CsvTimeParser::Make(o.time_format, o.utc_offset);
   if (!time_parser) return MakeError(fmt::format("{}: {}", path, time_parser.error()));
-  auto text_r = Slurp(path);
+  auto text_r = ReadWholeFile(path);
   if (!text_r) return MakeError(text_r.error());
   const std::string_view text = *text_r;
   std::size_t pos = 0;

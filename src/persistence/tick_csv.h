@@ -64,6 +64,9 @@ class CsvTimeParser {
   DurationNs utc_offset_;
 };
 
+// A whole file as text (the CSV loaders read files whole); "PATH: cannot open" otherwise.
+Result<std::string> ReadWholeFile(const std::string& path);
+
 // The index of the time column in `header`: `name` if given, else the first of the usual
 // names; kNoColumn when absent.
 inline constexpr std::size_t kNoColumn = std::size_t(-1);

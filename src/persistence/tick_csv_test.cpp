@@ -7,27 +7,15 @@
 #include <fstream>
 
 #include "persistence/import.h"
+#include "testkit/scratch_dir.h"
 
 namespace nacre {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TickCsvTest : public ::testing::Test {
+class TickCsvTest : public testkit::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nacre_tick_csv_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
   CsvTickOptions Quotes() const {
     CsvTickOptions o;
     o.kind = CsvTickKind::kQuote;
@@ -40,7 +28,6 @@ class TickCsvTest : public ::testing::Test {
     auto r = LoadTicksCsv(p, Quotes());
     return r.ok() ? "" : r.error();
   }
-  fs::path dir_;
 };
 
 TEST_F(TickCsvTest, QuotesWithIstDatetimes) {

@@ -8,29 +8,16 @@
 #include <fstream>
 
 #include "cli_exec.h"
+#include "testkit/scratch_dir.h"
 
 namespace nacre {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CatalogTicksCli : public ::testing::Test {
+class CatalogTicksCli : public testkit::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("nacre_ticks_cli_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
   std::string Cat() const { return (dir_ / "cat").string(); }
-  fs::path dir_;
 };
 
 // n quotes a second apart from 09:15 IST on 2-Jan-2025, bid rising a tick per row.
