@@ -79,6 +79,19 @@ class SpreadTest : public ::testing::Test {
     spec.net_limit = net;
     return spec;
   }
+  // A bull put for a 30.00 credit whose hedge filled at 71.00: the short put works (accepted)
+  // at 101.00 against a 100.00 bid, re-priced every 10 s. The short order is LastSubmitted().
+  SpreadId WorkingShortLeg(int max_reprices, std::optional<Price> max_slippage = std::nullopt) {
+    SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
+    spec.policy.leg_timeout = 10 * kNanosPerSecond;
+    spec.policy.max_reprices = max_reprices;
+    spec.policy.max_slippage = max_slippage;
+    auto id = s_->SubmitSpread(spec);
+    EXPECT_TRUE(id.ok());
+    AcceptAndFill(LastSubmitted(), 65, "71.00");
+    Accept(LastSubmitted());
+    return *id;
+  }
   std::vector<SpreadEventKind> Kinds() const {
     std::vector<SpreadEventKind> out;
     for (const auto& e : s_->events) out.push_back(e.kind);
@@ -193,14 +206,8 @@ TEST_F(SpreadTest, IronCondorWaitsForAllHedgesThroughPartialFills) {
 // The short put is priced to meet the net limit: hedge at 71.00 + 30.00 = 101.00, above the
 // bid (100.00). Each timeout moves it toward the touch as quoted then, in max_reprices steps.
 TEST_F(SpreadTest, UnfilledLegConvergesToTheCurrentTouchThenIsAbandonedAndUnwound) {
-  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
-  spec.policy.leg_timeout = 10 * kNanosPerSecond;
-  spec.policy.max_reprices = 2;
-  auto id = s_->SubmitSpread(spec);
-  ASSERT_TRUE(id.ok());
-  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const SpreadId id = WorkingShortLeg(2);
   const Order* shrt = LastSubmitted();
-  Accept(shrt);
   EXPECT_EQ(*shrt->price(), Px("101.00"));  // 71 + 30
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 1u);
@@ -224,26 +231,19 @@ TEST_F(SpreadTest, UnfilledLegConvergesToTheCurrentTouchThenIsAbandonedAndUnwoun
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->cancels.size(), 1u);
   EXPECT_EQ(venue_->cancels[0].client_order_id, shrt->client_order_id());
-  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kUnwinding);
   EXPECT_EQ(venue_->submits.size(), 2u);  // the unwind waits for the cancel
   venue_->Canceled(*shrt);
   ASSERT_EQ(venue_->submits.size(), 3u);
   AcceptAndFill(LastSubmitted(), 65, "70.50");
-  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kFailed);
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kFailed);
   EXPECT_NE(s_->events.back().message.find("unfilled after 4 re-prices"), std::string::npos)
       << s_->events.back().message;
 }
 
 TEST_F(SpreadTest, AnOpeningNeverConcedesPastItsMaxSlippageAndIsAbandonedWhenTheTouchIsBeyond) {
-  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
-  spec.policy.leg_timeout = 10 * kNanosPerSecond;
-  spec.policy.max_reprices = 2;
-  spec.policy.max_slippage = Px("0.40");  // a credit of 29.60 at worst: the short at 100.60
-  auto id = s_->SubmitSpread(spec);
-  ASSERT_TRUE(id.ok());
-  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const SpreadId id = WorkingShortLeg(2, Px("0.40"));  // 29.60 at worst: short at 100.60
   const Order* shrt = LastSubmitted();
-  Accept(shrt);
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 1u);
   EXPECT_EQ(*venue_->modifies[0].price, Px("100.60"));  // 100.50 is past the bound
@@ -253,7 +253,7 @@ TEST_F(SpreadTest, AnOpeningNeverConcedesPastItsMaxSlippageAndIsAbandonedWhenThe
   EXPECT_TRUE(venue_->cancels.empty());
   tk_.Advance(10 * kNanosPerSecond);  // converged and still beyond: abandoned
   ASSERT_EQ(venue_->cancels.size(), 1u);
-  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kUnwinding);
   EXPECT_NE(s_->events.back().message.find("the touch 100.00 is past the max slippage bound "
                                            "100.60"),
             std::string::npos)
@@ -261,15 +261,8 @@ TEST_F(SpreadTest, AnOpeningNeverConcedesPastItsMaxSlippageAndIsAbandonedWhenThe
 }
 
 TEST_F(SpreadTest, AnOpeningWithinItsSlippageConvergesAndFillsAtTheTouch) {
-  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
-  spec.policy.leg_timeout = 10 * kNanosPerSecond;
-  spec.policy.max_reprices = 2;
-  spec.policy.max_slippage = Px("1.50");
-  auto id = s_->SubmitSpread(spec);
-  ASSERT_TRUE(id.ok());
-  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const SpreadId id = WorkingShortLeg(2, Px("1.50"));
   const Order* shrt = LastSubmitted();
-  Accept(shrt);
   Quote(p24000_, "101.50", "103.00");  // the market comes to the order: nothing to concede
   tk_.Advance(10 * kNanosPerSecond);
   EXPECT_TRUE(venue_->modifies.empty());
@@ -279,8 +272,8 @@ TEST_F(SpreadTest, AnOpeningWithinItsSlippageConvergesAndFillsAtTheTouch) {
   EXPECT_EQ(*venue_->modifies[0].price, Px("100.00"));  // the second step: the touch
   venue_->Updated(*shrt, shrt->quantity(), Px("100.00"));
   venue_->Filled(*shrt, 65, "100.00", "0");
-  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
-  EXPECT_EQ(s_->spread(*id)->net_premium(), Inr("1885.00"));  // (100 - 71) x 65
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kOpen);
+  EXPECT_EQ(s_->spread(id)->net_premium(), Inr("1885.00"));  // (100 - 71) x 65
 }
 
 TEST_F(SpreadTest, AHedgeIsNotChasedForASpreadThatIsGone) {
@@ -462,21 +455,15 @@ TEST_F(SpreadTest, FillsOfOtherOrdersBeforeExpiryAreNotSettlements) {
 // The regressions of the event-loop issue, each named after the failure it fixes.
 
 TEST_F(SpreadTest, CompleteSpreadIsNotUnwoundWhenTheAbandonTimerMeetsTheLastFill) {
-  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
-  spec.policy.leg_timeout = 10 * kNanosPerSecond;
-  spec.policy.max_reprices = 0;
-  auto id = s_->SubmitSpread(spec);
-  ASSERT_TRUE(id.ok());
-  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  const SpreadId id = WorkingShortLeg(0);
   const Order* shrt = LastSubmitted();
-  Accept(shrt);
   tk_.Advance(10 * kNanosPerSecond);  // abandon: cancel sent, spread failing
   ASSERT_EQ(venue_->cancels.size(), 1u);
-  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kUnwinding);
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kUnwinding);
   // The fill crosses the cancel: the venue filled the short before the cancel reached it.
   venue_->Filled(*shrt, 65, "101.00");
   venue_->CancelRejected(*shrt, "order not open at venue");
-  EXPECT_EQ(s_->spread(*id)->state(), SpreadState::kOpen);
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kOpen);
   EXPECT_EQ(venue_->submits.size(), 2u);  // nothing sent to unwind it
   EXPECT_EQ(s_->events.back().kind, SpreadEventKind::kOpened);
 }
@@ -543,14 +530,8 @@ TEST_F(SpreadTest, ClosingLegIsNotRetriedIntoAClosedMarket) {
 }
 
 TEST_F(SpreadTest, RefusedModifyRestoresTheExecutorsPrice) {
-  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
-  spec.policy.leg_timeout = 10 * kNanosPerSecond;
-  spec.policy.max_reprices = 3;
-  auto id = s_->SubmitSpread(spec);
-  ASSERT_TRUE(id.ok());
-  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  (void)WorkingShortLeg(3);
   const Order* shrt = LastSubmitted();
-  Accept(shrt);
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 1u);
   EXPECT_EQ(*venue_->modifies[0].price, Px("100.70"));
@@ -567,14 +548,8 @@ TEST_F(SpreadTest, RefusedModifyRestoresTheExecutorsPrice) {
 // Two re-prices in flight, the first refused after the second was sent: the leg keeps the
 // second's price (the refusal names the price it refused).
 TEST_F(SpreadTest, RefusedModifyWithALaterOneInFlightKeepsTheLaterPrice) {
-  SpreadOrderSpec spec = BullPut(1, Px("-30.00"));
-  spec.policy.leg_timeout = 10 * kNanosPerSecond;
-  spec.policy.max_reprices = 5;
-  auto id = s_->SubmitSpread(spec);
-  ASSERT_TRUE(id.ok());
-  AcceptAndFill(LastSubmitted(), 65, "71.00");
+  (void)WorkingShortLeg(5);
   const Order* shrt = LastSubmitted();
-  Accept(shrt);
   tk_.Advance(10 * kNanosPerSecond);
   tk_.Advance(10 * kNanosPerSecond);
   ASSERT_EQ(venue_->modifies.size(), 2u) << "the executor re-prices while a modify is pending";
