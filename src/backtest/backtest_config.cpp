@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 
 #include "backtest/sweep.h"
 #include "common/config.h"
@@ -216,7 +217,10 @@ std::vector<Bar> LoadData(const ConfigTable& t, const std::string& base_dir, Bac
   // header now; a bad row later stops the run with the file, line and column.
   auto probe = OpenBarsCsvStream(path, opt);
   if (!probe) throw ConfigError(fmt::format("{}: {}", t.Where("path"), probe.error()));
-  engine.AddStream([path, opt]() { return OpenBarsCsvStream(path, opt); });
+  // One bar type; its range is learnt from the stream's first bar in the run.
+  DataSeries series{DataSeriesKind::kBars, bt->ToString(), UnixNanos(), UnixNanos(), false, false};
+  engine.AddStream([path, opt]() { return OpenBarsCsvStream(path, opt); },
+                   std::vector<DataSeries>{series});
   return {};
 }
 
@@ -268,8 +272,27 @@ void AddCatalogStream(const ConfigTable& t, const std::string& base_dir, Backtes
   for (const Instrument& i : *defs) {
     if (engine.kernel().cache().instrument(i.id) == nullptr) engine.AddInstrument(i);
   }
+  // What the stream holds, from the file names ({start}_{end}.parquet), inside start/end.
+  const DataSeriesKind kind = q.type == CatalogDataType::kQuote   ? DataSeriesKind::kQuotes
+                              : q.type == CatalogDataType::kTrade ? DataSeriesKind::kTrades
+                                                                  : DataSeriesKind::kBars;
+  std::map<std::string, DataSeries> by_id;
+  for (const CatalogFile& f : *files) {
+    const UnixNanos first = q.start ? std::max(f.start, *q.start) : f.start;
+    const UnixNanos last = q.end ? std::min(f.end, *q.end) : f.end;
+    if (first > last) continue;
+    auto [it, added] =
+        by_id.try_emplace(f.identifier, DataSeries{kind, f.identifier, first, last, true, false});
+    if (!added) {
+      it->second.first = std::min(it->second.first, first);
+      it->second.last = std::max(it->second.last, last);
+    }
+  }
+  std::vector<DataSeries> contents;
+  contents.reserve(by_id.size());
+  for (auto& [id, series] : by_id) contents.push_back(std::move(series));
   std::shared_ptr<Catalog> shared(std::move(*catalog));
-  engine.AddStream([shared, q]() { return shared->Read(q); });
+  engine.AddStream([shared, q]() { return shared->Read(q); }, std::move(contents));
 }
 
 LoadedBacktest Build(const toml::table& root, const std::string& name, const std::string& base_dir,
@@ -277,6 +300,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   ConfigTable cfg(root, name, "");
   KernelConfig kc;
   kc.log_sink = log_sink;
+  std::string range_note;
   LoadedBacktest out;
   out.config_path = name;
   if (auto e = cfg.GetOptionalTable("engine")) {
@@ -296,6 +320,11 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     if (out.start && out.end && *out.start >= *out.end) {
       e->Fail("end", fmt::format("must be after start ({})", FormatIst(*out.start)));
     }
+    // Start checks name where the run's range was set (common/data_coverage.h).
+    std::vector<std::string> where;
+    if (out.start) where.push_back(fmt::format("{}: '{}'", e->Where("start"), e->KeyPath("start")));
+    if (out.end) where.push_back(fmt::format("{}: '{}'", e->Where("end"), e->KeyPath("end")));
+    range_note = fmt::format("{}", fmt::join(where, ", "));
     if (e->Has("bar_origin")) {
       // "HH:MM" IST boundary origin for internally aggregated time bars.
       const std::string o = e->GetString("bar_origin");
@@ -345,6 +374,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   }
   out.engine = std::make_unique<BacktestEngine>(kc);
   BacktestEngine& engine = *out.engine;
+  engine.SetRangeNote(range_note);
   if (auto cal = cfg.GetOptionalTable("calendar")) {
     // NSE trading days and session hours: orders outside them are denied (MARKET_CLOSED).
     engine.SetMarketHours(std::make_unique<NseCalendar>(LoadNseCalendar(*cal, base_dir)));

@@ -21,7 +21,23 @@ std::unique_ptr<Strategy> SmaCross::FromConfig(const StrategyId& id, const Confi
   const std::int64_t size = p.GetInt("trade_size", 1);
   if (size <= 0) p.Fail("trade_size", "must be positive");
   c.trade_size = Quantity::FromInt(size);
-  return std::make_unique<SmaCross>(id, c);
+  auto strategy = std::make_unique<SmaCross>(id, c);
+  strategy->SetConfigKeyLocation("bar_type", p.Locate("bar_type"));
+  return strategy;
+}
+
+Status SmaCross::CheckRequirements() const {
+  // Without its bars it would run and never trade: refuse to start, naming the key and what
+  // data there is (when the environment can say).
+  const DataCoverage* data = data_coverage();
+  if (data == nullptr || data->CanServeBars(config_.bar_type)) return Status::Ok();
+  return MakeError(fmt::format("{}: {} = \"{}\": {} {}, so it would never trade; the data holds {}",
+                               strategy_id().value(), ConfigKeyText("bar_type"),
+                               config_.bar_type.ToString(),
+                               config_.bar_type.source() == AggregationSource::kExternal
+                                   ? "no such bars"
+                                   : "no quotes or trades to aggregate these bars from",
+                               data->RangeText(), data->Describe()));
 }
 
 void SmaCross::OnStart() { SubscribeBars(config_.bar_type); }
