@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 
 #include "backtest/config_schema.h"
 #include "backtest/sweep.h"
@@ -169,7 +170,10 @@ std::vector<Bar> LoadData(const ConfigTable& table, const std::string& base_dir,
   // header now; a bad row later stops the run with the file, line and column.
   auto probe = OpenBarsCsvStream(path, opt);
   if (!probe) throw ConfigError(fmt::format("{}: {}", table.Where("path"), probe.error()));
-  engine.AddStream([path, opt]() { return OpenBarsCsvStream(path, opt); });
+  // One bar type; its range is learnt from the stream's first bar in the run.
+  DataSeries series{DataSeriesKind::kBars, bt->ToString(), UnixNanos(), UnixNanos(), false, false};
+  engine.AddStream([path, opt]() { return OpenBarsCsvStream(path, opt); },
+                   std::vector<DataSeries>{series});
   return {};
 }
 
@@ -211,8 +215,27 @@ void AddCatalogStream(const ConfigTable& table, const std::string& base_dir,
   for (const Instrument& i : *defs) {
     if (engine.kernel().cache().instrument(i.id) == nullptr) engine.AddInstrument(i);
   }
+  // What the stream holds, from the file names ({start}_{end}.parquet), inside start/end.
+  const DataSeriesKind kind = q.type == CatalogDataType::kQuote   ? DataSeriesKind::kQuotes
+                              : q.type == CatalogDataType::kTrade ? DataSeriesKind::kTrades
+                                                                  : DataSeriesKind::kBars;
+  std::map<std::string, DataSeries> by_id;
+  for (const CatalogFile& f : *files) {
+    const UnixNanos first = q.start ? std::max(f.start, *q.start) : f.start;
+    const UnixNanos last = q.end ? std::min(f.end, *q.end) : f.end;
+    if (first > last) continue;
+    auto [it, added] =
+        by_id.try_emplace(f.identifier, DataSeries{kind, f.identifier, first, last, true, false});
+    if (!added) {
+      it->second.first = std::min(it->second.first, first);
+      it->second.last = std::max(it->second.last, last);
+    }
+  }
+  std::vector<DataSeries> contents;
+  contents.reserve(by_id.size());
+  for (auto& [id, series] : by_id) contents.push_back(std::move(series));
   std::shared_ptr<Catalog> shared(std::move(*catalog));
-  engine.AddStream([shared, q]() { return shared->Read(q); });
+  engine.AddStream([shared, q]() { return shared->Read(q); }, std::move(contents));
 }
 
 LoadedBacktest Build(const toml::table& root, const std::string& name, const std::string& base_dir,
@@ -221,6 +244,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   const Params cfg(root_table, BacktestRootSchema());
   KernelConfig kc;
   kc.log_sink = log_sink;
+  std::string range_note;
   LoadedBacktest out;
   out.config_path = name;
   if (cfg.Has("engine")) {
@@ -240,6 +264,11 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     if (out.start && out.end && *out.start >= *out.end) {
       e->Fail("end", fmt::format("must be after start ({})", FormatIst(*out.start)));
     }
+    // Start checks name where the run's range was set (common/data_coverage.h).
+    std::vector<std::string> where;
+    if (out.start) where.push_back(fmt::format("{}: '{}'", e->table().Where("start"), e->table().KeyPath("start")));
+    if (out.end) where.push_back(fmt::format("{}: '{}'", e->table().Where("end"), e->table().KeyPath("end")));
+    range_note = fmt::format("{}", fmt::join(where, ", "));
     if (e->Has("bar_origin")) {
       // "HH:MM" IST boundary origin for internally aggregated time bars.
       const std::string o = e->GetString("bar_origin");
@@ -284,6 +313,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
   }
   out.engine = std::make_unique<BacktestEngine>(kc);
   BacktestEngine& engine = *out.engine;
+  engine.SetRangeNote(range_note);
   if (cfg.Has("calendar")) {
     // NSE trading days and session hours: orders outside them are denied (MARKET_CLOSED).
     engine.SetMarketHours(

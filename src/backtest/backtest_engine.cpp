@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 namespace nacre {
 
@@ -132,14 +133,67 @@ void BacktestEngine::SortData() {
   sorted_ = true;
 }
 
-void BacktestEngine::AddStream(DataStreamFactory open) { streams_.push_back(std::move(open)); }
+void BacktestEngine::AddStream(DataStreamFactory open,
+                               std::optional<std::vector<DataSeries>> contents) {
+  streams_.push_back(std::move(open));
+  stream_contents_.push_back(std::move(contents));
+}
 
 void BacktestEngine::AddStream(std::unique_ptr<DataStream> stream) {
   auto holder = std::make_shared<std::unique_ptr<DataStream>>(std::move(stream));
-  streams_.push_back([holder]() -> Result<std::unique_ptr<DataStream>> {
+  AddStream([holder]() -> Result<std::unique_ptr<DataStream>> {
     if (!*holder) return MakeError("data stream already consumed by an earlier run");
     return std::move(*holder);
   });
+}
+
+void BacktestEngine::AddMemoryCoverage() {
+  // One map lookup per point, skipped while consecutive points share a series (the usual
+  // case for loaded files).
+  std::map<std::pair<DataSeriesKind, std::string>, std::pair<UnixNanos, UnixNanos>> spans;
+  std::pair<UnixNanos, UnixNanos>* last_span = nullptr;
+  const void* last_key = nullptr;
+  std::size_t last_kind = 99;
+  for (const DataPoint& d : data_) {
+    const UnixNanos t = TsInit(d);
+    const void* key = nullptr;
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, Bar>) {
+            key = &x.bar_type;
+          } else {
+            key = x.instrument_id.value().data();  // interned: one address per id
+          }
+        },
+        d);
+    const bool same =
+        last_span != nullptr && last_kind == d.index() &&
+        (d.index() == 0 ? std::get<Bar>(d).bar_type == *static_cast<const BarType*>(last_key)
+                        : key == last_key);
+    if (!same) {
+      DataSeriesKind kind = DataSeriesKind::kBars;
+      std::string id;
+      if (const auto* b = std::get_if<Bar>(&d)) {
+        id = b->bar_type.ToString();
+      } else if (const auto* q = std::get_if<QuoteTick>(&d)) {
+        kind = DataSeriesKind::kQuotes;
+        id = q->instrument_id.value();
+      } else {
+        kind = DataSeriesKind::kTrades;
+        id = std::get<TradeTick>(d).instrument_id.value();
+      }
+      auto [it, added] = spans.try_emplace({kind, id}, t, t);
+      last_span = &it->second;
+      last_key = key;
+      last_kind = d.index();
+    }
+    last_span->first = std::min(last_span->first, t);
+    last_span->second = std::max(last_span->second, t);
+  }
+  for (const auto& [key, span] : spans) {
+    coverage_.Add(DataSeries{key.first, key.second, span.first, span.second, true, false});
+  }
 }
 
 void BacktestEngine::Process(const DataPoint& point) {
@@ -179,6 +233,10 @@ struct StreamCursor {
   std::vector<MarketData> buf;
   std::size_t pos = 0;
   bool done = false;
+  // The stream's first item, and the last one skipped before `start` (DataCoverage of a
+  // stream that does not know its own range).
+  std::optional<UnixNanos> first_seen;
+  std::optional<UnixNanos> last_skipped;
 };
 
 }  // namespace
@@ -222,8 +280,10 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
         c.stream.reset();
         break;
       }
+      if (!c.first_seen) c.first_seen = TsInit(c.buf.front());
       if (start) {
         while (c.pos < c.buf.size() && TsInit(c.buf[c.pos]) < *start) ++c.pos;
+        if (c.pos > 0) c.last_skipped = TsInit(c.buf[c.pos - 1]);
       }
     }
   };
@@ -257,6 +317,43 @@ BacktestResult BacktestEngine::Run(std::optional<UnixNanos> start, std::optional
     if (best >= 0 && end && best_ts > *end) return -1;
     return best;
   };
+  // What the run holds, for the components' start checks (Actor::data_coverage()).
+  coverage_ = DataCoverage();
+  coverage_.SetRange(start, end);
+  coverage_.SetRangeNote(range_note_);
+  AddMemoryCoverage();
+  coverage_described_ = true;
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    const auto& contents = stream_contents_[i];
+    if (!contents) {
+      coverage_described_ = false;
+      continue;
+    }
+    for (DataSeries series : *contents) {
+      if (!series.range_known) {
+        // Only a stream of one series is dated by its first item.
+        if (contents->size() != 1) {
+          coverage_described_ = false;
+          continue;
+        }
+        const StreamCursor& c = cursors[i];
+        if (!c.first_seen) {
+          series.empty = true;  // no data at all
+        } else if (c.done) {
+          // Everything was before `start`: its whole range is known.
+          series.first = *c.first_seen;
+          series.last = c.last_skipped.value_or(*c.first_seen);
+          series.range_known = true;
+        } else {
+          series.first = series.last = *c.first_seen;
+          // Its next item in the run is past `end`: nothing inside the run.
+          series.empty = end && TsInit(c.buf[c.pos]) > *end;
+        }
+      }
+      coverage_.Add(series);
+    }
+  }
+  kernel_->SetDataCoverage(coverage_described_ ? &coverage_ : nullptr);
   int src = data_status_.ok() ? next_source() : -1;
   UnixNanos t0 = start.value_or(UnixNanos());
   if (src == 0) t0 = TsInit(*first);

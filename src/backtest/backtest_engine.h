@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/data_coverage.h"
 #include "persistence/data_stream.h"
 #include "trading/kernel.h"
 #include "venue/simulated_exchange.h"
@@ -86,9 +87,19 @@ class BacktestEngine {
   void AddTrades(const std::vector<TradeTick>& trades);
   // A time-ordered source opened afresh at each Run (so Reset + Run repeats the run).
   using DataStreamFactory = std::function<Result<std::unique_ptr<DataStream>>()>;
-  void AddStream(DataStreamFactory open);
+  // `contents` says what the stream holds (series and their ranges, e.g. from a catalog's
+  // file names; a single series of unknown range is dated by the stream's first item in the
+  // run). Without it the run's data is undescribed and components skip their data checks.
+  void AddStream(DataStreamFactory open,
+                 std::optional<std::vector<DataSeries>> contents = std::nullopt);
   // A stream usable for one Run only (a second Run reports an error in data_status()).
   void AddStream(std::unique_ptr<DataStream> stream);
+  // Names where the run's start/end come from in start-check messages (e.g. the config file
+  // and keys).
+  void SetRangeNote(std::string note) { range_note_ = std::move(note); }
+  // What the last Run's data held, as its components saw it at start (nullptr when a stream
+  // was undescribed).
+  const DataCoverage* data_coverage() const { return coverage_described_ ? &coverage_ : nullptr; }
   // Items pulled from each stream per chunk.
   void SetStreamChunkSize(std::size_t n) { stream_chunk_ = n == 0 ? 1 : n; }
   // The first stream error of the last Run (opening or reading); the run stops at it.
@@ -132,6 +143,8 @@ class BacktestEngine {
   template <typename T>
   void Append(const std::vector<T>& items);
   void SortData();
+  // The in-memory data's series, whatever the range.
+  void AddMemoryCoverage();
   void Process(const DataPoint& d);
   BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
 
@@ -144,6 +157,10 @@ class BacktestEngine {
   std::vector<MatchingVenue*> venues_;
   std::vector<DataPoint> data_;
   std::vector<DataStreamFactory> streams_;
+  std::vector<std::optional<std::vector<DataSeries>>> stream_contents_;  // per stream
+  DataCoverage coverage_;
+  bool coverage_described_ = false;
+  std::string range_note_;
   std::size_t stream_chunk_ = 4096;
   Status data_status_;
   bool sorted_ = true;

@@ -13,6 +13,7 @@
 
 #include "common/cache.h"
 #include "common/clock.h"
+#include "common/data_coverage.h"
 #include "common/market_hours.h"
 #include "common/component.h"
 #include "common/message_bus.h"
@@ -29,7 +30,8 @@ struct ActorContext {
   Cache* cache = nullptr;
   Logger* logger = nullptr;
   UuidGenerator* uuids = nullptr;
-  const MarketHoursSlot* market_hours = nullptr;  // the kernel's trading hours (may hold none)
+  const MarketHoursSlot* market_hours = nullptr;    // the kernel's trading hours (may hold none)
+  const DataCoverageSlot* data_coverage = nullptr;  // what data the run holds (may hold none)
 };
 
 using SavedState = std::map<std::string, std::string>;
@@ -106,6 +108,23 @@ class Actor : public Component {
   // after every component is registered, before any starts): an error names what is missing
   // and how to add it. Default: nothing.
   virtual Status CheckRequirements() const { return Status::Ok(); }
+  // What data the run holds, for CheckRequirements (see common/data_coverage.h); nullptr when
+  // nobody can say (live, undescribed streams): skip data checks then.
+  const DataCoverage* data_coverage() const {
+    return ctx_.data_coverage == nullptr ? nullptr : ctx_.data_coverage->coverage;
+  }
+
+ protected:
+  // Where a config key of this component was set ("backtest.toml:70: 'strategies[0].params.
+  // underlying'", from ConfigTable::Locate), so start checks name it; ConfigKeyText gives
+  // that, or the key alone for a component built in code.
+  void SetConfigKeyLocation(const std::string& key, std::string where) {
+    config_keys_[key] = std::move(where);
+  }
+  std::string ConfigKeyText(const std::string& key) const {
+    auto it = config_keys_.find(key);
+    return it == config_keys_.end() ? "'" + key + "'" : it->second;
+  }
 
  protected:
 
@@ -150,6 +169,7 @@ class Actor : public Component {
   std::vector<SubscriptionId> owned_subs_;
   std::vector<std::string> timers_;
   std::uint64_t handler_errors_ = 0;
+  std::map<std::string, std::string> config_keys_;
 };
 
 }  // namespace nacre

@@ -71,6 +71,10 @@ class ConfigTable {
   // "file:line" of the table or key.
   std::string Where(const std::string& key = "") const;
   std::string KeyPath(const std::string& key) const;
+  // "file:line: 'path.key'" (Where and KeyPath), for messages about a key after loading.
+  std::string Locate(const std::string& key) const {
+    return Where(key) + ": '" + KeyPath(key) + "'";
+  }
   const std::string& file() const { return file_; }
   const toml::table& raw() const { return table_; }
   [[noreturn]] void Fail(const std::string& key, const std::string& message) const;

@@ -11,7 +11,9 @@
 #include "nse/calendar.h"
 #include "nse/contracts.h"
 #include "persistence/bar_csv.h"
+#include "persistence/csv_text.h"
 #include "persistence/duckdb.h"
+#include "persistence/nse_option_chain_csv.h"
 #include "persistence/tick_csv.h"
 
 namespace nacre {
@@ -20,42 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// CSV fields with "quoted, fields" and surrounding blanks trimmed.
-std::vector<std::string> SplitQuoted(std::string_view line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  out.push_back(cur);
-  for (auto& f : out) {
-    while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.erase(f.begin());
-    while (!f.empty() && (f.back() == ' ' || f.back() == '\t' || f.back() == '\r')) f.pop_back();
-  }
-  return out;
-}
-
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    out.push_back(line);
-    pos = end + 1;
-  }
-  return out;
-}
+using csv_text::Lines;
+using csv_text::SplitQuoted;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -67,33 +35,6 @@ Result<Price> ParsePx(std::string_view text, int precision) {
   auto p = Price::Parse(text, precision);
   if (!p) return MakeError(p.error());
   return p;
-}
-
-Result<std::int64_t> ParseInt(std::string_view s) {
-  if (s.empty()) return MakeError("empty");
-  std::int64_t v = 0;
-  bool neg = false;
-  std::size_t i = 0;
-  if (s[0] == '-') {
-    neg = true;
-    i = 1;
-    if (s.size() == 1) return MakeError("not a number");
-  }
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return MakeError(fmt::format("'{}' is not an integer", s));
-    if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) return MakeError("overflow");
-    v = v * 10 + (s[i] - '0');
-  }
-  return neg ? -v : v;
-}
-
-// "1,02,24,901" -> "10224901" (Indian or western grouping).
-std::string Ungroup(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c != ',') out.push_back(c);
-  }
-  return out;
 }
 
 std::string IndexIdFromFileName(const std::string& path) {
@@ -460,111 +401,36 @@ Result<ImportBatch> ImportOcCsv(const std::string& path, const ImportOptions& o)
   }
   auto cal = LoadCalendar(path, o);
   if (!cal) return MakeError(cal.error());
-  const auto lines = Lines(*text);
-  if (lines.size() < 2 || lines[0].rfind("CALLS", 0) != 0) {
-    return MakeError(fmt::format("{}:1: expected the NSE two-row header starting 'CALLS'", path));
-  }
-  const auto header = SplitQuoted(lines[1]);
-  auto find = [&](const std::string& n, int nth) -> std::size_t {
-    int seen = 0;
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == n && seen++ == nth) return i;
-    }
-    return std::size_t(-1);
-  };
-  const std::size_t strike_col = find("STRIKE", 0);
-  const std::size_t cols[2][4] = {
-      {find("BID QTY", 0), find("BID", 0), find("ASK", 0), find("ASK QTY", 0)},
-      {find("BID QTY", 1), find("BID", 1), find("ASK", 1), find("ASK QTY", 1)}};
-  if (strike_col == std::size_t(-1)) {
-    return MakeError(fmt::format("{}:2: no STRIKE column", path));
-  }
-  for (const auto& side : cols) {
-    for (std::size_t c : side) {
-      if (c == std::size_t(-1)) {
-        return MakeError(
-            fmt::format("{}:2: expected BID QTY, BID, ASK, ASK QTY for calls and puts", path));
-      }
-    }
-  }
+  auto chain = ParseNseOptionChainCsv(*text, path);
+  if (!chain) return MakeError(chain.error());
   ImportBatch b;
-  constexpr std::size_t kNamedOneSided = 20;
-  std::vector<std::string> one_sided_names;
-  for (std::size_t ln = 2; ln < lines.size(); ++ln) {
-    if (lines[ln].empty()) continue;
-    const auto f = SplitQuoted(lines[ln]);
-    auto bad = [&](std::size_t c, std::string_view why) {
-      return MakeError(fmt::format("{}:{}: column {} ({}): {}", path, ln + 1, c + 1,
-                                   c < header.size() ? header[c] : "?", why));
-    };
-    if (f.size() <= cols[1][3]) return bad(f.size(), "too few fields");
-    auto strike = Price::Parse(Ungroup(f[strike_col]));
-    if (!strike || !strike->is_positive()) {
-      return bad(strike_col, strike ? "not positive" : strike.error());
-    }
-    for (int side = 0; side < 2; ++side) {
-      const auto& c = cols[side];
-      // Each of BID QTY, BID, ASK, ASK QTY is '-' (absent) or a non-negative number; a side
-      // of the book is there when its price and quantity are both positive.
-      std::int64_t qty[2] = {0, 0};
-      Price px[2];
-      for (int k = 0; k < 2; ++k) {  // 0 = bid, 1 = ask
-        const std::size_t qc = k == 0 ? c[0] : c[3];
-        const std::size_t pc = k == 0 ? c[1] : c[2];
-        if (f[qc] != "-") {
-          auto q = ParseInt(Ungroup(f[qc]));
-          if (!q || *q < 0) return bad(qc, q ? "negative" : q.error());
-          qty[k] = *q;
-        }
-        if (f[pc] != "-") {
-          auto p = ParsePx(Ungroup(f[pc]), 2);
-          if (!p) return bad(pc, p.error());
-          if (p->raw() < 0) return bad(pc, "negative");
-          px[k] = *p;
-        }
+  b.skipped = chain->empty_sides;
+  b.one_sided = chain->one_sided;
+  for (const NseChainRow& row : chain->rows) {
+    for (std::size_t s = 0; s < 2; ++s) {
+      const NseChainSide& side = row.side[s];
+      if (!side.two_sided()) continue;  // empty or one-sided: counted by the parser
+      const OptionKind kind = s == 0 ? OptionKind::kCall : OptionKind::kPut;
+      auto ins = NiftyOption(*expiry, row.strike, kind, *cal);
+      if (!ins) {
+        return MakeError(
+            fmt::format("{}: {}", chain->Where(row.line, chain->strike_col), ins.error()));
       }
-      const bool has_bid = px[0].is_positive() && qty[0] > 0;
-      const bool has_ask = px[1].is_positive() && qty[1] > 0;
-      if (!has_bid && !has_ask) {
-        ++b.skipped;
-        continue;
-      }
-      if (!has_bid || !has_ask) {
-        ++b.one_sided;
-        if (one_sided_names.size() < kNamedOneSided) {
-          one_sided_names.push_back(fmt::format(
-              "line {} strike {} {} ({}; {} {})", ln + 1, strike->ToString(),
-              side == 0 ? "CE" : "PE", has_bid ? "no ask" : "no bid", has_bid ? "bid" : "ask",
-              has_bid ? px[0].ToString() : px[1].ToString()));
-        }
-        continue;
-      }
-      if (px[1] < px[0]) return bad(c[2], "ask below bid");
-      const OptionKind kind = side == 0 ? OptionKind::kCall : OptionKind::kPut;
-      auto ins = NiftyOption(*expiry, *strike, kind, *cal);
-      if (!ins) return bad(strike_col, ins.error());
       QuoteTick q;
       q.instrument_id = ins->id;
-      q.bid_price = px[0];
-      q.ask_price = px[1];
-      q.bid_size = Quantity::FromInt(qty[0]);
-      q.ask_size = Quantity::FromInt(qty[1]);
+      q.bid_price = side.bid;
+      q.ask_price = side.ask;
+      q.bid_size = Quantity::FromInt(side.bid_qty);
+      q.ask_size = Quantity::FromInt(side.ask_qty);
       q.ts_event = *o.at;
       q.ts_init = *o.at;
       b.instruments.push_back(*ins);
       b.quotes[ins->id.value()].push_back(q);
     }
   }
-  if (b.one_sided > 0) {
-    // A QuoteTick has no empty side (a zero price would read as a real price of 0), so a
-    // one-sided book is skipped, counted and named rather than invented.
-    b.warnings.push_back(fmt::format(
-        "{} one-sided quote{} skipped (bid or ask missing; a quote needs both): {}{}",
-        b.one_sided, b.one_sided == 1 ? "" : "s", fmt::join(one_sided_names, ", "),
-        b.one_sided > one_sided_names.size()
-            ? fmt::format(" and {} more", b.one_sided - one_sided_names.size())
-            : ""));
-  }
+  // A QuoteTick has no empty side (a zero price would read as a real price of 0), so a
+  // one-sided book is skipped, counted and named rather than invented.
+  if (const std::string w = chain->OneSidedWarning(); !w.empty()) b.warnings.push_back(w);
   if (b.quotes.empty()) {
     b.warnings.push_back(fmt::format(
         "no two-sided quote in the file: {} strike sides without bid or ask, {} one-sided",
@@ -803,7 +669,7 @@ Result<std::string> Detect(const std::string& path) {
     std::string first;
     std::getline(in, first);
     if (!first.empty() && first.back() == '\r') first.pop_back();
-    if (first.rfind("CALLS", 0) == 0) return std::string("nse_oc_csv");
+    if (IsNseOptionChainHeader(first)) return std::string("nse_oc_csv");
     if (first.rfind("Instrument,Date,Time", 0) == 0) return std::string("nse_index_1min");
     if (Lower(first).rfind("datetime,open,high,low,close", 0) == 0) {
       return std::string("ohlcv_csv");

@@ -171,7 +171,7 @@ TEST_F(ImportTest, NseOptionChainCsv) {
                                 "-,-,-,-,-,-,-,-,-,-,\n");
   auto e = ImportFile(bad, o);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.error().find(":3: column 9 (BID)"), std::string::npos) << e.error();
+  EXPECT_NE(e.error().find(":3: column 9 (BID, calls)"), std::string::npos) << e.error();
 }
 
 TEST_F(ImportTest, NseOptionChainOneSidedAndEmptyBooks) {

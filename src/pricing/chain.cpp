@@ -11,6 +11,106 @@ double QuoteMid(double bid, double ask) {
   return 0.5 * (bid + ask);
 }
 
+std::optional<double> RoughParityForward(std::span<const ChainQuote> quotes) {
+  std::vector<double> f;
+  for (const ChainQuote& q : quotes) {
+    const double c = QuoteMid(q.call_bid, q.call_ask);
+    const double p = QuoteMid(q.put_bid, q.put_ask);
+    if (std::isfinite(c) && std::isfinite(p) && std::isfinite(q.strike)) {
+      f.push_back(q.strike + c - p);
+    }
+  }
+  if (f.empty()) return std::nullopt;
+  std::sort(f.begin(), f.end());
+  const std::size_t m = f.size() / 2;
+  return f.size() % 2 == 1 ? f[m] : 0.5 * (f[m - 1] + f[m]);
+}
+
+std::optional<ChainQuoteProblem> CheckChainQuotes(std::span<const ChainQuote> quotes,
+                                                  std::optional<double> forward) {
+  auto problem = [](std::size_t i, ChainField f, std::string why) {
+    return std::optional<ChainQuoteProblem>(ChainQuoteProblem{i, f, std::move(why), {}});
+  };
+  struct Side {
+    ChainField bid_field, ask_field;
+    double ChainQuote::*bid;
+    double ChainQuote::*ask;
+    const char* name;
+  };
+  static constexpr Side kSides[] = {{ChainField::kCallBid, ChainField::kCallAsk,
+                                     &ChainQuote::call_bid, &ChainQuote::call_ask, "call"},
+                                    {ChainField::kPutBid, ChainField::kPutAsk, &ChainQuote::put_bid,
+                                     &ChainQuote::put_ask, "put"}};
+  std::vector<std::pair<double, std::size_t>> strikes;
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    const ChainQuote& q = quotes[i];
+    if (!std::isfinite(q.strike) || !(q.strike > 0)) {
+      return problem(i, ChainField::kStrike,
+                     fmt::format("strike must be a positive number, got {}", q.strike));
+    }
+    for (const auto& [k, first] : strikes) {
+      if (k == q.strike) {
+        auto p = problem(i, ChainField::kStrike, fmt::format("strike {} appears twice", q.strike));
+        p->earlier = first;
+        return p;
+      }
+    }
+    strikes.emplace_back(q.strike, i);
+    for (const Side& s : kSides) {
+      for (auto [field, value] :
+           {std::pair{s.bid_field, q.*s.bid}, std::pair{s.ask_field, q.*s.ask}}) {
+        if (std::isnan(value)) continue;  // missing side
+        if (std::isinf(value)) return problem(i, field, "not a finite number");
+        if (value < 0) return problem(i, field, fmt::format("negative price {}", value));
+        if (value == 0) {
+          return problem(i, field, "zero price (leave the cell empty or '-' for a missing side)");
+        }
+      }
+      const double bid = q.*s.bid, ask = q.*s.ask;
+      if (!std::isnan(bid) && !std::isnan(ask) && bid > ask) {
+        return problem(i, s.ask_field,
+                       fmt::format("{} ask {} below bid {} (crossed)", s.name, ask, bid));
+      }
+    }
+    for (auto [field, value] :
+         {std::pair{ChainField::kPutBid, q.put_bid}, std::pair{ChainField::kPutAsk, q.put_ask}}) {
+      if (value > q.strike) {
+        return problem(i, field,
+                       fmt::format("put price {} above the strike {} (a put is worth at most "
+                                   "its strike)",
+                                   value, q.strike));
+      }
+    }
+  }
+  const std::optional<double> f = forward ? forward : RoughParityForward(quotes);
+  if (!f || !(*f > 0)) return std::nullopt;
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    const ChainQuote& q = quotes[i];
+    for (const Side& s : kSides) {
+      const double intrinsic = s.bid_field == ChainField::kCallBid ? std::max(0.0, *f - q.strike)
+                                                                   : std::max(0.0, q.strike - *f);
+      for (auto [field, value] :
+           {std::pair{s.bid_field, q.*s.bid}, std::pair{s.ask_field, q.*s.ask}}) {
+        if (std::isnan(value)) continue;
+        if (s.bid_field == ChainField::kCallBid && value > *f) {
+          return problem(i, field,
+                         fmt::format("call price {} above the underlying ({} forward {:.2f}): a "
+                                     "call is worth at most the underlying",
+                                     value, forward ? "given" : "parity", *f));
+        }
+        if (value - intrinsic > 0.5 * *f) {
+          return problem(
+              i, field,
+              fmt::format("{} price {} has a time value of {:.2f}, over half the "
+                          "underlying ({} forward {:.2f}): not a real quote",
+                          s.name, value, value - intrinsic, forward ? "given" : "parity", *f));
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_years, double rate,
                                    std::optional<double> forward) {
   if (quotes.empty()) return MakeError("option chain: no quotes");

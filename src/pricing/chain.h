@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <span>
@@ -48,6 +49,31 @@ struct ChainAnalysis {
 
 // Mid of a two-sided quote; NaN unless both sides are present, positive and not crossed.
 double QuoteMid(double bid, double ask);
+
+// A quote a trader would not trust, found by CheckChainQuotes: which row and field, and why.
+enum class ChainField : std::uint8_t { kStrike, kCallBid, kCallAsk, kPutBid, kPutAsk };
+struct ChainQuoteProblem {
+  std::size_t index = 0;  // into the quotes given
+  ChainField field = ChainField::kStrike;
+  std::string why;
+  std::optional<std::size_t> earlier;  // a repeated strike: the row it repeats
+};
+
+// The forward the quotes themselves suggest for plausibility checks: the median over strikes
+// with a two-sided call and put of strike + call mid − put mid (undiscounted parity; a few bad
+// rows cannot move a median). Empty when no strike has both.
+std::optional<double> RoughParityForward(std::span<const ChainQuote> quotes);
+
+// Checks every row before anything is computed from it, in row order, and returns the first
+// problem: a strike that is not a positive finite number or repeats an earlier one; a price
+// that is infinite, negative or zero (a missing side is NaN, kNoQuote); a crossed side
+// (bid above ask); a put priced above its strike. Then, against `forward` (or, when not given,
+// RoughParityForward; skipped when neither exists): a call priced above the forward, and a
+// time value (price less undiscounted intrinsic) above half the forward, which no listed index
+// option carries (NIFTY's weekly ATM time value is ~1% of the index). Deep in-the-money
+// prices above half the underlying are real and pass.
+std::optional<ChainQuoteProblem> CheckChainQuotes(std::span<const ChainQuote> quotes,
+                                                  std::optional<double> forward = {});
 
 // Fails when quotes are empty, a strike is not positive or repeated, t_years is not
 // positive, or (without a given forward) no strike has both a call and a put mid.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace nacre::pricing {
 namespace {
 
@@ -68,6 +70,75 @@ TEST(Chain, RejectsBadInput) {
   EXPECT_NE(no_fwd.error().find("forward"), std::string::npos);
   EXPECT_FALSE(AnalyzeChain(calls_only, 0.0, 0.0, 24000.0).ok());
   EXPECT_TRUE(std::isnan(QuoteMid(101, 100)));  // crossed
+}
+
+TEST(Chain, CheckQuotesAcceptsAGoodChainAndDeepInTheMoneyPrices) {
+  const double f = 24037.5, t = 6.0 / 365, r = 0.065;
+  auto quotes = SmileChain(f, t, r, 0.0);
+  EXPECT_FALSE(CheckChainQuotes(quotes).has_value());
+  EXPECT_FALSE(CheckChainQuotes(quotes, f).has_value());
+  auto rough = RoughParityForward(quotes);
+  ASSERT_TRUE(rough.has_value());
+  EXPECT_NEAR(*rough, f, 5.0);  // undiscounted parity: within a few points at 6 days
+  // NSE's export of 29-Jun-2026: the 12,000 call at 11,143.70 / 12,364.25 with the index
+  // near 23,950 is more than half the underlying, but nearly all of it is intrinsic value.
+  quotes.push_back({12000, 11143.70, 12364.25, 0.15, 0.30});
+  EXPECT_FALSE(CheckChainQuotes(quotes).has_value());
+}
+
+TEST(Chain, CheckQuotesNamesTheRowAndFieldOfEachKindOfBadQuote) {
+  const double f = 24000, t = 6.0 / 365, r = 0.0;
+  const auto good = SmileChain(f, t, r, 0.0);
+  struct Case {
+    const char* name;
+    std::size_t row;
+    double ChainQuote::*field;
+    double value;
+    ChainField expect;
+    const char* why;
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  const Case cases[] = {
+      {"zero strike", 2, &ChainQuote::strike, 0, ChainField::kStrike, "positive"},
+      {"nan strike", 2, &ChainQuote::strike, kNoQuote, ChainField::kStrike, "positive"},
+      {"repeated strike", 3, &ChainQuote::strike, 23600, ChainField::kStrike, "appears twice"},
+      {"infinite bid", 4, &ChainQuote::call_bid, inf, ChainField::kCallBid, "finite"},
+      {"negative ask", 5, &ChainQuote::put_ask, -1, ChainField::kPutAsk, "negative"},
+      {"zero bid", 6, &ChainQuote::put_bid, 0, ChainField::kPutBid, "zero price"},
+      {"crossed call", 7, &ChainQuote::call_bid, 1e4, ChainField::kCallAsk, "(crossed)"},
+      {"put above strike", 8, &ChainQuote::put_ask, 30000, ChainField::kPutAsk, "above the strike"},
+      {"absurd time value", 18, &ChainQuote::call_ask, 13000, ChainField::kCallAsk,
+       "over half the underlying"},
+  };
+  for (const Case& c : cases) {
+    auto quotes = good;
+    quotes[c.row].*c.field = c.value;
+    if (c.expect == ChainField::kCallAsk && c.field == &ChainQuote::call_bid) {
+      quotes[c.row].call_ask = c.value - 1;
+    }
+    const auto p = CheckChainQuotes(quotes);
+    ASSERT_TRUE(p.has_value()) << c.name;
+    EXPECT_EQ(p->index, c.row) << c.name;
+    EXPECT_EQ(p->field, c.expect) << c.name;
+    EXPECT_NE(p->why.find(c.why), std::string::npos) << c.name << ": " << p->why;
+  }
+  auto repeated = good;
+  repeated[3].strike = repeated[2].strike;
+  const auto twice = CheckChainQuotes(repeated);
+  ASSERT_TRUE(twice.has_value());
+  EXPECT_EQ(twice->earlier, std::optional<std::size_t>(2));
+  // A call above the given forward.
+  auto quotes = good;
+  quotes[0].call_ask = 24500;
+  const auto above = CheckChainQuotes(quotes, f);
+  ASSERT_TRUE(above.has_value());
+  EXPECT_EQ(above->field, ChainField::kCallAsk);
+  EXPECT_NE(above->why.find("above the underlying (given forward 24000.00)"), std::string::npos)
+      << above->why;
+  // Missing sides (NaN) are not problems.
+  quotes = good;
+  quotes[1].call_bid = quotes[1].put_ask = kNoQuote;
+  EXPECT_FALSE(CheckChainQuotes(quotes).has_value());
 }
 
 }  // namespace

@@ -53,6 +53,7 @@ ActorContext Kernel::actor_context() {
   ctx.logger = &logger_;
   ctx.uuids = &uuids_;
   ctx.market_hours = &market_hours_;
+  ctx.data_coverage = &data_coverage_;
   return ctx;
 }
 

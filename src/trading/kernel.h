@@ -56,6 +56,9 @@ class Kernel {
   Trader& trader() { return trader_; }
   // Trading hours for the risk engine and for actors (MarketClosedReason); not owned.
   void SetMarketHours(const MarketHours* hours);
+  // What data the run holds, for components' start checks (common/data_coverage.h); not
+  // owned; nullptr: unknown.
+  void SetDataCoverage(const DataCoverage* coverage) { data_coverage_.coverage = coverage; }
   ActorContext actor_context();
 
   // Phased start (docs/architecture.md "Kernel start"): engines, connect the data and
@@ -75,6 +78,7 @@ class Kernel {
   KernelConfig config_;
   std::unique_ptr<Clock> clock_;
   MarketHoursSlot market_hours_;
+  DataCoverageSlot data_coverage_;
   EventLoop loop_;
   Logger logger_;
   UuidGenerator uuids_;

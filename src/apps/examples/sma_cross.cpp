@@ -37,7 +37,23 @@ std::unique_ptr<Strategy> SmaCross::FromParams(const StrategyId& id, const Param
     p.Fail("slow_period", fmt::format("must be greater than fast_period ({})", c.fast_period));
   }
   c.trade_size = Quantity::FromInt(p.GetInt("trade_size"));
-  return std::make_unique<SmaCross>(id, c);
+  auto strategy = std::make_unique<SmaCross>(id, c);
+  strategy->SetConfigKeyLocation("bar_type", p.table().Locate("bar_type"));
+  return strategy;
+}
+
+Status SmaCross::CheckRequirements() const {
+  // Without its bars it would run and never trade: refuse to start, naming the key and what
+  // data there is (when the environment can say).
+  const DataCoverage* data = data_coverage();
+  if (data == nullptr || data->CanServeBars(config_.bar_type)) return Status::Ok();
+  return MakeError(fmt::format("{}: {} = \"{}\": {} {}, so it would never trade; the data holds {}",
+                               strategy_id().value(), ConfigKeyText("bar_type"),
+                               config_.bar_type.ToString(),
+                               config_.bar_type.source() == AggregationSource::kExternal
+                                   ? "no such bars"
+                                   : "no quotes or trades to aggregate these bars from",
+                               data->RangeText(), data->Describe()));
 }
 
 std::unique_ptr<Strategy> SmaCross::FromConfig(const StrategyId& id, const ConfigTable& table) {

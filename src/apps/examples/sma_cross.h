@@ -27,6 +27,8 @@ class SmaCross final : public Strategy {
   static std::unique_ptr<Strategy> FromConfig(const StrategyId& id, const ConfigTable& table);
 
   std::uint64_t bars_seen() const { return bars_seen_; }
+  // Its bar type must have bars in the run (when the data is described).
+  Status CheckRequirements() const override;
 
  protected:
   void OnStart() override;

@@ -117,11 +117,37 @@ OptionsSpreadStrategy::OptionsSpreadStrategy(const StrategyId& id, OptionsSpread
       exits_(config_) {}
 
 Status OptionsSpreadStrategy::CheckRequirements() const {
-  if (context().bus->HasRequestHandler(CapitalManager::kMaxLotsEndpoint)) return Status::Ok();
-  return MakeError(fmt::format(
-      "{}: no CapitalManager actor to size its trades (it would never trade): add [[actors]] "
-      "type = \"CapitalManager\" to the config",
-      strategy_id().value()));
+  if (!context().bus->HasRequestHandler(CapitalManager::kMaxLotsEndpoint)) {
+    return MakeError(fmt::format(
+        "{}: no CapitalManager actor to size its trades (it would never trade): add [[actors]] "
+        "type = \"CapitalManager\" to the config",
+        strategy_id().value()));
+  }
+  // Data it cannot trade without, when the environment can say what data there is.
+  const DataCoverage* data = data_coverage();
+  if (data == nullptr) return Status::Ok();
+  const InstrumentId& underlying = config_.entry.underlying;
+  auto missing = [&](const std::string& key, const std::string& value, const std::string& what) {
+    return MakeError(fmt::format(
+        "{}: {} = \"{}\": {} {}, so it would never trade; the data holds {}", strategy_id().value(),
+        ConfigKeyText(key), value, what, data->RangeText(), data->Describe()));
+  };
+  if (!data->HasInstrumentData(underlying)) {
+    return missing("underlying", underlying.value(), "no quotes, trades or bars of it");
+  }
+  if (!data->CanServeBars(config_.signal_bar_type)) {
+    return missing("signal_bar_type", config_.signal_bar_type.ToString(),
+                   config_.signal_bar_type.source() == AggregationSource::kExternal
+                       ? "no such bars"
+                       : "no quotes or trades to aggregate these bars from");
+  }
+  for (const Instrument* i : cache().Instruments()) {
+    if (i->instrument_class == InstrumentClass::kOption && i->underlying == underlying &&
+        data->HasQuotes(i->id)) {
+      return Status::Ok();
+    }
+  }
+  return missing("underlying", underlying.value(), "no quotes of options on it");
 }
 
 ParamSchema OptionsSpreadStrategy::Schema() {
@@ -281,7 +307,11 @@ std::unique_ptr<Strategy> OptionsSpreadStrategy::FromParams(const StrategyId& id
   } else {
     margin = std::make_unique<NseSpanMarginModel>();
   }
-  return std::make_unique<OptionsSpreadStrategy>(id, c, std::move(margin));
+  auto strategy = std::make_unique<OptionsSpreadStrategy>(id, c, std::move(margin));
+  for (const char* key : {"underlying", "signal_bar_type"}) {
+    strategy->SetConfigKeyLocation(key, p.table().Locate(key));
+  }
+  return strategy;
 }
 
 std::unique_ptr<Strategy> OptionsSpreadStrategy::FromConfig(const StrategyId& id,
