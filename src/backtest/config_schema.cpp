@@ -136,7 +136,8 @@ ParamSchema VenueSchema() {
           P::Bool("charges", true).Only(kNse).Doc("Zerodha charges on every fill"),
           P::String("charges_file")
               .Only(kNse)
-              .Doc("TOML overlay of the charge schedule (see nse/charges.h); needs charges"),
+              .Doc("TOML overlay of the charge schedule (keys: Charges overlay, below); needs "
+                   "charges"),
           P::Decimal("market_protection")
               .Range(0, 100)
               .Only(kNse)

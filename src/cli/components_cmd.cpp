@@ -1,7 +1,8 @@
 // `nacre components [--format text|markdown]`: every registered strategy and actor with its
-// parameters, and every section of the backtest config with its keys, printed from the very
-// schemas the config loader checks (common/params.h). `--format markdown` is docs/config.md;
-// tests/integration/components_cli_test.cpp fails when the committed file is stale.
+// parameters, every section of the backtest config, of the synth config (`nacre catalog synth
+// --config`) and of the charges overlay file (a venue's charges_file) with its keys, printed
+// from the very schemas the config loaders check (common/params.h). `--format markdown` is
+// docs/config.md; tests/integration/components_cli_test.cpp fails when the committed file is stale.
 #include <fmt/format.h>
 
 #include <string>
@@ -11,6 +12,8 @@
 #include "backtest/config_schema.h"
 #include "cli/commands.h"
 #include "common/param_docs.h"
+#include "nse/charges.h"
+#include "synth/config.h"
 
 namespace nacre::cli {
 
@@ -49,6 +52,60 @@ or the choices; *default* is used when the key is absent ("required": it must be
 optional, unset by default).
 )";
 
+constexpr const char* kSynthIntro = R"(
+## Synthetic data (`nacre catalog synth --config`)
+
+`nacre catalog synth --out FOLDER --config FILE` writes a synthetic NIFTY option-chain
+catalog from one TOML file (example: examples/nifty_spreads_synth.toml). It is checked like
+the backtest config, before anything is written: a bad key or value stops the command with the
+file, line and key and exit code 2. Besides each key's range, `end` must not be before
+`start`, `garch_alpha + garch_beta` must be below 1, `iv_floor` must not exceed `iv_base`, and
+the smile factor `1 + skew·x + smile·x²` must stay positive for `|x| ≤ 3`. Rates, vols,
+spreads and probabilities are fractions of 1 (`0.065` is 6.5%). The options `--start`,
+`--end`, `--seed`, `--interval`, `--strikes`, `--expiries` and `--underlying-file` replace
+the file's values.
+
+`[calendar]` takes the keys of the backtest config's `[calendar]` and
+`[[calendar.special_sessions]]` (above); without it every weekday is a trading day with the
+09:15-15:30 session.
+)";
+
+constexpr const char* kChargesIntro = R"(
+## Charges overlay (`charges_file`)
+
+An NSE venue's `charges_file` (see `[[venues]]`) is a TOML file that replaces parts of the
+built-in Zerodha charge schedule (src/nse/charges.cpp lists each built-in step and its
+source). Each schedule is an array of steps, in increasing date order; a step is in force from
+its `from` date until the next step's. A schedule's steps replace the built-in ones from its
+first `from` on; the built-in history before that date is kept. For example:
+
+```toml
+[[stt_sell]]             # a rise to 0.2% of premium from 1-Apr-2027 (hypothetical)
+from = "2027-04-01"
+rate = "0.002"           # or "0.2%"
+
+[[brokerage]]            # ₹15 per executed order from 2027
+from = "2027-01-01"
+amount = "15"
+```
+
+Rates are exact decimals written as strings, never floats. Unknown keys, bad dates or rates,
+and unsorted, overlapping or gapped steps stop the run with the file, line and key.
+)";
+
+std::string SectionsMarkdown(const std::vector<ParamSchema>& sections) {
+  std::string out;
+  for (const ParamSchema& section : sections) {
+    out += fmt::format("\n### `{}`\n\n{}\n\n", section.name, section.summary);
+    out += ParamsMarkdown(section);
+  }
+  return out;
+}
+
+std::vector<ParamSchema> ChargesFileSections() {
+  return {ChargesFileSchema(), ChargeStepSchema("amount"), ChargeStepSchema("rate")};
+}
+
 std::string Markdown(const ComponentRegistry& registry) {
   std::string out = kMarkdownIntro;
   out += "\n## Sections of the backtest config\n";
@@ -72,6 +129,10 @@ std::string Markdown(const ComponentRegistry& registry) {
     out += fmt::format("\n### `{}`\n\n{}\n\n", type, s.summary);
     out += ParamsMarkdown(s);
   }
+  out += kSynthIntro;
+  out += SectionsMarkdown(synth::SynthConfigSections());
+  out += kChargesIntro;
+  out += SectionsMarkdown(ChargesFileSections());
   return out;
 }
 
@@ -88,6 +149,16 @@ std::string Text(const ComponentRegistry& registry) {
   for (const ParamSchema& section : BacktestConfigSections()) {
     out += "\n" + ParamsText(section, "section");
   }
+  out +=
+      "\nSections of the synth config (nacre catalog synth --config FILE; [calendar] as in the "
+      "backtest config):\n";
+  for (const ParamSchema& section : synth::SynthConfigSections()) {
+    out += "\n" + ParamsText(section, "section");
+  }
+  out += "\nThe charges overlay file (a venue's charges_file):\n";
+  for (const ParamSchema& section : ChargesFileSections()) {
+    out += "\n" + ParamsText(section, "section");
+  }
   return out;
 }
 
@@ -96,8 +167,9 @@ std::string Text(const ComponentRegistry& registry) {
 void AddComponentsCommands(CLI::App& app, Commands& out) {
   CLI::App* cmd = app.add_subcommand(
       "components",
-      "List every registered strategy and actor and every backtest config section with its "
-      "parameters: type, default, allowed values, description");
+      "List every registered strategy and actor and every section of the backtest config, the "
+      "synth config and the charges file with its keys: type, default, allowed values, "
+      "description");
   auto format = std::make_shared<std::string>("text");
   cmd->add_option("--format", *format, "text (default) or markdown (docs/config.md)")
       ->check(CLI::IsMember({"text", "markdown"}));

@@ -93,7 +93,7 @@ void AddSynthCommands(CLI::App& app, Commands& out) {
   CLI::App* c = CatalogCommand(app)->add_subcommand(
       "synth", "Write a synthetic NIFTY option-chain catalog into a new folder");
   c->add_option("--out,-o", args->out, "Catalog folder to create")->required();
-  c->add_option("--config,-c", args->config, "Synth config (TOML, see synth/config.h)");
+  c->add_option("--config,-c", args->config, "Synth config (TOML; keys in docs/config.md)");
   c->add_option("--seed", args->seed, "Random seed (overrides the config)");
   c->add_option("--start", args->start, "First IST date YYYY-MM-DD");
   c->add_option("--end", args->end, "Last IST date YYYY-MM-DD");

@@ -255,7 +255,56 @@ ChargeSchedule ChargeSchedule::ZerodhaIndexOptions() {
   });
 }
 
+ParamSchema ChargesFileSchema() {
+  using P = ParamSpec;
+  const auto rate = [](const char* key, const char* what) {
+    return P::TableList(key).Doc(fmt::format("[[{}]] rate steps: {}", key, what));
+  };
+  return {"top level",
+          "schedules that replace the built-in Zerodha rates from their first step's date on "
+          "(earlier built-in history is kept); every key optional",
+          {
+              P::TableList("brokerage")
+                  .Doc("[[brokerage]] amount steps: rupees per executed order (built in: ₹20)"),
+              rate("stt_sell", "STT on the premium of option sales"),
+              rate("stt_exercise",
+                   "STT on the intrinsic value of long ITM options exercised "
+                   "at expiry"),
+              rate("exchange", "NSE transaction charge on premium, both sides"),
+              rate("ipft", "NSE Investor Protection Fund Trust charge on premium, both sides"),
+              rate("sebi", "SEBI turnover fee on premium, both sides"),
+              rate("stamp", "stamp duty on the premium of buys"),
+              rate("gst", "GST on brokerage + exchange charge + IPFT + SEBI fee"),
+          }};
+}
+
+ParamSchema ChargeStepSchema(const std::string& value_key) {
+  using P = ParamSpec;
+  const bool amount = value_key == "amount";
+  ParamSpec value =
+      amount ? P::Money("amount").Required().AtLeast(0).Doc(
+                   "rupees per executed order, exact (\"20\" or 20)")
+             : P::String("rate").Required().Doc(
+                   "exact fraction \"0.0015\" or percentage \"0.15%\", 0 to 100%, at most 9 "
+                   "decimals as a fraction (a float such as 0.0015 is refused)");
+  return {amount ? "[[brokerage]]" : "[[<rate schedule>]]",
+          amount ? "one brokerage step: its amount from `from` until the next step's `from`"
+                 : "one step of stt_sell, stt_exercise, exchange, ipft, sebi, stamp or gst: its "
+                   "rate from `from` until the next step's `from`",
+          {
+              P::String("from").Required().Doc(
+                  "first IST trade date in force, \"YYYY-MM-DD\" or a TOML date; steps in "
+                  "increasing order"),
+              P::String("to").Doc(
+                  "last IST trade date, inclusive: only the day before the next step's from, "
+                  "never on the last step (unset: until the next step)"),
+              value,
+          }};
+}
+
 ChargeSchedule ChargeSchedule::FromConfig(const ConfigTable& table, const ChargeSchedule& base) {
+  // Unknown schedules are refused with the known ones listed; the steps are read below.
+  (void)Params(table, ChargesFileSchema());
   Parts p = base.parts_;
   const auto rate = [](const ConfigTable& t, const char* k) { return ReadRate(t, k); };
   Overlay(

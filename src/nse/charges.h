@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/params.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "model/enums.h"
@@ -256,5 +257,14 @@ struct ChargeableTrade {
 // date, so the breakdowns of a date sum to that date's contract note.
 std::vector<ChargeBreakdown> AllocateCharges(const ChargeSchedule& schedule,
                                              std::span<const ChargeableTrade> trades);
+
+// The charges overlay file (a venue's charges_file) for people and checks: ChargesFileSchema()
+// is its root, one array of step tables per schedule; ChargeStepSchema(value_key) the keys of
+// one step ("amount" for brokerage, "rate" for the others). FromConfig refuses any schedule
+// the root schema does not list (naming the known ones); `nacre components` and
+// docs/config.md print both schemas. A step's dates may also be TOML dates and a rate an
+// integer (0 or 1); FromConfig parses the values itself (exact decimals, never doubles).
+ParamSchema ChargesFileSchema();
+ParamSchema ChargeStepSchema(const std::string& value_key);
 
 }  // namespace nacre

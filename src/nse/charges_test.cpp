@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -475,6 +476,64 @@ TEST(ChargeScheduleConfigTest, LoadFileReadsTheFile) {
   EXPECT_THROW(ChargeSchedule::LoadFile(path), ConfigError);  // missing file
 }
 
+// The schedules the root schema declares, as the unknown-key message lists them.
+std::string KnownSchedules() {
+  std::string out;
+  for (const std::string& k : ChargesFileSchema().Keys()) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+// docs/config.md documents the overlay file from ChargesFileSchema and ChargeStepSchema: every
+// schedule it lists, with every key of its step, is accepted and changes that component, and
+// the step keys are exactly those the reader accepts (one more is refused).
+TEST(ChargeScheduleConfigTest, TheDocumentedKeysAreTheAcceptedOnes) {
+  const std::vector<std::string> schedules = ChargesFileSchema().Keys();
+  ASSERT_FALSE(schedules.empty());
+  for (const std::string& key : schedules) {
+    const std::string value_key = key == "brokerage" ? "amount" : "rate";
+    const std::vector<std::string> step_keys = ChargeStepSchema(value_key).Keys();
+    ASSERT_NE(std::find(step_keys.begin(), step_keys.end(), value_key), step_keys.end()) << key;
+    // Two steps: the first uses every documented key (to = the day before the second's from).
+    std::string text = "[[" + key + "]]\n";
+    for (const std::string& k : step_keys) {
+      if (k == "from") text += "from = \"2030-01-01\"\n";
+      if (k == "to") text += "to = \"2030-06-30\"\n";
+      if (k == value_key) text += k + " = \"0.5\"\n";
+    }
+    text += "[[" + key + "]]\nfrom = \"2030-07-01\"\n" + value_key + " = \"0.25\"\n";
+    const Doc doc(text);
+    ChargeSchedule s = ChargeSchedule::ZerodhaIndexOptions();
+    ASSERT_NO_THROW(s = ChargeSchedule::FromConfig(doc.Root())) << text;
+    const ChargeRates before = ChargeSchedule::ZerodhaIndexOptions().At(D(2030, 3, 1));
+    const ChargeRates mid = s.At(D(2030, 3, 1));
+    const ChargeRates late = s.At(D(2030, 8, 1));
+    // Exactly one component differs from the built-in rates: the one named by `key`.
+    const auto differs = [](const ChargeRates& a, const ChargeRates& b) {
+      return std::vector<bool>{a.brokerage_per_order != b.brokerage_per_order,
+                               a.stt_sell != b.stt_sell,
+                               a.stt_exercise != b.stt_exercise,
+                               a.exchange != b.exchange,
+                               a.ipft != b.ipft,
+                               a.sebi != b.sebi,
+                               a.stamp != b.stamp,
+                               a.gst != b.gst};
+    };
+    const std::vector<bool> changed = differs(before, mid);
+    EXPECT_EQ(std::count(changed.begin(), changed.end(), true), 1) << key;
+    const auto it = std::find(schedules.begin(), schedules.end(), key);
+    EXPECT_TRUE(changed[static_cast<std::size_t>(it - schedules.begin())]) << key;
+    EXPECT_NE(differs(mid, late), std::vector<bool>(changed.size(), false)) << key;
+
+    const std::string extra =
+        "[[" + key + "]]\nfrom = \"2030-01-01\"\n" + value_key + " = \"0.5\"\nnote = \"x\"\n";
+    EXPECT_NE(ErrorOf(extra).find("unknown key '" + key + "[0].note'"), std::string::npos)
+        << ErrorOf(extra);
+  }
+  EXPECT_NE(ErrorOf("[[stt_buy]]\nfrom = \"2030-01-01\"\nrate = \"0.5\"\n")
+                .find("unknown key 'stt_buy' (known: " + KnownSchedules() + ")"),
+            std::string::npos);
+}
+
 TEST(ChargeScheduleConfigTest, ErrorsNameFileLineAndKey) {
   // Unknown schedule.
   EXPECT_EQ(ErrorOf(R"(
@@ -486,7 +545,7 @@ rate = "0.002"
 from = "2026-04-01"
 rate = "0.001"
 )"),
-            "test.toml:6: unknown key 'stt_buy'");
+            "test.toml:6: unknown key 'stt_buy' (known: " + KnownSchedules() + ")");
   // Unknown key inside a step.
   EXPECT_EQ(ErrorOf(R"(
 [[stt_sell]]

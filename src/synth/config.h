@@ -17,13 +17,19 @@
 //             term_decay_days, skew, smile
 //   [quotes]  spread_pct, spread_wing, max_size_lots
 //
-// Unknown keys and bad values throw ConfigError naming the file, line and key (common/config.h);
-// the whole config is also checked with ValidateChainConfig.
+// Every table is checked against its parameter schema (common/params.h) before any value is
+// read: unknown keys (the known ones listed), wrong types, NaN and infinities and values out
+// of range throw ConfigError naming the file, line and key; so do the cross-field rules
+// (end not before start, garch_alpha + garch_beta < 1, iv_floor <= iv_base, a smile whose vol
+// stays positive out to 3 standard deviations). The whole config is also checked with
+// ValidateChainConfig. `nacre components` and docs/config.md print the same schemas.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/config.h"
+#include "common/params.h"
 #include "nse/calendar.h"
 #include "synth/chain.h"
 
@@ -33,6 +39,15 @@ struct LoadedSynthConfig {
   ChainConfig chain;
   NseCalendar calendar;
 };
+
+// The synth config's tables; defaults are ChainConfig's, PathConfig's, VolConfig's and
+// QuoteConfig's. [calendar] is nse/calendar_config.h's NseCalendarSchema.
+ParamSchema SynthRootSchema();
+ParamSchema SynthPathSchema();
+ParamSchema SynthVolSchema();
+ParamSchema SynthQuotesSchema();
+// The tables in the order docs/config.md lists them (top level, [path], [vol], [quotes]).
+std::vector<ParamSchema> SynthConfigSections();
 
 LoadedSynthConfig LoadSynthConfig(const ConfigTable& table, const std::string& base_dir);
 LoadedSynthConfig LoadSynthConfigFile(const std::string& path);

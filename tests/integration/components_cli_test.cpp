@@ -16,6 +16,8 @@
 #include "backtest/config_schema.h"
 #include "cli_exec.h"
 #include "common/config.h"
+#include "nse/charges.h"
+#include "synth/config.h"
 
 namespace nacre {
 namespace {
@@ -60,6 +62,11 @@ TEST(ComponentsCli, ListsEveryRegisteredComponentWithEveryKey) {
   }
   for (const std::string& t : registry.ActorTypes()) check(t, *registry.ActorSchema(t), "actor");
   for (const ParamSchema& s : BacktestConfigSections()) check(s.name, s, "section");
+  for (const ParamSchema& s : synth::SynthConfigSections()) check(s.name, s, "section");
+  for (const ParamSchema& s :
+       {ChargesFileSchema(), ChargeStepSchema("amount"), ChargeStepSchema("rate")}) {
+    check(s.name, s, "section");
+  }
 }
 
 TEST(ComponentsCli, ConfigDocIsCurrent) {
@@ -87,12 +94,79 @@ TEST(ComponentsCli, TheDocListsEverySectionAndComponent) {
       EXPECT_NE(doc.find("| `" + key + "` |"), std::string::npos) << s.name << "." << key;
     }
   }
+  // The synth config and the charges file have their own parts, every key in a table.
+  auto part = [&](const std::string& heading, const std::string& next) {
+    const auto at = doc.find(heading);
+    EXPECT_NE(at, std::string::npos) << heading;
+    return at == std::string::npos ? std::string() : doc.substr(at, doc.find(next, at) - at);
+  };
+  const std::string synth_part =
+      part("## Synthetic data (`nacre catalog synth --config`)", "## Charges overlay");
+  for (const ParamSchema& s : synth::SynthConfigSections()) {
+    EXPECT_NE(synth_part.find("### `" + s.name + "`"), std::string::npos) << s.name;
+    for (const std::string& key : s.Keys()) {
+      EXPECT_NE(synth_part.find("| `" + key + "` |"), std::string::npos) << s.name << "." << key;
+    }
+  }
+  const std::string charges_part = part("## Charges overlay (`charges_file`)", "\n## ");
+  for (const ParamSchema& s :
+       {ChargesFileSchema(), ChargeStepSchema("amount"), ChargeStepSchema("rate")}) {
+    EXPECT_NE(charges_part.find("### `" + s.name + "`"), std::string::npos) << s.name;
+    for (const std::string& key : s.Keys()) {
+      EXPECT_NE(charges_part.find("| `" + key + "` |"), std::string::npos) << s.name << "." << key;
+    }
+  }
   // Every top-level section the loader accepts is documented.
   for (const std::string& key : BacktestRootSchema().Keys()) {
     const bool documented = doc.find("### `[" + key + "]`") != std::string::npos ||
                             doc.find("### `[[" + key + "]]") != std::string::npos;
     EXPECT_TRUE(documented) << key;
   }
+}
+
+// The charges file example in docs/config.md is one the charges reader accepts, and it
+// changes the rates it names.
+TEST(ComponentsCli, TheChargesFileExampleLoads) {
+  const std::string doc = ReadFile(std::filesystem::path(NACRE_SOURCE_DIR) / "docs/config.md");
+  const auto part = doc.find("## Charges overlay");
+  ASSERT_NE(part, std::string::npos);
+  const auto open = doc.find("```toml\n", part);
+  ASSERT_NE(open, std::string::npos);
+  const auto body = open + 8;
+  const auto close = doc.find("```", body);
+  ASSERT_NE(close, std::string::npos);
+  const std::string example = doc.substr(body, close - body);
+  const auto toml = ConfigTable::ParseString(example, "charges.toml");
+  ChargeSchedule s = ChargeSchedule::ZerodhaIndexOptions();
+  ASSERT_NO_THROW(s = ChargeSchedule::FromConfig(ConfigTable(*toml, "charges.toml", "")))
+      << example;
+  // Every schedule the example names differs from the built-in one somewhere.
+  const ChargeSchedule built_in = ChargeSchedule::ZerodhaIndexOptions();
+  const auto component = [](const ChargeRates& r, const std::string& key) -> std::string {
+    if (key == "brokerage") return r.brokerage_per_order.ToString();
+    const std::map<std::string, ChargeRate> rates = {{"stt_sell", r.stt_sell},
+                                                     {"stt_exercise", r.stt_exercise},
+                                                     {"exchange", r.exchange},
+                                                     {"ipft", r.ipft},
+                                                     {"sebi", r.sebi},
+                                                     {"stamp", r.stamp},
+                                                     {"gst", r.gst}};
+    const auto it = rates.find(key);
+    EXPECT_NE(it, rates.end()) << key;
+    return it == rates.end() ? "" : it->second.ToPercent();
+  };
+  int named = 0;
+  for (const std::string& key : ChargesFileSchema().Keys()) {
+    if (example.find("[[" + key + "]]") == std::string::npos) continue;
+    ++named;
+    bool differs = false;
+    for (int year = 2016; year <= 2035; ++year) {
+      const CivilDate d{year, 6, 1};
+      differs = differs || component(s.At(d), key) != component(built_in.At(d), key);
+    }
+    EXPECT_TRUE(differs) << key;
+  }
+  EXPECT_GT(named, 0);
 }
 
 // The required keys of each registered component, with valid values; every other key takes

@@ -96,4 +96,37 @@ TEST_F(SynthCli, OccupiedFolderAndBadConfigExitTwo) {
   EXPECT_NE(dates.out.find("--start"), std::string::npos) << dates.out;
 }
 
+// The schema's refusals reach the user before anything is written: exit 2, the file, line
+// and key, and no catalog folder.
+TEST_F(SynthCli, SchemaRefusalsExitTwoNamingFileAndKey) {
+  struct Case {
+    std::string text;
+    std::string key;
+    std::string because;
+  };
+  const Case cases[] = {
+      {"start = \"2024-01-01\"\nrate = 6.5\n", "rate", "between 0 and 0.25"},
+      {"[path]\nannual_vol = nan\n", "path.annual_vol", "finite"},
+      {"[vol]\niv_base = \"0.13\"\n", "vol.iv_base", "expected a number"},
+      {"[path]\ngarch_alpha = 0.2\ngarch_beta = 0.9\n", "path.garch_alpha",
+       "garch_alpha + garch_beta must be below 1"},
+      {"[quotes]\nspread_pct = 0\n", "quotes.spread_pct", "above 0"},
+      {"[quotes]\nspread_percent = 0.01\n", "quotes.spread_percent", "known: spread_pct"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const fs::path config = dir_ / ("bad" + std::to_string(++n) + ".toml");
+    std::ofstream(config) << c.text;
+    const fs::path out = dir_ / ("out" + std::to_string(n));
+    const auto r = Exec("catalog synth --out '" + out.string() + "' --config '" + config.string() +
+                            "' --end 2024-01-02",
+                        true);
+    EXPECT_EQ(r.exit_code, 2) << c.text << r.out;
+    EXPECT_NE(r.out.find("error: " + config.string() + ":"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("'" + c.key + "'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(c.because), std::string::npos) << c.because << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(out)) << "written despite a bad config: " << out;
+  }
+}
+
 }  // namespace
