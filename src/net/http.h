@@ -1,0 +1,28 @@
+// Plain HTTP/1.1 messages for the net module's interfaces (no Beast in headers).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nacre::net {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, POST, PUT, DELETE
+  std::string target = "/";    // path and query
+  HttpHeaders headers;
+  std::string body;
+  // The first value of header `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  HttpHeaders headers;
+  std::string body;
+  std::string Header(std::string_view name) const;
+};
+
+}  // namespace nacre::net

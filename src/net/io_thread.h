@@ -1,0 +1,35 @@
+// IoThread: one thread running one Asio io_context, for the network clients and servers of the
+// net module. Work reaches it only through Post (immutable captures); results leave through
+// whatever the poster gave (for the kernel: the event loop's inbox). Stop() ends the loop and
+// joins; the destructor stops.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+namespace nacre::net {
+
+class IoThread {
+ public:
+  IoThread();
+  ~IoThread();
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  // Runs `fn` on the I/O thread (in posting order).
+  void Post(std::function<void()> fn);
+  // True on the I/O thread itself.
+  bool InThread() const;
+  // False once Stop() was called (posted work would never run).
+  bool running() const;
+  void Stop();
+
+  // The io_context, for the net module's .cpp files (opaque elsewhere).
+  void* context();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nacre::net
