@@ -1,0 +1,210 @@
+// WebSocket server and client over 127.0.0.1: messages both ways, a refused handshake, a
+// dropped connection and a silent one (no heartbeats) both end in a reconnect. Waits are on
+// events (a future set by a handler), with a generous failure bound, never sleeps.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <vector>
+
+#include "net/ws.h"
+
+namespace nacre::net {
+namespace {
+
+constexpr auto kBound = std::chrono::seconds(10);
+
+// Collects a client's events and lets the test wait for the n-th open or down.
+struct ClientLog {
+  std::mutex mu;
+  std::vector<std::string> downs;
+  std::vector<WsMessage> messages;
+  int opens = 0;
+  std::promise<void> want;
+  std::function<bool()> until;
+  void Check() {
+    if (until && until()) {
+      until = nullptr;
+      want.set_value();
+    }
+  }
+  // Waits until `cond` holds (checked under the lock on every event).
+  bool WaitFor(std::function<bool()> cond) {
+    std::future<void> f;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (cond()) return true;
+      want = std::promise<void>();
+      f = want.get_future();
+      until = std::move(cond);
+    }
+    return f.wait_for(kBound) == std::future_status::ready;
+  }
+  WsClient::Handlers Handlers() {
+    WsClient::Handlers h;
+    h.on_open = [this](int) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++opens;
+      Check();
+    };
+    h.on_message = [this](const WsMessage& m) {
+      std::lock_guard<std::mutex> lock(mu);
+      messages.push_back(m);
+      Check();
+    };
+    h.on_down = [this](const std::string& reason, bool) {
+      std::lock_guard<std::mutex> lock(mu);
+      downs.push_back(reason);
+      Check();
+    };
+    return h;
+  }
+};
+
+struct ServerLog {
+  std::mutex mu;
+  std::vector<std::uint64_t> opened;
+  std::vector<std::string> targets;
+  std::vector<WsMessage> received;
+};
+
+WsServer::Handlers EchoHandlers(WsServer*& self, ServerLog& log) {
+  WsServer::Handlers h;
+  h.on_handshake = [](const std::string& target) -> std::optional<WsRefusal> {
+    if (target.find("access_token=bad") != std::string::npos) {
+      return WsRefusal{403, R"({"status":"error","error_type":"TokenException"})"};
+    }
+    return std::nullopt;
+  };
+  h.on_open = [&log](std::uint64_t conn, const std::string& target) {
+    std::lock_guard<std::mutex> lock(log.mu);
+    log.opened.push_back(conn);
+    log.targets.push_back(target);
+  };
+  h.on_message = [&self, &log](std::uint64_t conn, const WsMessage& m) {
+    {
+      std::lock_guard<std::mutex> lock(log.mu);
+      log.received.push_back(m);
+    }
+    self->Send(conn, WsMessage{false, "echo:" + m.data});
+    self->Send(conn, WsMessage{true, std::string("\x00\x01\x02", 3)});
+  };
+  return h;
+}
+
+WsClientOptions Options(std::uint16_t port, const std::string& target) {
+  WsClientOptions o;
+  o.port = port;
+  o.target = target;
+  o.initial_backoff = 20 * kNanosPerMilli;
+  o.max_backoff = 200 * kNanosPerMilli;
+  return o;
+}
+
+TEST(Ws, TextAndBinaryBothWays) {
+  IoThread io;
+  ServerLog slog;
+  WsServer* self = nullptr;
+  WsServer server(io, EchoHandlers(self, slog));
+  self = &server;
+  ASSERT_TRUE(server.Start().ok());
+  ClientLog clog;
+  WsClient client(io, clog.Handlers(), Options(server.port(), "/?api_key=k&access_token=t"));
+  client.Start();
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 1; }));
+  client.SendText(R"({"a":"subscribe","v":[408065]})");
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.messages.size() == 2; }));
+  std::lock_guard<std::mutex> lock(clog.mu);
+  EXPECT_FALSE(clog.messages[0].binary);
+  EXPECT_EQ(clog.messages[0].data, R"(echo:{"a":"subscribe","v":[408065]})");
+  EXPECT_TRUE(clog.messages[1].binary);
+  EXPECT_EQ(clog.messages[1].data, std::string("\x00\x01\x02", 3));
+  std::lock_guard<std::mutex> slock(slog.mu);
+  EXPECT_EQ(slog.targets.at(0), "/?api_key=k&access_token=t");
+}
+
+TEST(Ws, ARefusedHandshakeIsReportedWithItsStatusAndNotRetried) {
+  IoThread io;
+  ServerLog slog;
+  WsServer* self = nullptr;
+  WsServer server(io, EchoHandlers(self, slog));
+  self = &server;
+  ASSERT_TRUE(server.Start().ok());
+  ClientLog clog;
+  WsClient client(io, clog.Handlers(), Options(server.port(), "/?api_key=k&access_token=bad"));
+  client.Start();
+  ASSERT_TRUE(clog.WaitFor([&] { return !clog.downs.empty(); }));
+  client.Stop();  // after Stop nothing more can happen: the counts are final
+  std::lock_guard<std::mutex> lock(clog.mu);
+  ASSERT_EQ(clog.downs.size(), 1u);
+  EXPECT_EQ(clog.downs[0].rfind("refused: 403", 0), 0u) << clog.downs[0];
+  EXPECT_NE(clog.downs[0].find("TokenException"), std::string::npos) << clog.downs[0];
+  EXPECT_EQ(clog.opens, 0);
+}
+
+TEST(Ws, ADroppedConnectionIsReopenedAfterABackoff) {
+  IoThread io;
+  ServerLog slog;
+  WsServer* self = nullptr;
+  WsServer server(io, EchoHandlers(self, slog));
+  self = &server;
+  ASSERT_TRUE(server.Start().ok());
+  ClientLog clog;
+  WsClient client(io, clog.Handlers(), Options(server.port(), "/"));
+  client.Start();
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 1; }));
+  std::uint64_t first = 0;
+  {
+    std::lock_guard<std::mutex> lock(slog.mu);
+    first = slog.opened.at(0);
+  }
+  server.Drop(first);
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 2; }));
+  {
+    std::lock_guard<std::mutex> lock(clog.mu);
+    ASSERT_GE(clog.downs.size(), 1u);
+    EXPECT_EQ(clog.downs[0].rfind("connection lost", 0), 0u) << clog.downs[0];
+  }
+  client.SendText("after");
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.messages.size() == 2; }));
+}
+
+TEST(Ws, SilenceMeansADeadConnectionAndAReconnect) {
+  IoThread io;
+  ServerLog slog;
+  WsServer* self = nullptr;
+  WsServer server(io, EchoHandlers(self, slog));  // sends nothing unless spoken to
+  self = &server;
+  ASSERT_TRUE(server.Start().ok());
+  ClientLog clog;
+  WsClientOptions o = Options(server.port(), "/");
+  o.read_timeout = 300 * kNanosPerMilli;
+  WsClient client(io, clog.Handlers(), o);
+  client.Start();
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 2; }));
+  client.Stop();
+  std::lock_guard<std::mutex> lock(clog.mu);
+  ASSERT_GE(clog.downs.size(), 1u);
+  EXPECT_EQ(clog.downs[0], "no message for 300 ms: connection taken as dead");
+}
+
+TEST(WsBackoff, DoublesFromTheInitialDelayUpToTheCapWithinTheJitter) {
+  std::mt19937_64 rng(7);
+  const DurationNs s = kNanosPerSecond;
+  const double want[] = {1, 2, 4, 8, 16, 32, 60, 60, 60};
+  for (int attempt = 0; attempt < 9; ++attempt) {
+    const DurationNs d = BackoffDelay(attempt, s, 60 * s, 0.1, rng);
+    EXPECT_GE(d, static_cast<DurationNs>(want[attempt] * 0.9 * 1e9)) << attempt;
+    EXPECT_LE(d, static_cast<DurationNs>(want[attempt] * 1.1 * 1e9)) << attempt;
+  }
+  std::mt19937_64 a(3);
+  std::mt19937_64 b(3);
+  EXPECT_EQ(BackoffDelay(2, s, 60 * s, 0.1, a), BackoffDelay(2, s, 60 * s, 0.1, b))
+      << "seeded: the same run waits the same";
+  std::mt19937_64 none(1);
+  EXPECT_EQ(BackoffDelay(3, s, 60 * s, 0.0, none), 8 * s);
+}
+
+}  // namespace
+}  // namespace nacre::net
