@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "net/acceptor.h"
 #include "net/asio.h"
 
 namespace nacre::net {
@@ -163,24 +164,10 @@ WsServer::~WsServer() { Stop(); }
 Status WsServer::Start() {
   std::promise<Status> done;
   impl_->io.Post([impl = impl_, &done] {
-    beast::error_code ec;
-    const auto addr = asio::ip::make_address(impl->options.address, ec);
-    if (ec) {
-      done.set_value(MakeError(ErrorCode::kInvalidInput,
-                               fmt::format("websocket server: bad address '{}': {}",
-                                           impl->options.address, ec.message())));
-      return;
-    }
-    const tcp::endpoint ep(addr, impl->options.port);
-    impl->acceptor.open(ep.protocol(), ec);
-    if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) impl->acceptor.bind(ep, ec);
-    if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      done.set_value(MakeError(ErrorCode::kUnavailable,
-                               fmt::format("websocket server: cannot listen on {}:{}: {}",
-                                           impl->options.address, impl->options.port,
-                                           ec.message())));
+    const Status opened =
+        OpenAcceptor(impl->acceptor, impl->options.address, impl->options.port, "websocket server");
+    if (!opened) {
+      done.set_value(opened);
       return;
     }
     impl->bound_port = impl->acceptor.local_endpoint().port();

@@ -13,18 +13,14 @@
 
 #include "core/time.h"
 
+#include "adapters/zerodha/kite_mocks_test_util.h"
+
 namespace nacre {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kMocks = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks";
+const fs::path kMocks = kite_mocks::Dir();
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Base64Decode(std::string_view in) {
   auto val = [](char c) -> int {
@@ -100,8 +96,8 @@ TEST_P(KiteGolden, DecodesToItsTwinAndReencodesByteForByte) {
   if (!fs::exists(packet_file) || !fs::exists(twin_file)) {
     GTEST_SKIP() << packet_file.string() << " not present (../shared)";
   }
-  const std::string packet = Base64Decode(Slurp(packet_file));
-  const KiteTick twin = FromTwin(nlohmann::json::parse(Slurp(twin_file)));
+  const std::string packet = Base64Decode(kite_mocks::Read(packet_file));
+  const KiteTick twin = FromTwin(nlohmann::json::parse(kite_mocks::Read(twin_file)));
   auto decoded = DecodeKitePacket(packet);
   ASSERT_TRUE(decoded.ok()) << decoded.error();
   EXPECT_EQ(*decoded, twin);
@@ -115,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(Mocks, KiteGolden, ::testing::Values("ticker_full", "ti
 TEST(KiteCodec, TheGoldenFullPacketHasTheDocumentedValues) {
   const fs::path f = kMocks / "ticker_full.packet";
   if (!fs::exists(f)) GTEST_SKIP() << f.string() << " not present (../shared)";
-  const std::string packet = Base64Decode(Slurp(f));
+  const std::string packet = Base64Decode(kite_mocks::Read(f));
   ASSERT_EQ(packet.size(), 184u);
   auto t = DecodeKitePacket(packet);
   ASSERT_TRUE(t.ok()) << t.error();

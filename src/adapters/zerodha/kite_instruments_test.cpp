@@ -8,25 +8,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "adapters/zerodha/kite_mocks_test_util.h"
+
 namespace nacre {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kMocks = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks";
+const fs::path kMocks = kite_mocks::Dir();
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class KiteDump : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(KiteDump, ParsesAndIsWrittenBackByteForByte) {
   const fs::path f = kMocks / GetParam();
   if (!fs::exists(f)) GTEST_SKIP() << f.string() << " not present (../shared)";
-  const std::string text = Slurp(f);
+  const std::string text = kite_mocks::Read(f);
   auto rows = ParseKiteInstrumentsCsv(text, f.string());
   ASSERT_TRUE(rows.ok()) << rows.error();
   EXPECT_EQ(rows->size(), 99u);

@@ -3,15 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "adapters/zerodha/kite_mocks_test_util.h"
 
 namespace nacre {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kMocks = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks";
+const fs::path kMocks = kite_mocks::Dir();
 
 TEST(KiteStatus, EveryNameRoundTripsAndTheDocsSpellingIsRead) {
   for (int i = 0; i <= static_cast<int>(KiteStatus::kRejected); ++i) {
@@ -30,10 +30,7 @@ TEST(KiteStatus, EveryStatusInZerodhasOrderMocksIsKnown) {
   for (const char* file : {"orders.json", "order_info.json"}) {
     const fs::path f = kMocks / file;
     if (!fs::exists(f)) GTEST_SKIP() << f.string() << " not present (../shared)";
-    std::ifstream in(f);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const nlohmann::json doc = nlohmann::json::parse(ss.str());
+    const nlohmann::json doc = nlohmann::json::parse(kite_mocks::Read(f));
     int seen = 0;
     for (const auto& o : doc.at("data")) {
       auto s = ParseKiteStatus(o.at("status").get<std::string>());
