@@ -138,34 +138,27 @@ HttpServer::HttpServer(IoThread& io, Handler handler, HttpServerOptions options)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  std::promise<Status> done;
-  impl_->io.Post([impl = impl_, &done] {
-    const Status opened =
-        OpenAcceptor(impl->acceptor, impl->options.address, impl->options.port, "http server");
-    if (!opened) {
-      done.set_value(opened);
-      return;
-    }
-    impl->bound_port = impl->acceptor.local_endpoint().port();
-    impl->Accept();
-    done.set_value(Status::Ok());
+  Status result = MakeError(ErrorCode::kUnavailable, "http server: the I/O thread has stopped");
+  impl_->io.PostAndWait([&] {
+    result = OpenAcceptor(impl_->acceptor, impl_->options.address, impl_->options.port,
+                          "http server");
+    if (!result) return;
+    impl_->bound_port = impl_->acceptor.local_endpoint().port();
+    impl_->Accept();
   });
-  return done.get_future().get();
+  return result;
 }
 
 void HttpServer::Stop() {
-  if (!impl_ || !impl_->io.running() || impl_->io.InThread()) return;
-  std::promise<void> done;
-  impl_->io.Post([impl = impl_, &done] {
+  if (!impl_ || impl_->io.InThread()) return;
+  impl_->io.PostAndWait([impl = impl_] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
     auto sessions = impl->sessions;
     for (auto& [raw, weak] : sessions) {
       if (auto s = weak.lock()) s->Close();
     }
-    done.set_value();
   });
-  done.get_future().wait();
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }

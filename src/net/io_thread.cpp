@@ -1,5 +1,6 @@
 #include "net/io_thread.h"
 
+#include <future>
 #include <thread>
 
 #include "net/asio.h"
@@ -19,6 +20,21 @@ IoThread::IoThread() : impl_(std::make_unique<Impl>()) {
 IoThread::~IoThread() { Stop(); }
 
 void IoThread::Post(std::function<void()> fn) { asio::post(impl_->ctx, std::move(fn)); }
+
+bool IoThread::PostAndWait(const std::function<void()>& fn) {
+  if (!running()) return false;
+  if (InThread()) {
+    fn();
+    return true;
+  }
+  std::promise<void> done;
+  Post([&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+  return true;
+}
 
 bool IoThread::InThread() const { return std::this_thread::get_id() == impl_->thread.get_id(); }
 

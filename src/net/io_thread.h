@@ -18,6 +18,9 @@ class IoThread {
 
   // Runs `fn` on the I/O thread (in posting order).
   void Post(std::function<void()> fn);
+  // Runs `fn` on the I/O thread and waits for it (inline when called on the I/O thread).
+  // Returns false, without running it, once the thread has stopped.
+  bool PostAndWait(const std::function<void()>& fn);
   // True on the I/O thread itself.
   bool InThread() const;
   // False once Stop() was called (posted work would never run).

@@ -162,32 +162,25 @@ WsServer::WsServer(IoThread& io, Handlers handlers, WsServerOptions options)
 WsServer::~WsServer() { Stop(); }
 
 Status WsServer::Start() {
-  std::promise<Status> done;
-  impl_->io.Post([impl = impl_, &done] {
-    const Status opened =
-        OpenAcceptor(impl->acceptor, impl->options.address, impl->options.port, "websocket server");
-    if (!opened) {
-      done.set_value(opened);
-      return;
-    }
-    impl->bound_port = impl->acceptor.local_endpoint().port();
-    impl->Accept();
-    done.set_value(Status::Ok());
+  Status result = MakeError(ErrorCode::kUnavailable, "websocket server: the I/O thread has stopped");
+  impl_->io.PostAndWait([&] {
+    result = OpenAcceptor(impl_->acceptor, impl_->options.address, impl_->options.port,
+                          "websocket server");
+    if (!result) return;
+    impl_->bound_port = impl_->acceptor.local_endpoint().port();
+    impl_->Accept();
   });
-  return done.get_future().get();
+  return result;
 }
 
 void WsServer::Stop() {
-  if (!impl_ || !impl_->io.running() || impl_->io.InThread()) return;
-  std::promise<void> done;
-  impl_->io.Post([impl = impl_, &done] {
+  if (!impl_ || impl_->io.InThread()) return;
+  impl_->io.PostAndWait([impl = impl_] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
     auto sessions = impl->sessions;
     for (auto& [id, s] : sessions) s->Drop();
-    done.set_value();
   });
-  done.get_future().wait();
 }
 
 std::uint16_t WsServer::port() const { return impl_->bound_port; }
@@ -353,9 +346,8 @@ void WsClient::SendText(std::string text) {
 }
 
 void WsClient::Stop() {
-  if (!impl_ || !impl_->io.running() || impl_->io.InThread()) return;
-  std::promise<void> done;
-  impl_->io.Post([impl = impl_, &done] {
+  if (!impl_ || impl_->io.InThread()) return;
+  impl_->io.PostAndWait([impl = impl_] {
     if (!impl->stopped) {
       impl->stopped = true;
       ++impl->generation;
@@ -367,9 +359,7 @@ void WsClient::Stop() {
       }
       impl->open = false;
     }
-    done.set_value();
   });
-  done.get_future().wait();
 }
 
 }  // namespace nacre::net
