@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -93,6 +94,21 @@ WsServer::Handlers EchoHandlers(WsServer*& self, ServerLog& log) {
   return h;
 }
 
+// A server that echoes each message (then a 3-byte binary frame), refuses
+// access_token=bad with 403, and otherwise sends nothing.
+class Ws : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server = std::make_unique<WsServer>(io, EchoHandlers(self, slog));
+    self = server.get();
+    ASSERT_TRUE(server->Start().ok());
+  }
+  IoThread io;
+  ServerLog slog;
+  WsServer* self = nullptr;
+  std::unique_ptr<WsServer> server;
+};
+
 WsClientOptions Options(std::uint16_t port, const std::string& target) {
   WsClientOptions o;
   o.port = port;
@@ -102,15 +118,9 @@ WsClientOptions Options(std::uint16_t port, const std::string& target) {
   return o;
 }
 
-TEST(Ws, TextAndBinaryBothWays) {
-  IoThread io;
-  ServerLog slog;
-  WsServer* self = nullptr;
-  WsServer server(io, EchoHandlers(self, slog));
-  self = &server;
-  ASSERT_TRUE(server.Start().ok());
+TEST_F(Ws, TextAndBinaryBothWays) {
   ClientLog clog;
-  WsClient client(io, clog.Handlers(), Options(server.port(), "/?api_key=k&access_token=t"));
+  WsClient client(io, clog.Handlers(), Options(server->port(), "/?api_key=k&access_token=t"));
   client.Start();
   ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 1; }));
   client.SendText(R"({"a":"subscribe","v":[408065]})");
@@ -124,15 +134,9 @@ TEST(Ws, TextAndBinaryBothWays) {
   EXPECT_EQ(slog.targets.at(0), "/?api_key=k&access_token=t");
 }
 
-TEST(Ws, ARefusedHandshakeIsReportedWithItsStatusAndNotRetried) {
-  IoThread io;
-  ServerLog slog;
-  WsServer* self = nullptr;
-  WsServer server(io, EchoHandlers(self, slog));
-  self = &server;
-  ASSERT_TRUE(server.Start().ok());
+TEST_F(Ws, ARefusedHandshakeIsReportedWithItsStatusAndNotRetried) {
   ClientLog clog;
-  WsClient client(io, clog.Handlers(), Options(server.port(), "/?api_key=k&access_token=bad"));
+  WsClient client(io, clog.Handlers(), Options(server->port(), "/?api_key=k&access_token=bad"));
   client.Start();
   ASSERT_TRUE(clog.WaitFor([&] { return !clog.downs.empty(); }));
   client.Stop();  // after Stop nothing more can happen: the counts are final
@@ -143,15 +147,9 @@ TEST(Ws, ARefusedHandshakeIsReportedWithItsStatusAndNotRetried) {
   EXPECT_EQ(clog.opens, 0);
 }
 
-TEST(Ws, ADroppedConnectionIsReopenedAfterABackoff) {
-  IoThread io;
-  ServerLog slog;
-  WsServer* self = nullptr;
-  WsServer server(io, EchoHandlers(self, slog));
-  self = &server;
-  ASSERT_TRUE(server.Start().ok());
+TEST_F(Ws, ADroppedConnectionIsReopenedAfterABackoff) {
   ClientLog clog;
-  WsClient client(io, clog.Handlers(), Options(server.port(), "/"));
+  WsClient client(io, clog.Handlers(), Options(server->port(), "/"));
   client.Start();
   ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 1; }));
   std::uint64_t first = 0;
@@ -159,7 +157,7 @@ TEST(Ws, ADroppedConnectionIsReopenedAfterABackoff) {
     std::lock_guard<std::mutex> lock(slog.mu);
     first = slog.opened.at(0);
   }
-  server.Drop(first);
+  server->Drop(first);
   ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 2; }));
   {
     std::lock_guard<std::mutex> lock(clog.mu);
@@ -170,15 +168,9 @@ TEST(Ws, ADroppedConnectionIsReopenedAfterABackoff) {
   ASSERT_TRUE(clog.WaitFor([&] { return clog.messages.size() == 2; }));
 }
 
-TEST(Ws, SilenceMeansADeadConnectionAndAReconnect) {
-  IoThread io;
-  ServerLog slog;
-  WsServer* self = nullptr;
-  WsServer server(io, EchoHandlers(self, slog));  // sends nothing unless spoken to
-  self = &server;
-  ASSERT_TRUE(server.Start().ok());
+TEST_F(Ws, SilenceMeansADeadConnectionAndAReconnect) {
   ClientLog clog;
-  WsClientOptions o = Options(server.port(), "/");
+  WsClientOptions o = Options(server->port(), "/");
   o.read_timeout = 300 * kNanosPerMilli;
   WsClient client(io, clog.Handlers(), o);
   client.Start();
