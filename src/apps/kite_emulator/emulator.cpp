@@ -1,0 +1,198 @@
+#include "apps/kite_emulator/emulator.h"
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/zerodha/kite_errors.h"
+#include "adapters/zerodha/kite_json.h"
+
+namespace nacre::kite_emu {
+
+namespace {
+
+using nlohmann::json;
+
+net::HttpResponse Json(int status, std::string body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = std::move(body);
+  return r;
+}
+net::HttpResponse Success(const json& data) { return Json(200, KiteSuccessBody(data)); }
+net::HttpResponse Failure(int status, std::string_view type, std::string_view message) {
+  return Json(status, KiteErrorBody(type, message));
+}
+net::HttpResponse Failure(const SessionRefusal& r) {
+  return Failure(r.status, r.error_type, r.message);
+}
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string Decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 && Hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+json Money2(const Money& m) { return KitePriceJson(Price::Raw(m.raw(), 2)); }
+
+}  // namespace
+
+std::map<std::string, std::string> ParseForm(std::string_view text) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('&', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view pair = text.substr(start, end - start);
+    if (!pair.empty()) {
+      const std::size_t eq = pair.find('=');
+      out[Decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+KiteEmulator::KiteEmulator(EmulatorConfig config, std::function<UnixNanos()> clock)
+    : config_(std::move(config)), clock_(std::move(clock)), sessions_(config_.user, config_.seed) {}
+
+net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
+  const std::string& target = request.target;
+  const std::size_t q = target.find('?');
+  const std::string path = target.substr(0, q);
+  const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  const std::string& m = request.method;
+  if (path == "/__emu/health") return Success(json{{"ok", true}});
+  if (m == "GET" && path == "/connect/login") return Login(query);
+  if (m == "POST" && path == "/session/token") return SessionToken(request);
+  if (m == "DELETE" && path == "/session/token") return Logout(query);
+  // Everything else needs "Authorization: token api_key:access_token".
+  const std::string auth = request.Header("Authorization");
+  const std::size_t colon = auth.find(':');
+  if (auth.rfind("token ", 0) != 0 || colon == std::string::npos) {
+    return Failure(403, "TokenException", "Missing or invalid `Authorization` header.");
+  }
+  if (auto refused = sessions_.Check(auth.substr(6, colon - 6), auth.substr(colon + 1), clock_())) {
+    return Failure(*refused);
+  }
+  if (m == "GET" && path == "/user/profile") return Profile();
+  if (m == "GET" && path == "/user/margins") return Margins("");
+  if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));
+  return Failure(404, "GeneralException", "Route not found");
+}
+
+net::HttpResponse KiteEmulator::Login(const std::string& query) {
+  const auto form = ParseForm(query);
+  const auto key = form.find("api_key");
+  auto token = sessions_.Login(key == form.end() ? "" : key->second, clock_());
+  if (const auto* refused = std::get_if<SessionRefusal>(&token)) return Failure(*refused);
+  net::HttpResponse r;
+  r.status = 302;
+  const char sep = config_.redirect_url.find('?') == std::string::npos ? '?' : '&';
+  r.headers = {{"Location", config_.redirect_url + sep + "request_token=" +
+                                std::get<std::string>(token) + "&action=login&status=success"}};
+  return r;
+}
+
+net::HttpResponse KiteEmulator::SessionToken(const net::HttpRequest& request) {
+  const auto form = ParseForm(request.body);
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  for (const char* k : {"api_key", "request_token", "checksum"}) {
+    if (get(k).empty()) return Failure(400, "InputException", std::string("Missing `") + k + "`.");
+  }
+  const UnixNanos now = clock_();
+  auto access = sessions_.Exchange(get("api_key"), get("request_token"), get("checksum"), now);
+  if (const auto* refused = std::get_if<SessionRefusal>(&access)) return Failure(*refused);
+  const KiteUser& u = sessions_.user();
+  return Success(json{{"user_type", "individual"},
+                      {"email", u.email},
+                      {"user_name", u.user_name},
+                      {"user_shortname", u.user_shortname},
+                      {"broker", "ZERODHA"},
+                      {"exchanges", {"NSE", "NFO", "BSE", "BFO", "CDS", "MCX", "BCD", "MF"}},
+                      {"products", {"CNC", "NRML", "MIS", "BO", "CO"}},
+                      {"order_types", {"MARKET", "LIMIT", "SL", "SL-M"}},
+                      {"avatar_url", "abc"},
+                      {"user_id", u.user_id},
+                      {"api_key", u.api_key},
+                      {"access_token", std::get<std::string>(access)},
+                      {"public_token", std::get<std::string>(access).substr(0, 16)},
+                      {"enctoken", ""},
+                      {"refresh_token", ""},
+                      {"silo", ""},
+                      {"login_time", KiteTimeText(now)},
+                      {"meta", {{"demat_consent", "physical"}}}});
+}
+
+net::HttpResponse KiteEmulator::Logout(const std::string& query) {
+  const auto form = ParseForm(query);
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  if (auto refused = sessions_.Logout(get("api_key"), get("access_token"), clock_())) {
+    return Failure(*refused);
+  }
+  return Success(true);
+}
+
+net::HttpResponse KiteEmulator::Profile() const {
+  const KiteUser& u = sessions_.user();
+  return Success(json{{"user_id", u.user_id},
+                      {"user_type", "individual"},
+                      {"email", u.email},
+                      {"user_name", u.user_name},
+                      {"user_shortname", u.user_shortname},
+                      {"broker", "ZERODHA"},
+                      {"exchanges", {"NSE", "NFO", "BSE", "BFO", "CDS", "MCX", "BCD", "MF"}},
+                      {"products", {"CNC", "NRML", "MIS", "BO", "CO"}},
+                      {"order_types", {"MARKET", "LIMIT", "SL", "SL-M"}},
+                      {"avatar_url", nullptr},
+                      {"meta", {{"demat_consent", "physical"}}}});
+}
+
+net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
+  auto one = [](const Money& cash) {
+    return json{{"enabled", true},
+                {"net", Money2(cash)},
+                {"available",
+                 {{"adhoc_margin", 0},
+                  {"cash", Money2(cash)},
+                  {"opening_balance", Money2(cash)},
+                  {"live_balance", Money2(cash)},
+                  {"collateral", 0},
+                  {"intraday_payin", 0}}},
+                {"utilised",
+                 {{"debits", 0}, {"exposure", 0}, {"m2m_realised", 0}, {"m2m_unrealised", 0},
+                  {"option_premium", 0}, {"payout", 0}, {"span", 0}, {"holding_sales", 0},
+                  {"turnover", 0}, {"liquid_collateral", 0}, {"stock_collateral", 0},
+                  {"delivery", 0}}}};
+  };
+  const json equity = one(config_.cash);
+  const json commodity = one(Money::Zero());
+  if (segment.empty()) return Success(json{{"equity", equity}, {"commodity", commodity}});
+  if (segment == "equity") return Success(equity);
+  if (segment == "commodity") return Success(commodity);
+  return Failure(400, "InputException", "Invalid segment `" + segment + "`.");
+}
+
+}  // namespace nacre::kite_emu

@@ -1,0 +1,48 @@
+// The Kite Connect emulator's REST side (issue 13; LIVE.md §10), growing route by route. So far:
+// login redirect, session token exchange and logout, profile, margins (cash only until orders
+// exist), and the control plane's health. Every answer uses Kite's envelope, content type and
+// error types (adapters/zerodha/kite_errors.h). Handle() runs on the I/O thread that serves it;
+// time is the injected clock's (the emulator's virtual market time).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "apps/kite_emulator/sessions.h"
+#include "model/money.h"
+#include "net/http.h"
+
+namespace nacre::kite_emu {
+
+struct EmulatorConfig {
+  KiteUser user;
+  // Where /connect/login sends the browser, with ?request_token=…&action=login&status=success.
+  std::string redirect_url = "http://127.0.0.1/kite-redirect";
+  std::uint64_t seed = 1;
+  Money cash = Money::FromInt(400'000);  // the equity segment's opening balance
+};
+
+class KiteEmulator {
+ public:
+  KiteEmulator(EmulatorConfig config, std::function<UnixNanos()> clock);
+  net::HttpResponse Handle(const net::HttpRequest& request);
+  SessionStore& sessions() { return sessions_; }
+
+ private:
+  net::HttpResponse Login(const std::string& query);
+  net::HttpResponse SessionToken(const net::HttpRequest& request);
+  net::HttpResponse Logout(const std::string& query);
+  net::HttpResponse Profile() const;
+  net::HttpResponse Margins(const std::string& segment) const;
+
+  EmulatorConfig config_;
+  std::function<UnixNanos()> clock_;
+  SessionStore sessions_;
+};
+
+// "a=1&b=x%20y" → {{"a","1"},{"b","x y"}} (+ is a space; %XX decoded).
+std::map<std::string, std::string> ParseForm(std::string_view text);
+
+}  // namespace nacre::kite_emu
