@@ -20,6 +20,10 @@ packages=(
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(npm)
 fi
+# Node.js runs Zerodha's official client in the conformance tests (tests/conformance/kitejs).
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

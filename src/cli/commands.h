@@ -26,6 +26,8 @@ CLI::App* CatalogCommand(CLI::App& app);
 void AddSweepCommands(CLI::App& app, Commands& out);
 // `nacre components [--format text|markdown]` (components_cmd.cpp).
 void AddComponentsCommands(CLI::App& app, Commands& out);
+// `nacre kite-emu CONFIG.toml [--port N]` (kite_emu_cmd.cpp).
+void AddKiteEmuCommands(CLI::App& app, Commands& out);
 // Every strategy and actor the `nacre` tool knows (examples and the spreads app).
 void RegisterAllComponents(ComponentRegistry& registry);
 

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/param_docs.h"
 #include "nse/charges.h"
+#include "apps/kite_emulator/config.h"
 #include "synth/config.h"
 
 namespace nacre::cli {
@@ -133,6 +134,11 @@ std::string Markdown(const ComponentRegistry& registry) {
   out += SectionsMarkdown(synth::SynthConfigSections());
   out += kChargesIntro;
   out += SectionsMarkdown(ChargesFileSections());
+  out +=
+      "\n## Kite emulator (`nacre kite-emu CONFIG.toml`)\n\nServes the Kite Connect emulator on "
+      "127.0.0.1 until SIGINT or SIGTERM; the first line on stdout says where it listens. "
+      "Example: tests/conformance/emulator.toml.\n";
+  out += SectionsMarkdown({kite_emu::EmulatorSchema()});
   return out;
 }
 
@@ -159,6 +165,8 @@ std::string Text(const ComponentRegistry& registry) {
   for (const ParamSchema& section : ChargesFileSections()) {
     out += "\n" + ParamsText(section, "section");
   }
+  out += "\nThe Kite emulator's config (nacre kite-emu CONFIG.toml):\n";
+  out += "\n" + ParamsText(kite_emu::EmulatorSchema(), "section");
   return out;
 }
 

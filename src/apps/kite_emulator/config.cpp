@@ -1,0 +1,47 @@
+#include "apps/kite_emulator/config.h"
+
+namespace nacre::kite_emu {
+
+ParamSchema EmulatorSchema() {
+  using P = ParamSpec;
+  return {"[emulator]",
+          "the Kite Connect emulator (nacre kite-emu): who may log in and where it listens",
+          {
+              P::String("api_key").Required().Doc("the API key clients log in with"),
+              P::String("api_secret")
+                  .Required()
+                  .Doc("the secret the session checksum is made with (an emulator's own, never "
+                       "a real Zerodha secret)"),
+              P::String("user_id", "AB1234").Doc("the user the profile and orders name"),
+              P::String("address", "127.0.0.1").Doc("address to listen on"),
+              P::Int("port", 0).Range(0, 65535).Doc("port to listen on (0: any free one, printed)"),
+              P::String("redirect_url", "http://127.0.0.1/kite-redirect")
+                  .Doc("where /connect/login redirects with ?request_token=…"),
+              P::Money("cash", "400000").Doc("the equity segment's opening balance, ₹"),
+              P::Int("seed", 1).AtLeast(0).Doc("seeds the tokens (same seed, same run)"),
+          }};
+}
+
+LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
+  auto root = ConfigTable::ParseFile(path);
+  const ConfigTable top(*root, path, "");
+  const ParamSchema file_schema{"kite-emu config", "", {ParamSpec::Table("emulator").Required()}};
+  const Params file(top, file_schema);
+  const ConfigTable section = file.GetTable("emulator");
+  const Params p(section, EmulatorSchema());
+  LoadedEmulatorConfig out;
+  out.emulator.user.api_key = p.GetString("api_key");
+  out.emulator.user.api_secret = p.GetString("api_secret");
+  out.emulator.user.user_id = p.GetString("user_id");
+  out.emulator.redirect_url = p.GetString("redirect_url");
+  out.emulator.cash = p.GetMoney("cash");
+  out.emulator.seed = static_cast<std::uint64_t>(p.GetInt("seed"));
+  out.address = p.GetString("address");
+  out.port = static_cast<std::uint16_t>(p.GetInt("port"));
+  if (out.emulator.user.api_key.empty()) p.Fail("api_key", "must not be empty");
+  if (out.emulator.user.api_secret.empty()) p.Fail("api_secret", "must not be empty");
+  if (out.emulator.cash.raw() < 0) p.Fail("cash", "must not be negative");
+  return out;
+}
+
+}  // namespace nacre::kite_emu

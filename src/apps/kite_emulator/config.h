@@ -1,0 +1,24 @@
+// `nacre kite-emu CONFIG.toml`: the emulator's config, checked by its schema (common/params.h)
+// before anything listens; a bad value names the file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "apps/kite_emulator/emulator.h"
+#include "common/params.h"
+
+namespace nacre::kite_emu {
+
+struct LoadedEmulatorConfig {
+  EmulatorConfig emulator;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port (printed when listening)
+};
+
+// The [emulator] section's keys.
+ParamSchema EmulatorSchema();
+// Throws ConfigError naming the file and key.
+LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path);
+
+}  // namespace nacre::kite_emu

@@ -1,0 +1,96 @@
+// Runs tests/conformance/scenario.json against a Kite emulator with Zerodha's official client.
+// Usage: node run.js ROOT_URL API_KEY API_SECRET. Prints one line per step; exits 1 on the
+// first step whose result differs from the scenario.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { KiteConnect } = require('kiteconnect');
+
+const [root, apiKey, apiSecret] = process.argv.slice(2);
+const scenario = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'scenario.json'), 'utf8'));
+
+function get(obj, dotted) {
+  return dotted.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+
+function check(expect, value) {
+  for (const [k, want] of Object.entries(expect || {})) {
+    const got = get(value, k);
+    if (got !== want) throw new Error(`${k}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  }
+}
+
+async function main() {
+  const kc = new KiteConnect({ api_key: apiKey, root });
+  let requestToken = null;
+  let n = 0;
+  for (const step of scenario.steps) {
+    n += 1;
+    const name = `${n} ${step.action}${step.segment ? ' ' + step.segment : ''}`;
+    let result;
+    let error = null;
+    try {
+      switch (step.action) {
+        case 'login': {
+          // kiteconnect 5.3.0 ignores its login_uri option (getLoginURL always names
+          // kite.zerodha.com), so the same URL is built on the emulator's root.
+          const url = new URL(kc.getLoginURL());
+          const res = await fetch(`${root}${url.pathname}${url.search}`, { redirect: 'manual' });
+          const location = res.headers.get('location') || '';
+          requestToken = new URL(location).searchParams.get('request_token');
+          if (res.status !== 302 || !requestToken) throw new Error(`no redirect with a request token (${res.status} ${location})`);
+          result = { request_token: requestToken };
+          break;
+        }
+        case 'generate_session':
+        case 'generate_session_again':
+          result = await kc.generateSession(requestToken, apiSecret);
+          break;
+        case 'get_profile':
+          result = await kc.getProfile();
+          break;
+        case 'get_profile_with_token': {
+          const other = new KiteConnect({ api_key: apiKey, root, access_token: step.access_token });
+          result = await other.getProfile();
+          break;
+        }
+        case 'get_margins':
+          result = await kc.getMargins(step.segment);
+          break;
+        case 'invalidate_access_token':
+          result = await kc.invalidateAccessToken();
+          break;
+        default:
+          throw new Error(`unknown action ${step.action}`);
+      }
+    } catch (e) {
+      error = e;
+    }
+    if (step.expect_error) {
+      const type = error && (error.error_type || (error.data && error.data.error_type));
+      if (type !== step.expect_error) {
+        console.log(`FAIL ${name}: expected ${step.expect_error}, got ${error ? JSON.stringify(error) : 'success ' + JSON.stringify(result)}`);
+        process.exit(1);
+      }
+      console.log(`ok ${name}: ${type}`);
+      continue;
+    }
+    if (error) {
+      console.log(`FAIL ${name}: ${error.message || JSON.stringify(error)}`);
+      process.exit(1);
+    }
+    try {
+      check(step.expect, result);
+    } catch (e) {
+      console.log(`FAIL ${name}: ${e.message}`);
+      process.exit(1);
+    }
+    console.log(`ok ${name}`);
+  }
+  console.log(`conformance: ${n} steps passed with kiteconnect ${require('kiteconnect/package.json').version}`);
+}
+
+main().catch((e) => {
+  console.log(`FAIL ${e.stack || e}`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The conformance run: starts `nacre kite-emu` on a free port with tests/conformance/emulator.toml
+# and drives it with Zerodha's official JS client (kitejs/run.js over scenario.json).
+# Usage: tests/conformance/run.sh PATH/TO/nacre
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+nacre="$1"
+if ! command -v node >/dev/null 2>&1; then
+  echo "node is not installed (scripts/setup.sh installs it)" >&2
+  exit 1
+fi
+if [ ! -d "$here/kitejs/node_modules/kiteconnect" ]; then
+  echo "kiteconnect is not installed: run scripts/setup.sh (npm ci in tests/conformance/kitejs)" >&2
+  exit 1
+fi
+out="$(mktemp)"
+"$nacre" kite-emu "$here/emulator.toml" >"$out" 2>&1 &
+emu=$!
+trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true; rm -f "$out"' EXIT
+# Wait for the "listening" line (the emulator prints it once it accepts), at most 20 s.
+url=""
+for _ in $(seq 1 200); do
+  url="$(sed -n 's/^kite-emu listening on //p' "$out")"
+  [ -n "$url" ] && break
+  if ! kill -0 $emu 2>/dev/null; then
+    echo "kite-emu exited:" >&2
+    cat "$out" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "kite-emu did not start:" >&2; cat "$out" >&2; exit 1; }
+node "$here/kitejs/run.js" "$url" conformance_key conformance_secret
