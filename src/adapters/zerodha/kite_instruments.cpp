@@ -98,10 +98,11 @@ Result<std::vector<KiteInstrumentRow>> ParseKiteInstrumentsCsv(std::string_view 
       if (p->raw() < 0) return fail(col, "negative");
       *out = *p;
     }
-    if (r.tick_size.raw() <= 0) return fail(7, "must be positive");
+    const bool index = f[10] == "INDICES";  // Kite lists indices with tick 0 and lot 0
+    if (r.tick_size.raw() <= 0 && !index) return fail(7, "must be positive");
     r.expiry = std::string(f[5]);
     if (!r.expiry.empty() && !ParseDate(r.expiry).ok()) return fail(5, "not a YYYY-MM-DD date");
-    if (!ParseUnsigned(f[8], r.lot_size) || r.lot_size <= 0) {
+    if (!ParseUnsigned(f[8], r.lot_size) || (r.lot_size <= 0 && !index)) {
       return fail(8, "not a positive whole number");
     }
     r.instrument_type = std::string(f[9]);

@@ -49,6 +49,22 @@ TEST(KiteInstruments, AnOptionRowReadsAsKitePrintsIt) {
   EXPECT_EQ(KiteSegmentId("INDICES"), 9u);
 }
 
+TEST(KiteInstruments, IndicesAreListedWithTickAndLotZero) {
+  // As Kite lists NIFTY 50: not tradable, so no tick size or lot.
+  const std::string text = std::string(kKiteInstrumentsHeader) +
+                           "\r\n256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n";
+  auto rows = ParseKiteInstrumentsCsv(text, "dump.csv");
+  ASSERT_TRUE(rows.ok()) << rows.error();
+  EXPECT_EQ(rows->at(0).instrument_token, 256265u);
+  EXPECT_EQ(rows->at(0).lot_size, 0);
+  EXPECT_EQ(WriteKiteInstrumentsCsv(*rows), text);
+  // A tradable segment still needs both.
+  auto eq = ParseKiteInstrumentsCsv(std::string(kKiteInstrumentsHeader) +
+                                        "\n3813889,14898,X,,0.0,,0.0,0.0,1,EQ,NSE,NSE\n",
+                                    "dump.csv");
+  EXPECT_FALSE(eq.ok());
+}
+
 TEST(KiteInstruments, BadFieldsNameTheLineAndColumn) {
   const std::string head = std::string(kKiteInstrumentsHeader) + "\n";
   const std::pair<const char*, const char*> cases[] = {
