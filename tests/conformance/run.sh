@@ -13,10 +13,15 @@ if [ ! -d "$here/kitejs/node_modules/kiteconnect" ]; then
   echo "kiteconnect is not installed: run scripts/setup.sh (npm ci in tests/conformance/kitejs)" >&2
   exit 1
 fi
-out="$(mktemp)"
-"$nacre" kite-emu "$here/emulator.toml" >"$out" 2>&1 &
+work="$(mktemp -d)"
+out="$work/emu.out"
+# A week of the synthetic NIFTY chain for the instruments dump.
+"$nacre" catalog synth --out "$work/catalog" --config "$here/../../examples/nifty_spreads_synth.toml" \
+  --start 2025-01-06 --end 2025-01-10 >"$work/synth.log" 2>&1 || { cat "$work/synth.log" >&2; exit 1; }
+{ cat "$here/emulator.toml"; printf 'catalog = "%s"\n' "$work/catalog"; } >"$work/emulator.toml"
+"$nacre" kite-emu "$work/emulator.toml" >"$out" 2>&1 &
 emu=$!
-trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true; rm -f "$out"' EXIT
+trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true; rm -rf "$work"' EXIT
 # Wait for the "listening" line (the emulator prints it once it accepts), at most 20 s.
 url=""
 for _ in $(seq 1 200); do

@@ -1,5 +1,10 @@
 #include "apps/kite_emulator/config.h"
 
+#include <filesystem>
+
+#include "apps/kite_emulator/instruments.h"
+#include "persistence/catalog.h"
+
 namespace nacre::kite_emu {
 
 ParamSchema EmulatorSchema() {
@@ -19,6 +24,9 @@ ParamSchema EmulatorSchema() {
                   .Doc("where /connect/login redirects with ?request_token=…"),
               P::Money("cash", "400000").Doc("the equity segment's opening balance, ₹"),
               P::Int("seed", 1).AtLeast(0).Doc("seeds the tokens (same seed, same run)"),
+              P::String("catalog").Doc(
+                  "a Nacre catalog folder whose instruments the dump lists (relative to the "
+                  "config file); none: an empty dump"),
           }};
 }
 
@@ -41,6 +49,16 @@ LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
   if (out.emulator.user.api_key.empty()) p.Fail("api_key", "must not be empty");
   if (out.emulator.user.api_secret.empty()) p.Fail("api_secret", "must not be empty");
   if (out.emulator.cash.raw() < 0) p.Fail("cash", "must not be negative");
+  if (p.Has("catalog")) {
+    std::filesystem::path dir = p.GetString("catalog");
+    if (dir.is_relative()) dir = std::filesystem::path(path).parent_path() / dir;
+    if (!std::filesystem::is_directory(dir)) p.Fail("catalog", dir.string() + ": no such folder");
+    auto catalog = Catalog::Open(dir.string());
+    if (!catalog.ok()) p.Fail("catalog", catalog.error());
+    auto instruments = (*catalog)->Instruments();
+    if (!instruments.ok()) p.Fail("catalog", instruments.error());
+    out.emulator.instruments = KiteInstrumentTable(std::move(*instruments));
+  }
   return out;
 }
 

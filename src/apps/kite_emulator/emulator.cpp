@@ -93,6 +93,10 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   }
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
+  if (m == "GET" && path == "/instruments") return Instruments("");
+  if (m == "GET" && path.rfind("/instruments/", 0) == 0 && path.find('/', 13) == std::string::npos) {
+    return Instruments(path.substr(13));
+  }
   if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));
   return Failure(404, "GeneralException", "Route not found");
 }
@@ -193,6 +197,18 @@ net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
   if (segment == "equity") return Success(equity);
   if (segment == "commodity") return Success(commodity);
   return Failure(400, "InputException", "Invalid segment `" + segment + "`.");
+}
+
+net::HttpResponse KiteEmulator::Instruments(const std::string& exchange) const {
+  std::vector<KiteInstrumentRow> rows;
+  for (const KiteInstrumentRow& r : config_.instruments) {
+    if (exchange.empty() || r.exchange == exchange) rows.push_back(r);
+  }
+  net::HttpResponse out;
+  // Exactly text/csv: the JS client parses the dump only with this content type.
+  out.headers = {{"Content-Type", "text/csv"}};
+  out.body = WriteKiteInstrumentsCsv(rows);
+  return out;
 }
 
 }  // namespace nacre::kite_emu

@@ -9,7 +9,9 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "adapters/zerodha/kite_instruments.h"
 #include "apps/kite_emulator/sessions.h"
 #include "model/money.h"
 #include "net/http.h"
@@ -22,6 +24,8 @@ struct EmulatorConfig {
   std::string redirect_url = "http://127.0.0.1/kite-redirect";
   std::uint64_t seed = 1;
   Money cash = Money::FromInt(400'000);  // the equity segment's opening balance
+  // The instruments dump (instruments.h, from the catalog).
+  std::vector<KiteInstrumentRow> instruments;
 };
 
 class KiteEmulator {
@@ -36,6 +40,7 @@ class KiteEmulator {
   net::HttpResponse Logout(const std::string& query);
   net::HttpResponse Profile() const;
   net::HttpResponse Margins(const std::string& segment) const;
+  net::HttpResponse Instruments(const std::string& exchange) const;
 
   EmulatorConfig config_;
   std::function<UnixNanos()> clock_;

@@ -26,7 +26,7 @@ async function main() {
   let n = 0;
   for (const step of scenario.steps) {
     n += 1;
-    const name = `${n} ${step.action}${step.segment ? ' ' + step.segment : ''}`;
+    const name = `${n} ${step.action}${step.segment ? ' ' + step.segment : ''}${step.exchange ? ' ' + step.exchange : ''}`;
     let result;
     let error = null;
     try {
@@ -57,6 +57,24 @@ async function main() {
         case 'get_margins':
           result = await kc.getMargins(step.segment);
           break;
+        case 'get_instruments': {
+          const parsed = (await kc.getInstruments(step.exchange)).filter((r) => r.instrument_token);
+          const res = await fetch(`${root}/instruments/${step.exchange}`, {
+            headers: { 'X-Kite-Version': '3', Authorization: `token ${apiKey}:${kc.access_token}` },
+          });
+          const raw = (await res.text()).split('\r\n').slice(1).filter((l) => l.length > 0);
+          if (parsed.length === 0 || parsed.length !== raw.length) {
+            throw new Error(`${parsed.length} parsed rows, ${raw.length} in the CSV`);
+          }
+          raw.forEach((line, i) => {
+            const cells = line.split(',');
+            if (parsed[i].instrument_token !== cells[0] || parsed[i].tradingsymbol !== cells[2]) {
+              throw new Error(`row ${i + 1}: parsed ${JSON.stringify(parsed[i])} vs '${line}'`);
+            }
+          });
+          result = parsed[0];
+          break;
+        }
         case 'invalidate_access_token':
           result = await kc.invalidateAccessToken();
           break;
