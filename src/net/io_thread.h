@@ -5,7 +5,10 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <memory>
+
+#include "core/time.h"
 
 namespace nacre::net {
 
@@ -21,6 +24,11 @@ class IoThread {
   // Runs `fn` on the I/O thread and waits for it (inline when called on the I/O thread).
   // Returns false, without running it, once the thread has stopped.
   bool PostAndWait(const std::function<void()>& fn);
+  // Runs `fn` on the I/O thread every `period` (first after one period) until the returned id
+  // is cancelled or the thread stops. Wall-clock pacing for network chores (heartbeats), never
+  // for trading time.
+  std::uint64_t Every(DurationNs period, std::function<void()> fn);
+  void Cancel(std::uint64_t every_id);
   // True on the I/O thread itself.
   bool InThread() const;
   // False once Stop() was called (posted work would never run).
