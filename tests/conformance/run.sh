@@ -35,4 +35,5 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 [ -n "$url" ] || { echo "kite-emu did not start:" >&2; cat "$out" >&2; exit 1; }
-node "$here/kitejs/run.js" "$url" conformance_key conformance_secret
+ticker="$(sed -n 's/^kite-emu ticker on //p' "$out")"
+node "$here/kitejs/run.js" "$url" conformance_key conformance_secret "$ticker"

@@ -20,6 +20,9 @@ ParamSchema EmulatorSchema() {
               P::String("user_id", "AB1234").Doc("the user the profile and orders name"),
               P::String("address", "127.0.0.1").Doc("address to listen on"),
               P::Int("port", 0).Range(0, 65535).Doc("port to listen on (0: any free one, printed)"),
+              P::Int("ticker_port", 0)
+                  .Range(0, 65535)
+                  .Doc("port of the ticker WebSocket (0: any free one, printed)"),
               P::String("redirect_url", "http://127.0.0.1/kite-redirect")
                   .Doc("where /connect/login redirects with ?request_token=…"),
               P::Money("cash", "400000").Doc("the equity segment's opening balance, ₹"),
@@ -46,6 +49,7 @@ LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
   out.emulator.seed = static_cast<std::uint64_t>(p.GetInt("seed"));
   out.address = p.GetString("address");
   out.port = static_cast<std::uint16_t>(p.GetInt("port"));
+  out.ticker_port = static_cast<std::uint16_t>(p.GetInt("ticker_port"));
   if (out.emulator.user.api_key.empty()) p.Fail("api_key", "must not be empty");
   if (out.emulator.user.api_secret.empty()) p.Fail("api_secret", "must not be empty");
   if (out.emulator.cash.raw() < 0) p.Fail("cash", "must not be negative");

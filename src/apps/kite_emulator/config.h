@@ -14,6 +14,7 @@ struct LoadedEmulatorConfig {
   EmulatorConfig emulator;
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port (printed when listening)
+  std::uint16_t ticker_port = 0;
 };
 
 // The [emulator] section's keys.

@@ -79,6 +79,9 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   const std::string& m = request.method;
   if (path == "/__emu/health") return Success(json{{"ok", true}});
+  if (path == "/__emu/subscriptions") {
+    return Success(subscriptions_view_ ? subscriptions_view_() : json::array());
+  }
   if (m == "GET" && path == "/connect/login") return Login(query);
   if (m == "POST" && path == "/session/token") return SessionToken(request);
   if (m == "DELETE" && path == "/session/token") return Logout(query);

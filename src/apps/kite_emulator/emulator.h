@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/zerodha/kite_instruments.h"
 #include "apps/kite_emulator/sessions.h"
 #include "model/money.h"
@@ -33,6 +35,11 @@ class KiteEmulator {
   KiteEmulator(EmulatorConfig config, std::function<UnixNanos()> clock);
   net::HttpResponse Handle(const net::HttpRequest& request);
   SessionStore& sessions() { return sessions_; }
+  // The control plane's /__emu/subscriptions answer (the ticker's connections and their
+  // tokens and modes), given by whoever runs the ticker.
+  void SetSubscriptionsView(std::function<nlohmann::json()> view) {
+    subscriptions_view_ = std::move(view);
+  }
 
  private:
   net::HttpResponse Login(const std::string& query);
@@ -45,6 +52,7 @@ class KiteEmulator {
   EmulatorConfig config_;
   std::function<UnixNanos()> clock_;
   SessionStore sessions_;
+  std::function<nlohmann::json()> subscriptions_view_;
 };
 
 // "a=1&b=x%20y" → {{"a","1"},{"b","x y"}} (+ is a space; %XX decoded).

@@ -4,9 +4,9 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { KiteConnect } = require('kiteconnect');
+const { KiteConnect, KiteTicker } = require('kiteconnect');
 
-const [root, apiKey, apiSecret] = process.argv.slice(2);
+const [root, apiKey, apiSecret, tickerRoot] = process.argv.slice(2);
 const scenario = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'scenario.json'), 'utf8'));
 
 function get(obj, dotted) {
@@ -75,6 +75,33 @@ async function main() {
           result = parsed[0];
           break;
         }
+        case 'ticker_connect': {
+          // The ticker is left connected: kiteconnect's KiteTicker exits the process on
+          // disconnect(); the runner exits itself at the end.
+          const ticker = new KiteTicker({ api_key: apiKey, access_token: kc.access_token, root: tickerRoot });
+          await new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no connect within 10 s')), 10000);
+            ticker.on('connect', () => {
+              clearTimeout(timer);
+              ticker.subscribe(step.subscribe);
+              ticker.setMode(step.mode, step.subscribe);
+              resolve();
+            });
+            ticker.on('error', (e) => reject(new Error(`ticker error: ${e && e.message ? e.message : e}`)));
+            ticker.connect();
+          });
+          // The subscription as the emulator holds it (its control plane).
+          let held = null;
+          for (let i = 0; i < 100 && !held; i += 1) {
+            const res = await fetch(`${root}/__emu/subscriptions`);
+            const subs = (await res.json()).data;
+            held = subs.find((c) => c.tokens[String(step.subscribe[0])] === step.mode) || null;
+            if (!held) await new Promise((r) => setTimeout(r, 50));
+          }
+          if (!held) throw new Error('the emulator does not hold the subscription');
+          result = held;
+          break;
+        }
         case 'invalidate_access_token':
           result = await kc.invalidateAccessToken();
           break;
@@ -106,6 +133,7 @@ async function main() {
     console.log(`ok ${name}`);
   }
   console.log(`conformance: ${n} steps passed with kiteconnect ${require('kiteconnect/package.json').version}`);
+  process.exit(0);  // the ticker stays connected; KiteTicker's disconnect() would exit(1)
 }
 
 main().catch((e) => {

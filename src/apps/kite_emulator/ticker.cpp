@@ -1,0 +1,137 @@
+#include "apps/kite_emulator/ticker.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/zerodha/kite_errors.h"
+#include "apps/kite_emulator/emulator.h"
+
+namespace nacre::kite_emu {
+
+Ticker::Ticker(net::IoThread& io, SessionStore& sessions, std::function<UnixNanos()> clock,
+               TickerOptions options)
+    : io_(io), sessions_(sessions), clock_(std::move(clock)), options_(std::move(options)) {
+  net::WsServer::Handlers h;
+  h.on_handshake = [this](const std::string& target) { return Handshake(target); };
+  h.on_open = [this](std::uint64_t conn, const std::string&) {
+    conns_[conn] = Conn{pending_key_, {}};
+  };
+  h.on_message = [this](std::uint64_t conn, const net::WsMessage& m) { OnMessage(conn, m); };
+  h.on_close = [this](std::uint64_t conn) { conns_.erase(conn); };
+  net::WsServerOptions o;
+  o.address = options_.address;
+  o.port = options_.port;
+  server_ = std::make_unique<net::WsServer>(io_, std::move(h), o);
+}
+
+Ticker::~Ticker() { Stop(); }
+
+Status Ticker::Start() {
+  if (Status s = server_->Start(); !s) return s;
+  heartbeat_ = io_.Every(options_.heartbeat, [this] {
+    for (const auto& [conn, c] : conns_) server_->Send(conn, net::WsMessage{true, KiteHeartbeat()});
+  });
+  return Status::Ok();
+}
+
+void Ticker::Stop() {
+  if (heartbeat_ != 0) io_.Cancel(heartbeat_);
+  heartbeat_ = 0;
+  if (server_) server_->Stop();
+}
+
+std::uint16_t Ticker::port() const { return server_->port(); }
+
+std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> Ticker::Subscriptions() {
+  std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> out;
+  io_.PostAndWait([&] {
+    for (const auto& [conn, c] : conns_) out[conn] = c.tokens;
+  });
+  return out;
+}
+
+std::optional<net::WsRefusal> Ticker::Handshake(const std::string& target) {
+  const std::size_t q = target.find('?');
+  const auto query = ParseForm(q == std::string::npos ? "" : std::string_view(target).substr(q + 1));
+  auto get = [&](const char* k) {
+    auto it = query.find(k);
+    return it == query.end() ? std::string() : it->second;
+  };
+  const std::string key = get("api_key");
+  if (auto refused = sessions_.Check(key, get("access_token"), clock_())) {
+    return net::WsRefusal{refused->status, KiteErrorBody(refused->error_type, refused->message)};
+  }
+  std::size_t open = 0;
+  for (const auto& [conn, c] : conns_) open += c.api_key == key ? 1 : 0;
+  if (open >= options_.max_connections_per_key) {
+    return net::WsRefusal{
+        429, KiteErrorBody("NetworkException",
+                           fmt::format("Maximum {} connections per api_key",
+                                       options_.max_connections_per_key))};
+  }
+  pending_key_ = key;  // on_open follows on the same thread
+  return std::nullopt;
+}
+
+void Ticker::Error(std::uint64_t conn, const std::string& text) {
+  server_->Send(conn, net::WsMessage{false, nlohmann::json{{"type", "error"}, {"data", text}}.dump()});
+}
+
+void Ticker::OnMessage(std::uint64_t conn, const net::WsMessage& m) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || m.binary) return;
+  Conn& c = it->second;
+  const nlohmann::json msg = nlohmann::json::parse(m.data, nullptr, false);
+  if (msg.is_discarded() || !msg.is_object() || !msg.contains("a") || !msg["a"].is_string() ||
+      !msg.contains("v")) {
+    return Error(conn, "Invalid message: expected {\"a\": action, \"v\": value}");
+  }
+  const std::string a = msg["a"];
+  const nlohmann::json& v = msg["v"];
+  auto tokens_of = [&](const nlohmann::json& arr, std::vector<std::uint32_t>& out) {
+    if (!arr.is_array()) return false;
+    for (const auto& t : arr) {
+      if (!t.is_number_unsigned() && !t.is_number_integer()) return false;
+      out.push_back(t.get<std::uint32_t>());
+    }
+    return true;
+  };
+  std::vector<std::uint32_t> tokens;
+  if (a == "subscribe" || a == "unsubscribe") {
+    if (!tokens_of(v, tokens)) return Error(conn, "Invalid " + a + ": v must be a token list");
+    for (std::uint32_t t : tokens) {
+      if (a == "unsubscribe") {
+        c.tokens.erase(t);
+      } else if (c.tokens.count(t) == 0) {
+        if (c.tokens.size() >= options_.max_tokens_per_connection) {
+          return Error(conn, fmt::format("Maximum {} instruments per connection",
+                                         options_.max_tokens_per_connection));
+        }
+        c.tokens[t] = KiteMode::kQuote;  // a plain subscribe is quote mode
+      }
+    }
+    return;
+  }
+  if (a == "mode") {
+    if (!v.is_array() || v.size() != 2 || !v[0].is_string() || !tokens_of(v[1], tokens)) {
+      return Error(conn, "Invalid mode: v must be [mode, [tokens]]");
+    }
+    const std::string mode = v[0];
+    const KiteMode km = mode == "full"    ? KiteMode::kFull
+                        : mode == "quote" ? KiteMode::kQuote
+                        : mode == "ltp"   ? KiteMode::kLtp
+                                          : KiteMode::kQuote;
+    if (mode != "full" && mode != "quote" && mode != "ltp") {
+      return Error(conn, "Invalid mode '" + mode + "' (ltp, quote, full)");
+    }
+    for (std::uint32_t t : tokens) {
+      auto s = c.tokens.find(t);
+      if (s != c.tokens.end()) s->second = km;
+    }
+    return;
+  }
+  Error(conn, "Unknown action '" + a + "'");
+}
+
+}  // namespace nacre::kite_emu
