@@ -10,58 +10,13 @@
 #include <vector>
 
 #include "net/ws.h"
+#include "net/ws_client_log.h"
 
 namespace nacre::net {
 namespace {
 
-constexpr auto kBound = std::chrono::seconds(10);
 
-// Collects a client's events and lets the test wait for the n-th open or down.
-struct ClientLog {
-  std::mutex mu;
-  std::vector<std::string> downs;
-  std::vector<WsMessage> messages;
-  int opens = 0;
-  std::promise<void> want;
-  std::function<bool()> until;
-  void Check() {
-    if (until && until()) {
-      until = nullptr;
-      want.set_value();
-    }
-  }
-  // Waits until `cond` holds (checked under the lock on every event).
-  bool WaitFor(std::function<bool()> cond) {
-    std::future<void> f;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (cond()) return true;
-      want = std::promise<void>();
-      f = want.get_future();
-      until = std::move(cond);
-    }
-    return f.wait_for(kBound) == std::future_status::ready;
-  }
-  WsClient::Handlers Handlers() {
-    WsClient::Handlers h;
-    h.on_open = [this](int) {
-      std::lock_guard<std::mutex> lock(mu);
-      ++opens;
-      Check();
-    };
-    h.on_message = [this](const WsMessage& m) {
-      std::lock_guard<std::mutex> lock(mu);
-      messages.push_back(m);
-      Check();
-    };
-    h.on_down = [this](const std::string& reason, bool) {
-      std::lock_guard<std::mutex> lock(mu);
-      downs.push_back(reason);
-      Check();
-    };
-    return h;
-  }
-};
+using ClientLog = WsClientLog;
 
 struct ServerLog {
   std::mutex mu;

@@ -48,6 +48,12 @@ std::string Decode(std::string_view s) {
   return out;
 }
 
+// The value of form or query field `key`, or "".
+std::string Field(const std::map<std::string, std::string>& form, const char* key) {
+  auto it = form.find(key);
+  return it == form.end() ? std::string() : it->second;
+}
+
 json Money2(const Money& m) { return KitePriceJson(Price::Raw(m.raw(), 2)); }
 
 }  // namespace
@@ -119,10 +125,7 @@ net::HttpResponse KiteEmulator::Login(const std::string& query) {
 
 net::HttpResponse KiteEmulator::SessionToken(const net::HttpRequest& request) {
   const auto form = ParseForm(request.body);
-  auto get = [&](const char* k) {
-    auto it = form.find(k);
-    return it == form.end() ? std::string() : it->second;
-  };
+  auto get = [&](const char* k) { return Field(form, k); };
   for (const char* k : {"api_key", "request_token", "checksum"}) {
     if (get(k).empty()) return Failure(400, "InputException", std::string("Missing `") + k + "`.");
   }
@@ -152,10 +155,7 @@ net::HttpResponse KiteEmulator::SessionToken(const net::HttpRequest& request) {
 
 net::HttpResponse KiteEmulator::Logout(const std::string& query) {
   const auto form = ParseForm(query);
-  auto get = [&](const char* k) {
-    auto it = form.find(k);
-    return it == form.end() ? std::string() : it->second;
-  };
+  auto get = [&](const char* k) { return Field(form, k); };
   if (auto refused = sessions_.Logout(get("api_key"), get("access_token"), clock_())) {
     return Failure(*refused);
   }

@@ -10,58 +10,25 @@
 #include <mutex>
 
 #include "adapters/zerodha/kite_auth.h"
+#include "net/ws_client_log.h"
 
 namespace nacre::kite_emu {
 namespace {
 
-constexpr auto kBound = std::chrono::seconds(10);
-
-struct Log {
-  std::mutex mu;
-  int opens = 0;
-  int heartbeats = 0;
-  std::vector<std::string> texts;
-  std::vector<std::string> downs;
-  std::promise<void> want;
-  std::function<bool()> until;
-  void Check() {
-    if (until && until()) {
-      until = nullptr;
-      want.set_value();
-    }
+// Heartbeats are the 1-byte binary messages; text messages are Kite's JSON frames.
+int Heartbeats(const net::WsClientLog& log) {
+  int n = 0;
+  for (const net::WsMessage& m : log.messages) n += m.binary && m.data.size() == 1 ? 1 : 0;
+  return n;
+}
+std::vector<std::string> Texts(const net::WsClientLog& log) {
+  std::vector<std::string> out;
+  for (const net::WsMessage& m : log.messages) {
+    if (!m.binary) out.push_back(m.data);
   }
-  bool WaitFor(std::function<bool()> cond) {
-    std::future<void> f;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (cond()) return true;
-      want = std::promise<void>();
-      f = want.get_future();
-      until = std::move(cond);
-    }
-    return f.wait_for(kBound) == std::future_status::ready;
-  }
-  net::WsClient::Handlers Handlers() {
-    net::WsClient::Handlers h;
-    h.on_open = [this](int) {
-      std::lock_guard<std::mutex> lock(mu);
-      ++opens;
-      Check();
-    };
-    h.on_message = [this](const net::WsMessage& m) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (m.binary && m.data.size() == 1) ++heartbeats;
-      if (!m.binary) texts.push_back(m.data);
-      Check();
-    };
-    h.on_down = [this](const std::string& why, bool) {
-      std::lock_guard<std::mutex> lock(mu);
-      downs.push_back(why);
-      Check();
-    };
-    return h;
-  }
-};
+  return out;
+}
+using Log = net::WsClientLog;
 
 class TickerTest : public ::testing::Test {
  protected:
@@ -98,14 +65,14 @@ TEST_F(TickerTest, HeartbeatsSubscriptionsAndModes) {
   Log log;
   net::WsClient client(io_, log.Handlers(), Client(access_));
   client.Start();
-  ASSERT_TRUE(log.WaitFor([&] { return log.opens == 1 && log.heartbeats >= 2; }));
+  ASSERT_TRUE(log.WaitFor([&] { return log.opens == 1 && Heartbeats(log) >= 2; }));
   client.SendText(R"({"a":"subscribe","v":[408065,256265]})");
   client.SendText(R"({"a":"mode","v":["full",[408065]]})");
   client.SendText(R"({"a":"subscribe","v":[1,2]})");  // a 4th instrument: past the limit of 3
-  ASSERT_TRUE(log.WaitFor([&] { return !log.texts.empty(); }));
+  ASSERT_TRUE(log.WaitFor([&] { return !Texts(log).empty(); }));
   {
     std::lock_guard<std::mutex> lock(log.mu);
-    EXPECT_EQ(log.texts[0], R"({"data":"Maximum 3 instruments per connection","type":"error"})");
+    EXPECT_EQ(Texts(log)[0], R"({"data":"Maximum 3 instruments per connection","type":"error"})");
   }
   const auto subs = ticker_->Subscriptions();
   ASSERT_EQ(subs.size(), 1u);
@@ -114,9 +81,9 @@ TEST_F(TickerTest, HeartbeatsSubscriptionsAndModes) {
   EXPECT_EQ(tokens.at(408065), KiteMode::kFull);
   EXPECT_EQ(tokens.at(256265), KiteMode::kQuote);  // a plain subscribe is quote mode
   client.SendText(R"({"a":"fly","v":1})");
-  ASSERT_TRUE(log.WaitFor([&] { return log.texts.size() == 2; }));
+  ASSERT_TRUE(log.WaitFor([&] { return Texts(log).size() == 2; }));
   std::lock_guard<std::mutex> lock(log.mu);
-  EXPECT_NE(log.texts[1].find("Unknown action 'fly'"), std::string::npos) << log.texts[1];
+  EXPECT_NE(Texts(log)[1].find("Unknown action 'fly'"), std::string::npos) << Texts(log)[1];
 }
 
 TEST_F(TickerTest, ABadTokenIsRefusedAtTheHandshake) {
