@@ -54,6 +54,20 @@ std::string Field(const std::map<std::string, std::string>& form, const char* ke
   return it == form.end() ? std::string() : it->second;
 }
 
+// The user fields the profile and the session answer share.
+json UserFields(const KiteUser& u) {
+  return json{{"user_id", u.user_id},
+              {"user_type", "individual"},
+              {"email", u.email},
+              {"user_name", u.user_name},
+              {"user_shortname", u.user_shortname},
+              {"broker", "ZERODHA"},
+              {"exchanges", {"NSE", "NFO", "BSE", "BFO", "CDS", "MCX", "BCD", "MF"}},
+              {"products", {"CNC", "NRML", "MIS", "BO", "CO"}},
+              {"order_types", {"MARKET", "LIMIT", "SL", "SL-M"}},
+              {"meta", {{"demat_consent", "physical"}}}};
+}
+
 json Money2(const Money& m) { return KitePriceJson(Price::Raw(m.raw(), 2)); }
 
 }  // namespace
@@ -132,25 +146,16 @@ net::HttpResponse KiteEmulator::SessionToken(const net::HttpRequest& request) {
   const UnixNanos now = clock_();
   auto access = sessions_.Exchange(get("api_key"), get("request_token"), get("checksum"), now);
   if (const auto* refused = std::get_if<SessionRefusal>(&access)) return Failure(*refused);
-  const KiteUser& u = sessions_.user();
-  return Success(json{{"user_type", "individual"},
-                      {"email", u.email},
-                      {"user_name", u.user_name},
-                      {"user_shortname", u.user_shortname},
-                      {"broker", "ZERODHA"},
-                      {"exchanges", {"NSE", "NFO", "BSE", "BFO", "CDS", "MCX", "BCD", "MF"}},
-                      {"products", {"CNC", "NRML", "MIS", "BO", "CO"}},
-                      {"order_types", {"MARKET", "LIMIT", "SL", "SL-M"}},
-                      {"avatar_url", "abc"},
-                      {"user_id", u.user_id},
-                      {"api_key", u.api_key},
-                      {"access_token", std::get<std::string>(access)},
-                      {"public_token", std::get<std::string>(access).substr(0, 16)},
-                      {"enctoken", ""},
-                      {"refresh_token", ""},
-                      {"silo", ""},
-                      {"login_time", KiteTimeText(now)},
-                      {"meta", {{"demat_consent", "physical"}}}});
+  json data = UserFields(sessions_.user());
+  data["avatar_url"] = "abc";
+  data["api_key"] = sessions_.user().api_key;
+  data["access_token"] = std::get<std::string>(access);
+  data["public_token"] = std::get<std::string>(access).substr(0, 16);
+  data["enctoken"] = "";
+  data["refresh_token"] = "";
+  data["silo"] = "";
+  data["login_time"] = KiteTimeText(now);
+  return Success(data);
 }
 
 net::HttpResponse KiteEmulator::Logout(const std::string& query) {
@@ -163,18 +168,9 @@ net::HttpResponse KiteEmulator::Logout(const std::string& query) {
 }
 
 net::HttpResponse KiteEmulator::Profile() const {
-  const KiteUser& u = sessions_.user();
-  return Success(json{{"user_id", u.user_id},
-                      {"user_type", "individual"},
-                      {"email", u.email},
-                      {"user_name", u.user_name},
-                      {"user_shortname", u.user_shortname},
-                      {"broker", "ZERODHA"},
-                      {"exchanges", {"NSE", "NFO", "BSE", "BFO", "CDS", "MCX", "BCD", "MF"}},
-                      {"products", {"CNC", "NRML", "MIS", "BO", "CO"}},
-                      {"order_types", {"MARKET", "LIMIT", "SL", "SL-M"}},
-                      {"avatar_url", nullptr},
-                      {"meta", {{"demat_consent", "physical"}}}});
+  json data = UserFields(sessions_.user());
+  data["avatar_url"] = nullptr;
+  return Success(data);
 }
 
 net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
