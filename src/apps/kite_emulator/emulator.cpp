@@ -111,8 +111,12 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   if (auth.rfind("token ", 0) != 0 || colon == std::string::npos) {
     return Failure(403, "TokenException", "Missing or invalid `Authorization` header.");
   }
-  if (auto refused = sessions_.Check(auth.substr(6, colon - 6), auth.substr(colon + 1), clock_())) {
+  const UnixNanos now = clock_();
+  if (auto refused = sessions_.Check(auth.substr(6, colon - 6), auth.substr(colon + 1), now)) {
     return Failure(*refused);
+  }
+  if (!other_limit_.TryAcquire(now)) {
+    return Failure(429, "NetworkException", "Too many requests");
   }
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");

@@ -17,6 +17,7 @@
 #include "apps/kite_emulator/sessions.h"
 #include "model/money.h"
 #include "net/http.h"
+#include "net/rate_limiter.h"
 
 namespace nacre::kite_emu {
 
@@ -52,6 +53,9 @@ class KiteEmulator {
   EmulatorConfig config_;
   std::function<UnixNanos()> clock_;
   SessionStore sessions_;
+  // Kite's per-key rate limits (orders and quotes get theirs with their routes); past them a
+  // request is answered 429 NetworkException and not processed.
+  net::RateLimiter other_limit_ = net::KiteOtherLimiter();
   std::function<nlohmann::json()> subscriptions_view_;
 };
 

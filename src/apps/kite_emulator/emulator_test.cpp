@@ -178,6 +178,17 @@ TEST_F(Emulator, MarginsHaveEveryFieldOfZerodhasMock) {
   ExpectSameShape(mock, data, "margins");
 }
 
+TEST_F(Emulator, MoreThanTenRequestsASecondGet429AndAreNotProcessed) {
+  const std::string rt = RequestToken();
+  const std::string access = Exchange(rt, KiteChecksum("key123", rt, "sec456"), 200);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Call("GET", "/user/profile", "", access).status, 200) << i;
+  const net::HttpResponse limited = Call("GET", "/user/margins", "", access);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(json::parse(limited.body)["error_type"], "NetworkException");
+  now_ += 100 * kNanosPerMilli;  // a token back, on the emulator's clock
+  EXPECT_EQ(Call("GET", "/user/margins", "", access).status, 200);
+}
+
 TEST(EmulatorForm, DecodesPlusesAndPercentEscapes) {
   const auto f = ParseForm("a=1&b=x%20y+z&c=&d");
   EXPECT_EQ(f.at("a"), "1");

@@ -102,6 +102,15 @@ async function main() {
           result = held;
           break;
         }
+        case 'burst': {
+          // Kite allows 10 requests a second on these routes: a burst of more must be refused.
+          const settled = await Promise.allSettled(
+            Array.from({ length: step.requests }, () => kc.getProfile()));
+          const refused = settled.filter((r) => r.status === 'rejected');
+          await new Promise((r) => setTimeout(r, 1100));  // the documented refill, not a guess
+          if (refused.length === 0) throw new Error(`all ${step.requests} requests were served`);
+          throw refused[0].reason;
+        }
         case 'invalidate_access_token':
           result = await kc.invalidateAccessToken();
           break;
