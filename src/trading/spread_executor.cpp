@@ -15,6 +15,11 @@ std::int64_t ToTick(std::int64_t raw, std::int64_t tick, OrderSide side) {
   return q * tick;
 }
 
+// Worse for the leg's side: a higher price to buy, a lower one to sell.
+bool Worse(OrderSide side, std::int64_t a, std::int64_t b) {
+  return side == OrderSide::kBuy ? a > b : a < b;
+}
+
 const char* PurposeTag(int purpose) {
   return purpose == 0 ? "open" : purpose == 1 ? "close" : "unwind";
 }
@@ -323,31 +328,28 @@ void SpreadExecutor::StartGroup(const SpreadId& id) {
   }
 }
 
-std::optional<Price> SpreadExecutor::Reprice(const SpreadId& id, const Run& run,
-                                             const LegWork& w, bool& past_bound) const {
-  past_bound = false;
+std::optional<SpreadExecutor::RepriceStep> SpreadExecutor::Reprice(const SpreadId& id,
+                                                                   const Run& run,
+                                                                   const LegWork& w) const {
   const Instrument& ins = spreads_.at(id)->instrument(w.leg);
   const std::optional<Price> touch = Touch(ins.id, w.side);
   if (!touch) return std::nullopt;
-  const bool buy = w.side == OrderSide::kBuy;
-  // Worse for us: a higher buy, a lower sell.
-  auto worse = [buy](std::int64_t a, std::int64_t b) { return buy ? a > b : a < b; };
   std::int64_t target = touch->raw();
-  const int n = run.policy.max_reprices;
-  if (!w.pegged && w.start && w.reprices < n && worse(touch->raw(), w.start->raw())) {
-    // Converging: the k-th of n equal steps from the first price to the touch (rounded toward
-    // conceding less), so the n-th lands on the touch.
-    const Int128 from = w.start->raw();
-    const Int128 gap = static_cast<Int128>(touch->raw()) - from;
-    const Int128 raw = from + gap * w.reprices / n;
-    target = ToTick(static_cast<std::int64_t>(raw), ins.tick_size.raw(), w.side);
-  } else if (!w.pegged && w.start && !worse(touch->raw(), w.start->raw())) {
-    target = w.start->raw();  // the market came to us: the first price is marketable
+  if (!w.pegged && w.start) {
+    if (!Worse(w.side, touch->raw(), w.start->raw())) {
+      target = w.start->raw();  // the market came to us: the first price is marketable
+    } else if (w.reprices < run.policy.max_reprices) {
+      // Converging: the k-th of n equal steps from the first price to the touch (rounded
+      // toward conceding less), so the n-th lands on the touch.
+      const Int128 from = w.start->raw();
+      const Int128 gap = static_cast<Int128>(touch->raw()) - from;
+      const Int128 raw = from + gap * w.reprices / run.policy.max_reprices;
+      target = ToTick(static_cast<std::int64_t>(raw), ins.tick_size.raw(), w.side);
+    }
   }
-  if (w.bound && worse(touch->raw(), w.bound->raw())) past_bound = true;
-  if (w.bound && worse(target, w.bound->raw())) target = w.bound->raw();
+  if (w.bound && Worse(w.side, target, w.bound->raw())) target = w.bound->raw();
   target = std::max(target, ins.tick_size.raw());
-  return Price::Raw(target, ins.price_precision);
+  return RepriceStep{Price::Raw(target, ins.price_precision), *touch};
 }
 
 std::optional<Int128> SpreadExecutor::NetAtTouch(const SpreadId& id, const Run& run) const {
@@ -450,21 +452,19 @@ void SpreadExecutor::OnTimeout(const SpreadId& id, std::size_t i, const ClientOr
       }
     }
     ++w.reprices;
-    bool past_bound = false;
-    const std::optional<Price> next = Reprice(id, run, w, past_bound);
+    const std::optional<RepriceStep> step = Reprice(id, run, w);
     const bool converged = w.reprices > run.policy.max_reprices;
-    if (opening && past_bound && converged) {
+    if (opening && converged && step && w.bound &&
+        Worse(w.side, step->touch.raw(), w.bound->raw())) {
       w.abandoning = true;
       port_.Cancel(*w.order);
       Fail(id, fmt::format("leg {} ({}): the touch {} is past the max slippage bound {}", w.leg + 1,
-                           ins.id.value(),
-                           Touch(ins.id, w.side) ? Touch(ins.id, w.side)->ToString() : "-",
-                           w.bound->ToString()));
+                           ins.id.value(), step->touch.ToString(), w.bound->ToString()));
       return;
     }
     // Without a quote to go by, the leg keeps its price until the next timeout.
-    if (next && *next != *w.limit) {
-      w.limit = next;
+    if (step && step->price != *w.limit) {
+      w.limit = step->price;
       port_.Modify(*w.order, *w.limit);
     }
     ArmTimeout(id, i);

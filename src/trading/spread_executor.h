@@ -129,10 +129,13 @@ class SpreadExecutor {
   void StartGroup(const SpreadId& id);
   bool PriceLastGroup(const SpreadId& id, Run& run, std::vector<std::optional<Price>>& px,
                       std::vector<std::optional<Price>>& bounds, std::string& why) const;
-  // The next price of a working limit leg at its k-th re-price, from the quotes now; empty when
-  // the leg has no quote to go by. `past_bound`: the touch lies beyond the leg's bound.
-  std::optional<Price> Reprice(const SpreadId& id, const Run& run, const LegWork& w,
-                               bool& past_bound) const;
+  // The next price of a working limit leg at its k-th re-price, with the touch it was taken
+  // from; empty when the leg has no quote to go by.
+  struct RepriceStep {
+    Price price;
+    Price touch;
+  };
+  std::optional<RepriceStep> Reprice(const SpreadId& id, const Run& run, const LegWork& w) const;
   // An opening's net per spread unit if every unfilled leg traded at the touch now (filled
   // legs at their average): empty without quotes.
   std::optional<Int128> NetAtTouch(const SpreadId& id, const Run& run) const;

@@ -10,10 +10,13 @@ namespace nacre {
 
 Result<Price> KitePrice(const nlohmann::json& v, std::string_view field, int precision) {
   if (v.is_number_integer() || v.is_number_unsigned()) {
-    const std::int64_t i = v.is_number_unsigned() && v.get<std::uint64_t>() > 9'000'000'000ULL
-                               ? -1
-                               : v.get<std::int64_t>();
-    if (i < 0 || i > 9'000'000'000LL) {
+    // At most 9e9 rupees: times the fixed-point scale (1e9) it still fits 64 bits.
+    constexpr std::int64_t kMax = 9'000'000'000LL;
+    const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= kMax
+                                                 : v.get<std::int64_t>() >= 0 &&
+                                                       v.get<std::int64_t>() <= kMax;
+    const std::int64_t i = in_range ? v.get<std::int64_t>() : 0;
+    if (!in_range) {
       return MakeError(ErrorCode::kInvalidInput,
                        fmt::format("{}: price {} negative or out of range", field, v.dump()));
     }
@@ -57,9 +60,9 @@ Result<UnixNanos> ParseKiteTime(std::string_view text) {
 }
 
 std::string KiteTimeText(UnixNanos t) {
-  const CivilDateTime c = ToUtc(t + kIstOffset);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", c.date.year, c.date.month, c.date.day,
-                     c.hour, c.minute, c.second);
+  std::string s = FormatIst(t);  // "2021-07-05 10:41:27 IST": Kite's form without the zone
+  s.resize(s.size() - 4);
+  return s;
 }
 
 Result<UnixNanos> ParseKiteCandleTime(std::string_view text) {

@@ -14,8 +14,8 @@ Ticker::Ticker(net::IoThread& io, SessionStore& sessions, std::function<UnixNano
     : io_(io), sessions_(sessions), clock_(std::move(clock)), options_(std::move(options)) {
   net::WsServer::Handlers h;
   h.on_handshake = [this](const std::string& target) { return Handshake(target); };
-  h.on_open = [this](std::uint64_t conn, const std::string&) {
-    conns_[conn] = Conn{pending_key_, {}};
+  h.on_open = [this](std::uint64_t conn, const std::string& target) {
+    conns_[conn] = Conn{ApiKeyOf(target), {}};
   };
   h.on_message = [this](std::uint64_t conn, const net::WsMessage& m) { OnMessage(conn, m); };
   h.on_close = [this](std::uint64_t conn) { conns_.erase(conn); };
@@ -51,9 +51,31 @@ std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> Ticker::Subscriptions
   return out;
 }
 
-std::optional<net::WsRefusal> Ticker::Handshake(const std::string& target) {
+namespace {
+
+// The handshake query's fields ("/?api_key=…&access_token=…&uid=…").
+std::map<std::string, std::string> QueryOf(const std::string& target) {
   const std::size_t q = target.find('?');
-  const auto query = ParseForm(q == std::string::npos ? "" : std::string_view(target).substr(q + 1));
+  return ParseForm(q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1));
+}
+
+std::optional<KiteMode> ParseMode(std::string_view m) {
+  if (m == "full") return KiteMode::kFull;
+  if (m == "quote") return KiteMode::kQuote;
+  if (m == "ltp") return KiteMode::kLtp;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string Ticker::ApiKeyOf(const std::string& target) {
+  const auto query = QueryOf(target);
+  auto it = query.find("api_key");
+  return it == query.end() ? std::string() : it->second;
+}
+
+std::optional<net::WsRefusal> Ticker::Handshake(const std::string& target) {
+  const auto query = QueryOf(target);
   auto get = [&](const char* k) {
     auto it = query.find(k);
     return it == query.end() ? std::string() : it->second;
@@ -70,7 +92,6 @@ std::optional<net::WsRefusal> Ticker::Handshake(const std::string& target) {
                            fmt::format("Maximum {} connections per api_key",
                                        options_.max_connections_per_key))};
   }
-  pending_key_ = key;  // on_open follows on the same thread
   return std::nullopt;
 }
 
@@ -118,16 +139,11 @@ void Ticker::OnMessage(std::uint64_t conn, const net::WsMessage& m) {
       return Error(conn, "Invalid mode: v must be [mode, [tokens]]");
     }
     const std::string mode = v[0];
-    const KiteMode km = mode == "full"    ? KiteMode::kFull
-                        : mode == "quote" ? KiteMode::kQuote
-                        : mode == "ltp"   ? KiteMode::kLtp
-                                          : KiteMode::kQuote;
-    if (mode != "full" && mode != "quote" && mode != "ltp") {
-      return Error(conn, "Invalid mode '" + mode + "' (ltp, quote, full)");
-    }
+    const std::optional<KiteMode> km = ParseMode(mode);
+    if (!km) return Error(conn, "Invalid mode '" + mode + "' (ltp, quote, full)");
     for (std::uint32_t t : tokens) {
       auto s = c.tokens.find(t);
-      if (s != c.tokens.end()) s->second = km;
+      if (s != c.tokens.end()) s->second = *km;
     }
     return;
   }

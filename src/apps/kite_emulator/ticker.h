@@ -46,6 +46,7 @@ class Ticker {
     std::string api_key;
     std::map<std::uint32_t, KiteMode> tokens;
   };
+  static std::string ApiKeyOf(const std::string& target);
   std::optional<net::WsRefusal> Handshake(const std::string& target);
   void OnMessage(std::uint64_t conn, const net::WsMessage& m);
   void Error(std::uint64_t conn, const std::string& text);
@@ -55,7 +56,6 @@ class Ticker {
   std::function<UnixNanos()> clock_;
   TickerOptions options_;
   std::map<std::uint64_t, Conn> conns_;  // I/O thread only
-  std::string pending_key_;              // the key of the handshake being opened
   std::unique_ptr<net::WsServer> server_;
   std::uint64_t heartbeat_ = 0;
 };
