@@ -4,14 +4,12 @@
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <chrono>
 #include <cstdio>
 
 #include "apps/kite_emulator/config.h"
-#include "apps/kite_emulator/ticker.h"
+#include "apps/kite_emulator/runtime.h"
 #include "cli/commands.h"
 #include "common/config.h"
-#include "net/http_server.h"
 
 namespace nacre::cli {
 namespace {
@@ -36,49 +34,18 @@ int RunKiteEmu(const KiteEmuArgs& a) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  // The emulator's clock: real time for now (the replayed market's virtual clock comes with
-  // market data).
-  const std::function<UnixNanos()> emulator_clock = [] {
-    return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count());
-  };
-  kite_emu::KiteEmulator emulator(cfg.emulator, emulator_clock);
-  net::IoThread io;
-  net::HttpServerOptions options;
-  options.address = cfg.address;
-  options.port = cfg.port;
-  net::HttpServer server(
-      io, [&emulator](const net::HttpRequest& r) { return emulator.Handle(r); }, options);
-  if (Status s = server.Start(); !s) {
+  kite_emu::Runtime runtime(cfg);
+  if (Status s = runtime.Start(); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return 2;
   }
-  kite_emu::TickerOptions ticker_options;
-  ticker_options.address = cfg.address;
-  ticker_options.port = cfg.ticker_port;
-  kite_emu::Ticker ticker(io, emulator.sessions(), emulator_clock, ticker_options);
-  if (Status s = ticker.Start(); !s) {
-    fmt::print(stderr, "error: {}\n", s.error());
-    return 2;
-  }
-  emulator.SetSubscriptionsView([&ticker] {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& [conn, tokens] : ticker.Subscriptions()) {
-      nlohmann::json t = nlohmann::json::object();
-      for (const auto& [token, mode] : tokens) t[std::to_string(token)] = ToString(mode);
-      out.push_back({{"connection", conn}, {"tokens", t}});
-    }
-    return out;
-  });
-  fmt::print("kite-emu ticker on ws://{}:{}/\n", cfg.address, ticker.port());
-  fmt::print("kite-emu listening on http://{}:{}\n", cfg.address, server.port());
+  fmt::print("kite-emu ticker on ws://{}:{}/\n", cfg.address, runtime.ticker_port());
+  fmt::print("kite-emu listening on http://{}:{}\n", cfg.address, runtime.http_port());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop, &sig);
   fmt::print(stderr, "kite-emu: stopping ({})\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  ticker.Stop();
-  server.Stop();
+  runtime.Stop();
   return 0;
 }
 

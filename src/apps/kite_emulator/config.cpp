@@ -28,8 +28,17 @@ ParamSchema EmulatorSchema() {
               P::Money("cash", "400000").Doc("the equity segment's opening balance, ₹"),
               P::Int("seed", 1).AtLeast(0).Doc("seeds the tokens (same seed, same run)"),
               P::String("catalog").Doc(
-                  "a Nacre catalog folder whose instruments the dump lists (relative to the "
-                  "config file); none: an empty dump"),
+                  "a Nacre catalog folder whose instruments the dump lists and whose data the "
+                  "market replays (relative to the config file); none: an empty dump and no "
+                  "market"),
+              P::String("start").Doc(
+                  "the virtual clock's start, a market time in IST (\"2025-01-06 09:15\"); "
+                  "none: the catalog's first data"),
+              P::Number("speed", 1.0)
+                  .Range(0.001, 100000.0)
+                  .Doc("virtual seconds per wall second (1: real time, 60: an hour a minute)"),
+              P::Bool("paused", false)
+                  .Doc("start with the replay paused (/__emu/resume or /__emu/step move it)"),
           }};
 }
 
@@ -53,6 +62,13 @@ LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
   if (out.emulator.user.api_key.empty()) p.Fail("api_key", "must not be empty");
   if (out.emulator.user.api_secret.empty()) p.Fail("api_secret", "must not be empty");
   if (out.emulator.cash.raw() < 0) p.Fail("cash", "must not be negative");
+  out.speed = p.GetNumber("speed");
+  out.paused = p.GetBool("paused");
+  if (p.Has("start")) {
+    auto t = ParseIstBound(p.GetString("start"), RangeBound::kStart);
+    if (!t.ok()) p.Fail("start", t.error());
+    out.start = *t;
+  }
   if (p.Has("catalog")) {
     std::filesystem::path dir = p.GetString("catalog");
     if (dir.is_relative()) dir = std::filesystem::path(path).parent_path() / dir;
@@ -61,6 +77,8 @@ LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
     if (!catalog.ok()) p.Fail("catalog", catalog.error());
     auto instruments = (*catalog)->Instruments();
     if (!instruments.ok()) p.Fail("catalog", instruments.error());
+    out.catalog_dir = dir.string();
+    out.instruments = *instruments;
     out.emulator.instruments = KiteInstrumentTable(std::move(*instruments));
   }
   return out;

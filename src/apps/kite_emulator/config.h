@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "apps/kite_emulator/emulator.h"
 #include "common/params.h"
+#include "model/instrument.h"
 
 namespace nacre::kite_emu {
 
@@ -15,6 +18,14 @@ struct LoadedEmulatorConfig {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port (printed when listening)
   std::uint16_t ticker_port = 0;
+  // The market replay: the catalog folder (empty: no market data), the virtual clock's
+  // start (none: the catalog's first item) and speed, and whether it starts paused.
+  std::string catalog_dir;
+  std::vector<Instrument> instruments;
+  std::optional<UnixNanos> start;
+  double speed = 1.0;
+  bool paused = false;
+  DurationNs heartbeat = kNanosPerSecond;
 };
 
 // The [emulator] section's keys.

@@ -1,9 +1,11 @@
 #include "apps/kite_emulator/emulator.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
+#include "apps/kite_emulator/market.h"
 
 namespace nacre::kite_emu {
 
@@ -89,6 +91,22 @@ std::map<std::string, std::string> ParseForm(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> FormValues(std::string_view text, std::string_view key) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('&', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view pair = text.substr(start, end - start);
+    const std::size_t eq = pair.find('=');
+    if (!pair.empty() && Decode(pair.substr(0, eq)) == key) {
+      out.push_back(eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1)));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 KiteEmulator::KiteEmulator(EmulatorConfig config, std::function<UnixNanos()> clock)
     : config_(std::move(config)), clock_(std::move(clock)), sessions_(config_.user, config_.seed) {}
 
@@ -115,9 +133,13 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   if (auto refused = sessions_.Check(auth.substr(6, colon - 6), auth.substr(colon + 1), now)) {
     return Failure(*refused);
   }
-  if (!other_limit_.TryAcquire(now)) {
+  // Kite's per-key limits by route class: quotes 1/s, everything else here 10/s combined.
+  const bool quote = path == "/quote" || path.rfind("/quote/", 0) == 0;
+  const UnixNanos wall = limit_clock_ ? limit_clock_() : now;
+  if (!(quote ? quote_limit_ : other_limit_).TryAcquire(wall)) {
     return Failure(429, "NetworkException", "Too many requests");
   }
+  if (m == "GET" && quote) return Quote(path, query);
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
   if (m == "GET" && path == "/instruments") return Instruments("");
@@ -200,6 +222,44 @@ net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
   if (segment == "equity") return Success(equity);
   if (segment == "commodity") return Success(commodity);
   return Failure(400, "InputException", "Invalid segment `" + segment + "`.");
+}
+
+net::HttpResponse KiteEmulator::Quote(const std::string& path, const std::string& query) const {
+  enum { kFull, kOhlc, kLtp } kind;
+  if (path == "/quote") {
+    kind = kFull;
+  } else if (path == "/quote/ohlc") {
+    kind = kOhlc;
+  } else if (path == "/quote/ltp") {
+    kind = kLtp;
+  } else {
+    return Failure(404, "GeneralException", "Route not found");
+  }
+  const std::vector<std::string> keys = FormValues(query, "i");
+  if (keys.empty()) return Failure(400, "InputException", "No instruments (`i`) given.");
+  const std::size_t limit = kind == kFull ? 500 : 1000;
+  if (keys.size() > limit) {
+    return Failure(400, "InputException",
+                   fmt::format("Too many instruments: {} given, at most {} allowed.", keys.size(),
+                               limit));
+  }
+  json data = json::object();
+  for (const std::string& key : keys) {
+    // "EXCHANGE:SYMBOL"; an instrument token alone is accepted too, as Kite does.
+    const TokenState* s = nullptr;
+    if (market_ != nullptr) {
+      s = market_->ByKey(key);
+      if (s == nullptr && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
+          key.size() < 10) {
+        s = market_->ByToken(static_cast<std::uint32_t>(std::stoul(key)));
+      }
+    }
+    if (s == nullptr || !s->seen()) continue;  // unknown, or no data yet: absent, as Kite does
+    data[key] = kind == kFull ? market_->QuoteJson(*s)
+                : kind == kOhlc ? market_->OhlcJson(*s)
+                                : market_->LtpJson(*s);
+  }
+  return Success(data);
 }
 
 net::HttpResponse KiteEmulator::Instruments(const std::string& exchange) const {

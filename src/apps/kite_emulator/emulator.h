@@ -21,6 +21,8 @@
 
 namespace nacre::kite_emu {
 
+class Market;
+
 struct EmulatorConfig {
   KiteUser user;
   // Where /connect/login sends the browser, with ?request_token=…&action=login&status=success.
@@ -38,6 +40,11 @@ class KiteEmulator {
   SessionStore& sessions() { return sessions_; }
   // The control plane's /__emu/subscriptions answer (the ticker's connections and their
   // tokens and modes), given by whoever runs the ticker.
+  // The replayed market the quote routes read (null: no market; quotes are empty).
+  void SetMarket(const Market* market) { market_ = market; }
+  // The clock rate limits run on: wall time, as Kite's limits are (default: the market clock).
+  // A paused or fast replay must not change what a client may send per second.
+  void SetLimitClock(std::function<UnixNanos()> clock) { limit_clock_ = std::move(clock); }
   void SetSubscriptionsView(std::function<nlohmann::json()> view) {
     subscriptions_view_ = std::move(view);
   }
@@ -49,17 +56,25 @@ class KiteEmulator {
   net::HttpResponse Profile() const;
   net::HttpResponse Margins(const std::string& segment) const;
   net::HttpResponse Instruments(const std::string& exchange) const;
+  // /quote (≤ 500 instruments), /quote/ohlc and /quote/ltp (≤ 1,000).
+  net::HttpResponse Quote(const std::string& path, const std::string& query) const;
 
   EmulatorConfig config_;
   std::function<UnixNanos()> clock_;
+  std::function<UnixNanos()> limit_clock_;
   SessionStore sessions_;
   // Kite's per-key rate limits (orders and quotes get theirs with their routes); past them a
   // request is answered 429 NetworkException and not processed.
   net::RateLimiter other_limit_ = net::KiteOtherLimiter();
+  net::RateLimiter quote_limit_ = net::KiteQuoteLimiter();
+  const Market* market_ = nullptr;
   std::function<nlohmann::json()> subscriptions_view_;
 };
 
-// "a=1&b=x%20y" → {{"a","1"},{"b","x y"}} (+ is a space; %XX decoded).
+// "a=1&b=x%20y" → {{"a","1"},{"b","x y"}} (+ is a space; %XX decoded); a repeated key keeps
+// its last value.
 std::map<std::string, std::string> ParseForm(std::string_view text);
+// Every value of `key` in order ("i=NSE:A&i=NFO:B" → {"NSE:A", "NFO:B"}).
+std::vector<std::string> FormValues(std::string_view text, std::string_view key);
 
 }  // namespace nacre::kite_emu

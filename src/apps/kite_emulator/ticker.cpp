@@ -30,7 +30,10 @@ Ticker::~Ticker() { Stop(); }
 Status Ticker::Start() {
   if (Status s = server_->Start(); !s) return s;
   heartbeat_ = io_.Every(options_.heartbeat, [this] {
-    for (const auto& [conn, c] : conns_) server_->Send(conn, net::WsMessage{true, KiteHeartbeat()});
+    for (const auto& [conn, c] : conns_) {
+      server_->Send(conn, net::WsMessage{true, KiteHeartbeat()});
+      ++heartbeats_sent_;
+    }
   });
   return Status::Ok();
 }
@@ -42,6 +45,51 @@ void Ticker::Stop() {
 }
 
 std::uint16_t Ticker::port() const { return server_->port(); }
+
+void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
+                     const std::function<KiteTick(std::uint32_t, KiteMode)>& tick) {
+  if (tokens.empty()) return;
+  // A frame holds at most 65,535 packets (its uint16 count); Kite's own frames are far smaller.
+  constexpr std::size_t kMaxPackets = 1000;
+  for (const auto& [conn, c] : conns_) {
+    std::vector<KiteTick> batch;
+    auto flush = [&] {
+      if (batch.empty()) return;
+      auto frame = EncodeKiteFrame(batch);
+      if (frame.ok()) {
+        server_->Send(conn, net::WsMessage{true, std::move(*frame)});
+        packets_sent_ += batch.size();
+        ++frames_sent_;
+      } else {
+        Error(conn, "emulator could not encode a tick: " + frame.error());
+      }
+      batch.clear();
+    };
+    for (std::uint32_t token : tokens) {
+      auto s = c.tokens.find(token);
+      if (s == c.tokens.end()) continue;
+      KiteTick t = tick(token, s->second);
+      last_sent_[{token, s->second}] = t;
+      batch.push_back(std::move(t));
+      if (batch.size() == kMaxPackets) flush();
+    }
+    flush();
+  }
+}
+
+void Ticker::SendOrder(const std::string& api_key, const std::string& order_json) {
+  const std::string text = R"({"type":"order","data":)" + order_json + "}";
+  for (const auto& [conn, c] : conns_) {
+    if (c.api_key == api_key) server_->Send(conn, net::WsMessage{false, text});
+  }
+}
+
+std::size_t Ticker::DropAll() {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [conn, c] : conns_) ids.push_back(conn);
+  for (std::uint64_t id : ids) server_->Drop(id);
+  return ids.size();
+}
 
 std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> Ticker::Subscriptions() {
   std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> out;

@@ -3,7 +3,10 @@
 // Kite's error body; a fourth connection of a key with 429); text messages
 // {"a":"subscribe"|"unsubscribe"|"mode","v":…} (a plain subscribe is quote mode); at most 3,000
 // instruments per connection (more gets an error frame and is not subscribed); a 1-byte
-// heartbeat to every connection each second. Market data comes with the replay (not yet).
+// heartbeat to every connection each second. Market data: Publish sends each connection the
+// packets of the tokens it subscribed, in its mode, as one frame per replay step (Kite batches
+// packets the same way); SendOrder sends an order update as a text message
+// {"type":"order","data":…} to every connection of the user's api_key.
 // Everything runs on the I/O thread it is given (the same one as the REST server, which
 // shares the session store).
 #pragma once
@@ -13,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "adapters/zerodha/kite_codec.h"
 #include "apps/kite_emulator/sessions.h"
@@ -38,6 +43,22 @@ class Ticker {
   Status Start();
   void Stop();
   std::uint16_t port() const;
+  // Sends every connection the packets of the updated tokens it subscribed (I/O thread).
+  // `tick(token, mode)` gives the packet's contents.
+  void Publish(const std::vector<std::uint32_t>& tokens,
+               const std::function<KiteTick(std::uint32_t token, KiteMode mode)>& tick);
+  // An order update (postback format) to every connection of `api_key` (I/O thread).
+  void SendOrder(const std::string& api_key, const std::string& order_json);
+  // Drops every connection without a close frame (the control plane's drop_ws); returns how
+  // many (I/O thread).
+  std::size_t DropAll();
+  // The last tick sent per token and mode, for /__emu/ticks (I/O thread).
+  const std::map<std::pair<std::uint32_t, KiteMode>, KiteTick>& last_sent() const {
+    return last_sent_;
+  }
+  std::uint64_t packets_sent() const { return packets_sent_; }
+  std::uint64_t frames_sent() const { return frames_sent_; }
+  std::uint64_t heartbeats_sent() const { return heartbeats_sent_; }
   // Each open connection's subscriptions (token → mode), read on the I/O thread.
   std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> Subscriptions();
 
@@ -58,6 +79,8 @@ class Ticker {
   std::map<std::uint64_t, Conn> conns_;  // I/O thread only
   std::unique_ptr<net::WsServer> server_;
   std::uint64_t heartbeat_ = 0;
+  std::map<std::pair<std::uint32_t, KiteMode>, KiteTick> last_sent_;
+  std::uint64_t packets_sent_ = 0, frames_sent_ = 0, heartbeats_sent_ = 0;
 };
 
 }  // namespace nacre::kite_emu

@@ -20,9 +20,92 @@ function check(expect, value) {
   }
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Waits for `cond` (checked every 20 ms), at most 10 s; throws `what` after.
+async function until(cond, what) {
+  for (let i = 0; i < 500; i += 1) {
+    if (await cond()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function emu(pathAndQuery) {
+  const res = await fetch(`${root}/__emu/${pathAndQuery}`);
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`/__emu/${pathAndQuery}: ${res.status} ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+// Compares a tick KiteTicker decoded with the one the emulator says it sent (epoch seconds
+// for times: JS gives Dates, or null for 0).
+function sameTick(js, sent, where) {
+  for (const [k, want] of Object.entries(sent)) {
+    const got = js[k];
+    if (k === 'last_trade_time' || k === 'exchange_timestamp') {
+      const secs = got ? got.getTime() / 1000 : 0;
+      if (secs !== want) throw new Error(`${where}.${k}: decoded ${secs}, sent ${want}`);
+    } else if (k === 'depth') {
+      for (const side of ['buy', 'sell']) {
+        want[side].forEach((level, i) => sameTick(got[side][i], level, `${where}.depth.${side}[${i}]`));
+      }
+    } else if (typeof want === 'object' && want !== null) {
+      sameTick(got, want, `${where}.${k}`);
+    } else if (got !== want) {
+      throw new Error(`${where}.${k}: decoded ${JSON.stringify(got)}, sent ${JSON.stringify(want)}`);
+    }
+  }
+}
+
 async function main() {
   const kc = new KiteConnect({ api_key: apiKey, root });
   let requestToken = null;
+  let nfoRows = [];
+  let ticker = null;
+  const subs = {};        // mode -> tokens, resubscribed on every connect
+  const lastTick = {};    // token -> latest decoded tick
+  const tickCount = {};   // token -> ticks decoded
+  let connects = 0;
+  // "NFO#k" is the k-th NFO row; "EXCH:SYMBOL" stays.
+  const key = (name) => {
+    const m = /^NFO#(\d+)$/.exec(name);
+    if (!m) return name;
+    const row = nfoRows[Number(m[1])];
+    if (!row) throw new Error(`${name}: run the NFO instruments step first`);
+    return `NFO:${row.tradingsymbol}`;
+  };
+  const tokenOf = (name) => {
+    if (name === 'NSE:NIFTY 50') return 256265;
+    const m = /^NFO#(\d+)$/.exec(name);
+    return Number(nfoRows[Number(m[1])].instrument_token);
+  };
+  // Steps the paused replay and waits for a tick of every subscribed token the step released
+  // (the emulator's answer lists them). Returns those tokens.
+  const stepAndWait = async (seconds) => {
+    const subscribed = new Set(Object.values(subs).flat());
+    const before = { ...tickCount };
+    const answer = await emu(`step?seconds=${seconds}`);
+    const released = answer.tokens.filter((t) => subscribed.has(t));
+    await until(() => released.every((t) => (tickCount[t] || 0) > (before[t] || 0)),
+      `ticks of ${released.join(', ')}`);
+    return released;
+  };
+  // Steps until every subscribed token has ticked at least once (at most 24 steps).
+  const stepUntilAllTicked = async (seconds) => {
+    const all = Object.values(subs).flat();
+    const ticked = new Set();
+    for (let i = 0; i < 24 && ticked.size < all.length; i += 1) {
+      (await stepAndWait(seconds)).forEach((t) => ticked.add(t));
+    }
+    const missing = all.filter((t) => !ticked.has(t));
+    if (missing.length) throw new Error(`no ticks of ${missing.join(', ')} in 24 steps`);
+  };
+  const held = async () => {
+    const conns = await emu('subscriptions');
+    return conns.some((c) => Object.entries(subs).every(([mode, tokens]) =>
+      tokens.every((t) => c.tokens[String(t)] === mode)));
+  };
   let n = 0;
   for (const step of scenario.steps) {
     n += 1;
@@ -59,6 +142,7 @@ async function main() {
           break;
         case 'get_instruments': {
           const parsed = (await kc.getInstruments(step.exchange)).filter((r) => r.instrument_token);
+          if (step.exchange === 'NFO') nfoRows = parsed;
           const res = await fetch(`${root}/instruments/${step.exchange}`, {
             headers: { 'X-Kite-Version': '3', Authorization: `token ${apiKey}:${kc.access_token}` },
           });
@@ -78,28 +162,94 @@ async function main() {
         case 'ticker_connect': {
           // The ticker is left connected: kiteconnect's KiteTicker exits the process on
           // disconnect(); the runner exits itself at the end.
-          const ticker = new KiteTicker({ api_key: apiKey, access_token: kc.access_token, root: tickerRoot });
-          await new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('no connect within 10 s')), 10000);
-            ticker.on('connect', () => {
-              clearTimeout(timer);
-              ticker.subscribe(step.subscribe);
-              ticker.setMode(step.mode, step.subscribe);
-              resolve();
-            });
-            ticker.on('error', (e) => reject(new Error(`ticker error: ${e && e.message ? e.message : e}`)));
-            ticker.connect();
+          subs[step.mode] = step.subscribe.slice();
+          ticker = new KiteTicker({ api_key: apiKey, access_token: kc.access_token, root: tickerRoot });
+          ticker.on('ticks', (ticks) => ticks.forEach((t) => {
+            lastTick[t.instrument_token] = t;
+            tickCount[t.instrument_token] = (tickCount[t.instrument_token] || 0) + 1;
+          }));
+          // The JS client does not resubscribe after a reconnect: its connect handler must.
+          ticker.on('connect', () => {
+            connects += 1;
+            for (const [mode, tokens] of Object.entries(subs)) {
+              ticker.subscribe(tokens);
+              ticker.setMode(mode, tokens);
+            }
           });
+          ticker.connect();
+          await until(() => connects === 1, 'the ticker to connect');
           // The subscription as the emulator holds it (its control plane).
-          let held = null;
-          for (let i = 0; i < 100 && !held; i += 1) {
-            const res = await fetch(`${root}/__emu/subscriptions`);
-            const subs = (await res.json()).data;
-            held = subs.find((c) => c.tokens[String(step.subscribe[0])] === step.mode) || null;
-            if (!held) await new Promise((r) => setTimeout(r, 50));
+          await until(held, 'the emulator to hold the subscription');
+          result = (await emu('subscriptions'))[0];
+          break;
+        }
+        case 'select_quoted': {
+          await sleep(1100);  // Kite allows one quote request a second
+          const names = nfoRows.map((r) => `NFO:${r.tradingsymbol}`);
+          const ltp = await kc.getLTP(names.slice(0, 1000));
+          nfoRows = nfoRows.filter((r) => ltp[`NFO:${r.tradingsymbol}`]);
+          if (nfoRows.length < 3) throw new Error(`only ${nfoRows.length} NFO rows quoted`);
+          result = { quoted: nfoRows.length };
+          break;
+        }
+        case 'ticker_modes': {
+          for (const mode of ['full', 'quote', 'ltp']) {
+            const tokens = (step[mode] || []).map(tokenOf);
+            subs[mode] = tokens;
+            ticker.subscribe(tokens);
+            ticker.setMode(mode, tokens);
           }
-          if (!held) throw new Error('the emulator does not hold the subscription');
-          result = held;
+          await until(held, 'the emulator to hold every mode');
+          await stepUntilAllTicked(step.step_seconds);
+          const sent = await emu('ticks');
+          const checked = [];
+          for (const [mode, tokens] of Object.entries(subs)) {
+            for (const t of tokens) {
+              const js = lastTick[t];
+              if (js.mode !== mode) throw new Error(`${t}: decoded mode ${js.mode}, subscribed ${mode}`);
+              sameTick(js, sent[String(t)][mode], `tick ${t} ${mode}`);
+              checked.push(`${t} ${mode}`);
+            }
+          }
+          result = { checked };
+          break;
+        }
+        case 'get_quote':
+        case 'get_ohlc':
+        case 'get_ltp': {
+          await sleep(1100);  // Kite allows one quote request a second
+          if (!Array.isArray(step.instruments)) {
+            const many = nfoRows.slice(0, 501).map((r) => `NFO:${r.tradingsymbol}`);
+            while (many.length < 501) many.push(`NFO:X${many.length}`);
+            result = await kc.getQuote(many);
+            break;
+          }
+          const names = step.instruments.map(key);
+          const call = { get_quote: 'getQuote', get_ohlc: 'getOHLC', get_ltp: 'getLTP' }[step.action];
+          const data = await kc[call](names);
+          step.instruments.forEach((name, i) => {
+            const q = data[names[i]];
+            const t = lastTick[tokenOf(name)];
+            if (!q) throw new Error(`${names[i]} missing from the answer`);
+            if (q.instrument_token !== t.instrument_token) throw new Error(`${names[i]}: token ${q.instrument_token} vs tick ${t.instrument_token}`);
+            if (q.last_price !== t.last_price) throw new Error(`${names[i]}: last_price ${q.last_price} vs tick ${t.last_price}`);
+            if (q.ohlc) sameTick(q.ohlc, t.ohlc, `${names[i]}.ohlc`);
+            if (q.depth && t.depth && t.tradable) {
+              sameTick(q.depth.buy[0], t.depth.buy[0], `${names[i]}.depth.buy[0]`);
+              sameTick(q.depth.sell[0], t.depth.sell[0], `${names[i]}.depth.sell[0]`);
+            }
+          });
+          result = data;
+          break;
+        }
+        case 'ticker_reconnect': {
+          const before = connects;
+          const dropped = await emu('drop_ws');
+          if (dropped.dropped < 1) throw new Error('the emulator dropped no connection');
+          await until(() => connects > before, 'KiteTicker to reconnect');
+          await until(held, 'the emulator to hold the resubscribed tokens');
+          await stepUntilAllTicked(step.step_seconds);
+          result = { reconnects: connects - before };
           break;
         }
         case 'burst': {

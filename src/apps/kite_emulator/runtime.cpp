@@ -1,0 +1,248 @@
+#include "apps/kite_emulator/runtime.h"
+
+#include <chrono>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "adapters/zerodha/kite_errors.h"
+#include "adapters/zerodha/kite_json.h"
+#include "persistence/catalog.h"
+
+namespace nacre::kite_emu {
+
+namespace {
+
+using nlohmann::json;
+
+UnixNanos SystemWall() {
+  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count());
+}
+
+net::HttpResponse Envelope(int status, std::string body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = std::move(body);
+  return r;
+}
+net::HttpResponse Ok(const json& data) { return Envelope(200, KiteSuccessBody(data)); }
+net::HttpResponse Bad(std::string_view message) {
+  return Envelope(400, KiteErrorBody("InputException", message));
+}
+
+json TickJson(const KiteTick& t) {
+  auto px = [](const Price& p) { return KitePriceJson(p); };
+  json j{{"instrument_token", t.instrument_token}, {"mode", std::string(ToString(t.mode))},
+         {"tradable", t.tradable}, {"last_price", px(t.last_price)}};
+  if (t.mode == KiteMode::kLtp) return j;
+  j["ohlc"] = {{"open", px(t.open)}, {"high", px(t.high)}, {"low", px(t.low)}, {"close", px(t.close)}};
+  if (!t.tradable) {
+    if (t.mode == KiteMode::kFull) j["exchange_timestamp"] = t.exchange_timestamp;
+    return j;
+  }
+  j["last_traded_quantity"] = t.last_quantity;
+  j["average_traded_price"] = px(t.average_price);
+  j["volume_traded"] = t.volume;
+  j["total_buy_quantity"] = t.buy_quantity;
+  j["total_sell_quantity"] = t.sell_quantity;
+  if (t.mode == KiteMode::kQuote) return j;
+  j["last_trade_time"] = t.last_trade_time;
+  j["exchange_timestamp"] = t.exchange_timestamp;
+  j["oi"] = t.oi;
+  auto side = [&](const std::array<KiteDepthLevel, 5>& levels) {
+    json a = json::array();
+    for (const KiteDepthLevel& l : levels) {
+      a.push_back({{"quantity", l.quantity}, {"price", px(l.price)}, {"orders", l.orders}});
+    }
+    return a;
+  };
+  j["depth"] = {{"buy", side(t.buy)}, {"sell", side(t.sell)}};
+  return j;
+}
+
+}  // namespace
+
+Runtime::Runtime(LoadedEmulatorConfig config, RuntimeOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {
+  if (!options_.wall) options_.wall = SystemWall;
+}
+
+Runtime::~Runtime() { Stop(); }
+
+Status Runtime::Start() {
+  if (started_) return Status::Ok();
+  // The market: the catalog's quotes and trades, and bars of instruments that have neither.
+  std::optional<UnixNanos> first;
+  std::unique_ptr<Catalog> catalog;
+  if (!config_.catalog_dir.empty()) {
+    auto opened = Catalog::Open(config_.catalog_dir);
+    if (!opened.ok()) return Error{"catalog " + config_.catalog_dir + ": " + opened.error()};
+    catalog = std::move(*opened);
+    market_ = std::make_unique<Market>(config_.instruments, config_.emulator.instruments);
+    std::set<std::string> ticked;
+    for (CatalogDataType type : {CatalogDataType::kQuote, CatalogDataType::kTrade}) {
+      auto files = catalog->Files(type);
+      if (!files.ok()) return Error{"catalog " + config_.catalog_dir + ": " + files.error()};
+      if (files->empty()) continue;
+      for (const CatalogFile& f : *files) ticked.insert(f.identifier);
+      CatalogQuery q;
+      q.type = type;
+      q.start = config_.start;
+      auto stream = catalog->Read(q);
+      if (!stream.ok()) return Error{"catalog " + config_.catalog_dir + ": " + stream.error()};
+      market_->AddSource(std::move(*stream));
+    }
+    auto bars = catalog->Files(CatalogDataType::kBar);
+    if (!bars.ok()) return Error{"catalog " + config_.catalog_dir + ": " + bars.error()};
+    CatalogQuery bq;
+    bq.type = CatalogDataType::kBar;
+    bq.start = config_.start;
+    std::set<std::string> barred;
+    for (const CatalogFile& f : *bars) {
+      const std::string id = f.identifier.substr(0, f.identifier.find('-'));
+      if (ticked.count(id) != 0 || !barred.insert(id).second) continue;
+      bq.instruments.push_back(f.identifier);  // the first bar type of each such instrument
+    }
+    if (!bq.instruments.empty()) {
+      auto stream = catalog->Read(bq);
+      if (!stream.ok()) return Error{"catalog " + config_.catalog_dir + ": " + stream.error()};
+      market_->AddSource(std::move(*stream));
+    }
+    first = market_->NextTs();
+    if (!market_->status().ok()) return market_->status();
+  }
+  const UnixNanos start = config_.start ? *config_.start : first.value_or(options_.wall());
+  clock_ = std::make_unique<VirtualClock>(start, config_.speed, options_.wall, config_.paused);
+  emulator_ = std::make_unique<KiteEmulator>(config_.emulator, [this] { return clock_->Now(); });
+  emulator_->SetMarket(market_.get());
+  emulator_->SetLimitClock(options_.wall);
+  net::HttpServerOptions ho;
+  ho.address = config_.address;
+  ho.port = config_.port;
+  http_ = std::make_unique<net::HttpServer>(
+      io_, [this](const net::HttpRequest& r) { return Serve(r); }, ho);
+  if (Status s = http_->Start(); !s) return s;
+  TickerOptions to;
+  to.address = config_.address;
+  to.port = config_.ticker_port;
+  to.heartbeat = config_.heartbeat;
+  ticker_ = std::make_unique<Ticker>(io_, emulator_->sessions(), [this] { return clock_->Now(); }, to);
+  if (Status s = ticker_->Start(); !s) return s;
+  emulator_->SetSubscriptionsView([this] {
+    json out = json::array();
+    for (const auto& [conn, tokens] : ticker_->Subscriptions()) {
+      json t = json::object();
+      for (const auto& [token, mode] : tokens) t[std::to_string(token)] = ToString(mode);
+      out.push_back({{"connection", conn}, {"tokens", t}});
+    }
+    return out;
+  });
+  catalog_ = std::move(catalog);
+  pump_timer_ = io_.Every(options_.pump_period, [this] { (void)Advance(); });
+  started_ = true;
+  return Status::Ok();
+}
+
+void Runtime::Stop() {
+  if (!started_) return;
+  started_ = false;
+  io_.Cancel(pump_timer_);
+  ticker_->Stop();
+  http_->Stop();
+  io_.Stop();
+}
+
+std::vector<std::uint32_t> Runtime::Advance() {
+  if (market_ == nullptr) return {};
+  const UnixNanos now = clock_->Now();
+  std::vector<std::uint32_t> changed;
+  std::set<std::uint32_t> seen;
+  const Status s = market_->PumpTo(now, [&](const MarketData&, const TokenState& state) {
+    if (seen.insert(state.token).second) changed.push_back(state.token);
+  });
+  (void)s;  // kept in market_->status(), shown by /__emu/health
+  ticker_->Publish(changed, [this](std::uint32_t token, KiteMode mode) {
+    return market_->Tick(*market_->ByToken(token), mode);
+  });
+  return changed;
+}
+
+net::HttpResponse Runtime::Serve(const net::HttpRequest& request) {
+  (void)Advance();
+  const std::size_t q = request.target.find('?');
+  const std::string path = request.target.substr(0, q);
+  const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
+  if (path.rfind("/__emu/", 0) == 0) {
+    if (auto r = Control(path, query)) return *r;
+  }
+  return emulator_->Handle(request);
+}
+
+std::optional<net::HttpResponse> Runtime::Control(const std::string& path,
+                                                   const std::string& query) {
+  const auto form = ParseForm(query);
+  auto field = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  if (path == "/__emu/health") {
+    json h{{"ok", market_ == nullptr || market_->status().ok()},
+           {"clock", clock_->ToJson()},
+           {"market", market_ == nullptr ? json(nullptr)
+                                         : json{{"instruments", market_->instruments().size()},
+                                                {"released", market_->released()},
+                                                {"error", market_->status().ok()
+                                                              ? json(nullptr)
+                                                              : json(market_->status().error())}}},
+           {"ticker", {{"packets", ticker_->packets_sent()}, {"frames", ticker_->frames_sent()},
+                       {"heartbeats", ticker_->heartbeats_sent()}}}};
+    return Ok(h);
+  }
+  if (path == "/__emu/clock") return Ok(clock_->ToJson());
+  if (path == "/__emu/pause") {
+    clock_->Pause();
+    return Ok(clock_->ToJson());
+  }
+  if (path == "/__emu/resume") {
+    clock_->Resume();
+    return Ok(clock_->ToJson());
+  }
+  if (path == "/__emu/step") {
+    Status s = Status::Ok();
+    const std::string seconds = field("seconds");
+    if (!seconds.empty()) {
+      char* end = nullptr;
+      const double secs = std::strtod(seconds.c_str(), &end);
+      if (end == seconds.c_str() || *end != '\0' || !(secs > 0) || secs > 86400.0 * 366) {
+        return Bad("step: `seconds` must be a positive number of seconds, got `" + seconds + "`");
+      }
+      s = clock_->Step(static_cast<DurationNs>(secs * static_cast<double>(kNanosPerSecond)));
+    } else {
+      const std::optional<UnixNanos> next = market_ ? market_->NextTs() : std::nullopt;
+      if (!next) return Bad("step: no more market data to step to");
+      s = clock_->StepTo(*next);
+    }
+    if (!s.ok()) return Bad("step: " + s.error());
+    json out = clock_->ToJson();
+    out["tokens"] = Advance();
+    return Ok(out);
+  }
+  if (path == "/__emu/ticks") {
+    json out = json::object();
+    for (const auto& [key, tick] : ticker_->last_sent()) {
+      out[std::to_string(key.first)][std::string(ToString(key.second))] = TickJson(tick);
+    }
+    return Ok(out);
+  }
+  if (path == "/__emu/drop_ws") return Ok(json{{"dropped", ticker_->DropAll()}});
+  if (path == "/__emu/expire_token") {
+    emulator_->sessions().ExpireAll();
+    return Ok(json{{"expired", true}});
+  }
+  return std::nullopt;  // the emulator's own (/__emu/subscriptions) or 404
+}
+
+}  // namespace nacre::kite_emu

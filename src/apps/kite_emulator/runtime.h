@@ -1,0 +1,77 @@
+// The running emulator: one I/O thread serving the REST API and the ticker, the virtual clock,
+// the market replay and (when present) the order side, all on that one thread so nothing needs
+// a lock. Every `pump_period` of wall time, and before every request, Advance() brings the
+// market to the clock's time: items due are released in time order, and the ticker sends each
+// connection one frame of the tokens that changed (the latest state per token: a slow
+// consumer gets conflated ticks, never a backlog).
+//
+// The control plane (not Kite's) lives under /__emu/: health, clock, pause, resume, step
+// (?seconds=N, or to the next data item without it; the answer lists the tokens it
+// released), ticks (the last tick sent per token and
+// mode, in the decoded field names), subscriptions, drop_ws (cuts every ticker connection
+// without a close frame), expire_token (every access token refused from now on). Each
+// answers in Kite's envelope.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "apps/kite_emulator/clock.h"
+#include "apps/kite_emulator/config.h"
+#include "apps/kite_emulator/emulator.h"
+#include "apps/kite_emulator/market.h"
+#include "apps/kite_emulator/ticker.h"
+#include "net/http_server.h"
+#include "net/io_thread.h"
+
+namespace nacre {
+class Catalog;
+}
+
+namespace nacre::kite_emu {
+
+struct RuntimeOptions {
+  DurationNs pump_period = 20 * kNanosPerMilli;  // wall time between replay steps
+  VirtualClock::Wall wall;                       // none: the system clock
+};
+
+class Runtime {
+ public:
+  explicit Runtime(LoadedEmulatorConfig config, RuntimeOptions options = {});
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  // Opens the catalog's data, binds the REST and ticker ports, starts the replay timer. An
+  // error names what failed (the catalog, a port).
+  Status Start();
+  void Stop();
+  std::uint16_t http_port() const { return http_->port(); }
+  std::uint16_t ticker_port() const { return ticker_->port(); }
+  // Runs `fn` on the I/O thread and waits (tests read the emulator's state this way).
+  void OnIoThread(const std::function<void()>& fn) { io_.PostAndWait(fn); }
+  // I/O thread only. Returns the tokens that changed (in the order they first did).
+  std::vector<std::uint32_t> Advance();
+  VirtualClock& clock() { return *clock_; }
+  Market* market() { return market_.get(); }
+  KiteEmulator& emulator() { return *emulator_; }
+  Ticker& ticker() { return *ticker_; }
+
+ private:
+  net::HttpResponse Serve(const net::HttpRequest& request);
+  std::optional<net::HttpResponse> Control(const std::string& path, const std::string& query);
+
+  LoadedEmulatorConfig config_;
+  RuntimeOptions options_;
+  net::IoThread io_;
+  std::unique_ptr<VirtualClock> clock_;
+  std::unique_ptr<Market> market_;
+  std::unique_ptr<Catalog> catalog_;  // the replay's streams read from it
+  std::unique_ptr<KiteEmulator> emulator_;
+  std::unique_ptr<net::HttpServer> http_;
+  std::unique_ptr<Ticker> ticker_;
+  std::uint64_t pump_timer_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace nacre::kite_emu

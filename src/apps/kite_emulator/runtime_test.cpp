@@ -1,0 +1,317 @@
+// The running emulator over 127.0.0.1 with a replayed catalog: the virtual clock (pause, step,
+// speed), ticks in each mode over the ticker as a client decodes them, and the quote routes.
+// The market is a small catalog written here; every expected value is computed from the
+// quotes and trades written, and the replay is stepped through the control plane, so nothing
+// depends on wall-clock timing.
+#include "apps/kite_emulator/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "adapters/zerodha/kite_auth.h"
+#include "apps/kite_emulator/instruments.h"
+#include "net/http_client.h"
+#include "net/ws_client_log.h"
+#include "persistence/catalog.h"
+#include "testkit/testkit.h"
+
+namespace nacre::kite_emu {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testkit::Px;
+using testkit::Qty;
+constexpr DurationNs kDeadline = 5 * kNanosPerSecond;
+
+QuoteTick Q(const Instrument& i, const char* bid, const char* ask, std::int64_t bq,
+            std::int64_t aq, UnixNanos t) {
+  return QuoteTick{i.id, Px(bid), Px(ask), Qty(bq), Qty(aq), t, t};
+}
+TradeTick T(const Instrument& i, const char* px, std::int64_t size, UnixNanos t, const char* id) {
+  return TradeTick{i.id, Px(px), Qty(size), OrderSide::kBuy, TradeId(id), t, t};
+}
+
+// Prices as a client decodes them (two decimals).
+double D(const char* s) { return std::stod(s); }
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  const Instrument index_ = testkit::NiftyIndex();
+  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const Instrument put_ = testkit::NiftyOption(OptionKind::kPut, "23900");
+  // The previous day's last quote, then the replayed day (Tuesday 30-Dec-2025).
+  const UnixNanos d0_ = FromIst(2025, 12, 29, 15, 29);
+  const UnixNanos t0_ = FromIst(2025, 12, 30, 10, 0);
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nacre_emu_rt_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto cat = Catalog::Open(dir_.string());
+    ASSERT_TRUE(cat.ok()) << cat.error();
+    const std::vector<Instrument> all{index_, call_, put_};
+    ASSERT_TRUE((*cat)->WriteInstruments(all).ok());
+    const std::vector<QuoteTick> calls{Q(call_, "98.00", "98.40", 65, 65, d0_),
+                                       Q(call_, "100.00", "100.10", 130, 195, t0_),
+                                       Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)};
+    ASSERT_TRUE((*cat)->WriteQuotes(call_.id, calls).ok());
+    const std::vector<QuoteTick> puts{Q(put_, "50.00", "50.10", 65, 65, t0_)};
+    ASSERT_TRUE((*cat)->WriteQuotes(put_.id, puts).ok());
+    const std::vector<TradeTick> trades{T(put_, "50.05", 65, t0_ + kNanosPerSecond, "1"),
+                                        T(put_, "50.50", 130, t0_ + 2 * kNanosPerSecond, "2")};
+    ASSERT_TRUE((*cat)->WriteTrades(put_.id, trades).ok());
+    const std::vector<QuoteTick> idx{Q(index_, "23950.10", "23950.10", 0, 0, d0_),
+                                     Q(index_, "24001.25", "24001.25", 0, 0, t0_)};
+    ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
+
+    LoadedEmulatorConfig c;
+    c.emulator.user.api_key = "k";
+    c.emulator.user.api_secret = "s";
+    c.catalog_dir = dir_.string();
+    c.instruments = all;
+    c.emulator.instruments = KiteInstrumentTable(all);
+    c.paused = true;  // the test steps the replay
+    c.speed = 60;
+    RuntimeOptions o;
+    o.wall = [this] { return UnixNanos(wall_.load()); };
+    o.pump_period = 5 * kNanosPerMilli;
+    rt_ = std::make_unique<Runtime>(c, o);
+    ASSERT_TRUE(rt_->Start().ok());
+    rt_->OnIoThread([&] {
+      call_token_ = rt_->market()->ByInstrument(call_.id)->token;
+      put_token_ = rt_->market()->ByInstrument(put_.id)->token;
+      call_key_ = rt_->market()->ByInstrument(call_.id)->key;
+      put_key_ = rt_->market()->ByInstrument(put_.id)->key;
+    });
+    http_ = std::make_unique<net::HttpClient>("127.0.0.1", rt_->http_port());
+    Login();
+  }
+  // A session at the current virtual time (tokens expire at 06:00 IST the next day, so a
+  // test that steps into the next day logs in again, as a user would).
+  void Login() {
+    rt_->OnIoThread([&] {
+      SessionStore& s = rt_->emulator().sessions();
+      const UnixNanos now = rt_->clock().Now();
+      const std::string rt = std::get<std::string>(s.Login("k", now));
+      access_ = std::get<std::string>(s.Exchange("k", rt, KiteChecksum("k", rt, "s"), now));
+    });
+  }
+  void TearDown() override {
+    rt_->Stop();
+    fs::remove_all(dir_);
+  }
+  json Get(const std::string& target, int want = 200) {
+    net::HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    r.headers = {{"X-Kite-Version", "3"}, {"Authorization", "token k:" + access_}};
+    auto resp = http_->Send(r, kDeadline);
+    EXPECT_TRUE(resp.ok()) << resp.error();
+    if (!resp.ok()) return json();
+    EXPECT_EQ(resp->status, want) << target << ": " << resp->body;
+    return json::parse(resp->body);
+  }
+  // A second passes on the wall clock (Kite's per-second limits run on it).
+  void WallSecond() { wall_ += kNanosPerSecond; }
+
+  fs::path dir_;
+  std::atomic<std::int64_t> wall_{FromIst(2026, 12, 4, 9, 0).value};
+  std::unique_ptr<Runtime> rt_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::string access_;
+  std::uint32_t call_token_ = 0, put_token_ = 0;
+  std::string call_key_, put_key_;
+};
+
+TEST_F(RuntimeTest, TheClockStartsAtTheFirstDataPausedAndSteps) {
+  json c = Get("/__emu/clock")["data"];
+  EXPECT_EQ(c["now_ns"].get<std::int64_t>(), d0_.value);
+  EXPECT_TRUE(c["paused"].get<bool>());
+  c = Get("/__emu/step?seconds=60")["data"];
+  EXPECT_EQ(c["now_ns"].get<std::int64_t>(), (d0_ + 60 * kNanosPerSecond).value);
+  // Without seconds: to the next data item (the replayed day's first quotes).
+  c = Get("/__emu/step")["data"];
+  EXPECT_EQ(c["now_ns"].get<std::int64_t>(), t0_.value);
+  EXPECT_EQ(c["now"], "2025-12-30 10:00:00");
+  Get("/__emu/step?seconds=-1", 400);
+  Get("/__emu/step?seconds=abc", 400);
+  // Running at speed 60: ten wall seconds are ten virtual minutes.
+  Get("/__emu/resume");
+  wall_ += 10 * kNanosPerSecond;
+  c = Get("/__emu/clock")["data"];
+  EXPECT_EQ(c["now_ns"].get<std::int64_t>(), (t0_ + 600 * kNanosPerSecond).value);
+  EXPECT_FALSE(c["paused"].get<bool>());
+  Get("/__emu/step?seconds=1", 400);  // stepping a running replay is refused
+  c = Get("/__emu/pause")["data"];
+  wall_ += 10 * kNanosPerSecond;  // paused: time stands still
+  EXPECT_EQ(Get("/__emu/clock")["data"]["now_ns"].get<std::int64_t>(),
+            (t0_ + 600 * kNanosPerSecond).value);
+}
+
+TEST_F(RuntimeTest, TicksInEachModeAsTheClientDecodesThem) {
+  Get("/__emu/clock");  // every request first releases what is due: the previous day's quotes
+  net::IoThread io;
+  net::WsClientLog log;
+  net::WsClientOptions o;
+  o.port = rt_->ticker_port();
+  o.target = "/?api_key=k&access_token=" + access_;
+  net::WsClient client(io, log.Handlers(), o);
+  client.Start();
+  ASSERT_TRUE(log.WaitFor([&] { return log.opens == 1; }));
+  client.SendText(json{{"a", "subscribe"}, {"v", {call_token_, put_token_, 256265}}}.dump());
+  client.SendText(json{{"a", "mode"}, {"v", {"full", {call_token_, 256265}}}}.dump());
+  // Messages are handled in order: the answer to a bad one says the ones before were applied.
+  client.SendText("not json");
+  ASSERT_TRUE(log.WaitFor([&] {
+    for (const auto& m : log.messages) {
+      if (!m.binary) return true;
+    }
+    return false;
+  }));
+  // The previous day's quotes were released before the subscription (the replay starts at
+  // them); they give the day's close. Step to the next data (10:00: call, put, index), then
+  // two seconds on (the put's two trades).
+  Get("/__emu/step");
+  Get("/__emu/step?seconds=2");
+  std::vector<KiteTick> ticks;
+  ASSERT_TRUE(log.WaitFor([&] {
+    ticks.clear();
+    for (const auto& m : log.messages) {
+      if (!m.binary || m.data.size() < 2) continue;
+      auto frame = DecodeKiteFrame(m.data);
+      if (!frame.ok()) return true;  // reported below
+      ticks.insert(ticks.end(), frame->begin(), frame->end());
+    }
+    return ticks.size() >= 4;
+  }));
+  std::lock_guard<std::mutex> lock(log.mu);
+  ASSERT_EQ(ticks.size(), 4u);
+  std::map<std::uint32_t, KiteTick> last;  // each token's latest tick
+  for (const KiteTick& t : ticks) last[t.instrument_token] = t;
+  ASSERT_EQ(last.size(), 3u);
+  const KiteTick& call = last.at(call_token_);
+  const KiteTick& put = last.at(put_token_);
+  const KiteTick& idx = last.at(256265);
+  // Full (184 bytes): the touch in depth[0], last price the mid on the tick grid, the close
+  // the previous day's last price (its mid 98.20).
+  EXPECT_EQ(call.mode, KiteMode::kFull);
+  EXPECT_EQ(call.instrument_token, call_token_);
+  EXPECT_EQ(call.last_price, Px("100.05"));  // mid 100.05 of 100.00 / 100.10
+  EXPECT_EQ(call.buy[0], (KiteDepthLevel{130, Px("100.00"), 2}));
+  EXPECT_EQ(call.sell[0], (KiteDepthLevel{195, Px("100.10"), 3}));
+  EXPECT_EQ(call.buy[1].quantity, 0u);
+  EXPECT_EQ(call.close, Px("98.20"));
+  EXPECT_EQ(call.open, Px("100.05"));
+  EXPECT_EQ(call.buy_quantity, 130u);
+  EXPECT_EQ(call.sell_quantity, 195u);
+  EXPECT_EQ(call.exchange_timestamp, static_cast<std::uint32_t>(t0_.value / kNanosPerSecond));
+  // Quote (44 bytes): the last trade, the day's volume and average traded price.
+  EXPECT_EQ(put.mode, KiteMode::kQuote);
+  EXPECT_EQ(put.last_price, Px("50.50"));
+  EXPECT_EQ(put.last_quantity, 130u);
+  EXPECT_EQ(put.volume, 195u);
+  EXPECT_EQ(put.average_price, Px("50.35"));  // (50.05 × 65 + 50.50 × 130) / 195
+  EXPECT_EQ(put.high, Px("50.50"));
+  EXPECT_EQ(put.low, Px("50.05"));
+  // Index full (32 bytes): not tradable, change from the previous close.
+  EXPECT_EQ(idx.instrument_token, 256265u);
+  EXPECT_FALSE(idx.tradable);
+  EXPECT_EQ(idx.last_price, Px("24001.25"));
+  EXPECT_EQ(idx.close, Px("23950.10"));
+  EXPECT_EQ(idx.index_change_raw, 5115);  // 51.15 in paise
+  client.Stop();
+}
+
+TEST_F(RuntimeTest, QuoteOhlcAndLtpFromTheReplay) {
+  Get("/__emu/step?seconds=" + std::to_string((t0_ - d0_) / kNanosPerSecond + 2));
+  Login();
+  const std::string q = "/quote?i=" + call_key_ + "&i=NSE:NIFTY+50&i=NFO:NOSUCH";
+  json d = Get(q)["data"];
+  ASSERT_TRUE(d.contains(call_key_)) << d.dump();
+  EXPECT_FALSE(d.contains("NFO:NOSUCH"));  // unknown instruments are absent
+  const json& c = d[call_key_];
+  EXPECT_EQ(c["instrument_token"], call_token_);
+  EXPECT_DOUBLE_EQ(c["last_price"].get<double>(), D("100.05"));
+  EXPECT_DOUBLE_EQ(c["depth"]["buy"][0]["price"].get<double>(), D("100.00"));
+  EXPECT_EQ(c["depth"]["sell"][0]["quantity"], 195);
+  EXPECT_DOUBLE_EQ(c["ohlc"]["close"].get<double>(), D("98.20"));
+  EXPECT_DOUBLE_EQ(c["net_change"].get<double>(), D("1.85"));
+  EXPECT_EQ(c["timestamp"], "2025-12-30 10:00:00");
+  // LPP band of a ₹100.05 option: ±40%, on the tick grid.
+  EXPECT_DOUBLE_EQ(c["lower_circuit_limit"].get<double>(), D("60.00"));
+  EXPECT_DOUBLE_EQ(c["upper_circuit_limit"].get<double>(), D("140.05"));
+  EXPECT_DOUBLE_EQ(d["NSE:NIFTY 50"]["last_price"].get<double>(), D("24001.25"));
+  // One quote request a second (wall time).
+  const json limited = Get("/quote/ltp?i=" + put_key_, 429);
+  EXPECT_EQ(limited["error_type"], "NetworkException");
+  WallSecond();
+  d = Get("/quote/ltp?i=" + put_key_)["data"];
+  EXPECT_DOUBLE_EQ(d[put_key_]["last_price"].get<double>(), D("50.50"));
+  EXPECT_EQ(d[put_key_].size(), 2u);
+  WallSecond();
+  d = Get("/quote/ohlc?i=" + put_key_)["data"];
+  EXPECT_DOUBLE_EQ(d[put_key_]["ohlc"]["open"].get<double>(), D("50.05"));
+  EXPECT_DOUBLE_EQ(d[put_key_]["ohlc"]["high"].get<double>(), D("50.50"));
+  // Limits: 500 instruments on /quote, 1,000 on ltp and ohlc; none at all is an input error.
+  std::string many;
+  for (int i = 0; i < 501; ++i) many += (i ? "&i=NFO:X" : "i=NFO:X") + std::to_string(i);
+  WallSecond();
+  EXPECT_EQ(Get("/quote?" + many, 400)["error_type"], "InputException");
+  WallSecond();
+  Get("/quote/ltp?" + many);
+  WallSecond();
+  EXPECT_EQ(Get("/quote", 400)["error_type"], "InputException");
+}
+
+TEST_F(RuntimeTest, QuoteCarriesEveryFieldOfZerodhasMock) {
+  const fs::path mock = fs::path(NACRE_SOURCE_DIR) / ".." / "shared" / "data" / "kite-mocks" / "quote.json";
+  if (!fs::exists(mock)) GTEST_SKIP() << "../shared/data/kite-mocks absent: " << mock;
+  std::ifstream in(mock);
+  const json m = json::parse(in)["data"].begin().value();
+  Get("/__emu/step?seconds=" + std::to_string((t0_ - d0_) / kNanosPerSecond + 2));
+  Login();
+  const json ours = Get("/quote?i=" + put_key_)["data"][put_key_];
+  for (const auto& [key, value] : m.items()) {
+    ASSERT_TRUE(ours.contains(key)) << key;
+    EXPECT_EQ(ours[key].is_number(), value.is_number()) << key;
+    EXPECT_EQ(ours[key].is_string(), value.is_string()) << key;
+    EXPECT_EQ(ours[key].is_object(), value.is_object()) << key;
+  }
+  EXPECT_EQ(ours["depth"]["buy"].size(), 5u);
+  EXPECT_EQ(ours["depth"]["sell"][0].size(), m["depth"]["sell"][0].size());
+}
+
+TEST_F(RuntimeTest, ExpiredTokensAndDroppedTickerConnections) {
+  net::IoThread io;
+  net::WsClientLog log;
+  net::WsClientOptions o;
+  o.port = rt_->ticker_port();
+  o.target = "/?api_key=k&access_token=" + access_;
+  o.initial_backoff = 10 * kNanosPerMilli;
+  o.reconnect_after_refusal = false;
+  net::WsClient client(io, log.Handlers(), o);
+  client.Start();
+  ASSERT_TRUE(log.WaitFor([&] { return log.opens == 1; }));
+  EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 1);
+  // The client sees the connection go and comes back (the same token is still good).
+  ASSERT_TRUE(log.WaitFor([&] { return log.opens == 2 && !log.downs.empty(); }));
+  Get("/__emu/expire_token");
+  EXPECT_EQ(Get("/user/profile", 403)["error_type"], "TokenException");
+  Get("/__emu/drop_ws");
+  ASSERT_TRUE(log.WaitFor([&] {
+    for (const std::string& d : log.downs) {
+      if (d.rfind("refused: 403", 0) == 0) return true;
+    }
+    return false;
+  }));
+  client.Stop();
+}
+
+}  // namespace
+}  // namespace nacre::kite_emu
