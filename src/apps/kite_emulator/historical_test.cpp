@@ -279,6 +279,19 @@ TEST_F(Historical, BadIntervalsAndDatesAreInputExceptions) {
             1u);
 }
 
+TEST(HistoricalEmpty, AnEmptyCatalogAnswersNoCandles) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("nacre_kite_hist_empty_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto catalog = Catalog::Open(dir.string());
+  ASSERT_TRUE(catalog.ok()) << catalog.error();
+  auto r = HistoricalCandles(**catalog, testkit::NiftyIndex(), "day", "2026-01-01", "2026-01-31",
+                             true, FromIst(2026, 2, 1, 0, 0));
+  ASSERT_TRUE(std::holds_alternative<json>(r)) << std::get<KiteRefusal>(r).message;
+  EXPECT_EQ(std::get<json>(r), json::parse(R"({"candles":[]})"));
+  fs::remove_all(dir);
+}
+
 json Mock(const char* name) {
   const fs::path p = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks" / name;
   if (!fs::exists(p)) return nullptr;
