@@ -10,6 +10,8 @@ packages=(
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev
   # net: Boost.Asio/Beast 1.74 (Debian's; 1.81 conflicts with QuantLib's dev package), OpenSSL 3
   libboost-dev libssl-dev
+  # net: gzip bodies (the instruments dump, as Kite sends it)
+  zlib1g-dev
   # tests only: the openssl command serves TLS to the HTTPS client's tests
   openssl
   # tests only: QuantLib cross-checks the pricing module; Chromium opens report.html
