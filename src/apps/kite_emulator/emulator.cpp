@@ -5,7 +5,9 @@
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
+#include "apps/kite_emulator/historical.h"
 #include "apps/kite_emulator/market.h"
+#include "net/gzip.h"
 
 namespace nacre::kite_emu {
 
@@ -135,16 +137,17 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   }
   // Kite's per-key limits by route class: quotes 1/s, everything else here 10/s combined.
   const bool quote = path == "/quote" || path.rfind("/quote/", 0) == 0;
+  const bool historical = path.rfind("/instruments/historical/", 0) == 0;
   const UnixNanos wall = limit_clock_ ? limit_clock_() : now;
-  if (!(quote ? quote_limit_ : other_limit_).TryAcquire(wall)) {
-    return Failure(429, "NetworkException", "Too many requests");
-  }
+  net::RateLimiter& limit = quote ? quote_limit_ : historical ? historical_limit_ : other_limit_;
+  if (!limit.TryAcquire(wall)) return Failure(429, "NetworkException", "Too many requests");
+  if (m == "GET" && historical) return Historical(path, query);
   if (m == "GET" && quote) return Quote(path, query);
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
-  if (m == "GET" && path == "/instruments") return Instruments("");
+  if (m == "GET" && path == "/instruments") return Instruments(request, "");
   if (m == "GET" && path.rfind("/instruments/", 0) == 0 && path.find('/', 13) == std::string::npos) {
-    return Instruments(path.substr(13));
+    return Instruments(request, path.substr(13));
   }
   if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));
   return Failure(404, "GeneralException", "Route not found");
@@ -262,7 +265,36 @@ net::HttpResponse KiteEmulator::Quote(const std::string& path, const std::string
   return Success(data);
 }
 
-net::HttpResponse KiteEmulator::Instruments(const std::string& exchange) const {
+net::HttpResponse KiteEmulator::Historical(const std::string& path,
+                                           const std::string& query) const {
+  // /instruments/historical/:token/:interval
+  const std::string rest = path.substr(std::string_view("/instruments/historical/").size());
+  const std::size_t slash = rest.find('/');
+  const std::string token_text = rest.substr(0, slash);
+  const std::string interval = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  const TokenState* s = nullptr;
+  if (market_ != nullptr && !token_text.empty() && token_text.size() < 11 &&
+      token_text.find_first_not_of("0123456789") == std::string::npos) {
+    const unsigned long long t = std::stoull(token_text);
+    if (t <= UINT32_MAX) s = market_->ByToken(static_cast<std::uint32_t>(t));
+  }
+  if (s == nullptr) {
+    return Failure(400, "InputException", "invalid token `" + token_text + "`");
+  }
+  const auto form = ParseForm(query);
+  if (Field(form, "continuous") == "1" &&
+      s->instrument->instrument_class != InstrumentClass::kFuture) {
+    return Failure(400, "InputException", "continuous data is available only for futures");
+  }
+  if (catalog_ == nullptr) return Success(json{{"candles", json::array()}});
+  auto out = HistoricalCandles(*catalog_, *s->instrument, interval, Field(form, "from"),
+                               Field(form, "to"), Field(form, "oi") == "1", clock_());
+  if (const auto* refused = std::get_if<KiteRefusal>(&out)) return Failure(*refused);
+  return Success(std::get<json>(out));
+}
+
+net::HttpResponse KiteEmulator::Instruments(const net::HttpRequest& request,
+                                            const std::string& exchange) const {
   std::vector<KiteInstrumentRow> rows;
   for (const KiteInstrumentRow& r : config_.instruments) {
     if (exchange.empty() || r.exchange == exchange) rows.push_back(r);
@@ -271,6 +303,11 @@ net::HttpResponse KiteEmulator::Instruments(const std::string& exchange) const {
   // Exactly text/csv: the JS client parses the dump only with this content type.
   out.headers = {{"Content-Type", "text/csv"}};
   out.body = WriteKiteInstrumentsCsv(rows);
+  // Kite sends the dump gzip-encoded; here only to a client that says it accepts gzip.
+  if (net::AcceptsGzip(request)) {
+    out.body = net::GzipCompress(out.body);
+    out.headers.emplace_back("Content-Encoding", "gzip");
+  }
   return out;
 }
 

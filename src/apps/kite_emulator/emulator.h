@@ -19,6 +19,10 @@
 #include "net/http.h"
 #include "net/rate_limiter.h"
 
+namespace nacre {
+class Catalog;
+}
+
 namespace nacre::kite_emu {
 
 class Market;
@@ -42,6 +46,8 @@ class KiteEmulator {
   // tokens and modes), given by whoever runs the ticker.
   // The replayed market the quote routes read (null: no market; quotes are empty).
   void SetMarket(const Market* market) { market_ = market; }
+  // The catalog historical candles are read from (null: none).
+  void SetCatalog(const Catalog* catalog) { catalog_ = catalog; }
   // The clock rate limits run on: wall time, as Kite's limits are (default: the market clock).
   // A paused or fast replay must not change what a client may send per second.
   void SetLimitClock(std::function<UnixNanos()> clock) { limit_clock_ = std::move(clock); }
@@ -55,7 +61,9 @@ class KiteEmulator {
   net::HttpResponse Logout(const std::string& query);
   net::HttpResponse Profile() const;
   net::HttpResponse Margins(const std::string& segment) const;
-  net::HttpResponse Instruments(const std::string& exchange) const;
+  net::HttpResponse Instruments(const net::HttpRequest& request, const std::string& exchange) const;
+  // /instruments/historical/:token/:interval (from the catalog, Kite's span limits).
+  net::HttpResponse Historical(const std::string& path, const std::string& query) const;
   // /quote (≤ 500 instruments), /quote/ohlc and /quote/ltp (≤ 1,000).
   net::HttpResponse Quote(const std::string& path, const std::string& query) const;
 
@@ -67,6 +75,8 @@ class KiteEmulator {
   // request is answered 429 NetworkException and not processed.
   net::RateLimiter other_limit_ = net::KiteOtherLimiter();
   net::RateLimiter quote_limit_ = net::KiteQuoteLimiter();
+  net::RateLimiter historical_limit_ = net::KiteHistoricalLimiter();
+  const Catalog* catalog_ = nullptr;
   const Market* market_ = nullptr;
   std::function<nlohmann::json()> subscriptions_view_;
 };

@@ -111,6 +111,9 @@ Status Runtime::Start() {
       if (!stream.ok()) return Error{"catalog " + config_.catalog_dir + ": " + stream.error()};
       market_->AddSource(std::move(*stream));
     }
+    auto history = Catalog::Open(config_.catalog_dir);
+    if (!history.ok()) return Error{"catalog " + config_.catalog_dir + ": " + history.error()};
+    history_ = std::move(*history);
     first = market_->NextTs();
     if (!market_->status().ok()) return market_->status();
   }
@@ -118,6 +121,7 @@ Status Runtime::Start() {
   clock_ = std::make_unique<VirtualClock>(start, config_.speed, options_.wall, config_.paused);
   emulator_ = std::make_unique<KiteEmulator>(config_.emulator, [this] { return clock_->Now(); });
   emulator_->SetMarket(market_.get());
+  emulator_->SetCatalog(history_.get());
   emulator_->SetLimitClock(options_.wall);
   net::HttpServerOptions ho;
   ho.address = config_.address;

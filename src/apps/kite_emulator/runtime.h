@@ -67,6 +67,7 @@ class Runtime {
   std::unique_ptr<VirtualClock> clock_;
   std::unique_ptr<Market> market_;
   std::unique_ptr<Catalog> catalog_;  // the replay's streams read from it
+  std::unique_ptr<Catalog> history_;  // historical candles (its own DuckDB connection)
   std::unique_ptr<KiteEmulator> emulator_;
   std::unique_ptr<net::HttpServer> http_;
   std::unique_ptr<Ticker> ticker_;

@@ -15,6 +15,7 @@
 
 #include "adapters/zerodha/kite_auth.h"
 #include "apps/kite_emulator/instruments.h"
+#include "net/gzip.h"
 #include "net/http_client.h"
 #include "net/ws_client_log.h"
 #include "persistence/catalog.h"
@@ -106,16 +107,20 @@ class RuntimeTest : public ::testing::Test {
     rt_->Stop();
     fs::remove_all(dir_);
   }
-  json Get(const std::string& target, int want = 200) {
+  net::HttpResponse Raw(const std::string& target, bool gzip = false) {
     net::HttpRequest r;
     r.method = "GET";
     r.target = target;
     r.headers = {{"X-Kite-Version", "3"}, {"Authorization", "token k:" + access_}};
+    if (gzip) r.headers.emplace_back("Accept-Encoding", "gzip, deflate");
     auto resp = http_->Send(r, kDeadline);
     EXPECT_TRUE(resp.ok()) << resp.error();
-    if (!resp.ok()) return json();
-    EXPECT_EQ(resp->status, want) << target << ": " << resp->body;
-    return json::parse(resp->body);
+    return resp.ok() ? *resp : net::HttpResponse{};
+  }
+  json Get(const std::string& target, int want = 200) {
+    const net::HttpResponse resp = Raw(target);
+    EXPECT_EQ(resp.status, want) << target << ": " << resp.body;
+    return json::parse(resp.body, nullptr, false);
   }
   // A second passes on the wall clock (Kite's per-second limits run on it).
   void WallSecond() { wall_ += kNanosPerSecond; }
@@ -267,6 +272,50 @@ TEST_F(RuntimeTest, QuoteOhlcAndLtpFromTheReplay) {
   Get("/quote/ltp?" + many);
   WallSecond();
   EXPECT_EQ(Get("/quote", 400)["error_type"], "InputException");
+}
+
+TEST_F(RuntimeTest, HistoricalCandlesFromTheCatalogUpToTheVirtualNow) {
+  Get("/__emu/step?seconds=" + std::to_string((t0_ - d0_) / kNanosPerSecond + 400));
+  Login();
+  const std::string route = "/instruments/historical/" + std::to_string(call_token_);
+  const std::string day = "?from=2025-12-30+09:15:00&to=2025-12-30+15:30:00";
+  // The call's quotes at 10:00 (mid 100.05) and 10:05 (mid 101.10): one 5-minute candle each,
+  // from the mids (the catalog has no bars or trades for it).
+  json c = Get(route + "/5minute" + day)["data"]["candles"];
+  ASSERT_EQ(c.size(), 2u) << c.dump();
+  EXPECT_EQ(c[0][0], "2025-12-30T10:00:00+0530");
+  EXPECT_DOUBLE_EQ(c[0][1].get<double>(), D("100.05"));
+  EXPECT_EQ(c[1][0], "2025-12-30T10:05:00+0530");
+  EXPECT_DOUBLE_EQ(c[1][4].get<double>(), D("101.10"));
+  EXPECT_EQ(c[0][5], 0);
+  // The 60-minute candle from 09:15 holds both; with oi a 7th element.
+  c = Get(route + "/60minute" + day + "&oi=1")["data"]["candles"];
+  ASSERT_EQ(c.size(), 1u) << c.dump();
+  EXPECT_EQ(c[0][0], "2025-12-30T09:15:00+0530");
+  EXPECT_DOUBLE_EQ(c[0][2].get<double>(), D("101.10"));  // high
+  EXPECT_DOUBLE_EQ(c[0][3].get<double>(), D("100.05"));  // low
+  EXPECT_EQ(c[0].size(), 7u);
+  // Three historical requests a second (wall time): the fourth is refused.
+  EXPECT_EQ(Get(route + "/day" + day)["data"]["candles"].size(), 1u);
+  EXPECT_EQ(Get(route + "/5minute" + day, 429)["error_type"], "NetworkException");
+  WallSecond();
+  EXPECT_EQ(Get(route + "/2minute" + day, 400)["error_type"], "InputException");
+  EXPECT_EQ(Get("/instruments/historical/99999/5minute" + day, 400)["error_type"],
+            "InputException");
+  EXPECT_EQ(Get(route + "/day" + day + "&continuous=1", 400)["error_type"], "InputException");
+}
+
+TEST_F(RuntimeTest, TheInstrumentsDumpIsGzippedOnlyWhenAsked) {
+  const net::HttpResponse plain = Raw("/instruments");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.Header("Content-Encoding"), "");
+  const net::HttpResponse zipped = Raw("/instruments", true);
+  ASSERT_EQ(zipped.status, 200);
+  EXPECT_EQ(zipped.Header("Content-Encoding"), "gzip");
+  EXPECT_EQ(zipped.Header("Content-Type"), "text/csv");
+  auto body = net::GzipDecompress(zipped.body);
+  ASSERT_TRUE(body.ok()) << body.error();
+  EXPECT_EQ(*body, plain.body);
 }
 
 TEST_F(RuntimeTest, QuoteCarriesEveryFieldOfZerodhasMock) {

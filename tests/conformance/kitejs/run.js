@@ -242,6 +242,32 @@ async function main() {
           result = data;
           break;
         }
+        case 'get_historical': {
+          const token = tokenOf(step.instrument);
+          const parsed = await kc.getHistoricalData(token, step.interval, step.from, step.to, false, false);
+          const q = new URLSearchParams({ from: step.from, to: step.to });
+          const res = await fetch(`${root}/instruments/historical/${token}/${step.interval}?${q}`, {
+            headers: { 'X-Kite-Version': '3', Authorization: `token ${apiKey}:${kc.access_token}` },
+          });
+          const raw = (await res.json()).data.candles;
+          if (parsed.length === 0 || parsed.length !== raw.length) {
+            throw new Error(`${parsed.length} parsed candles, ${raw.length} in the answer`);
+          }
+          raw.forEach((c, i) => {
+            const p = parsed[i];
+            const fields = [p.date.getTime() === new Date(c[0]).getTime(), p.open === c[1], p.high === c[2],
+              p.low === c[3], p.close === c[4], p.volume === c[5]];
+            if (fields.includes(false)) throw new Error(`candle ${i}: parsed ${JSON.stringify(p)} vs ${JSON.stringify(c)}`);
+          });
+          // The last candle's close is the contract's last price, on the 0.05 grid or its
+          // mid: within half a tick of what the ticker sent.
+          const last = parsed[parsed.length - 1];
+          if (Math.abs(last.close - lastTick[token].last_price) > 0.0251) {
+            throw new Error(`last close ${last.close} vs ticker ${lastTick[token].last_price}`);
+          }
+          result = { candles: parsed.length };
+          break;
+        }
         case 'ticker_reconnect': {
           const before = connects;
           const dropped = await emu('drop_ws');
