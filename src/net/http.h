@@ -1,6 +1,7 @@
 // Plain HTTP/1.1 messages for the net module's interfaces (no Beast in headers).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,12 @@ struct HttpResponse {
   int status = 200;
   HttpHeaders headers;
   std::string body;
+  // Faults a server may play (the Kite emulator's fault plan): `drop` cuts the connection
+  // without any answer (a reset: the client cannot tell whether the request took effect);
+  // `delay_ns` holds the answer back that long (a stalled server) without blocking the
+  // server's thread.
+  bool drop = false;
+  std::int64_t delay_ns = 0;
   std::string Header(std::string_view name) const;
 };
 

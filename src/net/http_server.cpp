@@ -81,7 +81,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         resp.headers = {{"Content-Type", "text/plain"}};
         resp.body = fmt::format("internal error: {}\n", e.what());
       }
-      Write(ToBeast(resp, request.version(), request.keep_alive()));
+      if (resp.drop) {
+        // A reset, not an orderly close: linger 0 makes close() send RST.
+        beast::error_code ignored;
+        stream.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+        stream.close();
+        server->sessions.erase(this);
+        return;
+      }
+      auto out = ToBeast(resp, request.version(), request.keep_alive());
+      if (resp.delay_ns > 0) {
+        stall.expires_after(std::chrono::nanoseconds(resp.delay_ns));
+        stall.async_wait([self = shared_from_this(), out = std::move(out)](beast::error_code waited) mutable {
+          if (waited) return;  // the server stopped
+          self->Write(std::move(out));
+        });
+        return;
+      }
+      Write(std::move(out));
     }
     void Write(http::response<http::string_body> resp) {
       response = std::make_shared<http::response<http::string_body>>(std::move(resp));
@@ -96,6 +113,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                         });
     }
     void Close() {
+      stall.cancel();
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
       stream.close();
@@ -108,6 +126,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::optional<http::request_parser<http::string_body>> parser;
     http::request<http::string_body> request;
     std::shared_ptr<http::response<http::string_body>> response;
+    asio::steady_timer stall{stream.get_executor()};
   };
 
   void Accept() {

@@ -79,6 +79,22 @@ void IoThread::Cancel(std::uint64_t every_id) {
   Post([impl = impl_.get(), every_id] { impl->repeating.erase(every_id); });
 }
 
+std::uint64_t IoThread::After(DurationNs delay, std::function<void()> fn) {
+  const std::uint64_t id = ++impl_->next_every;
+  Post([impl = impl_.get(), id, delay, f = std::move(fn)]() mutable {
+    auto r = std::make_unique<Impl::Repeating>(impl->ctx);
+    r->period = delay;
+    // Removes itself after running (posted: never while its own function runs).
+    r->fn = [impl, id, f = std::move(f)] {
+      asio::post(impl->ctx, [impl, id] { impl->repeating.erase(id); });
+      f();
+    };
+    impl->repeating[id] = std::move(r);
+    impl->Arm(id);
+  });
+  return id;
+}
+
 bool IoThread::running() const { return impl_->thread.joinable(); }
 
 void IoThread::Stop() {

@@ -29,6 +29,8 @@ class IoThread {
   // for trading time.
   std::uint64_t Every(DurationNs period, std::function<void()> fn);
   void Cancel(std::uint64_t every_id);
+  // Runs `fn` once on the I/O thread after `delay` (cancellable with Cancel until it ran).
+  std::uint64_t After(DurationNs delay, std::function<void()> fn);
   // True on the I/O thread itself.
   bool InThread() const;
   // False once Stop() was called (posted work would never run).

@@ -45,5 +45,25 @@ TEST(IoThread, EveryRepeatsUntilCancelled) {
   io.Stop();  // before the counters the timers touch go out of scope
 }
 
+TEST(IoThread, AfterRunsOnce) {
+  IoThread io;
+  std::atomic<int> once{0};
+  std::promise<void> ran;
+  io.After(5 * kNanosPerMilli, [&] {
+    if (++once == 1) ran.set_value();
+  });
+  ASSERT_EQ(ran.get_future().wait_for(kBound), std::future_status::ready);
+  // A repeating timer of the same delay is the clock: after three of its ticks the one-shot
+  // has had every chance to run again.
+  std::atomic<int> b{0};
+  std::promise<void> b3;
+  io.Every(5 * kNanosPerMilli, [&] {
+    if (++b == 3) b3.set_value();
+  });
+  ASSERT_EQ(b3.get_future().wait_for(kBound), std::future_status::ready);
+  EXPECT_EQ(once.load(), 1);
+  io.Stop();
+}
+
 }  // namespace
 }  // namespace nacre::net

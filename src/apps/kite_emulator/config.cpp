@@ -37,6 +37,9 @@ ParamSchema EmulatorSchema() {
               P::Number("speed", 1.0)
                   .Range(0.001, 100000.0)
                   .Doc("virtual seconds per wall second (1: real time, 60: an hour a minute)"),
+              P::String("faults").Doc(
+                  "a fault plan (TOML, LIVE.md §10; relative to the config file) loaded at "
+                  "start; /__emu/faults replaces it at run time"),
               P::Bool("paused", false)
                   .Doc("start with the replay paused (/__emu/resume or /__emu/step move it)"),
           }};
@@ -64,6 +67,12 @@ LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
   if (out.emulator.cash.raw() < 0) p.Fail("cash", "must not be negative");
   out.speed = p.GetNumber("speed");
   out.paused = p.GetBool("paused");
+  if (p.Has("faults")) {
+    std::filesystem::path f = p.GetString("faults");
+    if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;
+    if (!std::filesystem::is_regular_file(f)) p.Fail("faults", f.string() + ": no such file");
+    out.faults_path = f.string();
+  }
   if (p.Has("start")) {
     auto t = ParseIstBound(p.GetString("start"), RangeBound::kStart);
     if (!t.ok()) p.Fail("start", t.error());

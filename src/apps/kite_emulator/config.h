@@ -26,6 +26,7 @@ struct LoadedEmulatorConfig {
   double speed = 1.0;
   bool paused = false;
   DurationNs heartbeat = kNanosPerSecond;
+  std::string faults_path;  // a fault plan (TOML) loaded at start; empty: none
 };
 
 // The [emulator] section's keys.

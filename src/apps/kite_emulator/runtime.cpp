@@ -117,6 +117,11 @@ Status Runtime::Start() {
     first = market_->NextTs();
     if (!market_->status().ok()) return market_->status();
   }
+  if (!config_.faults_path.empty()) {
+    auto plan = FaultPlan::Load(config_.faults_path);
+    if (!plan.ok()) return Error{plan.error()};
+    faults_ = std::move(*plan);
+  }
   const UnixNanos start = config_.start ? *config_.start : first.value_or(options_.wall());
   clock_ = std::make_unique<VirtualClock>(start, config_.speed, options_.wall, config_.paused);
   emulator_ = std::make_unique<KiteEmulator>(config_.emulator, [this] { return clock_->Now(); });
@@ -133,8 +138,10 @@ Status Runtime::Start() {
   to.address = config_.address;
   to.port = config_.ticker_port;
   to.heartbeat = config_.heartbeat;
+  to.wall = options_.wall;
   ticker_ = std::make_unique<Ticker>(io_, emulator_->sessions(), [this] { return clock_->Now(); }, to);
   if (Status s = ticker_->Start(); !s) return s;
+  ticker_->SetFaults(&faults_, [this](const FiredFault& f) { Fired(f); });
   emulator_->SetSubscriptionsView([this] {
     json out = json::array();
     for (const auto& [conn, tokens] : ticker_->Subscriptions()) {
@@ -164,9 +171,29 @@ std::vector<std::uint32_t> Runtime::Advance() {
   const UnixNanos now = clock_->Now();
   std::vector<std::uint32_t> changed;
   std::set<std::uint32_t> seen;
-  const Status s = market_->PumpTo(now, [&](const MarketData&, const TokenState& state) {
+  std::vector<std::uint32_t> twice;
+  const Status s = market_->PumpTo(now, [&](const MarketData& item, const TokenState& state) {
+    const UnixNanos ts = TsInitOf(item);
+    if (!faults_.empty()) {
+      if (auto f = faults_.Check(FaultArea::kMarket, "market", state.key, ts)) {
+        Fired(*f);
+        if (f->action == FaultAction::kGap) market_gap_until_ = ts + f->seconds * kNanosPerSecond;
+        if (f->action == FaultAction::kStale) {
+          stale_until_[state.token] = ts + f->seconds * kNanosPerSecond;
+        }
+        if (f->action == FaultAction::kDuplicateTicks) twice.push_back(state.token);
+      }
+    }
+    // The state moves on (the exchange keeps trading); only the feed misses it.
+    if (ts < market_gap_until_) return;
+    if (auto st = stale_until_.find(state.token); st != stale_until_.end() && ts < st->second) {
+      return;
+    }
     if (seen.insert(state.token).second) changed.push_back(state.token);
   });
+  for (std::uint32_t t : twice) {
+    if (seen.count(t) != 0) changed.push_back(t);  // a duplicate packet in the same frame
+  }
   (void)s;  // kept in market_->status(), shown by /__emu/health
   ticker_->Publish(changed, [this](std::uint32_t token, KiteMode mode) {
     return market_->Tick(*market_->ByToken(token), mode);
@@ -180,12 +207,76 @@ net::HttpResponse Runtime::Serve(const net::HttpRequest& request) {
   const std::string path = request.target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
   if (path.rfind("/__emu/", 0) == 0) {
-    if (auto r = Control(path, query)) return *r;
+    if (auto r = Control(request, path, query)) return *r;
+    return emulator_->Handle(request);
   }
+  if (auto r = HttpFault(request, path)) return *r;
   return emulator_->Handle(request);
 }
 
-std::optional<net::HttpResponse> Runtime::Control(const std::string& path,
+void Runtime::Fired(const FiredFault& f) {
+  fmt::print(stderr, "kite-emu fault: rule {} {} on {} {} at {}\n", f.rule,
+             FaultActionName(f.action), f.key, f.subject, KiteTimeText(f.time));
+}
+
+std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& request,
+                                                    const std::string& path) {
+  const std::string key = request.method + " " + path;
+  const UnixNanos wall = options_.wall();
+  if (auto b = burst_until_.find(key); b != burst_until_.end()) {
+    if (wall < b->second) {
+      return Envelope(429, KiteErrorBody("NetworkException", "Too many requests"));
+    }
+    burst_until_.erase(b);
+  }
+  if (faults_.empty()) return std::nullopt;
+  const std::size_t q = request.target.find('?');
+  std::string symbol = ParseForm(request.body)["tradingsymbol"];
+  if (symbol.empty() && q != std::string::npos) {
+    symbol = ParseForm(std::string_view(request.target).substr(q + 1))["tradingsymbol"];
+  }
+  // visibility_delay belongs to the order book (not performed here yet).
+  static constexpr FaultAction kCan[] = {FaultAction::k5xxBefore, FaultAction::k5xxAfter,
+                                         FaultAction::kDropAfter, FaultAction::kHttpStall,
+                                         FaultAction::k429Burst,  FaultAction::k403Now};
+  const std::optional<FiredFault> f =
+      faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCan);
+  if (!f) return std::nullopt;
+  Fired(*f);
+  auto gateway = [&] {
+    const int st = f->status;
+    const char* type = st == 500 ? "GeneralException" : st == 502 ? "DataException" : "NetworkException";
+    return Envelope(st, KiteErrorBody(type, fmt::format("Gateway error {} (emulated)", st)));
+  };
+  switch (f->action) {
+    case FaultAction::k5xxBefore:
+      return gateway();
+    case FaultAction::k5xxAfter:
+      (void)emulator_->Handle(request);  // processed; the answer is lost
+      return gateway();
+    case FaultAction::kDropAfter: {
+      net::HttpResponse r = emulator_->Handle(request);
+      r.drop = true;
+      return r;
+    }
+    case FaultAction::kHttpStall: {
+      net::HttpResponse r = emulator_->Handle(request);
+      r.delay_ns = f->delay_ms * kNanosPerMilli;
+      return r;
+    }
+    case FaultAction::k429Burst:
+      burst_until_[key] = wall + f->delay_ms * kNanosPerMilli;
+      return Envelope(429, KiteErrorBody("NetworkException", "Too many requests"));
+    case FaultAction::k403Now:
+      emulator_->sessions().ExpireAll();
+      return Envelope(403, KiteErrorBody("TokenException", "Incorrect `api_key` or `access_token`."));
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& request,
+                                                   const std::string& path,
                                                    const std::string& query) {
   const auto form = ParseForm(query);
   auto field = [&](const char* k) {
@@ -240,6 +331,17 @@ std::optional<net::HttpResponse> Runtime::Control(const std::string& path,
       out[std::to_string(key.first)][std::string(ToString(key.second))] = TickJson(tick);
     }
     return Ok(out);
+  }
+  if (path == "/__emu/faults") {
+    if (request.method == "POST" || request.method == "PUT") {
+      const json body = json::parse(request.body, nullptr, false);
+      if (body.is_discarded()) return Bad("faults: the body is not JSON");
+      auto plan = FaultPlan::FromJson(body);
+      if (!plan.ok()) return Bad(plan.error());
+      faults_ = std::move(*plan);
+      burst_until_.clear();
+    }
+    return Ok(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }
   if (path == "/__emu/drop_ws") return Ok(json{{"dropped", ticker_->DropAll()}});
   if (path == "/__emu/expire_token") {

@@ -9,17 +9,29 @@
 // (?seconds=N, or to the next data item without it; the answer lists the tokens it
 // released), ticks (the last tick sent per token and
 // mode, in the decoded field names), subscriptions, drop_ws (cuts every ticker connection
-// without a close frame), expire_token (every access token refused from now on). Each
-// answers in Kite's envelope.
+// without a close frame), expire_token (every access token refused from now on), faults (GET:
+// the plan, its counters and the log of every fault fired; POST a JSON plan to replace it).
+// Each answers in Kite's envelope.
+//
+// The fault plan (faults.h) is consulted where each fault happens: every Kite route before it
+// is processed (5xx_before, 5xx_after, drop_after, stall, 429_burst, 403_now; subject: the
+// form's or query's tradingsymbol), every market item released (gap: no ticks for N virtual
+// seconds; duplicate_ticks: the token's packet twice; stale: the token's ticks stop for N
+// seconds; subject: "EXCHANGE:SYMBOL"), and in the ticker (ticker.h). A 5xx carries Kite's
+// envelope with the error type Kite's clients give that status (500 GeneralException, 502
+// DataException, 503/504 NetworkException). Every fault fired is logged to stderr with its
+// rule and kept in the plan's log.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 
 #include "apps/kite_emulator/clock.h"
 #include "apps/kite_emulator/config.h"
 #include "apps/kite_emulator/emulator.h"
+#include "apps/kite_emulator/faults.h"
 #include "apps/kite_emulator/market.h"
 #include "apps/kite_emulator/ticker.h"
 #include "net/http_server.h"
@@ -59,7 +71,12 @@ class Runtime {
 
  private:
   net::HttpResponse Serve(const net::HttpRequest& request);
-  std::optional<net::HttpResponse> Control(const std::string& path, const std::string& query);
+  std::optional<net::HttpResponse> Control(const net::HttpRequest& request,
+                                           const std::string& path, const std::string& query);
+  // The route's HTTP fault, if the plan fires one, performed around the emulator's answer.
+  std::optional<net::HttpResponse> HttpFault(const net::HttpRequest& request,
+                                             const std::string& path);
+  void Fired(const FiredFault& f);
 
   LoadedEmulatorConfig config_;
   RuntimeOptions options_;
@@ -72,6 +89,10 @@ class Runtime {
   std::unique_ptr<net::HttpServer> http_;
   std::unique_ptr<Ticker> ticker_;
   std::uint64_t pump_timer_ = 0;
+  FaultPlan faults_;
+  std::map<std::string, UnixNanos> burst_until_;  // route → wall time (429_burst)
+  UnixNanos market_gap_until_;                     // virtual time (gap)
+  std::map<std::uint32_t, UnixNanos> stale_until_;  // token → virtual time (stale)
   bool started_ = false;
 };
 

@@ -30,7 +30,11 @@ Ticker::~Ticker() { Stop(); }
 Status Ticker::Start() {
   if (Status s = server_->Start(); !s) return s;
   heartbeat_ = io_.Every(options_.heartbeat, [this] {
+    const UnixNanos wall = Wall();
     for (const auto& [conn, c] : conns_) {
+      if (auto st = stalled_until_.find(conn); st != stalled_until_.end() && wall < st->second) {
+        continue;  // a stalled connection gets nothing, heartbeats included
+      }
       server_->Send(conn, net::WsMessage{true, KiteHeartbeat()});
       ++heartbeats_sent_;
     }
@@ -51,7 +55,25 @@ void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
   if (tokens.empty()) return;
   // A frame holds at most 65,535 packets (its uint16 count); Kite's own frames are far smaller.
   constexpr std::size_t kMaxPackets = 1000;
+  static constexpr FaultAction kFrameFaults[] = {FaultAction::kWsDrop, FaultAction::kWsStall,
+                                                 FaultAction::kWsErrorFrame};
+  const UnixNanos wall = Wall();
+  std::vector<std::uint64_t> drop;
   for (const auto& [conn, c] : conns_) {
+    if (auto st = stalled_until_.find(conn); st != stalled_until_.end() && wall < st->second) {
+      continue;
+    }
+    if (auto f = Fault(std::to_string(conn), kFrameFaults)) {
+      if (f->action == FaultAction::kWsDrop) {
+        drop.push_back(conn);
+        continue;
+      }
+      if (f->action == FaultAction::kWsStall) {
+        stalled_until_[conn] = wall + f->delay_ms * kNanosPerMilli;
+        continue;
+      }
+      Error(conn, fmt::format("emulated error frame (fault plan rule {})", f->rule));
+    }
     std::vector<KiteTick> batch;
     auto flush = [&] {
       if (batch.empty()) return;
@@ -75,12 +97,69 @@ void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
     }
     flush();
   }
+  for (std::uint64_t conn : drop) server_->Drop(conn);
 }
 
-void Ticker::SendOrder(const std::string& api_key, const std::string& order_json) {
-  const std::string text = R"({"type":"order","data":)" + order_json + "}";
+std::optional<FiredFault> Ticker::Fault(std::string_view subject,
+                                        std::span<const FaultAction> can) {
+  if (faults_ == nullptr || faults_->empty()) return std::nullopt;
+  auto f = faults_->Check(FaultArea::kWs, "ws", subject, clock_(), can);
+  if (f && fired_) fired_(*f);
+  return f;
+}
+
+void Ticker::Deliver(const std::string& api_key, const std::string& text) {
+  const UnixNanos wall = Wall();
   for (const auto& [conn, c] : conns_) {
-    if (c.api_key == api_key) server_->Send(conn, net::WsMessage{false, text});
+    if (c.api_key != api_key) continue;
+    if (auto st = stalled_until_.find(conn); st != stalled_until_.end() && wall < st->second) {
+      continue;  // lost, as Kite never replays an update a socket missed
+    }
+    server_->Send(conn, net::WsMessage{false, text});
+  }
+}
+
+void Ticker::SendOrder(const std::string& api_key, const std::string& order_id,
+                       const std::string& order_json) {
+  static constexpr FaultAction kUpdateFaults[] = {FaultAction::kWsDelay, FaultAction::kWsDuplicate,
+                                                  FaultAction::kWsReorder, FaultAction::kWsOmit};
+  const std::string text = R"({"type":"order","data":)" + order_json + "}";
+  // An update held back by `reorder` goes out right after the order's next one.
+  auto release_held = [this, order_id] {
+    auto h = held_.find(order_id);
+    if (h == held_.end()) return;
+    const auto [key, held] = h->second;
+    held_.erase(h);
+    Deliver(key, held);
+  };
+  const std::optional<FiredFault> f = Fault(order_id, kUpdateFaults);
+  if (!f) {
+    Deliver(api_key, text);
+    release_held();
+    return;
+  }
+  switch (f->action) {
+    case FaultAction::kWsOmit:
+      release_held();
+      return;
+    case FaultAction::kWsDuplicate:
+      Deliver(api_key, text);
+      Deliver(api_key, text);
+      release_held();
+      return;
+    case FaultAction::kWsDelay:
+      io_.After(f->delay_ms * kNanosPerMilli, [this, api_key, text] { Deliver(api_key, text); });
+      release_held();
+      return;
+    case FaultAction::kWsReorder:
+      release_held();
+      held_[order_id] = {api_key, text};
+      // Not held forever: an order with no later update gets it after 5 s.
+      io_.After(5 * kNanosPerSecond, [release_held] { release_held(); });
+      return;
+    default:
+      Deliver(api_key, text);
+      return;
   }
 }
 

@@ -15,11 +15,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "adapters/zerodha/kite_codec.h"
+#include "apps/kite_emulator/faults.h"
 #include "apps/kite_emulator/sessions.h"
 #include "core/result.h"
 #include "net/io_thread.h"
@@ -33,6 +35,8 @@ struct TickerOptions {
   DurationNs heartbeat = kNanosPerSecond;
   std::size_t max_tokens_per_connection = 3000;
   std::size_t max_connections_per_key = 3;
+  // Wall time, for the fault plan's stalls and delays (default: the ticker's clock).
+  std::function<UnixNanos()> wall;
 };
 
 class Ticker {
@@ -43,12 +47,20 @@ class Ticker {
   Status Start();
   void Stop();
   std::uint16_t port() const;
+  // The fault plan consulted before each market frame (drop, stall, error_frame; subject: the
+  // connection id) and each order update (delay, duplicate, reorder, omit; subject: the order
+  // id); `fired` hears every fault that fires (I/O thread).
+  void SetFaults(FaultPlan* plan, std::function<void(const FiredFault&)> fired) {
+    faults_ = plan;
+    fired_ = std::move(fired);
+  }
   // Sends every connection the packets of the updated tokens it subscribed (I/O thread).
   // `tick(token, mode)` gives the packet's contents.
   void Publish(const std::vector<std::uint32_t>& tokens,
                const std::function<KiteTick(std::uint32_t token, KiteMode mode)>& tick);
   // An order update (postback format) to every connection of `api_key` (I/O thread).
-  void SendOrder(const std::string& api_key, const std::string& order_json);
+  void SendOrder(const std::string& api_key, const std::string& order_id,
+                 const std::string& order_json);
   // Drops every connection without a close frame (the control plane's drop_ws); returns how
   // many (I/O thread).
   std::size_t DropAll();
@@ -80,6 +92,13 @@ class Ticker {
   std::unique_ptr<net::WsServer> server_;
   std::uint64_t heartbeat_ = 0;
   std::map<std::pair<std::uint32_t, KiteMode>, KiteTick> last_sent_;
+  UnixNanos Wall() const { return options_.wall ? options_.wall() : clock_(); }
+  std::optional<FiredFault> Fault(std::string_view subject, std::span<const FaultAction> can);
+  void Deliver(const std::string& api_key, const std::string& text);
+  FaultPlan* faults_ = nullptr;
+  std::function<void(const FiredFault&)> fired_;
+  std::map<std::uint64_t, UnixNanos> stalled_until_;        // connection → wall time
+  std::map<std::string, std::pair<std::string, std::string>> held_;  // order id → (key, text)
   std::uint64_t packets_sent_ = 0, frames_sent_ = 0, heartbeats_sent_ = 0;
 };
 
