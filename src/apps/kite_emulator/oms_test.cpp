@@ -335,6 +335,21 @@ TEST_F(OmsTest, ACancelGoesThroughCancelPendingToCancelled) {
             "Order cannot be cancelled as it is cancelled.");
 }
 
+TEST_F(OmsTest, DayOrdersLeftAtTheCloseAreCancelledWithAnUpdate) {
+  Build(FromIst(2026, 5, 5, 15, 29));
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  ASSERT_EQ(Order(id)["status"], "OPEN");
+  now_ = FromIst(2026, 5, 5, 15, 31);
+  oms_->AdvanceTo(now_);
+  const json o = Order(id);
+  EXPECT_EQ(o["status"], "CANCELLED");
+  EXPECT_EQ(o["cancelled_quantity"], 65);
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "CANCELLED");
+}
+
 // ---- rules ----
 
 TEST_F(OmsTest, SynchronousRuleChecksAnswerKitesErrorsAndCreateNoOrder) {
@@ -549,10 +564,11 @@ TEST_F(OmsTest, OrderAndBasketMarginsComeFromTheNseMarginBook) {
   ASSERT_EQ(basket.status, 200) << basket.body;
   const json b = Data(basket);
   EXPECT_EQ(b["orders"], orders);
-  const double sum = orders[0]["total"].get<double>() + orders[1]["total"].get<double>();
-  EXPECT_NEAR(b["initial"]["total"].get<double>(), sum, 0.011);
+  auto rupees = [](const json& v) { return *KitePrice(v, "total", 2); };
+  EXPECT_EQ(rupees(b["initial"]["total"]),
+            rupees(orders[0]["total"]) + rupees(orders[1]["total"]));
   // The spread's hedge: the basket needs less than its legs alone.
-  EXPECT_LT(b["final"]["total"].get<double>(), b["initial"]["total"].get<double>());
+  EXPECT_LT(rupees(b["final"]["total"]), rupees(b["initial"]["total"]));
   EXPECT_EQ(Call("POST", "/margins/orders", "not json").status, 400);
 }
 
