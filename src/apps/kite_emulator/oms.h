@@ -51,9 +51,14 @@
 //   unfilled_quantity (= quantity − filled), app_id 0, checksum "".
 // - pending_quantity = quantity − filled while the order lives, 0 once terminal;
 //   cancelled_quantity = what a cancel or the day's close took off.
-// - order_timestamp is the placement time; exchange_timestamp the acceptance;
-//   exchange_update_timestamp the exchange's last event. A trade's order_timestamp is time-only
-//   "HH:MM:SS" as in Zerodha's trades mock; fill_ and exchange_timestamp carry the date.
+// - order_timestamp is the time of the order's latest status change (in a history row, that
+//   row's; the placement time in the first); exchange_timestamp the exchange's acceptance;
+//   exchange_update_timestamp the exchange's last event. Timestamps have whole seconds, so
+//   the ledger's history rows also carry `emu_time_ns` (the exact virtual time). A trade's
+//   order_timestamp is the placement time, time-only "HH:MM:SS" as in Zerodha's trades mock;
+//   fill_ and exchange_timestamp carry the date.
+// - status_message is null except on REJECTED (Kite-like text; the exchange's own reason in
+//   status_message_raw) and on a NOT MODIFIED history row (the exchange's reason).
 // - market_protection: -1 (auto) becomes OmsConfig::auto_market_protection_pct_raw (3%, what
 //   users report Kite's auto band to be for ₹10–₹100 options); 0 < x ≤ 100 is x%; the order's
 //   JSON echoes what was sent.
