@@ -33,6 +33,27 @@ OrderRef RefOfCommand(const C& cmd) {
 
 }  // namespace
 
+const char* VenueRuleName(VenueRule rule) {
+  switch (rule) {
+    case VenueRule::kUnknownInstrument: return "unknown instrument";
+    case VenueRule::kNotTradable: return "not tradable";
+    case VenueRule::kExpired: return "expired";
+    case VenueRule::kMarketClosed: return "market closed";
+    case VenueRule::kNoChargeSchedule: return "no charge schedule";
+    case VenueRule::kLotSize: return "lot size";
+    case VenueRule::kFreezeQuantity: return "freeze quantity";
+    case VenueRule::kTickSize: return "tick size";
+    case VenueRule::kGtdPassed: return "GTD passed";
+    case VenueRule::kMarketProtection: return "market protection";
+    case VenueRule::kLpp: return "LPP band";
+    case VenueRule::kMargin: return "margin";
+    case VenueRule::kMarginUnpriced: return "margin unpriced";
+    case VenueRule::kNotOpen: return "not open";
+    case VenueRule::kQuantityNotAboveFilled: return "quantity not above filled";
+  }
+  return "?";
+}
+
 SimulatedExchangeConfig SimulatedExchangeConfig::Simple(const SimulatedVenueConfig& venue) {
   SimulatedExchangeConfig c;
   c.venue = venue.venue;
@@ -154,6 +175,15 @@ void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Ord
   auto [it, fresh] = in_flight_.try_emplace(order.client_order_id());
   if (!fresh) return;
   VenueOrder& sent = it->second;
+  sent = SentOf(order);
+  GenerateOrderSubmitted(sent.ref, Now());
+  Pending p{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, {}, {}, {}, {}};
+  p.ref.client_order_id = order.client_order_id();
+  Enqueue(std::move(p));
+}
+
+VenueOrder SimulatedExchange::SentOf(const Order& order) {
+  VenueOrder sent;
   sent.ref = RefOf(order);
   sent.ref.venue_order_id = VenueOrderId();
   sent.tif = order.time_in_force();
@@ -164,10 +194,25 @@ void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Ord
   sent.expire_time = order.expire_time();
   sent.protection_raw = order.market_protection_pct_raw();
   sent.tag = order.venue_tag();
-  GenerateOrderSubmitted(sent.ref, Now());
-  Pending p{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, {}, {}, {}, {}};
-  p.ref.client_order_id = order.client_order_id();
-  Enqueue(std::move(p));
+  return sent;
+}
+
+std::optional<VenueRefusal> SimulatedExchange::Precheck(const Order& order, UnixNanos at) {
+  const VenueOrder sent = SentOf(order);
+  if (auto refused = CheckRules(sent, FindInstrument(sent.instrument_id()), at)) return refused;
+  return CheckMargin(sent, {}, {}, {}, /*flush=*/false);
+}
+
+std::optional<VenueRefusal> SimulatedExchange::PrecheckModify(const ClientOrderId& id,
+                                                              std::optional<Quantity> quantity,
+                                                              std::optional<Price> price,
+                                                              std::optional<Price> trigger) {
+  auto it = orders_.find(id);
+  if (it == orders_.end() || !it->second.resting_seq) {
+    return VenueRefusal{VenueRule::kNotOpen, "order not open at venue", {}, {}};
+  }
+  return CheckModify(it->second, quantity.value_or(it->second.quantity), price, trigger,
+                     /*flush=*/false);
 }
 
 void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& /*order*/) {
@@ -255,55 +300,8 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   }
   VenueOrder& order = oit->second;
   const Quantity qty = p.quantity.value_or(order.quantity);
-  if (qty <= order.filled) {
-    GenerateOrderModifyRejected(order.ref,
-                                fmt::format("quantity {} not above filled {}", qty.ToString(),
-                                            order.filled.ToString()),
-                                p.due, asked);
-    return;
-  }
-  const Instrument* inst = InstrumentOf(order);
-  if (inst != nullptr) {
-    if (!inst->IsLotMultiple(qty)) {
-      GenerateOrderModifyRejected(order.ref,
-                                  fmt::format("quantity {} is not a multiple of the lot size {}",
-                                              qty.ToString(), inst->lot_size.ToString()),
-                                  p.due, asked);
-      return;
-    }
-    if (inst->freeze_quantity && qty > *inst->freeze_quantity) {
-      GenerateOrderModifyRejected(order.ref,
-                                  fmt::format("quantity {} exceeds the freeze quantity {}",
-                                              qty.ToString(), inst->freeze_quantity->ToString()),
-                                  p.due, asked);
-      return;
-    }
-    if (p.price && !inst->OnTickGrid(*p.price)) {
-      GenerateOrderModifyRejected(order.ref,
-                                  fmt::format("price {} is not on the tick grid {}",
-                                              p.price->ToString(), inst->tick_size.ToString()),
-                                  p.due, asked);
-      return;
-    }
-    if (order.order_type() == OrderType::kLimit) {
-      if (const std::string why = CheckLpp(order, *inst, p.price); !why.empty()) {
-        GenerateOrderModifyRejected(order.ref, why, p.due, asked);
-        return;
-      }
-    }
-  }
-  // A market-like order that rests works at its protection limit (a triggered stop-market's,
-  // or a protected market order's): its margin is priced there, as in the resting book.
-  std::optional<Price> margin_price = p.price;
-  if (const Resting& rr = resting_.at(*order.resting_seq);
-      !margin_price && rr.match.protection_limit) {
-    margin_price = rr.match.protection_limit;
-  }
-  if (const std::string why = CheckMargin(
-          order, Quantity::Raw(qty.raw() - order.filled.raw(), qty.precision()), margin_price,
-          p.trigger);
-      !why.empty()) {
-    GenerateOrderModifyRejected(order.ref, why, p.due, asked);
+  if (auto refused = CheckModify(order, qty, p.price, p.trigger, /*flush=*/true)) {
+    GenerateOrderModifyRejected(order.ref, refused->message, p.due, asked);
     return;
   }
   order.quantity = qty;
@@ -325,52 +323,116 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   }
 }
 
+std::optional<VenueRefusal> SimulatedExchange::CheckModify(const VenueOrder& order, Quantity qty,
+                                                           std::optional<Price> price,
+                                                           std::optional<Price> trigger,
+                                                           bool flush) {
+  auto refuse = [](VenueRule rule, std::string message) {
+    return VenueRefusal{rule, std::move(message), {}, {}};
+  };
+  if (qty <= order.filled) {
+    return refuse(VenueRule::kQuantityNotAboveFilled,
+                  fmt::format("quantity {} not above filled {}", qty.ToString(),
+                              order.filled.ToString()));
+  }
+  const Instrument* inst = InstrumentOf(order);
+  if (inst != nullptr) {
+    if (!inst->IsLotMultiple(qty)) {
+      return refuse(VenueRule::kLotSize,
+                    fmt::format("quantity {} is not a multiple of the lot size {}",
+                                qty.ToString(), inst->lot_size.ToString()));
+    }
+    if (inst->freeze_quantity && qty > *inst->freeze_quantity) {
+      return refuse(VenueRule::kFreezeQuantity,
+                    fmt::format("quantity {} exceeds the freeze quantity {}", qty.ToString(),
+                                inst->freeze_quantity->ToString()));
+    }
+    if (price && !inst->OnTickGrid(*price)) {
+      return refuse(VenueRule::kTickSize,
+                    fmt::format("price {} is not on the tick grid {}", price->ToString(),
+                                inst->tick_size.ToString()));
+    }
+    if (order.order_type() == OrderType::kLimit) {
+      if (std::string why = CheckLpp(order, *inst, price); !why.empty()) {
+        return refuse(VenueRule::kLpp, std::move(why));
+      }
+    }
+  }
+  // A market-like order that rests works at its protection limit (a triggered stop-market's,
+  // or a protected market order's): its margin is priced there, as in the resting book.
+  std::optional<Price> margin_price = price;
+  if (const Resting& rr = resting_.at(*order.resting_seq);
+      !margin_price && rr.match.protection_limit) {
+    margin_price = rr.match.protection_limit;
+  }
+  return CheckMargin(order, Quantity::Raw(qty.raw() - order.filled.raw(), qty.precision()),
+                     margin_price, trigger, flush);
+}
+
 const Instrument* SimulatedExchange::InstrumentOf(const VenueOrder& order) const {
   if (order.instrument == nullptr) order.instrument = FindInstrument(order.instrument_id());
   return order.instrument;
 }
 
-std::string SimulatedExchange::CheckRules(const VenueOrder& order, const Instrument* inst,
-                                          UnixNanos at) {
-  if (inst == nullptr) return fmt::format("unknown instrument {}", order.instrument_id().value());
-  if (!inst->is_tradable()) return fmt::format("{} is not tradable", inst->id.value());
+std::optional<VenueRefusal> SimulatedExchange::CheckRules(const VenueOrder& order,
+                                                          const Instrument* inst,
+                                                          UnixNanos at) const {
+  auto refuse = [](VenueRule rule, std::string message) {
+    return VenueRefusal{rule, std::move(message), {}, {}};
+  };
+  if (inst == nullptr) {
+    return refuse(VenueRule::kUnknownInstrument,
+                  fmt::format("unknown instrument {}", order.instrument_id().value()));
+  }
+  if (!inst->is_tradable()) {
+    return refuse(VenueRule::kNotTradable, fmt::format("{} is not tradable", inst->id.value()));
+  }
   if (inst->IsExpired(at)) {
-    return fmt::format("instrument {} expired at {}", inst->id.value(),
-                       FormatIst(inst->expiration));
+    return refuse(VenueRule::kExpired, fmt::format("instrument {} expired at {}", inst->id.value(),
+                                                   FormatIst(inst->expiration)));
   }
   if (config_.hours != nullptr) {
     const std::string why = config_.hours->ClosedReason(*inst, at);
-    if (!why.empty()) return fmt::format("market closed: {}", why);
+    if (!why.empty()) return refuse(VenueRule::kMarketClosed, fmt::format("market closed: {}", why));
   }
   if (config_.charges && inst->instrument_class == InstrumentClass::kFuture) {
-    return "no charge schedule for futures (NSE_FNO.md gives index options only); turn charges "
-           "off to trade futures";
+    return refuse(VenueRule::kNoChargeSchedule,
+                  "no charge schedule for futures (NSE_FNO.md gives index options only); turn "
+                  "charges off to trade futures");
   }
   if (!inst->IsLotMultiple(order.quantity)) {
-    return fmt::format("quantity {} is not a multiple of the lot size {}",
-                       order.quantity.ToString(), inst->lot_size.ToString());
+    return refuse(VenueRule::kLotSize,
+                  fmt::format("quantity {} is not a multiple of the lot size {}",
+                              order.quantity.ToString(), inst->lot_size.ToString()));
   }
   if (inst->freeze_quantity && order.quantity > *inst->freeze_quantity) {
-    return fmt::format("quantity {} exceeds the freeze quantity {}", order.quantity.ToString(),
-                       inst->freeze_quantity->ToString());
+    return refuse(VenueRule::kFreezeQuantity,
+                  fmt::format("quantity {} exceeds the freeze quantity {}",
+                              order.quantity.ToString(), inst->freeze_quantity->ToString()));
   }
   for (const std::optional<Price>& px : {order.price, order.trigger_price()}) {
     if (px && !inst->OnTickGrid(*px)) {
-      return fmt::format("price {} is not on the tick grid {}", px->ToString(),
-                         inst->tick_size.ToString());
+      return refuse(VenueRule::kTickSize, fmt::format("price {} is not on the tick grid {}",
+                                                      px->ToString(), inst->tick_size.ToString()));
     }
   }
   if (order.time_in_force() == TimeInForce::kGtd && order.expire_time <= at) {
-    return fmt::format("GTD expire time {} already passed", FormatIst(order.expire_time));
+    return refuse(VenueRule::kGtdPassed, fmt::format("GTD expire time {} already passed",
+                                                     FormatIst(order.expire_time)));
   }
   if (config_.require_market_protection && IsMarketLike(order.order_type()) &&
       order.protection_raw == 0 && config_.market_protection_pct_raw == 0 &&
       at >= FromIst(2026, 4, 1, 0, 0)) {
-    return "market orders without market protection are not allowed (SEBI rules from "
-           "2026-04-01): set market_protection";
+    return refuse(VenueRule::kMarketProtection,
+                  "market orders without market protection are not allowed (SEBI rules from "
+                  "2026-04-01): set market_protection");
   }
-  if (order.order_type() == OrderType::kLimit) return CheckLpp(order, *inst, order.price);
-  return {};
+  if (order.order_type() == OrderType::kLimit) {
+    if (std::string why = CheckLpp(order, *inst, order.price); !why.empty()) {
+      return refuse(VenueRule::kLpp, std::move(why));
+    }
+  }
+  return std::nullopt;
 }
 
 std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrument& inst,
@@ -403,10 +465,10 @@ void SimulatedExchange::Arrive(OrderMap::node_type sent, UnixNanos at) {
   VenueOrder& order = orders_.insert(std::move(sent)).position->second;
   order.ts_last = at;
   const Instrument* inst = InstrumentOf(order);
-  std::string why = CheckRules(order, inst, at);
-  if (why.empty()) why = CheckMargin(order);
-  if (!why.empty()) {
-    Reject(order, why, at);
+  std::optional<VenueRefusal> refused = CheckRules(order, inst, at);
+  if (!refused) refused = CheckMargin(order);
+  if (refused) {
+    Reject(order, refused->message, at);
     return;
   }
   order.status = OrderStatus::kAccepted;
@@ -829,28 +891,34 @@ Result<BlockedMargin> SimulatedExchange::BlockedMarginFor(const InstrumentId& un
   return book.Blocked();
 }
 
-std::string SimulatedExchange::CheckMargin(const VenueOrder& order, std::optional<Quantity> leaves,
-                                           std::optional<Price> price,
-                                           std::optional<Price> trigger) {
-  if (!config_.margin_check) return {};
+std::optional<VenueRefusal> SimulatedExchange::CheckMargin(const VenueOrder& order,
+                                                           std::optional<Quantity> leaves,
+                                                           std::optional<Price> price,
+                                                           std::optional<Price> trigger,
+                                                           bool flush) {
+  if (!config_.margin_check) return std::nullopt;
   const Instrument* inst = InstrumentOf(order);
-  if (inst == nullptr || inst->underlying.empty()) return {};
-  FlushMargins();  // the ledger's blocks are current first
+  if (inst == nullptr || inst->underlying.empty()) return std::nullopt;
+  if (flush) FlushMargins();  // the ledger's blocks are current first
   MarginBook book = BookOf(inst->underlying, true);
   // The order as it would work: a modify replaces its own leg, a new order joins.
   auto check = book.Check(LegOf(order, leaves, price, trigger));
-  if (!check.ok()) return "margin: " + check.error();
-  if (check->required <= Money::Zero()) return {};  // the order does not raise what is blocked
+  if (!check.ok()) {
+    return VenueRefusal{VenueRule::kMarginUnpriced, "margin: " + check.error(), {}, {}};
+  }
+  if (check->required <= Money::Zero()) return std::nullopt;  // not raising what is blocked
   // Free = cash − everything blocked, with this underlying's block as of now.
   Money free = cash_ - check->before.positions - check->before.working;
   for (const auto& [u, b] : blocked_) {
     if (u != inst->underlying) free -= b.positions + b.working;
   }
   if (check->required > free) {
-    return fmt::format("insufficient margin: required {}, free {}", check->required.ToDisplay(),
-                       free.ToDisplay());
+    return VenueRefusal{VenueRule::kMargin,
+                        fmt::format("insufficient margin: required {}, free {}",
+                                    check->required.ToDisplay(), free.ToDisplay()),
+                        check->required, free};
   }
-  return {};
+  return std::nullopt;
 }
 
 void SimulatedExchange::MarginChanged(const VenueOrder& order) {

@@ -178,6 +178,35 @@ struct VenueOrder {
   std::optional<Price> avg_px(int precision) const;
 };
 
+// The venue rule an order (or a modify) breaks, as the exchange checks it on arrival.
+enum class VenueRule : std::uint8_t {
+  kUnknownInstrument,
+  kNotTradable,
+  kExpired,
+  kMarketClosed,
+  kNoChargeSchedule,  // futures with charges on (no schedule for them)
+  kLotSize,
+  kFreezeQuantity,
+  kTickSize,
+  kGtdPassed,
+  kMarketProtection,  // MARKET / SL-M without market protection (SEBI rules from 2026-04-01)
+  kLpp,               // a limit beyond the NSE limit price protection band
+  kMargin,            // insufficient margin (required and free are set)
+  kMarginUnpriced,    // the margin cannot be computed (a price is missing)
+  kNotOpen,           // modify: the order is not open at the venue
+  kQuantityNotAboveFilled,  // modify: the new quantity does not exceed what has filled
+};
+const char* VenueRuleName(VenueRule rule);
+
+// Why the exchange refuses an order or a modify: the rule and the exchange's own text (the
+// reason its rejection carries).
+struct VenueRefusal {
+  VenueRule rule = VenueRule::kUnknownInstrument;
+  std::string message;
+  Money required;  // kMargin: the increase in blocked margin the order asks for
+  Money free;      // kMargin: the free balance (cash − everything blocked)
+};
+
 // The exchange's net position in one instrument.
 struct VenuePosition {
   std::int64_t net_raw = 0;        // signed quantity, raw fixed point
@@ -199,6 +228,16 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void AddInstrument(const Instrument& instrument) override;
 
   void SubmitOrder(const nacre::SubmitOrder& cmd, const Order& order) override;
+  // What the exchange would answer if `order` arrived at `at` with the market and ledger as
+  // they are now: the first rule it breaks (the same checks, in the same order, as on arrival),
+  // or nullopt when it would be accepted. No side effects (nothing is booked or reported; the
+  // margin is taken on the ledger's blocks as last flushed).
+  std::optional<VenueRefusal> Precheck(const Order& order, UnixNanos at);
+  // The same for a modify of an order in the ledger (unset fields: unchanged).
+  std::optional<VenueRefusal> PrecheckModify(const ClientOrderId& id,
+                                             std::optional<Quantity> quantity,
+                                             std::optional<Price> price,
+                                             std::optional<Price> trigger);
   void ModifyOrder(const nacre::ModifyOrder& cmd, const Order& order) override;
   void CancelOrder(const nacre::CancelOrder& cmd, const Order& order) override;
   // From the ledger: every order of the IST day (and older ones still open).
@@ -292,12 +331,22 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void Handle(const Pending& p);
   void HandleModify(const Pending& p);
   void Arrive(OrderMap::node_type sent, UnixNanos at);
-  std::string CheckRules(const VenueOrder& order, const Instrument* inst, UnixNanos at);
+  // The exchange's record of `order` as sent (before any answer).
+  static VenueOrder SentOf(const Order& order);
+  std::optional<VenueRefusal> CheckRules(const VenueOrder& order, const Instrument* inst,
+                                         UnixNanos at) const;
+  // The rules a modify must pass (quantity, lot, freeze, tick, LPP, margin).
+  std::optional<VenueRefusal> CheckModify(const VenueOrder& order, Quantity qty,
+                                          std::optional<Price> price,
+                                          std::optional<Price> trigger, bool flush);
   // Empty, or why `price` (a limit) is beyond the LPP band of `inst` now.
   std::string CheckLpp(const VenueOrder& order, const Instrument& inst,
                        std::optional<Price> price) const;
-  std::string CheckMargin(const VenueOrder& order, std::optional<Quantity> leaves = {},
-                          std::optional<Price> price = {}, std::optional<Price> trigger = {});
+  // `flush`: bring the ledger's blocks up to date first (false: a side-effect-free precheck).
+  std::optional<VenueRefusal> CheckMargin(const VenueOrder& order,
+                                          std::optional<Quantity> leaves = {},
+                                          std::optional<Price> price = {},
+                                          std::optional<Price> trigger = {}, bool flush = true);
   MarginBook BookOf(const InstrumentId& underlying, bool with_working);
   WorkingLeg LegOf(const VenueOrder& order, std::optional<Quantity> leaves,
                    std::optional<Price> price, std::optional<Price> trigger) const;

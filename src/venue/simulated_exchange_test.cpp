@@ -881,6 +881,52 @@ TEST_F(SimulatedExchangeTest, ModifyIsCheckedForFreezeAndMargin) {
   EXPECT_EQ(o->quantity(), Qty(65));
 }
 
+// Precheck answers as the arrival would, rule by rule, and changes nothing: the same order
+// submitted afterwards is rejected (or accepted) with the very same text.
+TEST_F(SimulatedExchangeTest, PrecheckNamesTheRuleAndTheTextArrivalWouldGiveWithoutSideEffects) {
+  BuildWithMargin(Money::FromInt(61'000));
+  Quote(put_, "99.95", "100", 650, 650);
+  auto check = [&](const OrderInitialized& init) {
+    const Order order(init);
+    return ex_->Precheck(order, now());
+  };
+  const auto tick = check(MakeInit(put_, "P-1", OrderSide::kBuy, 65, "99.97"));
+  ASSERT_TRUE(tick.has_value());
+  EXPECT_EQ(tick->rule, VenueRule::kTickSize);
+  EXPECT_EQ(tick->message, "price 99.97 is not on the tick grid 0.05");
+  const auto lot = check(MakeInit(put_, "P-2", OrderSide::kBuy, 60, "99.95"));
+  ASSERT_TRUE(lot.has_value());
+  EXPECT_EQ(lot->rule, VenueRule::kLotSize);
+  const auto freeze = check(MakeInit(put_, "P-3", OrderSide::kBuy, 1820, "99.95"));
+  ASSERT_TRUE(freeze.has_value());
+  EXPECT_EQ(freeze->rule, VenueRule::kFreezeQuantity);
+  const auto lpp = check(MakeInit(put_, "P-4", OrderSide::kBuy, 65, "150"));
+  ASSERT_TRUE(lpp.has_value());
+  EXPECT_EQ(lpp->rule, VenueRule::kLpp);
+  EXPECT_TRUE(ex_->order(ClientOrderId("P-4")) == nullptr);
+  // The margin refusal carries the figures its text gives.
+  const auto margin = check(MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
+  ASSERT_TRUE(margin.has_value());
+  EXPECT_EQ(margin->rule, VenueRule::kMargin);
+  EXPECT_EQ(margin->free, Money::FromInt(61'000));
+  EXPECT_EQ(margin->message, fmt::format("insufficient margin: required {}, free {}",
+                                         margin->required.ToDisplay(), margin->free.ToDisplay()));
+  EXPECT_EQ(events_->size(), 0u);
+  const Order* o = Working(MakeInit(put_, "O-1", OrderSide::kSell, 65, "99.95"));
+  EXPECT_EQ(RejectReason(o), margin->message);
+  // A buy within the balance passes; so does its modify to a price on the grid, while a modify
+  // past the freeze quantity is refused as the exchange would refuse it.
+  EXPECT_FALSE(check(MakeInit(put_, "P-5", OrderSide::kBuy, 65, "90")).has_value());
+  const Order* buy = Working(MakeInit(put_, "O-2", OrderSide::kBuy, 65, "90"));
+  ASSERT_EQ(buy->status(), OrderStatus::kAccepted) << RejectReason(buy);
+  EXPECT_FALSE(ex_->PrecheckModify(buy->client_order_id(), {}, Px("90.05"), {}).has_value());
+  const auto big = ex_->PrecheckModify(buy->client_order_id(), Qty(1820), {}, {});
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->rule, VenueRule::kFreezeQuantity);
+  EXPECT_EQ(ex_->PrecheckModify(ClientOrderId("nope"), {}, Px("90.05"), {})->rule,
+            VenueRule::kNotOpen);
+}
+
 // Rupees halfway between two amounts (a balance that fits the smaller, not the larger).
 Money Between(const Money& a, const Money& b) {
   return Money::FromInt((a.raw() + b.raw()) / 2 / kFixedScale);

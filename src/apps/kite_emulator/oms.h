@@ -1,0 +1,301 @@
+// The Kite emulator's order management (LIVE.md §10, KITE_CONNECT.md §2): Kite's order, trade,
+// portfolio, margin and charges routes over Nacre's own matching. One class, driven by the
+// market replay: OnData feeds every market data item in time order, AdvanceTo runs what is due by
+// a virtual time, Handle answers the routes (already authenticated by the caller) at a virtual
+// time, and the order-update sink gets the ticker's {"type":"order"} messages.
+//
+// Matching: a private Kernel on a TestClock at virtual time holds Nacre's SimulatedExchange as
+// the NFO venue (charges, margin check, LPP, Kite's market-protection rule, NSE hours, zero
+// exchange latency: the OMS provides Kite's own delays). Market data goes to the exchange and the
+// data engine exactly as the backtest loop delivers it, so fills follow the backtest's rules (a
+// resting limit fills at its limit, a marketable one takes the displayed size at the touch and
+// walks, …). What the exchange did comes back on the kernel bus (events.order.*).
+//
+// Life cycle (LIVE.md §10): place → `PUT ORDER REQ RECEIVED` (at the request) →
+// `VALIDATION PENDING` → `OPEN PENDING`, each after a seeded 20–100 ms of virtual time, then the
+// order goes to the exchange → `OPEN` | `TRIGGER PENDING` → `COMPLETE` | `CANCELLED` |
+// `REJECTED`. Modify: `MODIFY VALIDATION PENDING` → `MODIFY PENDING` → exchange → `MODIFIED`,
+// `OPEN` (or `NOT MODIFIED` and back when the exchange refuses it). Cancel: `CANCEL PENDING` →
+// exchange → `CANCELLED`. Every status change is checked with KiteTransitionAllowed (a bug
+// aborts). GET /orders/:id gives one history row per change, each the full order at that point.
+//
+// Rule checks are the exchange's own (SimulatedExchange::Precheck, one implementation):
+// tick, lot, freeze, market protection (from 2026-04-01, `sebi_2026_rules`), market hours,
+// unknown or expired instrument → HTTP 400 InputException with Kite's wording and no order
+// created; insufficient margin → 400 MarginException "Insufficient funds. Required margin is X
+// but available margin is Y." (₹ figures of the exchange's margin book). An LPP breach is
+// asynchronous: the order is created and the exchange rejects it on arrival (REJECTED, with a
+// Kite-like status_message and the exchange's text in status_message_raw). The exchange checks
+// everything again on arrival, so a rule that starts failing during the transient delay (margin
+// used by another order, the close) also ends in REJECTED.
+//
+// Protocol decisions (details Kite does not pin down, or that the emulator simplifies):
+// - Order ids: 19-digit decimal strings, increasing, from the seed; exchange_order_id: 16
+//   digits, given when the exchange accepts; trade ids: 8-digit strings in fill order.
+// - A modify or cancel while the order is in a transient state (including another modify or
+//   cancel): 400 InputException "Order cannot be modified as it is being processed. Try later."
+//   ("… cancelled …" for cancel). Of a terminal order: 400 InputException "Order cannot be
+//   modified as it is completed." (or "cancelled", "rejected"; "Order cannot be cancelled as it
+//   is …" for cancel). Unknown id: 400 InputException "Couldn't find that `order_id`.".
+// - Modify may change quantity, price and trigger_price. A different order_type is refused
+//   (400 InputException): the exchange modifies in place. validity, disclosed_quantity and
+//   market_protection in a modify are accepted and recorded but change nothing at the exchange.
+// - A partial fill adds a history row with the same status (OPEN, more filled): Kite's history
+//   shows exchange updates, but a same-status row is not a transition.
+// - A fill that completes an order while a modify is pending ends the modify as `NOT MODIFIED`
+//   then `COMPLETE` (the only path Kite's transition table allows); during `CANCEL PENDING` the
+//   fill wins the race (`COMPLETE`) and the cancel is dropped.
+// - Order updates (sink): each fill (OPEN with filled/pending, or COMPLETE), the OPEN (or
+//   TRIGGER PENDING) after `MODIFIED` (one update, modified=true), CANCELLED, REJECTED; never a
+//   transient status nor NOT MODIFIED (forum 3093). Postback fields added: user_id,
+//   unfilled_quantity (= quantity − filled), app_id 0, checksum "".
+// - pending_quantity = quantity − filled while the order lives, 0 once terminal;
+//   cancelled_quantity = what a cancel or the day's close took off.
+// - order_timestamp is the time of the order's latest status change (in a history row, that
+//   row's; the placement time in the first); exchange_timestamp the exchange's acceptance;
+//   exchange_update_timestamp the exchange's last event. Timestamps have whole seconds, so
+//   the ledger's history rows also carry `emu_time_ns` (the exact virtual time). A trade's
+//   order_timestamp is the placement time, time-only "HH:MM:SS" as in Zerodha's trades mock;
+//   fill_ and exchange_timestamp carry the date.
+// - status_message is null except on REJECTED (Kite-like text; the exchange's own reason in
+//   status_message_raw) and on a NOT MODIFIED history row (the exchange's reason).
+// - market_protection: -1 (auto) becomes OmsConfig::auto_market_protection_pct_raw (3%, what
+//   users report Kite's auto band to be for ₹10–₹100 options); 0 < x ≤ 100 is x%; the order's
+//   JSON echoes what was sent.
+// - Validity DAY and IOC; TTL is refused (400 InputException). Products NRML and MIS (NFO).
+//   Varieties other than `regular`: 400 InputException. tag: alphanumeric, ≤ 20 characters
+//   (else 400 InputException); `tags` is [tag] or []. guid is "emu" + order_id.
+// - Order fields follow the union of Zerodha's mocks except `auction_number` (auction variety
+//   only) and `terminal_id` (not known to the emulator); account_id = placed_by = user_id.
+// - Positions are per (instrument, product), average-cost: average_price is the open part's
+//   average (as the exchange's VenuePosition keeps it); value = sell_value − buy_value; pnl =
+//   value + quantity × last_price; unrealised = quantity × (last_price − average_price);
+//   realised = pnl − unrealised; m2m = pnl (no previous close: close_price 0); the *_m2m fields
+//   equal the values. last_price is the latest of quote mid, trade and bar close the OMS saw.
+//   `day` holds the current IST day's fills. Conversion (PUT) relabels a whole position's
+//   product; a partial conversion is refused (400 InputException).
+// - /margins/orders: each order alone, span/exposure/option_premium/total from the NSE margin
+//   book (nse/margin_book.h, marks as the exchange takes them); charges as one fill of the whole
+//   quantity at the limit (MARKET: the touch, else the mark) on its own contract note.
+//   /margins/basket: initial = Σ the orders alone; final = the whole basket in one book (hedge
+//   benefit); with consider_positions=true, final = M(positions + basket) − M(positions);
+//   charges = the basket on one contract note. Kite's charge fields: transaction_tax = STT,
+//   exchange_turnover_charge = exchange + IPFT, sebi_turnover_charge = SEBI fee, stamp_duty,
+//   gst.igst = GST (cgst, sgst 0).
+// - /charges/orders: the listed orders as one day's contract note (ChargeCalculator), each
+//   order its allocated share, brokerage once per order.
+// - /user/margins equity from the ledger: opening_balance = cash = the configured cash;
+//   live_balance = net = the ledger's cash − everything blocked; utilised.span = positions' SPAN
+//   + working orders' block, exposure = positions' exposure, option_premium = net premium paid,
+//   debits = span + exposure + option_premium + charges, m2m_* from the positions.
+// - Handle(…, now) first runs everything due by `now` (AdvanceTo), so answers are current.
+// One thread (the emulator's I/O thread); deterministic for a seed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/zerodha/kite_instruments.h"
+#include "adapters/zerodha/kite_status.h"
+#include "apps/kite_emulator/sessions.h"
+#include "common/market_hours.h"
+#include "core/time.h"
+#include "model/data.h"
+#include "model/events.h"
+#include "model/instrument.h"
+#include "model/money.h"
+#include "net/http.h"
+#include "nse/margin_book.h"
+
+namespace nacre {
+class Kernel;
+class SimulatedExchange;
+class ChargeSchedule;
+}  // namespace nacre
+
+namespace nacre::kite_emu {
+
+struct OmsConfig {
+  KiteUser user;                        // user_id (placed_by, account_id), api_key
+  Money cash = Money::FromInt(400'000);  // the ledger's opening balance
+  std::uint64_t seed = 1;               // order ids and transient durations
+  DurationNs transient_min = 20 * kNanosPerMilli;
+  DurationNs transient_max = 100 * kNanosPerMilli;
+  bool sebi_2026_rules = true;          // MARKET / SL-M need market_protection != 0 from 2026-04-01
+  const MarketHours* hours = nullptr;   // the NSE calendar; null: always open
+  // What Kite's market_protection=-1 (auto) becomes (raw percent, scale 10^9).
+  std::int64_t auto_market_protection_pct_raw = 3 * kFixedScale;
+};
+
+class Oms : private MarginMarket {
+ public:
+  // `instruments`: the catalog's definitions; `rows`: the instruments dump giving each its
+  // exchange, tradingsymbol and instrument_token (matched by tradingsymbol = raw_symbol, else
+  // the id's symbol). `start`: the virtual time the OMS starts at.
+  Oms(OmsConfig config, const std::vector<Instrument>& instruments,
+      const std::vector<KiteInstrumentRow>& rows, UnixNanos start);
+  ~Oms() override;
+  Oms(const Oms&) = delete;
+  Oms& operator=(const Oms&) = delete;
+
+  // Every market data item, in time order.
+  void OnData(const MarketData& d);
+  // Runs everything due by virtual time `t` (transient steps, exchange commands, DAY expiry).
+  void AdvanceTo(UnixNanos t);
+  // The OMS routes; std::nullopt: not an OMS route. `now`: virtual time.
+  std::optional<net::HttpResponse> Handle(const net::HttpRequest& request, const std::string& path,
+                                          const std::string& query, UnixNanos now);
+  // Order updates in postback format, for the ticker's {"type":"order","data":…} messages.
+  void SetOrderUpdateSink(std::function<void(const nlohmann::json& order)> sink) {
+    sink_ = std::move(sink);
+  }
+  // Every order (with its history), trade and position, and the equity margins: the test
+  // oracle of /__emu/ledger.
+  nlohmann::json Ledger() const;
+  // The /user/margins equity segment from the ledger.
+  nlohmann::json EquityMargins() const;
+  // The exchange (for tests and the ledger view).
+  const SimulatedExchange& exchange() const { return *exchange_; }
+
+ private:
+  struct Listing {
+    const Instrument* instrument = nullptr;
+    const KiteInstrumentRow* row = nullptr;
+  };
+  struct ModifyAsk {
+    std::optional<std::int64_t> quantity;
+    std::optional<Price> price;
+    std::optional<Price> trigger;
+  };
+  struct KiteOrder {
+    std::string order_id;
+    ClientOrderId coid;
+    Listing listing;
+    std::string product, order_type, transaction_type, validity;
+    std::int64_t quantity = 0;
+    std::int64_t disclosed = 0;
+    std::int64_t filled = 0;
+    std::int64_t cancelled = 0;
+    Int128 filled_value = 0;  // Σ price raw × units (average = value / filled)
+    std::optional<Price> price;
+    std::optional<Price> trigger;
+    nlohmann::json market_protection = 0;  // as sent
+    std::int64_t protection_raw = 0;       // what the exchange gets
+    KiteStatus status = KiteStatus::kPutOrderReqReceived;
+    KiteStatus live = KiteStatus::kOpen;  // OPEN or TRIGGER PENDING (where a modify returns)
+    std::optional<std::string> status_message, status_message_raw;
+    UnixNanos placed;
+    std::optional<UnixNanos> exchange_ts, exchange_update_ts;
+    std::optional<std::string> exchange_order_id;
+    bool modified = false;
+    std::optional<std::string> tag;
+    ModifyAsk modify;  // the modify in progress
+    OrderInitialized init;  // the Nacre order sent to the exchange
+    // What the exchange's precheck said just before the order went (its rejection's Kite text).
+    std::optional<std::string> arrival_reason, arrival_text;
+    std::vector<std::pair<UnixNanos, nlohmann::json>> history;  // (when, the order then)
+    bool is_buy() const { return transaction_type == "BUY"; }
+  };
+  struct KiteTrade {
+    std::string trade_id;
+    std::string order_id;
+    Price price;
+    std::int64_t quantity = 0;
+    UnixNanos ts;
+  };
+  enum class StepKind : std::uint8_t {
+    kValidation, kOpenPending, kSend, kModifyPending, kSendModify, kSendCancel
+  };
+  struct Step {
+    std::string order_id;
+    StepKind kind;
+  };
+  // A position's figures over some fills (net: all, day: the IST day's).
+  struct PositionKey {
+    InstrumentId instrument;
+    std::string product;
+    friend auto operator<=>(const PositionKey&, const PositionKey&) = default;
+  };
+
+  // MarginMarket.
+  const Instrument* FindInstrument(const InstrumentId& id) const override;
+  std::optional<Price> Mark(const InstrumentId& id) const override;
+
+  // Routes.
+  net::HttpResponse Place(const std::string& variety, const std::string& body, UnixNanos now);
+  net::HttpResponse Modify(const std::string& variety, const std::string& order_id,
+                           const std::string& body, UnixNanos now);
+  net::HttpResponse Cancel(const std::string& variety, const std::string& order_id,
+                           UnixNanos now);
+  net::HttpResponse Orders() const;
+  net::HttpResponse History(const std::string& order_id) const;
+  net::HttpResponse Trades(const std::string* order_id) const;
+  net::HttpResponse Positions() const;
+  net::HttpResponse ConvertPosition(const std::string& body);
+  net::HttpResponse OrderMargins(const std::string& body, UnixNanos now) const;
+  net::HttpResponse BasketMargins(const std::string& body, const std::string& query,
+                                  UnixNanos now) const;
+  net::HttpResponse ContractNote(const std::string& body, UnixNanos now) const;
+
+  // Life cycle.
+  void Schedule(UnixNanos at, const std::string& order_id, StepKind kind);
+  DurationNs TransientDelay();
+  void RunStep(const Step& step);
+  void OnOrderEvent(const OrderEvent& e);
+  // Moves the order to `to` (aborts on a transition Kite's table forbids) and adds the row.
+  void Transition(KiteOrder& o, KiteStatus to, UnixNanos at);
+  void AddRow(KiteOrder& o, UnixNanos at);
+  // Ends a live or pending order in `terminal` (through NOT MODIFIED when a modify is pending).
+  void Finish(KiteOrder& o, KiteStatus terminal, UnixNanos at);
+  void Update(const KiteOrder& o);  // the order update to the sink
+  KiteOrder* Find(const std::string& order_id);
+  KiteOrder* FindByCoid(const ClientOrderId& id);
+  nlohmann::json OrderJson(const KiteOrder& o) const;
+  nlohmann::json TradeJson(const KiteOrder& o, const KiteTrade& t) const;
+  // The positions (net: every fill; day: the IST day's); the sums of realised and unrealised
+  // P&L are added to the out-parameters when given.
+  nlohmann::json PositionList(bool day, Money* realised_sum = nullptr,
+                              Money* unrealised_sum = nullptr) const;
+  const Listing* Lookup(const std::string& exchange, const std::string& symbol) const;
+  std::optional<Price> LastPrice(const InstrumentId& id) const;
+  std::string NextOrderId();
+
+  OmsConfig config_;
+  std::vector<Instrument> instruments_;
+  std::vector<KiteInstrumentRow> rows_;
+  std::map<InstrumentId, const Instrument*> by_id_;
+  std::map<std::string, Listing> listings_;  // "EXCHANGE:tradingsymbol"
+  std::map<InstrumentId, Listing> listing_of_;
+  std::shared_ptr<const ChargeSchedule> schedule_;
+  std::unique_ptr<Kernel> kernel_;
+  SimulatedExchange* exchange_ = nullptr;  // owned by the kernel's execution engine
+  MarginBookConfig book_config_;
+  std::mt19937_64 rng_;
+  std::uint64_t next_order_id_ = 0;
+  std::uint64_t next_exchange_id_ = 0;
+  std::uint64_t next_trade_ = 0;
+  std::map<std::string, KiteOrder> orders_;  // by order_id (ids increase: placement order)
+  std::map<ClientOrderId, std::string> by_coid_;
+  std::vector<KiteTrade> trades_;
+  std::map<std::string, std::string> product_of_;  // order_id → product (conversion relabels)
+  std::map<std::pair<UnixNanos, std::uint64_t>, Step> steps_;
+  std::uint64_t step_seq_ = 0;
+  struct Market {
+    std::optional<QuoteTick> quote;
+    std::optional<Price> trade;
+    std::optional<Price> bar_close;
+    std::optional<Price> last;  // the latest of quote mid, trade, bar close
+  };
+  std::map<InstrumentId, Market> markets_;
+  std::function<void(const nlohmann::json&)> sink_;
+};
+
+}  // namespace nacre::kite_emu
