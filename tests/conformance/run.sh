@@ -15,9 +15,10 @@ if [ ! -d "$here/kitejs/node_modules/kiteconnect" ]; then
 fi
 work="$(mktemp -d)"
 out="$work/emu.out"
-# A week of the synthetic NIFTY chain for the instruments dump.
+# A week of the synthetic NIFTY chain (May 2026: after SEBI's 2026-04-01 market-protection rule)
+# for the instruments dump, the market and the orders.
 "$nacre" catalog synth --out "$work/catalog" --config "$here/../../examples/nifty_spreads_synth.toml" \
-  --start 2025-01-06 --end 2025-01-10 >"$work/synth.log" 2>&1 || { cat "$work/synth.log" >&2; exit 1; }
+  --start 2026-05-04 --end 2026-05-08 >"$work/synth.log" 2>&1 || { cat "$work/synth.log" >&2; exit 1; }
 { cat "$here/emulator.toml"; printf 'catalog = "%s"\n' "$work/catalog"; } >"$work/emulator.toml"
 "$nacre" kite-emu "$work/emulator.toml" >"$out" 2>&1 &
 emu=$!

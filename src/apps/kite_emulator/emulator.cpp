@@ -7,6 +7,7 @@
 #include "adapters/zerodha/kite_json.h"
 #include "apps/kite_emulator/historical.h"
 #include "apps/kite_emulator/market.h"
+#include "apps/kite_emulator/oms.h"
 #include "net/gzip.h"
 
 namespace nacre::kite_emu {
@@ -138,11 +139,19 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   // Kite's per-key limits by route class: quotes 1/s, everything else here 10/s combined.
   const bool quote = path == "/quote" || path.rfind("/quote/", 0) == 0;
   const bool historical = path.rfind("/instruments/historical/", 0) == 0;
+  // Order placement, modification and cancellation: 10/s, 400/min, 5,000/day.
+  const bool order = (m == "POST" || m == "PUT" || m == "DELETE") && path.rfind("/orders/", 0) == 0;
   const UnixNanos wall = limit_clock_ ? limit_clock_() : now;
-  net::RateLimiter& limit = quote ? quote_limit_ : historical ? historical_limit_ : other_limit_;
+  net::RateLimiter& limit = quote        ? quote_limit_
+                            : historical ? historical_limit_
+                            : order      ? order_limit_
+                                         : other_limit_;
   if (!limit.TryAcquire(wall)) return Failure(429, "NetworkException", "Too many requests");
   if (m == "GET" && historical) return Historical(path, query);
   if (m == "GET" && quote) return Quote(path, query);
+  if (oms_ != nullptr) {
+    if (auto r = oms_->Handle(request, path, query, now)) return *r;
+  }
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
   if (m == "GET" && path == "/instruments") return Instruments(request, "");
@@ -219,7 +228,7 @@ net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
                   {"turnover", 0}, {"liquid_collateral", 0}, {"stock_collateral", 0},
                   {"delivery", 0}}}};
   };
-  const json equity = one(config_.cash);
+  const json equity = oms_ != nullptr ? oms_->EquityMargins() : one(config_.cash);
   const json commodity = one(Money::Zero());
   if (segment.empty()) return Success(json{{"equity", equity}, {"commodity", commodity}});
   if (segment == "equity") return Success(equity);

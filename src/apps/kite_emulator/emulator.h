@@ -26,6 +26,7 @@ class Catalog;
 namespace nacre::kite_emu {
 
 class Market;
+class Oms;
 
 struct EmulatorConfig {
   KiteUser user;
@@ -46,6 +47,9 @@ class KiteEmulator {
   // tokens and modes), given by whoever runs the ticker.
   // The replayed market the quote routes read (null: no market; quotes are empty).
   void SetMarket(const Market* market) { market_ = market; }
+  // The order side (orders, trades, positions, margins, charges; null: those routes are 404
+  // and /user/margins shows the opening cash).
+  void SetOms(Oms* oms) { oms_ = oms; }
   // The catalog historical candles are read from (null: none).
   void SetCatalog(const Catalog* catalog) { catalog_ = catalog; }
   // The clock rate limits run on: wall time, as Kite's limits are (default: the market clock).
@@ -77,6 +81,8 @@ class KiteEmulator {
   net::RateLimiter quote_limit_ = net::KiteQuoteLimiter();
   net::RateLimiter historical_limit_ = net::KiteHistoricalLimiter();
   const Catalog* catalog_ = nullptr;
+  Oms* oms_ = nullptr;
+  net::RateLimiter order_limit_ = net::KiteOrderLimiter();
   const Market* market_ = nullptr;
   std::function<nlohmann::json()> subscriptions_view_;
 };

@@ -124,7 +124,17 @@ Status Runtime::Start() {
   }
   const UnixNanos start = config_.start ? *config_.start : first.value_or(options_.wall());
   clock_ = std::make_unique<VirtualClock>(start, config_.speed, options_.wall, config_.paused);
+  // Orders: Nacre's simulated NSE exchange behind Kite's order life cycle, on the NSE
+  // calendar's weekdays and session hours.
+  calendar_ = std::make_unique<NseCalendar>();
+  OmsConfig oc;
+  oc.user = config_.emulator.user;
+  oc.cash = config_.emulator.cash;
+  oc.seed = config_.emulator.seed;
+  oc.hours = calendar_.get();
+  oms_ = std::make_unique<Oms>(oc, config_.instruments, config_.emulator.instruments, start);
   emulator_ = std::make_unique<KiteEmulator>(config_.emulator, [this] { return clock_->Now(); });
+  emulator_->SetOms(oms_.get());
   emulator_->SetMarket(market_.get());
   emulator_->SetCatalog(history_.get());
   emulator_->SetLimitClock(options_.wall);
@@ -141,6 +151,9 @@ Status Runtime::Start() {
   to.wall = options_.wall;
   ticker_ = std::make_unique<Ticker>(io_, emulator_->sessions(), [this] { return clock_->Now(); }, to);
   if (Status s = ticker_->Start(); !s) return s;
+  oms_->SetOrderUpdateSink([this](const json& order) {
+    ticker_->SendOrder(config_.emulator.user.api_key, order.value("order_id", ""), order.dump());
+  });
   ticker_->SetFaults(&faults_, [this](const FiredFault& f) { Fired(f); });
   emulator_->SetSubscriptionsView([this] {
     json out = json::array();
@@ -167,13 +180,17 @@ void Runtime::Stop() {
 }
 
 std::vector<std::uint32_t> Runtime::Advance() {
-  if (market_ == nullptr) return {};
   const UnixNanos now = clock_->Now();
+  if (market_ == nullptr) {
+    oms_->AdvanceTo(now);
+    return {};
+  }
   std::vector<std::uint32_t> changed;
   std::set<std::uint32_t> seen;
   std::vector<std::uint32_t> twice;
   const Status s = market_->PumpTo(now, [&](const MarketData& item, const TokenState& state) {
     const UnixNanos ts = TsInitOf(item);
+    oms_->OnData(item);  // the exchange matches against it before anyone sees it
     if (!faults_.empty()) {
       if (auto f = faults_.Check(FaultArea::kMarket, "market", state.key, ts)) {
         Fired(*f);
@@ -194,6 +211,7 @@ std::vector<std::uint32_t> Runtime::Advance() {
   for (std::uint32_t t : twice) {
     if (seen.count(t) != 0) changed.push_back(t);  // a duplicate packet in the same frame
   }
+  oms_->AdvanceTo(now);
   (void)s;  // kept in market_->status(), shown by /__emu/health
   ticker_->Publish(changed, [this](std::uint32_t token, KiteMode mode) {
     return market_->Tick(*market_->ByToken(token), mode);
@@ -343,6 +361,7 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
     }
     return Ok(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }
+  if (path == "/__emu/ledger") return Ok(oms_->Ledger());
   if (path == "/__emu/drop_ws") return Ok(json{{"dropped", ticker_->DropAll()}});
   if (path == "/__emu/expire_token") {
     emulator_->sessions().ExpireAll();

@@ -33,6 +33,8 @@
 #include "apps/kite_emulator/emulator.h"
 #include "apps/kite_emulator/faults.h"
 #include "apps/kite_emulator/market.h"
+#include "apps/kite_emulator/oms.h"
+#include "nse/calendar.h"
 #include "apps/kite_emulator/ticker.h"
 #include "net/http_server.h"
 #include "net/io_thread.h"
@@ -66,6 +68,7 @@ class Runtime {
   std::vector<std::uint32_t> Advance();
   VirtualClock& clock() { return *clock_; }
   Market* market() { return market_.get(); }
+  Oms* oms() { return oms_.get(); }
   KiteEmulator& emulator() { return *emulator_; }
   Ticker& ticker() { return *ticker_; }
 
@@ -85,6 +88,8 @@ class Runtime {
   std::unique_ptr<Market> market_;
   std::unique_ptr<Catalog> catalog_;  // the replay's streams read from it
   std::unique_ptr<Catalog> history_;  // historical candles (its own DuckDB connection)
+  std::unique_ptr<NseCalendar> calendar_;
+  std::unique_ptr<Oms> oms_;
   std::unique_ptr<KiteEmulator> emulator_;
   std::unique_ptr<net::HttpServer> http_;
   std::unique_ptr<Ticker> ticker_;

@@ -101,6 +101,30 @@ async function main() {
     const missing = all.filter((t) => !ticked.has(t));
     if (missing.length) throw new Error(`no ticks of ${missing.join(', ')} in 24 steps`);
   };
+  // Order params of the scenario made concrete: NFO#k symbols, "Nlot(s)" quantities in the
+  // row's lot size, prices relative to the touch the ticker last showed ("bid-1.00", "ask"), or its last price ("ltp").
+  const rowOf = (name) => nfoRows[Number(/^NFO#(\d+)$/.exec(name)[1])];
+  const lots = (text, row) => Number(/^(\d+)lots?$/.exec(text)[1]) * Number(row.lot_size);
+  const priceOf = (text, row) => {
+    const t = lastTick[Number(row.instrument_token)];
+    if (text === 'ltp') return t.last_price;
+    const m = /^(bid|ask)([+-]\d+(\.\d+)?)?$/.exec(String(text));
+    if (!m) return Number(text);
+    const side = m[1] === 'bid' ? t.depth.buy[0] : t.depth.sell[0];
+    const paise = Math.round(side.price * 100) + Math.round(Number(m[2] || 0) * 100);
+    return paise / 100;
+  };
+  const concrete = (params) => {
+    const out = { ...params };
+    const name = params.tradingsymbol;
+    const row = /^NFO#/.test(name) ? rowOf(name) : null;
+    if (row) out.tradingsymbol = row.tradingsymbol;
+    if (row && typeof params.quantity === 'string') out.quantity = lots(params.quantity, row);
+    if (row && params.price !== undefined) out.price = priceOf(params.price, row);
+    return out;
+  };
+  const saved = {};    // save_as -> { order_id, row, params }
+  const updates = [];  // order updates from the ticker, in arrival order
   const held = async () => {
     const conns = await emu('subscriptions');
     return conns.some((c) => Object.entries(subs).every(([mode, tokens]) =>
@@ -109,9 +133,14 @@ async function main() {
   let n = 0;
   for (const step of scenario.steps) {
     n += 1;
-    const name = `${n} ${step.action}${step.segment ? ' ' + step.segment : ''}${step.exchange ? ' ' + step.exchange : ''}`;
+    const name = `${n} ${step.action}${step.segment ? ' ' + step.segment : ''}${step.exchange ? ' ' + step.exchange : ''}${step.order ? ' ' + step.order : ''}${step.save_as ? ' ' + step.save_as : ''}`;
     let result;
     let error = null;
+    // A 429 means the request was not processed (Kite's rate limit): a client waits for the
+    // next second and sends it again, as the runner does once per step (the burst step
+    // expects the 429 itself).
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+    error = null;
     try {
       switch (step.action) {
         case 'login': {
@@ -164,6 +193,7 @@ async function main() {
           // disconnect(); the runner exits itself at the end.
           subs[step.mode] = step.subscribe.slice();
           ticker = new KiteTicker({ api_key: apiKey, access_token: kc.access_token, root: tickerRoot });
+          ticker.on('order_update', (o) => updates.push(o));
           ticker.on('ticks', (ticks) => ticks.forEach((t) => {
             lastTick[t.instrument_token] = t;
             tickCount[t.instrument_token] = (tickCount[t.instrument_token] || 0) + 1;
@@ -268,6 +298,93 @@ async function main() {
           result = { candles: parsed.length };
           break;
         }
+        case 'place_order': {
+          const params = concrete(step.params);
+          const out = await kc.placeOrder('regular', params);
+          if (!/^\d{19}$/.test(out.order_id)) throw new Error(`order id ${out.order_id} is not 19 digits`);
+          if (step.save_as) {
+            saved[step.save_as] = { order_id: out.order_id, row: rowOf(step.params.tradingsymbol), params };
+          }
+          result = out;
+          break;
+        }
+        case 'modify_order': {
+          const o = saved[step.order];
+          const params = concrete({ ...step.params, tradingsymbol: step.params.tradingsymbol || `NFO#${nfoRows.indexOf(o.row)}` });
+          delete params.tradingsymbol;
+          result = await kc.modifyOrder('regular', o.order_id, params);
+          break;
+        }
+        case 'cancel_order':
+          result = await kc.cancelOrder('regular', saved[step.order].order_id);
+          break;
+        case 'emulator_step':
+          result = await emu(`step?seconds=${step.seconds}`);
+          break;
+        case 'expect_order': {
+          const o = saved[step.order];
+          const history = await kc.getOrderHistory(o.order_id);
+          const statuses = history.map((h) => h.status);
+          const last = history[history.length - 1];
+          if (last.status !== step.status) throw new Error(`status ${last.status}, history ${statuses.join(' > ')}`);
+          // The expected statuses appear in this order (other rows may come between).
+          let at = 0;
+          for (const s of statuses) if (at < (step.history || []).length && s === step.history[at]) at += 1;
+          if (at < (step.history || []).length) throw new Error(`history ${statuses.join(' > ')} lacks ${step.history.slice(at).join(' > ')}`);
+          if (step.average_price !== undefined) {
+            const want = priceOf(step.average_price, o.row);
+            if (last.average_price !== want) throw new Error(`average_price ${last.average_price}, the touch was ${want}`);
+          }
+          if (step.update) {
+            await until(() => updates.some((u) => u.order_id === o.order_id && u.status === step.update),
+              `an order update ${step.update} of ${o.order_id}`);
+          }
+          result = { statuses, updates: updates.filter((u) => u.order_id === o.order_id).map((u) => u.status) };
+          break;
+        }
+        case 'get_order_trades': {
+          const o = saved[step.order];
+          const trades = await kc.getOrderTrades(o.order_id);
+          if (trades.length !== step.expect_count) throw new Error(`${trades.length} trades`);
+          const want = priceOf(step.price, o.row);
+          if (trades.some((t) => t.average_price !== want || t.order_id !== o.order_id)) {
+            throw new Error(`trades ${JSON.stringify(trades)} not at ${want}`);
+          }
+          result = { trades: trades.length };
+          break;
+        }
+        case 'get_trades': {
+          const o = saved[step.order];
+          const trades = await kc.getTrades();
+          if (!trades.some((t) => t.order_id === o.order_id)) throw new Error(`no trade of ${o.order_id} in /trades`);
+          result = { trades: trades.length };
+          break;
+        }
+        case 'get_positions': {
+          const row = rowOf(step.instrument);
+          const want = lots(step.quantity, row);
+          const pos = await kc.getPositions();
+          const p = pos.net.find((x) => x.tradingsymbol === row.tradingsymbol);
+          const got = p ? p.quantity : 0;
+          if (got !== want) throw new Error(`net quantity ${got}, expected ${want}`);
+          if (!pos.day.find((x) => x.tradingsymbol === row.tradingsymbol)) throw new Error('absent from day positions');
+          result = p;
+          break;
+        }
+        case 'order_margins': {
+          const m = await kc.orderMargins([concrete(step.params)], 'compact');
+          if (!Array.isArray(m) || m.length !== 1 || !(m[0].total > 0)) throw new Error(`margins ${JSON.stringify(m)}`);
+          result = m[0];
+          break;
+        }
+        case 'basket_margins': {
+          const b = await kc.orderBasketMargins(step.orders.map(concrete), true, 'compact');
+          if (!(b.initial.total > 0) || !(b.final.total <= b.initial.total)) {
+            throw new Error(`initial ${b.initial.total}, final ${b.final.total}`);
+          }
+          result = { initial: b.initial.total, final: b.final.total };
+          break;
+        }
         case 'ticker_reconnect': {
           const before = connects;
           const dropped = await emu('drop_ws');
@@ -295,6 +412,10 @@ async function main() {
       }
     } catch (e) {
       error = e;
+    }
+    const limited = error && error.error_type === 'NetworkException' && /too many requests/i.test(error.message || '');
+    if (!limited || step.action === 'burst' || step.expect_error === 'NetworkException') break;
+    await sleep(1100);
     }
     if (step.expect_error) {
       const type = error && (error.error_type || (error.data && error.data.error_type));
