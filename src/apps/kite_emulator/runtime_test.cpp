@@ -7,132 +7,16 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 
-#include "adapters/zerodha/kite_auth.h"
-#include "apps/kite_emulator/instruments.h"
+#include "apps/kite_emulator/runtime_fixture.h"
 #include "net/gzip.h"
-#include "net/http_client.h"
 #include "net/ws_client_log.h"
-#include "persistence/catalog.h"
-#include "testkit/testkit.h"
 
 namespace nacre::kite_emu {
 namespace {
-
-namespace fs = std::filesystem;
-using nlohmann::json;
-using testkit::Px;
-using testkit::Qty;
-constexpr DurationNs kDeadline = 5 * kNanosPerSecond;
-
-QuoteTick Q(const Instrument& i, const char* bid, const char* ask, std::int64_t bq,
-            std::int64_t aq, UnixNanos t) {
-  return QuoteTick{i.id, Px(bid), Px(ask), Qty(bq), Qty(aq), t, t};
-}
-TradeTick T(const Instrument& i, const char* px, std::int64_t size, UnixNanos t, const char* id) {
-  return TradeTick{i.id, Px(px), Qty(size), OrderSide::kBuy, TradeId(id), t, t};
-}
-
-// Prices as a client decodes them (two decimals).
-double D(const char* s) { return std::stod(s); }
-
-class RuntimeTest : public ::testing::Test {
- protected:
-  const Instrument index_ = testkit::NiftyIndex();
-  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
-  const Instrument put_ = testkit::NiftyOption(OptionKind::kPut, "23900");
-  // The previous day's last quote, then the replayed day (Tuesday 30-Dec-2025).
-  const UnixNanos d0_ = FromIst(2025, 12, 29, 15, 29);
-  const UnixNanos t0_ = FromIst(2025, 12, 30, 10, 0);
-
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nacre_emu_rt_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto cat = Catalog::Open(dir_.string());
-    ASSERT_TRUE(cat.ok()) << cat.error();
-    const std::vector<Instrument> all{index_, call_, put_};
-    ASSERT_TRUE((*cat)->WriteInstruments(all).ok());
-    const std::vector<QuoteTick> calls{Q(call_, "98.00", "98.40", 65, 65, d0_),
-                                       Q(call_, "100.00", "100.10", 130, 195, t0_),
-                                       Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)};
-    ASSERT_TRUE((*cat)->WriteQuotes(call_.id, calls).ok());
-    const std::vector<QuoteTick> puts{Q(put_, "50.00", "50.10", 65, 65, t0_)};
-    ASSERT_TRUE((*cat)->WriteQuotes(put_.id, puts).ok());
-    const std::vector<TradeTick> trades{T(put_, "50.05", 65, t0_ + kNanosPerSecond, "1"),
-                                        T(put_, "50.50", 130, t0_ + 2 * kNanosPerSecond, "2")};
-    ASSERT_TRUE((*cat)->WriteTrades(put_.id, trades).ok());
-    const std::vector<QuoteTick> idx{Q(index_, "23950.10", "23950.10", 0, 0, d0_),
-                                     Q(index_, "24001.25", "24001.25", 0, 0, t0_)};
-    ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
-
-    LoadedEmulatorConfig c;
-    c.emulator.user.api_key = "k";
-    c.emulator.user.api_secret = "s";
-    c.catalog_dir = dir_.string();
-    c.instruments = all;
-    c.emulator.instruments = KiteInstrumentTable(all);
-    c.paused = true;  // the test steps the replay
-    c.speed = 60;
-    RuntimeOptions o;
-    o.wall = [this] { return UnixNanos(wall_.load()); };
-    o.pump_period = 5 * kNanosPerMilli;
-    rt_ = std::make_unique<Runtime>(c, o);
-    ASSERT_TRUE(rt_->Start().ok());
-    rt_->OnIoThread([&] {
-      call_token_ = rt_->market()->ByInstrument(call_.id)->token;
-      put_token_ = rt_->market()->ByInstrument(put_.id)->token;
-      call_key_ = rt_->market()->ByInstrument(call_.id)->key;
-      put_key_ = rt_->market()->ByInstrument(put_.id)->key;
-    });
-    http_ = std::make_unique<net::HttpClient>("127.0.0.1", rt_->http_port());
-    Login();
-  }
-  // A session at the current virtual time (tokens expire at 06:00 IST the next day, so a
-  // test that steps into the next day logs in again, as a user would).
-  void Login() {
-    rt_->OnIoThread([&] {
-      SessionStore& s = rt_->emulator().sessions();
-      const UnixNanos now = rt_->clock().Now();
-      const std::string rt = std::get<std::string>(s.Login("k", now));
-      access_ = std::get<std::string>(s.Exchange("k", rt, KiteChecksum("k", rt, "s"), now));
-    });
-  }
-  void TearDown() override {
-    rt_->Stop();
-    fs::remove_all(dir_);
-  }
-  net::HttpResponse Raw(const std::string& target, bool gzip = false) {
-    net::HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    r.headers = {{"X-Kite-Version", "3"}, {"Authorization", "token k:" + access_}};
-    if (gzip) r.headers.emplace_back("Accept-Encoding", "gzip, deflate");
-    auto resp = http_->Send(r, kDeadline);
-    EXPECT_TRUE(resp.ok()) << resp.error();
-    return resp.ok() ? *resp : net::HttpResponse{};
-  }
-  json Get(const std::string& target, int want = 200) {
-    const net::HttpResponse resp = Raw(target);
-    EXPECT_EQ(resp.status, want) << target << ": " << resp.body;
-    return json::parse(resp.body, nullptr, false);
-  }
-  // A second passes on the wall clock (Kite's per-second limits run on it).
-  void WallSecond() { wall_ += kNanosPerSecond; }
-
-  fs::path dir_;
-  std::atomic<std::int64_t> wall_{FromIst(2026, 12, 4, 9, 0).value};
-  std::unique_ptr<Runtime> rt_;
-  std::unique_ptr<net::HttpClient> http_;
-  std::string access_;
-  std::uint32_t call_token_ = 0, put_token_ = 0;
-  std::string call_key_, put_key_;
-};
 
 TEST_F(RuntimeTest, TheClockStartsAtTheFirstDataPausedAndSteps) {
   json c = Get("/__emu/clock")["data"];

@@ -63,6 +63,12 @@ void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
     if (auto st = stalled_until_.find(conn); st != stalled_until_.end() && wall < st->second) {
       continue;
     }
+    std::vector<KiteTick> ticks;
+    for (std::uint32_t token : tokens) {
+      auto s = c.tokens.find(token);
+      if (s != c.tokens.end()) ticks.push_back(tick(token, s->second));
+    }
+    if (ticks.empty()) continue;  // nothing for this connection: no frame, no frame fault
     if (auto f = Fault(std::to_string(conn), kFrameFaults)) {
       if (f->action == FaultAction::kWsDrop) {
         drop.push_back(conn);
@@ -87,11 +93,8 @@ void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
       }
       batch.clear();
     };
-    for (std::uint32_t token : tokens) {
-      auto s = c.tokens.find(token);
-      if (s == c.tokens.end()) continue;
-      KiteTick t = tick(token, s->second);
-      last_sent_[{token, s->second}] = t;
+    for (KiteTick& t : ticks) {
+      last_sent_[{t.instrument_token, t.mode}] = t;
       batch.push_back(std::move(t));
       if (batch.size() == kMaxPackets) flush();
     }
