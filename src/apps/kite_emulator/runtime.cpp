@@ -322,7 +322,8 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
                                                               ? json(nullptr)
                                                               : json(market_->status().error())}}},
            {"ticker", {{"packets", ticker_->packets_sent()}, {"frames", ticker_->frames_sent()},
-                       {"heartbeats", ticker_->heartbeats_sent()}}}};
+                       {"heartbeats", ticker_->heartbeats_sent()},
+                       {"deferred", ticker_->frames_deferred()}}}};
     return Ok(h);
   }
   if (path == "/__emu/clock") return Ok(clock_->ToJson());
@@ -373,6 +374,11 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
     return Ok(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }
   if (path == "/__emu/ledger") return Ok(oms_->Ledger());
+  if (path == "/__emu/message") {
+    const std::string text = field("text");
+    if (text.empty()) return Bad("message: `text` is required");
+    return Ok(json{{"sent", ticker_->Broadcast(text)}});
+  }
   if (path == "/__emu/drop_ws") return Ok(json{{"dropped", ticker_->DropAll()}});
   if (path == "/__emu/expire_token") {
     emulator_->sessions().ExpireAll();

@@ -231,6 +231,13 @@ TEST_F(RuntimeTest, ExpiredTokensAndDroppedTickerConnections) {
   net::WsClient client(io, log.Handlers(), o);
   client.Start();
   ASSERT_TRUE(log.WaitFor([&] { return log.opens == 1; }));
+  EXPECT_EQ(Get("/__emu/message?text=Markets+close+early")["data"]["sent"], 1);
+  ASSERT_TRUE(log.WaitFor([&] {
+    for (const auto& m : log.messages) {
+      if (!m.binary && m.data == R"({"data":"Markets close early","type":"message"})") return true;
+    }
+    return false;
+  }));
   EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 1);
   // The client sees the connection go and comes back (the same token is still good).
   ASSERT_TRUE(log.WaitFor([&] { return log.opens == 2 && !log.downs.empty(); }));
