@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -90,6 +92,26 @@ std::size_t TestClock::AdvanceTime(UnixNanos to) {
   const std::size_t fired = FireDueUntil(to, true);
   now_ = to;
   return fired;
+}
+
+namespace {
+// Elapsed wall time for a scaled clock: steady, so a system clock step never moves it.
+UnixNanos SteadyNow() {
+  const auto d = std::chrono::steady_clock::now().time_since_epoch();
+  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+}  // namespace
+
+ScaledClock::ScaledClock(UnixNanos anchor, double rate, Wall wall)
+    : anchor_(anchor),
+      rate_(std::isfinite(rate) && rate > 0 ? rate : 1.0),
+      wall_(wall ? std::move(wall) : Wall(SteadyNow)),
+      wall_anchor_(wall_()) {}
+
+UnixNanos ScaledClock::Now() const {
+  const DurationNs elapsed = wall_() - wall_anchor_;
+  if (elapsed <= 0) return anchor_;
+  return anchor_ + static_cast<DurationNs>(static_cast<long double>(elapsed) * rate_);
 }
 
 UnixNanos LiveClock::Now() const {

@@ -48,6 +48,9 @@ class Clock {
   // A simulated clock moves forward to `t` (never backwards) without firing timers; a live
   // clock ignores it.
   virtual void AdvanceSimTime(UnixNanos /*t*/) {}
+  // Clock nanoseconds per wall nanosecond (1 for real time; a scaled clock's speed): the live
+  // loop divides a wait for the next timer by it.
+  virtual double rate() const { return 1.0; }
 
  protected:
   // Fires every timer due at or before `until` in (time, sequence) order. When `move_time`,
@@ -91,6 +94,28 @@ class TestClock final : public Clock {
     if (t > now_) now_ = t;
   }
   UnixNanos now_;
+};
+
+// ScaledClock: a live clock running `rate` times real time from `anchor` (now = anchor + rate
+// × (wall − wall at construction)), for demos and tests on replayed or emulated data (the
+// emulator publishes the same anchor and rate at /__emu/clock). Now() is const and reads only
+// immutable anchors and the wall clock, so an I/O thread may stamp messages with it; timers
+// stay on the kernel thread.
+class ScaledClock final : public Clock {
+ public:
+  using Wall = std::function<UnixNanos()>;
+  // `rate` must be positive (a non-positive or non-finite rate is taken as 1). `wall`: the
+  // elapsed-time source, the steady clock unless a test gives its own.
+  ScaledClock(UnixNanos anchor, double rate, Wall wall = {});
+  UnixNanos Now() const override;
+  double rate() const override { return rate_; }
+  UnixNanos anchor() const { return anchor_; }
+
+ private:
+  UnixNanos anchor_;
+  double rate_;
+  Wall wall_;
+  UnixNanos wall_anchor_;
 };
 
 class LiveClock final : public Clock {

@@ -325,5 +325,19 @@ TEST(LiveClockTest, FireDueFiresOnlyDueTimers) {
   EXPECT_EQ(clock.FireDue(), 0u);
 }
 
+TEST(ScaledClock, RunsAtItsRateFromItsAnchor) {
+  std::int64_t wall = 1'000'000;
+  const UnixNanos anchor = FromIst(2026, 5, 4, 9, 15);
+  ScaledClock c(anchor, 60.0, [&] { return UnixNanos(wall); });
+  EXPECT_EQ(c.Now(), anchor);
+  wall += kNanosPerSecond;
+  EXPECT_EQ(c.Now(), anchor + kNanosPerMinute);  // a wall second is a virtual minute
+  EXPECT_DOUBLE_EQ(c.rate(), 60.0);
+  wall -= 2 * kNanosPerSecond;  // a wall clock stepping back never runs time back
+  EXPECT_EQ(c.Now(), anchor);
+  ScaledClock bad(anchor, -5.0, [&] { return UnixNanos(wall); });
+  EXPECT_DOUBLE_EQ(bad.rate(), 1.0);
+}
+
 }  // namespace
 }  // namespace nacre

@@ -114,9 +114,10 @@ std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
     const UnixNanos due = std::min(NextScheduled(), clock_.NextDue());
     const UnixNanos now = clock_.Now();
     if (due > now) {
-      // Wait at most until the next due item (and at most 100 ms, so `stop` is seen).
-      const std::int64_t wait_ns =
-          std::min<std::int64_t>(due - now, 100'000'000);
+      // Wait at most until the next due item in wall time (a scaled clock runs `rate` times
+      // faster), and at most 100 ms, so `stop` is seen.
+      const auto wall_ns = static_cast<std::int64_t>(static_cast<double>(due - now) / clock_.rate());
+      const std::int64_t wait_ns = std::clamp<std::int64_t>(wall_ns, 0, 100'000'000);
       inbox.WaitUntil(std::chrono::steady_clock::now() + std::chrono::nanoseconds(wait_ns));
     }
     if (!DispatchBatch(inbox, false, count)) break;

@@ -343,5 +343,31 @@ TEST(EventLoop, RunLiveTakesEverythingAProducerPushesWhileItRuns) {
   EXPECT_EQ(stops, 0u);
 }
 
+TEST(EventLoop, RunLiveOnAScaledClockFiresTimersAtTheirVirtualTimes) {
+  // 3,600 virtual seconds a wall second: timers an hour apart come 1 s apart in wall time,
+  // not an hour (the wait for the next timer is divided by the rate).
+  const UnixNanos start = FromIst(2026, 5, 4, 9, 15);
+  ScaledClock clock(start, 3600.0);
+  EventLoop loop(clock);
+  Inbox inbox;
+  std::vector<std::int64_t> fired;  // the clock's time when each timer ran
+  ASSERT_TRUE(clock.SetTimeAlert("a", start + 60 * kNanosPerSecond, [&](const TimeEvent&) {
+    fired.push_back(clock.Now() - start);
+  }).ok());
+  ASSERT_TRUE(clock.SetTimeAlert("b", start + 120 * kNanosPerSecond, [&](const TimeEvent&) {
+    fired.push_back(clock.Now() - start);
+    inbox.Close();
+  }).ok());
+  const auto wall0 = std::chrono::steady_clock::now();
+  loop.RunLive(inbox);
+  const auto wall = std::chrono::steady_clock::now() - wall0;
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_GE(fired[0], 60 * kNanosPerSecond);  // never early
+  EXPECT_GE(fired[1], 120 * kNanosPerSecond);
+  EXPECT_LT(fired[0], fired[1]);
+  // Two virtual minutes at 3,600× are 33 ms of wall time; an unscaled wait would be 2 minutes.
+  EXPECT_LT(wall, std::chrono::seconds(30));
+}
+
 }  // namespace
 }  // namespace nacre
