@@ -122,6 +122,10 @@ struct SoakReport {
   double rss_start_mib = 0, rss_end_mib = 0, peak_rss_mib = 0;
   bool peak_includes_generation = false;
   double rss_growth_mib_per_virtual_hour = 0;
+  // The sampled RSS: its highest value and when (virtual seconds from the start), and the
+  // series as [virtual seconds, MiB] (JSON only).
+  double rss_max_sampled_mib = 0, rss_max_at_virtual_seconds = 0;
+  std::vector<std::pair<double, double>> rss_series;
   std::size_t samples = 0;
   nlohmann::json health;  // /__emu/health at the end, as served
 

@@ -634,6 +634,12 @@ Result<SoakReport> RunSoak(const SoakRunOptions& o) {
   std::vector<std::pair<double, double>> rss;
   const double span = static_cast<double>(end - base.now);
   for (const Sample& s : samples) {
+    const double at = static_cast<double>(s.now - base.now) / kNanosPerSecond;
+    r.rss_series.emplace_back(at, s.rss_mib);
+    if (s.rss_mib > r.rss_max_sampled_mib) {
+      r.rss_max_sampled_mib = s.rss_mib;
+      r.rss_max_at_virtual_seconds = at;
+    }
     lags.push_back(s.lag_s);
     delays.push_back(s.io_delay_ms);
     if (static_cast<double>(s.now - base.now) >= span / 10) {
@@ -686,7 +692,10 @@ json SoakReport::ToJson() const {
       {"memory_mib",
        {{"rss_start", rss_start_mib}, {"rss_end", rss_end_mib}, {"peak", peak_rss_mib},
         {"peak_includes_generation", peak_includes_generation},
-        {"rss_growth_per_virtual_hour", rss_growth_mib_per_virtual_hour}}},
+        {"rss_growth_per_virtual_hour", rss_growth_mib_per_virtual_hour},
+        {"rss_max_sampled", rss_max_sampled_mib},
+        {"rss_max_at_virtual_seconds", rss_max_at_virtual_seconds},
+        {"rss_series", rss_series}}},
       {"samples", samples},
       {"health", health},
   };
@@ -726,10 +735,11 @@ std::string SoakReport::ToText() const {
   add(fmt::format("io thread delay  {}", dist(io_delay_ms, "ms")));
   add(fmt::format("cpu (% of core)  emulator I/O thread {:.1f}, client thread {:.1f}, process {:.1f}",
                   cpu_emulator_io, cpu_client, cpu_process));
-  add(fmt::format("memory           rss {:.1f} -> {:.1f} MiB, peak {:.1f} MiB{}, growth {:+.2f} MiB "
-                  "per virtual hour",
+  add(fmt::format("memory           rss {:.1f} -> {:.1f} MiB, peak {:.1f} MiB{}, highest sample "
+                  "{:.1f} MiB at +{:.0f} virtual s, growth {:+.2f} MiB per virtual hour",
                   rss_start_mib, rss_end_mib, peak_rss_mib,
                   peak_includes_generation ? " (includes the generation)" : "",
+                  rss_max_sampled_mib, rss_max_at_virtual_seconds,
                   rss_growth_mib_per_virtual_hour));
   add(fmt::format("samples          {}", samples));
   return t;
