@@ -117,6 +117,23 @@ class RuntimeTest : public ::testing::Test {
     EXPECT_TRUE(resp.ok()) << resp.error();
     return resp.ok() ? *resp : net::HttpResponse{};
   }
+  // Any method with a body (a form, or JSON for the control plane).
+  json Send(const std::string& method, const std::string& target, const std::string& body,
+            int want = 200) {
+    net::HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.body = body;
+    r.headers = {{"X-Kite-Version", "3"},
+                 {"Authorization", "token k:" + access_},
+                 {"Content-Type", body.starts_with("{") ? "application/json"
+                                                        : "application/x-www-form-urlencoded"}};
+    auto resp = http_->Send(r, kDeadline);
+    EXPECT_TRUE(resp.ok()) << resp.error();
+    if (!resp.ok()) return nullptr;
+    EXPECT_EQ(resp->status, want) << method << " " << target << ": " << resp->body;
+    return json::parse(resp->body, nullptr, false);
+  }
   json Get(const std::string& target, int want = 200) {
     const net::HttpResponse resp = Raw(target);
     EXPECT_EQ(resp.status, want) << target << ": " << resp.body;
@@ -334,6 +351,68 @@ TEST_F(RuntimeTest, QuoteCarriesEveryFieldOfZerodhasMock) {
   }
   EXPECT_EQ(ours["depth"]["buy"].size(), 5u);
   EXPECT_EQ(ours["depth"]["sell"][0].size(), m["depth"]["sell"][0].size());
+}
+
+TEST_F(RuntimeTest, VisibilityDelayAndOmsFaultsFromAPostedPlan) {
+  Get("/__emu/step");  // to the replayed day's first quotes (10:00; the call at 100.00/100.10)
+  Login();
+  // Rule 0: the first placement is hidden for 2 s of virtual time; rule 1: the second order
+  // is rejected by the emulated RMS (the OMS consults the same plan).
+  const json plan = json::parse(R"({"rule": [
+      {"route": "POST /orders/regular", "action": "visibility_delay", "delay_ms": 2000, "nth": 1},
+      {"stream": "oms", "action": "reject_rms", "nth": 2}]})");
+  Send("POST", "/__emu/faults", plan.dump());
+  const std::string symbol = call_key_.substr(call_key_.find(':') + 1);
+  const std::string form = "exchange=NFO&tradingsymbol=" + symbol +
+                           "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML&"
+                           "validity=DAY&price=99";
+  const json placed = Send("POST", "/orders/regular", form);
+  ASSERT_TRUE(placed["data"]["order_id"].is_string()) << placed.dump();
+  const std::string id = placed["data"]["order_id"];
+  auto listed = [&](const std::string& order_id) {
+    const json book = Get("/orders");
+    for (const json& o : book["data"]) {
+      if (o["order_id"] == order_id) return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(listed(id));
+  EXPECT_EQ(Get("/orders/" + id, 400)["message"], "Couldn't find that `order_id`.");
+  // It lives meanwhile: the oracle shows it OPEN after its transient states.
+  Get("/__emu/step?seconds=1");
+  Login();
+  EXPECT_FALSE(listed(id));
+  bool open = false;
+  const json ledger = Get("/__emu/ledger");
+  for (const json& o : ledger["data"]["orders"]) {
+    if (o["order_id"] == id) open = o["status"] == "OPEN";
+  }
+  EXPECT_TRUE(open);
+  Get("/__emu/step?seconds=1");  // 2 s after the placement: visible
+  EXPECT_TRUE(listed(id));
+  const json history = Get("/orders/" + id)["data"];
+  EXPECT_EQ(history.back()["status"], "OPEN");
+  // The second placement is visible at once (nth = 1) and rejected by rule 1.
+  WallSecond();
+  const std::string second = Send("POST", "/orders/regular", form)["data"]["order_id"];
+  EXPECT_TRUE(listed(second));
+  Get("/__emu/step?seconds=1");
+  const json rejected = Get("/orders/" + second)["data"].back();
+  EXPECT_EQ(rejected["status"], "REJECTED");
+  EXPECT_EQ(rejected["status_message"].get<std::string>().rfind("RMS:Rule: ", 0), 0u);
+  EXPECT_NE(rejected["status_message"].get<std::string>().find("(fault plan rule 1)"),
+            std::string::npos);
+  // Both fires are in the plan's log with their rules; a GET /orders never counted.
+  const json f = Get("/__emu/faults")["data"];
+  ASSERT_EQ(f["log"].size(), 2u) << f.dump();
+  EXPECT_EQ(f["log"][0]["rule"], 0);
+  EXPECT_EQ(f["log"][0]["action"], "visibility_delay");
+  EXPECT_EQ(f["log"][0]["key"], "POST /orders/regular");
+  EXPECT_EQ(f["log"][0]["subject"], symbol);
+  EXPECT_EQ(f["log"][1]["rule"], 1);
+  EXPECT_EQ(f["log"][1]["action"], "reject_rms");
+  EXPECT_EQ(f["log"][1]["key"], "oms");
+  EXPECT_EQ(f["counters"][0]["matched"], 2);
 }
 
 TEST_F(RuntimeTest, ExpiredTokensAndDroppedTickerConnections) {
