@@ -385,7 +385,12 @@ void Oms::RunStep(const Step& step) {
     case StepKind::kOpenPending:
       Transition(*o, KiteStatus::kOpenPending, now);
       if (o->placement_fault && o->placement_fault->action == FaultAction::kStuckOpenPending) {
-        o->stuck = true;  // held here; 0: until cancelled
+        o->stuck = true;  // held here; 0: until cancelled (or the day's close)
+        if (config_.hours != nullptr) {
+          if (auto close = config_.hours->DayClose(*o->listing.instrument, now)) {
+            Schedule(std::max(*close, now), o->order_id, StepKind::kDayEnd);
+          }
+        }
         if (o->placement_fault->delay_ms > 0) {
           Schedule(now + o->placement_fault->delay_ms * kNanosPerMilli, o->order_id,
                    StepKind::kSend);
@@ -395,7 +400,8 @@ void Oms::RunStep(const Step& step) {
       Schedule(now + TransientDelay(), o->order_id, StepKind::kSend);
       return;
     case StepKind::kWithdraw:
-      if (o->status != KiteStatus::kOpenPending) return;
+    case StepKind::kDayEnd:
+      if (o->status != KiteStatus::kOpenPending) return;  // sent, withdrawn or ended already
       o->cancelled = o->quantity - o->filled;
       Transition(*o, KiteStatus::kCancelled, now);
       Update(*o);

@@ -105,9 +105,11 @@
 //   CANCELLED after one seeded transient delay (never through CANCEL PENDING, which is a
 //   request to the exchange; Kite's table allows OPEN PENDING → CANCELLED), with
 //   cancelled_quantity = quantity, no exchange_order_id, and a CANCELLED order update. A
-//   second cancel while that withdrawal is pending is "being processed". The stuck order is
-//   not at the exchange, so the day's close does not expire it: it stays OPEN PENDING until
-//   cancelled (a fault, not Kite's normal day end).
+//   second cancel while that withdrawal is pending is "being processed". The exchange never
+//   had the stuck order, so the OMS ends it at the day's close itself (MarketHours::DayClose,
+//   when OmsConfig::hours is set): OPEN PENDING → CANCELLED, cancelled_quantity = quantity, a
+//   CANCELLED order update, as the exchange's DAY expiry ends a live order; a delay_ms that
+//   ends after the close therefore never sends it. Without hours it stays until cancelled.
 // - reject_rms: the order goes PUT ORDER REQ RECEIVED → VALIDATION PENDING → OPEN PENDING
 //   and, when it would go to the exchange, REJECTED instead (never reaching it: no
 //   exchange_order_id, no margin blocked), status_message = status_message_raw = "RMS:Rule:
@@ -283,6 +285,7 @@ class Oms : private MarginMarket {
   enum class StepKind : std::uint8_t {
     kValidation, kOpenPending, kSend, kModifyPending, kSendModify, kSendCancel,
     kWithdraw,  // a stuck order's cancel: OPEN PENDING → CANCELLED
+    kDayEnd,    // the day's close of a stuck order: OPEN PENDING → CANCELLED
   };
   struct Step {
     std::string order_id;

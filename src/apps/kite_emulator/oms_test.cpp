@@ -695,6 +695,27 @@ TEST_F(OmsTest, StuckUntilCancelledNeverReachesTheExchangeAndACancelWithdrawsIt)
   EXPECT_TRUE(oms_->exchange().positions().empty());
 }
 
+TEST_F(OmsTest, AStuckOrderEndsCancelledAtTheDaysClose) {
+  Build(FromIst(2026, 5, 5, 15, 29));
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"stuck_open_pending\"\ndelay_ms = 600000\nnth = 1\n");
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  ASSERT_EQ(Order(id)["status"], "OPEN PENDING");
+  now_ = FromIst(2026, 5, 5, 15, 45);  // past the close, past nothing else (the hold is 10 min)
+  oms_->AdvanceTo(now_);
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING",
+                                   "CANCELLED"}));
+  EXPECT_EQ(RowTimes(id).back(), FromIst(2026, 5, 5, 15, 30).value);
+  EXPECT_EQ(Order(id)["cancelled_quantity"], 65);
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "CANCELLED");
+  now_ = FromIst(2026, 5, 5, 16, 0);  // the hold's end: nothing is sent
+  oms_->AdvanceTo(now_);
+  EXPECT_EQ(Order(id)["status"], "CANCELLED");
+  EXPECT_TRUE(Order(id)["exchange_order_id"].is_null());
+}
+
 TEST_F(OmsTest, RejectRmsRejectsAfterOpenPendingWithoutTheExchange) {
   Build();
   // Rule 0 matches another symbol only; rule 1 fires.
