@@ -194,6 +194,11 @@ void WsServer::Close(std::uint64_t conn) {
     if (auto s = impl->Find(conn)) s->Close();
   });
 }
+std::size_t WsServer::Queued(std::uint64_t conn) const {
+  auto s = impl_->Find(conn);
+  return s ? s->queue.size() : 0;
+}
+
 void WsServer::Drop(std::uint64_t conn) {
   impl_->io.Post([impl = impl_, conn] {
     if (auto s = impl->Find(conn)) s->Drop();

@@ -63,6 +63,9 @@ class WsServer {
   void Send(std::uint64_t conn, WsMessage message);
   void Close(std::uint64_t conn);
   void Drop(std::uint64_t conn);
+  // Messages waiting to be written to `conn` (a slow reader's backlog; 0 when unknown). I/O
+  // thread only.
+  std::size_t Queued(std::uint64_t conn) const;
 
  private:
   struct Impl;

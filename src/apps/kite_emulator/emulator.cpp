@@ -126,6 +126,18 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   if (m == "GET" && path == "/connect/login") return Login(query);
   if (m == "POST" && path == "/session/token") return SessionToken(request);
   if (m == "DELETE" && path == "/session/token") return Logout(query);
+  if (m == "POST" && path == "/session/refresh_token") {
+    // Kite issues refresh tokens only to approved platforms; like Kite for an individual
+    // user, the emulator's sessions carry an empty refresh_token, so a renewal is refused
+    // (after the same field checks as the token exchange).
+    const auto form = ParseForm(request.body);
+    for (const char* k : {"api_key", "refresh_token", "checksum"}) {
+      if (Field(form, k).empty()) {
+        return Failure(400, "InputException", std::string("Missing `") + k + "`.");
+      }
+    }
+    return Failure(403, "TokenException", "Invalid `refresh_token`.");
+  }
   // Everything else needs "Authorization: token api_key:access_token".
   const std::string auth = request.Header("Authorization");
   const std::size_t colon = auth.find(':');

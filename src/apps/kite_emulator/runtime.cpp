@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+// How far before a given start the replay reads to warm the market up (a long weekend).
+constexpr DurationNs kWarmUp = 5 * kNanosPerDay;
+
 UnixNanos SystemWall() {
   return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -82,6 +85,10 @@ Status Runtime::Start() {
     if (!opened.ok()) return Error{"catalog " + config_.catalog_dir + ": " + opened.error()};
     catalog = std::move(*opened);
     market_ = std::make_unique<Market>(config_.instruments, config_.emulator.instruments);
+    // Read from a few days before `start`: the market is warmed up to it (previous close, the
+    // last touch) without sending anything, so the first ticks carry the day's close.
+    const std::optional<UnixNanos> read_from =
+        config_.start ? std::optional<UnixNanos>(*config_.start - kWarmUp) : std::nullopt;
     std::set<std::string> ticked;
     for (CatalogDataType type : {CatalogDataType::kQuote, CatalogDataType::kTrade}) {
       auto files = catalog->Files(type);
@@ -90,7 +97,7 @@ Status Runtime::Start() {
       for (const CatalogFile& f : *files) ticked.insert(f.identifier);
       CatalogQuery q;
       q.type = type;
-      q.start = config_.start;
+      q.start = read_from;
       auto stream = catalog->Read(q);
       if (!stream.ok()) return Error{"catalog " + config_.catalog_dir + ": " + stream.error()};
       market_->AddSource(std::move(*stream));
@@ -99,7 +106,7 @@ Status Runtime::Start() {
     if (!bars.ok()) return Error{"catalog " + config_.catalog_dir + ": " + bars.error()};
     CatalogQuery bq;
     bq.type = CatalogDataType::kBar;
-    bq.start = config_.start;
+    bq.start = read_from;
     std::set<std::string> barred;
     for (const CatalogFile& f : *bars) {
       const std::string id = f.identifier.substr(0, f.identifier.find('-'));
@@ -114,6 +121,10 @@ Status Runtime::Start() {
     auto history = Catalog::Open(config_.catalog_dir);
     if (!history.ok()) return Error{"catalog " + config_.catalog_dir + ": " + history.error()};
     history_ = std::move(*history);
+    if (config_.start) {
+      // The market only (the order side starts at `start`).
+      if (Status w = market_->PumpTo(*config_.start - 1, nullptr); !w.ok()) return w;
+    }
     first = market_->NextTs();
     if (!market_->status().ok()) return market_->status();
   }
@@ -334,7 +345,8 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
                                                               ? json(nullptr)
                                                               : json(market_->status().error())}}},
            {"ticker", {{"packets", ticker_->packets_sent()}, {"frames", ticker_->frames_sent()},
-                       {"heartbeats", ticker_->heartbeats_sent()}}}};
+                       {"heartbeats", ticker_->heartbeats_sent()},
+                       {"deferred", ticker_->frames_deferred()}}}};
     return Ok(h);
   }
   if (path == "/__emu/clock") return Ok(clock_->ToJson());
@@ -385,6 +397,11 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
     return Ok(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }
   if (path == "/__emu/ledger") return Ok(oms_->Ledger());
+  if (path == "/__emu/message") {
+    const std::string text = field("text");
+    if (text.empty()) return Bad("message: `text` is required");
+    return Ok(json{{"sent", ticker_->Broadcast(text)}});
+  }
   if (path == "/__emu/drop_ws") return Ok(json{{"dropped", ticker_->DropAll()}});
   if (path == "/__emu/expire_token") {
     emulator_->sessions().ExpireAll();

@@ -9,7 +9,8 @@
 // (?seconds=N, or to the next data item without it; the answer lists the tokens it
 // released), ticks (the last tick sent per token and
 // mode, in the decoded field names), subscriptions, drop_ws (cuts every ticker connection
-// without a close frame), expire_token (every access token refused from now on), faults (GET:
+// without a close frame), message (?text=: a `message` frame to every ticker connection),
+// expire_token (every access token refused from now on), faults (GET:
 // the plan, its counters and the log of every fault fired; POST a JSON plan to replace it).
 // Each answers in Kite's envelope.
 //

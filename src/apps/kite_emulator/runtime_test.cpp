@@ -7,149 +7,16 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 
-#include "adapters/zerodha/kite_auth.h"
-#include "apps/kite_emulator/instruments.h"
+#include "apps/kite_emulator/runtime_fixture.h"
 #include "net/gzip.h"
-#include "net/http_client.h"
 #include "net/ws_client_log.h"
-#include "persistence/catalog.h"
-#include "testkit/testkit.h"
 
 namespace nacre::kite_emu {
 namespace {
-
-namespace fs = std::filesystem;
-using nlohmann::json;
-using testkit::Px;
-using testkit::Qty;
-constexpr DurationNs kDeadline = 5 * kNanosPerSecond;
-
-QuoteTick Q(const Instrument& i, const char* bid, const char* ask, std::int64_t bq,
-            std::int64_t aq, UnixNanos t) {
-  return QuoteTick{i.id, Px(bid), Px(ask), Qty(bq), Qty(aq), t, t};
-}
-TradeTick T(const Instrument& i, const char* px, std::int64_t size, UnixNanos t, const char* id) {
-  return TradeTick{i.id, Px(px), Qty(size), OrderSide::kBuy, TradeId(id), t, t};
-}
-
-// Prices as a client decodes them (two decimals).
-double D(const char* s) { return std::stod(s); }
-
-class RuntimeTest : public ::testing::Test {
- protected:
-  const Instrument index_ = testkit::NiftyIndex();
-  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
-  const Instrument put_ = testkit::NiftyOption(OptionKind::kPut, "23900");
-  // The previous day's last quote, then the replayed day (Tuesday 30-Dec-2025).
-  const UnixNanos d0_ = FromIst(2025, 12, 29, 15, 29);
-  const UnixNanos t0_ = FromIst(2025, 12, 30, 10, 0);
-
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nacre_emu_rt_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto cat = Catalog::Open(dir_.string());
-    ASSERT_TRUE(cat.ok()) << cat.error();
-    const std::vector<Instrument> all{index_, call_, put_};
-    ASSERT_TRUE((*cat)->WriteInstruments(all).ok());
-    const std::vector<QuoteTick> calls{Q(call_, "98.00", "98.40", 65, 65, d0_),
-                                       Q(call_, "100.00", "100.10", 130, 195, t0_),
-                                       Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)};
-    ASSERT_TRUE((*cat)->WriteQuotes(call_.id, calls).ok());
-    const std::vector<QuoteTick> puts{Q(put_, "50.00", "50.10", 65, 65, t0_)};
-    ASSERT_TRUE((*cat)->WriteQuotes(put_.id, puts).ok());
-    const std::vector<TradeTick> trades{T(put_, "50.05", 65, t0_ + kNanosPerSecond, "1"),
-                                        T(put_, "50.50", 130, t0_ + 2 * kNanosPerSecond, "2")};
-    ASSERT_TRUE((*cat)->WriteTrades(put_.id, trades).ok());
-    const std::vector<QuoteTick> idx{Q(index_, "23950.10", "23950.10", 0, 0, d0_),
-                                     Q(index_, "24001.25", "24001.25", 0, 0, t0_)};
-    ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
-
-    LoadedEmulatorConfig c;
-    c.emulator.user.api_key = "k";
-    c.emulator.user.api_secret = "s";
-    c.catalog_dir = dir_.string();
-    c.instruments = all;
-    c.emulator.instruments = KiteInstrumentTable(all);
-    c.paused = true;  // the test steps the replay
-    c.speed = 60;
-    RuntimeOptions o;
-    o.wall = [this] { return UnixNanos(wall_.load()); };
-    o.pump_period = 5 * kNanosPerMilli;
-    rt_ = std::make_unique<Runtime>(c, o);
-    ASSERT_TRUE(rt_->Start().ok());
-    rt_->OnIoThread([&] {
-      call_token_ = rt_->market()->ByInstrument(call_.id)->token;
-      put_token_ = rt_->market()->ByInstrument(put_.id)->token;
-      call_key_ = rt_->market()->ByInstrument(call_.id)->key;
-      put_key_ = rt_->market()->ByInstrument(put_.id)->key;
-    });
-    http_ = std::make_unique<net::HttpClient>("127.0.0.1", rt_->http_port());
-    Login();
-  }
-  // A session at the current virtual time (tokens expire at 06:00 IST the next day, so a
-  // test that steps into the next day logs in again, as a user would).
-  void Login() {
-    rt_->OnIoThread([&] {
-      SessionStore& s = rt_->emulator().sessions();
-      const UnixNanos now = rt_->clock().Now();
-      const std::string rt = std::get<std::string>(s.Login("k", now));
-      access_ = std::get<std::string>(s.Exchange("k", rt, KiteChecksum("k", rt, "s"), now));
-    });
-  }
-  void TearDown() override {
-    rt_->Stop();
-    fs::remove_all(dir_);
-  }
-  net::HttpResponse Raw(const std::string& target, bool gzip = false) {
-    net::HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    r.headers = {{"X-Kite-Version", "3"}, {"Authorization", "token k:" + access_}};
-    if (gzip) r.headers.emplace_back("Accept-Encoding", "gzip, deflate");
-    auto resp = http_->Send(r, kDeadline);
-    EXPECT_TRUE(resp.ok()) << resp.error();
-    return resp.ok() ? *resp : net::HttpResponse{};
-  }
-  // Any method with a body (a form, or JSON for the control plane).
-  json Send(const std::string& method, const std::string& target, const std::string& body,
-            int want = 200) {
-    net::HttpRequest r;
-    r.method = method;
-    r.target = target;
-    r.body = body;
-    r.headers = {{"X-Kite-Version", "3"},
-                 {"Authorization", "token k:" + access_},
-                 {"Content-Type", body.starts_with("{") ? "application/json"
-                                                        : "application/x-www-form-urlencoded"}};
-    auto resp = http_->Send(r, kDeadline);
-    EXPECT_TRUE(resp.ok()) << resp.error();
-    if (!resp.ok()) return nullptr;
-    EXPECT_EQ(resp->status, want) << method << " " << target << ": " << resp->body;
-    return json::parse(resp->body, nullptr, false);
-  }
-  json Get(const std::string& target, int want = 200) {
-    const net::HttpResponse resp = Raw(target);
-    EXPECT_EQ(resp.status, want) << target << ": " << resp.body;
-    return json::parse(resp.body, nullptr, false);
-  }
-  // A second passes on the wall clock (Kite's per-second limits run on it).
-  void WallSecond() { wall_ += kNanosPerSecond; }
-
-  fs::path dir_;
-  std::atomic<std::int64_t> wall_{FromIst(2026, 12, 4, 9, 0).value};
-  std::unique_ptr<Runtime> rt_;
-  std::unique_ptr<net::HttpClient> http_;
-  std::string access_;
-  std::uint32_t call_token_ = 0, put_token_ = 0;
-  std::string call_key_, put_key_;
-};
 
 TEST_F(RuntimeTest, TheClockStartsAtTheFirstDataPausedAndSteps) {
   json c = Get("/__emu/clock")["data"];
@@ -353,68 +220,6 @@ TEST_F(RuntimeTest, QuoteCarriesEveryFieldOfZerodhasMock) {
   EXPECT_EQ(ours["depth"]["sell"][0].size(), m["depth"]["sell"][0].size());
 }
 
-TEST_F(RuntimeTest, VisibilityDelayAndOmsFaultsFromAPostedPlan) {
-  Get("/__emu/step");  // to the replayed day's first quotes (10:00; the call at 100.00/100.10)
-  Login();
-  // Rule 0: the first placement is hidden for 2 s of virtual time; rule 1: the second order
-  // is rejected by the emulated RMS (the OMS consults the same plan).
-  const json plan = json::parse(R"({"rule": [
-      {"route": "POST /orders/regular", "action": "visibility_delay", "delay_ms": 2000, "nth": 1},
-      {"stream": "oms", "action": "reject_rms", "nth": 2}]})");
-  Send("POST", "/__emu/faults", plan.dump());
-  const std::string symbol = call_key_.substr(call_key_.find(':') + 1);
-  const std::string form = "exchange=NFO&tradingsymbol=" + symbol +
-                           "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML&"
-                           "validity=DAY&price=99";
-  const json placed = Send("POST", "/orders/regular", form);
-  ASSERT_TRUE(placed["data"]["order_id"].is_string()) << placed.dump();
-  const std::string id = placed["data"]["order_id"];
-  auto listed = [&](const std::string& order_id) {
-    const json book = Get("/orders");
-    for (const json& o : book["data"]) {
-      if (o["order_id"] == order_id) return true;
-    }
-    return false;
-  };
-  EXPECT_FALSE(listed(id));
-  EXPECT_EQ(Get("/orders/" + id, 400)["message"], "Couldn't find that `order_id`.");
-  // It lives meanwhile: the oracle shows it OPEN after its transient states.
-  Get("/__emu/step?seconds=1");
-  Login();
-  EXPECT_FALSE(listed(id));
-  bool open = false;
-  const json ledger = Get("/__emu/ledger");
-  for (const json& o : ledger["data"]["orders"]) {
-    if (o["order_id"] == id) open = o["status"] == "OPEN";
-  }
-  EXPECT_TRUE(open);
-  Get("/__emu/step?seconds=1");  // 2 s after the placement: visible
-  EXPECT_TRUE(listed(id));
-  const json history = Get("/orders/" + id)["data"];
-  EXPECT_EQ(history.back()["status"], "OPEN");
-  // The second placement is visible at once (nth = 1) and rejected by rule 1.
-  WallSecond();
-  const std::string second = Send("POST", "/orders/regular", form)["data"]["order_id"];
-  EXPECT_TRUE(listed(second));
-  Get("/__emu/step?seconds=1");
-  const json rejected = Get("/orders/" + second)["data"].back();
-  EXPECT_EQ(rejected["status"], "REJECTED");
-  EXPECT_EQ(rejected["status_message"].get<std::string>().rfind("RMS:Rule: ", 0), 0u);
-  EXPECT_NE(rejected["status_message"].get<std::string>().find("(fault plan rule 1)"),
-            std::string::npos);
-  // Both fires are in the plan's log with their rules; a GET /orders never counted.
-  const json f = Get("/__emu/faults")["data"];
-  ASSERT_EQ(f["log"].size(), 2u) << f.dump();
-  EXPECT_EQ(f["log"][0]["rule"], 0);
-  EXPECT_EQ(f["log"][0]["action"], "visibility_delay");
-  EXPECT_EQ(f["log"][0]["key"], "POST /orders/regular");
-  EXPECT_EQ(f["log"][0]["subject"], symbol);
-  EXPECT_EQ(f["log"][1]["rule"], 1);
-  EXPECT_EQ(f["log"][1]["action"], "reject_rms");
-  EXPECT_EQ(f["log"][1]["key"], "oms");
-  EXPECT_EQ(f["counters"][0]["matched"], 2);
-}
-
 TEST_F(RuntimeTest, ExpiredTokensAndDroppedTickerConnections) {
   net::IoThread io;
   net::WsClientLog log;
@@ -426,6 +231,13 @@ TEST_F(RuntimeTest, ExpiredTokensAndDroppedTickerConnections) {
   net::WsClient client(io, log.Handlers(), o);
   client.Start();
   ASSERT_TRUE(log.WaitFor([&] { return log.opens == 1; }));
+  EXPECT_EQ(Get("/__emu/message?text=Markets+close+early")["data"]["sent"], 1);
+  ASSERT_TRUE(log.WaitFor([&] {
+    for (const auto& m : log.messages) {
+      if (!m.binary && m.data == R"({"data":"Markets close early","type":"message"})") return true;
+    }
+    return false;
+  }));
   EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 1);
   // The client sees the connection go and comes back (the same token is still good).
   ASSERT_TRUE(log.WaitFor([&] { return log.opens == 2 && !log.downs.empty(); }));

@@ -18,7 +18,11 @@ Ticker::Ticker(net::IoThread& io, SessionStore& sessions, std::function<UnixNano
     conns_[conn] = Conn{ApiKeyOf(target), {}};
   };
   h.on_message = [this](std::uint64_t conn, const net::WsMessage& m) { OnMessage(conn, m); };
-  h.on_close = [this](std::uint64_t conn) { conns_.erase(conn); };
+  h.on_close = [this](std::uint64_t conn) {
+    conns_.erase(conn);
+    deferred_.erase(conn);
+    stalled_until_.erase(conn);
+  };
   net::WsServerOptions o;
   o.address = options_.address;
   o.port = options_.port;
@@ -63,6 +67,26 @@ void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
     if (auto st = stalled_until_.find(conn); st != stalled_until_.end() && wall < st->second) {
       continue;
     }
+    // A slow reader: keep its tokens for later (latest state then), send nothing now.
+    std::set<std::uint32_t>& later = deferred_[conn];
+    if (server_->Queued(conn) > options_.max_backlog_frames) {
+      for (std::uint32_t token : tokens) {
+        if (c.tokens.count(token) != 0) later.insert(token);
+      }
+      ++frames_deferred_;
+      continue;
+    }
+    std::vector<KiteTick> ticks;
+    for (std::uint32_t token : later) {
+      auto s = c.tokens.find(token);
+      if (s != c.tokens.end()) ticks.push_back(tick(token, s->second));
+    }
+    for (std::uint32_t token : tokens) {
+      auto s = c.tokens.find(token);
+      if (s != c.tokens.end() && later.count(token) == 0) ticks.push_back(tick(token, s->second));
+    }
+    later.clear();
+    if (ticks.empty()) continue;  // nothing for this connection: no frame, no frame fault
     if (auto f = Fault(std::to_string(conn), kFrameFaults)) {
       if (f->action == FaultAction::kWsDrop) {
         drop.push_back(conn);
@@ -87,11 +111,8 @@ void Ticker::Publish(const std::vector<std::uint32_t>& tokens,
       }
       batch.clear();
     };
-    for (std::uint32_t token : tokens) {
-      auto s = c.tokens.find(token);
-      if (s == c.tokens.end()) continue;
-      KiteTick t = tick(token, s->second);
-      last_sent_[{token, s->second}] = t;
+    for (KiteTick& t : ticks) {
+      last_sent_[{t.instrument_token, t.mode}] = t;
       batch.push_back(std::move(t));
       if (batch.size() == kMaxPackets) flush();
     }
@@ -161,6 +182,12 @@ void Ticker::SendOrder(const std::string& api_key, const std::string& order_id,
       Deliver(api_key, text);
       return;
   }
+}
+
+std::size_t Ticker::Broadcast(const std::string& text) {
+  const std::string frame = nlohmann::json{{"type", "message"}, {"data", text}}.dump();
+  for (const auto& [conn, c] : conns_) server_->Send(conn, net::WsMessage{false, frame});
+  return conns_.size();
 }
 
 std::size_t Ticker::DropAll() {

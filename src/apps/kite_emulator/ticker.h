@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <span>
 #include <string>
@@ -35,6 +36,9 @@ struct TickerOptions {
   DurationNs heartbeat = kNanosPerSecond;
   std::size_t max_tokens_per_connection = 3000;
   std::size_t max_connections_per_key = 3;
+  // A connection with more frames than this waiting to be written (a slow reader) gets no new
+  // frame: its changed tokens are kept and sent, at their latest state, once it has caught up.
+  std::size_t max_backlog_frames = 64;
   // Wall time, for the fault plan's stalls and delays (default: the ticker's clock).
   std::function<UnixNanos()> wall;
 };
@@ -61,6 +65,9 @@ class Ticker {
   // An order update (postback format) to every connection of `api_key` (I/O thread).
   void SendOrder(const std::string& api_key, const std::string& order_id,
                  const std::string& order_json);
+  // A `message` text frame {"type":"message","data":text} to every connection (Kite's
+  // informational messages; clients show or ignore them). Returns how many got it.
+  std::size_t Broadcast(const std::string& text);
   // Drops every connection without a close frame (the control plane's drop_ws); returns how
   // many (I/O thread).
   std::size_t DropAll();
@@ -71,6 +78,8 @@ class Ticker {
   std::uint64_t packets_sent() const { return packets_sent_; }
   std::uint64_t frames_sent() const { return frames_sent_; }
   std::uint64_t heartbeats_sent() const { return heartbeats_sent_; }
+  // Frames held back from slow readers (their tokens sent later at their latest state).
+  std::uint64_t frames_deferred() const { return frames_deferred_; }
   // Each open connection's subscriptions (token → mode), read on the I/O thread.
   std::map<std::uint64_t, std::map<std::uint32_t, KiteMode>> Subscriptions();
 
@@ -99,7 +108,8 @@ class Ticker {
   std::function<void(const FiredFault&)> fired_;
   std::map<std::uint64_t, UnixNanos> stalled_until_;        // connection → wall time
   std::map<std::string, std::pair<std::string, std::string>> held_;  // order id → (key, text)
-  std::uint64_t packets_sent_ = 0, frames_sent_ = 0, heartbeats_sent_ = 0;
+  std::uint64_t packets_sent_ = 0, frames_sent_ = 0, heartbeats_sent_ = 0, frames_deferred_ = 0;
+  std::map<std::uint64_t, std::set<std::uint32_t>> deferred_;  // connection → tokens
 };
 
 }  // namespace nacre::kite_emu

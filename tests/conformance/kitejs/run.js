@@ -404,6 +404,27 @@ async function main() {
           if (refused.length === 0) throw new Error(`all ${step.requests} requests were served`);
           throw refused[0].reason;
         }
+        case 'load_faults': {
+          const res = await fetch(`${root}/__emu/faults`, { method: 'POST', body: JSON.stringify(step.plan) });
+          const body = await res.json();
+          if (res.status !== 200) throw new Error(`faults: ${res.status} ${JSON.stringify(body)}`);
+          result = body.data.plan;
+          break;
+        }
+        case 'find_by_tag': {
+          const orders = (await kc.getOrders()).filter((o) => o.tag === step.tag);
+          const ledger = (await emu('ledger')).orders.filter((o) => o.tag === step.tag);
+          if (orders.length !== step.count || ledger.length !== step.count) {
+            throw new Error(`${orders.length} orders tagged ${step.tag} in /orders, ${ledger.length} in the ledger`);
+          }
+          const log = (await emu('faults')).log;
+          if (!log.some((f) => f.action === '5xx_after')) throw new Error('the fault is not in the log');
+          result = { order_id: orders[0].order_id, status: orders[0].status };
+          break;
+        }
+        case 'renew_access_token':
+          result = await kc.renewAccessToken(step.refresh_token, apiSecret);
+          break;
         case 'invalidate_access_token':
           result = await kc.invalidateAccessToken();
           break;
