@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace nacre::kite_emu {
 namespace {
@@ -348,6 +349,33 @@ TEST(FaultPlan, LoadsAFile) {
       << bad.error();
   EXPECT_FALSE(FaultPlan::Load((path.string() + ".missing")).ok());
   fs::remove(path);
+}
+
+TEST(FaultPlan, TheExampleFileLoadsWithARuleOfEachArea) {
+  const fs::path path = fs::path(NACRE_SOURCE_DIR) / "examples" / "kite_emu_faults.toml";
+  auto plan = FaultPlan::Load(path.string());
+  ASSERT_TRUE(plan.ok()) << plan.error();
+  const json rules = plan->ToJson()["rule"];
+  std::set<std::string> areas;
+  std::set<std::string> oms_actions;
+  for (const json& r : rules) {
+    areas.insert(r.contains("route") ? "http" : r["stream"].get<std::string>());
+    if (r.value("stream", "") == "oms") oms_actions.insert(r["action"].get<std::string>());
+  }
+  EXPECT_EQ(areas, (std::set<std::string>{"http", "ws", "market", "oms"}));
+  EXPECT_EQ(oms_actions, (std::set<std::string>{"stuck_open_pending", "cancel_loses_race",
+                                                "partial_fills", "reject_rms"}));
+  // The OMS rules act as documented there: the first placement is held in OPEN PENDING, the
+  // second split in three trades.
+  static constexpr FaultAction kPlace[] = {FaultAction::kStuckOpenPending,
+                                           FaultAction::kRejectRms, FaultAction::kPartialFills};
+  auto first = plan->Check(FaultArea::kOms, "oms", "NIFTY26JUN24000CE", kT0, kPlace);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->action, FaultAction::kStuckOpenPending);
+  auto second = plan->Check(FaultArea::kOms, "oms", "NIFTY26JUN24000CE", kT0, kPlace);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->action, FaultAction::kPartialFills);
+  EXPECT_EQ(second->trades, 3);
 }
 
 }  // namespace

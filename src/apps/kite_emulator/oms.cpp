@@ -276,21 +276,32 @@ void Oms::OnData(const MarketData& d) {
         }
       },
       d);
+  InstrumentId instrument;
   kernel_->loop().RunData(ts, [&] {
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, QuoteTick>) {
+            instrument = x.instrument_id;
             exchange_->OnQuote(x);
           } else if constexpr (std::is_same_v<T, TradeTick>) {
+            instrument = x.instrument_id;
             exchange_->OnTrade(x);
           } else {
+            instrument = x.bar_type.instrument_id();
             exchange_->OnBar(x);
           }
           kernel_->data_engine().Process(x);
         },
         d);
   });
+  // cancel_loses_race: the held cancels of this instrument go now that the item was matched
+  // (a fill it gave has already won: the order is COMPLETE and SendCancel does nothing).
+  for (auto& [id, o] : orders_) {
+    if (!o.cancel_held || o.listing.instrument->id != instrument) continue;
+    o.cancel_held = false;
+    SendCancel(o, ts);
+  }
 }
 
 void Oms::AdvanceTo(UnixNanos t) {
@@ -373,9 +384,42 @@ void Oms::RunStep(const Step& step) {
       return;
     case StepKind::kOpenPending:
       Transition(*o, KiteStatus::kOpenPending, now);
+      if (o->placement_fault && o->placement_fault->action == FaultAction::kStuckOpenPending) {
+        o->stuck = true;  // held here; 0: until cancelled (or the day's close)
+        if (config_.hours != nullptr) {
+          if (auto close = config_.hours->DayClose(*o->listing.instrument, now)) {
+            Schedule(std::max(*close, now), o->order_id, StepKind::kDayEnd);
+          }
+        }
+        if (o->placement_fault->delay_ms > 0) {
+          Schedule(now + o->placement_fault->delay_ms * kNanosPerMilli, o->order_id,
+                   StepKind::kSend);
+        }
+        return;
+      }
       Schedule(now + TransientDelay(), o->order_id, StepKind::kSend);
       return;
+    case StepKind::kWithdraw:
+    case StepKind::kDayEnd:
+      if (o->status != KiteStatus::kOpenPending) return;  // sent, withdrawn or ended already
+      o->cancelled = o->quantity - o->filled;
+      Transition(*o, KiteStatus::kCancelled, now);
+      Update(*o);
+      return;
     case StepKind::kSend: {
+      // A stuck order withdrawn by a cancel never goes.
+      if (o->status != KiteStatus::kOpenPending || o->withdrawing) return;
+      o->stuck = false;
+      if (o->placement_fault && o->placement_fault->action == FaultAction::kRejectRms) {
+        o->status_message = fmt::format(
+            "RMS:Rule: Order blocked for entity account-{} across exchange across segment "
+            "across product: emulated RMS rejection (fault plan rule {})",
+            config_.user.user_id, o->placement_fault->rule);
+        o->status_message_raw = o->status_message;
+        Transition(*o, KiteStatus::kRejected, now);
+        Update(*o);
+        return;
+      }
       Status added = kernel_->cache().AddOrder(std::make_unique<Order>(o->init));
       if (!added.ok()) {
         o->status_message = "RMS: " + added.error();
@@ -422,21 +466,66 @@ void Oms::RunStep(const Step& step) {
       exchange_->ProcessCommands();
       return;
     }
-    case StepKind::kSendCancel: {
-      if (o->status != KiteStatus::kCancelPending) return;  // a fill won the race
-      const Order* order = kernel_->cache().order(o->coid);
-      if (order == nullptr) return;
-      nacre::CancelOrder cmd;
-      cmd.trader_id = order->trader_id();
-      cmd.strategy_id = order->strategy_id();
-      cmd.instrument_id = order->instrument_id();
-      cmd.client_order_id = order->client_order_id();
-      cmd.venue_order_id = order->venue_order_id();
-      cmd.ts_init = now;
-      kernel_->exec_engine().Execute(cmd);
-      exchange_->ProcessCommands();
+    case StepKind::kSendCancel:
+      if (o->cancel_held) return;  // cancel_loses_race: it waits for the next market item
+      SendCancel(*o, now);
       return;
+  }
+}
+
+void Oms::SendCancel(KiteOrder& o, UnixNanos now) {
+  if (o.status != KiteStatus::kCancelPending) return;  // a fill won the race
+  const Order* order = kernel_->cache().order(o.coid);
+  if (order == nullptr) return;
+  nacre::CancelOrder cmd;
+  cmd.trader_id = order->trader_id();
+  cmd.strategy_id = order->strategy_id();
+  cmd.instrument_id = order->instrument_id();
+  cmd.client_order_id = order->client_order_id();
+  cmd.venue_order_id = order->venue_order_id();
+  cmd.ts_init = now;
+  kernel_->exec_engine().Execute(cmd);
+  exchange_->ProcessCommands();
+}
+
+std::optional<FiredFault> Oms::Fault(const KiteOrder& o, UnixNanos now,
+                                     std::span<const FaultAction> can) {
+  if (faults_ == nullptr || faults_->empty()) return std::nullopt;
+  auto f = faults_->Check(FaultArea::kOms, "oms", o.listing.row->tradingsymbol, now, can);
+  if (f && fired_) fired_(*f);
+  return f;
+}
+
+bool Oms::HideOrder(const std::string& order_id, UnixNanos until) {
+  KiteOrder* o = Find(order_id);
+  if (o == nullptr) return false;
+  o->hidden_until = until;
+  return true;
+}
+
+bool Oms::Visible(const KiteOrder& o) const {
+  return !o.hidden_until || kernel_->clock().Now() >= *o.hidden_until;
+}
+
+void Oms::RecordFill(KiteOrder& o, Price px, std::int64_t units, UnixNanos at, int parts) {
+  // Whole lots (F&O trades are lot multiples); a quantity off the lot grid splits in units.
+  std::int64_t lot = Units(o.listing.instrument->lot_size);
+  if (lot <= 0 || units % lot != 0) lot = 1;
+  const std::int64_t lots = units / lot;
+  const std::int64_t n = std::max<std::int64_t>(1, std::min<std::int64_t>(parts, lots));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t q = (lots / n + (i < lots % n ? 1 : 0)) * lot;
+    o.filled += q;
+    o.filled_value += static_cast<Int128>(px.raw()) * q;
+    o.exchange_update_ts = at;
+    trades_.push_back(
+        KiteTrade{std::to_string(10'000'000 + ++next_trade_), o.order_id, px, q, at});
+    if (o.filled >= o.quantity) {
+      Finish(o, KiteStatus::kComplete, at);
+    } else {
+      AddRow(o, at);  // an exchange update: same status, more filled
     }
+    Update(o);
   }
 }
 
@@ -459,18 +548,10 @@ void Oms::OnOrderEvent(const OrderEvent& event) {
           o->live = KiteStatus::kOpen;
           if (o->status == KiteStatus::kTriggerPending) Transition(*o, KiteStatus::kOpen, at);
         } else if constexpr (std::is_same_v<T, OrderFilled>) {
-          const std::int64_t units = Units(e.last_qty);
-          o->filled += units;
-          o->filled_value += static_cast<Int128>(e.last_px.raw()) * units;
-          o->exchange_update_ts = at;
-          trades_.push_back(KiteTrade{std::to_string(10'000'000 + ++next_trade_), o->order_id,
-                                      e.last_px, units, at});
-          if (o->filled >= o->quantity) {
-            Finish(*o, KiteStatus::kComplete, at);
-          } else {
-            AddRow(*o, at);  // an exchange update: same status, more filled
-          }
-          Update(*o);
+          const bool split = o->placement_fault &&
+                             o->placement_fault->action == FaultAction::kPartialFills;
+          RecordFill(*o, e.last_px, Units(e.last_qty), at,
+                     split ? o->placement_fault->trades : 1);
         } else if constexpr (std::is_same_v<T, OrderCanceled> || std::is_same_v<T, OrderExpired>) {
           o->cancelled = o->quantity - o->filled;
           o->exchange_update_ts = at;
@@ -743,6 +824,7 @@ json Oms::Ledger() const {
       history.push_back(std::move(r));
     }
     row["history"] = std::move(history);
+    if (o.hidden_until) row["emu_hidden_until_ns"] = o.hidden_until->value;
     orders.push_back(std::move(row));
   }
   json trades = json::array();
@@ -915,6 +997,9 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
   by_coid_[o.coid] = id;
   product_of_[id] = product;
   KiteOrder& stored = orders_.emplace(id, std::move(o)).first->second;
+  static constexpr FaultAction kPlaceFaults[] = {
+      FaultAction::kStuckOpenPending, FaultAction::kRejectRms, FaultAction::kPartialFills};
+  stored.placement_fault = Fault(stored, now, kPlaceFaults);
   AddRow(stored, now);  // PUT ORDER REQ RECEIVED
   Schedule(now + TransientDelay(), id, StepKind::kValidation);
   return Success(json{{"order_id", id}});
@@ -975,9 +1060,17 @@ net::HttpResponse Oms::Cancel(const std::string& variety, const std::string& ord
   if (IsTerminal(o->status)) {
     return Input(fmt::format("Order cannot be cancelled as it is {}.", TerminalWord(o->status)));
   }
+  if (o->stuck && o->status == KiteStatus::kOpenPending && !o->withdrawing) {
+    // stuck_open_pending: the OMS withdraws the order the exchange never got.
+    o->withdrawing = true;
+    Schedule(now + TransientDelay(), o->order_id, StepKind::kWithdraw);
+    return Success(json{{"order_id", o->order_id}});
+  }
   if (IsTransient(o->status)) {
     return Input("Order cannot be cancelled as it is being processed. Try later.");
   }
+  static constexpr FaultAction kCancelFaults[] = {FaultAction::kCancelLosesRace};
+  if (Fault(*o, now, kCancelFaults)) o->cancel_held = true;
   Transition(*o, KiteStatus::kCancelPending, now);
   Schedule(now + TransientDelay(), o->order_id, StepKind::kSendCancel);
   return Success(json{{"order_id", o->order_id}});
@@ -985,26 +1078,35 @@ net::HttpResponse Oms::Cancel(const std::string& variety, const std::string& ord
 
 net::HttpResponse Oms::Orders() const {
   json out = json::array();
-  for (const auto& [id, o] : orders_) out.push_back(OrderJson(o));
+  for (const auto& [id, o] : orders_) {
+    if (Visible(o)) out.push_back(OrderJson(o));
+  }
   return Success(out);
 }
 
 net::HttpResponse Oms::History(const std::string& order_id) const {
   auto it = orders_.find(order_id);
-  if (it == orders_.end()) return Input("Couldn't find that `order_id`.");
+  if (it == orders_.end() || !Visible(it->second)) {
+    return Input("Couldn't find that `order_id`.");
+  }
   json out = json::array();
   for (const auto& [at, row] : it->second.history) out.push_back(row);
   return Success(out);
 }
 
 net::HttpResponse Oms::Trades(const std::string* order_id) const {
-  if (order_id != nullptr && orders_.count(*order_id) == 0) {
-    return Input("Couldn't find that `order_id`.");
+  if (order_id != nullptr) {
+    auto it = orders_.find(*order_id);
+    if (it == orders_.end() || !Visible(it->second)) {
+      return Input("Couldn't find that `order_id`.");
+    }
   }
   json out = json::array();
   for (const KiteTrade& t : trades_) {
     if (order_id != nullptr && t.order_id != *order_id) continue;
-    out.push_back(TradeJson(orders_.at(t.order_id), t));
+    const KiteOrder& o = orders_.at(t.order_id);
+    if (!Visible(o)) continue;
+    out.push_back(TradeJson(o, t));
   }
   return Success(out);
 }

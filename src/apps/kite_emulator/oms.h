@@ -89,6 +89,60 @@
 //   + working orders' block, exposure = positions' exposure, option_premium = net premium paid,
 //   debits = span + exposure + option_premium + charges, m2m_* from the positions.
 // - Handle(…, now) first runs everything due by `now` (AdvanceTo), so answers are current.
+//
+// Faults (LIVE.md §10 "Fault plan", faults.h), performed when SetFaults gave a plan. The OMS
+// asks the plan at two points, subject = the order's tradingsymbol, key "oms", at the virtual
+// time of the request: once per accepted placement (the actions it can perform there:
+// stuck_open_pending, reject_rms, partial_fills; one of them at most) and once per cancel of an
+// order the exchange holds (OPEN or TRIGGER PENDING; the action: cancel_loses_race). A
+// placement or cancel refused synchronously (400) is no event. Each fire goes to the `fired`
+// callback (the runtime logs it) and is in the plan's Log() with its rule.
+// - stuck_open_pending (delay_ms; 0 = until cancelled): the order reaches OPEN PENDING as
+//   usual and stays there for delay_ms of virtual time (instead of the seeded 20–100 ms) before
+//   it goes to the exchange; with 0 it never goes. A modify meanwhile is "being processed" (the
+//   status is transient, as for any order). A cancel is accepted (200 {"order_id"}): Kite's
+//   OMS withdraws an order the exchange never got, so the order moves OPEN PENDING →
+//   CANCELLED after one seeded transient delay (never through CANCEL PENDING, which is a
+//   request to the exchange; Kite's table allows OPEN PENDING → CANCELLED), with
+//   cancelled_quantity = quantity, no exchange_order_id, and a CANCELLED order update. A
+//   second cancel while that withdrawal is pending is "being processed". The exchange never
+//   had the stuck order, so the OMS ends it at the day's close itself (MarketHours::DayClose,
+//   when OmsConfig::hours is set): OPEN PENDING → CANCELLED, cancelled_quantity = quantity, a
+//   CANCELLED order update, as the exchange's DAY expiry ends a live order; a delay_ms that
+//   ends after the close therefore never sends it. Without hours it stays until cancelled.
+// - reject_rms: the order goes PUT ORDER REQ RECEIVED → VALIDATION PENDING → OPEN PENDING
+//   and, when it would go to the exchange, REJECTED instead (never reaching it: no
+//   exchange_order_id, no margin blocked), status_message = status_message_raw = "RMS:Rule:
+//   Order blocked for entity account-<user_id> across exchange across segment across product:
+//   emulated RMS rejection (fault plan rule N)" (Kite's RMS texts start "RMS:Rule:" and name
+//   the entity that way), and a REJECTED order update.
+// - partial_fills (trades = k ≥ 2): every fill the exchange gives the order becomes k trades
+//   at the exchange's price, the quantity split in whole lots (F&O trades are lot multiples):
+//   with L lots, min(k, L) trades, the first L mod that count one lot larger, the sum exact.
+//   Each trade has its own trade id, history row (OPEN, or the status the order is in, with
+//   the filled quantity so far; the last COMPLETE when the order is done) and order update,
+//   all at the exchange's fill time (the exchange's position and cash never differ from the
+//   trades'). A fill that is a single lot cannot be split: one trade.
+// - cancel_loses_race: the cancel is accepted (200, CANCEL PENDING as usual) but held: it goes
+//   to the exchange only after the exchange has matched the next market item of the order's
+//   instrument (not after the transient delay). If that item fills the order, the fill wins:
+//   CANCEL PENDING → COMPLETE (the only update COMPLETE; the cancel is dropped, the order
+//   never CANCELLED); a partial fill leaves the rest to the cancel (CANCELLED with
+//   filled_quantity > 0); no fill: CANCELLED as without the fault. Deterministic: the outcome
+//   depends on the market data only, not on timing. Until that item the order stays CANCEL
+//   PENDING (the day's close still expires it at the exchange: CANCELLED).
+// - HTTP visibility_delay (performed by the runtime through HideOrder): the placed order is
+//   absent from the order book for delay_ms of virtual time: GET /orders omits it, GET
+//   /orders/:id and /orders/:id/trades answer as for an unknown id (400 InputException
+//   "Couldn't find that `order_id`."), GET /trades omits its trades. Everything else is
+//   current: it lives, fills and can be modified or cancelled by id meanwhile, its order
+//   updates are sent (a client that fetches the order on the update finds nothing yet),
+//   positions and margins include its fills, and /__emu/ledger (the oracle) shows it with
+//   `emu_hidden_until_ns`. Virtual time, because the order's whole life runs on it and a node
+//   on the emulator's clock ([node] clock = "emulator", LIVE.md §4) measures its own waits on
+//   it (the "look up at +1, +2, +5 s" of LIVE.md §7); a paused replay keeps the order hidden
+//   until stepped past.
+// Without a plan (or with an empty one) nothing of this happens and no rule is consulted.
 // One thread (the emulator's I/O thread); deterministic for a seed.
 #pragma once
 
@@ -98,6 +152,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -105,6 +160,7 @@
 
 #include "adapters/zerodha/kite_instruments.h"
 #include "adapters/zerodha/kite_status.h"
+#include "apps/kite_emulator/faults.h"
 #include "apps/kite_emulator/sessions.h"
 #include "common/market_hours.h"
 #include "core/time.h"
@@ -157,6 +213,15 @@ class Oms : private MarginMarket {
   void SetOrderUpdateSink(std::function<void(const nlohmann::json& order)> sink) {
     sink_ = std::move(sink);
   }
+  // The fault plan the OMS consults (not owned; null or empty: none) and who hears each fault
+  // it fires (the runtime's log). See the header comment for what each fault does.
+  void SetFaults(FaultPlan* plan, std::function<void(const FiredFault&)> fired) {
+    faults_ = plan;
+    fired_ = std::move(fired);
+  }
+  // HTTP visibility_delay: the order is absent from the order book's reads (GET /orders,
+  // /orders/:id, /orders/:id/trades, /trades) until virtual time `until`. False: no such order.
+  bool HideOrder(const std::string& order_id, UnixNanos until);
   // Every order (with its history), trade and position, and the equity margins: the test
   // oracle of /__emu/ledger.
   nlohmann::json Ledger() const;
@@ -202,6 +267,12 @@ class Oms : private MarginMarket {
     // What the exchange's precheck said just before the order went (its rejection's Kite text).
     std::optional<std::string> arrival_reason, arrival_text;
     std::vector<std::pair<UnixNanos, nlohmann::json>> history;  // (when, the order then)
+    // Faults acting on this order (see the header comment).
+    std::optional<FiredFault> placement_fault;  // stuck_open_pending, reject_rms, partial_fills
+    bool stuck = false;        // held in OPEN PENDING by stuck_open_pending
+    bool withdrawing = false;  // a cancel of the stuck order is being carried out
+    bool cancel_held = false;  // cancel_loses_race: the cancel waits for the next market item
+    std::optional<UnixNanos> hidden_until;  // visibility_delay
     bool is_buy() const { return transaction_type == "BUY"; }
   };
   struct KiteTrade {
@@ -212,7 +283,9 @@ class Oms : private MarginMarket {
     UnixNanos ts;
   };
   enum class StepKind : std::uint8_t {
-    kValidation, kOpenPending, kSend, kModifyPending, kSendModify, kSendCancel
+    kValidation, kOpenPending, kSend, kModifyPending, kSendModify, kSendCancel,
+    kWithdraw,  // a stuck order's cancel: OPEN PENDING → CANCELLED
+    kDayEnd,    // the day's close of a stuck order: OPEN PENDING → CANCELLED
   };
   struct Step {
     std::string order_id;
@@ -256,6 +329,15 @@ class Oms : private MarginMarket {
   // Ends a live or pending order in `terminal` (through NOT MODIFIED when a modify is pending).
   void Finish(KiteOrder& o, KiteStatus terminal, UnixNanos at);
   void Update(const KiteOrder& o);  // the order update to the sink
+  // Sends the order's cancel to the exchange (CANCEL PENDING).
+  void SendCancel(KiteOrder& o, UnixNanos now);
+  // One exchange fill of the order as `parts` trades (1: as the exchange gave it).
+  void RecordFill(KiteOrder& o, Price px, std::int64_t units, UnixNanos at, int parts);
+  // The fault the plan fires for this OMS event, if any (given to `fired_` too).
+  std::optional<FiredFault> Fault(const KiteOrder& o, UnixNanos now,
+                                  std::span<const FaultAction> can);
+  // Whether the order book shows the order now (visibility_delay).
+  bool Visible(const KiteOrder& o) const;
   KiteOrder* Find(const std::string& order_id);
   KiteOrder* FindByCoid(const ClientOrderId& id);
   nlohmann::json OrderJson(const KiteOrder& o) const;
@@ -296,6 +378,8 @@ class Oms : private MarginMarket {
   };
   std::map<InstrumentId, Market> markets_;
   std::function<void(const nlohmann::json&)> sink_;
+  FaultPlan* faults_ = nullptr;
+  std::function<void(const FiredFault&)> fired_;
 };
 
 }  // namespace nacre::kite_emu

@@ -162,6 +162,23 @@ class OmsTest : public ::testing::Test {
     for (const json& row : Data(Call("GET", "/orders/" + id))) out.push_back(row["status"]);
     return out;
   }
+  // A fault plan from TOML, given to the OMS; every fire it reports lands in fired_.
+  void Faults(std::string_view toml) {
+    auto p = FaultPlan::FromToml(toml, "faults.toml");
+    ASSERT_TRUE(p.ok()) << p.error();
+    plan_ = std::move(*p);
+    oms_->SetFaults(&plan_, [this](const FiredFault& f) { fired_.push_back(f); });
+  }
+  // The ledger's history row times (virtual ns) of an order.
+  std::vector<std::int64_t> RowTimes(const std::string& id) {
+    std::vector<std::int64_t> out;
+    const json ledger = oms_->Ledger();
+    for (const json& o : ledger["orders"]) {
+      if (o["order_id"] != id) continue;
+      for (const json& r : o["history"]) out.push_back(r["emu_time_ns"].get<std::int64_t>());
+    }
+    return out;
+  }
   // The error answer's type and message.
   static std::pair<std::string, std::string> Error(const net::HttpResponse& r) {
     const json j = json::parse(r.body);
@@ -179,6 +196,8 @@ class OmsTest : public ::testing::Test {
   std::unique_ptr<Oms> oms_;
   UnixNanos now_;
   std::vector<json> updates_;
+  FaultPlan plan_;
+  std::vector<FiredFault> fired_;
 };
 
 using Strings = std::vector<std::string>;
@@ -598,6 +617,332 @@ TEST_F(OmsTest, TheVirtualContractNoteIsTheChargeCalculatorsFigures) {
   EXPECT_EQ(notes[1]["charges"]["transaction_tax"], KitePriceJson(Price::Raw(s.stt.raw(), 2)));
   EXPECT_EQ(a.Total() + s.Total(), calc.total().Total());
   EXPECT_EQ(notes[0]["price"], KitePriceJson(Px("101.35")));
+}
+
+// ---- faults (the fault plan's `oms` stream, and visibility_delay's hiding) ----
+
+TEST_F(OmsTest, StuckOpenPendingHoldsTheOrderForItsDelayThenSendsIt) {
+  Build();
+  Faults(R"(
+[[rule]]
+stream = "oms"
+action = "stuck_open_pending"
+delay_ms = 5000
+nth = 1
+)");
+  Quote(call_, "100", "101");
+  const UnixNanos placed = now_;
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING"}));
+  EXPECT_TRUE(Order(id)["exchange_order_id"].is_null());
+  // OPEN PENDING is transient: a modify is being processed.
+  EXPECT_EQ(Error(Call("PUT", "/orders/regular/" + id, "price=98")).second,
+            "Order cannot be modified as it is being processed. Try later.");
+  Advance(5 * kNanosPerSecond);
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING",
+                                   "OPEN"}));
+  EXPECT_TRUE(Order(id)["exchange_order_id"].is_string());
+  // Exactly delay_ms in OPEN PENDING.
+  const auto t = RowTimes(id);
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[3] - t[2], 5000 * kNanosPerMilli);
+  // The fire: rule 0, at the placement, on the order's tradingsymbol, in the plan's log too.
+  ASSERT_EQ(fired_.size(), 1u);
+  EXPECT_EQ(fired_[0].action, FaultAction::kStuckOpenPending);
+  EXPECT_EQ(fired_[0].delay_ms, 5000);
+  EXPECT_EQ(fired_[0].subject, Symbol(call_));
+  EXPECT_EQ(fired_[0].time, placed);
+  const json log = plan_.Log();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["rule"], 0);
+  EXPECT_EQ(log[0]["action"], "stuck_open_pending");
+  EXPECT_EQ(log[0]["key"], "oms");
+  EXPECT_EQ(log[0]["subject"], Symbol(call_));
+  // nth = 1: the next order is not held.
+  const std::string next = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  EXPECT_EQ(Order(next)["status"], "OPEN");
+  EXPECT_EQ(plan_.Log().size(), 1u);
+}
+
+TEST_F(OmsTest, StuckUntilCancelledNeverReachesTheExchangeAndACancelWithdrawsIt) {
+  Build();
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"stuck_open_pending\"\nnth = 1\n");
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Advance(3600 * kNanosPerSecond);
+  Quote(call_, "98", "99");  // would fill it at the exchange: it is not there
+  EXPECT_EQ(Order(id)["status"], "OPEN PENDING");
+  EXPECT_EQ(Order(id)["filled_quantity"], 0);
+  EXPECT_TRUE(Data(Call("GET", "/trades")).empty());
+  // The cancel is accepted; a second one while it is carried out is being processed.
+  const net::HttpResponse cancel = Call("DELETE", "/orders/regular/" + id);
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(Data(cancel)["order_id"], id);
+  EXPECT_EQ(Error(Call("DELETE", "/orders/regular/" + id)).second,
+            "Order cannot be cancelled as it is being processed. Try later.");
+  Settle();
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING",
+                                   "CANCELLED"}));
+  const json o = Order(id);
+  EXPECT_EQ(o["cancelled_quantity"], 65);
+  EXPECT_EQ(o["pending_quantity"], 0);
+  EXPECT_TRUE(o["exchange_order_id"].is_null());
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "CANCELLED");
+  EXPECT_EQ(plan_.Log().size(), 1u);
+  EXPECT_TRUE(oms_->exchange().positions().empty());
+}
+
+TEST_F(OmsTest, AStuckOrderEndsCancelledAtTheDaysClose) {
+  Build(FromIst(2026, 5, 5, 15, 29));
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"stuck_open_pending\"\ndelay_ms = 600000\nnth = 1\n");
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  ASSERT_EQ(Order(id)["status"], "OPEN PENDING");
+  now_ = FromIst(2026, 5, 5, 15, 45);  // past the close, past nothing else (the hold is 10 min)
+  oms_->AdvanceTo(now_);
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING",
+                                   "CANCELLED"}));
+  EXPECT_EQ(RowTimes(id).back(), FromIst(2026, 5, 5, 15, 30).value);
+  EXPECT_EQ(Order(id)["cancelled_quantity"], 65);
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "CANCELLED");
+  now_ = FromIst(2026, 5, 5, 16, 0);  // the hold's end: nothing is sent
+  oms_->AdvanceTo(now_);
+  EXPECT_EQ(Order(id)["status"], "CANCELLED");
+  EXPECT_TRUE(Order(id)["exchange_order_id"].is_null());
+}
+
+TEST_F(OmsTest, RejectRmsRejectsAfterOpenPendingWithoutTheExchange) {
+  Build();
+  // Rule 0 matches another symbol only; rule 1 fires.
+  Faults(fmt::format(R"(
+[[rule]]
+stream = "oms"
+match = "{}"
+action = "partial_fills"
+every = 1
+[[rule]]
+stream = "oms"
+action = "reject_rms"
+nth = 1
+)",
+                     Symbol(put_)));
+  Quote(call_, "100", "101");
+  const json margins_before = oms_->EquityMargins();
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "102");  // marketable: would fill
+  Settle();
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING",
+                                   "REJECTED"}));
+  const json o = Order(id);
+  const std::string message =
+      "RMS:Rule: Order blocked for entity account-AB1234 across exchange across segment across "
+      "product: emulated RMS rejection (fault plan rule 1)";
+  EXPECT_EQ(o["status_message"], message);
+  EXPECT_EQ(o["status_message_raw"], message);
+  EXPECT_TRUE(o["exchange_order_id"].is_null());
+  EXPECT_EQ(o["filled_quantity"], 0);
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "REJECTED");
+  EXPECT_EQ(updates_[0]["status_message"], message);
+  EXPECT_TRUE(oms_->exchange().positions().empty());
+  EXPECT_EQ(oms_->EquityMargins(), margins_before);
+  const json log = plan_.Log();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["rule"], 1);
+  EXPECT_EQ(log[0]["action"], "reject_rms");
+  EXPECT_EQ(plan_.Counters()[0]["matched"], 0);  // the put's rule never saw the call
+}
+
+TEST_F(OmsTest, PartialFillsSplitTheExchangesFillIntoLotTradesAtItsPrice) {
+  Build();
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"partial_fills\"\ntrades = 3\nevery = 1\n");
+  Quote(call_, "100", "101", 650, 650);  // the ask shows all 5 lots: one exchange fill
+  const std::int64_t lot = 65;
+  const std::string id = Place(call_, "BUY", 5 * lot, "LIMIT", "102");
+  Settle();
+  // 5 lots in 3 trades: 2, 2, 1 lots, all at the exchange's price (the ask).
+  const std::vector<std::int64_t> want{2 * lot, 2 * lot, 1 * lot};
+  const json trades = Data(Call("GET", "/orders/" + id + "/trades"));
+  ASSERT_EQ(trades.size(), want.size());
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(trades[i]["quantity"], want[i]) << i;
+    EXPECT_EQ(trades[i]["average_price"], KitePriceJson(Px("101"))) << i;
+    ids.insert(trades[i]["trade_id"].get<std::string>());
+  }
+  EXPECT_EQ(ids.size(), want.size());
+  // OPEN with the filled quantity between, each with an order update.
+  EXPECT_EQ(Statuses(id), (Strings{"PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING",
+                                   "OPEN", "OPEN", "OPEN", "COMPLETE"}));
+  ASSERT_EQ(updates_.size(), 3u);
+  std::int64_t filled = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    filled += want[i];
+    EXPECT_EQ(updates_[i]["filled_quantity"], filled) << i;
+    EXPECT_EQ(updates_[i]["pending_quantity"], i + 1 < want.size() ? 5 * lot - filled : 0) << i;
+    EXPECT_EQ(updates_[i]["status"], i + 1 < want.size() ? "OPEN" : "COMPLETE") << i;
+  }
+  const json o = Order(id);
+  EXPECT_EQ(o["average_price"], KitePriceJson(Px("101")));
+  // The exchange filled it once; its ledger agrees with the trades.
+  EXPECT_EQ(oms_->exchange().positions().at(call_.id).net_raw / kFixedScale, 5 * lot);
+  EXPECT_EQ(Data(Call("GET", "/portfolio/positions"))["net"][0]["quantity"], 5 * lot);
+  // A single lot cannot be split: one trade (the rule still fires).
+  updates_.clear();
+  const std::string one = Place(call_, "BUY", lot, "LIMIT", "102");
+  Settle();
+  ASSERT_EQ(Data(Call("GET", "/orders/" + one + "/trades")).size(), 1u);
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "COMPLETE");
+  const json log = plan_.Log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0]["action"], "partial_fills");
+  EXPECT_EQ(fired_[0].trades, 3);
+}
+
+TEST_F(OmsTest, PartialFillsSplitEachExchangeFillOfAWalk) {
+  Build();
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"partial_fills\"\nnth = 1\n");  // trades = 2
+  Quote(call_, "100", "101", 650, 130);  // two lots at the ask, the rest one tick away
+  const std::string id = Place(call_, "BUY", 260, "LIMIT", "102");
+  Settle();
+  const json trades = Data(Call("GET", "/orders/" + id + "/trades"));
+  // The exchange: 130 @ 101 then 130 @ 101.05; each split in two single-lot trades.
+  const Price away = Px("101") + call_.tick_size;
+  ASSERT_EQ(trades.size(), 4u);
+  const std::vector<Price> prices{Px("101"), Px("101"), away, away};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(trades[i]["quantity"], 65) << i;
+    EXPECT_EQ(trades[i]["average_price"], KitePriceJson(prices[i])) << i;
+  }
+  EXPECT_EQ(updates_.size(), 4u);
+  EXPECT_EQ(updates_.back()["status"], "COMPLETE");
+}
+
+TEST_F(OmsTest, CancelLosesRaceWhenTheNextMarketItemFillsTheOrder) {
+  Build();
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"cancel_loses_race\"\nnth = 1\n");
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  ASSERT_EQ(Order(id)["status"], "OPEN");
+  EXPECT_TRUE(fired_.empty());  // placements are not its events
+  const net::HttpResponse cancel = Call("DELETE", "/orders/regular/" + id);
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  Settle();  // past the transient delay: held
+  EXPECT_EQ(Order(id)["status"], "CANCEL PENDING");
+  Quote(put_, "50", "51");  // another instrument's item does not release it
+  EXPECT_EQ(Order(id)["status"], "CANCEL PENDING");
+  Quote(call_, "98", "99");  // crosses the limit: the fill wins
+  const Strings s = Statuses(id);
+  EXPECT_EQ(Strings(s.end() - 3, s.end()), (Strings{"OPEN", "CANCEL PENDING", "COMPLETE"}));
+  const json o = Order(id);
+  EXPECT_EQ(o["filled_quantity"], 65);
+  EXPECT_EQ(o["cancelled_quantity"], 0);
+  EXPECT_EQ(o["average_price"], KitePriceJson(Px("99")));
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "COMPLETE");
+  Settle();
+  EXPECT_EQ(Order(id)["status"], "COMPLETE");
+  ASSERT_EQ(plan_.Log().size(), 1u);
+  EXPECT_EQ(plan_.Log()[0]["action"], "cancel_loses_race");
+  EXPECT_EQ(fired_.at(0).subject, Symbol(call_));
+  // nth = 1: the next cancel goes after its transient delay, before any fill.
+  updates_.clear();
+  const std::string next = Place(call_, "BUY", 65, "LIMIT", "97");
+  Settle();
+  ASSERT_EQ(Call("DELETE", "/orders/regular/" + next).status, 200);
+  Settle();
+  EXPECT_EQ(Order(next)["status"], "CANCELLED");
+  Quote(call_, "96", "97");
+  EXPECT_EQ(Order(next)["filled_quantity"], 0);
+}
+
+TEST_F(OmsTest, CancelLosesRaceCancelsAtTheNextItemWhenItDoesNotFill) {
+  Build();
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"cancel_loses_race\"\nevery = 1\n");
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "99");
+  Settle();
+  ASSERT_EQ(Call("DELETE", "/orders/regular/" + id).status, 200);
+  Advance(60 * kNanosPerSecond);
+  EXPECT_EQ(Order(id)["status"], "CANCEL PENDING");
+  Quote(call_, "99.5", "100.5");  // no cross: the held cancel goes now
+  EXPECT_EQ(Order(id)["status"], "CANCELLED");
+  EXPECT_EQ(Order(id)["cancelled_quantity"], 65);
+  EXPECT_EQ(RowTimes(id).back(), now_.value);  // at that item's time
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "CANCELLED");
+}
+
+TEST_F(OmsTest, WithoutAPlanOrAMatchingRuleNothingChanges) {
+  // The same orders with no plan, an empty plan and a plan whose rules match another symbol.
+  auto run = [&](int variant) {
+    Build();
+    updates_.clear();
+    fired_.clear();
+    if (variant == 1) oms_->SetFaults(&plan_, [this](const FiredFault& f) { fired_.push_back(f); });
+    if (variant == 2) {
+      std::string toml;
+      for (const char* a : {"stuck_open_pending", "reject_rms", "partial_fills", "cancel_loses_race"}) {
+        toml += fmt::format("[[rule]]\nstream = \"oms\"\nmatch = \"{}\"\naction = \"{}\"\nevery = 1\n",
+                            Symbol(put_), a);
+      }
+      Faults(toml);
+    }
+    Quote(call_, "100", "101", 650, 650);
+    const std::string filled = Place(call_, "BUY", 325, "LIMIT", "102");
+    const std::string rest = Place(call_, "BUY", 65, "LIMIT", "99");
+    Settle();
+    EXPECT_EQ(Order(filled)["status"], "COMPLETE") << variant;
+    EXPECT_EQ(Data(Call("GET", "/orders/" + filled + "/trades")).size(), 1u) << variant;
+    EXPECT_EQ(Order(rest)["status"], "OPEN") << variant;
+    EXPECT_EQ(Call("DELETE", "/orders/regular/" + rest).status, 200);
+    Settle();
+    EXPECT_EQ(Order(rest)["status"], "CANCELLED") << variant;
+    EXPECT_EQ(updates_.size(), 2u) << variant;
+    EXPECT_TRUE(fired_.empty()) << variant;
+    return oms_->Ledger();
+  };
+  plan_ = FaultPlan();
+  const json none = run(0);
+  EXPECT_EQ(run(1), none);
+  EXPECT_EQ(run(2), none);
+  EXPECT_TRUE(plan_.Log().empty());
+}
+
+TEST_F(OmsTest, AHiddenOrderIsAbsentFromTheOrderBookUntilItsTime) {
+  Build();
+  Quote(call_, "100", "101");
+  const std::string id = Place(call_, "BUY", 65, "LIMIT", "102");
+  const UnixNanos until = now_ + 2 * kNanosPerSecond;
+  ASSERT_TRUE(oms_->HideOrder(id, until));
+  EXPECT_FALSE(oms_->HideOrder("123", until));
+  Settle();  // it lives meanwhile: sent, filled, its update sent
+  EXPECT_TRUE(Data(Call("GET", "/orders")).empty());
+  EXPECT_EQ(Error(Call("GET", "/orders/" + id)),
+            std::make_pair(std::string("InputException"), std::string("Couldn't find that `order_id`.")));
+  EXPECT_EQ(Error(Call("GET", "/orders/" + id + "/trades")).second, "Couldn't find that `order_id`.");
+  EXPECT_TRUE(Data(Call("GET", "/trades")).empty());
+  ASSERT_EQ(updates_.size(), 1u);
+  EXPECT_EQ(updates_[0]["status"], "COMPLETE");
+  EXPECT_EQ(Data(Call("GET", "/portfolio/positions"))["net"][0]["quantity"], 65);
+  const json ledger = oms_->Ledger();
+  ASSERT_EQ(ledger["orders"].size(), 1u);
+  EXPECT_EQ(ledger["orders"][0]["emu_hidden_until_ns"], until.value);
+  EXPECT_EQ(ledger["trades"].size(), 1u);
+  now_ = until - 1;
+  oms_->AdvanceTo(now_);
+  EXPECT_TRUE(Data(Call("GET", "/orders")).empty());
+  now_ = until;
+  oms_->AdvanceTo(now_);
+  EXPECT_EQ(Order(id)["status"], "COMPLETE");
+  EXPECT_EQ(Statuses(id).back(), "COMPLETE");
+  EXPECT_EQ(Data(Call("GET", "/trades")).size(), 1u);
 }
 
 // ---- Zerodha's mocks ----

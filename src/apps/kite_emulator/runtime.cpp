@@ -166,6 +166,7 @@ Status Runtime::Start() {
     ticker_->SendOrder(config_.emulator.user.api_key, order.value("order_id", ""), order.dump());
   });
   ticker_->SetFaults(&faults_, [this](const FiredFault& f) { Fired(f); });
+  oms_->SetFaults(&faults_, [this](const FiredFault& f) { Fired(f); });
   emulator_->SetSubscriptionsView([this] {
     json out = json::array();
     for (const auto& [conn, tokens] : ticker_->Subscriptions()) {
@@ -264,12 +265,20 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
   if (symbol.empty() && q != std::string::npos) {
     symbol = ParseForm(std::string_view(request.target).substr(q + 1))["tradingsymbol"];
   }
-  // visibility_delay belongs to the order book (not performed here yet).
+  // visibility_delay only where an order is placed (POST /orders/:variety): elsewhere it has
+  // nothing to hide, and such a request is not counted against its rules.
   static constexpr FaultAction kCan[] = {FaultAction::k5xxBefore, FaultAction::k5xxAfter,
                                          FaultAction::kDropAfter, FaultAction::kHttpStall,
                                          FaultAction::k429Burst,  FaultAction::k403Now};
+  static constexpr FaultAction kCanPlace[] = {
+      FaultAction::k5xxBefore, FaultAction::k5xxAfter, FaultAction::kDropAfter,
+      FaultAction::kHttpStall, FaultAction::k429Burst, FaultAction::k403Now,
+      FaultAction::kVisibilityDelay};
+  const bool place = request.method == "POST" && path.rfind("/orders/", 0) == 0 &&
+                     path.find('/', 8) == std::string::npos && path.size() > 8;
   const std::optional<FiredFault> f =
-      faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCan);
+      place ? faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCanPlace)
+            : faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCan);
   if (!f) return std::nullopt;
   Fired(*f);
   auto gateway = [&] {
@@ -299,6 +308,20 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
     case FaultAction::k403Now:
       emulator_->sessions().ExpireAll();
       return Envelope(403, KiteErrorBody("TokenException", "Incorrect `api_key` or `access_token`."));
+    case FaultAction::kVisibilityDelay: {
+      // Placed and answered; the order book shows the order only after delay_ms of virtual
+      // time (oms.h). A refused placement created nothing to hide.
+      net::HttpResponse r = emulator_->Handle(request);
+      if (r.status == 200) {
+        const json body = json::parse(r.body, nullptr, false);
+        if (!body.is_discarded() && body.contains("data") && body["data"].is_object() &&
+            body["data"].contains("order_id") && body["data"]["order_id"].is_string()) {
+          (void)oms_->HideOrder(body["data"]["order_id"].get<std::string>(),
+                                clock_->Now() + f->delay_ms * kNanosPerMilli);
+        }
+      }
+      return r;
+    }
     default:
       return std::nullopt;
   }

@@ -1,7 +1,8 @@
 // The fault plan performed by the running emulator (runtime.h, ticker.h), over 127.0.0.1: each
 // HTTP fault around an order placement (is the order in the ledger or not?), 429 bursts and
 // 403, market gaps / duplicates / stale tokens as the ticker client sees them, and ticker
-// faults (error frames, stalls without heartbeats, order updates duplicated or omitted). Each
+// faults (error frames, stalls without heartbeats, order updates duplicated or omitted),
+// visibility_delay (the placed order absent from the order book) and an OMS fault. Each
 // fault is also in /__emu/faults' log with its rule. The plan is loaded at run time through
 // /__emu/faults; the replay is stepped, the wall clock is the test's.
 #include <gtest/gtest.h>
@@ -246,6 +247,61 @@ TEST_F(TickerFaults, OrderUpdatesDuplicatedAndOmitted) {
   EXPECT_EQ(updates_of(ids[0]), 2);  // duplicated
   EXPECT_EQ(updates_of(ids[1]), 0);  // omitted (the order still completed: see the ledger)
   EXPECT_EQ(updates_of(ids[2]), 1);
+}
+
+TEST_F(RuntimeFaults, VisibilityDelayHidesThePlacedOrderAndTheOmsFaultsShareThePlan) {
+  // Rule 0: the first placement is hidden for 2 s of virtual time; rule 1: the second order
+  // is rejected by the emulated RMS (the OMS consults the same plan and log).
+  LoadPlan(json::parse(R"({"rule": [
+    {"route": "POST /orders/regular", "action": "visibility_delay", "delay_ms": 2000, "nth": 1},
+    {"stream": "oms", "action": "reject_rms", "nth": 2}]})"));
+  auto placed = Send("POST", "/orders/regular", Order("99.00"));
+  ASSERT_TRUE(placed.ok()) << placed.error();
+  ASSERT_EQ(placed->status, 200) << placed->body;
+  const std::string id = json::parse(placed->body)["data"]["order_id"];
+  auto listed = [&](const std::string& order_id) {
+    const json book = Get("/orders");
+    for (const json& o : book["data"]) {
+      if (o["order_id"] == order_id) return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(listed(id));
+  EXPECT_EQ(Get("/orders/" + id, 400)["message"], "Couldn't find that `order_id`.");
+  // It lives meanwhile: the oracle shows it OPEN after its transient states.
+  Get("/__emu/step?seconds=1");
+  EXPECT_FALSE(listed(id));
+  const json ledger = Get("/__emu/ledger")["data"];
+  ASSERT_EQ(ledger["orders"].size(), 1u);
+  EXPECT_EQ(ledger["orders"][0]["status"], "OPEN");
+  EXPECT_TRUE(ledger["orders"][0].contains("emu_hidden_until_ns"));
+  Get("/__emu/step?seconds=1");  // 2 s after the placement: visible
+  EXPECT_TRUE(listed(id));
+  EXPECT_EQ(Get("/orders/" + id)["data"].back()["status"], "OPEN");
+  // The second placement is visible at once (nth = 1) and rejected by rule 1.
+  WallSecond();
+  placed = Send("POST", "/orders/regular", Order("99.00"));
+  ASSERT_TRUE(placed.ok()) << placed.error();
+  const std::string second = json::parse(placed->body)["data"]["order_id"];
+  EXPECT_TRUE(listed(second));
+  Get("/__emu/step?seconds=1");
+  const json rejected = Get("/orders/" + second)["data"].back();
+  EXPECT_EQ(rejected["status"], "REJECTED");
+  EXPECT_EQ(rejected["status_message"].get<std::string>().rfind("RMS:Rule: ", 0), 0u);
+  EXPECT_NE(rejected["status_message"].get<std::string>().find("(fault plan rule 1)"),
+            std::string::npos);
+  // Both fires are in the log with their rules; the GETs of /orders were never counted.
+  const json f = Get("/__emu/faults")["data"];
+  ASSERT_EQ(f["log"].size(), 2u) << f.dump();
+  EXPECT_EQ(f["log"][0]["rule"], 0);
+  EXPECT_EQ(f["log"][0]["action"], "visibility_delay");
+  EXPECT_EQ(f["log"][0]["key"], "POST /orders/regular");
+  EXPECT_EQ(f["log"][0]["subject"], call_symbol_);
+  EXPECT_EQ(f["log"][1]["rule"], 1);
+  EXPECT_EQ(f["log"][1]["action"], "reject_rms");
+  EXPECT_EQ(f["log"][1]["key"], "oms");
+  EXPECT_EQ(f["log"][1]["subject"], call_symbol_);
+  EXPECT_EQ(f["counters"][0]["matched"], 2);
 }
 
 }  // namespace
