@@ -5,6 +5,7 @@
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
+#include "apps/kite_emulator/answers.h"
 #include "apps/kite_emulator/historical.h"
 #include "apps/kite_emulator/market.h"
 #include "apps/kite_emulator/oms.h"
@@ -16,19 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-net::HttpResponse Json(int status, std::string body) {
-  net::HttpResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = std::move(body);
-  return r;
-}
-net::HttpResponse Success(const json& data) { return Json(200, KiteSuccessBody(data)); }
-net::HttpResponse Failure(int status, std::string_view type, std::string_view message) {
-  return Json(status, KiteErrorBody(type, message));
-}
 net::HttpResponse Failure(const SessionRefusal& r) {
-  return Failure(r.status, r.error_type, r.message);
+  return KiteFailure(r.status, r.error_type, r.message);
 }
 
 int Hex(char c) {
@@ -53,12 +43,6 @@ std::string Decode(std::string_view s) {
   return out;
 }
 
-// The value of form or query field `key`, or "".
-std::string Field(const std::map<std::string, std::string>& form, const char* key) {
-  auto it = form.find(key);
-  return it == form.end() ? std::string() : it->second;
-}
-
 // The user fields the profile and the session answer share.
 json UserFields(const KiteUser& u) {
   return json{{"user_id", u.user_id},
@@ -73,7 +57,6 @@ json UserFields(const KiteUser& u) {
               {"meta", {{"demat_consent", "physical"}}}};
 }
 
-json Money2(const Money& m) { return KitePriceJson(Price::Raw(m.raw(), 2)); }
 
 }  // namespace
 
@@ -119,9 +102,9 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   const std::string path = target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   const std::string& m = request.method;
-  if (path == "/__emu/health") return Success(json{{"ok", true}});
+  if (path == "/__emu/health") return KiteSuccess(json{{"ok", true}});
   if (path == "/__emu/subscriptions") {
-    return Success(subscriptions_view_ ? subscriptions_view_() : json::array());
+    return KiteSuccess(subscriptions_view_ ? subscriptions_view_() : json::array());
   }
   if (m == "GET" && path == "/connect/login") return Login(query);
   if (m == "POST" && path == "/session/token") return SessionToken(request);
@@ -132,17 +115,17 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
     // (after the same field checks as the token exchange).
     const auto form = ParseForm(request.body);
     for (const char* k : {"api_key", "refresh_token", "checksum"}) {
-      if (Field(form, k).empty()) {
-        return Failure(400, "InputException", std::string("Missing `") + k + "`.");
+      if (FormField(form, k).empty()) {
+        return KiteFailure(400, "InputException", std::string("Missing `") + k + "`.");
       }
     }
-    return Failure(403, "TokenException", "Invalid `refresh_token`.");
+    return KiteFailure(403, "TokenException", "Invalid `refresh_token`.");
   }
   // Everything else needs "Authorization: token api_key:access_token".
   const std::string auth = request.Header("Authorization");
   const std::size_t colon = auth.find(':');
   if (auth.rfind("token ", 0) != 0 || colon == std::string::npos) {
-    return Failure(403, "TokenException", "Missing or invalid `Authorization` header.");
+    return KiteFailure(403, "TokenException", "Missing or invalid `Authorization` header.");
   }
   const UnixNanos now = clock_();
   if (auto refused = sessions_.Check(auth.substr(6, colon - 6), auth.substr(colon + 1), now)) {
@@ -158,7 +141,7 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
                             : historical ? historical_limit_
                             : order      ? order_limit_
                                          : other_limit_;
-  if (!limit.TryAcquire(wall)) return Failure(429, "NetworkException", "Too many requests");
+  if (!limit.TryAcquire(wall)) return KiteFailure(429, "NetworkException", "Too many requests");
   if (m == "GET" && historical) return Historical(path, query);
   if (m == "GET" && quote) return Quote(path, query);
   if (oms_ != nullptr) {
@@ -171,7 +154,7 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
     return Instruments(request, path.substr(13));
   }
   if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));
-  return Failure(404, "GeneralException", "Route not found");
+  return KiteFailure(404, "GeneralException", "Route not found");
 }
 
 net::HttpResponse KiteEmulator::Login(const std::string& query) {
@@ -189,9 +172,9 @@ net::HttpResponse KiteEmulator::Login(const std::string& query) {
 
 net::HttpResponse KiteEmulator::SessionToken(const net::HttpRequest& request) {
   const auto form = ParseForm(request.body);
-  auto get = [&](const char* k) { return Field(form, k); };
+  auto get = [&](const char* k) { return FormField(form, k); };
   for (const char* k : {"api_key", "request_token", "checksum"}) {
-    if (get(k).empty()) return Failure(400, "InputException", std::string("Missing `") + k + "`.");
+    if (get(k).empty()) return KiteFailure(400, "InputException", std::string("Missing `") + k + "`.");
   }
   const UnixNanos now = clock_();
   auto access = sessions_.Exchange(get("api_key"), get("request_token"), get("checksum"), now);
@@ -205,33 +188,33 @@ net::HttpResponse KiteEmulator::SessionToken(const net::HttpRequest& request) {
   data["refresh_token"] = "";
   data["silo"] = "";
   data["login_time"] = KiteTimeText(now);
-  return Success(data);
+  return KiteSuccess(data);
 }
 
 net::HttpResponse KiteEmulator::Logout(const std::string& query) {
   const auto form = ParseForm(query);
-  auto get = [&](const char* k) { return Field(form, k); };
+  auto get = [&](const char* k) { return FormField(form, k); };
   if (auto refused = sessions_.Logout(get("api_key"), get("access_token"), clock_())) {
     return Failure(*refused);
   }
-  return Success(true);
+  return KiteSuccess(true);
 }
 
 net::HttpResponse KiteEmulator::Profile() const {
   json data = UserFields(sessions_.user());
   data["avatar_url"] = nullptr;
-  return Success(data);
+  return KiteSuccess(data);
 }
 
 net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
   auto one = [](const Money& cash) {
     return json{{"enabled", true},
-                {"net", Money2(cash)},
+                {"net", KiteMoneyJson(cash)},
                 {"available",
                  {{"adhoc_margin", 0},
-                  {"cash", Money2(cash)},
-                  {"opening_balance", Money2(cash)},
-                  {"live_balance", Money2(cash)},
+                  {"cash", KiteMoneyJson(cash)},
+                  {"opening_balance", KiteMoneyJson(cash)},
+                  {"live_balance", KiteMoneyJson(cash)},
                   {"collateral", 0},
                   {"intraday_payin", 0}}},
                 {"utilised",
@@ -242,10 +225,10 @@ net::HttpResponse KiteEmulator::Margins(const std::string& segment) const {
   };
   const json equity = oms_ != nullptr ? oms_->EquityMargins() : one(config_.cash);
   const json commodity = one(Money::Zero());
-  if (segment.empty()) return Success(json{{"equity", equity}, {"commodity", commodity}});
-  if (segment == "equity") return Success(equity);
-  if (segment == "commodity") return Success(commodity);
-  return Failure(400, "InputException", "Invalid segment `" + segment + "`.");
+  if (segment.empty()) return KiteSuccess(json{{"equity", equity}, {"commodity", commodity}});
+  if (segment == "equity") return KiteSuccess(equity);
+  if (segment == "commodity") return KiteSuccess(commodity);
+  return KiteFailure(400, "InputException", "Invalid segment `" + segment + "`.");
 }
 
 net::HttpResponse KiteEmulator::Quote(const std::string& path, const std::string& query) const {
@@ -257,13 +240,13 @@ net::HttpResponse KiteEmulator::Quote(const std::string& path, const std::string
   } else if (path == "/quote/ltp") {
     kind = kLtp;
   } else {
-    return Failure(404, "GeneralException", "Route not found");
+    return KiteFailure(404, "GeneralException", "Route not found");
   }
   const std::vector<std::string> keys = FormValues(query, "i");
-  if (keys.empty()) return Failure(400, "InputException", "No instruments (`i`) given.");
+  if (keys.empty()) return KiteFailure(400, "InputException", "No instruments (`i`) given.");
   const std::size_t limit = kind == kFull ? 500 : 1000;
   if (keys.size() > limit) {
-    return Failure(400, "InputException",
+    return KiteFailure(400, "InputException",
                    fmt::format("Too many instruments: {} given, at most {} allowed.", keys.size(),
                                limit));
   }
@@ -283,7 +266,7 @@ net::HttpResponse KiteEmulator::Quote(const std::string& path, const std::string
                 : kind == kOhlc ? market_->OhlcJson(*s)
                                 : market_->LtpJson(*s);
   }
-  return Success(data);
+  return KiteSuccess(data);
 }
 
 net::HttpResponse KiteEmulator::Historical(const std::string& path,
@@ -300,18 +283,18 @@ net::HttpResponse KiteEmulator::Historical(const std::string& path,
     if (t <= UINT32_MAX) s = market_->ByToken(static_cast<std::uint32_t>(t));
   }
   if (s == nullptr) {
-    return Failure(400, "InputException", "invalid token `" + token_text + "`");
+    return KiteFailure(400, "InputException", "invalid token `" + token_text + "`");
   }
   const auto form = ParseForm(query);
-  if (Field(form, "continuous") == "1" &&
+  if (FormField(form, "continuous") == "1" &&
       s->instrument->instrument_class != InstrumentClass::kFuture) {
-    return Failure(400, "InputException", "continuous data is available only for futures");
+    return KiteFailure(400, "InputException", "continuous data is available only for futures");
   }
-  if (catalog_ == nullptr) return Success(json{{"candles", json::array()}});
-  auto out = HistoricalCandles(*catalog_, *s->instrument, interval, Field(form, "from"),
-                               Field(form, "to"), Field(form, "oi") == "1", clock_());
+  if (catalog_ == nullptr) return KiteSuccess(json{{"candles", json::array()}});
+  auto out = HistoricalCandles(*catalog_, *s->instrument, interval, FormField(form, "from"),
+                               FormField(form, "to"), FormField(form, "oi") == "1", clock_());
   if (const auto* refused = std::get_if<KiteRefusal>(&out)) return Failure(*refused);
-  return Success(std::get<json>(out));
+  return KiteSuccess(std::get<json>(out));
 }
 
 net::HttpResponse KiteEmulator::Instruments(const net::HttpRequest& request,

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "adapters/zerodha/kite_auth.h"
+#include "adapters/zerodha/kite_mocks_test_util.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 
@@ -23,18 +24,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 constexpr DurationNs kDeadline = 5 * kNanosPerSecond;
 
-// The JSON kind of a value, numbers as one kind (Kite sends integers or floats for them).
-std::string Kind(const json& v) {
-  if (v.is_number()) return "number";
-  return v.type_name();
-}
-
 // Every key of `mock` is in `ours` with the same kind (recursively into objects).
 void ExpectSameShape(const json& mock, const json& ours, const std::string& where) {
   for (const auto& [key, value] : mock.items()) {
     ASSERT_TRUE(ours.contains(key)) << where << "." << key << " missing";
     if (value.is_null()) continue;  // a null in the mock says nothing of the type
-    EXPECT_EQ(Kind(ours[key]), Kind(value)) << where << "." << key;
+    EXPECT_EQ(kite_mocks::Kind(ours[key]), kite_mocks::Kind(value)) << where << "." << key;
     if (value.is_object()) ExpectSameShape(value, ours[key], where + "." + key);
   }
 }
@@ -79,14 +74,6 @@ class Emulator : public ::testing::Test {
     if (r.status != 200) return r.body;
     return json::parse(r.body)["data"]["access_token"];
   }
-  static json Mock(const char* name) {
-    const fs::path p = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks" / name;
-    if (!fs::exists(p)) return nullptr;
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return json::parse(ss.str())["data"];
-  }
 
   std::atomic<std::int64_t> now_{FromIst(2026, 1, 5, 8, 30).value};
   net::IoThread io_;
@@ -109,7 +96,7 @@ TEST_F(Emulator, LoginExchangesAChecksummedRequestTokenOnce) {
   EXPECT_EQ(p.Header("Content-Type"), "application/json");
   const json profile = json::parse(p.body);
   EXPECT_EQ(profile["status"], "success");
-  if (const json mock = Mock("profile.json"); !mock.is_null()) {
+  if (const json mock = kite_mocks::Data("profile.json"); !mock.is_null()) {
     ExpectSameShape(mock, profile["data"], "profile");
   }
 }
@@ -122,7 +109,7 @@ TEST_F(Emulator, TheSessionAnswerHasEveryFieldOfZerodhasMock) {
   ASSERT_EQ(r.status, 200) << r.body;
   const json data = json::parse(r.body)["data"];
   EXPECT_EQ(data["login_time"], "2026-01-05 08:30:00");  // the emulator's clock, IST, no zone
-  const json mock = Mock("generate_session.json");
+  const json mock = kite_mocks::Data("generate_session.json");
   if (mock.is_null()) GTEST_SKIP() << "kite-mocks not present (../shared)";
   ExpectSameShape(mock, data, "session");
 }
@@ -173,7 +160,7 @@ TEST_F(Emulator, MarginsHaveEveryFieldOfZerodhasMock) {
   const net::HttpResponse eq = Call("GET", "/user/margins/equity", "", access);
   EXPECT_EQ(json::parse(eq.body)["data"], data["equity"]);
   EXPECT_EQ(Call("GET", "/user/margins/forex", "", access).status, 400);
-  const json mock = Mock("margins.json");
+  const json mock = kite_mocks::Data("margins.json");
   if (mock.is_null()) GTEST_SKIP() << "kite-mocks not present (../shared)";
   ExpectSameShape(mock, data, "margins");
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "adapters/zerodha/kite_json.h"
+#include "adapters/zerodha/kite_mocks_test_util.h"
 #include "testkit/testkit.h"
 
 namespace nacre::kite_emu {
@@ -292,15 +293,6 @@ TEST(HistoricalEmpty, AnEmptyCatalogAnswersNoCandles) {
   fs::remove_all(dir);
 }
 
-json Mock(const char* name) {
-  const fs::path p = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks" / name;
-  if (!fs::exists(p)) return nullptr;
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str())["data"];
-}
-
 // Every candle of `ours` has the mock's length and, element by element, the same JSON kind.
 void ExpectMockShape(const json& mock, const json& ours) {
   ASSERT_TRUE(mock.contains("candles"));
@@ -319,8 +311,8 @@ void ExpectMockShape(const json& mock, const json& ours) {
 }
 
 TEST_F(Historical, CandlesHaveTheShapeOfZerodhasMocks) {
-  const json minute = Mock("historical_minute.json");
-  const json with_oi = Mock("historical_oi.json");
+  const json minute = kite_mocks::Data("historical_minute.json");
+  const json with_oi = kite_mocks::Data("historical_oi.json");
   if (minute.is_null() || with_oi.is_null()) GTEST_SKIP() << "kite-mocks not present (../shared)";
   auto plain = HistoricalCandles(*catalog_, BarsOption(), "minute", "2026-01-05", "2026-01-05",
                                  false, Late());

@@ -10,6 +10,7 @@
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
+#include "apps/kite_emulator/answers.h"
 #include "apps/kite_emulator/emulator.h"
 #include "core/fixed.h"
 #include "nse/charges.h"
@@ -22,28 +23,11 @@ namespace {
 
 using nlohmann::json;
 
-net::HttpResponse Json(int status, std::string body) {
-  net::HttpResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = std::move(body);
-  return r;
-}
-net::HttpResponse Success(const json& data) { return Json(200, KiteSuccessBody(data)); }
-net::HttpResponse Input(std::string_view message) {
-  return Json(400, KiteErrorBody("InputException", message));
-}
 
-json Money2(const Money& m) { return KitePriceJson(Price::Raw(m.raw(), 2)); }
 json PriceOr0(const std::optional<Price>& p) { return p ? KitePriceJson(*p) : json(0); }
 std::int64_t Units(const Quantity& q) { return q.raw() / kFixedScale; }
 Money Value(Price px, std::int64_t units, std::int64_t multiplier) {
   return Money::Notional(px, Quantity::FromInt(units), multiplier);
-}
-
-std::string Field(const std::map<std::string, std::string>& form, const char* key) {
-  auto it = form.find(key);
-  return it == form.end() ? std::string() : it->second;
 }
 
 // A positive whole number, or nullopt.
@@ -76,14 +60,14 @@ OrderType NacreType(const std::string& t) {
 }
 
 json ChargesJson(const ChargeBreakdown& c) {
-  return json{{"transaction_tax", Money2(c.stt)},
+  return json{{"transaction_tax", KiteMoneyJson(c.stt)},
               {"transaction_tax_type", "stt"},
-              {"exchange_turnover_charge", Money2(c.exchange + c.ipft)},
-              {"sebi_turnover_charge", Money2(c.sebi)},
-              {"brokerage", Money2(c.brokerage)},
-              {"stamp_duty", Money2(c.stamp)},
-              {"gst", {{"igst", Money2(c.gst)}, {"cgst", 0}, {"sgst", 0}, {"total", Money2(c.gst)}}},
-              {"total", Money2(c.Total())}};
+              {"exchange_turnover_charge", KiteMoneyJson(c.exchange + c.ipft)},
+              {"sebi_turnover_charge", KiteMoneyJson(c.sebi)},
+              {"brokerage", KiteMoneyJson(c.brokerage)},
+              {"stamp_duty", KiteMoneyJson(c.stamp)},
+              {"gst", {{"igst", KiteMoneyJson(c.gst)}, {"cgst", 0}, {"sgst", 0}, {"total", KiteMoneyJson(c.gst)}}},
+              {"total", KiteMoneyJson(c.Total())}};
 }
 
 // The sentence Kite gives for a refusal of the exchange's rule (nullopt: not refused before the
@@ -737,25 +721,25 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
                        {"average_price", KitePriceJson(avg)},
                        {"close_price", 0},
                        {"last_price", KitePriceJson(last)},
-                       {"value", Money2(value)},
-                       {"pnl", Money2(pnl)},
-                       {"m2m", Money2(pnl)},
-                       {"unrealised", Money2(unrealised)},
-                       {"realised", Money2(realised)},
+                       {"value", KiteMoneyJson(value)},
+                       {"pnl", KiteMoneyJson(pnl)},
+                       {"m2m", KiteMoneyJson(pnl)},
+                       {"unrealised", KiteMoneyJson(unrealised)},
+                       {"realised", KiteMoneyJson(realised)},
                        {"buy_quantity", a.buy_qty},
                        {"buy_price", avg_of(a.buy_value, a.buy_qty)},
-                       {"buy_value", Money2(a.buy_value)},
-                       {"buy_m2m", Money2(a.buy_value)},
+                       {"buy_value", KiteMoneyJson(a.buy_value)},
+                       {"buy_m2m", KiteMoneyJson(a.buy_value)},
                        {"sell_quantity", a.sell_qty},
                        {"sell_price", avg_of(a.sell_value, a.sell_qty)},
-                       {"sell_value", Money2(a.sell_value)},
-                       {"sell_m2m", Money2(a.sell_value)},
+                       {"sell_value", KiteMoneyJson(a.sell_value)},
+                       {"sell_m2m", KiteMoneyJson(a.sell_value)},
                        {"day_buy_quantity", a.buy_qty},
                        {"day_buy_price", avg_of(a.buy_value, a.buy_qty)},
-                       {"day_buy_value", Money2(a.buy_value)},
+                       {"day_buy_value", KiteMoneyJson(a.buy_value)},
                        {"day_sell_quantity", a.sell_qty},
                        {"day_sell_price", avg_of(a.sell_value, a.sell_qty)},
-                       {"day_sell_value", Money2(a.sell_value)}});
+                       {"day_sell_value", KiteMoneyJson(a.sell_value)}});
   }
   return out;
 }
@@ -790,22 +774,22 @@ json Oms::EquityMargins() const {
   PositionList(false, &realised, &unrealised);
   const Money live = cash - blocked;
   return json{{"enabled", true},
-              {"net", Money2(live)},
+              {"net", KiteMoneyJson(live)},
               {"available",
                {{"adhoc_margin", 0},
-                {"cash", Money2(opening)},
-                {"opening_balance", Money2(opening)},
-                {"live_balance", Money2(live)},
+                {"cash", KiteMoneyJson(opening)},
+                {"opening_balance", KiteMoneyJson(opening)},
+                {"live_balance", KiteMoneyJson(live)},
                 {"collateral", 0},
                 {"intraday_payin", 0}}},
               {"utilised",
-               {{"debits", Money2(span + exposure + premium + charges)},
-                {"exposure", Money2(exposure)},
-                {"m2m_realised", Money2(realised)},
-                {"m2m_unrealised", Money2(unrealised)},
-                {"option_premium", Money2(premium)},
+               {{"debits", KiteMoneyJson(span + exposure + premium + charges)},
+                {"exposure", KiteMoneyJson(exposure)},
+                {"m2m_realised", KiteMoneyJson(realised)},
+                {"m2m_unrealised", KiteMoneyJson(unrealised)},
+                {"option_premium", KiteMoneyJson(premium)},
                 {"payout", 0},
-                {"span", Money2(span)},
+                {"span", KiteMoneyJson(span)},
                 {"holding_sales", 0},
                 {"turnover", 0},
                 {"liquid_collateral", 0},
@@ -832,8 +816,8 @@ json Oms::Ledger() const {
   return json{{"orders", orders},
               {"trades", trades},
               {"positions", {{"net", PositionList(false)}, {"day", PositionList(true)}}},
-              {"cash", Money2(exchange_->cash())},
-              {"charges", Money2(exchange_->total_charges().Total())},
+              {"cash", KiteMoneyJson(exchange_->cash())},
+              {"charges", KiteMoneyJson(exchange_->total_charges().Total())},
               {"margins", EquityMargins()}};
 }
 
@@ -864,7 +848,7 @@ std::optional<net::HttpResponse> Oms::Handle(const net::HttpRequest& request,
   if (path == "/trades" && m == "GET") return Trades(nullptr);
   if (path == "/portfolio/positions" && m == "GET") return Positions();
   if (path == "/portfolio/positions" && m == "PUT") return ConvertPosition(request.body);
-  if (path == "/portfolio/holdings" && m == "GET") return Success(json::array());
+  if (path == "/portfolio/holdings" && m == "GET") return KiteSuccess(json::array());
   if (path == "/margins/orders" && m == "POST") return OrderMargins(request.body, now);
   if (path == "/margins/basket" && m == "POST") return BasketMargins(request.body, query, now);
   if (path == "/charges/orders" && m == "POST") return ContractNote(request.body, now);
@@ -878,10 +862,10 @@ std::optional<net::HttpResponse> CheckVariety(const std::string& variety) {
   if (variety == "regular") return std::nullopt;
   if (variety == "amo" || variety == "co" || variety == "iceberg" || variety == "auction" ||
       variety == "bo") {
-    return Input("Order variety `" + variety +
+    return KiteInputError("Order variety `" + variety +
                  "` is not supported by the emulator (only `regular`).");
   }
-  return Input("Invalid `variety`.");
+  return KiteInputError("Invalid `variety`.");
 }
 
 bool ValidTag(const std::string& tag) {
@@ -896,41 +880,41 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
                              UnixNanos now) {
   if (auto refused = CheckVariety(variety)) return *refused;
   const auto form = ParseForm(body);
-  auto get = [&](const char* k) { return Field(form, k); };
+  auto get = [&](const char* k) { return FormField(form, k); };
   for (const char* k :
        {"exchange", "tradingsymbol", "transaction_type", "order_type", "quantity", "product"}) {
-    if (get(k).empty()) return Input(std::string("Missing `") + k + "`.");
+    if (get(k).empty()) return KiteInputError(std::string("Missing `") + k + "`.");
   }
   const Listing* listing = Lookup(get("exchange"), get("tradingsymbol"));
-  if (listing == nullptr) return Input("Invalid `tradingsymbol`.");
+  if (listing == nullptr) return KiteInputError("Invalid `tradingsymbol`.");
   const std::string side = get("transaction_type");
-  if (side != "BUY" && side != "SELL") return Input("Invalid `transaction_type`.");
+  if (side != "BUY" && side != "SELL") return KiteInputError("Invalid `transaction_type`.");
   const std::string type = get("order_type");
   if (type != "MARKET" && type != "LIMIT" && type != "SL" && type != "SL-M") {
-    return Input("Invalid `order_type`.");
+    return KiteInputError("Invalid `order_type`.");
   }
   const std::string product = get("product");
-  if (product != "NRML" && product != "MIS") return Input("Invalid `product`.");
+  if (product != "NRML" && product != "MIS") return KiteInputError("Invalid `product`.");
   std::string validity = get("validity");
   if (validity.empty()) validity = "DAY";
-  if (validity == "TTL") return Input("Validity TTL is not supported by the emulator.");
-  if (validity != "DAY" && validity != "IOC") return Input("Invalid `validity`.");
+  if (validity == "TTL") return KiteInputError("Validity TTL is not supported by the emulator.");
+  if (validity != "DAY" && validity != "IOC") return KiteInputError("Invalid `validity`.");
   const auto quantity = ParseCount(get("quantity"));
-  if (!quantity) return Input("Invalid `quantity`.");
+  if (!quantity) return KiteInputError("Invalid `quantity`.");
   std::int64_t disclosed = 0;
   if (!get("disclosed_quantity").empty()) {
     auto d = ParseCount(get("disclosed_quantity"), true);
-    if (!d) return Input("Invalid `disclosed_quantity`.");
+    if (!d) return KiteInputError("Invalid `disclosed_quantity`.");
     disclosed = *d;
   }
   std::optional<Price> price, trigger;
   if (type == "LIMIT" || type == "SL") {
     price = ParsePrice(get("price"));
-    if (!price || price->raw() == 0) return Input("Invalid `price`.");
+    if (!price || price->raw() == 0) return KiteInputError("Invalid `price`.");
   }
   if (IsStopType(type)) {
     trigger = ParsePrice(get("trigger_price"));
-    if (!trigger || trigger->raw() == 0) return Input("Invalid `trigger_price`.");
+    if (!trigger || trigger->raw() == 0) return KiteInputError("Invalid `trigger_price`.");
   }
   json protection_json = 0;
   std::int64_t protection_raw = 0;
@@ -940,7 +924,7 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
       protection_raw = config_.auto_market_protection_pct_raw;
     } else {
       auto p = ParsePrice(mp);
-      if (!p || p->raw() > 100 * kFixedScale) return Input("Invalid `market_protection`.");
+      if (!p || p->raw() > 100 * kFixedScale) return KiteInputError("Invalid `market_protection`.");
       protection_json = KitePriceJson(*p);
       protection_raw = p->raw();
     }
@@ -948,7 +932,7 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
   std::optional<std::string> tag;
   if (const std::string t = get("tag"); !t.empty()) {
     if (!ValidTag(t)) {
-      return Input("Invalid `tag`: it must be alphanumeric and at most 20 characters.");
+      return KiteInputError("Invalid `tag`: it must be alphanumeric and at most 20 characters.");
     }
     tag = t;
   }
@@ -971,7 +955,7 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
   if (auto refused = exchange_->Precheck(Order(init), now)) {
     std::string error_type;
     if (auto text = KiteRefusalText(*refused, listing->instrument, &error_type)) {
-      return Json(400, KiteErrorBody(error_type, *text));
+      return KiteAnswer(400, KiteErrorBody(error_type, *text));
     }
   }
 
@@ -1002,40 +986,40 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
   stored.placement_fault = Fault(stored, now, kPlaceFaults);
   AddRow(stored, now);  // PUT ORDER REQ RECEIVED
   Schedule(now + TransientDelay(), id, StepKind::kValidation);
-  return Success(json{{"order_id", id}});
+  return KiteSuccess(json{{"order_id", id}});
 }
 
 net::HttpResponse Oms::Modify(const std::string& variety, const std::string& order_id,
                               const std::string& body, UnixNanos now) {
   if (auto refused = CheckVariety(variety)) return *refused;
   KiteOrder* o = Find(order_id);
-  if (o == nullptr) return Input("Couldn't find that `order_id`.");
+  if (o == nullptr) return KiteInputError("Couldn't find that `order_id`.");
   if (IsTerminal(o->status)) {
-    return Input(fmt::format("Order cannot be modified as it is {}.", TerminalWord(o->status)));
+    return KiteInputError(fmt::format("Order cannot be modified as it is {}.", TerminalWord(o->status)));
   }
   if (IsTransient(o->status)) {
-    return Input("Order cannot be modified as it is being processed. Try later.");
+    return KiteInputError("Order cannot be modified as it is being processed. Try later.");
   }
   const auto form = ParseForm(body);
-  auto get = [&](const char* k) { return Field(form, k); };
+  auto get = [&](const char* k) { return FormField(form, k); };
   if (const std::string t = get("order_type"); !t.empty() && t != o->order_type) {
-    return Input("The emulator cannot change an order's `order_type`.");
+    return KiteInputError("The emulator cannot change an order's `order_type`.");
   }
   ModifyAsk ask;
   if (const std::string q = get("quantity"); !q.empty()) {
     ask.quantity = ParseCount(q);
-    if (!ask.quantity) return Input("Invalid `quantity`.");
+    if (!ask.quantity) return KiteInputError("Invalid `quantity`.");
   }
   if (o->order_type == "LIMIT" || o->order_type == "SL") {
     if (const std::string p = get("price"); !p.empty()) {
       ask.price = ParsePrice(p);
-      if (!ask.price || ask.price->raw() == 0) return Input("Invalid `price`.");
+      if (!ask.price || ask.price->raw() == 0) return KiteInputError("Invalid `price`.");
     }
   }
   if (IsStopType(o->order_type)) {
     if (const std::string p = get("trigger_price"); !p.empty()) {
       ask.trigger = ParsePrice(p);
-      if (!ask.trigger || ask.trigger->raw() == 0) return Input("Invalid `trigger_price`.");
+      if (!ask.trigger || ask.trigger->raw() == 0) return KiteInputError("Invalid `trigger_price`.");
     }
   }
   std::optional<Quantity> qty;
@@ -1043,37 +1027,37 @@ net::HttpResponse Oms::Modify(const std::string& variety, const std::string& ord
   if (auto refused = exchange_->PrecheckModify(o->coid, qty, ask.price, ask.trigger)) {
     std::string error_type;
     if (auto text = KiteRefusalText(*refused, o->listing.instrument, &error_type)) {
-      return Json(400, KiteErrorBody(error_type, *text));
+      return KiteAnswer(400, KiteErrorBody(error_type, *text));
     }
   }
   o->modify = ask;
   Transition(*o, KiteStatus::kModifyValidationPending, now);
   Schedule(now + TransientDelay(), o->order_id, StepKind::kModifyPending);
-  return Success(json{{"order_id", o->order_id}});
+  return KiteSuccess(json{{"order_id", o->order_id}});
 }
 
 net::HttpResponse Oms::Cancel(const std::string& variety, const std::string& order_id,
                               UnixNanos now) {
   if (auto refused = CheckVariety(variety)) return *refused;
   KiteOrder* o = Find(order_id);
-  if (o == nullptr) return Input("Couldn't find that `order_id`.");
+  if (o == nullptr) return KiteInputError("Couldn't find that `order_id`.");
   if (IsTerminal(o->status)) {
-    return Input(fmt::format("Order cannot be cancelled as it is {}.", TerminalWord(o->status)));
+    return KiteInputError(fmt::format("Order cannot be cancelled as it is {}.", TerminalWord(o->status)));
   }
   if (o->stuck && o->status == KiteStatus::kOpenPending && !o->withdrawing) {
     // stuck_open_pending: the OMS withdraws the order the exchange never got.
     o->withdrawing = true;
     Schedule(now + TransientDelay(), o->order_id, StepKind::kWithdraw);
-    return Success(json{{"order_id", o->order_id}});
+    return KiteSuccess(json{{"order_id", o->order_id}});
   }
   if (IsTransient(o->status)) {
-    return Input("Order cannot be cancelled as it is being processed. Try later.");
+    return KiteInputError("Order cannot be cancelled as it is being processed. Try later.");
   }
   static constexpr FaultAction kCancelFaults[] = {FaultAction::kCancelLosesRace};
   if (Fault(*o, now, kCancelFaults)) o->cancel_held = true;
   Transition(*o, KiteStatus::kCancelPending, now);
   Schedule(now + TransientDelay(), o->order_id, StepKind::kSendCancel);
-  return Success(json{{"order_id", o->order_id}});
+  return KiteSuccess(json{{"order_id", o->order_id}});
 }
 
 net::HttpResponse Oms::Orders() const {
@@ -1081,24 +1065,24 @@ net::HttpResponse Oms::Orders() const {
   for (const auto& [id, o] : orders_) {
     if (Visible(o)) out.push_back(OrderJson(o));
   }
-  return Success(out);
+  return KiteSuccess(out);
 }
 
 net::HttpResponse Oms::History(const std::string& order_id) const {
   auto it = orders_.find(order_id);
   if (it == orders_.end() || !Visible(it->second)) {
-    return Input("Couldn't find that `order_id`.");
+    return KiteInputError("Couldn't find that `order_id`.");
   }
   json out = json::array();
   for (const auto& [at, row] : it->second.history) out.push_back(row);
-  return Success(out);
+  return KiteSuccess(out);
 }
 
 net::HttpResponse Oms::Trades(const std::string* order_id) const {
   if (order_id != nullptr) {
     auto it = orders_.find(*order_id);
     if (it == orders_.end() || !Visible(it->second)) {
-      return Input("Couldn't find that `order_id`.");
+      return KiteInputError("Couldn't find that `order_id`.");
     }
   }
   json out = json::array();
@@ -1108,36 +1092,36 @@ net::HttpResponse Oms::Trades(const std::string* order_id) const {
     if (!Visible(o)) continue;
     out.push_back(TradeJson(o, t));
   }
-  return Success(out);
+  return KiteSuccess(out);
 }
 
 net::HttpResponse Oms::Positions() const {
-  return Success(json{{"net", PositionList(false)}, {"day", PositionList(true)}});
+  return KiteSuccess(json{{"net", PositionList(false)}, {"day", PositionList(true)}});
 }
 
 net::HttpResponse Oms::ConvertPosition(const std::string& body) {
   const auto form = ParseForm(body);
-  auto get = [&](const char* k) { return Field(form, k); };
+  auto get = [&](const char* k) { return FormField(form, k); };
   for (const char* k : {"exchange", "tradingsymbol", "transaction_type", "position_type",
                         "quantity", "old_product", "new_product"}) {
-    if (get(k).empty()) return Input(std::string("Missing `") + k + "`.");
+    if (get(k).empty()) return KiteInputError(std::string("Missing `") + k + "`.");
   }
   const Listing* listing = Lookup(get("exchange"), get("tradingsymbol"));
-  if (listing == nullptr) return Input("Invalid `tradingsymbol`.");
+  if (listing == nullptr) return KiteInputError("Invalid `tradingsymbol`.");
   const std::string side = get("transaction_type");
-  if (side != "BUY" && side != "SELL") return Input("Invalid `transaction_type`.");
+  if (side != "BUY" && side != "SELL") return KiteInputError("Invalid `transaction_type`.");
   const std::string position_type = get("position_type");
   if (position_type != "day" && position_type != "overnight") {
-    return Input("Invalid `position_type`.");
+    return KiteInputError("Invalid `position_type`.");
   }
   const std::string from = get("old_product");
   const std::string to = get("new_product");
   for (const std::string& p : {from, to}) {
-    if (p != "NRML" && p != "MIS") return Input("Invalid product `" + p + "`.");
+    if (p != "NRML" && p != "MIS") return KiteInputError("Invalid product `" + p + "`.");
   }
-  if (from == to) return Input("The old and new products are the same.");
+  if (from == to) return KiteInputError("The old and new products are the same.");
   const auto quantity = ParseCount(get("quantity"));
-  if (!quantity) return Input("Invalid `quantity`.");
+  if (!quantity) return KiteInputError("Invalid `quantity`.");
   // The position's net quantity in the old product.
   std::int64_t net = 0;
   for (const KiteTrade& t : trades_) {
@@ -1146,17 +1130,17 @@ net::HttpResponse Oms::ConvertPosition(const std::string& body) {
     net += o.is_buy() ? t.quantity : -t.quantity;
   }
   if (net == 0 || (net > 0) != (side == "BUY")) {
-    return Input("Couldn't find a matching position to convert.");
+    return KiteInputError("Couldn't find a matching position to convert.");
   }
   if (*quantity != (net > 0 ? net : -net)) {
-    return Input("The emulator converts whole positions only: the quantity must be " +
+    return KiteInputError("The emulator converts whole positions only: the quantity must be " +
                  std::to_string(net > 0 ? net : -net) + ".");
   }
   for (auto& [id, product] : product_of_) {
     const KiteOrder& o = orders_.at(id);
     if (o.listing.instrument == listing->instrument && product == from) product = to;
   }
-  return Success(true);
+  return KiteSuccess(true);
 }
 
 namespace {
@@ -1181,19 +1165,19 @@ static std::variant<std::vector<MarginParam>, net::HttpResponse> ParseMarginBody
                                  lookup,
     const char* price_field) {
   json arr = json::parse(body, nullptr, false);
-  if (arr.is_discarded() || !arr.is_array()) return Input("The body must be a JSON array of orders.");
+  if (arr.is_discarded() || !arr.is_array()) return KiteInputError("The body must be a JSON array of orders.");
   std::vector<MarginParam> out;
   for (const json& item : arr) {
-    if (!item.is_object()) return Input("The body must be a JSON array of orders.");
+    if (!item.is_object()) return KiteInputError("The body must be a JSON array of orders.");
     MarginParam p;
     auto text = [&](const char* k) {
       return item.contains(k) && item[k].is_string() ? item[k].get<std::string>() : std::string();
     };
     p.instrument = lookup(text("exchange"), text("tradingsymbol"), &p.row);
-    if (p.instrument == nullptr) return Input("Invalid `tradingsymbol`.");
+    if (p.instrument == nullptr) return KiteInputError("Invalid `tradingsymbol`.");
     p.transaction_type = text("transaction_type");
     if (p.transaction_type != "BUY" && p.transaction_type != "SELL") {
-      return Input("Invalid `transaction_type`.");
+      return KiteInputError("Invalid `transaction_type`.");
     }
     p.side = p.transaction_type == "BUY" ? OrderSide::kBuy : OrderSide::kSell;
     p.order_type = text("order_type");
@@ -1202,13 +1186,13 @@ static std::variant<std::vector<MarginParam>, net::HttpResponse> ParseMarginBody
     if (!text("product").empty()) p.product = text("product");
     if (!item.contains("quantity") || !item["quantity"].is_number_integer() ||
         item["quantity"].get<std::int64_t>() <= 0) {
-      return Input("Invalid `quantity`.");
+      return KiteInputError("Invalid `quantity`.");
     }
     p.quantity = item["quantity"].get<std::int64_t>();
     for (auto [field, into] : {std::pair{price_field, &p.price}, std::pair{"trigger_price", &p.trigger}}) {
       if (!item.contains(field) || item[field].is_null()) continue;
       auto px = KitePrice(item[field], field, 2);
-      if (!px.ok()) return Input(std::string("Invalid `") + field + "`.");
+      if (!px.ok()) return KiteInputError(std::string("Invalid `") + field + "`.");
       if (px->raw() > 0) *into = *px;
     }
     out.push_back(std::move(p));
@@ -1223,9 +1207,9 @@ json MarginJson(const std::string& type, const std::string& symbol, const std::s
   return json{{"type", type},
               {"tradingsymbol", symbol},
               {"exchange", exchange},
-              {"span", Money2(m.span)},
-              {"exposure", Money2(m.exposure)},
-              {"option_premium", Money2(m.premium)},
+              {"span", KiteMoneyJson(m.span)},
+              {"exposure", KiteMoneyJson(m.exposure)},
+              {"option_premium", KiteMoneyJson(m.premium)},
               {"additional", 0},
               {"bo", 0},
               {"cash", 0},
@@ -1233,7 +1217,7 @@ json MarginJson(const std::string& type, const std::string& symbol, const std::s
               {"pnl", {{"realised", 0}, {"unrealised", 0}}},
               {"leverage", leverage},
               {"charges", ChargesJson(charges)},
-              {"total", Money2(m.total)}};
+              {"total", KiteMoneyJson(m.total)}};
 }
 
 MarginResult Plus(MarginResult a, const MarginResult& b) {
@@ -1261,13 +1245,13 @@ net::HttpResponse Oms::OrderMargins(const std::string& body, UnixNanos now) cons
   const CivilDate date = IstDate(now);
   for (std::size_t i = 0; i < params.size(); ++i) {
     const MarginParam& p = params[i];
-    if (p.instrument->underlying.empty()) return Input("Invalid `tradingsymbol`.");
+    if (p.instrument->underlying.empty()) return KiteInputError("Invalid `tradingsymbol`.");
     MarginBook book(p.instrument->underlying, *this, book_config_, now);
     const std::optional<Price> leg_price = p.price ? p.price : p.trigger;
     book.AddWorking(MakeWorkingLeg(ClientOrderId(fmt::format("M{}", i)), *p.instrument, p.side,
                                    Quantity::FromInt(p.quantity), leg_price));
     auto m = book.Margin();
-    if (!m.ok()) return Input("Margin cannot be computed: " + m.error());
+    if (!m.ok()) return KiteInputError("Margin cannot be computed: " + m.error());
     // Charges: the whole quantity filled at the limit (else the touch, else the mark).
     std::optional<Price> px = p.price;
     if (!px) {
@@ -1283,13 +1267,13 @@ net::HttpResponse Oms::OrderMargins(const std::string& body, UnixNanos now) cons
            : ChargeBreakdown{};
     out.push_back(MarginJson("equity", p.row->tradingsymbol, p.row->exchange, *m, charges, 1));
   }
-  return Success(out);
+  return KiteSuccess(out);
 }
 
 net::HttpResponse Oms::BasketMargins(const std::string& body, const std::string& query,
                                      UnixNanos now) const {
   const auto q = ParseForm(query);
-  std::string consider = Field(q, "consider_positions");
+  std::string consider = FormField(q, "consider_positions");
   std::transform(consider.begin(), consider.end(), consider.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   // Each order alone (the /margins/orders answer), then the basket in one book per underlying.
@@ -1314,7 +1298,7 @@ net::HttpResponse Oms::BasketMargins(const std::string& body, const std::string&
                                           p.side, Quantity::FromInt(p.quantity), leg_price);
     single.AddWorking(leg);
     auto m = single.Margin();
-    if (!m.ok()) return Input("Margin cannot be computed: " + m.error());
+    if (!m.ok()) return KiteInputError("Margin cannot be computed: " + m.error());
     initial = Plus(initial, *m);
     auto& book = books[p.instrument->underlying];
     if (!book) {
@@ -1332,11 +1316,11 @@ net::HttpResponse Oms::BasketMargins(const std::string& body, const std::string&
         book->AddPosition(id, pos.net_raw / kFixedScale * inst->multiplier);
       }
       auto b = book->Margin(MarginBook::Side::kNone);
-      if (!b.ok()) return Input("Margin cannot be computed: " + b.error());
+      if (!b.ok()) return KiteInputError("Margin cannot be computed: " + b.error());
       before = *b;
     }
     auto after = book->Margin();
-    if (!after.ok()) return Input("Margin cannot be computed: " + after.error());
+    if (!after.ok()) return KiteInputError("Margin cannot be computed: " + after.error());
     MarginResult delta = *after;
     delta.span -= before.span;
     delta.exposure -= before.exposure;
@@ -1361,7 +1345,7 @@ net::HttpResponse Oms::BasketMargins(const std::string& body, const std::string&
     }
     total = calc.total();
   }
-  return Success(json{{"initial", MarginJson("", "", "", initial, ChargeBreakdown{}, 0)},
+  return KiteSuccess(json{{"initial", MarginJson("", "", "", initial, ChargeBreakdown{}, 0)},
                       {"final", MarginJson("", "", "", final_margin, ChargeBreakdown{}, 0)},
                       {"orders", orders},
                       {"charges", ChargesJson(total)}});
@@ -1382,7 +1366,7 @@ net::HttpResponse Oms::ContractNote(const std::string& body, UnixNanos now) cons
   const CivilDate date = IstDate(now);
   json out = json::array();
   for (const MarginParam& p : params) {
-    if (!p.price) return Input("Invalid `average_price`.");
+    if (!p.price) return KiteInputError("Invalid `average_price`.");
     const ChargeBreakdown c =
         calc.OnFill(date, p.side, Value(*p.price, p.quantity, p.instrument->multiplier), true);
     out.push_back(json{{"transaction_type", p.transaction_type},
@@ -1395,7 +1379,7 @@ net::HttpResponse Oms::ContractNote(const std::string& body, UnixNanos now) cons
                        {"price", KitePriceJson(*p.price)},
                        {"charges", ChargesJson(c)}});
   }
-  return Success(out);
+  return KiteSuccess(out);
 }
 
 }  // namespace nacre::kite_emu

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "adapters/zerodha/kite_json.h"
+#include "adapters/zerodha/kite_mocks_test_util.h"
 #include "apps/kite_emulator/instruments.h"
 #include "nse/calendar.h"
 #include "nse/charges.h"
@@ -48,8 +49,6 @@ Instrument Option(OptionKind kind, const char* strike) {
                      FromIst(2026, 6, 25, 15, 30));
 }
 
-std::string Kind(const json& v) { return v.is_number() ? "number" : v.type_name(); }
-
 // Every field of the mock rows (the union over rows, less `skip`) is in `ours`, with a JSON
 // kind one of the rows shows (null only where a row has null); objects recursively.
 void ExpectShape(const json& mock, const json& ours, const std::string& where,
@@ -64,30 +63,20 @@ void ExpectShape(const json& mock, const json& ours, const std::string& where,
   std::map<std::string, json> sample;
   for (const json& r : rows) {
     for (const auto& [k, v] : r.items()) {
-      kinds[k].insert(Kind(v));
+      kinds[k].insert(kite_mocks::Kind(v));
       if (v.is_object() && !v.empty() && sample.count(k) == 0) sample[k] = v;
     }
   }
   for (const auto& [k, ks] : kinds) {
     if (skip.count(k) != 0) continue;
     ASSERT_TRUE(ours.contains(k)) << where << "." << k << " missing";
-    const std::string mine = Kind(ours[k]);
+    const std::string mine = kite_mocks::Kind(ours[k]);
     if (ks == std::set<std::string>{"null"}) continue;  // the mock says nothing of the type
     EXPECT_EQ(ks.count(mine), 1u) << where << "." << k << " is " << mine;
     if (sample.count(k) != 0 && ours[k].is_object() && !ours[k].empty()) {
       ExpectShape(sample[k], ours[k], where + "." + k);
     }
   }
-}
-
-json Mock(const char* name) {
-  const fs::path p = fs::path(NACRE_SOURCE_DIR) / "../shared/data/kite-mocks" / name;
-  if (!fs::exists(p)) return nullptr;
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str());
-  return j.contains("data") ? j["data"] : j;
 }
 
 class OmsTest : public ::testing::Test {
@@ -954,39 +943,39 @@ TEST_F(OmsTest, AnswersCarryEveryFieldOfZerodhasMocks) {
   Quote(put_low_, "69.95", "70.05");
   const std::string id = Place(call_, "BUY", 130, "LIMIT", "102", "&tag=conformance1");
   Settle();
-  if (Mock("orders.json").is_null()) GTEST_SKIP() << "kite-mocks not present (../shared)";
+  if (kite_mocks::Data("orders.json").is_null()) GTEST_SKIP() << "kite-mocks not present (../shared)";
   const std::set<std::string> variety_only{"auction_number", "terminal_id"};
-  ExpectShape(Mock("orders.json"), Order(id), "order", variety_only);
+  ExpectShape(kite_mocks::Data("orders.json"), Order(id), "order", variety_only);
   for (const json& row : Data(Call("GET", "/orders/" + id))) {
-    ExpectShape(Mock("order_info.json"), row, "history");
+    ExpectShape(kite_mocks::Data("order_info.json"), row, "history");
   }
   const json trades = Data(Call("GET", "/trades"));
   ASSERT_FALSE(trades.empty());
-  ExpectShape(Mock("trades.json"), trades[0], "trade");
-  ExpectShape(Mock("order_trades.json"), Data(Call("GET", "/orders/" + id + "/trades"))[0],
+  ExpectShape(kite_mocks::Data("trades.json"), trades[0], "trade");
+  ExpectShape(kite_mocks::Data("order_trades.json"), Data(Call("GET", "/orders/" + id + "/trades"))[0],
               "order_trade");
   const json pos = Data(Call("GET", "/portfolio/positions"));
-  const json mock_pos = Mock("positions.json");
+  const json mock_pos = kite_mocks::Data("positions.json");
   ExpectShape(mock_pos["net"], pos["net"][0], "net");
   ExpectShape(mock_pos["day"], pos["day"][0], "day");
   ASSERT_FALSE(updates_.empty());
-  ExpectShape(Mock("postback.json"), updates_.back(), "postback");
-  ExpectShape(Mock("margins.json")["equity"], oms_->EquityMargins(), "equity");
+  ExpectShape(kite_mocks::Data("postback.json"), updates_.back(), "postback");
+  ExpectShape(kite_mocks::Data("margins.json")["equity"], oms_->EquityMargins(), "equity");
   const std::string body = json::array({{{"exchange", "NFO"}, {"tradingsymbol", Symbol(put_)},
                                          {"transaction_type", "SELL"}, {"variety", "regular"},
                                          {"product", "NRML"}, {"order_type", "LIMIT"},
                                          {"quantity", 65}, {"price", 100}}})
                                .dump();
-  ExpectShape(Mock("order_margins.json"), Data(Call("POST", "/margins/orders", body))[0],
+  ExpectShape(kite_mocks::Data("order_margins.json"), Data(Call("POST", "/margins/orders", body))[0],
               "order_margins");
-  ExpectShape(Mock("basket_margins.json"), Data(Call("POST", "/margins/basket", body)), "basket");
+  ExpectShape(kite_mocks::Data("basket_margins.json"), Data(Call("POST", "/margins/basket", body)), "basket");
   const std::string note = json::array({{{"order_id", id}, {"exchange", "NFO"},
                                          {"tradingsymbol", Symbol(call_)},
                                          {"transaction_type", "BUY"}, {"variety", "regular"},
                                          {"product", "NRML"}, {"order_type", "LIMIT"},
                                          {"quantity", 130}, {"average_price", 101.05}}})
                                .dump();
-  ExpectShape(Mock("virtual_contract_note.json"), Data(Call("POST", "/charges/orders", note))[0],
+  ExpectShape(kite_mocks::Data("virtual_contract_note.json"), Data(Call("POST", "/charges/orders", note))[0],
               "contract_note");
   // The ledger oracle holds the same orders and trades.
   const json ledger = oms_->Ledger();

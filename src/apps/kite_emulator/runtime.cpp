@@ -7,6 +7,7 @@
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
+#include "apps/kite_emulator/answers.h"
 #include "persistence/catalog.h"
 
 namespace nacre::kite_emu {
@@ -24,17 +25,6 @@ UnixNanos SystemWall() {
                        .count());
 }
 
-net::HttpResponse Envelope(int status, std::string body) {
-  net::HttpResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = std::move(body);
-  return r;
-}
-net::HttpResponse Ok(const json& data) { return Envelope(200, KiteSuccessBody(data)); }
-net::HttpResponse Bad(std::string_view message) {
-  return Envelope(400, KiteErrorBody("InputException", message));
-}
 
 json TickJson(const KiteTick& t) {
   auto px = [](const Price& p) { return KitePriceJson(p); };
@@ -255,7 +245,7 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
   const UnixNanos wall = options_.wall();
   if (auto b = burst_until_.find(key); b != burst_until_.end()) {
     if (wall < b->second) {
-      return Envelope(429, KiteErrorBody("NetworkException", "Too many requests"));
+      return KiteAnswer(429, KiteErrorBody("NetworkException", "Too many requests"));
     }
     burst_until_.erase(b);
   }
@@ -284,7 +274,7 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
   auto gateway = [&] {
     const int st = f->status;
     const char* type = st == 500 ? "GeneralException" : st == 502 ? "DataException" : "NetworkException";
-    return Envelope(st, KiteErrorBody(type, fmt::format("Gateway error {} (emulated)", st)));
+    return KiteAnswer(st, KiteErrorBody(type, fmt::format("Gateway error {} (emulated)", st)));
   };
   switch (f->action) {
     case FaultAction::k5xxBefore:
@@ -304,10 +294,10 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
     }
     case FaultAction::k429Burst:
       burst_until_[key] = wall + f->delay_ms * kNanosPerMilli;
-      return Envelope(429, KiteErrorBody("NetworkException", "Too many requests"));
+      return KiteAnswer(429, KiteErrorBody("NetworkException", "Too many requests"));
     case FaultAction::k403Now:
       emulator_->sessions().ExpireAll();
-      return Envelope(403, KiteErrorBody("TokenException", "Incorrect `api_key` or `access_token`."));
+      return KiteAnswer(403, KiteErrorBody("TokenException", "Incorrect `api_key` or `access_token`."));
     case FaultAction::kVisibilityDelay: {
       // Placed and answered; the order book shows the order only after delay_ms of virtual
       // time (oms.h). A refused placement created nothing to hide.
@@ -347,16 +337,16 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
            {"ticker", {{"packets", ticker_->packets_sent()}, {"frames", ticker_->frames_sent()},
                        {"heartbeats", ticker_->heartbeats_sent()},
                        {"deferred", ticker_->frames_deferred()}}}};
-    return Ok(h);
+    return KiteSuccess(h);
   }
-  if (path == "/__emu/clock") return Ok(clock_->ToJson());
+  if (path == "/__emu/clock") return KiteSuccess(clock_->ToJson());
   if (path == "/__emu/pause") {
     clock_->Pause();
-    return Ok(clock_->ToJson());
+    return KiteSuccess(clock_->ToJson());
   }
   if (path == "/__emu/resume") {
     clock_->Resume();
-    return Ok(clock_->ToJson());
+    return KiteSuccess(clock_->ToJson());
   }
   if (path == "/__emu/step") {
     Status s = Status::Ok();
@@ -365,47 +355,47 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
       char* end = nullptr;
       const double secs = std::strtod(seconds.c_str(), &end);
       if (end == seconds.c_str() || *end != '\0' || !(secs > 0) || secs > 86400.0 * 366) {
-        return Bad("step: `seconds` must be a positive number of seconds, got `" + seconds + "`");
+        return KiteInputError("step: `seconds` must be a positive number of seconds, got `" + seconds + "`");
       }
       s = clock_->Step(static_cast<DurationNs>(secs * static_cast<double>(kNanosPerSecond)));
     } else {
       const std::optional<UnixNanos> next = market_ ? market_->NextTs() : std::nullopt;
-      if (!next) return Bad("step: no more market data to step to");
+      if (!next) return KiteInputError("step: no more market data to step to");
       s = clock_->StepTo(*next);
     }
-    if (!s.ok()) return Bad("step: " + s.error());
+    if (!s.ok()) return KiteInputError("step: " + s.error());
     json out = clock_->ToJson();
     out["tokens"] = Advance();
-    return Ok(out);
+    return KiteSuccess(out);
   }
   if (path == "/__emu/ticks") {
     json out = json::object();
     for (const auto& [key, tick] : ticker_->last_sent()) {
       out[std::to_string(key.first)][std::string(ToString(key.second))] = TickJson(tick);
     }
-    return Ok(out);
+    return KiteSuccess(out);
   }
   if (path == "/__emu/faults") {
     if (request.method == "POST" || request.method == "PUT") {
       const json body = json::parse(request.body, nullptr, false);
-      if (body.is_discarded()) return Bad("faults: the body is not JSON");
+      if (body.is_discarded()) return KiteInputError("faults: the body is not JSON");
       auto plan = FaultPlan::FromJson(body);
-      if (!plan.ok()) return Bad(plan.error());
+      if (!plan.ok()) return KiteInputError(plan.error());
       faults_ = std::move(*plan);
       burst_until_.clear();
     }
-    return Ok(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
+    return KiteSuccess(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }
-  if (path == "/__emu/ledger") return Ok(oms_->Ledger());
+  if (path == "/__emu/ledger") return KiteSuccess(oms_->Ledger());
   if (path == "/__emu/message") {
     const std::string text = field("text");
-    if (text.empty()) return Bad("message: `text` is required");
-    return Ok(json{{"sent", ticker_->Broadcast(text)}});
+    if (text.empty()) return KiteInputError("message: `text` is required");
+    return KiteSuccess(json{{"sent", ticker_->Broadcast(text)}});
   }
-  if (path == "/__emu/drop_ws") return Ok(json{{"dropped", ticker_->DropAll()}});
+  if (path == "/__emu/drop_ws") return KiteSuccess(json{{"dropped", ticker_->DropAll()}});
   if (path == "/__emu/expire_token") {
     emulator_->sessions().ExpireAll();
-    return Ok(json{{"expired", true}});
+    return KiteSuccess(json{{"expired", true}});
   }
   return std::nullopt;  // the emulator's own (/__emu/subscriptions) or 404
 }
