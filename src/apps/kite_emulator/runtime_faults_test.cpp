@@ -219,6 +219,71 @@ TEST_F(TickerFaults, ErrorFramesAndAStallWithoutHeartbeats) {
   b->Stop();
 }
 
+TEST_F(TickerFaults, ADroppedConnectionComesBack) {
+  net::WsClientLog log;
+  auto client = Connect(log, {call_token_});
+  LoadPlan(json::parse(R"({"rule": [{"stream": "ws", "action": "drop", "nth": 1}]})"));
+  Get("/__emu/step?seconds=300");  // the call's 10:05 quote: the frame is not sent, the TCP
+                                   // connection is cut
+  ASSERT_TRUE(log.WaitFor([&] { return !log.downs.empty() && log.opens == 2; }));
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    EXPECT_TRUE(Ticks(log).empty());
+  }
+  const json fired = FaultLog();
+  ASSERT_EQ(fired.size(), 1u) << fired.dump();
+  EXPECT_EQ(fired[0]["action"], "drop");
+  client->Stop();
+}
+
+TEST_F(TickerFaults, OrderUpdatesDelayedAndReordered) {
+  net::WsClientLog log;
+  auto client = Connect(log, {call_token_});
+  // The first update (a resting order's modification) is held back until the order's next
+  // one (its cancellation) has gone: the client sees CANCELLED before the modification. The
+  // second order's fill is delayed a second of wall time: a message broadcast after the fill
+  // arrives before it.
+  LoadPlan(json::parse(R"({"rule": [
+    {"stream": "ws", "action": "reorder", "nth": 1},
+    {"stream": "ws", "action": "delay", "nth": 3, "delay_ms": 1000}]})"));
+  auto place = [&](const char* price) {
+    auto r = Send("POST", "/orders/regular", Order(price));
+    EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.error());
+    Get("/__emu/step?seconds=1");
+    return json::parse(r->body)["data"]["order_id"].get<std::string>();
+  };
+  const std::string rest = place("99.00");
+  auto m = Send("PUT", "/orders/regular/" + rest, "order_type=LIMIT&quantity=65&price=99.50");
+  ASSERT_TRUE(m.ok() && m->status == 200) << (m.ok() ? m->body : m.error());
+  Get("/__emu/step?seconds=1");
+  auto c = Send("DELETE", "/orders/regular/" + rest);
+  ASSERT_TRUE(c.ok() && c->status == 200) << (c.ok() ? c->body : c.error());
+  Get("/__emu/step?seconds=1");
+  const std::string filled = place("100.10");
+  Get("/__emu/message?text=after+the+fill");
+  auto statuses = [&](const std::string& id) {
+    std::vector<std::string> out;
+    for (const std::string& t : Texts(log)) {
+      const json msg = json::parse(t, nullptr, false);
+      if (msg.is_object() && msg["type"] == "order" && msg["data"]["order_id"] == id) {
+        out.push_back(msg["data"]["status"]);
+      }
+    }
+    return out;
+  };
+  ASSERT_TRUE(log.WaitFor([&] { return statuses(rest).size() == 2 && statuses(filled).size() == 1; }));
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(statuses(rest), (std::vector<std::string>{"CANCELLED", "OPEN"}));
+  EXPECT_EQ(statuses(filled), (std::vector<std::string>{"COMPLETE"}));
+  std::size_t message_at = 0, complete_at = 0;
+  const auto texts = Texts(log);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].find("after the fill") != std::string::npos) message_at = i + 1;
+    if (texts[i].find(filled) != std::string::npos) complete_at = i + 1;
+  }
+  EXPECT_TRUE(message_at != 0 && message_at < complete_at) << message_at << " " << complete_at;
+}
+
 TEST_F(TickerFaults, OrderUpdatesDuplicatedAndOmitted) {
   net::WsClientLog log;
   auto client = Connect(log, {call_token_});
