@@ -373,12 +373,13 @@ Result<AppendResult> Journal::Append(const JournalEntry& e) {
         fmt::format("journal {}: OrderFilled for client order id '{}' without {}", path_,
                     e.client_order_id, e.venue_order_id.empty() ? "a venue order id" : "a trade id"))));
   }
-  if (Status s = BeginGroup(); !s) return fail(s);
   if (fill) {
+    // Looked up first, so a replayed fill alone does not even open a group.
     auto found = FindFill(e.venue_order_id, e.trade_id);
     if (!found) return fail(failure_);
     if (*found) return AppendResult{**found, true};
   }
+  if (Status s = BeginGroup(); !s) return fail(s);
   const std::int64_t seq = next_seq_;
   Stmt st(*this,
           "INSERT INTO entries(seq, run_id, ts_wall, ts_kernel, kind, client_order_id, "

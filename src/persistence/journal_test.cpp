@@ -427,6 +427,7 @@ TEST_F(JournalTest, AReplayedFillIsReportedAsDuplicateAndNotAppended) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->seq, 1);
+  EXPECT_FALSE(j->Commit()->committed);  // nothing was written
   EXPECT_FALSE(j->failed());
   // A trade id alone is not unique: another order's trade with the same id is a new fill.
   EXPECT_FALSE(j->Append(Entry(f.Filled("V-2", "T-1")))->duplicate);
