@@ -47,7 +47,8 @@ int RunLs(const JournalArgs& a) {
   auto runs = j.Runs();
   if (!runs) return Fail(runs.error(), 1);
   fmt::print("journal {}\n", a.path);
-  fmt::print("{:>5}  {:<32}  {:<20}  {:<20}  {}\n", "run", "started", "build", "config", "clean stop");
+  fmt::print("{:>5}  {:<32}  {:<20}  {:<20}  {}\n", "run", "started", "build", "config",
+             "clean stop");
   for (const JournalRun& r : *runs) {
     fmt::print("{:>5}  {:<32}  {:<20}  {:<20}  {}\n", r.run_id, Time(r.started), r.build_id,
                r.config_hash, r.clean_stop ? "yes" : "no");
@@ -143,8 +144,8 @@ int RunExport(const JournalArgs& a) {
 }  // namespace
 
 void AddJournalCommands(CLI::App& app, Commands& out) {
-  CLI::App* journal =
-      app.add_subcommand("journal", "Inspect a live node's journal (state/{trader_id}/journal.sqlite)");
+  CLI::App* journal = app.add_subcommand(
+      "journal", "Inspect a live node's journal (state/{trader_id}/journal.sqlite)");
   journal->require_subcommand(1);
   auto args = std::make_shared<JournalArgs>();
 

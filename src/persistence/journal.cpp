@@ -175,13 +175,11 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
     ::close(fd);
     if (err == EWOULDBLOCK) {
       return MakeError(ErrorCode::kUnavailable,
-                       fmt::format("journal {} is in use by another process{} (lock file {})",
-                                   path, holder.empty() ? "" : " (pid " + holder + ")",
-                                   lock_path));
+                       fmt::format("journal {} is in use by another process{} (lock file {})", path,
+                                   holder.empty() ? "" : " (pid " + holder + ")", lock_path));
     }
-    return MakeError(ErrorCode::kIo,
-                     fmt::format("journal {}: cannot lock {}: {}", path, lock_path,
-                                 std::strerror(err)));
+    return MakeError(ErrorCode::kIo, fmt::format("journal {}: cannot lock {}: {}", path, lock_path,
+                                                 std::strerror(err)));
   }
   const std::string pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(fd, 0) != 0 ||
@@ -210,7 +208,7 @@ Status Journal::Init(const JournalOptions& options, bool created) {
   if (Status s = Exec("PRAGMA locking_mode=EXCLUSIVE"); !s) return s;
   if (Status s = Exec("PRAGMA journal_mode=WAL"); !s) return s;
   if (Status s = Exec(options.sync == JournalSync::kFull ? "PRAGMA synchronous=FULL"
-                                                           : "PRAGMA synchronous=NORMAL");
+                                                         : "PRAGMA synchronous=NORMAL");
       !s) {
     return s;
   }
@@ -229,8 +227,7 @@ Status Journal::Init(const JournalOptions& options, bool created) {
         !s) {
       return s;
     }
-    if (Status s = Exec(fmt::format("PRAGMA user_version={}", kJournalSchemaVersion).c_str());
-        !s) {
+    if (Status s = Exec(fmt::format("PRAGMA user_version={}", kJournalSchemaVersion).c_str()); !s) {
       return s;
     }
     if (Status s = Exec("COMMIT"); !s) return s;
@@ -246,9 +243,9 @@ Status Journal::Init(const JournalOptions& options, bool created) {
                                       "{}: open it with a newer nacre",
                                       path_, *version, kJournalSchemaVersion)));
   } else if (*version < 1) {
-    return Fail(MakeError(ErrorCode::kCorruption,
-                          fmt::format("journal {}: schema version {} is not valid", path_,
-                                      *version)));
+    return Fail(
+        MakeError(ErrorCode::kCorruption,
+                  fmt::format("journal {}: schema version {} is not valid", path_, *version)));
   }
   if (options.quick_check && !created) {
     sqlite3_stmt* s = nullptr;
@@ -368,10 +365,11 @@ Result<AppendResult> Journal::Append(const JournalEntry& e) {
   }
   const bool fill = e.kind == kFillKind;
   if (fill && (e.venue_order_id.empty() || e.trade_id.empty())) {
-    return fail(Fail(MakeError(
-        ErrorCode::kInvalidInput,
-        fmt::format("journal {}: OrderFilled for client order id '{}' without {}", path_,
-                    e.client_order_id, e.venue_order_id.empty() ? "a venue order id" : "a trade id"))));
+    return fail(
+        Fail(MakeError(ErrorCode::kInvalidInput,
+                       fmt::format("journal {}: OrderFilled for client order id '{}' without {}",
+                                   path_, e.client_order_id,
+                                   e.venue_order_id.empty() ? "a venue order id" : "a trade id"))));
   }
   if (fill) {
     // Looked up first, so a replayed fill alone does not even open a group.
@@ -427,9 +425,8 @@ Result<std::optional<TagRow>> Journal::LookupTag(std::string_view tag) {
   return LookupBy("SELECT tag, client_order_id, venue_order_id FROM tags WHERE tag = ?", tag);
 }
 Result<std::optional<TagRow>> Journal::LookupClientOrderId(const ClientOrderId& id) {
-  return LookupBy(
-      "SELECT tag, client_order_id, venue_order_id FROM tags WHERE client_order_id = ?",
-      id.value());
+  return LookupBy("SELECT tag, client_order_id, venue_order_id FROM tags WHERE client_order_id = ?",
+                  id.value());
 }
 Result<std::optional<TagRow>> Journal::LookupVenueOrderId(const VenueOrderId& id) {
   return LookupBy("SELECT tag, client_order_id, venue_order_id FROM tags WHERE venue_order_id = ?",
@@ -458,11 +455,11 @@ Status Journal::MapTag(std::string_view tag, const ClientOrderId& client_order_i
   if (!by_tag) return failure_;
   if (*by_tag) {
     if ((*by_tag)->client_order_id == client_order_id) return Status::Ok();  // already mapped
-    return Fail(MakeError(ErrorCode::kInvalidInput,
-                          fmt::format("journal {}: tag '{}' is already mapped to client order id "
-                                      "'{}', not '{}'",
-                                      path_, tag, (*by_tag)->client_order_id.value(),
-                                      client_order_id.value())));
+    return Fail(MakeError(
+        ErrorCode::kInvalidInput,
+        fmt::format("journal {}: tag '{}' is already mapped to client order id "
+                    "'{}', not '{}'",
+                    path_, tag, (*by_tag)->client_order_id.value(), client_order_id.value())));
   }
   auto by_id = LookupClientOrderId(client_order_id);
   if (!by_id) return failure_;
@@ -476,8 +473,8 @@ Status Journal::MapTag(std::string_view tag, const ClientOrderId& client_order_i
   Stmt st(*this, "INSERT INTO tags(tag, client_order_id) VALUES(?, ?)");
   if (!st.ok()) return failure_;
   if (st.Text(tag).Text(client_order_id.value()).Step() != SQLITE_DONE) {
-    return SqlError(fmt::format("mapping tag '{}' to client order id '{}'", tag,
-                                client_order_id.value()));
+    return SqlError(
+        fmt::format("mapping tag '{}' to client order id '{}'", tag, client_order_id.value()));
   }
   return Status::Ok();
 }
@@ -509,10 +506,10 @@ Status Journal::SetVenueOrderIdWhere(const char* column, std::string_view key,
   const TagRow& r = **row;
   if (r.venue_order_id == venue_order_id) return Status::Ok();
   if (!r.venue_order_id.empty()) {
-    return Fail(MakeError(ErrorCode::kInvalidInput,
-                          fmt::format("journal {}: {} already has venue order id '{}', not '{}'",
-                                      path_, what, r.venue_order_id.value(),
-                                      venue_order_id.value())));
+    return Fail(
+        MakeError(ErrorCode::kInvalidInput,
+                  fmt::format("journal {}: {} already has venue order id '{}', not '{}'", path_,
+                              what, r.venue_order_id.value(), venue_order_id.value())));
   }
   auto other = LookupVenueOrderId(venue_order_id);
   if (!other) return failure_;
@@ -527,8 +524,8 @@ Status Journal::SetVenueOrderIdWhere(const char* column, std::string_view key,
   Stmt st(*this, "UPDATE tags SET venue_order_id = ? WHERE tag = ?");
   if (!st.ok()) return failure_;
   if (st.Text(venue_order_id.value()).Text(r.tag).Step() != SQLITE_DONE) {
-    return SqlError(fmt::format("setting venue order id '{}' for {}", venue_order_id.value(),
-                                what));
+    return SqlError(
+        fmt::format("setting venue order id '{}' for {}", venue_order_id.value(), what));
   }
   return Status::Ok();
 }

@@ -76,8 +76,8 @@ struct AppendResult {
 };
 
 struct CommitInfo {
-  bool committed = false;  // false: nothing was written since the last commit (no-op)
-  std::size_t entries = 0;  // entries in this group
+  bool committed = false;      // false: nothing was written since the last commit (no-op)
+  std::size_t entries = 0;     // entries in this group
   std::int64_t first_seq = 0;  // of this group's entries (0 when none)
   std::int64_t last_seq = 0;
 };

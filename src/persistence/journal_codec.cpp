@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <type_traits>
@@ -93,9 +93,9 @@ void Fields(IO& io, OrderRejected& e) {
 }
 // Canceled, Expired, Triggered, PendingUpdate, PendingCancel: venue order id and account.
 template <typename IO, typename E>
-  requires std::is_same_v<E, OrderCanceled> || std::is_same_v<E, OrderExpired> ||
-           std::is_same_v<E, OrderTriggered> || std::is_same_v<E, OrderPendingUpdate> ||
-           std::is_same_v<E, OrderPendingCancel>
+requires std::is_same_v<E, OrderCanceled> || std::is_same_v<E, OrderExpired> ||
+    std::is_same_v<E, OrderTriggered> || std::is_same_v<E, OrderPendingUpdate> ||
+    std::is_same_v<E, OrderPendingCancel>
 void Fields(IO& io, E& e) {
   Fields(io, static_cast<OrderEventHeader&>(e));
   io("venue_order_id", e.venue_order_id);
@@ -168,7 +168,7 @@ void Fields(IO& io, ModifyOrder& c) {
   io("trigger_price", c.trigger_price);
 }
 template <typename IO, typename C>
-  requires std::is_same_v<C, CancelOrder> || std::is_same_v<C, QueryOrder>
+requires std::is_same_v<C, CancelOrder> || std::is_same_v<C, QueryOrder>
 void Fields(IO& io, C& c) {
   Fields(io, static_cast<CommandHeader&>(c));
   io("instrument_id", c.instrument_id);
@@ -183,7 +183,9 @@ void Fields(IO& io, CancelAllOrders& c) {
 }
 
 template <typename T>
-concept HasEnumNames = requires { EnumNames<T>::names; };
+concept HasEnumNames = requires {
+  EnumNames<T>::names;
+};
 
 class Writer {
  public:
@@ -227,10 +229,8 @@ class Writer {
     (*this)(key, *v);
   }
   template <typename E>
-    requires HasEnumNames<E>
-  void operator()(const char* key, E& v) {
-    out_[key] = std::string(ToString(v));
-  }
+  requires HasEnumNames<E>
+  void operator()(const char* key, E& v) { out_[key] = std::string(ToString(v)); }
 
  private:
   Json out_ = Json::object();
@@ -383,7 +383,7 @@ class Reader {
     if (error_.empty()) v = inner;
   }
   template <typename E>
-    requires HasEnumNames<E>
+  requires HasEnumNames<E>
   void operator()(const char* key, E& v) {
     const Json* j = Text(key);
     if (j == nullptr) return;
@@ -545,7 +545,8 @@ JournalEntry EventEntry(const OrderEvent& e, UnixNanos ts_wall) {
       [&out](const auto& ev) {
         out.ts_kernel = ev.ts_init;
         out.client_order_id = ev.client_order_id.value();
-        if constexpr (requires { ev.venue_order_id; }) out.venue_order_id = ev.venue_order_id.value();
+        if constexpr (requires { ev.venue_order_id; })
+          out.venue_order_id = ev.venue_order_id.value();
         if constexpr (requires { ev.trade_id; }) out.trade_id = std::string(ev.trade_id.value());
       },
       e);

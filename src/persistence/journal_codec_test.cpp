@@ -248,7 +248,8 @@ TEST(JournalCodec, DecodingIsStrictAndNamesTheField) {
   EXPECT_EQ(decode(extra).error(), "OrderFilled: unknown field 'surprise'");
   auto dbl = j;
   dbl["last_px"] = 1234.5;
-  EXPECT_EQ(decode(dbl).error(), "OrderFilled: field 'last_px': expected [raw, precision] integers");
+  EXPECT_EQ(decode(dbl).error(),
+            "OrderFilled: field 'last_px': expected [raw, precision] integers");
   auto precision = j;
   precision["last_px"] = nlohmann::json::array({123'450'000'000, 12});
   EXPECT_NE(decode(precision).error().find("precision 12"), std::string::npos);

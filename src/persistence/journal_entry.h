@@ -14,9 +14,9 @@
 namespace nacre {
 
 struct JournalEntry {
-  UnixNanos ts_wall;    // the wall clock when written (from the injected clock)
-  UnixNanos ts_kernel;  // the kernel clock (ts_init of the event or command)
-  std::string kind;     // "OrderFilled", "SubmitOrder", ...; the body's type
+  UnixNanos ts_wall;            // the wall clock when written (from the injected clock)
+  UnixNanos ts_kernel;          // the kernel clock (ts_init of the event or command)
+  std::string kind;             // "OrderFilled", "SubmitOrder", ...; the body's type
   std::string client_order_id;  // empty when none
   std::string venue_order_id;   // empty when none or not yet known
   std::string trade_id;         // fills only

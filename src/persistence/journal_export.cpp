@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,19 +32,25 @@ void CsvRow(std::ostream& out, const std::vector<std::string>& fields) {
   out << '\n';
 }
 
-constexpr const char* kEntryColumns[] = {"seq",      "run_id",          "ts_wall",
-                                         "ts_kernel", "kind",           "client_order_id",
-                                         "venue_order_id", "trade_id", "body"};
+constexpr const char* kEntryColumns[] = {"seq",  "run_id",          "ts_wall",        "ts_kernel",
+                                         "kind", "client_order_id", "venue_order_id", "trade_id",
+                                         "body"};
 constexpr const char* kFillColumns[] = {
-    "seq",       "run_id",     "ts_event",       "client_order_id", "venue_order_id",
-    "trade_id",  "instrument_id", "side",        "last_qty",        "last_px",
-    "currency",  "commission", "liquidity_side", "strategy_id",     "body"};
+    "seq",      "run_id",        "ts_event",       "client_order_id", "venue_order_id",
+    "trade_id", "instrument_id", "side",           "last_qty",        "last_px",
+    "currency", "commission",    "liquidity_side", "strategy_id",     "body"};
 
 std::vector<std::string> EntryRow(const StoredEntry& s) {
   const JournalEntry& e = s.entry;
-  return {std::to_string(s.seq), std::to_string(s.run_id), std::to_string(e.ts_wall.value),
-          std::to_string(e.ts_kernel.value), e.kind, e.client_order_id, e.venue_order_id,
-          e.trade_id, e.body};
+  return {std::to_string(s.seq),
+          std::to_string(s.run_id),
+          std::to_string(e.ts_wall.value),
+          std::to_string(e.ts_kernel.value),
+          e.kind,
+          e.client_order_id,
+          e.venue_order_id,
+          e.trade_id,
+          e.body};
 }
 
 std::vector<std::string> FillRow(const StoredEntry& s, const OrderFilled& f) {

@@ -7,12 +7,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "persistence/journal_codec.h"
 #include "persistence/journal_export.h"
@@ -118,8 +117,9 @@ TEST_F(JournalTest, CreatesTheFileWithItsSchemaVersionAndWal) {
   EXPECT_EQ(RawSql(path, "PRAGMA application_id"), std::to_string(kJournalApplicationId));
   EXPECT_EQ(RawSql(path, "PRAGMA user_version"), "1");
   EXPECT_EQ(RawSql(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(RawSql(path, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
-                         "WHERE type = 'table' ORDER BY name)"),
+  EXPECT_EQ(RawSql(path,
+                   "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
+                   "WHERE type = 'table' ORDER BY name)"),
             "counters entries runs snapshots tags");
 }
 
@@ -482,9 +482,11 @@ TEST_F(JournalTest, TagMapUniqueViolationsNameTheIdsAndFailStop) {
     ErrorCode code = ErrorCode::kInvalidInput;
   };
   const std::vector<Case> cases = {
-      {"tag", [](Journal& j) { return j.MapTag("NCR0001", ClientOrderId("O-9")); },
+      {"tag",
+       [](Journal& j) { return j.MapTag("NCR0001", ClientOrderId("O-9")); },
        {"tag 'NCR0001'", "'O-1'", "'O-9'"}},
-      {"client_order_id", [](Journal& j) { return j.MapTag("NCR0009", ClientOrderId("O-1")); },
+      {"client_order_id",
+       [](Journal& j) { return j.MapTag("NCR0009", ClientOrderId("O-1")); },
        {"client order id 'O-1'", "'NCR0001'", "'NCR0009'"}},
       {"venue_order_id",
        [](Journal& j) { return j.SetVenueOrderId(ClientOrderId("O-2"), VenueOrderId("V-1")); },
@@ -492,8 +494,10 @@ TEST_F(JournalTest, TagMapUniqueViolationsNameTheIdsAndFailStop) {
       {"changed venue id",
        [](Journal& j) { return j.SetVenueOrderId(ClientOrderId("O-1"), VenueOrderId("V-7")); },
        {"'V-1'", "'V-7'", "'O-1'"}},
-      {"unknown", [](Journal& j) { return j.SetVenueOrderIdForTag("NOPE", VenueOrderId("V-8")); },
-       {"tag 'NOPE'", "'V-8'"}, ErrorCode::kNotFound},
+      {"unknown",
+       [](Journal& j) { return j.SetVenueOrderIdForTag("NOPE", VenueOrderId("V-8")); },
+       {"tag 'NOPE'", "'V-8'"},
+       ErrorCode::kNotFound},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
@@ -596,9 +600,9 @@ TEST_F(JournalTest, VerifyReplaysALifecycleCleanly) {
   submit.instrument_id = MustInstrumentId("NIFTY2610624000CE.NFO");
   ASSERT_TRUE(j->Append(Entry(f.Init())).ok());
   ASSERT_TRUE(j->Append(CommandEntry(submit, UnixNanos(1))).ok());
-  for (const OrderEvent& e : {f.Submitted(), f.Accepted("V-1"), f.Filled("V-1", "T-1", 75),
-                              f.Filled("V-1", "T-2", 75), g.Init(), g.Submitted(),
-                              g.Accepted("V-2")}) {
+  for (const OrderEvent& e :
+       {f.Submitted(), f.Accepted("V-1"), f.Filled("V-1", "T-1", 75), f.Filled("V-1", "T-2", 75),
+        g.Init(), g.Submitted(), g.Accepted("V-2")}) {
     ASSERT_TRUE(j->Append(Entry(e)).ok());
   }
   ASSERT_TRUE(j->Append(JournalEntry{UnixNanos(1), UnixNanos(1), "AccountState", "", "", "",
@@ -682,8 +686,8 @@ TEST_F(JournalTest, ABodyThatIsNotJsonIsAnError) {
 TEST_F(JournalTest, ExportsEntriesAndFillsAsCsvAndJsonLines) {
   auto j = OpenWithRun(Path());
   Flow f{"O-1"};
-  for (const OrderEvent& e : {f.Init(), f.Submitted(), f.Accepted("V-1"),
-                              f.Filled("V-1", "T-1", 75)}) {
+  for (const OrderEvent& e :
+       {f.Init(), f.Submitted(), f.Accepted("V-1"), f.Filled("V-1", "T-1", 75)}) {
     ASSERT_TRUE(j->Append(Entry(e)).ok());
   }
   ASSERT_TRUE(j->Commit().ok());

@@ -45,8 +45,8 @@ Result<VerifyReport> Journal::Verify() {
     // The UNIQUE fill index is what stops a replayed fill from being journaled twice.
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v2(
-        db_, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'entries_fill'", -1,
-        &s, nullptr);
+        db_, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'entries_fill'", -1, &s,
+        nullptr);
     if (rc == SQLITE_OK) rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -112,8 +112,8 @@ Result<VerifyReport> Journal::Verify() {
         problem(seq, fmt::format("seq {}: fill for {} without a venue order id or trade id", seq,
                                  id.value()));
       } else if (!fills.emplace(e.venue_order_id, e.trade_id).second) {
-        problem(seq, fmt::format("seq {}: duplicate fill (venue order id '{}', trade id '{}')",
-                                 seq, e.venue_order_id, e.trade_id));
+        problem(seq, fmt::format("seq {}: duplicate fill (venue order id '{}', trade id '{}')", seq,
+                                 e.venue_order_id, e.trade_id));
       }
     }
     if (const auto* init = std::get_if<OrderInitialized>(&ev)) {
@@ -129,8 +129,8 @@ Result<VerifyReport> Journal::Verify() {
       return true;
     }
     if (Status s = it->second.Apply(ev); !s) {
-      problem(seq, fmt::format("seq {}: {} for {} refused by the order state machine ({}): {}",
-                               seq, e.kind, id.value(), ToString(it->second.status()), s.error()));
+      problem(seq, fmt::format("seq {}: {} for {} refused by the order state machine ({}): {}", seq,
+                               e.kind, id.value(), ToString(it->second.status()), s.error()));
     }
     return true;
   });
