@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   nacre::cli::AddSweepCommands(app, commands);
   nacre::cli::AddComponentsCommands(app, commands);
   nacre::cli::AddKiteEmuCommands(app, commands);
+  nacre::cli::AddJournalCommands(app, commands);
   // Usage errors exit 2 like any other bad input (help and version exit 0).
   try {
     app.parse(argc, argv);

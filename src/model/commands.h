@@ -17,6 +17,7 @@
 namespace nacre {
 
 struct CommandHeader {
+  friend bool operator==(const CommandHeader&, const CommandHeader&) = default;
   TraderId trader_id;
   StrategyId strategy_id;
   ClientId client_id;  // optional explicit routing; empty = route by venue
@@ -25,16 +26,19 @@ struct CommandHeader {
 };
 
 struct SubmitOrder : CommandHeader {
+  friend bool operator==(const SubmitOrder&, const SubmitOrder&) = default;
   InstrumentId instrument_id;
   ClientOrderId client_order_id;
   PositionId position_id;
 };
 struct SubmitOrderList : CommandHeader {
+  friend bool operator==(const SubmitOrderList&, const SubmitOrderList&) = default;
   InstrumentId instrument_id;  // of the first order (lists may span instruments)
   OrderListId order_list_id;
   std::vector<ClientOrderId> client_order_ids;
 };
 struct ModifyOrder : CommandHeader {
+  friend bool operator==(const ModifyOrder&, const ModifyOrder&) = default;
   InstrumentId instrument_id;
   ClientOrderId client_order_id;
   VenueOrderId venue_order_id;
@@ -43,15 +47,18 @@ struct ModifyOrder : CommandHeader {
   std::optional<Price> trigger_price;
 };
 struct CancelOrder : CommandHeader {
+  friend bool operator==(const CancelOrder&, const CancelOrder&) = default;
   InstrumentId instrument_id;
   ClientOrderId client_order_id;
   VenueOrderId venue_order_id;
 };
 struct CancelAllOrders : CommandHeader {
+  friend bool operator==(const CancelAllOrders&, const CancelAllOrders&) = default;
   InstrumentId instrument_id;
   OrderSide side = OrderSide::kNoSide;  // kNoSide = both sides
 };
 struct QueryOrder : CommandHeader {
+  friend bool operator==(const QueryOrder&, const QueryOrder&) = default;
   InstrumentId instrument_id;
   ClientOrderId client_order_id;
   VenueOrderId venue_order_id;

@@ -19,6 +19,7 @@
 namespace nacre {
 
 struct OrderEventHeader {
+  friend bool operator==(const OrderEventHeader&, const OrderEventHeader&) = default;
   TraderId trader_id;
   StrategyId strategy_id;
   InstrumentId instrument_id;
@@ -29,6 +30,7 @@ struct OrderEventHeader {
 };
 
 struct OrderInitialized : OrderEventHeader {
+  friend bool operator==(const OrderInitialized&, const OrderInitialized&) = default;
   OrderSide side = OrderSide::kBuy;
   OrderType order_type = OrderType::kMarket;
   Quantity quantity;
@@ -50,41 +52,51 @@ struct OrderInitialized : OrderEventHeader {
 };
 
 struct OrderDenied : OrderEventHeader {
+  friend bool operator==(const OrderDenied&, const OrderDenied&) = default;
   std::string reason_code;  // e.g. "QUANTITY_EXCEEDS_FREEZE"
   std::string message;      // e.g. "quantity=1950 freeze=1800"
 };
 struct OrderSubmitted : OrderEventHeader {
+  friend bool operator==(const OrderSubmitted&, const OrderSubmitted&) = default;
   AccountId account_id;
 };
 struct OrderAccepted : OrderEventHeader {
+  friend bool operator==(const OrderAccepted&, const OrderAccepted&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
 };
 struct OrderRejected : OrderEventHeader {
+  friend bool operator==(const OrderRejected&, const OrderRejected&) = default;
   AccountId account_id;
   std::string reason;
 };
 struct OrderCanceled : OrderEventHeader {
+  friend bool operator==(const OrderCanceled&, const OrderCanceled&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
 };
 struct OrderExpired : OrderEventHeader {
+  friend bool operator==(const OrderExpired&, const OrderExpired&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
 };
 struct OrderTriggered : OrderEventHeader {
+  friend bool operator==(const OrderTriggered&, const OrderTriggered&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
 };
 struct OrderPendingUpdate : OrderEventHeader {
+  friend bool operator==(const OrderPendingUpdate&, const OrderPendingUpdate&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
 };
 struct OrderPendingCancel : OrderEventHeader {
+  friend bool operator==(const OrderPendingCancel&, const OrderPendingCancel&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
 };
 struct OrderModifyRejected : OrderEventHeader {
+  friend bool operator==(const OrderModifyRejected&, const OrderModifyRejected&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
   std::string reason;
@@ -95,11 +107,13 @@ struct OrderModifyRejected : OrderEventHeader {
   std::optional<Price> trigger_price;
 };
 struct OrderCancelRejected : OrderEventHeader {
+  friend bool operator==(const OrderCancelRejected&, const OrderCancelRejected&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
   std::string reason;
 };
 struct OrderUpdated : OrderEventHeader {
+  friend bool operator==(const OrderUpdated&, const OrderUpdated&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
   Quantity quantity;
@@ -109,6 +123,7 @@ struct OrderUpdated : OrderEventHeader {
 
 // Itemised charges of one fill (the NSE schedule fills these in; zero by default).
 struct ChargeBreakdown {
+  friend bool operator==(const ChargeBreakdown&, const ChargeBreakdown&) = default;
   Money brokerage;
   Money stt;
   Money exchange;
@@ -120,6 +135,7 @@ struct ChargeBreakdown {
 };
 
 struct OrderFilled : OrderEventHeader {
+  friend bool operator==(const OrderFilled&, const OrderFilled&) = default;
   VenueOrderId venue_order_id;
   AccountId account_id;
   TradeId trade_id;
