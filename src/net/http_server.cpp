@@ -65,11 +65,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       if (ec) {
         // Not HTTP (or too large): say so and close.
-        HttpResponse bad;
-        bad.status = ec == http::error::body_limit ? 413 : 400;
-        bad.headers = {{"Content-Type", "text/plain"}};
-        bad.body = fmt::format("bad request: {}\n", ec.message());
-        Write(ToBeast(bad, 11, false));
+        const int status = ec == http::error::body_limit ? 413 : 400;
+        Write(ToBeast(server->ErrorAnswer(status, fmt::format("bad request: {}", ec.message())), 11,
+                      false));
         return;
       }
       request = parser->release();
@@ -77,9 +75,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       try {
         resp = server->handler(FromBeast(request));
       } catch (const std::exception& e) {
-        resp.status = 500;
-        resp.headers = {{"Content-Type", "text/plain"}};
-        resp.body = fmt::format("internal error: {}\n", e.what());
+        resp = server->ErrorAnswer(500, fmt::format("internal error: {}", e.what()));
       }
       if (resp.drop) {
         // A reset, not an orderly close: linger 0 makes close() send RST.
@@ -138,6 +134,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       session->Read();
       self->Accept();
     });
+  }
+
+  HttpResponse ErrorAnswer(int status, const std::string& message) const {
+    if (options.error_answer) return options.error_answer(status, message);
+    HttpResponse r;
+    r.status = status;
+    r.headers = {{"Content-Type", "text/plain"}};
+    r.body = message + "\n";
+    return r;
   }
 
   IoThread& io;

@@ -21,6 +21,10 @@ struct HttpServerOptions {
   std::uint16_t port = 0;  // 0: any free port (see port())
   DurationNs idle_timeout = 30 * kNanosPerSecond;
   std::size_t max_body_bytes = 8 << 20;
+  // The server's own error answers (a request that is not HTTP 400, a body too large 413, a
+  // handler that threw 500), given the status and what went wrong; default: text/plain. An
+  // API server answers them in its own error format (the Kite emulator: Kite's envelope).
+  std::function<HttpResponse(int status, const std::string& message)> error_answer;
 };
 
 class HttpServer {

@@ -115,7 +115,8 @@ bool KiteTransitionAllowed(KiteStatus from, KiteStatus to) {
     case K::kNotModified:
       return Live(to) || to == K::kComplete || to == K::kCancelled;
     case K::kCancelPending:
-      return to == K::kCancelled || to == K::kComplete;  // a fill can win the race
+      // A fill can win the race; a cancel the exchange refuses leaves the order live.
+      return to == K::kCancelled || to == K::kComplete || Live(to);
     default:
       return false;
   }

@@ -65,6 +65,8 @@ TEST(KiteStatus, TheLifeCycleMovesForwardAndTerminalStaysTerminal) {
     EXPECT_TRUE(KiteTransitionAllowed(modify[i], modify[i + 1])) << ToString(modify[i]);
   }
   EXPECT_TRUE(KiteTransitionAllowed(K::kCancelPending, K::kComplete));  // a fill won the race
+  EXPECT_TRUE(KiteTransitionAllowed(K::kCancelPending, K::kOpen));  // the cancel was refused
+  EXPECT_FALSE(KiteTransitionAllowed(K::kCancelPending, K::kModifyPending));
   EXPECT_FALSE(KiteTransitionAllowed(K::kComplete, K::kOpen));
   EXPECT_FALSE(KiteTransitionAllowed(K::kCancelled, K::kComplete));
   EXPECT_FALSE(KiteTransitionAllowed(K::kRejected, K::kOpen));

@@ -30,7 +30,21 @@ Money Value(Price px, std::int64_t units, std::int64_t multiplier) {
   return Money::Notional(px, Quantity::FromInt(units), multiplier);
 }
 
-// A positive whole number, or nullopt.
+// The largest quantity a request may name (units): far beyond any freeze limit, and small
+// enough that no price the exchange accepts overflows the fixed-point value.
+constexpr std::int64_t kMaxRequestUnits = 100'000;
+// The most orders a margin or charges request may hold, and the largest value one of them
+// may name (₹10 crore): a request's figures then always fit the fixed-point margin sums.
+constexpr std::size_t kMaxRequestOrders = 50;
+const Money kMaxRequestValue = Money::FromInt(100'000'000);
+
+// `units` at `px` as money, or nullopt when a request's figures overflow it.
+std::optional<Money> CheckedValue(Price px, std::int64_t units, std::int64_t multiplier) {
+  if (units < 0 || units > kMaxRequestUnits) return std::nullopt;
+  return Money::CheckedNotional(px, Quantity::FromInt(units), multiplier);
+}
+
+// A positive whole number up to kMaxRequestUnits, or nullopt.
 std::optional<std::int64_t> ParseCount(const std::string& text, bool allow_zero = false) {
   if (text.empty() || text.size() > 12) return std::nullopt;
   std::int64_t v = 0;
@@ -39,6 +53,7 @@ std::optional<std::int64_t> ParseCount(const std::string& text, bool allow_zero 
     v = v * 10 + (c - '0');
   }
   if (v == 0 && !allow_zero) return std::nullopt;
+  if (v > kMaxRequestUnits) return std::nullopt;
   return v;
 }
 
@@ -165,9 +180,10 @@ Oms::Oms(OmsConfig config, const std::vector<Instrument>& instruments,
       instruments_(instruments),
       rows_(rows),
       schedule_(std::make_shared<const ChargeSchedule>(ChargeSchedule::ZerodhaIndexOptions())),
-      rng_(config_.seed) {
+      rng_(config_.seed),
+      id_rng_(config_.seed ^ 0x9E3779B97F4A7C15ULL) {
   // Order ids: 19 digits from a seeded base, then increasing by seeded steps.
-  next_order_id_ = 1'000'000'000'000'000'000ULL + rng_() % 800'000'000'000'000'000ULL;
+  next_order_id_ = 1'000'000'000'000'000'000ULL + id_rng_() % 800'000'000'000'000'000ULL;
   for (const Instrument& ins : instruments_) by_id_[ins.id] = &ins;
   for (const Instrument& ins : instruments_) {
     const std::string sym =
@@ -195,6 +211,11 @@ Oms::Oms(OmsConfig config, const std::vector<Instrument>& instruments,
   ec.require_market_protection = config_.sebi_2026_rules;
   ec.hours = config_.hours;
   ec.fill.seed = config_.seed;
+  // A resting limit met by trades at its price waits behind the size displayed there, and a
+  // trade or bar that only touches it fills it half the time: the emulator's fills never
+  // flatter a client more than the backtest's.
+  ec.fill.queue_position = true;
+  ec.fill.limit_touch_probability = 0.5;
   book_config_ = MarginBookConfig{ec.margin, ec.margin_default_vol, ec.underlying_vol};
   auto ex = std::make_unique<SimulatedExchange>(ec);
   exchange_ = ex.get();
@@ -308,7 +329,7 @@ void Oms::Schedule(UnixNanos at, const std::string& order_id, StepKind kind) {
 }
 
 std::string Oms::NextOrderId() {
-  next_order_id_ += 1 + rng_() % 997;
+  next_order_id_ += 1 + id_rng_() % 997;
   return std::to_string(next_order_id_);
 }
 
@@ -350,6 +371,9 @@ void Oms::Finish(KiteOrder& o, KiteStatus terminal, UnixNanos at) {
 void Oms::Update(const KiteOrder& o) {
   if (!sink_) return;
   json u = OrderJson(o);
+  // Kite pushes no transient status: a fill while a modify or cancel is pending is sent with
+  // the order's live status (OPEN / TRIGGER PENDING) and its filled quantity.
+  if (IsTransient(o.status)) u["status"] = std::string(ToString(o.live));
   u["user_id"] = config_.user.user_id;
   u["unfilled_quantity"] = o.quantity - o.filled;
   u["app_id"] = 0;
@@ -561,6 +585,21 @@ void Oms::OnOrderEvent(const OrderEvent& event) {
           if (o->status == KiteStatus::kModifyPending) {
             Transition(*o, KiteStatus::kModified, at);
             Transition(*o, o->live, at);
+            Update(*o);
+          }
+        } else if constexpr (std::is_same_v<T, OrderCancelRejected>) {
+          // The exchange refused the cancel (the order was no longer resting there): a live
+          // order goes back to its live status, as Kite shows a cancel that did not happen.
+          if (o->status == KiteStatus::kCancelPending) {
+            o->status_message_raw = e.reason;
+            Transition(*o, o->live, at);
+          }
+        } else if constexpr (std::is_same_v<T, OrderDenied>) {
+          // Refused before the exchange (Nacre's risk checks): Kite shows a rejection.
+          if (!IsTerminal(o->status)) {
+            o->status_message = "RMS: " + e.message;
+            o->status_message_raw = e.reason_code + ": " + e.message;
+            Finish(*o, KiteStatus::kRejected, at);
             Update(*o);
           }
         } else if constexpr (std::is_same_v<T, OrderModifyRejected>) {
@@ -1166,6 +1205,9 @@ static std::variant<std::vector<MarginParam>, net::HttpResponse> ParseMarginBody
     const char* price_field) {
   json arr = json::parse(body, nullptr, false);
   if (arr.is_discarded() || !arr.is_array()) return KiteInputError("The body must be a JSON array of orders.");
+  if (arr.size() > kMaxRequestOrders) {
+    return KiteInputError(fmt::format("Too many orders: at most {} in one request.", kMaxRequestOrders));
+  }
   std::vector<MarginParam> out;
   for (const json& item : arr) {
     if (!item.is_object()) return KiteInputError("The body must be a JSON array of orders.");
@@ -1185,15 +1227,20 @@ static std::variant<std::vector<MarginParam>, net::HttpResponse> ParseMarginBody
     if (!text("variety").empty()) p.variety = text("variety");
     if (!text("product").empty()) p.product = text("product");
     if (!item.contains("quantity") || !item["quantity"].is_number_integer() ||
-        item["quantity"].get<std::int64_t>() <= 0) {
+        item["quantity"].get<std::int64_t>() <= 0 ||
+        item["quantity"].get<std::int64_t>() > kMaxRequestUnits) {
       return KiteInputError("Invalid `quantity`.");
     }
     p.quantity = item["quantity"].get<std::int64_t>();
     for (auto [field, into] : {std::pair{price_field, &p.price}, std::pair{"trigger_price", &p.trigger}}) {
       if (!item.contains(field) || item[field].is_null()) continue;
       auto px = KitePrice(item[field], field, 2);
-      if (!px.ok()) return KiteInputError(std::string("Invalid `") + field + "`.");
+      if (!px.ok() || px->raw() < 0) return KiteInputError(std::string("Invalid `") + field + "`.");
       if (px->raw() > 0) *into = *px;
+      const std::optional<Money> v = CheckedValue(*px, p.quantity, p.instrument->multiplier);
+      if (!v || *v > kMaxRequestValue) {
+        return KiteInputError(std::string("Invalid `") + field + "`: the order's value is out of range.");
+      }
     }
     out.push_back(std::move(p));
   }
@@ -1262,9 +1309,13 @@ net::HttpResponse Oms::OrderMargins(const std::string& body, UnixNanos now) cons
     }
     if (!px) px = Mark(p.instrument->id);
     ChargeCalculator calc(*schedule_);
-    const ChargeBreakdown charges =
-        px ? calc.OnFill(date, p.side, Value(*px, p.quantity, p.instrument->multiplier), true)
-           : ChargeBreakdown{};
+    std::optional<Money> value;
+    if (px) {
+      value = CheckedValue(*px, p.quantity, p.instrument->multiplier);
+      if (!value) return KiteInputError("Invalid `quantity`: the order's value is out of range.");
+    }
+    const ChargeBreakdown charges = value ? calc.OnFill(date, p.side, *value, true)
+                                          : ChargeBreakdown{};
     out.push_back(MarginJson("equity", p.row->tradingsymbol, p.row->exchange, *m, charges, 1));
   }
   return KiteSuccess(out);
@@ -1341,7 +1392,11 @@ net::HttpResponse Oms::BasketMargins(const std::string& body, const std::string&
         }
       }
       if (!px) px = Mark(p.instrument->id);
-      if (px) calc.OnFill(date, p.side, Value(*px, p.quantity, p.instrument->multiplier), true);
+      if (px) {
+        const std::optional<Money> value = CheckedValue(*px, p.quantity, p.instrument->multiplier);
+        if (!value) return KiteInputError("Invalid `quantity`: the order's value is out of range.");
+        calc.OnFill(date, p.side, *value, true);
+      }
     }
     total = calc.total();
   }
@@ -1367,8 +1422,9 @@ net::HttpResponse Oms::ContractNote(const std::string& body, UnixNanos now) cons
   json out = json::array();
   for (const MarginParam& p : params) {
     if (!p.price) return KiteInputError("Invalid `average_price`.");
-    const ChargeBreakdown c =
-        calc.OnFill(date, p.side, Value(*p.price, p.quantity, p.instrument->multiplier), true);
+    const std::optional<Money> value = CheckedValue(*p.price, p.quantity, p.instrument->multiplier);
+    if (!value) return KiteInputError("Invalid `quantity`: the order's value is out of range.");
+    const ChargeBreakdown c = calc.OnFill(date, p.side, *value, true);
     out.push_back(json{{"transaction_type", p.transaction_type},
                        {"tradingsymbol", p.row->tradingsymbol},
                        {"exchange", p.row->exchange},

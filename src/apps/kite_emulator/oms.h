@@ -360,7 +360,9 @@ class Oms : private MarginMarket {
   std::unique_ptr<Kernel> kernel_;
   SimulatedExchange* exchange_ = nullptr;  // owned by the kernel's execution engine
   MarginBookConfig book_config_;
-  std::mt19937_64 rng_;
+  std::mt19937_64 rng_;      // transient durations
+  std::mt19937_64 id_rng_;   // order ids: their own stream, so an id never depends on how many
+                             // transient steps ran before (the wall-clock pace of a replay)
   std::uint64_t next_order_id_ = 0;
   std::uint64_t next_exchange_id_ = 0;
   std::uint64_t next_trade_ = 0;

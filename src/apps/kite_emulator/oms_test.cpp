@@ -482,6 +482,43 @@ TEST_F(OmsTest, OrderIdsAre19DigitsIncreasingAndRepeatForASeed) {
   EXPECT_LT(a[1], a[2]);
   EXPECT_EQ(ids(7), a);
   EXPECT_NE(ids(8), a);
+  // Ids do not depend on how many transient steps ran in between (a replay's wall-clock pace
+  // decides that): the same placements with the order side settled between them.
+  Build(FromIst(2026, 5, 5, 10, 0), Money::FromInt(10'000'000), 7);
+  Quote(call_, "100", "101");
+  std::vector<std::string> settled;
+  for (int i = 0; i < 3; ++i) {
+    settled.push_back(Place(call_, "BUY", 65, "LIMIT", "99"));
+    Settle();
+  }
+  EXPECT_EQ(settled, a);
+}
+
+TEST_F(OmsTest, MarginRequestsWithOutOfRangeFiguresAreInputErrors) {
+  Build();
+  Quote(call_, "100", "101");
+  auto margins = [&](const json& orders) {
+    return Call("POST", "/margins/orders", orders.dump());
+  };
+  const json leg = {{"exchange", "NFO"}, {"tradingsymbol", Symbol(call_)},
+                    {"transaction_type", "BUY"}, {"variety", "regular"}, {"product", "NRML"},
+                    {"order_type", "LIMIT"}, {"quantity", 65}, {"price", 100}};
+  EXPECT_EQ(margins(json::array({leg})).status, 200);
+  json huge = leg;
+  huge["quantity"] = 10'000'000'000LL;  // would overflow the fixed-point value
+  EXPECT_EQ(json::parse(margins(json::array({huge})).body)["error_type"], "InputException");
+  json pricey = leg;
+  pricey["price"] = 1'000'000'000;
+  EXPECT_EQ(json::parse(margins(json::array({pricey})).body)["error_type"], "InputException");
+  json negative = leg;
+  negative["price"] = -5;
+  EXPECT_EQ(json::parse(margins(json::array({negative})).body)["error_type"], "InputException");
+  json many = json::array();
+  for (int i = 0; i < 51; ++i) many.push_back(leg);
+  EXPECT_EQ(json::parse(margins(many).body)["error_type"], "InputException");
+  EXPECT_EQ(Call("POST", "/margins/orders", "{not json").status, 400);
+  // The emulator is still serving.
+  EXPECT_EQ(margins(json::array({leg})).status, 200);
 }
 
 // ---- portfolio, margins, charges ----

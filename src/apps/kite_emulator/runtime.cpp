@@ -19,6 +19,12 @@ using nlohmann::json;
 // How far before a given start the replay reads to warm the market up (a long weekend).
 constexpr DurationNs kWarmUp = 5 * kNanosPerDay;
 
+UnixNanos SteadyWall() {
+  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count());
+}
+
 UnixNanos SystemWall() {
   return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -60,6 +66,10 @@ json TickJson(const KiteTick& t) {
 
 Runtime::Runtime(LoadedEmulatorConfig config, RuntimeOptions options)
     : config_(std::move(config)), options_(std::move(options)) {
+  // Wall time: the system clock for Kite's per-second and per-day limits and the faults' wall
+  // durations; the virtual clock runs on the steady clock's elapsed time, so a system clock
+  // step never moves market time. A test gives one hand-driven wall for both.
+  elapsed_wall_ = options_.wall ? options_.wall : VirtualClock::Wall(SteadyWall);
   if (!options_.wall) options_.wall = SystemWall;
 }
 
@@ -124,7 +134,7 @@ Status Runtime::Start() {
     faults_ = std::move(*plan);
   }
   const UnixNanos start = config_.start ? *config_.start : first.value_or(options_.wall());
-  clock_ = std::make_unique<VirtualClock>(start, config_.speed, options_.wall, config_.paused);
+  clock_ = std::make_unique<VirtualClock>(start, config_.speed, elapsed_wall_, config_.paused);
   // Orders: Nacre's simulated NSE exchange behind Kite's order life cycle, on the NSE
   // calendar's weekdays and session hours.
   calendar_ = std::make_unique<NseCalendar>();
@@ -139,19 +149,13 @@ Status Runtime::Start() {
   emulator_->SetMarket(market_.get());
   emulator_->SetCatalog(history_.get());
   emulator_->SetLimitClock(options_.wall);
-  net::HttpServerOptions ho;
-  ho.address = config_.address;
-  ho.port = config_.port;
-  http_ = std::make_unique<net::HttpServer>(
-      io_, [this](const net::HttpRequest& r) { return Serve(r); }, ho);
-  if (Status s = http_->Start(); !s) return s;
+  // Everything is wired before anything listens: the first request may come at once.
   TickerOptions to;
   to.address = config_.address;
   to.port = config_.ticker_port;
   to.heartbeat = config_.heartbeat;
   to.wall = options_.wall;
   ticker_ = std::make_unique<Ticker>(io_, emulator_->sessions(), [this] { return clock_->Now(); }, to);
-  if (Status s = ticker_->Start(); !s) return s;
   oms_->SetOrderUpdateSink([this](const json& order) {
     ticker_->SendOrder(config_.emulator.user.api_key, order.value("order_id", ""), order.dump());
   });
@@ -166,18 +170,35 @@ Status Runtime::Start() {
     }
     return out;
   });
+  net::HttpServerOptions ho;
+  ho.address = config_.address;
+  ho.port = config_.port;
+  ho.error_answer = [](int status, const std::string& message) {
+    return KiteFailure(status, status >= 500 ? "GeneralException" : "InputException", message);
+  };
+  http_ = std::make_unique<net::HttpServer>(
+      io_, [this](const net::HttpRequest& r) { return Serve(r); }, ho);
+  started_ = true;  // from here Stop() tears down whatever was started
+  if (Status s = ticker_->Start(); !s) {
+    Stop();
+    return s;
+  }
+  if (Status s = http_->Start(); !s) {
+    Stop();
+    return s;
+  }
   catalog_ = std::move(catalog);
   pump_timer_ = io_.Every(options_.pump_period, [this] { (void)Advance(); });
-  started_ = true;
   return Status::Ok();
 }
 
 void Runtime::Stop() {
   if (!started_) return;
   started_ = false;
-  io_.Cancel(pump_timer_);
-  ticker_->Stop();
-  http_->Stop();
+  if (pump_timer_ != 0) io_.Cancel(pump_timer_);
+  pump_timer_ = 0;
+  if (ticker_) ticker_->Stop();
+  if (http_) http_->Stop();
   io_.Stop();
 }
 
@@ -214,7 +235,13 @@ std::vector<std::uint32_t> Runtime::Advance() {
     if (seen.count(t) != 0) changed.push_back(t);  // a duplicate packet in the same frame
   }
   oms_->AdvanceTo(now);
-  (void)s;  // kept in market_->status(), shown by /__emu/health
+  if (!s.ok() && !market_error_logged_) {
+    // The replay stops here (the feed freezes while heartbeats go on): say so once, loudly;
+    // /__emu/health shows it too.
+    market_error_logged_ = true;
+    fmt::print(stderr, "kite-emu: the market replay stopped at {}: {}\n", KiteTimeText(now),
+               s.error());
+  }
   ticker_->Publish(changed, [this](std::uint32_t token, KiteMode mode) {
     return market_->Tick(*market_->ByToken(token), mode);
   });

@@ -89,6 +89,7 @@ class Runtime {
 
   LoadedEmulatorConfig config_;
   RuntimeOptions options_;
+  VirtualClock::Wall elapsed_wall_;  // what the virtual clock's elapsed time is read from
   net::IoThread io_;
   std::unique_ptr<VirtualClock> clock_;
   std::unique_ptr<Market> market_;
@@ -105,6 +106,7 @@ class Runtime {
   UnixNanos market_gap_until_;                     // virtual time (gap)
   std::map<std::uint32_t, UnixNanos> stale_until_;  // token → virtual time (stale)
   bool started_ = false;
+  bool market_error_logged_ = false;
 };
 
 }  // namespace nacre::kite_emu

@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -218,6 +223,27 @@ TEST_F(RuntimeTest, QuoteCarriesEveryFieldOfZerodhasMock) {
   }
   EXPECT_EQ(ours["depth"]["buy"].size(), 5u);
   EXPECT_EQ(ours["depth"]["sell"][0].size(), m["depth"]["sell"][0].size());
+}
+
+TEST_F(RuntimeTest, WhatIsNotHttpGetsKitesErrorEnvelope) {
+  // A raw socket: the server's own 400 is in Kite's format (pykiteconnect raises
+  // DataException on anything that is not JSON).
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(rt_->http_port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string junk = "NOT HTTP AT ALL\r\n\r\n";
+  ASSERT_EQ(::write(fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("application/json"), std::string::npos) << answer;
+  EXPECT_NE(answer.find(R"("error_type":"InputException")"), std::string::npos) << answer;
 }
 
 TEST_F(RuntimeTest, ExpiredTokensAndDroppedTickerConnections) {
