@@ -150,7 +150,8 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
   if (m == "GET" && path == "/instruments") return Instruments(request, "");
-  if (m == "GET" && path.rfind("/instruments/", 0) == 0 && path.find('/', 13) == std::string::npos) {
+  if (m == "GET" && path.rfind("/instruments/", 0) == 0 && path.find('/', 13) == std::string::npos &&
+      path != "/instruments/historical") {
     return Instruments(request, path.substr(13));
   }
   if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));

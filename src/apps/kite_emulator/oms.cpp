@@ -688,6 +688,8 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
     const Listing* listing = nullptr;
     std::int64_t qty = 0, overnight = 0, buy_qty = 0, sell_qty = 0;
     Money buy_value, sell_value;
+    std::int64_t day_buy_qty = 0, day_sell_qty = 0;  // today's fills only
+    Money day_buy_value, day_sell_value;
     Int128 open_value = 0;  // Σ price raw × units of the open part (average cost)
   };
   const CivilDate today = IstDate(kernel_->clock().Now());
@@ -700,19 +702,24 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
     const bool is_today = IstDate(t.ts) == today;
     const std::int64_t mult = o.listing.instrument->multiplier;
     const std::int64_t signed_units = o.is_buy() ? t.quantity : -t.quantity;
-    if (day && !is_today) {
-      a.overnight += signed_units;
-      a.qty += signed_units;
-      continue;
-    }
+    // The day position is today's fills alone (its own average); the net one all of them.
+    if (day && !is_today) continue;
     if (!is_today) a.overnight += signed_units;
     const Money v = Value(t.price, t.quantity, mult);
     if (o.is_buy()) {
       a.buy_qty += t.quantity;
       a.buy_value += v;
+      if (is_today) {
+        a.day_buy_qty += t.quantity;
+        a.day_buy_value += v;
+      }
     } else {
       a.sell_qty += t.quantity;
       a.sell_value += v;
+      if (is_today) {
+        a.day_sell_qty += t.quantity;
+        a.day_sell_value += v;
+      }
     }
     // Average cost: adding to the position adds at the fill price; reducing keeps the average;
     // crossing zero opens the rest at the fill price.
@@ -734,7 +741,7 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
     if (day && a.buy_qty == 0 && a.sell_qty == 0) continue;
     const Instrument& inst = *a.listing->instrument;
     const std::int64_t mult = inst.multiplier;
-    const std::int64_t qty = day ? a.qty - a.overnight : a.qty;
+    const std::int64_t qty = a.qty;
     const std::int64_t held = qty > 0 ? qty : -qty;
     const Price avg = held == 0 ? Price::Raw(0, 2)
                                 : Price::Raw(static_cast<std::int64_t>(DivRound(a.open_value, held)), 2);
@@ -747,8 +754,12 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
     const Money realised = pnl - unrealised;
     if (realised_sum != nullptr) *realised_sum += realised;
     if (unrealised_sum != nullptr) *unrealised_sum += unrealised;
-    auto avg_of = [](const Money& v, std::int64_t units) {
-      return units == 0 ? json(0) : KitePriceJson(Price::Raw(v.raw() / units, 2));
+    // Average price per unit of `units` (value / (units × multiplier)), rounded to the paisa.
+    auto avg_of = [mult](const Money& v, std::int64_t units) {
+      if (units == 0 || mult == 0) return json(0);
+      const Int128 per = DivRound(static_cast<Int128>(v.raw()), static_cast<Int128>(units) * mult);
+      return KitePriceJson(Price::Raw(static_cast<std::int64_t>(DivRound(per, kFixedScale / 100)) *
+                                          (kFixedScale / 100), 2));
     };
     out.push_back(json{{"tradingsymbol", a.listing->row->tradingsymbol},
                        {"exchange", a.listing->row->exchange},
@@ -773,12 +784,12 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
                        {"sell_price", avg_of(a.sell_value, a.sell_qty)},
                        {"sell_value", KiteMoneyJson(a.sell_value)},
                        {"sell_m2m", KiteMoneyJson(a.sell_value)},
-                       {"day_buy_quantity", a.buy_qty},
-                       {"day_buy_price", avg_of(a.buy_value, a.buy_qty)},
-                       {"day_buy_value", KiteMoneyJson(a.buy_value)},
-                       {"day_sell_quantity", a.sell_qty},
-                       {"day_sell_price", avg_of(a.sell_value, a.sell_qty)},
-                       {"day_sell_value", KiteMoneyJson(a.sell_value)}});
+                       {"day_buy_quantity", a.day_buy_qty},
+                       {"day_buy_price", avg_of(a.day_buy_value, a.day_buy_qty)},
+                       {"day_buy_value", KiteMoneyJson(a.day_buy_value)},
+                       {"day_sell_quantity", a.day_sell_qty},
+                       {"day_sell_price", avg_of(a.day_sell_value, a.day_sell_qty)},
+                       {"day_sell_value", KiteMoneyJson(a.day_sell_value)}});
   }
   return out;
 }

@@ -494,6 +494,32 @@ TEST_F(OmsTest, OrderIdsAre19DigitsIncreasingAndRepeatForASeed) {
   EXPECT_EQ(settled, a);
 }
 
+TEST_F(OmsTest, DayPositionsHoldTodaysFillsAloneAcrossDays) {
+  Build(FromIst(2026, 5, 5, 10, 0));
+  Quote(call_, "100", "101");
+  Place(call_, "BUY", 65, "LIMIT", "101");  // yesterday's long, at the ask
+  Settle();
+  Advance(24 * 3600 * kNanosPerSecond);     // the next day, 10:00
+  Quote(call_, "110", "111");
+  Place(call_, "SELL", 65, "LIMIT", "110");  // sold today, at the bid
+  Settle();
+  const json pos = Data(Call("GET", "/portfolio/positions"));
+  ASSERT_EQ(pos["net"].size(), 1u) << pos.dump();
+  ASSERT_EQ(pos["day"].size(), 1u) << pos.dump();
+  const json& net = pos["net"][0];
+  const json& day = pos["day"][0];
+  EXPECT_EQ(net["quantity"], 0);
+  EXPECT_EQ(net["overnight_quantity"], 65);
+  EXPECT_EQ(net["day_buy_quantity"], 0);  // today's only
+  EXPECT_EQ(net["day_sell_quantity"], 65);
+  EXPECT_DOUBLE_EQ(net["day_sell_price"].get<double>(), 110.0);
+  EXPECT_EQ(net["buy_quantity"], 65);
+  // The day position: today's sale alone, short 65 at its own price.
+  EXPECT_EQ(day["quantity"], -65);
+  EXPECT_DOUBLE_EQ(day["average_price"].get<double>(), 110.0);
+  EXPECT_EQ(day["buy_quantity"], 0);
+}
+
 TEST_F(OmsTest, MarginRequestsWithOutOfRangeFiguresAreInputErrors) {
   Build();
   Quote(call_, "100", "101");

@@ -409,7 +409,10 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
       auto plan = FaultPlan::FromJson(body);
       if (!plan.ok()) return KiteInputError(plan.error());
       faults_ = std::move(*plan);
+      // A new plan starts clean: no burst, gap or stale token of the old one goes on.
       burst_until_.clear();
+      market_gap_until_ = UnixNanos();
+      stale_until_.clear();
     }
     return KiteSuccess(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }

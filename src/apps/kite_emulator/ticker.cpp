@@ -146,12 +146,12 @@ void Ticker::SendOrder(const std::string& api_key, const std::string& order_id,
                                                   FaultAction::kWsReorder, FaultAction::kWsOmit};
   const std::string text = R"({"type":"order","data":)" + order_json + "}";
   // An update held back by `reorder` goes out right after the order's next one.
-  auto release_held = [this, order_id] {
+  auto release_held = [this, order_id](std::uint64_t only = 0) {
     auto h = held_.find(order_id);
-    if (h == held_.end()) return;
-    const auto [key, held] = h->second;
+    if (h == held_.end() || (only != 0 && h->second.seq != only)) return;
+    const Held held = h->second;
     held_.erase(h);
-    Deliver(key, held);
+    Deliver(held.api_key, held.text);
   };
   const std::optional<FiredFault> f = Fault(order_id, kUpdateFaults);
   if (!f) {
@@ -172,12 +172,14 @@ void Ticker::SendOrder(const std::string& api_key, const std::string& order_id,
       io_.After(f->delay_ms * kNanosPerMilli, [this, api_key, text] { Deliver(api_key, text); });
       release_held();
       return;
-    case FaultAction::kWsReorder:
+    case FaultAction::kWsReorder: {
       release_held();
-      held_[order_id] = {api_key, text};
-      // Not held forever: an order with no later update gets it after 5 s.
-      io_.After(5 * kNanosPerSecond, [release_held] { release_held(); });
+      const std::uint64_t seq = ++next_hold_;
+      held_[order_id] = Held{api_key, text, seq};
+      // Not held forever: an order with no later update gets it after 5 s (wall time).
+      io_.After(5 * kNanosPerSecond, [release_held, seq] { release_held(seq); });
       return;
+    }
     default:
       Deliver(api_key, text);
       return;

@@ -107,7 +107,12 @@ class Ticker {
   FaultPlan* faults_ = nullptr;
   std::function<void(const FiredFault&)> fired_;
   std::map<std::uint64_t, UnixNanos> stalled_until_;        // connection → wall time
-  std::map<std::string, std::pair<std::string, std::string>> held_;  // order id → (key, text)
+  struct Held {
+    std::string api_key, text;
+    std::uint64_t seq = 0;  // which hold (a timer releases only its own)
+  };
+  std::map<std::string, Held> held_;  // order id → the update held back by `reorder`
+  std::uint64_t next_hold_ = 0;
   std::uint64_t packets_sent_ = 0, frames_sent_ = 0, heartbeats_sent_ = 0, frames_deferred_ = 0;
   std::map<std::uint64_t, std::set<std::uint32_t>> deferred_;  // connection → tokens
 };
