@@ -6,6 +6,7 @@
 #include <map>
 
 #include "backtest/config_schema.h"
+#include "backtest/risk_config.h"
 #include "backtest/sweep.h"
 #include "common/config.h"
 #include "nse/calendar_config.h"
@@ -309,6 +310,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     }
     kc.risk_engine.check_margin = r.GetBool("check_margin");
     kc.risk_engine.pre_trade_nse_margin = r.GetBool("pre_trade_margin");
+    ParseLiveRisk(r, kc.risk_engine);
     risk_table.Finish();
   }
   out.engine = std::make_unique<BacktestEngine>(kc);

@@ -52,8 +52,9 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
     ec.account_id = config.venue.account_id;
     ec.starting_balance = config.starting_balance;
     // The risk engine checks NSE margin before the order leaves, on the same book, when asked
-    // (`[risk] pre_trade_margin`).
-    if (ec.margin_check && config_.risk_engine.pre_trade_nse_margin) {
+    // (`[risk] pre_trade_margin`); a capital cap ([risk.live]) needs the book's figures too.
+    if (ec.margin_check &&
+        (config_.risk_engine.pre_trade_nse_margin || config_.risk_engine.live.capital_cap)) {
       kernel_->risk_engine().SetNseMargin(
           ec.venue, MarginBookConfig{ec.margin, ec.margin_default_vol, ec.underlying_vol});
     }

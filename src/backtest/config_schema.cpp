@@ -91,6 +91,49 @@ ParamSchema RiskSchema() {
               P::Bool("pre_trade_margin", false)
                   .Doc("the NSE SPAN check before the send, on the margin book the NSE venue "
                        "applies on arrival"),
+              P::Table("live").Doc("[risk.live]: the live limits, below"),
+          }};
+}
+
+ParamSchema LiveRiskSchema() {
+  return {"[risk.live]",
+          "live risk limits (LIVE.md §11), enforced in every environment so a backtest "
+          "rehearses them; each is off when unset; a refusal is an OrderDenied with a LIVE_* "
+          "reason code",
+          {
+              P::Money("capital_cap")
+                  .Above(0)
+                  .Doc("margin the node may block in total (blocked margin + premium paid for "
+                       "open long options); an order taking it past is denied (LIVE_CAPITAL_CAP; "
+                       "the order's margin from the NSE venue's margin book, which the cap turns "
+                       "on before the send, else the instrument's initial margin, else its "
+                       "premium)"),
+              P::Int("max_lots_per_order")
+                  .Range(1, 1'000'000)
+                  .Doc("lots in one order (LIVE_MAX_LOTS_PER_ORDER)"),
+              P::Int("max_lots_per_spread")
+                  .Range(1, 1'000'000)
+                  .Doc("lots one spread opens, counted on its largest leg "
+                       "(LIVE_MAX_LOTS_PER_SPREAD)"),
+              P::Int("max_open_spreads")
+                  .Range(1, 1'000'000)
+                  .Doc("spreads with positions or working orders at once (LIVE_MAX_OPEN_SPREADS)"),
+              P::Int("max_orders_per_day")
+                  .Range(1, 1'000'000)
+                  .Doc("order submissions per IST day; orders that reduce a position always "
+                       "pass (LIVE_MAX_ORDERS_PER_DAY)"),
+              P::Money("daily_loss_soft")
+                  .Above(0)
+                  .Doc("loss of the IST day (realized + unrealized, net of charges) at which "
+                       "trading goes REDUCING: only orders that reduce a position pass"),
+              P::Money("daily_loss_hard")
+                  .Above(0)
+                  .Doc("loss of the IST day at which trading is HALTED; at least "
+                       "daily_loss_soft"),
+              P::Int("loss_check_secs", 1)
+                  .Range(1, 3600)
+                  .Doc("the loss limits are checked on every submit and fill, and at most this "
+                       "often on market data and account updates"),
           }};
 }
 
@@ -283,6 +326,7 @@ ParamSchema ComponentEntrySchema(const std::string& section) {
 std::vector<ParamSchema> BacktestConfigSections() {
   return {EngineSchema(),
           RiskSchema(),
+          LiveRiskSchema(),
           NseCalendarSchema("[calendar]"),
           SpecialSessionSchema("[[calendar.special_sessions]]"),
           VenueSchema(),

@@ -14,6 +14,8 @@ ParamSchema BacktestRootSchema();
 ParamSchema EngineSchema();
 ParamSchema OutputSchema();
 ParamSchema RiskSchema();
+// [risk.live], a sub-table of [risk] (read by ParseLiveRisk, backtest_config.h).
+ParamSchema LiveRiskSchema();
 // [[venues]]: the simple venue's keys and, with model = "nse", the NSE exchange's.
 ParamSchema VenueSchema();
 // [[instruments]]: variant key `kind` (index, future, option).

@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   nacre::cli::AddComponentsCommands(app, commands);
   nacre::cli::AddKiteEmuCommands(app, commands);
   nacre::cli::AddJournalCommands(app, commands);
+  nacre::cli::AddCtlCommands(app, commands);
   // Usage errors exit 2 like any other bad input (help and version exit 0).
   try {
     app.parse(argc, argv);

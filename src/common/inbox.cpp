@@ -1,8 +1,31 @@
 #include "common/inbox.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace nacre {
+
+namespace {
+constexpr std::pair<ControlCommand, std::string_view> kControlNames[] = {
+    {ControlCommand::kStatus, "status"},        {ControlCommand::kHalt, "halt"},
+    {ControlCommand::kResume, "resume"},        {ControlCommand::kCancelAll, "cancel-all"},
+    {ControlCommand::kFlatten, "flatten"},
+};
+}  // namespace
+
+std::string_view ToString(ControlCommand c) {
+  for (const auto& [cmd, name] : kControlNames) {
+    if (cmd == c) return name;
+  }
+  return "?";
+}
+
+std::optional<ControlCommand> ParseControlCommand(std::string_view text) {
+  for (const auto& [cmd, name] : kControlNames) {
+    if (name == text) return cmd;
+  }
+  return std::nullopt;
+}
 
 void Inbox::PushExec(UnixNanos ts, ExecMessage message) {
   {

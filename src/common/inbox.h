@@ -20,8 +20,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -37,7 +41,21 @@ struct StopRequested {
   std::string reason;
 };
 
-using ExecMessage = std::variant<OrderEvent, AccountState, StopRequested>;
+// An operator's command from the control socket (`nacre ctl`, live/control_socket.h), taken by
+// the kernel thread, which answers through `reply` with one line of JSON. The reply slot is
+// the only state shared with the socket's thread (a promise: set once, from the kernel thread).
+enum class ControlCommand : std::uint8_t { kStatus, kHalt, kResume, kCancelAll, kFlatten };
+// "status", "halt", "resume", "cancel-all", "flatten".
+std::string_view ToString(ControlCommand c);
+std::optional<ControlCommand> ParseControlCommand(std::string_view text);
+
+struct ControlRequest {
+  ControlCommand command = ControlCommand::kStatus;
+  std::string reason;  // why, as the operator gave it (may be empty)
+  std::shared_ptr<std::promise<std::string>> reply;
+};
+
+using ExecMessage = std::variant<OrderEvent, AccountState, StopRequested, ControlRequest>;
 
 struct ExecItem {
   UnixNanos ts;  // when the producer saw it (stamped with the kernel clock's Now())

@@ -35,6 +35,8 @@ class Portfolio : public Component {
   Money UnrealizedPnl(const InstrumentId& id) const;
   Money UnrealizedPnl(const Venue& venue) const;
   Money TotalPnl(const Venue& venue) const { return RealizedPnl(venue) + UnrealizedPnl(venue); }
+  // Every venue's realized (net of charges) + unrealized P&L.
+  Money TotalPnl() const { return SumRealized({}) + SumUnrealized({}); }
   // Sum of |qty| x multiplier x mark over open positions.
   Money NetExposure(const InstrumentId& id) const;
   Money NetExposure(const Venue& venue) const;

@@ -34,14 +34,18 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
   // halts until someone looks (never unwinds into another handler).
   risk_engine_.SetInstrumentGate(
       [this](const InstrumentId& id) { return exec_engine_.UnresolvedOn(id); });
-  exec_engine_.SetFaultHandler([this](const std::string& why) {
-    halt_reason_ = why;
-    risk_engine_.SetTradingState(TradingState::kHalted);
-  });
+  exec_engine_.SetFaultHandler([this](const std::string& why) { HaltOnFault(why); });
   loop_.SetErrorHandler([this](const std::string& what) {
     logger_.Log(LogLevel::kError, "Kernel", fmt::format("handler failed: {}; trading HALTED", what));
-    risk_engine_.SetTradingState(TradingState::kHalted);
+    risk_engine_.SetTradingState(TradingState::kHalted, "handler failed: " + what);
   });
+  // The daily loss limits ([risk.live]) measure the portfolio's total P&L.
+  risk_engine_.SetPnlSource([this] { return portfolio_.TotalPnl(); });
+}
+
+void Kernel::HaltOnFault(const std::string& why) {
+  halt_reason_ = why;
+  risk_engine_.SetTradingState(TradingState::kHalted, why);
 }
 
 ActorContext Kernel::actor_context() {
@@ -84,7 +88,7 @@ Status Kernel::Start() {
     const Status s = why.WithContext(fmt::format("kernel start, {} phase: ", StartPhaseName(phase_)));
     halt_reason_ = s.error();
     logger_.Log(LogLevel::kError, "Kernel", fmt::format("{}; trading HALTED", s.error()));
-    risk_engine_.SetTradingState(TradingState::kHalted);
+    risk_engine_.SetTradingState(TradingState::kHalted, s.error());
     return s;
   };
   // Engines restart (Resume) after a backtest Reset; first start goes READY -> RUNNING.
@@ -142,7 +146,7 @@ Status Kernel::Start() {
   loop_.Run([this] { trader_.StartAll(); });
   phase_ = StartPhase::kRunning;
   if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {
-    risk_engine_.SetTradingState(TradingState::kActive);
+    risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
   }
   return Status::Ok();
 }

@@ -73,6 +73,10 @@ class Kernel {
   };
   StartPhase start_phase() const { return phase_; }
   const std::string& halt_reason() const { return halt_reason_; }
+  // A fault the node cannot trade through (a journal error, an execution-engine fault):
+  // trading HALTED with `why` as halt_reason(). A manual resume (the kill switch) is refused
+  // while it stands; only a clean Start lifts it.
+  void HaltOnFault(const std::string& why);
 
  private:
   KernelConfig config_;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/spread_tag.h"
+
 namespace nacre {
 namespace {
 
@@ -18,10 +20,6 @@ std::int64_t ToTick(std::int64_t raw, std::int64_t tick, OrderSide side) {
 // Worse for the leg's side: a higher price to buy, a lower one to sell.
 bool Worse(OrderSide side, std::int64_t a, std::int64_t b) {
   return side == OrderSide::kBuy ? a > b : a < b;
-}
-
-const char* PurposeTag(int purpose) {
-  return purpose == 0 ? "open" : purpose == 1 ? "close" : "unwind";
 }
 
 }  // namespace
@@ -378,8 +376,11 @@ void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
   const Instrument& ins = sp.instrument(w.leg);
   const Quantity qty = Quantity::Raw(w.target.raw() - w.filled_raw, ins.size_precision);
   OrderOptions opt;
-  opt.tags = fmt::format("spread={} leg={} {}", id.value(), w.leg + 1,
-                         PurposeTag(static_cast<int>(run.purpose)));
+  opt.tags = FormatSpreadLegTag(
+      {id.value(), static_cast<int>(w.leg + 1),
+       run.purpose == Purpose::kOpen    ? SpreadLegPurpose::kOpen
+       : run.purpose == Purpose::kClose ? SpreadLegPurpose::kClose
+                                        : SpreadLegPurpose::kUnwind});
   // Not reduce-only: the spread's own book decides the quantities (other spreads of the
   // strategy may hold the same contract).
   if (!limit) opt.market_protection_pct_raw = run.policy.market_protection_pct_raw;

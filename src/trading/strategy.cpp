@@ -1,5 +1,7 @@
 #include "trading/strategy.h"
 
+#include "trading/order_commands.h"
+
 namespace nacre {
 
 void Strategy::RegisterStrategy(const ActorContext& ctx, const Portfolio& portfolio) {
@@ -51,13 +53,7 @@ void Strategy::DispatchPositionEvent(const PositionEvent& e) {
 }
 
 CommandHeader Strategy::MakeHeader(const ClientId& client_id) {
-  CommandHeader h;
-  h.trader_id = trader_id();
-  h.strategy_id = strategy_id_;
-  h.client_id = client_id;
-  h.command_id = uuids().Next();
-  h.ts_init = clock().Now();
-  return h;
+  return MakeCommandHeader(trader_id(), strategy_id_, client_id, uuids(), clock());
 }
 
 void Strategy::SendCommand(const TradingCommand& cmd, bool via_risk) {
@@ -136,24 +132,9 @@ std::vector<const Order*> Strategy::SubmitOrderList(std::vector<std::unique_ptr<
 }
 
 void Strategy::EmitPending(const Order& order, bool cancel) {
-  const UnixNanos now = clock().Now();
-  OrderEvent e;
-  if (cancel) {
-    OrderPendingCancel p;
-    static_cast<OrderEventHeader&>(p) = MakeOrderEventHeader(order, uuids().Next(), now, now);
-    p.venue_order_id = order.venue_order_id();
-    p.account_id = order.account_id();
-    e = p;
-  } else {
-    OrderPendingUpdate p;
-    static_cast<OrderEventHeader&>(p) = MakeOrderEventHeader(order, uuids().Next(), now, now);
-    p.venue_order_id = order.venue_order_id();
-    p.account_id = order.account_id();
-    e = p;
-  }
   // Applied at once (local bookkeeping, not a command), so a cancel that follows a modify in
   // the same handler already sees PENDING_UPDATE.
-  if (Status s = msgbus().SendNow(topics::kExecEngineProcess, e); !s) {
+  if (Status s = EmitPendingState(msgbus(), uuids(), clock(), order, cancel); !s) {
     log().Error("pending state not sent: {}", s.error());
   }
 }
@@ -190,12 +171,7 @@ void Strategy::CancelOrder(const Order& order) {
     return;
   }
   if (order.status() != OrderStatus::kInitialized) EmitPending(order, true);
-  nacre::CancelOrder cmd;
-  static_cast<CommandHeader&>(cmd) = MakeHeader({});
-  cmd.instrument_id = order.instrument_id();
-  cmd.client_order_id = order.client_order_id();
-  cmd.venue_order_id = order.venue_order_id();
-  SendCommand(cmd, true);
+  SendCommand(MakeCancelCommand(MakeHeader({}), order), true);
 }
 
 void Strategy::CancelAllOrders(const InstrumentId& instrument, OrderSide side) {

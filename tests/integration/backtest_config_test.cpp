@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "apps/examples/sma_cross.h"
 
@@ -232,6 +233,78 @@ TEST(BacktestConfig, CalendarErrorsNameTheKey) {
   const std::string err =
       ErrorOf(std::string(kValid) + "\n[calendar]\nholidays = [\"2024-13-01\"]\n");
   EXPECT_NE(err.find("holidays"), std::string::npos) << err;
+}
+
+TEST(BacktestConfig, LiveRiskLimitsAreReadFromRiskLive) {
+  const std::string text = std::string(kValid) + R"(
+[risk]
+max_submit_per_second = 0
+
+[risk.live]
+capital_cap = "500000"
+max_lots_per_order = 10
+max_lots_per_spread = 4
+max_open_spreads = 3
+max_orders_per_day = 200
+daily_loss_soft = "10000"
+daily_loss_hard = "20000"
+loss_check_secs = 5
+)";
+  auto bt = LoadBacktestConfigString(text, "test.toml", "", Registry(), nullptr);
+  const LiveRiskLimits& live = bt.engine->kernel().risk_engine().config().live;
+  EXPECT_EQ(live.capital_cap, Money::FromInt(500000));
+  EXPECT_EQ(live.max_lots_per_order, 10);
+  EXPECT_EQ(live.max_lots_per_spread, 4);
+  EXPECT_EQ(live.max_open_spreads, 3);
+  EXPECT_EQ(live.max_orders_per_day, 200);
+  EXPECT_EQ(live.daily_loss_soft, Money::FromInt(10000));
+  EXPECT_EQ(live.daily_loss_hard, Money::FromInt(20000));
+  EXPECT_EQ(live.loss_check_interval, 5 * kNanosPerSecond);
+  // Unset: every limit off.
+  auto plain = LoadBacktestConfigString(kValid, "test.toml", "", Registry(), nullptr);
+  const LiveRiskLimits& off = plain.engine->kernel().risk_engine().config().live;
+  EXPECT_FALSE(off.capital_cap || off.max_lots_per_order || off.max_lots_per_spread ||
+               off.max_open_spreads || off.max_orders_per_day || off.daily_loss_soft ||
+               off.daily_loss_hard);
+}
+
+TEST(BacktestConfig, LiveRiskErrorsNameFileLineAndKey) {
+  const std::string base = std::string(kValid) + "\n[risk.live]\n";  // [risk.live] on line 28
+  const std::string negative = ErrorOf(base + "capital_cap = \"-5\"\n");
+  EXPECT_NE(negative.find("test.toml:29"), std::string::npos) << negative;
+  EXPECT_NE(negative.find("'risk.live.capital_cap'"), std::string::npos) << negative;
+  const std::string lots = ErrorOf(base + "max_lots_per_order = -1\n");
+  EXPECT_NE(lots.find("test.toml:29"), std::string::npos) << lots;
+  EXPECT_NE(lots.find("'risk.live.max_lots_per_order'"), std::string::npos) << lots;
+  const std::string order =
+      ErrorOf(base + "daily_loss_soft = \"30000\"\ndaily_loss_hard = \"20000\"\n");
+  EXPECT_NE(order.find("test.toml:29"), std::string::npos) << order;
+  EXPECT_NE(order.find("'risk.live.daily_loss_soft'"), std::string::npos) << order;
+  EXPECT_NE(order.find("30000.00 is above daily_loss_hard 20000.00"), std::string::npos) << order;
+  const std::string unknown = ErrorOf(base + "max_lots = 3\n");
+  EXPECT_NE(unknown.find("test.toml:29"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("'risk.live.max_lots'"), std::string::npos) << unknown;
+}
+
+// A backtest rehearses the live limits: one order a day; a closing order always passes (the
+// long/flat SmaCross opens with buys and closes with sells), the other buys are denied.
+TEST(BacktestConfig, LiveRiskLimitsDenyOrdersInABacktest) {
+  const std::string text = std::string(kValid) + "\n[risk.live]\nmax_orders_per_day = 1\n";
+  auto bt = LoadBacktestConfigString(text, "test.toml", "", Registry(), nullptr);
+  const BacktestResult r = bt.engine->Run(bt.start, bt.end);
+  std::map<std::string, int> buys_per_day;
+  std::size_t denied = 0;
+  for (const Order* o : bt.engine->kernel().cache().Orders()) {
+    if (o->status() == OrderStatus::kDenied) {
+      ++denied;
+      EXPECT_EQ(o->side(), OrderSide::kBuy);
+      continue;
+    }
+    if (o->side() == OrderSide::kBuy) ++buys_per_day[FormatDate(IstDate(o->ts_init()))];
+  }
+  EXPECT_GT(denied, 0u);
+  EXPECT_EQ(r.orders_denied, denied);
+  for (const auto& [day, n] : buys_per_day) EXPECT_LE(n, 1) << day;
 }
 
 }  // namespace
