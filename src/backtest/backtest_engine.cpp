@@ -38,14 +38,12 @@ BacktestEngine::BacktestEngine(KernelConfig config) : config_(config) {
 
 BacktestEngine::~BacktestEngine() = default;
 
-Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
-  for (const auto& v : venue_configs_) {
-    if (v.venue.venue == config.venue.venue) {
-      return MakeError(fmt::format("venue {} added twice", config.venue.venue.value()));
-    }
+Result<SimulatedExchange*> AttachSimulatedVenue(Kernel& kernel, const BacktestVenueConfig& config,
+                                                const MarketHours* hours) {
+  if (kernel.exec_engine().ClientForVenue(config.venue.venue) != nullptr) {
+    return MakeError(fmt::format("venue {} added twice", config.venue.venue.value()));
   }
-  venue_configs_.push_back(config);
-  std::unique_ptr<MatchingVenue> venue;
+  std::unique_ptr<SimulatedExchange> venue;
   if (config.exchange) {
     SimulatedExchangeConfig ec = *config.exchange;
     ec.venue = config.venue.venue;
@@ -53,29 +51,42 @@ Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
     ec.starting_balance = config.starting_balance;
     // The risk engine checks NSE margin before the order leaves, on the same book, when asked
     // (`[risk] pre_trade_margin`); a capital cap ([risk.live]) needs the book's figures too.
-    if (ec.margin_check &&
-        (config_.risk_engine.pre_trade_nse_margin || config_.risk_engine.live.capital_cap)) {
-      kernel_->risk_engine().SetNseMargin(
+    const RiskEngineConfig& risk = kernel.config().risk_engine;
+    if (ec.margin_check && (risk.pre_trade_nse_margin || risk.live.capital_cap)) {
+      kernel.risk_engine().SetNseMargin(
           ec.venue, MarginBookConfig{ec.margin, ec.margin_default_vol, ec.underlying_vol});
     }
-    if (market_hours_) ec.hours = market_hours_.get();
+    if (hours != nullptr) ec.hours = hours;
     venue = std::make_unique<SimulatedExchange>(ec);
   } else {
     SimulatedExchangeConfig ec = SimulatedExchangeConfig::Simple(config.venue);
     ec.starting_balance = config.starting_balance;
     venue = std::make_unique<SimulatedExchange>(ec);
   }
-  venue->AttachLoop(&kernel_->loop());
+  venue->AttachLoop(&kernel.loop());
   // The venue keeps its own instrument definitions: those known so far, then each one added.
-  for (const Instrument* i : kernel_->cache().Instruments()) venue->AddInstrument(*i);
-  venues_.push_back(venue.get());
-  kernel_->exec_engine().RegisterClient(std::move(venue));
-  kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
-  kernel_->cache().AddAccount(
+  for (const Instrument* i : kernel.cache().Instruments()) venue->AddInstrument(*i);
+  SimulatedExchange* raw = venue.get();
+  kernel.exec_engine().RegisterClient(std::move(venue));
+  kernel.cache().AddAccount(
       std::make_unique<Account>(config.venue.account_id, config.account_type,
                                 config.starting_balance, UnixNanos()),
       config.venue.venue);
-  kernel_->portfolio().ManageAccount(config.venue.account_id);
+  kernel.portfolio().ManageAccount(config.venue.account_id);
+  return raw;
+}
+
+Status BacktestEngine::AddVenue(const BacktestVenueConfig& config) {
+  for (const auto& v : venue_configs_) {
+    if (v.venue.venue == config.venue.venue) {
+      return MakeError(fmt::format("venue {} added twice", config.venue.venue.value()));
+    }
+  }
+  auto venue = AttachSimulatedVenue(*kernel_, config, market_hours_.get());
+  if (!venue) return MakeError(venue.error());
+  venue_configs_.push_back(config);
+  venues_.push_back(*venue);
+  kernel_->data_engine().RegisterClient(std::make_unique<BacktestDataClient>(config.venue.venue));
   return Status::Ok();
 }
 

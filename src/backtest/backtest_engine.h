@@ -71,6 +71,13 @@ struct BacktestResult {
   std::string Throughput() const;
 };
 
+// Builds the simulated exchange a [[venues]] entry describes (the NSE model, or the simple one)
+// and attaches it to `kernel`: the loop, the instruments known so far, the execution client
+// of its venue and its account (managed by the portfolio). A backtest's venues and a
+// sandbox node's venues are built here. `hours`: trading hours (not owned; may be null).
+Result<SimulatedExchange*> AttachSimulatedVenue(Kernel& kernel, const BacktestVenueConfig& config,
+                                                const MarketHours* hours);
+
 class BacktestEngine {
  public:
   explicit BacktestEngine(KernelConfig config = {});

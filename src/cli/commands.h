@@ -30,6 +30,8 @@ void AddComponentsCommands(CLI::App& app, Commands& out);
 void AddKiteEmuCommands(CLI::App& app, Commands& out);
 // `nacre journal ls | show | verify | export PATH` (journal_cmd.cpp).
 void AddJournalCommands(CLI::App& app, Commands& out);
+// `nacre run CONFIG.toml` (run_cmd.cpp): a sandbox trading node.
+void AddRunCommands(CLI::App& app, Commands& out);
 // `nacre ctl status | halt | resume | cancel-all | flatten` (ctl_cmd.cpp).
 void AddCtlCommands(CLI::App& app, Commands& out);
 // Every strategy and actor the `nacre` tool knows (examples and the spreads app).

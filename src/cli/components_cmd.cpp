@@ -15,6 +15,7 @@
 #include "nse/charges.h"
 #include "apps/kite_emulator/config.h"
 #include "synth/config.h"
+#include "live/node_config.h"
 
 namespace nacre::cli {
 
@@ -130,6 +131,13 @@ std::string Markdown(const ComponentRegistry& registry) {
     out += fmt::format("\n### `{}`\n\n{}\n\n", type, s.summary);
     out += ParamsMarkdown(s);
   }
+  out +=
+      "\n## Trading node (`nacre run CONFIG.toml`)\n\nA node config has the backtest config's "
+      "`[engine]` (without `start`/`end`), `[risk]`, `[calendar]`, `[[instruments]]`, "
+      "`[output]`, `[[actors]]` and `[[strategies]]`, read by the same code (a block copied from "
+      "a backtest config works unchanged), and these sections instead of `[[venues]]` and "
+      "`[[data]]`. Example: examples/nifty_spreads_sandbox.toml.\n";
+  out += SectionsMarkdown(NodeConfigSections());
   out += kSynthIntro;
   out += SectionsMarkdown(synth::SynthConfigSections());
   out += kChargesIntro;
@@ -153,6 +161,10 @@ std::string Text(const ComponentRegistry& registry) {
   }
   out += "\nSections of the backtest config:\n";
   for (const ParamSchema& section : BacktestConfigSections()) {
+    out += "\n" + ParamsText(section, "section");
+  }
+  out += "\nSections of the node config (nacre run CONFIG.toml; the rest as in a backtest):\n";
+  for (const ParamSchema& section : NodeConfigSections()) {
     out += "\n" + ParamsText(section, "section");
   }
   out +=

@@ -109,7 +109,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"nacre: NSE index-option trading platform (backtests; sandbox and live not built yet)"};
+  CLI::App app{"nacre: NSE index-option trading platform (backtests and sandbox trading nodes; live with the Zerodha adapter, not built yet)"};
   app.require_subcommand(1);
   std::string config_path;
   bool quiet = false;
@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   nacre::cli::AddComponentsCommands(app, commands);
   nacre::cli::AddKiteEmuCommands(app, commands);
   nacre::cli::AddJournalCommands(app, commands);
+  nacre::cli::AddRunCommands(app, commands);
   nacre::cli::AddCtlCommands(app, commands);
   // Usage errors exit 2 like any other bad input (help and version exit 0).
   try {

@@ -398,6 +398,7 @@ void Cache::Reset() {
   accounts_.clear();
   venue_accounts_.clear();
   orphan_fills_.clear();
+  fills_.clear();
   next_order_seq_ = 0;
   tag_count_ = 0;
   our_tags_.clear();

@@ -152,6 +152,10 @@ class Cache {
   // Fills that matched no known order are kept, never dropped (live reconciliation).
   void AddOrphanFill(const OrderFilled& fill) { orphan_fills_.push_back(fill); }
   const std::vector<OrderFilled>& orphan_fills() const { return orphan_fills_; }
+  // Every fill applied to a known order, in the order applied (the ExecutionEngine adds
+  // them): what a strategy rebuilds its spread books from after a restart.
+  void AddFill(const OrderFilled& fill) { fills_.push_back(fill); }
+  const std::vector<OrderFilled>& fills() const { return fills_; }
 
   // Clears all state for an engine reset: market data, orders, positions, snapshots,
   // accounts and orphan fills. Instruments (reference data) are kept for the next run.
@@ -215,6 +219,7 @@ class Cache {
   std::map<AccountId, std::unique_ptr<Account>> accounts_;
   std::map<Venue, AccountId> venue_accounts_;
   std::vector<OrderFilled> orphan_fills_;
+  std::vector<OrderFilled> fills_;
 };
 
 }  // namespace nacre

@@ -108,6 +108,11 @@ ScaledClock::ScaledClock(UnixNanos anchor, double rate, Wall wall)
       wall_(wall ? std::move(wall) : Wall(SteadyNow)),
       wall_anchor_(wall_()) {}
 
+void ScaledClock::Reanchor(UnixNanos anchor) {
+  anchor_ = anchor;
+  wall_anchor_ = wall_();
+}
+
 UnixNanos ScaledClock::Now() const {
   const DurationNs elapsed = wall_() - wall_anchor_;
   if (elapsed <= 0) return anchor_;

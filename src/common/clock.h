@@ -110,6 +110,9 @@ class ScaledClock final : public Clock {
   UnixNanos Now() const override;
   double rate() const override { return rate_; }
   UnixNanos anchor() const { return anchor_; }
+  // Restarts the clock at `anchor` from the wall's present (a node resuming where its journal
+  // stopped). Not thread-safe: call before any other thread reads the clock.
+  void Reanchor(UnixNanos anchor);
 
  private:
   UnixNanos anchor_;

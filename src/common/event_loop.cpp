@@ -113,16 +113,18 @@ std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
     if (stop != nullptr && stop->load(std::memory_order_acquire)) break;
     const UnixNanos due = std::min(NextScheduled(), clock_.NextDue());
     const UnixNanos now = clock_.Now();
-    if (due > now) {
+    if (due > now && !hook_pending_) {
       // Wait at most until the next due item in wall time (a scaled clock runs `rate` times
       // faster), and at most 100 ms, so `stop` is seen.
       const auto wall_ns = static_cast<std::int64_t>(static_cast<double>(due - now) / clock_.rate());
       const std::int64_t wait_ns = std::clamp<std::int64_t>(wall_ns, 0, 100'000'000);
       inbox.WaitUntil(std::chrono::steady_clock::now() + std::chrono::nanoseconds(wait_ns));
     }
-    if (!DispatchBatch(inbox, false, count)) break;
+    const bool go_on = DispatchBatch(inbox, false, count);
     AdvanceTo(clock_.Now());
-    if (inbox.closed() && inbox.empty()) break;
+    hook_pending_ = iteration_hook_ ? iteration_hook_() : false;
+    if (!go_on) break;
+    if (inbox.closed() && inbox.empty() && !hook_pending_) break;
   }
   return count;
 }

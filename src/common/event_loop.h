@@ -122,6 +122,12 @@ class EventLoop {
   void SetExecHandler(ExecHandler h) { exec_handler_ = std::move(h); }
   void SetErrorHandler(ErrorHandler h) { error_handler_ = std::move(h); }
   void set_max_data_per_batch(std::size_t n) { max_data_per_batch_ = n == 0 ? 1 : n; }
+  // RunLive's end of iteration (LIVE.md §4 steps 5-6: the journal's group commit, then the
+  // outbox's release), called outside any handler after each batch and the timers due by then.
+  // It returns true when it left work for the next iteration (e.g. commands it released
+  // produced events): the loop then does not wait.
+  using IterationHook = std::function<bool()>;
+  void SetIterationHook(IterationHook h) { iteration_hook_ = std::move(h); }
 
   // Replay on a simulated clock: every inbox item's `ts` drives the clock (AdvanceTo, then
   // dispatch), until the inbox is closed and drained or a StopRequested is taken. The same
@@ -196,6 +202,8 @@ class EventLoop {
   DataHandler data_handler_;
   ExecHandler exec_handler_;
   ErrorHandler error_handler_;
+  IterationHook iteration_hook_;
+  bool hook_pending_ = false;  // the hook left work: do not wait before the next batch
   std::vector<ExecItem> exec_batch_;
   std::vector<MarketData> data_batch_;
   EventLoopStats stats_;

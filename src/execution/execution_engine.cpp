@@ -180,8 +180,32 @@ void ExecutionEngine::Deny(const Order& order, const std::string& code,
 
 void ExecutionEngine::Execute(const TradingCommand& command) {
   ++commands_;
+  // The call to the client: now, or after the node's group commit (write-ahead).
+  auto send = [this, &command](std::function<void()> call) {
+    const bool query = std::holds_alternative<QueryOrder>(command);
+    if (!write_ahead_.record || query) {
+      call();
+      return;
+    }
+    if (Status s = write_ahead_.record(command); !s) {
+      log().Error("command {} not sent: the journal refused it: {}",
+                  std::visit([](const auto& x) { return x.command_id.ToString(); }, command),
+                  s.error());
+      if (const auto* submit = std::get_if<SubmitOrder>(&command)) {
+        if (const Order* o = cache_.order(submit->client_order_id)) {
+          Deny(*o, "JOURNAL_ERROR", s.error());
+        }
+      } else if (const auto* list = std::get_if<SubmitOrderList>(&command)) {
+        for (const ClientOrderId& id : list->client_order_ids) {
+          if (const Order* o = cache_.order(id)) Deny(*o, "JOURNAL_ERROR", s.error());
+        }
+      }
+      return;
+    }
+    outbox_.push_back(std::move(call));
+  };
   std::visit(
-      [this](const auto& cmd) {
+      [this, &send](const auto& cmd) {
         using T = std::decay_t<decltype(cmd)>;
         ExecutionClient* c = Route(cmd.instrument_id, cmd.client_id);
         if constexpr (std::is_same_v<T, SubmitOrder>) {
@@ -195,7 +219,9 @@ void ExecutionEngine::Execute(const TradingCommand& command) {
                  "no execution client for venue " + cmd.instrument_id.venue().value());
             return;
           }
-          c->SubmitOrder(cmd, *order);
+          send([this, c, cmd] {
+            if (const Order* o = cache_.order(cmd.client_order_id)) c->SubmitOrder(cmd, *o);
+          });
         } else if constexpr (std::is_same_v<T, SubmitOrderList>) {
           std::vector<const Order*> orders;
           for (const ClientOrderId& id : cmd.client_order_ids) {
@@ -208,28 +234,33 @@ void ExecutionEngine::Execute(const TradingCommand& command) {
             }
             return;
           }
-          // OTO children wait for their parent's fill; submit the rest now.
-          std::vector<const Order*> now;
-          for (const Order* o : orders) {
-            if (o->parent_order_id().empty()) now.push_back(o);
-          }
-          c->SubmitOrderList(cmd, now);
+          send([this, c, cmd] {
+            // OTO children wait for their parent's fill; submit the rest now.
+            std::vector<const Order*> now;
+            for (const ClientOrderId& id : cmd.client_order_ids) {
+              const Order* o = cache_.order(id);
+              if (o != nullptr && o->parent_order_id().empty()) now.push_back(o);
+            }
+            c->SubmitOrderList(cmd, now);
+          });
         } else if constexpr (std::is_same_v<T, CancelAllOrders>) {
           if (c == nullptr) {
             log().Error("no execution client for venue {}", cmd.instrument_id.venue().value());
             return;
           }
-          OrderQuery q;
-          q.strategy_id = cmd.strategy_id;
-          q.instrument_id = cmd.instrument_id;
-          if (cmd.side != OrderSide::kNoSide) q.side = cmd.side;
-          // Open orders plus submitted-but-unacknowledged ones (a venue processes commands in
-          // order, so the cancel arrives after their acceptance).
-          std::vector<const Order*> working = cache_.OrdersOpen(q);
-          for (const Order* o : cache_.OrdersInflight(q)) {
-            if (o->status() == OrderStatus::kSubmitted) working.push_back(o);
-          }
-          c->CancelAllOrders(cmd, working);
+          send([this, c, cmd] {
+            OrderQuery q;
+            q.strategy_id = cmd.strategy_id;
+            q.instrument_id = cmd.instrument_id;
+            if (cmd.side != OrderSide::kNoSide) q.side = cmd.side;
+            // Open orders plus submitted-but-unacknowledged ones (a venue processes commands
+            // in order, so the cancel arrives after their acceptance).
+            std::vector<const Order*> working = cache_.OrdersOpen(q);
+            for (const Order* o : cache_.OrdersInflight(q)) {
+              if (o->status() == OrderStatus::kSubmitted) working.push_back(o);
+            }
+            c->CancelAllOrders(cmd, working);
+          });
         } else {
           const Order* order = cache_.order(cmd.client_order_id);
           if (order == nullptr) {
@@ -240,12 +271,34 @@ void ExecutionEngine::Execute(const TradingCommand& command) {
             log().Error("no execution client for venue {}", cmd.instrument_id.venue().value());
             return;
           }
-          if constexpr (std::is_same_v<T, ModifyOrder>) c->ModifyOrder(cmd, *order);
-          if constexpr (std::is_same_v<T, CancelOrder>) c->CancelOrder(cmd, *order);
-          if constexpr (std::is_same_v<T, QueryOrder>) c->QueryOrder(cmd, *order);
+          send([this, c, cmd] {
+            const Order* o = cache_.order(cmd.client_order_id);
+            if (o == nullptr) return;
+            if constexpr (std::is_same_v<T, ModifyOrder>) c->ModifyOrder(cmd, *o);
+            if constexpr (std::is_same_v<T, CancelOrder>) c->CancelOrder(cmd, *o);
+            if constexpr (std::is_same_v<T, QueryOrder>) c->QueryOrder(cmd, *o);
+          });
         }
       },
       command);
+}
+
+std::size_t ExecutionEngine::ReleaseOutbox() {
+  std::size_t n = 0;
+  // A send may make events that record new commands: those wait for the next commit.
+  std::vector<std::function<void()>> batch;
+  batch.swap(outbox_);
+  for (auto& call : batch) {
+    Guard("send", call);
+    ++n;
+  }
+  return n;
+}
+
+std::size_t ExecutionEngine::DropOutbox() {
+  const std::size_t n = outbox_.size();
+  outbox_.clear();
+  return n;
 }
 
 void ExecutionEngine::Process(const OrderEvent& event) {
@@ -254,6 +307,7 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   Order* order = cache_.mutable_order(h.client_order_id);
   if (order == nullptr) {
     if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+      if (write_ahead_.on_event) write_ahead_.on_event(event);
       cache_.AddOrphanFill(*fill);
       log().Error("fill {} for unknown order {} kept as orphan", fill->trade_id.value(),
                   h.client_order_id.value());
@@ -268,7 +322,9 @@ void ExecutionEngine::Process(const OrderEvent& event) {
     return;
   }
   cache_.UpdateOrder(*order);
+  if (write_ahead_.on_event) write_ahead_.on_event(event);
   if (const auto* fill = std::get_if<OrderFilled>(&event)) {
+    cache_.AddFill(*fill);
     // The position moves first, so a strategy's on_order_filled already sees it; the
     // position's own events follow the fill.
     // This fill's position events are [first, end) of a reused buffer; a nested fill (from a

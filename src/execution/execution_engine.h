@@ -62,6 +62,25 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   Status ReconcileAtStart();
   void set_trader_id(const TraderId& id) { trader_id_ = id; }
 
+  // Write-ahead (a live node, LIVE.md §6). With `record` set, every command routed to a client
+  // (except QueryOrder, which changes nothing at the venue) is first given to `record` (the
+  // node appends it to its journal, durable at the next group commit) and its call to the
+  // client waits in the outbox until ReleaseOutbox(), which the node calls once the commit
+  // returned. A record that fails sends nothing: a submit is denied (JOURNAL_ERROR), any other
+  // command is dropped with an error; the node halts trading. `on_event` sees each order event
+  // the engine applied to an order (and each orphan fill), in order, before anything is
+  // published about it.
+  struct WriteAhead {
+    std::function<Status(const TradingCommand&)> record;
+    std::function<void(const OrderEvent&)> on_event;
+  };
+  void SetWriteAhead(WriteAhead w) { write_ahead_ = std::move(w); }
+  // Sends what waits in the outbox, in order; returns how many commands were sent.
+  std::size_t ReleaseOutbox();
+  // Forgets what waits (their intents were not made durable); returns how many.
+  std::size_t DropOutbox();
+  std::size_t outbox_size() const { return outbox_.size(); }
+
   std::uint64_t command_count() const { return commands_; }
   std::uint64_t event_count() const { return events_; }
   std::uint64_t refused_event_count() const { return refused_; }
@@ -124,6 +143,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::unordered_map<ClientOrderId, InflightQuery, IdHash> last_query_;
   std::uint64_t stale_ = 0;
   std::vector<PositionEvent> position_events_;
+  WriteAhead write_ahead_;
+  std::vector<std::function<void()>> outbox_;
 };
 
 }  // namespace nacre

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "persistence/catalog.h"
 
 namespace nacre {
 
@@ -22,16 +21,22 @@ Status ReplayDataClient::Open() {
   if (catalog_) return Status::Ok();
   auto cat = Catalog::Open(config_.catalog);
   if (!cat.ok()) return Error{"replay: catalog " + config_.catalog + ": " + cat.error()};
-  for (CatalogDataType type : {CatalogDataType::kQuote, CatalogDataType::kTrade,
-                               CatalogDataType::kBar}) {
-    auto files = (*cat)->Files(type, config_.instruments);
+  std::vector<CatalogQuery> queries = config_.queries;
+  if (queries.empty()) {
+    for (CatalogDataType type : {CatalogDataType::kQuote, CatalogDataType::kTrade,
+                                 CatalogDataType::kBar}) {
+      CatalogQuery q;
+      q.type = type;
+      q.instruments = config_.instruments;
+      queries.push_back(std::move(q));
+    }
+  }
+  for (CatalogQuery q : queries) {
+    auto files = (*cat)->Files(q.type, q.instruments);
     if (!files.ok()) return Error{"replay: catalog " + config_.catalog + ": " + files.error()};
     if (files->empty()) continue;
-    CatalogQuery q;
-    q.type = type;
-    q.instruments = config_.instruments;
-    q.start = config_.start;
-    q.end = config_.end;
+    if (config_.start && (!q.start || *q.start < *config_.start)) q.start = config_.start;
+    if (config_.end && (!q.end || *q.end > *config_.end)) q.end = config_.end;
     auto stream = (*cat)->Read(q);
     if (!stream.ok()) return Error{"replay: catalog " + config_.catalog + ": " + stream.error()};
     streams_.push_back(std::move(*stream));

@@ -24,11 +24,9 @@
 #include "common/clock.h"
 #include "common/inbox.h"
 #include "data/data_client.h"
+#include "persistence/catalog.h"
 
 namespace nacre {
-
-class Catalog;
-class DataStream;
 
 struct ReplayDataConfig {
   ClientId id{"REPLAY"};
@@ -36,6 +34,10 @@ struct ReplayDataConfig {
   std::string catalog;                   // the catalog folder
   std::vector<std::string> instruments;  // ids or globs (empty: every instrument)
   std::optional<UnixNanos> start, end;   // on ts_init, inclusive
+  // Explicit reads (a node config's [[data_clients]] entries: type, instruments, DuckDB
+  // threads and memory); empty: quotes, trades and bars of `instruments`. `start`/`end` above
+  // narrow each.
+  std::vector<CatalogQuery> queries;
 };
 
 class ReplayDataClient final : public DataClient {
@@ -47,6 +49,9 @@ class ReplayDataClient final : public DataClient {
 
   const ClientId& id() const override { return config_.id; }
   const Venue& venue() const override { return config_.venue; }
+  const ReplayDataConfig& config() const { return config_; }
+  // Replays from `start` on (a node resuming where it stopped); before Connect.
+  void SetStart(UnixNanos start) { config_.start = start; }
   // Opens the catalog's streams (an error names the catalog) and starts the feeder.
   Status Open();
   void Connect() override;

@@ -127,6 +127,7 @@ class SpreadPosition {
   SpreadState state() const { return state_; }
   void set_state(SpreadState s) { state_ = s; }
   UnixNanos ts_opened() const { return ts_opened_; }
+  UnixNanos ts_created() const { return ts_created_; }
   UnixNanos ts_closed() const { return ts_closed_; }
   void set_ts_opened(UnixNanos t) { ts_opened_ = t; }
   void set_tags(std::string tags) { tags_ = std::move(tags); }

@@ -1,5 +1,8 @@
 #include "trading/spread_executor.h"
 
+#include <nlohmann/json.hpp>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -42,6 +45,9 @@ void SpreadExecutor::Reset() {
   orders_.clear();
   next_id_ = 0;
   next_timer_ = 0;
+  loaded_working_.clear();
+  loaded_policy_.clear();
+  loaded_net_limit_.clear();
 }
 
 const SpreadPosition* SpreadExecutor::Find(const SpreadId& id) const {
@@ -376,11 +382,7 @@ void SpreadExecutor::SubmitLeg(const SpreadId& id, Run& run, std::size_t i,
   const Instrument& ins = sp.instrument(w.leg);
   const Quantity qty = Quantity::Raw(w.target.raw() - w.filled_raw, ins.size_precision);
   OrderOptions opt;
-  opt.tags = FormatSpreadLegTag(
-      {id.value(), static_cast<int>(w.leg + 1),
-       run.purpose == Purpose::kOpen    ? SpreadLegPurpose::kOpen
-       : run.purpose == Purpose::kClose ? SpreadLegPurpose::kClose
-                                        : SpreadLegPurpose::kUnwind});
+  opt.tags = FormatSpreadLegTag({id.value(), static_cast<int>(w.leg + 1), run.purpose});
   // Not reduce-only: the spread's own book decides the quantities (other spreads of the
   // strategy may hold the same contract).
   if (!limit) opt.market_protection_pct_raw = run.policy.market_protection_pct_raw;
@@ -744,6 +746,269 @@ void SpreadExecutor::AllocateSettlement(const OrderFilled& fill) {
     sp.set_exit_reason("settled at expiry");
     port_.Emit(sp.MakeEvent(SpreadEventKind::kClosed, now, "settled at expiry"));
   }
+}
+
+
+
+// ---- the books across a restart ----
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::optional<SpreadState> ParseSpreadState(std::string_view s) {
+  for (SpreadState st : {SpreadState::kOpening, SpreadState::kOpen, SpreadState::kClosing,
+                         SpreadState::kClosed, SpreadState::kUnwinding, SpreadState::kFailed}) {
+    if (ToString(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+Json PolicyJson(const SpreadExecPolicy& p) {
+  Json j;
+  j["hedge_first"] = p.hedge_first;
+  j["leg_timeout"] = p.leg_timeout;
+  j["max_reprices"] = p.max_reprices;
+  if (p.max_slippage) j["max_slippage"] = p.max_slippage->ToString();
+  j["unwind_on_failure"] = p.unwind_on_failure;
+  j["market_protection_raw"] = p.market_protection_pct_raw;
+  j["close_retry"] = p.close_retry;
+  j["close_retry_max"] = p.close_retry_max;
+  return j;
+}
+
+SpreadExecPolicy PolicyOf(const Json& j) {
+  SpreadExecPolicy p;
+  p.hedge_first = j.at("hedge_first").get<bool>();
+  p.leg_timeout = j.at("leg_timeout").get<DurationNs>();
+  p.max_reprices = j.at("max_reprices").get<int>();
+  if (j.contains("max_slippage")) {
+    auto px = Price::Parse(j.at("max_slippage").get<std::string>());
+    if (!px) throw std::runtime_error("max_slippage: " + px.error());
+    p.max_slippage = *px;
+  }
+  p.unwind_on_failure = j.at("unwind_on_failure").get<bool>();
+  p.market_protection_pct_raw = j.at("market_protection_raw").get<std::int64_t>();
+  p.close_retry = j.at("close_retry").get<DurationNs>();
+  p.close_retry_max = j.at("close_retry_max").get<DurationNs>();
+  return p;
+}
+
+
+}  // namespace
+
+std::string SpreadExecutor::SaveBook() const {
+  Json j;
+  j["next_id"] = next_id_;
+  Json spreads = Json::array();
+  for (const SpreadPosition* sp : by_creation_) {
+    Json s;
+    s["id"] = sp->id().value();
+    s["state"] = std::string(ToString(sp->state()));
+    s["lots"] = sp->lots();
+    s["tags"] = sp->MakeEvent(SpreadEventKind::kChanged, UnixNanos()).tags;
+    const SpreadEvent e = sp->MakeEvent(SpreadEventKind::kChanged, UnixNanos());
+    if (e.planned_net) s["planned_net"] = e.planned_net->ToString();
+    s["exit_reason"] = sp->exit_reason();
+    s["ts_created"] = sp->ts_created().value;
+    s["ts_opened"] = sp->ts_opened().value;
+    s["ts_closed"] = sp->ts_closed().value;
+    Json legs = Json::array();
+    for (const SpreadLeg& l : sp->legs()) {
+      legs.push_back({{"instrument", l.instrument.value()},
+                      {"side", std::string(ToString(l.side))},
+                      {"ratio", l.ratio}});
+    }
+    s["legs"] = std::move(legs);
+    if (auto run = runs_.find(sp->id()); run != runs_.end()) {
+      s["policy"] = PolicyJson(run->second.policy);
+      if (run->second.net_limit) s["net_limit"] = run->second.net_limit->ToString();
+      s["purpose"] = std::string(ToString(run->second.purpose));
+      s["failure"] = run->second.failure;
+    }
+    spreads.push_back(std::move(s));
+  }
+  j["spreads"] = std::move(spreads);
+  return j.dump();
+}
+
+Status SpreadExecutor::LoadBook(const std::string& text) {
+  const Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return MakeError("spread book: not a JSON object");
+  std::map<SpreadId, std::unique_ptr<SpreadPosition>> spreads;
+  std::vector<SpreadId> order;
+  std::map<SpreadId, std::optional<Price>> net_limits;
+  std::map<SpreadId, SpreadExecPolicy> policies;
+  std::uint64_t next_id = 0;
+  try {
+    next_id = j.at("next_id").get<std::uint64_t>();
+    for (const Json& s : j.at("spreads")) {
+      const SpreadId id(s.at("id").get<std::string>());
+      std::vector<SpreadLeg> legs;
+      std::vector<Instrument> instruments;
+      for (const Json& l : s.at("legs")) {
+        SpreadLeg leg;
+        auto ins_id = InstrumentId::Parse(l.at("instrument").get<std::string>());
+        if (!ins_id) throw std::runtime_error(ins_id.error());
+        leg.instrument = *ins_id;
+        leg.side = l.at("side").get<std::string>() == "BUY" ? OrderSide::kBuy : OrderSide::kSell;
+        leg.ratio = l.at("ratio").get<std::uint32_t>();
+        const Instrument* ins = port_.CacheRef().instrument(leg.instrument);
+        if (ins == nullptr) throw std::runtime_error("unknown instrument " + leg.instrument.value());
+        instruments.push_back(*ins);
+        legs.push_back(leg);
+      }
+      auto sp = std::make_unique<SpreadPosition>(id, port_.Factory().strategy_id(), legs,
+                                                 std::move(instruments),
+                                                 s.at("lots").get<std::uint32_t>(),
+                                                 UnixNanos(s.at("ts_created").get<std::int64_t>()));
+      auto state = ParseSpreadState(s.at("state").get<std::string>());
+      if (!state) throw std::runtime_error("state: " + s.at("state").get<std::string>());
+      sp->set_tags(s.at("tags").get<std::string>());
+      if (s.contains("planned_net")) {
+        auto px = Price::Parse(s.at("planned_net").get<std::string>());
+        if (!px) throw std::runtime_error("planned_net: " + px.error());
+        sp->set_planned_net(*px);
+      }
+      sp->set_exit_reason(s.at("exit_reason").get<std::string>());
+      sp->set_ts_opened(UnixNanos(s.at("ts_opened").get<std::int64_t>()));
+      sp->set_ts_closed(UnixNanos(s.at("ts_closed").get<std::int64_t>()));
+      if (s.contains("policy")) policies[id] = PolicyOf(s.at("policy"));
+      if (s.contains("net_limit")) {
+        auto px = Price::Parse(s.at("net_limit").get<std::string>());
+        if (!px) throw std::runtime_error("net_limit: " + px.error());
+        net_limits[id] = *px;
+      }
+      sp->set_state(*state);
+      order.push_back(id);
+      spreads.emplace(id, std::move(sp));
+    }
+  } catch (const std::exception& e) {
+    return MakeError(fmt::format("spread book: {}", e.what()));
+  }
+  // The books from the fills of the spreads' orders, in the order they were applied.
+  const Cache& cache = port_.CacheRef();
+  for (const OrderFilled& f : cache.fills()) {
+    if (f.strategy_id != port_.Factory().strategy_id()) continue;
+    const Order* o = cache.order(f.client_order_id);
+    if (o == nullptr) continue;
+    const auto tag = ParseSpreadLegTag(o->tags());
+    if (!tag) continue;
+    auto it = spreads.find(SpreadId(tag->spread_id));
+    const auto leg = static_cast<std::size_t>(tag->leg - 1);
+    if (it == spreads.end() || leg >= it->second->legs().size()) continue;
+    it->second->ApplyFill(leg, f, tag->purpose == SpreadLegPurpose::kOpen);
+  }
+  Reset();
+  next_id_ = next_id;
+  for (const SpreadId& id : order) {
+    SpreadPosition* sp = spreads.at(id).get();
+    by_creation_.push_back(sp);
+    creation_order_.push_back(id);
+    const SpreadState st = sp->state();
+    if (st == SpreadState::kOpening || st == SpreadState::kClosing ||
+        st == SpreadState::kUnwinding) {
+      loaded_working_.push_back(id);
+      loaded_policy_[id] = policies.count(id) ? policies[id] : SpreadExecPolicy{};
+      loaded_net_limit_[id] = net_limits.count(id) ? net_limits[id] : std::nullopt;
+    }
+    spreads_.emplace(id, std::move(spreads.at(id)));
+  }
+  return Status::Ok();
+}
+
+void SpreadExecutor::ResumeLoaded() {
+  std::vector<SpreadId> working;
+  working.swap(loaded_working_);
+  const Cache& cache = port_.CacheRef();
+  // The latest order of each (spread, leg, purpose) still working at the venue.
+  std::map<std::tuple<std::string, std::size_t, std::string>, const Order*> live;
+  OrderQuery q;
+  q.strategy_id = port_.Factory().strategy_id();
+  for (const Order* o : cache.Orders(q)) {
+    if (o->is_closed()) continue;
+    if (auto tag = ParseSpreadLegTag(o->tags())) {
+      auto& slot = live[{tag->spread_id, static_cast<std::size_t>(tag->leg - 1),
+                         std::string(ToString(tag->purpose))}];
+      if (slot == nullptr || slot->ts_init() < o->ts_init()) slot = o;
+    }
+  }
+  const UnixNanos now = port_.ClockRef().Now();
+  for (const SpreadId& id : working) {
+    SpreadPosition& sp = Spread(id);
+    Run run;
+    run.policy = loaded_policy_[id];
+    run.net_limit = loaded_net_limit_[id];
+    const std::string reason = "the node restarted while the spread was " +
+                               std::string(ToString(sp.state()));
+    auto adopt = [&](LegWork& w, std::size_t i, const char* purpose) {
+      auto it = live.find({id.value(), w.leg, purpose});
+      if (it == live.end()) return;
+      w.order = it->second;
+      w.order_id = it->second->client_order_id();
+      w.limit = it->second->price();
+      orders_[w.order_id] = OrderRef{id, i};
+    };
+    if (sp.state() == SpreadState::kOpening) {
+      run.purpose = Purpose::kOpen;
+      for (std::size_t i = 0; i < sp.legs().size(); ++i) {
+        LegWork w;
+        w.leg = i;
+        w.side = sp.legs()[i].side;
+        w.target = sp.TargetQty(i);
+        w.filled_raw = std::abs(sp.LegSignedQtyRaw(i));
+        run.legs.push_back(w);
+      }
+      for (std::size_t i = 0; i < run.legs.size(); ++i) adopt(run.legs[i], i, "open");
+      BuildGroups(run);
+      runs_[id] = std::move(run);
+      if (AllLegsDone(runs_[id])) {
+        // Every leg filled before the stop: the spread is complete.
+        runs_.erase(id);
+        sp.set_state(SpreadState::kOpen);
+        if (sp.ts_opened().value == 0) sp.set_ts_opened(now);
+        port_.Emit(sp.MakeEvent(SpreadEventKind::kOpened, now, reason));
+        continue;
+      }
+      Fail(id, reason + ": abandoned, what filled is unwound");
+      continue;
+    }
+    // Closing or unwinding: carry on from what is still open.
+    const bool closing = sp.state() == SpreadState::kClosing;
+    run.purpose = closing ? Purpose::kClose : Purpose::kUnwind;
+    run.legs = ClosingLegs(sp);
+    const char* purpose = closing ? "close" : "unwind";
+    for (std::size_t i = 0; i < run.legs.size(); ++i) adopt(run.legs[i], i, purpose);
+    if (run.legs.empty()) {
+      sp.set_state(closing ? SpreadState::kClosed : SpreadState::kFailed);
+      sp.set_ts_closed(now);
+      port_.Emit(sp.MakeEvent(closing ? SpreadEventKind::kClosed : SpreadEventKind::kFailed, now,
+                              reason));
+      continue;
+    }
+    BuildGroups(run);
+    run.group = 0;
+    runs_[id] = std::move(run);
+    Run& r = runs_[id];
+    port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, now, reason + ": resumed"));
+    bool any_working = false;
+    for (std::size_t i : r.groups[r.group]) any_working |= r.legs[i].order != nullptr;
+    if (!any_working) {
+      StartGroup(id);
+      continue;
+    }
+    // Legs of the current group still working keep working (their timeouts re-armed); the
+    // others go at market.
+    for (std::size_t i : r.groups[r.group]) {
+      if (r.legs[i].order != nullptr) {
+        ArmTimeout(id, i);
+      } else {
+        SubmitLeg(id, r, i, std::nullopt);
+      }
+    }
+  }
+  loaded_policy_.clear();
+  loaded_net_limit_.clear();
 }
 
 }  // namespace nacre

@@ -35,6 +35,7 @@
 #include <unordered_map>
 
 #include "common/cache.h"
+#include "common/spread_tag.h"
 #include "common/clock.h"
 #include "core/fixed.h"
 #include "trading/order_factory.h"
@@ -91,8 +92,23 @@ class SpreadExecutor {
   void OnStrategyResumed();
   static Status ValidatePolicy(const SpreadExecPolicy& policy);
 
+  // The spread books across a restart (a trading node's journal snapshot). SaveBook writes
+  // every spread's definition (legs, lots, tags, planned net, policy, state, times, exit
+  // reason) and the id counter, never its fills: LoadBook rebuilds each book from the fills
+  // the cache holds (replayed from the journal) of the orders tagged with the spread's id, in
+  // the order they were applied, so a book always agrees with the orders. Spreads that were
+  // working when the node stopped are resolved by ResumeLoaded() once the strategy runs:
+  // an opening whose legs all filled is OPEN; any other opening fails (its working legs are
+  // cancelled, what filled is unwound, hedges last: never a naked short); a closing or an
+  // unwinding carries on from the quantities still open, adopting legs still working at the
+  // venue and sending the missing ones. Errors name the spread and the field.
+  std::string SaveBook() const;
+  Status LoadBook(const std::string& text);
+  void ResumeLoaded();
+
  private:
-  enum class Purpose : std::uint8_t { kOpen, kClose, kUnwind };
+  // Why a run sends orders (open, close, unwind): the purpose its legs' tags carry.
+  using Purpose = SpreadLegPurpose;
   struct LegWork {
     std::size_t leg = 0;
     OrderSide side = OrderSide::kBuy;
@@ -173,6 +189,10 @@ class SpreadExecutor {
   };
   std::unordered_map<ClientOrderId, OrderRef, IdHash> orders_;
   std::vector<std::string> timers_;
+  // Spreads loaded in a working state, resolved by ResumeLoaded.
+  std::vector<SpreadId> loaded_working_;
+  std::map<SpreadId, std::optional<Price>> loaded_net_limit_;
+  std::map<SpreadId, SpreadExecPolicy> loaded_policy_;
 };
 
 }  // namespace nacre

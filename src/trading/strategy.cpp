@@ -241,6 +241,11 @@ SpreadExecutor& Strategy::Spreads() {
   return *spreads_;
 }
 
+Status Strategy::LoadSpreadBook(const std::string& text) {
+  if (text.empty()) return Status::Ok();
+  return Spreads().LoadBook(text);
+}
+
 Result<SpreadId> Strategy::SubmitSpread(const SpreadOrderSpec& spec) {
   return Spreads().Open(spec);
 }

@@ -31,6 +31,21 @@ class Strategy : public Actor {
   }
   ~Strategy() override;
 
+  // After a restart: client order ids continue past `count` (the highest number this
+  // strategy's journaled orders used), so none is ever reissued.
+  void ContinueOrderIds(std::uint64_t count) {
+    if (factory_ && factory_->count() < count) factory_->set_count(count);
+  }
+
+  // The spread books across a restart (SpreadExecutor::SaveBook/LoadBook; the Trader keeps
+  // them beside the strategy's own saved state). Empty when the strategy has no spreads.
+  std::string SaveSpreadBook() const { return spreads_ ? spreads_->SaveBook() : std::string(); }
+  Status LoadSpreadBook(const std::string& text);
+  // Once started after a LoadSpreadBook: spreads that were working are resolved.
+  void ResumeLoadedSpreads() {
+    if (spreads_) spreads_->ResumeLoaded();
+  }
+
   // After a resume: the spread executor arms again what the stop cancelled (Trader calls it).
   void RearmSpreads() {
     if (spreads_) spreads_->OnStrategyResumed();

@@ -62,6 +62,7 @@ void Trader::StartAll() {
   for (auto& s : strategies_) {
     if (s->state() == ComponentState::kReady) {
       s->Start();
+      if (s->is_running()) s->ResumeLoadedSpreads();
     } else if (s->state() == ComponentState::kStopped) {
       if (s->Resume()) s->RearmSpreads();
     }
@@ -95,7 +96,14 @@ void Trader::DisposeAll() {
 std::map<std::string, SavedState> Trader::SaveAll() {
   std::map<std::string, SavedState> out;
   for (auto& a : actors_) out[a->component_id()] = a->Save();
-  for (auto& s : strategies_) out[s->component_id()] = s->Save();
+  for (auto& s : strategies_) {
+    out[s->component_id()] = s->Save();
+    // The strategy's spread books, beside its own state (never inside it: a strategy's
+    // keys are its own).
+    if (std::string book = s->SaveSpreadBook(); !book.empty()) {
+      out[s->component_id() + kSpreadBookSuffix] = {{"book", std::move(book)}};
+    }
+  }
   return out;
 }
 
@@ -105,6 +113,17 @@ void Trader::LoadAll(const std::map<std::string, SavedState>& states) {
     if (it != states.end()) a->Load(it->second);
   }
   for (auto& s : strategies_) {
+    // The books first: the strategy's own state may refer to its spreads.
+    if (auto b = states.find(s->component_id() + kSpreadBookSuffix); b != states.end()) {
+      auto book = b->second.find("book");
+      if (book != b->second.end()) {
+        if (Status st = s->LoadSpreadBook(book->second); !st) {
+          context_.logger->Log(LogLevel::kError, "Trader",
+                           fmt::format("{}: spread books not loaded: {}", s->component_id(),
+                                       st.error()));
+        }
+      }
+    }
     auto it = states.find(s->component_id());
     if (it != states.end()) s->Load(it->second);
   }

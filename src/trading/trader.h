@@ -10,6 +10,9 @@
 
 namespace nacre {
 
+// SaveAll's key of a strategy's spread books: "{component id}#spreads".
+inline constexpr const char* kSpreadBookSuffix = "#spreads";
+
 class Trader {
  public:
   Trader(const ActorContext& context, const Portfolio& portfolio)

@@ -288,6 +288,9 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // foreign state is refused with the field at fault and leaves the exchange unchanged.
   std::string SaveState() const;
   Status RestoreState(const std::string& json);
+  // Reports the ledger's account now (a sandbox after RestoreState: the kernel's account
+  // starts from what the venue holds).
+  void ReportAccount();
 
  private:
   using OrderMap = std::unordered_map<ClientOrderId, VenueOrder, IdHash>;
@@ -378,7 +381,6 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void Rest(VenueOrder& order, UnixNanos since, std::optional<Price> limit);
   void Remove(const ClientOrderId& id);
   void ExpireOrders();
-  void ReportAccount();
   bool Touch();
   const Instrument* InstrumentOf(const VenueOrder& order) const;
   ChargeBreakdown ChargesFor(const VenueOrder& order, Price px, Quantity qty);

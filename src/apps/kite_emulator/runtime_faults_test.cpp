@@ -156,11 +156,15 @@ TEST_F(TickerFaults, MarketGapsDuplicatesAndStaleTokens) {
     const auto t = Ticks(log);
     return !t.empty() && t.back().last_price == Px("104.10");
   }));
-  std::lock_guard<std::mutex> lock(log.mu);
+  // The log's lock is held only while reading it: the client's I/O thread takes it for every
+  // frame (a heartbeat), and Stop() or an HTTP call waits for that thread.
   std::vector<std::string> prices;
-  for (const KiteTick& t : Ticks(log)) {
-    EXPECT_EQ(t.instrument_token, call_token_);  // nothing of the stale put
-    prices.push_back(t.last_price.ToString());
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    for (const KiteTick& t : Ticks(log)) {
+      EXPECT_EQ(t.instrument_token, call_token_);  // nothing of the stale put
+      prices.push_back(t.last_price.ToString());
+    }
   }
   EXPECT_EQ(prices, (std::vector<std::string>{"101.10", "101.10", "104.10"}));
   const json fired = Get("/__emu/faults")["data"]["log"];
@@ -272,11 +276,14 @@ TEST_F(TickerFaults, OrderUpdatesDelayedAndReordered) {
     return out;
   };
   ASSERT_TRUE(log.WaitFor([&] { return statuses(rest).size() == 2 && statuses(filled).size() == 1; }));
-  std::lock_guard<std::mutex> lock(log.mu);
-  EXPECT_EQ(statuses(rest), (std::vector<std::string>{"CANCELLED", "OPEN"}));
-  EXPECT_EQ(statuses(filled), (std::vector<std::string>{"COMPLETE"}));
+  std::vector<std::string> texts;
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    EXPECT_EQ(statuses(rest), (std::vector<std::string>{"CANCELLED", "OPEN"}));
+    EXPECT_EQ(statuses(filled), (std::vector<std::string>{"COMPLETE"}));
+    texts = Texts(log);
+  }
   std::size_t message_at = 0, complete_at = 0;
-  const auto texts = Texts(log);
   for (std::size_t i = 0; i < texts.size(); ++i) {
     if (texts[i].find("after the fill") != std::string::npos) message_at = i + 1;
     if (texts[i].find(filled) != std::string::npos) complete_at = i + 1;
@@ -308,10 +315,12 @@ TEST_F(TickerFaults, OrderUpdatesDuplicatedAndOmitted) {
   };
   // Updates go out in order: once the third order's has come, the others' would have too.
   ASSERT_TRUE(log.WaitFor([&] { return updates_of(ids[2]) >= 1; }));
-  std::lock_guard<std::mutex> lock(log.mu);
-  EXPECT_EQ(updates_of(ids[0]), 2);  // duplicated
-  EXPECT_EQ(updates_of(ids[1]), 0);  // omitted
-  EXPECT_EQ(updates_of(ids[2]), 1);
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    EXPECT_EQ(updates_of(ids[0]), 2);  // duplicated
+    EXPECT_EQ(updates_of(ids[1]), 0);  // omitted
+    EXPECT_EQ(updates_of(ids[2]), 1);
+  }
   // The omitted order did complete: the ledger says so.
   for (const json& o : Get("/__emu/ledger")["data"]["orders"]) {
     EXPECT_EQ(o["status"], "COMPLETE") << o["order_id"];

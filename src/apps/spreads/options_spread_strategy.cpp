@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include <sstream>
+
 #include "apps/spreads/capital_manager.h"
 #include "nse/calendar.h"
 #include "nse/session.h"
@@ -334,6 +336,119 @@ int OptionsSpreadStrategy::Trend() const {
 void OptionsSpreadStrategy::OnStart() {
   SubscribeBars(config_.signal_bar_type);
   if (Status st = SetTimer("check", config_.check_interval); !st) log().Error("{}", st.error());
+}
+
+std::string PositionTracker::Save() const {
+  std::string out;
+  for (const auto& [day, n] : entries_) out += fmt::format("entries {} {}\n", FormatDate(day), n);
+  for (const auto& [id, m] : meta_) {
+    std::string strikes;
+    for (const Price& p : m.short_strikes) strikes += (strikes.empty() ? "" : ",") + p.ToString();
+    // The exit reason last: free text to the end of the line (no newlines in it).
+    std::string reason = m.exit_reason;
+    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    out += fmt::format("spread {} {} {} {} {} {} {}\n", id.value(), ToString(m.kind),
+                       m.expiry.value, strikes.empty() ? "-" : strikes, m.margin.ToString(),
+                       m.exit_requested ? 1 : 0, reason);
+  }
+  return out;
+}
+
+Status PositionTracker::Load(const std::string& text) {
+  std::map<SpreadId, SpreadMeta> meta;
+  std::map<CivilDate, int> entries;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream f(line);
+    std::string what;
+    f >> what;
+    auto bad = [&line](const std::string& why) {
+      return MakeError(fmt::format("tracker line '{}': {}", line, why));
+    };
+    if (what == "entries") {
+      std::string day;
+      int n = 0;
+      f >> day >> n;
+      auto d = ParseDate(day);
+      if (!d || f.fail()) return bad("expected: entries YYYY-MM-DD N");
+      entries[*d] = n;
+    } else if (what == "spread") {
+      std::string id, kind, strikes, margin;
+      std::int64_t expiry = 0;
+      int exit_requested = 0;
+      f >> id >> kind >> expiry >> strikes >> margin >> exit_requested;
+      if (f.fail()) return bad("expected: spread ID KIND EXPIRY STRIKES MARGIN EXIT REASON");
+      SpreadMeta m;
+      auto k = ParseSpreadKind(kind);
+      if (!k) return bad("kind " + kind);
+      m.kind = *k;
+      m.expiry = UnixNanos(expiry);
+      if (strikes != "-") {
+        std::istringstream ss(strikes);
+        std::string one;
+        while (std::getline(ss, one, ',')) {
+          auto p = Price::Parse(one);
+          if (!p) return bad("strike " + one);
+          m.short_strikes.push_back(*p);
+        }
+      }
+      auto mg = Money::Parse(margin);
+      if (!mg) return bad("margin " + margin);
+      m.margin = *mg;
+      m.exit_requested = exit_requested != 0;
+      std::string reason;
+      std::getline(f, reason);
+      if (!reason.empty() && reason.front() == ' ') reason.erase(0, 1);
+      m.exit_reason = reason;
+      meta[SpreadId(id)] = std::move(m);
+    } else {
+      return bad("unknown entry");
+    }
+  }
+  meta_ = std::move(meta);
+  entries_ = std::move(entries);
+  return Status::Ok();
+}
+
+SavedState OptionsSpreadStrategy::OnSave() {
+  std::string closes;
+  for (std::int64_t c : closes_) closes += std::to_string(c) + "\n";
+  return {{"closes", closes}, {"tracker", tracker_.Save()}};
+}
+
+void OptionsSpreadStrategy::OnLoad(const SavedState& state) {
+  std::deque<std::int64_t> closes;
+  if (auto it = state.find("closes"); it != state.end()) {
+    std::istringstream in(it->second);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (line.find_first_not_of("-0123456789") != std::string::npos) {
+        log().Error("state not loaded: bad close '{}'", line);
+        return;
+      }
+      closes.push_back(std::stoll(line));
+    }
+  }
+  if (auto it = state.find("tracker"); it != state.end()) {
+    if (Status s = tracker_.Load(it->second); !s) {
+      log().Error("state not loaded: {}", s.error());
+      return;
+    }
+  }
+  // The sums as OnBar keeps them: the last fast_period closes, and the whole window.
+  closes_ = std::move(closes);
+  while (static_cast<int>(closes_.size()) > config_.slow_period) closes_.pop_front();
+  fast_sum_ = 0;
+  slow_sum_ = 0;
+  const auto n = static_cast<int>(closes_.size());
+  for (int i = 0; i < n; ++i) {
+    const std::int64_t c = closes_[static_cast<std::size_t>(i)];
+    slow_sum_ += c;
+    if (i >= n - config_.fast_period) fast_sum_ += c;
+  }
 }
 
 void OptionsSpreadStrategy::OnReset() {

@@ -75,6 +75,10 @@ class PositionTracker {
   void Forget(const SpreadId& id) { meta_.erase(id); }
   int EntriesOn(const CivilDate& day) const;
   void CountEntry(const CivilDate& day) { ++entries_[day]; }
+  // The tracked spreads and entry counts as text lines, and back (a node restart); a bad
+  // line is an error naming it, and nothing is changed.
+  std::string Save() const;
+  Status Load(const std::string& text);
   void Clear() {
     meta_.clear();
     entries_.clear();
@@ -114,6 +118,9 @@ class OptionsSpreadStrategy final : public Strategy {
   void OnTimer(const TimeEvent& event) override;
   void OnSpreadEvent(const SpreadEvent& event) override;
   void OnReset() override;
+  // The signal's closes and the tracker (the spread books themselves are the executor's).
+  SavedState OnSave() override;
+  void OnLoad(const SavedState& state) override;
 
  private:
   void Check();

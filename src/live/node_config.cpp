@@ -1,0 +1,269 @@
+#include "live/node_config.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "backtest/config_schema.h"
+#include "backtest/config_sections.h"
+#include "backtest/sweep.h"
+#include "common/config.h"
+
+namespace nacre {
+
+namespace {
+
+using P = ParamSpec;
+
+ParamSpec ReplayClientSpec() {
+  return P::Choice("client", "replay", {"replay"})
+      .Doc("replay: a Nacre catalog at the clock's pace (the Zerodha ticker comes with the "
+           "adapter)");
+}
+
+ParamSpec SandboxClientSpec() {
+  return P::Choice("client", "sandbox", {"sandbox"})
+      .Doc("sandbox: the simulated exchange fed by the node's data (Zerodha comes with the "
+           "adapter)");
+}
+
+std::string HashText(std::string_view text) {
+  // FNV-1a 64: identifies the config a run started with (not a security hash).
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+LoadedNode Build(const toml::table& root, const std::string& name, const std::string& base_dir,
+                 const ComponentRegistry& registry, std::FILE* log_sink,
+                 const std::string& config_hash) {
+  const ConfigTable root_table(root, name, "");
+  const Params cfg(root_table, NodeRootSchema());
+  if (!cfg.Has("node")) cfg.Fail("node", "a node config needs a [node] table");
+  const ConfigTable node_table = cfg.GetTable("node");
+  const Params n(node_table, NodeSchema());
+  NodeSettings s;
+  s.environment = n.GetString("environment");
+  if (s.environment == "live") {
+    n.Fail("environment", "\"live\" needs the Zerodha adapter, which is not built yet; use \"sandbox\"");
+  }
+  s.state_dir = ResolveConfigPath(base_dir, n.GetString("state_dir"));
+  s.scaled_clock = n.GetString("clock") == "scaled";
+  if (s.scaled_clock) {
+    if (!n.Has("start")) n.Fail("start", "a scaled clock needs the market time it starts at");
+    s.start = n.GetTime("start", kIstOffset);
+    s.speed = n.GetNumber("speed");
+  } else if (n.Has("start") || n.Has("speed")) {
+    n.Fail(n.Has("start") ? "start" : "speed", "only with clock = \"scaled\"");
+  }
+  if (n.Has("end")) {
+    s.end = n.GetEndTime("end", kIstOffset);
+    if (s.scaled_clock && *s.end <= s.start) {
+      n.Fail("end", fmt::format("must be after start ({})", FormatIst(s.start)));
+    }
+  }
+  s.stop_when_data_ends = n.GetBool("stop_when_data_ends");
+  s.cancel_on_stop = n.GetString("on_stop") == "cancel";
+  s.stop_wait = n.GetInt("stop_wait_secs") * kNanosPerSecond;
+  s.snapshot_interval = n.GetInt("snapshot_interval_secs") * kNanosPerSecond;
+  s.results_interval = n.GetInt("results_interval_secs") * kNanosPerSecond;
+  s.journal_sync = n.GetString("journal_sync") == "normal" ? JournalSync::kNormal : JournalSync::kFull;
+  s.config_hash = config_hash;
+  node_table.Finish();
+
+  EngineSection engine = ParseEngineSection(
+      cfg, log_sink, /*allow_range=*/false,
+      "a node's times are [node] start and end (its data clients' start/end narrow the replay)");
+  if (cfg.Has("output")) {
+    const ConfigTable output_table = cfg.GetTable("output");
+    const Params o(output_table, OutputSchema());
+    const std::string dir = o.GetString("dir");
+    if (dir.empty()) o.Fail("dir", "must not be empty");
+    s.results_dir = ResolveConfigPath(base_dir, dir);
+    output_table.Finish();
+  }
+  ParseRiskSection(cfg, engine.kernel.risk_engine);
+
+  LoadedNode out;
+  out.config_path = name;
+  out.node = std::make_unique<TradingNode>(s, engine.kernel);
+  TradingNode& node = *out.node;
+  if (auto hours = ParseCalendarSection(cfg, base_dir)) node.SetMarketHours(std::move(hours));
+
+  const auto execs = cfg.GetTableList("exec_clients");
+  if (execs.empty()) cfg.Fail("exec_clients", "at least one [[exec_clients]] table is required");
+  std::vector<std::string> venue_names;
+  for (const ConfigTable& t : execs) {
+    const BacktestVenueConfig vc = ParseVenueTable(
+        t, base_dir, {SandboxClientSpec()});
+    if (Status st = node.AddSandboxVenue(vc); !st) t.Fail("name", st.error());
+    venue_names.push_back(vc.venue.venue.value());
+  }
+  for (const ConfigTable& t : cfg.GetTableList("instruments")) {
+    const Instrument inst = ParseInstrumentTable(t);
+    if (inst.is_tradable() &&
+        std::find(venue_names.begin(), venue_names.end(), inst.id.venue().value()) ==
+            venue_names.end()) {
+      t.Fail("id", fmt::format("venue '{}' of {} has no [[exec_clients]] entry",
+                               inst.id.venue().value(), inst.id.value()));
+    }
+    node.AddInstrument(inst);
+  }
+  // Replay clients: one per catalog, its entries merged in time order by one feeder.
+  const auto datas = cfg.GetTableList("data_clients");
+  if (datas.empty()) cfg.Fail("data_clients", "at least one [[data_clients]] table is required");
+  std::map<std::string, ReplayDataConfig> by_catalog;
+  std::vector<std::string> order;
+  for (const ConfigTable& t : datas) {
+    std::string catalog_root;
+    const CatalogQuery q = ParseCatalogQueryTable(
+        t, base_dir, catalog_root,
+        {ReplayClientSpec()});
+    auto catalog = Catalog::Open(catalog_root);
+    if (!catalog) t.Fail("catalog", catalog.error());
+    auto files = (*catalog)->Files(q.type, q.instruments);
+    if (!files) t.Fail("catalog", files.error());
+    if (files->empty()) {
+      t.Fail("instruments",
+             fmt::format("no {} data in {} matches", CatalogDirName(q.type), catalog_root));
+    }
+    auto defs = (*catalog)->Instruments(q.instruments);
+    if (!defs) t.Fail("catalog", defs.error());
+    for (const Instrument& i : *defs) node.AddInstrument(i);
+    auto [it, added] = by_catalog.try_emplace(catalog_root);
+    if (added) {
+      order.push_back(catalog_root);
+      it->second.catalog = catalog_root;
+      it->second.id = ClientId(by_catalog.size() == 1 ? "REPLAY"
+                                                      : fmt::format("REPLAY-{}", by_catalog.size()));
+      it->second.venue = Venue(venue_names.front());
+    }
+    it->second.queries.push_back(q);
+  }
+  for (const std::string& r : order) node.AddReplayClient(by_catalog[r]);
+  CreateComponents(
+      cfg, name, registry, [&](std::unique_ptr<Actor> a) { return node.AddActor(std::move(a)); },
+      [&](std::unique_ptr<Strategy> st) { return node.AddStrategy(std::move(st)); });
+  root_table.Finish();
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+ParamSchema NodeRootSchema() {
+  return {"top level",
+          "the sections of a node config (`nacre run`)",
+          {
+              P::Table("node"),
+              P::Table("engine"),
+              P::Table("output"),
+              P::Table("risk"),
+              P::Table("calendar"),
+              P::TableList("data_clients"),
+              P::TableList("exec_clients"),
+              P::TableList("instruments"),
+              P::TableList("actors"),
+              P::TableList("strategies"),
+          }};
+}
+
+ParamSchema NodeSchema() {
+  return {
+      "[node]",
+      "the trading node (`nacre run`): environment, state, clock and stop",
+      {
+          P::Choice("environment", "sandbox", {"sandbox", "live"})
+              .Doc("sandbox: live or replayed data, simulated fills; live: real orders (with "
+                   "the Zerodha adapter)"),
+          P::String("state_dir", "state")
+              .Doc("the journal and the sandbox venue's ledger go in {state_dir}/{trader_id}/"),
+          P::Choice("clock", "scaled", {"scaled", "real"})
+              .Doc("scaled: a market time and a speed (replayed data only); real: the system "
+                   "clock"),
+          P::Time("start").Doc("market time a fresh node's scaled clock starts at (IST unless "
+                               "an offset is given); a restarted node resumes where it stopped"),
+          P::Number("speed", 1.0)
+              .Above(0)
+              .AtMost(1'000'000)
+              .Doc("virtual seconds per wall second of the scaled clock"),
+          P::Time("end").Doc("the node stops when its clock reaches this time"),
+          P::Bool("stop_when_data_ends", true)
+              .Doc("stop when every replay client has sent all its data"),
+          P::Choice("on_stop", "cancel", {"cancel", "leave"})
+              .Doc("working orders at stop: cancelled (waiting for the venue) or left working"),
+          P::Int("stop_wait_secs", 10).Range(0, 600).Doc("wall time the stop waits for cancels"),
+          P::Int("snapshot_interval_secs", 300)
+              .Range(0, 86'400)
+              .Doc("clock time between state snapshots besides those after order activity (0: "
+                   "only those and at stop)"),
+          P::Int("results_interval_secs", 0)
+              .Range(0, 86'400)
+              .Doc("clock time between updates of the results folder while running (0: at "
+                   "stop only)"),
+          P::Choice("journal_sync", "full", {"full", "normal"})
+              .Doc("full: fsync every commit (the only safe setting with money); normal: "
+                   "faster, not power-loss safe"),
+      }};
+}
+
+ParamSchema ReplayDataClientSchema() {
+  ParamSchema s = CatalogDataSchema();
+  s.params.insert(s.params.begin(), ReplayClientSpec());
+  s.name = "[[data_clients]]";
+  s.summary =
+      "client = \"replay\": a catalog streamed at the clock's pace (the keys of a catalog "
+      "[[data]] entry)";
+  return s;
+}
+
+ParamSchema SandboxExecClientSchema() {
+  ParamSchema s = VenueSchema();
+  s.name = "[[exec_clients]]";
+  s.summary =
+      "client = \"sandbox\": a simulated venue fed by the node's data (the keys of a [[venues]] "
+      "entry)";
+  s.params.insert(s.params.begin(), SandboxClientSpec());
+  return s;
+}
+
+std::vector<ParamSchema> NodeConfigSections() {
+  return {NodeSchema(), ReplayDataClientSchema(), SandboxExecClientSchema()};
+}
+
+LoadedNode LoadNodeConfig(const std::string& path, const ComponentRegistry& registry,
+                          std::FILE* log_sink,
+                          const std::vector<std::pair<std::string, std::string>>& overrides) {
+  if (!std::filesystem::exists(path)) {
+    throw ConfigError(fmt::format("{}: config file not found", path));
+  }
+  auto root = ConfigTable::ParseFile(path);
+  std::string text = ReadFile(path);
+  for (const auto& o : overrides) {
+    ApplyConfigOverride(*root, o, fmt::format("--set {}={}", o.first, o.second));
+    text += "\n" + o.first + "=" + o.second;
+  }
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return Build(*root, path, base, registry, log_sink, HashText(text));
+}
+
+LoadedNode LoadNodeConfigString(std::string_view text, const std::string& name,
+                                const std::string& base_dir, const ComponentRegistry& registry,
+                                std::FILE* log_sink) {
+  auto root = ConfigTable::ParseString(text, name);
+  return Build(*root, name, base_dir, registry, log_sink, HashText(text));
+}
+
+}  // namespace nacre

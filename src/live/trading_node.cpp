@@ -1,0 +1,614 @@
+#include "live/trading_node.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/result_files.h"
+#include "persistence/journal_codec.h"
+
+namespace nacre {
+
+namespace {
+
+constexpr const char* kSnapshotFormat = "nacre-node-snapshot-1";
+
+// The running number at the end of a client order id ("O-...-{n}"), 0 when none.
+std::uint64_t OrderNumber(const ClientOrderId& id) {
+  const std::string& v = id.value();
+  const auto dash = v.rfind('-');
+  if (dash == std::string::npos || dash + 1 >= v.size()) return 0;
+  std::uint64_t n = 0;
+  for (std::size_t i = dash + 1; i < v.size(); ++i) {
+    if (v[i] < '0' || v[i] > '9') return 0;
+    n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+TradingNode::TradingNode(NodeSettings settings, const KernelConfig& kernel_config)
+    : settings_(std::move(settings)) {
+  std::unique_ptr<Clock> clock;
+  if (settings_.scaled_clock) {
+    auto scaled = std::make_unique<ScaledClock>(settings_.start, settings_.speed);
+    scaled_ = scaled.get();
+    clock = std::move(scaled);
+  } else {
+    clock = std::make_unique<LiveClock>();
+  }
+  kernel_ = std::make_unique<Kernel>(kernel_config, std::move(clock));
+  if (const char* fp = std::getenv("NACRE_FAILPOINT"); fp != nullptr && *fp != '\0') {
+    const std::string v(fp);
+    const auto colon = v.find(':');
+    failpoint_ = v.substr(0, colon);
+    failpoint_left_ = colon == std::string::npos ? 1 : std::atoll(v.c_str() + colon + 1);
+  }
+}
+
+void TradingNode::Failpoint(const char* name) {
+  if (failpoint_.empty() || failpoint_ != name) return;
+  if (--failpoint_left_ > 0) return;
+  std::fprintf(stderr, "nacre: failpoint %s: SIGKILL\n", name);
+  std::fflush(stderr);
+  ::raise(SIGKILL);
+}
+
+TradingNode::~TradingNode() {
+  for (ReplayDataClient* r : replay_) r->Disconnect();
+  recorder_.reset();  // unsubscribes before the kernel goes
+}
+
+Status TradingNode::AddSandboxVenue(const BacktestVenueConfig& config) {
+  auto venue = AttachSimulatedVenue(*kernel_, config, market_hours_.get());
+  if (!venue) return MakeError(venue.error());
+  venues_.push_back(*venue);
+  exchanges_.push_back(*venue);
+  return Status::Ok();
+}
+
+SimulatedExchange* TradingNode::sandbox_venue(const Venue& venue) {
+  for (SimulatedExchange* e : exchanges_) {
+    if (e->venue() == venue) return e;
+  }
+  return nullptr;
+}
+
+void TradingNode::AddInstrument(const Instrument& instrument) {
+  if (kernel_->cache().instrument(instrument.id) != nullptr) return;
+  kernel_->cache().AddInstrument(instrument);
+  for (MatchingVenue* v : venues_) v->AddInstrument(instrument);
+}
+
+void TradingNode::AddReplayClient(ReplayDataConfig config) {
+  auto client = std::make_unique<ReplayDataClient>(std::move(config), kernel_->clock(), inbox_);
+  replay_.push_back(client.get());
+  kernel_->data_engine().RegisterClient(std::move(client));
+}
+
+void TradingNode::SetMarketHours(std::unique_ptr<MarketHours> hours) {
+  market_hours_ = std::move(hours);
+  kernel_->SetMarketHours(market_hours_.get());
+  for (SimulatedExchange* e : exchanges_) e->set_market_hours(market_hours_.get());
+}
+
+Status TradingNode::AddStrategy(std::unique_ptr<Strategy> strategy) {
+  return kernel_->trader().AddStrategy(std::move(strategy));
+}
+
+Status TradingNode::AddActor(std::unique_ptr<Actor> actor) {
+  return kernel_->trader().AddActor(std::move(actor));
+}
+
+std::string TradingNode::journal_path() const {
+  return (std::filesystem::path(settings_.state_dir) / kernel_->config().trader_id.value() /
+          "journal.sqlite")
+      .string();
+}
+
+void TradingNode::RequestStop(const std::string& reason) {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stop_reason_.empty()) stop_reason_ = reason;
+  }
+  inbox_.PushExec(kernel_->clock().Now(), StopRequested{reason});
+  stop_.store(true, std::memory_order_release);
+}
+
+// ---- state: journal and sandbox ledger ----
+
+Status TradingNode::OpenState() {
+  const std::filesystem::path dir =
+      std::filesystem::path(settings_.state_dir) / kernel_->config().trader_id.value();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("state folder {}: {}", dir.string(), ec.message()));
+  }
+  JournalOptions options;
+  options.sync = settings_.journal_sync;
+  auto journal = Journal::Open(journal_path(), options);
+  if (!journal) return MakeError(journal.error());
+  journal_ = std::move(*journal);
+  auto store = SandboxStateStore::Open((dir / "sandbox_venue.sqlite").string());
+  if (!store) return MakeError(store.error());
+  venue_store_ = std::move(*store);
+  return Status::Ok();
+}
+
+Status TradingNode::Recover(NodeRunResult& result) {
+  // 1. The sandbox venues' ledgers (the broker's records outlive the node).
+  for (SimulatedExchange* e : exchanges_) {
+    auto saved = venue_store_->Load(e->venue().value());
+    if (!saved) return MakeError(saved.error());
+    if (!*saved) continue;
+    if (Status s = e->RestoreState(**saved); !s) {
+      return MakeError(fmt::format("sandbox venue {} in {}: {}", e->venue().value(),
+                                   venue_store_->path(), s.error()));
+    }
+  }
+  // 2. The journal's entries, in order: orders rebuilt, events applied (positions follow).
+  UnixNanos last_ts = settings_.start;
+  Cache& cache = kernel_->cache();
+  ExecutionEngine& exec = kernel_->exec_engine();
+  Status replay_error = Status::Ok();
+  const Status read = journal_->ForEachEntry(0, [&](const StoredEntry& stored) {
+    const JournalEntry& e = stored.entry;
+    if (e.ts_kernel > last_ts) last_ts = e.ts_kernel;
+    ++result.entries_replayed;
+    if (IsCommandKind(e.kind)) {
+      // The intent record; a submit names the position the order belongs to.
+      if (e.kind != "SubmitOrder") return true;
+      auto cmd = DecodeCommand(e.kind, e.body);
+      if (!cmd) {
+        replay_error = MakeError(fmt::format("journal {} entry {}: {}", journal_->path(),
+                                             stored.seq, cmd.error()));
+        return false;
+      }
+      const auto& submit = std::get<SubmitOrder>(*cmd);
+      Order* o = cache.mutable_order(submit.client_order_id);
+      if (o != nullptr && !submit.position_id.empty()) o->set_position_id(submit.position_id);
+      return true;
+    }
+    if (!IsOrderEventKind(e.kind)) return true;
+    auto ev = DecodeOrderEvent(e.kind, e.body);
+    if (!ev) {
+      replay_error = MakeError(fmt::format("journal {} entry {}: {}", journal_->path(),
+                                           stored.seq, ev.error()));
+      return false;
+    }
+    if (const auto* init = std::get_if<OrderInitialized>(&*ev)) {
+      journaled_inits_.insert(init->client_order_id);
+      if (!cache.order_exists(init->client_order_id)) {
+        if (Status s = cache.AddOrder(std::make_unique<Order>(*init), PositionId(),
+                                      /*assign_tag=*/false);
+            !s) {
+          replay_error = MakeError(fmt::format("journal {} entry {}: {}", journal_->path(),
+                                               stored.seq, s.error()));
+          return false;
+        }
+      }
+      return true;
+    }
+    exec.Process(*ev);
+    return true;
+  });
+  if (!read) return MakeError(fmt::format("journal {}: {}", journal_->path(), read.error()));
+  if (!replay_error.ok()) return replay_error;
+  result.recovered = result.entries_replayed > 0;
+  // 3. The strategies' and actors' state as of the last snapshot.
+  auto snap = journal_->LatestSnapshot();
+  if (!snap) return MakeError(snap.error());
+  if (*snap) {
+    nlohmann::json j = nlohmann::json::parse((*snap)->body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("format", "") != kSnapshotFormat) {
+      return MakeError(fmt::format("journal {}: snapshot at entry {} is not a node snapshot",
+                                   journal_->path(), (*snap)->seq));
+    }
+    const UnixNanos ts(j.value("ts", std::int64_t{0}));
+    if (ts > last_ts) last_ts = ts;
+    std::map<std::string, SavedState> states;
+    for (const auto& [id, state] : j["components"].items()) {
+      SavedState s;
+      for (const auto& [k, v] : state.items()) s[k] = v.get<std::string>();
+      states[id] = std::move(s);
+    }
+    kernel_->trader().LoadAll(states);
+    result.recovered = true;
+  }
+  // 4. Order ids continue past the journal's (never reissued).
+  for (const auto& s : kernel_->trader().strategies()) {
+    OrderQuery q;
+    q.strategy_id = s->strategy_id();
+    std::uint64_t n = 0;
+    for (const Order* o : cache.Orders(q)) n = std::max(n, OrderNumber(o->client_order_id()));
+    s->ContinueOrderIds(n);
+  }
+  resume_at_ = result.recovered ? std::max(last_ts, settings_.start) : settings_.start;
+  return Status::Ok();
+}
+
+std::size_t TradingNode::RejectLostInFlight() {
+  // The sandbox venue restarts with its ledger; commands that were travelling to it died with
+  // the old process. An order the journal holds as sent (or journaled to be sent) that the
+  // ledger never received was therefore never received: rejected, with that reason.
+  std::size_t n = 0;
+  std::vector<const Order*> lost;
+  for (const Order* o : kernel_->cache().Orders()) {
+    if (o->status() != OrderStatus::kInitialized && o->status() != OrderStatus::kSubmitted) {
+      continue;
+    }
+    if (!journaled_inits_.count(o->client_order_id())) continue;
+    const SimulatedExchange* venue = sandbox_venue(o->instrument_id().venue());
+    if (venue == nullptr || venue->order(o->client_order_id()) != nullptr) continue;
+    lost.push_back(o);
+  }
+  for (const Order* o : lost) {
+    OrderRejected r;
+    static_cast<OrderEventHeader&>(r) = MakeOrderEventHeader(
+        *o, kernel_->uuids().Next(), kernel_->clock().Now(), kernel_->clock().Now());
+    r.reason =
+        "LOST_IN_FLIGHT: the sandbox venue never received the order (the node stopped while it "
+        "travelled)";
+    kernel_->exec_engine().Process(r);
+    ++n;
+  }
+  return n;
+}
+
+Status TradingNode::Append(const JournalEntry& entry) {
+  if (journal_failed_) return MakeError(ErrorCode::kUnavailable, "journal failed earlier");
+  auto r = journal_->Append(entry);
+  if (!r) {
+    JournalFailed(MakeError(r.error()));
+    return MakeError(r.error());
+  }
+  if (!r->duplicate) {
+    ++pending_entries_;
+    ++appended_;
+  }
+  return Status::Ok();
+}
+
+Status TradingNode::RecordInit(const Order& order) {
+  if (journaled_inits_.count(order.client_order_id())) return Status::Ok();
+  if (Status s = Append(EventEntry(OrderEvent(order.init()), kernel_->clock().Now())); !s) {
+    return s;
+  }
+  journaled_inits_.insert(order.client_order_id());
+  if (!order.venue_tag().empty()) {
+    if (Status s = journal_->MapTag(order.venue_tag(), order.client_order_id()); !s) {
+      JournalFailed(s);
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status TradingNode::RecordCommand(const TradingCommand& cmd) {
+  std::vector<ClientOrderId> orders;
+  if (const auto* submit = std::get_if<SubmitOrder>(&cmd)) orders.push_back(submit->client_order_id);
+  if (const auto* list = std::get_if<SubmitOrderList>(&cmd)) orders = list->client_order_ids;
+  for (const ClientOrderId& id : orders) {
+    if (const Order* o = kernel_->cache().order(id)) {
+      if (Status s = RecordInit(*o); !s) return s;
+    }
+  }
+  return Append(CommandEntry(cmd, kernel_->clock().Now()));
+}
+
+void TradingNode::RecordEvent(const OrderEvent& event) {
+  if (journal_failed_) return;
+  const OrderEventHeader& h = HeaderOf(event);
+  if (const Order* o = kernel_->cache().order(h.client_order_id)) {
+    if (!RecordInit(*o).ok()) return;
+  }
+  if (!Append(EventEntry(event, kernel_->clock().Now())).ok()) return;
+  if (const auto* accepted = std::get_if<OrderAccepted>(&event)) {
+    if (Status s = journal_->SetVenueOrderId(accepted->client_order_id, accepted->venue_order_id);
+        !s && journaled_inits_.count(accepted->client_order_id)) {
+      JournalFailed(s);
+    }
+  }
+}
+
+Status TradingNode::SaveSnapshot() {
+  nlohmann::json j;
+  j["format"] = kSnapshotFormat;
+  j["ts"] = kernel_->clock().Now().value;
+  nlohmann::json components = nlohmann::json::object();
+  for (const auto& [id, state] : kernel_->trader().SaveAll()) {
+    nlohmann::json s = nlohmann::json::object();
+    for (const auto& [k, v] : state) s[k] = v;
+    components[id] = std::move(s);
+  }
+  j["components"] = std::move(components);
+  auto r = journal_->SaveSnapshot(j.dump());
+  if (!r) {
+    JournalFailed(MakeError(r.error()));
+    return MakeError(r.error());
+  }
+  return Status::Ok();
+}
+
+Status TradingNode::SaveVenues() {
+  for (SimulatedExchange* e : exchanges_) {
+    if (Status s = venue_store_->Save(e->venue().value(), e->SaveState()); !s) return s;
+  }
+  return Status::Ok();
+}
+
+void TradingNode::JournalFailed(const Status& why) {
+  if (journal_failed_) return;
+  journal_failed_ = true;
+  const std::size_t dropped = kernel_->exec_engine().DropOutbox();
+  kernel_->risk_engine().SetTradingState(TradingState::kHalted);
+  kernel_->logger().Log(
+      LogLevel::kError, "TradingNode",
+      fmt::format("journal failed: {}; trading HALTED, {} unsent command(s) dropped (not durable)",
+                  why.error(), dropped));
+}
+
+bool TradingNode::EndIteration() {
+  if (journal_failed_) {
+    kernel_->exec_engine().DropOutbox();
+    return false;
+  }
+  const bool had_entries = pending_entries_ > 0;
+  const bool intents = kernel_->exec_engine().outbox_size() > 0;
+  if (had_entries || snapshot_due_) {
+    // The venue's ledger first: never behind what the journal says it did.
+    if (Status s = SaveVenues(); !s) {
+      JournalFailed(s);
+      return false;
+    }
+    Failpoint("after_venue_save");
+    if (!SaveSnapshot().ok()) return false;
+    snapshot_due_ = false;
+  }
+  if (had_entries) Failpoint("before_commit");
+  auto c = journal_->Commit();
+  if (!c) {
+    JournalFailed(MakeError(c.error()));
+    return false;
+  }
+  if (c->committed) ++commits_;
+  pending_entries_ = 0;
+  if (intents) Failpoint("after_intent_commit");
+  const std::size_t sent = kernel_->exec_engine().ReleaseOutbox();
+  if (sent > 0) Failpoint("after_send");
+  if (results_due_ && recorder_ && !settings_.results_dir.empty()) {
+    results_due_ = false;
+    if (Status s = WriteResults(); !s) {
+      kernel_->logger().Log(LogLevel::kWarning, "TradingNode",
+                            fmt::format("results folder not updated: {}", s.error()));
+    }
+  }
+  if (progress_ && kernel_->clock().Now() - progress_at_ >= 60 * kNanosPerSecond) {
+    ReportProgress(false);
+  }
+  if (settings_.stop_when_data_ends && !replay_.empty() && inbox_.empty()) {
+    bool all_done = true;
+    for (ReplayDataClient* r : replay_) all_done &= r->finished();
+    if (all_done) {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      if (stop_reason_.empty()) stop_reason_ = "the replayed data ran out";
+      stop_.store(true, std::memory_order_release);
+    }
+  }
+  return sent > 0 || pending_entries_ > 0;
+}
+
+void TradingNode::ReportProgress(bool finished) {
+  Progress p;
+  p.now = kernel_->clock().Now();
+  progress_at_ = p.now;
+  p.data_items = kernel_->loop().stats().data_events;
+  if (settings_.end && *settings_.end > resumed_at_) {
+    p.fraction = std::clamp(static_cast<double>(p.now - resumed_at_) /
+                                static_cast<double>(*settings_.end - resumed_at_),
+                            0.0, 1.0);
+  }
+  p.finished = finished;
+  progress_(p);
+}
+
+void TradingNode::OnData(const MarketData& point) {
+  // As in a backtest: the sandbox venues match resting orders against the data first, then the
+  // data engine publishes it.
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Bar>) {
+          for (MatchingVenue* v : venues_) v->OnBar(d);
+        } else if constexpr (std::is_same_v<T, QuoteTick>) {
+          for (MatchingVenue* v : venues_) v->OnQuote(d);
+        } else {
+          for (MatchingVenue* v : venues_) v->OnTrade(d);
+        }
+        kernel_->data_engine().Process(d);
+      },
+      point);
+}
+
+void TradingNode::WireLoop() {
+  EventLoop& loop = kernel_->loop();
+  loop.SetDataHandler([this](const MarketData& d) { OnData(d); });
+  loop.SetExecHandler([](const ExecItem&) {});
+  loop.SetIterationHook([this] { return EndIteration(); });
+}
+
+void TradingNode::ScheduleTimers() {
+  Clock& clock = kernel_->clock();
+  const UnixNanos now = clock.Now();
+  if (settings_.snapshot_interval > 0) {
+    (void)clock.SetTimer("node.snapshot", settings_.snapshot_interval, now, UnixNanos(),
+                         [this](const TimeEvent&) { snapshot_due_ = true; });
+  }
+  if (settings_.results_interval > 0) {
+    (void)clock.SetTimer("node.results", settings_.results_interval, now, UnixNanos(),
+                         [this](const TimeEvent&) { results_due_ = true; });
+  }
+  if (settings_.end && *settings_.end <= now) {
+    RequestStop(fmt::format("the configured end time {} had passed at start", FormatIst(*settings_.end)));
+  } else if (settings_.end) {
+    (void)clock.SetTimeAlert("node.end", *settings_.end, [this](const TimeEvent&) {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      if (stop_reason_.empty()) stop_reason_ = "the configured end time was reached";
+      stop_.store(true, std::memory_order_release);
+    });
+  }
+}
+
+Status TradingNode::WriteResults() {
+  if (Status s = recorder_->WriteFolder(settings_.results_dir); !s) return s;
+  const Trader& trader = kernel_->trader();
+  for (const auto& a : trader.actors()) {
+    if (const auto* f = dynamic_cast<const ResultFiles*>(a.get())) {
+      if (Status s = f->WriteResultFiles(settings_.results_dir); !s) return s;
+    }
+  }
+  for (const auto& s : trader.strategies()) {
+    if (const auto* f = dynamic_cast<const ResultFiles*>(s.get())) {
+      if (Status st = f->WriteResultFiles(settings_.results_dir); !st) return st;
+    }
+  }
+  return Status::Ok();
+}
+
+NodeRunResult TradingNode::Run() {
+  NodeRunResult result;
+  if (ran_) {
+    result.status = MakeError("a node runs once");
+    return result;
+  }
+  ran_ = true;
+  if (settings_.environment != "sandbox") {
+    result.status = MakeError(ErrorCode::kInvalidInput,
+                              fmt::format("environment \"{}\" is not available yet (sandbox only)",
+                                          settings_.environment));
+    return result;
+  }
+  // 0. The state folder and the journal's lock (a second node on this trader stops here).
+  if (Status s = OpenState(); !s) {
+    result.status = s;
+    return result;
+  }
+  if (!settings_.results_dir.empty()) recorder_ = std::make_unique<ResultsRecorder>(*kernel_);
+  // 1. Recovery (publishing reaches no strategy yet: they start in step 8).
+  if (Status s = Recover(result); !s) {
+    result.status = s.WithContext("recovery: ");
+    return result;
+  }
+  // The replayed data starts where the clock resumes; the catalogs are opened before the
+  // clock is anchored, so the time they take to open is not market time lost.
+  for (ReplayDataClient* r : replay_) {
+    if (scaled_ != nullptr) r->SetStart(resume_at_);
+    if (Status s = r->Open(); !s) {
+      result.status = s;
+      return result;
+    }
+  }
+  if (scaled_ != nullptr) scaled_->Reanchor(resume_at_);
+  result.resumed_at = kernel_->clock().Now();
+  resumed_at_ = progress_at_ = result.resumed_at;
+  auto run = journal_->BeginRun(result.resumed_at, "nacre", settings_.config_hash);
+  if (!run) {
+    result.status = MakeError(run.error());
+    return result;
+  }
+  // From here every command is journaled before it leaves and every event as it is applied.
+  kernel_->exec_engine().SetWriteAhead(
+      {[this](const TradingCommand& c) { return RecordCommand(c); },
+       [this](const OrderEvent& e) { RecordEvent(e); }});
+  result.lost_in_flight = RejectLostInFlight();
+  for (SimulatedExchange* e : exchanges_) e->ReportAccount();
+  WireLoop();
+  // 2-8. Connect (the replay feeders start), reconcile with the venues' reports, the
+  // accounts, then the trader. A failure leaves trading HALTED with the reason; data flows.
+  result.start_status = kernel_->Start();
+  (void)EndIteration();  // what reconciliation and on_start journaled, durable and sent
+  ScheduleTimers();
+  if (!result.start_status.ok() && settings_.exit_on_start_failure) {
+    RequestStop("the kernel did not start: " + result.start_status.error());
+  }
+  kernel_->loop().RunLive(inbox_, &stop_);
+  if (progress_) ReportProgress(true);
+  Shutdown(result);
+  result.journal_commits = commits_;
+  result.journal_entries = appended_;
+  result.data_items = kernel_->loop().stats().data_events;
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    result.stop_reason = stop_reason_.empty() ? "stopped" : stop_reason_;
+  }
+  return result;
+}
+
+void TradingNode::Shutdown(NodeRunResult& result) {
+  Kernel& k = *kernel_;
+  // Strategies and actors stop first (their timers are cancelled; they may cancel their own
+  // orders), then what still works is cancelled or left, as configured.
+  k.loop().Run([&k] { k.trader().StopAll(); });
+  if (settings_.cancel_on_stop && !journal_failed_) {
+    for (const Order* o : k.cache().OrdersOpen()) {
+      CancelOrder cmd;
+      cmd.trader_id = o->trader_id();
+      cmd.strategy_id = o->strategy_id();
+      cmd.command_id = k.uuids().Next();
+      cmd.ts_init = k.clock().Now();
+      cmd.instrument_id = o->instrument_id();
+      cmd.client_order_id = o->client_order_id();
+      cmd.venue_order_id = o->venue_order_id();
+      k.loop().Run([&k, cmd] { k.exec_engine().Execute(cmd); });
+    }
+  }
+  // Keep the loop turning (no new data: the feeders stop) until nothing is open or in flight,
+  // or the wait runs out.
+  for (ReplayDataClient* r : replay_) r->Disconnect();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(settings_.stop_wait);
+  for (;;) {
+    (void)EndIteration();
+    const bool busy = k.cache().orders_open_count() > 0 || k.cache().orders_inflight_count() > 0 ||
+                      k.exec_engine().outbox_size() > 0;
+    if (!settings_.cancel_on_stop || !busy || journal_failed_ ||
+        std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    const UnixNanos due = std::min(k.loop().NextScheduled(), k.clock().NextDue());
+    const UnixNanos now = k.clock().Now();
+    if (due > now) {
+      const auto wall = static_cast<std::int64_t>(static_cast<double>(due - now) / k.clock().rate());
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::clamp<std::int64_t>(wall, 0, 5'000'000)));
+    }
+    k.loop().AdvanceTo(k.clock().Now());
+  }
+  k.Stop();
+  result.stopped_at = k.clock().Now();
+  if (!journal_failed_) {
+    snapshot_due_ = true;
+    (void)EndIteration();
+    if (Status s = journal_->MarkCleanStop(); !s) JournalFailed(s);
+  }
+  if (recorder_) {
+    recorder_->Finish();
+    if (Status s = WriteResults(); !s) {
+      k.logger().Log(LogLevel::kError, "TradingNode",
+                     fmt::format("results folder: {}", s.error()));
+      if (result.status.ok()) result.status = s;
+    }
+  }
+  if (journal_failed_ && result.status.ok()) {
+    result.status = MakeError(ErrorCode::kUnavailable, "the journal failed; see the log");
+  }
+}
+
+}  // namespace nacre

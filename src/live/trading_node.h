@@ -1,0 +1,196 @@
+// TradingNode (LIVE.md §4-§6, §9; issue 14): the same Kernel a backtest runs, on a live or
+// scaled clock, driven by EventLoop::RunLive from an Inbox that data clients on their own
+// threads feed. This is the sandbox environment: market data from ReplayDataClient (a Nacre
+// catalog at the clock's pace), orders matched by a SimulatedExchange inside the node (the
+// sandbox venue: its own ledger, latency and fill models, reports for reconciliation), whose
+// ledger is kept in `state/{trader_id}/sandbox_venue.sqlite` across restarts.
+//
+// The journal (`state/{trader_id}/journal.sqlite`, persistence/journal.h) makes a crash lose
+// nothing:
+// - write-ahead: every command the execution engine routes is appended (with the order's
+//   OrderInitialized the first time) and waits in the engine's outbox; every order event the
+//   engine applies is appended. At the end of each loop iteration the node saves the sandbox
+//   venue's ledger (when anything was journaled), snapshots the strategies' and actors' state
+//   (Trader::SaveAll), commits the group (one fsync) and only then releases the outbox.
+// - fail-stop: a journal error drops the outbox (its intents are not durable), sets trading
+//   HALTED with the reason and sends nothing more; data keeps flowing.
+// - recovery, before the kernel starts: the sandbox ledger is restored; the journal's entries
+//   are replayed (orders rebuilt from their OrderInitialized, events applied through the
+//   execution engine, so positions and fills come back); the latest snapshot is loaded into
+//   the strategies and actors (before their on_start); order id counters continue; the clock
+//   resumes at the journal's last time (a scaled clock), so replayed data never goes back. An
+//   order the journal holds as sent or about to be sent that the restored ledger lacks was
+//   lost in flight with the old process (the sandbox venue's in-flight commands die with it)
+//   and is rejected with that reason. Then Kernel::Start reconciles with the venue's reports:
+//   a mismatch leaves trading HALTED with the reason while data keeps flowing.
+//
+// Start-up (Run): state folder and journal lock (a second node on the same trader is refused),
+// recovery, the kernel's phased start (connect, reconcile, portfolio, trader). Stop: a signal
+// (RequestStop from any thread), the configured end time, or the replayed data running out.
+// Shutdown: strategies and actors stop (their timers are cancelled), working orders are
+// cancelled (or left, per settings) while the loop keeps running for up to `stop_wait` of
+// wall time, a final snapshot, a clean-stop mark in the journal, the results folder.
+// Thread contract: construction, configuration and Run on one thread (the kernel thread);
+// RequestStop and inbox() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backtest/backtest_engine.h"
+#include "backtest/results_recorder.h"
+#include "common/inbox.h"
+#include "live/replay_data_client.h"
+#include "live/sandbox_state.h"
+#include "persistence/journal.h"
+#include "trading/kernel.h"
+#include "venue/simulated_exchange.h"
+
+namespace nacre {
+
+struct NodeSettings {
+  std::string environment = "sandbox";
+  // The node's files go in {state_dir}/{trader_id}/.
+  std::string state_dir = "state";
+  // A scaled clock (a market time and a speed) for replayed data; false: real time.
+  bool scaled_clock = true;
+  UnixNanos start;     // the scaled clock's first market time (a fresh journal)
+  double speed = 1.0;  // virtual seconds per wall second
+  std::optional<UnixNanos> end;  // stop when the clock reaches it
+  bool stop_when_data_ends = true;
+  bool cancel_on_stop = true;  // on_stop = "cancel"; false: "leave" working orders
+  DurationNs stop_wait = 10 * kNanosPerSecond;  // wall time waited for cancels at stop
+  DurationNs snapshot_interval = 300 * kNanosPerSecond;  // clock time between snapshots
+  DurationNs results_interval = 0;  // clock time between results folder writes (0: at stop)
+  std::string results_dir;          // empty: no results folder
+  JournalSync journal_sync = JournalSync::kFull;
+  std::string config_hash;  // recorded with each run
+  bool exit_on_start_failure = false;
+};
+
+struct NodeRunResult {
+  Status status = Status::Ok();  // an error: the node could not run (journal, recovery)
+  Status start_status = Status::Ok();  // the kernel's start (not ok: trading stayed HALTED)
+  std::string stop_reason;
+  bool recovered = false;             // the journal held an earlier run
+  std::int64_t entries_replayed = 0;  // journal entries applied at recovery
+  std::size_t lost_in_flight = 0;     // orders rejected at recovery as never received
+  std::int64_t journal_commits = 0;
+  std::int64_t journal_entries = 0;  // appended this run
+  std::uint64_t data_items = 0;
+  UnixNanos resumed_at;  // the clock's first time this run
+  UnixNanos stopped_at;
+};
+
+class TradingNode {
+ public:
+  TradingNode(NodeSettings settings, const KernelConfig& kernel_config);
+  ~TradingNode();
+  TradingNode(const TradingNode&) = delete;
+  TradingNode& operator=(const TradingNode&) = delete;
+
+  Kernel& kernel() { return *kernel_; }
+  Inbox& inbox() { return inbox_; }
+  const NodeSettings& settings() const { return settings_; }
+  Clock& clock() { return kernel_->clock(); }
+
+  // The sandbox execution client of one venue: a SimulatedExchange (the NSE model or the
+  // simple one) with the account, as a backtest's [[venues]] entry describes it.
+  Status AddSandboxVenue(const BacktestVenueConfig& config);
+  SimulatedExchange* sandbox_venue(const Venue& venue);
+  void AddInstrument(const Instrument& instrument);
+  // A replay data client fed on its own thread (started by the kernel's connect phase).
+  void AddReplayClient(ReplayDataConfig config);
+  void SetMarketHours(std::unique_ptr<MarketHours> hours);
+  Status AddStrategy(std::unique_ptr<Strategy> strategy);
+  Status AddActor(std::unique_ptr<Actor> actor);
+
+  // Runs until stopped (see the file comment). Once per node.
+  NodeRunResult Run();
+  // Asks the node to stop after the current batch (any thread; a signal's handler thread).
+  void RequestStop(const std::string& reason);
+
+  // Replaces the results folder set by the config (the CLI's --out); before Run.
+  void SetResultsDir(std::string dir) { settings_.results_dir = std::move(dir); }
+  // A kernel that cannot start (e.g. reconciliation finds a mismatch) stops the node at once
+  // instead of leaving it up with trading HALTED and data flowing.
+  void SetExitOnStartFailure(bool on) { settings_.exit_on_start_failure = on; }
+  // Where the node is, for a progress line: data items dispatched, the clock's time and, when
+  // an end is set, the fraction of [resumed, end] done. Called about once per minute of clock
+  // time, and at the end.
+  struct Progress {
+    std::uint64_t data_items = 0;
+    UnixNanos now;
+    double fraction = -1;  // < 0: unknown
+    bool finished = false;
+  };
+  void SetProgressCallback(std::function<void(const Progress&)> cb) { progress_ = std::move(cb); }
+
+  // After Run: the journal's path, the recorder (null without a results folder).
+  std::string journal_path() const;
+  const ResultsRecorder* recorder() const { return recorder_.get(); }
+
+ private:
+  Status OpenState();
+  Status Recover(NodeRunResult& result);
+  std::size_t RejectLostInFlight();
+  void WireLoop();
+  void OnData(const MarketData& d);
+  // The iteration hook: venue save, snapshot, commit, release. True when work is left.
+  bool EndIteration();
+  Status RecordCommand(const TradingCommand& cmd);
+  void RecordEvent(const OrderEvent& event);
+  // Appends `order`'s OrderInitialized once.
+  Status RecordInit(const Order& order);
+  Status Append(const JournalEntry& entry);
+  Status SaveSnapshot();
+  Status SaveVenues();
+  void JournalFailed(const Status& why);
+  void Shutdown(NodeRunResult& result);
+  Status WriteResults();
+  void ScheduleTimers();
+
+  NodeSettings settings_;
+  std::unique_ptr<MarketHours> market_hours_;  // outlives the kernel that points to it
+  std::unique_ptr<Kernel> kernel_;
+  ScaledClock* scaled_ = nullptr;
+  Inbox inbox_;
+  std::vector<MatchingVenue*> venues_;
+  std::vector<SimulatedExchange*> exchanges_;
+  std::vector<ReplayDataClient*> replay_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<SandboxStateStore> venue_store_;
+  std::unique_ptr<ResultsRecorder> recorder_;
+  std::set<ClientOrderId> journaled_inits_;
+  std::int64_t pending_entries_ = 0;  // appended since the last commit
+  bool snapshot_due_ = false;
+  bool results_due_ = false;
+  bool journal_failed_ = false;
+  std::atomic<bool> stop_{false};
+  std::string stop_reason_;
+  std::mutex stop_mu_;
+  bool ran_ = false;
+  std::int64_t commits_ = 0;
+  std::int64_t appended_ = 0;
+  std::function<void(const Progress&)> progress_;
+  UnixNanos progress_at_;
+  UnixNanos resumed_at_;
+  UnixNanos resume_at_;  // where the clock starts this run (recovery sets it)
+  void ReportProgress(bool finished);
+  // Crash drills (LIVE.md §12): NACRE_FAILPOINT=name:n kills the process (SIGKILL) the n-th
+  // time the node passes `name`: before_commit (entries appended, not durable),
+  // after_intent_commit (a command durable, not yet sent), after_send (sent, its answer not
+  // yet journaled), after_venue_save (the venue's ledger saved, the journal not committed).
+  void Failpoint(const char* name);
+  std::string failpoint_;
+  std::int64_t failpoint_left_ = 0;
+};
+
+}  // namespace nacre

@@ -1,0 +1,297 @@
+// The sandbox TradingNode through its own loop: a small catalog replayed on a scaled clock into
+// a node with the sandbox venue and a strategy that trades on fixed quotes. Covered: orders
+// journaled and matched, the write-ahead rule (a command whose commit fails never reaches the
+// venue), cancel-on-stop, a restart that resumes with its orders, positions and strategy state
+// and issues no client order id twice, a kill between an intent's commit and its send
+// (rejected as lost in flight at restart, never duplicated), a second node on the same state
+// refused, a corrupt sandbox ledger refused with the reason.
+#include "live/trading_node.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "persistence/catalog.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+namespace fs = std::filesystem;
+using testkit::Px;
+using testkit::Qty;
+
+// Buys one lot at the ask on its 2nd quote, sells it at the bid on its 4th and leaves a buy
+// resting far below the market on its 6th. Its quote count is its saved state, so a restarted
+// node continues the plan instead of repeating it.
+class PlanTrader final : public Strategy {
+ public:
+  PlanTrader(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+  int quotes() const { return quotes_; }
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick& q) override {
+    ++quotes_;
+    if (quotes_ == 2) {
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
+    } else if (quotes_ == 4) {
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), q.bid_price));
+    } else if (quotes_ == 6) {
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("50.00")));
+    }
+  }
+  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
+  void OnLoad(const SavedState& s) override {
+    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
+  }
+
+ private:
+  InstrumentId instrument_;
+  int quotes_ = 0;
+};
+
+class NodeTest : public ::testing::Test {
+ protected:
+  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const UnixNanos t0_ = FromIst(2025, 12, 30, 10, 0);
+  static constexpr int kQuotes = 10;
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nacre_node_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok()) << cat.error();
+    ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_}).ok());
+    std::vector<QuoteTick> quotes;
+    for (int i = 0; i < kQuotes; ++i) {
+      const UnixNanos t = t0_ + i * kNanosPerMinute;
+      quotes.push_back(QuoteTick{call_.id, Px("100.00"), Px("100.10"), Qty(650), Qty(650), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(call_.id, quotes).ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A node over the catalog: at 6000x a virtual minute every 10 ms of wall time.
+  std::unique_ptr<TradingNode> MakeNode(std::optional<UnixNanos> end = std::nullopt,
+                                        bool cancel_on_stop = true, double speed = 6000) {
+    NodeSettings s;
+    s.state_dir = (dir_ / "state").string();
+    s.start = t0_ - kNanosPerSecond;
+    s.speed = speed;
+    s.end = end;
+    s.cancel_on_stop = cancel_on_stop;
+    s.journal_sync = JournalSync::kNormal;
+    KernelConfig kc;
+    kc.log_sink = nullptr;
+    auto node = std::make_unique<TradingNode>(s, kc);
+    BacktestVenueConfig vc;
+    vc.venue.venue = call_.id.venue();
+    vc.venue.account_id = AccountId("NFO-001");
+    vc.starting_balance = Money::FromInt(1'000'000);
+    EXPECT_TRUE(node->AddSandboxVenue(vc).ok());
+    node->AddInstrument(call_);
+    ReplayDataConfig rc;
+    rc.catalog = (dir_ / "catalog").string();
+    node->AddReplayClient(rc);
+    auto strategy = std::make_unique<PlanTrader>(StrategyId("PLAN-001"), call_.id);
+    strategy_ = strategy.get();
+    EXPECT_TRUE(node->AddStrategy(std::move(strategy)).ok());
+    return node;
+  }
+
+  std::unique_ptr<Journal> OpenJournal() {
+    JournalOptions o;
+    o.create_if_missing = false;
+    auto j = Journal::Open((dir_ / "state" / "TRADER-001" / "journal.sqlite").string(), o);
+    EXPECT_TRUE(j.ok()) << j.error();
+    return j.ok() ? std::move(*j) : nullptr;
+  }
+
+  fs::path dir_;
+  PlanTrader* strategy_ = nullptr;
+};
+
+TEST_F(NodeTest, TradesThroughTheSandboxVenueAndJournalsEveryOrder) {
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  EXPECT_EQ(r.stop_reason, "the replayed data ran out");
+  EXPECT_EQ(strategy_->quotes(), kQuotes);
+  const Cache& cache = node->kernel().cache();
+  ASSERT_EQ(cache.orders_total(), 3u);
+  std::size_t filled = 0, canceled = 0;
+  for (const Order* o : cache.Orders()) {
+    filled += o->status() == OrderStatus::kFilled;
+    canceled += o->status() == OrderStatus::kCanceled;
+  }
+  EXPECT_EQ(filled, 2u);
+  EXPECT_EQ(canceled, 1u) << "the resting order is cancelled at stop (on_stop = cancel)";
+  // The venue's ledger agrees: flat, and the resting order cancelled there too.
+  const SimulatedExchange* venue = node->sandbox_venue(call_.id.venue());
+  ASSERT_NE(venue, nullptr);
+  for (const auto& [id, p] : venue->positions()) EXPECT_EQ(p.net_raw, 0) << id.value();
+  node.reset();
+  auto journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  auto v = journal->Verify();
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_TRUE(v->ok()) << v->first_problem;
+  EXPECT_EQ(v->orders, 3);
+  EXPECT_EQ(v->open_orders, 0);
+  EXPECT_EQ(v->fills, 2);
+  // Write-ahead order: each order's submit is journaled before anything the venue said of it.
+  auto entries = journal->ReadEntries(0);
+  ASSERT_TRUE(entries.ok());
+  std::map<std::string, std::int64_t> submit_seq;
+  for (const StoredEntry& e : *entries) {
+    if (e.entry.kind == "SubmitOrder") submit_seq[e.entry.client_order_id] = e.seq;
+    if (e.entry.kind == "OrderAccepted" || e.entry.kind == "OrderFilled") {
+      ASSERT_TRUE(submit_seq.count(e.entry.client_order_id)) << e.entry.kind;
+      EXPECT_LT(submit_seq[e.entry.client_order_id], e.seq);
+    }
+  }
+  auto runs = journal->Runs();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_TRUE(runs->front().clean_stop);
+}
+
+TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingIds) {
+  std::set<std::string> first_ids;
+  UnixNanos first_stopped_at;
+  {
+    // Stops half a minute after the 7th quote (50 ms of wall time at 600x) with the resting
+    // order left working and a position of zero.
+    auto node = MakeNode(t0_ + 6 * kNanosPerMinute + 30 * kNanosPerSecond,
+                         /*cancel_on_stop=*/false, /*speed=*/600);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    EXPECT_EQ(r.stop_reason, "the configured end time was reached");
+    EXPECT_EQ(strategy_->quotes(), 7);
+    first_stopped_at = r.stopped_at;
+    ASSERT_EQ(node->kernel().cache().orders_open_count(), 1u);
+    for (const Order* o : node->kernel().cache().Orders()) first_ids.insert(o->client_order_id().value());
+  }
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << "reconciliation with the restored ledger: "
+                                   << r.start_status.error();
+  EXPECT_TRUE(r.recovered);
+  EXPECT_GT(r.entries_replayed, 0);
+  EXPECT_GE(r.resumed_at, t0_ + 6 * kNanosPerMinute) << "the clock resumes where it stopped";
+  EXPECT_GE(r.resumed_at, first_stopped_at) << "the clock never goes back";
+  // The strategy continued its plan with the quotes after the restart (time passed while the
+  // node was down, as it does live: nothing replayed twice, no new order).
+  int later = 0;
+  for (int i = 0; i < kQuotes; ++i) later += t0_ + i * kNanosPerMinute >= r.resumed_at;
+  EXPECT_EQ(strategy_->quotes(), 7 + later);
+  const Cache& cache = node->kernel().cache();
+  EXPECT_EQ(cache.orders_total(), 3u) << "the restored orders, none issued again";
+  for (const Order* o : cache.Orders()) EXPECT_TRUE(first_ids.count(o->client_order_id().value()));
+  // The working order came back open from the journal and was cancelled at this stop.
+  EXPECT_EQ(cache.orders_open_count(), 0u);
+  std::size_t filled = 0;
+  for (const Order* o : cache.Orders()) filled += o->status() == OrderStatus::kFilled;
+  EXPECT_EQ(filled, 2u);
+}
+
+TEST_F(NodeTest, ASecondNodeOnTheSameStateIsRefused) {
+  auto journal_holder = MakeNode();
+  // Hold the journal's lock as a running node would.
+  fs::create_directories(dir_ / "state" / "TRADER-001");
+  auto held = Journal::Open((dir_ / "state" / "TRADER-001" / "journal.sqlite").string());
+  ASSERT_TRUE(held.ok()) << held.error();
+  const NodeRunResult r = journal_holder->Run();
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.error().find("pid"), std::string::npos) << r.status.error();
+}
+
+TEST_F(NodeTest, ACorruptSandboxLedgerIsRefusedWithTheReason) {
+  {
+    auto store = SandboxStateStore::Open((fs::create_directories(dir_ / "state" / "TRADER-001"),
+                                          dir_ / "state" / "TRADER-001" / "sandbox_venue.sqlite")
+                                             .string());
+    ASSERT_TRUE(store.ok()) << store.error();
+    ASSERT_TRUE((*store)->Save("NFO", "{\"not\": \"a ledger\"}").ok());
+  }
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.error().find("sandbox venue NFO"), std::string::npos) << r.status.error();
+  EXPECT_NE(r.status.error().find("recovery"), std::string::npos) << r.status.error();
+}
+
+// Runs a node in a child process that SIGKILLs itself at `failpoint`; returns its wait status.
+int RunChildUntilKilled(const std::function<std::unique_ptr<TradingNode>()>& make,
+                        const char* failpoint) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("NACRE_FAILPOINT", failpoint, 1);
+    auto node = make();
+    (void)node->Run();
+    std::_Exit(0);  // the failpoint never fired
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST_F(NodeTest, AKillBetweenAnIntentsCommitAndItsSendLosesNothingAndDuplicatesNothing) {
+  // The first intent (the buy on the 2nd quote) is durable, then the process dies before
+  // sending it: the venue never saw it.
+  const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:1");
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  EXPECT_EQ(r.lost_in_flight, 1u);
+  const Cache& cache = node->kernel().cache();
+  std::size_t rejected = 0;
+  for (const Order* o : cache.Orders()) rejected += o->status() == OrderStatus::kRejected;
+  EXPECT_EQ(rejected, 1u) << "the intent is accounted for: rejected as never received";
+  // Every order at the venue is one of ours, once; positions agree with the venue's ledger.
+  const SimulatedExchange* venue = node->sandbox_venue(call_.id.venue());
+  for (const Order* o : cache.Orders()) {
+    if (o->status() == OrderStatus::kRejected) {
+      EXPECT_EQ(venue->order(o->client_order_id()), nullptr);
+    } else {
+      EXPECT_NE(venue->order(o->client_order_id()), nullptr) << o->client_order_id().value();
+    }
+  }
+  std::int64_t ours = 0;
+  for (const Position* p : cache.PositionsOpen()) ours += p->signed_qty_raw();
+  std::int64_t theirs = 0;
+  for (const auto& [id, p] : venue->positions()) theirs += p.net_raw;
+  EXPECT_EQ(ours, theirs);
+  node.reset();
+  auto journal = OpenJournal();
+  auto v = journal->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok()) << v->first_problem;
+}
+
+TEST_F(NodeTest, AKillBeforeTheCommitForgetsTheIntentAndTheStrategyIssuesItAgain) {
+  const int status = RunChildUntilKilled([this] { return MakeNode(); }, "before_commit:1");
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  EXPECT_EQ(r.lost_in_flight, 0u);
+  // Nothing of the first run's intent survived, so the plan ran whole in the second run.
+  std::size_t filled = 0;
+  for (const Order* o : node->kernel().cache().Orders()) filled += o->status() == OrderStatus::kFilled;
+  EXPECT_EQ(filled, 2u);
+}
+
+}  // namespace
+}  // namespace nacre
