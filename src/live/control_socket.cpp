@@ -24,11 +24,17 @@ using SteadyClock = std::chrono::steady_clock;
 
 std::string Errno(int e) { return std::strerror(e); }
 
+// One line of JSON; text that is not valid UTF-8 (a client's bytes echoed back) is replaced,
+// never thrown over.
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 std::string ErrorReply(const std::string& message) {
   nlohmann::ordered_json j;
   j["ok"] = false;
   j["error"] = message;
-  return j.dump();
+  return Dump(j);
 }
 
 // A sockaddr_un for `path`; false when the path does not fit.
@@ -235,7 +241,11 @@ void ControlServer::Run() {
     if ((fds[0].revents & POLLIN) == 0) continue;
     const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
-    Serve(client);
+    try {
+      Serve(client);
+    } catch (const std::exception&) {
+      // Nothing more can be said on this connection; the server goes on.
+    }
     ::close(client);
     served_.fetch_add(1);
   }
@@ -261,7 +271,12 @@ std::string ControlServer::Answer(std::string_view line) {
   while (!stop_.load() && SteadyClock::now() < deadline) {
     const auto slice = std::min<SteadyClock::duration>(deadline - SteadyClock::now(),
                                                        std::chrono::milliseconds(50));
-    if (answer.wait_for(slice) == std::future_status::ready) return answer.get();
+    if (answer.wait_for(slice) != std::future_status::ready) continue;
+    try {
+      return answer.get();
+    } catch (const std::future_error&) {
+      return ErrorReply("the node dropped the request without answering (is it stopping?)");
+    }
   }
   return ErrorReply(fmt::format(
       "the node did not answer within {} ms (its kernel thread is busy or stopped); the "
@@ -316,7 +331,7 @@ std::string HandleControl(KillSwitch& kill_switch, const ControlRequest& request
       j["ok"] = true;
       j["cmd"] = "status";
       j["status"] = nlohmann::ordered_json::parse(kill_switch.StatusJson());
-      return j.dump();
+      return Dump(j);
     case ControlCommand::kHalt:
       done = kill_switch.Halt(reason);
       break;
@@ -338,7 +353,7 @@ std::string HandleControl(KillSwitch& kill_switch, const ControlRequest& request
     j["error"] = done.error();
   }
   j["trading_state"] = nlohmann::ordered_json::parse(kill_switch.StatusJson())["trading_state"];
-  return j.dump();
+  return Dump(j);
 }
 
 void ServeControl(KillSwitch& kill_switch, const ControlRequest& request) {

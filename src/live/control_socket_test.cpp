@@ -111,6 +111,7 @@ TEST_F(ControlSocketTest, BadRequestsAreAnsweredAtOnceAndNothingIsPushed) {
   ASSERT_NE(server, nullptr);
   const std::pair<const char*, const char*> cases[] = {
       {"hello", "bad request: not JSON: 'hello'"},
+      {"\xff\xfe{", "bad request: not JSON: '"},  // not UTF-8: answered all the same
       {"[1,2]", "bad request: expected a JSON object"},
       {R"({"reason":"x"})", "bad request: missing \"cmd\""},
       {R"({"cmd":7})", "bad request: \"cmd\" must be a string"},

@@ -498,7 +498,7 @@ std::string KillSwitch::StatusJson() const {
   j["flatten"] = {{"phase", std::string(ToString(phase_))},
                   {"reason", flatten_reason_},
                   {"orders", sent_.size()}};
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace nacre
