@@ -16,6 +16,9 @@ packages=(
   openssl
   # tests only: QuantLib cross-checks the pricing module; Chromium opens report.html
   libquantlib0-dev chromium
+  # `nacre sweep --engine dask`: Dask distributed (the `dask scheduler` / `dask worker`
+  # commands and the Python library the sweep's driver uses); its tests start a local cluster
+  python3-distributed
 )
 # npm fetches DuckDB's official C library (scripts/fetch_duckdb.sh); install Debian's npm
 # only when no npm is on the PATH (many machines already have Node.js and npm).

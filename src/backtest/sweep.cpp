@@ -241,6 +241,27 @@ std::vector<std::pair<std::string, std::string>> ParseStatsJson(const std::strin
   return out;
 }
 
+std::string LastLine(const std::string& text) {
+  std::istringstream in(text);
+  std::string last;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+void FinishSweepRun(SweepRun& run, int exit_code, const std::optional<std::string>& stats_json,
+                    const std::string& stderr_text) {
+  run.exit_code = exit_code;
+  run.ok = exit_code == 0 && stats_json.has_value();
+  if (run.ok) {
+    run.stats = ParseStatsJson(*stats_json);
+    return;
+  }
+  run.error = LastLine(stderr_text);
+  if (run.error.empty()) run.error = fmt::format("exit code {}", exit_code);
+}
+
 namespace {
 
 std::string CsvField(std::string_view s) {

@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,15 @@ struct SweepRun {
   std::string error;                                       // failing runs: last stderr line
   std::vector<std::pair<std::string, std::string>> stats;  // from stats.json
 };
+
+// The last non-empty line of `text` ("" when none).
+std::string LastLine(const std::string& text);
+
+// A finished run's row, the same whichever engine ran it: ok when the backtest exited 0 and
+// wrote stats.json (its text in `stats_json`); otherwise the error is the last line of its
+// stderr, or "exit code N".
+void FinishSweepRun(SweepRun& run, int exit_code, const std::optional<std::string>& stats_json,
+                    const std::string& stderr_text);
 
 // sweep.csv text: run, params, status, exit code, statistics, folder, error; rows in run
 // order.

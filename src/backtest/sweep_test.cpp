@@ -175,6 +175,30 @@ TEST(Sweep, StatsJsonRoundTrip) {
   EXPECT_TRUE(saw_null);
 }
 
+TEST(Sweep, FinishedRunRowsFromExitCodeStatsAndStderr) {
+  SweepRun ok;
+  FinishSweepRun(ok, 0, std::string("{\n  \"final_equity\": 10.00,\n  \"sharpe\": null\n}\n"),
+                 "Run phase: ...\n");
+  EXPECT_TRUE(ok.ok);
+  EXPECT_EQ(ok.error, "");
+  EXPECT_EQ(ok.stats, (std::vector<std::pair<std::string, std::string>>{{"final_equity", "10.00"},
+                                                                        {"sharpe", ""}}));
+  SweepRun failed;
+  FinishSweepRun(failed, 2, std::nullopt, "warning: x\nerror: bad key\n\n");
+  EXPECT_FALSE(failed.ok);
+  EXPECT_EQ(failed.exit_code, 2);
+  EXPECT_EQ(failed.error, "error: bad key");  // the last non-empty line
+  SweepRun silent;                            // exit 0 without stats.json is a failure too
+  FinishSweepRun(silent, 0, std::nullopt, "");
+  EXPECT_FALSE(silent.ok);
+  EXPECT_EQ(silent.error, "exit code 0");
+  SweepRun killed;
+  FinishSweepRun(killed, 137, std::string("{}"), "");
+  EXPECT_FALSE(killed.ok);
+  EXPECT_TRUE(killed.stats.empty());
+  EXPECT_EQ(killed.error, "exit code 137");
+}
+
 TEST(Sweep, CsvRowsInRunOrderWithFailures) {
   SweepGrid g;
   g.keys = {"strategies.id"};

@@ -16,6 +16,7 @@
 #include "backtest/backtest_config.h"
 #include "backtest/results_recorder.h"
 #include "backtest/sweep.h"
+#include "cli/build_id.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/config.h"
@@ -111,6 +112,8 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
 int main(int argc, char** argv) {
   CLI::App app{"nacre: NSE index-option trading platform (backtests and sandbox trading nodes; live with the Zerodha adapter, not built yet)"};
   app.require_subcommand(1);
+  // "nacre 0.1.0 (build <first 16 hex digits of the binary's SHA-256>)" (cli/build_id.h).
+  app.set_version_flag("--version", [] { return nacre::cli::VersionLine(); });
   std::string config_path;
   bool quiet = false;
   CLI::App* backtest = app.add_subcommand("backtest", "Run a backtest from a TOML config");

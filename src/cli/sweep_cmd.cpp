@@ -1,9 +1,11 @@
-// `nacre sweep CONFIG --grid GRID --workers N [--out DIR]`: expands the grid (backtest/sweep.h),
-// checks every key against the config before anything runs, then runs each point as its own
-// `nacre backtest CONFIG -q --out DIR/run-NNNN --set ...` process (posix_spawn of this binary),
-// at most N at a time. Each run keeps its stdout/stderr in its folder. A failing run is a row
-// with status "failed", its exit code and last error line; the others carry on. sweep.csv and
-// sweep.parquet list the runs in grid order whatever order they finished in.
+// `nacre sweep CONFIG --grid GRID [--workers N] [--out DIR] [--engine local|dask]`: expands
+// the grid (backtest/sweep.h), checks every key against the config before anything runs, then
+// runs each point as `nacre backtest CONFIG -q --out DIR/run-NNNN --set ...`: with the local
+// engine (the default) as its own process (posix_spawn of this binary), at most N at a time,
+// keeping its stdout/stderr beside its folder; with --engine dask as a task on a Dask cluster
+// (cli/sweep_dask.cpp). A failing run is a row with status "failed", its exit code and last
+// error line; the others carry on. sweep.csv and sweep.parquet list the runs in grid order
+// whatever order they finished in, the same bytes whichever engine ran them.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -15,57 +17,64 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "backtest/sweep.h"
+#include "cli/build_id.h"
 #include "cli/commands.h"
+#include "cli/sweep_engines.h"
 #include "common/config.h"
 
 extern char** environ;
 
 namespace nacre::cli {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-struct SweepArgs {
-  std::string config;
-  std::string grid;
-  int workers = 1;
-  std::string out = "sweep";
-  std::size_t max_runs = 1000;  // a bigger grid must be confirmed with --max-runs
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-std::string LastLine(const std::string& text) {
-  std::istringstream in(text);
-  std::string last;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) last = line;
-  }
-  return last;
+std::string Params(const std::vector<ConfigOverride>& params) {
+  std::string s;
+  for (const auto& [k, v] : params) s += (s.empty() ? "" : " ") + k + "=" + v;
+  return s;
 }
 
-std::string SelfPath() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("nacre") : p.string();
-}
-
-// Starts one run; returns its pid (or -1 with `error` set).
-pid_t Spawn(const std::string& self, const SweepArgs& a, const SweepRun& run, std::string* error) {
-  std::vector<std::string> args = {self, "backtest", a.config, "-q", "--out", run.folder};
-  for (const auto& [k, v] : run.params) {
+std::vector<std::string> BacktestArgs(const std::string& config,
+                                      const std::vector<ConfigOverride>& params) {
+  std::vector<std::string> args = {"backtest", config, "-q"};
+  for (const auto& [k, v] : params) {
     args.push_back("--set");
     args.push_back(k + "=" + v);
   }
+  return args;
+}
+
+void SweepProgress::Say(std::string_view line) {
+  if (bar_.enabled()) fmt::print(stderr, "\r\033[K");  // over the bar
+  fmt::print(stderr, "{}\n", line);
+}
+
+void SweepProgress::Done(const SweepRun& run, std::string_view note) {
+  ++done_;
+  Say(fmt::format("[{}/{}] {} {} ({}){}{}", done_, total_, fs::path(run.folder).filename().string(),
+                  run.ok ? "ok" : "FAILED", Params(run.params), note.empty() ? "" : " ", note));
+  bar_.Update(done_, total_);
+}
+
+namespace {
+
+// Starts one run; returns its pid (or -1 with `error` set).
+pid_t Spawn(const std::string& self, const SweepArgs& a, const SweepRun& run, std::string* error) {
+  std::vector<std::string> args = BacktestArgs(a.config, run.params);
+  args.insert(args.begin(), self);
+  args.push_back("--out");
+  args.push_back(run.folder);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -89,14 +98,60 @@ pid_t Spawn(const std::string& self, const SweepArgs& a, const SweepRun& run, st
   return pid;
 }
 
-std::string Params(const std::vector<ConfigOverride>& params) {
-  std::string s;
-  for (const auto& [k, v] : params) s += (s.empty() ? "" : " ") + k + "=" + v;
-  return s;
+// The local process pool: at most --workers runs at a time.
+void RunLocalPoints(const SweepArgs& a, std::vector<SweepRun>& runs, SweepProgress& progress) {
+  const std::string self = SelfPath();
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0;
+  while (next < runs.size() || !running.empty()) {
+    while (next < runs.size() && running.size() < static_cast<std::size_t>(a.workers)) {
+      SweepRun& r = runs[next];
+      const pid_t pid = Spawn(self, a, r, &r.error);
+      if (pid < 0) {
+        r.exit_code = -1;
+        progress.Done(r);
+      } else {
+        running.emplace(pid, next);
+      }
+      ++next;
+    }
+    if (running.empty()) continue;
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    SweepRun& r = runs[it->second];
+    running.erase(it);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const fs::path stats = fs::path(r.folder) / "stats.json";
+    std::optional<std::string> stats_json;
+    if (fs::exists(stats)) stats_json = Slurp(stats.string());
+    FinishSweepRun(r, code, stats_json, Slurp(r.folder + ".stderr.txt"));
+    progress.Done(r);
+  }
+}
+
+void CheckEngineOptions(const SweepArgs& a, const CLI::App& cmd) {
+  if (a.workers < 1) throw ConfigError("--workers must be at least 1");
+  const bool dask = a.engine == "dask";
+  if (dask && a.scheduler.empty()) {
+    throw ConfigError(
+        "--engine dask needs --scheduler tcp://HOST:PORT (a running `dask scheduler`)");
+  }
+  if (dask && cmd.count("--workers") > 0) {
+    throw ConfigError(
+        "--workers is for the local engine: with --engine dask the cluster's "
+        "workers and threads set how many runs go at a time");
+  }
+  if (!dask) {
+    for (const char* o : {"--scheduler", "--python", "--worker-nacre", "--connect-timeout"}) {
+      if (cmd.count(o) > 0) throw ConfigError(fmt::format("{} needs --engine dask", o));
+    }
+  }
 }
 
 int RunSweep(const SweepArgs& a) {
-  if (a.workers < 1) throw ConfigError("--workers must be at least 1");
   const SweepGrid grid = LoadSweepGrid(a.grid, a.config);
   const auto points = ExpandGrid(grid);
   // Refused before anything runs: a typo in a grid (one value list too long) must not start
@@ -107,8 +162,11 @@ int RunSweep(const SweepArgs& a) {
                                   a.grid, points.size(), a.max_runs, points.size()));
   }
   std::error_code ec;
-  // Checked before any run: a sweep never mixes its runs with an earlier sweep's.
-  if (fs::exists(a.out, ec) && (!fs::is_directory(a.out, ec) || !fs::is_empty(a.out, ec))) {
+  // Checked before any run: a sweep never mixes its runs with an earlier sweep's (a Dask
+  // sweep may resume an earlier Dask sweep: its rows are keyed by what they ran).
+  if (a.engine == "dask") {
+    CheckDaskSweepFolder(a.out);
+  } else if (fs::exists(a.out, ec) && (!fs::is_directory(a.out, ec) || !fs::is_empty(a.out, ec))) {
     throw ConfigError(fmt::format("--out {}: {}", a.out,
                                   fs::is_directory(a.out, ec)
                                       ? "the folder already holds files (an earlier sweep's "
@@ -126,42 +184,11 @@ int RunSweep(const SweepArgs& a) {
     runs[i].params = points[i];
     runs[i].folder = (fs::path(a.out) / fmt::format("run-{:04}", i + 1)).string();
   }
-  const std::string self = SelfPath();
-  std::map<pid_t, std::size_t> running;
-  std::size_t next = 0;
-  std::size_t done = 0;
-  while (next < runs.size() || !running.empty()) {
-    while (next < runs.size() && running.size() < static_cast<std::size_t>(a.workers)) {
-      SweepRun& r = runs[next];
-      const pid_t pid = Spawn(self, a, r, &r.error);
-      if (pid < 0) {
-        r.exit_code = -1;
-        ++done;
-      } else {
-        running.emplace(pid, next);
-      }
-      ++next;
-    }
-    if (running.empty()) continue;
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) break;
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;
-    SweepRun& r = runs[it->second];
-    running.erase(it);
-    ++done;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    const fs::path stats = fs::path(r.folder) / "stats.json";
-    r.ok = r.exit_code == 0 && fs::exists(stats);
-    if (r.ok) {
-      r.stats = ParseStatsJson(Slurp(stats));
-    } else {
-      r.error = LastLine(Slurp(r.folder + ".stderr.txt"));
-      if (r.error.empty()) r.error = fmt::format("exit code {}", r.exit_code);
-    }
-    fmt::print(stderr, "[{}/{}] {} {} ({})\n", done, runs.size(),
-               fs::path(r.folder).filename().string(), r.ok ? "ok" : "FAILED", Params(r.params));
+  SweepProgress progress(runs.size());
+  if (a.engine == "dask") {
+    if (const int rc = RunDaskPoints(a, runs, progress); rc != 0) return rc;
+  } else {
+    RunLocalPoints(a, runs, progress);
   }
   const fs::path csv = fs::path(a.out) / "sweep.csv";
   {
@@ -211,7 +238,24 @@ void AddSweepCommands(CLI::App& app, Commands& out) {
   sweep->add_option("--out", args->out, "Sweep folder (default ./sweep)");
   sweep->add_option("--max-runs", args->max_runs,
                     "Refuse a grid of more runs than this (default 1000); raise it to confirm");
-  out.emplace_back(sweep, [args] { return RunSweep(*args); });
+  CLI::Option* engine = sweep->add_option(
+      "--engine", args->engine,
+      "local: processes on this machine (default); dask: tasks on a Dask cluster");
+  engine->check(CLI::IsMember({"local", "dask"}));
+  sweep->add_option("--scheduler", args->scheduler,
+                    "--engine dask: the Dask scheduler's address, tcp://HOST:PORT");
+  sweep->add_option("--python", args->python,
+                    "--engine dask: Python with `distributed` (default $NACRE_PYTHON, else "
+                    "/usr/bin/python3, else python3 on the PATH)");
+  sweep->add_option("--worker-nacre", args->worker_nacre,
+                    "--engine dask: the nacre binary's path on the workers (default: this "
+                    "binary's path; it must be the same build)");
+  sweep->add_option("--connect-timeout", args->connect_timeout,
+                    "--engine dask: seconds to reach the scheduler (default 10)");
+  out.emplace_back(sweep, [args, sweep] {
+    CheckEngineOptions(*args, *sweep);
+    return RunSweep(*args);
+  });
 }
 
 }  // namespace nacre::cli

@@ -3,45 +3,23 @@
 // DuckDB); a run that fails is reported with its parameters without stopping the others;
 // a bad grid key stops the sweep before anything runs.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "cli_exec.h"
 #include "persistence/duckdb.h"
+#include "tmp_files.h"
 
 namespace nacre {
 namespace {
 
-// A temp folder of this process: other worktrees run the same tests on this machine.
-std::filesystem::path PrivateTmp() {
-  const auto p =
-      std::filesystem::path(::testing::TempDir()) / ("nacre-" + std::to_string(getpid()));
-  std::filesystem::create_directories(p);
-  return p;
-}
-
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path Fresh(const char* name) {
-  const fs::path p = PrivateTmp() / name;
-  fs::remove_all(p);
-  return p;
-}
+using testing::Fresh;
+using testing::Slurp;
 
 std::string WriteGrid(const char* name, const std::string& text) {
-  const fs::path p = PrivateTmp() / name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
+  return testing::WriteTmp(name, text);
 }
 
 std::vector<std::vector<std::string>> ParquetRows(const fs::path& file, const std::string& cols) {
