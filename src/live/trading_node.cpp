@@ -113,6 +113,16 @@ std::string TradingNode::journal_path() const {
       .string();
 }
 
+std::string TradingNode::control_socket_path() const {
+  return (std::filesystem::path(settings_.state_dir) / kernel_->config().trader_id.value() /
+          "control.sock")
+      .string();
+}
+
+std::string TradingNode::kill_file_path() const {
+  return (std::filesystem::path(settings_.state_dir) / "KILL").string();
+}
+
 void TradingNode::RequestStop(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(stop_mu_);
@@ -350,11 +360,8 @@ void TradingNode::JournalFailed(const Status& why) {
   if (journal_failed_) return;
   journal_failed_ = true;
   const std::size_t dropped = kernel_->exec_engine().DropOutbox();
-  kernel_->risk_engine().SetTradingState(TradingState::kHalted);
-  kernel_->logger().Log(
-      LogLevel::kError, "TradingNode",
-      fmt::format("journal failed: {}; trading HALTED, {} unsent command(s) dropped (not durable)",
-                  why.error(), dropped));
+  kernel_->HaltOnFault(fmt::format(
+      "journal failed: {}; {} unsent command(s) dropped (not durable)", why.error(), dropped));
 }
 
 bool TradingNode::EndIteration() {
@@ -442,7 +449,9 @@ void TradingNode::OnData(const MarketData& point) {
 void TradingNode::WireLoop() {
   EventLoop& loop = kernel_->loop();
   loop.SetDataHandler([this](const MarketData& d) { OnData(d); });
-  loop.SetExecHandler([](const ExecItem&) {});
+  loop.SetExecHandler([this](const ExecItem& item) {
+    if (const auto* r = std::get_if<ControlRequest>(&item.message)) ServeControl(*kill_switch_, *r);
+  });
   loop.SetIterationHook([this] { return EndIteration(); });
 }
 
@@ -457,6 +466,11 @@ void TradingNode::ScheduleTimers() {
     (void)clock.SetTimer("node.results", settings_.results_interval, now, UnixNanos(),
                          [this](const TimeEvent&) { results_due_ = true; });
   }
+  // The kill file, about once a wall second whatever the clock's speed.
+  const auto kill_every = std::max<DurationNs>(
+      kNanosPerSecond, static_cast<DurationNs>(static_cast<double>(kNanosPerSecond) * clock.rate()));
+  (void)clock.SetTimer("node.kill_file", kill_every, now, UnixNanos(),
+                       [this](const TimeEvent&) { kill_switch_->CheckKillFile(kill_file_path()); });
   if (settings_.end && *settings_.end <= now) {
     RequestStop(fmt::format("the configured end time {} had passed at start", FormatIst(*settings_.end)));
   } else if (settings_.end) {
@@ -531,7 +545,21 @@ NodeRunResult TradingNode::Run() {
        [this](const OrderEvent& e) { RecordEvent(e); }});
   result.lost_in_flight = RejectLostInFlight();
   for (SimulatedExchange* e : exchanges_) e->ReportAccount();
+  kill_switch_ = std::make_unique<KillSwitch>(*kernel_);
   WireLoop();
+  {
+    ControlServerConfig cc;
+    cc.path = control_socket_path();
+    auto server = ControlServer::Start(cc, inbox_, kernel_->clock());
+    if (server) {
+      control_ = std::move(*server);
+    } else {
+      kernel_->logger().Log(LogLevel::kError, "TradingNode",
+                            fmt::format("control socket not started (nacre ctl will not reach "
+                                        "this node; the kill file still works): {}",
+                                        server.error()));
+    }
+  }
   // 2-8. Connect (the replay feeders start), reconcile with the venues' reports, the
   // accounts, then the trader. A failure leaves trading HALTED with the reason; data flows.
   result.start_status = kernel_->Start();
@@ -591,6 +619,7 @@ void TradingNode::Shutdown(NodeRunResult& result) {
     }
     k.loop().AdvanceTo(k.clock().Now());
   }
+  if (control_) control_->Stop();
   k.Stop();
   result.stopped_at = k.clock().Now();
   if (!journal_failed_) {

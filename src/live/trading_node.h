@@ -47,6 +47,8 @@
 #include "backtest/backtest_engine.h"
 #include "backtest/results_recorder.h"
 #include "common/inbox.h"
+#include "live/control_socket.h"
+#include "live/kill_switch.h"
 #include "live/replay_data_client.h"
 #include "live/sandbox_state.h"
 #include "persistence/journal.h"
@@ -133,6 +135,11 @@ class TradingNode {
   };
   void SetProgressCallback(std::function<void(const Progress&)> cb) { progress_ = std::move(cb); }
 
+  // The kill switch (null before Run); the control socket's path.
+  KillSwitch* kill_switch() { return kill_switch_.get(); }
+  std::string control_socket_path() const;
+  std::string kill_file_path() const;
+
   // After Run: the journal's path, the recorder (null without a results folder).
   std::string journal_path() const;
   const ResultsRecorder* recorder() const { return recorder_.get(); }
@@ -180,6 +187,10 @@ class TradingNode {
   std::int64_t commits_ = 0;
   std::int64_t appended_ = 0;
   std::function<void(const Progress&)> progress_;
+  // The kill switch (LIVE.md §11): `nacre ctl` over {state}/{trader}/control.sock (0600) and
+  // the kill file {state}/KILL, checked about once a wall second.
+  std::unique_ptr<KillSwitch> kill_switch_;
+  std::unique_ptr<ControlServer> control_;
   UnixNanos progress_at_;
   UnixNanos resumed_at_;
   UnixNanos resume_at_;  // where the clock starts this run (recovery sets it)

@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "persistence/catalog.h"
 #include "testkit/testkit.h"
@@ -291,6 +292,39 @@ TEST_F(NodeTest, AKillBeforeTheCommitForgetsTheIntentAndTheStrategyIssuesItAgain
   std::size_t filled = 0;
   for (const Order* o : node->kernel().cache().Orders()) filled += o->status() == OrderStatus::kFilled;
   EXPECT_EQ(filled, 2u);
+}
+
+}  // namespace
+}  // namespace nacre
+
+namespace nacre {
+namespace {
+
+TEST_F(NodeTest, TheControlSocketHaltsTheRunningNodeAndReportsIt) {
+  // A node at 60x (its ten minutes of data take ten seconds) asked through the socket.
+  auto node = MakeNode(FromIst(2026, 1, 30, 15, 30), true, /*speed=*/60);
+  std::thread runner;
+  NodeRunResult r;
+  runner = std::thread([&] { r = node->Run(); });
+  const std::string path = node->control_socket_path();
+  // Wait (bounded) for the socket to appear, then ask through it as `nacre ctl` does.
+  Result<std::string> halted = MakeError("not tried");
+  for (int i = 0; i < 500 && !halted; ++i) {
+    if (fs::exists(path)) {
+      halted = SendControlRequest(path, R"({"cmd":"halt","reason":"test"})",
+                                  std::chrono::milliseconds(5000));
+    }
+    if (!halted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(halted.ok()) << halted.error();
+  EXPECT_NE(halted->find("\"ok\":true"), std::string::npos) << *halted;
+  auto status = SendControlRequest(path, R"({"cmd":"status"})", std::chrono::milliseconds(5000));
+  ASSERT_TRUE(status.ok()) << status.error();
+  EXPECT_NE(status->find("HALTED"), std::string::npos) << *status;
+  node->RequestStop("test over");
+  runner.join();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  EXPECT_FALSE(fs::exists(path)) << "the socket is removed at stop";
 }
 
 }  // namespace
