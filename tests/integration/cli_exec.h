@@ -29,4 +29,12 @@ inline CliRun Exec(const std::string& args, bool merge_stderr = false) {
   return r;
 }
 
+// The demo's synthetic NIFTY chain for one week (6-10 Jan 2025) written to `out`: a small
+// catalog the options-spread configs run on.
+inline CliRun SynthDemoWeek(const std::string& out) {
+  return Exec("catalog synth --out '" + out +
+                  "' --config examples/nifty_spreads_synth.toml --start 2025-01-06 --end 2025-01-10",
+              true);
+}
+
 }  // namespace nacre::testing

@@ -19,18 +19,12 @@
 #include <sstream>
 
 #include "cli_exec.h"
+#include "tmp_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nacre::testing::Exec;
-
-std::string ReadText(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Replace(std::string s, const std::string& from, const std::string& to) {
   const auto at = s.find(from);
@@ -45,17 +39,14 @@ class SandboxNode : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("nacre_sandbox_node_" + std::to_string(::getpid()));
     fs::remove_all(root_);
     fs::create_directories(root_);
-    const auto synth = Exec("catalog synth --out '" + (root_ / "catalog").string() +
-                                "' --config examples/nifty_spreads_synth.toml --start 2025-01-06 "
-                                "--end 2025-01-10",
-                            true);
+    const auto synth = nacre::testing::SynthDemoWeek((root_ / "catalog").string());
     ASSERT_EQ(synth.exit_code, 0) << synth.out;
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
 
   // The example node config on the test catalog with its own state and results folders.
   std::string Config(const std::string& name, const std::string& end) {
-    std::string text = ReadText(fs::path(NACRE_SOURCE_DIR) / "examples/nifty_spreads_sandbox.toml");
+    std::string text = nacre::testing::Slurp(fs::path(NACRE_SOURCE_DIR) / "examples/nifty_spreads_sandbox.toml");
     const std::string catalog = "catalog = \"" + (root_ / "catalog").string() + "\"";
     text = Replace(text, "catalog = \"../build/demo-catalog\"", catalog);
     text = Replace(text, "catalog = \"../build/demo-catalog\"", catalog);

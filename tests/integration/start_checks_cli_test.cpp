@@ -39,10 +39,7 @@ class StartChecks : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("nacre_start_checks_" + std::to_string(::getpid()));
     fs::remove_all(root_);
     fs::create_directories(root_);
-    const auto synth = Exec("catalog synth --out '" + (root_ / "catalog").string() +
-                                "' --config examples/nifty_spreads_synth.toml --start 2025-01-06 "
-                                "--end 2025-01-10",
-                            true);
+    const auto synth = nacre::testing::SynthDemoWeek((root_ / "catalog").string());
     ASSERT_EQ(synth.exit_code, 0) << synth.out;
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
