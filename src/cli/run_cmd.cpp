@@ -95,8 +95,12 @@ int Run(const RunOptions& o) {
   }
   fmt::print(stderr, "nacre run: {} node {}, state in {}, clock {}{}\n", s.environment,
              node.kernel().config().trader_id.value(), node.journal_path(),
-             s.scaled_clock ? fmt::format("scaled x{} from {}", s.speed, FormatIst(s.start))
-                            : std::string("real time"),
+             s.clock == NodeSettings::ClockMode::kReal
+                 ? std::string("real time")
+                 : fmt::format("{} x{} from {}",
+                               s.clock == NodeSettings::ClockMode::kReplay ? "replay" : "scaled",
+                               s.speed == 0 ? std::string("max") : fmt::format("{}", s.speed),
+                               FormatIst(s.start)),
              s.end ? fmt::format(", until {}", FormatIst(*s.end)) : std::string());
   ProgressBar bar("data items");
   node.SetProgressCallback([&bar](const TradingNode::Progress& p) {

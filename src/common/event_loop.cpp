@@ -67,6 +67,8 @@ void EventLoop::AdvanceTo(UnixNanos t) {
       ++stats_.timer_events;
       Run([this, t] { clock_.FireNext(t); });
     }
+    // Replay: what the delivery or the timer made leaves at its time (RunReplay).
+    if (hook_each_ && iteration_hook_) hook_pending_ = iteration_hook_();
   }
   clock_.AdvanceSimTime(t);
 }
@@ -80,6 +82,7 @@ bool EventLoop::DispatchBatch(Inbox& inbox, bool drive_clock, std::uint64_t& cou
     ++stats_.exec_events;
     ++count;
     if (exec_handler_) Run([this, &item] { exec_handler_(item); });
+    if (hook_each_ && iteration_hook_) hook_pending_ = iteration_hook_();
   }
   for (const MarketData& d : data_batch_) {
     ++count;
@@ -87,6 +90,7 @@ bool EventLoop::DispatchBatch(Inbox& inbox, bool drive_clock, std::uint64_t& cou
       RunData(TsInitOf(d), [this, &d] {
         if (data_handler_) data_handler_(d);
       });
+      if (hook_each_ && iteration_hook_) hook_pending_ = iteration_hook_();
     } else {
       AdvanceTo(clock_.Now());
       ++stats_.data_events;
@@ -122,6 +126,27 @@ std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
     }
     const bool go_on = DispatchBatch(inbox, false, count);
     AdvanceTo(clock_.Now());
+    hook_pending_ = iteration_hook_ ? iteration_hook_() : false;
+    if (!go_on) break;
+    if (inbox.closed() && inbox.empty() && !hook_pending_) break;
+  }
+  return count;
+}
+
+std::uint64_t EventLoop::RunReplay(Inbox& inbox, const std::atomic<bool>* stop) {
+  CheckNotInHandler("RunReplay");
+  std::uint64_t count = 0;
+  hook_each_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{hook_each_};
+  for (;;) {
+    if (stop != nullptr && stop->load(std::memory_order_acquire)) break;
+    if (!hook_pending_) {
+      inbox.WaitUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+    }
+    const bool go_on = DispatchBatch(inbox, true, count);
     hook_pending_ = iteration_hook_ ? iteration_hook_() : false;
     if (!go_on) break;
     if (inbox.closed() && inbox.empty() && !hook_pending_) break;

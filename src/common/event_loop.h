@@ -137,6 +137,12 @@ class EventLoop {
   // clock's time), dispatches what came, runs what is due by the clock's Now(), until a
   // StopRequested is taken, `stop` is set or the inbox is closed and drained.
   std::uint64_t RunLive(Inbox& inbox, const std::atomic<bool>* stop = nullptr);
+  // Replay on a simulated clock fed live (a sandbox node replaying a catalog): as RunInbox,
+  // each item's ts drives the clock, so timers and venue latencies fall exactly as in a
+  // backtest of the same data; the iteration hook runs after every item (a command made on a
+  // quote leaves at that quote's time, after the journal's commit), and `stop` is seen within
+  // 100 ms even when nothing arrives.
+  std::uint64_t RunReplay(Inbox& inbox, const std::atomic<bool>* stop = nullptr);
 
   // Drops scheduled and deferred work (a backtest reset).
   void Reset();
@@ -204,6 +210,7 @@ class EventLoop {
   ErrorHandler error_handler_;
   IterationHook iteration_hook_;
   bool hook_pending_ = false;  // the hook left work: do not wait before the next batch
+  bool hook_each_ = false;     // RunReplay: the hook after every item, delivery and timer
   std::vector<ExecItem> exec_batch_;
   std::vector<MarketData> data_batch_;
   EventLoopStats stats_;

@@ -116,6 +116,11 @@ bool Inbox::empty() const {
   return !HasItemsLocked();
 }
 
+std::size_t Inbox::data_size() const {
+  std::lock_guard lock(mu_);
+  return data_.size();
+}
+
 InboxStats Inbox::stats() const {
   std::lock_guard lock(mu_);
   return stats_;

@@ -97,6 +97,8 @@ class Inbox {
   void Take(std::vector<ExecItem>& exec, std::vector<MarketData>& data, std::size_t max_data);
   bool closed() const;
   bool empty() const;
+  // Data items waiting (a replay feeder holds back above a bound instead of conflating).
+  std::size_t data_size() const;
   InboxStats stats() const;
 
  private:

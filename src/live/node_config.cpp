@@ -54,17 +54,24 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
     n.Fail("environment", "\"live\" needs the Zerodha adapter, which is not built yet; use \"sandbox\"");
   }
   s.state_dir = ResolveConfigPath(base_dir, n.GetString("state_dir"));
-  s.scaled_clock = n.GetString("clock") == "scaled";
-  if (s.scaled_clock) {
-    if (!n.Has("start")) n.Fail("start", "a scaled clock needs the market time it starts at");
+  const std::string clock = n.GetString("clock");
+  s.clock = clock == "replay"   ? NodeSettings::ClockMode::kReplay
+            : clock == "scaled" ? NodeSettings::ClockMode::kScaled
+                                : NodeSettings::ClockMode::kReal;
+  const bool virtual_time = s.clock != NodeSettings::ClockMode::kReal;
+  if (virtual_time) {
+    if (!n.Has("start")) n.Fail("start", fmt::format("a {} clock needs the market time it starts at", clock));
     s.start = n.GetTime("start", kIstOffset);
     s.speed = n.GetNumber("speed");
+    if (s.speed == 0 && s.clock == NodeSettings::ClockMode::kScaled) {
+      n.Fail("speed", "0 (as fast as it goes) is for clock = \"replay\" only");
+    }
   } else if (n.Has("start") || n.Has("speed")) {
-    n.Fail(n.Has("start") ? "start" : "speed", "only with clock = \"scaled\"");
+    n.Fail(n.Has("start") ? "start" : "speed", "only with clock = \"replay\" or \"scaled\"");
   }
   if (n.Has("end")) {
     s.end = n.GetEndTime("end", kIstOffset);
-    if (s.scaled_clock && *s.end <= s.start) {
+    if (virtual_time && *s.end <= s.start) {
       n.Fail("end", fmt::format("must be after start ({})", FormatIst(s.start)));
     }
   }
@@ -190,15 +197,16 @@ ParamSchema NodeSchema() {
                    "the Zerodha adapter)"),
           P::String("state_dir", "state")
               .Doc("the journal and the sandbox venue's ledger go in {state_dir}/{trader_id}/"),
-          P::Choice("clock", "scaled", {"scaled", "real"})
-              .Doc("scaled: a market time and a speed (replayed data only); real: the system "
-                   "clock"),
+          P::Choice("clock", "replay", {"replay", "scaled", "real"})
+              .Doc("replay: the replayed data's own time (timers and latencies fall as in a "
+                   "backtest), paced at `speed`; scaled: a live clock `speed` times faster than "
+                   "the wall from `start`; real: the system clock"),
           P::Time("start").Doc("market time a fresh node's scaled clock starts at (IST unless "
                                "an offset is given); a restarted node resumes where it stopped"),
           P::Number("speed", 1.0)
-              .Above(0)
+              .AtLeast(0)
               .AtMost(1'000'000)
-              .Doc("virtual seconds per wall second of the scaled clock"),
+              .Doc("market seconds per wall second (replay: 0 runs as fast as it goes)"),
           P::Time("end").Doc("the node stops when its clock reaches this time"),
           P::Bool("stop_when_data_ends", true)
               .Doc("stop when every replay client has sent all its data"),

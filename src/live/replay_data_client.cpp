@@ -115,6 +115,10 @@ void ReplayDataClient::Feed() {
     if (best == nullptr) break;
     const MarketData& item = best->buf[best->pos];
     if (!WaitFor(TsInitOf(item))) return;  // stopped
+    while (config_.max_backlog > 0 && inbox_.data_size() >= config_.max_backlog) {
+      if (stop_.load()) return;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
     inbox_.PushData(item);
     ++pushed_;
     ++best->pos;

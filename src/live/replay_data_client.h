@@ -38,6 +38,10 @@ struct ReplayDataConfig {
   // threads and memory); empty: quotes, trades and bars of `instruments`. `start`/`end` above
   // narrow each.
   std::vector<CatalogQuery> queries;
+  // Above this many data items waiting in the inbox the feeder waits for the kernel instead of
+  // pushing (lossless replay: nothing conflated or dropped, never far ahead); 0: no bound (a
+  // paced live-like feed, the inbox's backlog policy applies).
+  std::size_t max_backlog = 0;
 };
 
 class ReplayDataClient final : public DataClient {
@@ -52,6 +56,11 @@ class ReplayDataClient final : public DataClient {
   const ReplayDataConfig& config() const { return config_; }
   // Replays from `start` on (a node resuming where it stopped); before Connect.
   void SetStart(UnixNanos start) { config_.start = start; }
+  void SetMaxBacklog(std::size_t n) { config_.max_backlog = n; }
+  // Replays nothing after `end` (inclusive); before Connect.
+  void SetEnd(UnixNanos end) {
+    if (!config_.end || end < *config_.end) config_.end = end;
+  }
   // Opens the catalog's streams (an error names the catalog) and starts the feeder.
   Status Open();
   void Connect() override;

@@ -18,6 +18,8 @@ namespace nacre {
 namespace {
 
 constexpr const char* kSnapshotFormat = "nacre-node-snapshot-1";
+// The replay feeders' bound on waiting data items, below the inbox's conflation threshold.
+constexpr std::size_t kReplayBacklog = 512;
 
 // The running number at the end of a client order id ("O-...-{n}"), 0 when none.
 std::uint64_t OrderNumber(const ClientOrderId& id) {
@@ -37,8 +39,15 @@ std::uint64_t OrderNumber(const ClientOrderId& id) {
 TradingNode::TradingNode(NodeSettings settings, const KernelConfig& kernel_config)
     : settings_(std::move(settings)) {
   std::unique_ptr<Clock> clock;
-  if (settings_.scaled_clock) {
-    auto scaled = std::make_unique<ScaledClock>(settings_.start, settings_.speed);
+  // Speed 0 (replay): practically unpaced (a market day in about 0.1 s of wall time).
+  const double pace = settings_.speed > 0 ? settings_.speed : 1e6;
+  if (settings_.clock == NodeSettings::ClockMode::kReplay) {
+    auto test = std::make_unique<TestClock>(settings_.start);
+    replay_clock_ = test.get();
+    clock = std::move(test);
+    pacing_ = std::make_unique<ScaledClock>(settings_.start, pace);
+  } else if (settings_.clock == NodeSettings::ClockMode::kScaled) {
+    auto scaled = std::make_unique<ScaledClock>(settings_.start, pace);
     scaled_ = scaled.get();
     clock = std::move(scaled);
   } else {
@@ -51,6 +60,10 @@ TradingNode::TradingNode(NodeSettings settings, const KernelConfig& kernel_confi
     failpoint_ = v.substr(0, colon);
     failpoint_left_ = colon == std::string::npos ? 1 : std::atoll(v.c_str() + colon + 1);
   }
+}
+
+const Clock& TradingNode::ThreadSafeClock() const {
+  return pacing_ ? static_cast<const Clock&>(*pacing_) : kernel_->clock();
 }
 
 void TradingNode::Failpoint(const char* name) {
@@ -88,7 +101,7 @@ void TradingNode::AddInstrument(const Instrument& instrument) {
 }
 
 void TradingNode::AddReplayClient(ReplayDataConfig config) {
-  auto client = std::make_unique<ReplayDataClient>(std::move(config), kernel_->clock(), inbox_);
+  auto client = std::make_unique<ReplayDataClient>(std::move(config), ThreadSafeClock(), inbox_);
   replay_.push_back(client.get());
   kernel_->data_engine().RegisterClient(std::move(client));
 }
@@ -128,7 +141,7 @@ void TradingNode::RequestStop(const std::string& reason) {
     std::lock_guard<std::mutex> lock(stop_mu_);
     if (stop_reason_.empty()) stop_reason_ = reason;
   }
-  inbox_.PushExec(kernel_->clock().Now(), StopRequested{reason});
+  inbox_.PushExec(ThreadSafeClock().Now(), StopRequested{reason});
   stop_.store(true, std::memory_order_release);
 }
 
@@ -407,7 +420,11 @@ bool TradingNode::EndIteration() {
     for (ReplayDataClient* r : replay_) all_done &= r->finished();
     if (all_done) {
       std::lock_guard<std::mutex> lock(stop_mu_);
-      if (stop_reason_.empty()) stop_reason_ = "the replayed data ran out";
+      if (stop_reason_.empty()) {
+        stop_reason_ = replay_clock_ != nullptr && settings_.end
+                           ? "the configured end time was reached"
+                           : "the replayed data ran out";
+      }
       stop_.store(true, std::memory_order_release);
     }
   }
@@ -467,8 +484,10 @@ void TradingNode::ScheduleTimers() {
                          [this](const TimeEvent&) { results_due_ = true; });
   }
   // The kill file, about once a wall second whatever the clock's speed.
-  const auto kill_every = std::max<DurationNs>(
-      kNanosPerSecond, static_cast<DurationNs>(static_cast<double>(kNanosPerSecond) * clock.rate()));
+  const double rate = replay_clock_ != nullptr ? pacing_->rate() : clock.rate();
+  const auto kill_every = std::clamp<DurationNs>(
+      static_cast<DurationNs>(static_cast<double>(kNanosPerSecond) * std::min(rate, 1e6)),
+      kNanosPerSecond, 3600 * kNanosPerSecond);
   (void)clock.SetTimer("node.kill_file", kill_every, now, UnixNanos(),
                        [this](const TimeEvent&) { kill_switch_->CheckKillFile(kill_file_path()); });
   if (settings_.end && *settings_.end <= now) {
@@ -525,13 +544,21 @@ NodeRunResult TradingNode::Run() {
   // The replayed data starts where the clock resumes; the catalogs are opened before the
   // clock is anchored, so the time they take to open is not market time lost.
   for (ReplayDataClient* r : replay_) {
-    if (scaled_ != nullptr) r->SetStart(resume_at_);
+    if (settings_.clock != NodeSettings::ClockMode::kReal) r->SetStart(resume_at_);
+    // On the replay clock nothing past the end is dispatched, as in a backtest, and nothing
+    // is conflated: the feeder waits for the kernel instead.
+    if (replay_clock_ != nullptr && settings_.end) r->SetEnd(*settings_.end);
+    if (replay_clock_ != nullptr) r->SetMaxBacklog(kReplayBacklog);
     if (Status s = r->Open(); !s) {
       result.status = s;
       return result;
     }
   }
   if (scaled_ != nullptr) scaled_->Reanchor(resume_at_);
+  if (replay_clock_ != nullptr) {
+    replay_clock_->SetTime(resume_at_);
+    pacing_->Reanchor(resume_at_);
+  }
   result.resumed_at = kernel_->clock().Now();
   resumed_at_ = progress_at_ = result.resumed_at;
   auto run = journal_->BeginRun(result.resumed_at, "nacre", settings_.config_hash);
@@ -550,7 +577,7 @@ NodeRunResult TradingNode::Run() {
   {
     ControlServerConfig cc;
     cc.path = control_socket_path();
-    auto server = ControlServer::Start(cc, inbox_, kernel_->clock());
+    auto server = ControlServer::Start(cc, inbox_, ThreadSafeClock());
     if (server) {
       control_ = std::move(*server);
     } else {
@@ -568,7 +595,11 @@ NodeRunResult TradingNode::Run() {
   if (!result.start_status.ok() && settings_.exit_on_start_failure) {
     RequestStop("the kernel did not start: " + result.start_status.error());
   }
-  kernel_->loop().RunLive(inbox_, &stop_);
+  if (replay_clock_ != nullptr) {
+    kernel_->loop().RunReplay(inbox_, &stop_);
+  } else {
+    kernel_->loop().RunLive(inbox_, &stop_);
+  }
   if (progress_) ReportProgress(true);
   Shutdown(result);
   result.journal_commits = commits_;
@@ -613,6 +644,13 @@ void TradingNode::Shutdown(NodeRunResult& result) {
     }
     const UnixNanos due = std::min(k.loop().NextScheduled(), k.clock().NextDue());
     const UnixNanos now = k.clock().Now();
+    if (replay_clock_ != nullptr) {
+      // No more data moves the simulated clock: it steps to the venue's next delivery (a
+      // cancel's latency), never to a far timer.
+      if (k.loop().NextScheduled() == UnixNanos(INT64_MAX)) break;
+      k.loop().AdvanceTo(k.loop().NextScheduled());
+      continue;
+    }
     if (due > now) {
       const auto wall = static_cast<std::int64_t>(static_cast<double>(due - now) / k.clock().rate());
       std::this_thread::sleep_for(std::chrono::nanoseconds(std::clamp<std::int64_t>(wall, 0, 5'000'000)));

@@ -61,10 +61,15 @@ struct NodeSettings {
   std::string environment = "sandbox";
   // The node's files go in {state_dir}/{trader_id}/.
   std::string state_dir = "state";
-  // A scaled clock (a market time and a speed) for replayed data; false: real time.
-  bool scaled_clock = true;
-  UnixNanos start;     // the scaled clock's first market time (a fresh journal)
-  double speed = 1.0;  // virtual seconds per wall second
+  // replay: the kernel's time is the replayed data's (each item's ts moves a simulated
+  //   clock, as in a backtest: timers and latencies fall exactly where a backtest puts them),
+  //   the data paced at `speed` against the wall; scaled: a live clock running `speed` times
+  //   faster than the wall from `start` (the data arrives when that clock reaches it);
+  //   real: the system clock.
+  enum class ClockMode : std::uint8_t { kReplay, kScaled, kReal };
+  ClockMode clock = ClockMode::kReplay;
+  UnixNanos start;     // the first market time (a fresh journal)
+  double speed = 1.0;  // virtual seconds per wall second; 0 with replay: as fast as it goes
   std::optional<UnixNanos> end;  // stop when the clock reaches it
   bool stop_when_data_ends = true;
   bool cancel_on_stop = true;  // on_stop = "cancel"; false: "leave" working orders
@@ -167,7 +172,11 @@ class TradingNode {
   NodeSettings settings_;
   std::unique_ptr<MarketHours> market_hours_;  // outlives the kernel that points to it
   std::unique_ptr<Kernel> kernel_;
-  ScaledClock* scaled_ = nullptr;
+  ScaledClock* scaled_ = nullptr;       // the kernel's clock (scaled mode)
+  TestClock* replay_clock_ = nullptr;   // the kernel's clock (replay mode)
+  std::unique_ptr<ScaledClock> pacing_;  // paces the feeders (replay mode)
+  // The clock other threads may read (feeders, the control socket, RequestStop).
+  const Clock& ThreadSafeClock() const;
   Inbox inbox_;
   std::vector<MatchingVenue*> venues_;
   std::vector<SimulatedExchange*> exchanges_;
