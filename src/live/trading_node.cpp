@@ -335,9 +335,13 @@ void TradingNode::RecordEvent(const OrderEvent& event) {
     if (!RecordInit(*o).ok()) return;
   }
   if (!Append(EventEntry(event, kernel_->clock().Now())).ok()) return;
-  if (const auto* accepted = std::get_if<OrderAccepted>(&event)) {
+  // The tag map holds orders sent with a venue tag; orders the kernel books itself (expiry
+  // settlement, reconciliation's external orders) have none.
+  const Order* o = kernel_->cache().order(h.client_order_id);
+  if (const auto* accepted = std::get_if<OrderAccepted>(&event);
+      accepted != nullptr && o != nullptr && !o->venue_tag().empty()) {
     if (Status s = journal_->SetVenueOrderId(accepted->client_order_id, accepted->venue_order_id);
-        !s && journaled_inits_.count(accepted->client_order_id)) {
+        !s) {
       JournalFailed(s);
     }
   }
@@ -674,7 +678,10 @@ void TradingNode::Shutdown(NodeRunResult& result) {
     }
   }
   if (journal_failed_ && result.status.ok()) {
-    result.status = MakeError(ErrorCode::kUnavailable, "the journal failed; see the log");
+    result.status = MakeError(ErrorCode::kUnavailable,
+                              fmt::format("the journal failed: {}", journal_->failure().ok()
+                                                                        ? std::string("see the log")
+                                                                        : journal_->failure().error()));
   }
 }
 
