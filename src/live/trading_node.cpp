@@ -245,6 +245,14 @@ Status TradingNode::Recover(NodeRunResult& result) {
       states[id] = std::move(s);
     }
     kernel_->trader().LoadAll(states);
+    if (j.contains("risk_baseline")) {
+      auto m = Money::Parse(j.value("risk_baseline", std::string()));
+      if (!m) {
+        return MakeError(fmt::format("journal {}: snapshot at entry {}: risk_baseline: {}",
+                                     journal_->path(), (*snap)->seq, m.error()));
+      }
+      risk_baseline_ = std::make_pair(j.value("risk_day", std::int64_t{0}), *m);
+    }
     result.recovered = true;
   }
   // 4. Order ids continue past the journal's (never reissued).
@@ -358,6 +366,11 @@ Status TradingNode::SaveSnapshot() {
     components[id] = std::move(s);
   }
   j["components"] = std::move(components);
+  // The daily loss limits' baseline, so a restart the same IST day measures from it.
+  if (auto baseline = kernel_->risk_engine().daily_pnl_baseline()) {
+    j["risk_day"] = kernel_->risk_engine().loss_day();
+    j["risk_baseline"] = baseline->ToString();
+  }
   auto r = journal_->SaveSnapshot(j.dump());
   if (!r) {
     JournalFailed(MakeError(r.error()));
@@ -565,6 +578,10 @@ NodeRunResult TradingNode::Run() {
   }
   result.resumed_at = kernel_->clock().Now();
   resumed_at_ = progress_at_ = result.resumed_at;
+  // The same IST day: the loss limits keep measuring from the day's baseline.
+  if (risk_baseline_ && risk_baseline_->first == DaysFromCivil(IstDate(result.resumed_at))) {
+    kernel_->risk_engine().SetDailyPnlBaseline(risk_baseline_->second);
+  }
   auto run = journal_->BeginRun(result.resumed_at, "nacre", settings_.config_hash);
   if (!run) {
     result.status = MakeError(run.error());

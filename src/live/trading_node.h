@@ -203,6 +203,8 @@ class TradingNode {
   UnixNanos progress_at_;
   UnixNanos resumed_at_;
   UnixNanos resume_at_;  // where the clock starts this run (recovery sets it)
+  // The daily loss limits' baseline from the snapshot: (IST day, P&L).
+  std::optional<std::pair<std::int64_t, Money>> risk_baseline_;
   void ReportProgress(bool finished);
   // Crash drills (LIVE.md §12): NACRE_FAILPOINT=name:n kills the process (SIGKILL) the n-th
   // time the node passes `name`: before_commit (entries appended, not durable),

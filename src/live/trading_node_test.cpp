@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "persistence/catalog.h"
@@ -80,7 +81,8 @@ class NodeTest : public ::testing::Test {
 
   // A node over the catalog: at 6000x a virtual minute every 10 ms of wall time.
   std::unique_ptr<TradingNode> MakeNode(std::optional<UnixNanos> end = std::nullopt,
-                                        bool cancel_on_stop = true, double speed = 6000) {
+                                        bool cancel_on_stop = true, double speed = 6000,
+                                        const std::function<void(KernelConfig&)>& tweak = {}) {
     NodeSettings s;
     s.state_dir = (dir_ / "state").string();
     s.start = t0_ - kNanosPerSecond;
@@ -90,6 +92,7 @@ class NodeTest : public ::testing::Test {
     s.journal_sync = JournalSync::kNormal;
     KernelConfig kc;
     kc.log_sink = nullptr;
+    if (tweak) tweak(kc);
     auto node = std::make_unique<TradingNode>(s, kc);
     BacktestVenueConfig vc;
     vc.venue.venue = call_.id.venue();
@@ -202,6 +205,32 @@ TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingId
   std::size_t filled = 0;
   for (const Order* o : cache.Orders()) filled += o->status() == OrderStatus::kFilled;
   EXPECT_EQ(filled, 2u);
+}
+
+TEST_F(NodeTest, TheDailyLossBaselineSurvivesARestartTheSameDay) {
+  // Loss limits on (never reached): the day's loss is measured from the P&L at the day's first
+  // check, before the plan's round trip lost the spread.
+  auto limits = [](KernelConfig& kc) {
+    kc.risk_engine.live.daily_loss_soft = Money::FromInt(1'000'000);
+    kc.risk_engine.live.daily_loss_hard = Money::FromInt(2'000'000);
+  };
+  std::optional<Money> baseline;
+  std::optional<Money> pnl_at_stop;
+  {
+    auto node = MakeNode(t0_ + 6 * kNanosPerMinute + 30 * kNanosPerSecond, false, 6000, limits);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    baseline = node->kernel().risk_engine().daily_pnl_baseline();
+    pnl_at_stop = node->kernel().risk_engine().daily_pnl();
+  }
+  ASSERT_TRUE(baseline && pnl_at_stop);
+  ASSERT_NE(*pnl_at_stop, Money::Zero(pnl_at_stop->currency())) << "the round trip lost the spread";
+  auto node = MakeNode(std::nullopt, true, 6000, limits);
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.recovered);
+  // Not the P&L at the restart's first check: the day's own baseline.
+  EXPECT_EQ(node->kernel().risk_engine().daily_pnl_baseline(), baseline);
 }
 
 TEST_F(NodeTest, ASecondNodeOnTheSameStateIsRefused) {

@@ -128,6 +128,9 @@ class RiskEngine : public Component {
   // The day's starting P&L, e.g. restored after a restart (otherwise the P&L at the day's
   // first check, or at the previous day's last one).
   void SetDailyPnlBaseline(Money baseline);
+  // The day's starting P&L and its IST day (days since the epoch), once known.
+  std::optional<Money> daily_pnl_baseline() const { return day_baseline_; }
+  std::int64_t loss_day() const { return day_; }
   std::uint64_t orders_today() const { return orders_today_; }
   // Margin the node has deployed: Σ accounts' blocked margin + premium paid for open longs.
   Money DeployedCapital() const;
