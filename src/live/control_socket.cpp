@@ -247,7 +247,6 @@ void ControlServer::Run() {
       // Nothing more can be said on this connection; the server goes on.
     }
     ::close(client);
-    served_.fetch_add(1);
   }
 }
 
@@ -255,6 +254,8 @@ void ControlServer::Serve(int fd) {
   const auto read_deadline = SteadyClock::now() + config_.read_timeout;
   Result<std::string> line = ReadLine(fd, read_deadline, config_.max_request_bytes);
   const std::string reply = line.ok() ? Answer(*line) : ErrorReply("bad request: " + line.error());
+  // Counted before the answer goes out: a client that has its answer sees it counted.
+  served_.fetch_add(1);
   WriteAll(fd, reply + "\n", SteadyClock::now() + config_.read_timeout);
   ::shutdown(fd, SHUT_RDWR);
 }
