@@ -208,33 +208,35 @@ void BacktestEngine::AddMemoryCoverage() {
   }
 }
 
+void DeliverMarketData(const std::vector<MatchingVenue*>& venues, DataEngine& data_engine,
+                       const MarketData& point) {
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Bar>) {
+          for (MatchingVenue* v : venues) {
+            if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) v->OnBar(d);
+          }
+        } else if constexpr (std::is_same_v<T, QuoteTick>) {
+          for (MatchingVenue* v : venues) {
+            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
+          }
+        } else {
+          for (MatchingVenue* v : venues) {
+            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
+          }
+        }
+        data_engine.Process(d);
+      },
+      point);
+}
+
 void BacktestEngine::Process(const DataPoint& point) {
   // One data item through the loop: venue deliveries and timers due by its time run first
   // (the loop's tie-break), then, as one handler, the venues match resting orders against it
   // and the data engine publishes it. Commands strategies send meanwhile run after it.
-  kernel_->loop().RunData(TsInit(point), [&] {
-    std::visit(
-        [&](const auto& d) {
-          using T = std::decay_t<decltype(d)>;
-          if constexpr (std::is_same_v<T, Bar>) {
-            for (MatchingVenue* v : venues_) {
-              if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) {
-                v->OnBar(d);
-              }
-            }
-          } else if constexpr (std::is_same_v<T, QuoteTick>) {
-            for (MatchingVenue* v : venues_) {
-              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
-            }
-          } else {
-            for (MatchingVenue* v : venues_) {
-              if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
-            }
-          }
-          kernel_->data_engine().Process(d);
-        },
-        point);
-  });
+  kernel_->loop().RunData(TsInit(point),
+                          [&] { DeliverMarketData(venues_, kernel_->data_engine(), point); });
 }
 
 namespace {

@@ -78,6 +78,12 @@ struct BacktestResult {
 Result<SimulatedExchange*> AttachSimulatedVenue(Kernel& kernel, const BacktestVenueConfig& config,
                                                 const MarketHours* hours);
 
+// One data item as every environment delivers it (a backtest, a sandbox node): the venues match
+// resting orders against it first (each venue that wants all data, or the item's own venue),
+// then the data engine publishes it. Call from inside one loop handler.
+void DeliverMarketData(const std::vector<MatchingVenue*>& venues, DataEngine& data_engine,
+                       const MarketData& point);
+
 class BacktestEngine {
  public:
   explicit BacktestEngine(KernelConfig config = {});

@@ -96,6 +96,62 @@ TEST_F(ExecutionEngineTest, RoutesSubmitByInstrumentVenue) {
   EXPECT_EQ(exec().clients().size(), 2u);
 }
 
+// ---------------------------------------------------------------------------------------
+// Write-ahead (a live node): nothing reaches a client before the node's commit releases it.
+
+TEST_F(ExecutionEngineTest, WriteAheadHoldsEveryCommandUntilTheOutboxIsReleased) {
+  std::vector<std::string> journal;
+  exec().SetWriteAhead({[&](const TradingCommand& c) {
+                          journal.push_back(std::visit(
+                              [](const auto& x) -> std::string {
+                                if constexpr (requires { x.client_order_id; }) {
+                                  return x.client_order_id.value();
+                                } else {
+                                  return "list";
+                                }
+                              },
+                              c));
+                          return Status::Ok();
+                        },
+                        [&](const OrderEvent& e) {
+                          journal.push_back("event " + std::string(EventName(KindOf(e))));
+                        }});
+  const Order* o = Submit(MakeInit(fut_, "O-1", OrderSide::kBuy, 1));
+  EXPECT_EQ(journal, (std::vector<std::string>{"O-1"})) << "recorded when made";
+  EXPECT_TRUE(client_->submits.empty()) << "not sent before the commit";
+  EXPECT_EQ(exec().outbox_size(), 1u);
+  EXPECT_EQ(exec().ReleaseOutbox(), 1u);
+  ASSERT_EQ(client_->submits.size(), 1u);
+  // The client's answer is recorded as the engine applies it.
+  client_->Submitted(*o);
+  EXPECT_EQ(journal.back(), "event OrderSubmitted");
+  // A cancel waits the same way; dropped (not durable), it never reaches the client.
+  exec().Execute(testkit::CancelCommand(*o));
+  EXPECT_TRUE(client_->cancels.empty());
+  EXPECT_EQ(exec().DropOutbox(), 1u);
+  EXPECT_EQ(exec().ReleaseOutbox(), 0u);
+  EXPECT_TRUE(client_->cancels.empty());
+  // Queries change nothing at the venue: sent at once.
+  nacre::QueryOrder query;
+  query.trader_id = o->trader_id();
+  query.strategy_id = o->strategy_id();
+  query.instrument_id = o->instrument_id();
+  query.client_order_id = o->client_order_id();
+  exec().Execute(query);
+  EXPECT_EQ(exec().outbox_size(), 0u);
+  EXPECT_EQ(client_->queries.size(), 1u);
+}
+
+TEST_F(ExecutionEngineTest, ACommandTheJournalRefusesIsNeverSentAndASubmitIsDenied) {
+  exec().SetWriteAhead({[](const TradingCommand&) { return Status(MakeError("disk full")); },
+                        [](const OrderEvent&) {}});
+  const Order* o = Submit(MakeInit(fut_, "O-1", OrderSide::kBuy, 1));
+  EXPECT_EQ(exec().outbox_size(), 0u);
+  EXPECT_EQ(exec().ReleaseOutbox(), 0u);
+  EXPECT_TRUE(client_->submits.empty());
+  EXPECT_EQ(o->status(), OrderStatus::kDenied);
+}
+
 TEST_F(ExecutionEngineTest, ExplicitClientIdOverridesTheVenue) {
   const Order* o = Submit(MakeInit(fut_, "O-1", OrderSide::kBuy, 1), ClientId("ALT-CLIENT"));
   EXPECT_TRUE(client_->submits.empty());

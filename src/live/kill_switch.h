@@ -69,10 +69,14 @@ class KillSwitch {
   // True while trading is halted by this switch (and nothing else has changed it since).
   bool manually_halted() const;
 
+  // Cancels every working order of every strategy as the strategy's own cancel would (its
+  // pending state, then the command), without changing the trading state; returns how many
+  // (the node's stop with on_stop = "cancel").
+  std::size_t CancelWorking();
+
  private:
   // Sets the manual halt (keeping a halt something else set, which is not the switch's to own).
   void HaltTrading(const std::string& why);
-  std::size_t CancelWorking();
   void SendCancel(const Order& order);
   void OnOrderEvent(const OrderEvent& e);
   // Moves the flatten on: waits for cancels, closes shorts, then longs.

@@ -3,14 +3,13 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "backtest/config_schema.h"
 #include "backtest/config_sections.h"
 #include "backtest/sweep.h"
 #include "common/config.h"
+#include "persistence/tick_csv.h"
 
 namespace nacre {
 
@@ -161,13 +160,6 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
   return out;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 ParamSchema NodeRootSchema() {
@@ -258,7 +250,9 @@ LoadedNode LoadNodeConfig(const std::string& path, const ComponentRegistry& regi
     throw ConfigError(fmt::format("{}: config file not found", path));
   }
   auto root = ConfigTable::ParseFile(path);
-  std::string text = ReadFile(path);
+  auto read = ReadWholeFile(path);
+  if (!read) throw ConfigError(read.error());
+  std::string text = std::move(*read);
   for (const auto& o : overrides) {
     ApplyConfigOverride(*root, o, fmt::format("--set {}={}", o.first, o.second));
     text += "\n" + o.first + "=" + o.second;

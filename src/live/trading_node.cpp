@@ -338,14 +338,11 @@ Status TradingNode::RecordCommand(const TradingCommand& cmd) {
 
 void TradingNode::RecordEvent(const OrderEvent& event) {
   if (journal_failed_) return;
-  const OrderEventHeader& h = HeaderOf(event);
-  if (const Order* o = kernel_->cache().order(h.client_order_id)) {
-    if (!RecordInit(*o).ok()) return;
-  }
+  const Order* o = kernel_->cache().order(HeaderOf(event).client_order_id);
+  if (o != nullptr && !RecordInit(*o).ok()) return;
   if (!Append(EventEntry(event, kernel_->clock().Now())).ok()) return;
   // The tag map holds orders sent with a venue tag; orders the kernel books itself (expiry
   // settlement, reconciliation's external orders) have none.
-  const Order* o = kernel_->cache().order(h.client_order_id);
   if (const auto* accepted = std::get_if<OrderAccepted>(&event);
       accepted != nullptr && o != nullptr && !o->venue_tag().empty()) {
     if (Status s = journal_->SetVenueOrderId(accepted->client_order_id, accepted->venue_order_id);
@@ -432,10 +429,10 @@ bool TradingNode::EndIteration() {
   if (progress_ && kernel_->clock().Now() - progress_at_ >= 60 * kNanosPerSecond) {
     ReportProgress(false);
   }
-  if (settings_.stop_when_data_ends && !replay_.empty() && inbox_.empty()) {
+  if (settings_.stop_when_data_ends && !replay_.empty()) {
     bool all_done = true;
     for (ReplayDataClient* r : replay_) all_done &= r->finished();
-    if (all_done) {
+    if (all_done && inbox_.empty()) {
       std::lock_guard<std::mutex> lock(stop_mu_);
       if (stop_reason_.empty()) {
         stop_reason_ = replay_clock_ != nullptr && settings_.end
@@ -465,19 +462,7 @@ void TradingNode::ReportProgress(bool finished) {
 void TradingNode::OnData(const MarketData& point) {
   // As in a backtest: the sandbox venues match resting orders against the data first, then the
   // data engine publishes it.
-  std::visit(
-      [&](const auto& d) {
-        using T = std::decay_t<decltype(d)>;
-        if constexpr (std::is_same_v<T, Bar>) {
-          for (MatchingVenue* v : venues_) v->OnBar(d);
-        } else if constexpr (std::is_same_v<T, QuoteTick>) {
-          for (MatchingVenue* v : venues_) v->OnQuote(d);
-        } else {
-          for (MatchingVenue* v : venues_) v->OnTrade(d);
-        }
-        kernel_->data_engine().Process(d);
-      },
-      point);
+  DeliverMarketData(venues_, kernel_->data_engine(), point);
 }
 
 void TradingNode::WireLoop() {
@@ -639,17 +624,7 @@ void TradingNode::Shutdown(NodeRunResult& result) {
   // orders), then what still works is cancelled or left, as configured.
   k.loop().Run([&k] { k.trader().StopAll(); });
   if (settings_.cancel_on_stop && !journal_failed_) {
-    for (const Order* o : k.cache().OrdersOpen()) {
-      CancelOrder cmd;
-      cmd.trader_id = o->trader_id();
-      cmd.strategy_id = o->strategy_id();
-      cmd.command_id = k.uuids().Next();
-      cmd.ts_init = k.clock().Now();
-      cmd.instrument_id = o->instrument_id();
-      cmd.client_order_id = o->client_order_id();
-      cmd.venue_order_id = o->venue_order_id();
-      k.loop().Run([&k, cmd] { k.exec_engine().Execute(cmd); });
-    }
+    k.loop().Run([this] { kill_switch_->CancelWorking(); });
   }
   // Keep the loop turning (no new data: the feeders stop) until nothing is open or in flight,
   // or the wait runs out.

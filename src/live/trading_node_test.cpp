@@ -1,7 +1,7 @@
-// The sandbox TradingNode through its own loop: a small catalog replayed on a scaled clock into
-// a node with the sandbox venue and a strategy that trades on fixed quotes. Covered: orders
-// journaled and matched, the write-ahead rule (a command whose commit fails never reaches the
-// venue), cancel-on-stop, a restart that resumes with its orders, positions and strategy state
+// The sandbox TradingNode through its own loop: a small catalog replayed on the node's replay
+// clock into a node with the sandbox venue and a strategy that trades on fixed quotes.
+// Covered: orders journaled and matched (the write-ahead mechanism itself, commands held until
+// the commit releases them, is tested in execution_engine_test.cpp), cancel-on-stop, a restart that resumes with its orders, positions and strategy state
 // and issues no client order id twice, a kill between an intent's commit and its send
 // (rejected as lost in flight at restart, never duplicated), a second node on the same state
 // refused, a corrupt sandbox ledger refused with the reason.

@@ -131,6 +131,8 @@ class SpreadPosition {
   UnixNanos ts_closed() const { return ts_closed_; }
   void set_ts_opened(UnixNanos t) { ts_opened_ = t; }
   void set_tags(std::string tags) { tags_ = std::move(tags); }
+  const std::string& tags() const { return tags_; }
+  const std::optional<Price>& planned_net() const { return planned_net_; }
   void set_planned_net(std::optional<Price> net) { planned_net_ = net; }
   void set_exit_reason(std::string reason) { exit_reason_ = std::move(reason); }
   const std::string& exit_reason() const { return exit_reason_; }

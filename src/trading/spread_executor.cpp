@@ -806,9 +806,8 @@ std::string SpreadExecutor::SaveBook() const {
     s["id"] = sp->id().value();
     s["state"] = std::string(ToString(sp->state()));
     s["lots"] = sp->lots();
-    s["tags"] = sp->MakeEvent(SpreadEventKind::kChanged, UnixNanos()).tags;
-    const SpreadEvent e = sp->MakeEvent(SpreadEventKind::kChanged, UnixNanos());
-    if (e.planned_net) s["planned_net"] = e.planned_net->ToString();
+    s["tags"] = sp->tags();
+    if (sp->planned_net()) s["planned_net"] = sp->planned_net()->ToString();
     s["exit_reason"] = sp->exit_reason();
     s["ts_created"] = sp->ts_created().value;
     s["ts_opened"] = sp->ts_opened().value;
