@@ -64,11 +64,13 @@ void AddCtlCommands(CLI::App& app, Commands& out) {
   auto args = std::make_shared<CtlArgs>();
   CLI::App* c = app.add_subcommand(
       "ctl",
-      "Control a running node over its control socket: status, halt, resume, cancel-all "
-      "or flatten");
-  c->add_option("command", args->command, "status | halt | resume | cancel-all | flatten")
+      "Control a running node over its control socket: status, halt, resume, cancel-all, "
+      "flatten or reconcile (rerun a failed start's reconciliation and portfolio checks, then "
+      "start the trader if they pass)");
+  c->add_option("command", args->command,
+                "status | halt | resume | cancel-all | flatten | reconcile")
       ->required()
-      ->check(CLI::IsMember({"status", "halt", "resume", "cancel-all", "flatten"}));
+      ->check(CLI::IsMember({"status", "halt", "resume", "cancel-all", "flatten", "reconcile"}));
   auto* socket = c->add_option("--socket", args->socket,
                                "The node's control socket (default STATE/TRADER/control.sock)");
   auto* state =

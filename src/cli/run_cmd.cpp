@@ -4,7 +4,8 @@
 // second signal exits at once (everything committed to the journal is kept; the next start
 // recovers from it). Exit codes: 0 clean stop, 2 bad usage or configuration (checked before
 // anything runs), 3 the kernel could not start (with --exit-on-start-failure; otherwise the
-// node stays up with trading HALTED), 1 any other failure (journal, recovery, results).
+// node stays up with trading HALTED), 1 any other failure (a client not connected in time,
+// journal, recovery, results).
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -30,6 +31,7 @@ struct RunOptions {
   std::string out;
   bool quiet = false;
   bool exit_on_start_failure = false;
+  bool flatten_on_stop = false;
 };
 
 // Waits for SIGINT/SIGTERM on its own thread (they are blocked in every other thread) and asks
@@ -85,6 +87,7 @@ int Run(const RunOptions& o) {
   TradingNode& node = *loaded.node;
   if (!o.out.empty()) node.SetResultsDir(o.out);
   node.SetExitOnStartFailure(o.exit_on_start_failure);
+  if (o.flatten_on_stop) node.SetOnStop(NodeSettings::OnStop::kFlatten);
   const NodeSettings& s = node.settings();
   if (!s.results_dir.empty()) {
     // A node's results folder is rewritten as it runs (and after a restart, from the journal).
@@ -126,11 +129,20 @@ int Run(const RunOptions& o) {
   fmt::print("  orders (all runs)    {} ({} open)\n", cache.orders_total(), cache.orders_open_count());
   fmt::print("  journal              {} entries in {} commits this run\n", r.journal_entries,
              r.journal_commits);
+  if (!r.spreads_in_flight.empty()) {
+    fmt::print("  spreads in flight    {} (saved; they resume when the node restarts)\n",
+               r.spreads_in_flight.size());
+    for (const std::string& line : r.spreads_in_flight) fmt::print("    {}\n", line);
+  }
+  if (!r.open_positions.empty()) {
+    fmt::print("  open positions       {}\n", r.open_positions.size());
+    for (const std::string& line : r.open_positions) fmt::print("    {}\n", line);
+  }
   if (const ResultsRecorder* rec = node.recorder()) {
     fmt::print("{}", StatisticsTable(rec->statistics()));
     fmt::print(stderr, "results in {}\n", s.results_dir);
   }
-  if (!r.start_status.ok()) {
+  if (!r.start_status.ok() && r.status.ok()) {
     fmt::print(stderr, "error: the kernel did not start, trading stayed HALTED: {}\n",
                r.start_status.error());
     if (o.exit_on_start_failure) return 3;
@@ -156,6 +168,9 @@ void AddRunCommands(CLI::App& app, Commands& out) {
   run->add_option("--set", o->sets, "Replace a config setting: KEY=VALUE (TOML value)");
   run->add_option("--out", o->out, "Results folder (replaces [output] dir)");
   run->add_flag("-q,--quiet", o->quiet, "Do not print the kernel log");
+  run->add_flag("--flatten-on-stop", o->flatten_on_stop,
+                "At stop, close every position through the kill switch's flatten (replaces "
+                "[node] on_stop)");
   run->add_flag("--exit-on-start-failure", o->exit_on_start_failure,
                 "Exit 3 when the kernel cannot start (reconciliation mismatch...) instead of "
                 "staying up with trading HALTED");

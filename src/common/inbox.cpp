@@ -9,7 +9,7 @@ namespace {
 constexpr std::pair<ControlCommand, std::string_view> kControlNames[] = {
     {ControlCommand::kStatus, "status"},        {ControlCommand::kHalt, "halt"},
     {ControlCommand::kResume, "resume"},        {ControlCommand::kCancelAll, "cancel-all"},
-    {ControlCommand::kFlatten, "flatten"},
+    {ControlCommand::kFlatten, "flatten"},       {ControlCommand::kReconcile, "reconcile"},
 };
 }  // namespace
 

@@ -44,8 +44,8 @@ struct StopRequested {
 // An operator's command from the control socket (`nacre ctl`, live/control_socket.h), taken by
 // the kernel thread, which answers through `reply` with one line of JSON. The reply slot is
 // the only state shared with the socket's thread (a promise: set once, from the kernel thread).
-enum class ControlCommand : std::uint8_t { kStatus, kHalt, kResume, kCancelAll, kFlatten };
-// "status", "halt", "resume", "cancel-all", "flatten".
+enum class ControlCommand : std::uint8_t { kStatus, kHalt, kResume, kCancelAll, kFlatten, kReconcile };
+// "status", "halt", "resume", "cancel-all", "flatten", "reconcile".
 std::string_view ToString(ControlCommand c);
 std::optional<ControlCommand> ParseControlCommand(std::string_view text);
 

@@ -116,7 +116,8 @@ bool WriteAll(int fd, std::string_view data, SteadyClock::time_point deadline) {
 std::string KnownCommands() {
   std::string out;
   for (ControlCommand c : {ControlCommand::kStatus, ControlCommand::kHalt, ControlCommand::kResume,
-                           ControlCommand::kCancelAll, ControlCommand::kFlatten}) {
+                           ControlCommand::kCancelAll, ControlCommand::kFlatten,
+                           ControlCommand::kReconcile}) {
     if (!out.empty()) out += ", ";
     out += ToString(c);
   }
@@ -345,9 +346,19 @@ std::string HandleControl(KillSwitch& kill_switch, const ControlRequest& request
     case ControlCommand::kFlatten:
       done = kill_switch.Flatten(reason);
       break;
+    case ControlCommand::kReconcile:
+      // The node reruns its start for this one (TradingNode); a kill switch alone cannot.
+      done = MakeError(ErrorCode::kFailedPrecondition, "this node does not serve reconcile");
+      break;
   }
+  return ControlReply(kill_switch, request.command, done);
+}
+
+std::string ControlReply(const KillSwitch& kill_switch, ControlCommand command,
+                         const Result<std::string>& done) {
+  nlohmann::ordered_json j;
   j["ok"] = done.ok();
-  j["cmd"] = std::string(ToString(request.command));
+  j["cmd"] = std::string(ToString(command));
   if (done.ok()) {
     j["message"] = *done;
   } else {
@@ -364,6 +375,10 @@ void ServeControl(KillSwitch& kill_switch, const ControlRequest& request) {
   } catch (const std::exception& e) {
     reply = ErrorReply(std::string("the node failed to answer: ") + e.what());
   }
+  ReplyControl(request, std::move(reply));
+}
+
+void ReplyControl(const ControlRequest& request, std::string reply) {
   if (!request.reply) return;
   try {
     request.reply->set_value(std::move(reply));

@@ -2,7 +2,8 @@
 // normally state/{trader_id}/control.sock, served by its own thread with plain POSIX sockets.
 //
 // Protocol: one request per connection, one line of JSON
-//   {"cmd": "status" | "halt" | "resume" | "cancel-all" | "flatten", "reason": "..."}
+//   {"cmd": "status" | "halt" | "resume" | "cancel-all" | "flatten" | "reconcile",
+//    "reason": "..."}
 // answered by one line of JSON, then the server closes:
 //   {"ok": true, "cmd": "halt", "message": "...", "trading_state": "HALTED"}
 //   {"ok": true, "cmd": "status", "status": {...}}             (KillSwitch::StatusJson)
@@ -87,6 +88,11 @@ std::string HandleControl(KillSwitch& kill_switch, const ControlRequest& request
 // HandleControl's answer set into the request's reply slot (what the node's exec handler
 // calls for a ControlRequest). Never throws.
 void ServeControl(KillSwitch& kill_switch, const ControlRequest& request);
+// The reply line for `command` with its outcome (a message or the refusal) and the trading
+// state; and a reply set into the request's slot (once; a second answer is dropped).
+std::string ControlReply(const KillSwitch& kill_switch, ControlCommand command,
+                         const Result<std::string>& done);
+void ReplyControl(const ControlRequest& request, std::string reply);
 
 // Client: connects to the socket at `path`, sends `request_line` (a newline is added) and
 // returns the reply line. kUnavailable when it cannot connect (the message names the path and

@@ -117,7 +117,7 @@ TEST_F(ControlSocketTest, BadRequestsAreAnsweredAtOnceAndNothingIsPushed) {
       {R"({"cmd":7})", "bad request: \"cmd\" must be a string"},
       {R"({"cmd":"explode"})",
        "bad request: unknown command \"explode\" (known: status, halt, resume, cancel-all, "
-       "flatten)"},
+       "flatten, reconcile)"},
       {R"({"cmd":"halt","reason":3})", "bad request: \"reason\" must be a string"},
       {R"({"cmd":"halt","why":"x"})", "bad request: unknown field \"why\" (known: cmd, reason)"},
   };

@@ -75,12 +75,22 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
     }
   }
   s.stop_when_data_ends = n.GetBool("stop_when_data_ends");
-  s.cancel_on_stop = n.GetString("on_stop") == "cancel";
+  const std::string on_stop = n.GetString("on_stop");
+  s.on_stop = on_stop == "cancel"  ? NodeSettings::OnStop::kCancel
+              : on_stop == "leave" ? NodeSettings::OnStop::kLeave
+                                   : NodeSettings::OnStop::kFlatten;
   s.stop_wait = n.GetInt("stop_wait_secs") * kNanosPerSecond;
   s.snapshot_interval = n.GetInt("snapshot_interval_secs") * kNanosPerSecond;
   s.results_interval = n.GetInt("results_interval_secs") * kNanosPerSecond;
   s.journal_sync = n.GetString("journal_sync") == "normal" ? JournalSync::kNormal : JournalSync::kFull;
   s.config_hash = config_hash;
+  if (n.Has("timeouts")) {
+    const ConfigTable timeouts = n.GetTable("timeouts");
+    const Params t(timeouts, NodeTimeoutsSchema());
+    s.connect_timeout = static_cast<DurationNs>(t.GetNumber("connect_secs") * 1e9);
+    s.portfolio_timeout = static_cast<DurationNs>(t.GetNumber("portfolio_secs") * 1e9);
+    timeouts.Finish();
+  }
   node_table.Finish();
 
   EngineSection engine = ParseEngineSection(
@@ -202,9 +212,13 @@ ParamSchema NodeSchema() {
           P::Time("end").Doc("the node stops when its clock reaches this time"),
           P::Bool("stop_when_data_ends", true)
               .Doc("stop when every replay client has sent all its data"),
-          P::Choice("on_stop", "cancel", {"cancel", "leave"})
-              .Doc("working orders at stop: cancelled (waiting for the venue) or left working"),
-          P::Int("stop_wait_secs", 10).Range(0, 600).Doc("wall time the stop waits for cancels"),
+          P::Choice("on_stop", "cancel", {"cancel", "leave", "flatten"})
+              .Doc("at stop: working orders cancelled (waiting for the venue) or left working; "
+                   "flatten: cancelled, then every position closed by the kill switch's "
+                   "flatten (shorts bought back before longs are sold)"),
+          P::Int("stop_wait_secs", 10)
+              .Range(0, 600)
+              .Doc("wall time the stop waits for cancels (and a flatten's fills)"),
           P::Int("snapshot_interval_secs", 300)
               .Range(0, 86'400)
               .Doc("clock time between state snapshots besides those after order activity (0: "
@@ -216,7 +230,26 @@ ParamSchema NodeSchema() {
           P::Choice("journal_sync", "full", {"full", "normal"})
               .Doc("full: fsync every commit (the only safe setting with money); normal: "
                    "faster, not power-loss safe"),
+          P::Table("timeouts").Doc("[node.timeouts]: the start's waits, below"),
       }};
+}
+
+ParamSchema NodeTimeoutsSchema() {
+  return {"[node.timeouts]",
+          "how long the node's start waits (wall seconds) before it gives up on a phase",
+          {
+              P::Number("connect_secs", 60)
+                  .AtLeast(0.01)
+                  .AtMost(3600)
+                  .Doc("every data and execution client connected; past it the node exits "
+                       "non-zero naming the clients still down"),
+              P::Number("portfolio_secs", 10)
+                  .AtLeast(0.01)
+                  .AtMost(3600)
+                  .Doc("a price for every open position (a restart with positions); past it "
+                       "trading stays HALTED with the instruments named, data keeps flowing "
+                       "and `nacre ctl reconcile` retries"),
+          }};
 }
 
 ParamSchema ReplayDataClientSchema() {
@@ -240,7 +273,7 @@ ParamSchema SandboxExecClientSchema() {
 }
 
 std::vector<ParamSchema> NodeConfigSections() {
-  return {NodeSchema(), ReplayDataClientSchema(), SandboxExecClientSchema()};
+  return {NodeSchema(), NodeTimeoutsSchema(), ReplayDataClientSchema(), SandboxExecClientSchema()};
 }
 
 LoadedNode LoadNodeConfig(const std::string& path, const ComponentRegistry& registry,

@@ -4,6 +4,7 @@
 // copied from a backtest config works unchanged, plus:
 //   [node]            environment ("sandbox"), state folder, clock (scaled: start and speed),
 //                     end, what happens at stop, snapshot and results intervals
+//   [node.timeouts]   the start's waits: clients connected, prices for open positions
 //   [[data_clients]]  type = "replay": a catalog read like a backtest's catalog [[data]] entry
 //                     (type, instruments, DuckDB threads), streamed at the clock's pace
 //   [[exec_clients]]  type = "sandbox": a simulated venue with a backtest [[venues]] entry's
@@ -26,6 +27,7 @@ namespace nacre {
 
 ParamSchema NodeRootSchema();
 ParamSchema NodeSchema();
+ParamSchema NodeTimeoutsSchema();
 ParamSchema ReplayDataClientSchema();
 ParamSchema SandboxExecClientSchema();
 // The node-only sections, in the order docs/config.md lists them.

@@ -71,6 +71,13 @@ TEST(NodeConfig, RefusesWhatItCannotRunNamingTheKey) {
   const std::string no_catalog = ErrorOf(Config(""));
   EXPECT_NE(no_catalog.find("is not a catalog"), std::string::npos) << no_catalog;
   EXPECT_NE(no_catalog.find("data_clients"), std::string::npos) << no_catalog;
+  const std::string timeout = ErrorOf(Config("[node.timeouts]\nconnect_secs = 0"));
+  EXPECT_NE(timeout.find("connect_secs"), std::string::npos) << timeout;
+  EXPECT_NE(timeout.find("node.toml:"), std::string::npos) << timeout;
+  const std::string timeout_key = ErrorOf(Config("[node.timeouts]\nreconnect_secs = 5"));
+  EXPECT_NE(timeout_key.find("reconnect_secs"), std::string::npos) << timeout_key;
+  const std::string on_stop = ErrorOf(Config("on_stop = \"sell\""));
+  EXPECT_NE(on_stop.find("flatten"), std::string::npos) << on_stop;
   std::string real = Config("clock = \"real\"");
   const std::string real_start = ErrorOf(real);
   EXPECT_NE(real_start.find("only with clock = \"replay\" or \"scaled\""), std::string::npos)

@@ -49,7 +49,8 @@ Status ReplayDataClient::Open() {
 }
 
 void ReplayDataClient::Connect() {
-  if (running_.load()) return;
+  // Once per client: a feed that ended (or failed) is not started again by a second start.
+  if (running_.load() || feeder_.joinable()) return;
   if (Status s = Open(); !s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     status_ = s;
@@ -123,8 +124,8 @@ void ReplayDataClient::Feed() {
     ++pushed_;
     ++best->pos;
   }
+  // Still connected: the data ran out, nothing failed.
   finished_ = true;
-  running_ = false;
 }
 
 }  // namespace nacre

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/result_files.h"
+#include "trading/spread.h"
 #include "persistence/journal_codec.h"
 
 namespace nacre {
@@ -106,6 +107,10 @@ void TradingNode::AddReplayClient(ReplayDataConfig config) {
   kernel_->data_engine().RegisterClient(std::move(client));
 }
 
+void TradingNode::AddDataClient(std::unique_ptr<DataClient> client) {
+  kernel_->data_engine().RegisterClient(std::move(client));
+}
+
 void TradingNode::SetMarketHours(std::unique_ptr<MarketHours> hours) {
   market_hours_ = std::move(hours);
   kernel_->SetMarketHours(market_hours_.get());
@@ -137,12 +142,18 @@ std::string TradingNode::kill_file_path() const {
 }
 
 void TradingNode::RequestStop(const std::string& reason) {
+  MarkStop(reason);
+  // Wakes a loop waiting on the inbox.
+  inbox_.PushExec(ThreadSafeClock().Now(), StopRequested{reason});
+}
+
+void TradingNode::MarkStop(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(stop_mu_);
     if (stop_reason_.empty()) stop_reason_ = reason;
   }
-  inbox_.PushExec(ThreadSafeClock().Now(), StopRequested{reason});
   stop_.store(true, std::memory_order_release);
+  loop_break_.store(true, std::memory_order_release);
 }
 
 // ---- state: journal and sandbox ledger ----
@@ -433,13 +444,8 @@ bool TradingNode::EndIteration() {
     bool all_done = true;
     for (ReplayDataClient* r : replay_) all_done &= r->finished();
     if (all_done && inbox_.empty()) {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      if (stop_reason_.empty()) {
-        stop_reason_ = replay_clock_ != nullptr && settings_.end
-                           ? "the configured end time was reached"
-                           : "the replayed data ran out";
-      }
-      stop_.store(true, std::memory_order_release);
+      MarkStop(replay_clock_ != nullptr && settings_.end ? "the configured end time was reached"
+                                                         : "the replayed data ran out");
     }
   }
   return sent > 0 || pending_entries_ > 0;
@@ -469,9 +475,156 @@ void TradingNode::WireLoop() {
   EventLoop& loop = kernel_->loop();
   loop.SetDataHandler([this](const MarketData& d) { OnData(d); });
   loop.SetExecHandler([this](const ExecItem& item) {
-    if (const auto* r = std::get_if<ControlRequest>(&item.message)) ServeControl(*kill_switch_, *r);
+    const auto* r = std::get_if<ControlRequest>(&item.message);
+    if (r == nullptr) return;
+    if (r->command == ControlCommand::kReconcile) {
+      // Reruns phases that pump the loop themselves: served once this run of the loop ends.
+      if (reconcile_request_) {
+        ReplyControl(*r, ControlReply(*kill_switch_, r->command,
+                                      MakeError(ErrorCode::kFailedPrecondition,
+                                                "a reconcile is already waiting to run")));
+        return;
+      }
+      reconcile_request_ = *r;
+      loop_break_.store(true, std::memory_order_release);
+      return;
+    }
+    ServeControl(*kill_switch_, *r);
   });
-  loop.SetIterationHook([this] { return EndIteration(); });
+  loop.SetIterationHook([this] {
+    const bool more = EndIteration();
+    if (stop_.load(std::memory_order_acquire)) loop_break_.store(true, std::memory_order_release);
+    if (wait_ready_ != nullptr &&
+        ((*wait_ready_)() || std::chrono::steady_clock::now() >= wait_deadline_)) {
+      loop_break_.store(true, std::memory_order_release);
+    }
+    return more;
+  });
+}
+
+void TradingNode::RunLoop() {
+  loop_break_.store(stop_.load(std::memory_order_acquire), std::memory_order_release);
+  if (replay_clock_ != nullptr) {
+    kernel_->loop().RunReplay(inbox_, &loop_break_);
+  } else {
+    kernel_->loop().RunLive(inbox_, &loop_break_);
+  }
+}
+
+bool TradingNode::PumpUntil(const std::function<bool()>& ready, DurationNs timeout) {
+  if (ready()) return true;
+  wait_ready_ = &ready;
+  wait_deadline_ = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
+  while (!stop_.load(std::memory_order_acquire) && !ready() &&
+         std::chrono::steady_clock::now() < wait_deadline_) {
+    RunLoop();
+  }
+  wait_ready_ = nullptr;
+  return ready();
+}
+
+namespace {
+std::string Seconds(DurationNs d) {
+  return d % kNanosPerSecond == 0 ? fmt::format("{} s", d / kNanosPerSecond)
+                                  : fmt::format("{:.2f} s", static_cast<double>(d) / 1e9);
+}
+}  // namespace
+
+Status TradingNode::StartGate(Kernel::StartPhase phase) {
+  Kernel& k = *kernel_;
+  if (phase == Kernel::StartPhase::kConnect) {
+    const std::function<bool()> connected = [&k] {
+      for (const DataClient* c : k.data_engine().clients()) {
+        if (!c->is_connected()) return false;
+      }
+      for (const ExecutionClient* c : k.exec_engine().clients()) {
+        if (!c->is_connected()) return false;
+      }
+      return true;
+    };
+    if (PumpUntil(connected, settings_.connect_timeout)) return Status::Ok();
+    std::vector<std::string> down;
+    for (const DataClient* c : k.data_engine().clients()) {
+      if (c->is_connected()) continue;
+      std::string line = fmt::format("data client {}", c->id().value());
+      if (const auto* r = dynamic_cast<const ReplayDataClient*>(c); r != nullptr && !r->status().ok()) {
+        line += " (" + r->status().error() + ")";
+      }
+      down.push_back(std::move(line));
+    }
+    for (const ExecutionClient* c : k.exec_engine().clients()) {
+      if (!c->is_connected()) {
+        down.push_back(fmt::format("execution client {} (venue {})", c->id().value(),
+                                   c->venue().value()));
+      }
+    }
+    if (stop_.load()) {
+      return MakeError(ErrorCode::kUnavailable,
+                       fmt::format("stopped while waiting for {} to connect", fmt::join(down, ", ")));
+    }
+    return MakeError(ErrorCode::kTimeout,
+                     fmt::format("{} not connected within {} ([node.timeouts] connect_secs)",
+                                 fmt::join(down, ", "), Seconds(settings_.connect_timeout)));
+  }
+  if (phase == Kernel::StartPhase::kPortfolio) {
+    // Every open position needs a price before the trader starts on it (its P&L, the loss
+    // limits, the strategies' exits).
+    auto unpriced = [&k] {
+      std::vector<std::string> ids;
+      for (const Position* p : k.cache().PositionsOpen()) {
+        if (!k.cache().MarkPrice(p->instrument_id(), p->side())) {
+          ids.push_back(p->instrument_id().value());
+        }
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      return ids;
+    };
+    const std::function<bool()> priced = [&unpriced] { return unpriced().empty(); };
+    if (PumpUntil(priced, settings_.portfolio_timeout)) return Status::Ok();
+    const std::vector<std::string> missing = unpriced();
+    return MakeError(ErrorCode::kTimeout,
+                     fmt::format("no price for {} open position instrument(s) within {} "
+                                 "([node.timeouts] portfolio_secs): {}",
+                                 missing.size(), Seconds(settings_.portfolio_timeout),
+                                 fmt::join(missing, ", ")));
+  }
+  return Status::Ok();
+}
+
+Status TradingNode::StartKernel() {
+  Status s = kernel_->Start();
+  (void)EndIteration();  // what reconciliation and on_start journaled, durable and sent
+  return s;
+}
+
+void TradingNode::ServeReconcile(NodeRunResult& result) {
+  const ControlRequest request = std::move(*reconcile_request_);
+  reconcile_request_.reset();
+  Result<std::string> done = std::string();
+  Kernel& k = *kernel_;
+  if (journal_failed_) {
+    done = MakeError(ErrorCode::kFailedPrecondition,
+                     "the journal failed: the node cannot trade until it is restarted");
+  } else if (k.start_phase() == Kernel::StartPhase::kRunning) {
+    // Running: the venue's reports against the kernel's state once more.
+    const Status s = k.exec_engine().ReconcileAtStart();
+    (void)EndIteration();
+    if (s.ok()) {
+      done = std::string("reconciled: the node's orders and positions agree with the venue");
+    } else {
+      k.HaltOnFault("reconciliation found a mismatch: " + s.error());
+      done = MakeError(s.code(), s.error() + "; trading HALTED");
+    }
+  } else {
+    result.start_status = StartKernel();
+    if (result.start_status.ok()) {
+      done = std::string("started: reconciliation and the portfolio checks passed; the trader runs");
+    } else {
+      done = MakeError(result.start_status.code(), result.start_status.error());
+    }
+  }
+  ReplyControl(request, ControlReply(*kill_switch_, request.command, done));
 }
 
 void TradingNode::ScheduleTimers() {
@@ -496,9 +649,7 @@ void TradingNode::ScheduleTimers() {
     RequestStop(fmt::format("the configured end time {} had passed at start", FormatIst(*settings_.end)));
   } else if (settings_.end) {
     (void)clock.SetTimeAlert("node.end", *settings_.end, [this](const TimeEvent&) {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      if (stop_reason_.empty()) stop_reason_ = "the configured end time was reached";
-      stop_.store(true, std::memory_order_release);
+      MarkStop("the configured end time was reached");
     });
   }
 }
@@ -583,6 +734,11 @@ NodeRunResult TradingNode::Run() {
   {
     ControlServerConfig cc;
     cc.path = control_socket_path();
+    // A reconcile reruns the start's waits before it answers.
+    cc.reply_timeout = std::max(
+        cc.reply_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::nanoseconds(settings_.portfolio_timeout)) +
+                              std::chrono::seconds(5));
     auto server = ControlServer::Start(cc, inbox_, ThreadSafeClock());
     if (server) {
       control_ = std::move(*server);
@@ -593,18 +749,36 @@ NodeRunResult TradingNode::Run() {
                                         server.error()));
     }
   }
-  // 2-8. Connect (the replay feeders start), reconcile with the venues' reports, the
-  // accounts, then the trader. A failure leaves trading HALTED with the reason; data flows.
-  result.start_status = kernel_->Start();
-  (void)EndIteration();  // what reconciliation and on_start journaled, durable and sent
+  // 2-8. Connect (the replay feeders start; the gate waits for every client), reconcile with
+  // the venues' reports, the accounts and a price for every open position (the gate waits),
+  // then the trader. A client that does not connect stops the node with an error; a later
+  // failure leaves trading HALTED with the reason while data flows (`nacre ctl reconcile`
+  // retries).
+  kernel_->SetStartGate([this](Kernel::StartPhase phase) { return StartGate(phase); });
   ScheduleTimers();
-  if (!result.start_status.ok() && settings_.exit_on_start_failure) {
-    RequestStop("the kernel did not start: " + result.start_status.error());
+  result.start_status = StartKernel();
+  if (!result.start_status.ok()) {
+    if (kernel_->start_phase() == Kernel::StartPhase::kConnect) {
+      result.status = result.start_status;
+      MarkStop("a client did not connect: " + result.start_status.error());
+    } else if (settings_.exit_on_start_failure) {
+      MarkStop("the kernel did not start: " + result.start_status.error());
+    }
   }
-  if (replay_clock_ != nullptr) {
-    kernel_->loop().RunReplay(inbox_, &stop_);
-  } else {
-    kernel_->loop().RunLive(inbox_, &stop_);
+  for (;;) {
+    RunLoop();
+    if (stop_.load(std::memory_order_acquire)) break;
+    if (reconcile_request_) {
+      ServeReconcile(result);
+      continue;
+    }
+    if (inbox_.closed() && inbox_.empty()) break;
+  }
+  if (reconcile_request_) {
+    ReplyControl(*reconcile_request_,
+                 ControlReply(*kill_switch_, ControlCommand::kReconcile,
+                              MakeError(ErrorCode::kUnavailable, "the node is stopping")));
+    reconcile_request_.reset();
   }
   if (progress_) ReportProgress(true);
   Shutdown(result);
@@ -618,33 +792,75 @@ NodeRunResult TradingNode::Run() {
   return result;
 }
 
+void TradingNode::ReportAtStop(NodeRunResult& result) {
+  Kernel& k = *kernel_;
+  for (const auto& s : k.trader().strategies()) {
+    for (const SpreadPosition* sp : s->active_spreads()) {
+      if (sp->state() == SpreadState::kOpen) continue;  // held, not in flight
+      std::vector<std::string> legs;
+      for (std::size_t i = 0; i < sp->legs().size(); ++i) {
+        const Quantity target = sp->TargetQty(i);
+        const std::int64_t open = sp->LegSignedQtyRaw(i);
+        legs.push_back(fmt::format("{} {}/{}", sp->legs()[i].instrument.value(),
+                                   Quantity::Raw(open < 0 ? -open : open, target.precision()).ToString(),
+                                   target.ToString()));
+      }
+      result.spreads_in_flight.push_back(
+          fmt::format("{} {} ({}): {}; saved, resumes after a restart", s->strategy_id().value(),
+                      sp->id().value(), ToString(sp->state()), fmt::join(legs, ", ")));
+    }
+  }
+  for (const Position* p : k.cache().PositionsOpen()) {
+    result.open_positions.push_back(fmt::format("{} {} {} ({})", p->instrument_id().value(),
+                                                ToString(p->side()), p->quantity().ToString(),
+                                                p->strategy_id().value()));
+  }
+  for (const std::string& line : result.spreads_in_flight) {
+    k.logger().Log(LogLevel::kWarning, "TradingNode", "spread in flight at stop: " + line);
+  }
+}
+
 void TradingNode::Shutdown(NodeRunResult& result) {
   Kernel& k = *kernel_;
   // Strategies and actors stop first (their timers are cancelled; they may cancel their own
   // orders), then what still works is cancelled or left, as configured.
   k.loop().Run([&k] { k.trader().StopAll(); });
-  if (settings_.cancel_on_stop && !journal_failed_) {
-    k.loop().Run([this] { kill_switch_->CancelWorking(); });
+  const bool cancel = settings_.on_stop != NodeSettings::OnStop::kLeave;
+  const bool flatten = settings_.on_stop == NodeSettings::OnStop::kFlatten;
+  if (cancel && !journal_failed_) {
+    k.loop().Run([this, flatten] {
+      if (flatten) {
+        const auto r = kill_switch_->Flatten("the node stops (on_stop = \"flatten\")");
+        kernel_->logger().Log(r.ok() ? LogLevel::kInfo : LogLevel::kError, "TradingNode",
+                              r.ok() ? *r : "flatten at stop: " + r.error());
+      } else {
+        kill_switch_->CancelWorking();
+      }
+    });
   }
-  // Keep the loop turning (no new data: the feeders stop) until nothing is open or in flight,
-  // or the wait runs out.
+  // Keep the loop turning (no new data: the feeders stop) until nothing is open or in flight
+  // (and a flatten is done), or the wait runs out.
   for (ReplayDataClient* r : replay_) r->Disconnect();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(settings_.stop_wait);
   for (;;) {
     (void)EndIteration();
+    const KillSwitch::FlattenPhase fp = kill_switch_->flatten_phase();
+    const bool flattening = flatten && fp != KillSwitch::FlattenPhase::kDone &&
+                            fp != KillSwitch::FlattenPhase::kIdle;
     const bool busy = k.cache().orders_open_count() > 0 || k.cache().orders_inflight_count() > 0 ||
-                      k.exec_engine().outbox_size() > 0;
-    if (!settings_.cancel_on_stop || !busy || journal_failed_ ||
-        std::chrono::steady_clock::now() >= deadline) {
+                      k.exec_engine().outbox_size() > 0 || flattening;
+    if (!cancel || !busy || journal_failed_ || std::chrono::steady_clock::now() >= deadline) {
       break;
     }
     const UnixNanos due = std::min(k.loop().NextScheduled(), k.clock().NextDue());
     const UnixNanos now = k.clock().Now();
     if (replay_clock_ != nullptr) {
       // No more data moves the simulated clock: it steps to the venue's next delivery (a
-      // cancel's latency), never to a far timer.
-      if (k.loop().NextScheduled() == UnixNanos(INT64_MAX)) break;
-      k.loop().AdvanceTo(k.loop().NextScheduled());
+      // cancel's latency), or, while a flatten runs, to its next timer (a reprice).
+      UnixNanos next = k.loop().NextScheduled();
+      if (flattening) next = std::min(next, k.clock().NextDue());
+      if (next == UnixNanos(INT64_MAX)) break;
+      k.loop().AdvanceTo(next);
       continue;
     }
     if (due > now) {
@@ -654,6 +870,7 @@ void TradingNode::Shutdown(NodeRunResult& result) {
     k.loop().AdvanceTo(k.clock().Now());
   }
   if (control_) control_->Stop();
+  ReportAtStop(result);
   k.Stop();
   result.stopped_at = k.clock().Now();
   if (!journal_failed_) {

@@ -25,16 +25,21 @@
 //   a mismatch leaves trading HALTED with the reason while data keeps flowing.
 //
 // Start-up (Run): state folder and journal lock (a second node on the same trader is refused),
-// recovery, the kernel's phased start (connect, reconcile, portfolio, trader). Stop: a signal
+// recovery, the kernel's phased start (connect, reconcile, portfolio, trader) with the node's
+// waits (LIVE.md §5): every client connected within connect_timeout (else the node stops with
+// the error), a price for every open position within portfolio_timeout (else trading stays
+// HALTED, data flows, and `nacre ctl reconcile` reruns the start). Stop: a signal
 // (RequestStop from any thread), the configured end time, or the replayed data running out.
 // Shutdown: strategies and actors stop (their timers are cancelled), working orders are
-// cancelled (or left, per settings) while the loop keeps running for up to `stop_wait` of
-// wall time, a final snapshot, a clean-stop mark in the journal, the results folder.
+// cancelled (or left, or cancelled and every position flattened, per on_stop) while the loop
+// keeps running for up to `stop_wait` of wall time, spreads in flight and open positions are
+// reported, a final snapshot, a clean-stop mark in the journal, the results folder.
 // Thread contract: construction, configuration and Run on one thread (the kernel thread);
 // RequestStop and inbox() from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -72,8 +77,15 @@ struct NodeSettings {
   double speed = 1.0;  // virtual seconds per wall second; 0 with replay: as fast as it goes
   std::optional<UnixNanos> end;  // stop when the clock reaches it
   bool stop_when_data_ends = true;
-  bool cancel_on_stop = true;  // on_stop = "cancel"; false: "leave" working orders
+  // At stop: working orders cancelled, left working, or cancelled and every position closed
+  // by the kill switch's flatten.
+  enum class OnStop : std::uint8_t { kCancel, kLeave, kFlatten };
+  OnStop on_stop = OnStop::kCancel;
   DurationNs stop_wait = 10 * kNanosPerSecond;  // wall time waited for cancels at stop
+  // The start's waits ([node.timeouts], wall time): every client connected (past it the node
+  // stops with an error), a price for every open position (past it trading stays HALTED).
+  DurationNs connect_timeout = 60 * kNanosPerSecond;
+  DurationNs portfolio_timeout = 10 * kNanosPerSecond;
   DurationNs snapshot_interval = 300 * kNanosPerSecond;  // clock time between snapshots
   DurationNs results_interval = 0;  // clock time between results folder writes (0: at stop)
   std::string results_dir;          // empty: no results folder
@@ -94,6 +106,10 @@ struct NodeRunResult {
   std::uint64_t data_items = 0;
   UnixNanos resumed_at;  // the clock's first time this run
   UnixNanos stopped_at;
+  // Spreads still being built, closed or unwound at stop (their books are saved and resume
+  // after a restart), one line each; and the positions left open.
+  std::vector<std::string> spreads_in_flight;
+  std::vector<std::string> open_positions;
 };
 
 class TradingNode {
@@ -115,6 +131,9 @@ class TradingNode {
   void AddInstrument(const Instrument& instrument);
   // A replay data client fed on its own thread (started by the kernel's connect phase).
   void AddReplayClient(ReplayDataConfig config);
+  // Any other data client (it feeds the inbox from its own threads; Connect may return before
+  // it is connected: the start waits up to connect_timeout for is_connected()).
+  void AddDataClient(std::unique_ptr<DataClient> client);
   void SetMarketHours(std::unique_ptr<MarketHours> hours);
   Status AddStrategy(std::unique_ptr<Strategy> strategy);
   Status AddActor(std::unique_ptr<Actor> actor);
@@ -129,6 +148,7 @@ class TradingNode {
   // A kernel that cannot start (e.g. reconciliation finds a mismatch) stops the node at once
   // instead of leaving it up with trading HALTED and data flowing.
   void SetExitOnStartFailure(bool on) { settings_.exit_on_start_failure = on; }
+  void SetOnStop(NodeSettings::OnStop on_stop) { settings_.on_stop = on_stop; }
   // Where the node is, for a progress line: data items dispatched, the clock's time and, when
   // an end is set, the fraction of [resumed, end] done. Called about once per minute of clock
   // time, and at the end.
@@ -151,6 +171,18 @@ class TradingNode {
 
  private:
   Status OpenState();
+  // The kernel's start with the node's waits (Kernel::SetStartGate), then its journaling.
+  Status StartKernel();
+  Status StartGate(Kernel::StartPhase phase);
+  // Turns the loop until `ready` holds (true) or `timeout` of wall time passes or the node is
+  // asked to stop (false); checked after every iteration. No turn when it holds already.
+  bool PumpUntil(const std::function<bool()>& ready, DurationNs timeout);
+  // The loop until it is told to break (a stop, a wait's end, a reconcile request).
+  void RunLoop();
+  void MarkStop(const std::string& reason);
+  // `nacre ctl reconcile`, served between two runs of the loop.
+  void ServeReconcile(NodeRunResult& result);
+  void ReportAtStop(NodeRunResult& result);
   Status Recover(NodeRunResult& result);
   std::size_t RejectLostInFlight();
   void WireLoop();
@@ -190,6 +222,11 @@ class TradingNode {
   bool results_due_ = false;
   bool journal_failed_ = false;
   std::atomic<bool> stop_{false};
+  // What the loop runs until: a stop, the end of a start wait, a reconcile request.
+  std::atomic<bool> loop_break_{false};
+  const std::function<bool()>* wait_ready_ = nullptr;
+  std::chrono::steady_clock::time_point wait_deadline_;
+  std::optional<ControlRequest> reconcile_request_;
   std::string stop_reason_;
   std::mutex stop_mu_;
   bool ran_ = false;

@@ -34,9 +34,13 @@ class PlanTrader final : public Strategy {
   PlanTrader(const StrategyId& id, InstrumentId instrument)
       : Strategy(id), instrument_(std::move(instrument)) {}
   int quotes() const { return quotes_; }
+  int starts() const { return starts_; }
 
  protected:
-  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnStart() override {
+    ++starts_;
+    SubscribeQuoteTicks(instrument_);
+  }
   void OnQuoteTick(const QuoteTick& q) override {
     ++quotes_;
     if (quotes_ == 2) {
@@ -55,6 +59,7 @@ class PlanTrader final : public Strategy {
  private:
   InstrumentId instrument_;
   int quotes_ = 0;
+  int starts_ = 0;
 };
 
 class NodeTest : public ::testing::Test {
@@ -64,8 +69,11 @@ class NodeTest : public ::testing::Test {
   static constexpr int kQuotes = 10;
 
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nacre_node_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    // Short: the control socket's path must fit a Unix socket address (108 bytes).
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() /
+           ("nacre_node_" + std::to_string(::getpid()) + "_" +
+            std::to_string(std::hash<std::string>{}(test) % 1'000'000));
     fs::remove_all(dir_);
     auto cat = Catalog::Open((dir_ / "catalog").string());
     ASSERT_TRUE(cat.ok()) << cat.error();
@@ -88,8 +96,9 @@ class NodeTest : public ::testing::Test {
     s.start = t0_ - kNanosPerSecond;
     s.speed = speed;
     s.end = end;
-    s.cancel_on_stop = cancel_on_stop;
+    s.on_stop = cancel_on_stop ? NodeSettings::OnStop::kCancel : NodeSettings::OnStop::kLeave;
     s.journal_sync = JournalSync::kNormal;
+    if (node_tweak_) node_tweak_(s);
     KernelConfig kc;
     kc.log_sink = nullptr;
     if (tweak) tweak(kc);
@@ -100,9 +109,14 @@ class NodeTest : public ::testing::Test {
     vc.starting_balance = Money::FromInt(1'000'000);
     EXPECT_TRUE(node->AddSandboxVenue(vc).ok());
     node->AddInstrument(call_);
+    for (const Instrument& i : extra_instruments_) node->AddInstrument(i);
     ReplayDataConfig rc;
     rc.catalog = (dir_ / "catalog").string();
     node->AddReplayClient(rc);
+    if (strategy_factory_) {
+      EXPECT_TRUE(node->AddStrategy(strategy_factory_()).ok());
+      return node;
+    }
     auto strategy = std::make_unique<PlanTrader>(StrategyId("PLAN-001"), call_.id);
     strategy_ = strategy.get();
     EXPECT_TRUE(node->AddStrategy(std::move(strategy)).ok());
@@ -119,6 +133,10 @@ class NodeTest : public ::testing::Test {
 
   fs::path dir_;
   PlanTrader* strategy_ = nullptr;
+  // Set before MakeNode: node settings changed, more instruments, another strategy.
+  std::function<void(NodeSettings&)> node_tweak_;
+  std::vector<Instrument> extra_instruments_;
+  std::function<std::unique_ptr<Strategy>()> strategy_factory_;
 };
 
 TEST_F(NodeTest, TradesThroughTheSandboxVenueAndJournalsEveryOrder) {
@@ -354,6 +372,228 @@ TEST_F(NodeTest, TheControlSocketHaltsTheRunningNodeAndReportsIt) {
   runner.join();
   ASSERT_TRUE(r.status.ok()) << r.status.error();
   EXPECT_FALSE(fs::exists(path)) << "the socket is removed at stop";
+}
+
+}  // namespace
+}  // namespace nacre
+
+namespace nacre {
+namespace {
+
+// A data client that connects only when told (its Connect starts nothing): the start's wait.
+class SlowClient final : public DataClient {
+ public:
+  explicit SlowClient(std::chrono::milliseconds delay) : delay_(delay) {}
+  ~SlowClient() override {
+    if (thread_.joinable()) thread_.join();
+  }
+  const ClientId& id() const override { return id_; }
+  const Venue& venue() const override { return venue_; }
+  void Connect() override {
+    if (delay_.count() < 0 || thread_.joinable()) return;  // never
+    thread_ = std::thread([this] {
+      std::this_thread::sleep_for(delay_);  // a handshake's round trip
+      connected_ = true;
+    });
+  }
+  void Disconnect() override {}
+  bool is_connected() const override { return connected_.load(); }
+  void Subscribe(const DataSubscription&) override {}
+  void Unsubscribe(const DataSubscription&) override {}
+
+ private:
+  ClientId id_{"SLOW"};
+  Venue venue_{"NFO"};
+  std::chrono::milliseconds delay_;
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+};
+
+TEST_F(NodeTest, AClientThatNeverConnectsStopsTheNodeNamingItAndTheTimeout) {
+  node_tweak_ = [](NodeSettings& s) { s.connect_timeout = 200 * kNanosPerMilli; };
+  // At 60x the replayed ten minutes outlast the wait.
+  auto node = MakeNode(std::nullopt, true, /*speed=*/60);
+  node->AddDataClient(std::make_unique<SlowClient>(std::chrono::milliseconds(-1)));
+  const auto t = std::chrono::steady_clock::now();
+  const NodeRunResult r = node->Run();
+  EXPECT_LT(std::chrono::steady_clock::now() - t, std::chrono::seconds(30));
+  ASSERT_FALSE(r.status.ok()) << "a client down past its timeout is fatal (LIVE.md §5)";
+  EXPECT_NE(r.status.error().find("data client SLOW not connected within 0.20 s ([node.timeouts] "
+                                  "connect_secs)"),
+            std::string::npos)
+      << r.status.error();
+  EXPECT_NE(r.status.error().find("connect phase"), std::string::npos) << r.status.error();
+  EXPECT_EQ(strategy_->starts(), 0) << "the trader never started";
+  EXPECT_EQ(node->kernel().cache().orders_total(), 0u);
+  // The journal is closed cleanly: the next start is a normal one.
+  node.reset();
+  auto runs = OpenJournal()->Runs();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_TRUE(runs->front().clean_stop);
+}
+
+TEST_F(NodeTest, TheStartWaitsForAClientThatConnectsLate) {
+  auto node = MakeNode();
+  node->AddDataClient(std::make_unique<SlowClient>(std::chrono::milliseconds(50)));
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  // The data flowed while the start waited (as a live feed does): the strategy saw the rest.
+  EXPECT_GT(strategy_->quotes(), 0);
+  EXPECT_LE(strategy_->quotes(), kQuotes);
+}
+
+TEST_F(NodeTest, AnOpenPositionWithNoPriceHaltsTheStartUntilReconcileFindsOne) {
+  // A put quoting every 10 s: the first run's clock reaches its end (half a minute past the
+  // call's 3rd quote), so the restart resumes between two quotes of the call.
+  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "24000");
+  {
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok());
+    ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_, put}).ok());
+    std::vector<QuoteTick> q;
+    for (int i = 0; i < kQuotes * 6; ++i) {
+      const UnixNanos t = t0_ + i * 10 * kNanosPerSecond;
+      q.push_back(QuoteTick{put.id, Px("90.00"), Px("90.10"), Qty(650), Qty(650), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(put.id, q).ok());
+  }
+  extra_instruments_ = {put};
+  {
+    // The buy on the 2nd quote fills; the node stops before the sell, the position open.
+    auto node = MakeNode(t0_ + 2 * kNanosPerMinute + 30 * kNanosPerSecond, /*cancel=*/false);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    ASSERT_EQ(node->kernel().cache().PositionsOpen().size(), 1u);
+    ASSERT_EQ(r.open_positions.size(), 1u);
+    EXPECT_NE(r.open_positions[0].find(call_.id.value()), std::string::npos) << r.open_positions[0];
+  }
+  // The restart resumes at the put's 10:02:30 quote (nothing of the call's is at or after it
+  // until 10:03). At 60x the call's next quote comes half a wall second after the start: past
+  // the 0.1 s the portfolio phase waits for a price.
+  node_tweak_ = [](NodeSettings& s) { s.portfolio_timeout = 100 * kNanosPerMilli; };
+  auto node = MakeNode(std::nullopt, true, /*speed=*/60);
+  NodeRunResult r;
+  std::thread runner([&] { r = node->Run(); });
+  const std::string path = node->control_socket_path();
+  auto ask = [&path](const char* line) {
+    return SendControlRequest(path, line, std::chrono::milliseconds(10'000));
+  };
+  // The start fails its portfolio phase: HALTED, naming the instrument.
+  std::string halted, last;
+  for (int i = 0; i < 1000 && halted.empty(); ++i) {
+    if (fs::exists(path)) {
+      auto st = ask(R"({"cmd":"status"})");
+      last = st.ok() ? *st : st.error();
+      if (st.ok() && st->find("no price for") != std::string::npos) halted = *st;
+    }
+    if (halted.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(halted.empty()) << "the start never reported the missing price: " << last;
+  EXPECT_NE(halted.find("\"trading_state\":\"HALTED\""), std::string::npos) << halted;
+  EXPECT_NE(halted.find(call_.id.value()), std::string::npos) << halted;
+  EXPECT_NE(halted.find("portfolio_secs"), std::string::npos) << halted;
+  // Data keeps flowing; once the call quotes, a reconcile passes and the trader starts.
+  std::string started;
+  std::vector<std::string> refusals;
+  for (int i = 0; i < 200 && started.empty(); ++i) {
+    auto rep = ask(R"({"cmd":"reconcile"})");
+    ASSERT_TRUE(rep.ok()) << rep.error();
+    if (rep->find("\"ok\":true") != std::string::npos) {
+      started = *rep;
+    } else {
+      refusals.push_back(*rep);
+      EXPECT_NE(rep->find("no price for"), std::string::npos) << *rep;
+    }
+  }
+  ASSERT_FALSE(started.empty()) << (refusals.empty() ? "" : refusals.back());
+  EXPECT_NE(started.find("\"trading_state\":\"ACTIVE\""), std::string::npos) << started;
+  node->RequestStop("test over");
+  runner.join();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  EXPECT_TRUE(r.start_status.ok()) << r.start_status.error();
+  EXPECT_TRUE(node->kernel().halt_reason().empty()) << node->kernel().halt_reason();
+  EXPECT_EQ(strategy_->starts(), 1) << "the trader started once, after the price came";
+}
+
+TEST_F(NodeTest, OnStopFlattenClosesThePositionAtTheTouch) {
+  node_tweak_ = [](NodeSettings& s) { s.on_stop = NodeSettings::OnStop::kFlatten; };
+  auto node = MakeNode(t0_ + 2 * kNanosPerMinute + 30 * kNanosPerSecond);
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  EXPECT_TRUE(r.open_positions.empty()) << r.open_positions.front();
+  const Cache& cache = node->kernel().cache();
+  EXPECT_TRUE(cache.PositionsOpen().empty());
+  ASSERT_EQ(node->kill_switch()->flatten_orders().size(), 1u);
+  const Order* sell = cache.order(node->kill_switch()->flatten_orders().front());
+  ASSERT_NE(sell, nullptr);
+  EXPECT_EQ(sell->side(), OrderSide::kSell);
+  EXPECT_EQ(sell->status(), OrderStatus::kFilled);
+  // A protected limit below the bid fills at the bid, never better for the user.
+  ASSERT_TRUE(sell->avg_px().has_value());
+  EXPECT_EQ(*sell->avg_px(), Px("100.00"));
+  for (const auto& [id, p] : node->sandbox_venue(call_.id.venue())->positions()) {
+    EXPECT_EQ(p.net_raw, 0) << id.value();
+  }
+}
+
+// Opens a bull put for a credit the market does not give: the wing fills, the short leg rests.
+class HopefulSeller final : public Strategy {
+ public:
+  HopefulSeller(InstrumentId short_put, InstrumentId wing)
+      : Strategy(StrategyId("HOPE-001")), short_(std::move(short_put)), wing_(std::move(wing)) {}
+
+ protected:
+  void OnStart() override {
+    SubscribeQuoteTicks(short_);
+    SubscribeQuoteTicks(wing_);
+  }
+  void OnQuoteTick(const QuoteTick& q) override {
+    if (q.instrument_id != short_ || ++quotes_ != 2) return;
+    SpreadOrderSpec spec;
+    spec.legs = {{short_, OrderSide::kSell, 1}, {wing_, OrderSide::kBuy, 1}};
+    spec.net_limit = Px("-35.00");
+    spec.policy.leg_timeout = 3600 * kNanosPerSecond;
+    spec.policy.max_reprices = 0;
+    ASSERT_TRUE(SubmitSpread(spec).ok());
+  }
+
+ private:
+  InstrumentId short_, wing_;
+  int quotes_ = 0;
+};
+
+TEST_F(NodeTest, SpreadsInFlightAtStopAreReportedLegByLeg) {
+  const Instrument shrt = testkit::NiftyOption(OptionKind::kPut, "24000");
+  const Instrument wing = testkit::NiftyOption(OptionKind::kPut, "23900");
+  {
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok());
+    ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_, shrt, wing}).ok());
+    std::vector<QuoteTick> s, w;
+    for (int i = 0; i < kQuotes; ++i) {
+      const UnixNanos t = t0_ + i * kNanosPerMinute;
+      s.push_back(QuoteTick{shrt.id, Px("100.00"), Px("100.10"), Qty(650), Qty(650), t, t});
+      w.push_back(QuoteTick{wing.id, Px("70.90"), Px("71.00"), Qty(650), Qty(650), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(shrt.id, s).ok());
+    ASSERT_TRUE((*cat)->WriteQuotes(wing.id, w).ok());
+  }
+  extra_instruments_ = {shrt, wing};
+  strategy_factory_ = [&] { return std::make_unique<HopefulSeller>(shrt.id, wing.id); };
+  auto node = MakeNode(std::nullopt, /*cancel_on_stop=*/false);
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_EQ(r.spreads_in_flight.size(), 1u);
+  const std::string& line = r.spreads_in_flight[0];
+  EXPECT_NE(line.find("HOPE-001"), std::string::npos) << line;
+  EXPECT_NE(line.find("(OPENING)"), std::string::npos) << line;
+  EXPECT_NE(line.find(wing.id.value() + " 65/65"), std::string::npos) << line;
+  EXPECT_NE(line.find(shrt.id.value() + " 0/65"), std::string::npos) << line;
+  EXPECT_NE(line.find("resumes after a restart"), std::string::npos) << line;
+  ASSERT_EQ(r.open_positions.size(), 1u);
+  EXPECT_NE(r.open_positions[0].find(wing.id.value()), std::string::npos) << r.open_positions[0];
 }
 
 }  // namespace

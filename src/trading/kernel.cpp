@@ -105,18 +105,21 @@ Status Kernel::Start() {
   start(exec_engine_);
   start(portfolio_);
 
-  // Clients connect here. Simulated ones are connected at once; a live node pumps the loop
-  // with its timeouts before calling Start, so a client still down now is a failure.
+  // Clients connect here. Simulated ones are connected at once; a live node's gate pumps the
+  // loop until they are or its timeout passes, so a client still down after it is a failure.
   phase_ = StartPhase::kConnect;
+  for (DataClient* c : data_engine_.clients()) c->Connect();
+  for (ExecutionClient* c : exec_engine_.clients()) c->Connect();
+  if (start_gate_) {
+    if (Status s = start_gate_(phase_); !s) return fail(s);
+  }
   for (DataClient* c : data_engine_.clients()) {
-    c->Connect();
     if (!c->is_connected()) {
       return fail(MakeError(ErrorCode::kUnavailable,
                             fmt::format("data client {} did not connect", c->id().value())));
     }
   }
   for (ExecutionClient* c : exec_engine_.clients()) {
-    c->Connect();
     if (!c->is_connected()) {
       return fail(MakeError(ErrorCode::kUnavailable,
                             fmt::format("execution client {} (venue {}) did not connect",
@@ -130,6 +133,9 @@ Status Kernel::Start() {
   // Every execution client trades for an account the kernel knows (calculated by the
   // portfolio, or reported by the venue).
   phase_ = StartPhase::kPortfolio;
+  if (start_gate_) {
+    if (Status s = start_gate_(phase_); !s) return fail(s);
+  }
   for (ExecutionClient* c : exec_engine_.clients()) {
     if (cache_.account(c->account_id()) == nullptr) {
       return fail(MakeError(ErrorCode::kFailedPrecondition,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include "common/cache.h"
@@ -72,6 +73,12 @@ class Kernel {
     kNotStarted, kEngines, kConnect, kReconcile, kPortfolio, kTrader, kRunning
   };
   StartPhase start_phase() const { return phase_; }
+  // A live node's waits inside Start (LIVE.md §5): called after the clients' Connect() calls
+  // (kConnect) and before the portfolio's check (kPortfolio); the gate pumps the event loop
+  // until what the phase needs has come (clients connected, marks for open positions) or its
+  // timeout passes, and returns the failure that fails the phase. A backtest has none.
+  using StartGate = std::function<Status(StartPhase)>;
+  void SetStartGate(StartGate gate) { start_gate_ = std::move(gate); }
   const std::string& halt_reason() const { return halt_reason_; }
   // A fault the node cannot trade through (a journal error, an execution-engine fault):
   // trading HALTED with `why` as halt_reason(). A manual resume (the kill switch) is refused
@@ -95,6 +102,7 @@ class Kernel {
   ExpirySettlement settlement_;
   Trader trader_;
   StartPhase phase_ = StartPhase::kNotStarted;
+  StartGate start_gate_;
   std::string halt_reason_;
 };
 

@@ -51,6 +51,11 @@ class Strategy : public Actor {
     if (spreads_) spreads_->OnStrategyResumed();
   }
 
+  // The strategy's spreads (read only: the node reports those in flight at its stop).
+  const SpreadPosition* spread(const SpreadId& id) const;
+  std::vector<const SpreadPosition*> spreads() const;         // creation order
+  std::vector<const SpreadPosition*> active_spreads() const;  // not closed or failed
+
  protected:
   OrderFactory& order_factory() { return *factory_; }
   const Portfolio& portfolio() const { return *portfolio_; }
@@ -77,9 +82,6 @@ class Strategy : public Actor {
   // `reason` says why (reports group spreads by it).
   Status CloseSpread(const SpreadId& id, std::optional<Price> net_limit = {},
                      const SpreadExecPolicy& policy = {}, std::string reason = {});
-  const SpreadPosition* spread(const SpreadId& id) const;
-  std::vector<const SpreadPosition*> spreads() const;         // creation order
-  std::vector<const SpreadPosition*> active_spreads() const;  // not closed or failed
   virtual void OnSpreadEvent(const SpreadEvent&) {}
 
   // Event handlers (the specific one first, then OnOrderEvent / OnPositionEvent).
