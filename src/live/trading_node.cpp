@@ -22,17 +22,18 @@ constexpr const char* kSnapshotFormat = "nacre-node-snapshot-1";
 // The replay feeders' bound on waiting data items, below the inbox's conflation threshold.
 constexpr std::size_t kReplayBacklog = 512;
 
-// The running number at the end of a client order id ("O-...-{n}"), 0 when none.
-std::uint64_t OrderNumber(const ClientOrderId& id) {
-  const std::string& v = id.value();
-  const auto dash = v.rfind('-');
-  if (dash == std::string::npos || dash + 1 >= v.size()) return 0;
-  std::uint64_t n = 0;
-  for (std::size_t i = dash + 1; i < v.size(); ++i) {
-    if (v[i] < '0' || v[i] > '9') return 0;
-    n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
-  }
-  return n;
+// Where two saved values part: `a` and `b` from a little before their first difference.
+std::pair<std::string, std::string> WhereTheyDiffer(const std::string& a, const std::string& b) {
+  std::size_t at = 0;
+  while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
+  const std::size_t from = at > 40 ? at - 40 : 0;
+  auto cut = [from](const std::string& v) {
+    std::string out = from > 0 ? "..." : "";
+    out += v.substr(std::min(from, v.size()), 100);
+    if (from + 100 < v.size()) out += "...";
+    return "\"" + out + "\"";
+  };
+  return {cut(a), cut(b)};
 }
 
 }  // namespace
@@ -255,7 +256,17 @@ Status TradingNode::Recover(NodeRunResult& result) {
       for (const auto& [k, v] : state.items()) s[k] = v.get<std::string>();
       states[id] = std::move(s);
     }
-    kernel_->trader().LoadAll(states);
+    if (Status s = kernel_->trader().LoadAll(states); !s) {
+      return MakeError(s.code(), fmt::format("journal {}: snapshot at entry {}: {}",
+                                             journal_->path(), (*snap)->seq, s.error()));
+    }
+    // Restored exactly: what the components would save now is what was saved (a component
+    // that lost or changed state on the way would trade on a state nobody chose).
+    if (Status s = CheckRestored(states); !s) {
+      return MakeError(ErrorCode::kCorruption,
+                       fmt::format("journal {}: snapshot at entry {} not restored exactly: {}",
+                                   journal_->path(), (*snap)->seq, s.error()));
+    }
     if (j.contains("risk_baseline")) {
       auto m = Money::Parse(j.value("risk_baseline", std::string()));
       if (!m) {
@@ -266,16 +277,45 @@ Status TradingNode::Recover(NodeRunResult& result) {
     }
     result.recovered = true;
   }
-  // 4. Order ids continue past the journal's (never reissued).
-  for (const auto& s : kernel_->trader().strategies()) {
-    OrderQuery q;
-    q.strategy_id = s->strategy_id();
-    std::uint64_t n = 0;
-    for (const Order* o : cache.Orders(q)) n = std::max(n, OrderNumber(o->client_order_id()));
-    s->ContinueOrderIds(n);
-  }
+  // 4. Order ids continue past the journal's (never reissued); again after reconciliation.
+  ContinueOrderIds();
   resume_at_ = result.recovered ? std::max(last_ts, settings_.start) : settings_.start;
   return Status::Ok();
+}
+
+Status TradingNode::CheckRestored(const std::map<std::string, SavedState>& saved) {
+  for (const auto& [id, now] : kernel_->trader().SaveAll()) {
+    auto it = saved.find(id);
+    if (it == saved.end()) {
+      if (now.empty()) continue;
+      return MakeError(fmt::format("{} has state the snapshot did not hold", id));
+    }
+    for (const auto& [key, value] : it->second) {
+      auto v = now.find(key);
+      if (v == now.end()) return MakeError(fmt::format("{}: \"{}\" was not restored", id, key));
+      if (v->second != value) {
+        const auto [restored, was] = WhereTheyDiffer(v->second, value);
+        return MakeError(
+            fmt::format("{}: \"{}\" restored as {} (saved {})", id, key, restored, was));
+      }
+    }
+    for (const auto& [key, value] : now) {
+      if (!it->second.count(key)) {
+        return MakeError(fmt::format("{}: \"{}\" appeared on restore", id, key));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void TradingNode::ContinueOrderIds() {
+  // By the ids' shape, not the owner: reconciliation adopts our orders under its own id.
+  const std::vector<const Order*> orders = kernel_->cache().Orders();
+  for (const auto& s : kernel_->trader().strategies()) {
+    std::uint64_t n = 0;
+    for (const Order* o : orders) n = std::max(n, s->IssuedOrderNumber(o->client_order_id()));
+    s->ContinueOrderIds(n);
+  }
 }
 
 std::size_t TradingNode::RejectLostInFlight() {
@@ -567,6 +607,9 @@ Status TradingNode::StartGate(Kernel::StartPhase phase) {
                                  fmt::join(down, ", "), Seconds(settings_.connect_timeout)));
   }
   if (phase == Kernel::StartPhase::kPortfolio) {
+    // Reconciliation may have adopted orders the journal lacked (the venue went on after the
+    // journal's last commit): the strategies' ids continue past those too.
+    ContinueOrderIds();
     // Every open position needs a price before the trader starts on it (its P&L, the loss
     // limits, the strategies' exits).
     auto unpriced = [&k] {

@@ -185,6 +185,11 @@ class TradingNode {
   void ReportAtStop(NodeRunResult& result);
   Status Recover(NodeRunResult& result);
   std::size_t RejectLostInFlight();
+  // Each strategy's order ids continue past the highest its cached orders used.
+  void ContinueOrderIds();
+  // What the trader saves right after loading `saved` equals it, key by key (the error names
+  // the first component and key that differ).
+  Status CheckRestored(const std::map<std::string, SavedState>& saved);
   void WireLoop();
   void OnData(const MarketData& d);
   // The iteration hook: venue save, snapshot, commit, release. True when work is left.

@@ -1,18 +1,25 @@
 // The sandbox TradingNode through its own loop: a small catalog replayed on the node's replay
 // clock into a node with the sandbox venue and a strategy that trades on fixed quotes.
 // Covered: orders journaled and matched (the write-ahead mechanism itself, commands held until
-// the commit releases them, is tested in execution_engine_test.cpp), cancel-on-stop, a restart that resumes with its orders, positions and strategy state
-// and issues no client order id twice, a kill between an intent's commit and its send
-// (rejected as lost in flight at restart, never duplicated), a second node on the same state
-// refused, a corrupt sandbox ledger refused with the reason.
+// the commit releases them, is tested in execution_engine_test.cpp), cancel-on-stop, a restart
+// that resumes with its orders, positions and strategy state and issues no client order id
+// twice, a kill between an intent's commit and its send (rejected as lost in flight at
+// restart, never duplicated), a second node on the same state refused, a corrupt sandbox
+// ledger or journal refused with the reason; the start's waits (a client that never connects,
+// one that connects late, an open position with no price, then `ctl reconcile`), flatten at
+// stop, spreads in flight reported, and recovery from the journal cut after every entry.
 #include "live/trading_node.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -594,6 +601,100 @@ TEST_F(NodeTest, SpreadsInFlightAtStopAreReportedLegByLeg) {
   EXPECT_NE(line.find("resumes after a restart"), std::string::npos) << line;
   ASSERT_EQ(r.open_positions.size(), 1u);
   EXPECT_NE(r.open_positions[0].find(wing.id.value()), std::string::npos) << r.open_positions[0];
+}
+
+}  // namespace
+}  // namespace nacre
+
+namespace nacre {
+namespace {
+
+// Copies `from` (a state folder) to `to` and cuts its journal after entry `keep` as a crash
+// that lost the later entries would: the entries, snapshots and tag rows after it are gone.
+void CopyStateCut(const fs::path& from, const fs::path& to, std::int64_t keep) {
+  fs::remove_all(to);
+  fs::copy(from, to, fs::copy_options::recursive);
+  const std::string db = (to / "TRADER-001" / "journal.sqlite").string();
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  const std::string sql = fmt::format(
+      "DROP TRIGGER entries_no_delete;"
+      "DELETE FROM entries WHERE seq > {0};"
+      "DELETE FROM snapshots WHERE seq > {0};"
+      "DELETE FROM tags WHERE client_order_id NOT IN (SELECT client_order_id FROM entries "
+      "  WHERE kind = 'OrderInitialized');"
+      "UPDATE tags SET venue_order_id = NULL WHERE client_order_id NOT IN (SELECT "
+      "  client_order_id FROM entries WHERE kind = 'OrderAccepted');"
+      "DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM entries);",
+      keep);
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_close(h);
+}
+
+TEST_F(NodeTest, AJournalCutAtEveryEntryRecoversAndReconcilesWithTheVenue) {
+  // A whole session with the resting order left working: the venue's ledger holds its final
+  // state. Each cut of the journal is what a crash could leave of the node's side while the
+  // venue went on (a broker always knows at least as much as the node).
+  {
+    auto node = MakeNode(std::nullopt, /*cancel_on_stop=*/false);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+  }
+  std::int64_t entries = 0;
+  {
+    auto journal = OpenJournal();
+    auto all = journal->ReadEntries(0);
+    ASSERT_TRUE(all.ok());
+    entries = static_cast<std::int64_t>(all->size());
+  }
+  ASSERT_GT(entries, 10);
+  for (std::int64_t keep = 0; keep <= entries; ++keep) {
+    SCOPED_TRACE(fmt::format("journal cut after entry {} of {}", keep, entries));
+    const fs::path cut = dir_ / "cut";
+    CopyStateCut(dir_ / "state", cut, keep);
+    node_tweak_ = [&cut](NodeSettings& s) { s.state_dir = cut.string(); };
+    auto node = MakeNode(std::nullopt, /*cancel_on_stop=*/false);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    EXPECT_TRUE(r.start_status.ok()) << r.start_status.error();
+    // The node's view equals the venue's: every venue order known once, positions equal.
+    const Cache& cache = node->kernel().cache();
+    const SimulatedExchange* venue = node->sandbox_venue(call_.id.venue());
+    std::set<std::string> ids;
+    for (const Order* o : cache.Orders()) {
+      EXPECT_TRUE(ids.insert(o->client_order_id().value()).second) << o->client_order_id().value();
+      const auto* at_venue = venue->order(o->client_order_id());
+      if (at_venue == nullptr) continue;
+      EXPECT_EQ(o->filled_qty(), at_venue->filled) << o->client_order_id().value();
+    }
+    // Nothing the restarted strategies sent was refused for an id the venue already had.
+    EXPECT_EQ(node->kernel().logger().error_count(), 0u) << node->kernel().logger().last_error();
+    std::int64_t ours = 0, theirs = 0;
+    for (const Position* p : cache.PositionsOpen()) ours += p->signed_qty_raw();
+    for (const auto& [id, p] : venue->positions()) theirs += p.net_raw;
+    EXPECT_EQ(ours, theirs);
+    node.reset();
+    JournalOptions o;
+    o.create_if_missing = false;
+    auto j = Journal::Open((cut / "TRADER-001" / "journal.sqlite").string(), o);
+    ASSERT_TRUE(j.ok()) << j.error();
+    auto v = (*j)->Verify();
+    ASSERT_TRUE(v.ok()) << v.error();
+    EXPECT_TRUE(v->ok()) << v->first_problem;
+  }
+}
+
+TEST_F(NodeTest, ACorruptJournalIsRefusedNamingItBeforeAnythingRuns) {
+  fs::create_directories(dir_ / "state" / "TRADER-001");
+  std::ofstream(dir_ / "state" / "TRADER-001" / "journal.sqlite", std::ios::binary)
+      << std::string(8192, 'x');
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.error().find("journal.sqlite"), std::string::npos) << r.status.error();
+  EXPECT_EQ(strategy_->starts(), 0);
+  EXPECT_EQ(r.data_items, 0u);
 }
 
 }  // namespace

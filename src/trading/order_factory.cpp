@@ -26,6 +26,20 @@ ClientOrderId OrderFactory::NextClientOrderId() {
                                    t.second, trader_tag_, strategy_tag_, ++count_));
 }
 
+std::uint64_t OrderFactory::IssuedNumber(const ClientOrderId& id) const {
+  const std::string& v = id.value();
+  const std::string mid = fmt::format("-{}-{}-", trader_tag_, strategy_tag_);
+  if (v.rfind("O-", 0) != 0) return 0;
+  const auto at = v.rfind(mid);
+  if (at == std::string::npos || at + mid.size() >= v.size()) return 0;
+  std::uint64_t n = 0;
+  for (std::size_t i = at + mid.size(); i < v.size(); ++i) {
+    if (v[i] < '0' || v[i] > '9') return 0;
+    n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
+  }
+  return n;
+}
+
 OrderListId OrderFactory::NextOrderListId() {
   const CivilDateTime t = ToUtc(clock_.Now());
   return OrderListId(fmt::format("OL-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}", t.date.year,

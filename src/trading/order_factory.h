@@ -36,6 +36,10 @@ class OrderFactory {
   OrderListId NextOrderListId();
   std::uint64_t count() const { return count_; }
   void set_count(std::uint64_t n) { count_ = n; }
+  // The running number of `id` when this factory's shape issued it ("...-{trader_tag}-
+  // {strategy_tag}-{n}"), whoever owns the order now (reconciliation adopts our orders under
+  // its own strategy); 0 otherwise.
+  std::uint64_t IssuedNumber(const ClientOrderId& id) const;
   void Reset() {
     count_ = 0;
     list_count_ = 0;

@@ -127,3 +127,24 @@ TEST_F(OrderFactoryTest, SameSeedAndClockGiveTheSameOrders) {
 
 }  // namespace
 }  // namespace nacre
+
+namespace nacre {
+namespace {
+
+TEST(OrderFactoryIds, IssuedNumberRecognisesOnlyItsOwnShape) {
+  TestClock clock(FromIst(2025, 1, 6, 9, 15));
+  UuidGenerator uuids(1);
+  OrderFactory f(TraderId("TRADER-001"), StrategyId("PLAN-002"), clock, uuids);
+  const ClientOrderId first = f.NextClientOrderId();
+  const ClientOrderId second = f.NextClientOrderId();
+  EXPECT_EQ(f.IssuedNumber(first), 1u);
+  EXPECT_EQ(f.IssuedNumber(second), 2u);
+  EXPECT_EQ(f.IssuedNumber(ClientOrderId("O-20250106-034500-001-002-17")), 17u);
+  EXPECT_EQ(f.IssuedNumber(ClientOrderId("O-20250106-034500-001-003-17")), 0u) << "another strategy";
+  EXPECT_EQ(f.IssuedNumber(ClientOrderId("O-20250106-034500-002-002-17")), 0u) << "another trader";
+  EXPECT_EQ(f.IssuedNumber(ClientOrderId("ADOPTED-123456")), 0u);
+  EXPECT_EQ(f.IssuedNumber(ClientOrderId("O-20250106-034500-001-002-1x")), 0u);
+}
+
+}  // namespace
+}  // namespace nacre

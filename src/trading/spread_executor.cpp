@@ -48,6 +48,7 @@ void SpreadExecutor::Reset() {
   loaded_working_.clear();
   loaded_policy_.clear();
   loaded_net_limit_.clear();
+  loaded_run_.clear();
 }
 
 const SpreadPosition* SpreadExecutor::Find(const SpreadId& id) const {
@@ -824,6 +825,9 @@ std::string SpreadExecutor::SaveBook() const {
       if (run->second.net_limit) s["net_limit"] = run->second.net_limit->ToString();
       s["purpose"] = std::string(ToString(run->second.purpose));
       s["failure"] = run->second.failure;
+    } else if (auto loaded = loaded_run_.find(sp->id()); loaded != loaded_run_.end()) {
+      const Json fields = Json::parse(loaded->second);
+      for (auto f = fields.begin(); f != fields.end(); ++f) s[f.key()] = f.value();
     }
     spreads.push_back(std::move(s));
   }
@@ -838,6 +842,7 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
   std::vector<SpreadId> order;
   std::map<SpreadId, std::optional<Price>> net_limits;
   std::map<SpreadId, SpreadExecPolicy> policies;
+  std::map<SpreadId, std::string> run_fields;
   std::uint64_t next_id = 0;
   try {
     next_id = j.at("next_id").get<std::uint64_t>();
@@ -873,6 +878,11 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
       sp->set_ts_opened(UnixNanos(s.at("ts_opened").get<std::int64_t>()));
       sp->set_ts_closed(UnixNanos(s.at("ts_closed").get<std::int64_t>()));
       if (s.contains("policy")) policies[id] = PolicyOf(s.at("policy"));
+      Json run = Json::object();
+      for (const char* k : {"policy", "net_limit", "purpose", "failure"}) {
+        if (s.contains(k)) run[k] = s.at(k);
+      }
+      if (!run.empty()) run_fields[id] = run.dump();
       if (s.contains("net_limit")) {
         auto px = Price::Parse(s.at("net_limit").get<std::string>());
         if (!px) throw std::runtime_error("net_limit: " + px.error());
@@ -910,6 +920,7 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
       loaded_working_.push_back(id);
       loaded_policy_[id] = policies.count(id) ? policies[id] : SpreadExecPolicy{};
       loaded_net_limit_[id] = net_limits.count(id) ? net_limits[id] : std::nullopt;
+      if (run_fields.count(id)) loaded_run_[id] = run_fields[id];
     }
     spreads_.emplace(id, std::move(spreads.at(id)));
   }
@@ -1008,6 +1019,7 @@ void SpreadExecutor::ResumeLoaded() {
   }
   loaded_policy_.clear();
   loaded_net_limit_.clear();
+  loaded_run_.clear();
 }
 
 }  // namespace nacre

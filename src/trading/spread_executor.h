@@ -193,6 +193,10 @@ class SpreadExecutor {
   std::vector<SpreadId> loaded_working_;
   std::map<SpreadId, std::optional<Price>> loaded_net_limit_;
   std::map<SpreadId, SpreadExecPolicy> loaded_policy_;
+  // Their run's saved fields as loaded (policy, net limit, purpose, failure: a JSON object),
+  // saved again verbatim until ResumeLoaded gives them a run, so a save right after a load
+  // writes what was loaded.
+  std::map<SpreadId, std::string> loaded_run_;
 };
 
 }  // namespace nacre

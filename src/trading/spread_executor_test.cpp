@@ -637,3 +637,27 @@ TEST(SpreadPositionMaxLoss, NakedShortCallIsUnbounded) {
 
 }  // namespace
 }  // namespace nacre
+
+namespace nacre {
+namespace {
+
+TEST_F(SpreadTest, ASavedBookLoadsBackExactlyWhileItsSpreadIsStillWorking) {
+  const SpreadId id = WorkingShortLeg(3);
+  const std::string saved = s_->SaveSpreadBook();
+  ASSERT_NE(saved.find("\"policy\""), std::string::npos) << saved;
+  ASSERT_TRUE(s_->LoadSpreadBook(saved).ok());
+  // Before the strategy resumes it: the same book, its run's fields included.
+  EXPECT_EQ(s_->SaveSpreadBook(), saved);
+  const SpreadPosition* sp = s_->spread(id);
+  ASSERT_NE(sp, nullptr);
+  EXPECT_EQ(sp->state(), SpreadState::kOpening);
+  EXPECT_EQ(sp->LegSignedQtyRaw(1), Qty(65).raw()) << "the wing's fill, rebuilt from the cache";
+  EXPECT_EQ(sp->LegSignedQtyRaw(0), 0);
+  const Status bad = s_->LoadSpreadBook(R"({"next_id":1,"spreads":[{"id":"X"}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("spread book"), std::string::npos) << bad.error();
+  EXPECT_EQ(s_->SaveSpreadBook(), saved) << "a refused book changes nothing";
+}
+
+}  // namespace
+}  // namespace nacre

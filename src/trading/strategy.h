@@ -36,6 +36,11 @@ class Strategy : public Actor {
   void ContinueOrderIds(std::uint64_t count) {
     if (factory_ && factory_->count() < count) factory_->set_count(count);
   }
+  // The running number of `id` if this strategy's factory issued it (OrderFactory::
+  // IssuedNumber), else 0.
+  std::uint64_t IssuedOrderNumber(const ClientOrderId& id) const {
+    return factory_ ? factory_->IssuedNumber(id) : 0;
+  }
 
   // The spread books across a restart (SpreadExecutor::SaveBook/LoadBook; the Trader keeps
   // them beside the strategy's own saved state). Empty when the strategy has no spreads.

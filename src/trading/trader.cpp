@@ -107,7 +107,8 @@ std::map<std::string, SavedState> Trader::SaveAll() {
   return out;
 }
 
-void Trader::LoadAll(const std::map<std::string, SavedState>& states) {
+Status Trader::LoadAll(const std::map<std::string, SavedState>& states) {
+  Status result = Status::Ok();
   for (auto& a : actors_) {
     auto it = states.find(a->component_id());
     if (it != states.end()) a->Load(it->second);
@@ -117,16 +118,16 @@ void Trader::LoadAll(const std::map<std::string, SavedState>& states) {
     if (auto b = states.find(s->component_id() + kSpreadBookSuffix); b != states.end()) {
       auto book = b->second.find("book");
       if (book != b->second.end()) {
-        if (Status st = s->LoadSpreadBook(book->second); !st) {
-          context_.logger->Log(LogLevel::kError, "Trader",
-                           fmt::format("{}: spread books not loaded: {}", s->component_id(),
-                                       st.error()));
+        if (Status st = s->LoadSpreadBook(book->second); !st && result.ok()) {
+          result = MakeError(st.code(), fmt::format("{}: spread books not loaded: {}",
+                                                    s->component_id(), st.error()));
         }
       }
     }
     auto it = states.find(s->component_id());
     if (it != states.end()) s->Load(it->second);
   }
+  return result;
 }
 
 Strategy* Trader::strategy(const StrategyId& id) {

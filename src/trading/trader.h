@@ -31,7 +31,9 @@ class Trader {
   void DisposeAll();
 
   std::map<std::string, SavedState> SaveAll();
-  void LoadAll(const std::map<std::string, SavedState>& states);
+  // Loads what SaveAll saved (components absent from `states` keep their state); a spread
+  // book that cannot be rebuilt is the error (the other components still load).
+  Status LoadAll(const std::map<std::string, SavedState>& states);
 
   const std::vector<std::unique_ptr<Actor>>& actors() const { return actors_; }
   const std::vector<std::unique_ptr<Strategy>>& strategies() const { return strategies_; }

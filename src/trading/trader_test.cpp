@@ -173,13 +173,13 @@ TEST_F(TraderTest, SaveAllAndLoadAllRoundTripByComponentId) {
   std::map<std::string, SavedState> states = saved;
   states["S-1"]["orders"] = "17";
   states["GHOST"] = {{"x", "y"}};  // no such component: ignored
-  trader().LoadAll(states);
+  ASSERT_TRUE(trader().LoadAll(states).ok());
   EXPECT_EQ(trader().Find<JournalStrategy>("S-1")->loaded.at("orders"), "17");
   EXPECT_EQ(trader().Find<JournalActor>("A-1")->loaded.at("kind"), "actor");
 
   // Components without saved state are not called.
   ASSERT_TRUE(trader().AddActor(std::make_unique<JournalActor>("A-2", &journal_)).ok());
-  trader().LoadAll({{"A-1", {{"k", "v"}}}});
+  ASSERT_TRUE(trader().LoadAll({{"A-1", {{"k", "v"}}}}).ok());
   EXPECT_TRUE(trader().Find<JournalActor>("A-2")->loaded.empty());
   EXPECT_EQ(trader().Find<JournalActor>("A-1")->loaded.at("k"), "v");
 }
