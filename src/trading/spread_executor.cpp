@@ -45,6 +45,7 @@ void SpreadExecutor::Reset() {
   orders_.clear();
   next_id_ = 0;
   next_timer_ = 0;
+  announce_loaded_ = false;
   loaded_working_.clear();
   loaded_policy_.clear();
   loaded_net_limit_.clear();
@@ -909,6 +910,7 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
     it->second->ApplyFill(leg, f, tag->purpose == SpreadLegPurpose::kOpen);
   }
   Reset();
+  announce_loaded_ = true;
   next_id_ = next_id;
   for (const SpreadId& id : order) {
     SpreadPosition* sp = spreads.at(id).get();
@@ -930,6 +932,10 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
 void SpreadExecutor::ResumeLoaded() {
   std::vector<SpreadId> working;
   working.swap(loaded_working_);
+  struct Once {
+    bool& flag;
+    ~Once() { flag = false; }
+  } once{announce_loaded_};
   const Cache& cache = port_.CacheRef();
   // The latest order of each (spread, leg, purpose) still working at the venue.
   std::map<std::tuple<std::string, std::size_t, std::string>, const Order*> live;
@@ -944,6 +950,13 @@ void SpreadExecutor::ResumeLoaded() {
     }
   }
   const UnixNanos now = port_.ClockRef().Now();
+  // Observers (a monitor, a risk view) learn the restored spreads they have not seen since the
+  // restart, before anything is done to the working ones.
+  for (const SpreadPosition* sp : by_creation_) {
+    if (!announce_loaded_) break;
+    if (sp->state() == SpreadState::kClosed || sp->state() == SpreadState::kFailed) continue;
+    port_.Emit(sp->MakeEvent(SpreadEventKind::kChanged, now, "restored after a restart"));
+  }
   for (const SpreadId& id : working) {
     SpreadPosition& sp = Spread(id);
     Run run;

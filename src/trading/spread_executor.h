@@ -197,6 +197,7 @@ class SpreadExecutor {
   // saved again verbatim until ResumeLoaded gives them a run, so a save right after a load
   // writes what was loaded.
   std::map<SpreadId, std::string> loaded_run_;
+  bool announce_loaded_ = false;  // a loaded book's spreads not yet announced (ResumeLoaded)
 };
 
 }  // namespace nacre

@@ -657,6 +657,16 @@ TEST_F(SpreadTest, ASavedBookLoadsBackExactlyWhileItsSpreadIsStillWorking) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("spread book"), std::string::npos) << bad.error();
   EXPECT_EQ(s_->SaveSpreadBook(), saved) << "a refused book changes nothing";
+  // Resumed (the strategy runs): observers first hear of the restored spread.
+  const std::size_t before = s_->events.size();
+  s_->ResumeLoadedSpreads();
+  ASSERT_GT(s_->events.size(), before);
+  EXPECT_EQ(s_->events[before].kind, SpreadEventKind::kChanged);
+  EXPECT_EQ(s_->events[before].spread_id, id);
+  EXPECT_EQ(s_->events[before].message, "restored after a restart");
+  const std::size_t after = s_->events.size();
+  s_->ResumeLoadedSpreads();
+  EXPECT_EQ(s_->events.size(), after) << "announced once per load";
 }
 
 }  // namespace

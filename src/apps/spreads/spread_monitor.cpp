@@ -116,7 +116,52 @@ void SpreadMonitor::OnStop() {
 
 void SpreadMonitor::OnTimer(const TimeEvent& /*event*/) { Sample(); }
 
+SavedState SpreadMonitor::OnSave() {
+  SavedState out;
+  auto put = [&out](const SpreadId& id, const std::vector<std::int64_t>& alerts, Money worst,
+                    Money best) {
+    std::string pcts;
+    for (std::int64_t p : alerts) pcts += (pcts.empty() ? "" : ",") + std::to_string(p);
+    out["spread:" + id.value()] =
+        fmt::format("{};{};{}", pcts, worst.ToString(), best.ToString());
+  };
+  for (const SpreadId& id : open_) {
+    const Record& r = records_.at(id);
+    if (r.last.state == SpreadState::kClosed || r.last.state == SpreadState::kFailed) continue;
+    if (!r.valued && r.alerts.empty()) continue;
+    put(id, r.alerts, r.worst_pnl, r.best_pnl);
+  }
+  for (const auto& [id, s] : restored_) put(id, s.alerts, s.worst, s.best);
+  return out;
+}
+
+void SpreadMonitor::OnLoad(const SavedState& state) {
+  restored_.clear();
+  for (const auto& [key, value] : state) {
+    if (key.rfind("spread:", 0) != 0) continue;
+    const auto a = value.find(';');
+    const auto b = a == std::string::npos ? a : value.find(';', a + 1);
+    auto worst = b == std::string::npos ? Result<Money>(MakeError("no ';'"))
+                                        : Money::Parse(value.substr(a + 1, b - a - 1));
+    auto best = b == std::string::npos ? Result<Money>(MakeError("no ';'"))
+                                       : Money::Parse(value.substr(b + 1));
+    if (!worst || !best) {
+      log().Error("saved state {} = \"{}\" is not \"pcts;worst;best\": ignored", key, value);
+      continue;
+    }
+    Restored r{{}, *worst, *best};
+    const std::string pcts = value.substr(0, a);
+    for (std::size_t at = 0; at < pcts.size();) {
+      const auto comma = pcts.find(',', at);
+      r.alerts.push_back(std::atoll(pcts.substr(at, comma - at).c_str()));
+      at = comma == std::string::npos ? pcts.size() : comma + 1;
+    }
+    restored_[SpreadId(key.substr(7))] = std::move(r);
+  }
+}
+
 void SpreadMonitor::OnReset() {
+  restored_.clear();
   records_.clear();
   order_.clear();
   open_.clear();
@@ -127,11 +172,18 @@ void SpreadMonitor::OnReset() {
 
 void SpreadMonitor::OnSpreadEvent(const SpreadEvent& e) {
   auto [it, inserted] = records_.try_emplace(e.spread_id);
+  Record& r = it->second;
   if (inserted) {
     order_.push_back(e.spread_id);
     open_.push_back(e.spread_id);
+    if (auto saved = restored_.find(e.spread_id); saved != restored_.end()) {
+      r.alerts = saved->second.alerts;
+      r.worst_pnl = saved->second.worst;
+      r.best_pnl = saved->second.best;
+      r.valued = true;
+      restored_.erase(saved);
+    }
   }
-  Record& r = it->second;
   r.last = e;
   if (e.state == SpreadState::kClosed || e.state == SpreadState::kFailed) {
     // Final: the P&L is all realized now.

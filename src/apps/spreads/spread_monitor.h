@@ -73,6 +73,12 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   void OnStop() override;
   void OnTimer(const TimeEvent& event) override;
   void OnReset() override;
+  // Across a restart: for each spread not yet closed or failed, the alert thresholds already
+  // raised and its worst and best P&L ("spread:{id}" = "{pcts};{worst};{best}"), so the node
+  // neither raises an alert twice nor forgets an extreme. The spread itself comes back with
+  // the strategy's "restored" SpreadEvent.
+  SavedState OnSave() override;
+  void OnLoad(const SavedState& state) override;
 
  private:
   void OnSpreadEvent(const SpreadEvent& e);
@@ -85,6 +91,12 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   std::map<std::string, Money> capital_after_;  // by trade id
   std::map<InstrumentId, ContractGreeks> greeks_;
   std::string monitor_csv_;
+  // Loaded by OnLoad, taken by the spread's first event.
+  struct Restored {
+    std::vector<std::int64_t> alerts;
+    Money worst, best;
+  };
+  std::map<SpreadId, Restored> restored_;
 };
 
 }  // namespace nacre

@@ -125,3 +125,48 @@ TEST_F(SpreadMonitorTest, TradeLogHasOneRowPerSpreadWithCapitalAfter) {
 
 }  // namespace
 }  // namespace nacre
+
+namespace nacre {
+namespace {
+
+TEST_F(SpreadMonitorTest, ARestartKeepsTheAlertsRaisedAndTheExtremes) {
+  testkit::BusRecorder<SpreadAlert> alerts(tk_.kernel().bus(), SpreadMonitor::kAlertTopic);
+  Publish(Event(SpreadEventKind::kOpened, SpreadState::kOpen, true));
+  Quote(short_, "158", "160");
+  Quote(long_, "90", "91");  // −2600: 57%, the 50% alert
+  tk_.Advance(kNanosPerMinute);
+  ASSERT_EQ(alerts.size(), 1u);
+  const SavedState saved = mon_->Save();
+  ASSERT_EQ(saved.count("spread:S-001-SP0001"), 1u);
+  EXPECT_EQ(saved.at("spread:S-001-SP0001"), "50;-2600.00;-2600.00");
+
+  // A new node: a fresh monitor loads the state, then the strategy announces the spread.
+  testkit::TestKernel tk2;
+  SpreadMonitorConfig c;
+  c.alert_loss_pct = {50, 75};
+  auto m = std::make_unique<SpreadMonitor>("SpreadMonitor", c);
+  SpreadMonitor* mon2 = m.get();
+  ASSERT_TRUE(tk2.kernel().trader().AddActor(std::move(m)).ok());
+  tk2.kernel().cache().AddInstrument(short_);
+  tk2.kernel().cache().AddInstrument(long_);
+  mon2->Load(saved);
+  EXPECT_EQ(mon2->Save(), saved) << "restored exactly before the spread is seen again";
+  ASSERT_TRUE(tk2.kernel().Start().ok());
+  testkit::BusRecorder<SpreadAlert> alerts2(tk2.kernel().bus(), SpreadMonitor::kAlertTopic);
+  SpreadEvent restored = Event(SpreadEventKind::kChanged, SpreadState::kOpen, true);
+  tk2.kernel().bus().Publish(topics::SpreadEvents(restored.strategy_id), restored);
+  tk2.kernel().cache().AddQuote(testkit::MakeQuote(short_.id, "150", "152", tk2.now()));
+  tk2.kernel().cache().AddQuote(testkit::MakeQuote(long_.id, "90", "91", tk2.now()));
+  tk2.Advance(kNanosPerMinute);  // −2080: 46%, better than the worst before the restart
+  EXPECT_TRUE(alerts2.empty()) << "the 50% alert is not raised again";
+  const auto& r = mon2->records().at(SpreadId("S-001-SP0001"));
+  EXPECT_EQ(r.worst_pnl, Inr("-2600")) << "the worst P&L survives the restart";
+  EXPECT_EQ(r.best_pnl, Inr("-2080"));
+  // A bad saved value is reported and ignored, never guessed.
+  SpreadMonitor bad("SpreadMonitor", c);
+  bad.Load({{"spread:X", "50;oops"}});
+  EXPECT_TRUE(bad.Save().empty());
+}
+
+}  // namespace
+}  // namespace nacre
