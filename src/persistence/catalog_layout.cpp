@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 namespace nacre {
@@ -14,6 +15,10 @@ namespace fs = std::filesystem;
 
 std::string CatalogDataDir(const std::string& root, CatalogDataType t) {
   return root + "/data/" + std::string(CatalogDirName(t));
+}
+
+std::string CatalogChainDir(const std::string& root, CatalogDataType t) {
+  return root + "/data/chain/" + std::string(CatalogDirName(t));
 }
 
 Result<std::vector<std::string>> ListCatalogDirs(const std::string& dir) {
@@ -146,13 +151,28 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
       if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
       std::error_code size_ec;
       const auto bytes = e.file_size(size_ec);
-      files.push_back(CatalogFile{type, ident, e.path().string(), range->first, range->second,
-                                  std::nullopt, size_ec ? 0 : static_cast<std::uint64_t>(bytes)});
+      CatalogFile f;
+      f.type = type;
+      f.identifier = ident;
+      f.path = e.path().string();
+      f.start = range->first;
+      f.end = range->second;
+      f.bytes = size_ec ? 0 : static_cast<std::uint64_t>(bytes);
+      files.push_back(std::move(f));
     }
     if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
     std::sort(files.begin(), files.end(),
               [](const CatalogFile& a, const CatalogFile& b) { return a.start < b.start; });
     out.insert(out.end(), files.begin(), files.end());
+  }
+  std::vector<CatalogFile> chain;
+  if (Status s = ChainFiles(type, globs, chain); !s) return MakeError(s.error());
+  if (!chain.empty()) {
+    out.insert(out.end(), std::make_move_iterator(chain.begin()),
+               std::make_move_iterator(chain.end()));
+    std::stable_sort(out.begin(), out.end(), [](const CatalogFile& a, const CatalogFile& b) {
+      return a.identifier < b.identifier || (a.identifier == b.identifier && a.start < b.start);
+    });
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <system_error>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "persistence/catalog_prefetch.h"
@@ -53,6 +54,9 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
   std::vector<ScanFile> batch;
   std::uint64_t batch_bytes = 0;
   std::unordered_set<std::string> idents;  // a batch reads one file per identifier
+  // A chain file's entries (one per selected instrument) form one scan, in file order.
+  std::vector<std::vector<ScanFile>> chains;
+  std::unordered_map<std::string, std::size_t> chain_of_path;
   auto flush = [&] {
     if (batch.empty()) return;
     std::sort(batch.begin(), batch.end(),
@@ -66,6 +70,12 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
     ScanFile f;
     f.file = std::move(files[i]);
     f.index = i;
+    if (f.file.chain) {
+      auto [it, added] = chain_of_path.try_emplace(f.file.path, chains.size());
+      if (added) chains.emplace_back();
+      chains[it->second].push_back(std::move(f));
+      continue;
+    }
     const bool small =
         f.file.bytes > 0 && f.file.bytes <= kBatchFileBytes && !f.file.identifier.empty();
     if (!small) {
@@ -83,6 +93,11 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
     batch.push_back(std::move(f));
   }
   flush();
+  for (std::vector<ScanFile>& members : chains) {
+    std::sort(members.begin(), members.end(),
+              [](const ScanFile& a, const ScanFile& b) { return a.index < b.index; });
+    sources_.push_back(std::make_unique<ScanCursor>(std::move(members), ScanMode::kChain));
+  }
   for (std::size_t i = 0; i < sources_.size(); ++i) order_.push_back(i);
   SortPending();
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "persistence/catalog.h"
+#include "persistence/catalog_layout.h"
 #include "persistence/duckdb.h"
 
 namespace nacre {
@@ -128,6 +129,11 @@ void ApplyMeta(ParquetDataMeta& m, const std::string& key, const std::string& va
   if (key == "bar_type") m.bar_type = value;
   if (key == "price_precision") m.price_precision = to_int(value);
   if (key == "size_precision") m.size_precision = to_int(value);
+  if (key == "layout" && value == "chain") m.chain = true;
+  if (key == "chain_instruments" && !ParseChainMembers(value, m.members)) {
+    m.members.clear();
+    m.chain_members_bad = true;
+  }
 }
 
 // One key-value pair of a Parquet footer: Nacre's own keys, or NautilusTrader's inside the
@@ -187,6 +193,51 @@ Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>&
     }
   }
   return Status::Ok();
+}
+
+std::string FormatChainMembers(const std::vector<ChainMember>& members) {
+  std::string out;
+  for (const ChainMember& m : members) {
+    out += fmt::format("{}\t{}\t{}\t{}\n", m.instrument_id, m.first.value, m.last.value, m.rows);
+  }
+  return out;
+}
+
+bool ParseChainMembers(std::string_view text, std::vector<ChainMember>& out) {
+  out.clear();
+  auto number = [](std::string_view s, std::uint64_t& v) {
+    if (s.empty() || s.size() > 19) return false;
+    v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return true;
+  };
+  while (!text.empty()) {
+    const std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    std::string_view field[4];
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t tab = i < 3 ? line.find('\t') : line.size();
+      if (tab == std::string_view::npos) return false;
+      field[i] = line.substr(0, tab);
+      line = i < 3 ? line.substr(tab + 1) : std::string_view();
+    }
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    ChainMember m;
+    if (field[0].empty() || !number(field[1], first) || !number(field[2], last) ||
+        !number(field[3], m.rows) || last < first) {
+      return false;
+    }
+    m.instrument_id = std::string(field[0]);
+    m.first = UnixNanos(static_cast<std::int64_t>(first));
+    m.last = UnixNanos(static_cast<std::int64_t>(last));
+    out.push_back(std::move(m));
+  }
+  return true;
 }
 
 }  // namespace nacre

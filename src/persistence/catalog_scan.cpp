@@ -84,7 +84,14 @@ Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q) {
   if (q.start) where += " AND ts_init >= " + TsLiteral(*q.start);
   if (q.end) where += " AND ts_init <= " + TsLiteral(*q.end);
   std::string sql;
-  if (batched()) {
+  if (mode_ == ScanMode::kChain) {
+    slots_.clear();
+    for (std::size_t i = 0; i < files_.size(); ++i) slots_.emplace(files_[i].id.value(), i);
+    numbered_ = !where.empty();
+    sql = fmt::format("SELECT {}, instrument_id{} FROM read_parquet({}) WHERE true{}", cols,
+                      numbered_ ? ", file_row_number" : "", duck::Quote(files_.front().file.path),
+                      where);
+  } else if (batched()) {
     std::string list;
     for (const ScanFile& f : files_) {
       if (!list.empty()) list += ", ";
@@ -112,7 +119,10 @@ Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q) {
     const bool int_col = name == "ts_event" || name == "ts_init" || name == "file_index" ||
                          name == "file_row_number";
     const bool small_col = name == "aggressor_side" || name == "trade_id";
-    if (int_col) {
+    if (name == "instrument_id") {
+      if (t != DUCKDB_TYPE_VARCHAR) return BadType(name);
+      instrument_col_ = c;
+    } else if (int_col) {
       if (t != DUCKDB_TYPE_UBIGINT && t != DUCKDB_TYPE_BIGINT) return BadType(name);
     } else if (!small_col) {
       if (t == DUCKDB_TYPE_BLOB) {
@@ -124,7 +134,30 @@ Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q) {
     if (name == "ts_init") ts_col_ = c;
     names_.push_back(name);
   }
-  return Fetch();
+  if (Status s = Fetch(); !s) return s;
+  if (mode_ == ScanMode::kChain && !done_) return SelectRow();
+  return Status::Ok();
+}
+
+std::string_view ScanCursor::StringAt(std::size_t col) const {
+  const auto* str = static_cast<const duckdb_string_t*>(data_[col]) + row_;
+  const std::uint32_t len = str->value.inlined.length;
+  return {len <= 12 ? str->value.inlined.inlined : str->value.pointer.ptr, len};
+}
+
+Status ScanCursor::SelectRow() {
+  for (;;) {
+    if (!Valid(instrument_col_, row_)) return BadValue(instrument_col_, "NULL");
+    auto it = slots_.find(StringAt(instrument_col_));
+    if (it != slots_.end()) {
+      slot_ = it->second;
+      return Status::Ok();
+    }
+    if (++row_ >= size_) {
+      if (Status s = Fetch(); !s) return s;
+      if (done_) return Status::Ok();
+    }
+  }
 }
 
 Status ScanCursor::Emit(std::vector<MarketData>& out) {
@@ -207,6 +240,12 @@ Status ScanCursor::ReadMeta(const CatalogQuery& q) {
     need.front().meta = *meta;
   } else if (!need.empty()) {
     if (Status s = ReadParquetDataMetaBatch(*con_, need); !s) return s;
+  }
+  if (mode_ == ScanMode::kChain && !need.empty()) {
+    return MakeError(
+        fmt::format("{}: a chain file is read through the catalog's listing of its "
+                    "instruments",
+                    files_.front().file.path));
   }
   std::size_t k = 0;
   for (ScanFile& f : files_) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "persistence/catalog.h"
@@ -27,14 +29,20 @@ struct ScanFile {
   std::int64_t last_ts = 0;
 };
 
+// What a scan reads: one file, a batch of small files DuckDB merges, or one chain file whose
+// rows carry their instrument (its files_ are then the file's selected instruments).
+enum class ScanMode : std::uint8_t { kSingle, kBatch, kChain };
+
 // How a fixed-point column is stored.
 enum class RawKind : std::uint8_t { kInt64, kBin8, kBin16 };
 
-// A scan of one file, or of a batch of files merged by DuckDB, read chunk by chunk through
-// its own connection's streaming result.
+// A scan of one file, or of a batch of files merged by DuckDB, or of a chain file, read chunk
+// by chunk through its own connection's streaming result.
 class ScanCursor {
  public:
-  explicit ScanCursor(std::vector<ScanFile> files) : files_(std::move(files)) {
+  explicit ScanCursor(std::vector<ScanFile> files, ScanMode mode = ScanMode::kSingle)
+      : files_(std::move(files)),
+        mode_(mode == ScanMode::kSingle && files_.size() > 1 ? ScanMode::kBatch : mode) {
     start_ = files_.front().file.start;
     first_index_ = files_.front().index;
     for (const ScanFile& f : files_) {
@@ -45,8 +53,9 @@ class ScanCursor {
 
   UnixNanos start() const { return start_; }
   std::size_t first_index() const { return first_index_; }
-  std::size_t file_count() const { return files_.size(); }
-  bool batched() const { return files_.size() > 1; }
+  // Files on disk the scan reads.
+  std::size_t file_count() const { return mode_ == ScanMode::kChain ? 1 : files_.size(); }
+  bool batched() const { return mode_ == ScanMode::kBatch; }
   UnixNanos ts() const { return UnixNanos(static_cast<std::int64_t>(ts_init_[row_])); }
   // The merge position of the current row's file.
   std::size_t index() const { return files_[Current()].index; }
@@ -59,15 +68,19 @@ class ScanCursor {
 
   Status Open(duck::Database& db, const CatalogQuery& q);
 
-  // Moves to the next row; fetches the next chunk when needed. done() afterwards = exhausted.
+  // Moves to the next row (a chain scan: of a selected instrument); fetches the next chunk when
+  // needed. done() afterwards = exhausted.
   Status Advance() {
     const UnixNanos prev = ts();
-    if (++row_ < size_) {
-      if (!batched() && ts() < prev) return Decreasing(prev);
-      return Status::Ok();
+    if (++row_ >= size_) {
+      if (Status s = Fetch(); !s) return s;
+      if (done_) return Status::Ok();
     }
-    if (Status s = Fetch(); !s) return s;
-    if (!done_ && !batched() && ts() < prev) return Decreasing(prev);
+    if (mode_ == ScanMode::kChain) {
+      if (Status s = SelectRow(); !s) return s;
+      if (done_) return Status::Ok();
+    }
+    if (!batched() && ts() < prev) return Decreasing(prev);
     return Status::Ok();
   }
 
@@ -77,8 +90,20 @@ class ScanCursor {
 
  private:
   std::size_t Current() const {
-    return batched() ? static_cast<std::size_t>(file_index_[row_]) : 0;
+    switch (mode_) {
+      case ScanMode::kBatch:
+        return static_cast<std::size_t>(file_index_[row_]);
+      case ScanMode::kChain:
+        return slot_;
+      case ScanMode::kSingle:
+        break;
+    }
+    return 0;
   }
+
+  // Chain scans: from the current row on, moves to the first row of a selected instrument (or
+  // to the end) and sets slot_ to its entry.
+  Status SelectRow();
 
   // The files' metadata (one footer query for a batch), defaults applied and checked. A batch
   // scans only files written in Nacre's own layout (plain key-value metadata, BIGINT raws).
@@ -136,6 +161,8 @@ class ScanCursor {
   }
 
   Status RawAt(std::size_t col, std::int64_t& out) const;
+  // The current row's string (or blob) in column `col`.
+  std::string_view StringAt(std::size_t col) const;
 
   // What the scan reads, for errors: the file, or the batch's first file and count.
   std::string What() const;
@@ -144,6 +171,12 @@ class ScanCursor {
   Status Decreasing(UnixNanos prev) const;
 
   std::vector<ScanFile> files_;
+  ScanMode mode_;
+  // Chain scans: the instrument column, and each selected instrument's entry in files_ by its
+  // id (the views point into the ids' interned strings).
+  std::size_t instrument_col_ = 0;
+  std::unordered_map<std::string_view, std::size_t> slots_;
+  std::size_t slot_ = 0;
   UnixNanos start_;
   std::size_t first_index_ = 0;
   std::unique_ptr<duck::Connection> con_;

@@ -2,7 +2,9 @@
 // overlaps a file of the same identifier).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 #include "persistence/catalog.h"
@@ -30,9 +32,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& root) {
   return c;
 }
 
-Status Catalog::CheckOverlap(CatalogDataType type, const std::string& identifier, UnixNanos start,
+Status Catalog::CheckOverlap(const std::string& dir, const std::string& what, UnixNanos start,
                              UnixNanos end) const {
-  const std::string dir = CatalogDataDir(root_, type) + "/" + identifier;
   std::error_code ec;
   if (!fs::exists(dir, ec)) return Status::Ok();
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -42,28 +43,22 @@ Status Catalog::CheckOverlap(CatalogDataType type, const std::string& identifier
     if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
     if (!(end < range->first || start > range->second)) {
       return MakeError(
-          fmt::format("catalog write refused: {} {} [{}, {}] overlaps existing data [{}, {}] in {}",
-                      CatalogDirName(type), identifier, FormatIsoUtc(start), FormatIsoUtc(end),
-                      FormatIsoUtc(range->first), FormatIsoUtc(range->second), e.path().string()));
+          fmt::format("catalog write refused: {} [{}, {}] overlaps existing data [{}, {}] in {}",
+                      what, FormatIsoUtc(start), FormatIsoUtc(end), FormatIsoUtc(range->first),
+                      FormatIsoUtc(range->second), e.path().string()));
     }
   }
   if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
   return Status::Ok();
 }
 
-Status Catalog::WriteFile(CatalogDataType type, const std::string& identifier,
-                          const std::string& table, const ParquetDataMeta& meta, UnixNanos start,
-                          UnixNanos end) {
-  const std::string dir = CatalogDataDir(root_, type) + "/" + identifier;
+Status Catalog::WriteFile(const std::string& dir, const std::string& table, const std::string& kv,
+                          UnixNanos start, UnixNanos end) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return MakeError(fmt::format("{}: cannot create: {}", dir, ec.message()));
   const std::string final_path = dir + "/" + CatalogFileName(start, end);
   const std::string tmp = final_path + ".tmp";
-  std::string kv =
-      fmt::format("instrument_id: {}, price_precision: '{}', size_precision: '{}'",
-                  duck::Quote(meta.instrument_id), meta.price_precision, meta.size_precision);
-  if (!meta.bar_type.empty()) kv += fmt::format(", bar_type: {}", duck::Quote(meta.bar_type));
   Status s = con_->Execute(
       fmt::format("COPY {} TO {} (FORMAT parquet, COMPRESSION snappy, KV_METADATA {{{}}})", table,
                   duck::Quote(tmp), kv));
@@ -92,6 +87,15 @@ Status CheckSeries(std::span<const T> items, const std::string& what, Get ts) {
   return Status::Ok();
 }
 
+// The key-value metadata of a per-instrument file.
+std::string PlainKv(const ParquetDataMeta& meta) {
+  std::string kv =
+      fmt::format("instrument_id: {}, price_precision: '{}', size_precision: '{}'",
+                  duck::Quote(meta.instrument_id), meta.price_precision, meta.size_precision);
+  if (!meta.bar_type.empty()) kv += fmt::format(", bar_type: {}", duck::Quote(meta.bar_type));
+  return kv;
+}
+
 Status PrecisionMismatch(const std::string& what, std::size_t i, const char* field, int got,
                          int want) {
   return MakeError(fmt::format("catalog write of {}: item {} {} has precision {}, expected {}",
@@ -100,16 +104,17 @@ Status PrecisionMismatch(const std::string& what, std::size_t i, const char* fie
 
 }  // namespace
 
-Status Catalog::WriteQuotes(const InstrumentId& id, std::span<const QuoteTick> quotes) {
-  const std::string what = "quotes " + id.value();
-  if (Status s = CheckSeries(quotes, what, [](const QuoteTick& q) { return q.ts_init; }); !s) {
-    return s;
-  }
-  ParquetDataMeta meta{id.value(), "", quotes[0].bid_price.precision(),
-                       quotes[0].bid_size.precision()};
+namespace {
+
+// Checks that every quote has the first one's price and size precision (and, given `id`, is
+// for it); fills meta's precisions.
+Status CheckQuotes(std::span<const QuoteTick> quotes, const std::string& what,
+                   const InstrumentId* id, ParquetDataMeta& meta) {
+  meta.price_precision = quotes[0].bid_price.precision();
+  meta.size_precision = quotes[0].bid_size.precision();
   for (std::size_t i = 0; i < quotes.size(); ++i) {
     const QuoteTick& q = quotes[i];
-    if (q.instrument_id != id) {
+    if (id != nullptr && q.instrument_id != *id) {
       return MakeError(
           fmt::format("catalog write of {}: item {} is for {}", what, i, q.instrument_id.value()));
     }
@@ -126,32 +131,108 @@ Status Catalog::WriteQuotes(const InstrumentId& id, std::span<const QuoteTick> q
       return PrecisionMismatch(what, i, "ask_size", q.ask_size.precision(), meta.size_precision);
     }
   }
-  const std::string ident = CatalogIdentifier(id.value());
-  const UnixNanos start = quotes.front().ts_init;
-  const UnixNanos end = quotes.back().ts_init;
-  if (Status s = CheckOverlap(CatalogDataType::kQuote, ident, start, end); !s) return s;
-  const std::string table = "nacre_w_quotes";
-  if (Status s = con_->Execute("CREATE OR REPLACE TEMP TABLE " + table +
-                               " (bid_price BIGINT, ask_price BIGINT, bid_size BIGINT, "
-                               "ask_size BIGINT, ts_event UBIGINT, ts_init UBIGINT)");
+  return Status::Ok();
+}
+
+// Stages quotes in the temporary table `table`, with an instrument_id column first when
+// `chain`.
+Status StageQuotes(duck::Connection& con, const std::string& table,
+                   std::span<const QuoteTick> quotes, bool chain) {
+  if (Status s = con.Execute(fmt::format(
+          "CREATE OR REPLACE TEMP TABLE {} ({}bid_price BIGINT, ask_price BIGINT, bid_size "
+          "BIGINT, ask_size BIGINT, ts_event UBIGINT, ts_init UBIGINT)",
+          table, chain ? "instrument_id VARCHAR, " : ""));
       !s) {
     return s;
   }
-  {
-    auto app = con_->MakeAppender(table);
-    if (!app) return MakeError(app.error());
-    for (const QuoteTick& q : quotes) {
-      app->Int64(q.bid_price.raw());
-      app->Int64(q.ask_price.raw());
-      app->Int64(q.bid_size.raw());
-      app->Int64(q.ask_size.raw());
-      app->UInt64(static_cast<std::uint64_t>(q.ts_event.value));
-      app->UInt64(static_cast<std::uint64_t>(q.ts_init.value));
-      app->EndRow();
-    }
-    if (Status s = app->Close(); !s) return s;
+  auto app = con.MakeAppender(table);
+  if (!app) return MakeError(app.error());
+  for (const QuoteTick& q : quotes) {
+    if (chain) app->Varchar(q.instrument_id.value());
+    app->Int64(q.bid_price.raw());
+    app->Int64(q.ask_price.raw());
+    app->Int64(q.bid_size.raw());
+    app->Int64(q.ask_size.raw());
+    app->UInt64(static_cast<std::uint64_t>(q.ts_event.value));
+    app->UInt64(static_cast<std::uint64_t>(q.ts_init.value));
+    app->EndRow();
   }
-  return WriteFile(CatalogDataType::kQuote, ident, table, meta, start, end);
+  return app->Close();
+}
+
+}  // namespace
+
+Status Catalog::WriteQuotes(const InstrumentId& id, std::span<const QuoteTick> quotes) {
+  const std::string what = "quotes " + id.value();
+  if (Status s = CheckSeries(quotes, what, [](const QuoteTick& q) { return q.ts_init; }); !s) {
+    return s;
+  }
+  ParquetDataMeta meta;
+  meta.instrument_id = id.value();
+  if (Status s = CheckQuotes(quotes, what, &id, meta); !s) return s;
+  const std::string ident = CatalogIdentifier(id.value());
+  const UnixNanos start = quotes.front().ts_init;
+  const UnixNanos end = quotes.back().ts_init;
+  const std::string dir = CatalogDataDir(root_, CatalogDataType::kQuote) + "/" + ident;
+  const std::string series = fmt::format("{} {}", CatalogDirName(CatalogDataType::kQuote), ident);
+  if (Status s = CheckOverlap(dir, series, start, end); !s) return s;
+  const std::string table = "nacre_w_quotes";
+  if (Status s = StageQuotes(*con_, table, quotes, false); !s) return s;
+  return WriteFile(dir, table, PlainKv(meta), start, end);
+}
+
+Status Catalog::WriteChainQuotes(const std::string& group, std::span<const QuoteTick> quotes) {
+  const std::string what = "chain quotes of " + group;
+  if (quotes.empty()) return MakeError(fmt::format("catalog write of {}: no data", what));
+  ParquetDataMeta meta;
+  if (Status s = CheckQuotes(quotes, what, nullptr, meta); !s) return s;
+  // The merge order: ts_init, then identifier, then each instrument's own order.
+  std::vector<std::uint32_t> order(quotes.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::map<InstrumentId, std::string> idents;
+  std::map<InstrumentId, ChainMember> members;
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    const QuoteTick& q = quotes[i];
+    auto [it, added] = members.try_emplace(q.instrument_id);
+    ChainMember& m = it->second;
+    if (added) {
+      m.instrument_id = q.instrument_id.value();
+      m.first = q.ts_init;
+      idents.emplace(q.instrument_id, CatalogIdentifier(q.instrument_id.value()));
+    } else if (q.ts_init < m.last) {
+      return MakeError(fmt::format("catalog write of {}: {} ts_init decreases at item {} ({} < {})",
+                                   what, m.instrument_id, i, FormatIsoUtc(q.ts_init),
+                                   FormatIsoUtc(m.last)));
+    }
+    m.last = q.ts_init;
+    ++m.rows;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const QuoteTick& x = quotes[a];
+    const QuoteTick& y = quotes[b];
+    if (x.ts_init != y.ts_init) return x.ts_init < y.ts_init;
+    if (x.instrument_id == y.instrument_id) return false;
+    return idents.at(x.instrument_id) < idents.at(y.instrument_id);
+  });
+  std::vector<QuoteTick> sorted;
+  sorted.reserve(quotes.size());
+  for (std::uint32_t i : order) sorted.push_back(quotes[i]);
+  const UnixNanos start = sorted.front().ts_init;
+  const UnixNanos end = sorted.back().ts_init;
+  const std::string dir = CatalogChainDir(root_, CatalogDataType::kQuote) + "/" + group;
+  if (Status s = CheckOverlap(dir, "chain quote_tick " + group, start, end); !s) return s;
+  const std::string table = "nacre_w_chain";
+  if (Status s = StageQuotes(*con_, table, sorted, true); !s) return s;
+  std::vector<ChainMember> list;
+  list.reserve(members.size());
+  for (auto& [id, m] : members) list.push_back(std::move(m));
+  std::sort(list.begin(), list.end(), [](const ChainMember& a, const ChainMember& b) {
+    return a.instrument_id < b.instrument_id;
+  });
+  const std::string kv = fmt::format(
+      "layout: 'chain', price_precision: '{}', size_precision: '{}', chain_instruments: {}",
+      meta.price_precision, meta.size_precision, duck::Quote(FormatChainMembers(list)));
+  return WriteFile(dir, table, kv, start, end);
 }
 
 Status Catalog::WriteTrades(const InstrumentId& id, std::span<const TradeTick> trades) {
@@ -159,7 +240,10 @@ Status Catalog::WriteTrades(const InstrumentId& id, std::span<const TradeTick> t
   if (Status s = CheckSeries(trades, what, [](const TradeTick& t) { return t.ts_init; }); !s) {
     return s;
   }
-  ParquetDataMeta meta{id.value(), "", trades[0].price.precision(), trades[0].size.precision()};
+  ParquetDataMeta meta;
+  meta.instrument_id = id.value();
+  meta.price_precision = trades[0].price.precision();
+  meta.size_precision = trades[0].size.precision();
   for (std::size_t i = 0; i < trades.size(); ++i) {
     const TradeTick& t = trades[i];
     if (t.instrument_id != id) {
@@ -176,7 +260,9 @@ Status Catalog::WriteTrades(const InstrumentId& id, std::span<const TradeTick> t
   const std::string ident = CatalogIdentifier(id.value());
   const UnixNanos start = trades.front().ts_init;
   const UnixNanos end = trades.back().ts_init;
-  if (Status s = CheckOverlap(CatalogDataType::kTrade, ident, start, end); !s) return s;
+  const std::string dir = CatalogDataDir(root_, CatalogDataType::kTrade) + "/" + ident;
+  const std::string series = fmt::format("{} {}", CatalogDirName(CatalogDataType::kTrade), ident);
+  if (Status s = CheckOverlap(dir, series, start, end); !s) return s;
   const std::string table = "nacre_w_trades";
   if (Status s = con_->Execute("CREATE OR REPLACE TEMP TABLE " + table +
                                " (price BIGINT, size BIGINT, aggressor_side UTINYINT, "
@@ -200,15 +286,18 @@ Status Catalog::WriteTrades(const InstrumentId& id, std::span<const TradeTick> t
     }
     if (Status s = app->Close(); !s) return s;
   }
-  return WriteFile(CatalogDataType::kTrade, ident, table, meta, start, end);
+  return WriteFile(dir, table, PlainKv(meta), start, end);
 }
 
 Status Catalog::WriteBars(const BarType& bar_type, std::span<const Bar> bars) {
   const std::string bt = bar_type.ToString();
   const std::string what = "bars " + bt;
   if (Status s = CheckSeries(bars, what, [](const Bar& b) { return b.ts_init; }); !s) return s;
-  ParquetDataMeta meta{bar_type.instrument_id().value(), bt, bars[0].open.precision(),
-                       bars[0].volume.precision()};
+  ParquetDataMeta meta;
+  meta.instrument_id = bar_type.instrument_id().value();
+  meta.bar_type = bt;
+  meta.price_precision = bars[0].open.precision();
+  meta.size_precision = bars[0].volume.precision();
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const Bar& b = bars[i];
     if (b.bar_type != bar_type) {
@@ -228,7 +317,9 @@ Status Catalog::WriteBars(const BarType& bar_type, std::span<const Bar> bars) {
   const std::string ident = CatalogIdentifier(bt);
   const UnixNanos start = bars.front().ts_init;
   const UnixNanos end = bars.back().ts_init;
-  if (Status s = CheckOverlap(CatalogDataType::kBar, ident, start, end); !s) return s;
+  const std::string dir = CatalogDataDir(root_, CatalogDataType::kBar) + "/" + ident;
+  const std::string series = fmt::format("{} {}", CatalogDirName(CatalogDataType::kBar), ident);
+  if (Status s = CheckOverlap(dir, series, start, end); !s) return s;
   const std::string table = "nacre_w_bars";
   if (Status s = con_->Execute("CREATE OR REPLACE TEMP TABLE " + table +
                                " (open BIGINT, high BIGINT, low BIGINT, close BIGINT, "
@@ -251,7 +342,7 @@ Status Catalog::WriteBars(const BarType& bar_type, std::span<const Bar> bars) {
     }
     if (Status s = app->Close(); !s) return s;
   }
-  return WriteFile(CatalogDataType::kBar, ident, table, meta, start, end);
+  return WriteFile(dir, table, PlainKv(meta), start, end);
 }
 
 }  // namespace nacre
