@@ -304,6 +304,8 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
                   "Quotes per instrument (instrument, the default) or as chain files (chain: "
                   "the imported instruments' quotes are then compacted)");
   out.emplace_back(imp, [im] {
+    auto layout = ParseCatalogLayout(im->layout);
+    if (!layout) return Fail("--layout: " + layout.error());
     ImportOptions opt = im->opt;
     if (!im->at.empty()) {
       auto t = ParseDateTime(im->at, kIstOffset);
@@ -354,8 +356,6 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
                  im->files.size());
       return 2;
     }
-    auto layout = ParseCatalogLayout(im->layout);
-    if (!layout) return Fail("--layout: " + layout.error());
     auto cat = Catalog::Open(im->root);
     if (!cat) return Fail(cat.error());
     std::vector<std::string> quoted;  // instruments whose quotes were imported

@@ -36,24 +36,7 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
   if (!groups) return MakeError(groups.error());
   std::vector<CatalogFile> files;
   for (const std::string& group : *groups) {
-    std::error_code ec;
-    const std::string dir = base + "/" + group;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().extension() != ".parquet") continue;
-      auto range = ParseCatalogFileName(e.path().filename().string());
-      if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
-      std::error_code size_ec;
-      const auto bytes = e.file_size(size_ec);
-      CatalogFile f;
-      f.type = type;
-      f.identifier = group;
-      f.path = e.path().string();
-      f.start = range->first;
-      f.end = range->second;
-      f.bytes = size_ec ? 0 : static_cast<std::uint64_t>(bytes);
-      files.push_back(std::move(f));
-    }
-    if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
+    if (Status st = ListSeriesFiles(type, base + "/" + group, group, files); !st) return st;
   }
   if (files.empty()) return Status::Ok();
   std::sort(files.begin(), files.end(),

@@ -113,6 +113,17 @@ class CatalogChainTest : public testkit::ScratchDirTest {
     return out;
   }
 
+  // The fixture's catalog per instrument in `a` and compacted in `b`.
+  void MakeBoth(const std::string& a, const std::string& b) {
+    MakePerInstrument(a);
+    MakePerInstrument(b);
+    auto cat = Catalog::Open(b);
+    ASSERT_TRUE(cat.ok());
+    auto sum = CompactCatalog(**cat);
+    ASSERT_TRUE(sum.ok()) << sum.error();
+    compacted_ = *sum;
+  }
+
   // Every file under `root` with its bytes.
   static std::map<std::string, std::string> Snapshot(const std::string& root) {
     std::map<std::string, std::string> out;
@@ -124,21 +135,18 @@ class CatalogChainTest : public testkit::ScratchDirTest {
     }
     return out;
   }
+
+  CompactSummary compacted_;
 };
 
 TEST_F(CatalogChainTest, CompactGivesTheSameStreamEveryFieldAndTie) {
   const std::string a = Root("a");
   const std::string b = Root("b");
-  MakePerInstrument(a);
-  MakePerInstrument(b);
-  auto cat = Catalog::Open(b);
-  ASSERT_TRUE(cat.ok());
-  auto sum = CompactCatalog(**cat);
-  ASSERT_TRUE(sum.ok()) << sum.error();
-  EXPECT_EQ(sum->files_read, 12u);
-  EXPECT_EQ(sum->instruments, 7u);
+  ASSERT_NO_FATAL_FAILURE(MakeBoth(a, b));
+  EXPECT_EQ(compacted_.files_read, 12u);
+  EXPECT_EQ(compacted_.instruments, 7u);
   // Days x groups: NIFTY 50.NSE and NIFTY BANK.NSE both days, XYZ.NSE on the first.
-  EXPECT_EQ(sum->chain_files, 5u);
+  EXPECT_EQ(compacted_.chain_files, 5u);
   EXPECT_TRUE(fs::is_directory(fs::path(b) / "data/chain/quote_tick/NIFTY 50.NSE"));
   EXPECT_TRUE(fs::is_directory(fs::path(b) / "data/chain/quote_tick/NIFTY BANK.NSE"));
   EXPECT_FALSE(fs::exists(fs::path(b) / "data/quote_tick/NIFTY 50.NSE"));
@@ -152,6 +160,8 @@ TEST_F(CatalogChainTest, CompactGivesTheSameStreamEveryFieldAndTie) {
     EXPECT_EQ(ReadAll(b, q), before);
   }
   // Files lists a chain file as one entry per instrument, with its own range and rows.
+  auto cat = Catalog::Open(b);
+  ASSERT_TRUE(cat.ok());
   auto files = (*cat)->Files(CatalogDataType::kQuote, {"NIFTY24JAN21400PE.NFO"});
   ASSERT_TRUE(files.ok()) << files.error();
   ASSERT_EQ(files->size(), 1u);
@@ -164,11 +174,7 @@ TEST_F(CatalogChainTest, CompactGivesTheSameStreamEveryFieldAndTie) {
 TEST_F(CatalogChainTest, GlobsAndTimeRangesSelectTheSameRowsInBothLayouts) {
   const std::string a = Root("a");
   const std::string b = Root("b");
-  MakePerInstrument(a);
-  MakePerInstrument(b);
-  auto cat = Catalog::Open(b);
-  ASSERT_TRUE(cat.ok());
-  ASSERT_TRUE(CompactCatalog(**cat).ok());
+  ASSERT_NO_FATAL_FAILURE(MakeBoth(a, b));
   const std::vector<std::vector<std::string>> globs = {
       {"NIFTY24JAN*CE.NFO"}, {"NIFTY 50.NSE"}, {"BANK*", "XYZ.NSE"}, {"NOPE*"}};
   for (const auto& g : globs) {

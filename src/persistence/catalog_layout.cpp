@@ -21,6 +21,28 @@ std::string CatalogChainDir(const std::string& root, CatalogDataType t) {
   return root + "/data/chain/" + std::string(CatalogDirName(t));
 }
 
+Status ListSeriesFiles(CatalogDataType type, const std::string& dir, const std::string& identifier,
+                       std::vector<CatalogFile>& out) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".parquet") continue;
+    auto range = ParseCatalogFileName(e.path().filename().string());
+    if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
+    std::error_code size_ec;
+    const auto bytes = e.file_size(size_ec);
+    CatalogFile f;
+    f.type = type;
+    f.identifier = identifier;
+    f.path = e.path().string();
+    f.start = range->first;
+    f.end = range->second;
+    f.bytes = size_ec ? 0 : static_cast<std::uint64_t>(bytes);
+    out.push_back(std::move(f));
+  }
+  if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> ListCatalogDirs(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -142,25 +164,9 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
     }
     if (!match) continue;
     std::vector<CatalogFile> files;
-    std::error_code ec;
-    const std::string dir = base + "/" + ident;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      const std::string name = e.path().filename().string();
-      if (e.path().extension() != ".parquet") continue;
-      auto range = ParseCatalogFileName(name);
-      if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
-      std::error_code size_ec;
-      const auto bytes = e.file_size(size_ec);
-      CatalogFile f;
-      f.type = type;
-      f.identifier = ident;
-      f.path = e.path().string();
-      f.start = range->first;
-      f.end = range->second;
-      f.bytes = size_ec ? 0 : static_cast<std::uint64_t>(bytes);
-      files.push_back(std::move(f));
+    if (Status st = ListSeriesFiles(type, base + "/" + ident, ident, files); !st) {
+      return MakeError(st.error());
     }
-    if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
     std::sort(files.begin(), files.end(),
               [](const CatalogFile& a, const CatalogFile& b) { return a.start < b.start; });
     out.insert(out.end(), files.begin(), files.end());

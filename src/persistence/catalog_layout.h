@@ -17,6 +17,10 @@ std::string CatalogDataDir(const std::string& root, CatalogDataType t);
 std::string CatalogChainDir(const std::string& root, CatalogDataType t);
 // The sub-folders of `dir` (none when it does not exist), sorted by name.
 Result<std::vector<std::string>> ListCatalogDirs(const std::string& dir);
+// The data files ({start}_{end}.parquet) in `dir`, as entries of `identifier`, appended to
+// `out` in directory order.
+Status ListSeriesFiles(CatalogDataType type, const std::string& dir, const std::string& identifier,
+                       std::vector<CatalogFile>& out);
 // A chain file's `chain_instruments` metadata: one line per member,
 // "{instrument_id}\t{first ts_init}\t{last ts_init}\t{rows}", and its parse (false when
 // malformed).
