@@ -3,7 +3,9 @@
 //   ls DIR                      data series: type, identifier, files, rows, first and last time
 //   info DIR                    instruments and totals per type
 //   query DIR "SQL"             DuckDB SQL over decimal views (persistence/catalog_views.h)
-//   import DIR FILE...          files of any supported format (auto-detected)
+//   import DIR FILE...          files of any supported format (auto-detected); --layout chain
+//                               writes the imported quotes as chain files
+//   compact DIR [--instruments GLOB]  per-instrument quote files -> chain files
 //   export DIR --type T --out F [--instruments GLOB] [--start] [--end]   merged CSV
 #include <fmt/format.h>
 
@@ -12,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "persistence/catalog.h"
+#include "persistence/catalog_chain.h"
 #include "persistence/catalog_views.h"
 #include "persistence/duckdb.h"
 #include "persistence/import.h"
@@ -34,6 +37,15 @@ Result<std::unique_ptr<Catalog>> OpenExisting(const std::string& root) {
 }
 
 std::string Time(std::int64_t ns) { return FormatIstExact(UnixNanos(ns)); }
+
+void PrintCompact(const CompactSummary& s) {
+  if (s.files_read == 0) {
+    fmt::print("compact: no per-instrument quote files to convert\n");
+    return;
+  }
+  fmt::print("compact: {} quotes of {} instruments from {} files into {} chain files\n", s.rows,
+             s.instruments, s.files_read, s.chain_files);
+}
 
 int RunQuery(const std::string& root, const std::string& sql) {
   auto db = duck::Database::Open();
@@ -74,6 +86,7 @@ struct ImportArgs {
   std::string time_column;
   std::string utc_offset;
   std::vector<std::string> columns;
+  std::string layout = "instrument";
 };
 
 struct ExportArgs {
@@ -104,8 +117,8 @@ int RunExport(const ExportArgs& a) {
     q.end = *e;
   }
   if (q.start && q.end && *q.end < *q.start) {
-    return Fail(fmt::format("--end {} is before --start {}", Time(q.end->value),
-                            Time(q.start->value)));
+    return Fail(
+        fmt::format("--end {} is before --start {}", Time(q.end->value), Time(q.start->value)));
   }
   auto stream = (*cat)->Read(q);
   if (!stream) return Fail(stream.error());
@@ -182,6 +195,10 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
         std::size_t j = i;
         std::uint64_t rows = 0;
         for (; j < files->size() && (*files)[j].identifier == (*files)[i].identifier; ++j) {
+          if ((*files)[j].chain) {
+            rows += (*files)[j].rows;
+            continue;
+          }
           auto r = (*cat)->connection().Query(
               fmt::format("SELECT count(*) FROM read_parquet({})", duck::Quote((*files)[j].path)));
           if (!r) return Fail(r.error());
@@ -283,7 +300,12 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
   imp->add_option("--time-format", im->time_format,
                   "csv: auto (default), epoch_s, epoch_ms, epoch_us, epoch_ns or datetime");
   imp->add_option("--utc-offset", im->utc_offset, "csv: offset of naive datetimes (+05:30)");
+  imp->add_option("--layout", im->layout,
+                  "Quotes per instrument (instrument, the default) or as chain files (chain: "
+                  "the imported instruments' quotes are then compacted)");
   out.emplace_back(imp, [im] {
+    auto layout = ParseCatalogLayout(im->layout);
+    if (!layout) return Fail("--layout: " + layout.error());
     ImportOptions opt = im->opt;
     if (!im->at.empty()) {
       auto t = ParseDateTime(im->at, kIstOffset);
@@ -336,7 +358,9 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
     }
     auto cat = Catalog::Open(im->root);
     if (!cat) return Fail(cat.error());
+    std::vector<std::string> quoted;  // instruments whose quotes were imported
     for (ImportBatch& batch : batches) {
+      for (const auto& [id, q] : batch.quotes) quoted.push_back(id);
       if (Status s = WriteImport(**cat, batch); !s) {
         fmt::print(stderr, "error: {}: {}\n", batch.path, s.error());
         ++failures;
@@ -345,7 +369,28 @@ void AddCatalogCommands(CLI::App& app, Commands& out) {
       fmt::print("{}\n", batch.Describe());
       for (const std::string& w : batch.warnings) fmt::print("  warning: {}\n", w);
     }
+    if (*layout == CatalogLayout::kChain && !quoted.empty() && failures == 0) {
+      auto sum = CompactCatalog(**cat, quoted);
+      if (!sum) return Fail(sum.error());
+      PrintCompact(*sum);
+    }
     return failures == 0 ? 0 : 2;
+  });
+
+  auto cp_root = std::make_shared<std::string>();
+  auto cp_globs = std::make_shared<std::vector<std::string>>();
+  CLI::App* compact = catalog->add_subcommand(
+      "compact",
+      "Convert per-instrument quote files into chain files (one per underlying per IST day)");
+  compact->add_option("catalog", *cp_root, "Catalog folder")->required();
+  compact->add_option("--instruments", *cp_globs, "Instrument ids or globs (default all)");
+  out.emplace_back(compact, [cp_root, cp_globs] {
+    auto cat = OpenExisting(*cp_root);
+    if (!cat) return Fail(cat.error());
+    auto sum = CompactCatalog(**cat, *cp_globs);
+    if (!sum) return Fail(sum.error());
+    PrintCompact(*sum);
+    return 0;
   });
 
   auto ex = std::make_shared<ExportArgs>();

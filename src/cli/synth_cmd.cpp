@@ -24,6 +24,7 @@ struct SynthArgs {
   int interval = 0;
   int strikes = 0;
   int expiries = 0;
+  std::string layout = "chain";
 };
 
 int RunSynth(const SynthArgs& a) {
@@ -53,7 +54,12 @@ int RunSynth(const SynthArgs& a) {
   if (a.strikes > 0) cfg.chain.strikes_each_side = a.strikes;
   if (a.expiries > 0) cfg.chain.expiries = a.expiries;
 
-  auto sink = synth::CatalogSink::Open(a.out);
+  auto layout = ParseCatalogLayout(a.layout);
+  if (!layout.ok()) {
+    fmt::print(stderr, "error: --layout: {}\n", layout.error());
+    return 2;
+  }
+  auto sink = synth::CatalogSink::Open(a.out, 1'000'000, *layout);
   if (!sink.ok()) {
     fmt::print(stderr, "error: {}\n", sink.error());
     return 2;
@@ -102,6 +108,9 @@ void AddSynthCommands(CLI::App& app, Commands& out) {
   c->add_option("--interval", args->interval, "Minutes between quotes (default 1)");
   c->add_option("--strikes", args->strikes, "Strikes each side of ATM (default 20)");
   c->add_option("--expiries", args->expiries, "Nearest series quoted (default 2)");
+  c->add_option("--layout", args->layout,
+                "Quotes as chain files, one per underlying per IST day (chain, the default), or "
+                "one folder per instrument (instrument)");
   out.emplace_back(c, [args] { return RunSynth(*args); });
 }
 

@@ -1,8 +1,19 @@
-// The Parquet data catalog: a folder in the NautilusTrader layout
+// The Parquet data catalog: a folder holding two layouts side by side.
+//
+// The NautilusTrader per-instrument layout
 //   {root}/data/{quote_tick|trade_tick|bar}/{identifier}/{start}_{end}.parquet
 // where {identifier} is the instrument id (the bar type for bars) with '/' removed, and
 // {start}/{end} are the first and last ts_init of the file as UTC "YYYY-MM-DDTHH-MM-SS-
 // NNNNNNNNNZ". Instrument definitions live in {root}/data/instrument/*.parquet.
+//
+// The chain layout, for option chains (quotes and trades):
+//   {root}/data/chain/{quote_tick|trade_tick}/{group}/{start}_{end}.parquet
+// one file per group (an option's underlying; an instrument without one is its own group)
+// per IST trading day, holding many instruments: an `instrument_id` column (dictionary-
+// encoded by Parquet), rows in the catalog's merge order (ts_init, then identifier, then the
+// instrument's own row order), and in the key-value metadata `layout` = "chain", the one
+// price and size precision, and `chain_instruments`: per instrument its first and last
+// ts_init and row count. A backtest reads such a file as one sorted stream, no merge.
 //
 // Files written here store prices and sizes as BIGINT fixed-point raws at scale 10^9 (exact),
 // ts_event/ts_init as UBIGINT nanoseconds, and the instrument id (or bar type) and the price
@@ -11,11 +22,13 @@
 // inside the base64 Arrow schema) are read too.
 //
 // Writes append one file per call; a write whose time range overlaps an existing file of the
-// same instrument and type is refused, naming both ranges. Reads stream: files are k-way
-// merged by (ts_init, file order, row), each scan opened only when the merge reaches its
-// start and closed when exhausted. A big file is read chunk by chunk through its own DuckDB
-// streaming result; small files (per-contract option files) are read a few hundred at a time
-// by one query that returns them already merged.
+// same instrument (chain: group) and type is refused, naming both ranges. Reads stream: files
+// are k-way merged by (ts_init, file order, row), where file order is (identifier, start) and
+// a chain file counts as one file per instrument it holds; each scan is opened only when the
+// merge reaches its start and closed when exhausted. A big file (and every chain file) is
+// read chunk by chunk through its own DuckDB streaming result; small files (per-contract
+// option files) are read a few hundred at a time by one query that returns them already
+// merged. The order of events is the same whichever layout holds the data.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +64,14 @@ std::string CatalogIdentifier(std::string_view id);
 std::string CatalogFileName(UnixNanos start, UnixNanos end);
 Result<std::pair<UnixNanos, UnixNanos>> ParseCatalogFileName(std::string_view name);
 
+// One instrument of a chain file (its `chain_instruments` metadata).
+struct ChainMember {
+  std::string instrument_id;
+  UnixNanos first;  // first and last ts_init of its rows in the file
+  UnixNanos last;
+  std::uint64_t rows = 0;
+};
+
 // Metadata of one data file: what it holds and how to read its raws.
 struct ParquetDataMeta {
   std::string instrument_id;  // exact id (may contain '/')
@@ -58,6 +79,9 @@ struct ParquetDataMeta {
   int price_precision = -1;
   int size_precision = -1;
   bool arrow_schema = false;  // written through Arrow (e.g. NautilusTrader): raws may be binary
+  bool chain = false;         // a chain file: rows carry their instrument_id
+  std::vector<ChainMember> members;  // chain files: the instruments it holds, in id order
+  bool chain_members_bad = false;    // its `chain_instruments` could not be parsed
 };
 
 // Reads the instrument id / bar type and precisions from a Parquet file's key-value metadata,
@@ -75,6 +99,10 @@ struct CatalogFile {
   // opens: one key-value query for a whole batch of small files).
   std::optional<ParquetDataMeta> meta;
   std::uint64_t bytes = 0;  // size on disk (0 = unknown): small files are scanned in batches
+  // A chain file lists as one entry per instrument it holds (identifier and start/end are that
+  // instrument's, `meta` names it); the reader scans the file once for all its entries.
+  bool chain = false;
+  std::uint64_t rows = 0;  // chain entries: the instrument's rows in the file (else unknown)
 };
 
 // The same for many files with few queries; fills each file's `meta`.
@@ -113,13 +141,18 @@ class Catalog {
   Status WriteQuotes(const InstrumentId& id, std::span<const QuoteTick> quotes);
   Status WriteTrades(const InstrumentId& id, std::span<const TradeTick> trades);
   Status WriteBars(const BarType& bar_type, std::span<const Bar> bars);
+  // Appends one chain file of `group` (persistence/catalog_chain.h names groups). Quotes of
+  // any instruments with one price and one size precision, each instrument's in non-
+  // decreasing ts_init; the file holds them in the catalog's merge order (a stable sort by
+  // ts_init, then identifier). An overlap with an existing chain file of the group is refused.
+  Status WriteChainQuotes(const std::string& group, std::span<const QuoteTick> quotes);
   // Adds definitions; an id already defined identically is skipped, differently is refused.
   Status WriteInstruments(std::span<const Instrument> instruments);
 
   // Definitions whose id matches one of the globs (all when empty), sorted by id.
   Result<std::vector<Instrument>> Instruments(const std::vector<std::string>& globs = {});
   // Data files of a type whose identifier matches (all when empty), sorted by (identifier,
-  // start).
+  // start); chain files as one entry per matching instrument (their footers are read).
   Result<std::vector<CatalogFile>> Files(CatalogDataType type,
                                          const std::vector<std::string>& globs = {}) const;
   // A streaming, time-ordered reader over the matching files.
@@ -129,10 +162,15 @@ class Catalog {
 
  private:
   Catalog() = default;
-  Status WriteFile(CatalogDataType type, const std::string& identifier, const std::string& table,
-                   const ParquetDataMeta& meta, UnixNanos start, UnixNanos end);
-  Status CheckOverlap(CatalogDataType type, const std::string& identifier, UnixNanos start,
+  // Writes `table` to {dir}/{start}_{end}.parquet with the key-value metadata `kv` (DuckDB's
+  // KV_METADATA body), through a temporary file renamed into place.
+  Status WriteFile(const std::string& dir, const std::string& table, const std::string& kv,
+                   UnixNanos start, UnixNanos end);
+  // Refuses [start, end] when it overlaps a file in `dir`; `what` names the series.
+  Status CheckOverlap(const std::string& dir, const std::string& what, UnixNanos start,
                       UnixNanos end) const;
+  Status ChainFiles(CatalogDataType type, const std::vector<std::string>& globs,
+                    std::vector<CatalogFile>& out) const;
 
   std::string root_;
   std::unique_ptr<duck::Database> db_;

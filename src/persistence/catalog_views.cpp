@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 #include <utility>
 
 namespace nacre {
@@ -55,6 +58,53 @@ std::string Ist(std::string_view ns_col) {
 
 constexpr const char* kIdentifier =
     "regexp_extract(filename, '([^/]+)/[^/]+$', 1) AS identifier";
+
+// True when some sub-folder of `dir` holds a Parquet file (read_parquet refuses a glob that
+// matches nothing).
+bool HasParquet(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return false;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".parquet") return true;
+  }
+  return false;
+}
+
+// The raw view of quotes or trades over both layouts: per-instrument files (the identifier
+// from the folder name) and chain files (from their instrument_id column), with the finest
+// precisions the files declare. Empty when neither layout holds any.
+struct TickSource {
+  std::string select;  // "SELECT *, ... AS identifier FROM read_parquet(...)"
+  int price_precision = 0;
+  int size_precision = 0;
+};
+std::optional<TickSource> TickSourceOf(duck::Connection& con, const std::string& data,
+                                       const std::string& type_dir) {
+  const bool flat = HasParquet(data + type_dir);
+  const bool chain = HasParquet(data + "chain/" + type_dir);
+  if (!flat && !chain) return std::nullopt;
+  std::vector<std::string> globs;
+  if (flat) globs.push_back(data + type_dir + "/*/*.parquet");
+  if (chain) globs.push_back(data + "chain/" + type_dir + "/*/*.parquet");
+  TickSource out;
+  std::string list;
+  for (const std::string& g : globs) {
+    const auto [p, s] = Precisions(con, g);
+    out.price_precision = std::max(out.price_precision, p);
+    out.size_precision = std::max(out.size_precision, s);
+    list += (list.empty() ? "" : ", ") + duck::Quote(g);
+  }
+  const std::string from_chain = "replace(instrument_id, '/', '')";
+  const std::string from_dir = "regexp_extract(filename, '([^/]+)/[^/]+$', 1)";
+  const std::string ident = !chain  ? from_dir
+                            : !flat ? from_chain
+                                    : fmt::format("coalesce({}, {})", from_chain, from_dir);
+  out.select = fmt::format(
+      "SELECT *, {} AS identifier FROM read_parquet([{}], filename = true, "
+      "union_by_name = true)",
+      ident, list);
+  return out;
+}
 
 }  // namespace
 
@@ -107,14 +157,12 @@ Status CreateCatalogViews(duck::Connection& con, const std::string& root, std::s
                           Mentions(sql, "instrument") || Mentions(sql, "instrument_raw");
   auto exec = [&](const std::string& s) { return con.Execute(s); };
 
-  if (quote && has_dir("quote_tick")) {
-    const std::string glob = data + "quote_tick/*/*.parquet";
-    const auto [p, s] = Precisions(con, glob);
-    if (Status st = exec(fmt::format(
-            "CREATE OR REPLACE VIEW quote_tick_raw AS SELECT *, {} FROM read_parquet({}, "
-            "filename = true, union_by_name = true)",
-            kIdentifier, duck::Quote(glob)));
-        !st) {
+  bool quote_view = false;
+  if (auto src = quote ? TickSourceOf(con, data, "quote_tick") : std::nullopt) {
+    quote_view = true;
+    const int p = src->price_precision;
+    const int s = src->size_precision;
+    if (Status st = exec("CREATE OR REPLACE VIEW quote_tick_raw AS " + src->select); !st) {
       return st;
     }
     if (Status st = exec(fmt::format(
@@ -126,14 +174,10 @@ Status CreateCatalogViews(duck::Connection& con, const std::string& root, std::s
       return st;
     }
   }
-  if (trade && has_dir("trade_tick")) {
-    const std::string glob = data + "trade_tick/*/*.parquet";
-    const auto [p, s] = Precisions(con, glob);
-    if (Status st = exec(fmt::format(
-            "CREATE OR REPLACE VIEW trade_tick_raw AS SELECT *, {} FROM read_parquet({}, "
-            "filename = true, union_by_name = true)",
-            kIdentifier, duck::Quote(glob)));
-        !st) {
+  if (auto src = trade ? TickSourceOf(con, data, "trade_tick") : std::nullopt) {
+    const int p = src->price_precision;
+    const int s = src->size_precision;
+    if (Status st = exec("CREATE OR REPLACE VIEW trade_tick_raw AS " + src->select); !st) {
       return st;
     }
     if (Status st = exec(fmt::format(
@@ -220,7 +264,7 @@ Status CreateCatalogViews(duck::Connection& con, const std::string& root, std::s
     }
   }
   const bool have_instruments = has_dir("instrument");
-  if (option_quote && have_instruments && has_dir("quote_tick")) {
+  if (option_quote && have_instruments && quote_view) {
     if (Status st = exec(
             "CREATE OR REPLACE VIEW option_quote AS SELECT q.instrument_id, i.underlying, "
             "i.expiry, i.option_kind, i.strike, q.bid_price, q.ask_price, "
@@ -231,7 +275,7 @@ Status CreateCatalogViews(duck::Connection& con, const std::string& root, std::s
       return st;
     }
   }
-  if (chain_quote && have_instruments && has_dir("quote_tick")) {
+  if (chain_quote && have_instruments && quote_view) {
     if (Status st = exec(
             "CREATE OR REPLACE VIEW chain_quote AS SELECT underlying, expiry, strike, ts_init, "
             "any_value(time_ist) AS time_ist, "

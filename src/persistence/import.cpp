@@ -224,8 +224,10 @@ Result<ImportBatch> ImportNautilus(const std::string& path, const ImportOptions&
   q.defaults.bar_type = o.bar_type;
   q.defaults.price_precision = o.price_precision;
   q.defaults.size_precision = o.size_precision;
-  auto s = ReadParquetFiles(
-      type, {CatalogFile{type, "", path, UnixNanos(0), UnixNanos(0), std::nullopt, 0}}, q);
+  CatalogFile file;
+  file.type = type;
+  file.path = path;
+  auto s = ReadParquetFiles(type, {file}, q);
   if (!s) return MakeError(s.error());
   ImportBatch b;
   std::vector<MarketData> buf;

@@ -9,7 +9,8 @@ namespace nacre::synth {
 namespace fs = std::filesystem;
 
 Result<std::unique_ptr<CatalogSink>> CatalogSink::Open(const std::string& root,
-                                                       std::size_t max_rows_per_file) {
+                                                       std::size_t max_rows_per_file,
+                                                       CatalogLayout layout) {
   if (root.empty()) return MakeError("synth: empty output folder");
   if (max_rows_per_file == 0) return MakeError("synth: max_rows_per_file must be positive");
   std::error_code ec;
@@ -23,12 +24,14 @@ Result<std::unique_ptr<CatalogSink>> CatalogSink::Open(const std::string& root,
   }
   auto catalog = Catalog::Open(root);
   if (!catalog.ok()) return MakeError(catalog.error());
-  return std::unique_ptr<CatalogSink>(new CatalogSink(std::move(*catalog), max_rows_per_file));
+  return std::unique_ptr<CatalogSink>(
+      new CatalogSink(std::move(*catalog), max_rows_per_file, layout));
 }
 
 Status CatalogSink::OnInstrument(const Instrument& instrument) {
   instruments_.push_back(instrument);
   quotes_.try_emplace(instrument.id.value());
+  if (chain_) chain_->Define(instrument);
   return Status::Ok();
 }
 
@@ -56,19 +59,24 @@ Status CatalogSink::OnStep(const ChainStep& step) {
   if (bars_.size() >= max_rows_) {
     if (Status s = FlushBars(); !s.ok()) return s;
   }
-  auto add = [this](const QuoteTick& q) -> Status {
-    auto it = quotes_.find(q.instrument_id.value());
-    if (it == quotes_.end()) {
-      return MakeError("synth: quote for an unannounced instrument " + q.instrument_id.value());
-    }
-    it->second.push_back(q);
-    if (it->second.size() >= max_rows_) return FlushQuotes(it->second);
-    return Status::Ok();
-  };
-  if (Status s = add(step.underlying_quote); !s.ok()) return s;
+  if (Status s = AddQuote(step.underlying_quote); !s.ok()) return s;
   for (const QuoteTick& q : step.quotes) {
-    if (Status s = add(q); !s.ok()) return s;
+    if (Status s = AddQuote(q); !s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status CatalogSink::AddQuote(const QuoteTick& q) {
+  auto it = quotes_.find(q.instrument_id.value());
+  if (it == quotes_.end()) {
+    return MakeError("synth: quote for an unannounced instrument " + q.instrument_id.value());
+  }
+  if (chain_) {
+    ++rows_;
+    return chain_->Add(q);
+  }
+  it->second.push_back(q);
+  if (it->second.size() >= max_rows_) return FlushQuotes(it->second);
   return Status::Ok();
 }
 
@@ -92,6 +100,10 @@ Status CatalogSink::Finish() {
     if (Status s = FlushQuotes(quotes_[k]); !s.ok()) return s;
   }
   quotes_.clear();
+  if (chain_) {
+    if (Status s = chain_->Finish(); !s.ok()) return s;
+    files_ += chain_->files_written();
+  }
   if (Status s = FlushBars(); !s.ok()) return s;
   if (Status s = catalog_->WriteInstruments(instruments_); !s.ok()) return s;
   ++files_;

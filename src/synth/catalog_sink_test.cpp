@@ -36,8 +36,9 @@ class CatalogSinkTest : public ::testing::Test {
 
   // Generates into {dir_}/{name}; returns the sink's counters.
   std::unique_ptr<CatalogSink> Write(const std::string& name, const ChainConfig& c,
-                                     std::size_t max_rows = 1'000'000) {
-    auto sink = CatalogSink::Open((dir_ / name).string(), max_rows);
+                                     std::size_t max_rows = 1'000'000,
+                                     CatalogLayout layout = CatalogLayout::kPerInstrument) {
+    auto sink = CatalogSink::Open((dir_ / name).string(), max_rows, layout);
     EXPECT_TRUE(sink.ok()) << sink.error();
     auto stats = GenerateChains(c, NseCalendar(), **sink);
     EXPECT_TRUE(stats.ok()) << stats.error();
@@ -191,6 +192,26 @@ TEST_F(CatalogSinkTest, UnwritableRootIsAClearError) {
   ASSERT_FALSE(sink.ok());
   EXPECT_NE(sink.error().find("plain_file"), std::string::npos) << sink.error();
   EXPECT_NE(sink.error().find("not a folder"), std::string::npos) << sink.error();
+}
+
+TEST_F(CatalogSinkTest, ChainLayoutIsThePerInstrumentCatalogCompacted) {
+  // The same chain written as chain files, and per instrument then compacted: the same files,
+  // byte for byte (instrument definitions and bars included).
+  auto chain = Write("chain", Config(), 1'000'000, CatalogLayout::kChain);
+  EXPECT_TRUE(fs::is_directory(dir_ / "chain" / "data" / "chain" / "quote_tick" / "NIFTY 50.NSE"));
+  EXPECT_FALSE(fs::exists(dir_ / "chain" / "data" / "quote_tick"));
+  Write("flat", Config());
+  auto flat = Catalog::Open((dir_ / "flat").string());
+  ASSERT_TRUE(flat.ok()) << flat.error();
+  auto sum = CompactCatalog(**flat);
+  ASSERT_TRUE(sum.ok()) << sum.error();
+  EXPECT_EQ(sum->chain_files, 3u);  // one NIFTY file per trading day
+  auto files = Files(dir_ / "chain");
+  auto compacted = Files(dir_ / "flat");
+  ASSERT_EQ(files.size(), compacted.size());
+  for (const auto& [name, bytes] : files) {
+    EXPECT_TRUE(compacted.count(name) == 1 && compacted[name] == bytes) << name;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -48,10 +49,10 @@ TEST_F(CatalogTicksCli, ImportsQuotesAndTradesWithMappedColumns) {
                                 Cat(), t),
                     true);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("t.csv [csv]: 0 instruments, 0 quotes, 2 trades, 0 bars"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("t.csv [csv]: 0 instruments, 0 quotes, 2 trades, 0 bars"), std::string::npos)
       << r.out;
-  r = testing::Exec(fmt::format("catalog query '{}' \"SELECT count(*) AS n, sum(size) AS units, "
+  r =
+      testing::Exec(fmt::format("catalog query '{}' \"SELECT count(*) AS n, sum(size) AS units, "
                                 "count(*) FILTER (WHERE aggressor_side = 'BUY') AS buys FROM "
                                 "trade_tick\"",
                                 Cat()));
@@ -82,9 +83,9 @@ TEST_F(CatalogTicksCli, BadRowsExitTwoNamingTheRowAndWriteNothing) {
   for (const Case& c : cases) {
     const std::string bad = Write("bad.csv", c.body);
     // The good file comes first on the command line: it must not be written either.
-    auto r = testing::Exec(fmt::format("catalog import '{}' '{}' '{}' --instrument 'NIFTY 50.NSE'",
-                                       Cat(), good, bad),
-                           true);
+    auto r = testing::Exec(
+        fmt::format("catalog import '{}' '{}' '{}' --instrument 'NIFTY 50.NSE'", Cat(), good, bad),
+        true);
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("nothing imported"), std::string::npos) << r.out;
@@ -104,6 +105,43 @@ TEST_F(CatalogTicksCli, NseOptionChainExportNamesItsOneSidedQuote) {
                        "both): line 151 strike 34500.00 PE (no bid; ask 10890.60)"),
             std::string::npos)
       << r.out;
+}
+
+TEST_F(CatalogTicksCli, ImportWithTheChainLayoutAndCompactAgree) {
+  // The same quotes imported per instrument then compacted, and imported as chain files: the
+  // same chain file, the same exported stream, and a second compact does nothing.
+  const std::string q = Write("q.csv", QuoteRows(90));
+  const std::string flat = (dir_ / "flat").string();
+  auto r = testing::Exec(
+      fmt::format("catalog import '{}' '{}' --instrument 'NIFTY 50.NSE'", flat, q), true);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = testing::Exec(fmt::format("catalog compact '{}'", flat), true);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("90 quotes of 1 instruments from 1 files into 1 chain files"),
+            std::string::npos)
+      << r.out;
+  r = testing::Exec(fmt::format("catalog compact '{}'", flat), true);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("no per-instrument quote files"), std::string::npos) << r.out;
+  r = testing::Exec(
+      fmt::format("catalog import '{}' '{}' --instrument 'NIFTY 50.NSE' --layout chain", Cat(), q),
+      true);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(fs::exists(fs::path(Cat()) / "data" / "quote_tick"));
+  for (const std::string& root : {flat, Cat()}) {
+    r = testing::Exec(fmt::format("catalog export '{}' --out '{}/out.csv'", root, root), true);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string exported = slurp(flat + "/out.csv");
+  EXPECT_EQ(slurp(Cat() + "/out.csv"), exported);
+  EXPECT_EQ(std::count(exported.begin(), exported.end(), '\n'), 91);
+  r = testing::Exec(fmt::format("catalog import '{}' '{}' --layout sideways", Cat(), q), true);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--layout: unknown layout 'sideways'"), std::string::npos) << r.out;
 }
 
 }  // namespace

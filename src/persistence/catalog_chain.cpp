@@ -1,0 +1,266 @@
+#include "persistence/catalog_chain.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "persistence/catalog_layout.h"
+#include "persistence/duckdb.h"
+
+namespace nacre {
+
+namespace fs = std::filesystem;
+
+Result<CatalogLayout> ParseCatalogLayout(std::string_view s) {
+  if (s == "chain") return CatalogLayout::kChain;
+  if (s == "instrument" || s == "per-instrument") return CatalogLayout::kPerInstrument;
+  return MakeError(fmt::format("unknown layout '{}' (expected chain or instrument)", s));
+}
+
+std::string ChainGroupOf(const Instrument* def, const InstrumentId& id) {
+  if (def != nullptr && !def->underlying.empty()) return CatalogIdentifier(def->underlying.value());
+  return CatalogIdentifier(id.value());
+}
+
+// ------------------------------------------------------------------------------------------
+// Listing
+
+Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>& globs,
+                           std::vector<CatalogFile>& out) const {
+  if (type == CatalogDataType::kBar) return Status::Ok();
+  const std::string base = CatalogChainDir(root_, type);
+  auto groups = ListCatalogDirs(base);
+  if (!groups) return MakeError(groups.error());
+  std::vector<CatalogFile> files;
+  for (const std::string& group : *groups) {
+    if (Status st = ListSeriesFiles(type, base + "/" + group, group, files); !st) return st;
+  }
+  if (files.empty()) return Status::Ok();
+  std::sort(files.begin(), files.end(),
+            [](const CatalogFile& a, const CatalogFile& b) { return a.path < b.path; });
+  if (Status s = ReadParquetDataMetaBatch(*con_, files); !s) {
+    // Find the file at fault: one footer at a time names it.
+    for (CatalogFile& f : files) {
+      auto meta = ReadParquetDataMeta(*con_, f.path);
+      if (!meta) return MakeError(fmt::format("{}: {}", f.path, meta.error()));
+    }
+    return s;
+  }
+  for (const CatalogFile& f : files) {
+    const ParquetDataMeta& m = *f.meta;
+    if (!m.chain || m.chain_members_bad || m.members.empty()) {
+      return MakeError(
+          fmt::format("{}: not a chain file: its metadata lacks layout = 'chain' or a valid "
+                      "chain_instruments list",
+                      f.path));
+    }
+    if (m.price_precision < 0 || m.price_precision > kMaxPrecision || m.size_precision < 0 ||
+        m.size_precision > kMaxPrecision) {
+      return MakeError(
+          fmt::format("{}: no valid price_precision / size_precision in its metadata", f.path));
+    }
+    for (const ChainMember& member : m.members) {
+      const std::string ident = CatalogIdentifier(member.instrument_id);
+      bool match = globs.empty();
+      for (const auto& g : globs) match = match || GlobMatch(CatalogIdentifier(g), ident);
+      if (!match) continue;
+      CatalogFile e;
+      e.type = type;
+      e.identifier = ident;
+      e.path = f.path;
+      e.start = member.first;
+      e.end = member.last;
+      ParquetDataMeta em;
+      em.instrument_id = member.instrument_id;
+      em.price_precision = m.price_precision;
+      em.size_precision = m.size_precision;
+      em.chain = true;
+      e.meta = std::move(em);
+      e.bytes = f.bytes;
+      e.chain = true;
+      e.rows = member.rows;
+      out.push_back(std::move(e));
+    }
+  }
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------------------------------
+// Writing
+
+void ChainWriter::Define(const Instrument& def) {
+  groups_[&def.id.value()] = ChainGroupOf(&def, def.id);
+}
+
+const std::string& ChainWriter::GroupOf(const InstrumentId& id) {
+  auto [it, added] = groups_.try_emplace(&id.value());
+  if (added) it->second = ChainGroupOf(nullptr, id);
+  return it->second;
+}
+
+Status ChainWriter::Add(const QuoteTick& q) {
+  if (q.ts_init < last_) {
+    return MakeError(fmt::format("chain write: {} at {} comes after {}", q.instrument_id.value(),
+                                 FormatIsoUtc(q.ts_init), FormatIsoUtc(last_)));
+  }
+  last_ = q.ts_init;
+  const std::int64_t day = DaysFromCivil(IstDate(q.ts_init));
+  if (day != day_number_) {
+    if (Status s = FlushDay(); !s) return s;
+    day_number_ = day;
+  }
+  day_[GroupOf(q.instrument_id)].push_back(q);
+  return Status::Ok();
+}
+
+Status ChainWriter::FlushDay() {
+  for (auto& [group, quotes] : day_) {
+    if (quotes.empty()) continue;
+    if (Status s = catalog_.WriteChainQuotes(group, quotes); !s) return s;
+    ++files_;
+    rows_ += quotes.size();
+    quotes.clear();
+  }
+  return Status::Ok();
+}
+
+Status ChainWriter::Finish() { return FlushDay(); }
+
+// ------------------------------------------------------------------------------------------
+// Compaction
+
+namespace {
+
+// Chain files of a staging catalog, as (group, file name).
+Result<std::vector<std::pair<std::string, std::string>>> StagedFiles(const std::string& dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto groups = ListCatalogDirs(dir);
+  if (!groups) return MakeError(groups.error());
+  for (const std::string& g : *groups) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir + "/" + g, ec)) {
+      if (e.path().extension() == ".parquet") out.emplace_back(g, e.path().filename().string());
+    }
+    if (ec) return MakeError(fmt::format("{}/{}: {}", dir, g, ec.message()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Refuses a staged file whose range overlaps a chain file already in `dir`.
+Status CheckNoOverlap(const std::string& dir, const std::string& name) {
+  auto range = ParseCatalogFileName(name);
+  if (!range) return MakeError(range.error());
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return Status::Ok();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".parquet") continue;
+    auto other = ParseCatalogFileName(e.path().filename().string());
+    if (!other) return MakeError(fmt::format("{}: {}", e.path().string(), other.error()));
+    if (!(range->second < other->first || range->first > other->second)) {
+      return MakeError(fmt::format(
+          "compact refused: the chain file {} would overlap {} (compact the group's quotes "
+          "together, or remove one)",
+          name, e.path().string()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CompactSummary> CompactCatalog(Catalog& catalog, const std::vector<std::string>& globs) {
+  CompactSummary sum;
+  auto listed = catalog.Files(CatalogDataType::kQuote, globs);
+  if (!listed) return MakeError(listed.error());
+  std::vector<CatalogFile> files;
+  std::set<std::string> idents;
+  for (CatalogFile& f : *listed) {
+    if (f.chain) continue;
+    idents.insert(f.identifier);
+    files.push_back(std::move(f));
+  }
+  if (files.empty()) return sum;
+  sum.files_read = files.size();
+  sum.instruments = idents.size();
+  auto defs = catalog.Instruments();
+  if (!defs) return MakeError(defs.error());
+
+  const std::string root = catalog.root();
+  const std::string staging = root + "/.compact";
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  auto cleanup = [&] {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+  };
+  {
+    auto staged = Catalog::Open(staging);
+    if (!staged) return MakeError(staged.error());
+    CatalogQuery q;
+    q.type = CatalogDataType::kQuote;
+    auto stream = ReadParquetFiles(CatalogDataType::kQuote, files, q);
+    if (!stream) {
+      cleanup();
+      return MakeError(stream.error());
+    }
+    ChainWriter writer(**staged);
+    for (const Instrument& i : *defs) writer.Define(i);
+    std::vector<MarketData> buf;
+    for (;;) {
+      if (Status s = (*stream)->Next(buf, 8192); !s) {
+        cleanup();
+        return MakeError(s.error());
+      }
+      if (buf.empty()) break;
+      for (const MarketData& d : buf) {
+        if (Status s = writer.Add(std::get<QuoteTick>(d)); !s) {
+          cleanup();
+          return MakeError(s.error());
+        }
+      }
+    }
+    if (Status s = writer.Finish(); !s) {
+      cleanup();
+      return MakeError(s.error());
+    }
+    sum.chain_files = writer.files_written();
+    sum.rows = writer.rows_written();
+  }
+  const std::string from = CatalogChainDir(staging, CatalogDataType::kQuote);
+  const std::string to = CatalogChainDir(root, CatalogDataType::kQuote);
+  auto staged_files = StagedFiles(from);
+  if (!staged_files) {
+    cleanup();
+    return MakeError(staged_files.error());
+  }
+  for (const auto& [group, name] : *staged_files) {
+    if (Status s = CheckNoOverlap(to + "/" + group, name); !s) {
+      cleanup();
+      return MakeError(s.error());
+    }
+  }
+  // The swap: chain files into place, then the per-instrument files out.
+  for (const auto& [group, name] : *staged_files) {
+    fs::create_directories(to + "/" + group, ec);
+    if (ec) return MakeError(fmt::format("{}/{}: cannot create: {}", to, group, ec.message()));
+    fs::rename(from + "/" + group + "/" + name, to + "/" + group + "/" + name, ec);
+    if (ec)
+      return MakeError(fmt::format("{}/{}/{}: cannot move: {}", to, group, name, ec.message()));
+  }
+  for (const CatalogFile& f : files) {
+    fs::remove(f.path, ec);
+    if (ec) return MakeError(fmt::format("{}: cannot remove: {}", f.path, ec.message()));
+    const fs::path dir = fs::path(f.path).parent_path();
+    if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
+  }
+  const std::string flat = CatalogDataDir(root, CatalogDataType::kQuote);
+  if (fs::is_empty(flat, ec)) fs::remove(flat, ec);
+  cleanup();
+  return sum;
+}
+
+}  // namespace nacre

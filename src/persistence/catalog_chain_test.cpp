@@ -1,0 +1,317 @@
+#include "persistence/catalog_chain.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "testkit/scratch_dir.h"
+
+namespace nacre {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::int64_t kDay1 = FromIst(2024, 1, 1, 9, 15).value;
+const std::int64_t kDay2 = FromIst(2024, 1, 2, 9, 15).value;
+
+// Every field of an item, precisions included.
+std::string Describe(const MarketData& d) {
+  const auto& q = std::get<QuoteTick>(d);
+  return fmt::format("{} {}/{} {}/{} {}/{} {}/{} {} {}", q.instrument_id.value(), q.bid_price.raw(),
+                     q.bid_price.precision(), q.ask_price.raw(), q.ask_price.precision(),
+                     q.bid_size.raw(), q.bid_size.precision(), q.ask_size.raw(),
+                     q.ask_size.precision(), q.ts_event.value, q.ts_init.value);
+}
+
+QuoteTick Quote(const std::string& id, std::int64_t ts, int k) {
+  QuoteTick q;
+  q.instrument_id = MustInstrumentId(id);
+  q.bid_price = Price::Raw((10'000 + k * 5) * Pow10(7), 2);
+  q.ask_price = Price::Raw((10'010 + k * 5) * Pow10(7), 2);
+  q.bid_size = Quantity::Raw((65 + k) * kFixedScale, 0);
+  q.ask_size = Quantity::Raw((130 + k % 7) * kFixedScale, 0);
+  q.ts_event = UnixNanos(ts - 1 - k);
+  q.ts_init = UnixNanos(ts);
+  return q;
+}
+
+Instrument Option(const std::string& id, const std::string& underlying) {
+  Instrument i;
+  i.id = MustInstrumentId(id);
+  i.instrument_class = InstrumentClass::kOption;
+  i.raw_symbol = Symbol(id.substr(0, id.find('.')));
+  i.underlying = MustInstrumentId(underlying);
+  return i;
+}
+
+class CatalogChainTest : public testkit::ScratchDirTest {
+ protected:
+  std::string Root(const char* name) const { return (dir_ / name).string(); }
+
+  // A per-instrument catalog: the NIFTY index and four of its options, a BANKNIFTY option
+  // (its own group, its underlying undefined), an instrument without a definition; two IST
+  // days; many equal times across instruments (ties), an instrument with equal times of its
+  // own, and one instrument written as two files.
+  void MakePerInstrument(const std::string& root) {
+    auto c = Catalog::Open(root);
+    ASSERT_TRUE(c.ok()) << c.error();
+    const std::vector<std::string> opts = {"NIFTY24JAN21500CE.NFO", "NIFTY24JAN21500PE.NFO",
+                                           "NIFTY24JAN21600CE.NFO", "NIFTY24JAN21400PE.NFO"};
+    std::vector<Instrument> defs;
+    Instrument index;
+    index.id = MustInstrumentId("NIFTY 50.NSE");
+    defs.push_back(index);
+    for (const auto& o : opts) defs.push_back(Option(o, "NIFTY 50.NSE"));
+    defs.push_back(Option("BANKNIFTY24JAN46000CE.NFO", "NIFTY BANK.NSE"));
+    ASSERT_TRUE((*c)->WriteInstruments(defs).ok());
+    auto series = [&](const std::string& id, std::int64_t t0, int n, std::int64_t step, int k0) {
+      std::vector<QuoteTick> out;
+      for (int i = 0; i < n; ++i) out.push_back(Quote(id, t0 + i * step, k0 + i));
+      return out;
+    };
+    for (std::int64_t day : {kDay1, kDay2}) {
+      const int k = day == kDay1 ? 0 : 100;
+      ASSERT_TRUE((*c)->WriteQuotes(MustInstrumentId("NIFTY 50.NSE"),
+                                    series("NIFTY 50.NSE", day, 40, kNanosPerMinute, k))
+                      .ok());
+      for (std::size_t j = 0; j < opts.size(); ++j) {
+        if (day == kDay2 && j == 3) continue;  // expired
+        ASSERT_TRUE(
+            (*c)->WriteQuotes(MustInstrumentId(opts[j]),
+                              series(opts[j], day + static_cast<std::int64_t>(j) * kNanosPerMinute,
+                                     30, 2 * kNanosPerMinute, k + static_cast<int>(j)))
+                .ok());
+      }
+      ASSERT_TRUE(
+          (*c)->WriteQuotes(MustInstrumentId("BANKNIFTY24JAN46000CE.NFO"),
+                            series("BANKNIFTY24JAN46000CE.NFO", day, 20, 3 * kNanosPerMinute, k))
+              .ok());
+    }
+    // Equal times within one instrument keep their order.
+    std::vector<QuoteTick> same = {Quote("XYZ.NSE", kDay1, 1), Quote("XYZ.NSE", kDay1, 2),
+                                   Quote("XYZ.NSE", kDay1 + kNanosPerMinute, 3)};
+    ASSERT_TRUE((*c)->WriteQuotes(MustInstrumentId("XYZ.NSE"), same).ok());
+  }
+
+  static std::vector<std::string> ReadAll(const std::string& root, CatalogQuery q) {
+    auto c = Catalog::Open(root);
+    EXPECT_TRUE(c.ok()) << c.error();
+    auto s = (*c)->Read(q);
+    EXPECT_TRUE(s.ok()) << s.error();
+    std::vector<std::string> out;
+    if (!s.ok()) return out;
+    std::vector<MarketData> buf;
+    for (;;) {
+      Status st = (*s)->Next(buf, 7);
+      EXPECT_TRUE(st.ok()) << st.error();
+      if (!st.ok() || buf.empty()) break;
+      for (const MarketData& d : buf) out.push_back(Describe(d));
+    }
+    return out;
+  }
+
+  // The fixture's catalog per instrument in `a` and compacted in `b`.
+  void MakeBoth(const std::string& a, const std::string& b) {
+    MakePerInstrument(a);
+    MakePerInstrument(b);
+    auto cat = Catalog::Open(b);
+    ASSERT_TRUE(cat.ok());
+    auto sum = CompactCatalog(**cat);
+    ASSERT_TRUE(sum.ok()) << sum.error();
+    compacted_ = *sum;
+  }
+
+  // Every file under `root` with its bytes.
+  static std::map<std::string, std::string> Snapshot(const std::string& root) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      out[fs::relative(e.path(), root).string()] =
+          std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return out;
+  }
+
+  CompactSummary compacted_;
+};
+
+TEST_F(CatalogChainTest, CompactGivesTheSameStreamEveryFieldAndTie) {
+  const std::string a = Root("a");
+  const std::string b = Root("b");
+  ASSERT_NO_FATAL_FAILURE(MakeBoth(a, b));
+  EXPECT_EQ(compacted_.files_read, 12u);
+  EXPECT_EQ(compacted_.instruments, 7u);
+  // Days x groups: NIFTY 50.NSE and NIFTY BANK.NSE both days, XYZ.NSE on the first.
+  EXPECT_EQ(compacted_.chain_files, 5u);
+  EXPECT_TRUE(fs::is_directory(fs::path(b) / "data/chain/quote_tick/NIFTY 50.NSE"));
+  EXPECT_TRUE(fs::is_directory(fs::path(b) / "data/chain/quote_tick/NIFTY BANK.NSE"));
+  EXPECT_FALSE(fs::exists(fs::path(b) / "data/quote_tick/NIFTY 50.NSE"));
+  EXPECT_FALSE(fs::exists(fs::path(b) / ".compact"));
+
+  for (bool prefetch : {true, false}) {
+    CatalogQuery q;
+    q.prefetch = prefetch;
+    const auto before = ReadAll(a, q);
+    ASSERT_EQ(before.size(), 40u * 2 + 30 * 7 + 20 * 2 + 3);
+    EXPECT_EQ(ReadAll(b, q), before);
+  }
+  // Files lists a chain file as one entry per instrument, with its own range and rows.
+  auto cat = Catalog::Open(b);
+  ASSERT_TRUE(cat.ok());
+  auto files = (*cat)->Files(CatalogDataType::kQuote, {"NIFTY24JAN21400PE.NFO"});
+  ASSERT_TRUE(files.ok()) << files.error();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_TRUE(files->front().chain);
+  EXPECT_EQ(files->front().rows, 30u);
+  EXPECT_EQ(files->front().identifier, "NIFTY24JAN21400PE.NFO");
+  EXPECT_EQ(files->front().start.value, kDay1 + 3 * kNanosPerMinute);
+}
+
+TEST_F(CatalogChainTest, GlobsAndTimeRangesSelectTheSameRowsInBothLayouts) {
+  const std::string a = Root("a");
+  const std::string b = Root("b");
+  ASSERT_NO_FATAL_FAILURE(MakeBoth(a, b));
+  const std::vector<std::vector<std::string>> globs = {
+      {"NIFTY24JAN*CE.NFO"}, {"NIFTY 50.NSE"}, {"BANK*", "XYZ.NSE"}, {"NOPE*"}};
+  for (const auto& g : globs) {
+    for (int range = 0; range < 3; ++range) {
+      CatalogQuery q;
+      q.instruments = g;
+      if (range >= 1) q.start = UnixNanos(kDay1 + 10 * kNanosPerMinute);
+      if (range == 2) q.end = UnixNanos(kDay2 + 5 * kNanosPerMinute);
+      const auto expected = ReadAll(a, q);
+      EXPECT_EQ(ReadAll(b, q), expected) << g.front() << " range " << range;
+      if (g.front() != "NOPE*") {
+        EXPECT_FALSE(expected.empty());
+      }
+    }
+  }
+}
+
+TEST_F(CatalogChainTest, CompactIsIdempotent) {
+  const std::string b = Root("b");
+  MakePerInstrument(b);
+  auto cat = Catalog::Open(b);
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(CompactCatalog(**cat).ok());
+  const auto once = Snapshot(b);
+  auto again = CompactCatalog(**cat);
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(again->files_read, 0u);
+  EXPECT_EQ(again->chain_files, 0u);
+  EXPECT_EQ(Snapshot(b), once);
+}
+
+TEST_F(CatalogChainTest, WriterOrdersTiesAsTheMergeAndCompactWritesTheSameBytes) {
+  // The synthetic writer's path: quotes handed over in generation order (not sorted by id at
+  // equal times) give the same files as compacting the per-instrument layout.
+  const std::string a = Root("a");
+  const std::string b = Root("b");
+  MakePerInstrument(a);
+  {
+    auto src = Catalog::Open(a);
+    ASSERT_TRUE(src.ok());
+    auto dst = Catalog::Open(b);
+    ASSERT_TRUE(dst.ok());
+    auto defs = (*src)->Instruments();
+    ASSERT_TRUE(defs.ok());
+    ChainWriter w(**dst);
+    for (const Instrument& i : *defs) w.Define(i);
+    CatalogQuery q;
+    auto s = (*src)->Read(q);
+    ASSERT_TRUE(s.ok());
+    std::vector<MarketData> all;
+    std::vector<MarketData> buf;
+    while ((*s)->Next(buf, 1000).ok() && !buf.empty())
+      all.insert(all.end(), buf.begin(), buf.end());
+    // Reverse the instruments at each time (a stable sort by time, descending id).
+    std::stable_sort(all.begin(), all.end(), [](const MarketData& x, const MarketData& y) {
+      const auto& p = std::get<QuoteTick>(x);
+      const auto& r = std::get<QuoteTick>(y);
+      return p.ts_init < r.ts_init ||
+             (p.ts_init == r.ts_init && p.instrument_id.value() > r.instrument_id.value());
+    });
+    for (const MarketData& d : all) ASSERT_TRUE(w.Add(std::get<QuoteTick>(d)).ok());
+    ASSERT_TRUE(w.Finish().ok());
+    EXPECT_EQ(w.files_written(), 5u);
+  }
+  auto cat = Catalog::Open(a);
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(CompactCatalog(**cat).ok());
+  auto chain_files = [](const std::string& root) {
+    return Snapshot((fs::path(root) / "data/chain").string());
+  };
+  EXPECT_EQ(chain_files(b), chain_files(a));
+}
+
+TEST_F(CatalogChainTest, CorruptOrMissingChainFilesAreNamed) {
+  const std::string b = Root("b");
+  MakePerInstrument(b);
+  auto cat = Catalog::Open(b);
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(CompactCatalog(**cat).ok());
+  const fs::path group = fs::path(b) / "data/chain/quote_tick/NIFTY 50.NSE";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(group)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 2u);
+
+  // Listed, then gone before the read.
+  auto listed = (*cat)->Files(CatalogDataType::kQuote);
+  ASSERT_TRUE(listed.ok());
+  fs::rename(files[1], files[1].string() + ".away");
+  auto stream = ReadParquetFiles(CatalogDataType::kQuote, *listed, CatalogQuery{});
+  ASSERT_FALSE(stream.ok());
+  EXPECT_NE(stream.error().find(files[1].string()), std::string::npos) << stream.error();
+  EXPECT_NE(stream.error().find("no such file"), std::string::npos) << stream.error();
+  fs::rename(files[1].string() + ".away", files[1]);
+
+  // Garbage in place of a chain file.
+  std::ofstream(files[0], std::ios::binary | std::ios::trunc) << "not parquet at all";
+  auto bad = (*cat)->Files(CatalogDataType::kQuote);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find(files[0].string()), std::string::npos) << bad.error();
+
+  // A Parquet file without the chain metadata.
+  fs::remove(files[0]);
+  const std::string plain = (fs::path(b) / "data/quote_tick/XYZ.NSE").string();
+  ASSERT_FALSE(fs::exists(plain));
+  auto other = Catalog::Open(Root("c"));
+  ASSERT_TRUE(other.ok());
+  std::vector<QuoteTick> one = {Quote("XYZ.NSE", kDay1, 1)};
+  ASSERT_TRUE((*other)->WriteQuotes(MustInstrumentId("XYZ.NSE"), one).ok());
+  for (const auto& e : fs::recursive_directory_iterator(Root("c") + "/data/quote_tick")) {
+    if (e.is_regular_file()) fs::copy_file(e.path(), files[0]);
+  }
+  auto unmarked = (*cat)->Files(CatalogDataType::kQuote);
+  ASSERT_FALSE(unmarked.ok());
+  EXPECT_NE(unmarked.error().find(files[0].string()), std::string::npos) << unmarked.error();
+  EXPECT_NE(unmarked.error().find("not a chain file"), std::string::npos) << unmarked.error();
+}
+
+TEST_F(CatalogChainTest, ChainWritesAreCheckedAndOverlapsRefused) {
+  auto cat = Catalog::Open(Root("b"));
+  ASSERT_TRUE(cat.ok());
+  std::vector<QuoteTick> q = {Quote("A.NSE", kDay1, 1), Quote("B.NSE", kDay1, 2),
+                              Quote("A.NSE", kDay1 + 5, 3)};
+  ASSERT_TRUE((*cat)->WriteChainQuotes("G", q).ok());
+  auto overlap = (*cat)->WriteChainQuotes("G", q);
+  ASSERT_FALSE(overlap.ok());
+  EXPECT_NE(overlap.error().find("overlaps"), std::string::npos) << overlap.error();
+  std::vector<QuoteTick> back = {Quote("A.NSE", kDay2 + 5, 1), Quote("A.NSE", kDay2, 2)};
+  auto s = (*cat)->WriteChainQuotes("G", back);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("decreases"), std::string::npos) << s.error();
+  std::vector<QuoteTick> mixed = {Quote("A.NSE", kDay2, 1), Quote("B.NSE", kDay2, 2)};
+  mixed[1].bid_price = Price::Raw(mixed[1].bid_price.raw(), 3);
+  s = (*cat)->WriteChainQuotes("G", mixed);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("precision"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace nacre

@@ -1,0 +1,203 @@
+// Internal to the catalog reader: a scan of one data file, or of a batch of small files that
+// DuckDB returns already merged, decoded chunk by chunk into market data. Values are checked
+// per chunk (column checks) and row by row only when a chunk is not clean, so every error
+// names the file, row and column at fault. Not thread-safe: one thread owns a scan.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "persistence/catalog.h"
+#include "persistence/duckdb.h"
+
+namespace nacre::catalog_detail {
+
+// One file of a scan.
+struct ScanFile {
+  CatalogFile file;
+  std::size_t index = 0;  // position in the reader's file list: the merge's tie-break
+  ParquetDataMeta meta;   // resolved (defaults applied) when the scan opens
+  InstrumentId id;
+  BarType bar_type;
+  std::int64_t last_row = -1;  // batches: the file row emitted last and its ts_init
+  std::int64_t last_ts = 0;
+};
+
+// What a scan reads: one file, a batch of small files DuckDB merges, or one chain file whose
+// rows carry their instrument (its files_ are then the file's selected instruments).
+enum class ScanMode : std::uint8_t { kSingle, kBatch, kChain };
+
+// How a fixed-point column is stored.
+enum class RawKind : std::uint8_t { kInt64, kBin8, kBin16 };
+
+// A scan of one file, or of a batch of files merged by DuckDB, or of a chain file, read chunk
+// by chunk through its own connection's streaming result.
+class ScanCursor {
+ public:
+  explicit ScanCursor(std::vector<ScanFile> files, ScanMode mode = ScanMode::kSingle)
+      : files_(std::move(files)),
+        mode_(mode == ScanMode::kSingle && files_.size() > 1 ? ScanMode::kBatch : mode) {
+    start_ = files_.front().file.start;
+    first_index_ = files_.front().index;
+    for (const ScanFile& f : files_) {
+      start_ = std::min(start_, f.file.start);
+      first_index_ = std::min(first_index_, f.index);
+    }
+  }
+
+  UnixNanos start() const { return start_; }
+  std::size_t first_index() const { return first_index_; }
+  // Files on disk the scan reads.
+  std::size_t file_count() const { return mode_ == ScanMode::kChain ? 1 : files_.size(); }
+  bool batched() const { return mode_ == ScanMode::kBatch; }
+  UnixNanos ts() const { return UnixNanos(static_cast<std::int64_t>(ts_init_[row_])); }
+  // The merge position of the current row's file.
+  std::size_t index() const { return files_[Current()].index; }
+  bool done() const { return done_; }
+  // Gives the files back (to scan them one by one after the batch could not be scanned).
+  std::vector<ScanFile> TakeFiles() {
+    Close();
+    return std::move(files_);
+  }
+
+  Status Open(duck::Database& db, const CatalogQuery& q);
+
+  // Moves to the next row (a chain scan: of a selected instrument); fetches the next chunk when
+  // needed. done() afterwards = exhausted.
+  Status Advance() {
+    const UnixNanos prev = ts();
+    if (++row_ >= size_) {
+      if (Status s = Fetch(); !s) return s;
+      if (done_) return Status::Ok();
+    }
+    if (mode_ == ScanMode::kChain) {
+      if (Status s = SelectRow(); !s) return s;
+      if (done_) return Status::Ok();
+    }
+    if (!batched() && ts() < prev) return Decreasing(prev);
+    return Status::Ok();
+  }
+
+  Status Emit(std::vector<MarketData>& out);
+
+  void Close();
+
+ private:
+  std::size_t Current() const {
+    switch (mode_) {
+      case ScanMode::kBatch:
+        return static_cast<std::size_t>(file_index_[row_]);
+      case ScanMode::kChain:
+        return slot_;
+      case ScanMode::kSingle:
+        break;
+    }
+    return 0;
+  }
+
+  // Chain scans: from the current row on, moves to the first row of a selected instrument (or
+  // to the end) and sets slot_ to its entry.
+  Status SelectRow();
+
+  // The files' metadata (one footer query for a batch), defaults applied and checked. A batch
+  // scans only files written in Nacre's own layout (plain key-value metadata, BIGINT raws).
+  Status ReadMeta(const CatalogQuery& q);
+
+  static Status Resolve(ScanFile& f, const CatalogQuery& q);
+
+  Status Fetch();
+
+  // True when the chunk's price and size columns are plain raws, none NULL, all within the
+  // scan's one price and size precision (sizes not negative): Emit then skips the per-value
+  // checks. Otherwise Emit checks each value and names the row at fault.
+  bool ChunkIsClean() const;
+
+  std::int64_t Int64At(std::size_t col) const {
+    return static_cast<const std::int64_t*>(data_[col])[row_];
+  }
+
+  // The row's Price or Quantity in column `col` at `precision` (the file's): taken as is from a
+  // clean chunk, else checked (NULL, raw form, precision, sign) with the row and column named.
+  template <typename T>
+  Status ValueAt(std::size_t col, int precision, T& out) const {
+    if (fast_) {
+      out = T::Raw(Int64At(col), precision);
+      return Status::Ok();
+    }
+    std::int64_t raw = 0;
+    if (Status s = RawAt(col, raw); !s) return s;
+    auto v = T::FromRaw(raw, precision);
+    if (!v) return BadValue(col, v.error());
+    out = *v;
+    return Status::Ok();
+  }
+  Status PriceAt(const ScanFile& f, std::size_t col, Price& out) const {
+    return ValueAt(col, f.meta.price_precision, out);
+  }
+  Status SizeAt(const ScanFile& f, std::size_t col, Quantity& out) const {
+    return ValueAt(col, f.meta.size_precision, out);
+  }
+
+  bool Valid(std::size_t col, std::size_t row) const {
+    const std::uint64_t* v = validity_[col];
+    return v == nullptr || ((v[row / 64] >> (row % 64)) & 1) != 0;
+  }
+
+  UnixNanos TsAt(std::size_t col) const {
+    return UnixNanos(
+        static_cast<std::int64_t>(static_cast<const std::uint64_t*>(data_[col])[row_]));
+  }
+
+  // The current row's number in its file (rows_before_ already counts the current chunk).
+  std::int64_t RowNumber() const {
+    if (row_number_ != nullptr) return row_number_[row_];
+    return static_cast<std::int64_t>(rows_before_ - size_ + row_);
+  }
+
+  Status RawAt(std::size_t col, std::int64_t& out) const;
+  // The current row's string (or blob) in column `col`.
+  std::string_view StringAt(std::size_t col) const;
+
+  // What the scan reads, for errors: the file, or the batch's first file and count.
+  std::string What() const;
+  Status BadValue(std::size_t col, std::string_view why) const;
+  Status BadType(const std::string& name) const;
+  Status Decreasing(UnixNanos prev) const;
+
+  std::vector<ScanFile> files_;
+  ScanMode mode_;
+  // Chain scans: the instrument column, and each selected instrument's entry in files_ by its
+  // id (the views point into the ids' interned strings).
+  std::size_t instrument_col_ = 0;
+  std::unordered_map<std::string_view, std::size_t> slots_;
+  std::size_t slot_ = 0;
+  UnixNanos start_;
+  std::size_t first_index_ = 0;
+  std::unique_ptr<duck::Connection> con_;
+  std::optional<duck::QueryResult> result_;
+  duck::Chunk chunk_;
+  std::vector<RawKind> kinds_;
+  std::vector<std::string> names_;
+  std::vector<const void*> data_;               // column data of the current chunk
+  std::vector<const std::uint64_t*> validity_;  // validity masks (nullptr = all valid)
+  const std::uint64_t* ts_init_ = nullptr;
+  const std::uint64_t* file_index_ = nullptr;  // batches: the row's file in files_
+  const std::int64_t* row_number_ = nullptr;   // batches, filtered scans: the row's number
+  bool numbered_ = false;                      // a single file's scan selects file_row_number
+  std::size_t ts_col_ = 0;
+  int price_precision_ = -1;  // the scan's files' one precision, or -1 when they differ
+  int size_precision_ = -1;
+  bool fast_ = false;  // the current chunk passed ChunkIsClean
+  std::size_t row_ = 0;
+  std::size_t size_ = 0;
+  std::uint64_t rows_before_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace nacre::catalog_detail
