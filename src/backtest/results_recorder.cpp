@@ -528,7 +528,11 @@ Status ResultsRecorder::WriteFolder(const std::string& dir) const {
   return Status::Ok();
 }
 
-Status PrepareResultsFolder(const std::string& dir, bool force) {
+namespace {
+constexpr const char* kResultsMarker = ".nacre-results";
+}  // namespace
+
+Status PrepareResultsFolder(const std::string& dir, bool force, bool keep) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path path(dir);
@@ -544,13 +548,16 @@ Status PrepareResultsFolder(const std::string& dir, bool force) {
                                    "folder or pass --force to replace a previous run's results",
                                    dir));
     }
-    if (!fs::exists(path / "stats.json", ec)) {
+    // Ours: a finished run's stats.json, or the marker every prepared folder gets (a node
+    // killed before its first stats.json, a restarted node's earlier/ alone).
+    if (!fs::exists(path / "stats.json", ec) && !fs::exists(path / kResultsMarker, ec)) {
       return MakeError(ErrorCode::kInvalidInput,
                        fmt::format("--out {}: the folder holds files that are not a Nacre results "
                                    "folder (no stats.json); refusing to clear it even with --force",
                                    dir));
     }
     for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (keep) break;
       fs::remove_all(entry.path(), ec);
       if (ec) {
         return MakeError(ErrorCode::kIo, fmt::format("--out {}: cannot remove {}: {}", dir,
@@ -563,16 +570,14 @@ Status PrepareResultsFolder(const std::string& dir, bool force) {
     return MakeError(ErrorCode::kInvalidInput,
                      fmt::format("--out {}: cannot create results folder: {}", dir, ec.message()));
   }
-  // Writable: a probe file made and removed.
-  const fs::path probe = path / ".nacre-write-check";
+  // Writable: the marker that says the folder holds Nacre results.
   {
-    std::ofstream f(probe);
-    if (!f) {
+    std::ofstream f(path / kResultsMarker, std::ios::trunc);
+    if (!(f << "Nacre results folder\n")) {
       return MakeError(ErrorCode::kInvalidInput,
                        fmt::format("--out {}: the folder is not writable", dir));
     }
   }
-  fs::remove(probe, ec);
   return Status::Ok();
 }
 

@@ -162,8 +162,9 @@ class ResultsRecorder {
 // when it cannot be): it is created if missing and must be a writable directory. A folder
 // that already holds files is refused (they may be a previous run's results, which the new run
 // would mix with) unless `force`; with `force` a previous results folder (one holding
-// stats.json) is emptied first, and a folder holding anything else is still refused, never
+// stats.json) is emptied first (kept as it is with `keep`: a trading node sorts a restart's
+// earlier results itself), and a folder holding anything else is still refused, never
 // cleared.
-Status PrepareResultsFolder(const std::string& dir, bool force);
+Status PrepareResultsFolder(const std::string& dir, bool force, bool keep = false);
 
 }  // namespace nacre

@@ -90,8 +90,10 @@ int Run(const RunOptions& o) {
   if (o.flatten_on_stop) node.SetOnStop(NodeSettings::OnStop::kFlatten);
   const NodeSettings& s = node.settings();
   if (!s.results_dir.empty()) {
-    // A node's results folder is rewritten as it runs (and after a restart, from the journal).
-    if (const Status ready = PrepareResultsFolder(s.results_dir, /*force=*/true); !ready) {
+    // A node's results folder is rewritten as it runs; a restarted node keeps the earlier
+    // run's files (earlier/run-N/), a fresh one clears them (TradingNode::Run).
+    if (const Status ready = PrepareResultsFolder(s.results_dir, /*force=*/true, /*keep=*/true);
+        !ready) {
       fmt::print(stderr, "error: {}\n", ready.error());
       return 2;
     }

@@ -697,6 +697,38 @@ void TradingNode::ScheduleTimers() {
   }
 }
 
+Status TradingNode::KeepEarlierResults(bool recovered) {
+  // The results of the runs before this restart: their time series (equity, daily P&L, the
+  // monitor's) end where this run's begin, so they move to earlier/run-{n}/ rather than being
+  // overwritten; the order, fill and position files this run writes cover every run (they
+  // come from the journal). A fresh journal: a new session, whose folder starts empty.
+  namespace fs = std::filesystem;
+  const fs::path dir(settings_.results_dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::Ok();
+  if (!recovered) return PrepareResultsFolder(settings_.results_dir, /*force=*/true);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().filename().string()[0] != '.') files.push_back(e.path());
+  }
+  if (files.empty()) return Status::Ok();
+  int n = 1;
+  while (fs::exists(dir / "earlier" / fmt::format("run-{}", n))) ++n;
+  const fs::path to = dir / "earlier" / fmt::format("run-{}", n);
+  fs::create_directories(to, ec);
+  for (const fs::path& f : files) {
+    if (!ec) fs::rename(f, to / f.filename(), ec);
+  }
+  if (ec) {
+    return MakeError(ErrorCode::kIo, fmt::format("results folder {}: keeping the earlier run's "
+                                                 "files in {}: {}",
+                                                 dir.string(), to.string(), ec.message()));
+  }
+  kernel_->logger().Log(LogLevel::kInfo, "TradingNode",
+                        fmt::format("the results before this restart are in {}", to.string()));
+  return Status::Ok();
+}
+
 Status TradingNode::WriteResults() {
   if (Status s = recorder_->WriteFolder(settings_.results_dir); !s) return s;
   const Trader& trader = kernel_->trader();
@@ -736,6 +768,12 @@ NodeRunResult TradingNode::Run() {
   if (Status s = Recover(result); !s) {
     result.status = s.WithContext("recovery: ");
     return result;
+  }
+  if (recorder_) {
+    if (Status s = KeepEarlierResults(result.recovered); !s) {
+      result.status = s;
+      return result;
+    }
   }
   // The replayed data starts where the clock resumes; the catalogs are opened before the
   // clock is anchored, so the time they take to open is not market time lost.

@@ -204,6 +204,9 @@ class TradingNode {
   void JournalFailed(const Status& why);
   void Shutdown(NodeRunResult& result);
   Status WriteResults();
+  // A restarted node's results folder: the earlier run's files moved to earlier/run-{n}/; a
+  // fresh node's emptied (PrepareResultsFolder).
+  Status KeepEarlierResults(bool recovered);
   void ScheduleTimers();
 
   NodeSettings settings_;

@@ -242,7 +242,8 @@ TEST(Results, CliWritesByteIdenticalFolders) {
     ASSERT_TRUE(fs::exists(other)) << other;
     EXPECT_TRUE(Slurp(entry.path()) == Slurp(other)) << entry.path().filename() << " differs";
   }
-  EXPECT_EQ(files, 8u);
+  EXPECT_EQ(files, 9u) << "the 8 result files and the .nacre-results marker";
+  EXPECT_TRUE(fs::exists(a / ".nacre-results"));
 }
 
 TEST(Results, OutputDirFromConfigRelativeToIt) {

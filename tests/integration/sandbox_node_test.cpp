@@ -93,6 +93,15 @@ TEST_F(SandboxNode, StopsAtItsEndAndARestartResumesFromTheJournal) {
   EXPECT_NE(verify.out.find("verify: ok"), std::string::npos) << verify.out;
   EXPECT_TRUE(fs::exists(root_ / "restart" / "results" / "report.html"));
   EXPECT_TRUE(fs::exists(root_ / "restart" / "results" / "capital_history.csv"));
+  // The first run's files were kept, not overwritten: its equity curve ends where the
+  // second's begins.
+  const fs::path earlier = root_ / "restart" / "results" / "earlier" / "run-1";
+  ASSERT_TRUE(fs::exists(earlier / "equity.csv"));
+  const std::string before = nacre::testing::Slurp(earlier / "equity.csv");
+  const std::string after = nacre::testing::Slurp(root_ / "restart" / "results" / "equity.csv");
+  EXPECT_NE(before.find("2025-01-07"), std::string::npos) << "the first run's days";
+  EXPECT_EQ(after.find("2025-01-07"), std::string::npos) << "the second run starts on the 8th";
+  EXPECT_NE(after.find("2025-01-09"), std::string::npos);
 }
 
 TEST_F(SandboxNode, CrashDrillLosesAndDuplicatesNothing) {
