@@ -742,7 +742,9 @@ void RiskEngine::SetStateByLoss(TradingState state, const std::string& reason) {
 
 void RiskEngine::CheckLossLimits() {
   const LiveRiskLimits& lim = config_.live;
-  if (!lim.loss_limits() || !pnl_source_) return;
+  // Not before the engine runs: a node's recovery replays the journal's fills (position
+  // events) on a clock that has not yet resumed; the day's baseline comes from the snapshot.
+  if (!lim.loss_limits() || !pnl_source_ || !is_running()) return;
   const UnixNanos now = clock_.Now();
   RollDay(now);
   next_loss_check_ = now + lim.loss_check_interval;
