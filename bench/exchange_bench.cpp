@@ -99,17 +99,22 @@ void BM_NseExchangeQuotes(benchmark::State& state) {
   Quoter* quoter = s.get();
   (void)engine.AddStrategy(std::move(s));
   std::uint64_t fills = 0;
+  BacktestResult last;
   for (auto _ : state) {
     const BacktestResult r = engine.Run();
     benchmark::DoNotOptimize(r.final_equity);
     state.PauseTiming();
     fills = r.fills;
+    last = r;
     if (quoter->fills == 0) state.SkipWithError("no fills");
     quoter->fills = 0;
     engine.Reset();
     state.ResumeTiming();
   }
   state.counters["fills"] = static_cast<double>(fills);
+  state.counters["orders"] = static_cast<double>(last.orders);
+  state.counters["denied"] = static_cast<double>(last.orders_denied);
+  state.counters["rejected"] = static_cast<double>(last.orders_rejected);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(quotes.size() + trades.size()));
 }

@@ -144,6 +144,7 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     const std::string dir = o.GetString("dir");
     if (dir.empty()) o.Fail("dir", "must not be empty");
     out.output_dir = ResolveConfigPath(base_dir, dir);
+    out.recorder.equity_interval = o.GetInt("equity_interval_secs") * kNanosPerSecond;
     output_table.Finish();
   }
   ParseRiskSection(cfg, kc.risk_engine);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backtest/backtest_engine.h"
+#include "backtest/results_recorder.h"
 #include "trading/registry.h"
 
 namespace nacre {
@@ -22,6 +23,7 @@ struct LoadedBacktest {
   std::optional<UnixNanos> end;
   std::string config_path;
   std::string output_dir;  // [output] dir, resolved; empty when not set
+  ResultsRecorderConfig recorder;  // [output] equity_interval_secs
 };
 
 // Throws ConfigError on any problem; nothing is run.

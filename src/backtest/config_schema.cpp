@@ -50,11 +50,20 @@ ParamSchema EngineSchema() {
               .Doc("HH:MM IST origin of internally aggregated time bars (unset: midnight)"),
           P::Int("cache_quotes", 100)
               .Range(1, 1'000'000)
-              .Doc("recent quotes the cache keeps per instrument"),
+              .Doc("recent quotes the cache keeps per instrument (option contracts: "
+                   "cache_option_quotes)"),
           P::Int("cache_trades", 100)
               .Range(1, 1'000'000)
               .Doc("recent trades the cache keeps per instrument"),
           P::Int("cache_bars", 1000).Range(1, 1'000'000).Doc("recent bars kept per bar type"),
+          P::Int("cache_option_quotes", 1)
+              .Range(1, 1'000'000)
+              .Doc("recent quotes the cache keeps per option contract (a component can ask for "
+                   "more of one contract)"),
+          P::Int("release_expired_after_days", 1)
+              .Range(0, 3650)
+              .Doc("days after a contract's expiry its quotes, trades and bars leave the cache "
+                   "(not its orders or positions; an open position keeps them); 0 keeps them"),
       }};
 }
 
@@ -64,6 +73,11 @@ ParamSchema OutputSchema() {
           {
               P::String("dir").Required().Doc(
                   "results folder written after the run, relative to the config's folder"),
+              P::Int("equity_interval_secs", 60)
+                  .Range(0, 86'400)
+                  .Doc("equity.csv marks open positions once per this many seconds of data "
+                       "time (at the first data timestamp of each interval, after all its "
+                       "data); 0: at every data timestamp"),
           }};
 }
 

@@ -158,8 +158,10 @@ EngineSection ParseEngineSection(const Params& cfg, std::FILE* log_sink, bool al
     if (kc.data_engine.time_bars_origin < 0) kc.data_engine.time_bars_origin += kNanosPerDay;
   }
   // How many recent quotes / trades per instrument and bars per bar type the cache keeps
-  // (memory on large option chains: 22,906 instruments × 100 quotes ≈ 240 MB).
+  // (memory on large option chains: an option contract keeps its latest quote only).
   kc.cache.quote_capacity = static_cast<std::size_t>(e.GetInt("cache_quotes"));
+  kc.cache.option_quote_capacity = static_cast<std::size_t>(e.GetInt("cache_option_quotes"));
+  kc.data_engine.release_expired_after = e.GetInt("release_expired_after_days") * kNanosPerDay;
   kc.cache.trade_capacity = static_cast<std::size_t>(e.GetInt("cache_trades"));
   kc.cache.bar_capacity = static_cast<std::size_t>(e.GetInt("cache_bars"));
   engine_table.Finish();

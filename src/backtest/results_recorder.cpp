@@ -80,7 +80,12 @@ bool IsLongCycle(const Position& p) {
 
 }  // namespace
 
-ResultsRecorder::ResultsRecorder(Kernel& kernel) : kernel_(kernel) {
+namespace {
+constexpr const char* kSampleAlert = "ResultsRecorder.equity";
+}  // namespace
+
+ResultsRecorder::ResultsRecorder(Kernel& kernel, ResultsRecorderConfig config)
+    : kernel_(kernel), config_(config) {
   MessageBus& bus = kernel_.bus();
   subs_.push_back(bus.Subscribe<Bar>(
       "data.bars.*",
@@ -114,6 +119,7 @@ ResultsRecorder::ResultsRecorder(Kernel& kernel) : kernel_(kernel) {
 
 ResultsRecorder::~ResultsRecorder() {
   for (SubscriptionId id : subs_) kernel_.bus().Unsubscribe(id);
+  if (pending_sample_) kernel_.clock().CancelTimer(kSampleAlert);
 }
 
 void ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id, std::int64_t price_raw) {
@@ -121,7 +127,7 @@ void ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id, std::int64_t 
     started_ = true;
     run_start_ = ts;
   }
-  Sample(ts);  // may close the previous day with the index prices it ended on
+  if (ts != last_data_ts_) OnNewDataTime(ts);
   auto [slot, inserted] = index_slot_.try_emplace(id, -1);
   if (inserted) {
     const Instrument* ins = kernel_.cache().instrument(id);
@@ -134,6 +140,40 @@ void ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id, std::int64_t 
   IndexTrack& track = indexes_[static_cast<std::size_t>(slot->second)];
   track.last_ts = ts;
   track.last_raw = price_raw;
+}
+
+void ResultsRecorder::OnNewDataTime(UnixNanos ts) {
+  // A sample still armed for an earlier time (data handed in outside the event loop, whose
+  // clock did not reach the alert): take it now.
+  if (pending_sample_ && *pending_sample_ != ts) TakePendingSample();
+  last_data_ts_ = ts;
+  RollTo(IstDate(ts));  // may close the previous day with the index prices it ended on
+  const std::int64_t bucket =
+      config_.equity_interval > 0
+          ? ts.value / config_.equity_interval - (ts.value % config_.equity_interval < 0 ? 1 : 0)
+          : ts.value;
+  if (pending_sample_ || (sampled_bucket_ && *sampled_bucket_ == bucket)) return;
+  sampled_bucket_ = bucket;
+  // After every item at `ts` (the next nanosecond comes after them, and before any later data).
+  Clock& clock = kernel_.clock();
+  const UnixNanos at = std::max(ts + 1, clock.Now());
+  if (clock.SetTimeAlert(kSampleAlert, at, [this](const TimeEvent&) {
+        const UnixNanos t = *pending_sample_;
+        pending_sample_.reset();
+        Sample(t);
+      })) {
+    pending_sample_ = ts;
+  } else {
+    Sample(ts);
+  }
+}
+
+void ResultsRecorder::TakePendingSample() {
+  if (!pending_sample_) return;
+  kernel_.clock().CancelTimer(kSampleAlert);
+  const UnixNanos t = *pending_sample_;
+  pending_sample_.reset();
+  Sample(t);
 }
 
 void ResultsRecorder::Sample(UnixNanos ts) {
@@ -291,6 +331,7 @@ void ResultsRecorder::Finish() {
     run_start_ = now;
   }
   run_end_ = std::max(now, run_start_);
+  TakePendingSample();
   Sample(run_end_);
   if (day_) CloseDay();
   starting_balance_ = Money();

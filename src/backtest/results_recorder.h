@@ -1,5 +1,5 @@
 // ResultsRecorder: a kernel-level subscriber that records a backtest while it runs (fills,
-// position P&L by IST trading day, equity after every data timestamp) and, after the run,
+// position P&L by IST trading day, equity sampled on an interval) and, after the run,
 // writes the results folder: orders.csv, fills.csv (with the charge breakdown), positions.csv
 // (current positions and closed-cycle snapshots), account.csv, equity.csv, daily_pnl.csv,
 // stats.json and report.html (see backtest/report_html.cpp). It also keeps each index's price at
@@ -10,6 +10,13 @@
 // balance moved by each closed spread's P&L), writes spread_results.csv, adds a "spreads"
 // object to stats.json and a Spreads section to report.html. Money is printed exactly (fixed point
 // to the paisa); timestamps as ns and ISO-8601 IST. Same run, byte-identical folder.
+//
+// Equity sampling: positions are marked once per `equity_interval` of data time, not on every
+// quote: at the first data timestamp T in each interval (intervals counted from the Unix
+// epoch, so 60 s intervals start on IST minutes), after every item at T has been handled (a
+// one-shot clock alert at T + 1 ns takes the sample and labels it T). With data no denser than
+// the interval this is every data timestamp (the demo's 5-minute data at the 60 s default);
+// 0 samples every data timestamp. A day's equity (daily_pnl.csv) is its last sample.
 //
 // Usage: create it on the engine's kernel before Run(), call Finish() after Run() returns
 // (fills sent while strategies stop are included), then WriteFolder(). One recorder records
@@ -61,9 +68,13 @@ struct BenchmarkSeries {
 // A spread's legs as one line of text (for spread_results.csv and report.html).
 std::string SpreadLegsText(const SpreadEvent& e);
 
+struct ResultsRecorderConfig {
+  DurationNs equity_interval = 60 * kNanosPerSecond;  // 0: every data timestamp
+};
+
 class ResultsRecorder {
  public:
-  explicit ResultsRecorder(Kernel& kernel);
+  explicit ResultsRecorder(Kernel& kernel, ResultsRecorderConfig config = {});
   ~ResultsRecorder();
   ResultsRecorder(const ResultsRecorder&) = delete;
   ResultsRecorder& operator=(const ResultsRecorder&) = delete;
@@ -110,6 +121,9 @@ class ResultsRecorder {
 
  private:
   void OnData(UnixNanos ts, const InstrumentId& id, std::int64_t price_raw);
+  // The first data point at a new timestamp: roll the day, and arm the sample when one is due.
+  void OnNewDataTime(UnixNanos ts);
+  void TakePendingSample();
   void OnFill(const OrderFilled& fill);
   void OnPosition(const PositionEvent& e);
   void OnSpread(const SpreadEvent& e);
@@ -118,7 +132,11 @@ class ResultsRecorder {
   void CloseDay();
 
   Kernel& kernel_;
+  ResultsRecorderConfig config_;
   std::vector<SubscriptionId> subs_;
+  UnixNanos last_data_ts_{INT64_MIN};
+  std::optional<std::int64_t> sampled_bucket_;  // interval of the last sample armed
+  std::optional<UnixNanos> pending_sample_;      // data time whose sample's alert is armed
   Money starting_balance_;
   bool started_ = false;
   std::vector<OrderFilled> fills_;

@@ -130,6 +130,55 @@ TEST_F(RecorderTest, EquitySamplesIncludeUnrealized) {
   EXPECT_EQ(eq[2].equity(), Inr("100162"));
 }
 
+// Equity is marked once per interval of data time (60 s by default), at the first data
+// timestamp of each interval and after every data point at it; 0 marks every data timestamp.
+class RecorderIntervalTest : public RecorderTest,
+                             public ::testing::WithParamInterface<DurationNs> {};
+
+TEST_P(RecorderIntervalTest, EquityIsMarkedOncePerIntervalAfterEveryPointAtItsTime) {
+  const DurationNs interval = GetParam();
+  recorder_ = std::make_unique<ResultsRecorder>(k(), ResultsRecorderConfig{interval});
+  const UnixNanos t0 = FromIst(2024, 1, 10, 10, 0);
+  BarAt(t0, "100");
+  FillAt(t0 + 10 * kNanosPerSecond, "O-1", OrderSide::kBuy, 10, "100", "5");
+  BarAt(t0 + 30 * kNanosPerSecond, "110");  // the same minute: no mark at 60 s
+  BarAt(t0 + 60 * kNanosPerSecond, "120");
+  BarAt(t0 + 60 * kNanosPerSecond, "125");  // the same time: the mark sees this one too
+  // The alert that takes the mark runs after every point at its time, before anything later.
+  EXPECT_EQ(recorder_->equity().size(), interval == 0 ? 2u : 1u);
+  tk_.AdvanceTo(t0 + 61 * kNanosPerSecond);
+  const auto& eq = recorder_->equity();
+  ASSERT_EQ(eq.size(), interval == 0 ? 3u : 2u);
+  EXPECT_EQ(eq.front().ts, t0);
+  EXPECT_EQ(eq.front().unrealized, Money());  // marked before the fill
+  EXPECT_EQ(eq.front().balance, Inr("100000"));
+  if (interval == 0) {
+    EXPECT_EQ(eq[1].ts, t0 + 30 * kNanosPerSecond);
+    EXPECT_EQ(eq[1].unrealized, Inr("100"));  // 10 x (110 - 100)
+  }
+  EXPECT_EQ(eq.back().ts, t0 + 60 * kNanosPerSecond);
+  EXPECT_EQ(eq.back().unrealized, Inr("250"));  // 10 x (125 - 100): the last point at it
+  EXPECT_EQ(eq.back().balance, Inr("99995"));
+  recorder_->Finish();  // and the run's end, one second later, as ever
+  ASSERT_EQ(recorder_->equity().size(), interval == 0 ? 4u : 3u);
+  EXPECT_EQ(recorder_->equity().back().ts, t0 + 61 * kNanosPerSecond);
+}
+
+INSTANTIATE_TEST_SUITE_P(Intervals, RecorderIntervalTest,
+                         ::testing::Values(60 * kNanosPerSecond, DurationNs{0}));
+
+TEST_F(RecorderTest, FinishTakesAMarkStillWaitingForItsAlert) {
+  BarAt(FromIst(2024, 1, 10, 10, 0), "100");
+  FillAt(FromIst(2024, 1, 10, 10, 1), "O-1", OrderSide::kBuy, 10, "100", "5");
+  BarAt(FromIst(2024, 1, 10, 10, 2), "110");
+  recorder_->Finish();  // the clock never passed 10:02: the mark is taken here
+  const auto& eq = recorder_->equity();
+  ASSERT_EQ(eq.size(), 2u);
+  EXPECT_EQ(eq.back().ts, FromIst(2024, 1, 10, 10, 2));
+  EXPECT_EQ(eq.back().unrealized, Inr("100"));
+  EXPECT_FALSE(k().clock().HasTimer("ResultsRecorder.equity"));
+}
+
 // The same trades on an option: the account is premium style (the premium is cash), yet every
 // daily figure and the equity are those of DailyPnlByHand.
 TEST_F(RecorderTest, OptionPremiumMovesTheBalanceAndTheDailyFiguresStillAddUp) {

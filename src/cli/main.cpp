@@ -52,7 +52,7 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
     bar.Update(p.done, p.Fraction(), p.finished);
   });
   std::optional<nacre::ResultsRecorder> recorder;
-  if (!out_dir.empty()) recorder.emplace(bt.engine->kernel());
+  if (!out_dir.empty()) recorder.emplace(bt.engine->kernel(), bt.recorder);
   const nacre::BacktestResult r = bt.engine->Run(bt.start, bt.end);
   if (!bt.engine->start_status().ok()) {
     fmt::print(stderr, "error: {}: cannot start: {}\n", config_path,

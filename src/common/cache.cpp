@@ -5,7 +5,72 @@
 namespace nacre {
 
 void Cache::AddInstrument(const Instrument& instrument) {
-  instruments_.insert_or_assign(instrument.id, instrument);
+  auto [it, inserted] = instruments_.try_emplace(instrument.id, instrument);
+  if (!inserted) {
+    UnindexOption(it->second);
+    it->second = instrument;  // the node (and every pointer to it) stays
+  }
+  IndexOption(it->second);
+}
+
+void Cache::IndexOption(const Instrument& instrument) {
+  if (instrument.has_expiry()) expiring_.emplace(instrument.expiration, instrument.id);
+  if (instrument.instrument_class != InstrumentClass::kOption) return;
+  options_by_underlying_[instrument.underlying].insert_or_assign(
+      OptionKey{instrument.expiration, instrument.strike.raw(), instrument.id}, &instrument);
+}
+
+void Cache::UnindexOption(const Instrument& instrument) {
+  if (instrument.has_expiry()) expiring_.erase({instrument.expiration, instrument.id});
+  if (instrument.instrument_class != InstrumentClass::kOption) return;
+  auto it = options_by_underlying_.find(instrument.underlying);
+  if (it == options_by_underlying_.end()) return;
+  it->second.erase(OptionKey{instrument.expiration, instrument.strike.raw(), instrument.id});
+  if (it->second.empty()) options_by_underlying_.erase(it);
+}
+
+const OptionIndex& Cache::OptionsOf(const InstrumentId& underlying) const {
+  static const OptionIndex kNone;
+  auto it = options_by_underlying_.find(underlying);
+  return it == options_by_underlying_.end() ? kNone : it->second;
+}
+
+std::size_t Cache::QuoteCapacity(const InstrumentId& id) const {
+  const Instrument* ins = instrument(id);
+  std::size_t depth = ins != nullptr && ins->instrument_class == InstrumentClass::kOption
+                          ? config_.option_quote_capacity
+                          : config_.quote_capacity;
+  if (auto k = kept_quotes_.find(id); k != kept_quotes_.end()) depth = std::max(depth, k->second);
+  return depth == 0 ? 1 : depth;
+}
+
+void Cache::KeepQuotes(const InstrumentId& id, std::size_t depth) {
+  std::size_t& kept = kept_quotes_[id];
+  kept = std::max(kept, depth);
+  if (auto it = quotes_.find(id); it != quotes_.end()) it->second.Grow(QuoteCapacity(id));
+}
+
+std::size_t Cache::ReleaseExpired(UnixNanos now, DurationNs grace) {
+  std::set<InstrumentId> held;  // an open position keeps its contract's marks
+  for (const auto& [seq, p] : open_positions_) {
+    if (p->is_open()) held.insert(p->instrument_id());
+  }
+  std::size_t released = 0;
+  for (auto it = expiring_.begin(); it != expiring_.end() && it->first + grace <= now;) {
+    const InstrumentId& id = it->second;
+    if (held.count(id) != 0) {
+      ++it;
+      continue;
+    }
+    const bool had = quotes_.erase(id) + trades_.erase(id) != 0;
+    if (last_bar_close_.erase(id) != 0) {
+      std::erase_if(bars_, [&id](const auto& kv) { return kv.first.instrument_id() == id; });
+      if (bar_memo_.type.instrument_id() == id) bar_memo_ = BarMemo{};
+    }
+    released += had ? 1 : 0;
+    it = expiring_.erase(it);
+  }
+  return released;
 }
 
 const Instrument* Cache::instrument(const InstrumentId& id) const {
@@ -24,7 +89,8 @@ std::vector<const Instrument*> Cache::Instruments(const std::optional<Venue>& ve
 void Cache::AddQuote(const QuoteTick& q) {
   auto it = quotes_.find(q.instrument_id);
   if (it == quotes_.end()) {
-    it = quotes_.emplace(q.instrument_id, RecentBuffer<QuoteTick>(config_.quote_capacity)).first;
+    it = quotes_.emplace(q.instrument_id, RecentBuffer<QuoteTick>(QuoteCapacity(q.instrument_id)))
+             .first;
   }
   it->second.Push(q);
 }
@@ -379,6 +445,10 @@ std::vector<const Account*> Cache::Accounts() const {
 }
 
 void Cache::Reset() {
+  expiring_.clear();  // ReleaseExpired consumed it; the next run starts from every contract
+  for (const auto& [id, ins] : instruments_) {
+    if (ins.has_expiry()) expiring_.emplace(ins.expiration, id);
+  }
   quotes_.clear();
   trades_.clear();
   bars_.clear();

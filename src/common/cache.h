@@ -4,8 +4,17 @@
 // everyone else holds references the cache outlives. Query results come back in creation
 // order (orders, positions) or id order (instruments), never hash order, so output built on
 // them is deterministic. Not thread-safe: kernel thread only.
+//
+// Memory that does not grow with the chain: an option contract keeps only its latest quote
+// (CacheConfig::option_quote_capacity) unless a component asks for more (KeepQuotes); other
+// instruments keep quote_capacity. Buffers grow as quotes arrive, never reserved whole up
+// front. ReleaseExpired drops the market data of contracts whose expiry has passed (their
+// definitions, orders and positions stay). Option contracts are indexed by underlying,
+// expiry and strike as they are added (OptionsOf), so a chain is found without a walk over
+// every instrument.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -24,7 +33,8 @@
 namespace nacre {
 
 struct CacheConfig {
-  std::size_t quote_capacity = 100;  // per instrument
+  std::size_t quote_capacity = 100;       // per instrument (options: option_quote_capacity)
+  std::size_t option_quote_capacity = 1;  // per option contract, unless KeepQuotes asks more
   std::size_t trade_capacity = 100;  // per instrument
   std::size_t bar_capacity = 1000;   // per bar type
 };
@@ -41,17 +51,31 @@ struct OrderQuery {
 template <typename T>
 class RecentBuffer {
  public:
-  explicit RecentBuffer(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
-    items_.reserve(capacity_);
-  }
+  // Storage grows with the values pushed (doubling, at most `capacity`), so a large capacity
+  // on an instrument that sees few values costs nothing.
+  explicit RecentBuffer(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
   void Push(const T& v) {
     if (items_.size() < capacity_) {
+      if (items_.size() == items_.capacity()) {
+        items_.reserve(std::min(capacity_, std::max<std::size_t>(4, items_.size() * 2)));
+      }
       items_.push_back(v);
       head_ = items_.size() - 1;
     } else {
-      head_ = (head_ + 1) % capacity_;
+      head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
       items_[head_] = v;
     }
+  }
+  std::size_t capacity() const { return capacity_; }
+  // A larger capacity keeps more values from now on (what is held stays, newest first).
+  void Grow(std::size_t capacity) {
+    if (capacity <= capacity_) return;
+    std::vector<T> ordered;
+    ordered.reserve(items_.size());
+    for (std::size_t i = items_.size(); i-- > 0;) ordered.push_back(At(i));  // oldest first
+    items_ = std::move(ordered);
+    head_ = items_.empty() ? 0 : items_.size() - 1;
+    capacity_ = capacity;
   }
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
@@ -65,6 +89,17 @@ class RecentBuffer {
   std::size_t head_ = 0;
 };
 
+// An option contract's place in its underlying's chains: expiry, then strike, then id (so
+// contracts sharing an expiry and strike keep a fixed order).
+struct OptionKey {
+  UnixNanos expiry;
+  std::int64_t strike_raw = 0;
+  InstrumentId id;
+  friend bool operator==(const OptionKey&, const OptionKey&) = default;
+  friend auto operator<=>(const OptionKey&, const OptionKey&) = default;
+};
+using OptionIndex = std::map<OptionKey, const Instrument*>;
+
 class Cache {
  public:
   explicit Cache(CacheConfig config = {}) : config_(config) {}
@@ -75,6 +110,18 @@ class Cache {
   void AddInstrument(const Instrument& instrument);
   const Instrument* instrument(const InstrumentId& id) const;
   std::vector<const Instrument*> Instruments(const std::optional<Venue>& venue = {}) const;
+  // The option contracts on `underlying`, by expiry then strike (empty when none).
+  const OptionIndex& OptionsOf(const InstrumentId& underlying) const;
+
+  // Keeps at least `depth` recent quotes of `id` from now on (a component that reads a
+  // quote's history asks for it; an option contract otherwise keeps only its latest).
+  void KeepQuotes(const InstrumentId& id, std::size_t depth);
+  // The quote history `id` keeps.
+  std::size_t QuoteCapacity(const InstrumentId& id) const;
+  // Drops the quotes, trades and bars of every contract that expired at least `grace` before
+  // `now` (definitions, orders and positions stay; an expired contract's mark is then its
+  // settlement, made by then). Returns the number of instruments whose data was released.
+  std::size_t ReleaseExpired(UnixNanos now, DurationNs grace);
 
   // Market data.
   void AddQuote(const QuoteTick& q);
@@ -178,8 +225,15 @@ class Cache {
   std::vector<const Order*> Collect(const std::map<std::uint64_t, Order*>& index,
                                     const OrderQuery& q) const;
 
+  void IndexOption(const Instrument& instrument);
+  void UnindexOption(const Instrument& instrument);
+
   CacheConfig config_;
   std::map<InstrumentId, Instrument> instruments_;
+  std::map<InstrumentId, OptionIndex> options_by_underlying_;
+  std::unordered_map<InstrumentId, std::size_t, IdHash> kept_quotes_;  // KeepQuotes depths
+  // Contracts with an expiry, by (expiration, id): what ReleaseExpired walks from the front.
+  std::set<std::pair<UnixNanos, InstrumentId>> expiring_;
   std::unordered_map<InstrumentId, RecentBuffer<QuoteTick>, IdHash> quotes_;
   std::unordered_map<InstrumentId, RecentBuffer<TradeTick>, IdHash> trades_;
   std::unordered_map<BarType, RecentBuffer<Bar>, IdHash> bars_;  // never iterated

@@ -1,5 +1,6 @@
 #include "common/cache.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -584,6 +585,141 @@ TEST(CacheResetTest, ResetClearsStateButKeepsInstruments) {
   EXPECT_EQ(Ids(cache.Orders()), (std::vector<std::string>{"O-1", "O-0"}));
   EXPECT_NE(cache.AddPosition(NewPosition(Fut(), "O-1", OrderSide::kBuy, 1, "100.00")), nullptr);
   EXPECT_EQ(cache.Positions().size(), 1u);
+}
+
+// --- Option chains and memory ------------------------------------------------------------------
+
+Instrument WeeklyOption(OptionKind kind, std::int64_t strike, UnixNanos expiry,
+                        const char* underlying = "NIFTY 50.NSE") {
+  InstrumentSpec s;
+  s.id = MustInstrumentId(fmt::format("NIFTY{}{}{}.NFO", expiry.value / kNanosPerDay, strike,
+                                      kind == OptionKind::kCall ? "CE" : "PE"));
+  s.lot_size = Qty(65);
+  return *MakeOption(s, MustInstrumentId(underlying), kind, Price::Raw(strike * kFixedScale, 2),
+                     expiry - 30 * kNanosPerDay, expiry);
+}
+
+std::vector<std::string> Keys(const OptionIndex& index) {
+  std::vector<std::string> out;
+  for (const auto& [key, ins] : index) {
+    out.push_back(fmt::format("{} {} {}", IstDate(key.expiry).day, key.strike_raw / kFixedScale,
+                              ins->id.value()));
+  }
+  return out;
+}
+
+TEST(CacheOptionIndexTest, OptionsAreIndexedByUnderlyingExpiryThenStrike) {
+  Cache cache;
+  const UnixNanos e1 = FromIst(2026, 1, 6, 15, 30);
+  const UnixNanos e2 = FromIst(2026, 1, 13, 15, 30);
+  const Instrument late = WeeklyOption(OptionKind::kCall, 24000, e2);
+  const Instrument put = WeeklyOption(OptionKind::kPut, 24100, e1);
+  const Instrument call = WeeklyOption(OptionKind::kCall, 23900, e1);
+  const Instrument other = WeeklyOption(OptionKind::kCall, 52000, e1, "NIFTY BANK.NSE");
+  for (const Instrument& i : {late, put, call, other, Fut(), Index()}) cache.AddInstrument(i);
+  const auto& nifty = cache.OptionsOf(Index().id);
+  ASSERT_EQ(nifty.size(), 3u);  // futures and the index are not option contracts
+  EXPECT_EQ(Keys(nifty), (std::vector<std::string>{
+                             fmt::format("6 23900 {}", call.id.value()),
+                             fmt::format("6 24100 {}", put.id.value()),
+                             fmt::format("13 24000 {}", late.id.value())}));
+  EXPECT_EQ(nifty.begin()->second, cache.instrument(call.id));
+  EXPECT_EQ(cache.OptionsOf(MustInstrumentId("NIFTY BANK.NSE")).size(), 1u);
+  EXPECT_TRUE(cache.OptionsOf(MustInstrumentId("NONE.NSE")).empty());
+  // A definition added again with another strike moves in the index; the pointer stays.
+  Instrument moved = call;
+  moved.strike = Px("24300");
+  cache.AddInstrument(moved);
+  EXPECT_EQ(Keys(nifty), (std::vector<std::string>{
+                             fmt::format("6 24100 {}", put.id.value()),
+                             fmt::format("6 24300 {}", call.id.value()),
+                             fmt::format("13 24000 {}", late.id.value())}));
+  EXPECT_EQ(std::next(nifty.begin())->second, cache.instrument(call.id));
+}
+
+TEST(CacheMemoryTest, AnOptionKeepsItsLatestQuoteUnlessAComponentAsksForMore) {
+  CacheConfig config;
+  config.quote_capacity = 5;
+  Cache cache(config);  // option_quote_capacity 1 by default
+  cache.AddInstrument(Fut());
+  cache.AddInstrument(Opt());
+  for (int i = 1; i <= 4; ++i) {
+    cache.AddQuote(Quote(Opt().id, "5.00", "5.10", i));
+    cache.AddQuote(Quote(Fut().id, "100.00", "100.10", i));
+  }
+  EXPECT_EQ(cache.QuoteCapacity(Opt().id), 1u);
+  EXPECT_EQ(cache.quote_count(Opt().id), 1u);
+  EXPECT_EQ(cache.quote(Opt().id)->ts_init, UnixNanos(4));
+  EXPECT_EQ(cache.quote(Opt().id, 1), nullptr);
+  EXPECT_EQ(cache.quote_count(Fut().id), 4u);
+  // A strategy reading three quotes of the contract asks for them: what is held stays.
+  cache.KeepQuotes(Opt().id, 3);
+  EXPECT_EQ(cache.QuoteCapacity(Opt().id), 3u);
+  for (int i = 5; i <= 8; ++i) cache.AddQuote(Quote(Opt().id, "5.00", "5.10", i));
+  ASSERT_EQ(cache.quote_count(Opt().id), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(cache.quote(Opt().id, k)->ts_init, UnixNanos(8 - static_cast<std::int64_t>(k)));
+  }
+  // A smaller request never shrinks it; a larger one keeps the history in order.
+  cache.KeepQuotes(Opt().id, 2);
+  EXPECT_EQ(cache.QuoteCapacity(Opt().id), 3u);
+  cache.KeepQuotes(Opt().id, 6);
+  cache.AddQuote(Quote(Opt().id, "5.00", "5.10", 9));
+  ASSERT_EQ(cache.quote_count(Opt().id), 4u);
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(cache.quote(Opt().id, k)->ts_init, UnixNanos(9 - static_cast<std::int64_t>(k)));
+  }
+  // Asked before its first quote: the buffer is made that deep.
+  const Instrument put = testkit::NiftyOption(OptionKind::kPut);
+  cache.AddInstrument(put);
+  cache.KeepQuotes(put.id, 2);
+  for (int i = 1; i <= 3; ++i) cache.AddQuote(Quote(put.id, "7.00", "7.10", i));
+  EXPECT_EQ(cache.quote_count(put.id), 2u);
+}
+
+TEST(CacheMemoryTest, ExpiredContractsReleaseTheirMarketDataButNotTheirDefinitionsOrPositions) {
+  Cache cache;
+  const UnixNanos e1 = FromIst(2026, 1, 6, 15, 30);
+  const UnixNanos e2 = FromIst(2026, 1, 13, 15, 30);
+  const Instrument a = WeeklyOption(OptionKind::kCall, 24000, e1);
+  const Instrument held = WeeklyOption(OptionKind::kPut, 24000, e1);
+  const Instrument b = WeeklyOption(OptionKind::kCall, 24000, e2);
+  for (const Instrument& i : {a, held, b, Index()}) {
+    cache.AddInstrument(i);
+    cache.AddQuote(Quote(i.id, "5.00", "5.10"));
+    cache.AddTrade(Trade(i.id, "5.05"));
+    cache.AddBar(MakeBarClose(MinuteBars(i.id), "5.05"));
+  }
+  cache.AddPosition(NewPosition(held, "O-1", OrderSide::kSell, 65, "5.00"));
+  // Not a full day after the first expiry: nothing goes.
+  EXPECT_EQ(cache.ReleaseExpired(e1 + kNanosPerDay - 1, kNanosPerDay), 0u);
+  EXPECT_NE(cache.quote(a.id), nullptr);
+  EXPECT_EQ(cache.ReleaseExpired(e1 + kNanosPerDay, kNanosPerDay), 1u);
+  EXPECT_EQ(cache.quote(a.id), nullptr);
+  EXPECT_EQ(cache.trade(a.id), nullptr);
+  EXPECT_EQ(cache.bar(MinuteBars(a.id)), nullptr);
+  EXPECT_FALSE(cache.MarkPrice(a.id, PositionSide::kLong).has_value());
+  EXPECT_NE(cache.instrument(a.id), nullptr);  // the definition stays
+  EXPECT_EQ(cache.OptionsOf(Index().id).size(), 3u);
+  // An open position keeps its contract's marks; the next series and the index keep theirs.
+  EXPECT_NE(cache.quote(held.id), nullptr);
+  EXPECT_TRUE(cache.MarkPrice(held.id, PositionSide::kShort).has_value());
+  EXPECT_NE(cache.quote(b.id), nullptr);
+  EXPECT_NE(cache.quote(Index().id), nullptr);
+  EXPECT_EQ(cache.PositionsOpen().size(), 1u);
+  // Once the position is closed its data goes too.
+  Position* p = cache.mutable_position(cache.PositionsOpen().front()->id());
+  OrderFilled close = MakeFill(held, "O-2", "T-O-2", OrderSide::kBuy, 65, "1.00");
+  ASSERT_TRUE(p->Apply(close).ok());
+  cache.UpdatePosition(*p);
+  EXPECT_EQ(cache.ReleaseExpired(e1 + 2 * kNanosPerDay, kNanosPerDay), 1u);
+  EXPECT_EQ(cache.quote(held.id), nullptr);
+  EXPECT_NE(cache.quote(b.id), nullptr);
+  // An engine reset starts the next run with every contract releasable again.
+  cache.Reset();
+  cache.AddQuote(Quote(a.id, "5.00", "5.10"));
+  EXPECT_EQ(cache.ReleaseExpired(e2 + kNanosPerDay, kNanosPerDay), 1u);
+  EXPECT_EQ(cache.quote(a.id), nullptr);
 }
 
 }  // namespace

@@ -76,6 +76,7 @@ void DataEngine::ResetState() {
   bar_memo_ = BarMemo{};
   processed_ = 0;
   rejected_ = 0;
+  next_release_ = UnixNanos(std::numeric_limits<std::int64_t>::min());
 }
 
 void DataEngine::Execute(const DataSubscription& command) {
@@ -202,6 +203,7 @@ void DataEngine::Process(const QuoteTick& q) {
     }
   }
   ++processed_;
+  MaybeReleaseExpired(q.ts_init);
   cache_.AddQuote(q);
   auto aggs = quote_aggs_.find(q.instrument_id);
   if (aggs != quote_aggs_.end()) {
@@ -220,6 +222,7 @@ void DataEngine::Process(const TradeTick& t) {
     }
   }
   ++processed_;
+  MaybeReleaseExpired(t.ts_init);
   cache_.AddTrade(t);
   auto aggs = trade_aggs_.find(t.instrument_id);
   if (aggs != trade_aggs_.end()) {
@@ -255,8 +258,20 @@ void DataEngine::Process(const Bar& b) {
     *bar_memo_.ts = b.ts_init;
   }
   ++processed_;
+  MaybeReleaseExpired(b.ts_init);
   cache_.AddBar(b);
   bus_.Publish(*bar_memo_.topic, b);
+}
+
+void DataEngine::ReleaseExpired(UnixNanos ts) {
+  if (config_.release_expired_after <= 0) {
+    next_release_ = UnixNanos(std::numeric_limits<std::int64_t>::max());
+    return;
+  }
+  const std::size_t n = cache_.ReleaseExpired(ts, config_.release_expired_after);
+  if (n > 0) log().Debug("released the market data of {} expired contracts", n);
+  // Next at the following IST midnight: once a data day.
+  next_release_ = FromIst(CivilDateTime{IstDate(ts), 0, 0, 0, 0}) + kNanosPerDay;
 }
 
 void DataEngine::Process(const Instrument& i) {

@@ -4,6 +4,7 @@
 // Publishing uses topic handles resolved once per instrument/bar type. Kernel thread only.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -20,6 +21,9 @@ struct DataEngineConfig {
   DurationNs time_bars_origin = 0;
   // Reject data older than the latest seen for the same instrument/bar type.
   bool validate_data_sequence = true;
+  // Once a data day, the cache releases the market data of contracts that expired at least
+  // this long ago (Cache::ReleaseExpired); 0 keeps everything.
+  DurationNs release_expired_after = kNanosPerDay;
 };
 
 class DataEngine : public Component {
@@ -56,6 +60,11 @@ class DataEngine : public Component {
   void AddAggregator(const BarType& type);
   void RemoveAggregator(const BarType& type);
   void PublishBar(const Bar& b);
+  // Data time `ts` reached the next release check: release expired contracts' data.
+  void ReleaseExpired(UnixNanos ts);
+  void MaybeReleaseExpired(UnixNanos ts) {
+    if (ts >= next_release_) [[unlikely]] ReleaseExpired(ts);
+  }
 
   MessageBus& bus_;
   Cache& cache_;
@@ -85,6 +94,7 @@ class DataEngine : public Component {
   std::unordered_map<InstrumentId, std::vector<TimeBarAggregator*>, IdHash> trade_aggs_;
   std::uint64_t processed_ = 0;
   std::uint64_t rejected_ = 0;
+  UnixNanos next_release_{std::numeric_limits<std::int64_t>::min()};
 };
 
 }  // namespace nacre

@@ -231,6 +231,27 @@ TEST_F(DataEngineTest, QuotesGoToTheCacheAndTheBus) {
   EXPECT_EQ(engine().processed_count(), 2u);
 }
 
+// Once a data day the cache releases the market data of contracts expired a day or more
+// (DataEngineConfig::release_expired_after); 0 keeps it.
+TEST_F(DataEngineTest, ExpiredContractsDataIsReleasedOnceADataDay) {
+  for (const DurationNs after : {kNanosPerDay, DurationNs{0}}) {
+    DataEngineConfig config;
+    config.release_expired_after = after;
+    Build(config, false);
+    const Instrument opt = testkit::NiftyOption();  // expires 2026-01-06 15:30 IST
+    k().cache().AddInstrument(opt);
+    engine().Process(MakeQuote(opt.id, "10.00", "10.50", FromIst(2026, 1, 6, 10, 0)));
+    engine().Process(MakeQuote(idx_, "24000", "24000", FromIst(2026, 1, 7, 9, 15)));
+    EXPECT_NE(k().cache().quote(opt.id), nullptr) << "not a day after its expiry yet";
+    engine().Process(MakeQuote(idx_, "24000", "24000", FromIst(2026, 1, 7, 15, 35)));
+    EXPECT_NE(k().cache().quote(opt.id), nullptr) << "checked once a data day, at its start";
+    engine().Process(MakeQuote(idx_, "24000", "24000", FromIst(2026, 1, 8, 9, 15)));
+    EXPECT_EQ(k().cache().quote(opt.id) == nullptr, after > 0);
+    EXPECT_NE(k().cache().quote(idx_), nullptr);
+    EXPECT_NE(k().cache().instrument(opt.id), nullptr);
+  }
+}
+
 TEST_F(DataEngineTest, OutOfOrderQuoteIsRejected) {
   BusRecorder<QuoteTick> quotes(k().bus(), topics::Quotes(fut_));
   const UnixNanos t = tk_->now();

@@ -102,6 +102,7 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
     const std::string dir = o.GetString("dir");
     if (dir.empty()) o.Fail("dir", "must not be empty");
     s.results_dir = ResolveConfigPath(base_dir, dir);
+    s.results.equity_interval = o.GetInt("equity_interval_secs") * kNanosPerSecond;
     output_table.Finish();
   }
   ParseRiskSection(cfg, engine.kernel.risk_engine);

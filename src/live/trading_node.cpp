@@ -763,7 +763,7 @@ NodeRunResult TradingNode::Run() {
     result.status = s;
     return result;
   }
-  if (!settings_.results_dir.empty()) recorder_ = std::make_unique<ResultsRecorder>(*kernel_);
+  if (!settings_.results_dir.empty()) recorder_ = std::make_unique<ResultsRecorder>(*kernel_, settings_.results);
   // 1. Recovery (publishing reaches no strategy yet: they start in step 8).
   if (Status s = Recover(result); !s) {
     result.status = s.WithContext("recovery: ");

@@ -89,6 +89,7 @@ struct NodeSettings {
   DurationNs snapshot_interval = 300 * kNanosPerSecond;  // clock time between snapshots
   DurationNs results_interval = 0;  // clock time between results folder writes (0: at stop)
   std::string results_dir;          // empty: no results folder
+  ResultsRecorderConfig results;    // [output] equity_interval_secs
   JournalSync journal_sync = JournalSync::kFull;
   std::string config_hash;  // recorded with each run
   bool exit_on_start_failure = false;

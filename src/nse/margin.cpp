@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/fixed.h"
@@ -19,14 +20,19 @@ struct Scenario {
 };
 
 // SPAN's 16 risk-array scenarios.
-std::vector<Scenario> Scenarios(const MarginParams& p) {
-  std::vector<Scenario> s;
+constexpr std::size_t kScenarios = 16;
+using Scenarios16 = std::array<Scenario, kScenarios>;
+using PnlRow = std::array<double, kScenarios>;
+
+Scenarios16 Scenarios(const MarginParams& p) {
+  Scenarios16 s{};
+  std::size_t n = 0;
   for (double m : {0.0, 1.0 / 3, -1.0 / 3, 2.0 / 3, -2.0 / 3, 1.0, -1.0}) {
-    s.push_back({m, +1, 1.0});
-    s.push_back({m, -1, 1.0});
+    s[n++] = {m, +1, 1.0};
+    s[n++] = {m, -1, 1.0};
   }
-  s.push_back({p.extreme_multiple, 0, p.extreme_weight});
-  s.push_back({-p.extreme_multiple, 0, p.extreme_weight});
+  s[n++] = {p.extreme_multiple, 0, p.extreme_weight};
+  s[n++] = {-p.extreme_multiple, 0, p.extreme_weight};
   return s;
 }
 
@@ -48,49 +54,59 @@ Scan ScanRanges(const MarginInput& in, const MarginParams& p) {
   return s;
 }
 
-// Each leg's P&L in every scenario, unweighted: pnl[leg][scenario] = quantity × (revalued −
-// current). Every leg is revalued once per scenario (the portfolio and the naked legs share it).
-std::vector<std::vector<double>> LegPnls(const std::vector<MarginLeg>& legs, double underlying,
-                                         const Scan& scan, const MarginParams& p,
-                                         const std::vector<Scenario>& scenarios) {
-  std::vector<std::vector<double>> out(legs.size(), std::vector<double>(scenarios.size()));
-  for (std::size_t l = 0; l < legs.size(); ++l) {
-    const MarginLeg& leg = legs[l];
-    const double qty = static_cast<double>(leg.quantity);
-    if (leg.unit_pnl != nullptr && leg.unit_pnl->size() == scenarios.size()) {
-      for (std::size_t i = 0; i < scenarios.size(); ++i) out[l][i] = qty * (*leg.unit_pnl)[i];
-      continue;
-    }
-    const double base = LegValue(leg, underlying, leg.vol);
-    for (std::size_t i = 0; i < scenarios.size(); ++i) {
-      const Scenario& sc = scenarios[i];
-      const double s = underlying + sc.move * scan.price;
-      const double vol = std::max(leg.vol + sc.vol_sign * scan.vol, p.min_vol);
-      const double moved = LegValue(leg, std::max(s, 0.0), vol);
-      out[l][i] = qty * (moved - base);
-    }
+// One leg's P&L in every scenario, unweighted: quantity × (revalued − current), or quantity ×
+// the leg's cached per-unit P&L.
+void LegPnl(const MarginLeg& leg, double underlying, const Scan& scan, const MarginParams& p,
+            const Scenarios16& scenarios, PnlRow& out) {
+  const double qty = static_cast<double>(leg.quantity);
+  if (leg.unit_pnl != nullptr && leg.unit_pnl->size() == kScenarios) {
+    for (std::size_t i = 0; i < kScenarios; ++i) out[i] = qty * (*leg.unit_pnl)[i];
+    return;
   }
-  return out;
+  const double base = LegValue(leg, underlying, leg.vol);
+  for (std::size_t i = 0; i < kScenarios; ++i) {
+    const Scenario& sc = scenarios[i];
+    const double s = underlying + sc.move * scan.price;
+    const double vol = std::max(leg.vol + sc.vol_sign * scan.vol, p.min_vol);
+    const double moved = LegValue(leg, std::max(s, 0.0), vol);
+    out[i] = qty * (moved - base);
+  }
 }
 
-// Weighted loss of the legs in `pnls` (all when `only` is npos) in every scenario (positive =
-// loss).
-std::vector<double> Losses(const std::vector<std::vector<double>>& pnls,
-                           const std::vector<Scenario>& scenarios,
-                           std::size_t only = static_cast<std::size_t>(-1)) {
-  std::vector<double> out;
-  out.reserve(scenarios.size());
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+// Weighted loss of the legs' P&L rows (all when `only` is npos) in every scenario (positive =
+// loss), the legs added in order.
+PnlRow Losses(const PnlRow* pnls, std::size_t legs, const Scenarios16& scenarios,
+              std::size_t only = static_cast<std::size_t>(-1)) {
+  PnlRow out{};
+  for (std::size_t i = 0; i < kScenarios; ++i) {
     double pnl = 0;
-    for (std::size_t l = 0; l < pnls.size(); ++l) {
+    for (std::size_t l = 0; l < legs; ++l) {
       if (only == static_cast<std::size_t>(-1) || only == l) pnl += pnls[l][i];
     }
-    out.push_back(-pnl * scenarios[i].weight);
+    out[i] = -pnl * scenarios[i].weight;
   }
   return out;
 }
 
-double WorstLoss(const std::vector<double>& losses, int* worst) {
+// Every leg's P&L rows: in `small` (no allocation) for up to 8 legs, else in `big`.
+struct LegRows {
+  std::array<PnlRow, 8> small;
+  std::vector<PnlRow> big;
+  PnlRow* Make(const std::vector<MarginLeg>& legs, double underlying, const Scan& scan,
+               const MarginParams& p, const Scenarios16& scenarios) {
+    PnlRow* rows = small.data();
+    if (legs.size() > small.size()) {
+      big.resize(legs.size());
+      rows = big.data();
+    }
+    for (std::size_t l = 0; l < legs.size(); ++l) {
+      LegPnl(legs[l], underlying, scan, p, scenarios, rows[l]);
+    }
+    return rows;
+  }
+};
+
+double WorstLoss(const PnlRow& losses, int* worst) {
   double w = 0;
   if (worst != nullptr) *worst = -1;
   for (std::size_t i = 0; i < losses.size(); ++i) {
@@ -130,16 +146,19 @@ std::vector<double> UnitScenarioPnl(const MarginLeg& leg, const MarginInput& inp
   MarginLeg unit = leg;
   unit.quantity = 1;
   unit.unit_pnl = nullptr;
-  const std::vector<Scenario> scenarios = Scenarios(params);
-  return LegPnls({unit}, input.underlying.AsDouble(), ScanRanges(input, params), params,
-                 scenarios)[0];
+  PnlRow row{};
+  LegPnl(unit, input.underlying.AsDouble(), ScanRanges(input, params), params, Scenarios(params),
+         row);
+  return {row.begin(), row.end()};
 }
 
 std::vector<double> ScenarioLosses(const MarginInput& input, const MarginParams& params) {
-  const std::vector<Scenario> scenarios = Scenarios(params);
-  return Losses(LegPnls(input.legs, input.underlying.AsDouble(), ScanRanges(input, params), params,
-                        scenarios),
-                scenarios);
+  const Scenarios16 scenarios = Scenarios(params);
+  LegRows rows;
+  const PnlRow losses = Losses(rows.Make(input.legs, input.underlying.AsDouble(),
+                                         ScanRanges(input, params), params, scenarios),
+                               input.legs.size(), scenarios);
+  return {losses.begin(), losses.end()};
 }
 
 Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams& p) {
@@ -169,11 +188,12 @@ Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams&
   MarginResult r;
   r.price_scan = scan.price;
   r.vol_scan = scan.vol;
-  const std::vector<Scenario> scenarios = Scenarios(p);
-  const std::vector<std::vector<double>> pnls =
-      LegPnls(input.legs, underlying, scan, p, scenarios);
+  const Scenarios16 scenarios = Scenarios(p);
+  LegRows rows;
+  const PnlRow* pnls = rows.Make(input.legs, underlying, scan, p, scenarios);
+  const std::size_t n = input.legs.size();
   // The scenario losses are the only doubles: converted to Money here, once, rounded up.
-  const double span = WorstLoss(Losses(pnls, scenarios), &r.worst_scenario);
+  const double span = WorstLoss(Losses(pnls, n, scenarios), &r.worst_scenario);
   double naked = 0;
   // Money parts in fixed point: raw rupees at kFixedScale (Price raw × units), fractions at
   // kFixedScale (9 decimals).
@@ -187,7 +207,7 @@ Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams&
   for (std::size_t l = 0; l < input.legs.size(); ++l) {
     const MarginLeg& leg = input.legs[l];
     if (leg.quantity == 0) continue;
-    naked += WorstLoss(Losses(pnls, scenarios, l), nullptr);
+    naked += WorstLoss(Losses(pnls, n, scenarios, l), nullptr);
     const Int128 units = leg.quantity < 0 ? -static_cast<Int128>(leg.quantity) : leg.quantity;
     if (leg.kind == MarginLegKind::kFuture) {
       elm += static_cast<Int128>(leg.price.raw()) * units * future_elm;

@@ -19,9 +19,50 @@ WorkingLeg MakeWorkingLeg(const ClientOrderId& order, const Instrument& inst, Or
   return WorkingLeg{order, inst.id, side == OrderSide::kBuy ? units : -units, price};
 }
 
+MarginScenarioCache::Key MarginScenarioCache::MakeKey(const InstrumentId& id, Price underlying,
+                                                      const std::optional<Price>& mark) {
+  return Key{id,
+             underlying.raw(),
+             underlying.precision(),
+             mark.has_value(),
+             mark ? mark->raw() : 0,
+             mark ? mark->precision() : 0};
+}
+
+void MarginScenarioCache::At(UnixNanos now) {
+  if (now == now_) return;
+  entries_.clear();
+  now_ = now;
+}
+
+const MarginScenarioCache::Entry* MarginScenarioCache::Find(UnixNanos now, const InstrumentId& id,
+                                                            Price underlying,
+                                                            const std::optional<Price>& mark) {
+  At(now);
+  auto it = entries_.find(MakeKey(id, underlying, mark));
+  if (it == entries_.end()) {
+    ++misses_;
+    return nullptr;
+  }
+  ++hits_;
+  return &it->second;
+}
+
+const MarginScenarioCache::Entry& MarginScenarioCache::Add(UnixNanos now, const InstrumentId& id,
+                                                           Price underlying,
+                                                           const std::optional<Price>& mark,
+                                                           Entry entry) {
+  At(now);
+  return entries_.insert_or_assign(MakeKey(id, underlying, mark), std::move(entry)).first->second;
+}
+
 MarginBook::MarginBook(InstrumentId underlying, const MarginMarket& market,
-                       const MarginBookConfig& config, UnixNanos now)
-    : underlying_(std::move(underlying)), market_(market), config_(config), now_(now) {}
+                       const MarginBookConfig& config, UnixNanos now, MarginScenarioCache* cache)
+    : underlying_(std::move(underlying)),
+      market_(market),
+      config_(config),
+      now_(now),
+      cache_(cache) {}
 
 void MarginBook::AddPosition(const InstrumentId& instrument, std::int64_t units) {
   positions_[instrument] += units;
@@ -30,6 +71,41 @@ void MarginBook::AddPosition(const InstrumentId& instrument, std::int64_t units)
 void MarginBook::AddWorking(const WorkingLeg& leg) {
   std::erase_if(working_, [&](const WorkingLeg& w) { return w.order == leg.order; });
   working_.push_back(leg);
+}
+
+Result<MarginScenarioCache::Entry> MarginBook::PriceLeg(const InstrumentId& id, Price underlying,
+                                                        const std::optional<Price>& mark,
+                                                        const MarginInput& in) const {
+  const Instrument* inst = market_.FindInstrument(id);
+  if (inst == nullptr) return MakeError(fmt::format("margin: unknown instrument {}", id.value()));
+  const double spot = underlying.AsDouble();
+  MarginLeg leg;
+  if (inst->instrument_class == InstrumentClass::kFuture) {
+    leg.kind = MarginLegKind::kFuture;
+    leg.price = mark.value_or(underlying);
+  } else {
+    leg.kind = MarginLegKind::kOption;
+    leg.option_kind = inst->option_kind;
+    leg.strike = inst->strike.AsDouble();
+    leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now_) / kNanosPerYear);
+    leg.expires_today = IstDate(now_) == IstDate(inst->expiration);
+    leg.vol = config_.default_vol;
+    if (mark && leg.t_years > 0) {
+      auto iv = pricing::ImpliedVolBlack76(leg.option_kind, mark->AsDouble(), spot, leg.strike,
+                                           leg.t_years, config_.params.rate);
+      if (iv.ok()) leg.vol = *iv;
+    }
+    // Without a market the theoretical value, to the paisa (a documented double → Price).
+    leg.price = mark ? *mark
+                     : Price::FromDouble(pricing::Black76Price(leg.option_kind, spot, leg.strike,
+                                                               leg.t_years, leg.vol,
+                                                               config_.params.rate),
+                                         2);
+  }
+  MarginScenarioCache::Entry e;
+  e.unit_pnl = UnitScenarioPnl(leg, in, config_.params);
+  e.leg = leg;
+  return e;
 }
 
 Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64_t>& net,
@@ -41,7 +117,6 @@ Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64
   if (!s || s->raw() <= 0) {
     return MakeError(fmt::format("no price for underlying {}", underlying_.value()));
   }
-  const double spot = s->AsDouble();
   MarginInput in;
   in.annual_vol = config_.underlying_vol;
   in.underlying = *s;
@@ -52,37 +127,22 @@ Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64
     if (units == 0) continue;
     auto lit = legs_.find(id);
     if (lit == legs_.end()) {
-      const Instrument* inst = market_.FindInstrument(id);
-      if (inst == nullptr) return MakeError(fmt::format("margin: unknown instrument {}", id.value()));
-      MarginLeg leg;
       const std::optional<Price> mark = market_.Mark(id);
-      if (inst->instrument_class == InstrumentClass::kFuture) {
-        leg.kind = MarginLegKind::kFuture;
-        leg.price = mark.value_or(*s);
-      } else {
-        leg.kind = MarginLegKind::kOption;
-        leg.option_kind = inst->option_kind;
-        leg.strike = inst->strike.AsDouble();
-        leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now_) / kNanosPerYear);
-        leg.expires_today = IstDate(now_) == IstDate(inst->expiration);
-        leg.vol = config_.default_vol;
-        if (mark && leg.t_years > 0) {
-          auto iv = pricing::ImpliedVolBlack76(leg.option_kind, mark->AsDouble(), spot, leg.strike,
-                                               leg.t_years, config_.params.rate);
-          if (iv.ok()) leg.vol = *iv;
+      const MarginScenarioCache::Entry* cached =
+          cache_ != nullptr ? cache_->Find(now_, id, *s, mark) : nullptr;
+      if (cached == nullptr) {
+        auto priced = PriceLeg(id, *s, mark, in);
+        if (!priced.ok()) return MakeError(priced.error());
+        if (cache_ != nullptr) {
+          cached = &cache_->Add(now_, id, *s, mark, std::move(*priced));
+        } else {
+          cached = &own_.emplace(id, std::move(*priced)).first->second;
         }
-        // Without a market the theoretical value, to the paisa (a documented double → Price).
-        leg.price = mark ? *mark
-                         : Price::FromDouble(pricing::Black76Price(leg.option_kind, spot,
-                                                                   leg.strike, leg.t_years,
-                                                                   leg.vol, config_.params.rate),
-                                             2);
       }
-      lit = legs_.emplace(id, leg).first;
-      // Each instrument is revalued in the scenarios once per book; every combination the
-      // book evaluates scales these.
-      lit->second.unit_pnl = &unit_pnl_.emplace(id, UnitScenarioPnl(leg, in, config_.params))
-                                  .first->second;
+      // Each instrument is revalued in the scenarios once per book (and once per clock time
+      // with a cache); every combination the book evaluates scales these.
+      lit = legs_.emplace(id, cached->leg).first;
+      lit->second.unit_pnl = &cached->unit_pnl;
     }
     MarginLeg leg = lit->second;
     leg.quantity = units;

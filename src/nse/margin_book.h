@@ -77,10 +77,57 @@ struct MarginCheck {
   Money required;
 };
 
+// What a book computes per instrument before it combines positions and orders: the leg (its
+// price, the vol implied from its mark, the time to expiry) and its per-unit P&L in the 16
+// scenarios. One cache serves every book its owner builds on one market with one config (the
+// simulated exchange's ledger; the risk engine, per venue), so a working order added to a book
+// prices only its own instrument, not the whole book again. An entry is kept per (instrument,
+// underlying price, mark) for the current clock time and every entry is dropped when the time
+// moves: the time to expiry enters every value, so cached figures are exactly the uncached
+// ones. Memory is bounded by the instruments priced at one time. Kernel thread only; a book
+// using it is used at one clock time, before the owner builds a book at a later one.
+class MarginScenarioCache {
+ public:
+  struct Entry {
+    MarginLeg leg;  // quantity unset
+    std::vector<double> unit_pnl;
+  };
+  // The entry of `id` at `now` with this underlying price and mark, or null (a new `now`
+  // drops every entry first).
+  const Entry* Find(UnixNanos now, const InstrumentId& id, Price underlying,
+                    const std::optional<Price>& mark);
+  // Keeps `entry` for the key Find was last called with; returns it, stored.
+  const Entry& Add(UnixNanos now, const InstrumentId& id, Price underlying,
+                   const std::optional<Price>& mark, Entry entry);
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Key {
+    InstrumentId id;
+    std::int64_t underlying_raw = 0;
+    int underlying_precision = 0;
+    bool has_mark = false;
+    std::int64_t mark_raw = 0;
+    int mark_precision = 0;
+    friend auto operator<=>(const Key&, const Key&) = default;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  static Key MakeKey(const InstrumentId& id, Price underlying, const std::optional<Price>& mark);
+  void At(UnixNanos now);
+
+  UnixNanos now_{INT64_MIN};
+  std::map<Key, Entry> entries_;  // node-based: books hold pointers to unit_pnl
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
 class MarginBook {
  public:
+  // `cache` (optional, the owner's): instruments already priced at `now` are not repriced.
   MarginBook(InstrumentId underlying, const MarginMarket& market, const MarginBookConfig& config,
-             UnixNanos now);
+             UnixNanos now, MarginScenarioCache* cache = nullptr);
 
   const InstrumentId& underlying() const { return underlying_; }
   // Adds `units` (signed) to the net position in `instrument`.
@@ -103,15 +150,21 @@ class MarginBook {
   using BuyLimits = std::map<InstrumentId, std::vector<std::pair<Price, std::int64_t>>>;
   Result<MarginResult> Compute(const std::map<InstrumentId, std::int64_t>& net,
                                const BuyLimits& buy_limits);
+  // The leg and scenario P&L of one instrument at this book's time and marks.
+  Result<MarginScenarioCache::Entry> PriceLeg(const InstrumentId& id, Price underlying,
+                                              const std::optional<Price>& mark,
+                                              const MarginInput& in) const;
 
   InstrumentId underlying_;
   const MarginMarket& market_;
   const MarginBookConfig& config_;
   UnixNanos now_;
+  MarginScenarioCache* cache_;
   std::map<InstrumentId, std::int64_t> positions_;
   std::vector<WorkingLeg> working_;
   std::map<InstrumentId, MarginLeg> legs_;  // quantity unset; computed once per instrument
-  std::map<InstrumentId, std::vector<double>> unit_pnl_;  // per-unit scenario P&L, once each
+  // Priced instruments when the book has no cache (node-based: legs_ points into it).
+  std::map<InstrumentId, MarginScenarioCache::Entry> own_;
 };
 
 }  // namespace nacre

@@ -522,7 +522,7 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
 MarginBook RiskEngine::NseBookOf(const Venue& venue, const InstrumentId& underlying,
                                  const MarginBookConfig& config, const MarginMarket& market,
                                  const Order* except) {
-  MarginBook book(underlying, market, config, clock_.Now());
+  MarginBook book(underlying, market, config, clock_.Now(), &nse_margin_cache_[venue]);
   OrderQuery q;
   q.venue = venue;
   // The account's net positions: every strategy's position in an instrument adds up.

@@ -97,6 +97,7 @@ class RiskEngine : public Component {
   // book's figure replaces it). With `check_margin` off nothing is checked.
   void SetNseMargin(const Venue& venue, const MarginBookConfig& config) {
     nse_margin_.insert_or_assign(venue, config);
+    nse_margin_cache_.erase(venue);
   }
   // The check itself (empty: passes); `leaves`/`price`/`trigger`: the order as a modify would
   // change it.
@@ -217,6 +218,8 @@ class RiskEngine : public Component {
   std::int64_t SpreadLegLots(const std::vector<TrackedLeg>& legs, int leg) const;
   void CountSent(const Order& order);
   std::map<Venue, MarginBookConfig> nse_margin_;
+  // Per venue: instruments priced at the current time, for every book (nse/margin_book.h).
+  std::map<Venue, MarginScenarioCache> nse_margin_cache_;
   // The orders of a list being checked: working beside each other in the margin check.
   const std::vector<const Order*>* checking_list_ = nullptr;
 

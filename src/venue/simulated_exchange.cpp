@@ -851,7 +851,7 @@ WorkingLeg SimulatedExchange::LegOf(const VenueOrder& order, std::optional<Quant
 }
 
 MarginBook SimulatedExchange::BookOf(const InstrumentId& underlying, bool with_working) {
-  MarginBook book(underlying, *this, margin_config_, Now());
+  MarginBook book(underlying, *this, margin_config_, Now(), &margin_cache_);
   for (const auto& [id, p] : positions_) {
     if (p.net_raw == 0) continue;
     const Instrument* inst = FindInstrument(id);
@@ -1139,6 +1139,7 @@ void SimulatedExchange::Reset() {
   next_seq_ = next_cmd_ = 0;
   ResetIds();
   margin_dirty_.clear();
+  margin_cache_ = MarginScenarioCache();
   fills_ = 0;
   total_charges_ = {};
   charges_.emplace(*schedule_);

@@ -315,6 +315,7 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   const Instrument* FindInstrument(const InstrumentId& id) const override;
   std::optional<Price> Mark(const InstrumentId& id) const override;
   MarginBookConfig margin_config_;
+  MarginScenarioCache margin_cache_;  // instruments priced at the current time, for every book
 
   void Enqueue(Pending p);
   // DAY/GTD expiry and the IST day roll, once per clock time.

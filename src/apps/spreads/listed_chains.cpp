@@ -2,17 +2,38 @@
 
 namespace nacre {
 
+namespace {
+
+// Adds the listed contracts of index entries [from, to) to `out`, by expiry then strike.
+template <typename It, typename Out>
+void AddListed(It from, It to, UnixNanos now, Out&& chain_of) {
+  for (; from != to; ++from) {
+    const Instrument& ins = *from->second;
+    if (ins.IsExpired(now) || ins.activation > now) continue;
+    ListedStrike& slot = chain_of(ins.expiration)[ins.strike.raw()];
+    // Two contracts on one strike and side: the last by id, as an id-ordered walk would give.
+    (ins.option_kind == OptionKind::kCall ? slot.call : slot.put) = &ins;
+  }
+}
+
+}  // namespace
+
 std::map<UnixNanos, ListedChain> ListedChains(const Cache& cache, const InstrumentId& underlying,
                                               UnixNanos now) {
   std::map<UnixNanos, ListedChain> out;
-  for (const Instrument* ins : cache.Instruments()) {
-    if (ins->instrument_class != InstrumentClass::kOption || ins->underlying != underlying ||
-        ins->IsExpired(now) || ins->activation > now) {
-      continue;
-    }
-    ListedStrike& slot = out[ins->expiration][ins->strike.raw()];
-    (ins->option_kind == OptionKind::kCall ? slot.call : slot.put) = ins;
-  }
+  const OptionIndex& index = cache.OptionsOf(underlying);
+  AddListed(index.upper_bound(OptionKey{now, INT64_MAX, {}}), index.end(), now,
+            [&out](UnixNanos expiry) -> ListedChain& { return out[expiry]; });
+  return out;
+}
+
+ListedChain ListedChainOf(const Cache& cache, const InstrumentId& underlying, UnixNanos expiry,
+                          UnixNanos now) {
+  ListedChain out;
+  const OptionIndex& index = cache.OptionsOf(underlying);
+  AddListed(index.lower_bound(OptionKey{expiry, INT64_MIN, {}}),
+            index.upper_bound(OptionKey{expiry, INT64_MAX, {}}), now,
+            [&out](UnixNanos) -> ListedChain& { return out; });
   return out;
 }
 

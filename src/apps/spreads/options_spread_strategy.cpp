@@ -143,11 +143,8 @@ Status OptionsSpreadStrategy::CheckRequirements() const {
                        ? "no such bars"
                        : "no quotes or trades to aggregate these bars from");
   }
-  for (const Instrument* i : cache().Instruments()) {
-    if (i->instrument_class == InstrumentClass::kOption && i->underlying == underlying &&
-        data->HasQuotes(i->id)) {
-      return Status::Ok();
-    }
+  for (const auto& [key, option] : cache().OptionsOf(underlying)) {
+    if (data->HasQuotes(option->id)) return Status::Ok();
   }
   return missing("underlying", underlying.value(), "no quotes of options on it");
 }

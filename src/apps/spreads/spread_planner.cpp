@@ -40,32 +40,21 @@ std::optional<SpreadKind> ParseSpreadKind(std::string_view s) {
   return std::nullopt;
 }
 
-namespace {
-
-// The nearest expiry whose days to expiry are within the rules.
-std::optional<UnixNanos> NearestExpiry(const std::map<UnixNanos, ListedChain>& chains,
-                                       UnixNanos now, const EntryRules& rules) {
-  for (const auto& [expiry, chain] : chains) {
-    const std::int64_t dte = DaysBetween(now, expiry);
-    if (dte >= rules.min_dte && dte <= rules.max_dte) return expiry;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 std::optional<UnixNanos> SpreadPlanner::ChooseExpiry(const Cache& cache, UnixNanos now) const {
-  return NearestExpiry(ListedChains(cache, rules_.underlying, now), now, rules_);
+  // Expiries come in order, so days to expiry only grow: stop past max_dte.
+  return NearestListedExpiry(
+      cache, rules_.underlying, now,
+      [&](UnixNanos expiry) { return DaysBetween(now, expiry) >= rules_.min_dte; },
+      [&](UnixNanos expiry) { return DaysBetween(now, expiry) > rules_.max_dte; });
 }
 
 Result<EntryPlan> SpreadPlanner::Plan(const Cache& cache, UnixNanos now, SpreadKind kind) const {
-  const auto chains = ListedChains(cache, rules_.underlying, now);
-  const std::optional<UnixNanos> expiry = NearestExpiry(chains, now, rules_);
+  const std::optional<UnixNanos> expiry = ChooseExpiry(cache, now);
   if (!expiry) {
     return MakeError(fmt::format("no {} expiry with {} to {} days to expiry",
                                  rules_.underlying.value(), rules_.min_dte, rules_.max_dte));
   }
-  const ListedChain& chain = chains.at(*expiry);
+  const ListedChain chain = ListedChainOf(cache, rules_.underlying, *expiry, now);
   const std::vector<pricing::ChainQuote> quotes = ChainQuotes(chain, cache, now);
   const double t_years =
       static_cast<double>(*expiry - now) / static_cast<double>(365 * kNanosPerDay);

@@ -1,9 +1,11 @@
 #include "apps/spreads/spread_planner.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "apps/spreads/listed_chains.h"
 #include "pricing/black.h"
 #include "testkit/testkit.h"
 
@@ -112,6 +114,65 @@ TEST_F(PlannerTest, NseMarginGivesTheWingItsHedgeBenefit) {
   ASSERT_TRUE(ml.ok());
   EXPECT_EQ(*ml, Money::Notional(Px("100"), Quantity::FromInt(65), 1) -
                      Money::Notional(plan->limit_credit, Quantity::FromInt(65), 1));
+}
+
+// The planner reads the chains from the cache's option index: the nearest expiry within the
+// days-to-expiry rules among contracts listed now (activated, not expired), and only that
+// expiry's chain, the same chain a full listing gives.
+TEST(ListedChainsTest, ChainsComeFromTheIndexOfListedContracts) {
+  Cache cache;
+  const InstrumentId nifty = MustInstrumentId("NIFTY 50.NSE");
+  const UnixNanos now = FromIst(2026, 1, 5, 10, 0);
+  auto add = [&](int day, int strike, OptionKind kind, UnixNanos activation) {
+    InstrumentSpec s;
+    s.id = MustInstrumentId(fmt::format("NIFTY2601{:02}{}{}.NFO", day, strike,
+                                        kind == OptionKind::kCall ? "CE" : "PE"));
+    s.lot_size = Quantity::FromInt(65);
+    cache.AddInstrument(*MakeOption(s, nifty, kind, Price::Raw(strike * kFixedScale, 2),
+                                    activation, FromIst(2026, 1, day, 15, 30)));
+  };
+  const UnixNanos listed = now - 10 * kNanosPerDay;
+  // Added out of order; the 2nd expired, the 20th not listed until tomorrow.
+  for (int day : {13, 2, 6, 20}) {
+    for (int strike : {24100, 23900, 24000}) {
+      for (OptionKind kind : {OptionKind::kPut, OptionKind::kCall}) {
+        add(day, strike, kind, day == 20 ? now + kNanosPerDay : listed);
+      }
+    }
+  }
+  const auto all = ListedChains(cache, nifty, now);
+  ASSERT_EQ(all.size(), 2u);  // the 6th and the 13th
+  EXPECT_EQ(all.begin()->first, FromIst(2026, 1, 6, 15, 30));
+  for (const auto& [expiry, chain] : all) {
+    const ListedChain one = ListedChainOf(cache, nifty, expiry, now);
+    ASSERT_EQ(one.size(), 3u);
+    auto it = chain.begin();
+    for (const auto& [strike, pair] : one) {
+      EXPECT_EQ(strike, it->first);
+      EXPECT_EQ(pair.call, it->second.call);
+      EXPECT_EQ(pair.put, it->second.put);
+      ASSERT_NE(pair.call, nullptr);
+      EXPECT_EQ(pair.call->option_kind, OptionKind::kCall);
+      EXPECT_EQ(pair.put->strike.raw(), strike);
+      ++it;
+    }
+  }
+  EXPECT_TRUE(ListedChainOf(cache, nifty, FromIst(2026, 1, 2, 15, 30), now).empty());
+  EXPECT_TRUE(ListedChainOf(cache, nifty, FromIst(2026, 1, 20, 15, 30), now).empty());
+  EntryRules rules;
+  rules.underlying = nifty;
+  rules.min_dte = 0;
+  rules.max_dte = 7;
+  EXPECT_EQ(SpreadPlanner(rules).ChooseExpiry(cache, now), FromIst(2026, 1, 6, 15, 30));
+  rules.min_dte = 2;
+  rules.max_dte = 9;
+  EXPECT_EQ(SpreadPlanner(rules).ChooseExpiry(cache, now), FromIst(2026, 1, 13, 15, 30));
+  rules.min_dte = 9;
+  rules.max_dte = 20;  // the 20th is not listed yet
+  EXPECT_EQ(SpreadPlanner(rules).ChooseExpiry(cache, now), std::nullopt);
+  // Tomorrow it is.
+  EXPECT_EQ(SpreadPlanner(rules).ChooseExpiry(cache, now + kNanosPerDay),
+            FromIst(2026, 1, 20, 15, 30));
 }
 
 }  // namespace
