@@ -22,7 +22,10 @@
 // inside the base64 Arrow schema) are read too.
 //
 // Writes append one file per call; a write whose time range overlaps an existing file of the
-// same instrument (chain: group) and type is refused, naming both ranges. Reads stream: files
+// same instrument (chain: group) and type is refused, naming both ranges, and so is a write
+// overlapping the same instrument's data in the other layout (naming that file): no quote is
+// ever held twice. A read refuses an instrument whose data both layouts hold over overlapping
+// times (naming both files) rather than return it twice. Reads stream: files
 // are k-way merged by (ts_init, file order, row), where file order is (identifier, start) and
 // a chain file counts as one file per instrument it holds; each scan is opened only when the
 // merge reaches its start and closed when exhausted. A big file (and every chain file) is
@@ -169,8 +172,14 @@ class Catalog {
   // Refuses [start, end] when it overlaps a file in `dir`; `what` names the series.
   Status CheckOverlap(const std::string& dir, const std::string& what, UnixNanos start,
                       UnixNanos end) const;
+  // Chain files as entries per matching instrument; with `within`, only files whose name range
+  // meets [first, second] (their footers alone are read).
   Status ChainFiles(CatalogDataType type, const std::vector<std::string>& globs,
-                    std::vector<CatalogFile>& out) const;
+                    std::vector<CatalogFile>& out,
+                    std::optional<std::pair<UnixNanos, UnixNanos>> within = {}) const;
+  // Refuses [start, end] of instrument `id` when chain files hold its data over any of it.
+  Status CheckChainOverlap(CatalogDataType type, const InstrumentId& id, const std::string& what,
+                           UnixNanos start, UnixNanos end) const;
 
   std::string root_;
   std::unique_ptr<duck::Database> db_;

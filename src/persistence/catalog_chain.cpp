@@ -29,7 +29,8 @@ std::string ChainGroupOf(const Instrument* def, const InstrumentId& id) {
 // Listing
 
 Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>& globs,
-                           std::vector<CatalogFile>& out) const {
+                           std::vector<CatalogFile>& out,
+                           std::optional<std::pair<UnixNanos, UnixNanos>> within) const {
   if (type == CatalogDataType::kBar) return Status::Ok();
   const std::string base = CatalogChainDir(root_, type);
   auto groups = ListCatalogDirs(base);
@@ -37,6 +38,11 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
   std::vector<CatalogFile> files;
   for (const std::string& group : *groups) {
     if (Status st = ListSeriesFiles(type, base + "/" + group, group, files); !st) return st;
+  }
+  if (within) {
+    std::erase_if(files, [&](const CatalogFile& f) {
+      return f.end < within->first || f.start > within->second;
+    });
   }
   if (files.empty()) return Status::Ok();
   std::sort(files.begin(), files.end(),
@@ -84,6 +90,65 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
       e.rows = member.rows;
       out.push_back(std::move(e));
     }
+  }
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------------------------------
+// One layout per quote
+
+namespace {
+
+// fnmatch pattern matching `id` exactly.
+std::string ExactGlob(std::string_view id) {
+  std::string out;
+  for (char c : id) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Catalog::CheckChainOverlap(CatalogDataType type, const InstrumentId& id,
+                                  const std::string& what, UnixNanos start, UnixNanos end) const {
+  std::vector<CatalogFile> chain;
+  if (Status s = ChainFiles(type, {ExactGlob(id.value())}, chain, std::pair{start, end}); !s) {
+    return s;
+  }
+  for (const CatalogFile& f : chain) {
+    if (f.meta->instrument_id != id.value() || end < f.start || start > f.end) continue;
+    return CatalogOverlapError(what, start, end, f.start, f.end,
+                               fmt::format("the chain file {}", f.path));
+  }
+  return Status::Ok();
+}
+
+Status CheckLayoutsDisjoint(const std::vector<CatalogFile>& files, const CatalogQuery& query) {
+  // Per layout, the file of the current identifier reaching latest so far; files come sorted
+  // by (identifier, start), so a file overlaps the other layout iff it starts by that end.
+  const CatalogFile* reach[2] = {nullptr, nullptr};  // [per-instrument, chain]
+  for (const CatalogFile& f : files) {
+    for (const CatalogFile*& r : reach) {
+      if (r != nullptr && r->identifier != f.identifier) r = nullptr;
+    }
+    const CatalogFile* other = reach[f.chain ? 0 : 1];
+    if (other != nullptr && f.start <= other->end) {
+      const UnixNanos from = f.start;
+      const UnixNanos to = std::min(f.end, other->end);
+      if (!(query.start && to < *query.start) && !(query.end && from > *query.end)) {
+        const CatalogFile& flat = f.chain ? *other : f;
+        const CatalogFile& chain = f.chain ? f : *other;
+        return MakeError(fmt::format(
+            "catalog read refused: {} {} [{}, {}] is held in both layouts, in {} and in the "
+            "chain file {}; reading both would return it twice (remove one copy)",
+            CatalogDirName(query.type), f.identifier, FormatIsoUtc(from), FormatIsoUtc(to),
+            flat.path, chain.path));
+      }
+    }
+    const CatalogFile*& mine = reach[f.chain ? 1 : 0];
+    if (mine == nullptr || f.end > mine->end) mine = &f;
   }
   return Status::Ok();
 }

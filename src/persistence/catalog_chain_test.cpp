@@ -313,5 +313,74 @@ TEST_F(CatalogChainTest, ChainWritesAreCheckedAndOverlapsRefused) {
   EXPECT_NE(s.error().find("precision"), std::string::npos) << s.error();
 }
 
+TEST_F(CatalogChainTest, ReadRefusesQuotesHeldInBothLayouts) {
+  // The chain files moved in, the per-instrument files not yet removed (a crash in the swap
+  // of a compact without the marker, or files copied by hand): never read twice.
+  const std::string a = Root("a");
+  const std::string b = Root("b");
+  ASSERT_NO_FATAL_FAILURE(MakeBoth(a, b));
+  fs::copy(fs::path(b) / "data/chain", fs::path(a) / "data/chain", fs::copy_options::recursive);
+  auto cat = Catalog::Open(a);
+  ASSERT_TRUE(cat.ok()) << cat.error();
+  auto s = (*cat)->Read(CatalogQuery{});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("both layouts"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().find(a + "/data/quote_tick/"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().find(a + "/data/chain/quote_tick/"), std::string::npos) << s.error();
+  // Outside the overlap (or without the chain copy) the read goes ahead.
+  CatalogQuery later;
+  later.start = UnixNanos(kDay2 + 7 * kNanosPerDay);
+  EXPECT_TRUE((*cat)->Read(later).ok());
+  fs::remove_all(fs::path(a) / "data/chain");
+  CatalogQuery q;
+  EXPECT_EQ(ReadAll(a, q).size(), 40u * 2 + 30 * 7 + 20 * 2 + 3);
+}
+
+TEST_F(CatalogChainTest, WritesOverlappingTheOtherLayoutAreRefused) {
+  const std::string b = Root("b");
+  MakePerInstrument(b);
+  auto cat = Catalog::Open(b);
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(CompactCatalog(**cat).ok());
+  const std::string opt = "NIFTY24JAN21500CE.NFO";
+  std::vector<std::string> group;
+  for (const auto& e : fs::directory_iterator(b + "/data/chain/quote_tick/NIFTY 50.NSE")) {
+    group.push_back(e.path().string());
+  }
+  std::sort(group.begin(), group.end());
+  ASSERT_EQ(group.size(), 2u);
+  const std::string day1 = group[0];
+
+  // Per instrument over the instrument's chain data: refused, naming the chain file.
+  std::vector<QuoteTick> inside = {Quote(opt, kDay1 + 10 * kNanosPerMinute, 1)};
+  auto s = (*cat)->WriteQuotes(MustInstrumentId(opt), inside);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("refused"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().find(day1), std::string::npos) << s.error();
+  // Another instrument of the same chain file, or the same one another day, is fine.
+  std::vector<QuoteTick> other = {Quote("NIFTY24JAN99999CE.NFO", kDay1 + 10 * kNanosPerMinute, 1)};
+  EXPECT_TRUE((*cat)->WriteQuotes(MustInstrumentId("NIFTY24JAN99999CE.NFO"), other).ok());
+  const std::int64_t day3 = FromIst(2024, 1, 3, 9, 15).value;
+  std::vector<QuoteTick> later = {Quote(opt, day3, 1), Quote(opt, day3 + kNanosPerMinute, 2)};
+  ASSERT_TRUE((*cat)->WriteQuotes(MustInstrumentId(opt), later).ok());
+
+  // A chain write over per-instrument data: refused, naming the per-instrument file.
+  std::vector<QuoteTick> chain = {Quote("NIFTY 50.NSE", day3, 1), Quote(opt, day3, 2)};
+  s = (*cat)->WriteChainQuotes("NIFTY 50.NSE", chain);
+  ASSERT_FALSE(s.ok());
+  const std::string flat = b + "/data/quote_tick/" + opt + "/" +
+                           CatalogFileName(UnixNanos(day3), UnixNanos(day3 + kNanosPerMinute));
+  EXPECT_NE(s.error().find(flat), std::string::npos) << s.error();
+  // ... and over the same instrument in another group's chain file.
+  std::vector<QuoteTick> elsewhere = {Quote(opt, kDay1 + 40 * kNanosPerMinute, 2)};
+  s = (*cat)->WriteChainQuotes("ELSEWHERE", elsewhere);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find(day1), std::string::npos) << s.error();
+  // Without an overlap both go ahead.
+  std::vector<QuoteTick> day4 = {Quote(opt, day3 + kNanosPerDay, 2)};
+  EXPECT_TRUE((*cat)->WriteChainQuotes("NIFTY 50.NSE", day4).ok());
+  EXPECT_TRUE((*cat)->Read(CatalogQuery{}).ok());
+}
+
 }  // namespace
 }  // namespace nacre

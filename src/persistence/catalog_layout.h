@@ -21,6 +21,12 @@ Result<std::vector<std::string>> ListCatalogDirs(const std::string& dir);
 // `out` in directory order.
 Status ListSeriesFiles(CatalogDataType type, const std::string& dir, const std::string& identifier,
                        std::vector<CatalogFile>& out);
+// "catalog write refused: {what} [start, end] overlaps existing data [other] in {where}".
+Status CatalogOverlapError(const std::string& what, UnixNanos start, UnixNanos end,
+                           UnixNanos other_start, UnixNanos other_end, const std::string& where);
+// Refuses a listing (sorted by identifier, start) in which an instrument's data is held by both
+// layouts over overlapping times inside the query's range, naming both files.
+Status CheckLayoutsDisjoint(const std::vector<CatalogFile>& files, const CatalogQuery& query);
 // A chain file's `chain_instruments` metadata: one line per member,
 // "{instrument_id}\t{first ts_init}\t{last ts_init}\t{rows}", and its parse (false when
 // malformed).

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "persistence/catalog_layout.h"
 #include "persistence/catalog_prefetch.h"
 
 namespace nacre {
@@ -231,6 +232,7 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
 Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query) const {
   auto files = Files(query.type, query.instruments);
   if (!files) return MakeError(files.error());
+  if (Status s = CheckLayoutsDisjoint(*files, query); !s) return MakeError(s.error());
   return ReadParquetFiles(query.type, std::move(*files), query);
 }
 

@@ -42,14 +42,19 @@ Status Catalog::CheckOverlap(const std::string& dir, const std::string& what, Un
     auto range = ParseCatalogFileName(name);
     if (!range) return MakeError(fmt::format("{}: {}", dir, range.error()));
     if (!(end < range->first || start > range->second)) {
-      return MakeError(
-          fmt::format("catalog write refused: {} [{}, {}] overlaps existing data [{}, {}] in {}",
-                      what, FormatIsoUtc(start), FormatIsoUtc(end), FormatIsoUtc(range->first),
-                      FormatIsoUtc(range->second), e.path().string()));
+      return CatalogOverlapError(what, start, end, range->first, range->second, e.path().string());
     }
   }
   if (ec) return MakeError(fmt::format("{}: {}", dir, ec.message()));
   return Status::Ok();
+}
+
+Status CatalogOverlapError(const std::string& what, UnixNanos start, UnixNanos end,
+                           UnixNanos other_start, UnixNanos other_end, const std::string& where) {
+  return MakeError(
+      fmt::format("catalog write refused: {} [{}, {}] overlaps existing data [{}, {}] in {}", what,
+                  FormatIsoUtc(start), FormatIsoUtc(end), FormatIsoUtc(other_start),
+                  FormatIsoUtc(other_end), where));
 }
 
 Status Catalog::WriteFile(const std::string& dir, const std::string& table, const std::string& kv,
@@ -176,6 +181,7 @@ Status Catalog::WriteQuotes(const InstrumentId& id, std::span<const QuoteTick> q
   const std::string dir = CatalogDataDir(root_, CatalogDataType::kQuote) + "/" + ident;
   const std::string series = fmt::format("{} {}", CatalogDirName(CatalogDataType::kQuote), ident);
   if (Status s = CheckOverlap(dir, series, start, end); !s) return s;
+  if (Status s = CheckChainOverlap(CatalogDataType::kQuote, id, series, start, end); !s) return s;
   const std::string table = "nacre_w_quotes";
   if (Status s = StageQuotes(*con_, table, quotes, false); !s) return s;
   return WriteFile(dir, table, PlainKv(meta), start, end);
@@ -221,6 +227,25 @@ Status Catalog::WriteChainQuotes(const std::string& group, std::span<const Quote
   const UnixNanos end = sorted.back().ts_init;
   const std::string dir = CatalogChainDir(root_, CatalogDataType::kQuote) + "/" + group;
   if (Status s = CheckOverlap(dir, "chain quote_tick " + group, start, end); !s) return s;
+  // No member's quotes may already be held per instrument, or in another group's chain files.
+  std::vector<CatalogFile> others;
+  if (Status s = ChainFiles(CatalogDataType::kQuote, {}, others, std::pair{start, end}); !s) {
+    return s;
+  }
+  for (const auto& [id, m] : members) {
+    const std::string& ident = idents.at(id);
+    const std::string series = fmt::format("chain quote_tick {}: {}", group, m.instrument_id);
+    if (Status s = CheckOverlap(CatalogDataDir(root_, CatalogDataType::kQuote) + "/" + ident,
+                                series, m.first, m.last);
+        !s) {
+      return s;
+    }
+    for (const CatalogFile& f : others) {
+      if (f.meta->instrument_id != m.instrument_id || m.last < f.start || m.first > f.end) continue;
+      return CatalogOverlapError(series, m.first, m.last, f.start, f.end,
+                                 fmt::format("the chain file {}", f.path));
+    }
+  }
   const std::string table = "nacre_w_chain";
   if (Status s = StageQuotes(*con_, table, sorted, true); !s) return s;
   std::vector<ChainMember> list;
@@ -263,6 +288,7 @@ Status Catalog::WriteTrades(const InstrumentId& id, std::span<const TradeTick> t
   const std::string dir = CatalogDataDir(root_, CatalogDataType::kTrade) + "/" + ident;
   const std::string series = fmt::format("{} {}", CatalogDirName(CatalogDataType::kTrade), ident);
   if (Status s = CheckOverlap(dir, series, start, end); !s) return s;
+  if (Status s = CheckChainOverlap(CatalogDataType::kTrade, id, series, start, end); !s) return s;
   const std::string table = "nacre_w_trades";
   if (Status s = con_->Execute("CREATE OR REPLACE TEMP TABLE " + table +
                                " (price BIGINT, size BIGINT, aggressor_side UTINYINT, "
