@@ -39,6 +39,7 @@ Result<std::unique_ptr<Catalog>> OpenExisting(const std::string& root) {
 std::string Time(std::int64_t ns) { return FormatIstExact(UnixNanos(ns)); }
 
 void PrintCompact(const CompactSummary& s) {
+  for (const std::string& note : s.recovered) fmt::print(stderr, "note: {}\n", note);
   if (s.files_read == 0) {
     fmt::print("compact: no per-instrument quote files to convert\n");
     return;

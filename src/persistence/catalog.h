@@ -25,7 +25,8 @@
 // same instrument (chain: group) and type is refused, naming both ranges, and so is a write
 // overlapping the same instrument's data in the other layout (naming that file): no quote is
 // ever held twice. A read refuses an instrument whose data both layouts hold over overlapping
-// times (naming both files) rather than return it twice. Reads stream: files
+// times (naming both files) rather than return it twice. Opening a catalog completes or rolls
+// back a `nacre catalog compact` a crash interrupted (catalog_swap.h). Reads stream: files
 // are k-way merged by (ts_init, file order, row), where file order is (identifier, start) and
 // a chain file counts as one file per instrument it holds; each scan is opened only when the
 // merge reaches its start and closed when exhausted. A big file (and every chain file) is
@@ -162,6 +163,9 @@ class Catalog {
   Result<std::unique_ptr<DataStream>> Read(const CatalogQuery& query) const;
 
   duck::Connection& connection() { return *con_; }
+  // What Open did to finish or roll back a compact a crash interrupted (catalog_swap.h), one
+  // line each; also printed to stderr. Empty normally.
+  const std::vector<std::string>& recovered() const { return recovered_; }
 
  private:
   Catalog() = default;
@@ -184,6 +188,7 @@ class Catalog {
   std::string root_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> con_;
+  std::vector<std::string> recovered_;
 };
 
 // Opens a streaming reader over explicit Parquet files (e.g. a single NautilusTrader file);

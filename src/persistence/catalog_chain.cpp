@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "persistence/catalog_layout.h"
+#include "persistence/catalog_swap.h"
 #include "persistence/duckdb.h"
 
 namespace nacre {
@@ -239,6 +240,9 @@ Status CheckNoOverlap(const std::string& dir, const std::string& name) {
 
 Result<CompactSummary> CompactCatalog(Catalog& catalog, const std::vector<std::string>& globs) {
   CompactSummary sum;
+  auto recovered = RecoverCompactSwap(catalog.root());
+  if (!recovered) return MakeError(recovered.error());
+  sum.recovered = std::move(*recovered);
   auto listed = catalog.Files(CatalogDataType::kQuote, globs);
   if (!listed) return MakeError(listed.error());
   std::vector<CatalogFile> files;
@@ -255,7 +259,7 @@ Result<CompactSummary> CompactCatalog(Catalog& catalog, const std::vector<std::s
   if (!defs) return MakeError(defs.error());
 
   const std::string root = catalog.root();
-  const std::string staging = root + "/.compact";
+  const std::string staging = CompactStagingDir(root);
   std::error_code ec;
   fs::remove_all(staging, ec);
   auto cleanup = [&] {
@@ -308,23 +312,33 @@ Result<CompactSummary> CompactCatalog(Catalog& catalog, const std::vector<std::s
       return MakeError(s.error());
     }
   }
-  // The swap: chain files into place, then the per-instrument files out.
+  // The swap, crash-safe (catalog_swap.h): chain files into place, then the per-instrument
+  // files out.
+  CompactSwap swap;
+  auto relative = [&](const std::string& path) -> Result<std::string> {
+    if (path.rfind(root + "/", 0) != 0) {
+      return MakeError(fmt::format("compact: {} is not inside the catalog {}", path, root));
+    }
+    return path.substr(root.size() + 1);
+  };
   for (const auto& [group, name] : *staged_files) {
-    fs::create_directories(to + "/" + group, ec);
-    if (ec) return MakeError(fmt::format("{}/{}: cannot create: {}", to, group, ec.message()));
-    fs::rename(from + "/" + group + "/" + name, to + "/" + group + "/" + name, ec);
-    if (ec)
-      return MakeError(fmt::format("{}/{}/{}: cannot move: {}", to, group, name, ec.message()));
+    auto src = relative(from + "/" + group + "/" + name);
+    auto dst = relative(to + "/" + group + "/" + name);
+    if (!src || !dst) {
+      cleanup();
+      return MakeError(!src ? src.error() : dst.error());
+    }
+    swap.moves.emplace_back(*src, *dst);
   }
   for (const CatalogFile& f : files) {
-    fs::remove(f.path, ec);
-    if (ec) return MakeError(fmt::format("{}: cannot remove: {}", f.path, ec.message()));
-    const fs::path dir = fs::path(f.path).parent_path();
-    if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    auto rel = relative(f.path);
+    if (!rel) {
+      cleanup();
+      return MakeError(rel.error());
+    }
+    swap.removes.push_back(*rel);
   }
-  const std::string flat = CatalogDataDir(root, CatalogDataType::kQuote);
-  if (fs::is_empty(flat, ec)) fs::remove(flat, ec);
-  cleanup();
+  if (Status s = RunCompactSwap(root, swap); !s) return MakeError(s.error());
   return sum;
 }
 

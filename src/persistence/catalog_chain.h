@@ -64,13 +64,16 @@ struct CompactSummary {
   std::uint64_t instruments = 0;
   std::uint64_t chain_files = 0;  // chain files written
   std::uint64_t rows = 0;
+  std::vector<std::string> recovered;  // what finishing an interrupted earlier swap did
 };
 
 // Converts the per-instrument quote files of the instruments matching `globs` (all when
 // empty) into chain files, then removes them. The files are first written into
 // {root}/.compact (removed afterwards): a failure before the swap leaves the catalog as it
 // was. A chain file that would overlap an existing one of its group is refused before
-// anything moves. Idempotent: with no per-instrument quote files left it does nothing.
+// anything moves. The swap itself is crash-safe (catalog_swap.h): an intent marker is written
+// first, and a swap a crash interrupted is completed or rolled back by the next Catalog::Open
+// or compact. Idempotent: with no per-instrument quote files left it does nothing.
 Result<CompactSummary> CompactCatalog(Catalog& catalog, const std::vector<std::string>& globs = {});
 
 }  // namespace nacre

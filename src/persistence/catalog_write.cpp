@@ -9,6 +9,7 @@
 
 #include "persistence/catalog.h"
 #include "persistence/catalog_layout.h"
+#include "persistence/catalog_swap.h"
 #include "persistence/duckdb.h"
 
 namespace nacre {
@@ -21,6 +22,9 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& root) {
   std::error_code ec;
   fs::create_directories(root + "/data", ec);
   if (ec) return MakeError(fmt::format("catalog {}: cannot create: {}", root, ec.message()));
+  auto recovered = RecoverCompactSwap(root);
+  if (!recovered) return MakeError(recovered.error());
+  for (const std::string& note : *recovered) fmt::print(stderr, "note: {}\n", note);
   auto db = duck::Database::Open("", 1);
   if (!db) return MakeError(db.error());
   auto con = duck::Connection::Connect(**db);
@@ -29,6 +33,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& root) {
   c->root_ = root;
   c->db_ = std::move(*db);
   c->con_ = std::move(*con);
+  c->recovered_ = std::move(*recovered);
   return c;
 }
 
