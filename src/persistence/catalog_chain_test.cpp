@@ -117,8 +117,13 @@ class CatalogChainTest : public testkit::ScratchDirTest {
   // The fixture's catalog per instrument in `a` and compacted in `b`.
   void MakeBoth(const std::string& a, const std::string& b) {
     MakePerInstrument(a);
-    MakePerInstrument(b);
-    auto cat = Catalog::Open(b);
+    MakeCompacted(b);
+  }
+
+  // The fixture's catalog compacted in `root`.
+  void MakeCompacted(const std::string& root) {
+    MakePerInstrument(root);
+    auto cat = Catalog::Open(root);
     ASSERT_TRUE(cat.ok());
     auto sum = CompactCatalog(**cat);
     ASSERT_TRUE(sum.ok()) << sum.error();
@@ -400,15 +405,10 @@ TEST_F(CatalogChainTest, CompactSwapInterruptedAfterAnyStepIsCompletedOnOpen) {
 TEST_F(CatalogChainTest, CompactFinishesASwapInterruptedAfterItsCatalogWasOpened) {
   const std::string b = Root("b");
   const std::string c = Root("c");
-  MakePerInstrument(b);
+  ASSERT_NO_FATAL_FAILURE(MakeCompacted(b));
   MakePerInstrument(c);
   auto cat = Catalog::Open(c);
   ASSERT_TRUE(cat.ok());
-  {
-    auto done = Catalog::Open(b);
-    ASSERT_TRUE(done.ok());
-    ASSERT_TRUE(CompactCatalog(**done).ok());
-  }
   ASSERT_TRUE(RunCompactSwap(c, StageCompact(c, b), 7).ok());
   auto sum = CompactCatalog(**cat);
   ASSERT_TRUE(sum.ok()) << sum.error();
@@ -444,12 +444,7 @@ TEST_F(CatalogChainTest, CompactSwapMissingAChainFileIsRolledBack) {
 TEST_F(CatalogChainTest, CompactSwapThatCanNeitherFinishNorRollBackRefusesToOpen) {
   const std::string b = Root("b");
   const std::string c = Root("c");
-  MakePerInstrument(b);
-  {
-    auto done = Catalog::Open(b);
-    ASSERT_TRUE(done.ok());
-    ASSERT_TRUE(CompactCatalog(**done).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(MakeCompacted(b));
   MakePerInstrument(c);
   const CompactSwap swap = StageCompact(c, b);
   ASSERT_TRUE(RunCompactSwap(c, swap, swap.moves.size() + 1).ok());
@@ -473,10 +468,9 @@ TEST_F(CatalogChainTest, CompactSwapThatCanNeitherFinishNorRollBackRefusesToOpen
 
 TEST_F(CatalogChainTest, WritesOverlappingTheOtherLayoutAreRefused) {
   const std::string b = Root("b");
-  MakePerInstrument(b);
+  ASSERT_NO_FATAL_FAILURE(MakeCompacted(b));
   auto cat = Catalog::Open(b);
   ASSERT_TRUE(cat.ok());
-  ASSERT_TRUE(CompactCatalog(**cat).ok());
   const std::string opt = "NIFTY24JAN21500CE.NFO";
   std::vector<std::string> group;
   for (const auto& e : fs::directory_iterator(b + "/data/chain/quote_tick/NIFTY 50.NSE")) {
