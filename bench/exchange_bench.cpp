@@ -2,9 +2,20 @@
 // a backtest with charges and margin on, while a strategy keeps limit orders resting on both
 // sides and replaces them as they fill, so every quote is matched against working orders.
 // Items per second are data points per second of the run phase.
+//
+// BM_MarginCheck: the NSE margin book alone, as the exchange uses it when an order arrives: a
+// working order checked against a book of `legs` option positions on one underlying, without a
+// scenario cache (every check reprices the whole book), with the exchange's cache at one clock
+// time (the book's instruments priced once; a check prices only the order's instrument) and
+// with the cache while the clock moves on every check (each check misses: the cache's cost).
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <map>
+
 #include "backtest/backtest_engine.h"
+#include "nse/margin_book.h"
+#include "pricing/black.h"
 
 namespace nacre {
 namespace {
@@ -119,6 +130,74 @@ void BM_NseExchangeQuotes(benchmark::State& state) {
                           static_cast<std::int64_t>(quotes.size() + trades.size()));
 }
 BENCHMARK(BM_NseExchangeQuotes)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+class BenchMarket final : public MarginMarket {
+ public:
+  const Instrument* FindInstrument(const InstrumentId& id) const override {
+    auto it = instruments.find(id);
+    return it == instruments.end() ? nullptr : &it->second;
+  }
+  std::optional<Price> Mark(const InstrumentId& id) const override {
+    auto it = marks.find(id);
+    return it == marks.end() ? std::nullopt : std::optional<Price>(it->second);
+  }
+  std::map<InstrumentId, Instrument> instruments;
+  std::map<InstrumentId, Price> marks;
+};
+
+void BM_MarginCheck(benchmark::State& state) {
+  const auto legs = static_cast<int>(state.range(0));
+  const int mode = static_cast<int>(state.range(1));  // 0 no cache, 1 cache, 2 cache, clock moving
+  BenchMarket market;
+  const UnixNanos expiry = FromIst(2026, 1, 13, 15, 30);
+  UnixNanos now = FromIst(2026, 1, 5, 10, 0);
+  const double spot = 24000;
+  market.instruments.emplace(kNifty, *MakeIndex(kNifty, 2, Price::Raw(5 * Pow10(7), 2)));
+  market.marks[kNifty] = Price::FromDouble(spot, 2);
+  std::vector<InstrumentId> ids;
+  for (int i = 0; i <= legs; ++i) {  // one more than the book: the order's instrument
+    const OptionKind kind = i % 2 == 0 ? OptionKind::kPut : OptionKind::kCall;
+    const std::int64_t strike = 22000 + 100 * i;
+    InstrumentSpec s;
+    s.id = MustInstrumentId(fmt::format("NIFTY26113{}{}.NFO", strike, i % 2 == 0 ? "PE" : "CE"));
+    s.lot_size = Quantity::FromInt(65);
+    const Instrument o = *MakeOption(s, kNifty, kind, Price::Raw(strike * kFixedScale, 2),
+                                     now - 30 * kNanosPerDay, expiry);
+    const double t = static_cast<double>(expiry - now) / (365.0 * kNanosPerDay);
+    const double v = pricing::Black76Price(kind, spot, static_cast<double>(strike), t, 0.14, 0);
+    market.instruments.emplace(o.id, o);
+    market.marks[o.id] = Price::FromDouble(std::max(0.05, std::round(v * 20) / 20), 2);
+    ids.push_back(o.id);
+  }
+  const Instrument& order_inst = market.instruments.at(ids.back());
+  MarginBookConfig config;
+  MarginScenarioCache cache;
+  std::int64_t n = 0;
+  for (auto _ : state) {
+    if (mode == 2) now += kNanosPerMilli;
+    MarginBook book(kNifty, market, config, now, mode == 0 ? nullptr : &cache);
+    for (int i = 0; i < legs; ++i) {
+      book.AddPosition(ids[static_cast<std::size_t>(i)], i % 3 == 0 ? 130 : -65);
+    }
+    auto c = book.Check(MakeWorkingLeg(ClientOrderId("O-" + std::to_string(++n)), order_inst,
+                                       OrderSide::kSell, Quantity::FromInt(65),
+                                       market.marks.at(order_inst.id)));
+    if (!c.ok()) {
+      state.SkipWithError(c.error().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(c->required);
+  }
+  state.counters["cache_hits"] = static_cast<double>(cache.hits());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MarginCheck)
+    ->ArgNames({"legs", "cache"})
+    ->Args({4, 0})
+    ->Args({4, 1})
+    ->Args({20, 0})
+    ->Args({20, 1})
+    ->Args({20, 2});
 
 }  // namespace
 }  // namespace nacre

@@ -73,18 +73,22 @@ void LegPnl(const MarginLeg& leg, double underlying, const Scan& scan, const Mar
   }
 }
 
-// Weighted loss of the legs' P&L rows (all when `only` is npos) in every scenario (positive =
-// loss), the legs added in order.
-PnlRow Losses(const PnlRow* pnls, std::size_t legs, const Scenarios16& scenarios,
-              std::size_t only = static_cast<std::size_t>(-1)) {
+// Weighted loss of the legs' P&L rows in every scenario (positive = loss), the legs added in
+// order.
+PnlRow Losses(const PnlRow* pnls, std::size_t legs, const Scenarios16& scenarios) {
   PnlRow out{};
   for (std::size_t i = 0; i < kScenarios; ++i) {
     double pnl = 0;
-    for (std::size_t l = 0; l < legs; ++l) {
-      if (only == static_cast<std::size_t>(-1) || only == l) pnl += pnls[l][i];
-    }
+    for (std::size_t l = 0; l < legs; ++l) pnl += pnls[l][i];
     out[i] = -pnl * scenarios[i].weight;
   }
+  return out;
+}
+
+// The weighted loss of one leg alone in every scenario.
+PnlRow LegLosses(const PnlRow& pnl, const Scenarios16& scenarios) {
+  PnlRow out{};
+  for (std::size_t i = 0; i < kScenarios; ++i) out[i] = -pnl[i] * scenarios[i].weight;
   return out;
 }
 
@@ -207,7 +211,7 @@ Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams&
   for (std::size_t l = 0; l < input.legs.size(); ++l) {
     const MarginLeg& leg = input.legs[l];
     if (leg.quantity == 0) continue;
-    naked += WorstLoss(Losses(pnls, n, scenarios, l), nullptr);
+    naked += WorstLoss(LegLosses(pnls[l], scenarios), nullptr);
     const Int128 units = leg.quantity < 0 ? -static_cast<Int128>(leg.quantity) : leg.quantity;
     if (leg.kind == MarginLegKind::kFuture) {
       elm += static_cast<Int128>(leg.price.raw()) * units * future_elm;

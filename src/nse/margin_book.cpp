@@ -66,11 +66,13 @@ MarginBook::MarginBook(InstrumentId underlying, const MarginMarket& market,
 
 void MarginBook::AddPosition(const InstrumentId& instrument, std::int64_t units) {
   positions_[instrument] += units;
+  dirty_ = true;
 }
 
 void MarginBook::AddWorking(const WorkingLeg& leg) {
   std::erase_if(working_, [&](const WorkingLeg& w) { return w.order == leg.order; });
   working_.push_back(leg);
+  dirty_ = true;
 }
 
 Result<MarginScenarioCache::Entry> MarginBook::PriceLeg(const InstrumentId& id, Price underlying,
@@ -108,30 +110,59 @@ Result<MarginScenarioCache::Entry> MarginBook::PriceLeg(const InstrumentId& id, 
   return e;
 }
 
-Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64_t>& net,
-                                         const BuyLimits& buy_limits) {
+void MarginBook::Index() {
+  if (!dirty_) return;
+  dirty_ = false;
+  ids_.clear();
+  for (const auto& [id, units] : positions_) ids_.push_back(id);
+  for (const WorkingLeg& w : working_) {
+    auto it = std::lower_bound(ids_.begin(), ids_.end(), w.instrument);
+    if (it == ids_.end() || *it != w.instrument) ids_.insert(it, w.instrument);
+  }
+  pos_units_.assign(ids_.size(), 0);
+  leg_of_.assign(ids_.size(), nullptr);
+  for (std::size_t i = 0; i < ids_.size(); ++i) {
+    if (auto p = positions_.find(ids_[i]); p != positions_.end()) pos_units_[i] = p->second;
+    if (auto l = legs_.find(ids_[i]); l != legs_.end()) leg_of_[i] = &l->second;
+  }
+}
+
+std::size_t MarginBook::Slot(const InstrumentId& id) const {
+  return static_cast<std::size_t>(std::lower_bound(ids_.begin(), ids_.end(), id) - ids_.begin());
+}
+
+namespace {
+bool OnSide(MarginBook::Side side, bool buy) {
+  return !(side == MarginBook::Side::kNone || (side == MarginBook::Side::kBuys && !buy) ||
+           (side == MarginBook::Side::kSells && buy));
+}
+}  // namespace
+
+Result<MarginResult> MarginBook::Compute(Side side) {
   bool any = false;
-  for (const auto& [id, units] : net) any = any || units != 0;
+  for (std::int64_t units : net_) any = any || units != 0;
   if (!any) return MarginResult{};
   const std::optional<Price> s = market_.Mark(underlying_);
   if (!s || s->raw() <= 0) {
     return MakeError(fmt::format("no price for underlying {}", underlying_.value()));
   }
-  MarginInput in;
-  in.annual_vol = config_.underlying_vol;
-  in.underlying = *s;
+  in_.annual_vol = config_.underlying_vol;
+  in_.underlying = *s;
+  in_.legs.clear();
   // Premium above the mark that working buys would pay at their limits: units counted up to
   // the long the leg ends with, highest limits first. Units already held keep their mark.
   Int128 extra_premium = 0;
-  for (const auto& [id, units] : net) {
+  // Legs in instrument id order (ids_), the order their losses are added in.
+  for (std::size_t i = 0; i < ids_.size(); ++i) {
+    const std::int64_t units = net_[i];
     if (units == 0) continue;
-    auto lit = legs_.find(id);
-    if (lit == legs_.end()) {
+    const InstrumentId& id = ids_[i];
+    if (leg_of_[i] == nullptr) {
       const std::optional<Price> mark = market_.Mark(id);
       const MarginScenarioCache::Entry* cached =
           cache_ != nullptr ? cache_->Find(now_, id, *s, mark) : nullptr;
       if (cached == nullptr) {
-        auto priced = PriceLeg(id, *s, mark, in);
+        auto priced = PriceLeg(id, *s, mark, in_);
         if (!priced.ok()) return MakeError(priced.error());
         if (cache_ != nullptr) {
           cached = &cache_->Add(now_, id, *s, mark, std::move(*priced));
@@ -141,29 +172,33 @@ Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64
       }
       // Each instrument is revalued in the scenarios once per book (and once per clock time
       // with a cache); every combination the book evaluates scales these.
-      lit = legs_.emplace(id, cached->leg).first;
-      lit->second.unit_pnl = &cached->unit_pnl;
+      MarginLeg& leg = legs_.emplace(id, cached->leg).first->second;
+      leg.unit_pnl = &cached->unit_pnl;
+      leg_of_[i] = &leg;
     }
-    MarginLeg leg = lit->second;
+    MarginLeg leg = *leg_of_[i];
     leg.quantity = units;
     if (leg.kind == MarginLegKind::kOption && units > 0) {
-      if (auto bit = buy_limits.find(id); bit != buy_limits.end()) {
-        std::vector<std::pair<Price, std::int64_t>> limits = bit->second;  // (limit, units)
-        std::sort(limits.begin(), limits.end(),
-                  [](const auto& a, const auto& b) { return a.first.raw() > b.first.raw(); });
-        std::int64_t left = units;
-        for (const auto& [limit, n] : limits) {
-          if (left <= 0) break;
-          const std::int64_t counted = std::min(left, n);
-          const std::int64_t above = limit.raw() - leg.price.raw();
-          if (above > 0) extra_premium += static_cast<Int128>(above) * counted;
-          left -= counted;
+      limits_.clear();  // (limit, units) of this side's working buys with a price
+      for (const WorkingLeg& w : working_) {
+        if (w.instrument == id && w.units > 0 && w.price && OnSide(side, true)) {
+          limits_.emplace_back(*w.price, w.units);
         }
       }
+      std::sort(limits_.begin(), limits_.end(),
+                [](const auto& a, const auto& b) { return a.first.raw() > b.first.raw(); });
+      std::int64_t left = units;
+      for (const auto& [limit, n] : limits_) {
+        if (left <= 0) break;
+        const std::int64_t counted = std::min(left, n);
+        const std::int64_t above = limit.raw() - leg.price.raw();
+        if (above > 0) extra_premium += static_cast<Int128>(above) * counted;
+        left -= counted;
+      }
     }
-    in.legs.push_back(leg);
+    in_.legs.push_back(leg);
   }
-  auto r = ComputeMargin(in, config_.params);
+  auto r = ComputeMargin(in_, config_.params);
   if (!r.ok() || extra_premium <= 0) return r;
   const Money extra = CeilRawToPaisa(extra_premium, 1);
   r->premium += extra;
@@ -172,33 +207,33 @@ Result<MarginResult> MarginBook::Compute(const std::map<InstrumentId, std::int64
 }
 
 Result<MarginResult> MarginBook::Margin(Side side, bool openings_only) {
-  std::map<InstrumentId, std::int64_t> net = positions_;
-  BuyLimits buy_limits;
-  // Each side's working units per instrument. With `openings_only`, the part of a side that
-  // would only reduce the position (a buy against a short, a sell against a long) is left out.
-  std::map<InstrumentId, std::int64_t> buys;
-  std::map<InstrumentId, std::int64_t> sells;
-  for (const WorkingLeg& w : working_) {
-    const bool buy = w.units > 0;
-    if (side == Side::kNone || (side == Side::kBuys && !buy) || (side == Side::kSells && buy)) {
-      continue;
+  Index();
+  net_ = pos_units_;
+  // Each side's working units per instrument, added to the positions. With `openings_only`,
+  // the part of a side that would only reduce the position (a buy against a short, a sell
+  // against a long) is left out.
+  for (const bool buys : {true, false}) {
+    side_units_.assign(ids_.size(), 0);
+    bool any = false;
+    for (const WorkingLeg& w : working_) {
+      const bool buy = w.units > 0;
+      if (buy != buys || !OnSide(side, buy)) continue;
+      side_units_[Slot(w.instrument)] += w.units;
+      any = true;
     }
-    (buy ? buys : sells)[w.instrument] += w.units;
-    if (buy && w.price) buy_limits[w.instrument].emplace_back(*w.price, w.units);
-  }
-  for (const auto* side_units : {&buys, &sells}) {
-    for (const auto& [id, units] : *side_units) {
+    if (!any) continue;
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+      const std::int64_t units = side_units_[i];
       std::int64_t add = units;
       if (openings_only) {
-        auto pit = positions_.find(id);
-        const std::int64_t pos = pit == positions_.end() ? 0 : pit->second;
+        const std::int64_t pos = pos_units_[i];
         if (units > 0 && pos < 0) add = std::max<std::int64_t>(0, units + pos);
         if (units < 0 && pos > 0) add = std::min<std::int64_t>(0, units + pos);
       }
-      net[id] += add;
+      net_[i] += add;
     }
   }
-  return Compute(net, buy_limits);
+  return Compute(side);
 }
 
 Result<BlockedMargin> MarginBook::Blocked(const BlockedMargin* same_positions) {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <vector>
 
@@ -111,14 +112,23 @@ class MarginScenarioCache {
     bool has_mark = false;
     std::int64_t mark_raw = 0;
     int mark_precision = 0;
-    friend auto operator<=>(const Key&, const Key&) = default;
     friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      std::size_t h = k.id.hash();
+      for (std::int64_t v : {k.underlying_raw, k.mark_raw}) {
+        h = h * 1'000'003 ^ std::hash<std::int64_t>{}(v);
+      }
+      return h;
+    }
   };
   static Key MakeKey(const InstrumentId& id, Price underlying, const std::optional<Price>& mark);
   void At(UnixNanos now);
 
   UnixNanos now_{INT64_MIN};
-  std::map<Key, Entry> entries_;  // node-based: books hold pointers to unit_pnl
+  // Node-based (books hold pointers to unit_pnl); never iterated.
+  std::unordered_map<Key, Entry, KeyHash> entries_;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
 };
@@ -147,9 +157,12 @@ class MarginBook {
   Result<MarginCheck> Check(const WorkingLeg& leg);
 
  private:
-  using BuyLimits = std::map<InstrumentId, std::vector<std::pair<Price, std::int64_t>>>;
-  Result<MarginResult> Compute(const std::map<InstrumentId, std::int64_t>& net,
-                               const BuyLimits& buy_limits);
+  // The instruments of the positions and working orders in id order (ids_), each one's
+  // position units and priced leg, rebuilt after the book changed.
+  void Index();
+  std::size_t Slot(const InstrumentId& id) const;  // its index in ids_ (Index() first)
+  // M(net_) with the premium working buys of `side` pay above the mark.
+  Result<MarginResult> Compute(Side side);
   // The leg and scenario P&L of one instrument at this book's time and marks.
   Result<MarginScenarioCache::Entry> PriceLeg(const InstrumentId& id, Price underlying,
                                               const std::optional<Price>& mark,
@@ -162,9 +175,18 @@ class MarginBook {
   MarginScenarioCache* cache_;
   std::map<InstrumentId, std::int64_t> positions_;
   std::vector<WorkingLeg> working_;
-  std::map<InstrumentId, MarginLeg> legs_;  // quantity unset; computed once per instrument
+  std::map<InstrumentId, MarginLeg> legs_;  // quantity unset; priced once per instrument
   // Priced instruments when the book has no cache (node-based: legs_ points into it).
   std::map<InstrumentId, MarginScenarioCache::Entry> own_;
+  bool dirty_ = true;
+  std::vector<InstrumentId> ids_;
+  std::vector<std::int64_t> pos_units_;
+  std::vector<const MarginLeg*> leg_of_;
+  // Work buffers reused by every evaluation (no allocation once they have grown).
+  std::vector<std::int64_t> net_;
+  std::vector<std::int64_t> side_units_;
+  std::vector<std::pair<Price, std::int64_t>> limits_;
+  MarginInput in_;
 };
 
 }  // namespace nacre
