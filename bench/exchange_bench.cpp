@@ -131,24 +131,10 @@ void BM_NseExchangeQuotes(benchmark::State& state) {
 }
 BENCHMARK(BM_NseExchangeQuotes)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
-class BenchMarket final : public MarginMarket {
- public:
-  const Instrument* FindInstrument(const InstrumentId& id) const override {
-    auto it = instruments.find(id);
-    return it == instruments.end() ? nullptr : &it->second;
-  }
-  std::optional<Price> Mark(const InstrumentId& id) const override {
-    auto it = marks.find(id);
-    return it == marks.end() ? std::nullopt : std::optional<Price>(it->second);
-  }
-  std::map<InstrumentId, Instrument> instruments;
-  std::map<InstrumentId, Price> marks;
-};
-
 void BM_MarginCheck(benchmark::State& state) {
   const auto legs = static_cast<int>(state.range(0));
   const int mode = static_cast<int>(state.range(1));  // 0 no cache, 1 cache, 2 cache, clock moving
-  BenchMarket market;
+  MapMarginMarket market;
   const UnixNanos expiry = FromIst(2026, 1, 13, 15, 30);
   UnixNanos now = FromIst(2026, 1, 5, 10, 0);
   const double spot = 24000;

@@ -44,6 +44,21 @@ class MarginMarket {
   virtual std::optional<Price> Mark(const InstrumentId& id) const = 0;
 };
 
+// A market held in two maps: instrument definitions and marks (tests, benchmarks, tools).
+class MapMarginMarket final : public MarginMarket {
+ public:
+  const Instrument* FindInstrument(const InstrumentId& id) const override {
+    auto it = instruments.find(id);
+    return it == instruments.end() ? nullptr : &it->second;
+  }
+  std::optional<Price> Mark(const InstrumentId& id) const override {
+    auto it = marks.find(id);
+    return it == marks.end() ? std::nullopt : std::optional<Price>(it->second);
+  }
+  std::map<InstrumentId, Instrument> instruments;
+  std::map<InstrumentId, Price> marks;
+};
+
 struct MarginBookConfig {
   MarginParams params;
   double default_vol = 0.15;    // option vol when none can be implied

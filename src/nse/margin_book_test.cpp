@@ -16,20 +16,6 @@ namespace {
 
 using testkit::Px;
 
-class FakeMarket final : public MarginMarket {
- public:
-  const Instrument* FindInstrument(const InstrumentId& id) const override {
-    auto it = instruments.find(id);
-    return it == instruments.end() ? nullptr : &it->second;
-  }
-  std::optional<Price> Mark(const InstrumentId& id) const override {
-    auto it = marks.find(id);
-    return it == marks.end() ? std::nullopt : std::optional<Price>(it->second);
-  }
-  std::map<InstrumentId, Instrument> instruments;
-  std::map<InstrumentId, Price> marks;
-};
-
 class MarginCacheTest : public ::testing::Test {
  protected:
   MarginCacheTest() {
@@ -116,7 +102,7 @@ class MarginCacheTest : public ::testing::Test {
 
   Instrument index_ = testkit::NiftyIndex();
   std::vector<Instrument> options_;  // by strike, call then put
-  FakeMarket market_;
+  MapMarginMarket market_;
   MarginBookConfig config_;
   MarginScenarioCache cache_;
   UnixNanos now_;
