@@ -190,9 +190,10 @@ class MarginBook {
   MarginScenarioCache* cache_;
   std::map<InstrumentId, std::int64_t> positions_;
   std::vector<WorkingLeg> working_;
-  std::map<InstrumentId, MarginLeg> legs_;  // quantity unset; priced once per instrument
+  // Quantity unset; priced once per instrument. Hashed (looked up, never iterated).
+  std::unordered_map<InstrumentId, MarginLeg, IdHash> legs_;
   // Priced instruments when the book has no cache (node-based: legs_ points into it).
-  std::map<InstrumentId, MarginScenarioCache::Entry> own_;
+  std::unordered_map<InstrumentId, MarginScenarioCache::Entry, IdHash> own_;
   bool dirty_ = true;
   std::vector<InstrumentId> ids_;
   std::vector<std::int64_t> pos_units_;
