@@ -597,6 +597,7 @@ Status PrepareResultsFolder(const std::string& dir, bool force, bool keep) {
                                    "folder (no stats.json); refusing to clear it even with --force",
                                    dir));
     }
+    // With `keep` it was only checked as ours: left as it is.
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       if (keep) break;
       fs::remove_all(entry.path(), ec);

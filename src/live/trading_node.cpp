@@ -277,8 +277,8 @@ Status TradingNode::Recover(NodeRunResult& result) {
     }
     result.recovered = true;
   }
-  // 4. Order ids continue past the journal's (never reissued); again after reconciliation.
-  ContinueOrderIds();
+  // 4. Order ids continue past the journal's and what reconciliation adopts: the start gate's
+  // portfolio phase (ContinueOrderIds), before any strategy runs.
   resume_at_ = result.recovered ? std::max(last_ts, settings_.start) : settings_.start;
   return Status::Ok();
 }
