@@ -1,6 +1,7 @@
 #include "common/logger.h"
 
 #include "core/json_text.h"
+#include "core/secrets.h"
 
 namespace nacre {
 
@@ -19,8 +20,11 @@ Result<LogLevel> ParseLogLevel(std::string_view s) {
   return MakeError(fmt::format("unknown log level '{}' (DEBUG, INFO, WARN, ERROR, OFF)", s));
 }
 
-void Logger::Log(LogLevel level, std::string_view component, std::string_view message,
+void Logger::Log(LogLevel level, std::string_view component, std::string_view message_in,
                  std::string_view kind) {
+  // No secret reaches a log line (core/secrets.h), whatever built the message.
+  const std::string redacted = Redact(message_in);
+  std::string_view message = redacted;
   if (level == LogLevel::kWarning) ++warnings_;
   if (level == LogLevel::kError) {
     ++errors_;
