@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -55,7 +56,17 @@ struct ControlRequest {
   std::shared_ptr<std::promise<std::string>> reply;
 };
 
-using ExecMessage = std::variant<OrderEvent, AccountState, StopRequested, ControlRequest>;
+// Work an I/O thread hands to the kernel thread: a broker adapter's parsed answer (a REST
+// result, an order update from the ticker) to be applied there. `run` captures immutable values
+// only (the parsed answer) and the adapter that posted it, which outlives the loop; it runs
+// once, on the kernel thread, in inbox order with every other exec item.
+struct KernelTask {
+  std::string origin;  // who posted it ("KITE place N01AB"), for logs and tests
+  std::function<void()> run;
+};
+
+using ExecMessage =
+    std::variant<OrderEvent, AccountState, StopRequested, ControlRequest, KernelTask>;
 
 struct ExecItem {
   UnixNanos ts;  // when the producer saw it (stamped with the kernel clock's Now())

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "backtest/config_schema.h"
 #include "backtest/config_sections.h"
@@ -29,6 +30,11 @@ ParamSpec SandboxClientSpec() {
            "adapter)");
 }
 
+std::vector<LiveAdapter>& Adapters() {
+  static std::vector<LiveAdapter> adapters;
+  return adapters;
+}
+
 std::string HashText(std::string_view text) {
   // FNV-1a 64: identifies the config a run started with (not a security hash).
   std::uint64_t h = 1469598103934665603ULL;
@@ -49,8 +55,26 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
   const Params n(node_table, NodeSchema());
   NodeSettings s;
   s.environment = n.GetString("environment");
-  if (s.environment == "live") {
-    n.Fail("environment", "\"live\" needs the Zerodha adapter, which is not built yet; use \"sandbox\"");
+  const bool live = s.environment == "live";
+  const LiveAdapter* adapter = nullptr;
+  if (live) {
+    for (const LiveAdapter& a : Adapters()) {
+      if (cfg.Has(a.table)) adapter = &a;
+    }
+    if (adapter == nullptr) {
+      n.Fail("environment", Adapters().empty()
+                                ? "\"live\" needs a broker adapter, and none is built into this "
+                                  "program"
+                                : fmt::format("\"live\" needs the broker's table ([{}])",
+                                              Adapters().front().table));
+    }
+  } else {
+    for (const LiveAdapter& a : Adapters()) {
+      if (cfg.Has(a.table)) {
+        cfg.Fail(a.table, fmt::format("[{}] is for environment = \"live\" (this node is \"{}\")",
+                                      a.table, s.environment));
+      }
+    }
   }
   s.state_dir = ResolveConfigPath(base_dir, n.GetString("state_dir"));
   const std::string clock = n.GetString("clock");
@@ -107,12 +131,39 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
   }
   ParseRiskSection(cfg, engine.kernel.risk_engine);
 
+  // The broker's table is read before the node is made (its clock may come from the broker).
+  std::optional<ConfigTable> broker_table;
+  std::optional<Params> broker_params;
+  if (live) {
+    broker_table.emplace(cfg.GetTable(adapter->table));
+    broker_params.emplace(*broker_table, adapter->schema());
+    if (adapter->prepare) adapter->prepare(*broker_params, base_dir, s);
+  }
+
   LoadedNode out;
   out.config_path = name;
   out.node = std::make_unique<TradingNode>(s, engine.kernel);
   TradingNode& node = *out.node;
   if (auto hours = ParseCalendarSection(cfg, base_dir)) node.SetMarketHours(std::move(hours));
 
+  if (live) {
+    // The broker's instruments, execution and data clients come from its adapter; a
+    // [[exec_clients]] or [[data_clients]] table would be a second, simulated path.
+    for (const char* key : {"exec_clients", "data_clients"}) {
+      if (!cfg.GetTableList(key).empty()) {
+        cfg.Fail(key, fmt::format("a live node's clients come from [{}]; remove [[{}]]",
+                                  adapter->table, key));
+      }
+    }
+    adapter->attach(*broker_params, base_dir, s, node);
+    broker_table->Finish();
+    for (const ConfigTable& t : cfg.GetTableList("instruments")) node.AddInstrument(ParseInstrumentTable(t));
+    CreateComponents(
+        cfg, name, registry, [&](std::unique_ptr<Actor> a) { return node.AddActor(std::move(a)); },
+        [&](std::unique_ptr<Strategy> st) { return node.AddStrategy(std::move(st)); });
+    root_table.Finish();
+    return out;
+  }
   const auto execs = cfg.GetTableList("exec_clients");
   if (execs.empty()) cfg.Fail("exec_clients", "at least one [[exec_clients]] table is required");
   std::vector<std::string> venue_names;
@@ -187,7 +238,25 @@ ParamSchema NodeRootSchema() {
               P::TableList("instruments"),
               P::TableList("actors"),
               P::TableList("strategies"),
+              P::Table("kite").Doc("environment = \"live\": the Zerodha Kite Connect adapter "
+                                   "(its keys below)"),
           }};
+}
+
+void RegisterLiveAdapter(LiveAdapter adapter) {
+  for (LiveAdapter& a : Adapters()) {
+    if (a.table == adapter.table) {
+      a = std::move(adapter);
+      return;
+    }
+  }
+  Adapters().push_back(std::move(adapter));
+}
+
+std::vector<ParamSchema> LiveAdapterSchemas() {
+  std::vector<ParamSchema> out;
+  for (const LiveAdapter& a : Adapters()) out.push_back(a.schema());
+  return out;
 }
 
 ParamSchema NodeSchema() {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,6 +33,26 @@ ParamSchema ReplayDataClientSchema();
 ParamSchema SandboxExecClientSchema();
 // The node-only sections, in the order docs/config.md lists them.
 std::vector<ParamSchema> NodeConfigSections();
+
+// The live environment's broker adapter (LIVE.md §3: adapters register here, the live module
+// never links them). A config with environment = "live" has the adapter's table (`[kite]`)
+// instead of [[exec_clients]] and [[data_clients]]: `attach` reads that table (throwing a
+// ConfigError that names the file and key, before anything runs) and adds the adapter's
+// instruments, execution client and data client to the node.
+struct LiveAdapter {
+  std::string table;  // "kite"
+  std::function<ParamSchema()> schema;
+  // Before the node is made: the adapter may set the node's clock (a scaled clock anchored to
+  // the Kite emulator's virtual clock) and refuse settings it cannot run with.
+  std::function<void(const Params& table, const std::string& base_dir, NodeSettings& node)>
+      prepare;
+  std::function<void(const Params& table, const std::string& base_dir, const NodeSettings& node,
+                     TradingNode& target)>
+      attach;
+};
+void RegisterLiveAdapter(LiveAdapter adapter);
+// The registered adapters' schemas (docs/config.md).
+std::vector<ParamSchema> LiveAdapterSchemas();
 
 struct LoadedNode {
   std::unique_ptr<TradingNode> node;

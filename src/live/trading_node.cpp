@@ -79,6 +79,13 @@ void TradingNode::Failpoint(const char* name) {
 TradingNode::~TradingNode() {
   for (ReplayDataClient* r : replay_) r->Disconnect();
   recorder_.reset();  // unsubscribes before the kernel goes
+  // The clients (and their I/O threads, which push to the inbox) go while the inbox is here;
+  // what the node owns for them (an adapter's REST client) goes after them. What holds the
+  // kernel goes before it.
+  control_.reset();
+  kill_switch_.reset();
+  kernel_.reset();
+  owned_.clear();
 }
 
 Status TradingNode::AddSandboxVenue(const BacktestVenueConfig& config) {
@@ -94,6 +101,21 @@ SimulatedExchange* TradingNode::sandbox_venue(const Venue& venue) {
     if (e->venue() == venue) return e;
   }
   return nullptr;
+}
+
+Status TradingNode::AddExecutionClient(std::unique_ptr<ExecutionClient> client,
+                                       AccountType account_type, Money starting_balance) {
+  if (kernel_->exec_engine().ClientForVenue(client->venue()) != nullptr) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("venue {} added twice", client->venue().value()));
+  }
+  const AccountId account = client->account_id();
+  const Venue venue = client->venue();
+  kernel_->exec_engine().RegisterClient(std::move(client));
+  kernel_->cache().AddAccount(
+      std::make_unique<Account>(account, account_type, starting_balance, UnixNanos()), venue);
+  kernel_->portfolio().ManageAccount(account);
+  return Status::Ok();
 }
 
 void TradingNode::AddInstrument(const Instrument& instrument) {
@@ -515,6 +537,10 @@ void TradingNode::WireLoop() {
   EventLoop& loop = kernel_->loop();
   loop.SetDataHandler([this](const MarketData& d) { OnData(d); });
   loop.SetExecHandler([this](const ExecItem& item) {
+    if (const auto* task = std::get_if<KernelTask>(&item.message)) {
+      if (task->run) task->run();
+      return;
+    }
     const auto* r = std::get_if<ControlRequest>(&item.message);
     if (r == nullptr) return;
     if (r->command == ControlCommand::kReconcile) {

@@ -129,7 +129,14 @@ class TradingNode {
   // simple one) with the account, as a backtest's [[venues]] entry describes it.
   Status AddSandboxVenue(const BacktestVenueConfig& config);
   SimulatedExchange* sandbox_venue(const Venue& venue);
+  // A broker's execution client (live: the Zerodha adapter), with its account. Its I/O threads
+  // reach the kernel through inbox() (KernelTask); its Connect() may return before it is
+  // connected (the start waits up to connect_timeout).
+  Status AddExecutionClient(std::unique_ptr<ExecutionClient> client, AccountType account_type,
+                            Money starting_balance);
   void AddInstrument(const Instrument& instrument);
+  // Keeps `thing` alive until the node's clients are gone (an adapter's shared REST client).
+  void Own(std::shared_ptr<void> thing) { owned_.push_back(std::move(thing)); }
   // A replay data client fed on its own thread (started by the kernel's connect phase).
   void AddReplayClient(ReplayDataConfig config);
   // Any other data client (it feeds the inbox from its own threads; Connect may return before
@@ -219,6 +226,7 @@ class TradingNode {
   // The clock other threads may read (feeders, the control socket, RequestStop).
   const Clock& ThreadSafeClock() const;
   Inbox inbox_;
+  std::vector<std::shared_ptr<void>> owned_;  // destroyed after the kernel (see ~TradingNode)
   std::vector<MatchingVenue*> venues_;
   std::vector<SimulatedExchange*> exchanges_;
   std::vector<ReplayDataClient*> replay_;

@@ -1,0 +1,829 @@
+#include "adapters/zerodha/kite_execution_client.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "adapters/zerodha/kite_json.h"
+#include "core/secrets.h"
+#include "net/io_thread.h"
+
+namespace nacre {
+namespace {
+
+std::string_view KiteOrderType(OrderType t) {
+  switch (t) {
+    case OrderType::kMarket: return "MARKET";
+    case OrderType::kLimit: return "LIMIT";
+    case OrderType::kStopLimit: return "SL";
+    case OrderType::kStopMarket: return "SL-M";
+  }
+  return "";
+}
+
+OrderType NacreOrderType(std::string_view t) {
+  if (t == "LIMIT") return OrderType::kLimit;
+  if (t == "SL") return OrderType::kStopLimit;
+  if (t == "SL-M") return OrderType::kStopMarket;
+  return OrderType::kMarket;
+}
+
+std::int64_t Units(Quantity q) { return q.raw() / kFixedScale; }
+
+bool BeingProcessed(const KiteOutcome& out) {
+  return out.kind == KiteOutcome::Kind::kRefused &&
+         out.error.message.find("being processed") != std::string::npos;
+}
+
+// Why a placement or command was refused, in Kite's own words.
+std::string RefusalText(const KiteOutcome& out) {
+  if (out.kind == KiteOutcome::Kind::kRefused || out.kind == KiteOutcome::Kind::kTokenExpired) {
+    const std::string& type = out.error.error_type;
+    if (type == "MarginException") return "margin shortfall: " + out.error.message;
+    return fmt::format("{}: {}", type.empty() ? "Kite" : type, out.error.message);
+  }
+  return out.message;
+}
+
+}  // namespace
+
+KiteExecutionClient::KiteExecutionClient(KiteExecConfig config, KiteRestClient& rest, Inbox& inbox)
+    : ExecutionClient(config.client_id, config.venue, config.account_id),
+      config_(std::move(config)),
+      rest_(rest),
+      inbox_(inbox),
+      io_(std::make_unique<net::IoThread>()),
+      charges_(std::make_unique<ChargeCalculator>(schedule_)) {
+  alive_->self = this;
+  for (std::size_t i = 0; i < config_.symbols.size(); ++i) {
+    const KiteSymbol& s = config_.symbols[i];
+    by_instrument_.emplace(s.instrument_id, i);
+    by_symbol_.emplace(std::make_pair(s.exchange, s.tradingsymbol), i);
+  }
+}
+
+KiteExecutionClient::~KiteExecutionClient() {
+  {
+    std::lock_guard lock(alive_->mu);
+    alive_->self = nullptr;
+  }
+  closing_.store(true);
+  io_->Stop();   // no timer posts a request any more
+  rest_.Stop();  // no answer calls back into this client any more
+}
+
+void KiteExecutionClient::Kernel(std::string origin, std::function<void()> fn) {
+  if (closing_.load()) return;
+  inbox_.PushExec(Now(), KernelTask{std::move(origin), std::move(fn)});
+}
+
+void KiteExecutionClient::After(DurationNs delay, std::function<void()> fn) {
+  if (closing_.load()) return;
+  if (delay <= 0) {
+    io_->Post(std::move(fn));
+  } else {
+    io_->After(delay, std::move(fn));
+  }
+}
+
+const KiteSymbol* KiteExecutionClient::SymbolOf(const InstrumentId& id) const {
+  const auto it = by_instrument_.find(id);
+  return it == by_instrument_.end() ? nullptr : &config_.symbols[it->second];
+}
+
+const KiteSymbol* KiteExecutionClient::SymbolOf(const std::string& exchange,
+                                                const std::string& tradingsymbol) const {
+  const auto it = by_symbol_.find({exchange, tradingsymbol});
+  return it == by_symbol_.end() ? nullptr : &config_.symbols[it->second];
+}
+
+KiteCall KiteExecutionClient::Get(std::string path, DurationNs budget) const {
+  KiteCall c;
+  c.path = std::move(path);
+  c.budget = budget;
+  c.deadline = config_.request_deadline;
+  return c;
+}
+
+void KiteExecutionClient::Alert(AlertKind kind, const std::string& text) {
+  if (alert_) alert_(kind, Redact(text));
+}
+
+// ---- connection ----
+
+void KiteExecutionClient::Connect() {
+  closing_.store(false);
+  // Connected once Kite answers for the account (the session is valid): its margins, which are
+  // also what Kite reports of the account.
+  rest_.Post(Get("/user/margins", 10 * kNanosPerSecond), [this](KiteOutcome out) {
+    Kernel("KITE margins", [this, out = std::move(out)] {
+      if (!out.ok()) {
+        if (out.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, out.message);
+        Alert(AlertKind::kInfo, "connect: " + out.message);
+        return;
+      }
+      if (auto m = ParseKiteMarginSegment(out.data); m.ok()) {
+        Alert(AlertKind::kInfo,
+              fmt::format("Kite account (equity segment): net {}, cash {}, span {}, exposure {}",
+                          m->net.ToString(), m->cash.ToString(), m->span.ToString(),
+                          m->exposure.ToString()));
+      }
+      connected_.store(true);
+    });
+  });
+  if (config_.orders_poll > 0 && poll_timer_ == 0) {
+    poll_timer_ = io_->Every(config_.orders_poll, [this] {
+      if (closing_.load() || !connected_.load()) return;
+      rest_.Post(Get("/orders", config_.orders_poll), [this](KiteOutcome out) {
+        Kernel("KITE poll", [this, out = std::move(out)] { OnPolled(out); });
+      });
+    });
+  }
+}
+
+void KiteExecutionClient::Disconnect() {
+  connected_.store(false);
+  closing_.store(true);
+  if (poll_timer_ != 0) {
+    io_->Cancel(poll_timer_);
+    poll_timer_ = 0;
+  }
+}
+
+// ---- place ----
+
+void KiteExecutionClient::SubmitOrder(const ::nacre::SubmitOrder& /*cmd*/, const Order& order) {
+  const OrderRef ref = RefOf(order);
+  const KiteSymbol* sym = SymbolOf(order.instrument_id());
+  std::string_view type = KiteOrderType(order.order_type());
+  std::string validity;
+  if (order.time_in_force() == TimeInForce::kDay) validity = "DAY";
+  if (order.time_in_force() == TimeInForce::kIoc) validity = "IOC";
+  std::string refusal;
+  if (sym == nullptr) {
+    refusal = fmt::format("no Kite trading symbol for {}", order.instrument_id().value());
+  } else if (validity.empty()) {
+    refusal = "Kite takes DAY or IOC orders only";
+  } else if (order.venue_tag().empty()) {
+    refusal = "the order has no venue tag (a Kite order is found by its tag after an ambiguous "
+              "send)";
+  }
+  if (!refusal.empty()) {
+    GenerateOrderSubmitted(ref, Now());
+    GenerateOrderRejected(ref, refusal, Now());
+    ++stats_.rejected;
+    return;
+  }
+  KiteCall call;
+  call.method = "POST";
+  call.path = "/orders/regular";
+  call.deadline = config_.request_deadline;
+  call.budget = config_.place_budget;
+  call.params = {{"exchange", sym->exchange},
+                 {"tradingsymbol", sym->tradingsymbol},
+                 {"transaction_type", order.side() == OrderSide::kBuy ? "BUY" : "SELL"},
+                 {"order_type", std::string(type)},
+                 {"quantity", std::to_string(Units(order.quantity()))},
+                 {"product", config_.product},
+                 {"validity", validity},
+                 {"tag", order.venue_tag()}};
+  if (order.price()) call.params.emplace_back("price", order.price()->ToString());
+  if (order.trigger_price()) call.params.emplace_back("trigger_price", order.trigger_price()->ToString());
+  if (order.order_type() == OrderType::kMarket || order.order_type() == OrderType::kStopMarket) {
+    const std::int64_t raw = order.market_protection_pct_raw();
+    call.params.emplace_back("market_protection",
+                             raw > 0 ? FormatFixedRaw(raw, 2) : config_.default_market_protection);
+  }
+  Tracked t;
+  t.ref = ref;
+  t.tag = order.venue_tag();
+  t.price_precision = sym->price_precision;
+  t.multiplier = sym->multiplier;
+  tracked_[order.client_order_id()] = std::move(t);
+  GenerateOrderSubmitted(ref, Now());
+  const ClientOrderId id = order.client_order_id();
+  rest_.Post(std::move(call), [this, id](KiteOutcome out) {
+    Kernel("KITE place " + id.value(), [this, id, out = std::move(out)] { OnPlaced(id, out); });
+  });
+}
+
+void KiteExecutionClient::OnPlaced(const ClientOrderId& id, const KiteOutcome& out) {
+  auto it = tracked_.find(id);
+  if (it == tracked_.end()) return;
+  Tracked& t = it->second;
+  switch (out.kind) {
+    case KiteOutcome::Kind::kOk: {
+      ++stats_.placed;
+      const auto oid = out.data.find("order_id");
+      if (oid == out.data.end() || !oid->is_string() || oid->get<std::string>().empty()) {
+        // Kite said success without an id: as good as unknown; find it by its tag.
+        ++stats_.ambiguous;
+        t.ambiguous_since = Now();
+        LookUp(id, 0);
+        return;
+      }
+      t.kite_id = oid->get<std::string>();
+      by_kite_id_[t.kite_id] = id;
+      t.transient_left = config_.transient_refetches;
+      Fetch(id);
+      ReleaseHeld(t);
+      return;
+    }
+    case KiteOutcome::Kind::kAmbiguous:
+      ++stats_.ambiguous;
+      t.ambiguous_since = Now();
+      LookUp(id, 0);
+      return;
+    case KiteOutcome::Kind::kTokenExpired:
+      Alert(AlertKind::kToken, out.message);
+      [[fallthrough]];
+    default:
+      ++stats_.rejected;
+      GenerateOrderRejected(t.ref, RefusalText(out), Now());
+      tracked_.erase(it);
+      return;
+  }
+}
+
+void KiteExecutionClient::LookUp(const ClientOrderId& id, std::size_t attempt) {
+  const DurationNs offset = attempt < config_.lookup_offsets.size()
+                                ? config_.lookup_offsets[attempt]
+                                : config_.ambiguity_window;
+  const DurationNs prev = attempt == 0 ? 0 : config_.lookup_offsets[std::min(
+                                                 attempt - 1, config_.lookup_offsets.size() - 1)];
+  After(std::max<DurationNs>(0, offset - prev), [this, id, attempt] {
+    rest_.Post(Get("/orders", config_.place_budget), [this, id, attempt](KiteOutcome out) {
+      Kernel("KITE lookup " + id.value(),
+             [this, id, attempt, out = std::move(out)] { OnLookedUp(id, attempt, out); });
+    });
+  });
+}
+
+void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attempt,
+                                     const KiteOutcome& out) {
+  auto it = tracked_.find(id);
+  if (it == tracked_.end()) return;
+  Tracked& t = it->second;
+  if (out.ok()) {
+    auto orders = ParseKiteOrders(out.data);
+    if (orders.ok()) {
+      CheckOrphans(*orders);
+      for (const KiteOrder& k : *orders) {
+        if (k.tag != t.tag) continue;
+        ++stats_.adopted_after_lookup;
+        t.kite_id = k.order_id;
+        t.ambiguous_since = UnixNanos();
+        by_kite_id_[t.kite_id] = id;
+        t.transient_left = config_.transient_refetches;
+        Fetch(id);
+        ReleaseHeld(t);
+        return;
+      }
+    }
+  } else if (out.kind == KiteOutcome::Kind::kTokenExpired) {
+    Alert(AlertKind::kToken, out.message);
+  }
+  const bool more = attempt + 1 < config_.lookup_offsets.size();
+  if (more) {
+    LookUp(id, attempt + 1);
+    return;
+  }
+  // The window: one last look at its end, unless this was it.
+  if (attempt + 1 == config_.lookup_offsets.size() &&
+      config_.lookup_offsets.back() < config_.ambiguity_window) {
+    LookUp(id, attempt + 1);
+    return;
+  }
+  if (!out.ok()) {
+    // The order book could not be read: the order's fate is unknown. Never guess: keep it
+    // SUBMITTED (the in-flight check and reconciliation go on asking) and alert.
+    Alert(AlertKind::kLost,
+          fmt::format("order {} (tag {}): placement outcome unknown and Kite's order book "
+                      "unreadable ({}); left SUBMITTED",
+                      id.value(), t.tag, out.message));
+    return;
+  }
+  ++stats_.lost_after_lookup;
+  orphan_watch_.insert(t.tag);
+  Alert(AlertKind::kLost, fmt::format("order {} (tag {}) not found at Kite {} s after an "
+                                      "ambiguous send; rejected, its tag watched",
+                                      id.value(), t.tag,
+                                      config_.ambiguity_window / kNanosPerSecond));
+  GenerateOrderRejected(t.ref, "not found at venue after ambiguous send", Now());
+  tracked_.erase(it);
+}
+
+void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
+  if (orphan_watch_.empty()) return;
+  for (const KiteOrder& k : orders) {
+    if (k.tag.empty() || orphan_watch_.count(k.tag) == 0) continue;
+    orphan_watch_.erase(k.tag);
+    ++stats_.orphans_adopted;
+    Alert(AlertKind::kOrphan,
+          fmt::format("order tag {} appeared at Kite as {} ({}) after it was rejected as not "
+                      "found; adopted{}",
+                      k.tag, k.order_id, k.status_text,
+                      config_.orphan_policy == "cancel" ? " and cancelled" : ""));
+    // The kernel adopts it from the report (our tag prefix, not in the cache as working).
+    EmitReport(ReportOf(k, nullptr), {});
+    if (config_.orphan_policy == "cancel" && !IsTerminal(k.status)) {
+      KiteCall c;
+      c.method = "DELETE";
+      c.path = "/orders/regular/" + k.order_id;
+      c.deadline = config_.request_deadline;
+      c.budget = config_.place_budget;
+      const std::string kite_id = k.order_id;
+      rest_.Post(std::move(c), [this, kite_id](KiteOutcome) {
+        Kernel("KITE orphan cancel", [this, kite_id] { FetchUntracked(kite_id); });
+      });
+    }
+  }
+}
+
+// ---- modify and cancel ----
+
+KiteExecutionClient::Tracked* KiteExecutionClient::Track(const Order& order) {
+  auto it = tracked_.find(order.client_order_id());
+  if (it != tracked_.end()) return &it->second;
+  // An order this process did not place (recovered from the journal, or adopted): tracked from
+  // what the kernel knows, its Kite id included once the venue acknowledged it.
+  if (order.venue_order_id().empty() && order.venue_tag().empty()) return nullptr;
+  Tracked t;
+  t.ref = RefOf(order);
+  t.tag = order.venue_tag();
+  if (const KiteSymbol* sym = SymbolOf(order.instrument_id())) {
+    t.price_precision = sym->price_precision;
+    t.multiplier = sym->multiplier;
+  }
+  t.kite_id = order.venue_order_id().value();
+  t.lagging_left = config_.lagging_trades_refetches;
+  if (!t.kite_id.empty()) by_kite_id_[t.kite_id] = order.client_order_id();
+  return &tracked_.emplace(order.client_order_id(), std::move(t)).first->second;
+}
+
+void KiteExecutionClient::ReleaseHeld(Tracked& t) {
+  if (t.kite_id.empty()) return;
+  if (t.held_cancel) {
+    t.held_cancel = false;
+    t.held_modify.reset();  // a cancel overrides a waiting modify
+    SendCancel(t, 0);
+    return;
+  }
+  if (t.held_modify) {
+    const ::nacre::ModifyOrder cmd = *t.held_modify;
+    t.held_modify.reset();
+    SendModify(t, cmd, 0);
+  }
+}
+
+void KiteExecutionClient::ModifyOrder(const ::nacre::ModifyOrder& cmd, const Order& order) {
+  Tracked* tp = Track(order);
+  if (tp == nullptr) {
+    // Not ours to speak of here (adopted from another run without its Kite id): learn it first.
+    GenerateOrderModifyRejected(RefOf(order), "the order's Kite id is not known to this client",
+                                Now(), {cmd.quantity, cmd.price, cmd.trigger_price});
+    return;
+  }
+  Tracked& t = *tp;
+  GenerateOrderPendingUpdate(t.ref, Now());
+  if (t.kite_id.empty()) {
+    t.held_modify = cmd;  // sent once Kite's order id is known
+    return;
+  }
+  SendModify(t, cmd, 0);
+}
+
+void KiteExecutionClient::SendModify(Tracked& t, const ::nacre::ModifyOrder& cmd, int try_no) {
+  KiteCall c;
+  c.method = "PUT";
+  c.path = "/orders/regular/" + t.kite_id;
+  c.deadline = config_.request_deadline;
+  c.budget = config_.place_budget;
+  c.params.emplace_back("order_type", std::string(KiteOrderType(t.ref.order_type)));
+  if (cmd.quantity) c.params.emplace_back("quantity", std::to_string(Units(*cmd.quantity)));
+  if (cmd.price) c.params.emplace_back("price", cmd.price->ToString());
+  if (cmd.trigger_price) c.params.emplace_back("trigger_price", cmd.trigger_price->ToString());
+  const ClientOrderId id = t.ref.client_order_id;
+  rest_.Post(std::move(c), [this, id, cmd, try_no](KiteOutcome out) {
+    Kernel("KITE modify " + id.value(),
+           [this, id, cmd, try_no, out = std::move(out)] { OnModified(id, cmd, try_no, out); });
+  });
+}
+
+void KiteExecutionClient::OnModified(const ClientOrderId& id, const ::nacre::ModifyOrder& cmd,
+                                     int try_no, const KiteOutcome& out) {
+  auto it = tracked_.find(id);
+  if (it == tracked_.end()) return;
+  Tracked& t = it->second;
+  const ModifyRequest refused{cmd.quantity, cmd.price, cmd.trigger_price};
+  if (out.ok()) {
+    Fetch(id);
+    return;
+  }
+  if (BeingProcessed(out) && try_no + 1 < config_.processing_tries) {
+    ++stats_.processing_retries;
+    After(config_.processing_retry, [this, id, cmd, try_no] {
+      Kernel("KITE modify retry", [this, id, cmd, try_no] {
+        auto i = tracked_.find(id);
+        if (i != tracked_.end()) SendModify(i->second, cmd, try_no + 1);
+      });
+    });
+    return;
+  }
+  if (out.kind == KiteOutcome::Kind::kAmbiguous) {
+    // Never resent: the order's history says whether it applied.
+    t.modify_unresolved = cmd.price ? cmd.price : std::optional<Price>(Price());
+    Fetch(id);
+    return;
+  }
+  if (out.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, out.message);
+  GenerateOrderModifyRejected(t.ref, RefusalText(out), Now(), refused);
+}
+
+void KiteExecutionClient::CancelOrder(const ::nacre::CancelOrder& /*cmd*/, const Order& order) {
+  Tracked* tp = Track(order);
+  if (tp == nullptr) {
+    GenerateOrderCancelRejected(RefOf(order), "the order's Kite id is not known to this client",
+                                Now());
+    return;
+  }
+  Tracked& t = *tp;
+  GenerateOrderPendingCancel(t.ref, Now());
+  if (t.kite_id.empty()) {
+    t.held_cancel = true;  // sent once Kite's order id is known
+    return;
+  }
+  SendCancel(t, 0);
+}
+
+void KiteExecutionClient::SendCancel(Tracked& t, int try_no) {
+  KiteCall c;
+  c.method = "DELETE";
+  c.path = "/orders/regular/" + t.kite_id;
+  c.deadline = config_.request_deadline;
+  c.budget = config_.place_budget;
+  const ClientOrderId id = t.ref.client_order_id;
+  rest_.Post(std::move(c), [this, id, try_no](KiteOutcome out) {
+    Kernel("KITE cancel " + id.value(),
+           [this, id, try_no, out = std::move(out)] { OnCancelled(id, try_no, out); });
+  });
+}
+
+void KiteExecutionClient::OnCancelled(const ClientOrderId& id, int try_no, const KiteOutcome& out) {
+  auto it = tracked_.find(id);
+  if (it == tracked_.end()) return;
+  Tracked& t = it->second;
+  if (out.ok()) {
+    Fetch(id);
+    return;
+  }
+  if (BeingProcessed(out) && try_no + 1 < config_.processing_tries) {
+    ++stats_.processing_retries;
+    After(config_.processing_retry, [this, id, try_no] {
+      Kernel("KITE cancel retry", [this, id, try_no] {
+        auto i = tracked_.find(id);
+        if (i != tracked_.end()) SendCancel(i->second, try_no + 1);
+      });
+    });
+    return;
+  }
+  if (out.kind == KiteOutcome::Kind::kAmbiguous && t.cancel_resends < 3) {
+    // A cancel is safe to repeat: the history decides (OnFetched sends it again while open).
+    ++t.cancel_resends;
+    t.held_cancel = true;
+    Fetch(id);
+    return;
+  }
+  if (out.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, out.message);
+  // Refused (often because the order just completed): the history brings the truth first.
+  Fetch(id);
+  GenerateOrderCancelRejected(t.ref, RefusalText(out), Now());
+}
+
+void KiteExecutionClient::QueryOrder(const ::nacre::QueryOrder& /*cmd*/, const Order& order) {
+  const Tracked* t = Track(order);
+  if (t != nullptr && !t->kite_id.empty()) {
+    Fetch(order.client_order_id());
+  } else if (t != nullptr && !t->tag.empty()) {
+    // Sent before a restart and never acknowledged to us: find it by its tag.
+    ClientOrderId id = order.client_order_id();
+    LookUp(id, 0);
+  }
+}
+
+// ---- order updates and fetches ----
+
+std::function<void(std::string)> KiteExecutionClient::OrderUpdateSink() {
+  return [alive = alive_](std::string text) {
+    std::lock_guard lock(alive->mu);
+    if (alive->self != nullptr) alive->self->OnOrderUpdate(text);
+  };
+}
+
+void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
+  ++stats_.polls;
+  if (!out.ok()) {
+    if (out.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, out.message);
+    return;
+  }
+  auto orders = ParseKiteOrders(out.data);
+  if (!orders.ok()) {
+    Alert(AlertKind::kInfo, "order book poll: " + orders.error());
+    return;
+  }
+  CheckOrphans(*orders);
+  for (const KiteOrder& k : *orders) {
+    const auto it = by_kite_id_.find(k.order_id);
+    if (it == by_kite_id_.end()) continue;
+    const auto t = tracked_.find(it->second);
+    if (t == tracked_.end()) continue;
+    if (t->second.seen_status != k.status_text || t->second.seen_filled != k.filled_quantity) {
+      ++stats_.polled_changes;
+      Fetch(it->second);
+    }
+  }
+}
+
+void KiteExecutionClient::OnOrderUpdate(const std::string& json_text) {
+  // Any thread: only the order id is read here; the kernel thread decides.
+  const nlohmann::json j = nlohmann::json::parse(json_text, nullptr, false);
+  if (j.is_discarded()) return;
+  const nlohmann::json* data = &j;
+  if (j.is_object() && j.contains("data")) data = &j["data"];
+  if (!data->is_object() || !data->contains("order_id") || !(*data)["order_id"].is_string()) return;
+  const std::string kite_id = (*data)["order_id"].get<std::string>();
+  Kernel("KITE update " + kite_id, [this, kite_id] {
+    ++stats_.updates;
+    const auto it = by_kite_id_.find(kite_id);
+    if (it != by_kite_id_.end()) {
+      Fetch(it->second);
+    } else {
+      FetchUntracked(kite_id);
+    }
+  });
+}
+
+void KiteExecutionClient::Fetch(const ClientOrderId& id) {
+  auto it = tracked_.find(id);
+  if (it == tracked_.end() || it->second.kite_id.empty()) return;
+  Tracked& t = it->second;
+  if (t.fetching) {
+    t.dirty = true;  // one more once this one is back
+    return;
+  }
+  t.fetching = true;
+  ++stats_.fetches;
+  const std::string kite_id = t.kite_id;
+  rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond), [this, id, kite_id](KiteOutcome h) {
+    rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
+               [this, id, kite_id, h = std::move(h)](KiteOutcome tr) {
+                 Kernel("KITE fetched " + kite_id,
+                        [this, id, kite_id, h, tr = std::move(tr)] { OnFetched(id, kite_id, h, tr); });
+               });
+  });
+}
+
+void KiteExecutionClient::FetchUntracked(const std::string& kite_id) {
+  ++stats_.fetches;
+  rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond), [this, kite_id](KiteOutcome h) {
+    rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
+               [this, kite_id, h = std::move(h)](KiteOutcome tr) {
+                 Kernel("KITE fetched " + kite_id, [this, kite_id, h, tr = std::move(tr)] {
+                   OnFetched(ClientOrderId(), kite_id, h, tr);
+                 });
+               });
+  });
+}
+
+void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& kite_id,
+                                    const KiteOutcome& history, const KiteOutcome& trades) {
+  Tracked* t = nullptr;
+  if (!id.empty()) {
+    auto it = tracked_.find(id);
+    if (it == tracked_.end()) return;
+    t = &it->second;
+    t->fetching = false;
+  }
+  if (!history.ok()) {
+    if (history.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, history.message);
+    if (t != nullptr && t->dirty) {
+      t->dirty = false;
+      Fetch(id);
+    }
+    return;  // the in-flight check and polling ask again
+  }
+  auto rows = ParseKiteOrders(history.data, t != nullptr ? t->price_precision : 2);
+  if (!rows.ok() || rows->empty()) {
+    Alert(AlertKind::kInfo, fmt::format("order {}: unreadable history: {}", kite_id,
+                                        rows.ok() ? "no rows" : rows.error()));
+    return;
+  }
+  const KiteOrder& now = rows->back();
+  std::vector<KiteTrade> kite_trades;
+  if (trades.ok()) {
+    if (auto tr = ParseKiteTrades(trades.data, t != nullptr ? t->price_precision : 2); tr.ok()) {
+      kite_trades = std::move(*tr);
+    }
+  }
+  std::int64_t traded = 0;
+  for (const KiteTrade& k : kite_trades) {
+    if (k.order_id == kite_id) traded += k.quantity;
+  }
+  if (t != nullptr && traded < now.filled_quantity && t->lagging_left > 0) {
+    // Kite's trades lag the order's filled quantity: ask again before inferring anything.
+    --t->lagging_left;
+    ++stats_.lagging_trade_refetches;
+    After(config_.lagging_trades_refetch, [this, id] {
+      Kernel("KITE refetch", [this, id] { Fetch(id); });
+    });
+    return;
+  }
+  if (t != nullptr) t->lagging_left = config_.lagging_trades_refetches;
+  const OrderStatusReport report = ReportOf(now, t);
+  std::vector<FillReport> fills = FillsOf(now, kite_trades, t);
+  if (t != nullptr) {
+    t->seen_status = now.status_text;
+    t->seen_filled = now.filled_quantity;
+  }
+  ++stats_.reports;
+  EmitReport(report, fills);
+  if (t == nullptr) return;
+  if (t->modify_unresolved && now.status != KiteStatus::kModifyPending &&
+      now.status != KiteStatus::kModifyValidationPending) {
+    const bool applied = t->modify_unresolved->raw() != 0 && now.price == *t->modify_unresolved;
+    if (!applied && !IsTerminal(now.status)) {
+      GenerateOrderModifyRejected(t->ref,
+                                  "not applied at Kite after a modify whose answer was lost",
+                                  Now());
+    }
+    t->modify_unresolved.reset();
+  }
+  if (IsTerminal(now.status)) {
+    by_kite_id_.erase(t->kite_id);
+    tracked_.erase(id);
+    return;
+  }
+  if (t->held_cancel && !IsTransient(now.status)) {
+    t->held_cancel = false;
+    SendCancel(*t, 0);
+  }
+  if (t->dirty) {
+    t->dirty = false;
+    Fetch(id);
+  } else if (IsTransient(now.status) && t->transient_left > 0) {
+    // Kite pushes no update for OPEN: look again until the order leaves the transient states.
+    --t->transient_left;
+    After(config_.transient_refetch, [this, id] {
+      Kernel("KITE refetch", [this, id] { Fetch(id); });
+    });
+  }
+}
+
+OrderStatusReport KiteExecutionClient::ReportOf(const KiteOrder& k, const Tracked* t) const {
+  OrderStatusReport r;
+  r.account_id = account_id();
+  const KiteSymbol* sym = SymbolOf(k.exchange, k.tradingsymbol);
+  if (sym != nullptr) {
+    r.instrument_id = sym->instrument_id;
+  } else if (t != nullptr) {
+    r.instrument_id = t->ref.instrument_id;
+  } else {
+    r.instrument_id = InstrumentId(Symbol(k.tradingsymbol), Venue(k.exchange));
+  }
+  if (t != nullptr) r.client_order_id = t->ref.client_order_id;
+  r.venue_order_id = VenueOrderId(k.order_id);
+  r.tag = k.tag;
+  r.product = k.product;
+  r.side = k.transaction_type == "SELL" ? OrderSide::kSell : OrderSide::kBuy;
+  r.order_type = NacreOrderType(k.order_type);
+  r.time_in_force = k.validity == "IOC" ? TimeInForce::kIoc : TimeInForce::kDay;
+  r.status = ToNacreStatus(k.status);
+  if (k.filled_quantity > 0 && (r.status == OrderStatus::kAccepted))
+    r.status = OrderStatus::kPartiallyFilled;
+  r.quantity = Quantity::FromInt(k.quantity);
+  r.filled_qty = Quantity::FromInt(k.filled_quantity);
+  r.leaves_qty = IsTerminal(k.status) ? Quantity::Zero()
+                                      : Quantity::FromInt(k.quantity - k.filled_quantity);
+  r.cancelled_qty = Quantity::FromInt(k.cancelled_quantity);
+  if (r.order_type == OrderType::kLimit || r.order_type == OrderType::kStopLimit) r.price = k.price;
+  if (r.order_type == OrderType::kStopLimit || r.order_type == OrderType::kStopMarket) {
+    r.trigger_price = k.trigger_price;
+    r.triggered = k.status == KiteStatus::kOpen || k.status == KiteStatus::kComplete;
+  }
+  if (k.filled_quantity > 0) r.avg_px = k.average_price;
+  r.reason = k.status_message;
+  r.ts_accepted = k.order_timestamp;
+  r.ts_last = !k.exchange_update_timestamp.is_zero() ? k.exchange_update_timestamp
+                                                     : k.order_timestamp;
+  return r;
+}
+
+std::vector<FillReport> KiteExecutionClient::FillsOf(const KiteOrder& k,
+                                                     const std::vector<KiteTrade>& trades,
+                                                     const Tracked* t) {
+  std::vector<FillReport> out;
+  const KiteSymbol* sym = SymbolOf(k.exchange, k.tradingsymbol);
+  const std::int64_t multiplier = sym != nullptr ? sym->multiplier : (t ? t->multiplier : 1);
+  for (const KiteTrade& tr : trades) {
+    if (tr.order_id != k.order_id) continue;
+    FillReport f;
+    f.account_id = account_id();
+    f.instrument_id = sym != nullptr ? sym->instrument_id
+                                     : (t != nullptr ? t->ref.instrument_id
+                                                     : InstrumentId(Symbol(k.tradingsymbol), Venue(k.exchange)));
+    if (t != nullptr) f.client_order_id = t->ref.client_order_id;
+    f.venue_order_id = VenueOrderId(k.order_id);
+    f.trade_id = TradeId(tr.trade_id);
+    f.side = tr.transaction_type == "SELL" ? OrderSide::kSell : OrderSide::kBuy;
+    f.last_qty = Quantity::FromInt(tr.quantity);
+    f.last_px = tr.average_price;
+    f.liquidity_side = LiquiditySide::kNone;
+    f.ts_event = !tr.fill_timestamp.is_zero() ? tr.fill_timestamp : Now();
+    auto c = trade_charges_.find(tr.trade_id);
+    if (c == trade_charges_.end()) {
+      const Money premium = Money::Notional(f.last_px, f.last_qty, multiplier);
+      const bool first = charged_orders_.insert(k.order_id).second;
+      const CivilDate date = IstDate(f.ts_event);
+      ChargeBreakdown b;
+      if (charges_->note() && date < charges_->note()->trade_date()) {
+        ChargeCalculator past(schedule_);  // an earlier day's trade (a restart's mass status)
+        b = past.OnFill(date, f.side, premium, first);
+      } else {
+        b = charges_->OnFill(date, f.side, premium, first);
+      }
+      c = trade_charges_.emplace(tr.trade_id, b).first;
+    }
+    f.charges = c->second;
+    f.commission = c->second.Total();
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// ---- reconciliation ----
+
+Result<PositionStatusReport> KiteExecutionClient::PositionOf(const KitePosition& p) const {
+  PositionStatusReport r;
+  r.account_id = account_id();
+  const KiteSymbol* sym = SymbolOf(p.exchange, p.tradingsymbol);
+  r.instrument_id = sym != nullptr ? sym->instrument_id
+                                   : InstrumentId(Symbol(p.tradingsymbol), Venue(p.exchange));
+  r.product = p.product;
+  r.side = p.quantity > 0 ? PositionSide::kLong
+                          : (p.quantity < 0 ? PositionSide::kShort : PositionSide::kFlat);
+  r.quantity = Quantity::FromInt(p.quantity < 0 ? -p.quantity : p.quantity);
+  r.overnight_quantity = Quantity::FromInt(p.overnight_quantity < 0 ? -p.overnight_quantity
+                                                                    : p.overnight_quantity);
+  if (p.quantity != 0) r.avg_px_open = p.average_price;
+  r.ts_last = Now();
+  return r;
+}
+
+Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
+  ExecutionMassStatus ms;
+  ms.client_id = id();
+  ms.venue = venue();
+  ms.account_id = account_id();
+  ms.ts = Now();
+  ms.orders_complete = true;
+  ms.positions_reported = true;
+  // Blocking on the kernel thread: reconciliation runs before trading starts (and between
+  // loop passes), bounded by the budget.
+  KiteOutcome orders = rest_.Call(Get("/orders", config_.mass_status_budget));
+  KiteOutcome trades = rest_.Call(Get("/trades", config_.mass_status_budget));
+  KiteOutcome positions = rest_.Call(Get("/portfolio/positions", config_.mass_status_budget));
+  for (const KiteOutcome* o : {&orders, &trades, &positions}) {
+    if (!o->ok()) {
+      if (o->kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, o->message);
+      return MakeError(o->kind == KiteOutcome::Kind::kTokenExpired ? ErrorCode::kToken
+                                                                   : ErrorCode::kUnavailable,
+                       "Kite mass status: " + o->message);
+    }
+  }
+  auto ko = ParseKiteOrders(orders.data);
+  if (!ko) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + ko.error());
+  auto kt = ParseKiteTrades(trades.data);
+  if (!kt) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + kt.error());
+  auto kp = ParseKiteNetPositions(positions.data);
+  if (!kp) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + kp.error());
+  CheckOrphans(*ko);
+  for (const KiteOrder& k : *ko) {
+    // Our orders are known by tag from now on (updates after a restart find them).
+    const Tracked* t = nullptr;
+    if (auto it = by_kite_id_.find(k.order_id); it != by_kite_id_.end()) {
+      auto tt = tracked_.find(it->second);
+      if (tt != tracked_.end()) t = &tt->second;
+    }
+    ms.orders.push_back(ReportOf(k, t));
+    auto fills = FillsOf(k, *kt, t);
+    ms.fills.insert(ms.fills.end(), fills.begin(), fills.end());
+  }
+  for (const KitePosition& p : *kp) {
+    if (p.product != config_.product && p.quantity == 0) continue;
+    auto r = PositionOf(p);
+    if (r.ok()) ms.positions.push_back(*r);
+  }
+  return ms;
+}
+
+}  // namespace nacre

@@ -1,0 +1,242 @@
+// KiteExecutionClient (LIVE.md §7-§8, issue 15): Nacre's orders on Zerodha through Kite
+// Connect's REST API (KiteRestClient), following LIVE.md's execution rules.
+//
+// Threads. The ExecutionClient calls (submit, modify, cancel, mass status) come on the kernel
+// thread. Requests run on the REST client's lanes; every answer comes back to the kernel
+// thread as a KernelTask through the node's inbox, and only there is the client's state read
+// or changed, and events emitted. Timers (ambiguity lookups, "being processed" retries,
+// refetches of orders still in transient states, polling) run on the client's own I/O thread,
+// which only posts requests.
+//
+// Place. The order's venue tag (given by the cache from the node's prefix and journaled with
+// the order before anything is sent) is sent as Kite's `tag`. SUBMITTED is emitted at once;
+// the answer decides the rest:
+//   200 {order_id}      → the order's history is fetched (and refetched while Kite holds it in
+//                         transient states); OPEN gives Accepted through the status report;
+//   4xx Input/Order/... → Rejected with Kite's error type and message (MarginException says
+//                         "margin shortfall");
+//   403 TokenException  → Rejected, and the token alert (the node halts and waits for a login);
+//   429 past the budget, or no connection → Rejected: never placed;
+//   timeout, reset, 5xx → unknown: the day's order book is searched for the tag now and at
+//                         the configured offsets (0, 1, 2, 5 s); found → adopted (its history
+//                         fetched); absent when the ambiguity window (10 s) ends → Rejected
+//                         ("not found at venue after ambiguous send") and the tag is watched:
+//                         if it appears later (any order-book read), the order is adopted,
+//                         cancelled when orphan_policy is "cancel", and alerted.
+// A placement is never sent twice.
+//
+// Modify and cancel. PendingUpdate / PendingCancel at once; held until the Kite order id is
+// known (never sent by tag); "Order cannot be modified/cancelled as it is being processed"
+// (InputException) is retried after 200 ms, up to 5 times; then ModifyRejected /
+// CancelRejected with Kite's message. An ambiguous cancel fetches the order and is sent again
+// while it is still open (a cancel is safe to repeat); an ambiguous modify is never resent: the
+// history says whether it applied (ModifyRejected when it did not).
+//
+// Order updates (the ticker's `order` messages, OnOrderUpdate from any thread) are triggers
+// only: the order's history and trades are fetched, one fetch in flight per order (an update
+// during a fetch causes one more). The kernel gets an OrderStatusReport and FillReports (one
+// per Kite trade, keyed by trade id) and derives the events (Reconciler), so duplicated, late,
+// reordered or missing updates are harmless; trades lagging the cumulative filled quantity are
+// fetched again before anything is inferred.
+//
+// Reconciliation. GenerateMassStatus reads /orders, /trades and /portfolio/positions (the Kite
+// day): every order of the day (orders_complete) and net positions (positions_reported).
+// Charges are Nacre's Zerodha schedule on each trade (Kite reports none per trade).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "adapters/zerodha/kite_models.h"
+#include "adapters/zerodha/kite_rest_client.h"
+#include "common/inbox.h"
+#include "execution/execution_client.h"
+#include "model/instrument.h"
+#include "nse/charges.h"
+
+namespace nacre {
+
+namespace net {
+class IoThread;
+}
+
+// One instrument as Kite names it.
+struct KiteSymbol {
+  InstrumentId instrument_id;
+  std::string exchange;       // "NFO"
+  std::string tradingsymbol;  // "NIFTY25DEC24000CE"
+  std::uint32_t instrument_token = 0;
+  int price_precision = 2;
+  std::int64_t multiplier = 1;
+};
+
+struct KiteExecConfig {
+  ClientId client_id{"KITE"};
+  Venue venue{"NFO"};
+  AccountId account_id{"KITE-001"};
+  std::string product = "NRML";
+  // Kite's market_protection for MARKET and SL-M orders that carry none of their own (percent;
+  // -1: Kite's automatic protection). Never 0: Kite rejects unprotected market orders.
+  std::string default_market_protection = "-1";
+  DurationNs request_deadline = 7 * kNanosPerSecond;  // one HTTP attempt
+  DurationNs place_budget = 3 * kNanosPerSecond;      // 429 / no-connection resends
+  DurationNs ambiguity_window = 10 * kNanosPerSecond;
+  std::vector<DurationNs> lookup_offsets = {0, kNanosPerSecond, 2 * kNanosPerSecond,
+                                            5 * kNanosPerSecond};
+  DurationNs processing_retry = 200 * kNanosPerMilli;
+  int processing_tries = 5;
+  DurationNs transient_refetch = 250 * kNanosPerMilli;  // an order Kite still holds transient
+  int transient_refetches = 40;
+  DurationNs lagging_trades_refetch = 300 * kNanosPerMilli;
+  int lagging_trades_refetches = 5;
+  DurationNs mass_status_budget = 10 * kNanosPerSecond;
+  // The day's order book read this often while connected (LIVE.md §8 rule 7): an order whose
+  // status or filled quantity moved without an update reaching us (a ticker gap: Kite replays
+  // none) is fetched. 0: off.
+  DurationNs orders_poll = 5 * kNanosPerSecond;
+  // "cancel": an orphan (our tag, unknown to us) is adopted and cancelled; "keep": adopted only.
+  std::string orphan_policy = "cancel";
+  std::vector<KiteSymbol> symbols;
+};
+
+class KiteExecutionClient final : public ExecutionClient {
+ public:
+  // `rest` and `inbox` outlive the client (the node owns them).
+  KiteExecutionClient(KiteExecConfig config, KiteRestClient& rest, Inbox& inbox);
+  ~KiteExecutionClient() override;
+
+  void Connect() override;
+  void Disconnect() override;
+  bool is_connected() const override { return connected_.load(); }
+
+  void SubmitOrder(const ::nacre::SubmitOrder& cmd, const Order& order) override;
+  void ModifyOrder(const ::nacre::ModifyOrder& cmd, const Order& order) override;
+  void CancelOrder(const ::nacre::CancelOrder& cmd, const Order& order) override;
+  void QueryOrder(const ::nacre::QueryOrder& cmd, const Order& order) override;
+
+  Result<ExecutionMassStatus> GenerateMassStatus() override;
+  bool ReportsAllOrders() const override { return true; }
+  bool ReportsPositions() const override { return true; }
+
+  // A ticker `order` message (any thread): fetches that order's history and trades.
+  void OnOrderUpdate(const std::string& json_text);
+  // OnOrderUpdate for a data client's I/O thread that may outlive this client: a no-op once
+  // the client is gone.
+  std::function<void(std::string)> OrderUpdateSink();
+  // Alerts for the operator and the node (kernel thread): a token refused, an orphan adopted,
+  // an order not found after an ambiguous send, Kite's account figures.
+  enum class AlertKind : std::uint8_t { kToken, kOrphan, kLost, kInfo };
+  void SetAlertHandler(std::function<void(AlertKind, const std::string&)> h) {
+    alert_ = std::move(h);
+  }
+
+  struct Stats {
+    std::uint64_t placed = 0;             // 200 answers
+    std::uint64_t rejected = 0;           // placements refused or never sent
+    std::uint64_t ambiguous = 0;          // placements with an unknown outcome
+    std::uint64_t adopted_after_lookup = 0;
+    std::uint64_t lost_after_lookup = 0;  // rejected after the ambiguity window
+    std::uint64_t orphans_adopted = 0;
+    std::uint64_t processing_retries = 0;
+    std::uint64_t fetches = 0;
+    std::uint64_t updates = 0;  // ticker order messages
+    std::uint64_t reports = 0;  // status reports emitted
+    std::uint64_t lagging_trade_refetches = 0;
+    std::uint64_t polls = 0;           // order-book reads by the poll
+    std::uint64_t polled_changes = 0;  // orders the poll found moved
+  };
+  const Stats& stats() const { return stats_; }  // kernel thread
+  const std::set<std::string>& orphan_watch() const { return orphan_watch_; }
+
+ private:
+  struct Tracked {
+    OrderRef ref;
+    std::string tag;
+    std::string kite_id;
+    int price_precision = 2;
+    std::int64_t multiplier = 1;
+    bool fetching = false;
+    bool dirty = false;
+    int transient_left = 0;
+    int lagging_left = 0;
+    UnixNanos ambiguous_since;  // the place's answer was unknown (zero: not)
+    std::optional<::nacre::ModifyOrder> held_modify;
+    bool held_cancel = false;
+    std::optional<Price> modify_unresolved;  // an ambiguous modify's price, until fetched
+    int cancel_resends = 0;
+    // What the last report said (the poll fetches an order whose book entry differs).
+    std::string seen_status;
+    std::int64_t seen_filled = -1;
+  };
+
+  // Runs `fn` on the kernel thread (through the inbox).
+  void Kernel(std::string origin, std::function<void()> fn);
+  // Runs `fn` on the client's I/O thread after `delay`.
+  void After(DurationNs delay, std::function<void()> fn);
+  const KiteSymbol* SymbolOf(const InstrumentId& id) const;
+  const KiteSymbol* SymbolOf(const std::string& exchange, const std::string& tradingsymbol) const;
+
+  void OnPlaced(const ClientOrderId& id, const KiteOutcome& out);
+  void LookUp(const ClientOrderId& id, std::size_t attempt);
+  void OnLookedUp(const ClientOrderId& id, std::size_t attempt, const KiteOutcome& out);
+  void SendModify(Tracked& t, const ::nacre::ModifyOrder& cmd, int try_no);
+  void OnModified(const ClientOrderId& id, const ::nacre::ModifyOrder& cmd, int try_no,
+                  const KiteOutcome& out);
+  void SendCancel(Tracked& t, int try_no);
+  void OnCancelled(const ClientOrderId& id, int try_no, const KiteOutcome& out);
+  void ReleaseHeld(Tracked& t);
+  // The tracking entry of `order`, made from the kernel's order when this process did not place
+  // it (recovered or adopted); null when nothing identifies it at Kite.
+  Tracked* Track(const Order& order);
+  // Fetches an order's history (and trades when it has fills); `id` empty: an order we do not
+  // track (a ticker update about it).
+  void Fetch(const ClientOrderId& id);
+  void FetchUntracked(const std::string& kite_id);
+  void OnFetched(const ClientOrderId& id, const std::string& kite_id, const KiteOutcome& history,
+                 const KiteOutcome& trades);
+  // Reads of the order book (lookups, mass status): a watched orphan tag that appears.
+  void CheckOrphans(const std::vector<KiteOrder>& orders);
+  OrderStatusReport ReportOf(const KiteOrder& k, const Tracked* t) const;
+  std::vector<FillReport> FillsOf(const KiteOrder& k, const std::vector<KiteTrade>& trades,
+                                  const Tracked* t);
+  Result<PositionStatusReport> PositionOf(const KitePosition& p) const;
+  void Alert(AlertKind kind, const std::string& text);
+  void OnPolled(const KiteOutcome& out);
+  KiteCall Get(std::string path, DurationNs budget) const;
+
+  KiteExecConfig config_;
+  KiteRestClient& rest_;
+  Inbox& inbox_;
+  std::unique_ptr<net::IoThread> io_;
+  std::atomic<bool> connected_{false};
+  std::uint64_t poll_timer_ = 0;
+  struct Alive {
+    std::mutex mu;
+    KiteExecutionClient* self = nullptr;
+  };
+  std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
+  std::atomic<bool> closing_{false};
+  std::unordered_map<InstrumentId, std::size_t, IdHash> by_instrument_;
+  std::map<std::pair<std::string, std::string>, std::size_t> by_symbol_;
+  std::unordered_map<ClientOrderId, Tracked, IdHash> tracked_;
+  std::unordered_map<std::string, ClientOrderId> by_kite_id_;
+  std::set<std::string> orphan_watch_;
+  // Charges per Kite trade id, computed once (refetches rebuild the same FillReport).
+  ChargeSchedule schedule_ = ChargeSchedule::ZerodhaIndexOptions();
+  std::unique_ptr<ChargeCalculator> charges_;
+  std::unordered_map<std::string, ChargeBreakdown> trade_charges_;
+  std::set<std::string> charged_orders_;
+  std::function<void(AlertKind, const std::string&)> alert_;
+  Stats stats_;
+};
+
+}  // namespace nacre
