@@ -17,9 +17,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
+#include "../integration/tmp_files.h"
 #include "adapters/zerodha/kite_session.h"
 #include "adapters/zerodha/kite_url.h"
 #include "apps/kite_emulator/runtime.h"
@@ -46,13 +46,6 @@ std::uint16_t FreePort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   ::close(fd);
   return ntohs(a.sin_port);
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 struct CliResult {
@@ -149,7 +142,7 @@ class KiteLogin : public ::testing::Test {
     return ParseFormFields(location.substr(location.find('?') + 1)).at("request_token");
   }
   std::string AccessToken() const {
-    const std::string text = Slurp(TokenFile());
+    const std::string text = testing::Slurp(TokenFile());
     return nlohmann::json::parse(text).at("access_token").get<std::string>();
   }
   // What must never be printed or written: the secret and the request token.
@@ -198,7 +191,7 @@ TEST_F(KiteLogin, TheBrowserFlowWritesAPrivateWorkingSession) {
   // No secret anywhere: not in the output (nor the access token), not in the file.
   ExpectNoSecret(run.out, request_token, "output");
   EXPECT_EQ(run.out.find(access), std::string::npos) << run.out;
-  ExpectNoSecret(Slurp(TokenFile()), request_token, "token file");
+  ExpectNoSecret(testing::Slurp(TokenFile()), request_token, "token file");
   EXPECT_EQ(page->body.find(access), std::string::npos) << page->body;
 
   // `nacre kite session` shows it.
