@@ -521,6 +521,7 @@ std::optional<KiteSessionFile> KiteSessionWatcher::Poll(UnixNanos now) {
   seen_ = std::move(identity);
   auto session = ReadKiteSessionFile(path_, now, api_key_);
   if (!session.ok()) {
+    if (session.code() == ErrorCode::kIo) seen_.clear();  // a failed read is tried again
     waiting_for_ = session.error();
     return std::nullopt;
   }

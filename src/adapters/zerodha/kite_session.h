@@ -117,9 +117,10 @@ Status KiteLogout(const KiteCredentials& credentials, const KiteSessionFile& ses
 // ---- the watcher a halted node polls ----
 
 // After a 403 TokenException the node halts and polls Poll() until `nacre kite login` writes
-// a new session: the file is read only when it changed (inode, size, mtime or ctime), and a
-// session is returned only when it is valid (mode, fields, api_key, not expired) and its
-// access token differs from the last one seen (the refused one). Not thread-safe.
+// a new session: the file is read only when it changed (inode, size, mtime or ctime) or the
+// last read failed on I/O, and a session is returned only when it is valid (mode, fields,
+// api_key, not expired) and its access token differs from the last one seen (the refused
+// one). Not thread-safe.
 class KiteSessionWatcher {
  public:
   KiteSessionWatcher(std::string path, std::string api_key, std::string last_access_token);
