@@ -47,7 +47,8 @@ UnixNanos WallNow() {
 }
 
 std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) {
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) {
     s.pop_back();
   }
   std::size_t i = 0;
@@ -119,11 +120,20 @@ std::string Html(const std::string& s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -194,9 +204,10 @@ int ListenForRedirect(const KiteCredentials& c, const std::string& secret, int t
     return 1;
   }
   fmt::print("Open this URL in a browser and log in to Kite:\n  {}\n", KiteLoginUrl(c));
-  fmt::print("Waiting up to {} s for Kite's redirect to http://127.0.0.1:{}/ (the app's redirect "
-             "URL) ...\n",
-             timeout_s, server.port());
+  fmt::print(
+      "Waiting up to {} s for Kite's redirect to http://127.0.0.1:{}/ (the app's redirect "
+      "URL) ...\n",
+      timeout_s, server.port());
   std::fflush(stdout);
   bool got = false;
   {
@@ -234,9 +245,10 @@ int RunLogin(const KiteLoginArgs& a) {
   if (token == "-") {
     token = ReadPastedToken();
   } else if (token.empty() && a.no_listen) {
-    fmt::print("Open this URL in a browser and log in to Kite:\n  {}\nthen paste the "
-               "request_token from the address Kite redirects to.\n",
-               KiteLoginUrl(c));
+    fmt::print(
+        "Open this URL in a browser and log in to Kite:\n  {}\nthen paste the "
+        "request_token from the address Kite redirects to.\n",
+        KiteLoginUrl(c));
     std::fflush(stdout);
     token = ReadPastedToken();
   } else if (token.empty()) {
@@ -311,7 +323,8 @@ int RunSession(const std::string& config) {
 
 void AddKiteCommands(CLI::App& app, Commands& out) {
   CLI::App* kite = app.add_subcommand(
-      "kite", "Zerodha Kite Connect session: login, logout, session ([kite] keys in docs/config.md)");
+      "kite",
+      "Zerodha Kite Connect session: login, logout, session ([kite] keys in docs/config.md)");
   kite->require_subcommand(1);
 
   auto login = std::make_shared<KiteLoginArgs>();
@@ -327,13 +340,15 @@ void AddKiteCommands(CLI::App& app, Commands& out) {
 
   auto logout_config = std::make_shared<std::string>();
   CLI::App* lo = kite->add_subcommand("logout", "End the Kite session and remove the token file");
-  lo->add_option("config", *logout_config, "Node config (TOML) with the [kite] section")->required();
+  lo->add_option("config", *logout_config, "Node config (TOML) with the [kite] section")
+      ->required();
   out.emplace_back(lo, [logout_config] { return RunLogout(*logout_config); });
 
   auto session_config = std::make_shared<std::string>();
   CLI::App* s = kite->add_subcommand(
       "session", "Show the token file's session (exit 1 when missing, not private or expired)");
-  s->add_option("config", *session_config, "Node config (TOML) with the [kite] section")->required();
+  s->add_option("config", *session_config, "Node config (TOML) with the [kite] section")
+      ->required();
   out.emplace_back(s, [session_config] { return RunSession(*session_config); });
 }
 

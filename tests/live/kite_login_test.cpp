@@ -58,8 +58,10 @@ class Cli {
  public:
   explicit Cli(const std::string& args, const std::string& stdin_text = "") {
     std::string cmd = "'" + std::string(NACRE_CLI_PATH) + "' " + args + " 2>&1";
-    if (!stdin_text.empty()) cmd = "printf '%s\\n' '" + stdin_text + "' | " + cmd;
-    else cmd += " </dev/null";
+    if (!stdin_text.empty())
+      cmd = "printf '%s\\n' '" + stdin_text + "' | " + cmd;
+    else
+      cmd += " </dev/null";
     pipe_ = ::popen(cmd.c_str(), "r");
   }
   ~Cli() {
@@ -117,8 +119,8 @@ class KiteLogin : public ::testing::Test {
     const fs::path p = dir_ / "node.toml";
     std::ofstream(p) << "[kite]\napi_key = \"" << kKey << "\"\napi_secret_env = \"" << kSecretEnv
                      << "\"\nbase_url = \"" << base << "\"\nlogin_url = \"" << base
-                     << "/connect/login\"\nticker_url = \"ws://127.0.0.1:"
-                     << emu_->ticker_port() << "\"\nredirect_port = " << listen_port_ << "\n"
+                     << "/connect/login\"\nticker_url = \"ws://127.0.0.1:" << emu_->ticker_port()
+                     << "\"\nredirect_port = " << listen_port_ << "\n"
                      << extra;
     return p.string();
   }
@@ -127,7 +129,8 @@ class KiteLogin : public ::testing::Test {
     net::HttpRequest r;
     r.target = target;
     r.headers = {{"X-Kite-Version", "3"}};
-    if (!access.empty()) r.headers.emplace_back("Authorization", std::string("token ") + kKey + ":" + access);
+    if (!access.empty())
+      r.headers.emplace_back("Authorization", std::string("token ") + kKey + ":" + access);
     auto resp = http_->Send(r, kDeadline);
     EXPECT_TRUE(resp.ok()) << resp.error();
     return resp.ok() ? *resp : net::HttpResponse{};
@@ -273,8 +276,8 @@ TEST_F(KiteLogin, SessionRefusesAnExpiredOrLooseFile) {
 
   const UnixNanos login = FromIst(2026, 1, 5, 9, 0);
   ASSERT_TRUE(WriteKiteSessionFile(TokenFile().string(),
-                                   KiteSessionFile{kKey, "AB1234", "old-access-token", "",
-                                                   login, KiteSessionExpiry(login)})
+                                   KiteSessionFile{kKey, "AB1234", "old-access-token", "", login,
+                                                   KiteSessionExpiry(login)})
                   .ok());
   Cli expired("kite session '" + config_ + "'");
   const CliResult run = expired.Wait();
@@ -333,7 +336,8 @@ TEST_F(KiteLogin, SecretsStayOutOfTheConfig) {
   ::unsetenv(kSecretEnv);
   const CliResult unset = Cli("kite login '" + WriteConfig("") + "' --request-token x").Wait();
   EXPECT_EQ(unset.exit_code, 2) << unset.out;
-  EXPECT_NE(unset.out.find(std::string(kSecretEnv) + " is not set"), std::string::npos) << unset.out;
+  EXPECT_NE(unset.out.find(std::string(kSecretEnv) + " is not set"), std::string::npos)
+      << unset.out;
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "adapters/zerodha/kite_auth.h"
@@ -74,7 +73,8 @@ Result<std::string> ReadPrivateFile(const std::string& path, const std::string& 
     return MakeError(ErrorCode::kIo, fmt::format("{}: cannot stat {}: {}", path, what, Errno()));
   }
   if (!S_ISREG(st.st_mode)) {
-    return MakeError(ErrorCode::kInvalidInput, fmt::format("{}: {} is not a regular file", path, what));
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("{}: {} is not a regular file", path, what));
   }
   if ((st.st_mode & 077) != 0) {
     return MakeError(ErrorCode::kFailedPrecondition,
@@ -110,7 +110,8 @@ Result<net::HttpResponse> SendToKite(const KiteCredentials& c, net::HttpRequest 
                                      DurationNs deadline) {
   request.headers.emplace_back("X-Kite-Version", "3");
   request.headers.emplace_back("User-Agent", "nacre");
-  net::HttpClient client(c.base_url.host, c.base_url.port, net::HttpClientTls{c.base_url.tls(), ""});
+  net::HttpClient client(c.base_url.host, c.base_url.port,
+                         net::HttpClientTls{c.base_url.tls(), ""});
   return client.Send(request, deadline);
 }
 
@@ -121,7 +122,8 @@ Result<std::string> JsonString(const json& data, const char* field, bool require
     return MakeError(ErrorCode::kInvalidInput, fmt::format("has no `{}`", field));
   }
   if (!it->is_string() || (required && it->get<std::string>().empty())) {
-    return MakeError(ErrorCode::kInvalidInput, fmt::format("`{}` is not a non-empty string", field));
+    return MakeError(ErrorCode::kInvalidInput,
+                     fmt::format("`{}` is not a non-empty string", field));
   }
   return it->get<std::string>();
 }
@@ -233,9 +235,8 @@ Result<std::string> KiteApiSecret(const KiteCredentials& c, const EnvLookup& env
     secret = Trim(*value);
   }
   if (secret.size() < 6) {
-    return MakeError(ErrorCode::kInvalidInput,
-                     "the Kite API secret from " + source +
-                         " is too short (under 6 characters) to be one");
+    return MakeError(ErrorCode::kInvalidInput, "the Kite API secret from " + source +
+                                                   " is too short (under 6 characters) to be one");
   }
   RegisterSecret(secret);
   return secret;
@@ -272,8 +273,9 @@ Result<KiteSessionFile> ParseKiteSessionJson(std::string_view text, const std::s
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return MakeError(ErrorCode::kInvalidInput,
-                     name + ": not a Kite session file (not a JSON object); log in again with "
-                            "`nacre kite login CONFIG`");
+                     name +
+                         ": not a Kite session file (not a JSON object); log in again with "
+                         "`nacre kite login CONFIG`");
   }
   auto field_error = [&](const char* field, const std::string& why) {
     return MakeError(ErrorCode::kInvalidInput,
@@ -405,8 +407,7 @@ Result<mode_t> FileMode(const std::string& path) {
 // ---- exchange and logout ----
 
 Result<KiteSessionFile> ExchangeRequestToken(const KiteCredentials& c, std::string_view api_secret,
-                                             std::string_view request_token,
-                                             DurationNs deadline) {
+                                             std::string_view request_token, DurationNs deadline) {
   RegisterSecret(api_secret);
   RegisterSecret(request_token);
   const std::string where = "POST " + c.base_url.Text() + "/session/token";
@@ -491,8 +492,8 @@ Status KiteLogout(const KiteCredentials& c, const KiteSessionFile& session, Dura
   if (!reply.ok()) {
     if (kerr.error_type == "TokenException") {
       return MakeError(ErrorCode::kToken,
-                       Redact(fmt::format("{}: Kite says the session had already ended ({})",
-                                          where, kerr.message)));
+                       Redact(fmt::format("{}: Kite says the session had already ended ({})", where,
+                                          kerr.message)));
     }
     return MakeError(reply.code(), Redact(where + ": " + reply.error()));
   }
@@ -514,9 +515,9 @@ std::optional<KiteSessionFile> KiteSessionWatcher::Poll(UnixNanos now) {
     waiting_for_ = path_ + ": no session file yet (log in with `nacre kite login CONFIG`)";
     return std::nullopt;
   }
-  std::string identity = fmt::format("{}:{}:{}:{}.{}:{}.{}", st.st_dev, st.st_ino, st.st_size,
-                                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
-                                     st.st_ctim.tv_nsec);
+  std::string identity =
+      fmt::format("{}:{}:{}:{}.{}:{}.{}", st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                  st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
   if (identity == seen_) return std::nullopt;  // unchanged: the last look's answer stands
   seen_ = std::move(identity);
   auto session = ReadKiteSessionFile(path_, now, api_key_);
@@ -526,8 +527,8 @@ std::optional<KiteSessionFile> KiteSessionWatcher::Poll(UnixNanos now) {
     return std::nullopt;
   }
   if (session->access_token == last_access_token_) {
-    waiting_for_ = path_ +
-                   ": still the session Kite refused; log in again with `nacre kite login CONFIG`";
+    waiting_for_ =
+        path_ + ": still the session Kite refused; log in again with `nacre kite login CONFIG`";
     return std::nullopt;
   }
   last_access_token_ = session->access_token;

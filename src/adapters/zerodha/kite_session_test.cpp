@@ -136,7 +136,8 @@ TEST_F(KiteSessionTest, RefusesMissingMalformedAndExpired) {
                 .error()
                 .find("`expires_at`"),
             std::string::npos);
-  EXPECT_FALSE(ReadKiteSessionFile(Write("x.json", "not json", 0600), FromIst(2026, 12, 4, 10, 0)).ok());
+  EXPECT_FALSE(
+      ReadKiteSessionFile(Write("x.json", "not json", 0600), FromIst(2026, 12, 4, 10, 0)).ok());
 
   // Expired: at 06:00 IST the next morning the session is over; the error says when and what
   // to do.
@@ -212,7 +213,8 @@ TEST_F(KiteSessionTest, CredentialsRefuseAnInlineSecretAndBadUrls) {
 }
 
 TEST_F(KiteSessionTest, SecretFromTheEnvironmentOrAPrivateFile) {
-  const KiteCredentials c = Load("[kite]\napi_key = \"key1\"\napi_secret_env = \"MY_KITE_SECRET\"\n");
+  const KiteCredentials c =
+      Load("[kite]\napi_key = \"key1\"\napi_secret_env = \"MY_KITE_SECRET\"\n");
   std::map<std::string, std::string> env;
   auto lookup = [&](const std::string& n) -> std::optional<std::string> {
     auto it = env.find(n);
@@ -221,7 +223,8 @@ TEST_F(KiteSessionTest, SecretFromTheEnvironmentOrAPrivateFile) {
   };
   auto missing = KiteApiSecret(c, lookup);
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("MY_KITE_SECRET is not set"), std::string::npos) << missing.error();
+  EXPECT_NE(missing.error().find("MY_KITE_SECRET is not set"), std::string::npos)
+      << missing.error();
   env["MY_KITE_SECRET"] = "the-secret-1\n";
   auto s = KiteApiSecret(c, lookup);
   ASSERT_TRUE(s.ok()) << s.error();
@@ -257,14 +260,16 @@ TEST_F(KiteSessionTest, WatcherReturnsOnlyANewValidSession) {
   EXPECT_FALSE(w.Poll(now).has_value());
   EXPECT_NE(w.waiting_for().find("expired"), std::string::npos) << w.waiting_for();
   // A new login: taken once.
-  ASSERT_TRUE(WriteKiteSessionFile(p, Session(FromIst(2026, 12, 4, 10, 59), "access-token-2")).ok());
+  ASSERT_TRUE(
+      WriteKiteSessionFile(p, Session(FromIst(2026, 12, 4, 10, 59), "access-token-2")).ok());
   auto got = w.Poll(now);
   ASSERT_TRUE(got.has_value()) << w.waiting_for();
   EXPECT_EQ(got->access_token, "access-token-2");
   EXPECT_TRUE(w.waiting_for().empty());
   EXPECT_FALSE(w.Poll(now).has_value());
   // A new file others may read is refused until it is made private (chmod changes ctime).
-  ASSERT_TRUE(WriteKiteSessionFile(p, Session(FromIst(2026, 12, 4, 10, 59), "access-token-3")).ok());
+  ASSERT_TRUE(
+      WriteKiteSessionFile(p, Session(FromIst(2026, 12, 4, 10, 59), "access-token-3")).ok());
   ::chmod(p.c_str(), 0644);
   EXPECT_FALSE(w.Poll(now).has_value());
   EXPECT_NE(w.waiting_for().find("chmod 600"), std::string::npos) << w.waiting_for();
@@ -297,17 +302,18 @@ TEST(KiteUrl, ParsesAndEncodes) {
 class KiteExchangeTest : public KiteSessionTest {
  protected:
   void Serve(int status, std::string body) {
-    server_ = std::make_unique<net::HttpServer>(io_, [this, status, body](const net::HttpRequest& r) {
-      {
-        std::lock_guard lock(mu_);
-        last_ = r;
-      }
-      net::HttpResponse resp;
-      resp.status = status;
-      resp.headers = {{"Content-Type", "application/json"}};
-      resp.body = body;
-      return resp;
-    });
+    server_ =
+        std::make_unique<net::HttpServer>(io_, [this, status, body](const net::HttpRequest& r) {
+          {
+            std::lock_guard lock(mu_);
+            last_ = r;
+          }
+          net::HttpResponse resp;
+          resp.status = status;
+          resp.headers = {{"Content-Type", "application/json"}};
+          resp.body = body;
+          return resp;
+        });
     ASSERT_TRUE(server_->Start().ok());
     creds_ = Load("[kite]\napi_key = \"key1\"\nbase_url = \"http://127.0.0.1:" +
                   std::to_string(server_->port()) + "/api\"\n");

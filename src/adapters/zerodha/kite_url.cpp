@@ -55,7 +55,8 @@ Result<KiteUrl> ParseKiteUrl(std::string_view text, const std::vector<std::strin
   const std::size_t port_colon = authority.rfind(':');
   std::string_view host = authority.substr(0, port_colon);
   if (host.empty()) return fail("no host");
-  if (host.find_first_of("[]") != std::string_view::npos) return fail("IPv6 hosts are not supported");
+  if (host.find_first_of("[]") != std::string_view::npos)
+    return fail("IPv6 hosts are not supported");
   url.host = std::string(host);
   url.port = DefaultPort(url.scheme);
   if (port_colon != std::string_view::npos) {
