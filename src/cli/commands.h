@@ -28,6 +28,8 @@ void AddSweepCommands(CLI::App& app, Commands& out);
 void AddComponentsCommands(CLI::App& app, Commands& out);
 // `nacre kite-emu CONFIG.toml [--port N]` (kite_emu_cmd.cpp).
 void AddKiteEmuCommands(CLI::App& app, Commands& out);
+// `nacre kite login | logout | session CONFIG.toml` (kite_cmd.cpp).
+void AddKiteCommands(CLI::App& app, Commands& out);
 // `nacre journal ls | show | verify | export PATH` (journal_cmd.cpp).
 void AddJournalCommands(CLI::App& app, Commands& out);
 // `nacre run CONFIG.toml` (run_cmd.cpp): a sandbox trading node.

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/param_docs.h"
 #include "nse/charges.h"
+#include "adapters/zerodha/kite_session.h"
 #include "apps/kite_emulator/config.h"
 #include "synth/config.h"
 #include "live/node_config.h"
@@ -138,6 +139,14 @@ std::string Markdown(const ComponentRegistry& registry) {
       "a backtest config works unchanged), and these sections instead of `[[venues]]` and "
       "`[[data]]`. Example: examples/nifty_spreads_sandbox.toml.\n";
   out += SectionsMarkdown(NodeConfigSections());
+  out +=
+      "\n## Kite Connect login (`nacre kite login | session | logout CONFIG.toml`)\n\nThe node "
+      "config's `[kite]` section says which Kite Connect app logs in and where its secret is. "
+      "The API secret is never written in a config file (`api_secret` is refused): it is read "
+      "from the environment variable named by `api_secret_env`, or from a file only you can read "
+      "(`chmod 600`) named by `api_secret_file`. `nacre kite login` writes the session to "
+      "`token_file` (mode 0600; a file others may read is refused); it lasts until 06:00 IST.\n";
+  out += SectionsMarkdown({KiteSchema()});
   out += kSynthIntro;
   out += SectionsMarkdown(synth::SynthConfigSections());
   out += kChargesIntro;
@@ -167,6 +176,8 @@ std::string Text(const ComponentRegistry& registry) {
   for (const ParamSchema& section : NodeConfigSections()) {
     out += "\n" + ParamsText(section, "section");
   }
+  out += "\nThe node config's Kite Connect login (nacre kite login | session | logout CONFIG):\n";
+  out += "\n" + ParamsText(KiteSchema(), "section");
   out +=
       "\nSections of the synth config (nacre catalog synth --config FILE; [calendar] as in the "
       "backtest config):\n";

@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
   nacre::cli::AddSweepCommands(app, commands);
   nacre::cli::AddComponentsCommands(app, commands);
   nacre::cli::AddKiteEmuCommands(app, commands);
+  nacre::cli::AddKiteCommands(app, commands);
   nacre::cli::AddJournalCommands(app, commands);
   nacre::cli::AddRunCommands(app, commands);
   nacre::cli::AddCtlCommands(app, commands);

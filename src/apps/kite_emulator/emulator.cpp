@@ -5,6 +5,7 @@
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
+#include "adapters/zerodha/kite_url.h"
 #include "apps/kite_emulator/answers.h"
 #include "apps/kite_emulator/historical.h"
 #include "apps/kite_emulator/market.h"
@@ -19,28 +20,6 @@ using nlohmann::json;
 
 net::HttpResponse Failure(const SessionRefusal& r) {
   return KiteFailure(r.status, r.error_type, r.message);
-}
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string Decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 && Hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 // The user fields the profile and the session answer share.
@@ -61,20 +40,7 @@ json UserFields(const KiteUser& u) {
 }  // namespace
 
 std::map<std::string, std::string> ParseForm(std::string_view text) {
-  std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find('&', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view pair = text.substr(start, end - start);
-    if (!pair.empty()) {
-      const std::size_t eq = pair.find('=');
-      out[Decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1));
-    }
-    start = end + 1;
-  }
-  return out;
+  return ParseFormFields(text);
 }
 
 std::vector<std::string> FormValues(std::string_view text, std::string_view key) {
@@ -85,8 +51,8 @@ std::vector<std::string> FormValues(std::string_view text, std::string_view key)
     if (end == std::string_view::npos) end = text.size();
     const std::string_view pair = text.substr(start, end - start);
     const std::size_t eq = pair.find('=');
-    if (!pair.empty() && Decode(pair.substr(0, eq)) == key) {
-      out.push_back(eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1)));
+    if (!pair.empty() && PercentDecode(pair.substr(0, eq)) == key) {
+      out.push_back(eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1)));
     }
     start = end + 1;
   }

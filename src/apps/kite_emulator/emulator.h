@@ -88,7 +88,7 @@ class KiteEmulator {
 };
 
 // "a=1&b=x%20y" → {{"a","1"},{"b","x y"}} (+ is a space; %XX decoded); a repeated key keeps
-// its last value.
+// its last value (adapters/zerodha/kite_url.h's ParseFormFields, the client's decoding too).
 std::map<std::string, std::string> ParseForm(std::string_view text);
 // Every value of `key` in order ("i=NSE:A&i=NFO:B" → {"NSE:A", "NFO:B"}).
 std::vector<std::string> FormValues(std::string_view text, std::string_view key);

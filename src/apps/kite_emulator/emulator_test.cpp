@@ -1,6 +1,6 @@
 // The emulator's login and account routes over real sockets on 127.0.0.1, checked the way a
 // Kite client sees them: the checksum exchange, single-use and short-lived request tokens,
-// 403 TokenException for bad, used, expired (06:00 IST next day) and logged-out tokens, and
+// 403 TokenException for bad, used, expired (the next 06:00 IST) and logged-out tokens, and
 // answers carrying every field of Zerodha's mocks with the same JSON types.
 #include "apps/kite_emulator/emulator.h"
 
@@ -148,6 +148,14 @@ TEST_F(Emulator, AccessTokensEndAtSixIstNextDayAndOnLogout) {
   EXPECT_EQ(out.status, 200);
   EXPECT_EQ(json::parse(out.body)["data"], true);
   EXPECT_EQ(Call("GET", "/user/profile", "", access2).status, 403);
+  // A login after midnight lasts only until 06:00 that same morning.
+  now_ = FromIst(2026, 1, 7, 1, 30).value;
+  const std::string rt3 = RequestToken();
+  const std::string access3 = Exchange(rt3, KiteChecksum("key123", rt3, "sec456"), 200);
+  now_ = FromIst(2026, 1, 7, 5, 59).value;
+  EXPECT_EQ(Call("GET", "/user/profile", "", access3).status, 200);
+  now_ = FromIst(2026, 1, 7, 6, 0).value;
+  EXPECT_EQ(Call("GET", "/user/profile", "", access3).status, 403);
 }
 
 TEST_F(Emulator, MarginsHaveEveryFieldOfZerodhasMock) {

@@ -97,7 +97,7 @@ class RuntimeTest : public ::testing::Test {
     http_ = std::make_unique<net::HttpClient>("127.0.0.1", rt_->http_port());
     Login();
   }
-  // A session at the current virtual time (tokens expire at 06:00 IST the next day, so a
+  // A session at the current virtual time (tokens expire at the next 06:00 IST, so a
   // test that steps into the next day logs in again, as a user would).
   void Login() {
     rt_->OnIoThread([&] {

@@ -1,6 +1,7 @@
 #include "apps/kite_emulator/sessions.h"
 
 #include "adapters/zerodha/kite_auth.h"
+#include "adapters/zerodha/kite_session.h"
 
 namespace nacre::kite_emu {
 
@@ -23,10 +24,7 @@ std::string SessionStore::NewToken() {
   return t;
 }
 
-UnixNanos SessionStore::ExpiryAfter(UnixNanos t) {
-  const std::int64_t ist_day = (t.value + kIstOffset) / kNanosPerDay;
-  return UnixNanos((ist_day + 1) * kNanosPerDay + 6 * kNanosPerHour - kIstOffset);
-}
+UnixNanos SessionStore::ExpiryAfter(UnixNanos t) { return KiteSessionExpiry(t); }
 
 std::variant<std::string, SessionRefusal> SessionStore::Login(const std::string& api_key,
                                                               UnixNanos now) {

@@ -1,7 +1,7 @@
 // The Kite emulator's logins (KITE_CONNECT.md §1), pure and on the emulator's clock:
 // a login issues a request token (single use, valid `request_token_ttl`); POST /session/token
 // exchanges it, with checksum = SHA-256(api_key + request_token + api_secret), for an access
-// token valid until 06:00 IST the next day (or logout). Every refusal is Kite's TokenException
+// token valid until the next 06:00 IST (or logout). Every refusal is Kite's TokenException
 // (403) with Kite's wording, except an unknown api_key (InputException, 400). Tokens come from
 // a seeded generator, so runs repeat. The secret is compared, never logged or returned.
 #pragma once
@@ -51,7 +51,8 @@ class SessionStore {
                                        UnixNanos now);
   // Ends every session (the control plane's "expire token").
   void ExpireAll() { sessions_.clear(); }
-  // 06:00 IST of the IST day after `t`.
+  // The first 06:00 IST strictly after `t` (Kite ends every session then; the same rule as
+  // the token file's, KiteSessionExpiry).
   static UnixNanos ExpiryAfter(UnixNanos t);
 
  private:
