@@ -25,9 +25,12 @@ class DataClientTest : public EmulatorTest {
     if (HasFatalFailure()) return;
     map_ = Map();
     ASSERT_NE(map_, nullptr);
-    // Every request first releases what is due: the previous day's quotes go before anyone
-    // subscribes, so the first ticks are the replayed day's.
-    Get("/__emu/clock");
+    // The previous day's quotes are released before anyone subscribes, so the first ticks are
+    // the replayed day's; the replay waits one second before 10:00, and the session is the
+    // morning's (a token of the previous day expires at 06:00 IST, and a reconnect needs a
+    // valid one, as with Kite).
+    Get("/__emu/step?seconds=" + std::to_string((t0_ - d0_) / kNanosPerSecond - 1));
+    Login();
   }
   void TearDown() override {
     client_.reset();

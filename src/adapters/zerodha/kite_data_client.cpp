@@ -349,7 +349,9 @@ void ZerodhaDataClient::OnOpen(std::size_t i, int connection_number) {
   ++stats_.connections;
   // Kite forgets a connection's subscriptions with it: every open (re)subscribes, full mode.
   const std::vector<std::uint32_t> tokens(s.tokens.begin(), s.tokens.end());
-  if (!tokens.empty() && (connection_number > 1 || s.awaiting_gap)) ++stats_.resubscribes;
+  if (!tokens.empty() && (connection_number > 1 || s.opens > 0)) ++stats_.resubscribes;
+  ++s.opens;
+  if (!s.awaiting_gap) s.last_message = Wall();  // a sign of life, should it drop at once
   SendTokens(i, "subscribe", tokens);
 }
 
@@ -361,7 +363,7 @@ void ZerodhaDataClient::OnDown(std::size_t i, const std::string& reason, bool re
   Shard& s = *shards_[i];
   const bool was_open = s.open;
   s.open = false;
-  if (was_open && s.last_message.value != 0) s.awaiting_gap = true;
+  if (was_open) s.awaiting_gap = true;
   if (reconnecting) {
     ++stats_.reconnects;
     if (was_open) {

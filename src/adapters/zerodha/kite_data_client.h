@@ -30,8 +30,9 @@
 //
 // Liveness (net::WsClient): no message (Kite sends a heartbeat each second) for
 // `read_timeout` means dead; the connection is closed and reopened after a backoff with
-// seeded jitter. Every drop is counted; the gap (wall time from the last message before the
-// drop to the first after the reopen) is counted and its total and maximum kept. A handshake
+// seeded jitter. Every drop is counted; the gap (wall time from the last sign of life before
+// the drop, a message or the open, to the first message after the reopen) is counted and its
+// total and maximum kept. A handshake
 // refused with 403 means the access token expired: that connection stops (no reconnect
 // flood), Stats::token_refused is set and a notice says so; the node halts and, after a new
 // login, calls Reconnect(new_access_token).
@@ -173,7 +174,8 @@ class ZerodhaDataClient final : public DataClient {
     bool open = false;
     bool stopped = false;          // refused (or never started): no reconnect pending
     bool awaiting_gap = false;     // dropped: the next message closes a gap
-    UnixNanos last_message;        // wall time
+    UnixNanos last_message;        // wall time of the last sign of life (a message or the open)
+    int opens = 0;                 // opens of this connection (any client, any token)
     int number = 0;                // index, for messages
   };
   struct Wanted {
