@@ -224,11 +224,13 @@ TEST_F(DataClientTest, AStalledConnectionIsDeadAfterTheReadTimeout) {
   EXPECT_NE(notices.find("no message for 500 ms"), std::string::npos) << notices;
   ASSERT_TRUE(Subscribed());
   EXPECT_EQ(client_->stats().reconnects, 1u);
-  // Market data flows again on the new connection: the call's 10:05 quote.
+  // Market data flows again on the new connection: to 10:05, the put (its trades at 10:00:01
+  // and :02 changed it; the 10:00 frame was lost in the stall, so this first packet is the
+  // put's baseline and no trade tick) and the call's 10:05 quote.
   Get("/__emu/step?seconds=300");
-  std::vector<QuoteTick> q = Quotes(Take(1));
-  ASSERT_FALSE(q.empty());
-  EXPECT_EQ(q.back().bid_price, Px("101.00"));
+  ExpectQuotes(Quotes(Take(2)),
+               {Q(put_, "50.00", "50.10", 65, 65, t0_ + 2 * kNanosPerSecond),
+                Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)});
   EXPECT_GE(client_->stats().gap_max, 250 * kNanosPerMilli);  // about the read timeout
 }
 
