@@ -84,7 +84,10 @@ ZerodhaDataClient::ZerodhaDataClient(ZerodhaDataConfig config, const Clock& cloc
   config_.access_token.clear();
 }
 
-ZerodhaDataClient::~ZerodhaDataClient() { Disconnect(); }
+ZerodhaDataClient::~ZerodhaDataClient() {
+  Disconnect();
+  io_.PostAndWait([] {});  // a flush posted earlier has run: nothing on the I/O thread sees us
+}
 
 Status ZerodhaDataClient::Validate(const ZerodhaDataConfig& c) {
   if (c.tls) {
@@ -205,10 +208,10 @@ void ZerodhaDataClient::Reconnect(const std::string& new_access_token) {
     }
   }
   for (auto& c : old) c->Stop();
-  if (!connected_) return;
   std::vector<std::size_t> start;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!connected_) return;
     for (std::size_t i = 0; i < shards_.size(); ++i) {
       if (i == 0 || !shards_[i]->tokens.empty()) {
         MakeClient(i);
@@ -266,6 +269,32 @@ void ZerodhaDataClient::SendTokens(std::size_t i, const char* action,
   }
 }
 
+void ZerodhaDataClient::PostFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  io_.Post([this] { Flush(); });
+}
+
+void ZerodhaDataClient::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  flush_posted_ = false;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    Shard& s = *shards_[i];
+    std::vector<std::uint32_t> sub, unsub;
+    // A token subscribed and unsubscribed again before the flush goes nowhere.
+    for (std::uint32_t t : s.pending_subscribe) {
+      if (s.tokens.count(t) != 0) sub.push_back(t);
+    }
+    for (std::uint32_t t : s.pending_unsubscribe) {
+      if (s.tokens.count(t) == 0) unsub.push_back(t);
+    }
+    s.pending_subscribe.clear();
+    s.pending_unsubscribe.clear();
+    SendTokens(i, "unsubscribe", unsub);
+    SendTokens(i, "subscribe", sub);
+  }
+}
+
 void ZerodhaDataClient::Subscribe(const DataSubscription& cmd) {
   if (cmd.kind != DataKind::kQuotes && cmd.kind != DataKind::kTrades) {
     if (cmd.kind == DataKind::kBars) {
@@ -319,7 +348,10 @@ void ZerodhaDataClient::Subscribe(const DataSubscription& cmd) {
       MakeClient(*at);
       start = *at;
     } else {
-      SendTokens(*at, "subscribe", {*token});  // when closed, the open sends every token
+      // Sent with the others subscribed before the I/O thread next runs (when closed, the
+      // open sends every token).
+      s.pending_subscribe.push_back(*token);
+      PostFlush();
     }
   }
   if (start) StartShard(*start);
@@ -338,7 +370,8 @@ void ZerodhaDataClient::Unsubscribe(const DataSubscription& cmd) {
   const std::size_t i = it->second.shard;
   wanted_.erase(it);
   shards_[i]->tokens.erase(*token);
-  SendTokens(i, "unsubscribe", {*token});
+  shards_[i]->pending_unsubscribe.push_back(*token);
+  PostFlush();
 }
 
 void ZerodhaDataClient::OnOpen(std::size_t i, int connection_number) {
@@ -350,6 +383,8 @@ void ZerodhaDataClient::OnOpen(std::size_t i, int connection_number) {
   // Kite forgets a connection's subscriptions with it: every open (re)subscribes, full mode.
   const std::vector<std::uint32_t> tokens(s.tokens.begin(), s.tokens.end());
   if (!tokens.empty() && (connection_number > 1 || s.opens > 0)) ++stats_.resubscribes;
+  s.pending_subscribe.clear();  // sent below with every other token
+  s.pending_unsubscribe.clear();
   ++s.opens;
   if (!s.awaiting_gap) s.last_message = Wall();  // a sign of life, should it drop at once
   SendTokens(i, "subscribe", tokens);

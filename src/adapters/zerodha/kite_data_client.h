@@ -14,8 +14,9 @@
 // notice naming how many did not fit. Each connection subscribes its tokens
 // ({"a":"subscribe","v":[...]}) and sets them to full mode ({"a":"mode","v":["full",[...]]}:
 // depth for options, the 32-byte packet for indices) whenever it opens, so a reconnect
-// resubscribes with modes by itself. Quotes and trades of one instrument share its token, which
-// is unsubscribed when neither is wanted.
+// resubscribes with modes by itself. Subscriptions made in a row are sent together (one
+// subscribe and one mode message per connection when the I/O thread next runs). Quotes and
+// trades of one instrument share its token, which is unsubscribed when neither is wanted.
 //
 // Conversion. A full packet gives a QuoteTick from depth[0] (bid = buy[0], ask = sell[0],
 // sizes their quantities in units); a side with price 0 (no bids or no offers) gives no quote
@@ -176,6 +177,8 @@ class ZerodhaDataClient final : public DataClient {
     bool awaiting_gap = false;     // dropped: the next message closes a gap
     UnixNanos last_message;        // wall time of the last sign of life (a message or the open)
     int opens = 0;                 // opens of this connection (any client, any token)
+    // Changes since the last flush to the I/O thread (one message for many subscriptions).
+    std::vector<std::uint32_t> pending_subscribe, pending_unsubscribe;
     int number = 0;                // index, for messages
   };
   struct Wanted {
@@ -189,6 +192,8 @@ class ZerodhaDataClient final : public DataClient {
   void MakeClient(std::size_t i);
   void StartShard(std::size_t i);  // mu_ not held
   void SendTokens(std::size_t i, const char* action, const std::vector<std::uint32_t>& tokens);
+  void PostFlush();  // mu_ held
+  void Flush();      // I/O thread
   void Notice(std::string text);  // mu_ held
 
   // I/O thread.
@@ -212,6 +217,7 @@ class ZerodhaDataClient final : public DataClient {
   ZerodhaDataStats stats_;
   std::vector<std::string> notices_;
   std::function<void(std::string)> order_handler_;
+  bool flush_posted_ = false;
 
   KiteTickConverter converter_;  // I/O thread (under mu_)
 };
