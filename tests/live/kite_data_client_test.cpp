@@ -50,7 +50,7 @@ class DataClientTest : public EmulatorTest {
     c.max_backoff = 200 * kNanosPerMilli;
     return c;
   }
-  void Start(ZerodhaDataConfig c) {
+  void Start(ZerodhaDataConfig c, std::size_t connections = 1) {
     client_ = std::make_unique<ZerodhaDataClient>(std::move(c), clock_, inbox_, io_);
     client_->SetOrderUpdateHandler([this](std::string text) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -67,16 +67,23 @@ class DataClientTest : public EmulatorTest {
     t.kind = DataKind::kTrades;
     t.instrument_id = put_.id;
     client_->Subscribe(t);
-    ASSERT_TRUE(Subscribed()) << Notices();
+    ASSERT_TRUE(Subscribed(connections)) << Notices();
   }
-  // The emulator holds our three tokens in full mode on one connection.
-  bool Subscribed() {
+  // The emulator holds our three tokens in full mode on one connection (or, with
+  // `connections` = 3, one on each).
+  bool Subscribed(std::size_t connections = 1) {
     const std::map<std::uint32_t, KiteMode> want{{256265, KiteMode::kFull},
                                                  {*map_->TokenOf(call_.id), KiteMode::kFull},
                                                  {*map_->TokenOf(put_.id), KiteMode::kFull}};
     return WaitFor([&] {
       const auto subs = TickerSubscriptions();
-      return subs.size() == 1 && subs.begin()->second == want;
+      if (subs.size() != connections) return false;
+      std::map<std::uint32_t, KiteMode> all;
+      for (const auto& [conn, tokens] : subs) {
+        if (tokens.size() != 3 / connections) return false;
+        all.insert(tokens.begin(), tokens.end());
+      }
+      return all == want;
     });
   }
   std::string Notices() {
@@ -232,6 +239,58 @@ TEST_F(DataClientTest, AStalledConnectionIsDeadAfterTheReadTimeout) {
                {Q(put_, "50.00", "50.10", 65, 65, t0_ + 2 * kNanosPerSecond),
                 Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)});
   EXPECT_GE(client_->stats().gap_max, 250 * kNanosPerMilli);  // about the read timeout
+}
+
+TEST_F(DataClientTest, TokensShardedOverThreeConnectionsAllResubscribeAfterADrop) {
+  ZerodhaDataConfig c = Config();
+  c.max_tokens_per_connection = 1;  // three instruments: three connections, Kite's maximum
+  Start(c, 3);
+  EXPECT_EQ(client_->Shards().size(), 3u);
+  Get("/__emu/step");
+  ExpectQuotes(Quotes(Take(3)), TenOClock());
+  EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 3);
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().resubscribes == 3; })) << Notices();
+  ASSERT_TRUE(Subscribed(3));
+  ASSERT_TRUE(WaitFor([&] { return client_->is_connected(); }));
+  // To 10:05: the put (its trades at 10:00:01 and :02 show as one trade tick, its volume
+  // remembered across the reconnect) and the call's 10:05 quote.
+  Get("/__emu/step?seconds=300");
+  const std::vector<MarketData> data = Take(3);
+  ExpectQuotes(Quotes(data), {Q(put_, "50.00", "50.10", 65, 65, t0_ + 2 * kNanosPerSecond),
+                              Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)});
+  EXPECT_EQ(data.size(), 3u);
+  const ZerodhaDataStats st = client_->stats();
+  EXPECT_EQ(st.connections, 6u);
+  EXPECT_EQ(st.reconnects, 3u);
+  EXPECT_EQ(st.trades, 1u);
+  EXPECT_EQ(st.unfitted, 0u);
+}
+
+TEST_F(DataClientTest, OrderUpdatesGoWholeToTheExecutionClientsHandler) {
+  Start(Config());
+  Get("/__emu/step");  // 10:00: the call is offered at 100.10
+  const std::string symbol = map_->RefOf(call_.id)->tradingsymbol;
+  auto placed = Send("POST", "/orders/regular",
+                     "variety=regular&exchange=NFO&tradingsymbol=" + symbol +
+                         "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML"
+                         "&price=100.10");
+  ASSERT_TRUE(placed.ok()) << placed.error();
+  ASSERT_EQ(placed->status, 200) << placed->body;
+  Get("/__emu/step?seconds=1");  // the OMS's transient statuses take virtual time
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& o : orders_) {
+      if (o.find("COMPLETE") != std::string::npos) return true;
+    }
+    return false;
+  })) << Notices();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& o : orders_) {
+    const json j = json::parse(o);
+    EXPECT_EQ(j["type"], "order");
+    EXPECT_EQ(j["data"]["tradingsymbol"], symbol);
+  }
+  EXPECT_EQ(client_->stats().order_updates, orders_.size());
 }
 
 TEST_F(DataClientTest, AnExpiredTokenIsRefusedOnceAndANewLoginResumes) {

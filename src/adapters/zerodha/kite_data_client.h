@@ -10,7 +10,7 @@
 //
 // Sharding. A subscribed instrument's token goes to the first connection with room (at most
 // `max_tokens_per_connection`, 3,000, each; at most `max_connections`, 3, per api_key); a
-// token that fits nowhere is not subscribed, counted (Stats::unfitted) and reported in a
+// token that fits nowhere is not subscribed, counted (ZerodhaDataStats::unfitted) and reported in a
 // notice naming how many did not fit. Each connection subscribes its tokens
 // ({"a":"subscribe","v":[...]}) and sets them to full mode ({"a":"mode","v":["full",[...]]}:
 // depth for options, the 32-byte packet for indices) whenever it opens, so a reconnect
@@ -35,7 +35,7 @@
 // the drop, a message or the open, to the first message after the reopen) is counted and its
 // total and maximum kept. A handshake
 // refused with 403 means the access token expired: that connection stops (no reconnect
-// flood), Stats::token_refused is set and a notice says so; the node halts and, after a new
+// flood), ZerodhaDataStats::token_refused is set and a notice says so; the node halts and, after a new
 // login, calls Reconnect(new_access_token).
 //
 // Text frames: {"type":"order",...} is handed whole (the frame's text) to the handler set by
