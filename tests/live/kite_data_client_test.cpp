@@ -214,7 +214,9 @@ TEST_F(DataClientTest, ADroppedConnectionReconnectsResubscribesAndCountsTheGap) 
   EXPECT_EQ(st.gap_total, st.gap_max);
   EXPECT_FALSE(st.token_refused);
   EXPECT_TRUE(client_->is_connected());
-  EXPECT_NE(Notices().find("ticker connection 1 down"), std::string::npos);
+  const std::string notices = Notices();
+  EXPECT_NE(notices.find("ticker connection 1 down"), std::string::npos) << notices;
+  EXPECT_NE(notices.find("ticker connection 1 back after a gap of "), std::string::npos) << notices;
 }
 
 TEST_F(DataClientTest, AStalledConnectionIsDeadAfterTheReadTimeout) {

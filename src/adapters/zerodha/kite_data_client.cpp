@@ -436,6 +436,8 @@ void ZerodhaDataClient::OnMessage(std::size_t i, const net::WsMessage& m) {
         stats_.gap_total += gap;
         if (gap > stats_.gap_max) stats_.gap_max = gap;
         s.awaiting_gap = false;
+        Notice(fmt::format("{}: ticker connection {} back after a gap of {} ms", config_.id.value(),
+                           s.number, gap / kNanosPerMilli));
       }
       s.last_message = now;
     }
