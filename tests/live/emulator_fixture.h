@@ -24,11 +24,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/zerodha/kite_auth.h"
 #include "adapters/zerodha/kite_instrument_map.h"
@@ -84,7 +83,8 @@ class EmulatorTest : public ::testing::Test {
     const std::vector<Instrument> all{index_, call_, put_};
     ASSERT_TRUE((*cat)->WriteInstruments(all).ok());
     const std::vector<QuoteTick> calls{
-        Q(call_, "98.00", "98.40", 65, 65, d0_), Q(call_, "100.00", "100.10", 130, 195, t0_),
+        Q(call_, "98.00", "98.40", 65, 65, d0_),
+        Q(call_, "100.00", "100.10", 130, 195, t0_),
         Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond),
         Q(call_, "102.00", "102.20", 65, 65, t0_ + 600 * kNanosPerSecond),
         Q(call_, "103.00", "103.20", 65, 65, t0_ + 900 * kNanosPerSecond),

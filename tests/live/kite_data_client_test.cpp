@@ -4,7 +4,6 @@
 // is declared dead by the read timeout; an expired token is refused at the handshake with
 // 403, stops the reconnects and resumes with a new login's token.
 #include "adapters/zerodha/kite_data_client.h"
-#include "adapters/zerodha/kite_historical.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +11,7 @@
 #include <map>
 #include <mutex>
 
+#include "adapters/zerodha/kite_historical.h"
 #include "core/secrets.h"
 #include "emulator_fixture.h"
 
@@ -114,8 +114,9 @@ class DataClientTest : public EmulatorTest {
         out.push_back(c);
       }
     }
-    std::sort(out.begin(), out.end(),
-              [](const QuoteTick& a, const QuoteTick& b) { return a.instrument_id < b.instrument_id; });
+    std::sort(out.begin(), out.end(), [](const QuoteTick& a, const QuoteTick& b) {
+      return a.instrument_id < b.instrument_id;
+    });
     return out;
   }
   static void ExpectQuotes(const std::vector<QuoteTick>& got, const std::vector<QuoteTick>& want) {
@@ -135,8 +136,9 @@ class DataClientTest : public EmulatorTest {
     std::vector<QuoteTick> want{Q(call_, "100.00", "100.10", 130, 195, t0_),
                                 Q(put_, "50.00", "50.10", 65, 65, t0_),
                                 Q(index_, "24001.25", "24001.25", 0, 0, t0_)};
-    std::sort(want.begin(), want.end(),
-              [](const QuoteTick& a, const QuoteTick& b) { return a.instrument_id < b.instrument_id; });
+    std::sort(want.begin(), want.end(), [](const QuoteTick& a, const QuoteTick& b) {
+      return a.instrument_id < b.instrument_id;
+    });
     return want;
   }
 

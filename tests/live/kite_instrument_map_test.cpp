@@ -1,15 +1,16 @@
 // The instrument map against the emulator's dump: a Nacre catalog → the emulator's Kite
 // instruments dump (as GET /instruments serves it) → KiteInstrumentMap gives back the
 // catalog's own instrument ids and fields, and the tokens the emulator's ticker uses.
+#include "adapters/zerodha/kite_instrument_map.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "adapters/zerodha/kite_instrument_map.h"
 #include "apps/kite_emulator/instruments.h"
+#include "emulator_fixture.h"
 #include "nse/contracts.h"
 #include "persistence/catalog.h"
-#include "emulator_fixture.h"
 
 namespace nacre::live_test {
 namespace {
@@ -39,8 +40,7 @@ TEST(KiteInstrumentMapRoundTrip, ACatalogOfNseContractsMapsBackExactly) {
   // and the index, written to a catalog and read back.
   const NseCalendar cal;
   const OptionUniverse u = OptionUniverse::Nifty();
-  auto contracts =
-      ContractsOn({2025, 12, 30}, StrikeSelection::AroundSpot(Px("24000"), 2), u, cal);
+  auto contracts = ContractsOn({2025, 12, 30}, StrikeSelection::AroundSpot(Px("24000"), 2), u, cal);
   ASSERT_TRUE(contracts.ok()) << contracts.error();
   std::vector<Instrument> all = *contracts;
   all.push_back(testkit::NiftyIndex());

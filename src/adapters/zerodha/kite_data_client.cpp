@@ -1,10 +1,10 @@
 #include "adapters/zerodha/kite_data_client.h"
 
-#include <chrono>
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "core/secrets.h"
 
@@ -36,8 +36,9 @@ std::optional<QuoteTick> KiteTickConverter::ToQuote(const KiteTick& t, const Ins
   if (!t.tradable) {
     // An index: its level as both sides, no size (as the catalog stores index quotes).
     if (!t.last_price.is_positive()) return std::nullopt;
-    return QuoteTick{id, t.last_price, t.last_price, Quantity::FromInt(0), Quantity::FromInt(0),
-                     ts_event, ts_init};
+    return QuoteTick{
+        id,       t.last_price, t.last_price, Quantity::FromInt(0), Quantity::FromInt(0),
+        ts_event, ts_init};
   }
   if (t.mode != KiteMode::kFull) return std::nullopt;  // no depth: no touch
   const KiteDepthLevel& bid = t.buy[0];
@@ -46,8 +47,13 @@ std::optional<QuoteTick> KiteTickConverter::ToQuote(const KiteTick& t, const Ins
     if (one_sided) *one_sided = true;
     return std::nullopt;
   }
-  return QuoteTick{id, bid.price, ask.price, Quantity::FromInt(bid.quantity),
-                   Quantity::FromInt(ask.quantity), ts_event, ts_init};
+  return QuoteTick{id,
+                   bid.price,
+                   ask.price,
+                   Quantity::FromInt(bid.quantity),
+                   Quantity::FromInt(ask.quantity),
+                   ts_event,
+                   ts_init};
 }
 
 KiteTickConverter::Output KiteTickConverter::Convert(const KiteTick& t, const InstrumentId& id,
@@ -133,7 +139,7 @@ void ZerodhaDataClient::MakeClient(std::size_t i) {
   o.initial_backoff = config_.initial_backoff;
   o.max_backoff = config_.max_backoff;
   o.jitter = config_.jitter;
-  o.seed = config_.seed + i;  // each connection its own (repeatable) jitter
+  o.seed = config_.seed + i;          // each connection its own (repeatable) jitter
   o.reconnect_after_refusal = false;  // a 403 needs a new login, not a flood of handshakes
   net::WsClient::Handlers h;
   h.on_open = [this, i](int n) { OnOpen(i, n); };
@@ -299,9 +305,10 @@ void ZerodhaDataClient::Subscribe(const DataSubscription& cmd) {
   if (cmd.kind != DataKind::kQuotes && cmd.kind != DataKind::kTrades) {
     if (cmd.kind == DataKind::kBars) {
       std::lock_guard<std::mutex> lock(mu_);
-      Notice(fmt::format("{}: {} not streamed: the Kite ticker sends ticks, not bars (aggregate "
-                         "them from quotes or trades)",
-                         config_.id.value(), cmd.bar_type.ToString()));
+      Notice(
+          fmt::format("{}: {} not streamed: the Kite ticker sends ticks, not bars (aggregate "
+                      "them from quotes or trades)",
+                      config_.id.value(), cmd.bar_type.ToString()));
     }
     return;
   }
@@ -331,11 +338,11 @@ void ZerodhaDataClient::Subscribe(const DataSubscription& cmd) {
     }
     if (!at) {
       ++stats_.unfitted;
-      Notice(fmt::format(
-          "{}: {} not subscribed: the ticker's {} connections × {} tokens are full ({} "
-          "instrument(s) did not fit so far)",
-          config_.id.value(), cmd.instrument_id.value(), config_.max_connections,
-          config_.max_tokens_per_connection, stats_.unfitted));
+      Notice(
+          fmt::format("{}: {} not subscribed: the ticker's {} connections × {} tokens are full ({} "
+                      "instrument(s) did not fit so far)",
+                      config_.id.value(), cmd.instrument_id.value(), config_.max_connections,
+                      config_.max_tokens_per_connection, stats_.unfitted));
       return;
     }
     Wanted w;
@@ -494,9 +501,9 @@ void ZerodhaDataClient::OnFrame(const std::string& data) {
 
 void ZerodhaDataClient::OnText(const std::string& text) {
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  const std::string type =
-      j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>()
-                                                                    : "";
+  const std::string type = j.is_object() && j.contains("type") && j["type"].is_string()
+                               ? j["type"].get<std::string>()
+                               : "";
   std::function<void(std::string)> handler;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -513,8 +520,8 @@ void ZerodhaDataClient::OnText(const std::string& text) {
                          Shorten(j.contains("data") ? j["data"].dump() : text)));
     } else {
       ++stats_.decode_errors;
-      Notice(fmt::format("{}: unexpected ticker text frame: {}", config_.id.value(),
-                         Shorten(text)));
+      Notice(
+          fmt::format("{}: unexpected ticker text frame: {}", config_.id.value(), Shorten(text)));
     }
   }
   if (handler) handler(text);

@@ -33,10 +33,10 @@
 // `read_timeout` means dead; the connection is closed and reopened after a backoff with
 // seeded jitter. Every drop is counted; the gap (wall time from the last sign of life before
 // the drop, a message or the open, to the first message after the reopen) is counted and its
-// total and maximum kept. A handshake
-// refused with 403 means the access token expired: that connection stops (no reconnect
-// flood), ZerodhaDataStats::token_refused is set and a notice says so; the node halts and, after a new
-// login, calls Reconnect(new_access_token).
+// total and maximum kept (and a notice names it). A handshake refused with 403 means the
+// access token expired: that connection stops (no reconnect flood), token_refused is set in
+// the stats and a notice says so; the node halts and, after a new login, calls
+// Reconnect(new_access_token).
 //
 // Text frames: {"type":"order",...} is handed whole (the frame's text) to the handler set by
 // SetOrderUpdateHandler, on the I/O thread (the execution client interprets it); "error" and
@@ -94,8 +94,8 @@ struct ZerodhaDataConfig {
   Venue venue{"NFO"};
   std::string host = "ws.kite.trade";
   std::uint16_t port = 443;
-  bool tls = true;          // wss://: not supported yet (see above); the emulator is ws://
-  std::string path = "/";   // the handshake target is path + "?api_key=..&access_token=.."
+  bool tls = true;         // wss://: not supported yet (see above); the emulator is ws://
+  std::string path = "/";  // the handshake target is path + "?api_key=..&access_token=.."
   std::string api_key;
   std::string access_token;  // secret
   std::shared_ptr<const KiteInstrumentMap> instruments;
@@ -111,15 +111,15 @@ struct ZerodhaDataConfig {
 };
 
 struct ZerodhaDataStats {
-  std::uint64_t connections = 0;  // handshakes accepted (opens, first and later)
-  std::uint64_t reconnects = 0;   // drops after which a reconnect was scheduled
-  std::uint64_t resubscribes = 0; // reopens that resubscribed a connection's tokens
-  std::uint64_t frames = 0;       // binary frames with packets
-  std::uint64_t heartbeats = 0;   // 1-byte frames
-  std::uint64_t ticks = 0;        // packets decoded
-  std::uint64_t quotes = 0;       // QuoteTicks pushed
-  std::uint64_t trades = 0;       // TradeTicks pushed
-  std::uint64_t one_sided = 0;    // full packets without a bid or an ask (no quote)
+  std::uint64_t connections = 0;   // handshakes accepted (opens, first and later)
+  std::uint64_t reconnects = 0;    // drops after which a reconnect was scheduled
+  std::uint64_t resubscribes = 0;  // reopens that resubscribed a connection's tokens
+  std::uint64_t frames = 0;        // binary frames with packets
+  std::uint64_t heartbeats = 0;    // 1-byte frames
+  std::uint64_t ticks = 0;         // packets decoded
+  std::uint64_t quotes = 0;        // QuoteTicks pushed
+  std::uint64_t trades = 0;        // TradeTicks pushed
+  std::uint64_t one_sided = 0;     // full packets without a bid or an ask (no quote)
   std::uint64_t unknown_tokens = 0;
   std::uint64_t decode_errors = 0;
   std::uint64_t order_updates = 0;
@@ -135,8 +135,7 @@ struct ZerodhaDataStats {
 
 class ZerodhaDataClient final : public DataClient {
  public:
-  ZerodhaDataClient(ZerodhaDataConfig config, const Clock& clock, Inbox& inbox,
-                    net::IoThread& io);
+  ZerodhaDataClient(ZerodhaDataConfig config, const Clock& clock, Inbox& inbox, net::IoThread& io);
   ~ZerodhaDataClient() override;
   ZerodhaDataClient(const ZerodhaDataClient&) = delete;
   ZerodhaDataClient& operator=(const ZerodhaDataClient&) = delete;
@@ -173,13 +172,13 @@ class ZerodhaDataClient final : public DataClient {
     std::set<std::uint32_t> tokens;
     std::unique_ptr<net::WsClient> client;
     bool open = false;
-    bool stopped = false;          // refused (or never started): no reconnect pending
-    bool awaiting_gap = false;     // dropped: the next message closes a gap
-    UnixNanos last_message;        // wall time of the last sign of life (a message or the open)
-    int opens = 0;                 // opens of this connection (any client, any token)
+    bool stopped = false;       // refused (or never started): no reconnect pending
+    bool awaiting_gap = false;  // dropped: the next message closes a gap
+    UnixNanos last_message;     // wall time of the last sign of life (a message or the open)
+    int opens = 0;              // opens of this connection (any client, any token)
     // Changes since the last flush to the I/O thread (one message for many subscriptions).
     std::vector<std::uint32_t> pending_subscribe, pending_unsubscribe;
-    int number = 0;                // index, for messages
+    int number = 0;  // index, for messages
   };
   struct Wanted {
     bool quotes = false;
@@ -192,8 +191,8 @@ class ZerodhaDataClient final : public DataClient {
   void MakeClient(std::size_t i);
   void StartShard(std::size_t i);  // mu_ not held
   void SendTokens(std::size_t i, const char* action, const std::vector<std::uint32_t>& tokens);
-  void PostFlush();  // mu_ held
-  void Flush();      // I/O thread
+  void PostFlush();               // mu_ held
+  void Flush();                   // I/O thread
   void Notice(std::string text);  // mu_ held
 
   // I/O thread.

@@ -5,13 +5,12 @@
 // tests/live/kite_data_client_test.cpp.
 #include "adapters/zerodha/kite_data_client.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "adapters/zerodha/kite_mocks_test_util.h"
 #include "core/secrets.h"
@@ -243,8 +242,8 @@ TEST(KiteTickConverter, AnIndexPacketIsAQuoteAtItsLevel) {
   idx.tradable = false;
   idx.last_price = Px("24001.25");
   idx.close = Px("23950.10");
-  idx.exchange_timestamp = static_cast<std::uint32_t>(FromIst(2025, 12, 30, 10, 0).value /
-                                                      kNanosPerSecond);
+  idx.exchange_timestamp =
+      static_cast<std::uint32_t>(FromIst(2025, 12, 30, 10, 0).value / kNanosPerSecond);
   auto encoded = EncodeKitePacket(idx);
   ASSERT_TRUE(encoded.ok()) << encoded.error();
   ASSERT_EQ(encoded->size(), 32u);

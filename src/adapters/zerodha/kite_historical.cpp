@@ -1,8 +1,8 @@
 #include "adapters/zerodha/kite_historical.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
@@ -30,8 +30,8 @@ Result<std::vector<std::pair<UnixNanos, UnixNanos>>> KiteCandleWindows(std::stri
         interval));
   }
   if (to < from) {
-    return MakeError(fmt::format("historical: to {} is before from {}", KiteTimeText(to),
-                                 KiteTimeText(from)));
+    return MakeError(
+        fmt::format("historical: to {} is before from {}", KiteTimeText(to), KiteTimeText(from)));
   }
   std::vector<std::pair<UnixNanos, UnixNanos>> out;
   const DurationNs span = static_cast<DurationNs>(*days) * kNanosPerDay;
@@ -99,9 +99,8 @@ Result<std::vector<KiteCandle>> FetchCandles(const KiteSend& send, const KiteCan
                              r.instrument_token, r.interval, text(from), text(to), r.oi ? 1 : 0);
     req.headers = {{"X-Kite-Version", "3"},
                    {"Authorization", fmt::format("token {}:{}", r.api_key, r.access_token)}};
-    const std::string window =
-        fmt::format("historical {} {} {} to {}", r.instrument_token, r.interval,
-                    KiteTimeText(from), KiteTimeText(to));
+    const std::string window = fmt::format("historical {} {} {} to {}", r.instrument_token,
+                                           r.interval, KiteTimeText(from), KiteTimeText(to));
     auto resp = send(req);
     if (!resp) return MakeError(Redact(fmt::format("{}: {}", window, resp.error())));
     auto reply = ParseKiteEnvelope(resp->status, resp->Header("Content-Type"), resp->body);
@@ -123,7 +122,7 @@ Result<std::vector<Bar>> KiteCandlesToBars(const std::vector<KiteCandle>& candle
   out.reserve(candles.size());
   const DurationNs interval = bar_type.spec().Interval();
   for (const KiteCandle& c : candles) {
-    Bar b{bar_type, c.open,  c.high, c.low, c.close, Quantity::FromInt(c.volume),
+    Bar b{bar_type, c.open,           c.high, c.low, c.close, Quantity::FromInt(c.volume),
           c.time,   c.time + interval};
     if (Status s = ValidateBar(b); !s) {
       return MakeError(fmt::format("candle at {}: {}", KiteCandleTimeText(c.time), s.error()));

@@ -75,8 +75,8 @@ TEST(KiteHistorical, BadCandlesAreErrorsNamingTheCandle) {
                             "answer");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().rfind("answer: candle 1: ", 0), 0u) << c.error();
-  c = ParseKiteCandles(nlohmann::json::parse(R"({"candles": [["2017-12-15T09:15:00+0530", 1, 2]]})"),
-                       "answer");
+  c = ParseKiteCandles(
+      nlohmann::json::parse(R"({"candles": [["2017-12-15T09:15:00+0530", 1, 2]]})"), "answer");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error(), "answer: candle 0: expected [time, open, high, low, close, volume(, oi)]");
   EXPECT_FALSE(ParseKiteCandles(nlohmann::json::object(), "answer").ok());

@@ -46,8 +46,9 @@ Result<KiteInstrumentMap> KiteInstrumentMap::Build(const std::vector<KiteInstrum
     const bool fut = r.segment == "NFO-FUT";
     const bool idx = r.segment == "INDICES";
     if (opt && r.instrument_type != "CE" && r.instrument_type != "PE") {
-      return MakeError(fmt::format("{}: instrument_type '{}' in segment NFO-OPT (expected CE or PE)",
-                                   where(), r.instrument_type));
+      return MakeError(
+          fmt::format("{}: instrument_type '{}' in segment NFO-OPT (expected CE or PE)", where(),
+                      r.instrument_type));
     }
     if (fut && r.instrument_type != "FUT") {
       return MakeError(fmt::format("{}: instrument_type '{}' in segment NFO-FUT (expected FUT)",
@@ -90,8 +91,8 @@ Result<KiteInstrumentMap> KiteInstrumentMap::Build(const std::vector<KiteInstrum
         return MakeError(fmt::format("{}: lot_size {} is not positive", where(), r.lot_size));
       }
       if (!r.tick_size.is_positive()) {
-        return MakeError(fmt::format("{}: tick_size {} is not positive", where(),
-                                     KiteNumberText(r.tick_size)));
+        return MakeError(
+            fmt::format("{}: tick_size {} is not positive", where(), KiteNumberText(r.tick_size)));
       }
       const ExpiryRules& rules = u->expiry_rules;
       // The expiry against the calendar: futures expire with the monthly contract.
@@ -101,9 +102,9 @@ Result<KiteInstrumentMap> KiteInstrumentMap::Build(const std::vector<KiteInstrum
       } else if (!fut && rules.IsExpiry(*date, cal)) {
         d.kind = ExpiryKind::kWeekly;
       } else {
-        m.findings_.push_back(fmt::format(
-            "{}: expiry {} is not an NSE {} expiry day of {} per the calendar", where(),
-            r.expiry, fut ? "monthly" : "weekly or monthly", u->underlying));
+        m.findings_.push_back(
+            fmt::format("{}: expiry {} is not an NSE {} expiry day of {} per the calendar", where(),
+                        r.expiry, fut ? "monthly" : "weekly or monthly", u->underlying));
         // The symbol's form says which kind Kite means (a monthly symbol has no day).
         auto parts = ParseSymbolParts(r.tradingsymbol, u->underlying);
         d.kind = fut || (parts && parts->expiry_kind() == ExpiryKind::kMonthly)
@@ -117,12 +118,12 @@ Result<KiteInstrumentMap> KiteInstrumentMap::Build(const std::vector<KiteInstrum
 
       auto lot = u->lot_sizes.LotSize(u->underlying, *date, d.kind, listed);
       if (!lot) {
-        m.findings_.push_back(fmt::format("{}: lot size {} not checked: {}", where(), r.lot_size,
-                                          lot.error()));
+        m.findings_.push_back(
+            fmt::format("{}: lot size {} not checked: {}", where(), r.lot_size, lot.error()));
       } else if (*lot != r.lot_size) {
         m.findings_.push_back(fmt::format(
-            "{}: lot size {} differs from the NSE lot-size history's {} for the {} expiry",
-            where(), r.lot_size, *lot, r.expiry));
+            "{}: lot size {} differs from the NSE lot-size history's {} for the {} expiry", where(),
+            r.lot_size, *lot, r.expiry));
       }
       if (r.tick_size != u->tick_size) {
         m.findings_.push_back(fmt::format("{}: tick size {} differs from NSE's {}", where(),

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "adapters/zerodha/kite_mocks_test_util.h"
@@ -32,7 +33,8 @@ const std::string kNifty = Dump(
     "12345602,48225,NIFTY2610624000CE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
     "12345858,48226,NIFTY26JAN23900PE,NIFTY,0.0,2026-01-27,23900.0,0.05,65,PE,NFO-OPT,NFO\r\n"
     "13000194,50782,NIFTY26JANFUT,NIFTY,0.0,2026-01-27,0.0,0.05,65,FUT,NFO-FUT,NFO\r\n"
-    "14000130,54688,BANKNIFTY26JAN50000CE,BANKNIFTY,0.0,2026-01-27,50000.0,0.05,30,CE,NFO-OPT,NFO\r\n"
+    "14000130,54688,BANKNIFTY26JAN50000CE,BANKNIFTY,0.0,2026-01-27,50000.0,0.05,30,CE,NFO-OPT,"
+    "NFO\r\n"
     "3813889,14898,CENTRALBK-BE,CENTRAL BANK OF INDIA,0.0,,0.0,0.05,1,EQ,NSE,NSE\r\n");
 
 TEST(KiteInstrumentMap, MapsNiftyRowsToNacreIdsAndFields) {
@@ -65,7 +67,8 @@ TEST(KiteInstrumentMap, MapsNiftyRowsToNacreIdsAndFields) {
   const NseCalendar cal;
   const OptionUniverse u = OptionUniverse::Nifty();
   const ListedSeries series{{{2026, 1, 6}, ExpiryKind::kWeekly},
-                            ListingDate({{2026, 1, 6}, ExpiryKind::kWeekly}, u, cal), 65};
+                            ListingDate({{2026, 1, 6}, ExpiryKind::kWeekly}, u, cal),
+                            65};
   auto want = MakeOptionContract(u, series, Px("24000"), OptionKind::kCall, cal);
   ASSERT_TRUE(want.ok()) << want.error();
   EXPECT_EQ(c.id, want->id);
@@ -93,11 +96,11 @@ TEST(KiteInstrumentMap, MapsNiftyRowsToNacreIdsAndFields) {
 TEST(KiteInstrumentMap, MismatchesWithNseRulesAreReportedNotFatal) {
   // Lot 75 on a Jan-2026 expiry (history: 65); Wednesday 7-Jan-2026 is no NIFTY expiry; a
   // tick of 0.10; a weekly on the monthly expiry day written in weekly form.
-  auto m = MapOf(Dump(
-      "258,1,NIFTY2610624000CE,NIFTY,0.0,2026-01-06,24000.0,0.05,75,CE,NFO-OPT,NFO\r\n"
-      "514,2,NIFTY2610724000CE,NIFTY,0.0,2026-01-07,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
-      "770,3,NIFTY2611324000CE,NIFTY,0.0,2026-01-13,24000.0,0.1,65,CE,NFO-OPT,NFO\r\n"
-      "1026,4,NIFTY2612724000CE,NIFTY,0.0,2026-01-27,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"));
+  auto m = MapOf(
+      Dump("258,1,NIFTY2610624000CE,NIFTY,0.0,2026-01-06,24000.0,0.05,75,CE,NFO-OPT,NFO\r\n"
+           "514,2,NIFTY2610724000CE,NIFTY,0.0,2026-01-07,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
+           "770,3,NIFTY2611324000CE,NIFTY,0.0,2026-01-13,24000.0,0.1,65,CE,NFO-OPT,NFO\r\n"
+           "1026,4,NIFTY2612724000CE,NIFTY,0.0,2026-01-27,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"));
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->size(), 4u);  // all kept, with the broker's values
   ASSERT_EQ(m->findings().size(), 4u);
@@ -107,7 +110,8 @@ TEST(KiteInstrumentMap, MismatchesWithNseRulesAreReportedNotFatal) {
   EXPECT_EQ(m->findings()[1],
             "dump.csv:3: NIFTY2610724000CE: expiry 2026-01-07 is not an NSE weekly or monthly "
             "expiry day of NIFTY per the calendar");
-  EXPECT_EQ(m->findings()[2], "dump.csv:4: NIFTY2611324000CE: tick size 0.1 differs from NSE's 0.05");
+  EXPECT_EQ(m->findings()[2],
+            "dump.csv:4: NIFTY2611324000CE: tick size 0.1 differs from NSE's 0.05");
   EXPECT_EQ(m->findings()[3],
             "dump.csv:5: NIFTY2612724000CE: NSE's symbol for this contract is NIFTY26JAN24000CE");
   EXPECT_EQ(m->Find(MustInstrumentId("NIFTY2610624000CE.NFO"))->lot_size, Quantity::FromInt(75));
@@ -119,10 +123,10 @@ TEST(KiteInstrumentMap, AHolidayMovesTheExpiryTheCalendarKnows) {
   // reported, one saying 5-Jan is not.
   KiteInstrumentMapConfig config;
   ASSERT_TRUE(config.calendar.LoadHolidays("06-Jan-2026\n", "inline").ok());
-  auto m = MapOf(Dump(
-      "258,1,NIFTY2610524000CE,NIFTY,0.0,2026-01-05,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
-      "514,2,NIFTY2610624000PE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,PE,NFO-OPT,NFO\r\n"),
-                 config);
+  auto m =
+      MapOf(Dump("258,1,NIFTY2610524000CE,NIFTY,0.0,2026-01-05,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
+                 "514,2,NIFTY2610624000PE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,PE,NFO-OPT,NFO\r\n"),
+            config);
   ASSERT_TRUE(m.ok()) << m.error();
   ASSERT_EQ(m->findings().size(), 1u) << m->findings().front();
   EXPECT_NE(m->findings()[0].find("dump.csv:3: NIFTY2610624000PE: expiry 2026-01-06 is not"),
@@ -130,9 +134,34 @@ TEST(KiteInstrumentMap, AHolidayMovesTheExpiryTheCalendarKnows) {
       << m->findings()[0];
 }
 
+TEST(KiteInstrumentMap, TheRealHolidayCalendarShiftsExpiries) {
+  // NSE's 2026 F&O holidays include Tuesdays 3-Mar and 31-Mar: that week's weekly expires on
+  // Monday 2-Mar and the March monthly on Monday 30-Mar. A dump dating them on the Tuesdays
+  // is reported.
+  const auto file =
+      std::filesystem::path(NACRE_SOURCE_DIR) / "../shared/data/real/nse_fo_holidays_2026.csv";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file.string() << " not present (../shared)";
+  KiteInstrumentMapConfig config;
+  ASSERT_TRUE(config.calendar.LoadHolidayFile(file.string()).ok());
+  auto m = MapOf(
+      Dump("258,1,NIFTY2630224000CE,NIFTY,0.0,2026-03-02,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
+           "514,2,NIFTY26MAR24000CE,NIFTY,0.0,2026-03-30,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
+           "770,3,NIFTY26MARFUT,NIFTY,0.0,2026-03-30,0.0,0.05,65,FUT,NFO-FUT,NFO\r\n"
+           "1026,4,NIFTY26MAR23000PE,NIFTY,0.0,2026-03-31,23000.0,0.05,65,PE,NFO-OPT,NFO\r\n"),
+      config);
+  ASSERT_TRUE(m.ok()) << m.error();
+  ASSERT_EQ(m->findings().size(), 1u) << m->findings().front();
+  EXPECT_NE(m->findings()[0].find("dump.csv:5: NIFTY26MAR23000PE: expiry 2026-03-31 is not"),
+            std::string::npos)
+      << m->findings()[0];
+  EXPECT_EQ(m->Find(MustInstrumentId("NIFTY26MAR24000CE.NFO"))->expiration,
+            FromIst(2026, 3, 30, 15, 30));
+}
+
 TEST(KiteInstrumentMap, BadRowsAreErrorsNamingTheLine) {
-  auto m = MapOf(Dump("256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n"
-                      "258,1,NIFTY2610624000XE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,XE,NFO-OPT,NFO\r\n"));
+  auto m = MapOf(
+      Dump("256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n"
+           "258,1,NIFTY2610624000XE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,XE,NFO-OPT,NFO\r\n"));
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error(),
             "dump.csv:3: NIFTY2610624000XE: instrument_type 'XE' in segment NFO-OPT (expected CE "
@@ -144,8 +173,9 @@ TEST(KiteInstrumentMap, BadRowsAreErrorsNamingTheLine) {
   m = MapOf(Dump("258,1,NIFTY2610624000CE,NIFTY,0.0,,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"));
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error(), "dump.csv:2: NIFTY2610624000CE: no expiry on a derivative");
-  m = MapOf(Dump("258,1,NIFTY2610624000CE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
-                 "258,1,NIFTY2610624000PE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,PE,NFO-OPT,NFO\r\n"));
+  m = MapOf(
+      Dump("258,1,NIFTY2610624000CE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"
+           "258,1,NIFTY2610624000PE,NIFTY,0.0,2026-01-06,24000.0,0.05,65,PE,NFO-OPT,NFO\r\n"));
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error(), "dump.csv:3: NIFTY2610624000PE: instrument_token 258 already on line 2");
   // A row of an underlying not asked for is not looked at beyond its type.
