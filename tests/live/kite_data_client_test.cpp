@@ -297,6 +297,33 @@ TEST_F(DataClientTest, OrderUpdatesGoWholeToTheExecutionClientsHandler) {
   EXPECT_EQ(client_->stats().order_updates, orders_.size());
 }
 
+TEST_F(DataClientTest, SubscriptionsBeforeConnectAreSentOnOpenAndSurviveADisconnect) {
+  client_ = std::make_unique<ZerodhaDataClient>(Config(), clock_, inbox_, io_);
+  for (const Instrument* i : {&index_, &call_, &put_}) {
+    DataSubscription s;
+    s.instrument_id = i->id;
+    client_->Subscribe(s);
+  }
+  EXPECT_FALSE(client_->is_connected());
+  EXPECT_TRUE(TickerSubscriptions().empty());  // nothing connects before Connect
+  client_->Connect();
+  ASSERT_TRUE(Subscribed()) << Notices();
+  ASSERT_TRUE(WaitFor([&] { return client_->is_connected(); }));
+  // A deliberate disconnect is no drop: no reconnect, no gap; Connect again resubscribes.
+  client_->Disconnect();
+  EXPECT_FALSE(client_->is_connected());
+  ASSERT_TRUE(WaitFor([&] { return TickerSubscriptions().empty(); }));
+  client_->Connect();
+  ASSERT_TRUE(Subscribed()) << Notices();
+  Get("/__emu/step");
+  ExpectQuotes(Quotes(Take(3)), TenOClock());
+  const ZerodhaDataStats st = client_->stats();
+  EXPECT_EQ(st.connections, 2u);
+  EXPECT_EQ(st.resubscribes, 1u);
+  EXPECT_EQ(st.reconnects, 0u);
+  EXPECT_EQ(st.gaps, 0u);
+}
+
 TEST_F(DataClientTest, AnExpiredTokenIsRefusedOnceAndANewLoginResumes) {
   ClearSecretsForTest();
   Start(Config());
