@@ -17,6 +17,7 @@
 #include "backtest/results_recorder.h"
 #include "backtest/sweep.h"
 #include "cli/build_id.h"
+#include "adapters/zerodha/kite_node.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/config.h"
@@ -110,7 +111,9 @@ int RunBacktest(const std::string& config_path, bool quiet_log, std::string out_
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"nacre: NSE index-option trading platform (backtests and sandbox trading nodes; live with the Zerodha adapter, not built yet)"};
+  // environment = "live" node configs ([kite]) go through the Zerodha adapter.
+  nacre::RegisterKiteLiveAdapter();
+  CLI::App app{"nacre: NSE index-option trading platform (backtests, sandbox trading nodes, and live trading through Zerodha Kite Connect)"};
   app.require_subcommand(1);
   // "nacre 0.1.0 (build <first 16 hex digits of the binary's SHA-256>)" (cli/build_id.h).
   app.set_version_flag("--version", [] { return nacre::cli::VersionLine(); });

@@ -77,7 +77,9 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
     }
   }
   s.state_dir = ResolveConfigPath(base_dir, n.GetString("state_dir"));
-  const std::string clock = n.GetString("clock");
+  // A live node runs on real time unless told otherwise (or its broker adapter sets the
+  // clock: the Kite emulator's).
+  const std::string clock = live && !n.Has("clock") ? "real" : n.GetString("clock");
   s.clock = clock == "replay"   ? NodeSettings::ClockMode::kReplay
             : clock == "scaled" ? NodeSettings::ClockMode::kScaled
                                 : NodeSettings::ClockMode::kReal;
@@ -272,7 +274,7 @@ ParamSchema NodeSchema() {
           P::Choice("clock", "replay", {"replay", "scaled", "real"})
               .Doc("replay: the replayed data's own time (timers and latencies fall as in a "
                    "backtest), paced at `speed`; scaled: a live clock `speed` times faster than "
-                   "the wall from `start`; real: the system clock"),
+                   "the wall from `start`; real: the system clock (the default of a live node)"),
           P::Time("start").Doc("market time a fresh node's scaled clock starts at (IST unless "
                                "an offset is given); a restarted node resumes where it stopped"),
           P::Number("speed", 1.0)

@@ -195,6 +195,7 @@ Status TradingNode::OpenState() {
   auto journal = Journal::Open(journal_path(), options);
   if (!journal) return MakeError(journal.error());
   journal_ = std::move(*journal);
+  if (exchanges_.empty()) return Status::Ok();  // a live node: the broker keeps the ledger
   auto store = SandboxStateStore::Open((dir / "sandbox_venue.sqlite").string());
   if (!store) return MakeError(store.error());
   venue_store_ = std::move(*store);
@@ -778,9 +779,9 @@ NodeRunResult TradingNode::Run() {
     return result;
   }
   ran_ = true;
-  if (settings_.environment != "sandbox") {
+  if (settings_.environment != "sandbox" && settings_.environment != "live") {
     result.status = MakeError(ErrorCode::kInvalidInput,
-                              fmt::format("environment \"{}\" is not available yet (sandbox only)",
+                              fmt::format("environment \"{}\": only \"sandbox\" and \"live\"",
                                           settings_.environment));
     return result;
   }

@@ -156,6 +156,42 @@ ParamSchema KiteSchema() {
                   .Range(1, 65535)
                   .Doc("the port of `nacre kite login`'s one-shot listener on 127.0.0.1 (the "
                        "app's redirect URL: http://127.0.0.1:PORT/)"),
+              // The live node's keys (kite_node.h); the login ignores them.
+              P::Bool("allow_real_money", false)
+                  .Doc("a live node refuses a base_url other than 127.0.0.1 (Zerodha's own "
+                       "servers: real orders, real money) unless this is true"),
+              P::Choice("underlying", "NIFTY", {"NIFTY"})
+                  .Doc("whose contracts the node loads from Kite's instruments dump (the index "
+                       "and its NFO options and futures)"),
+              P::String("holidays")
+                  .Doc("an NSE F&O holiday file (relative to the config file) for the "
+                       "instruments' cross-check against Nacre's expiry calendar"),
+              P::String("account_id", "KITE-001").Doc("the node's account id for the Kite account"),
+              P::Choice("product", "NRML", {"NRML"}).Doc("Kite product of every order (NRML)"),
+              P::String("market_protection", "-1")
+                  .Doc("Kite market_protection (percent; -1: Kite's automatic) for MARKET and "
+                       "SL-M orders that carry none; 0 is refused (Kite rejects unprotected "
+                       "market orders)"),
+              P::Choice("orphan_policy", "cancel", {"cancel", "keep"})
+                  .Doc("an order with this node's tag that it does not know (placed, its "
+                       "answer lost, found later): adopted and cancelled, or adopted and kept"),
+              P::Number("ambiguity_window_secs", 10)
+                  .AtLeast(0.1)
+                  .AtMost(300)
+                  .Doc("after a placement whose answer was lost, how long its tag is looked "
+                       "for in Kite's order book before the order is rejected as not placed "
+                       "(and its tag watched)"),
+              P::Number("orders_poll_secs", 5)
+                  .AtLeast(0)
+                  .AtMost(600)
+                  .Doc("the day's order book is read this often; an order that moved without "
+                       "an update reaching the node is fetched (0: off)"),
+              P::Money("starting_balance")
+                  .Doc("the account's starting cash (default: Kite's available cash at start, "
+                       "from /user/margins)"),
+              P::Bool("clock_from_emulator", false)
+                  .Doc("the node's clock follows the Kite emulator's virtual clock "
+                       "(/__emu/clock: its time and speed); only with a 127.0.0.1 base_url"),
           }};
 }
 

@@ -1,0 +1,310 @@
+// The live environment end to end: `environment = "live"` with a [kite] table, loaded by the
+// node config loader through the registered Zerodha adapter, against the running Kite emulator
+// over 127.0.0.1 (its replay running on its own virtual clock, the node's clock taken from it).
+// A strategy buys one lot at the ask on its 2nd quote and sells it at the bid on its 4th: the
+// ticker brings the quotes, the orders go through the REST client, Kite's answers and the
+// order history become the kernel's events, the journal records them. Checked against the
+// emulator's ledger (the test oracle): each intent placed once with this node's tag, fills at
+// the touch, positions flat at both ends; a restart reconciles clean with the Kite day; no
+// secret in the journal, the results folder or the log. And the refusals before anything runs:
+// a missing token file, Zerodha's URL without allow_real_money, a paused emulator's clock.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include "adapters/zerodha/kite_auth.h"
+#include "adapters/zerodha/kite_node.h"
+#include "adapters/zerodha/kite_session.h"
+#include "apps/kite_emulator/instruments.h"
+#include "apps/kite_emulator/runtime.h"
+#include "common/config.h"
+#include "core/secrets.h"
+#include "live/node_config.h"
+#include "persistence/catalog.h"
+#include "persistence/journal.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testkit::Px;
+using testkit::Qty;
+
+class TwoTrades final : public Strategy {
+ public:
+  TwoTrades(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+  static ParamSchema Schema() {
+    return {"TwoTrades", "test: buys at the ask on quote 2, sells at the bid on quote 4",
+            {ParamSpec::String("instrument").Required().Doc("the option")}};
+  }
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick& q) override {
+    ++quotes_;
+    if (quotes_ == 2) {
+      bought_at = q.ask_price;
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
+    } else if (quotes_ == 4) {
+      sold_at = q.bid_price;
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), q.bid_price));
+    }
+  }
+
+ public:
+  // The touch each order was sent at (which quotes reach the strategy first depends on when
+  // its subscription reached the ticker).
+  std::optional<Price> bought_at, sold_at;
+
+ protected:
+  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
+  void OnLoad(const SavedState& s) override {
+    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
+  }
+
+ private:
+  InstrumentId instrument_;
+  int quotes_ = 0;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class LiveNode : public ::testing::Test {
+ protected:
+  const Instrument index_ = testkit::NiftyIndex();
+  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const UnixNanos t0_ = FromIst(2025, 12, 30, 10, 0);
+  static constexpr double kSpeed = 300;  // 5 market minutes a wall second
+
+  void SetUp() override {
+    RegisterKiteLiveAdapter();
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() /
+           ("nacre_ln_" + std::to_string(::getpid()) + "_" +
+            std::to_string(std::hash<std::string>{}(test) % 1'000'000));
+    fs::remove_all(dir_);
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok()) << cat.error();
+    const std::vector<Instrument> all{index_, call_};
+    ASSERT_TRUE((*cat)->WriteInstruments(all).ok());
+    std::vector<QuoteTick> quotes;
+    for (int i = 0; i < 6; ++i) {
+      const UnixNanos t = t0_ + i * 5 * kNanosPerMinute;
+      const std::string bid = std::to_string(100 + i) + ".00";
+      const std::string ask = std::to_string(100 + i) + ".10";
+      quotes.push_back(QuoteTick{call_.id, Px(bid.c_str()), Px(ask.c_str()), Qty(650), Qty(650), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(call_.id, quotes).ok());
+    const std::vector<QuoteTick> idx{
+        QuoteTick{index_.id, Px("24001.25"), Px("24001.25"), Qty(0), Qty(0), t0_, t0_}};
+    ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
+    registry_.RegisterStrategy("TwoTrades", TwoTrades::Schema(),
+                               [this](const StrategyId& id, const Params& p) {
+                                 auto s = std::make_unique<TwoTrades>(
+                                     id, *InstrumentId::Parse(p.GetString("instrument")));
+                                 strategy_ = s.get();
+                                 return s;
+                               });
+  }
+  void TearDown() override {
+    if (rt_) rt_->Stop();
+    fs::remove_all(dir_);
+  }
+
+  // The emulator on the catalog, its replay running from `from` at kSpeed on the real wall.
+  void StartEmulator(UnixNanos from, bool paused = false) {
+    kite_emu::LoadedEmulatorConfig c;
+    c.emulator.user.api_key = "livekey";
+    c.emulator.user.api_secret = "live-secret-123";
+    c.catalog_dir = (dir_ / "catalog").string();
+    c.instruments = {index_, call_};
+    c.emulator.instruments = kite_emu::KiteInstrumentTable(c.instruments);
+    c.paused = paused;
+    c.speed = kSpeed;
+    c.start = from;
+    rt_ = std::make_unique<kite_emu::Runtime>(c);
+    ASSERT_TRUE(rt_->Start().ok());
+  }
+  // A session at the emulator's virtual now, in the token file (as `nacre kite login` leaves it).
+  void Login() {
+    KiteSessionFile f;
+    rt_->OnIoThread([&] {
+      kite_emu::SessionStore& s = rt_->emulator().sessions();
+      const UnixNanos now = rt_->clock().Now();
+      const std::string rq = std::get<std::string>(s.Login("livekey", now));
+      f.access_token = std::get<std::string>(
+          s.Exchange("livekey", rq, KiteChecksum("livekey", rq, "live-secret-123"), now));
+      f.login_time = now;
+    });
+    f.api_key = "livekey";
+    f.user_id = "AB1234";
+    f.expires_at = KiteSessionExpiry(f.login_time);
+    access_ = f.access_token;
+    ASSERT_TRUE(WriteKiteSessionFile((dir_ / "kite_session.json").string(), f).ok());
+  }
+  std::string Config(const std::string& kite_extra = "", const std::string& end = "10:21") {
+    return fmt::format(R"(
+[node]
+environment = "live"
+state_dir = "{state}"
+end = "2025-12-30T{end}"
+on_stop = "cancel"
+stop_wait_secs = 5
+[node.timeouts]
+connect_secs = 10
+portfolio_secs = 5
+[output]
+dir = "{out}"
+[engine]
+trader_id = "TRADER-001"
+log_level = "INFO"
+[kite]
+api_key = "livekey"
+base_url = "http://127.0.0.1:{http}"
+ticker_url = "ws://127.0.0.1:{ws}"
+token_file = "kite_session.json"
+clock_from_emulator = true
+starting_balance = "500000"
+orders_poll_secs = 1
+{kite_extra}
+[[strategies]]
+type = "TwoTrades"
+id = "TWO-001"
+[strategies.params]
+instrument = "{call}"
+)",
+                       fmt::arg("state", (dir_ / "state").string()),
+                       fmt::arg("out", (dir_ / "results").string()),
+                       fmt::arg("http", rt_ ? rt_->http_port() : 1),
+                       fmt::arg("ws", rt_ ? rt_->ticker_port() : 1), fmt::arg("call", call_.id.value()),
+                       fmt::arg("kite_extra", kite_extra), fmt::arg("end", end));
+  }
+  std::string ErrorOf(const std::string& text) {
+    try {
+      (void)LoadNodeConfigString(text, "live.toml", dir_.string(), registry_, nullptr);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  json Ledger() {
+    json out;
+    rt_->OnIoThread([&] { out = rt_->oms()->Ledger(); });
+    return out;
+  }
+
+  fs::path dir_;
+  ComponentRegistry registry_;
+  std::unique_ptr<kite_emu::Runtime> rt_;
+  std::string access_;
+  TwoTrades* strategy_ = nullptr;
+};
+
+TEST_F(LiveNode, TradesThroughKiteAndReconcilesCleanAfterARestart) {
+  StartEmulator(t0_ - 60 * kNanosPerSecond);
+  Login();
+  std::FILE* log = std::tmpfile();
+  {
+    LoadedNode n = LoadNodeConfigString(Config(), "live.toml", dir_.string(), registry_, log);
+    const NodeRunResult r = n.node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+    const Cache& cache = n.node->kernel().cache();
+    std::vector<const Order*> orders = cache.Orders();
+    ASSERT_EQ(orders.size(), 2u);
+    for (const Order* o : orders) {
+      EXPECT_EQ(o->status(), OrderStatus::kFilled) << o->client_order_id().value();
+    }
+    // Filled at the touch the orders were sent at: the ask bought, the bid sold.
+    ASSERT_TRUE(strategy_->bought_at && strategy_->sold_at);
+    EXPECT_EQ(*orders[0]->avg_px(), *strategy_->bought_at);
+    EXPECT_EQ(*orders[1]->avg_px(), *strategy_->sold_at);
+    EXPECT_TRUE(cache.PositionsOpen().empty());
+  }
+  // The emulator's ledger: exactly the two orders, with this node's tags, complete.
+  const json ledger = Ledger();
+  ASSERT_EQ(ledger["orders"].size(), 2u) << ledger.dump();
+  for (const json& o : ledger["orders"]) {
+    EXPECT_EQ(o["status"], "COMPLETE");
+    EXPECT_EQ(o["tag"].get<std::string>().rfind("N01", 0), 0u) << o.dump();
+  }
+  // A restart reads the Kite day, finds the journal's orders there and starts clean.
+  {
+    // (Its clock is the emulator's, now past the first run's end: it runs a few minutes more.)
+    LoadedNode n =
+        LoadNodeConfigString(Config("", "10:35"), "live.toml", dir_.string(), registry_, log);
+    const NodeRunResult r = n.node->Run();
+    EXPECT_TRUE(r.recovered);
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    EXPECT_TRUE(r.start_status.ok()) << r.start_status.error();
+    EXPECT_EQ(n.node->kernel().cache().Orders().size(), 2u);  // nothing adopted, nothing new
+  }
+  EXPECT_EQ(Ledger()["orders"].size(), 2u);
+  // No secret anywhere the node wrote.
+  std::fflush(log);
+  std::rewind(log);
+  std::string log_text;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, log) != nullptr) log_text += buf;
+  std::fclose(log);
+  EXPECT_EQ(log_text.find(access_), std::string::npos);
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "state")) {
+    if (!e.is_regular_file()) continue;
+    EXPECT_EQ(Slurp(e.path()).find(access_), std::string::npos) << e.path();
+  }
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "results")) {
+    if (!e.is_regular_file()) continue;
+    EXPECT_EQ(Slurp(e.path()).find(access_), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(LiveNode, RefusesBeforeAnythingRuns) {
+  StartEmulator(t0_ - 30 * kNanosPerSecond);
+  // No token file yet.
+  std::string e = ErrorOf(Config());
+  EXPECT_NE(e.find("token_file"), std::string::npos) << e;
+  EXPECT_NE(e.find("nacre kite login"), std::string::npos) << e;
+  Login();
+  // Zerodha's URL without allow_real_money.
+  std::string real = Config();
+  real = std::regex_replace(real, std::regex("base_url = \"[^\"]*\""),
+                            "base_url = \"https://api.kite.trade\"");
+  e = ErrorOf(real);
+  EXPECT_NE(e.find("kite.base_url"), std::string::npos) << e;
+  EXPECT_NE(e.find("real money"), std::string::npos) << e;
+  // Unprotected market orders.
+  e = ErrorOf(Config("market_protection = \"0\""));
+  EXPECT_NE(e.find("market_protection"), std::string::npos) << e;
+  // A sandbox node with a [kite] table, a live node with an [[exec_clients]] table.
+  std::string sandbox = Config();
+  sandbox = std::regex_replace(sandbox, std::regex("environment = \"live\""),
+                               "environment = \"sandbox\"");
+  e = ErrorOf(sandbox);
+  EXPECT_NE(e.find("[kite] is for environment = \"live\""), std::string::npos) << e;
+  e = ErrorOf(Config() + "\n[[exec_clients]]\nclient = \"sandbox\"\nname = \"NFO\"\n");
+  EXPECT_NE(e.find("remove [[exec_clients]]"), std::string::npos) << e;
+}
+
+TEST_F(LiveNode, APausedEmulatorsClockIsRefused) {
+  StartEmulator(t0_ - 30 * kNanosPerSecond, /*paused=*/true);
+  Login();
+  const std::string e = ErrorOf(Config());
+  EXPECT_NE(e.find("clock_from_emulator"), std::string::npos) << e;
+  EXPECT_NE(e.find("paused"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace nacre
