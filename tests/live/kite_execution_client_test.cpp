@@ -12,7 +12,7 @@
 #include <chrono>
 
 #include "adapters/zerodha/kite_execution_client.h"
-#include "apps/kite_emulator/runtime_fixture.h"
+#include "kite_rest_fixture.h"
 #include "testkit/kernel_harness.h"
 
 namespace nacre::kite_emu {
@@ -20,18 +20,10 @@ namespace {
 
 using Kind = KiteExecutionClient::AlertKind;
 
-class KiteExec : public RuntimeTest {
+class KiteExec : public KiteRestFixture {
  protected:
   void SetUp() override {
-    RuntimeTest::SetUp();
-    Get("/__emu/step?seconds=" + std::to_string((t0_ - d0_) / kNanosPerSecond));
-    Login();
-    symbol_ = call_key_.substr(call_key_.find(':') + 1);
-    KiteRestClient::Options o;
-    o.endpoint = *ParseKiteBaseUrl("http://127.0.0.1:" + std::to_string(rt_->http_port()));
-    o.api_key = "k";
-    o.access_token = access_;
-    rest_ = std::make_unique<KiteRestClient>(o);
+    KiteRestFixture::SetUp();
     kernel_ = std::make_unique<Kernel>(testkit::QuietKernelConfig(), std::make_unique<LiveClock>());
     kernel_->cache().AddInstrument(call_);
     KiteExecConfig c;
@@ -58,8 +50,7 @@ class KiteExec : public RuntimeTest {
   }
   void TearDown() override {
     kernel_.reset();  // the client (its timers) first
-    rest_.reset();
-    RuntimeTest::TearDown();
+    KiteRestFixture::TearDown();
   }
   // Runs the kernel side until `done` holds (false past `seconds`), stepping the emulator's
   // virtual clock `step` seconds per turn (0: not at all).
@@ -88,12 +79,6 @@ class KiteExec : public RuntimeTest {
   }
   const Order* Ord(const char* id) { return kernel_->cache().order(ClientOrderId(id)); }
   OrderStatus StatusOf(const char* id) { return Ord(id)->status(); }
-  void LoadPlan(const char* plan) {
-    auto r = Send("POST", "/__emu/faults", plan);
-    ASSERT_TRUE(r.ok()) << r.error();
-    ASSERT_EQ(r->status, 200) << r->body;
-  }
-  json Ledger() { return Get("/__emu/ledger")["data"]; }
   bool HasAlert(Kind k) const {
     for (const auto& [kind, text] : alerts_) {
       if (kind == k) return true;
@@ -101,9 +86,7 @@ class KiteExec : public RuntimeTest {
     return false;
   }
 
-  std::string symbol_;
   Inbox inbox_;
-  std::unique_ptr<KiteRestClient> rest_;
   std::unique_ptr<Kernel> kernel_;
   KiteExecutionClient* client_ = nullptr;
   std::function<void(KiteExecConfig&)> tweak_;

@@ -20,6 +20,8 @@
 #include "adapters/zerodha/kite_auth.h"
 #include "adapters/zerodha/kite_node.h"
 #include "adapters/zerodha/kite_session.h"
+#include "apps/examples/sma_cross.h"
+#include "apps/spreads/register.h"
 #include "apps/kite_emulator/instruments.h"
 #include "apps/kite_emulator/runtime.h"
 #include "common/config.h"
@@ -47,7 +49,11 @@ class TwoTrades final : public Strategy {
   }
 
  protected:
-  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnStart() override {
+    SubscribeQuoteTicks(instrument_);
+    SubscribeBars(*BarType::Parse("NIFTY 50.NSE-5-MINUTE-LAST-EXTERNAL"));
+  }
+  void OnBar(const Bar& b) override { bars.push_back(b); }
   void OnQuoteTick(const QuoteTick& q) override {
     ++quotes_;
     if (quotes_ == 2) {
@@ -63,6 +69,7 @@ class TwoTrades final : public Strategy {
   // The touch each order was sent at (which quotes reach the strategy first depends on when
   // its subscription reached the ticker).
   std::optional<Price> bought_at, sold_at;
+  std::vector<Bar> bars;  // the index's 5-minute bars, as they came
 
  protected:
   SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
@@ -111,6 +118,18 @@ class LiveNode : public ::testing::Test {
     const std::vector<QuoteTick> idx{
         QuoteTick{index_.id, Px("24001.25"), Px("24001.25"), Qty(0), Qty(0), t0_, t0_}};
     ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
+    // The index's 5-minute bars from 09:15 to 10:40 (the strategy's EXTERNAL bars).
+    const BarType five = *BarType::Parse("NIFTY 50.NSE-5-MINUTE-LAST-EXTERNAL");
+    for (int i = 0; i < 18; ++i) {
+      const UnixNanos open = FromIst(2025, 12, 30, 9, 15) + i * 5 * kNanosPerMinute;
+      const std::string o = std::to_string(24000 + i) + ".00";
+      const std::string h = std::to_string(24010 + i) + ".50";
+      const std::string l = std::to_string(23990 + i) + ".25";
+      const std::string c = std::to_string(24005 + i) + ".75";
+      bars_.push_back(Bar{five, Px(o.c_str()), Px(h.c_str()), Px(l.c_str()), Px(c.c_str()),
+                          Qty(0), open, open + 5 * kNanosPerMinute});
+    }
+    ASSERT_TRUE((*cat)->WriteBars(five, bars_).ok());
     registry_.RegisterStrategy("TwoTrades", TwoTrades::Schema(),
                                [this](const StrategyId& id, const Params& p) {
                                  auto s = std::make_unique<TwoTrades>(
@@ -211,6 +230,7 @@ instrument = "{call}"
   std::unique_ptr<kite_emu::Runtime> rt_;
   std::string access_;
   TwoTrades* strategy_ = nullptr;
+  std::vector<Bar> bars_;
 };
 
 TEST_F(LiveNode, TradesThroughKiteAndReconcilesCleanAfterARestart) {
@@ -233,6 +253,22 @@ TEST_F(LiveNode, TradesThroughKiteAndReconcilesCleanAfterARestart) {
     EXPECT_EQ(*orders[0]->avg_px(), *strategy_->bought_at);
     EXPECT_EQ(*orders[1]->avg_px(), *strategy_->sold_at);
     EXPECT_TRUE(cache.PositionsOpen().empty());
+    // The index's bars came from Kite's candles: each bar that closed while the node ran,
+    // once, in order, equal to the catalog's (the emulator's candles come from them).
+    ASSERT_GE(strategy_->bars.size(), 3u);
+    std::size_t at = 0;
+    while (at < bars_.size() && bars_[at].ts_init != strategy_->bars.front().ts_init) ++at;
+    ASSERT_LT(at, bars_.size());
+    for (const Bar& got : strategy_->bars) {
+      ASSERT_LT(at, bars_.size());
+      const Bar& want = bars_[at++];
+      EXPECT_EQ(got.ts_init, want.ts_init);
+      EXPECT_EQ(got.open, want.open);
+      EXPECT_EQ(got.high, want.high);
+      EXPECT_EQ(got.low, want.low);
+      EXPECT_EQ(got.close, want.close);
+    }
+    EXPECT_LE(strategy_->bars.back().ts_init, FromIst(2025, 12, 30, 10, 21));
   }
   // The emulator's ledger: exactly the two orders, with this node's tags, complete.
   const json ledger = Ledger();
@@ -304,6 +340,49 @@ TEST_F(LiveNode, APausedEmulatorsClockIsRefused) {
   const std::string e = ErrorOf(Config());
   EXPECT_NE(e.find("clock_from_emulator"), std::string::npos) << e;
   EXPECT_NE(e.find("paused"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace nacre
+
+namespace nacre {
+namespace {
+
+std::string Block(const std::string& text, const std::string& header) {
+  const std::size_t at = text.find("\n" + header + "\n");
+  if (at == std::string::npos) return "";
+  const std::size_t end = text.find("\n\n", at + 1);
+  return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// The live examples run the application unchanged: their [engine], [calendar], [[actors]] and
+// [[strategies]] blocks are the sandbox's and the backtest's, byte for byte; and they load (the
+// real-account one as far as its missing token file).
+TEST(LiveExamples, ShareTheApplicationsBlocksAndLoad) {
+  const fs::path ex = fs::path(NACRE_SOURCE_DIR) / "examples";
+  const std::string sandbox = Slurp(ex / "nifty_spreads_sandbox.toml");
+  const std::string backtest = Slurp(ex / "nifty_spreads_backtest.toml");
+  const std::string apps = sandbox.substr(sandbox.find("\n[[actors]]\ntype"));
+  ASSERT_NE(backtest.find(apps), std::string::npos) << "the sandbox's blocks are the backtest's";
+  for (const char* name : {"nifty_spreads_live.toml", "nifty_spreads_live_emulator.toml"}) {
+    const std::string live = Slurp(ex / name);
+    EXPECT_EQ(live.substr(live.find("\n[[actors]]\ntype")), apps) << name;
+    EXPECT_EQ(Block(live, "[engine]"), Block(sandbox, "[engine]")) << name;
+    EXPECT_EQ(Block(live, "[calendar]"), Block(sandbox, "[calendar]")) << name;
+  }
+  RegisterKiteLiveAdapter();
+  ComponentRegistry registry;
+  RegisterSpreadComponents(registry);
+  RegisterExampleComponents(registry);
+  std::string error;
+  try {
+    (void)LoadNodeConfig((ex / "nifty_spreads_live.toml").string(), registry, nullptr);
+  } catch (const ConfigError& e) {
+    error = e.what();
+  }
+  // Everything before the session is valid: the missing token file is what stops it.
+  EXPECT_NE(error.find("kite.token_file"), std::string::npos) << error;
+  EXPECT_NE(error.find("nacre kite login"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include "adapters/zerodha/kite_instruments.h"
 #include "adapters/zerodha/kite_models.h"
 #include "adapters/zerodha/kite_rest_client.h"
-#include "apps/kite_emulator/runtime_fixture.h"
+#include "kite_rest_fixture.h"
 #include "core/secrets.h"
 #include "net/http_server.h"
 #include "net/io_thread.h"
@@ -20,29 +20,8 @@
 namespace nacre::kite_emu {
 namespace {
 
-class KiteRest : public RuntimeTest {
+class KiteRest : public KiteRestFixture {
  protected:
-  void SetUp() override {
-    RuntimeTest::SetUp();
-    Get("/__emu/step?seconds=" + std::to_string((t0_ - d0_) / kNanosPerSecond));
-    Login();
-    symbol_ = call_key_.substr(call_key_.find(':') + 1);
-    KiteRestClient::Options o;
-    o.endpoint = *ParseKiteBaseUrl("http://127.0.0.1:" + std::to_string(rt_->http_port()));
-    o.api_key = "k";
-    o.access_token = access_;
-    client_ = std::make_unique<KiteRestClient>(o);
-  }
-  void TearDown() override {
-    client_.reset();
-    RuntimeTest::TearDown();
-  }
-  void LoadPlan(const char* plan) {
-    auto r = Send("POST", "/__emu/faults", plan);
-    ASSERT_TRUE(r.ok()) << r.error();
-    ASSERT_EQ(r->status, 200) << r->body;
-  }
-  std::size_t LedgerOrders() { return Get("/__emu/ledger")["data"]["orders"].size(); }
   KiteCall Place(const char* price, const char* tag, DurationNs budget = 3 * kNanosPerSecond) {
     KiteCall c;
     c.method = "POST";
@@ -60,17 +39,15 @@ class KiteRest : public RuntimeTest {
     c.budget = budget;
     return c;
   }
-  std::string symbol_;
-  std::unique_ptr<KiteRestClient> client_;
 };
 
 TEST_F(KiteRest, PlaceThenReadTheOrderBookTradesAndHistory) {
-  KiteOutcome placed = client_->Call(Place("100.10", "N01a"));  // at the ask: fills
+  KiteOutcome placed = rest_->Call(Place("100.10", "N01a"));  // at the ask: fills
   ASSERT_TRUE(placed.ok()) << placed.message;
   const std::string id = placed.data["order_id"].get<std::string>();
   EXPECT_EQ(placed.attempts, 1);
 
-  KiteOutcome book = client_->Call(GetCall("/orders"));
+  KiteOutcome book = rest_->Call(GetCall("/orders"));
   ASSERT_TRUE(book.ok()) << book.message;
   auto orders = ParseKiteOrders(book.data);
   ASSERT_TRUE(orders.ok()) << orders.error();
@@ -81,7 +58,7 @@ TEST_F(KiteRest, PlaceThenReadTheOrderBookTradesAndHistory) {
 
   // The transient states pass on the emulator's virtual clock: step it.
   Get("/__emu/step?seconds=1");
-  KiteOutcome history = client_->Call(GetCall("/orders/" + id));
+  KiteOutcome history = rest_->Call(GetCall("/orders/" + id));
   ASSERT_TRUE(history.ok()) << history.message;
   auto rows = ParseKiteOrders(history.data);
   ASSERT_TRUE(rows.ok()) << rows.error();
@@ -90,7 +67,7 @@ TEST_F(KiteRest, PlaceThenReadTheOrderBookTradesAndHistory) {
   EXPECT_EQ(rows->back().status, KiteStatus::kComplete);
   EXPECT_EQ(rows->back().filled_quantity, 65);
 
-  KiteOutcome trades = client_->Call(GetCall("/orders/" + id + "/trades"));
+  KiteOutcome trades = rest_->Call(GetCall("/orders/" + id + "/trades"));
   ASSERT_TRUE(trades.ok()) << trades.message;
   auto t = ParseKiteTrades(trades.data);
   ASSERT_TRUE(t.ok()) << t.error();
@@ -98,14 +75,14 @@ TEST_F(KiteRest, PlaceThenReadTheOrderBookTradesAndHistory) {
   EXPECT_EQ(t->front().average_price, *Price::Parse("100.10", 2));  // the ask: never better
   EXPECT_EQ(t->front().quantity, 65);
 
-  KiteOutcome pos = client_->Call(GetCall("/portfolio/positions"));
+  KiteOutcome pos = rest_->Call(GetCall("/portfolio/positions"));
   ASSERT_TRUE(pos.ok()) << pos.message;
   auto net = ParseKiteNetPositions(pos.data);
   ASSERT_TRUE(net.ok()) << net.error();
   ASSERT_EQ(net->size(), 1u);
   EXPECT_EQ(net->front().quantity, 65);
 
-  KiteOutcome margins = client_->Call(GetCall("/user/margins"));
+  KiteOutcome margins = rest_->Call(GetCall("/user/margins"));
   ASSERT_TRUE(margins.ok()) << margins.message;
   EXPECT_TRUE(ParseKiteMarginSegment(margins.data).ok());
 }
@@ -113,7 +90,7 @@ TEST_F(KiteRest, PlaceThenReadTheOrderBookTradesAndHistory) {
 TEST_F(KiteRest, TheInstrumentsDumpComesGzippedAndIsParsed) {
   KiteCall c = GetCall("/instruments");
   c.decode_envelope = false;
-  KiteOutcome dump = client_->Call(c);
+  KiteOutcome dump = rest_->Call(c);
   ASSERT_TRUE(dump.ok()) << dump.message;
   EXPECT_EQ(dump.content_type, "text/csv");
   auto rows = ParseKiteInstrumentsCsv(dump.body, "GET /instruments");
@@ -126,24 +103,24 @@ TEST_F(KiteRest, A429IsResentWithinTheBudgetAndPlacesOnce) {
   LoadPlan(R"({"rule": [{"route": "POST /orders/regular", "action": "429_burst", "nth": 1,
                          "delay_ms": 2000}]})");
   // A short budget: given up, never placed.
-  KiteOutcome refused = client_->Call(Place("99.00", "N01b", 600 * kNanosPerMilli));
+  KiteOutcome refused = rest_->Call(Place("99.00", "N01b", 600 * kNanosPerMilli));
   EXPECT_EQ(refused.kind, KiteOutcome::Kind::kRateLimited) << refused.message;
   EXPECT_GE(refused.rate_limited, 1);
   EXPECT_TRUE(refused.definitely_not_processed());
   EXPECT_EQ(LedgerOrders(), 0u);
   // A longer budget: the burst ends (the test moves the emulator's wall once a 429 was seen)
   // and the resend places the order, once.
-  const std::uint64_t seen = client_->stats().rate_limited_429;
+  const std::uint64_t seen = rest_->stats().rate_limited_429;
   std::thread wall([&] {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (client_->stats().rate_limited_429 == seen && std::chrono::steady_clock::now() < until) {
+    while (rest_->stats().rate_limited_429 == seen && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     WallSecond();
     WallSecond();
     WallSecond();
   });
-  KiteOutcome placed = client_->Call(Place("99.00", "N01c", 4 * kNanosPerSecond));
+  KiteOutcome placed = rest_->Call(Place("99.00", "N01c", 4 * kNanosPerSecond));
   wall.join();
   ASSERT_TRUE(placed.ok()) << placed.message;
   EXPECT_GE(placed.rate_limited, 1);
@@ -155,48 +132,48 @@ TEST_F(KiteRest, FiveHundredsAndDroppedAnswersAreAmbiguousAndNeverResent) {
     {"route": "POST /orders/regular", "action": "5xx_before", "nth": 1},
     {"route": "POST /orders/regular", "action": "5xx_after", "nth": 2, "status": 502},
     {"route": "POST /orders/regular", "action": "drop_after", "nth": 3}]})");
-  KiteOutcome a = client_->Call(Place("99.00", "N01d"));
+  KiteOutcome a = rest_->Call(Place("99.00", "N01d"));
   EXPECT_EQ(a.kind, KiteOutcome::Kind::kAmbiguous) << a.message;
   EXPECT_EQ(a.attempts, 1);
   EXPECT_EQ(LedgerOrders(), 0u);  // not processed, but the client could not know that
-  KiteOutcome b = client_->Call(Place("99.00", "N01e"));
+  KiteOutcome b = rest_->Call(Place("99.00", "N01e"));
   EXPECT_EQ(b.kind, KiteOutcome::Kind::kAmbiguous) << b.message;
   EXPECT_EQ(b.attempts, 1);
   EXPECT_EQ(LedgerOrders(), 1u);  // processed: the tag finds it
-  KiteOutcome c = client_->Call(Place("99.00", "N01f"));
+  KiteOutcome c = rest_->Call(Place("99.00", "N01f"));
   EXPECT_EQ(c.kind, KiteOutcome::Kind::kAmbiguous) << c.message;
   EXPECT_EQ(c.attempts, 1);
   EXPECT_NE(c.message.find("may have"), std::string::npos) << c.message;
   EXPECT_EQ(LedgerOrders(), 2u);
-  EXPECT_EQ(client_->stats().ambiguous, 3u);
+  EXPECT_EQ(rest_->stats().ambiguous, 3u);
 }
 
 TEST_F(KiteRest, AnAmbiguousReadIsSentAgain) {
   LoadPlan(R"({"rule": [{"route": "GET /orders", "action": "5xx_after", "nth": 1},
                         {"route": "GET /orders", "action": "drop_after", "nth": 2}]})");
-  KiteOutcome book = client_->Call(GetCall("/orders"));
+  KiteOutcome book = rest_->Call(GetCall("/orders"));
   ASSERT_TRUE(book.ok()) << book.message;
   EXPECT_EQ(book.attempts, 3);
-  EXPECT_EQ(client_->stats().resent_reads, 2u);
+  EXPECT_EQ(rest_->stats().resent_reads, 2u);
 }
 
 TEST_F(KiteRest, ATokenExceptionStopsEveryRequestUntilANewLogin) {
   LoadPlan(R"({"rule": [{"route": "GET /orders", "action": "403_now", "nth": 1}]})");
-  KiteOutcome a = client_->Call(GetCall("/orders"));
+  KiteOutcome a = rest_->Call(GetCall("/orders"));
   EXPECT_EQ(a.kind, KiteOutcome::Kind::kTokenExpired) << a.message;
   EXPECT_EQ(a.error.error_type, "TokenException");
-  EXPECT_TRUE(client_->token_expired());
-  const std::uint64_t sent = client_->stats().requests;
-  KiteOutcome b = client_->Call(Place("99.00", "N01g"));
+  EXPECT_TRUE(rest_->token_expired());
+  const std::uint64_t sent = rest_->stats().requests;
+  KiteOutcome b = rest_->Call(Place("99.00", "N01g"));
   EXPECT_EQ(b.kind, KiteOutcome::Kind::kTokenExpired) << b.message;
   EXPECT_EQ(b.attempts, 0);
-  EXPECT_EQ(client_->stats().requests, sent);  // nothing went out
+  EXPECT_EQ(rest_->stats().requests, sent);  // nothing went out
   EXPECT_EQ(LedgerOrders(), 0u);
   // A new login's token: requests flow again.
   Login();
-  client_->SetAccessToken(access_);
-  EXPECT_FALSE(client_->token_expired());
-  KiteOutcome c = client_->Call(GetCall("/orders"));
+  rest_->SetAccessToken(access_);
+  EXPECT_FALSE(rest_->token_expired());
+  KiteOutcome c = rest_->Call(GetCall("/orders"));
   EXPECT_TRUE(c.ok()) << c.message;
   // No message carried either token.
   for (const KiteOutcome* o : {&a, &b, &c}) {
@@ -209,21 +186,21 @@ TEST_F(KiteRest, TheClientsOwnLimiterQueuesAndGivesUpWithoutSending) {
   // than the wait it is given up, never sent.
   KiteCall q = GetCall("/quote/ltp", 300 * kNanosPerMilli);
   q.params = {{"i", call_key_}};
-  KiteOutcome first = client_->Call(q);
+  KiteOutcome first = rest_->Call(q);
   ASSERT_TRUE(first.ok()) << first.message;
-  const std::uint64_t sent = client_->stats().requests;
-  KiteOutcome second = client_->Call(q);
+  const std::uint64_t sent = rest_->stats().requests;
+  KiteOutcome second = rest_->Call(q);
   EXPECT_EQ(second.kind, KiteOutcome::Kind::kRateLimited) << second.message;
   EXPECT_EQ(second.attempts, 0);
-  EXPECT_EQ(client_->stats().requests, sent);
+  EXPECT_EQ(rest_->stats().requests, sent);
   EXPECT_NE(second.message.find("quote rate limit"), std::string::npos) << second.message;
   // With a budget past the wait it queues and goes (the emulator's own 1/s limit runs on the
   // test's wall: a second passes there too).
   WallSecond();
   q.budget = 2 * kNanosPerSecond;
-  KiteOutcome third = client_->Call(q);
+  KiteOutcome third = rest_->Call(q);
   EXPECT_TRUE(third.ok()) << third.message;
-  EXPECT_GT(client_->stats().queued_ns, 0u);
+  EXPECT_GT(rest_->stats().queued_ns, 0u);
 }
 
 TEST(KiteRestOffline, NoServerMeansNotSent) {

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 
+#include "adapters/zerodha/kite_bar_feed.h"
 #include "adapters/zerodha/kite_data_client.h"
 #include "adapters/zerodha/kite_execution_client.h"
 #include "adapters/zerodha/kite_instrument_map.h"
@@ -105,6 +107,9 @@ struct KiteGlue {
   bool token_halt = false;
   std::optional<KiteSessionWatcher> watcher;
   std::uint64_t watch_timer = 0;
+  // The chain the ticker streams whatever the strategies subscribe (kernel thread).
+  std::set<InstrumentId> chain;
+  std::int64_t chain_day = -1;
   ~KiteGlue() {
     if (io) io->Stop();  // before the REST client (no timer posts to it any more)
   }
@@ -172,6 +177,52 @@ void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
                                                if (auto gg = weak.lock()) Resume(*n, *gg, *exec, *data, s);
                                              }});
   });
+}
+
+// The underlying's chain in the ticker (kernel thread): every listed contract expiring within
+// `days` of the node's clock, and the index. A backtest and the sandbox hand every quote of the
+// catalog to the data engine, so strategies read option quotes from the cache without
+// subscribing to each; Kite streams only subscribed tokens, so the node subscribes the chain
+// it would read. Refreshed when the IST day changes: new listings in, expired contracts out.
+void RefreshChain(TradingNode& node, KiteGlue& glue, const KiteInstrumentMap& map,
+                  ZerodhaDataClient& data, DurationNs days) {
+  const UnixNanos now = node.clock().Now();
+  const std::int64_t day = DaysFromCivil(IstDate(now));
+  if (day == glue.chain_day) return;
+  glue.chain_day = day;
+  std::set<InstrumentId> want;
+  for (const Instrument& i : map.instruments()) {
+    if (!i.has_expiry() || (!i.IsExpired(now) && i.expiration - now <= days && i.activation <= now + days)) {
+      want.insert(i.id);
+    }
+  }
+  std::size_t added = 0, removed = 0;
+  for (const InstrumentId& id : want) {
+    if (glue.chain.insert(id).second) {
+      DataSubscription cmd;
+      cmd.kind = DataKind::kQuotes;
+      cmd.instrument_id = id;
+      data.Subscribe(cmd);
+      ++added;
+    }
+  }
+  for (auto it = glue.chain.begin(); it != glue.chain.end();) {
+    if (want.count(*it) == 0) {
+      DataSubscription cmd;
+      cmd.kind = DataKind::kQuotes;
+      cmd.instrument_id = *it;
+      cmd.subscribe = false;
+      data.Unsubscribe(cmd);
+      it = glue.chain.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  if (added + removed > 0) {
+    fmt::print(stderr, "kite: ticker chain for {}: {} instruments (+{}, -{})\n",
+               FormatIst(now).substr(0, 10), glue.chain.size(), added, removed);
+  }
 }
 
 void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
@@ -283,6 +334,13 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   ZerodhaDataClient* data_ptr = data.get();
   data->SetOrderUpdateHandler(exec_ptr->OrderUpdateSink());
   node.AddDataClient(std::move(data));
+  const DurationNs chain_days = p.GetInt("chain_days") * 86'400 * kNanosPerSecond;
+  if (chain_days > 0) RefreshChain(node, *glue, *map, *data_ptr, chain_days);
+  // The index's venue: EXTERNAL bars from Kite's candles, the rest to the ticker.
+  KiteBarFeedConfig bc;
+  bc.warmup_bars = static_cast<int>(p.GetInt("warmup_bars"));
+  node.AddDataClient(std::make_unique<KiteBarFeed>(bc, *glue->rest, map, data_ptr, node.clock(),
+                                                   node.inbox(), *glue->io));
 
   // Alerts (kernel thread) and the ticker's notices (taken on the kernel thread each second).
   TradingNode* n = &node;
@@ -305,10 +363,14 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   });
   Inbox* inbox = &node.inbox();
   const Clock* clock = &node.clock();
-  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr] {
-    inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr] {
+  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, map, chain_days] {
+    inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, map,
+                                                              chain_days] {
                                                auto g = weak.lock();
                                                if (!g) return;
+                                               if (chain_days > 0) {
+                                                 RefreshChain(*n, *g, *map, *data_ptr, chain_days);
+                                               }
                                                for (const std::string& t : data_ptr->TakeNotices()) {
                                                  Log(*n, LogLevel::kWarning, "ticker: " + t);
                                                }

@@ -189,6 +189,17 @@ ParamSchema KiteSchema() {
               P::Money("starting_balance")
                   .Doc("the account's starting cash (default: Kite's available cash at start, "
                        "from /user/margins)"),
+              P::Int("chain_days", 14)
+                  .Range(0, 400)
+                  .Doc("the ticker streams every contract of the underlying expiring within "
+                       "this many days (and the index), whatever the strategies subscribe: a "
+                       "strategy reads the chain's quotes from the cache, as in a backtest (0: "
+                       "only what is subscribed)"),
+              P::Int("warmup_bars", 0)
+                  .Range(0, 10'000)
+                  .Doc("EXTERNAL bars (Kite's candles) fetched from before the start, so bar "
+                       "indicators are warm at once (0: from the start only, as a backtest "
+                       "from the same start)"),
               P::Bool("clock_from_emulator", false)
                   .Doc("the node's clock follows the Kite emulator's virtual clock "
                        "(/__emu/clock: its time and speed); only with a 127.0.0.1 base_url"),
