@@ -237,7 +237,8 @@ WsServer::WsServer(IoThread& io, Handlers handlers, WsServerOptions options)
 WsServer::~WsServer() { Stop(); }
 
 Status WsServer::Start() {
-  Status result = MakeError(ErrorCode::kUnavailable, "websocket server: the I/O thread has stopped");
+  Status result =
+      MakeError(ErrorCode::kUnavailable, "websocket server: the I/O thread has stopped");
   impl_->io.PostAndWait([&] {
     if (impl_->options.tls.enabled) {
       result = impl_->PrepareTls();
@@ -371,32 +372,31 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
     beast::error_code not_ip;
     asio::ip::make_address(options.host, not_ip);
     const bool named = not_ip.failed();
-    const bool set = named ? SSL_set_tlsext_host_name(native, options.host.c_str()) == 1 &&
-                                 SSL_set1_host(native, options.host.c_str()) == 1
-                           : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native),
-                                                           options.host.c_str()) == 1;
+    const bool set =
+        named ? SSL_set_tlsext_host_name(native, options.host.c_str()) == 1 &&
+                    SSL_set1_host(native, options.host.c_str()) == 1
+              : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), options.host.c_str()) == 1;
     if (!set) return Down("cannot set the TLS server name " + options.host, false);
-    ws.next_layer().async_handshake(
-        asio::ssl::stream_base::client,
-        [self = shared_from_this(), gen, &ws](beast::error_code ec) {
-          if (self->Stale(gen)) return;
-          if (!ec) return self->Handshake(ws, gen);
-          if (ec == beast::error::timeout) {
-            return self->Down("TLS handshake failed: no answer within 7 s", true);
-          }
-          const long verify = SSL_get_verify_result(ws.next_layer().native_handle());
-          if (verify != X509_V_OK) {
-            // The same certificate fails the same way: a refusal, not a network fault.
-            return self->Down(
-                fmt::format("TLS handshake failed: the server's certificate did not pass "
-                            "verification: {} (host {}, CAs from {})",
-                            X509_verify_cert_error_string(verify), self->options.host,
-                            self->options.tls.ca_file.empty() ? "the system store"
-                                                              : self->options.tls.ca_file),
-                self->options.reconnect_after_refusal);
-          }
-          self->Down("TLS handshake failed: " + ec.message(), true);
-        });
+    ws.next_layer().async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), gen,
+                                                                     &ws](beast::error_code ec) {
+      if (self->Stale(gen)) return;
+      if (!ec) return self->Handshake(ws, gen);
+      if (ec == beast::error::timeout) {
+        return self->Down("TLS handshake failed: no answer within 7 s", true);
+      }
+      const long verify = SSL_get_verify_result(ws.next_layer().native_handle());
+      if (verify != X509_V_OK) {
+        // The same certificate fails the same way: a refusal, not a network fault.
+        return self->Down(
+            fmt::format(
+                "TLS handshake failed: the server's certificate did not pass "
+                "verification: {} (host {}, CAs from {})",
+                X509_verify_cert_error_string(verify), self->options.host,
+                self->options.tls.ca_file.empty() ? "the system store" : self->options.tls.ca_file),
+            self->options.reconnect_after_refusal);
+      }
+      self->Down("TLS handshake failed: " + ec.message(), true);
+    });
   }
   template <typename Ws>
   void Handshake(Ws& ws, std::uint64_t gen) {

@@ -8,11 +8,11 @@
 // without a close frame (a network fault, for tests and the emulator's fault plan). With
 // `tls.enabled` it serves wss:// (the TLS handshake first, then the same WebSocket session).
 //
-// WsClient: connects to ws://host:port/target (wss:// with `tls.enabled`) and keeps the connection alive the way the Kite
-// ticker clients do: no message for `read_timeout` (5 s; Kite sends a heartbeat every second)
-// means the connection is dead; it is closed and a new one opened after a backoff of
-// initial × 2^attempt (capped at `max_delay`) with ± `jitter` (a seeded generator, so runs
-// repeat), the attempt count reset by a successful open. A handshake refused with an HTTP
+// WsClient: connects to ws://host:port/target (wss:// with `tls.enabled`) and keeps the connection
+// alive the way the Kite ticker clients do: no message for `read_timeout` (5 s; Kite sends a
+// heartbeat every second) means the connection is dead; it is closed and a new one opened after a
+// backoff of initial × 2^attempt (capped at `max_delay`) with ± `jitter` (a seeded generator, so
+// runs repeat), the attempt count reset by a successful open. A handshake refused with an HTTP
 // status is reported and, unless `reconnect_after_refusal`, not retried (a 403 token error
 // needs a new login, not a flood of handshakes). Over TLS the server's certificate is verified
 // against the system's CAs (or `tls.ca_file`) and must name `host` (RFC 2818; SNI is sent); a

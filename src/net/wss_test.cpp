@@ -6,22 +6,18 @@
 // verification failure is not retried unless asked; a dropped TLS connection is reopened.
 // Waits are on events with a failure bound, never sleeps.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "net/tls_test_certs.h"
 #include "net/ws.h"
 #include "net/ws_client_log.h"
 
 namespace nacre::net {
 namespace {
-
-namespace fs = std::filesystem;
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -30,39 +26,22 @@ bool Contains(const std::string& text, const std::string& part) {
 class Wss : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
+    if (!TlsTestCerts::available()) {
       GTEST_SKIP() << "the openssl command is not installed (scripts/setup.sh installs it)";
     }
-    dir_ = fs::temp_directory_path() /
-           ("nacre_wss_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    certs_ = std::make_unique<TlsTestCerts>(
+        std::string("wss_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
   void TearDown() override {
     client_.reset();
     server_.reset();
-    fs::remove_all(dir_);
+    certs_.reset();
   }
 
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  static void Run(const std::string& cmd) {
-    ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
-  }
-  // A self-signed CA certificate `name`.pem with its key `name`.key.
-  void MakeCa(const std::string& name) {
-    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-        "-subj '/CN=Nacre test CA " + name + "' -keyout '" + Path(name + ".key") + "' -out '" +
-        Path(name + ".pem") + "'");
-  }
-  // A server certificate for `host` (CN and subjectAltName) signed by CA `ca`:
-  // server.pem / server.key.
+  std::string Path(const std::string& name) const { return certs_->Path(name); }
+  void MakeCa(const std::string& name) { ASSERT_TRUE(certs_->MakeCa(name)) << name; }
   void MakeLeaf(const std::string& host, const std::string& ca) {
-    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-        "-subj /CN=" + host + " -addext subjectAltName=DNS:" + host +
-        " -addext basicConstraints=critical,CA:FALSE -CA '" + Path(ca + ".pem") + "' -CAkey '" +
-        Path(ca + ".key") + "' -keyout '" + Path("server.key") + "' -out '" +
-        Path("server.pem") + "'");
+    ASSERT_TRUE(certs_->MakeServer(host, ca)) << host;
   }
 
   // An echo server (each message answered by "echo:<text>", then a 3-byte binary frame) that
@@ -110,7 +89,7 @@ class Wss : public ::testing::Test {
     return opened_.size();
   }
 
-  fs::path dir_;
+  std::unique_ptr<TlsTestCerts> certs_;
   IoThread io_;
   std::mutex mu_;
   std::vector<std::uint64_t> opened_;
@@ -158,9 +137,9 @@ TEST_F(Wss, ACertificateForAnotherHostIsRefusedAndNotRetried) {
   std::lock_guard<std::mutex> lock(log_.mu);
   ASSERT_EQ(log_.downs.size(), 1u) << log_.downs.back();
   const std::string& why = log_.downs[0];
-  EXPECT_EQ(why.rfind("TLS handshake failed: the server's certificate did not pass verification: ",
-                      0),
-            0u)
+  EXPECT_EQ(
+      why.rfind("TLS handshake failed: the server's certificate did not pass verification: ", 0),
+      0u)
       << why;
   EXPECT_TRUE(Contains(why, "hostname mismatch")) << why;
   EXPECT_TRUE(Contains(why, "host localhost")) << why;
@@ -180,8 +159,9 @@ TEST_F(Wss, ACertificateFromAnUntrustedCaIsRefused) {
   {
     std::lock_guard<std::mutex> lock(log_.mu);
     ASSERT_EQ(log_.downs.size(), 1u);
-    EXPECT_TRUE(Contains(log_.downs[0], "did not pass verification: unable to get local issuer "
-                                        "certificate"))
+    EXPECT_TRUE(Contains(log_.downs[0],
+                         "did not pass verification: unable to get local issuer "
+                         "certificate"))
         << log_.downs[0];
     EXPECT_TRUE(Contains(log_.downs[0], "CAs from " + Path("ca.pem"))) << log_.downs[0];
     EXPECT_FALSE(log_.reconnecting[0]);
@@ -259,8 +239,7 @@ TEST_F(Wss, AMissingCaFileIsSaidOnceAndNotRetried) {
   client_->Stop();
   std::lock_guard<std::mutex> lock(log_.mu);
   ASSERT_EQ(log_.downs.size(), 1u);
-  EXPECT_EQ(log_.downs[0].rfind("cannot load the CA certificates from " + Path("none.pem"), 0),
-            0u)
+  EXPECT_EQ(log_.downs[0].rfind("cannot load the CA certificates from " + Path("none.pem"), 0), 0u)
       << log_.downs[0];
   EXPECT_FALSE(log_.reconnecting[0]);
   EXPECT_EQ(ServerOpens(), 0u);
