@@ -41,20 +41,24 @@ class TlsTestCerts {
         "-days 1 -subj '/CN=Nacre test CA " +
         name + "' -keyout '" + Path(name + ".key") + "' -out '" + Path(name + ".pem") + "'");
   }
-  // A server certificate for `host` (CN and subjectAltName) signed by CA `ca`: `out`.pem and
-  // `out`.key.
+  // A server certificate for `host` (CN and subjectAltName: an IP address entry when `host` is
+  // one, else a DNS name) signed by CA `ca`: `out`.pem and `out`.key.
   bool MakeServer(const std::string& host, const std::string& ca,
                   const std::string& out = "server") const {
+    const std::string san = (IsIpv4(host) ? "IP:" : "DNS:") + host;
     return Run(
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
         "-days 1 -subj /CN=" +
-        host + " -addext subjectAltName=DNS:" + host +
+        host + " -addext subjectAltName=" + san +
         " -addext basicConstraints=critical,CA:FALSE -CA '" + Path(ca + ".pem") + "' -CAkey '" +
         Path(ca + ".key") + "' -keyout '" + Path(out + ".key") + "' -out '" + Path(out + ".pem") +
         "'");
   }
 
  private:
+  static bool IsIpv4(const std::string& host) {
+    return !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+  }
   static bool Run(const std::string& cmd) {
     return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
   }

@@ -1,9 +1,10 @@
 // WebSocket over TLS (wss://) between WsServer and WsClient on 127.0.0.1: real TLS handshakes
 // and real frames, with certificates made for each test by the openssl command (a throwaway CA
 // and leaf certificates it signs). A certificate from the CA given as `ca_file` that names the
-// host is accepted and messages flow both ways; a certificate naming another host, one from a
-// CA the client does not trust, or a plain server are refused with a reason, and a
-// verification failure is not retried unless asked; a dropped TLS connection is reopened.
+// host (a DNS name, or an IP address entry for an address) is accepted and messages flow both
+// ways; a certificate naming another host, one from a CA the client does not trust, or a plain
+// server are refused with a reason, and a verification failure is not retried unless asked; a
+// dropped TLS connection is reopened.
 // Waits are on events with a failure bound, never sleeps.
 #include <gtest/gtest.h>
 
@@ -191,6 +192,24 @@ TEST_F(Wss, AVerificationFailureIsRetriedAfterTheBackoffOnlyWhenAsked) {
   EXPECT_TRUE(log_.reconnecting[0]);
   EXPECT_TRUE(Contains(log_.downs[1], "hostname mismatch")) << log_.downs[1];
   EXPECT_EQ(log_.opens, 0);
+}
+
+TEST_F(Wss, AnIpAddressHostIsCheckedAgainstTheCertificatesAddresses) {
+  MakeCa("ca");
+  MakeLeaf("127.0.0.1", "ca");
+  Serve();
+  WsClientOptions o = ClientOptions(Path("ca.pem"));
+  o.host = "127.0.0.1";
+  Connect(o);
+  ASSERT_TRUE(log_.WaitFor([&] { return log_.opens == 1; }));
+  // The same certificate does not name "localhost".
+  WsClientLog named_log;
+  WsClient named(io_, named_log.Handlers(), ClientOptions(Path("ca.pem")));
+  named.Start();
+  ASSERT_TRUE(named_log.WaitFor([&] { return !named_log.downs.empty(); }));
+  named.Stop();
+  std::lock_guard<std::mutex> lock(named_log.mu);
+  EXPECT_TRUE(Contains(named_log.downs[0], "hostname mismatch")) << named_log.downs[0];
 }
 
 TEST_F(Wss, ADroppedTlsConnectionIsReopened) {
