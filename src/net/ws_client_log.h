@@ -19,6 +19,7 @@ struct WsClientLog {
   int opens = 0;
   std::vector<WsMessage> messages;
   std::vector<std::string> downs;
+  std::vector<bool> reconnecting;  // per down: whether a reconnect was scheduled
 
   // Waits until `cond` holds; false after 10 s.
   bool WaitFor(std::function<bool()> cond) {
@@ -36,7 +37,12 @@ struct WsClientLog {
     WsClient::Handlers h;
     h.on_open = [this](int) { Record([this] { ++opens; }); };
     h.on_message = [this](const WsMessage& m) { Record([&] { messages.push_back(m); }); };
-    h.on_down = [this](const std::string& why, bool) { Record([&] { downs.push_back(why); }); };
+    h.on_down = [this](const std::string& why, bool again) {
+      Record([&] {
+        downs.push_back(why);
+        reconnecting.push_back(again);
+      });
+    };
     return h;
   }
 

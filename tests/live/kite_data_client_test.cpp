@@ -2,21 +2,115 @@
 // mode, the replay's quotes and trades arriving in the kernel's Inbox exactly as the catalog
 // holds them; a dropped connection reconnects and resubscribes (gap counted); a stalled one
 // is declared dead by the read timeout; an expired token is refused at the handshake with
-// 403, stops the reconnects and resumes with a new login's token.
+// 403, stops the reconnects and resumes with a new login's token. Over TLS (wss://, as Kite's
+// ws.kite.trade): through a TLS front (a WsServer with a certificate from a throwaway CA, each
+// connection relayed to the emulator's ticker as a load balancer terminating TLS would) the
+// same quotes arrive and a drop reconnects; a certificate for another host stops the
+// connection with the verification failure named.
 #include "adapters/zerodha/kite_data_client.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "adapters/zerodha/kite_historical.h"
 #include "core/secrets.h"
 #include "emulator_fixture.h"
+#include "net/tls_test_certs.h"
+#include "net/ws.h"
 
 namespace nacre::live_test {
 namespace {
+
+// A TLS front for the emulator's ticker: each wss:// connection it accepts gets a ws://
+// connection to the emulator with the same target; frames pass both ways untouched, and a
+// drop of either side drops the other. Its own I/O threads (the front's and the upstream
+// clients'), so stopping an upstream client from a front handler never waits on itself.
+class TlsFront {
+ public:
+  TlsFront(std::uint16_t upstream_port, std::string cert_file, std::string key_file)
+      : upstream_port_(upstream_port) {
+    net::WsServer::Handlers h;
+    h.on_open = [this](std::uint64_t conn, const std::string& target) { Open(conn, target); };
+    h.on_message = [this](std::uint64_t conn, const net::WsMessage& m) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = links_.find(conn);
+      if (it == links_.end()) return;
+      if (it->second->open) {
+        it->second->up->SendText(m.data);
+      } else {
+        it->second->pending.push_back(m.data);
+      }
+    };
+    h.on_close = [this](std::uint64_t conn) { Forget(conn); };
+    net::WsServerOptions o;
+    o.tls = net::WsServerTls{true, std::move(cert_file), std::move(key_file)};
+    server_ = std::make_unique<net::WsServer>(front_io_, std::move(h), o);
+  }
+  ~TlsFront() {
+    server_->Stop();
+    std::map<std::uint64_t, std::shared_ptr<Link>> links;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      links.swap(links_);
+    }
+    links.clear();  // the upstream clients stop here
+  }
+  Status Start() { return server_->Start(); }
+  std::uint16_t port() const { return server_->port(); }
+
+ private:
+  struct Link {
+    std::unique_ptr<net::WsClient> up;
+    bool open = false;
+    std::vector<std::string> pending;  // client messages sent before the upstream opened
+  };
+  void Open(std::uint64_t conn, const std::string& target) {
+    auto link = std::make_shared<Link>();
+    net::WsClientOptions o;
+    o.port = upstream_port_;
+    o.target = target;
+    o.initial_backoff = 60 * kNanosPerSecond;  // an upstream drop ends the pair instead
+    net::WsClient::Handlers h;
+    h.on_open = [this, conn](int) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = links_.find(conn);
+      if (it == links_.end()) return;
+      it->second->open = true;
+      for (std::string& m : it->second->pending) it->second->up->SendText(std::move(m));
+      it->second->pending.clear();
+    };
+    h.on_message = [this, conn](const net::WsMessage& m) { server_->Send(conn, m); };
+    h.on_down = [this, conn](const std::string&, bool) { server_->Drop(conn); };
+    link->up = std::make_unique<net::WsClient>(up_io_, std::move(h), o);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      links_[conn] = link;
+    }
+    link->up->Start();
+  }
+  void Forget(std::uint64_t conn) {
+    std::shared_ptr<Link> link;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = links_.find(conn);
+      if (it == links_.end()) return;
+      link = std::move(it->second);
+      links_.erase(it);
+    }
+    link.reset();  // outside the lock: the upstream client's Stop waits for its thread
+  }
+
+  std::uint16_t upstream_port_;
+  net::IoThread up_io_;
+  net::IoThread front_io_;
+  std::mutex mu_;
+  std::map<std::uint64_t, std::shared_ptr<Link>> links_;
+  std::unique_ptr<net::WsServer> server_;
+};
 
 class DataClientTest : public EmulatorTest {
  protected:
@@ -411,6 +505,96 @@ TEST_F(EmulatorTest, HistoricalCandlesAreFetchedInWindowsWithinKitesSpan) {
   ASSERT_FALSE(expired.ok());
   EXPECT_NE(expired.error().find("403"), std::string::npos) << expired.error();
   EXPECT_EQ(expired.error().find(access_), std::string::npos);
+}
+
+// wss:// through the TLS front with a certificate for "localhost" from a CA given as ca_file.
+class TlsDataClientTest : public DataClientTest {
+ protected:
+  void SetUp() override {
+    DataClientTest::SetUp();
+    if (HasFatalFailure()) return;
+    if (!net::TlsTestCerts::available()) {
+      GTEST_SKIP() << "the openssl command is not installed (scripts/setup.sh installs it)";
+    }
+    certs_ = std::make_unique<net::TlsTestCerts>(
+        std::string("kite_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(certs_->MakeCa("ca"));
+  }
+  void TearDown() override {
+    client_.reset();
+    front_.reset();
+    DataClientTest::TearDown();
+    certs_.reset();
+  }
+  // Starts the front with a certificate for `certified_host` from the test CA.
+  void Front(const std::string& certified_host) {
+    ASSERT_TRUE(certs_->MakeServer(certified_host, "ca"));
+    front_ = std::make_unique<TlsFront>(rt_->ticker_port(), certs_->Path("server.pem"),
+                                        certs_->Path("server.key"));
+    const Status started = front_->Start();
+    ASSERT_TRUE(started.ok()) << started.error();
+  }
+  ZerodhaDataConfig TlsConfig() {
+    ZerodhaDataConfig c = Config();
+    c.host = "localhost";
+    c.port = front_->port();
+    c.tls = true;
+    c.ca_file = certs_->Path("ca.pem");
+    return c;
+  }
+
+  std::unique_ptr<net::TlsTestCerts> certs_;
+  std::unique_ptr<TlsFront> front_;
+};
+
+TEST_F(TlsDataClientTest, QuotesArriveOverWssAndADropReconnects) {
+  Front("localhost");
+  if (HasFatalFailure()) return;
+  Start(TlsConfig());
+  Get("/__emu/step");  // 10:00: call, put and index quotes
+  ExpectQuotes(Quotes(Take(3)), TenOClock());
+  // The emulator drops the connection: the front drops the TLS one; the client reconnects
+  // over TLS and resubscribes.
+  EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 1);
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().resubscribes == 1; })) << Notices();
+  ASSERT_TRUE(Subscribed());
+  // To 10:05: the put (its trades at 10:00:01 and :02 show as one trade tick, its volume
+  // remembered across the reconnect) and the call's 10:05 quote.
+  Get("/__emu/step?seconds=300");
+  const std::vector<MarketData> data = Take(3);
+  ExpectQuotes(Quotes(data), {Q(put_, "50.00", "50.10", 65, 65, t0_ + 2 * kNanosPerSecond),
+                              Q(call_, "101.00", "101.20", 65, 130, t0_ + 300 * kNanosPerSecond)});
+  EXPECT_EQ(data.size(), 3u);
+  const ZerodhaDataStats st = client_->stats();
+  EXPECT_EQ(st.trades, 1u);
+  EXPECT_EQ(st.connections, 2u);
+  EXPECT_EQ(st.reconnects, 1u);
+  EXPECT_EQ(st.decode_errors, 0u);
+  EXPECT_GT(st.heartbeats, 0u);
+}
+
+TEST_F(TlsDataClientTest, ACertificateForAnotherHostStopsTheConnectionWithTheReason) {
+  Front("ws.example.invalid");
+  if (HasFatalFailure()) return;
+  client_ = std::make_unique<ZerodhaDataClient>(TlsConfig(), clock_, inbox_, io_);
+  DataSubscription s;
+  s.instrument_id = call_.id;
+  client_->Subscribe(s);
+  client_->Connect();
+  std::string notices;
+  ASSERT_TRUE(WaitFor([&] {
+    notices += Notices();
+    return notices.find("stopped") != std::string::npos;
+  })) << notices;
+  EXPECT_NE(notices.find("ZERODHA: ticker connection 1 stopped: TLS handshake failed: the "
+                         "server's certificate did not pass verification: hostname mismatch"),
+            std::string::npos)
+      << notices;
+  const ZerodhaDataStats st = client_->stats();
+  EXPECT_EQ(st.connections, 0u);
+  EXPECT_EQ(st.reconnects, 0u);  // not retried: the same certificate would fail the same way
+  EXPECT_FALSE(client_->is_connected());
+  EXPECT_TRUE(TickerSubscriptions().empty());  // nothing reached the emulator
 }
 
 }  // namespace

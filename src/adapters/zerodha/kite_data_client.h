@@ -43,8 +43,13 @@
 // "message" frames are counted and kept as notices.
 //
 // Secrets: the access token is registered (RegisterSecret) and goes only into the handshake's
-// target; every notice passes through Redact(). TLS (wss://) is not supported by net::WsClient:
-// `tls = true` is refused by Validate() and Connect() (a notice says so).
+// target; every notice passes through Redact().
+//
+// TLS. `tls = true` (Kite's wss://ws.kite.trade) verifies the server's certificate against the
+// system's CAs or `ca_file` and checks that it names `host` (net::WsClient). A certificate that
+// fails verification stops that connection like a refused handshake (a notice gives OpenSSL's
+// reason; no reconnect flood: another handshake would meet the same certificate); Reconnect
+// starts it again. `tls = false` is plain ws:// (the Kite emulator).
 #pragma once
 
 #include <atomic>
@@ -94,7 +99,8 @@ struct ZerodhaDataConfig {
   Venue venue{"NFO"};
   std::string host = "ws.kite.trade";
   std::uint16_t port = 443;
-  bool tls = true;         // wss://: not supported yet (see above); the emulator is ws://
+  bool tls = true;         // wss:// (Kite); false: ws:// (the emulator)
+  std::string ca_file;     // PEM CAs for tls; empty: the system's CA store
   std::string path = "/";  // the handshake target is path + "?api_key=..&access_token=.."
   std::string api_key;
   std::string access_token;  // secret

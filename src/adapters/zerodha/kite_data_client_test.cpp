@@ -155,9 +155,13 @@ TEST(ZerodhaDataClient, ConfigIsValidatedAndTheTokenIsASecret) {
   auto map = BigMap(2);
   ZerodhaDataConfig c = Config(map);
   EXPECT_TRUE(ZerodhaDataClient::Validate(c).ok());
-  c.tls = true;
-  EXPECT_NE(ZerodhaDataClient::Validate(c).error().find("wss://) is not supported"),
-            std::string::npos);
+  c.tls = true;  // wss://, the system's CAs
+  EXPECT_TRUE(ZerodhaDataClient::Validate(c).ok());
+  c.ca_file = "/nonexistent/kite-ca.pem";
+  EXPECT_EQ(ZerodhaDataClient::Validate(c).error(),
+            "ticker: ca_file /nonexistent/kite-ca.pem is not a file");
+  c.tls = false;  // plain ws:// never reads it
+  EXPECT_TRUE(ZerodhaDataClient::Validate(c).ok());
   c = Config(map);
   c.instruments = nullptr;
   EXPECT_EQ(ZerodhaDataClient::Validate(c).error(), "ticker: no instrument map");
@@ -171,12 +175,14 @@ TEST(ZerodhaDataClient, ConfigIsValidatedAndTheTokenIsASecret) {
   net::IoThread io;
   c = Config(map);
   c.tls = true;
+  c.ca_file = "/nonexistent/kite-ca.pem";
   ZerodhaDataClient client(c, clock, inbox, io);
   EXPECT_TRUE(ContainsSecret("unit-test-token-1"));
-  client.Connect();  // refused: wss
+  client.Connect();  // refused: the CA file is missing
   const auto notices = client.TakeNotices();
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].find("ZERODHA: not connected: ticker: tls = true"), std::string::npos);
+  EXPECT_EQ(notices[0],
+            "ZERODHA: not connected: ticker: ca_file /nonexistent/kite-ca.pem is not a file");
   EXPECT_FALSE(client.is_connected());
   ClearSecretsForTest();
 }
