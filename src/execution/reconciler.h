@@ -39,6 +39,9 @@ struct ReconcileResult {
   std::size_t orders_adopted = 0;   // ours, missing from the cache
   std::size_t orders_external = 0;  // placed outside this trader
   std::size_t fills_inferred = 0;
+  // SUBMITTED, never acknowledged, absent from the venue's complete list: left to the in-flight
+  // check (it may still be travelling), not counted as a mismatch.
+  std::size_t orders_unresolved = 0;
   std::vector<std::string> mismatches;  // each one a reason to stay HALTED
   bool ok() const { return mismatches.empty(); }
   // Ok, or kFailedPrecondition naming every mismatch.

@@ -347,6 +347,23 @@ TEST_F(ReconcileTest, ChecksAClientCannotBackAreSkippedNotGuessed) {
   EXPECT_EQ(strict.mismatches.size(), 2u);  // O-2 absent, and the position of 2 unreported
 }
 
+TEST_F(ReconcileTest, AnIntentNeverAcknowledgedAndNotListedIsLeftToTheInflightCheck) {
+  // Sent by an earlier process, never acknowledged, absent from the venue's complete list: it
+  // may still be travelling. Neither a mismatch nor rejected here; an acknowledged order
+  // absent from the list still is a mismatch.
+  const Order* sent = Ours("O-1", 2, /*accepted=*/false);
+  Ours("O-2", 2, /*accepted=*/true);
+  client_->mass_status.orders = {};
+  ExecutionMassStatus ms = *client_->GenerateMassStatus();
+  ms.orders_complete = true;
+  ms.positions_reported = false;
+  const ReconcileResult r = k().exec_engine().Reconcile(ms);
+  EXPECT_EQ(r.orders_unresolved, 1u);
+  ASSERT_EQ(r.mismatches.size(), 1u);
+  EXPECT_NE(r.mismatches[0].find("O-2"), std::string::npos) << r.mismatches[0];
+  EXPECT_EQ(sent->status(), OrderStatus::kSubmitted);
+}
+
 TEST_F(ReconcileTest, AStartThatSucceedsAfterAFailedOneLiftsItsHalt) {
   client_->connected = false;
   ASSERT_FALSE(k().Start().ok());

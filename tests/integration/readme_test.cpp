@@ -74,11 +74,16 @@ TEST(Readme, StatesTheHolidayFilesFirstAndLastDate) {
   EXPECT_NE(readme.find(range), std::string::npos) << "README should say: " << range;
 }
 
-TEST(Readme, SaysWhatIsNotBuiltYet) {
+TEST(Readme, SaysHowToRunTheSandboxAndLiveNodes) {
   const std::string readme = ReadFile(fs::path(NACRE_SOURCE_DIR) / "README.md");
-  // The sandbox node exists (`nacre run`); live trading does not yet.
   EXPECT_NE(readme.find("nacre run"), std::string::npos);
-  EXPECT_NE(readme.find("Not built yet: **live** trading"), std::string::npos);
+  // Live trading exists (the Zerodha adapter): the README no longer says otherwise, and names
+  // the login, the live environment and the script that runs it against the emulator.
+  EXPECT_EQ(readme.find("Not built yet: **live** trading"), std::string::npos);
+  EXPECT_NE(readme.find("nacre kite login"), std::string::npos);
+  EXPECT_NE(readme.find("environment = \"live\""), std::string::npos);
+  EXPECT_NE(readme.find("./scripts/live-emulator"), std::string::npos);
+  EXPECT_TRUE(fs::exists(fs::path(NACRE_SOURCE_DIR) / "scripts/live-emulator"));
 }
 
 }  // namespace

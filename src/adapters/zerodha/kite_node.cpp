@@ -247,6 +247,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   ro.endpoint.port = c.base_url.port;
   ro.api_key = c.api_key;
   ro.access_token = session->access_token;
+  const std::string ca_file =
+      p.Has("ca_file") ? ResolveConfigPath(base_dir, p.GetString("ca_file")) : std::string();
+  ro.endpoint.ca_file = ca_file;
   glue->rest = std::make_shared<KiteRestClient>(ro);
   glue->io = std::make_unique<net::IoThread>();
   node.Own(glue);
@@ -313,6 +316,14 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
     if (!seg) p.Fail("starting_balance", seg.error());
     starting = seg->net;
   }
+  // In-flight orders (SUBMITTED or PENDING_* silent for 5 s of wall time) are asked about every
+  // 2 s of wall time (LIVE.md §8 rule 6): on the node's clock, scaled by its rate.
+  const double rate = node.clock().rate() > 0 ? node.clock().rate() : 1.0;
+  if (Status st = node.kernel().exec_engine().EnableInflightCheck(
+          static_cast<DurationNs>(2e9 * rate), static_cast<DurationNs>(5e9 * rate));
+      !st) {
+    p.Fail("base_url", "in-flight check: " + st.error());
+  }
   auto exec = std::make_unique<KiteExecutionClient>(ec, *glue->rest, node.inbox());
   KiteExecutionClient* exec_ptr = exec.get();
   if (Status st = node.AddExecutionClient(std::move(exec), AccountType::kMargin, starting); !st) {
@@ -329,6 +340,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   dc.api_key = c.api_key;
   dc.access_token = session->access_token;
   dc.instruments = map;
+  dc.ca_file = ca_file;
   if (Status st = ZerodhaDataClient::Validate(dc); !st) p.Fail("ticker_url", st.error());
   auto data = std::make_unique<ZerodhaDataClient>(dc, node.clock(), node.inbox(), *glue->io);
   ZerodhaDataClient* data_ptr = data.get();

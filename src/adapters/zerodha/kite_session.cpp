@@ -189,6 +189,9 @@ ParamSchema KiteSchema() {
               P::Money("starting_balance")
                   .Doc("the account's starting cash (default: Kite's available cash at start, "
                        "from /user/margins)"),
+              P::String("ca_file")
+                  .Doc("a PEM file of CAs the REST API's and the ticker's TLS certificates are "
+                       "verified against (relative to the config file; default: the system's)"),
               P::Int("chain_days", 14)
                   .Range(0, 400)
                   .Doc("the ticker streams every contract of the underlying expiring within "
