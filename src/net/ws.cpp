@@ -139,13 +139,20 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
       queue.push_back(std::move(m));
       if (queue.size() == 1) WriteNext();
     }
+    // The queue's front is the message being written (its bytes are the write's buffer): it
+    // stays there until the write's handler, even when the session is gone meanwhile.
     void WriteNext() {
       ws.binary(queue.front().binary);
       ws.async_write(asio::buffer(queue.front().data),
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec) return self->Gone();
+                       if (ec) {
+                         self->queue.clear();  // no write in progress now: all forgotten
+                         return self->Gone();
+                       }
                        self->queue.pop_front();
-                       if (!self->queue.empty()) self->WriteNext();
+                       // A drop may have come between the write and this handler (the write
+                       // succeeded): the session is gone and writes nothing more.
+                       if (self->open && !self->queue.empty()) self->WriteNext();
                      });
     }
     void Close() override {
@@ -161,7 +168,8 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
     void Gone() {
       const bool was_open = open;
       open = false;
-      queue.clear();
+      // Unsent messages are forgotten, but not one being written: its handler pops it.
+      if (!queue.empty()) queue.erase(queue.begin() + 1, queue.end());
       if (server->sessions.erase(id) > 0 && was_open && server->handlers.on_close) {
         server->handlers.on_close(id);
       }
@@ -452,9 +460,13 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   }
   template <typename Ws>
   void WriteNext(Ws& ws, std::uint64_t gen) {
+    // The handler owns the text being written: a drop (Down) forgets the queue while the write
+    // of a long message (masked in chunks) may still read it. Its empty place at the front
+    // marks the write in progress.
+    auto text = std::make_shared<const std::string>(std::move(queue.front()));
     ws.text(true);
-    ws.async_write(asio::buffer(queue.front()),
-                   [self = shared_from_this(), gen, &ws](beast::error_code ec, std::size_t) {
+    ws.async_write(asio::buffer(*text),
+                   [self = shared_from_this(), gen, &ws, text](beast::error_code ec, std::size_t) {
                      if (self->Stale(gen)) return;
                      if (ec) return self->Down("send failed: " + ec.message(), true);
                      self->queue.pop_front();

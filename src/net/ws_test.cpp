@@ -123,6 +123,34 @@ TEST_F(Ws, ADroppedConnectionIsReopenedAfterABackoff) {
   ASSERT_TRUE(clog.WaitFor([&] { return clog.messages.size() == 2; }));
 }
 
+// A message posted just before a drop: its write may complete (successfully, the bytes in the
+// kernel) after the drop forgot the session's queue. The server must not pop that queue again
+// (a double free); the client sees the drop and reconnects, every time.
+TEST_F(Ws, ADropRightAfterASendIsSafeEveryTime) {
+  ClientLog clog;
+  WsClient client(io, clog.Handlers(), Options(server->port(), "/"));
+  client.Start();
+  const std::string big(1000, 'x');  // on the heap, not in a short string
+  for (int round = 1; round <= 20; ++round) {
+    ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == round; })) << round;
+    // The server's open of that connection (reported before the client's, on the same thread).
+    std::uint64_t conn = 0;
+    {
+      std::lock_guard<std::mutex> lock(slog.mu);
+      ASSERT_EQ(slog.opened.size(), static_cast<std::size_t>(round));
+      conn = slog.opened.back();
+    }
+    server->Send(conn, WsMessage{true, big});
+    server->Send(conn, WsMessage{true, big});
+    server->Drop(conn);
+  }
+  ASSERT_TRUE(clog.WaitFor([&] { return clog.opens == 21; }));
+  client.SendText("after");
+  ASSERT_TRUE(clog.WaitFor([&] {
+    return !clog.messages.empty() && clog.messages.back().data == std::string("\x00\x01\x02", 3);
+  }));
+}
+
 TEST_F(Ws, SilenceMeansADeadConnectionAndAReconnect) {
   ClientLog clog;
   WsClientOptions o = Options(server->port(), "/");

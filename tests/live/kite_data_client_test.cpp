@@ -453,6 +453,30 @@ TEST_F(DataClientTest, AnExpiredTokenIsRefusedOnceAndANewLoginResumes) {
   ClearSecretsForTest();
 }
 
+// Reconnect replaces live connections while frames flow (heartbeats every 50 ms, text frames,
+// drops by the server): the replaced clients end quietly on the I/O thread, and one
+// connection with every token remains and carries the replay.
+TEST_F(DataClientTest, ReconnectsInARowWhileFramesFlowLeaveOneWorkingConnection) {
+  Start(Config());
+  for (int i = 0; i < 10; ++i) {
+    Get("/__emu/message?text=hello");
+    if (i % 3 == 0) Get("/__emu/drop_ws");
+    client_->Reconnect(access_);
+    if (i % 2 == 0) {
+      ASSERT_TRUE(WaitFor([&] { return client_->is_connected(); })) << Notices();
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return client_->is_connected(); })) << Notices();
+  ASSERT_TRUE(Subscribed()) << Notices();  // the emulator holds one connection, not eleven
+  Get("/__emu/step");
+  ExpectQuotes(Quotes(Take(3)), TenOClock());
+  const ZerodhaDataStats st = client_->stats();
+  EXPECT_FALSE(st.token_refused);
+  EXPECT_EQ(st.refused_handshakes, 0u);
+  EXPECT_EQ(st.decode_errors, 0u);
+  EXPECT_GE(st.connections, 6u);  // the first and at least each waited-for Reconnect's
+}
+
 TEST_F(EmulatorTest, HistoricalCandlesAreFetchedInWindowsWithinKitesSpan) {
   // The replay at 10:21: the call's minute candles are its quote mids (the catalog has no
   // bars or trades for it), volume 0. 70 days of minute candles exceed Kite's 60-day span, so
