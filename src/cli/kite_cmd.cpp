@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "adapters/zerodha/kite_session.h"
+#include "common/clock.h"
 #include "cli/commands.h"
 #include "core/secrets.h"
 #include "net/http_server.h"
@@ -40,11 +41,6 @@ struct KiteLoginArgs {
   int timeout_s = 300;
 };
 
-UnixNanos WallNow() {
-  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count());
-}
 
 std::string Trimmed(std::string s) {
   while (!s.empty() &&
@@ -296,7 +292,7 @@ int RunSession(const std::string& config) {
     fmt::print(stderr, "error: {}\n", session.error());
     return 1;
   }
-  const UnixNanos now = WallNow();
+  const UnixNanos now = SystemNow();
   const DurationNs left = session->expires_at - now;
   fmt::print("Kite session in {}\n", c.token_file);
   fmt::print("  user        {}\n", session->user_id);

@@ -119,9 +119,11 @@ UnixNanos ScaledClock::Now() const {
   return anchor_ + static_cast<DurationNs>(static_cast<long double>(elapsed) * rate_);
 }
 
-UnixNanos LiveClock::Now() const {
+UnixNanos SystemNow() {
   const auto d = std::chrono::system_clock::now().time_since_epoch();
   return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
+
+UnixNanos LiveClock::Now() const { return SystemNow(); }
 
 }  // namespace nacre

@@ -121,6 +121,10 @@ class ScaledClock final : public Clock {
   UnixNanos wall_anchor_;
 };
 
+// The system clock's time: for I/O threads' network chores (rate limits, token files), never
+// for the kernel, whose time comes from its injected Clock.
+UnixNanos SystemNow();
+
 class LiveClock final : public Clock {
  public:
   UnixNanos Now() const override;

@@ -22,7 +22,9 @@ Result<LogLevel> ParseLogLevel(std::string_view s) {
 
 void Logger::Log(LogLevel level, std::string_view component, std::string_view message_in,
                  std::string_view kind) {
-  // No secret reaches a log line (core/secrets.h), whatever built the message.
+  // A line that is neither printed nor counted is not looked at.
+  if (level < LogLevel::kWarning && !Enabled(level)) return;
+  // No secret reaches a log line or the summary (core/secrets.h), whatever built the message.
   const std::string redacted = Redact(message_in);
   std::string_view message = redacted;
   if (level == LogLevel::kWarning) ++warnings_;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "adapters/zerodha/kite_instruments.h"
@@ -203,6 +204,35 @@ TEST_F(KiteRest, TheClientsOwnLimiterQueuesAndGivesUpWithoutSending) {
   EXPECT_GT(rest_->stats().queued_ns, 0u);
 }
 
+TEST(KiteRestOffline, ABaseUrlsPathPrefixesEveryRoute) {
+  // The same rule as the login's exchange: "http://host:port/api" sends /api/orders.
+  net::IoThread io;
+  std::mutex mu;
+  std::vector<std::string> targets;
+  net::HttpServer server(io, [&](const net::HttpRequest& r) {
+    std::lock_guard lock(mu);
+    targets.push_back(r.target);
+    net::HttpResponse out;
+    out.headers = {{"Content-Type", "application/json"}};
+    out.body = R"({"status":"success","data":[]})";
+    return out;
+  });
+  ASSERT_TRUE(server.Start().ok());
+  KiteRestClient::Options o;
+  o.base_url = *ParseKiteUrl("http://127.0.0.1:" + std::to_string(server.port()) + "/api", {"http"});
+  o.api_key = "k";
+  o.access_token = "prefix-token-123";
+  KiteRestClient client(o);
+  KiteCall c;
+  c.path = "/orders";
+  EXPECT_TRUE(client.Call(c).ok());
+  client.Stop();
+  server.Stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0], "/api/orders");
+}
+
 TEST(KiteRestOffline, NoServerMeansNotSent) {
   // A port nothing listens on (bound and closed here).
   net::IoThread io;
@@ -214,7 +244,7 @@ TEST(KiteRestOffline, NoServerMeansNotSent) {
     probe.Stop();
   }
   KiteRestClient::Options o;
-  o.endpoint = *ParseKiteBaseUrl("http://127.0.0.1:" + std::to_string(port));
+  o.base_url = *ParseKiteUrl("http://127.0.0.1:" + std::to_string(port), {"http"});
   o.api_key = "k";
   o.access_token = "offline-token-123";
   KiteRestClient client(o);

@@ -20,7 +20,7 @@ class KiteRestFixture : public RuntimeTest {
     Login();
     symbol_ = call_key_.substr(call_key_.find(':') + 1);
     KiteRestClient::Options o;
-    o.endpoint = *ParseKiteBaseUrl("http://127.0.0.1:" + std::to_string(rt_->http_port()));
+    o.base_url = *ParseKiteUrl("http://127.0.0.1:" + std::to_string(rt_->http_port()), {"http"});
     o.api_key = "k";
     o.access_token = access_;
     rest_ = std::make_unique<KiteRestClient>(o);

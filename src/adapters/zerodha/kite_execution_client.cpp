@@ -105,6 +105,13 @@ KiteCall KiteExecutionClient::Get(std::string path, DurationNs budget) const {
   return c;
 }
 
+KiteCall KiteExecutionClient::OrderCommand(std::string method, const std::string& kite_id) const {
+  KiteCall c = Get(kite_id.empty() ? "/orders/regular" : "/orders/regular/" + kite_id,
+                   config_.place_budget);
+  c.method = std::move(method);
+  return c;
+}
+
 void KiteExecutionClient::Alert(AlertKind kind, const std::string& text) {
   if (alert_) alert_(kind, Redact(text));
 }
@@ -174,11 +181,7 @@ void KiteExecutionClient::SubmitOrder(const ::nacre::SubmitOrder& /*cmd*/, const
     ++stats_.rejected;
     return;
   }
-  KiteCall call;
-  call.method = "POST";
-  call.path = "/orders/regular";
-  call.deadline = config_.request_deadline;
-  call.budget = config_.place_budget;
+  KiteCall call = OrderCommand("POST", "");
   call.params = {{"exchange", sym->exchange},
                  {"tradingsymbol", sym->tradingsymbol},
                  {"transaction_type", order.side() == OrderSide::kBuy ? "BUY" : "SELL"},
@@ -327,11 +330,7 @@ void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
     // The kernel adopts it from the report (our tag prefix, not in the cache as working).
     EmitReport(ReportOf(k, nullptr), {});
     if (config_.orphan_policy == "cancel" && !IsTerminal(k.status)) {
-      KiteCall c;
-      c.method = "DELETE";
-      c.path = "/orders/regular/" + k.order_id;
-      c.deadline = config_.request_deadline;
-      c.budget = config_.place_budget;
+      KiteCall c = OrderCommand("DELETE", k.order_id);
       const std::string kite_id = k.order_id;
       rest_.Post(std::move(c), [this, kite_id](KiteOutcome) {
         Kernel("KITE orphan cancel", [this, kite_id] { FetchUntracked(kite_id); });
@@ -394,11 +393,7 @@ void KiteExecutionClient::ModifyOrder(const ::nacre::ModifyOrder& cmd, const Ord
 }
 
 void KiteExecutionClient::SendModify(Tracked& t, const ::nacre::ModifyOrder& cmd, int try_no) {
-  KiteCall c;
-  c.method = "PUT";
-  c.path = "/orders/regular/" + t.kite_id;
-  c.deadline = config_.request_deadline;
-  c.budget = config_.place_budget;
+  KiteCall c = OrderCommand("PUT", t.kite_id);
   c.params.emplace_back("order_type", std::string(KiteOrderType(t.ref.order_type)));
   if (cmd.quantity) c.params.emplace_back("quantity", std::to_string(Units(*cmd.quantity)));
   if (cmd.price) c.params.emplace_back("price", cmd.price->ToString());
@@ -457,11 +452,7 @@ void KiteExecutionClient::CancelOrder(const ::nacre::CancelOrder& /*cmd*/, const
 }
 
 void KiteExecutionClient::SendCancel(Tracked& t, int try_no) {
-  KiteCall c;
-  c.method = "DELETE";
-  c.path = "/orders/regular/" + t.kite_id;
-  c.deadline = config_.request_deadline;
-  c.budget = config_.place_budget;
+  KiteCall c = OrderCommand("DELETE", t.kite_id);
   const ClientOrderId id = t.ref.client_order_id;
   rest_.Post(std::move(c), [this, id, try_no](KiteOutcome out) {
     Kernel("KITE cancel " + id.value(),

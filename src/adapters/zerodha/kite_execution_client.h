@@ -212,6 +212,8 @@ class KiteExecutionClient final : public ExecutionClient {
   void Alert(AlertKind kind, const std::string& text);
   void OnPolled(const KiteOutcome& out);
   KiteCall Get(std::string path, DurationNs budget) const;
+  // A place (empty `kite_id`), modify or cancel of a regular order: the place budget.
+  KiteCall OrderCommand(std::string method, const std::string& kite_id) const;
 
   KiteExecConfig config_;
   KiteRestClient& rest_;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -25,15 +24,6 @@
 namespace nacre {
 namespace {
 
-UnixNanos WallNow() {
-  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count());
-}
-
-bool Loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
-}
 
 struct EmulatorClock {
   UnixNanos now;
@@ -64,7 +54,7 @@ Result<EmulatorClock> ReadEmulatorClock(const KiteUrl& base) {
 
 void Prepare(const Params& p, const std::string& base_dir, NodeSettings& s) {
   const KiteCredentials c = LoadKiteCredentials(p.table(), base_dir);
-  const bool loopback = Loopback(c.base_url.host) && Loopback(c.ticker_url.host);
+  const bool loopback = c.base_url.loopback() && c.ticker_url.loopback();
   if (!loopback && !p.GetBool("allow_real_money")) {
     p.Fail("base_url",
            fmt::format("{} is not 127.0.0.1: a live node there places real orders with real "
@@ -229,11 +219,11 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
             TradingNode& node) {
   const KiteCredentials c = LoadKiteCredentials(p.table(), base_dir);
   // The emulator's sessions carry its virtual times: the node's clock judges them.
-  const UnixNanos now = s.clock == NodeSettings::ClockMode::kReal ? WallNow() : s.start;
+  const UnixNanos now = s.clock == NodeSettings::ClockMode::kReal ? SystemNow() : s.start;
   auto session = ReadKiteSessionFile(c.token_file, now, c.api_key);
   if (!session) p.Fail("token_file", session.error());
 
-  const bool loopback = Loopback(c.base_url.host) && Loopback(c.ticker_url.host);
+  const bool loopback = c.base_url.loopback() && c.ticker_url.loopback();
   fmt::print(stderr, "kite: {} and {} ({}), user {}, session until {}\n", c.base_url.Text(),
              c.ticker_url.Text(),
              loopback ? "127.0.0.1: the Kite emulator" : "ZERODHA: REAL ORDERS, REAL MONEY",
@@ -242,14 +232,12 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   glue->token_file = c.token_file;
   glue->api_key = c.api_key;
   KiteRestClient::Options ro;
-  ro.endpoint.tls = c.base_url.tls();
-  ro.endpoint.host = c.base_url.host;
-  ro.endpoint.port = c.base_url.port;
+  ro.base_url = c.base_url;
   ro.api_key = c.api_key;
   ro.access_token = session->access_token;
   const std::string ca_file =
       p.Has("ca_file") ? ResolveConfigPath(base_dir, p.GetString("ca_file")) : std::string();
-  ro.endpoint.ca_file = ca_file;
+  ro.ca_file = ca_file;
   glue->rest = std::make_shared<KiteRestClient>(ro);
   glue->io = std::make_unique<net::IoThread>();
   node.Own(glue);

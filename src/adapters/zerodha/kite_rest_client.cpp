@@ -11,62 +11,13 @@
 #include <random>
 #include <thread>
 
+#include "common/clock.h"
 #include "core/secrets.h"
 #include "net/gzip.h"
 #include "net/http_client.h"
 #include "net/rate_limiter.h"
 
 namespace nacre {
-
-bool KiteEndpoint::loopback() const {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
-}
-
-std::string KiteEndpoint::url() const {
-  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
-}
-
-Result<KiteEndpoint> ParseKiteBaseUrl(std::string_view url) {
-  KiteEndpoint e;
-  std::string_view rest = url;
-  if (rest.rfind("https://", 0) == 0) {
-    e.tls = true;
-    e.port = 443;
-    rest.remove_prefix(8);
-  } else if (rest.rfind("http://", 0) == 0) {
-    e.tls = false;
-    e.port = 80;
-    rest.remove_prefix(7);
-  } else {
-    return MakeError(ErrorCode::kInvalidInput,
-                     fmt::format("Kite base URL '{}': must start with https:// or http://", url));
-  }
-  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.find_first_of("/?#@") != std::string_view::npos) {
-    return MakeError(ErrorCode::kInvalidInput,
-                     fmt::format("Kite base URL '{}': only scheme, host and port are allowed (Kite's "
-                                 "routes live at the root)",
-                                 url));
-  }
-  std::string_view host = rest;
-  if (const auto colon = rest.rfind(':'); colon != std::string_view::npos && rest.front() != '[') {
-    host = rest.substr(0, colon);
-    const std::string_view port = rest.substr(colon + 1);
-    unsigned value = 0;
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        (value = static_cast<unsigned>(std::stoul(std::string(port)))) == 0 || value > 65535) {
-      return MakeError(ErrorCode::kInvalidInput,
-                       fmt::format("Kite base URL '{}': bad port '{}'", url, port));
-    }
-    e.port = static_cast<std::uint16_t>(value);
-  }
-  if (host.empty()) {
-    return MakeError(ErrorCode::kInvalidInput, fmt::format("Kite base URL '{}': no host", url));
-  }
-  e.host = std::string(host);
-  return e;
-}
 
 std::string_view ToString(KiteRateClass c) {
   switch (c) {
@@ -85,31 +36,6 @@ KiteRateClass KiteRateClassOf(std::string_view method, std::string_view path) {
   return KiteRateClass::kOther;
 }
 
-std::string KiteFormEncode(const KiteParams& params) {
-  std::string out;
-  auto enc = [&out](std::string_view s) {
-    constexpr char kHex[] = "0123456789ABCDEF";
-    for (const char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_' || c == '.' || c == '~') {
-        out.push_back(ch);
-      } else {
-        out.push_back('%');
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-      }
-    }
-  };
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (i > 0) out.push_back('&');
-    enc(params[i].first);
-    out.push_back('=');
-    enc(params[i].second);
-  }
-  return out;
-}
-
 std::string_view ToString(KiteOutcome::Kind k) {
   switch (k) {
     case KiteOutcome::Kind::kOk: return "ok";
@@ -126,11 +52,6 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-UnixNanos WallNow() {
-  return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count());
-}
 
 constexpr std::size_t kLanes = 3;
 constexpr std::array<std::string_view, kLanes> kLaneNames = {"orders", "reads", "data"};
@@ -174,10 +95,10 @@ struct KiteRestClient::Impl {
     RegisterSecret(access_token);
     for (std::size_t i = 0; i < kLanes; ++i) {
       net::HttpClientTls tls;
-      tls.enabled = options.endpoint.tls;
-      tls.ca_file = options.endpoint.ca_file;
-      lanes[i].http = std::make_unique<net::HttpClient>(options.endpoint.host,
-                                                        options.endpoint.port, tls);
+      tls.enabled = options.base_url.tls();
+      tls.ca_file = options.ca_file;
+      lanes[i].http = std::make_unique<net::HttpClient>(options.base_url.host,
+                                                        options.base_url.port, tls);
     }
     for (std::size_t i = 0; i < kLanes; ++i) {
       lanes[i].thread = std::thread([this, i] { RunLane(i); });
@@ -280,7 +201,7 @@ struct KiteRestClient::Impl {
         {
           std::lock_guard lock(mu);
           net::RateLimiter& limiter = LimiterOf(rate_class);
-          const UnixNanos now = WallNow();
+          const UnixNanos now = SystemNow();
           if (limiter.TryAcquire(now)) break;
           wait = limiter.Wait(now);
         }
@@ -307,8 +228,8 @@ struct KiteRestClient::Impl {
 
       net::HttpRequest req;
       req.method = call.method;
-      req.target = call.path;
-      const std::string form = KiteFormEncode(call.params);
+      req.target = options.base_url.path + call.path;  // a base URL's path is a prefix
+      const std::string form = FormEncode(call.params);
       const bool in_query = call.method == "GET" || call.method == "DELETE";
       if (in_query && !form.empty()) req.target += "?" + form;
       req.headers = {{"X-Kite-Version", "3"},
@@ -322,11 +243,8 @@ struct KiteRestClient::Impl {
         req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
         req.body = form;
       }
-      const DurationNs remaining = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       give_up - Steady::now())
-                                       .count();
       Result<net::HttpResponse> res = http.Send(req, call.deadline);
-      const bool time_left = Steady::now() < give_up && remaining > 0;
+      const bool time_left = Steady::now() < give_up;
       if (!res) {
         const ErrorCode code = res.code();
         const bool not_sent = code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout ||
@@ -480,6 +398,6 @@ KiteRestStats KiteRestClient::stats() const {
   return impl_->stats;
 }
 
-const KiteEndpoint& KiteRestClient::endpoint() const { return impl_->options.endpoint; }
+const KiteUrl& KiteRestClient::base_url() const { return impl_->options.base_url; }
 
 }  // namespace nacre

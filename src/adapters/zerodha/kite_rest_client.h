@@ -43,23 +43,11 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/zerodha/kite_errors.h"
+#include "adapters/zerodha/kite_url.h"
 #include "core/result.h"
 #include "core/time.h"
 
 namespace nacre {
-
-// A Kite base URL ("https://api.kite.trade", "http://127.0.0.1:8123"): scheme, host, port.
-struct KiteEndpoint {
-  bool tls = true;
-  std::string host;
-  std::uint16_t port = 443;
-  std::string ca_file;  // PEM bundle for TLS; empty: the system's CA store
-  bool loopback() const;
-  std::string url() const;  // scheme://host:port
-};
-// An error names the URL and what is wrong with it (only http and https; no path, query or
-// user info: Kite's routes live at the origin's root).
-Result<KiteEndpoint> ParseKiteBaseUrl(std::string_view url);
 
 enum class KiteRateClass : std::uint8_t { kOrders, kQuote, kHistorical, kOther };
 std::string_view ToString(KiteRateClass c);
@@ -68,8 +56,6 @@ std::string_view ToString(KiteRateClass c);
 KiteRateClass KiteRateClassOf(std::string_view method, std::string_view path);
 
 using KiteParams = std::vector<std::pair<std::string, std::string>>;
-// application/x-www-form-urlencoded (RFC 3986 unreserved characters kept, space as %20).
-std::string KiteFormEncode(const KiteParams& params);
 
 struct KiteCall {
   std::string method = "GET";  // GET, POST, PUT, DELETE
@@ -123,7 +109,8 @@ struct KiteRestStats {
 class KiteRestClient {
  public:
   struct Options {
-    KiteEndpoint endpoint;
+    KiteUrl base_url;     // scheme, host, port; a path is a prefix of every route (a proxy)
+    std::string ca_file;  // PEM CAs for TLS; empty: the system's store
     std::string api_key;
     std::string access_token;  // registered as a secret
     std::string user_agent = "nacre-kite/1";
@@ -147,7 +134,7 @@ class KiteRestClient {
   void SetAccessToken(std::string token);
   bool token_expired() const;
   KiteRestStats stats() const;
-  const KiteEndpoint& endpoint() const;
+  const KiteUrl& base_url() const;
 
  private:
   struct Impl;

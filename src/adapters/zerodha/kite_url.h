@@ -21,6 +21,8 @@ struct KiteUrl {
   std::uint16_t port = 0;  // the scheme's default (80, 443) when the URL gives none
   std::string path;        // "" or "/…" (with the query when one was given), no trailing '/'
   bool tls() const { return scheme == "https" || scheme == "wss"; }
+  // 127.0.0.1, localhost or ::1: this machine (the Kite emulator), not Zerodha.
+  bool loopback() const { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
   // "https://api.kite.trade" (the port only when not the scheme's default) + path.
   std::string Text() const;
 };
