@@ -110,6 +110,14 @@ std::uint64_t EventLoop::RunInbox(Inbox& inbox) {
   return count;
 }
 
+std::uint64_t EventLoop::PollLive(Inbox& inbox) {
+  CheckNotInHandler("PollLive");
+  std::uint64_t count = 0;
+  (void)DispatchBatch(inbox, false, count);
+  AdvanceTo(clock_.Now());
+  return count;
+}
+
 std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
   CheckNotInHandler("RunLive");
   std::uint64_t count = 0;

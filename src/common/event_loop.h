@@ -137,6 +137,10 @@ class EventLoop {
   // clock's time), dispatches what came, runs what is due by the clock's Now(), until a
   // StopRequested is taken, `stop` is set or the inbox is closed and drained.
   std::uint64_t RunLive(Inbox& inbox, const std::atomic<bool>* stop = nullptr);
+  // Live, one pass: dispatches what the inbox holds now (a StopRequested among it is taken
+  // and ignored) and runs what is due by the clock. A stopping node turns this while it waits
+  // for the venues' answers to its cancels.
+  std::uint64_t PollLive(Inbox& inbox);
   // Replay on a simulated clock fed live (a sandbox node replaying a catalog): as RunInbox,
   // each item's ts drives the clock, so timers and venue latencies fall exactly as in a
   // backtest of the same data; the iteration hook runs after every item (a command made on a

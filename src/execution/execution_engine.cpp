@@ -55,8 +55,27 @@ Status ExecutionEngine::ReconcileAtStart() {
                  res.orders_external, res.fills_inferred, res.mismatches.size());
     }
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
+    ResendPendingCancels(*client);
   }
   return Status::Ok();
+}
+
+void ExecutionEngine::ResendPendingCancels(ExecutionClient& client) {
+  // A cancel decided before a restart (or before the session was lost) may never have reached
+  // the venue: its request died with the process, or was held until the venue's id came. The
+  // order still works there. A cancel is safe to repeat (the venue refuses one for an order
+  // already done), so it is sent again; the venue's answer decides.
+  OrderQuery q;
+  q.venue = client.venue();
+  std::vector<const Order*> pending;
+  for (const Order* o : cache_.OrdersInflight(q)) {
+    if (o->status() == OrderStatus::kPendingCancel) pending.push_back(o);
+  }
+  for (const Order* o : pending) {
+    log().Warning("order {} was PENDING_CANCEL when the node last stopped: cancel sent again",
+                  o->client_order_id().value());
+    CancelPeer(*o);
+  }
 }
 
 void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,

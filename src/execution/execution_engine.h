@@ -113,6 +113,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void SubmitReleased(const Order& child);
   void CancelPeer(const Order& peer);
+  // After a client's reconciliation: cancels pending from before are sent again.
+  void ResendPendingCancels(ExecutionClient& client);
   void Deny(const Order& order, const std::string& code, const std::string& message);
   MessageBus::TopicHandle OrderTopic(const StrategyId& id);
   MessageBus::TopicHandle PositionTopic(const StrategyId& id);

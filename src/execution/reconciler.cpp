@@ -257,15 +257,17 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
     }
     for (const Order* o : live) {
       if (reported.count(o->client_order_id())) continue;
-      if (o->status() == OrderStatus::kSubmitted && o->venue_order_id().empty()) {
-        // Sent (or about to be) by an earlier process and never acknowledged: it may still be
-        // travelling. Not a mismatch, not guessed either: the in-flight check asks the venue
+      if (o->venue_order_id().empty() &&
+          (o->status() == OrderStatus::kSubmitted || o->status() == OrderStatus::kPendingCancel ||
+           o->status() == OrderStatus::kPendingUpdate)) {
+        // Sent (or about to be) by an earlier process and never acknowledged (a cancel or
+        // modify may have followed it, held until its id came): it may still be travelling. Not a mismatch, not guessed either: the in-flight check asks the venue
         // (a broker client looks it up by its tag within its ambiguity window, then adopts
         // it or rejects it as never received).
         ++result.orders_unresolved;
         log_.Warning("order {} was sent and never acknowledged, and venue {} does not list it "
-                     "yet: left SUBMITTED for the in-flight check",
-                     o->client_order_id().value(), ms.venue.value());
+                     "yet: left {} for the in-flight check",
+                     o->client_order_id().value(), ms.venue.value(), ToString(o->status()));
         continue;
       }
       result.mismatches.push_back(fmt::format("order {} is {} here but absent at venue {}",

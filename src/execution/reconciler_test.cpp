@@ -364,6 +364,38 @@ TEST_F(ReconcileTest, AnIntentNeverAcknowledgedAndNotListedIsLeftToTheInflightCh
   EXPECT_EQ(sent->status(), OrderStatus::kSubmitted);
 }
 
+TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills) {
+  // The node stopped with a cancel pending on an order Kite had not yet acknowledged (its id
+  // unknown); the venue filled it. The restart's reconciliation finds it by its tag.
+  const Order* o = Ours("O-1", 4, /*accepted=*/false);
+  client_->PendingCancel(*o);
+  ASSERT_EQ(o->status(), OrderStatus::kPendingCancel);
+  ASSERT_TRUE(o->venue_order_id().empty());
+  events_.clear();
+  OrderStatusReport r = Report(*o, OrderStatus::kFilled, 4, "100");
+  r.client_order_id = ClientOrderId();  // a broker knows it by its tag only
+  client_->mass_status.orders = {r};
+  client_->mass_status.fills = {Fill(r, "T-1", 4, "100", 10)};
+  client_->mass_status.positions = {Pos(4)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(EventsOf(o), (Names{"OrderAccepted", "OrderFilled"}));
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+  EXPECT_EQ(NetPosition(), 4);
+}
+
+TEST_F(ReconcileTest, ACancelPendingOnAnIntentTheVenueDoesNotListIsLeftToTheInflightCheck) {
+  const Order* o = Ours("O-1", 2, /*accepted=*/false);
+  client_->PendingCancel(*o);
+  client_->mass_status.orders = {};
+  ExecutionMassStatus ms = *client_->GenerateMassStatus();
+  ms.orders_complete = true;
+  ms.positions_reported = false;
+  const ReconcileResult r = k().exec_engine().Reconcile(ms);
+  EXPECT_EQ(r.orders_unresolved, 1u);
+  EXPECT_TRUE(r.mismatches.empty()) << r.mismatches[0];
+  EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
+}
+
 TEST_F(ReconcileTest, AStartThatSucceedsAfterAFailedOneLiftsItsHalt) {
   client_->connected = false;
   ASSERT_FALSE(k().Start().ok());

@@ -290,7 +290,8 @@ ParamSchema NodeSchema() {
                    "flatten (shorts bought back before longs are sold)"),
           P::Int("stop_wait_secs", 10)
               .Range(0, 600)
-              .Doc("wall time the stop waits for cancels (and a flatten's fills)"),
+              .Doc("wall time the stop waits for cancels (and a flatten's fills); with [kite] "
+                   "at least 20 s (an unanswered send is settled by Kite's order book)"),
           P::Int("snapshot_interval_secs", 300)
               .Range(0, 86'400)
               .Doc("clock time between state snapshots besides those after order activity (0: "

@@ -345,16 +345,35 @@ std::size_t TradingNode::RejectLostInFlight() {
   // The sandbox venue restarts with its ledger; commands that were travelling to it died with
   // the old process. An order the journal holds as sent (or journaled to be sent) that the
   // ledger never received was therefore never received: rejected, with that reason.
+  // A broker's venue (live) outlives us and cannot be asked here: an intent journaled but not
+  // known as sent (the process may have died before, during or after the send) is marked
+  // SUBMITTED, so reconciliation and the in-flight check look it up at the venue (Kite: by
+  // its tag, within the ambiguity window) and adopt it or reject it. Never resent.
   std::size_t n = 0;
   std::vector<const Order*> lost;
+  std::vector<std::pair<const Order*, AccountId>> unknown;
   for (const Order* o : kernel_->cache().Orders()) {
     if (o->status() != OrderStatus::kInitialized && o->status() != OrderStatus::kSubmitted) {
       continue;
     }
     if (!journaled_inits_.count(o->client_order_id())) continue;
     const SimulatedExchange* venue = sandbox_venue(o->instrument_id().venue());
-    if (venue == nullptr || venue->order(o->client_order_id()) != nullptr) continue;
+    if (venue == nullptr) {
+      if (o->status() != OrderStatus::kInitialized) continue;
+      const ExecutionClient* client =
+          kernel_->exec_engine().ClientForVenue(o->instrument_id().venue());
+      if (client != nullptr) unknown.emplace_back(o, client->account_id());
+      continue;
+    }
+    if (venue->order(o->client_order_id()) != nullptr) continue;
     lost.push_back(o);
+  }
+  for (const auto& [o, account] : unknown) {
+    OrderSubmitted e;
+    static_cast<OrderEventHeader&>(e) = MakeOrderEventHeader(
+        *o, kernel_->uuids().Next(), kernel_->clock().Now(), kernel_->clock().Now());
+    e.account_id = account;
+    kernel_->exec_engine().Process(e);
   }
   for (const Order* o : lost) {
     OrderRejected r;
@@ -716,7 +735,11 @@ void TradingNode::ScheduleTimers() {
   (void)clock.SetTimer("node.kill_file", kill_every, now, UnixNanos(),
                        [this](const TimeEvent&) { kill_switch_->CheckKillFile(kill_file_path()); });
   if (settings_.end && *settings_.end <= now) {
-    RequestStop(fmt::format("the configured end time {} had passed at start", FormatIst(*settings_.end)));
+    // Stopped once started (Run): the clients connect and the node reconciles with the venues
+    // first, which is what a start after the session's end is for (a restart after a crash);
+    // no strategy starts (none would trade past its end).
+    end_passed_at_start_ = true;
+    kernel_->SetStartTrader(false);
   } else if (settings_.end) {
     (void)clock.SetTimeAlert("node.end", *settings_.end, [this](const TimeEvent&) {
       MarkStop("the configured end time was reached");
@@ -873,6 +896,10 @@ NodeRunResult TradingNode::Run() {
       MarkStop("the kernel did not start: " + result.start_status.error());
     }
   }
+  if (end_passed_at_start_) {
+    RequestStop(fmt::format("the configured end time {} had passed at start",
+                            FormatIst(*settings_.end)));
+  }
   for (;;) {
     RunLoop();
     if (stop_.load(std::memory_order_acquire)) break;
@@ -973,9 +1000,12 @@ void TradingNode::Shutdown(NodeRunResult& result) {
     }
     if (due > now) {
       const auto wall = static_cast<std::int64_t>(static_cast<double>(due - now) / k.clock().rate());
-      std::this_thread::sleep_for(std::chrono::nanoseconds(std::clamp<std::int64_t>(wall, 0, 5'000'000)));
+      inbox_.WaitUntil(std::chrono::steady_clock::now() +
+                       std::chrono::nanoseconds(std::clamp<std::int64_t>(wall, 0, 5'000'000)));
     }
-    k.loop().AdvanceTo(k.clock().Now());
+    // A broker's answers (cancels confirmed, fills, an unanswered send looked up) come through
+    // the inbox, as while running.
+    k.loop().PollLive(inbox_);
   }
   if (control_) control_->Stop();
   ReportAtStop(result);

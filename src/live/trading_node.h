@@ -238,6 +238,7 @@ class TradingNode {
   bool snapshot_due_ = false;
   bool results_due_ = false;
   bool journal_failed_ = false;
+  bool end_passed_at_start_ = false;  // stop once started (reconciled), not before
   std::atomic<bool> stop_{false};
   // What the loop runs until: a stop, the end of a start wait, a reconcile request.
   std::atomic<bool> loop_break_{false};

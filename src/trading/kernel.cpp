@@ -149,7 +149,7 @@ Status Kernel::Start() {
   if (Status s = trader_.CheckRequirements(); !s) {
     return fail(MakeError(ErrorCode::kFailedPrecondition, s.error()));
   }
-  loop_.Run([this] { trader_.StartAll(); });
+  if (start_trader_) loop_.Run([this] { trader_.StartAll(); });
   phase_ = StartPhase::kRunning;
   if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {
     risk_engine_.SetTradingState(TradingState::kActive, "kernel started");

@@ -79,6 +79,9 @@ class Kernel {
   // timeout passes, and returns the failure that fails the phase. A backtest has none.
   using StartGate = std::function<Status(StartPhase)>;
   void SetStartGate(StartGate gate) { start_gate_ = std::move(gate); }
+  // false: Start() connects, reconciles and checks the portfolio but starts no strategy (a
+  // live node started after its end time: it brings its books up to date and stops).
+  void SetStartTrader(bool start) { start_trader_ = start; }
   const std::string& halt_reason() const { return halt_reason_; }
   // A fault the node cannot trade through (a journal error, an execution-engine fault):
   // trading HALTED with `why` as halt_reason(). A manual resume (the kill switch) is refused
@@ -103,6 +106,7 @@ class Kernel {
   Trader trader_;
   StartPhase phase_ = StartPhase::kNotStarted;
   StartGate start_gate_;
+  bool start_trader_ = true;
   std::string halt_reason_;
 };
 

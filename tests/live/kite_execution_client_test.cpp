@@ -143,6 +143,19 @@ TEST_F(KiteExec, ASendThatNeverArrivedIsRejectedAfterTheWindowAndItsTagWatched) 
   EXPECT_EQ(Ledger()["orders"].size(), 0u);
 }
 
+TEST_F(KiteExec, ACancelDuringTheAmbiguityWindowOfALostSendEndsRejected) {
+  // The send's answer was a 5xx; the strategy cancels while the order book is being searched
+  // for its tag: the cancel waits, and the order, never found, ends rejected (nothing to cancel).
+  LoadPlan(R"({"rule": [{"route": "POST /orders/regular", "action": "5xx_before", "nth": 1}]})");
+  Submit("O-1", OrderSide::kBuy, "100.50");
+  ASSERT_TRUE(Pump([&] { return client_->stats().ambiguous == 1u; }, 0));
+  kernel_->exec_engine().Execute(testkit::CancelCommand(*Ord("O-1")));
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kPendingCancel);
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kRejected; }, 0));
+  EXPECT_EQ(client_->stats().lost_after_lookup, 1u);
+  EXPECT_EQ(Ledger()["orders"].size(), 0u);
+}
+
 TEST_F(KiteExec, AWatchedTagThatAppearsLaterIsAdoptedAndCancelled) {
   // The send's answer was a 5xx and the order book never showed the tag within the window:
   // rejected, tag watched. Then Kite's OMS turns out to have taken the request after all (the

@@ -235,6 +235,10 @@ void KiteExecutionClient::OnPlaced(const ClientOrderId& id, const KiteOutcome& o
     case KiteOutcome::Kind::kAmbiguous:
       ++stats_.ambiguous;
       t.ambiguous_since = Now();
+      Alert(AlertKind::kInfo,
+            fmt::format("order {} (tag {}): the place's answer is unknown ({}); looking for its "
+                        "tag in Kite's order book for {} s",
+                        id.value(), t.tag, out.message, config_.ambiguity_window / kNanosPerSecond));
       LookUp(id, 0);
       return;
     case KiteOutcome::Kind::kTokenExpired:
@@ -265,7 +269,10 @@ void KiteExecutionClient::LookUp(const ClientOrderId& id, std::size_t attempt) {
 void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attempt,
                                      const KiteOutcome& out) {
   auto it = tracked_.find(id);
-  if (it == tracked_.end()) return;
+  if (it == tracked_.end()) {
+    Alert(AlertKind::kInfo, fmt::format("lookup {} of {}: no longer tracked", attempt, id.value()));
+    return;
+  }
   Tracked& t = it->second;
   if (out.ok()) {
     auto orders = ParseKiteOrders(out.data);
@@ -620,8 +627,10 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   for (const KiteTrade& k : kite_trades) {
     if (k.order_id == kite_id) traded += k.quantity;
   }
-  if (t != nullptr && traded < now.filled_quantity && t->lagging_left > 0) {
-    // Kite's trades lag the order's filled quantity: ask again before inferring anything.
+  if (t != nullptr && traded != now.filled_quantity && t->lagging_left > 0) {
+    // Kite's trades lag the order's filled quantity: ask again before inferring anything. Or
+    // the history is the older read (a fill landed between the two requests): its filled
+    // quantity would refuse the newer trade, so ask again for both.
     --t->lagging_left;
     ++stats_.lagging_trade_refetches;
     After(config_.lagging_trades_refetch, [this, id] {

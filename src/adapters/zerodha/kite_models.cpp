@@ -311,6 +311,46 @@ Result<std::vector<KitePosition>> ParseKiteNetPositions(const json& data) {
   return out;
 }
 
+Result<std::map<std::string, KiteQuoteTop>> ParseKiteQuoteTops(const json& data, int precision) {
+  if (!data.is_object()) {
+    return MakeError(ErrorCode::kInvalidInput, "kite quote: expected an object of instruments");
+  }
+  std::map<std::string, KiteQuoteTop> out;
+  for (const auto& [key, q] : data.items()) {
+    const std::string what = "kite quote " + key;
+    KiteQuoteTop top;
+    auto run = [&]() -> Status {
+      if (!q.is_object()) return Bad(what, "", "expected an object");
+      std::int64_t token = 0;
+      NACRE_TRY(Qty(q, "instrument_token", what, token));
+      top.instrument_token = static_cast<std::uint32_t>(token);
+      NACRE_TRY(Time(q, "timestamp", what, top.timestamp));
+      const json* depth = Field(q, "depth");
+      if (depth == nullptr || !depth->is_object()) return Bad(what, "depth", "is missing");
+      auto level0 = [&](const char* side, Price& px, std::int64_t& qty) -> Status {
+        const json* levels = Field(*depth, side);
+        if (levels == nullptr || !levels->is_array()) {
+          return Bad(what, fmt::format("depth.{}", side), "must be a list");
+        }
+        px = Price::Raw(0, precision);
+        qty = 0;
+        if (levels->empty()) return Status::Ok();
+        const std::string at = fmt::format("{} depth.{}[0]", what, side);
+        NACRE_TRY(Px((*levels)[0], "price", at, precision, px));
+        NACRE_TRY(Qty((*levels)[0], "quantity", at, qty, true));
+        if (qty == 0) px = Price::Raw(0, precision);  // an empty level
+        return Status::Ok();
+      };
+      NACRE_TRY(level0("buy", top.bid, top.bid_quantity));
+      NACRE_TRY(level0("sell", top.ask, top.ask_quantity));
+      return Status::Ok();
+    };
+    if (Status s = run(); !s) return Error{s.error(), s.code()};
+    out.emplace(key, top);
+  }
+  return out;
+}
+
 Result<KiteMarginSegment> ParseKiteMarginSegment(const json& data, std::string_view segment) {
   const json* seg = &data;
   if (data.is_object() && data.contains(std::string(segment))) seg = &data[std::string(segment)];

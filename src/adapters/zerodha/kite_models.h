@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,20 @@ Result<std::vector<KitePosition>> ParseKiteNetPositions(const nlohmann::json& da
 // GET /user/margins (both segments; `segment` picks one) or /user/margins/:segment.
 Result<KiteMarginSegment> ParseKiteMarginSegment(const nlohmann::json& data,
                                                  std::string_view segment = "equity");
+
+// GET /quote (full quotes): each instrument's top of book, keyed as asked ("NFO:SYMBOL").
+// `bid`/`ask` are depth buy[0]/sell[0] (price 0 with quantity 0: that side is empty, and the
+// side's price stays 0); `timestamp` is the quote's. An instrument Kite left out (unknown, or
+// no data yet) is absent, as in Kite's answer.
+struct KiteQuoteTop {
+  std::uint32_t instrument_token = 0;
+  Price bid, ask;
+  std::int64_t bid_quantity = 0, ask_quantity = 0;
+  UnixNanos timestamp;
+  bool two_sided() const { return bid.raw() > 0 && ask.raw() > 0; }
+};
+Result<std::map<std::string, KiteQuoteTop>> ParseKiteQuoteTops(const nlohmann::json& data,
+                                                               int precision = 2);
 
 // A signed rupee amount (integer or float) rounded to the paisa; an error names `field`.
 Result<Money> KiteAmount(const nlohmann::json& v, std::string_view field);

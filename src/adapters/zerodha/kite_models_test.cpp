@@ -103,6 +103,42 @@ TEST(KiteModels, NetPositionsAndMargins) {
   EXPECT_EQ(com->cash, *Money::Parse("100661.7"));
 }
 
+TEST(KiteModels, QuoteTopsFromZerodhasQuoteAnswer) {
+  NEED_MOCK("quote.json");
+  auto tops = ParseKiteQuoteTops(mock);
+  ASSERT_TRUE(tops.ok()) << tops.error();
+  ASSERT_EQ(tops->size(), mock.size());
+  for (const auto& [key, q] : mock.items()) {
+    const KiteQuoteTop& t = tops->at(key);
+    EXPECT_EQ(t.instrument_token, q["instrument_token"].get<std::uint32_t>());
+    EXPECT_EQ(KiteTimeText(t.timestamp), q["timestamp"].get<std::string>());
+    const json& buy = q["depth"]["buy"][0];
+    const json& sell = q["depth"]["sell"][0];
+    EXPECT_EQ(t.bid_quantity, buy["quantity"].get<std::int64_t>());
+    EXPECT_EQ(t.ask_quantity, sell["quantity"].get<std::int64_t>());
+    EXPECT_EQ(t.bid, *KitePrice(buy["quantity"].get<std::int64_t>() == 0 ? json(0) : buy["price"], "bid"));
+    EXPECT_EQ(t.ask, *KitePrice(sell["quantity"].get<std::int64_t>() == 0 ? json(0) : sell["price"], "ask"));
+  }
+}
+
+TEST(KiteModels, QuoteTopsOneSidedAndBad) {
+  const json q = json::parse(R"({"NFO:X": {"instrument_token": 7, "timestamp": "2025-01-06 10:00:00",
+    "depth": {"buy": [{"price": 101.5, "quantity": 65, "orders": 1}],
+              "sell": [{"price": 0, "quantity": 0, "orders": 0}]}}})");
+  auto tops = ParseKiteQuoteTops(q);
+  ASSERT_TRUE(tops.ok()) << tops.error();
+  const KiteQuoteTop& t = tops->at("NFO:X");
+  EXPECT_EQ(t.bid, P("101.50"));
+  EXPECT_EQ(t.bid_quantity, 65);
+  EXPECT_FALSE(t.two_sided());  // no offers
+  json bad = q;
+  bad["NFO:X"].erase("depth");
+  auto e = ParseKiteQuoteTops(bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().find("NFO:X"), std::string::npos) << e.error();
+  EXPECT_NE(e.error().find("depth"), std::string::npos) << e.error();
+}
+
 TEST(KiteModels, BadFieldsAreNamedWithTheOrder) {
   json o = json::parse(R"({"order_id":"42","status":"OPEN","exchange":"NFO","tradingsymbol":"X",
       "order_type":"LIMIT","transaction_type":"BUY","quantity":65,"price":"12"})");

@@ -84,6 +84,10 @@ void Prepare(const Params& p, const std::string& base_dir, NodeSettings& s) {
   if (p.GetString("market_protection") == "0") {
     p.Fail("market_protection", "0 means unprotected: Kite rejects such market orders");
   }
+  // A stop waits for what is in flight: an order whose send went unanswered just before the
+  // stop is settled only after a request's deadline (7 s) and the ambiguity window (10 s), so
+  // the wait is never shorter than that (stop_wait_secs may make it longer).
+  s.stop_wait = std::max<DurationNs>(s.stop_wait, 20 * kNanosPerSecond);
 }
 
 // What the node owns for the adapter: the REST client the clients share, the I/O thread the
@@ -100,6 +104,10 @@ struct KiteGlue {
   // The chain the ticker streams whatever the strategies subscribe (kernel thread).
   std::set<InstrumentId> chain;
   std::int64_t chain_day = -1;
+  // Open positions priced from GET /quote (SeedPrices): when each was last asked (wall time;
+  // kernel thread) and whether a read is out (its answer comes on a REST lane).
+  std::map<InstrumentId, UnixNanos> seed_asked;
+  std::atomic<bool> seed_in_flight{false};
   ~KiteGlue() {
     if (io) io->Stop();  // before the REST client (no timer posts to it any more)
   }
@@ -107,6 +115,67 @@ struct KiteGlue {
 
 void Log(TradingNode& node, LogLevel level, const std::string& text) {
   node.kernel().logger().Log(level, "Kite", text);
+}
+
+// Open positions with no price yet (kernel thread). Kite's ticker sends an instrument's
+// packet when it changes, so a quiet contract (a far strike; one the market stopped quoting)
+// can leave a restarted node without the price its portfolio check waits for, and its
+// strategy without a mark. Their top of book is read from GET /quote (one read at a time, each
+// contract at most every 5 wall seconds, within the quote class's 1/s) and fed in as quotes,
+// only while the cache still has none (a ticker quote always wins).
+void SeedPrices(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                const std::shared_ptr<const KiteInstrumentMap>& map) {
+  const Cache& cache = node.kernel().cache();
+  if (glue->seed_in_flight.load()) return;
+  const UnixNanos wall = SystemNow();
+  KiteCall call;
+  call.path = "/quote";
+  call.budget = 3 * kNanosPerSecond;
+  for (const Position* p : cache.PositionsOpen()) {
+    const InstrumentId& id = p->instrument_id();
+    if (cache.quote(id) != nullptr || call.params.size() >= 500) continue;
+    const KiteInstrumentRef* ref = map->RefOf(id);
+    if (ref == nullptr) continue;
+    auto [asked, fresh] = glue->seed_asked.try_emplace(id, wall);
+    if (!fresh && wall - asked->second < 5 * kNanosPerSecond) continue;
+    asked->second = wall;
+    call.params.emplace_back("i", ref->Key());
+  }
+  if (call.params.empty()) return;
+  glue->seed_in_flight = true;
+  Inbox* inbox = &node.inbox();
+  const Clock* clock = &node.clock();
+  TradingNode* n = &node;
+  std::weak_ptr<KiteGlue> weak = glue;
+  glue->rest->Post(std::move(call), [inbox, clock, n, weak, map](KiteOutcome out) {
+    auto g = weak.lock();
+    if (!g) return;
+    g->seed_in_flight = false;
+    std::string problem;
+    if (!out.ok()) {
+      problem = out.message;  // asked again at the next round
+    } else if (auto tops = ParseKiteQuoteTops(out.data); !tops) {
+      problem = tops.error();
+    } else {
+      for (const auto& [key, t] : *tops) {
+        const auto id = map->ByKey(key);
+        if (!id || !t.two_sided()) continue;
+        const UnixNanos now = clock->Now();
+        inbox->PushData(QuoteTick{*id, t.bid, t.ask, Quantity::FromInt(t.bid_quantity),
+                                  Quantity::FromInt(t.ask_quantity),
+                                  t.timestamp.is_zero() ? now : t.timestamp, now});
+      }
+    }
+    if (!problem.empty()) {
+      inbox->PushExec(clock->Now(), KernelTask{"KITE quote", [n, weak, problem] {
+                                                 if (weak.lock()) {
+                                                   Log(*n, LogLevel::kWarning,
+                                                       "pricing open positions from /quote: " +
+                                                           problem);
+                                                 }
+                                               }});
+    }
+  });
 }
 
 // A new session arrived (kernel thread): both clients take it, the Kite day is reconciled, and
@@ -371,6 +440,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
                                                if (chain_days > 0) {
                                                  RefreshChain(*n, *g, *map, *data_ptr, chain_days);
                                                }
+                                               SeedPrices(*n, g, map);
                                                for (const std::string& t : data_ptr->TakeNotices()) {
                                                  Log(*n, LogLevel::kWarning, "ticker: " + t);
                                                }

@@ -262,6 +262,7 @@ net::HttpResponse Runtime::Serve(const net::HttpRequest& request) {
 }
 
 void Runtime::Fired(const FiredFault& f) {
+  if (!options_.log_faults) return;
   fmt::print(stderr, "kite-emu fault: rule {} {} on {} {} at {}\n", f.rule,
              FaultActionName(f.action), f.key, f.subject, KiteTimeText(f.time));
 }
@@ -344,6 +345,14 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
   }
 }
 
+void Runtime::ReplaceFaults(FaultPlan plan) {
+  faults_ = std::move(plan);
+  // A new plan starts clean: no burst, gap or stale token of the old one goes on.
+  burst_until_.clear();
+  market_gap_until_ = UnixNanos();
+  stale_until_.clear();
+}
+
 std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& request,
                                                    const std::string& path,
                                                    const std::string& query) {
@@ -408,11 +417,7 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
       if (body.is_discarded()) return KiteInputError("faults: the body is not JSON");
       auto plan = FaultPlan::FromJson(body);
       if (!plan.ok()) return KiteInputError(plan.error());
-      faults_ = std::move(*plan);
-      // A new plan starts clean: no burst, gap or stale token of the old one goes on.
-      burst_until_.clear();
-      market_gap_until_ = UnixNanos();
-      stale_until_.clear();
+      ReplaceFaults(std::move(*plan));
     }
     return KiteSuccess(json{{"plan", faults_.ToJson()}, {"counters", faults_.Counters()}, {"log", faults_.Log()}});
   }

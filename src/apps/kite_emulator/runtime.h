@@ -54,6 +54,7 @@ namespace nacre::kite_emu {
 struct RuntimeOptions {
   DurationNs pump_period = 20 * kNanosPerMilli;  // wall time between replay steps
   VirtualClock::Wall wall;                       // none: the system clock
+  bool log_faults = true;  // each fault fired on stderr (the plan's log keeps them anyway)
 };
 
 class Runtime {
@@ -77,6 +78,10 @@ class Runtime {
   Oms* oms() { return oms_.get(); }
   KiteEmulator& emulator() { return *emulator_; }
   Ticker& ticker() { return *ticker_; }
+  // I/O thread only: the fault plan (its counters and log), or a new one in its place, as
+  // POST /__emu/faults does (no burst, gap or stale token of the old plan goes on).
+  const FaultPlan& faults() const { return faults_; }
+  void ReplaceFaults(FaultPlan plan);
 
  private:
   net::HttpResponse Serve(const net::HttpRequest& request);
