@@ -14,6 +14,7 @@
 #include "adapters/zerodha/kite_instruments.h"
 #include "adapters/zerodha/kite_rest_client.h"
 #include "adapters/zerodha/kite_session.h"
+#include "adapters/zerodha/kite_supervisor.h"
 #include "backtest/config_sections.h"
 #include "core/secrets.h"
 #include "live/kill_switch.h"
@@ -285,6 +286,11 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   ec.orphan_policy = p.GetString("orphan_policy");
   ec.ambiguity_window = static_cast<DurationNs>(p.GetNumber("ambiguity_window_secs") * 1e9);
   ec.orders_poll = static_cast<DurationNs>(p.GetNumber("orders_poll_secs") * 1e9);
+  ec.account_poll = static_cast<DurationNs>(p.GetNumber("account_poll_secs") * 1e9);
+  ec.account_tolerance = p.GetMoney("account_tolerance");
+  ec.positions_poll = static_cast<DurationNs>(p.GetNumber("positions_poll_secs") * 1e9);
+  ec.basket_margin_check = p.GetBool("basket_margin_check");
+  ec.basket_deadline = static_cast<DurationNs>(p.GetNumber("basket_deadline_secs") * 1e9);
   for (const Instrument& i : map->instruments()) {
     const KiteInstrumentRef* ref = map->RefOf(i.id);
     if (ref == nullptr || ref->exchange != "NFO") continue;
@@ -314,6 +320,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   }
   auto exec = std::make_unique<KiteExecutionClient>(ec, *glue->rest, node.inbox());
   KiteExecutionClient* exec_ptr = exec.get();
+  exec->SetBooks(KernelKiteBooks(node.kernel(), ec.account_id, ec.venue));
   if (Status st = node.AddExecutionClient(std::move(exec), AccountType::kMargin, starting); !st) {
     p.Fail("account_id", st.error());
   }
@@ -334,6 +341,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   ZerodhaDataClient* data_ptr = data.get();
   data->SetOrderUpdateHandler(exec_ptr->OrderUpdateSink());
   node.AddDataClient(std::move(data));
+  // Kite replays no order update missed while the ticker was down: each reconnect reconciles.
+  auto reconnect_watch = std::make_shared<KiteReconnectWatch>(node.kernel(), *exec_ptr, *data_ptr);
+  node.Own(reconnect_watch);
   const DurationNs chain_days = p.GetInt("chain_days") * 86'400 * kNanosPerSecond;
   if (chain_days > 0) RefreshChain(node, *glue, *map, *data_ptr, chain_days);
   // The index's venue: EXTERNAL bars from Kite's candles, the rest to the ticker.
@@ -356,6 +366,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
       case KiteExecutionClient::AlertKind::kInfo:
         Log(*n, LogLevel::kInfo, text);
         break;
+      case KiteExecutionClient::AlertKind::kWarn:
+        Log(*n, LogLevel::kWarning, text);
+        break;
       default:
         Log(*n, LogLevel::kError, text);
         break;
@@ -363,9 +376,11 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   });
   Inbox* inbox = &node.inbox();
   const Clock* clock = &node.clock();
-  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, map, chain_days] {
+  std::weak_ptr<KiteReconnectWatch> watch = reconnect_watch;
+  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, map, chain_days,
+                                    watch] {
     inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, map,
-                                                              chain_days] {
+                                                              chain_days, watch] {
                                                auto g = weak.lock();
                                                if (!g) return;
                                                if (chain_days > 0) {
@@ -377,6 +392,8 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
                                                if (data_ptr->stats().token_refused) {
                                                  OnTokenRefused(*n, g, exec_ptr, data_ptr,
                                                                 "the ticker's handshake got 403");
+                                               } else if (auto w = watch.lock(); w && !g->token_halt) {
+                                                 w->Tick();
                                                }
                                              }});
   });
