@@ -308,7 +308,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
     if (!m.ok()) p.Fail("starting_balance", "reading Kite's /user/margins: " + m.message);
     auto seg = ParseKiteMarginSegment(m.data);
     if (!seg) p.Fail("starting_balance", seg.error());
-    starting = seg->net;
+    // Kite's total as the execution client reports it (what is free plus what is blocked), so
+    // Nacre's books start where Kite's account is.
+    starting = seg->net + seg->span + seg->exposure;
   }
   // In-flight orders (SUBMITTED or PENDING_* silent for 5 s of wall time) are asked about every
   // 2 s of wall time (LIVE.md §8 rule 6): on the node's clock, scaled by its rate.

@@ -210,8 +210,8 @@ ParamSchema KiteSchema() {
                   .AtMost(10)
                   .Doc("how long the basket margin check waits for Kite's answer"),
               P::Money("starting_balance")
-                  .Doc("the account's starting cash (default: Kite's available cash at start, "
-                       "from /user/margins)"),
+                  .Doc("the account's starting cash (default: Kite's account at start, from "
+                       "/user/margins: net + span + exposure)"),
               P::String("ca_file")
                   .Doc("a PEM file of CAs the REST API's and the ticker's TLS certificates are "
                        "verified against (relative to the config file; default: the system's)"),
