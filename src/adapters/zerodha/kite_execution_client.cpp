@@ -62,6 +62,16 @@ KiteExecutionClient::KiteExecutionClient(KiteExecConfig config, KiteRestClient& 
   }
 }
 
+void KiteExecutionClient::AddSymbols(const std::vector<KiteSymbol>& symbols) {
+  for (const KiteSymbol& s : symbols) {
+    if (by_instrument_.count(s.instrument_id) != 0) continue;
+    const std::size_t at = config_.symbols.size();
+    config_.symbols.push_back(s);
+    by_instrument_.emplace(s.instrument_id, at);
+    by_symbol_.emplace(std::make_pair(s.exchange, s.tradingsymbol), at);
+  }
+}
+
 KiteExecutionClient::~KiteExecutionClient() {
   {
     std::lock_guard lock(alive_->mu);

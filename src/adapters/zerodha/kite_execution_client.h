@@ -187,6 +187,9 @@ class KiteExecutionClient final : public ExecutionClient {
     alert_ = std::move(h);
   }
   void SetBooks(KiteBooks books) { books_ = std::move(books); }
+  // Instruments listed since the client was made (the daily instrument refresh; kernel
+  // thread); one already known is left as it is.
+  void AddSymbols(const std::vector<KiteSymbol>& symbols);
   // Reads /user/margins now (kernel thread; one read in flight, a request during it makes one
   // more) and reports the account.
   void RefreshAccount();

@@ -101,6 +101,14 @@ struct KiteGlue {
   // The chain the ticker streams whatever the strategies subscribe (kernel thread).
   std::set<InstrumentId> chain;
   std::int64_t chain_day = -1;
+  // The instrument map the node runs on, refreshed once a day (kernel thread); what a rebuild
+  // needs (read on a REST lane, never changed after attach).
+  std::shared_ptr<const KiteInstrumentMap> map;
+  KiteInstrumentMapConfig map_config;
+  std::string map_source;
+  std::int64_t instruments_day = 0;  // KiteInstrumentDay of the map's dump
+  bool instruments_refreshing = false;
+  UnixNanos instruments_retry;  // after a failed refresh, not before
   ~KiteGlue() {
     if (io) io->Stop();  // before the REST client (no timer posts to it any more)
   }
@@ -216,6 +224,100 @@ void RefreshChain(TradingNode& node, KiteGlue& glue, const KiteInstrumentMap& ma
   }
 }
 
+// The day's new dump (kernel thread, applied): new listings into the cache, the execution
+// client and the ticker's map; contracts gone from the dump dropped, except those the account
+// holds (a position or a working order), which are kept and reported.
+void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec,
+                      ZerodhaDataClient& data, std::int64_t day,
+                      Result<KiteInstrumentMap> built) {
+  glue.instruments_refreshing = false;
+  const UnixNanos now = node.clock().Now();
+  if (!built) {
+    glue.instruments_retry = now + 5 * kNanosPerMinute;
+    Log(node, LogLevel::kError,
+        "daily instrument refresh: " + built.error() + "; running on the previous map, retried "
+        "in 5 minutes");
+    return;
+  }
+  std::set<InstrumentId> held;
+  for (const Position* pos : node.kernel().cache().PositionsOpen()) held.insert(pos->instrument_id());
+  for (const Order* o : node.kernel().cache().OrdersOpen()) held.insert(o->instrument_id());
+  KiteInstrumentRefresh r = RefreshKiteInstrumentMap(*glue.map, std::move(*built), held);
+  std::vector<KiteSymbol> symbols;
+  for (const Instrument& i : r.added) {
+    node.AddInstrument(i);
+    const KiteInstrumentRef* ref = r.map.RefOf(i.id);
+    if (ref == nullptr || ref->exchange != "NFO") continue;
+    symbols.push_back(KiteSymbol{i.id, ref->exchange, ref->tradingsymbol, ref->token,
+                                 i.price_precision, i.multiplier});
+  }
+  exec.AddSymbols(symbols);
+  for (const InstrumentId& id : r.kept) {
+    Log(node, LogLevel::kWarning,
+        fmt::format("instrument {} is gone from Kite's instruments dump while the account holds "
+                    "a position or a working order in it: KEPT (expired and not yet settled, or "
+                    "delisted? check it at Kite)",
+                    id.value()));
+  }
+  const std::size_t shown = std::min<std::size_t>(r.findings.size(), 10);
+  for (std::size_t i = 0; i < shown; ++i) {
+    fmt::print(stderr, "kite: instruments: {}\n", r.findings[i]);
+  }
+  if (r.findings.size() > shown) {
+    fmt::print(stderr, "kite: instruments: {} more mismatches with Nacre's NSE rules\n",
+               r.findings.size() - shown);
+  }
+  glue.map = std::make_shared<const KiteInstrumentMap>(std::move(r.map));
+  data.SetInstrumentMap(glue.map);
+  glue.instruments_day = day;
+  glue.chain_day = -1;  // the ticker's chain follows the new listings
+  Log(node, LogLevel::kInfo,
+      fmt::format("instruments refreshed for {}: {} contracts (+{} listed, -{} gone, {} kept "
+                  "while held), {} mismatches with Nacre's NSE rules",
+                  FormatIst(now).substr(0, 10), glue.map->size(), r.added.size(),
+                  r.dropped.size(), r.kept.size(), r.findings.size()));
+}
+
+// Once per IST day (from 08:30 on the node's clock): the dump is read on the REST client's data
+// lane and built there; the result comes back to the kernel thread.
+void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                             KiteExecutionClient* exec, ZerodhaDataClient* data) {
+  const UnixNanos now = node.clock().Now();
+  const std::int64_t day = KiteInstrumentDay(now);
+  if (day == glue->instruments_day || glue->instruments_refreshing || now < glue->instruments_retry) {
+    return;
+  }
+  glue->instruments_refreshing = true;
+  KiteCall dump;
+  dump.path = "/instruments";
+  dump.decode_envelope = false;
+  dump.deadline = 60 * kNanosPerSecond;
+  dump.budget = 60 * kNanosPerSecond;
+  std::weak_ptr<KiteGlue> weak = glue;
+  Inbox* inbox = &node.inbox();
+  TradingNode* n = &node;
+  const Clock* clock = &node.clock();
+  glue->rest->Post(dump, [weak, inbox, n, clock, exec, data, day](KiteOutcome got) {
+    auto g = weak.lock();
+    if (!g) return;
+    Result<KiteInstrumentMap> built = MakeError(ErrorCode::kUnavailable, "no dump");
+    if (!got.ok()) {
+      built = MakeError(ErrorCode::kUnavailable, "reading Kite's instruments dump: " + got.message);
+    } else if (auto rows = ParseKiteInstrumentsCsv(got.body, g->map_source); !rows) {
+      built = MakeError(ErrorCode::kInvalidInput, rows.error());
+    } else {
+      built = KiteInstrumentMap::Build(*rows, g->map_source, g->map_config);
+    }
+    auto shared = std::make_shared<Result<KiteInstrumentMap>>(std::move(built));
+    inbox->PushExec(clock->Now(), KernelTask{"KITE instruments", [weak, n, exec, data, day, shared] {
+                                               if (auto gg = weak.lock()) {
+                                                 ApplyInstruments(*n, *gg, *exec, *data, day,
+                                                                  std::move(*shared));
+                                               }
+                                             }});
+  });
+}
+
 void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
             TradingNode& node) {
   const KiteCredentials c = LoadKiteCredentials(p.table(), base_dir);
@@ -263,6 +365,10 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   auto built = KiteInstrumentMap::Build(*rows, source, mc);
   if (!built) p.Fail("base_url", built.error());
   auto map = std::make_shared<const KiteInstrumentMap>(std::move(*built));
+  glue->map = map;
+  glue->map_config = mc;
+  glue->map_source = source;
+  glue->instruments_day = KiteInstrumentDay(now);  // the day's first attach is its refresh
   if (map->instruments().empty()) {
     p.Fail("underlying", fmt::format("Kite's instruments dump ({} rows) lists no {} contracts",
                                      rows->size(), p.GetString("underlying")));
@@ -379,14 +485,15 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   Inbox* inbox = &node.inbox();
   const Clock* clock = &node.clock();
   std::weak_ptr<KiteReconnectWatch> watch = reconnect_watch;
-  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, map, chain_days,
+  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, chain_days,
                                     watch] {
-    inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, map,
+    inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr,
                                                               chain_days, watch] {
                                                auto g = weak.lock();
                                                if (!g) return;
+                                               MaybeRefreshInstruments(*n, g, exec_ptr, data_ptr);
                                                if (chain_days > 0) {
-                                                 RefreshChain(*n, *g, *map, *data_ptr, chain_days);
+                                                 RefreshChain(*n, *g, *g->map, *data_ptr, chain_days);
                                                }
                                                for (const std::string& t : data_ptr->TakeNotices()) {
                                                  Log(*n, LogLevel::kWarning, "ticker: " + t);
