@@ -28,7 +28,8 @@ class KiteExec : public KiteRestFixture {
  protected:
   void SetUp() override {
     KiteRestFixture::SetUp();
-    kernel_ = std::make_unique<Kernel>(testkit::QuietKernelConfig(), std::make_unique<LiveClock>());
+    // The kernel at the emulator's day (instrument expiry is judged on it), held there.
+    kernel_ = std::make_unique<Kernel>(testkit::QuietKernelConfig(), std::make_unique<TestClock>(t0_));
     kernel_->cache().AddInstrument(call_);
     kernel_->cache().AddInstrument(put_);
     KiteExecConfig c;
@@ -323,6 +324,21 @@ TEST_F(KiteExec, APositionChangedBehindOurBackHaltsOnTheSecondPoll) {
       << why;
   EXPECT_EQ(kernel_->risk_engine().trading_state(), TradingState::kHalted);
   EXPECT_TRUE(HasAlert(Kind::kLost));
+}
+
+TEST_F(KiteExec, AnExpiredContractsPositionIsLeftToTheNextDaysReconciliation) {
+  PlaceBehindTheBack("BUY", "100.50");
+  ASSERT_TRUE(Pump([&] { return Ledger()["trades"].size() == 1; }));
+  // The node's clock past the call's expiry (Tue 6-Jan-2026 15:30): the kernel settles it,
+  // Kite lists it until the next day.
+  static_cast<TestClock&>(kernel_->clock()).SetTime(FromIst(2026, 1, 6, 15, 31));
+  for (int i = 1; i <= 2; ++i) {
+    client_->PollPositions();
+    ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == static_cast<std::uint64_t>(i); }, 0));
+  }
+  EXPECT_EQ(client_->stats().position_suspects, 0u);
+  EXPECT_EQ(client_->stats().position_halts, 0u);
+  EXPECT_TRUE(kernel_->halt_reason().empty()) << kernel_->halt_reason();
 }
 
 TEST_F(KiteExec, APollDuringAFillInFlightDoesNotHalt) {

@@ -296,6 +296,7 @@ void KiteExecutionClient::OnPositions(const KiteOutcome& out) {
   for (const auto& [id, n] : ours) all.insert(id);
   std::map<InstrumentId, std::pair<std::int64_t, std::int64_t>> now;
   for (const InstrumentId& id : all) {
+    if (books_.expired && books_.expired(id)) continue;
     const auto k = kite.find(id);
     const auto o = ours.find(id);
     const std::int64_t kq = k == kite.end() ? 0 : k->second;

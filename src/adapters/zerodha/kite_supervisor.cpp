@@ -75,6 +75,10 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
     for (const Position* p : k->cache().PositionsOpen(q)) out[p->instrument_id()] += p->signed_qty_raw();
     return out;
   };
+  b.expired = [k](const InstrumentId& id) {
+    const Instrument* inst = k->cache().instrument(id);
+    return inst != nullptr && inst->has_expiry() && inst->IsExpired(k->clock().Now());
+  };
   b.halt = [k](const std::string& why) { k->HaltOnFault(why); };
   b.spread_margin = [k, venue](const std::vector<const Order*>& orders) -> Result<Money> {
     // The increase the legs bring: the book with them working less the book without them, per

@@ -2,7 +2,8 @@
 // (issue 15 items 5-6, LIVE.md §8), kernel thread only:
 //   - KernelKiteBooks: the execution client's view of the kernel's books (KiteBooks): the
 //     account's balance (compared with Kite's /user/margins), the net positions of the venue
-//     (compared with Kite's /portfolio/positions), the kernel's HALT (Kernel::HaltOnFault, as a
+//     (compared with Kite's /portfolio/positions; an instrument past its expiry on the kernel's
+//     clock is left to the next day's reconciliation), the kernel's HALT (Kernel::HaltOnFault, as a
 //     reconciliation mismatch at start), and Nacre's margin for a spread (the NSE margin book on
 //     the cache's positions, working orders and marks, as the risk engine's pre-trade check
 //     computes it) for the basket check's log line;
