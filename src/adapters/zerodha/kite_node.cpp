@@ -318,6 +318,22 @@ void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>&
   });
 }
 
+// The adapter's once-a-second work on the kernel thread: the day's instruments and the
+// ticker's chain, the ticker's notices, a token refusal, and the reconciliation a ticker
+// reconnect owes (not while a token refusal holds trading: the new session reconciles).
+void EverySecond(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                 KiteExecutionClient& exec, ZerodhaDataClient& data, DurationNs chain_days,
+                 KiteReconnectWatch& watch) {
+  if (!glue->token_halt) MaybeRefreshInstruments(node, glue, &exec, &data);
+  if (chain_days > 0) RefreshChain(node, *glue, *glue->map, data, chain_days);
+  for (const std::string& t : data.TakeNotices()) Log(node, LogLevel::kWarning, "ticker: " + t);
+  if (data.stats().token_refused) {
+    OnTokenRefused(node, glue, &exec, &data, "the ticker's handshake got 403");
+  } else if (!glue->token_halt) {
+    watch.Tick();
+  }
+}
+
 void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
             TradingNode& node) {
   const KiteCredentials c = LoadKiteCredentials(p.table(), base_dir);
@@ -487,24 +503,12 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   std::weak_ptr<KiteReconnectWatch> watch = reconnect_watch;
   glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, chain_days,
                                     watch] {
-    inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr,
-                                                              chain_days, watch] {
-                                               auto g = weak.lock();
-                                               if (!g) return;
-                                               MaybeRefreshInstruments(*n, g, exec_ptr, data_ptr);
-                                               if (chain_days > 0) {
-                                                 RefreshChain(*n, *g, *g->map, *data_ptr, chain_days);
-                                               }
-                                               for (const std::string& t : data_ptr->TakeNotices()) {
-                                                 Log(*n, LogLevel::kWarning, "ticker: " + t);
-                                               }
-                                               if (data_ptr->stats().token_refused) {
-                                                 OnTokenRefused(*n, g, exec_ptr, data_ptr,
-                                                                "the ticker's handshake got 403");
-                                               } else if (auto w = watch.lock(); w && !g->token_halt) {
-                                                 w->Tick();
-                                               }
-                                             }});
+    inbox->PushExec(clock->Now(),
+                    KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, chain_days, watch] {
+                                 auto g = weak.lock();
+                                 auto w = watch.lock();
+                                 if (g && w) EverySecond(*n, g, *exec_ptr, *data_ptr, chain_days, *w);
+                               }});
   });
 }
 
