@@ -11,7 +11,11 @@
 
 #include <chrono>
 
+#include "adapters/zerodha/kite_data_client.h"
 #include "adapters/zerodha/kite_execution_client.h"
+#include "adapters/zerodha/kite_instruments.h"
+#include "adapters/zerodha/kite_supervisor.h"
+#include "net/io_thread.h"
 #include "kite_rest_fixture.h"
 #include "testkit/kernel_harness.h"
 
@@ -24,12 +28,17 @@ class KiteExec : public KiteRestFixture {
  protected:
   void SetUp() override {
     KiteRestFixture::SetUp();
-    kernel_ = std::make_unique<Kernel>(testkit::QuietKernelConfig(), std::make_unique<LiveClock>());
+    // The kernel at the emulator's day (instrument expiry is judged on it), held there.
+    kernel_ = std::make_unique<Kernel>(testkit::QuietKernelConfig(), std::make_unique<TestClock>(t0_));
     kernel_->cache().AddInstrument(call_);
+    kernel_->cache().AddInstrument(put_);
     KiteExecConfig c;
     c.venue = call_.id.venue();
     c.account_id = AccountId("KITE-001");
     c.symbols.push_back(KiteSymbol{call_.id, "NFO", symbol_, call_token_, 2, call_.multiplier});
+    c.symbols.push_back(KiteSymbol{put_.id, "NFO", put_key_.substr(put_key_.find(':') + 1),
+                                   put_token_, 2, put_.multiplier});
+    c.account_debounce = 20 * kNanosPerMilli;
     // Short ambiguity timings (the rules are the same; the test need not wait 10 s).
     c.lookup_offsets = {0, 100 * kNanosPerMilli, 200 * kNanosPerMilli};
     c.ambiguity_window = 400 * kNanosPerMilli;
@@ -44,9 +53,10 @@ class KiteExec : public KiteRestFixture {
     });
     kernel_->exec_engine().RegisterClient(std::move(client));
     kernel_->cache().AddAccount(std::make_unique<Account>(c.account_id, AccountType::kMargin,
-                                                          Money::FromInt(1'000'000), UnixNanos()),
+                                                          Money::FromInt(400'000), UnixNanos()),
                                 c.venue);
     kernel_->portfolio().ManageAccount(c.account_id);
+    client_->SetBooks(KernelKiteBooks(*kernel_, c.account_id, c.venue));
   }
   void TearDown() override {
     kernel_.reset();  // the client (its timers) first
@@ -78,6 +88,24 @@ class KiteExec : public KiteRestFixture {
     return o;
   }
   const Order* Ord(const char* id) { return kernel_->cache().order(ClientOrderId(id)); }
+  // The last account state the venue reported, as the kernel's account holds it.
+  std::optional<AccountState> Reported() const {
+    const Account* a = kernel_->cache().account(AccountId("KITE-001"));
+    if (a == nullptr) return std::nullopt;
+    for (auto it = a->states().rbegin(); it != a->states().rend(); ++it) {
+      if (it->reported) return *it;
+    }
+    return std::nullopt;
+  }
+  // Places an order at Kite directly (another app, a person on Kite's web page): not ours.
+  void PlaceBehindTheBack(const std::string& side, const std::string& price) {
+    auto r = Send("POST", "/orders/regular",
+                  "exchange=NFO&tradingsymbol=" + symbol_ + "&transaction_type=" + side +
+                      "&order_type=LIMIT&quantity=65&product=NRML&validity=DAY&price=" + price +
+                      "&tag=WEBUI");
+    ASSERT_TRUE(r.ok()) << r.error();
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
   OrderStatus StatusOf(const char* id) { return Ord(id)->status(); }
   bool HasAlert(Kind k) const {
     for (const auto& [kind, text] : alerts_) {
@@ -244,6 +272,274 @@ TEST_F(KiteExec, ATokenExceptionRejectsThePlacementAndAlerts) {
   EXPECT_TRUE(HasAlert(Kind::kToken));
   EXPECT_TRUE(rest_->token_expired());
   EXPECT_EQ(Ledger()["orders"].size(), 0u);
+}
+
+// ---- the account, position polling, the basket check (issue 15 items 5-6) ----
+
+TEST_F(KiteExec, TheAccountIsReportedAsKitesMarginsSayAfterAFill) {
+  client_->RefreshAccount();
+  ASSERT_TRUE(Pump([&] { return client_->stats().account_reads == 1; }, 0));
+  const std::optional<AccountState> before = Reported();
+  ASSERT_TRUE(before.has_value());
+  EXPECT_TRUE(before->reported);
+  Submit("O-1", OrderSide::kBuy, "100.50");
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }));
+  // One read shortly after the fill batch (debounced), without any poll.
+  ASSERT_TRUE(Pump([&] { return client_->stats().account_reads == 2; }, 0));
+  const json kite = Get("/user/margins")["data"]["equity"];
+  auto seg = ParseKiteMarginSegment(Get("/user/margins")["data"]);
+  ASSERT_TRUE(seg.ok()) << seg.error();
+  const std::optional<AccountState> after = Reported();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->balance.free, seg->net) << kite.dump();
+  EXPECT_EQ(after->balance.locked, seg->span + seg->exposure) << kite.dump();
+  EXPECT_EQ(after->balance.total, seg->net + seg->span + seg->exposure);
+  EXPECT_NE(after->balance.free, before->balance.free);  // the premium left the account
+  // The emulator books the premium and Zerodha's charges as Nacre does: no WARN...
+  EXPECT_EQ(client_->stats().account_warnings, 0u) << kite.dump();
+  // ...and the kernel's account keeps its own balance (calculated).
+  const Account* a = kernel_->cache().account(AccountId("KITE-001"));
+  EXPECT_EQ(a->balance_total(), after->balance.total);
+}
+
+TEST_F(KiteExec, KitesAccountApartFromOurBooksIsAWarning) {
+  KiteBooks books = KernelKiteBooks(*kernel_, AccountId("KITE-001"), call_.id.venue());
+  books.balance = [] { return std::optional<Money>(Money::FromInt(123)); };
+  client_->SetBooks(books);
+  client_->RefreshAccount();
+  ASSERT_TRUE(Pump([&] { return client_->stats().account_reads == 1; }, 0));
+  EXPECT_EQ(client_->stats().account_warnings, 0u);  // once may be a fill in flight
+  client_->RefreshAccount();
+  client_->RefreshAccount();  // during the read: one more read, not two
+  ASSERT_TRUE(Pump([&] { return client_->stats().account_reads == 3; }, 0));
+  EXPECT_EQ(client_->stats().account_warnings, 2u);
+  ASSERT_TRUE(HasAlert(Kind::kWarn));
+  for (const auto& [kind, text] : alerts_) {
+    if (kind == Kind::kWarn) {
+      EXPECT_NE(text.find("Nacre's books 123.00"), std::string::npos) << text;
+    }
+  }
+  EXPECT_FALSE(Pump([&] { return client_->stats().account_reads > 3; }, 0, 0.3));
+}
+
+TEST_F(KiteExec, APositionChangedBehindOurBackHaltsOnTheSecondPoll) {
+  PlaceBehindTheBack("BUY", "100.50");  // fills at the ask: Kite +65, ours flat
+  ASSERT_TRUE(Pump([&] { return Ledger()["trades"].size() == 1; }));
+  client_->PollPositions();
+  ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == 1; }, 0));
+  EXPECT_EQ(client_->stats().position_suspects, 1u);
+  EXPECT_TRUE(kernel_->halt_reason().empty());  // once may be a fill in flight
+  client_->PollPositions();
+  ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == 2; }, 0));
+  EXPECT_EQ(client_->stats().position_halts, 1u);
+  const std::string why = kernel_->halt_reason();
+  EXPECT_NE(why.find("position " + call_.id.value() + ": Kite +65, ours 0"), std::string::npos)
+      << why;
+  EXPECT_EQ(kernel_->risk_engine().trading_state(), TradingState::kHalted);
+  EXPECT_TRUE(HasAlert(Kind::kLost));
+}
+
+TEST_F(KiteExec, AnExpiredContractsPositionIsLeftToTheNextDaysReconciliation) {
+  PlaceBehindTheBack("BUY", "100.50");
+  ASSERT_TRUE(Pump([&] { return Ledger()["trades"].size() == 1; }));
+  // The node's clock past the call's expiry (Tue 6-Jan-2026 15:30): the kernel settles it,
+  // Kite lists it until the next day.
+  static_cast<TestClock&>(kernel_->clock()).SetTime(FromIst(2026, 1, 6, 15, 31));
+  for (int i = 1; i <= 2; ++i) {
+    client_->PollPositions();
+    ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == static_cast<std::uint64_t>(i); }, 0));
+  }
+  EXPECT_EQ(client_->stats().position_suspects, 0u);
+  EXPECT_EQ(client_->stats().position_halts, 0u);
+  EXPECT_TRUE(kernel_->halt_reason().empty()) << kernel_->halt_reason();
+}
+
+TEST_F(KiteExec, APollDuringAFillInFlightDoesNotHalt) {
+  Submit("O-1", OrderSide::kBuy, "100.50");
+  // Kite fills it while the kernel has not heard yet (its tasks wait in the inbox).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (Ledger()["trades"].size() != 1) {
+    ASSERT_LT(std::chrono::steady_clock::now(), until);
+    Get("/__emu/step?seconds=0.05");
+    WallSecond();
+  }
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kSubmitted);
+  client_->PollPositions();
+  ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == 1; }, 0));
+  // Kite +65, ours flat: the positions answer comes before the order's fetch (one read lane).
+  EXPECT_EQ(client_->stats().position_suspects, 1u);
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }));
+  client_->PollPositions();
+  ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == 2; }, 0));
+  EXPECT_EQ(client_->stats().position_halts, 0u);
+  EXPECT_TRUE(kernel_->halt_reason().empty()) << kernel_->halt_reason();
+  client_->PollPositions();  // and agreeing polls stay quiet
+  ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == 3; }, 0));
+  EXPECT_EQ(client_->stats().position_halts, 0u);
+}
+
+class KiteBasket : public KiteExec {
+ protected:
+  void SetUp() override {
+    tweak_ = [](KiteExecConfig& c) {
+      c.basket_margin_check = true;
+      c.basket_deadline = 500 * kNanosPerMilli;
+    };
+    KiteExec::SetUp();
+  }
+  // A call bought and a put sold together (the legs of one list), with the marks Nacre's
+  // margin book prices them at (a node has them from the ticker).
+  void SubmitSpread() {
+    kernel_->cache().AddInstrument(index_);
+    const UnixNanos t = t0_;
+    kernel_->cache().AddQuote(
+        QuoteTick{index_.id, testkit::Px("24001.25"), testkit::Px("24001.25"), testkit::Qty(0),
+                  testkit::Qty(0), t, t});
+    kernel_->cache().AddQuote(QuoteTick{call_.id, testkit::Px("100.00"), testkit::Px("100.10"),
+                                        testkit::Qty(130), testkit::Qty(195), t, t});
+    kernel_->cache().AddQuote(QuoteTick{put_.id, testkit::Px("50.00"), testkit::Px("50.10"),
+                                        testkit::Qty(65), testkit::Qty(65), t, t});
+    const Order* oa =
+        testkit::AddOrder(*kernel_, testkit::MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100.50"));
+    const Order* ob =
+        testkit::AddOrder(*kernel_, testkit::MakeInit(put_, "O-2", OrderSide::kSell, 65, "50.00"));
+    SubmitOrderList list;
+    list.trader_id = oa->trader_id();
+    list.strategy_id = oa->strategy_id();
+    list.instrument_id = call_.id;
+    list.order_list_id = OrderListId("OL-1");
+    list.client_order_ids = {oa->client_order_id(), ob->client_order_id()};
+    kernel_->exec_engine().Execute(TradingCommand(list));
+  }
+};
+
+TEST_F(KiteBasket, ASpreadsBasketMarginIsLoggedBesideNacresAndNeverHoldsTheLegs) {
+  SubmitSpread();
+  // Both legs went at once, before Kite's margin answer could come back.
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kSubmitted);
+  EXPECT_EQ(StatusOf("O-2"), OrderStatus::kSubmitted);
+  EXPECT_EQ(client_->stats().basket_checks, 0u);
+  ASSERT_TRUE(Pump([&] { return client_->stats().basket_checks == 1; }, 0));
+  std::string line;
+  for (const auto& [kind, text] : alerts_) {
+    if (text.find("basket margin of") != std::string::npos) line = text;
+  }
+  EXPECT_NE(line.find("Kite requires "), std::string::npos) << line;
+  EXPECT_NE(line.find("Nacre's margin "), std::string::npos) << line;
+  EXPECT_EQ(line.find("unknown"), std::string::npos) << line;
+  ASSERT_TRUE(Pump([&] {
+    return StatusOf("O-1") == OrderStatus::kFilled && StatusOf("O-2") == OrderStatus::kFilled;
+  }));
+}
+
+TEST_F(KiteBasket, AFailedBasketCheckIsLoggedAndTheLegsGoRegardless) {
+  LoadPlan(R"({"rule": [{"route": "POST /margins/basket", "action": "stall", "delay_ms": 3000,
+               "nth": 1}]})");
+  SubmitSpread();
+  ASSERT_TRUE(Pump([&] {
+    return StatusOf("O-1") == OrderStatus::kFilled && StatusOf("O-2") == OrderStatus::kFilled;
+  }));
+  ASSERT_TRUE(Pump([&] { return client_->stats().basket_failures == 1; }, 0));
+  EXPECT_EQ(client_->stats().basket_checks, 0u);
+  bool logged = false;
+  for (const auto& [kind, text] : alerts_) {
+    if (text.find("basket margin check of") != std::string::npos &&
+        text.find("the legs went regardless") != std::string::npos) {
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+// ---- mass status after a ticker reconnect ----
+
+class KiteReconnect : public KiteExec {
+ protected:
+  KiteReconnect() { heartbeat_ = 50 * kNanosPerMilli; }
+  void SetUp() override {
+    tweak_ = [](KiteExecConfig& c) { c.orders_poll = 0; };  // only the reconnect may find it
+    KiteExec::SetUp();
+    KiteCall dump;
+    dump.path = "/instruments";
+    dump.decode_envelope = false;
+    KiteOutcome got = rest_->Call(dump);
+    ASSERT_TRUE(got.ok()) << got.message;
+    auto rows = ParseKiteInstrumentsCsv(got.body, "GET /instruments");
+    ASSERT_TRUE(rows.ok()) << rows.error();
+    auto map = KiteInstrumentMap::Build(*rows, "GET /instruments", {});
+    ASSERT_TRUE(map.ok()) << map.error();
+    ZerodhaDataConfig c;
+    c.host = "127.0.0.1";
+    c.port = rt_->ticker_port();
+    c.tls = false;
+    c.api_key = "k";
+    c.access_token = access_;
+    c.instruments = std::make_shared<const KiteInstrumentMap>(std::move(*map));
+    c.read_timeout = 2 * kNanosPerSecond;
+    c.initial_backoff = 20 * kNanosPerMilli;
+    c.max_backoff = 200 * kNanosPerMilli;
+    data_ = std::make_unique<ZerodhaDataClient>(c, clock_, data_inbox_, io_);
+    data_->SetOrderUpdateHandler(client_->OrderUpdateSink());
+    data_->Connect();
+    ASSERT_TRUE(WaitFor([&] { return data_->is_connected(); }));
+    watch_ = std::make_unique<KiteReconnectWatch>(*kernel_, *client_, *data_);
+  }
+  void TearDown() override {
+    watch_.reset();
+    data_.reset();
+    io_.Stop();
+    KiteExec::TearDown();
+  }
+  static bool WaitFor(const std::function<bool()>& cond) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!cond()) {
+      if (std::chrono::steady_clock::now() > until) return cond();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+  LiveClock clock_;
+  Inbox data_inbox_;
+  net::IoThread io_;
+  std::unique_ptr<ZerodhaDataClient> data_;
+  std::unique_ptr<KiteReconnectWatch> watch_;
+};
+
+TEST_F(KiteReconnect, AFillMissedWhileTheTickerWasDownIsReconciledAfterTheReconnect) {
+  Submit("O-1", OrderSide::kSell, "101.00");  // rests: bid 100.00
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kAccepted; }));
+  EXPECT_FALSE(watch_->Tick());  // nothing happened to the ticker
+  // Kite sends no update (omitted) and the ticker drops; 10:05 fills the sell at 101.00.
+  LoadPlan(R"({"rule": [{"stream": "ws", "action": "omit", "every": 1}]})");
+  EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 1);
+  Get("/__emu/step?seconds=300");
+  ASSERT_EQ(Ledger()["trades"].size(), 1u);
+  // The kernel has not heard: no poll, no update, the order is OPEN at Kite's last word.
+  EXPECT_FALSE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }, 0, 0.5));
+  // The ticker comes back: the watch reads the Kite day and the reconciliation brings the fill.
+  ASSERT_TRUE(Pump([&] { return data_->stats().gaps == 1; }, 0));
+  ASSERT_TRUE(watch_->Tick());
+  EXPECT_EQ(watch_->reconciliations(), 1u);
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kFilled);
+  EXPECT_EQ(*Ord("O-1")->avg_px(), testkit::Px("101.00"));
+  EXPECT_TRUE(kernel_->halt_reason().empty()) << kernel_->halt_reason();
+  EXPECT_FALSE(watch_->Tick());  // once per reconnect
+}
+
+TEST_F(KiteReconnect, AnOrderPlacedElsewhereDuringTheGapIsRecordedAsExternal) {
+  Get("/__emu/drop_ws");
+  PlaceBehindTheBack("BUY", "100.50");
+  ASSERT_TRUE(Pump([&] { return Ledger()["trades"].size() == 1; }));
+  ASSERT_TRUE(Pump([&] { return data_->stats().gaps == 1; }, 0));
+  ASSERT_TRUE(watch_->Tick());
+  // The reconciliation's rule for an order not ours: recorded (EXTERNAL) with its fill, so the
+  // books and Kite agree and nothing halts.
+  const Order* foreign = kernel_->cache().OrderByVenueId(
+      VenueOrderId(Ledger()["orders"][0]["order_id"].get<std::string>()));
+  ASSERT_NE(foreign, nullptr);
+  EXPECT_EQ(foreign->status(), OrderStatus::kFilled);
+  EXPECT_TRUE(kernel_->halt_reason().empty()) << kernel_->halt_reason();
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "adapters/zerodha/kite_auth.h"
 #include "adapters/zerodha/kite_node.h"
@@ -27,6 +28,7 @@
 #include "common/config.h"
 #include "core/secrets.h"
 #include "live/node_config.h"
+#include "net/http_client.h"
 #include "persistence/catalog.h"
 #include "persistence/journal.h"
 #include "testkit/testkit.h"
@@ -305,6 +307,71 @@ TEST_F(LiveNode, TradesThroughKiteAndReconcilesCleanAfterARestart) {
     if (!e.is_regular_file()) continue;
     EXPECT_EQ(Slurp(e.path()).find(access_), std::string::npos) << e.path();
   }
+}
+
+TEST_F(LiveNode, ReportsKitesAccountAndHaltsOnAPositionChangedBehindItsBack) {
+  StartEmulator(t0_ - 60 * kNanosPerSecond);
+  Login();
+  std::FILE* log = std::tmpfile();
+  LoadedNode n = LoadNodeConfigString(Config("positions_poll_secs = 0.3"), "live.toml",
+                                      dir_.string(), registry_, log);
+  // Once the node's first order is at Kite, someone buys the call on Kite's web page, and the
+  // update about it is lost.
+  std::thread web([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Ledger()["orders"].empty()) {
+      if (std::chrono::steady_clock::now() > until) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::string symbol;
+    rt_->OnIoThread([&] {
+      const std::string key = rt_->market()->ByInstrument(call_.id)->key;
+      symbol = key.substr(key.find(':') + 1);
+    });
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    // Kite's order update about it never reaches the node (else the node records it as an
+    // EXTERNAL order and its books agree).
+    net::HttpRequest plan;
+    plan.method = "POST";
+    plan.target = "/__emu/faults";
+    plan.body = R"({"rule": [{"stream": "ws", "action": "omit", "every": 1}]})";
+    auto planned = http.Send(plan, 5 * kNanosPerSecond);
+    EXPECT_TRUE(planned.ok() && planned->status == 200);
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/orders/regular";
+    req.body = "exchange=NFO&tradingsymbol=" + symbol +
+               "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML&validity=DAY"
+               "&price=105&tag=WEBUI";
+    req.headers = {{"X-Kite-Version", "3"},
+                   {"Authorization", "token livekey:" + access_},
+                   {"Content-Type", "application/x-www-form-urlencoded"}};
+    auto resp = http.Send(req, 5 * kNanosPerSecond);
+    EXPECT_TRUE(resp.ok() && resp->status == 200) << (resp.ok() ? resp->body : resp.error());
+  });
+  const NodeRunResult r = n.node->Run();
+  web.join();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  // Two polls saw Kite's +65 more than the kernel's: trading HALTED, naming both.
+  const std::string why = n.node->kernel().halt_reason();
+  EXPECT_NE(why.find("position poll"), std::string::npos) << why;
+  EXPECT_NE(why.find("position " + call_.id.value() + ": Kite +"), std::string::npos) << why;
+  // The account as Kite reports it reached the kernel (at connect and after the fills).
+  const Account* a = n.node->kernel().cache().account(AccountId("KITE-001"));
+  ASSERT_NE(a, nullptr);
+  std::size_t reported = 0;
+  for (const AccountState& st : a->states()) reported += st.reported ? 1 : 0;
+  EXPECT_GE(reported, 2u);
+  // The config's starting_balance (500000) is not Kite's (the emulator's 400000): WARNed.
+  std::fflush(log);
+  std::rewind(log);
+  std::string log_text;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, log) != nullptr) log_text += buf;
+  std::fclose(log);
+  EXPECT_NE(log_text.find("[WARN] Kite: account KITE-001: Kite reports a total of"),
+            std::string::npos)
+      << log_text;
 }
 
 TEST_F(LiveNode, RefusesBeforeAnythingRuns) {

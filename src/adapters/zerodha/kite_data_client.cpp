@@ -248,6 +248,12 @@ void ZerodhaDataClient::SetOrderUpdateHandler(std::function<void(std::string jso
   order_handler_ = std::move(handler);
 }
 
+void ZerodhaDataClient::SetInstrumentMap(std::shared_ptr<const KiteInstrumentMap> map) {
+  if (!map) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  config_.instruments = std::move(map);
+}
+
 ZerodhaDataStats ZerodhaDataClient::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -316,7 +322,10 @@ void ZerodhaDataClient::Subscribe(const DataSubscription& cmd) {
     return;
   }
   std::optional<std::uint32_t> token;
-  if (config_.instruments) token = config_.instruments->TokenOf(cmd.instrument_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // the map may be replaced (SetInstrumentMap)
+    if (config_.instruments) token = config_.instruments->TokenOf(cmd.instrument_id);
+  }
   std::optional<std::size_t> start;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -369,10 +378,10 @@ void ZerodhaDataClient::Subscribe(const DataSubscription& cmd) {
 
 void ZerodhaDataClient::Unsubscribe(const DataSubscription& cmd) {
   if (cmd.kind != DataKind::kQuotes && cmd.kind != DataKind::kTrades) return;
+  std::lock_guard<std::mutex> lock(mu_);
   if (!config_.instruments) return;
   const std::optional<std::uint32_t> token = config_.instruments->TokenOf(cmd.instrument_id);
   if (!token) return;
-  std::lock_guard<std::mutex> lock(mu_);
   auto it = wanted_.find(*token);
   if (it == wanted_.end()) return;
   (cmd.kind == DataKind::kQuotes ? it->second.quotes : it->second.trades) = false;

@@ -167,6 +167,9 @@ class ZerodhaDataClient final : public DataClient {
   void SetOrderUpdateHandler(std::function<void(std::string json)> handler);
 
   ZerodhaDataStats stats() const;
+  // The day's refreshed instrument map (kernel thread; the I/O thread decodes with it from its
+  // next frame): tokens of new listings become subscribable.
+  void SetInstrumentMap(std::shared_ptr<const KiteInstrumentMap> map);
   // Notices since the last call (token refused, sharding overflow, error/message frames,
   // unsupported subscriptions), redacted; the kernel logs or alerts them.
   std::vector<std::string> TakeNotices();

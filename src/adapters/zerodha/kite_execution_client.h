@@ -42,6 +42,27 @@
 // Reconciliation. GenerateMassStatus reads /orders, /trades and /portfolio/positions (the Kite
 // day): every order of the day (orders_complete) and net positions (positions_reported).
 // Charges are Nacre's Zerodha schedule on each trade (Kite reports none per trade).
+//
+// The account as Kite reports it. /user/margins (the equity segment, which carries F&O) is read
+// at connect, after each batch of new trades (debounced: one read for a burst) and every
+// account_poll; each answer becomes a reported AccountState for the client's account: locked =
+// span + exposure (what Kite blocks), free = net (what Kite lets us use), total = their sum.
+// Before it is emitted the total is compared with Nacre's own books (KiteBooks::balance): a
+// difference beyond account_tolerance on two consecutive reads (one read may see a fill the
+// kernel has not yet) is a WARN (an alert of kind kWarn), never a halt.
+//
+// Position polling. /portfolio/positions (net) is read every positions_poll and compared, per
+// instrument, with the kernel's net positions (KiteBooks::positions; instruments past their
+// expiry, which the kernel settles before Kite does, are left out). A fill in flight makes
+// one poll differ; the same difference (the same instrument, Kite's and ours) on two
+// consecutive polls calls KiteBooks::halt with both quantities (the node: the kernel's HALT, as
+// a reconciliation mismatch).
+//
+// Basket check (basket_margin_check). A list of two or more orders (a spread) is sent as the
+// base class sends it, leg by leg, at once; beside it the legs go to /margins/basket
+// (consider_positions=true) with a short deadline, and Kite's required margin is logged (kInfo)
+// beside Nacre's figure for the same legs (KiteBooks::spread_margin). Informational only: the
+// send never waits for it, and a failed check is logged.
 #pragma once
 
 #include <atomic>
@@ -105,7 +126,36 @@ struct KiteExecConfig {
   DurationNs orders_poll = 5 * kNanosPerSecond;
   // "cancel": an orphan (our tag, unknown to us) is adopted and cancelled; "keep": adopted only.
   std::string orphan_policy = "cancel";
+  // The account from /user/margins this often (0: only at connect and after fills), one read
+  // this long after a batch of new trades, and a WARN when Kite's total differs from Nacre's
+  // books by more than the tolerance.
+  DurationNs account_poll = 60 * kNanosPerSecond;
+  DurationNs account_debounce = kNanosPerSecond;
+  Money account_tolerance = Money::FromInt(1);
+  // The net positions from /portfolio/positions this often (0: off).
+  DurationNs positions_poll = 30 * kNanosPerSecond;
+  // /margins/basket beside every spread sent (informational), answered within the deadline.
+  bool basket_margin_check = false;
+  DurationNs basket_deadline = kNanosPerSecond;
   std::vector<KiteSymbol> symbols;
+};
+
+// What the client reads of the kernel's books and how it halts (kernel thread). Any hook may be
+// empty: that check is then skipped.
+struct KiteBooks {
+  // Nacre's own balance total of the account (its books: premiums and charges of the fills).
+  std::function<std::optional<Money>()> balance;
+  // The kernel's net position of each instrument of the account's venue (signed raw quantity,
+  // Quantity's scale; flat instruments may be left out).
+  std::function<std::map<InstrumentId, std::int64_t>()> positions;
+  // True for an instrument past its expiry on the node's clock: the kernel settled it, while
+  // Kite lists the position until its next day (the next day's reconciliation compares it).
+  std::function<bool(const InstrumentId&)> expired;
+  // A mismatch the node cannot trade through: trading HALTED with `why`.
+  std::function<void(const std::string&)> halt;
+  // Nacre's margin for `orders` sent together with the account's positions and working orders
+  // (the risk engine's NSE margin book), or why there is none.
+  std::function<Result<Money>(const std::vector<const Order*>&)> spread_margin;
 };
 
 class KiteExecutionClient final : public ExecutionClient {
@@ -119,6 +169,8 @@ class KiteExecutionClient final : public ExecutionClient {
   bool is_connected() const override { return connected_.load(); }
 
   void SubmitOrder(const ::nacre::SubmitOrder& cmd, const Order& order) override;
+  void SubmitOrderList(const ::nacre::SubmitOrderList& cmd,
+                       const std::vector<const Order*>& orders) override;
   void ModifyOrder(const ::nacre::ModifyOrder& cmd, const Order& order) override;
   void CancelOrder(const ::nacre::CancelOrder& cmd, const Order& order) override;
   void QueryOrder(const ::nacre::QueryOrder& cmd, const Order& order) override;
@@ -134,10 +186,19 @@ class KiteExecutionClient final : public ExecutionClient {
   std::function<void(std::string)> OrderUpdateSink();
   // Alerts for the operator and the node (kernel thread): a token refused, an orphan adopted,
   // an order not found after an ambiguous send, Kite's account figures.
-  enum class AlertKind : std::uint8_t { kToken, kOrphan, kLost, kInfo };
+  enum class AlertKind : std::uint8_t { kToken, kOrphan, kLost, kInfo, kWarn };
   void SetAlertHandler(std::function<void(AlertKind, const std::string&)> h) {
     alert_ = std::move(h);
   }
+  void SetBooks(KiteBooks books) { books_ = std::move(books); }
+  // Instruments listed since the client was made (the daily instrument refresh; kernel
+  // thread); one already known is left as it is.
+  void AddSymbols(const std::vector<KiteSymbol>& symbols);
+  // Reads /user/margins now (kernel thread; one read in flight, a request during it makes one
+  // more) and reports the account.
+  void RefreshAccount();
+  // Reads /portfolio/positions now and compares (kernel thread).
+  void PollPositions();
 
   struct Stats {
     std::uint64_t placed = 0;             // 200 answers
@@ -153,6 +214,13 @@ class KiteExecutionClient final : public ExecutionClient {
     std::uint64_t lagging_trade_refetches = 0;
     std::uint64_t polls = 0;           // order-book reads by the poll
     std::uint64_t polled_changes = 0;  // orders the poll found moved
+    std::uint64_t account_reads = 0;   // /user/margins answers reported
+    std::uint64_t account_warnings = 0;
+    std::uint64_t position_polls = 0;  // /portfolio/positions answers compared
+    std::uint64_t position_suspects = 0;  // polls that differed once
+    std::uint64_t position_halts = 0;
+    std::uint64_t basket_checks = 0;   // /margins/basket answers logged
+    std::uint64_t basket_failures = 0;
   };
   const Stats& stats() const { return stats_; }  // kernel thread
   const std::set<std::string>& orphan_watch() const { return orphan_watch_; }
@@ -211,6 +279,11 @@ class KiteExecutionClient final : public ExecutionClient {
   Result<PositionStatusReport> PositionOf(const KitePosition& p) const;
   void Alert(AlertKind kind, const std::string& text);
   void OnPolled(const KiteOutcome& out);
+  void OnMargins(const KiteOutcome& out);
+  void OnPositions(const KiteOutcome& out);
+  // A batch of new trades: one account read after the debounce.
+  void AccountAfterFills();
+  void CheckBasket(const std::vector<const Order*>& orders);
   KiteCall Get(std::string path, DurationNs budget) const;
   // A place (empty `kite_id`), modify or cancel of a regular order: the place budget.
   KiteCall OrderCommand(std::string method, const std::string& kite_id) const;
@@ -238,6 +311,17 @@ class KiteExecutionClient final : public ExecutionClient {
   std::unordered_map<std::string, ChargeBreakdown> trade_charges_;
   std::set<std::string> charged_orders_;
   std::function<void(AlertKind, const std::string&)> alert_;
+  KiteBooks books_;
+  std::uint64_t account_timer_ = 0;
+  std::uint64_t positions_timer_ = 0;
+  bool margins_in_flight_ = false;
+  bool margins_again_ = false;
+  bool account_after_fills_ = false;  // a debounced read is scheduled
+  bool new_trades_ = false;           // FillsOf met a trade id for the first time
+  bool account_apart_ = false;  // the last read differed from the books beyond the tolerance
+  bool positions_in_flight_ = false;
+  // The last poll's differences: instrument → (Kite's, ours), signed raw quantities.
+  std::map<InstrumentId, std::pair<std::int64_t, std::int64_t>> position_suspects_;
   Stats stats_;
 };
 

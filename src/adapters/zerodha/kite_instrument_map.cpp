@@ -207,4 +207,39 @@ std::optional<std::uint32_t> KiteInstrumentMap::TokenOf(const InstrumentId& id) 
   return r->token;
 }
 
+std::int64_t KiteInstrumentDay(UnixNanos now) {
+  const CivilDate date = IstDate(now);
+  const std::int64_t day = DaysFromCivil(date);
+  return now < FromIst(CivilDateTime{date, 8, 30, 0, 0}) ? day - 1 : day;
+}
+
+KiteInstrumentRefresh RefreshKiteInstrumentMap(const KiteInstrumentMap& old,
+                                               KiteInstrumentMap fresh,
+                                               const std::set<InstrumentId>& held) {
+  KiteInstrumentRefresh out;
+  for (const Instrument& i : fresh.instruments()) {
+    if (old.Find(i.id) == nullptr) out.added.push_back(i);
+  }
+  for (std::size_t k = 0; k < old.instruments_.size(); ++k) {
+    const Instrument& i = old.instruments_[k];
+    if (fresh.Find(i.id) != nullptr) continue;
+    if (held.count(i.id) == 0) {
+      out.dropped.push_back(i.id);
+      continue;
+    }
+    // Held: kept with its Kite names, where the new dump has not given them to another.
+    const KiteInstrumentRef& ref = old.refs_[k];
+    const std::size_t at = fresh.instruments_.size();
+    fresh.by_id_.emplace(i.id, at);
+    fresh.by_token_.emplace(ref.token, at);  // no-op when the token is taken
+    fresh.by_key_.emplace(ref.Key(), at);
+    fresh.instruments_.push_back(i);
+    fresh.refs_.push_back(ref);
+    out.kept.push_back(i.id);
+  }
+  out.findings = fresh.findings();
+  out.map = std::move(fresh);
+  return out;
+}
+
 }  // namespace nacre

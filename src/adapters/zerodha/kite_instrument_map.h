@@ -22,11 +22,18 @@
 // strike off the price precision, a token or symbol twice) is an error naming the source and
 // line (line 1 is the header).
 // Immutable once built; const methods are thread-safe (the ticker's I/O thread reads it).
+//
+// Daily refresh (RefreshKiteInstrumentMap): a live node builds a map from the day's new dump
+// and compares it with the map it runs on: contracts listed since are added; a contract no
+// longer in the dump (expired, delisted) is dropped, unless the node holds a position or a
+// working order in it: then it is kept in the new map (its token and symbol too, unless the
+// new dump gives them to another contract) and reported, loudly, for the operator.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -54,6 +61,8 @@ struct KiteInstrumentRef {
   std::string Key() const { return exchange + ":" + tradingsymbol; }
 };
 
+struct KiteInstrumentRefresh;
+
 class KiteInstrumentMap {
  public:
   KiteInstrumentMap() = default;
@@ -80,6 +89,8 @@ class KiteInstrumentMap {
   std::optional<std::uint32_t> TokenOf(const InstrumentId& id) const;
 
  private:
+  friend KiteInstrumentRefresh RefreshKiteInstrumentMap(
+      const KiteInstrumentMap& old, KiteInstrumentMap fresh, const std::set<InstrumentId>& held);
   std::vector<Instrument> instruments_;
   std::vector<KiteInstrumentRef> refs_;  // parallel to instruments_
   std::vector<std::string> findings_;
@@ -88,5 +99,23 @@ class KiteInstrumentMap {
   std::unordered_map<std::string, std::size_t> by_key_;
   std::unordered_map<InstrumentId, std::size_t, IdHash> by_id_;
 };
+
+// What a refresh found, and the map to run on from now.
+struct KiteInstrumentRefresh {
+  KiteInstrumentMap map;                // the new dump's, with `kept` added
+  std::vector<Instrument> added;        // in the new dump only (new listings)
+  std::vector<InstrumentId> dropped;    // in the old map only, nothing held in them
+  std::vector<InstrumentId> kept;       // in the old map only, held: kept, to be reported
+  std::vector<std::string> findings;    // the new map's cross-check findings
+};
+
+// The IST day (days since the epoch) whose dump is current at `now`: Kite publishes the day's
+// dump before 08:30 IST, so before then it is the previous day's.
+std::int64_t KiteInstrumentDay(UnixNanos now);
+
+// `held`: the instruments of the account's open positions and working orders.
+KiteInstrumentRefresh RefreshKiteInstrumentMap(const KiteInstrumentMap& old,
+                                               KiteInstrumentMap fresh,
+                                               const std::set<InstrumentId>& held);
 
 }  // namespace nacre

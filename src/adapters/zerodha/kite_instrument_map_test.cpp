@@ -222,3 +222,75 @@ TEST(KiteInstrumentMap, ZerodhasMockDump) {
 
 }  // namespace
 }  // namespace nacre
+
+namespace nacre {
+namespace {
+
+// ---- the daily refresh ----
+
+// The next day's dump: the weekly of 6-Jan expired (gone), a new weekly (13-Jan) listed; the
+// monthly, the future and the index stay.
+const std::string kNiftyNextWeek = Dump(
+    "256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n"
+    "12345858,48226,NIFTY26JAN23900PE,NIFTY,0.0,2026-01-27,23900.0,0.05,65,PE,NFO-OPT,NFO\r\n"
+    "13000194,50782,NIFTY26JANFUT,NIFTY,0.0,2026-01-27,0.0,0.05,65,FUT,NFO-FUT,NFO\r\n"
+    "12346114,48227,NIFTY2611324000CE,NIFTY,0.0,2026-01-13,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n");
+
+TEST(KiteInstrumentRefresh, NewListingsAreAddedAndGoneContractsDropped) {
+  auto before = MapOf(kNifty);
+  auto after = MapOf(kNiftyNextWeek);
+  ASSERT_TRUE(before.ok() && after.ok());
+  const KiteInstrumentRefresh r = RefreshKiteInstrumentMap(*before, std::move(*after), {});
+  ASSERT_EQ(r.added.size(), 1u);
+  EXPECT_EQ(r.added[0].id, MustInstrumentId("NIFTY2611324000CE.NFO"));
+  ASSERT_EQ(r.dropped.size(), 1u);
+  EXPECT_EQ(r.dropped[0], MustInstrumentId("NIFTY2610624000CE.NFO"));
+  EXPECT_TRUE(r.kept.empty());
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_EQ(r.map.size(), 4u);
+  EXPECT_EQ(r.map.ByToken(12346114), MustInstrumentId("NIFTY2611324000CE.NFO"));
+  EXPECT_FALSE(r.map.ByToken(12345602));  // gone: no ticks are decoded for it
+}
+
+TEST(KiteInstrumentRefresh, AContractGoneWhileHeldIsKeptWithItsNames) {
+  auto before = MapOf(kNifty);
+  auto after = MapOf(kNiftyNextWeek);
+  ASSERT_TRUE(before.ok() && after.ok());
+  const InstrumentId weekly = MustInstrumentId("NIFTY2610624000CE.NFO");
+  const KiteInstrumentRefresh r = RefreshKiteInstrumentMap(*before, std::move(*after), {weekly});
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.kept[0], weekly);
+  EXPECT_TRUE(r.dropped.empty());
+  EXPECT_EQ(r.map.size(), 5u);
+  ASSERT_NE(r.map.Find(weekly), nullptr);
+  EXPECT_EQ(r.map.Find(weekly)->strike, Px("24000"));
+  EXPECT_EQ(r.map.TokenOf(weekly), 12345602u);
+  EXPECT_EQ(r.map.ByKey("NFO:NIFTY2610624000CE"), weekly);
+  EXPECT_EQ(r.map.ByToken(12345602), weekly);
+}
+
+TEST(KiteInstrumentRefresh, AKeptContractsTokenGivenToANewOneStaysWithTheNewOne) {
+  auto before = MapOf(kNifty);
+  // The new weekly reuses the expired weekly's token.
+  auto after = MapOf(Dump(
+      "256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n"
+      "12345602,48225,NIFTY2611324000CE,NIFTY,0.0,2026-01-13,24000.0,0.05,65,CE,NFO-OPT,NFO\r\n"));
+  ASSERT_TRUE(before.ok() && after.ok()) << after.error();
+  const InstrumentId old_weekly = MustInstrumentId("NIFTY2610624000CE.NFO");
+  const KiteInstrumentRefresh r =
+      RefreshKiteInstrumentMap(*before, std::move(*after), {old_weekly});
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.map.ByToken(12345602), MustInstrumentId("NIFTY2611324000CE.NFO"));
+  EXPECT_EQ(r.map.ByKey("NFO:NIFTY2610624000CE"), old_weekly);  // still found by its symbol
+}
+
+TEST(KiteInstrumentRefresh, TheDaysDumpIsCurrentFrom0830Ist) {
+  const std::int64_t tue = DaysFromCivil({2026, 1, 6});
+  EXPECT_EQ(KiteInstrumentDay(FromIst(2026, 1, 6, 8, 29, 59)), tue - 1);
+  EXPECT_EQ(KiteInstrumentDay(FromIst(2026, 1, 6, 8, 30)), tue);
+  EXPECT_EQ(KiteInstrumentDay(FromIst(2026, 1, 6, 23, 59)), tue);
+  EXPECT_EQ(KiteInstrumentDay(FromIst(2026, 1, 7, 0, 1)), tue);
+}
+
+}  // namespace
+}  // namespace nacre

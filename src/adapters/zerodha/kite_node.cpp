@@ -14,6 +14,7 @@
 #include "adapters/zerodha/kite_instruments.h"
 #include "adapters/zerodha/kite_rest_client.h"
 #include "adapters/zerodha/kite_session.h"
+#include "adapters/zerodha/kite_supervisor.h"
 #include "backtest/config_sections.h"
 #include "core/secrets.h"
 #include "live/kill_switch.h"
@@ -108,6 +109,14 @@ struct KiteGlue {
   // kernel thread) and whether a read is out (its answer comes on a REST lane).
   std::map<InstrumentId, UnixNanos> seed_asked;
   std::atomic<bool> seed_in_flight{false};
+  // The instrument map the node runs on, refreshed once a day (kernel thread); what a rebuild
+  // needs (read on a REST lane, never changed after attach).
+  std::shared_ptr<const KiteInstrumentMap> map;
+  KiteInstrumentMapConfig map_config;
+  std::string map_source;
+  std::int64_t instruments_day = 0;  // KiteInstrumentDay of the map's dump
+  bool instruments_refreshing = false;
+  UnixNanos instruments_retry;  // after a failed refresh, not before
   ~KiteGlue() {
     if (io) io->Stop();  // before the REST client (no timer posts to it any more)
   }
@@ -284,6 +293,117 @@ void RefreshChain(TradingNode& node, KiteGlue& glue, const KiteInstrumentMap& ma
   }
 }
 
+// The day's new dump (kernel thread, applied): new listings into the cache, the execution
+// client and the ticker's map; contracts gone from the dump dropped, except those the account
+// holds (a position or a working order), which are kept and reported.
+void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec,
+                      ZerodhaDataClient& data, std::int64_t day,
+                      Result<KiteInstrumentMap> built) {
+  glue.instruments_refreshing = false;
+  const UnixNanos now = node.clock().Now();
+  if (!built) {
+    glue.instruments_retry = now + 5 * kNanosPerMinute;
+    Log(node, LogLevel::kError,
+        "daily instrument refresh: " + built.error() + "; running on the previous map, retried "
+        "in 5 minutes");
+    return;
+  }
+  std::set<InstrumentId> held;
+  for (const Position* pos : node.kernel().cache().PositionsOpen()) held.insert(pos->instrument_id());
+  for (const Order* o : node.kernel().cache().OrdersOpen()) held.insert(o->instrument_id());
+  KiteInstrumentRefresh r = RefreshKiteInstrumentMap(*glue.map, std::move(*built), held);
+  std::vector<KiteSymbol> symbols;
+  for (const Instrument& i : r.added) {
+    node.AddInstrument(i);
+    const KiteInstrumentRef* ref = r.map.RefOf(i.id);
+    if (ref == nullptr || ref->exchange != "NFO") continue;
+    symbols.push_back(KiteSymbol{i.id, ref->exchange, ref->tradingsymbol, ref->token,
+                                 i.price_precision, i.multiplier});
+  }
+  exec.AddSymbols(symbols);
+  for (const InstrumentId& id : r.kept) {
+    Log(node, LogLevel::kWarning,
+        fmt::format("instrument {} is gone from Kite's instruments dump while the account holds "
+                    "a position or a working order in it: KEPT (expired and not yet settled, or "
+                    "delisted? check it at Kite)",
+                    id.value()));
+  }
+  const std::size_t shown = std::min<std::size_t>(r.findings.size(), 10);
+  for (std::size_t i = 0; i < shown; ++i) {
+    fmt::print(stderr, "kite: instruments: {}\n", r.findings[i]);
+  }
+  if (r.findings.size() > shown) {
+    fmt::print(stderr, "kite: instruments: {} more mismatches with Nacre's NSE rules\n",
+               r.findings.size() - shown);
+  }
+  glue.map = std::make_shared<const KiteInstrumentMap>(std::move(r.map));
+  data.SetInstrumentMap(glue.map);
+  glue.instruments_day = day;
+  glue.chain_day = -1;  // the ticker's chain follows the new listings
+  Log(node, LogLevel::kInfo,
+      fmt::format("instruments refreshed for {}: {} contracts (+{} listed, -{} gone, {} kept "
+                  "while held), {} mismatches with Nacre's NSE rules",
+                  FormatIst(now).substr(0, 10), glue.map->size(), r.added.size(),
+                  r.dropped.size(), r.kept.size(), r.findings.size()));
+}
+
+// Once per IST day (from 08:30 on the node's clock): the dump is read on the REST client's data
+// lane and built there; the result comes back to the kernel thread.
+void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                             KiteExecutionClient* exec, ZerodhaDataClient* data) {
+  const UnixNanos now = node.clock().Now();
+  const std::int64_t day = KiteInstrumentDay(now);
+  if (day == glue->instruments_day || glue->instruments_refreshing || now < glue->instruments_retry) {
+    return;
+  }
+  glue->instruments_refreshing = true;
+  KiteCall dump;
+  dump.path = "/instruments";
+  dump.decode_envelope = false;
+  dump.deadline = 60 * kNanosPerSecond;
+  dump.budget = 60 * kNanosPerSecond;
+  std::weak_ptr<KiteGlue> weak = glue;
+  Inbox* inbox = &node.inbox();
+  TradingNode* n = &node;
+  const Clock* clock = &node.clock();
+  glue->rest->Post(dump, [weak, inbox, n, clock, exec, data, day](KiteOutcome got) {
+    auto g = weak.lock();
+    if (!g) return;
+    Result<KiteInstrumentMap> built = MakeError(ErrorCode::kUnavailable, "no dump");
+    if (!got.ok()) {
+      built = MakeError(ErrorCode::kUnavailable, "reading Kite's instruments dump: " + got.message);
+    } else if (auto rows = ParseKiteInstrumentsCsv(got.body, g->map_source); !rows) {
+      built = MakeError(ErrorCode::kInvalidInput, rows.error());
+    } else {
+      built = KiteInstrumentMap::Build(*rows, g->map_source, g->map_config);
+    }
+    auto shared = std::make_shared<Result<KiteInstrumentMap>>(std::move(built));
+    inbox->PushExec(clock->Now(), KernelTask{"KITE instruments", [weak, n, exec, data, day, shared] {
+                                               if (auto gg = weak.lock()) {
+                                                 ApplyInstruments(*n, *gg, *exec, *data, day,
+                                                                  std::move(*shared));
+                                               }
+                                             }});
+  });
+}
+
+// The adapter's once-a-second work on the kernel thread: the day's instruments and the
+// ticker's chain, the ticker's notices, a token refusal, and the reconciliation a ticker
+// reconnect owes (not while a token refusal holds trading: the new session reconciles).
+void EverySecond(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                 KiteExecutionClient& exec, ZerodhaDataClient& data, DurationNs chain_days,
+                 KiteReconnectWatch& watch) {
+  if (!glue->token_halt) MaybeRefreshInstruments(node, glue, &exec, &data);
+  if (chain_days > 0) RefreshChain(node, *glue, *glue->map, data, chain_days);
+  SeedPrices(node, glue, glue->map);
+  for (const std::string& t : data.TakeNotices()) Log(node, LogLevel::kWarning, "ticker: " + t);
+  if (data.stats().token_refused) {
+    OnTokenRefused(node, glue, &exec, &data, "the ticker's handshake got 403");
+  } else if (!glue->token_halt) {
+    watch.Tick();
+  }
+}
+
 void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
             TradingNode& node) {
   const KiteCredentials c = LoadKiteCredentials(p.table(), base_dir);
@@ -331,6 +451,10 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   auto built = KiteInstrumentMap::Build(*rows, source, mc);
   if (!built) p.Fail("base_url", built.error());
   auto map = std::make_shared<const KiteInstrumentMap>(std::move(*built));
+  glue->map = map;
+  glue->map_config = mc;
+  glue->map_source = source;
+  glue->instruments_day = KiteInstrumentDay(now);  // the day's first attach is its refresh
   if (map->instruments().empty()) {
     p.Fail("underlying", fmt::format("Kite's instruments dump ({} rows) lists no {} contracts",
                                      rows->size(), p.GetString("underlying")));
@@ -354,6 +478,11 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   ec.orphan_policy = p.GetString("orphan_policy");
   ec.ambiguity_window = static_cast<DurationNs>(p.GetNumber("ambiguity_window_secs") * 1e9);
   ec.orders_poll = static_cast<DurationNs>(p.GetNumber("orders_poll_secs") * 1e9);
+  ec.account_poll = static_cast<DurationNs>(p.GetNumber("account_poll_secs") * 1e9);
+  ec.account_tolerance = p.GetMoney("account_tolerance");
+  ec.positions_poll = static_cast<DurationNs>(p.GetNumber("positions_poll_secs") * 1e9);
+  ec.basket_margin_check = p.GetBool("basket_margin_check");
+  ec.basket_deadline = static_cast<DurationNs>(p.GetNumber("basket_deadline_secs") * 1e9);
   for (const Instrument& i : map->instruments()) {
     const KiteInstrumentRef* ref = map->RefOf(i.id);
     if (ref == nullptr || ref->exchange != "NFO") continue;
@@ -371,7 +500,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
     if (!m.ok()) p.Fail("starting_balance", "reading Kite's /user/margins: " + m.message);
     auto seg = ParseKiteMarginSegment(m.data);
     if (!seg) p.Fail("starting_balance", seg.error());
-    starting = seg->net;
+    // Kite's total as the execution client reports it (what is free plus what is blocked), so
+    // Nacre's books start where Kite's account is.
+    starting = seg->net + seg->span + seg->exposure;
   }
   // In-flight orders (SUBMITTED or PENDING_* silent for 5 s of wall time) are asked about every
   // 2 s of wall time (LIVE.md §8 rule 6): on the node's clock, scaled by its rate.
@@ -383,6 +514,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   }
   auto exec = std::make_unique<KiteExecutionClient>(ec, *glue->rest, node.inbox());
   KiteExecutionClient* exec_ptr = exec.get();
+  exec->SetBooks(KernelKiteBooks(node.kernel(), ec.account_id, ec.venue));
   if (Status st = node.AddExecutionClient(std::move(exec), AccountType::kMargin, starting); !st) {
     p.Fail("account_id", st.error());
   }
@@ -403,6 +535,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   ZerodhaDataClient* data_ptr = data.get();
   data->SetOrderUpdateHandler(exec_ptr->OrderUpdateSink());
   node.AddDataClient(std::move(data));
+  // Kite replays no order update missed while the ticker was down: each reconnect reconciles.
+  auto reconnect_watch = std::make_shared<KiteReconnectWatch>(node.kernel(), *exec_ptr, *data_ptr);
+  node.Own(reconnect_watch);
   const DurationNs chain_days = p.GetInt("chain_days") * 86'400 * kNanosPerSecond;
   if (chain_days > 0) RefreshChain(node, *glue, *map, *data_ptr, chain_days);
   // The index's venue: EXTERNAL bars from Kite's candles, the rest to the ticker.
@@ -425,6 +560,9 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
       case KiteExecutionClient::AlertKind::kInfo:
         Log(*n, LogLevel::kInfo, text);
         break;
+      case KiteExecutionClient::AlertKind::kWarn:
+        Log(*n, LogLevel::kWarning, text);
+        break;
       default:
         Log(*n, LogLevel::kError, text);
         break;
@@ -432,23 +570,15 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   });
   Inbox* inbox = &node.inbox();
   const Clock* clock = &node.clock();
-  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, map, chain_days] {
-    inbox->PushExec(clock->Now(), KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, map,
-                                                              chain_days] {
-                                               auto g = weak.lock();
-                                               if (!g) return;
-                                               if (chain_days > 0) {
-                                                 RefreshChain(*n, *g, *map, *data_ptr, chain_days);
-                                               }
-                                               SeedPrices(*n, g, map);
-                                               for (const std::string& t : data_ptr->TakeNotices()) {
-                                                 Log(*n, LogLevel::kWarning, "ticker: " + t);
-                                               }
-                                               if (data_ptr->stats().token_refused) {
-                                                 OnTokenRefused(*n, g, exec_ptr, data_ptr,
-                                                                "the ticker's handshake got 403");
-                                               }
-                                             }});
+  std::weak_ptr<KiteReconnectWatch> watch = reconnect_watch;
+  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, chain_days,
+                                    watch] {
+    inbox->PushExec(clock->Now(),
+                    KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, chain_days, watch] {
+                                 auto g = weak.lock();
+                                 auto w = watch.lock();
+                                 if (g && w) EverySecond(*n, g, *exec_ptr, *data_ptr, chain_days, *w);
+                               }});
   });
 }
 

@@ -18,7 +18,13 @@
 //   - the KiteExecutionClient with the account (starting cash from [kite] starting_balance or
 //     Kite's /user/margins) and the ZerodhaDataClient (the ticker; its order messages go to
 //     the execution client).
-// While running (kernel thread): the clients' alerts and the ticker's notices go to the log;
+// While running (kernel thread), once a second: the instrument map is refreshed once per IST
+// day from 08:30 on the node's clock (the dump read and built on a REST lane; new listings
+// added, contracts gone from the dump dropped unless held, which are kept and reported); a
+// ticker reconnect reconciles the Kite day (KiteReconnectWatch); the execution client reports
+// the account from /user/margins and polls net positions against the kernel's books
+// (KernelKiteBooks: a persisting difference halts). The clients' alerts and the ticker's
+// notices go to the log;
 // a 403 TokenException halts trading (the kill switch, with the reason) and the token file is
 // watched; a new login's session is given to both clients, the Kite day is reconciled, and a
 // clean reconciliation resumes trading (a mismatch keeps it halted, saying why).

@@ -186,9 +186,32 @@ ParamSchema KiteSchema() {
                   .AtMost(600)
                   .Doc("the day's order book is read this often; an order that moved without "
                        "an update reaching the node is fetched (0: off)"),
+              P::Number("account_poll_secs", 60)
+                  .AtLeast(0)
+                  .AtMost(3600)
+                  .Doc("the account as Kite reports it (/user/margins) is read this often, as "
+                       "well as at start and shortly after each batch of fills, and reported to "
+                       "the kernel (0: only at start and after fills)"),
+              P::Money("account_tolerance", "1")
+                  .Doc("a WARN when Kite's account total (net + span + exposure) and Nacre's "
+                       "own books differ by more than this (rupees)"),
+              P::Number("positions_poll_secs", 30)
+                  .AtLeast(0)
+                  .AtMost(3600)
+                  .Doc("Kite's net positions (/portfolio/positions) are read this often and "
+                       "compared with the kernel's; the same difference on two consecutive "
+                       "polls halts trading (0: off)"),
+              P::Bool("basket_margin_check", false)
+                  .Doc("before a spread's legs are sent, Kite's /margins/basket is asked for the "
+                       "margin it requires, logged beside Nacre's own figure (informational: "
+                       "the legs never wait for it)"),
+              P::Number("basket_deadline_secs", 1)
+                  .AtLeast(0.05)
+                  .AtMost(10)
+                  .Doc("how long the basket margin check waits for Kite's answer"),
               P::Money("starting_balance")
-                  .Doc("the account's starting cash (default: Kite's available cash at start, "
-                       "from /user/margins)"),
+                  .Doc("the account's starting cash (default: Kite's account at start, from "
+                       "/user/margins: net + span + exposure)"),
               P::String("ca_file")
                   .Doc("a PEM file of CAs the REST API's and the ticker's TLS certificates are "
                        "verified against (relative to the config file; default: the system's)"),

@@ -1,0 +1,48 @@
+// What the Kite adapter checks of a running kernel beside the execution client's own rules
+// (issue 15 items 5-6, LIVE.md §8), kernel thread only:
+//   - KernelKiteBooks: the execution client's view of the kernel's books (KiteBooks): the
+//     account's balance (compared with Kite's /user/margins), the net positions of the venue
+//     (compared with Kite's /portfolio/positions; an instrument past its expiry on the kernel's
+//     clock is left to the next day's reconciliation), the kernel's HALT (Kernel::HaltOnFault, as a
+//     reconciliation mismatch at start), and Nacre's margin for a spread (the NSE margin book on
+//     the cache's positions, working orders and marks, as the risk engine's pre-trade check
+//     computes it) for the basket check's log line;
+//   - KiteReconnectWatch: after every ticker reconnect (a closed gap in the data client's
+//     stats) the Kite day is read again (GenerateMassStatus) and reconciled as at start, since
+//     Kite replays no order update missed in the gap; a mismatch halts trading. Before the
+//     kernel is through its start, the start's own reconciliation covers the gap; a failed read
+//     is retried.
+#pragma once
+
+#include <cstdint>
+
+#include "adapters/zerodha/kite_data_client.h"
+#include "adapters/zerodha/kite_execution_client.h"
+#include "trading/kernel.h"
+
+namespace nacre {
+
+KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue& venue);
+
+class KiteReconnectWatch {
+ public:
+  // Both outlive the watch.
+  KiteReconnectWatch(Kernel& kernel, KiteExecutionClient& exec, const ZerodhaDataClient& data);
+  // Called every second or so on the kernel thread: reconciles when the ticker came back since
+  // the last call (or a reconciliation is still owed). True when it reconciled this call.
+  bool Tick();
+  std::uint64_t reconciliations() const { return reconciliations_; }
+  std::uint64_t failures() const { return failures_; }
+
+ private:
+  Kernel& kernel_;
+  KiteExecutionClient& exec_;
+  const ZerodhaDataClient& data_;
+  std::uint64_t gaps_seen_ = 0;
+  bool owed_ = false;
+  int wait_ticks_ = 0;  // after a failed read: ticks before the next try
+  std::uint64_t reconciliations_ = 0;
+  std::uint64_t failures_ = 0;
+};
+
+}  // namespace nacre
