@@ -14,8 +14,8 @@
 // clock paused at Monday's open), `nacre kite login` with NACRE_KITE_API_SECRET and the
 // browser's redirect played here, then `nacre run` on examples/nifty_spreads_live_emulator.toml
 // with the clock resumed. The emulator runs at 300x with skip_closed (virtual time through
-// the 09:15-15:30 sessions only), so Monday's session and Tuesday's first 45 minutes take
-// about 84 s of wall time; the node's clock follows it by the same mapping. Kite ends every
+// the 09:15-15:30 sessions only), so Monday's session and Tuesday's first 45 minutes (7 h of
+// market) take 84 s of wall time; the node's clock follows it by the same mapping. Kite ends every
 // session at 06:00, so at the night's jump the test logs in again, as a user does each
 // morning before the open (the node halts on the refused token and resumes, reconciled, on
 // the new session). The span, Monday 09:15 to Tuesday 10:00, holds the demo's first spread,
@@ -47,7 +47,9 @@ using testing::CliRun;
 using testing::Exec;
 using testing::Slurp;
 
-constexpr double kSpeed = 300;  // 5 market minutes a wall second
+// 5 market minutes a wall second: the leg takes about 90 s, and the morning's login (about a
+// third of a wall second, written at about 09:16:40) lands before Tuesday's 09:20 check.
+constexpr double kSpeed = 300;
 constexpr const char* kSpanStart = "2025-01-06T09:15";
 constexpr const char* kSpanEnd = "2025-01-07T10:00";
 
@@ -192,11 +194,13 @@ TEST(SameCodeLive, TheSpreadApplicationDecidesAliveAsInTheBacktest) {
   // Kite ends the session at 06:00: the next morning's login, when the clock jumps there.
   const UnixNanos morning = FromIst(2025, 1, 7, 6, 0);
   bool relogged = false;
+  UnixNanos relogged_at;  // the emulator's time when the morning's session was written
   while (!node_done.load()) {
     UnixNanos now;
     rt->OnIoThread([&] { now = rt->clock().Now(); });
     if (now >= morning) {
       KiteLogin(node_toml, rt->http_port(), redirect_port);
+      rt->OnIoThread([&] { relogged_at = rt->clock().Now(); });
       relogged = true;
       break;
     }
@@ -227,11 +231,13 @@ TEST(SameCodeLive, TheSpreadApplicationDecidesAliveAsInTheBacktest) {
   std::printf("same-code proof, live leg (Kite emulator, %.0fx, skip_closed, %s to %s):\n"
               "  backtest:\n%s  live:\n%s"
               "  %zu spreads alike, entries and exits at most %.3f s apart, realized P&L "
-              "backtest %.2f, live %.2f, difference %.2f; live leg %.1f s wall, test %.1f s\n",
+              "backtest %.2f, live %.2f, difference %.2f; live leg %.1f s wall, test %.1f s; "
+              "Tuesday's login written at %s\n",
               kSpeed, kSpanStart, kSpanEnd, testing::Describe(a).c_str(),
               testing::Describe(b).c_str(), a.size(), static_cast<double>(cmp.worst) / 1e9,
               cmp.pnl_a, cmp.pnl_b, cmp.pnl_b - cmp.pnl_a, live_wall,
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
+              FormatIst(relogged_at).c_str());
   // The node journaled all of it.
   const auto verify =
       Exec("journal verify '" + (root / "state" / "TRADER-001" / "journal.sqlite").string() + "'", true);
