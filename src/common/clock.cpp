@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace nacre {
@@ -94,29 +95,40 @@ std::size_t TestClock::AdvanceTime(UnixNanos to) {
   return fired;
 }
 
-namespace {
-// Elapsed wall time for a scaled clock: steady, so a system clock step never moves it.
 UnixNanos SteadyNow() {
   const auto d = std::chrono::steady_clock::now().time_since_epoch();
   return UnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
-}  // namespace
 
-ScaledClock::ScaledClock(UnixNanos anchor, double rate, Wall wall)
+DurationNs Clock::WallUntil(UnixNanos t) const {
+  const UnixNanos now = Now();
+  if (t <= now) return 0;
+  return static_cast<DurationNs>(static_cast<long double>(t - now) / rate());
+}
+
+ScaledClock::ScaledClock(UnixNanos anchor, double rate, Wall wall,
+                         std::optional<TradingSessions> sessions)
     : anchor_(anchor),
       rate_(std::isfinite(rate) && rate > 0 ? rate : 1.0),
       wall_(wall ? std::move(wall) : Wall(SteadyNow)),
-      wall_anchor_(wall_()) {}
+      wall_anchor_(wall_()),
+      sessions_(std::move(sessions)) {}
 
-void ScaledClock::Reanchor(UnixNanos anchor) {
+void ScaledClock::Reanchor(UnixNanos anchor, std::optional<UnixNanos> wall_anchor) {
   anchor_ = anchor;
-  wall_anchor_ = wall_();
+  wall_anchor_ = wall_anchor ? *wall_anchor : wall_();
 }
 
 UnixNanos ScaledClock::Now() const {
-  const DurationNs elapsed = wall_() - wall_anchor_;
-  if (elapsed <= 0) return anchor_;
-  return anchor_ + static_cast<DurationNs>(static_cast<long double>(elapsed) * rate_);
+  const DurationNs elapsed = std::max<DurationNs>(wall_() - wall_anchor_, 0);
+  const auto market = static_cast<DurationNs>(static_cast<long double>(elapsed) * rate_);
+  return sessions_ ? sessions_->Advance(anchor_, market) : anchor_ + market;
+}
+
+DurationNs ScaledClock::WallUntil(UnixNanos t) const {
+  if (!sessions_) return Clock::WallUntil(t);
+  const DurationNs market = sessions_->SessionTimeBetween(Now(), t);
+  return static_cast<DurationNs>(static_cast<long double>(market) / rate_);
 }
 
 UnixNanos SystemNow() {

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "common/session_time.h"
 #include "core/result.h"
 #include "core/time.h"
 
@@ -51,6 +54,9 @@ class Clock {
   // Clock nanoseconds per wall nanosecond (1 for real time; a scaled clock's speed): the live
   // loop divides a wait for the next timer by it.
   virtual double rate() const { return 1.0; }
+  // The wall time until the clock reaches `t` (0 when it has): the live loop waits this long
+  // for its next timer. A clock that skips closed hours reaches a time in them at the jump.
+  virtual DurationNs WallUntil(UnixNanos t) const;
 
  protected:
   // Fires every timer due at or before `until` in (time, sequence) order. When `move_time`,
@@ -98,28 +104,39 @@ class TestClock final : public Clock {
 
 // ScaledClock: a live clock running `rate` times real time from `anchor` (now = anchor + rate
 // × (wall − wall at construction)), for demos and tests on replayed or emulated data (the
-// emulator publishes the same anchor and rate at /__emu/clock). Now() is const and reads only
-// immutable anchors and the wall clock, so an I/O thread may stamp messages with it; timers
-// stay on the kernel thread.
+// emulator publishes the same anchor and rate at /__emu/clock). With `sessions` (the
+// emulator's skip_closed clock) the elapsed market time runs only through trading sessions:
+// now = sessions.Advance(anchor, rate × elapsed wall), the emulator's own function. Now() is
+// const and reads only immutable anchors and the wall clock, so an I/O thread may stamp
+// messages with it; timers stay on the kernel thread.
 class ScaledClock final : public Clock {
  public:
   using Wall = std::function<UnixNanos()>;
   // `rate` must be positive (a non-positive or non-finite rate is taken as 1). `wall`: the
   // elapsed-time source, the steady clock unless a test gives its own.
-  ScaledClock(UnixNanos anchor, double rate, Wall wall = {});
+  ScaledClock(UnixNanos anchor, double rate, Wall wall = {},
+              std::optional<TradingSessions> sessions = std::nullopt);
   UnixNanos Now() const override;
   double rate() const override { return rate_; }
+  DurationNs WallUntil(UnixNanos t) const override;
   UnixNanos anchor() const { return anchor_; }
-  // Restarts the clock at `anchor` from the wall's present (a node resuming where its journal
-  // stopped). Not thread-safe: call before any other thread reads the clock.
-  void Reanchor(UnixNanos anchor);
+  const std::optional<TradingSessions>& sessions() const { return sessions_; }
+  // Restarts the clock at `anchor` from the wall's present, or from `wall_anchor` (the wall
+  // time at which `anchor` held, e.g. when the emulator's clock was read: the clock then
+  // continues that one instead of starting late by the node's start-up). Not thread-safe:
+  // call before any other thread reads the clock.
+  void Reanchor(UnixNanos anchor, std::optional<UnixNanos> wall_anchor = std::nullopt);
 
  private:
   UnixNanos anchor_;
   double rate_;
   Wall wall_;
   UnixNanos wall_anchor_;
+  std::optional<TradingSessions> sessions_;
 };
+
+// The steady clock's time (a scaled clock's default wall: a system clock step never moves it).
+UnixNanos SteadyNow();
 
 // The system clock's time: for I/O threads' network chores (rate limits, token files), never
 // for the kernel, whose time comes from its injected Clock.

@@ -127,8 +127,9 @@ std::uint64_t EventLoop::RunLive(Inbox& inbox, const std::atomic<bool>* stop) {
     const UnixNanos now = clock_.Now();
     if (due > now && !hook_pending_) {
       // Wait at most until the next due item in wall time (a scaled clock runs `rate` times
-      // faster), and at most 100 ms, so `stop` is seen.
-      const auto wall_ns = static_cast<std::int64_t>(static_cast<double>(due - now) / clock_.rate());
+      // faster, and one skipping closed hours reaches a night's timers at the jump), and at
+      // most 100 ms, so `stop` is seen.
+      const std::int64_t wall_ns = clock_.WallUntil(due);
       const std::int64_t wait_ns = std::clamp<std::int64_t>(wall_ns, 0, 100'000'000);
       inbox.WaitUntil(std::chrono::steady_clock::now() + std::chrono::nanoseconds(wait_ns));
     }

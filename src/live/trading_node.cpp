@@ -49,7 +49,8 @@ TradingNode::TradingNode(NodeSettings settings, const KernelConfig& kernel_confi
     clock = std::move(test);
     pacing_ = std::make_unique<ScaledClock>(settings_.start, pace);
   } else if (settings_.clock == NodeSettings::ClockMode::kScaled) {
-    auto scaled = std::make_unique<ScaledClock>(settings_.start, pace);
+    auto scaled = std::make_unique<ScaledClock>(settings_.start, pace, ScaledClock::Wall{},
+                                                settings_.sessions);
     scaled_ = scaled.get();
     clock = std::move(scaled);
   } else {
@@ -838,7 +839,11 @@ NodeRunResult TradingNode::Run() {
       return result;
     }
   }
-  if (scaled_ != nullptr) scaled_->Reanchor(resume_at_);
+  if (scaled_ != nullptr) {
+    // A clock taken from elsewhere (the emulator's) goes on from when it was read.
+    scaled_->Reanchor(resume_at_, resume_at_ == settings_.start ? settings_.start_wall
+                                                                : std::nullopt);
+  }
   if (replay_clock_ != nullptr) {
     replay_clock_->SetTime(resume_at_);
     pacing_->Reanchor(resume_at_);
@@ -999,7 +1004,7 @@ void TradingNode::Shutdown(NodeRunResult& result) {
       continue;
     }
     if (due > now) {
-      const auto wall = static_cast<std::int64_t>(static_cast<double>(due - now) / k.clock().rate());
+      const std::int64_t wall = k.clock().WallUntil(due);
       inbox_.WaitUntil(std::chrono::steady_clock::now() +
                        std::chrono::nanoseconds(std::clamp<std::int64_t>(wall, 0, 5'000'000)));
     }

@@ -75,6 +75,11 @@ struct NodeSettings {
   ClockMode clock = ClockMode::kReplay;
   UnixNanos start;     // the first market time (a fresh journal)
   double speed = 1.0;  // virtual seconds per wall second; 0 with replay: as fast as it goes
+  // scaled: the steady wall time (SteadyNow) at which `start` held, when the clock comes from
+  // elsewhere (the Kite emulator's): the node's clock continues it from then.
+  std::optional<UnixNanos> start_wall;
+  // scaled: market time runs through these sessions only (the emulator's skip_closed clock).
+  std::optional<TradingSessions> sessions;
   std::optional<UnixNanos> end;  // stop when the clock reaches it
   bool stop_when_data_ends = true;
   // At stop: working orders cancelled, left working, or cancelled and every position closed

@@ -12,16 +12,17 @@
 // the nanosecond and the paisa: the results folders are byte-identical. (On a scaled clock a
 // command would leave a few wall milliseconds times the speed later, enough to move a leg's
 // re-price past the next quote; that clock is for live-like demos, not for this proof.)
+// The third leg, the same application live through the Zerodha adapter against the Kite
+// emulator, is tests/live/same_code_live_test.cpp (it needs the emulator in-process).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
-#include <sstream>
 
 #include "cli_exec.h"
+#include "spread_results.h"
 #include "tmp_files.h"
 
 namespace {
@@ -29,80 +30,13 @@ namespace {
 namespace fs = std::filesystem;
 using nacre::testing::Exec;
 using nacre::testing::Slurp;
+using nacre::testing::ReadSpreads;
 
 std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
   for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
     s.replace(at, from.size(), to);
   }
   return s;
-}
-
-// One CSV line, with RFC 4180 quoting.
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        out.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-struct SpreadRow {
-  std::string state, kind, legs, lots, exit_reason;
-  std::int64_t opened = 0, closed = 0;
-  double pnl = 0;
-};
-
-std::vector<SpreadRow> ReadSpreads(const fs::path& csv) {
-  std::istringstream in(Slurp(csv));
-  std::string line;
-  std::getline(in, line);
-  const auto header = SplitCsv(line);
-  auto col = [&header](const std::string& name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    EXPECT_NE(it, header.end()) << name;
-    return static_cast<std::size_t>(it - header.begin());
-  };
-  const std::size_t state = col("state"), legs = col("legs"), lots = col("lots"),
-                    kind = col("tags"), exit = col("exit_reason"), opened = col("ts_opened_ns"),
-                    closed = col("ts_closed_ns"), pnl = col("realized_pnl");
-  std::vector<SpreadRow> out;
-  const std::regex leg_re(R"((BUY|SELL) (\d+)x (\S+))");
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    const auto f = SplitCsv(line);
-    SpreadRow r;
-    r.state = f[state];
-    r.kind = f[kind];
-    // The legs without their prices: side, ratio and contract.
-    for (std::sregex_iterator it(f[legs].begin(), f[legs].end(), leg_re), end; it != end; ++it) {
-      r.legs += (*it)[0].str() + "; ";
-    }
-    r.lots = f[lots];
-    // The rule that closed it (its figures may differ with the fill prices).
-    r.exit_reason = f[exit].substr(0, f[exit].find(':'));
-    r.opened = f[opened].empty() ? 0 : std::stoll(f[opened]);
-    r.closed = f[closed].empty() ? 0 : std::stoll(f[closed]);
-    r.pnl = std::stod(f[pnl]);
-    out.push_back(std::move(r));
-  }
-  return out;
 }
 
 TEST(SameCode, TheSpreadApplicationDecidesAlikeInBacktestAndSandbox) {
@@ -146,26 +80,9 @@ TEST(SameCode, TheSpreadApplicationDecidesAlikeInBacktestAndSandbox) {
                                 << Slurp(root / "bt" / "spread_results.csv") << "sandbox:\n"
                                 << Slurp(root / "sb" / "spread_results.csv");
   // One quote interval of the data: the latency model's bound on when things happen.
-  constexpr std::int64_t kBound = 300'000'000'000;
-  double pnl_a = 0, pnl_b = 0;
-  std::int64_t worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    SCOPED_TRACE(fmt::format("spread {}", i + 1));
-    EXPECT_EQ(a[i].kind, b[i].kind);
-    EXPECT_EQ(a[i].legs, b[i].legs);
-    EXPECT_EQ(a[i].lots, b[i].lots);
-    EXPECT_EQ(a[i].state, b[i].state);
-    EXPECT_EQ(a[i].exit_reason, b[i].exit_reason);
-    for (auto [x, y] : {std::pair{a[i].opened, b[i].opened}, std::pair{a[i].closed, b[i].closed}}) {
-      EXPECT_EQ(x == 0, y == 0);
-      if (x != 0 && y != 0) {
-        EXPECT_LE(static_cast<std::int64_t>(std::llabs(x - y)), kBound) << x << " vs " << y;
-        worst = std::max(worst, static_cast<std::int64_t>(std::llabs(x - y)));
-      }
-    }
-    pnl_a += a[i].pnl;
-    pnl_b += b[i].pnl;
-  }
+  const auto cmp = nacre::testing::CompareSpreads(a, b, nacre::testing::kOneDataInterval);
+  const double pnl_a = cmp.pnl_a, pnl_b = cmp.pnl_b;
+  const std::int64_t worst = cmp.worst;
   // The money: identical, and so is every results file both runs write.
   EXPECT_EQ(worst, 0) << "entries and exits at the same instants";
   EXPECT_EQ(pnl_a, pnl_b);

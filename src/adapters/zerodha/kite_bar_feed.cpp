@@ -1,5 +1,7 @@
 #include "adapters/zerodha/kite_bar_feed.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "adapters/zerodha/kite_historical.h"
@@ -59,7 +61,10 @@ void KiteBarFeed::Connect() {
   std::lock_guard lock(mu_);
   connected_ = true;
   if (timer_ != 0) return;
-  timer_ = io_.Every(config_.poll_period, [alive = alive_] {
+  const double rate = clock_.rate() > 1 ? clock_.rate() : 1.0;
+  const DurationNs period = std::max<DurationNs>(
+      static_cast<DurationNs>(static_cast<double>(config_.poll_period) / rate), kNanosPerMilli);
+  timer_ = io_.Every(period, [alive = alive_] {
     std::lock_guard l(alive->mu);
     if (alive->self != nullptr) alive->self->Poll();
   });

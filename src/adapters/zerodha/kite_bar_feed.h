@@ -44,7 +44,12 @@ struct KiteBarFeedConfig {
   // after its minute ends), on the node's clock.
   DurationNs publish_lag = 2 * kNanosPerSecond;
   int warmup_bars = 0;
-  DurationNs poll_period = 200 * kNanosPerMilli;  // wall time between checks
+  // Time between checks for a closed candle, at real speed. On a faster clock (the emulator's)
+  // the wall period shrinks by its rate, to 1 ms at least: a check is about the market (how
+  // late after its close a bar reaches the strategy), so a fast replay must not delay bars by
+  // minutes of market time. Kite's own limits on the requests stay in wall time (the REST
+  // client's historical lane).
+  DurationNs poll_period = 200 * kNanosPerMilli;
 };
 
 class KiteBarFeed final : public DataClient {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -28,8 +29,10 @@ namespace {
 
 struct EmulatorClock {
   UnixNanos now;
+  UnixNanos wall;  // SteadyNow() when `now` held (the middle of the request's round trip)
   double speed = 1;
   bool paused = false;
+  std::optional<TradingSessions> sessions;  // skip_closed: the sessions time runs through
 };
 
 // GET /__emu/clock: the emulator's virtual time and speed (its control plane, not Kite's).
@@ -37,7 +40,9 @@ Result<EmulatorClock> ReadEmulatorClock(const KiteUrl& base) {
   net::HttpClient http(base.host, base.port);
   net::HttpRequest req;
   req.target = "/__emu/clock";
+  const UnixNanos sent = SteadyNow();
   auto res = http.Send(req, 5 * kNanosPerSecond);
+  const UnixNanos got = SteadyNow();
   if (!res) return MakeError(res.code(), "reading the emulator's clock: " + res.error());
   const nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
   if (res->status != 200 || j.is_discarded() || !j.contains("data") ||
@@ -50,6 +55,22 @@ Result<EmulatorClock> ReadEmulatorClock(const KiteUrl& base) {
   c.now = UnixNanos(j["data"]["now_ns"].get<std::int64_t>());
   c.speed = j["data"]["speed"].get<double>();
   c.paused = j["data"].value("paused", false);
+  c.wall = UnixNanos(sent.value + (got - sent) / 2);
+  if (j["data"].value("skip_closed", false)) {
+    // The emulator's clock skips closed hours: the node's runs through the same sessions.
+    const nlohmann::json& ss = j["data"].value("sessions", nlohmann::json::object());
+    std::vector<std::string> holidays;
+    if (ss.contains("holidays") && ss["holidays"].is_array()) {
+      for (const auto& h : ss["holidays"]) holidays.push_back(h.is_string() ? h.get<std::string>() : "?");
+    }
+    auto sessions = TradingSessions::FromTexts(ss.value("open", ""), ss.value("close", ""), holidays);
+    if (!sessions) {
+      return MakeError(ErrorCode::kInvalidInput,
+                       fmt::format("{}/__emu/clock: skip_closed with bad sessions: {}",
+                                   base.Text(), sessions.error()));
+    }
+    c.sessions = std::move(*sessions);
+  }
   return c;
 }
 
@@ -72,7 +93,9 @@ void Prepare(const Params& p, const std::string& base_dir, NodeSettings& s) {
     }
     s.clock = NodeSettings::ClockMode::kScaled;
     s.start = ec->now;
+    s.start_wall = ec->wall;
     s.speed = ec->speed;
+    s.sessions = ec->sessions;
   }
   if (s.clock == NodeSettings::ClockMode::kReplay) {
     p.Fail("base_url",
@@ -121,6 +144,16 @@ struct KiteGlue {
     if (io) io->Stop();  // before the REST client (no timer posts to it any more)
   }
 };
+
+// A period the node's I/O thread keeps that is about the market, not Kite's servers: `real`
+// of wall time at real speed, shrunk by a faster clock's rate (to 10 ms at least), so the
+// emulator at 300x does not leave the node minutes of market time behind. (Kite's limits, the
+// ambiguity window and the REST retries stay in wall time: they are about Kite's servers.)
+DurationNs MarketPeriod(const Clock& clock, DurationNs real) {
+  const double rate = clock.rate() > 1 ? clock.rate() : 1.0;
+  return std::max<DurationNs>(static_cast<DurationNs>(static_cast<double>(real) / rate),
+                              10 * kNanosPerMilli);
+}
 
 void Log(TradingNode& node, LogLevel level, const std::string& text) {
   node.kernel().logger().Log(level, "Kite", text);
@@ -234,7 +267,8 @@ void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
   Inbox* inbox = &node.inbox();
   TradingNode* n = &node;
   const Clock* clock = &node.clock();
-  glue->watch_timer = glue->io->Every(2 * kNanosPerSecond, [weak, inbox, n, exec, data, clock] {
+  glue->watch_timer = glue->io->Every(MarketPeriod(*clock, 2 * kNanosPerSecond),
+                                      [weak, inbox, n, exec, data, clock] {
     auto g = weak.lock();
     if (!g || !g->watcher) return;
     std::optional<KiteSessionFile> fresh = g->watcher->Poll(clock->Now());
@@ -571,8 +605,10 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   Inbox* inbox = &node.inbox();
   const Clock* clock = &node.clock();
   std::weak_ptr<KiteReconnectWatch> watch = reconnect_watch;
-  glue->io->Every(kNanosPerSecond, [inbox, clock, n, weak, exec_ptr, data_ptr, chain_days,
-                                    watch] {
+  // About the market's day (the chain changes when the IST day does) and the session's: once
+  // a second of the node's clock at real speed, faster on a faster clock.
+  glue->io->Every(MarketPeriod(*clock, kNanosPerSecond),
+                  [inbox, clock, n, weak, exec_ptr, data_ptr, chain_days, watch] {
     inbox->PushExec(clock->Now(),
                     KernelTask{"KITE notices", [n, weak, exec_ptr, data_ptr, chain_days, watch] {
                                  auto g = weak.lock();

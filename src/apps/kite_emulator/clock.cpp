@@ -1,25 +1,28 @@
 #include "apps/kite_emulator/clock.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "adapters/zerodha/kite_json.h"
 
 namespace nacre::kite_emu {
 
-VirtualClock::VirtualClock(UnixNanos start, double speed, Wall wall, bool paused)
+VirtualClock::VirtualClock(UnixNanos start, double speed, Wall wall, bool paused,
+                           std::optional<TradingSessions> sessions)
     : start_(start),
       speed_(std::isfinite(speed) && speed > 1e-9 ? speed : 1e-9),
       wall_(std::move(wall)),
       base_virtual_(start),
       base_wall_(wall_()),
-      paused_(paused) {}
+      paused_(paused),
+      sessions_(std::move(sessions)) {}
 
 UnixNanos VirtualClock::Now() const {
   if (paused_) return base_virtual_;
-  const DurationNs elapsed = wall_() - base_wall_;
-  if (elapsed <= 0) return base_virtual_;  // a wall clock stepping back never runs time back
-  const long double v = static_cast<long double>(elapsed) * speed_;
-  return base_virtual_ + static_cast<DurationNs>(v);
+  // A wall clock stepping back never runs time back.
+  const DurationNs elapsed = std::max<DurationNs>(wall_() - base_wall_, 0);
+  const auto v = static_cast<DurationNs>(static_cast<long double>(elapsed) * speed_);
+  return sessions_ ? sessions_->Advance(base_virtual_, v) : base_virtual_ + v;
 }
 
 void VirtualClock::Pause() {
@@ -49,9 +52,16 @@ Status VirtualClock::StepTo(UnixNanos t) {
 
 nlohmann::json VirtualClock::ToJson() const {
   const UnixNanos now = Now();
-  return nlohmann::json{{"now", KiteTimeText(now)}, {"now_ns", now.value},
-                        {"start", KiteTimeText(start_)}, {"start_ns", start_.value},
-                        {"speed", speed_}, {"paused", paused_}};
+  nlohmann::json out{{"now", KiteTimeText(now)}, {"now_ns", now.value},
+                     {"start", KiteTimeText(start_)}, {"start_ns", start_.value},
+                     {"speed", speed_}, {"paused", paused_},
+                     {"skip_closed", sessions_.has_value()}};
+  if (sessions_) {
+    out["sessions"] = {{"open", sessions_->OpenText()},
+                       {"close", sessions_->CloseText()},
+                       {"holidays", sessions_->HolidayTexts()}};
+  }
+  return out;
 }
 
 }  // namespace nacre::kite_emu

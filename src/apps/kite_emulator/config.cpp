@@ -42,6 +42,10 @@ ParamSchema EmulatorSchema() {
                   "start; /__emu/faults replaces it at run time"),
               P::Bool("paused", false)
                   .Doc("start with the replay paused (/__emu/resume or /__emu/step move it)"),
+              P::Bool("skip_closed", false)
+                  .Doc("virtual time runs only through trading sessions (09:15-15:30 IST on "
+                       "weekdays), jumping from a close to the next open, so a replayed week "
+                       "takes its session hours; published in /__emu/clock for a node's clock"),
           }};
 }
 
@@ -67,6 +71,7 @@ LoadedEmulatorConfig LoadEmulatorConfigFile(const std::string& path) {
   if (out.emulator.cash.raw() < 0) p.Fail("cash", "must not be negative");
   out.speed = p.GetNumber("speed");
   out.paused = p.GetBool("paused");
+  out.skip_closed = p.GetBool("skip_closed");
   if (p.Has("faults")) {
     std::filesystem::path f = p.GetString("faults");
     if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;

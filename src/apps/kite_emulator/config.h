@@ -25,6 +25,7 @@ struct LoadedEmulatorConfig {
   std::optional<UnixNanos> start;
   double speed = 1.0;
   bool paused = false;
+  bool skip_closed = false;  // virtual time through trading sessions only (clock.h)
   DurationNs heartbeat = kNanosPerSecond;
   std::string faults_path;  // a fault plan (TOML) loaded at start; empty: none
 };

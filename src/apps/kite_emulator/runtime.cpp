@@ -134,10 +134,17 @@ Status Runtime::Start() {
     faults_ = std::move(*plan);
   }
   const UnixNanos start = config_.start ? *config_.start : first.value_or(options_.wall());
-  clock_ = std::make_unique<VirtualClock>(start, config_.speed, elapsed_wall_, config_.paused);
   // Orders: Nacre's simulated NSE exchange behind Kite's order life cycle, on the NSE
-  // calendar's weekdays and session hours.
+  // calendar's weekdays and session hours; skip_closed runs the clock through those sessions.
   calendar_ = std::make_unique<NseCalendar>();
+  std::optional<TradingSessions> sessions;
+  if (config_.skip_closed) {
+    sessions.emplace();
+    sessions->open = calendar_->normal_hours().open_minute * kNanosPerMinute;
+    sessions->close = calendar_->normal_hours().close_minute * kNanosPerMinute;
+  }
+  clock_ = std::make_unique<VirtualClock>(start, config_.speed, elapsed_wall_, config_.paused,
+                                          std::move(sessions));
   OmsConfig oc;
   oc.user = config_.emulator.user;
   oc.cash = config_.emulator.cash;

@@ -232,7 +232,8 @@ ParamSchema OptionsSpreadStrategy::Schema() {
           P::String("exit_time", "15:15").Doc("HH:MM IST: time exit on expiry day"),
           P::Int("check_interval_secs", 60)
               .Range(1, 86'400)
-              .Doc("seconds between exit checks"),
+              .Doc("seconds between exit and entry checks, on the IST day's grid of that "
+                   "interval (300: 09:20, 09:25, ...) wherever the run starts"),
           P::Choice("margin_model", "nse", {"nse", "max_loss"})
               .Doc("margin per lot for sizing: NSE SPAN + exposure, or the maximum loss"),
       }};
@@ -332,7 +333,19 @@ int OptionsSpreadStrategy::Trend() const {
 
 void OptionsSpreadStrategy::OnStart() {
   SubscribeBars(config_.signal_bar_type);
-  if (Status st = SetTimer("check", config_.check_interval); !st) log().Error("{}", st.error());
+  // The checks fall on the IST day's grid of their interval, as a backtest from the session's
+  // open has them: a live node that starts mid-interval checks at the same instants (each
+  // before the data stamped with it, as a backtest's timer goes first at equal times),
+  // not at its start's odd phase, which would decide on fresher quotes than the backtest.
+  const UnixNanos now = clock().Now();
+  UnixNanos start = now;
+  if (86'400 * kNanosPerSecond % config_.check_interval == 0) {
+    const DurationNs into = (now.value + kIstOffset) % config_.check_interval;
+    start = UnixNanos(now.value - (into < 0 ? into + config_.check_interval : into));
+  }
+  if (Status st = SetTimer("check", config_.check_interval, start); !st) {
+    log().Error("{}", st.error());
+  }
 }
 
 std::string PositionTracker::Save() const {
