@@ -4,30 +4,11 @@
 #include <cstdlib>
 
 #include "model/position_events.h"
+#include "risk/cache_margin_market.h"
 
 namespace nacre {
 
 namespace {
-
-// The margin book's view of the market from the cache.
-class CacheMarginMarket final : public MarginMarket {
- public:
-  explicit CacheMarginMarket(const Cache& cache) : cache_(cache) {}
-  const Instrument* FindInstrument(const InstrumentId& id) const override {
-    return cache_.instrument(id);
-  }
-  std::optional<Price> Mark(const InstrumentId& id) const override {
-    if (const QuoteTick* q = cache_.quote(id);
-        q != nullptr && q->bid_price.raw() > 0 && q->ask_price.raw() > 0) {
-      return q->Mid();
-    }
-    if (const TradeTick* t = cache_.trade(id)) return t->price;
-    return cache_.LastBarClose(id);
-  }
-
- private:
-  const Cache& cache_;
-};
 
 // How restrictive a trading state is: ACTIVE < REDUCING < HALTED.
 int Severity(TradingState s) {

@@ -5,36 +5,16 @@
 #include <set>
 
 #include "nse/margin_book.h"
+#include "risk/cache_margin_market.h"
 
 namespace nacre {
 namespace {
-
-// The margin book's view of the market from the cache (the risk engine's marks: quote mid,
-// else last trade, else last bar close).
-class CacheMarket final : public MarginMarket {
- public:
-  explicit CacheMarket(const Cache& cache) : cache_(cache) {}
-  const Instrument* FindInstrument(const InstrumentId& id) const override {
-    return cache_.instrument(id);
-  }
-  std::optional<Price> Mark(const InstrumentId& id) const override {
-    if (const QuoteTick* q = cache_.quote(id);
-        q != nullptr && q->bid_price.raw() > 0 && q->ask_price.raw() > 0) {
-      return q->Mid();
-    }
-    if (const TradeTick* t = cache_.trade(id)) return t->price;
-    return cache_.LastBarClose(id);
-  }
-
- private:
-  const Cache& cache_;
-};
 
 // What the NSE margin book blocks on `underlying` for the venue's positions and working
 // orders, with `extra` (orders not yet working) added as working.
 Result<Money> Blocked(const Cache& cache, const Venue& venue, const InstrumentId& underlying,
                       const std::vector<const Order*>& extra, UnixNanos now) {
-  const CacheMarket market(cache);
+  const CacheMarginMarket market(cache);
   const MarginBookConfig config;
   MarginBook book(underlying, market, config, now);
   OrderQuery q;
