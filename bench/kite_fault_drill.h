@@ -23,7 +23,8 @@
 //     or one still open in the journal that the exchange never had; a trade the journal lacks;
 //   - phantom fills: a journaled fill the exchange has no trade for (or a different size/price);
 //   - positions: the journal's net quantity per contract equal to the exchange's;
-//   - cash: the journal's premium flows and charges equal to the change of the exchange's cash;
+//   - cash: the journal's premium flows equal to the exchange's, its charges within 10 paise
+//     of the exchange's (see charge_paise_apart) and the exchange's cash their sum;
 //   - secrets: no access token, request token or API secret in any file the node wrote (its
 //     state folder apart from the token file, results, logs).
 // Token expiry is handled as a user would: when the plan fires 403_now, the drill logs in
@@ -83,6 +84,7 @@ struct DrillTotals {
   int phantom_fills = 0;
   int position_mismatches = 0;
   int cash_mismatches = 0;
+  std::int64_t charge_paise_apart = 0;  // |Nacre's charges − the exchange's|, summed over days
   int journal_problems = 0;
   int secret_leaks = 0;
   std::vector<std::string> problems;  // each one named: run, order, figures

@@ -239,6 +239,7 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
 
 ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool complete) {
   ReconcileResult result;
+  std::map<InstrumentId, ClientOrderId> unresolved;
   std::map<VenueOrderId, std::vector<FillReport>> fills_by_order;
   for (const FillReport& f : ms.fills) fills_by_order[f.venue_order_id].push_back(f);
   std::set<ClientOrderId> reported;
@@ -265,6 +266,7 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
         // (a broker client looks it up by its tag within its ambiguity window, then adopts
         // it or rejects it as never received).
         ++result.orders_unresolved;
+        unresolved.emplace(o->instrument_id(), o->client_order_id());
         log_.Warning("order {} was sent and never acknowledged, and venue {} does not list it "
                      "yet: left {} for the in-flight check",
                      o->client_order_id().value(), ms.venue.value(), ToString(o->status()));
@@ -275,12 +277,13 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
                                               ToString(o->status()), ms.venue.value()));
     }
   }
-  if (ms.positions_reported) CheckPositions(ms, result);
+  if (ms.positions_reported) CheckPositions(ms, result, unresolved);
   for (const std::string& m : result.mismatches) log_.Error("{}", m);
   return result;
 }
 
-void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& result) {
+void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& result,
+                                const std::map<InstrumentId, ClientOrderId>& unresolved) {
   std::map<InstrumentId, std::int64_t> venue;
   std::map<InstrumentId, std::int64_t> ours;
   for (const PositionStatusReport& p : ms.positions) {
@@ -297,6 +300,13 @@ void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& 
     const std::int64_t v = venue.count(id) ? venue[id] : 0;
     const std::int64_t k = ours.count(id) ? ours[id] : 0;
     if (v == k) continue;
+    if (auto u = unresolved.find(id); u != unresolved.end()) {
+      log_.Warning("position {}: venue {}, ours {}, not compared now: order {} on it is left to "
+                   "the in-flight check",
+                   id.value(), Quantity::Raw(v < 0 ? -v : v, 0).ToString(),
+                   Quantity::Raw(k < 0 ? -k : k, 0).ToString(), u->second.value());
+      continue;
+    }
     auto signed_qty = [](std::int64_t raw) {
       return fmt::format("{}{}", raw < 0 ? "-" : (raw > 0 ? "+" : ""),
                          Quantity::Raw(raw < 0 ? -raw : raw, 0).ToString());

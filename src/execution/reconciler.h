@@ -19,6 +19,7 @@
 // Kernel thread only.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,11 @@ class Reconciler {
   Order* Match(const OrderStatusReport& r);
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);
-  void CheckPositions(const ExecutionMassStatus& status, ReconcileResult& result);
+  // Instruments with an order left to the in-flight check are not compared: its fill may be
+  // in the venue's positions before the order is in its list (or the reverse); the position
+  // poll of a live client compares them again once it is settled.
+  void CheckPositions(const ExecutionMassStatus& status, ReconcileResult& result,
+                      const std::map<InstrumentId, ClientOrderId>& unresolved);
 
   TraderId trader_id_;
   Cache& cache_;

@@ -396,6 +396,27 @@ TEST_F(ReconcileTest, ACancelPendingOnAnIntentTheVenueDoesNotListIsLeftToTheInfl
   EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
 }
 
+TEST_F(ReconcileTest, APositionWithAnOrderLeftToTheInflightCheckIsNotComparedYet) {
+  // Sent before the restart, never acknowledged, not in the venue's list yet, but its fill is
+  // already in the venue's positions: no halt now (the in-flight check settles the order);
+  // another instrument's difference still fails.
+  const Order* sent = Ours("O-1", 2, /*accepted=*/false);
+  client_->mass_status.orders = {};
+  ExecutionMassStatus ms = *client_->GenerateMassStatus();
+  ms.orders_complete = true;
+  ms.positions_reported = true;
+  ms.positions = {Pos(2)};
+  ReconcileResult r = k().exec_engine().Reconcile(ms);
+  EXPECT_EQ(r.orders_unresolved, 1u);
+  EXPECT_TRUE(r.mismatches.empty()) << r.mismatches[0];
+  EXPECT_EQ(sent->status(), OrderStatus::kSubmitted);
+  // The order settled (rejected): the same difference is a mismatch.
+  client_->Rejected(*sent, "not found");
+  r = k().exec_engine().Reconcile(ms);
+  ASSERT_EQ(r.mismatches.size(), 1u);
+  EXPECT_NE(r.mismatches[0].find("position"), std::string::npos) << r.mismatches[0];
+}
+
 TEST_F(ReconcileTest, AStartThatSucceedsAfterAFailedOneLiftsItsHalt) {
   client_->connected = false;
   ASSERT_FALSE(k().Start().ok());

@@ -128,6 +128,10 @@ struct KiteGlue {
   // The chain the ticker streams whatever the strategies subscribe (kernel thread).
   std::set<InstrumentId> chain;
   std::int64_t chain_day = -1;
+  // The session in use ends at 06:00 IST (its expires_at, node clock); past it the token file
+  // is read (at most every 200 ms of wall time) for the next login (kernel thread).
+  UnixNanos session_expires;
+  UnixNanos session_next_look;
   // Open positions priced from GET /quote (SeedPrices): when each was last asked (wall time;
   // kernel thread) and whether a read is out (its answer comes on a REST lane).
   std::map<InstrumentId, UnixNanos> seed_asked;
@@ -224,6 +228,7 @@ void SeedPrices(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
 // a clean reconciliation lifts the halt the token set.
 void Resume(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec, ZerodhaDataClient& data,
             const KiteSessionFile& session) {
+  glue.session_expires = session.expires_at;
   glue.rest->SetAccessToken(session.access_token);
   data.Reconnect(session.access_token);
   auto ms = exec.GenerateMassStatus();
@@ -249,6 +254,25 @@ void Resume(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec, Zerodh
                 : "new Kite session, reconciled clean, but trading stays halted: " +
                       resumed.error());
   }
+}
+
+// Past the session's expiry (Kite ends every session at 06:00 IST), a login already in the
+// token file is taken at once, before Kite's first refusal would halt trading (kernel thread).
+// None yet: nothing happens here; the first 403 halts and the token watch waits for it.
+void TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data) {
+  const UnixNanos now = node.clock().Now();
+  if (glue.token_halt || glue.session_expires.is_zero() || now < glue.session_expires) return;
+  const UnixNanos wall = SystemNow();
+  if (wall < glue.session_next_look) return;
+  glue.session_next_look = wall + 200 * kNanosPerMilli;
+  auto next = ReadKiteSessionFile(glue.token_file, now, glue.api_key);
+  if (!next || next->expires_at <= glue.session_expires) return;
+  Log(node, LogLevel::kInfo,
+      fmt::format("the Kite session ended at {}; the new login in {} is taken (until {})",
+                  FormatIst(glue.session_expires), glue.token_file, FormatIst(next->expires_at)));
+  glue.session_expires = next->expires_at;
+  glue.rest->SetAccessToken(next->access_token);
+  data.Reconnect(next->access_token);
 }
 
 void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
@@ -427,6 +451,7 @@ void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>&
 void EverySecond(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
                  KiteExecutionClient& exec, ZerodhaDataClient& data, DurationNs chain_days,
                  KiteReconnectWatch& watch) {
+  TakeNextSession(node, *glue, data);
   if (!glue->token_halt) MaybeRefreshInstruments(node, glue, &exec, &data);
   if (chain_days > 0) RefreshChain(node, *glue, *glue->map, data, chain_days);
   SeedPrices(node, glue, glue->map);
@@ -452,6 +477,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
              loopback ? "127.0.0.1: the Kite emulator" : "ZERODHA: REAL ORDERS, REAL MONEY",
              session->user_id, FormatIst(session->expires_at));
   auto glue = std::make_shared<KiteGlue>();
+  glue->session_expires = session->expires_at;
   glue->token_file = c.token_file;
   glue->api_key = c.api_key;
   KiteRestClient::Options ro;
