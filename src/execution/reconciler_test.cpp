@@ -89,6 +89,15 @@ class ReconcileTest : public ::testing::Test {
     for (const Position* p : k().cache().PositionsOpen()) n += p->signed_qty_raw();
     return n / kFixedScale;
   }
+  // The venue's complete order list with none of our orders in it (positions as given, when
+  // `positions` says they were reported).
+  ExecutionMassStatus CompleteListWithout(bool positions) {
+    client_->mass_status.orders = {};
+    ExecutionMassStatus ms = *client_->GenerateMassStatus();
+    ms.orders_complete = true;
+    ms.positions_reported = positions;
+    return ms;
+  }
   Names EventsOf(const Order* o) {
     std::vector<OrderEvent> mine;
     for (const OrderEvent& e : events_.items()) {
@@ -353,10 +362,7 @@ TEST_F(ReconcileTest, AnIntentNeverAcknowledgedAndNotListedIsLeftToTheInflightCh
   // absent from the list still is a mismatch.
   const Order* sent = Ours("O-1", 2, /*accepted=*/false);
   Ours("O-2", 2, /*accepted=*/true);
-  client_->mass_status.orders = {};
-  ExecutionMassStatus ms = *client_->GenerateMassStatus();
-  ms.orders_complete = true;
-  ms.positions_reported = false;
+  ExecutionMassStatus ms = CompleteListWithout(/*positions=*/false);
   const ReconcileResult r = k().exec_engine().Reconcile(ms);
   EXPECT_EQ(r.orders_unresolved, 1u);
   ASSERT_EQ(r.mismatches.size(), 1u);
@@ -386,10 +392,7 @@ TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills
 TEST_F(ReconcileTest, ACancelPendingOnAnIntentTheVenueDoesNotListIsLeftToTheInflightCheck) {
   const Order* o = Ours("O-1", 2, /*accepted=*/false);
   client_->PendingCancel(*o);
-  client_->mass_status.orders = {};
-  ExecutionMassStatus ms = *client_->GenerateMassStatus();
-  ms.orders_complete = true;
-  ms.positions_reported = false;
+  ExecutionMassStatus ms = CompleteListWithout(/*positions=*/false);
   const ReconcileResult r = k().exec_engine().Reconcile(ms);
   EXPECT_EQ(r.orders_unresolved, 1u);
   EXPECT_TRUE(r.mismatches.empty()) << r.mismatches[0];
@@ -401,10 +404,7 @@ TEST_F(ReconcileTest, APositionWithAnOrderLeftToTheInflightCheckIsNotComparedYet
   // already in the venue's positions: no halt now (the in-flight check settles the order);
   // another instrument's difference still fails.
   const Order* sent = Ours("O-1", 2, /*accepted=*/false);
-  client_->mass_status.orders = {};
-  ExecutionMassStatus ms = *client_->GenerateMassStatus();
-  ms.orders_complete = true;
-  ms.positions_reported = true;
+  ExecutionMassStatus ms = CompleteListWithout(/*positions=*/true);
   ms.positions = {Pos(2)};
   ReconcileResult r = k().exec_engine().Reconcile(ms);
   EXPECT_EQ(r.orders_unresolved, 1u);
