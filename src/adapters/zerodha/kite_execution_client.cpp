@@ -514,10 +514,7 @@ void KiteExecutionClient::LookUp(const ClientOrderId& id, std::size_t attempt) {
 void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attempt,
                                      const KiteOutcome& out) {
   auto it = tracked_.find(id);
-  if (it == tracked_.end()) {
-    Alert(AlertKind::kInfo, fmt::format("lookup {} of {}: no longer tracked", attempt, id.value()));
-    return;
-  }
+  if (it == tracked_.end()) return;  // settled meanwhile (adopted by another look, rejected)
   Tracked& t = it->second;
   if (out.ok()) {
     auto orders = ParseKiteOrders(out.data);
