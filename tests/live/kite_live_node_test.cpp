@@ -91,6 +91,17 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
+// What the node logged into `log` (a tmpfile), which is closed.
+std::string ReadAndClose(std::FILE* log) {
+  std::fflush(log);
+  std::rewind(log);
+  std::string text;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, log) != nullptr) text += buf;
+  std::fclose(log);
+  return text;
+}
+
 class LiveNode : public ::testing::Test {
  protected:
   const Instrument index_ = testkit::NiftyIndex();
@@ -292,12 +303,7 @@ TEST_F(LiveNode, TradesThroughKiteAndReconcilesCleanAfterARestart) {
   }
   EXPECT_EQ(Ledger()["orders"].size(), 2u);
   // No secret anywhere the node wrote.
-  std::fflush(log);
-  std::rewind(log);
-  std::string log_text;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, log) != nullptr) log_text += buf;
-  std::fclose(log);
+  const std::string log_text = ReadAndClose(log);
   EXPECT_EQ(log_text.find(access_), std::string::npos);
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "state")) {
     if (!e.is_regular_file()) continue;
@@ -363,12 +369,7 @@ TEST_F(LiveNode, ReportsKitesAccountAndHaltsOnAPositionChangedBehindItsBack) {
   for (const AccountState& st : a->states()) reported += st.reported ? 1 : 0;
   EXPECT_GE(reported, 2u);
   // The config's starting_balance (500000) is not Kite's (the emulator's 400000): WARNed.
-  std::fflush(log);
-  std::rewind(log);
-  std::string log_text;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, log) != nullptr) log_text += buf;
-  std::fclose(log);
+  const std::string log_text = ReadAndClose(log);
   EXPECT_NE(log_text.find("[WARN] Kite: account KITE-001: Kite reports a total of"),
             std::string::npos)
       << log_text;
