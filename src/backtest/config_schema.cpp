@@ -320,6 +320,9 @@ ParamSchema CatalogDataSchema() {
               .Range(0, 1 << 20)
               .Doc("DuckDB memory limit (0: DuckDB's default)"),
           P::Bool("prefetch", true).Doc("read the next chunk while the engine runs"),
+          P::Bool("binary_cache", true)
+              .Doc("read chain files through their derived binary copies in the catalog's "
+                   ".cache folder (written on a file's first full read; safe to delete)"),
       }};
 }
 

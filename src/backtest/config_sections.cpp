@@ -232,6 +232,7 @@ CatalogQuery ParseCatalogQueryTable(const ConfigTable& table, const std::string&
   q.threads = t.GetInt32("threads");
   q.memory_limit_mb = t.GetInt32("memory_limit_mb");
   q.prefetch = t.GetBool("prefetch");
+  q.binary_cache = t.GetBool("binary_cache");
   table.Finish();
   if (!std::filesystem::is_directory(root + "/data")) {
     t.Fail("catalog", fmt::format("{} is not a catalog (no data/ folder)", root));

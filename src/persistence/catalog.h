@@ -107,6 +107,12 @@ struct CatalogFile {
   // instrument's, `meta` names it); the reader scans the file once for all its entries.
   bool chain = false;
   std::uint64_t rows = 0;  // chain entries: the instrument's rows in the file (else unknown)
+  // Chain entries: the whole file's instruments, rows and first and last ts_init (a scan that
+  // selects all of them over the whole range reads the whole file).
+  std::size_t chain_members = 0;
+  std::uint64_t chain_rows = 0;
+  UnixNanos chain_first{};
+  UnixNanos chain_last{};
 };
 
 // The same for many files with few queries; fills each file's `meta`.
@@ -127,6 +133,11 @@ struct CatalogQuery {
   int memory_limit_mb = 0;
   // Read on a background thread a few chunks ahead of the consumer.
   bool prefetch = true;
+  // Read chain quote files through their binary cache in {catalog_root}/.cache (chain_cache.h),
+  // building it on a file's first full read. Catalog::Read sets catalog_root; without one (a
+  // reader over explicit files) there is no cache.
+  bool binary_cache = true;
+  std::string catalog_root;
 };
 
 class Catalog {
@@ -204,6 +215,11 @@ struct CatalogReaderStats {
   std::uint64_t rows = 0;
   std::size_t batches = 0;        // scans of several small files in one query
   std::size_t batches_split = 0;  // batches that had to be scanned file by file
+  // Chain files read from their binary cache, caches written, and caches that could not be
+  // written (a read-only catalog: the file was read from Parquet all the same).
+  std::size_t cache_hits = 0;
+  std::size_t cache_built = 0;
+  std::size_t cache_write_failures = 0;
 };
 // Stats of a stream returned by Catalog::Read / ReadParquetFiles (zeros for other streams).
 CatalogReaderStats ReaderStats(const DataStream& stream);

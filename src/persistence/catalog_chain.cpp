@@ -69,6 +69,13 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
       return MakeError(
           fmt::format("{}: no valid price_precision / size_precision in its metadata", f.path));
     }
+    std::uint64_t file_rows = 0;
+    UnixNanos file_first = m.members.front().first, file_last = m.members.front().last;
+    for (const ChainMember& member : m.members) {
+      file_rows += member.rows;
+      file_first = std::min(file_first, member.first);
+      file_last = std::max(file_last, member.last);
+    }
     for (const ChainMember& member : m.members) {
       const std::string ident = CatalogIdentifier(member.instrument_id);
       bool match = globs.empty();
@@ -89,6 +96,10 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
       e.bytes = f.bytes;
       e.chain = true;
       e.rows = member.rows;
+      e.chain_members = m.members.size();
+      e.chain_rows = file_rows;
+      e.chain_first = file_first;
+      e.chain_last = file_last;
       out.push_back(std::move(e));
     }
   }

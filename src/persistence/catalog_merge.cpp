@@ -156,7 +156,7 @@ void MergeReader::SortPending() {
 
 Status MergeReader::OpenSource(std::size_t si) {
   ScanCursor& c = *sources_[si];
-  if (Status s = c.Open(*db_, query_); !s) {
+  if (Status s = c.Open(*db_, query_, stats_); !s) {
     if (!c.batched()) return s;
     // Scan the batch's files one by one instead (the one at fault is then named).
     std::vector<ScanFile> files = c.TakeFiles();
@@ -233,7 +233,9 @@ Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query) con
   auto files = Files(query.type, query.instruments);
   if (!files) return MakeError(files.error());
   if (Status s = CheckLayoutsDisjoint(*files, query); !s) return MakeError(s.error());
-  return ReadParquetFiles(query.type, std::move(*files), query);
+  CatalogQuery q = query;
+  if (q.binary_cache) q.catalog_root = root_;
+  return ReadParquetFiles(query.type, std::move(*files), q);
 }
 
 CatalogReaderStats ReaderStats(const DataStream& stream) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -56,7 +57,101 @@ bool AllValid(const std::uint64_t* mask, std::size_t n) {
 
 }  // namespace
 
-Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q) {
+bool ScanCursor::UseCache(const CatalogQuery& q, CatalogReaderStats& stats) {
+  const CatalogFile& file = files_.front().file;
+  cache_path_ = ChainCachePath(q.catalog_root, file.path);
+  if (cache_path_.empty()) return false;
+  auto source = StatChainCacheSource(file.path);
+  if (!source) return false;
+  cache_source_ = *source;
+  slots_.clear();
+  for (std::size_t i = 0; i < files_.size(); ++i) slots_.emplace(files_[i].id.value(), i);
+  if (cache_.Open(cache_path_, cache_source_)) {
+    // Each cached instrument's entry, when selected; a precision that differs from the one
+    // resolved now (other defaults) makes the cache unusable for this read.
+    cache_slot_.assign(cache_.members().size(), -1);
+    bool usable = true;
+    for (std::size_t m = 0; m < cache_.members().size() && usable; ++m) {
+      const ChainCacheMember& cm = cache_.members()[m];
+      auto it = slots_.find(cm.id);
+      if (it == slots_.end()) continue;
+      const ParquetDataMeta& meta = files_[it->second].meta;
+      usable = cm.price_precision == meta.price_precision &&
+               cm.size_precision == meta.size_precision;
+      cache_slot_[m] = static_cast<std::int32_t>(it->second);
+    }
+    if (usable) {
+      cached_ = true;
+      cached_entries_.clear();
+      for (const ScanFile& f : files_) {
+        cached_entries_.push_back({f.id, f.meta.price_precision, f.meta.size_precision});
+      }
+      ++stats.cache_hits;
+      names_ = {"bid_price", "ask_price", "bid_size", "ask_size", "ts_event", "ts_init"};
+      kinds_.assign(names_.size(), RawKind::kInt64);
+      data_.assign(names_.size(), nullptr);
+      for (std::size_t k = 0; k < 4; ++k) data_[k] = cache_.raws(k);
+      data_[4] = cache_.ts_event();
+      data_[5] = cache_.ts_init();
+      validity_.assign(names_.size(), nullptr);
+      ts_col_ = 5;
+      ts_init_ = cache_.ts_init();
+      fast_ = true;  // every value passed the checks when the cache was written
+      const std::uint64_t* end = ts_init_ + cache_.rows();
+      const std::uint64_t* lo = ts_init_;
+      const std::uint64_t* hi = end;
+      if (q.start) lo = std::lower_bound(ts_init_, end, static_cast<std::uint64_t>(q.start->value));
+      if (q.end) hi = std::upper_bound(lo, end, static_cast<std::uint64_t>(q.end->value));
+      row_ = static_cast<std::size_t>(lo - ts_init_);
+      size_ = static_cast<std::size_t>(hi - ts_init_);
+      rows_before_ = size_;  // RowNumber() is then the row's number in the file
+      return true;
+    }
+    cache_ = ChainCacheView();
+  }
+  // No usable cache: write one while reading, when this read covers the whole file.
+  if (file.chain_members == 0 || file.chain_members != files_.size()) return false;
+  if ((q.start && *q.start > file.chain_first) || (q.end && *q.end < file.chain_last)) {
+    return false;
+  }
+  std::vector<ChainCacheMember> members;
+  for (const ScanFile& f : files_) {
+    members.push_back({f.id.value(), f.meta.price_precision, f.meta.size_precision});
+  }
+  writer_ = std::make_unique<ChainCacheWriter>(std::move(members));
+  writer_rows_ = file.chain_rows;
+  return false;
+}
+
+void ScanCursor::CommitCache() {
+  if (!writer_) return;
+  // A file whose rows are not all the listing said (it changed under us) gets no cache.
+  if (writer_->rows() == writer_rows_ && stats_ != nullptr) {
+    if (writer_->Commit(cache_path_, cache_source_).ok()) {
+      ++stats_->cache_built;
+    } else {
+      ++stats_->cache_write_failures;
+    }
+  }
+  writer_.reset();
+}
+
+Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q, CatalogReaderStats& stats) {
+  stats_ = &stats;
+  if (mode_ == ScanMode::kChain && files_.front().file.type == CatalogDataType::kQuote &&
+      q.binary_cache && !q.catalog_root.empty() && files_.front().file.meta) {
+    bool resolved = true;
+    for (ScanFile& f : files_) {
+      if (!f.file.meta || !Resolve(f, q).ok()) resolved = false;
+    }
+    if (resolved && UseCache(q, stats)) {
+      if (row_ >= size_) {
+        Close();
+        return Status::Ok();
+      }
+      return SelectRow();
+    }
+  }
   auto con = duck::Connection::Connect(db);
   if (!con) return MakeError(con.error());
   con_ = std::move(*con);
@@ -146,6 +241,24 @@ std::string_view ScanCursor::StringAt(std::size_t col) const {
 }
 
 Status ScanCursor::SelectRow() {
+  if (cached_) {
+    const std::uint32_t* member = cache_.member();
+    for (;;) {
+      const std::uint32_t m = member[row_];
+      if (m >= cache_slot_.size()) {
+        return MakeError(fmt::format("{}: row {}: member {} of {}: a damaged cache (delete it)",
+                                     cache_path_, row_, m, cache_slot_.size()));
+      }
+      if (const std::int32_t slot = cache_slot_[m]; slot >= 0) {
+        slot_ = static_cast<std::size_t>(slot);
+        return Status::Ok();
+      }
+      if (++row_ >= size_) {
+        Close();
+        return Status::Ok();
+      }
+    }
+  }
   for (;;) {
     if (!Valid(instrument_col_, row_)) return BadValue(instrument_col_, "NULL");
     auto it = slots_.find(StringAt(instrument_col_));
@@ -161,6 +274,19 @@ Status ScanCursor::SelectRow() {
 }
 
 Status ScanCursor::Emit(std::vector<MarketData>& out) {
+  if (cached_) {
+    // Values were checked when the cache was written.
+    const CachedEntry& e = cached_entries_[slot_];
+    const std::size_t r = row_;
+    out.emplace_back(std::in_place_type<QuoteTick>,
+                     QuoteTick{e.id, Price::Raw(cache_.raws(0)[r], e.price_precision),
+                               Price::Raw(cache_.raws(1)[r], e.price_precision),
+                               Quantity::Raw(cache_.raws(2)[r], e.size_precision),
+                               Quantity::Raw(cache_.raws(3)[r], e.size_precision),
+                               UnixNanos(static_cast<std::int64_t>(cache_.ts_event()[r])),
+                               UnixNanos(static_cast<std::int64_t>(cache_.ts_init()[r]))});
+    return Status::Ok();
+  }
   ScanFile& f = files_[Current()];
   if (batched()) {
     // Rows come sorted by time; a file's own rows must then come in row order, or the
@@ -185,6 +311,12 @@ Status ScanCursor::Emit(std::vector<MarketData>& out) {
       if (Status s = SizeAt(f, 3, q.ask_size); !s) return s;
       q.ts_event = TsAt(4);
       q.ts_init = TsAt(5);
+      if (writer_) {
+        writer_->Add(static_cast<std::uint32_t>(slot_), q.bid_price.raw(), q.ask_price.raw(),
+                     q.bid_size.raw(), q.ask_size.raw(),
+                     static_cast<std::uint64_t>(q.ts_event.value),
+                     static_cast<std::uint64_t>(q.ts_init.value));
+      }
       out.emplace_back(q);
       return Status::Ok();
     }
@@ -223,6 +355,9 @@ Status ScanCursor::Emit(std::vector<MarketData>& out) {
 }
 
 void ScanCursor::Close() {
+  cache_ = ChainCacheView();
+  cached_ = false;
+  writer_.reset();
   chunk_ = duck::Chunk();
   result_.reset();
   con_.reset();
@@ -299,12 +434,17 @@ Status ScanCursor::Resolve(ScanFile& f, const CatalogQuery& q) {
 }
 
 Status ScanCursor::Fetch() {
+  if (cached_) {  // the cache is one chunk
+    Close();
+    return Status::Ok();
+  }
   auto c = result_->Fetch();
   if (!c) {
     Close();
     return MakeError(fmt::format("{}: {}", What(), c.error()));
   }
   if (c->empty()) {
+    CommitCache();
     Close();
     return Status::Ok();
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "persistence/catalog.h"
+#include "persistence/chain_cache.h"
 #include "persistence/duckdb.h"
 
 namespace nacre::catalog_detail {
@@ -66,7 +67,10 @@ class ScanCursor {
     return std::move(files_);
   }
 
-  Status Open(duck::Database& db, const CatalogQuery& q);
+  // Opens the scan: a chain quote file from its binary cache when a valid one exists (no DuckDB
+  // at all), else through DuckDB, building the cache on the way when the scan reads the whole
+  // file. `stats` counts cache hits and writes.
+  Status Open(duck::Database& db, const CatalogQuery& q, CatalogReaderStats& stats);
 
   // Moves to the next row (a chain scan: of a selected instrument); fetches the next chunk when
   // needed. done() afterwards = exhausted.
@@ -104,6 +108,12 @@ class ScanCursor {
   // Chain scans: from the current row on, moves to the first row of a selected instrument (or
   // to the end) and sets slot_ to its entry.
   Status SelectRow();
+
+  // Chain quote scans: maps the file's binary cache when valid (true: the scan reads it), else
+  // prepares to write one when this scan reads the whole file.
+  bool UseCache(const CatalogQuery& q, CatalogReaderStats& stats);
+  // The scan reached the file's end: writes the cache it collected.
+  void CommitCache();
 
   // The files' metadata (one footer query for a batch), defaults applied and checked. A batch
   // scans only files written in Nacre's own layout (plain key-value metadata, BIGINT raws).
@@ -198,6 +208,23 @@ class ScanCursor {
   std::size_t size_ = 0;
   std::uint64_t rows_before_ = 0;
   bool done_ = false;
+  // The binary cache (chain quote scans): read from it, or collecting rows to write it.
+  ChainCacheView cache_;
+  std::vector<std::int32_t> cache_slot_;  // cache member -> entry in files_, -1 unselected
+  // Per entry in files_, what a cached row needs (kept apart: a ScanFile is hundreds of bytes,
+  // and rows visit the entries at random).
+  struct CachedEntry {
+    InstrumentId id;
+    int price_precision;
+    int size_precision;
+  };
+  std::vector<CachedEntry> cached_entries_;
+  bool cached_ = false;
+  std::unique_ptr<ChainCacheWriter> writer_;
+  std::uint64_t writer_rows_ = 0;  // rows the whole file holds
+  std::string cache_path_;
+  ChainCacheSource cache_source_;
+  CatalogReaderStats* stats_ = nullptr;
 };
 
 }  // namespace nacre::catalog_detail

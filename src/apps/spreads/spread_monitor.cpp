@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/fixed.h"
 
@@ -167,7 +168,9 @@ void SpreadMonitor::OnReset() {
   open_.clear();
   capital_after_.clear();
   greeks_.clear();
+  rows_.clear();
   monitor_csv_ = kMonitorHeader;
+  formatted_ = 0;
 }
 
 void SpreadMonitor::OnSpreadEvent(const SpreadEvent& e) {
@@ -185,6 +188,7 @@ void SpreadMonitor::OnSpreadEvent(const SpreadEvent& e) {
     }
   }
   r.last = e;
+  r.changed = true;
   if (e.state == SpreadState::kClosed || e.state == SpreadState::kFailed) {
     // Final: the P&L is all realized now.
     r.unrealized = Money::Zero();
@@ -229,6 +233,20 @@ void SpreadMonitor::Value(Record& r) {
   r.valued = true;
 }
 
+// Data at the sample's own time counts: the loop runs timers before data of the same time, so
+// it came after the row.
+bool SpreadMonitor::LegDataSince(const Record& r, UnixNanos t) const {
+  for (const SpreadLegState& l : r.last.legs) {
+    if (const QuoteTick* q = cache().quote(l.instrument); q != nullptr && q->ts_init >= t) {
+      return true;
+    }
+    if (const TradeTick* x = cache().trade(l.instrument); x != nullptr && x->ts_init >= t) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void SpreadMonitor::Sample() {
   const UnixNanos now = clock().Now();
   // Only spreads still open are valued; finished ones leave the list for good.
@@ -238,14 +256,16 @@ void SpreadMonitor::Sample() {
   });
   for (const SpreadId& id : open_) {
     Record& r = records_.at(id);
-    const SpreadState st = r.last.state;
+    // Nothing it depends on moved since its last row (a night, a quiet contract): the row
+    // would repeat the last one, and no alert can newly pass.
+    if (r.sampled_at && !r.changed && !LegDataSince(r, *r.sampled_at)) continue;
+    r.sampled_at = now;
+    r.changed = false;
     Value(r);
     const Money total = r.last.realized_pnl + r.unrealized;
-    monitor_csv_ += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.4f},{:.6f},{:.2f},{:.2f}\n",
-                                FormatIst(now), now.value, id.value(), r.last.strategy_id.value(),
-                                ToString(st), r.last.realized_pnl.ToString(),
-                                r.unrealized.ToString(), total.ToString(), r.worst_pnl.ToString(),
-                                r.best_pnl.ToString(), r.delta, r.gamma, r.vega, r.theta);
+    rows_.push_back(MonitorRow{now, id, r.last.strategy_id, r.last.state, r.last.realized_pnl,
+                               r.unrealized, total, r.worst_pnl, r.best_pnl, r.delta, r.gamma,
+                               r.vega, r.theta});
     if (!r.last.max_loss || r.last.max_loss->raw() <= 0 || total.raw() >= 0) continue;
     for (std::int64_t pct : config_.alert_loss_pct) {
       if (std::find(r.alerts.begin(), r.alerts.end(), pct) != r.alerts.end()) continue;
@@ -266,6 +286,18 @@ void SpreadMonitor::Sample() {
       PublishData(kAlertTopic, a);
     }
   }
+}
+
+std::string SpreadMonitor::MonitorCsv() const {
+  for (; formatted_ < rows_.size(); ++formatted_) {
+    const MonitorRow& w = rows_[formatted_];
+    fmt::format_to(std::back_inserter(monitor_csv_),
+                   "{},{},{},{},{},{},{},{},{},{},{:.4f},{:.6f},{:.2f},{:.2f}\n", FormatIst(w.ts),
+                   w.ts.value, w.spread_id.value(), w.strategy_id.value(), ToString(w.state),
+                   w.realized.ToString(), w.unrealized.ToString(), w.total.ToString(),
+                   w.worst.ToString(), w.best.ToString(), w.delta, w.gamma, w.vega, w.theta);
+  }
+  return monitor_csv_;
 }
 
 std::string SpreadMonitor::SpreadsCsv() const {
@@ -297,7 +329,7 @@ Status SpreadMonitor::WriteFiles(const std::string& dir) const {
   std::filesystem::create_directories(dir, ec);
   if (ec) return MakeError(fmt::format("{}: cannot create: {}", dir, ec.message()));
   for (const auto& [name, text] : {std::pair{std::string("spreads.csv"), SpreadsCsv()},
-                                   std::pair{std::string("spread_monitor.csv"), monitor_csv_}}) {
+                                   std::pair{std::string("spread_monitor.csv"), MonitorCsv()}}) {
     const std::string path = (std::filesystem::path(dir) / name).string();
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f << text;

@@ -4,7 +4,10 @@
 // SpreadAlert on "events.spread_alert" the first time a loss passes each configured threshold
 // (percent of the spread's max loss). It writes spreads.csv (the trade log, one row per
 // spread, with the capital after each close from CapitalUpdated) and spread_monitor.csv (the
-// time series). Money is fixed point; greeks are doubles. Kernel thread only.
+// time series). A spread is valued at a tick of the timer only when something it depends on
+// moved since its last row: market data of one of its legs or an event of the spread (so no
+// rows repeat through nights and weekends). Rows are kept as values and formatted only when
+// the CSV is asked for. Money is fixed point; greeks are doubles. Kernel thread only.
 #pragma once
 
 #include <map>
@@ -57,13 +60,16 @@ class SpreadMonitor final : public Actor, public ResultFiles {
     double delta = 0, gamma = 0, vega = 0, theta = 0;  // net, in units of the underlying / ₹
     std::vector<std::int64_t> alerts;                  // thresholds already raised
     std::optional<Money> capital_after;
+    std::optional<UnixNanos> sampled_at;  // its last row's time
+    bool changed = false;                 // an event since its last row
   };
 
   // Values every open spread now and appends monitor rows (the timer calls it).
   void Sample();
   const std::map<SpreadId, Record>& records() const { return records_; }
   std::string SpreadsCsv() const;
-  std::string MonitorCsv() const { return monitor_csv_; }
+  std::string MonitorCsv() const;
+  std::size_t monitor_rows() const { return rows_.size(); }
   Status WriteFiles(const std::string& dir) const;
   Status WriteResultFiles(const std::string& dir) const override { return WriteFiles(dir); }
 
@@ -83,6 +89,18 @@ class SpreadMonitor final : public Actor, public ResultFiles {
  private:
   void OnSpreadEvent(const SpreadEvent& e);
   void Value(Record& r);
+  // True when one of the spread's legs has market data at or after `t`.
+  bool LegDataSince(const Record& r, UnixNanos t) const;
+
+  // One row of spread_monitor.csv, kept as values until the CSV is asked for.
+  struct MonitorRow {
+    UnixNanos ts;
+    SpreadId spread_id;
+    StrategyId strategy_id;
+    SpreadState state;
+    Money realized, unrealized, total, worst, best;
+    double delta, gamma, vega, theta;
+  };
 
   SpreadMonitorConfig config_;
   std::map<SpreadId, Record> records_;
@@ -90,7 +108,10 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   std::vector<SpreadId> open_;                  // not yet closed or failed, first-seen order
   std::map<std::string, Money> capital_after_;  // by trade id
   std::map<InstrumentId, ContractGreeks> greeks_;
-  std::string monitor_csv_;
+  std::vector<MonitorRow> rows_;
+  // The CSV text of rows_[0, formatted_) (formatted once, extended when asked again).
+  mutable std::string monitor_csv_;
+  mutable std::size_t formatted_ = 0;
   // Loaded by OnLoad, taken by the spread's first event.
   struct Restored {
     std::vector<std::int64_t> alerts;

@@ -54,6 +54,7 @@ class SpreadMonitorTest : public ::testing::Test {
   SpreadMonitor* mon_ = nullptr;
   const Instrument short_ = testkit::NiftyOption(OptionKind::kPut, "24000");
   const Instrument long_ = testkit::NiftyOption(OptionKind::kPut, "23900");
+  const Instrument other_ = testkit::NiftyOption(OptionKind::kCall, "24500");
 };
 
 TEST_F(SpreadMonitorTest, ValuesAtConservativeMarksAndAlertsOncePerThreshold) {
@@ -71,6 +72,7 @@ TEST_F(SpreadMonitorTest, ValuesAtConservativeMarksAndAlertsOncePerThreshold) {
   ASSERT_EQ(alerts.size(), 1u);  // −2600 is 57%
   EXPECT_EQ(alerts[0].threshold_pct, 50);
   EXPECT_EQ(alerts[0].total_pnl, Inr("-2600"));
+  Quote(long_, "90", "91");  // the same marks again: a new row, no second alert
   tk_.Advance(kNanosPerMinute);
   EXPECT_EQ(alerts.size(), 1u);  // not raised twice
   Quote(short_, "178", "180");   // −5135
@@ -86,6 +88,39 @@ TEST_F(SpreadMonitorTest, ValuesAtConservativeMarksAndAlertsOncePerThreshold) {
   int rows = -1;
   while (std::getline(csv, line)) ++rows;
   EXPECT_EQ(rows, 4);
+}
+
+TEST_F(SpreadMonitorTest, NoRowWhileNothingTheSpreadDependsOnMoves) {
+  Publish(Event(SpreadEventKind::kOpened, SpreadState::kOpen, true));
+  Quote(short_, "130", "132");
+  Quote(long_, "80", "81");
+  tk_.Advance(kNanosPerMinute);
+  EXPECT_EQ(mon_->monitor_rows(), 1u);
+  // A night without data: the timer ticks every minute, the spread is not valued again.
+  tk_.Advance(15 * 60 * kNanosPerMinute);
+  EXPECT_EQ(mon_->monitor_rows(), 1u);
+  // Data of another contract does not count.
+  tk_.kernel().cache().AddInstrument(other_);
+  Quote(other_, "10", "11");
+  tk_.Advance(kNanosPerMinute);
+  EXPECT_EQ(mon_->monitor_rows(), 1u);
+  // A quote of one leg does: one row at the next tick, then quiet again.
+  Quote(long_, "82", "83");
+  tk_.Advance(3 * kNanosPerMinute);
+  EXPECT_EQ(mon_->monitor_rows(), 2u);
+  const auto& r = mon_->records().at(SpreadId("S-001-SP0001"));
+  EXPECT_EQ(r.unrealized, Inr("-1300"));  // (132 − 101) × −65 + (82 − 71) × 65
+  // An event of the spread (realized P&L moved) does too, without new data.
+  SpreadEvent e = Event(SpreadEventKind::kChanged, SpreadState::kOpen, true);
+  e.realized_pnl = Inr("-40");
+  Publish(e);
+  tk_.Advance(kNanosPerMinute);
+  ASSERT_EQ(mon_->monitor_rows(), 3u);
+  std::istringstream csv(mon_->MonitorCsv());
+  std::string line, last;
+  while (std::getline(csv, line)) last = line;
+  EXPECT_NE(last.find(",S-001-SP0001,S-001,OPEN,-40.00,-1300.00,-1340.00,"), std::string::npos)
+      << last;
 }
 
 TEST_F(SpreadMonitorTest, TradeLogHasOneRowPerSpreadWithCapitalAfter) {

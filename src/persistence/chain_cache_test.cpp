@@ -1,0 +1,215 @@
+#include "persistence/chain_cache.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "persistence/catalog.h"
+#include "testkit/scratch_dir.h"
+
+namespace nacre {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::int64_t kDay1 = FromIst(2024, 1, 1, 9, 15).value;
+const std::int64_t kDay2 = FromIst(2024, 1, 2, 9, 15).value;
+
+std::string Describe(const MarketData& d) {
+  const auto& q = std::get<QuoteTick>(d);
+  return fmt::format("{} {}/{} {}/{} {}/{} {}/{} {} {}", q.instrument_id.value(), q.bid_price.raw(),
+                     q.bid_price.precision(), q.ask_price.raw(), q.ask_price.precision(),
+                     q.bid_size.raw(), q.bid_size.precision(), q.ask_size.raw(),
+                     q.ask_size.precision(), q.ts_event.value, q.ts_init.value);
+}
+
+class ChainCacheTest : public testkit::ScratchDirTest {
+ protected:
+  // A chain catalog: three instruments of one group over two IST days, many equal times across
+  // instruments and two equal times within one (ties keep their order).
+  void SetUp() override {
+    ScratchDirTest::SetUp();
+    root_ = (dir_ / "cat").string();
+    auto c = Catalog::Open(root_);
+    ASSERT_TRUE(c.ok()) << c.error();
+    const std::vector<std::string> ids = {"NIFTY 50.NSE", "NIFTY24JAN21500CE.NFO",
+                                          "NIFTY24JAN21500PE.NFO"};
+    for (std::int64_t day : {kDay1, kDay2}) {
+      std::vector<QuoteTick> qs;
+      for (int i = 0; i < 50; ++i) {
+        for (std::size_t j = 0; j < ids.size(); ++j) {
+          if ((i + static_cast<int>(j)) % 4 == 0) continue;  // not every instrument every time
+          QuoteTick q;
+          q.instrument_id = MustInstrumentId(ids[j]);
+          const int k = i * 3 + static_cast<int>(j);
+          q.bid_price = Price::Raw((10'000 + k * 5) * Pow10(7), 2);
+          q.ask_price = Price::Raw((10'010 + k * 5) * Pow10(7), 2);
+          q.bid_size = Quantity::Raw((65 + k) * kFixedScale, 0);
+          q.ask_size = Quantity::Raw((130 + k % 7) * kFixedScale, 0);
+          q.ts_init = UnixNanos(day + (i / 2) * kNanosPerMinute);
+          q.ts_event = UnixNanos(q.ts_init.value - 1 - k);
+          qs.push_back(q);
+        }
+      }
+      ASSERT_TRUE((*c)->WriteChainQuotes("NIFTY 50.NSE", qs).ok());
+    }
+  }
+
+  struct Read {
+    std::vector<std::string> items;
+    CatalogReaderStats stats;
+  };
+  Read ReadAll(CatalogQuery q) const {
+    Read out;
+    auto c = Catalog::Open(root_);
+    EXPECT_TRUE(c.ok()) << c.error();
+    if (!c.ok()) return out;
+    auto s = (*c)->Read(q);
+    EXPECT_TRUE(s.ok()) << s.error();
+    if (!s.ok()) return out;
+    std::vector<MarketData> buf;
+    for (;;) {
+      Status st = (*s)->Next(buf, 11);
+      EXPECT_TRUE(st.ok()) << st.error();
+      if (!st.ok() || buf.empty()) break;
+      for (const MarketData& d : buf) out.items.push_back(Describe(d));
+    }
+    out.stats = ReaderStats(**s);
+    return out;
+  }
+  static CatalogQuery NoCache(CatalogQuery q = {}) {
+    q.binary_cache = false;
+    return q;
+  }
+  std::vector<fs::path> CacheFiles() const {
+    std::vector<fs::path> out;
+    const fs::path dir = fs::path(root_) / ".cache";
+    if (!fs::exists(dir)) return out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (e.is_regular_file()) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::string root_;
+};
+
+TEST_F(ChainCacheTest, AFullReadBuildsTheCacheAndLaterReadsGiveTheSameItemsFromIt) {
+  for (bool prefetch : {false, true}) {
+    fs::remove_all(fs::path(root_) / ".cache");
+    CatalogQuery q;
+    q.prefetch = prefetch;
+    const Read parquet = ReadAll(NoCache(q));
+    // 150 slots a day, 13 + 12 + 12 of them skipped.
+    ASSERT_EQ(parquet.items.size(), 2u * (150 - 37));
+    EXPECT_EQ(parquet.stats.cache_built, 0u);
+    EXPECT_TRUE(CacheFiles().empty());
+
+    const Read first = ReadAll(q);
+    EXPECT_EQ(first.items, parquet.items);
+    EXPECT_EQ(first.stats.cache_built, 2u);
+    EXPECT_EQ(first.stats.cache_hits, 0u);
+    const auto files = CacheFiles();
+    ASSERT_EQ(files.size(), 2u);
+    EXPECT_EQ(files[0].extension(), ".nqc");
+    EXPECT_EQ(fs::relative(files[0], root_).begin()->string(), ".cache");
+
+    const Read second = ReadAll(q);
+    EXPECT_EQ(second.items, parquet.items);
+    EXPECT_EQ(second.stats.cache_hits, 2u);
+    EXPECT_EQ(second.stats.cache_built, 0u);
+  }
+}
+
+TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeReadsBuildIt) {
+  CatalogQuery some;
+  some.instruments = {"NIFTY24JAN21500*"};
+  CatalogQuery later;  // from the middle of the first day
+  later.start = UnixNanos(kDay1 + 10 * kNanosPerMinute);
+  CatalogQuery window;  // within the first day
+  window.start = UnixNanos(kDay1 + 3 * kNanosPerMinute);
+  window.end = UnixNanos(kDay1 + 7 * kNanosPerMinute);
+  window.instruments = {"NIFTY24JAN21500PE.NFO"};
+
+  // Without a cache: a selection builds nothing; a range builds only the day it covers whole.
+  const Read some_parquet = ReadAll(NoCache(some));
+  const Read later_parquet = ReadAll(NoCache(later));
+  const Read window_parquet = ReadAll(NoCache(window));
+  ASSERT_FALSE(window_parquet.items.empty());
+  const Read some_first = ReadAll(some);
+  EXPECT_EQ(some_first.items, some_parquet.items);
+  EXPECT_EQ(some_first.stats.cache_built, 0u);
+  const Read later_first = ReadAll(later);
+  EXPECT_EQ(later_first.items, later_parquet.items);
+  EXPECT_EQ(later_first.stats.cache_built, 1u);
+  EXPECT_EQ(CacheFiles().size(), 1u);
+
+  // Once every day is cached, each read comes from the cache, filtered alike.
+  EXPECT_EQ(ReadAll({}).stats.cache_built, 1u);
+  for (const auto& [q, want] : {std::pair{some, some_parquet}, std::pair{later, later_parquet},
+                                std::pair{window, window_parquet}}) {
+    const Read r = ReadAll(q);
+    EXPECT_EQ(r.items, want.items);
+    EXPECT_GE(r.stats.cache_hits, 1u);
+    EXPECT_EQ(r.stats.cache_built, 0u);
+  }
+}
+
+TEST_F(ChainCacheTest, AStaleOrDamagedCacheIsNotUsedAndIsRebuilt) {
+  const Read parquet = ReadAll(NoCache());
+  ASSERT_EQ(ReadAll({}).stats.cache_built, 2u);
+  const auto files = CacheFiles();
+  ASSERT_EQ(files.size(), 2u);
+
+  // Cut short (a copy from a full disk): read from Parquet, written again.
+  fs::resize_file(files[0], fs::file_size(files[0]) - 5);
+  Read r = ReadAll({});
+  EXPECT_EQ(r.items, parquet.items);
+  EXPECT_EQ(r.stats.cache_hits, 1u);
+  EXPECT_EQ(r.stats.cache_built, 1u);
+
+  // Not a cache at all.
+  std::ofstream(files[1], std::ios::binary | std::ios::trunc) << std::string(300, 'x');
+  r = ReadAll({});
+  EXPECT_EQ(r.items, parquet.items);
+  EXPECT_EQ(r.stats.cache_built, 1u);
+
+  // The Parquet file changed after the cache was written (its time moved): stale.
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(root_) / "data/chain")) {
+    if (e.is_regular_file()) {
+      fs::last_write_time(e.path(), fs::last_write_time(e.path()) + std::chrono::seconds(1));
+    }
+  }
+  r = ReadAll({});
+  EXPECT_EQ(r.items, parquet.items);
+  EXPECT_EQ(r.stats.cache_hits, 0u);
+  EXPECT_EQ(r.stats.cache_built, 2u);
+  EXPECT_EQ(ReadAll({}).stats.cache_hits, 2u);
+}
+
+TEST_F(ChainCacheTest, ACacheThatCannotBeWrittenLeavesTheReadFromParquet) {
+  const Read parquet = ReadAll(NoCache());
+  // {root}/.cache is a file: no cache can be written under it (as on a read-only share).
+  std::ofstream(fs::path(root_) / ".cache") << "not a folder";
+  for (int i = 0; i < 2; ++i) {
+    const Read r = ReadAll({});
+    EXPECT_EQ(r.items, parquet.items);
+    EXPECT_EQ(r.stats.cache_hits, 0u);
+    EXPECT_EQ(r.stats.cache_built, 0u);
+    EXPECT_EQ(r.stats.cache_write_failures, 2u);
+  }
+}
+
+TEST(ChainCachePath, MirrorsTheFileUnderTheCatalogsCacheFolderOnly) {
+  EXPECT_EQ(catalog_detail::ChainCachePath("/data/cat",
+                                           "/data/cat/data/chain/quote_tick/NIFTY 50.NSE/a_b.parquet"),
+            "/data/cat/.cache/data/chain/quote_tick/NIFTY 50.NSE/a_b.nqc");
+  EXPECT_EQ(catalog_detail::ChainCachePath("/data/cat", "/elsewhere/a_b.parquet"), "");
+  EXPECT_EQ(catalog_detail::ChainCachePath("", "/data/cat/a_b.parquet"), "");
+}
+
+}  // namespace
+}  // namespace nacre
