@@ -386,13 +386,15 @@ void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& ex
                     "delisted? check it at Kite)",
                     id.value()));
   }
+  // Each mismatch with Nacre's NSE rules into the node's log (the first ten; then a count).
   const std::size_t shown = std::min<std::size_t>(r.findings.size(), 10);
   for (std::size_t i = 0; i < shown; ++i) {
-    fmt::print(stderr, "kite: instruments: {}\n", r.findings[i]);
+    Log(node, LogLevel::kWarning, "daily instrument refresh: " + r.findings[i]);
   }
   if (r.findings.size() > shown) {
-    fmt::print(stderr, "kite: instruments: {} more mismatches with Nacre's NSE rules\n",
-               r.findings.size() - shown);
+    Log(node, LogLevel::kWarning,
+        fmt::format("daily instrument refresh: {} more mismatches with Nacre's NSE rules",
+                    r.findings.size() - shown));
   }
   glue.map = std::make_shared<const KiteInstrumentMap>(std::move(r.map));
   data.SetInstrumentMap(glue.map);
@@ -420,6 +422,7 @@ void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>&
   dump.decode_envelope = false;
   dump.deadline = 60 * kNanosPerSecond;
   dump.budget = 60 * kNanosPerSecond;
+  dump.resend_reads = false;  // a failed read is retried in 5 minutes (ApplyInstruments)
   std::weak_ptr<KiteGlue> weak = glue;
   Inbox* inbox = &node.inbox();
   TradingNode* n = &node;
