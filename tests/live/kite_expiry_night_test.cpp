@@ -348,6 +348,9 @@ TEST_F(ExpiryNight, TheKernelSettlesTheExpiredCallAndTheNextKiteDayAgrees) {
     EXPECT_EQ(MoneyOf(st["charges"]), settle->commission());
     EXPECT_GT(settle->commission(), Money::Zero());
     EXPECT_EQ(MoneyOf(ledger["charges"]), p.commissions()) << ledger.dump();
+    // The new weekly listed on Wednesday: in the cache, and quoted through the ticker.
+    EXPECT_NE(cache.instrument(next_.id), nullptr);
+    EXPECT_NE(cache.quote(next_.id), nullptr);
   }
   // The next Kite day as a client reads it: no position in the expired call, an empty order
   // book and trade book (the ledger keeps Tuesday's).
