@@ -39,6 +39,7 @@
 #include "apps/kite_emulator/oms.h"
 #include "apps/kite_emulator/runtime.h"
 #include "live/node_config.h"
+#include "live_node_fixture.h"
 #include "net/http_client.h"
 #include "persistence/catalog.h"
 #include "testkit/testkit.h"
@@ -47,11 +48,16 @@ namespace nacre {
 namespace {
 
 namespace fs = std::filesystem;
+using live_test::LiveNodeConfig;
+using live_test::LiveNodeToml;
+using live_test::LoginToTokenFile;
+using live_test::ReadLog;
 using nlohmann::json;
 using testkit::Px;
 using testkit::Qty;
 
-// Buys one lot at the ask on its 2nd quote of the instrument and holds it.
+// Buys one lot at the ask on its 2nd quote of the instrument and holds it (a restart on the
+// next day finds the contract expired: no quote, nothing bought again).
 class HoldIntoExpiry final : public Strategy {
  public:
   HoldIntoExpiry(const StrategyId& id, InstrumentId instrument)
@@ -70,10 +76,6 @@ class HoldIntoExpiry final : public Strategy {
       SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
     }
   }
-  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
-  void OnLoad(const SavedState& s) override {
-    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
-  }
 
  private:
   InstrumentId instrument_;
@@ -88,15 +90,6 @@ Instrument Weekly13Jan(const char* strike, std::int64_t lot) {
   s.tick_size = Px("0.05");
   return *MakeOption(s, *InstrumentId::Parse("NIFTY 50.NSE"), OptionKind::kCall, Px(strike),
                      FromIst(2026, 1, 7, 9, 15), FromIst(2026, 1, 13, 15, 30));
-}
-
-std::string LogText(std::FILE* log) {
-  std::fflush(log);
-  std::rewind(log);
-  std::string text;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, log) != nullptr) text += buf;
-  return text;
 }
 
 // A Kite JSON number (rupees, up to two decimals) as Money.
@@ -180,20 +173,7 @@ class ExpiryNight : public ::testing::Test {
   }
   // A session at the emulator's virtual now, in the token file (as `nacre kite login` leaves it).
   void Login() {
-    KiteSessionFile f;
-    rt_->OnIoThread([&] {
-      kite_emu::SessionStore& s = rt_->emulator().sessions();
-      const UnixNanos now = rt_->clock().Now();
-      const std::string rq = std::get<std::string>(s.Login("livekey", now));
-      f.access_token = std::get<std::string>(
-          s.Exchange("livekey", rq, KiteChecksum("livekey", rq, "live-secret-123"), now));
-      f.login_time = now;
-    });
-    f.api_key = "livekey";
-    f.user_id = "AB1234";
-    f.expires_at = KiteSessionExpiry(f.login_time);
-    access_ = f.access_token;
-    ASSERT_TRUE(WriteKiteSessionFile((dir_ / "kite_session.json").string(), f).ok());
+    access_ = LoginToTokenFile(*rt_, "livekey", "live-secret-123", dir_ / "kite_session.json");
   }
   // The morning's login, as a user does it before trading: once the emulator's clock is in
   // Wednesday's session, `before` (e.g. a fault plan) and then a new session in the token file.
@@ -208,49 +188,16 @@ class ExpiryNight : public ::testing::Test {
       Login();
     });
   }
-  std::string Config(const std::string& end, const std::string& kite_extra = "") {
-    return fmt::format(R"(
-[node]
-environment = "live"
-state_dir = "{state}"
-end = "{end}"
-on_stop = "cancel"
-stop_wait_secs = 5
-[node.timeouts]
-connect_secs = 10
-portfolio_secs = 5
-[output]
-dir = "{out}"
-[engine]
-trader_id = "TRADER-001"
-log_level = "INFO"
-[kite]
-api_key = "livekey"
-base_url = "http://127.0.0.1:{http}"
-ticker_url = "ws://127.0.0.1:{ws}"
-token_file = "kite_session.json"
-clock_from_emulator = true
-starting_balance = "400000"
-orders_poll_secs = 1
-positions_poll_secs = 0.3
-{kite_extra}
-[[strategies]]
-type = "HoldIntoExpiry"
-id = "HOLD-001"
-[strategies.params]
-instrument = "{call}"
-)",
-                       fmt::arg("state", (dir_ / "state").string()),
-                       fmt::arg("out", (dir_ / "results").string()),
-                       fmt::arg("http", rt_->http_port()), fmt::arg("ws", rt_->ticker_port()),
-                       fmt::arg("call", call_.id.value()), fmt::arg("kite_extra", kite_extra),
-                       fmt::arg("end", end));
+  std::string Config(const std::string& end) {
+    LiveNodeToml t;
+    t.end = end;
+    t.starting_balance = "400000";  // the emulator's
+    t.kite_extra = "positions_poll_secs = 0.3";
+    t.strategies = "[[strategies]]\ntype = \"HoldIntoExpiry\"\nid = \"HOLD-001\"\n"
+                   "[strategies.params]\ninstrument = \"" + call_.id.value() + "\"\n";
+    return LiveNodeConfig(dir_, rt_.get(), t);
   }
-  json Ledger() {
-    json out;
-    rt_->OnIoThread([&] { out = rt_->oms()->Ledger(); });
-    return out;
-  }
+  json Ledger() { return live_test::Ledger(*rt_); }
   // A Kite route as a client reads it with the current session (its `data`).
   json KiteGet(const std::string& target) {
     net::HttpClient http("127.0.0.1", rt_->http_port());
@@ -306,7 +253,7 @@ TEST_F(ExpiryNight, TheKernelSettlesTheExpiredCallAndTheNextKiteDayAgrees) {
     ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
     ASSERT_TRUE(r.status.ok()) << r.status.error();
     subscribed = Subscribed();
-    const std::string text = LogText(log);
+    const std::string text = ReadLog(log);
     // The morning's login taken (at once, or after the 06:00 refusal halted trading and a
     // clean reconciliation resumed it); the position poll compares the expired call again on
     // Wednesday: nothing halts.
@@ -362,7 +309,7 @@ TEST_F(ExpiryNight, TheKernelSettlesTheExpiredCallAndTheNextKiteDayAgrees) {
 
   // The morning's instrument refresh: Wednesday's dump lists the 13-Jan weekly and no longer
   // the expired call; the new contracts are subscribed, the odd lot reported.
-  std::string text = LogText(log);
+  std::string text = ReadLog(log);
   EXPECT_TRUE(Has(text, "instruments refreshed for 2026-01-07")) << text;
   EXPECT_TRUE(Has(text, "(+2 listed, -1 gone, 0 kept while held)")) << text;
   EXPECT_TRUE(Has(text, "daily instrument refresh: ")) << text;
@@ -376,7 +323,7 @@ TEST_F(ExpiryNight, TheKernelSettlesTheExpiredCallAndTheNextKiteDayAgrees) {
         LoadNodeConfigString(Config("2026-01-07T10:00"), "live.toml", dir_.string(), registry_, log);
     const NodeRunResult r = n.node->Run();
     EXPECT_TRUE(r.recovered);
-    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error() << LogText(log);
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error() << ReadLog(log);
     ASSERT_TRUE(r.status.ok()) << r.status.error();
     EXPECT_EQ(n.node->kernel().halt_reason(), "");
     EXPECT_TRUE(n.node->kernel().cache().PositionsOpen().empty());
@@ -397,7 +344,7 @@ TEST_F(ExpiryNight, KiteStillListingTheExpiredCallIsAMismatchThatHalts) {
     const NodeRunResult r = n.node->Run();
     morning.join();
     ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
-    const std::string text = LogText(log);
+    const std::string text = ReadLog(log);
     // The kernel settled it; on Wednesday Kite lists +65 where the kernel holds nothing: the
     // running node's position poll names the contract and trading is HALTED.
     EXPECT_NE(n.node->kernel().cache().order(ClientOrderId("NFO-SETTLE-1")), nullptr);
@@ -439,7 +386,7 @@ TEST_F(ExpiryNight, AFailedOrGarbledDumpKeepsThePreviousMapAndIsRetried) {
   morning.join();
   ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
   ASSERT_TRUE(r.status.ok()) << r.status.error();
-  const std::string text = LogText(log);
+  const std::string text = ReadLog(log);
   std::fclose(log);
   const std::size_t failed = text.find("Gateway error 503");
   const std::size_t garbled = text.find("/instruments:4:");

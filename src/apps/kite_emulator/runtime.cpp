@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/zerodha/kite_auth.h"
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
 #include "apps/kite_emulator/answers.h"
@@ -464,6 +465,23 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
     return KiteSuccess(json{{"expired", true}});
   }
   return std::nullopt;  // the emulator's own (/__emu/subscriptions) or 404
+}
+
+EmulatedLogin LoginAtNow(Runtime& rt, const std::string& api_key, const std::string& api_secret,
+                         const std::string& user_id) {
+  EmulatedLogin out;
+  rt.OnIoThread([&] {
+    SessionStore& s = rt.emulator().sessions();
+    const UnixNanos now = rt.clock().Now();
+    out.request_token = std::get<std::string>(s.Login(api_key, now));
+    out.session.access_token = std::get<std::string>(s.Exchange(
+        api_key, out.request_token, KiteChecksum(api_key, out.request_token, api_secret), now));
+    out.session.login_time = now;
+  });
+  out.session.api_key = api_key;
+  out.session.user_id = user_id;
+  out.session.expires_at = KiteSessionExpiry(out.session.login_time);
+  return out;
 }
 
 }  // namespace nacre::kite_emu
