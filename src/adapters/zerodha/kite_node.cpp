@@ -129,7 +129,8 @@ struct KiteGlue {
   std::set<InstrumentId> chain;
   std::int64_t chain_day = -1;
   // The session in use ends at 06:00 IST (its expires_at, node clock); past it the token file
-  // is read (at most every 200 ms of wall time) for the next login (kernel thread).
+  // is read (at most every 200 ms of wall time, less on a faster clock) for the next login
+  // (kernel thread).
   UnixNanos session_expires;
   UnixNanos session_next_look;
   // Open positions priced from GET /quote (SeedPrices): when each was last asked (wall time;
@@ -264,7 +265,9 @@ void TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data)
   if (glue.token_halt || glue.session_expires.is_zero() || now < glue.session_expires) return;
   const UnixNanos wall = SystemNow();
   if (wall < glue.session_next_look) return;
-  glue.session_next_look = wall + 200 * kNanosPerMilli;
+  // Every 200 ms of market time at real speed (10 ms of wall at least): on a fast clock the
+  // morning's login is taken before Kite's first refusal halts trading.
+  glue.session_next_look = wall + MarketPeriod(node.clock(), 200 * kNanosPerMilli);
   auto next = ReadKiteSessionFile(glue.token_file, now, glue.api_key);
   if (!next || next->expires_at <= glue.session_expires) return;
   Log(node, LogLevel::kInfo,
