@@ -15,7 +15,6 @@
 #include <sstream>
 #include <thread>
 
-#include "adapters/zerodha/kite_auth.h"
 #include "adapters/zerodha/kite_models.h"
 #include "adapters/zerodha/kite_session.h"
 #include "adapters/zerodha/kite_status.h"
@@ -518,22 +517,10 @@ class Drill {
 
   // A session at the emulator's virtual now in the token file, as `nacre kite login` leaves it.
   void Login(kite_emu::Runtime& rt, const fs::path& token_file) {
-    KiteSessionFile f;
-    std::string request;
-    rt.OnIoThread([&] {
-      kite_emu::SessionStore& s = rt.emulator().sessions();
-      const UnixNanos now = rt.clock().Now();
-      request = std::get<std::string>(s.Login(kApiKey, now));
-      f.access_token = std::get<std::string>(
-          s.Exchange(kApiKey, request, KiteChecksum(kApiKey, request, kApiSecret), now));
-      f.login_time = now;
-    });
-    f.api_key = kApiKey;
-    f.user_id = "DR0001";
-    f.expires_at = KiteSessionExpiry(f.login_time);
-    secrets_.push_back(request);
-    secrets_.push_back(f.access_token);
-    (void)WriteKiteSessionFile(token_file.string(), f);
+    const kite_emu::EmulatedLogin login = kite_emu::LoginAtNow(rt, kApiKey, kApiSecret, "DR0001");
+    secrets_.push_back(login.request_token);
+    secrets_.push_back(login.session.access_token);
+    (void)WriteKiteSessionFile(token_file.string(), login.session);
   }
 
   int TokenExpiries(kite_emu::Runtime& rt) {

@@ -140,6 +140,8 @@ int ListenForRedirect(const KiteCredentials& c, const std::string& secret, int t
   std::condition_variable cv;
   bool done = false;
   LoginOutcome outcome;
+  std::uint64_t sent_before = 0;  // responses the server had written when the login came
+  const net::HttpServer* self = nullptr;
   net::IoThread io;
   net::HttpServerOptions options;
   options.address = "127.0.0.1";
@@ -183,6 +185,7 @@ int ListenForRedirect(const KiteCredentials& c, const std::string& secret, int t
           return Page(409, "Already handled", "nacre has already handled a login; close this tab.");
         }
         outcome = ExchangeAndSave(c, secret, token);
+        sent_before = self != nullptr ? self->responses_sent() : 0;
         done = true;
         cv.notify_all();
         if (!outcome.status.ok()) {
@@ -192,6 +195,7 @@ int ListenForRedirect(const KiteCredentials& c, const std::string& secret, int t
         return Page(200, "Logged in", "Logged in to Kite, you may close this tab.");
       },
       options);
+  self = &server;
   if (Status s = server.Start(); !s.ok()) {
     fmt::print(stderr,
                "error: cannot listen for Kite's redirect: {}\n(another login running? Set [kite] "
@@ -211,8 +215,12 @@ int ListenForRedirect(const KiteCredentials& c, const std::string& secret, int t
     got = cv.wait_for(lock, std::chrono::seconds(timeout_s), [&] { return done; });
   }
   if (got) {
-    // Let the browser receive its page before the listener closes.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Let the browser receive its page before the listener closes: until the server has
+    // written it (at most 300 ms; the session is saved already).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    while (server.responses_sent() == sent_before && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   server.Stop();
   io.Stop();

@@ -101,6 +101,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       stream.expires_after(std::chrono::nanoseconds(server->options.idle_timeout));
       http::async_write(stream, *response,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          if (!ec) ++self->server->sent;
                           if (ec || !self->response->keep_alive()) {
                             self->Close();
                             return;
@@ -152,6 +153,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   std::atomic<std::uint16_t> bound_port{0};
   std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> sent{0};
   std::map<Session*, std::weak_ptr<Session>> sessions;  // I/O thread only
 };
 
@@ -186,5 +188,6 @@ void HttpServer::Stop() {
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
 std::uint64_t HttpServer::connections_accepted() const { return impl_->accepted; }
+std::uint64_t HttpServer::responses_sent() const { return impl_->sent; }
 
 }  // namespace nacre::net

@@ -42,6 +42,8 @@ class HttpServer {
   std::uint16_t port() const;
   // Connections accepted so far (keep-alive tests count them).
   std::uint64_t connections_accepted() const;
+  // Responses written whole to their connections (any thread).
+  std::uint64_t responses_sent() const;
 
  private:
   struct Impl;

@@ -28,6 +28,7 @@
 #include "common/config.h"
 #include "core/secrets.h"
 #include "live/node_config.h"
+#include "live_node_fixture.h"
 #include "net/http_client.h"
 #include "persistence/catalog.h"
 #include "persistence/journal.h"
@@ -91,16 +92,7 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
-// What the node logged into `log` (a tmpfile), which is closed.
-std::string ReadAndClose(std::FILE* log) {
-  std::fflush(log);
-  std::rewind(log);
-  std::string text;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, log) != nullptr) text += buf;
-  std::fclose(log);
-  return text;
-}
+using live_test::ReadAndClose;
 
 class LiveNode : public ::testing::Test {
  protected:
@@ -172,57 +164,16 @@ class LiveNode : public ::testing::Test {
   }
   // A session at the emulator's virtual now, in the token file (as `nacre kite login` leaves it).
   void Login() {
-    KiteSessionFile f;
-    rt_->OnIoThread([&] {
-      kite_emu::SessionStore& s = rt_->emulator().sessions();
-      const UnixNanos now = rt_->clock().Now();
-      const std::string rq = std::get<std::string>(s.Login("livekey", now));
-      f.access_token = std::get<std::string>(
-          s.Exchange("livekey", rq, KiteChecksum("livekey", rq, "live-secret-123"), now));
-      f.login_time = now;
-    });
-    f.api_key = "livekey";
-    f.user_id = "AB1234";
-    f.expires_at = KiteSessionExpiry(f.login_time);
-    access_ = f.access_token;
-    ASSERT_TRUE(WriteKiteSessionFile((dir_ / "kite_session.json").string(), f).ok());
+    access_ = live_test::LoginToTokenFile(*rt_, "livekey", "live-secret-123",
+                                          dir_ / "kite_session.json");
   }
   std::string Config(const std::string& kite_extra = "", const std::string& end = "10:21") {
-    return fmt::format(R"(
-[node]
-environment = "live"
-state_dir = "{state}"
-end = "2025-12-30T{end}"
-on_stop = "cancel"
-stop_wait_secs = 5
-[node.timeouts]
-connect_secs = 10
-portfolio_secs = 5
-[output]
-dir = "{out}"
-[engine]
-trader_id = "TRADER-001"
-log_level = "INFO"
-[kite]
-api_key = "livekey"
-base_url = "http://127.0.0.1:{http}"
-ticker_url = "ws://127.0.0.1:{ws}"
-token_file = "kite_session.json"
-clock_from_emulator = true
-starting_balance = "500000"
-orders_poll_secs = 1
-{kite_extra}
-[[strategies]]
-type = "TwoTrades"
-id = "TWO-001"
-[strategies.params]
-instrument = "{call}"
-)",
-                       fmt::arg("state", (dir_ / "state").string()),
-                       fmt::arg("out", (dir_ / "results").string()),
-                       fmt::arg("http", rt_ ? rt_->http_port() : 1),
-                       fmt::arg("ws", rt_ ? rt_->ticker_port() : 1), fmt::arg("call", call_.id.value()),
-                       fmt::arg("kite_extra", kite_extra), fmt::arg("end", end));
+    live_test::LiveNodeToml t;
+    t.end = "2025-12-30T" + end;
+    t.kite_extra = kite_extra;
+    t.strategies = "[[strategies]]\ntype = \"TwoTrades\"\nid = \"TWO-001\"\n[strategies.params]\n"
+                   "instrument = \"" + call_.id.value() + "\"\n";
+    return live_test::LiveNodeConfig(dir_, rt_.get(), t);
   }
   std::string ErrorOf(const std::string& text) {
     try {
@@ -232,11 +183,7 @@ instrument = "{call}"
     }
     return "";
   }
-  json Ledger() {
-    json out;
-    rt_->OnIoThread([&] { out = rt_->oms()->Ledger(); });
-    return out;
-  }
+  json Ledger() { return live_test::Ledger(*rt_); }
 
   fs::path dir_;
   ComponentRegistry registry_;

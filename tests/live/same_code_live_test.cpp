@@ -47,8 +47,10 @@ using testing::CliRun;
 using testing::Exec;
 using testing::Slurp;
 
-// 5 market minutes a wall second: the leg takes about 90 s, and the morning's login (about a
-// third of a wall second, written at about 09:16:40) lands before Tuesday's 09:20 check.
+// 5 market minutes a wall second: the leg takes about 90 s, and the morning's login (`nacre
+// kite login` writes the session about 30 ms of wall after the open, about 09:15:08) lands
+// before Tuesday's 09:20 check; the node takes it within a few ms of wall, before Kite's
+// first refusal would halt it (the printed line gives the times).
 constexpr double kSpeed = 300;
 constexpr const char* kSpanStart = "2025-01-06T09:15";
 constexpr const char* kSpanEnd = "2025-01-07T10:00";
@@ -58,6 +60,13 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   EXPECT_NE(at, std::string::npos) << "the example no longer holds: " << from;
   if (at != std::string::npos) s.replace(at, from.size(), to);
   return s;
+}
+
+// "2025-01-07T09:15:16.422" (IST, to the millisecond).
+std::string IstMillis(UnixNanos t) {
+  const std::string s = FormatIst(t);  // "2025-01-07 09:15:16 IST"
+  return s.substr(0, 10) + "T" + s.substr(11, 8) +
+         fmt::format(".{:03}", (t.value / 1'000'000) % 1000);
 }
 
 // A config's [name] block, to the next blank line.
@@ -188,18 +197,36 @@ TEST(SameCodeLive, TheSpreadApplicationDecidesAliveAsInTheBacktest) {
   std::atomic<bool> node_done{false};
   CliRun node_run;
   std::thread node_thread([&] {
-    node_run = Exec("run -q '" + node_toml + "' --out '" + (root / "live").string() + "'", true);
+    // The kernel's log at INFO (the session's lines; the config's [engine] stays the
+    // backtest's bytes).
+    node_run = Exec("run '" + node_toml + "' --set 'engine.log_level=\"INFO\"' --out '" +
+                        (root / "live").string() + "'",
+                    true);
     node_done = true;
   });
   // Kite ends the session at 06:00: the next morning's login, when the clock jumps there.
+  // Measured on the emulator's clock: when the token file changed (the session written) and
+  // when `nacre kite login` returned.
   const UnixNanos morning = FromIst(2025, 1, 7, 6, 0);
+  const fs::path token_file = root / "kite_session.json";
   bool relogged = false;
-  UnixNanos relogged_at;  // the emulator's time when the morning's session was written
+  UnixNanos written_at;   // the emulator's time when the token file held the morning's session
+  UnixNanos relogged_at;  // the emulator's time when `nacre kite login` returned
   while (!node_done.load()) {
     UnixNanos now;
     rt->OnIoThread([&] { now = rt->clock().Now(); });
     if (now >= morning) {
-      KiteLogin(node_toml, rt->http_port(), redirect_port);
+      const std::string before = Slurp(token_file);
+      std::atomic<bool> login_done{false};
+      std::thread login([&] {
+        KiteLogin(node_toml, rt->http_port(), redirect_port);
+        login_done = true;
+      });
+      while (!login_done.load() && Slurp(token_file) == before) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      rt->OnIoThread([&] { written_at = rt->clock().Now(); });
+      login.join();
       rt->OnIoThread([&] { relogged_at = rt->clock().Now(); });
       relogged = true;
       break;
@@ -207,6 +234,17 @@ TEST(SameCodeLive, TheSpreadApplicationDecidesAliveAsInTheBacktest) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   node_thread.join();
+  // When the node took the morning's session (the log line's node-clock time): when its
+  // session ended, or after Kite's refusal halted trading (resumed once reconciled).
+  std::string taken = "never";
+  for (const char* what : {"; the new login in ", "reconciled clean, trading resumed"}) {
+    const std::size_t at = node_run.out.find(what);
+    if (at == std::string::npos) continue;
+    const std::size_t line = node_run.out.rfind('\n', at);
+    taken = node_run.out.substr(line == std::string::npos ? 0 : line + 1, 23) +
+            (what[0] == ';' ? " (no halt)" : " (after a halt)");
+    break;
+  }
   const double live_wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - live_began).count();
   rt->Stop();
@@ -232,12 +270,13 @@ TEST(SameCodeLive, TheSpreadApplicationDecidesAliveAsInTheBacktest) {
               "  backtest:\n%s  live:\n%s"
               "  %zu spreads alike, entries and exits at most %.3f s apart, realized P&L "
               "backtest %.2f, live %.2f, difference %.2f; live leg %.1f s wall, test %.1f s; "
-              "Tuesday's login written at %s\n",
+              "Tuesday's login written at %s (nacre kite login returned at %s), the node "
+              "took it at %s\n",
               kSpeed, kSpanStart, kSpanEnd, testing::Describe(a).c_str(),
               testing::Describe(b).c_str(), a.size(), static_cast<double>(cmp.worst) / 1e9,
               cmp.pnl_a, cmp.pnl_b, cmp.pnl_b - cmp.pnl_a, live_wall,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
-              FormatIst(relogged_at).c_str());
+              IstMillis(written_at).c_str(), IstMillis(relogged_at).c_str(), taken.c_str());
   // The node journaled all of it.
   const auto verify =
       Exec("journal verify '" + (root / "state" / "TRADER-001" / "journal.sqlite").string() + "'", true);

@@ -53,7 +53,8 @@
 //
 // Position polling. /portfolio/positions (net) is read every positions_poll and compared, per
 // instrument, with the kernel's net positions (KiteBooks::positions; instruments past their
-// expiry, which the kernel settles before Kite does, are left out). A fill in flight makes
+// expiry, which the kernel settles before Kite does, are left out for the rest of the expiry
+// day). A fill in flight makes
 // one poll differ; the same difference (the same instrument, Kite's and ours) on two
 // consecutive polls calls KiteBooks::halt with both quantities (the node: the kernel's HALT, as
 // a reconciliation mismatch).
@@ -148,8 +149,8 @@ struct KiteBooks {
   // The kernel's net position of each instrument of the account's venue (signed raw quantity,
   // Quantity's scale; flat instruments may be left out).
   std::function<std::map<InstrumentId, std::int64_t>()> positions;
-  // True for an instrument past its expiry on the node's clock: the kernel settled it, while
-  // Kite lists the position until its next day (the next day's reconciliation compares it).
+  // True for an instrument past its expiry on its expiry day (node's clock): the kernel settled
+  // it, while Kite lists the position until its next day (from then on it is compared).
   std::function<bool(const InstrumentId&)> expired;
   // A mismatch the node cannot trade through: trading HALTED with `why`.
   std::function<void(const std::string&)> halt;

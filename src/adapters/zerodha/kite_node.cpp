@@ -129,7 +129,8 @@ struct KiteGlue {
   std::set<InstrumentId> chain;
   std::int64_t chain_day = -1;
   // The session in use ends at 06:00 IST (its expires_at, node clock); past it the token file
-  // is read (at most every 200 ms of wall time) for the next login (kernel thread).
+  // is read (at most every 200 ms of wall time, less on a faster clock) for the next login
+  // (kernel thread).
   UnixNanos session_expires;
   UnixNanos session_next_look;
   // Open positions priced from GET /quote (SeedPrices): when each was last asked (wall time;
@@ -264,7 +265,9 @@ void TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data)
   if (glue.token_halt || glue.session_expires.is_zero() || now < glue.session_expires) return;
   const UnixNanos wall = SystemNow();
   if (wall < glue.session_next_look) return;
-  glue.session_next_look = wall + 200 * kNanosPerMilli;
+  // Every 200 ms of market time at real speed (10 ms of wall at least): on a fast clock the
+  // morning's login is taken before Kite's first refusal halts trading.
+  glue.session_next_look = wall + MarketPeriod(node.clock(), 200 * kNanosPerMilli);
   auto next = ReadKiteSessionFile(glue.token_file, now, glue.api_key);
   if (!next || next->expires_at <= glue.session_expires) return;
   Log(node, LogLevel::kInfo,
@@ -386,13 +389,15 @@ void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& ex
                     "delisted? check it at Kite)",
                     id.value()));
   }
+  // Each mismatch with Nacre's NSE rules into the node's log (the first ten; then a count).
   const std::size_t shown = std::min<std::size_t>(r.findings.size(), 10);
   for (std::size_t i = 0; i < shown; ++i) {
-    fmt::print(stderr, "kite: instruments: {}\n", r.findings[i]);
+    Log(node, LogLevel::kWarning, "daily instrument refresh: " + r.findings[i]);
   }
   if (r.findings.size() > shown) {
-    fmt::print(stderr, "kite: instruments: {} more mismatches with Nacre's NSE rules\n",
-               r.findings.size() - shown);
+    Log(node, LogLevel::kWarning,
+        fmt::format("daily instrument refresh: {} more mismatches with Nacre's NSE rules",
+                    r.findings.size() - shown));
   }
   glue.map = std::make_shared<const KiteInstrumentMap>(std::move(r.map));
   data.SetInstrumentMap(glue.map);
@@ -420,6 +425,7 @@ void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>&
   dump.decode_envelope = false;
   dump.deadline = 60 * kNanosPerSecond;
   dump.budget = 60 * kNanosPerSecond;
+  dump.resend_reads = false;  // a failed read is retried in 5 minutes (ApplyInstruments)
   std::weak_ptr<KiteGlue> weak = glue;
   Inbox* inbox = &node.inbox();
   TradingNode* n = &node;

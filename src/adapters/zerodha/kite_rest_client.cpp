@@ -162,7 +162,7 @@ struct KiteRestClient::Impl {
     KiteOutcome out;
     const std::string what = fmt::format("Kite {} {}", call.method, call.path);
     const Steady::time_point give_up = Steady::now() + std::chrono::nanoseconds(call.budget);
-    const bool idempotent = call.method == "GET";
+    const bool idempotent = call.method == "GET" && call.resend_reads;
     const KiteRateClass rate_class = KiteRateClassOf(call.method, call.path);
     auto finish = [&](KiteOutcome::Kind kind, std::string message) {
       out.kind = kind;

@@ -67,6 +67,9 @@ struct KiteCall {
   // reach Kite. Past it the outcome says why it gave up.
   DurationNs budget = 3 * kNanosPerSecond;
   bool decode_envelope = true;  // false: the raw body (the instruments CSV)
+  // A GET whose answer was lost or was a 5xx is sent again while the budget lasts; false: the
+  // caller retries on its own schedule (the daily instrument refresh), the outcome is kAmbiguous.
+  bool resend_reads = true;
 };
 
 struct KiteOutcome {

@@ -56,8 +56,12 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
     return out;
   };
   b.expired = [k](const InstrumentId& id) {
+    // Only for the rest of the expiry day: from the next IST day Kite no longer lists the
+    // settled position, and a difference is a mismatch like any other.
     const Instrument* inst = k->cache().instrument(id);
-    return inst != nullptr && inst->has_expiry() && inst->IsExpired(k->clock().Now());
+    const UnixNanos now = k->clock().Now();
+    return inst != nullptr && inst->has_expiry() && inst->IsExpired(now) &&
+           IstDate(inst->expiration) == IstDate(now);
   };
   b.halt = [k](const std::string& why) { k->HaltOnFault(why); };
   b.spread_margin = [k, venue](const std::vector<const Order*>& orders) -> Result<Money> {

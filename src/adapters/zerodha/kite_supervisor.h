@@ -2,8 +2,9 @@
 // (issue 15 items 5-6, LIVE.md §8), kernel thread only:
 //   - KernelKiteBooks: the execution client's view of the kernel's books (KiteBooks): the
 //     account's balance (compared with Kite's /user/margins), the net positions of the venue
-//     (compared with Kite's /portfolio/positions; an instrument past its expiry on the kernel's
-//     clock is left to the next day's reconciliation), the kernel's HALT (Kernel::HaltOnFault, as a
+//     (compared with Kite's /portfolio/positions; an instrument past its expiry is left out for
+//     the rest of its expiry day, which Kite ends with the position still listed, and compared
+//     again from the next IST day, when Kite no longer lists it), the kernel's HALT (Kernel::HaltOnFault, as a
 //     reconciliation mismatch at start), and Nacre's margin for a spread (the NSE margin book on
 //     the cache's positions, working orders and marks, as the risk engine's pre-trade check
 //     computes it) for the basket check's log line;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/zerodha/kite_errors.h"
+#include "adapters/zerodha/kite_instrument_map.h"
 #include "adapters/zerodha/kite_json.h"
 #include "adapters/zerodha/kite_url.h"
 #include "apps/kite_emulator/answers.h"
@@ -266,9 +267,17 @@ net::HttpResponse KiteEmulator::Historical(const std::string& path,
 
 net::HttpResponse KiteEmulator::Instruments(const net::HttpRequest& request,
                                             const std::string& exchange) const {
+  // The Kite day's dump: listed by that day, not expired before it.
+  const std::int64_t day = KiteInstrumentDay(clock_());
+  const CivilDate date = CivilFromDays(day);
+  const std::string today = fmt::format("{:04}-{:02}-{:02}", date.year, date.month, date.day);
   std::vector<KiteInstrumentRow> rows;
   for (const KiteInstrumentRow& r : config_.instruments) {
-    if (exchange.empty() || r.exchange == exchange) rows.push_back(r);
+    if (!exchange.empty() && r.exchange != exchange) continue;
+    if (!r.expiry.empty() && r.expiry < today) continue;
+    const auto listed = config_.listed_from.find(r.tradingsymbol);
+    if (listed != config_.listed_from.end() && DaysFromCivil(IstDate(listed->second)) > day) continue;
+    rows.push_back(r);
   }
   net::HttpResponse out;
   // Exactly text/csv: the JS client parses the dump only with this content type.

@@ -34,8 +34,13 @@ struct EmulatorConfig {
   std::string redirect_url = "http://127.0.0.1/kite-redirect";
   std::uint64_t seed = 1;
   Money cash = Money::FromInt(400'000);  // the equity segment's opening balance
-  // The instruments dump (instruments.h, from the catalog).
+  // The instruments dump (instruments.h, from the catalog). GET /instruments serves the
+  // dump of the Kite day (KiteInstrumentDay: Kite publishes each day's before 08:30 IST):
+  // the rows listed by then (listed_from: tradingsymbol → the catalog instrument's
+  // activation; a row not there is always listed) and not yet expired (expiry on or after
+  // that day), as Kite's dump lists contracts from their listing to their expiry day.
   std::vector<KiteInstrumentRow> instruments;
+  std::map<std::string, UnixNanos> listed_from;
 };
 
 class KiteEmulator {

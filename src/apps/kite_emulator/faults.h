@@ -26,7 +26,8 @@
 //                   past a client's timeout), 429_burst (delay_ms, default 1000: answer 429
 //                   to the route for that long), 403_now (sessions end: 403 TokenException),
 //                   visibility_delay (delay_ms, default 2000: an order placed is absent from
-//                   /orders for that long)
+//                   /orders for that long), garble (processed, answered 200 with the body's
+//                   last line cut in half: a malformed instruments dump or JSON)
 //   ws:             drop (TCP abort), stall (delay_ms, default 10000: no frames, no
 //                   heartbeats), delay (delay_ms, default 1000: an order update held back),
 //                   duplicate, reorder (COMPLETE before OPEN), omit, error_frame
@@ -84,7 +85,7 @@ enum class FaultArea : std::uint8_t { kHttp, kWs, kMarket, kOms };
 
 enum class FaultAction : std::uint8_t {
   // HTTP
-  k5xxBefore, k5xxAfter, kDropAfter, kHttpStall, k429Burst, k403Now, kVisibilityDelay,
+  k5xxBefore, k5xxAfter, kDropAfter, kHttpStall, k429Burst, k403Now, kVisibilityDelay, kGarble,
   // WebSocket
   kWsDrop, kWsStall, kWsDelay, kWsDuplicate, kWsReorder, kWsOmit, kWsErrorFrame,
   // market data

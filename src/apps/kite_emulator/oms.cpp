@@ -539,7 +539,25 @@ void Oms::RecordFill(KiteOrder& o, Price px, std::int64_t units, UnixNanos at, i
 
 void Oms::OnOrderEvent(const OrderEvent& event) {
   KiteOrder* o = FindByCoid(HeaderOf(event).client_order_id);
-  if (o == nullptr) return;
+  if (o == nullptr) {
+    // Not a Kite order: the kernel's expiry settlement of an open option position.
+    const auto* fill = std::get_if<OrderFilled>(&event);
+    const auto listing = fill != nullptr ? listing_of_.find(fill->instrument_id) : listing_of_.end();
+    if (listing == listing_of_.end()) return;
+    Settlement st;
+    st.listing = &listing->second;
+    st.units = fill->order_side == OrderSide::kSell ? Units(fill->last_qty) : -Units(fill->last_qty);
+    st.price = fill->last_px;
+    st.charges = fill->commission;
+    st.ts = fill->ts_event;
+    for (const KiteTrade& t : trades_) {  // the product of the position's latest trade
+      if (orders_.at(t.order_id).listing.instrument->id == fill->instrument_id) {
+        st.product = product_of_.at(t.order_id);
+      }
+    }
+    settlements_.push_back(std::move(st));
+    return;
+  }
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -696,6 +714,11 @@ json Oms::PositionList(bool day, Money* realised_sum, Money* unrealised_sum) con
   std::map<PositionKey, Agg> aggs;
   for (const KiteTrade& t : trades_) {
     const KiteOrder& o = orders_.at(t.order_id);
+    // Settled by the exchange at an earlier day's expiry: no longer a position.
+    const Instrument& inst = *o.listing.instrument;
+    if (!keep_expired_ && inst.has_expiry() && IstDate(inst.expiration) < today) {
+      continue;
+    }
     const PositionKey key{o.listing.instrument->id, product_of_.at(o.order_id)};
     Agg& a = aggs[key];
     a.listing = &o.listing;
@@ -863,8 +886,33 @@ json Oms::Ledger() const {
   }
   json trades = json::array();
   for (const KiteTrade& t : trades_) trades.push_back(TradeJson(orders_.at(t.order_id), t));
+  json settlements = json::array();
+  for (const Settlement& st : settlements_) {
+    const Instrument& inst = *st.listing->instrument;
+    const std::int64_t held = st.units > 0 ? st.units : -st.units;
+    const Money settled = Value(st.price, held, inst.multiplier);
+    // The position's realised P&L with the settlement, before charges: what its trades took
+    // in and paid out, and the settlement cash.
+    Money realised = st.units > 0 ? settled : -settled;
+    for (const KiteTrade& t : trades_) {
+      const KiteOrder& o = orders_.at(t.order_id);
+      if (o.listing.instrument->id != inst.id) continue;
+      const Money v = Value(t.price, t.quantity, inst.multiplier);
+      realised += o.is_buy() ? -v : v;
+    }
+    settlements.push_back(json{{"tradingsymbol", st.listing->row->tradingsymbol},
+                               {"exchange", st.listing->row->exchange},
+                               {"product", st.product},
+                               {"quantity", st.units},
+                               {"settlement_price", KitePriceJson(st.price)},
+                               {"value", KiteMoneyJson(st.units > 0 ? settled : -settled)},
+                               {"charges", KiteMoneyJson(st.charges)},
+                               {"realised", KiteMoneyJson(realised)},
+                               {"timestamp", KiteTimeText(st.ts)}});
+  }
   return json{{"orders", orders},
               {"trades", trades},
+              {"settlements", settlements},
               {"positions", {{"net", PositionList(false)}, {"day", PositionList(true)}}},
               {"cash", KiteMoneyJson(exchange_->cash())},
               {"charges", KiteMoneyJson(exchange_->total_charges().Total())},
@@ -1111,9 +1159,10 @@ net::HttpResponse Oms::Cancel(const std::string& variety, const std::string& ord
 }
 
 net::HttpResponse Oms::Orders() const {
+  const CivilDate today = IstDate(kernel_->clock().Now());
   json out = json::array();
   for (const auto& [id, o] : orders_) {
-    if (Visible(o)) out.push_back(OrderJson(o));
+    if (Visible(o) && IstDate(o.placed) == today) out.push_back(OrderJson(o));
   }
   return KiteSuccess(out);
 }
@@ -1135,9 +1184,11 @@ net::HttpResponse Oms::Trades(const std::string* order_id) const {
       return KiteInputError("Couldn't find that `order_id`.");
     }
   }
+  const CivilDate today = IstDate(kernel_->clock().Now());
   json out = json::array();
   for (const KiteTrade& t : trades_) {
     if (order_id != nullptr && t.order_id != *order_id) continue;
+    if (order_id == nullptr && IstDate(t.ts) != today) continue;  // the day's trades
     const KiteOrder& o = orders_.at(t.order_id);
     if (!Visible(o)) continue;
     out.push_back(TradeJson(o, t));

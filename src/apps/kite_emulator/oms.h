@@ -74,6 +74,17 @@
 //   equal the values. last_price is the latest of quote mid, trade and bar close the OMS saw.
 //   `day` holds the current IST day's fills. Conversion (PUT) relabels a whole position's
 //   product; a partial conversion is refused (400 InputException).
+// - The Kite day: GET /orders and /trades list the current IST day's orders (placed that day)
+//   and trades only, as Kite's order book starts empty each morning (the ledger keeps all).
+// - Expiry (NSE_FNO.md: index options are European, cash-settled at the final settlement
+//   price, the index's close on expiry day): an option position open at its expiration is
+//   settled by the exchange's kernel (execution/expiry_settlement.h: at intrinsic value from
+//   the index's last price, STT on an exercised long in the money) and the cash booked. Kite
+//   sends no trade for it: the position stays in /portfolio/positions for the rest of the
+//   expiry day and is gone from the next IST day on (the net list no longer has it). The
+//   ledger lists each settlement (`settlements`: the position, price, cash, charges and the
+//   position's realised P&L with it). SetKeepExpiredPositions(true), a test's control, keeps
+//   such a position listed as open (what a client's next-day check must catch).
 // - /margins/orders: each order alone, span/exposure/option_premium/total from the NSE margin
 //   book (nse/margin_book.h, marks as the exchange takes them); charges as one fill of the whole
 //   quantity at the limit (MARKET: the touch, else the mark) on its own contract note.
@@ -229,6 +240,9 @@ class Oms : private MarginMarket {
   nlohmann::json EquityMargins() const;
   // The exchange (for tests and the ledger view).
   const SimulatedExchange& exchange() const { return *exchange_; }
+  // A test's control: true makes /portfolio/positions keep listing contracts that expired on
+  // an earlier day (as if the exchange had not settled them), to test a client's check.
+  void SetKeepExpiredPositions(bool keep) { keep_expired_ = keep; }
 
  private:
   struct Listing {
@@ -274,6 +288,15 @@ class Oms : private MarginMarket {
     bool cancel_held = false;  // cancel_loses_race: the cancel waits for the next market item
     std::optional<UnixNanos> hidden_until;  // visibility_delay
     bool is_buy() const { return transaction_type == "BUY"; }
+  };
+  // An expired position the exchange cash-settled (the kernel's expiry settlement).
+  struct Settlement {
+    const Listing* listing = nullptr;
+    std::string product;
+    std::int64_t units = 0;  // signed: the position settled (+ long, − short)
+    Price price;             // the settlement price per unit: the intrinsic value
+    Money charges;           // STT on an exercised long in the money
+    UnixNanos ts;
   };
   struct KiteTrade {
     std::string trade_id;
@@ -369,6 +392,8 @@ class Oms : private MarginMarket {
   std::map<std::string, KiteOrder> orders_;  // by order_id (ids increase: placement order)
   std::map<ClientOrderId, std::string> by_coid_;
   std::vector<KiteTrade> trades_;
+  std::vector<Settlement> settlements_;
+  bool keep_expired_ = false;
   std::map<std::string, std::string> product_of_;  // order_id → product (conversion relabels)
   std::map<std::pair<UnixNanos, std::uint64_t>, Step> steps_;
   std::uint64_t step_seq_ = 0;

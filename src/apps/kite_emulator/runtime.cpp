@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "adapters/zerodha/kite_auth.h"
 #include "adapters/zerodha/kite_errors.h"
 #include "adapters/zerodha/kite_json.h"
 #include "apps/kite_emulator/answers.h"
+#include "net/gzip.h"
 #include "persistence/catalog.h"
 
 namespace nacre::kite_emu {
@@ -151,6 +153,12 @@ Status Runtime::Start() {
   oc.seed = config_.emulator.seed;
   oc.hours = calendar_.get();
   oms_ = std::make_unique<Oms>(oc, config_.instruments, config_.emulator.instruments, start);
+  // The dump lists each catalog contract from its listing day (its activation).
+  for (const Instrument& ins : config_.instruments) {
+    const std::string sym =
+        ins.raw_symbol.value().empty() ? ins.id.symbol().value() : ins.raw_symbol.value();
+    if (!ins.activation.is_zero()) config_.emulator.listed_from.emplace(sym, ins.activation);
+  }
   emulator_ = std::make_unique<KiteEmulator>(config_.emulator, [this] { return clock_->Now(); });
   emulator_->SetOms(oms_.get());
   emulator_->SetMarket(market_.get());
@@ -294,7 +302,8 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
   // nothing to hide, and such a request is not counted against its rules.
   static constexpr FaultAction kCan[] = {FaultAction::k5xxBefore, FaultAction::k5xxAfter,
                                          FaultAction::kDropAfter, FaultAction::kHttpStall,
-                                         FaultAction::k429Burst,  FaultAction::k403Now};
+                                         FaultAction::k429Burst,  FaultAction::k403Now,
+                                         FaultAction::kGarble};
   static constexpr FaultAction kCanPlace[] = {
       FaultAction::k5xxBefore, FaultAction::k5xxAfter, FaultAction::kDropAfter,
       FaultAction::kHttpStall, FaultAction::k429Burst, FaultAction::k403Now,
@@ -333,6 +342,22 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
     case FaultAction::k403Now:
       emulator_->sessions().ExpireAll();
       return KiteAnswer(403, KiteErrorBody("TokenException", "Incorrect `api_key` or `access_token`."));
+    case FaultAction::kGarble: {
+      // The answer as processed, its last line cut in half (a gzip body is garbled inside).
+      net::HttpResponse r = emulator_->Handle(request);
+      const bool gz = r.Header("Content-Encoding") == "gzip";
+      std::string body = r.body;
+      if (gz) {
+        auto plain = net::GzipDecompress(body);
+        if (plain.ok()) body = std::move(*plain);
+      }
+      while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+      const std::size_t last = body.rfind('\n');
+      const std::size_t from = last == std::string::npos ? 0 : last + 1;
+      body.resize(from + (body.size() - from) / 2);
+      r.body = gz ? net::GzipCompress(body) : body;
+      return r;
+    }
     case FaultAction::kVisibilityDelay: {
       // Placed and answered; the order book shows the order only after delay_ms of virtual
       // time (oms.h). A refused placement created nothing to hide.
@@ -440,6 +465,23 @@ std::optional<net::HttpResponse> Runtime::Control(const net::HttpRequest& reques
     return KiteSuccess(json{{"expired", true}});
   }
   return std::nullopt;  // the emulator's own (/__emu/subscriptions) or 404
+}
+
+EmulatedLogin LoginAtNow(Runtime& rt, const std::string& api_key, const std::string& api_secret,
+                         const std::string& user_id) {
+  EmulatedLogin out;
+  rt.OnIoThread([&] {
+    SessionStore& s = rt.emulator().sessions();
+    const UnixNanos now = rt.clock().Now();
+    out.request_token = std::get<std::string>(s.Login(api_key, now));
+    out.session.access_token = std::get<std::string>(s.Exchange(
+        api_key, out.request_token, KiteChecksum(api_key, out.request_token, api_secret), now));
+    out.session.login_time = now;
+  });
+  out.session.api_key = api_key;
+  out.session.user_id = user_id;
+  out.session.expires_at = KiteSessionExpiry(out.session.login_time);
+  return out;
 }
 
 }  // namespace nacre::kite_emu

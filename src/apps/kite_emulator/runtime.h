@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 
+#include "adapters/zerodha/kite_session.h"
 #include "apps/kite_emulator/clock.h"
 #include "apps/kite_emulator/config.h"
 #include "apps/kite_emulator/emulator.h"
@@ -113,5 +114,15 @@ class Runtime {
   bool started_ = false;
   bool market_error_logged_ = false;
 };
+
+// A user's login at the emulator's virtual now, as the browser flow and `nacre kite login` end
+// (for tests and the fault drill): the session a token file holds (its expiry by Kite's 06:00
+// rule) and the request token it was exchanged from. Any thread but the emulator's.
+struct EmulatedLogin {
+  KiteSessionFile session;
+  std::string request_token;
+};
+EmulatedLogin LoginAtNow(Runtime& rt, const std::string& api_key, const std::string& api_secret,
+                         const std::string& user_id);
 
 }  // namespace nacre::kite_emu

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "apps/kite_emulator/runtime_fixture.h"
+#include "net/gzip.h"
 #include "net/ws_client_log.h"
 
 namespace nacre::kite_emu {
@@ -380,6 +381,75 @@ TEST_F(RuntimeFaults, VisibilityDelayHidesThePlacedOrderAndTheOmsFaultsShareTheP
   EXPECT_EQ(f["log"][1]["key"], "oms");
   EXPECT_EQ(f["log"][1]["subject"], call_symbol_);
   EXPECT_EQ(f["counters"][0]["matched"], 2);
+}
+
+// garble: the answer is processed and sent 200 with its last line cut in half; the dump's
+// next read is whole again.
+TEST_F(RuntimeFaults, AGarbledDumpCutsItsLastLine) {
+  LoadPlan(json::parse(R"({"rule": [{"route": "GET /instruments", "action": "garble", "nth": 1}]})"));
+  for (bool gzip : {true, false}) {
+    const net::HttpResponse r = Raw("/instruments", gzip);
+    ASSERT_EQ(r.status, 200) << r.body;
+    std::string body = r.body;
+    if (gzip) body = *net::GzipDecompress(body);
+    auto rows = ParseKiteInstrumentsCsv(body, "GET /instruments");
+    if (gzip) {
+      ASSERT_FALSE(rows.ok());
+      EXPECT_EQ(rows.error().rfind("GET /instruments:4: ", 0), 0u) << rows.error();  // 3 rows
+    } else {
+      ASSERT_TRUE(rows.ok()) << rows.error();
+      EXPECT_EQ(rows->size(), 3u);
+    }
+  }
+}
+
+// The Kite day (oms.h): an option bought on Tuesday 30-Dec and held through its expiry (Tuesday
+// 6-Jan, 15:30) is settled by the exchange at the index's last price (24001.25: the 24000 call's
+// intrinsic 1.25); Kite still lists it for the rest of the expiry day and no longer the next
+// day, whose order book, trade book and instruments dump are that day's.
+TEST_F(RuntimeFaults, AnExpiredPositionIsSettledAndTheNextKiteDayStartsEmpty) {
+  auto placed = Send("POST", "/orders/regular", Order("100.10"));
+  ASSERT_TRUE(placed.ok() && placed->status == 200) << (placed.ok() ? placed->body : placed.error());
+  Get("/__emu/step?seconds=1");
+  ASSERT_EQ(Get("/trades")["data"].size(), 1u);
+  auto step_to = [&](UnixNanos t) {
+    UnixNanos now;
+    rt_->OnIoThread([&] { now = rt_->clock().Now(); });
+    Get("/__emu/step?seconds=" + std::to_string((t - now) / kNanosPerSecond));
+    Login();  // the session of the day
+  };
+  auto lists = [&](const json& positions) {
+    for (const json& p : positions["data"]["net"]) {
+      if (p["tradingsymbol"] == call_symbol_) return p["quantity"].get<std::int64_t>();
+    }
+    return std::int64_t{0};
+  };
+  step_to(FromIst(2026, 1, 6, 15, 45));  // the expiry day, after the close
+  json ledger = Get("/__emu/ledger")["data"];
+  ASSERT_EQ(ledger["settlements"].size(), 1u) << ledger.dump();
+  const json& st = ledger["settlements"][0];
+  EXPECT_EQ(st["tradingsymbol"], call_symbol_);
+  EXPECT_EQ(st["quantity"], 65);
+  EXPECT_EQ(st["settlement_price"], 1.25);
+  EXPECT_EQ(st["value"], 81.25);
+  EXPECT_EQ(st["realised"], 81.25 - 6506.5);
+  EXPECT_EQ(lists(Get("/portfolio/positions")), 65) << "listed until the expiry day ends";
+  EXPECT_TRUE(Get("/orders")["data"].empty()) << "Tuesday's orders are not Monday's book";
+  step_to(FromIst(2026, 1, 7, 10, 0));
+  EXPECT_EQ(lists(Get("/portfolio/positions")), 0);
+  EXPECT_TRUE(Get("/orders")["data"].empty());
+  EXPECT_TRUE(Get("/trades")["data"].empty());
+  ledger = Get("/__emu/ledger")["data"];
+  EXPECT_EQ(ledger["orders"].size(), 1u);
+  EXPECT_EQ(ledger["trades"].size(), 1u);
+  // Wednesday's dump: the index only (both options expired on Tuesday).
+  auto rows = ParseKiteInstrumentsCsv(Raw("/instruments").body, "GET /instruments");
+  ASSERT_TRUE(rows.ok()) << rows.error();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().tradingsymbol, "NIFTY 50");
+  // The test's control: Kite keeps listing it.
+  rt_->OnIoThread([&] { rt_->oms()->SetKeepExpiredPositions(true); });
+  EXPECT_EQ(lists(Get("/portfolio/positions")), 65);
 }
 
 }  // namespace

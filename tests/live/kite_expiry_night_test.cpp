@@ -1,0 +1,407 @@
+// A live node through an expiry night against the Kite emulator (issue 15 items 3 and 6): the
+// emulator's clock skips closed hours (skip_closed) at 300x, and the node continues it
+// (clock_from_emulator), so Tuesday 6-Jan-2026's last half hour, the night and Wednesday's
+// first half hour pass in about 14 s of wall time.
+//
+// The market: NIFTY 50 and the 6-Jan-2026 weekly 24000 call quoted every 5 minutes from 15:00
+// to 15:25 on the expiry day (the index's last print 24101.35 at 15:25, so the call settles at
+// an intrinsic value of 101.35); on Wednesday from 09:30 the index and two contracts of the
+// 13-Jan weekly that are listed that day (one with Kite's lot of 65, one whose dump row says
+// 75 where Nacre's NSE rules say 65).
+//
+// What is checked, all through a real node and the real emulator over sockets:
+//   - the expiry: a test strategy buys one lot of the call at the ask and holds it into the
+//     close; the kernel settles it (NFO-SETTLE-1 at 101.35), the emulator's exchange settles it
+//     too (its ledger's `settlements`), and the next Kite day's /portfolio/positions no longer
+//     lists it, nor do /orders and /trades (Kite's day starts empty). The node takes the
+//     morning's login (halted on the 06:00 refusal, resumed after a clean reconciliation),
+//     its position poll compares the contract again, and nothing halts. The settlement cash,
+//     realised P&L and charges the kernel booked equal the emulator's, to the paisa. A node
+//     restarted on Wednesday reconciles the Kite day clean at start.
+//   - Kite still listing the expired contract the next day (the emulator's control): the
+//     node's reconciliation reports the mismatch naming the contract and trading stays HALTED.
+//   - the daily instrument refresh at the next morning: the emulator's dump of Wednesday lists
+//     the new weekly and no longer the expired call; the node's map gains the new contracts
+//     (cache, execution client, ticker chain), drops the expired one, and logs the lot-size
+//     mismatch with Nacre's rules; a failed fetch (5xx) and a garbled dump are logged, the
+//     previous map kept, and the refresh retried until it succeeds.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "adapters/zerodha/kite_auth.h"
+#include "adapters/zerodha/kite_node.h"
+#include "adapters/zerodha/kite_session.h"
+#include "apps/kite_emulator/instruments.h"
+#include "apps/kite_emulator/oms.h"
+#include "apps/kite_emulator/runtime.h"
+#include "live/node_config.h"
+#include "live_node_fixture.h"
+#include "net/http_client.h"
+#include "persistence/catalog.h"
+#include "testkit/testkit.h"
+
+namespace nacre {
+namespace {
+
+namespace fs = std::filesystem;
+using live_test::LiveNodeConfig;
+using live_test::LiveNodeToml;
+using live_test::LoginToTokenFile;
+using live_test::ReadLog;
+using nlohmann::json;
+using testkit::Px;
+using testkit::Qty;
+
+// Buys one lot at the ask on its 2nd quote of the instrument and holds it (a restart on the
+// next day finds the contract expired: no quote, nothing bought again).
+class HoldIntoExpiry final : public Strategy {
+ public:
+  HoldIntoExpiry(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+  static ParamSchema Schema() {
+    return {"HoldIntoExpiry", "test: buys one lot at the ask on quote 2 and holds it",
+            {ParamSpec::String("instrument").Required().Doc("the option")}};
+  }
+  std::optional<Price> bought_at;
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick& q) override {
+    if (++quotes_ == 2) {
+      bought_at = q.ask_price;
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
+    }
+  }
+
+ private:
+  InstrumentId instrument_;
+  int quotes_ = 0;
+};
+
+Instrument Weekly13Jan(const char* strike, std::int64_t lot) {
+  InstrumentSpec s;
+  s.id = InstrumentId::Parse(std::string("NIFTY26113") + strike + "CE.NFO").value();
+  s.lot_size = Qty(lot);
+  s.freeze_quantity = Qty(1800);
+  s.tick_size = Px("0.05");
+  return *MakeOption(s, *InstrumentId::Parse("NIFTY 50.NSE"), OptionKind::kCall, Px(strike),
+                     FromIst(2026, 1, 7, 9, 15), FromIst(2026, 1, 13, 15, 30));
+}
+
+// A Kite JSON number (rupees, up to two decimals) as Money.
+Money MoneyOf(const json& v) {
+  auto m = Money::Parse(v.dump());
+  EXPECT_TRUE(m.ok()) << v.dump();
+  return m.ok() ? *m : Money::Zero();
+}
+
+bool Has(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+class ExpiryNight : public ::testing::Test {
+ protected:
+  const Instrument index_ = testkit::NiftyIndex();
+  const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");  // 6-Jan-2026
+  const Instrument next_ = Weekly13Jan("24000", 65);
+  const Instrument odd_lot_ = Weekly13Jan("24100", 75);  // Nacre's rules: 65 for Jan-2026
+  static constexpr double kSpeed = 300;
+
+  void SetUp() override {
+    RegisterKiteLiveAdapter();
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() /
+           ("nacre_xn_" + std::to_string(::getpid()) + "_" +
+            std::to_string(std::hash<std::string>{}(test) % 1'000'000));
+    fs::remove_all(dir_);
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok()) << cat.error();
+    const std::vector<Instrument> all{index_, call_, next_, odd_lot_};
+    ASSERT_TRUE((*cat)->WriteInstruments(all).ok());
+    std::vector<QuoteTick> calls, idx, nexts, odds;
+    for (int i = 0; i < 6; ++i) {
+      const UnixNanos t = FromIst(2026, 1, 6, 15, 0) + i * 5 * kNanosPerMinute;
+      const std::string bid = std::to_string(100 + i) + ".00";
+      const std::string ask = std::to_string(100 + i) + ".20";
+      calls.push_back(QuoteTick{call_.id, Px(bid.c_str()), Px(ask.c_str()), Qty(650), Qty(650), t, t});
+      const std::string level = std::to_string(24096 + i) + ".35";
+      idx.push_back(QuoteTick{index_.id, Px(level.c_str()), Px(level.c_str()), Qty(0), Qty(0), t, t});
+    }
+    for (int i = 0; i < 6; ++i) {
+      const UnixNanos t = FromIst(2026, 1, 7, 9, 30) + i * 5 * kNanosPerMinute;
+      idx.push_back(QuoteTick{index_.id, Px("24150.00"), Px("24150.00"), Qty(0), Qty(0), t, t});
+      nexts.push_back(QuoteTick{next_.id, Px("180.00"), Px("180.20"), Qty(650), Qty(650), t, t});
+      odds.push_back(QuoteTick{odd_lot_.id, Px("130.00"), Px("130.20"), Qty(750), Qty(750), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(call_.id, calls).ok());
+    ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
+    ASSERT_TRUE((*cat)->WriteQuotes(next_.id, nexts).ok());
+    ASSERT_TRUE((*cat)->WriteQuotes(odd_lot_.id, odds).ok());
+    registry_.RegisterStrategy("HoldIntoExpiry", HoldIntoExpiry::Schema(),
+                               [this](const StrategyId& id, const Params& p) {
+                                 auto s = std::make_unique<HoldIntoExpiry>(
+                                     id, *InstrumentId::Parse(p.GetString("instrument")));
+                                 strategy_ = s.get();
+                                 return s;
+                               });
+    kite_emu::LoadedEmulatorConfig c;
+    c.emulator.user.api_key = "livekey";
+    c.emulator.user.api_secret = "live-secret-123";
+    c.catalog_dir = (dir_ / "catalog").string();
+    c.instruments = all;
+    c.emulator.instruments = kite_emu::KiteInstrumentTable(c.instruments);
+    c.speed = kSpeed;
+    c.skip_closed = true;
+    c.start = FromIst(2026, 1, 6, 14, 58);
+    rt_ = std::make_unique<kite_emu::Runtime>(c);
+    ASSERT_TRUE(rt_->Start().ok());
+    Login();
+  }
+  void TearDown() override {
+    if (rt_) rt_->Stop();
+    fs::remove_all(dir_);
+  }
+
+  UnixNanos EmulatorNow() {
+    UnixNanos now;
+    rt_->OnIoThread([&] { now = rt_->clock().Now(); });
+    return now;
+  }
+  // A session at the emulator's virtual now, in the token file (as `nacre kite login` leaves it).
+  void Login() {
+    access_ = LoginToTokenFile(*rt_, "livekey", "live-secret-123", dir_ / "kite_session.json");
+  }
+  // The morning's login, as a user does it before trading: once the emulator's clock is in
+  // Wednesday's session, `before` (e.g. a fault plan) and then a new session in the token file.
+  std::thread MorningLogin(std::function<void()> before = {}) {
+    return std::thread([this, before] {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (EmulatorNow() < FromIst(2026, 1, 7, 9, 15)) {
+        if (std::chrono::steady_clock::now() > until) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      if (before) before();
+      Login();
+    });
+  }
+  std::string Config(const std::string& end) {
+    LiveNodeToml t;
+    t.end = end;
+    t.starting_balance = "400000";  // the emulator's
+    t.kite_extra = "positions_poll_secs = 0.3";
+    t.strategies = "[[strategies]]\ntype = \"HoldIntoExpiry\"\nid = \"HOLD-001\"\n"
+                   "[strategies.params]\ninstrument = \"" + call_.id.value() + "\"\n";
+    return LiveNodeConfig(dir_, rt_.get(), t);
+  }
+  json Ledger() { return live_test::Ledger(*rt_); }
+  // A Kite route as a client reads it with the current session (its `data`).
+  json KiteGet(const std::string& target) {
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    net::HttpRequest r;
+    r.target = target;
+    r.headers = {{"X-Kite-Version", "3"}, {"Authorization", "token livekey:" + access_}};
+    auto resp = http.Send(r, 5 * kNanosPerSecond);
+    EXPECT_TRUE(resp.ok() && resp->status == 200) << target << ": "
+                                                  << (resp.ok() ? resp->body : resp.error());
+    if (!resp.ok()) return nullptr;
+    const json j = json::parse(resp->body, nullptr, false);
+    return j.is_object() && j.contains("data") ? j["data"] : json();
+  }
+  std::string Symbol(const Instrument& i) { return i.raw_symbol.value().empty() ? i.id.symbol().value() : i.raw_symbol.value(); }
+  bool ListsNet(const json& positions, const Instrument& i) {
+    for (const json& p : positions["net"]) {
+      if (p["tradingsymbol"] == Symbol(i)) return true;
+    }
+    return false;
+  }
+  // The ticker's subscribed tokens (every connection).
+  std::set<std::uint32_t> Subscribed() {
+    std::set<std::uint32_t> out;
+    rt_->OnIoThread([&] {
+      for (const auto& [conn, tokens] : rt_->ticker().Subscriptions()) {
+        for (const auto& [token, mode] : tokens) out.insert(token);
+      }
+    });
+    return out;
+  }
+  std::uint32_t TokenOf(const Instrument& i) {
+    std::uint32_t t = 0;
+    rt_->OnIoThread([&] { t = rt_->market()->ByInstrument(i.id)->token; });
+    return t;
+  }
+
+  fs::path dir_;
+  ComponentRegistry registry_;
+  std::unique_ptr<kite_emu::Runtime> rt_;
+  std::string access_;
+  HoldIntoExpiry* strategy_ = nullptr;
+};
+
+TEST_F(ExpiryNight, TheKernelSettlesTheExpiredCallAndTheNextKiteDayAgrees) {
+  std::FILE* log = std::tmpfile();
+  std::set<std::uint32_t> subscribed;
+  {
+    LoadedNode n =
+        LoadNodeConfigString(Config("2026-01-07T09:50"), "live.toml", dir_.string(), registry_, log);
+    std::thread morning = MorningLogin();
+    const NodeRunResult r = n.node->Run();
+    morning.join();
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    subscribed = Subscribed();
+    const std::string text = ReadLog(log);
+    // The morning's login taken (at once, or after the 06:00 refusal halted trading and a
+    // clean reconciliation resumed it); the position poll compares the expired call again on
+    // Wednesday: nothing halts.
+    EXPECT_TRUE(Has(text, "the new login in") || Has(text, "reconciled clean, trading resumed"))
+        << text;
+    EXPECT_EQ(n.node->kernel().halt_reason(), "") << text;
+    EXPECT_EQ(n.node->kernel().risk_engine().trading_state(), TradingState::kActive) << text;
+
+    // The kernel: the strategy's buy and the settlement, the position flat.
+    const Cache& cache = n.node->kernel().cache();
+    ASSERT_TRUE(strategy_->bought_at);
+    const Order* settle = cache.order(ClientOrderId("NFO-SETTLE-1"));
+    ASSERT_NE(settle, nullptr) << text;
+    EXPECT_EQ(settle->status(), OrderStatus::kFilled);
+    EXPECT_EQ(settle->side(), OrderSide::kSell);
+    EXPECT_EQ(*settle->avg_px(), Px("101.35"));  // 24101.35 − 24000
+    EXPECT_TRUE(cache.PositionsOpen().empty());
+    std::vector<const Position*> positions = cache.Positions();
+    ASSERT_EQ(positions.size(), 1u);
+    const Position& p = *positions.front();
+    EXPECT_EQ(p.instrument_id(), call_.id);
+    EXPECT_TRUE(p.is_closed());
+
+    // The emulator's exchange settled it too, and its ledger booked the same.
+    const json ledger = Ledger();
+    ASSERT_EQ(ledger["settlements"].size(), 1u) << ledger.dump();
+    const json& st = ledger["settlements"][0];
+    EXPECT_EQ(st["tradingsymbol"], Symbol(call_));
+    EXPECT_EQ(st["quantity"], 65);
+    EXPECT_EQ(MoneyOf(st["settlement_price"]), Money::Notional(Px("101.35"), Qty(1), 1));
+    const Money settled = Money::Notional(Px("101.35"), Qty(65), 1);
+    EXPECT_EQ(MoneyOf(st["value"]), settled);  // 6,587.75 received
+    // Realised P&L before charges, to the paisa: the kernel's (net of its commissions, added
+    // back) and the ledger's (its trades and the settlement cash).
+    const Money gross = p.realized_pnl() + p.commissions();
+    EXPECT_EQ(MoneyOf(st["realised"]), gross) << ledger.dump();
+    EXPECT_EQ(gross, settled - Money::Notional(*strategy_->bought_at, Qty(65), 1));
+    // The settlement's charges (STT on an exercised long in the money) and all charges.
+    EXPECT_EQ(MoneyOf(st["charges"]), settle->commission());
+    EXPECT_GT(settle->commission(), Money::Zero());
+    EXPECT_EQ(MoneyOf(ledger["charges"]), p.commissions()) << ledger.dump();
+    // The new weekly listed on Wednesday: in the cache, and quoted through the ticker.
+    EXPECT_NE(cache.instrument(next_.id), nullptr);
+    EXPECT_NE(cache.quote(next_.id), nullptr);
+  }
+  // The next Kite day as a client reads it: no position in the expired call, an empty order
+  // book and trade book (the ledger keeps Tuesday's).
+  const json positions = KiteGet("/portfolio/positions");
+  EXPECT_FALSE(ListsNet(positions, call_)) << positions.dump();
+  EXPECT_TRUE(KiteGet("/orders").empty());
+  EXPECT_TRUE(KiteGet("/trades").empty());
+  EXPECT_EQ(Ledger()["orders"].size(), 1u);
+
+  // The morning's instrument refresh: Wednesday's dump lists the 13-Jan weekly and no longer
+  // the expired call; the new contracts are subscribed, the odd lot reported.
+  std::string text = ReadLog(log);
+  EXPECT_TRUE(Has(text, "instruments refreshed for 2026-01-07")) << text;
+  EXPECT_TRUE(Has(text, "(+2 listed, -1 gone, 0 kept while held)")) << text;
+  EXPECT_TRUE(Has(text, "daily instrument refresh: ")) << text;
+  EXPECT_TRUE(Has(text, Symbol(odd_lot_))) << text;
+  EXPECT_TRUE(subscribed.count(TokenOf(next_)) == 1) << "the new weekly is in the ticker's chain";
+  EXPECT_TRUE(subscribed.count(TokenOf(call_)) == 0) << "the expired call left the chain";
+
+  // Restarted on Wednesday: the journal's Tuesday and Kite's Wednesday reconcile clean.
+  {
+    LoadedNode n =
+        LoadNodeConfigString(Config("2026-01-07T10:00"), "live.toml", dir_.string(), registry_, log);
+    const NodeRunResult r = n.node->Run();
+    EXPECT_TRUE(r.recovered);
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error() << ReadLog(log);
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    EXPECT_EQ(n.node->kernel().halt_reason(), "");
+    EXPECT_TRUE(n.node->kernel().cache().PositionsOpen().empty());
+    EXPECT_NE(n.node->kernel().cache().instrument(next_.id), nullptr);
+  }
+  EXPECT_EQ(Ledger()["orders"].size(), 1u);  // nothing placed again
+  std::fclose(log);
+}
+
+TEST_F(ExpiryNight, KiteStillListingTheExpiredCallIsAMismatchThatHalts) {
+  // Kite's Wednesday positions still hold the expired call (as if never settled).
+  rt_->OnIoThread([&] { rt_->oms()->SetKeepExpiredPositions(true); });
+  std::FILE* log = std::tmpfile();
+  {
+    LoadedNode n = LoadNodeConfigString(Config("2026-01-07T09:50"), "live.toml", dir_.string(),
+                                        registry_, log);
+    std::thread morning = MorningLogin();
+    const NodeRunResult r = n.node->Run();
+    morning.join();
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+    const std::string text = ReadLog(log);
+    // The kernel settled it; on Wednesday Kite lists +65 where the kernel holds nothing: the
+    // running node's position poll names the contract and trading is HALTED.
+    EXPECT_NE(n.node->kernel().cache().order(ClientOrderId("NFO-SETTLE-1")), nullptr);
+    EXPECT_TRUE(Has(text, "position poll: Kite's net positions differ from ours on two "
+                          "consecutive polls: position " + call_.id.value() + ": Kite +65, ours 0"))
+        << text;
+    EXPECT_EQ(n.node->kernel().risk_engine().trading_state(), TradingState::kHalted);
+  }
+  // Restarted on Wednesday: the start's reconciliation finds the same and stays HALTED.
+  {
+    LoadedNode n = LoadNodeConfigString(Config("2026-01-07T10:00"), "live.toml", dir_.string(),
+                                        registry_, log);
+    const NodeRunResult r = n.node->Run();
+    EXPECT_FALSE(r.start_status.ok());
+    EXPECT_TRUE(Has(r.start_status.error(), "position " + call_.id.value() + ": venue +65, ours 0"))
+        << r.start_status.error();
+    EXPECT_EQ(n.node->kernel().risk_engine().trading_state(), TradingState::kHalted);
+  }
+  std::fclose(log);
+}
+
+TEST_F(ExpiryNight, AFailedOrGarbledDumpKeepsThePreviousMapAndIsRetried) {
+  std::FILE* log = std::tmpfile();
+  LoadedNode n =
+      LoadNodeConfigString(Config("2026-01-07T09:50"), "live.toml", dir_.string(), registry_, log);
+  // Wednesday's first dump read fails (503), the second is cut short; the third is whole.
+  std::thread morning = MorningLogin([this] {
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    net::HttpRequest plan;
+    plan.method = "POST";
+    plan.target = "/__emu/faults";
+    plan.body = R"({"rule": [{"route": "GET /instruments", "action": "5xx_before", "nth": 1},
+                            {"route": "GET /instruments", "action": "garble", "nth": 2}]})";
+    auto planned = http.Send(plan, 5 * kNanosPerSecond);
+    EXPECT_TRUE(planned.ok() && planned->status == 200)
+        << (planned.ok() ? planned->body : planned.error());
+  });
+  const NodeRunResult r = n.node->Run();
+  morning.join();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  const std::string text = ReadLog(log);
+  std::fclose(log);
+  const std::size_t failed = text.find("Gateway error 503");
+  const std::size_t garbled = text.find("/instruments:4:");
+  const std::size_t done = text.find("instruments refreshed for 2026-01-07");
+  ASSERT_NE(failed, std::string::npos) << text;
+  ASSERT_NE(garbled, std::string::npos) << text;
+  ASSERT_NE(done, std::string::npos) << text;
+  EXPECT_LT(failed, garbled);
+  EXPECT_LT(garbled, done);
+  EXPECT_TRUE(Has(text, "running on the previous map")) << text;
+  // The garbled dump's error names its last line (the header is line 1, then three rows).
+  EXPECT_TRUE(Has(text, "daily instrument refresh: http://127.0.0.1:")) << text;
+  EXPECT_EQ(n.node->kernel().halt_reason(), "") << text;
+  EXPECT_NE(n.node->kernel().cache().instrument(next_.id), nullptr);
+}
+
+}  // namespace
+}  // namespace nacre
