@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'N', 'A', 'C', 'R', 'E', 'C', 'Q', '1'};
-constexpr std::uint32_t kVersion = 1;
-constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8 + 8;
+constexpr std::uint32_t kVersion = 2;
+constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8;
 // Bytes per row: four raws, two times, the member.
 constexpr std::size_t kRowBytes = 4 * 8 + 2 * 8 + 4;
 
@@ -40,6 +40,33 @@ bool Get(const char* base, std::size_t length, std::size_t& at, T& v) {
 }
 
 std::size_t Align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+// A 64-bit checksum of the payload (four independent multiply-rotate lanes, so it runs at
+// memory speed): a cache whose bytes are not the ones written (a crash before the file's data
+// reached the disk, a damaged disk) is never read as quotes.
+std::uint64_t Rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+constexpr std::uint64_t kP1 = 0x9E3779B185EBCA87ULL;
+constexpr std::uint64_t kP2 = 0xC2B2AE3D27D4EB4FULL;
+
+std::uint64_t Checksum(std::uint64_t h, const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  std::uint64_t lane[4] = {h ^ kP1, h ^ kP2, h + kP1, h - kP2};
+  for (; n >= 32; n -= 32, p += 32) {
+    for (int k = 0; k < 4; ++k) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p + 8 * k, 8);
+      lane[k] = Rotl(lane[k] + w * kP2, 31) * kP1;
+    }
+  }
+  std::uint64_t out = Rotl(lane[0], 1) + Rotl(lane[1], 7) + Rotl(lane[2], 12) + Rotl(lane[3], 18);
+  for (; n >= 8; n -= 8, p += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    out = Rotl(out ^ (w * kP2), 27) * kP1;
+  }
+  for (; n > 0; --n, ++p) out = Rotl(out ^ static_cast<std::uint8_t>(*p), 11) * kP1;
+  return out ^ (out >> 29);
+}
 
 Status WriteAll(int fd, const void* data, std::size_t n, const std::string& path) {
   const char* p = static_cast<const char*>(data);
@@ -137,7 +164,7 @@ bool ChainCacheView::Open(const std::string& path, const ChainCacheSource& sourc
   if (std::memcmp(b, kMagic, sizeof(kMagic)) != 0) return fail("not a chain cache");
   std::size_t at = sizeof(kMagic);
   std::uint32_t version = 0, count = 0;
-  std::uint64_t size = 0, rows = 0, payload = 0;
+  std::uint64_t size = 0, rows = 0, payload = 0, sum = 0;
   std::int64_t mtime = 0;
   Get(b, length_, at, version);
   Get(b, length_, at, count);
@@ -145,6 +172,7 @@ bool ChainCacheView::Open(const std::string& path, const ChainCacheSource& sourc
   Get(b, length_, at, mtime);
   Get(b, length_, at, rows);
   Get(b, length_, at, payload);
+  Get(b, length_, at, sum);
   if (version != kVersion) return fail("another format version");
   if (size != source.size || mtime != source.mtime_ns) return fail("stale");
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -165,6 +193,9 @@ bool ChainCacheView::Open(const std::string& path, const ChainCacheSource& sourc
       (length_ - payload) / kRowBytes != rows) {
     return fail("wrong length");
   }
+  // Read front to back: let the kernel read ahead (the checksum pass, then the scan).
+  ::madvise(base_, length_, MADV_SEQUENTIAL);
+  if (Checksum(0, b + payload, length_ - payload) != sum) return fail("checksum mismatch");
   rows_ = rows;
   const char* col = b + payload;
   for (int k = 0; k < 4; ++k) {
@@ -176,8 +207,6 @@ bool ChainCacheView::Open(const std::string& path, const ChainCacheSource& sourc
   ts_init_ = reinterpret_cast<const std::uint64_t*>(col);
   col += rows * 8;
   member_ = reinterpret_cast<const std::uint32_t*>(col);
-  // Read front to back once: let the kernel read ahead.
-  ::madvise(base_, length_, MADV_SEQUENTIAL);
   return true;
 }
 
@@ -193,6 +222,16 @@ Status ChainCacheWriter::Commit(const std::string& path, const ChainCacheSource&
   Put(head, static_cast<std::uint64_t>(rows()));
   const std::size_t payload_at = head.size();
   Put(head, std::uint64_t{0});  // the payload offset, filled below
+  // The payload's checksum, over the columns as written one after the other.
+  std::string bytes;
+  bytes.reserve(rows() * kRowBytes);
+  for (int k = 0; k < 4; ++k) {
+    bytes.append(reinterpret_cast<const char*>(raws_[k].data()), raws_[k].size() * 8);
+  }
+  bytes.append(reinterpret_cast<const char*>(ts_event_.data()), ts_event_.size() * 8);
+  bytes.append(reinterpret_cast<const char*>(ts_init_.data()), ts_init_.size() * 8);
+  bytes.append(reinterpret_cast<const char*>(member_.data()), member_.size() * 4);
+  Put(head, Checksum(0, bytes.data(), bytes.size()));
   for (const ChainCacheMember& m : members_) {
     Put(head, static_cast<std::int32_t>(m.price_precision));
     Put(head, static_cast<std::int32_t>(m.size_precision));
@@ -207,14 +246,10 @@ Status ChainCacheWriter::Commit(const std::string& path, const ChainCacheSource&
   const std::string tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return MakeError(fmt::format("{}: {}", tmp, std::strerror(errno)));
+  // Not fsync'd: a reader that paces a replay must not wait on the disk, and a cache whose
+  // data did not all reach the disk fails its checksum and is written again.
   Status s = WriteAll(fd, head.data(), head.size(), tmp);
-  for (int k = 0; k < 4 && s.ok(); ++k) s = WriteAll(fd, raws_[k].data(), raws_[k].size() * 8, tmp);
-  if (s.ok()) s = WriteAll(fd, ts_event_.data(), ts_event_.size() * 8, tmp);
-  if (s.ok()) s = WriteAll(fd, ts_init_.data(), ts_init_.size() * 8, tmp);
-  if (s.ok()) s = WriteAll(fd, member_.data(), member_.size() * 4, tmp);
-  if (s.ok() && ::fsync(fd) != 0) {
-    s = MakeError(fmt::format("{}: fsync: {}", tmp, std::strerror(errno)));
-  }
+  if (s.ok()) s = WriteAll(fd, bytes.data(), bytes.size(), tmp);
   ::close(fd);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = MakeError(fmt::format("{}: rename: {}", path, std::strerror(errno)));

@@ -12,13 +12,15 @@
 // Layout of {root}/.cache/{path of the chain file under root, ".parquet" -> ".nqc"}, all
 // integers little-endian (the machines we build for):
 //   header   magic "NACRECQ1", u32 version, u32 member count, u64 source size,
-//            i64 source mtime (ns), u64 rows, u64 payload offset
+//            i64 source mtime (ns), u64 rows, u64 payload offset, u64 payload checksum
 //   members  per member: i32 price precision, i32 size precision, u32 id length, id bytes
 //   payload  (at the 8-aligned offset) columns of `rows` values each: bid raw, ask raw, bid
 //            size raw, ask size raw (i64), ts_event, ts_init (u64), member (u32)
 // Rows are the file's rows in its order (ts_init never decreases). A cache is written to a
-// temporary file beside its place, flushed to disk and renamed, so a reader sees a whole
-// cache or none; two processes building the same cache at once both succeed.
+// temporary file beside its place and renamed, so a reader sees a whole cache or none; two
+// processes building the same cache at once both succeed. It is not flushed to disk (a replay
+// paced in real time must not wait on fsync): the payload's checksum, checked when the cache
+// is opened, catches a cache whose data a crash or a bad disk lost, and it is then rebuilt.
 #pragma once
 
 #include <cstddef>
@@ -102,8 +104,8 @@ class ChainCacheWriter {
   }
   std::uint64_t rows() const { return ts_init_.size(); }
 
-  // Writes the cache of `source` to `path` (folders created), through a temporary file that is
-  // flushed and renamed into place.
+  // Writes the cache of `source` to `path` (folders created), through a temporary file renamed
+  // into place.
   Status Commit(const std::string& path, const ChainCacheSource& source) const;
 
  private:

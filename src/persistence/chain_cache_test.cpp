@@ -171,6 +171,18 @@ TEST_F(ChainCacheTest, AStaleOrDamagedCacheIsNotUsedAndIsRebuilt) {
   EXPECT_EQ(r.stats.cache_hits, 1u);
   EXPECT_EQ(r.stats.cache_built, 1u);
 
+  // One byte of its data changed (a crash before the data reached the disk, a bad disk): the
+  // checksum fails.
+  {
+    std::fstream f(files[0], std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(-7, std::ios::end);
+    f.put('\x5a');
+  }
+  r = ReadAll({});
+  EXPECT_EQ(r.items, parquet.items);
+  EXPECT_EQ(r.stats.cache_hits, 1u);
+  EXPECT_EQ(r.stats.cache_built, 1u);
+
   // Not a cache at all.
   std::ofstream(files[1], std::ios::binary | std::ios::trunc) << std::string(300, 'x');
   r = ReadAll({});
