@@ -128,16 +128,17 @@ void ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id, std::int64_t 
     run_start_ = ts;
   }
   if (ts != last_data_ts_) OnNewDataTime(ts);
-  auto [slot, inserted] = index_slot_.try_emplace(id, -1);
-  if (inserted) {
+  int* slot = index_slot_.find(id);
+  if (slot == nullptr) {
+    slot = index_slot_.try_emplace(id, -1).first;
     const Instrument* ins = kernel_.cache().instrument(id);
     if (ins != nullptr && ins->instrument_class == InstrumentClass::kIndex) {
-      slot->second = static_cast<int>(indexes_.size());
+      *slot = static_cast<int>(indexes_.size());
       indexes_.push_back(IndexTrack{id, ts, price_raw, ts, price_raw, {}});
     }
   }
-  if (slot->second < 0) return;
-  IndexTrack& track = indexes_[static_cast<std::size_t>(slot->second)];
+  if (*slot < 0) return;
+  IndexTrack& track = indexes_[static_cast<std::size_t>(*slot)];
   track.last_ts = ts;
   track.last_raw = price_raw;
 }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "backtest/statistics.h"
+#include "common/id_map.h"
 #include "model/events.h"
 #include "model/position_events.h"
 #include "trading/capital_events.h"
@@ -170,7 +171,7 @@ class ResultsRecorder {
     std::vector<std::pair<UnixNanos, std::int64_t>> closes;
   };
   std::vector<IndexTrack> indexes_;
-  std::unordered_map<InstrumentId, int, IdHash> index_slot_;  // −1: not an index
+  IdMap<InstrumentId, int> index_slot_;  // −1: not an index (looked up on every quote)
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

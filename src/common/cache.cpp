@@ -47,7 +47,7 @@ std::size_t Cache::QuoteCapacity(const InstrumentId& id) const {
 void Cache::KeepQuotes(const InstrumentId& id, std::size_t depth) {
   std::size_t& kept = kept_quotes_[id];
   kept = std::max(kept, depth);
-  if (auto it = quotes_.find(id); it != quotes_.end()) it->second.Grow(QuoteCapacity(id));
+  if (auto* buf = quotes_.find(id)) buf->Grow(QuoteCapacity(id));
 }
 
 std::size_t Cache::ReleaseExpired(UnixNanos now, DurationNs grace) {
@@ -62,7 +62,8 @@ std::size_t Cache::ReleaseExpired(UnixNanos now, DurationNs grace) {
       ++it;
       continue;
     }
-    const bool had = quotes_.erase(id) + trades_.erase(id) != 0;
+    const bool had_quotes = quotes_.erase(id);
+    const bool had = trades_.erase(id) || had_quotes;
     if (last_bar_close_.erase(id) != 0) {
       std::erase_if(bars_, [&id](const auto& kv) { return kv.first.instrument_id() == id; });
       if (bar_memo_.type.instrument_id() == id) bar_memo_ = BarMemo{};
@@ -86,21 +87,29 @@ std::vector<const Instrument*> Cache::Instruments(const std::optional<Venue>& ve
   return out;
 }
 
-void Cache::AddQuote(const QuoteTick& q) {
-  auto it = quotes_.find(q.instrument_id);
-  if (it == quotes_.end()) {
-    it = quotes_.emplace(q.instrument_id, RecentBuffer<QuoteTick>(QuoteCapacity(q.instrument_id)))
-             .first;
+const QuoteTick* Cache::AddQuoteInOrder(const QuoteTick& q) {
+  RecentBuffer<QuoteTick>* buf = quotes_.find(q.instrument_id);
+  if (buf == nullptr) {
+    buf = quotes_.try_emplace(q.instrument_id, QuoteCapacity(q.instrument_id)).first;
+  } else if (buf->size() != 0 && q.ts_init < buf->At(0).ts_init) {
+    return &buf->At(0);
   }
-  it->second.Push(q);
+  buf->Push(q);
+  return nullptr;
+}
+
+void Cache::AddQuote(const QuoteTick& q) {
+  RecentBuffer<QuoteTick>* buf = quotes_.find(q.instrument_id);
+  if (buf == nullptr) {
+    buf = quotes_.try_emplace(q.instrument_id, QuoteCapacity(q.instrument_id)).first;
+  }
+  buf->Push(q);
 }
 
 void Cache::AddTrade(const TradeTick& t) {
-  auto it = trades_.find(t.instrument_id);
-  if (it == trades_.end()) {
-    it = trades_.emplace(t.instrument_id, RecentBuffer<TradeTick>(config_.trade_capacity)).first;
-  }
-  it->second.Push(t);
+  RecentBuffer<TradeTick>* buf = trades_.find(t.instrument_id);
+  if (buf == nullptr) buf = trades_.try_emplace(t.instrument_id, config_.trade_capacity).first;
+  buf->Push(t);
 }
 
 void Cache::AddBar(const Bar& b) {
@@ -117,15 +126,15 @@ void Cache::AddBar(const Bar& b) {
 }
 
 const QuoteTick* Cache::quote(const InstrumentId& id, std::size_t index) const {
-  auto it = quotes_.find(id);
-  if (it == quotes_.end() || index >= it->second.size()) return nullptr;
-  return &it->second.At(index);
+  const RecentBuffer<QuoteTick>* buf = quotes_.find(id);
+  if (buf == nullptr || index >= buf->size()) return nullptr;
+  return &buf->At(index);
 }
 
 const TradeTick* Cache::trade(const InstrumentId& id, std::size_t index) const {
-  auto it = trades_.find(id);
-  if (it == trades_.end() || index >= it->second.size()) return nullptr;
-  return &it->second.At(index);
+  const RecentBuffer<TradeTick>* buf = trades_.find(id);
+  if (buf == nullptr || index >= buf->size()) return nullptr;
+  return &buf->At(index);
 }
 
 const Bar* Cache::bar(const BarType& type, std::size_t index) const {
@@ -135,8 +144,8 @@ const Bar* Cache::bar(const BarType& type, std::size_t index) const {
 }
 
 std::size_t Cache::quote_count(const InstrumentId& id) const {
-  auto it = quotes_.find(id);
-  return it == quotes_.end() ? 0 : it->second.size();
+  const RecentBuffer<QuoteTick>* buf = quotes_.find(id);
+  return buf == nullptr ? 0 : buf->size();
 }
 
 std::size_t Cache::bar_count(const BarType& type) const {

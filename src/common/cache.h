@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/id_map.h"
 #include "model/account.h"
 #include "model/data.h"
 #include "model/instrument.h"
@@ -47,7 +48,9 @@ struct OrderQuery {
   std::optional<OrderSide> side;
 };
 
-// A fixed-capacity ring of the most recent values (newest at index 0).
+// A fixed-capacity ring of the most recent values (newest at index 0). A capacity of one (an
+// option contract's quotes, unless a component keeps more) holds its value inline: one cache
+// line fewer on every quote.
 template <typename T>
 class RecentBuffer {
  public:
@@ -55,7 +58,10 @@ class RecentBuffer {
   // on an instrument that sees few values costs nothing.
   explicit RecentBuffer(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
   void Push(const T& v) {
-    if (items_.size() < capacity_) {
+    if (capacity_ == 1) {
+      one_ = v;
+      has_one_ = true;
+    } else if (items_.size() < capacity_) {
       if (items_.size() == items_.capacity()) {
         items_.reserve(std::min(capacity_, std::max<std::size_t>(4, items_.size() * 2)));
       }
@@ -71,22 +77,29 @@ class RecentBuffer {
   void Grow(std::size_t capacity) {
     if (capacity <= capacity_) return;
     std::vector<T> ordered;
-    ordered.reserve(items_.size());
-    for (std::size_t i = items_.size(); i-- > 0;) ordered.push_back(At(i));  // oldest first
+    ordered.reserve(size());
+    for (std::size_t i = size(); i-- > 0;) ordered.push_back(At(i));  // oldest first
     items_ = std::move(ordered);
     head_ = items_.empty() ? 0 : items_.size() - 1;
+    has_one_ = false;
     capacity_ = capacity;
   }
-  std::size_t size() const { return items_.size(); }
-  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return capacity_ == 1 ? (has_one_ ? 1 : 0) : items_.size(); }
+  bool empty() const { return size() == 0; }
   // index 0 = newest.
-  const T& At(std::size_t i) const { return items_[(head_ + items_.size() - i) % items_.size()]; }
-  const T& Latest() const { return items_[head_]; }
+  const T& At(std::size_t i) const {
+    if (capacity_ == 1) return one_;
+    if (i == 0) return items_[head_];
+    return items_[(head_ + items_.size() - i) % items_.size()];
+  }
+  const T& Latest() const { return At(0); }
 
  private:
   std::size_t capacity_;
   std::vector<T> items_;
   std::size_t head_ = 0;
+  T one_{};
+  bool has_one_ = false;
 };
 
 // An option contract's place in its underlying's chains: expiry, then strike, then id (so
@@ -125,6 +138,9 @@ class Cache {
 
   // Market data.
   void AddQuote(const QuoteTick& q);
+  // Adds `q` unless the instrument's latest quote is later (then returns that one and adds
+  // nothing): the data engine's sequence check and the add in one lookup.
+  const QuoteTick* AddQuoteInOrder(const QuoteTick& q);
   void AddTrade(const TradeTick& t);
   void AddBar(const Bar& b);
   const QuoteTick* quote(const InstrumentId& id, std::size_t index = 0) const;
@@ -234,8 +250,9 @@ class Cache {
   std::unordered_map<InstrumentId, std::size_t, IdHash> kept_quotes_;  // KeepQuotes depths
   // Contracts with an expiry, by (expiration, id): what ReleaseExpired walks from the front.
   std::set<std::pair<UnixNanos, InstrumentId>> expiring_;
-  std::unordered_map<InstrumentId, RecentBuffer<QuoteTick>, IdHash> quotes_;
-  std::unordered_map<InstrumentId, RecentBuffer<TradeTick>, IdHash> trades_;
+  // Looked up on every quote and trade (common/id_map.h).
+  IdMap<InstrumentId, RecentBuffer<QuoteTick>> quotes_;
+  IdMap<InstrumentId, RecentBuffer<TradeTick>> trades_;
   std::unordered_map<BarType, RecentBuffer<Bar>, IdHash> bars_;  // never iterated
   std::unordered_map<InstrumentId, Price, IdHash> last_bar_close_;
   // Slots of the last bar type added (node-based maps keep addresses until cleared).

@@ -187,13 +187,23 @@ void DataEngine::RemoveAggregator(const BarType& type) {
 }
 
 MessageBus::TopicHandle DataEngine::QuoteTopic(const InstrumentId& id) {
-  auto it = quote_topics_.find(id);
-  if (it == quote_topics_.end())
-    it = quote_topics_.emplace(id, bus_.Topic(topics::Quotes(id))).first;
-  return it->second;
+  if (const MessageBus::TopicHandle* t = quote_topics_.find(id)) return *t;
+  return *quote_topics_.try_emplace(id, bus_.Topic(topics::Quotes(id))).first;
 }
 
 void DataEngine::Process(const QuoteTick& q) {
+  if (config_.validate_data_sequence && q.ts_init < next_release_) [[likely]] {
+    // No release due before this quote: the sequence check and the add are one lookup.
+    if (const QuoteTick* last = cache_.AddQuoteInOrder(q)) {
+      ++rejected_;
+      log().Warning("quote for {} at {} older than last {}; dropped", q.instrument_id.value(),
+                    FormatIsoUtc(q.ts_init), FormatIsoUtc(last->ts_init));
+      return;
+    }
+    ++processed_;
+    Publish(q);
+    return;
+  }
   if (config_.validate_data_sequence) {
     if (const QuoteTick* last = cache_.quote(q.instrument_id); last && q.ts_init < last->ts_init) {
       ++rejected_;
@@ -205,9 +215,15 @@ void DataEngine::Process(const QuoteTick& q) {
   ++processed_;
   MaybeReleaseExpired(q.ts_init);
   cache_.AddQuote(q);
-  auto aggs = quote_aggs_.find(q.instrument_id);
-  if (aggs != quote_aggs_.end()) {
-    for (TimeBarAggregator* a : aggs->second) a->HandleQuote(q);
+  Publish(q);
+}
+
+void DataEngine::Publish(const QuoteTick& q) {
+  if (!quote_aggs_.empty()) {
+    auto aggs = quote_aggs_.find(q.instrument_id);
+    if (aggs != quote_aggs_.end()) {
+      for (TimeBarAggregator* a : aggs->second) a->HandleQuote(q);
+    }
   }
   bus_.Publish(QuoteTopic(q.instrument_id), q);
 }
@@ -228,11 +244,12 @@ void DataEngine::Process(const TradeTick& t) {
   if (aggs != trade_aggs_.end()) {
     for (TimeBarAggregator* a : aggs->second) a->HandleTrade(t);
   }
-  auto it = trade_topics_.find(t.instrument_id);
-  if (it == trade_topics_.end()) {
-    it = trade_topics_.emplace(t.instrument_id, bus_.Topic(topics::Trades(t.instrument_id))).first;
+  const MessageBus::TopicHandle* topic = trade_topics_.find(t.instrument_id);
+  if (topic == nullptr) {
+    topic = trade_topics_.try_emplace(t.instrument_id, bus_.Topic(topics::Trades(t.instrument_id)))
+                .first;
   }
-  bus_.Publish(it->second, t);
+  bus_.Publish(*topic, t);
 }
 
 void DataEngine::Process(const Bar& b) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/actor.h"
+#include "common/id_map.h"
 #include "data/bar_aggregator.h"
 #include "data/data_client.h"
 
@@ -62,6 +63,8 @@ class DataEngine : public Component {
   void PublishBar(const Bar& b);
   // Data time `ts` reached the next release check: release expired contracts' data.
   void ReleaseExpired(UnixNanos ts);
+  // A quote in the cache: to its bar aggregators and subscribers.
+  void Publish(const QuoteTick& q);
   void MaybeReleaseExpired(UnixNanos ts) {
     if (ts >= next_release_) [[unlikely]] ReleaseExpired(ts);
   }
@@ -76,8 +79,8 @@ class DataEngine : public Component {
   std::map<std::string, int> sub_counts_;
   // The client each active subscription was routed to (its unsubscribe goes there too).
   std::map<std::string, ClientId> sub_clients_;
-  std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> quote_topics_;
-  std::unordered_map<InstrumentId, MessageBus::TopicHandle, IdHash> trade_topics_;
+  IdMap<InstrumentId, MessageBus::TopicHandle> quote_topics_;  // common/id_map.h
+  IdMap<InstrumentId, MessageBus::TopicHandle> trade_topics_;
   // Hashed: looked up on every bar (never iterated, so order does not matter).
   std::unordered_map<BarType, MessageBus::TopicHandle, IdHash> bar_topics_;
   std::unordered_map<BarType, UnixNanos, IdHash> last_bar_ts_;

@@ -88,8 +88,8 @@ SimulatedExchange::SimulatedExchange(const SimulatedExchangeConfig& config)
 
 void SimulatedExchange::AddInstrument(const Instrument& instrument) {
   instruments_.insert_or_assign(instrument.id, instrument);
-  if (auto it = markets_.find(instrument.id); it != markets_.end()) {
-    it->second.SetInstrument(instrument.tick_size, instrument.price_precision);
+  if (MatchingCore* core = markets_.find(instrument.id)) {
+    core->SetInstrument(instrument.tick_size, instrument.price_precision);
   }
 }
 
@@ -99,28 +99,25 @@ const Instrument* SimulatedExchange::FindInstrument(const InstrumentId& id) cons
 }
 
 std::optional<Price> SimulatedExchange::Mark(const InstrumentId& id) const {
-  auto it = markets_.find(id);
-  return it == markets_.end() ? std::nullopt : it->second.Mark();
+  const MatchingCore* core = markets_.find(id);
+  return core == nullptr ? std::nullopt : core->Mark();
 }
 
-MatchingCore* SimulatedExchange::CoreOf(const InstrumentId& id) {
-  auto it = markets_.find(id);
-  return it == markets_.end() ? nullptr : &it->second;
-}
+MatchingCore* SimulatedExchange::CoreOf(const InstrumentId& id) { return markets_.find(id); }
 
 MatchingCore& SimulatedExchange::MarketOfSlow(const InstrumentId& id) {
-  auto it = markets_.find(id);
-  if (it == markets_.end()) {
+  MatchingCore* core = markets_.find(id);
+  if (core == nullptr) {
     // The instrument's tick and price precision (an index without a definition: marks only).
     const Instrument* inst = FindInstrument(id);
-    it = markets_
-             .try_emplace(id, config_.fill, inst != nullptr ? inst->tick_size : Price::Raw(0, 2),
-                          inst != nullptr ? inst->price_precision : 2)
-             .first;
+    core = markets_
+               .try_emplace(id, config_.fill, inst != nullptr ? inst->tick_size : Price::Raw(0, 2),
+                            inst != nullptr ? inst->price_precision : 2)
+               .first;
   }
-  last_market_key_ = &it->first;
-  last_market_ = &it->second;
-  return it->second;
+  last_market_id_ = id;
+  last_market_ = core;
+  return *core;
 }
 
 const VenueOrder* SimulatedExchange::order(const ClientOrderId& id) const {
@@ -438,9 +435,9 @@ std::optional<VenueRefusal> SimulatedExchange::CheckRules(const VenueOrder& orde
 std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrument& inst,
                                         std::optional<Price> price) const {
   if (!config_.lpp || !price) return {};
-  auto mit = markets_.find(order.instrument_id());
-  if (mit == markets_.end()) return {};
-  const std::optional<Price> ref = mit->second.LppReference();
+  const MatchingCore* core = markets_.find(order.instrument_id());
+  if (core == nullptr) return {};
+  const std::optional<Price> ref = core->LppReference();
   if (!ref) return {};
   const std::int64_t r = ref->raw();
   std::int64_t band = 0;
@@ -1134,7 +1131,7 @@ void SimulatedExchange::Reset() {
   resting_.clear();
   charged_orders_.clear();
   markets_.clear();
-  last_market_key_ = nullptr;
+  last_market_id_ = InstrumentId();
   last_market_ = nullptr;
   next_seq_ = next_cmd_ = 0;
   ResetIds();

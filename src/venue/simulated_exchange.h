@@ -75,6 +75,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/id_map.h"
 #include "common/market_hours.h"
 #include "model/data.h"
 #include "model/instrument.h"
@@ -438,15 +439,15 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   RestingBook resting_;
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   // One matching core per instrument seen (its book and rules).
-  std::unordered_map<InstrumentId, MatchingCore, IdHash> markets_;
+  IdMap<InstrumentId, MatchingCore> markets_;  // looked up on every quote (common/id_map.h)
   // Find or add; data mostly comes in runs of one instrument, so the last one is checked first.
   MatchingCore& MarketOf(const InstrumentId& id) {
-    if (last_market_ != nullptr && *last_market_key_ == id) return *last_market_;
+    if (last_market_ != nullptr && last_market_id_ == id) return *last_market_;
     return MarketOfSlow(id);
   }
   MatchingCore& MarketOfSlow(const InstrumentId& id);
   MatchingCore* CoreOf(const InstrumentId& id);    // find (null: no data yet)
-  const InstrumentId* last_market_key_ = nullptr;
+  InstrumentId last_market_id_;
   MatchingCore* last_market_ = nullptr;
   std::set<InstrumentId> margin_dirty_;  // underlyings whose blocked margin may have changed
   std::uint64_t next_seq_ = 0;

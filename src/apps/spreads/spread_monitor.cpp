@@ -126,8 +126,8 @@ SavedState SpreadMonitor::OnSave() {
     out["spread:" + id.value()] =
         fmt::format("{};{};{}", pcts, worst.ToString(), best.ToString());
   };
-  for (const SpreadId& id : open_) {
-    const Record& r = records_.at(id);
+  for (const auto& [id, rp] : open_) {
+    const Record& r = *rp;
     if (r.last.state == SpreadState::kClosed || r.last.state == SpreadState::kFailed) continue;
     if (!r.valued && r.alerts.empty()) continue;
     put(id, r.alerts, r.worst_pnl, r.best_pnl);
@@ -178,7 +178,7 @@ void SpreadMonitor::OnSpreadEvent(const SpreadEvent& e) {
   Record& r = it->second;
   if (inserted) {
     order_.push_back(e.spread_id);
-    open_.push_back(e.spread_id);
+    open_.emplace_back(e.spread_id, &r);
     if (auto saved = restored_.find(e.spread_id); saved != restored_.end()) {
       r.alerts = saved->second.alerts;
       r.worst_pnl = saved->second.worst;
@@ -250,12 +250,12 @@ bool SpreadMonitor::LegDataSince(const Record& r, UnixNanos t) const {
 void SpreadMonitor::Sample() {
   const UnixNanos now = clock().Now();
   // Only spreads still open are valued; finished ones leave the list for good.
-  std::erase_if(open_, [this](const SpreadId& id) {
-    const SpreadState st = records_.at(id).last.state;
+  std::erase_if(open_, [](const std::pair<SpreadId, Record*>& o) {
+    const SpreadState st = o.second->last.state;
     return st == SpreadState::kClosed || st == SpreadState::kFailed;
   });
-  for (const SpreadId& id : open_) {
-    Record& r = records_.at(id);
+  for (const auto& [id, rp] : open_) {
+    Record& r = *rp;
     // Nothing it depends on moved since its last row (a night, a quiet contract): the row
     // would repeat the last one, and no alert can newly pass.
     if (r.sampled_at && !r.changed && !LegDataSince(r, *r.sampled_at)) continue;

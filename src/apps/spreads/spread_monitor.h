@@ -105,7 +105,9 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   SpreadMonitorConfig config_;
   std::map<SpreadId, Record> records_;
   std::vector<SpreadId> order_;                 // first-seen order for the trade log
-  std::vector<SpreadId> open_;                  // not yet closed or failed, first-seen order
+  // Not yet closed or failed, first-seen order, with their records (std::map nodes stay put):
+  // the timer walks it without a map lookup per spread.
+  std::vector<std::pair<SpreadId, Record*>> open_;
   std::map<std::string, Money> capital_after_;  // by trade id
   std::map<InstrumentId, ContractGreeks> greeks_;
   std::vector<MonitorRow> rows_;
