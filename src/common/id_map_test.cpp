@@ -1,0 +1,73 @@
+#include "common/id_map.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+
+#include "model/identifiers.h"
+
+namespace nacre {
+namespace {
+
+InstrumentId Id(int i) { return MustInstrumentId("NIFTY" + std::to_string(i) + "CE.NFO"); }
+
+TEST(IdMap, FindsAddsAndErasesLikeAMapUnderRandomChurn) {
+  IdMap<InstrumentId, int> m;
+  std::map<int, int> want;  // the reference
+  std::mt19937 rng(7);
+  for (int step = 0; step < 20'000; ++step) {
+    const int k = static_cast<int>(rng() % 600);
+    switch (rng() % 3) {
+      case 0: {
+        auto [v, added] = m.try_emplace(Id(k), step);
+        EXPECT_EQ(added, want.count(k) == 0);
+        if (added) want[k] = step;
+        EXPECT_EQ(*v, want[k]);
+        break;
+      }
+      case 1:
+        EXPECT_EQ(m.erase(Id(k)), want.erase(k) == 1);
+        break;
+      default: {
+        const int* v = m.find(Id(k));
+        ASSERT_EQ(v != nullptr, want.count(k) == 1) << k;
+        if (v != nullptr) {
+          EXPECT_EQ(*v, want[k]);
+        }
+      }
+    }
+    ASSERT_EQ(m.size(), want.size());
+  }
+  // Every key still there is found with its value; every other one is not.
+  for (int k = 0; k < 600; ++k) {
+    const int* v = m.find(Id(k));
+    ASSERT_EQ(v != nullptr, want.count(k) == 1) << k;
+    if (v != nullptr) {
+      EXPECT_EQ(*v, want[k]);
+    }
+  }
+  int seen = 0;
+  m.for_each([&](const InstrumentId&, int&) { ++seen; });
+  EXPECT_EQ(static_cast<std::size_t>(seen), want.size());
+}
+
+TEST(IdMap, ValuesStayPutWhileTheTableGrowsAndAfterOthersAreErased) {
+  IdMap<InstrumentId, std::string> m;
+  std::string* first = m.try_emplace(Id(0), "zero").first;
+  for (int i = 1; i < 5'000; ++i) m.try_emplace(Id(i), std::to_string(i));
+  for (int i = 1; i < 5'000; i += 2) ASSERT_TRUE(m.erase(Id(i)));
+  EXPECT_EQ(m.find(Id(0)), first);
+  EXPECT_EQ(*first, "zero");
+  // A freed value is reused, constructed afresh.
+  EXPECT_EQ(*m.try_emplace(Id(1), "one again").first, "one again");
+  EXPECT_FALSE(m.erase(Id(3)));
+  m.clear();
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.find(Id(0)), nullptr);
+  EXPECT_FALSE(m.erase(Id(0)));
+}
+
+}  // namespace
+}  // namespace nacre
