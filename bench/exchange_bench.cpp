@@ -8,9 +8,9 @@
 //   once per side per 400 ms: under the 400/min modify limit), no side quoted beyond a ±3 lot
 //   position (a short lot blocks ₹3–4 lakh as the option's price drifts up: sized to a
 //   ₹25 lakh account), at most one submit or modify per 200 ms (under the 10/s and 400/min
-//   limits), and after a denial or rejection
-//   that side waits 5 s. Its orders rest and fill at their limits when the market trades
+//   limits), and after a denial or rejection that side waits 5 s. Its orders rest and fill at their limits when the market trades
 //   through them. Counters: orders, fills, modifies, cancels, denials and rejections.
+//   orders:0 runs the same data and strategy without orders: the ceiling of the data path.
 // BM_NseExchangeQuotes: the original scenario, kept for comparison: a quoter that resubmits
 //   a missing side on every quote, a tick inside the spread, on a ₹10 crore account, so most
 //   of its orders are denied by the rate limit or rejected for margin (order churn).
@@ -79,7 +79,9 @@ class Quoter final : public Strategy {
 // rate limits, a position limit and the account's margin (see the file comment).
 class MarketMaker final : public Strategy {
  public:
-  explicit MarketMaker(InstrumentId id) : Strategy(StrategyId("MarketMaker-001")), id_(id) {}
+  // `quoting` false: subscribed to the same quotes, no orders (the data path's ceiling).
+  MarketMaker(InstrumentId id, bool quoting)
+      : Strategy(StrategyId("MarketMaker-001")), id_(id), quoting_(quoting) {}
   std::uint64_t fills = 0;
   std::uint64_t submits = 0;
   std::uint64_t modifies = 0;
@@ -120,6 +122,7 @@ class MarketMaker final : public Strategy {
   // replaces the order; no back-off.
   void OnOrderModifyRejected(const OrderModifyRejected&) override { ++modify_rejected; }
   void OnQuoteTick(const QuoteTick& q) override {
+    if (!quoting_) return;
     const UnixNanos now = q.ts_event;
     Quote(sides_[0], OrderSide::kBuy, q.bid_price, lots_ < kMaxLots, now);
     Quote(sides_[1], OrderSide::kSell, q.ask_price, lots_ > -kMaxLots, now);
@@ -171,6 +174,7 @@ class MarketMaker final : public Strategy {
   }
 
   InstrumentId id_;
+  bool quoting_;
   Side sides_[2];
   std::int64_t lots_ = 0;
   UnixNanos last_command_;
@@ -233,7 +237,8 @@ void BM_NseExchangeMarketMaker(benchmark::State& state) {
   kc.log_sink = nullptr;
   BacktestEngine engine(kc);
   SetUpEngine(engine, d, Money::FromInt(2'500'000));
-  auto s = std::make_unique<MarketMaker>(d.option.id);
+  const bool quoting = state.range(1) != 0;
+  auto s = std::make_unique<MarketMaker>(d.option.id, quoting);
   MarketMaker* mm = s.get();
   (void)engine.AddStrategy(std::move(s));
   BacktestResult last;
@@ -242,7 +247,7 @@ void BM_NseExchangeMarketMaker(benchmark::State& state) {
     benchmark::DoNotOptimize(r.final_equity);
     state.PauseTiming();
     last = r;
-    if (mm->fills == 0) state.SkipWithError("no fills");
+    if (quoting && mm->fills == 0) state.SkipWithError("no fills");
     state.counters["fills"] = static_cast<double>(mm->fills);
     state.counters["orders"] = static_cast<double>(mm->submits);
     state.counters["modifies"] = static_cast<double>(mm->modifies);
@@ -256,7 +261,11 @@ void BM_NseExchangeMarketMaker(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(d.quotes.size() + d.trades.size()));
 }
-BENCHMARK(BM_NseExchangeMarketMaker)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NseExchangeMarketMaker)
+    ->ArgNames({"quotes", "orders"})
+    ->Args({100'000, 1})
+    ->Args({100'000, 0})
+    ->Unit(benchmark::kMillisecond);
 
 void BM_NseExchangeQuotes(benchmark::State& state) {
   const ExchangeData d = MakeData(static_cast<std::size_t>(state.range(0)));
