@@ -215,7 +215,11 @@ ExchangeData MakeData(std::size_t n) {
   return d;
 }
 
-void SetUpEngine(BacktestEngine& engine, const ExchangeData& d, Money balance) {
+// A backtest of `d` on the NSE exchange (charges and margin on) with `balance` to start.
+std::unique_ptr<BacktestEngine> MakeEngine(const ExchangeData& d, Money balance) {
+  KernelConfig kc;
+  kc.log_sink = nullptr;
+  auto engine = std::make_unique<BacktestEngine>(kc);
   BacktestVenueConfig vc;
   vc.venue.venue = Venue("NFO");
   vc.venue.account_id = AccountId("NFO-001");
@@ -224,29 +228,26 @@ void SetUpEngine(BacktestEngine& engine, const ExchangeData& d, Money balance) {
   vc.exchange->latency.submit = 50 * kNanosPerMilli;
   vc.exchange->latency.modify = 50 * kNanosPerMilli;
   vc.exchange->latency.cancel = 50 * kNanosPerMilli;
-  (void)engine.AddVenue(vc);
-  engine.AddInstrument(*MakeIndex(kNifty, 2, Price::Raw(5 * Pow10(kFixedPrecision - 2), 2)));
-  engine.AddInstrument(d.option);
-  engine.AddQuotes(d.quotes);
-  engine.AddTrades(d.trades);
+  (void)engine->AddVenue(vc);
+  engine->AddInstrument(*MakeIndex(kNifty, 2, Price::Raw(5 * Pow10(kFixedPrecision - 2), 2)));
+  engine->AddInstrument(d.option);
+  engine->AddQuotes(d.quotes);
+  engine->AddTrades(d.trades);
+  return engine;
 }
 
 void BM_NseExchangeMarketMaker(benchmark::State& state) {
   const ExchangeData d = MakeData(static_cast<std::size_t>(state.range(0)));
-  KernelConfig kc;
-  kc.log_sink = nullptr;
-  BacktestEngine engine(kc);
-  SetUpEngine(engine, d, Money::FromInt(2'500'000));
+  const auto engine_ptr = MakeEngine(d, Money::FromInt(2'500'000));
+  BacktestEngine& engine = *engine_ptr;
   const bool quoting = state.range(1) != 0;
   auto s = std::make_unique<MarketMaker>(d.option.id, quoting);
   MarketMaker* mm = s.get();
   (void)engine.AddStrategy(std::move(s));
-  BacktestResult last;
   for (auto _ : state) {
     const BacktestResult r = engine.Run();
     benchmark::DoNotOptimize(r.final_equity);
     state.PauseTiming();
-    last = r;
     if (quoting && mm->fills == 0) state.SkipWithError("no fills");
     state.counters["fills"] = static_cast<double>(mm->fills);
     state.counters["orders"] = static_cast<double>(mm->submits);
@@ -269,10 +270,8 @@ BENCHMARK(BM_NseExchangeMarketMaker)
 
 void BM_NseExchangeQuotes(benchmark::State& state) {
   const ExchangeData d = MakeData(static_cast<std::size_t>(state.range(0)));
-  KernelConfig kc;
-  kc.log_sink = nullptr;
-  BacktestEngine engine(kc);
-  SetUpEngine(engine, d, Money::FromInt(100'000'000));
+  const auto engine_ptr = MakeEngine(d, Money::FromInt(100'000'000));
+  BacktestEngine& engine = *engine_ptr;
   auto s = std::make_unique<Quoter>(d.option.id);
   Quoter* quoter = s.get();
   (void)engine.AddStrategy(std::move(s));
