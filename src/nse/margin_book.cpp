@@ -32,7 +32,23 @@ MarginScenarioCache::Key MarginScenarioCache::MakeKey(const InstrumentId& id, Pr
 void MarginScenarioCache::At(UnixNanos now) {
   if (now == now_) return;
   entries_.clear();
+  results_.clear();
   now_ = now;
+}
+
+const MarginResult* MarginScenarioCache::FindResult(UnixNanos now,
+                                                    const std::vector<std::int64_t>& key) {
+  At(now);
+  auto it = results_.find(key);
+  if (it == results_.end()) return nullptr;
+  ++result_hits_;
+  return &it->second;
+}
+
+void MarginScenarioCache::AddResult(UnixNanos now, const std::vector<std::int64_t>& key,
+                                    const MarginResult& r) {
+  At(now);
+  results_.insert_or_assign(key, r);
 }
 
 const MarginScenarioCache::Entry* MarginScenarioCache::Find(UnixNanos now, const InstrumentId& id,
@@ -198,11 +214,29 @@ Result<MarginResult> MarginBook::Compute(Side side) {
     }
     in_.legs.push_back(leg);
   }
+  // With a cache, the legs' entries stand for their instrument, underlying price and mark at
+  // this time (entries are kept until the time moves): with the units and the extra premium
+  // they make the whole input.
+  const bool memo = cache_ != nullptr;
+  if (memo) {
+    result_key_.clear();
+    result_key_.push_back(s->raw());
+    result_key_.push_back(s->precision());
+    result_key_.push_back(static_cast<std::int64_t>(extra_premium >> 64));
+    result_key_.push_back(static_cast<std::int64_t>(extra_premium));
+    for (const MarginLeg& leg : in_.legs) {
+      result_key_.push_back(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(leg.unit_pnl)));
+      result_key_.push_back(leg.quantity);
+    }
+    if (const MarginResult* hit = cache_->FindResult(now_, result_key_)) return *hit;
+  }
   auto r = ComputeMargin(in_, config_.params);
-  if (!r.ok() || extra_premium <= 0) return r;
-  const Money extra = CeilRawToPaisa(extra_premium, 1);
-  r->premium += extra;
-  r->total += extra;
+  if (r.ok() && extra_premium > 0) {
+    const Money extra = CeilRawToPaisa(extra_premium, 1);
+    r->premium += extra;
+    r->total += extra;
+  }
+  if (memo && r.ok()) cache_->AddResult(now_, result_key_, *r);
   return r;
 }
 

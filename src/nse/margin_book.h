@@ -119,6 +119,15 @@ class MarginScenarioCache {
   std::uint64_t misses() const { return misses_; }
   std::size_t size() const { return entries_.size(); }
 
+  // Whole-book results at `now`, by a key of the margin input built from this cache's entries
+  // (MarginBook::Compute: the underlying, each leg's entry and units, the premium working buys
+  // add). A book's worst-side combinations often repeat one net position, and the exchange's
+  // check and its block update that follows evaluate the same book: each is computed once per
+  // clock time. Dropped with the entries when the time moves.
+  const MarginResult* FindResult(UnixNanos now, const std::vector<std::int64_t>& key);
+  void AddResult(UnixNanos now, const std::vector<std::int64_t>& key, const MarginResult& r);
+  std::uint64_t result_hits() const { return result_hits_; }
+
  private:
   struct Key {
     InstrumentId id;
@@ -141,11 +150,21 @@ class MarginScenarioCache {
   static Key MakeKey(const InstrumentId& id, Price underlying, const std::optional<Price>& mark);
   void At(UnixNanos now);
 
+  struct VectorHash {
+    std::size_t operator()(const std::vector<std::int64_t>& v) const {
+      std::size_t h = v.size();
+      for (std::int64_t x : v) h = h * 1'000'003 ^ std::hash<std::int64_t>{}(x);
+      return h;
+    }
+  };
+
   UnixNanos now_{INT64_MIN};
   // Node-based (books hold pointers to unit_pnl); never iterated.
   std::unordered_map<Key, Entry, KeyHash> entries_;
+  std::unordered_map<std::vector<std::int64_t>, MarginResult, VectorHash> results_;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
+  std::uint64_t result_hits_ = 0;
 };
 
 class MarginBook {
@@ -202,6 +221,7 @@ class MarginBook {
   std::vector<std::int64_t> net_;
   std::vector<std::int64_t> side_units_;
   std::vector<std::pair<Price, std::int64_t>> limits_;
+  std::vector<std::int64_t> result_key_;
   MarginInput in_;
 };
 

@@ -180,3 +180,44 @@ TEST_F(MarginCacheTest, AWorkingOrderPricesOnlyItsOwnInstrument) {
 
 }  // namespace
 }  // namespace nacre
+
+namespace nacre {
+namespace {
+
+// Whole-book results are reused within one clock time only when the input is the same: the
+// same book again (as the exchange's block update after its check) hits; a working buy's
+// higher limit (more premium), another mark or a later time computes afresh, and every figure
+// equals an uncached book's.
+TEST_F(MarginCacheTest, BookResultsReusedOnlyForTheSameInputAtOneTime) {
+  MoveTo(FromIst(2026, 1, 5, 9, 20), 24010);
+  positions_[options_[3].id] = 130;
+  positions_[options_[5].id] = -130;
+  working_.push_back(Leg("O-1", 6, OrderSide::kSell, 1, "80.00"));
+  working_.push_back(Leg("O-2", 3, OrderSide::kSell, 1, "40.00"));  // reduces the long
+  ExpectBlockedEqual();
+  const std::uint64_t first = cache_.result_hits();
+  ExpectBlockedEqual();  // the same book again: positions, all working, their opening parts
+  EXPECT_EQ(cache_.result_hits() - first, 3u);
+  // A working buy above the mark adds premium: the same units, a new result.
+  working_.push_back(Leg("O-3", 7, OrderSide::kBuy, 1, "1.00"));
+  const std::uint64_t before_buys = cache_.result_hits();
+  ExpectBlockedEqual();  // both sides: the worst-side combinations repeat net positions
+  EXPECT_GT(cache_.result_hits(), before_buys);
+  Pair low = Books();
+  auto b_low = low.cached.Blocked();
+  working_.back() = Leg("O-3", 7, OrderSide::kBuy, 1, "900.00");
+  Pair high = Books();
+  auto b_high = high.cached.Blocked();
+  auto b_alone = high.alone.Blocked();
+  ASSERT_TRUE(b_low.ok() && b_high.ok() && b_alone.ok());
+  EXPECT_EQ(*b_high, *b_alone);
+  EXPECT_GT(b_high->working, b_low->working);
+  // Another mark of a position's contract, then a later time: figures as uncached.
+  market_.marks[options_[5].id] = market_.marks[options_[5].id] + Px("5.00");
+  ExpectBlockedEqual();
+  MoveTo(now_ + kNanosPerSecond, 24010);
+  ExpectBlockedEqual();
+}
+
+}  // namespace
+}  // namespace nacre
