@@ -8,6 +8,7 @@
 #include <map>
 
 #include "persistence/catalog_swap.h"
+#include "persistence/catalog_test_util.h"
 #include "testkit/scratch_dir.h"
 
 namespace nacre {
@@ -18,14 +19,7 @@ namespace fs = std::filesystem;
 const std::int64_t kDay1 = FromIst(2024, 1, 1, 9, 15).value;
 const std::int64_t kDay2 = FromIst(2024, 1, 2, 9, 15).value;
 
-// Every field of an item, precisions included.
-std::string Describe(const MarketData& d) {
-  const auto& q = std::get<QuoteTick>(d);
-  return fmt::format("{} {}/{} {}/{} {}/{} {}/{} {} {}", q.instrument_id.value(), q.bid_price.raw(),
-                     q.bid_price.precision(), q.ask_price.raw(), q.ask_price.precision(),
-                     q.bid_size.raw(), q.bid_size.precision(), q.ask_size.raw(),
-                     q.ask_size.precision(), q.ts_event.value, q.ts_init.value);
-}
+using testkit::DescribeQuote;
 
 QuoteTick Quote(const std::string& id, std::int64_t ts, int k) {
   QuoteTick q;
@@ -109,7 +103,7 @@ class CatalogChainTest : public testkit::ScratchDirTest {
       Status st = (*s)->Next(buf, 7);
       EXPECT_TRUE(st.ok()) << st.error();
       if (!st.ok() || buf.empty()) break;
-      for (const MarketData& d : buf) out.push_back(Describe(d));
+      for (const MarketData& d : buf) out.push_back(DescribeQuote(d));
     }
     return out;
   }

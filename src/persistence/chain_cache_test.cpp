@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "persistence/catalog.h"
+#include "persistence/catalog_test_util.h"
 #include "testkit/scratch_dir.h"
 
 namespace nacre {
@@ -17,13 +18,7 @@ namespace fs = std::filesystem;
 const std::int64_t kDay1 = FromIst(2024, 1, 1, 9, 15).value;
 const std::int64_t kDay2 = FromIst(2024, 1, 2, 9, 15).value;
 
-std::string Describe(const MarketData& d) {
-  const auto& q = std::get<QuoteTick>(d);
-  return fmt::format("{} {}/{} {}/{} {}/{} {}/{} {} {}", q.instrument_id.value(), q.bid_price.raw(),
-                     q.bid_price.precision(), q.ask_price.raw(), q.ask_price.precision(),
-                     q.bid_size.raw(), q.bid_size.precision(), q.ask_size.raw(),
-                     q.ask_size.precision(), q.ts_event.value, q.ts_init.value);
-}
+using testkit::DescribeQuote;
 
 class ChainCacheTest : public testkit::ScratchDirTest {
  protected:
@@ -74,7 +69,7 @@ class ChainCacheTest : public testkit::ScratchDirTest {
       Status st = (*s)->Next(buf, 11);
       EXPECT_TRUE(st.ok()) << st.error();
       if (!st.ok() || buf.empty()) break;
-      for (const MarketData& d : buf) out.items.push_back(Describe(d));
+      for (const MarketData& d : buf) out.items.push_back(DescribeQuote(d));
     }
     out.stats = ReaderStats(**s);
     return out;
