@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iterator>
 #include <system_error>
@@ -176,9 +177,20 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
   if (!chain.empty()) {
     out.insert(out.end(), std::make_move_iterator(chain.begin()),
                std::make_move_iterator(chain.end()));
-    std::stable_sort(out.begin(), out.end(), [](const CatalogFile& a, const CatalogFile& b) {
-      return a.identifier < b.identifier || (a.identifier == b.identifier && a.start < b.start);
+    // Sorted through an index (a chain catalog lists hundreds of thousands of entries: each
+    // entry then moves once, not at every step of the sort).
+    std::vector<std::uint32_t> order(out.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+      const CatalogFile& a = out[x];
+      const CatalogFile& b = out[y];
+      const int c = a.identifier.compare(b.identifier);
+      return c < 0 || (c == 0 && a.start < b.start);
     });
+    std::vector<CatalogFile> sorted;
+    sorted.reserve(out.size());
+    for (std::uint32_t i : order) sorted.push_back(std::move(out[i]));
+    return sorted;
   }
   return out;
 }

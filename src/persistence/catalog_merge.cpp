@@ -129,6 +129,7 @@ Status MergeReader::Next(std::vector<MarketData>& out, std::size_t max_items) {
       if (Status s = c.Advance(); !s) return Fail(s);
       if (c.done()) {
         stats_.open_files -= c.file_count();
+        c.Release();
         heap_.pop();
         break;
       }
@@ -175,6 +176,8 @@ Status MergeReader::OpenSource(std::size_t si) {
     heap_.push(Entry{c.ts(), c.index(), si});
     stats_.open_files += c.file_count();
     stats_.max_open_files = std::max(stats_.max_open_files, stats_.open_files);
+  } else {
+    c.Release();
   }
   return Status::Ok();
 }
@@ -197,12 +200,17 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
                                                      std::vector<CatalogFile> files,
                                                      const CatalogQuery& query) {
   std::vector<CatalogFile> kept;
+  kept.reserve(files.size());
+  std::unordered_set<std::string> present;  // a chain file lists once per instrument it holds
   for (CatalogFile& f : files) {
     f.type = type;
     if (query.start && f.end < *query.start) continue;
     if (query.end && f.start > *query.end) continue;
     std::error_code ec;
-    if (!fs::exists(f.path, ec)) return MakeError(fmt::format("{}: no such file", f.path));
+    if (!f.chain || !present.contains(f.path)) {
+      if (!fs::exists(f.path, ec)) return MakeError(fmt::format("{}: no such file", f.path));
+      if (f.chain) present.insert(f.path);
+    }
     if (f.bytes == 0 && !f.identifier.empty()) {  // without an identifier it is never batched
       const auto n = fs::file_size(f.path, ec);
       f.bytes = ec ? 0 : static_cast<std::uint64_t>(n);

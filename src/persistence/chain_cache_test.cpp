@@ -124,7 +124,7 @@ TEST_F(ChainCacheTest, AFullReadBuildsTheCacheAndLaterReadsGiveTheSameItemsFromI
   }
 }
 
-TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeReadsBuildIt) {
+TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeDaysBuildIt) {
   CatalogQuery some;
   some.instruments = {"NIFTY24JAN21500*"};
   CatalogQuery later;  // from the middle of the first day
@@ -134,21 +134,30 @@ TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeReadsB
   window.end = UnixNanos(kDay1 + 7 * kNanosPerMinute);
   window.instruments = {"NIFTY24JAN21500PE.NFO"};
 
-  // Without a cache: a selection builds nothing; a range builds only the day it covers whole.
+  // Without a cache: a range builds only the day it covers whole.
+  const Read all_parquet = ReadAll(NoCache({}));
   const Read some_parquet = ReadAll(NoCache(some));
   const Read later_parquet = ReadAll(NoCache(later));
   const Read window_parquet = ReadAll(NoCache(window));
   ASSERT_FALSE(window_parquet.items.empty());
-  const Read some_first = ReadAll(some);
-  EXPECT_EQ(some_first.items, some_parquet.items);
-  EXPECT_EQ(some_first.stats.cache_built, 0u);
+  const Read window_first = ReadAll(window);
+  EXPECT_EQ(window_first.items, window_parquet.items);
+  EXPECT_EQ(window_first.stats.cache_built, 0u);
   const Read later_first = ReadAll(later);
   EXPECT_EQ(later_first.items, later_parquet.items);
   EXPECT_EQ(later_first.stats.cache_built, 1u);
   EXPECT_EQ(CacheFiles().size(), 1u);
+  fs::remove_all(fs::path(root_) / ".cache");
 
-  // Once every day is cached, each read comes from the cache, filtered alike.
-  EXPECT_EQ(ReadAll({}).stats.cache_built, 1u);
+  // A selection over whole days caches every instrument of the file (the index too), so the
+  // cache it built serves every later selection, the whole read included.
+  const Read some_first = ReadAll(some);
+  EXPECT_EQ(some_first.items, some_parquet.items);
+  EXPECT_EQ(some_first.stats.cache_built, 2u);
+  const Read all_cached = ReadAll({});
+  EXPECT_EQ(all_cached.items, all_parquet.items);
+  EXPECT_EQ(all_cached.stats.cache_hits, 2u);
+  EXPECT_EQ(all_cached.stats.cache_built, 0u);
   for (const auto& [q, want] : {std::pair{some, some_parquet}, std::pair{later, later_parquet},
                                 std::pair{window, window_parquet}}) {
     const Read r = ReadAll(q);
