@@ -175,8 +175,12 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
   std::vector<CatalogFile> chain;
   if (Status s = ChainFiles(type, globs, chain); !s) return MakeError(s.error());
   if (!chain.empty()) {
-    out.insert(out.end(), std::make_move_iterator(chain.begin()),
-               std::make_move_iterator(chain.end()));
+    if (out.empty()) {
+      out = std::move(chain);
+    } else {
+      out.insert(out.end(), std::make_move_iterator(chain.begin()),
+                 std::make_move_iterator(chain.end()));
+    }
     // Sorted through an index (a chain catalog lists hundreds of thousands of entries: each
     // entry then moves once, not at every step of the sort).
     std::vector<std::uint32_t> order(out.size());
@@ -187,10 +191,20 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
       const int c = a.identifier.compare(b.identifier);
       return c < 0 || (c == 0 && a.start < b.start);
     });
-    std::vector<CatalogFile> sorted;
-    sorted.reserve(out.size());
-    for (std::uint32_t i : order) sorted.push_back(std::move(out[i]));
-    return sorted;
+    // Applied in place, cycle by cycle: position k takes the entry at order[k].
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if (order[k] == k) continue;
+      CatalogFile held = std::move(out[k]);
+      std::size_t at = k;
+      while (order[at] != k) {
+        const std::size_t from = order[at];
+        out[at] = std::move(out[from]);
+        order[at] = static_cast<std::uint32_t>(at);
+        at = from;
+      }
+      out[at] = std::move(held);
+      order[at] = static_cast<std::uint32_t>(at);
+    }
   }
   return out;
 }

@@ -140,6 +140,15 @@ void ScanCursor::CommitCache() {
 
 Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q, CatalogReaderStats& stats) {
   stats_ = &stats;
+  if (!entries_.empty()) {
+    files_.resize(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      files_[i].file = std::move(entries_[i]);
+      files_[i].index = entry_indices_[i];
+    }
+    std::vector<CatalogFile>().swap(entries_);
+    std::vector<std::size_t>().swap(entry_indices_);
+  }
   if (mode_ == ScanMode::kChain && files_.front().file.type == CatalogDataType::kQuote &&
       q.binary_cache && !q.catalog_root.empty() && files_.front().file.meta) {
     bool resolved = true;
@@ -389,6 +398,8 @@ void ScanCursor::Close() {
 void ScanCursor::Release() {
   Close();
   std::vector<ScanFile>().swap(files_);
+  std::vector<CatalogFile>().swap(entries_);
+  std::vector<std::size_t>().swap(entry_indices_);
   decltype(slots_)().swap(slots_);
   std::vector<CachedEntry>().swap(cached_entries_);
   std::vector<std::int32_t>().swap(cache_slot_);

@@ -53,6 +53,19 @@ class ScanCursor {
     }
   }
 
+  // A chain file's scan of its selected entries (`entries[i]` at merge position `indices[i]`,
+  // ascending), made into ScanFiles only when the scan opens: a chain catalog lists an entry
+  // per instrument per file, hundreds of thousands over a few years.
+  ScanCursor(std::vector<CatalogFile> entries, std::vector<std::size_t> indices)
+      : mode_(ScanMode::kChain),
+        entries_(std::move(entries)),
+        entry_indices_(std::move(indices)) {
+    start_ = entries_.front().start;
+    first_index_ = entry_indices_.front();
+    file_count_ = 1;
+    for (const CatalogFile& f : entries_) start_ = std::min(start_, f.start);
+  }
+
   UnixNanos start() const { return start_; }
   std::size_t first_index() const { return first_index_; }
   // Files on disk the scan reads.
@@ -190,6 +203,9 @@ class ScanCursor {
 
   std::vector<ScanFile> files_;
   ScanMode mode_;
+  // A chain scan's entries until it opens (then files_).
+  std::vector<CatalogFile> entries_;
+  std::vector<std::size_t> entry_indices_;
   // Chain scans: the instrument column, and each selected instrument's entry in files_ by its
   // id (the views point into the ids' interned strings).
   std::size_t instrument_col_ = 0;
