@@ -59,6 +59,11 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
     }
     return s;
   }
+  if (!within) {  // a listing for a read (not a write's overlap check): most members match
+    std::size_t entries = 0;
+    for (const CatalogFile& f : files) entries += f.meta ? f.meta->members.size() : 0;
+    out.reserve(out.size() + entries);
+  }
   for (const CatalogFile& f : files) {
     const ParquetDataMeta& m = *f.meta;
     if (!m.chain || m.chain_members_bad || m.members.empty()) {

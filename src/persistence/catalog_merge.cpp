@@ -58,6 +58,7 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
   // A chain file's entries (one per selected instrument) form one scan, in file order.
   std::vector<std::vector<std::size_t>> chains;
   std::unordered_map<std::string_view, std::size_t> chain_of_path;  // views into `files`
+  std::size_t last_chain = std::numeric_limits<std::size_t>::max();
   auto flush = [&] {
     if (batch.empty()) return;
     std::sort(batch.begin(), batch.end(),
@@ -69,9 +70,16 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
   };
   for (std::size_t i : by_start) {
     if (files[i].chain) {
+      // Entries in start order come file by file (a chain file holds one day): the last
+      // file's path is checked first.
+      if (last_chain < chains.size() && files[i].path == files[chains[last_chain].front()].path) {
+        chains[last_chain].push_back(i);
+        continue;
+      }
       auto [it, added] = chain_of_path.try_emplace(files[i].path, chains.size());
       if (added) chains.emplace_back();
       chains[it->second].push_back(i);
+      last_chain = it->second;
       continue;
     }
     ScanFile f;
