@@ -21,7 +21,7 @@ if [ ! -x "$bench" ]; then
 fi
 report() {
   grep -oE "BacktestAllInstruments[^ ]* .*" | tr -s ' ' '\n' |
-    grep -E "^(first_event_s|quotes_per_s_run|peak_rss_MiB|MiB_data|MiB_cache|cache_hits|cache_built|quotes)=" |
+    grep -E "^(first_event_s|quotes_per_s_run|quotes_per_s_streaming|peak_rss_MiB|MiB_data|MiB_cache|cache_hits|cache_built|quotes)=" |
     tr '\n' ' '
   echo
 }
