@@ -167,6 +167,42 @@ TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeDaysBu
   }
 }
 
+TEST_F(ChainCacheTest, UnselectedRowsWhoseValuesFailTheChecksLeaveTheirDayUncached) {
+  // A third day whose index quote carries digits beyond its precision: a read of the options
+  // alone never checks that row, so it must not go into a cache a later read would trust.
+  {
+    auto c = Catalog::Open(root_);
+    ASSERT_TRUE(c.ok()) << c.error();
+    const std::int64_t day3 = kDay2 + kNanosPerDay;
+    std::vector<QuoteTick> qs;
+    for (const char* id : {"NIFTY 50.NSE", "NIFTY24JAN21500CE.NFO"}) {
+      QuoteTick q;
+      q.instrument_id = MustInstrumentId(id);
+      q.bid_price = Price::Raw(10'000 * Pow10(7), 2);
+      q.ask_price = Price::Raw(10'010 * Pow10(7), 2);
+      q.bid_size = Quantity::Raw(65 * kFixedScale, 0);
+      q.ask_size = Quantity::Raw(130 * kFixedScale, 0);
+      q.ts_init = UnixNanos(day3);
+      q.ts_event = q.ts_init;
+      qs.push_back(q);
+    }
+    qs[0].bid_price = Price::Raw(10'000 * Pow10(7) + 1, 2);  // not a multiple of 0.01
+    const Status w = (*c)->WriteChainQuotes("NIFTY 50.NSE", qs);
+    if (!w.ok()) GTEST_SKIP() << "the writer refuses the value: " << w.error();
+  }
+  CatalogQuery options;
+  options.instruments = {"NIFTY24JAN21500*"};
+  const Read parquet = ReadAll(NoCache(options));
+  const Read first = ReadAll(options);
+  EXPECT_EQ(first.items, parquet.items);
+  EXPECT_EQ(first.stats.cache_built, 2u);  // the two clean days only
+  EXPECT_EQ(CacheFiles().size(), 2u);
+  const Read second = ReadAll(options);
+  EXPECT_EQ(second.items, parquet.items);
+  EXPECT_EQ(second.stats.cache_hits, 2u);
+  EXPECT_EQ(second.stats.cache_built, 0u);
+}
+
 TEST_F(ChainCacheTest, AStaleOrDamagedCacheIsNotUsedAndIsRebuilt) {
   const Read parquet = ReadAll(NoCache());
   ASSERT_EQ(ReadAll({}).stats.cache_built, 2u);
