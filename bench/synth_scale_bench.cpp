@@ -2,19 +2,27 @@
 // 24 months (2024-2025) at 15-minute quotes, then a backtest that subscribes to every one of
 // them and streams the whole catalog through BacktestEngine (Catalog::Read -> AddStream).
 // Reported: the catalog's size, the time to the first event the subscriber sees (from before
-// the catalog is opened), quotes/s of the run and the process's peak RSS.
-// The catalog is built once into $NACRE_SCALE_CATALOG (default /tmp/nacre_scale_catalog) and
-// reused while it exists; delete the folder to rebuild it.
-// Run: ./build/release/bench/nacre_synth_scale_bench
+// the catalog is opened), quotes/s of the run, the process's peak RSS, the size of the chain
+// binary cache ({catalog}/.cache) and how many chain files were read from it or built it.
+// Layout: $NACRE_SCALE_LAYOUT = "chain" (default: one file per IST day, read through the
+// binary cache) or "instrument" (the per-instrument layout, for comparison).
+// The catalog is built once into $NACRE_SCALE_CATALOG (default /tmp/nacre_scale_catalog_chain,
+// or /tmp/nacre_scale_catalog for the per-instrument layout) and reused while it exists; delete
+// the folder to rebuild it. The first read of a chain catalog builds its binary cache (cold);
+// later reads map it (warm); delete {catalog}/.cache for a cold run again.
+// Run: bench/synth_scale.sh (cold and warm runs of both layouts) or
+//      ./build/release/bench/nacre_synth_scale_bench
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "backtest/backtest_engine.h"
 #include "persistence/catalog.h"
+#include "persistence/catalog_chain.h"
 #include "synth/catalog_sink.h"
 
 namespace nacre::synth {
@@ -26,9 +34,35 @@ double PeakRssMiB() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
+CatalogLayout Layout() {
+  const char* env = std::getenv("NACRE_SCALE_LAYOUT");
+  if (env == nullptr || *env == 0) return CatalogLayout::kChain;
+  auto l = ParseCatalogLayout(env);
+  if (!l) {
+    std::fprintf(stderr, "NACRE_SCALE_LAYOUT: %s\n", l.error().c_str());
+    std::exit(2);
+  }
+  return *l;
+}
+
 std::string CatalogDir() {
   const char* env = std::getenv("NACRE_SCALE_CATALOG");
-  return env && *env ? env : "/tmp/nacre_scale_catalog";
+  if (env && *env) return env;
+  return Layout() == CatalogLayout::kChain ? "/tmp/nacre_scale_catalog_chain"
+                                           : "/tmp/nacre_scale_catalog";
+}
+
+// Bytes of the regular files under `dir` (0 when absent).
+double MiBUnder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::uint64_t bytes = 0;
+  if (!fs::exists(dir, ec)) return 0;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) bytes += it->file_size(ec);
+  }
+  return static_cast<double>(bytes) / 1048576.0;
 }
 
 ChainConfig ScaleConfig() {
@@ -73,7 +107,7 @@ void SynthScaleCatalog(benchmark::State& state) {
       state.SkipWithError(("catalog exists (reused): " + dir).c_str());
       return;
     }
-    auto sink = CatalogSink::Open(dir);
+    auto sink = CatalogSink::Open(dir, 1'000'000, Layout());
     if (!sink.ok()) {
       state.SkipWithError(sink.error().c_str());
       return;
@@ -178,12 +212,20 @@ void RunAll(benchmark::State& state, int days) {
         std::chrono::duration<double>(t_instruments - t0).count();
     state.counters["setup_s"] = std::chrono::duration<double>(run0 - t0).count();
     state.counters["quotes_per_s_run"] = run_s > 0 ? static_cast<double>(sub->count) / run_s : 0;
+    // From the first event on (the run above includes opening the reader and its listing).
+    const double stream_s = sub->first ? std::chrono::duration<double>(t1 - *sub->first).count() : 0;
+    state.counters["quotes_per_s_streaming"] =
+        stream_s > 0 ? static_cast<double>(sub->count) / stream_s : 0;
     {
       const CatalogReaderStats& st = *reader_stats;
       state.counters["scans_batched"] = static_cast<double>(st.batches);
       state.counters["batches_split"] = static_cast<double>(st.batches_split);
       state.counters["max_open_files"] = static_cast<double>(st.max_open_files);
+      state.counters["cache_hits"] = static_cast<double>(st.cache_hits);
+      state.counters["cache_built"] = static_cast<double>(st.cache_built);
     }
+    state.counters["MiB_data"] = MiBUnder(std::filesystem::path(dir) / "data");
+    state.counters["MiB_cache"] = MiBUnder(std::filesystem::path(dir) / ".cache");
     benchmark::DoNotOptimize(sub->checksum);
   }
   state.counters["peak_rss_MiB"] = PeakRssMiB();

@@ -322,7 +322,8 @@ ParamSchema CatalogDataSchema() {
           P::Bool("prefetch", true).Doc("read the next chunk while the engine runs"),
           P::Bool("binary_cache", true)
               .Doc("read chain files through their derived binary copies in the catalog's "
-                   ".cache folder (written on a file's first full read; safe to delete)"),
+                   ".cache folder (written on the first read of a file's whole day, whichever "
+                   "instruments it selects; safe to delete)"),
       }};
 }
 

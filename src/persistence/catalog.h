@@ -134,8 +134,9 @@ struct CatalogQuery {
   // Read on a background thread a few chunks ahead of the consumer.
   bool prefetch = true;
   // Read chain quote files through their binary cache in {catalog_root}/.cache (chain_cache.h),
-  // building it on a file's first full read. Catalog::Read sets catalog_root; without one (a
-  // reader over explicit files) there is no cache.
+  // building it on the first read of a file's whole time range (any selection of its
+  // instruments). Catalog::Read sets catalog_root; without one (a reader over explicit files)
+  // there is no cache.
   bool binary_cache = true;
   std::string catalog_root;
 };

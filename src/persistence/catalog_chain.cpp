@@ -48,6 +48,9 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
   if (files.empty()) return Status::Ok();
   std::sort(files.begin(), files.end(),
             [](const CatalogFile& a, const CatalogFile& b) { return a.path < b.path; });
+  std::vector<std::string> patterns;  // the globs as identifiers, made once
+  patterns.reserve(globs.size());
+  for (const std::string& g : globs) patterns.push_back(CatalogIdentifier(g));
   if (Status s = ReadParquetDataMetaBatch(*con_, files); !s) {
     // Find the file at fault: one footer at a time names it.
     for (CatalogFile& f : files) {
@@ -55,6 +58,11 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
       if (!meta) return MakeError(fmt::format("{}: {}", f.path, meta.error()));
     }
     return s;
+  }
+  if (!within) {  // a listing for a read (not a write's overlap check): most members match
+    std::size_t entries = 0;
+    for (const CatalogFile& f : files) entries += f.meta ? f.meta->members.size() : 0;
+    out.reserve(out.size() + entries);
   }
   for (const CatalogFile& f : files) {
     const ParquetDataMeta& m = *f.meta;
@@ -77,13 +85,13 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
       file_last = std::max(file_last, member.last);
     }
     for (const ChainMember& member : m.members) {
-      const std::string ident = CatalogIdentifier(member.instrument_id);
+      std::string ident = CatalogIdentifier(member.instrument_id);
       bool match = globs.empty();
-      for (const auto& g : globs) match = match || GlobMatch(CatalogIdentifier(g), ident);
+      for (const std::string& g : patterns) match = match || GlobMatch(g, ident);
       if (!match) continue;
       CatalogFile e;
       e.type = type;
-      e.identifier = ident;
+      e.identifier = std::move(ident);
       e.path = f.path;
       e.start = member.first;
       e.end = member.last;

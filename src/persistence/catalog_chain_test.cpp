@@ -460,6 +460,56 @@ TEST_F(CatalogChainTest, CompactSwapThatCanNeitherFinishNorRollBackRefusesToOpen
   EXPECT_NE(cut.error().find("no 'end' line"), std::string::npos) << cut.error();
 }
 
+TEST_F(CatalogChainTest, FilesListsBothLayoutsByIdentifierThenStart) {
+  // A compacted catalog (entries of several chain files and groups) plus per-instrument files
+  // of a contract added later: one list sorted by (identifier, start), each file once per
+  // instrument it holds, every entry where its data is.
+  const std::string root = Root("c");
+  ASSERT_NO_FATAL_FAILURE(MakeCompacted(root));
+  auto cat = Catalog::Open(root);
+  ASSERT_TRUE(cat.ok()) << cat.error();
+  const std::string late = "NIFTY24JAN21700CE.NFO";
+  for (std::int64_t day : {kDay2, kDay1}) {  // written out of order
+    const std::vector<QuoteTick> one = {Quote(late, day, 1)};
+    ASSERT_TRUE((*cat)->WriteQuotes(MustInstrumentId(late), one).ok());
+  }
+  auto files = (*cat)->Files(CatalogDataType::kQuote);
+  ASSERT_TRUE(files.ok()) << files.error();
+  std::size_t chain_entries = 0;
+  std::map<std::string, int> per_instrument;
+  for (std::size_t i = 0; i < files->size(); ++i) {
+    const CatalogFile& f = (*files)[i];
+    if (i > 0) {
+      const CatalogFile& p = (*files)[i - 1];
+      EXPECT_TRUE(p.identifier < f.identifier || (p.identifier == f.identifier && p.start < f.start))
+          << i << ": " << p.identifier << " " << p.start.value << " then " << f.identifier << " "
+          << f.start.value;
+    }
+    if (f.chain) {
+      ++chain_entries;
+      ASSERT_TRUE(f.meta.has_value());
+      EXPECT_EQ(CatalogIdentifier(f.meta->instrument_id), f.identifier);
+      EXPECT_NE(f.path.find("/data/chain/quote_tick/"), std::string::npos) << f.path;
+    } else {
+      ++per_instrument[f.identifier];
+    }
+  }
+  EXPECT_EQ(per_instrument, (std::map<std::string, int>{{"NIFTY24JAN21700CE.NFO", 2}}));
+  // Every instrument of the fixture, on each of its days: the chain files' member lists.
+  std::size_t members = 0;
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / "data/chain")) {
+    if (!e.is_regular_file()) continue;
+    auto meta = ReadParquetDataMeta((*cat)->connection(), e.path().string());
+    ASSERT_TRUE(meta.ok()) << meta.error();
+    members += meta->members.size();
+  }
+  EXPECT_GT(members, 0u);
+  EXPECT_EQ(chain_entries, members);
+  // The read streams them all, in time order.
+  const auto items = ReadAll(root, CatalogQuery{});
+  EXPECT_EQ(items.size(), 40u * 2 + 30 * 7 + 20 * 2 + 3 + 2);
+}
+
 TEST_F(CatalogChainTest, WritesOverlappingTheOtherLayoutAreRefused) {
   const std::string b = Root("b");
   ASSERT_NO_FATAL_FAILURE(MakeCompacted(b));

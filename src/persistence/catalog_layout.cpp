@@ -5,9 +5,12 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iterator>
+#include <string_view>
 #include <system_error>
+#include <unordered_map>
 
 namespace nacre {
 
@@ -174,11 +177,46 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
   std::vector<CatalogFile> chain;
   if (Status s = ChainFiles(type, globs, chain); !s) return MakeError(s.error());
   if (!chain.empty()) {
-    out.insert(out.end(), std::make_move_iterator(chain.begin()),
-               std::make_move_iterator(chain.end()));
-    std::stable_sort(out.begin(), out.end(), [](const CatalogFile& a, const CatalogFile& b) {
-      return a.identifier < b.identifier || (a.identifier == b.identifier && a.start < b.start);
+    if (out.empty()) {
+      out = std::move(chain);
+    } else {
+      out.insert(out.end(), std::make_move_iterator(chain.begin()),
+                 std::make_move_iterator(chain.end()));
+    }
+    // Sorted through an index (a chain catalog lists hundreds of thousands of entries: each
+    // entry then moves once, not at every step of the sort).
+    // Identifiers are ranked once (a few thousand distinct names), then entries sorted by
+    // (rank, start) with no string compares.
+    std::unordered_map<std::string_view, std::uint32_t> rank_of;
+    for (const CatalogFile& f : out) rank_of.try_emplace(f.identifier, 0);
+    std::vector<std::string_view> names;
+    names.reserve(rank_of.size());
+    for (const auto& [name, rank] : rank_of) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      rank_of[names[i]] = static_cast<std::uint32_t>(i);
+    }
+    std::vector<std::uint32_t> rank(out.size());
+    for (std::size_t i = 0; i < out.size(); ++i) rank[i] = rank_of[out[i].identifier];
+    std::vector<std::uint32_t> order(out.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+      return rank[x] < rank[y] || (rank[x] == rank[y] && out[x].start < out[y].start);
     });
+    // Applied in place, cycle by cycle: position k takes the entry at order[k].
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if (order[k] == k) continue;
+      CatalogFile held = std::move(out[k]);
+      std::size_t at = k;
+      while (order[at] != k) {
+        const std::size_t from = order[at];
+        out[at] = std::move(out[from]);
+        order[at] = static_cast<std::uint32_t>(at);
+        at = from;
+      }
+      out[at] = std::move(held);
+      order[at] = static_cast<std::uint32_t>(at);
+    }
   }
   return out;
 }

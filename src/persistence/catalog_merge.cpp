@@ -56,8 +56,9 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
   std::uint64_t batch_bytes = 0;
   std::unordered_set<std::string> idents;  // a batch reads one file per identifier
   // A chain file's entries (one per selected instrument) form one scan, in file order.
-  std::vector<std::vector<ScanFile>> chains;
-  std::unordered_map<std::string, std::size_t> chain_of_path;
+  std::vector<std::vector<std::size_t>> chains;
+  std::unordered_map<std::string_view, std::size_t> chain_of_path;  // views into `files`
+  std::size_t last_chain = std::numeric_limits<std::size_t>::max();
   auto flush = [&] {
     if (batch.empty()) return;
     std::sort(batch.begin(), batch.end(),
@@ -68,15 +69,22 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
     idents.clear();
   };
   for (std::size_t i : by_start) {
+    if (files[i].chain) {
+      // Entries in start order come file by file (a chain file holds one day): the last
+      // file's path is checked first.
+      if (last_chain < chains.size() && files[i].path == files[chains[last_chain].front()].path) {
+        chains[last_chain].push_back(i);
+        continue;
+      }
+      auto [it, added] = chain_of_path.try_emplace(files[i].path, chains.size());
+      if (added) chains.emplace_back();
+      chains[it->second].push_back(i);
+      last_chain = it->second;
+      continue;
+    }
     ScanFile f;
     f.file = std::move(files[i]);
     f.index = i;
-    if (f.file.chain) {
-      auto [it, added] = chain_of_path.try_emplace(f.file.path, chains.size());
-      if (added) chains.emplace_back();
-      chains[it->second].push_back(std::move(f));
-      continue;
-    }
     const bool small =
         f.file.bytes > 0 && f.file.bytes <= kBatchFileBytes && !f.file.identifier.empty();
     if (!small) {
@@ -94,10 +102,13 @@ MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<Catalog
     batch.push_back(std::move(f));
   }
   flush();
-  for (std::vector<ScanFile>& members : chains) {
-    std::sort(members.begin(), members.end(),
-              [](const ScanFile& a, const ScanFile& b) { return a.index < b.index; });
-    sources_.push_back(std::make_unique<ScanCursor>(std::move(members), ScanMode::kChain));
+  chain_of_path.clear();  // its views die with the entries moved below
+  for (std::vector<std::size_t>& members : chains) {
+    std::sort(members.begin(), members.end());
+    std::vector<CatalogFile> entries;
+    entries.reserve(members.size());
+    for (std::size_t i : members) entries.push_back(std::move(files[i]));
+    sources_.push_back(std::make_unique<ScanCursor>(std::move(entries), std::move(members)));
   }
   for (std::size_t i = 0; i < sources_.size(); ++i) order_.push_back(i);
   SortPending();
@@ -129,6 +140,7 @@ Status MergeReader::Next(std::vector<MarketData>& out, std::size_t max_items) {
       if (Status s = c.Advance(); !s) return Fail(s);
       if (c.done()) {
         stats_.open_files -= c.file_count();
+        c.Release();
         heap_.pop();
         break;
       }
@@ -175,6 +187,8 @@ Status MergeReader::OpenSource(std::size_t si) {
     heap_.push(Entry{c.ts(), c.index(), si});
     stats_.open_files += c.file_count();
     stats_.max_open_files = std::max(stats_.max_open_files, stats_.open_files);
+  } else {
+    c.Release();
   }
   return Status::Ok();
 }
@@ -196,19 +210,27 @@ using catalog_detail::PrefetchReader;
 Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
                                                      std::vector<CatalogFile> files,
                                                      const CatalogQuery& query) {
-  std::vector<CatalogFile> kept;
+  // Kept files are moved forward in place (a chain catalog lists hundreds of thousands of
+  // entries: no second list).
+  std::size_t kept = 0;
+  std::unordered_set<std::string> present;  // a chain file lists once per instrument it holds
   for (CatalogFile& f : files) {
     f.type = type;
     if (query.start && f.end < *query.start) continue;
     if (query.end && f.start > *query.end) continue;
     std::error_code ec;
-    if (!fs::exists(f.path, ec)) return MakeError(fmt::format("{}: no such file", f.path));
+    if (!f.chain || !present.contains(f.path)) {
+      if (!fs::exists(f.path, ec)) return MakeError(fmt::format("{}: no such file", f.path));
+      if (f.chain) present.insert(f.path);
+    }
     if (f.bytes == 0 && !f.identifier.empty()) {  // without an identifier it is never batched
       const auto n = fs::file_size(f.path, ec);
       f.bytes = ec ? 0 : static_cast<std::uint64_t>(n);
     }
-    kept.push_back(std::move(f));
+    if (&files[kept] != &f) files[kept] = std::move(f);
+    ++kept;
   }
+  files.resize(kept);
   auto db = duck::Database::Open("", query.threads);
   if (!db) return MakeError(db.error());
   {
@@ -224,7 +246,7 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
       }
     }
   }
-  auto merge = std::make_unique<MergeReader>(std::move(*db), std::move(kept), query);
+  auto merge = std::make_unique<MergeReader>(std::move(*db), std::move(files), query);
   if (!query.prefetch) return std::unique_ptr<DataStream>(std::move(merge));
   return std::unique_ptr<DataStream>(std::make_unique<PrefetchReader>(std::move(merge)));
 }

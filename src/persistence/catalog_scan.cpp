@@ -109,8 +109,9 @@ bool ScanCursor::UseCache(const CatalogQuery& q, CatalogReaderStats& stats) {
     }
     cache_ = ChainCacheView();
   }
-  // No usable cache: write one while reading, when this read covers the whole file.
-  if (file.chain_members == 0 || file.chain_members != files_.size()) return false;
+  // No usable cache: write one while reading, when this read covers the file's whole time
+  // range (rows of instruments the scan does not select are cached too).
+  if (file.chain_members == 0 || file.chain_rows == 0) return false;
   if ((q.start && *q.start > file.chain_first) || (q.end && *q.end < file.chain_last)) {
     return false;
   }
@@ -120,6 +121,7 @@ bool ScanCursor::UseCache(const CatalogQuery& q, CatalogReaderStats& stats) {
   }
   writer_ = std::make_unique<ChainCacheWriter>(std::move(members));
   writer_rows_ = file.chain_rows;
+  unselected_.clear();
   return false;
 }
 
@@ -138,6 +140,15 @@ void ScanCursor::CommitCache() {
 
 Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q, CatalogReaderStats& stats) {
   stats_ = &stats;
+  if (!entries_.empty()) {
+    files_.resize(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      files_[i].file = std::move(entries_[i]);
+      files_[i].index = entry_indices_[i];
+    }
+    std::vector<CatalogFile>().swap(entries_);
+    std::vector<std::size_t>().swap(entry_indices_);
+  }
   if (mode_ == ScanMode::kChain && files_.front().file.type == CatalogDataType::kQuote &&
       q.binary_cache && !q.catalog_root.empty() && files_.front().file.meta) {
     bool resolved = true;
@@ -261,16 +272,36 @@ Status ScanCursor::SelectRow() {
   }
   for (;;) {
     if (!Valid(instrument_col_, row_)) return BadValue(instrument_col_, "NULL");
-    auto it = slots_.find(StringAt(instrument_col_));
+    const std::string_view id = StringAt(instrument_col_);
+    auto it = slots_.find(id);
     if (it != slots_.end()) {
       slot_ = it->second;
       return Status::Ok();
     }
+    if (writer_) CacheUnselected(id);
     if (++row_ >= size_) {
       if (Status s = Fetch(); !s) return s;
       if (done_) return Status::Ok();
     }
   }
+}
+
+void ScanCursor::CacheUnselected(std::string_view id) {
+  // A clean chunk's values all passed the column checks; other rows were never checked here.
+  if (!fast_ || files_.front().file.type != CatalogDataType::kQuote) {
+    writer_.reset();
+    return;
+  }
+  auto it = unselected_.find(std::string(id));
+  if (it == unselected_.end()) {
+    // A chain file has one price and one size precision: its selected instruments'.
+    const ParquetDataMeta& m = files_.front().meta;
+    const std::uint32_t k =
+        writer_->AddMember({std::string(id), m.price_precision, m.size_precision});
+    it = unselected_.emplace(std::string(id), k).first;
+  }
+  writer_->Add(it->second, Int64At(0), Int64At(1), Int64At(2), Int64At(3),
+               static_cast<const std::uint64_t*>(data_[4])[row_], ts_init_[row_]);
 }
 
 Status ScanCursor::Emit(std::vector<MarketData>& out) {
@@ -362,6 +393,16 @@ void ScanCursor::Close() {
   result_.reset();
   con_.reset();
   done_ = true;
+}
+
+void ScanCursor::Release() {
+  Close();
+  std::vector<ScanFile>().swap(files_);
+  std::vector<CatalogFile>().swap(entries_);
+  std::vector<std::size_t>().swap(entry_indices_);
+  decltype(slots_)().swap(slots_);
+  std::vector<CachedEntry>().swap(cached_entries_);
+  std::vector<std::int32_t>().swap(cache_slot_);
 }
 
 Status ScanCursor::ReadMeta(const CatalogQuery& q) {

@@ -46,16 +46,30 @@ class ScanCursor {
         mode_(mode == ScanMode::kSingle && files_.size() > 1 ? ScanMode::kBatch : mode) {
     start_ = files_.front().file.start;
     first_index_ = files_.front().index;
+    file_count_ = files_.size();
     for (const ScanFile& f : files_) {
       start_ = std::min(start_, f.file.start);
       first_index_ = std::min(first_index_, f.index);
     }
   }
 
+  // A chain file's scan of its selected entries (`entries[i]` at merge position `indices[i]`,
+  // ascending), made into ScanFiles only when the scan opens: a chain catalog lists an entry
+  // per instrument per file, hundreds of thousands over a few years.
+  ScanCursor(std::vector<CatalogFile> entries, std::vector<std::size_t> indices)
+      : mode_(ScanMode::kChain),
+        entries_(std::move(entries)),
+        entry_indices_(std::move(indices)) {
+    start_ = entries_.front().start;
+    first_index_ = entry_indices_.front();
+    file_count_ = 1;
+    for (const CatalogFile& f : entries_) start_ = std::min(start_, f.start);
+  }
+
   UnixNanos start() const { return start_; }
   std::size_t first_index() const { return first_index_; }
   // Files on disk the scan reads.
-  std::size_t file_count() const { return mode_ == ScanMode::kChain ? 1 : files_.size(); }
+  std::size_t file_count() const { return mode_ == ScanMode::kChain ? 1 : file_count_; }
   bool batched() const { return mode_ == ScanMode::kBatch; }
   UnixNanos ts() const { return UnixNanos(static_cast<std::int64_t>(ts_init_[row_])); }
   // The merge position of the current row's file.
@@ -91,6 +105,9 @@ class ScanCursor {
   Status Emit(std::vector<MarketData>& out);
 
   void Close();
+  // Frees what a finished scan still holds of its files (a chain file's entries: one per
+  // instrument it holds). Only file_count(), start() and first_index() may be called after.
+  void Release();
 
  private:
   std::size_t Current() const {
@@ -106,8 +123,12 @@ class ScanCursor {
   }
 
   // Chain scans: from the current row on, moves to the first row of a selected instrument (or
-  // to the end) and sets slot_ to its entry.
+  // to the end) and sets slot_ to its entry. Rows it passes over go into the cache being
+  // written (the cache holds the whole file).
   Status SelectRow();
+  // Adds the current row, of an instrument the scan did not select, to the cache being
+  // written; drops the cache when the row's chunk is not clean (its values were not checked).
+  void CacheUnselected(std::string_view id);
 
   // Chain quote scans: maps the file's binary cache when valid (true: the scan reads it), else
   // prepares to write one when this scan reads the whole file.
@@ -182,6 +203,9 @@ class ScanCursor {
 
   std::vector<ScanFile> files_;
   ScanMode mode_;
+  // A chain scan's entries until it opens (then files_).
+  std::vector<CatalogFile> entries_;
+  std::vector<std::size_t> entry_indices_;
   // Chain scans: the instrument column, and each selected instrument's entry in files_ by its
   // id (the views point into the ids' interned strings).
   std::size_t instrument_col_ = 0;
@@ -189,6 +213,7 @@ class ScanCursor {
   std::size_t slot_ = 0;
   UnixNanos start_;
   std::size_t first_index_ = 0;
+  std::size_t file_count_ = 0;
   std::unique_ptr<duck::Connection> con_;
   std::optional<duck::QueryResult> result_;
   duck::Chunk chunk_;
@@ -221,6 +246,8 @@ class ScanCursor {
   std::vector<CachedEntry> cached_entries_;
   bool cached_ = false;
   std::unique_ptr<ChainCacheWriter> writer_;
+  // The cache's members for instruments of the file this scan did not select, by id.
+  std::unordered_map<std::string, std::uint32_t> unselected_;
   std::uint64_t writer_rows_ = 0;  // rows the whole file holds
   std::string cache_path_;
   ChainCacheSource cache_source_;

@@ -3,7 +3,9 @@
 // DuckDB to decode the Parquet file again.
 //
 // It is never the source of truth. The Parquet file is; the cache is written from the rows a
-// full, checked scan of that file emitted (every value already passed the reader's checks),
+// scan of that file's whole time range read (every value already passed the reader's checks;
+// the rows of instruments the scan did not select too, when their chunk's column checks
+// passed, so one cache serves every selection),
 // and it is used only while the Parquet file has the size and modification time recorded in
 // the cache's header and its instruments' resolved precisions are the ones recorded. Anything
 // else (absent, stale, another format version, wrong length, a catalog on a read-only disk)
@@ -103,6 +105,12 @@ class ChainCacheWriter {
     member_.push_back(member);
   }
   std::uint64_t rows() const { return ts_init_.size(); }
+  // Adds a member (an instrument of the file the scan did not select: its rows are cached
+  // too, so one cache serves every selection); returns its number.
+  std::uint32_t AddMember(ChainCacheMember m) {
+    members_.push_back(std::move(m));
+    return static_cast<std::uint32_t>(members_.size() - 1);
+  }
 
   // Writes the cache of `source` to `path` (folders created), through a temporary file renamed
   // into place.

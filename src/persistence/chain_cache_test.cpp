@@ -119,7 +119,7 @@ TEST_F(ChainCacheTest, AFullReadBuildsTheCacheAndLaterReadsGiveTheSameItemsFromI
   }
 }
 
-TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeReadsBuildIt) {
+TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeDaysBuildIt) {
   CatalogQuery some;
   some.instruments = {"NIFTY24JAN21500*"};
   CatalogQuery later;  // from the middle of the first day
@@ -129,21 +129,30 @@ TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeReadsB
   window.end = UnixNanos(kDay1 + 7 * kNanosPerMinute);
   window.instruments = {"NIFTY24JAN21500PE.NFO"};
 
-  // Without a cache: a selection builds nothing; a range builds only the day it covers whole.
+  // Without a cache: a range builds only the day it covers whole.
+  const Read all_parquet = ReadAll(NoCache({}));
   const Read some_parquet = ReadAll(NoCache(some));
   const Read later_parquet = ReadAll(NoCache(later));
   const Read window_parquet = ReadAll(NoCache(window));
   ASSERT_FALSE(window_parquet.items.empty());
-  const Read some_first = ReadAll(some);
-  EXPECT_EQ(some_first.items, some_parquet.items);
-  EXPECT_EQ(some_first.stats.cache_built, 0u);
+  const Read window_first = ReadAll(window);
+  EXPECT_EQ(window_first.items, window_parquet.items);
+  EXPECT_EQ(window_first.stats.cache_built, 0u);
   const Read later_first = ReadAll(later);
   EXPECT_EQ(later_first.items, later_parquet.items);
   EXPECT_EQ(later_first.stats.cache_built, 1u);
   EXPECT_EQ(CacheFiles().size(), 1u);
+  fs::remove_all(fs::path(root_) / ".cache");
 
-  // Once every day is cached, each read comes from the cache, filtered alike.
-  EXPECT_EQ(ReadAll({}).stats.cache_built, 1u);
+  // A selection over whole days caches every instrument of the file (the index too), so the
+  // cache it built serves every later selection, the whole read included.
+  const Read some_first = ReadAll(some);
+  EXPECT_EQ(some_first.items, some_parquet.items);
+  EXPECT_EQ(some_first.stats.cache_built, 2u);
+  const Read all_cached = ReadAll({});
+  EXPECT_EQ(all_cached.items, all_parquet.items);
+  EXPECT_EQ(all_cached.stats.cache_hits, 2u);
+  EXPECT_EQ(all_cached.stats.cache_built, 0u);
   for (const auto& [q, want] : {std::pair{some, some_parquet}, std::pair{later, later_parquet},
                                 std::pair{window, window_parquet}}) {
     const Read r = ReadAll(q);
@@ -151,6 +160,42 @@ TEST_F(ChainCacheTest, SelectionsAndTimeRangesReadFromTheCacheButOnlyWholeReadsB
     EXPECT_GE(r.stats.cache_hits, 1u);
     EXPECT_EQ(r.stats.cache_built, 0u);
   }
+}
+
+TEST_F(ChainCacheTest, UnselectedRowsWhoseValuesFailTheChecksLeaveTheirDayUncached) {
+  // A third day whose index quote carries digits beyond its precision: a read of the options
+  // alone never checks that row, so it must not go into a cache a later read would trust.
+  {
+    auto c = Catalog::Open(root_);
+    ASSERT_TRUE(c.ok()) << c.error();
+    const std::int64_t day3 = kDay2 + kNanosPerDay;
+    std::vector<QuoteTick> qs;
+    for (const char* id : {"NIFTY 50.NSE", "NIFTY24JAN21500CE.NFO"}) {
+      QuoteTick q;
+      q.instrument_id = MustInstrumentId(id);
+      q.bid_price = Price::Raw(10'000 * Pow10(7), 2);
+      q.ask_price = Price::Raw(10'010 * Pow10(7), 2);
+      q.bid_size = Quantity::Raw(65 * kFixedScale, 0);
+      q.ask_size = Quantity::Raw(130 * kFixedScale, 0);
+      q.ts_init = UnixNanos(day3);
+      q.ts_event = q.ts_init;
+      qs.push_back(q);
+    }
+    qs[0].bid_price = Price::Raw(10'000 * Pow10(7) + 1, 2);  // not a multiple of 0.01
+    const Status w = (*c)->WriteChainQuotes("NIFTY 50.NSE", qs);
+    if (!w.ok()) GTEST_SKIP() << "the writer refuses the value: " << w.error();
+  }
+  CatalogQuery options;
+  options.instruments = {"NIFTY24JAN21500*"};
+  const Read parquet = ReadAll(NoCache(options));
+  const Read first = ReadAll(options);
+  EXPECT_EQ(first.items, parquet.items);
+  EXPECT_EQ(first.stats.cache_built, 2u);  // the two clean days only
+  EXPECT_EQ(CacheFiles().size(), 2u);
+  const Read second = ReadAll(options);
+  EXPECT_EQ(second.items, parquet.items);
+  EXPECT_EQ(second.stats.cache_hits, 2u);
+  EXPECT_EQ(second.stats.cache_built, 0u);
 }
 
 TEST_F(ChainCacheTest, AStaleOrDamagedCacheIsNotUsedAndIsRebuilt) {
