@@ -258,24 +258,28 @@ void Resume(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec, Zerodh
 }
 
 // Past the session's expiry (Kite ends every session at 06:00 IST), a login already in the
-// token file is taken at once, before Kite's first refusal would halt trading (kernel thread).
-// None yet: nothing happens here; the first 403 halts and the token watch waits for it.
-void TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data) {
+// token file is taken at once, before Kite's first refusal would halt trading (kernel thread);
+// true when one was taken (the new Kite day is then owed a reconciliation). None yet: nothing
+// happens here; the first 403 halts and the token watch waits for it.
+bool TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data) {
   const UnixNanos now = node.clock().Now();
-  if (glue.token_halt || glue.session_expires.is_zero() || now < glue.session_expires) return;
+  if (glue.token_halt || glue.session_expires.is_zero() || now < glue.session_expires) {
+    return false;
+  }
   const UnixNanos wall = SystemNow();
-  if (wall < glue.session_next_look) return;
+  if (wall < glue.session_next_look) return false;
   // Every 200 ms of market time at real speed (10 ms of wall at least): on a fast clock the
   // morning's login is taken before Kite's first refusal halts trading.
   glue.session_next_look = wall + MarketPeriod(node.clock(), 200 * kNanosPerMilli);
   auto next = ReadKiteSessionFile(glue.token_file, now, glue.api_key);
-  if (!next || next->expires_at <= glue.session_expires) return;
+  if (!next || next->expires_at <= glue.session_expires) return false;
   Log(node, LogLevel::kInfo,
       fmt::format("the Kite session ended at {}; the new login in {} is taken (until {})",
                   FormatIst(glue.session_expires), glue.token_file, FormatIst(next->expires_at)));
   glue.session_expires = next->expires_at;
   glue.rest->SetAccessToken(next->access_token);
   data.Reconnect(next->access_token);
+  return true;
 }
 
 void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
@@ -457,7 +461,7 @@ void MaybeRefreshInstruments(TradingNode& node, const std::shared_ptr<KiteGlue>&
 void EverySecond(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
                  KiteExecutionClient& exec, ZerodhaDataClient& data, DurationNs chain_days,
                  KiteReconnectWatch& watch) {
-  TakeNextSession(node, *glue, data);
+  if (TakeNextSession(node, *glue, data)) watch.Owe("new Kite session taken");
   if (!glue->token_halt) MaybeRefreshInstruments(node, glue, &exec, &data);
   if (chain_days > 0) RefreshChain(node, *glue, *glue->map, data, chain_days);
   SeedPrices(node, glue, glue->map);

@@ -104,6 +104,7 @@ bool KiteReconnectWatch::Tick() {
     gaps_seen_ = gaps;
     owed_ = true;
     wait_ticks_ = 0;
+    why_ = "ticker reconnected";
   }
   if (!owed_) return false;
   // While the kernel starts, its own reconciliation reads the Kite day anyway (after the
@@ -122,8 +123,7 @@ bool KiteReconnectWatch::Tick() {
   if (!ms) {
     ++failures_;
     wait_ticks_ = 5;
-    log.Error("ticker reconnected, but the Kite day could not be read to reconcile the gap: {}; "
-              "retrying",
+    log.Error("{}, but the Kite day could not be read to reconcile: {}; retrying", why_,
               ms.error());
     return false;
   }
@@ -131,13 +131,12 @@ bool KiteReconnectWatch::Tick() {
   ++reconciliations_;
   const ReconcileResult r = kernel_.exec_engine().Reconcile(*ms);
   if (!r.ok()) {
-    kernel_.HaltOnFault("reconciliation after a ticker reconnect found a mismatch: " +
-                        r.ToStatus().error());
-    log.Error("reconciliation after a ticker reconnect found a mismatch; trading HALTED: {}",
+    kernel_.HaltOnFault(why_ + ": reconciliation found a mismatch: " + r.ToStatus().error());
+    log.Error("{}: reconciliation found a mismatch; trading HALTED: {}", why_,
               r.ToStatus().error());
     return true;
   }
-  log.Info("ticker reconnected: the Kite day reconciled ({} orders, {} events generated)",
+  log.Info("{}: the Kite day reconciled ({} orders, {} events generated)", why_,
            r.orders_reported, r.events_generated);
   return true;
 }

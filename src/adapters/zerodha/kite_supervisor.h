@@ -15,6 +15,8 @@
 //     is retried.
 #pragma once
 
+#include <string>
+
 #include <cstdint>
 
 #include "adapters/zerodha/kite_data_client.h"
@@ -32,6 +34,14 @@ class KiteReconnectWatch {
   // Called every second or so on the kernel thread: reconciles when the ticker came back since
   // the last call (or a reconciliation is still owed). True when it reconciled this call.
   bool Tick();
+  // A reconciliation is owed for another reason than a ticker gap (a new Kite session taken
+  // before Kite refused the old one: its ticker reconnected on purpose, and the new Kite day
+  // must be read); `why` names it in the log.
+  void Owe(std::string why) {
+    owed_ = true;
+    wait_ticks_ = 0;
+    why_ = std::move(why);
+  }
   std::uint64_t reconciliations() const { return reconciliations_; }
   std::uint64_t failures() const { return failures_; }
 
@@ -41,6 +51,7 @@ class KiteReconnectWatch {
   const ZerodhaDataClient& data_;
   std::uint64_t gaps_seen_ = 0;
   bool owed_ = false;
+  std::string why_ = "ticker reconnected";
   int wait_ticks_ = 0;  // after a failed read: ticks before the next try
   std::uint64_t reconciliations_ = 0;
   std::uint64_t failures_ = 0;
