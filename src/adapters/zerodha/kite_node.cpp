@@ -123,6 +123,9 @@ struct KiteGlue {
   std::string api_key;
   // Kernel thread only.
   bool token_halt = false;
+  // The session in use: after a refusal the token watch skips it in the token file (the file
+  // still holds it until the next `nacre kite login`).
+  std::string access_token;
   std::optional<KiteSessionWatcher> watcher;
   std::uint64_t watch_timer = 0;
   // The chain the ticker streams whatever the strategies subscribe (kernel thread).
@@ -227,16 +230,24 @@ void SeedPrices(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
 
 // A new session arrived (kernel thread): both clients take it, the Kite day is reconciled, and
 // a clean reconciliation lifts the halt the token set.
-void Resume(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec, ZerodhaDataClient& data,
-            const KiteSessionFile& session) {
+void WatchTokenFile(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                    KiteExecutionClient* exec, ZerodhaDataClient* data);
+
+void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecutionClient& exec,
+            ZerodhaDataClient& data, const KiteSessionFile& session) {
+  KiteGlue& glue = *g;
   glue.session_expires = session.expires_at;
+  glue.access_token = session.access_token;
   glue.rest->SetAccessToken(session.access_token);
   data.Reconnect(session.access_token);
   auto ms = exec.GenerateMassStatus();
   if (!ms) {
     Log(node, LogLevel::kError,
         "new Kite session for " + session.user_id + ", but the Kite day could not be read: " +
-            ms.error() + "; trading stays HALTED (nacre ctl reconcile to retry)");
+            ms.error() + "; trading stays HALTED (nacre ctl reconcile to retry, or a new login)");
+    // This session may be refused too (a login older than Kite's refusal): a newer one in the
+    // token file is taken as the first was.
+    WatchTokenFile(node, g, &exec, &data);
     return;
   }
   const ReconcileResult r = node.kernel().exec_engine().Reconcile(*ms);
@@ -277,23 +288,17 @@ bool TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data)
       fmt::format("the Kite session ended at {}; the new login in {} is taken (until {})",
                   FormatIst(glue.session_expires), glue.token_file, FormatIst(next->expires_at)));
   glue.session_expires = next->expires_at;
+  glue.access_token = next->access_token;
   glue.rest->SetAccessToken(next->access_token);
   data.Reconnect(next->access_token);
   return true;
 }
 
-void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
-                    KiteExecutionClient* exec, ZerodhaDataClient* data, const std::string& why) {
-  if (glue->token_halt) return;
-  glue->token_halt = true;
-  const std::string reason =
-      "Kite session refused (TokenException): trading HALTED until `nacre kite login` writes "
-      "a new session to " + glue->token_file;
-  Log(node, LogLevel::kError, reason + " (" + why + ")");
-  if (KillSwitch* ks = node.kill_switch()) (void)ks->Halt(reason);
-  // Watch the token file on the I/O thread (file reads only); a new session comes back to
-  // the kernel thread through the inbox.
-  glue->watcher.emplace(glue->token_file, glue->api_key, "");
+// Watches the token file on the I/O thread (file reads only) for a session other than the one
+// in use (refused); a new one comes back to the kernel thread through the inbox (Resume).
+void WatchTokenFile(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                    KiteExecutionClient* exec, ZerodhaDataClient* data) {
+  glue->watcher.emplace(glue->token_file, glue->api_key, glue->access_token);
   std::weak_ptr<KiteGlue> weak = glue;
   Inbox* inbox = &node.inbox();
   TradingNode* n = &node;
@@ -307,9 +312,21 @@ void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
     g->io->Cancel(g->watch_timer);
     g->watcher.reset();
     inbox->PushExec(clock->Now(), KernelTask{"KITE new session", [weak, n, exec, data, s = *fresh] {
-                                               if (auto gg = weak.lock()) Resume(*n, *gg, *exec, *data, s);
+                                               if (auto gg = weak.lock()) Resume(*n, gg, *exec, *data, s);
                                              }});
   });
+}
+
+void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
+                    KiteExecutionClient* exec, ZerodhaDataClient* data, const std::string& why) {
+  if (glue->token_halt) return;
+  glue->token_halt = true;
+  const std::string reason =
+      "Kite session refused (TokenException): trading HALTED until `nacre kite login` writes "
+      "a new session to " + glue->token_file;
+  Log(node, LogLevel::kError, reason + " (" + why + ")");
+  if (KillSwitch* ks = node.kill_switch()) (void)ks->Halt(reason);
+  WatchTokenFile(node, glue, exec, data);
 }
 
 // The underlying's chain in the ticker (kernel thread): every listed contract expiring within
@@ -488,6 +505,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
              session->user_id, FormatIst(session->expires_at));
   auto glue = std::make_shared<KiteGlue>();
   glue->session_expires = session->expires_at;
+  glue->access_token = session->access_token;
   glue->token_file = c.token_file;
   glue->api_key = c.api_key;
   KiteRestClient::Options ro;
