@@ -123,9 +123,6 @@ struct KiteGlue {
   std::string api_key;
   // Kernel thread only.
   bool token_halt = false;
-  // The session in use: after a refusal the token watch skips it in the token file (the file
-  // still holds it until the next `nacre kite login`).
-  std::string access_token;
   std::optional<KiteSessionWatcher> watcher;
   std::uint64_t watch_timer = 0;
   // The chain the ticker streams whatever the strategies subscribe (kernel thread).
@@ -231,13 +228,13 @@ void SeedPrices(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
 // A new session arrived (kernel thread): both clients take it, the Kite day is reconciled, and
 // a clean reconciliation lifts the halt the token set.
 void WatchTokenFile(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
-                    KiteExecutionClient* exec, ZerodhaDataClient* data);
+                    KiteExecutionClient* exec, ZerodhaDataClient* data,
+                    const std::string& refused);
 
 void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecutionClient& exec,
             ZerodhaDataClient& data, const KiteSessionFile& session) {
   KiteGlue& glue = *g;
   glue.session_expires = session.expires_at;
-  glue.access_token = session.access_token;
   glue.rest->SetAccessToken(session.access_token);
   data.Reconnect(session.access_token);
   auto ms = exec.GenerateMassStatus();
@@ -245,9 +242,9 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
     Log(node, LogLevel::kError,
         "new Kite session for " + session.user_id + ", but the Kite day could not be read: " +
             ms.error() + "; trading stays HALTED (nacre ctl reconcile to retry, or a new login)");
-    // This session may be refused too (a login older than Kite's refusal): a newer one in the
-    // token file is taken as the first was.
-    WatchTokenFile(node, g, &exec, &data);
+    // The session taken may be the refused one still in the file (the user's new login not
+    // written yet): watch again, skipping it, so the next login is taken when it comes.
+    WatchTokenFile(node, g, &exec, &data, session.access_token);
     return;
   }
   const ReconcileResult r = node.kernel().exec_engine().Reconcile(*ms);
@@ -288,17 +285,19 @@ bool TakeNextSession(TradingNode& node, KiteGlue& glue, ZerodhaDataClient& data)
       fmt::format("the Kite session ended at {}; the new login in {} is taken (until {})",
                   FormatIst(glue.session_expires), glue.token_file, FormatIst(next->expires_at)));
   glue.session_expires = next->expires_at;
-  glue.access_token = next->access_token;
   glue.rest->SetAccessToken(next->access_token);
   data.Reconnect(next->access_token);
   return true;
 }
 
-// Watches the token file on the I/O thread (file reads only) for a session other than the one
-// in use (refused); a new one comes back to the kernel thread through the inbox (Resume).
+// Watches the token file on the I/O thread (file reads only) for a valid session other than
+// `refused`; it comes back to the kernel thread through the inbox (Resume). After Kite's first
+// refusal nothing is skipped: the refusal may belong to a call still made with the session
+// before the morning's, while the file already holds the new one.
 void WatchTokenFile(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
-                    KiteExecutionClient* exec, ZerodhaDataClient* data) {
-  glue->watcher.emplace(glue->token_file, glue->api_key, glue->access_token);
+                    KiteExecutionClient* exec, ZerodhaDataClient* data,
+                    const std::string& refused) {
+  glue->watcher.emplace(glue->token_file, glue->api_key, refused);
   std::weak_ptr<KiteGlue> weak = glue;
   Inbox* inbox = &node.inbox();
   TradingNode* n = &node;
@@ -326,7 +325,7 @@ void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
       "a new session to " + glue->token_file;
   Log(node, LogLevel::kError, reason + " (" + why + ")");
   if (KillSwitch* ks = node.kill_switch()) (void)ks->Halt(reason);
-  WatchTokenFile(node, glue, exec, data);
+  WatchTokenFile(node, glue, exec, data, "");
 }
 
 // The underlying's chain in the ticker (kernel thread): every listed contract expiring within
@@ -505,7 +504,6 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
              session->user_id, FormatIst(session->expires_at));
   auto glue = std::make_shared<KiteGlue>();
   glue->session_expires = session->expires_at;
-  glue->access_token = session->access_token;
   glue->token_file = c.token_file;
   glue->api_key = c.api_key;
   KiteRestClient::Options ro;
