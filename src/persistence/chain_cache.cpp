@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'N', 'A', 'C', 'R', 'E', 'C', 'Q', '1'};
-constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kVersion = 3;
 constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8;
 // Bytes per row: four raws, two times, the member.
 constexpr std::size_t kRowBytes = 4 * 8 + 2 * 8 + 4;
@@ -195,7 +195,13 @@ bool ChainCacheView::Open(const std::string& path, const ChainCacheSource& sourc
   }
   // Read front to back: let the kernel read ahead (the checksum pass, then the scan).
   ::madvise(base_, length_, MADV_SEQUENTIAL);
-  if (Checksum(0, b + payload, length_ - payload) != sum) return fail("checksum mismatch");
+  {
+    // Column by column, chained, as the writer computes it from its buffers.
+    std::uint64_t h = 0;
+    const char* col = b + payload;
+    for (int k = 0; k < 6; ++k, col += rows * 8) h = Checksum(h, col, rows * 8);
+    if (Checksum(h, col, rows * 4) != sum) return fail("checksum mismatch");
+  }
   rows_ = rows;
   const char* col = b + payload;
   for (int k = 0; k < 4; ++k) {
@@ -223,15 +229,12 @@ Status ChainCacheWriter::Commit(const std::string& path, const ChainCacheSource&
   const std::size_t payload_at = head.size();
   Put(head, std::uint64_t{0});  // the payload offset, filled below
   // The payload's checksum, over the columns as written one after the other.
-  std::string bytes;
-  bytes.reserve(rows() * kRowBytes);
-  for (int k = 0; k < 4; ++k) {
-    bytes.append(reinterpret_cast<const char*>(raws_[k].data()), raws_[k].size() * 8);
-  }
-  bytes.append(reinterpret_cast<const char*>(ts_event_.data()), ts_event_.size() * 8);
-  bytes.append(reinterpret_cast<const char*>(ts_init_.data()), ts_init_.size() * 8);
-  bytes.append(reinterpret_cast<const char*>(member_.data()), member_.size() * 4);
-  Put(head, Checksum(0, bytes.data(), bytes.size()));
+  // The payload's checksum: its columns in file order, each chained on the one before.
+  const std::vector<std::uint64_t>* times[2] = {&ts_event_, &ts_init_};
+  std::uint64_t sum = 0;
+  for (int k = 0; k < 4; ++k) sum = Checksum(sum, raws_[k].data(), raws_[k].size() * 8);
+  for (const auto* t : times) sum = Checksum(sum, t->data(), t->size() * 8);
+  Put(head, Checksum(sum, member_.data(), member_.size() * 4));
   for (const ChainCacheMember& m : members_) {
     Put(head, static_cast<std::int32_t>(m.price_precision));
     Put(head, static_cast<std::int32_t>(m.size_precision));
@@ -249,7 +252,13 @@ Status ChainCacheWriter::Commit(const std::string& path, const ChainCacheSource&
   // Not fsync'd: a reader that paces a replay must not wait on the disk, and a cache whose
   // data did not all reach the disk fails its checksum and is written again.
   Status s = WriteAll(fd, head.data(), head.size(), tmp);
-  if (s.ok()) s = WriteAll(fd, bytes.data(), bytes.size(), tmp);
+  for (int k = 0; k < 4 && s.ok(); ++k) {
+    s = WriteAll(fd, raws_[k].data(), raws_[k].size() * 8, tmp);
+  }
+  for (const auto* t : times) {
+    if (s.ok()) s = WriteAll(fd, t->data(), t->size() * 8, tmp);
+  }
+  if (s.ok()) s = WriteAll(fd, member_.data(), member_.size() * 4, tmp);
   ::close(fd);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = MakeError(fmt::format("{}: rename: {}", path, std::strerror(errno)));
