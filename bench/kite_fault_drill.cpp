@@ -680,7 +680,27 @@ class Drill {
     for (const fs::path& p : {dir / "state", dir / "results", log}) {
       check.ScanSecrets(p, token_file, Secrets());
     }
-    if (Slurp(log).find("HALTED") != std::string::npos) ++t_.halts;
+    const std::string text = Slurp(log);
+    if (text.find("HALTED") != std::string::npos) ++t_.halts;
+    {
+      // Reports refused while running (ExecEngine) or at a start (the Reconciler's lines).
+      std::istringstream lines(text);
+      std::string line, first;
+      int refused = 0;
+      while (std::getline(lines, line)) {
+        if (line.find("[ERROR] ExecEngine: order report:") == std::string::npos &&
+            !(line.find("[ERROR] Reconciler: order ") != std::string::npos &&
+              line.find("would pass") != std::string::npos)) {
+          continue;
+        }
+        if (refused++ == 0) first = line;
+      }
+      if (refused > 0) {
+        t_.refused_reports += refused;
+        t_.problems.push_back(fmt::format("run {}: {} Kite reports refused (first: {})", run,
+                                          refused, first));
+      }
+    }
     if (o_.progress) {
       o_.progress(fmt::format("run {} ({}, {} market minutes): {} faults so far, {} intents, {} "
                               "exchange orders, {} trades, {} problems",
@@ -723,11 +743,11 @@ std::string DrillTotals::Report() const {
       "the exchange, {} trades\n"
       "lost {}, duplicated {}, phantom fills {}, position mismatches {}, cash mismatches {} "
       "(charges apart by {} paise in all), journal problems {}, secret leaks {}, start failures {}, "
-      "bad exits {}\n"
+      "bad exits {}, refused reports {}\n"
       "wall time {:.0f} s: {}\n",
       intents, venue_orders, rejected_unsent, trades, lost, duplicated, phantom_fills,
       position_mismatches, cash_mismatches, charge_paise_apart, journal_problems, secret_leaks,
-      start_failures, bad_exits, wall_seconds, ok() ? "OK" : "FAILED");
+      start_failures, bad_exits, refused_reports, wall_seconds, ok() ? "OK" : "FAILED");
   for (const std::string& p : problems) out += "  " + p + "\n";
   return out;
 }
@@ -756,6 +776,7 @@ json DrillTotals::ToJson() const {
               {"secret_leaks", secret_leaks},
               {"start_failures", start_failures},
               {"bad_exits", bad_exits},
+              {"refused_reports", refused_reports},
               {"problems", problems},
               {"wall_seconds", wall_seconds},
               {"ok", ok()}};

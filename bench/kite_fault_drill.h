@@ -87,13 +87,16 @@ struct DrillTotals {
   std::int64_t charge_paise_apart = 0;  // |Nacre's charges − the exchange's|, summed over days
   int journal_problems = 0;
   int secret_leaks = 0;
+  // Kite's reports the node could not apply (a fill past the order's filled quantity, a
+  // filled quantity behind ours): "order report:" errors in the node's log.
+  int refused_reports = 0;
   std::vector<std::string> problems;  // each one named: run, order, figures
   double wall_seconds = 0;
 
   bool ok() const {
     return lost == 0 && duplicated == 0 && phantom_fills == 0 && position_mismatches == 0 &&
            cash_mismatches == 0 && journal_problems == 0 && secret_leaks == 0 &&
-           start_failures == 0 && bad_exits == 0;
+           start_failures == 0 && bad_exits == 0 && refused_reports == 0;
   }
   std::string Report() const;
   nlohmann::json ToJson() const;

@@ -83,6 +83,7 @@ void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
   ReconcileResult res;
   r.ReconcileOrder(report, fills, res);
+  report_mismatches_ += res.mismatches.size();
   for (const std::string& m : res.mismatches) log().Error("order report: {}", m);
 }
 

@@ -88,6 +88,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // reports about orders that had moved on (a modify or cancel refused after a fill).
   std::uint64_t duplicate_fill_count() const { return duplicates_; }
   std::uint64_t stale_event_count() const { return stale_; }
+  // What a venue's order report said that could not be applied (a fill past the venue's own
+  // filled quantity, a filled quantity behind ours): each logged as an error.
+  std::uint64_t report_mismatch_count() const { return report_mismatches_; }
 
  private:
   // Runs an endpoint's work; an exception stops here (never unwinding into a strategy).
@@ -132,6 +135,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t refused_ = 0;
+  std::uint64_t report_mismatches_ = 0;
   std::uint64_t duplicates_ = 0;
   std::uint64_t inflight_queries_ = 0;
   std::uint64_t faults_ = 0;

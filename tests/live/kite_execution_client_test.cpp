@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "adapters/zerodha/kite_data_client.h"
 #include "adapters/zerodha/kite_execution_client.h"
@@ -376,6 +377,102 @@ TEST_F(KiteExec, APollDuringAFillInFlightDoesNotHalt) {
   client_->PollPositions();  // and agreeing polls stay quiet
   ASSERT_TRUE(Pump([&] { return client_->stats().position_polls == 3; }, 0));
   EXPECT_EQ(client_->stats().position_halts, 0u);
+}
+
+// A fill landing at Kite between the client's two reads of an order (its trades, then its
+// history): the first read after the placement is held by the emulator (`stall`: answered as
+// it was when asked, sent later) while the market fills the order. The client asks again and
+// applies Kite's own trade, never refusing it (as an older history would) nor inferring one.
+class KiteExecRace : public KiteExec {};
+
+TEST_F(KiteExecRace, AFillBetweenTheTwoReadsOfANewOrderIsAskedAgainNeverRefused) {
+  LoadPlan(R"({"rule": [{"route": "GET /orders/*", "action": "stall", "delay_ms": 700, "nth": 1}]})");
+  Submit("O-2", OrderSide::kSell, "101.00");  // rests: bid 100.00
+  ASSERT_TRUE(Pump([&] { return Get("/__emu/faults")["data"]["log"].size() == 1; }, 0));
+  EXPECT_EQ(Ledger()["trades"].size(), 0u);
+  Get("/__emu/step?seconds=300");  // 10:05: bid 101.00, the sell fills at its limit
+  ASSERT_EQ(Ledger()["trades"].size(), 1u);
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-2") == OrderStatus::kFilled; }, 0));
+  const Order* o = Ord("O-2");
+  ASSERT_EQ(o->trade_ids().size(), 1u);
+  EXPECT_EQ(o->trade_ids()[0].value(), Ledger()["trades"][0]["trade_id"].get<std::string>());
+  EXPECT_EQ(*o->avg_px(), testkit::Px("101.00"));
+  EXPECT_GE(client_->stats().lagging_trade_refetches, 1u);  // the two reads disagreed
+  EXPECT_EQ(kernel_->exec_engine().report_mismatch_count(), 0u);
+  EXPECT_EQ(kernel_->exec_engine().refused_event_count(), 0u);
+}
+
+// The mass status: a fill landing while the day is read (here while /trades is held) would
+// make the older order book refuse the newer trade and the positions disagree (a halt). The
+// order book read again around the trades shows the day moved, and the day is read again.
+TEST_F(KiteExecRace, AFillDuringTheMassStatusReadsTheDayAgainAndReconcilesClean) {
+  Submit("O-2", OrderSide::kSell, "101.00");
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-2") == OrderStatus::kAccepted; }));
+  LoadPlan(R"({"rule": [{"route": "GET /trades", "action": "stall", "delay_ms": 700, "nth": 1}]})");
+  // The market moves on its own connection once the trades read is held (the test thread is
+  // the kernel thread, blocked in the read).
+  std::string stepper_error;
+  std::thread stepper([&] {
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    net::HttpRequest r;
+    r.method = "GET";
+    r.target = "/__emu/faults";
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      auto got = http.Send(r, kDeadline);
+      if (got.ok() && json::parse(got->body, nullptr, false)["data"]["log"].size() == 1) break;
+      if (std::chrono::steady_clock::now() > until) {
+        stepper_error = "the trades read was never held";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling the fault log
+    }
+    r.target = "/__emu/step?seconds=300";
+    auto stepped = http.Send(r, kDeadline);
+    if (!stepped.ok() || stepped->status != 200) stepper_error = "step failed";
+  });
+  auto ms = client_->GenerateMassStatus();
+  stepper.join();
+  ASSERT_TRUE(stepper_error.empty()) << stepper_error;
+  ASSERT_TRUE(ms.ok()) << ms.error();
+  EXPECT_EQ(client_->stats().mass_status_rereads, 1u);
+  ASSERT_EQ(ms->fills.size(), 1u);
+  EXPECT_EQ(ms->fills[0].trade_id.value(), Ledger()["trades"][0]["trade_id"].get<std::string>());
+  const ReconcileResult r = kernel_->exec_engine().Reconcile(*ms);
+  EXPECT_TRUE(r.ok()) << r.ToStatus().error();
+  EXPECT_EQ(r.fills_inferred, 0u);
+  EXPECT_EQ(StatusOf("O-2"), OrderStatus::kFilled);
+  const auto open = kernel_->cache().PositionsOpen();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open.front()->quantity(), testkit::Qty(65));
+}
+
+TEST(KiteDayMoved, TwoOrderBookReadsAndTheTradesMustTellOneStory) {
+  auto order = [](const char* id, const char* status, std::int64_t filled) {
+    KiteOrder k;
+    k.order_id = id;
+    k.status_text = status;
+    k.filled_quantity = filled;
+    return k;
+  };
+  auto trade = [](const char* order_id, std::int64_t q) {
+    KiteTrade t;
+    t.order_id = order_id;
+    t.quantity = q;
+    return t;
+  };
+  const std::vector<KiteOrder> open{order("1", "OPEN", 0), order("2", "COMPLETE", 130)};
+  const std::vector<KiteTrade> two{trade("2", 65), trade("2", 65)};
+  EXPECT_EQ(KiteExecutionClient::DayMoved(open, open, two), "");
+  const std::vector<KiteOrder> filled{order("1", "COMPLETE", 65), order("2", "COMPLETE", 130)};
+  EXPECT_EQ(KiteExecutionClient::DayMoved(open, filled, two),
+            "order 1 went OPEN filled 0 -> COMPLETE filled 65");
+  EXPECT_EQ(KiteExecutionClient::DayMoved(filled, filled, two),
+            "order 1 filled 65 but its trades add up to 0");  // Kite's trades lag
+  const std::vector<KiteOrder> more{order("1", "OPEN", 0), order("2", "COMPLETE", 130),
+                                    order("3", "OPEN", 0)};
+  EXPECT_EQ(KiteExecutionClient::DayMoved(open, more, two), "order 3 appeared");
+  EXPECT_EQ(KiteExecutionClient::DayMoved(more, open, two), "an order left the order book");
 }
 
 class KiteBasket : public KiteExec {

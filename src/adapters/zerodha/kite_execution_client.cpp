@@ -814,29 +814,39 @@ void KiteExecutionClient::Fetch(const ClientOrderId& id) {
   t.fetching = true;
   ++stats_.fetches;
   const std::string kite_id = t.kite_id;
-  rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond), [this, id, kite_id](KiteOutcome h) {
-    rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
-               [this, id, kite_id, h = std::move(h)](KiteOutcome tr) {
-                 Kernel("KITE fetched " + kite_id,
-                        [this, id, kite_id, h, tr = std::move(tr)] { OnFetched(id, kite_id, h, tr); });
-               });
-  });
+  // The trades first, then the history: a fill landing between the two reads then shows as
+  // trades lagging the order's filled quantity (which Kite itself does, and which is asked
+  // again), never as a newer trade the older history would refuse.
+  rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
+             [this, id, kite_id](KiteOutcome tr) {
+               rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond),
+                          [this, id, kite_id, tr = std::move(tr)](KiteOutcome h) {
+                            Kernel("KITE fetched " + kite_id,
+                                   [this, id, kite_id, h = std::move(h), tr] {
+                                     OnFetched(id, kite_id, h, tr, -1);
+                                   });
+                          });
+             });
 }
 
-void KiteExecutionClient::FetchUntracked(const std::string& kite_id) {
+void KiteExecutionClient::FetchUntracked(const std::string& kite_id, int lagging_left) {
   ++stats_.fetches;
-  rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond), [this, kite_id](KiteOutcome h) {
-    rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
-               [this, kite_id, h = std::move(h)](KiteOutcome tr) {
-                 Kernel("KITE fetched " + kite_id, [this, kite_id, h, tr = std::move(tr)] {
-                   OnFetched(ClientOrderId(), kite_id, h, tr);
-                 });
-               });
-  });
+  if (lagging_left < 0) lagging_left = config_.lagging_trades_refetches;
+  rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
+             [this, kite_id, lagging_left](KiteOutcome tr) {
+               rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond),
+                          [this, kite_id, lagging_left, tr = std::move(tr)](KiteOutcome h) {
+                            Kernel("KITE fetched " + kite_id,
+                                   [this, kite_id, lagging_left, h = std::move(h), tr] {
+                                     OnFetched(ClientOrderId(), kite_id, h, tr, lagging_left);
+                                   });
+                          });
+             });
 }
 
 void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& kite_id,
-                                    const KiteOutcome& history, const KiteOutcome& trades) {
+                                    const KiteOutcome& history, const KiteOutcome& trades,
+                                    int untracked_lagging_left) {
   Tracked* t = nullptr;
   if (!id.empty()) {
     auto it = tracked_.find(id);
@@ -869,15 +879,29 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   for (const KiteTrade& k : kite_trades) {
     if (k.order_id == kite_id) traded += k.quantity;
   }
-  if (t != nullptr && traded != now.filled_quantity && t->lagging_left > 0) {
-    // Kite's trades lag the order's filled quantity: ask again before inferring anything. Or
-    // the history is the older read (a fill landed between the two requests): its filled
-    // quantity would refuse the newer trade, so ask again for both.
-    --t->lagging_left;
+  if (t != nullptr && t->lagging_left < 0) t->lagging_left = config_.lagging_trades_refetches;
+  const int lagging_left = t != nullptr ? t->lagging_left : untracked_lagging_left;
+  if (traded != now.filled_quantity && lagging_left > 0) {
+    // Kite's trades lag the order's filled quantity (or a fill landed between the two reads):
+    // ask again for both before inferring or refusing anything.
     ++stats_.lagging_trade_refetches;
-    After(config_.lagging_trades_refetch, [this, id] {
-      Kernel("KITE refetch", [this, id] { Fetch(id); });
-    });
+    if (t != nullptr) {
+      --t->lagging_left;
+      After(config_.lagging_trades_refetch, [this, id] {
+        Kernel("KITE refetch", [this, id] { Fetch(id); });
+      });
+    } else {
+      After(config_.lagging_trades_refetch, [this, kite_id, lagging_left] {
+        Kernel("KITE refetch", [this, kite_id, lagging_left] {
+          const auto it = by_kite_id_.find(kite_id);
+          if (it != by_kite_id_.end()) {
+            Fetch(it->second);
+          } else {
+            FetchUntracked(kite_id, lagging_left - 1);
+          }
+        });
+      });
+    }
     return;
   }
   if (t != nullptr) t->lagging_left = config_.lagging_trades_refetches;
@@ -1027,6 +1051,31 @@ Result<PositionStatusReport> KiteExecutionClient::PositionOf(const KitePosition&
   return r;
 }
 
+std::string KiteExecutionClient::DayMoved(const std::vector<KiteOrder>& before,
+                                          const std::vector<KiteOrder>& after,
+                                          const std::vector<KiteTrade>& trades) {
+  std::map<std::string, std::pair<std::string, std::int64_t>> seen;
+  for (const KiteOrder& k : before) seen[k.order_id] = {k.status_text, k.filled_quantity};
+  std::map<std::string, std::int64_t> traded;
+  for (const KiteTrade& t : trades) traded[t.order_id] += t.quantity;
+  for (const KiteOrder& k : after) {
+    const auto it = seen.find(k.order_id);
+    if (it == seen.end()) return fmt::format("order {} appeared", k.order_id);
+    if (it->second.first != k.status_text || it->second.second != k.filled_quantity) {
+      return fmt::format("order {} went {} filled {} -> {} filled {}", k.order_id,
+                         it->second.first, it->second.second, k.status_text, k.filled_quantity);
+    }
+    const auto tr = traded.find(k.order_id);
+    const std::int64_t q = tr == traded.end() ? 0 : tr->second;
+    if (q != k.filled_quantity) {
+      return fmt::format("order {} filled {} but its trades add up to {}", k.order_id,
+                         k.filled_quantity, q);
+    }
+  }
+  if (seen.size() != after.size()) return "an order left the order book";
+  return {};
+}
+
 Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
   ExecutionMassStatus ms;
   ms.client_id = id();
@@ -1037,23 +1086,50 @@ Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
   ms.positions_reported = true;
   // Blocking on the kernel thread: reconciliation runs before trading starts (and between
   // loop passes), bounded by the budget.
-  KiteOutcome orders = rest_.Call(Get("/orders", config_.mass_status_budget));
-  KiteOutcome trades = rest_.Call(Get("/trades", config_.mass_status_budget));
-  KiteOutcome positions = rest_.Call(Get("/portfolio/positions", config_.mass_status_budget));
-  for (const KiteOutcome* o : {&orders, &trades, &positions}) {
-    if (!o->ok()) {
-      if (o->kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, o->message);
-      return MakeError(o->kind == KiteOutcome::Kind::kTokenExpired ? ErrorCode::kToken
-                                                                   : ErrorCode::kUnavailable,
-                       "Kite mass status: " + o->message);
+  // One consistent picture: a fill landing between the reads would show as a trade the older
+  // order book refuses, or a position the trades do not explain (a false mismatch, a halt).
+  // The order book is read before and after; it is taken when both reads agree and every
+  // order's trades add up to its filled quantity.
+  Result<std::vector<KiteOrder>> ko = std::vector<KiteOrder>{};
+  Result<std::vector<KiteTrade>> kt = std::vector<KiteTrade>{};
+  Result<std::vector<KitePosition>> kp = std::vector<KitePosition>{};
+  const int reads = std::max(1, config_.mass_status_reads);
+  for (int attempt = 1;; ++attempt) {
+    KiteOutcome orders = rest_.Call(Get("/orders", config_.mass_status_budget));
+    KiteOutcome trades =
+        orders.ok() ? rest_.Call(Get("/trades", config_.mass_status_budget)) : KiteOutcome{};
+    KiteOutcome positions = trades.ok()
+                                ? rest_.Call(Get("/portfolio/positions", config_.mass_status_budget))
+                                : KiteOutcome{};
+    KiteOutcome again =
+        positions.ok() ? rest_.Call(Get("/orders", config_.mass_status_budget)) : KiteOutcome{};
+    for (const KiteOutcome* o : {&orders, &trades, &positions, &again}) {
+      if (!o->ok()) {
+        if (o->kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, o->message);
+        return MakeError(o->kind == KiteOutcome::Kind::kTokenExpired ? ErrorCode::kToken
+                                                                     : ErrorCode::kUnavailable,
+                         "Kite mass status: " + o->message);
+      }
+    }
+    ko = ParseKiteOrders(again.data);
+    if (!ko) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + ko.error());
+    auto before = ParseKiteOrders(orders.data);
+    if (!before) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + before.error());
+    kt = ParseKiteTrades(trades.data);
+    if (!kt) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + kt.error());
+    kp = ParseKiteNetPositions(positions.data);
+    if (!kp) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + kp.error());
+    const std::string moved = DayMoved(*before, *ko, *kt);
+    if (moved.empty()) break;
+    ++stats_.mass_status_rereads;
+    if (attempt >= reads) {
+      Alert(AlertKind::kInfo,
+            fmt::format("Kite mass status: the Kite day still moved after {} reads ({}); "
+                        "reconciling the last read",
+                        attempt, moved));
+      break;
     }
   }
-  auto ko = ParseKiteOrders(orders.data);
-  if (!ko) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + ko.error());
-  auto kt = ParseKiteTrades(trades.data);
-  if (!kt) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + kt.error());
-  auto kp = ParseKiteNetPositions(positions.data);
-  if (!kp) return MakeError(ErrorCode::kInvalidInput, "Kite mass status: " + kp.error());
   CheckOrphans(*ko);
   for (const KiteOrder& k : *ko) {
     // Our orders are known by tag from now on (updates after a restart find them).

@@ -121,6 +121,10 @@ struct KiteExecConfig {
   DurationNs lagging_trades_refetch = 300 * kNanosPerMilli;
   int lagging_trades_refetches = 5;
   DurationNs mass_status_budget = 10 * kNanosPerSecond;
+  // The Kite day is read as orders, trades, positions and the orders again; when the two
+  // order reads differ (a fill landed during the read) or trades lag an order, it is read
+  // again, at most this many times in all.
+  int mass_status_reads = 5;
   // The day's order book read this often while connected (LIVE.md §8 rule 7): an order whose
   // status or filled quantity moved without an update reaching us (a ticker gap: Kite replays
   // none) is fetched. 0: off.
@@ -213,6 +217,7 @@ class KiteExecutionClient final : public ExecutionClient {
     std::uint64_t updates = 0;  // ticker order messages
     std::uint64_t reports = 0;  // status reports emitted
     std::uint64_t lagging_trade_refetches = 0;
+    std::uint64_t mass_status_rereads = 0;  // the Kite day moved during a mass status read
     std::uint64_t polls = 0;           // order-book reads by the poll
     std::uint64_t polled_changes = 0;  // orders the poll found moved
     std::uint64_t account_reads = 0;   // /user/margins answers reported
@@ -223,6 +228,11 @@ class KiteExecutionClient final : public ExecutionClient {
     std::uint64_t basket_checks = 0;   // /margins/basket answers logged
     std::uint64_t basket_failures = 0;
   };
+  // Why two reads of the order book around a trade list do not make one picture (empty: they
+  // do): an order changed between them, or its trades do not add up to its filled quantity.
+  static std::string DayMoved(const std::vector<KiteOrder>& before,
+                              const std::vector<KiteOrder>& after,
+                              const std::vector<KiteTrade>& trades);
   const Stats& stats() const { return stats_; }  // kernel thread
   const std::set<std::string>& orphan_watch() const { return orphan_watch_; }
 
@@ -236,7 +246,7 @@ class KiteExecutionClient final : public ExecutionClient {
     bool fetching = false;
     bool dirty = false;
     int transient_left = 0;
-    int lagging_left = 0;
+    int lagging_left = -1;  // -1: the config's count (set on the first fetch)
     UnixNanos ambiguous_since;  // the place's answer was unknown (zero: not)
     std::optional<::nacre::ModifyOrder> held_modify;
     bool held_cancel = false;
@@ -269,9 +279,11 @@ class KiteExecutionClient final : public ExecutionClient {
   // Fetches an order's history (and trades when it has fills); `id` empty: an order we do not
   // track (a ticker update about it).
   void Fetch(const ClientOrderId& id);
-  void FetchUntracked(const std::string& kite_id);
+  void FetchUntracked(const std::string& kite_id, int lagging_left = -1);
+  // `untracked_lagging_left`: for an order not tracked here, how many more reads a lagging
+  // trade list may ask for.
   void OnFetched(const ClientOrderId& id, const std::string& kite_id, const KiteOutcome& history,
-                 const KiteOutcome& trades);
+                 const KiteOutcome& trades, int untracked_lagging_left);
   // Reads of the order book (lookups, mass status): a watched orphan tag that appears.
   void CheckOrphans(const std::vector<KiteOrder>& orders);
   OrderStatusReport ReportOf(const KiteOrder& k, const Tracked* t) const;
