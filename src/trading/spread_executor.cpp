@@ -46,6 +46,7 @@ void SpreadExecutor::Reset() {
   next_id_ = 0;
   next_timer_ = 0;
   announce_loaded_ = false;
+  applied_fills_.clear();
   loaded_working_.clear();
   loaded_policy_.clear();
   loaded_net_limit_.clear();
@@ -532,23 +533,28 @@ void SpreadExecutor::OnRetry(const SpreadId& id, std::size_t i, const ClientOrde
 void SpreadExecutor::OnOrderEvent(const OrderEvent& event) {
   const ClientOrderId& oid =
       std::visit([](const auto& e) -> const ClientOrderId& { return e.client_order_id; }, event);
+  const auto* late = std::get_if<OrderFilled>(&event);
   auto ref = orders_.find(oid);
   if (ref == orders_.end()) {
-    if (const auto* fill = std::get_if<OrderFilled>(&event)) AllocateSettlement(*fill);
+    if (late != nullptr && !ApplyByTag(*late)) AllocateSettlement(*late);
     return;
   }
   const SpreadId id = ref->second.spread;
   const std::size_t i = ref->second.leg_work;
   auto run_it = runs_.find(id);
-  if (run_it == runs_.end() || i >= run_it->second.legs.size()) return;
+  if (run_it == runs_.end() || i >= run_it->second.legs.size() ||
+      run_it->second.legs[i].order_id != oid) {
+    // The run that sent it is over, or this is an older order of the leg.
+    if (late != nullptr) ApplyByTag(*late);
+    return;
+  }
   Run& run = run_it->second;
   LegWork& w = run.legs[i];
-  if (w.order_id != oid) return;  // an older order of this leg
   if (w.order == nullptr) w.order = port_.CacheRef().order(oid);
 
   if (const auto* fill = std::get_if<OrderFilled>(&event)) {
     SpreadPosition& sp = Spread(id);
-    sp.ApplyFill(w.leg, *fill, run.purpose == Purpose::kOpen);
+    if (!ApplyOnce(sp, w.leg, *fill, run.purpose == Purpose::kOpen)) return;
     w.filled_raw += fill->last_qty.raw();
     w.px_qty += static_cast<Int128>(fill->last_px.raw()) * fill->last_qty.raw();
     if (run.failing) {
@@ -702,6 +708,33 @@ void SpreadExecutor::Advance(const SpreadId& id) {
       port_.Emit(sp.MakeEvent(SpreadEventKind::kFailed, now, failure + "; filled legs unwound"));
       return;
   }
+}
+
+bool SpreadExecutor::ApplyOnce(SpreadPosition& sp, std::size_t leg, const OrderFilled& fill,
+                               bool opening) {
+  if (!applied_fills_.emplace(fill.client_order_id, fill.trade_id).second) return false;
+  sp.ApplyFill(leg, fill, opening);
+  return true;
+}
+
+bool SpreadExecutor::ApplyByTag(const OrderFilled& fill) {
+  const Order* o = port_.CacheRef().order(fill.client_order_id);
+  if (o == nullptr) return false;
+  const auto tag = ParseSpreadLegTag(o->tags());
+  if (!tag) return false;
+  auto it = spreads_.find(SpreadId(tag->spread_id));
+  const auto leg = static_cast<std::size_t>(tag->leg - 1);
+  if (it == spreads_.end() || leg >= it->second->legs().size()) return false;
+  SpreadPosition& sp = *it->second;
+  if (!ApplyOnce(sp, leg, fill, tag->purpose == SpreadLegPurpose::kOpen)) return true;
+  if (!loaded_working_.empty() || announce_loaded_) return true;  // ResumeLoaded goes on from it
+  // Live: the spread's book moved without a leg expecting it (a fill after its run ended).
+  port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, fill.ts_event,
+                          fmt::format("leg {} ({}) filled {} after its order's run ended: in the "
+                                      "spread's book",
+                                      tag->leg, sp.instrument(leg).id.value(),
+                                      fill.last_qty.ToString())));
+  return true;
 }
 
 void SpreadExecutor::AllocateSettlement(const OrderFilled& fill) {
@@ -898,6 +931,7 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
   }
   // The books from the fills of the spreads' orders, in the order they were applied.
   const Cache& cache = port_.CacheRef();
+  std::set<std::pair<ClientOrderId, TradeId>> applied;
   for (const OrderFilled& f : cache.fills()) {
     if (f.strategy_id != port_.Factory().strategy_id()) continue;
     const Order* o = cache.order(f.client_order_id);
@@ -908,8 +942,10 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
     const auto leg = static_cast<std::size_t>(tag->leg - 1);
     if (it == spreads.end() || leg >= it->second->legs().size()) continue;
     it->second->ApplyFill(leg, f, tag->purpose == SpreadLegPurpose::kOpen);
+    applied.emplace(f.client_order_id, f.trade_id);
   }
   Reset();
+  applied_fills_ = std::move(applied);
   announce_loaded_ = true;
   next_id_ = next_id;
   for (const SpreadId& id : order) {
@@ -937,6 +973,18 @@ void SpreadExecutor::ResumeLoaded() {
     ~Once() { flag = false; }
   } once{announce_loaded_};
   const Cache& cache = port_.CacheRef();
+  // Fills that reached the cache after the book was loaded (a start's reconciliation applies
+  // what the venue did while the node was down, before the strategy runs): into the books
+  // first, so what is resumed, completed or unwound goes from what was really filled.
+  std::map<SpreadId, std::size_t> caught_up;
+  for (const OrderFilled& f : cache.fills()) {
+    if (f.strategy_id != port_.Factory().strategy_id()) continue;
+    if (applied_fills_.count({f.client_order_id, f.trade_id}) != 0) continue;
+    if (!ApplyByTag(f)) continue;
+    if (auto tag = ParseSpreadLegTag(cache.order(f.client_order_id)->tags())) {
+      ++caught_up[SpreadId(tag->spread_id)];
+    }
+  }
   // The latest order of each (spread, leg, purpose) still working at the venue.
   std::map<std::tuple<std::string, std::size_t, std::string>, const Order*> live;
   OrderQuery q;
@@ -955,7 +1003,14 @@ void SpreadExecutor::ResumeLoaded() {
   for (const SpreadPosition* sp : by_creation_) {
     if (!announce_loaded_) break;
     if (sp->state() == SpreadState::kClosed || sp->state() == SpreadState::kFailed) continue;
-    port_.Emit(sp->MakeEvent(SpreadEventKind::kChanged, now, "restored after a restart"));
+    const auto n = caught_up.find(sp->id());
+    port_.Emit(sp->MakeEvent(
+        SpreadEventKind::kChanged, now,
+        n == caught_up.end()
+            ? std::string("restored after a restart")
+            : fmt::format("restored after a restart, with {} fill(s) the venue made since its "
+                          "book was saved",
+                          n->second)));
   }
   for (const SpreadId& id : working) {
     SpreadPosition& sp = Spread(id);

@@ -31,8 +31,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "common/cache.h"
 #include "common/spread_tag.h"
@@ -198,6 +200,14 @@ class SpreadExecutor {
   // writes what was loaded.
   std::map<SpreadId, std::string> loaded_run_;
   bool announce_loaded_ = false;  // a loaded book's spreads not yet announced (ResumeLoaded)
+  // Every fill applied to a spread's book, by (order, trade): a fill reaches a book once,
+  // whether from the cache at a load, as an event of a working leg, or by its order's tag.
+  std::set<std::pair<ClientOrderId, TradeId>> applied_fills_;
+  // Applies `fill` to leg `leg` of `sp` unless it was applied before; false when it was.
+  bool ApplyOnce(SpreadPosition& sp, std::size_t leg, const OrderFilled& fill, bool opening);
+  // A fill of a spread leg's order no working leg expects (the node restarted, or the run that
+  // sent it is over): applied to the spread's book by the order's tag, once; true when applied.
+  bool ApplyByTag(const OrderFilled& fill);
 };
 
 }  // namespace nacre

@@ -669,5 +669,28 @@ TEST_F(SpreadTest, ASavedBookLoadsBackExactlyWhileItsSpreadIsStillWorking) {
   EXPECT_EQ(s_->events.size(), after) << "announced once per load";
 }
 
+// A restart's reconciliation applies what the venue did while the node was down before the
+// strategy runs: here the short leg filled after the book was saved. Its fill reaches the
+// spread's book before the spread is resumed, so the spread is complete, not abandoned with
+// the short leg left out of its book (a naked short nobody manages).
+TEST_F(SpreadTest, AFillMadeWhileTheNodeWasDownIsInTheBookBeforeTheSpreadIsResumed) {
+  const SpreadId id = WorkingShortLeg(3);
+  const Order* short_leg = LastSubmitted();
+  const std::string saved = s_->SaveSpreadBook();
+  ASSERT_TRUE(s_->LoadSpreadBook(saved).ok());  // the restart's load
+  venue_->Filled(*short_leg, 65, "101.00");      // the reconciliation's event
+  const std::size_t sent = venue_->submits.size();
+  const std::size_t before = s_->events.size();
+  s_->ResumeLoadedSpreads();
+  const SpreadPosition* sp = s_->spread(id);
+  ASSERT_NE(sp, nullptr);
+  EXPECT_EQ(sp->LegSignedQtyRaw(0), -Qty(65).raw());
+  EXPECT_EQ(sp->LegSignedQtyRaw(1), Qty(65).raw());
+  EXPECT_EQ(sp->state(), SpreadState::kOpen);
+  EXPECT_EQ(venue_->submits.size(), sent) << "nothing unwound, nothing sent";
+  ASSERT_GT(s_->events.size(), before);
+  EXPECT_EQ(s_->events.back().kind, SpreadEventKind::kOpened) << s_->events.back().message;
+}
+
 }  // namespace
 }  // namespace nacre

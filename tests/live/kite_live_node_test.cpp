@@ -322,6 +322,78 @@ TEST_F(LiveNode, ReportsKitesAccountAndHaltsOnAPositionChangedBehindItsBack) {
       << log_text;
 }
 
+// Kite refuses the session while the token file still holds it (the user has not logged in
+// again yet): the node halts, takes the file's session (it cannot tell a refused session from
+// one written since), cannot read the Kite day with it, and watches the file again, skipping
+// that session; the user's new login is then taken, reconciled and trading resumed.
+TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
+  StartEmulator(t0_ - 60 * kNanosPerSecond);
+  Login();
+  const std::string refused = access_;
+  const fs::path log_path = dir_ / "node.log";
+  std::FILE* log = std::fopen(log_path.c_str(), "w+");
+  ASSERT_NE(log, nullptr);
+  std::setvbuf(log, nullptr, _IOLBF, 0);  // whole lines reach the file (read beside the node)
+  LoadedNode n = LoadNodeConfigString(Config(), "live.toml", dir_.string(), registry_, log);
+  std::string user_error;
+  std::thread user([&] {
+    auto wait = [&](const std::function<bool()>& cond, const char* what) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!cond()) {
+        if (std::chrono::steady_clock::now() > until) {
+          user_error = std::string("waited in vain for ") + what;
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling what is watched
+      }
+      return true;
+    };
+    // The node's first order complete at Kite; then Kite ends the session, and its update
+    // about the order makes the node ask Kite (refused).
+    std::string order_id;
+    if (!wait([&] {
+          const json orders = Ledger()["orders"];
+          if (orders.empty() || orders[0]["status"] != "COMPLETE") return false;
+          order_id = orders[0]["order_id"].get<std::string>();
+          return true;
+        }, "the first order")) {
+      return;
+    }
+    rt_->OnIoThread([&] { rt_->emulator().sessions().ExpireAll(); });
+    const std::string update =
+        json{{"type", "order"}, {"data", {{"order_id", order_id}, {"status", "COMPLETE"}}}}.dump();
+    rt_->OnIoThread([&] { (void)rt_->ticker().Broadcast(update); });
+    // The node took the refused session from the file and could not read the day with it.
+    if (!wait([&] { return Slurp(log_path).find("but the Kite day could not be read") !=
+                           std::string::npos; },
+              "the refused session to be taken and fail")) {
+      return;
+    }
+    Login();  // the user's new login
+  });
+  const NodeRunResult r = n.node->Run();
+  user.join();
+  ASSERT_TRUE(user_error.empty()) << user_error << "\n" << Slurp(log_path);
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  EXPECT_TRUE(n.node->kernel().halt_reason().empty()) << n.node->kernel().halt_reason();
+  const std::string text = ReadAndClose(log);
+  const std::size_t halted = text.find("Kite session refused (TokenException)");
+  const std::size_t failed = text.find("but the Kite day could not be read");
+  const std::size_t resumed = text.find("reconciled clean, trading resumed");
+  ASSERT_NE(halted, std::string::npos) << text;
+  ASSERT_NE(failed, std::string::npos) << text;
+  ASSERT_NE(resumed, std::string::npos) << text;
+  EXPECT_LT(halted, failed);
+  EXPECT_LT(failed, resumed);
+  // Taken once: the watch skipped the refused session still in the file afterwards.
+  EXPECT_EQ(text.find("but the Kite day could not be read", failed + 1), std::string::npos)
+      << text;
+  EXPECT_NE(access_, refused);
+  EXPECT_EQ(text.find(refused), std::string::npos);  // no secret in the log
+  EXPECT_EQ(text.find(access_), std::string::npos);
+}
+
 TEST_F(LiveNode, RefusesBeforeAnythingRuns) {
   StartEmulator(t0_ - 30 * kNanosPerSecond);
   // No token file yet.
