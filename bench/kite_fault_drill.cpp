@@ -695,6 +695,14 @@ class Drill {
         }
         if (refused++ == 0) first = line;
       }
+      std::size_t at = 0;
+      while ((at = text.find(": reconcile: ", at)) != std::string::npos) {
+        const std::size_t eol = text.find('\n', at);
+        if (text.substr(at, eol - at).find(" but the position is ") != std::string::npos) {
+          ++t_.spread_book_apart;
+        }
+        at = eol == std::string::npos ? text.size() : eol;
+      }
       if (refused > 0) {
         t_.refused_reports += refused;
         t_.problems.push_back(fmt::format("run {}: {} Kite reports refused (first: {})", run,
@@ -744,10 +752,12 @@ std::string DrillTotals::Report() const {
       "lost {}, duplicated {}, phantom fills {}, position mismatches {}, cash mismatches {} "
       "(charges apart by {} paise in all), journal problems {}, secret leaks {}, start failures {}, "
       "bad exits {}, refused reports {}\n"
+      "minutes a spread book was apart from its position (logged, not failed): {}\n"
       "wall time {:.0f} s: {}\n",
       intents, venue_orders, rejected_unsent, trades, lost, duplicated, phantom_fills,
       position_mismatches, cash_mismatches, charge_paise_apart, journal_problems, secret_leaks,
-      start_failures, bad_exits, refused_reports, wall_seconds, ok() ? "OK" : "FAILED");
+      start_failures, bad_exits, refused_reports, spread_book_apart, wall_seconds,
+      ok() ? "OK" : "FAILED");
   for (const std::string& p : problems) out += "  " + p + "\n";
   return out;
 }
@@ -777,6 +787,7 @@ json DrillTotals::ToJson() const {
               {"start_failures", start_failures},
               {"bad_exits", bad_exits},
               {"refused_reports", refused_reports},
+              {"spread_book_apart", spread_book_apart},
               {"problems", problems},
               {"wall_seconds", wall_seconds},
               {"ok", ok()}};

@@ -90,6 +90,10 @@ struct DrillTotals {
   // Kite's reports the node could not apply (a fill past the order's filled quantity, a
   // filled quantity behind ours): "order report:" errors in the node's log.
   int refused_reports = 0;
+  // The strategy's minutes with its spread books apart from the portfolio's positions
+  // ("spreads hold … but the position is …" in the node's log): reported, not failed (an
+  // unwind in flight over an ambiguity window shows so for a while).
+  int spread_book_apart = 0;
   std::vector<std::string> problems;  // each one named: run, order, figures
   double wall_seconds = 0;
 

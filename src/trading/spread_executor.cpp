@@ -47,6 +47,7 @@ void SpreadExecutor::Reset() {
   next_timer_ = 0;
   announce_loaded_ = false;
   applied_fills_.clear();
+  policy_of_.clear();
   loaded_working_.clear();
   loaded_policy_.clear();
   loaded_net_limit_.clear();
@@ -147,6 +148,7 @@ Result<SpreadId> SpreadExecutor::Open(const SpreadOrderSpec& spec) {
   run.purpose = Purpose::kOpen;
   run.net_limit = spec.net_limit;
   run.policy = spec.policy;
+  policy_of_[id] = spec.policy;
   for (std::size_t i = 0; i < spec.legs.size(); ++i) {
     LegWork w;
     w.leg = i;
@@ -178,6 +180,7 @@ Status SpreadExecutor::Close(const SpreadId& id, std::optional<Price> net_limit,
   run.purpose = Purpose::kClose;
   run.net_limit = net_limit;
   run.policy = policy;
+  policy_of_[id] = policy;
   run.legs = ClosingLegs(sp);
   BuildGroups(run);
   sp.set_state(SpreadState::kClosing);
@@ -688,6 +691,20 @@ void SpreadExecutor::Advance(const SpreadId& id) {
     StartGroup(id);
     return;
   }
+  if (run.purpose != Purpose::kOpen && sp.AnyLegOpen()) {
+    // A fill the run did not send (an earlier phase's order, reported late) left a leg open:
+    // closed too, before the spread is called done.
+    std::vector<LegWork> rest = ClosingLegs(sp);
+    if (!rest.empty()) {
+      run.legs = std::move(rest);
+      run.group = 0;
+      BuildGroups(run);
+      port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, now,
+                              "a leg still held after the run's last fill: closed too"));
+      StartGroup(id);
+      return;
+    }
+  }
   const Purpose purpose = run.purpose;
   const std::string failure = run.failure;
   runs_.erase(id);
@@ -729,11 +746,29 @@ bool SpreadExecutor::ApplyByTag(const OrderFilled& fill) {
   if (!ApplyOnce(sp, leg, fill, tag->purpose == SpreadLegPurpose::kOpen)) return true;
   if (!loaded_working_.empty() || announce_loaded_) return true;  // ResumeLoaded goes on from it
   // Live: the spread's book moved without a leg expecting it (a fill after its run ended).
-  port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, fill.ts_event,
-                          fmt::format("leg {} ({}) filled {} after its order's run ended: in the "
-                                      "spread's book",
-                                      tag->leg, sp.instrument(leg).id.value(),
-                                      fill.last_qty.ToString())));
+  const std::string what =
+      fmt::format("leg {} ({}) filled {} after its order's run ended", tag->leg,
+                  sp.instrument(leg).id.value(), fill.last_qty.ToString());
+  const bool ended =
+      sp.state() == SpreadState::kClosed || sp.state() == SpreadState::kFailed;
+  if (runs_.count(sp.id()) != 0 || !ended || !sp.AnyLegOpen()) {
+    port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, fill.ts_event, what + ": in its book"));
+    return true;
+  }
+  // A spread that had ended holds a leg again (a fill that raced its cancel, reported late):
+  // nobody would manage it, so it is unwound as a failed opening's legs are.
+  const SpreadId id = sp.id();
+  Run run;
+  run.purpose = Purpose::kUnwind;
+  auto pol = policy_of_.find(id);
+  run.policy = pol != policy_of_.end() ? pol->second : SpreadExecPolicy{};
+  run.failure = what + ": unwound";
+  run.legs = ClosingLegs(sp);
+  BuildGroups(run);
+  runs_[id] = std::move(run);
+  sp.set_state(SpreadState::kUnwinding);
+  port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, fill.ts_event, what + ": unwound"));
+  StartGroup(id);
   return true;
 }
 
@@ -960,6 +995,7 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
       loaded_net_limit_[id] = net_limits.count(id) ? net_limits[id] : std::nullopt;
       if (run_fields.count(id)) loaded_run_[id] = run_fields[id];
     }
+    if (policies.count(id) != 0) policy_of_[id] = policies[id];
     spreads_.emplace(id, std::move(spreads.at(id)));
   }
   return Status::Ok();
@@ -1083,6 +1119,30 @@ void SpreadExecutor::ResumeLoaded() {
       } else {
         SubmitLeg(id, r, i, std::nullopt);
       }
+    }
+  }
+  // Orders of a resumed spread its run did not adopt (an earlier phase's leg, e.g. an
+  // opening's whose cancel died with the process, or an older order of a leg) still work at
+  // the venue: cancelled. A fill that beats the cancel reaches the book by its tag.
+  for (const SpreadId& id : working) {
+    std::set<const Order*> adopted;
+    if (auto r = runs_.find(id); r != runs_.end()) {
+      for (const LegWork& w : r->second.legs) {
+        if (w.order != nullptr) adopted.insert(w.order);
+      }
+    }
+    for (const Order* o : cache.Orders(q)) {
+      if (o->is_closed() || adopted.count(o) != 0 ||
+          o->status() == OrderStatus::kPendingCancel) {
+        continue;
+      }
+      const auto tag = ParseSpreadLegTag(o->tags());
+      if (!tag || tag->spread_id != id.value()) continue;
+      port_.Emit(Spread(id).MakeEvent(
+          SpreadEventKind::kLegRisk, now,
+          fmt::format("the node restarted with leg {}'s {} order {} still working: cancelled",
+                      tag->leg, ToString(tag->purpose), o->client_order_id().value())));
+      port_.Cancel(*o);
     }
   }
   loaded_policy_.clear();

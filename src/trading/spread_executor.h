@@ -203,6 +203,9 @@ class SpreadExecutor {
   // Every fill applied to a spread's book, by (order, trade): a fill reaches a book once,
   // whether from the cache at a load, as an event of a working leg, or by its order's tag.
   std::set<std::pair<ClientOrderId, TradeId>> applied_fills_;
+  // The policy each spread was last worked with (a spread that ended and holds a leg again
+  // is unwound with it; the default after a restart).
+  std::map<SpreadId, SpreadExecPolicy> policy_of_;
   // Applies `fill` to leg `leg` of `sp` unless it was applied before; false when it was.
   bool ApplyOnce(SpreadPosition& sp, std::size_t leg, const OrderFilled& fill, bool opening);
   // A fill of a spread leg's order no working leg expects (the node restarted, or the run that

@@ -692,5 +692,67 @@ TEST_F(SpreadTest, AFillMadeWhileTheNodeWasDownIsInTheBookBeforeTheSpreadIsResum
   EXPECT_EQ(s_->events.back().kind, SpreadEventKind::kOpened) << s_->events.back().message;
 }
 
+// The node was killed while a failed opening was unwinding, its short leg's cancel lost with
+// the process: the venue still works that order. The resumed spread cancels it; when the
+// order fills first (the cancel lost the race), the fill reaches the spread's book and the
+// short is bought back too, so nothing is left open that no spread manages.
+TEST_F(SpreadTest, AnOpeningsOrderStillWorkingAfterARestartIsCancelledAndItsLateFillUnwound) {
+  const SpreadId id = WorkingShortLeg(0);
+  const Order* shrt = LastSubmitted();
+  for (int i = 0; i < 10 && venue_->cancels.empty(); ++i) tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->cancels.size(), 1u);
+  ASSERT_EQ(s_->spread(id)->state(), SpreadState::kUnwinding);
+  // The restart: the book as saved; the venue lists the short order as open (the cancel
+  // never reached it).
+  ASSERT_TRUE(s_->LoadSpreadBook(s_->SaveSpreadBook()).ok());
+  venue_->Accepted(*shrt);
+  ASSERT_EQ(shrt->status(), OrderStatus::kAccepted);
+  const std::size_t submits = venue_->submits.size();
+  s_->ResumeLoadedSpreads();
+  ASSERT_EQ(venue_->cancels.size(), 2u);
+  EXPECT_EQ(venue_->cancels[1].client_order_id, shrt->client_order_id());
+  ASSERT_EQ(venue_->submits.size(), submits + 1);  // the hedge's unwind
+  const Order* unwind_hedge = LastSubmitted();
+  EXPECT_EQ(unwind_hedge->instrument_id(), p23900_.id);
+  // The short fills before the cancel arrives; then the hedge's unwind fills.
+  venue_->Filled(*shrt, 65, "101.00");
+  EXPECT_EQ(s_->spread(id)->LegSignedQtyRaw(0), -Qty(65).raw());
+  AcceptAndFill(unwind_hedge, 65, "70.50");
+  ASSERT_EQ(venue_->submits.size(), submits + 2);  // and the short is bought back
+  const Order* buy_back = LastSubmitted();
+  EXPECT_EQ(buy_back->instrument_id(), p24000_.id);
+  EXPECT_EQ(buy_back->side(), OrderSide::kBuy);
+  EXPECT_EQ(buy_back->quantity(), Qty(65));
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kUnwinding);
+  AcceptAndFill(buy_back, 65, "102.00");
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kFailed);
+  EXPECT_FALSE(s_->spread(id)->AnyLegOpen());
+  EXPECT_TRUE(k().cache().PositionsOpen().empty());
+}
+
+// A spread that had ended holds a leg again when a late fill reaches it (an order that
+// raced its cancel, reported after the spread failed): it is unwound again, and its P&L
+// booked once.
+TEST_F(SpreadTest, ALateFillOnASpreadThatEndedIsUnwound) {
+  const SpreadId id = WorkingShortLeg(0);
+  const Order* shrt = LastSubmitted();
+  for (int i = 0; i < 10 && venue_->cancels.empty(); ++i) tk_.Advance(10 * kNanosPerSecond);
+  ASSERT_EQ(venue_->cancels.size(), 1u);
+  // The cancel is refused at first (the order was still live there), the spread waits.
+  venue_->CancelRejected(*shrt, "order is being processed");
+  venue_->Canceled(*shrt);
+  AcceptAndFill(LastSubmitted(), 65, "70.50");  // the hedge unwound
+  ASSERT_EQ(s_->spread(id)->state(), SpreadState::kFailed);
+  const std::size_t submits = venue_->submits.size();
+  // The venue reports a fill of the canceled order after all (its cancel had lost the race).
+  venue_->Filled(*shrt, 65, "101.00");
+  if (shrt->filled_qty().is_zero()) GTEST_SKIP() << "the engine refuses a fill after a cancel";
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kUnwinding);
+  ASSERT_EQ(venue_->submits.size(), submits + 1);
+  AcceptAndFill(LastSubmitted(), 65, "102.00");
+  EXPECT_EQ(s_->spread(id)->state(), SpreadState::kFailed);
+  EXPECT_TRUE(k().cache().PositionsOpen().empty());
+}
+
 }  // namespace
 }  // namespace nacre

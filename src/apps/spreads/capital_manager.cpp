@@ -212,6 +212,20 @@ std::optional<TradeSizing> CapitalManager::Release(const std::string& trade_id) 
 void CapitalManager::RecordTrade(UnixNanos ts, const std::string& trade_id,
                                  const StrategyId& strategy, Money pnl,
                                  std::optional<TradeSizing> sizing) {
+  // A trade that ended before and ended again (a spread unwound once more after a late fill
+  // made it hold a leg): only what its P&L moved since is booked, nothing twice.
+  Money booked = Money::Zero();
+  bool seen = false;
+  for (const CapitalUpdated& h : history_) {
+    if (h.trade_id != trade_id) continue;
+    booked += h.trade_pnl;
+    seen = true;
+  }
+  if (seen) {
+    pnl = pnl - booked;
+    if (pnl.raw() == 0) return;
+    sizing.reset();
+  }
   CapitalUpdated u;
   u.sizing = sizing;
   u.ts = ts;

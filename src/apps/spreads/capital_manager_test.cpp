@@ -196,6 +196,22 @@ TEST_F(CapitalTest, SpreadCloseMovesCapitalByNetPnlAndPublishes) {
   EXPECT_EQ(cm_->current_capital(), Inr("402171.79"));
 }
 
+// A spread that ended and ends again (unwound once more after a late fill made it hold a
+// leg) carries its whole realized P&L each time: only the difference moves capital.
+TEST_F(CapitalTest, ASpreadThatEndsTwiceMovesCapitalByItsPnlOnce) {
+  Build(UserConfig());
+  testkit::BusRecorder<CapitalUpdated> updates(tk_.kernel().bus(), CapitalManager::kCapitalTopic);
+  CloseSpread("S-001-SP0001", "-500.00");
+  tk_.Advance(kNanosPerMinute);
+  CloseSpread("S-001-SP0001", "-500.00");  // the same end reported again: nothing
+  EXPECT_EQ(updates.size(), 1u);
+  CloseSpread("S-001-SP0001", "-620.25");  // the late leg's unwind lost 120.25 more
+  EXPECT_EQ(cm_->current_capital(), Inr("399379.75"));
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[1].trade_pnl, Inr("-120.25"));
+  EXPECT_EQ(updates[1].trade_id, "S-001-SP0001");
+}
+
 TEST_F(CapitalTest, CompoundingOnSizesOnCurrentCapitalOffOnInitial) {
   Build(UserConfig(true));
   CloseSpread("SP-1", "40000");  // capital 4,40,000: risk budget 22,000
