@@ -87,17 +87,28 @@ constexpr const char* kSampleAlert = "ResultsRecorder.equity";
 ResultsRecorder::ResultsRecorder(Kernel& kernel, ResultsRecorderConfig config)
     : kernel_(kernel), config_(config) {
   MessageBus& bus = kernel_.bus();
+  // Every data point moves the data time; an index's also its price (the mid of a quote,
+  // worked out only for an index).
   subs_.push_back(bus.Subscribe<Bar>(
       "data.bars.*",
-      [this](const Bar& b) { OnData(b.ts_init, b.bar_type.instrument_id(), b.close.raw()); },
+      [this](const Bar& b) {
+        const int slot = OnData(b.ts_init, b.bar_type.instrument_id());
+        if (slot >= 0) Track(slot, b.ts_init, b.close.raw());
+      },
       kAfterEveryone));
   subs_.push_back(bus.Subscribe<QuoteTick>(
       "data.quotes.*",
-      [this](const QuoteTick& q) { OnData(q.ts_init, q.instrument_id, q.Mid().raw()); },
+      [this](const QuoteTick& q) {
+        const int slot = OnData(q.ts_init, q.instrument_id);
+        if (slot >= 0) Track(slot, q.ts_init, q.Mid().raw());
+      },
       kAfterEveryone));
   subs_.push_back(bus.Subscribe<TradeTick>(
       "data.trades.*",
-      [this](const TradeTick& t) { OnData(t.ts_init, t.instrument_id, t.price.raw()); },
+      [this](const TradeTick& t) {
+        const int slot = OnData(t.ts_init, t.instrument_id);
+        if (slot >= 0) Track(slot, t.ts_init, t.price.raw());
+      },
       kAfterEveryone));
   subs_.push_back(bus.Subscribe<OrderEvent>(topics::kAllOrderEvents, [this](const OrderEvent& e) {
     if (const auto* f = std::get_if<OrderFilled>(&e)) {
@@ -122,23 +133,34 @@ ResultsRecorder::~ResultsRecorder() {
   if (pending_sample_) kernel_.clock().CancelTimer(kSampleAlert);
 }
 
-void ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id, std::int64_t price_raw) {
+int ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id) {
   if (!started_) {
     started_ = true;
     run_start_ = ts;
   }
   if (ts != last_data_ts_) OnNewDataTime(ts);
+  // Most data is of option contracts, on a venue without an index: no lookup.
+  const Cache& cache = kernel_.cache();
+  if (!cache.HasIndexOn(id.venue())) return -1;
   int* slot = index_slot_.find(id);
   if (slot == nullptr) {
     slot = index_slot_.try_emplace(id, -1).first;
-    const Instrument* ins = kernel_.cache().instrument(id);
+    const Instrument* ins = cache.instrument(id);
     if (ins != nullptr && ins->instrument_class == InstrumentClass::kIndex) {
       *slot = static_cast<int>(indexes_.size());
-      indexes_.push_back(IndexTrack{id, ts, price_raw, ts, price_raw, {}});
+      indexes_.push_back(IndexTrack{id, ts, 0, ts, 0, {}});
+      new_index_ = true;
     }
   }
-  if (*slot < 0) return;
-  IndexTrack& track = indexes_[static_cast<std::size_t>(*slot)];
+  return *slot;
+}
+
+void ResultsRecorder::Track(int slot, UnixNanos ts, std::int64_t price_raw) {
+  IndexTrack& track = indexes_[static_cast<std::size_t>(slot)];
+  if (new_index_) {  // its first price opens it
+    new_index_ = false;
+    track.first_raw = price_raw;
+  }
   track.last_ts = ts;
   track.last_raw = price_raw;
 }

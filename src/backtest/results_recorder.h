@@ -121,7 +121,10 @@ class ResultsRecorder {
   std::string ReportHtml() const;
 
  private:
-  void OnData(UnixNanos ts, const InstrumentId& id, std::int64_t price_raw);
+  // A data point at `ts` of `id`: the data time moves; the index's slot in indexes_ when `id`
+  // is an index (then Track its price), else −1.
+  int OnData(UnixNanos ts, const InstrumentId& id);
+  void Track(int slot, UnixNanos ts, std::int64_t price_raw);
   // The first data point at a new timestamp: roll the day, and arm the sample when one is due.
   void OnNewDataTime(UnixNanos ts);
   void TakePendingSample();
@@ -171,7 +174,8 @@ class ResultsRecorder {
     std::vector<std::pair<UnixNanos, std::int64_t>> closes;
   };
   std::vector<IndexTrack> indexes_;
-  IdMap<InstrumentId, int> index_slot_;  // −1: not an index (looked up on every quote)
+  IdMap<InstrumentId, int> index_slot_;  // −1: not an index (venues with an index only)
+  bool new_index_ = false;               // the index OnData just added awaits its first price
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

@@ -6,11 +6,16 @@ namespace nacre {
 
 void Cache::AddInstrument(const Instrument& instrument) {
   auto [it, inserted] = instruments_.try_emplace(instrument.id, instrument);
+  if (inserted) instrument_by_id_.try_emplace(instrument.id, &it->second);
   if (!inserted) {
     UnindexOption(it->second);
     it->second = instrument;  // the node (and every pointer to it) stays
   }
   IndexOption(it->second);
+  if (instrument.instrument_class == InstrumentClass::kIndex &&
+      !HasIndexOn(instrument.id.venue())) {
+    index_venues_.push_back(instrument.id.venue());
+  }
 }
 
 void Cache::IndexOption(const Instrument& instrument) {
@@ -75,8 +80,8 @@ std::size_t Cache::ReleaseExpired(UnixNanos now, DurationNs grace) {
 }
 
 const Instrument* Cache::instrument(const InstrumentId& id) const {
-  auto it = instruments_.find(id);
-  return it == instruments_.end() ? nullptr : &it->second;
+  const Instrument* const* found = instrument_by_id_.find(id);
+  return found == nullptr ? nullptr : *found;
 }
 
 std::vector<const Instrument*> Cache::Instruments(const std::optional<Venue>& venue) const {
