@@ -87,27 +87,29 @@ constexpr const char* kSampleAlert = "ResultsRecorder.equity";
 ResultsRecorder::ResultsRecorder(Kernel& kernel, ResultsRecorderConfig config)
     : kernel_(kernel), config_(config) {
   MessageBus& bus = kernel_.bus();
-  // Every data point moves the data time; an index's also its price (the mid of a quote,
-  // worked out only for an index).
+  // The data time (a new day, the next equity sample) from the data engine's watch: no
+  // handler on every data point. Index prices from the indexes' own topics (a quote's mid,
+  // a bar's close, a trade's price); an index listed later than the recorder is not tracked.
+  kernel_.data_engine().SetDataTimeWatch(
+      this, [this](UnixNanos ts) { return OnDataTime(ts); },
+      UnixNanos(std::numeric_limits<std::int64_t>::min()));
+  for (const Instrument* ins : kernel_.cache().Instruments()) {
+    if (ins->instrument_class != InstrumentClass::kIndex) continue;
+    const InstrumentId id = ins->id;
+    subs_.push_back(bus.Subscribe<QuoteTick>(
+        topics::Quotes(id), [this, id](const QuoteTick& q) { Track(id, q.ts_init, q.Mid().raw()); },
+        kAfterEveryone));
+    subs_.push_back(bus.Subscribe<TradeTick>(
+        topics::Trades(id), [this, id](const TradeTick& t) { Track(id, t.ts_init, t.price.raw()); },
+        kAfterEveryone));
+  }
   subs_.push_back(bus.Subscribe<Bar>(
       "data.bars.*",
       [this](const Bar& b) {
-        const int slot = OnData(b.ts_init, b.bar_type.instrument_id());
-        if (slot >= 0) Track(slot, b.ts_init, b.close.raw());
-      },
-      kAfterEveryone));
-  subs_.push_back(bus.Subscribe<QuoteTick>(
-      "data.quotes.*",
-      [this](const QuoteTick& q) {
-        const int slot = OnData(q.ts_init, q.instrument_id);
-        if (slot >= 0) Track(slot, q.ts_init, q.Mid().raw());
-      },
-      kAfterEveryone));
-  subs_.push_back(bus.Subscribe<TradeTick>(
-      "data.trades.*",
-      [this](const TradeTick& t) {
-        const int slot = OnData(t.ts_init, t.instrument_id);
-        if (slot >= 0) Track(slot, t.ts_init, t.price.raw());
+        const Instrument* ins = kernel_.cache().instrument(b.bar_type.instrument_id());
+        if (ins != nullptr && ins->instrument_class == InstrumentClass::kIndex) {
+          Track(ins->id, b.ts_init, b.close.raw());
+        }
       },
       kAfterEveryone));
   subs_.push_back(bus.Subscribe<OrderEvent>(topics::kAllOrderEvents, [this](const OrderEvent& e) {
@@ -129,40 +131,39 @@ ResultsRecorder::ResultsRecorder(Kernel& kernel, ResultsRecorderConfig config)
 }
 
 ResultsRecorder::~ResultsRecorder() {
+  kernel_.data_engine().ClearDataTimeWatch(this);
   for (SubscriptionId id : subs_) kernel_.bus().Unsubscribe(id);
   if (pending_sample_) kernel_.clock().CancelTimer(kSampleAlert);
 }
 
-int ResultsRecorder::OnData(UnixNanos ts, const InstrumentId& id) {
+void ResultsRecorder::Track(const InstrumentId& id, UnixNanos ts, std::int64_t price_raw) {
+  for (IndexTrack& track : indexes_) {  // one or two indexes
+    if (track.id != id) continue;
+    track.last_ts = ts;
+    track.last_raw = price_raw;
+    return;
+  }
+  indexes_.push_back(IndexTrack{id, ts, price_raw, ts, price_raw, {}});
+}
+
+UnixNanos ResultsRecorder::OnDataTime(UnixNanos ts) {
   if (!started_) {
     started_ = true;
     run_start_ = ts;
   }
-  if (ts != last_data_ts_) OnNewDataTime(ts);
-  // Most data is of option contracts, on a venue without an index: no lookup.
-  const Cache& cache = kernel_.cache();
-  if (!cache.HasIndexOn(id.venue())) return -1;
-  int* slot = index_slot_.find(id);
-  if (slot == nullptr) {
-    slot = index_slot_.try_emplace(id, -1).first;
-    const Instrument* ins = cache.instrument(id);
-    if (ins != nullptr && ins->instrument_class == InstrumentClass::kIndex) {
-      *slot = static_cast<int>(indexes_.size());
-      indexes_.push_back(IndexTrack{id, ts, 0, ts, 0, {}});
-      new_index_ = true;
-    }
+  OnNewDataTime(ts);
+  // The next point: the next IST midnight or the next equity interval, whichever is first.
+  const std::int64_t ist = ts.value + kIstOffset;
+  const std::int64_t day = ist / kNanosPerDay - (ist % kNanosPerDay < 0 ? 1 : 0);
+  std::int64_t next = (day + 1) * kNanosPerDay - kIstOffset;
+  if (config_.equity_interval > 0) {
+    const std::int64_t bucket = ts.value / config_.equity_interval -
+                                (ts.value % config_.equity_interval < 0 ? 1 : 0);
+    next = std::min(next, (bucket + 1) * config_.equity_interval);
+  } else {
+    next = ts.value + 1;
   }
-  return *slot;
-}
-
-void ResultsRecorder::Track(int slot, UnixNanos ts, std::int64_t price_raw) {
-  IndexTrack& track = indexes_[static_cast<std::size_t>(slot)];
-  if (new_index_) {  // its first price opens it
-    new_index_ = false;
-    track.first_raw = price_raw;
-  }
-  track.last_ts = ts;
-  track.last_raw = price_raw;
+  return UnixNanos(next);
 }
 
 void ResultsRecorder::OnNewDataTime(UnixNanos ts) {

@@ -121,10 +121,11 @@ class ResultsRecorder {
   std::string ReportHtml() const;
 
  private:
-  // A data point at `ts` of `id`: the data time moves; the index's slot in indexes_ when `id`
-  // is an index (then Track its price), else −1.
-  int OnData(UnixNanos ts, const InstrumentId& id);
-  void Track(int slot, UnixNanos ts, std::int64_t price_raw);
+  // The data engine's watch: data time reached `ts` (a new day or equity interval); returns
+  // the next point to be told of.
+  UnixNanos OnDataTime(UnixNanos ts);
+  // An index's price at `ts`.
+  void Track(const InstrumentId& id, UnixNanos ts, std::int64_t price_raw);
   // The first data point at a new timestamp: roll the day, and arm the sample when one is due.
   void OnNewDataTime(UnixNanos ts);
   void TakePendingSample();
@@ -174,8 +175,6 @@ class ResultsRecorder {
     std::vector<std::pair<UnixNanos, std::int64_t>> closes;
   };
   std::vector<IndexTrack> indexes_;
-  IdMap<InstrumentId, int> index_slot_;  // −1: not an index (venues with an index only)
-  bool new_index_ = false;               // the index OnData just added awaits its first price
   UnixNanos run_start_;
   UnixNanos run_end_;
   bool finished_ = false;

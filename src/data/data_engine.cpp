@@ -77,6 +77,14 @@ void DataEngine::ResetState() {
   processed_ = 0;
   rejected_ = 0;
   next_release_ = UnixNanos(std::numeric_limits<std::int64_t>::min());
+  next_due_ = next_release_;
+}
+
+void DataEngine::SetDataTimeWatch(const void* owner, DataTimeWatch watch, UnixNanos first) {
+  watch_owner_ = owner;
+  watch_ = std::move(watch);
+  watch_at_ = watch_ ? first : UnixNanos(std::numeric_limits<std::int64_t>::max());
+  next_due_ = std::min(next_release_, watch_at_);
 }
 
 void DataEngine::Execute(const DataSubscription& command) {
@@ -192,8 +200,9 @@ MessageBus::TopicHandle DataEngine::QuoteTopic(const InstrumentId& id) {
 }
 
 void DataEngine::Process(const QuoteTick& q) {
-  if (config_.validate_data_sequence && q.ts_init < next_release_) [[likely]] {
-    // No release due before this quote: the sequence check and the add are one lookup.
+  if (config_.validate_data_sequence && q.ts_init < next_due_) [[likely]] {
+    // No release or watch due before this quote: the sequence check and the add are one
+    // lookup.
     if (const QuoteTick* last = cache_.AddQuoteInOrder(q)) {
       ++rejected_;
       log().Warning("quote for {} at {} older than last {}; dropped", q.instrument_id.value(),
@@ -214,6 +223,7 @@ void DataEngine::Process(const QuoteTick& q) {
   }
   ++processed_;
   MaybeReleaseExpired(q.ts_init);
+  MaybeWatch(q.ts_init);
   cache_.AddQuote(q);
   Publish(q);
 }
@@ -239,6 +249,7 @@ void DataEngine::Process(const TradeTick& t) {
   }
   ++processed_;
   MaybeReleaseExpired(t.ts_init);
+  MaybeWatch(t.ts_init);
   cache_.AddTrade(t);
   auto aggs = trade_aggs_.find(t.instrument_id);
   if (aggs != trade_aggs_.end()) {
@@ -276,6 +287,7 @@ void DataEngine::Process(const Bar& b) {
   }
   ++processed_;
   MaybeReleaseExpired(b.ts_init);
+  MaybeWatch(b.ts_init);
   cache_.AddBar(b);
   bus_.Publish(*bar_memo_.topic, b);
 }
@@ -283,12 +295,14 @@ void DataEngine::Process(const Bar& b) {
 void DataEngine::ReleaseExpired(UnixNanos ts) {
   if (config_.release_expired_after <= 0) {
     next_release_ = UnixNanos(std::numeric_limits<std::int64_t>::max());
+    next_due_ = std::min(next_release_, watch_at_);
     return;
   }
   const std::size_t n = cache_.ReleaseExpired(ts, config_.release_expired_after);
   if (n > 0) log().Debug("released the market data of {} expired contracts", n);
   // Next at the following IST midnight: once a data day.
   next_release_ = FromIst(CivilDateTime{IstDate(ts), 0, 0, 0, 0}) + kNanosPerDay;
+  next_due_ = std::min(next_release_, watch_at_);
 }
 
 void DataEngine::Process(const Instrument& i) {

@@ -4,6 +4,8 @@
 // Publishing uses topic handles resolved once per instrument/bar type. Kernel thread only.
 #pragma once
 
+#include <algorithm>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -47,6 +49,18 @@ class DataEngine : public Component {
   // Forgets per-stream sequence state and counters (backtest reset); keeps subscriptions.
   void ResetState();
 
+  // One component that must act when data time reaches a point (the results recorder: the
+  // first data of a new day or of the next equity interval) without a handler on every data
+  // point: `watch(ts)` runs for the first data point at `ts` >= the point it last returned,
+  // before that point reaches the cache and subscribers, and returns the next point. Empty
+  // clears it. (`first` is the first point.) `owner` names the watcher: a later watcher
+  // replaces it, and ClearDataTimeWatch clears only its owner's.
+  using DataTimeWatch = std::function<UnixNanos(UnixNanos ts)>;
+  void SetDataTimeWatch(const void* owner, DataTimeWatch watch, UnixNanos first);
+  void ClearDataTimeWatch(const void* owner) {
+    if (owner == watch_owner_) SetDataTimeWatch(nullptr, {}, UnixNanos());
+  }
+
   std::uint64_t processed_count() const { return processed_; }
   std::uint64_t rejected_count() const { return rejected_; }
   // Active subscription counts (per key) for inspection and tests.
@@ -67,6 +81,12 @@ class DataEngine : public Component {
   void Publish(const QuoteTick& q);
   void MaybeReleaseExpired(UnixNanos ts) {
     if (ts >= next_release_) [[unlikely]] ReleaseExpired(ts);
+  }
+  void MaybeWatch(UnixNanos ts) {
+    if (ts >= watch_at_) [[unlikely]] {
+      watch_at_ = watch_(ts);
+      next_due_ = std::min(next_release_, watch_at_);
+    }
   }
 
   MessageBus& bus_;
@@ -98,6 +118,10 @@ class DataEngine : public Component {
   std::uint64_t processed_ = 0;
   std::uint64_t rejected_ = 0;
   UnixNanos next_release_{std::numeric_limits<std::int64_t>::min()};
+  DataTimeWatch watch_;
+  const void* watch_owner_ = nullptr;
+  UnixNanos watch_at_{std::numeric_limits<std::int64_t>::max()};
+  UnixNanos next_due_{std::numeric_limits<std::int64_t>::min()};  // min(release, watch)
 };
 
 }  // namespace nacre
