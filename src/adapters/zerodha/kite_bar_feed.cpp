@@ -123,19 +123,26 @@ KiteBarFeed::Stats KiteBarFeed::stats() const {
 
 void KiteBarFeed::Poll() {
   const UnixNanos now = clock_.Now();
-  std::lock_guard lock(mu_);
-  if (!connected_) return;
-  for (std::size_t i = 0; i < feeds_.size(); ++i) {
-    Feed& f = feeds_[i];
-    const DurationNs step = f.bar_type.spec().Interval();
-    if (f.in_flight || now < f.last_close + step + config_.publish_lag) continue;
-    f.in_flight = true;
-    ++stats_.requests;
-    KiteCall c;
-    c.path = fmt::format("/instruments/historical/{}/{}", f.token, f.interval);
-    c.params = {{"from", KiteTimeText(f.last_close)}, {"to", KiteTimeText(now)}};
-    c.budget = 5 * kNanosPerSecond;
-    rest_.Post(std::move(c), [alive = alive_, i, now](KiteOutcome out) {
+  std::vector<std::pair<std::size_t, KiteCall>> calls;
+  {
+    std::lock_guard lock(mu_);
+    if (!connected_) return;
+    for (std::size_t i = 0; i < feeds_.size(); ++i) {
+      Feed& f = feeds_[i];
+      const DurationNs step = f.bar_type.spec().Interval();
+      if (f.in_flight || now < f.last_close + step + config_.publish_lag) continue;
+      f.in_flight = true;
+      ++stats_.requests;
+      KiteCall c;
+      c.path = fmt::format("/instruments/historical/{}/{}", f.token, f.interval);
+      c.params = {{"from", KiteTimeText(f.last_close)}, {"to", KiteTimeText(now)}};
+      c.budget = 5 * kNanosPerSecond;
+      calls.emplace_back(i, std::move(c));
+    }
+  }
+  // Sent outside mu_: a stopping REST client answers inline, and OnCandles takes mu_.
+  for (auto& [i, c] : calls) {
+    rest_.Post(std::move(c), [alive = alive_, i = i, now](KiteOutcome out) {
       std::lock_guard l(alive->mu);
       if (alive->self != nullptr) alive->self->OnCandles(i, out, now);
     });

@@ -99,7 +99,9 @@ class KiteBarFeed final : public DataClient {
   std::uint64_t timer_ = 0;
   bool connected_ = false;
   struct Alive {
-    std::mutex mu;
+    // Recursive: the REST client answers a call inline once it is stopping, so a callback
+    // can run inside Poll, on the thread that already holds it.
+    std::recursive_mutex mu;
     KiteBarFeed* self = nullptr;
   };
   std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();

@@ -814,31 +814,27 @@ void KiteExecutionClient::Fetch(const ClientOrderId& id) {
   t.fetching = true;
   ++stats_.fetches;
   const std::string kite_id = t.kite_id;
-  // The trades first, then the history: a fill landing between the two reads then shows as
-  // trades lagging the order's filled quantity (which Kite itself does, and which is asked
-  // again), never as a newer trade the older history would refuse.
-  rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
-             [this, id, kite_id](KiteOutcome tr) {
-               rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond),
-                          [this, id, kite_id, tr = std::move(tr)](KiteOutcome h) {
-                            Kernel("KITE fetched " + kite_id,
-                                   [this, id, kite_id, h = std::move(h), tr] {
-                                     OnFetched(id, kite_id, h, tr, -1);
-                                   });
-                          });
-             });
+  ReadOrder(id, kite_id, -1);
 }
 
 void KiteExecutionClient::FetchUntracked(const std::string& kite_id, int lagging_left) {
   ++stats_.fetches;
-  if (lagging_left < 0) lagging_left = config_.lagging_trades_refetches;
+  ReadOrder(ClientOrderId(), kite_id,
+            lagging_left < 0 ? config_.lagging_trades_refetches : lagging_left);
+}
+
+void KiteExecutionClient::ReadOrder(const ClientOrderId& id, const std::string& kite_id,
+                                    int lagging_left) {
+  // The trades first, then the history: a fill landing between the two reads then shows as
+  // trades lagging the order's filled quantity (which Kite itself does, and which is asked
+  // again), never as a newer trade the older history would refuse.
   rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
-             [this, kite_id, lagging_left](KiteOutcome tr) {
+             [this, id, kite_id, lagging_left](KiteOutcome tr) {
                rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond),
-                          [this, kite_id, lagging_left, tr = std::move(tr)](KiteOutcome h) {
+                          [this, id, kite_id, lagging_left, tr = std::move(tr)](KiteOutcome h) {
                             Kernel("KITE fetched " + kite_id,
-                                   [this, kite_id, lagging_left, h = std::move(h), tr] {
-                                     OnFetched(ClientOrderId(), kite_id, h, tr, lagging_left);
+                                   [this, id, kite_id, lagging_left, h = std::move(h), tr] {
+                                     OnFetched(id, kite_id, h, tr, lagging_left);
                                    });
                           });
              });

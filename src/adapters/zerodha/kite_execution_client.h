@@ -280,6 +280,9 @@ class KiteExecutionClient final : public ExecutionClient {
   // track (a ticker update about it).
   void Fetch(const ClientOrderId& id);
   void FetchUntracked(const std::string& kite_id, int lagging_left = -1);
+  // Reads an order's trades, then its history, and hands both to OnFetched on the kernel
+  // thread (`lagging_left` as OnFetched's `untracked_lagging_left`).
+  void ReadOrder(const ClientOrderId& id, const std::string& kite_id, int lagging_left);
   // `untracked_lagging_left`: for an order not tracked here, how many more reads a lagging
   // trade list may ask for.
   void OnFetched(const ClientOrderId& id, const std::string& kite_id, const KiteOutcome& history,
