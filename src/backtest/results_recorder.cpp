@@ -151,32 +151,17 @@ UnixNanos ResultsRecorder::OnDataTime(UnixNanos ts) {
     started_ = true;
     run_start_ = ts;
   }
-  OnNewDataTime(ts);
-  // The next point: the next IST midnight or the next equity interval, whichever is first.
-  const std::int64_t ist = ts.value + kIstOffset;
-  const std::int64_t day = ist / kNanosPerDay - (ist % kNanosPerDay < 0 ? 1 : 0);
-  std::int64_t next = (day + 1) * kNanosPerDay - kIstOffset;
-  if (config_.equity_interval > 0) {
-    const std::int64_t bucket = ts.value / config_.equity_interval -
-                                (ts.value % config_.equity_interval < 0 ? 1 : 0);
-    next = std::min(next, (bucket + 1) * config_.equity_interval);
-  } else {
-    next = ts.value + 1;
-  }
-  return UnixNanos(next);
-}
-
-void ResultsRecorder::OnNewDataTime(UnixNanos ts) {
   // A sample still armed for an earlier time (data handed in outside the event loop, whose
   // clock did not reach the alert): take it now.
   if (pending_sample_ && *pending_sample_ != ts) TakePendingSample();
-  last_data_ts_ = ts;
-  RollTo(IstDate(ts));  // may close the previous day with the index prices it ended on
-  const std::int64_t bucket =
-      config_.equity_interval > 0
-          ? ts.value / config_.equity_interval - (ts.value % config_.equity_interval < 0 ? 1 : 0)
-          : ts.value;
-  if (pending_sample_ || (sampled_bucket_ && *sampled_bucket_ == bucket)) return;
+  const CivilDate date = IstDate(ts);
+  RollTo(date);  // may close the previous day with the index prices it ended on
+  // Told again at the next IST midnight or the next interval, whichever is first.
+  const UnixNanos midnight = FromIst(CivilDateTime{date, 0, 0, 0, 0}) + kNanosPerDay;
+  const DurationNs step = config_.equity_interval > 0 ? config_.equity_interval : 1;
+  const std::int64_t bucket = ts.value / step - (ts.value % step < 0 ? 1 : 0);
+  const UnixNanos next = std::min(midnight, UnixNanos((bucket + 1) * step));
+  if (pending_sample_ || (sampled_bucket_ && *sampled_bucket_ == bucket)) return next;
   sampled_bucket_ = bucket;
   // After every item at `ts` (the next nanosecond comes after them, and before any later data).
   Clock& clock = kernel_.clock();
@@ -190,6 +175,7 @@ void ResultsRecorder::OnNewDataTime(UnixNanos ts) {
   } else {
     Sample(ts);
   }
+  return next;
 }
 
 void ResultsRecorder::TakePendingSample() {

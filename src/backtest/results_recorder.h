@@ -126,8 +126,6 @@ class ResultsRecorder {
   UnixNanos OnDataTime(UnixNanos ts);
   // An index's price at `ts`.
   void Track(const InstrumentId& id, UnixNanos ts, std::int64_t price_raw);
-  // The first data point at a new timestamp: roll the day, and arm the sample when one is due.
-  void OnNewDataTime(UnixNanos ts);
   void TakePendingSample();
   void OnFill(const OrderFilled& fill);
   void OnPosition(const PositionEvent& e);
@@ -139,7 +137,6 @@ class ResultsRecorder {
   Kernel& kernel_;
   ResultsRecorderConfig config_;
   std::vector<SubscriptionId> subs_;
-  UnixNanos last_data_ts_{INT64_MIN};
   std::optional<std::int64_t> sampled_bucket_;  // interval of the last sample armed
   std::optional<UnixNanos> pending_sample_;      // data time whose sample's alert is armed
   Money starting_balance_;

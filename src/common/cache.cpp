@@ -12,10 +12,6 @@ void Cache::AddInstrument(const Instrument& instrument) {
     it->second = instrument;  // the node (and every pointer to it) stays
   }
   IndexOption(it->second);
-  if (instrument.instrument_class == InstrumentClass::kIndex &&
-      !HasIndexOn(instrument.id.venue())) {
-    index_venues_.push_back(instrument.id.venue());
-  }
 }
 
 void Cache::IndexOption(const Instrument& instrument) {

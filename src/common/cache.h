@@ -123,14 +123,6 @@ class Cache {
   void AddInstrument(const Instrument& instrument);
   const Instrument* instrument(const InstrumentId& id) const;
   std::vector<const Instrument*> Instruments(const std::optional<Venue>& venue = {}) const;
-  // Whether any index instrument is listed on `venue` (a per-data check: a few pointer
-  // compares; an option venue such as NFO has none).
-  bool HasIndexOn(const Venue& venue) const {
-    for (const Venue& v : index_venues_) {
-      if (v == venue) return true;
-    }
-    return false;
-  }
   // The option contracts on `underlying`, by expiry then strike (empty when none).
   const OptionIndex& OptionsOf(const InstrumentId& underlying) const;
 
@@ -254,7 +246,6 @@ class Cache {
 
   CacheConfig config_;
   std::map<InstrumentId, Instrument> instruments_;
-  std::vector<Venue> index_venues_;  // the venues an index instrument is listed on
   // instruments_ by address of the id (a lookup per order, fill, mark and check; the map's
   // text order stays for listings): its values point into instruments_' stable nodes.
   IdMap<InstrumentId, const Instrument*> instrument_by_id_;

@@ -651,7 +651,7 @@ void SpreadExecutor::MaybeFinishFailure(const SpreadId& id) {
   }
   SpreadPosition& sp = Spread(id);
   if (run.policy.unwind_on_failure && sp.AnyLegOpen()) {
-    StartUnwind(id);
+    StartUnwind(id, run.policy, run.failure);
     return;
   }
   sp.set_state(SpreadState::kFailed);
@@ -663,12 +663,13 @@ void SpreadExecutor::MaybeFinishFailure(const SpreadId& id) {
                    sp.AnyLegOpen() ? why + "; filled legs left open (unwind disabled)" : why));
 }
 
-void SpreadExecutor::StartUnwind(const SpreadId& id) {
+void SpreadExecutor::StartUnwind(const SpreadId& id, const SpreadExecPolicy& policy,
+                                 std::string failure) {
   SpreadPosition& sp = Spread(id);
   Run run;
   run.purpose = Purpose::kUnwind;
-  run.policy = runs_.at(id).policy;
-  run.failure = runs_.at(id).failure;
+  run.policy = policy;
+  run.failure = std::move(failure);
   run.legs = ClosingLegs(sp);
   BuildGroups(run);
   runs_[id] = std::move(run);
@@ -734,20 +735,37 @@ bool SpreadExecutor::ApplyOnce(SpreadPosition& sp, std::size_t leg, const OrderF
   return true;
 }
 
-bool SpreadExecutor::ApplyByTag(const OrderFilled& fill) {
+std::optional<SpreadExecutor::FillLeg> SpreadExecutor::LegOfFill(const OrderFilled& fill) {
   const Order* o = port_.CacheRef().order(fill.client_order_id);
-  if (o == nullptr) return false;
+  if (o == nullptr) return std::nullopt;
   const auto tag = ParseSpreadLegTag(o->tags());
-  if (!tag) return false;
+  if (!tag) return std::nullopt;
   auto it = spreads_.find(SpreadId(tag->spread_id));
   const auto leg = static_cast<std::size_t>(tag->leg - 1);
-  if (it == spreads_.end() || leg >= it->second->legs().size()) return false;
-  SpreadPosition& sp = *it->second;
-  if (!ApplyOnce(sp, leg, fill, tag->purpose == SpreadLegPurpose::kOpen)) return true;
+  if (it == spreads_.end() || leg >= it->second->legs().size()) return std::nullopt;
+  return FillLeg{it->second.get(), leg, tag->purpose == SpreadLegPurpose::kOpen};
+}
+
+std::map<SpreadId, std::size_t> SpreadExecutor::CatchUpFills() {
+  std::map<SpreadId, std::size_t> applied;
+  for (const OrderFilled& f : port_.CacheRef().fills()) {
+    if (f.strategy_id != port_.Factory().strategy_id()) continue;
+    const std::optional<FillLeg> l = LegOfFill(f);
+    if (l && ApplyOnce(*l->spread, l->leg, f, l->opening)) ++applied[l->spread->id()];
+  }
+  return applied;
+}
+
+bool SpreadExecutor::ApplyByTag(const OrderFilled& fill) {
+  const std::optional<FillLeg> l = LegOfFill(fill);
+  if (!l) return false;
+  SpreadPosition& sp = *l->spread;
+  const std::size_t leg = l->leg;
+  if (!ApplyOnce(sp, leg, fill, l->opening)) return true;
   if (!loaded_working_.empty() || announce_loaded_) return true;  // ResumeLoaded goes on from it
   // Live: the spread's book moved without a leg expecting it (a fill after its run ended).
   const std::string what =
-      fmt::format("leg {} ({}) filled {} after its order's run ended", tag->leg,
+      fmt::format("leg {} ({}) filled {} after its order's run ended", leg + 1,
                   sp.instrument(leg).id.value(), fill.last_qty.ToString());
   const bool ended =
       sp.state() == SpreadState::kClosed || sp.state() == SpreadState::kFailed;
@@ -757,18 +775,11 @@ bool SpreadExecutor::ApplyByTag(const OrderFilled& fill) {
   }
   // A spread that had ended holds a leg again (a fill that raced its cancel, reported late):
   // nobody would manage it, so it is unwound as a failed opening's legs are.
-  const SpreadId id = sp.id();
-  Run run;
-  run.purpose = Purpose::kUnwind;
-  auto pol = policy_of_.find(id);
-  run.policy = pol != policy_of_.end() ? pol->second : SpreadExecPolicy{};
-  run.failure = what + ": unwound";
-  run.legs = ClosingLegs(sp);
-  BuildGroups(run);
-  runs_[id] = std::move(run);
+  const auto pol = policy_of_.find(sp.id());
   sp.set_state(SpreadState::kUnwinding);
   port_.Emit(sp.MakeEvent(SpreadEventKind::kLegRisk, fill.ts_event, what + ": unwound"));
-  StartGroup(id);
+  StartUnwind(sp.id(), pol != policy_of_.end() ? pol->second : SpreadExecPolicy{},
+              what + ": unwound");
   return true;
 }
 
@@ -964,23 +975,7 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
   } catch (const std::exception& e) {
     return MakeError(fmt::format("spread book: {}", e.what()));
   }
-  // The books from the fills of the spreads' orders, in the order they were applied.
-  const Cache& cache = port_.CacheRef();
-  std::set<std::pair<ClientOrderId, TradeId>> applied;
-  for (const OrderFilled& f : cache.fills()) {
-    if (f.strategy_id != port_.Factory().strategy_id()) continue;
-    const Order* o = cache.order(f.client_order_id);
-    if (o == nullptr) continue;
-    const auto tag = ParseSpreadLegTag(o->tags());
-    if (!tag) continue;
-    auto it = spreads.find(SpreadId(tag->spread_id));
-    const auto leg = static_cast<std::size_t>(tag->leg - 1);
-    if (it == spreads.end() || leg >= it->second->legs().size()) continue;
-    it->second->ApplyFill(leg, f, tag->purpose == SpreadLegPurpose::kOpen);
-    applied.emplace(f.client_order_id, f.trade_id);
-  }
   Reset();
-  applied_fills_ = std::move(applied);
   announce_loaded_ = true;
   next_id_ = next_id;
   for (const SpreadId& id : order) {
@@ -998,6 +993,8 @@ Status SpreadExecutor::LoadBook(const std::string& text) {
     if (policies.count(id) != 0) policy_of_[id] = policies[id];
     spreads_.emplace(id, std::move(spreads.at(id)));
   }
+  // The books from the fills of the spreads' orders, in the order they were applied.
+  CatchUpFills();
   return Status::Ok();
 }
 
@@ -1012,15 +1009,7 @@ void SpreadExecutor::ResumeLoaded() {
   // Fills that reached the cache after the book was loaded (a start's reconciliation applies
   // what the venue did while the node was down, before the strategy runs): into the books
   // first, so what is resumed, completed or unwound goes from what was really filled.
-  std::map<SpreadId, std::size_t> caught_up;
-  for (const OrderFilled& f : cache.fills()) {
-    if (f.strategy_id != port_.Factory().strategy_id()) continue;
-    if (applied_fills_.count({f.client_order_id, f.trade_id}) != 0) continue;
-    if (!ApplyByTag(f)) continue;
-    if (auto tag = ParseSpreadLegTag(cache.order(f.client_order_id)->tags())) {
-      ++caught_up[SpreadId(tag->spread_id)];
-    }
-  }
+  const std::map<SpreadId, std::size_t> caught_up = CatchUpFills();
   // The latest order of each (spread, leg, purpose) still working at the venue.
   std::map<std::tuple<std::string, std::size_t, std::string>, const Order*> live;
   OrderQuery q;

@@ -170,7 +170,8 @@ class SpreadExecutor {
   void OnLegTerminal(const SpreadId& id, std::size_t i, const std::string& reason);
   void Fail(const SpreadId& id, const std::string& reason);
   void MaybeFinishFailure(const SpreadId& id);
-  void StartUnwind(const SpreadId& id);
+  // Unwinds what the spread's book still holds (ClosingLegs), as a failed opening's legs are.
+  void StartUnwind(const SpreadId& id, const SpreadExecPolicy& policy, std::string failure);
   void Advance(const SpreadId& id);
   void AllocateSettlement(const OrderFilled& fill);
   std::optional<Price> Touch(const InstrumentId& instrument, OrderSide side) const;
@@ -211,6 +212,16 @@ class SpreadExecutor {
   // A fill of a spread leg's order no working leg expects (the node restarted, or the run that
   // sent it is over): applied to the spread's book by the order's tag, once; true when applied.
   bool ApplyByTag(const OrderFilled& fill);
+  // The spread and leg a fill is of, by its order's tag (none: not a leg of a spread here).
+  struct FillLeg {
+    SpreadPosition* spread;
+    std::size_t leg;
+    bool opening;
+  };
+  std::optional<FillLeg> LegOfFill(const OrderFilled& fill);
+  // Applies the fills of this strategy's spread legs in the cache that the books lack (a
+  // load's whole book, or what a start's reconciliation brought); how many, by spread.
+  std::map<SpreadId, std::size_t> CatchUpFills();
 };
 
 }  // namespace nacre
