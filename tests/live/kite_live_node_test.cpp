@@ -316,6 +316,7 @@ TEST_F(LiveNode, ReportsKitesAccountAndHaltsOnAPositionChangedBehindItsBack) {
   for (const AccountState& st : a->states()) reported += st.reported ? 1 : 0;
   EXPECT_GE(reported, 2u);
   // The config's starting_balance (500000) is not Kite's (the emulator's 400000): WARNed.
+  n.node.reset();  // its I/O threads may write to `log` until they have stopped
   const std::string log_text = ReadAndClose(log);
   EXPECT_NE(log_text.find("[WARN] Kite: account KITE-001: Kite reports a total of"),
             std::string::npos)
@@ -377,6 +378,7 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
   ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
   ASSERT_TRUE(r.status.ok()) << r.status.error();
   EXPECT_TRUE(n.node->kernel().halt_reason().empty()) << n.node->kernel().halt_reason();
+  n.node.reset();  // its I/O threads may write to `log` until they have stopped
   const std::string text = ReadAndClose(log);
   const std::size_t halted = text.find("Kite session refused (TokenException)");
   const std::size_t failed = text.find("but the Kite day could not be read");
