@@ -16,7 +16,8 @@ Status Clock::SetTimeAlert(const std::string& name, UnixNanos at, TimeEventHandl
     return MakeError(fmt::format("time alert '{}' at {} is in the past (now {})", name,
                                  FormatIsoUtc(at), FormatIsoUtc(Now())));
   }
-  timers_[name] = Timer{name, 0, at, UnixNanos(0), next_seq_++, std::move(handler)};
+  timers_[name] = Timer{name, 0, at, UnixNanos(0), next_seq_++,
+                        std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})};
   RecomputeNextDue();
   return Status::Ok();
 }
@@ -31,7 +32,8 @@ Status Clock::SetTimer(const std::string& name, DurationNs interval, UnixNanos s
   if (!stop.is_zero() && stop < first) {
     return MakeError(fmt::format("timer '{}' stop time is before its first fire", name));
   }
-  timers_[name] = Timer{name, interval, first, stop, next_seq_++, std::move(handler)};
+  timers_[name] = Timer{name, interval, first, stop, next_seq_++,
+                        std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})};
   RecomputeNextDue();
   return Status::Ok();
 }
@@ -71,8 +73,8 @@ std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max
       }
     }
     if (due == nullptr || due->next_time > until) break;
-    const TimeEvent event{due->name, due->next_time, due->next_time};
-    TimeEventHandler handler = due->handler;  // survives cancellation inside the handler
+    const UnixNanos at = due->next_time;
+    const std::shared_ptr<Fire> fire = due->fire;  // survives cancellation inside the handler
     if (due->interval == 0 ||
         (!due->stop_time.is_zero() && due->next_time + due->interval > due->stop_time)) {
       timers_.erase(due->name);
@@ -81,9 +83,20 @@ std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max
       due->seq = next_seq_++;
     }
     RecomputeNextDue();
-    if (move_time) SetTimeForEvent(event.ts_event);
+    if (move_time) SetTimeForEvent(at);
     ++fired;
-    handler(event);
+    if (fire->firing) {  // a fire of this timer from inside its own handler: an event of its own
+      fire->handler(TimeEvent{fire->event.name, at, at});
+      continue;
+    }
+    fire->event.ts_event = at;
+    fire->event.ts_init = at;
+    fire->firing = true;
+    struct Done {
+      Fire& f;
+      ~Done() { f.firing = false; }
+    } done{*fire};
+    fire->handler(fire->event);
   }
   return fired;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,13 +67,21 @@ class Clock {
   virtual void SetTimeForEvent(UnixNanos /*t*/) {}
 
  private:
+  // What a fire hands its handler: shared, so the handler survives its own cancellation and a
+  // fire copies a pointer, not the handler and the name (no allocation per fire). `event` is
+  // reused by each fire unless a fire of the same timer is still running (`firing`).
+  struct Fire {
+    TimeEventHandler handler;
+    TimeEvent event;
+    bool firing = false;
+  };
   struct Timer {
     std::string name;
     DurationNs interval = 0;  // 0 = one-shot alert
     UnixNanos next_time;
     UnixNanos stop_time;
     std::uint64_t seq = 0;
-    TimeEventHandler handler;
+    std::shared_ptr<Fire> fire;
   };
   void RecomputeNextDue();
 

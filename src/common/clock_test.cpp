@@ -218,6 +218,23 @@ TEST_F(TestClockTest, CancelInsideHandlerStopsOtherAndSelf) {
   EXPECT_EQ(clock_.TimerCount(), 0u);
 }
 
+// A fire reuses its timer's event; a handler that advances the clock into its own timer's
+// next fires gets those as events of their own, and its own event keeps its time.
+TEST_F(TestClockTest, AHandlerThatFiresItsOwnTimerAgainKeepsItsOwnEvent) {
+  std::vector<UnixNanos> seen;
+  ASSERT_TRUE(clock_.SetTimer("tick", kSec, T(0), T(3), [&](const TimeEvent& e) {
+    seen.push_back(e.ts_event);
+    if (seen.size() == 1) {
+      clock_.AdvanceTime(T(3));  // fires ticks 2 and 3 inside tick 1
+      seen.push_back(e.ts_event);
+      EXPECT_EQ(e.name, "tick");
+    }
+  }));
+  clock_.AdvanceTime(T(1));
+  EXPECT_EQ(seen, (std::vector<UnixNanos>{T(1), T(2), T(3), T(1)}));
+  EXPECT_FALSE(clock_.HasTimer("tick"));
+}
+
 TEST_F(TestClockTest, HandlerCanScheduleAnEventInsideTheSameAdvance) {
   ASSERT_TRUE(clock_.SetTimeAlert("first", T(2), [&](const TimeEvent& e) {
     fired_.push_back({e.name, e.ts_event, clock_.Now()});

@@ -1,16 +1,22 @@
-// IdMap: a map keyed by an interned identifier (InstrumentId, ClientOrderId, ...) for the
-// per-event paths (a quote looks up its buffer in the cache, its topic in the data engine and
-// its matching core in the exchange). Ids compare by their interned string's address, so the
-// index is an open-addressing table of addresses (linear probing, 16 bytes a slot, at most half
-// full): a lookup is one multiply and usually one cache line, where a node-based
-// std::unordered_map costs a bucket and a node, each a likely cache miss over thousands of
-// option contracts.
+// IdMap: a map keyed by an interned identifier (InstrumentId, ...) for the per-event paths (a
+// quote looks up its buffer in the cache, its topic in the data engine and its matching core in
+// the exchange). Every interned string has a number (InternedString::index, 0, 1, 2, ... in the
+// order strings were first interned), so the index is a plain array from that number to the
+// value's node: a lookup reads the id's number, one 8-byte array slot and the value, with no
+// hashing or probing. It replaced an open-addressing table of addresses (16-byte slots, at most
+// half full: a few hundred KiB of slots per map over a chain's contracts), and the demo's run
+// phase went from 7.05 M to 8.27 M events/s (best of 6, same sitting).
+//
+// The array covers the numbers up to the largest key's (8 bytes each), so its size follows how
+// many strings the process had interned when the key was added, not how many keys the map
+// holds: about 0.6 MiB a map for 22,906 contracts (three strings each) and their orders' ids.
 //
 // Values live in a std::deque and never move: a reference or pointer to a value stays valid
 // until that key is erased or the map is cleared (as with std::unordered_map). Iteration order
 // is unspecified; nothing that must be deterministic may depend on it. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -27,13 +33,10 @@ class IdMap {
   using Entry = std::pair<const Id, V>;
 
   V* find(const Id& id) {
-    if (size_ == 0) return nullptr;
-    const void* key = KeyOf(id);
-    for (std::size_t i = Home(key);; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.key == key) return &values_[s.index]->second;
-      if (s.key == nullptr) return nullptr;
-    }
+    const std::uint32_t k = id.intern_index();
+    if (k >= index_.size()) return nullptr;
+    Node* n = index_[k];
+    return n == nullptr ? nullptr : &n->entry->second;
   }
   const V* find(const Id& id) const { return const_cast<IdMap*>(this)->find(id); }
   bool contains(const Id& id) const { return find(id) != nullptr; }
@@ -42,55 +45,41 @@ class IdMap {
   template <typename... Args>
   std::pair<V*, bool> try_emplace(const Id& id, Args&&... args) {
     if (V* v = find(id)) return {v, false};
-    if ((size_ + 1) * 2 > slots_.size()) Rehash(slots_.empty() ? 16 : slots_.size() * 2);
-    std::uint32_t index;
-    if (!free_.empty()) {
-      index = free_.back();
-      free_.pop_back();
-      values_[index].emplace(std::piecewise_construct, std::forward_as_tuple(id),
-                             std::forward_as_tuple(std::forward<Args>(args)...));
-    } else {
-      index = static_cast<std::uint32_t>(values_.size());
-      values_.emplace_back(std::in_place, std::piecewise_construct, std::forward_as_tuple(id),
-                           std::forward_as_tuple(std::forward<Args>(args)...));
+    const std::uint32_t k = id.intern_index();
+    if (k >= index_.size()) {
+      index_.resize(std::max<std::size_t>(k + 1, index_.size() + index_.size() / 2), nullptr);
     }
-    Insert(KeyOf(id), index);
+    Node* n;
+    if (!free_.empty()) {
+      n = free_.back();
+      free_.pop_back();
+    } else {
+      n = &nodes_.emplace_back();
+    }
+    n->entry.emplace(std::piecewise_construct, std::forward_as_tuple(id),
+                     std::forward_as_tuple(std::forward<Args>(args)...));
+    index_[k] = n;
     ++size_;
-    return {&values_[index]->second, true};
+    return {&n->entry->second, true};
   }
 
   // Removes `id`; returns whether it was there.
   bool erase(const Id& id) {
-    if (size_ == 0) return false;
-    const void* key = KeyOf(id);
-    std::size_t i = Home(key);
-    for (;; i = (i + 1) & mask_) {
-      if (slots_[i].key == key) break;
-      if (slots_[i].key == nullptr) return false;
-    }
-    values_[slots_[i].index].reset();
-    free_.push_back(slots_[i].index);
-    // Backward-shift deletion: later entries of the probe run move up into the hole.
-    for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-      if (slots_[j].key == nullptr) break;
-      const std::size_t home = Home(slots_[j].key);
-      // Entry j may fill the hole at i when its home is not in (i, j] (cyclically).
-      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
-      slots_[i] = slots_[j];
-      i = j;
-    }
-    slots_[i] = Slot{};
+    const std::uint32_t k = id.intern_index();
+    if (k >= index_.size() || index_[k] == nullptr) return false;
+    Node* n = index_[k];
+    index_[k] = nullptr;
+    n->entry.reset();
+    free_.push_back(n);
     --size_;
     return true;
   }
 
   void clear() {
-    slots_.clear();
-    values_.clear();
+    index_.clear();
+    nodes_.clear();
     free_.clear();
     size_ = 0;
-    mask_ = 0;
   }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -98,41 +87,20 @@ class IdMap {
   // Calls f(const Id&, V&) for every entry (order unspecified).
   template <typename F>
   void for_each(F&& f) {
-    for (auto& e : values_) {
-      if (e) f(e->first, e->second);
+    for (Node& n : nodes_) {
+      if (n.entry) f(n.entry->first, n.entry->second);
     }
   }
 
  private:
-  struct Slot {
-    const void* key = nullptr;
-    std::uint32_t index = 0;
+  struct Node {
+    std::optional<Entry> entry;
   };
 
-  static const void* KeyOf(const Id& id) { return &id.value(); }
-  std::size_t Home(const void* key) const {
-    const auto a = reinterpret_cast<std::uintptr_t>(key);
-    return static_cast<std::size_t>((a >> 4) * 0x9E3779B97F4A7C15ULL >> 32) & mask_;
-  }
-  void Insert(const void* key, std::uint32_t index) {
-    std::size_t i = Home(key);
-    while (slots_[i].key != nullptr) i = (i + 1) & mask_;
-    slots_[i] = Slot{key, index};
-  }
-  void Rehash(std::size_t n) {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(n, Slot{});
-    mask_ = n - 1;
-    for (const Slot& s : old) {
-      if (s.key != nullptr) Insert(s.key, s.index);
-    }
-  }
-
-  std::vector<Slot> slots_;
-  std::deque<std::optional<Entry>> values_;
-  std::vector<std::uint32_t> free_;
+  std::vector<Node*> index_;  // by the key's intern number; null: absent
+  std::deque<Node> nodes_;    // the values (never move)
+  std::vector<Node*> free_;   // erased nodes, reused by the next add
   std::size_t size_ = 0;
-  std::size_t mask_ = 0;
 };
 
 }  // namespace nacre

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -14,10 +15,11 @@ namespace nacre {
 namespace {
 
 // Open addressing (linear probing, load ≤ 1/2) over (hash, string) slots: a lookup touches one
-// slot and, on a hash match, the string; strings live in a deque so their addresses never move.
+// slot and, on a hash match, the string; strings (numbered in order) live in a deque so their
+// addresses never move.
 class InternTable {
  public:
-  const std::string* Intern(std::string_view s) {
+  const InternedString* Intern(std::string_view s) {
     const std::uint64_t h = std::hash<std::string_view>{}(s);
     std::lock_guard<std::mutex> lock(mu_);
     std::size_t mask = slots_.size() - 1;
@@ -25,7 +27,7 @@ class InternTable {
     for (;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.str == nullptr) break;
-      if (slot.hash == h && *slot.str == s) return slot.str;
+      if (slot.hash == h && slot.str->text == s) return slot.str;
     }
     if ((used_ + 1) * 2 > slots_.size()) {
       Grow();
@@ -33,7 +35,12 @@ class InternTable {
       for (i = h & mask; slots_[i].str != nullptr; i = (i + 1) & mask) {
       }
     }
-    const std::string* stored = &storage_.emplace_back(s);
+    if (storage_.size() >= std::numeric_limits<std::uint32_t>::max()) {
+      std::fprintf(stderr, "nacre: the identifier table is full (2^32 strings)\n");
+      std::abort();
+    }
+    const InternedString* stored = &storage_.emplace_back(
+        InternedString{std::string(s), static_cast<std::uint32_t>(storage_.size())});
     slots_[i] = Slot{h, stored};
     ++used_;
     return stored;
@@ -42,7 +49,7 @@ class InternTable {
  private:
   struct Slot {
     std::uint64_t hash = 0;
-    const std::string* str = nullptr;
+    const InternedString* str = nullptr;
   };
 
   void Grow() {
@@ -60,7 +67,7 @@ class InternTable {
   std::mutex mu_;
   std::vector<Slot> slots_ = std::vector<Slot>(4096);
   std::size_t used_ = 0;
-  std::deque<std::string> storage_;
+  std::deque<InternedString> storage_;
 };
 
 InternTable& Table() {
@@ -70,10 +77,10 @@ InternTable& Table() {
 
 }  // namespace
 
-const std::string* InternString(std::string_view s) { return Table().Intern(s); }
+const InternedString* InternString(std::string_view s) { return Table().Intern(s); }
 
-const std::string* EmptyInternedString() {
-  static const std::string* empty = InternString({});  // initialised once, thread-safe
+const InternedString* EmptyInternedString() {
+  static const InternedString* empty = InternString({});  // initialised once, thread-safe
   return empty;
 }
 

@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,10 +15,18 @@
 
 namespace nacre {
 
+// An interned string and its number: strings are numbered 0, 1, 2, ... in the order they were
+// first interned, so a table keyed by ids can be a plain array indexed by that number (see
+// common/id_map.h) instead of a hash table.
+struct InternedString {
+  std::string text;
+  std::uint32_t index = 0;
+};
+
 // Returns the canonical stored copy of `s`; the pointer stays valid for the process lifetime.
-const std::string* InternString(std::string_view s);
+const InternedString* InternString(std::string_view s);
 // The interned empty string (no lock after first use): the value of default-constructed ids.
-const std::string* EmptyInternedString();
+const InternedString* EmptyInternedString();
 
 template <typename Tag>
 class Identifier {
@@ -25,19 +34,21 @@ class Identifier {
   Identifier() : value_(EmptyInternedString()) {}
   explicit Identifier(std::string_view v) : value_(InternString(v)) {}
 
-  const std::string& value() const { return *value_; }
-  const char* c_str() const { return value_->c_str(); }
-  bool empty() const { return value_->empty(); }
+  const std::string& value() const { return value_->text; }
+  const char* c_str() const { return value_->text.c_str(); }
+  bool empty() const { return value_->text.empty(); }
+  // The interned string's number (InternedString::index): equal ids, equal numbers.
+  std::uint32_t intern_index() const { return value_->index; }
 
   friend bool operator==(const Identifier& a, const Identifier& b) { return a.value_ == b.value_; }
   friend std::strong_ordering operator<=>(const Identifier& a, const Identifier& b) {
     if (a.value_ == b.value_) return std::strong_ordering::equal;
-    return *a.value_ <=> *b.value_;
+    return a.value_->text <=> b.value_->text;
   }
   std::size_t hash() const { return std::hash<const void*>{}(value_); }
 
  private:
-  const std::string* value_;
+  const InternedString* value_;
 };
 
 struct TraderIdTag {};
@@ -83,6 +94,7 @@ class InstrumentId {
     return a.id_ <=> b.id_;
   }
   std::size_t hash() const { return id_.hash(); }
+  std::uint32_t intern_index() const { return id_.intern_index(); }
 
  private:
   struct Tag {};

@@ -17,18 +17,18 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 
 TEST(InternString, EqualTextSharesOneCopy) {
   const std::string built = std::string("intern-") + "test-" + std::to_string(17);
-  const std::string* a = InternString("intern-test-17");
-  const std::string* b = InternString(built);
+  const InternedString* a = InternString("intern-test-17");
+  const InternedString* b = InternString(built);
   EXPECT_EQ(a, b);
-  EXPECT_EQ(*a, "intern-test-17");
+  EXPECT_EQ(a->text, "intern-test-17");
   EXPECT_NE(InternString("intern-test-18"), a);
-  EXPECT_EQ(*InternString(""), "");
+  EXPECT_EQ(InternString("")->text, "");
 }
 
 TEST(InternString, IsThreadSafeAndCanonical) {
   constexpr int kThreads = 4;
   constexpr int kNames = 300;
-  std::vector<std::vector<const std::string*>> seen(kThreads);
+  std::vector<std::vector<const InternedString*>> seen(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t, &seen] {
@@ -39,19 +39,26 @@ TEST(InternString, IsThreadSafeAndCanonical) {
   }
   for (auto& th : threads) th.join();
   for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]) << "thread " << t;
-  for (int i = 0; i < kNames; ++i) EXPECT_EQ(*seen[0][i], "thread-name-" + std::to_string(i));
+  for (int i = 0; i < kNames; ++i) EXPECT_EQ(seen[0][i]->text, "thread-name-" + std::to_string(i));
+  // One number per string, whichever thread interned it first.
+  std::unordered_set<std::uint32_t> numbers;
+  for (const InternedString* s : seen[0]) numbers.insert(s->index);
+  EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kNames));
 }
 
 TEST(InternString, StaysCanonicalAndStableAsTheTableGrows) {
   // Far more names than the table's first size: every growth keeps earlier pointers valid and
   // later lookups find them.
   constexpr int kNames = 50'000;
-  std::vector<const std::string*> first;
+  std::vector<const InternedString*> first;
   first.reserve(kNames);
   for (int i = 0; i < kNames; ++i) first.push_back(InternString("grow-" + std::to_string(i)));
   for (int i = 0; i < kNames; ++i) {
     ASSERT_EQ(InternString("grow-" + std::to_string(i)), first[i]) << i;
-    ASSERT_EQ(*first[i], "grow-" + std::to_string(i));
+    ASSERT_EQ(first[i]->text, "grow-" + std::to_string(i));
+    if (i > 0) {
+      ASSERT_EQ(first[i]->index, first[i - 1]->index + 1) << i;  // numbered in order
+    }
   }
   EXPECT_NE(InternString("grow-x"), first[0]);
 }

@@ -112,7 +112,7 @@ std::optional<ChainQuoteProblem> CheckChainQuotes(std::span<const ChainQuote> qu
 }
 
 Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_years, double rate,
-                                   std::optional<double> forward) {
+                                   std::optional<double> forward, ChainScope scope) {
   if (quotes.empty()) return MakeError("option chain: no quotes");
   if (!(t_years > 0)) {
     return MakeError(fmt::format("option chain: time to expiry must be positive, got {}", t_years));
@@ -175,6 +175,23 @@ Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_
 
   double best_dist = 0;
   for (ChainPoint& p : out.points) {
+    const double dist = std::abs(p.strike - out.forward);
+    const bool atm = out.atm_strike == 0 || dist < best_dist;
+    if (atm) {
+      best_dist = dist;
+      out.atm_strike = p.strike;
+    }
+    bool call_greeks = true;
+    bool put_greeks = true;
+    if (scope != ChainScope::kAll) {
+      call_greeks = p.strike > out.forward && scope != ChainScope::kOtmPuts;
+      put_greeks = p.strike < out.forward && scope != ChainScope::kOtmCalls;
+      if (!call_greeks && !put_greeks) {
+        p.iv_error = "outside the scope asked";
+        if (atm) out.atm_iv = kNoQuote;
+        continue;
+      }
+    }
     const bool call_otm = p.strike >= out.forward;
     // The out-of-the-money side first; the other side when it is missing or fails.
     const double first = call_otm ? p.call_mid : p.put_mid;
@@ -194,15 +211,14 @@ Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_
     if (std::isnan(p.iv)) {
       p.iv_error = errors.empty() ? "no two-sided quote" : errors;
     } else {
-      p.call = Black76Greeks(OptionKind::kCall, out.forward, p.strike, t_years, p.iv, rate);
-      p.put = Black76Greeks(OptionKind::kPut, out.forward, p.strike, t_years, p.iv, rate);
+      if (call_greeks) {
+        p.call = Black76Greeks(OptionKind::kCall, out.forward, p.strike, t_years, p.iv, rate);
+      }
+      if (put_greeks) {
+        p.put = Black76Greeks(OptionKind::kPut, out.forward, p.strike, t_years, p.iv, rate);
+      }
     }
-    const double dist = std::abs(p.strike - out.forward);
-    if (out.atm_strike == 0 || dist < best_dist) {
-      best_dist = dist;
-      out.atm_strike = p.strike;
-      out.atm_iv = p.iv;
-    }
+    if (atm) out.atm_iv = p.iv;
   }
   return out;
 }

@@ -75,9 +75,18 @@ std::optional<double> RoughParityForward(std::span<const ChainQuote> quotes);
 std::optional<ChainQuoteProblem> CheckChainQuotes(std::span<const ChainQuote> quotes,
                                                   std::optional<double> forward = {});
 
+// Which strikes get an implied vol and greeks: every strike (the default), or only the
+// out-of-the-money puts (strikes below the forward), calls (above it) or both, each with its
+// own side's greeks only: what a planner choosing a short strike on one side needs, at half
+// the work or less. A strike outside the scope keeps its mids, a NaN iv and iv_error "outside
+// the scope asked"; the forward and the ATM strike are found as with every strike (the ATM
+// iv is NaN when the ATM strike is outside the scope).
+enum class ChainScope : std::uint8_t { kAll, kOtmPuts, kOtmCalls, kOtmBoth };
+
 // Fails when quotes are empty, a strike is not positive or repeated, t_years is not
 // positive, or (without a given forward) no strike has both a call and a put mid.
 Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_years, double rate,
-                                   std::optional<double> forward = {});
+                                   std::optional<double> forward = {},
+                                   ChainScope scope = ChainScope::kAll);
 
 }  // namespace nacre::pricing

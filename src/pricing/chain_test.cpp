@@ -39,6 +39,52 @@ TEST(Chain, RecoversForwardAtmAndSmile) {
   EXPECT_LT(chain->points.front().strike, chain->points.back().strike);
 }
 
+// A scope computes exactly what the whole chain gives for the strikes in it (the same vol and
+// that side's greeks), nothing for the others, and finds the same forward and ATM strike.
+TEST(Chain, AScopeGivesTheWholeChainsFiguresForItsStrikesAndNoneElsewhere) {
+  const double f = 24037.5, t = 6.0 / 365, r = 0.065;
+  const auto quotes = SmileChain(f, t, r, 0.5);
+  auto all = AnalyzeChain(quotes, t, r);
+  ASSERT_TRUE(all.ok()) << all.error();
+  for (ChainScope scope : {ChainScope::kOtmPuts, ChainScope::kOtmCalls, ChainScope::kOtmBoth}) {
+    auto part = AnalyzeChain(quotes, t, r, std::nullopt, scope);
+    ASSERT_TRUE(part.ok()) << part.error();
+    EXPECT_EQ(part->forward, all->forward);
+    EXPECT_EQ(part->atm_strike, all->atm_strike);
+    ASSERT_EQ(part->points.size(), all->points.size());
+    std::size_t puts = 0, calls = 0;
+    for (std::size_t i = 0; i < all->points.size(); ++i) {
+      const ChainPoint& a = all->points[i];
+      const ChainPoint& p = part->points[i];
+      EXPECT_EQ(p.call_mid, a.call_mid);
+      EXPECT_EQ(p.put_mid, a.put_mid);
+      const bool put_side = a.strike < all->forward && scope != ChainScope::kOtmCalls;
+      const bool call_side = a.strike > all->forward && scope != ChainScope::kOtmPuts;
+      if (put_side) {
+        ++puts;
+        EXPECT_EQ(p.iv, a.iv) << a.strike;
+        EXPECT_EQ(p.put.delta, a.put.delta) << a.strike;
+        EXPECT_EQ(p.put.vega, a.put.vega) << a.strike;
+        EXPECT_EQ(p.call.delta, 0) << a.strike;  // the other side's greeks are not computed
+      } else if (call_side) {
+        ++calls;
+        EXPECT_EQ(p.iv, a.iv) << a.strike;
+        EXPECT_EQ(p.call.delta, a.call.delta) << a.strike;
+        EXPECT_EQ(p.call.gamma, a.call.gamma) << a.strike;
+        EXPECT_EQ(p.put.delta, 0) << a.strike;
+      } else {
+        EXPECT_TRUE(std::isnan(p.iv)) << a.strike;
+        EXPECT_EQ(p.iv_error, "outside the scope asked") << a.strike;
+      }
+    }
+    // The forward sits between 24000 and 24050: 11 strikes below it (23500 up) and 10 above.
+    EXPECT_EQ(puts, scope == ChainScope::kOtmCalls ? 0u : 11u);
+    EXPECT_EQ(calls, scope == ChainScope::kOtmPuts ? 0u : 10u);
+    // The ATM strike (24050) is a call-side strike: its iv only where calls are in scope.
+    EXPECT_EQ(std::isnan(part->atm_iv), scope == ChainScope::kOtmPuts);
+  }
+}
+
 TEST(Chain, UsesOtherSideWhenOtmSideMissingAndReportsUninvertible) {
   const double f = 24000, t = 10.0 / 365, r = 0.0;
   auto quotes = SmileChain(f, t, r, 0.0);

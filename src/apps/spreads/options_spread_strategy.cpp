@@ -98,7 +98,11 @@ std::vector<std::string> PositionTracker::Reconcile(
   }
   std::vector<std::string> out;
   for (const auto& [id, qty] : expected) {
-    const Position* pos = cache.position(NettingPositionId(id, strategy));
+    auto pid = position_ids_.find(id);
+    if (pid == position_ids_.end()) {
+      pid = position_ids_.emplace(id, NettingPositionId(id, strategy)).first;
+    }
+    const Position* pos = cache.position(pid->second);
     const std::int64_t actual = pos ? pos->signed_qty_raw() : 0;
     if (actual != qty) {
       out.push_back(fmt::format("{}: spreads hold {} but the position is {}", id.value(),
@@ -531,7 +535,7 @@ void OptionsSpreadStrategy::Check() {
       }
     }
   }
-  for (const std::string& m : PositionTracker::Reconcile(live, cache(), strategy_id())) {
+  for (const std::string& m : tracker_.Reconcile(live, cache(), strategy_id())) {
     ++reconcile_errors_;
     log().Error("reconcile: {}", m);
   }

@@ -13,6 +13,7 @@
 
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <memory>
 
 #include "apps/spreads/spread_planner.h"
@@ -85,12 +86,14 @@ class PositionTracker {
   }
   // Checks that the open legs of `spreads` add up to the strategy's netting positions in the
   // cache, instrument by instrument; returns one message per mismatch.
-  static std::vector<std::string> Reconcile(const std::vector<const SpreadPosition*>& spreads,
-                                            const Cache& cache, const StrategyId& strategy);
+  std::vector<std::string> Reconcile(const std::vector<const SpreadPosition*>& spreads,
+                                     const Cache& cache, const StrategyId& strategy);
 
  private:
   std::map<SpreadId, SpreadMeta> meta_;
   std::map<CivilDate, int> entries_;
+  // Each leg's netting position id, built once (Reconcile runs on every check).
+  std::unordered_map<InstrumentId, PositionId, IdHash> position_ids_;
 };
 
 class OptionsSpreadStrategy final : public Strategy {

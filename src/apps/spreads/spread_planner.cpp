@@ -58,7 +58,11 @@ Result<EntryPlan> SpreadPlanner::Plan(const Cache& cache, UnixNanos now, SpreadK
   const std::vector<pricing::ChainQuote> quotes = ChainQuotes(chain, cache, now);
   const double t_years =
       static_cast<double>(*expiry - now) / static_cast<double>(365 * kNanosPerDay);
-  auto analysis = pricing::AnalyzeChain(quotes, t_years, rules_.rate);
+  // Implied vols only where a short or wing strike can be: the out-of-the-money side(s).
+  const pricing::ChainScope scope = kind == SpreadKind::kBullPut    ? pricing::ChainScope::kOtmPuts
+                                    : kind == SpreadKind::kBearCall ? pricing::ChainScope::kOtmCalls
+                                                                    : pricing::ChainScope::kOtmBoth;
+  auto analysis = pricing::AnalyzeChain(quotes, t_years, rules_.rate, std::nullopt, scope);
   if (!analysis.ok()) return MakeError("chain: " + analysis.error());
 
   EntryPlan plan;
