@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <vector>
 
@@ -193,6 +195,33 @@ TEST(Black, ImpliedVolRoundTripGrid) {
     }
   }
   EXPECT_GT(checked, 1500);  // of 3024; the rest have no representable time value
+}
+
+// A guess only moves where the search starts: good, far off, or not a vol at all, the vol
+// comes back as accurately as without one (on the round-trip grid's invertible prices).
+TEST(Black, ImpliedVolIsTheSameRootWhateverTheGuess) {
+  int checked = 0;
+  for (const Case& c : Grid()) {
+    const double f = 24000.0;
+    const double k = f * c.moneyness;
+    const double price = Black76Price(c.kind, f, k, c.t, c.vol, c.rate);
+    const bool call = c.kind == OptionKind::kCall;
+    const double tv = price / std::exp(-c.rate * c.t) -
+                      (call ? std::max(f - k, 0.0) : std::max(k - f, 0.0));
+    if (tv < ((call ? f > k : k > f) ? 1e-7 : 1e-12) * f) continue;
+    auto plain = ImpliedVolBlack76(c.kind, price, f, k, c.t, c.rate);
+    ASSERT_TRUE(plain.ok()) << plain.error();
+    for (double guess : {c.vol * 1.01, c.vol * 0.5, c.vol * 40, 1e-9, 0.0, -0.2, 1e300,
+                         std::numeric_limits<double>::infinity()}) {
+      auto iv = ImpliedVolBlack76(c.kind, price, f, k, c.t, c.rate, guess);
+      ASSERT_TRUE(iv.ok()) << iv.error() << " guess " << guess;
+      EXPECT_NEAR(*iv, c.vol, 1e-8 * c.vol)
+          << "guess " << guess << " m=" << c.moneyness << " t=" << c.t << " vol=" << c.vol;
+      EXPECT_NEAR(*iv, *plain, 2e-8 * c.vol) << "guess " << guess;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 700);
 }
 
 TEST(Black, ImpliedVolRejectsPricesOutsideBounds) {

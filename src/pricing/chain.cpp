@@ -174,6 +174,7 @@ Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_
   }
 
   double best_dist = 0;
+  double guess = kNoQuote;  // the last strike's vol: the next search starts there
   for (ChainPoint& p : out.points) {
     const double dist = std::abs(p.strike - out.forward);
     const bool atm = out.atm_strike == 0 || dist < best_dist;
@@ -201,9 +202,10 @@ Result<ChainAnalysis> AnalyzeChain(std::span<const ChainQuote> quotes, double t_
     std::string errors;
     for (auto [mid, kind] : {std::pair{first, first_kind}, std::pair{second, second_kind}}) {
       if (std::isnan(mid)) continue;
-      auto iv = ImpliedVolBlack76(kind, mid, out.forward, p.strike, t_years, rate);
+      auto iv = ImpliedVolBlack76(kind, mid, out.forward, p.strike, t_years, rate, guess);
       if (iv.ok()) {
         p.iv = *iv;
+        guess = *iv;
         break;
       }
       errors += (errors.empty() ? "" : "; ") + iv.error();
