@@ -32,6 +32,13 @@ class IdMap {
  public:
   using Entry = std::pair<const Id, V>;
 
+  IdMap() = default;
+  // The index points at this map's own nodes: a copy would point at the original's.
+  IdMap(const IdMap&) = delete;
+  IdMap& operator=(const IdMap&) = delete;
+  IdMap(IdMap&&) noexcept = default;  // a deque's move keeps its elements where they are
+  IdMap& operator=(IdMap&&) noexcept = default;
+
   V* find(const Id& id) {
     const std::uint32_t k = id.intern_index();
     if (k >= index_.size()) return nullptr;
