@@ -246,8 +246,8 @@ class Cache {
 
   CacheConfig config_;
   std::map<InstrumentId, Instrument> instruments_;
-  // instruments_ by address of the id (a lookup per order, fill, mark and check; the map's
-  // text order stays for listings): its values point into instruments_' stable nodes.
+  // instruments_ by the id's intern number (a lookup per order, fill, mark and check; the
+  // map's text order stays for listings): its values point into instruments_' stable nodes.
   IdMap<InstrumentId, const Instrument*> instrument_by_id_;
   std::map<InstrumentId, OptionIndex> options_by_underlying_;
   std::unordered_map<InstrumentId, std::size_t, IdHash> kept_quotes_;  // KeepQuotes depths

@@ -16,7 +16,7 @@ Status Clock::SetTimeAlert(const std::string& name, UnixNanos at, TimeEventHandl
     return MakeError(fmt::format("time alert '{}' at {} is in the past (now {})", name,
                                  FormatIsoUtc(at), FormatIsoUtc(Now())));
   }
-  timers_[name] = Timer{name, 0, at, UnixNanos(0), next_seq_++,
+  timers_[name] = Timer{0, at, UnixNanos(0), next_seq_++,
                         std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})};
   RecomputeNextDue();
   return Status::Ok();
@@ -32,7 +32,7 @@ Status Clock::SetTimer(const std::string& name, DurationNs interval, UnixNanos s
   if (!stop.is_zero() && stop < first) {
     return MakeError(fmt::format("timer '{}' stop time is before its first fire", name));
   }
-  timers_[name] = Timer{name, interval, first, stop, next_seq_++,
+  timers_[name] = Timer{interval, first, stop, next_seq_++,
                         std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})};
   RecomputeNextDue();
   return Status::Ok();
@@ -77,7 +77,7 @@ std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max
     const std::shared_ptr<Fire> fire = due->fire;  // survives cancellation inside the handler
     if (due->interval == 0 ||
         (!due->stop_time.is_zero() && due->next_time + due->interval > due->stop_time)) {
-      timers_.erase(due->name);
+      timers_.erase(fire->event.name);
     } else {
       due->next_time += due->interval;
       due->seq = next_seq_++;

@@ -76,12 +76,11 @@ class Clock {
     bool firing = false;
   };
   struct Timer {
-    std::string name;
     DurationNs interval = 0;  // 0 = one-shot alert
     UnixNanos next_time;
     UnixNanos stop_time;
     std::uint64_t seq = 0;
-    std::shared_ptr<Fire> fire;
+    std::shared_ptr<Fire> fire;  // its event carries the timer's name
   };
   void RecomputeNextDue();
 

@@ -77,14 +77,14 @@ void DataEngine::ResetState() {
   processed_ = 0;
   rejected_ = 0;
   next_release_ = UnixNanos(std::numeric_limits<std::int64_t>::min());
-  next_due_ = next_release_;
+  UpdateNextDue();
 }
 
 void DataEngine::SetDataTimeWatch(const void* owner, DataTimeWatch watch, UnixNanos first) {
   watch_owner_ = owner;
   watch_ = std::move(watch);
   watch_at_ = watch_ ? first : UnixNanos(std::numeric_limits<std::int64_t>::max());
-  next_due_ = std::min(next_release_, watch_at_);
+  UpdateNextDue();
 }
 
 void DataEngine::Execute(const DataSubscription& command) {
@@ -295,14 +295,14 @@ void DataEngine::Process(const Bar& b) {
 void DataEngine::ReleaseExpired(UnixNanos ts) {
   if (config_.release_expired_after <= 0) {
     next_release_ = UnixNanos(std::numeric_limits<std::int64_t>::max());
-    next_due_ = std::min(next_release_, watch_at_);
+    UpdateNextDue();
     return;
   }
   const std::size_t n = cache_.ReleaseExpired(ts, config_.release_expired_after);
   if (n > 0) log().Debug("released the market data of {} expired contracts", n);
   // Next at the following IST midnight: once a data day.
   next_release_ = FromIst(CivilDateTime{IstDate(ts), 0, 0, 0, 0}) + kNanosPerDay;
-  next_due_ = std::min(next_release_, watch_at_);
+  UpdateNextDue();
 }
 
 void DataEngine::Process(const Instrument& i) {

@@ -85,9 +85,10 @@ class DataEngine : public Component {
   void MaybeWatch(UnixNanos ts) {
     if (ts >= watch_at_) [[unlikely]] {
       watch_at_ = watch_(ts);
-      next_due_ = std::min(next_release_, watch_at_);
+      UpdateNextDue();
     }
   }
+  void UpdateNextDue() { next_due_ = std::min(next_release_, watch_at_); }
 
   MessageBus& bus_;
   Cache& cache_;

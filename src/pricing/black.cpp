@@ -51,7 +51,8 @@ Status CheckInputs(double price, double underlying, double strike, double t_year
 // runs on log(price) in total-deviation space, guarded by a bisection bracket: log-price is
 // close to linear in s far out of the money, where price itself is flat.
 Result<double> SolveUndiscounted(bool call, double p, double f, double k, double t_years,
-                                 double discount, const char* underlying_name, double guess_vol) {
+                                 double discount, const char* underlying_name,
+                                 double guess_vol = std::numeric_limits<double>::quiet_NaN()) {
   const double intrinsic = call ? std::max(f - k, 0.0) : std::max(k - f, 0.0);
   const double upper = call ? f : k;
   if (p >= upper) {
@@ -236,7 +237,7 @@ Result<double> ImpliedVolBlackScholes(OptionKind kind, double price, double spot
   const double df = std::exp(-rate * t_years);
   const double forward = spot * std::exp((rate - div_yield) * t_years);
   return SolveUndiscounted(IsCall(kind), price / df, forward, strike, t_years, df,
-                           "forward (spot grown at r - q)", std::numeric_limits<double>::quiet_NaN());
+                           "forward (spot grown at r - q)");
 }
 
 double ParityForward(double call_price, double put_price, double strike, double t_years,

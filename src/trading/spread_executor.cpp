@@ -1012,6 +1012,7 @@ void SpreadExecutor::ResumeLoaded() {
   const std::map<SpreadId, std::size_t> caught_up = CatchUpFills();
   // The latest order of each (spread, leg, purpose) still working at the venue.
   std::map<std::tuple<std::string, std::size_t, std::string>, const Order*> live;
+  std::vector<std::pair<const Order*, SpreadLegTag>> open_legs;  // every working leg order
   OrderQuery q;
   q.strategy_id = port_.Factory().strategy_id();
   for (const Order* o : cache.Orders(q)) {
@@ -1020,6 +1021,7 @@ void SpreadExecutor::ResumeLoaded() {
       auto& slot = live[{tag->spread_id, static_cast<std::size_t>(tag->leg - 1),
                          std::string(ToString(tag->purpose))}];
       if (slot == nullptr || slot->ts_init() < o->ts_init()) slot = o;
+      open_legs.emplace_back(o, std::move(*tag));
     }
   }
   const UnixNanos now = port_.ClockRef().Now();
@@ -1120,17 +1122,15 @@ void SpreadExecutor::ResumeLoaded() {
         if (w.order != nullptr) adopted.insert(w.order);
       }
     }
-    for (const Order* o : cache.Orders(q)) {
-      if (o->is_closed() || adopted.count(o) != 0 ||
+    for (const auto& [o, tag] : open_legs) {
+      if (tag.spread_id != id.value() || o->is_closed() || adopted.count(o) != 0 ||
           o->status() == OrderStatus::kPendingCancel) {
         continue;
       }
-      const auto tag = ParseSpreadLegTag(o->tags());
-      if (!tag || tag->spread_id != id.value()) continue;
       port_.Emit(Spread(id).MakeEvent(
           SpreadEventKind::kLegRisk, now,
           fmt::format("the node restarted with leg {}'s {} order {} still working: cancelled",
-                      tag->leg, ToString(tag->purpose), o->client_order_id().value())));
+                      tag.leg, ToString(tag.purpose), o->client_order_id().value())));
       port_.Cancel(*o);
     }
   }

@@ -204,8 +204,8 @@ class SpreadExecutor {
   // Every fill applied to a spread's book, by (order, trade): a fill reaches a book once,
   // whether from the cache at a load, as an event of a working leg, or by its order's tag.
   std::set<std::pair<ClientOrderId, TradeId>> applied_fills_;
-  // The policy each spread was last worked with (a spread that ended and holds a leg again
-  // is unwound with it; the default after a restart).
+  // The policy each spread was last worked with, and after a restart the saved one (a spread
+  // that ended and holds a leg again is unwound with it; the default when none was saved).
   std::map<SpreadId, SpreadExecPolicy> policy_of_;
   // Applies `fill` to leg `leg` of `sp` unless it was applied before; false when it was.
   bool ApplyOnce(SpreadPosition& sp, std::size_t leg, const OrderFilled& fill, bool opening);

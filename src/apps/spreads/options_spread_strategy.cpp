@@ -97,6 +97,10 @@ std::vector<std::string> PositionTracker::Reconcile(
     }
   }
   std::vector<std::string> out;
+  if (position_ids_of_ != strategy) {
+    position_ids_.clear();
+    position_ids_of_ = strategy;
+  }
   for (const auto& [id, qty] : expected) {
     auto pid = position_ids_.find(id);
     if (pid == position_ids_.end()) {

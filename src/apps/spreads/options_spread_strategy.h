@@ -92,7 +92,9 @@ class PositionTracker {
  private:
   std::map<SpreadId, SpreadMeta> meta_;
   std::map<CivilDate, int> entries_;
-  // Each leg's netting position id, built once (Reconcile runs on every check).
+  // Each leg's netting position id for `position_ids_of_`, built once (Reconcile runs on
+  // every check).
+  StrategyId position_ids_of_;
   std::unordered_map<InstrumentId, PositionId, IdHash> position_ids_;
 };
 
