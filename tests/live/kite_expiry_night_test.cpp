@@ -23,8 +23,9 @@
 //   - the daily instrument refresh at the next morning: the emulator's dump of Wednesday lists
 //     the new weekly and no longer the expired call; the node's map gains the new contracts
 //     (cache, execution client, ticker chain), drops the expired one, and logs the lot-size
-//     mismatch with Nacre's rules; a failed fetch (5xx) and a garbled dump are logged, the
-//     previous map kept, and the refresh retried until it succeeds.
+//     mismatch with Nacre's rules; a failed fetch (5xx), a garbled dump and the previous
+//     day's dump (read before Kite replaced it: it lists a contract expired before today) are
+//     logged, the previous map kept, and the refresh retried until it succeeds.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -374,14 +375,17 @@ TEST_F(ExpiryNight, AFailedOrGarbledDumpKeepsThePreviousMapAndIsRetried) {
   std::FILE* log = std::tmpfile();
   LoadedNode n =
       LoadNodeConfigString(Config("2026-01-07T09:50"), "live.toml", dir_.string(), registry_, log);
-  // Wednesday's first dump read fails (503), the second is cut short; the third is whole.
+  // Wednesday's first dump read fails (503), the second is cut short, the third is Tuesday's
+  // (Kite's dump read before it was replaced: it still lists the expired call); the fourth is
+  // Wednesday's.
   std::thread morning = MorningLogin([this] {
     net::HttpClient http("127.0.0.1", rt_->http_port());
     net::HttpRequest plan;
     plan.method = "POST";
     plan.target = "/__emu/faults";
     plan.body = R"({"rule": [{"route": "GET /instruments", "action": "5xx_before", "nth": 1},
-                            {"route": "GET /instruments", "action": "garble", "nth": 2}]})";
+                            {"route": "GET /instruments", "action": "garble", "nth": 2},
+                            {"route": "GET /instruments", "action": "old_dump", "nth": 3}]})";
     auto planned = http.Send(plan, 5 * kNanosPerSecond);
     EXPECT_TRUE(planned.ok() && planned->status == 200)
         << (planned.ok() ? planned->body : planned.error());
@@ -394,12 +398,16 @@ TEST_F(ExpiryNight, AFailedOrGarbledDumpKeepsThePreviousMapAndIsRetried) {
   std::fclose(log);
   const std::size_t failed = text.find("Gateway error 503");
   const std::size_t garbled = text.find("/instruments:4:");
+  const std::size_t old = text.find("Kite's instruments dump is not 2026-01-07's yet (it still "
+                                    "lists " + call_.id.value() + ", expired 2026-01-06");
   const std::size_t done = text.find("instruments refreshed for 2026-01-07");
   ASSERT_NE(failed, std::string::npos) << text;
   ASSERT_NE(garbled, std::string::npos) << text;
+  ASSERT_NE(old, std::string::npos) << text;
   ASSERT_NE(done, std::string::npos) << text;
   EXPECT_LT(failed, garbled);
-  EXPECT_LT(garbled, done);
+  EXPECT_LT(garbled, old);
+  EXPECT_LT(old, done);
   EXPECT_TRUE(Has(text, "running on the previous map")) << text;
   // The garbled dump's error names its last line (the header is line 1, then three rows).
   EXPECT_TRUE(Has(text, "daily instrument refresh: http://127.0.0.1:")) << text;

@@ -213,6 +213,14 @@ std::int64_t KiteInstrumentDay(UnixNanos now) {
   return now < FromIst(CivilDateTime{date, 8, 30, 0, 0}) ? day - 1 : day;
 }
 
+const Instrument* FirstExpiredBefore(const KiteInstrumentMap& map, std::int64_t day) {
+  for (const Instrument& i : map.instruments()) {
+    if (!i.has_expiry() || i.expiration.is_zero()) continue;
+    if (DaysFromCivil(IstDate(i.expiration)) < day) return &i;
+  }
+  return nullptr;
+}
+
 KiteInstrumentRefresh RefreshKiteInstrumentMap(const KiteInstrumentMap& old,
                                                KiteInstrumentMap fresh,
                                                const std::set<InstrumentId>& held) {

@@ -113,6 +113,11 @@ struct KiteInstrumentRefresh {
 // dump before 08:30 IST, so before then it is the previous day's.
 std::int64_t KiteInstrumentDay(UnixNanos now);
 
+// The first contract of `map` that expired on an IST day before `day` (KiteInstrumentDay), or
+// null. Kite's dump of a day lists only contracts expiring that day or later, so a dump that
+// lists one is an earlier day's (read before Kite replaced it).
+const Instrument* FirstExpiredBefore(const KiteInstrumentMap& map, std::int64_t day);
+
 // `held`: the instruments of the account's open positions and working orders.
 KiteInstrumentRefresh RefreshKiteInstrumentMap(const KiteInstrumentMap& old,
                                                KiteInstrumentMap fresh,

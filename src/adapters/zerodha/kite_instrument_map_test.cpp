@@ -292,5 +292,26 @@ TEST(KiteInstrumentRefresh, TheDaysDumpIsCurrentFrom0830Ist) {
   EXPECT_EQ(KiteInstrumentDay(FromIst(2026, 1, 7, 0, 1)), tue);
 }
 
+TEST(KiteInstrumentRefresh, ADumpListingAContractThatExpiredBeforeTheDayIsAnEarlierDays) {
+  auto tuesday = MapOf(kNifty);  // lists the weekly of Tue 6-Jan
+  auto wednesday = MapOf(kNiftyNextWeek);
+  ASSERT_TRUE(tuesday.ok() && wednesday.ok());
+  const std::int64_t tue = DaysFromCivil({2026, 1, 6});
+  // On its expiry day the weekly is still listed: Tuesday's dump is Tuesday's.
+  EXPECT_EQ(FirstExpiredBefore(*tuesday, tue), nullptr);
+  // On Wednesday it names the expired weekly; Wednesday's own dump is current.
+  const Instrument* stale = FirstExpiredBefore(*tuesday, tue + 1);
+  ASSERT_NE(stale, nullptr);
+  EXPECT_EQ(stale->id, MustInstrumentId("NIFTY2610624000CE.NFO"));
+  EXPECT_EQ(FirstExpiredBefore(*wednesday, tue + 1), nullptr);
+  // Before 08:30 on Wednesday the day is still Tuesday's: Tuesday's dump is not stale then.
+  EXPECT_EQ(FirstExpiredBefore(*tuesday, KiteInstrumentDay(FromIst(2026, 1, 7, 8, 0))), nullptr);
+  // Contracts are stale once their day has passed; the index has no expiry: never stale.
+  EXPECT_NE(FirstExpiredBefore(*wednesday, DaysFromCivil({2030, 1, 1})), nullptr);
+  auto index_only = MapOf(Dump("256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n"));
+  ASSERT_TRUE(index_only.ok());
+  EXPECT_EQ(FirstExpiredBefore(*index_only, DaysFromCivil({2030, 1, 1})), nullptr);
+}
+
 }  // namespace
 }  // namespace nacre

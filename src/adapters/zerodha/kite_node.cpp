@@ -143,6 +143,7 @@ struct KiteGlue {
   KiteInstrumentMapConfig map_config;
   std::string map_source;
   std::int64_t instruments_day = 0;  // KiteInstrumentDay of the map's dump
+  int stale_dump_reads = 0;          // reads in a row that got an earlier day's dump
   bool instruments_refreshing = false;
   UnixNanos instruments_retry;  // after a failed refresh, not before
   ~KiteGlue() {
@@ -389,6 +390,22 @@ void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& ex
         "in 5 minutes");
     return;
   }
+  // Kite replaces the dump each morning: one that still lists a contract expired before today
+  // is an earlier day's. Its new listings would be missed for the whole day, so it is not
+  // taken: the previous map stays and the dump is read again.
+  if (const Instrument* expired = FirstExpiredBefore(*built, day)) {
+    glue.instruments_retry = now + 5 * kNanosPerMinute;
+    if (glue.stale_dump_reads++ % 12 == 0) {  // the first time, then hourly
+      Log(node, LogLevel::kWarning,
+          fmt::format("daily instrument refresh: Kite's instruments dump is not {}'s yet (it "
+                      "still lists {}, expired {}; {} read(s)); running on the previous map, "
+                      "read again in 5 minutes",
+                      FormatDate(CivilFromDays(day)), expired->id.value(),
+                      FormatIst(expired->expiration).substr(0, 10), glue.stale_dump_reads));
+    }
+    return;
+  }
+  glue.stale_dump_reads = 0;
   std::set<InstrumentId> held;
   for (const Position* pos : node.kernel().cache().PositionsOpen()) held.insert(pos->instrument_id());
   for (const Order* o : node.kernel().cache().OrdersOpen()) held.insert(o->instrument_id());

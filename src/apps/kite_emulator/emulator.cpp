@@ -116,10 +116,10 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   }
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
-  if (m == "GET" && path == "/instruments") return Instruments(request, "");
+  if (m == "GET" && path == "/instruments") return Instruments(request, "", KiteInstrumentDay(now));
   if (m == "GET" && path.rfind("/instruments/", 0) == 0 && path.find('/', 13) == std::string::npos &&
       path != "/instruments/historical") {
-    return Instruments(request, path.substr(13));
+    return Instruments(request, path.substr(13), KiteInstrumentDay(now));
   }
   if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));
   return KiteFailure(404, "GeneralException", "Route not found");
@@ -265,10 +265,16 @@ net::HttpResponse KiteEmulator::Historical(const std::string& path,
   return KiteSuccess(std::get<json>(out));
 }
 
+net::HttpResponse KiteEmulator::InstrumentsOfDay(const net::HttpRequest& request,
+                                                 const std::string& path,
+                                                 std::int64_t days_back) const {
+  const std::string exchange = path.size() > 13 ? path.substr(13) : "";
+  return Instruments(request, exchange, KiteInstrumentDay(clock_()) - days_back);
+}
+
 net::HttpResponse KiteEmulator::Instruments(const net::HttpRequest& request,
-                                            const std::string& exchange) const {
+                                            const std::string& exchange, std::int64_t day) const {
   // The Kite day's dump: listed by that day, not expired before it.
-  const std::int64_t day = KiteInstrumentDay(clock_());
   const CivilDate date = CivilFromDays(day);
   const std::string today = fmt::format("{:04}-{:02}-{:02}", date.year, date.month, date.day);
   std::vector<KiteInstrumentRow> rows;

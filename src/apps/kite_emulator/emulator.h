@@ -60,6 +60,11 @@ class KiteEmulator {
   // The clock rate limits run on: wall time, as Kite's limits are (default: the market clock).
   // A paused or fast replay must not change what a client may send per second.
   void SetLimitClock(std::function<UnixNanos()> clock) { limit_clock_ = std::move(clock); }
+  // `GET path` (/instruments or /instruments/:exchange) answered with the dump of the Kite day
+  // `days_back` days before the current one: the fault plan's old_dump (a dump read before
+  // Kite replaced it). The caller has had the request through Handle (auth, limits).
+  net::HttpResponse InstrumentsOfDay(const net::HttpRequest& request, const std::string& path,
+                                     std::int64_t days_back) const;
   void SetSubscriptionsView(std::function<nlohmann::json()> view) {
     subscriptions_view_ = std::move(view);
   }
@@ -70,7 +75,8 @@ class KiteEmulator {
   net::HttpResponse Logout(const std::string& query);
   net::HttpResponse Profile() const;
   net::HttpResponse Margins(const std::string& segment) const;
-  net::HttpResponse Instruments(const net::HttpRequest& request, const std::string& exchange) const;
+  net::HttpResponse Instruments(const net::HttpRequest& request, const std::string& exchange,
+                                std::int64_t day) const;
   // /instruments/historical/:token/:interval (from the catalog, Kite's span limits).
   net::HttpResponse Historical(const std::string& path, const std::string& query) const;
   // /quote (≤ 500 instruments), /quote/ohlc and /quote/ltp (≤ 1,000).

@@ -26,7 +26,7 @@ struct ActionSpec {
   std::int64_t def;
 };
 
-constexpr std::array<ActionSpec, 22> kActions = {{
+constexpr std::array<ActionSpec, 23> kActions = {{
     {FaultAction::k5xxBefore, FaultArea::kHttp, "5xx_before", "status", 503},
     {FaultAction::k5xxAfter, FaultArea::kHttp, "5xx_after", "status", 503},
     {FaultAction::kDropAfter, FaultArea::kHttp, "drop_after", "", 0},
@@ -35,6 +35,7 @@ constexpr std::array<ActionSpec, 22> kActions = {{
     {FaultAction::k403Now, FaultArea::kHttp, "403_now", "", 0},
     {FaultAction::kVisibilityDelay, FaultArea::kHttp, "visibility_delay", "delay_ms", 2'000},
     {FaultAction::kGarble, FaultArea::kHttp, "garble", "", 0},
+    {FaultAction::kOldDump, FaultArea::kHttp, "old_dump", "", 0},
     {FaultAction::kWsDrop, FaultArea::kWs, "drop", "", 0},
     {FaultAction::kWsStall, FaultArea::kWs, "stall", "delay_ms", 10'000},
     {FaultAction::kWsDelay, FaultArea::kWs, "delay", "delay_ms", 1'000},

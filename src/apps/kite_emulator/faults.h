@@ -27,7 +27,9 @@
 //                   to the route for that long), 403_now (sessions end: 403 TokenException),
 //                   visibility_delay (delay_ms, default 2000: an order placed is absent from
 //                   /orders for that long), garble (processed, answered 200 with the body's
-//                   last line cut in half: a malformed instruments dump or JSON)
+//                   last line cut in half: a malformed instruments dump or JSON), old_dump
+//                   (GET /instruments[/:exchange] only: the previous Kite day's dump, as
+//                   read before Kite replaced it in the morning)
 //   ws:             drop (TCP abort), stall (delay_ms, default 10000: no frames, no
 //                   heartbeats), delay (delay_ms, default 1000: an order update held back),
 //                   duplicate, reorder (COMPLETE before OPEN), omit, error_frame
@@ -86,6 +88,7 @@ enum class FaultArea : std::uint8_t { kHttp, kWs, kMarket, kOms };
 enum class FaultAction : std::uint8_t {
   // HTTP
   k5xxBefore, k5xxAfter, kDropAfter, kHttpStall, k429Burst, k403Now, kVisibilityDelay, kGarble,
+  kOldDump,
   // WebSocket
   kWsDrop, kWsStall, kWsDelay, kWsDuplicate, kWsReorder, kWsOmit, kWsErrorFrame,
   // market data

@@ -308,11 +308,21 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
       FaultAction::k5xxBefore, FaultAction::k5xxAfter, FaultAction::kDropAfter,
       FaultAction::kHttpStall, FaultAction::k429Burst, FaultAction::k403Now,
       FaultAction::kVisibilityDelay};
+  // old_dump only where the instruments dump is read.
+  static constexpr FaultAction kCanDump[] = {FaultAction::k5xxBefore, FaultAction::k5xxAfter,
+                                             FaultAction::kDropAfter, FaultAction::kHttpStall,
+                                             FaultAction::k429Burst,  FaultAction::k403Now,
+                                             FaultAction::kGarble,    FaultAction::kOldDump};
   const bool place = request.method == "POST" && path.rfind("/orders/", 0) == 0 &&
                      path.find('/', 8) == std::string::npos && path.size() > 8;
+  const bool dump = request.method == "GET" &&
+                    (path == "/instruments" ||
+                     (path.rfind("/instruments/", 0) == 0 &&
+                      path.find('/', 13) == std::string::npos && path != "/instruments/historical"));
   const std::optional<FiredFault> f =
-      place ? faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCanPlace)
-            : faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCan);
+      place  ? faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCanPlace)
+      : dump ? faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCanDump)
+             : faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCan);
   if (!f) return std::nullopt;
   Fired(*f);
   auto gateway = [&] {
@@ -357,6 +367,12 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
       body.resize(from + (body.size() - from) / 2);
       r.body = gz ? net::GzipCompress(body) : body;
       return r;
+    }
+    case FaultAction::kOldDump: {
+      // Through the route as usual (session, limits); a dump it answers is the previous day's.
+      net::HttpResponse r = emulator_->Handle(request);
+      if (r.status != 200) return r;
+      return emulator_->InstrumentsOfDay(request, path, 1);
     }
     case FaultAction::kVisibilityDelay: {
       // Placed and answered; the order book shows the order only after delay_ms of virtual

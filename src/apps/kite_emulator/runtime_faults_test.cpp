@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <set>
 
 #include "apps/kite_emulator/runtime_fixture.h"
 #include "net/gzip.h"
@@ -401,6 +402,45 @@ TEST_F(RuntimeFaults, AGarbledDumpCutsItsLastLine) {
       EXPECT_EQ(rows->size(), 3u);
     }
   }
+}
+
+// old_dump: on the day after the weekly's expiry, the dump answered is the previous Kite day's
+// (it still lists the expired call); the next read is the day's own. Only the dump's routes
+// count it: an order book read does not use it up.
+TEST_F(RuntimeFaults, AnOldDumpIsThePreviousKiteDaysThenTheDaysOwn) {
+  UnixNanos now;
+  rt_->OnIoThread([&] { now = rt_->clock().Now(); });
+  Get("/__emu/step?seconds=" +
+      std::to_string((FromIst(2026, 1, 7, 9, 30) - now) / kNanosPerSecond));
+  Login();  // the session of the day
+  auto dump = [&] {
+    const net::HttpResponse r = Raw("/instruments", false);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto rows = ParseKiteInstrumentsCsv(r.body, "GET /instruments");
+    EXPECT_TRUE(rows.ok()) << rows.error();
+    std::set<std::string> symbols;
+    if (rows.ok()) {
+      for (const KiteInstrumentRow& row : *rows) symbols.insert(row.tradingsymbol);
+    }
+    return symbols;
+  };
+  LoadPlan(json::parse(R"({"rule": [{"route": "GET /*", "action": "old_dump", "nth": 2}]})"));
+  EXPECT_EQ(Get("/orders")["status"], "success");  // not a dump read: not counted
+  const std::set<std::string> today = dump();     // the first dump read
+  EXPECT_EQ(today.count(call_symbol_), 0u);        // expired on Tuesday
+  const std::set<std::string> old = dump();        // the second: Tuesday's
+  EXPECT_EQ(old.count(call_symbol_), 1u);
+  // Tuesday's is Wednesday's and the contracts of the 6-Jan weekly.
+  for (const std::string& s : today) EXPECT_EQ(old.count(s), 1u) << s;
+  for (const std::string& s : old) {
+    if (today.count(s) == 0) {
+      EXPECT_EQ(s.rfind("NIFTY26106", 0), 0u) << s;
+    }
+  }
+  EXPECT_EQ(dump(), today);
+  const json fired = FaultLog();
+  ASSERT_EQ(fired.size(), 1u) << fired.dump();
+  EXPECT_EQ(fired[0]["action"], "old_dump");
 }
 
 // The Kite day (oms.h): an option bought on Tuesday 30-Dec and held through its expiry (Tuesday
