@@ -344,6 +344,7 @@ Position* Cache::AddPosition(std::unique_ptr<Position> position) {
     Position* existing = found->second.position.get();
     *existing = std::move(*position);  // keep the address others hold
     if (existing->is_open()) open_positions_.insert_or_assign(found->second.seq, existing);
+    ++open_positions_version_;
     return existing;
   }
   Position* raw = position.get();
@@ -351,6 +352,7 @@ Position* Cache::AddPosition(std::unique_ptr<Position> position) {
   positions_.insert_or_assign(raw->id(), PositionEntry{std::move(position), seq});
   positions_by_seq_.emplace(seq, raw);
   if (raw->is_open()) open_positions_.emplace(seq, raw);
+  ++open_positions_version_;
   return raw;
 }
 
@@ -419,6 +421,7 @@ void Cache::UpdatePosition(const Position& position) {
   } else {
     open_positions_.erase(it->second.seq);
   }
+  ++open_positions_version_;
 }
 
 Account* Cache::AddAccount(std::unique_ptr<Account> account, const Venue& venue) {
@@ -474,6 +477,7 @@ void Cache::Reset() {
   positions_.clear();
   positions_by_seq_.clear();
   open_positions_.clear();
+  ++open_positions_version_;
   snapshots_.clear();
   accounts_.clear();
   venue_accounts_.clear();

@@ -196,6 +196,9 @@ class Cache {
   const Position* position(const PositionId& id) const;
   std::vector<const Position*> Positions(const OrderQuery& q = {}) const;
   std::vector<const Position*> PositionsOpen(const OrderQuery& q = {}) const;
+  // Changes whenever a position is added, opened or closed through the cache (AddPosition,
+  // UpdatePosition, Reset): a reader's memo of the open positions holds while it is unchanged.
+  std::uint64_t open_positions_version() const { return open_positions_version_; }
   std::vector<const Position*> PositionsClosed(const OrderQuery& q = {}) const;
   // Stores a copy of a closed position before it is reused for a new cycle.
   void SnapshotPosition(const Position& closed);
@@ -287,6 +290,7 @@ class Cache {
   std::unordered_map<PositionId, PositionEntry, IdHash> positions_;
   std::map<std::uint64_t, Position*> positions_by_seq_;
   std::map<std::uint64_t, Position*> open_positions_;  // kept by AddPosition/UpdatePosition
+  std::uint64_t open_positions_version_ = 0;
   std::uint64_t next_position_seq_ = 0;
   std::map<PositionId, std::deque<Position>> snapshots_;  // deque: no copies as it grows
 

@@ -16,10 +16,15 @@ Status Clock::SetTimeAlert(const std::string& name, UnixNanos at, TimeEventHandl
     return MakeError(fmt::format("time alert '{}' at {} is in the past (now {})", name,
                                  FormatIsoUtc(at), FormatIsoUtc(Now())));
   }
-  timers_[name] = Timer{0, at, UnixNanos(0), next_seq_++,
-                        std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})};
-  RecomputeNextDue();
+  Add(name, Timer{0, at, UnixNanos(0), next_seq_++,
+                  std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})});
   return Status::Ok();
+}
+
+void Clock::Add(const std::string& name, Timer timer) {
+  Timer& t = timers_.emplace(name, std::move(timer)).first->second;
+  due_.insert(Due{t.next_time, t.seq, &t});
+  RecomputeNextDue();
 }
 
 Status Clock::SetTimer(const std::string& name, DurationNs interval, UnixNanos start,
@@ -32,18 +37,21 @@ Status Clock::SetTimer(const std::string& name, DurationNs interval, UnixNanos s
   if (!stop.is_zero() && stop < first) {
     return MakeError(fmt::format("timer '{}' stop time is before its first fire", name));
   }
-  timers_[name] = Timer{interval, first, stop, next_seq_++,
-                        std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})};
-  RecomputeNextDue();
+  Add(name, Timer{interval, first, stop, next_seq_++,
+                  std::make_shared<Fire>(Fire{std::move(handler), TimeEvent{name, {}, {}}})});
   return Status::Ok();
 }
 
 void Clock::CancelTimer(const std::string& name) {
-  timers_.erase(name);
+  auto it = timers_.find(name);
+  if (it == timers_.end()) return;
+  due_.erase(Due{it->second.next_time, it->second.seq, nullptr});
+  timers_.erase(it);
   RecomputeNextDue();
 }
 
 void Clock::CancelTimers() {
+  due_.clear();
   timers_.clear();
   RecomputeNextDue();
 }
@@ -55,32 +63,26 @@ std::vector<std::string> Clock::TimerNames() const {
 }
 
 void Clock::RecomputeNextDue() {
-  next_due_ = UnixNanos(INT64_MAX);
-  for (const auto& [name, t] : timers_) {
-    if (t.next_time < next_due_) next_due_ = t.next_time;
-  }
+  next_due_ = due_.empty() ? UnixNanos(INT64_MAX) : due_.begin()->at;
 }
 
 std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max_events) {
   std::size_t fired = 0;
   while (next_due_ <= until && fired < max_events) {
-    // Earliest (time, seq) timer; timer counts are small, so a scan is cheapest.
-    Timer* due = nullptr;
-    for (auto& [name, t] : timers_) {
-      if (due == nullptr || t.next_time < due->next_time ||
-          (t.next_time == due->next_time && t.seq < due->seq)) {
-        due = &t;
-      }
-    }
-    if (due == nullptr || due->next_time > until) break;
+    // The earliest (time, sequence) timer.
+    Timer* due = due_.begin()->timer;
     const UnixNanos at = due->next_time;
     const std::shared_ptr<Fire> fire = due->fire;  // survives cancellation inside the handler
+    auto node = due_.extract(due_.begin());
     if (due->interval == 0 ||
         (!due->stop_time.is_zero() && due->next_time + due->interval > due->stop_time)) {
       timers_.erase(fire->event.name);
     } else {
       due->next_time += due->interval;
       due->seq = next_seq_++;
+      node.value().at = due->next_time;
+      node.value().seq = due->seq;
+      due_.insert(std::move(node));  // the same node: no allocation
     }
     RecomputeNextDue();
     if (move_time) SetTimeForEvent(at);

@@ -44,6 +44,8 @@ void ExpirySettlement::Reset() {
   alerts_.clear();
   next_id_ = 0;
   settled_ = 0;
+  scanned_version_ = UINT64_MAX;
+  earliest_expiry_ = UnixNanos(INT64_MIN);
 }
 
 void ExpirySettlement::OnPositionEvent(const PositionEvent& e) {
@@ -57,19 +59,23 @@ void ExpirySettlement::OnPositionEvent(const PositionEvent& e) {
 void ExpirySettlement::Watch(const Instrument& option) {
   const InstrumentId& u = option.underlying;
   if (!u.empty() && watched_.count(u) == 0) {
-    Watched& w = watched_[u];
+    Watched& w = watched_[u];  // a map node: the handlers keep its address until Reset
+    Watched* wp = &w;
     w.subs.push_back(bus_.Subscribe<QuoteTick>(
         topics::Quotes(u),
-        [this, u](const QuoteTick& q) {
-          if (q.bid_price.raw() > 0 && q.ask_price.raw() > 0) OnUnderlying(u, q.Mid(), q.ts_init);
+        [this, u, wp](const QuoteTick& q) {
+          if (q.bid_price.raw() > 0 && q.ask_price.raw() > 0) {
+            OnUnderlying(*wp, u, q.Mid(), q.ts_init);
+          }
         },
         kPriority));
     w.subs.push_back(bus_.Subscribe<TradeTick>(
-        topics::Trades(u), [this, u](const TradeTick& t) { OnUnderlying(u, t.price, t.ts_init); },
+        topics::Trades(u),
+        [this, u, wp](const TradeTick& t) { OnUnderlying(*wp, u, t.price, t.ts_init); },
         kPriority));
     w.subs.push_back(bus_.Subscribe<Bar>(
         "data.bars." + u.value() + "-*",
-        [this, u](const Bar& b) { OnUnderlying(u, b.close, b.ts_init); }, kPriority));
+        [this, u, wp](const Bar& b) { OnUnderlying(*wp, u, b.close, b.ts_init); }, kPriority));
   }
   // An alert just past the expiration: settles at the last price if no print came at it.
   const UnixNanos at = option.expiration + 1;
@@ -83,8 +89,7 @@ void ExpirySettlement::Watch(const Instrument& option) {
   }
 }
 
-void ExpirySettlement::OnUnderlying(const InstrumentId& id, Price px, UnixNanos ts) {
-  Watched& w = watched_[id];
+void ExpirySettlement::OnUnderlying(Watched& w, const InstrumentId& id, Price px, UnixNanos ts) {
   if (ts >= w.last_ts) {
     w.last = px;
     w.last_ts = ts;
@@ -105,16 +110,26 @@ std::optional<Price> ExpirySettlement::LastPrice(const InstrumentId& underlying)
 std::size_t ExpirySettlement::SettleDue(const std::optional<InstrumentId>& underlying,
                                         std::optional<Price> underlying_px) {
   const UnixNanos now = clock_.Now();
+  // Every underlying print calls this: while the open positions are as last scanned and none
+  // of their options has expired, nothing can be due.
+  const std::uint64_t version = cache_.open_positions_version();
+  if (version == scanned_version_ && now < earliest_expiry_) return 0;
   std::vector<const Position*> due;
+  UnixNanos earliest(INT64_MAX);
   for (const Position* p : cache_.PositionsOpen()) {
     const Instrument* inst = cache_.instrument(p->instrument_id());
-    if (inst == nullptr || inst->instrument_class != InstrumentClass::kOption ||
-        !inst->IsExpired(now)) {
+    if (inst == nullptr) {
+      earliest = UnixNanos(INT64_MIN);  // its definition may come later: scan again
       continue;
     }
+    if (inst->instrument_class != InstrumentClass::kOption || !inst->has_expiry()) continue;
+    earliest = std::min(earliest, inst->expiration);
+    if (!inst->IsExpired(now)) continue;
     if (underlying && inst->underlying != *underlying) continue;
     due.push_back(p);
   }
+  scanned_version_ = version;
+  earliest_expiry_ = earliest;
   std::size_t n = 0;
   for (const Position* p : due) {
     const Instrument& inst = *cache_.instrument(p->instrument_id());

@@ -54,7 +54,8 @@ class ExpirySettlement {
  private:
   void OnPositionEvent(const PositionEvent& e);
   void Watch(const Instrument& option);
-  void OnUnderlying(const InstrumentId& id, Price px, UnixNanos ts);
+  struct Watched;
+  void OnUnderlying(Watched& w, const InstrumentId& id, Price px, UnixNanos ts);
   std::optional<Price> LastPrice(const InstrumentId& underlying) const;
   void Settle(const Position& p, const Instrument& inst, Price s, UnixNanos now);
 
@@ -75,6 +76,10 @@ class ExpirySettlement {
   std::set<UnixNanos> alerts_;  // expirations with an alert armed
   std::uint64_t next_id_ = 0;
   std::uint64_t settled_ = 0;
+  // SettleDue's last scan: the cache's open-positions version it saw and the earliest
+  // expiration among the open options then (a settlement changes the version: scanned again).
+  std::uint64_t scanned_version_ = UINT64_MAX;
+  UnixNanos earliest_expiry_{INT64_MIN};
 };
 
 }  // namespace nacre
