@@ -105,6 +105,22 @@ TEST_F(SettlementTest, WithoutAPrintAtExpiryTheClockMovingPastSettlesAtTheLastPr
   EXPECT_EQ(p->ts_event, FromIst(2026, 1, 6, 15, 30) + 1);
 }
 
+// Prints skip the scan while the open positions are as last scanned and none has expired: a
+// position opened after a print (nothing held then) is still settled by the closing print.
+TEST_F(SettlementTest, APositionOpenedAfterAPrintIsSettledByTheClosingPrint) {
+  tk_.AdvanceTo(FromIst(2026, 1, 6, 15, 0));
+  IndexPrint("24050");  // nothing held
+  tk_.AdvanceTo(FromIst(2026, 1, 6, 15, 10));
+  Hold(call_, "O-1", OrderSide::kBuy, "100");
+  IndexPrint("24080");  // held, not expired
+  EXPECT_TRUE(Pos(call_)->is_open());
+  tk_.AdvanceTo(FromIst(2026, 1, 6, 15, 30));
+  IndexPrint("24110");
+  ASSERT_TRUE(Pos(call_)->is_closed());
+  ASSERT_NE(SettlementOf(call_), nullptr);
+  EXPECT_EQ(SettlementOf(call_)->last_px, Px("110"));
+}
+
 TEST_F(SettlementTest, DataEndingBeforeTheExpiryLeavesThePositionOpen) {
   Hold(call_, "O-1", OrderSide::kBuy, "100");
   tk_.AdvanceTo(FromIst(2026, 1, 6, 15, 0));
