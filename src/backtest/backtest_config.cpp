@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "backtest/config_schema.h"
 #include "backtest/config_sections.h"
@@ -87,19 +88,25 @@ std::vector<Bar> LoadData(const ConfigTable& table, const std::string& base_dir,
 // [[data]] catalog = "dir", type = "quote"|"trade"|"bar", instruments = "NIFTY*.NFO" (or an
 // array), optional start/end (IST unless an offset is given). Instrument definitions the
 // catalog holds for the matching ids are added to the engine (config [[instruments]] win).
+// `opened`: the catalogs earlier sections opened, by root (one DuckDB instance per catalog).
 void AddCatalogStream(const ConfigTable& table, const std::string& base_dir,
-                      BacktestEngine& engine) {
+                      BacktestEngine& engine,
+                      std::map<std::string, std::shared_ptr<Catalog>>& opened) {
   std::string root;
   const CatalogQuery q = ParseCatalogQueryTable(table, base_dir, root);
   const ConfigTable& t = table;
-  auto catalog = Catalog::Open(root);
-  if (!catalog) t.Fail("catalog", catalog.error());
-  auto files = (*catalog)->Files(q.type, q.instruments);
+  std::shared_ptr<Catalog>& catalog = opened[root];
+  if (catalog == nullptr) {
+    auto c = Catalog::Open(root);
+    if (!c) t.Fail("catalog", c.error());
+    catalog = std::move(*c);
+  }
+  auto files = catalog->Files(q.type, q.instruments);
   if (!files) t.Fail("catalog", files.error());
   if (files->empty()) {
     t.Fail("instruments", fmt::format("no {} data in {} matches", CatalogDirName(q.type), root));
   }
-  auto defs = (*catalog)->Instruments(q.instruments);
+  auto defs = catalog->Instruments(q.instruments);
   if (!defs) t.Fail("catalog", defs.error());
   for (const Instrument& i : *defs) {
     if (engine.kernel().cache().instrument(i.id) == nullptr) engine.AddInstrument(i);
@@ -123,8 +130,10 @@ void AddCatalogStream(const ConfigTable& table, const std::string& base_dir,
   std::vector<DataSeries> contents;
   contents.reserve(by_id.size());
   for (auto& [id, series] : by_id) contents.push_back(std::move(series));
-  std::shared_ptr<Catalog> shared(std::move(*catalog));
-  engine.AddStream([shared, q]() { return shared->Read(q); }, std::move(contents));
+  // The stream reads what was listed here (its contents above), not a second listing.
+  engine.AddStream([shared = catalog, q, listed = std::move(*files)]() {
+    return shared->Read(q, listed);
+  }, std::move(contents));
 }
 
 LoadedBacktest Build(const toml::table& root, const std::string& name, const std::string& base_dir,
@@ -169,9 +178,10 @@ LoadedBacktest Build(const toml::table& root, const std::string& name, const std
     }
     engine.AddInstrument(inst);
   }
+  std::map<std::string, std::shared_ptr<Catalog>> catalogs;
   for (const ConfigTable& t : cfg.GetTableList("data")) {
     if (t.raw().contains("catalog")) {
-      AddCatalogStream(t, base_dir, engine);
+      AddCatalogStream(t, base_dir, engine, catalogs);
       continue;
     }
     engine.AddBars(LoadData(t, base_dir, engine, engine.kernel().cache()));

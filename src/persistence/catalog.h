@@ -173,6 +173,11 @@ class Catalog {
                                          const std::vector<std::string>& globs = {}) const;
   // A streaming, time-ordered reader over the matching files.
   Result<std::unique_ptr<DataStream>> Read(const CatalogQuery& query) const;
+  // The same over `listed`, what Files(query.type, query.instruments) gave earlier (a backtest
+  // lists its data once, when its config is loaded: what it reads is what it described, and
+  // the chain files' footers are not read again).
+  Result<std::unique_ptr<DataStream>> Read(const CatalogQuery& query,
+                                           std::vector<CatalogFile> listed) const;
 
   duck::Connection& connection() { return *con_; }
   // What Open did to finish or roll back a compact a crash interrupted (catalog_swap.h), one
@@ -221,6 +226,8 @@ struct CatalogReaderStats {
   std::size_t cache_hits = 0;
   std::size_t cache_built = 0;
   std::size_t cache_write_failures = 0;
+  // Whether the reader opened a DuckDB instance (not when every scan came from a binary cache).
+  bool duckdb_opened = false;
 };
 // Stats of a stream returned by Catalog::Read / ReadParquetFiles (zeros for other streams).
 CatalogReaderStats ReaderStats(const DataStream& stream);

@@ -39,9 +39,8 @@ constexpr std::size_t kBatchFiles = 512;
 
 }  // namespace
 
-MergeReader::MergeReader(std::unique_ptr<duck::Database> db, std::vector<CatalogFile> files,
-                         CatalogQuery query)
-    : db_(std::move(db)), query_(std::move(query)) {
+MergeReader::MergeReader(std::vector<CatalogFile> files, CatalogQuery query)
+    : query_(std::move(query)) {
   for (const CatalogFile& f : files) {
     if (!last_ts_ || f.end > *last_ts_) last_ts_ = f.end;
   }
@@ -166,9 +165,29 @@ void MergeReader::SortPending() {
                    });
 }
 
+Result<duck::Database*> MergeReader::DuckDb() {
+  if (db_ != nullptr) return db_.get();
+  auto db = duck::Database::Open("", query_.threads);
+  if (!db) return MakeError(db.error());
+  // DuckDB's buffers may otherwise grow to 80% of the machine's memory (a cap costs speed:
+  // DuckDB then evicts more eagerly).
+  auto con = duck::Connection::Connect(**db);
+  if (!con) return MakeError(con.error());
+  if (query_.memory_limit_mb > 0) {
+    if (Status s =
+            (*con)->Execute(fmt::format("SET memory_limit = '{}MB'", query_.memory_limit_mb));
+        !s) {
+      return MakeError(s.error());
+    }
+  }
+  db_ = std::move(*db);
+  stats_.duckdb_opened = true;
+  return db_.get();
+}
+
 Status MergeReader::OpenSource(std::size_t si) {
   ScanCursor& c = *sources_[si];
-  if (Status s = c.Open(*db_, query_, stats_); !s) {
+  if (Status s = c.Open([this] { return DuckDb(); }, query_, stats_); !s) {
     if (!c.batched()) return s;
     // Scan the batch's files one by one instead (the one at fault is then named).
     std::vector<ScanFile> files = c.TakeFiles();
@@ -231,22 +250,7 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
     ++kept;
   }
   files.resize(kept);
-  auto db = duck::Database::Open("", query.threads);
-  if (!db) return MakeError(db.error());
-  {
-    // DuckDB's buffers may otherwise grow to 80% of the machine's memory (a cap costs speed:
-    // DuckDB then evicts more eagerly).
-    auto con = duck::Connection::Connect(**db);
-    if (!con) return MakeError(con.error());
-    if (query.memory_limit_mb > 0) {
-      if (Status s =
-              (*con)->Execute(fmt::format("SET memory_limit = '{}MB'", query.memory_limit_mb));
-          !s) {
-        return MakeError(s.error());
-      }
-    }
-  }
-  auto merge = std::make_unique<MergeReader>(std::move(*db), std::move(files), query);
+  auto merge = std::make_unique<MergeReader>(std::move(files), query);
   if (!query.prefetch) return std::unique_ptr<DataStream>(std::move(merge));
   return std::unique_ptr<DataStream>(std::make_unique<PrefetchReader>(std::move(merge)));
 }
@@ -254,10 +258,15 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
 Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query) const {
   auto files = Files(query.type, query.instruments);
   if (!files) return MakeError(files.error());
-  if (Status s = CheckLayoutsDisjoint(*files, query); !s) return MakeError(s.error());
+  return Read(query, std::move(*files));
+}
+
+Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query,
+                                                  std::vector<CatalogFile> listed) const {
+  if (Status s = CheckLayoutsDisjoint(listed, query); !s) return MakeError(s.error());
   CatalogQuery q = query;
   if (q.binary_cache) q.catalog_root = root_;
-  return ReadParquetFiles(query.type, std::move(*files), q);
+  return ReadParquetFiles(query.type, std::move(listed), q);
 }
 
 CatalogReaderStats ReaderStats(const DataStream& stream) {

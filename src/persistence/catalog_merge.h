@@ -21,8 +21,8 @@ namespace nacre::catalog_detail {
 
 class MergeReader final : public DataStream {
  public:
-  MergeReader(std::unique_ptr<duck::Database> db, std::vector<CatalogFile> files,
-              CatalogQuery query);
+  // DuckDB is opened when a scan first needs it (never when the binary caches serve them all).
+  MergeReader(std::vector<CatalogFile> files, CatalogQuery query);
 
   Status Next(std::vector<MarketData>& out, std::size_t max_items) override;
 
@@ -78,8 +78,9 @@ class MergeReader final : public DataStream {
   void SortPending();
   Status OpenSource(std::size_t si);
   Status Fail(const Status& s);
+  Result<duck::Database*> DuckDb();  // opened on first use (query_.threads, memory limit)
 
-  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Database> db_;  // null until a scan needs DuckDB
   std::optional<UnixNanos> last_ts_;  // the files' latest end, within the query
   CatalogQuery query_;
   std::vector<std::unique_ptr<ScanCursor>> sources_;

@@ -138,7 +138,8 @@ void ScanCursor::CommitCache() {
   writer_.reset();
 }
 
-Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q, CatalogReaderStats& stats) {
+Status ScanCursor::Open(const DatabaseOf& db_of, const CatalogQuery& q,
+                        CatalogReaderStats& stats) {
   stats_ = &stats;
   if (!entries_.empty()) {
     files_.resize(entries_.size());
@@ -163,7 +164,9 @@ Status ScanCursor::Open(duck::Database& db, const CatalogQuery& q, CatalogReader
       return SelectRow();
     }
   }
-  auto con = duck::Connection::Connect(db);
+  auto db = db_of();
+  if (!db) return MakeError(db.error());
+  auto con = duck::Connection::Connect(**db);
   if (!con) return MakeError(con.error());
   con_ = std::move(*con);
   if (Status s = ReadMeta(q); !s) return s;

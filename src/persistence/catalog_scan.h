@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,8 +84,11 @@ class ScanCursor {
 
   // Opens the scan: a chain quote file from its binary cache when a valid one exists (no DuckDB
   // at all), else through DuckDB, building the cache on the way when the scan reads the whole
-  // file. `stats` counts cache hits and writes.
-  Status Open(duck::Database& db, const CatalogQuery& q, CatalogReaderStats& stats);
+  // file. `db` gives the DuckDB instance, asked only when the scan needs one (a reader whose
+  // scans all come from binary caches never opens DuckDB). `stats` counts cache hits and
+  // writes.
+  using DatabaseOf = std::function<Result<duck::Database*>()>;
+  Status Open(const DatabaseOf& db, const CatalogQuery& q, CatalogReaderStats& stats);
 
   // Moves to the next row (a chain scan: of a selected instrument); fetches the next chunk when
   // needed. done() afterwards = exhausted.

@@ -101,12 +101,14 @@ TEST_F(ChainCacheTest, AFullReadBuildsTheCacheAndLaterReadsGiveTheSameItemsFromI
     // 150 slots a day, 13 + 12 + 12 of them skipped.
     ASSERT_EQ(parquet.items.size(), 2u * (150 - 37));
     EXPECT_EQ(parquet.stats.cache_built, 0u);
+    EXPECT_TRUE(parquet.stats.duckdb_opened);
     EXPECT_TRUE(CacheFiles().empty());
 
     const Read first = ReadAll(q);
     EXPECT_EQ(first.items, parquet.items);
     EXPECT_EQ(first.stats.cache_built, 2u);
     EXPECT_EQ(first.stats.cache_hits, 0u);
+    EXPECT_TRUE(first.stats.duckdb_opened);
     const auto files = CacheFiles();
     ASSERT_EQ(files.size(), 2u);
     EXPECT_EQ(files[0].extension(), ".nqc");
@@ -116,6 +118,45 @@ TEST_F(ChainCacheTest, AFullReadBuildsTheCacheAndLaterReadsGiveTheSameItemsFromI
     EXPECT_EQ(second.items, parquet.items);
     EXPECT_EQ(second.stats.cache_hits, 2u);
     EXPECT_EQ(second.stats.cache_built, 0u);
+    EXPECT_FALSE(second.stats.duckdb_opened);  // every scan from its cache: no DuckDB at all
+  }
+}
+
+// Read(query, listed) reads the listing it is given (a backtest's, made when its config was
+// loaded), not a new one: with only the first day's file listed, only the first day is read.
+TEST_F(ChainCacheTest, AReadOfAListingReadsWhatWasListed) {
+  for (bool cached : {false, true}) {
+    CatalogQuery q;
+    q.binary_cache = cached;
+    auto c = Catalog::Open(root_);
+    ASSERT_TRUE(c.ok()) << c.error();
+    auto listed = (*c)->Files(CatalogDataType::kQuote);
+    ASSERT_TRUE(listed.ok()) << listed.error();
+    ASSERT_FALSE(listed->empty());
+    const std::string first_file = listed->front().path;
+    UnixNanos first_end;
+    std::vector<CatalogFile> day1;
+    for (const CatalogFile& f : *listed) {
+      if (f.path == first_file) {
+        day1.push_back(f);
+        first_end = std::max(first_end, f.end);
+      }
+    }
+    ASSERT_LT(day1.size(), listed->size());  // the second day's file is left out
+    CatalogQuery to_day1 = q;
+    to_day1.end = first_end;
+    const Read expected = ReadAll(to_day1);
+    ASSERT_FALSE(expected.items.empty());
+    auto s = (*c)->Read(q, day1);
+    ASSERT_TRUE(s.ok()) << s.error();
+    std::vector<std::string> items;
+    std::vector<MarketData> buf;
+    for (;;) {
+      ASSERT_TRUE((*s)->Next(buf, 7).ok());
+      if (buf.empty()) break;
+      for (const MarketData& d : buf) items.push_back(DescribeQuote(d));
+    }
+    EXPECT_EQ(items, expected.items);
   }
 }
 
