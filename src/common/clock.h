@@ -30,6 +30,10 @@ using TimeEventHandler = std::function<void(const TimeEvent&)>;
 
 class Clock {
  public:
+  Clock() = default;
+  // Its firing order points into its own timers: not copyable or movable.
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
   virtual ~Clock() = default;
   virtual UnixNanos Now() const = 0;
 

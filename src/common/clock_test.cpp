@@ -1,8 +1,10 @@
 #include "common/clock.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -233,6 +235,37 @@ TEST_F(TestClockTest, AHandlerThatFiresItsOwnTimerAgainKeepsItsOwnEvent) {
   clock_.AdvanceTime(T(1));
   EXPECT_EQ(seen, (std::vector<UnixNanos>{T(1), T(2), T(3), T(1)}));
   EXPECT_FALSE(clock_.HasTimer("tick"));
+}
+
+// A one-shot's name is free in its own handler (an actor re-arms an alert under one name), and
+// timers cancelled or cancelling inside handlers leave the firing order of the rest intact.
+TEST_F(TestClockTest, HandlersRearmTheirNameAndCancelOthersWithoutDisturbingTheOrder) {
+  std::vector<std::string> seen;
+  int rearmed = 0;
+  ASSERT_TRUE(clock_.SetTimer("every", kSec, T(0), UnixNanos(0), [&](const TimeEvent& e) {
+    seen.push_back(fmt::format("{}@{}", e.name, (e.ts_event - T(0)) / kSec));
+  }));
+  std::function<void(const TimeEvent&)> again = [&](const TimeEvent& e) {
+    seen.push_back(fmt::format("{}@{}", e.name, (e.ts_event - T(0)) / kSec));
+    if (++rearmed < 3) {
+      ASSERT_TRUE(clock_.SetTimeAlert("alert", e.ts_event + 2 * kSec, again));
+    }
+  };
+  ASSERT_TRUE(clock_.SetTimeAlert("alert", T(2), again));
+  ASSERT_TRUE(clock_.SetTimeAlert("doomed", T(5), [&](const TimeEvent&) { seen.push_back("x"); }));
+  ASSERT_TRUE(clock_.SetTimeAlert("killer", T(3), [&](const TimeEvent& e) {
+    seen.push_back(fmt::format("{}@{}", e.name, (e.ts_event - T(0)) / kSec));
+    clock_.CancelTimer("doomed");
+    clock_.CancelTimer("every");
+  }));
+  clock_.AdvanceTime(T(7));
+  // Equal times fire in sequence order, and a repeating timer takes a new sequence each time
+  // it is rescheduled: at 2 "alert" (set before "every" fired at 1) goes first, at 3 "killer"
+  // does, and cancels "every" and "doomed".
+  EXPECT_EQ(seen, (std::vector<std::string>{"every@1", "alert@2", "every@2", "killer@3",
+                                            "alert@4", "alert@6"}));
+  EXPECT_EQ(clock_.TimerCount(), 0u);
+  EXPECT_EQ(clock_.NextDue(), UnixNanos(INT64_MAX));
 }
 
 TEST_F(TestClockTest, HandlerCanScheduleAnEventInsideTheSameAdvance) {

@@ -111,7 +111,8 @@ std::size_t ExpirySettlement::SettleDue(const std::optional<InstrumentId>& under
                                         std::optional<Price> underlying_px) {
   const UnixNanos now = clock_.Now();
   // Every underlying print calls this: while the open positions are as last scanned and none
-  // of their options has expired, nothing can be due.
+  // of their options has expired, nothing can be due (an instrument's expiration is taken as
+  // fixed once defined: the cache's definitions are added, not redated).
   const std::uint64_t version = cache_.open_positions_version();
   if (version == scanned_version_ && now < earliest_expiry_) return 0;
   std::vector<const Position*> due;

@@ -187,8 +187,14 @@ Result<duck::Database*> MergeReader::DuckDb() {
 
 Status MergeReader::OpenSource(std::size_t si) {
   ScanCursor& c = *sources_[si];
-  if (Status s = c.Open([this] { return DuckDb(); }, query_, stats_); !s) {
-    if (!c.batched()) return s;
+  bool no_db = false;  // DuckDB itself failed: no file is at fault, nothing to split
+  auto db = [this, &no_db]() -> Result<duck::Database*> {
+    auto d = DuckDb();
+    no_db = !d.ok();
+    return d;
+  };
+  if (Status s = c.Open(db, query_, stats_); !s) {
+    if (!c.batched() || no_db) return s;
     // Scan the batch's files one by one instead (the one at fault is then named).
     std::vector<ScanFile> files = c.TakeFiles();
     for (ScanFile& f : files) {

@@ -378,6 +378,9 @@ void RefreshChain(TradingNode& node, KiteGlue& glue, const KiteInstrumentMap& ma
 // The day's new dump (kernel thread, applied): new listings into the cache, the execution
 // client and the ticker's map; contracts gone from the dump dropped, except those the account
 // holds (a position or a working order), which are kept and reported.
+// Reads of an earlier day's dump (5 minutes apart) before it is taken all the same.
+constexpr int kStaleDumpReads = 12;
+
 void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec,
                       ZerodhaDataClient& data, std::int64_t day,
                       Result<KiteInstrumentMap> built) {
@@ -393,17 +396,27 @@ void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& ex
   // Kite replaces the dump each morning: one that still lists a contract expired before today
   // is an earlier day's. Its new listings would be missed for the whole day, so it is not
   // taken: the previous map stays and the dump is read again.
+  // Bounded: after an hour of such reads the dump is taken all the same (Kite listing an
+  // expired row for good must not stop every later listing), with an ERROR naming the row.
   if (const Instrument* expired = FirstExpiredBefore(*built, day)) {
-    glue.instruments_retry = now + 5 * kNanosPerMinute;
-    if (glue.stale_dump_reads++ % 12 == 0) {  // the first time, then hourly
-      Log(node, LogLevel::kWarning,
-          fmt::format("daily instrument refresh: Kite's instruments dump is not {}'s yet (it "
-                      "still lists {}, expired {}; {} read(s)); running on the previous map, "
-                      "read again in 5 minutes",
-                      FormatDate(CivilFromDays(day)), expired->id.value(),
-                      FormatIst(expired->expiration).substr(0, 10), glue.stale_dump_reads));
+    const std::string what =
+        fmt::format("Kite's instruments dump is not {}'s yet (it still lists {}, expired {}",
+                    FormatDate(CivilFromDays(day)), expired->id.value(),
+                    FormatIst(expired->expiration).substr(0, 10));
+    if (++glue.stale_dump_reads < kStaleDumpReads) {
+      glue.instruments_retry = now + 5 * kNanosPerMinute;
+      if (glue.stale_dump_reads == 1) {
+        Log(node, LogLevel::kWarning,
+            fmt::format("daily instrument refresh: {}); running on the previous map, read again "
+                        "in 5 minutes",
+                        what));
+      }
+      return;
     }
-    return;
+    Log(node, LogLevel::kError,
+        fmt::format("daily instrument refresh: {}, on {} reads over an hour); taken all the "
+                    "same: check the contract at Kite",
+                    what, glue.stale_dump_reads));
   }
   glue.stale_dump_reads = 0;
   std::set<InstrumentId> held;
@@ -558,6 +571,17 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   glue->map_config = mc;
   glue->map_source = source;
   glue->instruments_day = KiteInstrumentDay(now);  // the day's first attach is its refresh
+  // An earlier day's dump (read before Kite replaced it): run on it, and read the day's again
+  // through the daily refresh (which keeps the map until it gets the day's).
+  if (const Instrument* expired = FirstExpiredBefore(*map, glue->instruments_day)) {
+    fmt::print(stderr,
+               "kite: instruments: Kite's dump is not {}'s yet (it still lists {}, expired {}); "
+               "running on it, read again in 5 minutes\n",
+               FormatDate(CivilFromDays(glue->instruments_day)), expired->id.value(),
+               FormatIst(expired->expiration).substr(0, 10));
+    --glue->instruments_day;
+    glue->instruments_retry = now + 5 * kNanosPerMinute;
+  }
   if (map->instruments().empty()) {
     p.Fail("underlying", fmt::format("Kite's instruments dump ({} rows) lists no {} contracts",
                                      rows->size(), p.GetString("underlying")));
