@@ -23,7 +23,7 @@ Status Clock::SetTimeAlert(const std::string& name, UnixNanos at, TimeEventHandl
 
 void Clock::Add(const std::string& name, Timer timer) {
   Timer& t = timers_.emplace(name, std::move(timer)).first->second;
-  due_.insert(Due{t.next_time, t.seq, &t});
+  due_.insert(&t);
   RecomputeNextDue();
 }
 
@@ -45,7 +45,7 @@ Status Clock::SetTimer(const std::string& name, DurationNs interval, UnixNanos s
 void Clock::CancelTimer(const std::string& name) {
   auto it = timers_.find(name);
   if (it == timers_.end()) return;
-  due_.erase(Due{it->second.next_time, it->second.seq, nullptr});
+  due_.erase(&it->second);
   timers_.erase(it);
   RecomputeNextDue();
 }
@@ -63,14 +63,14 @@ std::vector<std::string> Clock::TimerNames() const {
 }
 
 void Clock::RecomputeNextDue() {
-  next_due_ = due_.empty() ? UnixNanos(INT64_MAX) : due_.begin()->at;
+  next_due_ = due_.empty() ? UnixNanos(INT64_MAX) : (*due_.begin())->next_time;
 }
 
 std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max_events) {
   std::size_t fired = 0;
   while (next_due_ <= until && fired < max_events) {
     // The earliest (time, sequence) timer.
-    Timer* due = due_.begin()->timer;
+    Timer* due = *due_.begin();
     const UnixNanos at = due->next_time;
     const std::shared_ptr<Fire> fire = due->fire;  // survives cancellation inside the handler
     auto node = due_.extract(due_.begin());
@@ -80,9 +80,7 @@ std::size_t Clock::FireDueUntil(UnixNanos until, bool move_time, std::size_t max
     } else {
       due->next_time += due->interval;
       due->seq = next_seq_++;
-      node.value().at = due->next_time;
-      node.value().seq = due->seq;
-      due_.insert(std::move(node));  // the same node: no allocation
+      due_.insert(std::move(node));  // the same node, reordered: no allocation
     }
     RecomputeNextDue();
     if (move_time) SetTimeForEvent(at);

@@ -87,20 +87,18 @@ class Clock {
     std::uint64_t seq = 0;
     std::shared_ptr<Fire> fire;  // its event carries the timer's name
   };
-  // A timer's place in the firing order: (next time, sequence) is unique per timer.
-  struct Due {
-    UnixNanos at;
-    std::uint64_t seq;
-    Timer* timer;
-    friend bool operator<(const Due& a, const Due& b) {
-      return a.at < b.at || (a.at == b.at && a.seq < b.seq);
+  // The firing order: (next time, sequence), unique per timer. A timer's time and sequence
+  // change only while it is out of due_ (FireDueUntil takes it out first).
+  struct EarlierDue {
+    bool operator()(const Timer* a, const Timer* b) const {
+      return a->next_time < b->next_time || (a->next_time == b->next_time && a->seq < b->seq);
     }
   };
   void Add(const std::string& name, Timer timer);
   void RecomputeNextDue();
 
   std::map<std::string, Timer> timers_;  // by name (nodes never move: due_ points at them)
-  std::set<Due> due_;                    // every timer, earliest first
+  std::set<Timer*, EarlierDue> due_;     // every timer, earliest first
   std::uint64_t next_seq_ = 0;
   UnixNanos next_due_{INT64_MAX};
 };

@@ -167,6 +167,7 @@ void MergeReader::SortPending() {
 
 Result<duck::Database*> MergeReader::DuckDb() {
   if (db_ != nullptr) return db_.get();
+  db_failed_ = true;  // until it is open
   auto db = duck::Database::Open("", query_.threads);
   if (!db) return MakeError(db.error());
   // DuckDB's buffers may otherwise grow to 80% of the machine's memory (a cap costs speed:
@@ -181,20 +182,16 @@ Result<duck::Database*> MergeReader::DuckDb() {
     }
   }
   db_ = std::move(*db);
+  db_failed_ = false;
   stats_.duckdb_opened = true;
   return db_.get();
 }
 
 Status MergeReader::OpenSource(std::size_t si) {
   ScanCursor& c = *sources_[si];
-  bool no_db = false;  // DuckDB itself failed: no file is at fault, nothing to split
-  auto db = [this, &no_db]() -> Result<duck::Database*> {
-    auto d = DuckDb();
-    no_db = !d.ok();
-    return d;
-  };
-  if (Status s = c.Open(db, query_, stats_); !s) {
-    if (!c.batched() || no_db) return s;
+  if (Status s = c.Open([this] { return DuckDb(); }, query_, stats_); !s) {
+    // DuckDB itself failing puts no file at fault: nothing to split.
+    if (!c.batched() || db_failed_) return s;
     // Scan the batch's files one by one instead (the one at fault is then named).
     std::vector<ScanFile> files = c.TakeFiles();
     for (ScanFile& f : files) {

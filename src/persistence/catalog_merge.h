@@ -81,6 +81,7 @@ class MergeReader final : public DataStream {
   Result<duck::Database*> DuckDb();  // opened on first use (query_.threads, memory limit)
 
   std::unique_ptr<duck::Database> db_;  // null until a scan needs DuckDB
+  bool db_failed_ = false;               // the last attempt to open it failed
   std::optional<UnixNanos> last_ts_;  // the files' latest end, within the query
   CatalogQuery query_;
   std::vector<std::unique_ptr<ScanCursor>> sources_;

@@ -375,12 +375,20 @@ void RefreshChain(TradingNode& node, KiteGlue& glue, const KiteInstrumentMap& ma
   }
 }
 
-// The day's new dump (kernel thread, applied): new listings into the cache, the execution
-// client and the ticker's map; contracts gone from the dump dropped, except those the account
-// holds (a position or a working order), which are kept and reported.
 // Reads of an earlier day's dump (5 minutes apart) before it is taken all the same.
 constexpr int kStaleDumpReads = 12;
 
+// What an earlier day's dump is, for the node's log: "Kite's instruments dump is not DAY's yet
+// (it still lists ID, expired DATE" (the caller closes the parenthesis).
+std::string StaleDumpText(std::int64_t day, const Instrument& expired) {
+  return fmt::format("Kite's instruments dump is not {}'s yet (it still lists {}, expired {}",
+                     FormatDate(CivilFromDays(day)), expired.id.value(),
+                     FormatIst(expired.expiration).substr(0, 10));
+}
+
+// The day's new dump (kernel thread, applied): new listings into the cache, the execution
+// client and the ticker's map; contracts gone from the dump dropped, except those the account
+// holds (a position or a working order), which are kept and reported.
 void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& exec,
                       ZerodhaDataClient& data, std::int64_t day,
                       Result<KiteInstrumentMap> built) {
@@ -399,10 +407,7 @@ void ApplyInstruments(TradingNode& node, KiteGlue& glue, KiteExecutionClient& ex
   // Bounded: after an hour of such reads the dump is taken all the same (Kite listing an
   // expired row for good must not stop every later listing), with an ERROR naming the row.
   if (const Instrument* expired = FirstExpiredBefore(*built, day)) {
-    const std::string what =
-        fmt::format("Kite's instruments dump is not {}'s yet (it still lists {}, expired {}",
-                    FormatDate(CivilFromDays(day)), expired->id.value(),
-                    FormatIst(expired->expiration).substr(0, 10));
+    const std::string what = StaleDumpText(day, *expired);
     if (++glue.stale_dump_reads < kStaleDumpReads) {
       glue.instruments_retry = now + 5 * kNanosPerMinute;
       if (glue.stale_dump_reads == 1) {
@@ -574,11 +579,8 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   // An earlier day's dump (read before Kite replaced it): run on it, and read the day's again
   // through the daily refresh (which keeps the map until it gets the day's).
   if (const Instrument* expired = FirstExpiredBefore(*map, glue->instruments_day)) {
-    fmt::print(stderr,
-               "kite: instruments: Kite's dump is not {}'s yet (it still lists {}, expired {}); "
-               "running on it, read again in 5 minutes\n",
-               FormatDate(CivilFromDays(glue->instruments_day)), expired->id.value(),
-               FormatIst(expired->expiration).substr(0, 10));
+    fmt::print(stderr, "kite: instruments: {}); running on it, read again in 5 minutes\n",
+               StaleDumpText(glue->instruments_day, *expired));
     --glue->instruments_day;
     glue->instruments_retry = now + 5 * kNanosPerMinute;
   }

@@ -116,10 +116,8 @@ net::HttpResponse KiteEmulator::Handle(const net::HttpRequest& request) {
   }
   if (m == "GET" && path == "/user/profile") return Profile();
   if (m == "GET" && path == "/user/margins") return Margins("");
-  if (m == "GET" && path == "/instruments") return Instruments(request, "", KiteInstrumentDay(now));
-  if (m == "GET" && path.rfind("/instruments/", 0) == 0 && path.find('/', 13) == std::string::npos &&
-      path != "/instruments/historical") {
-    return Instruments(request, path.substr(13), KiteInstrumentDay(now));
+  if (auto exchange = InstrumentsDumpExchange(m, path)) {
+    return Instruments(request, *exchange, KiteInstrumentDay(now));
   }
   if (m == "GET" && path.rfind("/user/margins/", 0) == 0) return Margins(path.substr(14));
   return KiteFailure(404, "GeneralException", "Route not found");
@@ -265,10 +263,20 @@ net::HttpResponse KiteEmulator::Historical(const std::string& path,
   return KiteSuccess(std::get<json>(out));
 }
 
+std::optional<std::string> InstrumentsDumpExchange(std::string_view method,
+                                                   std::string_view path) {
+  if (method != "GET") return std::nullopt;
+  if (path == "/instruments") return std::string();
+  constexpr std::string_view kPrefix = "/instruments/";
+  if (path.rfind(kPrefix, 0) != 0 || path == "/instruments/historical") return std::nullopt;
+  const std::string_view exchange = path.substr(kPrefix.size());
+  if (exchange.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(exchange);
+}
+
 net::HttpResponse KiteEmulator::InstrumentsOfDay(const net::HttpRequest& request,
-                                                 const std::string& path,
+                                                 const std::string& exchange,
                                                  std::int64_t days_back) const {
-  const std::string exchange = path.size() > 13 ? path.substr(13) : "";
   return Instruments(request, exchange, KiteInstrumentDay(clock_()) - days_back);
 }
 

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,11 @@ struct EmulatorConfig {
   std::map<std::string, UnixNanos> listed_from;
 };
 
+// For `GET /instruments` and `GET /instruments/:exchange` (the instruments dump), the exchange
+// asked for ("" for every exchange); nullopt for any other route.
+std::optional<std::string> InstrumentsDumpExchange(std::string_view method,
+                                                   std::string_view path);
+
 class KiteEmulator {
  public:
   KiteEmulator(EmulatorConfig config, std::function<UnixNanos()> clock);
@@ -60,10 +66,10 @@ class KiteEmulator {
   // The clock rate limits run on: wall time, as Kite's limits are (default: the market clock).
   // A paused or fast replay must not change what a client may send per second.
   void SetLimitClock(std::function<UnixNanos()> clock) { limit_clock_ = std::move(clock); }
-  // `GET path` (/instruments or /instruments/:exchange) answered with the dump of the Kite day
+  // The instruments dump of `exchange` ("" for all; InstrumentsDumpExchange) of the Kite day
   // `days_back` days before the current one: the fault plan's old_dump (a dump read before
   // Kite replaced it). The caller has had the request through Handle (auth, limits).
-  net::HttpResponse InstrumentsOfDay(const net::HttpRequest& request, const std::string& path,
+  net::HttpResponse InstrumentsOfDay(const net::HttpRequest& request, const std::string& exchange,
                                      std::int64_t days_back) const;
   void SetSubscriptionsView(std::function<nlohmann::json()> view) {
     subscriptions_view_ = std::move(view);

@@ -315,10 +315,7 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
                                              FaultAction::kGarble,    FaultAction::kOldDump};
   const bool place = request.method == "POST" && path.rfind("/orders/", 0) == 0 &&
                      path.find('/', 8) == std::string::npos && path.size() > 8;
-  const bool dump = request.method == "GET" &&
-                    (path == "/instruments" ||
-                     (path.rfind("/instruments/", 0) == 0 &&
-                      path.find('/', 13) == std::string::npos && path != "/instruments/historical"));
+  const std::optional<std::string> dump = InstrumentsDumpExchange(request.method, path);
   const std::optional<FiredFault> f =
       place  ? faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCanPlace)
       : dump ? faults_.Check(FaultArea::kHttp, key, symbol, clock_->Now(), kCanDump)
@@ -372,7 +369,7 @@ std::optional<net::HttpResponse> Runtime::HttpFault(const net::HttpRequest& requ
       // Through the route as usual (session, limits); a dump it answers is the previous day's.
       net::HttpResponse r = emulator_->Handle(request);
       if (r.status != 200) return r;
-      return emulator_->InstrumentsOfDay(request, path, 1);
+      return emulator_->InstrumentsOfDay(request, *dump, 1);
     }
     case FaultAction::kVisibilityDelay: {
       // Placed and answered; the order book shows the order only after delay_ms of virtual
