@@ -78,6 +78,8 @@ void TradingNode::Failpoint(const char* name) {
 }
 
 TradingNode::~TradingNode() {
+  // Adapters' own threads that read the kernel stop before any of it goes (OnTeardown).
+  for (const auto& fn : teardown_) fn();
   for (ReplayDataClient* r : replay_) r->Disconnect();
   recorder_.reset();  // unsubscribes before the kernel goes
   // The clients (and their I/O threads, which push to the inbox) go while the inbox is here;

@@ -142,6 +142,10 @@ class TradingNode {
   void AddInstrument(const Instrument& instrument);
   // Keeps `thing` alive until the node's clients are gone (an adapter's shared REST client).
   void Own(std::shared_ptr<void> thing) { owned_.push_back(std::move(thing)); }
+  // Runs `fn` first when the node is destroyed, while the kernel and everything it owns are
+  // still whole: an adapter stops there the threads of its own that read the kernel (its
+  // clock), which would otherwise run on while the kernel is taken apart. In the order added.
+  void OnTeardown(std::function<void()> fn) { teardown_.push_back(std::move(fn)); }
   // A replay data client fed on its own thread (started by the kernel's connect phase).
   void AddReplayClient(ReplayDataConfig config);
   // Any other data client (it feeds the inbox from its own threads; Connect may return before
@@ -232,6 +236,7 @@ class TradingNode {
   const Clock& ThreadSafeClock() const;
   Inbox inbox_;
   std::vector<std::shared_ptr<void>> owned_;  // destroyed after the kernel (see ~TradingNode)
+  std::vector<std::function<void()>> teardown_;  // run first in ~TradingNode
   std::vector<MatchingVenue*> venues_;
   std::vector<SimulatedExchange*> exchanges_;
   std::vector<ReplayDataClient*> replay_;

@@ -697,5 +697,38 @@ TEST_F(NodeTest, ACorruptJournalIsRefusedNamingItBeforeAnythingRuns) {
   EXPECT_EQ(r.data_items, 0u);
 }
 
+// Adapters stop their own threads in a teardown hook (OnTeardown) because those threads read
+// the kernel (the Kite glue's timers read its clock): the hooks run first, with the kernel and
+// its clock whole, then the kernel goes, then what the node owns.
+class DestructionRecorder final : public Strategy {
+ public:
+  explicit DestructionRecorder(std::vector<std::string>* order)
+      : Strategy(StrategyId("RECORDER-001")), order_(order) {}
+  ~DestructionRecorder() override { order_->push_back("kernel"); }
+
+ private:
+  std::vector<std::string>* order_;
+};
+
+TEST_F(NodeTest, TeardownHooksRunWithTheKernelWholeBeforeItAndWhatTheNodeOwnsGo) {
+  std::vector<std::string> order;
+  strategy_factory_ = [&] { return std::make_unique<DestructionRecorder>(&order); };
+  auto node = MakeNode();
+  TradingNode* n = node.get();
+  node->Own(std::shared_ptr<void>(new int(0), [&](void* p) {
+    order.push_back("owned");
+    delete static_cast<int*>(p);
+  }));
+  UnixNanos seen{};
+  node->OnTeardown([&] {
+    seen = n->clock().Now();  // the kernel's clock is still there
+    order.push_back("hook 1");
+  });
+  node->OnTeardown([&] { order.push_back("hook 2"); });
+  node.reset();
+  EXPECT_EQ(order, (std::vector<std::string>{"hook 1", "hook 2", "kernel", "owned"}));
+  EXPECT_GT(seen.value, 0);
+}
+
 }  // namespace
 }  // namespace nacre

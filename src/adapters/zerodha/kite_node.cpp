@@ -551,6 +551,13 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   glue->rest = std::make_shared<KiteRestClient>(ro);
   glue->io = std::make_unique<net::IoThread>();
   node.Own(glue);
+  // The glue's I/O thread runs timers that read the kernel's clock (the market notices, the
+  // token watch): it stops before the kernel is destroyed, not after with the glue. The
+  // ticker and the bar feed on it find it stopped when the kernel takes them apart (their
+  // waits on it return at once; what was queued is dropped with the glue).
+  node.OnTeardown([w = std::weak_ptr<KiteGlue>(glue)] {
+    if (auto g = w.lock(); g && g->io) g->io->Stop();
+  });
 
   // Instruments: the dump, the underlying's contracts, cross-checked.
   KiteCall dump;
