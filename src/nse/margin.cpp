@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "core/fixed.h"
 #include "pricing/black.h"
@@ -20,9 +21,9 @@ struct Scenario {
 };
 
 // SPAN's 16 risk-array scenarios.
-constexpr std::size_t kScenarios = 16;
+constexpr std::size_t kScenarios = kMarginScenarios;
 using Scenarios16 = std::array<Scenario, kScenarios>;
-using PnlRow = std::array<double, kScenarios>;
+using PnlRow = ScenarioRow;
 
 Scenarios16 Scenarios(const MarginParams& p) {
   Scenarios16 s{};
@@ -34,11 +35,6 @@ Scenarios16 Scenarios(const MarginParams& p) {
   s[n++] = {p.extreme_multiple, 0, p.extreme_weight};
   s[n++] = {-p.extreme_multiple, 0, p.extreme_weight};
   return s;
-}
-
-double LegValue(const MarginLeg& leg, double underlying, double vol) {
-  if (leg.kind == MarginLegKind::kFuture) return underlying;
-  return pricing::Black76Price(leg.option_kind, underlying, leg.strike, leg.t_years, vol, 0.0);
 }
 
 struct Scan {
@@ -59,16 +55,41 @@ Scan ScanRanges(const MarginInput& in, const MarginParams& p) {
 void LegPnl(const MarginLeg& leg, double underlying, const Scan& scan, const MarginParams& p,
             const Scenarios16& scenarios, PnlRow& out) {
   const double qty = static_cast<double>(leg.quantity);
-  if (leg.unit_pnl != nullptr && leg.unit_pnl->size() == kScenarios) {
+  if (leg.unit_pnl != nullptr) {
     for (std::size_t i = 0; i < kScenarios; ++i) out[i] = qty * (*leg.unit_pnl)[i];
     return;
   }
-  const double base = LegValue(leg, underlying, leg.vol);
+  if (leg.kind == MarginLegKind::kFuture) {
+    for (std::size_t i = 0; i < kScenarios; ++i) {
+      const double s = underlying + scenarios[i].move * scan.price;
+      out[i] = qty * (std::max(s, 0.0) - underlying);
+    }
+    return;
+  }
+  // Black-76 at rate 0 (its discount factor is exactly 1), with √T taken once and log(F/K)
+  // once per forward (the scenarios come in pairs on one forward): the same values as
+  // Black76Price at every scenario.
+  const bool call = leg.option_kind == OptionKind::kCall;
+  const double t = std::max(leg.t_years, 0.0);
+  const double sqrt_t = std::sqrt(t);
+  double last_f = std::numeric_limits<double>::quiet_NaN();
+  double log_fk = 0;
+  auto value = [&](double f, double vol) {
+    if (t <= 0 || vol <= 0) {
+      return call ? std::max(f - leg.strike, 0.0) : std::max(leg.strike - f, 0.0);
+    }
+    if (!(f == last_f)) {
+      log_fk = std::log(f / leg.strike);
+      last_f = f;
+    }
+    return pricing::UndiscountedBlack76(call, f, leg.strike, log_fk, vol * sqrt_t);
+  };
+  const double base = value(underlying, leg.vol);
   for (std::size_t i = 0; i < kScenarios; ++i) {
     const Scenario& sc = scenarios[i];
     const double s = underlying + sc.move * scan.price;
     const double vol = std::max(leg.vol + sc.vol_sign * scan.vol, p.min_vol);
-    const double moved = LegValue(leg, std::max(s, 0.0), vol);
+    const double moved = value(std::max(s, 0.0), vol);
     out[i] = qty * (moved - base);
   }
 }
@@ -145,15 +166,15 @@ Money CeilRawToPaisa(Int128 raw, Int128 divisor) {
   return Money::FromRaw(static_cast<std::int64_t>(paise * (kFixedScale / 100)));
 }
 
-std::vector<double> UnitScenarioPnl(const MarginLeg& leg, const MarginInput& input,
-                                    const MarginParams& params) {
+ScenarioRow UnitScenarioPnl(const MarginLeg& leg, const MarginInput& input,
+                            const MarginParams& params) {
   MarginLeg unit = leg;
   unit.quantity = 1;
   unit.unit_pnl = nullptr;
   PnlRow row{};
   LegPnl(unit, input.underlying.AsDouble(), ScanRanges(input, params), params, Scenarios(params),
          row);
-  return {row.begin(), row.end()};
+  return row;
 }
 
 std::vector<double> ScenarioLosses(const MarginInput& input, const MarginParams& params) {

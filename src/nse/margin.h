@@ -28,6 +28,7 @@
 // Pure and deterministic; thread-safe (no state).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ struct MarginParams {
 
 enum class MarginLegKind : std::uint8_t { kOption, kFuture };
 
+// SPAN's 16 risk-array scenarios; one value per scenario.
+inline constexpr std::size_t kMarginScenarios = 16;
+using ScenarioRow = std::array<double, kMarginScenarios>;
+
 // One position (or order) leg. quantity is signed in units (lots × lot size): + long, − short.
 struct MarginLeg {
   MarginLegKind kind = MarginLegKind::kOption;
@@ -68,7 +73,7 @@ struct MarginLeg {
   // The leg's per-unit scenario P&L (UnitScenarioPnl for the same underlying, vol and params),
   // when the caller has it: ComputeMargin then scales it instead of revaluing the leg (a book
   // evaluating many combinations of the same legs revalues each instrument once).
-  const std::vector<double>* unit_pnl = nullptr;
+  const ScenarioRow* unit_pnl = nullptr;
 };
 
 struct MarginInput {
@@ -101,7 +106,7 @@ Result<MarginResult> ComputeMargin(const MarginInput& input, const MarginParams&
 
 // One unit's P&L in each of the 16 scenarios (unweighted), for `leg` on `input`'s underlying and
 // vol (the legs of `input` are not read).
-std::vector<double> UnitScenarioPnl(const MarginLeg& leg, const MarginInput& input,
+ScenarioRow UnitScenarioPnl(const MarginLeg& leg, const MarginInput& input,
                                     const MarginParams& params = {});
 
 // The SPAN loss of every scenario (16 entries; the extremes already weighted), for reports and

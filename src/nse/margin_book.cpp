@@ -29,47 +29,126 @@ MarginScenarioCache::Key MarginScenarioCache::MakeKey(const InstrumentId& id, Pr
              mark ? mark->precision() : 0};
 }
 
+namespace {
+// Spreads every input bit over the result (raw prices are multiples of 10^7: their low bits,
+// which the slots' mask keeps, are all zero).
+std::size_t Mix(std::uint64_t h) {
+  h ^= h >> 31;
+  h *= 0x9e3779b97f4a7c15ULL;
+  h ^= h >> 29;
+  return static_cast<std::size_t>(h);
+}
+}  // namespace
+
+std::size_t MarginScenarioCache::HashOf(const Key& k) {
+  std::uint64_t h = k.id.hash();
+  for (std::int64_t v : {k.underlying_raw, k.mark_raw}) {
+    h = Mix(h * 1'000'003 ^ static_cast<std::uint64_t>(v));
+  }
+  return h;
+}
+
+std::size_t MarginScenarioCache::HashOf(const std::vector<std::int64_t>& key) {
+  std::uint64_t h = key.size();
+  for (std::int64_t x : key) h = Mix(h * 1'000'003 ^ static_cast<std::uint64_t>(x));
+  return h;
+}
+
+void MarginScenarioCache::Slots::Clear() {
+  if (size_ == 0) return;
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+  size_ = 0;
+}
+
+void MarginScenarioCache::Slots::Place(const Slot& s) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = s.hash & mask;
+  while (slots_[i].pos != 0) i = (i + 1) & mask;
+  slots_[i] = s;
+}
+
+void MarginScenarioCache::Slots::Add(std::size_t hash, std::size_t pos) {
+  if ((size_ + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(16, old.size() * 2), Slot{});
+    for (const Slot& s : old) {
+      if (s.pos != 0) Place(s);
+    }
+  }
+  Place(Slot{hash, pos + 1});
+  ++size_;
+}
+
 void MarginScenarioCache::At(UnixNanos now) {
   if (now == now_) return;
-  entries_.clear();
-  results_.clear();
+  priced_used_ = 0;
+  priced_slots_.Clear();
+  memos_used_ = 0;
+  memo_slots_.Clear();
   now_ = now;
 }
 
 const MarginResult* MarginScenarioCache::FindResult(UnixNanos now,
                                                     const std::vector<std::int64_t>& key) {
   At(now);
-  auto it = results_.find(key);
-  if (it == results_.end()) return nullptr;
+  const std::size_t at =
+      memo_slots_.Find(HashOf(key), [&](std::size_t i) { return memos_[i].key == key; });
+  if (at == Slots::npos) return nullptr;
   ++result_hits_;
-  return &it->second;
+  return &memos_[at].result;
 }
 
 void MarginScenarioCache::AddResult(UnixNanos now, const std::vector<std::int64_t>& key,
                                     const MarginResult& r) {
   At(now);
-  results_.insert_or_assign(key, r);
+  const std::size_t hash = HashOf(key);
+  const std::size_t found =
+      memo_slots_.Find(hash, [&](std::size_t i) { return memos_[i].key == key; });
+  if (found != Slots::npos) {
+    memos_[found].result = r;
+    return;
+  }
+  if (memos_used_ == memos_.size()) memos_.emplace_back();
+  Memo& m = memos_[memos_used_];
+  m.key.assign(key.begin(), key.end());  // into the kept buffer
+  m.result = r;
+  memo_slots_.Add(hash, memos_used_++);
 }
 
 const MarginScenarioCache::Entry* MarginScenarioCache::Find(UnixNanos now, const InstrumentId& id,
                                                             Price underlying,
                                                             const std::optional<Price>& mark) {
   At(now);
-  auto it = entries_.find(MakeKey(id, underlying, mark));
-  if (it == entries_.end()) {
+  const Key key = MakeKey(id, underlying, mark);
+  const std::size_t at =
+      priced_slots_.Find(HashOf(key), [&](std::size_t i) { return priced_[i].key == key; });
+  if (at == Slots::npos) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  return &it->second;
+  return &priced_[at].entry;
 }
 
 const MarginScenarioCache::Entry& MarginScenarioCache::Add(UnixNanos now, const InstrumentId& id,
                                                            Price underlying,
                                                            const std::optional<Price>& mark,
-                                                           Entry entry) {
+                                                           const Entry& entry) {
   At(now);
-  return entries_.insert_or_assign(MakeKey(id, underlying, mark), std::move(entry)).first->second;
+  const Key key = MakeKey(id, underlying, mark);
+  const std::size_t hash = HashOf(key);
+  const std::size_t found =
+      priced_slots_.Find(hash, [&](std::size_t i) { return priced_[i].key == key; });
+  if (found != Slots::npos) {
+    priced_[found].entry = entry;
+    return priced_[found].entry;
+  }
+  if (priced_used_ == priced_.size()) priced_.emplace_back();
+  Priced& p = priced_[priced_used_];
+  p.key = key;
+  p.entry = entry;
+  priced_slots_.Add(hash, priced_used_++);
+  return p.entry;
 }
 
 MarginBook::MarginBook(InstrumentId underlying, const MarginMarket& market,
@@ -80,8 +159,23 @@ MarginBook::MarginBook(InstrumentId underlying, const MarginMarket& market,
       now_(now),
       cache_(cache) {}
 
+void MarginBook::Reset(InstrumentId underlying, UnixNanos now) {
+  underlying_ = std::move(underlying);
+  now_ = now;
+  positions_.clear();
+  working_.clear();
+  legs_.clear();
+  own_.clear();
+  dirty_ = true;
+}
+
 void MarginBook::AddPosition(const InstrumentId& instrument, std::int64_t units) {
-  positions_[instrument] += units;
+  auto it = std::lower_bound(positions_.begin(), positions_.end(), instrument,
+                             [](const auto& p, const InstrumentId& id) { return p.first < id; });
+  if (it == positions_.end() || it->first != instrument) {
+    it = positions_.insert(it, {instrument, 0});
+  }
+  it->second += units;
   dirty_ = true;
 }
 
@@ -136,10 +230,19 @@ void MarginBook::Index() {
     if (it == ids_.end() || *it != w.instrument) ids_.insert(it, w.instrument);
   }
   pos_units_.assign(ids_.size(), 0);
-  leg_of_.assign(ids_.size(), nullptr);
+  leg_of_.assign(ids_.size(), -1);
+  // Both in id order: one pass. Legs priced so far (a handful): looked up by id.
+  std::size_t p = 0;
   for (std::size_t i = 0; i < ids_.size(); ++i) {
-    if (auto p = positions_.find(ids_[i]); p != positions_.end()) pos_units_[i] = p->second;
-    if (auto l = legs_.find(ids_[i]); l != legs_.end()) leg_of_[i] = &l->second;
+    if (p < positions_.size() && positions_[p].first == ids_[i]) {
+      pos_units_[i] = positions_[p++].second;
+    }
+    for (std::size_t l = 0; l < legs_.size(); ++l) {
+      if (legs_[l].first == ids_[i]) {
+        leg_of_[i] = static_cast<std::ptrdiff_t>(l);
+        break;
+      }
+    }
   }
 }
 
@@ -173,7 +276,7 @@ Result<MarginResult> MarginBook::Compute(Side side) {
     const std::int64_t units = net_[i];
     if (units == 0) continue;
     const InstrumentId& id = ids_[i];
-    if (leg_of_[i] == nullptr) {
+    if (leg_of_[i] < 0) {
       const std::optional<Price> mark = market_.Mark(id);
       const MarginScenarioCache::Entry* cached =
           cache_ != nullptr ? cache_->Find(now_, id, *s, mark) : nullptr;
@@ -181,18 +284,18 @@ Result<MarginResult> MarginBook::Compute(Side side) {
         auto priced = PriceLeg(id, *s, mark, in_);
         if (!priced.ok()) return MakeError(priced.error());
         if (cache_ != nullptr) {
-          cached = &cache_->Add(now_, id, *s, mark, std::move(*priced));
+          cached = &cache_->Add(now_, id, *s, mark, *priced);
         } else {
-          cached = &own_.emplace(id, std::move(*priced)).first->second;
+          cached = &own_.emplace_back(*priced);
         }
       }
       // Each instrument is revalued in the scenarios once per book (and once per clock time
       // with a cache); every combination the book evaluates scales these.
-      MarginLeg& leg = legs_.emplace(id, cached->leg).first->second;
+      MarginLeg& leg = legs_.emplace_back(id, cached->leg).second;
       leg.unit_pnl = &cached->unit_pnl;
-      leg_of_[i] = &leg;
+      leg_of_[i] = static_cast<std::ptrdiff_t>(legs_.size() - 1);
     }
-    MarginLeg leg = *leg_of_[i];
+    MarginLeg leg = legs_[static_cast<std::size_t>(leg_of_[i])].second;
     leg.quantity = units;
     if (leg.kind == MarginLegKind::kOption && units > 0) {
       limits_.clear();  // (limit, units) of this side's working buys with a price
@@ -288,8 +391,10 @@ Result<BlockedMargin> MarginBook::Blocked(const BlockedMargin* same_positions) {
   bool reducing = false;  // some working order would reduce a position
   for (const WorkingLeg& w : working_) {
     (w.units > 0 ? buys : sells) |= w.units != 0;
-    auto pit = positions_.find(w.instrument);
-    if (pit != positions_.end() && pit->second != 0 && (pit->second > 0) != (w.units > 0)) {
+    auto pit = std::lower_bound(positions_.begin(), positions_.end(), w.instrument,
+                                [](const auto& p, const InstrumentId& id) { return p.first < id; });
+    if (pit != positions_.end() && pit->first == w.instrument && pit->second != 0 &&
+        (pit->second > 0) != (w.units > 0)) {
       reducing = true;
     }
   }

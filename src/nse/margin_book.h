@@ -23,8 +23,8 @@
 // Kernel thread only (the book reads the market it is given).
 #pragma once
 
+#include <deque>
 #include <map>
-#include <unordered_map>
 #include <optional>
 #include <vector>
 
@@ -100,24 +100,26 @@ struct MarginCheck {
 // prices only its own instrument, not the whole book again. An entry is kept per (instrument,
 // underlying price, mark) for the current clock time and every entry is dropped when the time
 // moves: the time to expiry enters every value, so cached figures are exactly the uncached
-// ones. Memory is bounded by the instruments priced at one time. Kernel thread only; a book
-// using it is used at one clock time, before the owner builds a book at a later one.
+// ones. Memory is bounded by the instruments priced at one time: the entries' storage is kept
+// from one time to the next and reused (the exchange builds books at every new time; once
+// grown, the cache allocates nothing). Kernel thread only; a book using it is used at one
+// clock time, before the owner builds a book at a later one.
 class MarginScenarioCache {
  public:
   struct Entry {
     MarginLeg leg;  // quantity unset
-    std::vector<double> unit_pnl;
+    ScenarioRow unit_pnl{};
   };
   // The entry of `id` at `now` with this underlying price and mark, or null (a new `now`
   // drops every entry first).
   const Entry* Find(UnixNanos now, const InstrumentId& id, Price underlying,
                     const std::optional<Price>& mark);
-  // Keeps `entry` for the key Find was last called with; returns it, stored.
+  // Keeps `entry` for this key at `now`; returns it, stored (in place until the time moves).
   const Entry& Add(UnixNanos now, const InstrumentId& id, Price underlying,
-                   const std::optional<Price>& mark, Entry entry);
+                   const std::optional<Price>& mark, const Entry& entry);
   std::uint64_t hits() const { return hits_; }
   std::uint64_t misses() const { return misses_; }
-  std::size_t size() const { return entries_.size(); }
+  std::size_t size() const { return priced_used_; }
 
   // Whole-book results at `now`, by a key of the margin input built from this cache's entries
   // (MarginBook::Compute: the underlying, each leg's entry and units, the premium working buys
@@ -138,30 +140,57 @@ class MarginScenarioCache {
     int mark_precision = 0;
     friend bool operator==(const Key&, const Key&) = default;
   };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const {
-      std::size_t h = k.id.hash();
-      for (std::int64_t v : {k.underlying_raw, k.mark_raw}) {
-        h = h * 1'000'003 ^ std::hash<std::int64_t>{}(v);
-      }
-      return h;
-    }
-  };
   static Key MakeKey(const InstrumentId& id, Price underlying, const std::optional<Price>& mark);
+  static std::size_t HashOf(const Key& k);
+  static std::size_t HashOf(const std::vector<std::int64_t>& key);
   void At(UnixNanos now);
 
-  struct VectorHash {
-    std::size_t operator()(const std::vector<std::int64_t>& v) const {
-      std::size_t h = v.size();
-      for (std::int64_t x : v) h = h * 1'000'003 ^ std::hash<std::int64_t>{}(x);
-      return h;
+  // Open addressing from a hash to a position in a pool (linear probing, at most half full),
+  // emptied without freeing.
+  class Slots {
+   public:
+    void Clear();
+    // The position `match` accepts among those added under `hash`, or npos.
+    template <typename Match>
+    std::size_t Find(std::size_t hash, const Match& match) const {
+      if (slots_.empty()) return npos;
+      const std::size_t mask = slots_.size() - 1;
+      for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+        if (slots_[i].pos == 0) return npos;
+        if (slots_[i].hash == hash && match(slots_[i].pos - 1)) return slots_[i].pos - 1;
+      }
     }
+    void Add(std::size_t hash, std::size_t pos);
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+   private:
+    struct Slot {
+      std::size_t hash = 0;
+      std::size_t pos = 0;  // position + 1; 0: empty
+    };
+    void Place(const Slot& s);
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+  };
+
+  struct Priced {
+    Key key;
+    Entry entry;
+  };
+  struct Memo {
+    std::vector<std::int64_t> key;
+    MarginResult result;
   };
 
   UnixNanos now_{INT64_MIN};
-  // Node-based (books hold pointers to unit_pnl); never iterated.
-  std::unordered_map<Key, Entry, KeyHash> entries_;
-  std::unordered_map<std::vector<std::int64_t>, MarginResult, VectorHash> results_;
+  // The first priced_used_ / memos_used_ hold this time's values; the rest are kept for reuse.
+  // A deque: books hold pointers to entries' unit_pnl, which its growth leaves in place.
+  std::deque<Priced> priced_;
+  std::size_t priced_used_ = 0;
+  Slots priced_slots_;
+  std::vector<Memo> memos_;
+  std::size_t memos_used_ = 0;
+  Slots memo_slots_;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
   std::uint64_t result_hits_ = 0;
@@ -172,13 +201,19 @@ class MarginBook {
   // `cache` (optional, the owner's): instruments already priced at `now` are not repriced.
   MarginBook(InstrumentId underlying, const MarginMarket& market, const MarginBookConfig& config,
              UnixNanos now, MarginScenarioCache* cache = nullptr);
+  // Empties the book for `underlying` at `now` on the same market, config and cache, keeping
+  // its buffers: an owner that builds a book for every check reuses one.
+  void Reset(InstrumentId underlying, UnixNanos now);
 
   const InstrumentId& underlying() const { return underlying_; }
   // Adds `units` (signed) to the net position in `instrument`.
   void AddPosition(const InstrumentId& instrument, std::int64_t units);
   // Adds a working leg, replacing one of the same order.
   void AddWorking(const WorkingLeg& leg);
-  const std::map<InstrumentId, std::int64_t>& positions() const { return positions_; }
+  // Net positions in instrument id order.
+  const std::vector<std::pair<InstrumentId, std::int64_t>>& positions() const {
+    return positions_;
+  }
   const std::vector<WorkingLeg>& working() const { return working_; }
 
   enum class Side : std::uint8_t { kNone, kAll, kBuys, kSells };
@@ -207,16 +242,16 @@ class MarginBook {
   const MarginBookConfig& config_;
   UnixNanos now_;
   MarginScenarioCache* cache_;
-  std::map<InstrumentId, std::int64_t> positions_;
+  std::vector<std::pair<InstrumentId, std::int64_t>> positions_;  // by id
   std::vector<WorkingLeg> working_;
-  // Quantity unset; priced once per instrument. Hashed (looked up, never iterated).
-  std::unordered_map<InstrumentId, MarginLeg, IdHash> legs_;
-  // Priced instruments when the book has no cache (node-based: legs_ points into it).
-  std::unordered_map<InstrumentId, MarginScenarioCache::Entry, IdHash> own_;
+  // Each instrument priced once per book (quantity unset), in pricing order; leg_of_ indexes it.
+  std::vector<std::pair<InstrumentId, MarginLeg>> legs_;
+  // Priced instruments when the book has no cache (a deque: legs_ point at their unit P&L).
+  std::deque<MarginScenarioCache::Entry> own_;
   bool dirty_ = true;
   std::vector<InstrumentId> ids_;
   std::vector<std::int64_t> pos_units_;
-  std::vector<const MarginLeg*> leg_of_;
+  std::vector<std::ptrdiff_t> leg_of_;  // ids_[i]'s index in legs_, -1 before it is priced
   // Work buffers reused by every evaluation (no allocation once they have grown).
   std::vector<std::int64_t> net_;
   std::vector<std::int64_t> side_units_;

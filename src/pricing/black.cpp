@@ -17,10 +17,7 @@ bool IsCall(OptionKind k) { return k == OptionKind::kCall; }
 
 // Undiscounted Black price on a forward with total standard deviation s = vol * sqrt(T) > 0.
 double UndiscountedBlack(bool call, double f, double k, double s) {
-  const double d1 = std::log(f / k) / s + 0.5 * s;
-  const double d2 = d1 - s;
-  if (call) return f * NormCdf(d1) - k * NormCdf(d2);
-  return k * NormCdf(-d2) - f * NormCdf(-d1);
+  return UndiscountedBlack76(call, f, k, std::log(f / k), s);
 }
 
 std::string Fmt(double v) { return fmt::format("{:.10g}", v); }
@@ -74,7 +71,9 @@ Result<double> SolveUndiscounted(bool call, double p, double f, double k, double
         fmt::format("implied vol: time value {} exceeds its upper bound", Fmt(tv * discount)));
   }
   const double log_tv = std::log(tv);
-  auto value = [&](double s) { return UndiscountedBlack(otm_call, f, k, s); };
+  // log(f/k) is the same at every step: taken once (the same value the price would take).
+  const double log_fk = std::log(f / k);
+  auto value = [&](double s) { return UndiscountedBlack76(otm_call, f, k, log_fk, s); };
 
   double lo = 0.0;
   double hi = 1.0;
@@ -105,7 +104,7 @@ Result<double> SolveUndiscounted(bool call, double p, double f, double k, double
       } else {
         hi = s;
       }
-      const double d1 = std::log(f / k) / s + 0.5 * s;
+      const double d1 = log_fk / s + 0.5 * s;
       const double dv = f * NormPdf(d1);
       next = s - g * v / dv;
       if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
@@ -127,6 +126,13 @@ Result<double> SolveUndiscounted(bool call, double p, double f, double k, double
 double NormCdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
 
 double NormPdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * std::numbers::pi); }
+
+double UndiscountedBlack76(bool call, double forward, double strike, double log_fk, double s) {
+  const double d1 = log_fk / s + 0.5 * s;
+  const double d2 = d1 - s;
+  if (call) return forward * NormCdf(d1) - strike * NormCdf(d2);
+  return strike * NormCdf(-d2) - forward * NormCdf(-d1);
+}
 
 double Black76Price(OptionKind kind, double forward, double strike, double t_years, double vol,
                     double rate) {

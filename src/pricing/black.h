@@ -38,6 +38,11 @@ double NormPdf(double x);
 
 double Black76Price(OptionKind kind, double forward, double strike, double t_years, double vol,
                     double rate);
+// The undiscounted Black-76 price with log(forward / strike) and the total standard deviation
+// s = vol × √T > 0 given: for a caller valuing one contract on one forward at several vols
+// (the margin scenarios), which takes the log once. With log_fk = std::log(forward / strike)
+// it is exactly Black76Price at rate 0.
+double UndiscountedBlack76(bool call, double forward, double strike, double log_fk, double s);
 Greeks Black76Greeks(OptionKind kind, double forward, double strike, double t_years, double vol,
                      double rate);
 

@@ -847,8 +847,14 @@ WorkingLeg SimulatedExchange::LegOf(const VenueOrder& order, std::optional<Quant
   return MakeWorkingLeg(order.client_order_id(), *inst, order.side(), q, px);
 }
 
-MarginBook SimulatedExchange::BookOf(const InstrumentId& underlying, bool with_working) {
-  MarginBook book(underlying, *this, margin_config_, Now(), &margin_cache_);
+MarginBook& SimulatedExchange::BookOf(const InstrumentId& underlying, bool with_working) {
+  if (book_) {
+    book_->Reset(underlying, Now());
+  } else {
+    const MarginMarket& market = *this;
+    book_.emplace(underlying, market, margin_config_, Now(), &margin_cache_);
+  }
+  MarginBook& book = *book_;
   for (const auto& [id, p] : positions_) {
     if (p.net_raw == 0) continue;
     const Instrument* inst = FindInstrument(id);
@@ -872,7 +878,7 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
                                                   const std::optional<ClientOrderId>& extra,
                                                   std::optional<Quantity> extra_leaves,
                                                   std::optional<Price> extra_price) {
-  MarginBook book = BookOf(underlying, false);
+  MarginBook& book = BookOf(underlying, false);
   if (extra) {
     const VenueOrder* o = order(*extra);
     if (o == nullptr) return MakeError(ErrorCode::kNotFound, "no order " + extra->value());
@@ -884,7 +890,7 @@ Result<MarginResult> SimulatedExchange::MarginFor(const InstrumentId& underlying
 }
 
 Result<BlockedMargin> SimulatedExchange::BlockedMarginFor(const InstrumentId& underlying) {
-  MarginBook book = BookOf(underlying, true);
+  MarginBook& book = BookOf(underlying, true);
   return book.Blocked();
 }
 
@@ -897,7 +903,7 @@ std::optional<VenueRefusal> SimulatedExchange::CheckMargin(const VenueOrder& ord
   const Instrument* inst = InstrumentOf(order);
   if (inst == nullptr || inst->underlying.empty()) return std::nullopt;
   if (flush) FlushMargins();  // the ledger's blocks are current first
-  MarginBook book = BookOf(inst->underlying, true);
+  MarginBook& book = BookOf(inst->underlying, true);
   // The order as it would work: a modify replaces its own leg, a new order joins.
   auto check = book.Check(LegOf(order, leaves, price, trigger));
   if (!check.ok()) {
@@ -1136,6 +1142,7 @@ void SimulatedExchange::Reset() {
   next_seq_ = next_cmd_ = 0;
   ResetIds();
   margin_dirty_.clear();
+  book_.reset();  // it points into the cache
   margin_cache_ = MarginScenarioCache();
   fills_ = 0;
   total_charges_ = {};

@@ -317,6 +317,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   std::optional<Price> Mark(const InstrumentId& id) const override;
   MarginBookConfig margin_config_;
   MarginScenarioCache margin_cache_;  // instruments priced at the current time, for every book
+  // The one book BookOf fills for each check, block update and report (its buffers kept).
+  std::optional<MarginBook> book_;
 
   void Enqueue(Pending p);
   // DAY/GTD expiry and the IST day roll, once per clock time.
@@ -352,7 +354,9 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
                                           std::optional<Quantity> leaves = {},
                                           std::optional<Price> price = {},
                                           std::optional<Price> trigger = {}, bool flush = true);
-  MarginBook BookOf(const InstrumentId& underlying, bool with_working);
+  // The exchange's book for `underlying` at Now(), refilled from the ledger: valid until the
+  // next call.
+  MarginBook& BookOf(const InstrumentId& underlying, bool with_working);
   WorkingLeg LegOf(const VenueOrder& order, std::optional<Quantity> leaves,
                    std::optional<Price> price, std::optional<Price> trigger) const;
   // Marks the underlying of `order` for a margin report; FlushMargins reports every marked one.

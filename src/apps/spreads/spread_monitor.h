@@ -10,6 +10,7 @@
 // the CSV is asked for. Money is fixed point; greeks are doubles. Kernel thread only.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -110,7 +111,9 @@ class SpreadMonitor final : public Actor, public ResultFiles {
   std::vector<std::pair<SpreadId, Record*>> open_;
   std::map<std::string, Money> capital_after_;  // by trade id
   std::map<InstrumentId, ContractGreeks> greeks_;
-  std::vector<MonitorRow> rows_;
+  // A deque: rows are appended all run long, and a vector's regrowth copied them (and faulted
+  // in fresh pages for each copy).
+  std::deque<MonitorRow> rows_;
   // The CSV text of rows_[0, formatted_) (formatted once, extended when asked again).
   mutable std::string monitor_csv_;
   mutable std::size_t formatted_ = 0;
