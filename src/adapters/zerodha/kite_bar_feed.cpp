@@ -104,6 +104,7 @@ void KiteBarFeed::Subscribe(const DataSubscription& cmd) {
   f.interval = *interval;
   const DurationNs step = cmd.bar_type.spec().Interval();
   f.last_close = LastCloseAtOrBefore(clock_.Now(), step) - config_.warmup_bars * step;
+  f.serial = ++next_serial_;
   feeds_.push_back(std::move(f));
 }
 
@@ -113,7 +114,8 @@ void KiteBarFeed::Unsubscribe(const DataSubscription& cmd) {
     return;
   }
   std::lock_guard lock(mu_);
-  std::erase_if(feeds_, [&](const Feed& f) { return f.bar_type == cmd.bar_type && !f.in_flight; });
+  // A call still out for it is answered into nothing (OnCandles finds no feed of its serial).
+  std::erase_if(feeds_, [&](const Feed& f) { return f.bar_type == cmd.bar_type; });
 }
 
 KiteBarFeed::Stats KiteBarFeed::stats() const {
@@ -123,12 +125,11 @@ KiteBarFeed::Stats KiteBarFeed::stats() const {
 
 void KiteBarFeed::Poll() {
   const UnixNanos now = clock_.Now();
-  std::vector<std::pair<std::size_t, KiteCall>> calls;
+  std::vector<std::pair<std::uint64_t, KiteCall>> calls;  // by the feed's serial
   {
     std::lock_guard lock(mu_);
     if (!connected_) return;
-    for (std::size_t i = 0; i < feeds_.size(); ++i) {
-      Feed& f = feeds_[i];
+    for (Feed& f : feeds_) {
       const DurationNs step = f.bar_type.spec().Interval();
       if (f.in_flight || now < f.last_close + step + config_.publish_lag) continue;
       f.in_flight = true;
@@ -137,22 +138,24 @@ void KiteBarFeed::Poll() {
       c.path = fmt::format("/instruments/historical/{}/{}", f.token, f.interval);
       c.params = {{"from", KiteTimeText(f.last_close)}, {"to", KiteTimeText(now)}};
       c.budget = 5 * kNanosPerSecond;
-      calls.emplace_back(i, std::move(c));
+      calls.emplace_back(f.serial, std::move(c));
     }
   }
   // Sent outside mu_: a stopping REST client answers inline, and OnCandles takes mu_.
-  for (auto& [i, c] : calls) {
-    rest_.Post(std::move(c), [alive = alive_, i = i, now](KiteOutcome out) {
+  for (auto& [serial, c] : calls) {
+    rest_.Post(std::move(c), [alive = alive_, serial = serial, now](KiteOutcome out) {
       std::lock_guard l(alive->mu);
-      if (alive->self != nullptr) alive->self->OnCandles(i, out, now);
+      if (alive->self != nullptr) alive->self->OnCandles(serial, out, now);
     });
   }
 }
 
-void KiteBarFeed::OnCandles(std::size_t index, const KiteOutcome& out, UnixNanos asked_at) {
+void KiteBarFeed::OnCandles(std::uint64_t serial, const KiteOutcome& out, UnixNanos asked_at) {
   std::lock_guard lock(mu_);
-  if (index >= feeds_.size()) return;
-  Feed& f = feeds_[index];
+  auto it = std::find_if(feeds_.begin(), feeds_.end(),
+                         [&](const Feed& f) { return f.serial == serial; });
+  if (it == feeds_.end()) return;  // unsubscribed while its call was out
+  Feed& f = *it;
   f.in_flight = false;
   auto fail = [&](std::string why) {
     ++stats_.failures;

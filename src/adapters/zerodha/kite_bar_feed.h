@@ -82,9 +82,12 @@ class KiteBarFeed final : public DataClient {
     std::string interval;
     UnixNanos last_close;  // the newest bar pushed (its close)
     bool in_flight = false;
+    // This subscription's own number: an answer finds its feed by it, so a feed unsubscribed
+    // (or subscribed again) while its call was out never takes another's answer.
+    std::uint64_t serial = 0;
   };
   void Poll();
-  void OnCandles(std::size_t index, const KiteOutcome& out, UnixNanos asked_at);
+  void OnCandles(std::uint64_t serial, const KiteOutcome& out, UnixNanos asked_at);
 
   KiteBarFeedConfig config_;
   KiteRestClient& rest_;
@@ -95,6 +98,7 @@ class KiteBarFeed final : public DataClient {
   net::IoThread& io_;
   mutable std::mutex mu_;
   std::vector<Feed> feeds_;
+  std::uint64_t next_serial_ = 0;
   Stats stats_;
   std::uint64_t timer_ = 0;
   bool connected_ = false;
