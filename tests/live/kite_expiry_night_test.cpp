@@ -25,7 +25,8 @@
 //     (cache, execution client, ticker chain), drops the expired one, and logs the lot-size
 //     mismatch with Nacre's rules; a failed fetch (5xx), a garbled dump and the previous
 //     day's dump (read before Kite replaced it: it lists a contract expired before today) are
-//     logged, the previous map kept, and the refresh retried until it succeeds.
+//     logged, the previous map kept, and the refresh retried until it succeeds; a previous
+//     day's dump served all morning is taken after 12 reads (an hour) with an ERROR.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -199,6 +200,17 @@ class ExpiryNight : public ::testing::Test {
     return LiveNodeConfig(dir_, rt_.get(), t);
   }
   json Ledger() { return live_test::Ledger(*rt_); }
+  // The faults the emulator fired (its control plane's log).
+  json KiteGetFaults() {
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    net::HttpRequest r;
+    r.target = "/__emu/faults";
+    auto resp = http.Send(r, 5 * kNanosPerSecond);
+    EXPECT_TRUE(resp.ok() && resp->status == 200) << (resp.ok() ? resp->body : resp.error());
+    if (!resp.ok()) return json::array();
+    const json j = json::parse(resp->body, nullptr, false);
+    return j.is_object() && j.contains("data") ? j["data"]["log"] : json::array();
+  }
   // A Kite route as a client reads it with the current session (its `data`).
   json KiteGet(const std::string& target) {
     net::HttpClient http("127.0.0.1", rt_->http_port());
@@ -413,6 +425,57 @@ TEST_F(ExpiryNight, AFailedOrGarbledDumpKeepsThePreviousMapAndIsRetried) {
   EXPECT_TRUE(Has(text, "daily instrument refresh: http://127.0.0.1:")) << text;
   EXPECT_EQ(n.node->kernel().halt_reason(), "") << text;
   EXPECT_NE(n.node->kernel().cache().instrument(next_.id), nullptr);
+}
+
+// Kite keeping the previous day's dump all morning (or an expired row for good): the node
+// reads it 12 times, 5 minutes apart, running on its previous map with one WARN, then takes it
+// all the same with an ERROR naming the contract, so an expired row can never stop every later
+// listing.
+TEST_F(ExpiryNight, APreviousDaysDumpIsTakenAfterAnHourOfReadsWithAnError) {
+  std::FILE* log = std::tmpfile();
+  LoadedNode n =
+      LoadNodeConfigString(Config("2026-01-07T10:30"), "live.toml", dir_.string(), registry_, log);
+  std::thread morning = MorningLogin([this] {
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    net::HttpRequest plan;
+    plan.method = "POST";
+    plan.target = "/__emu/faults";
+    plan.body = R"({"rule": [{"route": "GET /instruments", "action": "old_dump", "every": 1}]})";
+    auto planned = http.Send(plan, 5 * kNanosPerSecond);
+    EXPECT_TRUE(planned.ok() && planned->status == 200)
+        << (planned.ok() ? planned->body : planned.error());
+  });
+  const NodeRunResult r = n.node->Run();
+  morning.join();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  const std::string text = ReadLog(log);
+  std::fclose(log);
+  const std::string stale = "Kite's instruments dump is not 2026-01-07's yet (it still lists " +
+                            call_.id.value() + ", expired 2026-01-06";
+  const std::size_t first = text.find(stale + "); running on the previous map");
+  const std::size_t taken = text.find(stale + ", on 12 reads over an hour); taken all the same");
+  const std::size_t done = text.find("instruments refreshed for 2026-01-07");
+  ASSERT_NE(first, std::string::npos) << text;
+  ASSERT_NE(taken, std::string::npos) << text;
+  ASSERT_NE(done, std::string::npos) << text;
+  EXPECT_LT(first, taken);
+  EXPECT_LT(taken, done);
+  // One WARN for the whole hour, not one per read.
+  EXPECT_EQ(text.find("running on the previous map", taken), std::string::npos) << text;
+  EXPECT_EQ(text.find("running on the previous map",
+                      text.find("running on the previous map", first) + 1),
+            std::string::npos)
+      << text;
+  // The dump taken is Tuesday's: Wednesday's new weekly is not listed; the node did not halt.
+  EXPECT_EQ(n.node->kernel().cache().instrument(next_.id), nullptr);
+  EXPECT_EQ(n.node->kernel().halt_reason(), "") << text;
+  // The emulator decided old_dump on every read of the morning: at least the 12 the node
+  // counted (a read refused before the morning's login reached the node is in its log too).
+  const json fired = KiteGetFaults();
+  int old_dumps = 0;
+  for (const json& f : fired) old_dumps += f["action"] == "old_dump" ? 1 : 0;
+  EXPECT_GE(old_dumps, 12) << fired.dump();
 }
 
 }  // namespace
