@@ -101,7 +101,7 @@ void AddCatalogStream(const ConfigTable& table, const std::string& base_dir,
     if (!c) t.Fail("catalog", c.error());
     catalog = std::move(*c);
   }
-  auto files = catalog->Files(q.type, q.instruments);
+  auto files = catalog->Files(q.type, q.instruments, q.binary_cache);
   if (!files) t.Fail("catalog", files.error());
   if (files->empty()) {
     t.Fail("instruments", fmt::format("no {} data in {} matches", CatalogDirName(q.type), root));

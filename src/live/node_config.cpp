@@ -197,7 +197,7 @@ LoadedNode Build(const toml::table& root, const std::string& name, const std::st
         {ReplayClientSpec()});
     auto catalog = Catalog::Open(catalog_root);
     if (!catalog) t.Fail("catalog", catalog.error());
-    auto files = (*catalog)->Files(q.type, q.instruments);
+    auto files = (*catalog)->Files(q.type, q.instruments, q.binary_cache);
     if (!files) t.Fail("catalog", files.error());
     if (files->empty()) {
       t.Fail("instruments",

@@ -32,7 +32,7 @@ Status ReplayDataClient::Open() {
     }
   }
   for (CatalogQuery q : queries) {
-    auto files = (*cat)->Files(q.type, q.instruments);
+    auto files = (*cat)->Files(q.type, q.instruments, q.binary_cache);
     if (!files.ok()) return Error{"replay: catalog " + config_.catalog + ": " + files.error()};
     if (files->empty()) continue;
     if (config_.start && (!q.start || *q.start < *config_.start)) q.start = config_.start;

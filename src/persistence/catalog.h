@@ -168,9 +168,13 @@ class Catalog {
   // Definitions whose id matches one of the globs (all when empty), sorted by id.
   Result<std::vector<Instrument>> Instruments(const std::vector<std::string>& globs = {});
   // Data files of a type whose identifier matches (all when empty), sorted by (identifier,
-  // start); chain files as one entry per matching instrument (their footers are read).
+  // start); chain files as one entry per matching instrument (their footers are read). With
+  // `footer_cache`, the chain files' footers come from the catalog's footer cache where it is
+  // current and are recorded there when read (footer_cache.h; what a read with its binary
+  // cache on passes).
   Result<std::vector<CatalogFile>> Files(CatalogDataType type,
-                                         const std::vector<std::string>& globs = {}) const;
+                                         const std::vector<std::string>& globs = {},
+                                         bool footer_cache = false) const;
   // A streaming, time-ordered reader over the matching files.
   Result<std::unique_ptr<DataStream>> Read(const CatalogQuery& query) const;
   // The same over `listed`, what Files(query.type, query.instruments) gave earlier (a backtest
@@ -197,7 +201,8 @@ class Catalog {
   // meets [first, second] (their footers alone are read).
   Status ChainFiles(CatalogDataType type, const std::vector<std::string>& globs,
                     std::vector<CatalogFile>& out,
-                    std::optional<std::pair<UnixNanos, UnixNanos>> within = {}) const;
+                    std::optional<std::pair<UnixNanos, UnixNanos>> within = {},
+                    bool footer_cache = false) const;
   // Refuses [start, end] of instrument `id` when chain files hold its data over any of it.
   Status CheckChainOverlap(CatalogDataType type, const InstrumentId& id, const std::string& what,
                            UnixNanos start, UnixNanos end) const;

@@ -1,4 +1,5 @@
 #include "persistence/catalog_chain.h"
+#include "persistence/footer_cache.h"
 
 #include <fmt/format.h>
 
@@ -31,7 +32,8 @@ std::string ChainGroupOf(const Instrument* def, const InstrumentId& id) {
 
 Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>& globs,
                            std::vector<CatalogFile>& out,
-                           std::optional<std::pair<UnixNanos, UnixNanos>> within) const {
+                           std::optional<std::pair<UnixNanos, UnixNanos>> within,
+                           bool footer_cache) const {
   if (type == CatalogDataType::kBar) return Status::Ok();
   const std::string base = CatalogChainDir(root_, type);
   auto groups = ListCatalogDirs(base);
@@ -51,13 +53,54 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
   std::vector<std::string> patterns;  // the globs as identifiers, made once
   patterns.reserve(globs.size());
   for (const std::string& g : globs) patterns.push_back(CatalogIdentifier(g));
-  if (Status s = ReadParquetDataMetaBatch(*con_, files); !s) {
-    // Find the file at fault: one footer at a time names it.
-    for (CatalogFile& f : files) {
-      auto meta = ReadParquetDataMeta(*con_, f.path);
-      if (!meta) return MakeError(fmt::format("{}: {}", f.path, meta.error()));
+  // Footers from the footer cache where it is current; the rest through DuckDB (recorded).
+  std::optional<catalog_detail::FooterCache> cache;
+  std::vector<catalog_detail::ChainCacheSource> sources;
+  std::vector<std::size_t> need;  // indices into files
+  if (footer_cache) {
+    cache.emplace(root_);
+    cache->Load();
+    sources.resize(files.size());
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (cache) {
+      auto st = catalog_detail::StatChainCacheSource(files[i].path);
+      if (st.ok()) {
+        sources[i] = *st;
+        if (const catalog_detail::FooterPairs* pairs = cache->Find(files[i].path, *st)) {
+          files[i].meta = catalog_detail::MetaFromFooterPairs(*pairs);
+          continue;
+        }
+      }
     }
-    return s;
+    need.push_back(i);
+  }
+  if (!need.empty()) {
+    std::vector<CatalogFile> read;
+    read.reserve(need.size());
+    for (std::size_t i : need) read.push_back(files[i]);
+    std::vector<catalog_detail::FooterPairs> pairs;
+    if (Status s = catalog_detail::ReadFooterPairsBatch(*con_, read, pairs); !s) {
+      // Find the file at fault: one footer at a time names it.
+      for (const CatalogFile& f : read) {
+        auto meta = ReadParquetDataMeta(*con_, f.path);
+        if (!meta) return MakeError(fmt::format("{}: {}", f.path, meta.error()));
+      }
+      return s;
+    }
+    for (std::size_t k = 0; k < need.size(); ++k) {
+      CatalogFile& f = files[need[k]];
+      f.meta = catalog_detail::MetaFromFooterPairs(pairs[k]);
+      // Recorded only when the file did not change while it was read (same size and time).
+      if (cache && sources[need[k]].mtime_ns != 0) {
+        auto after = catalog_detail::StatChainCacheSource(f.path);
+        if (after.ok() && after->size == sources[need[k]].size &&
+            after->mtime_ns == sources[need[k]].mtime_ns) {
+          cache->Put(f.path, *after, std::move(pairs[k]));
+        }
+      }
+    }
+    if (cache) (void)cache->SaveIfChanged();  // a read-only catalog lists all the same
   }
   if (!within) {  // a listing for a read (not a write's overlap check): most members match
     std::size_t entries = 0;

@@ -144,7 +144,8 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
 }
 
 Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
-                                                const std::vector<std::string>& globs) const {
+                                                const std::vector<std::string>& globs,
+                                                bool footer_cache) const {
   const std::string base = CatalogDataDir(root_, type);
   auto dirs = ListCatalogDirs(base);
   if (!dirs) return MakeError(dirs.error());
@@ -175,7 +176,9 @@ Result<std::vector<CatalogFile>> Catalog::Files(CatalogDataType type,
     out.insert(out.end(), files.begin(), files.end());
   }
   std::vector<CatalogFile> chain;
-  if (Status s = ChainFiles(type, globs, chain); !s) return MakeError(s.error());
+  if (Status s = ChainFiles(type, globs, chain, std::nullopt, footer_cache); !s) {
+    return MakeError(s.error());
+  }
   if (!chain.empty()) {
     if (out.empty()) {
       out = std::move(chain);

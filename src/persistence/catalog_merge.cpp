@@ -259,7 +259,7 @@ Result<std::unique_ptr<DataStream>> ReadParquetFiles(CatalogDataType type,
 }
 
 Result<std::unique_ptr<DataStream>> Catalog::Read(const CatalogQuery& query) const {
-  auto files = Files(query.type, query.instruments);
+  auto files = Files(query.type, query.instruments, query.binary_cache);
   if (!files) return MakeError(files.error());
   return Read(query, std::move(*files));
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "persistence/catalog.h"
+#include "persistence/footer_cache.h"
 #include "persistence/catalog_layout.h"
 #include "persistence/duckdb.h"
 
@@ -165,8 +166,18 @@ Result<ParquetDataMeta> ReadParquetDataMeta(duck::Connection& con, const std::st
   return m;
 }
 
-Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>& files) {
+namespace catalog_detail {
+
+ParquetDataMeta MetaFromFooterPairs(const FooterPairs& pairs) {
+  ParquetDataMeta m;
+  for (const auto& [key, value] : pairs) ApplyKv(m, key, value);
+  return m;
+}
+
+Status ReadFooterPairsBatch(duck::Connection& con, const std::vector<CatalogFile>& files,
+                            std::vector<FooterPairs>& out) {
   constexpr std::size_t kBatch = 512;  // paths per query (keeps the SQL text modest)
+  out.assign(files.size(), {});
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < files.size(); ++i) index.emplace(files[i].path, i);
   for (std::size_t from = 0; from < files.size(); from += kBatch) {
@@ -175,7 +186,6 @@ Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>&
     for (std::size_t i = from; i < to; ++i) {
       if (!list.empty()) list += ", ";
       list += duck::Quote(files[i].path);
-      files[i].meta = ParquetDataMeta{};
     }
     auto r = con.Query(fmt::format(
         "SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata([{}])", list));
@@ -187,10 +197,20 @@ Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>&
       for (std::size_t i = 0; i < c->size(); ++i) {
         auto it = index.find(std::string(c->String(0, i)));
         if (it == index.end()) continue;
-        ParquetDataMeta& m = *files[it->second].meta;
-        ApplyKv(m, std::string(c->String(1, i)), std::string(c->String(2, i)));
+        out[it->second].emplace_back(std::string(c->String(1, i)), std::string(c->String(2, i)));
       }
     }
+  }
+  return Status::Ok();
+}
+
+}  // namespace catalog_detail
+
+Status ReadParquetDataMetaBatch(duck::Connection& con, std::vector<CatalogFile>& files) {
+  std::vector<catalog_detail::FooterPairs> pairs;
+  if (Status s = catalog_detail::ReadFooterPairsBatch(con, files, pairs); !s) return s;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    files[i].meta = catalog_detail::MetaFromFooterPairs(pairs[i]);
   }
   return Status::Ok();
 }

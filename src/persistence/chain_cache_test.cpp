@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "persistence/catalog.h"
 #include "persistence/catalog_test_util.h"
+#include "persistence/footer_cache.h"
 #include "testkit/scratch_dir.h"
 
 namespace nacre {
@@ -78,12 +80,39 @@ class ChainCacheTest : public testkit::ScratchDirTest {
     q.binary_cache = false;
     return q;
   }
+  // The binary caches (the footer cache beside them is not one).
   std::vector<fs::path> CacheFiles() const {
     std::vector<fs::path> out;
     const fs::path dir = fs::path(root_) / ".cache";
     if (!fs::exists(dir)) return out;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
-      if (e.is_regular_file()) out.push_back(e.path());
+      if (e.is_regular_file() && e.path().extension() == ".nqc") out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // A listing as text: every entry's fields the reader uses.
+  std::vector<std::string> Listing(bool footer_cache) const {
+    std::vector<std::string> out;
+    auto c = Catalog::Open(root_);
+    EXPECT_TRUE(c.ok()) << c.error();
+    if (!c.ok()) return out;
+    auto files = (*c)->Files(CatalogDataType::kQuote, {}, footer_cache);
+    EXPECT_TRUE(files.ok()) << files.error();
+    if (!files.ok()) return out;
+    for (const CatalogFile& f : *files) {
+      out.push_back(fmt::format("{} {} {} {} {} {} {} {} {} {} {}", f.identifier, f.path,
+                                f.start.value, f.end.value, f.rows, f.chain_members,
+                                f.chain_rows, f.meta ? f.meta->instrument_id : "-",
+                                f.meta ? f.meta->price_precision : -9,
+                                f.meta ? f.meta->size_precision : -9, f.bytes));
+    }
+    return out;
+  }
+  std::vector<fs::path> ChainParquetFiles() const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(root_) / "data")) {
+      if (e.is_regular_file() && e.path().extension() == ".parquet") out.push_back(e.path());
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -294,6 +323,103 @@ TEST_F(ChainCacheTest, ACacheThatCannotBeWrittenLeavesTheReadFromParquet) {
     EXPECT_EQ(r.stats.cache_built, 0u);
     EXPECT_EQ(r.stats.cache_write_failures, 2u);
   }
+}
+
+// The footer cache: a listing with it records each chain file's footer as read; the next
+// listing takes them from it (the same entries); a file changed since, or a damaged cache, is
+// read through DuckDB again; a listing without it neither reads nor writes it.
+TEST_F(ChainCacheTest, TheFooterCacheGivesTheListingDuckDBGivesUntilAFileChanges) {
+  using catalog_detail::FooterCache;
+  const std::string cache_file = FooterCache::PathOf(root_);
+  const std::vector<std::string> plain = Listing(false);
+  ASSERT_EQ(plain.size(), 6u);  // three instruments in each of two day files
+  EXPECT_FALSE(fs::exists(cache_file));
+
+  EXPECT_EQ(Listing(true), plain);
+  ASSERT_TRUE(fs::exists(cache_file));
+  const std::vector<fs::path> sources = ChainParquetFiles();
+  ASSERT_EQ(sources.size(), 2u);
+  {
+    FooterCache c(root_);
+    c.Load();
+    EXPECT_EQ(c.size(), 2u);
+    auto con = Catalog::Open(root_);
+    ASSERT_TRUE(con.ok());
+    for (const fs::path& p : sources) {
+      auto st = catalog_detail::StatChainCacheSource(p.string());
+      ASSERT_TRUE(st.ok()) << st.error();
+      const catalog_detail::FooterPairs* pairs = c.Find(p.string(), *st);
+      ASSERT_NE(pairs, nullptr) << p;
+      // What the cache gives is what the footer gives through DuckDB.
+      auto direct = ReadParquetDataMeta((*con)->connection(), p.string());
+      ASSERT_TRUE(direct.ok()) << direct.error();
+      const ParquetDataMeta cached = catalog_detail::MetaFromFooterPairs(*pairs);
+      EXPECT_TRUE(cached.chain);
+      EXPECT_EQ(cached.price_precision, direct->price_precision);
+      EXPECT_EQ(cached.size_precision, direct->size_precision);
+      ASSERT_EQ(cached.members.size(), direct->members.size());
+      for (std::size_t i = 0; i < cached.members.size(); ++i) {
+        EXPECT_EQ(cached.members[i].instrument_id, direct->members[i].instrument_id);
+        EXPECT_EQ(cached.members[i].first, direct->members[i].first);
+        EXPECT_EQ(cached.members[i].last, direct->members[i].last);
+        EXPECT_EQ(cached.members[i].rows, direct->members[i].rows);
+      }
+    }
+  }
+  EXPECT_EQ(Listing(true), plain);
+
+  // A cache entry whose pairs say something else is what the next listing shows while the
+  // file is unchanged (proof it is used), and is not used once the file's time changes.
+  {
+    FooterCache c(root_);
+    c.Load();
+    auto st = catalog_detail::StatChainCacheSource(sources[0].string());
+    ASSERT_TRUE(st.ok());
+    catalog_detail::FooterPairs pairs = *c.Find(sources[0].string(), *st);
+    for (auto& [key, value] : pairs) {
+      if (key == "price_precision") value = "4";
+    }
+    c.Put(sources[0].string(), *st, pairs);
+    ASSERT_TRUE(c.SaveIfChanged());
+  }
+  const std::vector<std::string> doctored = Listing(true);
+  ASSERT_EQ(doctored.size(), plain.size());
+  EXPECT_NE(doctored, plain);
+  fs::last_write_time(sources[0], fs::last_write_time(sources[0]) + std::chrono::seconds(2));
+  EXPECT_EQ(Listing(true), plain);  // read again through DuckDB, and recorded
+  EXPECT_EQ(Listing(true), plain);
+
+  // A damaged cache file is not used (and is rewritten whole).
+  {
+    std::fstream f(cache_file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x7f');
+  }
+  EXPECT_EQ(Listing(true), plain);
+  {
+    FooterCache c(root_);
+    c.Load();
+    EXPECT_EQ(c.size(), 2u);
+  }
+
+  // A listing without it (a read with the binary cache off) does not read it: a doctored
+  // cache changes nothing.
+  {
+    FooterCache c(root_);
+    c.Load();
+    auto st = catalog_detail::StatChainCacheSource(sources[1].string());
+    ASSERT_TRUE(st.ok());
+    catalog_detail::FooterPairs pairs = *c.Find(sources[1].string(), *st);
+    for (auto& [key, value] : pairs) {
+      if (key == "price_precision") value = "4";
+    }
+    c.Put(sources[1].string(), *st, pairs);
+    ASSERT_TRUE(c.SaveIfChanged());
+  }
+  EXPECT_EQ(Listing(false), plain);
+  fs::remove_all(fs::path(root_) / ".cache");
+  const Read no_cache = ReadAll(NoCache());
+  EXPECT_FALSE(fs::exists(cache_file));
 }
 
 TEST(ChainCachePath, MirrorsTheFileUnderTheCatalogsCacheFolderOnly) {
