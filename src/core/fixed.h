@@ -24,8 +24,20 @@ constexpr std::int64_t Pow10(int n) {
   return v;
 }
 
-// a / b rounded half away from zero (b > 0).
+// a / b rounded half away from zero (b > 0). Operands that fit in 64 bits (nearly all: a
+// price, an amount, a unit) are divided in 64 bits, the same result without the library's
+// 128-bit division.
 constexpr Int128 DivRound(Int128 a, Int128 b) {
+  if (a >= INT64_MIN && a <= INT64_MAX && b > 0 && b <= INT64_MAX) {
+    const auto a64 = static_cast<std::int64_t>(a);
+    const auto b64 = static_cast<std::int64_t>(b);
+    const std::int64_t q = a64 / b64;  // b > 0: no INT64_MIN / -1
+    const std::int64_t r = a64 % b64;
+    if (r == 0) return q;
+    const std::int64_t m = r < 0 ? -r : r;  // 0 < m < b
+    if (m >= b64 - m) return a64 < 0 ? q - 1 : q + 1;  // 2m >= b without overflow
+    return q;
+  }
   const Int128 q = a / b;
   const Int128 r = a % b;
   if (r == 0) return q;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace nacre {
 namespace {
@@ -167,6 +168,46 @@ TEST(DivRound, WorksBeyondSixtyFourBits) {
   const Int128 big = static_cast<Int128>(kMax) * 1'000'000'000;  // exceeds int64
   EXPECT_EQ(DivRound(big, 1'000'000'000), kMax);
   EXPECT_EQ(DivRound(-big - 500'000'000, 1'000'000'000), -static_cast<Int128>(kMax) - 1);
+}
+
+// The 128-bit division as DivRound did it before its 64-bit path: the reference for operands
+// that fit in 64 bits, including the extremes (INT64_MIN, divisors past 2^62 where 2|r| would
+// overflow).
+Int128 WideDivRound(Int128 a, Int128 b) {
+  const Int128 q = a / b;
+  const Int128 r = a % b;
+  if (r == 0) return q;
+  const Int128 twice = (r < 0 ? -r : r) * 2;
+  if (twice >= b) return a < 0 ? q - 1 : q + 1;
+  return q;
+}
+
+TEST(DivRound, SixtyFourBitOperandsGiveTheWideDivisionsResult) {
+  const std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  std::vector<std::int64_t> as = {lo, lo + 1, -kFixedScale - 500'000'000, -5, -1, 0, 1, 5,
+                                  kFixedScale / 2, hi - 1, hi};
+  std::vector<std::int64_t> bs = {1, 2, 3, 7, 10, kFixedScale, Pow10(18), (hi / 2) + 1,
+                                  hi - 1, hi};
+  std::uint64_t rng = 12345;
+  for (int i = 0; i < 2000; ++i) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    as.push_back(static_cast<std::int64_t>(rng) >> (rng % 60));
+    bs.push_back(static_cast<std::int64_t>((rng >> 1) >> (rng % 62)) | 1);
+  }
+  for (const std::int64_t a : as) {
+    for (const std::int64_t b : {bs[0], bs[1], bs[2], bs[5], bs[7], bs[9]}) {
+      ASSERT_TRUE(DivRound(a, b) == WideDivRound(a, b)) << a << " / " << b;
+    }
+  }
+  for (std::size_t i = 0; i < as.size(); ++i) {
+    const std::int64_t b = bs[i % bs.size()];
+    ASSERT_TRUE(DivRound(as[i], b) == WideDivRound(as[i], b)) << as[i] << " / " << b;
+  }
+  // Half away from zero at the edge of 2|r| >= b with b past 2^62.
+  EXPECT_TRUE(DivRound(hi / 2 + 1, hi) == 1);  // a just over b/2
+  EXPECT_TRUE(DivRound(hi / 2, hi) == 0);      // a just under b/2
+  EXPECT_TRUE(DivRound(-(hi / 2) - 1, hi) == -1);
 }
 
 TEST(RoundRaw, ToPrecision) {

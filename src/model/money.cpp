@@ -75,8 +75,6 @@ Result<Currency> Currency::FromCode(std::string_view code) {
   return MakeError(fmt::format("unsupported currency '{}' (supported: INR, USD)", code));
 }
 
-Money Money::FromRaw(std::int64_t raw, Currency c) { return Money(RoundRaw(raw, c.precision), c); }
-
 Result<Money> Money::Parse(std::string_view text, Currency c) {
   int decimals = 0;
   auto raw = ParseFixedRaw(text, &decimals);
@@ -109,19 +107,7 @@ Money Money::Notional(Price px, Quantity qty, std::int64_t multiplier, Currency 
   return Money(static_cast<std::int64_t>(r), c);
 }
 
-Money Money::operator+(const Money& o) const {
-  if (!(currency_ == o.currency_)) Die("Money: adding different currencies");
-  std::int64_t out = 0;
-  if (__builtin_add_overflow(raw_, o.raw_, &out)) Die("Money: overflow");
-  return Money(out, currency_);
-}
-
-Money Money::operator-(const Money& o) const {
-  if (!(currency_ == o.currency_)) Die("Money: subtracting different currencies");
-  std::int64_t out = 0;
-  if (__builtin_sub_overflow(raw_, o.raw_, &out)) Die("Money: overflow");
-  return Money(out, currency_);
-}
+void Money::Fail(const char* what) { Die(what); }
 
 Money Money::MulRatio(std::int64_t num, std::int64_t den) const {
   assert(den > 0);

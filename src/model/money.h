@@ -112,7 +112,9 @@ class Money {
   constexpr Money() = default;
   static Money Zero(Currency c = Currency::INR()) { return Money(0, c); }
   // Rounds raw (scale 10^9) to the currency precision.
-  static Money FromRaw(std::int64_t raw, Currency c = Currency::INR());
+  static Money FromRaw(std::int64_t raw, Currency c = Currency::INR()) {
+    return Money(RoundRaw(raw, c.precision), c);
+  }
   // Exact: rejects more decimals than the currency has.
   static Result<Money> Parse(std::string_view text, Currency c = Currency::INR());
   static Money FromInt(std::int64_t units, Currency c = Currency::INR()) {
@@ -135,8 +137,20 @@ class Money {
   // "₹12,345.60" with Indian digit grouping (lakh, crore).
   std::string ToDisplay() const;
 
-  Money operator+(const Money& o) const;
-  Money operator-(const Money& o) const;
+  // Inline (every fill, fee, margin and account sum): the checks stay, their failures out of
+  // line.
+  Money operator+(const Money& o) const {
+    std::int64_t out = 0;
+    if (!(currency_ == o.currency_)) [[unlikely]] Fail("Money: adding different currencies");
+    if (__builtin_add_overflow(raw_, o.raw_, &out)) [[unlikely]] Fail("Money: overflow");
+    return Money(out, currency_);
+  }
+  Money operator-(const Money& o) const {
+    std::int64_t out = 0;
+    if (!(currency_ == o.currency_)) [[unlikely]] Fail("Money: subtracting different currencies");
+    if (__builtin_sub_overflow(raw_, o.raw_, &out)) [[unlikely]] Fail("Money: overflow");
+    return Money(out, currency_);
+  }
   Money operator-() const { return Money(-raw_, currency_); }
   Money& operator+=(const Money& o) { return *this = *this + o; }
   Money& operator-=(const Money& o) { return *this = *this - o; }
@@ -147,6 +161,7 @@ class Money {
 
  private:
   Money(std::int64_t raw, Currency c) : raw_(raw), currency_(c) {}
+  [[noreturn]] static void Fail(const char* what);
   std::int64_t raw_ = 0;
   Currency currency_ = Currency::INR();
 };

@@ -2,12 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace nacre {
 
 PositionId NettingPositionId(const InstrumentId& instrument, const StrategyId& strategy) {
-  return PositionId(instrument.value() + "-" + strategy.value());
+  // Asked on every fill and position event: the ids made so far are remembered by the two
+  // interned numbers (per thread: no lock; an id is the same string from any thread), so the
+  // string is built and interned once per pair.
+  thread_local std::unordered_map<std::uint64_t, PositionId> made;
+  const std::uint64_t key =
+      (static_cast<std::uint64_t>(instrument.intern_index()) << 32) | strategy.intern_index();
+  if (auto it = made.find(key); it != made.end()) return it->second;
+  PositionId id(instrument.value() + "-" + strategy.value());
+  made.emplace(key, id);
+  return id;
 }
 
 Position::Position(const Instrument& instrument, const OrderFilled& fill)
