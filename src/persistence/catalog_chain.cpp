@@ -100,7 +100,8 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
         }
       }
     }
-    if (cache) (void)cache->SaveIfChanged();  // a read-only catalog lists all the same
+    // Written beside the run (a read-only catalog lists all the same).
+    if (cache) cache->SaveIfChangedInBackground();
   }
   if (!within) {  // a listing for a read (not a write's overlap check): most members match
     std::size_t entries = 0;

@@ -11,12 +11,15 @@
 #include "persistence/catalog_layout.h"
 #include "persistence/catalog_swap.h"
 #include "persistence/duckdb.h"
+#include "persistence/footer_cache.h"
 
 namespace nacre {
 
 namespace fs = std::filesystem;
 
-Catalog::~Catalog() = default;
+// A listing's footer cache is saved beside the run; the catalog's end waits for it, so whoever
+// closed the catalog (a test removing its folder, a tool moving it) finds no write still going.
+Catalog::~Catalog() { catalog_detail::FooterCache::WaitForWrites(); }
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& root) {
   std::error_code ec;

@@ -325,6 +325,46 @@ TEST_F(ChainCacheTest, ACacheThatCannotBeWrittenLeavesTheReadFromParquet) {
   }
 }
 
+// A listing saves the footer cache on a thread of its own: the cache it saved from is empty
+// after (the entries moved to the writer), the catalog's end waits for the write (whole, every
+// file), and a save into a catalog removed meanwhile makes no folder again.
+TEST_F(ChainCacheTest, TheFooterCacheIsSavedBesideTheListingAndWholeOnceTheCatalogCloses) {
+  using catalog_detail::FooterCache;
+  const std::string cache_file = FooterCache::PathOf(root_);
+  {
+    auto c = Catalog::Open(root_);
+    ASSERT_TRUE(c.ok()) << c.error();
+    auto files = (*c)->Files(CatalogDataType::kQuote, {}, true);
+    ASSERT_TRUE(files.ok()) << files.error();
+  }  // the catalog's end: its listing's save has landed
+  ASSERT_TRUE(fs::exists(cache_file));
+  FooterCache saved(root_);
+  saved.Load();
+  EXPECT_EQ(saved.size(), 2u);
+
+  const std::vector<fs::path> sources = ChainParquetFiles();
+  ASSERT_EQ(sources.size(), 2u);
+  auto st = catalog_detail::StatChainCacheSource(sources[0].string());
+  ASSERT_TRUE(st.ok()) << st.error();
+  catalog_detail::FooterPairs pairs = *saved.Find(sources[0].string(), *st);
+  pairs.emplace_back("note", "saved in the background");
+  saved.Put(sources[0].string(), *st, pairs);
+  saved.SaveIfChangedInBackground();
+  EXPECT_EQ(saved.size(), 0u);
+  FooterCache reread(root_);
+  reread.Load();  // waits for this process's save
+  ASSERT_EQ(reread.size(), 2u);
+  ASSERT_NE(reread.Find(sources[0].string(), *st), nullptr);
+  EXPECT_EQ(reread.Find(sources[0].string(), *st)->back().second, "saved in the background");
+
+  reread.Put(sources[1].string(), *catalog_detail::StatChainCacheSource(sources[1].string()),
+             pairs);
+  fs::remove_all(root_);
+  reread.SaveIfChangedInBackground();
+  FooterCache::WaitForWrites();
+  EXPECT_FALSE(fs::exists(root_));
+}
+
 // The footer cache: a listing with it records each chain file's footer as read; the next
 // listing takes them from it (the same entries); a file changed since, or a damaged cache, is
 // read through DuckDB again; a listing without it neither reads nor writes it.

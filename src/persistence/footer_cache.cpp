@@ -1,13 +1,19 @@
 #include "persistence/footer_cache.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 namespace nacre::catalog_detail {
 
@@ -105,6 +111,7 @@ std::string FooterCache::Relative(const std::string& path) const {
 }
 
 void FooterCache::Load() {
+  WaitForWrites();  // this process's own last save is whole on the disk first
   entries_.clear();
   changed_ = false;
   const std::string data = ReadWhole(PathOf(root_));
@@ -155,17 +162,64 @@ void FooterCache::Put(const std::string& path, const ChainCacheSource& source,
   changed_ = true;
 }
 
-bool FooterCache::SaveIfChanged() {
-  if (!changed_) return true;
-  changed_ = false;
-  std::erase_if(entries_, [&](const auto& e) {
+namespace {
+
+// Saves running on their own threads (SaveIfChangedInBackground), waited for at exit and by
+// every Load. Never destroyed: exit-time waits outlive static destruction. A child process
+// (fork) has none of its parent's writers: it starts with a fresh count (the parent's may be
+// mid-update), so its exit does not wait for threads it does not have.
+struct PendingWrites {
+  std::mutex mu;
+  std::condition_variable cv;
+  int pending = 0;
+  bool at_exit = false;
+};
+std::atomic<PendingWrites*> pending_writes{nullptr};
+PendingWrites& Pending() {
+  static const bool once = [] {
+    pending_writes.store(new PendingWrites());
+    ::pthread_atfork(nullptr, nullptr, [] {
+      auto* fresh = new PendingWrites();
+      fresh->at_exit = pending_writes.load()->at_exit;  // the handler is registered already
+      pending_writes.store(fresh);  // the old one is left as it was (its lock may be held)
+    });
+    return true;
+  }();
+  (void)once;
+  return *pending_writes.load();
+}
+
+// Temporaries older than an hour are left by a process killed while writing: removed.
+void PruneTemporaries(const fs::path& dir, const std::string& name) {
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.rfind(name + ".tmp.", 0) != 0) continue;
+    std::error_code tec;
+    const auto when = fs::last_write_time(it->path(), tec);
+    if (!tec && now - when > std::chrono::hours(1)) fs::remove(it->path(), tec);
+  }
+}
+
+}  // namespace
+
+bool FooterCache::Write(const std::string& root, std::map<std::string, Entry>& entries) {
+  std::erase_if(entries, [&](const auto& e) {
     std::error_code ec;
-    return !fs::exists(fs::path(root_) / e.first, ec);
+    return !fs::exists(fs::path(root) / e.first, ec);
   });
-  std::string out(kMagic, sizeof(kMagic));
+  std::size_t bytes = sizeof(kMagic) + 4 + 4 + 8;
+  for (const auto& [path, e] : entries) {
+    bytes += 4 + path.size() + 8 + 8 + 4;
+    for (const auto& [key, value] : e.pairs) bytes += 4 + key.size() + 4 + value.size();
+  }
+  std::string out;
+  out.reserve(bytes);
+  out.append(kMagic, sizeof(kMagic));
   Append<std::uint32_t>(out, kVersion);
-  Append<std::uint32_t>(out, static_cast<std::uint32_t>(entries_.size()));
-  for (const auto& [path, e] : entries_) {
+  Append<std::uint32_t>(out, static_cast<std::uint32_t>(entries.size()));
+  for (const auto& [path, e] : entries) {
     AppendText(out, path);
     Append<std::uint64_t>(out, e.source.size);
     Append<std::int64_t>(out, e.source.mtime_ns);
@@ -176,10 +230,14 @@ bool FooterCache::SaveIfChanged() {
     }
   }
   Append<std::uint64_t>(out, Checksum(out));
-  const std::string target = PathOf(root_);
+  const std::string target = PathOf(root);
+  const fs::path dir = fs::path(target).parent_path();
   std::error_code ec;
-  fs::create_directories(fs::path(target).parent_path(), ec);
+  // Only inside a catalog that is still there (never a folder tree made again after it went).
+  if (!fs::is_directory(root, ec)) return false;
+  fs::create_directory(dir, ec);
   if (ec) return false;
+  PruneTemporaries(dir, fs::path(target).filename().string());
   // A name of its own per process and writer: concurrent listings never share a temporary.
   static std::atomic<std::uint64_t> serial{0};
   const std::string tmp =
@@ -200,6 +258,41 @@ bool FooterCache::SaveIfChanged() {
     return false;
   }
   return true;
+}
+
+bool FooterCache::SaveIfChanged() {
+  if (!changed_) return true;
+  changed_ = false;
+  return Write(root_, entries_);
+}
+
+void FooterCache::SaveIfChangedInBackground() {
+  if (!changed_) return;
+  changed_ = false;
+  PendingWrites& p = Pending();
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (!p.at_exit) {
+      p.at_exit = true;
+      std::atexit([] { WaitForWrites(); });
+    }
+    ++p.pending;
+  }
+  // The entries move to the writer: this cache is empty after it (nothing else is shared).
+  std::thread([root = root_, entries = std::move(entries_)]() mutable {
+    (void)Write(root, entries);  // unwritable (a read-only catalog): the next listing reads DuckDB
+    PendingWrites& w = Pending();
+    std::lock_guard<std::mutex> lock(w.mu);
+    --w.pending;
+    w.cv.notify_all();
+  }).detach();
+  entries_.clear();
+}
+
+void FooterCache::WaitForWrites() {
+  PendingWrites& p = Pending();
+  std::unique_lock<std::mutex> lock(p.mu);
+  p.cv.wait(lock, [&] { return p.pending == 0; });
 }
 
 }  // namespace nacre::catalog_detail

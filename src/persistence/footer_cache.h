@@ -17,7 +17,8 @@
 //   key, u32 value length, value; then a u64 checksum of every byte before it (FNV-1a over
 //   8-byte words, then the last bytes).
 // Written to a temporary file beside it and renamed: a reader sees a whole file or none, and
-// two processes listing at once (a sweep's workers) each leave a whole file.
+// two processes listing at once (a sweep's workers) each leave a whole file. A listing saves on
+// a thread of its own (SaveIfChangedInBackground); its Catalog's end waits for it.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,14 @@ class FooterCache {
   // Writes the cache when Put changed it, dropping entries whose file is gone. False when it
   // could not be written (the listing is whole all the same).
   bool SaveIfChanged();
+  // The same on a thread of its own, so a listing does not wait for it (a large chain
+  // catalog's footers are tens of megabytes: about 0.1 s of a cold start). The entries move to
+  // that thread (this cache is empty after). Every Load, a Catalog's destruction and the
+  // process's exit wait for the writes still running; a temporary left by a process killed while writing is removed by a
+  // later save once it is an hour old.
+  void SaveIfChangedInBackground();
+  // Waits for this process's background saves.
+  static void WaitForWrites();
 
   std::size_t hits() const { return hits_; }
   std::size_t size() const { return entries_.size(); }
@@ -67,6 +76,8 @@ class FooterCache {
     ChainCacheSource source;
     FooterPairs pairs;
   };
+  // Writes `entries` (those whose file is gone dropped) as `root`'s cache file.
+  static bool Write(const std::string& root, std::map<std::string, Entry>& entries);
   // `path` relative to the root, or empty when it is not under it.
   std::string Relative(const std::string& path) const;
 
