@@ -85,6 +85,29 @@ Result<std::int64_t> ParseFixedRaw(std::string_view text, int* decimals) {
 
 std::string FormatFixedRaw(std::int64_t raw, int precision) {
   const std::int64_t rounded = RoundRaw(raw, precision);
+  if (precision >= 1 && precision <= kFixedPrecision) {
+    // Every price, amount and size written to a results file: digits laid out by hand, the
+    // same text as the general form below.
+    const bool negative = rounded < 0;
+    const std::uint64_t mag = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(rounded)
+                                       : static_cast<std::uint64_t>(rounded);
+    std::uint64_t whole = mag / static_cast<std::uint64_t>(kFixedScale);
+    std::uint64_t shown = (mag % static_cast<std::uint64_t>(kFixedScale)) /
+                          static_cast<std::uint64_t>(Pow10(kFixedPrecision - precision));
+    char buf[32];  // sign, 20 digits, the point, 9 decimals
+    char* p = buf + sizeof(buf);
+    for (int i = 0; i < precision; ++i) {
+      *--p = static_cast<char>('0' + shown % 10);
+      shown /= 10;
+    }
+    *--p = '.';
+    do {
+      *--p = static_cast<char>('0' + whole % 10);
+      whole /= 10;
+    } while (whole != 0);
+    if (negative) *--p = '-';
+    return std::string(p, static_cast<std::size_t>(buf + sizeof(buf) - p));
+  }
   const bool negative = rounded < 0;
   const UInt128 mag = negative ? static_cast<UInt128>(-static_cast<Int128>(rounded))
                                : static_cast<UInt128>(rounded);

@@ -1,5 +1,6 @@
 #include "core/fixed.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -85,6 +86,37 @@ TEST(ParseFixedRaw, RejectsWithReason) {
         << r.error();
     EXPECT_NE(r.error().find(c.reason), std::string::npos) << c.text << ": " << r.error();
     EXPECT_EQ(decimals, -1) << "decimals written on failure for " << c.text;
+  }
+}
+
+// The general form FormatFixedRaw had before its hand-laid digits for precisions 1..9: the
+// reference for every precision and the extremes.
+std::string GeneralFormat(std::int64_t raw, int precision) {
+  const std::int64_t rounded = RoundRaw(raw, precision);
+  const bool negative = rounded < 0;
+  const UInt128 mag = negative ? static_cast<UInt128>(-static_cast<Int128>(rounded))
+                               : static_cast<UInt128>(rounded);
+  const auto whole = static_cast<std::uint64_t>(mag / kFixedScale);
+  const auto frac = static_cast<std::uint64_t>(mag % kFixedScale);
+  if (precision <= 0) return fmt::format("{}{}", negative ? "-" : "", whole);
+  const std::uint64_t shown = frac / static_cast<std::uint64_t>(Pow10(kFixedPrecision - precision));
+  return fmt::format("{}{}.{:0{}}", negative ? "-" : "", whole, shown, precision);
+}
+
+TEST(FormatFixedRaw, TheSameTextAsTheGeneralFormAtEveryPrecision) {
+  std::vector<std::int64_t> raws = {
+      kMin,      kMin + 1,  -1'005'000'000, -999'999'999,  -5'000'000,      -1,       0,   1,
+      4'999'999, 5'000'000, 999'999'999,    1'000'000'000, 123'456'789'012, kMax - 1, kMax};
+  std::uint64_t rng = 777;
+  for (int i = 0; i < 3000; ++i) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    raws.push_back(static_cast<std::int64_t>(rng) >> (rng % 63));
+  }
+  for (const std::int64_t raw : raws) {
+    for (int precision = -1; precision <= 11; ++precision) {
+      ASSERT_EQ(FormatFixedRaw(raw, precision), GeneralFormat(raw, precision))
+          << raw << " at " << precision;
+    }
   }
 }
 
@@ -185,10 +217,9 @@ Int128 WideDivRound(Int128 a, Int128 b) {
 TEST(DivRound, SixtyFourBitOperandsGiveTheWideDivisionsResult) {
   const std::int64_t lo = std::numeric_limits<std::int64_t>::min();
   const std::int64_t hi = std::numeric_limits<std::int64_t>::max();
-  std::vector<std::int64_t> as = {lo, lo + 1, -kFixedScale - 500'000'000, -5, -1, 0, 1, 5,
-                                  kFixedScale / 2, hi - 1, hi};
-  std::vector<std::int64_t> bs = {1, 2, 3, 7, 10, kFixedScale, Pow10(18), (hi / 2) + 1,
-                                  hi - 1, hi};
+  std::vector<std::int64_t> as = {
+      lo, lo + 1, -kFixedScale - 500'000'000, -5, -1, 0, 1, 5, kFixedScale / 2, hi - 1, hi};
+  std::vector<std::int64_t> bs = {1, 2, 3, 7, 10, kFixedScale, Pow10(18), (hi / 2) + 1, hi - 1, hi};
   std::uint64_t rng = 12345;
   for (int i = 0; i < 2000; ++i) {
     rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
