@@ -1,5 +1,4 @@
 #include "persistence/catalog_chain.h"
-#include "persistence/footer_cache.h"
 
 #include <fmt/format.h>
 
@@ -11,6 +10,7 @@
 #include "persistence/catalog_layout.h"
 #include "persistence/catalog_swap.h"
 #include "persistence/duckdb.h"
+#include "persistence/footer_cache.h"
 
 namespace nacre {
 

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 // A listing's footer cache is saved beside the run; the catalog's end waits for it, so whoever
 // closed the catalog (a test removing its folder, a tool moving it) finds no write still going.
-Catalog::~Catalog() { catalog_detail::FooterCache::WaitForWrites(); }
+Catalog::~Catalog() { catalog_detail::FooterCache::WaitForWrites(root_); }
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& root) {
   std::error_code ec;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "persistence/catalog.h"
 #include "persistence/catalog_test_util.h"
@@ -92,20 +93,19 @@ class ChainCacheTest : public testkit::ScratchDirTest {
     return out;
   }
   // A listing as text: every entry's fields the reader uses.
-  std::vector<std::string> Listing(bool footer_cache) const {
+  std::vector<std::string> Listing(bool footer_cache, const std::string& root = {}) const {
     std::vector<std::string> out;
-    auto c = Catalog::Open(root_);
+    auto c = Catalog::Open(root.empty() ? root_ : root);
     EXPECT_TRUE(c.ok()) << c.error();
     if (!c.ok()) return out;
     auto files = (*c)->Files(CatalogDataType::kQuote, {}, footer_cache);
     EXPECT_TRUE(files.ok()) << files.error();
     if (!files.ok()) return out;
     for (const CatalogFile& f : *files) {
-      out.push_back(fmt::format("{} {} {} {} {} {} {} {} {} {} {}", f.identifier, f.path,
-                                f.start.value, f.end.value, f.rows, f.chain_members,
-                                f.chain_rows, f.meta ? f.meta->instrument_id : "-",
-                                f.meta ? f.meta->price_precision : -9,
-                                f.meta ? f.meta->size_precision : -9, f.bytes));
+      out.push_back(fmt::format(
+          "{} {} {} {} {} {} {} {} {} {} {}", f.identifier, f.path, f.start.value, f.end.value,
+          f.rows, f.chain_members, f.chain_rows, f.meta ? f.meta->instrument_id : "-",
+          f.meta ? f.meta->price_precision : -9, f.meta ? f.meta->size_precision : -9, f.bytes));
     }
     return out;
   }
@@ -365,6 +365,35 @@ TEST_F(ChainCacheTest, TheFooterCacheIsSavedBesideTheListingAndWholeOnceTheCatal
   EXPECT_FALSE(fs::exists(root_));
 }
 
+// A catalog named with a trailing slash ("cat/": its files are "cat//data/...") uses the same
+// cache as "cat": the entries recorded through one spelling are found through the other.
+TEST_F(ChainCacheTest, TheFooterCacheIsTheSameForEverySpellingOfTheRoot) {
+  using catalog_detail::FooterCache;
+  const std::vector<std::string> plain = Listing(false);
+  const std::vector<std::string> plain_slash = Listing(false, root_ + "/");  // paths as built
+  ASSERT_EQ(Listing(true, root_ + "/"), plain_slash);
+  FooterCache c(root_);
+  c.Load();
+  ASSERT_EQ(c.size(), 2u);  // recorded under the paths relative to the root
+  // Doctored entries are what a listing through "cat//" shows: proof they are found.
+  for (const fs::path& p : ChainParquetFiles()) {
+    auto st = catalog_detail::StatChainCacheSource(p.string());
+    ASSERT_TRUE(st.ok()) << st.error();
+    const catalog_detail::FooterPairs* found =
+        c.Find(root_ + "//data/" + fs::relative(p, fs::path(root_) / "data").string(), *st);
+    ASSERT_NE(found, nullptr) << p;
+    catalog_detail::FooterPairs pairs = *found;
+    for (auto& [key, value] : pairs) {
+      if (key == "price_precision") value = "4";
+    }
+    c.Put(p.string(), *st, pairs);
+  }
+  ASSERT_TRUE(c.SaveIfChanged());
+  EXPECT_NE(Listing(true, root_ + "/"), plain_slash);
+  EXPECT_EQ(Listing(false, root_ + "/"), plain_slash);
+  EXPECT_NE(Listing(true), plain);
+}
+
 // The footer cache: a listing with it records each chain file's footer as read; the next
 // listing takes them from it (the same entries); a file changed since, or a damaged cache, is
 // read through DuckDB again; a listing without it neither reads nor writes it.
@@ -429,11 +458,22 @@ TEST_F(ChainCacheTest, TheFooterCacheGivesTheListingDuckDBGivesUntilAFileChanges
   EXPECT_EQ(Listing(true), plain);  // read again through DuckDB, and recorded
   EXPECT_EQ(Listing(true), plain);
 
-  // A damaged cache file is not used (and is rewritten whole).
+  // A damaged cache file is not used (and is rewritten whole): here a precision's digit, which
+  // would otherwise be read as a valid footer saying something else.
   {
-    std::fstream f(cache_file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(40);
-    f.put('\x7f');
+    std::string bytes;
+    {
+      std::ifstream in(cache_file, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::size_t key = bytes.find("price_precision");
+    ASSERT_NE(key, std::string::npos);
+    const std::size_t digit = key + std::string("price_precision").size() + 4;  // past u32 length
+    ASSERT_LT(digit, bytes.size());
+    ASSERT_TRUE(bytes[digit] >= '0' && bytes[digit] <= '9');
+    bytes[digit] = bytes[digit] == '4' ? '5' : '4';
+    std::ofstream out(cache_file, std::ios::binary | std::ios::trunc);
+    out << bytes;
   }
   EXPECT_EQ(Listing(true), plain);
   {
@@ -463,8 +503,8 @@ TEST_F(ChainCacheTest, TheFooterCacheGivesTheListingDuckDBGivesUntilAFileChanges
 }
 
 TEST(ChainCachePath, MirrorsTheFileUnderTheCatalogsCacheFolderOnly) {
-  EXPECT_EQ(catalog_detail::ChainCachePath("/data/cat",
-                                           "/data/cat/data/chain/quote_tick/NIFTY 50.NSE/a_b.parquet"),
+  EXPECT_EQ(catalog_detail::ChainCachePath(
+                "/data/cat", "/data/cat/data/chain/quote_tick/NIFTY 50.NSE/a_b.parquet"),
             "/data/cat/.cache/data/chain/quote_tick/NIFTY 50.NSE/a_b.nqc");
   EXPECT_EQ(catalog_detail::ChainCachePath("/data/cat", "/elsewhere/a_b.parquet"), "");
   EXPECT_EQ(catalog_detail::ChainCachePath("", "/data/cat/a_b.parquet"), "");

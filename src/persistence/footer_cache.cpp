@@ -1,13 +1,14 @@
 #include "persistence/footer_cache.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -22,10 +23,14 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'N', 'A', 'C', 'R', 'E', 'F', 'C', '1'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;  // 2: the checksum mixes high bits down
+// A cache file larger than this is not one this code wrote (the scale run's is 23 MB).
+constexpr long kMaxFileBytes = 1L << 30;
 
-// FNV-1a over 8-byte little-endian words, then the remaining bytes one by one (a megabyte
-// checked in well under a millisecond).
+// FNV-1a over 8-byte little-endian words with the high bits folded down after each word (a
+// multiply alone never carries a flip of the top bit into the others: two such flips would
+// cancel), then the remaining bytes one by one. A megabyte is checked in well under a
+// millisecond.
 std::uint64_t Checksum(std::string_view bytes) {
   constexpr std::uint64_t kPrime = 1099511628211ULL;
   std::uint64_t h = 14695981039346656037ULL;
@@ -34,19 +39,42 @@ std::uint64_t Checksum(std::string_view bytes) {
     std::uint64_t w = 0;
     std::memcpy(&w, bytes.data() + i, 8);
     h = (h ^ w) * kPrime;
+    h ^= h >> 29;
   }
-  for (; i < bytes.size(); ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * kPrime;
+  for (; i < bytes.size(); ++i) {
+    h = (h ^ static_cast<unsigned char>(bytes[i])) * kPrime;
+    h ^= h >> 29;
+  }
   return h;
 }
 
-// The whole file, or empty when it cannot be read.
+// A catalog root as one spelling: "cat/", "cat//" and "./cat" are "cat".
+std::string NormalRoot(const std::string& root) {
+  std::string r = fs::path(root).lexically_normal().string();
+  while (r.size() > 1 && r.back() == '/') r.pop_back();
+  return r;
+}
+
+// A path kept in the file: relative, inside the root (no "..").
+bool InsideRoot(const std::string& rel) {
+  if (rel.empty() || rel.front() == '/') return false;
+  for (const auto& part : fs::path(rel)) {
+    if (part == "..") return false;
+  }
+  return true;
+}
+
+// The whole file, or empty when it cannot be read (not a regular file, or larger than any cache
+// this code writes).
 std::string ReadWhole(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return {};
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return {};
   std::string out;
   if (std::fseek(f, 0, SEEK_END) == 0) {
     const long n = std::ftell(f);
-    if (n > 0 && std::fseek(f, 0, SEEK_SET) == 0) {
+    if (n > 0 && n <= kMaxFileBytes && std::fseek(f, 0, SEEK_SET) == 0) {
       out.resize(static_cast<std::size_t>(n));
       if (std::fread(out.data(), 1, out.size(), f) != out.size()) out.clear();
     }
@@ -94,24 +122,26 @@ class Reader {
 
 }  // namespace
 
-FooterCache::FooterCache(std::string root) : root_(std::move(root)) {
-  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
-}
+FooterCache::FooterCache(const std::string& root) : root_(NormalRoot(root)) {}
 
 std::string FooterCache::PathOf(const std::string& root) {
   return (fs::path(root) / ".cache" / "chain_footers.nfc").string();
 }
 
 std::string FooterCache::Relative(const std::string& path) const {
-  if (root_.empty() || path.size() <= root_.size() + 1 || path.compare(0, root_.size(), root_) != 0 ||
-      path[root_.size()] != '/') {
+  // The catalog builds paths as root + "/data/..." from the root as given ("cat/" gives
+  // "cat//data/..."): both sides normalised.
+  const std::string p = fs::path(path).lexically_normal().string();
+  if (root_.empty() || p.size() <= root_.size() + 1 || p.compare(0, root_.size(), root_) != 0 ||
+      (p[root_.size()] != '/' && root_ != "/")) {
     return {};
   }
-  return path.substr(root_.size() + 1);
+  std::string rel = p.substr(root_ == "/" ? 1 : root_.size() + 1);
+  return InsideRoot(rel) ? rel : std::string();
 }
 
 void FooterCache::Load() {
-  WaitForWrites();  // this process's own last save is whole on the disk first
+  WaitForWrites(root_);  // this process's own last save of this root is whole on the disk first
   entries_.clear();
   changed_ = false;
   const std::string data = ReadWhole(PathOf(root_));
@@ -137,6 +167,7 @@ void FooterCache::Load() {
       if (!r.GetText(key) || !r.GetText(value)) return;
       e.pairs.emplace_back(std::move(key), std::move(value));
     }
+    if (!InsideRoot(path)) return;  // not a file this code wrote
     entries.insert_or_assign(std::move(path), std::move(e));
   }
   if (!r.done()) return;
@@ -154,8 +185,7 @@ const FooterPairs* FooterCache::Find(const std::string& path,
   return &it->second.pairs;
 }
 
-void FooterCache::Put(const std::string& path, const ChainCacheSource& source,
-                      FooterPairs pairs) {
+void FooterCache::Put(const std::string& path, const ChainCacheSource& source, FooterPairs pairs) {
   std::string rel = Relative(path);
   if (rel.empty()) return;
   entries_.insert_or_assign(std::move(rel), Entry{source, std::move(pairs)});
@@ -164,29 +194,35 @@ void FooterCache::Put(const std::string& path, const ChainCacheSource& source,
 
 namespace {
 
-// Saves running on their own threads (SaveIfChangedInBackground), waited for at exit and by
-// every Load. Never destroyed: exit-time waits outlive static destruction. A child process
-// (fork) has none of its parent's writers: it starts with a fresh count (the parent's may be
-// mid-update), so its exit does not wait for threads it does not have.
+// Saves running on their own threads (SaveIfChangedInBackground), counted per catalog root
+// and waited for by that root's Load and Catalog, and by the process's exit. Never destroyed:
+// exit-time waits outlive static destruction. A child process (fork) has none of its parent's
+// writers: it starts with fresh counts (the parent's may be mid-update), so it never waits for
+// threads it does not have.
 struct PendingWrites {
   std::mutex mu;
   std::condition_variable cv;
-  int pending = 0;
-  bool at_exit = false;
+  std::map<std::string, int> by_root;
 };
 std::atomic<PendingWrites*> pending_writes{nullptr};
 PendingWrites& Pending() {
   static const bool once = [] {
     pending_writes.store(new PendingWrites());
-    ::pthread_atfork(nullptr, nullptr, [] {
-      auto* fresh = new PendingWrites();
-      fresh->at_exit = pending_writes.load()->at_exit;  // the handler is registered already
-      pending_writes.store(fresh);  // the old one is left as it was (its lock may be held)
-    });
+    ::pthread_atfork(nullptr, nullptr, [] { pending_writes.store(new PendingWrites()); });
+    std::atexit([] { FooterCache::WaitForWrites(); });
     return true;
   }();
   (void)once;
   return *pending_writes.load();
+}
+
+void Finished(const std::string& root) {
+  PendingWrites& w = Pending();
+  std::lock_guard<std::mutex> lock(w.mu);
+  if (auto it = w.by_root.find(root); it != w.by_root.end() && --it->second <= 0) {
+    w.by_root.erase(it);
+  }
+  w.cv.notify_all();
 }
 
 // Temporaries older than an hour are left by a process killed while writing: removed.
@@ -246,8 +282,8 @@ bool FooterCache::Write(const std::string& root, std::map<std::string, Entry>& e
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) return false;
     f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    f.close();  // a failed flush (a full disk) is seen here, before the rename
     if (!f) {
-      f.close();
       fs::remove(tmp, ec);
       return false;
     }
@@ -272,27 +308,41 @@ void FooterCache::SaveIfChangedInBackground() {
   PendingWrites& p = Pending();
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    if (!p.at_exit) {
-      p.at_exit = true;
-      std::atexit([] { WaitForWrites(); });
-    }
-    ++p.pending;
+    ++p.by_root[root_];
   }
-  // The entries move to the writer: this cache is empty after it (nothing else is shared).
-  std::thread([root = root_, entries = std::move(entries_)]() mutable {
-    (void)Write(root, entries);  // unwritable (a read-only catalog): the next listing reads DuckDB
-    PendingWrites& w = Pending();
-    std::lock_guard<std::mutex> lock(w.mu);
-    --w.pending;
-    w.cv.notify_all();
-  }).detach();
+  // The writer takes no signal (a Ctrl-C goes to the threads that handle it), and the entries
+  // move to it: this cache is empty after (nothing else is shared).
+  sigset_t all;
+  sigset_t before;
+  sigfillset(&all);
+  const bool masked = ::pthread_sigmask(SIG_SETMASK, &all, &before) == 0;
+  try {
+    std::thread([root = root_, entries = std::move(entries_)]() mutable {
+      {
+        std::map<std::string, Entry> mine = std::move(entries);
+        (void)Write(root, mine);  // unwritable (read-only): the next listing reads DuckDB
+      }  // freed before the count drops: nothing of this thread is left once it is waited for
+      Finished(root);
+    }).detach();
+  } catch (const std::exception&) {
+    // No thread (a process or memory limit): nothing is saved, and nobody waits for it.
+    Finished(root_);
+  }
+  if (masked) ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
   entries_.clear();
+}
+
+void FooterCache::WaitForWrites(const std::string& root) {
+  const std::string key = NormalRoot(root);
+  PendingWrites& p = Pending();
+  std::unique_lock<std::mutex> lock(p.mu);
+  p.cv.wait(lock, [&] { return p.by_root.find(key) == p.by_root.end(); });
 }
 
 void FooterCache::WaitForWrites() {
   PendingWrites& p = Pending();
   std::unique_lock<std::mutex> lock(p.mu);
-  p.cv.wait(lock, [&] { return p.pending == 0; });
+  p.cv.wait(lock, [&] { return p.by_root.empty(); });
 }
 
 }  // namespace nacre::catalog_detail

@@ -12,10 +12,10 @@
 // binary_cache = false) neither read nor write it.
 //
 // Layout of {root}/.cache/chain_footers.nfc, integers little-endian:
-//   magic "NACREFC1", u32 version, u32 entry count; per entry: u32 path length, the path
+//   magic "NACREFC1", u32 version (2), u32 entry count; per entry: u32 path length, the path
 //   relative to the root, u64 size, i64 mtime (ns), u32 pair count, per pair u32 key length,
 //   key, u32 value length, value; then a u64 checksum of every byte before it (FNV-1a over
-//   8-byte words, then the last bytes).
+//   8-byte words, then the last bytes; each step folds the high bits down).
 // Written to a temporary file beside it and renamed: a reader sees a whole file or none, and
 // two processes listing at once (a sweep's workers) each leave a whole file. A listing saves on
 // a thread of its own (SaveIfChangedInBackground); its Catalog's end waits for it.
@@ -45,7 +45,7 @@ Status ReadFooterPairsBatch(duck::Connection& con, const std::vector<CatalogFile
 
 class FooterCache {
  public:
-  explicit FooterCache(std::string root);
+  explicit FooterCache(const std::string& root);
 
   // Reads the cache file; an absent or unusable one leaves the cache empty (every Find misses).
   void Load();
@@ -59,11 +59,14 @@ class FooterCache {
   bool SaveIfChanged();
   // The same on a thread of its own, so a listing does not wait for it (a large chain
   // catalog's footers are tens of megabytes: about 0.1 s of a cold start). The entries move to
-  // that thread (this cache is empty after). Every Load, a Catalog's destruction and the
-  // process's exit wait for the writes still running; a temporary left by a process killed while writing is removed by a
-  // later save once it is an hour old.
+  // that thread (this cache is empty after; the thread takes no signals). A Load of the root,
+  // its Catalog's destruction and the process's exit wait for the writes still running; a
+  // thread that cannot be started saves nothing; a temporary left by a process killed while
+  // writing is removed by a later save once it is an hour old.
   void SaveIfChangedInBackground();
-  // Waits for this process's background saves.
+  // Waits for this process's background saves of `root`'s cache (any spelling of the root).
+  static void WaitForWrites(const std::string& root);
+  // Waits for all of this process's background saves.
   static void WaitForWrites();
 
   std::size_t hits() const { return hits_; }
