@@ -177,6 +177,17 @@ class ExpiryNight : public ::testing::Test {
   void Login() {
     access_ = LoginToTokenFile(*rt_, "livekey", "live-secret-123", dir_ / "kite_session.json");
   }
+  // Installs the emulator's fault plan `body` (its /__emu/faults JSON).
+  void PlanFaults(const std::string& body) {
+    net::HttpClient http("127.0.0.1", rt_->http_port());
+    net::HttpRequest plan;
+    plan.method = "POST";
+    plan.target = "/__emu/faults";
+    plan.body = body;
+    auto planned = http.Send(plan, 5 * kNanosPerSecond);
+    EXPECT_TRUE(planned.ok() && planned->status == 200)
+        << (planned.ok() ? planned->body : planned.error());
+  }
   // The morning's login, as a user does it before trading: once the emulator's clock is in
   // Wednesday's session, `before` (e.g. a fault plan) and then a new session in the token file.
   std::thread MorningLogin(std::function<void()> before = {}) {
@@ -391,16 +402,9 @@ TEST_F(ExpiryNight, AFailedOrGarbledDumpKeepsThePreviousMapAndIsRetried) {
   // (Kite's dump read before it was replaced: it still lists the expired call); the fourth is
   // Wednesday's.
   std::thread morning = MorningLogin([this] {
-    net::HttpClient http("127.0.0.1", rt_->http_port());
-    net::HttpRequest plan;
-    plan.method = "POST";
-    plan.target = "/__emu/faults";
-    plan.body = R"({"rule": [{"route": "GET /instruments", "action": "5xx_before", "nth": 1},
+    PlanFaults(R"({"rule": [{"route": "GET /instruments", "action": "5xx_before", "nth": 1},
                             {"route": "GET /instruments", "action": "garble", "nth": 2},
-                            {"route": "GET /instruments", "action": "old_dump", "nth": 3}]})";
-    auto planned = http.Send(plan, 5 * kNanosPerSecond);
-    EXPECT_TRUE(planned.ok() && planned->status == 200)
-        << (planned.ok() ? planned->body : planned.error());
+                            {"route": "GET /instruments", "action": "old_dump", "nth": 3}]})");
   });
   const NodeRunResult r = n.node->Run();
   morning.join();
@@ -436,14 +440,7 @@ TEST_F(ExpiryNight, APreviousDaysDumpIsTakenAfterAnHourOfReadsWithAnError) {
   LoadedNode n =
       LoadNodeConfigString(Config("2026-01-07T10:30"), "live.toml", dir_.string(), registry_, log);
   std::thread morning = MorningLogin([this] {
-    net::HttpClient http("127.0.0.1", rt_->http_port());
-    net::HttpRequest plan;
-    plan.method = "POST";
-    plan.target = "/__emu/faults";
-    plan.body = R"({"rule": [{"route": "GET /instruments", "action": "old_dump", "every": 1}]})";
-    auto planned = http.Send(plan, 5 * kNanosPerSecond);
-    EXPECT_TRUE(planned.ok() && planned->status == 200)
-        << (planned.ok() ? planned->body : planned.error());
+    PlanFaults(R"({"rule": [{"route": "GET /instruments", "action": "old_dump", "every": 1}]})");
   });
   const NodeRunResult r = n.node->Run();
   morning.join();

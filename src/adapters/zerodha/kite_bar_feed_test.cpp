@@ -25,12 +25,17 @@
 namespace nacre {
 namespace {
 
-TEST(KiteBarFeed, APollAgainstAStoppingRestClientFailsItsCallWithoutDeadlock) {
+// A dump of one row: the NIFTY 50 index (token 256265), as the bar feed's instruments.
+Result<KiteInstrumentMap> NiftyIndexMap() {
   const std::string dump = std::string(kKiteInstrumentsHeader) + "\r\n" +
                            "256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n";
   auto rows = ParseKiteInstrumentsCsv(dump, "dump.csv");
-  ASSERT_TRUE(rows.ok()) << rows.error();
-  auto map = KiteInstrumentMap::Build(*rows, "dump.csv", {});
+  if (!rows.ok()) return MakeError(rows.error());
+  return KiteInstrumentMap::Build(*rows, "dump.csv", {});
+}
+
+TEST(KiteBarFeed, APollAgainstAStoppingRestClientFailsItsCallWithoutDeadlock) {
+  auto map = NiftyIndexMap();
   ASSERT_TRUE(map.ok()) << map.error();
   KiteRestClient::Options o;
   o.base_url = *ParseKiteUrl("http://127.0.0.1:1", {"http"});
@@ -149,11 +154,7 @@ class CandleServer {
 // that answer past the list's end (dropped, and the feed stayed "in flight" for good: no more
 // bars), and a feed unsubscribed while its own call was out used to stay subscribed.
 TEST(KiteBarFeed, EachAnswerReachesTheFeedThatAskedAcrossUnsubscribes) {
-  const std::string dump = std::string(kKiteInstrumentsHeader) + "\r\n" +
-                           "256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\r\n";
-  auto rows = ParseKiteInstrumentsCsv(dump, "dump.csv");
-  ASSERT_TRUE(rows.ok()) << rows.error();
-  auto map = KiteInstrumentMap::Build(*rows, "dump.csv", {});
+  auto map = NiftyIndexMap();
   ASSERT_TRUE(map.ok()) << map.error();
   CandleServer server;
   ASSERT_TRUE(server.Start().ok());
