@@ -91,11 +91,11 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
     for (std::size_t k = 0; k < need.size(); ++k) {
       CatalogFile& f = files[need[k]];
       f.meta = catalog_detail::MetaFromFooterPairs(pairs[k]);
-      // Recorded only when the file did not change while it was read (same size and time).
+      // Recorded only when the file did not change while it was read (the same file, size
+      // and times).
       if (cache && sources[need[k]].mtime_ns != 0) {
         auto after = catalog_detail::StatChainCacheSource(f.path);
-        if (after.ok() && after->size == sources[need[k]].size &&
-            after->mtime_ns == sources[need[k]].mtime_ns) {
+        if (after.ok() && *after == sources[need[k]]) {
           cache->Put(f.path, *after, std::move(pairs[k]));
         }
       }

@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'N', 'A', 'C', 'R', 'E', 'C', 'Q', '1'};
-constexpr std::uint32_t kVersion = 3;
+constexpr std::uint32_t kVersion = 4;  // 4: the source's device, inode and change time
 constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8;
 // Bytes per row: four raws, two times, the member.
 constexpr std::size_t kRowBytes = 4 * 8 + 2 * 8 + 4;
@@ -92,6 +92,9 @@ Result<ChainCacheSource> StatChainCacheSource(const std::string& path) {
   ChainCacheSource s;
   s.size = static_cast<std::uint64_t>(st.st_size);
   s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  s.device = static_cast<std::uint64_t>(st.st_dev);
+  s.inode = static_cast<std::uint64_t>(st.st_ino);
+  s.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
   return s;
 }
 
@@ -164,17 +167,20 @@ bool ChainCacheView::Open(const std::string& path, const ChainCacheSource& sourc
   if (std::memcmp(b, kMagic, sizeof(kMagic)) != 0) return fail("not a chain cache");
   std::size_t at = sizeof(kMagic);
   std::uint32_t version = 0, count = 0;
-  std::uint64_t size = 0, rows = 0, payload = 0, sum = 0;
-  std::int64_t mtime = 0;
+  std::uint64_t rows = 0, payload = 0, sum = 0;
+  ChainCacheSource recorded;
   Get(b, length_, at, version);
   Get(b, length_, at, count);
-  Get(b, length_, at, size);
-  Get(b, length_, at, mtime);
+  Get(b, length_, at, recorded.size);
+  Get(b, length_, at, recorded.mtime_ns);
+  Get(b, length_, at, recorded.device);
+  Get(b, length_, at, recorded.inode);
+  Get(b, length_, at, recorded.ctime_ns);
   Get(b, length_, at, rows);
   Get(b, length_, at, payload);
   Get(b, length_, at, sum);
   if (version != kVersion) return fail("another format version");
-  if (size != source.size || mtime != source.mtime_ns) return fail("stale");
+  if (!(recorded == source)) return fail("stale");
   for (std::uint32_t i = 0; i < count; ++i) {
     ChainCacheMember m;
     std::int32_t pp = 0, sp = 0;
@@ -225,6 +231,9 @@ Status ChainCacheWriter::Commit(const std::string& path, const ChainCacheSource&
   Put(head, static_cast<std::uint32_t>(members_.size()));
   Put(head, source.size);
   Put(head, source.mtime_ns);
+  Put(head, source.device);
+  Put(head, source.inode);
+  Put(head, source.ctime_ns);
   Put(head, static_cast<std::uint64_t>(rows()));
   const std::size_t payload_at = head.size();
   Put(head, std::uint64_t{0});  // the payload offset, filled below

@@ -6,15 +6,19 @@
 // scan of that file's whole time range read (every value already passed the reader's checks;
 // the rows of instruments the scan did not select too, when their chunk's column checks
 // passed, so one cache serves every selection),
-// and it is used only while the Parquet file has the size and modification time recorded in
-// the cache's header and its instruments' resolved precisions are the ones recorded. Anything
+// and it is used only while the Parquet file is the same file (device and inode), with the
+// size, modification time and change time recorded in the cache's header, and its instruments'
+// resolved precisions are the ones recorded. The change time cannot be set back by a copy that
+// keeps times (cp -p, rsync -a, touch -r) and the inode changes when a file is replaced by
+// rename, so a file rewritten to the same size and modification time is not taken for the old. Anything
 // else (absent, stale, another format version, wrong length, a catalog on a read-only disk)
 // means: read the Parquet file through DuckDB as before. Deleting {root}/.cache is always safe.
 //
 // Layout of {root}/.cache/{path of the chain file under root, ".parquet" -> ".nqc"}, all
 // integers little-endian (the machines we build for):
-//   header   magic "NACRECQ1", u32 version, u32 member count, u64 source size,
-//            i64 source mtime (ns), u64 rows, u64 payload offset, u64 payload checksum
+//   header   magic "NACRECQ1", u32 version (4), u32 member count, u64 source size,
+//            i64 source mtime (ns), u64 source device, u64 source inode, i64 source ctime (ns),
+//            u64 rows, u64 payload offset, u64 payload checksum
 //   members  per member: i32 price precision, i32 size precision, u32 id length, id bytes
 //   payload  (at the 8-aligned offset) columns of `rows` values each: bid raw, ask raw, bid
 //            size raw, ask size raw (i64), ts_event, ts_init (u64), member (u32)
@@ -39,8 +43,12 @@ namespace nacre::catalog_detail {
 struct ChainCacheSource {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t ctime_ns = 0;  // the inode's change time: set by the system, never by a copy
+  friend bool operator==(const ChainCacheSource&, const ChainCacheSource&) = default;
 };
-// The source's size and modification time now.
+// The source's identity, size and times now.
 Result<ChainCacheSource> StatChainCacheSource(const std::string& path);
 // Where the cache of `source` (a path under `catalog_root`) lives; empty when `source` is not
 // under it.

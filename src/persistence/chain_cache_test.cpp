@@ -312,6 +312,54 @@ TEST_F(ChainCacheTest, AStaleOrDamagedCacheIsNotUsedAndIsRebuilt) {
   EXPECT_EQ(ReadAll({}).stats.cache_hits, 2u);
 }
 
+// A chain file replaced by a copy with the same size and modification time (cp -p, rsync -a,
+// touch -r: a new inode, and a change time no copy can set back) is not taken for the file the
+// caches were made from: the binary caches are rebuilt and the footer cache's (doctored)
+// entries are not used.
+TEST_F(ChainCacheTest, AFileReplacedWithTheSameSizeAndTimeIsNotTakenForTheOld) {
+  using catalog_detail::FooterCache;
+  const Read parquet = ReadAll(NoCache());
+  const std::vector<std::string> plain = Listing(false);
+  ASSERT_EQ(ReadAll({}).stats.cache_built, 2u);
+  ASSERT_EQ(ReadAll({}).stats.cache_hits, 2u);
+  const std::vector<fs::path> sources = ChainParquetFiles();
+  ASSERT_EQ(sources.size(), 2u);
+  {
+    FooterCache c(root_);
+    c.Load();
+    for (const fs::path& p : sources) {
+      auto st = catalog_detail::StatChainCacheSource(p.string());
+      ASSERT_TRUE(st.ok()) << st.error();
+      const catalog_detail::FooterPairs* found = c.Find(p.string(), *st);
+      ASSERT_NE(found, nullptr) << p;
+      catalog_detail::FooterPairs pairs = *found;
+      for (auto& [key, value] : pairs) {
+        if (key == "price_precision") value = "4";
+      }
+      c.Put(p.string(), *st, pairs);
+    }
+    ASSERT_TRUE(c.SaveIfChanged());
+  }
+  ASSERT_NE(Listing(true), plain);  // the doctored entries are used while the files are theirs
+
+  for (const fs::path& p : sources) {
+    const auto mtime = fs::last_write_time(p);
+    const fs::path copy = p.string() + ".copy";
+    fs::copy_file(p, copy);
+    fs::last_write_time(copy, mtime);
+    fs::rename(copy, p);
+    auto st = catalog_detail::StatChainCacheSource(p.string());
+    ASSERT_TRUE(st.ok()) << st.error();
+    ASSERT_EQ(fs::last_write_time(p), mtime);
+  }
+  EXPECT_EQ(Listing(true), plain);
+  const Read r = ReadAll({});
+  EXPECT_EQ(r.items, parquet.items);
+  EXPECT_EQ(r.stats.cache_hits, 0u);
+  EXPECT_EQ(r.stats.cache_built, 2u);
+  EXPECT_EQ(ReadAll({}).stats.cache_hits, 2u);
+}
+
 TEST_F(ChainCacheTest, ACacheThatCannotBeWrittenLeavesTheReadFromParquet) {
   const Read parquet = ReadAll(NoCache());
   // {root}/.cache is a file: no cache can be written under it (as on a read-only share).

@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'N', 'A', 'C', 'R', 'E', 'F', 'C', '1'};
-constexpr std::uint32_t kVersion = 2;  // 2: the checksum mixes high bits down
+constexpr std::uint32_t kVersion = 3;  // 3: each entry records its file's identity and ctime
 // A cache file larger than this is not one this code wrote (the scale run's is 23 MB).
 constexpr long kMaxFileBytes = 1L << 30;
 
@@ -159,7 +159,9 @@ void FooterCache::Load() {
     std::string path;
     Entry e;
     std::uint32_t pairs = 0;
-    if (!r.GetText(path) || !r.Get(e.source.size) || !r.Get(e.source.mtime_ns) || !r.Get(pairs)) {
+    if (!r.GetText(path) || !r.Get(e.source.size) || !r.Get(e.source.mtime_ns) ||
+        !r.Get(e.source.device) || !r.Get(e.source.inode) || !r.Get(e.source.ctime_ns) ||
+        !r.Get(pairs)) {
       return;
     }
     for (std::uint32_t k = 0; k < pairs; ++k) {
@@ -177,8 +179,7 @@ void FooterCache::Load() {
 const FooterPairs* FooterCache::Find(const std::string& path,
                                      const ChainCacheSource& source) const {
   auto it = entries_.find(Relative(path));
-  if (it == entries_.end() || it->second.source.size != source.size ||
-      it->second.source.mtime_ns != source.mtime_ns) {
+  if (it == entries_.end() || !(it->second.source == source)) {
     return nullptr;
   }
   ++hits_;
@@ -259,6 +260,9 @@ bool FooterCache::Write(const std::string& root, std::map<std::string, Entry>& e
     AppendText(out, path);
     Append<std::uint64_t>(out, e.source.size);
     Append<std::int64_t>(out, e.source.mtime_ns);
+    Append<std::uint64_t>(out, e.source.device);
+    Append<std::uint64_t>(out, e.source.inode);
+    Append<std::int64_t>(out, e.source.ctime_ns);
     Append<std::uint32_t>(out, static_cast<std::uint32_t>(e.pairs.size()));
     for (const auto& [key, value] : e.pairs) {
       AppendText(out, key);

@@ -4,7 +4,8 @@
 // about 40 ms of each backtest's start).
 //
 // It is never the source of truth. The Parquet footer is; an entry is used only while its file
-// has the size and modification time the entry records, and it holds the footer's pairs as
+// is the same file (device, inode) with the size, modification and change times the entry
+// records, and it holds the footer's pairs as
 // they were read, which the catalog interprets exactly as it interprets a footer read through
 // DuckDB (MetaFromFooterPairs). Anything else (absent, stale, damaged, another version, a
 // catalog on a read-only disk) means: read the footers through DuckDB as before. Deleting
@@ -12,8 +13,9 @@
 // binary_cache = false) neither read nor write it.
 //
 // Layout of {root}/.cache/chain_footers.nfc, integers little-endian:
-//   magic "NACREFC1", u32 version (2), u32 entry count; per entry: u32 path length, the path
-//   relative to the root, u64 size, i64 mtime (ns), u32 pair count, per pair u32 key length,
+//   magic "NACREFC1", u32 version (3), u32 entry count; per entry: u32 path length, the path
+//   relative to the root, u64 size, i64 mtime (ns), u64 device, u64 inode, i64 ctime (ns), u32
+//   pair count, per pair u32 key length,
 //   key, u32 value length, value; then a u64 checksum of every byte before it (FNV-1a over
 //   8-byte words, then the last bytes; each step folds the high bits down).
 // Written to a temporary file beside it and renamed: a reader sees a whole file or none, and
@@ -49,8 +51,8 @@ class FooterCache {
 
   // Reads the cache file; an absent or unusable one leaves the cache empty (every Find misses).
   void Load();
-  // The pairs recorded for `path` (under the root) while it still has `source`'s size and
-  // modification time; null otherwise.
+  // The pairs recorded for `path` (under the root) while it is still `source` (the same file,
+  // size and times); null otherwise.
   const FooterPairs* Find(const std::string& path, const ChainCacheSource& source) const;
   // Records the footer just read from `path`.
   void Put(const std::string& path, const ChainCacheSource& source, FooterPairs pairs);
