@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include "persistence/catalog.h"
@@ -116,6 +117,29 @@ class ChainCacheTest : public testkit::ScratchDirTest {
     }
     std::sort(out.begin(), out.end());
     return out;
+  }
+  // Saves the footer cache with the entries of `files` saying price precision 4 (what no
+  // listing through DuckDB gives here), so a listing that shows it took them from the cache.
+  // Each entry is looked up by `spelled(file)` (the path as a listing of some spelling of the
+  // root builds it).
+  ::testing::AssertionResult DoctorFooters(
+      const std::vector<fs::path>& files,
+      const std::function<std::string(const fs::path&)>& spelled = {}) const {
+    catalog_detail::FooterCache c(root_);
+    c.Load();
+    for (const fs::path& p : files) {
+      auto st = catalog_detail::StatChainCacheSource(p.string());
+      if (!st.ok()) return ::testing::AssertionFailure() << st.error();
+      const catalog_detail::FooterPairs* found = c.Find(spelled ? spelled(p) : p.string(), *st);
+      if (found == nullptr) return ::testing::AssertionFailure() << "no entry for " << p;
+      catalog_detail::FooterPairs pairs = *found;
+      for (auto& [key, value] : pairs) {
+        if (key == "price_precision") value = "4";
+      }
+      c.Put(p.string(), *st, pairs);
+    }
+    if (!c.SaveIfChanged()) return ::testing::AssertionFailure() << "cache not saved";
+    return ::testing::AssertionSuccess();
   }
 
   std::string root_;
@@ -324,22 +348,7 @@ TEST_F(ChainCacheTest, AFileReplacedWithTheSameSizeAndTimeIsNotTakenForTheOld) {
   ASSERT_EQ(ReadAll({}).stats.cache_hits, 2u);
   const std::vector<fs::path> sources = ChainParquetFiles();
   ASSERT_EQ(sources.size(), 2u);
-  {
-    FooterCache c(root_);
-    c.Load();
-    for (const fs::path& p : sources) {
-      auto st = catalog_detail::StatChainCacheSource(p.string());
-      ASSERT_TRUE(st.ok()) << st.error();
-      const catalog_detail::FooterPairs* found = c.Find(p.string(), *st);
-      ASSERT_NE(found, nullptr) << p;
-      catalog_detail::FooterPairs pairs = *found;
-      for (auto& [key, value] : pairs) {
-        if (key == "price_precision") value = "4";
-      }
-      c.Put(p.string(), *st, pairs);
-    }
-    ASSERT_TRUE(c.SaveIfChanged());
-  }
+  ASSERT_TRUE(DoctorFooters(sources));
   ASSERT_NE(Listing(true), plain);  // the doctored entries are used while the files are theirs
 
   for (const fs::path& p : sources) {
@@ -424,19 +433,9 @@ TEST_F(ChainCacheTest, TheFooterCacheIsTheSameForEverySpellingOfTheRoot) {
   c.Load();
   ASSERT_EQ(c.size(), 2u);  // recorded under the paths relative to the root
   // Doctored entries are what a listing through "cat//" shows: proof they are found.
-  for (const fs::path& p : ChainParquetFiles()) {
-    auto st = catalog_detail::StatChainCacheSource(p.string());
-    ASSERT_TRUE(st.ok()) << st.error();
-    const catalog_detail::FooterPairs* found =
-        c.Find(root_ + "//data/" + fs::relative(p, fs::path(root_) / "data").string(), *st);
-    ASSERT_NE(found, nullptr) << p;
-    catalog_detail::FooterPairs pairs = *found;
-    for (auto& [key, value] : pairs) {
-      if (key == "price_precision") value = "4";
-    }
-    c.Put(p.string(), *st, pairs);
-  }
-  ASSERT_TRUE(c.SaveIfChanged());
+  ASSERT_TRUE(DoctorFooters(ChainParquetFiles(), [&](const fs::path& p) {
+    return root_ + "//data/" + fs::relative(p, fs::path(root_) / "data").string();
+  }));
   EXPECT_NE(Listing(true, root_ + "/"), plain_slash);
   EXPECT_EQ(Listing(false, root_ + "/"), plain_slash);
   EXPECT_NE(Listing(true), plain);
@@ -487,18 +486,7 @@ TEST_F(ChainCacheTest, TheFooterCacheGivesTheListingDuckDBGivesUntilAFileChanges
 
   // A cache entry whose pairs say something else is what the next listing shows while the
   // file is unchanged (proof it is used), and is not used once the file's time changes.
-  {
-    FooterCache c(root_);
-    c.Load();
-    auto st = catalog_detail::StatChainCacheSource(sources[0].string());
-    ASSERT_TRUE(st.ok());
-    catalog_detail::FooterPairs pairs = *c.Find(sources[0].string(), *st);
-    for (auto& [key, value] : pairs) {
-      if (key == "price_precision") value = "4";
-    }
-    c.Put(sources[0].string(), *st, pairs);
-    ASSERT_TRUE(c.SaveIfChanged());
-  }
+  ASSERT_TRUE(DoctorFooters({sources[0]}));
   const std::vector<std::string> doctored = Listing(true);
   ASSERT_EQ(doctored.size(), plain.size());
   EXPECT_NE(doctored, plain);
@@ -532,18 +520,7 @@ TEST_F(ChainCacheTest, TheFooterCacheGivesTheListingDuckDBGivesUntilAFileChanges
 
   // A listing without it (a read with the binary cache off) does not read it: a doctored
   // cache changes nothing.
-  {
-    FooterCache c(root_);
-    c.Load();
-    auto st = catalog_detail::StatChainCacheSource(sources[1].string());
-    ASSERT_TRUE(st.ok());
-    catalog_detail::FooterPairs pairs = *c.Find(sources[1].string(), *st);
-    for (auto& [key, value] : pairs) {
-      if (key == "price_precision") value = "4";
-    }
-    c.Put(sources[1].string(), *st, pairs);
-    ASSERT_TRUE(c.SaveIfChanged());
-  }
+  ASSERT_TRUE(DoctorFooters({sources[1]}));
   EXPECT_EQ(Listing(false), plain);
   fs::remove_all(fs::path(root_) / ".cache");
   const Read no_cache = ReadAll(NoCache());
