@@ -55,8 +55,8 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
   for (const std::string& g : globs) patterns.push_back(CatalogIdentifier(g));
   // Footers from the footer cache where it is current; the rest through DuckDB (recorded).
   std::optional<catalog_detail::FooterCache> cache;
-  std::vector<catalog_detail::ChainCacheSource> sources;
-  std::vector<std::size_t> need;  // indices into files
+  std::vector<std::optional<catalog_detail::ChainCacheSource>> sources;  // none: no stat
+  std::vector<std::size_t> need;                                         // indices into files
   if (footer_cache) {
     cache.emplace(root_);
     cache->Load();
@@ -93,9 +93,9 @@ Status Catalog::ChainFiles(CatalogDataType type, const std::vector<std::string>&
       f.meta = catalog_detail::MetaFromFooterPairs(pairs[k]);
       // Recorded only when the file did not change while it was read (the same file, size
       // and times).
-      if (cache && sources[need[k]].mtime_ns != 0) {
+      if (cache && sources[need[k]]) {
         auto after = catalog_detail::StatChainCacheSource(f.path);
-        if (after.ok() && *after == sources[need[k]]) {
+        if (after.ok() && *after == *sources[need[k]]) {
           cache->Put(f.path, *after, std::move(pairs[k]));
         }
       }

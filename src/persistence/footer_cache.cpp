@@ -16,6 +16,8 @@
 #include <system_error>
 #include <thread>
 
+#include "persistence/cache_bytes.h"
+
 namespace nacre::catalog_detail {
 
 namespace {
@@ -23,30 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'N', 'A', 'C', 'R', 'E', 'F', 'C', '1'};
-constexpr std::uint32_t kVersion = 3;  // 3: each entry records its file's identity and ctime
+constexpr std::uint32_t kVersion = 4;  // 4: the caches' shared checksum
 // A cache file larger than this is not one this code wrote (the scale run's is 23 MB).
 constexpr long kMaxFileBytes = 1L << 30;
-
-// FNV-1a over 8-byte little-endian words with the high bits folded down after each word (a
-// multiply alone never carries a flip of the top bit into the others: two such flips would
-// cancel), then the remaining bytes one by one. A megabyte is checked in well under a
-// millisecond.
-std::uint64_t Checksum(std::string_view bytes) {
-  constexpr std::uint64_t kPrime = 1099511628211ULL;
-  std::uint64_t h = 14695981039346656037ULL;
-  std::size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, bytes.data() + i, 8);
-    h = (h ^ w) * kPrime;
-    h ^= h >> 29;
-  }
-  for (; i < bytes.size(); ++i) {
-    h = (h ^ static_cast<unsigned char>(bytes[i])) * kPrime;
-    h ^= h >> 29;
-  }
-  return h;
-}
 
 // A catalog root as one spelling: "cat/", "cat//" and "./cat" are "cat".
 std::string NormalRoot(const std::string& root) {
@@ -83,42 +64,18 @@ std::string ReadWhole(const std::string& path) {
   return out;
 }
 
-template <typename T>
-void Append(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out.append(b, sizeof(T));
-}
-
-void AppendText(std::string& out, const std::string& s) {
-  Append<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+void PutText(std::string& out, const std::string& s) {
+  Put<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
   out += s;
 }
 
-// Reads from `data` at `at`, never past its end.
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  template <typename T>
-  bool Get(T& v) {
-    if (data_.size() - at_ < sizeof(T)) return false;
-    std::memcpy(&v, data_.data() + at_, sizeof(T));
-    at_ += sizeof(T);
-    return true;
-  }
-  bool GetText(std::string& s) {
-    std::uint32_t n = 0;
-    if (!Get(n) || data_.size() - at_ < n) return false;
-    s.assign(data_.data() + at_, n);
-    at_ += n;
-    return true;
-  }
-  bool done() const { return at_ == data_.size(); }
-
- private:
-  std::string_view data_;
-  std::size_t at_ = 0;
-};
+bool GetText(const char* base, std::size_t length, std::size_t& at, std::string& s) {
+  std::uint32_t n = 0;
+  if (!Get(base, length, at, n) || length - at < n) return false;
+  s.assign(base + at, n);
+  at += n;
+  return true;
+}
 
 }  // namespace
 
@@ -148,31 +105,33 @@ void FooterCache::Load() {
   if (data.size() < sizeof(kMagic) + 8 + 8 || std::memcmp(data.data(), kMagic, 8) != 0) return;
   std::uint64_t sum = 0;
   std::memcpy(&sum, data.data() + data.size() - 8, 8);
-  const std::string_view body(data.data(), data.size() - 8);
-  if (Checksum(body) != sum) return;  // damaged (a crash, a bad disk): read the footers again
-  Reader r(body.substr(8));
+  const char* b = data.data();
+  const std::size_t length = data.size() - 8;
+  if (Checksum(0, b, length) != sum) return;  // damaged (a crash, a bad disk): read again
+  std::size_t at = sizeof(kMagic);
   std::uint32_t version = 0;
   std::uint32_t count = 0;
-  if (!r.Get(version) || version != kVersion || !r.Get(count)) return;
+  if (!Get(b, length, at, version) || version != kVersion || !Get(b, length, at, count)) return;
   std::map<std::string, Entry> entries;
   for (std::uint32_t i = 0; i < count; ++i) {
     std::string path;
     Entry e;
     std::uint32_t pairs = 0;
-    if (!r.GetText(path) || !r.Get(e.source.size) || !r.Get(e.source.mtime_ns) ||
-        !r.Get(e.source.device) || !r.Get(e.source.inode) || !r.Get(e.source.ctime_ns) ||
-        !r.Get(pairs)) {
+    if (!GetText(b, length, at, path) || !Get(b, length, at, e.source.size) ||
+        !Get(b, length, at, e.source.mtime_ns) || !Get(b, length, at, e.source.device) ||
+        !Get(b, length, at, e.source.inode) || !Get(b, length, at, e.source.ctime_ns) ||
+        !Get(b, length, at, pairs)) {
       return;
     }
     for (std::uint32_t k = 0; k < pairs; ++k) {
       std::string key, value;
-      if (!r.GetText(key) || !r.GetText(value)) return;
+      if (!GetText(b, length, at, key) || !GetText(b, length, at, value)) return;
       e.pairs.emplace_back(std::move(key), std::move(value));
     }
     if (!InsideRoot(path)) return;  // not a file this code wrote
     entries.insert_or_assign(std::move(path), std::move(e));
   }
-  if (!r.done()) return;
+  if (at != length) return;
   entries_ = std::move(entries);
 }
 
@@ -248,28 +207,28 @@ bool FooterCache::Write(const std::string& root, std::map<std::string, Entry>& e
   });
   std::size_t bytes = sizeof(kMagic) + 4 + 4 + 8;
   for (const auto& [path, e] : entries) {
-    bytes += 4 + path.size() + 8 + 8 + 4;
+    bytes += 4 + path.size() + 5 * 8 + 4;
     for (const auto& [key, value] : e.pairs) bytes += 4 + key.size() + 4 + value.size();
   }
   std::string out;
   out.reserve(bytes);
   out.append(kMagic, sizeof(kMagic));
-  Append<std::uint32_t>(out, kVersion);
-  Append<std::uint32_t>(out, static_cast<std::uint32_t>(entries.size()));
+  catalog_detail::Put<std::uint32_t>(out, kVersion);
+  catalog_detail::Put<std::uint32_t>(out, static_cast<std::uint32_t>(entries.size()));
   for (const auto& [path, e] : entries) {
-    AppendText(out, path);
-    Append<std::uint64_t>(out, e.source.size);
-    Append<std::int64_t>(out, e.source.mtime_ns);
-    Append<std::uint64_t>(out, e.source.device);
-    Append<std::uint64_t>(out, e.source.inode);
-    Append<std::int64_t>(out, e.source.ctime_ns);
-    Append<std::uint32_t>(out, static_cast<std::uint32_t>(e.pairs.size()));
+    PutText(out, path);
+    catalog_detail::Put(out, e.source.size);
+    catalog_detail::Put(out, e.source.mtime_ns);
+    catalog_detail::Put(out, e.source.device);
+    catalog_detail::Put(out, e.source.inode);
+    catalog_detail::Put(out, e.source.ctime_ns);
+    catalog_detail::Put<std::uint32_t>(out, static_cast<std::uint32_t>(e.pairs.size()));
     for (const auto& [key, value] : e.pairs) {
-      AppendText(out, key);
-      AppendText(out, value);
+      PutText(out, key);
+      PutText(out, value);
     }
   }
-  Append<std::uint64_t>(out, Checksum(out));
+  catalog_detail::Put<std::uint64_t>(out, Checksum(0, out.data(), out.size()));
   const std::string target = PathOf(root);
   const fs::path dir = fs::path(target).parent_path();
   std::error_code ec;

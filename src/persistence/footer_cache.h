@@ -13,11 +13,11 @@
 // binary_cache = false) neither read nor write it.
 //
 // Layout of {root}/.cache/chain_footers.nfc, integers little-endian:
-//   magic "NACREFC1", u32 version (3), u32 entry count; per entry: u32 path length, the path
+//   magic "NACREFC1", u32 version (4), u32 entry count; per entry: u32 path length, the path
 //   relative to the root, u64 size, i64 mtime (ns), u64 device, u64 inode, i64 ctime (ns), u32
 //   pair count, per pair u32 key length,
-//   key, u32 value length, value; then a u64 checksum of every byte before it (FNV-1a over
-//   8-byte words, then the last bytes; each step folds the high bits down).
+//   key, u32 value length, value; then a u64 checksum of every byte before it (the binary
+//   cache's, cache_bytes.h).
 // Written to a temporary file beside it and renamed: a reader sees a whole file or none, and
 // two processes listing at once (a sweep's workers) each leave a whole file. A listing saves on
 // a thread of its own (SaveIfChangedInBackground); its Catalog's end waits for it.
