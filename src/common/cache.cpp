@@ -167,7 +167,7 @@ std::optional<Price> Cache::MarkPrice(const InstrumentId& id, PositionSide side)
 Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_id,
                        bool assign_tag) {
   const ClientOrderId id = order->client_order_id();
-  if (orders_.count(id)) {
+  if (orders_.find(id) != orders_.end()) {
     return MakeError(fmt::format("order {} already in cache", id.value()));
   }
   if (!position_id.empty()) order->set_position_id(position_id);
@@ -204,13 +204,12 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
   }
   Order* raw = order.get();
   const std::uint64_t seq = next_order_seq_++;
-  OrderEntry entry;
+  OrderEntry& entry = orders_.try_emplace(id).first->second;
   entry.order = std::move(order);
   entry.seq = seq;
-  orders_.emplace(id, std::move(entry));
-  all_orders_.emplace(seq, raw);
+  all_orders_.push_back(raw);
   if (!raw->order_list_id().empty()) order_lists_[raw->order_list_id()].push_back(id);
-  UpdateOrder(*raw);
+  UpdateEntry(entry);
   return Status::Ok();
 }
 
@@ -261,8 +260,10 @@ const Order* Cache::order(const ClientOrderId& id) const {
 
 void Cache::UpdateOrder(const Order& order) {
   auto it = orders_.find(order.client_order_id());
-  if (it == orders_.end()) return;
-  OrderEntry& e = it->second;
+  if (it != orders_.end()) UpdateEntry(it->second);
+}
+
+void Cache::UpdateEntry(OrderEntry& e) {
   Order* o = e.order.get();
   // Only the indexes whose membership changed are touched (most events leave them as they are).
   constexpr std::uint8_t kInOpen = 1;
@@ -318,7 +319,11 @@ std::size_t Cache::Count(const std::map<std::uint64_t, Order*>& index, const Ord
 }
 
 std::vector<const Order*> Cache::Orders(const OrderQuery& q) const {
-  return Collect(all_orders_, q);
+  std::vector<const Order*> out;
+  for (const Order* o : all_orders_) {
+    if (Matches(*o, q)) out.push_back(o);
+  }
+  return out;
 }
 std::vector<const Order*> Cache::OrdersOpen(const OrderQuery& q) const {
   return Collect(open_orders_, q);

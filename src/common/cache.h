@@ -243,6 +243,8 @@ class Cache {
   std::size_t Count(const std::map<std::uint64_t, Order*>& index, const OrderQuery& q) const;
   std::vector<const Order*> Collect(const std::map<std::uint64_t, Order*>& index,
                                     const OrderQuery& q) const;
+  // The membership of `e`'s order in the open / closed / in-flight indexes and its venue id.
+  void UpdateEntry(OrderEntry& e);
 
   void IndexOption(const Instrument& instrument);
   void UnindexOption(const Instrument& instrument);
@@ -281,7 +283,7 @@ class Cache {
   std::uint64_t OurTagNumber(const std::string& tag) const;
   std::vector<ClientOrderId> our_tags_;
   std::unordered_map<std::string, ClientOrderId> foreign_tags_;
-  std::map<std::uint64_t, Order*> all_orders_;
+  std::vector<Order*> all_orders_;  // by seq (= position: orders are never removed)
   std::map<std::uint64_t, Order*> open_orders_;
   std::map<std::uint64_t, Order*> closed_orders_;
   std::map<std::uint64_t, Order*> inflight_orders_;

@@ -35,11 +35,7 @@ void Logger::Log(LogLevel level, std::string_view component, std::string_view me
   bool held_back = false;
   bool first_held = false;
   if (level >= LogLevel::kWarning && level != LogLevel::kOff && !kind.empty()) {
-    std::string key;
-    key.reserve(component.size() + kind.size() + 1);
-    key.append(component).push_back('\x1f');
-    key.append(kind);
-    auto [it, fresh] = kind_index_.try_emplace(std::move(key), kinds_.size());
+    auto [it, fresh] = kind_index_.try_emplace(KindKey(component, kind), kinds_.size());
     if (fresh) kinds_.push_back(Kind{level, std::string(component), std::string(message), 0});
     const std::uint64_t n = ++kinds_[it->second].count;
     held_back = repeat_limit_ > 0 && n > repeat_limit_;
@@ -60,6 +56,25 @@ void Logger::Log(LogLevel level, std::string_view component, std::string_view me
   } else {
     fmt::print(sink_, "{} [{}] {}: {}\n", ts, lvl, component, message);
   }
+}
+
+const std::string& Logger::KindKey(std::string_view component, std::string_view kind) {
+  key_.clear();
+  key_.append(component).push_back('\x1f');
+  key_.append(kind);
+  return key_;
+}
+
+bool Logger::CountedOnly(LogLevel level, std::string_view component, std::string_view kind) {
+  if (level != LogLevel::kWarning || kind.empty()) return false;
+  auto it = kind_index_.find(KindKey(component, kind));
+  if (it == kind_index_.end()) return false;  // a first line: its text is kept
+  Kind& k = kinds_[it->second];
+  const bool printed = Enabled(level) && (repeat_limit_ == 0 || k.count + 1 <= repeat_limit_ + 1);
+  if (printed) return false;
+  ++warnings_;
+  ++k.count;
+  return true;
 }
 
 std::string Logger::Summary() const {

@@ -36,6 +36,10 @@ class Logger {
   void Log(LogLevel level, std::string_view component, std::string_view message,
            std::string_view kind = {});
   bool Enabled(LogLevel level) const { return level >= level_ && sink_ != nullptr; }
+  // A WARN of a `kind` already seen that would be neither printed nor kept (the level is off,
+  // or the kind is past its repeat limit): counted here, and true, so the caller need not
+  // format it. False otherwise (nothing counted): the caller logs the line with Log.
+  bool CountedOnly(LogLevel level, std::string_view component, std::string_view kind);
   void set_level(LogLevel l) { level_ = l; }
   void set_sink(std::FILE* sink) { sink_ = sink; }
   void set_format(LogFormat f) { format_ = f; }
@@ -58,6 +62,8 @@ class Logger {
   };
   std::vector<Kind> kinds_;  // in order of first occurrence
   std::unordered_map<std::string, std::size_t> kind_index_;
+  std::string key_;  // the kind's key, built in place (no allocation per line)
+  const std::string& KindKey(std::string_view component, std::string_view kind);
   std::uint64_t repeat_limit_ = 5;
   const Clock& clock_;
   std::FILE* sink_;
@@ -99,9 +105,10 @@ class LogAdapter {
   void Write(LogLevel level, fmt::format_string<Args...> f, Args&&... args) {
     if (logger_ == nullptr) return;
     if (!logger_->Enabled(level) && level < LogLevel::kWarning) return;
-    const fmt::string_view kind = f;  // the format string: what makes two lines one kind
-    logger_->Log(level, component_, fmt::format(f, std::forward<Args>(args)...),
-                 std::string_view(kind.data(), kind.size()));
+    const fmt::string_view f_text = f;  // the format string: what makes two lines one kind
+    const std::string_view kind(f_text.data(), f_text.size());
+    if (logger_->CountedOnly(level, component_, kind)) return;
+    logger_->Log(level, component_, fmt::format(f, std::forward<Args>(args)...), kind);
   }
   Logger* logger_ = nullptr;
   std::string component_;

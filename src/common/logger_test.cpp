@@ -310,6 +310,71 @@ TEST(LogAdapterTest, RepeatedWarningsOfOneKindAreCountedAndSummedUp) {
   EXPECT_EQ(all.Lines().size(), 8u);
 }
 
+// An argument that counts how often it is formatted.
+struct FormatCounter {
+  int* formatted;
+};
+
+}  // namespace
+}  // namespace nacre
+
+template <>
+struct fmt::formatter<nacre::FormatCounter> : fmt::formatter<int> {
+  auto format(const nacre::FormatCounter& c, fmt::format_context& ctx) const {
+    return fmt::formatter<int>::format(++*c.formatted, ctx);
+  }
+};
+
+namespace nacre {
+namespace {
+
+// A warning of a kind already seen that is neither printed (level off, no sink, or past the
+// repeat limit) nor kept (only the first of a kind is) is counted without being formatted: a
+// strategy denied on every quote pays for a counter, not a message. What is printed, the first
+// of each kind and the summary are as before.
+TEST(LogAdapterTest, AWarningNeitherPrintedNorKeptIsCountedWithoutBeingFormatted) {
+  TestClock clock(Noon());
+  int formatted = 0;
+  {
+    Logger quiet(clock, nullptr);  // no sink: nothing is printed
+    LogAdapter log(&quiet, "Risk");
+    for (int i = 0; i < 100; ++i) log.Warning("order denied: {}", FormatCounter{&formatted});
+    EXPECT_EQ(formatted, 1);  // the first, kept for the summary
+    EXPECT_EQ(quiet.warning_count(), 100u);
+    EXPECT_NE(quiet.Summary().find("100 x WARN Risk: order denied: 1 (the first)"),
+              std::string::npos)
+        << quiet.Summary();
+    // Another component's warning of the same text is its own kind.
+    LogAdapter other(&quiet, "Exec");
+    other.Warning("order denied: {}", FormatCounter{&formatted});
+    EXPECT_EQ(formatted, 2);
+    // Errors are always formatted: the last one is kept.
+    log.Error("bad {}", FormatCounter{&formatted});
+    log.Error("bad {}", FormatCounter{&formatted});
+    EXPECT_EQ(formatted, 4);
+    EXPECT_EQ(quiet.last_error(), "Risk: bad 4");
+  }
+  formatted = 0;
+  MemorySink sink;
+  Logger limited(clock, sink.file());
+  limited.set_repeat_limit(2);
+  LogAdapter log(&limited, "Risk");
+  for (int i = 0; i < 10; ++i) log.Warning("order denied: {}", FormatCounter{&formatted});
+  EXPECT_EQ(formatted, 3);  // two printed, and the one whose place the notice takes
+  const std::vector<std::string> lines = sink.Lines();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[1].find("order denied: 2"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("further warnings of this kind are counted"), std::string::npos);
+  EXPECT_EQ(limited.warning_count(), 10u);
+  // A level that prints nothing: only the first is formatted.
+  formatted = 0;
+  Logger off(clock, sink.file(), LogLevel::kError);
+  LogAdapter o(&off, "Risk");
+  for (int i = 0; i < 10; ++i) o.Warning("order denied: {}", FormatCounter{&formatted});
+  EXPECT_EQ(formatted, 1);
+  EXPECT_EQ(off.warning_count(), 10u);
+}
+
 TEST(LogAdapterTest, DefaultAdapterIsANoop) {
   LogAdapter log;
   log.Error("nobody listens {}", 1);  // must not crash

@@ -3,6 +3,8 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <iterator>
+
 namespace nacre {
 
 std::string OrderFactory::TagOf(const std::string& id) {
@@ -21,9 +23,13 @@ OrderFactory::OrderFactory(TraderId trader_id, StrategyId strategy_id, const Clo
 
 ClientOrderId OrderFactory::NextClientOrderId() {
   const CivilDateTime t = ToUtc(clock_.Now());
-  return ClientOrderId(fmt::format(FMT_COMPILE("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}"),
-                                   t.date.year, t.date.month, t.date.day, t.hour, t.minute,
-                                   t.second, trader_tag_, strategy_tag_, ++count_));
+  // Formatted on the stack and interned from there: no string is allocated for an id.
+  fmt::memory_buffer text;
+  fmt::format_to(std::back_inserter(text),
+                 FMT_COMPILE("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}"), t.date.year,
+                 t.date.month, t.date.day, t.hour, t.minute, t.second, trader_tag_,
+                 strategy_tag_, ++count_);
+  return ClientOrderId(std::string_view(text.data(), text.size()));
 }
 
 std::uint64_t OrderFactory::IssuedNumber(const ClientOrderId& id) const {
