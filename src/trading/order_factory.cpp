@@ -27,8 +27,8 @@ ClientOrderId OrderFactory::NextClientOrderId() {
   fmt::memory_buffer text;
   fmt::format_to(std::back_inserter(text),
                  FMT_COMPILE("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}"), t.date.year,
-                 t.date.month, t.date.day, t.hour, t.minute, t.second, trader_tag_,
-                 strategy_tag_, ++count_);
+                 t.date.month, t.date.day, t.hour, t.minute, t.second, trader_tag_, strategy_tag_,
+                 ++count_);
   return ClientOrderId(std::string_view(text.data(), text.size()));
 }
 
