@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "net/asio.h"
@@ -35,14 +36,32 @@ struct IoThread::Impl {
   std::map<std::uint64_t, std::unique_ptr<Repeating>> repeating;  // I/O thread only
   std::atomic<std::uint64_t> next_every{0};
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ctx);
+  std::mutex stop_mu;                // one Stop queues the end
+  std::atomic<bool> stopped{false};  // set once the end is queued
+  bool orphaned = false;  // destroyed from its own thread: the thread deletes this on its way out
   std::thread thread;
 };
 
 IoThread::IoThread() : impl_(std::make_unique<Impl>()) {
-  impl_->thread = std::thread([this] { impl_->ctx.run(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    impl->ctx.run();
+    if (impl->orphaned) delete impl;  // set on this thread, by the destructor (below)
+  });
 }
 
-IoThread::~IoThread() { Stop(); }
+IoThread::~IoThread() {
+  if (impl_->thread.joinable() && InThread()) {
+    // Destroyed by one of its own handlers: the loop is still on this thread's stack, so the
+    // state it runs on cannot go now. The loop ends when that handler returns, and the thread
+    // frees the state as it leaves.
+    Stop();
+    impl_->orphaned = true;
+    impl_->thread.detach();
+    (void)impl_.release();
+    return;
+  }
+  Stop();
+}
 
 void IoThread::Post(std::function<void()> fn) { asio::post(impl_->ctx, std::move(fn)); }
 
@@ -95,13 +114,28 @@ std::uint64_t IoThread::After(DurationNs delay, std::function<void()> fn) {
   return id;
 }
 
-bool IoThread::running() const { return impl_->thread.joinable(); }
+bool IoThread::running() const { return impl_->thread.joinable() && !impl_->stopped; }
 
 void IoThread::Stop() {
   if (!impl_->thread.joinable()) return;
-  PostAndWait([impl = impl_.get()] { impl->repeating.clear(); });
-  impl_->work.reset();
-  impl_->ctx.stop();
+  {
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    if (!impl_->stopped) {
+      // The timers go on the I/O thread while the context lives, then the loop ends: work
+      // posted before the Stop runs, work posted after it (running() false) does not. Posted
+      // even from the thread itself, so that a handler (an Every's function) is never destroyed
+      // while it runs.
+      asio::post(impl_->ctx, [impl = impl_.get()] {
+        impl->repeating.clear();
+        impl->work.reset();
+        impl->ctx.stop();
+      });
+      impl_->stopped = true;
+    }
+  }
+  // A thread cannot join itself: from one of its handlers, the loop ends when the queue reaches
+  // the end posted above, and the destructor (or a Stop from another thread) joins.
+  if (InThread()) return;
   impl_->thread.join();
 }
 

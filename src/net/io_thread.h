@@ -1,7 +1,9 @@
 // IoThread: one thread running one Asio io_context, for the network clients and servers of the
 // net module. Work reaches it only through Post (immutable captures); results leave through
 // whatever the poster gave (for the kernel: the event loop's inbox). Stop() ends the loop and
-// joins; the destructor stops.
+// joins; the destructor stops. Both may be called from one of the thread's own handlers: the
+// loop then ends when that handler returns (Stop joins later, from another thread; a destructor
+// on the thread leaves the thread to free its state as it exits).
 #pragma once
 
 #include <functional>

@@ -5,6 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
+#include <thread>
+
+#include "net/asio.h"
 
 namespace nacre::net {
 namespace {
@@ -63,6 +67,73 @@ TEST(IoThread, AfterRunsOnce) {
   ASSERT_EQ(b3.get_future().wait_for(kBound), std::future_status::ready);
   EXPECT_EQ(once.load(), 1);
   io.Stop();
+}
+
+// Stop called by one of the thread's own handlers (a timer's, here) ends the loop once that
+// handler returns: nothing posted after it runs, the timer does not fire again, and the owner's
+// Stop from another thread joins. Before, the thread tried to join itself
+// (std::system_error, and std::terminate from a destructor).
+TEST(IoThread, StopFromItsOwnHandlerEndsTheLoopAndTheOwnerJoins) {
+  IoThread io;
+  std::atomic<int> ticks{0};
+  std::atomic<bool> posted_after_ran{false};
+  std::atomic<bool> running_after_stop{true};
+  std::promise<void> stopped;
+  io.Every(kNanosPerMilli, [&] {
+    if (++ticks != 2) return;
+    io.Stop();
+    running_after_stop = io.running();
+    io.Post([&] { posted_after_ran = true; });
+    stopped.set_value();
+  });
+  ASSERT_EQ(stopped.get_future().wait_for(kBound), std::future_status::ready);
+  io.Stop();  // joins: returns only once the loop has ended
+  EXPECT_FALSE(running_after_stop.load());
+  EXPECT_FALSE(io.running());
+  EXPECT_EQ(ticks.load(), 2);
+  EXPECT_FALSE(posted_after_ran.load());
+  EXPECT_FALSE(io.PostAndWait([] {}));
+}
+
+// Work posted before a Stop from another thread still runs; the Stop waits for it.
+TEST(IoThread, WorkPostedBeforeStopRunsAndWorkAfterDoesNot) {
+  IoThread io;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> ran{0};
+  io.Post([released] { released.wait(); });  // holds the loop while the rest is queued
+  io.Post([&] { ++ran; });
+  std::thread stopper([&] { io.Stop(); });
+  // The Stop has queued its end when running() turns false; then the gate opens.
+  while (io.running()) std::this_thread::yield();
+  io.Post([&] { ran += 100; });
+  release.set_value();
+  stopper.join();
+  EXPECT_EQ(ran.load(), 1);
+}
+
+// Destroyed by one of its own handlers: the handler finishes, the loop ends, and the thread
+// frees the loop's state on its way out, which destroys work still queued on it unrun.
+TEST(IoThread, DestroyedByItsOwnHandlerEndsTheLoopAndFreesItsState) {
+  struct Sentinel {
+    std::promise<void>* gone;
+    ~Sentinel() { gone->set_value(); }
+  };
+  std::promise<void> gone;
+  std::atomic<bool> queued_ran{false};
+  std::promise<void> handler_done;
+  auto io = std::make_unique<IoThread>();
+  auto* ctx = static_cast<asio::io_context*>(io->context());
+  io->Post([&] {
+    io.reset();  // ~IoThread on its own thread
+    auto sentinel = std::make_shared<Sentinel>(&gone);
+    asio::post(*ctx, [sentinel, &queued_ran] { queued_ran = true; });
+    handler_done.set_value();
+  });
+  ASSERT_EQ(handler_done.get_future().wait_for(kBound), std::future_status::ready);
+  ASSERT_EQ(gone.get_future().wait_for(kBound), std::future_status::ready);
+  EXPECT_FALSE(queued_ran.load());
+  EXPECT_EQ(io, nullptr);
 }
 
 }  // namespace
