@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <limits>
 
 #include "adapters/zerodha/kite_json.h"
@@ -63,32 +64,34 @@ const ActionSpec& SpecOf(FaultAction a) {
 
 ParamSchema PlanSchema() {
   using P = ParamSpec;
-  return {"fault plan",
-          "the Kite emulator's fault rules (LIVE.md §10)",
-          {
-              P::Int("seed", 1).AtLeast(0).Doc("seeds the probability rules (same seed, same faults)"),
-              P::TableList("rule").Doc("the rules, checked in order"),
-          }};
+  return {
+      "fault plan",
+      "the Kite emulator's fault rules (LIVE.md §10)",
+      {
+          P::Int("seed", 1).AtLeast(0).Doc("seeds the probability rules (same seed, same faults)"),
+          P::TableList("rule").Doc("the rules, checked in order"),
+      }};
 }
 
 ParamSchema RuleSchema() {
   using P = ParamSpec;
-  return {"[[rule]]",
-          "one fault rule",
-          {
-              P::String("route").Doc("\"METHOD /path\" glob of the HTTP requests it applies to"),
-              P::String("stream").Choices({"ws", "market", "oms"}).Doc("the stream it applies to"),
-              P::String("match").Doc("glob on the event's subject (tradingsymbol, token, order id)"),
-              P::String("action").Required().Doc("what happens (per area; see faults.h)"),
-              P::Int("nth").AtLeast(1).Doc("fire on the n-th matching event only"),
-              P::Int("every").AtLeast(1).Doc("fire on every k-th matching event"),
-              P::Number("probability").Range(0, 1).Doc("fire with this chance per matching event"),
-              P::Int("count").AtLeast(1).Doc("at most this many fires"),
-              P::Int("delay_ms").Range(0, 86'400'000).Doc("stall, delay and hold lengths, ms"),
-              P::Int("status").Range(500, 599).Doc("the 5xx status to answer"),
-              P::Int("trades").Range(2, 1'000).Doc("partial_fills: trades per order"),
-              P::Int("seconds").Range(1, 86'400).Doc("gap and stale lengths, s"),
-          }};
+  return {
+      "[[rule]]",
+      "one fault rule",
+      {
+          P::String("route").Doc("\"METHOD /path\" glob of the HTTP requests it applies to"),
+          P::String("stream").Choices({"ws", "market", "oms"}).Doc("the stream it applies to"),
+          P::String("match").Doc("glob on the event's subject (tradingsymbol, token, order id)"),
+          P::String("action").Required().Doc("what happens (per area; see faults.h)"),
+          P::Int("nth").AtLeast(1).Doc("fire on the n-th matching event only"),
+          P::Int("every").AtLeast(1).Doc("fire on every k-th matching event"),
+          P::Number("probability").Range(0, 1).Doc("fire with this chance per matching event"),
+          P::Int("count").AtLeast(1).Doc("at most this many fires"),
+          P::Int("delay_ms").Range(0, 86'400'000).Doc("stall, delay and hold lengths, ms"),
+          P::Int("status").Range(500, 599).Doc("the 5xx status to answer"),
+          P::Int("trades").Range(2, 1'000).Doc("partial_fills: trades per order"),
+          P::Int("seconds").Range(1, 86'400).Doc("gap and stale lengths, s"),
+      }};
 }
 
 // SplitMix64: small, portable and the same on every platform (std distributions are not).
@@ -127,8 +130,8 @@ toml::array ToArray(const json& v, const std::string& name, const std::string& p
     } else if (e.is_number_integer() && !e.is_number_unsigned()) {
       a.push_back(e.get<std::int64_t>());
     } else if (e.is_number_unsigned() &&
-               e.get<std::uint64_t>() <= static_cast<std::uint64_t>(
-                                             std::numeric_limits<std::int64_t>::max())) {
+               e.get<std::uint64_t>() <=
+                   static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       a.push_back(static_cast<std::int64_t>(e.get<std::uint64_t>()));
     } else if (e.is_number_float()) {
       a.push_back(e.get<double>());
@@ -168,10 +171,14 @@ void Insert(toml::table& t, const std::string& key, const json& v, const std::st
 
 std::string_view FaultAreaName(FaultArea area) {
   switch (area) {
-    case FaultArea::kHttp: return "http";
-    case FaultArea::kWs: return "ws";
-    case FaultArea::kMarket: return "market";
-    case FaultArea::kOms: return "oms";
+    case FaultArea::kHttp:
+      return "http";
+    case FaultArea::kWs:
+      return "ws";
+    case FaultArea::kMarket:
+      return "market";
+    case FaultArea::kOms:
+      return "oms";
   }
   return "http";
 }
@@ -199,7 +206,8 @@ struct FaultPlan::Rule {
 struct FaultPlan::State {
   std::uint64_t seed = 1;
   std::vector<Rule> rules;
-  std::vector<FiredFault> log;
+  std::deque<FiredFault> log;  // the last kLogLimit fires
+  std::uint64_t fires = 0;     // every fire, numbered from 1 ("n" in the log)
   mutable std::mutex mu;
 };
 
@@ -268,16 +276,16 @@ Result<FaultPlan> FaultPlan::FromTable(const ConfigTable& table) {
         const std::string key(k);
         if (!p.Has(key)) continue;
         if (spec->param != k) {
-          p.Fail(key, fmt::format("not a parameter of action \"{}\"{}", spec->name,
-                                  spec->param.empty()
-                                      ? std::string(" (it takes none)")
-                                      : fmt::format(" (it takes {})", spec->param)));
+          p.Fail(key,
+                 fmt::format("not a parameter of action \"{}\"{}", spec->name,
+                             spec->param.empty() ? std::string(" (it takes none)")
+                                                 : fmt::format(" (it takes {})", spec->param)));
         }
       }
-      r.param = spec->param.empty() ? 0
-                                    : (p.Has(std::string(spec->param))
-                                           ? p.GetInt(std::string(spec->param))
-                                           : spec->def);
+      r.param =
+          spec->param.empty()
+              ? 0
+              : (p.Has(std::string(spec->param)) ? p.GetInt(std::string(spec->param)) : spec->def);
       r.rng = plan.s_->seed ^ (0xD1B54A32D192ED03ULL * (i + 1));
       plan.s_->rules.push_back(std::move(r));
     }
@@ -354,6 +362,8 @@ std::optional<FiredFault> FaultPlan::Check(FaultArea area, std::string_view key,
     f.key = std::string(key);
     f.subject = std::string(subject);
     f.time = now;
+    f.n = ++s_->fires;
+    if (s_->log.size() == kLogLimit) s_->log.pop_front();
     s_->log.push_back(f);
     out = std::move(f);
   }
@@ -369,7 +379,8 @@ json FaultPlan::Log() const {
   std::lock_guard lock(s_->mu);
   json out = json::array();
   for (const FiredFault& f : s_->log) {
-    out.push_back({{"rule", f.rule},
+    out.push_back({{"n", f.n},
+                   {"rule", f.rule},
                    {"action", FaultActionName(f.action)},
                    {"area", FaultAreaName(AreaOf(f.action))},
                    {"key", f.key},
@@ -407,8 +418,7 @@ json FaultPlan::Counters() const {
   std::lock_guard lock(s_->mu);
   json out = json::array();
   for (std::size_t i = 0; i < s_->rules.size(); ++i) {
-    out.push_back(
-        {{"rule", i}, {"matched", s_->rules[i].matched}, {"fired", s_->rules[i].fired}});
+    out.push_back({{"rule", i}, {"matched", s_->rules[i].matched}, {"fired", s_->rules[i].fired}});
   }
   return out;
 }

@@ -53,7 +53,8 @@
 // One event fires at most one fault: rules are evaluated in order, every matching rule counts
 // the event (and a probability rule draws), and the first that decides to fire is returned;
 // a later rule that would also have fired is shadowed (not logged, not counted in its fires).
-// Every fire is logged: rule index, action, key, subject and the emulator's time.
+// Every fire is logged: rule index, action, key, subject and the emulator's time (the last
+// kLogLimit of them; a long soak's log does not grow without end).
 //
 // Errors name the file (or the JSON's name), the line when TOML, and the key: "faults.toml:4:
 // 'rule[0].action': unknown action "drop" for route rules (expected 5xx_before, …)". A missing
@@ -114,6 +115,7 @@ struct FiredFault {
   std::string key;
   std::string subject;
   UnixNanos time;
+  std::uint64_t n = 0;  // the plan's fire number, from 1
 };
 
 class FaultPlan {
@@ -142,8 +144,10 @@ class FaultPlan {
                                   UnixNanos now, std::span<const FaultAction> can = {});
 
   bool empty() const;
-  // Every fired fault, in order: [{"rule", "action", "area", "key", "subject", "time" (IST,
-  // "YYYY-MM-DD HH:MM:SS"), "ts" (ns)}].
+  // The fired faults, in order: [{"n" (the fire's number, from 1), "rule", "action", "area",
+  // "key", "subject", "time" (IST, "YYYY-MM-DD HH:MM:SS"), "ts" (ns)}]. The last kLogLimit
+  // fires only (a first "n" above 1 says how many went before); Counters() counts them all.
+  static constexpr std::size_t kLogLimit = 10'000;
   nlohmann::json Log() const;
   // The plan as FromJson reads it (defaults applied), so it round-trips.
   nlohmann::json ToJson() const;

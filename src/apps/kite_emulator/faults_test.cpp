@@ -224,10 +224,11 @@ every = 2
   }
   const json log = plan.Log();
   ASSERT_EQ(log.size(), 2u);
-  EXPECT_EQ(log[0], json::parse(R"({"rule":0,"action":"reject_rms","area":"oms","key":"oms",
+  EXPECT_EQ(log[0], json::parse(R"({"n":1,"rule":0,"action":"reject_rms","area":"oms","key":"oms",
       "subject":"order-1","time":"2026-01-05 09:15:01","ts":)" +
                                 std::to_string((kT0 + kNanosPerSecond).value) + "}"));
   EXPECT_EQ(log[1]["subject"], "order-3");
+  EXPECT_EQ(log[1]["n"], 2);
   EXPECT_TRUE(FaultPlan().Log().empty());
   EXPECT_TRUE(FaultPlan().empty());
   EXPECT_FALSE(FaultPlan().Check(FaultArea::kHttp, "GET /orders", "", kT0));
@@ -281,10 +282,10 @@ TEST(FaultPlan, BadRulesNameTheFileLineAndKey) {
   EXPECT_TRUE(has(e, "5xx_before")) << e;
   e = Error("[[rule]]\nstream = \"market\"\naction = \"drop_after\"\nevery = 1\n");
   EXPECT_TRUE(has(e, "'rule[0].action'") && has(e, "for market rules")) << e;
-  e = Error("[[rule]]\nstream = \"ws\"\naction = \"drop\"\nnth = 1\n\n[[rule]]\nstream = \"ws\"\n"
-            "action = \"omit\"\n");
-  EXPECT_TRUE(has(e, "faults.toml:6: 'rule[1]': needs a trigger: nth, every or probability"))
-      << e;
+  e = Error(
+      "[[rule]]\nstream = \"ws\"\naction = \"drop\"\nnth = 1\n\n[[rule]]\nstream = \"ws\"\n"
+      "action = \"omit\"\n");
+  EXPECT_TRUE(has(e, "faults.toml:6: 'rule[1]': needs a trigger: nth, every or probability")) << e;
   e = Error("[[rule]]\nstream = \"ws\"\naction = \"drop\"\nprobability = 1.5\n");
   EXPECT_TRUE(has(e, "faults.toml:4: 'rule[0].probability'")) << e;
   e = Error("[[rule]]\nstream = \"ws\"\naction = \"drop\"\nprobability = -0.1\n");
@@ -367,8 +368,8 @@ TEST(FaultPlan, TheExampleFileLoadsWithARuleOfEachArea) {
                                                 "partial_fills", "reject_rms"}));
   // The OMS rules act as documented there: the first placement is held in OPEN PENDING, the
   // second split in three trades.
-  static constexpr FaultAction kPlace[] = {FaultAction::kStuckOpenPending,
-                                           FaultAction::kRejectRms, FaultAction::kPartialFills};
+  static constexpr FaultAction kPlace[] = {FaultAction::kStuckOpenPending, FaultAction::kRejectRms,
+                                           FaultAction::kPartialFills};
   auto first = plan->Check(FaultArea::kOms, "oms", "NIFTY26JUN24000CE", kT0, kPlace);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->action, FaultAction::kStuckOpenPending);
@@ -376,6 +377,28 @@ TEST(FaultPlan, TheExampleFileLoadsWithARuleOfEachArea) {
   ASSERT_TRUE(second);
   EXPECT_EQ(second->action, FaultAction::kPartialFills);
   EXPECT_EQ(second->trades, 3);
+}
+
+// A plan that fires on every event keeps only the last kLogLimit fires, numbered so a reader
+// sees how many went before; the counters still count every fire.
+TEST(FaultPlan, TheLogKeepsTheLastFiresAndTheCountersCountThemAll) {
+  FaultPlan plan = Plan(R"(
+[[rule]]
+stream = "oms"
+action = "reject_rms"
+every = 1
+)");
+  const std::size_t total = FaultPlan::kLogLimit + 25;
+  for (std::size_t i = 0; i < total; ++i) {
+    ASSERT_TRUE(plan.Check(FaultArea::kOms, "oms", "o" + std::to_string(i), kT0));
+  }
+  const json log = plan.Log();
+  ASSERT_EQ(log.size(), FaultPlan::kLogLimit);
+  EXPECT_EQ(log.front()["n"], 26);
+  EXPECT_EQ(log.front()["subject"], "o25");
+  EXPECT_EQ(log.back()["n"], total);
+  EXPECT_EQ(log.back()["subject"], "o" + std::to_string(total - 1));
+  EXPECT_EQ(plan.Counters()[0]["fired"], total);
 }
 
 }  // namespace
