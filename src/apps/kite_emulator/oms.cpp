@@ -302,9 +302,12 @@ void Oms::OnData(const MarketData& d) {
   });
   // cancel_loses_race: the held cancels of this instrument go now that the item was matched
   // (a fill it gave has already won: the order is COMPLETE and SendCancel does nothing).
-  for (auto& [id, o] : orders_) {
+  // Scanned only while some cancel is held (a fault), not on every market item.
+  for (auto it = orders_.begin(); held_cancels_ > 0 && it != orders_.end(); ++it) {
+    KiteOrder& o = it->second;
     if (!o.cancel_held || o.listing.instrument->id != instrument) continue;
     o.cancel_held = false;
+    --held_cancels_;
     SendCancel(o, ts);
   }
 }
@@ -1152,7 +1155,10 @@ net::HttpResponse Oms::Cancel(const std::string& variety, const std::string& ord
     return KiteInputError("Order cannot be cancelled as it is being processed. Try later.");
   }
   static constexpr FaultAction kCancelFaults[] = {FaultAction::kCancelLosesRace};
-  if (Fault(*o, now, kCancelFaults)) o->cancel_held = true;
+  if (Fault(*o, now, kCancelFaults) && !o->cancel_held) {
+    o->cancel_held = true;
+    ++held_cancels_;
+  }
   Transition(*o, KiteStatus::kCancelPending, now);
   Schedule(now + TransientDelay(), o->order_id, StepKind::kSendCancel);
   return KiteSuccess(json{{"order_id", o->order_id}});

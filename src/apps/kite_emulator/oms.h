@@ -404,6 +404,7 @@ class Oms : private MarginMarket {
     std::optional<Price> last;  // the latest of quote mid, trade, bar close
   };
   std::map<InstrumentId, Market> markets_;
+  std::size_t held_cancels_ = 0;  // orders with cancel_held set
   std::function<void(const nlohmann::json&)> sink_;
   FaultPlan* faults_ = nullptr;
   std::function<void(const FiredFault&)> fired_;
