@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iterator>
+#include <mutex>
 
 #include "persistence/catalog.h"
 #include "persistence/catalog_test_util.h"
@@ -388,11 +391,34 @@ TEST_F(ChainCacheTest, ACacheThatCannotBeWrittenLeavesTheReadFromParquet) {
 TEST_F(ChainCacheTest, TheFooterCacheIsSavedBesideTheListingAndWholeOnceTheCatalogCloses) {
   using catalog_detail::FooterCache;
   const std::string cache_file = FooterCache::PathOf(root_);
+  // The listing's writer is held at a gate that only a wait opens once the listing is done:
+  // if the catalog's end did not wait for the save, the file would not be there after it (and
+  // no timing can make it so).
+  std::promise<void> gate;
+  std::shared_future<void> gate_open = gate.get_future().share();
+  std::atomic<bool> armed{false};
+  std::once_flag opened;
+  auto open = [&] { std::call_once(opened, [&] { gate.set_value(); }); };
+  FooterCache::SetTestHooks([gate_open] { gate_open.wait(); },
+                            [&] {
+                              if (armed) open();
+                            });
+  struct Unhook {
+    std::function<void()> open;
+    ~Unhook() {
+      open();  // a writer still held goes on (the process's exit waits for it)
+      FooterCache::WaitForWrites();
+      FooterCache::SetTestHooks(nullptr, nullptr);
+    }
+  } unhook{open};
   {
     auto c = Catalog::Open(root_);
     ASSERT_TRUE(c.ok()) << c.error();
     auto files = (*c)->Files(CatalogDataType::kQuote, {}, true);
+    const bool held = !fs::exists(cache_file);  // the writer waits at the gate
+    armed = true;  // before any return: the catalog's end must be able to open it
     ASSERT_TRUE(files.ok()) << files.error();
+    EXPECT_TRUE(held);
   }  // the catalog's end: its listing's save has landed
   ASSERT_TRUE(fs::exists(cache_file));
   FooterCache saved(root_);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -163,6 +164,8 @@ struct PendingWrites {
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, int> by_root;
+  std::function<void()> before_write;  // test hooks (SetTestHooks)
+  std::function<void()> on_wait;
 };
 std::atomic<PendingWrites*> pending_writes{nullptr};
 PendingWrites& Pending() {
@@ -269,9 +272,11 @@ void FooterCache::SaveIfChangedInBackground() {
   if (!changed_) return;
   changed_ = false;
   PendingWrites& p = Pending();
+  std::function<void()> hook;
   {
     std::lock_guard<std::mutex> lock(p.mu);
     ++p.by_root[root_];
+    hook = p.before_write;
   }
   // The writer takes no signal (a Ctrl-C goes to the threads that handle it), and the entries
   // move to it: this cache is empty after (nothing else is shared).
@@ -280,7 +285,8 @@ void FooterCache::SaveIfChangedInBackground() {
   sigfillset(&all);
   const bool masked = ::pthread_sigmask(SIG_SETMASK, &all, &before) == 0;
   try {
-    std::thread([root = root_, entries = std::move(entries_)]() mutable {
+    std::thread([root = root_, entries = std::move(entries_), hook = std::move(hook)]() mutable {
+      if (hook) hook();
       {
         std::map<std::string, Entry> mine = std::move(entries);
         (void)Write(root, mine);  // unwritable (read-only): the next listing reads DuckDB
@@ -295,15 +301,35 @@ void FooterCache::SaveIfChangedInBackground() {
   entries_.clear();
 }
 
+namespace {
+void RunWaitHook(PendingWrites& p) {
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    hook = p.on_wait;
+  }
+  if (hook) hook();
+}
+}  // namespace
+
+void FooterCache::SetTestHooks(std::function<void()> before_write, std::function<void()> on_wait) {
+  PendingWrites& p = Pending();
+  std::lock_guard<std::mutex> lock(p.mu);
+  p.before_write = std::move(before_write);
+  p.on_wait = std::move(on_wait);
+}
+
 void FooterCache::WaitForWrites(const std::string& root) {
   const std::string key = NormalRoot(root);
   PendingWrites& p = Pending();
+  RunWaitHook(p);
   std::unique_lock<std::mutex> lock(p.mu);
   p.cv.wait(lock, [&] { return p.by_root.find(key) == p.by_root.end(); });
 }
 
 void FooterCache::WaitForWrites() {
   PendingWrites& p = Pending();
+  RunWaitHook(p);
   std::unique_lock<std::mutex> lock(p.mu);
   p.cv.wait(lock, [&] { return p.by_root.empty(); });
 }

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -70,6 +71,9 @@ class FooterCache {
   static void WaitForWrites(const std::string& root);
   // Waits for all of this process's background saves.
   static void WaitForWrites();
+  // Tests only (null: none): `before_write` runs on a background writer before it writes,
+  // `on_wait` in WaitForWrites (either form) before it blocks. Set while no writer runs.
+  static void SetTestHooks(std::function<void()> before_write, std::function<void()> on_wait);
 
   std::size_t hits() const { return hits_; }
   std::size_t size() const { return entries_.size(); }
