@@ -475,5 +475,44 @@ TEST_F(ExpiryNight, APreviousDaysDumpIsTakenAfterAnHourOfReadsWithAnError) {
   EXPECT_GE(old_dumps, 12) << fired.dump();
 }
 
+// A node started on Wednesday morning whose first read of the dump gets Tuesday's (read before
+// Kite replaced it: it still lists the call expired on Tuesday): it starts on that map, says so,
+// and reads the dump again 5 minutes later through the daily refresh, which brings Wednesday's
+// new weekly (and drops the expired call) without a restart.
+TEST_F(ExpiryNight, ANodeStartedOnAPreviousDaysDumpRunsOnItAndReadsTheDaysFiveMinutesLater) {
+  // The emulator's clock into Wednesday's session (the night skipped), then the morning's
+  // login and the fault on the node's first read of the dump.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (EmulatorNow() < FromIst(2026, 1, 7, 9, 16)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), until) << "the emulator's clock did not move";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  PlanFaults(R"({"rule": [{"route": "GET /instruments", "action": "old_dump", "nth": 1}]})");
+  Login();
+  std::FILE* log = std::tmpfile();
+  ::testing::internal::CaptureStderr();
+  LoadedNode n =
+      LoadNodeConfigString(Config("2026-01-07T09:35"), "live.toml", dir_.string(), registry_, log);
+  const NodeRunResult r = n.node->Run();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error() << err;
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  const std::string text = ReadLog(log);
+  std::fclose(log);
+  EXPECT_TRUE(Has(err, "kite: instruments: Kite's instruments dump is not 2026-01-07's yet (it "
+                       "still lists " + call_.id.value() + ", expired 2026-01-06); running on "
+                       "it, read again in 5 minutes"))
+      << err;
+  // The refresh took Wednesday's dump: the new weekly listed, the expired call gone.
+  EXPECT_TRUE(Has(text, "instruments refreshed for 2026-01-07")) << text;
+  EXPECT_TRUE(Has(text, "(+2 listed, -1 gone, 0 kept while held)")) << text;
+  EXPECT_NE(n.node->kernel().cache().instrument(next_.id), nullptr);
+  EXPECT_EQ(n.node->kernel().halt_reason(), "") << text;
+  // One old_dump fired (the start's read), and the refresh read the dump again.
+  int old_dumps = 0;
+  for (const json& f : KiteGetFaults()) old_dumps += f["action"] == "old_dump" ? 1 : 0;
+  EXPECT_EQ(old_dumps, 1);
+}
+
 }  // namespace
 }  // namespace nacre
