@@ -70,7 +70,8 @@ bool Logger::CountedOnly(LogLevel level, std::string_view component, std::string
   auto it = kind_index_.find(KindKey(component, kind));
   if (it == kind_index_.end()) return false;  // a first line: its text is kept
   Kind& k = kinds_[it->second];
-  const bool printed = Enabled(level) && (repeat_limit_ == 0 || k.count + 1 <= repeat_limit_ + 1);
+  // Log prints the line numbered n = count + 1 while n <= limit + 1 (the last one a notice).
+  const bool printed = Enabled(level) && (repeat_limit_ == 0 || k.count <= repeat_limit_);
   if (printed) return false;
   ++warnings_;
   ++k.count;

@@ -366,6 +366,13 @@ TEST(LogAdapterTest, AWarningNeitherPrintedNorKeptIsCountedWithoutBeingFormatted
   EXPECT_NE(lines[1].find("order denied: 2"), std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("further warnings of this kind are counted"), std::string::npos);
   EXPECT_EQ(limited.warning_count(), 10u);
+  // The largest limit is as good as none (no wrap-around in the count's comparison).
+  MemorySink every;
+  Logger huge(clock, every.file());
+  huge.set_repeat_limit(UINT64_MAX);
+  LogAdapter h(&huge, "Risk");
+  for (int i = 0; i < 10; ++i) h.Warning("order denied: {}", i);
+  EXPECT_EQ(every.Lines().size(), 10u);
   // A level that prints nothing: only the first is formatted.
   formatted = 0;
   Logger off(clock, sink.file(), LogLevel::kError);

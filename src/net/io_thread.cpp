@@ -36,25 +36,49 @@ struct IoThread::Impl {
   std::map<std::uint64_t, std::unique_ptr<Repeating>> repeating;  // I/O thread only
   std::atomic<std::uint64_t> next_every{0};
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ctx);
-  std::mutex stop_mu;                // one Stop queues the end
-  std::atomic<bool> stopped{false};  // set once the end is queued
+  std::mutex stop_mu;                // orders PostAndWait's posts against the end Stop queues
+  std::atomic<bool> stopped{false};  // the end is queued: work posted after it never runs
+  std::mutex join_mu;                // one join of `thread`
+  std::thread::id thread_id;         // the thread's (set before anyone can post to it)
+  std::atomic<bool> exited{false};   // its function has returned (its id may be reused)
   bool orphaned = false;  // destroyed from its own thread: the thread deletes this on its way out
   std::thread thread;
+
+  // Queues the end once: the timers go on the I/O thread while the context lives, then the loop
+  // stops. Work posted before it runs, work posted after it does not. Posted even from the
+  // thread itself, so that a handler (an Every's function) is never destroyed while it runs.
+  void QueueEnd() {
+    std::lock_guard<std::mutex> lock(stop_mu);
+    if (stopped) return;
+    asio::post(ctx, [this] {
+      repeating.clear();
+      work.reset();
+      ctx.stop();
+    });
+    stopped = true;
+  }
 };
 
 IoThread::IoThread() : impl_(std::make_unique<Impl>()) {
   impl_->thread = std::thread([impl = impl_.get()] {
     impl->ctx.run();
+    impl->exited = true;
     if (impl->orphaned) delete impl;  // set on this thread, by the destructor (below)
   });
+  impl_->thread_id = impl_->thread.get_id();
 }
 
 IoThread::~IoThread() {
-  if (impl_->thread.joinable() && InThread()) {
-    // Destroyed by one of its own handlers: the loop is still on this thread's stack, so the
-    // state it runs on cannot go now. The loop ends when that handler returns, and the thread
+  if (InThread()) {
+    // Destroyed by one of its own handlers: the loop is on this thread's stack, so the state it
+    // runs on cannot go now. The loop ends when this handler returns; work still queued is
+    // dropped unrun (whatever it would touch may have gone with this object), and the thread
     // frees the state as it leaves.
-    Stop();
+    {
+      std::lock_guard<std::mutex> lock(impl_->stop_mu);
+      impl_->stopped = true;
+    }
+    impl_->ctx.stop();
     impl_->orphaned = true;
     impl_->thread.detach();
     (void)impl_.release();
@@ -66,21 +90,28 @@ IoThread::~IoThread() {
 void IoThread::Post(std::function<void()> fn) { asio::post(impl_->ctx, std::move(fn)); }
 
 bool IoThread::PostAndWait(const std::function<void()>& fn) {
-  if (!running()) return false;
-  if (InThread()) {
+  if (InThread()) {  // inline: the loop is running (even with a Stop's end queued behind it)
     fn();
     return true;
   }
   std::promise<void> done;
-  Post([&] {
-    fn();
-    done.set_value();
-  });
+  {
+    // Either queued before a Stop's end (it runs) or refused: never queued behind the end,
+    // where it would never run and this would wait for good.
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    if (impl_->stopped) return false;
+    asio::post(impl_->ctx, [&] {
+      fn();
+      done.set_value();
+    });
+  }
   done.get_future().wait();
   return true;
 }
 
-bool IoThread::InThread() const { return std::this_thread::get_id() == impl_->thread.get_id(); }
+bool IoThread::InThread() const {
+  return !impl_->exited && std::this_thread::get_id() == impl_->thread_id;
+}
 
 std::uint64_t IoThread::Every(DurationNs period, std::function<void()> fn) {
   const std::uint64_t id = ++impl_->next_every;
@@ -114,29 +145,16 @@ std::uint64_t IoThread::After(DurationNs delay, std::function<void()> fn) {
   return id;
 }
 
-bool IoThread::running() const { return impl_->thread.joinable() && !impl_->stopped; }
+bool IoThread::running() const { return !impl_->stopped; }
 
 void IoThread::Stop() {
-  if (!impl_->thread.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(impl_->stop_mu);
-    if (!impl_->stopped) {
-      // The timers go on the I/O thread while the context lives, then the loop ends: work
-      // posted before the Stop runs, work posted after it (running() false) does not. Posted
-      // even from the thread itself, so that a handler (an Every's function) is never destroyed
-      // while it runs.
-      asio::post(impl_->ctx, [impl = impl_.get()] {
-        impl->repeating.clear();
-        impl->work.reset();
-        impl->ctx.stop();
-      });
-      impl_->stopped = true;
-    }
-  }
+  impl_->QueueEnd();
   // A thread cannot join itself: from one of its handlers, the loop ends when the queue reaches
-  // the end posted above, and the destructor (or a Stop from another thread) joins.
+  // the end, and the destructor (or a Stop from another thread) joins. Concurrent Stops join
+  // once.
   if (InThread()) return;
-  impl_->thread.join();
+  std::lock_guard<std::mutex> lock(impl_->join_mu);
+  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 void* IoThread::context() { return &impl_->ctx; }

@@ -105,10 +105,15 @@ TEST(IoThread, WorkPostedBeforeStopRunsAndWorkAfterDoesNot) {
   io.Post([&] { ++ran; });
   std::thread stopper([&] { io.Stop(); });
   // The Stop has queued its end when running() turns false; then the gate opens.
-  while (io.running()) std::this_thread::yield();
+  const auto until = std::chrono::steady_clock::now() + kBound;
+  while (io.running() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  const bool queued = !io.running();
   io.Post([&] { ran += 100; });
   release.set_value();
   stopper.join();
+  ASSERT_TRUE(queued) << "running() stayed true after Stop";
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_FALSE(io.PostAndWait([&] { ran += 1000; }));
   EXPECT_EQ(ran.load(), 1);
 }
 
@@ -124,16 +129,44 @@ TEST(IoThread, DestroyedByItsOwnHandlerEndsTheLoopAndFreesItsState) {
   std::promise<void> handler_done;
   auto io = std::make_unique<IoThread>();
   auto* ctx = static_cast<asio::io_context*>(io->context());
+  std::promise<void> gate;
+  std::shared_future<void> gate_open = gate.get_future().share();
+  std::atomic<bool> behind_ran{false};
   io->Post([&] {
-    io.reset();  // ~IoThread on its own thread
+    gate_open.wait();  // the handler behind is queued before this one goes on
+    io.reset();        // ~IoThread on its own thread
     auto sentinel = std::make_shared<Sentinel>(&gone);
     asio::post(*ctx, [sentinel, &queued_ran] { queued_ran = true; });
     handler_done.set_value();
   });
+  io->Post([&] { behind_ran = true; });  // queued behind the destroying handler: dropped
+  gate.set_value();
   ASSERT_EQ(handler_done.get_future().wait_for(kBound), std::future_status::ready);
   ASSERT_EQ(gone.get_future().wait_for(kBound), std::future_status::ready);
   EXPECT_FALSE(queued_ran.load());
+  EXPECT_FALSE(behind_ran.load());
   EXPECT_EQ(io, nullptr);
+}
+
+// Races: PostAndWait from another thread while a handler stops the loop either runs or is
+// refused, never left waiting behind the end; Stops from several threads at once each return
+// after one join.
+TEST(IoThread, PostAndWaitAndStopsRacingAStopFromAHandlerNeverHang) {
+  for (int round = 0; round < 50; ++round) {
+    IoThread io;
+    io.After(kNanosPerMilli / 10, [&] { io.Stop(); });
+    int refused = 0;
+    for (int i = 0; i < 100'000 && refused == 0; ++i) {
+      refused += io.PostAndWait([] {}) ? 0 : 1;
+    }
+    EXPECT_EQ(refused, 1);
+    std::thread a([&] { io.Stop(); });
+    std::thread b([&] { io.Stop(); });
+    io.Stop();
+    a.join();
+    b.join();
+    EXPECT_FALSE(io.running());
+  }
 }
 
 }  // namespace
