@@ -68,10 +68,9 @@ Result<SimulatedExchange*> AttachSimulatedVenue(Kernel& kernel, const BacktestVe
   for (const Instrument* i : kernel.cache().Instruments()) venue->AddInstrument(*i);
   SimulatedExchange* raw = venue.get();
   kernel.exec_engine().RegisterClient(std::move(venue));
-  kernel.cache().AddAccount(
-      std::make_unique<Account>(config.venue.account_id, config.account_type,
-                                config.starting_balance, UnixNanos()),
-      config.venue.venue);
+  kernel.cache().AddAccount(std::make_unique<Account>(config.venue.account_id, config.account_type,
+                                                      config.starting_balance, UnixNanos()),
+                            config.venue.venue);
   kernel.portfolio().ManageAccount(config.venue.account_id);
   return raw;
 }
@@ -106,10 +105,33 @@ template <typename T>
 void BacktestEngine::Append(const std::vector<T>& items) {
   const std::size_t need = data_.size() + items.size();
   if (data_.capacity() < need) data_.reserve(std::max(need, 2 * data_.capacity()));
+  // Each series' span: one map lookup per point, skipped while consecutive points share a
+  // series (the usual case for loaded files; ids are interned, so one address per id).
+  std::pair<UnixNanos, UnixNanos>* span = nullptr;
+  const void* span_of = nullptr;
   // Stay sorted while data arrives in time order (the usual case): no sort before the run.
   for (const T& x : items) {
     if (sorted_ && !data_.empty() && x.ts_init < TsInit(data_.back())) sorted_ = false;
     data_.emplace_back(x);
+    if constexpr (std::is_same_v<T, Bar>) {
+      if (span == nullptr || !(x.bar_type == *static_cast<const BarType*>(span_of))) {
+        span =
+            &memory_spans_
+                 .try_emplace({DataSeriesKind::kBars, x.bar_type.ToString()}, x.ts_init, x.ts_init)
+                 .first->second;
+        span_of = &x.bar_type;
+      }
+    } else {
+      if (span == nullptr || x.instrument_id.value().data() != span_of) {
+        constexpr DataSeriesKind kind =
+            std::is_same_v<T, QuoteTick> ? DataSeriesKind::kQuotes : DataSeriesKind::kTrades;
+        span = &memory_spans_.try_emplace({kind, x.instrument_id.value()}, x.ts_init, x.ts_init)
+                    .first->second;
+        span_of = x.instrument_id.value().data();
+      }
+    }
+    span->first = std::min(span->first, x.ts_init);
+    span->second = std::max(span->second, x.ts_init);
   }
 }
 
@@ -160,50 +182,7 @@ void BacktestEngine::AddStream(std::unique_ptr<DataStream> stream) {
 }
 
 void BacktestEngine::AddMemoryCoverage() {
-  // One map lookup per point, skipped while consecutive points share a series (the usual
-  // case for loaded files).
-  std::map<std::pair<DataSeriesKind, std::string>, std::pair<UnixNanos, UnixNanos>> spans;
-  std::pair<UnixNanos, UnixNanos>* last_span = nullptr;
-  const void* last_key = nullptr;
-  std::size_t last_kind = 99;
-  for (const DataPoint& d : data_) {
-    const UnixNanos t = TsInit(d);
-    const void* key = nullptr;
-    std::visit(
-        [&](const auto& x) {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, Bar>) {
-            key = &x.bar_type;
-          } else {
-            key = x.instrument_id.value().data();  // interned: one address per id
-          }
-        },
-        d);
-    const bool same =
-        last_span != nullptr && last_kind == d.index() &&
-        (d.index() == 0 ? std::get<Bar>(d).bar_type == *static_cast<const BarType*>(last_key)
-                        : key == last_key);
-    if (!same) {
-      DataSeriesKind kind = DataSeriesKind::kBars;
-      std::string id;
-      if (const auto* b = std::get_if<Bar>(&d)) {
-        id = b->bar_type.ToString();
-      } else if (const auto* q = std::get_if<QuoteTick>(&d)) {
-        kind = DataSeriesKind::kQuotes;
-        id = q->instrument_id.value();
-      } else {
-        kind = DataSeriesKind::kTrades;
-        id = std::get<TradeTick>(d).instrument_id.value();
-      }
-      auto [it, added] = spans.try_emplace({kind, id}, t, t);
-      last_span = &it->second;
-      last_key = key;
-      last_kind = d.index();
-    }
-    last_span->first = std::min(last_span->first, t);
-    last_span->second = std::max(last_span->second, t);
-  }
-  for (const auto& [key, span] : spans) {
+  for (const auto& [key, span] : memory_spans_) {
     coverage_.Add(DataSeries{key.first, key.second, span.first, span.second, true, false});
   }
 }
@@ -568,11 +547,10 @@ std::string BacktestResult::Summary() const {
   s += Row("  denied / rejected", fmt::format("{} / {}", orders_denied, orders_rejected));
   s += Row("  canceled / open", fmt::format("{} / {}", orders_canceled, orders_open));
   s += Row("fills", fmt::format("{}", fills));
-  s += Row("round trips",
-           breakeven > 0
-               ? fmt::format("{} (won {}, lost {}, even {})", round_trips, winners, losers,
-                             breakeven)
-               : fmt::format("{} (won {}, lost {})", round_trips, winners, losers));
+  s += Row("round trips", breakeven > 0
+                              ? fmt::format("{} (won {}, lost {}, even {})", round_trips, winners,
+                                            losers, breakeven)
+                              : fmt::format("{} (won {}, lost {})", round_trips, winners, losers));
   s += Row("starting balance", starting_balance.ToDisplay());
   s += Row("realized P&L", realized_pnl.ToDisplay());
   s += Row("unrealized P&L", unrealized_pnl.ToDisplay());

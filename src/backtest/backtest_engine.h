@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -156,7 +157,8 @@ class BacktestEngine {
   template <typename T>
   void Append(const std::vector<T>& items);
   void SortData();
-  // The in-memory data's series, whatever the range.
+  // The in-memory data's series, whatever the range (memory_spans_, kept as data is added:
+  // a run, and every repeat of it, reads them instead of scanning the data).
   void AddMemoryCoverage();
   void Process(const DataPoint& d);
   BacktestResult Collect(UnixNanos start, UnixNanos end, std::uint64_t n, double secs);
@@ -169,6 +171,8 @@ class BacktestEngine {
   std::vector<BacktestVenueConfig> venue_configs_;
   std::vector<MatchingVenue*> venues_;
   std::vector<DataPoint> data_;
+  // The first and last ts_init of each in-memory series, by (kind, id).
+  std::map<std::pair<DataSeriesKind, std::string>, std::pair<UnixNanos, UnixNanos>> memory_spans_;
   std::vector<DataStreamFactory> streams_;
   std::vector<std::optional<std::vector<DataSeries>>> stream_contents_;  // per stream
   DataCoverage coverage_;
