@@ -238,4 +238,45 @@ TEST(DataCoverageEngine, InMemoryAndDescribedStreamsAreCoveredUndescribedOnesAre
   EXPECT_EQ(engine.data_coverage(), nullptr);
 }
 
+// In-memory series' spans are kept as data is added: batches out of time order, interleaved
+// instruments and a batch added after a run all count, each series from its earliest to its
+// latest point.
+TEST(DataCoverageEngine, InMemorySpansFollowEveryBatchWhateverItsOrder) {
+  using namespace nacre;
+  BacktestEngine engine;
+  const InstrumentId a = *InstrumentId::Parse("A.NSE");
+  const InstrumentId b = *InstrumentId::Parse("B.NSE");
+  auto quote = [](const InstrumentId& id, int minute) {
+    QuoteTick q;
+    q.instrument_id = id;
+    q.bid_price = *Price::Parse("100.00");
+    q.ask_price = *Price::Parse("100.05");
+    q.bid_size = q.ask_size = Quantity::FromInt(1);
+    q.ts_event = q.ts_init = FromIst(2024, 1, 1, 9, minute);
+    return q;
+  };
+  engine.AddQuotes({quote(a, 30), quote(b, 31), quote(a, 32)});
+  engine.AddQuotes({quote(b, 20), quote(a, 25)});  // earlier than the first batch
+  TradeTick t;
+  t.instrument_id = b;
+  t.price = *Price::Parse("100.00");
+  t.size = Quantity::FromInt(1);
+  t.ts_event = t.ts_init = FromIst(2024, 1, 1, 9, 40);
+  engine.AddTrades({t});
+  auto covered = [&](UnixNanos start, UnixNanos end) {
+    engine.Run(start, end);
+    const DataCoverage* c = engine.data_coverage();
+    EXPECT_NE(c, nullptr);
+    if (c == nullptr) return std::string();
+    return fmt::format("{}{}{}", c->HasQuotes(a) ? "a" : "-", c->HasQuotes(b) ? "b" : "-",
+                       c->HasInRange(DataSeriesKind::kTrades, b.value()) ? "t" : "-");
+  };
+  EXPECT_EQ(covered(FromIst(2024, 1, 1, 9, 20), FromIst(2024, 1, 1, 9, 20)), "-b-");
+  EXPECT_EQ(covered(FromIst(2024, 1, 1, 9, 25), FromIst(2024, 1, 1, 9, 26)), "ab-");
+  EXPECT_EQ(covered(FromIst(2024, 1, 1, 9, 33), FromIst(2024, 1, 1, 9, 39)), "---");
+  EXPECT_EQ(covered(FromIst(2024, 1, 1, 9, 40), FromIst(2024, 1, 1, 9, 50)), "--t");
+  engine.AddQuotes({quote(a, 45)});  // after a run: the next run's coverage has it
+  EXPECT_EQ(covered(FromIst(2024, 1, 1, 9, 40), FromIst(2024, 1, 1, 9, 50)), "a-t");
+}
+
 }  // namespace
