@@ -3,6 +3,7 @@
 // JSON round trip, and validation errors naming the file, line and key.
 #include "apps/kite_emulator/faults.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -211,13 +212,14 @@ every = 1
   EXPECT_EQ(plan.Counters()[1], json::parse(R"({"rule":1,"matched":4,"fired":2})"));
 }
 
+// An RMS rejection of every `every`-th order.
+FaultPlan RejectEvery(int every) {
+  return Plan(
+      fmt::format("[[rule]]\nstream = \"oms\"\naction = \"reject_rms\"\nevery = {}\n", every));
+}
+
 TEST(FaultPlan, TheLogRecordsEveryFire) {
-  FaultPlan plan = Plan(R"(
-[[rule]]
-stream = "oms"
-action = "reject_rms"
-every = 2
-)");
+  FaultPlan plan = RejectEvery(2);
   for (int i = 0; i < 5; ++i) {
     (void)plan.Check(FaultArea::kOms, "oms", "order-" + std::to_string(i),
                      kT0 + i * kNanosPerSecond);
@@ -382,12 +384,7 @@ TEST(FaultPlan, TheExampleFileLoadsWithARuleOfEachArea) {
 // A plan that fires on every event keeps only the last kLogLimit fires, numbered so a reader
 // sees how many went before; the counters still count every fire.
 TEST(FaultPlan, TheLogKeepsTheLastFiresAndTheCountersCountThemAll) {
-  FaultPlan plan = Plan(R"(
-[[rule]]
-stream = "oms"
-action = "reject_rms"
-every = 1
-)");
+  FaultPlan plan = RejectEvery(1);
   const std::size_t total = FaultPlan::kLogLimit + 25;
   for (std::size_t i = 0; i < total; ++i) {
     ASSERT_TRUE(plan.Check(FaultArea::kOms, "oms", "o" + std::to_string(i), kT0));
