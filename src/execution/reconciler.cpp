@@ -48,16 +48,35 @@ Status ReconcileResult::ToStatus() const {
   return MakeError(ErrorCode::kFailedPrecondition, msg);
 }
 
+bool Reconciler::LostSend(const Order& o, const OrderStatusReport& r) {
+  // Rejected without ever having the venue's id: the send whose answer was unknown and whose
+  // tag the venue's book did not show within the window. An order can never come back from
+  // REJECTED, so the venue's order under that tag is an orphan of it.
+  // One the venue rejected too changes nothing: it stays with the rejected order.
+  return o.status() == OrderStatus::kRejected && o.venue_order_id().empty() &&
+         !r.venue_order_id.empty() && r.status != OrderStatus::kRejected;
+}
+
 Order* Reconciler::Match(const OrderStatusReport& r) {
   if (!r.client_order_id.empty()) {
     if (Order* o = cache_.mutable_order(r.client_order_id)) return o;
   }
   if (!r.tag.empty()) {
-    if (const Order* o = cache_.OrderByTag(r.tag)) return cache_.mutable_order(o->client_order_id());
+    if (const Order* o = cache_.OrderByTag(r.tag); o != nullptr && !LostSend(*o, r)) {
+      return cache_.mutable_order(o->client_order_id());
+    }
   }
   if (!r.venue_order_id.empty()) {
     if (const Order* o = cache_.OrderByVenueId(r.venue_order_id)) {
       return cache_.mutable_order(o->client_order_id());
+    }
+    // Adopted before (this run, or a journaled one) under the id Adopt gives it: found even when
+    // its venue id was never recorded (an order the venue rejected carries none).
+    for (const char* kind : {"ADOPTED", "EXTERNAL"}) {
+      if (Order* o = cache_.mutable_order(
+              ClientOrderId(fmt::format("{}-{}", kind, r.venue_order_id.value())))) {
+        return o;
+      }
     }
   }
   return nullptr;
@@ -85,11 +104,20 @@ Order* Reconciler::Adopt(const OrderStatusReport& r, ReconcileResult& result) {
   init.time_in_force = r.time_in_force;
   init.tags = ours ? "reconciled" : "external";
   init.venue_tag = r.tag;
+  // An orphan of a lost send: the tag stays with the rejected order (it names that intent in
+  // the journal); the adopted order is found by its venue id and says whose orphan it is.
+  const Order* lost = r.tag.empty() ? nullptr : cache_.OrderByTag(r.tag);
+  if (lost != nullptr && LostSend(*lost, r)) {
+    init.venue_tag.clear();
+    init.tags = fmt::format("reconciled; orphan of {} (tag {}), rejected as not found",
+                            lost->client_order_id().value(), r.tag);
+  }
   auto order = std::make_unique<Order>(init);
   Order* raw = order.get();
   // Ours keep (and advance the counter past) their tag; an external order gets none of ours.
   if (Status s = cache_.AddOrder(std::move(order), {}, /*assign_tag=*/false); !s) {
-    result.mismatches.push_back(fmt::format("venue order {}: {}", r.venue_order_id.value(), s.error()));
+    result.mismatches.push_back(
+        fmt::format("venue order {}: {}", r.venue_order_id.value(), s.error()));
     return nullptr;
   }
   if (ours) {
@@ -131,18 +159,16 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
   const bool venue_accepted = r.status != OrderStatus::kSubmitted &&
                               r.status != OrderStatus::kInitialized &&
                               r.status != OrderStatus::kDenied;
-  if (venue_accepted &&
-      (st == OrderStatus::kInitialized || st == OrderStatus::kSubmitted ||
-       (o->venue_order_id().empty() &&
-        (st == OrderStatus::kPendingUpdate || st == OrderStatus::kPendingCancel)))) {
+  if (venue_accepted && (st == OrderStatus::kInitialized || st == OrderStatus::kSubmitted ||
+                         (o->venue_order_id().empty() && (st == OrderStatus::kPendingUpdate ||
+                                                          st == OrderStatus::kPendingCancel)))) {
     Apply(VenueEvent<OrderAccepted>(*o, r, uuids_.Next(),
                                     r.ts_accepted.is_zero() ? ts : r.ts_accepted, now),
           result);
   }
   // 2. Changed at the venue while we were away.
-  if (!o->is_closed() &&
-      (r.quantity != o->quantity() || r.price != o->price() ||
-       r.trigger_price != o->trigger_price())) {
+  if (!o->is_closed() && (r.quantity != o->quantity() || r.price != o->price() ||
+                          r.trigger_price != o->trigger_price())) {
     auto e = VenueEvent<OrderUpdated>(*o, r, uuids_.Next(), ts, now);
     e.quantity = r.quantity;
     e.price = r.price;
@@ -210,14 +236,13 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
         delta, px, ChargeBreakdown{}, LiquiditySide::kTaker);
     ++result.fills_inferred;
     log_.Warning("order {}: venue filled {} but listed fills explain {}; inferred fill {} @ {}",
-                 o->client_order_id().value(), r.filled_qty.ToString(),
-                 o->filled_qty().ToString(), delta.ToString(), px.ToString());
+                 o->client_order_id().value(), r.filled_qty.ToString(), o->filled_qty().ToString(),
+                 delta.ToString(), px.ToString());
     Apply(e, result);
   } else if (r.filled_qty < o->filled_qty()) {
     result.mismatches.push_back(fmt::format(
-        "order {} (venue {}): venue reports {} filled, we applied {}",
-        o->client_order_id().value(), r.venue_order_id.value(), r.filled_qty.ToString(),
-        o->filled_qty().ToString()));
+        "order {} (venue {}): venue reports {} filled, we applied {}", o->client_order_id().value(),
+        r.venue_order_id.value(), r.filled_qty.ToString(), o->filled_qty().ToString()));
     return;
   }
   // 6. The terminal event, after the fills.
@@ -230,10 +255,10 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
   }
   // 7. Whatever the order refused on the way (a fill after it ended here), it must now agree.
   if (o->filled_qty() != r.filled_qty) {
-    result.mismatches.push_back(fmt::format(
-        "order {} (venue {}): {} filled here after reconciliation, {} at the venue",
-        o->client_order_id().value(), r.venue_order_id.value(), o->filled_qty().ToString(),
-        r.filled_qty.ToString()));
+    result.mismatches.push_back(
+        fmt::format("order {} (venue {}): {} filled here after reconciliation, {} at the venue",
+                    o->client_order_id().value(), r.venue_order_id.value(),
+                    o->filled_qty().ToString(), r.filled_qty.ToString()));
   }
 }
 
@@ -262,19 +287,21 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
           (o->status() == OrderStatus::kSubmitted || o->status() == OrderStatus::kPendingCancel ||
            o->status() == OrderStatus::kPendingUpdate)) {
         // Sent (or about to be) by an earlier process and never acknowledged (a cancel or
-        // modify may have followed it, held until its id came): it may still be travelling. Not a mismatch, not guessed either: the in-flight check asks the venue
-        // (a broker client looks it up by its tag within its ambiguity window, then adopts
-        // it or rejects it as never received).
+        // modify may have followed it, held until its id came): it may still be travelling. Not a
+        // mismatch, not guessed either: the in-flight check asks the venue (a broker client looks
+        // it up by its tag within its ambiguity window, then adopts it or rejects it as never
+        // received).
         ++result.orders_unresolved;
         unresolved.emplace(o->instrument_id(), o->client_order_id());
-        log_.Warning("order {} was sent and never acknowledged, and venue {} does not list it "
-                     "yet: left {} for the in-flight check",
-                     o->client_order_id().value(), ms.venue.value(), ToString(o->status()));
+        log_.Warning(
+            "order {} was sent and never acknowledged, and venue {} does not list it "
+            "yet: left {} for the in-flight check",
+            o->client_order_id().value(), ms.venue.value(), ToString(o->status()));
         continue;
       }
       result.mismatches.push_back(fmt::format("order {} is {} here but absent at venue {}",
-                                              o->client_order_id().value(),
-                                              ToString(o->status()), ms.venue.value()));
+                                              o->client_order_id().value(), ToString(o->status()),
+                                              ms.venue.value()));
     }
   }
   if (ms.positions_reported) CheckPositions(ms, result, unresolved);
@@ -301,18 +328,19 @@ void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& 
     const std::int64_t k = ours.count(id) ? ours[id] : 0;
     if (v == k) continue;
     if (auto u = unresolved.find(id); u != unresolved.end()) {
-      log_.Warning("position {}: venue {}, ours {}, not compared now: order {} on it is left to "
-                   "the in-flight check",
-                   id.value(), Quantity::Raw(v < 0 ? -v : v, 0).ToString(),
-                   Quantity::Raw(k < 0 ? -k : k, 0).ToString(), u->second.value());
+      log_.Warning(
+          "position {}: venue {}, ours {}, not compared now: order {} on it is left to "
+          "the in-flight check",
+          id.value(), Quantity::Raw(v < 0 ? -v : v, 0).ToString(),
+          Quantity::Raw(k < 0 ? -k : k, 0).ToString(), u->second.value());
       continue;
     }
     auto signed_qty = [](std::int64_t raw) {
       return fmt::format("{}{}", raw < 0 ? "-" : (raw > 0 ? "+" : ""),
                          Quantity::Raw(raw < 0 ? -raw : raw, 0).ToString());
     };
-    result.mismatches.push_back(fmt::format("position {}: venue {}, ours {}", id.value(),
-                                            signed_qty(v), signed_qty(k)));
+    result.mismatches.push_back(
+        fmt::format("position {}: venue {}, ours {}", id.value(), signed_qty(v), signed_qty(k)));
   }
 }
 

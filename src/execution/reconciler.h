@@ -68,6 +68,9 @@ class Reconciler {
                       ReconcileResult& result);
 
  private:
+  // `o`, found by the report's tag, is the rejected order of a lost send and the report the
+  // venue's order under that tag: an orphan, adopted apart (never applied to `o`).
+  static bool LostSend(const Order& o, const OrderStatusReport& r);
   Order* Match(const OrderStatusReport& r);
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);

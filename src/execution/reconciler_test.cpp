@@ -185,6 +185,50 @@ TEST_F(ReconcileTest, OurOrderMissingFromTheCacheIsAdoptedAndAnUnknownOneIsExter
   EXPECT_EQ(NetPosition(), -3);  // the external fill counts in the positions
 }
 
+// An order of ours rejected as not found after an ambiguous send (no venue id) whose tag then
+// shows at the venue: the venue's order is adopted apart, by its venue id, and its fill booked;
+// the rejected order stays rejected (an order never comes back from REJECTED). One the venue
+// rejected too stays with the rejected order. Read again (the next start, the next reconnect),
+// every report finds the order it found the first time: no second adoption, no mismatch, even
+// for a rejected external order with no tag and no venue id recorded.
+TEST_F(ReconcileTest, TheVenuesOrderUnderALostSendsTagIsAdoptedApartAndFoundAgain) {
+  const Order* lost = Ours("O-1", 3, /*accepted=*/false);
+  client_->Rejected(*lost, "not found at venue after ambiguous send");
+  ASSERT_EQ(lost->status(), OrderStatus::kRejected);
+  OrderStatusReport orphan = Report(*lost, OrderStatus::kFilled, 3, "101");
+  orphan.client_order_id = ClientOrderId();  // the venue knows only the tag
+  orphan.venue_order_id = VenueOrderId("V-7");
+  const std::vector<FillReport> fills = {Fill(orphan, "T-1", 3, "101", 1)};
+  const Order* rejected_twice = Ours("O-2", 3, /*accepted=*/false);
+  client_->Rejected(*rejected_twice, "not found at venue after ambiguous send");
+  OrderStatusReport venue_rejected = Report(*rejected_twice, OrderStatus::kRejected, 0);
+  venue_rejected.client_order_id = ClientOrderId();
+  venue_rejected.venue_order_id = VenueOrderId("V-8");
+  OrderStatusReport manual = venue_rejected;
+  manual.tag = "";
+  manual.venue_order_id = VenueOrderId("V-9");
+  for (int pass = 0; pass < 2; ++pass) {
+    ExecutionMassStatus ms = CompleteListWithout(/*positions=*/true);
+    ms.orders = {orphan, venue_rejected, manual};
+    ms.fills = fills;
+    ms.positions = {Pos(3)};
+    const ReconcileResult r = k().exec_engine().Reconcile(ms);
+    EXPECT_TRUE(r.mismatches.empty()) << "pass " << pass << ": " << r.mismatches.front();
+    EXPECT_EQ(r.orders_adopted, pass == 0 ? 1u : 0u) << "pass " << pass;
+    EXPECT_EQ(r.orders_external, pass == 0 ? 1u : 0u) << "pass " << pass;
+  }
+  const Order* adopted = k().cache().OrderByVenueId(VenueOrderId("V-7"));
+  ASSERT_NE(adopted, nullptr);
+  EXPECT_EQ(adopted->client_order_id(), ClientOrderId("ADOPTED-V-7"));
+  EXPECT_EQ(adopted->status(), OrderStatus::kFilled);
+  EXPECT_EQ(adopted->filled_qty(), Qty(3));
+  EXPECT_NE(adopted->tags().find("orphan of O-1"), std::string::npos) << adopted->tags();
+  EXPECT_EQ(lost->status(), OrderStatus::kRejected);
+  EXPECT_EQ(rejected_twice->status(), OrderStatus::kRejected);
+  EXPECT_EQ(k().cache().order(ClientOrderId("ADOPTED-V-8")), nullptr);
+  EXPECT_EQ(NetPosition(), 3);
+}
+
 TEST_F(ReconcileTest, APositionMismatchHaltsWithTheReasonAndInventsNoOrder) {
   const Order* o = Ours("O-1", 2, true);
   client_->Filled(*o, 2, "100");
@@ -213,8 +257,7 @@ TEST_F(ReconcileTest, LessFilledAtTheVenueOrAnOpenOrderItLacksFailsReconciliatio
   const Status s = k().Start();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("venue reports 1 filled, we applied 3"), std::string::npos) << s.error();
-  EXPECT_NE(s.error().find("order O-2 is ACCEPTED here but absent at venue NFO"),
-            std::string::npos)
+  EXPECT_NE(s.error().find("order O-2 is ACCEPTED here but absent at venue NFO"), std::string::npos)
       << s.error();
   EXPECT_EQ(a->filled_qty(), Qty(3));  // never unfilled by us
   EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
@@ -241,8 +284,9 @@ TEST_F(ReconcileTest, AClientThatDoesNotConnectOrReportFailsItsPhaseWithItsCode)
   client_->connected = false;
   Status s = k().Start();
   EXPECT_TRUE(s.Is(ErrorCode::kUnavailable)) << s.error();
-  EXPECT_EQ(s.error(), "kernel start, connect phase: execution client NFO-CLIENT (venue NFO) did "
-                       "not connect");
+  EXPECT_EQ(s.error(),
+            "kernel start, connect phase: execution client NFO-CLIENT (venue NFO) did "
+            "not connect");
   EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
 
   client_->connected = true;
@@ -528,8 +572,8 @@ TEST(EngineFault, AThrowingClientFaultsTheEngineAndHaltsTradingWithoutUnwinding)
   ASSERT_TRUE(tk->Start().ok());
   const Order* o = testkit::AddOrder(tk.kernel(), MakeInit(inst, "O-1", OrderSide::kBuy, 1, "10"));
   EXPECT_NO_THROW(tk->loop().Run([&] {
-    ASSERT_TRUE(tk->bus().Send(topics::kRiskEngineExecute,
-                               TradingCommand(testkit::SubmitCommand(*o))));
+    ASSERT_TRUE(
+        tk->bus().Send(topics::kRiskEngineExecute, TradingCommand(testkit::SubmitCommand(*o))));
   }));
   EXPECT_EQ(tk->exec_engine().state(), ComponentState::kFaulted);
   EXPECT_EQ(tk->exec_engine().fault_count(), 1u);
@@ -555,15 +599,16 @@ TEST(VenueTags, EveryOrderGetsAShortUniqueAlphanumericTagMappedToItsId) {
   std::vector<std::string> tags;
   for (int i = 1; i <= 40; ++i) {
     const std::string coid = "O-" + std::to_string(i);
-    const Order* o = testkit::AddOrder(tk.kernel(), MakeInit(fut, coid.c_str(), OrderSide::kBuy, 1));
+    const Order* o =
+        testkit::AddOrder(tk.kernel(), MakeInit(fut, coid.c_str(), OrderSide::kBuy, 1));
     ASSERT_FALSE(o->venue_tag().empty());
     EXPECT_LE(o->venue_tag().size(), 20u);
     for (char c : o->venue_tag()) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
     EXPECT_EQ(tk->cache().OrderByTag(o->venue_tag()), o);
     tags.push_back(o->venue_tag());
   }
-  EXPECT_EQ(tags[0], "N011");   // "N" + node "01" (TRADER-001) + base 36
-  EXPECT_EQ(tags[34], "N01Z");  // 35
+  EXPECT_EQ(tags[0], "N011");    // "N" + node "01" (TRADER-001) + base 36
+  EXPECT_EQ(tags[34], "N01Z");   // 35
   EXPECT_EQ(tags[35], "N0110");  // 36
   std::sort(tags.begin(), tags.end());
   EXPECT_EQ(std::unique(tags.begin(), tags.end()), tags.end());

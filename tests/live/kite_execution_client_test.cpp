@@ -212,8 +212,77 @@ TEST_F(KiteExec, AWatchedTagThatAppearsLaterIsAdoptedAndCancelled) {
     const json l = Ledger();
     return l["orders"].size() == 1 && l["orders"][0]["status"] == "CANCELLED";
   }));
-  // The kernel knows the adopted order (by its tag), not as the rejected O-1.
+  // The kernel knows the adopted order apart from the rejected O-1 (which stays rejected):
+  // found by Kite's id, cancelled as Kite cancelled it.
   EXPECT_EQ(StatusOf("O-1"), OrderStatus::kRejected);
+  const std::string kite_id = Ledger()["orders"][0]["order_id"];
+  ASSERT_TRUE(Pump([&] {
+    const Order* a = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
+    return a != nullptr && a->status() == OrderStatus::kCanceled;
+  }));
+  const Order* adopted = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
+  EXPECT_NE(adopted->client_order_id(), ClientOrderId("O-1"));
+  EXPECT_NE(adopted->tags().find("orphan of O-1"), std::string::npos) << adopted->tags();
+}
+
+// The same, but the late order was marketable and filled before its tag was seen: the adopted
+// order carries Kite's fill, so the kernel's position is Kite's (before, the report landed on
+// the rejected O-1, every event was refused, and the fill was missing until the position
+// check halted). The strategy's O-1 stays rejected.
+TEST_F(KiteExec, AWatchedTagThatAppearsFilledIsAdoptedWithItsFill) {
+  LoadPlan(R"({"rule": [{"route": "POST /orders/regular", "action": "5xx_before", "nth": 1}]})");
+  const Order* o = Submit("O-1", OrderSide::kBuy, "100.50");
+  const std::string tag = o->venue_tag();
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kRejected; }, 0));
+  auto late = Send("POST", "/orders/regular",
+                   "exchange=NFO&tradingsymbol=" + symbol_ +
+                       "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML"
+                       "&price=100.50&validity=DAY&tag=" + tag);
+  ASSERT_TRUE(late.ok()) << late.error();
+  ASSERT_EQ(late->status, 200) << late->body;
+  ASSERT_TRUE(Pump([&] { return Ledger()["orders"][0]["status"] == "COMPLETE"; }));
+  auto ms = client_->GenerateMassStatus();
+  ASSERT_TRUE(ms.ok()) << ms.error();
+  EXPECT_EQ(client_->stats().orphans_adopted, 1u);
+  const std::string kite_id = Ledger()["orders"][0]["order_id"];
+  ASSERT_TRUE(Pump([&] {
+    const Order* a = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
+    return a != nullptr && a->status() == OrderStatus::kFilled;
+  }));
+  const Order* adopted = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
+  EXPECT_EQ(adopted->filled_qty(), testkit::Qty(65));
+  EXPECT_EQ(*adopted->avg_px(), testkit::Px("100.10"));
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kRejected);
+  const auto open = kernel_->cache().PositionsOpen();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open.front()->quantity(), testkit::Qty(65));
+  bool said = false;
+  for (const auto& [kind, text] : alerts_) {
+    said |= kind == Kind::kOrphan && text.find("65 of 65 filled") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+}
+
+// The in-flight check queries a SUBMITTED order whose place is still unanswered (here queued in
+// the orders lane behind a place whose answer Kite holds back): the query leaves it to that
+// answer. Before, it started a tag lookup that found the book without the unsent order,
+// rejected it, and threw away Kite's 200 when the place went out: a live order the kernel
+// believed rejected.
+TEST_F(KiteExec, AQueryWhileThePlaceIsUnansweredLeavesItToThePlacesAnswer) {
+  LoadPlan(R"({"rule": [{"route": "POST /orders/regular", "action": "stall", "nth": 1,
+                          "delay_ms": 800}]})");
+  Submit("O-0", OrderSide::kBuy, "99.00");  // rests; Kite holds its answer 800 ms
+  Submit("O-1", OrderSide::kBuy, "98.00");  // queued behind it
+  ::nacre::QueryOrder q;
+  q.instrument_id = call_.id;
+  q.client_order_id = ClientOrderId("O-1");
+  kernel_->exec_engine().Execute(TradingCommand(q));
+  ASSERT_TRUE(Pump([&] {
+    return StatusOf("O-0") == OrderStatus::kAccepted && StatusOf("O-1") == OrderStatus::kAccepted;
+  }));
+  EXPECT_EQ(client_->stats().lost_after_lookup, 0u);
+  EXPECT_EQ(Ledger()["orders"].size(), 2u);
+  EXPECT_FALSE(HasAlert(Kind::kLost));
 }
 
 TEST_F(KiteExec, ACancelBeforeKitesIdIsKnownIsHeldThenSent) {

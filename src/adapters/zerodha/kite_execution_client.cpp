@@ -374,6 +374,7 @@ void KiteExecutionClient::SubmitOrder(const ::nacre::SubmitOrder& /*cmd*/, const
   t.tag = order.venue_tag();
   t.price_precision = sym->price_precision;
   t.multiplier = sym->multiplier;
+  t.placing = true;
   tracked_[order.client_order_id()] = std::move(t);
   GenerateOrderSubmitted(ref, Now());
   const ClientOrderId id = order.client_order_id();
@@ -459,6 +460,7 @@ void KiteExecutionClient::OnPlaced(const ClientOrderId& id, const KiteOutcome& o
   auto it = tracked_.find(id);
   if (it == tracked_.end()) return;
   Tracked& t = it->second;
+  t.placing = false;
   switch (out.kind) {
     case KiteOutcome::Kind::kOk: {
       ++stats_.placed;
@@ -498,6 +500,7 @@ void KiteExecutionClient::OnPlaced(const ClientOrderId& id, const KiteOutcome& o
 }
 
 void KiteExecutionClient::LookUp(const ClientOrderId& id, std::size_t attempt) {
+  if (auto it = tracked_.find(id); it != tracked_.end()) it->second.looking_up = true;
   const DurationNs offset = attempt < config_.lookup_offsets.size()
                                 ? config_.lookup_offsets[attempt]
                                 : config_.ambiguity_window;
@@ -516,13 +519,20 @@ void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attemp
   auto it = tracked_.find(id);
   if (it == tracked_.end()) return;  // settled meanwhile (adopted by another look, rejected)
   Tracked& t = it->second;
+  // The book as read: a transport failure or a book that does not parse (one row Nacre cannot
+  // read, say an order placed on Kite's web in a state it does not know) tells nothing about
+  // this order, so it can never be the verdict "not found".
+  std::string unreadable;
+  if (!out.ok()) unreadable = out.message;
   if (out.ok()) {
     auto orders = ParseKiteOrders(out.data);
+    if (!orders.ok()) unreadable = orders.error();
     if (orders.ok()) {
       CheckOrphans(*orders);
       for (const KiteOrder& k : *orders) {
         if (k.tag != t.tag) continue;
         ++stats_.adopted_after_lookup;
+        t.looking_up = false;
         t.kite_id = k.order_id;
         t.ambiguous_since = UnixNanos();
         by_kite_id_[t.kite_id] = id;
@@ -546,13 +556,14 @@ void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attemp
     LookUp(id, attempt + 1);
     return;
   }
-  if (!out.ok()) {
+  t.looking_up = false;  // the chain ends here, whatever it concludes
+  if (!unreadable.empty()) {
     // The order book could not be read: the order's fate is unknown. Never guess: keep it
     // SUBMITTED (the in-flight check and reconciliation go on asking) and alert.
     Alert(AlertKind::kLost,
           fmt::format("order {} (tag {}): placement outcome unknown and Kite's order book "
                       "unreadable ({}); left SUBMITTED",
-                      id.value(), t.tag, out.message));
+                      id.value(), t.tag, unreadable));
     return;
   }
   ++stats_.lost_after_lookup;
@@ -571,19 +582,23 @@ void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
     if (k.tag.empty() || orphan_watch_.count(k.tag) == 0) continue;
     orphan_watch_.erase(k.tag);
     ++stats_.orphans_adopted;
+    const bool cancel = config_.orphan_policy == "cancel" && !IsTerminal(k.status);
     Alert(AlertKind::kOrphan,
-          fmt::format("order tag {} appeared at Kite as {} ({}) after it was rejected as not "
-                      "found; adopted{}",
-                      k.tag, k.order_id, k.status_text,
-                      config_.orphan_policy == "cancel" ? " and cancelled" : ""));
-    // The kernel adopts it from the report (our tag prefix, not in the cache as working).
+          fmt::format("order tag {} appeared at Kite as {} ({}, {} of {} filled) after it was "
+                      "rejected as not found; adopted{}",
+                      k.tag, k.order_id, k.status_text, k.filled_quantity, k.quantity,
+                      cancel ? " and cancelled" : ""));
+    // The kernel adopts it from the report (our tag prefix, apart from the rejected order).
     EmitReport(ReportOf(k, nullptr), {});
-    if (config_.orphan_policy == "cancel" && !IsTerminal(k.status)) {
+    const std::string kite_id = k.order_id;
+    if (cancel) {
       KiteCall c = OrderCommand("DELETE", k.order_id);
-      const std::string kite_id = k.order_id;
       rest_.Post(std::move(c), [this, kite_id](KiteOutcome) {
         Kernel("KITE orphan cancel", [this, kite_id] { FetchUntracked(kite_id); });
       });
+    } else {
+      // Its trades (an orphan that filled before it was seen): booked from the fetch.
+      FetchUntracked(kite_id);
     }
   }
 }
@@ -744,6 +759,10 @@ void KiteExecutionClient::QueryOrder(const ::nacre::QueryOrder& /*cmd*/, const O
   const Tracked* t = Track(order);
   if (t != nullptr && !t->kite_id.empty()) {
     Fetch(order.client_order_id());
+  } else if (t != nullptr && (t->placing || t->looking_up)) {
+    // The place is unanswered (sent, or still queued behind other orders in the lane), or its
+    // tag lookup is running: a lookup now could find the book without an order not yet sent
+    // and reject an order Kite then places. Its answer, or that lookup, decides.
   } else if (t != nullptr && !t->tag.empty()) {
     // Sent before a restart and never acknowledged to us: find it by its tag.
     ClientOrderId id = order.client_order_id();

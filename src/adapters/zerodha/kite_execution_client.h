@@ -247,6 +247,10 @@ class KiteExecutionClient final : public ExecutionClient {
     bool dirty = false;
     int transient_left = 0;
     int lagging_left = -1;  // -1: the config's count (set on the first fetch)
+    // The place was sent (or is queued in the orders lane) and its answer is not in: only that
+    // answer, or the tag lookup an unknown answer starts, decides the order's fate.
+    bool placing = false;
+    bool looking_up = false;    // a tag lookup chain (LookUp) is running
     UnixNanos ambiguous_since;  // the place's answer was unknown (zero: not)
     std::optional<::nacre::ModifyOrder> held_modify;
     bool held_cancel = false;
