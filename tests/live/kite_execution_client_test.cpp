@@ -309,6 +309,26 @@ TEST_F(KiteExec, AModifyWhileKiteIsProcessingIsRetriedAndApplied) {
   EXPECT_EQ(Ledger()["orders"][0]["price"], 99.5);
 }
 
+// A modify of the quantity alone whose answer was lost and which Kite applied: the history
+// shows it applied (the quantity asked for), so no ModifyRejected follows the update. Before,
+// only the price was compared, and a modify that set no price was always reported rejected.
+TEST_F(KiteExec, ALostModifyOfTheQuantityThatKiteAppliedIsNotReportedRejected) {
+  testkit::BusRecorder<OrderEvent> events(kernel_->bus(), "events.order.*");
+  Submit("O-1", OrderSide::kBuy, "99.00");  // rests below the bid
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kAccepted; }));
+  LoadPlan(R"({"rule": [{"route": "PUT /orders/regular/*", "action": "drop_after", "nth": 1}]})");
+  kernel_->exec_engine().Execute(testkit::ModifyCommand(*Ord("O-1"), testkit::Qty(130), {}));
+  ASSERT_TRUE(Pump([&] {
+    return Ord("O-1")->quantity() == testkit::Qty(130) &&
+           StatusOf("O-1") == OrderStatus::kAccepted;
+  }));
+  ASSERT_TRUE(Pump([&] { return client_->stats().fetches >= 2; }));
+  const std::vector<std::string> names = testkit::EventNames(events.items());
+  EXPECT_EQ(std::count(names.begin(), names.end(), "OrderModifyRejected"), 0)
+      << testing::PrintToString(names);
+  EXPECT_EQ(Ledger()["orders"][0]["quantity"], 130);
+}
+
 TEST_F(KiteExec, UpdatesAreTriggersAndTheMassStatusReconcilesClean) {
   Submit("O-1", OrderSide::kBuy, "100.50");
   ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }));

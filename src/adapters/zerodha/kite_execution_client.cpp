@@ -691,7 +691,7 @@ void KiteExecutionClient::OnModified(const ClientOrderId& id, const ::nacre::Mod
   }
   if (out.kind == KiteOutcome::Kind::kAmbiguous) {
     // Never resent: the order's history says whether it applied.
-    t.modify_unresolved = cmd.price ? cmd.price : std::optional<Price>(Price());
+    t.modify_unresolved = cmd;
     Fetch(id);
     return;
   }
@@ -937,7 +937,13 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   if (t == nullptr) return;
   if (t->modify_unresolved && now.status != KiteStatus::kModifyPending &&
       now.status != KiteStatus::kModifyValidationPending) {
-    const bool applied = t->modify_unresolved->raw() != 0 && now.price == *t->modify_unresolved;
+    // Applied when the order shows every field the modify asked for (price, quantity and
+    // trigger alike: a modify of the quantity alone changes no price).
+    const ::nacre::ModifyOrder& m = *t->modify_unresolved;
+    const bool applied = (m.price || m.quantity || m.trigger_price) &&
+                         (!m.price || now.price == *m.price) &&
+                         (!m.trigger_price || now.trigger_price == *m.trigger_price) &&
+                         (!m.quantity || now.quantity == Units(*m.quantity));
     if (!applied && !IsTerminal(now.status)) {
       GenerateOrderModifyRejected(t->ref,
                                   "not applied at Kite after a modify whose answer was lost",

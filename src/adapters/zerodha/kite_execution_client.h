@@ -254,7 +254,8 @@ class KiteExecutionClient final : public ExecutionClient {
     UnixNanos ambiguous_since;  // the place's answer was unknown (zero: not)
     std::optional<::nacre::ModifyOrder> held_modify;
     bool held_cancel = false;
-    std::optional<Price> modify_unresolved;  // an ambiguous modify's price, until fetched
+    // An ambiguous modify (what it asked for), until the order's history says if it applied.
+    std::optional<::nacre::ModifyOrder> modify_unresolved;
     int cancel_resends = 0;
     // What the last report said (the poll fetches an order whose book entry differs).
     std::string seen_status;
