@@ -107,6 +107,15 @@ class KiteExec : public KiteRestFixture {
     ASSERT_TRUE(r.ok()) << r.error();
     ASSERT_EQ(r->status, 200) << r->body;
   }
+  // A buy of one lot placed at Kite with `tag`, as a request Kite processed late would be.
+  void PlaceLate(const std::string& tag, const std::string& price) {
+    auto late = Send("POST", "/orders/regular",
+                     "exchange=NFO&tradingsymbol=" + symbol_ +
+                         "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML&price=" +
+                         price + "&validity=DAY&tag=" + tag);
+    ASSERT_TRUE(late.ok()) << late.error();
+    ASSERT_EQ(late->status, 200) << late->body;
+  }
   OrderStatus StatusOf(const char* id) { return Ord(id)->status(); }
   bool HasAlert(Kind k) const {
     for (const auto& [kind, text] : alerts_) {
@@ -194,12 +203,7 @@ TEST_F(KiteExec, AWatchedTagThatAppearsLaterIsAdoptedAndCancelled) {
   const std::string tag = o->venue_tag();
   ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kRejected; }, 0));
   ASSERT_EQ(client_->orphan_watch().count(tag), 1u);
-  auto late = Send("POST", "/orders/regular",
-                   "exchange=NFO&tradingsymbol=" + symbol_ +
-                       "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML&price=99"
-                       "&validity=DAY&tag=" + tag);
-  ASSERT_TRUE(late.ok()) << late.error();
-  ASSERT_EQ(late->status, 200) << late->body;
+  PlaceLate(tag, "99");
   Get("/__emu/step?seconds=1");
   // The next read of the order book (here the mass status, as after a reconnect) adopts it
   // and, by the default orphan policy, cancels it.
@@ -234,12 +238,7 @@ TEST_F(KiteExec, AWatchedTagThatAppearsFilledIsAdoptedWithItsFill) {
   const Order* o = Submit("O-1", OrderSide::kBuy, "100.50");
   const std::string tag = o->venue_tag();
   ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kRejected; }, 0));
-  auto late = Send("POST", "/orders/regular",
-                   "exchange=NFO&tradingsymbol=" + symbol_ +
-                       "&transaction_type=BUY&order_type=LIMIT&quantity=65&product=NRML"
-                       "&price=100.50&validity=DAY&tag=" + tag);
-  ASSERT_TRUE(late.ok()) << late.error();
-  ASSERT_EQ(late->status, 200) << late->body;
+  PlaceLate(tag, "100.50");
   ASSERT_TRUE(Pump([&] { return Ledger()["orders"][0]["status"] == "COMPLETE"; }));
   auto ms = client_->GenerateMassStatus();
   ASSERT_TRUE(ms.ok()) << ms.error();
