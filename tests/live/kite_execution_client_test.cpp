@@ -328,6 +328,28 @@ TEST_F(KiteExec, ALostModifyOfTheQuantityThatKiteAppliedIsNotReportedRejected) {
   EXPECT_EQ(Ledger()["orders"][0]["quantity"], 130);
 }
 
+// A modify Kite takes (200) and the exchange then refuses (beyond the LPP band: NOT MODIFIED,
+// the order back as it was) ends in ModifyRejected with Kite's reason, and the order is
+// working at its old price again. Before, nothing said so: the order stayed PENDING_UPDATE
+// and, after the in-flight check's queries, blocked new orders on the instrument.
+TEST_F(KiteExec, AModifyKiteTookButDidNotApplyEndsInModifyRejected) {
+  testkit::BusRecorder<OrderEvent> events(kernel_->bus(), "events.order.*");
+  Submit("O-1", OrderSide::kBuy, "99.00");  // rests below the bid
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kAccepted; }));
+  kernel_->exec_engine().Execute(testkit::ModifyCommand(*Ord("O-1"), {}, testkit::Px("150.00")));
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kPendingUpdate);
+  ASSERT_TRUE(Pump([&] {
+    const std::vector<std::string> names = testkit::EventNames(events.items());
+    return std::count(names.begin(), names.end(), "OrderModifyRejected") == 1;
+  }));
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kAccepted);
+  EXPECT_EQ(*Ord("O-1")->price(), testkit::Px("99.00"));
+  const std::vector<std::string> names = testkit::EventNames(events.items());
+  EXPECT_EQ(std::count(names.begin(), names.end(), "OrderUpdated"), 0)
+      << testing::PrintToString(names);
+  EXPECT_EQ(Ledger()["orders"][0]["price"], 99);
+}
+
 TEST_F(KiteExec, UpdatesAreTriggersAndTheMassStatusReconcilesClean) {
   Submit("O-1", OrderSide::kBuy, "100.50");
   ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }));

@@ -676,6 +676,8 @@ void KiteExecutionClient::OnModified(const ClientOrderId& id, const ::nacre::Mod
   Tracked& t = it->second;
   const ModifyRequest refused{cmd.quantity, cmd.price, cmd.trigger_price};
   if (out.ok()) {
+    t.modify_taken = true;
+    t.modify_rows = t.history_rows;
     Fetch(id);
     return;
   }
@@ -935,6 +937,22 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   EmitReport(report, fills);
   AccountAfterFills();
   if (t == nullptr) return;
+  if (t->modify_taken) {
+    for (std::size_t i = t->modify_rows; i < rows->size(); ++i) {
+      const KiteOrder& row = (*rows)[i];
+      if (row.status != KiteStatus::kModified && row.status != KiteStatus::kNotModified) continue;
+      t->modify_taken = false;
+      if (row.status == KiteStatus::kNotModified && !IsTerminal(now.status)) {
+        GenerateOrderModifyRejected(
+            t->ref,
+            row.status_message.empty() ? std::string("NOT MODIFIED at Kite")
+                                       : "NOT MODIFIED at Kite: " + row.status_message,
+            Now());
+      }
+      break;
+    }
+  }
+  t->history_rows = rows->size();
   if (t->modify_unresolved && now.status != KiteStatus::kModifyPending &&
       now.status != KiteStatus::kModifyValidationPending) {
     // Applied when the order shows every field the modify asked for (price, quantity and
