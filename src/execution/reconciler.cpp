@@ -61,6 +61,17 @@ Order* Reconciler::Match(const OrderStatusReport& r) {
   if (!r.client_order_id.empty()) {
     if (Order* o = cache_.mutable_order(r.client_order_id)) return o;
   }
+  if (!r.venue_order_id.empty()) {
+    // Adopted before (this run, or a journaled one) under the id Adopt gives it: found first,
+    // even when its venue id was never recorded (an order the venue rejected carries none) and
+    // its tag names a rejected order of ours.
+    for (const char* kind : {"ADOPTED", "EXTERNAL"}) {
+      if (Order* o = cache_.mutable_order(
+              ClientOrderId(fmt::format("{}-{}", kind, r.venue_order_id.value())))) {
+        return o;
+      }
+    }
+  }
   if (!r.tag.empty()) {
     if (const Order* o = cache_.OrderByTag(r.tag); o != nullptr && !LostSend(*o, r)) {
       return cache_.mutable_order(o->client_order_id());
@@ -69,14 +80,6 @@ Order* Reconciler::Match(const OrderStatusReport& r) {
   if (!r.venue_order_id.empty()) {
     if (const Order* o = cache_.OrderByVenueId(r.venue_order_id)) {
       return cache_.mutable_order(o->client_order_id());
-    }
-    // Adopted before (this run, or a journaled one) under the id Adopt gives it: found even when
-    // its venue id was never recorded (an order the venue rejected carries none).
-    for (const char* kind : {"ADOPTED", "EXTERNAL"}) {
-      if (Order* o = cache_.mutable_order(
-              ClientOrderId(fmt::format("{}-{}", kind, r.venue_order_id.value())))) {
-        return o;
-      }
     }
   }
   return nullptr;

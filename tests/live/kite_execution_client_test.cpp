@@ -251,6 +251,16 @@ TEST_F(KiteExec, AWatchedTagThatAppearsFilledIsAdoptedWithItsFill) {
   const Order* adopted = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
   EXPECT_EQ(adopted->filled_qty(), testkit::Qty(65));
   EXPECT_EQ(*adopted->avg_px(), testkit::Px("100.10"));
+  // Kite's own trade, not an inferred one, and nothing the reports contradicted.
+  const std::vector<OrderFilled> fills = kernel_->cache().fills();
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].trade_id.value(), std::string(Ledger()["trades"][0]["trade_id"]));
+  EXPECT_EQ(kernel_->exec_engine().report_mismatch_count(), 0u);
+  // The day read again (as after a reconnect) reconciles clean.
+  auto again = client_->GenerateMassStatus();
+  ASSERT_TRUE(again.ok()) << again.error();
+  const ReconcileResult rr = kernel_->exec_engine().Reconcile(*again);
+  EXPECT_TRUE(rr.mismatches.empty()) << rr.ToStatus().error();
   EXPECT_EQ(StatusOf("O-1"), OrderStatus::kRejected);
   const auto open = kernel_->cache().PositionsOpen();
   ASSERT_EQ(open.size(), 1u);

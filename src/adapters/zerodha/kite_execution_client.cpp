@@ -588,8 +588,9 @@ void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
                       "rejected as not found; adopted{}",
                       k.tag, k.order_id, k.status_text, k.filled_quantity, k.quantity,
                       cancel ? " and cancelled" : ""));
-    // The kernel adopts it from the report (our tag prefix, apart from the rejected order).
-    EmitReport(ReportOf(k, nullptr), {});
+    // The kernel adopts it (apart from the rejected order) from the fetch's report, which
+    // carries its trades: a report without them would make the kernel infer a fill that the
+    // real trade then contradicts.
     const std::string kite_id = k.order_id;
     if (cancel) {
       KiteCall c = OrderCommand("DELETE", k.order_id);
@@ -597,7 +598,6 @@ void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
         Kernel("KITE orphan cancel", [this, kite_id] { FetchUntracked(kite_id); });
       });
     } else {
-      // Its trades (an orphan that filled before it was seen): booked from the fetch.
       FetchUntracked(kite_id);
     }
   }
@@ -657,6 +657,8 @@ void KiteExecutionClient::ModifyOrder(const ::nacre::ModifyOrder& cmd, const Ord
 }
 
 void KiteExecutionClient::SendModify(Tracked& t, const ::nacre::ModifyOrder& cmd, int try_no) {
+  // The history as read before this modify went: its outcome is among the rows after it.
+  t.modify_rows = t.history_rows;
   KiteCall c = OrderCommand("PUT", t.kite_id);
   c.params.emplace_back("order_type", std::string(KiteOrderType(t.ref.order_type)));
   if (cmd.quantity) c.params.emplace_back("quantity", std::to_string(Units(*cmd.quantity)));
@@ -677,7 +679,6 @@ void KiteExecutionClient::OnModified(const ClientOrderId& id, const ::nacre::Mod
   const ModifyRequest refused{cmd.quantity, cmd.price, cmd.trigger_price};
   if (out.ok()) {
     t.modify_taken = true;
-    t.modify_rows = t.history_rows;
     Fetch(id);
     return;
   }
@@ -938,7 +939,17 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   AccountAfterFills();
   if (t == nullptr) return;
   if (t->modify_taken) {
-    for (std::size_t i = t->modify_rows; i < rows->size(); ++i) {
+    // The outcome follows this modify's MODIFY VALIDATION PENDING: the last such row past the
+    // history read before it was sent (a history never read, as after a restart, may hold an
+    // earlier modify's rows).
+    std::size_t from = rows->size();
+    for (std::size_t i = rows->size(); i-- > std::min(t->modify_rows, rows->size());) {
+      if ((*rows)[i].status == KiteStatus::kModifyValidationPending) {
+        from = i + 1;
+        break;
+      }
+    }
+    for (std::size_t i = from; i < rows->size(); ++i) {
       const KiteOrder& row = (*rows)[i];
       if (row.status != KiteStatus::kModified && row.status != KiteStatus::kNotModified) continue;
       t->modify_taken = false;

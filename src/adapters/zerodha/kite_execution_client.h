@@ -256,9 +256,10 @@ class KiteExecutionClient final : public ExecutionClient {
     bool held_cancel = false;
     // An ambiguous modify (what it asked for), until the order's history says if it applied.
     std::optional<::nacre::ModifyOrder> modify_unresolved;
-    // A modify Kite took (200), until a MODIFIED or NOT MODIFIED row after `modify_rows` (the
-    // history's length when it was taken) says how it ended: NOT MODIFIED (say beyond the LPP
-    // band) gives ModifyRejected, which no report would (the order is back as it was).
+    // A modify Kite took (200), until a MODIFIED or NOT MODIFIED row after its MODIFY
+    // VALIDATION PENDING (past `modify_rows`, the history's length when it was sent) says how it
+    // ended: NOT MODIFIED (say beyond the LPP band) gives ModifyRejected, which no report would
+    // (the order is back as it was).
     bool modify_taken = false;
     std::size_t modify_rows = 0;
     std::size_t history_rows = 0;  // rows in the last history read
