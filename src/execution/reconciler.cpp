@@ -52,50 +52,53 @@ bool Reconciler::LostSend(const Order& o, const OrderStatusReport& r) {
   // Rejected without ever having the venue's id: the send whose answer was unknown and whose
   // tag the venue's book did not show within the window. An order can never come back from
   // REJECTED, so the venue's order under that tag is an orphan of it.
-  // One the venue rejected too changes nothing: it stays with the rejected order.
   return o.status() == OrderStatus::kRejected && o.venue_order_id().empty() &&
-         !r.venue_order_id.empty() && r.status != OrderStatus::kRejected;
+         !r.venue_order_id.empty();
+}
+
+bool Reconciler::Ours(const OrderStatusReport& r) const {
+  return !r.tag.empty() && r.tag.rfind(cache_.tag_prefix(), 0) == 0;
+}
+
+ClientOrderId Reconciler::AdoptedId(const OrderStatusReport& r) const {
+  return ClientOrderId(
+      fmt::format("{}-{}", Ours(r) ? "ADOPTED" : "EXTERNAL", r.venue_order_id.value()));
+}
+
+Order* Reconciler::Adopted(const OrderStatusReport& r) {
+  if (r.venue_order_id.empty()) return nullptr;
+  if (const Order* o = cache_.OrderByVenueId(r.venue_order_id)) {
+    return cache_.mutable_order(o->client_order_id());
+  }
+  // By the id Adopt gave it (this run, or a journaled one): found even when its venue id was
+  // never recorded (an order the venue rejected carries none).
+  return cache_.mutable_order(AdoptedId(r));
 }
 
 Order* Reconciler::Match(const OrderStatusReport& r) {
   if (!r.client_order_id.empty()) {
     if (Order* o = cache_.mutable_order(r.client_order_id)) return o;
   }
-  if (!r.venue_order_id.empty()) {
-    // Adopted before (this run, or a journaled one) under the id Adopt gives it: found first,
-    // even when its venue id was never recorded (an order the venue rejected carries none) and
-    // its tag names a rejected order of ours.
-    for (const char* kind : {"ADOPTED", "EXTERNAL"}) {
-      if (Order* o = cache_.mutable_order(
-              ClientOrderId(fmt::format("{}-{}", kind, r.venue_order_id.value())))) {
-        return o;
-      }
-    }
-  }
   if (!r.tag.empty()) {
-    if (const Order* o = cache_.OrderByTag(r.tag); o != nullptr && !LostSend(*o, r)) {
-      return cache_.mutable_order(o->client_order_id());
+    if (const Order* o = cache_.OrderByTag(r.tag)) {
+      if (!LostSend(*o, r)) return cache_.mutable_order(o->client_order_id());
+      // The venue's order under a lost send's tag: adopted apart, and found again as such. One
+      // the venue rejected too, never adopted, changes nothing: it stays with the rejected order.
+      if (Order* adopted = Adopted(r)) return adopted;
+      return r.status == OrderStatus::kRejected ? cache_.mutable_order(o->client_order_id())
+                                                : nullptr;
     }
   }
-  if (!r.venue_order_id.empty()) {
-    if (const Order* o = cache_.OrderByVenueId(r.venue_order_id)) {
-      return cache_.mutable_order(o->client_order_id());
-    }
-  }
-  return nullptr;
+  return Adopted(r);
 }
 
 Order* Reconciler::Adopt(const OrderStatusReport& r, ReconcileResult& result) {
-  const std::string& prefix = cache_.tag_prefix();
-  const bool ours = !r.tag.empty() && r.tag.rfind(prefix, 0) == 0;
+  const bool ours = Ours(r);
   OrderInitialized init;
   init.trader_id = trader_id_;
   init.strategy_id = ours ? ReconciledStrategy() : ExternalStrategy();
   init.instrument_id = r.instrument_id;
-  init.client_order_id = !r.client_order_id.empty()
-                             ? r.client_order_id
-                             : ClientOrderId(fmt::format("{}-{}", ours ? "ADOPTED" : "EXTERNAL",
-                                                         r.venue_order_id.value()));
+  init.client_order_id = !r.client_order_id.empty() ? r.client_order_id : AdoptedId(r);
   init.event_id = uuids_.Next();
   init.ts_event = r.ts_accepted;
   init.ts_init = clock_.Now();

@@ -71,6 +71,11 @@ class Reconciler {
   // `o`, found by the report's tag, is the rejected order of a lost send and the report the
   // venue's order under that tag: an orphan, adopted apart (never applied to `o`).
   static bool LostSend(const Order& o, const OrderStatusReport& r);
+  bool Ours(const OrderStatusReport& r) const;  // the tag has this node's prefix
+  // The id Adopt gives the venue's order of `r` (ADOPTED-/EXTERNAL-{venue id}).
+  ClientOrderId AdoptedId(const OrderStatusReport& r) const;
+  // The order an earlier adoption made of `r`'s venue order, by venue id or adopted id.
+  Order* Adopted(const OrderStatusReport& r);
   Order* Match(const OrderStatusReport& r);
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);

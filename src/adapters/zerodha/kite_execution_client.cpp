@@ -523,27 +523,25 @@ void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attemp
   // read, say an order placed on Kite's web in a state it does not know) tells nothing about
   // this order, so it can never be the verdict "not found".
   std::string unreadable;
-  if (!out.ok()) unreadable = out.message;
-  if (out.ok()) {
-    auto orders = ParseKiteOrders(out.data);
-    if (!orders.ok()) unreadable = orders.error();
-    if (orders.ok()) {
-      CheckOrphans(*orders);
-      for (const KiteOrder& k : *orders) {
-        if (k.tag != t.tag) continue;
-        ++stats_.adopted_after_lookup;
-        t.looking_up = false;
-        t.kite_id = k.order_id;
-        t.ambiguous_since = UnixNanos();
-        by_kite_id_[t.kite_id] = id;
-        t.transient_left = config_.transient_refetches;
-        Fetch(id);
-        ReleaseHeld(t);
-        return;
-      }
+  if (!out.ok()) {
+    unreadable = out.message;
+    if (out.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, out.message);
+  } else if (auto orders = ParseKiteOrders(out.data); !orders.ok()) {
+    unreadable = orders.error();
+  } else {
+    CheckOrphans(*orders);
+    for (const KiteOrder& k : *orders) {
+      if (k.tag != t.tag) continue;
+      ++stats_.adopted_after_lookup;
+      t.looking_up = false;
+      t.kite_id = k.order_id;
+      t.ambiguous_since = UnixNanos();
+      by_kite_id_[t.kite_id] = id;
+      t.transient_left = config_.transient_refetches;
+      Fetch(id);
+      ReleaseHeld(t);
+      return;
     }
-  } else if (out.kind == KiteOutcome::Kind::kTokenExpired) {
-    Alert(AlertKind::kToken, out.message);
   }
   const bool more = attempt + 1 < config_.lookup_offsets.size();
   if (more) {
