@@ -50,9 +50,10 @@ Status ExecutionEngine::ReconcileAtStart() {
     const ReconcileResult res = Reconcile(*ms);
     if (res.events_generated > 0 || !res.ok()) {
       log().Info("reconciled {}: {} orders reported, {} events generated, {} adopted, {} external, "
-                 "{} fills inferred, {} mismatches",
+                 "{} expired with a previous day, {} fills inferred, {} mismatches",
                  id.value(), res.orders_reported, res.events_generated, res.orders_adopted,
-                 res.orders_external, res.fills_inferred, res.mismatches.size());
+                 res.orders_external, res.orders_expired, res.fills_inferred,
+                 res.mismatches.size());
     }
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
     ResendPendingCancels(*client);

@@ -138,6 +138,65 @@ Order* Reconciler::Adopt(const OrderStatusReport& r, ReconcileResult& result) {
   return raw;
 }
 
+std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport& r,
+                                        const std::vector<const FillReport*>& unapplied,
+                                        ReconcileResult& result) {
+  if (unapplied.empty()) return 0;
+  Quantity listed = Quantity::Zero();
+  for (const FillReport* f : unapplied) listed = listed + f->last_qty;
+  if (o.filled_qty() + listed <= r.filled_qty) return 0;  // all of them fit: none is late
+  static constexpr std::string_view kInferred = "INFERRED-";
+  const auto& ids = o.trade_ids();
+  if (std::none_of(ids.begin(), ids.end(), [](const TradeId& t) {
+        return t.value().rfind(kInferred, 0) == 0;
+      })) {
+    return 0;
+  }
+  // What we inferred on this order, and at what value.
+  Quantity inferred = Quantity::Zero();
+  Money inferred_value = Money::Zero();
+  const Instrument* inst = cache_.instrument(o.instrument_id());
+  const std::int64_t multiplier = inst != nullptr ? inst->multiplier : 1;
+  for (const OrderFilled& f : cache_.fills()) {
+    if (f.client_order_id != o.client_order_id() ||
+        f.trade_id.value().rfind(kInferred, 0) != 0) {
+      continue;
+    }
+    inferred = inferred + f.last_qty;
+    inferred_value = inferred_value + Money::Notional(f.last_px, f.last_qty, multiplier);
+  }
+  // The excess over the venue's filled quantity, up to what we inferred, made of whole fills
+  // from the earliest on: those are the late ones. The rest is left to the caller's rule (past
+  // the venue's filled quantity: a mismatch), and so is all of it when no whole fills make it.
+  const Quantity excess = o.filled_qty() + listed - r.filled_qty;
+  const Quantity target = std::min(excess, inferred);
+  Quantity taken = Quantity::Zero();
+  std::size_t n = 0;
+  Money value = Money::Zero();
+  Money charges = Money::Zero();
+  std::string trades;
+  while (n < unapplied.size() && taken + unapplied[n]->last_qty <= target) {
+    const FillReport& f = *unapplied[n++];
+    taken = taken + f.last_qty;
+    value = value + Money::Notional(f.last_px, f.last_qty, multiplier);
+    charges = charges + (f.commission.raw() != 0 ? f.commission : f.charges.Total());
+    trades += fmt::format("{}{} {} @ {}", trades.empty() ? "" : ", ", f.trade_id.value(),
+                          f.last_qty.ToString(), f.last_px.ToString());
+  }
+  if (taken != target) return 0;
+  // The value the inferred fills booked for this quantity (at their average when only part of
+  // them is explained so far).
+  const Money booked = taken == inferred ? inferred_value
+                                          : inferred_value.MulRatio(taken.raw(), inferred.raw());
+  result.fills_explained += n;
+  log_.Warning("order {} (venue {}): trades {} listed late are the {} we inferred for it: not "
+               "applied again; they are worth {} where the inferred fill booked {}, and their "
+               "charges {} were not booked (an inferred fill carries none)",
+               o.client_order_id().value(), r.venue_order_id.value(), trades,
+               taken.ToString(), value.ToString(), booked.ToString(), charges.ToString());
+  return n;
+}
+
 void Reconciler::Apply(const OrderEvent& e, ReconcileResult& result) {
   ++result.events_generated;
   engine_.Process(e);
@@ -195,12 +254,20 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
   std::sort(mine.begin(), mine.end(), [](const FillReport* a, const FillReport* b) {
     return a->ts_event != b->ts_event ? a->ts_event < b->ts_event : a->trade_id < b->trade_id;
   });
-  for (const FillReport* f : mine) {
+  {
     const auto& applied = o->trade_ids();
-    if (std::find(applied.begin(), applied.end(), f->trade_id) != applied.end()) continue;
+    std::erase_if(mine, [&](const FillReport* f) {
+      return std::find(applied.begin(), applied.end(), f->trade_id) != applied.end();
+    });
+  }
+  // Listed late: the earliest of them that the venue's filled quantity cannot hold on top of
+  // ours are the trades a fill we inferred stood for: never applied again.
+  const std::size_t late = ExplainInferred(*o, r, mine, result);
+  for (std::size_t i = late; i < mine.size(); ++i) {
+    const FillReport* f = mine[i];
     if (o->filled_qty() + f->last_qty > r.filled_qty) {
-      // More listed than the venue says filled (or a fill we inferred earlier now listed):
-      // never applied twice; someone must look.
+      // More listed than the venue says filled, beyond what a fill we inferred stood for:
+      // never applied; someone must look.
       result.mismatches.push_back(fmt::format(
           "order {} (venue {}): fill {} of {} would pass the venue's filled quantity {} (we "
           "hold {})",
@@ -289,6 +356,19 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
     }
     for (const Order* o : live) {
       if (reported.count(o->client_order_id())) continue;
+      if (!ms.day_start.is_zero() && o->ts_init() < ms.day_start) {
+        // A previous day's order: the venue's day ended it, sent and never acknowledged or
+        // not (LIVE.md §8). Any fill it had after we last heard shows in the position check.
+        const std::string_view was = ToString(o->status());
+        Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(),
+                                           ms.day_start, clock_.Now()),
+              result);
+        ++result.orders_expired;
+        log_.Warning("order {} was {} from a previous day and venue {}'s day does not list it: "
+                     "expired with its day",
+                     o->client_order_id().value(), was, ms.venue.value());
+        continue;
+      }
       if (o->venue_order_id().empty() &&
           (o->status() == OrderStatus::kSubmitted || o->status() == OrderStatus::kPendingCancel ||
            o->status() == OrderStatus::kPendingUpdate)) {

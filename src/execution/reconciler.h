@@ -8,10 +8,16 @@
 //   Rejected, fills always before the terminal event. A fill whose trade id is already applied
 //   is skipped; when the venue's cumulative filled quantity is still ahead of the fills it
 //   listed, the difference becomes one inferred fill at the venue's average price (a
-//   deterministic trade id "INFERRED-{venue order id}-{n}", logged as a warning).
+//   deterministic trade id "INFERRED-{venue order id}-{n}", logged as a warning). The trades
+//   it stood for, when the venue lists them later, are recognised (the earliest listed fills
+//   the venue's filled quantity cannot hold on top of ours, whole, no more than was inferred)
+//   and never applied; a warning gives their value and charges against the inferred fill.
 // - An order with our tag prefix that the cache lacks (placed before a restart) is adopted
 //   under strategy "RECONCILED"; any other unknown order is recorded as EXTERNAL. Both are
 //   built from the report, never invented.
+// - An order open here from before the venue's current day (when the venue's orders all end
+//   with their day, ExecutionMassStatus::day_start) and absent from its lists is Expired
+//   ("previous day"); a fill it had after we stopped shows in the position check.
 // - Failures, which leave the kernel HALTED (Kernel::Start) instead of guessing: the venue
 //   reports less filled than we applied; an order we hold open is absent from the venue's
 //   reports; a net position per instrument differs from the sum of ours after the orders are
@@ -40,9 +46,15 @@ struct ReconcileResult {
   std::size_t orders_adopted = 0;   // ours, missing from the cache
   std::size_t orders_external = 0;  // placed outside this trader
   std::size_t fills_inferred = 0;
+  // Listed fills that a fill inferred earlier stood for (trades listed late): skipped, logged
+  // with what they differ from the inferred fill by.
+  std::size_t fills_explained = 0;
   // SUBMITTED, never acknowledged, absent from the venue's complete list: left to the in-flight
   // check (it may still be travelling), not counted as a mismatch.
   std::size_t orders_unresolved = 0;
+  // Open here, created before the venue's day (ExecutionMassStatus::day_start) and not listed:
+  // expired with their day.
+  std::size_t orders_expired = 0;
   std::vector<std::string> mismatches;  // each one a reason to stay HALTED
   bool ok() const { return mismatches.empty(); }
   // Ok, or kFailedPrecondition naming every mismatch.
@@ -79,6 +91,13 @@ class Reconciler {
   Order* Match(const OrderStatusReport& r);
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);
+  // Of `unapplied` (the listed fills not applied, in time order), how many from the front are
+  // trades a fill we inferred earlier stood for, listed late: those the venue's filled quantity
+  // cannot hold on top of what we applied, when they are whole fills and no more than we
+  // inferred (0 otherwise). Logs what they are worth and cost against the inferred fill.
+  std::size_t ExplainInferred(const Order& o, const OrderStatusReport& r,
+                              const std::vector<const FillReport*>& unapplied,
+                              ReconcileResult& result);
   // Instruments with an order left to the in-flight check are not compared: its fill may be
   // in the venue's positions before the order is in its list (or the reverse); the position
   // poll of a live client compares them again once it is settled.

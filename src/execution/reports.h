@@ -78,6 +78,11 @@ struct ExecutionMassStatus {
   // them false and those checks are skipped, never guessed.
   bool orders_complete = false;
   bool positions_reported = false;
+  // Where the venue's lists begin when its orders all end with their trading day (Kite: DAY or
+  // IOC orders, an order book that starts empty each IST day); zero when they do not. With
+  // `orders_complete`, an order of ours created before it and not listed is a previous day's,
+  // ended with its day: expired, not a mismatch (any fill it had shows in the position check).
+  UnixNanos day_start;
   std::vector<OrderStatusReport> orders;
   std::vector<FillReport> fills;
   std::vector<PositionStatusReport> positions;

@@ -49,6 +49,8 @@ std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
           return S::kRejected;
         case E::kCanceled:
           return S::kCanceled;  // IOC canceled before acceptance
+        case E::kExpired:
+          return S::kExpired;  // a DAY order sent and never acknowledged, gone with its day
         case E::kAccepted:
           return S::kAccepted;
         case E::kFilled:

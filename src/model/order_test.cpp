@@ -178,7 +178,7 @@ constexpr Expect kTable[kOrderStatusCount][kOrderEventKindCount] = {
                             kTrg,  kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
     /* DENIED           */ {kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo,
                             kNo,   kNo,   kNo,   kNo,   kNo,   kNo,   kNo},
-    /* SUBMITTED        */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kNo,
+    /* SUBMITTED        */ {kNo,   kNo,   kNo,   kAcc,  kRej,  kCan,  kExp,
                             kNo,   kPdU,  kPdC,  kNo,   kNo,   kNo,   kFill},
     /* ACCEPTED         */ {kNo,   kNo,   kNo,   kNo,   kRej,  kCan,  kExp,
                             kTrg,  kPdU,  kPdC,  kNo,   kNo,   kAcc,  kFill},
@@ -312,7 +312,7 @@ TEST(OrderStateMachine, EveryStatusTimesEveryEvent) {
       }
     }
   }
-  EXPECT_EQ(allowed, 7 + 6 + 8 + 1 + 7 + 10 + 10 + 7 + 1);  // row by row, as in the table
+  EXPECT_EQ(allowed, 7 + 7 + 8 + 1 + 7 + 10 + 10 + 7 + 1);  // row by row, as in the table
 }
 
 TEST(OrderStateMachine, TerminalStatesAreExactlyTheDocumentedOnes) {

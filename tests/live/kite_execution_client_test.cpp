@@ -668,6 +668,93 @@ TEST_F(KiteBasket, AFailedBasketCheckIsLoggedAndTheLegsGoRegardless) {
   EXPECT_TRUE(logged);
 }
 
+TEST_F(KiteExec, TradesListedAfterAnInferredFillAreItsTradesNotAMismatch) {
+  // Kite's trade book lags its order book by a minute for this order: the client asks again
+  // five times, then the kernel infers the fill from the order's filled quantity and average.
+  // When the trade is listed, it is the inferred fill's, applied never, and no reconciliation
+  // of the day reports a mismatch (before, each one did, and a restart's start halted).
+  LoadPlan(R"({"rule": [{"stream": "oms", "action": "trades_lag", "delay_ms": 60000, "nth": 1}]})");
+  Submit("O-1", OrderSide::kBuy, "100.50");  // ask 100.10
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }));
+  ASSERT_EQ(Ord("O-1")->trade_ids().size(), 1u);
+  EXPECT_EQ(Ord("O-1")->trade_ids()[0].value().rfind("INFERRED-", 0), 0u);
+  EXPECT_EQ(*Ord("O-1")->avg_px(), testkit::Px("100.10"));
+  EXPECT_GE(client_->stats().lagging_trade_refetches, 5u);
+  // A minute later Kite lists the trade: an update brings it to the kernel, then the day's
+  // mass status reconciles.
+  Get("/__emu/step?seconds=60");
+  const std::uint64_t reports = client_->stats().reports;
+  client_->OnOrderUpdate(
+      json{{"type", "order"}, {"data", {{"order_id", Ord("O-1")->venue_order_id().value()}}}}
+          .dump());
+  ASSERT_TRUE(Pump([&] { return client_->stats().reports > reports; }, 0));
+  EXPECT_EQ(kernel_->exec_engine().report_mismatch_count(), 0u);
+  EXPECT_EQ(Ord("O-1")->trade_ids().size(), 1u);
+  EXPECT_EQ(Ord("O-1")->filled_qty(), testkit::Qty(65));
+  auto ms = client_->GenerateMassStatus();
+  ASSERT_TRUE(ms.ok()) << ms.error();
+  ASSERT_EQ(ms->fills.size(), 1u);
+  const ReconcileResult r = kernel_->exec_engine().Reconcile(*ms);
+  EXPECT_TRUE(r.ok()) << r.ToStatus().error();
+  EXPECT_EQ(r.fills_explained, 1u);
+  EXPECT_EQ(r.events_generated, 0u);
+  EXPECT_EQ(kernel_->cache().PositionsOpen().front()->quantity(), testkit::Qty(65));
+}
+
+// ---- the order-book poll ----
+
+class KitePoll : public KiteExec {
+ protected:
+  void SetUp() override {
+    tweak_ = [](KiteExecConfig& c) { c.orders_poll = 50 * kNanosPerMilli; };
+    KiteExec::SetUp();
+  }
+};
+
+TEST_F(KitePoll, AnOrderRecoveredFromTheJournalIsPolledLikeOneThisClientPlaced) {
+  // A restarted node's working order: in the kernel as the journal left it (submitted and
+  // accepted, with its tag and Kite's id) but never tracked by this client, which tracks such
+  // an order only once the kernel acts on it. No ticker here: the order-book poll alone must
+  // find its fill (before, it read only orders this client tracked, and the fill waited for
+  // the next reconciliation).
+  const Order* o = testkit::AddOrder(
+      *kernel_, testkit::MakeInit(call_, "O-1", OrderSide::kSell, 65, "101.00"));
+  ASSERT_FALSE(o->venue_tag().empty());
+  auto placed = Send("POST", "/orders/regular",
+                     "exchange=NFO&tradingsymbol=" + symbol_ +
+                         "&transaction_type=SELL&order_type=LIMIT&quantity=65&product=NRML"
+                         "&price=101.00&validity=DAY&tag=" + o->venue_tag());
+  ASSERT_TRUE(placed.ok()) << placed.error();
+  ASSERT_EQ(placed->status, 200) << placed->body;
+  const std::string kite_id = Ledger()["orders"][0]["order_id"].get<std::string>();
+  OrderRef ref = RefOf(*o);
+  kernel_->exec_engine().Process(
+      MakeVenueEvent<OrderSubmitted>(ref, AccountId("KITE-001"), kernel_->uuids().Next(), t0_, t0_));
+  ref.venue_order_id = VenueOrderId(kite_id);
+  kernel_->exec_engine().Process(
+      MakeVenueEvent<OrderAccepted>(ref, AccountId("KITE-001"), kernel_->uuids().Next(), t0_, t0_));
+  ASSERT_EQ(StatusOf("O-1"), OrderStatus::kAccepted);
+
+  client_->Connect();
+  ASSERT_TRUE(Pump([&] { return client_->stats().polls >= 2; }, 0));
+  EXPECT_EQ(StatusOf("O-1"), OrderStatus::kAccepted);  // resting at Kite: bid 100.00
+  // 10:05: bid 101.00, Kite fills the sell at its limit and tells no one.
+  Get("/__emu/step?seconds=300");
+  ASSERT_EQ(Ledger()["trades"].size(), 1u);
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }, 0));
+  EXPECT_EQ(*Ord("O-1")->avg_px(), testkit::Px("101.00"));
+  EXPECT_EQ(Ord("O-1")->trade_ids().size(), 1u);
+  EXPECT_GT(Ord("O-1")->commission(), Money::Zero());  // Kite's trade, with its charges
+  EXPECT_GE(client_->stats().polled_untracked, 1u);
+  EXPECT_EQ(kernel_->exec_engine().report_mismatch_count(), 0u);
+  // Fetched when it moved, not on every poll after.
+  const std::uint64_t fetched = client_->stats().polled_untracked;
+  const std::uint64_t polls = client_->stats().polls;
+  ASSERT_TRUE(Pump([&] { return client_->stats().polls >= polls + 3; }, 0));
+  EXPECT_EQ(client_->stats().polled_untracked, fetched);
+  EXPECT_EQ(Ledger()["orders"].size(), 1u);
+}
+
 // ---- mass status after a ticker reconnect ----
 
 class KiteReconnect : public KiteExec {

@@ -84,6 +84,30 @@ class HoldIntoExpiry final : public Strategy {
   int quotes_ = 0;
 };
 
+// Places one buy 20 below the bid on its 2nd quote of the instrument: it never fills.
+class RestBelow final : public Strategy {
+ public:
+  RestBelow(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+  static ParamSchema Schema() {
+    return {"RestBelow", "test: one buy 20 below the bid on quote 2, left working",
+            {ParamSpec::String("instrument").Required().Doc("the option")}};
+  }
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick& q) override {
+    if (++quotes_ == 2) {
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65),
+                                        q.bid_price - Px("20.00")));
+    }
+  }
+
+ private:
+  InstrumentId instrument_;
+  int quotes_ = 0;
+};
+
 Instrument Weekly13Jan(const char* strike, std::int64_t lot) {
   InstrumentSpec s;
   s.id = InstrumentId::Parse(std::string("NIFTY26113") + strike + "CE.NFO").value();
@@ -356,6 +380,64 @@ TEST_F(ExpiryNight, TheKernelSettlesTheExpiredCallAndTheNextKiteDayAgrees) {
     EXPECT_EQ(n.node->kernel().halt_reason(), "");
     EXPECT_TRUE(n.node->kernel().cache().PositionsOpen().empty());
     EXPECT_NE(n.node->kernel().cache().instrument(next_.id), nullptr);
+  }
+  EXPECT_EQ(Ledger()["orders"].size(), 1u);  // nothing placed again
+  std::fclose(log);
+}
+
+TEST_F(ExpiryNight, AnOrderLeftWorkingAtTheStopExpiresWithItsDayAtTheNextDaysStart) {
+  // Tuesday: the node stops at 15:20 leaving its buy working (on_stop = "leave"); Kite's
+  // exchange ends it at the close. Wednesday: Kite's order book starts empty. The restarted
+  // node's reconciliation expires the journal's working order with its day (LIVE.md §8) and
+  // trades on; before, "absent at venue" halted every start of the day.
+  registry_.RegisterStrategy("RestBelow", RestBelow::Schema(),
+                             [](const StrategyId& id, const Params& p) {
+                               return std::make_unique<RestBelow>(
+                                   id, *InstrumentId::Parse(p.GetString("instrument")));
+                             });
+  LiveNodeToml t;
+  t.starting_balance = "400000";
+  t.on_stop = "leave";
+  t.strategies = "[[strategies]]\ntype = \"RestBelow\"\nid = \"REST-001\"\n"
+                 "[strategies.params]\ninstrument = \"" + call_.id.value() + "\"\n";
+  std::FILE* log = std::tmpfile();
+  ClientOrderId left;
+  {
+    t.end = "2026-01-06T15:20";
+    LoadedNode n = LoadNodeConfigString(LiveNodeConfig(dir_, rt_.get(), t), "live.toml",
+                                        dir_.string(), registry_, log);
+    const NodeRunResult r = n.node->Run();
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    const std::vector<const Order*> open = n.node->kernel().cache().OrdersOpen();
+    ASSERT_EQ(open.size(), 1u) << ReadLog(log);
+    EXPECT_EQ(open.front()->status(), OrderStatus::kAccepted);
+    left = open.front()->client_order_id();
+  }
+  ASSERT_EQ(Ledger()["orders"].size(), 1u);
+  std::thread morning = MorningLogin();
+  morning.join();
+  ASSERT_GE(EmulatorNow(), FromIst(2026, 1, 7, 9, 15));
+  EXPECT_TRUE(KiteGet("/orders").empty());
+  {
+    t.end = "2026-01-07T09:40";
+    LoadedNode n = LoadNodeConfigString(LiveNodeConfig(dir_, rt_.get(), t), "live.toml",
+                                        dir_.string(), registry_, log);
+    const NodeRunResult r = n.node->Run();
+    const std::string text = ReadLog(log);
+    EXPECT_TRUE(r.recovered);
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error() << text;
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    EXPECT_EQ(n.node->kernel().halt_reason(), "") << text;
+    EXPECT_EQ(n.node->kernel().risk_engine().trading_state(), TradingState::kActive);
+    const Order* o = n.node->kernel().cache().order(left);
+    ASSERT_NE(o, nullptr);
+    EXPECT_EQ(o->status(), OrderStatus::kExpired);
+    EXPECT_TRUE(o->filled_qty().is_zero());
+    EXPECT_TRUE(Has(text, "order " + left.value() + " was ACCEPTED from a previous day and "
+                          "venue NFO's day does not list it: expired with its day"))
+        << text;
+    EXPECT_TRUE(n.node->kernel().cache().PositionsOpen().empty());
   }
   EXPECT_EQ(Ledger()["orders"].size(), 1u);  // nothing placed again
   std::fclose(log);

@@ -61,6 +61,7 @@ struct LiveNodeToml {
   std::string end;                         // [node] end, e.g. "2025-12-30T10:21"
   std::string starting_balance = "500000";  // [kite] starting_balance
   std::string kite_extra;                  // more [kite] keys
+  std::string on_stop = "cancel";          // [node] on_stop
   std::string strategies;                  // the [[strategies]] blocks
 };
 inline std::string LiveNodeConfig(const std::filesystem::path& dir, const kite_emu::Runtime* rt,
@@ -70,7 +71,7 @@ inline std::string LiveNodeConfig(const std::filesystem::path& dir, const kite_e
 environment = "live"
 state_dir = "{state}"
 end = "{end}"
-on_stop = "cancel"
+on_stop = "{on_stop}"
 stop_wait_secs = 5
 [node.timeouts]
 connect_secs = 10
@@ -95,6 +96,7 @@ orders_poll_secs = 1
                      fmt::arg("out", (dir / "results").string()),
                      fmt::arg("http", rt ? rt->http_port() : 1),
                      fmt::arg("ws", rt ? rt->ticker_port() : 1), fmt::arg("end", t.end),
+                     fmt::arg("on_stop", t.on_stop),
                      fmt::arg("balance", t.starting_balance),
                      fmt::arg("kite_extra", t.kite_extra), fmt::arg("strategies", t.strategies));
 }

@@ -574,11 +574,13 @@ void KiteExecutionClient::OnLookedUp(const ClientOrderId& id, std::size_t attemp
   tracked_.erase(it);
 }
 
-void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
-  if (orphan_watch_.empty()) return;
+std::set<std::string> KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
+  std::set<std::string> fetched;
+  if (orphan_watch_.empty()) return fetched;
   for (const KiteOrder& k : orders) {
     if (k.tag.empty() || orphan_watch_.count(k.tag) == 0) continue;
     orphan_watch_.erase(k.tag);
+    fetched.insert(k.order_id);
     ++stats_.orphans_adopted;
     const bool cancel = config_.orphan_policy == "cancel" && !IsTerminal(k.status);
     Alert(AlertKind::kOrphan,
@@ -599,6 +601,7 @@ void KiteExecutionClient::CheckOrphans(const std::vector<KiteOrder>& orders) {
       FetchUntracked(kite_id);
     }
   }
+  return fetched;
 }
 
 // ---- modify and cancel ----
@@ -791,17 +794,30 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
     Alert(AlertKind::kInfo, "order book poll: " + orders.error());
     return;
   }
-  CheckOrphans(*orders);
+  const std::set<std::string> orphans = CheckOrphans(*orders);
+  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> untracked;
   for (const KiteOrder& k : *orders) {
     const auto it = by_kite_id_.find(k.order_id);
-    if (it == by_kite_id_.end()) continue;
-    const auto t = tracked_.find(it->second);
-    if (t == tracked_.end()) continue;
+    const auto t = it == by_kite_id_.end() ? tracked_.end() : tracked_.find(it->second);
+    if (t == tracked_.end()) {
+      // Not tracked here: fetched when it appeared or moved since the last read (the kernel
+      // matches the report by its tag, its Kite id or adopts it), unless CheckOrphans just did.
+      std::pair<std::string, std::int64_t> now{k.status_text, k.filled_quantity};
+      const auto seen = untracked_seen_.find(k.order_id);
+      if ((seen == untracked_seen_.end() || seen->second != now) && !orphans.count(k.order_id)) {
+        ++stats_.polled_changes;
+        ++stats_.polled_untracked;
+        FetchUntracked(k.order_id);
+      }
+      untracked.emplace(k.order_id, std::move(now));
+      continue;
+    }
     if (t->second.seen_status != k.status_text || t->second.seen_filled != k.filled_quantity) {
       ++stats_.polled_changes;
       Fetch(it->second);
     }
   }
+  untracked_seen_ = std::move(untracked);
 }
 
 void KiteExecutionClient::OnOrderUpdate(const std::string& json_text) {
@@ -1132,6 +1148,9 @@ Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
   ms.ts = Now();
   ms.orders_complete = true;
   ms.positions_reported = true;
+  // Kite's order book is the IST day's (regular DAY or IOC orders only): an order of ours from
+  // an earlier day that it does not list ended with that day.
+  ms.day_start = FromIst(CivilDateTime{IstDate(ms.ts)});
   // Blocking on the kernel thread: reconciliation runs before trading starts (and between
   // loop passes), bounded by the budget.
   // One consistent picture: a fill landing between the reads would show as a trade the older
@@ -1179,6 +1198,7 @@ Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
     }
   }
   CheckOrphans(*ko);
+  untracked_seen_.clear();
   for (const KiteOrder& k : *ko) {
     // Our orders are known by tag from now on (updates after a restart find them).
     const Tracked* t = nullptr;
@@ -1186,6 +1206,8 @@ Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
       auto tt = tracked_.find(it->second);
       if (tt != tracked_.end()) t = &tt->second;
     }
+    // What the kernel is told of it now: the poll's baseline for an order not tracked here.
+    if (t == nullptr) untracked_seen_.emplace(k.order_id, std::pair{k.status_text, k.filled_quantity});
     ms.orders.push_back(ReportOf(k, t));
     auto fills = FillsOf(k, *kt, t);
     ms.fills.insert(ms.fills.end(), fills.begin(), fills.end());

@@ -127,7 +127,9 @@ struct KiteExecConfig {
   int mass_status_reads = 5;
   // The day's order book read this often while connected (LIVE.md §8 rule 7): an order whose
   // status or filled quantity moved without an update reaching us (a ticker gap: Kite replays
-  // none) is fetched. 0: off.
+  // none) is fetched: one this client tracks, or one it does not (recovered from the journal
+  // after a restart, placed elsewhere) that appeared or moved since the last mass status or
+  // poll. 0: off.
   DurationNs orders_poll = 5 * kNanosPerSecond;
   // "cancel": an orphan (our tag, unknown to us) is adopted and cancelled; "keep": adopted only.
   std::string orphan_policy = "cancel";
@@ -220,6 +222,9 @@ class KiteExecutionClient final : public ExecutionClient {
     std::uint64_t mass_status_rereads = 0;  // the Kite day moved during a mass status read
     std::uint64_t polls = 0;           // order-book reads by the poll
     std::uint64_t polled_changes = 0;  // orders the poll found moved
+    // Of those, orders this client does not track (placed by an earlier process and recovered
+    // from the journal, adopted, or placed elsewhere): fetched as a ticker update would be.
+    std::uint64_t polled_untracked = 0;
     std::uint64_t account_reads = 0;   // /user/margins answers reported
     std::uint64_t account_warnings = 0;
     std::uint64_t position_polls = 0;  // /portfolio/positions answers compared
@@ -299,8 +304,9 @@ class KiteExecutionClient final : public ExecutionClient {
   // trade list may ask for.
   void OnFetched(const ClientOrderId& id, const std::string& kite_id, const KiteOutcome& history,
                  const KiteOutcome& trades, int untracked_lagging_left);
-  // Reads of the order book (lookups, mass status): a watched orphan tag that appears.
-  void CheckOrphans(const std::vector<KiteOrder>& orders);
+  // Reads of the order book (lookups, polls, mass status): a watched orphan tag that appears
+  // is adopted and fetched. Returns the Kite ids fetched.
+  std::set<std::string> CheckOrphans(const std::vector<KiteOrder>& orders);
   OrderStatusReport ReportOf(const KiteOrder& k, const Tracked* t) const;
   std::vector<FillReport> FillsOf(const KiteOrder& k, const std::vector<KiteTrade>& trades,
                                   const Tracked* t);
@@ -333,6 +339,12 @@ class KiteExecutionClient final : public ExecutionClient {
   std::unordered_map<ClientOrderId, Tracked, IdHash> tracked_;
   std::unordered_map<std::string, ClientOrderId> by_kite_id_;
   std::set<std::string> orphan_watch_;
+  // Kite id → (status, filled) of every order on Kite's book that this client does not track,
+  // as the last mass status or poll read it: the poll fetches those that moved since (or
+  // appeared) exactly as a ticker update would, so an order recovered from the journal (never
+  // tracked here until the kernel acts on it) is not left to the ticker alone. Rebuilt from
+  // each read, so it holds only the day's book.
+  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> untracked_seen_;
   // Charges per Kite trade id, computed once (refetches rebuild the same FillReport).
   ChargeSchedule schedule_ = ChargeSchedule::ZerodhaIndexOptions();
   std::unique_ptr<ChargeCalculator> charges_;

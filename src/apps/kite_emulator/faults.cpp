@@ -27,7 +27,7 @@ struct ActionSpec {
   std::int64_t def;
 };
 
-constexpr std::array<ActionSpec, 23> kActions = {{
+constexpr std::array<ActionSpec, 24> kActions = {{
     {FaultAction::k5xxBefore, FaultArea::kHttp, "5xx_before", "status", 503},
     {FaultAction::k5xxAfter, FaultArea::kHttp, "5xx_after", "status", 503},
     {FaultAction::kDropAfter, FaultArea::kHttp, "drop_after", "", 0},
@@ -51,6 +51,7 @@ constexpr std::array<ActionSpec, 23> kActions = {{
     {FaultAction::kCancelLosesRace, FaultArea::kOms, "cancel_loses_race", "", 0},
     {FaultAction::kPartialFills, FaultArea::kOms, "partial_fills", "trades", 2},
     {FaultAction::kRejectRms, FaultArea::kOms, "reject_rms", "", 0},
+    {FaultAction::kTradesLag, FaultArea::kOms, "trades_lag", "delay_ms", 5'000},
 }};
 
 constexpr std::array<std::string_view, 4> kParams = {"delay_ms", "status", "trades", "seconds"};

@@ -37,7 +37,8 @@
 //                   default 60: one token frozen)
 //   oms:            stuck_open_pending (delay_ms, default 0 = until cancelled),
 //                   cancel_loses_race (fills while cancel pending), partial_fills (trades ≥ 2,
-//                   default 2), reject_rms
+//                   default 2), reject_rms, trades_lag (delay_ms, default 5000: the order's
+//                   trades missing from the trade book for that long after each is made)
 // A parameter the action does not take is refused, as is an action of another area.
 //
 // Triggers count the rule's matching events: an event matches a rule when its area, key
@@ -95,7 +96,7 @@ enum class FaultAction : std::uint8_t {
   // market data
   kGap, kDuplicateTicks, kStale,
   // OMS
-  kStuckOpenPending, kCancelLosesRace, kPartialFills, kRejectRms,
+  kStuckOpenPending, kCancelLosesRace, kPartialFills, kRejectRms, kTradesLag,
 };
 
 // "http", "ws", "market", "oms".

@@ -1083,7 +1083,8 @@ net::HttpResponse Oms::Place(const std::string& variety, const std::string& body
   product_of_[id] = product;
   KiteOrder& stored = orders_.emplace(id, std::move(o)).first->second;
   static constexpr FaultAction kPlaceFaults[] = {
-      FaultAction::kStuckOpenPending, FaultAction::kRejectRms, FaultAction::kPartialFills};
+      FaultAction::kStuckOpenPending, FaultAction::kRejectRms, FaultAction::kPartialFills,
+      FaultAction::kTradesLag};
   stored.placement_fault = Fault(stored, now, kPlaceFaults);
   AddRow(stored, now);  // PUT ORDER REQ RECEIVED
   Schedule(now + TransientDelay(), id, StepKind::kValidation);
@@ -1197,6 +1198,10 @@ net::HttpResponse Oms::Trades(const std::string* order_id) const {
     if (order_id == nullptr && IstDate(t.ts) != today) continue;  // the day's trades
     const KiteOrder& o = orders_.at(t.order_id);
     if (!Visible(o)) continue;
+    if (o.placement_fault && o.placement_fault->action == FaultAction::kTradesLag &&
+        kernel_->clock().Now() < t.ts + o.placement_fault->delay_ms * kNanosPerMilli) {
+      continue;  // trades_lag: not in the trade book yet
+    }
     out.push_back(TradeJson(o, t));
   }
   return KiteSuccess(out);

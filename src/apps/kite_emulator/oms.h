@@ -104,7 +104,8 @@
 // Faults (LIVE.md §10 "Fault plan", faults.h), performed when SetFaults gave a plan. The OMS
 // asks the plan at two points, subject = the order's tradingsymbol, key "oms", at the virtual
 // time of the request: once per accepted placement (the actions it can perform there:
-// stuck_open_pending, reject_rms, partial_fills; one of them at most) and once per cancel of an
+// stuck_open_pending, reject_rms, partial_fills, trades_lag; one of them at most) and once per
+// cancel of an
 // order the exchange holds (OPEN or TRIGGER PENDING; the action: cancel_loses_race). A
 // placement or cancel refused synchronously (400) is no event. Each fire goes to the `fired`
 // callback (the runtime logs it) and is in the plan's Log() with its rule.
@@ -134,6 +135,11 @@
 //   the filled quantity so far; the last COMPLETE when the order is done) and order update,
 //   all at the exchange's fill time (the exchange's position and cash never differ from the
 //   trades'). A fill that is a single lot cannot be split: one trade.
+// - trades_lag (delay_ms, default 5000): each trade of the order is missing from GET /trades
+//   and GET /orders/:id/trades until delay_ms of virtual time after it was made, while the
+//   order book, the order's history, its updates, positions and margins show the fill at once
+//   (Kite's trade book lagging its order book: a client sees filled_quantity ahead of the
+//   trades). /__emu/ledger lists the trades at once.
 // - cancel_loses_race: the cancel is accepted (200, CANCEL PENDING as usual) but held: it goes
 //   to the exchange only after the exchange has matched the next market item of the order's
 //   instrument (not after the transient delay). If that item fills the order, the fill wins:
@@ -282,7 +288,8 @@ class Oms : private MarginMarket {
     std::optional<std::string> arrival_reason, arrival_text;
     std::vector<std::pair<UnixNanos, nlohmann::json>> history;  // (when, the order then)
     // Faults acting on this order (see the header comment).
-    std::optional<FiredFault> placement_fault;  // stuck_open_pending, reject_rms, partial_fills
+    // stuck_open_pending, reject_rms, partial_fills, trades_lag
+    std::optional<FiredFault> placement_fault;
     bool stuck = false;        // held in OPEN PENDING by stuck_open_pending
     bool withdrawing = false;  // a cancel of the stuck order is being carried out
     bool cancel_held = false;  // cancel_loses_race: the cancel waits for the next market item

@@ -856,6 +856,33 @@ TEST_F(OmsTest, PartialFillsSplitTheExchangesFillIntoLotTradesAtItsPrice) {
   EXPECT_EQ(fired_[0].trades, 3);
 }
 
+TEST_F(OmsTest, TradesLagKeepsTheOrdersTradesOutOfTheTradeBookForItsDelay) {
+  Build();
+  Faults("[[rule]]\nstream = \"oms\"\naction = \"trades_lag\"\ndelay_ms = 3000\nnth = 1\n");
+  Quote(call_, "100", "101", 650, 650);
+  const std::string lagged = Place(call_, "BUY", 65, "LIMIT", "102");
+  const std::string plain = Place(call_, "BUY", 65, "LIMIT", "102");
+  Settle();  // both filled within the first second
+  // The order book, the history and the updates say filled; the trade book does not, yet.
+  EXPECT_EQ(Order(lagged)["status"], "COMPLETE");
+  EXPECT_EQ(Order(lagged)["filled_quantity"], 65);
+  EXPECT_EQ(Statuses(lagged).back(), "COMPLETE");
+  EXPECT_TRUE(Data(Call("GET", "/orders/" + lagged + "/trades")).empty());
+  EXPECT_EQ(Data(Call("GET", "/orders/" + plain + "/trades")).size(), 1u);
+  EXPECT_EQ(Data(Call("GET", "/trades")).size(), 1u);
+  EXPECT_EQ(Data(Call("GET", "/portfolio/positions"))["net"][0]["quantity"], 130);
+  EXPECT_EQ(oms_->Ledger()["trades"].size(), 2u);  // the oracle lists it at once
+  // Past the delay it is there, with the fill's own time.
+  Advance(3 * kNanosPerSecond);
+  const json trades = Data(Call("GET", "/orders/" + lagged + "/trades"));
+  ASSERT_EQ(trades.size(), 1u);
+  EXPECT_EQ(trades[0]["quantity"], 65);
+  EXPECT_EQ(Data(Call("GET", "/trades")).size(), 2u);
+  ASSERT_EQ(plan_.Log().size(), 1u);
+  EXPECT_EQ(plan_.Log()[0]["action"], "trades_lag");
+  EXPECT_EQ(fired_[0].delay_ms, 3000);
+}
+
 TEST_F(OmsTest, PartialFillsSplitEachExchangeFillOfAWalk) {
   Build();
   Faults("[[rule]]\nstream = \"oms\"\naction = \"partial_fills\"\nnth = 1\n");  // trades = 2
