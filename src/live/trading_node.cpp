@@ -237,6 +237,8 @@ Status TradingNode::Recover(NodeRunResult& result) {
       const auto& submit = std::get<SubmitOrder>(*cmd);
       Order* o = cache.mutable_order(submit.client_order_id);
       if (o != nullptr && !submit.position_id.empty()) o->set_position_id(submit.position_id);
+      // An OTO child's own submit: released by its parent's fill (sent, or about to be).
+      if (o != nullptr && !o->parent_order_id().empty()) released_children_.insert(o->client_order_id());
       return true;
     }
     if (!IsOrderEventKind(e.kind)) return true;
@@ -351,7 +353,8 @@ std::size_t TradingNode::RejectLostInFlight() {
   // A broker's venue (live) outlives us and cannot be asked here: an intent journaled but not
   // known as sent (the process may have died before, during or after the send) is marked
   // SUBMITTED, so reconciliation and the in-flight check look it up at the venue (Kite: by
-  // its tag, within the ambiguity window) and adopt it or reject it. Never resent.
+  // its tag, within the ambiguity window) and adopt it or reject it. Never resent. An OTO
+  // child its parent has not released was never sent: left as it is, held.
   std::size_t n = 0;
   std::vector<const Order*> lost;
   std::vector<std::pair<const Order*, AccountId>> unknown;
@@ -360,6 +363,13 @@ std::size_t TradingNode::RejectLostInFlight() {
       continue;
     }
     if (!journaled_inits_.count(o->client_order_id())) continue;
+    if (o->status() == OrderStatus::kInitialized && !o->parent_order_id().empty() &&
+        !released_children_.count(o->client_order_id())) {
+      // An OTO child journaled with its list and still held for its parent's fill: never
+      // sent, so nothing to look for. It stays INITIALIZED; the parent's fill (live, or the
+      // start's reconciliation) releases it, the parent's end otherwise cancels it.
+      continue;
+    }
     const SimulatedExchange* venue = sandbox_venue(o->instrument_id().venue());
     if (venue == nullptr) {
       if (o->status() != OrderStatus::kInitialized) continue;

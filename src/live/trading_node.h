@@ -244,6 +244,8 @@ class TradingNode {
   std::unique_ptr<SandboxStateStore> venue_store_;
   std::unique_ptr<ResultsRecorder> recorder_;
   std::set<ClientOrderId> journaled_inits_;
+  // OTO children whose own SubmitOrder the journal holds (released by their parent's fill).
+  std::set<ClientOrderId> released_children_;
   std::int64_t pending_entries_ = 0;  // appended since the last commit
   bool snapshot_due_ = false;
   bool results_due_ = false;

@@ -232,6 +232,87 @@ TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingId
   EXPECT_EQ(filled, 2u);
 }
 
+// On its 2nd quote: an OTO list, a buy resting at 49.00 (the parent) and a sell at 60.00 (the
+// child, released when the buy fills). Its quote count is its saved state.
+class OtoTrader final : public Strategy {
+ public:
+  OtoTrader(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick&) override {
+    if (++quotes_ != 2) return;
+    std::vector<std::unique_ptr<Order>> list;
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("49.00")));
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), Px("60.00")));
+    SubmitOrderList(std::move(list), ContingencyType::kOto);
+  }
+  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
+  void OnLoad(const SavedState& s) override {
+    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
+  }
+
+ private:
+  InstrumentId instrument_;
+  int quotes_ = 0;
+};
+
+TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
+  // The put: 50.00/50.10 for eight minutes, then offered at 48.90 (the resting buy at 49.00
+  // fills at its limit).
+  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
+  {
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok()) << cat.error();
+    ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_, put}).ok());
+    std::vector<QuoteTick> quotes;
+    for (int i = 0; i < kQuotes; ++i) {
+      const UnixNanos t = t0_ + i * kNanosPerMinute;
+      const bool offered = i >= 8;
+      quotes.push_back(QuoteTick{put.id, Px(offered ? "48.80" : "50.00"),
+                                 Px(offered ? "48.90" : "50.10"), Qty(650), Qty(650), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(put.id, quotes).ok());
+  }
+  extra_instruments_ = {put};
+  strategy_factory_ = [&put] {
+    return std::make_unique<OtoTrader>(StrategyId("OTO-001"), put.id);
+  };
+  ClientOrderId parent, child;
+  {
+    // Stops after the 5th quote, the parent working, the child held (on_stop = "leave").
+    auto node = MakeNode(t0_ + 4 * kNanosPerMinute + 30 * kNanosPerSecond,
+                         /*cancel_on_stop=*/false, /*speed=*/600);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    const Cache& cache = node->kernel().cache();
+    ASSERT_EQ(cache.orders_total(), 2u);
+    for (const Order* o : cache.Orders()) {
+      (o->parent_order_id().empty() ? parent : child) = o->client_order_id();
+    }
+    ASSERT_EQ(cache.order(parent)->status(), OrderStatus::kAccepted);
+    ASSERT_EQ(cache.order(child)->status(), OrderStatus::kInitialized);
+  }
+  // Restarted: the child is still held (before, it was rejected as lost in flight at the
+  // recovery, and the parent's fill released nothing); the fill at minute 8 releases it and
+  // the venue gets it.
+  auto node = MakeNode(t0_ + 9 * kNanosPerMinute + 30 * kNanosPerSecond,
+                       /*cancel_on_stop=*/false, /*speed=*/600);
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  EXPECT_TRUE(r.recovered);
+  const Cache& cache = node->kernel().cache();
+  EXPECT_EQ(cache.orders_total(), 2u);
+  EXPECT_EQ(cache.order(parent)->status(), OrderStatus::kFilled);
+  EXPECT_EQ(*cache.order(parent)->avg_px(), Px("49.00"));
+  EXPECT_EQ(cache.order(child)->status(), OrderStatus::kAccepted);
+  const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
+  ASSERT_NE(venue, nullptr);
+  EXPECT_NE(venue->order(child), nullptr);
+}
+
 TEST_F(NodeTest, TheDailyLossBaselineSurvivesARestartTheSameDay) {
   // Loss limits on (never reached): the day's loss is measured from the P&L at the day's first
   // check, before the plan's round trip lost the spread.
