@@ -205,6 +205,7 @@ TEST_F(KiteExec, AWatchedTagThatAppearsLaterIsAdoptedAndCancelled) {
   ASSERT_EQ(client_->orphan_watch().count(tag), 1u);
   PlaceLate(tag, "99");
   Get("/__emu/step?seconds=1");
+  const std::uint64_t commands = kernel_->exec_engine().command_count();
   // The next read of the order book (here the mass status, as after a reconnect) adopts it
   // and, by the default orphan policy, cancels it.
   auto ms = client_->GenerateMassStatus();
@@ -227,6 +228,9 @@ TEST_F(KiteExec, AWatchedTagThatAppearsLaterIsAdoptedAndCancelled) {
   const Order* adopted = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
   EXPECT_NE(adopted->client_order_id(), ClientOrderId("O-1"));
   EXPECT_NE(adopted->tags().find("orphan of O-1"), std::string::npos) << adopted->tags();
+  // The cancel was the kernel's command (journaled by a node's write-ahead before it went),
+  // issued once the kernel had adopted the order; the client sent nothing of its own.
+  EXPECT_EQ(kernel_->exec_engine().command_count(), commands + 1);
 }
 
 // The same, but the late order was marketable and filled before its tag was seen: the adopted

@@ -590,16 +590,10 @@ std::set<std::string> KiteExecutionClient::CheckOrphans(const std::vector<KiteOr
                       cancel ? " and cancelled" : ""));
     // The kernel adopts it (apart from the rejected order) from the fetch's report, which
     // carries its trades: a report without them would make the kernel infer a fill that the
-    // real trade then contradicts.
-    const std::string kite_id = k.order_id;
-    if (cancel) {
-      KiteCall c = OrderCommand("DELETE", k.order_id);
-      rest_.Post(std::move(c), [this, kite_id](KiteOutcome) {
-        Kernel("KITE orphan cancel", [this, kite_id] { FetchUntracked(kite_id); });
-      });
-    } else {
-      FetchUntracked(kite_id);
-    }
+    // real trade then contradicts. The cancel follows the adoption as the kernel's own
+    // command, journaled before it is sent (OnFetched).
+    if (cancel) orphan_cancels_.emplace(k.order_id, 0);
+    FetchUntracked(k.order_id);
   }
   return fetched;
 }
@@ -804,7 +798,10 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
       // matches the report by its tag, its Kite id or adopts it), unless CheckOrphans just did.
       std::pair<std::string, std::int64_t> now{k.status_text, k.filled_quantity};
       const auto seen = untracked_seen_.find(k.order_id);
-      if ((seen == untracked_seen_.end() || seen->second != now) && !orphans.count(k.order_id)) {
+      // An orphan whose cancel waits for its adoption is asked again until a report comes.
+      const bool moved = seen == untracked_seen_.end() || seen->second != now ||
+                         orphan_cancels_.count(k.order_id) > 0;
+      if (moved && !orphans.count(k.order_id)) {
         ++stats_.polled_changes;
         ++stats_.polled_untracked;
         FetchUntracked(k.order_id);
@@ -951,7 +948,22 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   ++stats_.reports;
   EmitReport(report, fills);
   AccountAfterFills();
-  if (t == nullptr) return;
+  if (t == nullptr) {
+    if (auto oc = orphan_cancels_.find(kite_id); oc != orphan_cancels_.end()) {
+      // Adopted from the report just applied: cancelled by the orphan policy, once the kernel
+      // holds it as a working order (not while Kite is still processing it: asked again).
+      if (IsTerminal(now.status) || (books_.cancel && books_.cancel(VenueOrderId(kite_id)))) {
+        orphan_cancels_.erase(oc);
+      } else if (!books_.cancel || ++oc->second >= kOrphanCancelReads) {
+        Alert(AlertKind::kOrphan,
+              fmt::format("orphan {} ({}) was to be cancelled but the kernel holds no working "
+                          "order for it after {} reads: left as Kite has it",
+                          kite_id, now.status_text, oc->second));
+        orphan_cancels_.erase(oc);
+      }
+    }
+    return;
+  }
   if (t->modify_taken) {
     // The outcome follows this modify's MODIFY VALIDATION PENDING: the last such row past the
     // history read before it was sent (a history never read, as after a restart, may hold an

@@ -21,8 +21,10 @@
 //                         the configured offsets (0, 1, 2, 5 s); found → adopted (its history
 //                         fetched); absent when the ambiguity window (10 s) ends → Rejected
 //                         ("not found at venue after ambiguous send") and the tag is watched:
-//                         if it appears later (any order-book read), the order is adopted,
-//                         cancelled when orphan_policy is "cancel", and alerted.
+//                         if it appears later (any order-book read), the order is adopted
+//                         (from a fetch with its trades), alerted, and when orphan_policy is
+//                         "cancel" cancelled by the kernel (KiteBooks::cancel: a journaled
+//                         CancelOrder, never a send the journal does not know).
 // A placement is never sent twice.
 //
 // Modify and cancel. PendingUpdate / PendingCancel at once; held until the Kite order id is
@@ -160,6 +162,10 @@ struct KiteBooks {
   std::function<bool(const InstrumentId&)> expired;
   // A mismatch the node cannot trade through: trading HALTED with `why`.
   std::function<void(const std::string&)> halt;
+  // Cancels the kernel's order with this venue id as any cancel goes: a CancelOrder command
+  // through the execution engine (journaled before it is sent, then back to this client).
+  // False when there is no such working order.
+  std::function<bool(const VenueOrderId&)> cancel;
   // Nacre's margin for `orders` sent together with the account's positions and working orders
   // (the risk engine's NSE margin book), or why there is none.
   std::function<Result<Money>(const std::vector<const Order*>&)> spread_margin;
@@ -339,6 +345,12 @@ class KiteExecutionClient final : public ExecutionClient {
   std::unordered_map<ClientOrderId, Tracked, IdHash> tracked_;
   std::unordered_map<std::string, ClientOrderId> by_kite_id_;
   std::set<std::string> orphan_watch_;
+  // Kite ids of orphans to cancel (orphan_policy "cancel") once the kernel has adopted them
+  // as working orders from their fetch's report: the cancel is then the kernel's command,
+  // journaled like any. Until then (Kite still processing the order) the poll fetches them
+  // again, up to kOrphanCancelReads reports each (the count kept here).
+  static constexpr int kOrphanCancelReads = 12;
+  std::map<std::string, int> orphan_cancels_;
   // Kite id → (status, filled) of every order on Kite's book that this client does not track,
   // as the last mass status or poll read it: the poll fetches those that moved since (or
   // appeared) exactly as a ticker update would, so an order recovered from the journal (never

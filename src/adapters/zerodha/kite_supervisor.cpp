@@ -64,6 +64,20 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
            IstDate(inst->expiration) == IstDate(now);
   };
   b.halt = [k](const std::string& why) { k->HaltOnFault(why); };
+  b.cancel = [k](const VenueOrderId& venue_order_id) {
+    const Order* o = k->cache().OrderByVenueId(venue_order_id);
+    if (o == nullptr || !o->is_open() || o->status() == OrderStatus::kPendingCancel) return false;
+    CancelOrder cmd;
+    cmd.trader_id = o->trader_id();
+    cmd.strategy_id = o->strategy_id();
+    cmd.command_id = k->uuids().Next();
+    cmd.ts_init = k->clock().Now();
+    cmd.instrument_id = o->instrument_id();
+    cmd.client_order_id = o->client_order_id();
+    cmd.venue_order_id = o->venue_order_id();
+    k->exec_engine().Execute(cmd);
+    return true;
+  };
   b.spread_margin = [k, venue](const std::vector<const Order*>& orders) -> Result<Money> {
     // The increase the legs bring: the book with them working less the book without them, per
     // underlying (what Kite's basket with consider_positions answers as `final`).
