@@ -366,7 +366,7 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   // the whole list, so each peer gets its own OrderDenied with its reason rather than a
   // local cancel triggered by the first denial.
   const bool denied = std::holds_alternative<OrderDenied>(event);
-  if (!denied &&
+  if (!denied && !replaying_ &&
       (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty())) {
     HandleContingencies(*order, event);
   }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "common/actor.h"
@@ -75,6 +76,16 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     std::function<void(const OrderEvent&)> on_event;
   };
   void SetWriteAhead(WriteAhead w) { write_ahead_ = std::move(w); }
+  // While a journal is replayed (TradingNode::Recover): events rebuild orders and positions,
+  // and contingent lists do not act on them (an OTO parent's replayed fill releases no child,
+  // an OCO fill cancels no peer): what they did then is in the journal, and acting again would
+  // send commands the journal never records.
+  void SetReplaying(bool replaying) { replaying_ = replaying; }
+  // The reconciler's record of venue trades recognised as what an inferred fill stood for:
+  // true the first time this process meets `trade` on `order` (its warning is said once).
+  bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {
+    return explained_trades_.emplace(order, trade).second;
+  }
   // Sends what waits in the outbox, in order; returns how many commands were sent.
   std::size_t ReleaseOutbox();
   // Forgets what waits (their intents were not made durable); returns how many.
@@ -132,6 +143,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<Venue, ClientId> venue_clients_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
+  bool replaying_ = false;
+  std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t refused_ = 0;

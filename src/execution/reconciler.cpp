@@ -142,9 +142,6 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
                                         const std::vector<const FillReport*>& unapplied,
                                         ReconcileResult& result) {
   if (unapplied.empty()) return 0;
-  Quantity listed = Quantity::Zero();
-  for (const FillReport* f : unapplied) listed = listed + f->last_qty;
-  if (o.filled_qty() + listed <= r.filled_qty) return 0;  // all of them fit: none is late
   static constexpr std::string_view kInferred = "INFERRED-";
   const auto& ids = o.trade_ids();
   if (std::none_of(ids.begin(), ids.end(), [](const TradeId& t) {
@@ -152,9 +149,11 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
       })) {
     return 0;
   }
-  // What we inferred on this order, and at what value.
+  // What we inferred on this order, at what value, and when (the venue's time of the report
+  // it was inferred from).
   Quantity inferred = Quantity::Zero();
   Money inferred_value = Money::Zero();
+  UnixNanos inferred_at;
   const Instrument* inst = cache_.instrument(o.instrument_id());
   const std::int64_t multiplier = inst != nullptr ? inst->multiplier : 1;
   for (const OrderFilled& f : cache_.fills()) {
@@ -164,17 +163,33 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
     }
     inferred = inferred + f.last_qty;
     inferred_value = inferred_value + Money::Notional(f.last_px, f.last_qty, multiplier);
+    inferred_at = std::max(inferred_at, f.ts_event);
   }
-  // The excess over the venue's filled quantity, up to what we inferred, made of whole fills
-  // from the earliest on: those are the late ones. The rest is left to the caller's rule (past
-  // the venue's filled quantity: a mismatch), and so is all of it when no whole fills make it.
-  const Quantity excess = o.filled_qty() + listed - r.filled_qty;
-  const Quantity target = std::min(excess, inferred);
+  if (inferred.is_zero()) return 0;
+  // Every trade listed when a fill was inferred was applied then, so an unapplied trade made
+  // by the inferred fill's time is one it stood for; later ones are new. Taken from the
+  // earliest, whole, up to what was inferred: all of them when they fit, else exactly the
+  // inferred quantity (a trade made in the same second as the inference may be new).
+  Quantity early = Quantity::Zero();
+  std::size_t candidates = 0;
+  while (candidates < unapplied.size() && unapplied[candidates]->ts_event <= inferred_at) {
+    early = early + unapplied[candidates++]->last_qty;
+  }
+  Quantity target = std::min(early, inferred);
+  if (candidates == 0) {
+    // No trade by that time (a venue's trade times off from its order's): the quantity decides
+    // alone. The excess of the listed over the venue's filled quantity is what cannot be new.
+    Quantity listed = Quantity::Zero();
+    for (const FillReport* f : unapplied) listed = listed + f->last_qty;
+    if (o.filled_qty() + listed <= r.filled_qty) return 0;  // all of them fit: none is late
+    target = std::min(o.filled_qty() + listed - r.filled_qty, inferred);
+  }
   Quantity taken = Quantity::Zero();
   std::size_t n = 0;
   Money value = Money::Zero();
   Money charges = Money::Zero();
   std::string trades;
+  bool first_time = false;
   while (n < unapplied.size() && taken + unapplied[n]->last_qty <= target) {
     const FillReport& f = *unapplied[n++];
     taken = taken + f.last_qty;
@@ -182,18 +197,26 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
     charges = charges + (f.commission.raw() != 0 ? f.commission : f.charges.Total());
     trades += fmt::format("{}{} {} @ {}", trades.empty() ? "" : ", ", f.trade_id.value(),
                           f.last_qty.ToString(), f.last_px.ToString());
+    first_time = engine_.NoteExplainedTrade(o.client_order_id(), f.trade_id) || first_time;
   }
-  if (taken != target) return 0;
+  if (taken.is_zero() || taken != target) return 0;  // left to the caller's rule
   // The value the inferred fills booked for this quantity (at their average when only part of
   // them is explained so far).
   const Money booked = taken == inferred ? inferred_value
                                           : inferred_value.MulRatio(taken.raw(), inferred.raw());
   result.fills_explained += n;
-  log_.Warning("order {} (venue {}): trades {} listed late are the {} we inferred for it: not "
-               "applied again; they are worth {} where the inferred fill booked {}, and their "
-               "charges {} were not booked (an inferred fill carries none)",
-               o.client_order_id().value(), r.venue_order_id.value(), trades,
-               taken.ToString(), value.ToString(), booked.ToString(), charges.ToString());
+  const std::string said = fmt::format(
+      "order {} (venue {}): trades {} listed late are the {} we inferred for it: not applied "
+      "again; they are worth {} where the inferred fill booked {}, and their charges {} were not "
+      "booked (an inferred fill carries none)",
+      o.client_order_id().value(), r.venue_order_id.value(), trades, taken.ToString(),
+      value.ToString(), booked.ToString(), charges.ToString());
+  // A warning once per trade in a process (each later report finds them again).
+  if (first_time) {
+    log_.Warning("{}", said);
+  } else {
+    log_.Debug("{}", said);
+  }
   return n;
 }
 

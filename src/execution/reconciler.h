@@ -9,9 +9,12 @@
 //   is skipped; when the venue's cumulative filled quantity is still ahead of the fills it
 //   listed, the difference becomes one inferred fill at the venue's average price (a
 //   deterministic trade id "INFERRED-{venue order id}-{n}", logged as a warning). The trades
-//   it stood for, when the venue lists them later, are recognised (the earliest listed fills
-//   the venue's filled quantity cannot hold on top of ours, whole, no more than was inferred)
-//   and never applied; a warning gives their value and charges against the inferred fill.
+//   it stood for, when the venue lists them later, are recognised and never applied: the
+//   unapplied ones made by the inferred fill's time (every trade listed then was applied),
+//   whole, from the earliest, all of them when they fit in what was inferred, else exactly
+//   that; with none by that time, the earliest the venue's filled quantity cannot hold on top
+//   of ours. A warning (once per trade) gives their value and charges against the inferred
+//   fill.
 // - An order with our tag prefix that the cache lacks (placed before a restart) is adopted
 //   under strategy "RECONCILED"; any other unknown order is recorded as EXTERNAL. Both are
 //   built from the report, never invented.
@@ -92,9 +95,9 @@ class Reconciler {
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);
   // Of `unapplied` (the listed fills not applied, in time order), how many from the front are
-  // trades a fill we inferred earlier stood for, listed late: those the venue's filled quantity
-  // cannot hold on top of what we applied, when they are whole fills and no more than we
-  // inferred (0 otherwise). Logs what they are worth and cost against the inferred fill.
+  // trades a fill we inferred earlier stood for, listed late (the rule above; 0 when none or
+  // when whole fills do not make it). Logs what they are worth and cost against the inferred
+  // fill.
   std::size_t ExplainInferred(const Order& o, const OrderStatusReport& r,
                               const std::vector<const FillReport*>& unapplied,
                               ReconcileResult& result);

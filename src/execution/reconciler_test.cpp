@@ -433,6 +433,43 @@ TEST_F(ReconcileTest, TradesListedLateForAPartInferredFillAreToldApartFromNewOne
   EXPECT_EQ(strict.mismatches.size(), 1u);
 }
 
+TEST_F(ReconcileTest, ATradeMadeByTheInferredFillsTimeIsItsEvenWhenANewOneStillLags) {
+  // 2 inferred from the venue's report at +10 ms (its trade T-1, made at +5 ms, not listed
+  // yet). Then the venue fills 2 more (T-2 at +20 ms) and lists only T-1: T-1 is the inferred
+  // fill's (made by its time), not new, and the 2 more are inferred again. When T-2 is listed
+  // too, both are recognised; nothing is booked twice and nothing is a mismatch. (Counted by
+  // quantity alone, T-1 fits under the venue's 4 and was booked as new: 2 too many at T-1's
+  // price.)
+  const Order* o = Ours("O-1", 4, true);
+  const UnixNanos t = k().clock().Now();
+  Reconciler rec(k().config().trader_id, k().cache(), k().exec_engine(), k().clock(), k().uuids(),
+                 k().logger());
+  OrderStatusReport r = Report(*o, OrderStatus::kPartiallyFilled, 2, "100");
+  r.ts_last = t + 10 * kNanosPerMilli;
+  ReconcileResult first;
+  rec.ReconcileOrder(r, {}, first);
+  ASSERT_EQ(first.fills_inferred, 1u);
+  r = Report(*o, OrderStatus::kFilled, 4, "100.5");
+  r.ts_last = t + 30 * kNanosPerMilli;
+  const FillReport t1 = Fill(r, "T-1", 2, "100", 5);
+  const FillReport t2 = Fill(r, "T-2", 2, "101", 20);
+  ReconcileResult second;
+  rec.ReconcileOrder(r, {t1}, second);
+  EXPECT_TRUE(second.mismatches.empty()) << second.mismatches[0];
+  EXPECT_EQ(second.fills_explained, 1u);
+  EXPECT_EQ(second.fills_inferred, 1u);
+  EXPECT_EQ(o->filled_qty(), Qty(4));
+  EXPECT_EQ(o->trade_ids().back(), TradeId("INFERRED-V-O-1-2"));
+  EXPECT_EQ(*o->avg_px(), Px("100.5"));  // the venue's average, not T-1 booked twice
+  ReconcileResult third;
+  rec.ReconcileOrder(r, {t1, t2}, third);
+  EXPECT_TRUE(third.mismatches.empty()) << third.mismatches[0];
+  EXPECT_EQ(third.fills_explained, 2u);
+  EXPECT_EQ(third.events_generated, 0u);
+  EXPECT_EQ(o->filled_qty(), Qty(4));
+  EXPECT_EQ(NetPosition(), 4);
+}
+
 TEST_F(ReconcileTest, FilledWithoutFillsOrAnAveragePriceIsAMismatchNotAZeroPricedFill) {
   const Order* o = Ours("O-1", 4, true);
   client_->mass_status.orders = {Report(*o, OrderStatus::kFilled, 4)};  // no avg_px

@@ -221,6 +221,7 @@ Status TradingNode::Recover(NodeRunResult& result) {
   Cache& cache = kernel_->cache();
   ExecutionEngine& exec = kernel_->exec_engine();
   Status replay_error = Status::Ok();
+  exec.SetReplaying(true);
   const Status read = journal_->ForEachEntry(0, [&](const StoredEntry& stored) {
     const JournalEntry& e = stored.entry;
     if (e.ts_kernel > last_ts) last_ts = e.ts_kernel;
@@ -238,7 +239,9 @@ Status TradingNode::Recover(NodeRunResult& result) {
       Order* o = cache.mutable_order(submit.client_order_id);
       if (o != nullptr && !submit.position_id.empty()) o->set_position_id(submit.position_id);
       // An OTO child's own submit: released by its parent's fill (sent, or about to be).
-      if (o != nullptr && !o->parent_order_id().empty()) released_children_.insert(o->client_order_id());
+      if (o != nullptr && !o->parent_order_id().empty()) {
+        released_children_.insert(o->client_order_id());
+      }
       return true;
     }
     if (!IsOrderEventKind(e.kind)) return true;
@@ -264,6 +267,7 @@ Status TradingNode::Recover(NodeRunResult& result) {
     exec.Process(*ev);
     return true;
   });
+  exec.SetReplaying(false);
   if (!read) return MakeError(fmt::format("journal {}: {}", journal_->path(), read.error()));
   if (!replay_error.ok()) return replay_error;
   result.recovered = result.entries_replayed > 0;

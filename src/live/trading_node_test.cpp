@@ -311,6 +311,22 @@ TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFil
   const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
   ASSERT_NE(venue, nullptr);
   EXPECT_NE(venue->order(child), nullptr);
+  const std::uint64_t commands = node->kernel().exec_engine().command_count();
+  node.reset();
+  // Restarted once more: the journal's replay of the parent's fill releases nothing again
+  // (before, the replay re-ran the contingency and submitted the child a second time, outside
+  // the journal); the child comes back as it was, working.
+  auto again = MakeNode(t0_ + 9 * kNanosPerMinute + 45 * kNanosPerSecond,
+                        /*cancel_on_stop=*/false, /*speed=*/600);
+  const NodeRunResult r2 = again->Run();
+  ASSERT_TRUE(r2.status.ok()) << r2.status.error();
+  ASSERT_TRUE(r2.start_status.ok()) << r2.start_status.error();
+  const Cache& c2 = again->kernel().cache();
+  EXPECT_EQ(c2.orders_total(), 2u);
+  EXPECT_EQ(c2.order(parent)->status(), OrderStatus::kFilled);
+  EXPECT_EQ(c2.order(child)->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(again->kernel().exec_engine().command_count(), 0u) << "after " << commands;
+  EXPECT_EQ(again->kernel().risk_engine().denied_count(), 0u);
 }
 
 TEST_F(NodeTest, TheDailyLossBaselineSurvivesARestartTheSameDay) {

@@ -710,7 +710,10 @@ TEST_F(KiteExec, TradesListedAfterAnInferredFillAreItsTradesNotAMismatch) {
 class KitePoll : public KiteExec {
  protected:
   void SetUp() override {
-    tweak_ = [](KiteExecConfig& c) { c.orders_poll = 50 * kNanosPerMilli; };
+    tweak_ = [](KiteExecConfig& c) {
+      c.orders_poll = 50 * kNanosPerMilli;
+      c.fetch_budget = 200 * kNanosPerMilli;
+    };
     KiteExec::SetUp();
   }
 };
@@ -732,11 +735,12 @@ TEST_F(KitePoll, AnOrderRecoveredFromTheJournalIsPolledLikeOneThisClientPlaced) 
   ASSERT_EQ(placed->status, 200) << placed->body;
   const std::string kite_id = Ledger()["orders"][0]["order_id"].get<std::string>();
   OrderRef ref = RefOf(*o);
+  const AccountId account("KITE-001");
   kernel_->exec_engine().Process(
-      MakeVenueEvent<OrderSubmitted>(ref, AccountId("KITE-001"), kernel_->uuids().Next(), t0_, t0_));
+      MakeVenueEvent<OrderSubmitted>(ref, account, kernel_->uuids().Next(), t0_, t0_));
   ref.venue_order_id = VenueOrderId(kite_id);
   kernel_->exec_engine().Process(
-      MakeVenueEvent<OrderAccepted>(ref, AccountId("KITE-001"), kernel_->uuids().Next(), t0_, t0_));
+      MakeVenueEvent<OrderAccepted>(ref, account, kernel_->uuids().Next(), t0_, t0_));
   ASSERT_EQ(StatusOf("O-1"), OrderStatus::kAccepted);
 
   client_->Connect();
@@ -757,6 +761,28 @@ TEST_F(KitePoll, AnOrderRecoveredFromTheJournalIsPolledLikeOneThisClientPlaced) 
   ASSERT_TRUE(Pump([&] { return client_->stats().polls >= polls + 3; }, 0));
   EXPECT_EQ(client_->stats().polled_untracked, fetched);
   EXPECT_EQ(Ledger()["orders"].size(), 1u);
+}
+
+TEST_F(KitePoll, AnOrderThatEndedIsNotFetchedAgainAndAFailedFetchIsAskedAgain) {
+  // O-1 fills and ends (tracked here until then): the poll does not fetch it once more.
+  Submit("O-1", OrderSide::kBuy, "100.50");
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kFilled; }));
+  client_->Connect();
+  ASSERT_TRUE(Pump([&] { return client_->stats().polls >= 3; }, 0));
+  EXPECT_EQ(client_->stats().polled_untracked, 0u);
+  // An order placed elsewhere, and Kite answers its fetches 429 for a while (past each
+  // fetch's budget: nothing reported): the poll asks again until the kernel has heard of it
+  // (recorded as EXTERNAL). Before, the poll took the order's state as heard at its read.
+  LoadPlan(R"({"rule": [{"route": "GET /orders/*", "action": "429_burst",
+                         "delay_ms": 30000, "nth": 2}]})");
+  PlaceBehindTheBack("BUY", "99.00");  // rests below the bid
+  const std::string kite_id = Ledger()["orders"][1]["order_id"].get<std::string>();
+  ASSERT_TRUE(Pump([&] {
+    const Order* o = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
+    return o != nullptr && o->status() == OrderStatus::kAccepted;
+  })) << client_->stats().polled_untracked << " " << client_->stats().fetches;
+  EXPECT_GE(client_->stats().polled_untracked, 2u);  // the failed fetch and one after
+  EXPECT_EQ(Get("/__emu/faults")["data"]["log"].size(), 1u);
 }
 
 // ---- mass status after a ticker reconnect ----

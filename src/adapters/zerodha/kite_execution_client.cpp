@@ -789,24 +789,30 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
     return;
   }
   const std::set<std::string> orphans = CheckOrphans(*orders);
-  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> untracked;
+  // What the kernel was last told of each untracked order still in the book (ids that left
+  // it are dropped); a fetch's report updates it (OnFetched), so a failed fetch is asked again.
+  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> listed;
+  int fetches = 0;
   for (const KiteOrder& k : *orders) {
     const auto it = by_kite_id_.find(k.order_id);
     const auto t = it == by_kite_id_.end() ? tracked_.end() : tracked_.find(it->second);
     if (t == tracked_.end()) {
-      // Not tracked here: fetched when it appeared or moved since the last read (the kernel
-      // matches the report by its tag, its Kite id or adopts it), unless CheckOrphans just did.
-      std::pair<std::string, std::int64_t> now{k.status_text, k.filled_quantity};
+      // Not tracked here: fetched when it appeared or moved since the kernel last heard of it
+      // (the kernel matches the report by its tag, its Kite id or adopts it), unless
+      // CheckOrphans just did; a few a poll (the rest the next), so a large book met without
+      // a baseline does not crowd Kite's request limit.
       const auto seen = untracked_seen_.find(k.order_id);
       // An orphan whose cancel waits for its adoption is asked again until a report comes.
-      const bool moved = seen == untracked_seen_.end() || seen->second != now ||
+      const bool moved = seen == untracked_seen_.end() || seen->second.first != k.status_text ||
+                         seen->second.second != k.filled_quantity ||
                          orphan_cancels_.count(k.order_id) > 0;
-      if (moved && !orphans.count(k.order_id)) {
+      if (moved && !orphans.count(k.order_id) && fetches < kUntrackedFetchesPerPoll) {
+        ++fetches;
         ++stats_.polled_changes;
         ++stats_.polled_untracked;
         FetchUntracked(k.order_id);
       }
-      untracked.emplace(k.order_id, std::move(now));
+      if (seen != untracked_seen_.end()) listed.emplace(seen->first, seen->second);
       continue;
     }
     if (t->second.seen_status != k.status_text || t->second.seen_filled != k.filled_quantity) {
@@ -814,7 +820,7 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
       Fetch(it->second);
     }
   }
-  untracked_seen_ = std::move(untracked);
+  untracked_seen_ = std::move(listed);
 }
 
 void KiteExecutionClient::OnOrderUpdate(const std::string& json_text) {
@@ -861,9 +867,9 @@ void KiteExecutionClient::ReadOrder(const ClientOrderId& id, const std::string& 
   // The trades first, then the history: a fill landing between the two reads then shows as
   // trades lagging the order's filled quantity (which Kite itself does, and which is asked
   // again), never as a newer trade the older history would refuse.
-  rest_.Post(Get("/orders/" + kite_id + "/trades", 5 * kNanosPerSecond),
+  rest_.Post(Get("/orders/" + kite_id + "/trades", config_.fetch_budget),
              [this, id, kite_id, lagging_left](KiteOutcome tr) {
-               rest_.Post(Get("/orders/" + kite_id, 5 * kNanosPerSecond),
+               rest_.Post(Get("/orders/" + kite_id, config_.fetch_budget),
                           [this, id, kite_id, lagging_left, tr = std::move(tr)](KiteOutcome h) {
                             Kernel("KITE fetched " + kite_id,
                                    [this, id, kite_id, lagging_left, h = std::move(h), tr] {
@@ -949,6 +955,7 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   EmitReport(report, fills);
   AccountAfterFills();
   if (t == nullptr) {
+    untracked_seen_[kite_id] = {now.status_text, now.filled_quantity};  // the kernel knows it
     if (auto oc = orphan_cancels_.find(kite_id); oc != orphan_cancels_.end()) {
       // Adopted from the report just applied: cancelled by the orphan policy, once the kernel
       // holds it as a working order (not while Kite is still processing it: asked again).
@@ -1007,6 +1014,8 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
     t->modify_unresolved.reset();
   }
   if (IsTerminal(now.status)) {
+    // Untracked from now on, as reported: the poll does not fetch it again.
+    untracked_seen_[t->kite_id] = {now.status_text, now.filled_quantity};
     by_kite_id_.erase(t->kite_id);
     tracked_.erase(id);
     return;
@@ -1219,7 +1228,7 @@ Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
       if (tt != tracked_.end()) t = &tt->second;
     }
     // What the kernel is told of it now: the poll's baseline for an order not tracked here.
-    if (t == nullptr) untracked_seen_.emplace(k.order_id, std::pair{k.status_text, k.filled_quantity});
+    if (t == nullptr) untracked_seen_[k.order_id] = {k.status_text, k.filled_quantity};
     ms.orders.push_back(ReportOf(k, t));
     auto fills = FillsOf(k, *kt, t);
     ms.fills.insert(ms.fills.end(), fills.begin(), fills.end());

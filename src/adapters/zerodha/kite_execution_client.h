@@ -113,6 +113,7 @@ struct KiteExecConfig {
   std::string default_market_protection = "-1";
   DurationNs request_deadline = 7 * kNanosPerSecond;  // one HTTP attempt
   DurationNs place_budget = 3 * kNanosPerSecond;      // 429 / no-connection resends
+  DurationNs fetch_budget = 5 * kNanosPerSecond;      // each GET of an order's fetch
   DurationNs ambiguity_window = 10 * kNanosPerSecond;
   std::vector<DurationNs> lookup_offsets = {0, kNanosPerSecond, 2 * kNanosPerSecond,
                                             5 * kNanosPerSecond};
@@ -351,11 +352,13 @@ class KiteExecutionClient final : public ExecutionClient {
   // again, up to kOrphanCancelReads reports each (the count kept here).
   static constexpr int kOrphanCancelReads = 12;
   std::map<std::string, int> orphan_cancels_;
-  // Kite id → (status, filled) of every order on Kite's book that this client does not track,
-  // as the last mass status or poll read it: the poll fetches those that moved since (or
-  // appeared) exactly as a ticker update would, so an order recovered from the journal (never
-  // tracked here until the kernel acts on it) is not left to the ticker alone. Rebuilt from
-  // each read, so it holds only the day's book.
+  // Kite id → (status, filled) of the orders on Kite's book that this client does not track,
+  // as the kernel last heard of them (the mass status; a fetch's report; a tracked order's
+  // last report when it ended): the poll fetches those that moved since (or appeared), as a
+  // ticker update would, so an order recovered from the journal (never tracked here until
+  // the kernel acts on it) is not left to the ticker alone, and at most
+  // kUntrackedFetchesPerPoll a poll. Ids that left the book are dropped at each poll.
+  static constexpr int kUntrackedFetchesPerPoll = 5;
   std::unordered_map<std::string, std::pair<std::string, std::int64_t>> untracked_seen_;
   // Charges per Kite trade id, computed once (refetches rebuild the same FillReport).
   ChargeSchedule schedule_ = ChargeSchedule::ZerodhaIndexOptions();

@@ -20,8 +20,9 @@
 // seconds; duplicate_ticks: the token's packet twice; stale: the token's ticks stop for N
 // seconds; subject: "EXCHANGE:SYMBOL"), in the ticker (ticker.h) and in the OMS (oms.h: the
 // `oms` stream's stuck_open_pending, cancel_loses_race, partial_fills, reject_rms, trades_lag,
-// with the same plan and log). visibility_delay is counted only on POST /orders/:variety (the one route
-// that places an order): the request is processed and answered, and the order it created is
+// with the same plan and log). visibility_delay is counted only on POST /orders/:variety (the
+// one route that places an order): the request is processed and answered, and the order it
+// created is
 // hidden from the order book's reads for delay_ms of virtual time (Oms::HideOrder; why
 // virtual and what "hidden" covers: oms.h). A 5xx carries Kite's
 // envelope with the error type Kite's clients give that status (500 GeneralException, 502
