@@ -366,7 +366,7 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   // the whole list, so each peer gets its own OrderDenied with its reason rather than a
   // local cancel triggered by the first denial.
   const bool denied = std::holds_alternative<OrderDenied>(event);
-  if (!denied && !replaying_ &&
+  if (!denied && !contingencies_suspended_ &&
       (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty())) {
     HandleContingencies(*order, event);
   }
@@ -505,6 +505,16 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
         MakeOrderEventHeader(peer, uuids_.Next(), clock_.Now(), clock_.Now());
     Process(c);
     return;
+  }
+  if (peer.status() != OrderStatus::kPendingCancel) {
+    // PENDING_CANCEL at once, as a strategy's own cancel: journaled with the command, so a
+    // crash before the send leaves an order whose cancel the next start sends again.
+    OrderPendingCancel p;
+    static_cast<OrderEventHeader&>(p) =
+        MakeOrderEventHeader(peer, uuids_.Next(), clock_.Now(), clock_.Now());
+    p.venue_order_id = peer.venue_order_id();
+    p.account_id = peer.account_id();
+    Process(p);
   }
   nacre::CancelOrder cmd;
   cmd.trader_id = peer.trader_id();

@@ -76,11 +76,12 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     std::function<void(const OrderEvent&)> on_event;
   };
   void SetWriteAhead(WriteAhead w) { write_ahead_ = std::move(w); }
-  // While a journal is replayed (TradingNode::Recover): events rebuild orders and positions,
-  // and contingent lists do not act on them (an OTO parent's replayed fill releases no child,
-  // an OCO fill cancels no peer): what they did then is in the journal, and acting again would
-  // send commands the journal never records.
-  void SetReplaying(bool replaying) { replaying_ = replaying; }
+  // While suspended, applied events rebuild orders and positions and contingent lists do not
+  // act on them (an OTO parent's fill releases no child, an OCO fill cancels no peer). For a
+  // journal's replay (TradingNode::Recover: what they did then is in the journal, and acting
+  // again would send commands it never records) and for the orders reconciliation expires
+  // with a previous day (an OCO peer's cancel would go to a venue that no longer has it).
+  void SuspendContingencies(bool suspended) { contingencies_suspended_ = suspended; }
   // The reconciler's record of venue trades recognised as what an inferred fill stood for:
   // true the first time this process meets `trade` on `order` (its warning is said once).
   bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {
@@ -143,7 +144,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<Venue, ClientId> venue_clients_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
-  bool replaying_ = false;
+  bool contingencies_suspended_ = false;
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;

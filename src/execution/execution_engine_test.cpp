@@ -662,6 +662,9 @@ TEST_F(ContingencyTest, OcoFillCancelsThePeerAtTheVenue) {
   client_->Filled(*list[0], 4, "110");  // even a partial fill cancels the other
   ASSERT_EQ(client_->cancels.size(), 1u);
   EXPECT_EQ(client_->cancels[0].client_order_id, ClientOrderId("O-SL"));
+  // PENDING_CANCEL at once, as a strategy's own cancel (journaled with the command, so a
+  // crash before the send leaves a cancel the next start sends again).
+  EXPECT_EQ(list[1]->status(), OrderStatus::kPendingCancel);
   EXPECT_EQ(client_->cancels[0].venue_order_id, VenueOrderId("V-O-SL"));
   // The stop's cancel is itself an OCO event: it cancels the rest of the target.
   client_->Canceled(*list[1]);

@@ -166,30 +166,29 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
     inferred_at = std::max(inferred_at, f.ts_event);
   }
   if (inferred.is_zero()) return 0;
-  // Every trade listed when a fill was inferred was applied then, so an unapplied trade made
-  // by the inferred fill's time is one it stood for; later ones are new. Taken from the
-  // earliest, whole, up to what was inferred: all of them when they fit, else exactly the
-  // inferred quantity (a trade made in the same second as the inference may be new).
+  // A fill is inferred for the trades the venue had made by its report's time but did not
+  // list, so an unapplied trade made by then is one an inferred fill stood for; later ones are
+  // new. Taken from the earliest, whole, up to what was inferred: all of them when they fit,
+  // else exactly the inferred quantity (a trade made in the same second may be new).
   Quantity early = Quantity::Zero();
   std::size_t candidates = 0;
   while (candidates < unapplied.size() && unapplied[candidates]->ts_event <= inferred_at) {
     early = early + unapplied[candidates++]->last_qty;
   }
-  Quantity target = std::min(early, inferred);
-  if (candidates == 0) {
-    // No trade by that time (a venue's trade times off from its order's): the quantity decides
-    // alone. The excess of the listed over the venue's filled quantity is what cannot be new.
-    Quantity listed = Quantity::Zero();
-    for (const FillReport* f : unapplied) listed = listed + f->last_qty;
-    if (o.filled_qty() + listed <= r.filled_qty) return 0;  // all of them fit: none is late
-    target = std::min(o.filled_qty() + listed - r.filled_qty, inferred);
-  }
+  // And whatever the times say, what the venue's filled quantity cannot hold on top of ours
+  // cannot be new either (a trade time after its order's last update, from the venue's
+  // clocks): at least that much, from the earliest, up to what was inferred.
+  Quantity listed = Quantity::Zero();
+  for (const FillReport* f : unapplied) listed = listed + f->last_qty;
+  const Quantity excess = o.filled_qty() + listed > r.filled_qty
+                              ? o.filled_qty() + listed - r.filled_qty
+                              : Quantity::Zero();
+  const Quantity target = std::min(std::max(std::min(early, inferred), excess), inferred);
   Quantity taken = Quantity::Zero();
   std::size_t n = 0;
   Money value = Money::Zero();
   Money charges = Money::Zero();
   std::string trades;
-  bool first_time = false;
   while (n < unapplied.size() && taken + unapplied[n]->last_qty <= target) {
     const FillReport& f = *unapplied[n++];
     taken = taken + f.last_qty;
@@ -197,9 +196,13 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
     charges = charges + (f.commission.raw() != 0 ? f.commission : f.charges.Total());
     trades += fmt::format("{}{} {} @ {}", trades.empty() ? "" : ", ", f.trade_id.value(),
                           f.last_qty.ToString(), f.last_px.ToString());
-    first_time = engine_.NoteExplainedTrade(o.client_order_id(), f.trade_id) || first_time;
   }
   if (taken.is_zero() || taken != target) return 0;  // left to the caller's rule
+  bool first_time = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    first_time = engine_.NoteExplainedTrade(o.client_order_id(), unapplied[i]->trade_id) ||
+                 first_time;
+  }
   // The value the inferred fills booked for this quantity (at their average when only part of
   // them is explained so far).
   const Money booked = taken == inferred ? inferred_value
@@ -377,19 +380,11 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
     for (const Order* o : cache_.OrdersInflight(q)) {
       if (std::find(live.begin(), live.end(), o) == live.end()) live.push_back(o);
     }
+    std::vector<const Order*> previous_day;
     for (const Order* o : live) {
       if (reported.count(o->client_order_id())) continue;
       if (!ms.day_start.is_zero() && o->ts_init() < ms.day_start) {
-        // A previous day's order: the venue's day ended it, sent and never acknowledged or
-        // not (LIVE.md §8). Any fill it had after we last heard shows in the position check.
-        const std::string_view was = ToString(o->status());
-        Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(),
-                                           ms.day_start, clock_.Now()),
-              result);
-        ++result.orders_expired;
-        log_.Warning("order {} was {} from a previous day and venue {}'s day does not list it: "
-                     "expired with its day",
-                     o->client_order_id().value(), was, ms.venue.value());
+        previous_day.push_back(o);
         continue;
       }
       if (o->venue_order_id().empty() &&
@@ -412,10 +407,50 @@ ReconcileResult Reconciler::Reconcile(const ExecutionMassStatus& ms, bool comple
                                               o->client_order_id().value(), ToString(o->status()),
                                               ms.venue.value()));
     }
+    ExpirePreviousDay(ms, previous_day, result);
   }
   if (ms.positions_reported) CheckPositions(ms, result, unresolved);
   for (const std::string& m : result.mismatches) log_.Error("{}", m);
   return result;
+}
+
+void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
+                                   const std::vector<const Order*>& orders,
+                                   ReconcileResult& result) {
+  if (orders.empty()) return;
+  // The venue's day ended them all, sent and never acknowledged or not (LIVE.md §8); any fill
+  // one had after we last heard shows in the position check. Their contingencies stay still
+  // meanwhile: an OCO peer's cancel would go to a venue that no longer has it.
+  engine_.SuspendContingencies(true);
+  for (const Order* o : orders) {
+    const std::string_view was = ToString(o->status());
+    Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(), ms.day_start,
+                                       clock_.Now()),
+          result);
+    ++result.orders_expired;
+    log_.Warning("order {} was {} from a previous day and venue {}'s day does not list it: "
+                 "expired with its day",
+                 o->client_order_id().value(), was, ms.venue.value());
+  }
+  engine_.SuspendContingencies(false);
+  // An OTO child its expired parent still held was never sent: cancelled here, as the engine
+  // cancels it when a parent ends unfilled.
+  for (const Order* parent : orders) {
+    if (parent->contingency() != ContingencyType::kOto) continue;
+    for (const ClientOrderId& id : parent->linked_order_ids()) {
+      const Order* child = cache_.order(id);
+      if (child == nullptr || child->status() != OrderStatus::kInitialized ||
+          child->parent_order_id() != parent->client_order_id()) {
+        continue;
+      }
+      OrderCanceled c;
+      static_cast<OrderEventHeader&>(c) =
+          MakeOrderEventHeader(*child, uuids_.Next(), clock_.Now(), clock_.Now());
+      Apply(c, result);
+      log_.Warning("OTO child {} of {} (expired with its day) was never sent: cancelled",
+                   child->client_order_id().value(), parent->client_order_id().value());
+    }
+  }
 }
 
 void Reconciler::CheckPositions(const ExecutionMassStatus& ms, ReconcileResult& result,

@@ -94,6 +94,10 @@ class Reconciler {
   Order* Match(const OrderStatusReport& r);
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);
+  // Expires `orders` (ours from before the venue's day, not listed), their contingencies
+  // suspended, then cancels the OTO children they still held (never sent).
+  void ExpirePreviousDay(const ExecutionMassStatus& ms, const std::vector<const Order*>& orders,
+                         ReconcileResult& result);
   // Of `unapplied` (the listed fills not applied, in time order), how many from the front are
   // trades a fill we inferred earlier stood for, listed late (the rule above; 0 when none or
   // when whole fills do not make it). Logs what they are worth and cost against the inferred

@@ -555,6 +555,55 @@ TEST_F(ReconcileTest, AnOrderFromAPreviousDayThatTheVenuesDayDoesNotListExpiresW
   EXPECT_NE(r.mismatches[1].find("venue +3, ours +1"), std::string::npos) << r.mismatches[1];
 }
 
+TEST_F(ReconcileTest, PreviousDayListsExpireWithoutCommandsAndTheirHeldChildrenAreCancelled) {
+  // Yesterday's OCO pair, both working, and an OTO parent working with its child still held:
+  // all expire with their day; no cancel goes to the venue for a peer it no longer has, and
+  // the held child, never sent, is cancelled here.
+  OrderInitialized a = MakeInit(fut_, "O-A", OrderSide::kBuy, 1, "100");
+  OrderInitialized b = MakeInit(fut_, "O-B", OrderSide::kSell, 1, "120");
+  a.order_list_id = b.order_list_id = OrderListId("OL-1");
+  a.contingency = b.contingency = ContingencyType::kOco;
+  a.linked_order_ids = {ClientOrderId("O-B")};
+  b.linked_order_ids = {ClientOrderId("O-A")};
+  OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
+  OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
+  p.order_list_id = c.order_list_id = OrderListId("OL-2");
+  p.contingency = ContingencyType::kOto;
+  p.linked_order_ids = {ClientOrderId("O-C")};
+  c.parent_order_id = ClientOrderId("O-P");
+  std::vector<const Order*> working;
+  for (const OrderInitialized& init : {a, b, p}) {
+    const Order* o = testkit::AddOrder(k(), init);
+    client_->Submitted(*o);
+    client_->Accepted(*o);
+    working.push_back(o);
+  }
+  const Order* child = testkit::AddOrder(k(), c);
+  const std::size_t sent = client_->command_count();
+  ExecutionMassStatus ms = CompleteListWithout(/*positions=*/false);
+  ms.day_start = k().clock().Now();
+  const ReconcileResult r = k().exec_engine().Reconcile(ms);
+  EXPECT_TRUE(r.ok()) << r.ToStatus().error();
+  EXPECT_EQ(r.orders_expired, 3u);
+  for (const Order* o : working) EXPECT_EQ(o->status(), OrderStatus::kExpired);
+  EXPECT_EQ(child->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(client_->command_count(), sent);  // nothing sent
+  // The engine's contingencies act again afterwards: today's OCO fill cancels its peer.
+  OrderInitialized x = MakeInit(fut_, "O-X", OrderSide::kBuy, 1, "100");
+  OrderInitialized y = MakeInit(fut_, "O-Y", OrderSide::kSell, 1, "120");
+  x.contingency = y.contingency = ContingencyType::kOco;
+  x.linked_order_ids = {ClientOrderId("O-Y")};
+  y.linked_order_ids = {ClientOrderId("O-X")};
+  const Order* ox = testkit::AddOrder(k(), x);
+  const Order* oy = testkit::AddOrder(k(), y);
+  for (const Order* o : {ox, oy}) {
+    client_->Submitted(*o);
+    client_->Accepted(*o);
+  }
+  client_->Filled(*ox, 1, "100");
+  EXPECT_EQ(client_->cancels.size(), 1u);
+}
+
 TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills) {
   // The node stopped with a cancel pending on an order Kite had not yet acknowledged (its id
   // unknown); the venue filled it. The restart's reconciliation finds it by its tag.

@@ -221,7 +221,13 @@ Status TradingNode::Recover(NodeRunResult& result) {
   Cache& cache = kernel_->cache();
   ExecutionEngine& exec = kernel_->exec_engine();
   Status replay_error = Status::Ok();
-  exec.SetReplaying(true);
+  // Contingencies stay still for the replay only (resumed however it ends).
+  struct Suspended {
+    ExecutionEngine& e;
+    explicit Suspended(ExecutionEngine& engine) : e(engine) { e.SuspendContingencies(true); }
+    ~Suspended() { e.SuspendContingencies(false); }
+  };
+  auto suspended = std::make_optional<Suspended>(exec);
   const Status read = journal_->ForEachEntry(0, [&](const StoredEntry& stored) {
     const JournalEntry& e = stored.entry;
     if (e.ts_kernel > last_ts) last_ts = e.ts_kernel;
@@ -267,7 +273,7 @@ Status TradingNode::Recover(NodeRunResult& result) {
     exec.Process(*ev);
     return true;
   });
-  exec.SetReplaying(false);
+  suspended.reset();
   if (!read) return MakeError(fmt::format("journal {}: {}", journal_->path(), read.error()));
   if (!replay_error.ok()) return replay_error;
   result.recovered = result.entries_replayed > 0;

@@ -789,38 +789,81 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
     return;
   }
   const std::set<std::string> orphans = CheckOrphans(*orders);
-  // What the kernel was last told of each untracked order still in the book (ids that left
-  // it are dropped); a fetch's report updates it (OnFetched), so a failed fetch is asked again.
+  // What the kernel was last told of each untracked order still in the book, and the poll's
+  // own asks about them (ids that left the book are dropped from both).
   std::unordered_map<std::string, std::pair<std::string, std::int64_t>> listed;
-  int fetches = 0;
+  std::unordered_map<std::string, UntrackedAsk> asks;
+  std::vector<const KiteOrder*> due;
   for (const KiteOrder& k : *orders) {
     const auto it = by_kite_id_.find(k.order_id);
     const auto t = it == by_kite_id_.end() ? tracked_.end() : tracked_.find(it->second);
-    if (t == tracked_.end()) {
-      // Not tracked here: fetched when it appeared or moved since the kernel last heard of it
-      // (the kernel matches the report by its tag, its Kite id or adopts it), unless
-      // CheckOrphans just did; a few a poll (the rest the next), so a large book met without
-      // a baseline does not crowd Kite's request limit.
-      const auto seen = untracked_seen_.find(k.order_id);
-      // An orphan whose cancel waits for its adoption is asked again until a report comes.
-      const bool moved = seen == untracked_seen_.end() || seen->second.first != k.status_text ||
-                         seen->second.second != k.filled_quantity ||
-                         orphan_cancels_.count(k.order_id) > 0;
-      if (moved && !orphans.count(k.order_id) && fetches < kUntrackedFetchesPerPoll) {
-        ++fetches;
+    if (t != tracked_.end()) {
+      if (t->second.seen_status != k.status_text || t->second.seen_filled != k.filled_quantity) {
         ++stats_.polled_changes;
-        ++stats_.polled_untracked;
-        FetchUntracked(k.order_id);
+        Fetch(it->second);
       }
-      if (seen != untracked_seen_.end()) listed.emplace(seen->first, seen->second);
       continue;
     }
-    if (t->second.seen_status != k.status_text || t->second.seen_filled != k.filled_quantity) {
-      ++stats_.polled_changes;
-      Fetch(it->second);
-    }
+    // Not tracked here: due when it appeared or moved since the kernel last heard of it (the
+    // kernel matches the report by its tag, its Kite id or adopts it), or when an orphan's
+    // cancel waits for its adoption; not while the poll's last ask is in flight, nor once
+    // three asks about the same state failed (alerted), and not what CheckOrphans just asked.
+    const auto seen = untracked_seen_.find(k.order_id);
+    if (seen != untracked_seen_.end()) listed.emplace(seen->first, seen->second);
+    UntrackedAsk ask;
+    if (auto a = untracked_asks_.find(k.order_id); a != untracked_asks_.end()) ask = a->second;
+    const bool same_state = ask.status == k.status_text && ask.filled == k.filled_quantity;
+    if (!same_state) ask.tries = 0;
+    const bool moved = seen == untracked_seen_.end() || seen->second.first != k.status_text ||
+                       seen->second.second != k.filled_quantity ||
+                       orphan_cancels_.count(k.order_id) > 0;
+    const bool asked_out = same_state && ask.tries >= kUntrackedTries;
+    if (moved && !ask.in_flight && !asked_out && !orphans.count(k.order_id)) due.push_back(&k);
+    asks.emplace(k.order_id, ask);
   }
+  // A few a poll, taken round the book from where the last poll stopped, so a large book met
+  // without a baseline (or Kite's limit slowing the fetches) neither crowds Kite's request
+  // limit nor leaves the same orders behind every time.
+  const std::size_t n = std::min<std::size_t>(due.size(), kUntrackedFetchesPerPoll);
+  for (std::size_t i = 0; i < n; ++i) {
+    const KiteOrder& k = *due[(untracked_cursor_ + i) % due.size()];
+    UntrackedAsk& ask = asks[k.order_id];
+    ask.status = k.status_text;
+    ask.filled = k.filled_quantity;
+    ask.in_flight = true;
+    ++ask.tries;
+    ++stats_.polled_changes;
+    ++stats_.polled_untracked;
+    if (auto oc = orphan_cancels_.find(k.order_id);
+        oc != orphan_cancels_.end() && ++oc->second > kOrphanCancelReads) {
+      Alert(AlertKind::kOrphan,
+            fmt::format("orphan {} ({}) was to be cancelled but the kernel held no working order "
+                        "for it after {} reads: left as Kite has it",
+                        k.order_id, k.status_text, kOrphanCancelReads));
+      orphan_cancels_.erase(oc);
+    }
+    FetchUntracked(k.order_id);
+  }
+  untracked_cursor_ = due.empty() ? 0 : (untracked_cursor_ + n) % due.size();
   untracked_seen_ = std::move(listed);
+  untracked_asks_ = std::move(asks);
+}
+
+void KiteExecutionClient::UntrackedOutcome(const std::string& kite_id, bool reported,
+                                           const std::string& why) {
+  const auto a = untracked_asks_.find(kite_id);
+  if (a == untracked_asks_.end()) return;  // not the poll's ask
+  if (reported) {
+    untracked_asks_.erase(a);
+    return;
+  }
+  a->second.in_flight = false;
+  if (a->second.tries == kUntrackedTries) {
+    Alert(AlertKind::kInfo,
+          fmt::format("order {} ({}, not placed by this process): {} fetches failed ({}); not "
+                      "asked again until Kite's order book shows it changed",
+                      kite_id, a->second.status, kUntrackedTries, why));
+  }
 }
 
 void KiteExecutionClient::OnOrderUpdate(const std::string& json_text) {
@@ -891,6 +934,7 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   }
   if (!history.ok()) {
     if (history.kind == KiteOutcome::Kind::kTokenExpired) Alert(AlertKind::kToken, history.message);
+    if (t == nullptr) UntrackedOutcome(kite_id, false, history.message);
     if (t != nullptr && t->dirty) {
       t->dirty = false;
       Fetch(id);
@@ -899,8 +943,9 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   }
   auto rows = ParseKiteOrders(history.data, t != nullptr ? t->price_precision : 2);
   if (!rows.ok() || rows->empty()) {
-    Alert(AlertKind::kInfo, fmt::format("order {}: unreadable history: {}", kite_id,
-                                        rows.ok() ? "no rows" : rows.error()));
+    const std::string why = rows.ok() ? "no rows" : rows.error();
+    Alert(AlertKind::kInfo, fmt::format("order {}: unreadable history: {}", kite_id, why));
+    if (t == nullptr) UntrackedOutcome(kite_id, false, "unreadable history: " + why);
     return;
   }
   const KiteOrder& now = rows->back();
@@ -956,16 +1001,22 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
   AccountAfterFills();
   if (t == nullptr) {
     untracked_seen_[kite_id] = {now.status_text, now.filled_quantity};  // the kernel knows it
+    UntrackedOutcome(kite_id, true, {});
     if (auto oc = orphan_cancels_.find(kite_id); oc != orphan_cancels_.end()) {
       // Adopted from the report just applied: cancelled by the orphan policy, once the kernel
-      // holds it as a working order (not while Kite is still processing it: asked again).
-      if (IsTerminal(now.status) || (books_.cancel && books_.cancel(VenueOrderId(kite_id)))) {
+      // holds it as a working order (while Kite is still processing it, the poll asks again).
+      const KiteBooks::CancelAsk ask = IsTerminal(now.status) || !books_.cancel
+                                           ? KiteBooks::CancelAsk::kNoWorkingOrder
+                                           : books_.cancel(VenueOrderId(kite_id));
+      if (ask == KiteBooks::CancelAsk::kSent || ask == KiteBooks::CancelAsk::kAlreadyCancelling ||
+          IsTerminal(now.status)) {
         orphan_cancels_.erase(oc);
-      } else if (!books_.cancel || ++oc->second >= kOrphanCancelReads) {
+      } else if (!books_.cancel || ask == KiteBooks::CancelAsk::kRefused) {
         Alert(AlertKind::kOrphan,
-              fmt::format("orphan {} ({}) was to be cancelled but the kernel holds no working "
-                          "order for it after {} reads: left as Kite has it",
-                          kite_id, now.status_text, oc->second));
+              fmt::format("orphan {} ({}) was to be cancelled but {}: left as Kite has it",
+                          kite_id, now.status_text,
+                          books_.cancel ? "the kernel refused the cancel (see its log)"
+                                        : "no kernel cancels for this client"));
         orphan_cancels_.erase(oc);
       }
     }

@@ -163,10 +163,12 @@ struct KiteBooks {
   std::function<bool(const InstrumentId&)> expired;
   // A mismatch the node cannot trade through: trading HALTED with `why`.
   std::function<void(const std::string&)> halt;
-  // Cancels the kernel's order with this venue id as any cancel goes: a CancelOrder command
-  // through the execution engine (journaled before it is sent, then back to this client).
-  // False when there is no such working order.
-  std::function<bool(const VenueOrderId&)> cancel;
+  // Cancels the kernel's order with this venue id as a strategy's cancel goes: PENDING_CANCEL
+  // at once, then a CancelOrder command through the risk and execution engines (journaled
+  // with that state before it is sent, then back to this client; a crash between the two
+  // leaves a PENDING_CANCEL order, whose cancel the next start sends again).
+  enum class CancelAsk { kSent, kAlreadyCancelling, kNoWorkingOrder, kRefused };
+  std::function<CancelAsk(const VenueOrderId&)> cancel;
   // Nacre's margin for `orders` sent together with the account's positions and working orders
   // (the risk engine's NSE margin book), or why there is none.
   std::function<Result<Money>(const std::vector<const Order*>&)> spread_margin;
@@ -320,6 +322,9 @@ class KiteExecutionClient final : public ExecutionClient {
   Result<PositionStatusReport> PositionOf(const KitePosition& p) const;
   void Alert(AlertKind kind, const std::string& text);
   void OnPolled(const KiteOutcome& out);
+  // How a fetch of an untracked order ended (reported to the kernel, or not and `why`), for
+  // the poll's asks.
+  void UntrackedOutcome(const std::string& kite_id, bool reported, const std::string& why);
   void OnMargins(const KiteOutcome& out);
   void OnPositions(const KiteOutcome& out);
   // A batch of new trades: one account read after the debounce.
@@ -348,10 +353,22 @@ class KiteExecutionClient final : public ExecutionClient {
   std::set<std::string> orphan_watch_;
   // Kite ids of orphans to cancel (orphan_policy "cancel") once the kernel has adopted them
   // as working orders from their fetch's report: the cancel is then the kernel's command,
-  // journaled like any. Until then (Kite still processing the order) the poll fetches them
-  // again, up to kOrphanCancelReads reports each (the count kept here).
+  // journaled like any. Until then (Kite still processing the order, or its fetch failing)
+  // the poll fetches them again, up to kOrphanCancelReads times each (the count kept here).
   static constexpr int kOrphanCancelReads = 12;
   std::map<std::string, int> orphan_cancels_;
+  // The poll's own fetches of untracked orders: the state it asked about, how many times
+  // (reset when the state changes), and whether one is in flight. A fetch that ends without
+  // a report is asked again at the next poll, up to kUntrackedTries times for one state.
+  struct UntrackedAsk {
+    std::string status;
+    std::int64_t filled = -1;
+    int tries = 0;
+    bool in_flight = false;
+  };
+  static constexpr int kUntrackedTries = 3;
+  std::unordered_map<std::string, UntrackedAsk> untracked_asks_;
+  std::size_t untracked_cursor_ = 0;  // where the next poll's untracked fetches start
   // Kite id → (status, filled) of the orders on Kite's book that this client does not track,
   // as the kernel last heard of them (the mass status; a fetch's report; a tracked order's
   // last report when it ended): the poll fetches those that moved since (or appeared), as a

@@ -6,6 +6,7 @@
 
 #include "nse/margin_book.h"
 #include "risk/cache_margin_market.h"
+#include "trading/order_commands.h"
 
 namespace nacre {
 namespace {
@@ -65,18 +66,28 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
   };
   b.halt = [k](const std::string& why) { k->HaltOnFault(why); };
   b.cancel = [k](const VenueOrderId& venue_order_id) {
+    using Ask = KiteBooks::CancelAsk;
     const Order* o = k->cache().OrderByVenueId(venue_order_id);
-    if (o == nullptr || !o->is_open() || o->status() == OrderStatus::kPendingCancel) return false;
-    CancelOrder cmd;
-    cmd.trader_id = o->trader_id();
-    cmd.strategy_id = o->strategy_id();
-    cmd.command_id = k->uuids().Next();
-    cmd.ts_init = k->clock().Now();
-    cmd.instrument_id = o->instrument_id();
-    cmd.client_order_id = o->client_order_id();
-    cmd.venue_order_id = o->venue_order_id();
-    k->exec_engine().Execute(cmd);
-    return true;
+    if (o == nullptr || !o->is_open()) return Ask::kNoWorkingOrder;
+    if (o->status() == OrderStatus::kPendingCancel) return Ask::kAlreadyCancelling;
+    // As a strategy's (and the kill switch's) cancel: PENDING_CANCEL, then the command.
+    if (Status s = EmitPendingState(k->bus(), k->uuids(), k->clock(), *o, true); !s) {
+      k->logger().Log(LogLevel::kError, "KiteOrphans",
+                      fmt::format("pending cancel of {} not applied: {}",
+                                  o->client_order_id().value(), s.error()));
+      return Ask::kRefused;
+    }
+    const CommandHeader header = MakeCommandHeader(k->config().trader_id, o->strategy_id(), {},
+                                                   k->uuids(), k->clock());
+    if (Status s = k->bus().Send(topics::kRiskEngineExecute,
+                                 TradingCommand(MakeCancelCommand(header, *o)));
+        !s) {
+      k->logger().Log(LogLevel::kError, "KiteOrphans",
+                      fmt::format("cancel of {} not sent: {}", o->client_order_id().value(),
+                                  s.error()));
+      return Ask::kRefused;
+    }
+    return Ask::kSent;
   };
   b.spread_margin = [k, venue](const std::vector<const Order*>& orders) -> Result<Money> {
     // The increase the legs bring: the book with them working less the book without them, per
