@@ -33,12 +33,11 @@ namespace fs = std::filesystem;
 using testkit::Px;
 using testkit::Qty;
 
-// Buys one lot at the ask on its 2nd quote, sells it at the bid on its 4th and leaves a buy
-// resting far below the market on its 6th. Its quote count is its saved state, so a restarted
-// node continues the plan instead of repeating it.
-class PlanTrader final : public Strategy {
+// Subscribes to one instrument's quotes and counts them; the count is its saved state, so a
+// restarted node continues a plan keyed on it instead of repeating it.
+class QuoteCounter : public Strategy {
  public:
-  PlanTrader(const StrategyId& id, InstrumentId instrument)
+  QuoteCounter(const StrategyId& id, InstrumentId instrument)
       : Strategy(id), instrument_(std::move(instrument)) {}
   int quotes() const { return quotes_; }
   int starts() const { return starts_; }
@@ -48,6 +47,25 @@ class PlanTrader final : public Strategy {
     ++starts_;
     SubscribeQuoteTicks(instrument_);
   }
+  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
+  void OnLoad(const SavedState& s) override {
+    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
+  }
+
+  InstrumentId instrument_;
+  int quotes_ = 0;
+
+ private:
+  int starts_ = 0;
+};
+
+// Buys one lot at the ask on its 2nd quote, sells it at the bid on its 4th and leaves a buy
+// resting far below the market on its 6th.
+class PlanTrader final : public QuoteCounter {
+ public:
+  using QuoteCounter::QuoteCounter;
+
+ protected:
   void OnQuoteTick(const QuoteTick& q) override {
     ++quotes_;
     if (quotes_ == 2) {
@@ -58,15 +76,6 @@ class PlanTrader final : public Strategy {
       SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("50.00")));
     }
   }
-  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
-  void OnLoad(const SavedState& s) override {
-    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
-  }
-
- private:
-  InstrumentId instrument_;
-  int quotes_ = 0;
-  int starts_ = 0;
 };
 
 class NodeTest : public ::testing::Test {
@@ -233,14 +242,12 @@ TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingId
 }
 
 // On its 2nd quote: an OTO list, a buy resting at 49.00 (the parent) and a sell at 60.00 (the
-// child, released when the buy fills). Its quote count is its saved state.
-class OtoTrader final : public Strategy {
+// child, released when the buy fills).
+class OtoTrader final : public QuoteCounter {
  public:
-  OtoTrader(const StrategyId& id, InstrumentId instrument)
-      : Strategy(id), instrument_(std::move(instrument)) {}
+  using QuoteCounter::QuoteCounter;
 
  protected:
-  void OnStart() override { SubscribeQuoteTicks(instrument_); }
   void OnQuoteTick(const QuoteTick&) override {
     if (++quotes_ != 2) return;
     std::vector<std::unique_ptr<Order>> list;
@@ -248,14 +255,6 @@ class OtoTrader final : public Strategy {
     list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), Px("60.00")));
     SubmitOrderList(std::move(list), ContingencyType::kOto);
   }
-  SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
-  void OnLoad(const SavedState& s) override {
-    if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
-  }
-
- private:
-  InstrumentId instrument_;
-  int quotes_ = 0;
 };
 
 TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
