@@ -785,6 +785,67 @@ TEST_F(KitePoll, AnOrderThatEndedIsNotFetchedAgainAndAFailedFetchIsAskedAgain) {
   EXPECT_EQ(Get("/__emu/faults")["data"]["log"].size(), 1u);
 }
 
+// An orphan that Kite is still processing (held in OPEN PENDING by its OMS) when the poll
+// finds it: adopted, but not yet a working order the kernel could cancel. The poll asks again
+// until it is; then the kernel's cancel goes (one command) and Kite cancels it. One that never
+// becomes a working order is given up after 12 asks, with an alert.
+class KitePollOrphan : public KitePoll {
+ protected:
+  // O-1's send is lost (5xx before Kite took it), the order rejected and its tag watched; then
+  // Kite takes a late request with that tag and holds it in OPEN PENDING for `hold_ms`
+  // (virtual; 0: until cancelled). Returns the late order's Kite id.
+  std::string LateOrphan(int hold_ms) {
+    const std::string plan = fmt::format(R"({{"rule": [
+        {{"route": "POST /orders/regular", "action": "5xx_before", "nth": 1}},
+        {{"stream": "oms", "action": "stuck_open_pending", "delay_ms": {}, "nth": 1}}]}})",
+                                         hold_ms);
+    LoadPlan(plan.c_str());
+    const std::string tag = Submit("O-1", OrderSide::kBuy, "99.00")->venue_tag();
+    EXPECT_TRUE(Pump([&] { return StatusOf("O-1") == OrderStatus::kRejected; }, 0));
+    client_->Connect();
+    PlaceLate(tag, "99");
+    return Ledger()["orders"][0]["order_id"].get<std::string>();
+  }
+  bool Said(const std::string& what) const {
+    for (const auto& [kind, text] : alerts_) {
+      if (kind == Kind::kOrphan && text.find(what) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(KitePollOrphan, OneKiteIsStillProcessingIsCancelledOnceItWorks) {
+  const std::uint64_t commands = kernel_->exec_engine().command_count();
+  const std::string kite_id = LateOrphan(1000);
+  ASSERT_TRUE(Pump([&] { return client_->stats().orphans_adopted == 1; }, 0));
+  // Held at Kite: asked again by the poll, nothing sent yet.
+  const std::uint64_t asks = client_->stats().polled_untracked;
+  ASSERT_TRUE(Pump([&] { return client_->stats().polled_untracked >= asks + 2; }, 0));
+  EXPECT_EQ(kernel_->exec_engine().command_count(), commands + 1);  // O-1's submit only
+  // Kite's OMS sends it on (virtual time moves): working, then cancelled by the kernel.
+  ASSERT_TRUE(Pump([&] { return Ledger()["orders"][0]["status"] == "CANCELLED"; }, 0.5));
+  ASSERT_TRUE(Pump([&] {
+    const Order* a = kernel_->cache().OrderByVenueId(VenueOrderId(kite_id));
+    return a != nullptr && a->status() == OrderStatus::kCanceled;
+  }));
+  EXPECT_EQ(kernel_->exec_engine().command_count(), commands + 2);  // and the orphan's cancel
+  EXPECT_FALSE(Said("left as Kite has it"));
+}
+
+TEST_F(KitePollOrphan, OneThatNeverWorksIsGivenUpAfterTwelveAsksWithAnAlert) {
+  const std::uint64_t commands = kernel_->exec_engine().command_count();
+  LateOrphan(0);
+  ASSERT_TRUE(Pump([&] { return Said("left as Kite has it"); }, 0));
+  EXPECT_TRUE(Said("after 12 reads"));
+  // Given up: the poll no longer asks about it (its state does not change).
+  const std::uint64_t asks = client_->stats().polled_untracked;
+  const std::uint64_t polls = client_->stats().polls;
+  ASSERT_TRUE(Pump([&] { return client_->stats().polls >= polls + 3; }, 0));
+  EXPECT_EQ(client_->stats().polled_untracked, asks);
+  EXPECT_EQ(kernel_->exec_engine().command_count(), commands + 1);  // O-1's submit: no cancel
+  EXPECT_NE(Ledger()["orders"][0]["status"], "CANCELLED");
+}
+
 // ---- mass status after a ticker reconnect ----
 
 class KiteReconnect : public KiteExec {
