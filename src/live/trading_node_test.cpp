@@ -139,6 +139,22 @@ class NodeTest : public ::testing::Test {
     return node;
   }
 
+  // `put` in the catalog: 50.00/50.10 for eight minutes, then offered at 48.90 (a buy resting
+  // at 49.00 fills at its limit).
+  void WritePutQuotes(const Instrument& put) {
+    auto cat = Catalog::Open((dir_ / "catalog").string());
+    ASSERT_TRUE(cat.ok()) << cat.error();
+    ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_, put}).ok());
+    std::vector<QuoteTick> quotes;
+    for (int i = 0; i < kQuotes; ++i) {
+      const UnixNanos t = t0_ + i * kNanosPerMinute;
+      const bool offered = i >= 8;
+      quotes.push_back(QuoteTick{put.id, Px(offered ? "48.80" : "50.00"),
+                                 Px(offered ? "48.90" : "50.10"), Qty(650), Qty(650), t, t});
+    }
+    ASSERT_TRUE((*cat)->WriteQuotes(put.id, quotes).ok());
+  }
+
   std::unique_ptr<Journal> OpenJournal() {
     JournalOptions o;
     o.create_if_missing = false;
@@ -258,22 +274,8 @@ class OtoTrader final : public QuoteCounter {
 };
 
 TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
-  // The put: 50.00/50.10 for eight minutes, then offered at 48.90 (the resting buy at 49.00
-  // fills at its limit).
   const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
-  {
-    auto cat = Catalog::Open((dir_ / "catalog").string());
-    ASSERT_TRUE(cat.ok()) << cat.error();
-    ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_, put}).ok());
-    std::vector<QuoteTick> quotes;
-    for (int i = 0; i < kQuotes; ++i) {
-      const UnixNanos t = t0_ + i * kNanosPerMinute;
-      const bool offered = i >= 8;
-      quotes.push_back(QuoteTick{put.id, Px(offered ? "48.80" : "50.00"),
-                                 Px(offered ? "48.90" : "50.10"), Qty(650), Qty(650), t, t});
-    }
-    ASSERT_TRUE((*cat)->WriteQuotes(put.id, quotes).ok());
-  }
+  WritePutQuotes(put);
   extra_instruments_ = {put};
   strategy_factory_ = [&put] {
     return std::make_unique<OtoTrader>(StrategyId("OTO-001"), put.id);
@@ -428,6 +430,54 @@ TEST_F(NodeTest, AKillBetweenAnIntentsCommitAndItsSendLosesNothingAndDuplicatesN
   auto v = journal->Verify();
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok()) << v->first_problem;
+}
+
+// On its 2nd quote: an OCO pair, a buy resting at 49.00 and a sell resting at 55.00.
+class OcoTrader final : public QuoteCounter {
+ public:
+  using QuoteCounter::QuoteCounter;
+
+ protected:
+  void OnQuoteTick(const QuoteTick&) override {
+    if (++quotes_ != 2) return;
+    std::vector<std::unique_ptr<Order>> list;
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("49.00")));
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), Px("55.00")));
+    SubmitOrderList(std::move(list), ContingencyType::kOco);
+  }
+};
+
+TEST_F(NodeTest, AKillBetweenAnOcoPeersCancelCommitAndItsSendStillCancelsItAfterTheRestart) {
+  // The buy fills at minute 8; its OCO peer's cancel (the node's second intent) is journaled,
+  // then the process dies before sending it. The restarted node finds the peer PENDING_CANCEL
+  // and sends the cancel again: the venue does not keep it working (before, the journal had
+  // the command but the peer ACCEPTED, and the sell stayed working at the venue beside the
+  // filled buy).
+  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
+  WritePutQuotes(put);
+  extra_instruments_ = {put};
+  strategy_factory_ = [&put] {
+    return std::make_unique<OcoTrader>(StrategyId("OCO-001"), put.id);
+  };
+  const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:2");
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  auto node = MakeNode(std::nullopt, /*cancel_on_stop=*/false);  // no cancel at the stop
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  const Cache& cache = node->kernel().cache();
+  ASSERT_EQ(cache.orders_total(), 2u);
+  const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
+  for (const Order* o : cache.Orders()) {
+    const VenueOrder* v = venue->order(o->client_order_id());
+    ASSERT_NE(v, nullptr);
+    if (o->is_buy()) {
+      EXPECT_EQ(o->status(), OrderStatus::kFilled);
+    } else {
+      EXPECT_EQ(o->status(), OrderStatus::kCanceled);
+      EXPECT_EQ(v->status, OrderStatus::kCanceled);
+    }
+  }
 }
 
 TEST_F(NodeTest, AKillBeforeTheCommitForgetsTheIntentAndTheStrategyIssuesItAgain) {
