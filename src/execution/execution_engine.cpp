@@ -47,6 +47,15 @@ Status ExecutionEngine::ReconcileAtStart() {
       return Status(MakeError(ms.code(), fmt::format("mass status of {}: {}", id.value(),
                                                      ms.error())));
     }
+    // The cancels decided before this reconciliation (before a restart, or before the session
+    // was lost): what the reconciliation itself cancels (an OCO peer of a fill it found) is
+    // sent by it, once.
+    OrderQuery pq;
+    pq.venue = client->venue();
+    std::vector<ClientOrderId> cancelling;
+    for (const Order* o : cache_.OrdersInflight(pq)) {
+      if (o->status() == OrderStatus::kPendingCancel) cancelling.push_back(o->client_order_id());
+    }
     const ReconcileResult res = Reconcile(*ms);
     if (res.events_generated > 0 || !res.ok()) {
       log().Info("reconciled {}: {} orders reported, {} events generated, {} adopted, {} external, "
@@ -56,26 +65,24 @@ Status ExecutionEngine::ReconcileAtStart() {
                  res.mismatches.size());
     }
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
-    ResendPendingCancels(*client);
+    ResendPendingCancels(cancelling);
   }
   return Status::Ok();
 }
 
-void ExecutionEngine::ResendPendingCancels(ExecutionClient& client) {
+void ExecutionEngine::ResendPendingCancels(const std::vector<ClientOrderId>& cancelling) {
   // A cancel decided before a restart (or before the session was lost) may never have reached
   // the venue: its request died with the process, or was held until the venue's id came. The
   // order still works there. A cancel is safe to repeat (the venue refuses one for an order
-  // already done), so it is sent again; the venue's answer decides.
-  OrderQuery q;
-  q.venue = client.venue();
-  std::vector<const Order*> pending;
-  for (const Order* o : cache_.OrdersInflight(q)) {
-    if (o->status() == OrderStatus::kPendingCancel) pending.push_back(o);
-  }
-  for (const Order* o : pending) {
+  // already done), so it is sent again for each such order still open after the
+  // reconciliation (PENDING_CANCEL again if the venue's acknowledgement made it ACCEPTED); the
+  // venue's answer decides.
+  for (const ClientOrderId& id : cancelling) {
+    const Order* o = cache_.order(id);
+    if (o == nullptr || o->is_closed()) continue;
     log().Warning("order {} was PENDING_CANCEL when the node last stopped: cancel sent again",
-                  o->client_order_id().value());
-    CancelPeer(*o);
+                  id.value());
+    CancelPeer(*o, /*resend=*/true);
   }
 }
 
@@ -496,8 +503,10 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
   }
 }
 
-void ExecutionEngine::CancelPeer(const Order& peer) {
+void ExecutionEngine::CancelPeer(const Order& peer, bool resend) {
   if (peer.is_closed()) return;
+  // Already cancelling (an earlier fill of its sibling asked): once is enough, unless resent.
+  if (peer.status() == OrderStatus::kPendingCancel && !resend) return;
   if (peer.status() == OrderStatus::kInitialized) {
     // Never sent: cancel locally.
     OrderCanceled c;

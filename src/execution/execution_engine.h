@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "common/actor.h"
 #include "execution/execution_client.h"
@@ -81,7 +82,10 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // journal's replay (TradingNode::Recover: what they did then is in the journal, and acting
   // again would send commands it never records) and for the orders reconciliation expires
   // with a previous day (an OCO peer's cancel would go to a venue that no longer has it).
-  void SuspendContingencies(bool suspended) { contingencies_suspended_ = suspended; }
+  // Returns the previous setting (to restore it).
+  bool SuspendContingencies(bool suspended) {
+    return std::exchange(contingencies_suspended_, suspended);
+  }
   // The reconciler's record of venue trades recognised as what an inferred fill stood for:
   // true the first time this process meets `trade` on `order` (its warning is said once).
   bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {
@@ -127,9 +131,11 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void SubmitReleased(const Order& child);
-  void CancelPeer(const Order& peer);
+  // PENDING_CANCEL (unless it is) and a CancelOrder; a peer never sent is canceled locally.
+  // A peer already PENDING_CANCEL is left to that cancel unless `resend`.
+  void CancelPeer(const Order& peer, bool resend = false);
   // After a client's reconciliation: cancels pending from before are sent again.
-  void ResendPendingCancels(ExecutionClient& client);
+  void ResendPendingCancels(const std::vector<ClientOrderId>& cancelling);
   void Deny(const Order& order, const std::string& code, const std::string& message);
   MessageBus::TopicHandle OrderTopic(const StrategyId& id);
   MessageBus::TopicHandle PositionTopic(const StrategyId& id);

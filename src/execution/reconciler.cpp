@@ -421,7 +421,7 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
   // The venue's day ended them all, sent and never acknowledged or not (LIVE.md §8); any fill
   // one had after we last heard shows in the position check. Their contingencies stay still
   // meanwhile: an OCO peer's cancel would go to a venue that no longer has it.
-  engine_.SuspendContingencies(true);
+  const bool was_suspended = engine_.SuspendContingencies(true);
   for (const Order* o : orders) {
     const std::string_view was = ToString(o->status());
     Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(), ms.day_start,
@@ -432,7 +432,7 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
                  "expired with its day",
                  o->client_order_id().value(), was, ms.venue.value());
   }
-  engine_.SuspendContingencies(false);
+  engine_.SuspendContingencies(was_suspended);
   // An OTO child its expired parent still held was never sent: cancelled here, as the engine
   // cancels it when a parent ends unfilled.
   for (const Order* parent : orders) {

@@ -604,6 +604,46 @@ TEST_F(ReconcileTest, PreviousDayListsExpireWithoutCommandsAndTheirHeldChildrenA
   EXPECT_EQ(client_->cancels.size(), 1u);
 }
 
+TEST_F(ReconcileTest, ACancelDecidedBeforeTheAckIsSentAgainWhenTheVenueListsTheOrderWorking) {
+  // The node stopped with a cancel pending on an order the venue had not yet acknowledged; the
+  // venue lists it working. Its acknowledgement keeps the cancel pending (before, it read as
+  // "the cancel failed": ACCEPTED, and nothing sent the cancel again), and the start sends it.
+  const Order* o = Ours("O-1", 2, /*accepted=*/false);
+  client_->PendingCancel(*o);
+  client_->mass_status.orders = {Report(*o, OrderStatus::kAccepted, 0)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
+  EXPECT_EQ(o->venue_order_id(), VenueOrderId("V-O-1"));
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  EXPECT_EQ(client_->cancels[0].client_order_id, ClientOrderId("O-1"));
+  // The venue refuses it after all (it had filled, say): ACCEPTED, as acknowledged.
+  client_->CancelRejected(*o, "order already filled");
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+}
+
+TEST_F(ReconcileTest, AnOcoPeerCancelledByAFillTheStartFoundIsCancelledOnce) {
+  OrderInitialized a = MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110");
+  OrderInitialized b = MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90");
+  a.contingency = b.contingency = ContingencyType::kOco;
+  a.linked_order_ids = {ClientOrderId("O-B")};
+  b.linked_order_ids = {ClientOrderId("O-A")};
+  const Order* oa = testkit::AddOrder(k(), a);
+  const Order* ob = testkit::AddOrder(k(), b);
+  for (const Order* o : {oa, ob}) {
+    client_->Submitted(*o);
+    client_->Accepted(*o);
+  }
+  // A filled while the node was down; B still works at the venue.
+  OrderStatusReport ra = Report(*oa, OrderStatus::kFilled, 1, "110");
+  client_->mass_status.orders = {ra, Report(*ob, OrderStatus::kAccepted, 0)};
+  client_->mass_status.fills = {Fill(ra, "T-1", 1, "110", 1)};
+  client_->mass_status.positions = {Pos(-1)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(oa->status(), OrderStatus::kFilled);
+  EXPECT_EQ(ob->status(), OrderStatus::kPendingCancel);
+  EXPECT_EQ(client_->cancels.size(), 1u);  // by the fill's contingency; not again by the start
+}
+
 TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills) {
   // The node stopped with a cancel pending on an order Kite had not yet acknowledged (its id
   // unknown); the venue filled it. The restart's reconciliation finds it by its tag.

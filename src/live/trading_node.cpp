@@ -224,8 +224,10 @@ Status TradingNode::Recover(NodeRunResult& result) {
   // Contingencies stay still for the replay only (resumed however it ends).
   struct Suspended {
     ExecutionEngine& e;
-    explicit Suspended(ExecutionEngine& engine) : e(engine) { e.SuspendContingencies(true); }
-    ~Suspended() { e.SuspendContingencies(false); }
+    bool was;
+    explicit Suspended(ExecutionEngine& engine)
+        : e(engine), was(engine.SuspendContingencies(true)) {}
+    ~Suspended() { e.SuspendContingencies(was); }
   };
   auto suspended = std::make_optional<Suspended>(exec);
   const Status read = journal_->ForEachEntry(0, [&](const StoredEntry& stored) {

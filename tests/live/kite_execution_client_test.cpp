@@ -791,6 +791,15 @@ TEST_F(KitePoll, AnOrderThatEndedIsNotFetchedAgainAndAFailedFetchIsAskedAgain) {
 // becomes a working order is given up after 12 asks, with an alert.
 class KitePollOrphan : public KitePoll {
  protected:
+  void SetUp() override {
+    // Polls far enough apart, and fetches given long enough, that Kite's 10/s limit on this
+    // client's reads never decides the test on a slow machine.
+    tweak_ = [](KiteExecConfig& c) {
+      c.orders_poll = 120 * kNanosPerMilli;
+      c.fetch_budget = kNanosPerSecond;
+    };
+    KiteExec::SetUp();
+  }
   // O-1's send is lost (5xx before Kite took it), the order rejected and its tag watched; then
   // Kite takes a late request with that tag and holds it in OPEN PENDING for `hold_ms`
   // (virtual; 0: until cancelled). Returns the late order's Kite id.
@@ -835,7 +844,7 @@ TEST_F(KitePollOrphan, OneKiteIsStillProcessingIsCancelledOnceItWorks) {
 TEST_F(KitePollOrphan, OneThatNeverWorksIsGivenUpAfterTwelveAsksWithAnAlert) {
   const std::uint64_t commands = kernel_->exec_engine().command_count();
   LateOrphan(0);
-  ASSERT_TRUE(Pump([&] { return Said("left as Kite has it"); }, 0));
+  ASSERT_TRUE(Pump([&] { return Said("left as Kite has it"); }, 0, 30));
   EXPECT_TRUE(Said("after 12 reads"));
   // Given up: the poll no longer asks about it (its state does not change).
   const std::uint64_t asks = client_->stats().polled_untracked;

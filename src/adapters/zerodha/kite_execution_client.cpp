@@ -813,11 +813,24 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
     UntrackedAsk ask;
     if (auto a = untracked_asks_.find(k.order_id); a != untracked_asks_.end()) ask = a->second;
     const bool same_state = ask.status == k.status_text && ask.filled == k.filled_quantity;
-    if (!same_state) ask.tries = 0;
+    if (!same_state) {
+      ask.tries = 0;
+      ask.alerted = false;
+    }
+    auto oc = orphan_cancels_.find(k.order_id);
+    if (oc != orphan_cancels_.end() && oc->second >= kOrphanCancelReads) {
+      Alert(AlertKind::kOrphan,
+            fmt::format("orphan {} ({}) was to be cancelled but the kernel held no working order "
+                        "for it after {} reads: left as Kite has it",
+                        k.order_id, k.status_text, kOrphanCancelReads));
+      orphan_cancels_.erase(oc);
+      oc = orphan_cancels_.end();
+    }
     const bool moved = seen == untracked_seen_.end() || seen->second.first != k.status_text ||
-                       seen->second.second != k.filled_quantity ||
-                       orphan_cancels_.count(k.order_id) > 0;
-    const bool asked_out = same_state && ask.tries >= kUntrackedTries;
+                       seen->second.second != k.filled_quantity || oc != orphan_cancels_.end();
+    // An orphan's asks are bounded by kOrphanCancelReads instead.
+    const bool asked_out =
+        same_state && ask.tries >= kUntrackedTries && oc == orphan_cancels_.end();
     if (moved && !ask.in_flight && !asked_out && !orphans.count(k.order_id)) due.push_back(&k);
     asks.emplace(k.order_id, ask);
   }
@@ -834,14 +847,7 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
     ++ask.tries;
     ++stats_.polled_changes;
     ++stats_.polled_untracked;
-    if (auto oc = orphan_cancels_.find(k.order_id);
-        oc != orphan_cancels_.end() && ++oc->second > kOrphanCancelReads) {
-      Alert(AlertKind::kOrphan,
-            fmt::format("orphan {} ({}) was to be cancelled but the kernel held no working order "
-                        "for it after {} reads: left as Kite has it",
-                        k.order_id, k.status_text, kOrphanCancelReads));
-      orphan_cancels_.erase(oc);
-    }
+    if (auto oc = orphan_cancels_.find(k.order_id); oc != orphan_cancels_.end()) ++oc->second;
     FetchUntracked(k.order_id);
   }
   untracked_cursor_ = due.empty() ? 0 : (untracked_cursor_ + n) % due.size();
@@ -858,7 +864,8 @@ void KiteExecutionClient::UntrackedOutcome(const std::string& kite_id, bool repo
     return;
   }
   a->second.in_flight = false;
-  if (a->second.tries == kUntrackedTries) {
+  if (a->second.tries >= kUntrackedTries && !a->second.alerted) {
+    a->second.alerted = true;
     Alert(AlertKind::kInfo,
           fmt::format("order {} ({}, not placed by this process): {} fetches failed ({}); not "
                       "asked again until Kite's order book shows it changed",

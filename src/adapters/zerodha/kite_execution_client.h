@@ -163,10 +163,10 @@ struct KiteBooks {
   std::function<bool(const InstrumentId&)> expired;
   // A mismatch the node cannot trade through: trading HALTED with `why`.
   std::function<void(const std::string&)> halt;
-  // Cancels the kernel's order with this venue id as a strategy's cancel goes: PENDING_CANCEL
-  // at once, then a CancelOrder command through the risk and execution engines (journaled
-  // with that state before it is sent, then back to this client; a crash between the two
-  // leaves a PENDING_CANCEL order, whose cancel the next start sends again).
+  // Cancels the kernel's order with this venue id as the engine cancels a contingent peer:
+  // PENDING_CANCEL at once, then a CancelOrder through the execution engine (journaled with
+  // that state before it is sent, then back to this client; a crash between the two leaves a
+  // PENDING_CANCEL order, whose cancel the next start sends again).
   enum class CancelAsk { kSent, kAlreadyCancelling, kNoWorkingOrder, kRefused };
   std::function<CancelAsk(const VenueOrderId&)> cancel;
   // Nacre's margin for `orders` sent together with the account's positions and working orders
@@ -354,7 +354,8 @@ class KiteExecutionClient final : public ExecutionClient {
   // Kite ids of orphans to cancel (orphan_policy "cancel") once the kernel has adopted them
   // as working orders from their fetch's report: the cancel is then the kernel's command,
   // journaled like any. Until then (Kite still processing the order, or its fetch failing)
-  // the poll fetches them again, up to kOrphanCancelReads times each (the count kept here).
+  // the poll fetches them again, kOrphanCancelReads times at most (the count kept here), then
+  // alerts.
   static constexpr int kOrphanCancelReads = 12;
   std::map<std::string, int> orphan_cancels_;
   // The poll's own fetches of untracked orders: the state it asked about, how many times
@@ -365,6 +366,7 @@ class KiteExecutionClient final : public ExecutionClient {
     std::int64_t filled = -1;
     int tries = 0;
     bool in_flight = false;
+    bool alerted = false;  // that its fetches failed, once per state
   };
   static constexpr int kUntrackedTries = 3;
   std::unordered_map<std::string, UntrackedAsk> untracked_asks_;

@@ -70,7 +70,7 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
     const Order* o = k->cache().OrderByVenueId(venue_order_id);
     if (o == nullptr || !o->is_open()) return Ask::kNoWorkingOrder;
     if (o->status() == OrderStatus::kPendingCancel) return Ask::kAlreadyCancelling;
-    // As a strategy's (and the kill switch's) cancel: PENDING_CANCEL, then the command.
+    // As a strategy's cancel: PENDING_CANCEL, then the command.
     if (Status s = EmitPendingState(k->bus(), k->uuids(), k->clock(), *o, true); !s) {
       k->logger().Log(LogLevel::kError, "KiteOrphans",
                       fmt::format("pending cancel of {} not applied: {}",
@@ -79,14 +79,7 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
     }
     const CommandHeader header = MakeCommandHeader(k->config().trader_id, o->strategy_id(), {},
                                                    k->uuids(), k->clock());
-    if (Status s = k->bus().Send(topics::kRiskEngineExecute,
-                                 TradingCommand(MakeCancelCommand(header, *o)));
-        !s) {
-      k->logger().Log(LogLevel::kError, "KiteOrphans",
-                      fmt::format("cancel of {} not sent: {}", o->client_order_id().value(),
-                                  s.error()));
-      return Ask::kRefused;
-    }
+    k->exec_engine().Execute(MakeCancelCommand(header, *o));
     return Ask::kSent;
   };
   b.spread_margin = [k, venue](const std::vector<const Order*>& orders) -> Result<Money> {
