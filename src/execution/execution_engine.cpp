@@ -40,21 +40,23 @@ ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bo
   return r.Reconcile(status, complete);
 }
 
-Status ExecutionEngine::ReconcileAtStart() {
+Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
   for (auto& [id, client] : clients_) {
     Result<ExecutionMassStatus> ms = client->GenerateMassStatus();
     if (!ms) {
       return Status(MakeError(ms.code(), fmt::format("mass status of {}: {}", id.value(),
                                                      ms.error())));
     }
-    // The cancels decided before this reconciliation (before a restart, or before the session
-    // was lost): what the reconciliation itself cancels (an OCO peer of a fill it found) is
-    // sent by it, once.
-    OrderQuery pq;
-    pq.venue = client->venue();
+    // The cancels decided before a restart (as the journal left them); what the
+    // reconciliation itself cancels (an OCO peer of a fill it found) it sends, and a running
+    // node's cancels in flight are its own.
     std::vector<ClientOrderId> cancelling;
-    for (const Order* o : cache_.OrdersInflight(pq)) {
-      if (o->status() == OrderStatus::kPendingCancel) cancelling.push_back(o->client_order_id());
+    if (resend_cancels) {
+      OrderQuery pq;
+      pq.venue = client->venue();
+      for (const Order* o : cache_.OrdersInflight(pq)) {
+        if (o->status() == OrderStatus::kPendingCancel) cancelling.push_back(o->client_order_id());
+      }
     }
     const ReconcileResult res = Reconcile(*ms);
     if (res.events_generated > 0 || !res.ok()) {
@@ -71,18 +73,18 @@ Status ExecutionEngine::ReconcileAtStart() {
 }
 
 void ExecutionEngine::ResendPendingCancels(const std::vector<ClientOrderId>& cancelling) {
-  // A cancel decided before a restart (or before the session was lost) may never have reached
-  // the venue: its request died with the process, or was held until the venue's id came. The
-  // order still works there. A cancel is safe to repeat (the venue refuses one for an order
-  // already done), so it is sent again for each such order still open after the
-  // reconciliation (PENDING_CANCEL again if the venue's acknowledgement made it ACCEPTED); the
-  // venue's answer decides.
+  // A cancel decided before a restart may never have reached the venue: its request died
+  // with the process, or was held until the venue's id came. The order still works there. A
+  // cancel is safe to repeat (the venue refuses one for an order already done), so it is sent
+  // again for each such order still open after the reconciliation (PENDING_CANCEL again when
+  // the venue's late acknowledgement read as the cancel failing: ACCEPTED); the venue's answer
+  // decides.
   for (const ClientOrderId& id : cancelling) {
     const Order* o = cache_.order(id);
     if (o == nullptr || o->is_closed()) continue;
     log().Warning("order {} was PENDING_CANCEL when the node last stopped: cancel sent again",
                   id.value());
-    CancelPeer(*o, /*resend=*/true);
+    CancelPeer(*o);
   }
 }
 
@@ -503,10 +505,8 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
   }
 }
 
-void ExecutionEngine::CancelPeer(const Order& peer, bool resend) {
+void ExecutionEngine::CancelPeer(const Order& peer) {
   if (peer.is_closed()) return;
-  // Already cancelling (an earlier fill of its sibling asked): once is enough, unless resent.
-  if (peer.status() == OrderStatus::kPendingCancel && !resend) return;
   if (peer.status() == OrderStatus::kInitialized) {
     // Never sent: cancel locally.
     OrderCanceled c;

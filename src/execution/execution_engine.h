@@ -61,7 +61,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   ReconcileResult Reconcile(const ExecutionMassStatus& status, bool complete = true);
   // Start-up reconciliation: every client's mass status; the first failure's Status (ok when
   // every client reconciles clean).
-  Status ReconcileAtStart();
+  // `resend_cancels`: the start after a restart (Kernel::Start) sends again the cancels the
+  // journal left pending; a running node's reconciliation (`nacre ctl reconcile`) does not.
+  Status ReconcileAtStart(bool resend_cancels = true);
   void set_trader_id(const TraderId& id) { trader_id_ = id; }
 
   // Write-ahead (a live node, LIVE.md §6). With `record` set, every command routed to a client
@@ -132,8 +134,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void SubmitReleased(const Order& child);
   // PENDING_CANCEL (unless it is) and a CancelOrder; a peer never sent is canceled locally.
-  // A peer already PENDING_CANCEL is left to that cancel unless `resend`.
-  void CancelPeer(const Order& peer, bool resend = false);
+  void CancelPeer(const Order& peer);
   // After a client's reconciliation: cancels pending from before are sent again.
   void ResendPendingCancels(const std::vector<ClientOrderId>& cancelling);
   void Deny(const Order& order, const std::string& code, const std::string& message);

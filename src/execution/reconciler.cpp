@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/fixed.h"
@@ -421,7 +422,16 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
   // The venue's day ended them all, sent and never acknowledged or not (LIVE.md §8); any fill
   // one had after we last heard shows in the position check. Their contingencies stay still
   // meanwhile: an OCO peer's cancel would go to a venue that no longer has it.
-  const bool was_suspended = engine_.SuspendContingencies(true);
+  struct Suspended {
+    ExecutionEngine& e;
+    bool was;
+    explicit Suspended(ExecutionEngine& engine)
+        : e(engine), was(engine.SuspendContingencies(true)) {}
+    Suspended(const Suspended&) = delete;
+    Suspended& operator=(const Suspended&) = delete;
+    ~Suspended() { e.SuspendContingencies(was); }
+  };
+  std::optional<Suspended> suspended(std::in_place, engine_);
   for (const Order* o : orders) {
     const std::string_view was = ToString(o->status());
     Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(), ms.day_start,
@@ -432,7 +442,7 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
                  "expired with its day",
                  o->client_order_id().value(), was, ms.venue.value());
   }
-  engine_.SuspendContingencies(was_suspended);
+  suspended.reset();
   // An OTO child its expired parent still held was never sent: cancelled here, as the engine
   // cancels it when a parent ends unfilled.
   for (const Order* parent : orders) {

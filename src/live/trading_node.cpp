@@ -227,9 +227,11 @@ Status TradingNode::Recover(NodeRunResult& result) {
     bool was;
     explicit Suspended(ExecutionEngine& engine)
         : e(engine), was(engine.SuspendContingencies(true)) {}
+    Suspended(const Suspended&) = delete;
+    Suspended& operator=(const Suspended&) = delete;
     ~Suspended() { e.SuspendContingencies(was); }
   };
-  auto suspended = std::make_optional<Suspended>(exec);
+  std::optional<Suspended> suspended(std::in_place, exec);
   const Status read = journal_->ForEachEntry(0, [&](const StoredEntry& stored) {
     const JournalEntry& e = stored.entry;
     if (e.ts_kernel > last_ts) last_ts = e.ts_kernel;
@@ -722,7 +724,7 @@ void TradingNode::ServeReconcile(NodeRunResult& result) {
                      "the journal failed: the node cannot trade until it is restarted");
   } else if (k.start_phase() == Kernel::StartPhase::kRunning) {
     // Running: the venue's reports against the kernel's state once more.
-    const Status s = k.exec_engine().ReconcileAtStart();
+    const Status s = k.exec_engine().ReconcileAtStart(/*resend_cancels=*/false);
     (void)EndIteration();
     if (s.ok()) {
       done = std::string("reconciled: the node's orders and positions agree with the venue");

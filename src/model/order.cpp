@@ -117,10 +117,7 @@ std::optional<OrderStatus> NextOrderStatus(OrderStatus from, OrderEventKind ev,
         case E::kExpired:
           return S::kExpired;
         case E::kAccepted:
-          // The late acknowledgement of an order cancelled before it came: the cancel still
-          // travels (a venue client holds it until the order's id is known). Otherwise: the
-          // cancel failed.
-          return previous == S::kSubmitted ? S::kPendingCancel : S::kAccepted;
+          return S::kAccepted;  // cancel failed
         case E::kFilled:
           return filled;
         case E::kCancelRejected:
@@ -287,12 +284,6 @@ Status Order::Apply(const OrderEvent& event) {
   // Triggered while a cancel travels: a refused cancel must leave it TRIGGERED.
   if (kind == OrderEventKind::kTriggered && status_ == OrderStatus::kPendingCancel) {
     previous_status_ = OrderStatus::kTriggered;
-  }
-  // Acknowledged while a cancel sent before the acknowledgement travels: a refused cancel must
-  // leave it ACCEPTED.
-  if (kind == OrderEventKind::kAccepted && status_ == OrderStatus::kPendingCancel &&
-      *next == OrderStatus::kPendingCancel) {
-    previous_status_ = OrderStatus::kAccepted;
   }
   status_ = *next;
   ts_last_ = h.ts_event;

@@ -374,27 +374,6 @@ TEST(OrderStateMachine, PendingStateEnteredFromSubmittedRestoresSubmitted) {
   EXPECT_EQ(order.status(), S::kSubmitted);
 }
 
-// A cancel sent before the order's acknowledgement: the late Accepted is the submit's answer,
-// not the cancel's; the cancel still travels (PENDING_CANCEL), and a refused cancel leaves
-// the order ACCEPTED. A cancel of an acknowledged order that the venue answers with Accepted
-// is a failed cancel, as before.
-TEST(OrderStateMachine, AnAcknowledgementArrivingWhileAnEarlyCancelTravelsKeepsPendingCancel) {
-  Events ev;
-  Order order = NewOrder();
-  Drive(order, ev, {{E::kSubmitted}, {E::kPendingCancel}, {E::kAccepted}});
-  EXPECT_EQ(order.status(), S::kPendingCancel);
-  ASSERT_TRUE(order.Apply(ev.Of(E::kCancelRejected, order)).ok());
-  EXPECT_EQ(order.status(), S::kAccepted);
-
-  Order canceled = NewOrder();
-  Drive(canceled, ev, {{E::kSubmitted}, {E::kPendingCancel}, {E::kAccepted}, {E::kCanceled}});
-  EXPECT_EQ(canceled.status(), S::kCanceled);
-
-  Order failed = NewOrder();
-  Drive(failed, ev, {{E::kSubmitted}, {E::kAccepted}, {E::kPendingCancel}, {E::kAccepted}});
-  EXPECT_EQ(failed.status(), S::kAccepted);
-}
-
 // A modify, then a cancel before the modify is answered: the modify's answer (Updated or
 // ModifyRejected) and a trigger arrive while the cancel travels. The fields apply, the order
 // stays PENDING_CANCEL, and a refused cancel restores the state before both requests (or

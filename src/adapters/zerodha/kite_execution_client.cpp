@@ -818,7 +818,7 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
       ask.alerted = false;
     }
     auto oc = orphan_cancels_.find(k.order_id);
-    if (oc != orphan_cancels_.end() && oc->second >= kOrphanCancelReads) {
+    if (oc != orphan_cancels_.end() && oc->second >= kOrphanCancelReads && !ask.in_flight) {
       Alert(AlertKind::kOrphan,
             fmt::format("orphan {} ({}) was to be cancelled but the kernel held no working order "
                         "for it after {} reads: left as Kite has it",
