@@ -88,6 +88,19 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   bool SuspendContingencies(bool suspended) {
     return std::exchange(contingencies_suspended_, suspended);
   }
+  // Suspends them for its lifetime, then restores the previous setting.
+  class ContingenciesSuspended {
+   public:
+    explicit ContingenciesSuspended(ExecutionEngine& engine)
+        : engine_(engine), was_(engine.SuspendContingencies(true)) {}
+    ContingenciesSuspended(const ContingenciesSuspended&) = delete;
+    ContingenciesSuspended& operator=(const ContingenciesSuspended&) = delete;
+    ~ContingenciesSuspended() { engine_.SuspendContingencies(was_); }
+
+   private:
+    ExecutionEngine& engine_;
+    bool was_;
+  };
   // The reconciler's record of venue trades recognised as what an inferred fill stood for:
   // true the first time this process meets `trade` on `order` (its warning is said once).
   bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {

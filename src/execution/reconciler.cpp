@@ -422,16 +422,7 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
   // The venue's day ended them all, sent and never acknowledged or not (LIVE.md §8); any fill
   // one had after we last heard shows in the position check. Their contingencies stay still
   // meanwhile: an OCO peer's cancel would go to a venue that no longer has it.
-  struct Suspended {
-    ExecutionEngine& e;
-    bool was;
-    explicit Suspended(ExecutionEngine& engine)
-        : e(engine), was(engine.SuspendContingencies(true)) {}
-    Suspended(const Suspended&) = delete;
-    Suspended& operator=(const Suspended&) = delete;
-    ~Suspended() { e.SuspendContingencies(was); }
-  };
-  std::optional<Suspended> suspended(std::in_place, engine_);
+  std::optional<ExecutionEngine::ContingenciesSuspended> suspended(std::in_place, engine_);
   for (const Order* o : orders) {
     const std::string_view was = ToString(o->status());
     Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(), ms.day_start,

@@ -222,16 +222,7 @@ Status TradingNode::Recover(NodeRunResult& result) {
   ExecutionEngine& exec = kernel_->exec_engine();
   Status replay_error = Status::Ok();
   // Contingencies stay still for the replay only (resumed however it ends).
-  struct Suspended {
-    ExecutionEngine& e;
-    bool was;
-    explicit Suspended(ExecutionEngine& engine)
-        : e(engine), was(engine.SuspendContingencies(true)) {}
-    Suspended(const Suspended&) = delete;
-    Suspended& operator=(const Suspended&) = delete;
-    ~Suspended() { e.SuspendContingencies(was); }
-  };
-  std::optional<Suspended> suspended(std::in_place, exec);
+  std::optional<ExecutionEngine::ContingenciesSuspended> suspended(std::in_place, exec);
   const Status read = journal_->ForEachEntry(0, [&](const StoredEntry& stored) {
     const JournalEntry& e = stored.entry;
     if (e.ts_kernel > last_ts) last_ts = e.ts_kernel;

@@ -257,20 +257,26 @@ TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingId
   EXPECT_EQ(filled, 2u);
 }
 
-// On its 2nd quote: an OTO list, a buy resting at 49.00 (the parent) and a sell at 60.00 (the
-// child, released when the buy fills).
-class OtoTrader final : public QuoteCounter {
+// On its 2nd quote: a list of a buy resting at 49.00 and a sell at `sell` (OTO: the buy is
+// the parent, the sell released when it fills; OCO: either cancels the other).
+class ListTrader final : public QuoteCounter {
  public:
-  using QuoteCounter::QuoteCounter;
+  ListTrader(const StrategyId& id, InstrumentId instrument, ContingencyType contingency,
+             const char* sell)
+      : QuoteCounter(id, std::move(instrument)), contingency_(contingency), sell_(Px(sell)) {}
 
  protected:
   void OnQuoteTick(const QuoteTick&) override {
     if (++quotes_ != 2) return;
     std::vector<std::unique_ptr<Order>> list;
     list.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("49.00")));
-    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), Px("60.00")));
-    SubmitOrderList(std::move(list), ContingencyType::kOto);
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), sell_));
+    SubmitOrderList(std::move(list), contingency_);
   }
+
+ private:
+  ContingencyType contingency_;
+  Price sell_;
 };
 
 TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
@@ -278,7 +284,8 @@ TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFil
   WritePutQuotes(put);
   extra_instruments_ = {put};
   strategy_factory_ = [&put] {
-    return std::make_unique<OtoTrader>(StrategyId("OTO-001"), put.id);
+    return std::make_unique<ListTrader>(StrategyId("OTO-001"), put.id, ContingencyType::kOto,
+                                        "60.00");
   };
   ClientOrderId parent, child;
   {
@@ -432,21 +439,6 @@ TEST_F(NodeTest, AKillBetweenAnIntentsCommitAndItsSendLosesNothingAndDuplicatesN
   EXPECT_TRUE(v->ok()) << v->first_problem;
 }
 
-// On its 2nd quote: an OCO pair, a buy resting at 49.00 and a sell resting at 55.00.
-class OcoTrader final : public QuoteCounter {
- public:
-  using QuoteCounter::QuoteCounter;
-
- protected:
-  void OnQuoteTick(const QuoteTick&) override {
-    if (++quotes_ != 2) return;
-    std::vector<std::unique_ptr<Order>> list;
-    list.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("49.00")));
-    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), Px("55.00")));
-    SubmitOrderList(std::move(list), ContingencyType::kOco);
-  }
-};
-
 TEST_F(NodeTest, AKillBetweenAnOcoPeersCancelCommitAndItsSendStillCancelsItAfterTheRestart) {
   // The buy fills at minute 8; its OCO peer's cancel (the node's second intent) is journaled,
   // then the process dies before sending it. The restarted node finds the peer PENDING_CANCEL
@@ -457,7 +449,8 @@ TEST_F(NodeTest, AKillBetweenAnOcoPeersCancelCommitAndItsSendStillCancelsItAfter
   WritePutQuotes(put);
   extra_instruments_ = {put};
   strategy_factory_ = [&put] {
-    return std::make_unique<OcoTrader>(StrategyId("OCO-001"), put.id);
+    return std::make_unique<ListTrader>(StrategyId("OCO-001"), put.id, ContingencyType::kOco,
+                                        "55.00");
   };
   const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:2");
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
