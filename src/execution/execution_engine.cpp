@@ -41,22 +41,24 @@ ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bo
 }
 
 Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
+  // The cancels decided before a restart, as the journal left them: recorded once, at the
+  // first start, before any reconciliation (a venue's late acknowledgement can make such an
+  // order ACCEPTED, and a start that fails is tried again). What a reconciliation itself
+  // cancels (an OCO peer of a fill it found) it sends, and a running node's cancels in flight
+  // are its own.
+  if (resend_cancels && !restart_cancels_) {
+    restart_cancels_.emplace();
+    for (const Order* o : cache_.OrdersInflight()) {
+      if (o->status() == OrderStatus::kPendingCancel) {
+        restart_cancels_->push_back(o->client_order_id());
+      }
+    }
+  }
   for (auto& [id, client] : clients_) {
     Result<ExecutionMassStatus> ms = client->GenerateMassStatus();
     if (!ms) {
       return Status(MakeError(ms.code(), fmt::format("mass status of {}: {}", id.value(),
                                                      ms.error())));
-    }
-    // The cancels decided before a restart (as the journal left them); what the
-    // reconciliation itself cancels (an OCO peer of a fill it found) it sends, and a running
-    // node's cancels in flight are its own.
-    std::vector<ClientOrderId> cancelling;
-    if (resend_cancels) {
-      OrderQuery pq;
-      pq.venue = client->venue();
-      for (const Order* o : cache_.OrdersInflight(pq)) {
-        if (o->status() == OrderStatus::kPendingCancel) cancelling.push_back(o->client_order_id());
-      }
     }
     const ReconcileResult res = Reconcile(*ms);
     if (res.events_generated > 0 || !res.ok()) {
@@ -66,24 +68,33 @@ Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
                  res.orders_external, res.orders_expired, res.fills_inferred,
                  res.mismatches.size());
     }
+    // Sent even when the reconciliation failed (trading stays HALTED; a cancel only lowers
+    // the risk), once.
+    if (resend_cancels) ResendPendingCancels(client->venue());
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
-    ResendPendingCancels(cancelling);
   }
   return Status::Ok();
 }
 
-void ExecutionEngine::ResendPendingCancels(const std::vector<ClientOrderId>& cancelling) {
+void ExecutionEngine::ResendPendingCancels(const Venue& venue) {
   // A cancel decided before a restart may never have reached the venue: its request died
   // with the process, or was held until the venue's id came. The order still works there. A
   // cancel is safe to repeat (the venue refuses one for an order already done), so it is sent
   // again for each such order still open after the reconciliation (PENDING_CANCEL again when
   // the venue's late acknowledgement read as the cancel failing: ACCEPTED); the venue's answer
   // decides.
-  for (const ClientOrderId& id : cancelling) {
-    const Order* o = cache_.order(id);
+  if (!restart_cancels_) return;
+  auto& pending = *restart_cancels_;
+  for (auto it = pending.begin(); it != pending.end();) {
+    const Order* o = cache_.order(*it);
+    if (o != nullptr && o->instrument_id().venue() != venue) {
+      ++it;
+      continue;
+    }
+    it = pending.erase(it);
     if (o == nullptr || o->is_closed()) continue;
     log().Warning("order {} was PENDING_CANCEL when the node last stopped: cancel sent again",
-                  id.value());
+                  o->client_order_id().value());
     CancelPeer(*o);
   }
 }

@@ -10,9 +10,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "common/actor.h"
 #include "execution/execution_client.h"
@@ -149,7 +151,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // PENDING_CANCEL (unless it is) and a CancelOrder; a peer never sent is canceled locally.
   void CancelPeer(const Order& peer);
   // After a client's reconciliation: cancels pending from before are sent again.
-  void ResendPendingCancels(const std::vector<ClientOrderId>& cancelling);
+  void ResendPendingCancels(const Venue& venue);
   void Deny(const Order& order, const std::string& code, const std::string& message);
   MessageBus::TopicHandle OrderTopic(const StrategyId& id);
   MessageBus::TopicHandle PositionTopic(const StrategyId& id);
@@ -165,6 +167,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
   bool contingencies_suspended_ = false;
+  // The orders PENDING_CANCEL when the first start began (the journal's), not yet resent.
+  std::optional<std::vector<ClientOrderId>> restart_cancels_;
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;

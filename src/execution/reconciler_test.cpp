@@ -621,6 +621,24 @@ TEST_F(ReconcileTest, ACancelDecidedBeforeTheAckIsSentAgainWhenTheVenueListsTheO
   EXPECT_EQ(o->status(), OrderStatus::kAccepted);
 }
 
+TEST_F(ReconcileTest, ACancelPendingAtTheRestartIsSentEvenWhenTheStartFailsAndOnlyOnce) {
+  // The start's reconciliation acknowledges the order (ACCEPTED: as if the cancel failed) and
+  // then fails on a position. The cancel the journal left pending is sent all the same, and
+  // the retried start does not send it again (before, the failed start sent nothing and the
+  // retry no longer saw a pending cancel: the order kept working).
+  const Order* o = Ours("O-1", 2, /*accepted=*/false);
+  client_->PendingCancel(*o);
+  client_->mass_status.orders = {Report(*o, OrderStatus::kAccepted, 0)};
+  client_->mass_status.positions = {Pos(5)};  // not ours: a mismatch
+  ASSERT_FALSE(k().Start().ok());
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  EXPECT_EQ(client_->cancels[0].client_order_id, ClientOrderId("O-1"));
+  EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
+  client_->mass_status.positions = {};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(client_->cancels.size(), 1u);
+}
+
 TEST_F(ReconcileTest, AnOcoPeerCancelledByAFillTheStartFoundIsCancelledOnce) {
   OrderInitialized a = MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110");
   OrderInitialized b = MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90");
