@@ -108,6 +108,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {
     return explained_trades_.emplace(order, trade).second;
   }
+  // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
+  // an order never sent (INITIALIZED) is canceled locally; a closed one is left.
+  void CancelPeer(const Order& peer);
   // Sends what waits in the outbox, in order; returns how many commands were sent.
   std::size_t ReleaseOutbox();
   // Forgets what waits (their intents were not made durable); returns how many.
@@ -148,8 +151,6 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void SubmitReleased(const Order& child);
-  // PENDING_CANCEL (unless it is) and a CancelOrder; a peer never sent is canceled locally.
-  void CancelPeer(const Order& peer);
   // After a client's reconciliation: cancels pending from before are sent again.
   void ResendPendingCancels(const Venue& venue);
   void Deny(const Order& order, const std::string& code, const std::string& message);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <set>
 
 #include "core/fixed.h"
@@ -181,10 +180,8 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
   // clocks): at least that much, from the earliest, up to what was inferred.
   Quantity listed = Quantity::Zero();
   for (const FillReport* f : unapplied) listed = listed + f->last_qty;
-  const Quantity excess = o.filled_qty() + listed > r.filled_qty
-                              ? o.filled_qty() + listed - r.filled_qty
-                              : Quantity::Zero();
-  const Quantity target = std::min(std::max(std::min(early, inferred), excess), inferred);
+  const Quantity excess = o.filled_qty() + listed - r.filled_qty;  // saturates at zero
+  const Quantity target = std::min(std::max(early, excess), inferred);
   Quantity taken = Quantity::Zero();
   std::size_t n = 0;
   Money value = Money::Zero();
@@ -287,8 +284,8 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
       return std::find(applied.begin(), applied.end(), f->trade_id) != applied.end();
     });
   }
-  // Listed late: the earliest of them that the venue's filled quantity cannot hold on top of
-  // ours are the trades a fill we inferred stood for: never applied again.
+  // Listed late: the trades a fill we inferred stood for (ExplainInferred), at the front in
+  // time order: never applied again.
   const std::size_t late = ExplainInferred(*o, r, mine, result);
   for (std::size_t i = late; i < mine.size(); ++i) {
     const FillReport* f = mine[i];
@@ -422,20 +419,21 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
   // The venue's day ended them all, sent and never acknowledged or not (LIVE.md §8); any fill
   // one had after we last heard shows in the position check. Their contingencies stay still
   // meanwhile: an OCO peer's cancel would go to a venue that no longer has it.
-  std::optional<ExecutionEngine::ContingenciesSuspended> suspended(std::in_place, engine_);
-  for (const Order* o : orders) {
-    const std::string_view was = ToString(o->status());
-    Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(), ms.day_start,
-                                       clock_.Now()),
-          result);
-    ++result.orders_expired;
-    log_.Warning("order {} was {} from a previous day and venue {}'s day does not list it: "
-                 "expired with its day",
-                 o->client_order_id().value(), was, ms.venue.value());
+  {
+    const ExecutionEngine::ContingenciesSuspended suspended(engine_);
+    for (const Order* o : orders) {
+      const std::string_view was = ToString(o->status());
+      Apply(MakeVenueEvent<OrderExpired>(RefOf(*o), ms.account_id, uuids_.Next(), ms.day_start,
+                                         clock_.Now()),
+            result);
+      ++result.orders_expired;
+      log_.Warning("order {} was {} from a previous day and venue {}'s day does not list it: "
+                   "expired with its day",
+                   o->client_order_id().value(), was, ms.venue.value());
+    }
   }
-  suspended.reset();
-  // An OTO child its expired parent still held was never sent: cancelled here, as the engine
-  // cancels it when a parent ends unfilled.
+  // An OTO child its expired parent still held was never sent: cancelled locally, as the
+  // engine cancels it when a parent ends unfilled.
   for (const Order* parent : orders) {
     if (parent->contingency() != ContingencyType::kOto) continue;
     for (const ClientOrderId& id : parent->linked_order_ids()) {
@@ -444,10 +442,8 @@ void Reconciler::ExpirePreviousDay(const ExecutionMassStatus& ms,
           child->parent_order_id() != parent->client_order_id()) {
         continue;
       }
-      OrderCanceled c;
-      static_cast<OrderEventHeader&>(c) =
-          MakeOrderEventHeader(*child, uuids_.Next(), clock_.Now(), clock_.Now());
-      Apply(c, result);
+      ++result.events_generated;
+      engine_.CancelPeer(*child);
       log_.Warning("OTO child {} of {} (expired with its day) was never sent: cancelled",
                    child->client_order_id().value(), parent->client_order_id().value());
     }

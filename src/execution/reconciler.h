@@ -9,12 +9,11 @@
 //   is skipped; when the venue's cumulative filled quantity is still ahead of the fills it
 //   listed, the difference becomes one inferred fill at the venue's average price (a
 //   deterministic trade id "INFERRED-{venue order id}-{n}", logged as a warning). The trades
-//   it stood for, when the venue lists them later, are recognised and never applied: the
-//   unapplied ones made by the inferred fill's time (every trade listed then was applied),
-//   whole, from the earliest, all of them when they fit in what was inferred, else exactly
-//   that; with none by that time, the earliest the venue's filled quantity cannot hold on top
-//   of ours. A warning (once per trade) gives their value and charges against the inferred
-//   fill.
+//   it stood for, when the venue lists them later, are recognised and never applied: whole,
+//   from the earliest, the unapplied ones made by the inferred fill's time (the venue's time
+//   of the report it was inferred from) and at least as many as the venue's filled quantity
+//   cannot hold on top of ours, never more than was inferred, all of that exactly or none. A
+//   warning (once per trade) gives their value and charges against the inferred fill.
 // - An order with our tag prefix that the cache lacks (placed before a restart) is adopted
 //   under strategy "RECONCILED"; any other unknown order is recorded as EXTERNAL. Both are
 //   built from the report, never invented.

@@ -46,6 +46,19 @@ class ReconcileTest : public ::testing::Test {
     if (accepted) client_->Accepted(*o);
     return o;
   }
+  // Two of our orders, submitted and accepted, linked one-cancels-other.
+  std::pair<const Order*, const Order*> WorkingOco(OrderInitialized a, OrderInitialized b) {
+    a.contingency = b.contingency = ContingencyType::kOco;
+    a.linked_order_ids = {b.client_order_id};
+    b.linked_order_ids = {a.client_order_id};
+    const Order* oa = testkit::AddOrder(k(), a);
+    const Order* ob = testkit::AddOrder(k(), b);
+    for (const Order* o : {oa, ob}) {
+      client_->Submitted(*o);
+      client_->Accepted(*o);
+    }
+    return {oa, ob};
+  }
   OrderStatusReport Report(const Order& o, OrderStatus status, std::int64_t filled,
                            const char* avg = nullptr) {
     OrderStatusReport r;
@@ -559,25 +572,18 @@ TEST_F(ReconcileTest, PreviousDayListsExpireWithoutCommandsAndTheirHeldChildrenA
   // Yesterday's OCO pair, both working, and an OTO parent working with its child still held:
   // all expire with their day; no cancel goes to the venue for a peer it no longer has, and
   // the held child, never sent, is cancelled here.
-  OrderInitialized a = MakeInit(fut_, "O-A", OrderSide::kBuy, 1, "100");
-  OrderInitialized b = MakeInit(fut_, "O-B", OrderSide::kSell, 1, "120");
-  a.order_list_id = b.order_list_id = OrderListId("OL-1");
-  a.contingency = b.contingency = ContingencyType::kOco;
-  a.linked_order_ids = {ClientOrderId("O-B")};
-  b.linked_order_ids = {ClientOrderId("O-A")};
+  const auto [oa, ob] = WorkingOco(MakeInit(fut_, "O-A", OrderSide::kBuy, 1, "100"),
+                                   MakeInit(fut_, "O-B", OrderSide::kSell, 1, "120"));
   OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
   OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
   p.order_list_id = c.order_list_id = OrderListId("OL-2");
   p.contingency = ContingencyType::kOto;
   p.linked_order_ids = {ClientOrderId("O-C")};
   c.parent_order_id = ClientOrderId("O-P");
-  std::vector<const Order*> working;
-  for (const OrderInitialized& init : {a, b, p}) {
-    const Order* o = testkit::AddOrder(k(), init);
-    client_->Submitted(*o);
-    client_->Accepted(*o);
-    working.push_back(o);
-  }
+  const Order* op = testkit::AddOrder(k(), p);
+  client_->Submitted(*op);
+  client_->Accepted(*op);
+  const std::vector<const Order*> working{oa, ob, op};
   const Order* child = testkit::AddOrder(k(), c);
   const std::size_t sent = client_->command_count();
   ExecutionMassStatus ms = CompleteListWithout(/*positions=*/false);
@@ -589,18 +595,10 @@ TEST_F(ReconcileTest, PreviousDayListsExpireWithoutCommandsAndTheirHeldChildrenA
   EXPECT_EQ(child->status(), OrderStatus::kCanceled);
   EXPECT_EQ(client_->command_count(), sent);  // nothing sent
   // The engine's contingencies act again afterwards: today's OCO fill cancels its peer.
-  OrderInitialized x = MakeInit(fut_, "O-X", OrderSide::kBuy, 1, "100");
-  OrderInitialized y = MakeInit(fut_, "O-Y", OrderSide::kSell, 1, "120");
-  x.contingency = y.contingency = ContingencyType::kOco;
-  x.linked_order_ids = {ClientOrderId("O-Y")};
-  y.linked_order_ids = {ClientOrderId("O-X")};
-  const Order* ox = testkit::AddOrder(k(), x);
-  const Order* oy = testkit::AddOrder(k(), y);
-  for (const Order* o : {ox, oy}) {
-    client_->Submitted(*o);
-    client_->Accepted(*o);
-  }
+  const auto [ox, oy] = WorkingOco(MakeInit(fut_, "O-X", OrderSide::kBuy, 1, "100"),
+                                   MakeInit(fut_, "O-Y", OrderSide::kSell, 1, "120"));
   client_->Filled(*ox, 1, "100");
+  EXPECT_EQ(oy->status(), OrderStatus::kPendingCancel);
   EXPECT_EQ(client_->cancels.size(), 1u);
 }
 
@@ -640,17 +638,8 @@ TEST_F(ReconcileTest, ACancelPendingAtTheRestartIsSentEvenWhenTheStartFailsAndOn
 }
 
 TEST_F(ReconcileTest, AnOcoPeerCancelledByAFillTheStartFoundIsCancelledOnce) {
-  OrderInitialized a = MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110");
-  OrderInitialized b = MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90");
-  a.contingency = b.contingency = ContingencyType::kOco;
-  a.linked_order_ids = {ClientOrderId("O-B")};
-  b.linked_order_ids = {ClientOrderId("O-A")};
-  const Order* oa = testkit::AddOrder(k(), a);
-  const Order* ob = testkit::AddOrder(k(), b);
-  for (const Order* o : {oa, ob}) {
-    client_->Submitted(*o);
-    client_->Accepted(*o);
-  }
+  const auto [oa, ob] = WorkingOco(MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110"),
+                                   MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90"));
   // A filled while the node was down; B still works at the venue.
   OrderStatusReport ra = Report(*oa, OrderStatus::kFilled, 1, "110");
   client_->mass_status.orders = {ra, Report(*ob, OrderStatus::kAccepted, 0)};

@@ -819,11 +819,9 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
     }
     auto oc = orphan_cancels_.find(k.order_id);
     if (oc != orphan_cancels_.end() && oc->second >= kOrphanCancelReads && !ask.in_flight) {
-      Alert(AlertKind::kOrphan,
-            fmt::format("orphan {} ({}) was to be cancelled but the kernel held no working order "
-                        "for it after {} reads: left as Kite has it",
-                        k.order_id, k.status_text, kOrphanCancelReads));
-      orphan_cancels_.erase(oc);
+      GiveUpOrphanCancel(oc, k.status_text,
+                         fmt::format("the kernel held no working order for it after {} reads",
+                                     kOrphanCancelReads));
       oc = orphan_cancels_.end();
     }
     const bool moved = seen == untracked_seen_.end() || seen->second.first != k.status_text ||
@@ -853,6 +851,14 @@ void KiteExecutionClient::OnPolled(const KiteOutcome& out) {
   untracked_cursor_ = due.empty() ? 0 : (untracked_cursor_ + n) % due.size();
   untracked_seen_ = std::move(listed);
   untracked_asks_ = std::move(asks);
+}
+
+void KiteExecutionClient::GiveUpOrphanCancel(std::map<std::string, int>::iterator oc,
+                                             const std::string& status, const std::string& why) {
+  Alert(AlertKind::kOrphan, fmt::format("orphan {} ({}) was to be cancelled but {}: left as "
+                                        "Kite has it",
+                                        oc->first, status, why));
+  orphan_cancels_.erase(oc);
 }
 
 void KiteExecutionClient::UntrackedOutcome(const std::string& kite_id, bool reported,
@@ -1012,19 +1018,22 @@ void KiteExecutionClient::OnFetched(const ClientOrderId& id, const std::string& 
     if (auto oc = orphan_cancels_.find(kite_id); oc != orphan_cancels_.end()) {
       // Adopted from the report just applied: cancelled by the orphan policy, once the kernel
       // holds it as a working order (while Kite is still processing it, the poll asks again).
-      const KiteBooks::CancelAsk ask = IsTerminal(now.status) || !books_.cancel
-                                           ? KiteBooks::CancelAsk::kNoWorkingOrder
-                                           : books_.cancel(VenueOrderId(kite_id));
-      if (ask == KiteBooks::CancelAsk::kSent || ask == KiteBooks::CancelAsk::kAlreadyCancelling ||
-          IsTerminal(now.status)) {
+      if (IsTerminal(now.status)) {
         orphan_cancels_.erase(oc);
-      } else if (!books_.cancel || ask == KiteBooks::CancelAsk::kRefused) {
-        Alert(AlertKind::kOrphan,
-              fmt::format("orphan {} ({}) was to be cancelled but {}: left as Kite has it",
-                          kite_id, now.status_text,
-                          books_.cancel ? "the kernel refused the cancel (see its log)"
-                                        : "no kernel cancels for this client"));
-        orphan_cancels_.erase(oc);
+      } else if (!books_.cancel) {
+        GiveUpOrphanCancel(oc, now.status_text, "no kernel cancels for this client");
+      } else {
+        switch (books_.cancel(VenueOrderId(kite_id))) {
+          case KiteBooks::CancelAsk::kSent:
+          case KiteBooks::CancelAsk::kAlreadyCancelling:
+            orphan_cancels_.erase(oc);
+            break;
+          case KiteBooks::CancelAsk::kRefused:
+            GiveUpOrphanCancel(oc, now.status_text, "the kernel refused the cancel (see its log)");
+            break;
+          case KiteBooks::CancelAsk::kNoWorkingOrder:
+            break;  // not yet: the poll asks again
+        }
       }
     }
     return;

@@ -325,6 +325,9 @@ class KiteExecutionClient final : public ExecutionClient {
   // How a fetch of an untracked order ended (reported to the kernel, or not and `why`), for
   // the poll's asks.
   void UntrackedOutcome(const std::string& kite_id, bool reported, const std::string& why);
+  // An orphan's cancel abandoned (alerted with `why`; the order left as Kite has it).
+  void GiveUpOrphanCancel(std::map<std::string, int>::iterator oc, const std::string& status,
+                          const std::string& why);
   void OnMargins(const KiteOutcome& out);
   void OnPositions(const KiteOutcome& out);
   // A batch of new trades: one account read after the debounce.
