@@ -46,11 +46,13 @@ Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
   // order ACCEPTED, and a start that fails is tried again). What a reconciliation itself
   // cancels (an OCO peer of a fill it found) it sends, and a running node's cancels in flight
   // are its own.
-  if (resend_cancels && !restart_cancels_) {
-    restart_cancels_.emplace();
+  if (resend_cancels && !restart_pending_) {
+    restart_pending_.emplace();
     for (const Order* o : cache_.OrdersInflight()) {
       if (o->status() == OrderStatus::kPendingCancel) {
-        restart_cancels_->push_back(o->client_order_id());
+        restart_pending_->cancels.push_back(o->client_order_id());
+      } else if (o->status() == OrderStatus::kPendingUpdate) {
+        restart_pending_->modifies.push_back(o->client_order_id());
       }
     }
   }
@@ -68,9 +70,12 @@ Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
                  res.orders_external, res.orders_expired, res.fills_inferred,
                  res.mismatches.size());
     }
-    // Sent even when the reconciliation failed (trading stays HALTED; a cancel only lowers
-    // the risk), once.
-    if (resend_cancels) ResendPendingCancels(client->venue());
+    // Done even when the reconciliation failed (trading stays HALTED; a cancel only lowers
+    // the risk, a modify the venue lists as not applied is not), once.
+    if (resend_cancels) {
+      ResendPendingCancels(client->venue());
+      SettleLostModifies(*ms);
+    }
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
   }
   return Status::Ok();
@@ -83,8 +88,8 @@ void ExecutionEngine::ResendPendingCancels(const Venue& venue) {
   // again for each such order still open after the reconciliation (PENDING_CANCEL again when
   // the venue's late acknowledgement read as the cancel failing: ACCEPTED); the venue's answer
   // decides.
-  if (!restart_cancels_) return;
-  auto& pending = *restart_cancels_;
+  if (!restart_pending_) return;
+  auto& pending = restart_pending_->cancels;
   for (auto it = pending.begin(); it != pending.end();) {
     const Order* o = cache_.order(*it);
     if (o != nullptr && o->instrument_id().venue() != venue) {
@@ -96,6 +101,96 @@ void ExecutionEngine::ResendPendingCancels(const Venue& venue) {
     log().Warning("order {} was PENDING_CANCEL when the node last stopped: cancel sent again",
                   o->client_order_id().value());
     CancelPeer(*o);
+  }
+}
+
+void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
+  // A modify decided before a restart whose request died with the process (or never left):
+  // the venue lists the order working, not modifying, with the fields we hold (a modify it
+  // applied would have been reconciled as OrderUpdated, leaving PENDING_UPDATE). Left as it
+  // was, the order would stay PENDING_UPDATE for good and the in-flight check would block its
+  // instrument. The venue's answer is that the modify is not applied: ModifyRejected, so the
+  // strategy sees it and may send it again (a contingency's reduction is sent again by
+  // ReassertContingencies). An order the venue still processes a modify for, or does not list,
+  // is left to its reports and the in-flight check.
+  if (!restart_pending_) return;
+  auto& pending = restart_pending_->modifies;
+  for (auto it = pending.begin(); it != pending.end();) {
+    const Order* o = cache_.order(*it);
+    if (o != nullptr && o->instrument_id().venue() != ms.venue) {
+      ++it;
+      continue;
+    }
+    it = pending.erase(it);
+    if (o == nullptr || o->status() != OrderStatus::kPendingUpdate) continue;
+    const OrderStatusReport* listed = nullptr;
+    for (const OrderStatusReport& r : ms.orders) {
+      if (r.client_order_id == o->client_order_id() ||
+          (!o->venue_order_id().empty() && r.venue_order_id == o->venue_order_id()) ||
+          (!o->venue_tag().empty() && r.tag == o->venue_tag())) {
+        listed = &r;
+        break;
+      }
+    }
+    if (listed == nullptr || (listed->status != OrderStatus::kAccepted &&
+                              listed->status != OrderStatus::kTriggered &&
+                              listed->status != OrderStatus::kPartiallyFilled)) {
+      continue;
+    }
+    OrderModifyRejected e;
+    static_cast<OrderEventHeader&>(e) =
+        MakeOrderEventHeader(*o, uuids_.Next(), clock_.Now(), clock_.Now());
+    e.venue_order_id = o->venue_order_id();
+    e.account_id = o->account_id();
+    e.reason = fmt::format("the modify pending when the node last stopped is not applied at {}",
+                           ms.venue.value());
+    log().Warning("order {} was PENDING_UPDATE when the node last stopped and {} lists it "
+                  "unmodified: modify rejected",
+                  o->client_order_id().value(), ms.venue.value());
+    Process(e);
+  }
+}
+
+void ExecutionEngine::ReassertContingencies() {
+  if (!restart_pending_ || restart_pending_->reasserted) return;
+  restart_pending_->reasserted = true;
+  // What a contingency decided may not have reached the journal before the process died: the
+  // fill that triggered it is journaled (and replayed with contingencies still), its
+  // PENDING_CANCEL and command were not. Each contingent list is checked against
+  // what its orders' states call for, once the start has settled them: an OTO child still held
+  // by a filled parent is released; an OCO or OUO peer that should be cancelled or reduced and
+  // is not (nor already being cancelled or modified) is. When the journal had it all, the peer
+  // already stands as called for and nothing is sent. Once a process, after a start's
+  // reconciliation.
+  std::vector<const Order*> lists;
+  for (const Order* o : cache_.Orders()) {
+    if (o->contingency() != ContingencyType::kNone && !o->linked_order_ids().empty()) {
+      lists.push_back(o);
+    }
+  }
+  for (const Order* o : lists) {
+    // As the order's last event would have it: closed by a fill, or filled in part and open.
+    const bool done = o->is_closed();
+    const bool filled = o->status() == OrderStatus::kFilled || (!done && !o->filled_qty().is_zero());
+    if (!filled && !done) continue;
+    for (const ClientOrderId& id : o->linked_order_ids()) {
+      const Order* peer = cache_.order(id);
+      if (peer == nullptr || peer->is_closed() || peer->status() == OrderStatus::kPendingCancel ||
+          peer->status() == OrderStatus::kPendingUpdate) {
+        continue;
+      }
+      if (o->contingency() == ContingencyType::kOto &&
+          (peer->parent_order_id() != o->client_order_id() ||
+           peer->status() != OrderStatus::kInitialized)) {
+        continue;
+      }
+      log().Warning("{} list of {}: {} is {}; acting on {} as the list calls for (the node "
+                    "stopped before it did)",
+                    ToString(o->contingency()), o->client_order_id().value(),
+                    o->client_order_id().value(), ToString(o->status()),
+                    peer->client_order_id().value());
+      ActOnPeer(*o, *peer, filled, done);
+    }
   }
 }
 
@@ -551,61 +646,79 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   const bool filled = std::holds_alternative<OrderFilled>(event);
   const bool done = order.is_closed();
   for (const ClientOrderId& id : order.linked_order_ids()) {
-    const Order* peer = cache_.order(id);
-    if (peer == nullptr) continue;
-    switch (order.contingency()) {
-      case ContingencyType::kOto:
-        // Children are released once the parent is completely filled. If the parent ends
-        // any other way (even partly filled) the children, never sent, are canceled locally:
-        // their quantities were sized for the full parent, so releasing them could
-        // over-close; the strategy sees the cancels and the partial position.
-        if (peer->parent_order_id() == order.client_order_id() &&
-            peer->status() == OrderStatus::kInitialized) {
-          if (order.status() == OrderStatus::kFilled) {
-            SubmitReleased(*peer);
-          } else if (done) {
-            if (!order.filled_qty().is_zero()) {
-              log().Warning("OTO parent {} ended partly filled ({}); canceling child {}",
-                            order.client_order_id().value(), order.filled_qty().ToString(),
-                            peer->client_order_id().value());
-            }
-            CancelPeer(*peer);
-          }
-        }
-        break;
-      case ContingencyType::kOco:
-        if (filled || done) CancelPeer(*peer);
-        break;
-      case ContingencyType::kOuo:
-        if (done && !filled) {
-          CancelPeer(*peer);
-        } else if (filled && peer->is_open()) {
-          // Reduce the peer by what this order has filled in total. The target is taken
-          // from the peer's original quantity, not its current one: an earlier reduction
-          // may already be applied (or still in flight), and subtracting the cumulative
-          // fill from it again would reduce twice.
-          Quantity target = peer->init().quantity - order.filled_qty();
-          if (peer->quantity() < target) target = peer->quantity();
-          if (target <= peer->filled_qty()) {
-            CancelPeer(*peer);
-          } else if (target < peer->quantity()) {
-            nacre::ModifyOrder m;
-            m.trader_id = peer->trader_id();
-            m.strategy_id = peer->strategy_id();
-            m.command_id = uuids_.Next();
-            m.ts_init = clock_.Now();
-            m.instrument_id = peer->instrument_id();
-            m.client_order_id = peer->client_order_id();
-            m.venue_order_id = peer->venue_order_id();
-            m.quantity = target;
-            Execute(m);
-          }
-        }
-        break;
-      case ContingencyType::kNone:
-        break;
-    }
+    if (const Order* peer = cache_.order(id)) ActOnPeer(order, *peer, filled, done);
   }
+}
+
+void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {
+  switch (order.contingency()) {
+    case ContingencyType::kOto:
+      // Children are released once the parent is completely filled. If the parent ends any
+      // other way (even partly filled) the children, never sent, are canceled locally: their
+      // quantities were sized for the full parent, so releasing them could over-close; the
+      // strategy sees the cancels and the partial position.
+      if (peer.parent_order_id() == order.client_order_id() &&
+          peer.status() == OrderStatus::kInitialized) {
+        if (order.status() == OrderStatus::kFilled) {
+          SubmitReleased(peer);
+        } else if (done) {
+          if (!order.filled_qty().is_zero()) {
+            log().Warning("OTO parent {} ended partly filled ({}); canceling child {}",
+                          order.client_order_id().value(), order.filled_qty().ToString(),
+                          peer.client_order_id().value());
+          }
+          CancelPeer(peer);
+        }
+      }
+      break;
+    case ContingencyType::kOco:
+      if (filled || done) CancelPeer(peer);
+      break;
+    case ContingencyType::kOuo:
+      if (done && !filled) {
+        CancelPeer(peer);
+      } else if (filled && peer.is_open()) {
+        // Reduce the peer by what this order has filled in total. The target is taken from
+        // the peer's original quantity, not its current one: an earlier reduction may already
+        // be applied (or still in flight), and subtracting the cumulative fill from it again
+        // would reduce twice.
+        Quantity target = peer.init().quantity - order.filled_qty();
+        if (peer.quantity() < target) target = peer.quantity();
+        if (target <= peer.filled_qty()) {
+          CancelPeer(peer);
+        } else if (target < peer.quantity()) {
+          ReducePeer(peer, target);
+        }
+      }
+      break;
+    case ContingencyType::kNone:
+      break;
+  }
+}
+
+void ExecutionEngine::ReducePeer(const Order& peer, Quantity target) {
+  if (peer.status() == OrderStatus::kAccepted || peer.status() == OrderStatus::kTriggered ||
+      peer.status() == OrderStatus::kPartiallyFilled || peer.status() == OrderStatus::kSubmitted) {
+    // PENDING_UPDATE at once, as a strategy's own modify: journaled with the command, so a
+    // crash before the send leaves an order the next start settles (SettleLostModifies) and
+    // reduces again (ReassertContingencies).
+    OrderPendingUpdate p;
+    static_cast<OrderEventHeader&>(p) =
+        MakeOrderEventHeader(peer, uuids_.Next(), clock_.Now(), clock_.Now());
+    p.venue_order_id = peer.venue_order_id();
+    p.account_id = peer.account_id();
+    Process(p);
+  }
+  nacre::ModifyOrder m;
+  m.trader_id = peer.trader_id();
+  m.strategy_id = peer.strategy_id();
+  m.command_id = uuids_.Next();
+  m.ts_init = clock_.Now();
+  m.instrument_id = peer.instrument_id();
+  m.client_order_id = peer.client_order_id();
+  m.venue_order_id = peer.venue_order_id();
+  m.quantity = target;
+  Execute(m);
 }
 
 }  // namespace nacre

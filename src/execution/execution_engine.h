@@ -108,6 +108,12 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {
     return explained_trades_.emplace(order, trade).second;
   }
+  // Once a process, at the end of the first start that reconciled (ReconcileAtStart with
+  // `resend_cancels`), with trading as the start left it: each contingent list is acted on as
+  // its orders' states call for where the journal shows it was not (the process died between
+  // the fill it acted on and its own commit): an OTO child still held by a filled parent is
+  // released, an OCO or OUO peer cancelled or reduced. A list already acted on sends nothing.
+  void ReassertContingencies();
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
   // an order never sent (INITIALIZED) is canceled locally; a closed one is left.
   void CancelPeer(const Order& peer);
@@ -151,8 +157,15 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void SubmitReleased(const Order& child);
-  // After a client's reconciliation: cancels pending from before are sent again.
+  // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
+  // `done`, it is closed.
+  void ActOnPeer(const Order& order, const Order& peer, bool filled, bool done);
+  // An OUO peer's reduction: PENDING_UPDATE (when it can be) and a ModifyOrder to `target`.
+  void ReducePeer(const Order& peer, Quantity target);
+  // After a client's reconciliation at a start: cancels pending from before are sent again;
+  // modifies pending from before that the venue lists as not applied are rejected.
   void ResendPendingCancels(const Venue& venue);
+  void SettleLostModifies(const ExecutionMassStatus& ms);
   void Deny(const Order& order, const std::string& code, const std::string& message);
   MessageBus::TopicHandle OrderTopic(const StrategyId& id);
   MessageBus::TopicHandle PositionTopic(const StrategyId& id);
@@ -168,8 +181,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
   bool contingencies_suspended_ = false;
-  // The orders PENDING_CANCEL when the first start began (the journal's), not yet resent.
-  std::optional<std::vector<ClientOrderId>> restart_cancels_;
+  // The orders PENDING_CANCEL or PENDING_UPDATE when the first start began (the journal's),
+  // not yet resent or settled.
+  struct RestartPending {
+    std::vector<ClientOrderId> cancels;
+    std::vector<ClientOrderId> modifies;
+    bool reasserted = false;
+  };
+  std::optional<RestartPending> restart_pending_;
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;

@@ -711,8 +711,11 @@ TEST_F(ContingencyTest, OuoPartialFillsReduceThePeerByTheTotalFilled) {
   EXPECT_EQ(client_->modifies[0].client_order_id, ClientOrderId("O-SL"));
   EXPECT_EQ(client_->modifies[0].quantity, Qty(6));
   EXPECT_TRUE(client_->cancels.empty());
+  // PENDING_UPDATE at once, as a strategy's modify (journaled with the command).
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingUpdate);
   client_->Updated(*sl, Qty(6));  // the venue applies the reduction
   ASSERT_EQ(sl->quantity(), Qty(6));
+  EXPECT_EQ(sl->status(), OrderStatus::kAccepted);
 
   // 7 filled in total: the stop must be 3, not 6 - 7 (which would cancel it).
   client_->Filled(*tp, 3, "110");

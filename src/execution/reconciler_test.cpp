@@ -651,6 +651,103 @@ TEST_F(ReconcileTest, AnOcoPeerCancelledByAFillTheStartFoundIsCancelledOnce) {
   EXPECT_EQ(client_->cancels.size(), 1u);  // by the fill's contingency; not again by the start
 }
 
+TEST_F(ReconcileTest, AModifyPendingAtTheRestartIsSettledByWhatTheVenueLists) {
+  // Three orders the node left PENDING_UPDATE. The venue lists the first unmodified: its modify
+  // died with the process, so it is rejected (before, the order stayed PENDING_UPDATE for good
+  // and the in-flight check blocked its instrument). The second shows the new quantity:
+  // updated. The venue still processes the third's: left as it is.
+  const Order* lost = Ours("O-1", 2, /*accepted=*/true);
+  const Order* applied = Ours("O-2", 2, /*accepted=*/true);
+  const Order* busy = Ours("O-3", 2, /*accepted=*/true);
+  for (const Order* o : {lost, applied, busy}) client_->PendingUpdate(*o);
+  events_.clear();
+  OrderStatusReport ra = Report(*applied, OrderStatus::kAccepted, 0);
+  ra.quantity = Qty(1);
+  client_->mass_status.orders = {Report(*lost, OrderStatus::kAccepted, 0), ra,
+                                 Report(*busy, OrderStatus::kPendingUpdate, 0)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(EventsOf(lost), (Names{"OrderModifyRejected"}));
+  EXPECT_EQ(lost->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(lost->quantity(), Qty(2));
+  const auto rejected = events_.Of<OrderModifyRejected>();
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].reason.find("not applied at NFO"), std::string::npos) << rejected[0].reason;
+  EXPECT_EQ(EventsOf(applied), (Names{"OrderUpdated"}));
+  EXPECT_EQ(applied->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(applied->quantity(), Qty(1));
+  EXPECT_EQ(busy->status(), OrderStatus::kPendingUpdate);
+  // A second start (the node's reconciliation again) settles nothing twice.
+  events_.clear();
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_TRUE(events_.Of<OrderModifyRejected>().empty());
+  EXPECT_EQ(client_->command_count(), 0u);
+}
+
+TEST_F(ReconcileTest, ContingentListsTheJournalLeftUnactedAreActedOnOnceAtTheStart) {
+  // The process died after each trigger's fill was journaled and before what its contingency
+  // decided was (the replay applies fills with contingencies still). The start acts on them:
+  // the OCO peer is cancelled, the OUO peer reduced by the fill, the filled OTO parent's held
+  // child released; a list already acted on sends nothing, and nothing is sent twice.
+  const auto [oa, ob] = WorkingOco(MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110"),
+                                   MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90"));
+  const auto [ox, oy] = WorkingOco(MakeInit(fut_, "O-X", OrderSide::kBuy, 1, "95"),
+                                   MakeInit(fut_, "O-Y", OrderSide::kBuy, 1, "96"));
+  OrderInitialized tp = MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "112");
+  OrderInitialized sl = MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "88");
+  tp.contingency = sl.contingency = ContingencyType::kOuo;
+  tp.linked_order_ids = {sl.client_order_id};
+  sl.linked_order_ids = {tp.client_order_id};
+  OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
+  OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
+  p.order_list_id = c.order_list_id = OrderListId("OL-9");
+  p.contingency = ContingencyType::kOto;
+  p.linked_order_ids = {ClientOrderId("O-C")};
+  c.parent_order_id = ClientOrderId("O-P");
+  const Order* otp = testkit::AddOrder(k(), tp);
+  const Order* osl = testkit::AddOrder(k(), sl);
+  const Order* op = testkit::AddOrder(k(), p);
+  const Order* child = testkit::AddOrder(k(), c);
+  for (const Order* o : {otp, osl, op}) {
+    client_->Submitted(*o);
+    client_->Accepted(*o);
+  }
+  {
+    const ExecutionEngine::ContingenciesSuspended replay(k().exec_engine());
+    client_->Filled(*oa, 1, "110");
+    client_->Filled(*otp, 4, "112");
+    client_->Filled(*op, 1, "99");
+  }
+  client_->Filled(*ox, 1, "95");  // acted on at the time: its peer's cancel went
+  client_->Canceled(*oy);
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  ASSERT_EQ(ob->status(), OrderStatus::kAccepted);
+  ASSERT_EQ(osl->status(), OrderStatus::kAccepted);
+  ASSERT_EQ(child->status(), OrderStatus::kInitialized);
+  client_->mass_status.orders = {
+      Report(*oa, OrderStatus::kFilled, 1, "110"),   Report(*ob, OrderStatus::kAccepted, 0),
+      Report(*ox, OrderStatus::kFilled, 1, "95"),    Report(*oy, OrderStatus::kCanceled, 0),
+      Report(*otp, OrderStatus::kPartiallyFilled, 4, "112"),
+      Report(*osl, OrderStatus::kAccepted, 0),       Report(*op, OrderStatus::kFilled, 1, "99")};
+  client_->mass_status.positions = {Pos(-1 + 1 - 4 + 1)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  ASSERT_EQ(client_->cancels.size(), 2u);
+  EXPECT_EQ(client_->cancels[1].client_order_id, ClientOrderId("O-B"));
+  EXPECT_EQ(ob->status(), OrderStatus::kPendingCancel);
+  ASSERT_EQ(client_->modifies.size(), 1u);
+  EXPECT_EQ(client_->modifies[0].client_order_id, ClientOrderId("O-SL"));
+  EXPECT_EQ(client_->modifies[0].quantity, Qty(6));
+  EXPECT_EQ(osl->status(), OrderStatus::kPendingUpdate);
+  ASSERT_EQ(client_->submits.size(), 1u);
+  EXPECT_EQ(client_->submits[0].client_order_id, ClientOrderId("O-C"));
+  // (This client reports no OrderSubmitted: the child stays INITIALIZED here, as it would
+  // until a venue answered, and the second start must still not release it again.)
+  // Started again: nothing more goes out.
+  const std::size_t sent = client_->command_count();
+  client_->mass_status.orders[1].status = OrderStatus::kAccepted;
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(client_->command_count(), sent);
+}
+
 TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills) {
   // The node stopped with a cancel pending on an order Kite had not yet acknowledged (its id
   // unknown); the venue filled it. The restart's reconciliation finds it by its tag.

@@ -123,6 +123,7 @@ class NodeTest : public ::testing::Test {
     vc.venue.venue = call_.id.venue();
     vc.venue.account_id = AccountId("NFO-001");
     vc.starting_balance = Money::FromInt(1'000'000);
+    if (venue_tweak_) venue_tweak_(vc);
     EXPECT_TRUE(node->AddSandboxVenue(vc).ok());
     node->AddInstrument(call_);
     for (const Instrument& i : extra_instruments_) node->AddInstrument(i);
@@ -140,17 +141,19 @@ class NodeTest : public ::testing::Test {
   }
 
   // `put` in the catalog: 50.00/50.10 for eight minutes, then offered at 48.90 (a buy resting
-  // at 49.00 fills at its limit).
-  void WritePutQuotes(const Instrument& put) {
+  // at 49.00 fills at its limit), `offered` at a time, for `offered_minutes` (back to
+  // 50.00/50.10 after), for `minutes` minutes.
+  void WritePutQuotes(const Instrument& put, Quantity offered = Qty(650),
+                      int offered_minutes = kQuotes, int minutes = kQuotes) {
     auto cat = Catalog::Open((dir_ / "catalog").string());
     ASSERT_TRUE(cat.ok()) << cat.error();
     ASSERT_TRUE((*cat)->WriteInstruments(std::vector<Instrument>{call_, put}).ok());
     std::vector<QuoteTick> quotes;
-    for (int i = 0; i < kQuotes; ++i) {
+    for (int i = 0; i < minutes; ++i) {
       const UnixNanos t = t0_ + i * kNanosPerMinute;
-      const bool offered = i >= 8;
-      quotes.push_back(QuoteTick{put.id, Px(offered ? "48.80" : "50.00"),
-                                 Px(offered ? "48.90" : "50.10"), Qty(650), Qty(650), t, t});
+      const bool on = i >= 8 && i < 8 + offered_minutes;
+      quotes.push_back(QuoteTick{put.id, Px(on ? "48.80" : "50.00"), Px(on ? "48.90" : "50.10"),
+                                 Qty(650), on ? offered : Qty(650), t, t});
     }
     ASSERT_TRUE((*cat)->WriteQuotes(put.id, quotes).ok());
   }
@@ -167,6 +170,7 @@ class NodeTest : public ::testing::Test {
   PlanTrader* strategy_ = nullptr;
   // Set before MakeNode: node settings changed, more instruments, another strategy.
   std::function<void(NodeSettings&)> node_tweak_;
+  std::function<void(BacktestVenueConfig&)> venue_tweak_;
   std::vector<Instrument> extra_instruments_;
   std::function<std::unique_ptr<Strategy>()> strategy_factory_;
 };
@@ -257,26 +261,31 @@ TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingId
   EXPECT_EQ(filled, 2u);
 }
 
-// On its 2nd quote: a list of a buy resting at 49.00 and a sell at `sell` (OTO: the buy is
-// the parent, the sell released when it fills; OCO: either cancels the other).
+// On its 2nd quote: a list of a buy resting at 49.00 and a sell at `sell`, `lots` each (OTO:
+// the buy is the parent, the sell released when it fills; OCO: either cancels the other; OUO:
+// a fill of one reduces the other).
 class ListTrader final : public QuoteCounter {
  public:
   ListTrader(const StrategyId& id, InstrumentId instrument, ContingencyType contingency,
-             const char* sell)
-      : QuoteCounter(id, std::move(instrument)), contingency_(contingency), sell_(Px(sell)) {}
+             const char* sell, std::int64_t lots = 1)
+      : QuoteCounter(id, std::move(instrument)),
+        contingency_(contingency),
+        sell_(Px(sell)),
+        qty_(Qty(65 * lots)) {}
 
  protected:
   void OnQuoteTick(const QuoteTick&) override {
     if (++quotes_ != 2) return;
     std::vector<std::unique_ptr<Order>> list;
-    list.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("49.00")));
-    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), sell_));
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, qty_, Px("49.00")));
+    list.push_back(order_factory().Limit(instrument_, OrderSide::kSell, qty_, sell_));
     SubmitOrderList(std::move(list), contingency_);
   }
 
  private:
   ContingencyType contingency_;
   Price sell_;
+  Quantity qty_;
 };
 
 TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
@@ -469,6 +478,52 @@ TEST_F(NodeTest, AKillBetweenAnOcoPeersCancelCommitAndItsSendStillCancelsItAfter
     } else {
       EXPECT_EQ(o->status(), OrderStatus::kCanceled);
       EXPECT_EQ(v->status, OrderStatus::kCanceled);
+    }
+  }
+}
+
+TEST_F(NodeTest, AKillBetweenAnOuoPeersReductionCommitAndItsSendStillReducesItAfterTheRestart) {
+  // Two lots each way, one-updates-the-other. At minute 8 one lot is offered at 48.90: the
+  // buy fills one lot, and its OUO peer's reduction to one lot (the node's second intent) is
+  // journaled, then the process dies before sending it. The restarted node finds the sell
+  // PENDING_UPDATE with two lots at the venue: the lost modify is rejected, and the start
+  // reduces the sell again (before, it stayed PENDING_UPDATE with two lots working at the
+  // venue against one bought).
+  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
+  WritePutQuotes(put, Qty(65), /*offered_minutes=*/1, /*minutes=*/12);
+  extra_instruments_ = {put};
+  venue_tweak_ = [](BacktestVenueConfig& vc) {  // fills bounded by the displayed size
+    vc.exchange = SimulatedExchangeConfig::Simple(vc.venue);
+    vc.exchange->fill.use_displayed_size = true;
+  };
+  strategy_factory_ = [&put] {
+    return std::make_unique<ListTrader>(StrategyId("OUO-001"), put.id, ContingencyType::kOuo,
+                                        "55.00", /*lots=*/2);
+  };
+  const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:2");
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  // Restarted half a minute later: the quote at minute 8 is not replayed (it would fill the
+  // second lot, and that fill's own reduction would hide the lost one).
+  node_tweak_ = [this](NodeSettings& s) { s.start = t0_ + 8 * kNanosPerMinute + 30 * kNanosPerSecond; };
+  auto node = MakeNode(t0_ + 11 * kNanosPerMinute + 30 * kNanosPerSecond,
+                       /*cancel_on_stop=*/false);  // no cancel at the stop
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  ASSERT_TRUE(r.recovered);
+  const Cache& cache = node->kernel().cache();
+  ASSERT_EQ(cache.orders_total(), 2u);
+  const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
+  for (const Order* o : cache.Orders()) {
+    const VenueOrder* v = venue->order(o->client_order_id());
+    ASSERT_NE(v, nullptr);
+    if (o->is_buy()) {
+      EXPECT_EQ(o->status(), OrderStatus::kPartiallyFilled);
+      EXPECT_EQ(o->filled_qty(), Qty(65));
+    } else {
+      EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+      EXPECT_EQ(o->quantity(), Qty(65));
+      EXPECT_EQ(v->quantity, Qty(65)) << "the venue works the reduced sell";
     }
   }
 }

@@ -161,6 +161,7 @@ class RecordingExecClient final : public ExecutionClient {
   // Venue events, emitted synchronously into the ExecutionEngine.
   void Submitted(const Order& o) { GenerateOrderSubmitted(o, Now()); }
   void PendingCancel(const Order& o) { GenerateOrderPendingCancel(o, Now()); }
+  void PendingUpdate(const Order& o) { GenerateOrderPendingUpdate(o, Now()); }
   void Accepted(const Order& o) {
     GenerateOrderAccepted(o, VenueOrderId("V-" + o.client_order_id().value()), Now());
   }
