@@ -524,6 +524,7 @@ void BacktestEngine::Reset() {
   k.portfolio().Reset();
   k.data_engine().ResetState();
   k.risk_engine().ResetState();
+  k.exec_engine().ResetState();
   k.clock().CancelTimers();
   k.loop().Reset();
   k.settlement().Reset();

@@ -36,6 +36,7 @@ void ExecutionEngine::Failed(const char* where, const std::string& what) {
 }
 
 ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bool complete) {
+  if (!status.day_start.is_zero()) venue_day_start_[status.venue] = status.day_start;
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
   return r.Reconcile(status, complete);
 }
@@ -70,11 +71,13 @@ Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
                  res.orders_external, res.orders_expired, res.fills_inferred,
                  res.mismatches.size());
     }
-    // Done even when the reconciliation failed (trading stays HALTED; a cancel only lowers
-    // the risk, a modify the venue lists as not applied is not), once.
+    // Done even when the reconciliation failed (trading stays HALTED): a cancel or a peer's
+    // reduction only lowers the risk, and a modify the venue lists as not applied is not.
+    // Held OTO children wait for the end of the start (ReassertContingencies).
     if (resend_cancels) {
       ResendPendingCancels(client->venue());
       SettleLostModifies(*ms);
+      ActOnContingentLists(/*release_children=*/false);
     }
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
   }
@@ -109,10 +112,11 @@ void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
   // the venue lists the order working, not modifying, with the fields we hold (a modify it
   // applied would have been reconciled as OrderUpdated, leaving PENDING_UPDATE). Left as it
   // was, the order would stay PENDING_UPDATE for good and the in-flight check would block its
-  // instrument. The venue's answer is that the modify is not applied: ModifyRejected, so the
-  // strategy sees it and may send it again (a contingency's reduction is sent again by
-  // ReassertContingencies). An order the venue still processes a modify for, or does not list,
-  // is left to its reports and the in-flight check.
+  // instrument. The venue's answer is that the modify is not applied: ModifyRejected (applied
+  // before the strategies start: they find the order as the venue lists it and may modify it
+  // again; a contingency's reduction is sent again by ActOnContingentLists). An order the venue
+  // still processes a modify for, or does not list, is left to its reports and the in-flight
+  // check.
   if (!restart_pending_) return;
   auto& pending = restart_pending_->modifies;
   for (auto it = pending.begin(); it != pending.end();) {
@@ -152,16 +156,23 @@ void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
 }
 
 void ExecutionEngine::ReassertContingencies() {
+  // Once a process, at the end of the first start that reconciled: what was left for then, an
+  // OTO child still held by a filled parent (and any list the start's passes left).
   if (!restart_pending_ || restart_pending_->reasserted) return;
   restart_pending_->reasserted = true;
-  // What a contingency decided may not have reached the journal before the process died: the
-  // fill that triggered it is journaled (and replayed with contingencies still), its
-  // PENDING_CANCEL and command were not. Each contingent list is checked against
-  // what its orders' states call for, once the start has settled them: an OTO child still held
-  // by a filled parent is released; an OCO or OUO peer that should be cancelled or reduced and
-  // is not (nor already being cancelled or modified) is. When the journal had it all, the peer
-  // already stands as called for and nothing is sent. Once a process, after a start's
-  // reconciliation.
+  ActOnContingentLists(/*release_children=*/true);
+}
+
+std::size_t ExecutionEngine::ActOnContingentLists(bool release_children) {
+  // What a contingency decided may not have been done: the process died after the trigger's
+  // fill was journaled (replayed with contingencies still) and before its consequence was
+  // sent, or the venue refused the consequence. Each contingent list is checked against what
+  // its orders' states call for: a held OTO child of a filled parent is released (cancelled
+  // when the parent filled before the venue's current day: never sent into a later day's
+  // market), and of a parent that ended otherwise cancelled; an OCO or OUO peer that should be
+  // cancelled or reduced and is not (nor being cancelled, or for a reduction modified) is. A
+  // list that stands as called for gets nothing.
+  std::size_t acted = 0;
   std::vector<const Order*> lists;
   for (const Order* o : cache_.Orders()) {
     if (o->contingency() != ContingencyType::kNone && !o->linked_order_ids().empty()) {
@@ -175,23 +186,62 @@ void ExecutionEngine::ReassertContingencies() {
     if (!filled && !done) continue;
     for (const ClientOrderId& id : o->linked_order_ids()) {
       const Order* peer = cache_.order(id);
-      if (peer == nullptr || peer->is_closed() || peer->status() == OrderStatus::kPendingCancel ||
-          peer->status() == OrderStatus::kPendingUpdate) {
+      if (peer == nullptr || peer->is_closed() || peer->status() == OrderStatus::kPendingCancel) {
         continue;
       }
-      if (o->contingency() == ContingencyType::kOto &&
-          (peer->parent_order_id() != o->client_order_id() ||
-           peer->status() != OrderStatus::kInitialized)) {
+      bool early_fill = false;
+      switch (o->contingency()) {
+        case ContingencyType::kOto: {
+          if (peer->parent_order_id() != o->client_order_id() ||
+              peer->status() != OrderStatus::kInitialized || released_.count(id) || !done) {
+            continue;
+          }
+          if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
+          if (!release_children) continue;
+          const auto day = venue_day_start_.find(o->instrument_id().venue());
+          early_fill = day != venue_day_start_.end() && o->ts_last() < day->second;
+          break;
+        }
+        case ContingencyType::kOco:
+          break;
+        case ContingencyType::kOuo:
+          if (filled) {
+            // A reduction already in flight (PENDING_UPDATE) is not sent again; a cancel is.
+            const Quantity target = OuoTarget(*o, *peer);
+            if (target > peer->filled_qty() &&
+                (!(target < peer->quantity()) || peer->status() == OrderStatus::kPendingUpdate)) {
+              continue;
+            }
+          }
+          break;
+        case ContingencyType::kNone:
+          continue;
+      }
+      ++acted;
+      if (early_fill) {
+        log().Warning("OTO parent {} filled before {}'s current day and its child {} was never "
+                      "released: cancelled, not sent into a later day's market",
+                      o->client_order_id().value(), o->instrument_id().venue().value(),
+                      peer->client_order_id().value());
+        CancelPeer(*peer);
         continue;
       }
-      log().Warning("{} list of {}: {} is {}; acting on {} as the list calls for (the node "
-                    "stopped before it did)",
+      log().Warning("{} list: {} is {}; acting on {} as the list calls for, which had not been "
+                    "done",
                     ToString(o->contingency()), o->client_order_id().value(),
-                    o->client_order_id().value(), ToString(o->status()),
-                    peer->client_order_id().value());
+                    ToString(o->status()), peer->client_order_id().value());
       ActOnPeer(*o, *peer, filled, done);
     }
   }
+  return acted;
+}
+
+Quantity ExecutionEngine::OuoTarget(const Order& order, const Order& peer) {
+  // The peer's original quantity less what this order filled in total, never above what the
+  // peer stands at: an earlier reduction may already be applied (or still in flight), and
+  // subtracting the cumulative fill from it again would reduce twice.
+  const Quantity target = peer.init().quantity - order.filled_qty();
+  return peer.quantity() < target ? peer.quantity() : target;
 }
 
 void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,
@@ -594,6 +644,9 @@ void ExecutionEngine::OnAccountState(const AccountState& state) {
 }
 
 void ExecutionEngine::SubmitReleased(const Order& child) {
+  // Once: with write-ahead the command waits in the outbox and the child stays INITIALIZED
+  // until it is sent, so its state alone cannot say it was released.
+  if (!released_.insert(child.client_order_id()).second) return;
   nacre::SubmitOrder cmd;
   cmd.trader_id = child.trader_id();
   cmd.strategy_id = child.strategy_id();
@@ -678,12 +731,8 @@ void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
       if (done && !filled) {
         CancelPeer(peer);
       } else if (filled && peer.is_open()) {
-        // Reduce the peer by what this order has filled in total. The target is taken from
-        // the peer's original quantity, not its current one: an earlier reduction may already
-        // be applied (or still in flight), and subtracting the cumulative fill from it again
-        // would reduce twice.
-        Quantity target = peer.init().quantity - order.filled_qty();
-        if (peer.quantity() < target) target = peer.quantity();
+        // Reduce the peer by what this order has filled in total (OuoTarget).
+        const Quantity target = OuoTarget(order, peer);
         if (target <= peer.filled_qty()) {
           CancelPeer(peer);
         } else if (target < peer.quantity()) {

@@ -110,10 +110,24 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   }
   // Once a process, at the end of the first start that reconciled (ReconcileAtStart with
   // `resend_cancels`), with trading as the start left it: each contingent list is acted on as
-  // its orders' states call for where the journal shows it was not (the process died between
-  // the fill it acted on and its own commit): an OTO child still held by a filled parent is
-  // released, an OCO or OUO peer cancelled or reduced. A list already acted on sends nothing.
+  // its orders' states call for where that was not done (the process died between the fill it
+  // acted on and its consequence's send): an OTO child still held by a filled parent is
+  // released, an OCO or OUO peer cancelled or reduced. A list that stands as called for gets
+  // nothing.
   void ReassertContingencies();
+  // The check itself (ReconcileAtStart after each venue's reconciliation without releasing
+  // children, failed or not; KiteReconnectWatch after a reconciliation that read the venue's
+  // day again: a peer's cancel Kite refused, say while the session expired, is sent again):
+  // returns how many peers were acted on.
+  std::size_t ActOnContingentLists(bool release_children);
+  // Forgets what belongs to a run's orders (a backtest's Reset: the next run's ids repeat).
+  void ResetState() {
+    released_.clear();
+    restart_pending_.reset();
+    explained_trades_.clear();
+    last_query_.clear();
+    venue_day_start_.clear();
+  }
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
   // an order never sent (INITIALIZED) is canceled locally; a closed one is left.
   void CancelPeer(const Order& peer);
@@ -160,6 +174,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
   // `done`, it is closed.
   void ActOnPeer(const Order& order, const Order& peer, bool filled, bool done);
+  // What an OUO peer stands at once `order` filled what it did.
+  static Quantity OuoTarget(const Order& order, const Order& peer);
   // An OUO peer's reduction: PENDING_UPDATE (when it can be) and a ModifyOrder to `target`.
   void ReducePeer(const Order& peer, Quantity target);
   // After a client's reconciliation at a start: cancels pending from before are sent again;
@@ -190,6 +206,10 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   };
   std::optional<RestartPending> restart_pending_;
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
+  // OTO children released (SubmitReleased), so none is released twice.
+  std::set<ClientOrderId> released_;
+  // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
+  std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t refused_ = 0;

@@ -154,9 +154,10 @@ Status Kernel::Start() {
   if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {
     risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
   }
-  // A restart's contingent lists, as their orders now stand (a released child is checked by
-  // the risk engine like any order, so after trading is back).
-  exec_engine_.ReassertContingencies();
+  // A restart's held OTO children, as their parents now stand (a released child is checked by
+  // the risk engine like any order, so after trading is back; not on a node that only
+  // reconciles and stops).
+  if (start_trader_) exec_engine_.ReassertContingencies();
   return Status::Ok();
 }
 

@@ -931,6 +931,51 @@ TEST_F(KiteReconnect, AFillMissedWhileTheTickerWasDownIsReconciledAfterTheReconn
   EXPECT_FALSE(watch_->Tick());  // once per reconnect
 }
 
+TEST_F(KiteReconnect, AnOcoPeerWhoseCancelKiteRefusedIsCancelledAfterTheReconnect) {
+  // An OCO pair rests at Kite: sells at 101.00 and at 110.00. Kite answers every cancel 429
+  // for a long while: the 101.00's fill at 10:05 cancels its peer, Kite refuses it past the
+  // cancel's budget (CANCEL rejected: ACCEPTED again), and the 110.00 keeps working beside the
+  // filled sell. The next reconnect's reconciliation acts on the list again: cancelled at Kite
+  // (before, it kept working).
+  OrderInitialized a = testkit::MakeInit(call_, "O-A", OrderSide::kSell, 65, "101.00");
+  OrderInitialized b = testkit::MakeInit(call_, "O-B", OrderSide::kSell, 65, "110.00");
+  a.order_list_id = b.order_list_id = OrderListId("OL-1");
+  a.contingency = b.contingency = ContingencyType::kOco;
+  a.linked_order_ids = {b.client_order_id};
+  b.linked_order_ids = {a.client_order_id};
+  const Order* oa = testkit::AddOrder(*kernel_, a);
+  const Order* ob = testkit::AddOrder(*kernel_, b);
+  SubmitOrderList list;
+  list.trader_id = oa->trader_id();
+  list.strategy_id = oa->strategy_id();
+  list.instrument_id = call_.id;
+  list.order_list_id = OrderListId("OL-1");
+  list.client_order_ids = {oa->client_order_id(), ob->client_order_id()};
+  kernel_->exec_engine().Execute(TradingCommand(list));
+  ASSERT_TRUE(Pump([&] {
+    return StatusOf("O-A") == OrderStatus::kAccepted && StatusOf("O-B") == OrderStatus::kAccepted;
+  }));
+  LoadPlan(R"({"rule": [{"route": "DELETE /orders/regular/*", "action": "429_burst",
+                         "delay_ms": 3600000, "nth": 1}]})");
+  Get("/__emu/step?seconds=300");  // 10:05: the 101.00 fills
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-A") == OrderStatus::kFilled; }, 0));
+  ASSERT_EQ(StatusOf("O-B"), OrderStatus::kPendingCancel);  // the fill's contingency
+  // Refused past its budget: ACCEPTED again, working at Kite.
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-B") == OrderStatus::kAccepted; }, 0));
+  EXPECT_EQ(Ledger()["orders"][1]["status"], "OPEN");
+  EXPECT_GE(Get("/__emu/faults")["data"]["log"].size(), 1u);
+  // The burst ends (an hour of Kite's wall), and the ticker drops and comes back.
+  for (int i = 0; i < 3700; ++i) WallSecond();
+  EXPECT_EQ(Get("/__emu/drop_ws")["data"]["dropped"], 1);
+  ASSERT_TRUE(Pump([&] { return data_->stats().gaps == 1; }, 0));
+  ASSERT_TRUE(watch_->Tick());
+  EXPECT_TRUE(kernel_->halt_reason().empty()) << kernel_->halt_reason();
+  EXPECT_EQ(StatusOf("O-B"), OrderStatus::kPendingCancel);
+  ASSERT_TRUE(Pump([&] { return StatusOf("O-B") == OrderStatus::kCanceled; }));
+  EXPECT_EQ(Ledger()["orders"][1]["status"], "CANCELLED");
+  EXPECT_FALSE(watch_->Tick());
+}
+
 TEST_F(KiteReconnect, AnOrderPlacedElsewhereDuringTheGapIsRecordedAsExternal) {
   Get("/__emu/drop_ws");
   PlaceBehindTheBack("BUY", "100.50");
