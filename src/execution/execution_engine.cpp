@@ -77,7 +77,7 @@ Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
     if (resend_cancels) {
       ResendPendingCancels(client->venue());
       SettleLostModifies(*ms);
-      ActOnContingentLists(/*release_children=*/false);
+      ActOnContingentLists(/*release_children=*/false, client->venue());
     }
     if (Status s = res.ToStatus(); !s) return s.WithContext(id.value() + ": ");
   }
@@ -156,14 +156,16 @@ void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
 }
 
 void ExecutionEngine::ReassertContingencies() {
-  // Once a process, at the end of the first start that reconciled: what was left for then, an
-  // OTO child still held by a filled parent (and any list the start's passes left).
+  // Once a process, at the end of the first start that succeeded, before the strategies start:
+  // what was left for then, an OTO child still held by a filled parent (and any list the
+  // start's passes left).
   if (!restart_pending_ || restart_pending_->reasserted) return;
   restart_pending_->reasserted = true;
   ActOnContingentLists(/*release_children=*/true);
 }
 
-std::size_t ExecutionEngine::ActOnContingentLists(bool release_children) {
+std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
+                                                  const std::optional<Venue>& venue) {
   // What a contingency decided may not have been done: the process died after the trigger's
   // fill was journaled (replayed with contingencies still) and before its consequence was
   // sent, or the venue refused the consequence. Each contingent list is checked against what
@@ -175,7 +177,8 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children) {
   std::size_t acted = 0;
   std::vector<const Order*> lists;
   for (const Order* o : cache_.Orders()) {
-    if (o->contingency() != ContingencyType::kNone && !o->linked_order_ids().empty()) {
+    if (o->contingency() != ContingencyType::kNone && !o->linked_order_ids().empty() &&
+        (!venue || o->instrument_id().venue() == *venue)) {
       lists.push_back(o);
     }
   }
@@ -197,7 +200,7 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children) {
             continue;
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
-          if (!release_children) continue;
+          if (!release_children || StartUnderWay()) continue;
           const auto day = venue_day_start_.find(o->instrument_id().venue());
           early_fill = day != venue_day_start_.end() && o->ts_last() < day->second;
           break;
@@ -206,6 +209,7 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children) {
           break;
         case ContingencyType::kOuo:
           if (filled) {
+            if (!peer->is_open()) continue;  // not yet acknowledged: its fill's reports decide
             // A reduction already in flight (PENDING_UPDATE) is not sent again; a cancel is.
             const Quantity target = OuoTarget(*o, *peer);
             if (target > peer->filled_qty() &&
@@ -713,7 +717,13 @@ void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
       if (peer.parent_order_id() == order.client_order_id() &&
           peer.status() == OrderStatus::kInitialized) {
         if (order.status() == OrderStatus::kFilled) {
-          SubmitReleased(peer);
+          if (StartUnderWay()) {
+            // Found filled by a restart's reconciliation: held until the start has succeeded
+            // and trading is back (ReassertContingencies), never denied on the way.
+            log().Info("OTO: {} held until the start completes", peer.client_order_id().value());
+          } else {
+            SubmitReleased(peer);
+          }
         } else if (done) {
           if (!order.filled_qty().is_zero()) {
             log().Warning("OTO parent {} ended partly filled ({}); canceling child {}",
@@ -746,8 +756,11 @@ void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
 }
 
 void ExecutionEngine::ReducePeer(const Order& peer, Quantity target) {
+  // A modify pending from before a restart is answered by this one (SettleLostModifies would
+  // otherwise read it as lost while this waits in the outbox).
+  if (restart_pending_) std::erase(restart_pending_->modifies, peer.client_order_id());
   if (peer.status() == OrderStatus::kAccepted || peer.status() == OrderStatus::kTriggered ||
-      peer.status() == OrderStatus::kPartiallyFilled || peer.status() == OrderStatus::kSubmitted) {
+      peer.status() == OrderStatus::kPartiallyFilled) {
     // PENDING_UPDATE at once, as a strategy's own modify: journaled with the command, so a
     // crash before the send leaves an order the next start settles (SettleLostModifies) and
     // reduces again (ReassertContingencies).

@@ -108,18 +108,25 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   bool NoteExplainedTrade(const ClientOrderId& order, const TradeId& trade) {
     return explained_trades_.emplace(order, trade).second;
   }
-  // Once a process, at the end of the first start that reconciled (ReconcileAtStart with
-  // `resend_cancels`), with trading as the start left it: each contingent list is acted on as
-  // its orders' states call for where that was not done (the process died between the fill it
-  // acted on and its consequence's send): an OTO child still held by a filled parent is
-  // released, an OCO or OUO peer cancelled or reduced. A list that stands as called for gets
-  // nothing.
+  // Once a process, at the end of the first start that succeeded (ReconcileAtStart with
+  // `resend_cancels`), before the strategies start, with trading as the start left it: each
+  // contingent list is acted on as its orders' states call for where that was not done (the
+  // process died between the fill it acted on and its consequence's send): an OTO child still
+  // held by a filled parent is released, an OCO or OUO peer cancelled or reduced. A list that
+  // stands as called for gets nothing.
   void ReassertContingencies();
   // The check itself (ReconcileAtStart after each venue's reconciliation without releasing
   // children, failed or not; KiteReconnectWatch after a reconciliation that read the venue's
   // day again: a peer's cancel Kite refused, say while the session expired, is sent again):
   // returns how many peers were acted on.
-  std::size_t ActOnContingentLists(bool release_children);
+  // `venue`: only the lists whose trigger trades there. No child is released while a start
+  // is under way (StartUnderWay).
+  std::size_t ActOnContingentLists(bool release_children,
+                                   const std::optional<Venue>& venue = std::nullopt);
+  // Between a restart's first reconciliation and the end of its first successful start: OTO
+  // children a filled parent calls for are held (released by ReassertContingencies), so none
+  // is denied by the start's halt or sent by a node that only reconciles and stops.
+  bool StartUnderWay() const { return restart_pending_ && !restart_pending_->reasserted; }
   // Forgets what belongs to a run's orders (a backtest's Reset: the next run's ids repeat).
   void ResetState() {
     released_.clear();

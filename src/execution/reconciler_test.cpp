@@ -714,6 +714,59 @@ TEST_F(ReconcileTest, AHeldOtoChildWhoseParentsFillTheStartFoundIsReleasedOnce) 
   EXPECT_EQ(child->status(), OrderStatus::kInitialized);
 }
 
+// An OTO pair left by a previous run: the parent working, the child held for its fill.
+std::pair<const Order*, const Order*> HeldOto(Kernel& k, testkit::RecordingExecClient& client,
+                                              const Instrument& fut, const char* list) {
+  OrderInitialized p = MakeInit(fut, "O-P", OrderSide::kBuy, 1, "99");
+  OrderInitialized c = MakeInit(fut, "O-C", OrderSide::kSell, 1, "130");
+  p.order_list_id = c.order_list_id = OrderListId(list);
+  p.contingency = ContingencyType::kOto;
+  p.linked_order_ids = {ClientOrderId("O-C")};
+  c.parent_order_id = ClientOrderId("O-P");
+  const Order* op = testkit::AddOrder(k, p);
+  const Order* child = testkit::AddOrder(k, c);
+  client.Submitted(*op);
+  client.Accepted(*op);
+  return {op, child};
+}
+
+TEST_F(ReconcileTest, AHeldOtoChildWaitsForAStartThatSucceedsAndStartsTheStrategies) {
+  // The start's reconciliation finds the parent filled, then fails on a position: trading is
+  // HALTED and the child stays held (before, it was released into the halt and denied for
+  // good), also when a reconnect's reconciliation acts on the lists meanwhile. The retried
+  // start releases it, once.
+  const auto [op, child] = HeldOto(k(), *client_, fut_, "OL-5");
+  OrderStatusReport r = Report(*op, OrderStatus::kFilled, 1, "99");
+  client_->mass_status.orders = {r};
+  client_->mass_status.fills = {Fill(r, "T-1", 1, "99", 5)};
+  client_->mass_status.positions = {Pos(3)};  // not what we hold: a mismatch
+  ASSERT_FALSE(k().Start().ok());
+  EXPECT_EQ(op->status(), OrderStatus::kFilled);
+  EXPECT_EQ(child->status(), OrderStatus::kInitialized);
+  EXPECT_EQ(k().exec_engine().ActOnContingentLists(/*release_children=*/true), 0u);
+  EXPECT_TRUE(client_->submits.empty());
+  client_->mass_status.positions = {Pos(1)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  ASSERT_EQ(client_->submits.size(), 1u);
+  EXPECT_EQ(client_->submits[0].client_order_id, ClientOrderId("O-C"));
+  EXPECT_EQ(k().risk_engine().denied_count(), 0u);
+}
+
+TEST_F(ReconcileTest, ANodeThatOnlyReconcilesReleasesNoHeldChild) {
+  // Started after its end time: it reconciles and stops without starting its strategies, and
+  // sends no exit for a fill it found.
+  const auto [op, child] = HeldOto(k(), *client_, fut_, "OL-6");
+  OrderStatusReport r = Report(*op, OrderStatus::kFilled, 1, "99");
+  client_->mass_status.orders = {r};
+  client_->mass_status.fills = {Fill(r, "T-1", 1, "99", 5)};
+  client_->mass_status.positions = {Pos(1)};
+  k().SetStartTrader(false);
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(op->status(), OrderStatus::kFilled);
+  EXPECT_EQ(child->status(), OrderStatus::kInitialized);
+  EXPECT_TRUE(client_->submits.empty());
+}
+
 TEST_F(ReconcileTest, AHeldOtoChildOfAParentFilledOnAnEarlierDayIsCancelledNotReleased) {
   // The journal has the parent's fill from yesterday and the child held (the process died
   // before releasing it). Today's start does not send yesterday's exit into today's market.

@@ -149,15 +149,19 @@ Status Kernel::Start() {
   if (Status s = trader_.CheckRequirements(); !s) {
     return fail(MakeError(ErrorCode::kFailedPrecondition, s.error()));
   }
-  if (start_trader_) loop_.Run([this] { trader_.StartAll(); });
-  phase_ = StartPhase::kRunning;
+  // The halt an earlier attempt of this start imposed is lifted before anything is sent: what
+  // the strategies send in on_start is checked as on a first start.
   if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {
     risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
   }
-  // A restart's held OTO children, as their parents now stand (a released child is checked by
-  // the risk engine like any order, so after trading is back; not on a node that only
-  // reconciles and stops).
-  if (start_trader_) exec_engine_.ReassertContingencies();
+  if (start_trader_) {
+    // A restart's held OTO children, as their parents now stand, before the strategies see
+    // them (a released child is checked by the risk engine like any order; a node that only
+    // reconciles and stops releases none).
+    loop_.Run([this] { exec_engine_.ReassertContingencies(); });
+    loop_.Run([this] { trader_.StartAll(); });
+  }
+  phase_ = StartPhase::kRunning;
   return Status::Ok();
 }
 

@@ -11,8 +11,9 @@
 //   - KiteReconnectWatch: after every ticker reconnect (a closed gap in the data client's
 //     stats) the Kite day is read again (GenerateMassStatus) and reconciled as at start, since
 //     Kite replays no order update missed in the gap; a mismatch halts trading, a clean one is
-//     followed by ExecutionEngine::ActOnContingentLists (an OCO peer whose cancel Kite
-//     refused is cancelled again). Before the
+//     followed by ExecutionEngine::ActOnContingentLists (an OCO or OUO peer whose cancel or
+//     reduction Kite refused is sent again; a held OTO child of a filled parent released, once
+//     the start has succeeded). Before the
 //     kernel is through its start, the start's own reconciliation covers the gap; a failed read
 //     is retried.
 #pragma once
