@@ -22,13 +22,25 @@ OrderFactory::OrderFactory(TraderId trader_id, StrategyId strategy_id, const Clo
       uuids_(uuids) {}
 
 ClientOrderId OrderFactory::NextClientOrderId() {
-  const CivilDateTime t = ToUtc(clock_.Now());
-  // Formatted on the stack and interned from there: no string is allocated for an id.
+  // "O-{date}-{time}-{trader}-{strategy}-" is formatted again only when the clock's second
+  // changed; the number is appended on the stack and the id interned from there: no string is
+  // allocated for an id.
+  const UnixNanos now = clock_.Now();
+  const std::int64_t second = now.value >= 0 ? now.value / kNanosPerSecond
+                                              : (now.value + 1) / kNanosPerSecond - 1;
+  if (prefix_.size() == 0 || second != prefix_second_) {
+    const CivilDateTime t = ToUtc(now);
+    prefix_.clear();
+    fmt::format_to(std::back_inserter(prefix_),
+                   FMT_COMPILE("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-"), t.date.year,
+                   t.date.month, t.date.day, t.hour, t.minute, t.second, trader_tag_,
+                   strategy_tag_);
+    prefix_second_ = second;
+  }
   fmt::memory_buffer text;
-  fmt::format_to(std::back_inserter(text),
-                 FMT_COMPILE("O-{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{}-{}"), t.date.year,
-                 t.date.month, t.date.day, t.hour, t.minute, t.second, trader_tag_, strategy_tag_,
-                 ++count_);
+  text.append(prefix_.data(), prefix_.data() + prefix_.size());
+  const fmt::format_int n(++count_);
+  text.append(n.data(), n.data() + n.size());
   return ClientOrderId(std::string_view(text.data(), text.size()));
 }
 

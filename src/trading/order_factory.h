@@ -4,6 +4,8 @@
 // restored on restart so ids never repeat. Kernel thread only.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +68,9 @@ class OrderFactory {
   UuidGenerator& uuids_;
   std::uint64_t count_ = 0;
   std::uint64_t list_count_ = 0;
+  // NextClientOrderId's text up to the number, for the clock's second `prefix_second_`.
+  fmt::memory_buffer prefix_;
+  std::int64_t prefix_second_ = 0;
 };
 
 }  // namespace nacre
