@@ -92,15 +92,14 @@ void ExecutionEngine::ResendPendingCancels(const Venue& venue) {
   // the venue's late acknowledgement read as the cancel failing: ACCEPTED); the venue's answer
   // decides.
   if (!restart_pending_) return;
-  auto& pending = restart_pending_->cancels;
-  for (auto it = pending.begin(); it != pending.end();) {
-    const Order* o = cache_.order(*it);
-    if (o != nullptr && o->instrument_id().venue() != venue) {
-      ++it;
-      continue;
-    }
-    it = pending.erase(it);
-    if (o == nullptr || o->is_closed()) continue;
+  std::vector<const Order*> resend;
+  std::erase_if(restart_pending_->cancels, [&](const ClientOrderId& id) {
+    const Order* o = cache_.order(id);
+    if (o != nullptr && o->instrument_id().venue() != venue) return false;
+    if (o != nullptr && !o->is_closed()) resend.push_back(o);
+    return true;
+  });
+  for (const Order* o : resend) {
     log().Warning("order {} was PENDING_CANCEL when the node last stopped: cancel sent again",
                   o->client_order_id().value());
     CancelPeer(*o);
@@ -186,7 +185,9 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
     // As the order's last event would have it: closed by a fill, or filled in part and open.
     const bool done = o->is_closed();
     const bool filled = o->status() == OrderStatus::kFilled || (!done && !o->filled_qty().is_zero());
-    if (!filled && !done) continue;
+    // A denial never reached a venue and calls for nothing (as Process: no contingency acts on
+    // an OrderDenied).
+    if ((!filled && !done) || o->status() == OrderStatus::kDenied) continue;
     for (const ClientOrderId& id : o->linked_order_ids()) {
       const Order* peer = cache_.order(id);
       if (peer == nullptr || peer->is_closed() || peer->status() == OrderStatus::kPendingCancel) {
@@ -670,6 +671,9 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
 
 void ExecutionEngine::CancelPeer(const Order& peer) {
   if (peer.is_closed()) return;
+  // A cancel pending from before a restart is sent by this one (ResendPendingCancels would
+  // send it again).
+  if (restart_pending_) std::erase(restart_pending_->cancels, peer.client_order_id());
   if (peer.status() == OrderStatus::kInitialized) {
     // Never sent: cancel locally.
     OrderCanceled c;

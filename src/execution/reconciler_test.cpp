@@ -637,6 +637,32 @@ TEST_F(ReconcileTest, ACancelPendingAtTheRestartIsSentEvenWhenTheStartFailsAndOn
   EXPECT_EQ(client_->cancels.size(), 1u);
 }
 
+TEST_F(ReconcileTest, ARetriedStartLiftsOnlyTheHaltItsFailedAttemptLeft) {
+  client_->mass_status.positions = {Pos(5)};  // not ours: a mismatch
+  ASSERT_FALSE(k().Start().ok());
+  ASSERT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
+  // Something else halts meanwhile (a handler failed): the retried start leaves it.
+  k().risk_engine().SetTradingState(TradingState::kHalted, "handler failed: boom");
+  client_->mass_status.positions = {};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "handler failed: boom");
+  // A veto (the kill switch's) keeps the start's own halt too; without one it is lifted.
+  client_->mass_status.positions = {Pos(5)};
+  ASSERT_FALSE(k().Start().ok());
+  client_->mass_status.positions = {};
+  std::string veto = "manual halt: kill file";
+  k().SetStartHaltVeto([&veto] { return veto; });
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
+  client_->mass_status.positions = {Pos(5)};
+  ASSERT_FALSE(k().Start().ok());
+  client_->mass_status.positions = {};
+  veto.clear();
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kActive);
+}
+
 TEST_F(ReconcileTest, AnOcoPeerCancelledByAFillTheStartFoundIsCancelledOnce) {
   const auto [oa, ob] = WorkingOco(MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110"),
                                    MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90"));
@@ -689,10 +715,10 @@ TEST_F(ReconcileTest, AModifyPendingAtTheRestartIsSettledByWhatTheVenueLists) {
 }
 
 TEST_F(ReconcileTest, AHeldOtoChildWhoseParentsFillTheStartFoundIsReleasedOnce) {
-  // The parent filled while the node was down: the start's reconciliation applies the fill and
-  // its contingency releases the child; the start's own pass over the lists must not release
-  // it again (the child stays INITIALIZED until a venue answers, as with write-ahead while its
-  // command waits in the outbox).
+  // The parent filled while the node was down: the start's reconciliation applies the fill
+  // (the child held until the start succeeds) and the start releases the child; no later pass
+  // over the lists releases it again (the child stays INITIALIZED until a venue answers, as
+  // with write-ahead while its command waits in the outbox).
   OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
   OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
   p.order_list_id = c.order_list_id = OrderListId("OL-3");
@@ -712,6 +738,9 @@ TEST_F(ReconcileTest, AHeldOtoChildWhoseParentsFillTheStartFoundIsReleasedOnce) 
   ASSERT_EQ(client_->submits.size(), 1u);
   EXPECT_EQ(client_->submits[0].client_order_id, ClientOrderId("O-C"));
   EXPECT_EQ(child->status(), OrderStatus::kInitialized);
+  // A later pass over the lists (a reconnect's) does not send it again.
+  EXPECT_EQ(k().exec_engine().ActOnContingentLists(/*release_children=*/true), 0u);
+  EXPECT_EQ(client_->submits.size(), 1u);
 }
 
 // An OTO pair left by a previous run: the parent working, the child held for its fill.
@@ -861,6 +890,20 @@ TEST_F(ReconcileTest, ContingentListsTheJournalLeftUnactedAreActedOnOnceAtTheSta
   client_->mass_status.orders[5].quantity = Qty(6);
   ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
   EXPECT_EQ(client_->command_count(), sent);
+}
+
+TEST_F(ReconcileTest, AnOcoPeerPendingCancelAtTheStopWhoseSiblingTheStartFindsFilledIsCancelledOnce) {
+  const auto [oa, ob] = WorkingOco(MakeInit(fut_, "O-A", OrderSide::kSell, 1, "110"),
+                                   MakeInit(fut_, "O-B", OrderSide::kSell, 1, "90"));
+  client_->PendingCancel(*ob);  // cancelled before the stop; the send died with the process
+  OrderStatusReport ra = Report(*oa, OrderStatus::kFilled, 1, "110");
+  client_->mass_status.orders = {ra, Report(*ob, OrderStatus::kAccepted, 0)};
+  client_->mass_status.fills = {Fill(ra, "T-1", 1, "110", 1)};
+  client_->mass_status.positions = {Pos(-1)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(ob->status(), OrderStatus::kPendingCancel);
+  // By the fill's contingency; not again as a cancel pending from before the stop.
+  EXPECT_EQ(client_->cancels.size(), 1u);
 }
 
 TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills) {

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "trading/order_commands.h"
@@ -71,11 +73,23 @@ bool KillSwitch::manually_halted() const {
 
 void KillSwitch::HaltTrading(const std::string& why) {
   RiskEngine& r = kernel_.risk_engine();
-  // A halt something else set (a fault, the loss limit) keeps its reason: it is not the
-  // switch's to lift.
-  if (r.trading_state() == TradingState::kHalted && !manually_halted()) return;
+  // A halt something else set (a fault, the loss limit, a failed start) keeps its reason: it
+  // is not the switch's to lift. This one waits: a start that would lift the other sets it
+  // first (StartHaltVeto).
+  if (r.trading_state() == TradingState::kHalted && !manually_halted()) {
+    pending_reason_ = why;
+    return;
+  }
+  pending_reason_.clear();
   manual_reason_ = why;
   r.SetTradingState(TradingState::kHalted, why);
+}
+
+std::string KillSwitch::StartHaltVeto() {
+  if (pending_reason_.empty()) return {};
+  manual_reason_ = std::exchange(pending_reason_, std::string());
+  kernel_.risk_engine().SetTradingState(TradingState::kHalted, manual_reason_);
+  return manual_reason_;
 }
 
 Result<std::string> KillSwitch::Halt(const std::string& reason) {

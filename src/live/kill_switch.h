@@ -68,6 +68,11 @@ class KillSwitch {
   const std::vector<ClientOrderId>& flatten_orders() const { return sent_; }
   // True while trading is halted by this switch (and nothing else has changed it since).
   bool manually_halted() const;
+  // The kernel's start veto (Kernel::SetStartHaltVeto): a halt asked for (by an operator, a
+  // cancel-all or flatten, the kill file) while another halt stood, which the switch could
+  // not set then, is set now, before the start would lift the other; returns its reason
+  // (empty: none).
+  std::string StartHaltVeto();
 
   // Cancels every working order of every strategy as the strategy's own cancel would (its
   // pending state, then the command), without changing the trading state; returns how many
@@ -98,6 +103,7 @@ class KillSwitch {
   std::uint64_t next_alert_ = 0;
 
   std::string manual_reason_;  // the reason the switch's halt set on the risk engine
+  std::string pending_reason_;  // a halt asked for while another stood (StartHaltVeto)
 
   FlattenPhase phase_ = FlattenPhase::kIdle;
   std::string flatten_reason_;

@@ -229,6 +229,31 @@ TEST_F(KillSwitchTest, HaltAndResumeOnlyFromAManualHalt) {
             "the node once it is fixed)");
 }
 
+TEST_F(KillSwitchTest, AKillFileThatAppearsWhileAStartsHaltStandsIsNotLiftedByTheNextStart) {
+  // The kernel is HALTED by a fault (as by a failed start) when the kill file appears: the
+  // switch cannot set its halt over that one, so the next clean start sets it before lifting
+  // the other (before, the start lifted the fault's halt and traded with the kill file there).
+  k().SetStartHaltVeto([this] { return ks_->StartHaltVeto(); });
+  const std::string path = (dir_ / "KILL").string();
+  k().HaltOnFault("kernel start, portfolio phase: no price");
+  { std::ofstream(path) << "stop\n"; }
+  ks_->CheckKillFile(path);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "kernel start, portfolio phase: no price");
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(State(), TradingState::kHalted);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: kill file " + path);
+  EXPECT_EQ(Send(s(), long_, OrderSide::kBuy, 65, "70.50")->status(), OrderStatus::kDenied);
+  // The operator's way out, as for any kill-file halt.
+  EXPECT_EQ(ks_->Resume().error(), "the kill file " + path + " exists: remove it first");
+  std::filesystem::remove(path);
+  ks_->CheckKillFile(path);
+  ASSERT_TRUE(ks_->Resume().ok());
+  // With nothing asked meanwhile, a clean start lifts the fault's halt, as before.
+  k().HaltOnFault("journal: disk I/O error");
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(State(), TradingState::kActive);
+}
+
 TEST_F(KillSwitchTest, KillFileHaltsOrFlattensOncePerAppearance) {
   const std::string path = (dir_ / "KILL").string();
   ks_->CheckKillFile(path);

@@ -883,6 +883,7 @@ NodeRunResult TradingNode::Run() {
   result.lost_in_flight = RejectLostInFlight();
   for (SimulatedExchange* e : exchanges_) e->ReportAccount();
   kill_switch_ = std::make_unique<KillSwitch>(*kernel_);
+  kernel_->SetStartHaltVeto([this] { return kill_switch_->StartHaltVeto(); });
   WireLoop();
   {
     ControlServerConfig cc;
@@ -909,6 +910,9 @@ NodeRunResult TradingNode::Run() {
   // retries).
   kernel_->SetStartGate([this](Kernel::StartPhase phase) { return StartGate(phase); });
   ScheduleTimers();
+  // A kill file already there halts before the start sends anything (the timer's first look is
+  // an interval away).
+  kill_switch_->CheckKillFile(kill_file_path());
   result.start_status = StartKernel();
   if (!result.start_status.ok()) {
     if (kernel_->start_phase() == Kernel::StartPhase::kConnect) {

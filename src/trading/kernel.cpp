@@ -80,9 +80,10 @@ const char* StartPhaseName(Kernel::StartPhase p) {
 }
 
 Status Kernel::Start() {
-  // A start that failed before left trading HALTED; a clean start now lifts that halt (and
-  // only that one: a halt someone else set stays).
-  const bool halted_by_start = !halt_reason_.empty();
+  // A start that failed before (or a fault) left trading HALTED; a clean start now lifts that
+  // halt, and only that one: a halt set since (another reason on the risk engine, a fault
+  // during this start, the kill switch's veto) stays.
+  const std::string previous_halt = halt_reason_;
   halt_reason_.clear();
   auto fail = [this](const Status& why) {
     const Status s = why.WithContext(fmt::format("kernel start, {} phase: ", StartPhaseName(phase_)));
@@ -151,8 +152,19 @@ Status Kernel::Start() {
   }
   // The halt an earlier attempt of this start imposed is lifted before anything is sent: what
   // the strategies send in on_start is checked as on a first start.
-  if (halted_by_start && risk_engine_.trading_state() == TradingState::kHalted) {
-    risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
+  if (!previous_halt.empty() && risk_engine_.trading_state() == TradingState::kHalted) {
+    const std::string veto = start_halt_veto_ ? start_halt_veto_() : std::string();
+    if (!veto.empty()) {
+      logger_.Log(LogLevel::kWarning, "Kernel",
+                  fmt::format("started; trading stays HALTED: {}", veto));
+    } else if (halt_reason_.empty() && risk_engine_.trading_state_reason() == previous_halt) {
+      risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
+    } else {
+      logger_.Log(LogLevel::kWarning, "Kernel",
+                  fmt::format("started; trading stays HALTED ({}): not the halt the last start "
+                              "left",
+                              risk_engine_.trading_state_reason()));
+    }
   }
   if (start_trader_) {
     // A restart's held OTO children, as their parents now stand, before the strategies see

@@ -82,6 +82,10 @@ class Kernel {
   // false: Start() connects, reconciles and checks the portfolio but starts no strategy (a
   // live node started after its end time: it brings its books up to date and stops).
   void SetStartTrader(bool start) { start_trader_ = start; }
+  // Asked before a start lifts the halt an earlier attempt (or a fault) left: a non-empty answer
+  // keeps trading HALTED, and is logged (the kill switch: a halt an operator or the kill file
+  // asked for while that halt stood, which it could not set then).
+  void SetStartHaltVeto(std::function<std::string()> veto) { start_halt_veto_ = std::move(veto); }
   const std::string& halt_reason() const { return halt_reason_; }
   // A fault the node cannot trade through (a journal error, an execution-engine fault):
   // trading HALTED with `why` as halt_reason(). A manual resume (the kill switch) is refused
@@ -106,6 +110,7 @@ class Kernel {
   Trader trader_;
   StartPhase phase_ = StartPhase::kNotStarted;
   StartGate start_gate_;
+  std::function<std::string()> start_halt_veto_;
   bool start_trader_ = true;
   std::string halt_reason_;
 };
