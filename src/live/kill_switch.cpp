@@ -86,10 +86,15 @@ void KillSwitch::HaltTrading(const std::string& why) {
 }
 
 std::string KillSwitch::StartHaltVeto() {
-  if (pending_reason_.empty()) return {};
-  manual_reason_ = std::exchange(pending_reason_, std::string());
-  kernel_.risk_engine().SetTradingState(TradingState::kHalted, manual_reason_);
-  return manual_reason_;
+  // What the switch asked for and could not set, or set and the failed start's halt replaced
+  // (never resumed), or the kill file still there.
+  std::string why = std::exchange(pending_reason_, std::string());
+  if (why.empty() && !manual_reason_.empty() && !manually_halted()) why = manual_reason_;
+  if (why.empty() && kill_exists_) why = "manual halt: kill file " + kill_path_;
+  if (why.empty()) return {};
+  manual_reason_ = why;
+  kernel_.risk_engine().SetTradingState(TradingState::kHalted, why);
+  return why;
 }
 
 Result<std::string> KillSwitch::Halt(const std::string& reason) {
@@ -100,6 +105,12 @@ Result<std::string> KillSwitch::Halt(const std::string& reason) {
 
 Result<std::string> KillSwitch::Resume() {
   RiskEngine& r = kernel_.risk_engine();
+  // The operator's resume also withdraws a halt asked for while another stood (unless the
+  // kill file still asks for it).
+  std::error_code exists_ec;
+  if (kill_path_.empty() || !std::filesystem::exists(kill_path_, exists_ec)) {
+    pending_reason_.clear();
+  }
   if (Running(phase_)) {
     return MakeError(
         fmt::format("a flatten is running ({}): resume once it is done", ToString(phase_)));
@@ -423,6 +434,7 @@ void KillSwitch::CheckKillFile(const std::string& path) {
   if (!kill_exists_) {  // gone: its next appearance acts again
     kill_halted_ = false;
     kill_flattened_ = false;
+    if (pending_reason_ == "manual halt: kill file " + path) pending_reason_.clear();
     return;
   }
   std::string content;
@@ -437,6 +449,22 @@ void KillSwitch::CheckKillFile(const std::string& path) {
     return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   });
   const std::string why = "kill file " + path;
+  const Kernel::StartPhase phase = kernel_.start_phase();
+  const bool reconciled = phase == Kernel::StartPhase::kPortfolio ||
+                          phase == Kernel::StartPhase::kTrader ||
+                          phase == Kernel::StartPhase::kRunning;
+  if (content == "flatten" && !reconciled) {
+    // Not before the start has reconciled the books with the venue (its positions may not be
+    // the venue's yet): halted now, flattened once the reconciliation has passed.
+    if (kill_halted_) return;
+    kill_halted_ = true;
+    kernel_.logger().Log(LogLevel::kWarning, "KillSwitch",
+                         fmt::format("{} says flatten: HALT now, flatten once the start has "
+                                     "reconciled",
+                                     path));
+    (void)Halt(why);
+    return;
+  }
   if (content == "flatten") {
     if (kill_flattened_) return;
     kill_flattened_ = true;
@@ -508,6 +536,11 @@ std::string KillSwitch::StatusJson() const {
     j["kill_file"] = nullptr;
   } else {
     j["kill_file"] = {{"path", kill_path_}, {"exists", kill_exists_}};
+  }
+  if (pending_reason_.empty()) {
+    j["pending_halt"] = nullptr;
+  } else {
+    j["pending_halt"] = pending_reason_;
   }
   j["flatten"] = {{"phase", std::string(ToString(phase_))},
                   {"reason", flatten_reason_},

@@ -254,6 +254,49 @@ TEST_F(KillSwitchTest, AKillFileThatAppearsWhileAStartsHaltStandsIsNotLiftedByTh
   EXPECT_EQ(State(), TradingState::kActive);
 }
 
+TEST_F(KillSwitchTest, AHaltSetBeforeAFailedStartIsNotLiftedByTheRetry) {
+  // The kill file was there at launch (the switch halted while trading was ACTIVE); the start
+  // then failed, its halt replacing the switch's reason. The retry must not lift it (before, it
+  // did: the reason was the failed start's, and the kill file was already acted on).
+  k().SetStartHaltVeto([this] { return ks_->StartHaltVeto(); });
+  const std::string path = (dir_ / "KILL").string();
+  { std::ofstream(path) << "stop\n"; }
+  ks_->CheckKillFile(path);
+  ASSERT_TRUE(ks_->manually_halted());
+  k().HaltOnFault("kernel start, portfolio phase: no price");  // as the failed start's fail()
+  ASSERT_FALSE(ks_->manually_halted());
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(State(), TradingState::kHalted);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: kill file " + path);
+  // A manual halt the same way, with the file gone: still held, and the operator resumes it.
+  std::filesystem::remove(path);
+  ks_->CheckKillFile(path);
+  ASSERT_TRUE(ks_->Resume().ok());
+  ASSERT_TRUE(ks_->Halt("lunch").ok());
+  k().HaltOnFault("kernel start, reconcile phase: venue down");
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: lunch");
+  ASSERT_TRUE(ks_->Resume().ok());
+  EXPECT_EQ(State(), TradingState::kActive);
+}
+
+TEST_F(KillSwitchTest, AFlattenFileBeforeTheStartHasReconciledOnlyHalts) {
+  // A kernel not started yet (the node checks the kill file before its start): "flatten" halts
+  // and waits, since the books are not yet the venue's; once the kernel runs it flattens.
+  testkit::TestKernel tk;
+  KillSwitch ks(tk.kernel());
+  const std::string path = (dir_ / "KILL").string();
+  { std::ofstream(path) << "flatten\n"; }
+  ks.CheckKillFile(path);
+  EXPECT_EQ(tk.kernel().risk_engine().trading_state(), TradingState::kHalted);
+  EXPECT_EQ(ks.flatten_phase(), KillSwitch::FlattenPhase::kIdle);
+  EXPECT_TRUE(ks.flatten_orders().empty());
+  // Running: the fixture's kernel, which started; the same file flattens there.
+  OpenBullPut();
+  ks_->CheckKillFile(path);
+  EXPECT_FALSE(ks_->flatten_orders().empty());
+}
+
 TEST_F(KillSwitchTest, KillFileHaltsOrFlattensOncePerAppearance) {
   const std::string path = (dir_ / "KILL").string();
   ks_->CheckKillFile(path);

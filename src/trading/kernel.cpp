@@ -153,12 +153,14 @@ Status Kernel::Start() {
   // The halt an earlier attempt of this start imposed is lifted before anything is sent: what
   // the strategies send in on_start is checked as on a first start.
   if (!previous_halt.empty() && risk_engine_.trading_state() == TradingState::kHalted) {
-    const std::string veto = start_halt_veto_ ? start_halt_veto_() : std::string();
-    if (!veto.empty()) {
-      logger_.Log(LogLevel::kWarning, "Kernel",
-                  fmt::format("started; trading stays HALTED: {}", veto));
-    } else if (halt_reason_.empty() && risk_engine_.trading_state_reason() == previous_halt) {
-      risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
+    if (halt_reason_.empty() && risk_engine_.trading_state_reason() == previous_halt) {
+      const std::string veto = start_halt_veto_ ? start_halt_veto_() : std::string();
+      if (veto.empty()) {
+        risk_engine_.SetTradingState(TradingState::kActive, "kernel started");
+      } else {
+        logger_.Log(LogLevel::kWarning, "Kernel",
+                    fmt::format("started; trading stays HALTED: {}", veto));
+      }
     } else {
       logger_.Log(LogLevel::kWarning, "Kernel",
                   fmt::format("started; trading stays HALTED ({}): not the halt the last start "

@@ -37,6 +37,22 @@ TEST_F(OrderFactoryTest, ClientOrderIdsAreTimeStampedTaggedAndCounted) {
   EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-20241231-230509-001-001-4"));
 }
 
+TEST_F(OrderFactoryTest, TheTimePartFollowsEverySecondEitherWayAndAcrossTheEpoch) {
+  // The text before the number is kept per clock second: within one second it is reused, at
+  // the next (a nanosecond on) it is new, and a clock set back (a backtest rerun) gets its own.
+  clock_.AdvanceTime(FromUtc(2024, 1, 1, 3, 45, 59) + (kNanosPerSecond - 1));
+  EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-20240101-034559-001-001-1"));
+  clock_.AdvanceTime(FromUtc(2024, 1, 1, 3, 46));
+  EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-20240101-034600-001-001-2"));
+  clock_.SetTime(FromUtc(2024, 1, 1, 3, 45, 59));
+  EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-20240101-034559-001-001-3"));
+  // Just before and at the epoch (a second on each side of zero).
+  clock_.SetTime(UnixNanos(-1));
+  EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-19691231-235959-001-001-4"));
+  clock_.SetTime(UnixNanos(0));
+  EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-19700101-000000-001-001-5"));
+}
+
 TEST_F(OrderFactoryTest, RestoredCounterNeverRepeatsIds) {
   factory_.set_count(41);
   EXPECT_EQ(factory_.NextClientOrderId(), ClientOrderId("O-20240101-034500-001-001-42"));
