@@ -77,24 +77,38 @@ void KillSwitch::HaltTrading(const std::string& why) {
   // is not the switch's to lift. This one waits: a start that would lift the other sets it
   // first (StartHaltVeto).
   if (r.trading_state() == TradingState::kHalted && !manually_halted()) {
-    pending_reason_ = why;
+    if (std::find(pending_.begin(), pending_.end(), why) == pending_.end()) {
+      pending_.push_back(why);
+    }
     return;
   }
-  pending_reason_.clear();
   manual_reason_ = why;
   r.SetTradingState(TradingState::kHalted, why);
 }
 
 std::string KillSwitch::StartHaltVeto() {
-  // What the switch asked for and could not set, or set and the failed start's halt replaced
-  // (never resumed), or the kill file still there.
-  std::string why = std::exchange(pending_reason_, std::string());
-  if (why.empty() && !manual_reason_.empty() && !manually_halted()) why = manual_reason_;
-  if (why.empty() && kill_exists_) why = "manual halt: kill file " + kill_path_;
+  // What the switch was asked for and could not set (the first of them: one manual halt
+  // stands for all, and a resume lifts it), or set and the failed start's halt replaced (never
+  // resumed or withdrawn).
+  std::string why;
+  if (!pending_.empty()) {
+    why = pending_.front();
+    pending_.clear();
+  } else if (!manual_reason_.empty() && !manually_halted()) {
+    why = manual_reason_;
+  }
   if (why.empty()) return {};
   manual_reason_ = why;
   kernel_.risk_engine().SetTradingState(TradingState::kHalted, why);
   return why;
+}
+
+Result<std::string> KillSwitch::Withdraw(const std::string& reason) {
+  std::erase(pending_, reason);
+  if (manual_reason_ != reason) return std::string("no halt of that reason stands");
+  if (manually_halted()) return Resume();
+  manual_reason_.clear();  // replaced by another halt since: forgotten, not set again
+  return std::string("withdrawn");
 }
 
 Result<std::string> KillSwitch::Halt(const std::string& reason) {
@@ -105,12 +119,6 @@ Result<std::string> KillSwitch::Halt(const std::string& reason) {
 
 Result<std::string> KillSwitch::Resume() {
   RiskEngine& r = kernel_.risk_engine();
-  // The operator's resume also withdraws a halt asked for while another stood (unless the
-  // kill file still asks for it).
-  std::error_code exists_ec;
-  if (kill_path_.empty() || !std::filesystem::exists(kill_path_, exists_ec)) {
-    pending_reason_.clear();
-  }
   if (Running(phase_)) {
     return MakeError(
         fmt::format("a flatten is running ({}): resume once it is done", ToString(phase_)));
@@ -434,7 +442,7 @@ void KillSwitch::CheckKillFile(const std::string& path) {
   if (!kill_exists_) {  // gone: its next appearance acts again
     kill_halted_ = false;
     kill_flattened_ = false;
-    if (pending_reason_ == "manual halt: kill file " + path) pending_reason_.clear();
+    std::erase(pending_, "manual halt: kill file " + path);  // its own waiting halt only
     return;
   }
   std::string content;
@@ -537,11 +545,7 @@ std::string KillSwitch::StatusJson() const {
   } else {
     j["kill_file"] = {{"path", kill_path_}, {"exists", kill_exists_}};
   }
-  if (pending_reason_.empty()) {
-    j["pending_halt"] = nullptr;
-  } else {
-    j["pending_halt"] = pending_reason_;
-  }
+  j["pending_halts"] = pending_;
   j["flatten"] = {{"phase", std::string(ToString(phase_))},
                   {"reason", flatten_reason_},
                   {"orders", sent_.size()}};

@@ -1,7 +1,8 @@
 // KillSwitch: the operator's controls over a running kernel (LIVE.md §11), reached through the
 // control socket (`nacre ctl`, live/control_socket.h) and the kill file:
 //   - StatusJson(): trading state and why, the loss limits, open orders, net positions per
-//     instrument, the kill file and the flatten's progress, as one JSON object;
+//     instrument, the kill file, the halts waiting (asked for while another halt stood) and
+//     the flatten's progress, as one JSON object;
 //   - Halt(reason): trading HALTED (a manual halt); working orders stay;
 //   - Resume(): back to ACTIVE (or to what the day's loss limits allow), only from a manual
 //     halt: refused while a fault halts the kernel (Kernel::halt_reason(): a failed start, a
@@ -17,7 +18,11 @@
 //     is retried after it. Trading stays HALTED throughout and after: the risk engine lets the
 //     flatten orders through (RiskEngine::AllowWhileHalted) and nothing else;
 //   - CheckKillFile(path): when the file exists, Halt("kill file PATH"), or Flatten when its
-//     content is "flatten"; once per appearance of the file.
+//     content is "flatten" (only halting until the start has reconciled the books with the
+//     venue: kernel phase portfolio or later); once per appearance of the file; its removal
+//     withdraws its waiting halt.
+// A halt asked for while another halt stands (a failed start's, a fault's) waits and is set
+// before a start lifts the other (StartHaltVeto).
 // Every order and cancel goes through the normal command path (RiskEngine.execute), so the
 // journal, the engines and the owning strategy see them.
 // Kernel thread only: the node calls it from its exec handler (ControlRequest) and a timer.
@@ -68,11 +73,18 @@ class KillSwitch {
   const std::vector<ClientOrderId>& flatten_orders() const { return sent_; }
   // True while trading is halted by this switch (and nothing else has changed it since).
   bool manually_halted() const;
-  // The kernel's start veto (Kernel::SetStartHaltVeto): a halt asked for (by an operator, a
-  // cancel-all or flatten, the kill file) while another halt stood, which the switch could
-  // not set then, is set now, before the start would lift the other; returns its reason
-  // (empty: none).
+  // The kernel's start veto (Kernel::SetStartHaltVeto), asked when a start would lift the halt
+  // its failed attempt (or a fault) left: a halt asked for while that one stood (by an
+  // operator, a cancel-all or flatten, the kill file, Kite's token refusal), which the switch
+  // could not set then and which waits (`pending_halts` in the status), is set now; so is a
+  // halt of the switch's that the failed start's replaced and nobody resumed or withdrew.
+  // Returns its reason (empty: none, the start lifts its halt).
   std::string StartHaltVeto();
+  // Withdraws the halt asked for with `reason` (as Halt set it, "manual halt: ..."): waiting,
+  // dropped; standing, resumed as by Resume() (with its refusals); replaced by another halt
+  // since, forgotten. For a component that halted through the switch and can tell its cause
+  // is gone (Kite's new session).
+  Result<std::string> Withdraw(const std::string& reason);
 
   // Cancels every working order of every strategy as the strategy's own cancel would (its
   // pending state, then the command), without changing the trading state; returns how many
@@ -103,7 +115,7 @@ class KillSwitch {
   std::uint64_t next_alert_ = 0;
 
   std::string manual_reason_;  // the reason the switch's halt set on the risk engine
-  std::string pending_reason_;  // a halt asked for while another stood (StartHaltVeto)
+  std::vector<std::string> pending_;  // halts asked for while another stood (StartHaltVeto)
 
   FlattenPhase phase_ = FlattenPhase::kIdle;
   std::string flatten_reason_;

@@ -280,9 +280,10 @@ TEST_F(KillSwitchTest, AHaltSetBeforeAFailedStartIsNotLiftedByTheRetry) {
   EXPECT_EQ(State(), TradingState::kActive);
 }
 
-TEST_F(KillSwitchTest, AFlattenFileBeforeTheStartHasReconciledOnlyHalts) {
+TEST_F(KillSwitchTest, AFlattenFileBeforeTheStartHasReconciledOnlyHaltsThenFlattens) {
   // A kernel not started yet (the node checks the kill file before its start): "flatten" halts
-  // and waits, since the books are not yet the venue's; once the kernel runs it flattens.
+  // and waits, since the books are not yet the venue's; once the kernel has started, the same
+  // switch's next look flattens, once.
   testkit::TestKernel tk;
   KillSwitch ks(tk.kernel());
   const std::string path = (dir_ / "KILL").string();
@@ -290,11 +291,45 @@ TEST_F(KillSwitchTest, AFlattenFileBeforeTheStartHasReconciledOnlyHalts) {
   ks.CheckKillFile(path);
   EXPECT_EQ(tk.kernel().risk_engine().trading_state(), TradingState::kHalted);
   EXPECT_EQ(ks.flatten_phase(), KillSwitch::FlattenPhase::kIdle);
-  EXPECT_TRUE(ks.flatten_orders().empty());
-  // Running: the fixture's kernel, which started; the same file flattens there.
-  OpenBullPut();
+  ASSERT_TRUE(tk.kernel().Start().ok()) << tk.kernel().halt_reason();
+  EXPECT_EQ(tk.kernel().risk_engine().trading_state(), TradingState::kHalted);
+  ks.CheckKillFile(path);
+  EXPECT_NE(ks.flatten_phase(), KillSwitch::FlattenPhase::kIdle);
+  EXPECT_NE(ks.StatusJson().find("\"reason\":\"kill file " + path), std::string::npos)
+      << ks.StatusJson();
+}
+
+TEST_F(KillSwitchTest, HaltsAskedForDuringAnotherWaitAndAreWithdrawnOnlyByTheirOwnCause) {
+  // A fault halts the kernel; Kite's token refusal, an operator and the kill file ask for
+  // halts meanwhile: they wait (listed in the status). The kill file's removal takes back its
+  // own; Kite's new session withdraws Kite's; the operator's is what the retried start sets.
+  k().SetStartHaltVeto([this] { return ks_->StartHaltVeto(); });
+  const std::string path = (dir_ / "KILL").string();
+  k().HaltOnFault("kernel start, portfolio phase: no price");
+  ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
+  ASSERT_TRUE(ks_->Halt("operator").ok());
+  { std::ofstream(path) << "stop\n"; }
   ks_->CheckKillFile(path);
-  EXPECT_FALSE(ks_->flatten_orders().empty());
+  const std::string status = ks_->StatusJson();
+  EXPECT_NE(status.find("\"pending_halts\":[\"manual halt: Kite session refused\","
+                        "\"manual halt: operator\",\"manual halt: kill file " + path + "\"]"),
+            std::string::npos)
+      << status;
+  std::filesystem::remove(path);
+  ks_->CheckKillFile(path);
+  EXPECT_EQ(*ks_->Withdraw("manual halt: Kite session refused"), "no halt of that reason stands");
+  EXPECT_EQ(ks_->StatusJson().find("Kite session refused"), std::string::npos);
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(State(), TradingState::kHalted);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: operator");
+  // Kite's halt standing is lifted by its withdrawal as by a resume; another's is not.
+  EXPECT_EQ(ks_->Withdraw("manual halt: Kite session refused").value(),
+            "no halt of that reason stands");
+  EXPECT_EQ(State(), TradingState::kHalted);
+  ASSERT_TRUE(ks_->Resume().ok());
+  ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
+  ASSERT_TRUE(ks_->Withdraw("manual halt: Kite session refused").ok());
+  EXPECT_EQ(State(), TradingState::kActive);
 }
 
 TEST_F(KillSwitchTest, KillFileHaltsOrFlattensOncePerAppearance) {

@@ -726,6 +726,7 @@ void TradingNode::ServeReconcile(NodeRunResult& result) {
   } else {
     result.start_status = StartKernel();
     if (result.start_status.ok()) {
+      kill_switch_->CheckKillFile(kill_file_path());
       done = std::string("started: reconciliation and the portfolio checks passed; the trader runs");
     } else {
       done = MakeError(result.start_status.code(), result.start_status.error());
@@ -914,6 +915,9 @@ NodeRunResult TradingNode::Run() {
   // an interval away).
   kill_switch_->CheckKillFile(kill_file_path());
   result.start_status = StartKernel();
+  // Reconciled: a "flatten" kill file that only halted before flattens now (a node that stops
+  // at once, started past its end, would not reach the timer's next look).
+  if (result.start_status.ok()) kill_switch_->CheckKillFile(kill_file_path());
   if (!result.start_status.ok()) {
     if (kernel_->start_phase() == Kernel::StartPhase::kConnect) {
       result.status = result.start_status;

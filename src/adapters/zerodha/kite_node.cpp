@@ -123,6 +123,7 @@ struct KiteGlue {
   std::string api_key;
   // Kernel thread only.
   bool token_halt = false;
+  std::string token_halt_reason;  // what its halt through the kill switch said
   std::optional<KiteSessionWatcher> watcher;
   std::uint64_t watch_timer = 0;
   // The chain the ticker streams whatever the strategies subscribe (kernel thread).
@@ -257,7 +258,8 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
   }
   glue.token_halt = false;
   if (KillSwitch* ks = node.kill_switch()) {
-    auto resumed = ks->Resume();
+    // Kite's own halt only: waiting, forgotten, or lifted as a resume would.
+    auto resumed = ks->Withdraw("manual halt: " + glue.token_halt_reason);
     Log(node, resumed ? LogLevel::kWarning : LogLevel::kError,
         resumed ? "new Kite session for " + session.user_id +
                       ": reconciled clean, trading resumed"
@@ -325,6 +327,7 @@ void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
       "Kite session refused (TokenException): trading HALTED until `nacre kite login` writes "
       "a new session to " + glue->token_file;
   Log(node, LogLevel::kError, reason + " (" + why + ")");
+  glue->token_halt_reason = reason;
   if (KillSwitch* ks = node.kill_switch()) (void)ks->Halt(reason);
   WatchTokenFile(node, glue, exec, data, "");
 }
