@@ -2,6 +2,35 @@
 
 namespace nacre {
 
+namespace {
+
+// The pending state a command the engine sends about `o` puts it in first, as a strategy's
+// own command does.
+template <typename Pending>
+Pending PendingOf(const Order& o, const Uuid4& id, UnixNanos now) {
+  Pending p;
+  static_cast<OrderEventHeader&>(p) = MakeOrderEventHeader(o, id, now, now);
+  p.venue_order_id = o.venue_order_id();
+  p.account_id = o.account_id();
+  return p;
+}
+
+// A command the engine sends about `o`, under the order's trader and strategy.
+template <typename Command>
+Command CommandAbout(const Order& o, const Uuid4& id, UnixNanos now) {
+  Command c;
+  c.trader_id = o.trader_id();
+  c.strategy_id = o.strategy_id();
+  c.command_id = id;
+  c.ts_init = now;
+  c.instrument_id = o.instrument_id();
+  c.client_order_id = o.client_order_id();
+  if constexpr (requires { c.venue_order_id; }) c.venue_order_id = o.venue_order_id();
+  return c;
+}
+
+}  // namespace
+
 ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
                                  UuidGenerator& uuids)
     : Component("ExecEngine"),
@@ -652,13 +681,7 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
   // Once: with write-ahead the command waits in the outbox and the child stays INITIALIZED
   // until it is sent, so its state alone cannot say it was released.
   if (!released_.insert(child.client_order_id()).second) return;
-  nacre::SubmitOrder cmd;
-  cmd.trader_id = child.trader_id();
-  cmd.strategy_id = child.strategy_id();
-  cmd.command_id = uuids_.Next();
-  cmd.ts_init = clock_.Now();
-  cmd.instrument_id = child.instrument_id();
-  cmd.client_order_id = child.client_order_id();
+  auto cmd = CommandAbout<nacre::SubmitOrder>(child, uuids_.Next(), clock_.Now());
   cmd.position_id = child.position_id();
   log().Info("OTO: releasing {} after parent fill", child.client_order_id().value());
   // Released children pass through the risk engine like any other submission.
@@ -685,22 +708,9 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
   if (peer.status() != OrderStatus::kPendingCancel) {
     // PENDING_CANCEL at once, as a strategy's own cancel: journaled with the command, so a
     // crash before the send leaves an order whose cancel the next start sends again.
-    OrderPendingCancel p;
-    static_cast<OrderEventHeader&>(p) =
-        MakeOrderEventHeader(peer, uuids_.Next(), clock_.Now(), clock_.Now());
-    p.venue_order_id = peer.venue_order_id();
-    p.account_id = peer.account_id();
-    Process(p);
+    Process(PendingOf<OrderPendingCancel>(peer, uuids_.Next(), clock_.Now()));
   }
-  nacre::CancelOrder cmd;
-  cmd.trader_id = peer.trader_id();
-  cmd.strategy_id = peer.strategy_id();
-  cmd.command_id = uuids_.Next();
-  cmd.ts_init = clock_.Now();
-  cmd.instrument_id = peer.instrument_id();
-  cmd.client_order_id = peer.client_order_id();
-  cmd.venue_order_id = peer.venue_order_id();
-  Execute(cmd);
+  Execute(CommandAbout<nacre::CancelOrder>(peer, uuids_.Next(), clock_.Now()));
 }
 
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
@@ -767,22 +777,10 @@ void ExecutionEngine::ReducePeer(const Order& peer, Quantity target) {
       peer.status() == OrderStatus::kPartiallyFilled) {
     // PENDING_UPDATE at once, as a strategy's own modify: journaled with the command, so a
     // crash before the send leaves an order the next start settles (SettleLostModifies) and
-    // reduces again (ReassertContingencies).
-    OrderPendingUpdate p;
-    static_cast<OrderEventHeader&>(p) =
-        MakeOrderEventHeader(peer, uuids_.Next(), clock_.Now(), clock_.Now());
-    p.venue_order_id = peer.venue_order_id();
-    p.account_id = peer.account_id();
-    Process(p);
+    // reduces again (ActOnContingentLists).
+    Process(PendingOf<OrderPendingUpdate>(peer, uuids_.Next(), clock_.Now()));
   }
-  nacre::ModifyOrder m;
-  m.trader_id = peer.trader_id();
-  m.strategy_id = peer.strategy_id();
-  m.command_id = uuids_.Next();
-  m.ts_init = clock_.Now();
-  m.instrument_id = peer.instrument_id();
-  m.client_order_id = peer.client_order_id();
-  m.venue_order_id = peer.venue_order_id();
+  auto m = CommandAbout<nacre::ModifyOrder>(peer, uuids_.Next(), clock_.Now());
   m.quantity = target;
   Execute(m);
 }

@@ -59,6 +59,28 @@ class ReconcileTest : public ::testing::Test {
     }
     return {oa, ob};
   }
+  // An OTO pair left by a previous run: the parent O-P working, the child O-C held for its
+  // fill.
+  std::pair<const Order*, const Order*> HeldOto(const char* list) {
+    OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
+    OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
+    p.order_list_id = c.order_list_id = OrderListId(list);
+    p.contingency = ContingencyType::kOto;
+    p.linked_order_ids = {ClientOrderId("O-C")};
+    c.parent_order_id = ClientOrderId("O-P");
+    const Order* op = testkit::AddOrder(k(), p);
+    const Order* child = testkit::AddOrder(k(), c);
+    client_->Submitted(*op);
+    client_->Accepted(*op);
+    return {op, child};
+  }
+  // The venue lists `o` filled (one lot at 99, trade T-1) and a net position of `net`.
+  void VenueFilled(const Order& o, std::int64_t net) {
+    const OrderStatusReport r = Report(o, OrderStatus::kFilled, 1, "99");
+    client_->mass_status.orders = {r};
+    client_->mass_status.fills = {Fill(r, "T-1", 1, "99", 5)};
+    client_->mass_status.positions = {Pos(net)};
+  }
   OrderStatusReport Report(const Order& o, OrderStatus status, std::int64_t filled,
                            const char* avg = nullptr) {
     OrderStatusReport r;
@@ -719,20 +741,8 @@ TEST_F(ReconcileTest, AHeldOtoChildWhoseParentsFillTheStartFoundIsReleasedOnce) 
   // (the child held until the start succeeds) and the start releases the child; no later pass
   // over the lists releases it again (the child stays INITIALIZED until a venue answers, as
   // with write-ahead while its command waits in the outbox).
-  OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
-  OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
-  p.order_list_id = c.order_list_id = OrderListId("OL-3");
-  p.contingency = ContingencyType::kOto;
-  p.linked_order_ids = {ClientOrderId("O-C")};
-  c.parent_order_id = ClientOrderId("O-P");
-  const Order* op = testkit::AddOrder(k(), p);
-  const Order* child = testkit::AddOrder(k(), c);
-  client_->Submitted(*op);
-  client_->Accepted(*op);
-  OrderStatusReport r = Report(*op, OrderStatus::kFilled, 1, "99");
-  client_->mass_status.orders = {r};
-  client_->mass_status.fills = {Fill(r, "T-1", 1, "99", 5)};
-  client_->mass_status.positions = {Pos(1)};
+  const auto [op, child] = HeldOto("OL-3");
+  VenueFilled(*op, 1);
   ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
   EXPECT_EQ(op->status(), OrderStatus::kFilled);
   ASSERT_EQ(client_->submits.size(), 1u);
@@ -743,32 +753,13 @@ TEST_F(ReconcileTest, AHeldOtoChildWhoseParentsFillTheStartFoundIsReleasedOnce) 
   EXPECT_EQ(client_->submits.size(), 1u);
 }
 
-// An OTO pair left by a previous run: the parent working, the child held for its fill.
-std::pair<const Order*, const Order*> HeldOto(Kernel& k, testkit::RecordingExecClient& client,
-                                              const Instrument& fut, const char* list) {
-  OrderInitialized p = MakeInit(fut, "O-P", OrderSide::kBuy, 1, "99");
-  OrderInitialized c = MakeInit(fut, "O-C", OrderSide::kSell, 1, "130");
-  p.order_list_id = c.order_list_id = OrderListId(list);
-  p.contingency = ContingencyType::kOto;
-  p.linked_order_ids = {ClientOrderId("O-C")};
-  c.parent_order_id = ClientOrderId("O-P");
-  const Order* op = testkit::AddOrder(k, p);
-  const Order* child = testkit::AddOrder(k, c);
-  client.Submitted(*op);
-  client.Accepted(*op);
-  return {op, child};
-}
-
 TEST_F(ReconcileTest, AHeldOtoChildWaitsForAStartThatSucceedsAndStartsTheStrategies) {
   // The start's reconciliation finds the parent filled, then fails on a position: trading is
   // HALTED and the child stays held (before, it was released into the halt and denied for
   // good), also when a reconnect's reconciliation acts on the lists meanwhile. The retried
   // start releases it, once.
-  const auto [op, child] = HeldOto(k(), *client_, fut_, "OL-5");
-  OrderStatusReport r = Report(*op, OrderStatus::kFilled, 1, "99");
-  client_->mass_status.orders = {r};
-  client_->mass_status.fills = {Fill(r, "T-1", 1, "99", 5)};
-  client_->mass_status.positions = {Pos(3)};  // not what we hold: a mismatch
+  const auto [op, child] = HeldOto("OL-5");
+  VenueFilled(*op, 3);  // a net position not what we hold: a mismatch
   ASSERT_FALSE(k().Start().ok());
   EXPECT_EQ(op->status(), OrderStatus::kFilled);
   EXPECT_EQ(child->status(), OrderStatus::kInitialized);
@@ -784,11 +775,8 @@ TEST_F(ReconcileTest, AHeldOtoChildWaitsForAStartThatSucceedsAndStartsTheStrateg
 TEST_F(ReconcileTest, ANodeThatOnlyReconcilesReleasesNoHeldChild) {
   // Started after its end time: it reconciles and stops without starting its strategies, and
   // sends no exit for a fill it found.
-  const auto [op, child] = HeldOto(k(), *client_, fut_, "OL-6");
-  OrderStatusReport r = Report(*op, OrderStatus::kFilled, 1, "99");
-  client_->mass_status.orders = {r};
-  client_->mass_status.fills = {Fill(r, "T-1", 1, "99", 5)};
-  client_->mass_status.positions = {Pos(1)};
+  const auto [op, child] = HeldOto("OL-6");
+  VenueFilled(*op, 1);
   k().SetStartTrader(false);
   ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
   EXPECT_EQ(op->status(), OrderStatus::kFilled);
@@ -799,16 +787,7 @@ TEST_F(ReconcileTest, ANodeThatOnlyReconcilesReleasesNoHeldChild) {
 TEST_F(ReconcileTest, AHeldOtoChildOfAParentFilledOnAnEarlierDayIsCancelledNotReleased) {
   // The journal has the parent's fill from yesterday and the child held (the process died
   // before releasing it). Today's start does not send yesterday's exit into today's market.
-  OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
-  OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
-  p.order_list_id = c.order_list_id = OrderListId("OL-4");
-  p.contingency = ContingencyType::kOto;
-  p.linked_order_ids = {ClientOrderId("O-C")};
-  c.parent_order_id = ClientOrderId("O-P");
-  const Order* op = testkit::AddOrder(k(), p);
-  const Order* child = testkit::AddOrder(k(), c);
-  client_->Submitted(*op);
-  client_->Accepted(*op);
+  const auto [op, child] = HeldOto("OL-4");
   {
     const ExecutionEngine::ContingenciesSuspended replay(k().exec_engine());
     client_->Filled(*op, 1, "99");

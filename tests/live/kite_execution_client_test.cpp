@@ -89,6 +89,16 @@ class KiteExec : public KiteRestFixture {
     return o;
   }
   const Order* Ord(const char* id) { return kernel_->cache().order(ClientOrderId(id)); }
+  // Sends `orders` (in the cache) as one list, as the engine routes a strategy's.
+  void SubmitList(const char* list_id, const std::vector<const Order*>& orders) {
+    SubmitOrderList list;
+    list.trader_id = orders.front()->trader_id();
+    list.strategy_id = orders.front()->strategy_id();
+    list.instrument_id = orders.front()->instrument_id();
+    list.order_list_id = OrderListId(list_id);
+    for (const Order* o : orders) list.client_order_ids.push_back(o->client_order_id());
+    kernel_->exec_engine().Execute(TradingCommand(list));
+  }
   // The last account state the venue reported, as the kernel's account holds it.
   std::optional<AccountState> Reported() const {
     const Account* a = kernel_->cache().account(AccountId("KITE-001"));
@@ -624,13 +634,7 @@ class KiteBasket : public KiteExec {
         testkit::AddOrder(*kernel_, testkit::MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100.50"));
     const Order* ob =
         testkit::AddOrder(*kernel_, testkit::MakeInit(put_, "O-2", OrderSide::kSell, 65, "50.00"));
-    SubmitOrderList list;
-    list.trader_id = oa->trader_id();
-    list.strategy_id = oa->strategy_id();
-    list.instrument_id = call_.id;
-    list.order_list_id = OrderListId("OL-1");
-    list.client_order_ids = {oa->client_order_id(), ob->client_order_id()};
-    kernel_->exec_engine().Execute(TradingCommand(list));
+    SubmitList("OL-1", {oa, ob});
   }
 };
 
@@ -945,13 +949,7 @@ TEST_F(KiteReconnect, AnOcoPeerWhoseCancelKiteRefusedIsCancelledAfterTheReconnec
   b.linked_order_ids = {a.client_order_id};
   const Order* oa = testkit::AddOrder(*kernel_, a);
   const Order* ob = testkit::AddOrder(*kernel_, b);
-  SubmitOrderList list;
-  list.trader_id = oa->trader_id();
-  list.strategy_id = oa->strategy_id();
-  list.instrument_id = call_.id;
-  list.order_list_id = OrderListId("OL-1");
-  list.client_order_ids = {oa->client_order_id(), ob->client_order_id()};
-  kernel_->exec_engine().Execute(TradingCommand(list));
+  SubmitList("OL-1", {oa, ob});
   ASSERT_TRUE(Pump([&] {
     return StatusOf("O-A") == OrderStatus::kAccepted && StatusOf("O-B") == OrderStatus::kAccepted;
   }));

@@ -62,6 +62,7 @@ struct LiveNodeToml {
   std::string starting_balance = "500000";  // [kite] starting_balance
   std::string kite_extra;                  // more [kite] keys
   std::string on_stop = "cancel";          // [node] on_stop
+  std::string orders_poll_secs = "1";      // [kite] orders_poll_secs
   std::string strategies;                  // the [[strategies]] blocks
 };
 inline std::string LiveNodeConfig(const std::filesystem::path& dir, const kite_emu::Runtime* rt,
@@ -88,7 +89,7 @@ ticker_url = "ws://127.0.0.1:{ws}"
 token_file = "kite_session.json"
 clock_from_emulator = true
 starting_balance = "{balance}"
-orders_poll_secs = 1
+orders_poll_secs = {orders_poll}
 {kite_extra}
 {strategies}
 )",
@@ -96,7 +97,7 @@ orders_poll_secs = 1
                      fmt::arg("out", (dir / "results").string()),
                      fmt::arg("http", rt ? rt->http_port() : 1),
                      fmt::arg("ws", rt ? rt->ticker_port() : 1), fmt::arg("end", t.end),
-                     fmt::arg("on_stop", t.on_stop),
+                     fmt::arg("on_stop", t.on_stop), fmt::arg("orders_poll", t.orders_poll_secs),
                      fmt::arg("balance", t.starting_balance),
                      fmt::arg("kite_extra", t.kite_extra), fmt::arg("strategies", t.strategies));
 }
