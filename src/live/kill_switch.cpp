@@ -58,6 +58,12 @@ KillSwitch::KillSwitch(Kernel& kernel, KillSwitchConfig config)
   // After the strategies (priority 0): they see their orders' events first.
   subscriptions_.push_back(kernel_.bus().Subscribe<OrderEvent>(
       topics::kAllOrderEvents, [this](const OrderEvent& e) { OnOrderEvent(e); }, -10));
+  // A halt that stood in the way lifted without a start (the loss limit's at the next IST
+  // day): what waited behind it is set now.
+  subscriptions_.push_back(kernel_.bus().Subscribe<RiskStateChanged>(
+      topics::kRiskEvents, [this](const RiskStateChanged& e) {
+        if (e.state != TradingState::kHalted && !pending_.empty()) (void)StartHaltVeto();
+      }));
 }
 
 KillSwitch::~KillSwitch() {
@@ -67,48 +73,60 @@ KillSwitch::~KillSwitch() {
 
 bool KillSwitch::manually_halted() const {
   const RiskEngine& r = kernel_.risk_engine();
-  return !manual_reason_.empty() && r.trading_state() == TradingState::kHalted &&
-         r.trading_state_reason() == manual_reason_;
+  return !manual_.empty() && r.trading_state() == TradingState::kHalted &&
+         r.trading_state_reason() == manual_.front();
 }
 
 void KillSwitch::HaltTrading(const std::string& why) {
   RiskEngine& r = kernel_.risk_engine();
+  auto add = [&why](std::vector<std::string>& to) {
+    if (std::find(to.begin(), to.end(), why) == to.end()) to.push_back(why);
+  };
   // A halt something else set (a fault, the loss limit, a failed start) keeps its reason: it
   // is not the switch's to lift. This one waits: a start that would lift the other sets it
-  // first (StartHaltVeto).
+  // first (StartHaltVeto), as does the other's lifting.
   if (r.trading_state() == TradingState::kHalted && !manually_halted()) {
-    if (std::find(pending_.begin(), pending_.end(), why) == pending_.end()) {
-      pending_.push_back(why);
-    }
+    add(pending_);
     return;
   }
-  manual_reason_ = why;
+  // Standing already: this one stands beside it (withdrawing one leaves the other).
+  if (manually_halted()) {
+    add(manual_);
+    return;
+  }
+  manual_ = {why};
   r.SetTradingState(TradingState::kHalted, why);
 }
 
 std::string KillSwitch::StartHaltVeto() {
-  // What the switch was asked for and could not set (the first of them: one manual halt
-  // stands for all, and a resume lifts it), or set and the failed start's halt replaced (never
-  // resumed or withdrawn).
-  std::string why;
-  if (!pending_.empty()) {
-    why = pending_.front();
-    pending_.clear();
-  } else if (!manual_reason_.empty() && !manually_halted()) {
-    why = manual_reason_;
+  // What the switch was asked for and could not set, or set and the failed start's halt
+  // replaced (never resumed or withdrawn): all of it stands now, the first as the reason.
+  for (std::string& why : pending_) {
+    if (std::find(manual_.begin(), manual_.end(), why) == manual_.end()) {
+      manual_.push_back(std::move(why));
+    }
   }
-  if (why.empty()) return {};
-  manual_reason_ = why;
-  kernel_.risk_engine().SetTradingState(TradingState::kHalted, why);
-  return why;
+  pending_.clear();
+  if (manual_.empty() || manually_halted()) return {};
+  kernel_.risk_engine().SetTradingState(TradingState::kHalted, manual_.front());
+  return manual_.front();
 }
 
 Result<std::string> KillSwitch::Withdraw(const std::string& reason) {
   std::erase(pending_, reason);
-  if (manual_reason_ != reason) return std::string("no halt of that reason stands");
-  if (manually_halted()) return Resume();
-  manual_reason_.clear();  // replaced by another halt since: forgotten, not set again
-  return std::string("withdrawn");
+  const auto it = std::find(manual_.begin(), manual_.end(), reason);
+  if (it == manual_.end()) return std::string("no halt of that reason stands");
+  const bool standing = manually_halted();
+  const bool shown = it == manual_.begin();
+  manual_.erase(it);
+  if (!standing) return std::string("withdrawn");  // replaced by another halt since
+  if (manual_.empty()) {
+    manual_.push_back(reason);  // Resume lifts the switch's halt as it stands
+    return Resume();
+  }
+  // Another halt of the switch's still stands: it is the reason now.
+  if (shown) kernel_.risk_engine().SetTradingState(TradingState::kHalted, manual_.front());
+  return fmt::format("withdrawn; trading stays HALTED ({})", manual_.front());
 }
 
 Result<std::string> KillSwitch::Halt(const std::string& reason) {
@@ -148,7 +166,7 @@ Result<std::string> KillSwitch::Resume() {
                     "IST day ({})",
                     r.loss_limit_reason()));
   }
-  manual_reason_.clear();
+  manual_.clear();
   r.SetTradingState(TradingState::kActive, "resumed by the operator");
   r.CheckLossLimits();  // the day's soft loss limit, if reached, brings REDUCING back
   if (phase_ == FlattenPhase::kDone) phase_ = FlattenPhase::kIdle;
@@ -482,7 +500,8 @@ void KillSwitch::CheckKillFile(const std::string& path) {
     }
     return;
   }
-  if (kill_halted_) return;
+  // Once per appearance, unless trading was made ACTIVE again with the file still there.
+  if (kill_halted_ && kernel_.risk_engine().trading_state() == TradingState::kHalted) return;
   kill_halted_ = true;
   kernel_.logger().Log(LogLevel::kWarning, "KillSwitch", fmt::format("{} exists: HALT", path));
   (void)Halt(why);

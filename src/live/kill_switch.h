@@ -22,7 +22,8 @@
 //     venue: kernel phase portfolio or later); once per appearance of the file; its removal
 //     withdraws its waiting halt.
 // A halt asked for while another halt stands (a failed start's, a fault's) waits and is set
-// before a start lifts the other (StartHaltVeto).
+// before a start lifts the other (StartHaltVeto), or when the other lifts without a start.
+// The switch's own halts stand side by side: Resume lifts them all, Withdraw one.
 // Every order and cancel goes through the normal command path (RiskEngine.execute), so the
 // journal, the engines and the owning strategy see them.
 // Kernel thread only: the node calls it from its exec handler (ControlRequest) and a timer.
@@ -114,7 +115,8 @@ class KillSwitch {
   std::vector<std::string> alerts_;
   std::uint64_t next_alert_ = 0;
 
-  std::string manual_reason_;  // the reason the switch's halt set on the risk engine
+  // The switch's halts standing, in order; the first is the reason set on the risk engine.
+  std::vector<std::string> manual_;
   std::vector<std::string> pending_;  // halts asked for while another stood (StartHaltVeto)
 
   FlattenPhase phase_ = FlattenPhase::kIdle;

@@ -332,6 +332,40 @@ TEST_F(KillSwitchTest, HaltsAskedForDuringAnotherWaitAndAreWithdrawnOnlyByTheirO
   EXPECT_EQ(State(), TradingState::kActive);
 }
 
+TEST_F(KillSwitchTest, EachHaltIsWithdrawnOnlyByItsOwnCauseAndWaitingOnesSurviveALift) {
+  // The operator halts; overnight Kite's session is refused and Kite halts too: withdrawing
+  // Kite's (a new login) leaves the operator's standing (before, Kite's replaced it and its
+  // withdrawal resumed trading).
+  ASSERT_TRUE(ks_->Halt("operator").ok());
+  ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: operator");
+  EXPECT_EQ(*ks_->Withdraw("manual halt: Kite session refused"),
+            "withdrawn; trading stays HALTED (manual halt: operator)");
+  EXPECT_EQ(State(), TradingState::kHalted);
+  // Withdrawing the reason shown moves to the next one standing.
+  ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
+  ASSERT_TRUE(ks_->Withdraw("manual halt: operator").ok());
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: Kite session refused");
+  ASSERT_TRUE(ks_->Resume().ok());
+  // A halt waiting behind another (the loss limit's, here a fault's) is set when that one is
+  // lifted without a start (the next IST day's reset).
+  k().risk_engine().SetTradingState(TradingState::kHalted, "LIVE_DAILY_LOSS_HARD");
+  ASSERT_TRUE(ks_->Halt("operator").ok());
+  k().risk_engine().SetTradingState(TradingState::kActive, "new IST day");
+  EXPECT_EQ(State(), TradingState::kHalted);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: operator");
+  ASSERT_TRUE(ks_->Resume().ok());
+  // The kill file still there when trading was made ACTIVE again: it halts again.
+  const std::string path = (dir_ / "KILL").string();
+  { std::ofstream(path) << "stop\n"; }
+  ks_->CheckKillFile(path);
+  ASSERT_EQ(State(), TradingState::kHalted);
+  k().risk_engine().SetTradingState(TradingState::kActive, "lifted by someone else");
+  ks_->CheckKillFile(path);
+  EXPECT_EQ(State(), TradingState::kHalted);
+  EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: kill file " + path);
+}
+
 TEST_F(KillSwitchTest, KillFileHaltsOrFlattensOncePerAppearance) {
   const std::string path = (dir_ / "KILL").string();
   ks_->CheckKillFile(path);

@@ -917,7 +917,7 @@ NodeRunResult TradingNode::Run() {
   result.start_status = StartKernel();
   // Reconciled: a "flatten" kill file that only halted before flattens now (a node that stops
   // at once, started past its end, would not reach the timer's next look).
-  if (result.start_status.ok()) kill_switch_->CheckKillFile(kill_file_path());
+  if (result.start_status.ok() && !end_passed_at_start_) kill_switch_->CheckKillFile(kill_file_path());
   if (!result.start_status.ok()) {
     if (kernel_->start_phase() == Kernel::StartPhase::kConnect) {
       result.status = result.start_status;

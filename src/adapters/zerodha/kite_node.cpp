@@ -259,12 +259,15 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
   glue.token_halt = false;
   if (KillSwitch* ks = node.kill_switch()) {
     // Kite's own halt only: waiting, forgotten, or lifted as a resume would.
-    auto resumed = ks->Withdraw("manual halt: " + glue.token_halt_reason);
-    Log(node, resumed ? LogLevel::kWarning : LogLevel::kError,
-        resumed ? "new Kite session for " + session.user_id +
-                      ": reconciled clean, trading resumed"
-                : "new Kite session, reconciled clean, but trading stays halted: " +
-                      resumed.error());
+    auto withdrawn = ks->Withdraw("manual halt: " + glue.token_halt_reason);
+    const RiskEngine& risk = node.kernel().risk_engine();
+    const bool active = risk.trading_state() != TradingState::kHalted;
+    Log(node, active ? LogLevel::kWarning : LogLevel::kError,
+        active ? "new Kite session for " + session.user_id +
+                     ": reconciled clean, trading resumed"
+               : "new Kite session, reconciled clean, but trading stays HALTED (" +
+                     risk.trading_state_reason() + ")" +
+                     (withdrawn ? std::string() : ": " + withdrawn.error()));
   }
 }
 
