@@ -915,9 +915,12 @@ NodeRunResult TradingNode::Run() {
   // an interval away).
   kill_switch_->CheckKillFile(kill_file_path());
   result.start_status = StartKernel();
-  // Reconciled: a "flatten" kill file that only halted before flattens now (a node that stops
-  // at once, started past its end, would not reach the timer's next look).
-  if (result.start_status.ok() && !end_passed_at_start_) kill_switch_->CheckKillFile(kill_file_path());
+  // Reconciled: a "flatten" kill file that only halted before flattens now, not a timer's
+  // interval later. Not on a node started past its end: it stops at once, and its on_stop
+  // decides (a flatten begun now would be cut short by the stop's cancels).
+  if (result.start_status.ok() && !end_passed_at_start_) {
+    kill_switch_->CheckKillFile(kill_file_path());
+  }
   if (!result.start_status.ok()) {
     if (kernel_->start_phase() == Kernel::StartPhase::kConnect) {
       result.status = result.start_status;
