@@ -188,9 +188,23 @@ Result<std::string> KillSwitch::CancelAll(const std::string& reason) {
 
 std::size_t KillSwitch::CancelWorking() {
   std::size_t n = 0;
-  for (const Order* o : WorkingOrders(kernel_.cache())) {
+  const Cache& cache = kernel_.cache();
+  for (const Order* o : WorkingOrders(cache)) {
     if (o->status() == OrderStatus::kPendingCancel) continue;  // already on its way
     SendCancel(*o);
+    ++n;
+  }
+  // An OTO child held for a parent that has filled (a restart's start not yet through, which
+  // releases it at its end): never sent, so cancelled here, or the start would send it after
+  // everything else was cancelled.
+  std::vector<const Order*> held;
+  for (const Order* o : cache.Orders()) {
+    if (o->status() != OrderStatus::kInitialized || o->parent_order_id().empty()) continue;
+    const Order* parent = cache.order(o->parent_order_id());
+    if (parent != nullptr && parent->status() == OrderStatus::kFilled) held.push_back(o);
+  }
+  for (const Order* o : held) {
+    kernel_.exec_engine().CancelPeer(*o);
     ++n;
   }
   return n;

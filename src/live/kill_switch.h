@@ -8,7 +8,8 @@
 //     halt: refused while a fault halts the kernel (Kernel::halt_reason(): a failed start, a
 //     journal or execution fault), while the loss limits or a handler failure hold it, while
 //     the kill file exists or a flatten is running;
-//   - CancelAll(reason): halts, then cancels every working order of every strategy;
+//   - CancelAll(reason): halts, then cancels every working order of every strategy (and any
+//     OTO child held for a filled parent, never sent);
 //   - Flatten(reason): halts, cancels every working order, then buys back every short
 //     position and, only once no short is left, sells the longs (never a naked short). Each
 //     flatten order is a protected LIMIT at the touch plus `protection` (a MARKET order with

@@ -366,6 +366,32 @@ TEST_F(KillSwitchTest, EachHaltIsWithdrawnOnlyByItsOwnCauseAndWaitingOnesSurvive
   EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: kill file " + path);
 }
 
+TEST_F(KillSwitchTest, CancelAllAlsoCancelsAnOtoChildHeldForAFilledParent) {
+  // As a restart leaves it until its start is through: the parent's fill applied (the journal's
+  // replay, contingencies still), the child held, never sent. Cancel-all cancels it (before, it
+  // was not a working order, and the start's end released it after everything was cancelled).
+  OrderInitialized p = testkit::MakeInit(long_, "O-P", OrderSide::kBuy, 65, "70.50");
+  OrderInitialized c = testkit::MakeInit(long_, "O-C", OrderSide::kSell, 65, "90.00");
+  p.order_list_id = c.order_list_id = OrderListId("OL-1");
+  p.contingency = ContingencyType::kOto;
+  p.linked_order_ids = {c.client_order_id};
+  c.parent_order_id = p.client_order_id;
+  const Order* parent = testkit::AddOrder(k(), p);
+  const Order* child = testkit::AddOrder(k(), c);
+  {
+    const ExecutionEngine::ContingenciesSuspended replay(k().exec_engine());
+    const std::int64_t ts = k().clock().Now().value;
+    k().exec_engine().Process(testkit::MakeEvent<OrderSubmitted>(long_, "O-P", ts));
+    k().exec_engine().Process(testkit::MakeEvent<OrderAccepted>(long_, "O-P", ts));
+    k().exec_engine().Process(
+        testkit::MakeFill(long_, "O-P", "T-1", OrderSide::kBuy, 65, "70.50", "0", ts));
+  }
+  ASSERT_EQ(parent->status(), OrderStatus::kFilled);
+  ASSERT_EQ(child->status(), OrderStatus::kInitialized);
+  ASSERT_TRUE(ks_->CancelAll("test").ok());
+  EXPECT_EQ(child->status(), OrderStatus::kCanceled);
+}
+
 TEST_F(KillSwitchTest, KillFileHaltsOrFlattensOncePerAppearance) {
   const std::string path = (dir_ / "KILL").string();
   ks_->CheckKillFile(path);
