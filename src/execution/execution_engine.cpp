@@ -1,18 +1,21 @@
 #include "execution/execution_engine.h"
 
+#include <algorithm>
+
 namespace nacre {
 
 namespace {
 
-// The pending state a command the engine sends about `o` puts it in first, as a strategy's
-// own command does.
-template <typename Pending>
-Pending PendingOf(const Order& o, const Uuid4& id, UnixNanos now) {
-  Pending p;
-  static_cast<OrderEventHeader&>(p) = MakeOrderEventHeader(o, id, now, now);
-  p.venue_order_id = o.venue_order_id();
-  p.account_id = o.account_id();
-  return p;
+// An event the engine applies to `o` itself (the pending state its own command puts it in
+// first, as a strategy's command does; a modify a restart found lost), with the order's venue
+// id and account.
+template <typename Event>
+Event EventAbout(const Order& o, const Uuid4& id, UnixNanos now) {
+  Event e;
+  static_cast<OrderEventHeader&>(e) = MakeOrderEventHeader(o, id, now, now);
+  e.venue_order_id = o.venue_order_id();
+  e.account_id = o.account_id();
+  return e;
 }
 
 // A command the engine sends about `o`, under the order's trader and strategy.
@@ -146,34 +149,24 @@ void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
   // still processes a modify for, or does not list, is left to its reports and the in-flight
   // check.
   if (!restart_pending_) return;
-  auto& pending = restart_pending_->modifies;
-  for (auto it = pending.begin(); it != pending.end();) {
-    const Order* o = cache_.order(*it);
-    if (o != nullptr && o->instrument_id().venue() != ms.venue) {
-      ++it;
+  std::vector<ClientOrderId> here;  // settled once, at this venue's first reconciliation
+  std::erase_if(restart_pending_->modifies, [&](const ClientOrderId& id) {
+    const Order* o = cache_.order(id);
+    if (o != nullptr && o->instrument_id().venue() != ms.venue) return false;
+    if (o != nullptr && o->status() == OrderStatus::kPendingUpdate) here.push_back(id);
+    return true;
+  });
+  if (here.empty()) return;
+  Reconciler reports(trader_id_, cache_, *this, clock_, uuids_, logger_);
+  for (const OrderStatusReport& r : ms.orders) {
+    const Order* o = reports.Match(r);
+    if (o == nullptr || o->status() != OrderStatus::kPendingUpdate ||
+        std::find(here.begin(), here.end(), o->client_order_id()) == here.end() ||
+        (r.status != OrderStatus::kAccepted && r.status != OrderStatus::kTriggered &&
+         r.status != OrderStatus::kPartiallyFilled)) {
       continue;
     }
-    it = pending.erase(it);
-    if (o == nullptr || o->status() != OrderStatus::kPendingUpdate) continue;
-    const OrderStatusReport* listed = nullptr;
-    for (const OrderStatusReport& r : ms.orders) {
-      if (r.client_order_id == o->client_order_id() ||
-          (!o->venue_order_id().empty() && r.venue_order_id == o->venue_order_id()) ||
-          (!o->venue_tag().empty() && r.tag == o->venue_tag())) {
-        listed = &r;
-        break;
-      }
-    }
-    if (listed == nullptr || (listed->status != OrderStatus::kAccepted &&
-                              listed->status != OrderStatus::kTriggered &&
-                              listed->status != OrderStatus::kPartiallyFilled)) {
-      continue;
-    }
-    OrderModifyRejected e;
-    static_cast<OrderEventHeader&>(e) =
-        MakeOrderEventHeader(*o, uuids_.Next(), clock_.Now(), clock_.Now());
-    e.venue_order_id = o->venue_order_id();
-    e.account_id = o->account_id();
+    auto e = EventAbout<OrderModifyRejected>(*o, uuids_.Next(), clock_.Now());
     e.reason = fmt::format("the modify pending when the node last stopped is not applied at {}",
                            ms.venue.value());
     log().Warning("order {} was PENDING_UPDATE when the node last stopped and {} lists it "
@@ -708,7 +701,7 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
   if (peer.status() != OrderStatus::kPendingCancel) {
     // PENDING_CANCEL at once, as a strategy's own cancel: journaled with the command, so a
     // crash before the send leaves an order whose cancel the next start sends again.
-    Process(PendingOf<OrderPendingCancel>(peer, uuids_.Next(), clock_.Now()));
+    Process(EventAbout<OrderPendingCancel>(peer, uuids_.Next(), clock_.Now()));
   }
   Execute(CommandAbout<nacre::CancelOrder>(peer, uuids_.Next(), clock_.Now()));
 }
@@ -778,7 +771,7 @@ void ExecutionEngine::ReducePeer(const Order& peer, Quantity target) {
     // PENDING_UPDATE at once, as a strategy's own modify: journaled with the command, so a
     // crash before the send leaves an order the next start settles (SettleLostModifies) and
     // reduces again (ActOnContingentLists).
-    Process(PendingOf<OrderPendingUpdate>(peer, uuids_.Next(), clock_.Now()));
+    Process(EventAbout<OrderPendingUpdate>(peer, uuids_.Next(), clock_.Now()));
   }
   auto m = CommandAbout<nacre::ModifyOrder>(peer, uuids_.Next(), clock_.Now());
   m.quantity = target;

@@ -80,6 +80,9 @@ class Reconciler {
   // One order as the venue reports it now (with its fills, if the venue listed them).
   void ReconcileOrder(const OrderStatusReport& report, const std::vector<FillReport>& fills,
                       ReconcileResult& result);
+  // The order a venue's report is about, as reconciliation finds it (by client order id, by
+  // tag unless it is a lost send's, then by an earlier adoption); null if none.
+  Order* Match(const OrderStatusReport& r);
 
  private:
   // `o`, found by the report's tag, is the rejected order of a lost send and the report the
@@ -90,7 +93,6 @@ class Reconciler {
   ClientOrderId AdoptedId(const OrderStatusReport& r) const;
   // The order an earlier adoption made of `r`'s venue order, by venue id or adopted id.
   Order* Adopted(const OrderStatusReport& r);
-  Order* Match(const OrderStatusReport& r);
   Order* Adopt(const OrderStatusReport& r, ReconcileResult& result);
   void Apply(const OrderEvent& e, ReconcileResult& result);
   // Expires `orders` (ours from before the venue's day, not listed), their contingencies

@@ -596,17 +596,8 @@ TEST_F(ReconcileTest, PreviousDayListsExpireWithoutCommandsAndTheirHeldChildrenA
   // the held child, never sent, is cancelled here.
   const auto [oa, ob] = WorkingOco(MakeInit(fut_, "O-A", OrderSide::kBuy, 1, "100"),
                                    MakeInit(fut_, "O-B", OrderSide::kSell, 1, "120"));
-  OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
-  OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
-  p.order_list_id = c.order_list_id = OrderListId("OL-2");
-  p.contingency = ContingencyType::kOto;
-  p.linked_order_ids = {ClientOrderId("O-C")};
-  c.parent_order_id = ClientOrderId("O-P");
-  const Order* op = testkit::AddOrder(k(), p);
-  client_->Submitted(*op);
-  client_->Accepted(*op);
+  const auto [op, child] = HeldOto("OL-2");
   const std::vector<const Order*> working{oa, ob, op};
-  const Order* child = testkit::AddOrder(k(), c);
   const std::size_t sent = client_->command_count();
   ExecutionMassStatus ms = CompleteListWithout(/*positions=*/false);
   ms.day_start = k().clock().Now();
@@ -814,17 +805,10 @@ TEST_F(ReconcileTest, ContingentListsTheJournalLeftUnactedAreActedOnOnceAtTheSta
   tp.contingency = sl.contingency = ContingencyType::kOuo;
   tp.linked_order_ids = {sl.client_order_id};
   sl.linked_order_ids = {tp.client_order_id};
-  OrderInitialized p = MakeInit(fut_, "O-P", OrderSide::kBuy, 1, "99");
-  OrderInitialized c = MakeInit(fut_, "O-C", OrderSide::kSell, 1, "130");
-  p.order_list_id = c.order_list_id = OrderListId("OL-9");
-  p.contingency = ContingencyType::kOto;
-  p.linked_order_ids = {ClientOrderId("O-C")};
-  c.parent_order_id = ClientOrderId("O-P");
+  const auto [op, child] = HeldOto("OL-9");
   const Order* otp = testkit::AddOrder(k(), tp);
   const Order* osl = testkit::AddOrder(k(), sl);
-  const Order* op = testkit::AddOrder(k(), p);
-  const Order* child = testkit::AddOrder(k(), c);
-  for (const Order* o : {otp, osl, op}) {
+  for (const Order* o : {otp, osl}) {
     client_->Submitted(*o);
     client_->Accepted(*o);
   }

@@ -28,6 +28,9 @@ std::vector<const Order*> WorkingOrders(const Cache& cache) {
   return out;
 }
 
+// What the kill file's halt or flatten gives as its reason.
+std::string KillReason(const std::string& path) { return "kill file " + path; }
+
 bool Running(KillSwitch::FlattenPhase p) {
   return p == KillSwitch::FlattenPhase::kCancelling || p == KillSwitch::FlattenPhase::kShorts ||
          p == KillSwitch::FlattenPhase::kLongs;
@@ -112,7 +115,12 @@ std::string KillSwitch::StartHaltVeto() {
   return manual_.front();
 }
 
-Result<std::string> KillSwitch::Withdraw(const std::string& reason) {
+std::string KillSwitch::ManualReason(const std::string& reason) {
+  return "manual halt: " + (reason.empty() ? std::string("no reason given") : reason);
+}
+
+Result<std::string> KillSwitch::Withdraw(const std::string& halt_reason) {
+  const std::string reason = ManualReason(halt_reason);
   std::erase(pending_, reason);
   const auto it = std::find(manual_.begin(), manual_.end(), reason);
   if (it == manual_.end()) return std::string("no halt of that reason stands");
@@ -130,7 +138,7 @@ Result<std::string> KillSwitch::Withdraw(const std::string& reason) {
 }
 
 Result<std::string> KillSwitch::Halt(const std::string& reason) {
-  HaltTrading("manual halt: " + (reason.empty() ? std::string("no reason given") : reason));
+  HaltTrading(ManualReason(reason));
   const RiskEngine& r = kernel_.risk_engine();
   return fmt::format("trading HALTED ({})", r.trading_state_reason());
 }
@@ -474,7 +482,7 @@ void KillSwitch::CheckKillFile(const std::string& path) {
   if (!kill_exists_) {  // gone: its next appearance acts again
     kill_halted_ = false;
     kill_flattened_ = false;
-    std::erase(pending_, "manual halt: kill file " + path);  // its own waiting halt only
+    std::erase(pending_, ManualReason(KillReason(path)));  // its own waiting halt only
     return;
   }
   std::string content;
@@ -488,7 +496,7 @@ void KillSwitch::CheckKillFile(const std::string& path) {
   std::transform(content.begin(), content.end(), content.begin(), [](char c) {
     return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   });
-  const std::string why = "kill file " + path;
+  const std::string why = KillReason(path);
   const Kernel::StartPhase phase = kernel_.start_phase();
   const bool reconciled = phase == Kernel::StartPhase::kPortfolio ||
                           phase == Kernel::StartPhase::kTrader ||

@@ -82,11 +82,13 @@ class KillSwitch {
   // halt of the switch's that the failed start's replaced and nobody resumed or withdrew.
   // Returns its reason (empty: none, the start lifts its halt).
   std::string StartHaltVeto();
-  // Withdraws the halt asked for with `reason` (as Halt set it, "manual halt: ..."): waiting,
+  // Withdraws the halt asked for with `reason` (as given to Halt): waiting,
   // dropped; standing, resumed as by Resume() (with its refusals); replaced by another halt
   // since, forgotten. For a component that halted through the switch and can tell its cause
   // is gone (Kite's new session).
   Result<std::string> Withdraw(const std::string& reason);
+  // The reason a manual halt for `reason` sets on the risk engine ("manual halt: ...").
+  static std::string ManualReason(const std::string& reason);
 
   // Cancels every working order of every strategy as the strategy's own cancel would (its
   // pending state, then the command), without changing the trading state; returns how many

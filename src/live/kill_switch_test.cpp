@@ -317,18 +317,18 @@ TEST_F(KillSwitchTest, HaltsAskedForDuringAnotherWaitAndAreWithdrawnOnlyByTheirO
       << status;
   std::filesystem::remove(path);
   ks_->CheckKillFile(path);
-  EXPECT_EQ(*ks_->Withdraw("manual halt: Kite session refused"), "no halt of that reason stands");
+  EXPECT_EQ(*ks_->Withdraw("Kite session refused"), "no halt of that reason stands");
   EXPECT_EQ(ks_->StatusJson().find("Kite session refused"), std::string::npos);
   ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
   EXPECT_EQ(State(), TradingState::kHalted);
   EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: operator");
   // Kite's halt standing is lifted by its withdrawal as by a resume; another's is not.
-  EXPECT_EQ(ks_->Withdraw("manual halt: Kite session refused").value(),
+  EXPECT_EQ(ks_->Withdraw("Kite session refused").value(),
             "no halt of that reason stands");
   EXPECT_EQ(State(), TradingState::kHalted);
   ASSERT_TRUE(ks_->Resume().ok());
   ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
-  ASSERT_TRUE(ks_->Withdraw("manual halt: Kite session refused").ok());
+  ASSERT_TRUE(ks_->Withdraw("Kite session refused").ok());
   EXPECT_EQ(State(), TradingState::kActive);
 }
 
@@ -339,12 +339,12 @@ TEST_F(KillSwitchTest, EachHaltIsWithdrawnOnlyByItsOwnCauseAndWaitingOnesSurvive
   ASSERT_TRUE(ks_->Halt("operator").ok());
   ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
   EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: operator");
-  EXPECT_EQ(*ks_->Withdraw("manual halt: Kite session refused"),
+  EXPECT_EQ(*ks_->Withdraw("Kite session refused"),
             "withdrawn; trading stays HALTED (manual halt: operator)");
   EXPECT_EQ(State(), TradingState::kHalted);
   // Withdrawing the reason shown moves to the next one standing.
   ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
-  ASSERT_TRUE(ks_->Withdraw("manual halt: operator").ok());
+  ASSERT_TRUE(ks_->Withdraw("operator").ok());
   EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: Kite session refused");
   ASSERT_TRUE(ks_->Resume().ok());
   // A halt waiting behind another (the loss limit's, here a fault's) is set when that one is

@@ -81,6 +81,7 @@ class PlanTrader final : public QuoteCounter {
 class NodeTest : public ::testing::Test {
  protected:
   const Instrument call_ = testkit::NiftyOption(OptionKind::kCall, "24000");
+  const Instrument put_ = testkit::NiftyOption(OptionKind::kPut, "23900");
   const UnixNanos t0_ = FromIst(2025, 12, 30, 10, 0);
   static constexpr int kQuotes = 10;
 
@@ -157,6 +158,10 @@ class NodeTest : public ::testing::Test {
     }
     ASSERT_TRUE((*cat)->WriteQuotes(put.id, quotes).ok());
   }
+
+  // The ListTrader (below) trading `put_` with `contingency` (WritePutQuotes writes its quotes).
+  void TradeLists(const char* id, ContingencyType contingency, const char* sell,
+                  std::int64_t lots = 1);
 
   std::unique_ptr<Journal> OpenJournal() {
     JournalOptions o;
@@ -288,14 +293,17 @@ class ListTrader final : public QuoteCounter {
   Quantity qty_;
 };
 
-TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
-  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
-  WritePutQuotes(put);
-  extra_instruments_ = {put};
-  strategy_factory_ = [&put] {
-    return std::make_unique<ListTrader>(StrategyId("OTO-001"), put.id, ContingencyType::kOto,
-                                        "60.00");
+void NodeTest::TradeLists(const char* id, ContingencyType contingency, const char* sell,
+                          std::int64_t lots) {
+  extra_instruments_ = {put_};
+  strategy_factory_ = [this, id, contingency, sell, lots] {
+    return std::make_unique<ListTrader>(StrategyId(id), put_.id, contingency, sell, lots);
   };
+}
+
+TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFill) {
+  WritePutQuotes(put_);
+  TradeLists("OTO-001", ContingencyType::kOto, "60.00");
   ClientOrderId parent, child;
   {
     // Stops after the 5th quote, the parent working, the child held (on_stop = "leave").
@@ -325,7 +333,7 @@ TEST_F(NodeTest, AnOtoChildHeldForItsParentSurvivesARestartAndIsReleasedByItsFil
   EXPECT_EQ(cache.order(parent)->status(), OrderStatus::kFilled);
   EXPECT_EQ(*cache.order(parent)->avg_px(), Px("49.00"));
   EXPECT_EQ(cache.order(child)->status(), OrderStatus::kAccepted);
-  const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
+  const SimulatedExchange* venue = node->sandbox_venue(put_.id.venue());
   ASSERT_NE(venue, nullptr);
   EXPECT_NE(venue->order(child), nullptr);
   const std::uint64_t commands = node->kernel().exec_engine().command_count();
@@ -454,13 +462,8 @@ TEST_F(NodeTest, AKillBetweenAnOcoPeersCancelCommitAndItsSendStillCancelsItAfter
   // and sends the cancel again: the venue does not keep it working (before, the journal had
   // the command but the peer ACCEPTED, and the sell stayed working at the venue beside the
   // filled buy).
-  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
-  WritePutQuotes(put);
-  extra_instruments_ = {put};
-  strategy_factory_ = [&put] {
-    return std::make_unique<ListTrader>(StrategyId("OCO-001"), put.id, ContingencyType::kOco,
-                                        "55.00");
-  };
+  WritePutQuotes(put_);
+  TradeLists("OCO-001", ContingencyType::kOco, "55.00");
   const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:2");
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   auto node = MakeNode(std::nullopt, /*cancel_on_stop=*/false);  // no cancel at the stop
@@ -469,7 +472,7 @@ TEST_F(NodeTest, AKillBetweenAnOcoPeersCancelCommitAndItsSendStillCancelsItAfter
   ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
   const Cache& cache = node->kernel().cache();
   ASSERT_EQ(cache.orders_total(), 2u);
-  const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
+  const SimulatedExchange* venue = node->sandbox_venue(put_.id.venue());
   for (const Order* o : cache.Orders()) {
     const VenueOrder* v = venue->order(o->client_order_id());
     ASSERT_NE(v, nullptr);
@@ -489,17 +492,12 @@ TEST_F(NodeTest, AKillBetweenAnOuoPeersReductionCommitAndItsSendStillReducesItAf
   // PENDING_UPDATE with two lots at the venue: the lost modify is rejected, and the start
   // reduces the sell again (before, it stayed PENDING_UPDATE with two lots working at the
   // venue against one bought).
-  const Instrument put = testkit::NiftyOption(OptionKind::kPut, "23900");
-  WritePutQuotes(put, Qty(65), /*offered_minutes=*/1, /*minutes=*/12);
-  extra_instruments_ = {put};
+  WritePutQuotes(put_, Qty(65), /*offered_minutes=*/1, /*minutes=*/12);
   venue_tweak_ = [](BacktestVenueConfig& vc) {  // fills bounded by the displayed size
     vc.exchange = SimulatedExchangeConfig::Simple(vc.venue);
     vc.exchange->fill.use_displayed_size = true;
   };
-  strategy_factory_ = [&put] {
-    return std::make_unique<ListTrader>(StrategyId("OUO-001"), put.id, ContingencyType::kOuo,
-                                        "55.00", /*lots=*/2);
-  };
+  TradeLists("OUO-001", ContingencyType::kOuo, "55.00", /*lots=*/2);
   const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:2");
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   // Restarted half a minute later: the quote at minute 8 is not replayed (it would fill the
@@ -513,7 +511,7 @@ TEST_F(NodeTest, AKillBetweenAnOuoPeersReductionCommitAndItsSendStillReducesItAf
   ASSERT_TRUE(r.recovered);
   const Cache& cache = node->kernel().cache();
   ASSERT_EQ(cache.orders_total(), 2u);
-  const SimulatedExchange* venue = node->sandbox_venue(put.id.venue());
+  const SimulatedExchange* venue = node->sandbox_venue(put_.id.venue());
   for (const Order* o : cache.Orders()) {
     const VenueOrder* v = venue->order(o->client_order_id());
     ASSERT_NE(v, nullptr);

@@ -259,7 +259,7 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
   glue.token_halt = false;
   if (KillSwitch* ks = node.kill_switch()) {
     // Kite's own halt only: waiting, forgotten, or lifted as a resume would.
-    auto withdrawn = ks->Withdraw("manual halt: " + glue.token_halt_reason);
+    auto withdrawn = ks->Withdraw(glue.token_halt_reason);
     const RiskEngine& risk = node.kernel().risk_engine();
     const bool active = risk.trading_state() != TradingState::kHalted;
     Log(node, active ? LogLevel::kWarning : LogLevel::kError,
