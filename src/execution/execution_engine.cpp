@@ -715,6 +715,12 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
 }
 
 void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {
+  // A peer being cancelled already has its cancel on the way (or, at a restart, waiting for
+  // ResendPendingCancels): each further fill of this order would otherwise send the venue
+  // another, which it refuses as the order is already cancelled. A cancel the venue refuses
+  // returns the peer to its working state, and the next event here sends it again; one lost
+  // on the way is the in-flight check's and the reconnect's (ActOnContingentLists).
+  if (peer.status() == OrderStatus::kPendingCancel) return;
   switch (order.contingency()) {
     case ContingencyType::kOto:
       // Children are released once the parent is completely filled. If the parent ends any

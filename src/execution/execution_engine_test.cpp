@@ -676,6 +676,27 @@ TEST_F(ContingencyTest, OcoFillCancelsThePeerAtTheVenue) {
   EXPECT_EQ(client_->cancels.size(), 2u);
 }
 
+TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelUnlessTheVenueRefusesIt) {
+  auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
+                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOco);
+  Work(list[0]);
+  Work(list[1]);
+  client_->Filled(*list[0], 2, "110");
+  client_->Filled(*list[0], 3, "110");  // the peer's cancel is still on its way
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  EXPECT_EQ(list[1]->status(), OrderStatus::kPendingCancel);
+  // The venue refuses it: the stop works again, and the next fill asks again.
+  client_->CancelRejected(*list[1], "venue busy");
+  ASSERT_EQ(list[1]->status(), OrderStatus::kAccepted);
+  client_->Filled(*list[0], 1, "110");
+  ASSERT_EQ(client_->cancels.size(), 2u);
+  EXPECT_EQ(client_->cancels[1].client_order_id, ClientOrderId("O-SL"));
+  client_->Filled(*list[0], 4, "110");  // filled: the second cancel is still on its way
+  EXPECT_EQ(list[0]->status(), OrderStatus::kFilled);
+  EXPECT_EQ(client_->cancels.size(), 2u);
+}
+
 TEST_F(ContingencyTest, OcoCancelOfOneCancelsTheOther) {
   auto list = AddList({MakeInit(fut_, "O-A", OrderSide::kSell, 10, "110"),
                        MakeInit(fut_, "O-B", OrderSide::kSell, 10, "90")},
