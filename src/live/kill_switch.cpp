@@ -586,6 +586,9 @@ std::string KillSwitch::StatusJson() const {
   } else {
     j["kill_file"] = {{"path", kill_path_}, {"exists", kill_exists_}};
   }
+  // The switch's halts that stand side by side (the first is the reason while it holds; all
+  // stand again when another halt that replaced them lifts at a start), and those waiting.
+  j["manual_halts"] = manual_;
   j["pending_halts"] = pending_;
   j["flatten"] = {{"phase", std::string(ToString(phase_))},
                   {"reason", flatten_reason_},

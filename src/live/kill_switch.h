@@ -1,8 +1,9 @@
 // KillSwitch: the operator's controls over a running kernel (LIVE.md §11), reached through the
 // control socket (`nacre ctl`, live/control_socket.h) and the kill file:
 //   - StatusJson(): trading state and why, the loss limits, open orders, net positions per
-//     instrument, the kill file, the halts waiting (asked for while another halt stood) and
-//     the flatten's progress, as one JSON object;
+//     instrument, the kill file, the switch's halts standing (`manual_halts`) and waiting
+//     (`pending_halts`: asked for while another halt stood), and the flatten's progress, as
+//     one JSON object;
 //   - Halt(reason): trading HALTED (a manual halt); working orders stay;
 //   - Resume(): back to ACTIVE (or to what the day's loss limits allow), only from a manual
 //     halt: refused while a fault halts the kernel (Kernel::halt_reason(): a failed start, a

@@ -339,6 +339,11 @@ TEST_F(KillSwitchTest, EachHaltIsWithdrawnOnlyByItsOwnCauseAndWaitingOnesSurvive
   ASSERT_TRUE(ks_->Halt("operator").ok());
   ASSERT_TRUE(ks_->Halt("Kite session refused").ok());
   EXPECT_EQ(k().risk_engine().trading_state_reason(), "manual halt: operator");
+  // Both stand, as the status lists them.
+  EXPECT_NE(ks_->StatusJson().find("\"manual_halts\":[\"manual halt: operator\","
+                                   "\"manual halt: Kite session refused\"]"),
+            std::string::npos)
+      << ks_->StatusJson();
   EXPECT_EQ(*ks_->Withdraw("Kite session refused"),
             "withdrawn; trading stays HALTED (manual halt: operator)");
   EXPECT_EQ(State(), TradingState::kHalted);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -473,6 +474,50 @@ TEST_F(ExpiryNight, KiteStillListingTheExpiredCallIsAMismatchThatHalts) {
         << r.start_status.error();
     EXPECT_EQ(n.node->kernel().risk_engine().trading_state(), TradingState::kHalted);
   }
+  std::fclose(log);
+}
+
+// The same, with the morning's login written only after Kite's 06:00 refusal halted the node:
+// the token watch takes it and the new session's reconciliation finds the mismatch. Trading
+// stays HALTED as a fault (as `nacre ctl reconcile` halts), not by the token's halt, which is
+// withdrawn: the session works, and the halt must not read as waiting for a login.
+TEST_F(ExpiryNight, AMismatchFoundWithALoginAfterTheRefusalHaltsAsAFaultNotAsTheTokens) {
+  rt_->OnIoThread([&] { rt_->oms()->SetKeepExpiredPositions(true); });
+  const fs::path log_path = dir_ / "node.log";
+  std::FILE* log = std::fopen(log_path.c_str(), "w+");
+  ASSERT_NE(log, nullptr);
+  std::setvbuf(log, nullptr, _IOLBF, 0);  // whole lines reach the file (read beside the node)
+  LoadedNode n = LoadNodeConfigString(Config("2026-01-07T09:50"), "live.toml", dir_.string(),
+                                      registry_, log);
+  bool refused = false;
+  std::thread morning = MorningLogin([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < until) {
+      std::ifstream in(log_path);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (Has(text, "Kite session refused (TokenException)")) {
+        refused = true;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling what is watched
+    }
+  });
+  const NodeRunResult r = n.node->Run();
+  morning.join();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  const std::string text = ReadLog(log);
+  ASSERT_TRUE(refused) << text;
+  EXPECT_TRUE(Has(text, "new Kite session for AB1234: reconciliation found a mismatch: ")) << text;
+  EXPECT_FALSE(Has(text, "reconciled clean, trading resumed")) << text;
+  const RiskEngine& risk = n.node->kernel().risk_engine();
+  EXPECT_EQ(risk.trading_state(), TradingState::kHalted);
+  // A fault's halt (the position poll may name the same difference after it): a resume cannot
+  // lift it, and nothing says the node waits for a login.
+  EXPECT_FALSE(n.node->kernel().halt_reason().empty());
+  EXPECT_TRUE(Has(n.node->kernel().halt_reason(), call_.id.value())) << n.node->kernel().halt_reason();
+  EXPECT_FALSE(Has(risk.trading_state_reason(), "TokenException")) << risk.trading_state_reason();
+  EXPECT_FALSE(Has(n.node->kill_switch()->StatusJson(), "TokenException"))
+      << n.node->kill_switch()->StatusJson();
   std::fclose(log);
 }
 

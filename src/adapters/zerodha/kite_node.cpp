@@ -250,13 +250,20 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
     return;
   }
   const ReconcileResult r = node.kernel().exec_engine().Reconcile(*ms);
+  // The session works either way: Kite's next refusal halts and watches the file again, and
+  // the next morning's login is taken (TakeNextSession).
+  glue.token_halt = false;
   if (!r.ok()) {
-    Log(node, LogLevel::kError,
-        "new Kite session, but reconciliation found mismatches; trading stays HALTED: " +
-            r.ToStatus().error());
+    // Halted as `nacre ctl reconcile` halts on a mismatch: a fault, lifted by a restart once
+    // someone has looked, not by the next session or a resume. Set before the token's halt is
+    // withdrawn, so trading is never ACTIVE between the two.
+    const std::string why = "new Kite session for " + session.user_id +
+                            ": reconciliation found a mismatch: " + r.ToStatus().error();
+    node.kernel().HaltOnFault(why);
+    if (KillSwitch* ks = node.kill_switch()) (void)ks->Withdraw(glue.token_halt_reason);
+    Log(node, LogLevel::kError, why + "; trading HALTED until the node is restarted");
     return;
   }
-  glue.token_halt = false;
   if (KillSwitch* ks = node.kill_switch()) {
     // Kite's own halt only: waiting, forgotten, or lifted as a resume would.
     auto withdrawn = ks->Withdraw(glue.token_halt_reason);
