@@ -85,7 +85,8 @@ Status ExecutionEngine::ReconcileAtStart(bool resend_cancels) {
       if (o->status() == OrderStatus::kPendingCancel) {
         restart_pending_->cancels.push_back(o->client_order_id());
       } else if (o->status() == OrderStatus::kPendingUpdate) {
-        restart_pending_->modifies.push_back(o->client_order_id());
+        restart_pending_->modifies.push_back(
+            StopModify{o->client_order_id(), o->quantity(), o->price(), o->trigger_price()});
       }
     }
   }
@@ -139,32 +140,45 @@ void ExecutionEngine::ResendPendingCancels(const Venue& venue) {
 }
 
 void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
-  // A modify decided before a restart whose request died with the process (or never left):
-  // the venue lists the order working, not modifying, with the fields we hold (a modify it
-  // applied would have been reconciled as OrderUpdated, leaving PENDING_UPDATE). Left as it
-  // was, the order would stay PENDING_UPDATE for good and the in-flight check would block its
-  // instrument. The venue's answer is that the modify is not applied: ModifyRejected (applied
-  // before the strategies start: they find the order as the venue lists it and may modify it
-  // again; a contingency's reduction is sent again by ActOnContingentLists). An order the venue
+  // A modify decided before a restart whose request died with the process (or never left: held
+  // until the venue's id came): the venue lists the order working, not modifying, with the
+  // fields it had before the modify. Left as it was, the order would stay PENDING_UPDATE for
+  // good and the in-flight check would block its instrument; and when the reconciliation moved
+  // it on (the venue's late acknowledgement: ACCEPTED; a fill while the node was down) the
+  // strategy would never hear of its modify. The venue's answer is that the modify is not
+  // applied: ModifyRejected (after PENDING_UPDATE again for an order the reconciliation moved
+  // on; applied before the strategies start: they find the order as the venue lists it and may
+  // modify it again; a contingency's reduction is sent again by ActOnContingentLists). A modify
+  // the venue applied was reconciled as OrderUpdated (the fields moved); an order the venue
   // still processes a modify for, or does not list, is left to its reports and the in-flight
   // check.
   if (!restart_pending_) return;
-  std::vector<ClientOrderId> here;  // settled once, at this venue's first reconciliation
-  std::erase_if(restart_pending_->modifies, [&](const ClientOrderId& id) {
-    const Order* o = cache_.order(id);
+  std::vector<StopModify> here;  // settled once, at this venue's first reconciliation
+  std::erase_if(restart_pending_->modifies, [&](const StopModify& m) {
+    const Order* o = cache_.order(m.id);
     if (o != nullptr && o->instrument_id().venue() != ms.venue) return false;
-    if (o != nullptr && o->status() == OrderStatus::kPendingUpdate) here.push_back(id);
+    if (o != nullptr && o->is_open() && o->quantity() == m.quantity && o->price() == m.price &&
+        o->trigger_price() == m.trigger_price) {
+      here.push_back(m);
+    }
     return true;
   });
   if (here.empty()) return;
   Reconciler reports(trader_id_, cache_, *this, clock_, uuids_, logger_);
   for (const OrderStatusReport& r : ms.orders) {
     const Order* o = reports.Match(r);
-    if (o == nullptr || o->status() != OrderStatus::kPendingUpdate ||
-        std::find(here.begin(), here.end(), o->client_order_id()) == here.end() ||
+    if (o == nullptr || std::find(here.begin(), here.end(), o->client_order_id()) == here.end() ||
         (r.status != OrderStatus::kAccepted && r.status != OrderStatus::kTriggered &&
          r.status != OrderStatus::kPartiallyFilled)) {
       continue;
+    }
+    const OrderStatus st = o->status();
+    if (st != OrderStatus::kPendingUpdate && st != OrderStatus::kAccepted &&
+        st != OrderStatus::kTriggered && st != OrderStatus::kPartiallyFilled) {
+      continue;  // being cancelled: the cancel's answer decides
+    }
+    if (st != OrderStatus::kPendingUpdate) {
+      Process(EventAbout<OrderPendingUpdate>(*o, uuids_.Next(), clock_.Now()));
     }
     auto e = EventAbout<OrderModifyRejected>(*o, uuids_.Next(), clock_.Now());
     e.reason = fmt::format("the modify pending when the node last stopped is not applied at {}",

@@ -206,9 +206,16 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   bool contingencies_suspended_ = false;
   // The orders PENDING_CANCEL or PENDING_UPDATE when the first start began (the journal's),
   // not yet resent or settled.
+  // A modify pending at the stop, with the order's fields as they stood before it.
+  struct StopModify {
+    ClientOrderId id;
+    Quantity quantity;
+    std::optional<Price> price, trigger_price;
+    bool operator==(const ClientOrderId& other) const { return id == other; }
+  };
   struct RestartPending {
     std::vector<ClientOrderId> cancels;
-    std::vector<ClientOrderId> modifies;
+    std::vector<StopModify> modifies;
     bool reasserted = false;
   };
   std::optional<RestartPending> restart_pending_;

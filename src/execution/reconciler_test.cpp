@@ -727,6 +727,35 @@ TEST_F(ReconcileTest, AModifyPendingAtTheRestartIsSettledByWhatTheVenueLists) {
   EXPECT_EQ(client_->command_count(), 0u);
 }
 
+TEST_F(ReconcileTest, AModifyTheReconciliationMovesOnFromIsRejectedWhenTheVenueListsItUnmodified) {
+  // Modifies pending at the stop on orders the start's reconciliation moves on: O-1 was sent
+  // and never acknowledged, its modify held for the venue's id (the venue's late
+  // acknowledgement makes it ACCEPTED); O-2 filled in part while the node was down. The venue
+  // lists both working with their fields as before the modify: each is rejected (before, the
+  // strategy never heard of it). O-3's modify the venue applied: updated, not rejected.
+  const Order* held = Ours("O-1", 2, /*accepted=*/false);
+  const Order* part = Ours("O-2", 2, /*accepted=*/true);
+  const Order* applied = Ours("O-3", 2, /*accepted=*/false);
+  for (const Order* o : {held, part, applied}) client_->PendingUpdate(*o);
+  events_.clear();
+  const OrderStatusReport rp = Report(*part, OrderStatus::kPartiallyFilled, 1, "100");
+  OrderStatusReport ra = Report(*applied, OrderStatus::kAccepted, 0);
+  ra.price = Px("101");
+  client_->mass_status.orders = {Report(*held, OrderStatus::kAccepted, 0), rp, ra};
+  client_->mass_status.fills = {Fill(rp, "T-1", 1, "100", 5)};
+  client_->mass_status.positions = {Pos(1)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_EQ(EventsOf(held),
+            (Names{"OrderAccepted", "OrderPendingUpdate", "OrderModifyRejected"}));
+  EXPECT_EQ(held->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(EventsOf(part), (Names{"OrderFilled", "OrderPendingUpdate", "OrderModifyRejected"}));
+  EXPECT_EQ(part->status(), OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(EventsOf(applied), (Names{"OrderAccepted", "OrderUpdated"}));
+  EXPECT_EQ(applied->price(), Px("101"));
+  EXPECT_EQ(events_.Of<OrderModifyRejected>().size(), 2u);
+  EXPECT_EQ(client_->command_count(), 0u);
+}
+
 TEST_F(ReconcileTest, AHeldOtoChildWhoseParentsFillTheStartFoundIsReleasedOnce) {
   // The parent filled while the node was down: the start's reconciliation applies the fill
   // (the child held until the start succeeds) and the start releases the child; no later pass
