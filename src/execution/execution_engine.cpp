@@ -180,6 +180,7 @@ void ExecutionEngine::SettleLostModifies(const ExecutionMassStatus& ms) {
     if (st != OrderStatus::kPendingUpdate) {
       Process(EventAbout<OrderPendingUpdate>(*o, uuids_.Next(), clock_.Now()));
     }
+    std::erase(here, o->client_order_id());  // once, however many reports match it
     auto e = EventAbout<OrderModifyRejected>(*o, uuids_.Next(), clock_.Now());
     e.reason = fmt::format("the modify pending when the node last stopped is not applied at {}",
                            ms.venue.value());
@@ -721,6 +722,10 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
 }
 
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
+  if (std::holds_alternative<OrderCancelRejected>(event)) {
+    ReactToRefusedCancel(order);
+    return;
+  }
   const bool filled = std::holds_alternative<OrderFilled>(event);
   const bool done = order.is_closed();
   for (const ClientOrderId& id : order.linked_order_ids()) {
@@ -728,12 +733,50 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   }
 }
 
+void ExecutionEngine::ReactToRefusedCancel(const Order& order) {
+  // The venue refused a cancel of this list member (its contingency's, a strategy's or the
+  // kill switch's) and it works again. Where a sibling's state still calls for its end (an OCO
+  // sibling filled or ended, an OUO sibling done or filled), that is done again now: a peer's
+  // cancel is not sent again on the sibling's later fills while it travels (ActOnPeer), and
+  // the sibling may have no more fills to come. A few times per order; after that the refusals
+  // stand, and the next reconnect's or start's pass over the lists tries again.
+  static constexpr int kMaxListCancelRetries = 3;
+  if (!order.is_open() || order.status() == OrderStatus::kPendingCancel ||
+      order.status() == OrderStatus::kPendingUpdate) {
+    return;
+  }
+  for (const ClientOrderId& id : order.linked_order_ids()) {
+    const Order* sibling = cache_.order(id);
+    if (sibling == nullptr || sibling->status() == OrderStatus::kDenied ||
+        sibling->contingency() == ContingencyType::kOto) {
+      continue;
+    }
+    const bool done = sibling->is_closed();
+    const bool filled =
+        sibling->status() == OrderStatus::kFilled || (!done && !sibling->filled_qty().is_zero());
+    if (!filled && !done) continue;
+    int& retries = list_cancel_retries_[order.client_order_id()];
+    if (retries >= kMaxListCancelRetries) {
+      log().Error("{} list: {} is {}, and the venue refused {} cancels of {}: left working "
+                  "(the next reconnect's or start's pass over the lists tries again)",
+                  ToString(sibling->contingency()), sibling->client_order_id().value(),
+                  ToString(sibling->status()), retries + 1, order.client_order_id().value());
+      return;
+    }
+    ++retries;
+    log().Warning("{} list: the venue refused a cancel of {} while {} is {}: acting on it again",
+                  ToString(sibling->contingency()), order.client_order_id().value(),
+                  sibling->client_order_id().value(), ToString(sibling->status()));
+    ActOnPeer(*sibling, order, filled, done);
+    return;
+  }
+}
+
 void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {
   // A peer being cancelled already has its cancel on the way (or, at a restart, waiting for
   // ResendPendingCancels): each further fill of this order would otherwise send the venue
   // another, which it refuses as the order is already cancelled. A cancel the venue refuses
-  // returns the peer to its working state, and the next event here sends it again; one lost
-  // on the way is the in-flight check's and the reconnect's (ActOnContingentLists).
+  // returns the peer to its working state and is acted on again (ReactToRefusedCancel).
   if (peer.status() == OrderStatus::kPendingCancel) return;
   switch (order.contingency()) {
     case ContingencyType::kOto:

@@ -134,6 +134,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     explained_trades_.clear();
     last_query_.clear();
     venue_day_start_.clear();
+    list_cancel_retries_.clear();
   }
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
   // an order never sent (INITIALIZED) is canceled locally; a closed one is left.
@@ -177,6 +178,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // An event the order refused: a duplicate, a stale report, an expected race or an error.
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
+  void ReactToRefusedCancel(const Order& order);
   void SubmitReleased(const Order& child);
   // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
   // `done`, it is closed.
@@ -204,8 +206,6 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
   bool contingencies_suspended_ = false;
-  // The orders PENDING_CANCEL or PENDING_UPDATE when the first start began (the journal's),
-  // not yet resent or settled.
   // A modify pending at the stop, with the order's fields as they stood before it.
   struct StopModify {
     ClientOrderId id;
@@ -213,6 +213,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     std::optional<Price> price, trigger_price;
     bool operator==(const ClientOrderId& other) const { return id == other; }
   };
+  // The orders PENDING_CANCEL or PENDING_UPDATE when the first start began (the journal's),
+  // not yet resent or settled.
   struct RestartPending {
     std::vector<ClientOrderId> cancels;
     std::vector<StopModify> modifies;
@@ -222,6 +224,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   // OTO children released (SubmitReleased), so none is released twice.
   std::set<ClientOrderId> released_;
+  // Per list member: how often the venue refused a cancel its list still called for and it
+  // was sent again (ReactToRefusedCancel: at most kMaxListCancelRetries).
+  std::map<ClientOrderId, int> list_cancel_retries_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

@@ -676,25 +676,49 @@ TEST_F(ContingencyTest, OcoFillCancelsThePeerAtTheVenue) {
   EXPECT_EQ(client_->cancels.size(), 2u);
 }
 
-TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelUnlessTheVenueRefusesIt) {
+TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelAndARefusedOneIsSentAgain) {
   auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
                        MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
                       ContingencyType::kOco);
-  Work(list[0]);
-  Work(list[1]);
-  client_->Filled(*list[0], 2, "110");
-  client_->Filled(*list[0], 3, "110");  // the peer's cancel is still on its way
+  const Order* tp = list[0];
+  const Order* sl = list[1];
+  Work(tp);
+  Work(sl);
+  client_->Filled(*tp, 2, "110");
+  client_->Filled(*tp, 3, "110");  // the stop's cancel is still on its way: not sent again
   ASSERT_EQ(client_->cancels.size(), 1u);
-  EXPECT_EQ(list[1]->status(), OrderStatus::kPendingCancel);
-  // The venue refuses it: the stop works again, and the next fill asks again.
-  client_->CancelRejected(*list[1], "venue busy");
-  ASSERT_EQ(list[1]->status(), OrderStatus::kAccepted);
-  client_->Filled(*list[0], 1, "110");
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
+  // The venue refuses it: the stop works again, and the list still calls for its end.
+  client_->CancelRejected(*sl, "venue busy");
   ASSERT_EQ(client_->cancels.size(), 2u);
   EXPECT_EQ(client_->cancels[1].client_order_id, ClientOrderId("O-SL"));
-  client_->Filled(*list[0], 4, "110");  // filled: the second cancel is still on its way
-  EXPECT_EQ(list[0]->status(), OrderStatus::kFilled);
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
+  client_->Filled(*tp, 5, "110");  // filled: the cancel is on its way
+  EXPECT_EQ(tp->status(), OrderStatus::kFilled);
   EXPECT_EQ(client_->cancels.size(), 2u);
+  // Refused again after the last fill (no fill to come that would ask again): sent again, a
+  // few times; then the refusals stand until a pass over the lists (a reconnect's).
+  client_->CancelRejected(*sl, "venue busy");
+  EXPECT_EQ(client_->cancels.size(), 3u);
+  client_->CancelRejected(*sl, "venue busy");
+  EXPECT_EQ(client_->cancels.size(), 4u);
+  client_->CancelRejected(*sl, "venue busy");
+  EXPECT_EQ(client_->cancels.size(), 4u);
+  EXPECT_EQ(sl->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(exec().ActOnContingentLists(/*release_children=*/true), 1u);
+  EXPECT_EQ(client_->cancels.size(), 5u);
+  // A refused cancel of an order whose sibling neither filled nor ended calls for nothing.
+  auto other = AddList({MakeInit(fut_, "O-A", OrderSide::kSell, 10, "110"),
+                        MakeInit(fut_, "O-B", OrderSide::kSell, 10, "90")},
+                       ContingencyType::kOco);
+  Work(other[0]);
+  Work(other[1]);
+  exec().Execute(testkit::CancelCommand(*other[1]));
+  const std::size_t sent = client_->cancels.size();
+  client_->PendingCancel(*other[1]);
+  client_->CancelRejected(*other[1], "venue busy");
+  EXPECT_EQ(client_->cancels.size(), sent);
+  EXPECT_EQ(other[1]->status(), OrderStatus::kAccepted);
 }
 
 TEST_F(ContingencyTest, OcoCancelOfOneCancelsTheOther) {

@@ -894,7 +894,8 @@ TEST_F(ReconcileTest, AnOcoPeerPendingCancelAtTheStopWhoseSiblingTheStartFindsFi
   client_->mass_status.positions = {Pos(-1)};
   ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
   EXPECT_EQ(ob->status(), OrderStatus::kPendingCancel);
-  // By the fill's contingency; not again as a cancel pending from before the stop.
+  // Once: as a cancel pending from before the stop (the fill's contingency leaves a peer
+  // already PENDING_CANCEL to it), not again.
   EXPECT_EQ(client_->cancels.size(), 1u);
 }
 
