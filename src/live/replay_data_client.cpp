@@ -12,6 +12,15 @@ constexpr std::size_t kChunk = 4096;
 constexpr DurationNs kMaxSleep = 50 * kNanosPerMilli;
 }  // namespace
 
+std::string ReplayKey(const MarketData& item) {
+  struct Key {
+    std::string operator()(const QuoteTick& q) const { return "quote " + q.instrument_id.value(); }
+    std::string operator()(const TradeTick& t) const { return "trade " + t.instrument_id.value(); }
+    std::string operator()(const Bar& b) const { return "bar " + b.bar_type.ToString(); }
+  };
+  return std::visit(Key{}, item);
+}
+
 ReplayDataClient::ReplayDataClient(ReplayDataConfig config, const Clock& clock, Inbox& inbox)
     : config_(std::move(config)), clock_(clock), inbox_(inbox) {}
 

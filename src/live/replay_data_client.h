@@ -44,6 +44,10 @@ struct ReplayDataConfig {
   std::size_t max_backlog = 0;
 };
 
+// What identifies a data item among those at the same time: its kind and instrument (a bar:
+// its bar type), e.g. "quote NIFTY2610624000CE.NFO" (TradingNode's resume at a data time).
+std::string ReplayKey(const MarketData& item);
+
 class ReplayDataClient final : public DataClient {
  public:
   ReplayDataClient(ReplayDataConfig config, const Clock& clock, Inbox& inbox);

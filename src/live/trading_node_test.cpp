@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -251,10 +252,14 @@ TEST_F(NodeTest, RestartResumesOrdersPositionsAndStrategyStateWithoutReissuingId
   EXPECT_GT(r.entries_replayed, 0);
   EXPECT_GE(r.resumed_at, t0_ + 6 * kNanosPerMinute) << "the clock resumes where it stopped";
   EXPECT_GE(r.resumed_at, first_stopped_at) << "the clock never goes back";
-  // The strategy continued its plan with the quotes after the restart (time passed while the
-  // node was down, as it does live: nothing replayed twice, no new order).
+  // The strategy continued its plan with the quotes after the restart (nothing replayed twice:
+  // the 7th, at minute 6, was delivered before the stop, and the clock resumed no earlier; no
+  // new order). Before, one at the very time it resumed at was delivered again.
   int later = 0;
-  for (int i = 0; i < kQuotes; ++i) later += t0_ + i * kNanosPerMinute >= r.resumed_at;
+  for (int i = 0; i < kQuotes; ++i) {
+    const UnixNanos t = t0_ + i * kNanosPerMinute;
+    later += t >= r.resumed_at && t > t0_ + 6 * kNanosPerMinute;
+  }
   EXPECT_EQ(strategy_->quotes(), 7 + later);
   const Cache& cache = node->kernel().cache();
   EXPECT_EQ(cache.orders_total(), 3u) << "the restored orders, none issued again";
@@ -500,15 +505,26 @@ TEST_F(NodeTest, AKillBetweenAnOuoPeersReductionCommitAndItsSendStillReducesItAf
   TradeLists("OUO-001", ContingencyType::kOuo, "55.00", /*lots=*/2);
   const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:2");
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
-  // Restarted half a minute later: the quote at minute 8 is not replayed (it would fill the
-  // second lot, and that fill's own reduction would hide the lost one).
-  node_tweak_ = [this](NodeSettings& s) { s.start = t0_ + 8 * kNanosPerMinute + 30 * kNanosPerSecond; };
+  // The restart resumes at minute 8, the time of the data last delivered: the quote then is
+  // not delivered again (before, it was: it filled the second lot, and that fill's own
+  // reduction hid the lost one; the test had to start the restart half a minute later).
+  {
+    // The snapshot names what was delivered at minute 8, its latest data time.
+    auto journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    auto snap = journal->LatestSnapshot();
+    ASSERT_TRUE(snap.ok() && *snap);
+    auto j = nlohmann::json::parse((*snap)->body);
+    EXPECT_EQ(j["data"]["ts"].get<std::int64_t>(), (t0_ + 8 * kNanosPerMinute).value);
+    EXPECT_EQ(j["data"]["seen"]["quote " + put_.id.value()], 1) << j["data"].dump();
+  }
   auto node = MakeNode(t0_ + 11 * kNanosPerMinute + 30 * kNanosPerSecond,
                        /*cancel_on_stop=*/false);  // no cancel at the stop
   const NodeRunResult r = node->Run();
   ASSERT_TRUE(r.status.ok()) << r.status.error();
   ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
   ASSERT_TRUE(r.recovered);
+  EXPECT_EQ(r.resumed_at, t0_ + 8 * kNanosPerMinute);
   const Cache& cache = node->kernel().cache();
   ASSERT_EQ(cache.orders_total(), 2u);
   const SimulatedExchange* venue = node->sandbox_venue(put_.id.venue());
@@ -887,6 +903,32 @@ TEST_F(NodeTest, ACorruptJournalIsRefusedNamingItBeforeAnythingRuns) {
   EXPECT_NE(r.status.error().find("journal.sqlite"), std::string::npos) << r.status.error();
   EXPECT_EQ(strategy_->starts(), 0);
   EXPECT_EQ(r.data_items, 0u);
+}
+
+TEST_F(NodeTest, ASnapshotWhoseDataIsMalformedIsRefusedNamingItBeforeAnythingRuns) {
+  {
+    auto node = MakeNode(t0_ + 2 * kNanosPerMinute + 30 * kNanosPerSecond);
+    ASSERT_TRUE(node->Run().status.ok());
+  }
+  const fs::path path = dir_ / "state" / "TRADER-001" / "journal.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(
+      db, "UPDATE snapshots SET body = json_set(body, '$.data.seen', json('{\"quote X\": 0}'))",
+      nullptr, nullptr, &err);
+  const std::string why = err != nullptr ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << why;
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.error().find("journal.sqlite"), std::string::npos) << r.status.error();
+  EXPECT_NE(r.status.error().find("data: seen[\"quote X\"] is not a positive count"),
+            std::string::npos)
+      << r.status.error();
+  EXPECT_EQ(strategy_->starts(), 0);
 }
 
 // Adapters stop their own threads in a teardown hook (OnTeardown) because those threads read
