@@ -562,6 +562,64 @@ TEST_F(NodeTest, AKillBeforeTheCommitForgetsTheIntentAndTheStrategyIssuesItAgain
 namespace nacre {
 namespace {
 
+TEST_F(NodeTest, AKillFileThereAtLaunchHaltsBeforeTheStartSendsAnything) {
+  // The kill switch's timer looks about once a wall second, a hundred market minutes at 6000x:
+  // without the look before the start, the plan's buy on the 2nd quote would reach the venue.
+  fs::create_directories(dir_ / "state");
+  std::ofstream(dir_ / "state" / "KILL") << "stop\n";
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  const RiskEngine& risk = node->kernel().risk_engine();
+  EXPECT_EQ(risk.trading_state(), TradingState::kHalted);
+  EXPECT_NE(risk.trading_state_reason().find("KILL"), std::string::npos)
+      << risk.trading_state_reason();
+  const Cache& cache = node->kernel().cache();
+  ASSERT_EQ(cache.orders_total(), 3u);
+  for (const Order* o : cache.Orders()) {
+    EXPECT_EQ(o->status(), OrderStatus::kDenied) << o->client_order_id().value();
+  }
+  EXPECT_TRUE(node->sandbox_venue(call_.id.venue())->positions().empty());
+}
+
+TEST_F(NodeTest, AFlattenKillFileAtARestartHaltsUntilTheStartHasReconciledThenFlattens) {
+  // The first run stops holding the lot its plan bought on the 2nd quote.
+  {
+    auto node = MakeNode(t0_ + 2 * kNanosPerMinute + 30 * kNanosPerSecond,
+                         /*cancel_on_stop=*/false);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    ASSERT_EQ(node->kernel().cache().PositionsOpen().size(), 1u);
+  }
+  std::ofstream(dir_ / "state" / "KILL") << "flatten\n";
+  // Restarted with "flatten" in the kill file: halted before the start (nothing flattened on
+  // books not yet reconciled), flattened as soon as the start has reconciled them. The
+  // replayed data runs out in well under the timer's first look: without the look after the
+  // start nothing would flatten, and the lot would stay held.
+  auto node = MakeNode();
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  const Cache& cache = node->kernel().cache();
+  EXPECT_TRUE(cache.PositionsOpen().empty());
+  std::size_t flatten_sells = 0, denied = 0;
+  for (const Order* o : cache.Orders()) {
+    if (o->client_order_id().value().find("KILL") != std::string::npos) {
+      EXPECT_EQ(o->status(), OrderStatus::kFilled) << o->client_order_id().value();
+      EXPECT_GE(o->ts_init(), r.resumed_at);
+      flatten_sells += o->is_buy() ? 0 : 1;
+    }
+    denied += o->status() == OrderStatus::kDenied ? 1 : 0;
+  }
+  EXPECT_EQ(flatten_sells, 1u);
+  EXPECT_EQ(denied, 2u) << "the plan's sell and resting buy, after the halt";
+  EXPECT_EQ(node->kernel().risk_engine().trading_state(), TradingState::kHalted);
+  for (const auto& [id, p] : node->sandbox_venue(call_.id.venue())->positions()) {
+    EXPECT_EQ(p.net_raw, 0) << id.value();
+  }
+}
+
 TEST_F(NodeTest, TheControlSocketHaltsTheRunningNodeAndReportsIt) {
   // A node at 60x (its ten minutes of data take ten seconds) asked through the socket.
   auto node = MakeNode(FromIst(2026, 1, 30, 15, 30), true, /*speed=*/60);
