@@ -187,25 +187,44 @@ void BacktestEngine::AddMemoryCoverage() {
   }
 }
 
+namespace {
+// Whether `v` takes `d`: a venue that wants all data, or the item's own venue.
+template <class T>
+bool Takes(const MatchingVenue& v, const T& d) {
+  if constexpr (std::is_same_v<T, Bar>) {
+    return v.WantsAllData() || v.venue() == d.bar_type.instrument_id().venue();
+  } else {
+    return v.WantsAllData() || v.venue() == d.instrument_id.venue();
+  }
+}
+}  // namespace
+
 void DeliverMarketData(const std::vector<MatchingVenue*>& venues, DataEngine& data_engine,
                        const MarketData& point) {
   std::visit(
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
-        if constexpr (std::is_same_v<T, Bar>) {
-          for (MatchingVenue* v : venues) {
-            if (v->WantsAllData() || v->venue() == d.bar_type.instrument_id().venue()) v->OnBar(d);
-          }
-        } else if constexpr (std::is_same_v<T, QuoteTick>) {
-          for (MatchingVenue* v : venues) {
-            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnQuote(d);
-          }
-        } else {
-          for (MatchingVenue* v : venues) {
-            if (v->WantsAllData() || v->venue() == d.instrument_id.venue()) v->OnTrade(d);
+        for (MatchingVenue* v : venues) {
+          if (!Takes(*v, d)) continue;
+          if constexpr (std::is_same_v<T, Bar>) {
+            v->OnBar(d);
+          } else if constexpr (std::is_same_v<T, QuoteTick>) {
+            v->OnQuote(d);
+          } else {
+            v->OnTrade(d);
           }
         }
         data_engine.Process(d);
+      },
+      point);
+}
+
+void SeeMarketData(const std::vector<MatchingVenue*>& venues, const MarketData& point) {
+  std::visit(
+      [&](const auto& d) {
+        for (MatchingVenue* v : venues) {
+          if (Takes(*v, d)) v->SeeMarket(point);
+        }
       },
       point);
 }

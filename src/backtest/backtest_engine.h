@@ -84,6 +84,8 @@ Result<SimulatedExchange*> AttachSimulatedVenue(Kernel& kernel, const BacktestVe
 // then the data engine publishes it. Call from inside one loop handler.
 void DeliverMarketData(const std::vector<MatchingVenue*>& venues, DataEngine& data_engine,
                        const MarketData& point);
+// The same venues see the item's prices with nothing matched (MatchingVenue::SeeMarket).
+void SeeMarketData(const std::vector<MatchingVenue*>& venues, const MarketData& point);
 
 class BacktestEngine {
  public:

@@ -272,6 +272,7 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
                     "done",
                     ToString(o->contingency()), o->client_order_id().value(),
                     ToString(o->status()), peer->client_order_id().value());
+      list_retries_.erase(peer->client_order_id());  // its refusals may be retried again
       ActOnPeer(*o, *peer, filled, done);
     }
   }
@@ -545,6 +546,17 @@ void ExecutionEngine::Process(const OrderEvent& event) {
     ++refused_;
     return;
   }
+  // The venue's acknowledgement of an order cancelled or modified before it came (the request
+  // held for the venue's id, or still travelling behind the order): the state machine reads it
+  // as the request having failed (ACCEPTED), but the request is still on its way. Pending again
+  // at once (below), so the order reads as it is: journaled, a node dying before the held
+  // request left finds it pending at the restart and sends it again; a refusal that comes
+  // restores ACCEPTED. Not while the journal is replayed: it holds that event too.
+  const OrderStatus before = order->status();
+  const bool late_ack = std::holds_alternative<OrderAccepted>(event) &&
+                        order->venue_order_id().empty() &&
+                        (before == OrderStatus::kPendingCancel ||
+                         before == OrderStatus::kPendingUpdate);
   if (Status s = order->Apply(event); !s) {
     Refused(*order, event, s);
     return;
@@ -572,6 +584,13 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   // A denial is never for one member alone: the risk engine (or a missing client) denies
   // the whole list, so each peer gets its own OrderDenied with its reason rather than a
   // local cancel triggered by the first denial.
+  if (late_ack && !contingencies_suspended_ && order->status() == OrderStatus::kAccepted) {
+    if (before == OrderStatus::kPendingCancel) {
+      Process(EventAbout<OrderPendingCancel>(*order, uuids_.Next(), clock_.Now()));
+    } else {
+      Process(EventAbout<OrderPendingUpdate>(*order, uuids_.Next(), clock_.Now()));
+    }
+  }
   const bool denied = std::holds_alternative<OrderDenied>(event);
   if (!denied && !contingencies_suspended_ &&
       (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty())) {
@@ -596,7 +615,8 @@ void ExecutionEngine::Refused(const Order& order, const OrderEvent& event, const
   if (kind == OrderEventKind::kModifyRejected || kind == OrderEventKind::kCancelRejected) {
     // The venue refused a modify/cancel of an order that is no longer pending: it filled or
     // ended while the request travelled (an expected race), or the venue skipped the pending
-    // state. The order keeps its state; the strategy still learns its request failed.
+    // state. The order keeps its state; the strategy still learns its request failed; a list
+    // member filled in part meanwhile whose list still calls for its cancel gets it again.
     ++stale_;
     if (order.is_closed() || order.status() == OrderStatus::kPartiallyFilled) {
       log().Info("{} for {} after it became {} (request crossed the venue's update)",
@@ -606,6 +626,10 @@ void ExecutionEngine::Refused(const Order& order, const OrderEvent& event, const
                     h.client_order_id.value(), ToString(order.status()));
     }
     bus_.Publish(OrderTopic(order.strategy_id()), event);
+    if (kind == OrderEventKind::kCancelRejected && !contingencies_suspended_ &&
+        !order.linked_order_ids().empty()) {
+      ReactToListState(order);
+    }
     return;
   }
   if (order.is_closed() && kind != OrderEventKind::kFilled) {
@@ -722,8 +746,9 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
 }
 
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
-  if (std::holds_alternative<OrderCancelRejected>(event)) {
-    ReactToRefusedCancel(order);
+  if (std::holds_alternative<OrderCancelRejected>(event) ||
+      std::holds_alternative<OrderAccepted>(event)) {
+    ReactToListState(order);
     return;
   }
   const bool filled = std::holds_alternative<OrderFilled>(event);
@@ -733,51 +758,52 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   }
 }
 
-void ExecutionEngine::ReactToRefusedCancel(const Order& order) {
-  // The venue refused a cancel of this list member (its contingency's, a strategy's or the
-  // kill switch's) and it works again. Where a sibling's state still calls for its end (an OCO
-  // sibling filled or ended, an OUO sibling done or filled), that is done again now: a peer's
-  // cancel is not sent again on the sibling's later fills while it travels (ActOnPeer), and
-  // the sibling may have no more fills to come. A few times per order; after that the refusals
-  // stand, and the next reconnect's or start's pass over the lists tries again.
-  static constexpr int kMaxListCancelRetries = 3;
+void ExecutionEngine::ReactToListState(const Order& order) {
+  // This list member works, not being cancelled or modified, after a venue refused its cancel
+  // (its contingency's, a strategy's or the kill switch's) or acknowledged it (a cancel that
+  // overtook the order was refused before it). Where a sibling's state still calls for its end
+  // or reduction (an OCO sibling filled or ended, an OUO sibling done or filled), that is done
+  // again now: a peer's cancel is not sent again on the sibling's later fills while it travels
+  // (ActOnPeer), and the sibling may have no more fills to come. A few times per order; after
+  // that the refusals stand, and the next pass over the lists (a Kite reconnect's, a start's)
+  // tries again.
+  static constexpr int kMaxListRetries = 3;
   if (!order.is_open() || order.status() == OrderStatus::kPendingCancel ||
       order.status() == OrderStatus::kPendingUpdate) {
     return;
   }
   for (const ClientOrderId& id : order.linked_order_ids()) {
     const Order* sibling = cache_.order(id);
-    if (sibling == nullptr || sibling->status() == OrderStatus::kDenied ||
-        sibling->contingency() == ContingencyType::kOto) {
-      continue;
-    }
+    if (sibling == nullptr || sibling->status() == OrderStatus::kDenied) continue;
     const bool done = sibling->is_closed();
     const bool filled =
         sibling->status() == OrderStatus::kFilled || (!done && !sibling->filled_qty().is_zero());
     if (!filled && !done) continue;
-    int& retries = list_cancel_retries_[order.client_order_id()];
-    if (retries >= kMaxListCancelRetries) {
-      log().Error("{} list: {} is {}, and the venue refused {} cancels of {}: left working "
-                  "(the next reconnect's or start's pass over the lists tries again)",
+    int& retries = list_retries_[order.client_order_id()];
+    if (retries >= kMaxListRetries) {
+      log().Error("{} list: {} is {}, and {} still works after {} attempts to act on it: left "
+                  "working (the next pass over the lists, a reconnect's or a start's, tries "
+                  "again)",
                   ToString(sibling->contingency()), sibling->client_order_id().value(),
-                  ToString(sibling->status()), retries + 1, order.client_order_id().value());
+                  ToString(sibling->status()), order.client_order_id().value(), retries);
       return;
     }
-    ++retries;
-    log().Warning("{} list: the venue refused a cancel of {} while {} is {}: acting on it again",
-                  ToString(sibling->contingency()), order.client_order_id().value(),
-                  sibling->client_order_id().value(), ToString(sibling->status()));
-    ActOnPeer(*sibling, order, filled, done);
-    return;
+    if (ActOnPeer(*sibling, order, filled, done)) {
+      ++retries;
+      log().Warning("{} list: {} works while {} is {}: acted on again as the list calls for",
+                    ToString(sibling->contingency()), order.client_order_id().value(),
+                    sibling->client_order_id().value(), ToString(sibling->status()));
+      return;
+    }
   }
 }
 
-void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {
+bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {
   // A peer being cancelled already has its cancel on the way (or, at a restart, waiting for
   // ResendPendingCancels): each further fill of this order would otherwise send the venue
   // another, which it refuses as the order is already cancelled. A cancel the venue refuses
-  // returns the peer to its working state and is acted on again (ReactToRefusedCancel).
-  if (peer.status() == OrderStatus::kPendingCancel) return;
+  // returns the peer to its working state and is acted on again (ReactToListState).
+  if (peer.status() == OrderStatus::kPendingCancel || peer.is_closed()) return false;
   switch (order.contingency()) {
     case ContingencyType::kOto:
       // Children are released once the parent is completely filled. If the parent ends any
@@ -791,38 +817,48 @@ void ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
             // Found filled by a restart's reconciliation: held until the start has succeeded
             // and trading is back (ReassertContingencies), never denied on the way.
             log().Info("OTO: {} held until the start completes", peer.client_order_id().value());
-          } else {
-            SubmitReleased(peer);
+            return false;
           }
-        } else if (done) {
+          SubmitReleased(peer);
+          return true;
+        }
+        if (done) {
           if (!order.filled_qty().is_zero()) {
             log().Warning("OTO parent {} ended partly filled ({}); canceling child {}",
                           order.client_order_id().value(), order.filled_qty().ToString(),
                           peer.client_order_id().value());
           }
           CancelPeer(peer);
+          return true;
         }
       }
-      break;
+      return false;
     case ContingencyType::kOco:
-      if (filled || done) CancelPeer(peer);
-      break;
+      if (!filled && !done) return false;
+      CancelPeer(peer);
+      return true;
     case ContingencyType::kOuo:
       if (done && !filled) {
         CancelPeer(peer);
-      } else if (filled && peer.is_open()) {
+        return true;
+      }
+      if (filled && peer.is_open()) {
         // Reduce the peer by what this order has filled in total (OuoTarget).
         const Quantity target = OuoTarget(order, peer);
         if (target <= peer.filled_qty()) {
           CancelPeer(peer);
-        } else if (target < peer.quantity()) {
+          return true;
+        }
+        if (target < peer.quantity()) {
           ReducePeer(peer, target);
+          return true;
         }
       }
-      break;
+      return false;
     case ContingencyType::kNone:
-      break;
+      return false;
   }
+  return false;
 }
 
 void ExecutionEngine::ReducePeer(const Order& peer, Quantity target) {

@@ -82,7 +82,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   };
   void SetWriteAhead(WriteAhead w) { write_ahead_ = std::move(w); }
   // While suspended, applied events rebuild orders and positions and contingent lists do not
-  // act on them (an OTO parent's fill releases no child, an OCO fill cancels no peer). For a
+  // act on them (an OTO parent's fill releases no child, an OCO fill cancels no peer), nor is
+  // an order acknowledged while its cancel or modify travels set pending again. For a
   // journal's replay (TradingNode::Recover: what they did then is in the journal, and acting
   // again would send commands it never records) and for the orders reconciliation expires
   // with a previous day (an OCO peer's cancel would go to a venue that no longer has it).
@@ -134,7 +135,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     explained_trades_.clear();
     last_query_.clear();
     venue_day_start_.clear();
-    list_cancel_retries_.clear();
+    list_retries_.clear();
   }
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
   // an order never sent (INITIALIZED) is canceled locally; a closed one is left.
@@ -178,11 +179,13 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // An event the order refused: a duplicate, a stale report, an expected race or an error.
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
-  void ReactToRefusedCancel(const Order& order);
+  void ReactToListState(const Order& order);
   void SubmitReleased(const Order& child);
   // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
   // `done`, it is closed.
-  void ActOnPeer(const Order& order, const Order& peer, bool filled, bool done);
+  // What `order`'s state calls for on its list peer (released, cancelled, reduced); true when
+  // something was done.
+  bool ActOnPeer(const Order& order, const Order& peer, bool filled, bool done);
   // What an OUO peer stands at once `order` filled what it did.
   static Quantity OuoTarget(const Order& order, const Order& peer);
   // An OUO peer's reduction: PENDING_UPDATE (when it can be) and a ModifyOrder to `target`.
@@ -224,9 +227,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   // OTO children released (SubmitReleased), so none is released twice.
   std::set<ClientOrderId> released_;
-  // Per list member: how often the venue refused a cancel its list still called for and it
-  // was sent again (ReactToRefusedCancel: at most kMaxListCancelRetries).
-  std::map<ClientOrderId, int> list_cancel_retries_;
+  // Per list member: how often its list's call was acted on again after a venue refused it
+  // (ReactToListState: at most three times; a pass over the lists starts the count again).
+  std::map<ClientOrderId, int> list_retries_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

@@ -721,6 +721,72 @@ TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelAndARefusedOneIsSentA
   EXPECT_EQ(other[1]->status(), OrderStatus::kAccepted);
 }
 
+TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPending) {
+  // A cancel held for the venue's id: the acknowledgement that brings the id does not read as
+  // the cancel having failed; the order is PENDING_CANCEL again at once (journaled with it, so
+  // a node dying before the held cancel left sends it at the restart).
+  const Order* o = Add(MakeInit(fut_, "O-1", OrderSide::kBuy, 10, "100"));
+  exec().Execute(testkit::SubmitCommand(*o));
+  client_->Submitted(*o);
+  client_->PendingCancel(*o);
+  client_->Accepted(*o);
+  EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
+  EXPECT_EQ(o->venue_order_id(), VenueOrderId("V-O-1"));
+  const std::vector<std::string> names = testkit::EventNames(orders_.items());
+  ASSERT_GE(names.size(), 2u);
+  EXPECT_EQ(std::vector<std::string>(names.end() - 2, names.end()),
+            (std::vector<std::string>{"OrderAccepted", "OrderPendingCancel"}));
+  client_->CancelRejected(*o, "too late");  // refused: it works, as acknowledged
+  EXPECT_EQ(o->status(), OrderStatus::kAccepted);
+  // A modify likewise; its refusal restores ACCEPTED (before, the late acknowledgement made
+  // it ACCEPTED and the refusal was an invalid transition).
+  const Order* m = Add(MakeInit(fut_, "O-2", OrderSide::kBuy, 10, "100"));
+  exec().Execute(testkit::SubmitCommand(*m));
+  client_->Submitted(*m);
+  client_->PendingUpdate(*m);
+  client_->Accepted(*m);
+  EXPECT_EQ(m->status(), OrderStatus::kPendingUpdate);
+  client_->ModifyRejected(*m, "no");
+  EXPECT_EQ(m->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(exec().refused_event_count(), 0u);
+}
+
+TEST_F(ContingencyTest, AListMemberWhoseCancelTheVenueRefusedIsCancelledWhenItWorksAgain) {
+  // The stop's cancel overtook its submit and was refused; the acknowledgement comes after:
+  // the target filled, so the stop is cancelled again.
+  auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
+                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOco);
+  const Order* tp = list[0];
+  const Order* sl = list[1];
+  Work(tp);
+  exec().Execute(testkit::SubmitCommand(*sl));
+  client_->Submitted(*sl);
+  client_->Filled(*tp, 10, "110");
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  client_->CancelRejected(*sl, "order not found");  // it had not reached the venue yet
+  EXPECT_EQ(sl->status(), OrderStatus::kSubmitted);
+  EXPECT_EQ(client_->cancels.size(), 1u);  // not working yet: nothing to act on
+  client_->Accepted(*sl);
+  ASSERT_EQ(client_->cancels.size(), 2u);
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
+
+  // A refusal that comes after the peer filled in part (a stale CancelRejected: the order is
+  // PARTIALLY_FILLED, not pending) still leads to the cancel the list calls for.
+  auto other = AddList({MakeInit(fut_, "O-A", OrderSide::kSell, 10, "110"),
+                        MakeInit(fut_, "O-B", OrderSide::kSell, 10, "90")},
+                       ContingencyType::kOco);
+  Work(other[0]);
+  Work(other[1]);
+  client_->Filled(*other[0], 10, "110");
+  const std::size_t sent = client_->cancels.size();
+  client_->Filled(*other[1], 3, "90");  // while its cancel travels
+  ASSERT_EQ(other[1]->status(), OrderStatus::kPartiallyFilled);
+  client_->CancelRejected(*other[1], "venue busy");
+  ASSERT_EQ(client_->cancels.size(), sent + 1);
+  EXPECT_EQ(client_->cancels.back().client_order_id, ClientOrderId("O-B"));
+}
+
 TEST_F(ContingencyTest, OcoCancelOfOneCancelsTheOther) {
   auto list = AddList({MakeInit(fut_, "O-A", OrderSide::kSell, 10, "110"),
                        MakeInit(fut_, "O-B", OrderSide::kSell, 10, "90")},

@@ -750,7 +750,8 @@ TEST_F(ReconcileTest, AModifyTheReconciliationMovesOnFromIsRejectedWhenTheVenueL
   EXPECT_EQ(held->status(), OrderStatus::kAccepted);
   EXPECT_EQ(EventsOf(part), (Names{"OrderFilled", "OrderPendingUpdate", "OrderModifyRejected"}));
   EXPECT_EQ(part->status(), OrderStatus::kPartiallyFilled);
-  EXPECT_EQ(EventsOf(applied), (Names{"OrderAccepted", "OrderUpdated"}));
+  // Acknowledged while its modify travelled: PENDING_UPDATE again, then the venue's fields.
+  EXPECT_EQ(EventsOf(applied), (Names{"OrderAccepted", "OrderPendingUpdate", "OrderUpdated"}));
   EXPECT_EQ(applied->price(), Px("101"));
   EXPECT_EQ(events_.Of<OrderModifyRejected>().size(), 2u);
   EXPECT_EQ(client_->command_count(), 0u);
@@ -913,7 +914,8 @@ TEST_F(ReconcileTest, ACancelSentBeforeTheAckOfAnOrderTheVenueFilledGetsTheFills
   client_->mass_status.fills = {Fill(r, "T-1", 4, "100", 10)};
   client_->mass_status.positions = {Pos(4)};
   ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
-  EXPECT_EQ(EventsOf(o), (Names{"OrderAccepted", "OrderFilled"}));
+  // Acknowledged while its cancel travelled: PENDING_CANCEL again, then the fill.
+  EXPECT_EQ(EventsOf(o), (Names{"OrderAccepted", "OrderPendingCancel", "OrderFilled"}));
   EXPECT_EQ(o->status(), OrderStatus::kFilled);
   EXPECT_EQ(NetPosition(), 4);
 }

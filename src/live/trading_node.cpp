@@ -302,7 +302,7 @@ Status TradingNode::Recover(NodeRunResult& result) {
             n.get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max()) {
           return bad(fmt::format("seen[\"{}\"] is not a positive count", key));
         }
-        data_seen_before_[key] = n.get<std::uint32_t>();
+        data_seen_[key] = n.get<std::uint32_t>();
       }
     }
     std::map<std::string, SavedState> states;
@@ -338,10 +338,11 @@ Status TradingNode::Recover(NodeRunResult& result) {
   // The replay resumes at resume_at_ inclusive: what was delivered at that very time before
   // the restart comes again and is passed over (OnData). Another time: nothing to pass over.
   if (data_ts_ == resume_at_) {
-    redelivered_ = data_seen_before_;
+    redeliver_ts_ = data_ts_;
+    redelivered_ = data_seen_;
   } else {
     data_ts_ = UnixNanos();
-    data_seen_before_.clear();
+    data_seen_.clear();
   }
   return Status::Ok();
 }
@@ -505,9 +506,7 @@ Status TradingNode::SaveSnapshot() {
   }
   j["components"] = std::move(components);
   // The data delivered at its latest time, so a restart resuming then sees none of it twice.
-  if (!data_ts_.is_zero()) {
-    j["data"] = {{"ts", data_ts_.value}, {"seen", DataSeen()}};
-  }
+  if (!data_ts_.is_zero()) j["data"] = {{"ts", data_ts_.value}, {"seen", data_seen_}};
   // The daily loss limits' baseline, so a restart the same IST day measures from it.
   if (auto baseline = kernel_->risk_engine().daily_pnl_baseline()) {
     j["risk_day"] = kernel_->risk_engine().loss_day();
@@ -600,44 +599,44 @@ void TradingNode::ReportProgress(bool finished) {
 }
 
 void TradingNode::OnData(const MarketData& point) {
-  const UnixNanos ts = TsInitOf(point);
-  if (ts != data_ts_) {
-    data_ts_ = ts;
-    data_at_ts_.clear();
-    data_seen_before_.clear();
-    redelivered_.clear();
-  } else if (!redelivered_.empty()) {
-    // Delivered before the restart at the time it resumed at (its snapshot's `data`): the
-    // cache takes it again (its last price), nothing else sees it twice (a venue would match
-    // orders placed after it against it; a strategy would act on it again).
-    if (auto it = redelivered_.find(ReplayKey(point)); it != redelivered_.end()) {
-      if (--it->second == 0) redelivered_.erase(it);
-      std::visit(
-          [this](const auto& d) {
-            using T = std::decay_t<decltype(d)>;
-            Cache& cache = kernel_->cache();
-            if constexpr (std::is_same_v<T, QuoteTick>) {
-              cache.AddQuote(d);
-            } else if constexpr (std::is_same_v<T, TradeTick>) {
-              cache.AddTrade(d);
-            } else {
-              cache.AddBar(d);
-            }
-          },
-          point);
-      return;
+  if (settings_.clock != NodeSettings::ClockMode::kReal) {
+    // Replayed data: what was delivered at its latest time is counted for the snapshot.
+    const UnixNanos ts = TsInitOf(point);
+    std::string key = ReplayKey(point);
+    if (ts > redeliver_ts_) redelivered_.clear();  // the rest never came (other data now)
+    if (ts == redeliver_ts_ && !redelivered_.empty()) {
+      // Delivered before the restart at the time it resumed at (its snapshot's `data`): the
+      // cache and the venues take its prices again, the venues matching only orders that
+      // arrived since (a restored resting order would take its displayed size again); no
+      // strategy or other subscriber sees it twice (a strategy would act on it again).
+      if (auto it = redelivered_.find(key); it != redelivered_.end()) {
+        if (--it->second == 0) redelivered_.erase(it);
+        SeeMarketData(venues_, point);
+        std::visit(
+            [this](const auto& d) {
+              using T = std::decay_t<decltype(d)>;
+              Cache& cache = kernel_->cache();
+              if constexpr (std::is_same_v<T, QuoteTick>) {
+                cache.AddQuote(d);
+              } else if constexpr (std::is_same_v<T, TradeTick>) {
+                cache.AddTrade(d);
+              } else {
+                cache.AddBar(d);
+              }
+            },
+            point);
+        return;
+      }
     }
+    if (ts > data_ts_) {
+      data_ts_ = ts;
+      data_seen_.clear();
+    }
+    if (ts == data_ts_) ++data_seen_[std::move(key)];
   }
-  data_at_ts_.push_back(point);
   // As in a backtest: the sandbox venues match resting orders against the data first, then the
   // data engine publishes it.
   DeliverMarketData(venues_, kernel_->data_engine(), point);
-}
-
-std::map<std::string, std::uint32_t> TradingNode::DataSeen() const {
-  std::map<std::string, std::uint32_t> seen = data_seen_before_;
-  for (const MarketData& d : data_at_ts_) ++seen[ReplayKey(d)];
-  return seen;
 }
 
 void TradingNode::WireLoop() {

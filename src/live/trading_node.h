@@ -19,8 +19,9 @@
 //   execution engine, so positions and fills come back); the latest snapshot is loaded into
 //   the strategies and actors (before their on_start); order id counters continue; the clock
 //   resumes at the journal's last time (a scaled clock), so replayed data never goes back,
-//   and data delivered at exactly that time before (the snapshot's `data`) reaches only the
-//   cache again, never the venue or the strategies twice. An
+//   and replayed data delivered at exactly that time before (the snapshot's `data`) gives the
+//   cache and the venues its prices again (matched only against orders that arrived since)
+//   and no strategy sees it twice. An
 //   order the journal holds as sent or about to be sent that the restored ledger lacks was
 //   lost in flight with the old process (the sandbox venue's in-flight commands die with it)
 //   and is rejected with that reason. Then Kernel::Start reconciles with the venue's reports:
@@ -273,14 +274,13 @@ class TradingNode {
   UnixNanos progress_at_;
   UnixNanos resumed_at_;
   UnixNanos resume_at_;  // where the clock starts this run (recovery sets it)
-  // The data delivered at the latest data time (ReplayKey: how many of each), kept in the
-  // snapshot so a restart resuming at that time passes over them (OnData): the ones the
-  // previous run delivered (its snapshot's) and this run's; and those still to pass over.
+  // Replayed data delivered at its latest time (ReplayKey: how many of each, the previous
+  // run's included when this one resumed then), kept in the snapshot so a restart resuming at
+  // that time passes over them (OnData); and those still to pass over, at redeliver_ts_.
   UnixNanos data_ts_;
-  std::map<std::string, std::uint32_t> data_seen_before_;
-  std::vector<MarketData> data_at_ts_;
+  std::map<std::string, std::uint32_t> data_seen_;
+  UnixNanos redeliver_ts_;
   std::map<std::string, std::uint32_t> redelivered_;
-  std::map<std::string, std::uint32_t> DataSeen() const;
   // The daily loss limits' baseline from the snapshot: (IST day, P&L).
   std::optional<std::pair<std::int64_t, Money>> risk_baseline_;
   void ReportProgress(bool finished);

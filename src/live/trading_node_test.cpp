@@ -620,6 +620,62 @@ TEST_F(NodeTest, AFlattenKillFileAtARestartHaltsUntilTheStartHasReconciledThenFl
   }
 }
 
+// Rests a buy far below the market on its 2nd quote; with `buy_on_start`, buys one lot at the
+// market as it starts.
+class StartBuyer final : public QuoteCounter {
+ public:
+  StartBuyer(const StrategyId& id, InstrumentId instrument, bool buy_on_start)
+      : QuoteCounter(id, std::move(instrument)), buy_on_start_(buy_on_start) {}
+
+ protected:
+  void OnStart() override {
+    QuoteCounter::OnStart();
+    if (buy_on_start_) {
+      SubmitOrder(order_factory().Market(instrument_, OrderSide::kBuy, Qty(65)));
+    }
+  }
+  void OnQuoteTick(const QuoteTick&) override {
+    if (++quotes_ == 2) {
+      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), Px("50.00")));
+    }
+  }
+
+ private:
+  bool buy_on_start_;
+};
+
+TEST_F(NodeTest, ARestartAtItsLastDataTimeGivesTheVenueThosePricesForOrdersSentSince) {
+  // The resting buy (the first intent) is journaled, then the process dies before sending it.
+  strategy_factory_ = [this] {
+    return std::make_unique<StartBuyer>(StrategyId("START-001"), call_.id, false);
+  };
+  const int status = RunChildUntilKilled([this] { return MakeNode(); }, "after_intent_commit:1");
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  // Restarted at the time of the quote it last delivered: that quote is not delivered again,
+  // but the venue takes its prices, so a market buy sent as the strategy starts fills at once
+  // at its ask (before, with nothing at the venue, it waited for the next quote).
+  strategy_factory_ = [this] {
+    return std::make_unique<StartBuyer>(StrategyId("START-001"), call_.id, true);
+  };
+  auto node = MakeNode(t0_ + 5 * kNanosPerMinute);
+  const NodeRunResult r = node->Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  ASSERT_TRUE(r.recovered);
+  const UnixNanos resumed = r.resumed_at;
+  EXPECT_EQ((resumed - t0_) % kNanosPerMinute, 0) << "resumed at a quote's time";
+  std::size_t market = 0;
+  for (const Order* o : node->kernel().cache().Orders()) {
+    if (o->order_type() != OrderType::kMarket) continue;
+    ++market;
+    EXPECT_EQ(o->status(), OrderStatus::kFilled);
+    EXPECT_LT(o->ts_last(), resumed + kNanosPerMinute) << "filled before the next quote";
+    ASSERT_TRUE(o->avg_px());
+    EXPECT_EQ(*o->avg_px(), Px("100.10")) << "the ask of the quote delivered before the restart";
+  }
+  EXPECT_EQ(market, 1u);
+}
+
 TEST_F(NodeTest, TheControlSocketHaltsTheRunningNodeAndReportsIt) {
   // A node at 60x (its ten minutes of data take ten seconds) asked through the socket.
   auto node = MakeNode(FromIst(2026, 1, 30, 15, 30), true, /*speed=*/60);

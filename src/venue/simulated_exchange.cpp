@@ -647,7 +647,7 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     if (o.instrument_id() != quote.instrument_id || o.is_closed() ||
-        o.cancel_requested || quote.ts_event < r.since) {
+        o.cancel_requested || quote.ts_event < r.since || (seeing_ && r.restored)) {
       continue;
     }
     if (IsStop(o.order_type()) && !o.triggered) {
@@ -672,6 +672,23 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   FlushMargins();
 }
 
+void SimulatedExchange::SeeMarket(const MarketData& point) {
+  seeing_ = true;
+  std::visit(
+      [this](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, QuoteTick>) {
+          OnQuote(d);
+        } else if constexpr (std::is_same_v<T, TradeTick>) {
+          OnTrade(d);
+        } else {
+          OnBar(d);
+        }
+      },
+      point);
+  seeing_ = false;
+}
+
 void SimulatedExchange::OnTrade(const TradeTick& trade) {
   Housekeeping();
   ProcessDue(trade.ts_event);
@@ -681,7 +698,7 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     if (o.instrument_id() != trade.instrument_id || o.is_closed() ||
-        o.cancel_requested || trade.ts_event < r.since) {
+        o.cancel_requested || trade.ts_event < r.since || (seeing_ && r.restored)) {
       continue;
     }
     if (IsStop(o.order_type()) && !o.triggered) {
@@ -721,7 +738,8 @@ void SimulatedExchange::OnBar(const Bar& bar) {
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
     // Data that began before the order arrived cannot fill it.
-    if (o.instrument_id() != id || o.is_closed() || o.cancel_requested || bar.ts_event < r.since) {
+    if (o.instrument_id() != id || o.is_closed() || o.cancel_requested || bar.ts_event < r.since ||
+        (seeing_ && r.restored)) {
       continue;
     }
     if (MatchBar(r, bar)) done.push_back(o.client_order_id());
@@ -1512,6 +1530,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
     for (const RestingIn& in : resting) {
       Resting r = in.r;
       r.order = &orders_.at(in.id);
+      r.restored = true;
       resting_.emplace(in.seq, r);
       r.order->resting_seq = in.seq;
     }

@@ -253,6 +253,9 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
 
   // Market updates (any instrument: the underlying's prices feed margin and settlement).
   // Commands that arrived before the update are processed first, then resting orders match.
+  // Data delivered before a restart, again: its prices, matched only against orders that
+  // arrived since (the restored ones met it before the save).
+  void SeeMarket(const MarketData& point) override;
   void OnQuote(const QuoteTick& quote) override;
   void OnTrade(const TradeTick& trade) override;
   void OnBar(const Bar& bar) override;
@@ -310,6 +313,7 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
     // The earliest of: DAY, the session close; GTD, its time; the instrument's expiry.
     std::optional<UnixNanos> expires;
     MatchState match;  // protection band, queue position (the core's state for this order)
+    bool restored = false;  // from a saved ledger (RestoreState): met the data before the save
   };
 
   // MarginMarket (for the margin book).
@@ -441,6 +445,7 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
     std::vector<value_type> items_;
   };
   RestingBook resting_;
+  bool seeing_ = false;  // SeeMarket: restored resting orders are passed over
   std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
   // One matching core per instrument seen (its book and rules).
   IdMap<InstrumentId, MatchingCore> markets_;  // looked up on every quote (common/id_map.h)
