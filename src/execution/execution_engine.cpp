@@ -628,7 +628,7 @@ void ExecutionEngine::Refused(const Order& order, const OrderEvent& event, const
     bus_.Publish(OrderTopic(order.strategy_id()), event);
     if (kind == OrderEventKind::kCancelRejected && !contingencies_suspended_ &&
         !order.linked_order_ids().empty()) {
-      ReactToListState(order);
+      ReactToListState(order, /*refused=*/true);
     }
     return;
   }
@@ -748,7 +748,7 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
   if (std::holds_alternative<OrderCancelRejected>(event) ||
       std::holds_alternative<OrderAccepted>(event)) {
-    ReactToListState(order);
+    ReactToListState(order, std::holds_alternative<OrderCancelRejected>(event));
     return;
   }
   const bool filled = std::holds_alternative<OrderFilled>(event);
@@ -758,15 +758,16 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   }
 }
 
-void ExecutionEngine::ReactToListState(const Order& order) {
+void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
   // This list member works, not being cancelled or modified, after a venue refused its cancel
   // (its contingency's, a strategy's or the kill switch's) or acknowledged it (a cancel that
   // overtook the order was refused before it). Where a sibling's state still calls for its end
   // or reduction (an OCO sibling filled or ended, an OUO sibling done or filled), that is done
-  // again now: a peer's cancel is not sent again on the sibling's later fills while it travels
-  // (ActOnPeer), and the sibling may have no more fills to come. A few times per order; after
-  // that the refusals stand, and the next pass over the lists (a Kite reconnect's, a start's)
-  // tries again.
+  // again: a peer's cancel is not sent again on the sibling's later fills while it travels
+  // (ActOnPeer), and the sibling may have no more fills to come. After a refusal, not at once
+  // (the venue refused for a reason: busy, rate-limited, the session ending) but 1, 2, then 4
+  // seconds later on the kernel's clock; three times per order, after which the refusals stand
+  // and the next pass over the lists (a Kite reconnect's, a start's) tries again.
   static constexpr int kMaxListRetries = 3;
   if (!order.is_open() || order.status() == OrderStatus::kPendingCancel ||
       order.status() == OrderStatus::kPendingUpdate) {
@@ -786,6 +787,16 @@ void ExecutionEngine::ReactToListState(const Order& order) {
                   "again)",
                   ToString(sibling->contingency()), sibling->client_order_id().value(),
                   ToString(sibling->status()), order.client_order_id().value(), retries);
+      return;
+    }
+    if (refused) {
+      const std::string name = "ExecEngine.list." + order.client_order_id().value();
+      clock_.CancelTimer(name);
+      const ClientOrderId coid = order.client_order_id();
+      (void)clock_.SetTimeAlert(name, clock_.Now() + (kNanosPerSecond << retries),
+                                [this, coid](const TimeEvent&) {
+                                  if (const Order* o = cache_.order(coid)) ReactToListState(*o, false);
+                                });
       return;
     }
     if (ActOnPeer(*sibling, order, filled, done)) {

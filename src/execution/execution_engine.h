@@ -179,7 +179,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // An event the order refused: a duplicate, a stale report, an expected race or an error.
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
-  void ReactToListState(const Order& order);
+  void ReactToListState(const Order& order, bool refused);
   void SubmitReleased(const Order& child);
   // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
   // `done`, it is closed.
@@ -228,7 +228,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // OTO children released (SubmitReleased), so none is released twice.
   std::set<ClientOrderId> released_;
   // Per list member: how often its list's call was acted on again after a venue refused it
-  // (ReactToListState: at most three times; a pass over the lists starts the count again).
+  // (ReactToListState: at most three times, 1, 2 and 4 s after each refusal; a pass over the
+  // lists starts the count again).
   std::map<ClientOrderId, int> list_retries_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;

@@ -688,21 +688,32 @@ TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelAndARefusedOneIsSentA
   client_->Filled(*tp, 3, "110");  // the stop's cancel is still on its way: not sent again
   ASSERT_EQ(client_->cancels.size(), 1u);
   EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
-  // The venue refuses it: the stop works again, and the list still calls for its end.
+  // The venue refuses it: the stop works again, and the list still calls for its end: sent
+  // again a second later (not at once: the venue refused for a reason).
   client_->CancelRejected(*sl, "venue busy");
+  EXPECT_EQ(client_->cancels.size(), 1u);
+  tk_.Advance(kNanosPerSecond - 1);
+  EXPECT_EQ(client_->cancels.size(), 1u);
+  tk_.Advance(1);
   ASSERT_EQ(client_->cancels.size(), 2u);
   EXPECT_EQ(client_->cancels[1].client_order_id, ClientOrderId("O-SL"));
   EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
   client_->Filled(*tp, 5, "110");  // filled: the cancel is on its way
   EXPECT_EQ(tp->status(), OrderStatus::kFilled);
   EXPECT_EQ(client_->cancels.size(), 2u);
-  // Refused again after the last fill (no fill to come that would ask again): sent again, a
-  // few times; then the refusals stand until a pass over the lists (a reconnect's).
+  // Refused again after the last fill (no fill to come that would ask again): sent again
+  // 2 s and then 4 s after each refusal; then the refusals stand until a pass over the lists
+  // (a reconnect's).
   client_->CancelRejected(*sl, "venue busy");
+  tk_.Advance(2 * kNanosPerSecond - 1);
+  EXPECT_EQ(client_->cancels.size(), 2u);
+  tk_.Advance(1);
   EXPECT_EQ(client_->cancels.size(), 3u);
   client_->CancelRejected(*sl, "venue busy");
+  tk_.Advance(4 * kNanosPerSecond);
   EXPECT_EQ(client_->cancels.size(), 4u);
   client_->CancelRejected(*sl, "venue busy");
+  tk_.Advance(60 * kNanosPerSecond);
   EXPECT_EQ(client_->cancels.size(), 4u);
   EXPECT_EQ(sl->status(), OrderStatus::kAccepted);
   EXPECT_EQ(exec().ActOnContingentLists(/*release_children=*/true), 1u);
@@ -783,6 +794,7 @@ TEST_F(ContingencyTest, AListMemberWhoseCancelTheVenueRefusedIsCancelledWhenItWo
   client_->Filled(*other[1], 3, "90");  // while its cancel travels
   ASSERT_EQ(other[1]->status(), OrderStatus::kPartiallyFilled);
   client_->CancelRejected(*other[1], "venue busy");
+  tk_.Advance(kNanosPerSecond);
   ASSERT_EQ(client_->cancels.size(), sent + 1);
   EXPECT_EQ(client_->cancels.back().client_order_id, ClientOrderId("O-B"));
 }
