@@ -550,8 +550,9 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   // held for the venue's id, or still travelling behind the order): the state machine reads it
   // as the request having failed (ACCEPTED), but the request is still on its way. Pending again
   // at once (below), so the order reads as it is: journaled, a node dying before the held
-  // request left finds it pending at the restart and sends it again; a refusal that comes
-  // restores ACCEPTED. Not while the journal is replayed: it holds that event too.
+  // request left finds it pending at the restart, which sends a cancel again and settles a
+  // modify by what the venue lists (SettleLostModifies); a refusal that comes restores
+  // ACCEPTED. Not while the journal is replayed: it holds that event too.
   const OrderStatus before = order->status();
   const bool late_ack = std::holds_alternative<OrderAccepted>(event) &&
                         order->venue_order_id().empty() &&
@@ -581,9 +582,6 @@ void ExecutionEngine::Process(const OrderEvent& event) {
   } else {
     bus_.Publish(OrderTopic(order->strategy_id()), event);
   }
-  // A denial is never for one member alone: the risk engine (or a missing client) denies
-  // the whole list, so each peer gets its own OrderDenied with its reason rather than a
-  // local cancel triggered by the first denial.
   if (late_ack && !contingencies_suspended_ && order->status() == OrderStatus::kAccepted) {
     if (before == OrderStatus::kPendingCancel) {
       Process(EventAbout<OrderPendingCancel>(*order, uuids_.Next(), clock_.Now()));
@@ -591,6 +589,9 @@ void ExecutionEngine::Process(const OrderEvent& event) {
       Process(EventAbout<OrderPendingUpdate>(*order, uuids_.Next(), clock_.Now()));
     }
   }
+  // A denial is never for one member alone: the risk engine (or a missing client) denies
+  // the whole list, so each peer gets its own OrderDenied with its reason rather than a
+  // local cancel triggered by the first denial.
   const bool denied = std::holds_alternative<OrderDenied>(event);
   if (!denied && !contingencies_suspended_ &&
       (order->contingency() != ContingencyType::kNone || !order->linked_order_ids().empty())) {
@@ -799,13 +800,14 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
                                 });
       return;
     }
+    ++retries;  // before acting: a refusal answered at once comes back here counted
     if (ActOnPeer(*sibling, order, filled, done)) {
-      ++retries;
       log().Warning("{} list: {} works while {} is {}: acted on again as the list calls for",
                     ToString(sibling->contingency()), order.client_order_id().value(),
                     sibling->client_order_id().value(), ToString(sibling->status()));
       return;
     }
+    --retries;  // nothing to do for this sibling
   }
 }
 

@@ -596,6 +596,22 @@ class ContingencyTest : public ExecutionEngineTest {
     client_->Submitted(*o);
     client_->Accepted(*o);
   }
+  // A target O-TP (sell 10 at 110) and a stop O-SL (sell 10 at 90) in a list of `type`; the
+  // target working, the stop working too unless `stop_working` is false (submitted only).
+  std::pair<const Order*, const Order*> TargetAndStop(ContingencyType type,
+                                                      bool stop_working = true) {
+    auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
+                         MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
+                        type);
+    Work(list[0]);
+    if (stop_working) {
+      Work(list[1]);
+    } else {
+      exec().Execute(testkit::SubmitCommand(*list[1]));
+      client_->Submitted(*list[1]);
+    }
+    return {list[0], list[1]};
+  }
 };
 
 TEST_F(ContingencyTest, OtoChildIsReleasedOnlyWhenTheParentIsCompletelyFilled) {
@@ -654,11 +670,8 @@ TEST_F(ContingencyTest, OtoChildIsCanceledWhenTheParentEndsPartlyFilled) {
 }
 
 TEST_F(ContingencyTest, OcoFillCancelsThePeerAtTheVenue) {
-  auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
-                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
-                      ContingencyType::kOco);
-  Work(list[0]);
-  Work(list[1]);
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOco);
+  const std::vector<const Order*> list{tp, sl};
   client_->Filled(*list[0], 4, "110");  // even a partial fill cancels the other
   ASSERT_EQ(client_->cancels.size(), 1u);
   EXPECT_EQ(client_->cancels[0].client_order_id, ClientOrderId("O-SL"));
@@ -677,13 +690,7 @@ TEST_F(ContingencyTest, OcoFillCancelsThePeerAtTheVenue) {
 }
 
 TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelAndARefusedOneIsSentAgain) {
-  auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
-                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
-                      ContingencyType::kOco);
-  const Order* tp = list[0];
-  const Order* sl = list[1];
-  Work(tp);
-  Work(sl);
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOco);
   client_->Filled(*tp, 2, "110");
   client_->Filled(*tp, 3, "110");  // the stop's cancel is still on its way: not sent again
   ASSERT_EQ(client_->cancels.size(), 1u);
@@ -747,6 +754,7 @@ TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPen
   ASSERT_GE(names.size(), 2u);
   EXPECT_EQ(std::vector<std::string>(names.end() - 2, names.end()),
             (std::vector<std::string>{"OrderAccepted", "OrderPendingCancel"}));
+  EXPECT_TRUE(client_->cancels.empty()) << "an event only: the held cancel is the client's";
   client_->CancelRejected(*o, "too late");  // refused: it works, as acknowledged
   EXPECT_EQ(o->status(), OrderStatus::kAccepted);
   // A modify likewise; its refusal restores ACCEPTED (before, the late acknowledgement made
@@ -760,19 +768,23 @@ TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPen
   client_->ModifyRejected(*m, "no");
   EXPECT_EQ(m->status(), OrderStatus::kAccepted);
   EXPECT_EQ(exec().refused_event_count(), 0u);
+  // A journal's replay applies what was journaled and adds nothing (the pending event that
+  // followed is in the journal too).
+  const Order* r = Add(MakeInit(fut_, "O-3", OrderSide::kBuy, 10, "100"));
+  exec().Execute(testkit::SubmitCommand(*r));
+  client_->Submitted(*r);
+  client_->PendingCancel(*r);
+  {
+    const ExecutionEngine::ContingenciesSuspended replaying(exec());
+    client_->Accepted(*r);
+  }
+  EXPECT_EQ(r->status(), OrderStatus::kAccepted);
 }
 
 TEST_F(ContingencyTest, AListMemberWhoseCancelTheVenueRefusedIsCancelledWhenItWorksAgain) {
   // The stop's cancel overtook its submit and was refused; the acknowledgement comes after:
   // the target filled, so the stop is cancelled again.
-  auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
-                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
-                      ContingencyType::kOco);
-  const Order* tp = list[0];
-  const Order* sl = list[1];
-  Work(tp);
-  exec().Execute(testkit::SubmitCommand(*sl));
-  client_->Submitted(*sl);
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOco, /*stop_working=*/false);
   client_->Filled(*tp, 10, "110");
   ASSERT_EQ(client_->cancels.size(), 1u);
   client_->CancelRejected(*sl, "order not found");  // it had not reached the venue yet
@@ -821,13 +833,7 @@ TEST_F(ContingencyTest, OcoPeerNeverSentIsCanceledLocally) {
 }
 
 TEST_F(ContingencyTest, OuoPartialFillsReduceThePeerByTheTotalFilled) {
-  auto list = AddList({MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "110"),
-                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
-                      ContingencyType::kOuo);
-  const Order* tp = list[0];
-  const Order* sl = list[1];
-  Work(tp);
-  Work(sl);
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOuo);
 
   client_->Filled(*tp, 4, "110");
   ASSERT_EQ(client_->modifies.size(), 1u);

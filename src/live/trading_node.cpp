@@ -599,7 +599,7 @@ void TradingNode::ReportProgress(bool finished) {
 }
 
 void TradingNode::OnData(const MarketData& point) {
-  if (settings_.clock != NodeSettings::ClockMode::kReal) {
+  if (!replay_.empty()) {
     // Replayed data: what was delivered at its latest time is counted for the snapshot.
     const UnixNanos ts = TsInitOf(point);
     std::string key = ReplayKey(point);

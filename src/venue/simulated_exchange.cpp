@@ -309,6 +309,7 @@ void SimulatedExchange::HandleModify(const Pending& p) {
   MarginChanged(order);
   // A modify that makes the order marketable takes the book as an arriving order does.
   Resting& r = resting_.at(*order.resting_seq);
+  r.restored = false;  // modified since a restore: data seen again meets it (SeeMarket)
   if (Execute(r, /*arriving=*/true)) {
     Remove(order.client_order_id());
     return;
@@ -673,7 +674,11 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
 }
 
 void SimulatedExchange::SeeMarket(const MarketData& point) {
-  seeing_ = true;
+  struct Seeing {
+    bool& flag;
+    explicit Seeing(bool& f) : flag(f) { flag = true; }
+    ~Seeing() { flag = false; }
+  } seeing(seeing_);
   std::visit(
       [this](const auto& d) {
         using T = std::decay_t<decltype(d)>;
@@ -686,7 +691,6 @@ void SimulatedExchange::SeeMarket(const MarketData& point) {
         }
       },
       point);
-  seeing_ = false;
 }
 
 void SimulatedExchange::OnTrade(const TradeTick& trade) {

@@ -1596,6 +1596,42 @@ TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesE
   EXPECT_EQ(twin->GenerateFillReports({}).size(), ex_->GenerateFillReports({}).size());
 }
 
+TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameSince) {
+  // Two resting buys at 99 (130 each) were saved; the quote they met before the save comes
+  // again after the restore (a node resuming at that quote's time). Its prices are the market,
+  // but a restored buy does not meet it a second time, unless it was modified since: O-4, cut
+  // to 65, meets it as any order arriving since would.
+  Build();
+  Quote(call_, "100", "101", 65, 65);
+  Working(MakeInit(call_, "O-2", OrderSide::kBuy, 130, "99"));
+  Working(MakeInit(call_, "O-4", OrderSide::kBuy, 130, "99"));
+  const std::string saved = ex_->SaveState();
+  SimulatedExchangeConfig c = Base();
+  c.hours = hours_.get();
+  c.starting_balance = Money::FromInt(10'000'000);
+  testkit::TestKernel other(testkit::QuietKernelConfig(), now());
+  auto owned = std::make_unique<SimulatedExchange>(c);
+  SimulatedExchange* twin = owned.get();
+  for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
+    twin->AddInstrument(i);
+    other.kernel().cache().AddInstrument(i);
+  }
+  ASSERT_TRUE(twin->RestoreState(saved).ok());
+  other.kernel().exec_engine().RegisterClient(std::move(owned));
+  const Order* o4 =
+      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-4", OrderSide::kBuy, 130, "99"));
+  other.kernel().exec_engine().Execute(testkit::ModifyCommand(*o4, Qty(65)));
+  twin->ProcessCommands();
+  ASSERT_TRUE(twin->GenerateFillReports({}).empty());  // no market yet
+  twin->SeeMarket(MakeQuote(call_.id, "98", "98.50", now(), 65, 65));
+  twin->ProcessCommands();
+  const auto fills = twin->GenerateFillReports({});
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].client_order_id, ClientOrderId("O-4"));
+  EXPECT_EQ(fills[0].last_px, Px("99")) << "resting: at its limit";
+  EXPECT_EQ(twin->resting_count(), 1u) << "O-2 rests, as it did after that quote before";
+}
+
 TEST_F(SimulatedExchangeTest, RestoreRefusesABadStateNamingTheFieldAndChangesNothing) {
   Build();
   Quote(call_, "100", "101", 65, 65);
