@@ -88,6 +88,22 @@ class SimulatedExchangeTest : public ::testing::Test {
     ex_->ProcessCommands();
     return o;
   }
+  // An exchange with `config` restored from `saved`, bound to `other`'s kernel (its execution
+  // client there); null when the restore fails.
+  SimulatedExchange* RestoredTwin(const SimulatedExchangeConfig& config, const std::string& saved,
+                                  testkit::TestKernel& other) {
+    auto owned = std::make_unique<SimulatedExchange>(config);
+    SimulatedExchange* twin = owned.get();
+    for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
+      twin->AddInstrument(i);
+      other.kernel().cache().AddInstrument(i);
+    }
+    const Status restored = twin->RestoreState(saved);
+    EXPECT_TRUE(restored.ok()) << restored.error();
+    if (!restored.ok()) return nullptr;
+    other.kernel().exec_engine().RegisterClient(std::move(owned));
+    return twin;
+  }
   void Quote(const Instrument& i, const char* bid, const char* ask, std::int64_t bid_size = 65,
              std::int64_t ask_size = 65) {
     ex_->OnQuote(MakeQuote(i.id, bid, ask, now(), bid_size, ask_size));
@@ -1582,14 +1598,8 @@ TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesE
   const std::string after_original = ex_->SaveState();
   // The restored one, bound to another kernel at the same time, meets the same quote.
   testkit::TestKernel other(testkit::QuietKernelConfig(), now());
-  auto owned = std::make_unique<SimulatedExchange>(c);
-  SimulatedExchange* twin = owned.get();
-  for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
-    twin->AddInstrument(i);
-    other.kernel().cache().AddInstrument(i);
-  }
-  ASSERT_TRUE(twin->RestoreState(saved).ok());
-  other.kernel().exec_engine().RegisterClient(std::move(owned));
+  SimulatedExchange* twin = RestoredTwin(c, saved, other);
+  ASSERT_NE(twin, nullptr);
   twin->OnQuote(MakeQuote(call_.id, "98", "98.50", now(), 65, 65));
   twin->ProcessCommands();
   EXPECT_EQ(twin->SaveState(), after_original);
@@ -1610,14 +1620,8 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameS
   c.hours = hours_.get();
   c.starting_balance = Money::FromInt(10'000'000);
   testkit::TestKernel other(testkit::QuietKernelConfig(), now());
-  auto owned = std::make_unique<SimulatedExchange>(c);
-  SimulatedExchange* twin = owned.get();
-  for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
-    twin->AddInstrument(i);
-    other.kernel().cache().AddInstrument(i);
-  }
-  ASSERT_TRUE(twin->RestoreState(saved).ok());
-  other.kernel().exec_engine().RegisterClient(std::move(owned));
+  SimulatedExchange* twin = RestoredTwin(c, saved, other);
+  ASSERT_NE(twin, nullptr);
   const Order* o4 =
       testkit::AddOrder(other.kernel(), MakeInit(call_, "O-4", OrderSide::kBuy, 130, "99"));
   other.kernel().exec_engine().Execute(testkit::ModifyCommand(*o4, Qty(65)));
