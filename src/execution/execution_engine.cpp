@@ -791,13 +791,7 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
       return;
     }
     if (refused) {
-      const std::string name = "ExecEngine.list." + order.client_order_id().value();
-      clock_.CancelTimer(name);
-      const ClientOrderId coid = order.client_order_id();
-      (void)clock_.SetTimeAlert(name, clock_.Now() + (kNanosPerSecond << retries),
-                                [this, coid](const TimeEvent&) {
-                                  if (const Order* o = cache_.order(coid)) ReactToListState(*o, false);
-                                });
+      ArmListRetry(order.client_order_id(), kNanosPerSecond << retries);
       return;
     }
     ++retries;  // before acting: a refusal answered at once comes back here counted
@@ -807,8 +801,26 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
                     sibling->client_order_id().value(), ToString(sibling->status()));
       return;
     }
-    --retries;  // nothing to do for this sibling
+    if (--retries == 0) list_retries_.erase(order.client_order_id());  // nothing done here
   }
+}
+
+void ExecutionEngine::ArmListRetry(const ClientOrderId& id, DurationNs after) {
+  const std::string name = "ExecEngine.list." + id.value();
+  clock_.CancelTimer(name);
+  const Status armed =
+      clock_.SetTimeAlert(name, clock_.Now() + after, [this, id, after](const TimeEvent&) {
+        const Order* o = cache_.order(id);
+        if (o == nullptr) return;
+        if (o->status() == OrderStatus::kPendingUpdate) {
+          // A modify travels (the strategy's, a reduction): asked again once it is answered,
+          // not dropped.
+          ArmListRetry(id, after);
+          return;
+        }
+        ReactToListState(*o, /*refused=*/false);
+      });
+  if (!armed) log().Error("list retry for {} not scheduled: {}", id.value(), armed.error());
 }
 
 bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {

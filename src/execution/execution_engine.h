@@ -180,6 +180,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Refused(const Order& order, const OrderEvent& event, const Status& why);
   void HandleContingencies(const Order& order, const OrderEvent& event);
   void ReactToListState(const Order& order, bool refused);
+  // ReactToListState for `id` `after` from now on the clock (again later while a modify of it
+  // travels).
+  void ArmListRetry(const ClientOrderId& id, DurationNs after);
   void SubmitReleased(const Order& child);
   // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
   // `done`, it is closed.
@@ -227,9 +230,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::set<std::pair<ClientOrderId, TradeId>> explained_trades_;
   // OTO children released (SubmitReleased), so none is released twice.
   std::set<ClientOrderId> released_;
-  // Per list member: how often its list's call was acted on again after a venue refused it
-  // (ReactToListState: at most three times, 1, 2 and 4 s after each refusal; a pass over the
-  // lists starts the count again).
+  // Per list member: how often its list's call was acted on again after a refusal or a late
+  // acknowledgement (ReactToListState: at most three times in all; after a refusal 1, 2 or 4 s
+  // later by the count so far; a pass over the lists starts the count again).
   std::map<ClientOrderId, int> list_retries_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;

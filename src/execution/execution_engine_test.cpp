@@ -739,6 +739,20 @@ TEST_F(ContingencyTest, OcoPartialFillsSendThePeerOneCancelAndARefusedOneIsSentA
   EXPECT_EQ(other[1]->status(), OrderStatus::kAccepted);
 }
 
+TEST_F(ContingencyTest, ARetryDueWhileAModifyTravelsComesOnceTheModifyIsAnswered) {
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOco);
+  client_->Filled(*tp, 10, "110");
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  client_->CancelRejected(*sl, "venue busy");  // asked again a second later
+  client_->PendingUpdate(*sl);                 // the strategy trails the stop meanwhile
+  tk_.Advance(kNanosPerSecond);
+  EXPECT_EQ(client_->cancels.size(), 1u) << "not while the modify travels";
+  client_->Updated(*sl, Qty(10), Px("91"));
+  tk_.Advance(kNanosPerSecond);
+  ASSERT_EQ(client_->cancels.size(), 2u) << "not dropped: asked once the modify is answered";
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
+}
+
 TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPending) {
   // A cancel held for the venue's id: the acknowledgement that brings the id does not read as
   // the cancel having failed; the order is PENDING_CANCEL again at once (journaled with it, so

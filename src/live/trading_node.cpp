@@ -607,7 +607,8 @@ void TradingNode::OnData(const MarketData& point) {
     if (ts == redeliver_ts_ && !redelivered_.empty()) {
       // Delivered before the restart at the time it resumed at (its snapshot's `data`): the
       // cache and the venues take its prices again, the venues matching only orders that
-      // arrived since (a restored resting order would take its displayed size again); no
+      // arrived or were modified since, with what fills took of it before gone (a restored
+      // resting order would otherwise take its displayed size again); no
       // strategy or other subscriber sees it twice (a strategy would act on it again).
       if (auto it = redelivered_.find(key); it != redelivered_.end()) {
         if (--it->second == 0) redelivered_.erase(it);

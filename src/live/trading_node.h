@@ -20,7 +20,8 @@
 //   the strategies and actors (before their on_start); order id counters continue; the clock
 //   resumes at the journal's last time (a scaled clock), so replayed data never goes back,
 //   and replayed data delivered at exactly that time before (the snapshot's `data`) gives the
-//   cache and the venues its prices again (matched only against orders that arrived since)
+//   cache and the venues its prices again (matched only against orders that arrived or were
+//   modified since, never taking displayed size twice)
 //   and no strategy sees it twice. An
 //   order the journal holds as sent or about to be sent that the restored ledger lacks was
 //   lost in flight with the old process (the sandbox venue's in-flight commands die with it)

@@ -18,6 +18,8 @@
 // Deterministic: randomness (the touch probability) comes from the caller's `Touch`.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -107,6 +109,12 @@ class MatchingCore {
 
   // ---- the book ----
   void OnQuote(Price bid, Price ask, Quantity bid_size, Quantity ask_size);
+  // What orders already took from the current quote's displayed size (buys from the ask, sells
+  // from the bid): not offered again.
+  void Consume(bool buy, Quantity qty) {
+    std::int64_t& left = buy ? ask_left_ : bid_left_;
+    left -= std::min(left, qty.raw());
+  }
   void OnTrade(Price px) { last_ = px; }
   // A bar is newer than an old quote: the quote is dropped.
   void OnBar(Price close);

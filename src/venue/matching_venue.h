@@ -35,8 +35,8 @@ class MatchingVenue : public ExecutionClient {
   virtual void OnQuote(const QuoteTick& quote) = 0;
   virtual void OnTrade(const TradeTick& /*trade*/) {}
   // Data delivered before a restart, again (the venue's ledger keeps orders, not prices): the
-  // market as it stands, matched only against orders that arrived since, never a second time
-  // against one that met it before. Default: nothing.
+  // market as it stands, matched only against orders that arrived or were modified since, with
+  // only the displayed size the fills since then left. Default: nothing.
   virtual void SeeMarket(const MarketData& /*point*/) {}
   // Processes queued commands that are due. Returns the count processed.
   virtual std::size_t ProcessCommands() = 0;

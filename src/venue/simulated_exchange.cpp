@@ -644,6 +644,14 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   ProcessDue(quote.ts_event);
   MatchingCore& core = MarketOf(quote.instrument_id);
   core.OnQuote(quote.bid_price, quote.ask_price, quote.bid_size, quote.ask_size);
+  if (seeing_) {
+    // Seen again after a restore: what the fills since its time took before the save is gone.
+    for (const FillReport& f : day_fills_) {
+      if (f.instrument_id == quote.instrument_id && f.ts_event >= quote.ts_event) {
+        core.Consume(f.side == OrderSide::kBuy, f.last_qty);
+      }
+    }
+  }
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;

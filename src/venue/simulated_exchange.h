@@ -254,7 +254,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // Market updates (any instrument: the underlying's prices feed margin and settlement).
   // Commands that arrived before the update are processed first, then resting orders match.
   // Data delivered before a restart, again: its prices, matched only against orders that
-  // arrived since (the restored ones met it before the save).
+  // arrived or were modified since (the restored ones met it before the save), and a quote
+  // offers only the displayed size the fills since its time left.
   void SeeMarket(const MarketData& point) override;
   void OnQuote(const QuoteTick& quote) override;
   void OnTrade(const TradeTick& trade) override;

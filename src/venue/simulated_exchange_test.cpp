@@ -1607,14 +1607,19 @@ TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesE
 }
 
 TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameSince) {
-  // Two resting buys at 99 (130 each) were saved; the quote they met before the save comes
-  // again after the restore (a node resuming at that quote's time). Its prices are the market,
-  // but a restored buy does not meet it a second time, unless it was modified since: O-4, cut
-  // to 65, meets it as any order arriving since would.
+  // Before the save: a buy resting at 99 (O-2, 65) met the quote 98/98.50 with 130 offered and
+  // took 65 of it at its limit; O-4 rests at 98 (not crossed). After the restore the same quote
+  // comes again (a node resuming at its time): O-2 does not meet it twice, and only the 65 it
+  // left is offered, to O-4 raised to 99 since (a resting order: at its limit); O-5, sent
+  // since, finds the ask's 130 gone and takes the next level (the fill model's walk).
   Build();
   Quote(call_, "100", "101", 65, 65);
-  Working(MakeInit(call_, "O-2", OrderSide::kBuy, 130, "99"));
-  Working(MakeInit(call_, "O-4", OrderSide::kBuy, 130, "99"));
+  Working(MakeInit(call_, "O-2", OrderSide::kBuy, 65, "99"));
+  Working(MakeInit(call_, "O-4", OrderSide::kBuy, 130, "98"));
+  const QuoteTick q = MakeQuote(call_.id, "97.50", "98.50", now(), 130, 130);
+  ex_->OnQuote(q);
+  ex_->ProcessCommands();
+  ASSERT_EQ(ex_->GenerateFillReports({}).size(), 1u);  // O-2's 65 at 99
   const std::string saved = ex_->SaveState();
   SimulatedExchangeConfig c = Base();
   c.hours = hours_.get();
@@ -1623,17 +1628,25 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameS
   SimulatedExchange* twin = RestoredTwin(c, saved, other);
   ASSERT_NE(twin, nullptr);
   const Order* o4 =
-      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-4", OrderSide::kBuy, 130, "99"));
-  other.kernel().exec_engine().Execute(testkit::ModifyCommand(*o4, Qty(65)));
+      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-4", OrderSide::kBuy, 130, "98"));
+  other.kernel().exec_engine().Execute(testkit::ModifyCommand(*o4, std::nullopt, Px("99")));
   twin->ProcessCommands();
-  ASSERT_TRUE(twin->GenerateFillReports({}).empty());  // no market yet
-  twin->SeeMarket(MakeQuote(call_.id, "98", "98.50", now(), 65, 65));
+  ASSERT_EQ(twin->GenerateFillReports({}).size(), 1u);  // no market yet: O-4 rests at 99
+  twin->SeeMarket(q);
   twin->ProcessCommands();
-  const auto fills = twin->GenerateFillReports({});
-  ASSERT_EQ(fills.size(), 1u);
-  EXPECT_EQ(fills[0].client_order_id, ClientOrderId("O-4"));
-  EXPECT_EQ(fills[0].last_px, Px("99")) << "resting: at its limit";
-  EXPECT_EQ(twin->resting_count(), 1u) << "O-2 rests, as it did after that quote before";
+  auto fills = twin->GenerateFillReports({});
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[1].client_order_id, ClientOrderId("O-4"));
+  EXPECT_EQ(fills[1].last_qty, Qty(65)) << "what O-2 left of the 130 offered";
+  EXPECT_EQ(fills[1].last_px, Px("99")) << "resting: at its limit";
+  const Order* o5 =
+      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-5", OrderSide::kBuy, 65, "99"));
+  other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o5));
+  twin->ProcessCommands();
+  fills = twin->GenerateFillReports({});
+  ASSERT_EQ(fills.size(), 3u);
+  EXPECT_EQ(fills[2].client_order_id, ClientOrderId("O-5"));
+  EXPECT_GT(fills[2].last_px, Px("98.50")) << "the 130 at the ask are gone: a level beyond";
 }
 
 TEST_F(SimulatedExchangeTest, RestoreRefusesABadStateNamingTheFieldAndChangesNothing) {
