@@ -747,8 +747,12 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
 }
 
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
+  // Back to working after a refused cancel, a late acknowledgement or a modify's answer: the
+  // list may call for this order's end (its cancel refused, or owed while a modify travelled).
   if (std::holds_alternative<OrderCancelRejected>(event) ||
-      std::holds_alternative<OrderAccepted>(event)) {
+      std::holds_alternative<OrderAccepted>(event) ||
+      std::holds_alternative<OrderUpdated>(event) ||
+      std::holds_alternative<OrderModifyRejected>(event)) {
     ReactToListState(order, std::holds_alternative<OrderCancelRejected>(event));
     return;
   }

@@ -753,6 +753,23 @@ TEST_F(ContingencyTest, ARetryDueWhileAModifyTravelsComesOnceTheModifyIsAnswered
   EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
 }
 
+TEST_F(ContingencyTest, ACancelOwedWhileAModifyTravelledIsSentWhenTheModifyIsAnswered) {
+  // The stop's cancel overtook it and was refused; the strategy trails the stop before the
+  // acknowledgement comes (PENDING_UPDATE through it): once the modify is answered, the cancel
+  // the list still owes is sent.
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOco, /*stop_working=*/false);
+  client_->Filled(*tp, 10, "110");
+  ASSERT_EQ(client_->cancels.size(), 1u);
+  client_->CancelRejected(*sl, "order not found");
+  client_->PendingUpdate(*sl);
+  client_->Accepted(*sl);
+  ASSERT_EQ(sl->status(), OrderStatus::kPendingUpdate);
+  EXPECT_EQ(client_->cancels.size(), 1u);
+  client_->Updated(*sl, Qty(10), Px("91"));
+  ASSERT_EQ(client_->cancels.size(), 2u);
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingCancel);
+}
+
 TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPending) {
   // A cancel held for the venue's id: the acknowledgement that brings the id does not read as
   // the cancel having failed; the order is PENDING_CANCEL again at once (journaled with it, so

@@ -645,10 +645,14 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   MatchingCore& core = MarketOf(quote.instrument_id);
   core.OnQuote(quote.bid_price, quote.ask_price, quote.bid_size, quote.ask_size);
   if (seeing_) {
-    // Seen again after a restore: what the fills since its time took before the save is gone.
+    // Seen again after a restore: what the fills since its time took from it before the save is
+    // gone (a buy at or above its ask, a sell at or below its bid; a fill at a better price met
+    // an earlier quote or a trade print, and took nothing from this one).
     for (const FillReport& f : day_fills_) {
-      if (f.instrument_id == quote.instrument_id && f.ts_event >= quote.ts_event) {
-        core.Consume(f.side == OrderSide::kBuy, f.last_qty);
+      if (f.instrument_id != quote.instrument_id || f.ts_event < quote.ts_event) continue;
+      const bool buy = f.side == OrderSide::kBuy;
+      if (buy ? f.last_px >= quote.ask_price : f.last_px <= quote.bid_price) {
+        core.Consume(buy, f.last_qty);
       }
     }
   }

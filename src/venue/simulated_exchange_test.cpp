@@ -1649,6 +1649,31 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameS
   EXPECT_GT(fills[2].last_px, Px("98.50")) << "the 130 at the ask are gone: a level beyond";
 }
 
+TEST_F(SimulatedExchangeTest, DataSeenAgainOffersWhatFillsAgainstEarlierPricesDidNotTake) {
+  // A buy filled at 97 (against a quote before) at the same time as the quote seen again after
+  // the restore: it took nothing from that quote's ask at 98.50, all of which is offered.
+  Build();
+  Quote(call_, "96.50", "97", 65, 65);
+  Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65));  // takes the ask at 97
+  const QuoteTick q = MakeQuote(call_.id, "98", "98.50", now(), 130, 130);
+  const std::string saved = ex_->SaveState();
+  SimulatedExchangeConfig c = Base();
+  c.hours = hours_.get();
+  c.starting_balance = Money::FromInt(10'000'000);
+  testkit::TestKernel other(testkit::QuietKernelConfig(), now());
+  SimulatedExchange* twin = RestoredTwin(c, saved, other);
+  ASSERT_NE(twin, nullptr);
+  twin->SeeMarket(q);
+  const Order* o2 =
+      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-2", OrderSide::kBuy, 130, "98.50"));
+  other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o2));
+  twin->ProcessCommands();
+  const auto fills = twin->GenerateFillReports({});
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[1].last_qty, Qty(130));
+  EXPECT_EQ(fills[1].last_px, Px("98.50"));
+}
+
 TEST_F(SimulatedExchangeTest, RestoreRefusesABadStateNamingTheFieldAndChangesNothing) {
   Build();
   Quote(call_, "100", "101", 65, 65);
