@@ -88,11 +88,17 @@ class SimulatedExchangeTest : public ::testing::Test {
     ex_->ProcessCommands();
     return o;
   }
-  // An exchange with `config` restored from `saved`, bound to `other`'s kernel (its execution
+  // The configuration a saved exchange is restored with in these tests.
+  SimulatedExchangeConfig RestoreConfig() {
+    SimulatedExchangeConfig c = Base();
+    c.hours = hours_.get();
+    c.starting_balance = Money::FromInt(10'000'000);
+    return c;
+  }
+  // An exchange restored from `saved` (RestoreConfig), bound to `other`'s kernel (its execution
   // client there); null when the restore fails.
-  SimulatedExchange* RestoredTwin(const SimulatedExchangeConfig& config, const std::string& saved,
-                                  testkit::TestKernel& other) {
-    auto owned = std::make_unique<SimulatedExchange>(config);
+  SimulatedExchange* RestoredTwin(const std::string& saved, testkit::TestKernel& other) {
+    auto owned = std::make_unique<SimulatedExchange>(RestoreConfig());
     SimulatedExchange* twin = owned.get();
     for (const Instrument& i : {call_, put_, put_low_, put_high_}) {
       twin->AddInstrument(i);
@@ -1580,10 +1586,7 @@ TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesE
   Working(MakeInit(put_, "O-3", OrderSide::kSell, 65, "250"));          // rests (no market)
   const std::string saved = ex_->SaveState();
 
-  SimulatedExchangeConfig c = Base();
-  c.hours = hours_.get();
-  c.starting_balance = Money::FromInt(10'000'000);
-  SimulatedExchange restored(c);
+  SimulatedExchange restored(RestoreConfig());
   for (const Instrument& i : {call_, put_, put_low_, put_high_}) restored.AddInstrument(i);
   const Status st = restored.RestoreState(saved);
   ASSERT_TRUE(st.ok()) << st.error();
@@ -1598,7 +1601,7 @@ TEST_F(SimulatedExchangeTest, SavedStateRestoresIntoAFreshExchangeThatContinuesE
   const std::string after_original = ex_->SaveState();
   // The restored one, bound to another kernel at the same time, meets the same quote.
   testkit::TestKernel other(testkit::QuietKernelConfig(), now());
-  SimulatedExchange* twin = RestoredTwin(c, saved, other);
+  SimulatedExchange* twin = RestoredTwin(saved, other);
   ASSERT_NE(twin, nullptr);
   twin->OnQuote(MakeQuote(call_.id, "98", "98.50", now(), 65, 65));
   twin->ProcessCommands();
@@ -1621,11 +1624,8 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameS
   ex_->ProcessCommands();
   ASSERT_EQ(ex_->GenerateFillReports({}).size(), 1u);  // O-2's 65 at 99
   const std::string saved = ex_->SaveState();
-  SimulatedExchangeConfig c = Base();
-  c.hours = hours_.get();
-  c.starting_balance = Money::FromInt(10'000'000);
   testkit::TestKernel other(testkit::QuietKernelConfig(), now());
-  SimulatedExchange* twin = RestoredTwin(c, saved, other);
+  SimulatedExchange* twin = RestoredTwin(saved, other);
   ASSERT_NE(twin, nullptr);
   const Order* o4 =
       testkit::AddOrder(other.kernel(), MakeInit(call_, "O-4", OrderSide::kBuy, 130, "98"));
@@ -1657,11 +1657,8 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainOffersWhatFillsAgainstEarlierPricesDi
   Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65));  // takes the ask at 97
   const QuoteTick q = MakeQuote(call_.id, "98", "98.50", now(), 130, 130);
   const std::string saved = ex_->SaveState();
-  SimulatedExchangeConfig c = Base();
-  c.hours = hours_.get();
-  c.starting_balance = Money::FromInt(10'000'000);
   testkit::TestKernel other(testkit::QuietKernelConfig(), now());
-  SimulatedExchange* twin = RestoredTwin(c, saved, other);
+  SimulatedExchange* twin = RestoredTwin(saved, other);
   ASSERT_NE(twin, nullptr);
   twin->SeeMarket(q);
   const Order* o2 =
