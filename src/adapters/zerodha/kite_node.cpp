@@ -133,6 +133,9 @@ struct KiteGlue {
   // is read (at most every 200 ms of wall time, less on a faster clock) for the next login
   // (kernel thread).
   UnixNanos session_expires;
+  // The ticker's reconnect watch (owned by the node): a new session after a refusal owes it a
+  // pass, which also acts on the contingent lists Kite's refusals left (kernel thread).
+  std::weak_ptr<KiteReconnectWatch> reconnect;
   UnixNanos session_next_look;
   // Open positions priced from GET /quote (SeedPrices): when each was last asked (wall time;
   // kernel thread) and whether a read is out (its answer comes on a REST lane).
@@ -264,6 +267,9 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
     Log(node, LogLevel::kError, why + "; trading HALTED until the node is restarted");
     return;
   }
+  // A cancel or reduction Kite refused with the ended session (an OCO peer of a fill) is acted
+  // on as its list calls for: the reconnect watch's next pass, as after a ticker gap.
+  if (auto w = glue.reconnect.lock()) w->Owe("new Kite session");
   if (KillSwitch* ks = node.kill_switch()) {
     // Kite's own halt only: waiting, forgotten, or lifted as a resume would.
     auto withdrawn = ks->Withdraw(glue.token_halt_reason);
@@ -687,6 +693,7 @@ void Attach(const Params& p, const std::string& base_dir, const NodeSettings& s,
   // Kite replays no order update missed while the ticker was down: each reconnect reconciles.
   auto reconnect_watch = std::make_shared<KiteReconnectWatch>(node.kernel(), *exec_ptr, *data_ptr);
   node.Own(reconnect_watch);
+  glue->reconnect = reconnect_watch;
   const DurationNs chain_days = p.GetInt("chain_days") * 86'400 * kNanosPerSecond;
   if (chain_days > 0) RefreshChain(node, *glue, *map, *data_ptr, chain_days);
   // The index's venue: EXTERNAL bars from Kite's candles, the rest to the ticker.
