@@ -747,12 +747,15 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
 }
 
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
-  // Back to working after a refused cancel, a late acknowledgement or a modify's answer: the
-  // list may call for this order's end (its cancel refused, or owed while a modify travelled).
-  if (std::holds_alternative<OrderCancelRejected>(event) ||
-      std::holds_alternative<OrderAccepted>(event) ||
-      std::holds_alternative<OrderUpdated>(event) ||
-      std::holds_alternative<OrderModifyRejected>(event)) {
+  // Back to working after a refused cancel, a late acknowledgement or (an OCO member) a
+  // modify's answer: the list may call for this order's end (its cancel refused, or owed while
+  // a modify travelled). Not an OUO member's modify answer: that is the list's own reduction
+  // coming back (the fills reduce it as they come), and acting on it would send one again.
+  const bool answered = std::holds_alternative<OrderUpdated>(event) ||
+                        std::holds_alternative<OrderModifyRejected>(event);
+  if (answered && order.contingency() != ContingencyType::kOco) return;
+  if (answered || std::holds_alternative<OrderCancelRejected>(event) ||
+      std::holds_alternative<OrderAccepted>(event)) {
     ReactToListState(order, std::holds_alternative<OrderCancelRejected>(event));
     return;
   }

@@ -887,6 +887,9 @@ TEST_F(ContingencyTest, OuoPartialFillsReduceThePeerByTheTotalFilled) {
   client_->Filled(*tp, 1, "110");
   ASSERT_EQ(client_->modifies.size(), 3u);
   EXPECT_EQ(client_->modifies[2].quantity, Qty(2));
+  // The reduction to 3 is answered while the one to 2 travels: nothing is sent again.
+  client_->Updated(*sl, Qty(3));
+  EXPECT_EQ(client_->modifies.size(), 3u);
 
   // Completely filled: nothing left to protect.
   client_->Filled(*tp, 2, "110");

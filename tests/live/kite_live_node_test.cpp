@@ -373,7 +373,7 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
         json{{"type", "order"}, {"data", {{"order_id", order_id}, {"status", "COMPLETE"}}}}.dump();
     rt_->OnIoThread([&] { (void)rt_->ticker().Broadcast(update); });
     // The node took the refused session from the file and could not read the day with it.
-    if (!wait([&] { return Slurp(log_path).find("but the Kite day could not be read") !=
+    if (!wait([&] { return Slurp(log_path).find("but the Kite day could not be read: ") !=
                            std::string::npos; },
               "the refused session to be taken and fail")) {
       return;
@@ -389,7 +389,7 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
   n.node.reset();  // its I/O threads may write to `log` until they have stopped
   const std::string text = ReadAndClose(log);
   const std::size_t halted = text.find("Kite session refused (TokenException)");
-  const std::size_t failed = text.find("but the Kite day could not be read");
+  const std::size_t failed = text.find("but the Kite day could not be read: ");
   const std::size_t resumed = text.find("reconciled clean, trading resumed");
   ASSERT_NE(halted, std::string::npos) << text;
   ASSERT_NE(failed, std::string::npos) << text;
@@ -401,7 +401,7 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
   EXPECT_NE(text.find("new Kite session: the Kite day reconciled", resumed), std::string::npos)
       << text;
   // Taken once: the watch skipped the refused session still in the file afterwards.
-  EXPECT_EQ(text.find("but the Kite day could not be read", failed + 1), std::string::npos)
+  EXPECT_EQ(text.find("but the Kite day could not be read: ", failed + 1), std::string::npos)
       << text;
   EXPECT_NE(access_, refused);
   EXPECT_EQ(text.find(refused), std::string::npos);  // no secret in the log

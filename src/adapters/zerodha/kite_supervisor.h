@@ -37,9 +37,10 @@ class KiteReconnectWatch {
   // Called every second or so on the kernel thread: reconciles when the ticker came back since
   // the last call (or a reconciliation is still owed). True when it reconciled this call.
   bool Tick();
-  // A reconciliation is owed for another reason than a ticker gap (a new Kite session taken
-  // before Kite refused the old one: its ticker reconnected on purpose, and the new Kite day
-  // must be read); `why` names it in the log.
+  // A reconciliation is owed for another reason than a ticker gap (a new Kite session: taken
+  // before Kite refused the old one, its ticker reconnected on purpose and the new Kite day
+  // must be read; or after a refusal, so the pass acts on the contingent lists the refusals
+  // left); `why` names it in the log.
   void Owe(std::string why) {
     owed_ = true;
     wait_ticks_ = 0;
