@@ -32,6 +32,19 @@ Command CommandAbout(const Order& o, const Uuid4& id, UnixNanos now) {
   return c;
 }
 
+// What a list member's state calls for on its peers, as its last event would have it: filled
+// (completely, or in part and still open) and done (closed). A denial never reached a venue
+// and calls for nothing (as Process: no contingency acts on an OrderDenied).
+struct ListCall {
+  bool filled = false;
+  bool done = false;
+};
+ListCall ListCallOf(const Order& o) {
+  if (o.status() == OrderStatus::kDenied) return {};
+  const bool done = o.is_closed();
+  return {o.status() == OrderStatus::kFilled || (!done && !o.filled_qty().is_zero()), done};
+}
+
 }  // namespace
 
 ExecutionEngine::ExecutionEngine(MessageBus& bus, Cache& cache, Clock& clock, Logger& logger,
@@ -219,12 +232,8 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
     }
   }
   for (const Order* o : lists) {
-    // As the order's last event would have it: closed by a fill, or filled in part and open.
-    const bool done = o->is_closed();
-    const bool filled = o->status() == OrderStatus::kFilled || (!done && !o->filled_qty().is_zero());
-    // A denial never reached a venue and calls for nothing (as Process: no contingency acts on
-    // an OrderDenied).
-    if ((!filled && !done) || o->status() == OrderStatus::kDenied) continue;
+    const auto [filled, done] = ListCallOf(*o);
+    if (!filled && !done) continue;
     for (const ClientOrderId& id : o->linked_order_ids()) {
       const Order* peer = cache_.order(id);
       if (peer == nullptr || peer->is_closed() || peer->status() == OrderStatus::kPendingCancel) {
@@ -783,10 +792,8 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
   }
   for (const ClientOrderId& id : order.linked_order_ids()) {
     const Order* sibling = cache_.order(id);
-    if (sibling == nullptr || sibling->status() == OrderStatus::kDenied) continue;
-    const bool done = sibling->is_closed();
-    const bool filled =
-        sibling->status() == OrderStatus::kFilled || (!done && !sibling->filled_qty().is_zero());
+    if (sibling == nullptr) continue;
+    const auto [filled, done] = ListCallOf(*sibling);
     if (!filled && !done) continue;
     int& retries = list_retries_[order.client_order_id()];
     if (retries >= kMaxListRetries) {

@@ -591,9 +591,14 @@ class ContingencyTest : public ExecutionEngineTest {
     }
     return out;
   }
-  void Work(const Order* o) {
+  // Sent to the venue, not yet acknowledged (SUBMITTED).
+  const Order* Send(const Order* o) {
     exec().Execute(testkit::SubmitCommand(*o));
     client_->Submitted(*o);
+    return o;
+  }
+  void Work(const Order* o) {
+    Send(o);
     client_->Accepted(*o);
   }
   // A target O-TP (sell 10 at 110) and a stop O-SL (sell 10 at 90) in a list of `type`; the
@@ -607,8 +612,7 @@ class ContingencyTest : public ExecutionEngineTest {
     if (stop_working) {
       Work(list[1]);
     } else {
-      exec().Execute(testkit::SubmitCommand(*list[1]));
-      client_->Submitted(*list[1]);
+      Send(list[1]);
     }
     return {list[0], list[1]};
   }
@@ -774,9 +778,7 @@ TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPen
   // A cancel held for the venue's id: the acknowledgement that brings the id does not read as
   // the cancel having failed; the order is PENDING_CANCEL again at once (journaled with it, so
   // a node dying before the held cancel left sends it at the restart).
-  const Order* o = Add(MakeInit(fut_, "O-1", OrderSide::kBuy, 10, "100"));
-  exec().Execute(testkit::SubmitCommand(*o));
-  client_->Submitted(*o);
+  const Order* o = Send(Add(MakeInit(fut_, "O-1", OrderSide::kBuy, 10, "100")));
   client_->PendingCancel(*o);
   client_->Accepted(*o);
   EXPECT_EQ(o->status(), OrderStatus::kPendingCancel);
@@ -790,9 +792,7 @@ TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPen
   EXPECT_EQ(o->status(), OrderStatus::kAccepted);
   // A modify likewise; its refusal restores ACCEPTED (before, the late acknowledgement made
   // it ACCEPTED and the refusal was an invalid transition).
-  const Order* m = Add(MakeInit(fut_, "O-2", OrderSide::kBuy, 10, "100"));
-  exec().Execute(testkit::SubmitCommand(*m));
-  client_->Submitted(*m);
+  const Order* m = Send(Add(MakeInit(fut_, "O-2", OrderSide::kBuy, 10, "100")));
   client_->PendingUpdate(*m);
   client_->Accepted(*m);
   EXPECT_EQ(m->status(), OrderStatus::kPendingUpdate);
@@ -801,9 +801,7 @@ TEST_F(ContingencyTest, AnOrderAcknowledgedWhileItsCancelOrModifyTravelsStaysPen
   EXPECT_EQ(exec().refused_event_count(), 0u);
   // A journal's replay applies what was journaled and adds nothing (the pending event that
   // followed is in the journal too).
-  const Order* r = Add(MakeInit(fut_, "O-3", OrderSide::kBuy, 10, "100"));
-  exec().Execute(testkit::SubmitCommand(*r));
-  client_->Submitted(*r);
+  const Order* r = Send(Add(MakeInit(fut_, "O-3", OrderSide::kBuy, 10, "100")));
   client_->PendingCancel(*r);
   {
     const ExecutionEngine::ContingenciesSuspended replaying(exec());

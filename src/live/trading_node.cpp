@@ -506,7 +506,11 @@ Status TradingNode::SaveSnapshot() {
   }
   j["components"] = std::move(components);
   // The data delivered at its latest time, so a restart resuming then sees none of it twice.
-  if (!data_ts_.is_zero()) j["data"] = {{"ts", data_ts_.value}, {"seen", data_seen_}};
+  if (!data_ts_.is_zero()) {
+    std::map<std::string, std::uint32_t> seen = data_seen_;
+    for (const MarketData& d : data_at_ts_) ++seen[ReplayKey(d)];
+    j["data"] = {{"ts", data_ts_.value}, {"seen", std::move(seen)}};
+  }
   // The daily loss limits' baseline, so a restart the same IST day measures from it.
   if (auto baseline = kernel_->risk_engine().daily_pnl_baseline()) {
     j["risk_day"] = kernel_->risk_engine().loss_day();
@@ -600,9 +604,9 @@ void TradingNode::ReportProgress(bool finished) {
 
 void TradingNode::OnData(const MarketData& point) {
   if (!replay_.empty()) {
-    // Replayed data: what was delivered at its latest time is counted for the snapshot.
+    // Replayed data: what was delivered at its latest time is kept for the snapshot (as items,
+    // no text built per item: SaveSnapshot names them).
     const UnixNanos ts = TsInitOf(point);
-    std::string key = ReplayKey(point);
     if (ts > redeliver_ts_) redelivered_.clear();  // the rest never came (other data now)
     if (ts == redeliver_ts_ && !redelivered_.empty()) {
       // Delivered before the restart at the time it resumed at (its snapshot's `data`): the
@@ -610,7 +614,7 @@ void TradingNode::OnData(const MarketData& point) {
       // arrived or were modified since, with what fills took of it before gone (a restored
       // resting order would otherwise take its displayed size again); no
       // strategy or other subscriber sees it twice (a strategy would act on it again).
-      if (auto it = redelivered_.find(key); it != redelivered_.end()) {
+      if (auto it = redelivered_.find(ReplayKey(point)); it != redelivered_.end()) {
         if (--it->second == 0) redelivered_.erase(it);
         SeeMarketData(venues_, point);
         std::visit(
@@ -632,8 +636,9 @@ void TradingNode::OnData(const MarketData& point) {
     if (ts > data_ts_) {
       data_ts_ = ts;
       data_seen_.clear();
+      data_at_ts_.clear();
     }
-    if (ts == data_ts_) ++data_seen_[std::move(key)];
+    if (ts == data_ts_) data_at_ts_.push_back(point);
   }
   // As in a backtest: the sandbox venues match resting orders against the data first, then the
   // data engine publishes it.

@@ -21,8 +21,7 @@
 //   resumes at the journal's last time (a scaled clock), so replayed data never goes back,
 //   and replayed data delivered at exactly that time before (the snapshot's `data`) gives the
 //   cache and the venues its prices again (matched only against orders that arrived or were
-//   modified since, never taking displayed size twice)
-//   and no strategy sees it twice. An
+//   modified since, never taking displayed size twice) and no strategy sees it twice. An
 //   order the journal holds as sent or about to be sent that the restored ledger lacks was
 //   lost in flight with the old process (the sandbox venue's in-flight commands die with it)
 //   and is rejected with that reason. Then Kernel::Start reconciles with the venue's reports:
@@ -275,11 +274,13 @@ class TradingNode {
   UnixNanos progress_at_;
   UnixNanos resumed_at_;
   UnixNanos resume_at_;  // where the clock starts this run (recovery sets it)
-  // Replayed data delivered at its latest time (ReplayKey: how many of each, the previous
-  // run's included when this one resumed then), kept in the snapshot so a restart resuming at
-  // that time passes over them (OnData); and those still to pass over, at redeliver_ts_.
+  // Replayed data delivered at its latest time, named in the snapshot (ReplayKey: how many of
+  // each) so a restart resuming at that time passes over them (OnData): the previous run's
+  // (when this one resumed then) and this run's items; and those still to pass over, at
+  // redeliver_ts_.
   UnixNanos data_ts_;
   std::map<std::string, std::uint32_t> data_seen_;
+  std::vector<MarketData> data_at_ts_;
   UnixNanos redeliver_ts_;
   std::map<std::string, std::uint32_t> redelivered_;
   // The daily loss limits' baseline from the snapshot: (IST day, P&L).
