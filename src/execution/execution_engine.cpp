@@ -636,8 +636,10 @@ void ExecutionEngine::Refused(const Order& order, const OrderEvent& event, const
                     h.client_order_id.value(), ToString(order.status()));
     }
     bus_.Publish(OrderTopic(order.strategy_id()), event);
-    if (kind == OrderEventKind::kCancelRejected && !contingencies_suspended_ &&
-        !order.linked_order_ids().empty()) {
+    // Likewise an OUO member whose reduction was refused after it filled in part meanwhile.
+    if (!contingencies_suspended_ && !order.linked_order_ids().empty() &&
+        (kind == OrderEventKind::kCancelRejected ||
+         order.contingency() == ContingencyType::kOuo)) {
       ReactToListState(order, /*refused=*/true);
     }
     return;
@@ -758,12 +760,19 @@ void ExecutionEngine::CancelPeer(const Order& peer) {
 void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& event) {
   // Back to working after a refused cancel, a late acknowledgement or (an OCO member) a
   // modify's answer: the list may call for this order's end (its cancel refused, or owed while
-  // a modify travelled). Not an OUO member's modify answer: that is the list's own reduction
-  // coming back (the fills reduce it as they come), and acting on it would send one again.
-  const bool answered = std::holds_alternative<OrderUpdated>(event) ||
-                        std::holds_alternative<OrderModifyRejected>(event);
-  if (answered && order.contingency() != ContingencyType::kOco) return;
-  if (answered || std::holds_alternative<OrderCancelRejected>(event) ||
+  // a modify travelled). Not an OUO member's applied modify: that is the list's own reduction
+  // coming back (the fills reduce it as they come), and acting on it would send one again. A
+  // refused one (the reduction, or the strategy's own modify) may leave the order above what
+  // the list calls for: acted on as a refused cancel is, after a pause.
+  const bool updated = std::holds_alternative<OrderUpdated>(event);
+  const bool modify_refused = std::holds_alternative<OrderModifyRejected>(event);
+  if (order.contingency() != ContingencyType::kOco && (updated || modify_refused)) {
+    if (modify_refused && order.contingency() == ContingencyType::kOuo) {
+      ReactToListState(order, /*refused=*/true);
+    }
+    return;
+  }
+  if (updated || modify_refused || std::holds_alternative<OrderCancelRejected>(event) ||
       std::holds_alternative<OrderAccepted>(event)) {
     ReactToListState(order, std::holds_alternative<OrderCancelRejected>(event));
     return;
@@ -777,8 +786,9 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
 
 void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
   // This list member works, not being cancelled or modified, after a venue refused its cancel
-  // (its contingency's, a strategy's or the kill switch's) or acknowledged it (a cancel that
-  // overtook the order was refused before it). Where a sibling's state still calls for its end
+  // (its contingency's, a strategy's or the kill switch's), refused a modify of it (an OUO
+  // member: the list's reduction, or a strategy's modify while a reduction was owed) or
+  // acknowledged it (a cancel that overtook the order was refused before it). Where a sibling's state still calls for its end
   // or reduction (an OCO sibling filled or ended, an OUO sibling done or filled), that is done
   // again: a peer's cancel is not sent again on the sibling's later fills while it travels
   // (ActOnPeer), and the sibling may have no more fills to come. After a refusal, not at once

@@ -897,6 +897,54 @@ TEST_F(ContingencyTest, OuoPartialFillsReduceThePeerByTheTotalFilled) {
   EXPECT_EQ(client_->modifies.size(), 3u);
 }
 
+TEST_F(ContingencyTest, AnOuoReductionTheVenueRefusesIsSentAgainAfterAPause) {
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOuo);
+  client_->Filled(*tp, 4, "110");
+  ASSERT_EQ(client_->modifies.size(), 1u);
+  client_->ModifyRejected(*sl, "venue busy");
+  ASSERT_EQ(sl->status(), OrderStatus::kAccepted);
+  ASSERT_EQ(sl->quantity(), Qty(10));
+  // Not at once (the venue refused for a reason), but a second later: the stop still protects
+  // 10 where only 6 are left to protect.
+  tk_.Advance(kNanosPerSecond - 1);
+  EXPECT_EQ(client_->modifies.size(), 1u);
+  tk_.Advance(1);
+  ASSERT_EQ(client_->modifies.size(), 2u);
+  EXPECT_EQ(client_->modifies[1].client_order_id, ClientOrderId("O-SL"));
+  EXPECT_EQ(client_->modifies[1].quantity, Qty(6));
+  EXPECT_EQ(sl->status(), OrderStatus::kPendingUpdate);
+  // Refused again after the stop filled in part meanwhile (the refusal is then stale): still
+  // owed, sent again 2 s later, for what the target's fills leave (6; the stop's own fill does
+  // not change what the list protects).
+  client_->Filled(*sl, 1, "90");
+  ASSERT_EQ(sl->status(), OrderStatus::kPartiallyFilled);
+  const std::size_t before = client_->modifies.size();
+  client_->ModifyRejected(*sl, "venue busy");
+  tk_.Advance(2 * kNanosPerSecond - 1);
+  EXPECT_EQ(client_->modifies.size(), before);
+  tk_.Advance(1);
+  ASSERT_EQ(client_->modifies.size(), before + 1);
+  EXPECT_EQ(client_->modifies.back().client_order_id, ClientOrderId("O-SL"));
+  EXPECT_EQ(client_->modifies.back().quantity, Qty(6));
+  // Applied: nothing more to do, however long the clock runs.
+  client_->Updated(*sl, Qty(6));
+  tk_.Advance(60 * kNanosPerSecond);
+  EXPECT_EQ(client_->modifies.size(), before + 1);
+}
+
+TEST_F(ContingencyTest, AStrategysRefusedModifyOfAnOuoMemberOwingNothingCallsForNothing) {
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOuo);
+  exec().Execute(testkit::ModifyCommand(*sl, Qty(10), Px("91")));
+  ASSERT_EQ(client_->modifies.size(), 1u);
+  client_->PendingUpdate(*sl);
+  client_->ModifyRejected(*sl, "price band");
+  tk_.Advance(60 * kNanosPerSecond);
+  EXPECT_EQ(client_->modifies.size(), 1u);
+  EXPECT_TRUE(client_->cancels.empty());
+  EXPECT_EQ(sl->status(), OrderStatus::kAccepted);
+  EXPECT_EQ(tp->status(), OrderStatus::kAccepted);
+}
+
 TEST_F(ContingencyTest, OuoCancelOfOneCancelsTheOther) {
   auto list = AddList({MakeInit(fut_, "O-A", OrderSide::kSell, 10, "110"),
                        MakeInit(fut_, "O-B", OrderSide::kSell, 10, "90")},

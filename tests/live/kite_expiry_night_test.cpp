@@ -203,16 +203,7 @@ class ExpiryNight : public ::testing::Test {
     access_ = LoginToTokenFile(*rt_, "livekey", "live-secret-123", dir_ / "kite_session.json");
   }
   // Installs the emulator's fault plan `body` (its /__emu/faults JSON).
-  void PlanFaults(const std::string& body) {
-    net::HttpClient http("127.0.0.1", rt_->http_port());
-    net::HttpRequest plan;
-    plan.method = "POST";
-    plan.target = "/__emu/faults";
-    plan.body = body;
-    auto planned = http.Send(plan, 5 * kNanosPerSecond);
-    EXPECT_TRUE(planned.ok() && planned->status == 200)
-        << (planned.ok() ? planned->body : planned.error());
-  }
+  void PlanFaults(const std::string& body) { live_test::PlanFaults(*rt_, body); }
   // The morning's login, as a user does it before trading: once the emulator's clock is in
   // Wednesday's session, `before` (e.g. a fault plan) and then a new session in the token file.
   std::thread MorningLogin(std::function<void()> before = {}) {

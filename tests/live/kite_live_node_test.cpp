@@ -85,6 +85,33 @@ class TwoTrades final : public Strategy {
   int quotes_ = 0;
 };
 
+// On its 2nd quote of the instrument, an OCO pair of buys: one lot at the ask (it fills at
+// once) and one 20 below the bid (it rests, and the first's fill cancels it).
+class OcoAtTheTouch final : public Strategy {
+ public:
+  OcoAtTheTouch(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+  static ParamSchema Schema() {
+    return {"OcoAtTheTouch", "test: an OCO pair of buys on quote 2, at the ask and 20 below",
+            {ParamSpec::String("instrument").Required().Doc("the option")}};
+  }
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick& q) override {
+    if (++quotes_ != 2) return;
+    std::vector<std::unique_ptr<Order>> pair;
+    pair.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
+    pair.push_back(
+        order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.bid_price - Px("20.00")));
+    SubmitOrderList(std::move(pair), ContingencyType::kOco);
+  }
+
+ private:
+  InstrumentId instrument_;
+  int quotes_ = 0;
+};
+
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -142,6 +169,11 @@ class LiveNode : public ::testing::Test {
                                  strategy_ = s.get();
                                  return s;
                                });
+    registry_.RegisterStrategy("OcoAtTheTouch", OcoAtTheTouch::Schema(),
+                               [](const StrategyId& id, const Params& p) {
+                                 return std::make_unique<OcoAtTheTouch>(
+                                     id, *InstrumentId::Parse(p.GetString("instrument")));
+                               });
   }
   void TearDown() override {
     if (rt_) rt_->Stop();
@@ -167,14 +199,16 @@ class LiveNode : public ::testing::Test {
     access_ = live_test::LoginToTokenFile(*rt_, "livekey", "live-secret-123",
                                           dir_ / "kite_session.json");
   }
+  // `strategy`: its type (TwoTrades or OcoAtTheTouch), on the call.
   std::string Config(const std::string& kite_extra = "", const std::string& end = "10:21",
-                     const std::string& orders_poll_secs = "1") {
+                     const std::string& orders_poll_secs = "1",
+                     const std::string& strategy = "TwoTrades") {
     live_test::LiveNodeToml t;
     t.end = "2025-12-30T" + end;
     t.kite_extra = kite_extra;
     t.orders_poll_secs = orders_poll_secs;
-    t.strategies = "[[strategies]]\ntype = \"TwoTrades\"\nid = \"TWO-001\"\n[strategies.params]\n"
-                   "instrument = \"" + call_.id.value() + "\"\n";
+    t.strategies = "[[strategies]]\ntype = \"" + strategy + "\"\nid = \"S-001\"\n"
+                   "[strategies.params]\ninstrument = \"" + call_.id.value() + "\"\n";
     return live_test::LiveNodeConfig(dir_, rt_.get(), t);
   }
   std::string ErrorOf(const std::string& text) {
@@ -288,15 +322,10 @@ TEST_F(LiveNode, ReportsKitesAccountAndHaltsOnAPositionChangedBehindItsBack) {
       const std::string key = rt_->market()->ByInstrument(call_.id)->key;
       symbol = key.substr(key.find(':') + 1);
     });
-    net::HttpClient http("127.0.0.1", rt_->http_port());
     // Kite's order update about it never reaches the node (else the node records it as an
     // EXTERNAL order and its books agree).
-    net::HttpRequest plan;
-    plan.method = "POST";
-    plan.target = "/__emu/faults";
-    plan.body = R"({"rule": [{"stream": "ws", "action": "omit", "every": 1}]})";
-    auto planned = http.Send(plan, 5 * kNanosPerSecond);
-    EXPECT_TRUE(planned.ok() && planned->status == 200);
+    live_test::PlanFaults(*rt_, R"({"rule": [{"stream": "ws", "action": "omit", "every": 1}]})");
+    net::HttpClient http("127.0.0.1", rt_->http_port());
     net::HttpRequest req;
     req.method = "POST";
     req.target = "/orders/regular";
@@ -406,6 +435,73 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
   EXPECT_NE(access_, refused);
   EXPECT_EQ(text.find(refused), std::string::npos);  // no secret in the log
   EXPECT_EQ(text.find(access_), std::string::npos);
+}
+
+// Kite ends the session as the node cancels an OCO peer (the first order's fill at 10:05): the
+// cancel is refused with a TokenException, trading halts, and the engine's retries are refused
+// too until they stand. The user's new login is reconciled clean, and the peer is cancelled as
+// the session is taken, not left working until the reconnect watch's next pass (a second
+// later, after a second read of the Kite day, which may fail and defer it).
+TEST_F(LiveNode, AnOcoPeerWhoseCancelTheEndedSessionRefusedIsCancelledWithTheNewSession) {
+  StartEmulator(t0_ - 60 * kNanosPerSecond);
+  Login();
+  live_test::PlanFaults(
+      *rt_, R"({"rule": [{"route": "DELETE /orders/regular/*", "action": "403_now", "nth": 1}]})");
+  const fs::path log_path = dir_ / "node.log";
+  std::FILE* log = std::fopen(log_path.c_str(), "w+");
+  ASSERT_NE(log, nullptr);
+  std::setvbuf(log, nullptr, _IOLBF, 0);  // whole lines reach the file (read beside the node)
+  LoadedNode n = LoadNodeConfigString(Config("", "10:21", "1", "OcoAtTheTouch"), "live.toml",
+                                      dir_.string(), registry_, log);
+  std::string user_error;
+  std::thread user([&] {
+    // The engine's attempts at the peer's cancel are spent (the refusals stand): then the
+    // user logs in again.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Slurp(log_path).find("still works after 3 attempts") == std::string::npos) {
+      if (std::chrono::steady_clock::now() > until) {
+        user_error = "waited in vain for the list's retries to be spent";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling what is watched
+    }
+    Login();
+  });
+  const NodeRunResult r = n.node->Run();
+  user.join();
+  ASSERT_TRUE(user_error.empty()) << user_error << "\n" << Slurp(log_path);
+  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+  ASSERT_TRUE(r.status.ok()) << r.status.error();
+  EXPECT_TRUE(n.node->kernel().halt_reason().empty()) << n.node->kernel().halt_reason();
+  // The peer was cancelled well before the node's stop at 10:21 (which cancels what works).
+  std::vector<const Order*> canceled;
+  for (const Order* o : n.node->kernel().cache().Orders()) {
+    if (o->status() == OrderStatus::kCanceled) canceled.push_back(o);
+  }
+  ASSERT_EQ(canceled.size(), 1u);
+  EXPECT_LT(canceled[0]->ts_last(), FromIst(2025, 12, 30, 10, 21));
+  n.node.reset();  // its I/O threads may write to `log` until they have stopped
+  const std::string text = ReadAndClose(log);
+  const std::size_t halted = text.find("Kite session refused (TokenException)");
+  const std::size_t spent = text.find("still works after 3 attempts");
+  const std::size_t resumed = text.find("reconciled clean, trading resumed");
+  const std::string acted_line = "new Kite session for AB1234: 1 contingent order(s) acted on again";
+  const std::size_t acted = text.find(acted_line);
+  ASSERT_NE(halted, std::string::npos) << text;
+  ASSERT_NE(spent, std::string::npos) << text;
+  ASSERT_NE(resumed, std::string::npos) << text;
+  ASSERT_NE(acted, std::string::npos) << text;
+  EXPECT_LT(halted, spent);
+  EXPECT_LT(spent, resumed);
+  EXPECT_LT(resumed, acted);
+  // Acted on once: the watch's pass after it finds the cancel on its way.
+  EXPECT_EQ(text.find("contingent order(s) acted on again", acted + acted_line.size()), std::string::npos)
+      << text;
+  // At Kite: the first bought, the peer cancelled.
+  const json orders = Ledger()["orders"];
+  ASSERT_EQ(orders.size(), 2u) << orders.dump();
+  EXPECT_EQ(orders[0]["status"], "COMPLETE");
+  EXPECT_EQ(orders[1]["status"], "CANCELLED");
 }
 
 TEST_F(LiveNode, RefusesBeforeAnythingRuns) {

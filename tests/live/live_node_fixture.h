@@ -16,6 +16,7 @@
 #include "adapters/zerodha/kite_session.h"
 #include "apps/kite_emulator/oms.h"
 #include "apps/kite_emulator/runtime.h"
+#include "net/http_client.h"
 
 namespace nacre::live_test {
 
@@ -45,6 +46,18 @@ inline std::string LoginToTokenFile(kite_emu::Runtime& rt, const std::string& ap
   const Status written = WriteKiteSessionFile(token_file.string(), f);
   EXPECT_TRUE(written.ok()) << written.error();
   return f.access_token;
+}
+
+// Installs the emulator's fault plan `body` (its /__emu/faults JSON), as a test's control.
+inline void PlanFaults(const kite_emu::Runtime& rt, const std::string& body) {
+  net::HttpClient http("127.0.0.1", rt.http_port());
+  net::HttpRequest plan;
+  plan.method = "POST";
+  plan.target = "/__emu/faults";
+  plan.body = body;
+  auto planned = http.Send(plan, 5 * kNanosPerSecond);
+  EXPECT_TRUE(planned.ok() && planned->status == 200)
+      << (planned.ok() ? planned->body : planned.error());
 }
 
 // The emulator's ledger (/__emu/ledger: the test oracle).

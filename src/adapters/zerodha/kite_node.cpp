@@ -267,8 +267,8 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
     Log(node, LogLevel::kError, why + "; trading HALTED until the node is restarted");
     return;
   }
-  // A cancel or reduction Kite refused with the ended session (an OCO peer of a fill) is acted
-  // on as its list calls for: the reconnect watch's next pass, as after a ticker gap.
+  // The ticker reconnects with the new session after this read: the reconnect watch reads the
+  // day again once it can have (what Kite sent in between is not replayed).
   if (auto w = glue.reconnect.lock()) w->Owe("new Kite session");
   if (KillSwitch* ks = node.kill_switch()) {
     // Kite's own halt only: waiting, forgotten, or lifted as a resume would.
@@ -282,6 +282,10 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
                      risk.trading_state_reason() + ")" +
                      (withdrawn ? std::string() : ": " + withdrawn.error()));
   }
+  // A cancel or reduction Kite refused with the ended session (an OCO peer of a fill) is acted
+  // on as its list calls for now, once Kite's halt is withdrawn (a held OTO child released
+  // then passes the risk engine), not left working until the watch's pass.
+  ActOnListsKiteLeft(node.kernel(), "new Kite session for " + session.user_id);
 }
 
 // Past the session's expiry (Kite ends every session at 06:00 IST), a login already in the

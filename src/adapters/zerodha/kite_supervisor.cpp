@@ -156,13 +156,19 @@ bool KiteReconnectWatch::Tick() {
   }
   log.Info("{}: the Kite day reconciled ({} orders, {} events generated)", why_,
            r.orders_reported, r.events_generated);
+  ActOnListsKiteLeft(kernel_, why_);
+  return true;
+}
+
+std::size_t ActOnListsKiteLeft(Kernel& kernel, const std::string& why) {
   // A contingent peer whose cancel or reduction Kite refused meanwhile (a 5xx storm, the
   // session expiring) is acted on again, as the list calls for.
-  if (const std::size_t acted = kernel_.exec_engine().ActOnContingentLists(/*release_children=*/true);
-      acted > 0) {
-    log.Warning("{}: {} contingent order(s) acted on again", why_, acted);
+  const std::size_t acted = kernel.exec_engine().ActOnContingentLists(/*release_children=*/true);
+  if (acted > 0) {
+    LogAdapter(&kernel.logger(), "Kite").Warning("{}: {} contingent order(s) acted on again", why,
+                                                 acted);
   }
-  return true;
+  return acted;
 }
 
 }  // namespace nacre

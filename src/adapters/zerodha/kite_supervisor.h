@@ -30,6 +30,11 @@ namespace nacre {
 
 KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue& venue);
 
+// After a clean reconciliation of the Kite day (`why` names the occasion in the log): the
+// contingent lists Kite's refusals left are acted on as they call for
+// (ExecutionEngine::ActOnContingentLists); returns how many peers were acted on.
+std::size_t ActOnListsKiteLeft(Kernel& kernel, const std::string& why);
+
 class KiteReconnectWatch {
  public:
   // Both outlive the watch.
