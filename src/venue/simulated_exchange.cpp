@@ -629,12 +629,14 @@ bool SimulatedExchange::MatchBar(Resting& r, const Bar& b) {
   return e && Apply(o, *e);
 }
 
-bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t) {
+bool SimulatedExchange::MatchTrade(Resting& r, const TradeTick& t, std::int64_t& left) {
   VenueOrder& o = *r.order;
-  const std::optional<Execution> e = MarketOf(o.instrument_id())
-                                         .AtTrade(ViewOf(o), r.match, t.price, t.size.raw(),
-                                                  [this] { return Touch(); });
-  return e && Apply(o, *e);
+  const std::optional<Execution> e =
+      MarketOf(o.instrument_id())
+          .AtTrade(ViewOf(o), r.match, t.price, left, [this] { return Touch(); });
+  if (!e) return false;
+  left -= e->qty_raw;
+  return Apply(o, *e);
 }
 
 // ---- market data ----
@@ -710,6 +712,9 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
   ProcessDue(trade.ts_event);
   MatchingCore& core = MarketOf(trade.instrument_id);
   core.OnTrade(trade.price);
+  // The print's size is shared by the resting orders it fills, in time priority: two orders
+  // through which 100 traded get 100 between them, not 100 each.
+  std::int64_t left = trade.size.raw();
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;
@@ -739,7 +744,7 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
         continue;
       }
     }
-    if (MatchTrade(r, trade)) done.push_back(o.client_order_id());
+    if (left > 0 && MatchTrade(r, trade, left)) done.push_back(o.client_order_id());
   }
   for (const ClientOrderId& id : done) Remove(id);
   FlushMargins();

@@ -374,7 +374,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);
-  bool MatchTrade(Resting& r, const TradeTick& t);
+  // A resting order against a print of which `left` is still to be had (less what it fills).
+  bool MatchTrade(Resting& r, const TradeTick& t, std::int64_t& left);
   bool MatchBar(Resting& r, const Bar& b);
   bool CheckTrigger(Resting& r, std::optional<Price> last);
   // The core's view of a ledger order.

@@ -364,6 +364,36 @@ TEST_F(SimulatedExchangeTest, TwoRestingOrdersShareOneQuotesDisplayedSize) {
   EXPECT_EQ(b->status(), OrderStatus::kAccepted);  // the 65 shown went to the first order
 }
 
+TEST_F(SimulatedExchangeTest, RestingOrdersAPrintTradesThroughShareItsSizeInTimePriority) {
+  Build();
+  Quote(call_, "99", "101", 65, 65);
+  const Order* a = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  const Order* b = Working(MakeInit(call_, "O-2", OrderSide::kBuy, 65, "100"));
+  tk_->Advance(kNanosPerSecond);
+  Trade(call_, "99.95", 100);  // 100 traded: 65 to the first order, the 35 left to the second
+  EXPECT_EQ(a->status(), OrderStatus::kFilled);
+  ASSERT_EQ(FillsOf(b).size(), 1u);
+  EXPECT_EQ(FillsOf(b)[0].last_qty, Qty(35));
+  EXPECT_EQ(FillsOf(b)[0].last_px, Px("100"));
+  Trade(call_, "99.95", 10);
+  ASSERT_EQ(FillsOf(b).size(), 2u);
+  EXPECT_EQ(FillsOf(b)[1].last_qty, Qty(10));
+  EXPECT_EQ(b->filled_qty(), Qty(45));
+
+  // With queue positions: the size displayed ahead of both is traded once, then the first
+  // order, then the second.
+  SimulatedExchangeConfig c = Base();
+  c.fill.queue_position = true;
+  Build(c);
+  Quote(call_, "100", "101", 130, 65);  // 130 already bid at 100
+  const Order* q1 = Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  const Order* q2 = Working(MakeInit(call_, "O-2", OrderSide::kBuy, 65, "100"));
+  Trade(call_, "100", 200);  // 130 ahead, 65 to the first, 5 to the second
+  EXPECT_EQ(q1->status(), OrderStatus::kFilled);
+  ASSERT_EQ(FillsOf(q2).size(), 1u);
+  EXPECT_EQ(FillsOf(q2)[0].last_qty, Qty(5));
+}
+
 TEST_F(SimulatedExchangeTest, LimitTouchFillsOnlyWithItsProbabilityButTradeThroughAlways) {
   SimulatedExchangeConfig c = Base();
   c.fill.limit_touch_probability = 0.0;
