@@ -281,7 +281,7 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
                     "done",
                     ToString(o->contingency()), o->client_order_id().value(),
                     ToString(o->status()), peer->client_order_id().value());
-      list_retries_.erase(peer->client_order_id());  // its refusals may be retried again
+      ForgetListRetries(peer->client_order_id());  // its refusals may be retried again
       ActOnPeer(*o, *peer, filled, done);
     }
   }
@@ -769,6 +769,8 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   if (order.contingency() != ContingencyType::kOco && (updated || modify_refused)) {
     if (modify_refused && order.contingency() == ContingencyType::kOuo) {
       ReactToListState(order, /*refused=*/true);
+    } else if (updated) {
+      ForgetListRetries(order.client_order_id());  // the reduction landed: a later one starts over
     }
     return;
   }
@@ -779,9 +781,19 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   }
   const bool filled = std::holds_alternative<OrderFilled>(event);
   const bool done = order.is_closed();
+  if (done) ForgetListRetries(order.client_order_id());
   for (const ClientOrderId& id : order.linked_order_ids()) {
-    if (const Order* peer = cache_.order(id)) ActOnPeer(order, *peer, filled, done);
+    const Order* peer = cache_.order(id);
+    if (peer == nullptr) continue;
+    // A fresh call on the peer (a further fill's reduction, say): its attempts count afresh,
+    // not against the refusals of an earlier one that was met since.
+    if (ActOnPeer(order, *peer, filled, done, /*act=*/false)) ForgetListRetries(id);
+    ActOnPeer(order, *peer, filled, done);
   }
+}
+
+void ExecutionEngine::ForgetListRetries(const ClientOrderId& id) {
+  if (list_retries_.erase(id) != 0) clock_.CancelTimer("ExecEngine.list." + id.value());
 }
 
 void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
@@ -804,7 +816,9 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
     const Order* sibling = cache_.order(id);
     if (sibling == nullptr) continue;
     const auto [filled, done] = ListCallOf(*sibling);
-    if (!filled && !done) continue;
+    // Nothing owed (the list stands as called for: a reduction already applied, a strategy's
+    // modify refused while nothing was owed): nothing to try or to count.
+    if ((!filled && !done) || !ActOnPeer(*sibling, order, filled, done, /*act=*/false)) continue;
     int& retries = list_retries_[order.client_order_id()];
     if (retries >= kMaxListRetries) {
       log().Error("{} list: {} is {}, and {} still works after {} attempts to act on it: left "
@@ -819,13 +833,11 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
       return;
     }
     ++retries;  // before acting: a refusal answered at once comes back here counted
-    if (ActOnPeer(*sibling, order, filled, done)) {
-      log().Warning("{} list: {} works while {} is {}: acted on again as the list calls for",
-                    ToString(sibling->contingency()), order.client_order_id().value(),
-                    sibling->client_order_id().value(), ToString(sibling->status()));
-      return;
-    }
-    if (--retries == 0) list_retries_.erase(order.client_order_id());  // nothing done here
+    log().Warning("{} list: {} works while {} is {}: acted on again as the list calls for",
+                  ToString(sibling->contingency()), order.client_order_id().value(),
+                  sibling->client_order_id().value(), ToString(sibling->status()));
+    ActOnPeer(*sibling, order, filled, done);
+    return;
   }
 }
 
@@ -847,7 +859,8 @@ void ExecutionEngine::ArmListRetry(const ClientOrderId& id, DurationNs after) {
   if (!armed) log().Error("list retry for {} not scheduled: {}", id.value(), armed.error());
 }
 
-bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done) {
+bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool filled, bool done,
+                                bool act) {
   // A peer being cancelled already has its cancel on the way (or, at a restart, waiting for
   // ResendPendingCancels): each further fill of this order would otherwise send the venue
   // another, which it refuses as the order is already cancelled. A cancel the venue refuses
@@ -865,13 +878,16 @@ bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
           if (StartUnderWay()) {
             // Found filled by a restart's reconciliation: held until the start has succeeded
             // and trading is back (ReassertContingencies), never denied on the way.
-            log().Info("OTO: {} held until the start completes", peer.client_order_id().value());
+            if (act) {
+              log().Info("OTO: {} held until the start completes", peer.client_order_id().value());
+            }
             return false;
           }
-          SubmitReleased(peer);
+          if (act) SubmitReleased(peer);
           return true;
         }
         if (done) {
+          if (!act) return true;
           if (!order.filled_qty().is_zero()) {
             log().Warning("OTO parent {} ended partly filled ({}); canceling child {}",
                           order.client_order_id().value(), order.filled_qty().ToString(),
@@ -884,22 +900,22 @@ bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
       return false;
     case ContingencyType::kOco:
       if (!filled && !done) return false;
-      CancelPeer(peer);
+      if (act) CancelPeer(peer);
       return true;
     case ContingencyType::kOuo:
       if (done && !filled) {
-        CancelPeer(peer);
+        if (act) CancelPeer(peer);
         return true;
       }
       if (filled && peer.is_open()) {
         // Reduce the peer by what this order has filled in total (OuoTarget).
         const Quantity target = OuoTarget(order, peer);
         if (target <= peer.filled_qty()) {
-          CancelPeer(peer);
+          if (act) CancelPeer(peer);
           return true;
         }
         if (target < peer.quantity()) {
-          ReducePeer(peer, target);
+          if (act) ReducePeer(peer, target);
           return true;
         }
       }

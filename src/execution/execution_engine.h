@@ -183,12 +183,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // ReactToListState for `id` `after` from now on the clock (again later while a modify of it
   // travels).
   void ArmListRetry(const ClientOrderId& id, DurationNs after);
+  // A list member's attempts are counted afresh (its list's call met, a fresh fill's call made,
+  // it closed): the count and any retry waiting are dropped.
+  void ForgetListRetries(const ClientOrderId& id);
   void SubmitReleased(const Order& child);
-  // One contingent peer as `order`'s state calls for: `filled`, its last event was a fill;
-  // `done`, it is closed.
-  // What `order`'s state calls for on its list peer (released, cancelled, reduced); true when
-  // something was done.
-  bool ActOnPeer(const Order& order, const Order& peer, bool filled, bool done);
+  // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
+  // its last event was a fill; `done`, it is closed. True when something was done, or with
+  // `act` false, when something would be (nothing is done then).
+  bool ActOnPeer(const Order& order, const Order& peer, bool filled, bool done, bool act = true);
   // What an OUO peer stands at once `order` filled what it did.
   static Quantity OuoTarget(const Order& order, const Order& peer);
   // An OUO peer's reduction: PENDING_UPDATE (when it can be) and a ModifyOrder to `target`.

@@ -932,17 +932,33 @@ TEST_F(ContingencyTest, AnOuoReductionTheVenueRefusesIsSentAgainAfterAPause) {
   EXPECT_EQ(client_->modifies.size(), before + 1);
 }
 
-TEST_F(ContingencyTest, AStrategysRefusedModifyOfAnOuoMemberOwingNothingCallsForNothing) {
+TEST_F(ContingencyTest, EachOuoReductionGetsItsOwnAttemptsAndARefusedModifyOwingNothingNone) {
   const auto [tp, sl] = TargetAndStop(ContingencyType::kOuo);
-  exec().Execute(testkit::ModifyCommand(*sl, Qty(10), Px("91")));
-  ASSERT_EQ(client_->modifies.size(), 1u);
+  // Three fills of the target, each reduction refused once by a busy venue and applied when
+  // sent again: each gets its attempts afresh (not three in the order's life, which would
+  // leave the third standing at 6 with only 4 to protect).
+  for (int i = 1; i <= 3; ++i) {
+    client_->Filled(*tp, 2, "110");
+    const Quantity target = Qty(10 - 2 * i);
+    ASSERT_EQ(client_->modifies.back().quantity, target) << i;
+    const std::size_t sent = client_->modifies.size();
+    client_->ModifyRejected(*sl, "venue busy");
+    tk_.Advance(kNanosPerSecond);
+    ASSERT_EQ(client_->modifies.size(), sent + 1) << i;
+    EXPECT_EQ(client_->modifies.back().quantity, target) << i;
+    client_->Updated(*sl, target);
+    ASSERT_EQ(sl->quantity(), target) << i;
+  }
+  // The list stands as called for (4 left, the stop at 4): a strategy's modify of the stop that
+  // the venue refuses calls for nothing.
+  const std::size_t sent = client_->modifies.size();
+  exec().Execute(testkit::ModifyCommand(*sl, Qty(4), Px("91")));
   client_->PendingUpdate(*sl);
   client_->ModifyRejected(*sl, "price band");
   tk_.Advance(60 * kNanosPerSecond);
-  EXPECT_EQ(client_->modifies.size(), 1u);
+  EXPECT_EQ(client_->modifies.size(), sent + 1);  // the strategy's own, nothing after it
   EXPECT_TRUE(client_->cancels.empty());
   EXPECT_EQ(sl->status(), OrderStatus::kAccepted);
-  EXPECT_EQ(tp->status(), OrderStatus::kAccepted);
 }
 
 TEST_F(ContingencyTest, OuoCancelOfOneCancelsTheOther) {

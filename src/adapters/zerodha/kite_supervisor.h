@@ -32,7 +32,8 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
 
 // After a clean reconciliation of the Kite day (`why` names the occasion in the log): the
 // contingent lists Kite's refusals left are acted on as they call for
-// (ExecutionEngine::ActOnContingentLists); returns how many peers were acted on.
+// (ExecutionEngine::ActOnContingentLists; a held OTO child only while trading is not HALTED);
+// returns how many peers were acted on.
 std::size_t ActOnListsKiteLeft(Kernel& kernel, const std::string& why);
 
 class KiteReconnectWatch {
@@ -42,10 +43,9 @@ class KiteReconnectWatch {
   // Called every second or so on the kernel thread: reconciles when the ticker came back since
   // the last call (or a reconciliation is still owed). True when it reconciled this call.
   bool Tick();
-  // A reconciliation is owed for another reason than a ticker gap (a new Kite session: taken
-  // before Kite refused the old one, its ticker reconnected on purpose and the new Kite day
-  // must be read; or after a refusal, so the pass acts on the contingent lists the refusals
-  // left); `why` names it in the log.
+  // A reconciliation is owed for another reason than a ticker gap (a new Kite session, taken
+  // before or after Kite refused the old one: its ticker reconnects on purpose, and what Kite
+  // sent before it was back is not replayed); `why` names it in the log.
   void Owe(std::string why) {
     owed_ = true;
     wait_ticks_ = 0;
