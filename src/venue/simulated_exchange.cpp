@@ -715,6 +715,17 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
   // The print's size is shared by the resting orders it fills, in time priority: two orders
   // through which 100 traded get 100 between them, not 100 each.
   std::int64_t left = trade.size.raw();
+  if (seeing_) {
+    // Seen again after a restore: what the fills since its time could have taken from it
+    // before the save is gone (a buy at or above its price, a sell at or below; as for a
+    // quote, a fill that met other data is counted too, so it offers less, never more).
+    for (const FillReport& f : day_fills_) {
+      if (f.instrument_id != trade.instrument_id || f.ts_event < trade.ts_event) continue;
+      if (f.side == OrderSide::kBuy ? f.last_px >= trade.price : f.last_px <= trade.price) {
+        left -= std::min(left, f.last_qty.raw());
+      }
+    }
+  }
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
     VenueOrder& o = *r.order;

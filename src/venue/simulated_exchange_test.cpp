@@ -1701,6 +1701,36 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainOffersWhatFillsAgainstEarlierPricesDi
   EXPECT_EQ(fills[1].last_px, Px("98.50"));
 }
 
+TEST_F(SimulatedExchangeTest, APrintSeenAgainOffersOnlyWhatFillsBeforeTheSaveLeftOfIt) {
+  // Before the save: 100 traded at 99.95 through a buy resting at 100 (O-1, 65). After the
+  // restore the same print comes again: a buy resting at 100 sent since (O-2) gets the 35 O-1
+  // left of it, not 100.
+  Build();
+  Quote(call_, "99", "101", 65, 65);
+  Working(MakeInit(call_, "O-1", OrderSide::kBuy, 65, "100"));
+  tk_->Advance(kNanosPerSecond);
+  const TradeTick t = MakeTrade(call_.id, "99.95", 100, now());
+  ex_->OnTrade(t);
+  ex_->ProcessCommands();
+  ASSERT_EQ(ex_->GenerateFillReports({}).size(), 1u);
+  const std::string saved = ex_->SaveState();
+  testkit::TestKernel other(testkit::QuietKernelConfig(), now());
+  SimulatedExchange* twin = RestoredTwin(saved, other);
+  ASSERT_NE(twin, nullptr);
+  const Order* o2 =
+      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-2", OrderSide::kBuy, 65, "100"));
+  other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o2));
+  twin->ProcessCommands();
+  ASSERT_EQ(twin->GenerateFillReports({}).size(), 1u);  // no market yet: it rests
+  twin->SeeMarket(t);
+  twin->ProcessCommands();
+  const auto fills = twin->GenerateFillReports({});
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[1].client_order_id, ClientOrderId("O-2"));
+  EXPECT_EQ(fills[1].last_qty, Qty(35));
+  EXPECT_EQ(fills[1].last_px, Px("100"));
+}
+
 TEST_F(SimulatedExchangeTest, RestoreRefusesABadStateNamingTheFieldAndChangesNothing) {
   Build();
   Quote(call_, "100", "101", 65, 65);
