@@ -248,6 +248,10 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
           if (!release_children || StartUnderWay()) continue;
+          if (trading_halted_) {
+            HoldWhileHalted(*peer);
+            continue;
+          }
           const auto day = venue_day_start_.find(o->instrument_id().venue());
           early_fill = day != venue_day_start_.end() && o->ts_last() < day->second;
           break;
@@ -770,7 +774,11 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
     if (modify_refused && order.contingency() == ContingencyType::kOuo) {
       ReactToListState(order, /*refused=*/true);
     } else if (updated) {
-      ForgetListRetries(order.client_order_id());  // the reduction landed: a later one starts over
+      // A modify landed (the list's reduction: a later one starts over). If it was the
+      // strategy's, or an earlier reduction's answer, a reduction may still be owed: asked
+      // again after a pause (a retry waiting is replaced, not dropped).
+      ForgetListRetries(order.client_order_id());
+      ReactToListState(order, /*refused=*/true);
     }
     return;
   }
@@ -792,6 +800,36 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
   }
 }
 
+void ExecutionEngine::HoldWhileHalted(const Order& child) {
+  if (std::find(halt_held_.begin(), halt_held_.end(), child.client_order_id()) != halt_held_.end()) {
+    return;
+  }
+  halt_held_.push_back(child.client_order_id());
+  log().Warning("OTO: {}'s parent filled while trading is HALTED: {} held, released when "
+                "trading resumes (a cancel-all or flatten cancels it)",
+                child.parent_order_id().value(), child.client_order_id().value());
+}
+
+void ExecutionEngine::SetTradingHalted(bool halted) {
+  trading_halted_ = halted;
+  if (halted || halt_held_.empty()) return;
+  std::vector<ClientOrderId> held;
+  held.swap(halt_held_);
+  for (const ClientOrderId& id : held) {
+    const Order* child = cache_.order(id);
+    if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
+    const Order* parent = cache_.order(child->parent_order_id());
+    if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
+    if (StartUnderWay()) continue;  // the start's end releases it (ReassertContingencies)
+    if (trading_halted_) {          // halted again by what the last release set off
+      halt_held_.push_back(id);
+      continue;
+    }
+    log().Info("OTO: trading resumed: releasing {} held while it was HALTED", id.value());
+    SubmitReleased(*child);
+  }
+}
+
 void ExecutionEngine::ForgetListRetries(const ClientOrderId& id) {
   if (list_retries_.erase(id) != 0) clock_.CancelTimer("ExecEngine.list." + id.value());
 }
@@ -805,7 +843,9 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
   // again: a peer's cancel is not sent again on the sibling's later fills while it travels
   // (ActOnPeer), and the sibling may have no more fills to come. After a refusal, not at once
   // (the venue refused for a reason: busy, rate-limited, the session ending) but 1, 2, then 4
-  // seconds later on the kernel's clock; three times per order, after which the refusals stand
+  // seconds later on the kernel's clock; three times for each call of the list (a reduction
+  // that lands, or a sibling's further fill, starts the count again), after which the refusals
+  // stand
   // and the next pass over the lists (a Kite reconnect's, a start's) tries again.
   static constexpr int kMaxListRetries = 3;
   if (!order.is_open() || order.status() == OrderStatus::kPendingCancel ||
@@ -881,6 +921,10 @@ bool ExecutionEngine::ActOnPeer(const Order& order, const Order& peer, bool fill
             if (act) {
               log().Info("OTO: {} held until the start completes", peer.client_order_id().value());
             }
+            return false;
+          }
+          if (trading_halted_) {
+            if (act) HoldWhileHalted(peer);
             return false;
           }
           if (act) SubmitReleased(peer);

@@ -124,6 +124,12 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // is under way (StartUnderWay).
   std::size_t ActOnContingentLists(bool release_children,
                                    const std::optional<Venue>& venue = std::nullopt);
+  // Whether trading is HALTED (the kernel passes on the risk engine's state changes). While it
+  // is, an OTO child a filled parent calls for is held, never sent, rather than denied by the
+  // halt for good (a stop-loss child would leave its position unprotected); when trading is no
+  // longer HALTED the children held are released through the risk engine, unless a cancel-all
+  // or flatten cancelled them meanwhile (KillSwitch::CancelWorking).
+  void SetTradingHalted(bool halted);
   // Between a restart's first reconciliation and the end of its first successful start: OTO
   // children a filled parent calls for are held (released by ReassertContingencies), so none
   // is denied by the start's halt or sent by a node that only reconciles and stops.
@@ -136,6 +142,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     last_query_.clear();
     venue_day_start_.clear();
     list_retries_.clear();
+    halt_held_.clear();
+    trading_halted_ = false;  // as the risk engine's own reset leaves it: ACTIVE
   }
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
   // an order never sent (INITIALIZED) is canceled locally; a closed one is left.
@@ -186,6 +194,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // A list member's attempts are counted afresh (its list's call met, a fresh fill's call made,
   // it closed): the count and any retry waiting are dropped.
   void ForgetListRetries(const ClientOrderId& id);
+  // An OTO child whose parent filled while trading is HALTED: kept to be released when it is
+  // not (SetTradingHalted).
+  void HoldWhileHalted(const Order& child);
   void SubmitReleased(const Order& child);
   // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
   // its last event was a fill; `done`, it is closed. True when something was done, or with
@@ -236,6 +247,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // acknowledgement (ReactToListState: at most three times in all; after a refusal 1, 2 or 4 s
   // later by the count so far; a pass over the lists starts the count again).
   std::map<ClientOrderId, int> list_retries_;
+  bool trading_halted_ = false;
+  // OTO children held because trading was HALTED when their parent filled (SetTradingHalted).
+  std::vector<ClientOrderId> halt_held_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

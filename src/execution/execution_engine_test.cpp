@@ -640,12 +640,59 @@ TEST_F(ContingencyTest, OtoChildIsReleasedThroughTheRiskEngine) {
                        MakeInit(fut_, "O-C", OrderSide::kSell, 10, "110")},
                       ContingencyType::kOto);
   Work(list[0]);
-  k().risk_engine().SetTradingState(TradingState::kHalted);
+  // REDUCING: the child (a sell closing the parent's buy) passes; an opening one would not.
+  k().risk_engine().SetTradingState(TradingState::kReducing);
   client_->Filled(*list[0], 10, "100");
-  EXPECT_EQ(list[1]->status(), OrderStatus::kDenied);
+  ASSERT_EQ(client_->submits.size(), 2u);
+  EXPECT_EQ(client_->submits[1].client_order_id, ClientOrderId("O-C"));
+  auto opening = AddList({MakeInit(fut_, "O-P2", OrderSide::kBuy, 10),
+                          MakeInit(fut_, "O-C2", OrderSide::kBuy, 10, "90")},
+                         ContingencyType::kOto);
+  k().risk_engine().SetTradingState(TradingState::kActive);
+  Work(opening[0]);
+  k().risk_engine().SetTradingState(TradingState::kReducing);
+  client_->Filled(*opening[0], 10, "100");
+  EXPECT_EQ(opening[1]->status(), OrderStatus::kDenied);
   ASSERT_EQ(orders_.Of<OrderDenied>().size(), 1u);
-  EXPECT_EQ(orders_.Of<OrderDenied>()[0].reason_code, "TRADING_HALTED");
+  EXPECT_EQ(orders_.Of<OrderDenied>()[0].client_order_id, ClientOrderId("O-C2"));
+}
+
+TEST_F(ContingencyTest, AnOtoChildWhoseParentFillsWhileTradingIsHaltedIsHeldUntilItResumes) {
+  // A halt (a loss limit, Kite's token refused, the operator's) must not leave the parent's
+  // position without its stop for good: the child is held, never sent, not denied, and goes
+  // through the risk engine once trading resumes.
+  auto list = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10),
+                       MakeInit(fut_, "O-C", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOto);
+  Work(list[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
+  client_->Filled(*list[0], 4, "100");
+  client_->Filled(*list[0], 6, "100");
+  EXPECT_EQ(list[1]->status(), OrderStatus::kInitialized);
+  EXPECT_TRUE(orders_.Of<OrderDenied>().empty());
   EXPECT_EQ(client_->submits.size(), 1u);
+  // A pass over the lists while halted (a Kite reconnect's) holds it too.
+  EXPECT_EQ(exec().ActOnContingentLists(/*release_children=*/true), 0u);
+  EXPECT_EQ(client_->submits.size(), 1u);
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  ASSERT_EQ(client_->submits.size(), 2u);
+  EXPECT_EQ(client_->submits[1].client_order_id, ClientOrderId("O-C"));
+  // Once: a later halt and resume sends nothing more.
+  k().risk_engine().SetTradingState(TradingState::kHalted, "again");
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  EXPECT_EQ(client_->submits.size(), 2u);
+
+  // Cancelled meanwhile (a cancel-all's CancelPeer): not released at the resume.
+  auto other = AddList({MakeInit(fut_, "O-P2", OrderSide::kBuy, 10),
+                        MakeInit(fut_, "O-C2", OrderSide::kSell, 10, "90")},
+                       ContingencyType::kOto);
+  Work(other[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
+  client_->Filled(*other[0], 10, "100");
+  exec().CancelPeer(*other[1]);
+  EXPECT_EQ(other[1]->status(), OrderStatus::kCanceled);
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  EXPECT_EQ(client_->submits.size(), 3u);  // the second parent only
 }
 
 TEST_F(ContingencyTest, OtoChildIsCanceledWhenTheParentDiesUnfilled) {
@@ -959,6 +1006,23 @@ TEST_F(ContingencyTest, EachOuoReductionGetsItsOwnAttemptsAndARefusedModifyOwing
   EXPECT_EQ(client_->modifies.size(), sent + 1);  // the strategy's own, nothing after it
   EXPECT_TRUE(client_->cancels.empty());
   EXPECT_EQ(sl->status(), OrderStatus::kAccepted);
+}
+
+TEST_F(ContingencyTest, AStrategysModifyAppliedWhileAnOuoReductionWaitsLeavesItOwed) {
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOuo);
+  client_->Filled(*tp, 2, "110");
+  ASSERT_EQ(client_->modifies.size(), 1u);
+  client_->ModifyRejected(*sl, "venue busy");  // the reduction to 8: asked again a second later
+  // Meanwhile the strategy trails the stop, and the venue applies that (at the quantity the
+  // stop stands at, 10).
+  exec().Execute(testkit::ModifyCommand(*sl, std::nullopt, Px("91")));
+  client_->PendingUpdate(*sl);
+  client_->Updated(*sl, Qty(10), Px("91"));
+  ASSERT_EQ(sl->quantity(), Qty(10));
+  const std::size_t sent = client_->modifies.size();
+  tk_.Advance(kNanosPerSecond);
+  ASSERT_EQ(client_->modifies.size(), sent + 1) << "the reduction is still owed";
+  EXPECT_EQ(client_->modifies.back().quantity, Qty(8));
 }
 
 TEST_F(ContingencyTest, OuoCancelOfOneCancelsTheOther) {

@@ -39,6 +39,11 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
     logger_.Log(LogLevel::kError, "Kernel", fmt::format("handler failed: {}; trading HALTED", what));
     risk_engine_.SetTradingState(TradingState::kHalted, "handler failed: " + what);
   });
+  // An OTO child whose parent fills while trading is HALTED is held, not denied, and released
+  // when trading is no longer HALTED.
+  bus_.Subscribe<RiskStateChanged>(topics::kRiskEvents, [this](const RiskStateChanged& e) {
+    exec_engine_.SetTradingHalted(e.state == TradingState::kHalted);
+  });
   // The daily loss limits ([risk.live]) measure the portfolio's total P&L.
   risk_engine_.SetPnlSource([this] { return portfolio_.TotalPnl(); });
 }

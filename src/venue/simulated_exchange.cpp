@@ -713,7 +713,10 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
   MatchingCore& core = MarketOf(trade.instrument_id);
   core.OnTrade(trade.price);
   // The print's size is shared by the resting orders it fills, in time priority: two orders
-  // through which 100 traded get 100 between them, not 100 each.
+  // through which 100 traded get 100 between them, not 100 each. (A stop it triggers takes as
+  // a taker and is not counted: a buy limit resting above a print and a buy stop still waiting
+  // below it cannot both have met every print since they came, so no print both fills one and
+  // triggers the other on one side.)
   std::int64_t left = trade.size.raw();
   if (seeing_) {
     // Seen again after a restore: what the fills since its time could have taken from it

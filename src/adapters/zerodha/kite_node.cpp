@@ -283,10 +283,9 @@ void Resume(TradingNode& node, const std::shared_ptr<KiteGlue>& g, KiteExecution
                      (withdrawn ? std::string() : ": " + withdrawn.error()));
   }
   // A cancel or reduction Kite refused with the ended session (an OCO peer of a fill) is acted
-  // on as its list calls for now, not left working until the watch's pass; after Kite's halt
-  // is withdrawn, so a held OTO child is released if trading is no longer HALTED. (A child the
-  // reconciliation above released, its parent filled while the session was refused, met
-  // Kite's halt and was denied, as any child released while trading is HALTED is.)
+  // on as its list calls for now, not left working until the watch's pass. (An OTO child whose
+  // parent the reconciliation above found filled was held under Kite's halt, and went out as
+  // the halt was withdrawn, unless trading stays HALTED for another reason.)
   ActOnListsKiteLeft(node.kernel(), "new Kite session for " + session.user_id);
 }
 

@@ -162,10 +162,9 @@ bool KiteReconnectWatch::Tick() {
 
 std::size_t ActOnListsKiteLeft(Kernel& kernel, const std::string& why) {
   // A contingent peer whose cancel or reduction Kite refused meanwhile (a 5xx storm, the
-  // session expiring) is acted on again, as the list calls for. A held OTO child is released
-  // only while trading is not HALTED: the risk engine would deny it, for good.
-  const bool release = kernel.risk_engine().trading_state() != TradingState::kHalted;
-  const std::size_t acted = kernel.exec_engine().ActOnContingentLists(release);
+  // session expiring) is acted on again, as the list calls for (a held OTO child stays held
+  // while trading is HALTED: ExecutionEngine::SetTradingHalted).
+  const std::size_t acted = kernel.exec_engine().ActOnContingentLists(/*release_children=*/true);
   if (acted > 0) {
     LogAdapter(&kernel.logger(), "Kite").Warning("{}: {} contingent order(s) acted on again", why,
                                                  acted);

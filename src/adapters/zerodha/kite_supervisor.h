@@ -32,8 +32,7 @@ KiteBooks KernelKiteBooks(Kernel& kernel, const AccountId& account, const Venue&
 
 // After a clean reconciliation of the Kite day (`why` names the occasion in the log): the
 // contingent lists Kite's refusals left are acted on as they call for
-// (ExecutionEngine::ActOnContingentLists; a held OTO child only while trading is not HALTED);
-// returns how many peers were acted on.
+// (ExecutionEngine::ActOnContingentLists); returns how many peers were acted on.
 std::size_t ActOnListsKiteLeft(Kernel& kernel, const std::string& why);
 
 class KiteReconnectWatch {
