@@ -248,12 +248,12 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
           if (!release_children || StartUnderWay()) continue;
-          if (trading_halted_) {
+          const auto day = venue_day_start_.find(o->instrument_id().venue());
+          early_fill = day != venue_day_start_.end() && o->ts_last() < day->second;
+          if (!early_fill && trading_halted_) {  // an early fill's child is cancelled, halted or not
             HoldWhileHalted(*peer);
             continue;
           }
-          const auto day = venue_day_start_.find(o->instrument_id().venue());
-          early_fill = day != venue_day_start_.end() && o->ts_last() < day->second;
           break;
         }
         case ContingencyType::kOco:
@@ -774,11 +774,16 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
     if (modify_refused && order.contingency() == ContingencyType::kOuo) {
       ReactToListState(order, /*refused=*/true);
     } else if (updated) {
-      // A modify landed (the list's reduction: a later one starts over). If it was the
-      // strategy's, or an earlier reduction's answer, a reduction may still be owed: asked
-      // again after a pause (a retry waiting is replaced, not dropped).
-      ForgetListRetries(order.client_order_id());
-      ReactToListState(order, /*refused=*/true);
+      // A modify landed. Where the list now stands as called for (its reduction applied), a
+      // later reduction's attempts start over. Where one is still owed (the strategy's modify,
+      // an earlier reduction's answer, a venue that applied another quantity), it is asked
+      // again after a pause, within the attempts left (a retry waiting is replaced, not
+      // dropped; a venue that never applies the target is not asked forever).
+      if (ListOwes(order)) {
+        ReactToListState(order, /*refused=*/true);
+      } else {
+        ForgetListRetries(order.client_order_id());
+      }
     }
     return;
   }
@@ -801,33 +806,67 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
 }
 
 void ExecutionEngine::HoldWhileHalted(const Order& child) {
-  if (std::find(halt_held_.begin(), halt_held_.end(), child.client_order_id()) != halt_held_.end()) {
-    return;
+  for (const HaltHeld& h : halt_held_) {
+    if (h.id == child.client_order_id()) return;
   }
-  halt_held_.push_back(child.client_order_id());
+  halt_held_.push_back(HaltHeld{child.client_order_id(), ReducesItsPosition(child)});
   log().Warning("OTO: {}'s parent filled while trading is HALTED: {} held, released when "
                 "trading resumes (a cancel-all or flatten cancels it)",
                 child.parent_order_id().value(), child.client_order_id().value());
 }
 
+bool ExecutionEngine::ReducesItsPosition(const Order& child) const {
+  const PositionId id = child.position_id().empty()
+                            ? NettingPositionId(child.instrument_id(), child.strategy_id())
+                            : child.position_id();
+  const Position* pos = cache_.position(id);
+  return pos != nullptr && pos->is_open() && child.side() == pos->ClosingSide() &&
+         child.quantity() <= pos->quantity();
+}
+
 void ExecutionEngine::SetTradingHalted(bool halted) {
   trading_halted_ = halted;
   if (halted || halt_held_.empty()) return;
-  std::vector<ClientOrderId> held;
+  std::vector<HaltHeld> held;
   held.swap(halt_held_);
-  for (const ClientOrderId& id : held) {
-    const Order* child = cache_.order(id);
+  for (const HaltHeld& h : held) {
+    const Order* child = cache_.order(h.id);
     if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
     const Order* parent = cache_.order(child->parent_order_id());
     if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
-    if (StartUnderWay()) continue;  // the start's end releases it (ReassertContingencies)
-    if (trading_halted_) {          // halted again by what the last release set off
-      halt_held_.push_back(id);
+    if (StartUnderWay()) continue;  // the start's end decides (ReassertContingencies)
+    if (trading_halted_) {          // halted again by what an earlier release set off
+      halt_held_.push_back(h);
       continue;
     }
-    log().Info("OTO: trading resumed: releasing {} held while it was HALTED", id.value());
+    if (IstDate(parent->ts_last()) != IstDate(clock_.Now())) {
+      log().Warning("OTO: {}'s parent {} filled on an earlier IST day while trading was HALTED: "
+                    "cancelled, not sent into a later day's market",
+                    h.id.value(), parent->client_order_id().value());
+      CancelPeer(*child);
+      continue;
+    }
+    if (h.reducing && !ReducesItsPosition(*child)) {
+      log().Warning("OTO: {} was held to reduce its position while trading was HALTED; the "
+                    "position was closed or changed side since: cancelled, not sent to open a "
+                    "new one",
+                    h.id.value());
+      CancelPeer(*child);
+      continue;
+    }
+    log().Info("OTO: trading resumed: releasing {} held while it was HALTED", h.id.value());
     SubmitReleased(*child);
   }
+}
+
+bool ExecutionEngine::ListOwes(const Order& order) {
+  for (const ClientOrderId& id : order.linked_order_ids()) {
+    const Order* sibling = cache_.order(id);
+    if (sibling == nullptr) continue;
+    const auto [filled, done] = ListCallOf(*sibling);
+    if ((filled || done) && ActOnPeer(*sibling, order, filled, done, /*act=*/false)) return true;
+  }
+  return false;
 }
 
 void ExecutionEngine::ForgetListRetries(const ClientOrderId& id) {

@@ -124,11 +124,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // is under way (StartUnderWay).
   std::size_t ActOnContingentLists(bool release_children,
                                    const std::optional<Venue>& venue = std::nullopt);
-  // Whether trading is HALTED (the kernel passes on the risk engine's state changes). While it
-  // is, an OTO child a filled parent calls for is held, never sent, rather than denied by the
-  // halt for good (a stop-loss child would leave its position unprotected); when trading is no
-  // longer HALTED the children held are released through the risk engine, unless a cancel-all
-  // or flatten cancelled them meanwhile (KillSwitch::CancelWorking).
+  // Whether trading is HALTED (the kernel passes on the risk engine's state changes, after
+  // every other subscriber). While it is, an OTO child a filled parent calls for is held, never
+  // sent, rather than denied by the halt for good (a stop-loss child would leave its position
+  // unprotected). When trading is no longer HALTED each child held is released through the
+  // risk engine, unless it was cancelled meanwhile (a cancel-all or flatten), or is cancelled
+  // here: its parent filled on an earlier IST day (never sent into a later day's market), or
+  // it reduced its position when held and no longer would (the position was closed or turned
+  // meanwhile, by a flatten or the strategy: it would open a new one).
   void SetTradingHalted(bool halted);
   // Between a restart's first reconciliation and the end of its first successful start: OTO
   // children a filled parent calls for are held (released by ReassertContingencies), so none
@@ -194,9 +197,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // A list member's attempts are counted afresh (its list's call met, a fresh fill's call made,
   // it closed): the count and any retry waiting are dropped.
   void ForgetListRetries(const ClientOrderId& id);
+  // Whether a sibling's state calls for something on this list member not yet done.
+  bool ListOwes(const Order& order);
   // An OTO child whose parent filled while trading is HALTED: kept to be released when it is
   // not (SetTradingHalted).
   void HoldWhileHalted(const Order& child);
+  // Whether `child` would reduce the position it trades on (its strategy's, netting): open, on
+  // the closing side, no larger than it.
+  bool ReducesItsPosition(const Order& child) const;
   void SubmitReleased(const Order& child);
   // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
   // its last event was a fill; `done`, it is closed. True when something was done, or with
@@ -248,8 +256,13 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // later by the count so far; a pass over the lists starts the count again).
   std::map<ClientOrderId, int> list_retries_;
   bool trading_halted_ = false;
-  // OTO children held because trading was HALTED when their parent filled (SetTradingHalted).
-  std::vector<ClientOrderId> halt_held_;
+  // OTO children held because trading was HALTED when their parent filled (SetTradingHalted),
+  // and whether each then reduced its position (checked again before it is released).
+  struct HaltHeld {
+    ClientOrderId id;
+    bool reducing = false;
+  };
+  std::vector<HaltHeld> halt_held_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

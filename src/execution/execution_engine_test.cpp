@@ -695,6 +695,62 @@ TEST_F(ContingencyTest, AnOtoChildWhoseParentFillsWhileTradingIsHaltedIsHeldUnti
   EXPECT_EQ(client_->submits.size(), 3u);  // the second parent only
 }
 
+TEST_F(ContingencyTest, AHeldOtoChildThatWouldNoLongerReduceOrWasFromAnEarlierDayIsCancelled) {
+  // The parent's position closed while trading was HALTED (a flatten's close, the strategy's
+  // exit): the stop held to reduce it would open a new position: cancelled at the resume.
+  auto list = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10),
+                       MakeInit(fut_, "O-C", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOto);
+  Work(list[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "flatten");
+  client_->Filled(*list[0], 10, "100");
+  ASSERT_EQ(list[1]->status(), OrderStatus::kInitialized);
+  const Order* exit = Working(MakeInit(fut_, "O-X", OrderSide::kSell, 10, "100"));
+  client_->Filled(*exit, 10, "100");
+  ASSERT_TRUE(position()->is_closed());
+  const std::size_t sent = client_->submits.size();
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  EXPECT_EQ(list[1]->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(client_->submits.size(), sent);
+
+  // Filled on one IST day, trading resumed on the next: cancelled, not sent into that market.
+  auto next = AddList({MakeInit(fut_, "O-P2", OrderSide::kBuy, 10),
+                       MakeInit(fut_, "O-C2", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOto);
+  Work(next[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "loss limit");
+  client_->Filled(*next[0], 10, "100");
+  tk_.Advance(kNanosPerDay);
+  k().risk_engine().SetTradingState(TradingState::kActive, "new IST day");
+  EXPECT_EQ(next[1]->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(client_->submits.size(), sent + 1);  // the second parent only
+}
+
+TEST_F(ContingencyTest, AHeldOtoChildWaitsWhileAnotherSubscriberHaltsTradingAgainAtOnce) {
+  // The loss limit's halt lifts at a new day while an operator's halt waits behind it (the
+  // kill switch halts again as trading turns ACTIVE): the child stays held until that lifts.
+  bool veto = true;
+  k().bus().Subscribe<RiskStateChanged>(topics::kRiskEvents, [&](const RiskStateChanged& e) {
+    if (e.state == TradingState::kActive && veto) {
+      veto = false;
+      k().risk_engine().SetTradingState(TradingState::kHalted, "manual halt");
+    }
+  });
+  auto list = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10),
+                       MakeInit(fut_, "O-C", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOto);
+  Work(list[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "loss limit");
+  client_->Filled(*list[0], 10, "100");
+  k().risk_engine().SetTradingState(TradingState::kActive, "loss limits start again");
+  EXPECT_EQ(k().risk_engine().trading_state(), TradingState::kHalted);
+  EXPECT_EQ(list[1]->status(), OrderStatus::kInitialized);
+  EXPECT_EQ(client_->submits.size(), 1u);
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed by the operator");
+  ASSERT_EQ(client_->submits.size(), 2u);
+  EXPECT_EQ(client_->submits[1].client_order_id, ClientOrderId("O-C"));
+}
+
 TEST_F(ContingencyTest, OtoChildIsCanceledWhenTheParentDiesUnfilled) {
   auto list = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10, "100"),
                        MakeInit(fut_, "O-C", OrderSide::kSell, 10, "110")},
@@ -1023,6 +1079,19 @@ TEST_F(ContingencyTest, AStrategysModifyAppliedWhileAnOuoReductionWaitsLeavesItO
   tk_.Advance(kNanosPerSecond);
   ASSERT_EQ(client_->modifies.size(), sent + 1) << "the reduction is still owed";
   EXPECT_EQ(client_->modifies.back().quantity, Qty(8));
+}
+
+TEST_F(ContingencyTest, AVenueThatAppliesAnotherQuantityThanAnOuoReductionIsNotAskedForever) {
+  const auto [tp, sl] = TargetAndStop(ContingencyType::kOuo);
+  client_->Filled(*tp, 2, "110");
+  ASSERT_EQ(client_->modifies.size(), 1u);
+  // The venue answers every reduction to 8 with the stop at 9.
+  for (int i = 0; i < 10; ++i) {
+    if (sl->status() == OrderStatus::kPendingUpdate) client_->Updated(*sl, Qty(9));
+    tk_.Advance(10 * kNanosPerSecond);
+  }
+  EXPECT_EQ(sl->quantity(), Qty(9));
+  EXPECT_EQ(client_->modifies.size(), 4u) << "the first and three attempts";
 }
 
 TEST_F(ContingencyTest, OuoCancelOfOneCancelsTheOther) {

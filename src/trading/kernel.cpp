@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <limits>
 #include <string>
 
 namespace nacre {
@@ -40,10 +41,14 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
     risk_engine_.SetTradingState(TradingState::kHalted, "handler failed: " + what);
   });
   // An OTO child whose parent fills while trading is HALTED is held, not denied, and released
-  // when trading is no longer HALTED.
-  bus_.Subscribe<RiskStateChanged>(topics::kRiskEvents, [this](const RiskStateChanged& e) {
-    exec_engine_.SetTradingHalted(e.state == TradingState::kHalted);
-  });
+  // when trading is no longer HALTED: after every other subscriber (the kill switch's may halt
+  // again at once, for a manual halt waiting), by the state then.
+  bus_.Subscribe<RiskStateChanged>(
+      topics::kRiskEvents,
+      [this](const RiskStateChanged&) {
+        exec_engine_.SetTradingHalted(risk_engine_.trading_state() == TradingState::kHalted);
+      },
+      std::numeric_limits<int>::min());
   // The daily loss limits ([risk.live]) measure the portfolio's total P&L.
   risk_engine_.SetPnlSource([this] { return portfolio_.TotalPnl(); });
 }
