@@ -1,5 +1,7 @@
 #include "execution/execution_engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace nacre {
@@ -239,7 +241,7 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
       if (peer == nullptr || peer->is_closed() || peer->status() == OrderStatus::kPendingCancel) {
         continue;
       }
-      bool early_fill = false;
+      std::string refusal;  // an OTO child's late release refused (LateReleaseRefusal)
       switch (o->contingency()) {
         case ContingencyType::kOto: {
           if (peer->parent_order_id() != o->client_order_id() ||
@@ -248,9 +250,8 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
           if (!release_children || StartUnderWay()) continue;
-          const auto day = venue_day_start_.find(o->instrument_id().venue());
-          early_fill = day != venue_day_start_.end() && o->ts_last() < day->second;
-          if (!early_fill && trading_halted_) {  // an early fill's child is cancelled, halted or not
+          refusal = LateReleaseRefusal(*o, *peer, /*reduced_when_held=*/false);
+          if (refusal.empty() && trading_halted_) {  // a refused child is cancelled, halted or not
             HoldWhileHalted(*peer);
             continue;
           }
@@ -273,11 +274,9 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           continue;
       }
       ++acted;
-      if (early_fill) {
-        log().Warning("OTO parent {} filled before {}'s current day and its child {} was never "
-                      "released: cancelled, not sent into a later day's market",
-                      o->client_order_id().value(), o->instrument_id().venue().value(),
-                      peer->client_order_id().value());
+      if (!refusal.empty()) {
+        log().Error("OTO: {}'s child {} was never released: cancelled, {}",
+                    o->client_order_id().value(), peer->client_order_id().value(), refusal);
         CancelPeer(*peer);
         continue;
       }
@@ -809,19 +808,32 @@ void ExecutionEngine::HoldWhileHalted(const Order& child) {
   for (const HaltHeld& h : halt_held_) {
     if (h.id == child.client_order_id()) return;
   }
-  halt_held_.push_back(HaltHeld{child.client_order_id(), ReducesItsPosition(child)});
+  halt_held_.push_back(
+      HaltHeld{child.client_order_id(), reducing_ && reducing_(child, Quantity::Zero())});
   log().Warning("OTO: {}'s parent filled while trading is HALTED: {} held, released when "
                 "trading resumes (a cancel-all or flatten cancels it)",
                 child.parent_order_id().value(), child.client_order_id().value());
 }
 
-bool ExecutionEngine::ReducesItsPosition(const Order& child) const {
-  const PositionId id = child.position_id().empty()
-                            ? NettingPositionId(child.instrument_id(), child.strategy_id())
-                            : child.position_id();
-  const Position* pos = cache_.position(id);
-  return pos != nullptr && pos->is_open() && child.side() == pos->ClosingSide() &&
-         child.quantity() <= pos->quantity();
+std::string ExecutionEngine::LateReleaseRefusal(const Order& parent, const Order& child,
+                                                bool reduced_when_held,
+                                                Quantity also_closing) const {
+  const auto day = venue_day_start_.find(parent.instrument_id().venue());
+  const bool before_venue_day = day != venue_day_start_.end() && parent.ts_last() < day->second;
+  if (before_venue_day || IstDate(parent.ts_last()) != IstDate(clock_.Now())) {
+    return fmt::format("not sent into a later day's market (its parent filled on {})",
+                       FormatDate(IstDate(parent.ts_last())));
+  }
+  // Held to reduce its position while trading was HALTED: it goes only while it still would
+  // (the position not closed, turned or shrunk meanwhile by a flatten or the strategy's exit,
+  // nor already closed by other working orders), never to open a new position.
+  if (reduced_when_held && reducing_ && !reducing_(child, also_closing)) {
+    return fmt::format("not sent: it would no longer only close its position (closed, turned, "
+                       "smaller than its {} or already closed by other working orders); place "
+                       "what protects the position now yourself",
+                       child.quantity().ToString());
+  }
+  return {};
 }
 
 void ExecutionEngine::SetTradingHalted(bool halted) {
@@ -829,8 +841,12 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
   if (halted || halt_held_.empty()) return;
   std::vector<HaltHeld> held;
   held.swap(halt_held_);
+  // What the children released here close, by position and side (the cache may not count them
+  // yet: a write-ahead node holds them in its outbox).
+  std::map<std::pair<PositionId, OrderSide>, Quantity> closing;
   for (const HaltHeld& h : held) {
-    const Order* child = cache_.order(h.id);
+    const ClientOrderId& id = h.id;
+    const Order* child = cache_.order(id);
     if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
     const Order* parent = cache_.order(child->parent_order_id());
     if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
@@ -839,22 +855,18 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
       halt_held_.push_back(h);
       continue;
     }
-    if (IstDate(parent->ts_last()) != IstDate(clock_.Now())) {
-      log().Warning("OTO: {}'s parent {} filled on an earlier IST day while trading was HALTED: "
-                    "cancelled, not sent into a later day's market",
-                    h.id.value(), parent->client_order_id().value());
+    const PositionId position = child->position_id().empty()
+                                    ? NettingPositionId(child->instrument_id(), child->strategy_id())
+                                    : child->position_id();
+    Quantity& released = closing[{position, child->side()}];
+    if (const std::string refusal = LateReleaseRefusal(*parent, *child, h.reducing, released);
+        !refusal.empty()) {
+      log().Error("OTO: {} held while trading was HALTED: cancelled, {}", id.value(), refusal);
       CancelPeer(*child);
       continue;
     }
-    if (h.reducing && !ReducesItsPosition(*child)) {
-      log().Warning("OTO: {} was held to reduce its position while trading was HALTED; the "
-                    "position was closed or changed side since: cancelled, not sent to open a "
-                    "new one",
-                    h.id.value());
-      CancelPeer(*child);
-      continue;
-    }
-    log().Info("OTO: trading resumed: releasing {} held while it was HALTED", h.id.value());
+    log().Info("OTO: trading resumed: releasing {} held while it was HALTED", id.value());
+    released = released + child->quantity();
     SubmitReleased(*child);
   }
 }

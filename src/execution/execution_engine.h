@@ -128,11 +128,15 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // every other subscriber). While it is, an OTO child a filled parent calls for is held, never
   // sent, rather than denied by the halt for good (a stop-loss child would leave its position
   // unprotected). When trading is no longer HALTED each child held is released through the
-  // risk engine, unless it was cancelled meanwhile (a cancel-all or flatten), or is cancelled
-  // here: its parent filled on an earlier IST day (never sent into a later day's market), or
-  // it reduced its position when held and no longer would (the position was closed or turned
-  // meanwhile, by a flatten or the strategy: it would open a new one).
+  // risk engine, unless it was cancelled meanwhile (a cancel-all or flatten) or its release is
+  // refused (LateReleaseRefusal: cancelled, with an ERROR).
   void SetTradingHalted(bool halted);
+  // Whether an order only reduces its position, counting the other working orders that close
+  // it (the kernel passes the risk engine's RiskEngine::IsReducing): asked of an OTO child
+  // released late (LateReleaseRefusal).
+  void SetReducingCheck(std::function<bool(const Order&, Quantity)> check) {
+    reducing_ = std::move(check);
+  }
   // Between a restart's first reconciliation and the end of its first successful start: OTO
   // children a filled parent calls for are held (released by ReassertContingencies), so none
   // is denied by the start's halt or sent by a node that only reconciles and stops.
@@ -202,9 +206,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // An OTO child whose parent filled while trading is HALTED: kept to be released when it is
   // not (SetTradingHalted).
   void HoldWhileHalted(const Order& child);
-  // Whether `child` would reduce the position it trades on (its strategy's, netting): open, on
-  // the closing side, no larger than it.
-  bool ReducesItsPosition(const Order& child) const;
+  // Why an OTO child released late (after a halt, or by a pass over the lists at a start or
+  // reconnect) must not go: its parent filled before the venue's current day or on an earlier
+  // IST day, or (`reduced_when_held`: held while trading was HALTED, then only reducing its
+  // position) it no longer only reduces it; empty when it may.
+  // `also_closing`: what children released just before close of the same position (not yet
+  // counted by the cache: with write-ahead, a released child waits INITIALIZED in the outbox).
+  std::string LateReleaseRefusal(const Order& parent, const Order& child, bool reduced_when_held,
+                                 Quantity also_closing = Quantity::Zero()) const;
   void SubmitReleased(const Order& child);
   // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
   // its last event was a fill; `done`, it is closed. True when something was done, or with
@@ -257,12 +266,13 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<ClientOrderId, int> list_retries_;
   bool trading_halted_ = false;
   // OTO children held because trading was HALTED when their parent filled (SetTradingHalted),
-  // and whether each then reduced its position (checked again before it is released).
+  // and whether each then only reduced its position (asked again before it is released).
   struct HaltHeld {
     ClientOrderId id;
     bool reducing = false;
   };
   std::vector<HaltHeld> halt_held_;
+  std::function<bool(const Order&, Quantity)> reducing_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

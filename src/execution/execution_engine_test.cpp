@@ -726,6 +726,46 @@ TEST_F(ContingencyTest, AHeldOtoChildThatWouldNoLongerReduceOrWasFromAnEarlierDa
   EXPECT_EQ(client_->submits.size(), sent + 1);  // the second parent only
 }
 
+TEST_F(ContingencyTest, HeldOtoChildrenGoOnlyWhileTheyStillOnlyCloseTheirPosition) {
+  // Two entries filled while HALTED (long 20), each with its stop (sell 10, held). A take-profit
+  // (sell 10) works meanwhile: at the resume the first stop goes (10 + 10 close 20), the second
+  // would sell 10 more than the position holds with the others: cancelled, with an error.
+  auto a = AddList({MakeInit(fut_, "O-P1", OrderSide::kBuy, 10),
+                    MakeInit(fut_, "O-C1", OrderSide::kSell, 10, "90")},
+                   ContingencyType::kOto);
+  Work(a[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
+  client_->Filled(*a[0], 10, "100");
+  auto b = AddList({MakeInit(fut_, "O-P2", OrderSide::kBuy, 10),
+                    MakeInit(fut_, "O-C2", OrderSide::kSell, 10, "89")},
+                   ContingencyType::kOto);
+  Work(b[0]);
+  client_->Filled(*b[0], 10, "100");
+  ASSERT_EQ(position()->quantity(), Qty(20));
+  Working(MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "120"));
+  const std::size_t sent = client_->submits.size();
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  ASSERT_EQ(client_->submits.size(), sent + 1);
+  EXPECT_EQ(client_->submits.back().client_order_id, ClientOrderId("O-C1"));
+  EXPECT_EQ(b[1]->status(), OrderStatus::kCanceled);
+
+  // Shrunk meanwhile (long 10 to 7 by a part of an exit): the stop for 10 would turn it short:
+  // cancelled, not sent (the error asks for what protects the 7 now).
+  auto c = AddList({MakeInit(opt_, "O-P3", OrderSide::kBuy, 10),
+                    MakeInit(opt_, "O-C3", OrderSide::kSell, 10, "1")},
+                   ContingencyType::kOto);
+  Work(c[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
+  client_->Filled(*c[0], 10, "100");
+  const Order* exit = Working(MakeInit(opt_, "O-X", OrderSide::kSell, 10, "100"));
+  client_->Filled(*exit, 3, "100");
+  client_->Canceled(*exit);
+  const std::size_t before = client_->submits.size();
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  EXPECT_EQ(c[1]->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(client_->submits.size(), before);
+}
+
 TEST_F(ContingencyTest, AHeldOtoChildWaitsWhileAnotherSubscriberHaltsTradingAgainAtOnce) {
   // The loss limit's halt lifts at a new day while an operator's halt waits behind it (the
   // kill switch halts again as trading turns ACTIVE): the child stays held until that lifts.

@@ -141,7 +141,7 @@ void RiskEngine::Deny(const Order& order, const Denial& d) {
   }
 }
 
-bool RiskEngine::IsReducing(const Order& order) const {
+bool RiskEngine::IsReducing(const Order& order, Quantity also_closing) const {
   const Position* pos = cache_.position(
       order.position_id().empty() ? NettingPositionId(order.instrument_id(), order.strategy_id())
                                   : order.position_id());
@@ -150,7 +150,8 @@ bool RiskEngine::IsReducing(const Order& order) const {
   // Other working orders that already close this position count against it (two
   // ClosePosition calls must not flip it); OCO/OUO peers of this order are alternatives to
   // it, not additions, so they are left out.
-  Quantity pending = Quantity::Zero(pos->quantity().precision());
+  Quantity pending =
+      also_closing.is_zero() ? Quantity::Zero(pos->quantity().precision()) : also_closing;
   OrderQuery q;
   q.strategy_id = order.strategy_id();
   q.instrument_id = order.instrument_id();

@@ -61,52 +61,34 @@ using testkit::Qty;
 
 // Buys one lot at the ask on its 2nd quote of the instrument and holds it (a restart on the
 // next day finds the contract expired: no quote, nothing bought again).
-class HoldIntoExpiry final : public Strategy {
+class HoldIntoExpiry final : public live_test::OnOneOption {
  public:
-  HoldIntoExpiry(const StrategyId& id, InstrumentId instrument)
-      : Strategy(id), instrument_(std::move(instrument)) {}
-  static ParamSchema Schema() {
-    return {"HoldIntoExpiry", "test: buys one lot at the ask on quote 2 and holds it",
-            {ParamSpec::String("instrument").Required().Doc("the option")}};
-  }
+  using OnOneOption::OnOneOption;
+  static constexpr const char* kType = "HoldIntoExpiry";
+  static constexpr const char* kDoc = "test: buys one lot at the ask on quote 2 and holds it";
   std::optional<Price> bought_at;
 
  protected:
-  void OnStart() override { SubscribeQuoteTicks(instrument_); }
-  void OnQuoteTick(const QuoteTick& q) override {
-    if (++quotes_ == 2) {
-      bought_at = q.ask_price;
-      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
-    }
+  void OnQuote(int n, const QuoteTick& q) override {
+    if (n != 2) return;
+    bought_at = q.ask_price;
+    SubmitOrder(order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.ask_price));
   }
-
- private:
-  InstrumentId instrument_;
-  int quotes_ = 0;
 };
 
 // Places one buy 20 below the bid on its 2nd quote of the instrument: it never fills.
-class RestBelow final : public Strategy {
+class RestBelow final : public live_test::OnOneOption {
  public:
-  RestBelow(const StrategyId& id, InstrumentId instrument)
-      : Strategy(id), instrument_(std::move(instrument)) {}
-  static ParamSchema Schema() {
-    return {"RestBelow", "test: one buy 20 below the bid on quote 2, left working",
-            {ParamSpec::String("instrument").Required().Doc("the option")}};
-  }
+  using OnOneOption::OnOneOption;
+  static constexpr const char* kType = "RestBelow";
+  static constexpr const char* kDoc = "test: one buy 20 below the bid on quote 2, left working";
 
  protected:
-  void OnStart() override { SubscribeQuoteTicks(instrument_); }
-  void OnQuoteTick(const QuoteTick& q) override {
-    if (++quotes_ == 2) {
-      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65),
-                                        q.bid_price - Px("20.00")));
-    }
+  void OnQuote(int n, const QuoteTick& q) override {
+    if (n != 2) return;
+    SubmitOrder(
+        order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.bid_price - Px("20.00")));
   }
-
- private:
-  InstrumentId instrument_;
-  int quotes_ = 0;
 };
 
 Instrument Weekly13Jan(const char* strike, std::int64_t lot) {
@@ -168,13 +150,7 @@ class ExpiryNight : public ::testing::Test {
     ASSERT_TRUE((*cat)->WriteQuotes(index_.id, idx).ok());
     ASSERT_TRUE((*cat)->WriteQuotes(next_.id, nexts).ok());
     ASSERT_TRUE((*cat)->WriteQuotes(odd_lot_.id, odds).ok());
-    registry_.RegisterStrategy("HoldIntoExpiry", HoldIntoExpiry::Schema(),
-                               [this](const StrategyId& id, const Params& p) {
-                                 auto s = std::make_unique<HoldIntoExpiry>(
-                                     id, *InstrumentId::Parse(p.GetString("instrument")));
-                                 strategy_ = s.get();
-                                 return s;
-                               });
+    live_test::OnOneOption::Register<HoldIntoExpiry>(registry_, &strategy_);
     kite_emu::LoadedEmulatorConfig c;
     c.emulator.user.api_key = "livekey";
     c.emulator.user.api_secret = "live-secret-123";
@@ -382,11 +358,7 @@ TEST_F(ExpiryNight, AnOrderLeftWorkingAtTheStopExpiresWithItsDayAtTheNextDaysSta
   // exchange ends it at the close. Wednesday: Kite's order book starts empty. The restarted
   // node's reconciliation expires the journal's working order with its day (LIVE.md §8) and
   // trades on; before, "absent at venue" halted every start of the day.
-  registry_.RegisterStrategy("RestBelow", RestBelow::Schema(),
-                             [](const StrategyId& id, const Params& p) {
-                               return std::make_unique<RestBelow>(
-                                   id, *InstrumentId::Parse(p.GetString("instrument")));
-                             });
+  live_test::OnOneOption::Register<RestBelow>(registry_);
   LiveNodeToml t;
   t.starting_balance = "400000";
   t.on_stop = "leave";

@@ -42,74 +42,56 @@ using nlohmann::json;
 using testkit::Px;
 using testkit::Qty;
 
-class TwoTrades final : public Strategy {
+// Buys one lot at the ask on its 2nd quote and sells it at the bid on its 4th; keeps the
+// index's 5-minute bars (EXTERNAL) as they come.
+class TwoTrades final : public live_test::OnOneOption {
  public:
-  TwoTrades(const StrategyId& id, InstrumentId instrument)
-      : Strategy(id), instrument_(std::move(instrument)) {}
-  static ParamSchema Schema() {
-    return {"TwoTrades", "test: buys at the ask on quote 2, sells at the bid on quote 4",
-            {ParamSpec::String("instrument").Required().Doc("the option")}};
-  }
-
- protected:
-  void OnStart() override {
-    SubscribeQuoteTicks(instrument_);
-    SubscribeBars(*BarType::Parse("NIFTY 50.NSE-5-MINUTE-LAST-EXTERNAL"));
-  }
-  void OnBar(const Bar& b) override { bars.push_back(b); }
-  void OnQuoteTick(const QuoteTick& q) override {
-    ++quotes_;
-    if (quotes_ == 2) {
-      bought_at = q.ask_price;
-      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
-    } else if (quotes_ == 4) {
-      sold_at = q.bid_price;
-      SubmitOrder(order_factory().Limit(instrument_, OrderSide::kSell, Qty(65), q.bid_price));
-    }
-  }
-
- public:
+  using OnOneOption::OnOneOption;
+  static constexpr const char* kType = "TwoTrades";
+  static constexpr const char* kDoc = "test: buys at the ask on quote 2, sells at the bid on quote 4";
   // The touch each order was sent at (which quotes reach the strategy first depends on when
   // its subscription reached the ticker).
   std::optional<Price> bought_at, sold_at;
   std::vector<Bar> bars;  // the index's 5-minute bars, as they came
 
  protected:
+  void OnStart() override {
+    OnOneOption::OnStart();
+    SubscribeBars(*BarType::Parse("NIFTY 50.NSE-5-MINUTE-LAST-EXTERNAL"));
+  }
+  void OnBar(const Bar& b) override { bars.push_back(b); }
+  void OnQuote(int n, const QuoteTick& q) override {
+    if (n == 2) {
+      bought_at = q.ask_price;
+      SubmitOrder(order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.ask_price));
+    } else if (n == 4) {
+      sold_at = q.bid_price;
+      SubmitOrder(order_factory().Limit(instrument(), OrderSide::kSell, Qty(65), q.bid_price));
+    }
+  }
   SavedState OnSave() override { return {{"quotes", std::to_string(quotes_)}}; }
   void OnLoad(const SavedState& s) override {
     if (auto it = s.find("quotes"); it != s.end()) quotes_ = std::stoi(it->second);
   }
-
- private:
-  InstrumentId instrument_;
-  int quotes_ = 0;
 };
 
 // On its 2nd quote of the instrument, an OCO pair of buys: one lot at the ask (it fills at
 // once) and one 20 below the bid (it rests, and the first's fill cancels it).
-class OcoAtTheTouch final : public Strategy {
+class OcoAtTheTouch final : public live_test::OnOneOption {
  public:
-  OcoAtTheTouch(const StrategyId& id, InstrumentId instrument)
-      : Strategy(id), instrument_(std::move(instrument)) {}
-  static ParamSchema Schema() {
-    return {"OcoAtTheTouch", "test: an OCO pair of buys on quote 2, at the ask and 20 below",
-            {ParamSpec::String("instrument").Required().Doc("the option")}};
-  }
+  using OnOneOption::OnOneOption;
+  static constexpr const char* kType = "OcoAtTheTouch";
+  static constexpr const char* kDoc = "test: an OCO pair of buys on quote 2, at the ask and 20 below";
 
  protected:
-  void OnStart() override { SubscribeQuoteTicks(instrument_); }
-  void OnQuoteTick(const QuoteTick& q) override {
-    if (++quotes_ != 2) return;
+  void OnQuote(int n, const QuoteTick& q) override {
+    if (n != 2) return;
     std::vector<std::unique_ptr<Order>> pair;
-    pair.push_back(order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.ask_price));
+    pair.push_back(order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.ask_price));
     pair.push_back(
-        order_factory().Limit(instrument_, OrderSide::kBuy, Qty(65), q.bid_price - Px("20.00")));
+        order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.bid_price - Px("20.00")));
     SubmitOrderList(std::move(pair), ContingencyType::kOco);
   }
-
- private:
-  InstrumentId instrument_;
-  int quotes_ = 0;
 };
 
 std::string Slurp(const fs::path& p) {
@@ -162,18 +144,8 @@ class LiveNode : public ::testing::Test {
                           Qty(0), open, open + 5 * kNanosPerMinute});
     }
     ASSERT_TRUE((*cat)->WriteBars(five, bars_).ok());
-    registry_.RegisterStrategy("TwoTrades", TwoTrades::Schema(),
-                               [this](const StrategyId& id, const Params& p) {
-                                 auto s = std::make_unique<TwoTrades>(
-                                     id, *InstrumentId::Parse(p.GetString("instrument")));
-                                 strategy_ = s.get();
-                                 return s;
-                               });
-    registry_.RegisterStrategy("OcoAtTheTouch", OcoAtTheTouch::Schema(),
-                               [](const StrategyId& id, const Params& p) {
-                                 return std::make_unique<OcoAtTheTouch>(
-                                     id, *InstrumentId::Parse(p.GetString("instrument")));
-                               });
+    live_test::OnOneOption::Register<TwoTrades>(registry_, &strategy_);
+    live_test::OnOneOption::Register<OcoAtTheTouch>(registry_);
   }
   void TearDown() override {
     if (rt_) rt_->Stop();

@@ -16,9 +16,40 @@
 #include "adapters/zerodha/kite_session.h"
 #include "apps/kite_emulator/oms.h"
 #include "apps/kite_emulator/runtime.h"
+#include "trading/registry.h"
+#include "trading/strategy.h"
 #include "net/http_client.h"
 
 namespace nacre::live_test {
+
+// A test strategy on one option (its `instrument` parameter) that acts on the n-th quote of it
+// (OnQuote); `T::kType` and `T::kDoc` name and describe it in the registry (Register).
+class OnOneOption : public Strategy {
+ public:
+  OnOneOption(const StrategyId& id, InstrumentId instrument)
+      : Strategy(id), instrument_(std::move(instrument)) {}
+  template <typename T>
+  static void Register(ComponentRegistry& registry, T** made = nullptr) {
+    ParamSchema schema{T::kType, T::kDoc,
+                       {ParamSpec::String("instrument").Required().Doc("the option")}};
+    registry.RegisterStrategy(
+        T::kType, std::move(schema), [made](const StrategyId& id, const Params& p) {
+          auto s = std::make_unique<T>(id, *InstrumentId::Parse(p.GetString("instrument")));
+          if (made != nullptr) *made = s.get();
+          return s;
+        });
+  }
+
+ protected:
+  void OnStart() override { SubscribeQuoteTicks(instrument_); }
+  void OnQuoteTick(const QuoteTick& q) override { OnQuote(++quotes_, q); }
+  virtual void OnQuote(int n, const QuoteTick& q) = 0;
+  const InstrumentId& instrument() const { return instrument_; }
+  int quotes_ = 0;  // of the instrument so far
+
+ private:
+  InstrumentId instrument_;
+};
 
 // What the node logged into `log` (a tmpfile) so far.
 inline std::string ReadLog(std::FILE* log) {
