@@ -208,11 +208,11 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void HoldWhileHalted(const Order& child);
   // Why an OTO child released late (after a halt, or by a pass over the lists at a start or
   // reconnect) must not go: its parent filled before the venue's current day or on an earlier
-  // IST day, or (`reduced_when_held`: held while trading was HALTED, then only reducing its
-  // position) it no longer only reduces it; empty when it may.
-  // `also_closing`: what children released just before close of the same position (not yet
-  // counted by the cache: with write-ahead, a released child waits INITIALIZED in the outbox).
-  std::string LateReleaseRefusal(const Order& parent, const Order& child, bool reduced_when_held,
+  // IST day, or (`closes_parent`: held while trading was HALTED, on its parent's instrument and
+  // the other side) it no longer only reduces its position; empty when it may.
+  // `also_closing`: what other children released just before close on its side (not yet counted
+  // by the cache: with write-ahead, a released child waits INITIALIZED in the outbox).
+  std::string LateReleaseRefusal(const Order& parent, const Order& child, bool closes_parent,
                                  Quantity also_closing = Quantity::Zero()) const;
   void SubmitReleased(const Order& child);
   // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
@@ -266,10 +266,10 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<ClientOrderId, int> list_retries_;
   bool trading_halted_ = false;
   // OTO children held because trading was HALTED when their parent filled (SetTradingHalted),
-  // and whether each then only reduced its position (asked again before it is released).
+  // and whether each closes what its parent opened (asked before it is released).
   struct HaltHeld {
     ClientOrderId id;
-    bool reducing = false;
+    bool closes = false;
   };
   std::vector<HaltHeld> halt_held_;
   std::function<bool(const Order&, Quantity)> reducing_;

@@ -766,6 +766,40 @@ TEST_F(ContingencyTest, HeldOtoChildrenGoOnlyWhileTheyStillOnlyCloseTheirPositio
   EXPECT_EQ(client_->submits.size(), before);
 }
 
+TEST_F(ContingencyTest, ABracketsTargetAndStopHeldWhileHaltedBothGoAtTheResume) {
+  // The entry's two children each close the 10 it bought: alternatives, not 20 to close.
+  auto list = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10),
+                       MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "120"),
+                       MakeInit(fut_, "O-SL", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOto);
+  Work(list[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
+  client_->Filled(*list[0], 10, "100");
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  ASSERT_EQ(client_->submits.size(), 3u);
+  EXPECT_EQ(client_->submits[1].client_order_id, ClientOrderId("O-TP"));
+  EXPECT_EQ(client_->submits[2].client_order_id, ClientOrderId("O-SL"));
+}
+
+TEST_F(ContingencyTest, AChildTheJournalLeftUnreleasedFromAnEarlierDayIsCancelledNotSent) {
+  // The process died after the parent's fill was journaled and before its child was sent; the
+  // node starts again the next IST day (a venue that says nothing of its day): the pass over the
+  // lists cancels the child rather than send it into that day's market.
+  auto list = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10),
+                       MakeInit(fut_, "O-C", OrderSide::kSell, 10, "90")},
+                      ContingencyType::kOto);
+  Work(list[0]);
+  {
+    const ExecutionEngine::ContingenciesSuspended replay(exec());
+    client_->Filled(*list[0], 10, "100");
+  }
+  ASSERT_EQ(list[1]->status(), OrderStatus::kInitialized);
+  tk_.Advance(kNanosPerDay);
+  EXPECT_EQ(exec().ActOnContingentLists(/*release_children=*/true), 1u);
+  EXPECT_EQ(list[1]->status(), OrderStatus::kCanceled);
+  EXPECT_EQ(client_->submits.size(), 1u);
+}
+
 TEST_F(ContingencyTest, AHeldOtoChildWaitsWhileAnotherSubscriberHaltsTradingAgainAtOnce) {
   // The loss limit's halt lifts at a new day while an operator's halt waits behind it (the
   // kill switch halts again as trading turns ACTIVE): the child stays held until that lifts.

@@ -148,8 +148,8 @@ bool RiskEngine::IsReducing(const Order& order, Quantity also_closing) const {
   if (pos == nullptr || pos->is_closed()) return false;
   if (order.side() != pos->ClosingSide()) return false;
   // Other working orders that already close this position count against it (two
-  // ClosePosition calls must not flip it); OCO/OUO peers of this order are alternatives to
-  // it, not additions, so they are left out.
+  // ClosePosition calls must not flip it); OCO/OUO peers of this order and the other children
+  // of its OTO parent are alternatives to it, not additions, so they are left out.
   Quantity pending =
       also_closing.is_zero() ? Quantity::Zero(pos->quantity().precision()) : also_closing;
   OrderQuery q;
@@ -160,6 +160,10 @@ bool RiskEngine::IsReducing(const Order& order, Quantity also_closing) const {
     if (o->client_order_id() == order.client_order_id()) return;
     for (const ClientOrderId& linked : order.linked_order_ids()) {
       if (linked == o->client_order_id()) return;
+    }
+    // Children of one OTO parent (a bracket's target and stop) are alternatives too.
+    if (!order.parent_order_id().empty() && o->parent_order_id() == order.parent_order_id()) {
+      return;
     }
     pending += o->leaves_qty();
   };
