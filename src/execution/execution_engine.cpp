@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <tuple>
 
 namespace nacre {
 
@@ -251,7 +250,7 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
           if (!release_children || StartUnderWay()) continue;
-          refusal = LateReleaseRefusal(*o, *peer, /*closes_parent=*/false);
+          refusal = LateReleaseRefusal(*o, *peer, /*reduced_when_held=*/false);
           if (refusal.empty() && trading_halted_) {  // a refused child is cancelled, halted or not
             HoldWhileHalted(*peer);
             continue;
@@ -809,32 +808,35 @@ void ExecutionEngine::HoldWhileHalted(const Order& child) {
   for (const HaltHeld& h : halt_held_) {
     if (h.id == child.client_order_id()) return;
   }
-  // A child on its parent's instrument and the other side closes what the parent opened.
-  const Order* parent = cache_.order(child.parent_order_id());
-  const bool closes = parent != nullptr && child.instrument_id() == parent->instrument_id() &&
-                      child.side() != parent->side();
-  halt_held_.push_back(HaltHeld{child.client_order_id(), closes});
+  halt_held_.push_back(HaltHeld{child.client_order_id(), ReducesItsPosition(child)});
   log().Warning("OTO: {}'s parent filled while trading is HALTED: {} held, released when "
                 "trading resumes (a cancel-all or flatten cancels it)",
                 child.parent_order_id().value(), child.client_order_id().value());
 }
 
+bool ExecutionEngine::ReducesItsPosition(const Order& child) const {
+  const Position* pos = cache_.position(
+      child.position_id().empty() ? NettingPositionId(child.instrument_id(), child.strategy_id())
+                                  : child.position_id());
+  return pos != nullptr && pos->is_open() && child.side() == pos->ClosingSide() &&
+         child.quantity() <= pos->quantity();
+}
+
 std::string ExecutionEngine::LateReleaseRefusal(const Order& parent, const Order& child,
-                                                bool closes_parent,
-                                                Quantity also_closing) const {
+                                                bool reduced_when_held) const {
   const auto day = venue_day_start_.find(parent.instrument_id().venue());
   const bool before_venue_day = day != venue_day_start_.end() && parent.ts_last() < day->second;
   if (before_venue_day || IstDate(parent.ts_last()) != IstDate(clock_.Now())) {
     return fmt::format("not sent into a later day's market (its parent filled on {})",
                        FormatDate(IstDate(parent.ts_last())));
   }
-  // Held while trading was HALTED to close what its parent opened: it goes only while it still
-  // only would (the position not closed, turned or shrunk meanwhile by a flatten or the
-  // strategy's exit, nor already closed by other working orders), never to open a new one.
-  if (closes_parent && reducing_ && !reducing_(child, also_closing)) {
-    return fmt::format("not sent: it would no longer only close its position (closed, turned, "
-                       "smaller than its {} or already closed by other working orders); place "
-                       "what protects the position now yourself",
+  // Held while trading was HALTED reducing its position: it goes only while it still would
+  // (the position not closed, turned or shrunk below it meanwhile by a flatten or the
+  // strategy's exit), never to open a new one.
+  if (reduced_when_held && !ReducesItsPosition(child)) {
+    return fmt::format("not sent: it would no longer only reduce its position (closed, turned "
+                       "or now smaller than its {}); place what protects the position now "
+                       "yourself",
                        child.quantity().ToString());
   }
   return {};
@@ -845,12 +847,6 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
   if (halted || halt_held_.empty()) return;
   std::vector<HaltHeld> held;
   held.swap(halt_held_);
-  // What the children released here close, by strategy, instrument and side (as
-  // RiskEngine::IsReducing counts working orders) and parent: the cache does not count one a
-  // write-ahead node holds in its outbox. A child's own siblings (a bracket's target and stop)
-  // are alternatives, not additions.
-  std::map<std::tuple<StrategyId, InstrumentId, OrderSide>, std::map<ClientOrderId, Quantity>>
-      closing;
   for (const HaltHeld& h : held) {
     const ClientOrderId& id = h.id;
     const Order* child = cache_.order(id);
@@ -862,12 +858,7 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
       halt_held_.push_back(h);
       continue;
     }
-    auto& by_parent = closing[{child->strategy_id(), child->instrument_id(), child->side()}];
-    Quantity others = Quantity::Zero();
-    for (const auto& [p, q] : by_parent) {
-      if (p != parent->client_order_id()) others = others + q;
-    }
-    if (const std::string refusal = LateReleaseRefusal(*parent, *child, h.closes, others);
+    if (const std::string refusal = LateReleaseRefusal(*parent, *child, h.reduced);
         !refusal.empty()) {
       log().Error("OTO: {} held while trading was HALTED: cancelled, {}", id.value(), refusal);
       CancelPeer(*child);
@@ -875,10 +866,6 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
     }
     log().Info("OTO: trading resumed: releasing {} held while it was HALTED", id.value());
     SubmitReleased(*child);
-    if (child->status() == OrderStatus::kInitialized) {  // in the outbox: not counted by the cache
-      Quantity& q = by_parent[parent->client_order_id()];
-      q = q + child->quantity();
-    }
   }
 }
 

@@ -131,12 +131,6 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // risk engine, unless it was cancelled meanwhile (a cancel-all or flatten) or its release is
   // refused (LateReleaseRefusal: cancelled, with an ERROR).
   void SetTradingHalted(bool halted);
-  // Whether an order only reduces its position, counting the other working orders that close
-  // it (the kernel passes the risk engine's RiskEngine::IsReducing): asked of an OTO child
-  // released late (LateReleaseRefusal).
-  void SetReducingCheck(std::function<bool(const Order&, Quantity)> check) {
-    reducing_ = std::move(check);
-  }
   // Between a restart's first reconciliation and the end of its first successful start: OTO
   // children a filled parent calls for are held (released by ReassertContingencies), so none
   // is denied by the start's halt or sent by a node that only reconciles and stops.
@@ -208,12 +202,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void HoldWhileHalted(const Order& child);
   // Why an OTO child released late (after a halt, or by a pass over the lists at a start or
   // reconnect) must not go: its parent filled before the venue's current day or on an earlier
-  // IST day, or (`closes_parent`: held while trading was HALTED, on its parent's instrument and
-  // the other side) it no longer only reduces its position; empty when it may.
-  // `also_closing`: what other children released just before close on its side (not yet counted
-  // by the cache: with write-ahead, a released child waits INITIALIZED in the outbox).
-  std::string LateReleaseRefusal(const Order& parent, const Order& child, bool closes_parent,
-                                 Quantity also_closing = Quantity::Zero()) const;
+  // IST day, or (`reduced_when_held`: held while trading was HALTED, then reducing its
+  // position) it no longer would; empty when it may.
+  std::string LateReleaseRefusal(const Order& parent, const Order& child,
+                                 bool reduced_when_held) const;
+  // Whether `child` reduces its position as it stands (the strategy's, or the order's own
+  // position id): open, `child` on its closing side and no larger. Other working orders are
+  // not counted: a child released at once is not checked against them either.
+  bool ReducesItsPosition(const Order& child) const;
   void SubmitReleased(const Order& child);
   // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
   // its last event was a fill; `done`, it is closed. True when something was done, or with
@@ -266,13 +262,13 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<ClientOrderId, int> list_retries_;
   bool trading_halted_ = false;
   // OTO children held because trading was HALTED when their parent filled (SetTradingHalted),
-  // and whether each closes what its parent opened (asked before it is released).
+  // and whether each then reduced its position (ReducesItsPosition, asked again before it is
+  // released).
   struct HaltHeld {
     ClientOrderId id;
-    bool closes = false;
+    bool reduced = false;
   };
   std::vector<HaltHeld> halt_held_;
-  std::function<bool(const Order&, Quantity)> reducing_;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

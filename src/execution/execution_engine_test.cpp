@@ -726,44 +726,36 @@ TEST_F(ContingencyTest, AHeldOtoChildThatWouldNoLongerReduceOrWasFromAnEarlierDa
   EXPECT_EQ(client_->submits.size(), sent + 1);  // the second parent only
 }
 
-TEST_F(ContingencyTest, HeldOtoChildrenGoOnlyWhileTheyStillOnlyCloseTheirPosition) {
-  // Two entries filled while HALTED (long 20), each with its stop (sell 10, held). A take-profit
-  // (sell 10) works meanwhile: at the resume the first stop goes (10 + 10 close 20), the second
-  // would sell 10 more than the position holds with the others: cancelled, with an error.
-  auto a = AddList({MakeInit(fut_, "O-P1", OrderSide::kBuy, 10),
-                    MakeInit(fut_, "O-C1", OrderSide::kSell, 10, "90")},
-                   ContingencyType::kOto);
-  Work(a[0]);
-  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
-  client_->Filled(*a[0], 10, "100");
-  auto b = AddList({MakeInit(fut_, "O-P2", OrderSide::kBuy, 10),
-                    MakeInit(fut_, "O-C2", OrderSide::kSell, 10, "89")},
-                   ContingencyType::kOto);
-  Work(b[0]);
-  client_->Filled(*b[0], 10, "100");
-  ASSERT_EQ(position()->quantity(), Qty(20));
-  Working(MakeInit(fut_, "O-TP", OrderSide::kSell, 10, "120"));
-  const std::size_t sent = client_->submits.size();
-  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
-  ASSERT_EQ(client_->submits.size(), sent + 1);
-  EXPECT_EQ(client_->submits.back().client_order_id, ClientOrderId("O-C1"));
-  EXPECT_EQ(b[1]->status(), OrderStatus::kCanceled);
-
+TEST_F(ContingencyTest, AHeldOtoChildGoesOnlyWhileItStillReducesItsPosition) {
   // Shrunk meanwhile (long 10 to 7 by a part of an exit): the stop for 10 would turn it short:
   // cancelled, not sent (the error asks for what protects the 7 now).
-  auto c = AddList({MakeInit(opt_, "O-P3", OrderSide::kBuy, 10),
-                    MakeInit(opt_, "O-C3", OrderSide::kSell, 10, "1")},
+  auto c = AddList({MakeInit(fut_, "O-P", OrderSide::kBuy, 10),
+                    MakeInit(fut_, "O-C", OrderSide::kSell, 10, "90")},
                    ContingencyType::kOto);
   Work(c[0]);
   k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
   client_->Filled(*c[0], 10, "100");
-  const Order* exit = Working(MakeInit(opt_, "O-X", OrderSide::kSell, 10, "100"));
+  const Order* exit = Working(MakeInit(fut_, "O-X", OrderSide::kSell, 10, "100"));
   client_->Filled(*exit, 3, "100");
   client_->Canceled(*exit);
+  ASSERT_EQ(position()->quantity(), Qty(7));
   const std::size_t before = client_->submits.size();
   k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
   EXPECT_EQ(c[1]->status(), OrderStatus::kCanceled);
   EXPECT_EQ(client_->submits.size(), before);
+
+  // A child that did not reduce its position when held (a re-entry: the parent closed the
+  // long, the child buys again lower) is released as it would have been without the halt.
+  auto re = AddList({MakeInit(fut_, "O-P2", OrderSide::kSell, 7),
+                     MakeInit(fut_, "O-C2", OrderSide::kBuy, 7, "95")},
+                    ContingencyType::kOto);
+  Work(re[0]);
+  k().risk_engine().SetTradingState(TradingState::kHalted, "test halt");
+  client_->Filled(*re[0], 7, "100");
+  ASSERT_TRUE(position()->is_closed());
+  k().risk_engine().SetTradingState(TradingState::kActive, "resumed");
+  ASSERT_EQ(client_->submits.size(), before + 2);  // the parent, then its child
+  EXPECT_EQ(client_->submits.back().client_order_id, ClientOrderId("O-C2"));
 }
 
 TEST_F(ContingencyTest, ABracketsTargetAndStopHeldWhileHaltedBothGoAtTheResume) {

@@ -141,17 +141,16 @@ void RiskEngine::Deny(const Order& order, const Denial& d) {
   }
 }
 
-bool RiskEngine::IsReducing(const Order& order, Quantity also_closing) const {
+bool RiskEngine::IsReducing(const Order& order) const {
   const Position* pos = cache_.position(
       order.position_id().empty() ? NettingPositionId(order.instrument_id(), order.strategy_id())
                                   : order.position_id());
   if (pos == nullptr || pos->is_closed()) return false;
   if (order.side() != pos->ClosingSide()) return false;
   // Other working orders that already close this position count against it (two
-  // ClosePosition calls must not flip it); OCO/OUO peers of this order and the other children
-  // of its OTO parent are alternatives to it, not additions, so they are left out.
-  Quantity pending =
-      also_closing.is_zero() ? Quantity::Zero(pos->quantity().precision()) : also_closing;
+  // ClosePosition calls must not flip it); OCO/OUO peers of this order are alternatives to
+  // it, not additions, so they are left out.
+  Quantity pending = Quantity::Zero(pos->quantity().precision());
   OrderQuery q;
   q.strategy_id = order.strategy_id();
   q.instrument_id = order.instrument_id();
@@ -160,10 +159,6 @@ bool RiskEngine::IsReducing(const Order& order, Quantity also_closing) const {
     if (o->client_order_id() == order.client_order_id()) return;
     for (const ClientOrderId& linked : order.linked_order_ids()) {
       if (linked == o->client_order_id()) return;
-    }
-    // Children of one OTO parent (a bracket's target and stop) are alternatives too.
-    if (!order.parent_order_id().empty() && o->parent_order_id() == order.parent_order_id()) {
-      return;
     }
     pending += o->leaves_qty();
   };

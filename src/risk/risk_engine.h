@@ -110,11 +110,6 @@ class RiskEngine : public Component {
   // Sets the state and why; publishes RiskStateChanged when either changed.
   void SetTradingState(TradingState state, std::string reason = {});
   TradingState trading_state() const { return state_; }
-  // Whether `order` only reduces its position: open, on its closing side, and no larger than
-  // what the strategy's other working orders on that side (and `also_closing` more, orders on
-  // their way that the cache does not count yet) leave of it; its OCO/OUO peers, its
-  // alternatives, not counted.
-  bool IsReducing(const Order& order, Quantity also_closing = Quantity::Zero()) const;
   const std::string& trading_state_reason() const { return state_reason_; }
   const RiskEngineConfig& config() const { return config_; }
 
@@ -182,6 +177,7 @@ class RiskEngine : public Component {
   std::optional<Denial> CheckPriceAndQuantity(const Instrument& inst, Quantity qty,
                                               const std::optional<Price>& price,
                                               const std::optional<Price>& trigger);
+  bool IsReducing(const Order& order) const;
   MarginBook NseBookOf(const Venue& venue, const InstrumentId& underlying,
                        const MarginBookConfig& config, const MarginMarket& market,
                        const Order* except);

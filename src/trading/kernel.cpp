@@ -49,9 +49,6 @@ Kernel::Kernel(const KernelConfig& config, std::unique_ptr<Clock> clock)
         exec_engine_.SetTradingHalted(risk_engine_.trading_state() == TradingState::kHalted);
       },
       std::numeric_limits<int>::min());
-  exec_engine_.SetReducingCheck([this](const Order& o, Quantity also_closing) {
-    return risk_engine_.IsReducing(o, also_closing);
-  });
   // The daily loss limits ([risk.live]) measure the portfolio's total P&L.
   risk_engine_.SetPnlSource([this] { return portfolio_.TotalPnl(); });
 }
