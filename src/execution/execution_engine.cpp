@@ -250,6 +250,8 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
           if (!release_children || StartUnderWay()) continue;
+          // A start's pass cannot know what a hold that died with its process saw: only the
+          // day is checked, as for a child whose release the process died before sending.
           refusal = LateReleaseRefusal(*o, *peer, /*reduced_when_held=*/false);
           if (refusal.empty() && trading_halted_) {  // a refused child is cancelled, halted or not
             HoldWhileHalted(*peer);
@@ -808,10 +810,22 @@ void ExecutionEngine::HoldWhileHalted(const Order& child) {
   for (const HaltHeld& h : halt_held_) {
     if (h.id == child.client_order_id()) return;
   }
-  halt_held_.push_back(HaltHeld{child.client_order_id(), ReducesItsPosition(child)});
+  halt_held_.push_back(HaltHeld{child.client_order_id(), MustStillReduce(child)});
   log().Warning("OTO: {}'s parent filled while trading is HALTED: {} held, released when "
                 "trading resumes (a cancel-all or flatten cancels it)",
                 child.parent_order_id().value(), child.client_order_id().value());
+}
+
+bool ExecutionEngine::MustStillReduce(const Order& child) const {
+  // Reducing its position now, or on its parent's instrument and the other side (a hold after
+  // a restart, the position having closed while the process was down, still sees what the
+  // child is for): what closes the parent's position must not open one. A re-entry child (the
+  // parent closed a position, the child opens it again lower) is then refused, the safe side,
+  // with an ERROR that says so.
+  const Order* parent = cache_.order(child.parent_order_id());
+  return ReducesItsPosition(child) ||
+         (parent != nullptr && child.instrument_id() == parent->instrument_id() &&
+          child.side() != parent->side());
 }
 
 bool ExecutionEngine::ReducesItsPosition(const Order& child) const {

@@ -202,14 +202,17 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void HoldWhileHalted(const Order& child);
   // Why an OTO child released late (after a halt, or by a pass over the lists at a start or
   // reconnect) must not go: its parent filled before the venue's current day or on an earlier
-  // IST day, or (`reduced_when_held`: held while trading was HALTED, then reducing its
-  // position) it no longer would; empty when it may.
+  // IST day, or (`reduced_when_held`: MustStillReduce when it was held) it does not reduce its
+  // position; empty when it may.
   std::string LateReleaseRefusal(const Order& parent, const Order& child,
                                  bool reduced_when_held) const;
   // Whether `child` reduces its position as it stands (the strategy's, or the order's own
   // position id): open, `child` on its closing side and no larger. Other working orders are
   // not counted: a child released at once is not checked against them either.
   bool ReducesItsPosition(const Order& child) const;
+  // Whether a late release of `child` must find it reducing its position (LateReleaseRefusal):
+  // it reduces it now, or it closes what its parent traded (its instrument, the other side).
+  bool MustStillReduce(const Order& child) const;
   void SubmitReleased(const Order& child);
   // What `order`'s state calls for on its list peer (released, cancelled, reduced): `filled`,
   // its last event was a fill; `done`, it is closed. True when something was done, or with
@@ -262,8 +265,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<ClientOrderId, int> list_retries_;
   bool trading_halted_ = false;
   // OTO children held because trading was HALTED when their parent filled (SetTradingHalted),
-  // and whether each then reduced its position (ReducesItsPosition, asked again before it is
-  // released).
+  // and whether each must still reduce its position when released (MustStillReduce).
   struct HaltHeld {
     ClientOrderId id;
     bool reduced = false;
