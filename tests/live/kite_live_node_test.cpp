@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -192,6 +193,19 @@ class LiveNode : public ::testing::Test {
     return "";
   }
   json Ledger() { return live_test::Ledger(*rt_); }
+  // Runs the node with `user` beside it on its own thread (what it sets in its argument fails
+  // the test, with the node's log at `log_path`); the run must start and end cleanly, unhalted.
+  void RunBeside(LoadedNode& n, const fs::path& log_path,
+                 const std::function<void(std::string&)>& user) {
+    std::string user_error;
+    std::thread beside([&] { user(user_error); });
+    const NodeRunResult r = n.node->Run();
+    beside.join();
+    ASSERT_TRUE(user_error.empty()) << user_error << "\n" << Slurp(log_path);
+    ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    EXPECT_TRUE(n.node->kernel().halt_reason().empty()) << n.node->kernel().halt_reason();
+  }
 
   fs::path dir_;
   ComponentRegistry registry_;
@@ -345,8 +359,7 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
   ASSERT_NE(log, nullptr);
   std::setvbuf(log, nullptr, _IOLBF, 0);  // whole lines reach the file (read beside the node)
   LoadedNode n = LoadNodeConfigString(Config(), "live.toml", dir_.string(), registry_, log);
-  std::string user_error;
-  std::thread user([&] {
+  RunBeside(n, log_path, [&](std::string& user_error) {
     auto wait = [&](const std::function<bool()>& cond, const char* what) {
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       while (!cond()) {
@@ -381,12 +394,7 @@ TEST_F(LiveNode, ARefusedSessionStillInTheTokenFileIsSkippedUntilTheNextLogin) {
     }
     Login();  // the user's new login
   });
-  const NodeRunResult r = n.node->Run();
-  user.join();
-  ASSERT_TRUE(user_error.empty()) << user_error << "\n" << Slurp(log_path);
-  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
-  ASSERT_TRUE(r.status.ok()) << r.status.error();
-  EXPECT_TRUE(n.node->kernel().halt_reason().empty()) << n.node->kernel().halt_reason();
+  if (HasFatalFailure()) return;
   n.node.reset();  // its I/O threads may write to `log` until they have stopped
   const std::string text = ReadAndClose(log);
   const std::size_t halted = text.find("Kite session refused (TokenException)");
@@ -425,8 +433,7 @@ TEST_F(LiveNode, AnOcoPeerWhoseCancelTheEndedSessionRefusedIsCancelledWithTheNew
   std::setvbuf(log, nullptr, _IOLBF, 0);  // whole lines reach the file (read beside the node)
   LoadedNode n = LoadNodeConfigString(Config("", "10:21", "1", "OcoAtTheTouch"), "live.toml",
                                       dir_.string(), registry_, log);
-  std::string user_error;
-  std::thread user([&] {
+  RunBeside(n, log_path, [&](std::string& user_error) {
     // The engine's attempts at the peer's cancel are spent (the refusals stand): then the
     // user logs in again.
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -439,12 +446,7 @@ TEST_F(LiveNode, AnOcoPeerWhoseCancelTheEndedSessionRefusedIsCancelledWithTheNew
     }
     Login();
   });
-  const NodeRunResult r = n.node->Run();
-  user.join();
-  ASSERT_TRUE(user_error.empty()) << user_error << "\n" << Slurp(log_path);
-  ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
-  ASSERT_TRUE(r.status.ok()) << r.status.error();
-  EXPECT_TRUE(n.node->kernel().halt_reason().empty()) << n.node->kernel().halt_reason();
+  if (HasFatalFailure()) return;
   // The peer was cancelled well before the node's stop at 10:21 (which cancels what works).
   std::vector<const Order*> canceled;
   for (const Order* o : n.node->kernel().cache().Orders()) {
