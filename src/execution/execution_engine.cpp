@@ -901,15 +901,15 @@ void ExecutionEngine::ReactToListState(const Order& order, bool refused) {
   // This list member works, not being cancelled or modified, after a venue refused its cancel
   // (its contingency's, a strategy's or the kill switch's), refused a modify of it (an OUO
   // member: the list's reduction, or a strategy's modify while a reduction was owed) or
-  // acknowledged it (a cancel that overtook the order was refused before it). Where a sibling's state still calls for its end
-  // or reduction (an OCO sibling filled or ended, an OUO sibling done or filled), that is done
-  // again: a peer's cancel is not sent again on the sibling's later fills while it travels
-  // (ActOnPeer), and the sibling may have no more fills to come. After a refusal, not at once
-  // (the venue refused for a reason: busy, rate-limited, the session ending) but 1, 2, then 4
-  // seconds later on the kernel's clock; three times for each call of the list (a reduction
-  // that lands, or a sibling's further fill, starts the count again), after which the refusals
-  // stand
-  // and the next pass over the lists (a Kite reconnect's, a start's) tries again.
+  // acknowledged it (a cancel that overtook the order was refused before it). Where a
+  // sibling's state still calls for its end or reduction (an OCO sibling filled or ended, an
+  // OUO sibling done or filled), that is done again: a peer's cancel is not sent again on the
+  // sibling's later fills while it travels (ActOnPeer), and the sibling may have no more fills
+  // to come. After a refusal, not at once (the venue refused for a reason: busy, rate-limited,
+  // the session ending) but 1, 2, then 4 seconds later on the kernel's clock; three times for
+  // each call of the list (a reduction that lands, or a sibling's further fill, starts the
+  // count again), after which the refusals stand and the next pass over the lists (a Kite
+  // reconnect's, a start's) tries again.
   static constexpr int kMaxListRetries = 3;
   if (!order.is_open() || order.status() == OrderStatus::kPendingCancel ||
       order.status() == OrderStatus::kPendingUpdate) {

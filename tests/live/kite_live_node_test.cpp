@@ -49,7 +49,8 @@ class TwoTrades final : public live_test::OnOneOption {
  public:
   using OnOneOption::OnOneOption;
   static constexpr const char* kType = "TwoTrades";
-  static constexpr const char* kDoc = "test: buys at the ask on quote 2, sells at the bid on quote 4";
+  static constexpr const char* kDoc =
+      "test: buys at the ask on quote 2, sells at the bid on quote 4";
   // The touch each order was sent at (which quotes reach the strategy first depends on when
   // its subscription reached the ticker).
   std::optional<Price> bought_at, sold_at;
@@ -82,7 +83,8 @@ class OcoAtTheTouch final : public live_test::OnOneOption {
  public:
   using OnOneOption::OnOneOption;
   static constexpr const char* kType = "OcoAtTheTouch";
-  static constexpr const char* kDoc = "test: an OCO pair of buys on quote 2, at the ask and 20 below";
+  static constexpr const char* kDoc =
+      "test: an OCO pair of buys on quote 2, at the ask and 20 below";
 
  protected:
   void OnQuote(int n, const QuoteTick& q) override {
@@ -459,7 +461,8 @@ TEST_F(LiveNode, AnOcoPeerWhoseCancelTheEndedSessionRefusedIsCancelledWithTheNew
   const std::size_t halted = text.find("Kite session refused (TokenException)");
   const std::size_t spent = text.find("still works after 3 attempts");
   const std::size_t resumed = text.find("reconciled clean, trading resumed");
-  const std::string acted_line = "new Kite session for AB1234: 1 contingent order(s) acted on again";
+  const std::string acted_line =
+      "new Kite session for AB1234: 1 contingent order(s) acted on again";
   const std::size_t acted = text.find(acted_line);
   ASSERT_NE(halted, std::string::npos) << text;
   ASSERT_NE(spent, std::string::npos) << text;
@@ -469,7 +472,8 @@ TEST_F(LiveNode, AnOcoPeerWhoseCancelTheEndedSessionRefusedIsCancelledWithTheNew
   EXPECT_LT(spent, resumed);
   EXPECT_LT(resumed, acted);
   // Acted on once: the watch's pass after it finds the cancel on its way.
-  EXPECT_EQ(text.find("contingent order(s) acted on again", acted + acted_line.size()), std::string::npos)
+  EXPECT_EQ(text.find("contingent order(s) acted on again", acted + acted_line.size()),
+            std::string::npos)
       << text;
   // At Kite: the first bought, the peer cancelled.
   const json orders = Ledger()["orders"];
