@@ -650,13 +650,10 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
     // Seen again after a restore: what the fills since its time took from it before the save is
     // gone (a buy at or above its ask, a sell at or below its bid; a fill at a better price met
     // an earlier quote or a trade print, and took nothing from this one).
-    for (const FillReport& f : day_fills_) {
-      if (f.instrument_id != quote.instrument_id || f.ts_event < quote.ts_event) continue;
-      const bool buy = f.side == OrderSide::kBuy;
-      if (buy ? f.last_px >= quote.ask_price : f.last_px <= quote.bid_price) {
-        core.Consume(buy, f.last_qty);
-      }
-    }
+    core.Consume(true, TakenBeforeTheSave(quote.instrument_id, quote.ts_event, true,
+                                          quote.ask_price));
+    core.Consume(false, TakenBeforeTheSave(quote.instrument_id, quote.ts_event, false,
+                                           quote.bid_price));
   }
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {
@@ -685,6 +682,19 @@ void SimulatedExchange::OnQuote(const QuoteTick& quote) {
   }
   for (const ClientOrderId& id : done) Remove(id);
   FlushMargins();
+}
+
+Quantity SimulatedExchange::TakenBeforeTheSave(const InstrumentId& instrument, UnixNanos since,
+                                               bool buys, Price px) const {
+  std::int64_t raw = 0;
+  for (const FillReport& f : day_fills_) {
+    if (f.instrument_id != instrument || f.ts_event < since ||
+        (f.side == OrderSide::kBuy) != buys) {
+      continue;
+    }
+    if (buys ? f.last_px >= px : f.last_px <= px) raw += f.last_qty.raw();
+  }
+  return Quantity::Raw(raw, 0);
 }
 
 void SimulatedExchange::SeeMarket(const MarketData& point) {
@@ -722,12 +732,10 @@ void SimulatedExchange::OnTrade(const TradeTick& trade) {
     // Seen again after a restore: what the fills since its time could have taken from it
     // before the save is gone (a buy at or above its price, a sell at or below; as for a
     // quote, a fill that met other data is counted too, so it offers less, never more).
-    for (const FillReport& f : day_fills_) {
-      if (f.instrument_id != trade.instrument_id || f.ts_event < trade.ts_event) continue;
-      if (f.side == OrderSide::kBuy ? f.last_px >= trade.price : f.last_px <= trade.price) {
-        left -= std::min(left, f.last_qty.raw());
-      }
-    }
+    const Quantity taken =
+        TakenBeforeTheSave(trade.instrument_id, trade.ts_event, true, trade.price) +
+        TakenBeforeTheSave(trade.instrument_id, trade.ts_event, false, trade.price);
+    left -= std::min(left, taken.raw());
   }
   std::vector<ClientOrderId> done;
   for (auto& [seq, r] : resting_) {

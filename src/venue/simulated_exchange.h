@@ -374,6 +374,10 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   // Aggressive execution against the book; returns true when the order is done (filled or
   // canceled).
   bool Execute(Resting& r, bool arriving);
+  // Data seen again after a restore (SeeMarket): what the ledger's fills of `instrument` since
+  // `since` on one side could have taken at `px` (buys at or above it, sells at or below).
+  Quantity TakenBeforeTheSave(const InstrumentId& instrument, UnixNanos since, bool buys,
+                              Price px) const;
   // A resting order against a print of which `left` is still to be had (less what it fills).
   bool MatchTrade(Resting& r, const TradeTick& t, std::int64_t& left);
   bool MatchBar(Resting& r, const Bar& b);

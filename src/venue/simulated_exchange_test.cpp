@@ -88,6 +88,14 @@ class SimulatedExchangeTest : public ::testing::Test {
     ex_->ProcessCommands();
     return o;
   }
+  // Sends `init` to the restored `twin` through `other`'s kernel, as the restarted node's
+  // strategy would, and lets the twin take it.
+  void SendToTwin(testkit::TestKernel& other, SimulatedExchange& twin,
+                          const OrderInitialized& init) {
+    const Order* o = testkit::AddOrder(other.kernel(), init);
+    other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o));
+    twin.ProcessCommands();
+  }
   // The configuration a saved exchange is restored with in these tests.
   SimulatedExchangeConfig RestoreConfig() {
     SimulatedExchangeConfig c = Base();
@@ -1669,10 +1677,7 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainAfterARestoreMeetsOnlyOrdersThatCameS
   EXPECT_EQ(fills[1].client_order_id, ClientOrderId("O-4"));
   EXPECT_EQ(fills[1].last_qty, Qty(65)) << "what O-2 left of the 130 offered";
   EXPECT_EQ(fills[1].last_px, Px("99")) << "resting: at its limit";
-  const Order* o5 =
-      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-5", OrderSide::kBuy, 65, "99"));
-  other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o5));
-  twin->ProcessCommands();
+  SendToTwin(other, *twin, MakeInit(call_, "O-5", OrderSide::kBuy, 65, "99"));
   fills = twin->GenerateFillReports({});
   ASSERT_EQ(fills.size(), 3u);
   EXPECT_EQ(fills[2].client_order_id, ClientOrderId("O-5"));
@@ -1691,10 +1696,7 @@ TEST_F(SimulatedExchangeTest, DataSeenAgainOffersWhatFillsAgainstEarlierPricesDi
   SimulatedExchange* twin = RestoredTwin(saved, other);
   ASSERT_NE(twin, nullptr);
   twin->SeeMarket(q);
-  const Order* o2 =
-      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-2", OrderSide::kBuy, 130, "98.50"));
-  other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o2));
-  twin->ProcessCommands();
+  SendToTwin(other, *twin, MakeInit(call_, "O-2", OrderSide::kBuy, 130, "98.50"));
   const auto fills = twin->GenerateFillReports({});
   ASSERT_EQ(fills.size(), 2u);
   EXPECT_EQ(fills[1].last_qty, Qty(130));
@@ -1717,10 +1719,7 @@ TEST_F(SimulatedExchangeTest, APrintSeenAgainOffersOnlyWhatFillsBeforeTheSaveLef
   testkit::TestKernel other(testkit::QuietKernelConfig(), now());
   SimulatedExchange* twin = RestoredTwin(saved, other);
   ASSERT_NE(twin, nullptr);
-  const Order* o2 =
-      testkit::AddOrder(other.kernel(), MakeInit(call_, "O-2", OrderSide::kBuy, 65, "100"));
-  other.kernel().exec_engine().Execute(testkit::SubmitCommand(*o2));
-  twin->ProcessCommands();
+  SendToTwin(other, *twin, MakeInit(call_, "O-2", OrderSide::kBuy, 65, "100"));
   ASSERT_EQ(twin->GenerateFillReports({}).size(), 1u);  // no market yet: it rests
   twin->SeeMarket(t);
   twin->ProcessCommands();
