@@ -250,9 +250,13 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           }
           if (o->status() != OrderStatus::kFilled) break;  // ended otherwise: cancelled
           if (!release_children || StartUnderWay()) continue;
-          // A start's pass cannot know what a hold that died with its process saw: only the
-          // day is checked, as for a child whose release the process died before sending.
-          refusal = LateReleaseRefusal(*o, *peer, /*reduced_when_held=*/false);
+          // A child held while trading was HALTED (in this process, or before a restart: the
+          // node's snapshot) must still reduce its position if it did when held. Any other
+          // child is checked by its day only, as for one whose release the process died
+          // before sending: a parent's fill the pass finds may leave a netting position that
+          // other lists share, whose children an uninterrupted run would have sent.
+          const HeldChild* held = FindHeld(id);
+          refusal = LateReleaseRefusal(*o, *peer, held != nullptr && held->must_reduce);
           if (refusal.empty() && trading_halted_) {  // a refused child is cancelled, halted or not
             HoldWhileHalted(*peer);
             continue;
@@ -730,6 +734,7 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
   // Once: with write-ahead the command waits in the outbox and the child stays INITIALIZED
   // until it is sent, so its state alone cannot say it was released.
   if (!released_.insert(child.client_order_id()).second) return;
+  ForgetHeld(child.client_order_id());
   auto cmd = CommandAbout<nacre::SubmitOrder>(child, uuids_.Next(), clock_.Now());
   cmd.position_id = child.position_id();
   log().Info("OTO: releasing {} after parent fill", child.client_order_id().value());
@@ -743,6 +748,7 @@ void ExecutionEngine::SubmitReleased(const Order& child) {
 
 void ExecutionEngine::CancelPeer(const Order& peer) {
   if (peer.is_closed()) return;
+  ForgetHeld(peer.client_order_id());
   // A cancel pending from before a restart is sent by this one (ResendPendingCancels would
   // send it again).
   if (restart_pending_) std::erase(restart_pending_->cancels, peer.client_order_id());
@@ -807,13 +813,49 @@ void ExecutionEngine::HandleContingencies(const Order& order, const OrderEvent& 
 }
 
 void ExecutionEngine::HoldWhileHalted(const Order& child) {
-  for (const HaltHeld& h : halt_held_) {
-    if (h.id == child.client_order_id()) return;
-  }
-  halt_held_.push_back(HaltHeld{child.client_order_id(), MustStillReduce(child)});
+  if (FindHeld(child.client_order_id()) != nullptr) return;
+  halt_held_.push_back(HeldChild{child.client_order_id(), MustStillReduce(child)});
+  ++held_changes_;
   log().Warning("OTO: {}'s parent filled while trading is HALTED: {} held, released when "
                 "trading resumes (a cancel-all or flatten cancels it)",
                 child.parent_order_id().value(), child.client_order_id().value());
+}
+
+const ExecutionEngine::HeldChild* ExecutionEngine::FindHeld(const ClientOrderId& id) const {
+  for (const HeldChild& h : halt_held_) {
+    if (h.id == id) return &h;
+  }
+  return nullptr;
+}
+
+void ExecutionEngine::ForgetHeld(const ClientOrderId& id) {
+  if (std::erase_if(halt_held_, [&](const HeldChild& h) { return h.id == id; }) != 0) {
+    ++held_changes_;
+  }
+}
+
+std::vector<ExecutionEngine::HeldChild> ExecutionEngine::HeldWhileHalted() const {
+  std::vector<HeldChild> out;
+  for (const HeldChild& h : halt_held_) {
+    const Order* child = cache_.order(h.id);
+    if (child != nullptr && child->status() == OrderStatus::kInitialized) out.push_back(h);
+  }
+  return out;
+}
+
+void ExecutionEngine::RestoreHeldWhileHalted(const HeldChild& held) {
+  const Order* child = cache_.order(held.id);
+  const Order* parent = child == nullptr ? nullptr : cache_.order(child->parent_order_id());
+  if (child == nullptr || child->status() != OrderStatus::kInitialized || parent == nullptr ||
+      parent->status() != OrderStatus::kFilled) {
+    log().Warning("OTO: {} was held while trading was HALTED before the restart but is no "
+                  "longer an unsent child of a filled parent: not held",
+                  held.id.value());
+    return;
+  }
+  if (FindHeld(held.id) != nullptr) return;
+  halt_held_.push_back(held);
+  ++held_changes_;
 }
 
 bool ExecutionEngine::MustStillReduce(const Order& child) const {
@@ -859,20 +901,22 @@ std::string ExecutionEngine::LateReleaseRefusal(const Order& parent, const Order
 void ExecutionEngine::SetTradingHalted(bool halted) {
   trading_halted_ = halted;
   if (halted || halt_held_.empty()) return;
-  std::vector<HaltHeld> held;
+  std::vector<HeldChild> held;
   held.swap(halt_held_);
-  for (const HaltHeld& h : held) {
+  ++held_changes_;
+  for (const HeldChild& h : held) {
     const ClientOrderId& id = h.id;
     const Order* child = cache_.order(id);
     if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
     const Order* parent = cache_.order(child->parent_order_id());
     if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
-    if (StartUnderWay()) continue;  // the start's end decides (ReassertContingencies)
-    if (trading_halted_) {          // halted again by what an earlier release set off
+    // Halted again by what an earlier release set off, or a start under way, whose end
+    // decides (ReassertContingencies, by this entry): still held.
+    if (trading_halted_ || StartUnderWay()) {
       halt_held_.push_back(h);
       continue;
     }
-    if (const std::string refusal = LateReleaseRefusal(*parent, *child, h.reduced);
+    if (const std::string refusal = LateReleaseRefusal(*parent, *child, h.must_reduce);
         !refusal.empty()) {
       log().Error("OTO: {} held while trading was HALTED: cancelled, {}", id.value(), refusal);
       CancelPeer(*child);

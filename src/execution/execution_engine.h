@@ -131,6 +131,21 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // risk engine, unless it was cancelled meanwhile (a cancel-all or flatten) or its release is
   // refused (LateReleaseRefusal: cancelled, with an ERROR).
   void SetTradingHalted(bool halted);
+  // The OTO children held while trading was HALTED, still unsent, each with whether it must
+  // still reduce its position when released (MustStillReduce when it was held): what a node
+  // snapshots so a restart decides their release as this process would have.
+  struct HeldChild {
+    ClientOrderId id;
+    bool must_reduce = false;
+  };
+  std::vector<HeldChild> HeldWhileHalted() const;
+  // Counts every change of what is held (a node snapshots again when it moved).
+  std::uint64_t held_changes() const { return held_changes_; }
+  // A restart's recovery, from the snapshot: the child (INITIALIZED, of a filled parent) is
+  // held as it was, so the start's pass over the lists, or the resume after a halt that
+  // outlived the restart, refuses it when it must reduce and no longer does. Ignored for an
+  // order that is not such a child.
+  void RestoreHeldWhileHalted(const HeldChild& held);
   // Between a restart's first reconciliation and the end of its first successful start: OTO
   // children a filled parent calls for are held (released by ReassertContingencies), so none
   // is denied by the start's halt or sent by a node that only reconciles and stops.
@@ -200,6 +215,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // An OTO child whose parent filled while trading is HALTED: kept to be released when it is
   // not (SetTradingHalted).
   void HoldWhileHalted(const Order& child);
+  // The entry for `id` in halt_held_, or null; ForgetHeld drops it (released or cancelled).
+  const HeldChild* FindHeld(const ClientOrderId& id) const;
+  void ForgetHeld(const ClientOrderId& id);
   // Why an OTO child released late (after a halt, or by a pass over the lists at a start or
   // reconnect) must not go: its parent filled before the venue's current day or on an earlier
   // IST day, or (`reduced_when_held`: MustStillReduce when it was held) it does not reduce its
@@ -265,12 +283,10 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<ClientOrderId, int> list_retries_;
   bool trading_halted_ = false;
   // OTO children held because trading was HALTED when their parent filled (SetTradingHalted),
-  // and whether each must still reduce its position when released (MustStillReduce).
-  struct HaltHeld {
-    ClientOrderId id;
-    bool reduced = false;
-  };
-  std::vector<HaltHeld> halt_held_;
+  // and whether each must still reduce its position when released (MustStillReduce); restored
+  // from a node's snapshot at a restart (RestoreHeldWhileHalted).
+  std::vector<HeldChild> halt_held_;
+  std::uint64_t held_changes_ = 0;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

@@ -793,6 +793,44 @@ TEST_F(ReconcileTest, AHeldOtoChildWaitsForAStartThatSucceedsAndStartsTheStrateg
   EXPECT_EQ(k().risk_engine().denied_count(), 0u);
 }
 
+TEST_F(ReconcileTest, AChildHeldWhileHaltedBeforeTheRestartMustStillReduceWhenTheStartEnds) {
+  // Before the restart the parent filled while trading was HALTED, so the child was held as
+  // one that reduces its position; then an exit closed the position. The node's snapshot
+  // holds the child again (RestoreHeldWhileHalted). The first start fails on a position; the
+  // retried one lifts its halt, then its pass over the lists refuses the child, which would
+  // now open a short (before, the lift dropped the hold and the pass checked the day only).
+  const auto [op, child] = HeldOto("OL-7");
+  const Order* exit = testkit::AddOrder(k(), MakeInit(fut_, "O-X", OrderSide::kSell, 1, "101"));
+  client_->Submitted(*exit);
+  client_->Accepted(*exit);
+  {
+    const ExecutionEngine::ContingenciesSuspended replay(k().exec_engine());
+    client_->Filled(*op, 1, "99");
+    client_->Filled(*exit, 1, "101");
+  }
+  k().exec_engine().RestoreHeldWhileHalted({child->client_order_id(), /*must_reduce=*/true});
+  ASSERT_EQ(k().exec_engine().HeldWhileHalted().size(), 1u);
+  client_->mass_status.orders = {Report(*op, OrderStatus::kFilled, 1, "99"),
+                                 Report(*exit, OrderStatus::kFilled, 1, "101")};
+  client_->mass_status.positions = {Pos(3)};  // not what we hold: a mismatch
+  ASSERT_FALSE(k().Start().ok());
+  EXPECT_EQ(child->status(), OrderStatus::kInitialized);
+  client_->mass_status.positions = {Pos(0)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  EXPECT_TRUE(client_->submits.empty());
+  EXPECT_EQ(child->status(), OrderStatus::kCanceled);
+  EXPECT_TRUE(k().exec_engine().HeldWhileHalted().empty());
+}
+
+TEST_F(ReconcileTest, AHoldTheSnapshotNamesForAnOrderNotHeldIsIgnored) {
+  // A parent not filled, an order that is not a child, an id the cache lacks: nothing held.
+  const auto [op, child] = HeldOto("OL-8");
+  k().exec_engine().RestoreHeldWhileHalted({child->client_order_id(), true});
+  k().exec_engine().RestoreHeldWhileHalted({op->client_order_id(), true});
+  k().exec_engine().RestoreHeldWhileHalted({ClientOrderId("O-NONE"), true});
+  EXPECT_TRUE(k().exec_engine().HeldWhileHalted().empty());
+}
+
 TEST_F(ReconcileTest, ANodeThatOnlyReconcilesReleasesNoHeldChild) {
   // Started after its end time: it reconciles and stops without starting its strategies, and
   // sends no exit for a fill it found.

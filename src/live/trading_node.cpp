@@ -330,6 +330,29 @@ Status TradingNode::Recover(NodeRunResult& result) {
       }
       risk_baseline_ = std::make_pair(j.value("risk_day", std::int64_t{0}), *m);
     }
+    if (j.contains("oto_held")) {
+      // [{"id": client order id, "must_reduce": bool}] (SaveSnapshot): OTO children held while
+      // trading was HALTED, released (or refused) by the start's pass or the resume.
+      const nlohmann::json& held = j["oto_held"];
+      if (!held.is_array()) {
+        return MakeError(ErrorCode::kCorruption,
+                         fmt::format("journal {}: snapshot at entry {}: oto_held: not an array",
+                                     journal_->path(), (*snap)->seq));
+      }
+      for (std::size_t i = 0; i < held.size(); ++i) {
+        const nlohmann::json& h = held[i];
+        if (!h.is_object() || !h.contains("id") || !h["id"].is_string() ||
+            h["id"].get<std::string>().empty() || !h.contains("must_reduce") ||
+            !h["must_reduce"].is_boolean()) {
+          return MakeError(ErrorCode::kCorruption,
+                           fmt::format("journal {}: snapshot at entry {}: oto_held[{}]: not "
+                                       "{{\"id\": order id, \"must_reduce\": bool}}",
+                                       journal_->path(), (*snap)->seq, i));
+        }
+        kernel_->exec_engine().RestoreHeldWhileHalted(
+            {ClientOrderId(h["id"].get<std::string>()), h["must_reduce"].get<bool>()});
+      }
+    }
     result.recovered = true;
   }
   // 4. Order ids continue past the journal's and what reconciliation adopts: the start gate's
@@ -516,6 +539,17 @@ Status TradingNode::SaveSnapshot() {
     j["risk_day"] = kernel_->risk_engine().loss_day();
     j["risk_baseline"] = baseline->ToString();
   }
+  // OTO children held while trading is HALTED, so a restart decides their release as this
+  // process would have (a stop-loss child whose position closed meanwhile is not sent).
+  const ExecutionEngine& exec = kernel_->exec_engine();
+  if (const auto held = exec.HeldWhileHalted(); !held.empty()) {
+    nlohmann::json h = nlohmann::json::array();
+    for (const ExecutionEngine::HeldChild& c : held) {
+      h.push_back({{"id", c.id.value()}, {"must_reduce", c.must_reduce}});
+    }
+    j["oto_held"] = std::move(h);
+  }
+  held_saved_ = exec.held_changes();
   auto r = journal_->SaveSnapshot(j.dump());
   if (!r) {
     JournalFailed(MakeError(r.error()));
@@ -546,6 +580,8 @@ bool TradingNode::EndIteration() {
   }
   const bool had_entries = pending_entries_ > 0;
   const bool intents = kernel_->exec_engine().outbox_size() > 0;
+  // What is held changed with nothing journaled (a pass over the lists while halted).
+  if (kernel_->exec_engine().held_changes() != held_saved_) snapshot_due_ = true;
   if (had_entries || snapshot_due_) {
     // The venue's ledger first: never behind what the journal says it did.
     if (Status s = SaveVenues(); !s) {

@@ -254,6 +254,8 @@ class TradingNode {
   bool snapshot_due_ = false;
   bool results_due_ = false;
   bool journal_failed_ = false;
+  // ExecutionEngine::held_changes() when the last snapshot was saved.
+  std::uint64_t held_saved_ = 0;
   bool end_passed_at_start_ = false;  // stop once started (reconciled), not before
   std::atomic<bool> stop_{false};
   // What the loop runs until: a stop, the end of a start wait, a reconcile request.

@@ -84,17 +84,33 @@ class OcoAtTheTouch final : public live_test::OnOneOption {
   using OnOneOption::OnOneOption;
   static constexpr const char* kType = "OcoAtTheTouch";
   static constexpr const char* kDoc =
-      "test: an OCO pair of buys on quote 2, at the ask and 20 below";
+      "test: an OCO pair of buys on quote 2, 20 and 25 below the bid; once Kite has "
+      "acknowledged both, the first is moved to the ask";
 
  protected:
   void OnQuote(int n, const QuoteTick& q) override {
     if (n != 2) return;
+    ask_ = q.ask_price;
     std::vector<std::unique_ptr<Order>> pair;
-    pair.push_back(order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.ask_price));
     pair.push_back(
         order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.bid_price - Px("20.00")));
+    pair.push_back(
+        order_factory().Limit(instrument(), OrderSide::kBuy, Qty(65), q.bid_price - Px("25.00")));
+    first_ = pair.front()->client_order_id();
     SubmitOrderList(std::move(pair), ContingencyType::kOco);
   }
+  // The first fills only when its peer is known to work at Kite: the peer's cancel is then
+  // sent to an acknowledged order (an unacknowledged one waits for Kite's word, which the
+  // ended session cannot give, and the engine has nothing to retry).
+  void OnOrderAccepted(const OrderAccepted&) override {
+    if (++accepted_ != 2) return;
+    if (const Order* first = cache().order(first_)) ModifyOrder(*first, std::nullopt, ask_);
+  }
+
+ private:
+  Price ask_;
+  ClientOrderId first_;
+  int accepted_ = 0;
 };
 
 std::string Slurp(const fs::path& p) {
