@@ -212,6 +212,7 @@ void ExecutionEngine::ReassertContingencies() {
   // start's passes left).
   if (!restart_pending_ || restart_pending_->reasserted) return;
   restart_pending_->reasserted = true;
+  holds_await_start_ = false;
   ActOnContingentLists(/*release_children=*/true);
 }
 
@@ -255,8 +256,11 @@ std::size_t ExecutionEngine::ActOnContingentLists(bool release_children,
           // child is checked by its day only, as for one whose release the process died
           // before sending: a parent's fill the pass finds may leave a netting position that
           // other lists share, whose children an uninterrupted run would have sent.
+          // While trading is HALTED only the day is checked: the child stays held and the
+          // resume decides on its position then (it may reopen during the halt).
           const HeldChild* held = FindHeld(id);
-          refusal = LateReleaseRefusal(*o, *peer, held != nullptr && held->must_reduce);
+          refusal = LateReleaseRefusal(*o, *peer,
+                                       held != nullptr && held->must_reduce && !trading_halted_);
           if (refusal.empty() && trading_halted_) {  // a refused child is cancelled, halted or not
             HoldWhileHalted(*peer);
             continue;
@@ -856,6 +860,7 @@ void ExecutionEngine::RestoreHeldWhileHalted(const HeldChild& held) {
   if (FindHeld(held.id) != nullptr) return;
   halt_held_.push_back(held);
   ++held_changes_;
+  holds_await_start_ = true;  // decided by the start's end, against reconciled positions
 }
 
 bool ExecutionEngine::MustStillReduce(const Order& child) const {
@@ -910,9 +915,10 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
     if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
     const Order* parent = cache_.order(child->parent_order_id());
     if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
-    // Halted again by what an earlier release set off, or a start under way, whose end
-    // decides (ReassertContingencies, by this entry): still held.
-    if (trading_halted_ || StartUnderWay()) {
+    // Halted again by what an earlier release set off, or a start under way or not yet begun
+    // after a restart that restored holds (an operator's resume while the node waits for its
+    // clients), whose end decides (ReassertContingencies, by this entry): still held.
+    if (trading_halted_ || StartUnderWay() || holds_await_start_) {
       halt_held_.push_back(h);
       continue;
     }

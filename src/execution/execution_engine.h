@@ -159,6 +159,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     venue_day_start_.clear();
     list_retries_.clear();
     halt_held_.clear();
+    holds_await_start_ = false;
     trading_halted_ = false;  // as the risk engine's own reset leaves it: ACTIVE
   }
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
@@ -287,6 +288,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // from a node's snapshot at a restart (RestoreHeldWhileHalted).
   std::vector<HeldChild> halt_held_;
   std::uint64_t held_changes_ = 0;
+  // Holds restored from a snapshot wait for the end of the first start (ReassertContingencies),
+  // which checks them against reconciled positions, even if trading resumes before it.
+  bool holds_await_start_ = false;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

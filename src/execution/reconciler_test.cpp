@@ -810,6 +810,12 @@ TEST_F(ReconcileTest, AChildHeldWhileHaltedBeforeTheRestartMustStillReduceWhenTh
   }
   k().exec_engine().RestoreHeldWhileHalted({child->client_order_id(), /*must_reduce=*/true});
   ASSERT_EQ(k().exec_engine().HeldWhileHalted().size(), 1u);
+  // Trading resumes before the start has reconciled anything (an operator's resume while the
+  // node waits for its clients): the child waits for the start's end.
+  k().exec_engine().SetTradingHalted(true);
+  k().exec_engine().SetTradingHalted(false);
+  EXPECT_TRUE(client_->submits.empty());
+  ASSERT_EQ(k().exec_engine().HeldWhileHalted().size(), 1u);
   client_->mass_status.orders = {Report(*op, OrderStatus::kFilled, 1, "99"),
                                  Report(*exit, OrderStatus::kFilled, 1, "101")};
   client_->mass_status.positions = {Pos(3)};  // not what we hold: a mismatch

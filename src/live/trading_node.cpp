@@ -305,10 +305,21 @@ Status TradingNode::Recover(NodeRunResult& result) {
         data_seen_[key] = n.get<std::uint32_t>();
       }
     }
+    auto corrupt = [&](const std::string& why) {
+      return MakeError(ErrorCode::kCorruption, fmt::format("journal {}: snapshot at entry {}: {}",
+                                                           journal_->path(), (*snap)->seq, why));
+    };
     std::map<std::string, SavedState> states;
+    if (!j.contains("components") || !j["components"].is_object()) {
+      return corrupt("components: not an object");
+    }
     for (const auto& [id, state] : j["components"].items()) {
+      if (!state.is_object()) return corrupt(fmt::format("components.{}: not an object", id));
       SavedState s;
-      for (const auto& [k, v] : state.items()) s[k] = v.get<std::string>();
+      for (const auto& [k, v] : state.items()) {
+        if (!v.is_string()) return corrupt(fmt::format("components.{}.{}: not a string", id, k));
+        s[k] = v.get<std::string>();
+      }
       states[id] = std::move(s);
     }
     if (Status s = kernel_->trader().LoadAll(states); !s) {
@@ -323,31 +334,26 @@ Status TradingNode::Recover(NodeRunResult& result) {
                                    journal_->path(), (*snap)->seq, s.error()));
     }
     if (j.contains("risk_baseline")) {
-      auto m = Money::Parse(j.value("risk_baseline", std::string()));
-      if (!m) {
-        return MakeError(fmt::format("journal {}: snapshot at entry {}: risk_baseline: {}",
-                                     journal_->path(), (*snap)->seq, m.error()));
+      if (!j["risk_baseline"].is_string()) return corrupt("risk_baseline: not a string");
+      if (!j.contains("risk_day") || !j["risk_day"].is_number_integer()) {
+        return corrupt("risk_day: not an integer");
       }
-      risk_baseline_ = std::make_pair(j.value("risk_day", std::int64_t{0}), *m);
+      auto m = Money::Parse(j["risk_baseline"].get<std::string>());
+      if (!m) return corrupt("risk_baseline: " + m.error());
+      risk_baseline_ = std::make_pair(j["risk_day"].get<std::int64_t>(), *m);
     }
     if (j.contains("oto_held")) {
       // [{"id": client order id, "must_reduce": bool}] (SaveSnapshot): OTO children held while
       // trading was HALTED, released (or refused) by the start's pass or the resume.
       const nlohmann::json& held = j["oto_held"];
-      if (!held.is_array()) {
-        return MakeError(ErrorCode::kCorruption,
-                         fmt::format("journal {}: snapshot at entry {}: oto_held: not an array",
-                                     journal_->path(), (*snap)->seq));
-      }
+      if (!held.is_array()) return corrupt("oto_held: not an array");
       for (std::size_t i = 0; i < held.size(); ++i) {
         const nlohmann::json& h = held[i];
         if (!h.is_object() || !h.contains("id") || !h["id"].is_string() ||
             h["id"].get<std::string>().empty() || !h.contains("must_reduce") ||
             !h["must_reduce"].is_boolean()) {
-          return MakeError(ErrorCode::kCorruption,
-                           fmt::format("journal {}: snapshot at entry {}: oto_held[{}]: not "
-                                       "{{\"id\": order id, \"must_reduce\": bool}}",
-                                       journal_->path(), (*snap)->seq, i));
+          return corrupt(fmt::format(
+              "oto_held[{}]: not {{\"id\": order id, \"must_reduce\": bool}}", i));
         }
         kernel_->exec_engine().RestoreHeldWhileHalted(
             {ClientOrderId(h["id"].get<std::string>()), h["must_reduce"].get<bool>()});

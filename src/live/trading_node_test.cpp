@@ -441,6 +441,19 @@ TEST_F(NodeTest, AnOtoChildHeldWhileHaltedIsNotSentByARestartOnceItsPositionClos
     EXPECT_EQ(j["oto_held"], nlohmann::json::parse(fmt::format(
                                  R"([{{"id": "{}", "must_reduce": true}}])", child.value())));
   }
+  // Restarted with the kill file still there: halted from the launch, the child stays held
+  // (the start's pass checks its day only while trading is HALTED) and the snapshot keeps it.
+  {
+    auto node = MakeNode(t0_ + 12 * kNanosPerMinute + 30 * kNanosPerSecond,
+                         /*cancel_on_stop=*/false, /*speed=*/600);
+    const NodeRunResult r = node->Run();
+    ASSERT_TRUE(r.status.ok()) << r.status.error();
+    ASSERT_TRUE(r.recovered);
+    EXPECT_EQ(node->kernel().risk_engine().trading_state(), TradingState::kHalted);
+    EXPECT_EQ(node->kernel().cache().order(child)->status(), OrderStatus::kInitialized);
+    ASSERT_EQ(node->kernel().exec_engine().HeldWhileHalted().size(), 1u);
+    EXPECT_TRUE(node->kernel().exec_engine().HeldWhileHalted()[0].must_reduce);
+  }
   // Restarted the same day without the kill file, so not halted: the start's pass over the
   // lists refuses the child, which would now open a short (before, the snapshot did not hold
   // the hold and the pass checked the day only: the child went to the venue).
@@ -451,34 +464,54 @@ TEST_F(NodeTest, AnOtoChildHeldWhileHaltedIsNotSentByARestartOnceItsPositionClos
   ASSERT_TRUE(r.status.ok()) << r.status.error();
   ASSERT_TRUE(r.start_status.ok()) << r.start_status.error();
   EXPECT_NE(node->kernel().risk_engine().trading_state(), TradingState::kHalted);
+  EXPECT_TRUE(node->kernel().exec_engine().HeldWhileHalted().empty());
   const Cache& cache = node->kernel().cache();
   EXPECT_EQ(cache.order(child)->status(), OrderStatus::kCanceled);
   EXPECT_EQ(node->sandbox_venue(put_.id.venue())->order(child), nullptr);
   EXPECT_TRUE(cache.PositionsOpen().empty());
 }
 
-TEST_F(NodeTest, ASnapshotWhoseHeldChildrenAreMalformedIsRefusedNamingTheField) {
+TEST_F(NodeTest, ASnapshotWithAMalformedFieldIsRefusedNamingIt) {
   {
     auto node = MakeNode(t0_ + 2 * kNanosPerMinute + 30 * kNanosPerSecond,
                          /*cancel_on_stop=*/false);
     ASSERT_TRUE(node->Run().status.ok());
   }
-  for (const char* bad : {R"("x")", R"([{"id": 5, "must_reduce": true}])",
-                          R"([{"id": "O-1", "must_reduce": "yes"}])", R"([{"id": ""}])"}) {
+  std::string saved;
+  {
+    auto journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    auto snap = journal->LatestSnapshot();
+    ASSERT_TRUE(snap.ok() && snap->has_value());
+    saved = (*snap)->body;
+  }
+  struct Case {
+    const char* key;
+    const char* value;
+    const char* expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"oto_held", R"("x")", "oto_held: not an array"},
+           {"oto_held", R"([{"id": 5, "must_reduce": true}])", "oto_held[0]: not"},
+           {"oto_held", R"([{"id": "O-1", "must_reduce": "yes"}])", "oto_held[0]: not"},
+           {"oto_held", R"([{"id": "", "must_reduce": true}])", "oto_held[0]: not"},
+           {"oto_held", R"([{"id": "O-1", "must_reduce": true}, 3])", "oto_held[1]: not"},
+           {"risk_baseline", "5", "risk_baseline: not a string"},
+           {"components", "[]", "components: not an object"},
+           {"components", R"({"PLAN-001": {"quotes": 3}})", "components.PLAN-001.quotes"}}) {
     {
+      // Each case on the run's own snapshot, saved again as the latest.
       auto journal = OpenJournal();
       ASSERT_NE(journal, nullptr);
-      auto snap = journal->LatestSnapshot();
-      ASSERT_TRUE(snap.ok() && snap->has_value());
-      auto j = nlohmann::json::parse((*snap)->body);
-      j["oto_held"] = nlohmann::json::parse(bad);
+      auto j = nlohmann::json::parse(saved);
+      j[c.key] = nlohmann::json::parse(c.value);
       ASSERT_TRUE(journal->SaveSnapshot(j.dump()).ok());
       ASSERT_TRUE(journal->Commit().ok());
     }
     auto node = MakeNode();
     const NodeRunResult r = node->Run();
-    ASSERT_FALSE(r.status.ok()) << bad;
-    EXPECT_NE(r.status.error().find("oto_held"), std::string::npos) << r.status.error();
+    ASSERT_FALSE(r.status.ok()) << c.value;
+    EXPECT_NE(r.status.error().find(c.expected), std::string::npos) << r.status.error();
     EXPECT_NE(r.status.error().find("journal.sqlite"), std::string::npos) << r.status.error();
   }
 }
