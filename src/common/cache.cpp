@@ -167,7 +167,7 @@ std::optional<Price> Cache::MarkPrice(const InstrumentId& id, PositionSide side)
 Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_id,
                        bool assign_tag) {
   const ClientOrderId id = order->client_order_id();
-  if (orders_.find(id) != orders_.end()) {
+  if (orders_.contains(id)) {
     return MakeError(fmt::format("order {} already in cache", id.value()));
   }
   if (!position_id.empty()) order->set_position_id(position_id);
@@ -204,7 +204,7 @@ Status Cache::AddOrder(std::unique_ptr<Order> order, const PositionId& position_
   }
   Order* raw = order.get();
   const std::uint64_t seq = next_order_seq_++;
-  OrderEntry& entry = orders_.try_emplace(id).first->second;
+  OrderEntry& entry = *orders_.try_emplace(id).first;
   entry.order = std::move(order);
   entry.seq = seq;
   all_orders_.push_back(raw);
@@ -249,30 +249,27 @@ const Order* Cache::OrderByTag(const std::string& tag) const {
 }
 
 Order* Cache::mutable_order(const ClientOrderId& id) {
-  auto it = orders_.find(id);
-  return it == orders_.end() ? nullptr : it->second.order.get();
+  OrderEntry* e = orders_.find(id);
+  return e == nullptr ? nullptr : e->order.get();
 }
 
 const Order* Cache::order(const ClientOrderId& id) const {
-  auto it = orders_.find(id);
-  return it == orders_.end() ? nullptr : it->second.order.get();
+  const OrderEntry* e = orders_.find(id);
+  return e == nullptr ? nullptr : e->order.get();
 }
 
 void Cache::UpdateOrder(const Order& order) {
-  auto it = orders_.find(order.client_order_id());
-  if (it != orders_.end()) UpdateEntry(it->second);
+  if (OrderEntry* e = orders_.find(order.client_order_id())) UpdateEntry(*e);
 }
 
 void Cache::UpdateEntry(OrderEntry& e) {
   Order* o = e.order.get();
   // Only the indexes whose membership changed are touched (most events leave them as they are).
   constexpr std::uint8_t kInOpen = 1;
-  constexpr std::uint8_t kInClosed = 2;
-  constexpr std::uint8_t kInInflight = 4;
-  const std::uint8_t now = (o->is_open() ? kInOpen : 0) | (o->is_closed() ? kInClosed : 0) |
-                           (o->is_inflight() ? kInInflight : 0);
+  constexpr std::uint8_t kInInflight = 2;
+  const std::uint8_t now = (o->is_open() ? kInOpen : 0) | (o->is_inflight() ? kInInflight : 0);
   const std::pair<std::uint8_t, std::map<std::uint64_t, Order*>*> indexes[] = {
-      {kInOpen, &open_orders_}, {kInClosed, &closed_orders_}, {kInInflight, &inflight_orders_}};
+      {kInOpen, &open_orders_}, {kInInflight, &inflight_orders_}};
   for (const auto& [bit, index] : indexes) {
     if ((e.indexed & bit) == (now & bit)) continue;
     if ((now & bit) != 0) {
@@ -329,7 +326,11 @@ std::vector<const Order*> Cache::OrdersOpen(const OrderQuery& q) const {
   return Collect(open_orders_, q);
 }
 std::vector<const Order*> Cache::OrdersClosed(const OrderQuery& q) const {
-  return Collect(closed_orders_, q);
+  std::vector<const Order*> out;
+  for (const Order* o : all_orders_) {
+    if (o->is_closed() && Matches(*o, q)) out.push_back(o);
+  }
+  return out;
 }
 std::vector<const Order*> Cache::OrdersInflight(const OrderQuery& q) const {
   return Collect(inflight_orders_, q);
@@ -476,7 +477,6 @@ void Cache::Reset() {
   venue_order_ids_.clear();
   all_orders_.clear();
   open_orders_.clear();
-  closed_orders_.clear();
   inflight_orders_.clear();
   order_lists_.clear();
   positions_.clear();

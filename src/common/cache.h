@@ -164,7 +164,7 @@ class Cache {
                   bool assign_tag = true);
   Order* mutable_order(const ClientOrderId& id);
   const Order* order(const ClientOrderId& id) const;
-  bool order_exists(const ClientOrderId& id) const { return orders_.count(id) != 0; }
+  bool order_exists(const ClientOrderId& id) const { return orders_.contains(id); }
   // Re-indexes an order after an event changed its status.
   void UpdateOrder(const Order& order);
   const Order* OrderByVenueId(const VenueOrderId& id) const;
@@ -231,7 +231,7 @@ class Cache {
   struct OrderEntry {
     std::unique_ptr<Order> order;
     std::uint64_t seq = 0;
-    std::uint8_t indexed = 0;       // kInOpen | kInClosed | kInInflight: the indexes it is in now
+    std::uint8_t indexed = 0;       // kInOpen | kInInflight: the indexes it is in now
     VenueOrderId indexed_venue_id;  // the venue id venue_order_ids_ maps to it
   };
   struct PositionEntry {
@@ -243,7 +243,7 @@ class Cache {
   std::size_t Count(const std::map<std::uint64_t, Order*>& index, const OrderQuery& q) const;
   std::vector<const Order*> Collect(const std::map<std::uint64_t, Order*>& index,
                                     const OrderQuery& q) const;
-  // The membership of `e`'s order in the open / closed / in-flight indexes and its venue id.
+  // The membership of `e`'s order in the open and in-flight indexes and its venue id.
   void UpdateEntry(OrderEntry& e);
 
   void IndexOption(const Instrument& instrument);
@@ -271,7 +271,8 @@ class Cache {
   };
   BarMemo bar_memo_;
 
-  std::unordered_map<ClientOrderId, OrderEntry, IdHash> orders_;
+  // By the id's intern number (common/id_map.h): a lookup on every command and order event.
+  IdMap<ClientOrderId, OrderEntry> orders_;
   std::unordered_map<VenueOrderId, ClientOrderId, IdHash> venue_order_ids_;
   std::uint64_t next_order_seq_ = 0;
   std::string tag_prefix_ = "N00";
@@ -284,8 +285,9 @@ class Cache {
   std::vector<ClientOrderId> our_tags_;
   std::unordered_map<std::string, ClientOrderId> foreign_tags_;
   std::vector<Order*> all_orders_;  // by seq (= position: orders are never removed)
+  // Working orders by seq (closed ones are all_orders_' rest: OrdersClosed filters it, so no
+  // index grows with every order a run ever closed).
   std::map<std::uint64_t, Order*> open_orders_;
-  std::map<std::uint64_t, Order*> closed_orders_;
   std::map<std::uint64_t, Order*> inflight_orders_;
   std::unordered_map<OrderListId, std::vector<ClientOrderId>, IdHash> order_lists_;
 

@@ -196,7 +196,7 @@ void MessageBus::DeregisterEndpoint(std::string_view name) {
 
 Result<const MessageBus::Endpoint*> MessageBus::FindEndpoint(std::string_view name,
                                                               const void* type_key) const {
-  auto it = endpoints_.find(std::string(name));
+  auto it = endpoints_.find(name);
   if (it == endpoints_.end()) return MakeError(fmt::format("no endpoint '{}'", name));
   if (it->second.type_key != type_key) {
     return MakeError(fmt::format("endpoint '{}' does not accept this message type", name));
@@ -207,7 +207,7 @@ Result<const MessageBus::Endpoint*> MessageBus::FindEndpoint(std::string_view na
 void MessageBus::RunOnLoop(LoopTask task) { loop_->Run(std::move(task)); }
 
 Status MessageBus::SendErased(std::string_view name, const void* type_key, const void* msg) {
-  auto it = endpoints_.find(std::string(name));
+  auto it = endpoints_.find(name);
   if (it == endpoints_.end()) return MakeError(fmt::format("no endpoint '{}'", name));
   if (it->second.type_key != type_key) {
     return MakeError(fmt::format("endpoint '{}' does not accept this message type", name));
@@ -228,7 +228,7 @@ Status MessageBus::AddResponder(std::string_view name, const void* req_key, cons
 
 Status MessageBus::RequestErased(std::string_view name, const void* req_key, const void* resp_key,
                                  const void* req, void* resp) {
-  auto it = responders_.find(std::string(name));
+  auto it = responders_.find(name);
   if (it == responders_.end()) return MakeError(fmt::format("no request handler '{}'", name));
   if (it->second.req_key != req_key || it->second.resp_key != resp_key) {
     return MakeError(

@@ -157,9 +157,11 @@ class MessageBus {
   std::size_t subscription_count() const;
   std::uint64_t publish_count(std::string_view topic) const;
   std::vector<std::string> Topics() const;  // sorted
-  bool HasEndpoint(std::string_view name) const { return endpoints_.count(std::string(name)) != 0; }
+  bool HasEndpoint(std::string_view name) const {
+    return endpoints_.find(name) != endpoints_.end();
+  }
   bool HasRequestHandler(std::string_view name) const {
-    return responders_.count(std::string(name)) != 0;
+    return responders_.find(name) != responders_.end();
   }
 
  private:
@@ -208,8 +210,9 @@ class MessageBus {
   std::vector<Subscription*> deferred_attach_;
   bool needs_compaction_ = false;
   std::vector<SubscriptionId> unsubscribed_;  // to detach and free at the next compaction
-  std::unordered_map<std::string, Endpoint> endpoints_;
-  std::unordered_map<std::string, Responder> responders_;
+  // Looked up by string_view on every command and request (no name copied per message).
+  std::unordered_map<std::string, Endpoint, NameHash, std::equal_to<>> endpoints_;
+  std::unordered_map<std::string, Responder, NameHash, std::equal_to<>> responders_;
   EventLoop* loop_ = nullptr;
   std::uint64_t send_errors_ = 0;
   std::uint64_t endpoint_generation_ = 0;  // bumped by every deregistration

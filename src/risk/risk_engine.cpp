@@ -128,17 +128,28 @@ void RiskEngine::Execute(const TradingCommand& command) {
       command);
 }
 
-void RiskEngine::Deny(const Order& order, const Denial& d) {
+void RiskEngine::Deny(const Order& order, Denial d) {
   ++denied_;
   log().Warning("order {} denied: {}: {}", order.client_order_id().value(), d.code, d.message);
-  OrderDenied e;
+  // Built in place and the reasons moved in: a denial copies no strings on its way.
+  OrderEvent event(std::in_place_type<OrderDenied>);
+  OrderDenied& e = std::get<OrderDenied>(event);
   static_cast<OrderEventHeader&>(e) =
       MakeOrderEventHeader(order, uuids_.Next(), clock_.Now(), clock_.Now());
-  e.reason_code = d.code;
-  e.message = d.message;
-  if (Status s = bus_.SendNow(topics::kExecEngineProcess, OrderEvent(e)); !s) {
+  e.reason_code = std::move(d.code);
+  e.message = std::move(d.message);
+  if (Status s = bus_.SendNow(topics::kExecEngineProcess, event); !s) {
     log().Error("{}", s.error());
   }
+}
+
+const std::string& RiskEngine::RateMessage(RateText& text, std::int64_t limit,
+                                           std::string_view what) {
+  if (text.limit != limit || text.message.empty()) {
+    text.limit = limit;
+    text.message = fmt::format("more than {} {}", limit, what);
+  }
+  return text.message;
 }
 
 bool RiskEngine::IsReducing(const Order& order) const {
@@ -308,13 +319,15 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
   // Throttles are only looked at here (a denied order never uses up rate; lists are throttled
   // as a whole by the caller), before the NSE margin book: the cheap checks first.
   if (scope == CheckScope::kSingle && !exempt) {
+    // The messages are formatted once per limit (a strategy that resubmits after every denial
+    // is denied thousands of times a run).
     if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
       return Denial{"RATE_LIMIT_EXCEEDED",
-                    fmt::format("more than {} order submissions per second", submit_sec_.limit())};
+                    RateMessage(rate_sec_text_, submit_sec_.limit(), "order submissions per second")};
     }
     if (submit_min_.used(now) >= submit_min_.limit() && submit_min_.limit() > 0) {
       return Denial{"RATE_LIMIT_EXCEEDED",
-                    fmt::format("more than {} order submissions per minute", submit_min_.limit())};
+                    RateMessage(rate_min_text_, submit_min_.limit(), "order submissions per minute")};
     }
   }
   if (!deferred) {
@@ -337,7 +350,7 @@ void RiskEngine::HandleSubmit(const SubmitOrder& cmd) {
   std::optional<Denial> d = CheckSubmit(*order);
   halt_exempt_.erase(order->client_order_id());
   if (d) {
-    Deny(*order, *d);
+    Deny(*order, std::move(*d));
     return;
   }
   const UnixNanos now = clock_.Now();

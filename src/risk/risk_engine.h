@@ -173,7 +173,14 @@ class RiskEngine : public Component {
   void HandleSubmitList(const SubmitOrderList& cmd);
   void HandleModify(const ModifyOrder& cmd);
   void Forward(const TradingCommand& cmd);
-  void Deny(const Order& order, const Denial& d);
+  void Deny(const Order& order, Denial d);
+  // "more than {limit} {what}", formatted again only when the limit changed.
+  struct RateText {
+    std::int64_t limit = -1;
+    std::string message;
+  };
+  static const std::string& RateMessage(RateText& text, std::int64_t limit,
+                                        std::string_view what);
   std::optional<Denial> CheckPriceAndQuantity(const Instrument& inst, Quantity qty,
                                               const std::optional<Price>& price,
                                               const std::optional<Price>& trigger);
@@ -232,6 +239,8 @@ class RiskEngine : public Component {
   TradingState state_ = TradingState::kActive;
   Throttler submit_sec_;
   Throttler submit_min_;
+  RateText rate_sec_text_;  // the submit throttles' denial messages (RateMessage)
+  RateText rate_min_text_;
   Throttler modify_sec_;
   Throttler modify_min_;
   std::uint64_t denied_ = 0;
