@@ -212,7 +212,7 @@ void ExecutionEngine::ReassertContingencies() {
   // start's passes left).
   if (!restart_pending_ || restart_pending_->reasserted) return;
   restart_pending_->reasserted = true;
-  holds_await_start_ = false;
+  await_first_start_ = false;
   ActOnContingentLists(/*release_children=*/true);
 }
 
@@ -860,7 +860,7 @@ void ExecutionEngine::RestoreHeldWhileHalted(const HeldChild& held) {
   if (FindHeld(held.id) != nullptr) return;
   halt_held_.push_back(held);
   ++held_changes_;
-  holds_await_start_ = true;  // decided by the start's end, against reconciled positions
+  await_first_start_ = true;  // decided by the start's end, against reconciled positions
 }
 
 bool ExecutionEngine::MustStillReduce(const Order& child) const {
@@ -915,10 +915,10 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
     if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
     const Order* parent = cache_.order(child->parent_order_id());
     if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
-    // Halted again by what an earlier release set off, or a start under way or not yet begun
-    // after a restart that restored holds (an operator's resume while the node waits for its
-    // clients), whose end decides (ReassertContingencies, by this entry): still held.
-    if (trading_halted_ || StartUnderWay() || holds_await_start_) {
+    // Halted again by what an earlier release set off, or a start under way (from a node's
+    // recovery: an operator's resume while the node waits for its clients), whose end decides
+    // (ReassertContingencies, by this entry): still held.
+    if (trading_halted_ || StartUnderWay()) {
       halt_held_.push_back(h);
       continue;
     }

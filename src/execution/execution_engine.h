@@ -149,7 +149,14 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // Between a restart's first reconciliation and the end of its first successful start: OTO
   // children a filled parent calls for are held (released by ReassertContingencies), so none
   // is denied by the start's halt or sent by a node that only reconciles and stops.
-  bool StartUnderWay() const { return restart_pending_ && !restart_pending_->reasserted; }
+  // A node that recovered a journal (AwaitFirstStart) is under way from the recovery, so
+  // nothing it does before its start (a new Kite session taken while it waits for its clients,
+  // an operator's resume) releases a child against positions not yet reconciled.
+  bool StartUnderWay() const {
+    return await_first_start_ || (restart_pending_ && !restart_pending_->reasserted);
+  }
+  // Called by a node's recovery: no OTO child is released before the end of its first start.
+  void AwaitFirstStart() { await_first_start_ = true; }
   // Forgets what belongs to a run's orders (a backtest's Reset: the next run's ids repeat).
   void ResetState() {
     released_.clear();
@@ -159,7 +166,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
     venue_day_start_.clear();
     list_retries_.clear();
     halt_held_.clear();
-    holds_await_start_ = false;
+    await_first_start_ = false;
     trading_halted_ = false;  // as the risk engine's own reset leaves it: ACTIVE
   }
   // How the engine cancels a contingent peer: PENDING_CANCEL (unless it is) and a CancelOrder;
@@ -288,9 +295,10 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // from a node's snapshot at a restart (RestoreHeldWhileHalted).
   std::vector<HeldChild> halt_held_;
   std::uint64_t held_changes_ = 0;
-  // Holds restored from a snapshot wait for the end of the first start (ReassertContingencies),
-  // which checks them against reconciled positions, even if trading resumes before it.
-  bool holds_await_start_ = false;
+  // Set by a node's recovery (and a hold restored from its snapshot): children wait for the
+  // end of the first start (ReassertContingencies), which checks them against reconciled
+  // positions, even if trading resumes before it (StartUnderWay).
+  bool await_first_start_ = false;
   // Where each venue's day began, as its last mass status said (ExecutionMassStatus::day_start).
   std::map<Venue, UnixNanos> venue_day_start_;
   std::uint64_t commands_ = 0;

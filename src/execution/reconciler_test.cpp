@@ -816,6 +816,9 @@ TEST_F(ReconcileTest, AChildHeldWhileHaltedBeforeTheRestartMustStillReduceWhenTh
   k().exec_engine().SetTradingHalted(false);
   EXPECT_TRUE(client_->submits.empty());
   ASSERT_EQ(k().exec_engine().HeldWhileHalted().size(), 1u);
+  // Nor a pass over the lists then (a new Kite session taken while the node waits).
+  EXPECT_EQ(k().exec_engine().ActOnContingentLists(/*release_children=*/true), 0u);
+  EXPECT_TRUE(client_->submits.empty());
   client_->mass_status.orders = {Report(*op, OrderStatus::kFilled, 1, "99"),
                                  Report(*exit, OrderStatus::kFilled, 1, "101")};
   client_->mass_status.positions = {Pos(3)};  // not what we hold: a mismatch
@@ -826,6 +829,25 @@ TEST_F(ReconcileTest, AChildHeldWhileHaltedBeforeTheRestartMustStillReduceWhenTh
   EXPECT_TRUE(client_->submits.empty());
   EXPECT_EQ(child->status(), OrderStatus::kCanceled);
   EXPECT_TRUE(k().exec_engine().HeldWhileHalted().empty());
+}
+
+TEST_F(ReconcileTest, ARecoveredNodeReleasesNoChildBeforeItsFirstStart) {
+  // The journal has the parent's fill and the child unreleased (the process died first). A
+  // pass over the lists before the start (a new Kite session taken while the node waits for
+  // its clients) releases nothing against positions not yet reconciled; the start does.
+  const auto [op, child] = HeldOto("OL-9");
+  {
+    const ExecutionEngine::ContingenciesSuspended replay(k().exec_engine());
+    client_->Filled(*op, 1, "99");
+  }
+  k().exec_engine().AwaitFirstStart();
+  EXPECT_EQ(k().exec_engine().ActOnContingentLists(/*release_children=*/true), 0u);
+  EXPECT_TRUE(client_->submits.empty());
+  client_->mass_status.orders = {Report(*op, OrderStatus::kFilled, 1, "99")};
+  client_->mass_status.positions = {Pos(1)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  ASSERT_EQ(client_->submits.size(), 1u);
+  EXPECT_EQ(client_->submits[0].client_order_id, child->client_order_id());
 }
 
 TEST_F(ReconcileTest, AHoldTheSnapshotNamesForAnOrderNotHeldIsIgnored) {

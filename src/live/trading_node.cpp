@@ -361,6 +361,8 @@ Status TradingNode::Recover(NodeRunResult& result) {
     }
     result.recovered = true;
   }
+  // No OTO child goes out before the first start has reconciled what was recovered.
+  if (result.recovered) kernel_->exec_engine().AwaitFirstStart();
   // 4. Order ids continue past the journal's and what reconciliation adopts: the start gate's
   // portfolio phase (ContinueOrderIds), before any strategy runs.
   resume_at_ = result.recovered ? std::max(last_ts, settings_.start) : settings_.start;
