@@ -303,6 +303,7 @@ bool Cache::Matches(const Order& o, const OrderQuery& q) const {
 std::vector<const Order*> Cache::Collect(const std::map<std::uint64_t, Order*>& index,
                                          const OrderQuery& q) const {
   std::vector<const Order*> out;
+  out.reserve(index.size());  // one allocation, not one per doubling (none when empty)
   for (const auto& [seq, o] : index) {
     if (Matches(*o, q)) out.push_back(o);
   }

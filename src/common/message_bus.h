@@ -117,12 +117,15 @@ class MessageBus {
     if (!ep) return Status(std::move(ep).take_error());
     // The endpoint is resolved now (no name copy, no lookup later); one registered after a
     // deregistration is a different generation and the deferred send is dropped, counted.
-    RunOnLoop([this, e = *ep, gen = endpoint_generation_, msg] {
+    // `m = msg`, not `msg`: a copy of a const reference is a const member, which makes the
+    // closure copy-only, and LoopTask keeps only nothrow-movable callables inline (a capture
+    // of `msg` cost a heap allocation per command).
+    RunOnLoop([this, e = *ep, gen = endpoint_generation_, m = msg] {
       if (gen != endpoint_generation_) {
         ++send_errors_;
         return;
       }
-      e->fn(&msg);
+      e->fn(&m);
     });
     return Status::Ok();
   }
