@@ -119,6 +119,15 @@ class ExecutionClient {
   // paisa.
   virtual ChargeBreakdown ExpiryCharges(const CivilDate& trade_date, PositionSide side,
                                         Money intrinsic_value);
+  // The charges a fill the reconciliation infers for `order` carries (`qty` at `px` at `ts`:
+  // the venue reports more filled than the trades it lists; a broker's trade book lagging its
+  // order book), so P&L does not leave them out. The trades listed later are what it stood
+  // for and are not applied again. Default: none (a venue that always lists its trades, as
+  // the simulated exchange does, never has a fill inferred).
+  virtual ChargeBreakdown InferredFillCharges(const Order& /*order*/, Quantity /*qty*/,
+                                              Price /*px*/, UnixNanos /*ts*/) {
+    return {};
+  }
   // A position in `instrument` was settled at expiry at `intrinsic` (a simulated venue settles
   // its own ledger there and releases its margin).
   virtual void OnPositionSettled(const InstrumentId& /*instrument*/, Price /*intrinsic*/) {}

@@ -85,6 +85,7 @@ void ExecutionEngine::Failed(const char* where, const std::string& what) {
 ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bool complete) {
   if (!status.day_start.is_zero()) venue_day_start_[status.venue] = status.day_start;
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
+  r.set_client(ClientForVenue(status.venue));
   return r.Reconcile(status, complete);
 }
 
@@ -312,6 +313,7 @@ Quantity ExecutionEngine::OuoTarget(const Order& order, const Order& peer) {
 void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,
                                           const std::vector<FillReport>& fills) {
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
+  r.set_client(ClientForVenue(report.instrument_id.venue()));
   ReconcileResult res;
   r.ReconcileOrder(report, fills, res);
   report_mismatches_ += res.mismatches.size();

@@ -153,6 +153,7 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
   // it was inferred from).
   Quantity inferred = Quantity::Zero();
   Money inferred_value = Money::Zero();
+  Money inferred_charges = Money::Zero();
   UnixNanos inferred_at;
   const Instrument* inst = cache_.instrument(o.instrument_id());
   const std::int64_t multiplier = inst != nullptr ? inst->multiplier : 1;
@@ -163,6 +164,7 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
     }
     inferred = inferred + f.last_qty;
     inferred_value = inferred_value + Money::Notional(f.last_px, f.last_qty, multiplier);
+    inferred_charges = inferred_charges + f.commission;
     inferred_at = std::max(inferred_at, f.ts_event);
   }
   if (inferred.is_zero()) return 0;
@@ -205,13 +207,15 @@ std::size_t Reconciler::ExplainInferred(const Order& o, const OrderStatusReport&
   // them is explained so far).
   const Money booked = taken == inferred ? inferred_value
                                           : inferred_value.MulRatio(taken.raw(), inferred.raw());
+  const Money booked_charges =
+      taken == inferred ? inferred_charges : inferred_charges.MulRatio(taken.raw(), inferred.raw());
   result.fills_explained += n;
   const std::string said = fmt::format(
       "order {} (venue {}): trades {} listed late are the {} we inferred for it: not applied "
-      "again; they are worth {} where the inferred fill booked {}, and their charges {} were not "
-      "booked (an inferred fill carries none)",
+      "again; they are worth {} where the inferred fill booked {}, and their charges come to {} "
+      "where it booked {}",
       o.client_order_id().value(), r.venue_order_id.value(), trades, taken.ToString(),
-      value.ToString(), booked.ToString(), charges.ToString());
+      value.ToString(), booked.ToString(), charges.ToString(), booked_charges.ToString());
   // A warning once per trade in a process (each later report finds them again).
   if (first_time) {
     log_.Warning("{}", said);
@@ -327,14 +331,18 @@ void Reconciler::ReconcileOrder(const OrderStatusReport& r, const std::vector<Fi
           RoundRaw(static_cast<std::int64_t>(DivRound(total - ours, delta.raw())), prec);
       if (raw > 0) px = Price::Raw(raw, prec);
     }
+    // The venue's charges for it (its schedule, by its client), so the P&L leaves none out.
+    const ChargeBreakdown charges =
+        client_ != nullptr ? client_->InferredFillCharges(*o, delta, px, ts) : ChargeBreakdown{};
     const OrderFilled e = MakeFill(
         RefFor(*o, r), r.account_id, uuids_.Next(), ts, now,
         TradeId(fmt::format("INFERRED-{}-{}", r.venue_order_id.value(), o->trade_ids().size() + 1)),
-        delta, px, ChargeBreakdown{}, LiquiditySide::kTaker);
+        delta, px, charges, LiquiditySide::kTaker);
     ++result.fills_inferred;
-    log_.Warning("order {}: venue filled {} but listed fills explain {}; inferred fill {} @ {}",
+    log_.Warning("order {}: venue filled {} but listed fills explain {}; inferred fill {} @ {}, "
+                 "charges {}",
                  o->client_order_id().value(), r.filled_qty.ToString(), o->filled_qty().ToString(),
-                 delta.ToString(), px.ToString());
+                 delta.ToString(), px.ToString(), e.commission.ToString());
     Apply(e, result);
   } else if (r.filled_qty < o->filled_qty()) {
     result.mismatches.push_back(fmt::format(

@@ -36,6 +36,7 @@
 #include "common/logger.h"
 #include "core/result.h"
 #include "core/uuid.h"
+#include "execution/execution_client.h"
 #include "execution/reports.h"
 
 namespace nacre {
@@ -74,6 +75,9 @@ class Reconciler {
         uuids_(uuids),
         log_(&logger, "Reconciler") {}
 
+  // The venue's client: the charges of a fill inferred from its reports (InferredFillCharges);
+  // none without one.
+  void set_client(ExecutionClient* client) { client_ = client; }
   // Every order, fill and position the venue reports. `complete`: the reports hold every
   // order of the day, so an order we hold open that is absent is a mismatch.
   ReconcileResult Reconcile(const ExecutionMassStatus& status, bool complete = true);
@@ -118,6 +122,7 @@ class Reconciler {
   const Clock& clock_;
   UuidGenerator& uuids_;
   LogAdapter log_;
+  ExecutionClient* client_ = nullptr;
 };
 
 }  // namespace nacre

@@ -167,6 +167,7 @@ TEST_F(ReconcileTest, MissingAckAndFillsAreGeneratedInOrderFillsBeforeTheTermina
 
 TEST_F(ReconcileTest, AppliedFillsAreSkippedAndCumulativeQuantityAheadOfTheFillsIsInferred) {
   const Order* o = Ours("O-1", 6, true);
+  client_->inferred_fee_bp = 10;  // the venue's charges on an inferred fill: 0.1% of its value
   client_->Filled(*o, 2, "100");  // T-1, already ours
   events_.clear();
   OrderStatusReport r = Report(*o, OrderStatus::kFilled, 6, "101");  // 6 @ avg 101
@@ -181,6 +182,12 @@ TEST_F(ReconcileTest, AppliedFillsAreSkippedAndCumulativeQuantityAheadOfTheFills
   EXPECT_EQ(f.trade_id, TradeId("INFERRED-V-O-1-2"));
   EXPECT_EQ(f.last_qty, Qty(4));
   EXPECT_EQ(f.last_px, Px("101.5"));
+  // It carries the charges the venue's client gives for it (asked once, for the 4 at 101.5).
+  ASSERT_EQ(client_->inferred_charge_asks.size(), 1u);
+  EXPECT_EQ(client_->inferred_charge_asks[0].second, Qty(4));
+  EXPECT_EQ(f.charges.brokerage, Money::Notional(Px("101.5"), Qty(4), 1).MulRatio(10, 10'000));
+  EXPECT_GT(f.commission, Money::Zero());
+  EXPECT_EQ(f.commission, f.charges.Total());
   EXPECT_EQ(o->status(), OrderStatus::kFilled);
   EXPECT_EQ(*o->avg_px(), Px("101"));
   EXPECT_EQ(NetPosition(), 6);

@@ -137,6 +137,17 @@ class RecordingExecClient final : public ExecutionClient {
   void QueryOrder(const nacre::QueryOrder& cmd, const Order& /*order*/) override {
     queries.push_back(cmd);
   }
+  // Charges of an inferred fill: `inferred_fee_bp` basis points of its value as brokerage
+  // (0: none), recorded.
+  ChargeBreakdown InferredFillCharges(const Order& order, Quantity qty, Price px,
+                                      UnixNanos /*ts*/) override {
+    inferred_charge_asks.push_back({order.client_order_id(), qty});
+    ChargeBreakdown b;
+    b.brokerage = Money::Notional(px, qty, 1).MulRatio(inferred_fee_bp, 10'000);
+    return b;
+  }
+  std::int64_t inferred_fee_bp = 0;
+  std::vector<std::pair<ClientOrderId, Quantity>> inferred_charge_asks;
 
   std::size_t command_count() const {
     return submits.size() + lists.size() + modifies.size() + cancels.size() + cancel_alls.size() +

@@ -702,6 +702,11 @@ TEST_F(KiteExec, TradesListedAfterAnInferredFillAreItsTradesNotAMismatch) {
   auto ms = client_->GenerateMassStatus();
   ASSERT_TRUE(ms.ok()) << ms.error();
   ASSERT_EQ(ms->fills.size(), 1u);
+  // The inferred fill booked Zerodha's charges: what the trade's come to once listed (the
+  // day's one trade: the note's rounding is its own). Before, it booked none, and the P&L
+  // never had them.
+  EXPECT_GT(Ord("O-1")->commission(), Money::Zero());
+  EXPECT_EQ(Ord("O-1")->commission(), ms->fills[0].commission);
   const ReconcileResult r = kernel_->exec_engine().Reconcile(*ms);
   EXPECT_TRUE(r.ok()) << r.ToStatus().error();
   EXPECT_EQ(r.fills_explained, 1u);

@@ -1228,6 +1228,15 @@ std::string KiteExecutionClient::DayMoved(const std::vector<KiteOrder>& before,
   return {};
 }
 
+ChargeBreakdown KiteExecutionClient::InferredFillCharges(const Order& order, Quantity qty,
+                                                         Price px, UnixNanos ts) {
+  const KiteSymbol* sym = SymbolOf(order.instrument_id());
+  const std::int64_t multiplier = sym != nullptr ? sym->multiplier : 1;
+  ChargeCalculator alone(schedule_);  // Kite's own note (charges_) is left to its trades
+  return alone.OnFill(IstDate(ts), order.side(), Money::Notional(px, qty, multiplier),
+                      /*first_fill_of_order=*/order.filled_qty().is_zero());
+}
+
 Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {
   ExecutionMassStatus ms;
   ms.client_id = id();
