@@ -702,11 +702,22 @@ TEST_F(KiteExec, TradesListedAfterAnInferredFillAreItsTradesNotAMismatch) {
   auto ms = client_->GenerateMassStatus();
   ASSERT_TRUE(ms.ok()) << ms.error();
   ASSERT_EQ(ms->fills.size(), 1u);
-  // The inferred fill booked Zerodha's charges: what the trade's come to once listed (the
-  // day's one trade: the note's rounding is its own). Before, it booked none, and the P&L
-  // never had them.
-  EXPECT_GT(Ord("O-1")->commission(), Money::Zero());
-  EXPECT_EQ(Ord("O-1")->commission(), ms->fills[0].commission);
+  // The inferred fill booked Zerodha's charges (before, none, and the P&L never had them):
+  // the order's brokerage and the trade's own figures (the day's one trade: the note's
+  // rounding is its own). The trade listed later carries no brokerage: the order paid it.
+  const OrderFilled* inferred = nullptr;
+  for (const OrderFilled& f : kernel_->cache().fills()) {
+    if (f.trade_id.value().rfind("INFERRED-", 0) == 0) inferred = &f;
+  }
+  ASSERT_NE(inferred, nullptr);
+  const ChargeBreakdown& listed = ms->fills[0].charges;
+  EXPECT_GT(inferred->charges.brokerage, Money::Zero());
+  EXPECT_EQ(listed.brokerage, Money::Zero());
+  EXPECT_EQ(inferred->charges.stt, listed.stt);
+  EXPECT_EQ(inferred->charges.exchange, listed.exchange);
+  EXPECT_EQ(inferred->charges.stamp, listed.stamp);
+  EXPECT_GT(inferred->commission, ms->fills[0].commission);
+  EXPECT_EQ(Ord("O-1")->commission(), inferred->commission);
   const ReconcileResult r = kernel_->exec_engine().Reconcile(*ms);
   EXPECT_TRUE(r.ok()) << r.ToStatus().error();
   EXPECT_EQ(r.fills_explained, 1u);

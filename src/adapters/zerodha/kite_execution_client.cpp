@@ -1232,9 +1232,15 @@ ChargeBreakdown KiteExecutionClient::InferredFillCharges(const Order& order, Qua
                                                          Price px, UnixNanos ts) {
   const KiteSymbol* sym = SymbolOf(order.instrument_id());
   const std::int64_t multiplier = sym != nullptr ? sym->multiplier : 1;
+  // Brokerage once per executed order: on this fill when the order had none before, and then
+  // on none of its trades this client lists later (whether the kernel applies them or finds
+  // them to be this fill's), whatever order Kite lists them in.
+  const bool first = order.filled_qty().is_zero();
+  if (first && !order.venue_order_id().empty()) {
+    charged_orders_.insert(order.venue_order_id().value());
+  }
   ChargeCalculator alone(schedule_);  // Kite's own note (charges_) is left to its trades
-  return alone.OnFill(IstDate(ts), order.side(), Money::Notional(px, qty, multiplier),
-                      /*first_fill_of_order=*/order.filled_qty().is_zero());
+  return alone.OnFill(IstDate(ts), order.side(), Money::Notional(px, qty, multiplier), first);
 }
 
 Result<ExecutionMassStatus> KiteExecutionClient::GenerateMassStatus() {

@@ -194,8 +194,9 @@ class KiteExecutionClient final : public ExecutionClient {
   Result<ExecutionMassStatus> GenerateMassStatus() override;
   // Zerodha's charges on a fill the reconciliation inferred (Kite's trade book behind its
   // order book): the schedule's figures for that fill on its own, brokerage when the order
-  // had no fill before. Kite's note allocates rounding over the day, so the trades, once
-  // listed, may differ by a paisa a component; the reconciliation logs both.
+  // had no fill before (and then on none of the order's trades listed later). Kite's note
+  // allocates rounding over the day, so the trades, once listed, may differ by a paisa a
+  // component; the reconciliation logs both (kernel thread, as all of this client's state).
   ChargeBreakdown InferredFillCharges(const Order& order, Quantity qty, Price px,
                                       UnixNanos ts) override;
   bool ReportsAllOrders() const override { return true; }
