@@ -14,12 +14,17 @@ namespace nacre {
 class LoopTask {
  public:
   static constexpr std::size_t kInline = 240;
+  // Whether a callable of type D is stored inline (no allocation): small enough, aligned, and
+  // nothrow-movable (a closure holding a const copy is not: it can only be copied).
+  template <typename D>
+  static constexpr bool kStoresInline = sizeof(D) <= kInline &&
+                                        alignof(D) <= alignof(std::max_align_t) &&
+                                        std::is_nothrow_move_constructible_v<D>;
   LoopTask() = default;
   template <typename F, typename D = std::decay_t<F>,
             typename = std::enable_if_t<!std::is_same_v<D, LoopTask>>>
   LoopTask(F&& f) {  // NOLINT(google-explicit-constructor)
-    if constexpr (sizeof(D) <= kInline && alignof(D) <= alignof(std::max_align_t) &&
-                  std::is_nothrow_move_constructible_v<D>) {
+    if constexpr (kStoresInline<D>) {
       new (buf_) D(std::forward<F>(f));
       ops_ = &InlineOps<D>;
     } else {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -120,13 +121,18 @@ class MessageBus {
     // `m = msg`, not `msg`: a copy of a const reference is a const member, which makes the
     // closure copy-only, and LoopTask keeps only nothrow-movable callables inline (a capture
     // of `msg` cost a heap allocation per command).
-    RunOnLoop([this, e = *ep, gen = endpoint_generation_, m = msg] {
+    auto deferred = [this, e = *ep, gen = endpoint_generation_, m = msg] {
       if (gen != endpoint_generation_) {
         ++send_errors_;
         return;
       }
       e->fn(&m);
-    });
+    };
+    static_assert(!std::is_nothrow_move_constructible_v<T> ||
+                      sizeof(T) + 3 * sizeof(void*) > LoopTask::kInline ||
+                      LoopTask::kStoresInline<decltype(deferred)>,
+                  "a message that could be stored inline must be");
+    RunOnLoop(std::move(deferred));
     return Status::Ok();
   }
   // Sends at once, even from inside a handler: for one engine handing a command or event to

@@ -322,12 +322,12 @@ std::optional<RiskEngine::Denial> RiskEngine::CheckOrder(const Order& order, Che
     // The messages are formatted once per limit (a strategy that resubmits after every denial
     // is denied thousands of times a run).
     if (submit_sec_.used(now) >= submit_sec_.limit() && submit_sec_.limit() > 0) {
-      return Denial{"RATE_LIMIT_EXCEEDED",
-                    RateMessage(rate_sec_text_, submit_sec_.limit(), "order submissions per second")};
+      return Denial{"RATE_LIMIT_EXCEEDED", RateMessage(rate_sec_text_, submit_sec_.limit(),
+                                                       "order submissions per second")};
     }
     if (submit_min_.used(now) >= submit_min_.limit() && submit_min_.limit() > 0) {
-      return Denial{"RATE_LIMIT_EXCEEDED",
-                    RateMessage(rate_min_text_, submit_min_.limit(), "order submissions per minute")};
+      return Denial{"RATE_LIMIT_EXCEEDED", RateMessage(rate_min_text_, submit_min_.limit(),
+                                                       "order submissions per minute")};
     }
   }
   if (!deferred) {
