@@ -85,7 +85,9 @@ void ExecutionEngine::Failed(const char* where, const std::string& what) {
 ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bool complete) {
   if (!status.day_start.is_zero()) venue_day_start_[status.venue] = status.day_start;
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
-  r.set_client(ClientForVenue(status.venue));
+  // The client that reported (a broker's reports span its exchanges), else the venue's.
+  ExecutionClient* reporter = client(status.client_id);
+  r.set_client(reporter != nullptr ? reporter : ClientForVenue(status.venue));
   return r.Reconcile(status, complete);
 }
 
@@ -843,17 +845,22 @@ void ExecutionEngine::ForgetHeld(const ClientOrderId& id) {
 std::vector<ExecutionEngine::HeldChild> ExecutionEngine::HeldWhileHalted() const {
   std::vector<HeldChild> out;
   for (const HeldChild& h : halt_held_) {
-    const Order* child = cache_.order(h.id);
-    if (child != nullptr && child->status() == OrderStatus::kInitialized) out.push_back(h);
+    if (UnsentChildOfFilledParent(h.id).first != nullptr) out.push_back(h);
   }
   return out;
 }
 
+std::pair<const Order*, const Order*> ExecutionEngine::UnsentChildOfFilledParent(
+    const ClientOrderId& id) const {
+  const Order* child = cache_.order(id);
+  if (child == nullptr || child->status() != OrderStatus::kInitialized) return {};
+  const Order* parent = cache_.order(child->parent_order_id());
+  if (parent == nullptr || parent->status() != OrderStatus::kFilled) return {};
+  return {child, parent};
+}
+
 void ExecutionEngine::RestoreHeldWhileHalted(const HeldChild& held) {
-  const Order* child = cache_.order(held.id);
-  const Order* parent = child == nullptr ? nullptr : cache_.order(child->parent_order_id());
-  if (child == nullptr || child->status() != OrderStatus::kInitialized || parent == nullptr ||
-      parent->status() != OrderStatus::kFilled) {
+  if (UnsentChildOfFilledParent(held.id).first == nullptr) {
     log().Warning("OTO: {} was held while trading was HALTED before the restart but is no "
                   "longer an unsent child of a filled parent: not held",
                   held.id.value());
@@ -910,13 +917,10 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
   if (halted || halt_held_.empty()) return;
   std::vector<HeldChild> held;
   held.swap(halt_held_);
-  ++held_changes_;
   for (const HeldChild& h : held) {
     const ClientOrderId& id = h.id;
-    const Order* child = cache_.order(id);
-    if (child == nullptr || child->status() != OrderStatus::kInitialized) continue;
-    const Order* parent = cache_.order(child->parent_order_id());
-    if (parent == nullptr || parent->status() != OrderStatus::kFilled) continue;
+    const auto [child, parent] = UnsentChildOfFilledParent(id);
+    if (child == nullptr) continue;
     // Halted again by what an earlier release set off, or a start under way (from a node's
     // recovery: an operator's resume while the node waits for its clients), whose end decides
     // (ReassertContingencies, by this entry): still held.
@@ -933,6 +937,7 @@ void ExecutionEngine::SetTradingHalted(bool halted) {
     log().Info("OTO: trading resumed: releasing {} held while it was HALTED", id.value());
     SubmitReleased(*child);
   }
+  if (halt_held_.size() != held.size()) ++held_changes_;  // some released, refused or gone
 }
 
 bool ExecutionEngine::ListOwes(const Order& order) {

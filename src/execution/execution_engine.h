@@ -223,6 +223,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   // An OTO child whose parent filled while trading is HALTED: kept to be released when it is
   // not (SetTradingHalted).
   void HoldWhileHalted(const Order& child);
+  // The order `id` and its parent when it is an OTO child never sent (INITIALIZED) whose
+  // parent filled, what a hold is kept for; {null, null} otherwise.
+  std::pair<const Order*, const Order*> UnsentChildOfFilledParent(const ClientOrderId& id) const;
   // The entry for `id` in halt_held_, or null; ForgetHeld drops it (released or cancelled).
   const HeldChild* FindHeld(const ClientOrderId& id) const;
   void ForgetHeld(const ClientOrderId& id);
