@@ -302,10 +302,16 @@ bool Cache::Matches(const Order& o, const OrderQuery& q) const {
 
 std::vector<const Order*> Cache::Collect(const std::map<std::uint64_t, Order*>& index,
                                          const OrderQuery& q) const {
+  // Room for every order left is taken at the first match: one allocation, and none when no
+  // order matches (a strategy that asks whether it has an order on a side asks on every quote).
   std::vector<const Order*> out;
-  out.reserve(index.size());  // one allocation, not one per doubling (none when empty)
+  std::size_t left = index.size();
   for (const auto& [seq, o] : index) {
-    if (Matches(*o, q)) out.push_back(o);
+    if (Matches(*o, q)) {
+      if (out.empty()) out.reserve(left);
+      out.push_back(o);
+    }
+    --left;
   }
   return out;
 }

@@ -19,6 +19,13 @@ namespace {
 // addresses never move.
 class InternTable {
  public:
+  // Only a hint: skipped when another thread holds the table.
+  void Prefetch(std::string_view s) {
+    const std::uint64_t h = std::hash<std::string_view>{}(s);
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
   const InternedString* Intern(std::string_view s) {
     const std::uint64_t h = std::hash<std::string_view>{}(s);
     std::lock_guard<std::mutex> lock(mu_);
@@ -78,6 +85,7 @@ InternTable& Table() {
 }  // namespace
 
 const InternedString* InternString(std::string_view s) { return Table().Intern(s); }
+void PrefetchIntern(std::string_view s) { Table().Prefetch(s); }
 
 const InternedString* EmptyInternedString() {
   static const InternedString* empty = InternString({});  // initialised once, thread-safe

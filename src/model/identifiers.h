@@ -25,6 +25,10 @@ struct InternedString {
 
 // Returns the canonical stored copy of `s`; the pointer stays valid for the process lifetime.
 const InternedString* InternString(std::string_view s);
+// Starts loading the table slot where `s` would be looked up, and returns at once: a caller
+// that knows the next string it will intern (the order factory its next order id) hides the
+// slot's cache miss behind its own work in between. A hint only; it changes nothing.
+void PrefetchIntern(std::string_view s);
 // The interned empty string (no lock after first use): the value of default-constructed ids.
 const InternedString* EmptyInternedString();
 

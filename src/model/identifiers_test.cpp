@@ -25,6 +25,14 @@ TEST(InternString, EqualTextSharesOneCopy) {
   EXPECT_EQ(InternString("")->text, "");
 }
 
+TEST(InternString, APrefetchInternsNothing) {
+  const std::uint32_t before = InternString("prefetch-test-a")->index;
+  PrefetchIntern("prefetch-test-never-interned");
+  const InternedString* after = InternString("prefetch-test-b");
+  EXPECT_EQ(after->index, before + 1);  // the prefetched text took no number
+  EXPECT_EQ(InternString("prefetch-test-never-interned")->index, before + 2);
+}
+
 TEST(InternString, IsThreadSafeAndCanonical) {
   constexpr int kThreads = 4;
   constexpr int kNames = 300;

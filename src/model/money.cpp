@@ -119,38 +119,57 @@ Money Money::MulRatio(std::int64_t num, std::int64_t den) const {
   return Money(static_cast<std::int64_t>(v), currency_);
 }
 
+namespace {
+// Appends `whole` (digits only) with Indian grouping: the last three digits, then pairs.
+void AppendGroupedIndian(std::string& out, std::string_view whole) {
+  if (whole.size() <= 3) {
+    out.append(whole);
+    return;
+  }
+  const std::size_t head = whole.size() - 3;  // digits before the last three
+  std::size_t at = 0;
+  // The first group is what is left over by pairs: 1 or 2 digits.
+  const std::size_t first = head % 2 == 0 ? 2 : 1;
+  out.append(whole.substr(0, first));
+  at = first;
+  while (at < head) {
+    out.push_back(',');
+    out.append(whole.substr(at, 2));
+    at += 2;
+  }
+  out.push_back(',');
+  out.append(whole.substr(head));
+}
+}  // namespace
+
 std::string GroupIndian(std::string_view decimal) {
-  std::string_view sign;
+  std::string out;
+  out.reserve(decimal.size() + decimal.size() / 2 + 1);
   if (!decimal.empty() && decimal[0] == '-') {
-    sign = "-";
+    out.push_back('-');
     decimal.remove_prefix(1);
   }
   const auto dot = decimal.find('.');
-  std::string_view whole = decimal.substr(0, dot);
-  const std::string_view frac = dot == std::string_view::npos ? "" : decimal.substr(dot);
-  std::string out;
-  if (whole.size() <= 3) {
-    out = std::string(whole);
-  } else {
-    const std::string_view last3 = whole.substr(whole.size() - 3);
-    std::string_view head = whole.substr(0, whole.size() - 3);
-    std::string grouped;
-    while (head.size() > 2) {
-      grouped = "," + std::string(head.substr(head.size() - 2)) + grouped;
-      head.remove_suffix(2);
-    }
-    out = std::string(head) + grouped + "," + std::string(last3);
-  }
-  return std::string(sign) + out + std::string(frac);
+  AppendGroupedIndian(out, decimal.substr(0, dot));
+  if (dot != std::string_view::npos) out.append(decimal.substr(dot));
+  return out;
 }
 
+// One string, no intermediate ones: denial and rejection messages format amounts per order.
 std::string Money::ToDisplay() const {
   const std::string s = ToString();
-  const bool neg = !s.empty() && s[0] == '-';
-  const std::string grouped =
-      GroupIndian(neg ? std::string_view(s).substr(1) : std::string_view(s));
+  std::string_view digits = s;
+  const bool neg = !digits.empty() && digits[0] == '-';
+  if (neg) digits.remove_prefix(1);
   const std::string_view symbol = currency_.Code() == "INR" ? "₹" : currency_.Code();
-  return fmt::format("{}{}{}", neg ? "-" : "", symbol, grouped);
+  std::string out;
+  out.reserve(1 + symbol.size() + digits.size() + digits.size() / 2 + 1);
+  if (neg) out.push_back('-');
+  out.append(symbol);
+  const auto dot = digits.find('.');
+  AppendGroupedIndian(out, digits.substr(0, dot));
+  if (dot != std::string_view::npos) out.append(digits.substr(dot));
+  return out;
 }
 
 }  // namespace nacre

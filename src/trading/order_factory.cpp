@@ -41,7 +41,15 @@ ClientOrderId OrderFactory::NextClientOrderId() {
   text.append(prefix_.data(), prefix_.data() + prefix_.size());
   const fmt::format_int n(++count_);
   text.append(n.data(), n.data() + n.size());
-  return ClientOrderId(std::string_view(text.data(), text.size()));
+  ClientOrderId id(std::string_view(text.data(), text.size()));
+  // The next id, if it comes within this second: its slot in the intern table is loaded while
+  // the strategy and the engine handle this order (a strategy that churns orders spent about a
+  // tenth of its run waiting for that slot).
+  text.resize(prefix_.size());
+  const fmt::format_int next(count_ + 1);
+  text.append(next.data(), next.data() + next.size());
+  PrefetchIntern(std::string_view(text.data(), text.size()));
+  return id;
 }
 
 std::uint64_t OrderFactory::IssuedNumber(const ClientOrderId& id) const {
