@@ -140,11 +140,11 @@ void ExecutionClient::Delay(const OrderEvent& e) {
 
 void ExecutionClient::EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills) {
   if (response_delay_ <= 0) {
-    sink_->OnOrderStatusReport(r, fills);
+    sink_->OnOrderStatusReport(r, fills, id());
     return;
   }
   delay_loop_->Schedule(Now() + response_delay_,
-                        [this, r, fills] { sink_->OnOrderStatusReport(r, fills); });
+                        [this, r, fills] { sink_->OnOrderStatusReport(r, fills, id()); });
 }
 
 void ExecutionClient::EmitAccountState(const AccountState& s) {

@@ -23,9 +23,11 @@ class ExecutionEventSink {
   virtual void OnOrderEvent(const OrderEvent& event) = 0;
   virtual void OnAccountState(const AccountState& state) = 0;
   // A venue's answer about one order (a QueryOrder, a post-reconnect pass): reconciled into
-  // the order like start-up reconciliation does.
+  // the order like start-up reconciliation does. `reporter` is the client that sent it (a
+  // broker's client answers for every exchange it reaches).
   virtual void OnOrderStatusReport(const OrderStatusReport& /*report*/,
-                                   const std::vector<FillReport>& /*fills*/) {}
+                                   const std::vector<FillReport>& /*fills*/,
+                                   const ClientId& /*reporter*/) {}
 };
 
 class ChargeCalculator;

@@ -313,9 +313,12 @@ Quantity ExecutionEngine::OuoTarget(const Order& order, const Order& peer) {
 }
 
 void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,
-                                          const std::vector<FillReport>& fills) {
+                                          const std::vector<FillReport>& fills,
+                                          const ClientId& reporter) {
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
-  r.set_client(ClientForVenue(report.instrument_id.venue()));
+  // As for a mass status: the client that reported, else the instrument's venue's.
+  ExecutionClient* from = client(reporter);
+  r.set_client(from != nullptr ? from : ClientForVenue(report.instrument_id.venue()));
   ReconcileResult res;
   r.ReconcileOrder(report, fills, res);
   report_mismatches_ += res.mismatches.size();

@@ -44,8 +44,8 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void SetFaultHandler(std::function<void(const std::string&)> h) { fault_handler_ = std::move(h); }
   std::uint64_t fault_count() const { return faults_; }
   void OnAccountState(const AccountState& state) override;
-  void OnOrderStatusReport(const OrderStatusReport& report,
-                           const std::vector<FillReport>& fills) override;
+  void OnOrderStatusReport(const OrderStatusReport& report, const std::vector<FillReport>& fills,
+                           const ClientId& reporter) override;
 
   // In-flight check (LIVE.md §8): every `interval`, an order SUBMITTED or PENDING_* whose last
   // event is older than `threshold` is queried at its client (QueryOrder), at most once per

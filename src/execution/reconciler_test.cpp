@@ -193,6 +193,31 @@ TEST_F(ReconcileTest, AppliedFillsAreSkippedAndCumulativeQuantityAheadOfTheFills
   EXPECT_EQ(NetPosition(), 6);
 }
 
+// A single order's report (an answer to a query, a reconnect's pass) asks the client that sent
+// it for an inferred fill's charges, as a mass status does: a broker's client reports orders
+// on exchanges another client is registered for.
+TEST_F(ReconcileTest, AnOrderReportsInferredFillIsChargedByTheClientThatReportedIt) {
+  auto b = std::make_unique<RecordingExecClient>("BROKER", "BFO");
+  RecordingExecClient* broker = b.get();
+  k().exec_engine().RegisterClient(std::move(b));
+  broker->inferred_fee_bp = 20;
+  client_->inferred_fee_bp = 10;  // the instrument's venue's client: not the one that reported
+  const Order* o = Ours("O-1", 6, true);
+  client_->mass_status.orders = {Report(*o, OrderStatus::kAccepted, 0)};
+  ASSERT_TRUE(k().Start().ok()) << k().halt_reason();
+  client_->Filled(*o, 2, "100");  // T-1
+  events_.clear();
+  const OrderStatusReport r = Report(*o, OrderStatus::kFilled, 6, "101");
+  broker->Report(r, {Fill(r, "T-1", 2, "100", 1)});
+  ASSERT_EQ(EventsOf(o), (Names{"OrderFilled"}));
+  const OrderFilled f = events_.Of<OrderFilled>()[0];
+  EXPECT_EQ(f.last_qty, Qty(4));
+  ASSERT_EQ(broker->inferred_charge_asks.size(), 1u);
+  EXPECT_TRUE(client_->inferred_charge_asks.empty());
+  EXPECT_EQ(f.charges.brokerage, Money::Notional(Px("101.5"), Qty(4), 1).MulRatio(20, 10'000));
+  EXPECT_EQ(o->status(), OrderStatus::kFilled);
+}
+
 TEST_F(ReconcileTest, OurOrderMissingFromTheCacheIsAdoptedAndAnUnknownOneIsExternal) {
   OrderStatusReport ours;
   ours.account_id = AccountId("SIM-001");

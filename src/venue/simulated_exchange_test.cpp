@@ -1509,7 +1509,8 @@ struct RecordingSink final : ExecutionEventSink {
   std::vector<OrderStatusReport> reports;
   void OnOrderEvent(const OrderEvent& e) override { events.push_back(e); }
   void OnAccountState(const AccountState&) override {}
-  void OnOrderStatusReport(const OrderStatusReport& r, const std::vector<FillReport>&) override {
+  void OnOrderStatusReport(const OrderStatusReport& r, const std::vector<FillReport>&,
+                           const ClientId&) override {
     reports.push_back(r);
   }
 };
