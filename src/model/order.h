@@ -4,6 +4,7 @@
 // Cache; single-threaded (kernel thread).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id,
 class Order {
  public:
   explicit Order(const OrderInitialized& init);
+
+  // Orders are made from a pool of blocks carved from slabs (order.cpp): a strategy can create
+  // tens of thousands of orders a run, and an Order is beyond malloc's small per-thread caches.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
 
   // Applies the event; on an illegal transition or mismatched identity returns an error and
   // changes nothing.

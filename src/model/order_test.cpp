@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testkit/testkit.h"
@@ -709,6 +711,50 @@ TEST(EventName, NamesEveryKind) {
   EXPECT_EQ(KindOf(OrderEvent(OrderFilled{})), E::kFilled);
   EXPECT_EQ(KindOf(OrderEvent(OrderUpdated{})), E::kUpdated);
   EXPECT_EQ(KindOf(OrderEvent(OrderDenied{})), E::kDenied);
+}
+
+// The order pool (order.cpp): a freed order's block is the next order's; the blocks of a
+// thread that ends are taken by the next thread that needs one; an order may end on another
+// thread than the one that made it. Under AddressSanitizer orders come from the heap and the
+// block checks do not apply.
+#if !defined(__SANITIZE_ADDRESS__)
+TEST(OrderPool, AFreedBlockIsTheNextOrdersAndAnEndedThreadsBlocksAreReused) {
+  const OrderInitialized init = testkit::MakeInit(Inst(), "O-POOL-1", OrderSide::kBuy, 1, "100");
+  auto a = std::make_unique<Order>(init);
+  const void* where = a.get();
+  a.reset();
+  auto b = std::make_unique<Order>(init);
+  EXPECT_EQ(static_cast<const void*>(b.get()), where);
+  EXPECT_EQ(b->client_order_id(), ClientOrderId("O-POOL-1"));
+
+  const void* last_freed = nullptr;
+  std::thread([&] {
+    auto mine = std::make_unique<Order>(init);
+    auto other = std::make_unique<Order>(init);
+    EXPECT_NE(mine.get(), other.get());
+    mine.reset();
+    last_freed = other.get();
+    other.reset();  // first on the thread's list, which goes to the shared list at its end
+  }).join();
+  const void* taken = nullptr;
+  std::thread([&] {
+    auto o = std::make_unique<Order>(init);  // an empty list: takes the shared one
+    taken = o.get();
+  }).join();
+  EXPECT_EQ(taken, last_freed);
+}
+#endif
+
+TEST(OrderPool, AnOrderMadeOnOneThreadCanEndOnAnother) {
+  const OrderInitialized init = testkit::MakeInit(Inst(), "O-POOL-2", OrderSide::kSell, 2, "101");
+  std::vector<std::unique_ptr<Order>> made;
+  std::thread([&] {
+    for (int i = 0; i < 300; ++i) made.push_back(std::make_unique<Order>(init));  // 3 slabs
+  }).join();
+  for (const auto& o : made) EXPECT_EQ(o->quantity(), Quantity::FromInt(2));
+  made.clear();  // freed here, into this thread's list
+  auto again = std::make_unique<Order>(init);
+  EXPECT_EQ(again->side(), OrderSide::kSell);
 }
 
 }  // namespace
