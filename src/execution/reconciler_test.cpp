@@ -196,7 +196,7 @@ TEST_F(ReconcileTest, AppliedFillsAreSkippedAndCumulativeQuantityAheadOfTheFills
 // A single order's report (an answer to a query, a reconnect's pass) asks the client that sent
 // it for an inferred fill's charges, as a mass status does: a broker's client reports orders
 // on exchanges another client is registered for.
-TEST_F(ReconcileTest, AnOrderReportsInferredFillIsChargedByTheClientThatReportedIt) {
+TEST_F(ReconcileTest, AnInferredFillFromOneOrdersReportIsChargedByTheClientThatSentIt) {
   auto b = std::make_unique<RecordingExecClient>("BROKER", "BFO");
   RecordingExecClient* broker = b.get();
   k().exec_engine().RegisterClient(std::move(b));

@@ -24,7 +24,7 @@ class InternTable {
     const std::uint64_t h = std::hash<std::string_view>{}(s);
     std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
     if (!lock.owns_lock()) return;
-    __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+    __builtin_prefetch(&slots_[h & (slots_.size() - 1)], 1);  // a new id writes the slot
   }
   const InternedString* Intern(std::string_view s) {
     const std::uint64_t h = std::hash<std::string_view>{}(s);

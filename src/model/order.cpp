@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <mutex>
+#include <new>
 
 namespace nacre {
 
@@ -308,18 +309,16 @@ void Order::ApplyFill(const OrderFilled& fill) {
 
 // The order pool. Each thread keeps a list of free blocks, taken and given back without a
 // lock; an empty list takes the shared list's blocks, else a new slab of kBlocksPerSlab. A
-// thread that ends gives its blocks to the shared list, and an order deleted after that (a
-// thread-local owner destroyed later) goes there directly. Slabs are never returned to the
-// system: the pool holds what the most orders alive at once needed, and an engine that is reset
-// makes its next run's orders in its last run's memory. Under AddressSanitizer orders come from
-// the heap, so a use after free is still caught.
+// thread that ends gives its blocks to the shared list, and an order made or deleted after that
+// (by a thread-local owner destroyed later) takes from or goes to the shared list directly.
+// Slabs are never returned to the system. For orders made and deleted on one thread (the
+// kernel's), the pool holds what the most orders alive at once needed, and an engine that is
+// reset makes its next run's orders in its last run's memory. Blocks deleted on another thread
+// join that thread's list, and the maker carves new slabs meanwhile. Under AddressSanitizer
+// orders come from the heap, so a use after free is still caught.
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kPooled = false;
-#else
-constexpr bool kPooled = true;
-#endif
+constexpr bool kPooled = NACRE_ORDER_POOL == 1;
 
 constexpr std::size_t kBlocksPerSlab = 128;
 static_assert(alignof(Order) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
@@ -328,22 +327,28 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
+// Starts a free block's life in storage an order left (or a new slab's).
+FreeBlock* MakeBlock(void* where, FreeBlock* next) { return ::new (where) FreeBlock{next}; }
+
 struct SharedBlocks {
   std::mutex mu;
   FreeBlock* head = nullptr;
 };
 SharedBlocks& Shared() {
-  static SharedBlocks* shared = new SharedBlocks();  // never destroyed: threads end after statics
+  // Never destroyed: orders owned by statics are deleted by the main thread's static
+  // destructors, after its thread-locals, and detached threads may outlive them all.
+  static SharedBlocks* shared = new SharedBlocks();
   return *shared;
 }
 
 // Trivially destructible, so it can be used until the thread's very end.
 struct LocalBlocks {
   FreeBlock* head = nullptr;
-  bool ended = false;  // the thread's exit handed its blocks on: give them to the shared list
+  bool ended = false;  // the thread's exit handed its blocks on: use the shared list
 };
 thread_local LocalBlocks local;
 
+// Puts the list from `head` (ending in nullptr) in front of the shared list.
 void GiveToShared(FreeBlock* head) {
   if (head == nullptr) return;
   FreeBlock* tail = head;
@@ -366,20 +371,25 @@ thread_local HandOnAtExit hand_on_at_exit;
 // thread-local once).
 void RegisterThread() { static_cast<void>(&hand_on_at_exit); }
 
-FreeBlock* TakeShared() {
+FreeBlock* TakeAllShared() {
   std::lock_guard<std::mutex> lock(Shared().mu);
   FreeBlock* all = Shared().head;
   Shared().head = nullptr;
   return all;
 }
 
+FreeBlock* TakeOneShared() {
+  std::lock_guard<std::mutex> lock(Shared().mu);
+  FreeBlock* one = Shared().head;
+  if (one != nullptr) Shared().head = one->next;
+  return one;
+}
+
 FreeBlock* NewSlab() {
   char* slab = static_cast<char*>(::operator new(kBlocksPerSlab * sizeof(Order)));
   FreeBlock* head = nullptr;
   for (std::size_t i = kBlocksPerSlab; i-- > 0;) {  // handed out in address order
-    auto* b = reinterpret_cast<FreeBlock*>(slab + i * sizeof(Order));
-    b->next = head;
-    head = b;
+    head = MakeBlock(slab + i * sizeof(Order), head);
   }
   return head;
 }
@@ -389,12 +399,14 @@ FreeBlock* NewSlab() {
 void* Order::operator new(std::size_t size) {
   if (!kPooled || size != sizeof(Order)) return ::operator new(size);
   if (local.head == nullptr) {
-    FreeBlock* blocks = TakeShared();
-    if (blocks == nullptr) blocks = NewSlab();
-    if (local.ended) {  // keep one, give the rest back
-      GiveToShared(blocks->next);
-      return blocks;
+    if (local.ended) {
+      if (FreeBlock* one = TakeOneShared()) return one;
+      FreeBlock* slab = NewSlab();
+      GiveToShared(slab->next);  // keep one, share the rest
+      return slab;
     }
+    FreeBlock* blocks = TakeAllShared();
+    if (blocks == nullptr) blocks = NewSlab();
     RegisterThread();
     local.head = blocks;
   }
@@ -406,18 +418,15 @@ void* Order::operator new(std::size_t size) {
 void Order::operator delete(void* p, std::size_t size) noexcept {
   if (p == nullptr) return;
   if (!kPooled || size != sizeof(Order)) {
-    ::operator delete(p);
+    ::operator delete(p, size);
     return;
   }
-  auto* b = static_cast<FreeBlock*>(p);
   if (local.ended) {
-    b->next = nullptr;
-    GiveToShared(b);
+    GiveToShared(MakeBlock(p, nullptr));
     return;
   }
   if (local.head == nullptr) RegisterThread();
-  b->next = local.head;
-  local.head = b;
+  local.head = MakeBlock(p, local.head);
 }
 
 }  // namespace nacre

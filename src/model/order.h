@@ -12,6 +12,19 @@
 #include "core/result.h"
 #include "model/events.h"
 
+// 1 when orders come from the pool (order.cpp); 0 under AddressSanitizer, where they come
+// from the heap so that a use after free is caught.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_HWADDRESS__)
+#define NACRE_ORDER_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(hwaddress_sanitizer)
+#define NACRE_ORDER_POOL 0
+#endif
+#endif
+#ifndef NACRE_ORDER_POOL
+#define NACRE_ORDER_POOL 1
+#endif
+
 namespace nacre {
 
 // The state an event moves an order to, or nullopt when the event is not allowed in `from`.
@@ -32,7 +45,8 @@ class Order {
   explicit Order(const OrderInitialized& init);
 
   // Orders are made from a pool of blocks carved from slabs (order.cpp): a strategy can create
-  // tens of thousands of orders a run, and an Order is beyond malloc's small per-thread caches.
+  // tens of thousands of orders a run, more than malloc's per-thread cache keeps of a size, and
+  // each one past it was a trip through malloc's bins.
   static void* operator new(std::size_t size);
   static void operator delete(void* p, std::size_t size) noexcept;
 
