@@ -13,7 +13,13 @@
 //   orders:0 runs the same data and strategy without orders: the ceiling of the data path.
 // BM_NseExchangeQuotes: the original scenario, kept for comparison: a quoter that resubmits
 //   a missing side on every quote, a tick inside the spread, on a ₹10 crore account, so most
-//   of its orders are denied by the rate limit or rejected for margin (order churn).
+//   of its orders are denied by the rate limit or rejected for margin (order churn). It runs
+//   the engine, resets it and runs it again, so each run's orders reuse the last run's memory
+//   and client order ids.
+// BM_NseExchangeQuotesFirstRun: the same scenario once, on a new engine: run it alone
+//   (`--benchmark_filter=BM_NseExchangeQuotesFirstRun`) so that it is the process's first
+//   run, with every id interned anew and every order in memory not used before; one iteration,
+//   so compare several processes.
 //
 // BM_MarginCheck: the NSE margin book alone, as the exchange uses it when an order arrives: a
 // working order checked against a book of `legs` option positions on one underlying, without a
@@ -296,6 +302,29 @@ void BM_NseExchangeQuotes(benchmark::State& state) {
                           static_cast<std::int64_t>(d.quotes.size() + d.trades.size()));
 }
 BENCHMARK(BM_NseExchangeQuotes)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+void BM_NseExchangeQuotesFirstRun(benchmark::State& state) {
+  const ExchangeData d = MakeData(static_cast<std::size_t>(state.range(0)));
+  const auto engine_ptr = MakeEngine(d, Money::FromInt(100'000'000));
+  BacktestEngine& engine = *engine_ptr;
+  auto s = std::make_unique<Quoter>(d.option.id);
+  Quoter* quoter = s.get();
+  (void)engine.AddStrategy(std::move(s));
+  BacktestResult last;
+  for (auto _ : state) {
+    last = engine.Run();
+    benchmark::DoNotOptimize(last.final_equity);
+  }
+  if (quoter->fills == 0) state.SkipWithError("no fills");
+  state.counters["fills"] = static_cast<double>(last.fills);
+  state.counters["orders"] = static_cast<double>(last.orders);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(d.quotes.size() + d.trades.size()));
+}
+BENCHMARK(BM_NseExchangeQuotesFirstRun)
+    ->Arg(100'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_MarginCheck(benchmark::State& state) {
   const auto legs = static_cast<int>(state.range(0));
