@@ -128,9 +128,9 @@ class MessageBus {
       }
       e->fn(&m);
     };
-    static_assert(!std::is_nothrow_move_constructible_v<T> ||
-                      sizeof(T) + 3 * sizeof(void*) > LoopTask::kInline ||
-                      LoopTask::kStoresInline<decltype(deferred)>,
+    using Deferred = decltype(deferred);
+    static_assert(!std::is_nothrow_move_constructible_v<T> || sizeof(Deferred) > LoopTask::kInline ||
+                      LoopTask::kStoresInline<Deferred>,
                   "a message that could be stored inline must be");
     RunOnLoop(std::move(deferred));
     return Status::Ok();

@@ -85,9 +85,7 @@ void ExecutionEngine::Failed(const char* where, const std::string& what) {
 ReconcileResult ExecutionEngine::Reconcile(const ExecutionMassStatus& status, bool complete) {
   if (!status.day_start.is_zero()) venue_day_start_[status.venue] = status.day_start;
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
-  // The client that reported (a broker's reports span its exchanges), else the venue's.
-  ExecutionClient* reporter = client(status.client_id);
-  r.set_client(reporter != nullptr ? reporter : ClientForVenue(status.venue));
+  r.set_client(ReportingClient(status.client_id, status.venue));
   return r.Reconcile(status, complete);
 }
 
@@ -316,9 +314,7 @@ void ExecutionEngine::OnOrderStatusReport(const OrderStatusReport& report,
                                           const std::vector<FillReport>& fills,
                                           const ClientId& reporter) {
   Reconciler r(trader_id_, cache_, *this, clock_, uuids_, logger_);
-  // As for a mass status: the client that reported, else the instrument's venue's.
-  ExecutionClient* from = client(reporter);
-  r.set_client(from != nullptr ? from : ClientForVenue(report.instrument_id.venue()));
+  r.set_client(ReportingClient(reporter, report.instrument_id.venue()));
   ReconcileResult res;
   r.ReconcileOrder(report, fills, res);
   report_mismatches_ += res.mismatches.size();
@@ -393,6 +389,12 @@ void ExecutionEngine::RegisterClient(std::unique_ptr<ExecutionClient> client) {
 ExecutionClient* ExecutionEngine::client(const ClientId& id) {
   auto it = clients_.find(id);
   return it == clients_.end() ? nullptr : it->second.get();
+}
+
+ExecutionClient* ExecutionEngine::ReportingClient(const ClientId& reporter, const Venue& venue) {
+  // A broker's client reports for every exchange it reaches: the one that reported first.
+  ExecutionClient* c = client(reporter);
+  return c != nullptr ? c : ClientForVenue(venue);
 }
 
 ExecutionClient* ExecutionEngine::ClientForVenue(const Venue& venue) {

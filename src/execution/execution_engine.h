@@ -32,6 +32,9 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void RegisterClient(std::unique_ptr<ExecutionClient> client);
   ExecutionClient* client(const ClientId& id);
   ExecutionClient* ClientForVenue(const Venue& venue);
+  // The client a report came from, else the venue's: the one asked for what the report leaves
+  // to its client (an inferred fill's charges).
+  ExecutionClient* ReportingClient(const ClientId& reporter, const Venue& venue);
   std::vector<ExecutionClient*> clients();
 
   void Execute(const TradingCommand& cmd);

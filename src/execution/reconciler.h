@@ -75,8 +75,8 @@ class Reconciler {
         uuids_(uuids),
         log_(&logger, "Reconciler") {}
 
-  // The venue's client: the charges of a fill inferred from its reports (InferredFillCharges);
-  // none without one.
+  // The client that sent the reports (ExecutionEngine::ReportingClient): the charges of a fill
+  // inferred from them (InferredFillCharges); none without one.
   void set_client(ExecutionClient* client) { client_ = client; }
   // Every order, fill and position the venue reports. `complete`: the reports hold every
   // order of the day, so an order we hold open that is absent is a mismatch.

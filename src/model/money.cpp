@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 namespace nacre {
 
@@ -120,55 +122,53 @@ Money Money::MulRatio(std::int64_t num, std::int64_t den) const {
 }
 
 namespace {
-// Appends `whole` (digits only) with Indian grouping: the last three digits, then pairs.
-void AppendGroupedIndian(std::string& out, std::string_view whole) {
+// Appends `decimal` (digits, then optionally '.' and the fraction; no sign) with the whole part
+// grouped the Indian way: the last three digits, then pairs.
+void AppendGroupedIndian(std::string& out, std::string_view decimal) {
+  const std::size_t dot = std::min(decimal.find('.'), decimal.size());
+  const std::string_view whole = decimal.substr(0, dot);
   if (whole.size() <= 3) {
     out.append(whole);
-    return;
-  }
-  const std::size_t head = whole.size() - 3;  // digits before the last three
-  std::size_t at = 0;
-  // The first group is what is left over by pairs: 1 or 2 digits.
-  const std::size_t first = head % 2 == 0 ? 2 : 1;
-  out.append(whole.substr(0, first));
-  at = first;
-  while (at < head) {
+  } else {
+    const std::size_t head = whole.size() - 3;  // digits before the last three
+    std::size_t at = head % 2 == 0 ? 2 : 1;     // the first group: what pairs leave over
+    out.append(whole.substr(0, at));
+    for (; at < head; at += 2) {
+      out.push_back(',');
+      out.append(whole.substr(at, 2));
+    }
     out.push_back(',');
-    out.append(whole.substr(at, 2));
-    at += 2;
+    out.append(whole.substr(head));
   }
-  out.push_back(',');
-  out.append(whole.substr(head));
+  out.append(decimal.substr(dot));
+}
+
+// The unsigned part of `decimal`, and whether it had a '-'.
+std::pair<std::string_view, bool> Unsigned(std::string_view decimal) {
+  if (!decimal.empty() && decimal[0] == '-') return {decimal.substr(1), true};
+  return {decimal, false};
 }
 }  // namespace
 
 std::string GroupIndian(std::string_view decimal) {
+  const auto [digits, neg] = Unsigned(decimal);
   std::string out;
   out.reserve(decimal.size() + decimal.size() / 2 + 1);
-  if (!decimal.empty() && decimal[0] == '-') {
-    out.push_back('-');
-    decimal.remove_prefix(1);
-  }
-  const auto dot = decimal.find('.');
-  AppendGroupedIndian(out, decimal.substr(0, dot));
-  if (dot != std::string_view::npos) out.append(decimal.substr(dot));
+  if (neg) out.push_back('-');
+  AppendGroupedIndian(out, digits);
   return out;
 }
 
 // One string, no intermediate ones: denial and rejection messages format amounts per order.
 std::string Money::ToDisplay() const {
   const std::string s = ToString();
-  std::string_view digits = s;
-  const bool neg = !digits.empty() && digits[0] == '-';
-  if (neg) digits.remove_prefix(1);
+  const auto [digits, neg] = Unsigned(s);
   const std::string_view symbol = currency_.Code() == "INR" ? "₹" : currency_.Code();
   std::string out;
   out.reserve(1 + symbol.size() + digits.size() + digits.size() / 2 + 1);
   if (neg) out.push_back('-');
   out.append(symbol);
-  const auto dot = digits.find('.');
-  AppendGroupedIndian(out, digits.substr(0, dot));
-  if (dot != std::string_view::npos) out.append(digits.substr(dot));
+  AppendGroupedIndian(out, digits);
   return out;
 }
 
