@@ -286,12 +286,12 @@ void Cache::UpdateEntry(OrderEntry& e) {
 }
 
 void Cache::IndexVenueOrderId(const Order& order) {
-  venue_order_ids_.insert_or_assign(order.venue_order_id(), order.client_order_id());
+  *venue_order_ids_.try_emplace(order.venue_order_id()).first = order.client_order_id();
 }
 
 const Order* Cache::OrderByVenueId(const VenueOrderId& id) const {
-  auto it = venue_order_ids_.find(id);
-  return it == venue_order_ids_.end() ? nullptr : order(it->second);
+  const ClientOrderId* client = venue_order_ids_.find(id);
+  return client == nullptr ? nullptr : order(*client);
 }
 
 bool Cache::Matches(const Order& o, const OrderQuery& q) const {

@@ -271,9 +271,10 @@ class Cache {
   };
   BarMemo bar_memo_;
 
-  // By the id's intern number (common/id_map.h): a lookup on every command and order event.
+  // By the id's intern number (common/id_map.h): a lookup on every command and order event,
+  // and by venue id on every event a venue reports with its own id.
   IdMap<ClientOrderId, OrderEntry> orders_;
-  std::unordered_map<VenueOrderId, ClientOrderId, IdHash> venue_order_ids_;
+  IdMap<VenueOrderId, ClientOrderId> venue_order_ids_;
   std::uint64_t next_order_seq_ = 0;
   std::string tag_prefix_ = "N00";
   std::uint64_t tag_count_ = 0;

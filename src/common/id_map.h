@@ -82,6 +82,23 @@ class IdMap {
     return true;
   }
 
+  // Removes every entry `pred(const Id&, const V&)` accepts; returns how many.
+  template <typename Pred>
+  std::size_t erase_if(Pred&& pred) {
+    std::size_t erased = 0;
+    for (Node& n : nodes_) {
+      if (!n.entry || !pred(std::as_const(n.entry->first), std::as_const(n.entry->second))) {
+        continue;
+      }
+      index_[n.entry->first.intern_index()] = nullptr;
+      n.entry.reset();
+      free_.push_back(&n);
+      --size_;
+      ++erased;
+    }
+    return erased;
+  }
+
   void clear() {
     index_.clear();
     nodes_.clear();
@@ -96,6 +113,12 @@ class IdMap {
   void for_each(F&& f) {
     for (Node& n : nodes_) {
       if (n.entry) f(n.entry->first, n.entry->second);
+    }
+  }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const Node& n : nodes_) {
+      if (n.entry) f(n.entry->first, std::as_const(n.entry->second));
     }
   }
 

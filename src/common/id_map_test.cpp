@@ -69,5 +69,23 @@ TEST(IdMap, ValuesStayPutWhileTheTableGrowsAndAfterOthersAreErased) {
   EXPECT_FALSE(m.erase(Id(0)));
 }
 
+TEST(IdMap, EraseIfRemovesWhatThePredicateAcceptsAndFreesItsNodes) {
+  IdMap<InstrumentId, int> m;
+  for (int i = 0; i < 100; ++i) m.try_emplace(Id(i), i);
+  const int* kept = m.find(Id(1));
+  EXPECT_EQ(m.erase_if([](const InstrumentId&, const int& v) { return v % 2 == 0; }), 50u);
+  EXPECT_EQ(m.size(), 50u);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(m.find(Id(i)) != nullptr, i % 2 == 1) << i;
+  EXPECT_EQ(m.find(Id(1)), kept);  // what stays does not move
+  EXPECT_FALSE(m.erase(Id(0)));
+  // The erased keys can come back (in the freed nodes) and be erased again.
+  EXPECT_EQ(*m.try_emplace(Id(0), -1).first, -1);
+  EXPECT_EQ(m.size(), 51u);
+  EXPECT_EQ(m.erase_if([](const InstrumentId&, const int&) { return false; }), 0u);
+  int seen = 0;
+  std::as_const(m).for_each([&](const InstrumentId&, const int&) { ++seen; });
+  EXPECT_EQ(seen, 51);
+}
+
 }  // namespace
 }  // namespace nacre

@@ -121,8 +121,7 @@ MatchingCore& SimulatedExchange::MarketOfSlow(const InstrumentId& id) {
 }
 
 const VenueOrder* SimulatedExchange::order(const ClientOrderId& id) const {
-  auto it = orders_.find(id);
-  return it == orders_.end() ? nullptr : &it->second;
+  return orders_.find(id);
 }
 
 // ---- commands and the latency inbox ----
@@ -158,7 +157,7 @@ void SimulatedExchange::RollDay(UnixNanos now) {
   const bool first = !day_;
   day_ = today;
   if (first) return;
-  std::erase_if(orders_, [](const auto& kv) { return kv.second.is_closed(); });
+  orders_.erase_if([](const ClientOrderId&, const VenueOrder& o) { return o.is_closed(); });
   day_fills_.clear();
   day_charges_.clear();
   for (auto& [id, p] : positions_) p.overnight_raw = p.net_raw;
@@ -168,10 +167,10 @@ void SimulatedExchange::RollDay(UnixNanos now) {
 void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Order& order) {
   // What goes on the wire: the order as sent; the exchange never looks at the kernel's again.
   // A second submit of an id already sent is the same order twice: not sent again.
-  if (orders_.count(order.client_order_id()) != 0) return;
-  auto [it, fresh] = in_flight_.try_emplace(order.client_order_id());
+  if (orders_.contains(order.client_order_id())) return;
+  auto [slot, fresh] = in_flight_.try_emplace(order.client_order_id());
   if (!fresh) return;
-  VenueOrder& sent = it->second;
+  VenueOrder& sent = *slot;
   sent = SentOf(order);
   GenerateOrderSubmitted(sent.ref, Now());
   Pending p{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, {}, {}, {}, {}};
@@ -204,12 +203,11 @@ std::optional<VenueRefusal> SimulatedExchange::PrecheckModify(const ClientOrderI
                                                               std::optional<Quantity> quantity,
                                                               std::optional<Price> price,
                                                               std::optional<Price> trigger) {
-  auto it = orders_.find(id);
-  if (it == orders_.end() || !it->second.resting_seq) {
+  const VenueOrder* o = orders_.find(id);
+  if (o == nullptr || !o->resting_seq) {
     return VenueRefusal{VenueRule::kNotOpen, "order not open at venue", {}, {}};
   }
-  return CheckModify(it->second, quantity.value_or(it->second.quantity), price, trigger,
-                     /*flush=*/false);
+  return CheckModify(*o, quantity.value_or(o->quantity), price, trigger, /*flush=*/false);
 }
 
 void SimulatedExchange::ModifyOrder(const nacre::ModifyOrder& cmd, const Order& /*order*/) {
@@ -223,9 +221,7 @@ void SimulatedExchange::CancelOrder(const nacre::CancelOrder& cmd, const Order& 
   // (An order still in flight is not at the venue: the cancel will find nothing there, and
   // the order, arriving after it, rests normally.)
   if (config_.latency.cancel == 0) {
-    if (auto it = orders_.find(cmd.client_order_id); it != orders_.end()) {
-      it->second.cancel_requested = true;
-    }
+    if (VenueOrder* o = orders_.find(cmd.client_order_id)) o->cancel_requested = true;
   }
   Enqueue(Pending{Pending::Kind::kCancel, Now() + config_.latency.cancel, next_cmd_++,
                   RefOfCommand(cmd), {}, {}, {}});
@@ -234,9 +230,9 @@ void SimulatedExchange::CancelOrder(const nacre::CancelOrder& cmd, const Order& 
 // An order the exchange never received gets no answer (as Kite's 404 says nothing about an
 // order still in flight): the kernel's in-flight check keeps it unresolved, never guessed.
 void SimulatedExchange::QueryOrder(const nacre::QueryOrder& cmd, const Order& /*order*/) {
-  auto it = orders_.find(cmd.client_order_id);
-  if (it == orders_.end()) return;
-  EmitReport(ReportOf(it->second), FillsOf(cmd.client_order_id));
+  const VenueOrder* o = orders_.find(cmd.client_order_id);
+  if (o == nullptr) return;
+  EmitReport(ReportOf(*o), FillsOf(cmd.client_order_id));
 }
 
 std::size_t SimulatedExchange::ProcessCommands() {
@@ -264,8 +260,10 @@ void SimulatedExchange::Handle(const Pending& p) {
     case Pending::Kind::kSubmit:
       // A client order id the exchange already holds is the same order sent twice: ignored
       // (answering it would speak about the live order as if it were new).
-      if (auto node = in_flight_.extract(p.ref.client_order_id); !node.empty()) {
-        Arrive(std::move(node), p.due);
+      if (VenueOrder* sent = in_flight_.find(p.ref.client_order_id)) {
+        VenueOrder& order = *orders_.try_emplace(p.ref.client_order_id, std::move(*sent)).first;
+        in_flight_.erase(p.ref.client_order_id);
+        Arrive(order, p.due);
       }
       return;
     case Pending::Kind::kModify:
@@ -273,15 +271,15 @@ void SimulatedExchange::Handle(const Pending& p) {
       return;
     case Pending::Kind::kCancel: {
       const ClientOrderId& id = p.ref.client_order_id;
-      auto it = orders_.find(id);
-      if (it != orders_.end()) it->second.cancel_requested = false;
-      if (it == orders_.end() || !it->second.resting_seq) {
-        GenerateOrderCancelRejected(it != orders_.end() ? it->second.ref : p.ref,
-                                    "order not open at venue", p.due);
+      VenueOrder* o = orders_.find(id);
+      if (o != nullptr) o->cancel_requested = false;
+      if (o == nullptr || !o->resting_seq) {
+        GenerateOrderCancelRejected(o != nullptr ? o->ref : p.ref, "order not open at venue",
+                                    p.due);
         return;
       }
       Remove(id);
-      Cancel(it->second, p.due);
+      Cancel(*o, p.due);
       return;
     }
   }
@@ -289,13 +287,13 @@ void SimulatedExchange::Handle(const Pending& p) {
 
 void SimulatedExchange::HandleModify(const Pending& p) {
   const ModifyRequest asked{p.quantity, p.price, p.trigger};
-  auto oit = orders_.find(p.ref.client_order_id);
-  if (oit == orders_.end() || !oit->second.resting_seq) {
-    GenerateOrderModifyRejected(oit != orders_.end() ? oit->second.ref : p.ref,
-                                "order not open at venue", p.due, asked);
+  VenueOrder* found = orders_.find(p.ref.client_order_id);
+  if (found == nullptr || !found->resting_seq) {
+    GenerateOrderModifyRejected(found != nullptr ? found->ref : p.ref, "order not open at venue",
+                                p.due, asked);
     return;
   }
-  VenueOrder& order = oit->second;
+  VenueOrder& order = *found;
   const Quantity qty = p.quantity.value_or(order.quantity);
   if (auto refused = CheckModify(order, qty, p.price, p.trigger, /*flush=*/true)) {
     GenerateOrderModifyRejected(order.ref, refused->message, p.due, asked);
@@ -459,8 +457,7 @@ std::string SimulatedExchange::CheckLpp(const VenueOrder& order, const Instrumen
                      buy ? "high" : "low", ref->ToString());
 }
 
-void SimulatedExchange::Arrive(OrderMap::node_type sent, UnixNanos at) {
-  VenueOrder& order = orders_.insert(std::move(sent)).position->second;
+void SimulatedExchange::Arrive(VenueOrder& order, UnixNanos at) {
   order.ts_last = at;
   const Instrument* inst = InstrumentOf(order);
   std::optional<VenueRefusal> refused = CheckRules(order, inst, at);
@@ -528,11 +525,11 @@ void SimulatedExchange::Rest(VenueOrder& order, UnixNanos since, std::optional<P
 }
 
 void SimulatedExchange::Remove(const ClientOrderId& id) {
-  auto it = orders_.find(id);
-  if (it == orders_.end() || !it->second.resting_seq) return;
-  MarginChanged(it->second);
-  resting_.erase(*it->second.resting_seq);
-  it->second.resting_seq.reset();
+  VenueOrder* o = orders_.find(id);
+  if (o == nullptr || !o->resting_seq) return;
+  MarginChanged(*o);
+  resting_.erase(*o->resting_seq);
+  o->resting_seq.reset();
 }
 
 // ---- matching ----
@@ -797,7 +794,7 @@ ChargeBreakdown SimulatedExchange::ChargesFor(const VenueOrder& order, Price px,
   if (!config_.charges) return {};
   const Instrument* inst = InstrumentOf(order);
   const Money premium = Money::Notional(px, qty, inst ? inst->multiplier : 1);
-  const bool first = charged_orders_.insert(order.client_order_id()).second;
+  const bool first = charged_orders_.try_emplace(order.client_order_id()).second;
   const CivilDate date = IstDate(Now());
   ChargeBreakdown b = charges_->OnFill(date, order.side(), premium, first);
   day_charges_.push_back(
@@ -1135,7 +1132,7 @@ std::vector<FillReport> SimulatedExchange::FillsOf(const ClientOrderId& id) cons
 std::vector<const VenueOrder*> SimulatedExchange::SortedOrders() const {
   std::vector<const VenueOrder*> out;
   out.reserve(orders_.size());
-  for (const auto& [id, o] : orders_) out.push_back(&o);
+  orders_.for_each([&](const ClientOrderId&, const VenueOrder& o) { out.push_back(&o); });
   std::sort(out.begin(), out.end(), [](const VenueOrder* a, const VenueOrder* b) {
     return a->client_order_id() < b->client_order_id();
   });
@@ -1315,7 +1312,8 @@ std::string SimulatedExchange::SaveState() const {
   j["day"] = day_ ? DateJson(*day_) : Json(nullptr);
   j["total_charges"] = ChargesJson(total_charges_);
   std::vector<std::string> charged;
-  for (const ClientOrderId& id : charged_orders_) charged.push_back(id.value());
+  charged_orders_.for_each(
+      [&](const ClientOrderId& id, const Charged&) { charged.push_back(id.value()); });
   std::sort(charged.begin(), charged.end());
   j["charged_orders"] = charged;
   Json orders = Json::array();
@@ -1453,7 +1451,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       v.ts_accepted = UnixNanos(o.at("ts_accepted").get<std::int64_t>());
       v.ts_last = UnixNanos(o.at("ts_last").get<std::int64_t>());
       if (v.filled > v.quantity) throw std::invalid_argument("filled above quantity");
-      if (!orders.emplace(v.ref.client_order_id, v).second) {
+      if (!orders.try_emplace(v.ref.client_order_id, v).second) {
         throw std::invalid_argument("duplicate order " + v.ref.client_order_id.value());
       }
     }
@@ -1473,8 +1471,8 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       if (!r.at("queue_ahead").is_null()) {
         in.r.match.queue_ahead = r.at("queue_ahead").get<std::int64_t>();
       }
-      auto oit = orders.find(in.id);
-      if (oit == orders.end() || oit->second.is_closed()) {
+      const VenueOrder* held = orders.find(in.id);
+      if (held == nullptr || held->is_closed()) {
         throw std::invalid_argument("resting order " + in.id.value() + " is not an open order");
       }
       if (!resting.empty() && in.seq <= resting.back().seq) {
@@ -1485,13 +1483,13 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
       }
       resting.push_back(in);
     }
-    for (const auto& [id, o] : orders) {
+    orders.for_each([&](const ClientOrderId& id, const VenueOrder& o) {
       const bool rests = std::any_of(resting.begin(), resting.end(),
                                      [&](const RestingIn& r) { return r.id == id; });
       if (!o.is_closed() && !rests) {
         throw std::invalid_argument("open order " + id.value() + " has no resting entry");
       }
-    }
+    });
     std::map<InstrumentId, VenuePosition> positions;
     field = "positions";
     for (const Json& p : j.at("positions")) {
@@ -1572,7 +1570,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
     orders_ = std::move(orders);
     for (const RestingIn& in : resting) {
       Resting r = in.r;
-      r.order = &orders_.at(in.id);
+      r.order = orders_.find(in.id);
       r.restored = true;
       resting_.emplace(in.seq, r);
       r.order->resting_seq = in.seq;
@@ -1588,7 +1586,7 @@ Status SimulatedExchange::RestoreState(const std::string& text) {
     next_seq_ = next_seq;
     fills_ = fill_count;
     charged_orders_.clear();
-    for (const std::string& id : charged) charged_orders_.insert(ClientOrderId(id));
+    for (const std::string& id : charged) charged_orders_.try_emplace(ClientOrderId(id));
     // The open contract note continues exactly: the day's events replayed into a fresh
     // calculator (their breakdowns were booked before the save).
     charges_.emplace(*schedule_);

@@ -298,7 +298,9 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void ReportAccount();
 
  private:
-  using OrderMap = std::unordered_map<ClientOrderId, VenueOrder, IdHash>;
+  // By the id's intern number (common/id_map.h): looked up on every command and fill. A
+  // value stays where it is until erased (resting entries point at their orders).
+  using OrderMap = IdMap<ClientOrderId, VenueOrder>;
   struct Pending {
     enum class Kind : std::uint8_t { kSubmit, kModify, kCancel } kind;
     UnixNanos due;
@@ -342,7 +344,7 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   void ProcessDueSlow(UnixNanos until);
   void Handle(const Pending& p);
   void HandleModify(const Pending& p);
-  void Arrive(OrderMap::node_type sent, UnixNanos at);
+  void Arrive(VenueOrder& order, UnixNanos at);
   // The exchange's record of `order` as sent (before any answer).
   static VenueOrder SentOf(const Order& order);
   std::optional<VenueRefusal> CheckRules(const VenueOrder& order, const Instrument* inst,
@@ -452,7 +454,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   };
   RestingBook resting_;
   bool seeing_ = false;  // SeeMarket: restored resting orders are passed over
-  std::unordered_set<ClientOrderId, IdHash> charged_orders_;  // brokerage already charged
+  struct Charged {};
+  IdMap<ClientOrderId, Charged> charged_orders_;  // brokerage already charged
   // One matching core per instrument seen (its book and rules).
   IdMap<InstrumentId, MatchingCore> markets_;  // looked up on every quote (common/id_map.h)
   // Find or add; data mostly comes in runs of one instrument, so the last one is checked first.
