@@ -9,17 +9,21 @@
 //
 // The array covers the numbers up to the largest key's (8 bytes each), so its size follows how
 // many strings the process had interned when the key was added, not how many keys the map
-// holds: about 0.6 MiB a map for 22,906 contracts (three strings each) and their orders' ids.
+// holds: about 0.6 MiB a map for 22,906 contracts (three strings each) and their orders' ids;
+// a map keyed by order ids grows with every order id the run makes (8 bytes each).
 //
-// Values live in a std::deque and never move: a reference or pointer to a value stays valid
-// until that key is erased or the map is cleared (as with std::unordered_map). Iteration order
-// is unspecified; nothing that must be deterministic may depend on it. Not thread-safe.
+// Values live in chunks of nodes and never move: a reference or pointer to a value stays valid
+// until that key is erased or the map is cleared (as with std::unordered_map). The chunks grow
+// from 4 nodes, doubling up to about 64 KiB each, so a map of large values (the exchange's
+// orders, ~0.5 KiB each) allocates once per many adds, not once per add as a std::deque of
+// them (512-byte blocks) or a node map does. Iteration order is unspecified; nothing that
+// must be deterministic may depend on it. Not thread-safe.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -36,7 +40,7 @@ class IdMap {
   // The index points at this map's own nodes: a copy would point at the original's.
   IdMap(const IdMap&) = delete;
   IdMap& operator=(const IdMap&) = delete;
-  IdMap(IdMap&&) noexcept = default;  // a deque's move keeps its elements where they are
+  IdMap(IdMap&&) noexcept = default;  // the chunks move as pointers: the values stay put
   IdMap& operator=(IdMap&&) noexcept = default;
 
   V* find(const Id& id) {
@@ -61,7 +65,7 @@ class IdMap {
       n = free_.back();
       free_.pop_back();
     } else {
-      n = &nodes_.emplace_back();
+      n = NewNode();
     }
     n->entry.emplace(std::piecewise_construct, std::forward_as_tuple(id),
                      std::forward_as_tuple(std::forward<Args>(args)...));
@@ -86,22 +90,22 @@ class IdMap {
   template <typename Pred>
   std::size_t erase_if(Pred&& pred) {
     std::size_t erased = 0;
-    for (Node& n : nodes_) {
+    EachNode([&](Node& n) {
       if (!n.entry || !pred(std::as_const(n.entry->first), std::as_const(n.entry->second))) {
-        continue;
+        return;
       }
       index_[n.entry->first.intern_index()] = nullptr;
       n.entry.reset();
       free_.push_back(&n);
       --size_;
       ++erased;
-    }
+    });
     return erased;
   }
 
   void clear() {
     index_.clear();
-    nodes_.clear();
+    chunks_.clear();
     free_.clear();
     size_ = 0;
   }
@@ -111,15 +115,15 @@ class IdMap {
   // Calls f(const Id&, V&) for every entry (order unspecified).
   template <typename F>
   void for_each(F&& f) {
-    for (Node& n : nodes_) {
+    EachNode([&](Node& n) {
       if (n.entry) f(n.entry->first, n.entry->second);
-    }
+    });
   }
   template <typename F>
   void for_each(F&& f) const {
-    for (const Node& n : nodes_) {
+    EachNode([&](const Node& n) {
       if (n.entry) f(n.entry->first, std::as_const(n.entry->second));
-    }
+    });
   }
 
  private:
@@ -127,8 +131,37 @@ class IdMap {
     std::optional<Entry> entry;
   };
 
+  struct Chunk {
+    std::unique_ptr<Node[]> nodes;
+    std::size_t capacity = 0;
+    std::size_t used = 0;
+  };
+  static constexpr std::size_t kFirstChunk = 4;
+  static constexpr std::size_t kMaxChunk =
+      sizeof(Node) >= 64 * 1024 ? 1 : 64 * 1024 / sizeof(Node);
+
+  // A node never used before, from the last chunk or a new one twice its size (to kMaxChunk).
+  Node* NewNode() {
+    if (chunks_.empty() || chunks_.back().used == chunks_.back().capacity) {
+      const std::size_t cap =
+          chunks_.empty() ? std::min(kFirstChunk, kMaxChunk)
+                          : std::min(chunks_.back().capacity * 2, kMaxChunk);
+      chunks_.push_back(Chunk{std::make_unique<Node[]>(cap), cap, 0});
+    }
+    Chunk& c = chunks_.back();
+    return &c.nodes[c.used++];
+  }
+
+  // Calls f(Node&) for every node ever handed out (live or freed), chunk by chunk.
+  template <typename F>
+  void EachNode(F&& f) const {
+    for (const Chunk& c : chunks_) {
+      for (std::size_t i = 0; i < c.used; ++i) f(c.nodes[i]);
+    }
+  }
+
   std::vector<Node*> index_;  // by the key's intern number; null: absent
-  std::deque<Node> nodes_;    // the values (never move)
+  std::vector<Chunk> chunks_;  // the values (never move)
   std::vector<Node*> free_;   // erased nodes, reused by the next add
   std::size_t size_ = 0;
 };

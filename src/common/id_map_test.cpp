@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 
 #include "model/identifiers.h"
@@ -82,9 +83,18 @@ TEST(IdMap, EraseIfRemovesWhatThePredicateAcceptsAndFreesItsNodes) {
   EXPECT_EQ(*m.try_emplace(Id(0), -1).first, -1);
   EXPECT_EQ(m.size(), 51u);
   EXPECT_EQ(m.erase_if([](const InstrumentId&, const int&) { return false; }), 0u);
+  // Keys added after an erase take the erased keys' nodes: no new storage while any is free.
+  std::set<const int*> freed;
+  for (int i = 2; i < 100; i += 2) freed.insert(m.try_emplace(Id(i), i).first);
+  EXPECT_EQ(freed.size(), 49u);
+  EXPECT_EQ(m.erase_if([](const InstrumentId&, const int& v) { return v >= 2 && v % 2 == 0; }),
+            49u);
+  for (int i = 200; i < 249; ++i) {
+    ASSERT_EQ(freed.count(m.try_emplace(Id(i), i).first), 1u) << i;
+  }
   int seen = 0;
   std::as_const(m).for_each([&](const InstrumentId&, const int&) { ++seen; });
-  EXPECT_EQ(seen, 51);
+  EXPECT_EQ(seen, 100);
 }
 
 }  // namespace

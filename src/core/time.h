@@ -74,6 +74,12 @@ inline UnixNanos FromUtc(int y, int mo, int d, int h, int mi, int s = 0) {
 }
 // The IST calendar date of an instant (trading days are IST days).
 CivilDate IstDate(UnixNanos t);
+// The number of the IST day of an instant (days since 1970-01-01 IST, floored): two instants
+// share an IST date exactly when they share this number, without building either date.
+inline std::int64_t IstDayNumber(UnixNanos t) {
+  const std::int64_t local = t.value + kIstOffset;
+  return local >= 0 ? local / kNanosPerDay : (local - kNanosPerDay + 1) / kNanosPerDay;
+}
 
 // "2024-01-01T03:45:00.000000000Z"
 std::string FormatIsoUtc(UnixNanos t);

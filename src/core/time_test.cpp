@@ -121,6 +121,20 @@ TEST(IstUtc, IstDateCanBeAheadOfTheUtcDate) {
   EXPECT_EQ(ist.minute, 0);
 }
 
+TEST(IstUtc, IstDayNumberIsTheIstDatesDayNumberAroundEveryMidnight) {
+  // Either side of IST midnight (18:30 UTC), before and after the epoch.
+  for (int y : {1965, 1969, 1970, 2026}) {
+    const UnixNanos midnight = FromIst(y, 1, 1, 0, 0);
+    for (DurationNs d : {-kNanosPerDay, -1L, 0L, 1L, kNanosPerDay - 1, kNanosPerDay}) {
+      const UnixNanos t(midnight.value + d);
+      EXPECT_EQ(IstDayNumber(t), DaysFromCivil(IstDate(t))) << y << " " << d;
+    }
+  }
+  EXPECT_EQ(IstDayNumber(UnixNanos(0)), 0);  // 05:30 IST on 1970-01-01
+  EXPECT_EQ(IstDayNumber(UnixNanos(-kIstOffset)), 0);
+  EXPECT_EQ(IstDayNumber(UnixNanos(-kIstOffset - 1)), -1);
+}
+
 TEST(IstUtc, ToUtcHandlesInstantsBeforeTheEpoch) {
   const CivilDateTime c = ToUtc(UnixNanos(-1));
   EXPECT_EQ(c.date, (CivilDate{1969, 12, 31}));

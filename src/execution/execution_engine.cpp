@@ -420,6 +420,14 @@ MessageBus::TopicHandle ExecutionEngine::OrderTopic(const StrategyId& id) {
   return it->second;
 }
 
+MessageBus::TopicHandle ExecutionEngine::AccountTopic(const AccountId& id) {
+  auto it = account_topics_.find(id);
+  if (it == account_topics_.end()) {
+    it = account_topics_.emplace(id, bus_.Topic(topics::AccountEvents(id))).first;
+  }
+  return it->second;
+}
+
 MessageBus::TopicHandle ExecutionEngine::PositionTopic(const StrategyId& id) {
   auto it = position_topics_.find(id);
   if (it == position_topics_.end()) {
@@ -740,7 +748,7 @@ void ExecutionEngine::OnAccountState(const AccountState& state) {
     log().Error("{}", s.error());
     return;
   }
-  bus_.Publish(topics::AccountEvents(state.account_id), state);
+  bus_.Publish(AccountTopic(state.account_id), state);
 }
 
 void ExecutionEngine::SubmitReleased(const Order& child) {

@@ -261,6 +261,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   void Deny(const Order& order, const std::string& code, const std::string& message);
   MessageBus::TopicHandle OrderTopic(const StrategyId& id);
   MessageBus::TopicHandle PositionTopic(const StrategyId& id);
+  MessageBus::TopicHandle AccountTopic(const AccountId& id);
 
   MessageBus& bus_;
   Cache& cache_;
@@ -272,6 +273,7 @@ class ExecutionEngine : public Component, public ExecutionEventSink {
   std::map<Venue, ClientId> venue_clients_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> order_topics_;
   std::unordered_map<StrategyId, MessageBus::TopicHandle, IdHash> position_topics_;
+  std::unordered_map<AccountId, MessageBus::TopicHandle, IdHash> account_topics_;
   bool contingencies_suspended_ = false;
   // A modify pending at the stop, with the order's fields as they stood before it.
   struct StopModify {

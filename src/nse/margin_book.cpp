@@ -200,7 +200,7 @@ Result<MarginScenarioCache::Entry> MarginBook::PriceLeg(const InstrumentId& id, 
     leg.option_kind = inst->option_kind;
     leg.strike = inst->strike.AsDouble();
     leg.t_years = std::max(0.0, static_cast<double>(inst->expiration - now_) / kNanosPerYear);
-    leg.expires_today = IstDate(now_) == IstDate(inst->expiration);
+    leg.expires_today = IstDayNumber(now_) == IstDayNumber(inst->expiration);
     leg.vol = config_.default_vol;
     if (mark && leg.t_years > 0) {
       auto iv = pricing::ImpliedVolBlack76(leg.option_kind, mark->AsDouble(), spot, leg.strike,

@@ -704,8 +704,7 @@ void RiskEngine::CountSent(const Order& order) {
 }
 
 void RiskEngine::RollDay(UnixNanos now) {
-  const CivilDate date = IstDate(now);
-  const std::int64_t day = DaysFromCivil(date);
+  const std::int64_t day = IstDayNumber(now);
   if (day == day_) return;
   const bool first = day_ == kNoDay;
   day_ = day;
@@ -714,7 +713,7 @@ void RiskEngine::RollDay(UnixNanos now) {
     // A node restarted during the day finds the day's orders in its cache (recovery).
     for (const Order* o : cache_.Orders()) {
       if (o->status() == OrderStatus::kInitialized || o->status() == OrderStatus::kDenied) continue;
-      if (DaysFromCivil(IstDate(o->init().ts_init)) == day) ++orders_today_;
+      if (IstDayNumber(o->init().ts_init) == day) ++orders_today_;
     }
   }
   // The day's loss is measured from the last P&L seen the day before (its closing marks), or,
@@ -725,7 +724,7 @@ void RiskEngine::RollDay(UnixNanos now) {
   if (state_by_loss_ && state_ != TradingState::kActive) {
     SetTradingState(TradingState::kActive,
                     fmt::format("new IST day {}: the daily loss limits start again",
-                                FormatDate(date)));
+                                FormatDate(CivilFromDays(day))));
   }
 }
 

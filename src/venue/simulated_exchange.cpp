@@ -150,9 +150,7 @@ void SimulatedExchange::RollDay(UnixNanos now) {
   if (day_ && now < next_day_start_) return;  // the same IST day: no calendar arithmetic
   const CivilDate today = IstDate(now);
   // The next IST midnight (IST is UTC+05:30 all year).
-  const std::int64_t local = now.value + kIstOffset;
-  const std::int64_t day_floor = local >= 0 ? local / kNanosPerDay : (local - kNanosPerDay + 1) / kNanosPerDay;
-  next_day_start_ = UnixNanos((day_floor + 1) * kNanosPerDay - kIstOffset);
+  next_day_start_ = UnixNanos((IstDayNumber(now) + 1) * kNanosPerDay - kIstOffset);
   if (day_ && *day_ == today) return;
   const bool first = !day_;
   day_ = today;
@@ -168,9 +166,9 @@ void SimulatedExchange::SubmitOrder(const nacre::SubmitOrder& /*cmd*/, const Ord
   // What goes on the wire: the order as sent; the exchange never looks at the kernel's again.
   // A second submit of an id already sent is the same order twice: not sent again.
   if (orders_.contains(order.client_order_id())) return;
-  auto [slot, fresh] = in_flight_.try_emplace(order.client_order_id());
+  auto [it, fresh] = in_flight_.try_emplace(order.client_order_id());
   if (!fresh) return;
-  VenueOrder& sent = *slot;
+  VenueOrder& sent = it->second;
   sent = SentOf(order);
   GenerateOrderSubmitted(sent.ref, Now());
   Pending p{Pending::Kind::kSubmit, Now() + config_.latency.submit, next_cmd_++, {}, {}, {}, {}};
@@ -260,9 +258,9 @@ void SimulatedExchange::Handle(const Pending& p) {
     case Pending::Kind::kSubmit:
       // A client order id the exchange already holds is the same order sent twice: ignored
       // (answering it would speak about the live order as if it were new).
-      if (VenueOrder* sent = in_flight_.find(p.ref.client_order_id)) {
-        VenueOrder& order = *orders_.try_emplace(p.ref.client_order_id, std::move(*sent)).first;
-        in_flight_.erase(p.ref.client_order_id);
+      if (auto sent = in_flight_.find(p.ref.client_order_id); sent != in_flight_.end()) {
+        VenueOrder& order = *orders_.try_emplace(p.ref.client_order_id, std::move(sent->second)).first;
+        in_flight_.erase(sent);
         Arrive(order, p.due);
       }
       return;

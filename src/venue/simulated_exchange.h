@@ -73,7 +73,6 @@
 #include <random>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/id_map.h"
 #include "common/market_hours.h"
@@ -299,7 +298,8 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
 
  private:
   // By the id's intern number (common/id_map.h): looked up on every command and fill. A
-  // value stays where it is until erased (resting entries point at their orders).
+  // value stays where it is until erased (resting entries point at their orders). Its index
+  // grows with the ids the process interned (8 bytes each), as the cache's orders do.
   using OrderMap = IdMap<ClientOrderId, VenueOrder>;
   struct Pending {
     enum class Kind : std::uint8_t { kSubmit, kModify, kCancel } kind;
@@ -474,7 +474,9 @@ class SimulatedExchange final : public MatchingVenue, private MarginMarket {
   ChargeBreakdown total_charges_;
   // The ledger.
   OrderMap orders_;     // the day's orders and every open one (reports sort by id)
-  OrderMap in_flight_;  // submits still inside their latency (moved into orders_ on arrival)
+  // Submits still inside their latency (moved into orders_ on arrival): a few at a time, so
+  // a hash map, whose size follows them, not an index over every id.
+  std::unordered_map<ClientOrderId, VenueOrder, IdHash> in_flight_;
   // The ledger's orders in client order id order (reports, saves: deterministic).
   std::vector<const VenueOrder*> SortedOrders() const;
   std::map<InstrumentId, VenuePosition> positions_;
