@@ -111,7 +111,10 @@ void BacktestEngine::Append(const std::vector<T>& items) {
   const void* span_of = nullptr;
   // Stay sorted while data arrives in time order (the usual case): no sort before the run.
   for (const T& x : items) {
-    if (sorted_ && !data_.empty() && x.ts_init < TsInit(data_.back())) sorted_ = false;
+    if (!data_.empty() && x.ts_init < TsInit(data_.back())) {
+      sorted_ = false;
+      if (run_starts_.size() <= kMergeRuns) run_starts_.push_back(data_.size());
+    }
     data_.emplace_back(x);
     if constexpr (std::is_same_v<T, Bar>) {
       if (span == nullptr || !(x.bar_type == *static_cast<const BarType*>(span_of))) {
@@ -162,8 +165,36 @@ UnixNanos BacktestEngine::TsInit(const DataPoint& d) {
 void BacktestEngine::SortData() {
   if (sorted_) return;
   // Stable: equal ts_init keeps insertion order (the sequence tie-break).
-  std::stable_sort(data_.begin(), data_.end(),
-                   [](const DataPoint& a, const DataPoint& b) { return TsInit(a) < TsInit(b); });
+  const auto earlier = [](const DataPoint& a, const DataPoint& b) {
+    return TsInit(a) < TsInit(b);
+  };
+  if (run_starts_.size() <= kMergeRuns) {
+    // A few batches, each in time order (quotes, then trades, ...): adjacent runs merged
+    // pairwise until one is left. A stable merge keeps the earlier run's points first among
+    // equals, so the order is exactly the stable sort's, with one pass per round instead of
+    // a sort's log n passes over the whole data.
+    std::vector<std::size_t> bounds{0};
+    bounds.insert(bounds.end(), run_starts_.begin(), run_starts_.end());
+    bounds.push_back(data_.size());
+    while (bounds.size() > 2) {
+      std::vector<std::size_t> merged{0};
+      for (std::size_t i = 0; i + 1 < bounds.size(); i += 2) {
+        if (i + 2 < bounds.size()) {
+          const auto at = [&](std::size_t k) {
+            return data_.begin() + static_cast<std::ptrdiff_t>(bounds[k]);
+          };
+          std::inplace_merge(at(i), at(i + 1), at(i + 2), earlier);
+          merged.push_back(bounds[i + 2]);
+        } else {
+          merged.push_back(bounds[i + 1]);
+        }
+      }
+      bounds = std::move(merged);
+    }
+  } else {
+    std::stable_sort(data_.begin(), data_.end(), earlier);
+  }
+  run_starts_.clear();
   sorted_ = true;
 }
 

@@ -183,6 +183,10 @@ class BacktestEngine {
   std::size_t stream_chunk_ = 4096;
   Status data_status_;
   bool sorted_ = true;
+  // Where data_ stops being in time order: each position starts a run that is (a batch added
+  // in time order after a later one). Up to kMergeRuns of them are merged, not sorted anew.
+  std::vector<std::size_t> run_starts_;
+  static constexpr std::size_t kMergeRuns = 64;
   bool has_run_ = false;
   std::function<void(const RunProgress&)> progress_;
   std::uint64_t progress_every_ = 65536;

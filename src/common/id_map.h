@@ -40,8 +40,24 @@ class IdMap {
   // The index points at this map's own nodes: a copy would point at the original's.
   IdMap(const IdMap&) = delete;
   IdMap& operator=(const IdMap&) = delete;
-  IdMap(IdMap&&) noexcept = default;  // the chunks move as pointers: the values stay put
-  IdMap& operator=(IdMap&&) noexcept = default;
+  // The chunks move as pointers: the values stay put. The moved-from map is empty.
+  IdMap(IdMap&& o) noexcept
+      : index_(std::move(o.index_)),
+        chunks_(std::move(o.chunks_)),
+        free_(std::move(o.free_)),
+        size_(std::exchange(o.size_, 0)) {
+    o.clear();
+  }
+  IdMap& operator=(IdMap&& o) noexcept {
+    if (this != &o) {
+      index_ = std::move(o.index_);
+      chunks_ = std::move(o.chunks_);
+      free_ = std::move(o.free_);
+      size_ = std::exchange(o.size_, 0);
+      o.clear();
+    }
+    return *this;
+  }
 
   V* find(const Id& id) {
     const std::uint32_t k = id.intern_index();
@@ -60,15 +76,17 @@ class IdMap {
     if (k >= index_.size()) {
       index_.resize(std::max<std::size_t>(k + 1, index_.size() + index_.size() / 2), nullptr);
     }
-    Node* n;
-    if (!free_.empty()) {
-      n = free_.back();
-      free_.pop_back();
-    } else {
-      n = NewNode();
-    }
+    // The node is taken (off the free list, or counted used) only once its value is built: a
+    // constructor that throws leaves the map as it was.
+    const bool reuse = !free_.empty();
+    Node* n = reuse ? free_.back() : NextNode();
     n->entry.emplace(std::piecewise_construct, std::forward_as_tuple(id),
                      std::forward_as_tuple(std::forward<Args>(args)...));
+    if (reuse) {
+      free_.pop_back();
+    } else {
+      ++chunks_.back().used;
+    }
     index_[k] = n;
     ++size_;
     return {&n->entry->second, true};
@@ -140,8 +158,9 @@ class IdMap {
   static constexpr std::size_t kMaxChunk =
       sizeof(Node) >= 64 * 1024 ? 1 : 64 * 1024 / sizeof(Node);
 
-  // A node never used before, from the last chunk or a new one twice its size (to kMaxChunk).
-  Node* NewNode() {
+  // The next node never used, in the last chunk or a new one twice its size (to kMaxChunk);
+  // the caller counts it used once its value is built.
+  Node* NextNode() {
     if (chunks_.empty() || chunks_.back().used == chunks_.back().capacity) {
       const std::size_t cap =
           chunks_.empty() ? std::min(kFirstChunk, kMaxChunk)
@@ -149,20 +168,26 @@ class IdMap {
       chunks_.push_back(Chunk{std::make_unique<Node[]>(cap), cap, 0});
     }
     Chunk& c = chunks_.back();
-    return &c.nodes[c.used++];
+    return &c.nodes[c.used];
   }
 
-  // Calls f(Node&) for every node ever handed out (live or freed), chunk by chunk.
+  // Calls f on every node ever handed out (live or freed), chunk by chunk.
   template <typename F>
-  void EachNode(F&& f) const {
-    for (const Chunk& c : chunks_) {
+  void EachNode(F&& f) {
+    for (Chunk& c : chunks_) {
       for (std::size_t i = 0; i < c.used; ++i) f(c.nodes[i]);
     }
   }
+  template <typename F>
+  void EachNode(F&& f) const {
+    for (const Chunk& c : chunks_) {
+      for (std::size_t i = 0; i < c.used; ++i) f(std::as_const(c.nodes[i]));
+    }
+  }
 
-  std::vector<Node*> index_;  // by the key's intern number; null: absent
+  std::vector<Node*> index_;   // by the key's intern number; null: absent
   std::vector<Chunk> chunks_;  // the values (never move)
-  std::vector<Node*> free_;   // erased nodes, reused by the next add
+  std::vector<Node*> free_;    // erased nodes, reused by the next add
   std::size_t size_ = 0;
 };
 

@@ -4,7 +4,9 @@
 
 #include <map>
 #include <random>
+#include <cstdint>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "model/identifiers.h"
@@ -72,29 +74,69 @@ TEST(IdMap, ValuesStayPutWhileTheTableGrowsAndAfterOthersAreErased) {
 
 TEST(IdMap, EraseIfRemovesWhatThePredicateAcceptsAndFreesItsNodes) {
   IdMap<InstrumentId, int> m;
-  for (int i = 0; i < 100; ++i) m.try_emplace(Id(i), i);
+  std::set<const int*> evens;  // where the even values live
+  for (int i = 0; i < 100; ++i) {
+    const int* v = m.try_emplace(Id(i), i).first;
+    if (i % 2 == 0) evens.insert(v);
+  }
   const int* kept = m.find(Id(1));
   EXPECT_EQ(m.erase_if([](const InstrumentId&, const int& v) { return v % 2 == 0; }), 50u);
   EXPECT_EQ(m.size(), 50u);
   for (int i = 0; i < 100; ++i) ASSERT_EQ(m.find(Id(i)) != nullptr, i % 2 == 1) << i;
   EXPECT_EQ(m.find(Id(1)), kept);  // what stays does not move
   EXPECT_FALSE(m.erase(Id(0)));
-  // The erased keys can come back (in the freed nodes) and be erased again.
-  EXPECT_EQ(*m.try_emplace(Id(0), -1).first, -1);
-  EXPECT_EQ(m.size(), 51u);
-  EXPECT_EQ(m.erase_if([](const InstrumentId&, const int&) { return false; }), 0u);
-  // Keys added after an erase take the erased keys' nodes: no new storage while any is free.
-  std::set<const int*> freed;
-  for (int i = 2; i < 100; i += 2) freed.insert(m.try_emplace(Id(i), i).first);
-  EXPECT_EQ(freed.size(), 49u);
-  EXPECT_EQ(m.erase_if([](const InstrumentId&, const int& v) { return v >= 2 && v % 2 == 0; }),
-            49u);
-  for (int i = 200; i < 249; ++i) {
-    ASSERT_EQ(freed.count(m.try_emplace(Id(i), i).first), 1u) << i;
+  // Keys added after the erase take the erased keys' nodes: no new storage while any is free.
+  for (int i = 200; i < 250; ++i) {
+    ASSERT_EQ(evens.count(m.try_emplace(Id(i), -i).first), 1u) << i;
   }
+  EXPECT_EQ(m.size(), 100u);
+  EXPECT_EQ(m.erase_if([](const InstrumentId&, const int&) { return false; }), 0u);
   int seen = 0;
   std::as_const(m).for_each([&](const InstrumentId&, const int&) { ++seen; });
   EXPECT_EQ(seen, 100);
+}
+
+TEST(IdMap, AMoveKeepsTheValuesWhereTheyAreAndEmptiesTheSource) {
+  IdMap<InstrumentId, std::string> m;
+  std::vector<const std::string*> at;
+  for (int i = 0; i < 3'000; ++i) at.push_back(m.try_emplace(Id(i), std::to_string(i)).first);
+  IdMap<InstrumentId, std::string> moved(std::move(m));
+  EXPECT_EQ(moved.size(), 3'000u);
+  for (int i = 0; i < 3'000; ++i) ASSERT_EQ(moved.find(Id(i)), at[static_cast<std::size_t>(i)]);
+  EXPECT_TRUE(m.empty());  // NOLINT(bugprone-use-after-move): a moved-from map is empty
+  EXPECT_EQ(m.find(Id(0)), nullptr);
+  IdMap<InstrumentId, std::string> assigned;
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned.find(Id(2'999)), at.back());
+  EXPECT_TRUE(moved.empty());  // NOLINT(bugprone-use-after-move)
+}
+
+// A value whose constructor throws for one argument.
+struct Picky {
+  explicit Picky(int value) : v(value) {
+    if (value < 0) throw std::invalid_argument("negative");
+  }
+  int v;
+};
+
+TEST(IdMap, AValueConstructorThatThrowsLeavesTheMapAsItWas) {
+  IdMap<InstrumentId, Picky> m;
+  const Picky* first = m.try_emplace(Id(0), 0).first;
+  EXPECT_THROW(m.try_emplace(Id(1), -1), std::invalid_argument);
+  EXPECT_EQ(m.size(), 1u);
+  EXPECT_EQ(m.find(Id(1)), nullptr);
+  // The node the failed add would have used is the next add's: the first chunk's nodes are
+  // adjacent, so the values of the next adds follow the first at one stride (a node skipped
+  // would make the first gap two strides).
+  const Picky* second = m.try_emplace(Id(1), 1).first;
+  const Picky* third = m.try_emplace(Id(3), 3).first;
+  const auto at = [](const Picky* p) { return reinterpret_cast<std::uintptr_t>(p); };
+  EXPECT_EQ(at(second) - at(first), at(third) - at(second));
+  ASSERT_TRUE(m.erase(Id(3)));
+  ASSERT_TRUE(m.erase(Id(1)));
+  EXPECT_THROW(m.try_emplace(Id(2), -2), std::invalid_argument);
+  EXPECT_EQ(m.try_emplace(Id(2), 2).first, second);  // the last freed node, still free
+  EXPECT_EQ(m.size(), 2u);
 }
 
 }  // namespace

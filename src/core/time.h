@@ -78,7 +78,7 @@ CivilDate IstDate(UnixNanos t);
 // share an IST date exactly when they share this number, without building either date.
 inline std::int64_t IstDayNumber(UnixNanos t) {
   const std::int64_t local = t.value + kIstOffset;
-  return local >= 0 ? local / kNanosPerDay : (local - kNanosPerDay + 1) / kNanosPerDay;
+  return local / kNanosPerDay - (local % kNanosPerDay < 0 ? 1 : 0);
 }
 
 // "2024-01-01T03:45:00.000000000Z"

@@ -125,7 +125,8 @@ TEST(IstUtc, IstDayNumberIsTheIstDatesDayNumberAroundEveryMidnight) {
   // Either side of IST midnight (18:30 UTC), before and after the epoch.
   for (int y : {1965, 1969, 1970, 2026}) {
     const UnixNanos midnight = FromIst(y, 1, 1, 0, 0);
-    for (DurationNs d : {-kNanosPerDay, -1L, 0L, 1L, kNanosPerDay - 1, kNanosPerDay}) {
+    for (DurationNs d : {-kNanosPerDay, DurationNs{-1}, DurationNs{0}, DurationNs{1},
+                         kNanosPerDay - 1, kNanosPerDay}) {
       const UnixNanos t(midnight.value + d);
       EXPECT_EQ(IstDayNumber(t), DaysFromCivil(IstDate(t))) << y << " " << d;
     }

@@ -259,7 +259,8 @@ void SimulatedExchange::Handle(const Pending& p) {
       // A client order id the exchange already holds is the same order sent twice: ignored
       // (answering it would speak about the live order as if it were new).
       if (auto sent = in_flight_.find(p.ref.client_order_id); sent != in_flight_.end()) {
-        VenueOrder& order = *orders_.try_emplace(p.ref.client_order_id, std::move(sent->second)).first;
+        VenueOrder& order =
+            *orders_.try_emplace(p.ref.client_order_id, std::move(sent->second)).first;
         in_flight_.erase(sent);
         Arrive(order, p.due);
       }

@@ -132,6 +132,46 @@ TEST(StreamMerge, OrdersByTsInitThenSourceThenSequence) {
   EXPECT_NE(e->data_status().error().find("already consumed"), std::string::npos);
 }
 
+// In-memory data added in batches out of time order is delivered in ts_init order, points at
+// one time in the order they were added: by merging the batches' runs (a few), or by a sort
+// (more runs than the merge takes); both give the stable sort's order, on every run.
+TEST(StreamMerge, InMemoryBatchesOutOfOrderKeepTheOrderTheyWereAddedInAtOneTime) {
+  for (const int batches : {2, 3, 7, 200}) {
+    std::vector<std::string> seen;
+    auto e = QuoteEngine(&seen);
+    std::vector<std::pair<std::int64_t, std::string>> added;  // (ts, "id@ts"), as added
+    std::uint64_t rng = 7;
+    const char* ids[] = {"A.NFO", "B.NFO", "C.NFO"};
+    for (int b = 0; b < batches; ++b) {
+      // Each batch in time order (some batches also out of order within), at coarse times so
+      // that many points share one.
+      std::vector<QuoteTick> batch;
+      std::int64_t ts = static_cast<std::int64_t>(rng % 5);
+      for (int i = 0; i < 6; ++i) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        ts += static_cast<std::int64_t>((rng >> 60) % 3);
+        batch.push_back(Q(ids[(rng >> 40) % 3], ts));
+      }
+      if (b % 4 == 3) std::swap(batch.front(), batch.back());
+      for (const QuoteTick& q : batch) {
+        added.emplace_back(q.ts_init.value,
+                           fmt::format("{}@{}", q.instrument_id.value(), q.ts_init.value));
+      }
+      e->AddQuotes(batch);
+    }
+    std::stable_sort(added.begin(), added.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::vector<std::string> want;
+    for (const auto& [ts, text] : added) want.push_back(text);
+    for (int run = 0; run < 2; ++run) {
+      seen.clear();
+      e->Run();
+      ASSERT_TRUE(e->data_status().ok()) << e->data_status().error();
+      EXPECT_EQ(seen, want) << batches << " batches, run " << run;
+    }
+  }
+}
+
 TEST(StreamMerge, StartAndEndApplyToStreams) {
   std::vector<std::string> seen;
   auto e = QuoteEngine(&seen);
