@@ -110,11 +110,15 @@ void BacktestEngine::Append(const std::vector<T>& items) {
   std::pair<UnixNanos, UnixNanos>* span = nullptr;
   const void* span_of = nullptr;
   // Stay sorted while data arrives in time order (the usual case): no sort before the run.
+  // Where the order breaks is noted (a run starts there) while the merge could still take it.
+  std::optional<UnixNanos> last;
+  if (!data_.empty()) last = TsInit(data_.back());
   for (const T& x : items) {
-    if (!data_.empty() && x.ts_init < TsInit(data_.back())) {
+    if (last && x.ts_init < *last) {
       sorted_ = false;
       if (run_starts_.size() <= kMergeRuns) run_starts_.push_back(data_.size());
     }
+    last = x.ts_init;
     data_.emplace_back(x);
     if constexpr (std::is_same_v<T, Bar>) {
       if (span == nullptr || !(x.bar_type == *static_cast<const BarType*>(span_of))) {

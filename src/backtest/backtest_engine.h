@@ -183,8 +183,9 @@ class BacktestEngine {
   std::size_t stream_chunk_ = 4096;
   Status data_status_;
   bool sorted_ = true;
-  // Where data_ stops being in time order: each position starts a run that is (a batch added
-  // in time order after a later one). Up to kMergeRuns of them are merged, not sorted anew.
+  // Where data_'s time order breaks (a point earlier than the one before it): each position
+  // starts a run in time order. With up to kMergeRuns breaks the runs are merged, not sorted
+  // anew; one more noted means a sort.
   std::vector<std::size_t> run_starts_;
   static constexpr std::size_t kMergeRuns = 64;
   bool has_run_ = false;

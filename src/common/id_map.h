@@ -77,7 +77,8 @@ class IdMap {
       index_.resize(std::max<std::size_t>(k + 1, index_.size() + index_.size() / 2), nullptr);
     }
     // The node is taken (off the free list, or counted used) only once its value is built: a
-    // constructor that throws leaves the map as it was.
+    // constructor that throws leaves the map as it was. (So a value's constructor must not add
+    // to this map: it would be given the same node.)
     const bool reuse = !free_.empty();
     Node* n = reuse ? free_.back() : NextNode();
     n->entry.emplace(std::piecewise_construct, std::forward_as_tuple(id),

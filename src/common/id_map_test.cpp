@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <random>
-#include <cstdint>
 #include <set>
 #include <stdexcept>
 #include <string>

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace nacre {
@@ -134,6 +135,8 @@ TEST(IstUtc, IstDayNumberIsTheIstDatesDayNumberAroundEveryMidnight) {
   EXPECT_EQ(IstDayNumber(UnixNanos(0)), 0);  // 05:30 IST on 1970-01-01
   EXPECT_EQ(IstDayNumber(UnixNanos(-kIstOffset)), 0);
   EXPECT_EQ(IstDayNumber(UnixNanos(-kIstOffset - 1)), -1);
+  const std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  EXPECT_EQ(IstDayNumber(UnixNanos(lowest)), (lowest + kIstOffset) / kNanosPerDay - 1);
 }
 
 TEST(IstUtc, ToUtcHandlesInstantsBeforeTheEpoch) {

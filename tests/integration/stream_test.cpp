@@ -23,20 +23,25 @@ const BarType kBarType = *BarType::Parse("NIFTY-I.NFO-1-MINUTE-LAST-EXTERNAL");
 // Records every quote it sees as "id@offset-minutes".
 class QuoteRecorder : public Actor {
  public:
-  QuoteRecorder(std::vector<InstrumentId> ids, std::vector<std::string>* out)
-      : Actor("Recorder"), ids_(std::move(ids)), out_(out) {}
+  // `with_bid`: "id@offset#bid raw" (points at one time told apart by their bids).
+  QuoteRecorder(std::vector<InstrumentId> ids, std::vector<std::string>* out,
+                bool with_bid = false)
+      : Actor("Recorder"), ids_(std::move(ids)), out_(out), with_bid_(with_bid) {}
 
  protected:
   void OnStart() override {
     for (const auto& id : ids_) SubscribeQuoteTicks(id);
   }
   void OnQuoteTick(const QuoteTick& q) override {
-    out_->push_back(fmt::format("{}@{}", q.instrument_id.value(), q.ts_init.value));
+    out_->push_back(with_bid_ ? fmt::format("{}@{}#{}", q.instrument_id.value(), q.ts_init.value,
+                                            q.bid_price.raw())
+                              : fmt::format("{}@{}", q.instrument_id.value(), q.ts_init.value));
   }
 
  private:
   std::vector<InstrumentId> ids_;
   std::vector<std::string>* out_;
+  bool with_bid_;
 };
 
 // A stream over a vector that counts chunks handed out and the largest chunk.
@@ -88,7 +93,8 @@ QuoteTick Q(const char* id, std::int64_t ts) {
   return q;
 }
 
-std::unique_ptr<BacktestEngine> QuoteEngine(std::vector<std::string>* seen) {
+std::unique_ptr<BacktestEngine> QuoteEngine(std::vector<std::string>* seen,
+                                            bool with_bid = false) {
   KernelConfig kc;
   kc.log_sink = nullptr;
   auto e = std::make_unique<BacktestEngine>(kc);
@@ -96,7 +102,7 @@ std::unique_ptr<BacktestEngine> QuoteEngine(std::vector<std::string>* seen) {
                               std::vector<InstrumentId>{MustInstrumentId("A.NFO"),
                                                         MustInstrumentId("B.NFO"),
                                                         MustInstrumentId("C.NFO")},
-                              seen))
+                              seen, with_bid))
                   .ok());
   return e;
 }
@@ -138,36 +144,48 @@ TEST(StreamMerge, OrdersByTsInitThenSourceThenSequence) {
 TEST(StreamMerge, InMemoryBatchesOutOfOrderKeepTheOrderTheyWereAddedInAtOneTime) {
   for (const int batches : {2, 3, 7, 200}) {
     std::vector<std::string> seen;
-    auto e = QuoteEngine(&seen);
+    auto e = QuoteEngine(&seen, /*with_bid=*/true);
     std::vector<std::pair<std::int64_t, std::string>> added;  // (ts, "id@ts"), as added
     std::uint64_t rng = 7;
     const char* ids[] = {"A.NFO", "B.NFO", "C.NFO"};
-    for (int b = 0; b < batches; ++b) {
-      // Each batch in time order (some batches also out of order within), at coarse times so
-      // that many points share one.
-      std::vector<QuoteTick> batch;
-      std::int64_t ts = static_cast<std::int64_t>(rng % 5);
-      for (int i = 0; i < 6; ++i) {
-        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-        ts += static_cast<std::int64_t>((rng >> 60) % 3);
-        batch.push_back(Q(ids[(rng >> 40) % 3], ts));
+    // Each point's bid is its number in the order added, so equal-time points of one
+    // instrument are told apart.
+    std::int64_t n = 0;
+    auto add_batches = [&](int count) {
+      for (int b = 0; b < count; ++b) {
+        // Each batch in time order (some batches also out of order within), at coarse times
+        // so that many points share one.
+        std::vector<QuoteTick> batch;
+        std::int64_t ts = static_cast<std::int64_t>(rng % 5);
+        for (int i = 0; i < 6; ++i) {
+          rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+          ts += static_cast<std::int64_t>((rng >> 60) % 3);
+          QuoteTick q = Q(ids[(rng >> 40) % 3], ts);
+          q.bid_price = Price::Raw(++n * kFixedScale, 2);
+          batch.push_back(q);
+        }
+        if (b % 4 == 3) std::swap(batch.front(), batch.back());
+        for (const QuoteTick& q : batch) {
+          added.emplace_back(q.ts_init.value, fmt::format("{}@{}#{}", q.instrument_id.value(),
+                                                          q.ts_init.value, q.bid_price.raw()));
+        }
+        e->AddQuotes(batch);
       }
-      if (b % 4 == 3) std::swap(batch.front(), batch.back());
-      for (const QuoteTick& q : batch) {
-        added.emplace_back(q.ts_init.value,
-                           fmt::format("{}@{}", q.instrument_id.value(), q.ts_init.value));
+    };
+    // Runs, then more batches added after the data was put in order, and runs again.
+    for (const int count : {batches, batches / 2 + 1}) {
+      add_batches(count);
+      std::vector<std::pair<std::int64_t, std::string>> want_sorted = added;
+      std::stable_sort(want_sorted.begin(), want_sorted.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+      std::vector<std::string> want;
+      for (const auto& [ts, text] : want_sorted) want.push_back(text);
+      for (int run = 0; run < 2; ++run) {
+        seen.clear();
+        e->Run();
+        ASSERT_TRUE(e->data_status().ok()) << e->data_status().error();
+        EXPECT_EQ(seen, want) << batches << " batches, " << count << " added, run " << run;
       }
-      e->AddQuotes(batch);
-    }
-    std::stable_sort(added.begin(), added.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
-    std::vector<std::string> want;
-    for (const auto& [ts, text] : added) want.push_back(text);
-    for (int run = 0; run < 2; ++run) {
-      seen.clear();
-      e->Run();
-      ASSERT_TRUE(e->data_status().ok()) << e->data_status().error();
-      EXPECT_EQ(seen, want) << batches << " batches, run " << run;
     }
   }
 }
