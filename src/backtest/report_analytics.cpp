@@ -16,7 +16,7 @@ double PctOf(const Money& part, const Money& whole) {
 }
 
 std::int64_t IstDays(UnixNanos from, UnixNanos to) {
-  return DaysFromCivil(IstDate(to)) - DaysFromCivil(IstDate(from));
+  return IstDayNumber(to) - IstDayNumber(from);
 }
 
 }  // namespace

@@ -126,7 +126,7 @@ std::vector<SpreadReportRow> BuildSpreadRows(const std::vector<SpreadEvent>& fin
     if (expiry) {
       r.expiry = IstDate(*expiry);
       const UnixNanos entry = e.ts_opened.is_zero() ? r.first_seen : e.ts_opened;
-      r.dte = static_cast<int>(DaysFromCivil(*r.expiry) - DaysFromCivil(IstDate(entry)));
+      r.dte = static_cast<int>(DaysFromCivil(*r.expiry) - IstDayNumber(entry));
     }
     if (e.planned_net && first != nullptr) {
       // Net per unit × lots × lot size (a spread unit trades one lot of each ratio-1 leg).

@@ -103,6 +103,32 @@ TEST(EventLoop, ACommandSentFromASubscriberRunsAfterEverySubscriberSawTheMessage
   EXPECT_EQ(log.back(), "command 8");
 }
 
+TEST(EventLoop, ASendThroughAMemoFromASubscriberIsDeferredLikeAnyOther) {
+  TestClock clock(UnixNanos(0));
+  EventLoop loop(clock);
+  MessageBus bus;
+  bus.AttachLoop(&loop);
+  Log log;
+  ASSERT_TRUE(bus.RegisterEndpoint<int>(
+      "Engine.execute", [&](const int& c) { log.push_back("command " + std::to_string(c)); }));
+  MessageBus::EndpointMemo memo;
+  bus.Subscribe<int>("data", [&](const int& n) {
+    ASSERT_TRUE(bus.Send("Engine.execute", n, memo));
+    log.push_back("subscriber " + std::to_string(n));
+  });
+  loop.RunData(UnixNanos(1), [&] { bus.Publish("data", 1); });
+  loop.RunData(UnixNanos(2), [&] { bus.Publish("data", 2); });
+  EXPECT_EQ(log, (Log{"subscriber 1", "command 1", "subscriber 2", "command 2"}));
+  // Deregistered while a memo'd send waits: dropped and counted, as without a memo.
+  loop.Run([&] {
+    ASSERT_TRUE(bus.Send("Engine.execute", 3, memo));
+    bus.DeregisterEndpoint("Engine.execute");
+  });
+  EXPECT_EQ(log.size(), 4u);
+  EXPECT_EQ(bus.send_errors(), 1u);
+  EXPECT_FALSE(bus.Send("Engine.execute", 4, memo));
+}
+
 TEST(EventLoop, ADeferredSendToAnEndpointDeregisteredMeanwhileIsDroppedAndCounted) {
   TestClock clock(UnixNanos(0));
   EventLoop loop(clock);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace nacre {
 
@@ -205,6 +206,11 @@ Result<const MessageBus::Endpoint*> MessageBus::FindEndpoint(std::string_view na
 }
 
 void MessageBus::RunOnLoop(LoopTask task) { loop_->Run(std::move(task)); }
+
+std::uint64_t MessageBus::NextSerial() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 Status MessageBus::SendErased(std::string_view name, const void* type_key, const void* msg) {
   auto it = endpoints_.find(name);

@@ -113,9 +113,51 @@ class MessageBus {
   // still refused at once.
   template <typename T>
   Status Send(std::string_view endpoint, const T& msg) {
-    if (loop_ == nullptr) return SendErased(endpoint, TypeKey<T>(), &msg);
-    auto ep = FindEndpoint(endpoint, TypeKey<T>());
+    return Send(endpoint, msg, nullptr);
+  }
+  // A sender's memo of an endpoint it sends to often (a constant name): a send through it does
+  // not hash the name again. It is looked up anew after any deregistration, and when it was
+  // made on another bus or for another message type.
+  class EndpointMemo {
+   private:
+    friend class MessageBus;
+    const void* endpoint_ = nullptr;  // the bus's Endpoint
+    const void* type_key_ = nullptr;
+    std::uint64_t bus_ = 0;  // the bus's serial (a new bus may reuse an old one's address)
+    std::uint64_t generation_ = 0;
+  };
+  template <typename T>
+  Status Send(std::string_view endpoint, const T& msg, EndpointMemo& memo) {
+    return Send(endpoint, msg, &memo);
+  }
+  template <typename T>
+  Status SendNow(std::string_view endpoint, const T& msg, EndpointMemo& memo) {
+    auto ep = Resolve(endpoint, TypeKey<T>(), &memo);
     if (!ep) return Status(std::move(ep).take_error());
+    (*ep)->fn(&msg);
+    return Status::Ok();
+  }
+  // Sends at once, even from inside a handler: for one engine handing a command or event to
+  // the next (risk -> execution -> client), which is part of handling the first command, not
+  // a new one. Actors and strategies use Send.
+  template <typename T>
+  Status SendNow(std::string_view endpoint, const T& msg) {
+    return SendErased(endpoint, TypeKey<T>(), &msg);
+  }
+  // Commands sent through Send run as event-loop handlers (the Kernel attaches its loop).
+  void AttachLoop(EventLoop* loop) { loop_ = loop; }
+  std::uint64_t send_errors() const { return send_errors_; }
+
+ private:
+  template <typename T>
+  Status Send(std::string_view endpoint, const T& msg, EndpointMemo* memo) {
+    if (loop_ == nullptr && memo == nullptr) return SendErased(endpoint, TypeKey<T>(), &msg);
+    auto ep = Resolve(endpoint, TypeKey<T>(), memo);
+    if (!ep) return Status(std::move(ep).take_error());
+    if (loop_ == nullptr) {
+      (*ep)->fn(&msg);
+      return Status::Ok();
+    }
     // The endpoint is resolved now (no name copy, no lookup later); one registered after a
     // deregistration is a different generation and the deferred send is dropped, counted.
     // `m = msg`, not `msg`: a copy of a const reference is a const member, which makes the
@@ -135,16 +177,8 @@ class MessageBus {
     RunOnLoop(std::move(deferred));
     return Status::Ok();
   }
-  // Sends at once, even from inside a handler: for one engine handing a command or event to
-  // the next (risk -> execution -> client), which is part of handling the first command, not
-  // a new one. Actors and strategies use Send.
-  template <typename T>
-  Status SendNow(std::string_view endpoint, const T& msg) {
-    return SendErased(endpoint, TypeKey<T>(), &msg);
-  }
-  // Commands sent through Send run as event-loop handlers (the Kernel attaches its loop).
-  void AttachLoop(EventLoop* loop) { loop_ = loop; }
-  std::uint64_t send_errors() const { return send_errors_; }
+
+ public:
 
   // Request/response: the handler computes the response synchronously on the kernel thread.
   template <typename Req, typename Resp>
@@ -196,6 +230,22 @@ class MessageBus {
   Status SendErased(std::string_view name, const void* type_key, const void* msg);
   struct Endpoint;
   Result<const Endpoint*> FindEndpoint(std::string_view name, const void* type_key) const;
+  // FindEndpoint through `memo` (null: no memo): the memo's endpoint while it is still valid.
+  Result<const Endpoint*> Resolve(std::string_view name, const void* type_key,
+                                  EndpointMemo* memo) const {
+    if (memo != nullptr && memo->bus_ == serial_ && memo->generation_ == endpoint_generation_ &&
+        memo->type_key_ == type_key && memo->endpoint_ != nullptr) {
+      return static_cast<const Endpoint*>(memo->endpoint_);
+    }
+    auto ep = FindEndpoint(name, type_key);
+    if (ep && memo != nullptr) {
+      memo->endpoint_ = *ep;
+      memo->type_key_ = type_key;
+      memo->bus_ = serial_;
+      memo->generation_ = endpoint_generation_;
+    }
+    return ep;
+  }
   void RunOnLoop(LoopTask task);
   Status AddResponder(std::string_view name, const void* req_key, const void* resp_key,
                       std::function<void(const void*, void*)> fn);
@@ -225,6 +275,8 @@ class MessageBus {
   EventLoop* loop_ = nullptr;
   std::uint64_t send_errors_ = 0;
   std::uint64_t endpoint_generation_ = 0;  // bumped by every deregistration
+  const std::uint64_t serial_ = NextSerial();  // this bus among all made in the process
+  static std::uint64_t NextSerial();
 };
 
 }  // namespace nacre

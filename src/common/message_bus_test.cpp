@@ -527,6 +527,40 @@ TEST(MessageBusEndpointTest, EndpointsAreNotTopics) {
   EXPECT_EQ(endpoint_hits, 1);
 }
 
+TEST(MessageBusEndpointTest, AMemoReachesTheEndpointRegisteredNowOnTheBusItIsUsedWith) {
+  MessageBus bus;
+  std::vector<std::string> got;
+  ASSERT_TRUE(bus.RegisterEndpoint<MsgA>(
+      "E", [&](const MsgA& m) { got.push_back("first " + std::to_string(m.value)); }));
+  MessageBus::EndpointMemo memo;
+  ASSERT_TRUE(bus.SendNow("E", MsgA{1}, memo));
+  ASSERT_TRUE(bus.Send("E", MsgA{2}, memo));  // no loop attached: at once
+  // Another type through the same memo is refused, and the memo still serves MsgA after.
+  const Status wrong = bus.SendNow("E", MsgB{3}, memo);
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().find("'E'"), std::string::npos) << wrong.error();
+  ASSERT_TRUE(bus.SendNow("E", MsgA{4}, memo));
+  // Deregistered: refused, by name; registered again: the new handler, not the freed one.
+  bus.DeregisterEndpoint("E");
+  const Status gone = bus.SendNow("E", MsgA{5}, memo);
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().find("no endpoint 'E'"), std::string::npos) << gone.error();
+  ASSERT_TRUE(bus.RegisterEndpoint<MsgA>(
+      "E", [&](const MsgA& m) { got.push_back("second " + std::to_string(m.value)); }));
+  ASSERT_TRUE(bus.SendNow("E", MsgA{6}, memo));
+  ASSERT_TRUE(bus.Send("E", MsgA{7}, memo));
+  // The same memo on another bus (say, a kernel made anew) sends to that bus's endpoint.
+  {
+    MessageBus other;
+    ASSERT_TRUE(other.RegisterEndpoint<MsgA>(
+        "E", [&](const MsgA& m) { got.push_back("other " + std::to_string(m.value)); }));
+    ASSERT_TRUE(other.SendNow("E", MsgA{8}, memo));
+  }
+  ASSERT_TRUE(bus.SendNow("E", MsgA{9}, memo));
+  EXPECT_EQ(got, (std::vector<std::string>{"first 1", "first 2", "first 4", "second 6",
+                                           "second 7", "other 8", "second 9"}));
+}
+
 struct PriceRequest {
   std::string symbol;
 };

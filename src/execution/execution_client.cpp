@@ -76,13 +76,13 @@ void ExecutionClient::GenerateOrderAccepted(const OrderRef& o, const VenueOrderI
                                             UnixNanos ts) {
   auto e = Event<OrderAccepted>(o, ts);
   e.venue_order_id = venue_id;
-  Emit(e);
+  Emit(std::move(e));
 }
 void ExecutionClient::GenerateOrderRejected(const OrderRef& o, const std::string& reason,
                                             UnixNanos ts) {
   auto e = Event<OrderRejected>(o, ts);
   e.reason = reason;
-  Emit(e);
+  Emit(std::move(e));
 }
 void ExecutionClient::GenerateOrderCanceled(const OrderRef& o, UnixNanos ts) {
   Emit(Event<OrderCanceled>(o, ts));
@@ -106,13 +106,13 @@ void ExecutionClient::GenerateOrderModifyRejected(const OrderRef& o, const std::
   e.quantity = refused.quantity;
   e.price = refused.price;
   e.trigger_price = refused.trigger_price;
-  Emit(e);
+  Emit(std::move(e));
 }
 void ExecutionClient::GenerateOrderCancelRejected(const OrderRef& o, const std::string& reason,
                                                   UnixNanos ts) {
   auto e = Event<OrderCancelRejected>(o, ts);
   e.reason = reason;
-  Emit(e);
+  Emit(std::move(e));
 }
 void ExecutionClient::GenerateOrderUpdated(const OrderRef& o, Quantity qty,
                                            std::optional<Price> price, std::optional<Price> trigger,
@@ -121,7 +121,7 @@ void ExecutionClient::GenerateOrderUpdated(const OrderRef& o, Quantity qty,
   e.quantity = qty;
   e.price = price;
   e.trigger_price = trigger;
-  Emit(e);
+  Emit(std::move(e));
 }
 void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trade_id,
                                           Quantity qty, Price px, const ChargeBreakdown& charges,
@@ -131,8 +131,21 @@ void ExecutionClient::GenerateOrderFilled(const OrderRef& o, const TradeId& trad
 
 ExecutionClient::~ExecutionClient() = default;
 
-void ExecutionClient::Delay(const OrderEvent& e) {
-  delay_loop_->Schedule(Now() + response_delay_, [this, ev = OrderEvent(e)]() mutable {
+void ExecutionClient::Delay(OrderEvent&& e) {
+  std::uint32_t slot = 0;
+  if (delayed_free_.empty()) {
+    slot = static_cast<std::uint32_t>(delayed_.size());
+    delayed_.push_back(std::move(e));
+  } else {
+    slot = delayed_free_.back();
+    delayed_free_.pop_back();
+    delayed_[slot] = std::move(e);
+  }
+  delay_loop_->Schedule(Now() + response_delay_, [this, slot, epoch = delayed_epoch_] {
+    if (epoch != delayed_epoch_) return;
+    // Out of its slot first: the sink's handlers may delay more events (and grow the slots).
+    OrderEvent ev = std::move(delayed_[slot]);
+    delayed_free_.push_back(slot);
     std::visit([&](auto& x) { x.ts_init = Now(); }, ev);
     sink_->OnOrderEvent(ev);
   });

@@ -134,6 +134,9 @@ class ExecutionClient {
   // its own ledger there and releases its margin).
   virtual void OnPositionSettled(const InstrumentId& /*instrument*/, Price /*intrinsic*/) {}
 
+  // Events made but still waiting out the response delay (only their deliveries are pending).
+  std::size_t delayed_pending() const { return delayed_.size() - delayed_free_.size(); }
+
  protected:
   // A status report of an order as this venue/account holds it (for GenerateOrderStatusReports).
   OrderStatusReport StatusReportOf(const Order& order) const;
@@ -144,8 +147,19 @@ class ExecutionClient {
     return MakeVenueEvent<E>(o, account_id_, uuids_->Next(), ts_event, Now());
   }
   void Emit(const OrderEvent& e) {
-    if (response_delay_ > 0) return Delay(e);
+    if (response_delay_ > 0) return Delay(OrderEvent(e));
     sink_->OnOrderEvent(e);
+  }
+  void Emit(OrderEvent&& e) {
+    if (response_delay_ > 0) return Delay(std::move(e));
+    sink_->OnOrderEvent(e);
+  }
+  // Forgets the events still waiting out the response delay: for a reset that also drops the
+  // loop's scheduled work (their deliveries, if they ever ran, do nothing).
+  void DropDelayed() {
+    delayed_.clear();
+    delayed_free_.clear();
+    ++delayed_epoch_;
   }
   void EmitReport(const OrderStatusReport& r, const std::vector<FillReport>& fills = {});
   void EmitAccountState(const AccountState& s);
@@ -230,9 +244,15 @@ class ExecutionClient {
   std::unique_ptr<ChargeCalculator> expiry_charges_;  // default ExpiryCharges, made on use
   const Clock* clock_ = nullptr;
   UuidGenerator* uuids_ = nullptr;
-  void Delay(const OrderEvent& e);
+  void Delay(OrderEvent&& e);
   EventLoop* delay_loop_ = nullptr;
   DurationNs response_delay_ = 0;
+  // Events waiting out the response delay, in slots used again once delivered: the loop's task
+  // holds only the slot's number (no allocation per delayed event, which is most of a
+  // simulated venue's events).
+  std::vector<OrderEvent> delayed_;
+  std::vector<std::uint32_t> delayed_free_;
+  std::uint32_t delayed_epoch_ = 0;  // bumped by DropDelayed: older tasks deliver nothing
 };
 
 }  // namespace nacre

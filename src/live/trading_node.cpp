@@ -987,7 +987,7 @@ NodeRunResult TradingNode::Run() {
   result.resumed_at = kernel_->clock().Now();
   resumed_at_ = progress_at_ = result.resumed_at;
   // The same IST day: the loss limits keep measuring from the day's baseline.
-  if (risk_baseline_ && risk_baseline_->first == DaysFromCivil(IstDate(result.resumed_at))) {
+  if (risk_baseline_ && risk_baseline_->first == IstDayNumber(result.resumed_at)) {
     kernel_->risk_engine().SetDailyPnlBaseline(risk_baseline_->second);
   }
   auto run = journal_->BeginRun(result.resumed_at, "nacre", settings_.config_hash);

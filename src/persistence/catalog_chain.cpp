@@ -236,7 +236,7 @@ Status ChainWriter::Add(const QuoteTick& q) {
                                  FormatIsoUtc(q.ts_init), FormatIsoUtc(last_)));
   }
   last_ = q.ts_init;
-  const std::int64_t day = DaysFromCivil(IstDate(q.ts_init));
+  const std::int64_t day = IstDayNumber(q.ts_init);
   if (day != day_number_) {
     if (Status s = FlushDay(); !s) return s;
     day_number_ = day;

@@ -104,7 +104,9 @@ std::string RiskEngine::StateMessage() const {
 }
 
 void RiskEngine::Forward(const TradingCommand& cmd) {
-  if (Status s = bus_.SendNow(topics::kExecEngineExecute, cmd); !s) log().Error("{}", s.error());
+  if (Status s = bus_.SendNow(topics::kExecEngineExecute, cmd, exec_memo_); !s) {
+    log().Error("{}", s.error());
+  }
 }
 
 void RiskEngine::Execute(const TradingCommand& command) {
@@ -138,7 +140,7 @@ void RiskEngine::Deny(const Order& order, Denial d) {
       MakeOrderEventHeader(order, uuids_.Next(), clock_.Now(), clock_.Now());
   e.reason_code = std::move(d.code);
   e.message = std::move(d.message);
-  if (Status s = bus_.SendNow(topics::kExecEngineProcess, event); !s) {
+  if (Status s = bus_.SendNow(topics::kExecEngineProcess, event, process_memo_); !s) {
     log().Error("{}", s.error());
   }
 }
@@ -505,7 +507,7 @@ void RiskEngine::HandleModify(const ModifyOrder& cmd) {
     e.trigger_price = cmd.trigger_price;
     // Through the execution engine: it restores the state the order had before its
     // PENDING_UPDATE (or, with no pending state, leaves it and tells the strategy).
-    if (Status s = bus_.SendNow(topics::kExecEngineProcess, OrderEvent(e)); !s) {
+    if (Status s = bus_.SendNow(topics::kExecEngineProcess, OrderEvent(e), process_memo_); !s) {
       log().Error("{}", s.error());
     }
     return;

@@ -231,6 +231,9 @@ class RiskEngine : public Component {
   const std::vector<const Order*>* checking_list_ = nullptr;
 
   MessageBus& bus_;
+  // The execution engine's endpoints, resolved once (a command or denial per order).
+  MessageBus::EndpointMemo exec_memo_;
+  MessageBus::EndpointMemo process_memo_;
   Cache& cache_;
   Clock& clock_;
   UuidGenerator& uuids_;

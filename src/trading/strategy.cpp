@@ -6,6 +6,7 @@ namespace nacre {
 
 void Strategy::RegisterStrategy(const ActorContext& ctx, const Portfolio& portfolio) {
   portfolio_ = &portfolio;
+  order_topic_bus_ = nullptr;  // a new bus may sit where an old one was
   factory_ = std::make_unique<OrderFactory>(ctx.trader_id, strategy_id_, *ctx.clock, *ctx.uuids);
   Register(ctx);
   AddSubscription<OrderEvent>(
@@ -58,7 +59,9 @@ CommandHeader Strategy::MakeHeader(const ClientId& client_id) {
 
 void Strategy::SendCommand(const TradingCommand& cmd, bool via_risk) {
   const char* endpoint = via_risk ? topics::kRiskEngineExecute : topics::kExecEngineExecute;
-  if (Status s = msgbus().Send(endpoint, cmd); !s) log().Error("command not sent: {}", s.error());
+  if (Status s = msgbus().Send(endpoint, cmd, via_risk ? risk_memo_ : exec_memo_); !s) {
+    log().Error("command not sent: {}", s.error());
+  }
 }
 
 MessageBus::TopicHandle Strategy::OrderEventsTopic() {

@@ -130,6 +130,9 @@ class Strategy : public Actor {
   const Portfolio* portfolio_ = nullptr;
   const MessageBus* order_topic_bus_ = nullptr;
   MessageBus::TopicHandle order_topic_;
+  // The engines' command endpoints, resolved once per bus (a command per order).
+  MessageBus::EndpointMemo risk_memo_;
+  MessageBus::EndpointMemo exec_memo_;
 };
 
 }  // namespace nacre

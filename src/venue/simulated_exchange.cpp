@@ -1188,6 +1188,7 @@ std::vector<PositionStatusReport> SimulatedExchange::GeneratePositionStatusRepor
 }
 
 void SimulatedExchange::Reset() {
+  DropDelayed();  // the engine's reset drops the loop's work too
   inbox_.clear();
   inbox_head_ = 0;
   in_flight_.clear();

@@ -239,6 +239,73 @@ TEST(EventLoopBacktest, ResponseLatencyDelaysWhatTheKernelHearsNotWhatTheVenueDi
   EXPECT_EQ(fill->ts_init, T0() + kLatency + kResponse);
 }
 
+// Several responses in flight at once share the client's delay slots; a run that ends with
+// responses still in flight leaves them to the reset, and the rerun hears exactly the same.
+TEST(EventLoopBacktest, ResponsesInFlightTogetherArriveInTheVenuesOrderRunAfterRun) {
+  const Instrument call = Call();
+  constexpr DurationNs kResponse = 20 * kNanosPerMilli;
+  auto engine = Engine(call, kResponse);
+  SimulatedExchange* venue = engine->exchange(Venue("NFO"));
+  ASSERT_NE(venue, nullptr);
+  auto s = std::make_unique<Scripted>(call.id);
+  Scripted* st = s.get();
+  // At the first two quotes: a buy at the ask (accepted and filled) and one resting far below.
+  int n = 0;
+  st->on_quote = [&n](Scripted& self, const QuoteTick& q) {
+    if (n++ >= 2) return;
+    self.SubmitOrder(self.order_factory().Limit(self.id(), OrderSide::kBuy, Qty(65), q.ask_price));
+    self.SubmitOrder(self.order_factory().Limit(self.id(), OrderSide::kBuy, Qty(65), Px("90")));
+  };
+  ASSERT_TRUE(engine->AddStrategy(std::move(s)).ok());
+  std::vector<QuoteTick> quotes = Quotes(call.id, {{"100", "100.10", 65}, {"99", "99.50", 65}});
+  // The last data 60 ms after the second quote: its orders reached the venue at 50 ms and
+  // were answered, but the answers reach the kernel at 70 ms, past the run's end.
+  quotes.push_back(testkit::MakeQuote(call.id, "98", "98.50", T0() + kInterval + 60 * kNanosPerMilli,
+                                      65, 65));
+  engine->AddQuotes(quotes);
+  const std::string O1 = "O-20260105-043000-001-001-1";
+  const std::string O2 = "O-20260105-043000-001-001-2";
+  const std::string O3 = "O-20260105-043500-001-001-3";
+  const std::string O4 = "O-20260105-043500-001-001-4";
+  const std::vector<std::string> expect = {
+      "quote 100 @0",
+      "OrderInitialized " + O1 + " @0",
+      "OrderInitialized " + O2 + " @0",
+      "OrderSubmitted " + O1 + " @0",
+      "OrderSubmitted " + O2 + " @0",
+      "OrderAccepted " + O1 + " @70",
+      "OrderFilled " + O1 + " 65x100.10 TAKER @70",
+      "OrderAccepted " + O2 + " @70",
+      "quote 99 @300000",
+      "OrderInitialized " + O3 + " @300000",
+      "OrderInitialized " + O4 + " @300000",
+      "OrderSubmitted " + O3 + " @300000",
+      "OrderSubmitted " + O4 + " @300000",
+      "quote 98 @300060",
+  };
+  for (int run = 0; run < 2; ++run) {
+    n = 0;
+    st->log.clear();
+    st->events.clear();
+    engine->Run();
+    EXPECT_EQ(st->log, expect) << "run " << run;
+    // What the venue did at 50 ms reached the kernel 20 ms later, each with its own ids.
+    int delayed = 0;
+    for (const OrderEvent& e : st->events) {
+      const OrderEventHeader& h = HeaderOf(e);
+      if (h.ts_init == h.ts_event) continue;  // the kernel's own (initialized, submitted)
+      ++delayed;
+      EXPECT_EQ(h.ts_event, T0() + kLatency) << EventName(KindOf(e));
+      EXPECT_EQ(h.ts_init, T0() + kLatency + kResponse) << EventName(KindOf(e));
+    }
+    EXPECT_EQ(delayed, 3) << "run " << run;
+    // The venue already answered the second quote's orders; the kernel hears it after the end.
+    EXPECT_EQ(venue->delayed_pending(), 3u) << "run " << run;
+    engine->Reset();
+    EXPECT_EQ(venue->delayed_pending(), 0u) << "run " << run;
+  }
+}
+
 TEST(EventLoopBacktest, QuotesFedThroughTheInboxByAnotherThreadGiveTheBacktestsEvents) {
   const Instrument call = Call();
   std::vector<QuoteTick> quotes;

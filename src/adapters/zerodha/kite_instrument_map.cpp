@@ -216,7 +216,7 @@ std::int64_t KiteInstrumentDay(UnixNanos now) {
 const Instrument* FirstExpiredBefore(const KiteInstrumentMap& map, std::int64_t day) {
   for (const Instrument& i : map.instruments()) {
     if (!i.has_expiry() || i.expiration.is_zero()) continue;
-    if (DaysFromCivil(IstDate(i.expiration)) < day) return &i;
+    if (IstDayNumber(i.expiration) < day) return &i;
   }
   return nullptr;
 }

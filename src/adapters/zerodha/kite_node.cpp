@@ -361,7 +361,7 @@ void OnTokenRefused(TradingNode& node, const std::shared_ptr<KiteGlue>& glue,
 void RefreshChain(TradingNode& node, KiteGlue& glue, const KiteInstrumentMap& map,
                   ZerodhaDataClient& data, DurationNs days) {
   const UnixNanos now = node.clock().Now();
-  const std::int64_t day = DaysFromCivil(IstDate(now));
+  const std::int64_t day = IstDayNumber(now);
   if (day == glue.chain_day) return;
   glue.chain_day = day;
   std::set<InstrumentId> want;

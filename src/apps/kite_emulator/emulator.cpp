@@ -290,7 +290,7 @@ net::HttpResponse KiteEmulator::Instruments(const net::HttpRequest& request,
     if (!exchange.empty() && r.exchange != exchange) continue;
     if (!r.expiry.empty() && r.expiry < today) continue;
     const auto listed = config_.listed_from.find(r.tradingsymbol);
-    if (listed != config_.listed_from.end() && DaysFromCivil(IstDate(listed->second)) > day) continue;
+    if (listed != config_.listed_from.end() && IstDayNumber(listed->second) > day) continue;
     rows.push_back(r);
   }
   net::HttpResponse out;

@@ -171,7 +171,7 @@ std::variant<json, KiteRefusal> HistoricalCandles(const Catalog& catalog,
   const std::optional<UnixNanos> t1 = ParseBound(to, true);
   if (!t1) return Input(fmt::format("invalid to date `{}` (expected yyyy-mm-dd hh:mm:ss)", to));
   if (*t0 > *t1) return Input("from date cannot be after to date");
-  const std::int64_t days = DaysFromCivil(IstDate(*t1)) - DaysFromCivil(IstDate(*t0));
+  const std::int64_t days = IstDayNumber(*t1) - IstDayNumber(*t0);
   if (days > iv->max_days) {
     return Input(fmt::format("interval exceeds max limit: {} days", iv->max_days));
   }

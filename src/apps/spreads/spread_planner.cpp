@@ -11,7 +11,7 @@ namespace nacre {
 namespace {
 
 std::int64_t DaysBetween(UnixNanos from, UnixNanos to) {
-  return DaysFromCivil(IstDate(to)) - DaysFromCivil(IstDate(from));
+  return IstDayNumber(to) - IstDayNumber(from);
 }
 
 double Mid(const QuoteTick* q) {
