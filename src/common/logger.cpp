@@ -65,11 +65,24 @@ const std::string& Logger::KindKey(std::string_view component, std::string_view 
   return key_;
 }
 
+bool Logger::IsLastKind(std::string_view component, std::string_view kind) const {
+  const std::size_t n = component.size();
+  return !last_key_.empty() && last_key_.size() == n + 1 + kind.size() &&
+         std::string_view(last_key_).substr(0, n) == component && last_key_[n] == '\x1f' &&
+         std::string_view(last_key_).substr(n + 1) == kind;
+}
+
 bool Logger::CountedOnly(LogLevel level, std::string_view component, std::string_view kind) {
   if (level != LogLevel::kWarning || kind.empty()) return false;
-  auto it = kind_index_.find(KindKey(component, kind));
-  if (it == kind_index_.end()) return false;  // a first line: its text is kept
-  Kind& k = kinds_[it->second];
+  std::size_t index = last_index_;
+  if (!IsLastKind(component, kind)) {
+    auto it = kind_index_.find(KindKey(component, kind));
+    if (it == kind_index_.end()) return false;  // a first line: its text is kept
+    index = it->second;
+    last_key_ = key_;
+    last_index_ = index;
+  }
+  Kind& k = kinds_[index];
   // Log prints the line numbered n = count + 1 while n <= limit + 1 (the last one a notice).
   const bool printed = Enabled(level) && (repeat_limit_ == 0 || k.count <= repeat_limit_);
   if (printed) return false;

@@ -64,6 +64,11 @@ class Logger {
   std::unordered_map<std::string, std::size_t> kind_index_;
   std::string key_;  // the kind's key, built in place (no allocation per line)
   const std::string& KindKey(std::string_view component, std::string_view kind);
+  // The kind CountedOnly found last, by its key: a warning repeated in a loop (a strategy
+  // resubmitting into a denial) is found again without building and hashing its key.
+  std::string last_key_;
+  std::size_t last_index_ = 0;
+  bool IsLastKind(std::string_view component, std::string_view kind) const;
   std::uint64_t repeat_limit_ = 5;
   const Clock& clock_;
   std::FILE* sink_;

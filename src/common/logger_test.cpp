@@ -382,6 +382,31 @@ TEST(LogAdapterTest, AWarningNeitherPrintedNorKeptIsCountedWithoutBeingFormatted
   EXPECT_EQ(off.warning_count(), 10u);
 }
 
+// Kinds that alternate (same text in two components, two texts in one) are each counted as
+// their own, whichever was seen just before.
+TEST(LogAdapterTest, AlternatingKindsAreEachCountedAsTheirOwn) {
+  TestClock clock(Noon());
+  int formatted = 0;
+  Logger quiet(clock, nullptr);
+  LogAdapter risk(&quiet, "Risk");
+  LogAdapter exec(&quiet, "Exec");
+  LogAdapter ris(&quiet, "Ris");  // a prefix of another component's name
+  for (int i = 0; i < 50; ++i) {
+    risk.Warning("denied {}", FormatCounter{&formatted});
+    exec.Warning("denied {}", FormatCounter{&formatted});
+    risk.Warning("late {}", FormatCounter{&formatted});
+    risk.Warning("late {}", FormatCounter{&formatted});
+    ris.Warning("denied {}", FormatCounter{&formatted});
+  }
+  EXPECT_EQ(formatted, 4);  // the first of each kind only
+  EXPECT_EQ(quiet.warning_count(), 250u);
+  const std::string summary = quiet.Summary();
+  EXPECT_NE(summary.find("    50 x WARN Risk: denied 1 (the first)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("    50 x WARN Exec: denied 2 (the first)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("   100 x WARN Risk: late 3 (the first)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("    50 x WARN Ris: denied 4 (the first)"), std::string::npos) << summary;
+}
+
 TEST(LogAdapterTest, DefaultAdapterIsANoop) {
   LogAdapter log;
   log.Error("nobody listens {}", 1);  // must not crash

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,23 @@ int HexValue(char c) {
 TEST(UuidGenerator, SameSeedGivesSameSequence) {
   EXPECT_EQ(Draw(42, 200), Draw(42, 200));
   EXPECT_EQ(Draw(0, 5), Draw(0, 5));
+}
+
+// The layout every saved event id depends on: two draws of the 64-bit Mersenne twister, each
+// least significant byte first, then the version and variant bits.
+TEST(UuidGenerator, BytesAreTheTwistersTwoWordsLeastSignificantByteFirst) {
+  std::mt19937_64 rng(42);
+  UuidGenerator gen(42);
+  for (int n = 0; n < 100; ++n) {
+    const std::uint64_t words[2] = {rng(), rng()};
+    std::array<std::uint8_t, 16> want{};
+    for (int w = 0; w < 2; ++w) {
+      for (int i = 0; i < 8; ++i) want[8 * w + i] = static_cast<std::uint8_t>(words[w] >> (8 * i));
+    }
+    want[6] = static_cast<std::uint8_t>((want[6] & 0x0F) | 0x40);
+    want[8] = static_cast<std::uint8_t>((want[8] & 0x3F) | 0x80);
+    ASSERT_EQ(gen.Next().bytes, want) << "draw " << n;
+  }
 }
 
 TEST(UuidGenerator, DifferentSeedsGiveDifferentSequences) {

@@ -87,11 +87,6 @@ InternTable& Table() {
 const InternedString* InternString(std::string_view s) { return Table().Intern(s); }
 void PrefetchIntern(std::string_view s) { Table().Prefetch(s); }
 
-const InternedString* EmptyInternedString() {
-  static const InternedString* empty = InternString({});  // initialised once, thread-safe
-  return empty;
-}
-
 InstrumentId::InstrumentId(const Symbol& symbol, const Venue& venue)
     : id_(symbol.value() + "." + venue.value()), symbol_(symbol), venue_(venue) {}
 

@@ -30,7 +30,11 @@ const InternedString* InternString(std::string_view s);
 // slot's cache miss behind its own work in between. A hint only; it changes nothing.
 void PrefetchIntern(std::string_view s);
 // The interned empty string (no lock after first use): the value of default-constructed ids.
-const InternedString* EmptyInternedString();
+// Inline: a default id is made several times per order (its events' empty fields).
+inline const InternedString* EmptyInternedString() {
+  static const InternedString* const empty = InternString({});  // once, thread-safe
+  return empty;
+}
 
 template <typename Tag>
 class Identifier {

@@ -91,7 +91,9 @@ std::optional<Money> Money::CheckedNotional(Price px, Quantity qty, std::int64_t
                                             Currency c) {
   const Int128 v = static_cast<Int128>(px.raw()) * qty.raw();
   // |px.raw * qty.raw| < 2^126 always; guard the multiplier step and the final range.
-  const Int128 limit = (static_cast<Int128>(1) << 125) / (multiplier > 0 ? multiplier : 1);
+  // (No division for the usual multiplier of 1: this runs on every order's risk check.)
+  const Int128 limit = multiplier > 1 ? (static_cast<Int128>(1) << 125) / multiplier
+                                      : static_cast<Int128>(1) << 125;
   if (v > limit || v < -limit) return std::nullopt;
   const Int128 unit = static_cast<Int128>(kFixedScale) * Pow10(kFixedPrecision - c.precision);
   const Int128 r = DivRound(v * multiplier, unit) * Pow10(kFixedPrecision - c.precision);

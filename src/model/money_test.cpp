@@ -282,6 +282,23 @@ TEST(Money, NotionalRoundsOnceToPaise) {
   EXPECT_EQ(Money::Notional(Px("1.5"), Qty(2), 1, Currency::USD()).currency().Code(), "USD");
 }
 
+TEST(Money, CheckedNotionalIsTheNotionalOrNothingWhenItCannotBeHeld) {
+  const Currency inr = Currency::INR();
+  // The same rounding as Notional, for multipliers of 1, more and none.
+  EXPECT_EQ(Money::CheckedNotional(Px("24000.05"), Qty(65), 1, inr), Inr("1560003.25"));
+  EXPECT_EQ(Money::CheckedNotional(Px("150.25"), Qty(2), 65, inr), Inr("19532.50"));
+  EXPECT_EQ(Money::CheckedNotional(Px("-0.005"), Qty(1), 1, inr), Inr("-0.01"));
+  EXPECT_EQ(Money::CheckedNotional(Px("24000"), Qty(65), 0, inr), Inr("0"));
+  // 24000 x 10^9 = 2.4 x 10^13 rupees: the product fits, the rupees do not (int64 of 10^-9).
+  EXPECT_FALSE(Money::CheckedNotional(Px("24000"), Qty(1'000'000'000), 1, inr));
+  EXPECT_FALSE(Money::CheckedNotional(Px("-24000"), Qty(1'000'000'000), 1, inr));
+  // Raw price x raw quantity is 2.4 x 10^31; times 10^7 it would pass 2^127: refused before.
+  EXPECT_FALSE(Money::CheckedNotional(Px("24000"), Qty(1'000'000'000), 10'000'000, inr));
+  // Near the most an amount holds (about 922 crore): 900 crore still comes back.
+  EXPECT_EQ(Money::CheckedNotional(Px("9000000"), Qty(100), 10, inr), Inr("9000000000"));
+  EXPECT_FALSE(Money::CheckedNotional(Px("9000000"), Qty(110), 10, inr));
+}
+
 TEST(Money, MulRatioRoundsOnceToPaise) {
   EXPECT_EQ(Inr("0.05").MulRatio(1, 3), Inr("0.02"));  // 0.01666...
   EXPECT_EQ(Inr("0.05").MulRatio(2, 3), Inr("0.03"));  // 0.03333...

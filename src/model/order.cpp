@@ -198,13 +198,15 @@ OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id,
   return h;
 }
 
-Order::Order(const OrderInitialized& init)
-    : init_(init),
-      quantity_(init.quantity),
-      filled_qty_(Quantity::Zero(init.quantity.precision())),
-      price_(init.price),
-      trigger_price_(init.trigger_price),
-      ts_last_(init.ts_init) {}
+Order::Order(const OrderInitialized& init) : Order(OrderInitialized(init)) {}
+
+Order::Order(OrderInitialized&& init)
+    : init_(std::move(init)),
+      quantity_(init_.quantity),
+      filled_qty_(Quantity::Zero(init_.quantity.precision())),
+      price_(init_.price),
+      trigger_price_(init_.trigger_price),
+      ts_last_(init_.ts_init) {}
 
 bool Order::AssignToList(const OrderListId& list, ContingencyType contingency,
                          std::vector<ClientOrderId> linked, const ClientOrderId& parent) {

@@ -43,6 +43,7 @@ OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id,
 class Order {
  public:
   explicit Order(const OrderInitialized& init);
+  explicit Order(OrderInitialized&& init);  // the factory's: its strings and lists moved in
 
   // Orders are made from a pool of blocks carved from slabs (order.cpp): a strategy can create
   // tens of thousands of orders a run, more than malloc's per-thread cache keeps of a size, and
