@@ -13,6 +13,7 @@
 // Not thread-safe: kernel thread only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -117,12 +118,15 @@ class MessageBus {
   }
   // A sender's memo of an endpoint it sends to often (a constant name): a send through it does
   // not hash the name again. It is looked up anew after any deregistration, and when it was
-  // made on another bus or for another message type.
+  // made on another bus, for another message type or for another name (told apart by the
+  // name's address and length: a constant's are the same every time).
   class EndpointMemo {
    private:
     friend class MessageBus;
     const void* endpoint_ = nullptr;  // the bus's Endpoint
     const void* type_key_ = nullptr;
+    const char* name_ = nullptr;
+    std::size_t name_size_ = 0;
     std::uint64_t bus_ = 0;  // the bus's serial (a new bus may reuse an old one's address)
     std::uint64_t generation_ = 0;
   };
@@ -234,13 +238,16 @@ class MessageBus {
   Result<const Endpoint*> Resolve(std::string_view name, const void* type_key,
                                   EndpointMemo* memo) const {
     if (memo != nullptr && memo->bus_ == serial_ && memo->generation_ == endpoint_generation_ &&
-        memo->type_key_ == type_key && memo->endpoint_ != nullptr) {
+        memo->type_key_ == type_key && memo->name_ == name.data() &&
+        memo->name_size_ == name.size() && memo->endpoint_ != nullptr) {
       return static_cast<const Endpoint*>(memo->endpoint_);
     }
     auto ep = FindEndpoint(name, type_key);
     if (ep && memo != nullptr) {
       memo->endpoint_ = *ep;
       memo->type_key_ = type_key;
+      memo->name_ = name.data();
+      memo->name_size_ = name.size();
       memo->bus_ = serial_;
       memo->generation_ = endpoint_generation_;
     }

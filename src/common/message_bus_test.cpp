@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -559,6 +560,39 @@ TEST(MessageBusEndpointTest, AMemoReachesTheEndpointRegisteredNowOnTheBusItIsUse
   ASSERT_TRUE(bus.SendNow("E", MsgA{9}, memo));
   EXPECT_EQ(got, (std::vector<std::string>{"first 1", "first 2", "first 4", "second 6",
                                            "second 7", "other 8", "second 9"}));
+}
+
+TEST(MessageBusEndpointTest, AMemoFollowsTheNameItIsGivenAndTheBusItIsUsedOn) {
+  std::vector<std::string> got;
+  MessageBus::EndpointMemo memo;
+  // One memo for two names of the same type: each send reaches its own name's endpoint.
+  MessageBus bus;
+  ASSERT_TRUE(bus.RegisterEndpoint<MsgA>(
+      "A.execute", [&](const MsgA& m) { got.push_back("A " + std::to_string(m.value)); }));
+  ASSERT_TRUE(bus.RegisterEndpoint<MsgA>(
+      "B.execute", [&](const MsgA& m) { got.push_back("B " + std::to_string(m.value)); }));
+  ASSERT_TRUE(bus.SendNow("A.execute", MsgA{1}, memo));
+  ASSERT_TRUE(bus.SendNow("B.execute", MsgA{2}, memo));
+  ASSERT_TRUE(bus.SendNow("A.execute", MsgA{3}, memo));
+  const Status none = bus.SendNow("C.execute", MsgA{4}, memo);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().find("no endpoint 'C.execute'"), std::string::npos) << none.error();
+  // Buses made one after another in the same place, none with a deregistration: the memo made
+  // on the first is not taken for the second's endpoint.
+  std::optional<MessageBus> made;
+  for (int i = 0; i < 3; ++i) {
+    made.emplace();
+    ASSERT_TRUE(made->RegisterEndpoint<MsgA>(
+        "A.execute",
+        [&got, i](const MsgA& m) {
+          got.push_back("bus" + std::to_string(i) + " " + std::to_string(m.value));
+        }));
+    ASSERT_TRUE(made->SendNow("A.execute", MsgA{10 + i}, memo));
+    ASSERT_TRUE(made->Send("A.execute", MsgA{20 + i}, memo));
+    made.reset();
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"A 1", "B 2", "A 3", "bus0 10", "bus0 20", "bus1 11",
+                                           "bus1 21", "bus2 12", "bus2 22"}));
 }
 
 struct PriceRequest {

@@ -89,6 +89,18 @@ Result<Money> Money::Parse(std::string_view text, Currency c) {
 
 std::optional<Money> Money::CheckedNotional(Price px, Quantity qty, std::int64_t multiplier,
                                             Currency c) {
+  // A price on the currency's grid times whole units (every order's risk check): the amount
+  // is exact in 64 bits, with no rounding and no 128-bit division; else the general way.
+  const std::int64_t grid = Pow10(kFixedPrecision - c.precision);
+  if (px.raw() % grid == 0 && qty.raw() % kFixedScale == 0) {
+    std::int64_t units = 0;
+    std::int64_t raw = 0;
+    if (!__builtin_mul_overflow(px.raw() / grid, qty.raw() / kFixedScale, &units) &&
+        !__builtin_mul_overflow(units, multiplier, &units) &&
+        !__builtin_mul_overflow(units, grid, &raw)) {
+      return Money::FromRaw(raw, c);
+    }
+  }
   const Int128 v = static_cast<Int128>(px.raw()) * qty.raw();
   // |px.raw * qty.raw| < 2^126 always; guard the multiplier step and the final range.
   // (No division for the usual multiplier of 1: this runs on every order's risk check.)

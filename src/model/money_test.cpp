@@ -289,6 +289,10 @@ TEST(Money, CheckedNotionalIsTheNotionalOrNothingWhenItCannotBeHeld) {
   EXPECT_EQ(Money::CheckedNotional(Px("150.25"), Qty(2), 65, inr), Inr("19532.50"));
   EXPECT_EQ(Money::CheckedNotional(Px("-0.005"), Qty(1), 1, inr), Inr("-0.01"));
   EXPECT_EQ(Money::CheckedNotional(Px("24000"), Qty(65), 0, inr), Inr("0"));
+  // Off the paisa grid or part units: rounded once, half away from zero, as Notional does.
+  EXPECT_EQ(Money::CheckedNotional(Px("0.0025"), Qty(3), 1, inr), Inr("0.01"));
+  EXPECT_EQ(Money::CheckedNotional(Px("10.01"), *Quantity::Parse("0.5"), 1, inr), Inr("5.01"));
+  EXPECT_EQ(Money::CheckedNotional(Px("-10.01"), *Quantity::Parse("0.5"), 3, inr), Inr("-15.02"));
   // 24000 x 10^9 = 2.4 x 10^13 rupees: the product fits, the rupees do not (int64 of 10^-9).
   EXPECT_FALSE(Money::CheckedNotional(Px("24000"), Qty(1'000'000'000), 1, inr));
   EXPECT_FALSE(Money::CheckedNotional(Px("-24000"), Qty(1'000'000'000), 1, inr));

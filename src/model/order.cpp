@@ -198,7 +198,13 @@ OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id,
   return h;
 }
 
-Order::Order(const OrderInitialized& init) : Order(OrderInitialized(init)) {}
+Order::Order(const OrderInitialized& init)
+    : init_(init),
+      quantity_(init.quantity),
+      filled_qty_(Quantity::Zero(init.quantity.precision())),
+      price_(init.price),
+      trigger_price_(init.trigger_price),
+      ts_last_(init.ts_init) {}
 
 Order::Order(OrderInitialized&& init)
     : init_(std::move(init)),

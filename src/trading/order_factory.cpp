@@ -103,7 +103,7 @@ std::unique_ptr<Order> OrderFactory::Limit(const InstrumentId& id, OrderSide sid
                                            Price price, const OrderOptions& opt) {
   OrderInitialized e = Base(id, side, qty, OrderType::kLimit, opt);
   e.price = price;
-  return std::make_unique<Order>(e);
+  return std::make_unique<Order>(std::move(e));
 }
 
 std::unique_ptr<Order> OrderFactory::StopMarket(const InstrumentId& id, OrderSide side,
@@ -111,7 +111,7 @@ std::unique_ptr<Order> OrderFactory::StopMarket(const InstrumentId& id, OrderSid
                                                 const OrderOptions& opt) {
   OrderInitialized e = Base(id, side, qty, OrderType::kStopMarket, opt);
   e.trigger_price = trigger;
-  return std::make_unique<Order>(e);
+  return std::make_unique<Order>(std::move(e));
 }
 
 std::unique_ptr<Order> OrderFactory::StopLimit(const InstrumentId& id, OrderSide side, Quantity qty,
@@ -120,7 +120,7 @@ std::unique_ptr<Order> OrderFactory::StopLimit(const InstrumentId& id, OrderSide
   OrderInitialized e = Base(id, side, qty, OrderType::kStopLimit, opt);
   e.price = price;
   e.trigger_price = trigger;
-  return std::make_unique<Order>(e);
+  return std::make_unique<Order>(std::move(e));
 }
 
 }  // namespace nacre

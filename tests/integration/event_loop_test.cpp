@@ -301,6 +301,19 @@ TEST(EventLoopBacktest, ResponsesInFlightTogetherArriveInTheVenuesOrderRunAfterR
     EXPECT_EQ(delayed, 3) << "run " << run;
     // The venue already answered the second quote's orders; the kernel hears it after the end.
     EXPECT_EQ(venue->delayed_pending(), 3u) << "run " << run;
+    if (run == 1) {
+      // The venue reset alone (the loop still holds the deliveries): they deliver nothing.
+      venue->Reset();
+      EXPECT_EQ(venue->delayed_pending(), 0u);
+      const std::size_t heard = st->log.size();
+      engine->kernel().loop().AdvanceTo(T0() + kInterval + kNanosPerSecond);
+      EXPECT_EQ(st->log.size(), heard);
+      for (const std::string& id : {O3, O4}) {
+        const Order* o = engine->kernel().cache().order(ClientOrderId(id));
+        ASSERT_NE(o, nullptr) << id;
+        EXPECT_EQ(o->status(), OrderStatus::kSubmitted) << id;  // the kernel heard nothing
+      }
+    }
     engine->Reset();
     EXPECT_EQ(venue->delayed_pending(), 0u) << "run " << run;
   }
