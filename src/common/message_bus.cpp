@@ -185,7 +185,8 @@ Status MessageBus::AddEndpoint(std::string_view name, const void* type_key,
   const std::string key(name);
   if (endpoints_.count(key))
     return MakeError(fmt::format("endpoint '{}' already registered", name));
-  endpoints_.emplace(key, Endpoint{type_key, std::move(fn)});
+  auto it = endpoints_.emplace(key, Endpoint{type_key, std::move(fn), {}}).first;
+  it->second.name = it->first;
   return Status::Ok();
 }
 

@@ -13,7 +13,6 @@
 // Not thread-safe: kernel thread only.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -116,17 +115,14 @@ class MessageBus {
   Status Send(std::string_view endpoint, const T& msg) {
     return Send(endpoint, msg, nullptr);
   }
-  // A sender's memo of an endpoint it sends to often (a constant name): a send through it does
-  // not hash the name again. It is looked up anew after any deregistration, and when it was
-  // made on another bus, for another message type or for another name (told apart by the
-  // name's address and length: a constant's are the same every time).
+  // A sender's memo of an endpoint it sends to often: a send through it compares the name with
+  // the endpoint's (no hashing). It is looked up anew after any deregistration, and when it was
+  // made on another bus, for another message type or for another name.
   class EndpointMemo {
    private:
     friend class MessageBus;
     const void* endpoint_ = nullptr;  // the bus's Endpoint
     const void* type_key_ = nullptr;
-    const char* name_ = nullptr;
-    std::size_t name_size_ = 0;
     std::uint64_t bus_ = 0;  // the bus's serial (a new bus may reuse an old one's address)
     std::uint64_t generation_ = 0;
   };
@@ -215,6 +211,7 @@ class MessageBus {
   struct Endpoint {
     const void* type_key = nullptr;
     std::function<void(const void*)> fn;
+    std::string_view name;  // the map's key (a node's: stable while the endpoint is registered)
   };
   struct Responder {
     const void* req_key = nullptr;
@@ -238,16 +235,15 @@ class MessageBus {
   Result<const Endpoint*> Resolve(std::string_view name, const void* type_key,
                                   EndpointMemo* memo) const {
     if (memo != nullptr && memo->bus_ == serial_ && memo->generation_ == endpoint_generation_ &&
-        memo->type_key_ == type_key && memo->name_ == name.data() &&
-        memo->name_size_ == name.size() && memo->endpoint_ != nullptr) {
-      return static_cast<const Endpoint*>(memo->endpoint_);
+        memo->type_key_ == type_key && memo->endpoint_ != nullptr) {
+      // Valid while the serial and generation match: no endpoint was removed since.
+      const auto* ep = static_cast<const Endpoint*>(memo->endpoint_);
+      if (ep->name == name) return ep;
     }
     auto ep = FindEndpoint(name, type_key);
     if (ep && memo != nullptr) {
       memo->endpoint_ = *ep;
       memo->type_key_ = type_key;
-      memo->name_ = name.data();
-      memo->name_size_ = name.size();
       memo->bus_ = serial_;
       memo->generation_ = endpoint_generation_;
     }

@@ -582,6 +582,9 @@ TEST(MessageBusEndpointTest, AMemoFollowsTheNameItIsGivenAndTheBusItIsUsedOn) {
   std::optional<MessageBus> made;
   for (int i = 0; i < 3; ++i) {
     made.emplace();
+    // Another endpoint first, so A's does not simply land where the last bus's A was.
+    ASSERT_TRUE(made->RegisterEndpoint<MsgA>(
+        "Z.execute", [&got](const MsgA& m) { got.push_back("Z " + std::to_string(m.value)); }));
     ASSERT_TRUE(made->RegisterEndpoint<MsgA>(
         "A.execute",
         [&got, i](const MsgA& m) {
@@ -593,6 +596,15 @@ TEST(MessageBusEndpointTest, AMemoFollowsTheNameItIsGivenAndTheBusItIsUsedOn) {
   }
   EXPECT_EQ(got, (std::vector<std::string>{"A 1", "B 2", "A 3", "bus0 10", "bus0 20", "bus1 11",
                                            "bus1 21", "bus2 12", "bus2 22"}));
+  // A name changed in place (same address, same length) is another name.
+  got.clear();
+  std::string name = "A.execute";
+  ASSERT_TRUE(bus.SendNow(name, MsgA{1}, memo));
+  name[0] = 'B';
+  ASSERT_TRUE(bus.SendNow(name, MsgA{2}, memo));
+  name[0] = 'C';
+  EXPECT_FALSE(bus.SendNow(name, MsgA{3}, memo));
+  EXPECT_EQ(got, (std::vector<std::string>{"A 1", "B 2"}));
 }
 
 struct PriceRequest {

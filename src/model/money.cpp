@@ -103,9 +103,8 @@ std::optional<Money> Money::CheckedNotional(Price px, Quantity qty, std::int64_t
   }
   const Int128 v = static_cast<Int128>(px.raw()) * qty.raw();
   // |px.raw * qty.raw| < 2^126 always; guard the multiplier step and the final range.
-  // (No division for the usual multiplier of 1: this runs on every order's risk check.)
-  const Int128 limit = multiplier > 1 ? (static_cast<Int128>(1) << 125) / multiplier
-                                      : static_cast<Int128>(1) << 125;
+  const Int128 m = multiplier < 0 ? -static_cast<Int128>(multiplier) : multiplier;
+  const Int128 limit = (static_cast<Int128>(1) << 125) / (m > 1 ? m : 1);
   if (v > limit || v < -limit) return std::nullopt;
   const Int128 unit = static_cast<Int128>(kFixedScale) * Pow10(kFixedPrecision - c.precision);
   const Int128 r = DivRound(v * multiplier, unit) * Pow10(kFixedPrecision - c.precision);

@@ -298,6 +298,21 @@ TEST(Money, CheckedNotionalIsTheNotionalOrNothingWhenItCannotBeHeld) {
   EXPECT_FALSE(Money::CheckedNotional(Px("-24000"), Qty(1'000'000'000), 1, inr));
   // Raw price x raw quantity is 2.4 x 10^31; times 10^7 it would pass 2^127: refused before.
   EXPECT_FALSE(Money::CheckedNotional(Px("24000"), Qty(1'000'000'000), 10'000'000, inr));
+  // Whatever the path, what comes back is Notional's amount.
+  for (const char* px : {"24000.05", "-24000.05", "0.05", "0.0025", "-0.005", "150.25", "7"}) {
+    for (const char* q : {"1", "65", "1800", "0.5", "0.001"}) {
+      for (const std::int64_t mult : {0, 1, 25, 65}) {
+        for (const Currency c : {inr, Currency{{'J', 'P', 'Y', '\0'}, 0}}) {
+          const auto checked = Money::CheckedNotional(Px(px), *Quantity::Parse(q), mult, c);
+          ASSERT_TRUE(checked) << px << " x " << q << " x " << mult;
+          EXPECT_EQ(*checked, Money::Notional(Px(px), *Quantity::Parse(q), mult, c))
+              << px << " x " << q << " x " << mult << " " << c.Code();
+        }
+      }
+    }
+  }
+  // A negative multiplier is bounded like a positive one.
+  EXPECT_FALSE(Money::CheckedNotional(Px("24000"), Qty(1'000'000'000), -10'000'000, inr));
   // Near the most an amount holds (about 922 crore): 900 crore still comes back.
   EXPECT_EQ(Money::CheckedNotional(Px("9000000"), Qty(100), 10, inr), Inr("9000000000"));
   EXPECT_FALSE(Money::CheckedNotional(Px("9000000"), Qty(110), 10, inr));

@@ -306,6 +306,8 @@ TEST(EventLoopBacktest, ResponsesInFlightTogetherArriveInTheVenuesOrderRunAfterR
       venue->Reset();
       EXPECT_EQ(venue->delayed_pending(), 0u);
       const std::size_t heard = st->log.size();
+      // Their deliveries are still in the loop, due at 70 ms.
+      EXPECT_EQ(engine->kernel().loop().NextScheduled(), T0() + kInterval + 70 * kNanosPerMilli);
       engine->kernel().loop().AdvanceTo(T0() + kInterval + kNanosPerSecond);
       EXPECT_EQ(st->log.size(), heard);
       for (const std::string& id : {O3, O4}) {
