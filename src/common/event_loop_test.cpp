@@ -19,6 +19,14 @@ using Log = std::vector<std::string>;
 
 constexpr DurationNs kMs = 1'000'000;
 
+// A bus whose sends from inside handlers are queued on a loop, as the kernel attaches them.
+struct LoopedBus {
+  TestClock clock{UnixNanos(0)};
+  EventLoop loop{clock};
+  MessageBus bus;
+  LoopedBus() { bus.AttachLoop(&loop); }
+};
+
 QuoteTick Quote(const char* id, std::int64_t ts_ns, const char* bid = "100") {
   return testkit::MakeQuote(MustInstrumentId(id), bid, "101", UnixNanos(ts_ns));
 }
@@ -81,10 +89,9 @@ TEST(EventLoop, HandlersNeverNestWorkDeferredInAHandlerRunsAfterItReturns) {
 }
 
 TEST(EventLoop, ACommandSentFromASubscriberRunsAfterEverySubscriberSawTheMessage) {
-  TestClock clock(UnixNanos(0));
-  EventLoop loop(clock);
-  MessageBus bus;
-  bus.AttachLoop(&loop);
+  LoopedBus looped;
+  EventLoop& loop = looped.loop;
+  MessageBus& bus = looped.bus;
   Log log;
   ASSERT_TRUE(bus.RegisterEndpoint<int>("Engine.execute",
                                         [&](const int& c) { log.push_back("command " + std::to_string(c)); }));
@@ -104,10 +111,9 @@ TEST(EventLoop, ACommandSentFromASubscriberRunsAfterEverySubscriberSawTheMessage
 }
 
 TEST(EventLoop, ASendThroughAMemoFromASubscriberIsDeferredLikeAnyOther) {
-  TestClock clock(UnixNanos(0));
-  EventLoop loop(clock);
-  MessageBus bus;
-  bus.AttachLoop(&loop);
+  LoopedBus looped;
+  EventLoop& loop = looped.loop;
+  MessageBus& bus = looped.bus;
   Log log;
   ASSERT_TRUE(bus.RegisterEndpoint<int>(
       "Engine.execute", [&](const int& c) { log.push_back("command " + std::to_string(c)); }));
@@ -130,10 +136,9 @@ TEST(EventLoop, ASendThroughAMemoFromASubscriberIsDeferredLikeAnyOther) {
 }
 
 TEST(EventLoop, ADeferredSendToAnEndpointDeregisteredMeanwhileIsDroppedAndCounted) {
-  TestClock clock(UnixNanos(0));
-  EventLoop loop(clock);
-  MessageBus bus;
-  bus.AttachLoop(&loop);
+  LoopedBus looped;
+  EventLoop& loop = looped.loop;
+  MessageBus& bus = looped.bus;
   int ran = 0;
   ASSERT_TRUE(bus.RegisterEndpoint<int>("Engine.execute", [&](const int&) { ++ran; }));
   loop.Run([&] {

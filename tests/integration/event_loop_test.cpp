@@ -24,6 +24,7 @@ using testkit::Qty;
 const InstrumentId kNifty = MustInstrumentId("NIFTY 50.NSE");
 constexpr DurationNs kLatency = 50 * kNanosPerMilli;
 constexpr DurationNs kInterval = 5 * kNanosPerMinute;
+constexpr DurationNs kResponse = 20 * kNanosPerMilli;  // for the response-latency tests
 
 Instrument Call() {
   InstrumentSpec s;
@@ -106,6 +107,14 @@ std::unique_ptr<BacktestEngine> Engine(const Instrument& inst, DurationNs respon
   engine->AddInstrument(*MakeIndex(kNifty, 2, Px("0.05")));
   engine->AddInstrument(inst);
   return engine;
+}
+
+// A scripted strategy on `call`, added to `engine` (which owns it).
+Scripted* AddScripted(BacktestEngine& engine, const Instrument& call) {
+  auto s = std::make_unique<Scripted>(call.id);
+  Scripted* st = s.get();
+  EXPECT_TRUE(engine.AddStrategy(std::move(s)).ok());
+  return st;
 }
 
 TEST(EventLoopBacktest, AckAndFillArriveAtSubmitPlusLatencyNotAtTheNextQuote) {
@@ -196,12 +205,10 @@ TEST(EventLoopBacktest, TimerAtAQuotesTimeRunsFirstAndAModifyCrossingTheFillIsAn
 // kernel still has the order SUBMITTED while the venue's ledger has it filled.
 TEST(EventLoopBacktest, ResponseLatencyDelaysWhatTheKernelHearsNotWhatTheVenueDid) {
   const Instrument call = Call();
-  constexpr DurationNs kResponse = 20 * kNanosPerMilli;
   auto engine = Engine(call, kResponse);
   SimulatedExchange* venue = engine->exchange(Venue("NFO"));
   ASSERT_NE(venue, nullptr);
-  auto s = std::make_unique<Scripted>(call.id);
-  Scripted* st = s.get();
+  Scripted* st = AddScripted(*engine, call);
   int n = 0;
   st->on_quote = [&](Scripted& self, const QuoteTick&) {
     if (n++ != 0) return;
@@ -215,7 +222,6 @@ TEST(EventLoopBacktest, ResponseLatencyDelaysWhatTheKernelHearsNotWhatTheVenueDi
                                      v != nullptr ? ToString(v->status) : "none"));
     }));
   };
-  ASSERT_TRUE(engine->AddStrategy(std::move(s)).ok());
   engine->AddQuotes(Quotes(call.id, {{"100", "100.10", 65}, {"98", "98.50", 65}}));
   engine->Run();
   const std::string O1 = "O-20260105-043000-001-001-1";
@@ -243,12 +249,8 @@ TEST(EventLoopBacktest, ResponseLatencyDelaysWhatTheKernelHearsNotWhatTheVenueDi
 // responses still in flight leaves them to the reset, and the rerun hears exactly the same.
 TEST(EventLoopBacktest, ResponsesInFlightTogetherArriveInTheVenuesOrderRunAfterRun) {
   const Instrument call = Call();
-  constexpr DurationNs kResponse = 20 * kNanosPerMilli;
   auto engine = Engine(call, kResponse);
-  SimulatedExchange* venue = engine->exchange(Venue("NFO"));
-  ASSERT_NE(venue, nullptr);
-  auto s = std::make_unique<Scripted>(call.id);
-  Scripted* st = s.get();
+  Scripted* st = AddScripted(*engine, call);
   // At the first two quotes: a buy at the ask (accepted and filled) and one resting far below.
   int n = 0;
   st->on_quote = [&n](Scripted& self, const QuoteTick& q) {
@@ -256,13 +258,14 @@ TEST(EventLoopBacktest, ResponsesInFlightTogetherArriveInTheVenuesOrderRunAfterR
     self.SubmitOrder(self.order_factory().Limit(self.id(), OrderSide::kBuy, Qty(65), q.ask_price));
     self.SubmitOrder(self.order_factory().Limit(self.id(), OrderSide::kBuy, Qty(65), Px("90")));
   };
-  ASSERT_TRUE(engine->AddStrategy(std::move(s)).ok());
   std::vector<QuoteTick> quotes = Quotes(call.id, {{"100", "100.10", 65}, {"99", "99.50", 65}});
   // The last data 60 ms after the second quote: its orders reached the venue at 50 ms and
   // were answered, but the answers reach the kernel at 70 ms, past the run's end.
   quotes.push_back(testkit::MakeQuote(call.id, "98", "98.50", T0() + kInterval + 60 * kNanosPerMilli,
                                       65, 65));
   engine->AddQuotes(quotes);
+  SimulatedExchange* venue = engine->exchange(Venue("NFO"));
+  ASSERT_NE(venue, nullptr);
   const std::string O1 = "O-20260105-043000-001-001-1";
   const std::string O2 = "O-20260105-043000-001-001-2";
   const std::string O3 = "O-20260105-043500-001-001-3";
