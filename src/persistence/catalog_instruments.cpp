@@ -168,6 +168,15 @@ Result<std::vector<Instrument>> Catalog::Instruments(const std::vector<std::stri
       auto cur = Currency::FromCode(c->String(3, row));
       if (!cur) return bad("currency", cur.error());
       ins.currency = *cur;
+      // Precisions outside [0, 9] are no fixed-point grid (amounts would be scaled by nonsense).
+      for (const auto& [col, field] : {std::pair<std::size_t, const char*>{4, "currency_precision"},
+                                       {5, "price_precision"},
+                                       {8, "size_precision"}}) {
+        const std::int32_t p = i32(col)[row];
+        if (p < 0 || p > kMaxPrecision) {
+          return bad(field, fmt::format("{} outside [0, {}]", p, kMaxPrecision));
+        }
+      }
       ins.currency.precision = static_cast<std::uint8_t>(i32(4)[row]);
       ins.price_precision = i32(5)[row];
       auto tick = Price::FromRaw(i64(6)[row], i32(7)[row]);

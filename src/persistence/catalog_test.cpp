@@ -453,6 +453,28 @@ TEST_F(CatalogTest, InstrumentsRoundTripAndConflicts) {
       << s.error();
 }
 
+// A definition whose precisions are no fixed-point grid is refused on reading, naming the file,
+// the instrument and the field (not read into amounts scaled by nonsense).
+TEST_F(CatalogTest, InstrumentPrecisionsOutsideTheGridAreRefusedByName) {
+  for (const char* field : {"currency_precision", "price_precision", "size_precision"}) {
+    SetUp();  // an empty catalog each time
+    auto idx = MakeIndex(MustInstrumentId("NIFTY 50.NSE"), 2, Price::Raw(5 * Pow10(7), 2));
+    ASSERT_TRUE(idx.ok());
+    Instrument bad = *idx;
+    if (std::string_view(field) == "currency_precision") bad.currency.precision = 12;
+    if (std::string_view(field) == "price_precision") bad.price_precision = 12;
+    if (std::string_view(field) == "size_precision") bad.size_precision = -1;
+    ASSERT_TRUE(catalog_->WriteInstruments(std::span<const Instrument>(&bad, 1)).ok()) << field;
+    auto back = catalog_->Instruments();
+    ASSERT_FALSE(back.ok()) << field;
+    EXPECT_NE(back.error().find(".parquet: instrument row 0 (NIFTY 50.NSE): field " +
+                                std::string(field) + ": "),
+              std::string::npos)
+        << back.error();
+    EXPECT_NE(back.error().find("outside [0, 9]"), std::string::npos) << back.error();
+  }
+}
+
 TEST_F(CatalogTest, CorruptAndTruncatedFilesGiveClearErrors) {
   auto q = Quotes("X.NFO", kT0, 3000);
   ASSERT_TRUE(catalog_->WriteQuotes(q[0].instrument_id, q).ok());
