@@ -106,8 +106,7 @@ std::optional<Money> Money::CheckedNotional(Price px, Quantity qty, std::int64_t
   const Int128 m = multiplier < 0 ? -static_cast<Int128>(multiplier) : multiplier;
   const Int128 limit = (static_cast<Int128>(1) << 125) / (m > 1 ? m : 1);
   if (v > limit || v < -limit) return std::nullopt;
-  const Int128 unit = static_cast<Int128>(kFixedScale) * Pow10(kFixedPrecision - c.precision);
-  const Int128 r = DivRound(v * multiplier, unit) * Pow10(kFixedPrecision - c.precision);
+  const Int128 r = DivRound(v * multiplier, static_cast<Int128>(kFixedScale) * grid) * grid;
   if (r > std::numeric_limits<std::int64_t>::max() || r < std::numeric_limits<std::int64_t>::min())
     return std::nullopt;
   return Money::FromRaw(static_cast<std::int64_t>(r), c);

@@ -198,13 +198,8 @@ OrderEventHeader MakeOrderEventHeader(const Order& order, const Uuid4& event_id,
   return h;
 }
 
-Order::Order(const OrderInitialized& init)
-    : init_(init),
-      quantity_(init.quantity),
-      filled_qty_(Quantity::Zero(init.quantity.precision())),
-      price_(init.price),
-      trigger_price_(init.trigger_price),
-      ts_last_(init.ts_init) {}
+// A copy moved in (the hot path, the factory's, moves without one).
+Order::Order(const OrderInitialized& init) : Order(OrderInitialized(init)) {}
 
 Order::Order(OrderInitialized&& init)
     : init_(std::move(init)),
